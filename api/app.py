@@ -1,0 +1,87 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from api.auth import TokenCodec
+from api.graphql_view import CourtyardGraphQL
+from api.pages import GRAPHIQL_HTML, STATIC_DIR
+from api.settings import Settings
+from api.state import AppState, utc_now
+from db.migrate import upgrade_to_head
+from db.personal_data import PersonalDataCipher
+from db.session import create_engine, create_session_factory, is_sqlite
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("courtyard")
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    state: AppState = request.app.state.courtyard
+    try:
+        async with state.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception as error:  # any failure to reach the database means "not ready"
+        log.warning("readiness check failed: %s", error.__class__.__name__)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    return JSONResponse({"status": "ok", "database": "ok"})
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+    migrate: bool | None = None,
+) -> Starlette:
+    """Build the service. `migrate` defaults to True on the embedded SQLite database only; production
+    PostgreSQL deployments run `courtyard migrate` as a separate step."""
+    settings = settings or Settings.from_env()
+    should_migrate = is_sqlite(settings.database_url) if migrate is None else migrate
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        if should_migrate:
+            await upgrade_to_head(engine)
+        app.state.courtyard = AppState(
+            settings=settings,
+            engine=engine,
+            session_factory=create_session_factory(engine),
+            cipher=PersonalDataCipher(settings.secret_key),
+            tokens=TokenCodec(settings.secret_key, settings.token_ttl),
+            clock=clock,
+        )
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    graphql = CourtyardGraphQL(
+        production=settings.is_production,
+        allowed_origins=settings.allowed_origins,
+        graphiql_html=None if settings.is_production else GRAPHIQL_HTML,
+    )
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

@@ -1,0 +1,104 @@
+"""The `courtyard` command line (also `python -m api`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+
+from api.settings import Settings, SettingsError
+
+__all__ = ["main"]
+
+
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+async def _migrate(settings: Settings) -> None:
+    from db.migrate import upgrade_to_head
+    from db.session import create_engine
+
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade_to_head(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _seed_demo(settings: Settings) -> None:
+    from api.demo import seed_demo
+    from db.personal_data import PersonalDataCipher
+    from db.session import create_engine, create_session_factory
+
+    await _migrate(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        summary = await seed_demo(
+            create_session_factory(engine),
+            PersonalDataCipher(settings.secret_key),
+            today=dt.date.today(),
+            progress=lambda line: _print(f"  {line}"),
+        )
+    finally:
+        await engine.dispose()
+    _print("demo data created" if summary else "demo data already present; nothing added")
+
+
+def _print_demo_logins(base_url: str) -> None:
+    from api.demo import DEMO_PASSWORD, demo_logins
+
+    _print(f"\nCourtyard is serving the demo community at {base_url}")
+    _print(f"  GraphiQL:  {base_url}/graphql")
+    _print(f"  Health:    {base_url}/healthz   Ready: {base_url}/readyz")
+    _print(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
+    seen_roles: set[str] = set()
+    for login in demo_logins():
+        if login.role not in seen_roles:
+            seen_roles.add(login.role)
+            _print(f"  {login.role:<11} {login.email:<28} {login.description}")
+    _print("")
+
+
+def _serve(settings: Settings, *, host: str, port: int, demo: bool) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
+    if demo:
+        asyncio.run(_seed_demo(settings))
+        _print_demo_logins(f"http://{host}:{port}")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="courtyard", description="Courtyard property-management service.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the GraphQL service")
+    serve.add_argument("--demo", action="store_true", help="fill an empty database with the demo community first")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    commands.add_parser("migrate", help="apply database migrations")
+    commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"courtyard: configuration error: {error}", file=sys.stderr)
+        return 2
+    if args.command == "serve":
+        _serve(settings, host=args.host, port=args.port, demo=args.demo)
+    elif args.command == "migrate":
+        asyncio.run(_migrate(settings))
+        _print("database is at the newest migration")
+    elif args.command == "seed-demo":
+        asyncio.run(_seed_demo(settings))
+    return 0

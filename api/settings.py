@@ -1,0 +1,73 @@
+"""Service configuration from `COURTYARD_*` environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+__all__ = ["DEFAULT_SECRET_KEY", "Settings", "SettingsError"]
+
+DEFAULT_SECRET_KEY = "courtyard-development-secret-change-me"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite+aiosqlite:///courtyard.db"
+    broadcast_url: str = "memory://"
+    secret_key: str = DEFAULT_SECRET_KEY
+    media_dir: Path = Path("media")
+    env: str = "development"
+    token_ttl: dt.timedelta = dt.timedelta(hours=12)
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+
+    def __post_init__(self) -> None:
+        if self.env not in ("development", "production"):
+            raise SettingsError(f"COURTYARD_ENV must be development or production, not {self.env!r}")
+        if self.is_production and self.secret_key == DEFAULT_SECRET_KEY:
+            raise SettingsError("refusing to start in production with the default COURTYARD_SECRET_KEY")
+        if len(self.secret_key) < 16:
+            raise SettingsError("COURTYARD_SECRET_KEY must be at least 16 characters")
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")) -> Settings:
+        """Environment variables win over `.env`; unset values keep their defaults."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+
+        def get(name: str) -> str | None:
+            return values.get(f"COURTYARD_{name}")
+
+        kwargs: dict[str, object] = {}
+        if (url := get("DATABASE_URL")) is not None:
+            kwargs["database_url"] = url
+        if (url := get("BROADCAST_URL")) is not None:
+            kwargs["broadcast_url"] = url
+        if (secret := get("SECRET_KEY")) is not None:
+            kwargs["secret_key"] = secret
+        if (media := get("MEDIA_DIR")) is not None:
+            kwargs["media_dir"] = Path(media)
+        if (env := get("ENV")) is not None:
+            kwargs["env"] = env
+        if (ttl := get("TOKEN_TTL_MINUTES")) is not None:
+            try:
+                kwargs["token_ttl"] = dt.timedelta(minutes=int(ttl))
+            except ValueError as error:
+                raise SettingsError("COURTYARD_TOKEN_TTL_MINUTES must be a whole number") from error
+        if (origins := get("ALLOWED_ORIGINS")) is not None:
+            kwargs["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        return cls(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""Speed and memory measurements; `make bench` runs every script here (never part of `make test`)."""

@@ -1,0 +1,35 @@
+"""Apply Alembic migrations from code (CLI, app start-up on the embedded default, tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.session import async_url
+
+__all__ = ["alembic_config", "upgrade_to_head"]
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", async_url(database_url).replace("%", "%%"))
+    return config
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    """Bring the database behind `engine` to the newest revision, inside the running event loop."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    async with engine.begin() as connection:
+        config.attributes["connection"] = connection
+
+        def run(sync_connection: object) -> None:
+            config.attributes["connection"] = sync_connection
+            command.upgrade(config, "head")
+
+        await connection.run_sync(run)

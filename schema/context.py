@@ -1,0 +1,84 @@
+"""The typed per-connection context every resolver receives.
+
+Strawberry builds the context once per HTTP request but once per *websocket connection*, so nothing
+request-scoped lives here directly: dataloaders are created per operation (see `schema.extensions`) and
+resolvers open short database sessions of their own.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from strawberry.types import Info as StrawberryInfo
+
+from db.access import Principal
+from db.accounts import load_principal
+from db.personal_data import PersonalDataCipher
+from schema.loaders import Loaders
+
+__all__ = ["Context", "Info"]
+
+_operation_loaders: contextvars.ContextVar[Loaders] = contextvars.ContextVar("operation_loaders")
+
+
+@dataclass
+class Context:
+    session_factory: async_sessionmaker[AsyncSession]
+    cipher: PersonalDataCipher
+    issue_token: Callable[[int, dt.datetime], str]
+    verify_token: Callable[[str], tuple[int, dt.datetime] | None]
+    clock: Callable[[], dt.datetime]
+    production: bool
+    services: dict[str, Any] = field(default_factory=dict)
+    connection_params: dict[str, Any] | None = None
+    token_user_id: int | None = None
+    token_expires_at: dt.datetime | None = None
+    _principal: Principal | None = None
+    _principal_loaded: bool = False
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    def authenticate_with(self, token: str | None) -> None:
+        """Remember whose token came with the request or `connection_init`; checked on use."""
+        verified = self.verify_token(token) if token else None
+        self.token_user_id, self.token_expires_at = verified if verified else (None, None)
+        self._principal, self._principal_loaded = None, False
+
+    def has_live_token(self) -> bool:
+        return self.token_user_id is not None and (
+            self.token_expires_at is None or self.token_expires_at > self.now()
+        )
+
+    async def principal(self) -> Principal | None:
+        if not self.has_live_token():
+            return None
+        if not self._principal_loaded:
+            async with self.session_factory() as session:
+                self._principal = await load_principal(session, self.token_user_id, today=self.now().date())
+            self._principal_loaded = True
+        return self._principal
+
+    @property
+    def loaders(self) -> Loaders:
+        try:
+            return _operation_loaders.get()
+        except LookupError:
+            loaders = Loaders(self.session_factory)
+            _operation_loaders.set(loaders)
+            return loaders
+
+    def start_operation(self) -> contextvars.Token[Loaders]:
+        return _operation_loaders.set(Loaders(self.session_factory))
+
+    @staticmethod
+    def end_operation(token: contextvars.Token[Loaders]) -> None:
+        _operation_loaders.reset(token)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,132 @@
+"""Errors, two kinds: expected failures as typed union members, everything else as top-level errors."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import strawberry
+from graphql import GraphQLError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.errors import AccessDenied, DomainError
+from schema.context import Info
+
+__all__ = [
+    "BadUserInputError",
+    "ConflictError",
+    "Error",
+    "ErrorCode",
+    "NotFoundError",
+    "RowErrorType",
+    "ImportRejectedError",
+    "forbidden",
+    "rate_limited",
+    "run_mutation",
+    "unauthenticated",
+]
+
+Payload = TypeVar("Payload")
+Row = TypeVar("Row")
+
+
+@strawberry.enum
+class ErrorCode(enum.Enum):
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+
+
+@strawberry.interface(name="Error")
+class Error:
+    code: ErrorCode
+    message: str
+    field: str | None = strawberry.field(description="Input path of the offending value, when one is to blame.")
+
+
+@strawberry.type
+class BadUserInputError(Error):
+    pass
+
+
+@strawberry.type
+class NotFoundError(Error):
+    pass
+
+
+@strawberry.type
+class ConflictError(Error):
+    pass
+
+
+@strawberry.type(name="RowError")
+class RowErrorType:
+    row: int
+    field: str
+    reason: str
+
+
+@strawberry.type
+class ImportRejectedError(Error):
+    """An import that wrote nothing, with every bad row and why."""
+
+    row_errors: list[RowErrorType]
+
+
+def _top_level(message: str, code: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+def unauthenticated() -> GraphQLError:
+    return _top_level("Authentication required: log in and send `Authorization: Bearer <token>`.", "UNAUTHENTICATED")
+
+
+def forbidden(message: str = "Your role may not perform this operation.") -> GraphQLError:
+    return _top_level(message, "FORBIDDEN")
+
+
+def rate_limited(message: str) -> GraphQLError:
+    return _top_level(message, "RATE_LIMITED")
+
+
+def error_result(error: DomainError) -> Error:
+    """The union member for a service's expected failure."""
+    row_errors = getattr(error, "row_errors", None)
+    if row_errors is not None:
+        return ImportRejectedError(
+            code=ErrorCode.BAD_USER_INPUT,
+            message=error.message,
+            field=error.field,
+            row_errors=[RowErrorType(row=e.row_number, field=e.field, reason=e.reason) for e in row_errors],
+        )
+    if error.code == "NOT_FOUND":
+        return NotFoundError(code=ErrorCode.NOT_FOUND, message=error.message, field=error.field)
+    if error.code == "CONFLICT":
+        return ConflictError(code=ErrorCode.CONFLICT, message=error.message, field=error.field)
+    return BadUserInputError(code=ErrorCode.BAD_USER_INPUT, message=error.message, field=error.field)
+
+
+async def run_mutation(
+    info: Info,
+    work: Callable[[AsyncSession], Awaitable[Row]],
+    present: Callable[[Row], Payload],
+) -> Payload | Error:
+    """Run `work` in one transaction: commit on success; on an expected failure roll back, write nothing
+    and answer the typed error; a unique-constraint race answers CONFLICT."""
+    try:
+        async with info.context.session_factory() as session, session.begin():
+            row = await work(session)
+    except DomainError as error:
+        return error_result(error)
+    except AccessDenied as error:
+        raise forbidden(str(error) or "Your role may not perform this operation.") from error
+    except IntegrityError:
+        return ConflictError(
+            code=ErrorCode.CONFLICT,
+            message="The change conflicts with existing data (it may have been made concurrently).",
+            field=None,
+        )
+    return present(row)

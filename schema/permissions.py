@@ -1,0 +1,45 @@
+"""Field permissions: who may call an operation at all. Per-object checks live in the services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strawberry.permission import BasePermission
+
+from db.access import Principal
+from db.models import Role
+from schema.context import Info
+from schema.errors import unauthenticated
+
+__all__ = ["IsAuthenticated", "require_principal", "requires_role"]
+
+
+class IsAuthenticated(BasePermission):
+    message = "Authentication required: log in and send `Authorization: Bearer <token>`."
+    error_extensions = {"code": "UNAUTHENTICATED"}
+
+    async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+        return await info.context.principal() is not None
+
+
+def requires_role(*roles: Role) -> type[BasePermission]:
+    """A permission met by holding any of `roles` in at least one project."""
+
+    class HoldsRole(BasePermission):
+        message = f"Requires one of the roles {', '.join(r.value for r in roles)}."
+        error_extensions = {"code": "FORBIDDEN"}
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            principal = await info.context.principal()
+            return principal is not None and principal.holds_any(roles)
+
+    HoldsRole.__name__ = "Holds" + "Or".join(r.value.title() for r in roles)
+    return HoldsRole
+
+
+async def require_principal(info: Info) -> Principal:
+    """The caller, for resolvers already guarded by `IsAuthenticated`."""
+    principal = await info.context.principal()
+    if principal is None:
+        raise unauthenticated()
+    return principal

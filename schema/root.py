@@ -1,0 +1,39 @@
+"""The root types, composed from each domain's queries and mutations."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from schema.context import Info
+from schema.accounts.mutations import AccountMutations
+from schema.accounts.queries import AccountQueries
+from schema.dispatch.mutations import DispatchMutations
+from schema.dispatch.queries import DispatchQueries
+from schema.permissions import IsAuthenticated
+from schema.units.mutations import UnitMutations
+from schema.units.queries import UnitQueries
+
+__all__ = ["Mutation", "Query"]
+
+
+@strawberry.type
+class Query(AccountQueries, UnitQueries, DispatchQueries):
+    # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
+    # node field returns its inner coroutine unawaited.
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Any object by its global ID; null when it does not exist or you may not see it.",
+    )
+    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+        try:
+            node_type = id.resolve_type(info)
+        except (relay.GlobalIDValueError, KeyError, TypeError, ValueError):
+            return None
+        resolved: relay.Node | None = await node_type.resolve_node(id.node_id, info=info)  # type: ignore[misc]
+        return resolved
+
+
+@strawberry.type
+class Mutation(AccountMutations, UnitMutations, DispatchMutations):
+    pass

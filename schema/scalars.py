@@ -1,0 +1,24 @@
+"""GraphQL enums mirroring the domain's, registered once under their plain names."""
+
+from __future__ import annotations
+
+import strawberry
+
+from db.models import OccupancyRelation, OccupancyStatus, PartyType, Role, UnitKind
+from dispatch.model import Category
+
+__all__ = [
+    "CategoryEnum",
+    "OccupancyRelationEnum",
+    "OccupancyStatusEnum",
+    "PartyTypeEnum",
+    "RoleEnum",
+    "UnitKindEnum",
+]
+
+UnitKindEnum = strawberry.enum(UnitKind, name="UnitKind")
+OccupancyStatusEnum = strawberry.enum(OccupancyStatus, name="OccupancyStatus")
+PartyTypeEnum = strawberry.enum(PartyType, name="PartyType")
+OccupancyRelationEnum = strawberry.enum(OccupancyRelation, name="OccupancyRelation")
+RoleEnum = strawberry.enum(Role, name="Role")
+CategoryEnum = strawberry.enum(Category, name="Category")

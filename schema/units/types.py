@@ -1,0 +1,231 @@
+"""GraphQL types of the property register."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from db.models import Building, Occupancy, Party, Project, Unit
+from db.personal_data import mask_national_id, mask_phone
+from schema.context import Info
+from schema.nodes import resolve_visible_nodes
+from schema.scalars import OccupancyRelationEnum, OccupancyStatusEnum, PartyTypeEnum, UnitKindEnum
+
+__all__ = ["BuildingType", "OccupancyType", "PartyType", "ProjectType", "UnitType"]
+
+
+@strawberry.type(name="Project")
+class ProjectType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    timezone: str
+    currency: str
+
+    @classmethod
+    def from_row(cls, row: Project) -> ProjectType:
+        return cls(id=row.id, name=row.name, timezone=row.timezone, currency=row.currency)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ProjectType | None]:
+        return await resolve_visible_nodes(
+            info, node_ids, info.context.loaders.project, lambda p, row: row.id in p.project_ids, cls.from_row
+        )
+
+
+@strawberry.type(name="Building")
+class BuildingType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    latitude: float | None
+    longitude: float | None
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Building) -> BuildingType:
+        return cls(
+            id=row.id, name=row.name, latitude=row.latitude, longitude=row.longitude, project_id=row.project_id
+        )
+
+    @strawberry.field
+    async def project(self, info: Info) -> ProjectType:
+        return ProjectType.from_row(await info.context.loaders.project.load(self.project_id))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[BuildingType | None]:
+        return await resolve_visible_nodes(
+            info,
+            node_ids,
+            info.context.loaders.building,
+            lambda p, row: row.project_id in p.project_ids,
+            cls.from_row,
+        )
+
+
+@strawberry.type(name="Party", description="A person or company; phone and ID number are masked unless you may see them.")
+class PartyType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    party_type: PartyTypeEnum
+    email: str | None
+    project_id: strawberry.Private[int]
+    phone_encrypted: strawberry.Private[str | None]
+    national_id_encrypted: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Party) -> PartyType:
+        return cls(
+            id=row.id,
+            name=row.name,
+            party_type=row.party_type,
+            email=row.email,
+            project_id=row.project_id,
+            phone_encrypted=row.phone_encrypted,
+            national_id_encrypted=row.national_id_encrypted,
+        )
+
+    async def _reveal(self, info: Info, token: str | None, mask: Any) -> str | None:
+        if token is None:
+            return None
+        plain = info.context.cipher.decrypt(token)
+        principal = await info.context.principal()
+        if principal is not None and principal.can_see_personal_data(self.project_id, self.id):
+            return plain
+        return str(mask(plain))
+
+    @strawberry.field
+    async def phone(self, info: Info) -> str | None:
+        return await self._reveal(info, self.phone_encrypted, mask_phone)
+
+    @strawberry.field
+    async def national_id(self, info: Info) -> str | None:
+        return await self._reveal(info, self.national_id_encrypted, mask_national_id)
+
+    @strawberry.field
+    async def occupancies(self, info: Info) -> list[OccupancyType]:
+        rows = await info.context.loaders.occupancies_by_party.load(self.id)
+        return [OccupancyType.from_row(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PartyType | None]:
+        return await resolve_visible_nodes(
+            info,
+            node_ids,
+            info.context.loaders.party,
+            lambda p, row: p.can_see_party(row.project_id, row.id),
+            cls.from_row,
+        )
+
+
+@strawberry.type(name="Occupancy")
+class OccupancyType(relay.Node):
+    id: relay.NodeID[int]
+    relation: OccupancyRelationEnum
+    start_date: dt.date
+    end_date: dt.date | None
+    unit_id: strawberry.Private[int]
+    party_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Occupancy) -> OccupancyType:
+        return cls(
+            id=row.id,
+            relation=row.relation,
+            start_date=row.start_date,
+            end_date=row.end_date,
+            unit_id=row.unit_id,
+            party_id=row.party_id,
+        )
+
+    @strawberry.field
+    async def party(self, info: Info) -> PartyType:
+        return PartyType.from_row(await info.context.loaders.party.load(self.party_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType:
+        return UnitType.from_row(await info.context.loaders.unit.load(self.unit_id))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[OccupancyType | None]:
+        principal = await info.context.principal()
+        ids = [int(i) for i in node_ids if i.isdigit()]
+        rows = {row.id: row for row in await info.context.loaders.occupancy.load_many(ids) if row is not None}
+        units = {u.id: u for u in await info.context.loaders.unit.load_many([r.unit_id for r in rows.values()]) if u}
+        result: list[OccupancyType | None] = []
+        for node_id in node_ids:
+            row = rows.get(int(node_id)) if node_id.isdigit() else None
+            unit = units.get(row.unit_id) if row is not None else None
+            visible = (
+                row is not None
+                and unit is not None
+                and principal is not None
+                and (principal.is_staff_of(unit.project_id) or row.party_id == principal.party_id)
+            )
+            result.append(cls.from_row(row) if visible and row is not None else None)
+        return result
+
+
+@strawberry.type(name="Unit")
+class UnitType(relay.Node):
+    id: relay.NodeID[int]
+    number: str
+    floor: int
+    floor_area: Decimal = strawberry.field(description="Floor area in square metres.")
+    kind: UnitKindEnum
+    occupancy_status: OccupancyStatusEnum
+    building_id: strawberry.Private[int]
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Unit) -> UnitType:
+        return cls(
+            id=row.id,
+            number=row.number,
+            floor=row.floor,
+            floor_area=row.floor_area,
+            kind=row.kind,
+            occupancy_status=row.occupancy_status,
+            building_id=row.building_id,
+            project_id=row.project_id,
+        )
+
+    @strawberry.field
+    async def building(self, info: Info) -> BuildingType:
+        return BuildingType.from_row(await info.context.loaders.building.load(self.building_id))
+
+    @strawberry.field
+    async def project(self, info: Info) -> ProjectType:
+        return ProjectType.from_row(await info.context.loaders.project.load(self.project_id))
+
+    @strawberry.field(description="Current and past occupancies; owners see only their own.")
+    async def occupancies(self, info: Info) -> list[OccupancyType]:
+        principal = await info.context.principal()
+        rows = await info.context.loaders.occupancies_by_unit.load(self.id)
+        if principal is None:
+            return []
+        staff = principal.is_staff_of(self.project_id)
+        return [OccupancyType.from_row(row) for row in rows if staff or row.party_id == principal.party_id]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[UnitType | None]:
+        return await resolve_visible_nodes(
+            info,
+            node_ids,
+            info.context.loaders.unit,
+            lambda p, row: p.can_see_unit(row.project_id, row.id),
+            cls.from_row,
+        )

@@ -1,0 +1,166 @@
+"""Shared fixtures: both databases, a controllable clock, the app behind an ASGI client."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy.engine import make_url
+from starlette.applications import Starlette
+
+import db.models  # noqa: F401  (all tables on the metadata)
+from api.app import create_app
+from api.settings import Settings
+from api.state import AppState
+from db.base import Base
+from db.migrate import upgrade_to_head
+from db.session import create_engine
+
+PG_URL = os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("COURTYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_SECRET = "courtyard-test-secret-0123456789"
+START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def missing_service(reason: str) -> None:
+    """Skip with a visible reason; under CI=true a missing service is a failure instead."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: required)")
+    pytest.skip(reason)
+
+
+class Clock:
+    """The service's notion of now, moved by tests instead of sleeping."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _pg_admin_connection() -> asyncpg.Connection:
+    return await asyncpg.connect(_asyncpg_dsn(PG_URL), timeout=3)
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    url: str | None
+    unavailable_reason: str | None = None
+
+
+@pytest.fixture(scope="session")
+async def postgres_server() -> AsyncIterator[PostgresServer]:
+    """A throwaway, migrated database on the test server, dropped at the end of the session."""
+    try:
+        admin = await _pg_admin_connection()
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+        yield PostgresServer(None, f"PostgreSQL unreachable at {PG_URL}: {error}")
+        return
+    name = f"courtyard_test_{uuid.uuid4().hex[:12]}"
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(url)
+    await upgrade_to_head(engine)
+    await engine.dispose()
+    try:
+        yield PostgresServer(url)
+    finally:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    await upgrade_to_head(engine)
+    await engine.dispose()
+    return path
+
+
+async def _empty_postgres(url: str) -> None:
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    connection = await asyncpg.connect(_asyncpg_dsn(url))
+    try:
+        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def postgres_url(postgres_server: PostgresServer) -> str:
+    """The session's PostgreSQL database, emptied for this test."""
+    if postgres_server.url is None:
+        missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
+    assert postgres_server.url is not None
+    await _empty_postgres(postgres_server.url)
+    return postgres_server.url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path, postgres_server: PostgresServer
+) -> str:
+    """Every test that uses the database runs once on SQLite and once on PostgreSQL, each from empty."""
+    if request.param == "sqlite":
+        path = tmp_path / "courtyard.db"
+        shutil.copyfile(sqlite_template, path)
+        return f"sqlite+aiosqlite:///{path}"
+    if postgres_server.url is None:
+        missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
+    assert postgres_server.url is not None
+    await _empty_postgres(postgres_server.url)
+    return postgres_server.url
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, secret_key=TEST_SECRET, media_dir=tmp_path / "media")
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: Clock) -> AsyncIterator[Starlette]:
+    application = create_app(settings, clock=clock, migrate=False)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+def state(app: Starlette) -> AppState:
+    return app.state.courtyard  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
