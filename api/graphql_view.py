@@ -8,6 +8,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
+from cross_web import HTTPException
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
@@ -64,6 +65,9 @@ class CourtyardGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         payload = await super().process_result(request, result)
+        for error in payload.get("errors") or []:
+            # Syntax errors end the operation before schema extensions see a result.
+            error.setdefault("extensions", {}).setdefault("code", "GRAPHQL_PARSE_FAILED")
         if _prefers_graphql_response_json(request):
             # GraphQL over HTTP: a request that failed before execution has no `data` and a 4xx status.
             request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
@@ -71,6 +75,15 @@ class CourtyardGraphQL(GraphQL[Context, None]):
             if request_error:
                 payload.pop("data", None)  # type: ignore[misc]
         return payload
+
+    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(request, request_adapter, *args, **kwargs)
+        except HTTPException as error:
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed (strawberry says 400).
+            if request_adapter.method == "GET" and "mutation" in error.reason.lower():
+                raise HTTPException(405, error.reason) from None
+            raise
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         response = await super().run(request, context, root_value)

@@ -22,7 +22,8 @@ from schema.root import Mutation, Query
 
 __all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
 
-MAX_QUERY_DEPTH = 11
+# QueryDepthLimiter counts the root field as depth 0: 11 levels of fields pass, 12 are refused.
+MAX_QUERY_DEPTH = 10
 MAX_QUERY_TOKENS = 2000
 MAX_ALIASES = 30
 
