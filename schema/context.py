@@ -73,12 +73,10 @@ class Context:
             _operation_loaders.set(loaders)
             return loaders
 
-    def start_operation(self) -> contextvars.Token[Loaders]:
-        return _operation_loaders.set(Loaders(self.session_factory))
-
-    @staticmethod
-    def end_operation(token: contextvars.Token[Loaders]) -> None:
-        _operation_loaders.reset(token)
+    def start_operation(self) -> None:
+        """Fresh loaders for the operation running in this task (each operation runs in its own task,
+        so nothing needs resetting afterwards)."""
+        _operation_loaders.set(Loaders(self.session_factory))
 
 
 Info = StrawberryInfo[Context, None]

@@ -17,12 +17,8 @@ class PerOperationLoaders(SchemaExtension):
     """A fresh set of dataloaders for each operation, even when a websocket shares one context."""
 
     def on_operation(self) -> Iterator[None]:
-        context = self.execution_context.context
-        token = context.start_operation()
-        try:
-            yield
-        finally:
-            context.end_operation(token)
+        self.execution_context.context.start_operation()
+        yield
 
 
 class ErrorPolicy(MaskErrors):
