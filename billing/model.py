@@ -1,0 +1,265 @@
+"""Plain data of the billing engine: rules, units, usages, discounts and the bill lines it drafts."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+__all__ = [
+    "ApportionBasis",
+    "Apportionment",
+    "BillLineDraft",
+    "BillingPeriod",
+    "DiscountRule",
+    "FeeRule",
+    "LateFeePolicy",
+    "LineKind",
+    "MeterUsage",
+    "PartyType",
+    "RuleKind",
+    "RuleScope",
+    "Tier",
+    "TierCharge",
+    "TierPeriod",
+    "UnitKind",
+    "UnitSnapshot",
+    "Waiver",
+]
+
+_ZERO = Decimal(0)
+
+
+class UnitKind(StrEnum):
+    APARTMENT = "APARTMENT"
+    SHOP = "SHOP"
+    OFFICE = "OFFICE"
+    PARKING_SPACE = "PARKING_SPACE"
+    STORAGE = "STORAGE"
+
+
+class PartyType(StrEnum):
+    PERSON = "PERSON"
+    COMPANY = "COMPANY"
+
+
+class RuleKind(StrEnum):
+    PER_AREA = "PER_AREA"
+    FIXED = "FIXED"
+    METERED_TIERED = "METERED_TIERED"
+    APPORTIONED = "APPORTIONED"
+
+
+class ApportionBasis(StrEnum):
+    AREA = "AREA"
+    EQUAL = "EQUAL"
+    USAGE = "USAGE"
+
+
+class TierPeriod(StrEnum):
+    """What a tier's bounds count: usage within each month, or usage since 1 January."""
+
+    MONTH = "MONTH"
+    YEAR_TO_DATE = "YEAR_TO_DATE"
+
+
+class LineKind(StrEnum):
+    """A charge is positive; discount and waiver lines are negative and follow the charge they reduce."""
+
+    CHARGE = "CHARGE"
+    DISCOUNT = "DISCOUNT"
+    WAIVER = "WAIVER"
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """Usage in (starts_at, up_to] is priced at unit_price; the last tier has no upper bound."""
+
+    starts_at: Decimal
+    up_to: Decimal | None
+    unit_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RuleScope:
+    """Which units a rule charges; every filter left empty admits all, and set filters must all match."""
+
+    unit_kinds: frozenset[UnitKind] = frozenset()
+    building_ids: frozenset[int] = frozenset()
+    unit_ids: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class FeeRule:
+    """One version of a fee rule; only the parameters of its kind are set.
+
+    - PER_AREA: rate_per_square_metre (per month).
+    - FIXED: amount_per_cycle.
+    - METERED_TIERED: meter_type, tiers, tier_period.
+    - APPORTIONED: apportion_total (per cycle), apportion_basis, and meter_type for USAGE.
+    """
+
+    id: int
+    code: str
+    name: str
+    kind: RuleKind
+    effective_from: date
+    effective_to: date | None = None
+    scope: RuleScope = RuleScope()
+    rate_per_square_metre: Decimal | None = None
+    amount_per_cycle: Decimal | None = None
+    meter_type: str | None = None
+    tiers: tuple[Tier, ...] = ()
+    tier_period: TierPeriod | None = None
+    apportion_total: Decimal | None = None
+    apportion_basis: ApportionBasis | None = None
+
+
+_PERIOD_PATTERN = re.compile(r"(\d{4})-(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class BillingPeriod:
+    """A billing cycle of whole calendar months, starting on the first day of its first month."""
+
+    start: date
+    months: int = 1
+
+    def __post_init__(self) -> None:
+        if self.start.day != 1:
+            raise ValueError(f"a billing period starts on the first of a month, not {self.start}")
+        if self.months < 1:
+            raise ValueError(f"a billing period spans at least one month, not {self.months}")
+
+    @classmethod
+    def parse(cls, text: str, months: int = 1) -> BillingPeriod:
+        """Build the period that starts in month `text` ("2026-11") and spans `months` months."""
+        matched = _PERIOD_PATTERN.fullmatch(text.strip())
+        if matched is None:
+            raise ValueError(f"expected a period like 2026-11, got {text!r}")
+        year, month = int(matched.group(1)), int(matched.group(2))
+        if not 1 <= month <= 12:
+            raise ValueError(f"no month {month} in {text!r}")
+        return cls(start=date(year, month, 1), months=months)
+
+    @property
+    def end(self) -> date:
+        """The last day of the period, inclusive."""
+        month_index = self.start.month - 1 + self.months - 1
+        year, month = self.start.year + month_index // 12, month_index % 12 + 1
+        return date(year, month, calendar.monthrange(year, month)[1])
+
+    @property
+    def label(self) -> str:
+        """The first month as "YYYY-MM", the form bill runs are keyed by."""
+        return f"{self.start.year:04d}-{self.start.month:02d}"
+
+    def __str__(self) -> str:
+        end = self.end
+        return self.label if self.months == 1 else f"{self.label} to {end.year:04d}-{end.month:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnitSnapshot:
+    """What the engine needs to know about a unit; party_type is None when nobody is billed as owner."""
+
+    unit_id: int
+    building_id: int
+    kind: UnitKind
+    floor_area: Decimal
+    vacant: bool = False
+    party_type: PartyType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterUsage:
+    """A unit's consumption on one meter type in the period, and earlier in the same calendar year."""
+
+    unit_id: int
+    meter_type: str
+    usage: Decimal
+    usage_earlier_in_year: Decimal = _ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRule:
+    """A percentage off the charges of the named rule codes, for units meeting every set condition.
+
+    `vacant_only` limits it to vacant units, `party_type` to units billed to that kind of party.
+    """
+
+    id: int
+    name: str
+    percent: Decimal
+    rule_codes: frozenset[str]
+    vacant_only: bool = False
+    party_type: PartyType | None = None
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """A one-off reduction of one unit's charge under a rule code; `amount` None waives it in full."""
+
+    id: int
+    unit_id: int
+    rule_code: str
+    amount: Decimal | None
+    reason: str
+    approved_by: int
+
+
+@dataclass(frozen=True, slots=True)
+class LateFeePolicy:
+    """Simple daily interest on an overdue principal, after a grace period, optionally capped."""
+
+    daily_rate: Decimal
+    grace_days: int = 0
+    cap_ratio: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TierCharge:
+    """The part of a metered charge that falls into one tier (numbered from 1)."""
+
+    tier_number: int
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Apportionment:
+    """How one apportioned rule's total for the period is shared among the units in its scope."""
+
+    rule_id: int
+    basis: ApportionBasis
+    total: Decimal
+    total_weight: Decimal
+    unit_count: int
+    shares: Mapping[int, Decimal] = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class BillLineDraft:
+    """One bill line as computed; `amount` is authoritative, quantity and unit price explain it.
+
+    `unit_price` is None when no single price produced the amount (several tiers, a share of a total).
+    """
+
+    unit_id: int
+    rule_id: int
+    rule_code: str
+    kind: LineKind
+    description: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    amount: Decimal
+    explanation: str
+    discount_id: int | None = None
+    waiver_id: int | None = None

@@ -1,0 +1,878 @@
+"""The billing rule engine: validates fee rules and turns units, usages and rules into bill lines.
+
+A bill run over a large project uses it in three steps, so each step can stream:
+
+1. `prepare_rules` validates the rules and discounts once and keeps those in effect for the period;
+2. `apportion_all` makes one pass over every unit (and usage) to share out the apportioned totals;
+3. `compute_unit_lines` prices one unit at a time, batch by batch.
+
+`compute_bill_lines` does all three for a whole project held in memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from billing.model import (
+    ApportionBasis,
+    Apportionment,
+    BillingPeriod,
+    BillLineDraft,
+    DiscountRule,
+    FeeRule,
+    LateFeePolicy,
+    LineKind,
+    MeterUsage,
+    RuleKind,
+    RuleScope,
+    Tier,
+    TierCharge,
+    TierPeriod,
+    UnitSnapshot,
+    Waiver,
+)
+from billing.money import round_money, split_by_largest_remainder
+
+__all__ = [
+    "ApportionmentError",
+    "PreparedRules",
+    "RuleValidationError",
+    "apportion",
+    "apportion_all",
+    "charge_tiers",
+    "compute_bill_lines",
+    "compute_unit_lines",
+    "late_fee",
+    "prepare_rules",
+    "rule_applies",
+    "validate_discount",
+    "validate_late_fee_policy",
+    "validate_rule",
+    "validate_waiver",
+]
+
+_ZERO = Decimal(0)
+_NO_MONEY = Decimal("0.00")
+_ONE = Decimal(1)
+_HUNDRED = Decimal(100)
+
+_BASIS_WORDS = {
+    ApportionBasis.AREA: "floor area",
+    ApportionBasis.EQUAL: "units",
+    ApportionBasis.USAGE: "usage",
+}
+
+# Explanations name the quantity's unit for the meter types every project has; others show bare numbers.
+_USAGE_UNITS = {"electricity": "kWh", "water": "m³", "gas": "m³", "hot_water": "m³"}
+
+
+class RuleValidationError(ValueError):
+    """A rule, discount, waiver or policy refused; `field` is the camelCase path of the GraphQL input."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class ApportionmentError(RuleValidationError):
+    """An apportioned total cannot be shared: nothing is in scope, or the units in scope weigh nothing."""
+
+    def __init__(self, rule_code: str, field: str, message: str) -> None:
+        super().__init__(field, f"rule {rule_code}: {message}")
+        self.rule_code = rule_code
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+
+def validate_rule(rule: FeeRule) -> None:
+    """Raise RuleValidationError naming the first input field that makes `rule` unusable."""
+    if not rule.code.strip():
+        raise RuleValidationError("code", "must not be empty")
+    if not rule.name.strip():
+        raise RuleValidationError("name", "must not be empty")
+    if rule.effective_to is not None and rule.effective_to < rule.effective_from:
+        raise RuleValidationError("effectiveTo", "must not be before effectiveFrom")
+    _reject_parameters_of_other_kinds(rule)
+    if rule.kind == RuleKind.PER_AREA:
+        _require_non_negative(rule.rate_per_square_metre, "ratePerSquareMetre", rule.kind)
+    elif rule.kind == RuleKind.FIXED:
+        _require_non_negative(rule.amount_per_cycle, "amountPerCycle", rule.kind)
+        _require_whole_fen(rule.amount_per_cycle, "amountPerCycle")
+    elif rule.kind == RuleKind.METERED_TIERED:
+        _require_meter_type(rule)
+        if rule.tier_period is None:
+            raise RuleValidationError("tierPeriod", "is required for a metered_tiered rule")
+        _validate_tiers(rule.tiers)
+    else:
+        total = _require_non_negative(rule.apportion_total, "apportionTotal", rule.kind)
+        if total <= 0:
+            raise RuleValidationError("apportionTotal", "must be positive")
+        _require_whole_fen(total, "apportionTotal")
+        if rule.apportion_basis is None:
+            raise RuleValidationError("apportionBasis", "is required for an apportioned rule")
+        if rule.apportion_basis == ApportionBasis.USAGE:
+            _require_meter_type(rule)
+
+
+def validate_discount(discount: DiscountRule) -> None:
+    """Raise RuleValidationError naming the first unusable field of a discount rule."""
+    if not discount.name.strip():
+        raise RuleValidationError("name", "must not be empty")
+    percent = _require_non_negative(discount.percent, "percent", None)
+    if percent > _HUNDRED:
+        raise RuleValidationError("percent", "must be between 0 and 100")
+    if not discount.rule_codes:
+        raise RuleValidationError("ruleCodes", "must name at least one rule code")
+    if (
+        discount.effective_from is not None
+        and discount.effective_to is not None
+        and discount.effective_to < discount.effective_from
+    ):
+        raise RuleValidationError("effectiveTo", "must not be before effectiveFrom")
+
+
+def validate_waiver(waiver: Waiver) -> None:
+    """Raise RuleValidationError naming the first unusable field of a waiver."""
+    if not waiver.rule_code.strip():
+        raise RuleValidationError("ruleCode", "must not be empty")
+    if not waiver.reason.strip():
+        raise RuleValidationError("reason", "a waiver needs a reason")
+    if waiver.amount is not None:
+        if _require_non_negative(waiver.amount, "amount", None) <= 0:
+            raise RuleValidationError("amount", "must be positive; leave it empty to waive in full")
+        _require_whole_fen(waiver.amount, "amount")
+
+
+def validate_late_fee_policy(policy: LateFeePolicy) -> None:
+    """Raise RuleValidationError naming the first unusable field of a late-fee policy."""
+    _require_non_negative(policy.daily_rate, "dailyRate", None)
+    if policy.grace_days < 0:
+        raise RuleValidationError("graceDays", "must not be negative")
+    if policy.cap_ratio is not None:
+        _require_non_negative(policy.cap_ratio, "capRatio", None)
+
+
+_PARAMETER_FIELDS: tuple[tuple[str, str, frozenset[RuleKind]], ...] = (
+    ("rate_per_square_metre", "ratePerSquareMetre", frozenset({RuleKind.PER_AREA})),
+    ("amount_per_cycle", "amountPerCycle", frozenset({RuleKind.FIXED})),
+    ("meter_type", "meterType", frozenset({RuleKind.METERED_TIERED, RuleKind.APPORTIONED})),
+    ("tiers", "tiers", frozenset({RuleKind.METERED_TIERED})),
+    ("tier_period", "tierPeriod", frozenset({RuleKind.METERED_TIERED})),
+    ("apportion_total", "apportionTotal", frozenset({RuleKind.APPORTIONED})),
+    ("apportion_basis", "apportionBasis", frozenset({RuleKind.APPORTIONED})),
+)
+
+
+def _reject_parameters_of_other_kinds(rule: FeeRule) -> None:
+    # A parameter that the rule's kind ignores is almost always a mistake in the form, so say so.
+    for attribute, input_field, kinds in _PARAMETER_FIELDS:
+        value = getattr(rule, attribute)
+        is_set = bool(value) if attribute == "tiers" else value is not None
+        if is_set and rule.kind not in kinds:
+            raise RuleValidationError(input_field, f"does not apply to a {rule.kind} rule")
+    if (
+        rule.kind == RuleKind.APPORTIONED
+        and rule.meter_type is not None
+        and rule.apportion_basis != ApportionBasis.USAGE
+    ):
+        raise RuleValidationError("meterType", "only an apportionment by usage reads a meter")
+
+
+def _require_non_negative(value: Decimal | None, field: str, kind: RuleKind | None) -> Decimal:
+    if value is None:
+        raise RuleValidationError(field, f"is required for a {kind} rule" if kind else "is required")
+    if not value.is_finite():
+        raise RuleValidationError(field, "must be a finite number")
+    if value < 0:
+        raise RuleValidationError(field, "must not be negative")
+    return value
+
+
+def _require_whole_fen(value: Decimal | None, field: str) -> None:
+    if value is not None and value != round_money(value):
+        raise RuleValidationError(field, "must be a whole number of fen (at most two decimal places)")
+
+
+def _require_meter_type(rule: FeeRule) -> None:
+    if rule.meter_type is None or not rule.meter_type.strip():
+        purpose = "a metered rule" if rule.kind == RuleKind.METERED_TIERED else "apportioning by usage"
+        raise RuleValidationError("meterType", f"is required for {purpose}")
+
+
+def _validate_tiers(tiers: Sequence[Tier]) -> None:
+    if not tiers:
+        raise RuleValidationError("tiers", "a metered rule needs at least one tier")
+    previous_up_to = _ZERO
+    for index, tier in enumerate(tiers):
+        path = f"tiers[{index}]"
+        starts_at = _require_non_negative(tier.starts_at, f"{path}.startsAt", None)
+        if index == 0 and starts_at != 0:
+            raise RuleValidationError(f"{path}.startsAt", "the first tier must start at 0")
+        if starts_at < previous_up_to:
+            raise RuleValidationError(
+                f"{path}.startsAt", f"overlaps tier {index - 1}, which runs up to {previous_up_to}"
+            )
+        if starts_at > previous_up_to:
+            raise RuleValidationError(
+                f"{path}.startsAt", f"leaves a gap after tier {index - 1}, which ends at {previous_up_to}"
+            )
+        is_last = index == len(tiers) - 1
+        if tier.up_to is None:
+            if not is_last:
+                raise RuleValidationError(f"{path}.upTo", "only the last tier may be open-ended")
+        else:
+            up_to = _require_non_negative(tier.up_to, f"{path}.upTo", None)
+            if up_to <= starts_at:
+                raise RuleValidationError(f"{path}.upTo", "must be greater than startsAt")
+            if is_last:
+                raise RuleValidationError(
+                    f"{path}.upTo", "the last tier must be open-ended so that every usage has a price"
+                )
+            previous_up_to = up_to
+        _require_non_negative(tier.unit_price, f"{path}.unitPrice", None)
+
+
+# --- which rules apply ----------------------------------------------------------------------------
+
+
+def rule_applies(rule: FeeRule, unit: UnitSnapshot, period: BillingPeriod) -> bool:
+    """Whether `rule` charges `unit` for `period`.
+
+    A rule charges a period when the version is in effect on the period's first day, so a version that
+    takes over mid-period starts with the next period and two versions never both charge one period.
+    """
+    return _in_effect(rule.effective_from, rule.effective_to, period.start) and _in_scope(rule.scope, unit)
+
+
+def _in_effect(effective_from: date | None, effective_to: date | None, day: date) -> bool:
+    return (effective_from is None or effective_from <= day) and (effective_to is None or day <= effective_to)
+
+
+def _in_scope(scope: RuleScope, unit: UnitSnapshot) -> bool:
+    return (
+        (not scope.unit_kinds or unit.kind in scope.unit_kinds)
+        and (not scope.building_ids or unit.building_id in scope.building_ids)
+        and (not scope.unit_ids or unit.unit_id in scope.unit_ids)
+    )
+
+
+# --- preparing a period ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _RulePlan:
+    """A rule in effect for the period, with what every unit's computation would otherwise redo."""
+
+    rule: FeeRule
+    tiers: tuple[Tier, ...]
+    tier_note: str
+    tier_price_texts: tuple[str, ...]
+    rate_text: str
+    usage_symbol: str
+    discounts: tuple[tuple[DiscountRule, Decimal], ...]
+
+
+class PreparedRules:
+    """A project's rules and discounts for one period: validated, filtered to those in effect.
+
+    Made by `prepare_rules` once per bill run and shared by every unit's `compute_unit_lines` call.
+    """
+
+    __slots__ = ("_plans", "period", "rules")
+
+    def __init__(self, period: BillingPeriod, plans: tuple[_RulePlan, ...]) -> None:
+        self.period = period
+        self.rules = tuple(plan.rule for plan in plans)
+        self._plans = plans
+
+    @property
+    def apportioned_rules(self) -> tuple[FeeRule, ...]:
+        return tuple(rule for rule in self.rules if rule.kind == RuleKind.APPORTIONED)
+
+
+def prepare_rules(
+    rules: Iterable[FeeRule], discounts: Iterable[DiscountRule], period: BillingPeriod
+) -> PreparedRules:
+    """Validate every rule and discount and keep, in the given order, those in effect for `period`.
+
+    Raises RuleValidationError for an invalid rule or discount, ValueError for two rules with one id.
+    """
+    in_effect_discounts: list[DiscountRule] = []
+    for discount in discounts:
+        validate_discount(discount)
+        if _in_effect(discount.effective_from, discount.effective_to, period.start):
+            in_effect_discounts.append(discount)
+    plans: list[_RulePlan] = []
+    seen_ids: set[int] = set()
+    for rule in rules:
+        validate_rule(rule)
+        if not _in_effect(rule.effective_from, rule.effective_to, period.start):
+            continue
+        if rule.id in seen_ids:
+            raise ValueError(f"two rules in effect share the id {rule.id}")
+        seen_ids.add(rule.id)
+        tiers, tier_note = _tiers_for_period(rule, period)
+        rule_discounts = tuple(
+            (discount, discount.percent / _HUNDRED)
+            for discount in in_effect_discounts
+            if rule.code in discount.rule_codes
+        )
+        plans.append(
+            _RulePlan(
+                rule=rule,
+                tiers=tiers,
+                tier_note=tier_note,
+                tier_price_texts=tuple(_at_least_cents(tier.unit_price) for tier in tiers),
+                rate_text=(
+                    "" if rule.rate_per_square_metre is None else _at_least_cents(rule.rate_per_square_metre)
+                ),
+                usage_symbol=_usage_symbol(rule.meter_type),
+                discounts=rule_discounts,
+            )
+        )
+    return PreparedRules(period, tuple(plans))
+
+
+def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier, ...], str]:
+    # Monthly tiers cover one month's usage, so a cycle of several months widens each tier as many times.
+    if rule.tier_period != TierPeriod.MONTH or period.months == 1:
+        return rule.tiers, ""
+    months = Decimal(period.months)
+    widened = tuple(
+        Tier(
+            starts_at=tier.starts_at * months,
+            up_to=None if tier.up_to is None else tier.up_to * months,
+            unit_price=tier.unit_price,
+        )
+        for tier in rule.tiers
+    )
+    return widened, f" (monthly tiers × {period.months} months)"
+
+
+# --- apportionment --------------------------------------------------------------------------------
+
+
+def apportion(
+    rule: FeeRule,
+    units: Iterable[UnitSnapshot],
+    usages: Iterable[MeterUsage] = (),
+    *,
+    shared_total: Decimal | None = None,
+) -> Apportionment:
+    """Share an apportioned rule's total among the units of `units` in its scope, exactly to the fen.
+
+    `shared_total` replaces the rule's configured total (e.g. this month's common-meter bill). Units are
+    ordered by id before splitting, so equal remainders always favour the lowest unit id. Raises
+    ApportionmentError when no unit is in scope or the units in scope weigh nothing.
+    """
+    if rule.kind != RuleKind.APPORTIONED:
+        raise ValueError(f"rule {rule.code} is {rule.kind}, not apportioned")
+    validate_rule(rule)
+    totals = {} if shared_total is None else {rule.id: shared_total}
+    return _apportion_rules((rule,), units, usages, totals)[rule.id]
+
+
+def apportion_all(
+    prepared: PreparedRules,
+    units: Iterable[UnitSnapshot],
+    usages: Iterable[MeterUsage] = (),
+    *,
+    shared_totals: Mapping[int, Decimal] | None = None,
+) -> dict[int, Apportionment]:
+    """Apportion every apportioned rule in effect in one pass over `units`, keyed by rule id.
+
+    Pass every unit of the project; usages are read only for rules apportioned by usage.
+    `shared_totals` (by rule id) replaces configured totals for this period.
+    """
+    rules = prepared.apportioned_rules
+    if not rules:
+        return {}
+    return _apportion_rules(rules, units, usages, shared_totals or {})
+
+
+def _apportion_rules(
+    rules: Sequence[FeeRule],
+    units: Iterable[UnitSnapshot],
+    usages: Iterable[MeterUsage],
+    shared_totals: Mapping[int, Decimal],
+) -> dict[int, Apportionment]:
+    metered_types = {rule.meter_type for rule in rules if rule.apportion_basis == ApportionBasis.USAGE}
+    usage_by_unit_and_meter: dict[tuple[int, str], Decimal] = {}
+    if metered_types:
+        for usage in usages:
+            if usage.meter_type in metered_types:
+                usage_by_unit_and_meter[(usage.unit_id, usage.meter_type)] = usage.usage
+    members: dict[int, list[tuple[int, Decimal]]] = {rule.id: [] for rule in rules}
+    for unit in units:
+        for rule in rules:
+            if not _in_scope(rule.scope, unit):
+                continue
+            if rule.apportion_basis == ApportionBasis.AREA:
+                weight = unit.floor_area
+            elif rule.apportion_basis == ApportionBasis.EQUAL:
+                weight = _ONE
+            else:
+                weight = usage_by_unit_and_meter.get((unit.unit_id, rule.meter_type or ""), _ZERO)
+            members[rule.id].append((unit.unit_id, weight))
+    return {rule.id: _split_rule_total(rule, members[rule.id], shared_totals.get(rule.id)) for rule in rules}
+
+
+def _split_rule_total(
+    rule: FeeRule, members: list[tuple[int, Decimal]], shared_total: Decimal | None
+) -> Apportionment:
+    basis = rule.apportion_basis
+    assert basis is not None, "validated apportioned rule"
+    assert rule.apportion_total is not None, "validated apportioned rule"
+    total = rule.apportion_total if shared_total is None else shared_total
+    if not total.is_finite() or total <= 0 or total != round_money(total):
+        raise ApportionmentError(rule.code, "apportionTotal", f"cannot share {total}: not a positive amount")
+    total = round_money(total)
+    if not members:
+        raise ApportionmentError(rule.code, "scope", "no unit is in the scope of this apportioned rule")
+    for unit_id, weight in members:
+        if weight < 0:
+            raise ValueError(f"unit {unit_id} has a negative {basis} weight {weight}")
+    members.sort(key=lambda member: member[0])
+    weights = [weight for _, weight in members]
+    total_weight = sum(weights, _ZERO)
+    if total_weight == 0:
+        raise ApportionmentError(
+            rule.code,
+            "apportionBasis",
+            f"the units in scope have no {_BASIS_WORDS[basis]} to share the total by",
+        )
+    shares = split_by_largest_remainder(total, weights)
+    return Apportionment(
+        rule_id=rule.id,
+        basis=basis,
+        total=total,
+        total_weight=total_weight,
+        unit_count=len(members),
+        shares={unit_id: share for (unit_id, _), share in zip(members, shares, strict=True)},
+    )
+
+
+# --- metered tiers --------------------------------------------------------------------------------
+
+
+def charge_tiers(
+    tiers: Sequence[Tier], usage: Decimal, *, earlier_usage: Decimal = _ZERO
+) -> tuple[TierCharge, ...]:
+    """Price `usage` on cumulative tiers, starting at position `earlier_usage` (for year-to-date tiers).
+
+    Only tiers that receive some usage appear. Each tier's amount is rounded to the fen and the line is
+    their sum, so a printed breakdown always adds up to the amount charged. `tiers` must be valid.
+    """
+    return tuple(
+        TierCharge(
+            tier_number=index + 1, quantity=quantity, unit_price=tiers[index].unit_price, amount=amount
+        )
+        for index, quantity, amount in _tier_slices(tiers, usage, earlier_usage)
+    )
+
+
+def _tier_slices(
+    tiers: Sequence[Tier], usage: Decimal, earlier_usage: Decimal
+) -> list[tuple[int, Decimal, Decimal]]:
+    """(tier index, quantity, rounded amount) of each tier that `usage` reaches; plain tuples are cheap."""
+    if usage < 0 or earlier_usage < 0:
+        raise ValueError(f"usage must not be negative (usage {usage}, earlier {earlier_usage})")
+    low = earlier_usage
+    high = earlier_usage + usage
+    slices: list[tuple[int, Decimal, Decimal]] = []
+    for index, tier in enumerate(tiers):
+        if tier.starts_at >= high:
+            break
+        up_to = tier.up_to
+        if up_to is not None and up_to <= low:
+            continue
+        top = high if up_to is None or up_to > high else up_to
+        bottom = low if low > tier.starts_at else tier.starts_at
+        quantity = top - bottom
+        slices.append((index, quantity, round_money(quantity * tier.unit_price)))
+    return slices
+
+
+# --- per-unit computation -------------------------------------------------------------------------
+
+
+def compute_unit_lines(
+    prepared: PreparedRules,
+    unit: UnitSnapshot,
+    usages: Iterable[MeterUsage] = (),
+    *,
+    apportionments: Mapping[int, Apportionment] | None = None,
+    waivers: Sequence[Waiver] = (),
+) -> list[BillLineDraft]:
+    """Draft one unit's bill lines for the prepared period, in rule order.
+
+    Each charge line is followed by its reductions: the unit's matching discounts, each a percentage of
+    what is left after the ones before it, then its waivers for that rule code, each capped at what is
+    left, so the net of every rule is never negative. `usages` and `waivers` are this unit's; a metered
+    rule without a usage for its meter type draws no line. `apportionments` comes from `apportion_all`;
+    a unit absent from an apportionment (added after it was made) draws no share.
+    """
+    usage_by_meter: dict[str, MeterUsage] = {}
+    for usage in usages:
+        if usage.unit_id != unit.unit_id:
+            raise ValueError(f"usage of unit {usage.unit_id} passed for unit {unit.unit_id}")
+        if usage.meter_type in usage_by_meter:
+            raise ValueError(f"unit {unit.unit_id} has two {usage.meter_type} usages for one period")
+        usage_by_meter[usage.meter_type] = usage
+    waiver_left = _check_waivers(unit, waivers)
+    lines: list[BillLineDraft] = []
+    period = prepared.period
+    for plan in prepared._plans:
+        rule = plan.rule
+        if not _in_scope(rule.scope, unit):
+            continue
+        charge = _charge_line(plan, unit, period, usage_by_meter, apportionments)
+        if charge is None:
+            continue
+        lines.append(charge)
+        net = _apply_discounts(lines, plan, unit, charge) if plan.discounts else charge.amount
+        if waiver_left:
+            _apply_waivers(lines, rule, charge, net, waivers, waiver_left)
+    return lines
+
+
+def _apply_discounts(
+    lines: list[BillLineDraft], plan: _RulePlan, unit: UnitSnapshot, charge: BillLineDraft
+) -> Decimal:
+    """Append the unit's discount lines for one charge, each on what is left; return what is left."""
+    net = charge.amount
+    for discount, ratio in plan.discounts:
+        if net == 0:
+            break
+        if discount.vacant_only and not unit.vacant:
+            continue
+        if discount.party_type is not None and discount.party_type != unit.party_type:
+            continue
+        cut = round_money(net * ratio)
+        if cut == 0:
+            continue
+        lines.append(_discount_line(charge, plan.rule, discount, ratio, net, cut))
+        net -= cut
+    return net
+
+
+def _apply_waivers(
+    lines: list[BillLineDraft],
+    rule: FeeRule,
+    charge: BillLineDraft,
+    net: Decimal,
+    waivers: Sequence[Waiver],
+    waiver_left: dict[int, Decimal | None],
+) -> None:
+    """Append the waiver lines for one charge, each capped at what is left, spending `waiver_left`."""
+    for waiver in waivers:
+        if net == 0:
+            break
+        left = waiver_left[waiver.id]
+        if waiver.rule_code != rule.code or left == 0:
+            continue
+        cut = net if left is None or left > net else left
+        lines.append(_waiver_line(charge, rule, waiver, left, cut))
+        net -= cut
+        if left is not None:
+            waiver_left[waiver.id] = left - cut
+
+
+def _check_waivers(unit: UnitSnapshot, waivers: Sequence[Waiver]) -> dict[int, Decimal | None]:
+    """Validate the unit's waivers and return the amount each may still waive (None: all of it)."""
+    left: dict[int, Decimal | None] = {}
+    for waiver in waivers:
+        if waiver.unit_id != unit.unit_id:
+            raise ValueError(f"waiver {waiver.id} of unit {waiver.unit_id} passed for unit {unit.unit_id}")
+        validate_waiver(waiver)
+        left[waiver.id] = None if waiver.amount is None else round_money(waiver.amount)
+    return left
+
+
+def _charge_line(
+    plan: _RulePlan,
+    unit: UnitSnapshot,
+    period: BillingPeriod,
+    usage_by_meter: Mapping[str, MeterUsage],
+    apportionments: Mapping[int, Apportionment] | None,
+) -> BillLineDraft | None:
+    rule = plan.rule
+    kind = rule.kind
+    if kind == RuleKind.PER_AREA:
+        return _per_area_line(plan, unit, period)
+    if kind == RuleKind.FIXED:
+        return _fixed_line(rule, unit, period)
+    if kind == RuleKind.METERED_TIERED:
+        usage = usage_by_meter.get(rule.meter_type or "")
+        return None if usage is None else _metered_line(plan, unit, usage)
+    apportionment = None if apportionments is None else apportionments.get(rule.id)
+    if apportionment is None:
+        raise ValueError(f"rule {rule.code} is apportioned: pass its Apportionment from apportion_all")
+    return _apportioned_line(rule, unit, apportionment, usage_by_meter)
+
+
+def _per_area_line(plan: _RulePlan, unit: UnitSnapshot, period: BillingPeriod) -> BillLineDraft:
+    rule = plan.rule
+    rate = rule.rate_per_square_metre
+    assert rate is not None, "validated per_area rule"
+    area = unit.floor_area
+    if area < 0:
+        raise ValueError(f"unit {unit.unit_id} has a negative floor area {area}")
+    months = period.months
+    price = rate * months
+    amount = round_money(area * price)
+    month_word = "month" if months == 1 else "months"
+    return BillLineDraft(
+        unit_id=unit.unit_id,
+        rule_id=rule.id,
+        rule_code=rule.code,
+        kind=LineKind.CHARGE,
+        description=rule.name,
+        quantity=area,
+        unit_price=price,
+        amount=amount,
+        explanation=(
+            f"{_at_least_cents(area)} m² × {plan.rate_text}/m²/month × {months} {month_word} = {amount}"
+        ),
+    )
+
+
+def _fixed_line(rule: FeeRule, unit: UnitSnapshot, period: BillingPeriod) -> BillLineDraft:
+    assert rule.amount_per_cycle is not None, "validated fixed rule"
+    amount = round_money(rule.amount_per_cycle)
+    cycle = "billing cycle" if period.months == 1 else f"billing cycle of {period.months} months"
+    return BillLineDraft(
+        unit_id=unit.unit_id,
+        rule_id=rule.id,
+        rule_code=rule.code,
+        kind=LineKind.CHARGE,
+        description=rule.name,
+        quantity=_ONE,
+        unit_price=amount,
+        amount=amount,
+        explanation=f"fixed {amount} per {cycle}",
+    )
+
+
+def _metered_line(plan: _RulePlan, unit: UnitSnapshot, usage: MeterUsage) -> BillLineDraft:
+    rule = plan.rule
+    year_to_date = rule.tier_period == TierPeriod.YEAR_TO_DATE
+    earlier = usage.usage_earlier_in_year if year_to_date else _ZERO
+    tiers = plan.tiers
+    slices = _tier_slices(tiers, usage.usage, earlier)
+    amount = sum((slice_amount for _, _, slice_amount in slices), _NO_MONEY)
+    symbol = plan.usage_symbol
+    price_texts = plan.tier_price_texts
+    if len(slices) == 1:
+        unit_price: Decimal | None = tiers[slices[0][0]].unit_price
+    elif len(tiers) == 1:
+        unit_price = tiers[0].unit_price
+    else:
+        unit_price = None
+    if not slices:
+        breakdown = f"{_quantity(usage.usage, symbol)} used = {amount}"
+    elif len(tiers) == 1:
+        breakdown = f"{_quantity(usage.usage, symbol)} × {price_texts[0]} = {amount}"
+    else:
+        breakdown = "; ".join(
+            f"tier {index + 1}: {_quantity(quantity, symbol)} × {price_texts[index]} = {slice_amount}"
+            for index, quantity, slice_amount in slices
+        )
+    prefix = f"{_quantity(earlier, symbol)} used earlier this year; " if year_to_date else ""
+    return BillLineDraft(
+        unit_id=unit.unit_id,
+        rule_id=rule.id,
+        rule_code=rule.code,
+        kind=LineKind.CHARGE,
+        description=rule.name,
+        quantity=usage.usage,
+        unit_price=unit_price,
+        amount=amount,
+        explanation=prefix + breakdown + plan.tier_note,
+    )
+
+
+def _apportioned_line(
+    rule: FeeRule,
+    unit: UnitSnapshot,
+    apportionment: Apportionment,
+    usage_by_meter: Mapping[str, MeterUsage],
+) -> BillLineDraft | None:
+    share = apportionment.shares.get(unit.unit_id)
+    if share is None:
+        return None
+    total = apportionment.total
+    basis = apportionment.basis
+    if basis == ApportionBasis.AREA:
+        quantity = unit.floor_area
+        how = (
+            f"by floor area: {_at_least_cents(quantity)} m² of"
+            f" {_at_least_cents(apportionment.total_weight)} m²"
+        )
+    elif basis == ApportionBasis.EQUAL:
+        quantity = _ONE
+        how = f"equally among {apportionment.unit_count} units"
+    else:
+        meter_type = rule.meter_type or ""
+        symbol = _usage_symbol(meter_type)
+        usage = usage_by_meter.get(meter_type)
+        quantity = _ZERO if usage is None else usage.usage
+        how = (
+            f"by {meter_type} usage: {_quantity(quantity, symbol)} of"
+            f" {_quantity(apportionment.total_weight, symbol)}"
+        )
+    return BillLineDraft(
+        unit_id=unit.unit_id,
+        rule_id=rule.id,
+        rule_code=rule.code,
+        kind=LineKind.CHARGE,
+        description=rule.name,
+        quantity=quantity,
+        unit_price=None,
+        amount=share,
+        explanation=f"shared total {total} split {how} = {share}",
+    )
+
+
+def _discount_line(
+    charge: BillLineDraft, rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: Decimal, cut: Decimal
+) -> BillLineDraft:
+    return BillLineDraft(
+        unit_id=charge.unit_id,
+        rule_id=rule.id,
+        rule_code=rule.code,
+        kind=LineKind.DISCOUNT,
+        description=f"{rule.name}: {discount.name}",
+        quantity=base,
+        unit_price=-ratio,
+        amount=-cut,
+        explanation=f"{discount.name}: {_plain(discount.percent)}% of {base} = -{cut}",
+        discount_id=discount.id,
+    )
+
+
+def _waiver_line(
+    charge: BillLineDraft, rule: FeeRule, waiver: Waiver, waiver_left: Decimal | None, cut: Decimal
+) -> BillLineDraft:
+    if waiver_left is None:
+        what = f"waived in full: {cut}"
+    elif waiver_left > cut:
+        what = f"waiver of {waiver_left} capped at the {cut} still due"
+    else:
+        what = f"waiver of {cut}"
+    return BillLineDraft(
+        unit_id=charge.unit_id,
+        rule_id=rule.id,
+        rule_code=rule.code,
+        kind=LineKind.WAIVER,
+        description=f"{rule.name}: waiver",
+        quantity=_ONE,
+        unit_price=-cut,
+        amount=-cut,
+        explanation=f"{what} ({waiver.reason}; approved by user {waiver.approved_by})",
+        waiver_id=waiver.id,
+    )
+
+
+# --- whole project --------------------------------------------------------------------------------
+
+
+def compute_bill_lines(
+    units: Iterable[UnitSnapshot],
+    usages: Iterable[MeterUsage],
+    rules: Iterable[FeeRule],
+    discounts: Iterable[DiscountRule],
+    waivers: Iterable[Waiver],
+    period: BillingPeriod,
+    *,
+    shared_totals: Mapping[int, Decimal] | None = None,
+) -> dict[int, list[BillLineDraft]]:
+    """Draft every unit's bill lines for a project held in memory, keyed by unit id (every unit listed).
+
+    Usages and waivers of units not in `units` are ignored.
+    """
+    prepared = prepare_rules(rules, discounts, period)
+    unit_list = list(units)
+    usage_list = list(usages)
+    usages_by_unit: defaultdict[int, list[MeterUsage]] = defaultdict(list)
+    for usage in usage_list:
+        usages_by_unit[usage.unit_id].append(usage)
+    waivers_by_unit: defaultdict[int, list[Waiver]] = defaultdict(list)
+    for waiver in waivers:
+        waivers_by_unit[waiver.unit_id].append(waiver)
+    apportionments = apportion_all(prepared, unit_list, usage_list, shared_totals=shared_totals)
+    return {
+        unit.unit_id: compute_unit_lines(
+            prepared,
+            unit,
+            usages_by_unit.get(unit.unit_id, ()),
+            apportionments=apportionments,
+            waivers=waivers_by_unit.get(unit.unit_id, ()),
+        )
+        for unit in unit_list
+    }
+
+
+# --- late fees ------------------------------------------------------------------------------------
+
+
+def late_fee(principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicy) -> Decimal:
+    """The late fee on `principal` as of a date, rounded to the fen.
+
+    Days are counted from the end of the grace period, not from the due date: nothing is owed up to and
+    including due_date + grace_days, the day after counts as one day, so the fee grows from zero rather
+    than jumping when grace ends. Fee = principal * daily_rate * days, at most
+    round_money(principal * cap_ratio) when the policy has a cap; zero for a non-positive principal.
+    """
+    days_overdue = (as_of - due_date).days - policy.grace_days
+    if days_overdue <= 0 or principal <= 0:
+        return _NO_MONEY
+    fee = round_money(principal * policy.daily_rate * days_overdue)
+    if policy.cap_ratio is not None:
+        cap = round_money(principal * policy.cap_ratio)
+        if fee > cap:
+            return cap
+    return fee
+
+
+# --- formatting -----------------------------------------------------------------------------------
+
+
+# Explanations are formatted for every line of a bill run, so these work on the string form and fall
+# back to Decimal formatting only for exponent notation.
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 240, 12.5, 0.5283."""
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _at_least_cents(value: Decimal) -> str:
+    """A decimal with at least two places and no trailing zeros beyond them: 2.80, 0.5283, 120.50."""
+    text = str(value)
+    if "E" in text:
+        text = format(value, "f")
+    whole, point, fraction = text.partition(".")
+    if not point:
+        return f"{whole}.00"
+    fraction = fraction.rstrip("0")
+    return f"{whole}.{fraction.ljust(2, '0')}"
+
+
+def _usage_symbol(meter_type: str | None) -> str:
+    return _USAGE_UNITS.get((meter_type or "").lower(), "")
+
+
+def _quantity(value: Decimal, symbol: str) -> str:
+    return f"{_plain(value)} {symbol}" if symbol else _plain(value)

@@ -1,0 +1,61 @@
+"""Who may see what, as pure rules over a Principal."""
+
+from __future__ import annotations
+
+from db.access import Principal
+from db.models import Role
+
+LAKESIDE, HILLSIDE = 1, 2
+
+
+def owner(unit_ids: set[int], party_id: int = 10) -> Principal:
+    return Principal(user_id=1, roles={LAKESIDE: frozenset({Role.OWNER})}, party_id=party_id, unit_ids=frozenset(unit_ids))
+
+
+def staff(*roles: Role, project: int = LAKESIDE) -> Principal:
+    return Principal(user_id=2, roles={project: frozenset(roles)})
+
+
+def test_an_owner_sees_only_the_units_they_occupy() -> None:
+    alice = owner({101})
+    assert alice.can_see_unit(LAKESIDE, 101)
+    assert not alice.can_see_unit(LAKESIDE, 102)
+
+
+def test_staff_and_technicians_see_every_unit_of_their_project_only() -> None:
+    for role in (Role.ADMIN, Role.FINANCE, Role.DISPATCHER, Role.TECHNICIAN):
+        person = staff(role)
+        assert person.can_see_unit(LAKESIDE, 555)
+        assert not person.can_see_unit(HILLSIDE, 555)
+
+
+def test_personal_data_is_unmasked_for_project_admins_and_the_person_only() -> None:
+    assert staff(Role.ADMIN).can_see_personal_data(LAKESIDE, party_id=10)
+    assert not staff(Role.ADMIN, project=HILLSIDE).can_see_personal_data(LAKESIDE, party_id=10)
+    assert not staff(Role.FINANCE, Role.DISPATCHER).can_see_personal_data(LAKESIDE, party_id=10)
+    assert owner({101}, party_id=10).can_see_personal_data(LAKESIDE, party_id=10)
+    assert not owner({101}, party_id=10).can_see_personal_data(LAKESIDE, party_id=11)
+
+
+def test_parties_are_visible_to_staff_of_their_project_and_to_themselves() -> None:
+    assert staff(Role.FINANCE).can_see_party(LAKESIDE, 11)
+    assert not staff(Role.TECHNICIAN).can_see_party(LAKESIDE, 11)
+    assert owner(set(), party_id=11).can_see_party(LAKESIDE, 11)
+    assert not owner(set(), party_id=11).can_see_party(LAKESIDE, 12)
+
+
+def test_technicians_are_visible_to_staff_and_to_themselves() -> None:
+    tech = Principal(user_id=3, roles={LAKESIDE: frozenset({Role.TECHNICIAN})}, technician_id=7)
+    assert tech.can_see_technician(LAKESIDE, 7)
+    assert not tech.can_see_technician(LAKESIDE, 8)
+    assert staff(Role.DISPATCHER).can_see_technician(LAKESIDE, 8)
+    assert not owner({101}).can_see_technician(LAKESIDE, 8)
+
+
+def test_roles_are_per_project() -> None:
+    person = Principal(user_id=4, roles={LAKESIDE: frozenset({Role.ADMIN}), HILLSIDE: frozenset({Role.OWNER})})
+    assert person.has_role(LAKESIDE, Role.ADMIN)
+    assert not person.has_role(HILLSIDE, Role.ADMIN)
+    assert person.projects_with(Role.ADMIN) == {LAKESIDE}
+    assert person.staff_project_ids == {LAKESIDE}
+    assert person.holds_any([Role.OWNER]) and not person.holds_any([Role.FINANCE])

@@ -1,0 +1,45 @@
+"""Settings come from COURTYARD_* variables, then `.env`, then defaults; production is strict."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from api.settings import DEFAULT_SECRET_KEY, Settings, SettingsError
+
+
+def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
+    settings = Settings.from_env({}, env_file=tmp_path / "absent.env")
+    assert settings.database_url == "sqlite+aiosqlite:///courtyard.db"
+    assert settings.broadcast_url == "memory://"
+    assert not settings.is_production
+
+
+def test_environment_overrides_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("COURTYARD_DATABASE_URL=sqlite+aiosqlite:///from-file.db\nCOURTYARD_TOKEN_TTL_MINUTES=30\n")
+    settings = Settings.from_env({"COURTYARD_DATABASE_URL": "postgresql://x/y"}, env_file=env_file)
+    assert settings.database_url == "postgresql://x/y"
+    assert settings.token_ttl == dt.timedelta(minutes=30)
+
+
+def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="default COURTYARD_SECRET_KEY"):
+        Settings.from_env({"COURTYARD_ENV": "production"}, env_file=None)
+    strict = Settings.from_env({"COURTYARD_ENV": "production", "COURTYARD_SECRET_KEY": "a-real-secret-of-some-length"}, env_file=None)
+    assert strict.is_production and strict.secret_key != DEFAULT_SECRET_KEY
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"COURTYARD_ENV": "staging"}, "development or production"),
+        ({"COURTYARD_SECRET_KEY": "short"}, "at least 16"),
+        ({"COURTYARD_TOKEN_TTL_MINUTES": "soon"}, "whole number"),
+    ],
+)
+def test_bad_values_are_refused_with_a_reason(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ, env_file=None)
