@@ -21,7 +21,7 @@ async def broken_app(request: pytest.FixtureRequest, database_url: str, monkeypa
     settings = Settings(database_url=database_url, secret_key="production-grade-secret-0123456789", env=request.param)
     app = create_app(settings, migrate=False)
 
-    async def explode(*args: object, **kwargs: object) -> None:
+    def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("SELECT secret FROM app_user -- boom")
 
     async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
