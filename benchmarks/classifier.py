@@ -1,0 +1,139 @@
+"""Repair-ticket classifier: held-out accuracy, per-category precision and recall, confusion, speed.
+
+Accuracy is measured on the ``test`` split of tests/data/ticket_descriptions.csv, which no model
+here learns from: "trained" learns the ``train`` split on top of the built-in rules, "shipped" is
+what the service loads (rules plus the seed list inside the package).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from pathlib import Path
+
+from benchmarks.table import peak_rss_mib, print_table
+from dispatch.classifier import (
+    Category,
+    Classifier,
+    Evaluation,
+    TrainingExample,
+    Urgency,
+    evaluate,
+    load_default_classifier,
+)
+
+LABELLED_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "ticket_descriptions.csv"
+SHORT_NAMES = {
+    Category.PLUMBING: "plumb",
+    Category.ELECTRICAL: "elec",
+    Category.HVAC: "hvac",
+    Category.ELEVATOR: "lift",
+    Category.FIRE_SAFETY: "fire",
+    Category.LOCKSMITH: "lock",
+    Category.CLEANING: "clean",
+    Category.APPLIANCE: "appl",
+    Category.GENERAL: "gen",
+}
+MIN_TIMING_SECONDS = 2.0
+
+
+def load_examples() -> dict[str, list[TrainingExample]]:
+    splits: dict[str, list[TrainingExample]] = {"train": [], "test": []}
+    with LABELLED_SET.open(encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            splits[row["split"]].append(
+                TrainingExample(row["description"], Category(row["category"]), Urgency(row["urgency"]))
+            )
+    return splits
+
+
+def summary_row(model: str, evaluation: Evaluation) -> dict[str, object]:
+    return {
+        "model": model,
+        "held-out tickets": len(evaluation.outcomes),
+        "accuracy": evaluation.accuracy,
+        "triaged": evaluation.triage_rate,
+        "accuracy when auto-dispatched": evaluation.auto_dispatch_accuracy,
+        "urgency accuracy": evaluation.urgency_accuracy,
+    }
+
+
+def per_category_rows(trained: Evaluation, shipped: Evaluation) -> list[dict[str, object]]:
+    return [
+        {
+            "category": category.value,
+            "tickets": sum(example.category == category for example, _ in trained.outcomes),
+            "trained precision": trained.precision(category),
+            "trained recall": trained.recall(category),
+            "shipped precision": shipped.precision(category),
+            "shipped recall": shipped.recall(category),
+        }
+        for category in Category
+    ]
+
+
+def confusion_rows(evaluation: Evaluation) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for expected, counts in evaluation.confusion().items():
+        row: dict[str, object] = {"expected \\ predicted": expected.value}
+        row.update((SHORT_NAMES[predicted], count) for predicted, count in counts.items())
+        rows.append(row)
+    return rows
+
+
+def urgency_confusion_rows(evaluation: Evaluation) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for expected, counts in evaluation.urgency_confusion().items():
+        row: dict[str, object] = {"expected \\ predicted": expected.value}
+        row.update((predicted.value, count) for predicted, count in counts.items())
+        rows.append(row)
+    return rows
+
+
+def measure_speed(texts: list[str]) -> list[dict[str, object]]:
+    started = time.perf_counter()
+    classifier = load_default_classifier()
+    classifier.classify(texts[0])
+    cold_start = time.perf_counter() - started
+
+    started = time.perf_counter()
+    Classifier.train(load_examples()["train"])
+    training = time.perf_counter() - started
+
+    classified = 0
+    started = time.perf_counter()
+    while (elapsed := time.perf_counter() - started) < MIN_TIMING_SECONDS:
+        for text in texts:
+            classifier.classify(text)
+        classified += len(texts)
+    mean_characters = sum(len(text) for text in texts) / len(texts)
+    return [
+        {"measure": "first classification incl. jieba dictionary load (s)", "value": cold_start},
+        {"measure": "training on the train split (s)", "value": training},
+        {"measure": "classifications per second, one core", "value": classified / elapsed},
+        {"measure": "mean description length (characters)", "value": mean_characters},
+        {"measure": "peak memory (MiB)", "value": peak_rss_mib()},
+    ]
+
+
+def main() -> None:
+    splits = load_examples()
+    speed = measure_speed([example.text for split in splits.values() for example in split])
+    trained = evaluate(Classifier.train(splits["train"]), splits["test"])
+    shipped = evaluate(load_default_classifier(), splits["test"])
+
+    print_table(
+        f"Classifier accuracy on the held-out split ({len(splits['test'])} tickets, never trained on)",
+        [
+            summary_row("trained: rules + train split", trained),
+            summary_row("shipped: rules + seed list", shipped),
+        ],
+    )
+    print_table("Per-category precision and recall on the held-out split", per_category_rows(trained, shipped))
+    print_table("Category confusion, trained model (rows: expected)", confusion_rows(trained))
+    print_table("Urgency confusion, trained model (rows: expected)", urgency_confusion_rows(trained))
+    print_table("Classifier speed", speed)
+
+
+if __name__ == "__main__":
+    main()
