@@ -30,6 +30,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 
         def run(sync_connection: object) -> None:
             config.attributes["connection"] = sync_connection
-            command.upgrade(config, "head")
+            # "heads": domains add their migrations on branches of their own, so there may be several.
+            command.upgrade(config, "heads")
 
         await connection.run_sync(run)
