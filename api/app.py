@@ -15,6 +15,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api.auth import TokenCodec
+from api.eventbus import EventBus
 from api.graphql_view import CourtyardGraphQL
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
 from api.settings import Settings
@@ -59,6 +60,8 @@ def create_app(
         engine = create_engine(settings.database_url)
         if should_migrate:
             await upgrade_to_head(engine)
+        event_bus = EventBus(settings.broadcast_url)
+        await event_bus.start()
         app.state.courtyard = AppState(
             settings=settings,
             engine=engine,
@@ -66,10 +69,12 @@ def create_app(
             cipher=PersonalDataCipher(settings.secret_key),
             tokens=TokenCodec(settings.secret_key, settings.token_ttl),
             clock=clock,
+            services={"publisher": event_bus, "event_bus": event_bus},
         )
         try:
             yield
         finally:
+            await event_bus.stop()
             await engine.dispose()
 
     graphql = CourtyardGraphQL(
