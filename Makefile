@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench migrate clean vendor-graphiql
+.PHONY: run test bench migrate clean vendor-graphiql vendor-graphql-ws
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -15,7 +15,9 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP)
 	$(VENV)/bin/courtyard serve --demo
 
+# The browser tests drive Debian's chromium; the script installs it when missing and allowed (as root).
 test: $(STAMP)
+	bash tests/e2e/ensure_chromium.sh
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -30,3 +32,7 @@ clean:
 # Re-create the committed GraphiQL assets from pinned npm packages (needs Node; running does not).
 vendor-graphiql:
 	bash api/pages/vendor_graphiql.sh
+
+# Re-create the committed websocket client of the board and tracking pages from its pinned npm package.
+vendor-graphql-ws:
+	bash api/pages/vendor_graphql_ws.sh
