@@ -69,7 +69,8 @@ class UnitQueries:
                     )
                     conditions.append(or_(Unit.number.ilike(pattern), occupant_named))
         except NotFound:
-            return UnitConnection(edges=[], page_info=relay.PageInfo(has_next_page=False, has_previous_page=False), total_count=0)
+            empty = relay.PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
+            return UnitConnection(edges=[], page_info=empty, total_count=0)
         page_conditions = [*conditions, Unit.id > start_after] if start_after is not None else conditions
         async with info.context.session_factory() as session:
             rows = (await session.scalars(select(Unit).where(*page_conditions).order_by(Unit.id).limit(size + 1))).all()

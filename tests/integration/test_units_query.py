@@ -56,6 +56,15 @@ async def test_another_projects_units_are_simply_absent(client: httpx.AsyncClien
     assert result["data"]["units"]["totalCount"] == 0
 
 
+async def test_an_id_that_is_not_a_project_answers_an_empty_page(client: httpx.AsyncClient, state: AppState) -> None:
+    world = await build_world(state)
+    for project in (world.gid("Unit:alice"), "not-an-id"):
+        result = await gql(client, UNITS, {"projectId": project}, token=world.token("admin_a"))
+        assert result == {
+            "data": {"units": {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}}
+        }
+
+
 async def test_filters_by_building_kind_status_and_search(client: httpx.AsyncClient, state: AppState) -> None:
     world = await build_world(state)
     token, project = world.token("admin_a"), world.gid("Project:lakeside")
