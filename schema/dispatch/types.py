@@ -53,6 +53,10 @@ class TechnicianType(relay.Node):
             phone_encrypted=row.phone_encrypted,
         )
 
+    @strawberry.field(description="Open tickets the technician is working on now (assigned, accepted, on site, in progress or paused).")
+    async def current_load(self, info: Info) -> int:
+        return await info.context.loaders.dispatch.technician_load.load(self.id)
+
     @strawberry.field(description="Masked except for project admins and dispatchers.")
     async def phone(self, info: Info) -> str | None:
         if self.phone_encrypted is None:

@@ -1,0 +1,92 @@
+"""HTTP routes of repair dispatch outside GraphQL: ticket photos and videos, served only to those who may
+see the ticket."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from api.auth import bearer_token
+from api.settings import Settings
+from api.state import AppState
+from db.accounts import load_principal
+from db.models import Ticket, TicketAttachment
+from dispatch.attachments import MediaStore
+from dispatch.ticket_state import can_see_ticket
+
+__all__ = ["MEDIA_STORE", "dispatch_routes", "dispatch_services"]
+
+MEDIA_STORE = "media_store"
+
+
+def dispatch_services(settings: Settings) -> dict[str, Any]:
+    """What dispatch resolvers and routes share for the process: the media directory and its link key."""
+    return {MEDIA_STORE: MediaStore(settings.media_dir, settings.secret_key)}
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _not_found() -> JSONResponse:
+    return _error(404, "NOT_FOUND", "No such attachment.")
+
+
+def _caller(request: Request, state: AppState, media: MediaStore, attachment_id: int) -> int | None | Response:
+    """The user asking: from a signed link (`url` of an attachment) or a bearer token."""
+    now = state.clock()
+    query = request.query_params
+    if "signature" in query:
+        try:
+            user_id, expires = int(query.get("user", "")), int(query.get("expires", ""))
+        except ValueError:
+            return _not_found()
+        if expires < now.timestamp() or not media.verify(attachment_id, user_id, expires, query["signature"]):
+            return _error(403, "FORBIDDEN", "The link is invalid or has expired; ask for the ticket again.")
+        return user_id
+    token = bearer_token(request.headers)
+    claims = state.tokens.verify(token) if token else None
+    if claims is None or claims.expires_at <= now:
+        return None
+    return claims.user_id
+
+
+async def attachment_file(request: Request) -> Response:
+    """GET /attachments/<id>: the file, to whoever may see its ticket (signed link or bearer token)."""
+    state: AppState = request.app.state.courtyard
+    media: MediaStore = state.services[MEDIA_STORE]
+    attachment_id = int(request.path_params["attachment_id"])
+    caller = _caller(request, state, media, attachment_id)
+    if isinstance(caller, Response):
+        return caller
+    if caller is None:
+        return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>` or use the attachment's url.")
+    async with state.session_factory() as session:
+        principal = await load_principal(session, caller, today=state.clock().date())
+        attachment = await session.get(TicketAttachment, attachment_id)
+        ticket = await session.get(Ticket, attachment.ticket_id) if attachment is not None else None
+    if principal is None or attachment is None or ticket is None or not can_see_ticket(principal, ticket):
+        return _not_found()
+    try:
+        path = media.path_of(attachment.storage_path)
+    except ValueError:
+        return _not_found()
+    if not path.is_file():
+        return _not_found()
+    return FileResponse(
+        path,
+        media_type=attachment.mime_type,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(attachment.file_name)}",
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def dispatch_routes() -> list[Route]:
+    return [Route("/attachments/{attachment_id:int}", attachment_file, methods=["GET"])]

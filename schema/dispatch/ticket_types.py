@@ -1,0 +1,478 @@
+"""GraphQL types of repair tickets: the ticket, its event log, attachments, equipment, dispatch plans."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from db.errors import AccessDenied
+from db.models import Equipment, MaintenanceRecord, Role, Ticket, TicketAttachment, TicketEvent
+from dispatch.attachments import MediaStore
+from dispatch.dispatching import OptimizationOutcome
+from dispatch.lifecycle import allowed_actions
+from dispatch.model import Priority
+from dispatch.settings import DispatchSettings
+from dispatch.ticket_state import actor_for, can_see_ticket, facts_of, sla_state_at
+from schema.context import Info
+from schema.dispatch.enums import (
+    ActorRoleEnum,
+    AttachmentStageEnum,
+    EquipmentKindEnum,
+    LocationKindEnum,
+    PriorityEnum,
+    SlaStateEnum,
+    TicketActionEnum,
+    TicketEventTypeEnum,
+    TicketKindEnum,
+    TicketStatusEnum,
+    UnassignableCodeEnum,
+)
+from schema.dispatch.types import TechnicianType
+from schema.nodes import resolve_visible_nodes
+from schema.scalars import CategoryEnum
+from schema.units.types import BuildingType, PartyType, ProjectType, UnitType
+
+__all__ = [
+    "AttachmentType",
+    "CostBreakdownType",
+    "DispatchPlanType",
+    "DispatchSettingsType",
+    "EquipmentType",
+    "MaintenanceRecordType",
+    "PlannedAssignmentType",
+    "SlaTargetsType",
+    "TicketEventType",
+    "TicketType",
+    "UnassignedTicketType",
+]
+
+ATTACHMENT_LINK_LIFETIME = dt.timedelta(hours=1)
+
+
+def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
+    return None if pk is None else strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
+
+
+@strawberry.type(name="TicketAttachment", description="A photo or short video sent with a ticket.")
+class AttachmentType:
+    id: strawberry.ID
+    stage: AttachmentStageEnum
+    mime_type: str
+    size_bytes: int
+    file_name: str
+    content_hash: str = strawberry.field(description="SHA-256 of the file, hex.")
+    created_at: dt.datetime
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: TicketAttachment) -> AttachmentType:
+        return cls(
+            id=strawberry.ID(str(relay.GlobalID("TicketAttachment", str(row.id)))),
+            stage=row.stage,
+            mime_type=row.mime_type,
+            size_bytes=row.size_bytes,
+            file_name=row.file_name,
+            content_hash=row.content_hash,
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="A link to the file for you, valid for an hour (no header needed).")
+    async def url(self, info: Info) -> str | None:
+        media: MediaStore | None = info.context.services.get("media_store")
+        principal = await info.context.principal()
+        if media is None or principal is None:
+            return None
+        expires = int((info.context.now() + ATTACHMENT_LINK_LIFETIME).timestamp())
+        return media.link(self.pk, principal.user_id, expires)
+
+
+@strawberry.type(name="TicketEvent", description="One entry of a ticket's append-only history.")
+class TicketEventType:
+    seq: int = strawberry.field(description="Position in the project's event log; increases in commit order.")
+    type: TicketEventTypeEnum
+    at: dt.datetime
+    actor_role: ActorRoleEnum
+    data: JSON = strawberry.field(description="What came with the event (note, rating, technician, cost …).")
+    ticket_pk: strawberry.Private[int]
+    actor_user_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: TicketEvent) -> TicketEventType:
+        return cls(
+            seq=row.seq,
+            type=row.type,
+            at=row.created_at,
+            actor_role=row.actor_role,
+            data=dict(row.payload or {}),
+            ticket_pk=row.ticket_id,
+            actor_user_id=row.actor_user_id,
+        )
+
+    @strawberry.field
+    def note(self) -> str | None:
+        note = self.data.get("note") if isinstance(self.data, dict) else None
+        return note if isinstance(note, str) else None
+
+    @strawberry.field(description="Display name of whoever acted; null for Courtyard itself.")
+    async def actor_name(self, info: Info) -> str | None:
+        if self.actor_user_id is None:
+            return None
+        user = await info.context.loaders.dispatch.user.load(self.actor_user_id)
+        return user.display_name if user is not None else None
+
+    @strawberry.field(description="The technician the ticket is with after this event, if any.")
+    async def technician(self, info: Info) -> TechnicianType | None:
+        technician_id = self.data.get("technician") if isinstance(self.data, dict) else None
+        if not isinstance(technician_id, int):
+            return None
+        row = await info.context.loaders.technician.load(technician_id)
+        return TechnicianType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    def ticket_id(self) -> strawberry.ID:
+        return strawberry.ID(str(relay.GlobalID("Ticket", str(self.ticket_pk))))
+
+    @strawberry.field(description="The ticket as it is now, if you may see it.")
+    async def ticket(self, info: Info) -> TicketType | None:
+        nodes = await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)])
+        return nodes[0]
+
+
+@strawberry.type(name="MaintenanceRecord")
+class MaintenanceRecordType:
+    performed_on: dt.date
+    notes: str | None
+    ticket_id: strawberry.ID | None
+    technician_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: MaintenanceRecord) -> MaintenanceRecordType:
+        return cls(
+            performed_on=row.performed_on,
+            notes=row.notes,
+            ticket_id=_gid("Ticket", row.ticket_id),
+            technician_pk=row.technician_id,
+        )
+
+    @strawberry.field
+    async def technician(self, info: Info) -> TechnicianType | None:
+        if self.technician_pk is None:
+            return None
+        row = await info.context.loaders.technician.load(self.technician_pk)
+        return TechnicianType.from_row(row) if row is not None else None
+
+
+@strawberry.type(name="Equipment", description="Plant in the maintenance ledger.")
+class EquipmentType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    kind: EquipmentKindEnum
+    model: str | None
+    serial_number: str | None
+    location: str | None
+    install_date: dt.date
+    maintenance_interval_days: int
+    last_maintained_on: dt.date | None
+    next_due_on: dt.date
+    is_active: bool
+    project_id: strawberry.Private[int]
+    building_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: Equipment) -> EquipmentType:
+        return cls(
+            id=row.id,
+            name=row.name,
+            kind=row.kind,
+            model=row.model,
+            serial_number=row.serial_number,
+            location=row.location,
+            install_date=row.install_date,
+            maintenance_interval_days=row.maintenance_interval_days,
+            last_maintained_on=row.last_maintained_on,
+            next_due_on=row.next_due_on,
+            is_active=row.is_active,
+            project_id=row.project_id,
+            building_pk=row.building_id,
+        )
+
+    @strawberry.field
+    async def building(self, info: Info) -> BuildingType | None:
+        if self.building_pk is None:
+            return None
+        return BuildingType.from_row(await info.context.loaders.building.load(self.building_pk))
+
+    @strawberry.field(description="Maintenance done, oldest first.")
+    async def maintenance_history(self, info: Info) -> list[MaintenanceRecordType]:
+        rows = await info.context.loaders.dispatch.maintenance_by_equipment.load(self.id)
+        return [MaintenanceRecordType.from_row(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[EquipmentType | None]:
+        return await resolve_visible_nodes(
+            info,
+            node_ids,
+            info.context.loaders.dispatch.equipment,
+            lambda p, row: p.has_role(row.project_id, Role.ADMIN, Role.DISPATCHER, Role.FINANCE, Role.TECHNICIAN),
+            cls.from_row,
+        )
+
+
+@strawberry.type(name="Ticket", description="A repair or maintenance job and where it stands.")
+class TicketType(relay.Node):
+    id: relay.NodeID[int]
+    kind: TicketKindEnum
+    status: TicketStatusEnum
+    category: CategoryEnum
+    priority: PriorityEnum
+    description: str
+    location_kind: LocationKindEnum
+    location_detail: str | None
+    classifier_category: CategoryEnum | None = strawberry.field(
+        description="What the classifier read in the description."
+    )
+    classifier_confidence: float | None
+    classifier_evidence: list[str] = strawberry.field(description="The words the classifier's verdict rests on.")
+    version: int = strawberry.field(description="Pass as `expectedVersion` so a concurrent change is not overwritten.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    respond_due_at: dt.datetime = strawberry.field(description="A technician accepts by then.")
+    on_site_due_at: dt.datetime
+    resolve_due_at: dt.datetime
+    sla_paused_since: dt.datetime | None = strawberry.field(
+        description="Set while the clock stands still waiting for the owner."
+    )
+    paused_seconds: int = strawberry.field(description="Time the SLA clock stood still, in finished pauses.")
+    accepted_at: dt.datetime | None
+    on_site_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    rating: int | None
+    rating_comment: str | None
+    row: strawberry.Private[Ticket]
+
+    @classmethod
+    def from_row(cls, row: Ticket) -> TicketType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            status=row.status,
+            category=row.category,
+            priority=row.priority,
+            description=row.description,
+            location_kind=row.location_kind,
+            location_detail=row.location_detail,
+            classifier_category=row.classifier_category,
+            classifier_confidence=row.classifier_confidence,
+            classifier_evidence=list(row.classifier_evidence or []),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            respond_due_at=row.respond_due_at,
+            on_site_due_at=row.on_site_due_at,
+            resolve_due_at=row.resolve_due_at,
+            sla_paused_since=row.paused_since,
+            paused_seconds=row.paused_seconds,
+            accepted_at=row.accepted_at,
+            on_site_at=row.on_site_at,
+            resolved_at=row.resolved_at,
+            closed_at=row.closed_at,
+            cancelled_at=row.cancelled_at,
+            rating=row.rating,
+            rating_comment=row.rating_comment,
+            row=row,
+        )
+
+    @strawberry.field(description="OK, WARNING (80% of a promise's time used) or BREACHED, right now.")
+    def sla_state(self, info: Info) -> SlaStateEnum:
+        return sla_state_at(self.row, info.context.now())
+
+    @strawberry.field(description="The actions you may take on this ticket now.")
+    async def allowed_actions(self, info: Info) -> list[TicketActionEnum]:
+        principal = await info.context.principal()
+        if principal is None:
+            return []
+        try:
+            actor = actor_for(principal, self.row)
+        except AccessDenied:
+            return []
+        return list(allowed_actions(facts_of(self.row), actor))
+
+    @strawberry.field
+    async def project(self, info: Info) -> ProjectType:
+        return ProjectType.from_row(await info.context.loaders.project.load(self.row.project_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType | None:
+        if self.row.unit_id is None:
+            return None
+        return UnitType.from_row(await info.context.loaders.unit.load(self.row.unit_id))
+
+    @strawberry.field
+    async def building(self, info: Info) -> BuildingType | None:
+        if self.row.building_id is None:
+            return None
+        return BuildingType.from_row(await info.context.loaders.building.load(self.row.building_id))
+
+    @strawberry.field(description="Who reported the fault (none for maintenance Courtyard opened).")
+    async def reporter(self, info: Info) -> PartyType | None:
+        if self.row.reporter_party_id is None:
+            return None
+        return PartyType.from_row(await info.context.loaders.party.load(self.row.reporter_party_id))
+
+    @strawberry.field(description="The technician working on it (kept on record once closed or cancelled).")
+    async def assignee(self, info: Info) -> TechnicianType | None:
+        if self.row.assignee_id is None:
+            return None
+        return TechnicianType.from_row(await info.context.loaders.technician.load(self.row.assignee_id))
+
+    @strawberry.field
+    async def equipment(self, info: Info) -> EquipmentType | None:
+        if self.row.equipment_id is None:
+            return None
+        row = await info.context.loaders.dispatch.equipment.load(self.row.equipment_id)
+        return EquipmentType.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The full history, oldest first.")
+    async def events(self, info: Info) -> list[TicketEventType]:
+        rows = await info.context.loaders.dispatch.events_by_ticket.load(self.row.id)
+        return [TicketEventType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def attachments(self, info: Info) -> list[AttachmentType]:
+        rows = await info.context.loaders.dispatch.attachments_by_ticket.load(self.row.id)
+        return [AttachmentType.from_row(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[TicketType | None]:
+        return await resolve_visible_nodes(
+            info, node_ids, info.context.loaders.dispatch.ticket, can_see_ticket, cls.from_row
+        )
+
+
+@strawberry.type(
+    name="CostBreakdown", description="One assignment's share of the solver's objective (metres of travel as unit)."
+)
+class CostBreakdownType:
+    distance_meters: int
+    distance: int
+    priority: int
+    load: int
+    preference: int
+    total: int
+
+
+@strawberry.type(name="PlannedAssignment")
+class PlannedAssignmentType:
+    ticket_id: strawberry.ID
+    technician_id: strawberry.ID
+    previous_technician_id: strawberry.ID | None
+    changes: bool = strawberry.field(description="Whether the plan moves the ticket.")
+    cost: CostBreakdownType
+    ticket_pk: strawberry.Private[int]
+    technician_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def ticket(self, info: Info) -> TicketType | None:
+        return (await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)]))[0]
+
+    @strawberry.field
+    async def technician(self, info: Info) -> TechnicianType | None:
+        row = await info.context.loaders.technician.load(self.technician_pk)
+        return TechnicianType.from_row(row) if row is not None else None
+
+
+@strawberry.type(name="UnassignedTicket")
+class UnassignedTicketType:
+    ticket_id: strawberry.ID
+    code: UnassignableCodeEnum
+    reason: str
+    taken_from_technician_id: strawberry.ID | None
+
+
+@strawberry.type(name="DispatchPlan", description="A batch re-optimisation: who gets what, and what is left over.")
+class DispatchPlanType:
+    applied: bool
+    total_cost: int
+    assignments: list[PlannedAssignmentType]
+    unassigned: list[UnassignedTicketType]
+
+    @classmethod
+    def from_outcome(cls, outcome: OptimizationOutcome) -> DispatchPlanType:
+        return cls(
+            applied=outcome.applied,
+            total_cost=outcome.total_cost,
+            assignments=[
+                PlannedAssignmentType(
+                    ticket_id=strawberry.ID(str(relay.GlobalID("Ticket", str(item.ticket_id)))),
+                    technician_id=strawberry.ID(str(relay.GlobalID("Technician", str(item.technician_id)))),
+                    previous_technician_id=_gid("Technician", item.previous_technician_id),
+                    changes=item.changes,
+                    cost=CostBreakdownType(
+                        distance_meters=item.cost.distance_m,
+                        distance=item.cost.distance,
+                        priority=item.cost.priority,
+                        load=item.cost.load,
+                        preference=item.cost.preference,
+                        total=item.cost.total,
+                    ),
+                    ticket_pk=item.ticket_id,
+                    technician_pk=item.technician_id,
+                )
+                for item in outcome.assignments
+            ],
+            unassigned=[
+                UnassignedTicketType(
+                    ticket_id=strawberry.ID(str(relay.GlobalID("Ticket", str(item.ticket_id)))),
+                    code=item.code,
+                    reason=item.reason,
+                    taken_from_technician_id=_gid("Technician", outcome.unassigned_from.get(item.ticket_id)),
+                )
+                for item in outcome.unassigned
+            ],
+        )
+
+
+@strawberry.type(name="SlaTargets", description="Minutes allowed from submission to respond, be on site and resolve.")
+class SlaTargetsType:
+    priority: PriorityEnum
+    respond_minutes: int
+    on_site_minutes: int
+    resolve_minutes: int
+
+
+@strawberry.type(name="DispatchSettings")
+class DispatchSettingsType:
+    auto_dispatch: bool
+    triage_threshold: float
+    warning_percent: int
+    sla: list[SlaTargetsType]
+
+    @classmethod
+    def from_settings(cls, settings: DispatchSettings) -> DispatchSettingsType:
+        policy = settings.sla_policy
+        return cls(
+            auto_dispatch=settings.auto_dispatch,
+            triage_threshold=settings.triage_threshold,
+            warning_percent=policy.warning_percent,
+            sla=[
+                SlaTargetsType(
+                    priority=priority,
+                    respond_minutes=int(targets.respond.total_seconds() // 60),
+                    on_site_minutes=int(targets.on_site.total_seconds() // 60),
+                    resolve_minutes=int(targets.resolve.total_seconds() // 60),
+                )
+                for priority in Priority
+                for targets in (policy.targets_for(priority),)
+            ],
+        )

@@ -1,0 +1,123 @@
+"""tickets / node: who sees which tickets, every filter, pagination, technicians with their load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from api.state import AppState
+from tests.conftest import Clock
+from tests.integration.dispatch_world import build_dispatch_world, submit, transition
+from tests.integration.world import World, error_codes, gql
+
+TICKETS = """
+query ($filter: TicketFilter, $first: Int, $after: String) {
+  tickets(filter: $filter, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { description status } }
+  }
+}
+"""
+NODE = "query ($id: ID!) { node(id: $id) { ... on Ticket { description attachments { id } events { type } } } }"
+TECHNICIANS = "query ($p: ID!) { technicians(projectId: $p) { name currentLoad capacity } }"
+
+
+async def _descriptions(client: httpx.AsyncClient, token: str, filter: dict[str, Any] | None = None) -> list[str]:
+    result = await gql(client, TICKETS, {"filter": filter}, token=token)
+    assert "errors" not in result, result
+    return [edge["node"]["description"] for edge in result["data"]["tickets"]["edges"]]
+
+
+async def _three_tickets(client: httpx.AsyncClient, world: World) -> list[dict[str, Any]]:
+    leak = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水")
+    aircon = await submit(client, world.token("bob"), unitId=world.gid("Unit:bob"), description="空调不制冷")
+    lift = await submit(
+        client,
+        world.token("bob"),
+        projectId=world.gid("Project:lakeside"),
+        locationKind="LIFT",
+        buildingId=world.gid("Building:a2"),
+        description="电梯困人了！",
+    )
+    return [leak, aircon, lift]
+
+
+async def test_each_role_sees_only_its_own_tickets(client: httpx.AsyncClient, state: AppState) -> None:
+    world = await build_dispatch_world(state)
+    leak, aircon, lift = await _three_tickets(client, world)
+    assert await _descriptions(client, world.token("dispatcher_a")) == ["电梯困人了！", "空调不制冷", "卫生间漏水"]
+    assert await _descriptions(client, world.token("alice")) == ["卫生间漏水"]
+    assert await _descriptions(client, world.token("bob")) == ["电梯困人了！", "空调不制冷"]
+    assert await _descriptions(client, world.token("tech_a")) == ["卫生间漏水"]
+    assert await _descriptions(client, world.token("tech_hvac")) == ["空调不制冷"]
+    assert await _descriptions(client, world.token("admin_b")) == []
+    # by id: someone else's ticket is null
+    mine = await gql(client, NODE, {"id": leak["id"]}, token=world.token("alice"))
+    assert mine["data"]["node"] == {
+        "description": "卫生间漏水",
+        "attachments": [],
+        "events": [{"type": "SUBMITTED"}, {"type": "ASSIGNED"}],
+    }
+    for user in ("bob", "tech_hvac", "carol"):
+        other = await gql(client, NODE, {"id": leak["id"]}, token=world.token(user))
+        assert other["data"]["node"] is None, user
+    anonymous = await gql(client, TICKETS, {})
+    assert error_codes(anonymous) == ["UNAUTHENTICATED"]
+
+
+async def test_filters_narrow_the_list(client: httpx.AsyncClient, state: AppState, clock: Clock) -> None:
+    world = await build_dispatch_world(state)
+    leak, aircon, lift = await _three_tickets(client, world)
+    token = world.token("dispatcher_a")
+    assert await _descriptions(client, token, {"category": ["HVAC", "PLUMBING"]}) == ["空调不制冷", "卫生间漏水"]
+    assert await _descriptions(client, token, {"priority": ["URGENT"]}) == ["电梯困人了！"]
+    assert await _descriptions(client, token, {"status": ["NEW"]}) == ["电梯困人了！"]
+    assert await _descriptions(client, token, {"buildingId": world.gid("Building:a2")}) == ["电梯困人了！"]
+    assert await _descriptions(client, token, {"technicianId": world.gid("Technician:hvac")}) == ["空调不制冷"]
+    assert await _descriptions(client, token, {"projectId": world.gid("Project:hillside")}) == []
+    assert await _descriptions(client, token, {"kind": "MAINTENANCE"}) == []
+    assert await _descriptions(client, token, {"createdAfter": "2026-11-02T09:00:01+00:00"}) == []
+    assert await _descriptions(client, token, {"createdBefore": "2026-11-02T09:00:01+00:00"}) == [
+        "电梯困人了！",
+        "空调不制冷",
+        "卫生间漏水",
+    ]
+    # 9 minutes in: the urgent lift (respond in 10 min) is past 80 %, nothing is breached
+    clock.advance(minutes=9)
+    assert await _descriptions(client, token, {"slaState": "WARNING"}) == ["电梯困人了！"]
+    assert await _descriptions(client, token, {"slaState": "BREACHED"}) == []
+    # 21 minutes in: the unaccepted HIGH leak (20 min) is breached too; the NORMAL air-con (30 min) warns
+    clock.advance(minutes=12)
+    assert await _descriptions(client, token, {"slaState": "BREACHED"}) == ["电梯困人了！", "卫生间漏水"]
+    assert await _descriptions(client, token, {"slaState": "WARNING"}) == []
+    await transition(client, world.token("tech_hvac"), aircon["id"], "ACCEPT")
+    assert await _descriptions(client, token, {"slaState": "OK"}) == ["空调不制冷"]
+    unknown = await _descriptions(client, token, {"buildingId": world.gid("Unit:alice")})
+    assert unknown == []
+
+
+async def test_pages_follow_the_cursor(client: httpx.AsyncClient, state: AppState) -> None:
+    world = await build_dispatch_world(state)
+    await _three_tickets(client, world)
+    token = world.token("dispatcher_a")
+    first = (await gql(client, TICKETS, {"first": 2}, token=token))["data"]["tickets"]
+    assert (first["totalCount"], first["pageInfo"]["hasNextPage"]) == (3, True)
+    rest = (await gql(client, TICKETS, {"first": 2, "after": first["pageInfo"]["endCursor"]}, token=token))["data"][
+        "tickets"
+    ]
+    assert [edge["node"]["description"] for edge in rest["edges"]] == ["卫生间漏水"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+
+
+async def test_technicians_show_their_current_load(client: httpx.AsyncClient, state: AppState) -> None:
+    world = await build_dispatch_world(state)
+    leak, aircon, _ = await _three_tickets(client, world)
+    await transition(client, world.token("tech_a"), leak["id"], "ACCEPT")
+    result = await gql(client, TECHNICIANS, {"p": world.gid("Project:lakeside")}, token=world.token("dispatcher_a"))
+    assert result["data"]["technicians"] == [
+        {"name": "陈师傅", "currentLoad": 1, "capacity": 3},
+        {"name": "周师傅", "currentLoad": 0, "capacity": 2},
+        {"name": "吴师傅", "currentLoad": 1, "capacity": 2},
+    ]
