@@ -1,0 +1,79 @@
+"""`courtyard bill-run`: bill a project's period from the command line, with a progress bar on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from typing import TextIO
+
+from sqlalchemy import select
+
+from api.settings import Settings
+from billing.runs import run_billing
+from db.errors import DomainError
+from db.models import Project
+from db.session import create_engine, create_session_factory
+
+__all__ = ["ProgressBar", "add_bill_run_parser", "bill_run"]
+
+
+class ProgressBar:
+    """A one-line text progress bar, redrawn in place."""
+
+    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.width = width
+
+    def __call__(self, done: int, total: int) -> None:
+        share = done / total if total else 1.0
+        filled = round(share * self.width)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(f"\r{self.label} [{bar}] {share:4.0%} {done:,}/{total:,} units")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+        self.stream.flush()
+
+
+def add_bill_run_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser("bill-run", help="bill every unit of a project for a period")
+    parser.add_argument("--project", required=True, help="project id or exact name")
+    parser.add_argument("--period", required=True, help="first month of the period, e.g. 2026-11")
+    parser.add_argument("--dry-run", action="store_true", help="compute and report, write nothing")
+
+
+async def bill_run(settings: Settings, *, project: str, period: str, dry_run: bool, now: dt.datetime) -> int:
+    """Run the bill run in one transaction; print what it did. Exit status 0, or 1 when refused."""
+    engine = create_engine(settings.database_url)
+    try:
+        session_factory = create_session_factory(engine)
+        async with session_factory() as session:
+            condition = Project.id == int(project) if project.isdigit() else Project.name == project
+            project_id = await session.scalar(select(Project.id).where(condition))
+        if project_id is None:
+            print(f"courtyard: no project {project!r}", file=sys.stderr)
+            return 1
+        bar = ProgressBar(f"bill run {period}")
+        try:
+            async with session_factory() as session, session.begin():
+                outcome = await run_billing(
+                    session, None, project_id=project_id, period=period, dry_run=dry_run, now=now, progress=bar
+                )
+        except DomainError as error:
+            bar.close()
+            print(f"courtyard: {error.field or 'input'}: {error.message}", file=sys.stderr)
+            return 1
+        bar.close()
+    finally:
+        await engine.dispose()
+    verb = "would create" if dry_run else "created"
+    print(
+        f"period {outcome.period}: {verb} {outcome.bills_created} bills totalling {outcome.amount_created}"
+        f" ({outcome.units_without_charges} units without charges)"
+    )
+    if outcome.run is not None and not dry_run:
+        print(f"run {outcome.run.id}: {outcome.run.bill_count} bills, {outcome.run.total_amount} in all")
+    return 0

@@ -1,0 +1,104 @@
+"""HTTP routes of billing outside GraphQL: printable receipts and payment-gateway notifications."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.auth import bearer_token
+from api.settings import Settings
+from api.state import AppState
+from billing.online import NotificationOutcome, handle_notification
+from billing.providers import PaymentProvider, provider_registry
+from billing.receipts import ReceiptSigner, load_visible_receipt, render_receipt_pdf
+from db.accounts import load_principal
+from db.errors import DomainError, NotFound
+from db.personal_data import PersonalDataCipher
+
+__all__ = ["PROVIDERS", "RECEIPT_SIGNER", "billing_routes", "billing_services"]
+
+log = logging.getLogger("courtyard.payments")
+
+RECEIPT_SIGNER = "receipt_signer"
+PROVIDERS = "payment_providers"
+
+
+def billing_services(settings: Settings) -> dict[str, Any]:
+    """What billing resolvers and routes share for the process: the receipt key and the gateways."""
+    return {
+        RECEIPT_SIGNER: ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
+        PROVIDERS: provider_registry(settings.secret_key),
+    }
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+async def receipt_pdf(request: Request) -> Response:
+    """GET /receipts/<id>.pdf with a bearer token: the unit's occupant, FINANCE and ADMIN only."""
+    state: AppState = request.app.state.courtyard
+    token = bearer_token(request.headers)
+    claims = state.tokens.verify(token) if token else None
+    now = state.clock()
+    if claims is None or claims.expires_at <= now:
+        return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
+    try:
+        receipt_id = int(request.path_params["receipt_id"])
+    except ValueError:
+        return _error(404, "NOT_FOUND", "No such receipt.")
+    async with state.session_factory() as session:
+        principal = await load_principal(session, claims.user_id, today=now.date())
+        if principal is None:
+            return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
+        try:
+            receipt, _ = await load_visible_receipt(session, principal, receipt_id)
+        except NotFound:
+            return _error(404, "NOT_FOUND", "No such receipt.")
+    pdf = await asyncio.to_thread(render_receipt_pdf, receipt)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"content-disposition": f'inline; filename="receipt-{receipt.number}.pdf"'},
+    )
+
+
+async def payment_notification(request: Request) -> Response:
+    """POST /payments/notify/<provider>: verify, record once, answer the gateway's acknowledgement."""
+    state: AppState = request.app.state.courtyard
+    providers: dict[str, PaymentProvider] = state.services[PROVIDERS]
+    provider = providers.get(request.path_params["provider"])
+    if provider is None:
+        return _error(404, "NOT_FOUND", "No such payment provider.")
+    body = await request.body()
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    async with state.session_factory() as session:
+        try:
+            outcome = await handle_notification(
+                session, state.services[RECEIPT_SIGNER], provider, body=body, headers=headers, now=state.clock()
+            )
+        except DomainError as error:
+            outcome = NotificationOutcome(False, error.message)
+        # A refused notification leaves nothing behind; an accepted one commits its payment.
+        if outcome.accepted:
+            await session.commit()
+        else:
+            await session.rollback()
+    if outcome.accepted:
+        log.info("%s notification accepted: %s (payment %s)", provider.name, outcome.reason, outcome.payment_id)
+    else:
+        log.warning("%s notification refused: %s", provider.name, outcome.reason)
+    acknowledgement = provider.acknowledgement(outcome.accepted, outcome.reason)
+    return Response(acknowledgement.body, status_code=acknowledgement.status_code, media_type=acknowledgement.media_type)
+
+
+def billing_routes() -> list[Route]:
+    return [
+        Route("/receipts/{receipt_id}.pdf", receipt_pdf, methods=["GET"]),
+        Route("/payments/notify/{provider}", payment_notification, methods=["POST"]),
+    ]

@@ -1,0 +1,357 @@
+"""The demo community's charges: a residential rule book, meter readings, three months of bills and
+payments, so that statements look like a real finance desk's.
+
+Rules: property fee by floor area (2.80/m² for flats and storage rooms, 6.50/m² for shops), parking
+rent 300.00, electricity on Zhejiang's monthly tiers, water on Hangzhou's yearly tiers, and 4,800.00 of
+common-area electricity a month shared among the flats by floor area; vacant flats get 30 % off the
+property fee; late fees are 0.03 % a day after ten days' grace, at most the bill's principal.
+
+The three months before `today` are billed on the first of the following month and due fifteen days
+later. Most bills are paid on time on every channel, some in part, some not at all (overdue by now);
+owner1's flat shows each: the first month paid, the second in part, the third open. Everything comes
+from one `random.Random`, so the same day always gives the same books.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.model import ApportionBasis, BillingPeriod, TierPeriod
+from billing.bulk import bulk_writer
+from billing.journal import JOURNAL_LINE_COLUMNS, journal_line_record
+from billing.ledger import AllocationPart, post_allocations, post_payment
+from billing.receipts import RECEIPT_COUNTER, ReceiptLine, ReceiptSigner, next_counter_value, receipt_content
+from billing.rule_admin import (
+    RuleDefinition,
+    ScopeDefinition,
+    TierDefinition,
+    insert_fee_rule,
+    validate_definition,
+)
+from billing.runs import run_billing
+from db.models import (
+    AllocationSource,
+    Bill,
+    BillingPolicy,
+    BillStatus,
+    Building,
+    DiscountRule,
+    FeeRuleKind,
+    JournalEntry,
+    JournalLine,
+    LateFeePolicyRow,
+    MeterReading,
+    OccupancyStatus,
+    Party,
+    Payment,
+    PaymentAllocation,
+    PaymentChannel,
+    Project,
+    Receipt,
+    Unit,
+    UnitKind,
+)
+from db.personal_data import PersonalDataCipher
+
+__all__ = ["DEMO_BILLED_MONTHS", "seed_billing"]
+
+DEMO_BILLED_MONTHS = 3
+_SEED = 2027
+_ZONE = ZoneInfo("Asia/Shanghai")
+_DUE_DAYS = 15
+_CHANNELS = (
+    (PaymentChannel.WECHAT, 45),
+    (PaymentChannel.ALIPAY, 30),
+    (PaymentChannel.BANK_TRANSFER, 12),
+    (PaymentChannel.POS, 8),
+    (PaymentChannel.CASH, 5),
+)
+_PAID_SHARE = 0.72
+_PARTLY_PAID_SHARE = 0.10
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+def _rule_book(effective_from: dt.date) -> list[tuple[str, FeeRuleKind, RuleDefinition]]:
+    residential = ScopeDefinition(unit_kinds=(UnitKind.APARTMENT, UnitKind.STORAGE))
+    flats = ScopeDefinition(unit_kinds=(UnitKind.APARTMENT,))
+    return [
+        (
+            "PROPERTY",
+            FeeRuleKind.PER_AREA,
+            RuleDefinition("物业服务费 Property management", effective_from, scope=residential, rate_per_square_metre=_d("2.80")),
+        ),
+        (
+            "PROPERTY_SHOP",
+            FeeRuleKind.PER_AREA,
+            RuleDefinition(
+                "商铺物业费 Shop property management",
+                effective_from,
+                scope=ScopeDefinition(unit_kinds=(UnitKind.SHOP,)),
+                rate_per_square_metre=_d("6.50"),
+            ),
+        ),
+        (
+            "PARKING",
+            FeeRuleKind.FIXED,
+            RuleDefinition(
+                "车位管理费 Parking space",
+                effective_from,
+                scope=ScopeDefinition(unit_kinds=(UnitKind.PARKING_SPACE,)),
+                amount_per_cycle=_d("300.00"),
+            ),
+        ),
+        (
+            "ELECTRICITY",
+            FeeRuleKind.METERED_TIERED,
+            RuleDefinition(
+                "居民电费 Electricity",
+                effective_from,
+                scope=flats,
+                meter_type="electricity",
+                tier_period=TierPeriod.MONTH,
+                tiers=(
+                    TierDefinition(_d("0"), _d("230"), _d("0.538")),
+                    TierDefinition(_d("230"), _d("400"), _d("0.588")),
+                    TierDefinition(_d("400"), None, _d("0.838")),
+                ),
+            ),
+        ),
+        (
+            "WATER",
+            FeeRuleKind.METERED_TIERED,
+            RuleDefinition(
+                "居民水费 Water",
+                effective_from,
+                scope=flats,
+                meter_type="water",
+                tier_period=TierPeriod.YEAR_TO_DATE,
+                tiers=(
+                    TierDefinition(_d("0"), _d("216"), _d("2.90")),
+                    TierDefinition(_d("216"), _d("300"), _d("3.85")),
+                    TierDefinition(_d("300"), None, _d("6.70")),
+                ),
+            ),
+        ),
+        (
+            "COMMON_ELECTRICITY",
+            FeeRuleKind.APPORTIONED,
+            RuleDefinition(
+                "公摊电费 Common-area electricity",
+                effective_from,
+                scope=flats,
+                apportion_total=_d("4800.00"),
+                apportion_basis=ApportionBasis.AREA,
+            ),
+        ),
+    ]
+
+
+def _month_start(day: dt.date, months_back: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour, minute), _ZONE).astimezone(dt.UTC)
+
+
+async def _write_rules(session: AsyncSession, project_id: int, effective_from: dt.date) -> None:
+    for code, kind, definition in _rule_book(effective_from):
+        validate_definition(code, kind, definition)
+        await insert_fee_rule(session, project_id=project_id, code=code, kind=kind, definition=definition, created_by=None)
+    session.add(
+        DiscountRule(
+            project_id=project_id,
+            name="空置房物业费七折 Vacant flat discount",
+            percent=_d("30"),
+            rule_codes=["PROPERTY"],
+            vacant_only=True,
+            effective_from=effective_from,
+        )
+    )
+    session.add(BillingPolicy(project_id=project_id, due_days=_DUE_DAYS, cycle_months=1))
+    session.add(LateFeePolicyRow(project_id=project_id, daily_rate=_d("0.0003"), grace_days=10, cap_ratio=_d("1")))
+    await session.flush()
+
+
+def _readings(
+    rng: random.Random, flats: list[Unit], first_month: dt.date, months: int, spike_unit_id: int | None
+) -> list[MeterReading]:
+    """A baseline at the end of the month before, then one reading per meter at each month's end."""
+    rows: list[MeterReading] = []
+    for unit in flats:
+        occupied = unit.occupancy_status != OccupancyStatus.VACANT
+        for meter_type, low, high in (("electricity", 140, 420), ("water", 6, 22)):
+            value = Decimal(rng.randint(1000, 30000))
+            usages: list[Decimal] = []
+            for month in range(months + 1):
+                read_on = _month_start(first_month, -month) - dt.timedelta(days=1)
+                if month == 0:
+                    usage = Decimal(0)
+                else:
+                    usage = Decimal(rng.randint(low, high)) if occupied else Decimal(0)
+                    if unit.id == spike_unit_id and meter_type == "electricity" and month == months:
+                        usage = (sum(usages, Decimal(0)) / len(usages) * Decimal("3.6")).quantize(Decimal(1))
+                value += usage
+                average = (sum(usages, Decimal(0)) / len(usages)).quantize(Decimal("0.001")) if usages else None
+                rows.append(
+                    MeterReading(
+                        project_id=unit.project_id,
+                        unit_id=unit.id,
+                        meter_type=meter_type,
+                        reading=value,
+                        read_at=_at(read_on, 19, rng.randint(0, 59)),
+                        usage=usage,
+                        flagged_for_review=average is not None and average > 0 and usage > 3 * average,
+                        trailing_average=average,
+                    )
+                )
+                if month:
+                    usages.append(usage)
+    return rows
+
+
+def _channel(rng: random.Random) -> PaymentChannel:
+    channels, weights = zip(*_CHANNELS, strict=True)
+    return rng.choices(channels, weights=weights)[0]
+
+
+@dataclass(frozen=True)
+class _OnTimePayment:
+    bill: Bill
+    amount: Decimal
+    channel: PaymentChannel
+    payer: str
+    paid_at: dt.datetime
+
+
+async def _book_on_time_payments(
+    session: AsyncSession, signer: ReceiptSigner, project_id: int, payments: list[_OnTimePayment]
+) -> None:
+    """Book a month of payments, each for one bill before its due date (so without late fee), in bulk:
+    the rows, journal entries and signed receipts `record_payment` would write one by one."""
+    if not payments:
+        return
+    writer = await bulk_writer(session)
+    project_name = await session.scalar(select(Project.name).where(Project.id == project_id))
+    places = {
+        unit_id: (building, number)
+        for unit_id, building, number in await session.execute(
+            select(Unit.id, Building.name, Unit.number)
+            .join(Building, Unit.building_id == Building.id)
+            .where(Unit.project_id == project_id)
+        )
+    }
+    payment_ids = await writer.reserve_ids(Payment.__table__, len(payments))  # type: ignore[arg-type]
+    entry_ids = await writer.reserve_ids(JournalEntry.__table__, 2 * len(payments))  # type: ignore[arg-type]
+    last_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(payments))
+    rows: dict[str, list[tuple[object, ...]]] = {name: [] for name in ("payment", "allocation", "entry", "line", "receipt")}
+    for index, (item, payment_id) in enumerate(zip(payments, payment_ids, strict=True)):
+        bill = item.bill
+        reference = None if item.channel == PaymentChannel.CASH else f"DEMO{bill.id:08d}"
+        payment = Payment(
+            id=payment_id, project_id=project_id, unit_id=bill.unit_id, payer_name=item.payer, channel=item.channel,
+            external_reference=reference, amount=item.amount, paid_at=item.paid_at,
+        )
+        rows["payment"].append(
+            (payment_id, project_id, bill.unit_id, item.payer, item.channel.value, reference, _fen(item.amount), item.paid_at)
+        )
+        rows["allocation"].append((payment_id, bill.id, _fen(item.amount), 0, AllocationSource.PAYMENT.value))
+        bill.principal_paid += item.amount
+        bill.status = BillStatus.PAID if bill.principal_paid == bill.total_amount else BillStatus.PARTIALLY_PAID
+        received = post_payment(
+            payment_id=payment_id, unit_id=bill.unit_id, channel=item.channel.value, amount=item.amount,
+            description=f"{item.channel.value} payment from {item.payer}",
+        )
+        allocated = post_allocations(
+            payment_id=payment_id, unit_id=bill.unit_id, parts=[AllocationPart(bill.id, item.amount, Decimal("0.00"))],
+            kind="ALLOCATION", description=f"payment {payment_id} allocated to 1 bill(s)",
+        )
+        for entry_id, draft in zip(entry_ids[2 * index : 2 * index + 2], (received, allocated), strict=True):
+            assert draft is not None
+            rows["entry"].append((entry_id, project_id, draft.kind, draft.description, item.paid_at, None))
+            rows["line"].extend(
+                journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
+            )
+        number = last_number - len(payments) + 1 + index
+        building, unit_number = places[bill.unit_id]
+        content = receipt_content(
+            number=number, payment=payment, project_name=project_name or "", building=building, unit_number=unit_number,
+            lines=[ReceiptLine(bill.id, bill.period, Decimal("0.00"), item.amount)], issued_at=item.paid_at,
+        )
+        rows["receipt"].append((project_id, payment_id, number, content, signer.sign(content), item.paid_at))
+    await session.flush()
+    await writer.write(
+        Payment.__table__,  # type: ignore[arg-type]
+        ("id", "project_id", "unit_id", "payer_name", "channel", "external_reference", "amount", "paid_at"),
+        rows["payment"],
+    )
+    await writer.write(
+        PaymentAllocation.__table__,  # type: ignore[arg-type]
+        ("payment_id", "bill_id", "principal", "late_fee", "source"),
+        rows["allocation"],
+    )
+    await writer.write(JournalEntry.__table__, ("id", "project_id", "kind", "description", "occurred_at", "created_by"), rows["entry"])  # type: ignore[arg-type]
+    await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, rows["line"])  # type: ignore[arg-type]
+    await writer.write(
+        Receipt.__table__,  # type: ignore[arg-type]
+        ("project_id", "payment_id", "number", "content", "signature", "issued_at"),
+        rows["receipt"],
+    )
+
+
+def _fen(amount: Decimal) -> int:
+    return int(amount.scaleb(2))
+
+
+async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, project_id: int, today: dt.date) -> None:
+    """Add the demo's rules, readings, three bill runs and their payments to the demo project."""
+    rng = random.Random(_SEED)
+    signer = ReceiptSigner.from_cipher(cipher)
+    first_month = _month_start(today, DEMO_BILLED_MONTHS)
+    await _write_rules(session, project_id, dt.date(first_month.year - 1, 1, 1))
+    units = list((await session.scalars(select(Unit).where(Unit.project_id == project_id).order_by(Unit.id))).all())
+    flats = [unit for unit in units if unit.kind == UnitKind.APARTMENT]
+    # owner1's flat (1栋 101) is the first flat; owner2's neighbour shows a usage spike flagged for review.
+    showcase = flats[0].id
+    session.add_all(_readings(rng, flats, first_month, DEMO_BILLED_MONTHS, spike_unit_id=flats[1].id))
+    await session.flush()
+    for month in range(DEMO_BILLED_MONTHS):
+        period = BillingPeriod(start=_month_start(first_month, -month))
+        issued = _month_start(period.start, -1)
+        await run_billing(session, None, project_id=project_id, period=period.label, dry_run=False, now=_at(issued, 9))
+        billed = await session.execute(
+            select(Bill, Party.name)
+            .join(Party, Bill.party_id == Party.id)
+            .where(Bill.project_id == project_id, Bill.period == period.label)
+            .order_by(Bill.id)
+        )
+        latest = month == DEMO_BILLED_MONTHS - 1
+        payments: list[_OnTimePayment] = []
+        # Bills without a party are unsold flats': the developer settles those once a year, so they stay open.
+        for bill, payer in billed:
+            due = bill.total_amount - bill.principal_paid
+            if bill.status == BillStatus.PAID or due <= 0:
+                continue
+            if bill.unit_id == showcase:
+                share = (1.0, 0.4, 0.0)[month]
+            else:
+                chance = rng.random() * (1.6 if latest else 1.0)
+                share = 1.0 if chance < _PAID_SHARE else 0.5 if chance < _PAID_SHARE + _PARTLY_PAID_SHARE else 0.0
+            paid_on = issued + dt.timedelta(days=rng.randint(1, _DUE_DAYS - 2))
+            if share == 0.0 or paid_on > today:
+                continue
+            amount = due if share == 1.0 else (due * Decimal(str(share))).quantize(Decimal("0.01"))
+            paid_at = _at(paid_on, rng.randint(8, 21), rng.randint(0, 59))
+            payments.append(_OnTimePayment(bill, amount, _channel(rng), payer, paid_at))
+        await _book_on_time_payments(session, signer, project_id, payments)

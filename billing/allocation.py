@@ -1,0 +1,87 @@
+"""How a payment is spread over bills, and how much late fee a bill has accrued: pure arithmetic.
+
+Late fees are charged when a payment reaches an overdue bill (and shown, not charged, in between): the
+fee for the days since the last charge, on the principal still outstanding, so that a bill paid in
+instalments pays simple interest on what it owed day by day. The policy's cap bounds the sum of every
+fee charged on a bill by the bill's principal times the cap ratio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from billing.model import LateFeePolicy
+from billing.money import round_money
+from billing.rules import late_fee
+
+__all__ = ["BillBalance", "PlannedAllocation", "accrue_late_fee", "plan_allocation"]
+
+_ZERO = Decimal("0.00")
+
+
+@dataclass(frozen=True, slots=True)
+class BillBalance:
+    """What one bill still asks for: charged late fee not yet paid, and principal not yet paid."""
+
+    bill_id: int
+    late_fee_due: Decimal
+    principal_due: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAllocation:
+    bill_id: int
+    late_fee: Decimal
+    principal: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.late_fee + self.principal
+
+
+def plan_allocation(amount: Decimal, bills: Sequence[BillBalance]) -> tuple[list[PlannedAllocation], Decimal]:
+    """Spread `amount` over `bills` in the given order (oldest first), each bill's late fee before its
+    principal; return the allocations (bills receiving nothing left out) and what is left over."""
+    if amount < 0:
+        raise ValueError(f"cannot allocate a negative amount {amount}")
+    left = amount
+    planned: list[PlannedAllocation] = []
+    for bill in bills:
+        if left == 0:
+            break
+        if bill.late_fee_due < 0 or bill.principal_due < 0:
+            raise ValueError(f"bill {bill.bill_id} has a negative balance")
+        fee = min(left, bill.late_fee_due)
+        left -= fee
+        principal = min(left, bill.principal_due)
+        left -= principal
+        if fee or principal:
+            planned.append(PlannedAllocation(bill.bill_id, fee, principal))
+    return planned, left
+
+
+def accrue_late_fee(
+    *,
+    principal_outstanding: Decimal,
+    original_principal: Decimal,
+    due_date: date,
+    charged_through: date | None,
+    charged_so_far: Decimal,
+    as_of: date,
+    policy: LateFeePolicy,
+) -> Decimal:
+    """The late fee to charge now: on `principal_outstanding`, for the days after `charged_through` (or
+    after due date + grace when nothing was charged yet) up to `as_of`, within the policy's cap."""
+    if principal_outstanding <= 0 or (charged_through is not None and as_of <= charged_through):
+        return _ZERO
+    uncapped = LateFeePolicy(daily_rate=policy.daily_rate, grace_days=policy.grace_days)
+    fee = late_fee(principal_outstanding, due_date, as_of, uncapped)
+    if charged_through is not None:
+        fee -= late_fee(principal_outstanding, due_date, charged_through, uncapped)
+    if policy.cap_ratio is not None:
+        room = round_money(original_principal * policy.cap_ratio) - charged_so_far
+        fee = min(fee, room)
+    return max(fee, _ZERO)

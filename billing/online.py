@@ -1,0 +1,176 @@
+"""Owners paying online: orders (payment intents) for a gateway, and its signed notifications.
+
+A notification is recorded exactly once per gateway transaction id, however often the gateway retries:
+the payment's idempotency key is "<provider>:<transaction id>" and the order remembers the transaction.
+Anything unsigned, mis-signed, for an unknown order or for another amount is refused and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.payments import PaymentRequest, accrued_late_fee_for, record_payment
+from billing.providers import NotificationRejected, OrderRequest, PaymentProvider
+from billing.receipts import ReceiptSigner, next_counter_value
+from db.access import Principal
+from db.errors import BadInput, NotFound
+from db.models import Bill, BillStatus, Party, PaymentChannel, PaymentIntent, PaymentIntentStatus, Role
+
+__all__ = [
+    "INTENT_LIFETIME",
+    "NotificationOutcome",
+    "create_payment_intent",
+    "handle_notification",
+    "notify_path",
+]
+
+INTENT_LIFETIME = dt.timedelta(minutes=30)
+ONLINE_CHANNELS = frozenset({PaymentChannel.WECHAT, PaymentChannel.ALIPAY, PaymentChannel.UNIONPAY})
+
+
+def notify_path(provider: str) -> str:
+    return f"/payments/notify/{provider}"
+
+
+async def create_payment_intent(
+    session: AsyncSession,
+    principal: Principal,
+    providers: Mapping[str, PaymentProvider],
+    *,
+    bill_ids: Sequence[int],
+    channel: PaymentChannel,
+    provider_name: str,
+    now: dt.datetime,
+) -> tuple[PaymentIntent, dict[str, Any]]:
+    """An order for the amount the bills ask today (late fees included); the caller's own bills, or
+    any bill of the project for finance staff. All bills must belong to one unit."""
+    if not bill_ids:
+        raise BadInput("Name at least one bill to pay.", field="billIds")
+    if channel not in ONLINE_CHANNELS:
+        raise BadInput("Online payment goes through WECHAT, ALIPAY or UNIONPAY.", field="channel")
+    provider = providers.get(provider_name)
+    if provider is None:
+        raise BadInput(f"No payment provider {provider_name!r}.", field="provider")
+    bills = list(
+        (await session.scalars(select(Bill).where(Bill.id.in_(sorted(set(bill_ids)))).order_by(Bill.id))).all()
+    )
+    visible = {
+        bill.id: bill
+        for bill in bills
+        if principal.has_role(bill.project_id, Role.ADMIN, Role.FINANCE)
+        or (bill.unit_id in principal.unit_ids and principal.has_role(bill.project_id, Role.OWNER))
+    }
+    if missing := [bill_id for bill_id in bill_ids if bill_id not in visible]:
+        raise NotFound(f"No bill {missing[0]}.", field="billIds")
+    units = {bill.unit_id for bill in visible.values()}
+    if len(units) != 1:
+        raise BadInput("One order pays the bills of one unit.", field="billIds")
+    if paid := [bill.id for bill in visible.values() if bill.status == BillStatus.PAID]:
+        raise BadInput(f"Bill {paid[0]} is already paid.", field="billIds")
+    today = now.date()
+    amount = Decimal("0.00")
+    for bill in visible.values():
+        due = bill.total_amount + bill.adjustment_amount + bill.late_fee_amount - bill.principal_paid - bill.late_fee_paid
+        amount += due + await accrued_late_fee_for(session, bill.id, today)
+    if amount <= 0:
+        raise BadInput("These bills ask for nothing.", field="billIds")
+    project_id = next(iter(visible.values())).project_id
+    number = await next_counter_value(session, project_id, "order")
+    intent = PaymentIntent(
+        project_id=project_id,
+        unit_id=units.pop(),
+        out_trade_no=f"CY{project_id:04d}{number:010d}",
+        provider=provider.name,
+        channel=channel,
+        amount=amount,
+        bill_ids=sorted(visible),
+        status=PaymentIntentStatus.PENDING,
+        expires_at=now + INTENT_LIFETIME,
+        created_by=principal.user_id,
+    )
+    session.add(intent)
+    await session.flush()
+    payload = provider.order_payload(
+        OrderRequest(
+            out_trade_no=intent.out_trade_no,
+            amount_fen=int(amount.scaleb(2)),
+            description=f"Courtyard bills {', '.join(str(i) for i in intent.bill_ids)}",
+            notify_url=notify_path(provider.name),
+            expires_at=intent.expires_at,
+            channel=channel.value,
+        )
+    )
+    return intent, payload
+
+
+@dataclass(frozen=True)
+class NotificationOutcome:
+    accepted: bool
+    reason: str
+    payment_id: int | None = None
+
+
+async def handle_notification(
+    session: AsyncSession,
+    signer: ReceiptSigner,
+    provider: PaymentProvider,
+    *,
+    body: bytes,
+    headers: Mapping[str, str],
+    now: dt.datetime,
+) -> NotificationOutcome:
+    """Verify a gateway notification and record its payment once; a refusal changes nothing."""
+    try:
+        notice = provider.verify_notification(body, headers)
+    except NotificationRejected as error:
+        return NotificationOutcome(False, str(error))
+    intent = await session.scalar(
+        select(PaymentIntent).where(PaymentIntent.out_trade_no == notice.out_trade_no).with_for_update()
+    )
+    if intent is None or intent.provider != provider.name:
+        return NotificationOutcome(False, f"unknown order {notice.out_trade_no}")
+    if notice.amount_fen != int(intent.amount.scaleb(2)):
+        return NotificationOutcome(
+            False, f"amount {notice.amount_fen} fen differs from the order's {int(intent.amount.scaleb(2))} fen"
+        )
+    if intent.status == PaymentIntentStatus.PAID:
+        if intent.provider_transaction_id == notice.transaction_id:
+            return NotificationOutcome(True, "already recorded", intent.payment_id)
+        return NotificationOutcome(False, f"order {intent.out_trade_no} was already paid by another transaction")
+    still_open = list(
+        await session.scalars(
+            select(Bill.id).where(Bill.id.in_(intent.bill_ids), Bill.status != BillStatus.PAID).order_by(Bill.id)
+        )
+    )
+    payer = await session.scalar(
+        select(Party.name).join(Bill, Bill.party_id == Party.id).where(Bill.id.in_(intent.bill_ids)).limit(1)
+    )
+    payment = await record_payment(
+        session,
+        None,
+        signer,
+        request=PaymentRequest(
+            unit_id=intent.unit_id,
+            channel=intent.channel,
+            amount=intent.amount,
+            payer_name=payer or "online payer",
+            external_reference=notice.transaction_id,
+            bill_ids=tuple(still_open),
+            paid_at=notice.paid_at,
+        ),
+        idempotency_key=f"{provider.name}:{notice.transaction_id}",
+        now=now,
+    )
+    intent.status = PaymentIntentStatus.PAID
+    intent.payment_id = payment.id
+    intent.provider_transaction_id = notice.transaction_id
+    await session.flush()
+    return NotificationOutcome(True, "recorded", payment.id)
+

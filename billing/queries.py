@@ -1,0 +1,267 @@
+"""Read-side use cases of billing: bills with filters, runs with their totals, a unit's statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ColumnElement, false, func, or_, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.ledger import PREPAID_CREDIT, RECEIVABLE
+from billing.rule_admin import FINANCE_ROLES
+from db.access import Principal
+from db.errors import NotFound
+from db.models import (
+    Bill,
+    BillRun,
+    BillStatus,
+    JournalEntry,
+    JournalLine,
+    Payment,
+    Role,
+    Unit,
+)
+from billing.access import project_for
+
+__all__ = [
+    "BillFilterSpec",
+    "BillStatusFilter",
+    "PaymentFilterSpec",
+    "StatementEntry",
+    "UnitStatement",
+    "list_bill_runs",
+    "list_bills",
+    "list_payments",
+    "run_summary",
+    "unit_statement",
+    "visible_billing",
+]
+
+_ZERO = Decimal("0.00")
+
+
+class BillStatusFilter(str, enum.Enum):
+    OPEN = "OPEN"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
+    OVERDUE = "OVERDUE"
+
+
+@dataclass(frozen=True)
+class BillFilterSpec:
+    project_id: int | None = None
+    status: BillStatusFilter | None = None
+    period: str | None = None
+    building_id: int | None = None
+    unit_id: int | None = None
+    party_id: int | None = None
+
+
+@dataclass(frozen=True)
+class PaymentFilterSpec:
+    project_id: int | None = None
+    unit_id: int | None = None
+
+
+def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
+    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
+
+
+def visible_billing(principal: Principal, project_column: object, unit_column: object) -> ColumnElement[bool]:
+    """Rows of projects where the caller is finance staff, and rows of the units they occupy."""
+    return or_(_in(project_column, principal.projects_with(*FINANCE_ROLES)), _in(unit_column, principal.unit_ids))
+
+
+async def list_bills(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    spec: BillFilterSpec,
+    today: dt.date,
+    limit: int,
+    after_id: int | None,
+) -> tuple[Sequence[Bill], int]:
+    """One page of the bills the caller may see, oldest first, and how many match in all."""
+    conditions: list[ColumnElement[bool]] = [visible_billing(principal, Bill.project_id, Bill.unit_id)]
+    if spec.project_id is not None:
+        conditions.append(Bill.project_id == spec.project_id)
+    if spec.period is not None:
+        conditions.append(Bill.period == spec.period)
+    if spec.unit_id is not None:
+        conditions.append(Bill.unit_id == spec.unit_id)
+    if spec.party_id is not None:
+        conditions.append(Bill.party_id == spec.party_id)
+    if spec.building_id is not None:
+        conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
+    if spec.status == BillStatusFilter.OVERDUE:
+        conditions.extend([Bill.status != BillStatus.PAID, Bill.due_date < today])
+    elif spec.status is not None:
+        conditions.append(Bill.status == BillStatus(spec.status.value))
+    page = conditions if after_id is None else [*conditions, Bill.id > after_id]
+    rows = (await session.scalars(select(Bill).where(*page).order_by(Bill.id).limit(limit + 1))).all()
+    total = int(await session.scalar(select(func.count()).select_from(Bill).where(*conditions)) or 0)
+    return rows, total
+
+
+async def list_payments(
+    session: AsyncSession, principal: Principal, *, spec: PaymentFilterSpec, limit: int, after_id: int | None
+) -> tuple[Sequence[Payment], int]:
+    conditions: list[ColumnElement[bool]] = [visible_billing(principal, Payment.project_id, Payment.unit_id)]
+    if spec.project_id is not None:
+        conditions.append(Payment.project_id == spec.project_id)
+    if spec.unit_id is not None:
+        conditions.append(Payment.unit_id == spec.unit_id)
+    page = conditions if after_id is None else [*conditions, Payment.id > after_id]
+    rows = (await session.scalars(select(Payment).where(*page).order_by(Payment.id).limit(limit + 1))).all()
+    total = int(await session.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0)
+    return rows, total
+
+
+async def list_bill_runs(session: AsyncSession, principal: Principal, *, project_id: int) -> Sequence[BillRun]:
+    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    return (
+        await session.scalars(select(BillRun).where(BillRun.project_id == project_id).order_by(BillRun.period.desc()))
+    ).all()
+
+
+def _fen(column: object) -> object:
+    return type_coerce(column, BigInteger)
+
+
+async def run_summary(session: AsyncSession, run_id: int, *, today: dt.date) -> dict[str, object]:
+    """Counts per status and the amounts billed, paid and outstanding of one run's bills."""
+    billed = _fen(Bill.total_amount) + _fen(Bill.adjustment_amount) + _fen(Bill.late_fee_amount)
+    paid = _fen(Bill.principal_paid) + _fen(Bill.late_fee_paid)
+    rows = await session.execute(
+        select(
+            Bill.status,
+            func.count(),
+            type_coerce(func.sum(billed), BigInteger),
+            type_coerce(func.sum(paid), BigInteger),
+        )
+        .where(Bill.run_id == run_id)
+        .group_by(Bill.status)
+    )
+    counts = {status: 0 for status in BillStatus}
+    billed_fen = paid_fen = 0
+    for status, count, billed_sum, paid_sum in rows:
+        counts[status] = int(count)
+        billed_fen += int(billed_sum or 0)
+        paid_fen += int(paid_sum or 0)
+    overdue = await session.scalar(
+        select(func.count()).select_from(Bill).where(Bill.run_id == run_id, Bill.status != BillStatus.PAID, Bill.due_date < today)
+    )
+    return {
+        "open_count": counts[BillStatus.OPEN],
+        "partially_paid_count": counts[BillStatus.PARTIALLY_PAID],
+        "paid_count": counts[BillStatus.PAID],
+        "overdue_count": int(overdue or 0),
+        "amount_billed": Decimal(billed_fen).scaleb(-2),
+        "amount_paid": Decimal(paid_fen).scaleb(-2),
+        "amount_outstanding": Decimal(billed_fen - paid_fen).scaleb(-2),
+    }
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    """One event that changed what a unit owes; `amount` > 0 raises the balance, < 0 lowers it."""
+
+    occurred_at: dt.datetime
+    kind: str
+    description: str
+    amount: Decimal
+    balance: Decimal
+    bill_ids: tuple[int, ...]
+    payment_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class UnitStatement:
+    unit: Unit
+    entries: tuple[StatementEntry, ...]
+    amount_owed: Decimal
+    prepaid_credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        """What the unit owes net of its prepaid credit (negative: the unit is in credit)."""
+        return self.amount_owed - self.prepaid_credit
+
+
+@dataclass
+class _OpenEntry:
+    """A journal entry being summed up while its lines are read."""
+
+    entry_id: int
+    occurred_at: dt.datetime
+    kind: str
+    description: str
+    net: int = 0
+    bills: set[int] = field(default_factory=set)
+    payments: set[int] = field(default_factory=set)
+
+    def close(self, balance_fen: int) -> StatementEntry:
+        return StatementEntry(
+            occurred_at=self.occurred_at,
+            kind=self.kind,
+            description=self.description,
+            amount=Decimal(self.net).scaleb(-2),
+            balance=Decimal(balance_fen).scaleb(-2),
+            bill_ids=tuple(sorted(self.bills)),
+            payment_ids=tuple(sorted(self.payments)),
+        )
+
+
+async def unit_statement(session: AsyncSession, principal: Principal, *, unit_id: int) -> UnitStatement:
+    """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
+    reversal, in order, with the running balance (receivable minus prepaid credit)."""
+    unit = await session.get(Unit, unit_id)
+    occupant = unit_id in principal.unit_ids and unit is not None and principal.has_role(unit.project_id, Role.OWNER)
+    if unit is None or not (principal.has_role(unit.project_id, *FINANCE_ROLES) or occupant):
+        raise NotFound("No such unit.", field="unitId")
+    rows = await session.execute(
+        select(
+            JournalEntry.id,
+            JournalEntry.occurred_at,
+            JournalEntry.kind,
+            JournalEntry.description,
+            JournalLine.account,
+            _fen(JournalLine.debit),
+            _fen(JournalLine.credit),
+            JournalLine.bill_id,
+            JournalLine.payment_id,
+        )
+        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
+        .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
+    )
+    entries: list[StatementEntry] = []
+    owed = credit = 0
+    current: _OpenEntry | None = None
+    for entry_id, at, kind, description, account, debit, credit_side, bill_id, payment_id in rows:
+        if current is None or current.entry_id != entry_id:
+            if current is not None and current.net:
+                entries.append(current.close(owed - credit))
+            current = _OpenEntry(entry_id, at, kind, description)
+        change = int(debit) - int(credit_side)
+        if account == RECEIVABLE:
+            owed += change
+        else:
+            credit -= change
+        current.net += change
+        if bill_id is not None:
+            current.bills.add(bill_id)
+        if payment_id is not None:
+            current.payments.add(payment_id)
+    if current is not None and current.net:
+        entries.append(current.close(owed - credit))
+    return UnitStatement(
+        unit=unit,
+        entries=tuple(entries),
+        amount_owed=Decimal(owed).scaleb(-2),
+        prepaid_credit=Decimal(credit).scaleb(-2),
+    )

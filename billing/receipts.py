@@ -1,0 +1,298 @@
+"""Receipts: a gapless number per project, canonical content, an Ed25519 signature, and a PDF.
+
+The signing key is derived from `COURTYARD_SECRET_KEY`: the personal-data cipher's keyed hash (itself
+keyed by HKDF from the secret) of a fixed context string, through HKDF-SHA256 (info "courtyard receipt
+signing v1"), gives the Ed25519 seed. So every process of a deployment, and the demo seeding, sign with
+the same key and nothing extra is stored; changing the secret changes the key, after which older
+receipts verify only against the old public key (the `receiptPublicKey` query tells it: keep it with the
+backups, as the README says of the secret).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from reportlab.lib.pagesizes import A5  # type: ignore[import-untyped]
+from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
+from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.bulk import dialect_insert
+from db.access import Principal
+from db.errors import NotFound
+from db.personal_data import PersonalDataCipher
+from db.models import (
+    BillingCounter,
+    Building,
+    Payment,
+    Project,
+    Receipt,
+    Role,
+    Unit,
+)
+
+__all__ = [
+    "RECEIPT_COUNTER",
+    "ReceiptLine",
+    "ReceiptSigner",
+    "ReceiptVerification",
+    "issue_receipt",
+    "load_visible_receipt",
+    "next_counter_value",
+    "receipt_content",
+    "receipt_number",
+    "render_receipt_pdf",
+    "verify_receipt",
+]
+
+_HKDF_INFO = b"courtyard receipt signing v1"
+_KEY_CONTEXT = "courtyard receipt signing key"
+RECEIPT_COUNTER = "receipt"
+
+
+def receipt_number(number: int) -> str:
+    return f"R-{number:06d}"
+
+
+class ReceiptSigner:
+    """Signs and verifies receipt content with the deployment's Ed25519 key."""
+
+    def __init__(self, key_material: bytes) -> None:
+        seed = HKDF(algorithm=hashes.SHA256(), length=32, salt=b"courtyard", info=_HKDF_INFO).derive(key_material)
+        self._private = Ed25519PrivateKey.from_private_bytes(seed)
+        self._public = self._private.public_key()
+
+    @classmethod
+    def from_cipher(cls, cipher: PersonalDataCipher) -> ReceiptSigner:
+        """The deployment's signer, derived from the same secret as `cipher`."""
+        return cls(bytes.fromhex(cipher.lookup_hash(_KEY_CONTEXT)))
+
+    @property
+    def public_key_base64(self) -> str:
+        raw = self._public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return base64.b64encode(raw).decode("ascii")
+
+    def sign(self, content: str) -> str:
+        return base64.b64encode(self._private.sign(content.encode("utf-8"))).decode("ascii")
+
+    def verifies(self, content: str, signature: str, public_key: Ed25519PublicKey | None = None) -> bool:
+        try:
+            raw = base64.b64decode(signature, validate=True)
+            (public_key or self._public).verify(raw, content.encode("utf-8"))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+async def next_counter_value(session: AsyncSession, project_id: int, name: str, *, count: int = 1) -> int:
+    """Take the project's next `count` numbers in counter `name` and return the last of them.
+
+    The counter row stays locked until commit, so numbers follow commit order and a rolled-back
+    transaction gives its numbers back (no gaps).
+    """
+    increment = (
+        update(BillingCounter)
+        .where(BillingCounter.project_id == project_id, BillingCounter.name == name)
+        .values(value=BillingCounter.value + count)
+        .returning(BillingCounter.value)
+    )
+    value = await session.scalar(increment)
+    if value is None:
+        await session.execute(
+            dialect_insert(session, BillingCounter)
+            .values(project_id=project_id, name=name, value=0)
+            .on_conflict_do_nothing(index_elements=["project_id", "name"])
+        )
+        value = await session.scalar(increment)
+    assert value is not None
+    return int(value)
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """What a payment paid on one bill, as the receipt lists it."""
+
+    bill_id: int
+    period: str
+    late_fee: Decimal
+    principal: Decimal
+
+
+async def issue_receipt(
+    session: AsyncSession,
+    signer: ReceiptSigner,
+    *,
+    payment: Payment,
+    lines: Sequence[ReceiptLine],
+    issued_at: dt.datetime,
+) -> Receipt:
+    """Number, describe and sign the receipt of a payment and what it paid on each bill."""
+    project_name, building, unit_number = (
+        await session.execute(
+            select(Project.name, Building.name, Unit.number)
+            .join(Building, Unit.building_id == Building.id)
+            .join(Project, Unit.project_id == Project.id)
+            .where(Unit.id == payment.unit_id)
+        )
+    ).one()
+    number = await next_counter_value(session, payment.project_id, RECEIPT_COUNTER)
+    content = receipt_content(
+        number=number,
+        payment=payment,
+        project_name=project_name,
+        building=building,
+        unit_number=unit_number,
+        lines=lines,
+        issued_at=issued_at,
+    )
+    receipt = Receipt(
+        project_id=payment.project_id,
+        payment_id=payment.id,
+        number=number,
+        content=content,
+        signature=signer.sign(content),
+        issued_at=issued_at,
+    )
+    session.add(receipt)
+    await session.flush()
+    return receipt
+
+
+def receipt_content(
+    *,
+    number: int,
+    payment: Payment,
+    project_name: str,
+    building: str,
+    unit_number: str,
+    lines: Sequence[ReceiptLine],
+    issued_at: dt.datetime,
+) -> str:
+    """The canonical JSON a receipt's signature covers: sorted keys, no spaces, UTF-8 text."""
+    allocated = sum((line.late_fee + line.principal for line in lines), Decimal("0.00"))
+    return json.dumps(
+        {
+            "version": 1,
+            "receipt": receipt_number(number),
+            "project": {"id": payment.project_id, "name": project_name},
+            "unit": {"id": payment.unit_id, "building": building, "number": unit_number},
+            "payment": {
+                "id": payment.id,
+                "channel": payment.channel.value,
+                "externalReference": payment.external_reference,
+                "payer": payment.payer_name,
+                "amount": _money(payment.amount),
+                "paidAt": payment.paid_at.astimezone(dt.UTC).isoformat(),
+            },
+            "allocations": [
+                {"bill": line.bill_id, "period": line.period, "lateFee": _money(line.late_fee), "principal": _money(line.principal)}
+                for line in lines
+            ],
+            "credit": _money(payment.amount - allocated),
+            "issuedAt": issued_at.astimezone(dt.UTC).isoformat(),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+
+
+@dataclass(frozen=True)
+class ReceiptVerification:
+    genuine: bool
+    reason: str
+    receipt: Receipt | None = None
+
+
+async def verify_receipt(
+    session: AsyncSession, signer: ReceiptSigner, *, content: str, signature: str
+) -> ReceiptVerification:
+    """Whether a presented receipt was signed by us, unaltered, and is the one on record."""
+    if not signer.verifies(content, signature):
+        return ReceiptVerification(False, "The signature does not match the content: altered or not ours.")
+    digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    try:
+        number_text = json.loads(content)["receipt"]
+        project_id = int(json.loads(content)["project"]["id"])
+    except (ValueError, KeyError, TypeError):
+        return ReceiptVerification(False, "The content is not a receipt.")
+    number = int(str(number_text).removeprefix("R-"))
+    receipt = await session.scalar(select(Receipt).where(Receipt.project_id == project_id, Receipt.number == number))
+    if receipt is None or hashlib.sha256(receipt.content.encode("utf-8")).hexdigest() != digest:
+        return ReceiptVerification(False, "Signed by us, but no receipt on record has this content.")
+    return ReceiptVerification(True, "Genuine and unaltered.", receipt)
+
+
+async def load_visible_receipt(session: AsyncSession, principal: Principal, receipt_id: int) -> tuple[Receipt, Payment]:
+    """The receipt if the caller is finance staff of its project or occupies the paid unit."""
+    receipt = await session.get(Receipt, receipt_id)
+    payment = await session.get(Payment, receipt.payment_id) if receipt else None
+    if (
+        receipt is None
+        or payment is None
+        or not (
+            principal.has_role(payment.project_id, Role.ADMIN, Role.FINANCE)
+            or (payment.unit_id in principal.unit_ids and principal.has_role(payment.project_id, Role.OWNER))
+        )
+    ):
+        raise NotFound("No such receipt.", field="id")
+    return receipt, payment
+
+
+def render_receipt_pdf(receipt: Receipt) -> bytes:
+    """A one-page A5 receipt with its lines, in Chinese and English (reportlab's built-in CID font)."""
+    font = "STSong-Light"
+    if font not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(font))
+    data = json.loads(receipt.content)
+    buffer = io.BytesIO()
+    width, height = A5
+    pdf = canvas.Canvas(buffer, pagesize=A5, invariant=True)
+    pdf.setTitle(f"{data['receipt']} {data['project']['name']}")
+    y = height - 50
+
+    def line(text: str, *, size: int = 10, gap: int = 16, x: float = 40) -> None:
+        nonlocal y
+        pdf.setFont(font, size)
+        pdf.drawString(x, y, text)
+        y -= gap
+
+    line(f"收款收据 Receipt {data['receipt']}", size=16, gap=24)
+    line(f"{data['project']['name']}", size=11, gap=18)
+    payment = data["payment"]
+    line(f"房号 Unit: {data['unit']['building']} {data['unit']['number']}")
+    line(f"付款人 Payer: {payment['payer']}")
+    line(f"渠道 Channel: {payment['channel']}   参考号 Reference: {payment['externalReference'] or '-'}")
+    line(f"付款时间 Paid at: {payment['paidAt']}")
+    line(f"金额 Amount: ¥{payment['amount']}", size=12, gap=22)
+    line("账单 Bill      期间 Period     滞纳金 Late fee     本金 Principal", gap=14)
+    for allocation in data["allocations"]:
+        line(
+            f"#{allocation['bill']:<10} {allocation['period']:<14} {allocation['lateFee']:>12} {allocation['principal']:>16}",
+            gap=14,
+        )
+    line(f"预存 Prepaid credit: ¥{data['credit']}", gap=22)
+    line(f"签发 Issued: {data['issuedAt']}", size=8, gap=12)
+    signature = receipt.signature
+    line(f"Ed25519: {signature[:44]}", size=7, gap=10)
+    line(f"         {signature[44:]}", size=7, gap=10)
+    pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
