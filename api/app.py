@@ -15,14 +15,19 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api.auth import TokenCodec
+from api.billing_routes import billing_routes, billing_services
+from api.dispatch_routes import dispatch_routes, dispatch_services
 from api.eventbus import EventBus
-from api.graphql_view import CourtyardGraphQL
+from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
 from api.settings import Settings
 from api.state import AppState, utc_now
+from api.workers import DispatchWorker, InProcessWorker
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
+from dispatch.live import LiveFeed
+from schema.dispatch.subscriptions import LIVE_FEED_SERVICE
 
 __all__ = ["create_app"]
 
@@ -49,11 +54,15 @@ def create_app(
     *,
     clock: Callable[[], dt.datetime] = utc_now,
     migrate: bool | None = None,
+    background_jobs: bool | None = None,
 ) -> Starlette:
     """Build the service. `migrate` defaults to True on the embedded SQLite database only; production
-    PostgreSQL deployments run `courtyard migrate` as a separate step."""
+    PostgreSQL deployments run `courtyard migrate` as a separate step. `background_jobs` (SLA checks,
+    preventive maintenance, queue re-planning) follows `migrate`: the embedded default runs them
+    in-process, production runs `courtyard worker`."""
     settings = settings or Settings.from_env()
     should_migrate = is_sqlite(settings.database_url) if migrate is None else migrate
+    run_jobs = should_migrate if background_jobs is None else background_jobs
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -62,22 +71,36 @@ def create_app(
             await upgrade_to_head(engine)
         event_bus = EventBus(settings.broadcast_url)
         await event_bus.start()
+        session_factory = create_session_factory(engine)
+        live_feed = LiveFeed(event_bus, session_factory)
         app.state.courtyard = AppState(
             settings=settings,
             engine=engine,
-            session_factory=create_session_factory(engine),
+            session_factory=session_factory,
             cipher=PersonalDataCipher(settings.secret_key),
             tokens=TokenCodec(settings.secret_key, settings.token_ttl),
             clock=clock,
-            services={"publisher": event_bus, "event_bus": event_bus},
+            services={
+                "publisher": event_bus,
+                "event_bus": event_bus,
+                **billing_services(settings),
+                **dispatch_services(settings),
+                LIVE_FEED_SERVICE: live_feed,
+            },
+        )
+        worker = (
+            InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)) if run_jobs else None
         )
         try:
             yield
         finally:
+            if worker is not None:
+                await worker.stop()
+            await live_feed.aclose()
             await event_bus.stop()
             await engine.dispose()
 
-    graphql = CourtyardGraphQL(
+    graphql = LiveGraphQL(
         production=settings.is_production,
         allowed_origins=settings.allowed_origins,
         graphiql_html=None if settings.is_production else GRAPHIQL_HTML,
@@ -87,6 +110,9 @@ def create_app(
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        *billing_routes(),
+        *dispatch_routes(),
+        *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -6,9 +6,11 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
+from api.billing_cli import add_bill_run_parser, bill_run
 from api.settings import Settings, SettingsError
 
 __all__ = ["main"]
@@ -71,7 +73,39 @@ def _serve(settings: Settings, *, host: str, port: int, demo: bool) -> None:
     if demo:
         asyncio.run(_seed_demo(settings))
         _print_demo_logins(f"http://{host}:{port}")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", lifespan="on")
+    from api.live import UVICORN_WEBSOCKET_OPTIONS, tune_gc_for_serving
+
+    app = create_app(settings)
+    tune_gc_for_serving()
+    uvicorn.run(app, host=host, port=port, log_level="info", lifespan="on", **UVICORN_WEBSOCKET_OPTIONS)
+
+
+async def _work(settings: Settings, *, interval: float, once: bool) -> None:
+    from api.eventbus import EventBus
+    from api.state import utc_now
+    from api.workers import DispatchWorker
+    from db.session import create_engine, create_session_factory
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with EventBus(settings.broadcast_url) as bus:
+            worker = DispatchWorker(create_session_factory(engine), clock=utc_now, publisher=bus, interval=interval)
+            if once:
+                report = await worker.run_once()
+                _print(
+                    f"{report.sla_events} SLA events, {report.escalations} escalations, "
+                    f"{report.maintenance_tickets} maintenance tickets, {report.replanned} re-planned, "
+                    f"{report.failures} failures"
+                )
+                return
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signal_number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(signal_number, stop.set)
+            _print(f"courtyard worker running every {interval:g} s (Ctrl-C to stop)")
+            await worker.run(stop)
+    finally:
+        await engine.dispose()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +117,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
+    add_bill_run_parser(commands)
+    worker = commands.add_parser("worker", help="run the background jobs: SLA timers, maintenance, re-planning")
+    worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
+    worker.add_argument("--once", action="store_true", help="run one round and exit")
     return parser
 
 
@@ -101,4 +139,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _print("database is at the newest migration")
     elif args.command == "seed-demo":
         asyncio.run(_seed_demo(settings))
+    elif args.command == "bill-run":
+        return asyncio.run(
+            bill_run(settings, project=args.project, period=args.period, dry_run=args.dry_run, now=dt.datetime.now(dt.UTC))
+        )
+    elif args.command == "worker":
+        asyncio.run(_work(settings, interval=args.interval, once=args.once))
     return 0

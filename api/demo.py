@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.demo_billing import seed_billing
+from api.demo_dispatch import seed_dispatch
 from db.accounts import hash_password
 from db.models import (
     Building,
@@ -628,6 +630,8 @@ async def _write_demo(
     )
     await session.flush()
     progress(f"logins: {len(users)}, all with the password {DEMO_PASSWORD}")
+    await seed_billing(session, cipher, project_id=project.id, today=today)
+    await seed_dispatch(session, project_id=project.id, today=today)
 
     return DemoSummary(
         organization_id=organization.id,

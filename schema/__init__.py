@@ -18,7 +18,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 
 from schema.extensions import ErrorPolicy, PerOperationLoaders
-from schema.root import Mutation, Query
+from schema.root import Mutation, Query, Subscription
 
 __all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
 
@@ -51,6 +51,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
     return CourtyardSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=100),
     )

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
 from db.models import Building, Occupancy, Party, Project, Technician, Unit
+from schema.billing.loaders import BillingLoaders
+from schema.dispatch.loaders import DispatchLoaders
 
 __all__ = ["Loaders"]
 
@@ -32,6 +34,8 @@ class Loaders:
         self.occupancy = self._by_id(Occupancy)
         self.occupancies_by_unit = self._grouped(Occupancy, Occupancy.unit_id, order_by=Occupancy.id)
         self.occupancies_by_party = self._grouped(Occupancy, Occupancy.party_id, order_by=Occupancy.id)
+        self.billing = BillingLoaders(session_factory)
+        self.dispatch = DispatchLoaders(session_factory)
 
     async def _rows(self, statement: Select[Any]) -> Sequence[Any]:
         async with self._session_factory() as session:

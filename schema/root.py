@@ -8,17 +8,31 @@ from strawberry import relay
 from schema.context import Info
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.billing.mutations import BillingMutations
+from schema.billing.queries import BillingQueries
+from schema.dispatch.equipment import AnalyticsQueries, EquipmentMutations, EquipmentQueries
 from schema.dispatch.mutations import DispatchMutations
 from schema.dispatch.queries import DispatchQueries
+from schema.dispatch.subscriptions import DispatchSubscriptions
+from schema.dispatch.ticket_mutations import TicketMutations
+from schema.dispatch.ticket_queries import TicketQueries
 from schema.permissions import IsAuthenticated
 from schema.units.mutations import UnitMutations
 from schema.units.queries import UnitQueries
 
-__all__ = ["Mutation", "Query"]
+__all__ = ["Mutation", "Query", "Subscription"]
 
 
 @strawberry.type
-class Query(AccountQueries, UnitQueries, DispatchQueries):
+class Query(
+    AccountQueries,
+    UnitQueries,
+    DispatchQueries,
+    TicketQueries,
+    EquipmentQueries,
+    AnalyticsQueries,
+    BillingQueries,
+):
     # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
     # node field returns its inner coroutine unawaited.
     @strawberry.field(
@@ -35,5 +49,17 @@ class Query(AccountQueries, UnitQueries, DispatchQueries):
 
 
 @strawberry.type
-class Mutation(AccountMutations, UnitMutations, DispatchMutations):
+class Mutation(
+    AccountMutations,
+    UnitMutations,
+    DispatchMutations,
+    TicketMutations,
+    EquipmentMutations,
+    BillingMutations,
+):
+    pass
+
+
+@strawberry.type
+class Subscription(DispatchSubscriptions):
     pass

@@ -3,7 +3,8 @@
 # Playwright through `executable_path`: Playwright never downloads a browser of its own.
 #
 # Installs the `chromium` package when it is missing and this shell may (root, or password-less sudo,
-# with apt-get). Where it cannot, it says why and the browser tests skip with that reason; under
+# with apt-get), with a small CJK font (`fonts-wqy-zenhei`, ~7 MB) so the screenshots the tests save
+# show the Chinese names and descriptions instead of empty boxes. Where it cannot, it says why and the browser tests skip with that reason; under
 # CI=true a missing browser is an error instead, so CI never passes without running them.
 set -uo pipefail
 
@@ -37,7 +38,7 @@ fi
 
 echo "ensure_chromium: installing Debian's chromium for the browser tests (log: $LOG)" >&2
 export DEBIAN_FRONTEND=noninteractive
-if ! { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" apt-get install -y -qq --no-install-recommends chromium; } >"$LOG" 2>&1; then
+if ! { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" apt-get install -y -qq --no-install-recommends chromium fonts-wqy-zenhei; } >"$LOG" 2>&1; then
   tail -n 5 "$LOG" >&2
   cannot "installing chromium with apt-get failed (see $LOG)"
 fi
