@@ -2,57 +2,40 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
-from db.models import Equipment, MaintenanceRecord, Ticket, TicketAttachment, TicketEvent, User
+from db.models import (
+    Equipment,
+    MaintenanceRecord,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+    User,
+)
 from dispatch.ticket_state import LOAD_STATUSES
+from schema.batching import BatchLoaders
 
 __all__ = ["DispatchLoaders"]
 
 
-class DispatchLoaders:
+class DispatchLoaders(BatchLoaders):
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._session_factory = session_factory
+        super().__init__(session_factory)
         self.ticket: DataLoader[int, Ticket | None] = self._by_id(Ticket)
         self.equipment: DataLoader[int, Equipment | None] = self._by_id(Equipment)
         self.user: DataLoader[int, User | None] = self._by_id(User)
         self.events_by_ticket: DataLoader[int, list[TicketEvent]] = self._grouped(
-            TicketEvent, TicketEvent.ticket_id, TicketEvent.seq
+            TicketEvent, TicketEvent.ticket_id, order_by=TicketEvent.seq
         )
         self.attachments_by_ticket: DataLoader[int, list[TicketAttachment]] = self._grouped(
-            TicketAttachment, TicketAttachment.ticket_id, TicketAttachment.id
+            TicketAttachment, TicketAttachment.ticket_id, order_by=TicketAttachment.id
         )
         self.maintenance_by_equipment: DataLoader[int, list[MaintenanceRecord]] = self._grouped(
-            MaintenanceRecord, MaintenanceRecord.equipment_id, MaintenanceRecord.performed_on
+            MaintenanceRecord, MaintenanceRecord.equipment_id, order_by=MaintenanceRecord.performed_on
         )
         self.technician_load: DataLoader[int, int] = DataLoader(load_fn=self._loads)
-
-    async def _rows(self, statement: Select[Any]) -> Sequence[Any]:
-        async with self._session_factory() as session:
-            return (await session.scalars(statement)).all()
-
-    def _by_id(self, model: Any) -> DataLoader[int, Any]:
-        async def load(ids: list[int]) -> list[Any]:
-            found = {row.id: row for row in await self._rows(select(model).where(model.id.in_(ids)))}
-            return [found.get(key) for key in ids]
-
-        return DataLoader(load_fn=load)
-
-    def _grouped(self, model: Any, key_column: Any, order_by: Any) -> DataLoader[int, list[Any]]:
-        async def load(keys: list[int]) -> list[list[Any]]:
-            rows = await self._rows(select(model).where(key_column.in_(keys)).order_by(order_by, model.id))
-            groups: dict[int, list[Any]] = defaultdict(list)
-            for row in rows:
-                groups[getattr(row, key_column.key)].append(row)
-            return [groups.get(key, []) for key in keys]
-
-        return DataLoader(load_fn=load)
 
     async def _loads(self, technician_ids: list[int]) -> list[int]:
         """Open tickets each technician is working on (what counts against their capacity)."""
