@@ -10,7 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
 
@@ -34,7 +34,9 @@ class BatchLoaders:
 
     def _grouped(self, model: Any, key_column: Any, *, order_by: Any) -> DataLoader[int, list[Any]]:
         async def load(keys: list[int]) -> list[list[Any]]:
-            rows = await self._rows(select(model).where(key_column.in_(keys)).order_by(order_by, model.id))
+            # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
+            tie_break = inspect(model).primary_key
+            rows = await self._rows(select(model).where(key_column.in_(keys)).order_by(order_by, *tie_break))
             groups: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 groups[getattr(row, key_column.key)].append(row)
