@@ -13,26 +13,23 @@ from starlette.routing import Route
 from api.auth import bearer_token
 from api.settings import Settings
 from api.state import AppState
-from billing.online import NotificationOutcome, handle_notification
+from billing.online import PROVIDERS_SERVICE, RECEIPT_SIGNER_SERVICE, NotificationOutcome, handle_notification
 from billing.providers import PaymentProvider, provider_registry
 from billing.receipts import ReceiptSigner, load_visible_receipt, render_receipt_pdf
 from db.accounts import load_principal
 from db.errors import DomainError, NotFound
 from db.personal_data import PersonalDataCipher
 
-__all__ = ["PROVIDERS", "RECEIPT_SIGNER", "billing_routes", "billing_services"]
+__all__ = ["billing_routes", "billing_services"]
 
 log = logging.getLogger("courtyard.payments")
-
-RECEIPT_SIGNER = "receipt_signer"
-PROVIDERS = "payment_providers"
 
 
 def billing_services(settings: Settings) -> dict[str, Any]:
     """What billing resolvers and routes share for the process: the receipt key and the gateways."""
     return {
-        RECEIPT_SIGNER: ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
-        PROVIDERS: provider_registry(settings.secret_key),
+        RECEIPT_SIGNER_SERVICE: ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
+        PROVIDERS_SERVICE: provider_registry(settings.secret_key),
     }
 
 
@@ -71,7 +68,7 @@ async def receipt_pdf(request: Request) -> Response:
 async def payment_notification(request: Request) -> Response:
     """POST /payments/notify/<provider>: verify, record once, answer the gateway's acknowledgement."""
     state: AppState = request.app.state.courtyard
-    providers: dict[str, PaymentProvider] = state.services[PROVIDERS]
+    providers: dict[str, PaymentProvider] = state.services[PROVIDERS_SERVICE]
     provider = providers.get(request.path_params["provider"])
     if provider is None:
         return _error(404, "NOT_FOUND", "No such payment provider.")
@@ -80,7 +77,7 @@ async def payment_notification(request: Request) -> Response:
     async with state.session_factory() as session:
         try:
             outcome = await handle_notification(
-                session, state.services[RECEIPT_SIGNER], provider, body=body, headers=headers, now=state.clock()
+                session, state.services[RECEIPT_SIGNER_SERVICE], provider, body=body, headers=headers, now=state.clock()
             )
         except DomainError as error:
             outcome = NotificationOutcome(False, error.message)

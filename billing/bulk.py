@@ -10,7 +10,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Date, DateTime, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
@@ -92,9 +92,11 @@ class SqliteWriter(BulkWriter):
 
 
 def _storage_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """The driver-level conversion of the column's storage type (dates to text on SQLite), skipping our
-    own TypeDecorators because records already hold storage values."""
+    """How SQLite stores a date or datetime column's values (as text); None for every other column,
+    whose records already hold what the driver takes (enum values as strings, money as integers)."""
     storage_type = column_type.impl if isinstance(column_type, TypeDecorator) else column_type
+    if not isinstance(storage_type, Date | DateTime):
+        return None
     return storage_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 

@@ -25,6 +25,8 @@ from db.models import Bill, BillStatus, Party, PaymentChannel, PaymentIntent, Pa
 
 __all__ = [
     "INTENT_LIFETIME",
+    "PROVIDERS_SERVICE",
+    "RECEIPT_SIGNER_SERVICE",
     "NotificationOutcome",
     "create_payment_intent",
     "handle_notification",
@@ -32,6 +34,9 @@ __all__ = [
 ]
 
 INTENT_LIFETIME = dt.timedelta(minutes=30)
+# Keys of the process-wide services (`AppState.services`) that resolvers and routes share.
+RECEIPT_SIGNER_SERVICE = "receipt_signer"
+PROVIDERS_SERVICE = "payment_providers"
 ONLINE_CHANNELS = frozenset({PaymentChannel.WECHAT, PaymentChannel.ALIPAY, PaymentChannel.UNIONPAY})
 
 

@@ -65,6 +65,7 @@ __all__ = [
 ]
 
 DEFAULT_BATCH_SIZE = 5_000
+_READ_CHUNK = 10_000
 SAMPLE_SIZE = 5
 
 BILL_COLUMNS = (
@@ -448,19 +449,37 @@ class _Reader:
         and handing the engine one snapshot at a time, so 100,000 units cost a few MiB once read."""
         unit_ids, building_ids, kinds, areas = array("q"), array("q"), array("b"), array("q")
         kind_codes = {kind.value: code for code, kind in enumerate(engine.UnitKind)}
-        result = await self.session.execute(
-            select(Unit.id, Unit.building_id, type_coerce(Unit.kind, String), type_coerce(Unit.floor_area, BigInteger))
-            .where(Unit.project_id == self.project_id)
-            .order_by(Unit.id)
-        )
-        for unit_id, building_id, kind, area in result:
-            unit_ids.append(unit_id)
-            building_ids.append(building_id)
-            kinds.append(kind_codes[kind])
-            areas.append(area)
+        last_id = 0
+        while True:
+            rows = (
+                await self.session.execute(
+                    select(
+                        Unit.id, Unit.building_id, type_coerce(Unit.kind, String), type_coerce(Unit.floor_area, BigInteger)
+                    )
+                    .where(Unit.project_id == self.project_id, Unit.id > last_id)
+                    .order_by(Unit.id)
+                    .limit(_READ_CHUNK)
+                )
+            ).all()
+            for unit_id, building_id, kind, area in rows:
+                unit_ids.append(unit_id)
+                building_ids.append(building_id)
+                kinds.append(kind_codes[kind])
+                areas.append(area)
+            if len(rows) < _READ_CHUNK:
+                break
+            last_id = unit_ids[-1]
+        del rows
         all_kinds = list(engine.UnitKind)
+        # Flats of one stack share a floor area: one Decimal per distinct area keeps the engine's weights small.
+        area_values: dict[int, Decimal] = {}
         snapshots = (
-            engine.UnitSnapshot(unit_ids[i], building_ids[i], all_kinds[kinds[i]], Decimal(areas[i]).scaleb(-2))
+            engine.UnitSnapshot(
+                unit_ids[i],
+                building_ids[i],
+                all_kinds[kinds[i]],
+                area_values.get(areas[i]) or area_values.setdefault(areas[i], Decimal(areas[i]).scaleb(-2)),
+            )
             for i in range(len(unit_ids))
         )
         usages: list[engine.MeterUsage] = []

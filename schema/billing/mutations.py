@@ -10,6 +10,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from billing import online, payments, readings, rule_admin, runs
+from billing.online import PROVIDERS_SERVICE, RECEIPT_SIGNER_SERVICE
 from billing.model import ApportionBasis, TierPeriod
 from billing.providers import PaymentProvider
 from billing.receipts import ReceiptSigner
@@ -51,8 +52,6 @@ __all__ = ["BillingMutations"]
 
 FINANCE_ONLY = [IsAuthenticated, requires_role(Role.ADMIN, Role.FINANCE)]
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
-RECEIPT_SIGNER = "receipt_signer"
-PROVIDERS = "payment_providers"
 
 
 def _result(payload: type, name: str) -> object:
@@ -477,7 +476,7 @@ class BillingMutations:
     )
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER]
+        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
         return await run_mutation(
             info,
             lambda s: payments.record_payment(
@@ -505,7 +504,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="One payer paying many units' bills, in one transaction.")
     async def record_batch_payment(self, info: Info, input: RecordBatchPaymentInput) -> RecordBatchPaymentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER]
+        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
 
         async def work(session: object) -> PaymentBatchType:
             batch = await payments.record_batch_payment(
@@ -576,7 +575,7 @@ class BillingMutations:
         provider: str = "sandbox",
     ) -> CreatePaymentIntentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        providers: dict[str, PaymentProvider] = info.context.services[PROVIDERS]
+        providers: dict[str, PaymentProvider] = info.context.services[PROVIDERS_SERVICE]
         return await run_mutation(
             info,
             lambda s: online.create_payment_intent(

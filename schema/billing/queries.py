@@ -11,6 +11,7 @@ from strawberry import relay
 from billing import queries as reads
 from billing import readings, rule_admin
 from billing.journal import ledger_check
+from billing.online import RECEIPT_SIGNER_SERVICE
 from billing.receipts import ReceiptSigner, verify_receipt
 from db.errors import NotFound
 from db.models import Role
@@ -43,7 +44,6 @@ __all__ = [
 ]
 
 FINANCE_ONLY = [IsAuthenticated, requires_role(Role.ADMIN, Role.FINANCE)]
-RECEIPT_SIGNER = "receipt_signer"
 
 BillStatusFilterEnum = strawberry.enum(reads.BillStatusFilter, name="BillStatusFilter")
 
@@ -313,7 +313,7 @@ class BillingQueries:
         description="Whether a presented receipt (its content and signature) is genuine and unaltered.",
     )
     async def verify_receipt(self, info: Info, content: str, signature: str) -> ReceiptVerificationType:
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER]
+        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
         async with info.context.session_factory() as session:
             result = await verify_receipt(session, signer, content=content, signature=signature)
         receipt = None
@@ -324,5 +324,5 @@ class BillingQueries:
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="The public key receipts are signed with (base64, raw Ed25519).")
     def receipt_public_key(self, info: Info) -> str:
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER]
+        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
         return signer.public_key_base64

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from api.billing_routes import PROVIDERS
 from api.state import AppState
+from billing.online import PROVIDERS_SERVICE
 from billing.providers import SANDBOX_SIGNATURE_HEADER, SandboxProvider
 from db.models import Payment
 from tests.integration.billing_world import (
@@ -47,7 +47,7 @@ async def _intent(client: httpx.AsyncClient, world: World, bill_ids: list[str], 
 
 
 def _sandbox(state: AppState) -> SandboxProvider:
-    return state.services[PROVIDERS]["sandbox"]  # type: ignore[no-any-return]
+    return state.services[PROVIDERS_SERVICE]["sandbox"]  # type: ignore[no-any-return]
 
 
 async def _notify(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:

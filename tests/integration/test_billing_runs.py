@@ -302,3 +302,36 @@ async def test_the_command_line_bill_run_draws_progress_and_reports_what_it_crea
     assert "[##############################] 100% 4/4 units" in err
     assert "period 2026-11: created 4 bills totalling 1314.50 (0 units without charges)" in out
     assert "no project 'Nowhere'" in err
+
+
+async def test_bill_runs_list_their_counts_and_totals(client: httpx.AsyncClient, state: AppState) -> None:
+    # given November billed, alice paid in full and bob in part, then the clock past the due date
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await run_billing(client, world, "2026-11")
+    await pay(client, world, "alice", "268.20", "a")
+    await pay(client, world, "bob", "63.67", "b")
+    state.clock.advance(days=20)  # type: ignore[attr-defined]
+    query = """query ($p: ID!) { billRuns(projectId: $p) { period billCount totalAmount
+        summary { openCount partiallyPaidCount paidCount overdueCount amountBilled amountPaid amountOutstanding } } }"""
+
+    result = await gql(client, query, {"p": world.gid("Project:lakeside")}, token=world.token("finance_a"))
+    as_owner = await gql(client, query, {"p": world.gid("Project:lakeside")}, token=world.token("alice"))
+
+    assert result["data"]["billRuns"] == [
+        {
+            "period": "2026-11",
+            "billCount": 4,
+            "totalAmount": "1314.50",
+            "summary": {
+                "openCount": 2,
+                "partiallyPaidCount": 1,
+                "paidCount": 1,
+                "overdueCount": 3,
+                "amountBilled": "1314.50",
+                "amountPaid": "331.87",
+                "amountOutstanding": "982.63",
+            },
+        }
+    ]
+    assert error_codes(as_owner) == ["FORBIDDEN"]

@@ -1,0 +1,223 @@
+"""Sustained recordPayment throughput through the GraphQL HTTP API on one uvicorn process.
+
+For each database (a throwaway SQLite file, a throwaway PostgreSQL database) it seeds a project of
+2,000 billed flats and a finance login, starts `courtyard serve` on a free loopback port, and sends a
+fixed number of recordPayment mutations from concurrent clients (16 on PostgreSQL, 4 on SQLite) (each payment for another flat,
+allocated automatically, with a receipt and journal entries). It prints requests/s and p50/p99
+latency, then stops the server and drops the database.
+
+    python -m benchmarks.payments [--requests 2000] [--concurrency N] [--db sqlite]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+from strawberry import relay
+
+from api.auth import TokenCodec
+from benchmarks.table import print_table
+from billing.rule_admin import RuleDefinition, insert_fee_rule
+from billing.runs import run_billing
+from db.migrate import upgrade_to_head
+from db.models import Building, FeeRuleKind, Organization, Project, Role, RoleGrant, Unit, UnitKind, User
+from db.session import create_engine, create_session_factory
+
+PG_URL = os.environ.get("COURTYARD_BENCH_PG_URL", os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
+SECRET = "courtyard-benchmark-secret-0123456789"
+FLATS = 2_000
+MUTATION = """
+mutation ($input: RecordPaymentInput!) {
+  recordPayment(input: $input) { __typename ... on Payment { id receipt { number } } ... on Error { code message } }
+}"""
+
+
+async def _seed(url: str) -> tuple[int, list[int]]:
+    """A project of billed flats and a finance user; (user id, unit ids)."""
+    engine = create_engine(url)
+    await upgrade_to_head(engine)
+    session_factory = create_session_factory(engine)
+    try:
+        async with session_factory() as session, session.begin():
+            organization = Organization(name="Benchmark Property Co")
+            session.add(organization)
+            await session.flush()
+            project = Project(organization_id=organization.id, name="Benchmark", timezone="Asia/Shanghai", currency="CNY", settings={})
+            session.add(project)
+            await session.flush()
+            building = Building(project_id=project.id, name="1栋")
+            session.add(building)
+            await session.flush()
+            units = [
+                Unit(project_id=project.id, building_id=building.id, number=f"{n:04d}", floor=n // 10 + 1,
+                     floor_area=Decimal("89.36"), kind=UnitKind.APARTMENT)
+                for n in range(FLATS)
+            ]
+            session.add_all(units)
+            user = User(email="finance@bench.test", display_name="finance", password_hash="-")
+            session.add(user)
+            await session.flush()
+            session.add(RoleGrant(user_id=user.id, project_id=project.id, role=Role.FINANCE))
+            await insert_fee_rule(
+                session, project_id=project.id, code="PROPERTY", kind=FeeRuleKind.PER_AREA, created_by=None,
+                definition=RuleDefinition("Property fee", dt.date(2026, 1, 1), rate_per_square_metre=Decimal("2.80")),
+            )
+            await run_billing(
+                session, None, project_id=project.id, period="2026-11", dry_run=False, now=dt.datetime.now(dt.UTC)
+            )
+            return user.id, [unit.id for unit in units]
+    finally:
+        await engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def _wait_ready(base_url: str, deadline: float) -> None:
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            try:
+                if (await client.get(f"{base_url}/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the server did not become ready")
+
+
+async def _load(
+    base_url: str, token: str, units: list[int], requests: int, concurrency: int, phase: str
+) -> tuple[float, list[float], int]:
+    """Send `requests` payments from `concurrency` clients; (seconds, latencies in ms, failures)."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(requests):
+        queue.put_nowait(index)
+    latencies: list[float] = []
+    failures = 0
+
+    async def client_loop() -> None:
+        nonlocal failures
+        async with httpx.AsyncClient(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            while True:
+                try:
+                    index = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                variables = {
+                    "input": {
+                        "unitId": str(relay.GlobalID("Unit", str(units[index % len(units)]))),
+                        "amount": "100.00",
+                        "channel": "WECHAT",
+                        "payerName": "业主",
+                        "idempotencyKey": f"{phase}-{index}",
+                    }
+                }
+                started = time.perf_counter()
+                response = await client.post("/graphql", json={"query": MUTATION, "variables": variables})
+                latencies.append((time.perf_counter() - started) * 1000)
+                payload = response.json()
+                if response.status_code != 200 or payload.get("errors") or payload["data"]["recordPayment"]["__typename"] != "Payment":
+                    failures += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client_loop() for _ in range(concurrency)))
+    return time.perf_counter() - started, latencies, failures
+
+
+def _measure(database: str, url: str, requests: int, concurrency: int) -> dict[str, object]:
+    user_id, units = asyncio.run(_seed(url))
+    token = TokenCodec(SECRET, dt.timedelta(hours=2)).issue(user_id, now=dt.datetime.now(dt.UTC))
+    port = _free_port()
+    environment = {**os.environ, "COURTYARD_DATABASE_URL": url, "COURTYARD_SECRET_KEY": SECRET, "COURTYARD_ENV": "production"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        asyncio.run(_wait_ready(base_url, time.monotonic() + 60))
+        asyncio.run(_load(base_url, token, units, min(200, requests), concurrency, "warm-up"))  # not measured
+        elapsed, latencies, failures = asyncio.run(_load(base_url, token, units[::-1], requests, concurrency, "measured"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    quantiles = statistics.quantiles(latencies, n=100)
+    return {
+        "database": database,
+        "requests": requests,
+        "concurrency": concurrency,
+        "failures": failures,
+        "time (s)": elapsed,
+        "payments/s": requests / elapsed,
+        "p50 (ms)": quantiles[49],
+        "p99 (ms)": quantiles[98],
+    }
+
+
+def _postgresql(requests: int, concurrency: int) -> dict[str, object]:
+    dsn = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"courtyard_bench_{uuid.uuid4().hex[:10]}"
+
+    async def admin(statement: str, *args: object) -> None:
+        connection = await asyncpg.connect(dsn)
+        try:
+            await connection.execute(statement, *args)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        return _measure("postgresql", url, requests, concurrency)
+    finally:
+        asyncio.run(
+            admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
+        )
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}"'))
+
+
+def _sqlite(requests: int, concurrency: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory() as folder:
+        return _measure("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", requests, concurrency)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="benchmarks.payments")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, help="concurrent clients (default 16 on PostgreSQL, 4 on SQLite)")
+    parser.add_argument("--db", choices=["postgresql", "sqlite"], action="append", help="default: both")
+    args = parser.parse_args()
+    measures = {"postgresql": _postgresql, "sqlite": _sqlite}
+    # SQLite has one writer at a time: beyond a few concurrent writers, requests queue on its lock until
+    # the 5 s busy timeout, which measures the lock rather than Courtyard.
+    default_concurrency = {"postgresql": 16, "sqlite": 4}
+    rows = [
+        measures[database](args.requests, args.concurrency or default_concurrency[database])
+        for database in args.db or ("postgresql", "sqlite")
+    ]
+    print_table("recordPayment through GraphQL over HTTP, one uvicorn process", rows)
+    return 0 if all(row["failures"] == 0 for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
