@@ -8,13 +8,14 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
 from schema.extensions import ErrorPolicy, PerOperationLoaders
@@ -26,6 +27,7 @@ __all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
 MAX_QUERY_DEPTH = 10
 MAX_QUERY_TOKENS = 2000
 MAX_ALIASES = 30
+_LIMIT_RULES = [depth_rule(MAX_QUERY_DEPTH, should_ignore=None), aliases_rule(MAX_ALIASES)]
 
 
 class CourtyardSchema(strawberry.Schema):
@@ -36,13 +38,14 @@ class CourtyardSchema(strawberry.Schema):
 @cache
 def build_schema(*, production: bool) -> strawberry.Schema:
     # Factories, not instances: strawberry builds fresh extensions per operation (the two caches are
-    # module-level LRU caches shared across instances).
+    # module-level LRU caches shared across instances). The validation cache is keyed by the rule
+    # classes too, and QueryDepthLimiter / MaxAliasesLimiter make a new class per instance, so their
+    # rules are built once here: with per-operation limiters the cache never hit.
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
-        lambda: QueryDepthLimiter(max_depth=MAX_QUERY_DEPTH),
+        lambda: AddValidationRules(_LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_QUERY_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         PerOperationLoaders,
         lambda: ErrorPolicy(production=production),
     ]

@@ -130,3 +130,23 @@ def test_production_refuses_the_default_secret() -> None:
 
     with pytest.raises(SettingsError, match="default COURTYARD_SECRET_KEY"):
         Settings(env="production", secret_key=DEFAULT_SECRET_KEY)
+
+
+async def test_a_repeated_operation_is_validated_once(client: httpx.AsyncClient, state: AppState) -> None:
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    world = await build_world(state)
+    token = world.token("alice")
+    query = "{ viewer { email } } # validation-cache probe"
+    await gql(client, query, token=token)
+    before = _get_validate_cache(256).cache_info()
+    await gql(client, query, token=token)
+    after = _get_validate_cache(256).cache_info()
+    assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
+
+
+async def test_too_many_aliases_are_refused(client: httpx.AsyncClient) -> None:
+    aliases = " ".join(f"a{i}: __typename" for i in range(31))
+    result = await gql(client, "{ " + aliases + " }")
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "aliases" in result["errors"][0]["message"]
