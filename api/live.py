@@ -1,20 +1,25 @@
 """Serving live updates: websocket handlers that let subscriptions send ready-made frames, and GC tuning.
 
 Both subscription protocols run each operation in a task of its own; these handlers put a `FrameSink`
-for that operation in the task's context (`schema.live.frame_sink`), so a live subscription sends the
-payload it rendered once for its whole audience straight to the socket, wrapped in the protocol's
-frame, instead of strawberry executing the selection again for every subscriber. Everything else
-(queries over websockets, errors, completion) is strawberry's own handling.
+for that operation in the task's context (`schema.live.frame_sink`). A live subscription authorizes as
+usual, then hands the sink its delivery and lets strawberry's result stream end at once: the handler
+runs the delivery in the same task, which sends the payload rendered once for the whole audience
+straight to the socket in the protocol's frame. Strawberry neither executes the selection for every
+subscriber nor keeps an idle subscription's execution state (its extensions, the graphql-core executor)
+alive. Everything else (other operations, errors, completion) is strawberry's own handling.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
@@ -22,8 +27,10 @@ from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
+    _OperationStreamClosed,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from api import pages
 from api.graphql_view import CourtyardGraphQL
@@ -41,45 +48,77 @@ __all__ = [
 
 _PAGES = Path(pages.__file__).parent
 BOARD_HTML: Final = (_PAGES / "board.html").read_text(encoding="utf-8")
-"""The dispatcher board; its script and styles are under /static/live/, the websocket client under /static/graphql-ws/."""
+"""The dispatcher board; its code is under /static/live/, the websocket client under /static/graphql-ws/."""
 TRACK_HTML: Final = (_PAGES / "track.html").read_text(encoding="utf-8")
 """An owner's page for one repair (`/track/<ticket global ID>`)."""
 
 
-class _TransportSink:
+class _Sink:
+    """What both protocols' sinks share: the adopted delivery of a live subscription."""
+
+    __slots__ = ("_delivery", "_prefix", "variables")
+
+    def __init__(self, prefix: str, variables: Mapping[str, Any] | None) -> None:
+        self._prefix = prefix
+        self._delivery: Coroutine[Any, Any, None] | None = None
+        self.variables = variables
+
+    def adopt(self, delivery: Coroutine[Any, Any, None]) -> None:
+        self._delivery = delivery
+
+    async def deliver(self) -> GraphQLError | None:
+        """Run the adopted delivery, if any, to its end; answers the GraphQL error that ended it."""
+        delivery, self._delivery = self._delivery, None
+        if delivery is None:
+            return None
+        try:
+            await delivery
+        except GraphQLError as error:
+            return error
+        return None
+
+    def discard(self) -> None:
+        """Close a delivery that never started (the operation ended first)."""
+        delivery, self._delivery = self._delivery, None
+        if delivery is not None:
+            delivery.close()
+
+    def frame(self, payload: str) -> str:
+        return self._prefix + payload + "}"
+
+
+class _TransportSink(_Sink):
     """`next` frames of one graphql-transport-ws operation."""
 
-    __slots__ = ("_handler", "_operation", "_prefix", "variables")
+    __slots__ = ("_handler", "_operation")
 
-    def __init__(self, handler: BaseGraphQLTransportWSHandler[Context, None], operation: Operation[Context, None]) -> None:
+    def __init__(self, handler: _TransportHandler, operation: Operation[Context, None]) -> None:
+        super().__init__('{"id":' + json.dumps(operation.id) + ',"type":"next","payload":', operation.variables)
         self._handler = handler
         self._operation = operation
-        self._prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
-        self.variables: Mapping[str, Any] | None = operation.variables
 
     async def send(self, payload: str) -> bool:
         operation = self._operation
         # The client may have completed the operation meanwhile: then nothing more may be sent for it.
         if operation.completed or self._handler.operations.get(operation.id) is not operation:
             return False
-        return await _send_text(self._handler.websocket, self._prefix + payload + "}")
+        return await _send_text(self._handler.websocket, self.frame(payload))
 
 
-class _LegacySink:
+class _LegacySink(_Sink):
     """`data` frames of one (legacy) graphql-ws operation."""
 
-    __slots__ = ("_handler", "_operation_id", "_prefix", "variables")
+    __slots__ = ("_handler", "_operation_id")
 
-    def __init__(self, handler: BaseGraphQLWSHandler[Context, None], operation_id: str, variables: Mapping[str, Any] | None) -> None:
+    def __init__(self, handler: _LegacyHandler, operation_id: str, variables: Mapping[str, Any] | None) -> None:
+        super().__init__('{"type":"data","id":' + json.dumps(operation_id) + ',"payload":', variables)
         self._handler = handler
         self._operation_id = operation_id
-        self._prefix = '{"type":"data","id":' + json.dumps(operation_id) + ',"payload":'
-        self.variables = variables
 
     async def send(self, payload: str) -> bool:
         if self._operation_id not in self._handler.tasks:
             return False
-        return await _send_text(self._handler.websocket, self._prefix + payload + "}")
+        return await _send_text(self._handler.websocket, self.frame(payload))
 
 
 async def _send_text(adapter: Any, text: str) -> bool:
@@ -92,17 +131,75 @@ async def _send_text(adapter: Any, text: str) -> bool:
 
 
 class _TransportHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    # strawberry's `run_operation` (0.341), with the adopted delivery run between the end of strawberry's
+    # result stream and the `complete` message.
     async def run_operation(self, operation: Operation[Context, None]) -> None:
-        frame_sink.set(_TransportSink(self, operation))
-        await super().run_operation(operation)
+        sink = _TransportSink(self, operation)
+        frame_sink.set(sink)
+        try:
+            result_source = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            async with contextlib.aclosing(result_source):
+                await self._send_result_stream(operation, result_source)
+            ended_by = await sink.deliver()
+            if ended_by is not None:
+                await operation.send_next(ExecutionResult(data=None, errors=[ended_by]))
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+        except Exception as error:
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
+        finally:
+            sink.discard()
 
 
 class _LegacyHandler(BaseGraphQLWSHandler[Context, None]):
+    # strawberry's `handle_async_results` (0.341), with the adopted delivery run once strawberry's
+    # result stream has ended.
     async def handle_async_results(
         self, operation_id: str, query: str, operation_name: str | None, variables: dict[str, object] | None
     ) -> None:
-        frame_sink.set(_LegacySink(self, operation_id, variables))
-        await super().handle_async_results(operation_id, query, operation_name, variables)
+        sink = _LegacySink(self, operation_id, variables)
+        frame_sink.set(sink)
+        try:
+            result_source = await self.schema.subscribe(
+                query=query,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=self.context,
+                root_value=self.root_value,
+            )
+            self.subscriptions[operation_id] = result_source
+            is_first_result = True
+            async for result in result_source:
+                if is_first_result and isinstance(result, PreExecutionError):
+                    assert result.errors
+                    await self.send_message(
+                        {"type": "error", "id": operation_id, "payload": result.errors[0].formatted}
+                    )
+                    return
+                await self.send_data_message(result, operation_id)
+                is_first_result = False
+            self.subscriptions.pop(operation_id, None)
+            ended_by = await sink.deliver()
+            if ended_by is not None:
+                await self.send_data_message(ExecutionResult(data=None, errors=[ended_by]), operation_id)
+            await self.send_message({"type": "complete", "id": operation_id})
+        except asyncio.CancelledError:
+            await self.send_message({"type": "complete", "id": operation_id})
+        finally:
+            sink.discard()
+            self.subscriptions.pop(operation_id, None)
+            self.tasks.pop(operation_id, None)
 
 
 class LiveGraphQL(CourtyardGraphQL):

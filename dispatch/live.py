@@ -1,22 +1,25 @@
-"""The per-process live feed of ticket events: one bus subscription per channel, one load per event.
+"""The per-process live feed of ticket events: one bus subscription per project, one load per event.
 
 The GraphQL subscriptions `follow` a ticket, a project's board or a technician's assignments. Within
 one process:
 
-- every followed channel (`ticket:<id>`, `board:<project>`, `technician:<id>`) holds ONE event-bus
-  subscription, whatever the number of local followers;
-- a notice on any channel of a project only *wakes* that project's log reader, which reads every event
-  of the project after the last one it read, joined with its ticket, in one query, and routes each event
-  to the local channels it belongs to. `seq` order is commit order within a project (the counter row is
-  locked until commit), so that read has no holes: an event is loaded once per process, never once per
-  follower, and a lost, repeated or reordered notice costs nothing. `RESYNC` from the bus (it lost
-  messages) just wakes every reader;
+- each project that anyone here follows holds ONE event-bus subscription, on its board channel
+  (`board:<project>`), where every ticket event of the project is announced; followers of a ticket
+  (`ticket:<id>`) or of a technician (`technician:<id>`) are served from it by local routing. (The
+  services also announce on those narrower channels, for other consumers; subscribing to them per
+  followed ticket meant thousands of LISTENs on the one connection the Postgres backend shares, which
+  stalled the bus's health check into reconnect storms in the benchmark.)
+- a notice only *wakes* the project's log reader, which reads every event of the project after the last
+  one it read, joined with its ticket, in one query, and routes each event to the local channels it
+  belongs to. `seq` order is commit order within a project (the counter row is locked until commit), so
+  that read has no holes: an event is loaded once per process, never once per follower, and a lost,
+  repeated or reordered notice costs nothing. `RESYNC` from the bus (it lost messages) wakes the reader;
 - every follower has a bounded inbox; one that falls behind is switched to re-reading the log.
 
 A follower passing `after_seq` first reads the log after that seq, then takes live events, dropping those
-it already has. Its channel is subscribed on the bus, and the project's reader has caught up, before
-the follower's own read starts; whatever commits after that read reaches the follower live. Hence no
-gap and no duplicate across the hand-over. Nothing here holds a database session between reads.
+it already has. The project is subscribed on the bus, and its reader has caught up, before the
+follower's own read starts; whatever commits after that read reaches the follower live. Hence no gap
+and no duplicate across the hand-over. Nothing here holds a database session between reads.
 
 The bus is anything shaped like `api.eventbus.EventBus.subscribe`: an async context manager yielding an
 async iterator of message strings, and of a non-string marker that means "messages may be lost".
@@ -154,7 +157,7 @@ class Follow:
         return None
 
 
-def _events_after(project_id: int, after_seq: int, limit: int) -> Select[tuple[TicketEvent, Ticket]]:
+def _events_after(project_id: int, after_seq: int, limit: int) -> Select[TicketEvent, Ticket]:
     return (
         select(TicketEvent, Ticket)
         .join(Ticket, Ticket.id == TicketEvent.ticket_id)
@@ -227,38 +230,15 @@ class Following:
 
 
 class _Channel:
-    """The local end of one bus channel: its bus subscription and the inboxes of its followers."""
+    """The followers in this process of one channel (a ticket, a board, a technician)."""
 
-    def __init__(self, feed: LiveFeed, follow: Follow, log: _ProjectLog) -> None:
+    __slots__ = ("follow", "inboxes", "log", "users")
+
+    def __init__(self, follow: Follow, log: _ProjectLog) -> None:
         self.follow = follow
         self.log = log
         self.inboxes: set[_Inbox] = set()
         self.users = 0
-        self.ready = asyncio.Event()
-        self.failure: BaseException | None = None
-        self.listener = asyncio.create_task(self._listen(feed._bus), name=f"live:{follow.channel}")
-
-    async def _listen(self, bus: LiveBus) -> None:
-        try:
-            async with bus.subscribe(self.follow.channel) as messages:
-                # From here on every publish on the channel reaches us; only now may followers read the log.
-                await self.log.refresh()
-                self.ready.set()
-                async for message in messages:
-                    self.log.wake(_notice_seq(message, self.follow.project_id))
-        except Exception as error:
-            logger.exception("live channel %s failed", self.follow.channel)
-            self.failure = error
-        finally:
-            if not self.ready.is_set():
-                self.failure = self.failure or RuntimeError(f"live channel {self.follow.channel} stopped")
-                self.ready.set()
-            for inbox in self.inboxes:
-                inbox.close()
-
-    @property
-    def alive(self) -> bool:
-        return not self.listener.done()
 
     def route(self, event: LiveEvent) -> None:
         for inbox in self.inboxes:
@@ -285,11 +265,38 @@ class _ProjectLog:
         self.project_id = project_id
         self.channels: dict[str, _Channel] = {}
         self.read_up_to: int | None = None
-        self._wanted_up_to = 0
         self._requests = 0
         self._served = 0
         self._reader: asyncio.Task[None] | None = None
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self.ready = asyncio.Event()
+        self.failure: BaseException | None = None
+        self.listener = asyncio.create_task(self._listen(feed._bus), name=f"live:{board_channel(project_id)}")
+
+    async def _listen(self, bus: LiveBus) -> None:
+        channel = board_channel(self.project_id)
+        try:
+            async with bus.subscribe(channel) as messages:
+                # From here on every event of the project is announced to us; only now may followers
+                # read the log, once this reader has caught up.
+                await self.refresh()
+                self.ready.set()
+                async for message in messages:
+                    self.wake(_notice_seq(message, self.project_id))
+        except Exception as error:
+            logger.exception("live feed of %s failed", channel)
+            self.failure = error
+        finally:
+            if not self.ready.is_set():
+                self.failure = self.failure or RuntimeError(f"live feed of {channel} stopped")
+                self.ready.set()
+            for followed in self.channels.values():
+                for inbox in followed.inboxes:
+                    inbox.close()
+
+    @property
+    def alive(self) -> bool:
+        return not self.listener.done()
 
     def wake(self, seq: int | None) -> None:
         """A notice announced `seq` (or, for None, events may have been missed): read on if it is new."""
@@ -307,6 +314,7 @@ class _ProjectLog:
         await done
 
     def stop(self) -> None:
+        self.listener.cancel()
         if self._reader is not None:
             self._reader.cancel()
         for _, waiter in self._waiters:
@@ -386,8 +394,13 @@ class LiveFeed:
 
     @property
     def channels(self) -> frozenset[str]:
-        """The channels this process follows right now."""
+        """The channels (tickets, boards, technicians) someone in this process follows right now."""
         return frozenset(name for log in self._logs.values() for name in log.channels)
+
+    @property
+    def bus_channels(self) -> frozenset[str]:
+        """The channels this process is subscribed to on the bus: one board per followed project."""
+        return frozenset(board_channel(project) for project in self._logs)
 
     def followers(self, channel: str) -> int:
         """How many local followers currently receive `channel`'s events."""
@@ -475,16 +488,16 @@ class LiveFeed:
 
     async def _join(self, follow: Follow) -> _Channel:
         log = self._logs.get(follow.project_id)
-        if log is None:
+        if log is None or not log.alive:
             log = self._logs[follow.project_id] = _ProjectLog(self, follow.project_id)
         channel = log.channels.get(follow.channel)
-        if channel is None or not channel.alive:
-            channel = log.channels[follow.channel] = _Channel(self, follow, log)
+        if channel is None:
+            channel = log.channels[follow.channel] = _Channel(follow, log)
         channel.users += 1
         try:
-            await channel.ready.wait()
-            if channel.failure is not None:
-                raise RuntimeError(f"cannot follow {follow.channel}") from channel.failure
+            await log.ready.wait()
+            if log.failure is not None:
+                raise RuntimeError(f"cannot follow {follow.channel}") from log.failure
         except BaseException:
             self._leave(channel)
             raise
@@ -497,19 +510,15 @@ class LiveFeed:
         log = channel.log
         if log.channels.get(channel.follow.channel) is channel:
             del log.channels[channel.follow.channel]
-        channel.listener.cancel()
-        if not log.channels and self._logs.get(log.project_id) is log:
-            del self._logs[log.project_id]
+        if not log.channels:
+            if self._logs.get(log.project_id) is log:
+                del self._logs[log.project_id]
             log.stop()
 
     async def aclose(self) -> None:
-        """Stop every channel's bus subscription (followers' iterations end)."""
+        """Stop every project's bus subscription (followers' iterations end)."""
         logs = list(self._logs.values())
         self._logs.clear()
-        listeners = [channel.listener for log in logs for channel in log.channels.values()]
         for log in logs:
             log.stop()
-        for listener in listeners:
-            listener.cancel()
-        await asyncio.gather(*listeners, return_exceptions=True)
-
+        await asyncio.gather(*(log.listener for log in logs), return_exceptions=True)

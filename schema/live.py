@@ -12,9 +12,11 @@ strawberry's per-result bookkeeping) for one ticket change. Here a subscription 
 - rendering executes the operation with a context whose principal is the audience's and fresh
   dataloaders, the ticket loader primed with the ticket the live feed already read.
 
-When the websocket handler offers a `FrameSink` (see `api.live`), the stream sends the ready-made
-payload itself, skipping strawberry's per-result pipeline; elsewhere (a plain `schema.subscribe`, say)
-it yields `TicketEventType` values and strawberry executes them as usual. Both paths end the
+When the websocket handler offers a `FrameSink` (see `api.live`), the subscription hands it a delivery
+that sends the ready-made payloads itself, skipping strawberry's per-result pipeline, and lets
+strawberry finish its part of the operation at once (so an idle subscription holds none of its execution
+state); elsewhere (a plain `schema.subscribe`, say) it yields `TicketEventType` values and strawberry
+executes them as usual. Both paths end the
 subscription with an UNAUTHENTICATED error once the connection's token expires.
 """
 
@@ -62,13 +64,18 @@ PER_VIEWER_FIELDS: Final = frozenset({"url"})
 
 
 class FrameSink(Protocol):
-    """Where a subscription stream may send its results itself: one operation on one websocket."""
+    """Where a subscription may deliver its results itself: one operation on one websocket."""
 
     variables: Mapping[str, Any] | None
     """The operation's variables as the client sent them."""
 
     async def send(self, payload: str) -> bool:
         """Send one result (`{"data": …}` as JSON) to the client; False once the operation is over."""
+        ...
+
+    def adopt(self, delivery: Coroutine[Any, Any, None]) -> None:
+        """Run `delivery` in the operation's task once strawberry's result stream has ended (and let go
+        of its execution state); a `GraphQLError` it raises is the operation's last result."""
         ...
 
 
@@ -162,8 +169,11 @@ class EventRenderer:
         if entry is None or entry[0] is not self._shape.operation:
             entry = (self._shape.operation, asyncio.ensure_future(self._render(event)))
             event.memo[self._key] = entry
+        rendering: asyncio.Future[str] = entry[1]
+        if rendering.done():
+            return rendering.result()
         # Shielded: one subscriber leaving must not cancel the rendering the others are waiting for.
-        return await asyncio.shield(entry[1])
+        return await asyncio.shield(rendering)
 
     async def _render(self, event: LiveEvent) -> str:
         # The connection's context seen through the audience's principal (Context has no public setter),
@@ -176,7 +186,7 @@ class EventRenderer:
             self._shape.document,
             root_value=TicketEventType.from_row(event.event),
             context_value=context,
-            variable_values=self._variables,
+            variable_values=dict(self._variables),
             operation_name=self._shape.name,
             executor_class=StrawberryGraphQLCoreExecutionContext,
         )
@@ -211,33 +221,26 @@ def live_stream(
     # Every operation gets a full set of dataloaders (`PerOperationLoaders`); this one renders in tasks
     # of its own and never uses them, yet they would live as long as it does (~20 KB per subscription).
     _drop_operation_loaders()
-    return _FrameStream(_send_frames(info.context, feed, follow, sink, renderer, after_seq=after_seq, accept=accept))
+    sink.adopt(_send_frames(info.context, feed, follow, sink, renderer, after_seq=after_seq, accept=accept))
+    return _NoResults()
 
 
 def _drop_operation_loaders() -> None:
     _operation_loaders.set(None)  # type: ignore[arg-type]
 
 
-class _FrameStream:
-    """A result stream that yields nothing: its one `__anext__` sends every event through the sink and
-    ends when the subscription does (raising, for an expired token, like any result stream)."""
+class _NoResults:
+    """The result stream strawberry sees for an adopted subscription: it ends at once, so strawberry's
+    execution state is released; the sink's adopted delivery carries the subscription from there."""
 
-    def __init__(self, run: Coroutine[Any, Any, None]) -> None:
-        self._run: Coroutine[Any, Any, None] | None = run
-
-    def __aiter__(self) -> _FrameStream:
+    def __aiter__(self) -> _NoResults:
         return self
 
     async def __anext__(self) -> TicketEventType:
-        run, self._run = self._run, None
-        if run is not None:
-            await run
         raise StopAsyncIteration
 
     async def aclose(self) -> None:
-        run, self._run = self._run, None
-        if run is not None:
-            run.close()
+        return None
 
 
 async def _send_frames(
@@ -250,7 +253,7 @@ async def _send_frames(
     after_seq: int | None,
     accept: Callable[[LiveEvent], bool] | None,
 ) -> None:
-    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _expiry(context, events.stop):
+    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenExpiry(context, events.stop):
         async for event in events:
             if not context.has_live_token():
                 raise token_expired()
@@ -269,7 +272,7 @@ async def _yield_events(
     accept: Callable[[LiveEvent], bool] | None,
 ) -> AsyncGenerator[TicketEventType, None]:
     context = info.context
-    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _expiry(context, events.stop):
+    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenExpiry(context, events.stop):
         async for event in events:
             if not context.has_live_token():
                 raise token_expired()
@@ -281,7 +284,7 @@ async def _yield_events(
             raise token_expired()
 
 
-class _expiry:
+class _TokenExpiry:
     """Stops a follower when the connection's token expires (by the service's clock, checked on the wall)."""
 
     def __init__(self, context: Context, stop: Callable[[], None]) -> None:

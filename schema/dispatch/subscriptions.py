@@ -10,7 +10,7 @@ subscription with an UNAUTHENTICATED error.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Final
 
 import strawberry
@@ -103,7 +103,7 @@ class DispatchSubscriptions:
         info: Info,
         ticket_id: strawberry.ID,
         after_seq: AfterSeq = None,
-    ) -> AsyncGenerator[TicketEventGraphQLType, None]:
+    ) -> AsyncIterator[TicketEventGraphQLType]:
         principal = await _subscriber(info)
         pk = _decode(ticket_id, "Ticket", "ticketId")
         async with info.context.session_factory() as session:
@@ -111,7 +111,9 @@ class DispatchSubscriptions:
         if ticket is None or not _may_follow_ticket(principal, ticket):
             raise _not_found("No such ticket.")
         project = ticket.project_id
-        audience = Audience.staff(principal, project) if principal.is_staff_of(project) else Audience.personal(principal)
+        audience = (
+            Audience.staff(principal, project) if principal.is_staff_of(project) else Audience.personal(principal)
+        )
         return live_stream(info, _feed(info), Follow.ticket(project, pk), after_seq=after_seq, audience=audience)
 
     @strawberry.subscription(
@@ -122,7 +124,7 @@ class DispatchSubscriptions:
         info: Info,
         project_id: strawberry.ID,
         after_seq: AfterSeq = None,
-    ) -> AsyncGenerator[TicketEventGraphQLType, None]:
+    ) -> AsyncIterator[TicketEventGraphQLType]:
         principal = await _subscriber(info)
         if not principal.holds_any(_BOARD_ROLES):
             raise forbidden("Only dispatchers and admins may watch the dispatch board.")
@@ -140,7 +142,7 @@ class DispatchSubscriptions:
         self,
         info: Info,
         after_seq: AfterSeq = None,
-    ) -> AsyncGenerator[TicketEventGraphQLType, None]:
+    ) -> AsyncIterator[TicketEventGraphQLType]:
         principal = await _subscriber(info)
         if principal.technician_id is None or not principal.holds_any([Role.TECHNICIAN]):
             raise forbidden("Only technicians have assignments to follow.")

@@ -62,7 +62,9 @@ class DemoApi:
         return found
 
     def submit(self, token: str, unit_id: str, description: str) -> dict[str, Any]:
-        result = self.gql(SUBMIT, {"input": {"description": description, "unitId": unit_id}}, token=token)["submitTicket"]
+        result = self.gql(SUBMIT, {"input": {"description": description, "unitId": unit_id}}, token=token)[
+            "submitTicket"
+        ]
         assert result["__typename"] == "Ticket", result
         return result  # type: ignore[no-any-return]
 

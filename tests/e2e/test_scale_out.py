@@ -50,7 +50,7 @@ async def shared_database() -> AsyncIterator[tuple[str, World]]:
     """A throwaway, migrated PostgreSQL database with the integration test world in it."""
     try:
         admin = await asyncpg.connect(_dsn(PG_URL), timeout=3)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as error:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
         missing_service(f"PostgreSQL unreachable at {PG_URL}: {error}")
     name = f"courtyard_scale_{uuid.uuid4().hex[:12]}"
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -73,7 +73,8 @@ async def shared_database() -> AsyncIterator[tuple[str, World]]:
     finally:
         await engine.dispose()
         await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
         )
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
         await admin.close()
@@ -94,8 +95,11 @@ def two_instances(
     request: pytest.FixtureRequest, shared_database: tuple[str, World], tmp_path: Path
 ) -> Iterator[tuple[RunningServer, RunningServer]]:
     url, _ = shared_database
-    environment = {"COURTYARD_DATABASE_URL": url, "COURTYARD_BROADCAST_URL": _broadcast_url(request.param),
-                   "COURTYARD_SECRET_KEY": TEST_SECRET}
+    environment = {
+        "COURTYARD_DATABASE_URL": url,
+        "COURTYARD_BROADCAST_URL": _broadcast_url(request.param),
+        "COURTYARD_SECRET_KEY": TEST_SECRET,
+    }
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
     with ExitStack() as stack:
@@ -106,8 +110,10 @@ def two_instances(
 
 def _gql(server: RunningServer, query: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
     response = httpx.post(
-        f"{server.url}/graphql", json={"query": query, "variables": variables},
-        headers={"Authorization": f"Bearer {token}"}, timeout=10,
+        f"{server.url}/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
     )
     body = response.json()
     assert "errors" not in body, body
@@ -115,7 +121,9 @@ def _gql(server: RunningServer, query: str, variables: dict[str, Any], token: st
 
 
 @asynccontextmanager
-async def _subscribed(server: RunningServer, token: str, query: str, variables: dict[str, Any]) -> AsyncIterator[ClientConnection]:
+async def _subscribed(
+    server: RunningServer, token: str, query: str, variables: dict[str, Any]
+) -> AsyncIterator[ClientConnection]:
     url = server.url.replace("http://", "ws://") + "/graphql"
     async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
         await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
@@ -144,11 +152,20 @@ async def test_a_subscriber_on_one_instance_hears_of_changes_made_through_anothe
     _, world = shared_database
     alice, tech, dispatcher = _token(world, "alice"), _token(world, "tech_a"), _token(world, "dispatcher_a")
     # given: alice's new ticket, submitted through B
-    ticket = _gql(b, SUBMIT, {"input": {"description": "厨房水龙头漏水 kitchen tap leaking", "unitId": world.gid("Unit:alice")}}, alice)
+    ticket = _gql(
+        b,
+        SUBMIT,
+        {"input": {"description": "厨房水龙头漏水 kitchen tap leaking", "unitId": world.gid("Unit:alice")}},
+        alice,
+    )
     ticket = ticket["submitTicket"]
     assert ticket["status"] == "ASSIGNED", ticket
-    owner_query = f"subscription($t: ID!, $after: Int) {{ ticketUpdates(ticketId: $t, afterSeq: $after) {{ {EVENT} }} }}"
-    board_query = f"subscription($p: ID!, $after: Int) {{ dispatchBoard(projectId: $p, afterSeq: $after) {{ {EVENT} }} }}"
+    owner_query = (
+        f"subscription($t: ID!, $after: Int) {{ ticketUpdates(ticketId: $t, afterSeq: $after) {{ {EVENT} }} }}"
+    )
+    board_query = (
+        f"subscription($p: ID!, $after: Int) {{ dispatchBoard(projectId: $p, afterSeq: $after) {{ {EVENT} }} }}"
+    )
     async with _subscribed(a, alice, owner_query, {"t": ticket["id"], "after": 0}) as owner_ws:
         # the replay proves the subscription is registered on A before anything else happens
         replayed = [await _next_event(owner_ws, 5) for _ in range(2)]

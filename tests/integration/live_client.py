@@ -20,8 +20,12 @@ TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
 
 EVENT_FIELDS = "seq type at actorRole ticketId ticket { id status assignee { name } }"
-TICKET_UPDATES = f"subscription($t: ID!, $after: Int) {{ ticketUpdates(ticketId: $t, afterSeq: $after) {{ {EVENT_FIELDS} }} }}"
-DISPATCH_BOARD = f"subscription($p: ID!, $after: Int) {{ dispatchBoard(projectId: $p, afterSeq: $after) {{ {EVENT_FIELDS} }} }}"
+TICKET_UPDATES = (
+    f"subscription($t: ID!, $after: Int) {{ ticketUpdates(ticketId: $t, afterSeq: $after) {{ {EVENT_FIELDS} }} }}"
+)
+DISPATCH_BOARD = (
+    f"subscription($p: ID!, $after: Int) {{ dispatchBoard(projectId: $p, afterSeq: $after) {{ {EVENT_FIELDS} }} }}"
+)
 MY_ASSIGNMENTS = f"subscription($after: Int) {{ myAssignments(afterSeq: $after) {{ {EVENT_FIELDS} }} }}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -69,9 +70,13 @@ async def scene(state: AppState) -> AsyncIterator[Scene]:
     lakeside, hillside = world.ids["Project:lakeside"], world.ids["Project:hillside"]
     now = state.clock()
     tickets = {
-        "alice": await create_ticket(state.session_factory, project_id=lakeside, unit_id=world.ids["Unit:alice"], now=now),
+        "alice": await create_ticket(
+            state.session_factory, project_id=lakeside, unit_id=world.ids["Unit:alice"], now=now
+        ),
         "bob": await create_ticket(state.session_factory, project_id=lakeside, unit_id=world.ids["Unit:bob"], now=now),
-        "carol": await create_ticket(state.session_factory, project_id=hillside, unit_id=world.ids["Unit:carol"], now=now),
+        "carol": await create_ticket(
+            state.session_factory, project_id=hillside, unit_id=world.ids["Unit:carol"], now=now
+        ),
     }
     bus = FakeBus()
     feed = LiveFeed(bus, state.session_factory)
@@ -115,7 +120,9 @@ async def test_after_seq_replays_the_log_then_continues_live_without_duplicates(
     logged = [await scene.happen("alice", T.SUBMITTED), await scene.happen("alice", T.ASSIGNED)]
     await scene.happen("alice", T.ACCEPTED)
 
-    async with scene.feed.follow(Follow.ticket(scene.lakeside, scene.tickets["alice"]), after_seq=logged[0].seq) as following:
+    async with scene.feed.follow(
+        Follow.ticket(scene.lakeside, scene.tickets["alice"]), after_seq=logged[0].seq
+    ) as following:
         events = Tail(following)
         replayed = await events.take(2)
         live = await scene.happen("alice", T.CHECKED_IN)
@@ -182,14 +189,14 @@ async def test_malformed_and_foreign_notices_are_harmless(scene: Scene) -> None:
     follow = Follow.ticket(scene.lakeside, scene.tickets["alice"])
     async with scene.feed.follow(follow) as following:
         events = Tail(following)
-        scene.bus.send_raw(follow.channel, "not json")
-        scene.bus.send_raw(follow.channel, '{"project": 1}')
+        scene.bus.send_raw(f"board:{scene.lakeside}", "not json")
+        scene.bus.send_raw(f"board:{scene.lakeside}", '{"project": 1}')
         real = await scene.happen("alice", T.SUBMITTED)
 
         assert await events.take(1) == [real.seq]
 
 
-async def test_many_followers_share_one_bus_subscription_per_channel_and_one_read_per_event(scene: Scene) -> None:
+async def test_many_followers_share_one_bus_subscription_per_project_and_one_read_per_event(scene: Scene) -> None:
     # given: 30 board followers and 30 followers of one ticket, all in this process
     engine = scene.state.engine
     statements: list[str] = []
@@ -210,12 +217,10 @@ async def test_many_followers_share_one_bus_subscription_per_channel_and_one_rea
         assert {event.seq for event in received} == {notice.seq}
         assert len({id(event) for event in received}) == 1
         assert len([s for s in statements if s.startswith("SELECT") and "ticket_event" in s]) == 1
-        assert sorted(scene.bus.subscribe_calls) == sorted({f"board:{scene.lakeside}", f"ticket:{scene.tickets['alice']}"})
+        assert scene.bus.subscribe_calls == [f"board:{scene.lakeside}"]
 
 
 def contextlib_stack(scene: Scene, count: int):  # type: ignore[no-untyped-def]
-    import contextlib
-
     @contextlib.asynccontextmanager
     async def stack() -> AsyncIterator[tuple[list[AsyncIterator[LiveEvent]], list[AsyncIterator[LiveEvent]]]]:
         async with contextlib.AsyncExitStack() as exits:
@@ -223,7 +228,9 @@ def contextlib_stack(scene: Scene, count: int):  # type: ignore[no-untyped-def]
                 await exits.enter_async_context(scene.feed.follow(Follow.board(scene.lakeside))) for _ in range(count)
             ]
             ticket = [
-                await exits.enter_async_context(scene.feed.follow(Follow.ticket(scene.lakeside, scene.tickets["alice"])))
+                await exits.enter_async_context(
+                    scene.feed.follow(Follow.ticket(scene.lakeside, scene.tickets["alice"]))
+                )
                 for _ in range(count)
             ]
             yield board, ticket
@@ -246,7 +253,9 @@ async def test_a_follower_that_falls_behind_catches_up_from_the_log_in_order(sce
 
 
 async def test_accept_hides_events_from_one_follower_without_losing_its_place(scene: Scene) -> None:
-    only_assignments = lambda event: event.event.type is T.ASSIGNED  # noqa: E731
+    def only_assignments(event: LiveEvent) -> bool:
+        return event.event.type is T.ASSIGNED
+
     async with scene.feed.follow(
         Follow.ticket(scene.lakeside, scene.tickets["alice"]), after_seq=0, accept=only_assignments
     ) as following:
@@ -275,10 +284,11 @@ async def test_technician_followers_get_assignments_and_the_reassignment_away(sc
         assert [event.seq for event in replayed] == [assigned.seq, taken.seq]
 
 
-async def test_leaving_drops_the_channel_and_its_bus_subscription(scene: Scene) -> None:
+async def test_leaving_drops_the_channel_and_the_projects_bus_subscription(scene: Scene) -> None:
     follow = Follow.ticket(scene.lakeside, scene.tickets["alice"])
     async with scene.feed.follow(follow), scene.feed.follow(follow):
         assert scene.feed.channels == {follow.channel}
+        assert scene.feed.bus_channels == scene.bus.subscribed == {f"board:{scene.lakeside}"}
     await asyncio.sleep(0)
 
     assert scene.feed.channels == frozenset()

@@ -11,8 +11,11 @@ from starlette.applications import Starlette
 
 from api.eventbus import EventBus
 from api.state import AppState
+from db.errors import Conflict
 from db.models import TicketEvent
 from dispatch.live import Follow, LiveEvent, LiveFeed
+from schema import live
+from schema.dispatch import ticket_mutations
 from schema.dispatch.subscriptions import LIVE_FEED_SERVICE
 from schema.ids import decode_id
 from tests.conftest import Clock
@@ -41,7 +44,9 @@ async def world(state: AppState) -> World:
 async def _alice_reports(socket_or_client: Any, world: World) -> dict[str, Any]:
     """Alice reports a leak in her flat; plumbing, so auto-dispatch hands it to 陈师傅 (tech_a)."""
     http = getattr(socket_or_client, "http", socket_or_client)
-    return await submit(http, world.token("alice"), description="厨房水龙头漏水 kitchen tap leaking", unitId=world.gid("Unit:alice"))
+    return await submit(
+        http, world.token("alice"), description="厨房水龙头漏水 kitchen tap leaking", unitId=world.gid("Unit:alice")
+    )
 
 
 async def _logged(state: AppState, *, ticket: str | None = None, project: int | None = None) -> list[tuple[int, str]]:
@@ -82,7 +87,13 @@ async def test_the_owner_watches_each_step_of_her_repair_live(
 
         assert _seen(submitted + live + [closed]) == await _logged(state, ticket=ticket["id"])
         assert [e["type"] for e in submitted + live + [closed]] == [
-            "SUBMITTED", "ASSIGNED", "ACCEPTED", "CHECKED_IN", "STARTED", "RESOLVED", "CLOSED"
+            "SUBMITTED",
+            "ASSIGNED",
+            "ACCEPTED",
+            "CHECKED_IN",
+            "STARTED",
+            "RESOLVED",
+            "CLOSED",
         ]
         assert [e["ticket"]["status"] for e in live] == ["ACCEPTED", "ON_SITE", "IN_PROGRESS", "RESOLVED"]
         assert closed["ticket"]["status"] == "CLOSED" and closed["actorRole"] == "OWNER"
@@ -105,7 +116,9 @@ async def test_the_board_shows_every_ticket_of_its_project_and_nothing_else(
 
         # bob's vague report waits in TRIAGE for a dispatcher; carol's is in another project
         assert [(e["ticketId"], e["type"], e["ticket"]["status"]) for e in seen] == [
-            (alice["id"], "SUBMITTED", "ASSIGNED"), (alice["id"], "ASSIGNED", "ASSIGNED"), (bob["id"], "SUBMITTED", "TRIAGE")
+            (alice["id"], "SUBMITTED", "ASSIGNED"),
+            (alice["id"], "ASSIGNED", "ASSIGNED"),
+            (bob["id"], "SUBMITTED", "TRIAGE"),
         ]
         assert _seen(seen) == await _logged(state, project=world.ids["Project:lakeside"])
         assert await board.quiet()
@@ -120,7 +133,12 @@ async def test_a_technician_hears_of_new_work_of_losing_it_and_of_owners_acting(
         first = await _alice_reports(tech, world)
         assigned = await tech.event()
         await transition(tech.http, world.token("tech_a"), first["id"], "ACCEPT")  # their own doing: not news
-        await gql(tech.http, ASSIGN, {"t": first["id"], "tech": world.gid("Technician:far")}, token=world.token("dispatcher_a"))
+        await gql(
+            tech.http,
+            ASSIGN,
+            {"t": first["id"], "tech": world.gid("Technician:far")},
+            token=world.token("dispatcher_a"),
+        )
         taken = await tech.event()
 
         second = await _alice_reports(tech, world)
@@ -134,13 +152,17 @@ async def test_a_technician_hears_of_new_work_of_losing_it_and_of_owners_acting(
         handed_back = await tech.event()
 
         assert (assigned["type"], assigned["ticket"]["status"], assigned["ticket"]["assignee"]) == (
-            "ASSIGNED", "ASSIGNED", {"name": "陈师傅"}
+            "ASSIGNED",
+            "ASSIGNED",
+            {"name": "陈师傅"},
         )
         # once reassigned, the ticket is no longer theirs to see
         assert (taken["type"], taken["ticketId"], taken["ticket"]) == ("REASSIGNED", first["id"], None)
         assert (reopened["type"], reopened["actorRole"]) == ("REOPENED", "OWNER")
         assert (handed_back["type"], handed_back["ticketId"], handed_back["ticket"]["assignee"]) == (
-            "ASSIGNED", second["id"], {"name": "陈师傅"}
+            "ASSIGNED",
+            second["id"],
+            {"name": "陈师傅"},
         )
         assert await tech.quiet()
 
@@ -148,7 +170,9 @@ async def test_a_technician_hears_of_new_work_of_losing_it_and_of_owners_acting(
 # --- refusals ---
 
 
-async def _refusal(app: Starlette, token: str | None, protocol: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+async def _refusal(
+    app: Starlette, token: str | None, protocol: str, query: str, variables: dict[str, Any]
+) -> dict[str, Any]:
     async with live_socket(app, token, protocol) as socket:
         await socket.subscribe(query, variables)
         message = await socket.message()
@@ -212,7 +236,9 @@ async def test_an_expired_token_ends_the_subscription(app: Starlette, world: Wor
 # --- replay and the hand-over to live ---
 
 
-async def test_after_seq_replays_what_was_missed_then_continues_live(app: Starlette, state: AppState, world: World) -> None:
+async def test_after_seq_replays_what_was_missed_then_continues_live(
+    app: Starlette, state: AppState, world: World
+) -> None:
     async with live_socket(app, world.token("dispatcher_a")) as board:
         first = await _alice_reports(board, world)
         await transition(board.http, world.token("tech_a"), first["id"], "ACCEPT")
@@ -281,11 +307,10 @@ async def test_a_rolled_back_mutation_publishes_nothing(
         recorder.published.clear()
 
         # refused before writing anything
-        stale = await transition(board.http, world.token("tech_a"), ticket["id"], "ACCEPT", version=ticket["version"] + 1)
+        stale = await transition(
+            board.http, world.token("tech_a"), ticket["id"], "ACCEPT", version=ticket["version"] + 1
+        )
         # refused after its event was written in the transaction: the whole transaction rolls back
-        from schema.dispatch import ticket_mutations
-        from db.errors import Conflict
-
         finish = ticket_mutations.finish_changes
 
         async def finish_then_fail(*args: Any, **kwargs: Any) -> None:
@@ -339,8 +364,6 @@ BOARD_WITH_PHONE = """subscription($p: ID!) { dispatchBoard(projectId: $p) {
 async def test_each_board_subscriber_sees_the_ticket_through_their_own_role(
     app: Starlette, state: AppState, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from schema import live
-
     renders: list[object] = []
     render = live.EventRenderer._render
 
@@ -361,7 +384,11 @@ async def test_each_board_subscriber_sees_the_ticket_through_their_own_role(
         await following(state, board, 3)
         await _alice_reports(admin, world)
 
-        admin_sees, dispatcher_sees, again_sees = await admin.event(), await dispatcher.event(), await dispatcher_again.event()
+        admin_sees, dispatcher_sees, again_sees = (
+            await admin.event(),
+            await dispatcher.event(),
+            await dispatcher_again.event(),
+        )
 
     assert admin_sees["ticket"]["reporter"] == {"name": "王丽", "phone": "13812345678"}
     assert dispatcher_sees["ticket"]["reporter"] == {"name": "王丽", "phone": "138****5678"}
@@ -399,5 +426,3 @@ async def test_graphql_transport_ws_answers_pings_while_subscribed(app: Starlett
         await alice.ws.send_json({"type": "ping"})
 
         assert await alice.message() == {"type": "pong"}
-
-

@@ -1,0 +1,118 @@
+"""The board and tracking pages: self-hosted assets, loaded in order, and a vendored client matching its record."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from api.live import BOARD_HTML, TRACK_HTML
+from api.pages import STATIC_DIR
+
+VENDOR_DIR = STATIC_DIR / "graphql-ws"
+VERSIONS_FILE = VENDOR_DIR / "VERSIONS.txt"
+VENDOR_SCRIPT = Path(__file__).parents[2] / "api" / "pages" / "vendor_graphql_ws.sh"
+PAGES = {"board": BOARD_HTML, "track": TRACK_HTML}
+
+
+class _Assets(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "script" and values.get("src"):
+            self.scripts.append(values["src"] or "")
+        if tag == "link" and values.get("href"):
+            self.links.append(values["href"] or "")
+
+
+def _assets(html: str) -> _Assets:
+    parser = _Assets()
+    parser.feed(html)
+    return parser
+
+
+def _page_sources(name: str) -> str:
+    """The page and the scripts and styles it loads from /static/live/."""
+    assets = _assets(PAGES[name])
+    own = [STATIC_DIR / url.removeprefix("/static/") for url in assets.scripts + assets.links if "/live/" in url]
+    return PAGES[name] + "".join(path.read_text(encoding="utf-8") for path in own)
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_and_its_own_assets_fetch_nothing_from_another_host(name: str) -> None:
+    assert re.findall(r"https?://|//cdn|unpkg|jsdelivr", _page_sources(name), flags=re.IGNORECASE) == []
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_page_loads_the_websocket_client_then_the_shared_code_then_its_own(name: str) -> None:
+    assert _assets(PAGES[name]).scripts == [
+        "/static/graphql-ws/graphql-ws.min.js",
+        "/static/live/common.js",
+        f"/static/live/{name}.js",
+    ]
+    assert _assets(PAGES[name]).links == [f"/static/live/{name}.css"]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_static_path_a_page_references_exists(name: str) -> None:
+    paths = re.findall(r"/static/[\w./-]+", PAGES[name])
+
+    assert paths
+    assert [path for path in paths if not (STATIC_DIR / path.removeprefix("/static/")).is_file()] == []
+
+
+def test_the_board_has_the_seven_columns_in_order() -> None:
+    board = (STATIC_DIR / "live" / "board.js").read_text(encoding="utf-8")
+
+    columns = re.findall(r'\["([A-Z_]+)", "[^"]+"\]', board.split("const COLUMNS")[1].split("];")[0])
+
+    assert columns == ["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "RESOLVED"]
+
+
+def test_the_tracking_page_is_laid_out_for_phones() -> None:
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in TRACK_HTML
+
+
+def test_both_pages_resubscribe_from_the_last_seq_they_saw() -> None:
+    common = (STATIC_DIR / "live" / "common.js").read_text(encoding="utf-8")
+
+    assert "payload.variables.afterSeq = event.seq;" in common
+    assert "retryAttempts: Infinity" in common
+
+
+def _recorded() -> list[tuple[str, str, str]]:
+    rows = []
+    for line in VERSIONS_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            served, spec, _, digest = line.split()
+            rows.append((served, spec, digest))
+    return rows
+
+
+@pytest.mark.parametrize(("served", "spec", "digest"), _recorded(), ids=lambda value: str(value))
+def test_vendored_graphql_ws_file_matches_its_recorded_sha256(served: str, spec: str, digest: str) -> None:
+    assert hashlib.sha256((VENDOR_DIR / served).read_bytes()).hexdigest() == digest
+    assert spec == "graphql-ws@6.4.2"
+
+
+def test_versions_file_accounts_for_every_vendored_file() -> None:
+    on_disk = {path.name for path in VENDOR_DIR.iterdir()} - {VERSIONS_FILE.name}
+
+    assert {served for served, _, _ in _recorded()} == on_disk == {"graphql-ws.min.js", "LICENSE-graphql-ws.txt"}
+
+
+def test_vendor_script_pins_the_tarball_the_versions_file_records() -> None:
+    script = VENDOR_SCRIPT.read_text(encoding="utf-8")
+    spec = re.search(r'^SPEC="([^"]+)"', script, flags=re.MULTILINE)
+    integrity = re.search(r'^EXPECTED_INTEGRITY="([^"]+)"', script, flags=re.MULTILINE)
+    recorded = re.search(r"^# tarball (\S+) (\S+)$", VERSIONS_FILE.read_text(encoding="utf-8"), flags=re.MULTILINE)
+
+    assert spec and integrity and recorded
+    assert (spec.group(1), integrity.group(1)) == (recorded.group(1), recorded.group(2))
