@@ -23,7 +23,7 @@ from schema.loaders import Loaders
 
 __all__ = ["Context", "Info"]
 
-_operation_loaders: contextvars.ContextVar[Loaders] = contextvars.ContextVar("operation_loaders")
+_operation_loaders: contextvars.ContextVar[Loaders | None] = contextvars.ContextVar("operation_loaders", default=None)
 
 
 @dataclass
@@ -66,17 +66,21 @@ class Context:
 
     @property
     def loaders(self) -> Loaders:
-        try:
-            return _operation_loaders.get()
-        except LookupError:
+        loaders = _operation_loaders.get()
+        if loaders is None:
             loaders = Loaders(self.session_factory)
             _operation_loaders.set(loaders)
-            return loaders
+        return loaders
 
     def start_operation(self) -> None:
         """Fresh loaders for the operation running in this task (each operation runs in its own task,
         so nothing needs resetting afterwards)."""
         _operation_loaders.set(Loaders(self.session_factory))
+
+    @staticmethod
+    def release_operation_loaders() -> None:
+        """Drop this task's loaders (and their caches) early; a later use builds a fresh set."""
+        _operation_loaders.set(None)
 
 
 Info = StrawberryInfo[Context, None]

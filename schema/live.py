@@ -45,7 +45,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from db.access import Principal
 from dispatch.live import Follow, LiveEvent, LiveFeed
-from schema.context import Context, Info, _operation_loaders
+from schema.context import Context, Info
 from schema.dispatch.ticket_types import TicketEventType
 from schema.extensions import ErrorPolicy
 
@@ -220,13 +220,9 @@ def live_stream(
     renderer = EventRenderer(info, audience, sink.variables)
     # Every operation gets a full set of dataloaders (`PerOperationLoaders`); this one renders in tasks
     # of its own and never uses them, yet they would live as long as it does (~20 KB per subscription).
-    _drop_operation_loaders()
+    Context.release_operation_loaders()
     sink.adopt(_send_frames(info.context, feed, follow, sink, renderer, after_seq=after_seq, accept=accept))
     return _NoResults()
-
-
-def _drop_operation_loaders() -> None:
-    _operation_loaders.set(None)  # type: ignore[arg-type]
 
 
 class _NoResults:
