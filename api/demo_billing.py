@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
-from billing.bulk import bulk_writer
+from billing.bulk import bulk_connection
 from billing.journal import JOURNAL_LINE_COLUMNS, journal_line_record
 from billing.ledger import AllocationPart, post_allocations, post_payment
 from billing.receipts import RECEIPT_COUNTER, ReceiptLine, ReceiptSigner, next_counter_value, receipt_content
@@ -242,7 +242,7 @@ async def _book_on_time_payments(
     the rows, journal entries and signed receipts `record_payment` would write one by one."""
     if not payments:
         return
-    writer = await bulk_writer(session)
+    writer = await bulk_connection(session)
     project_name = await session.scalar(select(Project.name).where(Project.id == project_id))
     places = {
         unit_id: (building, number)

@@ -32,7 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from benchmarks.table import peak_rss_mib, print_table
-from billing.bulk import bulk_writer
+from billing.bulk import bulk_connection
 from billing.model import ApportionBasis, TierPeriod
 from billing.rule_admin import RuleDefinition, ScopeDefinition, TierDefinition, insert_fee_rule
 from billing.runs import run_billing
@@ -108,7 +108,7 @@ async def _seed(url: str, units: int) -> int:
             await session.flush()
             for code, kind, definition in _rules():
                 await insert_fee_rule(session, project_id=project.id, code=code, kind=kind, definition=definition, created_by=None)
-            writer = await bulk_writer(session)
+            writer = await bulk_connection(session)
             unit_table, reading_table = Unit.__table__, MeterReading.__table__
             reading_id = 0
             for first in range(0, units, SEED_CHUNK):

@@ -1,4 +1,5 @@
-"""Fast inserts of many rows inside the caller's transaction: COPY on PostgreSQL, executemany on SQLite.
+"""Reads and inserts of many rows inside the caller's transaction: the driver's own rows for reads, COPY
+on PostgreSQL and executemany on SQLite for inserts.
 
 Records hold storage values, not model values: integer fen and scaled integers, `date`, UTC-aware
 `datetime`, `str`, `bool`, None. Row ids come from `reserve_ids`, so nothing needs RETURNING.
@@ -10,18 +11,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Table, func, select
+from sqlalchemy import Date, DateTime, Executable, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["BulkWriter", "bulk_writer", "dialect_insert"]
+__all__ = ["BulkConnection", "bulk_connection", "dialect_insert"]
 
 Record = tuple[Any, ...]
 
 
-class BulkWriter(ABC):
-    """Reserves primary keys and writes rows with the connection of one session."""
+class BulkConnection(ABC):
+    """Reserves primary keys, reads and writes rows with the connection of one session."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -30,16 +31,36 @@ class BulkWriter(ABC):
     async def reserve_ids(self, table: Table, count: int) -> list[int]:
         """`count` fresh ids for `table`'s integer primary key, never handed out again."""
 
+    async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
+        """The rows of a Core `statement` as plain sequences of the driver's values (result types are
+        not applied), for reads of many rows."""
+        connection = await self.session.connection()
+        return list(await connection.execute(statement))
+
     @abstractmethod
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         """Insert `records` (values in `columns` order); omitted columns take their server defaults."""
 
 
-class PostgresWriter(BulkWriter):
+class PostgresBulk(BulkConnection):
     async def _driver(self) -> Any:
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         return raw.driver_connection
+
+    async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
+        connection = await self.session.connection()
+        dialect = connection.dialect
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        values = compiled.construct_params()
+        arguments = []
+        for name in compiled.positiontup or ():
+            # An expanded IN list names its values after its own parameter: in_list_1 → in_list_1_1, …
+            bind = compiled.binds[name if name in compiled.binds else name.rsplit("_", 1)[0]]
+            process = bind.type.bind_processor(dialect)
+            arguments.append(values[name] if process is None else process(values[name]))
+        driver = await self._driver()
+        return await driver.fetch(compiled.string, *arguments)  # type: ignore[no-any-return]
 
     async def reserve_ids(self, table: Table, count: int) -> list[int]:
         if count == 0:
@@ -57,7 +78,7 @@ class PostgresWriter(BulkWriter):
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
 
 
-class SqliteWriter(BulkWriter):
+class SqliteBulk(BulkConnection):
     def __init__(self, session: AsyncSession) -> None:
         super().__init__(session)
         self._next_id: dict[str, int] = {}
@@ -100,12 +121,12 @@ def _storage_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] |
     return storage_type.dialect_impl(dialect).bind_processor(dialect)  # type: ignore[no-any-return]
 
 
-async def bulk_writer(session: AsyncSession) -> BulkWriter:
+async def bulk_connection(session: AsyncSession) -> BulkConnection:
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
-        return PostgresWriter(session)
+        return PostgresBulk(session)
     if connection.dialect.name == "sqlite":
-        return SqliteWriter(session)
+        return SqliteBulk(session)
     raise RuntimeError(f"no bulk writer for {connection.dialect.name}")
 
 

@@ -250,9 +250,10 @@ class BillLineDraft:
     """One bill line as computed; `amount` is authoritative, quantity and unit price explain it.
 
     `unit_price` is None when no single price produced the amount (several tiers, a share of a total).
+    A line is a value: it belongs to the bill whose list holds it, and units with the same inputs to a
+    rule may share one line.
     """
 
-    unit_id: int
     rule_id: int
     rule_code: str
     kind: LineKind

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
 from billing.model import (
     ApportionBasis,
@@ -276,6 +277,10 @@ class _RulePlan:
     rate_text: str
     usage_symbol: str
     discounts: tuple[tuple[DiscountRule, Decimal], ...]
+    # Lines already drafted, by what they depend on: flats of one plan share an area, meters show whole
+    # units, so a bill run meets the same inputs again and again.
+    charges: dict[tuple[object, ...], BillLineDraft] = field(default_factory=dict)
+    discount_lines: dict[tuple[int, Decimal], BillLineDraft] = field(default_factory=dict)
 
 
 class PreparedRules:
@@ -554,11 +559,15 @@ def _apply_discounts(
             continue
         if discount.party_type is not None and discount.party_type != unit.party_type:
             continue
-        cut = round_money(net * ratio)
-        if cut == 0:
-            continue
-        lines.append(_discount_line(charge, plan.rule, discount, ratio, net, cut))
-        net -= cut
+        key = (discount.id, net)
+        line = plan.discount_lines.get(key)
+        if line is None:
+            cut = round_money(net * ratio)
+            if cut == 0:
+                continue
+            line = _remember(plan.discount_lines, key, _discount_line(plan.rule, discount, ratio, net, cut))
+        lines.append(line)
+        net += line.amount
     return net
 
 
@@ -578,7 +587,7 @@ def _apply_waivers(
         if waiver.rule_code != rule.code or left == 0:
             continue
         cut = net if left is None or left > net else left
-        lines.append(_waiver_line(charge, rule, waiver, left, cut))
+        lines.append(_waiver_line(rule, waiver, left, cut))
         net -= cut
         if left is not None:
             waiver_left[waiver.id] = left - cut
@@ -605,31 +614,52 @@ def _charge_line(
     rule = plan.rule
     kind = rule.kind
     if kind == RuleKind.PER_AREA:
-        return _per_area_line(plan, unit, period)
+        if unit.floor_area < 0:
+            raise ValueError(f"unit {unit.unit_id} has a negative floor area {unit.floor_area}")
+        key: tuple[object, ...] = (unit.floor_area,)
+        return plan.charges.get(key) or _remember(plan.charges, key, _per_area_line(plan, unit.floor_area, period))
     if kind == RuleKind.FIXED:
-        return _fixed_line(rule, unit, period)
+        return plan.charges.get(()) or _remember(plan.charges, (), _fixed_line(rule, period))
     if kind == RuleKind.METERED_TIERED:
         usage = usage_by_meter.get(rule.meter_type or "")
-        return None if usage is None else _metered_line(plan, unit, usage)
+        if usage is None:
+            return None
+        earlier = usage.usage_earlier_in_year if rule.tier_period == TierPeriod.YEAR_TO_DATE else _ZERO
+        key = (usage.usage, earlier)
+        return plan.charges.get(key) or _remember(plan.charges, key, _metered_line(plan, usage.usage, earlier))
     apportionment = None if apportionments is None else apportionments.get(rule.id)
     if apportionment is None:
         raise ValueError(f"rule {rule.code} is apportioned: pass its Apportionment from apportion_all")
-    return _apportioned_line(rule, unit, apportionment, usage_by_meter)
+    share = apportionment.shares.get(unit.unit_id)
+    if share is None:
+        return None
+    quantity = _apportioned_quantity(rule, unit, apportionment, usage_by_meter)
+    key = (apportionment.basis, apportionment.total, apportionment.total_weight, apportionment.unit_count, share, quantity)
+    return plan.charges.get(key) or _remember(plan.charges, key, _apportioned_line(rule, apportionment, share, quantity))
 
 
-def _per_area_line(plan: _RulePlan, unit: UnitSnapshot, period: BillingPeriod) -> BillLineDraft:
+_REMEMBERED_LINES = 16_384
+_Key = TypeVar("_Key")
+
+
+def _remember(lines: dict[_Key, BillLineDraft], key: _Key, line: BillLineDraft) -> BillLineDraft:
+    """Keep `line` for the next unit with the same inputs; a few thousand keys at most, so that a run
+    whose units rarely repeat holds no more than that."""
+    if len(lines) >= _REMEMBERED_LINES:
+        lines.clear()
+    lines[key] = line
+    return line
+
+
+def _per_area_line(plan: _RulePlan, area: Decimal, period: BillingPeriod) -> BillLineDraft:
     rule = plan.rule
     rate = rule.rate_per_square_metre
     assert rate is not None, "validated per_area rule"
-    area = unit.floor_area
-    if area < 0:
-        raise ValueError(f"unit {unit.unit_id} has a negative floor area {area}")
     months = period.months
     price = rate * months
     amount = round_money(area * price)
     month_word = "month" if months == 1 else "months"
     return BillLineDraft(
-        unit_id=unit.unit_id,
         rule_id=rule.id,
         rule_code=rule.code,
         kind=LineKind.CHARGE,
@@ -643,12 +673,11 @@ def _per_area_line(plan: _RulePlan, unit: UnitSnapshot, period: BillingPeriod) -
     )
 
 
-def _fixed_line(rule: FeeRule, unit: UnitSnapshot, period: BillingPeriod) -> BillLineDraft:
+def _fixed_line(rule: FeeRule, period: BillingPeriod) -> BillLineDraft:
     assert rule.amount_per_cycle is not None, "validated fixed rule"
     amount = round_money(rule.amount_per_cycle)
     cycle = "billing cycle" if period.months == 1 else f"billing cycle of {period.months} months"
     return BillLineDraft(
-        unit_id=unit.unit_id,
         rule_id=rule.id,
         rule_code=rule.code,
         kind=LineKind.CHARGE,
@@ -660,12 +689,11 @@ def _fixed_line(rule: FeeRule, unit: UnitSnapshot, period: BillingPeriod) -> Bil
     )
 
 
-def _metered_line(plan: _RulePlan, unit: UnitSnapshot, usage: MeterUsage) -> BillLineDraft:
+def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineDraft:
     rule = plan.rule
     year_to_date = rule.tier_period == TierPeriod.YEAR_TO_DATE
-    earlier = usage.usage_earlier_in_year if year_to_date else _ZERO
     tiers = plan.tiers
-    slices = _tier_slices(tiers, usage.usage, earlier)
+    slices = _tier_slices(tiers, used, earlier)
     amount = sum((slice_amount for _, _, slice_amount in slices), _NO_MONEY)
     symbol = plan.usage_symbol
     price_texts = plan.tier_price_texts
@@ -676,9 +704,9 @@ def _metered_line(plan: _RulePlan, unit: UnitSnapshot, usage: MeterUsage) -> Bil
     else:
         unit_price = None
     if not slices:
-        breakdown = f"{_quantity(usage.usage, symbol)} used = {amount}"
+        breakdown = f"{_quantity(used, symbol)} used = {amount}"
     elif len(tiers) == 1:
-        breakdown = f"{_quantity(usage.usage, symbol)} × {price_texts[0]} = {amount}"
+        breakdown = f"{_quantity(used, symbol)} × {price_texts[0]} = {amount}"
     else:
         breakdown = "; ".join(
             f"tier {index + 1}: {_quantity(quantity, symbol)} × {price_texts[index]} = {slice_amount}"
@@ -686,49 +714,46 @@ def _metered_line(plan: _RulePlan, unit: UnitSnapshot, usage: MeterUsage) -> Bil
         )
     prefix = f"{_quantity(earlier, symbol)} used earlier this year; " if year_to_date else ""
     return BillLineDraft(
-        unit_id=unit.unit_id,
         rule_id=rule.id,
         rule_code=rule.code,
         kind=LineKind.CHARGE,
         description=rule.name,
-        quantity=usage.usage,
+        quantity=used,
         unit_price=unit_price,
         amount=amount,
         explanation=prefix + breakdown + plan.tier_note,
     )
 
 
-def _apportioned_line(
-    rule: FeeRule,
-    unit: UnitSnapshot,
-    apportionment: Apportionment,
-    usage_by_meter: Mapping[str, MeterUsage],
-) -> BillLineDraft | None:
-    share = apportionment.shares.get(unit.unit_id)
-    if share is None:
-        return None
-    total = apportionment.total
+def _apportioned_quantity(
+    rule: FeeRule, unit: UnitSnapshot, apportionment: Apportionment, usage_by_meter: Mapping[str, MeterUsage]
+) -> Decimal:
+    """The unit's weight in the split: its floor area, one, or its usage."""
+    if apportionment.basis == ApportionBasis.AREA:
+        return unit.floor_area
+    if apportionment.basis == ApportionBasis.EQUAL:
+        return _ONE
+    usage = usage_by_meter.get(rule.meter_type or "")
+    return _ZERO if usage is None else usage.usage
+
+
+def _apportioned_line(rule: FeeRule, apportionment: Apportionment, share: Decimal, quantity: Decimal) -> BillLineDraft:
     basis = apportionment.basis
     if basis == ApportionBasis.AREA:
-        quantity = unit.floor_area
         how = (
             f"by floor area: {_at_least_cents(quantity)} m² of"
             f" {_at_least_cents(apportionment.total_weight)} m²"
         )
     elif basis == ApportionBasis.EQUAL:
-        quantity = _ONE
         how = f"equally among {apportionment.unit_count} units"
     else:
         meter_type = rule.meter_type or ""
         symbol = _usage_symbol(meter_type)
-        usage = usage_by_meter.get(meter_type)
-        quantity = _ZERO if usage is None else usage.usage
         how = (
             f"by {meter_type} usage: {_quantity(quantity, symbol)} of"
             f" {_quantity(apportionment.total_weight, symbol)}"
         )
     return BillLineDraft(
-        unit_id=unit.unit_id,
         rule_id=rule.id,
         rule_code=rule.code,
         kind=LineKind.CHARGE,
@@ -736,15 +761,12 @@ def _apportioned_line(
         quantity=quantity,
         unit_price=None,
         amount=share,
-        explanation=f"shared total {total} split {how} = {share}",
+        explanation=f"shared total {apportionment.total} split {how} = {share}",
     )
 
 
-def _discount_line(
-    charge: BillLineDraft, rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: Decimal, cut: Decimal
-) -> BillLineDraft:
+def _discount_line(rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: Decimal, cut: Decimal) -> BillLineDraft:
     return BillLineDraft(
-        unit_id=charge.unit_id,
         rule_id=rule.id,
         rule_code=rule.code,
         kind=LineKind.DISCOUNT,
@@ -758,7 +780,7 @@ def _discount_line(
 
 
 def _waiver_line(
-    charge: BillLineDraft, rule: FeeRule, waiver: Waiver, waiver_left: Decimal | None, cut: Decimal
+    rule: FeeRule, waiver: Waiver, waiver_left: Decimal | None, cut: Decimal
 ) -> BillLineDraft:
     if waiver_left is None:
         what = f"waived in full: {cut}"
@@ -767,7 +789,6 @@ def _waiver_line(
     else:
         what = f"waiver of {cut}"
     return BillLineDraft(
-        unit_id=charge.unit_id,
         rule_id=rule.id,
         rule_code=rule.code,
         kind=LineKind.WAIVER,

@@ -4,10 +4,11 @@ A run is keyed by (project, period). Running it again bills only the units that 
 period yet (units added since), so it is idempotent and returns the same run. Apportioned totals are
 shared once, among the units billed by the first run; a unit added later draws no share of them.
 
-Each batch of units is read, priced in a worker thread while the previous batch is being written, and
-written with the dialect's bulk writer (COPY on PostgreSQL): bills, their lines, and one journal entry
-per batch (receivable per bill against income per rule). Prepaid credit a unit holds is applied to its
-new bill at once.
+Each batch of units is read as the driver's plain rows, priced in a worker thread while the previous
+batch is being written, and written with the dialect's bulk connection (COPY on PostgreSQL): bills,
+their lines, and one journal entry per batch (receivable per bill against income per rule). Prepaid
+credit a unit holds is applied to its new bill at once. Units with equal inputs share one engine line,
+whose storage values are converted once.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, String, and_, case, exists, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, Select, String, and_, case, cast, exists, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
-from billing.bulk import BulkWriter, bulk_writer, dialect_insert
+from billing.bulk import BulkConnection, bulk_connection, dialect_insert
 from billing.journal import JOURNAL_LINE_COLUMNS, credit_balances, journal_line_record, unapplied_credit_by_payment, write_journal
 from billing.ledger import AllocationPart, IssuedBill, post_allocations, post_bills
 from billing.rule_admin import FINANCE_ROLES, engine_discount, engine_rule, engine_waiver, load_policies
@@ -141,20 +143,20 @@ def _scaled(value: Decimal, places: int) -> int:
     return integral
 
 
-@dataclass(frozen=True)
-class _Unit:
-    unit_id: int
-    building_id: int
-    kind: str
-    floor_area: Decimal
-    vacant: bool
+# (unit id, building id, kind, floor area in hundredths of m², occupancy status): a unit as read.
+_UnitRow = tuple[int, int, str, int, str]
+# (unit id, meter type, usage in the period, usage earlier in the year, readings in the period), usages
+# in thousandths.
+_UsageRow = tuple[int, str, int, int, int]
 
 
 @dataclass
 class _BatchInput:
-    units: list[_Unit]
+    """A batch as read, in raw column values: the pricing thread, not the connection's turn, converts them."""
+
+    units: Sequence[_UnitRow]
     parties: dict[int, tuple[int, str]]
-    usages: dict[int, list[engine.MeterUsage]]
+    usage_rows: list[_UsageRow]
     credits: dict[int, Decimal]
     bill_ids: list[int]
     entry_id: int
@@ -182,9 +184,11 @@ class _RunContext:
     prepared: PreparedRules
     apportionments: Mapping[int, engine.Apportionment]
     waivers: Mapping[int, Sequence[engine.Waiver]]
+    year_to_date_types: frozenset[str]
     keep_previews: int
     now: dt.datetime
     user_id: int | None
+    line_records: dict[int, tuple[engine.BillLineDraft, tuple[object, ...]]] = field(default_factory=dict)
 
 
 _LINE_KINDS = {kind: kind.value for kind in engine.LineKind}
@@ -202,22 +206,32 @@ def _draft_batch(context: _RunContext, batch: _BatchInput) -> _BatchDrafts:
     period = context.period
     label = period.label
     issued: list[IssuedBill] = []
-    for unit, bill_id in zip(batch.units, batch.bill_ids, strict=True):
-        party = batch.parties.get(unit.unit_id)
+    usages = _usages_by_unit(batch.usage_rows, context.year_to_date_types)
+    line_records = context.line_records
+    vacant = OccupancyStatus.VACANT.value
+    # The same few kinds, party types and (for flats of one plan) areas recur on every unit.
+    kinds = {kind.value: kind for kind in engine.UnitKind}
+    party_types = {party_type.value: party_type for party_type in engine.PartyType}
+    areas: dict[int, Decimal] = {}
+    bill_fields = (context.project_id, context.run_id)
+    period_fields = (label, period.start, period.end, context.issued_on, context.due_date)
+    prepared, apportionments = context.prepared, context.apportionments
+    for (unit_id, building_id, kind, area, occupancy), bill_id in zip(batch.units, batch.bill_ids, strict=True):
+        party = batch.parties.get(unit_id)
         snapshot = engine.UnitSnapshot(
-            unit_id=unit.unit_id,
-            building_id=unit.building_id,
-            kind=engine.UnitKind(unit.kind),
-            floor_area=unit.floor_area,
-            vacant=unit.vacant,
-            party_type=engine.PartyType(party[1]) if party else None,
+            unit_id,
+            building_id,
+            kinds[kind],
+            areas.get(area) or areas.setdefault(area, Decimal(area).scaleb(-2)),
+            occupancy == vacant,
+            party_types[party[1]] if party else None,
         )
         lines = compute_unit_lines(
-            context.prepared,
+            prepared,
             snapshot,
-            batch.usages.get(unit.unit_id, ()),
-            apportionments=context.apportionments,
-            waivers=context.waivers.get(unit.unit_id, ()),
+            usages.get(unit_id, ()),
+            apportionments=apportionments,
+            waivers=context.waivers.get(unit_id, ()),
         )
         if not lines:
             drafts.without_charges += 1
@@ -228,48 +242,19 @@ def _draft_batch(context: _RunContext, batch: _BatchInput) -> _BatchDrafts:
             amount = line.amount
             total += amount
             net_by_code[line.rule_code] = net_by_code.get(line.rule_code, _ZERO) + amount
-            drafts.lines.append(
-                (
-                    bill_id,
-                    position,
-                    line.rule_id,
-                    line.rule_code,
-                    _LINE_KINDS[line.kind],
-                    line.description[:500],
-                    _scaled(line.quantity, 4),
-                    None if line.unit_price is None else _scaled(line.unit_price, 6),
-                    _fen(amount),
-                    line.explanation,
-                )
-            )
-        applied = min(batch.credits.get(unit.unit_id, _ZERO), total)
+            stored = line_records.get(id(line)) or _line_record(line_records, line)
+            drafts.lines.append((bill_id, position, *stored[1]))
+        applied = min(batch.credits.get(unit_id, _ZERO), total)
         if applied > 0:
-            drafts.credit_applied.append((unit.unit_id, bill_id, applied))
+            drafts.credit_applied.append((unit_id, bill_id, applied))
         status = BillStatus.PAID if applied == total else BillStatus.PARTIALLY_PAID if applied > 0 else BillStatus.OPEN
         drafts.bills.append(
-            (
-                bill_id,
-                context.project_id,
-                context.run_id,
-                unit.unit_id,
-                party[0] if party else None,
-                label,
-                period.start,
-                period.end,
-                context.issued_on,
-                context.due_date,
-                status.value,
-                _fen(total),
-                0,
-                0,
-                _fen(applied),
-                0,
-            )
+            (bill_id, *bill_fields, unit_id, party[0] if party else None, *period_fields, status.value, _fen(total), 0, 0, _fen(applied), 0)
         )
-        issued.append(IssuedBill(bill_id=bill_id, unit_id=unit.unit_id, net_by_rule_code=net_by_code))
+        issued.append(IssuedBill(bill_id=bill_id, unit_id=unit_id, net_by_rule_code=net_by_code))
         drafts.total += total
         if len(drafts.previews) < context.keep_previews:
-            drafts.previews.append(BillPreview(unit_id=unit.unit_id, total=total, lines=tuple(lines)))
+            drafts.previews.append(BillPreview(unit_id=unit_id, total=total, lines=tuple(lines)))
     journal = post_bills(issued, f"bills for {label}")
     if journal is not None:
         drafts.entries.append(
@@ -281,10 +266,49 @@ def _draft_batch(context: _RunContext, batch: _BatchInput) -> _BatchDrafts:
     return drafts
 
 
+_REMEMBERED_RECORDS = 65_536
+
+
+def _line_record(
+    records: dict[int, tuple[engine.BillLineDraft, tuple[object, ...]]], line: engine.BillLineDraft
+) -> tuple[engine.BillLineDraft, tuple[object, ...]]:
+    """A line's storage values after the bill id and position, kept by the line's identity: the engine
+    hands units with equal inputs the same line. Each entry holds its line, so no id is reused while
+    the entry lives."""
+    if len(records) >= _REMEMBERED_RECORDS:
+        records.clear()
+    stored = records[id(line)] = (
+        line,
+        (
+            line.rule_id,
+            line.rule_code,
+            _LINE_KINDS[line.kind],
+            line.description[:500],
+            _scaled(line.quantity, 4),
+            None if line.unit_price is None else _scaled(line.unit_price, 6),
+            _fen(line.amount),
+            line.explanation,
+        ),
+    )
+    return stored
+
+
+def _usages_by_unit(rows: Sequence[_UsageRow], year_to_date_types: frozenset[str]) -> dict[int, list[engine.MeterUsage]]:
+    usages: dict[int, list[engine.MeterUsage]] = defaultdict(list)
+    for unit_id, meter_type, used, used_earlier, readings_in_period in rows:
+        # A meter without a reading in the period has no usage for it (and draws no line).
+        if readings_in_period:
+            earlier = used_earlier if meter_type in year_to_date_types else 0
+            usages[unit_id].append(
+                engine.MeterUsage(unit_id, meter_type, Decimal(used).scaleb(-3), Decimal(earlier).scaleb(-3))
+            )
+    return usages
+
+
 class _IdPool:
     """Primary keys reserved ahead, in blocks, so that batches need no round trip for their ids."""
 
-    def __init__(self, writer: BulkWriter, expected_bills: int) -> None:
+    def __init__(self, writer: BulkConnection, expected_bills: int) -> None:
         self._writer = writer
         self._expected_bills = expected_bills
         self._bill_ids: list[int] = []
@@ -310,6 +334,7 @@ class _Reader:
     def __init__(
         self,
         session: AsyncSession,
+        bulk: BulkConnection,
         *,
         project_id: int,
         period: engine.BillingPeriod,
@@ -318,6 +343,7 @@ class _Reader:
         year_to_date_types: frozenset[str],
     ) -> None:
         self.session = session
+        self.bulk = bulk
         self.project_id = project_id
         self.period = period
         self.meter_types = meter_types
@@ -331,9 +357,14 @@ class _Reader:
     async def count_unbilled(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Unit).where(self._unbilled)) or 0)
 
-    async def next_units(self, after_id: int, limit: int) -> list[_Unit]:
+    async def _rows(self, statement: Select[Any]) -> Sequence[Any]:
+        # The driver's plain rows: the connection is the run's bottleneck, and result processing per row
+        # would double the time a batch's reads hold it.
+        return await self.bulk.fetch(statement)
+
+    async def next_units(self, after_id: int, limit: int) -> Sequence[_UnitRow]:
         # Raw column values: a batch's rows skip the enum and Decimal conversions of the ORM types.
-        rows = await self.session.execute(
+        return await self._rows(
             select(
                 Unit.id,
                 Unit.building_id,
@@ -345,19 +376,14 @@ class _Reader:
             .order_by(Unit.id)
             .limit(limit)
         )
-        vacant = OccupancyStatus.VACANT.value
-        return [
-            _Unit(unit_id, building_id, kind, Decimal(area).scaleb(-2), status == vacant)
-            for unit_id, building_id, kind, area, status in rows
-        ]
 
-    async def batch(self, units: list[_Unit], ids: _IdPool | None) -> _BatchInput:
-        low, high = units[0].unit_id, units[-1].unit_id
-        wanted = {unit.unit_id for unit in units}
+    async def batch(self, units: Sequence[_UnitRow], ids: _IdPool | None) -> _BatchInput:
+        low, high = units[0][0], units[-1][0]
+        wanted = {unit[0] for unit in units}
         return _BatchInput(
             units=units,
             parties=await self._parties(low, high),
-            usages=await self._usages(low, high, wanted),
+            usage_rows=await self._usage_rows(low, high, wanted),
             credits=await credit_balances(self.session, sorted(wanted)) if ids is not None else {},
             bill_ids=await ids.bills(len(units)) if ids is not None else [-i for i in range(1, len(units) + 1)],
             entry_id=(await ids.entries(1))[0] if ids is not None else 0,
@@ -388,11 +414,11 @@ class _Reader:
     ) -> dict[tuple[int, str], Decimal]:
         if not meter_types:
             return {}
-        rows = await self.session.execute(
+        rows = await self._rows(
             select(
                 MeterReading.unit_id,
                 MeterReading.meter_type,
-                type_coerce(func.sum(type_coerce(MeterReading.usage, BigInteger)), BigInteger),
+                cast(func.sum(type_coerce(MeterReading.usage, BigInteger)), BigInteger),
             )
             # Readings are picked by unit id (the unique index's first column); units of other projects
             # that fall in the id range are dropped afterwards.
@@ -406,20 +432,21 @@ class _Reader:
         )
         return {(unit_id, meter_type): Decimal(int(total)).scaleb(-3) for unit_id, meter_type, total in rows}
 
-    async def _usages(self, low: int, high: int, wanted: set[int]) -> dict[int, list[engine.MeterUsage]]:
+    async def _usage_rows(self, low: int, high: int, wanted: set[int]) -> list[_UsageRow]:
         """Each unit's usage per meter in the period and, for year-to-date tiers, earlier in the year:
         one grouped query over the batch's readings."""
         if not self.meter_types:
-            return {}
+            return []
         usage = type_coerce(MeterReading.usage, BigInteger)
         in_period = MeterReading.read_at >= self.start
         since = self.year_start if self.year_to_date_types else self.start
-        rows = await self.session.execute(
+        rows = await self._rows(
             select(
                 MeterReading.unit_id,
                 MeterReading.meter_type,
-                type_coerce(func.sum(case((in_period, usage), else_=0)), BigInteger),
-                type_coerce(func.sum(case((in_period, 0), else_=usage)), BigInteger),
+                # Cast back to bigint: PostgreSQL sums bigints as numeric, which decodes far slower.
+                cast(func.sum(case((in_period, usage), else_=0)), BigInteger),
+                cast(func.sum(case((in_period, 0), else_=usage)), BigInteger),
                 func.count(case((in_period, 1))),
             )
             # Readings are picked by unit id (the unique index's first column); units of other projects
@@ -432,15 +459,7 @@ class _Reader:
             )
             .group_by(MeterReading.unit_id, MeterReading.meter_type)
         )
-        usages: dict[int, list[engine.MeterUsage]] = defaultdict(list)
-        for unit_id, meter_type, used, used_earlier, readings_in_period in rows:
-            # A meter without a reading in the period has no usage for it (and draws no line).
-            if readings_in_period and unit_id in wanted:
-                earlier = used_earlier if meter_type in self.year_to_date_types else 0
-                usages[unit_id].append(
-                    engine.MeterUsage(unit_id, meter_type, Decimal(int(used)).scaleb(-3), Decimal(int(earlier)).scaleb(-3))
-                )
-        return usages
+        return [row for row in rows if row[0] in wanted]
 
     async def apportionments(
         self, prepared: PreparedRules, usage_types: frozenset[str]
@@ -451,16 +470,12 @@ class _Reader:
         kind_codes = {kind.value: code for code, kind in enumerate(engine.UnitKind)}
         last_id = 0
         while True:
-            rows = (
-                await self.session.execute(
-                    select(
-                        Unit.id, Unit.building_id, type_coerce(Unit.kind, String), type_coerce(Unit.floor_area, BigInteger)
-                    )
-                    .where(Unit.project_id == self.project_id, Unit.id > last_id)
-                    .order_by(Unit.id)
-                    .limit(_READ_CHUNK)
-                )
-            ).all()
+            rows = await self._rows(
+                select(Unit.id, Unit.building_id, type_coerce(Unit.kind, String), type_coerce(Unit.floor_area, BigInteger))
+                .where(Unit.project_id == self.project_id, Unit.id > last_id)
+                .order_by(Unit.id)
+                .limit(_READ_CHUNK)
+            )
             for unit_id, building_id, kind, area in rows:
                 unit_ids.append(unit_id)
                 building_ids.append(building_id)
@@ -499,9 +514,16 @@ class _FenShares(Mapping[int, Decimal]):
         self._fen = array("q", (int(share.scaleb(2)) for _, share in ordered))
 
     def __getitem__(self, unit_id: int) -> Decimal:
+        share = self.get(unit_id)
+        if share is None:
+            raise KeyError(unit_id)
+        return share
+
+    def get(self, unit_id: int, default: Decimal | None = None) -> Decimal | None:  # type: ignore[override]
+        # Every unit of a run asks once; Mapping.get's KeyError round trip would cost more than the search.
         index = bisect_left(self._unit_ids, unit_id)
         if index == len(self._unit_ids) or self._unit_ids[index] != unit_id:
-            raise KeyError(unit_id)
+            return default
         return Decimal(self._fen[index]).scaleb(-2)
 
     def __iter__(self) -> Iterator[int]:
@@ -623,8 +645,10 @@ async def run_billing(
         for rule in prepared.apportioned_rules
         if rule.apportion_basis == engine.ApportionBasis.USAGE and rule.meter_type
     )
+    bulk = await bulk_connection(session)
     reader = _Reader(
         session,
+        bulk,
         project_id=project_id,
         period=billing_period,
         zone=zone,
@@ -664,11 +688,12 @@ async def run_billing(
         prepared=prepared,
         apportionments=apportionments,
         waivers=waivers_by_unit,
+        year_to_date_types=year_to_date_types,
         keep_previews=SAMPLE_SIZE if dry_run else 0,
         now=now,
         user_id=user_id,
     )
-    writer = None if dry_run else await bulk_writer(session)
+    writer = None if dry_run else bulk
     total_units = await reader.count_unbilled()
     ids = None if writer is None else _IdPool(writer, total_units)
     done = 0
@@ -699,7 +724,7 @@ async def run_billing(
         pending_write = drafts
         if progress is not None:
             progress(done, total_units)
-        units = await reader.next_units(units[-1].unit_id, batch_size)
+        units = await reader.next_units(units[-1][0], batch_size)
     if run is not None and not dry_run:
         await _apply_credits(session, project_id=project_id, applications=credit_applications, now=now, user_id=user_id)
         run.bill_count += created
@@ -717,7 +742,7 @@ async def run_billing(
     )
 
 
-async def _write_batch(writer: BulkWriter, drafts: _BatchDrafts) -> None:
+async def _write_batch(writer: BulkConnection, drafts: _BatchDrafts) -> None:
     # Foreign keys are checked per statement: bills before their lines, entries before journal lines.
     await writer.write(Bill.__table__, BILL_COLUMNS, drafts.bills)  # type: ignore[arg-type]
     await writer.write(BillLine.__table__, LINE_COLUMNS, drafts.lines)  # type: ignore[arg-type]

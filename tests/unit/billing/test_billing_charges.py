@@ -240,7 +240,6 @@ def test_per_area_charges_area_times_rate_for_one_month() -> None:
     line = only_line(lines_for(FLAT_101, [PROPERTY_FEE]))
 
     assert line == BillLineDraft(
-        unit_id=101,
         rule_id=1,
         rule_code="PROPERTY",
         kind=LineKind.CHARGE,
@@ -561,7 +560,6 @@ def test_a_vacancy_discount_follows_the_charge_as_a_negative_line() -> None:
 
     assert charge.amount == D("337.40")
     assert discount == BillLineDraft(
-        unit_id=101,
         rule_id=1,
         rule_code="PROPERTY",
         kind=LineKind.DISCOUNT,

@@ -4,6 +4,8 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal as D
 
+from unittest.mock import patch
+
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -258,3 +260,57 @@ def test_a_metered_line_amount_is_the_sum_of_its_tiers(
 
     assert line.amount == total_charge(tiers, usage, earlier)
     assert line.quantity == usage
+
+
+@st.composite
+def repeating_units(draw: st.DrawFn) -> tuple[list[UnitSnapshot], list[MeterUsage]]:
+    """Units drawing their area and usage from a few values, as flats of one plan do."""
+    area_choices = draw(st.lists(areas, min_size=1, max_size=3))
+    usage_choices = draw(st.lists(usages, min_size=1, max_size=3))
+    units, usages_drawn = [], []
+    for unit_id in range(1, draw(st.integers(min_value=1, max_value=12)) + 1):
+        units.append(
+            UnitSnapshot(
+                unit_id,
+                1,
+                UnitKind.APARTMENT,
+                draw(st.sampled_from(area_choices)),
+                vacant=draw(st.booleans()),
+                party_type=draw(st.none() | st.sampled_from(PartyType)),
+            )
+        )
+        usages_drawn.append(MeterUsage(unit_id, "electricity", draw(st.sampled_from(usage_choices))))
+    return units, usages_drawn
+
+
+@given(case=repeating_units(), tiers=valid_tiers(), discounts=discount_rules, remembered=st.sampled_from([1, 2, 16_384]))
+def test_a_unit_priced_after_others_gets_the_lines_it_would_get_alone(
+    case: tuple[list[UnitSnapshot], list[MeterUsage]], tiers: tuple[Tier, ...], discounts: list[DiscountRule], remembered: int
+) -> None:
+    # Prepared rules remember the lines they drafted; however few they keep, no unit sees another's.
+    units, usages_drawn = case
+    rules = [
+        FeeRule(1, "PROPERTY", "Property fee", RuleKind.PER_AREA, START, rate_per_square_metre=D("2.80")),
+        FeeRule(2, "PARKING", "Parking", RuleKind.FIXED, START, amount_per_cycle=D("300.00")),
+        FeeRule(
+            3, "ELECTRICITY", "Electricity", RuleKind.METERED_TIERED, START,
+            meter_type="electricity", tiers=tiers, tier_period=TierPeriod.MONTH,
+        ),
+        FeeRule(
+            4, "COMMON", "Common area", RuleKind.APPORTIONED, START,
+            apportion_total=D("1000.00"), apportion_basis=ApportionBasis.AREA,
+        ),
+    ]
+    assume(sum(unit.floor_area for unit in units) > 0)
+    shared = {4: apportion(rules[3], units, usages_drawn)}
+    usage_of = {usage.unit_id: usage for usage in usages_drawn}
+    prepared = prepare_rules(rules, discounts, NOVEMBER)
+
+    with patch("billing.rules._REMEMBERED_LINES", remembered):
+        together = [compute_unit_lines(prepared, unit, [usage_of[unit.unit_id]], apportionments=shared) for unit in units]
+    alone = [
+        compute_unit_lines(prepare_rules(rules, discounts, NOVEMBER), unit, [usage_of[unit.unit_id]], apportionments=shared)
+        for unit in units
+    ]
+
+    assert together == alone
