@@ -21,10 +21,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Select, String, and_, case, cast, exists, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, String, and_, case, cast, exists, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
@@ -192,6 +191,8 @@ class _RunContext:
 
 
 _LINE_KINDS = {kind: kind.value for kind in engine.LineKind}
+_UNIT_KINDS = {kind.value: kind for kind in engine.UnitKind}
+_PARTY_TYPES = {party_type.value: party_type for party_type in engine.PartyType}
 
 
 def _fen(amount: Decimal) -> int:
@@ -209,9 +210,7 @@ def _draft_batch(context: _RunContext, batch: _BatchInput) -> _BatchDrafts:
     usages = _usages_by_unit(batch.usage_rows, context.year_to_date_types)
     line_records = context.line_records
     vacant = OccupancyStatus.VACANT.value
-    # The same few kinds, party types and (for flats of one plan) areas recur on every unit.
-    kinds = {kind.value: kind for kind in engine.UnitKind}
-    party_types = {party_type.value: party_type for party_type in engine.PartyType}
+    # Flats of one plan share an area: one Decimal per distinct area.
     areas: dict[int, Decimal] = {}
     bill_fields = (context.project_id, context.run_id)
     period_fields = (label, period.start, period.end, context.issued_on, context.due_date)
@@ -221,10 +220,10 @@ def _draft_batch(context: _RunContext, batch: _BatchInput) -> _BatchDrafts:
         snapshot = engine.UnitSnapshot(
             unit_id,
             building_id,
-            kinds[kind],
+            _UNIT_KINDS[kind],
             areas.get(area) or areas.setdefault(area, Decimal(area).scaleb(-2)),
             occupancy == vacant,
-            party_types[party[1]] if party else None,
+            _PARTY_TYPES[party[1]] if party else None,
         )
         lines = compute_unit_lines(
             prepared,
@@ -329,7 +328,10 @@ class _IdPool:
 
 
 class _Reader:
-    """Reads what pricing one batch of units needs, with a few range queries per batch."""
+    """Reads what pricing one batch of units needs, with a few range queries per batch.
+
+    The many-row reads take the driver's plain rows (`BulkConnection.fetch`): the connection is the
+    run's bottleneck, and result processing per row would double the time a batch's reads hold it."""
 
     def __init__(
         self,
@@ -357,14 +359,9 @@ class _Reader:
     async def count_unbilled(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Unit).where(self._unbilled)) or 0)
 
-    async def _rows(self, statement: Select[Any]) -> Sequence[Any]:
-        # The driver's plain rows: the connection is the run's bottleneck, and result processing per row
-        # would double the time a batch's reads hold it.
-        return await self.bulk.fetch(statement)
-
     async def next_units(self, after_id: int, limit: int) -> Sequence[_UnitRow]:
         # Raw column values: a batch's rows skip the enum and Decimal conversions of the ORM types.
-        return await self._rows(
+        return await self.bulk.fetch(
             select(
                 Unit.id,
                 Unit.building_id,
@@ -414,7 +411,7 @@ class _Reader:
     ) -> dict[tuple[int, str], Decimal]:
         if not meter_types:
             return {}
-        rows = await self._rows(
+        rows = await self.bulk.fetch(
             select(
                 MeterReading.unit_id,
                 MeterReading.meter_type,
@@ -440,7 +437,7 @@ class _Reader:
         usage = type_coerce(MeterReading.usage, BigInteger)
         in_period = MeterReading.read_at >= self.start
         since = self.year_start if self.year_to_date_types else self.start
-        rows = await self._rows(
+        rows = await self.bulk.fetch(
             select(
                 MeterReading.unit_id,
                 MeterReading.meter_type,
@@ -470,7 +467,7 @@ class _Reader:
         kind_codes = {kind.value: code for code, kind in enumerate(engine.UnitKind)}
         last_id = 0
         while True:
-            rows = await self._rows(
+            rows = await self.bulk.fetch(
                 select(Unit.id, Unit.building_id, type_coerce(Unit.kind, String), type_coerce(Unit.floor_area, BigInteger))
                 .where(Unit.project_id == self.project_id, Unit.id > last_id)
                 .order_by(Unit.id)
