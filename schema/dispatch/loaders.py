@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from strawberry.dataloader import DataLoader
 
 from db.models import (
     Equipment,
@@ -15,38 +13,33 @@ from db.models import (
     User,
 )
 from dispatch.ticket_state import LOAD_STATUSES
-from schema.batching import BatchLoaders
+from schema.batching import BatchLoaders, SessionFactory, batched, by_id, grouped
 
 __all__ = ["DispatchLoaders"]
 
 
-class DispatchLoaders(BatchLoaders):
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
-        super().__init__(session_factory)
-        self.ticket: DataLoader[int, Ticket | None] = self._by_id(Ticket)
-        self.equipment: DataLoader[int, Equipment | None] = self._by_id(Equipment)
-        self.user: DataLoader[int, User | None] = self._by_id(User)
-        self.events_by_ticket: DataLoader[int, list[TicketEvent]] = self._grouped(
-            TicketEvent, TicketEvent.ticket_id, order_by=TicketEvent.seq
+async def _technician_loads(session_factory: SessionFactory, technician_ids: list[int]) -> list[int]:
+    """Open tickets each technician is working on (what counts against their capacity)."""
+    async with session_factory() as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(Ticket.assignee_id, func.count())
+                    .where(Ticket.assignee_id.in_(technician_ids), Ticket.status.in_(sorted(LOAD_STATUSES)))
+                    .group_by(Ticket.assignee_id)
+                )
+            ).all()
         )
-        self.attachments_by_ticket: DataLoader[int, list[TicketAttachment]] = self._grouped(
-            TicketAttachment, TicketAttachment.ticket_id, order_by=TicketAttachment.id
-        )
-        self.maintenance_by_equipment: DataLoader[int, list[MaintenanceRecord]] = self._grouped(
-            MaintenanceRecord, MaintenanceRecord.equipment_id, order_by=MaintenanceRecord.performed_on
-        )
-        self.technician_load: DataLoader[int, int] = DataLoader(load_fn=self._loads)
+    return [int(counts.get(technician_id, 0)) for technician_id in technician_ids]
 
-    async def _loads(self, technician_ids: list[int]) -> list[int]:
-        """Open tickets each technician is working on (what counts against their capacity)."""
-        async with self._session_factory() as session:
-            counts = dict(
-                (
-                    await session.execute(
-                        select(Ticket.assignee_id, func.count())
-                        .where(Ticket.assignee_id.in_(technician_ids), Ticket.status.in_(sorted(LOAD_STATUSES)))
-                        .group_by(Ticket.assignee_id)
-                    )
-                ).all()
-            )
-        return [int(counts.get(technician_id, 0)) for technician_id in technician_ids]
+
+class DispatchLoaders(BatchLoaders):
+    ticket = by_id(Ticket)
+    equipment = by_id(Equipment)
+    user = by_id(User)
+    events_by_ticket = grouped(TicketEvent, TicketEvent.ticket_id, order_by=TicketEvent.seq)
+    attachments_by_ticket = grouped(TicketAttachment, TicketAttachment.ticket_id, order_by=TicketAttachment.id)
+    maintenance_by_equipment = grouped(
+        MaintenanceRecord, MaintenanceRecord.equipment_id, order_by=MaintenanceRecord.performed_on
+    )
+    technician_load = batched(_technician_loads)
