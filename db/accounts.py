@@ -79,30 +79,37 @@ async def authenticate(session: AsyncSession, *, email: str, password: str, now:
 
 
 async def load_principal(session: AsyncSession, user_id: int, *, today: dt.date) -> Principal | None:
-    """Roles per project and currently occupied units of an active user (two statements)."""
-    user = await session.get(User, user_id)
-    if user is None or not user.is_active:
+    """Roles per project and currently occupied units of an active user (one statement, two for an owner)."""
+    # Every request starts here: plain columns, user and grants in one round trip, no ORM objects.
+    rows = (
+        await session.execute(
+            select(User.is_active, User.party_id, User.technician_id, RoleGrant.project_id, RoleGrant.role)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .where(User.id == user_id)
+        )
+    ).all()
+    if not rows or not rows[0].is_active:
         return None
+    party_id, technician_id = rows[0].party_id, rows[0].technician_id
     roles: dict[int, set[Role]] = defaultdict(set)
-    for project_id, role in await session.execute(
-        select(RoleGrant.project_id, RoleGrant.role).where(RoleGrant.user_id == user_id)
-    ):
-        roles[project_id].add(role)
+    for row in rows:
+        if row.project_id is not None:
+            roles[row.project_id].add(row.role)
     unit_ids: frozenset[int] = frozenset()
-    if user.party_id is not None:
+    if party_id is not None:
         unit_ids = frozenset(
             await session.scalars(
                 select(Occupancy.unit_id).where(
-                    Occupancy.party_id == user.party_id,
+                    Occupancy.party_id == party_id,
                     Occupancy.start_date <= today,
                     or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today),
                 )
             )
         )
     return Principal(
-        user_id=user.id,
+        user_id=user_id,
         roles={project: frozenset(held) for project, held in roles.items()},
-        party_id=user.party_id,
-        technician_id=user.technician_id,
+        party_id=party_id,
+        technician_id=technician_id,
         unit_ids=unit_ids,
     )

@@ -347,10 +347,13 @@ async def finish_changes(session: AsyncSession, journal: TicketJournal, *, now: 
         if not any(event.ticket is seen for seen in tickets):
             tickets.append(event.ticket)
     settings: dict[int, DispatchSettings] = {}
-    for ticket in tickets:
-        if ticket.project_id not in settings:
-            settings[ticket.project_id] = await project_settings(session, ticket.project_id)
-        await settle(session, ticket, journal, settings[ticket.project_id], now=now)
+    # Settling reads settings and written events, which the pending changes cannot alter; flushing
+    # them first would only split each ticket's UPDATE in two (its status now, its SLA columns later).
+    with session.no_autoflush:
+        for ticket in tickets:
+            if ticket.project_id not in settings:
+                settings[ticket.project_id] = await project_settings(session, ticket.project_id)
+            await settle(session, ticket, journal, settings[ticket.project_id], now=now)
     await journal.write(session)
 
 

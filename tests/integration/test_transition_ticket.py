@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from api.state import AppState
 from db.models import Technician, Ticket, TicketEvent
@@ -209,3 +209,27 @@ async def test_two_people_acting_at_once_on_one_version_one_wins_and_the_other_g
         row = (await session.scalars(select(Ticket))).one()
         assert row.version == 2
         assert await count_rows(session, TicketEvent) == 3
+
+
+async def test_a_transition_loads_the_caller_in_one_statement_and_updates_the_ticket_once(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await build_dispatch_world(state)
+    ticket = await _leak(client, world)
+    statements: list[str] = []
+
+    def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        accepted = _ticket(await transition(client, world.token("tech_a"), ticket["id"], "ACCEPT", version=1))
+    finally:
+        event.remove(state.engine.sync_engine, "before_cursor_execute", record)
+    assert (accepted["status"], accepted["version"]) == ("ACCEPTED", 2)
+    # the status and the SLA columns settled from the history go out together
+    (update,) = [s for s in statements if s.startswith("UPDATE ticket ")]
+    assert "status=" in update and "sla_check_at=" in update
+    # the technician's user row and role grants in one statement (no occupancies: no party)
+    assert sum("FROM app_user" in s for s in statements) == 1
+    assert not any("FROM occupancy" in s for s in statements)
