@@ -42,9 +42,10 @@ class batched(Generic[K, V]):  # noqa: N801 - used like a decorator, as `functoo
 
     def __init__(self, load: BatchFunction[K, V]) -> None:
         self._load = load
-        self._name = load.__name__
+        self._name = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
+        # The attribute's name, under which the built loader replaces this descriptor on the instance.
         self._name = name
 
     @overload
