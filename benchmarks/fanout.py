@@ -504,7 +504,10 @@ async def owners_scenario(
                 ],
                 received,
             )
-            await asyncio.sleep(8)  # every subscription registered, then idle
+            await asyncio.sleep(4)  # every subscription registered
+            idle_cpu_before, idle_began = server.cpu_seconds(), time.perf_counter()
+            await asyncio.sleep(4)
+            idle_cpu_percent = (server.cpu_seconds() - idle_cpu_before) * 100 / (time.perf_counter() - idle_began)
             rss_idle = server.rss_kib()
             per_subscription_kb = (rss_idle - rss_before) * 1.024 / len(sockets)
 
@@ -567,6 +570,7 @@ async def owners_scenario(
                 "write p50/p99 ms": f"{statistics.median(answered):.0f}/{_p99(answered):.0f}",
                 "failed writes": len(failures),
                 "server CPU ms per event": cpu_per_event_ms,
+                "idle server CPU %": idle_cpu_percent,
                 "KB per idle subscription": per_subscription_kb,
             },
         )
