@@ -176,11 +176,9 @@ class EventRenderer:
         return await asyncio.shield(rendering)
 
     async def _render(self, event: LiveEvent) -> str:
-        # The connection's context seen through the audience's principal (Context has no public setter),
-        # with fresh dataloaders (they cache; an event is a fresh moment) primed with what the feed read.
+        # The connection's context seen through the audience's principal (Context has no public setter).
         context = dataclasses.replace(self._context, _principal=self._audience.principal, _principal_loaded=True)
-        context.start_operation()
-        context.loaders.dispatch.ticket.prime(event.ticket.id, event.ticket, force=True)
+        _start_rendering(context, event)
         result = execute(
             self._schema,
             self._shape.document,
@@ -194,6 +192,15 @@ class EventRenderer:
             result = await result
         assert isinstance(result, ExecutionResult)
         return _payload_json(result, production=context.production)
+
+
+def _start_rendering(context: Context, event: LiveEvent) -> None:
+    """Fresh dataloaders for rendering `event` (they cache; an event is a fresh moment), primed with the
+    rows the live feed read with it."""
+    context.start_operation()
+    context.loaders.dispatch.ticket.prime(event.ticket.id, event.ticket, force=True)
+    if event.assignee is not None:
+        context.loaders.technician.prime(event.assignee.id, event.assignee, force=True)
 
 
 def _payload_json(result: ExecutionResult, *, production: bool) -> str:
@@ -274,8 +281,7 @@ async def _yield_events(
             if not context.has_live_token():
                 raise token_expired()
             # This operation's loaders live as long as the subscription: renew them for each event.
-            context.start_operation()
-            context.loaders.dispatch.ticket.prime(event.ticket.id, event.ticket, force=True)
+            _start_rendering(context, event)
             yield TicketEventType.from_row(event.event)
         if not context.has_live_token():
             raise token_expired()

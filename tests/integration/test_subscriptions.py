@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from starlette.applications import Starlette
 
@@ -13,7 +14,9 @@ from api.eventbus import EventBus
 from api.state import AppState
 from db.errors import Conflict
 from db.models import TicketEvent
+from dispatch.journal import PublishedNotice, publish_after_commit
 from dispatch.live import Follow, LiveEvent, LiveFeed
+from dispatch.model import TicketEventType
 from schema import live
 from schema.dispatch import ticket_mutations
 from schema.dispatch.subscriptions import LIVE_FEED_SERVICE
@@ -29,6 +32,7 @@ from tests.integration.live_client import (
     following,
     live_socket,
 )
+from tests.integration.live_world import append_event
 from tests.integration.world import World, gql
 
 ASSIGN = """mutation($t: ID!, $tech: ID!) { assignTicket(ticketId: $t, technicianId: $tech) {
@@ -99,6 +103,33 @@ async def test_the_owner_watches_each_step_of_her_repair_live(
         assert closed["ticket"]["status"] == "CLOSED" and closed["actorRole"] == "OWNER"
         assert live[0]["ticket"]["assignee"] == {"name": "陈师傅"} and live[0]["actorRole"] == "TECHNICIAN"
         assert await alice.quiet()
+
+
+async def test_a_live_event_shows_the_assignee_the_feed_read_with_it(
+    app: Starlette, state: AppState, world: World
+) -> None:
+    async with live_socket(app, world.token("alice"), TRANSPORT_WS) as alice:
+        ticket = await _alice_reports(alice, world)
+        await alice.subscribe(TICKET_UPDATES, {"t": ticket["id"], "after": 0})
+        await alice.events(2)
+        statements: list[str] = []
+
+        def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
+            statements.append(" ".join(statement.split()))
+
+        # an event written and announced as the services do, so only its delivery runs statements
+        ticket_id = decode_id(ticket["id"], "Ticket", field="ticket")
+        notice = await append_event(state.session_factory, ticket_id, TicketEventType.COMMENTED)
+        sa_event.listen(state.engine.sync_engine, "before_cursor_execute", record)
+        try:
+            await publish_after_commit(state.services["publisher"], [PublishedNotice(notice)])
+            commented = await alice.event()
+        finally:
+            sa_event.remove(state.engine.sync_engine, "before_cursor_execute", record)
+
+    assert (commented["type"], commented["ticket"]["assignee"]) == ("COMMENTED", {"name": "陈师傅"})
+    assert [s for s in statements if "FROM ticket_event" in s and "LEFT OUTER JOIN technician" in s]
+    assert not [s for s in statements if s.startswith("SELECT technician.")]
 
 
 @pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
