@@ -37,7 +37,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Technician, Ticket, TicketEvent
@@ -159,17 +159,22 @@ class Follow:
         return None
 
 
-def _events_after(project_id: int, after_seq: int, limit: int) -> Select[TicketEvent, Ticket, Technician]:
+_EVENTS_AFTER: Final = (
     # The assignee comes along: nearly every view of a ticket shows who is on it, and one join here
-    # saves every rendering of the event a read of its own.
-    return (
-        select(TicketEvent, Ticket, Technician)
-        .join(Ticket, Ticket.id == TicketEvent.ticket_id)
-        .outerjoin(Technician, Technician.id == Ticket.assignee_id)
-        .where(TicketEvent.project_id == project_id, TicketEvent.seq > after_seq)
-        .order_by(TicketEvent.seq)
-        .limit(limit)
-    )
+    # saves every rendering of the event a read of its own. One statement object for every read, so
+    # SQLAlchemy builds it and its cache key once instead of on every notice.
+    select(TicketEvent, Ticket, Technician)
+    .join(Ticket, Ticket.id == TicketEvent.ticket_id)
+    .outerjoin(Technician, Technician.id == Ticket.assignee_id)
+    .where(TicketEvent.project_id == bindparam("project_id"), TicketEvent.seq > bindparam("after_seq"))
+    .order_by(TicketEvent.seq)
+    .limit(bindparam("limit"))
+)
+
+
+def _window(project_id: int, after_seq: int, limit: int) -> dict[str, int]:
+    """The parameters of `_EVENTS_AFTER`: at most `limit` events of the project after `after_seq`."""
+    return {"project_id": project_id, "after_seq": after_seq, "limit": limit}
 
 
 def _live_events(rows: Iterable[Any]) -> list[LiveEvent]:
@@ -357,7 +362,8 @@ class _ProjectLog:
             return
         while True:
             async with feed._session_factory() as session:
-                rows = (await session.execute(_events_after(self.project_id, self.read_up_to, feed._batch_size))).all()
+                window = _window(self.project_id, self.read_up_to, feed._batch_size)
+                rows = (await session.execute(_EVENTS_AFTER, window)).all()
             events = _live_events(rows)
             for event in events:
                 self._route(event)
@@ -479,11 +485,10 @@ class LiveFeed:
     async def _replay(self, follow: Follow, after_seq: int) -> AsyncIterator[LiveEvent]:
         narrowing = follow.narrowing()
         while True:
-            statement = _events_after(follow.project_id, after_seq, self._batch_size)
-            if narrowing is not None:
-                statement = statement.where(narrowing)
+            statement = _EVENTS_AFTER if narrowing is None else _EVENTS_AFTER.where(narrowing)
             async with self._session_factory() as session:
-                rows = (await session.execute(statement)).all()
+                window = _window(follow.project_id, after_seq, self._batch_size)
+                rows = (await session.execute(statement, window)).all()
             for event in _live_events(rows):
                 after_seq = event.seq
                 if follow.includes(event):
