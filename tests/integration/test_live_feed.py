@@ -7,14 +7,13 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from api.state import AppState
 from dispatch.events import EventNotice
 from dispatch.live import Follow, LiveEvent, LiveFeed
 from dispatch.model import TicketEventType, TicketStatus
 from tests.integration.live_world import FakeBus, append_event, create_ticket
-from tests.integration.world import World, build_world
+from tests.integration.world import World, build_world, statements_run
 
 T = TicketEventType
 
@@ -198,20 +197,11 @@ async def test_malformed_and_foreign_notices_are_harmless(scene: Scene) -> None:
 
 async def test_many_followers_share_one_bus_subscription_per_project_and_one_read_per_event(scene: Scene) -> None:
     # given: 30 board followers and 30 followers of one ticket, all in this process
-    engine = scene.state.engine
-    statements: list[str] = []
-
-    def count(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
     async with contextlib_stack(scene, 30) as (board, ticket):
-        sa_event.listen(engine.sync_engine, "before_cursor_execute", count)
-        try:
+        with statements_run(scene.state.engine) as statements:
             # when: one event happens
             notice = await scene.happen("alice", T.SUBMITTED)
             received = await asyncio.gather(*(Tail(events).next() for events in board + ticket))
-        finally:
-            sa_event.remove(engine.sync_engine, "before_cursor_execute", count)
 
         # then: everyone got the very same loaded event, read with one statement
         assert {event.seq for event in received} == {notice.seq}

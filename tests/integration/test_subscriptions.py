@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from starlette.applications import Starlette
 
@@ -33,7 +32,7 @@ from tests.integration.live_client import (
     live_socket,
 )
 from tests.integration.live_world import append_event
-from tests.integration.world import World, gql
+from tests.integration.world import World, gql, statements_run
 
 ASSIGN = """mutation($t: ID!, $tech: ID!) { assignTicket(ticketId: $t, technicianId: $tech) {
   __typename ... on Ticket { status version } ... on Error { code } } }"""
@@ -112,20 +111,12 @@ async def test_a_live_event_shows_the_assignee_the_feed_read_with_it(
         ticket = await _alice_reports(alice, world)
         await alice.subscribe(TICKET_UPDATES, {"t": ticket["id"], "after": 0})
         await alice.events(2)
-        statements: list[str] = []
-
-        def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
-            statements.append(" ".join(statement.split()))
-
         # an event written and announced as the services do, so only its delivery runs statements
         ticket_id = decode_id(ticket["id"], "Ticket", field="ticket")
         notice = await append_event(state.session_factory, ticket_id, TicketEventType.COMMENTED)
-        sa_event.listen(state.engine.sync_engine, "before_cursor_execute", record)
-        try:
+        with statements_run(state.engine) as statements:
             await publish_after_commit(state.services["publisher"], [PublishedNotice(notice)])
             commented = await alice.event()
-        finally:
-            sa_event.remove(state.engine.sync_engine, "before_cursor_execute", record)
 
     assert (commented["type"], commented["ticket"]["assignee"]) == ("COMMENTED", {"name": "陈师傅"})
     assert [s for s in statements if "FROM ticket_event" in s and "LEFT OUTER JOIN technician" in s]

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from api.state import AppState
 from db.models import Technician, Ticket, TicketEvent
 from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, submit, transition
-from tests.integration.world import World, count_rows, error_codes
+from tests.integration.world import World, count_rows, error_codes, statements_run
 
 
 async def _leak(client: httpx.AsyncClient, world: World) -> dict:
@@ -216,16 +216,8 @@ async def test_a_transition_loads_the_caller_in_one_statement_and_updates_the_ti
 ) -> None:
     world = await build_dispatch_world(state)
     ticket = await _leak(client, world)
-    statements: list[str] = []
-
-    def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
-        statements.append(" ".join(statement.split()))
-
-    event.listen(state.engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with statements_run(state.engine) as statements:
         accepted = _ticket(await transition(client, world.token("tech_a"), ticket["id"], "ACCEPT", version=1))
-    finally:
-        event.remove(state.engine.sync_engine, "before_cursor_execute", record)
     assert (accepted["status"], accepted["version"]) == ("ACCEPTED", 2)
     # the status and the SLA columns settled from the history go out together
     (update,) = [s for s in statements if s.startswith("UPDATE ticket ")]

@@ -6,11 +6,10 @@ import datetime as dt
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import event
 
 from api.state import AppState
 from db.models import Building, Occupancy, OccupancyRelation, Party, Unit, UnitKind
-from tests.integration.world import build_world, error_codes, gid, gql
+from tests.integration.world import build_world, error_codes, gid, gql, statements_run
 
 UNITS = """
 query Units($projectId: ID!, $filter: UnitFilter, $first: Int, $after: String) {
@@ -125,16 +124,8 @@ async def _add_occupied_units(state: AppState, world, count: int) -> None:
 
 
 async def _statements_for_units_page(client: httpx.AsyncClient, state: AppState, world) -> tuple[int, int]:
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(state.engine.sync_engine, "before_cursor_execute", count)
-    try:
+    with statements_run(state.engine) as statements:
         result = await gql(client, UNITS_WITH_OCCUPANTS, {"projectId": world.gid("Project:lakeside")}, token=world.token("admin_a"))
-    finally:
-        event.remove(state.engine.sync_engine, "before_cursor_execute", count)
     assert "errors" not in result, result
     return len(result["data"]["units"]["edges"]), len(statements)
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry import relay
 
 from api.state import AppState
@@ -179,3 +181,18 @@ def error_codes(result: dict[str, Any]) -> list[str]:
 
 async def count_rows(session: AsyncSession, model: type) -> int:
     return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+@contextlib.contextmanager
+def statements_run(engine: AsyncEngine) -> Iterator[list[str]]:
+    """Collect the SQL the engine sends while the block runs, whitespace collapsed, in order."""
+    statements: list[str] = []
+
+    def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
