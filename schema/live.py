@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
+import functools
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Hashable, Iterator, Mapping
 from dataclasses import dataclass
@@ -165,15 +166,18 @@ class EventRenderer:
 
     async def payload(self, event: LiveEvent) -> str:
         """The event as this subscription renders it; rendered at most once per (operation, audience)."""
+        operation = self._shape.operation
         entry = event.memo.get(self._key)
-        if entry is None or entry[0] is not self._shape.operation:
-            entry = (self._shape.operation, asyncio.ensure_future(self._render(event)))
+        if entry is None or entry[0] is not operation:
+            rendering = asyncio.ensure_future(self._render(event))
+            entry = (operation, rendering)
             event.memo[self._key] = entry
-        rendering: asyncio.Future[str] = entry[1]
-        if rendering.done():
-            return rendering.result()
+            rendering.add_done_callback(functools.partial(_keep_only_json, event.memo, self._key, entry))
+        rendered: str | asyncio.Future[str] = entry[1]
+        if isinstance(rendered, str):
+            return rendered
         # Shielded: one subscriber leaving must not cancel the rendering the others are waiting for.
-        return await asyncio.shield(rendering)
+        return await asyncio.shield(rendered)
 
     async def _render(self, event: LiveEvent) -> str:
         # The connection's context seen through the audience's principal (Context has no public setter).
@@ -192,6 +196,15 @@ class EventRenderer:
             result = await result
         assert isinstance(result, ExecutionResult)
         return _payload_json(result, production=context.production)
+
+
+def _keep_only_json(memo: dict[Hashable, Any], key: Hashable, entry: tuple[Any, asyncio.Future[str]], _: object) -> None:
+    """Swap a finished rendering for its JSON. Followers hold their latest event until the next one, and
+    a finished task would keep its context, dataloaders and rows alive with it, so that survivors pile up
+    for the garbage collector's older generations, whose sweeps then stall the loop."""
+    operation, rendering = entry
+    if memo.get(key) is entry and not rendering.cancelled() and rendering.exception() is None:
+        memo[key] = (operation, rendering.result())
 
 
 def _start_rendering(context: Context, event: LiveEvent) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import json
+import weakref
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -418,6 +422,35 @@ async def test_each_board_subscriber_sees_the_ticket_through_their_own_role(
     # the two SUBMITTED+ASSIGNED events were each rendered once per audience: admin, dispatcher
     assert len(renders) == 2 * 2
     assert len(set(renders)) == 2
+
+
+async def test_a_delivered_event_keeps_only_its_json_and_frees_the_rendering(
+    app: Starlette, state: AppState, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rendered: list[tuple[LiveEvent, weakref.ref[asyncio.Task[Any]]]] = []
+    render = live.EventRenderer._render
+
+    async def recording(self: live.EventRenderer, event: LiveEvent) -> str:
+        rendered.append((event, weakref.ref(asyncio.current_task())))  # type: ignore[arg-type]
+        return await render(self, event)
+
+    monkeypatch.setattr(live.EventRenderer, "_render", recording)
+    async with live_socket(app, world.token("alice"), TRANSPORT_WS) as alice:
+        ticket = await _alice_reports(alice, world)
+        await alice.subscribe(TICKET_UPDATES, {"t": ticket["id"]})
+        await following(state, f"ticket:{decode_id(ticket['id'], 'Ticket', field='ticket')}", 1)
+        gc.disable()
+        try:
+            await transition(alice.http, world.token("tech_a"), ticket["id"], "ACCEPT")
+            accepted = await alice.event()
+            event, rendering = rendered[-1]
+            # only reference counting may free the rendering: its task, context and dataloaders
+            assert rendering() is None
+        finally:
+            gc.enable()
+
+    assert accepted["type"] == "ACCEPTED"
+    assert [json.loads(value)["data"]["ticketUpdates"] for _, value in event.memo.values()] == [accepted]
 
 
 async def test_without_a_websocket_sink_results_come_through_strawberry_as_usual(
