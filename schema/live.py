@@ -198,7 +198,9 @@ class EventRenderer:
         return _payload_json(result, production=context.production)
 
 
-def _keep_only_json(memo: dict[Hashable, Any], key: Hashable, entry: tuple[Any, asyncio.Future[str]], _: object) -> None:
+def _keep_only_json(
+    memo: dict[Hashable, Any], key: Hashable, entry: tuple[Any, asyncio.Future[str]], _: object
+) -> None:
     """Swap a finished rendering for its JSON. Followers hold their latest event until the next one, and
     a finished task would keep its context, dataloaders and rows alive with it, so that survivors pile up
     for the garbage collector's older generations, whose sweeps then stall the loop."""
