@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import weakref
 from collections.abc import AsyncIterator
@@ -424,6 +423,7 @@ async def test_each_board_subscriber_sees_the_ticket_through_their_own_role(
     assert len(set(renders)) == 2
 
 
+@pytest.mark.usefixtures("collector_off")
 async def test_a_delivered_event_keeps_only_its_json_and_frees_the_rendering(
     app: Starlette, state: AppState, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -439,15 +439,11 @@ async def test_a_delivered_event_keeps_only_its_json_and_frees_the_rendering(
         ticket = await _alice_reports(alice, world)
         await alice.subscribe(TICKET_UPDATES, {"t": ticket["id"]})
         await following(state, f"ticket:{decode_id(ticket['id'], 'Ticket', field='ticket')}", 1)
-        gc.disable()
-        try:
-            await transition(alice.http, world.token("tech_a"), ticket["id"], "ACCEPT")
-            accepted = await alice.event()
-            event, rendering = rendered[-1]
-            # only reference counting may free the rendering: its task, context and dataloaders
-            assert rendering() is None
-        finally:
-            gc.enable()
+        await transition(alice.http, world.token("tech_a"), ticket["id"], "ACCEPT")
+        accepted = await alice.event()
+        event, rendering = rendered[-1]
+        # only reference counting may free the rendering: its task, context and dataloaders
+        assert rendering() is None
 
     assert accepted["type"] == "ACCEPTED"
     assert [json.loads(value)["data"]["ticketUpdates"] for _, value in event.memo.values()] == [accepted]

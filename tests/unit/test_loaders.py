@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import weakref
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,16 +11,6 @@ from schema.batching import BatchLoaders, batched
 from schema.loaders import Loaders
 
 NO_DATABASE: Any = object()  # building a loader must not touch the session factory
-
-
-@pytest.fixture
-def collector_off() -> Iterator[None]:
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def test_loaders_are_built_on_first_use_and_kept_for_the_operation() -> None:
