@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from strawberry.permission import BasePermission
 
-from db.access import Principal
-from db.models import Role
+from kernel.principal import Principal, Role
 from schema.context import Info
 from schema.errors import unauthenticated
 
-__all__ = ["IsAuthenticated", "require_principal", "requires_role"]
+__all__ = ["IsAuthenticated", "allowed_if", "require_principal", "requires_role"]
 
 
 class IsAuthenticated(BasePermission):
@@ -35,6 +35,22 @@ def requires_role(*roles: Role) -> type[BasePermission]:
 
     HoldsRole.__name__ = "Holds" + "Or".join(r.value.title() for r in roles)
     return HoldsRole
+
+
+def allowed_if(gate: Callable[[Principal], bool], message: str) -> type[BasePermission]:
+    """A permission met when the domain policy's `gate` lets the caller use the operation at all
+    (which objects it may touch is the use case's business)."""
+
+    class Allowed(BasePermission):
+        error_extensions = {"code": "FORBIDDEN"}
+
+        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
+            principal = await info.context.principal()
+            return principal is not None and gate(principal)
+
+    Allowed.message = message
+    Allowed.__name__ = "Allowed" + "".join(part.title() for part in gate.__name__.split("_"))
+    return Allowed
 
 
 async def require_principal(info: Info) -> Principal:
