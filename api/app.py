@@ -15,19 +15,18 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from api.auth import TokenCodec
-from api.billing_routes import billing_routes, billing_services
-from api.dispatch_routes import dispatch_routes, dispatch_services
+from api.billing_routes import billing_routes
+from api.dispatch_routes import dispatch_routes
 from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
 from api.settings import Settings
-from api.state import AppState, utc_now
+from api.state import AppState, build_services, utc_now
 from api.workers import DispatchWorker, InProcessWorker
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
 from dispatch.live import LiveFeed
-from schema.dispatch.subscriptions import LIVE_FEED_SERVICE
 
 __all__ = ["create_app"]
 
@@ -80,13 +79,7 @@ def create_app(
             cipher=PersonalDataCipher(settings.secret_key),
             tokens=TokenCodec(settings.secret_key, settings.token_ttl),
             clock=clock,
-            services={
-                "publisher": event_bus,
-                "event_bus": event_bus,
-                **billing_services(settings),
-                **dispatch_services(settings),
-                LIVE_FEED_SERVICE: live_feed,
-            },
+            services=build_services(settings, publisher=event_bus, live_feed=live_feed),
         )
         worker = (
             InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)) if run_jobs else None

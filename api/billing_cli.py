@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from api.settings import Settings
 from billing.runs import run_billing
-from db.errors import DomainError
 from db.models import Project
 from db.session import create_engine, create_session_factory
+from kernel.errors import DomainError
 
 __all__ = ["ProgressBar", "add_bill_run_parser", "bill_run"]
 

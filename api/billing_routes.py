@@ -4,33 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.auth import bearer_token
-from api.settings import Settings
 from api.state import AppState
-from billing.online import PROVIDERS_SERVICE, RECEIPT_SIGNER_SERVICE, NotificationOutcome, handle_notification
-from billing.providers import PaymentProvider, provider_registry
-from billing.receipts import ReceiptSigner, load_visible_receipt, render_receipt_pdf
+from billing.online import (
+    NotificationOutcome,
+    handle_notification,
+)
+from billing.receipts import load_visible_receipt, render_receipt_pdf
 from db.accounts import load_principal
-from db.errors import DomainError, NotFound
-from db.personal_data import PersonalDataCipher
+from kernel.errors import DomainError, NotFound
 
-__all__ = ["billing_routes", "billing_services"]
+__all__ = ["billing_routes"]
 
 log = logging.getLogger("courtyard.payments")
-
-
-def billing_services(settings: Settings) -> dict[str, Any]:
-    """What billing resolvers and routes share for the process: the receipt key and the gateways."""
-    return {
-        RECEIPT_SIGNER_SERVICE: ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
-        PROVIDERS_SERVICE: provider_registry(settings.secret_key),
-    }
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -68,7 +59,7 @@ async def receipt_pdf(request: Request) -> Response:
 async def payment_notification(request: Request) -> Response:
     """POST /payments/notify/<provider>: verify, record once, answer the gateway's acknowledgement."""
     state: AppState = request.app.state.courtyard
-    providers: dict[str, PaymentProvider] = state.services[PROVIDERS_SERVICE]
+    providers = state.services.payment_providers
     provider = providers.get(request.path_params["provider"])
     if provider is None:
         return _error(404, "NOT_FOUND", "No such payment provider.")
@@ -77,7 +68,7 @@ async def payment_notification(request: Request) -> Response:
     async with state.session_factory() as session:
         try:
             outcome = await handle_notification(
-                session, state.services[RECEIPT_SIGNER_SERVICE], provider, body=body, headers=headers, now=state.clock()
+                session, state.services.receipt_signer, provider, body=body, headers=headers, now=state.clock()
             )
         except DomainError as error:
             outcome = NotificationOutcome(False, error.message)

@@ -30,17 +30,15 @@ from db.models import (
     OccupancyStatus,
     Organization,
     Party,
-    PartyType,
     Project,
-    Role,
     RoleGrant,
     Technician,
     Unit,
-    UnitKind,
     User,
 )
 from db.personal_data import PersonalDataCipher, national_id_check_character
-from dispatch.model import Category
+from kernel.principal import Role
+from kernel.vocabulary import Category, PartyType, UnitKind
 
 __all__ = [
     "DEMO_EMAIL_DOMAIN",

@@ -23,11 +23,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.model import ApportionBasis, BillingPeriod, TierPeriod
 from billing.bulk import bulk_connection
 from billing.journal import JOURNAL_LINE_COLUMNS, journal_line_record
 from billing.ledger import AllocationPart, post_allocations, post_payment
-from billing.receipts import RECEIPT_COUNTER, ReceiptLine, ReceiptSigner, next_counter_value, receipt_content
+from billing.model import ApportionBasis, BillingPeriod, TierPeriod
+from billing.receipts import (
+    RECEIPT_COUNTER,
+    ReceiptLine,
+    ReceiptSigner,
+    next_counter_value,
+    receipt_content,
+)
 from billing.rule_admin import (
     RuleDefinition,
     ScopeDefinition,
@@ -43,7 +49,6 @@ from db.models import (
     BillStatus,
     Building,
     DiscountRule,
-    FeeRuleKind,
     JournalEntry,
     JournalLine,
     LateFeePolicyRow,
@@ -56,9 +61,9 @@ from db.models import (
     Project,
     Receipt,
     Unit,
-    UnitKind,
 )
 from db.personal_data import PersonalDataCipher
+from kernel.vocabulary import FeeRuleKind, UnitKind
 
 __all__ = ["DEMO_BILLED_MONTHS", "seed_billing"]
 

@@ -20,9 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
 from db.accounts import load_principal
-from db.errors import AccessDenied, DomainError
 from db.models import (
     Building,
     Equipment,
@@ -34,13 +32,15 @@ from db.models import (
     Technician,
     Ticket,
     Unit,
-    UnitKind,
     User,
 )
 from dispatch import tickets
 from dispatch.journal import TicketJournal
-from dispatch.model import Category, GeoPoint, TicketAction, TicketStatus
+from dispatch.model import GeoPoint, TicketAction
 from dispatch.ticket_state import finish_changes
+from kernel.errors import AccessDenied, DomainError
+from kernel.principal import Principal
+from kernel.vocabulary import Category, TicketStatus, UnitKind
 
 __all__ = ["DispatchDemoSummary", "seed_dispatch"]
 

@@ -18,7 +18,7 @@ from db.models import Ticket, TicketAttachment
 from dispatch.attachments import MediaStore
 from dispatch.ticket_state import can_see_ticket
 
-__all__ = ["MEDIA_STORE", "dispatch_routes", "dispatch_services"]
+__all__ = ["dispatch_routes"]
 
 MEDIA_STORE = "media_store"
 
@@ -58,7 +58,7 @@ def _caller(request: Request, state: AppState, media: MediaStore, attachment_id:
 async def attachment_file(request: Request) -> Response:
     """GET /attachments/<id>: the file, to whoever may see its ticket (signed link or bearer token)."""
     state: AppState = request.app.state.courtyard
-    media: MediaStore = state.services[MEDIA_STORE]
+    media = state.services.media_store
     attachment_id = int(request.path_params["attachment_id"])
     caller = _caller(request, state, media, attachment_id)
     if isinstance(caller, Response):

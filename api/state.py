@@ -4,21 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth import TokenCodec
 from api.settings import Settings
+from billing.providers import provider_registry
+from billing.receipts import ReceiptSigner
 from db.personal_data import PersonalDataCipher
-from schema.context import Context
+from dispatch.attachments import MediaStore
+from dispatch.events import Publisher
+from dispatch.live import LiveFeed
+from schema.context import Context, Services
 
-__all__ = ["AppState", "utc_now"]
+__all__ = ["AppState", "build_services", "utc_now"]
 
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def build_services(
+    settings: Settings, *, publisher: Publisher | None = None, live_feed: LiveFeed | None = None
+) -> Services:
+    """The process's receipt key, payment gateways and media store, from its settings."""
+    return Services(
+        receipt_signer=ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
+        payment_providers=provider_registry(settings.secret_key),
+        media_store=MediaStore(settings.media_dir, settings.secret_key),
+        publisher=publisher,
+        live_feed=live_feed,
+    )
 
 
 @dataclass
@@ -28,8 +45,8 @@ class AppState:
     session_factory: async_sessionmaker[AsyncSession]
     cipher: PersonalDataCipher
     tokens: TokenCodec
+    services: Services
     clock: Callable[[], dt.datetime] = utc_now
-    services: dict[str, Any] = field(default_factory=dict)
 
     def new_context(self) -> Context:
         def verify(token: str) -> tuple[int, dt.datetime] | None:

@@ -16,7 +16,12 @@ from collections.abc import Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch.events import Publisher
-from dispatch.jobs import JobReport, open_due_maintenance, reoptimize_queues, run_sla_checks
+from dispatch.jobs import (
+    JobReport,
+    open_due_maintenance,
+    reoptimize_queues,
+    run_sla_checks,
+)
 from dispatch.journal import publish_after_commit
 
 __all__ = ["DEFAULT_INTERVAL", "DEFAULT_REPLAN_EVERY", "DispatchWorker", "InProcessWorker"]

@@ -34,11 +34,17 @@ from sqlalchemy.engine import make_url
 from benchmarks.table import peak_rss_mib, print_table
 from billing.bulk import bulk_connection
 from billing.model import ApportionBasis, TierPeriod
-from billing.rule_admin import RuleDefinition, ScopeDefinition, TierDefinition, insert_fee_rule
+from billing.rule_admin import (
+    RuleDefinition,
+    ScopeDefinition,
+    TierDefinition,
+    insert_fee_rule,
+)
 from billing.runs import run_billing
 from db.migrate import upgrade_to_head
-from db.models import Building, FeeRuleKind, MeterReading, Organization, Project, Unit
+from db.models import Building, MeterReading, Organization, Project, Unit
 from db.session import create_engine, create_session_factory
+from kernel.vocabulary import FeeRuleKind
 
 PG_URL = os.environ.get("COURTYARD_BENCH_PG_URL", os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 UNITS = 100_000

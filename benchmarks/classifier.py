@@ -13,14 +13,13 @@ from pathlib import Path
 
 from benchmarks.table import peak_rss_mib, print_table
 from dispatch.classifier import (
-    Category,
     Classifier,
     Evaluation,
     TrainingExample,
-    Urgency,
     evaluate,
     load_default_classifier,
 )
+from kernel.vocabulary import Category, Priority
 
 LABELLED_SET = Path(__file__).resolve().parents[1] / "tests" / "data" / "ticket_descriptions.csv"
 SHORT_NAMES = {
@@ -42,7 +41,7 @@ def load_examples() -> dict[str, list[TrainingExample]]:
     with LABELLED_SET.open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             splits[row["split"]].append(
-                TrainingExample(row["description"], Category(row["category"]), Urgency(row["urgency"]))
+                TrainingExample(row["description"], Category(row["category"]), Priority(row["urgency"]))
             )
     return splits
 
@@ -131,7 +130,7 @@ def main() -> None:
     )
     print_table("Per-category precision and recall on the held-out split", per_category_rows(trained, shipped))
     print_table("Category confusion, trained model (rows: expected)", confusion_rows(trained))
-    print_table("Urgency confusion, trained model (rows: expected)", urgency_confusion_rows(trained))
+    print_table("Priority confusion, trained model (rows: expected)", urgency_confusion_rows(trained))
     print_table("Classifier speed", speed)
 
 

@@ -88,8 +88,12 @@ def _gid(type_name: str, pk: int) -> str:
 def serve(port: int, database_url: str, broadcast_url: str, *, shared: bool, tuned_gc: bool) -> None:
     """Run Courtyard as `courtyard serve` does, optionally without the shared frames or the GC tuning."""
     import uvicorn
-    from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
-    from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+    from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+        BaseGraphQLTransportWSHandler,
+    )
+    from strawberry.subscriptions.protocols.graphql_ws.handlers import (
+        BaseGraphQLWSHandler,
+    )
 
     from api.app import create_app
     from api.live import UVICORN_WEBSOCKET_OPTIONS, LiveGraphQL, tune_gc_for_serving

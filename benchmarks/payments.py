@@ -35,8 +35,10 @@ from benchmarks.table import print_table
 from billing.rule_admin import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
 from db.migrate import upgrade_to_head
-from db.models import Building, FeeRuleKind, Organization, Project, Role, RoleGrant, Unit, UnitKind, User
+from db.models import Building, Organization, Project, RoleGrant, Unit, User
 from db.session import create_engine, create_session_factory
+from kernel.principal import Role
+from kernel.vocabulary import FeeRuleKind, UnitKind
 
 PG_URL = os.environ.get("COURTYARD_BENCH_PG_URL", os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 SECRET = "courtyard-benchmark-secret-0123456789"

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from benchmarks.table import peak_rss_mib, print_table
-from dispatch.model import GeoPoint, Priority
+from dispatch.model import GeoPoint
 from dispatch.solver import (
     Assignment,
     DispatchWeights,
@@ -19,6 +19,7 @@ from dispatch.solver import (
     haversine_m,
     solve,
 )
+from kernel.vocabulary import Priority
 
 SKILLS = (
     "PLUMBING",

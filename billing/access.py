@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.errors import AccessDenied, NotFound
-from db.models import Project, Role
+from db.models import Project
+from kernel.errors import AccessDenied, NotFound
+from kernel.principal import Principal, Role
 
 __all__ = ["FINANCE_ROLES", "project_for"]
 

@@ -10,8 +10,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.access import project_for
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE, JournalDraft, Posting
-from db.access import Principal
 from db.models import (
     Bill,
     JournalEntry,
@@ -19,9 +19,8 @@ from db.models import (
     Payment,
     PaymentAllocation,
     PaymentReversal,
-    Role,
 )
-from billing.access import project_for
+from kernel.principal import Principal, Role
 
 __all__ = [
     "JOURNAL_LINE_COLUMNS",

@@ -10,6 +10,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from kernel.vocabulary import BillLineKind, FeeRuleKind, PartyType, UnitKind
+
 __all__ = [
     "ApportionBasis",
     "Apportionment",
@@ -18,40 +20,16 @@ __all__ = [
     "DiscountRule",
     "FeeRule",
     "LateFeePolicy",
-    "LineKind",
     "MeterUsage",
-    "PartyType",
-    "RuleKind",
     "RuleScope",
     "Tier",
     "TierCharge",
     "TierPeriod",
-    "UnitKind",
     "UnitSnapshot",
     "Waiver",
 ]
 
 _ZERO = Decimal(0)
-
-
-class UnitKind(StrEnum):
-    APARTMENT = "APARTMENT"
-    SHOP = "SHOP"
-    OFFICE = "OFFICE"
-    PARKING_SPACE = "PARKING_SPACE"
-    STORAGE = "STORAGE"
-
-
-class PartyType(StrEnum):
-    PERSON = "PERSON"
-    COMPANY = "COMPANY"
-
-
-class RuleKind(StrEnum):
-    PER_AREA = "PER_AREA"
-    FIXED = "FIXED"
-    METERED_TIERED = "METERED_TIERED"
-    APPORTIONED = "APPORTIONED"
 
 
 class ApportionBasis(StrEnum):
@@ -65,14 +43,6 @@ class TierPeriod(StrEnum):
 
     MONTH = "MONTH"
     YEAR_TO_DATE = "YEAR_TO_DATE"
-
-
-class LineKind(StrEnum):
-    """A charge is positive; discount and waiver lines are negative and follow the charge they reduce."""
-
-    CHARGE = "CHARGE"
-    DISCOUNT = "DISCOUNT"
-    WAIVER = "WAIVER"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +76,7 @@ class FeeRule:
     id: int
     code: str
     name: str
-    kind: RuleKind
+    kind: FeeRuleKind
     effective_from: date
     effective_to: date | None = None
     scope: RuleScope = RuleScope()
@@ -256,7 +226,7 @@ class BillLineDraft:
 
     rule_id: int
     rule_code: str
-    kind: LineKind
+    kind: BillLineKind
     description: str
     quantity: Decimal
     unit_price: Decimal | None

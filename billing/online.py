@@ -19,14 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.payments import PaymentRequest, accrued_late_fee_for, record_payment
 from billing.providers import NotificationRejected, OrderRequest, PaymentProvider
 from billing.receipts import ReceiptSigner, next_counter_value
-from db.access import Principal
-from db.errors import BadInput, NotFound
-from db.models import Bill, BillStatus, Party, PaymentChannel, PaymentIntent, PaymentIntentStatus, Role
+from db.models import (
+    Bill,
+    BillStatus,
+    Party,
+    PaymentChannel,
+    PaymentIntent,
+    PaymentIntentStatus,
+)
+from kernel.errors import BadInput, NotFound
+from kernel.principal import Principal, Role
 
 __all__ = [
     "INTENT_LIFETIME",
-    "PROVIDERS_SERVICE",
-    "RECEIPT_SIGNER_SERVICE",
     "NotificationOutcome",
     "create_payment_intent",
     "handle_notification",

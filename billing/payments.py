@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.access import project_for
 from billing.allocation import BillBalance, accrue_late_fee, plan_allocation
 from billing.bulk import dialect_insert
 from billing.journal import unapplied_credit_by_payment, write_journal
@@ -33,8 +34,6 @@ from billing.ledger import (
 from billing.model import LateFeePolicy
 from billing.receipts import ReceiptLine, ReceiptSigner, issue_receipt
 from billing.rule_admin import FINANCE_ROLES, load_policies
-from db.access import Principal
-from db.errors import AccessDenied, BadInput, Conflict, NotFound
 from db.models import (
     Adjustment,
     AdjustmentKind,
@@ -51,7 +50,8 @@ from db.models import (
     ReversalKind,
     Unit,
 )
-from billing.access import project_for
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.principal import Principal
 
 __all__ = [
     "BatchItem",

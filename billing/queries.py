@@ -11,10 +11,9 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, ColumnElement, false, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.access import project_for
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
 from billing.rule_admin import FINANCE_ROLES
-from db.access import Principal
-from db.errors import NotFound
 from db.models import (
     Bill,
     BillRun,
@@ -22,10 +21,10 @@ from db.models import (
     JournalEntry,
     JournalLine,
     Payment,
-    Role,
     Unit,
 )
-from billing.access import project_for
+from kernel.errors import NotFound
+from kernel.principal import Principal, Role
 
 __all__ = [
     "BillFilterSpec",

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import FINANCE_ROLES, project_for
-from db.access import Principal
-from db.errors import BadInput, NotFound
 from db.models import Building, MeterReading, Project, Unit
 from db.property import ImportRejected
 from db.unit_import import RowError
+from kernel.errors import BadInput, NotFound
+from kernel.principal import Principal
 
 __all__ = [
     "FLAG_RATIO",

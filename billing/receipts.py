@@ -21,7 +21,10 @@ from decimal import Decimal
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from reportlab.lib.pagesizes import A5  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
@@ -31,18 +34,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.bulk import dialect_insert
-from db.access import Principal
-from db.errors import NotFound
+from db.models import BillingCounter, Building, Payment, Project, Receipt, Unit
 from db.personal_data import PersonalDataCipher
-from db.models import (
-    BillingCounter,
-    Building,
-    Payment,
-    Project,
-    Receipt,
-    Role,
-    Unit,
-)
+from kernel.errors import NotFound
+from kernel.principal import Principal, Role
 
 __all__ = [
     "RECEIPT_COUNTER",

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
+from billing.access import FINANCE_ROLES, project_for
 from billing.model import BillingPeriod
 from billing.rules import (
     RuleValidationError,
@@ -25,22 +26,19 @@ from billing.rules import (
     validate_rule,
     validate_waiver,
 )
-from db.access import Principal
-from db.errors import AccessDenied, BadInput, Conflict, NotFound
 from db.models import (
     BillingPolicy,
     Building,
     DiscountRule,
     FeeRule,
-    FeeRuleKind,
     FeeRuleVersion,
     LateFeePolicyRow,
-    PartyType,
     Unit,
-    UnitKind,
     Waiver,
 )
-from billing.access import FINANCE_ROLES, project_for
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.principal import Principal
+from kernel.vocabulary import FeeRuleKind, PartyType, UnitKind
 
 __all__ = [
     "DEFAULT_CYCLE_MONTHS",
@@ -195,11 +193,11 @@ def _engine_rule(rule_id: int, code: str, kind: FeeRuleKind, definition: RuleDef
         id=rule_id,
         code=code,
         name=definition.name,
-        kind=engine.RuleKind(kind.value),
+        kind=kind,
         effective_from=definition.effective_from,
         effective_to=definition.effective_to,
         scope=engine.RuleScope(
-            unit_kinds=frozenset(engine.UnitKind(kind.value) for kind in scope.unit_kinds),
+            unit_kinds=frozenset(UnitKind(kind) for kind in scope.unit_kinds),
             building_ids=frozenset(scope.building_ids),
             unit_ids=frozenset(scope.unit_ids),
         ),
@@ -225,7 +223,7 @@ def engine_discount(row: DiscountRule) -> engine.DiscountRule:
         percent=row.percent,
         rule_codes=frozenset(row.rule_codes),
         vacant_only=row.vacant_only,
-        party_type=engine.PartyType(row.party_type.value) if row.party_type else None,
+        party_type=row.party_type,
         effective_from=row.effective_from,
         effective_to=row.effective_to,
     )
@@ -459,7 +457,7 @@ async def create_discount_rule(
         percent=percent,
         rule_codes=codes,
         vacant_only=vacant_only,
-        party_type=engine.PartyType(party_type.value) if party_type else None,
+        party_type=PartyType(party_type) if party_type else None,
         effective_from=effective_from,
         effective_to=effective_to,
     )

@@ -26,9 +26,7 @@ from billing.model import (
     DiscountRule,
     FeeRule,
     LateFeePolicy,
-    LineKind,
     MeterUsage,
-    RuleKind,
     RuleScope,
     Tier,
     TierCharge,
@@ -37,6 +35,7 @@ from billing.model import (
     Waiver,
 )
 from billing.money import round_money, split_by_largest_remainder
+from kernel.vocabulary import BillLineKind, FeeRuleKind
 
 __all__ = [
     "ApportionmentError",
@@ -100,12 +99,12 @@ def validate_rule(rule: FeeRule) -> None:
     if rule.effective_to is not None and rule.effective_to < rule.effective_from:
         raise RuleValidationError("effectiveTo", "must not be before effectiveFrom")
     _reject_parameters_of_other_kinds(rule)
-    if rule.kind == RuleKind.PER_AREA:
+    if rule.kind == FeeRuleKind.PER_AREA:
         _require_non_negative(rule.rate_per_square_metre, "ratePerSquareMetre", rule.kind)
-    elif rule.kind == RuleKind.FIXED:
+    elif rule.kind == FeeRuleKind.FIXED:
         _require_non_negative(rule.amount_per_cycle, "amountPerCycle", rule.kind)
         _require_whole_fen(rule.amount_per_cycle, "amountPerCycle")
-    elif rule.kind == RuleKind.METERED_TIERED:
+    elif rule.kind == FeeRuleKind.METERED_TIERED:
         _require_meter_type(rule)
         if rule.tier_period is None:
             raise RuleValidationError("tierPeriod", "is required for a metered_tiered rule")
@@ -159,14 +158,14 @@ def validate_late_fee_policy(policy: LateFeePolicy) -> None:
         _require_non_negative(policy.cap_ratio, "capRatio", None)
 
 
-_PARAMETER_FIELDS: tuple[tuple[str, str, frozenset[RuleKind]], ...] = (
-    ("rate_per_square_metre", "ratePerSquareMetre", frozenset({RuleKind.PER_AREA})),
-    ("amount_per_cycle", "amountPerCycle", frozenset({RuleKind.FIXED})),
-    ("meter_type", "meterType", frozenset({RuleKind.METERED_TIERED, RuleKind.APPORTIONED})),
-    ("tiers", "tiers", frozenset({RuleKind.METERED_TIERED})),
-    ("tier_period", "tierPeriod", frozenset({RuleKind.METERED_TIERED})),
-    ("apportion_total", "apportionTotal", frozenset({RuleKind.APPORTIONED})),
-    ("apportion_basis", "apportionBasis", frozenset({RuleKind.APPORTIONED})),
+_PARAMETER_FIELDS: tuple[tuple[str, str, frozenset[FeeRuleKind]], ...] = (
+    ("rate_per_square_metre", "ratePerSquareMetre", frozenset({FeeRuleKind.PER_AREA})),
+    ("amount_per_cycle", "amountPerCycle", frozenset({FeeRuleKind.FIXED})),
+    ("meter_type", "meterType", frozenset({FeeRuleKind.METERED_TIERED, FeeRuleKind.APPORTIONED})),
+    ("tiers", "tiers", frozenset({FeeRuleKind.METERED_TIERED})),
+    ("tier_period", "tierPeriod", frozenset({FeeRuleKind.METERED_TIERED})),
+    ("apportion_total", "apportionTotal", frozenset({FeeRuleKind.APPORTIONED})),
+    ("apportion_basis", "apportionBasis", frozenset({FeeRuleKind.APPORTIONED})),
 )
 
 
@@ -178,14 +177,14 @@ def _reject_parameters_of_other_kinds(rule: FeeRule) -> None:
         if is_set and rule.kind not in kinds:
             raise RuleValidationError(input_field, f"does not apply to a {rule.kind} rule")
     if (
-        rule.kind == RuleKind.APPORTIONED
+        rule.kind == FeeRuleKind.APPORTIONED
         and rule.meter_type is not None
         and rule.apportion_basis != ApportionBasis.USAGE
     ):
         raise RuleValidationError("meterType", "only an apportionment by usage reads a meter")
 
 
-def _require_non_negative(value: Decimal | None, field: str, kind: RuleKind | None) -> Decimal:
+def _require_non_negative(value: Decimal | None, field: str, kind: FeeRuleKind | None) -> Decimal:
     if value is None:
         raise RuleValidationError(field, f"is required for a {kind} rule" if kind else "is required")
     if not value.is_finite():
@@ -202,7 +201,7 @@ def _require_whole_fen(value: Decimal | None, field: str) -> None:
 
 def _require_meter_type(rule: FeeRule) -> None:
     if rule.meter_type is None or not rule.meter_type.strip():
-        purpose = "a metered rule" if rule.kind == RuleKind.METERED_TIERED else "apportioning by usage"
+        purpose = "a metered rule" if rule.kind == FeeRuleKind.METERED_TIERED else "apportioning by usage"
         raise RuleValidationError("meterType", f"is required for {purpose}")
 
 
@@ -298,7 +297,7 @@ class PreparedRules:
 
     @property
     def apportioned_rules(self) -> tuple[FeeRule, ...]:
-        return tuple(rule for rule in self.rules if rule.kind == RuleKind.APPORTIONED)
+        return tuple(rule for rule in self.rules if rule.kind == FeeRuleKind.APPORTIONED)
 
 
 def prepare_rules(
@@ -376,7 +375,7 @@ def apportion(
     ordered by id before splitting, so equal remainders always favour the lowest unit id. Raises
     ApportionmentError when no unit is in scope or the units in scope weigh nothing.
     """
-    if rule.kind != RuleKind.APPORTIONED:
+    if rule.kind != FeeRuleKind.APPORTIONED:
         raise ValueError(f"rule {rule.code} is {rule.kind}, not apportioned")
     validate_rule(rule)
     totals = {} if shared_total is None else {rule.id: shared_total}
@@ -613,14 +612,14 @@ def _charge_line(
 ) -> BillLineDraft | None:
     rule = plan.rule
     kind = rule.kind
-    if kind == RuleKind.PER_AREA:
+    if kind == FeeRuleKind.PER_AREA:
         if unit.floor_area < 0:
             raise ValueError(f"unit {unit.unit_id} has a negative floor area {unit.floor_area}")
         key: tuple[object, ...] = (unit.floor_area,)
         return plan.charges.get(key) or _remember(plan.charges, key, _per_area_line(plan, unit.floor_area, period))
-    if kind == RuleKind.FIXED:
+    if kind == FeeRuleKind.FIXED:
         return plan.charges.get(()) or _remember(plan.charges, (), _fixed_line(rule, period))
-    if kind == RuleKind.METERED_TIERED:
+    if kind == FeeRuleKind.METERED_TIERED:
         usage = usage_by_meter.get(rule.meter_type or "")
         if usage is None:
             return None
@@ -662,7 +661,7 @@ def _per_area_line(plan: _RulePlan, area: Decimal, period: BillingPeriod) -> Bil
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
-        kind=LineKind.CHARGE,
+        kind=BillLineKind.CHARGE,
         description=rule.name,
         quantity=area,
         unit_price=price,
@@ -680,7 +679,7 @@ def _fixed_line(rule: FeeRule, period: BillingPeriod) -> BillLineDraft:
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
-        kind=LineKind.CHARGE,
+        kind=BillLineKind.CHARGE,
         description=rule.name,
         quantity=_ONE,
         unit_price=amount,
@@ -716,7 +715,7 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
-        kind=LineKind.CHARGE,
+        kind=BillLineKind.CHARGE,
         description=rule.name,
         quantity=used,
         unit_price=unit_price,
@@ -756,7 +755,7 @@ def _apportioned_line(rule: FeeRule, apportionment: Apportionment, share: Decima
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
-        kind=LineKind.CHARGE,
+        kind=BillLineKind.CHARGE,
         description=rule.name,
         quantity=quantity,
         unit_price=None,
@@ -769,7 +768,7 @@ def _discount_line(rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: 
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
-        kind=LineKind.DISCOUNT,
+        kind=BillLineKind.DISCOUNT,
         description=f"{rule.name}: {discount.name}",
         quantity=base,
         unit_price=-ratio,
@@ -791,7 +790,7 @@ def _waiver_line(
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
-        kind=LineKind.WAIVER,
+        kind=BillLineKind.WAIVER,
         description=f"{rule.name}: waiver",
         quantity=_ONE,
         unit_price=-cut,

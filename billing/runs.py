@@ -23,17 +23,46 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, String, and_, case, cast, exists, func, or_, select, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
+from billing.access import project_for
 from billing.bulk import BulkConnection, bulk_connection, dialect_insert
-from billing.journal import JOURNAL_LINE_COLUMNS, credit_balances, journal_line_record, unapplied_credit_by_payment, write_journal
+from billing.journal import (
+    JOURNAL_LINE_COLUMNS,
+    credit_balances,
+    journal_line_record,
+    unapplied_credit_by_payment,
+    write_journal,
+)
 from billing.ledger import AllocationPart, IssuedBill, post_allocations, post_bills
-from billing.rule_admin import FINANCE_ROLES, engine_discount, engine_rule, engine_waiver, load_policies
-from billing.rules import ApportionmentError, PreparedRules, RuleValidationError, apportion_all, compute_unit_lines, prepare_rules
-from db.access import Principal
-from db.errors import BadInput
+from billing.rule_admin import (
+    FINANCE_ROLES,
+    engine_discount,
+    engine_rule,
+    engine_waiver,
+    load_policies,
+)
+from billing.rules import (
+    ApportionmentError,
+    PreparedRules,
+    RuleValidationError,
+    apportion_all,
+    compute_unit_lines,
+    prepare_rules,
+)
 from db.models import (
     AllocationSource,
     Bill,
@@ -55,7 +84,9 @@ from db.models import (
     Unit,
     Waiver,
 )
-from billing.access import project_for
+from kernel.errors import BadInput
+from kernel.principal import Principal
+from kernel.vocabulary import BillLineKind, FeeRuleKind, PartyType, UnitKind
 
 __all__ = [
     "DEFAULT_BATCH_SIZE",
@@ -190,9 +221,9 @@ class _RunContext:
     line_records: dict[int, tuple[engine.BillLineDraft, tuple[object, ...]]] = field(default_factory=dict)
 
 
-_LINE_KINDS = {kind: kind.value for kind in engine.LineKind}
-_UNIT_KINDS = {kind.value: kind for kind in engine.UnitKind}
-_PARTY_TYPES = {party_type.value: party_type for party_type in engine.PartyType}
+_LINE_KINDS = {kind: kind.value for kind in BillLineKind}
+_UNIT_KINDS = {kind.value: kind for kind in UnitKind}
+_PARTY_TYPES = {party_type.value: party_type for party_type in PartyType}
 
 
 def _fen(amount: Decimal) -> int:
@@ -464,7 +495,7 @@ class _Reader:
         """Share every apportioned total among all the project's units, keeping them in compact arrays
         and handing the engine one snapshot at a time, so 100,000 units cost a few MiB once read."""
         unit_ids, building_ids, kinds, areas = array("q"), array("q"), array("b"), array("q")
-        kind_codes = {kind.value: code for code, kind in enumerate(engine.UnitKind)}
+        kind_codes = {kind.value: code for code, kind in enumerate(UnitKind)}
         last_id = 0
         while True:
             rows = await self.bulk.fetch(
@@ -482,7 +513,7 @@ class _Reader:
                 break
             last_id = unit_ids[-1]
         del rows
-        all_kinds = list(engine.UnitKind)
+        all_kinds = list(UnitKind)
         # Flats of one stack share a floor area: one Decimal per distinct area keeps the engine's weights small.
         area_values: dict[int, Decimal] = {}
         snapshots = (
@@ -630,7 +661,7 @@ async def run_billing(
     zone = ZoneInfo(project.timezone)
     prepared, waivers = await _load_rules(session, project_id, billing_period)
     meter_types = frozenset(
-        rule.meter_type for rule in prepared.rules if rule.kind == engine.RuleKind.METERED_TIERED and rule.meter_type
+        rule.meter_type for rule in prepared.rules if rule.kind == FeeRuleKind.METERED_TIERED and rule.meter_type
     )
     year_to_date_types = frozenset(
         rule.meter_type

@@ -10,8 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.models import Occupancy, Role, RoleGrant, User
+from db.models import Occupancy, RoleGrant, User
+from kernel.principal import Principal, Role
 
 __all__ = [
     "LOCKOUT_AFTER_FAILURES",

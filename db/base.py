@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from decimal import Decimal
 from typing import Any
-
-import enum
 
 from sqlalchemy import BigInteger, DateTime, Dialect, Enum, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column

@@ -17,20 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.errors import AccessDenied, BadInput, Conflict, NotFound
 from db.models import (
     Building,
     Occupancy,
     OccupancyRelation,
     OccupancyStatus,
     Party,
-    PartyType,
     Project,
-    Role,
     RoleGrant,
     Unit,
-    UnitKind,
 )
 from db.personal_data import (
     InvalidPersonalDataError,
@@ -39,6 +34,9 @@ from db.personal_data import (
     normalize_phone,
 )
 from db.unit_import import RowError, UnitImportReport
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.principal import Principal, Role
+from kernel.vocabulary import PartyType, UnitKind
 
 __all__ = [
     "ImportRejected",

@@ -24,7 +24,11 @@ from typing import TypeVar
 
 import openpyxl  # type: ignore[import-untyped]
 
-from db.personal_data import InvalidPersonalDataError, normalize_national_id, normalize_phone
+from db.personal_data import (
+    InvalidPersonalDataError,
+    normalize_national_id,
+    normalize_phone,
+)
 
 __all__ = [
     "FILE_ROW_NUMBER",

@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.models import Building, Role, Ticket, TicketEvent, Unit
+from db.models import Building, Ticket, TicketEvent, Unit
 from db.property import get_project_for
-from dispatch.model import TicketEventType, TicketStatus
+from kernel.principal import Principal, Role
+from kernel.vocabulary import TicketEventType, TicketStatus
 
 __all__ = [
     "AnalyticsPeriod",

@@ -20,7 +20,7 @@ How a description is scored, so an operator can follow (and change) every step:
    Text with no rule hit and no known token is GENERAL with confidence 0; a verdict no word of the
    text supports becomes GENERAL too, always triaged.
 
-Urgency is scored the same way with its own cues (``困人``, ``sparks``, ``燃气味``, ``no rush`` …)
+Priority is scored the same way with its own cues (``困人``, ``sparks``, ``燃气味``, ``no rush`` …)
 and its own naive-Bayes counts; with no cue and no learned signal it is NORMAL.
 
 Category boundaries used by the rules and the labelled data: a leaking water heater is APPLIANCE (the
@@ -38,25 +38,24 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
 
 import jieba
 
+from kernel.vocabulary import Category, Priority
+
 __all__ = [
     "CORRECTION_WEIGHT",
     "DEFAULT_RULES",
     "DEFAULT_TRIAGE_THRESHOLD",
     "DEFAULT_URGENCY_CUES",
-    "Category",
     "Classification",
     "Classifier",
     "Evaluation",
     "KeywordRule",
     "TrainingExample",
-    "Urgency",
     "UrgencyCue",
     "evaluate",
     "load_default_classifier",
@@ -64,25 +63,6 @@ __all__ = [
 ]
 
 jieba.setLogLevel(logging.WARNING)
-
-
-class Category(StrEnum):
-    PLUMBING = "PLUMBING"
-    ELECTRICAL = "ELECTRICAL"
-    HVAC = "HVAC"
-    ELEVATOR = "ELEVATOR"
-    FIRE_SAFETY = "FIRE_SAFETY"
-    LOCKSMITH = "LOCKSMITH"
-    CLEANING = "CLEANING"
-    APPLIANCE = "APPLIANCE"
-    GENERAL = "GENERAL"
-
-
-class Urgency(StrEnum):
-    URGENT = "URGENT"
-    HIGH = "HIGH"
-    NORMAL = "NORMAL"
-    LOW = "LOW"
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +78,7 @@ class KeywordRule:
 class UrgencyCue:
     """A phrase that adds ``weight`` to ``urgency``'s score wherever it occurs in a description."""
 
-    urgency: Urgency
+    urgency: Priority
     phrase: str
     weight: float
 
@@ -109,13 +89,13 @@ class TrainingExample:
 
     text: str
     category: Category
-    urgency: Urgency | None = None
+    urgency: Priority | None = None
 
     def __post_init__(self) -> None:
         # Services hand over the strings stored on ticket rows; accept them, reject unknown labels.
         object.__setattr__(self, "category", Category(self.category))
         if self.urgency is not None:
-            object.__setattr__(self, "urgency", Urgency(self.urgency))
+            object.__setattr__(self, "urgency", Priority(self.urgency))
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +104,7 @@ class Classification:
 
     category: Category
     confidence: float
-    urgency: Urgency
+    urgency: Priority
     evidence: tuple[str, ...]
     needs_triage: bool
     urgency_evidence: tuple[str, ...] = ()
@@ -134,7 +114,7 @@ def _rules(category: Category, weight: float, *phrases: str) -> tuple[KeywordRul
     return tuple(KeywordRule(category, phrase, weight) for phrase in phrases)
 
 
-def _cues(urgency: Urgency, weight: float, *phrases: str) -> tuple[UrgencyCue, ...]:
+def _cues(urgency: Priority, weight: float, *phrases: str) -> tuple[UrgencyCue, ...]:
     return tuple(UrgencyCue(urgency, phrase, weight) for phrase in phrases)
 
 
@@ -251,7 +231,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
 # owner writes about their own hurry (``urgent pls`` is only HIGH: owners write it on every leak).
 DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
     *_cues(
-        Urgency.URGENT, 6.0,
+        Priority.URGENT, 6.0,
         "困人", "被困", "里面有人", "被关", "锁在里面", "冒烟", "着火", "起火", "失火", "火花", "漏电",
         "触电", "麻了一下", "燃气味", "煤气味", "臭鸡蛋味", "烧焦", "焦味", "爆管", "爆了", "水漫",
         "淹了", "进水了", "喷得到处", "往下掉", "下坠", "疏散", "都是烟", "快报警", "烟味",
@@ -262,7 +242,7 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "locked herself",
     ),
     *_cues(
-        Urgency.HIGH, 3.0,
+        Priority.HIGH, 3.0,
         "停电", "没电", "没水", "停水", "尽快", "快点", "紧急", "赶紧", "马上", "老人", "小孩", "孩子",
         "危险", "不安全", "进不去", "进不了", "打不开", "锁不上", "溢出", "满地", "砸到", "摔", "不敢",
         "没有热水", "停运", "好几天", "营业", "跳闸", "困", "卡在",
@@ -272,11 +252,11 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "stuck",
     ),
     # Most leaks and blockages are HIGH, but owners also report a slow drip this way.
-    *_cues(Urgency.HIGH, 1.5, "漏水", "堵", "leak*", "clog*"),
+    *_cues(Priority.HIGH, 1.5, "漏水", "堵", "leak*", "clog*"),
     # Zero weight: these only mask the alarming word inside them (a stove that will not catch fire).
-    *_cues(Urgency.NORMAL, 0.0, "打不着火", "点不着火", "no smoke", "not burning"),
+    *_cues(Priority.NORMAL, 0.0, "打不着火", "点不着火", "no smoke", "not burning"),
     *_cues(
-        Urgency.LOW, 3.0,
+        Priority.LOW, 3.0,
         "不急", "有空", "方便的时候", "不影响使用", "建议", "想问", "咨询", "偶尔", "有点", "稍微", "过期",
         "该换", "no rush", "not urgent", "whenever", "when convenient", "when you can", "no hurry",
         "minor", "question", "a bit", "slightly", "cosmetic", "squeaky", "at some point",
@@ -619,7 +599,7 @@ class Classifier:
             urgency_cues=tuple(urgency_cues),
             threshold=threshold,
             category_model=_NaiveBayes.empty(Category),
-            urgency_model=_NaiveBayes.empty(Urgency),
+            urgency_model=_NaiveBayes.empty(Priority),
         )
         return untrained._learning(examples, weight=1.0)
 
@@ -703,7 +683,7 @@ class Classifier:
                 quoted.append(phrase)
         return tuple(quoted[:_EVIDENCE_LIMIT])
 
-    def _urgency(self, reading: _Reading) -> tuple[Urgency, tuple[str, ...]]:
+    def _urgency(self, reading: _Reading) -> tuple[Priority, tuple[str, ...]]:
         cue_hits = self._cue_matcher.hits(reading.normalised)
         model = self.urgency_model
         labels = model.labels
@@ -715,8 +695,8 @@ class Classifier:
             scores[labels.index(hit.label)] += hit.weight
         best = max(range(len(labels)), key=scores.__getitem__)
         if scores[best] - max(score for index, score in enumerate(scores) if index != best) <= 0.0:
-            return Urgency.NORMAL, ()
-        urgency = Urgency(labels[best])
+            return Priority.NORMAL, ()
+        urgency = Priority(labels[best])
         quoted = (reading.quote(hit.start, hit.end) for hit in cue_hits if hit.label == urgency)
         return urgency, tuple(dict.fromkeys(quoted))
 
@@ -753,9 +733,9 @@ class Evaluation:
             table[example.category][verdict.category] += 1
         return table
 
-    def urgency_confusion(self) -> dict[Urgency, dict[Urgency, int]]:
+    def urgency_confusion(self) -> dict[Priority, dict[Priority, int]]:
         """Counts by expected urgency (outer key), then predicted urgency, where an urgency was labelled."""
-        table = {expected: dict.fromkeys(Urgency, 0) for expected in Urgency}
+        table = {expected: dict.fromkeys(Priority, 0) for expected in Priority}
         for example, verdict in self.outcomes:
             if example.urgency is not None:
                 table[example.urgency][verdict.urgency] += 1
@@ -791,7 +771,7 @@ def load_seed_examples() -> tuple[TrainingExample, ...]:
     for item in json.loads(raw):
         urgency = item.get("urgency")
         examples.append(
-            TrainingExample(item["text"], Category(item["category"]), Urgency(urgency) if urgency else None)
+            TrainingExample(item["text"], Category(item["category"]), Priority(urgency) if urgency else None)
         )
     return tuple(examples)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.models import Building, Technician, Ticket
 from dispatch.journal import TicketJournal
 from dispatch.lifecycle import ActionInput, Actor, decide
-from dispatch.model import ActorRole, DispatchAction, GeoPoint, Priority, TicketStatus
+from dispatch.model import DispatchAction, GeoPoint
 from dispatch.solver import (
     Assignment,
     CostBreakdown,
@@ -32,6 +32,7 @@ from dispatch.solver import (
     solve,
 )
 from dispatch.ticket_state import LOAD_STATUSES, SYSTEM, apply_transition, facts_of
+from kernel.vocabulary import ActorRole, Priority, TicketStatus
 
 __all__ = [
     "BATCH_STATUSES",

@@ -10,8 +10,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.errors import AccessDenied, BadInput, NotFound
 from db.models import (
     Building,
     Equipment,
@@ -19,16 +17,17 @@ from db.models import (
     LocationKind,
     MaintenanceRecord,
     Project,
-    Role,
     Ticket,
     TicketEvent,
     TicketKind,
 )
 from db.property import get_project_for
 from dispatch.journal import TicketJournal
-from dispatch.model import Category, Priority, TicketEventType, TicketStatus
 from dispatch.sla import deadlines
 from dispatch.ticket_state import SYSTEM, project_settings, technician_in_project
+from kernel.errors import AccessDenied, BadInput, NotFound
+from kernel.principal import Principal, Role
+from kernel.vocabulary import Category, Priority, TicketEventType, TicketStatus
 
 __all__ = [
     "EQUIPMENT_SKILLS",

@@ -24,7 +24,7 @@ from dispatch.dispatching import dispatch_ticket, optimize_project
 from dispatch.equipment import local_today, open_maintenance_ticket
 from dispatch.journal import PendingEvent, PublishedNotice, TicketJournal
 from dispatch.lifecycle import TERMINAL_STATUSES, decide
-from dispatch.model import DispatchAction, SlaTarget, TicketEventType, TicketStatus
+from dispatch.model import DispatchAction
 from dispatch.settings import dispatch_settings
 from dispatch.sla import SlaClock, due_sla_events, should_escalate
 from dispatch.ticket_state import (
@@ -37,6 +37,7 @@ from dispatch.ticket_state import (
     project_settings,
     refresh_sla,
 )
+from kernel.vocabulary import SlaTarget, TicketEventType, TicketStatus
 
 __all__ = ["JobReport", "open_due_maintenance", "reoptimize_queues", "run_sla_checks"]
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Ticket, TicketEvent, TicketSeqCounter
 from dispatch.events import EventNotice, Publisher, publish_notice
-from dispatch.model import ActorRole, TicketEventType
+from kernel.vocabulary import ActorRole, TicketEventType
 
 __all__ = ["PendingEvent", "PublishedNotice", "TicketJournal", "allocate_seqs", "publish_after_commit"]
 

@@ -43,16 +43,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dispatch.model import (
-    ActorRole,
-    Category,
-    DispatchAction,
-    GeoPoint,
-    LifecycleAction,
-    TicketAction,
-    TicketEventType,
-    TicketStatus,
-)
+from dispatch.model import DispatchAction, GeoPoint, LifecycleAction, TicketAction
+from kernel.vocabulary import ActorRole, Category, TicketEventType, TicketStatus
 
 __all__ = [
     "ASSIGNED_STATUSES",

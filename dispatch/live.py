@@ -41,7 +41,12 @@ from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Technician, Ticket, TicketEvent
-from dispatch.events import EventNotice, board_channel, technician_channel, ticket_channel
+from dispatch.events import (
+    EventNotice,
+    board_channel,
+    technician_channel,
+    ticket_channel,
+)
 
 __all__ = [
     "Follow",

@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from dispatch.classifier import DEFAULT_TRIAGE_THRESHOLD
-from dispatch.model import Priority
 from dispatch.sla import DEFAULT_SLA_POLICY, SlaPolicy, SlaTargets
+from kernel.vocabulary import Priority
 
 __all__ = ["DispatchSettings", "InvalidDispatchSettings", "dispatch_settings", "settings_document"]
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dispatch.lifecycle import ESCALATABLE_STATUSES
-from dispatch.model import Priority, SlaState, SlaTarget, TicketEventType, TicketStatus
+from dispatch.model import SlaState
+from kernel.vocabulary import Priority, SlaTarget, TicketEventType, TicketStatus
 
 __all__ = [
     "DEFAULT_SLA_POLICY",

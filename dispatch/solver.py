@@ -36,7 +36,8 @@ from enum import Enum
 from ortools.graph.python import min_cost_flow
 
 # The shared, standard-library-only vocabulary of tickets; re-exported because it is part of this API.
-from dispatch.model import GeoPoint, Priority
+from dispatch.model import GeoPoint
+from kernel.vocabulary import Priority
 
 __all__ = [
     "Assignment",

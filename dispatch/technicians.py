@@ -6,12 +6,16 @@ from collections.abc import Iterable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.errors import AccessDenied, BadInput, NotFound
-from db.models import Role, Technician
-from db.personal_data import InvalidPersonalDataError, PersonalDataCipher, normalize_phone
+from db.models import Technician
+from db.personal_data import (
+    InvalidPersonalDataError,
+    PersonalDataCipher,
+    normalize_phone,
+)
 from db.property import get_project_for
-from dispatch.model import Category
+from kernel.errors import AccessDenied, BadInput, NotFound
+from kernel.principal import Principal, Role
+from kernel.vocabulary import Category
 
 __all__ = ["MAX_CAPACITY", "create_technician", "update_technician"]
 

@@ -16,9 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.errors import AccessDenied, NotFound
-from db.models import Project, Role, Technician, Ticket, TicketEvent
+from db.models import Project, Technician, Ticket, TicketEvent
 from dispatch.journal import TicketJournal
 from dispatch.lifecycle import (
     ASSIGNED_STATUSES,
@@ -28,17 +26,12 @@ from dispatch.lifecycle import (
     TicketFacts,
     Transition,
 )
-from dispatch.model import (
-    ActorRole,
-    DispatchAction,
-    SlaState,
-    SlaTarget,
-    TicketAction,
-    TicketEventType,
-    TicketStatus,
-)
+from dispatch.model import DispatchAction, SlaState, TicketAction
 from dispatch.settings import DispatchSettings, dispatch_settings
 from dispatch.sla import SlaClock, SlaPolicy, SlaReport, evaluate
+from kernel.errors import AccessDenied, NotFound
+from kernel.principal import Principal, Role
+from kernel.vocabulary import ActorRole, SlaTarget, TicketEventType, TicketStatus
 
 __all__ = [
     "LOAD_STATUSES",

@@ -17,8 +17,6 @@ from typing import Any, NoReturn
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.access import Principal
-from db.errors import AccessDenied, BadInput, Conflict, NotFound
 from db.models import (
     AttachmentStage,
     Building,
@@ -26,7 +24,6 @@ from db.models import (
     LocationKind,
     Party,
     Project,
-    Role,
     Technician,
     Ticket,
     TicketAttachment,
@@ -47,17 +44,13 @@ from dispatch.lifecycle import (
     TransitionRefused,
     decide,
 )
-from dispatch.model import (
-    ActorRole,
-    Category,
-    DispatchAction,
-    GeoPoint,
-    Priority,
-    TicketAction,
-    TicketEventType,
-    TicketStatus,
+from dispatch.model import DispatchAction, GeoPoint, TicketAction
+from dispatch.settings import (
+    DispatchSettings,
+    InvalidDispatchSettings,
+    dispatch_settings,
+    settings_document,
 )
-from dispatch.settings import DispatchSettings, InvalidDispatchSettings, dispatch_settings, settings_document
 from dispatch.sla import deadlines
 from dispatch.ticket_state import (
     actor_for,
@@ -66,6 +59,15 @@ from dispatch.ticket_state import (
     get_ticket_for,
     project_settings,
     technician_in_project,
+)
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.principal import Principal, Role
+from kernel.vocabulary import (
+    ActorRole,
+    Category,
+    Priority,
+    TicketEventType,
+    TicketStatus,
 )
 
 __all__ = [

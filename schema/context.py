@@ -9,21 +9,37 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
-from db.access import Principal
+from billing.providers import PaymentProvider
+from billing.receipts import ReceiptSigner
 from db.accounts import load_principal
 from db.personal_data import PersonalDataCipher
+from dispatch.attachments import MediaStore
+from dispatch.events import Publisher
+from dispatch.live import LiveFeed
+from kernel.principal import Principal
 from schema.loaders import Loaders
 
-__all__ = ["Context", "Info"]
+__all__ = ["Context", "Info", "Services"]
 
 _operation_loaders: contextvars.ContextVar[Loaders | None] = contextvars.ContextVar("operation_loaders", default=None)
+
+
+@dataclass
+class Services:
+    """The process-wide resources use cases need besides the database, built once in the app's lifespan."""
+
+    receipt_signer: ReceiptSigner
+    payment_providers: Mapping[str, PaymentProvider]
+    media_store: MediaStore
+    publisher: Publisher | None = None
+    live_feed: LiveFeed | None = None
 
 
 @dataclass
@@ -34,7 +50,7 @@ class Context:
     verify_token: Callable[[str], tuple[int, dt.datetime] | None]
     clock: Callable[[], dt.datetime]
     production: bool
-    services: dict[str, Any] = field(default_factory=dict)
+    services: Services
     connection_params: dict[str, Any] | None = None
     token_user_id: int | None = None
     token_expires_at: dt.datetime | None = None

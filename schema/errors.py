@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -11,7 +10,8 @@ from graphql import GraphQLError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.errors import AccessDenied, DomainError
+import kernel.errors
+from kernel.errors import AccessDenied, DomainError
 from schema.context import Info
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "ImportRejectedError",
     "forbidden",
     "rate_limited",
+    "run_in_transaction",
     "run_mutation",
     "unauthenticated",
 ]
@@ -32,12 +33,7 @@ Payload = TypeVar("Payload")
 Row = TypeVar("Row")
 
 
-@strawberry.enum
-class ErrorCode(enum.Enum):
-    BAD_USER_INPUT = "BAD_USER_INPUT"
-    NOT_FOUND = "NOT_FOUND"
-    CONFLICT = "CONFLICT"
-    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+ErrorCode = strawberry.enum(kernel.errors.ErrorCode, name="ErrorCode")
 
 
 @strawberry.interface(name="Error")
@@ -102,14 +98,26 @@ def error_result(error: DomainError) -> Error:
             field=error.field,
             row_errors=[RowErrorType(row=e.row_number, field=e.field, reason=e.reason) for e in row_errors],
         )
-    if error.code == "NOT_FOUND":
-        return NotFoundError(code=ErrorCode.NOT_FOUND, message=error.message, field=error.field)
-    if error.code == "CONFLICT":
-        return ConflictError(code=ErrorCode.CONFLICT, message=error.message, field=error.field)
+    if error.code is ErrorCode.NOT_FOUND:
+        return NotFoundError(code=error.code, message=error.message, field=error.field)
+    if error.code is ErrorCode.CONFLICT:
+        return ConflictError(code=error.code, message=error.message, field=error.field)
     return BadUserInputError(code=ErrorCode.BAD_USER_INPUT, message=error.message, field=error.field)
 
 
-async def run_mutation(
+async def run_mutation(call: Awaitable[Row], present: Callable[[Row], Payload]) -> Payload | Error:
+    """Await a use case (which owns its transaction) and present what it returns; its expected failure
+    answers the typed error, a role it lacks the top-level FORBIDDEN."""
+    try:
+        row = await call
+    except DomainError as error:
+        return error_result(error)
+    except AccessDenied as error:
+        raise forbidden(str(error) or "Your role may not perform this operation.") from error
+    return present(row)
+
+
+async def run_in_transaction(
     info: Info,
     work: Callable[[AsyncSession], Awaitable[Row]],
     present: Callable[[Row], Payload],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from db.errors import NotFound
+from kernel.errors import NotFound
 
 __all__ = ["decode_id", "decode_optional_id"]
 

@@ -27,7 +27,15 @@ import contextvars
 import dataclasses
 import functools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Hashable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Hashable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -44,8 +52,8 @@ from graphql import (
 )
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from db.access import Principal
 from dispatch.live import Follow, LiveEvent, LiveFeed
+from kernel.principal import Principal
 from schema.context import Context, Info
 from schema.dispatch.ticket_types import TicketEventType
 from schema.extensions import ErrorPolicy

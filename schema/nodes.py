@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from db.access import Principal
+from kernel.principal import Principal
 from schema.context import Info
 
 __all__ = ["resolve_visible_nodes"]

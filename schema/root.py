@@ -5,12 +5,16 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from schema.context import Info
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
 from schema.billing.mutations import BillingMutations
 from schema.billing.queries import BillingQueries
-from schema.dispatch.equipment import AnalyticsQueries, EquipmentMutations, EquipmentQueries
+from schema.context import Info
+from schema.dispatch.equipment import (
+    AnalyticsQueries,
+    EquipmentMutations,
+    EquipmentQueries,
+)
 from schema.dispatch.mutations import DispatchMutations
 from schema.dispatch.queries import DispatchQueries
 from schema.dispatch.subscriptions import DispatchSubscriptions

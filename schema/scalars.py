@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from db.models import OccupancyRelation, OccupancyStatus, PartyType, Role, UnitKind
-from dispatch.model import Category
+from db.models import OccupancyRelation, OccupancyStatus
+from kernel.principal import Role
+from kernel.vocabulary import Category, PartyType, UnitKind
 
 __all__ = [
     "CategoryEnum",

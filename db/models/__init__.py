@@ -1,20 +1,18 @@
 """Every ORM model, imported here so `Base.metadata` knows all tables (Alembic and tests rely on it)."""
 
-from db.models.accounts import Role, RoleGrant, User
+from db.models.accounts import RoleGrant, User
 from db.models.billing import (
     Adjustment,
     AdjustmentKind,
     AllocationSource,
     Bill,
-    BillLine,
-    BillLineKind,
-    BillRun,
-    BillStatus,
     BillingCounter,
     BillingPolicy,
+    BillLine,
+    BillRun,
+    BillStatus,
     DiscountRule,
     FeeRule,
-    FeeRuleKind,
     FeeRuleVersion,
     JournalEntry,
     JournalLine,
@@ -38,10 +36,8 @@ from db.models.property import (
     OccupancyStatus,
     Organization,
     Party,
-    PartyType,
     Project,
     Unit,
-    UnitKind,
 )
 from db.models.technicians import Technician
 from db.models.tickets import (
@@ -66,7 +62,6 @@ __all__ = [
     "AttachmentStage",
     "Bill",
     "BillLine",
-    "BillLineKind",
     "BillRun",
     "BillStatus",
     "BillingCounter",
@@ -77,7 +72,6 @@ __all__ = [
     "Equipment",
     "EquipmentKind",
     "FeeRule",
-    "FeeRuleKind",
     "FeeRuleVersion",
     "JournalEntry",
     "JournalLine",
@@ -90,7 +84,6 @@ __all__ = [
     "OccupancyStatus",
     "Organization",
     "Party",
-    "PartyType",
     "Payment",
     "PaymentAllocation",
     "PaymentBatch",
@@ -101,7 +94,6 @@ __all__ = [
     "Project",
     "Receipt",
     "ReversalKind",
-    "Role",
     "RoleGrant",
     "SlaEmission",
     "Technician",
@@ -111,7 +103,6 @@ __all__ = [
     "TicketKind",
     "TicketSeqCounter",
     "Unit",
-    "UnitKind",
     "User",
     "Waiver",
 ]

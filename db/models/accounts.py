@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, StrEnumColumn, UtcDateTime, created_at_column
+from kernel.principal import Role
 
 __all__ = ["Role", "RoleGrant", "User"]
-
-
-class Role(str, enum.Enum):
-    ADMIN = "ADMIN"
-    FINANCE = "FINANCE"
-    DISPATCHER = "DISPATCHER"
-    TECHNICIAN = "TECHNICIAN"
-    OWNER = "OWNER"
 
 
 class User(Base):

@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, Fen, Scaled, StrEnumColumn, UtcDateTime, created_at_column
-from db.models.property import PartyType
+from kernel.vocabulary import BillLineKind, FeeRuleKind, PartyType
 
 __all__ = [
     "Adjustment",
@@ -35,14 +35,12 @@ __all__ = [
     "AllocationSource",
     "Bill",
     "BillLine",
-    "BillLineKind",
     "BillRun",
     "BillStatus",
     "BillingCounter",
     "BillingPolicy",
     "DiscountRule",
     "FeeRule",
-    "FeeRuleKind",
     "FeeRuleVersion",
     "JournalEntry",
     "JournalLine",
@@ -59,19 +57,6 @@ __all__ = [
     "ReversalKind",
     "Waiver",
 ]
-
-
-class FeeRuleKind(str, enum.Enum):
-    PER_AREA = "PER_AREA"
-    FIXED = "FIXED"
-    METERED_TIERED = "METERED_TIERED"
-    APPORTIONED = "APPORTIONED"
-
-
-class BillLineKind(str, enum.Enum):
-    CHARGE = "CHARGE"
-    DISCOUNT = "DISCOUNT"
-    WAIVER = "WAIVER"
 
 
 class BillStatus(str, enum.Enum):

@@ -7,10 +7,20 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, Scaled, StrEnumColumn, created_at_column
+from kernel.vocabulary import PartyType, UnitKind
 
 __all__ = [
     "Building",
@@ -19,19 +29,9 @@ __all__ = [
     "OccupancyStatus",
     "Organization",
     "Party",
-    "PartyType",
     "Project",
     "Unit",
-    "UnitKind",
 ]
-
-
-class UnitKind(str, enum.Enum):
-    APARTMENT = "APARTMENT"
-    SHOP = "SHOP"
-    OFFICE = "OFFICE"
-    PARKING_SPACE = "PARKING_SPACE"
-    STORAGE = "STORAGE"
 
 
 class OccupancyStatus(str, enum.Enum):
@@ -39,11 +39,6 @@ class OccupancyStatus(str, enum.Enum):
     RENTED = "RENTED"
     VACANT = "VACANT"
     UNDER_RENOVATION = "UNDER_RENOVATION"
-
-
-class PartyType(str, enum.Enum):
-    PERSON = "PERSON"
-    COMPANY = "COMPANY"
 
 
 class OccupancyRelation(str, enum.Enum):

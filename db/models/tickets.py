@@ -25,7 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, StrEnumColumn, UtcDateTime, created_at_column
-from dispatch.model import ActorRole, Category, Priority, SlaTarget, TicketEventType, TicketStatus
+from kernel.vocabulary import (
+    ActorRole,
+    Category,
+    Priority,
+    SlaTarget,
+    TicketEventType,
+    TicketStatus,
+)
 
 __all__ = [
     "AttachmentStage",

@@ -6,8 +6,8 @@ import datetime as dt
 
 import strawberry
 
-from db.access import Principal
 from db.models import User
+from kernel.principal import Principal
 from schema.context import Info
 from schema.dispatch.types import TechnicianType
 from schema.errors import Error

@@ -10,19 +10,16 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from billing import online, payments, readings, rule_admin, runs
-from billing.online import PROVIDERS_SERVICE, RECEIPT_SIGNER_SERVICE
 from billing.model import ApportionBasis, TierPeriod
-from billing.providers import PaymentProvider
-from billing.receipts import ReceiptSigner
-from db.errors import BadInput
-from db.models import Role
+from kernel.errors import BadInput
+from kernel.principal import Role
 from schema.billing.types import (
     AdjustmentKindEnum,
     AdjustmentType,
     ApportionBasisEnum,
+    BillingPolicyType,
     BillLineType,
     BillRunType,
-    BillingPolicyType,
     DiscountRuleType,
     FeeRuleKindEnum,
     FeeRuleType,
@@ -41,7 +38,7 @@ from schema.errors import (
     ImportRejectedError,
     NotFoundError,
     error_result,
-    run_mutation,
+    run_in_transaction,
 )
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, require_principal, requires_role
@@ -305,7 +302,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A new fee rule with its first version.")
     async def create_fee_rule(self, info: Info, input: CreateFeeRuleInput) -> CreateFeeRuleResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: rule_admin.create_fee_rule(
                 s,
@@ -321,7 +318,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Change a rule by issuing a new effective-dated version.")
     async def revise_fee_rule(self, info: Info, input: ReviseFeeRuleInput) -> ReviseFeeRuleResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: rule_admin.add_fee_rule_version(
                 s, principal, rule_id=decode_id(input.rule_id, "FeeRule", field="ruleId"), definition=_definition(input)
@@ -332,7 +329,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="End a rule: it charges no period starting after `effectiveTo`.")
     async def retire_fee_rule(self, info: Info, rule_id: strawberry.ID, effective_to: dt.date) -> RetireFeeRuleResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: rule_admin.retire_fee_rule(
                 s, principal, rule_id=decode_id(rule_id, "FeeRule", field="ruleId"), effective_to=effective_to
@@ -343,7 +340,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def create_discount_rule(self, info: Info, input: CreateDiscountRuleInput) -> CreateDiscountRuleResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: rule_admin.create_discount_rule(
                 s,
@@ -363,7 +360,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A one-off waiver, approved by you.")
     async def create_waiver(self, info: Info, input: CreateWaiverInput) -> CreateWaiverResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: rule_admin.create_waiver(
                 s,
@@ -380,7 +377,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def set_billing_policy(self, info: Info, input: SetBillingPolicyInput) -> SetBillingPolicyResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: rule_admin.set_billing_policy(
                 s,
@@ -398,7 +395,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def record_meter_reading(self, info: Info, input: RecordMeterReadingInput) -> RecordMeterReadingResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: readings.record_reading(
                 s,
@@ -424,7 +421,7 @@ class BillingMutations:
         content = await file.read()  # type: ignore[attr-defined]
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: readings.import_readings(
                 s, principal, project_id=decode_id(project_id, "Project", field="projectId"), content=content
@@ -440,7 +437,7 @@ class BillingMutations:
         self, info: Info, project_id: strawberry.ID, period: str, dry_run: bool = False
     ) -> RunBillingResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: runs.run_billing(
                 s,
@@ -456,7 +453,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Correct an issued bill: CREDIT lowers it, DEBIT raises it.")
     async def create_adjustment(self, info: Info, input: CreateAdjustmentInput) -> CreateAdjustmentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: payments.create_adjustment(
                 s,
@@ -476,8 +473,8 @@ class BillingMutations:
     )
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
-        return await run_mutation(
+        signer = info.context.services.receipt_signer
+        return await run_in_transaction(
             info,
             lambda s: payments.record_payment(
                 s,
@@ -504,7 +501,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="One payer paying many units' bills, in one transaction.")
     async def record_batch_payment(self, info: Info, input: RecordBatchPaymentInput) -> RecordBatchPaymentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
+        signer = info.context.services.receipt_signer
 
         async def work(session: object) -> PaymentBatchType:
             batch = await payments.record_batch_payment(
@@ -530,12 +527,12 @@ class BillingMutations:
             rows = await payments.batch_payments(session, batch.id)  # type: ignore[arg-type]
             return PaymentBatchType(total_amount=batch.total_amount, payments=[PaymentType.from_row(row) for row in rows])
 
-        return await run_mutation(info, work, lambda payload: payload)
+        return await run_in_transaction(info, work, lambda payload: payload)
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Give back unallocated credit of a payment.")
     async def refund_payment(self, info: Info, input: RefundPaymentInput) -> RefundPaymentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: payments.refund_payment(
                 s,
@@ -551,7 +548,7 @@ class BillingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Undo a whole payment: its bills owe again.")
     async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> ReversePaymentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: payments.reverse_payment(
                 s,
@@ -575,8 +572,8 @@ class BillingMutations:
         provider: str = "sandbox",
     ) -> CreatePaymentIntentResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        providers: dict[str, PaymentProvider] = info.context.services[PROVIDERS_SERVICE]
-        return await run_mutation(
+        providers = info.context.services.payment_providers
+        return await run_in_transaction(
             info,
             lambda s: online.create_payment_intent(
                 s,

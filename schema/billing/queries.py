@@ -10,16 +10,15 @@ from strawberry import relay
 
 from billing import queries as reads
 from billing import readings, rule_admin
-from billing.journal import ledger_check
-from billing.online import RECEIPT_SIGNER_SERVICE
-from billing.receipts import ReceiptSigner, verify_receipt
-from db.errors import NotFound
-from db.models import Role
 from billing.access import FINANCE_ROLES, project_for
+from billing.journal import ledger_check
+from billing.receipts import verify_receipt
+from kernel.errors import NotFound
+from kernel.principal import Role
 from schema.billing.types import (
+    BillingPolicyType,
     BillRunType,
     BillType,
-    BillingPolicyType,
     DiscountRuleType,
     FeeRuleType,
     MeterReadingType,
@@ -313,7 +312,7 @@ class BillingQueries:
         description="Whether a presented receipt (its content and signature) is genuine and unaltered.",
     )
     async def verify_receipt(self, info: Info, content: str, signature: str) -> ReceiptVerificationType:
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
+        signer = info.context.services.receipt_signer
         async with info.context.session_factory() as session:
             result = await verify_receipt(session, signer, content=content, signature=signature)
         receipt = None
@@ -324,5 +323,5 @@ class BillingQueries:
 
     @strawberry.field(permission_classes=[IsAuthenticated], description="The public key receipts are signed with (base64, raw Ed25519).")
     def receipt_public_key(self, info: Info) -> str:
-        signer: ReceiptSigner = info.context.services[RECEIPT_SIGNER_SERVICE]
+        signer = info.context.services.receipt_signer
         return signer.public_key_base64

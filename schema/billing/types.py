@@ -15,17 +15,14 @@ from billing.payments import accrued_late_fee_for
 from billing.queries import run_summary
 from billing.receipts import receipt_number
 from billing.rule_admin import Policies, definition_of
-from db.access import Principal
 from db.models import (
     AdjustmentKind,
     AllocationSource,
     Bill,
-    BillLineKind,
     BillRun,
     BillStatus,
     DiscountRule,
     FeeRule,
-    FeeRuleKind,
     FeeRuleVersion,
     MeterReading,
     Payment,
@@ -36,9 +33,10 @@ from db.models import (
     PaymentReversal,
     Receipt,
     ReversalKind,
-    Role,
     Waiver,
 )
+from kernel.principal import Principal, Role
+from kernel.vocabulary import BillLineKind, FeeRuleKind
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import PartyTypeEnum, UnitKindEnum

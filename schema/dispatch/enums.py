@@ -5,8 +5,9 @@ from __future__ import annotations
 import strawberry
 
 from db.models import AttachmentStage, EquipmentKind, LocationKind, TicketKind
-from dispatch.model import ActorRole, Priority, SlaState, TicketAction, TicketEventType, TicketStatus
+from dispatch.model import SlaState, TicketAction
 from dispatch.solver import UnassignableCode
+from kernel.vocabulary import ActorRole, Priority, TicketEventType, TicketStatus
 
 __all__ = [
     "ActorRoleEnum",

@@ -8,14 +8,19 @@ from typing import Annotated
 import strawberry
 from sqlalchemy import select
 
-from db.errors import AccessDenied, NotFound
-from db.models import Equipment, Role
+from db.models import Equipment
 from dispatch import analytics
 from dispatch import equipment as ledger
+from kernel.errors import AccessDenied, NotFound
+from kernel.principal import Role
 from schema.context import Info
 from schema.dispatch.enums import EquipmentKindEnum
-from schema.dispatch.ticket_types import EquipmentType, MaintenanceRecordType, TechnicianType
-from schema.errors import BadUserInputError, NotFoundError, run_mutation
+from schema.dispatch.ticket_types import (
+    EquipmentType,
+    MaintenanceRecordType,
+    TechnicianType,
+)
+from schema.errors import BadUserInputError, NotFoundError, run_in_transaction
 from schema.ids import decode_id, decode_optional_id
 from schema.permissions import IsAuthenticated, require_principal, requires_role
 
@@ -101,7 +106,7 @@ class EquipmentMutations:
     @strawberry.mutation(permission_classes=LEDGER, description="Add plant to the maintenance ledger.")
     async def create_equipment(self, info: Info, input: CreateEquipmentInput) -> CreateEquipmentResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda session: ledger.create_equipment(
                 session,
@@ -123,7 +128,7 @@ class EquipmentMutations:
     @strawberry.mutation(permission_classes=LEDGER)
     async def update_equipment(self, info: Info, input: UpdateEquipmentInput) -> UpdateEquipmentResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda session: ledger.update_equipment(
                 session,
@@ -146,7 +151,7 @@ class EquipmentMutations:
     )
     async def record_maintenance(self, info: Info, input: RecordMaintenanceInput) -> RecordMaintenanceResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda session: ledger.record_maintenance(
                 session,

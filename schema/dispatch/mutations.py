@@ -6,11 +6,11 @@ from typing import Annotated
 
 import strawberry
 
-from db.models import Role
 from dispatch import technicians as roster
+from kernel.principal import Role
 from schema.context import Info
 from schema.dispatch.types import TechnicianType
-from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
+from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_in_transaction
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, require_principal, requires_role
 from schema.scalars import CategoryEnum
@@ -54,7 +54,7 @@ class DispatchMutations:
     @strawberry.mutation(permission_classes=[IsAuthenticated, requires_role(Role.ADMIN, Role.DISPATCHER)])
     async def create_technician(self, info: Info, input: CreateTechnicianInput) -> CreateTechnicianResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: roster.create_technician(
                 s,
@@ -78,7 +78,7 @@ class DispatchMutations:
     )
     async def update_technician(self, info: Info, input: UpdateTechnicianInput) -> UpdateTechnicianResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: roster.update_technician(
                 s,

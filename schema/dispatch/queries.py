@@ -6,8 +6,9 @@ import strawberry
 from sqlalchemy import select
 
 from db.access import visible_technicians
-from db.errors import NotFound
-from db.models import Role, Technician
+from db.models import Technician
+from kernel.errors import NotFound
+from kernel.principal import Role
 from schema.context import Info
 from schema.dispatch.types import TechnicianType
 from schema.ids import decode_id

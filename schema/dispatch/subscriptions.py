@@ -16,22 +16,20 @@ from typing import Annotated, Final
 import strawberry
 from graphql import GraphQLError
 
-from db.access import Principal
-from db.errors import NotFound
-from db.models import Role, Technician, Ticket
+from db.models import Technician, Ticket
 from dispatch.live import Follow, LiveEvent, LiveFeed
-from dispatch.model import ActorRole, TicketEventType
 from dispatch.ticket_state import can_see_ticket
+from kernel.errors import NotFound
+from kernel.principal import Principal, Role
+from kernel.vocabulary import ActorRole, TicketEventType
 from schema.context import Info
 from schema.dispatch.ticket_types import TicketEventType as TicketEventGraphQLType
 from schema.errors import forbidden, unauthenticated
 from schema.ids import decode_id
 from schema.live import Audience, live_stream
 
-__all__ = ["LIVE_FEED_SERVICE", "DispatchSubscriptions"]
+__all__ = ["DispatchSubscriptions"]
 
-LIVE_FEED_SERVICE: Final = "live_feed"
-"""The key of the process's `LiveFeed` in `Context.services`."""
 
 _BOARD_ROLES: Final = (Role.ADMIN, Role.DISPATCHER)
 _ASSIGNMENT_EVENTS: Final = frozenset({TicketEventType.ASSIGNED, TicketEventType.REASSIGNED})
@@ -64,7 +62,7 @@ def _decode(value: strawberry.ID, type_name: str, field: str) -> int:
 
 
 def _feed(info: Info) -> LiveFeed:
-    feed: LiveFeed | None = info.context.services.get(LIVE_FEED_SERVICE)
+    feed = info.context.services.live_feed
     if feed is None:
         raise GraphQLError("Live updates are not available.", extensions={"code": "INTERNAL_SERVER_ERROR"})
     return feed

@@ -10,17 +10,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from strawberry.file_uploads import Upload
 
-from db.errors import BadInput, Conflict
-from db.models import Role
 from dispatch import tickets as service
 from dispatch.attachments import MAX_FILES_PER_REQUEST, MAX_UPLOAD_BYTES
 from dispatch.journal import TicketJournal, publish_after_commit
 from dispatch.model import GeoPoint
 from dispatch.ticket_state import finish_changes
+from kernel.errors import BadInput, Conflict
+from kernel.principal import Role
 from schema.context import Info
 from schema.dispatch.enums import LocationKindEnum, PriorityEnum, TicketActionEnum
-from schema.dispatch.ticket_types import DispatchPlanType, DispatchSettingsType, TicketType
-from schema.errors import BadUserInputError, ConflictError, Error, NotFoundError, error_result, run_mutation
+from schema.dispatch.ticket_types import (
+    DispatchPlanType,
+    DispatchSettingsType,
+    TicketType,
+)
+from schema.errors import (
+    BadUserInputError,
+    ConflictError,
+    Error,
+    NotFoundError,
+    error_result,
+    run_in_transaction,
+)
 from schema.ids import decode_id, decode_optional_id
 from schema.permissions import IsAuthenticated, require_principal, requires_role
 from schema.scalars import CategoryEnum
@@ -57,7 +68,7 @@ async def run_ticket_mutation(
     work: Callable[[AsyncSession, TicketJournal], Awaitable[Row]],
     present: Callable[[Row], Payload],
 ) -> Payload | Error:
-    """`run_mutation` for ticket changes: settle the touched tickets and write their events in the same
+    """`run_in_transaction` for ticket changes: settle the touched tickets and write their events in the same
     transaction, then, only after it committed, publish the events (a publish failure is logged, never
     returned). A concurrent change to the same ticket answers CONFLICT."""
     journal = TicketJournal()
@@ -72,10 +83,10 @@ async def run_ticket_mutation(
             raise Conflict("Someone changed the ticket at the same moment; reload it and try again.") from None
         return row
 
-    outcome = await run_mutation(info, unit_of_work, lambda row: row)
+    outcome = await run_in_transaction(info, unit_of_work, lambda row: row)
     if isinstance(outcome, Error):
         return outcome
-    await publish_after_commit(info.context.services.get("publisher"), journal.notices)
+    await publish_after_commit(info.context.services.publisher, journal.notices)
     return present(outcome)
 
 
@@ -176,7 +187,7 @@ class TicketMutations:
                 session,
                 principal,
                 journal,
-                info.context.services.get("media_store"),
+                info.context.services.media_store,
                 now=info.context.now(),
                 description=input.description,
                 unit_id=decode_optional_id(input.unit_id, "Unit", field="unitId"),
@@ -222,7 +233,7 @@ class TicketMutations:
                 session,
                 principal,
                 journal,
-                info.context.services.get("media_store"),
+                info.context.services.media_store,
                 now=info.context.now(),
                 ticket_id=decode_id(ticket_id, "Ticket", field="ticketId"),
                 action=action,
@@ -307,7 +318,7 @@ class TicketMutations:
         self, info: Info, input: UpdateDispatchSettingsInput
     ) -> UpdateDispatchSettingsResult:
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda session: service.update_dispatch_settings(
                 session,

@@ -8,13 +8,19 @@ import strawberry
 from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from strawberry import relay
 
-from db.errors import AccessDenied, NotFound
-from db.models import Role, Ticket
+from db.models import Ticket
 from db.property import get_project_for
 from dispatch.model import SlaState
 from dispatch.ticket_state import project_settings, visible_tickets
+from kernel.errors import AccessDenied, NotFound
+from kernel.principal import Role
 from schema.context import Info
-from schema.dispatch.enums import PriorityEnum, SlaStateEnum, TicketKindEnum, TicketStatusEnum
+from schema.dispatch.enums import (
+    PriorityEnum,
+    SlaStateEnum,
+    TicketKindEnum,
+    TicketStatusEnum,
+)
 from schema.dispatch.ticket_types import DispatchSettingsType, TicketType
 from schema.ids import decode_id
 from schema.pagination import after_id, edges_and_page_info, page_size

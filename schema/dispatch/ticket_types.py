@@ -9,14 +9,20 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from db.errors import AccessDenied
-from db.models import Equipment, MaintenanceRecord, Role, Ticket, TicketAttachment, TicketEvent
-from dispatch.attachments import MediaStore
+from db.models import (
+    Equipment,
+    MaintenanceRecord,
+    Ticket,
+    TicketAttachment,
+    TicketEvent,
+)
 from dispatch.dispatching import OptimizationOutcome
 from dispatch.lifecycle import allowed_actions
-from dispatch.model import Priority
 from dispatch.settings import DispatchSettings
 from dispatch.ticket_state import actor_for, can_see_ticket, facts_of, sla_state_at
+from kernel.errors import AccessDenied
+from kernel.principal import Role
+from kernel.vocabulary import Priority
 from schema.context import Info
 from schema.dispatch.enums import (
     ActorRoleEnum,
@@ -83,7 +89,7 @@ class AttachmentType:
 
     @strawberry.field(description="A link to the file for you, valid for an hour (no header needed).")
     async def url(self, info: Info) -> str | None:
-        media: MediaStore | None = info.context.services.get("media_store")
+        media = info.context.services.media_store
         principal = await info.context.principal()
         if media is None or principal is None:
             return None

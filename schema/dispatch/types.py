@@ -7,8 +7,9 @@ from collections.abc import Iterable
 import strawberry
 from strawberry import relay
 
-from db.models import Role, Technician
+from db.models import Technician
 from db.personal_data import mask_phone
+from kernel.principal import Role
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import CategoryEnum

@@ -11,9 +11,9 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from db import property as register
-from db.errors import BadInput
-from db.models import Role
 from db.unit_import import parse_unit_register
+from kernel.errors import BadInput
+from kernel.principal import Role
 from schema.context import Info
 from schema.errors import (
     BadUserInputError,
@@ -21,12 +21,23 @@ from schema.errors import (
     ImportRejectedError,
     NotFoundError,
     error_result,
-    run_mutation,
+    run_in_transaction,
 )
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, require_principal, requires_role
-from schema.scalars import OccupancyRelationEnum, OccupancyStatusEnum, PartyTypeEnum, UnitKindEnum
-from schema.units.types import BuildingType, OccupancyType, PartyType, ProjectType, UnitType
+from schema.scalars import (
+    OccupancyRelationEnum,
+    OccupancyStatusEnum,
+    PartyTypeEnum,
+    UnitKindEnum,
+)
+from schema.units.types import (
+    BuildingType,
+    OccupancyType,
+    PartyType,
+    ProjectType,
+    UnitType,
+)
 
 __all__ = ["UnitMutations"]
 
@@ -157,7 +168,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_project(self, info: Info, input: CreateProjectInput) -> CreateProjectResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.create_project(
                 s, principal, name=input.name, timezone=input.timezone, currency=input.currency, organization_id=None
@@ -168,7 +179,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_project(self, info: Info, input: UpdateProjectInput) -> UpdateProjectResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.update_project(
                 s,
@@ -184,7 +195,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_building(self, info: Info, input: CreateBuildingInput) -> CreateBuildingResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.create_building(
                 s,
@@ -200,7 +211,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_building(self, info: Info, input: UpdateBuildingInput) -> UpdateBuildingResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.update_building(
                 s,
@@ -216,7 +227,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_unit(self, info: Info, input: CreateUnitInput) -> CreateUnitResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.create_unit(
                 s,
@@ -234,7 +245,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.update_unit(
                 s,
@@ -252,7 +263,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_party(self, info: Info, input: CreatePartyInput) -> CreatePartyResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.create_party(
                 s,
@@ -274,7 +285,7 @@ class UnitMutations:
     )
     async def update_party(self, info: Info, input: UpdatePartyInput) -> UpdatePartyResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.update_party(
                 s,
@@ -292,7 +303,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_occupancy(self, info: Info, input: CreateOccupancyInput) -> CreateOccupancyResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.create_occupancy(
                 s,
@@ -309,7 +320,7 @@ class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_occupancy(self, info: Info, input: UpdateOccupancyInput) -> UpdateOccupancyResult:  # type: ignore[valid-type]
         principal = await require_principal(info)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.update_occupancy(
                 s,
@@ -333,7 +344,7 @@ class UnitMutations:
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))
         report = await asyncio.to_thread(parse_unit_register, content, filename)
-        return await run_mutation(
+        return await run_in_transaction(
             info,
             lambda s: register.import_units(
                 s,

@@ -7,8 +7,8 @@ from sqlalchemy import exists, func, or_, select
 from strawberry import relay
 
 from db.access import visible_projects, visible_units
-from db.errors import NotFound
 from db.models import Occupancy, Party, Project, Unit
+from kernel.errors import NotFound
 from schema.context import Info
 from schema.ids import decode_id
 from schema.pagination import after_id, edges_and_page_info, page_size

@@ -14,7 +14,12 @@ from db.models import Building, Occupancy, Party, Project, Unit
 from db.personal_data import mask_national_id, mask_phone
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
-from schema.scalars import OccupancyRelationEnum, OccupancyStatusEnum, PartyTypeEnum, UnitKindEnum
+from schema.scalars import (
+    OccupancyRelationEnum,
+    OccupancyStatusEnum,
+    PartyTypeEnum,
+    UnitKindEnum,
+)
 
 __all__ = ["BuildingType", "OccupancyType", "PartyType", "ProjectType", "UnitType"]
 

@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from api.auth import TokenCodec
 from api.settings import Settings
-from api.state import AppState
+from api.state import AppState, build_services
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
@@ -65,6 +65,7 @@ async def shared_database() -> AsyncIterator[tuple[str, World]]:
             session_factory=create_session_factory(engine),
             cipher=PersonalDataCipher(TEST_SECRET),
             tokens=TokenCodec(TEST_SECRET, settings.token_ttl),
+            services=build_services(settings),
             clock=lambda: START,
         )
         world = await build_dispatch_world(state)

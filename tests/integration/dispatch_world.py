@@ -15,8 +15,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.state import AppState
-from db.models import LocationKind, Role, RoleGrant, Technician, Ticket, User
-from dispatch.model import Category, Priority, TicketStatus
+from db.models import LocationKind, RoleGrant, Technician, Ticket, User
+from kernel.principal import Role
+from kernel.vocabulary import Category, Priority, TicketStatus
 from tests.conftest import START
 from tests.integration.world import _PASSWORD_HASH, World, build_world, gql
 

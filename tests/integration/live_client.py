@@ -14,7 +14,6 @@ from starlette.applications import Starlette
 
 from api.state import AppState
 from dispatch.live import LiveFeed
-from schema.dispatch.subscriptions import LIVE_FEED_SERVICE
 
 TRANSPORT_WS = "graphql-transport-ws"
 LEGACY_WS = "graphql-ws"
@@ -102,7 +101,7 @@ async def live_socket(app: Starlette, token: str | None, protocol: str = TRANSPO
 
 
 def live_feed(state: AppState) -> LiveFeed:
-    feed: LiveFeed = state.services[LIVE_FEED_SERVICE]
+    feed: LiveFeed = state.services.live_feed
     return feed
 
 

@@ -19,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Ticket, TicketEvent, TicketSeqCounter
 from db.models.tickets import LocationKind
 from dispatch.events import EventNotice, notice_channels
-from dispatch.model import ActorRole, Category, Priority, TicketEventType, TicketStatus
+from kernel.vocabulary import (
+    ActorRole,
+    Category,
+    Priority,
+    TicketEventType,
+    TicketStatus,
+)
 
 RESYNC_MARK = object()
 

@@ -13,7 +13,14 @@ from api.state import AppState
 from billing.bulk import bulk_connection
 from billing.runs import run_billing as run_billing_service
 from db.models import Bill, BillLine, MeterReading, Unit
-from tests.integration.billing_world import RECORD_READING, books_balance, create_rule, reading_at, run_billing, standard_rules
+from tests.integration.billing_world import (
+    RECORD_READING,
+    books_balance,
+    create_rule,
+    reading_at,
+    run_billing,
+    standard_rules,
+)
 from tests.integration.world import build_world, gql
 
 __all__ = ["books_balance"]

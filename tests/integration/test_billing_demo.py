@@ -11,10 +11,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo import seed_demo
 from billing.journal import check_project_ledger
-from db.models import Bill, BillRun, BillStatus, FeeRule, MeterReading, Payment, Project, Receipt, Unit
-from db.personal_data import PersonalDataCipher
 from db.base import Base
 from db.migrate import upgrade_to_head
+from db.models import (
+    Bill,
+    BillRun,
+    BillStatus,
+    FeeRule,
+    MeterReading,
+    Payment,
+    Project,
+    Receipt,
+    Unit,
+)
+from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
 from tests.conftest import PostgresServer, missing_service
 

@@ -10,7 +10,6 @@ import httpx
 from sqlalchemy import func, select
 
 from api.state import AppState
-from billing.online import PROVIDERS_SERVICE
 from billing.providers import SANDBOX_SIGNATURE_HEADER, SandboxProvider
 from db.models import Payment
 from tests.integration.billing_world import (
@@ -47,7 +46,7 @@ async def _intent(client: httpx.AsyncClient, world: World, bill_ids: list[str], 
 
 
 def _sandbox(state: AppState) -> SandboxProvider:
-    return state.services[PROVIDERS_SERVICE]["sandbox"]  # type: ignore[no-any-return]
+    return state.services.payment_providers["sandbox"]  # type: ignore[no-any-return]
 
 
 async def _notify(client: httpx.AsyncClient, body: bytes, headers: dict[str, str]) -> httpx.Response:

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from api.billing_cli import bill_run
 from api.state import AppState
-from db.models import Bill, BillLine, JournalEntry, Unit, UnitKind
+from db.models import Bill, BillLine, JournalEntry, Unit
+from kernel.vocabulary import UnitKind
 from tests.integration.billing_world import (
     RECORD_READING,
     books_balance,  # noqa: F401  (autouse: the books balance after every test)

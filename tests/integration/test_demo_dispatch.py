@@ -17,7 +17,7 @@ from api.state import AppState
 from api.workers import DispatchWorker
 from db.models import Equipment, MaintenanceRecord, Ticket, TicketEvent
 from db.personal_data import PersonalDataCipher
-from dispatch.model import TicketStatus
+from kernel.vocabulary import TicketStatus
 
 TODAY = dt.date(2026, 3, 16)
 NOW = dt.datetime(2026, 3, 16, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hangzhou, as the demo plays it

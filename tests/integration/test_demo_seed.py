@@ -40,18 +40,16 @@ from db.models import (
     OccupancyStatus,
     Organization,
     Party,
-    PartyType,
     Project,
-    Role,
     RoleGrant,
     Technician,
     Unit,
-    UnitKind,
     User,
 )
 from db.personal_data import PersonalDataCipher, normalize_national_id, normalize_phone
 from db.session import create_engine, create_session_factory
-from dispatch.model import Category
+from kernel.principal import Role
+from kernel.vocabulary import Category, PartyType, UnitKind
 from tests.conftest import PostgresServer, missing_service
 
 CIPHER = PersonalDataCipher("demo-seed-test-secret-0123456789")

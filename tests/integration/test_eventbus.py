@@ -21,8 +21,21 @@ import asyncpg
 import pytest
 from redis import asyncio as aioredis
 
-from api.eventbus import CHANNEL_SIZE_LIMIT, MESSAGE_SIZE_LIMIT, RESYNC, EventBus, Resync, Subscription
-from dispatch.events import EventNotice, board_channel, publish_notice, technician_channel, ticket_channel
+from api.eventbus import (
+    CHANNEL_SIZE_LIMIT,
+    MESSAGE_SIZE_LIMIT,
+    RESYNC,
+    EventBus,
+    Resync,
+    Subscription,
+)
+from dispatch.events import (
+    EventNotice,
+    board_channel,
+    publish_notice,
+    technician_channel,
+    ticket_channel,
+)
 
 PG_URL = os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("COURTYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

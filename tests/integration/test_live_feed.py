@@ -11,7 +11,7 @@ import pytest
 from api.state import AppState
 from dispatch.events import EventNotice
 from dispatch.live import Follow, LiveEvent, LiveFeed
-from dispatch.model import TicketEventType, TicketStatus
+from kernel.vocabulary import TicketEventType, TicketStatus
 from tests.integration.live_world import FakeBus, append_event, create_ticket
 from tests.integration.world import World, build_world, statements_run
 

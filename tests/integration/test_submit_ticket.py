@@ -205,7 +205,7 @@ async def test_events_are_published_after_commit_on_ticket_board_and_technician_
 ) -> None:
     world = await build_dispatch_world(state)
     publisher = RecordingPublisher()
-    state.services["publisher"] = publisher
+    state.services.publisher = publisher
     ticket = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水")
     async with state.session_factory() as session:
         ticket_id = (await session.scalars(select(Ticket.id))).one()
@@ -230,7 +230,7 @@ async def test_a_broadcast_backend_that_fails_never_fails_the_mutation(
     client: httpx.AsyncClient, state: AppState, clock: Clock
 ) -> None:
     world = await build_dispatch_world(state)
-    state.services["publisher"] = RecordingPublisher(fail=True)
+    state.services.publisher = RecordingPublisher(fail=True)
     ticket = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水")
     assert ticket["status"] == "ASSIGNED"
     async with state.session_factory() as session:

@@ -14,14 +14,13 @@ from starlette.applications import Starlette
 
 from api.eventbus import EventBus
 from api.state import AppState
-from db.errors import Conflict
 from db.models import TicketEvent
 from dispatch.journal import PublishedNotice, publish_after_commit
 from dispatch.live import Follow, LiveEvent, LiveFeed
-from dispatch.model import TicketEventType
+from kernel.errors import Conflict
+from kernel.vocabulary import TicketEventType
 from schema import live
 from schema.dispatch import ticket_mutations
-from schema.dispatch.subscriptions import LIVE_FEED_SERVICE
 from schema.ids import decode_id
 from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, submit, transition
@@ -118,7 +117,7 @@ async def test_a_live_event_shows_the_assignee_the_feed_read_with_it(
         ticket_id = decode_id(ticket["id"], "Ticket", field="ticket")
         notice = await append_event(state.session_factory, ticket_id, TicketEventType.COMMENTED)
         with statements_run(state.engine) as statements:
-            await publish_after_commit(state.services["publisher"], [PublishedNotice(notice)])
+            await publish_after_commit(state.services.publisher, [PublishedNotice(notice)])
             commented = await alice.event()
 
     assert (commented["type"], commented["ticket"]["assignee"]) == ("COMMENTED", {"name": "陈师傅"})
@@ -282,7 +281,7 @@ async def test_an_event_committed_while_the_subscriber_replays_arrives_exactly_o
     app: Starlette, state: AppState, world: World
 ) -> None:
     # given: a feed whose replay lets another client change the ticket between reading and going live
-    bus = state.services["event_bus"]
+    bus = state.services.publisher
     changes: list[str] = []
 
     class Interleaving(LiveFeed):
@@ -293,7 +292,7 @@ async def test_an_event_committed_while_the_subscriber_replays_arrives_exactly_o
                 changes.append("accepted while replaying")
                 await transition(http, world.token("tech_a"), ticket["id"], "ACCEPT")
 
-    state.services[LIVE_FEED_SERVICE] = Interleaving(bus, state.session_factory)
+    state.services.live_feed = Interleaving(bus, state.session_factory)
     async with live_socket(app, world.token("alice")) as alice:
         http = alice.http
         ticket = await _alice_reports(alice, world)
@@ -304,7 +303,7 @@ async def test_an_event_committed_while_the_subscriber_replays_arrives_exactly_o
         assert changes == ["accepted while replaying"]
         assert _seen(seen) == [(1, "SUBMITTED"), (2, "ASSIGNED"), (3, "ACCEPTED")]
         assert await alice.quiet()
-    await state.services[LIVE_FEED_SERVICE].aclose()
+    await state.services.live_feed.aclose()
 
 
 # --- publishing only what committed; surviving a dead bus ---
@@ -323,8 +322,8 @@ class RecordingPublisher:
 async def test_a_rolled_back_mutation_publishes_nothing(
     app: Starlette, state: AppState, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    recorder = RecordingPublisher(state.services["publisher"])
-    state.services["publisher"] = recorder
+    recorder = RecordingPublisher(state.services.publisher)
+    state.services.publisher = recorder
     async with live_socket(app, world.token("dispatcher_a")) as board:
         ticket = await _alice_reports(board, world)
         await board.subscribe(DISPATCH_BOARD, {"p": world.gid("Project:lakeside")})
@@ -366,7 +365,7 @@ async def test_mutations_succeed_while_the_bus_is_down_and_subscribers_catch_up(
 ) -> None:
     dead = EventBus("redis://127.0.0.1:1/0", timeout=0.2, max_reconnect_delay=0.2)
     await dead.start()
-    state.services["publisher"] = dead
+    state.services.publisher = dead
     try:
         async with live_socket(app, world.token("alice")) as alice:
             ticket = await _alice_reports(alice, world)

@@ -14,7 +14,12 @@ from sqlalchemy import select
 from api.state import AppState
 from db.models import Ticket, TicketAttachment
 from tests.conftest import Clock
-from tests.integration.dispatch_world import SUBMIT, TRANSITION, build_dispatch_world, transition
+from tests.integration.dispatch_world import (
+    SUBMIT,
+    TRANSITION,
+    build_dispatch_world,
+    transition,
+)
 from tests.integration.world import World, count_rows, gql
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4

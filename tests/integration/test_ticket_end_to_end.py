@@ -13,7 +13,13 @@ from api.workers import DispatchWorker
 from dispatch.model import GeoPoint
 from dispatch.solver import haversine_m
 from tests.conftest import Clock
-from tests.integration.dispatch_world import SUBMIT, TRANSITION, build_dispatch_world, submit, transition
+from tests.integration.dispatch_world import (
+    SUBMIT,
+    TRANSITION,
+    build_dispatch_world,
+    submit,
+    transition,
+)
 from tests.integration.test_submit_ticket import RecordingPublisher
 from tests.integration.test_ticket_attachments import JPEG, _multipart
 from tests.integration.world import gql
@@ -42,7 +48,7 @@ async def test_a_dripping_tap_from_report_to_rating(client: httpx.AsyncClient, s
     # given: 陈师傅 next door has accepted two of bob's jobs; 周师傅 is free, 5.3 km away
     world = await build_dispatch_world(state)
     publisher = RecordingPublisher()
-    state.services["publisher"] = publisher
+    state.services.publisher = publisher
     for description in ("阳台地漏堵了", "洗手池下水管漏水"):
         busy = await submit(client, world.token("bob"), unitId=world.gid("Unit:bob"), description=description)
         assert busy["assignee"]["name"] == "陈师傅"

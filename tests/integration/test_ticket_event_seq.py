@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from api.state import AppState
 from db.models import Ticket, TicketEvent, TicketSeqCounter
 from dispatch.journal import TicketJournal, allocate_seqs
-from dispatch.model import ActorRole, TicketEventType
+from kernel.vocabulary import ActorRole, TicketEventType
 from tests.conftest import START
 from tests.integration.dispatch_world import insert_ticket
 from tests.integration.world import build_world

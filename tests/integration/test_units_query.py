@@ -8,8 +8,9 @@ from decimal import Decimal
 import httpx
 
 from api.state import AppState
-from db.models import Building, Occupancy, OccupancyRelation, Party, Unit, UnitKind
-from tests.integration.world import build_world, error_codes, gid, gql, statements_run
+from db.models import Building, Occupancy, OccupancyRelation, Party, Unit
+from kernel.vocabulary import UnitKind
+from tests.integration.world import build_world, error_codes, gql, statements_run
 
 UNITS = """
 query Units($projectId: ID!, $filter: UnitFilter, $first: Int, $after: String) {

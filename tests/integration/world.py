@@ -24,13 +24,13 @@ from db.models import (
     Organization,
     Party,
     Project,
-    Role,
     RoleGrant,
     Technician,
     Unit,
-    UnitKind,
     User,
 )
+from kernel.principal import Role
+from kernel.vocabulary import UnitKind
 
 PASSWORD = "secret-password"
 _PASSWORD_HASH = hash_password(PASSWORD)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from db.access import Principal
-from db.models import Role
+from kernel.principal import Principal, Role
 
 LAKESIDE, HILLSIDE = 1, 2
 

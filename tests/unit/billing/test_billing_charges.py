@@ -14,15 +14,11 @@ from billing.model import (
     BillLineDraft,
     DiscountRule,
     FeeRule,
-    LineKind,
     MeterUsage,
-    PartyType,
-    RuleKind,
     RuleScope,
     Tier,
     TierCharge,
     TierPeriod,
-    UnitKind,
     UnitSnapshot,
     Waiver,
 )
@@ -37,6 +33,7 @@ from billing.rules import (
     prepare_rules,
     rule_applies,
 )
+from kernel.vocabulary import BillLineKind, FeeRuleKind, PartyType, UnitKind
 
 NOVEMBER = BillingPeriod.parse("2026-11")
 START = date(2026, 1, 1)
@@ -45,7 +42,7 @@ PROPERTY_FEE = FeeRule(
     id=1,
     code="PROPERTY",
     name="Property management fee",
-    kind=RuleKind.PER_AREA,
+    kind=FeeRuleKind.PER_AREA,
     effective_from=START,
     rate_per_square_metre=D("2.80"),
 )
@@ -53,7 +50,7 @@ PARKING = FeeRule(
     id=2,
     code="PARKING",
     name="Parking space rent",
-    kind=RuleKind.FIXED,
+    kind=FeeRuleKind.FIXED,
     effective_from=START,
     scope=RuleScope(unit_kinds=frozenset({UnitKind.PARKING_SPACE})),
     amount_per_cycle=D("300.00"),
@@ -62,7 +59,7 @@ ELECTRICITY = FeeRule(
     id=3,
     code="ELECTRICITY",
     name="Electricity",
-    kind=RuleKind.METERED_TIERED,
+    kind=FeeRuleKind.METERED_TIERED,
     effective_from=START,
     meter_type="electricity",
     tier_period=TierPeriod.MONTH,
@@ -87,7 +84,7 @@ WATER = FeeRule(
     id=6,
     code="WATER",
     name="Water",
-    kind=RuleKind.METERED_TIERED,
+    kind=FeeRuleKind.METERED_TIERED,
     effective_from=START,
     meter_type="water",
     tier_period=TierPeriod.MONTH,
@@ -97,7 +94,7 @@ COMMON_POWER = FeeRule(
     id=4,
     code="COMMON_POWER",
     name="Common-area electricity",
-    kind=RuleKind.APPORTIONED,
+    kind=FeeRuleKind.APPORTIONED,
     effective_from=START,
     apportion_total=D("1000.00"),
     apportion_basis=ApportionBasis.AREA,
@@ -242,7 +239,7 @@ def test_per_area_charges_area_times_rate_for_one_month() -> None:
     assert line == BillLineDraft(
         rule_id=1,
         rule_code="PROPERTY",
-        kind=LineKind.CHARGE,
+        kind=BillLineKind.CHARGE,
         description="Property management fee",
         quantity=D("120.50"),
         unit_price=D("2.80"),
@@ -562,7 +559,7 @@ def test_a_vacancy_discount_follows_the_charge_as_a_negative_line() -> None:
     assert discount == BillLineDraft(
         rule_id=1,
         rule_code="PROPERTY",
-        kind=LineKind.DISCOUNT,
+        kind=BillLineKind.DISCOUNT,
         description="Property management fee: Vacancy discount",
         quantity=D("337.40"),
         unit_price=D("-0.5"),
@@ -579,7 +576,7 @@ def test_a_vacancy_discount_skips_occupied_units() -> None:
 def test_a_discount_skips_rules_it_does_not_name() -> None:
     lines = lines_for(VACANT_FLAT, [ELECTRICITY], usages=[electricity(FLAT_101, "300")], discounts=[VACANCY])
 
-    assert [line.kind for line in lines] == [LineKind.CHARGE]
+    assert [line.kind for line in lines] == [BillLineKind.CHARGE]
 
 
 def test_a_party_type_discount_applies_only_to_that_party_type() -> None:
@@ -626,7 +623,7 @@ def test_a_discount_not_in_effect_for_the_period_is_ignored() -> None:
 def test_a_discount_on_a_zero_charge_draws_no_line() -> None:
     rule = dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=D(0))
 
-    assert [line.kind for line in lines_for(VACANT_FLAT, [rule], discounts=[VACANCY])] == [LineKind.CHARGE]
+    assert [line.kind for line in lines_for(VACANT_FLAT, [rule], discounts=[VACANCY])] == [BillLineKind.CHARGE]
 
 
 def waiver(amount: str | None, *, rule_code: str = "PROPERTY", waiver_id: int = 31) -> Waiver:
@@ -643,7 +640,7 @@ def waiver(amount: str | None, *, rule_code: str = "PROPERTY", waiver_id: int = 
 def test_a_full_waiver_cancels_the_charge() -> None:
     _, waived = lines_for(FLAT_101, [PROPERTY_FEE], waivers=[waiver(None)])
 
-    assert (waived.kind, waived.amount, waived.waiver_id) == (LineKind.WAIVER, D("-337.40"), 31)
+    assert (waived.kind, waived.amount, waived.waiver_id) == (BillLineKind.WAIVER, D("-337.40"), 31)
     assert waived.explanation == "waived in full: 337.40 (lift out of service; approved by user 7)"
 
 

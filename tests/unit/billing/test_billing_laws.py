@@ -3,7 +3,6 @@
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal as D
-
 from unittest.mock import patch
 
 from hypothesis import assume, given
@@ -15,17 +14,14 @@ from billing.model import (
     BillLineDraft,
     DiscountRule,
     FeeRule,
-    LineKind,
     MeterUsage,
-    PartyType,
-    RuleKind,
     Tier,
     TierPeriod,
-    UnitKind,
     UnitSnapshot,
     Waiver,
 )
 from billing.rules import apportion, charge_tiers, compute_unit_lines, prepare_rules
+from kernel.vocabulary import BillLineKind, FeeRuleKind, PartyType, UnitKind
 
 NOVEMBER = BillingPeriod.parse("2026-11")
 START = date(2026, 1, 1)
@@ -143,7 +139,7 @@ def test_apportioned_shares_add_up_to_the_total_exactly(
         id=1,
         code="COMMON",
         name="Common-area electricity",
-        kind=RuleKind.APPORTIONED,
+        kind=FeeRuleKind.APPORTIONED,
         effective_from=START,
         apportion_total=total,
         apportion_basis=basis,
@@ -216,8 +212,8 @@ def test_discounts_and_waivers_never_make_a_rule_negative(
     waivers: list[Waiver],
 ) -> None:
     rules = [
-        FeeRule(1, "PROPERTY", "Property fee", RuleKind.PER_AREA, START, rate_per_square_metre=rate),
-        FeeRule(2, "PARKING", "Parking", RuleKind.FIXED, START, amount_per_cycle=D(parking_fen).scaleb(-2)),
+        FeeRule(1, "PROPERTY", "Property fee", FeeRuleKind.PER_AREA, START, rate_per_square_metre=rate),
+        FeeRule(2, "PARKING", "Parking", FeeRuleKind.FIXED, START, amount_per_cycle=D(parking_fen).scaleb(-2)),
     ]
     unit = UnitSnapshot(7, 1, UnitKind.APARTMENT, area, vacant=vacant, party_type=party_type)
 
@@ -233,7 +229,7 @@ def test_discounts_and_waivers_never_make_a_rule_negative(
 
 def assert_line_sign(line: BillLineDraft) -> None:
     assert line.amount == line.amount.quantize(FEN)
-    if line.kind is LineKind.CHARGE:
+    if line.kind is BillLineKind.CHARGE:
         assert line.amount >= 0
     else:
         assert line.amount < 0
@@ -247,7 +243,7 @@ def test_a_metered_line_amount_is_the_sum_of_its_tiers(
         1,
         "ELECTRICITY",
         "Electricity",
-        RuleKind.METERED_TIERED,
+        FeeRuleKind.METERED_TIERED,
         START,
         meter_type="electricity",
         tiers=tiers,
@@ -290,14 +286,14 @@ def test_a_unit_priced_after_others_gets_the_lines_it_would_get_alone(
     # Prepared rules remember the lines they drafted; however few they keep, no unit sees another's.
     units, usages_drawn = case
     rules = [
-        FeeRule(1, "PROPERTY", "Property fee", RuleKind.PER_AREA, START, rate_per_square_metre=D("2.80")),
-        FeeRule(2, "PARKING", "Parking", RuleKind.FIXED, START, amount_per_cycle=D("300.00")),
+        FeeRule(1, "PROPERTY", "Property fee", FeeRuleKind.PER_AREA, START, rate_per_square_metre=D("2.80")),
+        FeeRule(2, "PARKING", "Parking", FeeRuleKind.FIXED, START, amount_per_cycle=D("300.00")),
         FeeRule(
-            3, "ELECTRICITY", "Electricity", RuleKind.METERED_TIERED, START,
+            3, "ELECTRICITY", "Electricity", FeeRuleKind.METERED_TIERED, START,
             meter_type="electricity", tiers=tiers, tier_period=TierPeriod.MONTH,
         ),
         FeeRule(
-            4, "COMMON", "Common area", RuleKind.APPORTIONED, START,
+            4, "COMMON", "Common area", FeeRuleKind.APPORTIONED, START,
             apportion_total=D("1000.00"), apportion_basis=ApportionBasis.AREA,
         ),
     ]

@@ -6,7 +6,11 @@ import datetime as dt
 
 import pytest
 
-from billing.providers import SANDBOX_SIGNATURE_HEADER, NotificationRejected, SandboxProvider
+from billing.providers import (
+    SANDBOX_SIGNATURE_HEADER,
+    NotificationRejected,
+    SandboxProvider,
+)
 from billing.receipts import ReceiptSigner
 from db.personal_data import PersonalDataCipher
 

@@ -14,8 +14,6 @@ from billing.model import (
     DiscountRule,
     FeeRule,
     LateFeePolicy,
-    PartyType,
-    RuleKind,
     Tier,
     TierPeriod,
     Waiver,
@@ -27,6 +25,7 @@ from billing.rules import (
     validate_rule,
     validate_waiver,
 )
+from kernel.vocabulary import FeeRuleKind, PartyType
 
 START = date(2026, 1, 1)
 
@@ -34,7 +33,7 @@ PROPERTY_FEE = FeeRule(
     id=1,
     code="PROPERTY",
     name="Property management fee",
-    kind=RuleKind.PER_AREA,
+    kind=FeeRuleKind.PER_AREA,
     effective_from=START,
     rate_per_square_metre=D("2.80"),
 )
@@ -42,7 +41,7 @@ PARKING = FeeRule(
     id=2,
     code="PARKING",
     name="Parking space rent",
-    kind=RuleKind.FIXED,
+    kind=FeeRuleKind.FIXED,
     effective_from=START,
     amount_per_cycle=D("300.00"),
 )
@@ -55,7 +54,7 @@ ELECTRICITY = FeeRule(
     id=3,
     code="ELECTRICITY",
     name="Electricity",
-    kind=RuleKind.METERED_TIERED,
+    kind=FeeRuleKind.METERED_TIERED,
     effective_from=START,
     meter_type="electricity",
     tiers=ELECTRICITY_TIERS,
@@ -65,7 +64,7 @@ COMMON_POWER = FeeRule(
     id=4,
     code="COMMON_POWER",
     name="Common-area electricity",
-    kind=RuleKind.APPORTIONED,
+    kind=FeeRuleKind.APPORTIONED,
     effective_from=START,
     apportion_total=D("3000.00"),
     apportion_basis=ApportionBasis.AREA,

@@ -8,8 +8,15 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dispatch.analytics import AnalyticsPeriod, Durations, TicketRecord, durations, p90, summarize
-from dispatch.model import TicketStatus
+from dispatch.analytics import (
+    AnalyticsPeriod,
+    Durations,
+    TicketRecord,
+    durations,
+    p90,
+    summarize,
+)
+from kernel.vocabulary import TicketStatus
 
 T0 = dt.datetime(2026, 11, 1, 15, 30, tzinfo=dt.UTC)  # 23:30 in Shanghai
 

@@ -28,15 +28,14 @@ from hypothesis import strategies as st
 
 from dispatch.classifier import (
     DEFAULT_TRIAGE_THRESHOLD,
-    Category,
     Classifier,
     Evaluation,
     TrainingExample,
-    Urgency,
     evaluate,
     load_default_classifier,
     load_seed_examples,
 )
+from kernel.vocabulary import Category, Priority
 
 REPO = Path(__file__).resolve().parents[3]
 LABELLED_SET = REPO / "tests" / "data" / "ticket_descriptions.csv"
@@ -60,7 +59,7 @@ def labelled_rows() -> tuple[dict[str, str], ...]:
 
 def examples(split: str) -> list[TrainingExample]:
     return [
-        TrainingExample(row["description"], Category(row["category"]), Urgency(row["urgency"]))
+        TrainingExample(row["description"], Category(row["category"]), Priority(row["urgency"]))
         for row in labelled_rows()
         if row["split"] == split
     ]
@@ -97,7 +96,7 @@ def test_labelled_set_is_large_bilingual_and_covers_every_category() -> None:
     assert len(rows) >= 360
     assert set(per_category) == {category.value for category in Category}
     assert min(per_category.values()) >= 30
-    assert {row["urgency"] for row in rows} == {urgency.value for urgency in Urgency}
+    assert {row["urgency"] for row in rows} == {urgency.value for urgency in Priority}
     assert set(languages) == {"zh", "en", "mixed"}
     assert 0.4 <= languages["zh"] / len(rows) <= 0.6
     assert len({row["id"] for row in rows}) == len(rows)
@@ -155,11 +154,11 @@ def test_auto_dispatched_tickets_are_classified_better_than_the_average() -> Non
 
 def test_held_out_urgent_tickets_are_recognised() -> None:
     outcomes = held_out_evaluation().outcomes
-    labelled_urgent = [verdict for example, verdict in outcomes if example.urgency is Urgency.URGENT]
-    called_urgent = [example for example, verdict in outcomes if verdict.urgency is Urgency.URGENT]
+    labelled_urgent = [verdict for example, verdict in outcomes if example.urgency is Priority.URGENT]
+    called_urgent = [example for example, verdict in outcomes if verdict.urgency is Priority.URGENT]
 
-    recall = sum(verdict.urgency is Urgency.URGENT for verdict in labelled_urgent) / len(labelled_urgent)
-    precision = sum(example.urgency is Urgency.URGENT for example in called_urgent) / len(called_urgent)
+    recall = sum(verdict.urgency is Priority.URGENT for verdict in labelled_urgent) / len(labelled_urgent)
+    precision = sum(example.urgency is Priority.URGENT for example in called_urgent) / len(called_urgent)
     assert recall >= URGENT_RECALL_FLOOR
     assert precision >= URGENT_PRECISION_FLOOR
     assert held_out_evaluation().urgency_accuracy >= URGENCY_ACCURACY_FLOOR
@@ -203,7 +202,7 @@ def test_a_phrase_inside_a_longer_phrase_does_not_count_twice() -> None:
     verdict = load_default_classifier().classify("燃气灶打不着火")
 
     assert verdict.category is Category.APPLIANCE
-    assert verdict.urgency is not Urgency.URGENT
+    assert verdict.urgency is not Priority.URGENT
     assert "燃气灶" in verdict.evidence
 
 
@@ -257,7 +256,7 @@ def test_empty_or_meaningless_text_goes_to_triage_as_general(text: str) -> None:
     assert verdict.confidence == 0.0
     assert verdict.evidence == ()
     assert verdict.needs_triage
-    assert verdict.urgency is Urgency.NORMAL
+    assert verdict.urgency is Priority.NORMAL
 
 
 def test_known_words_that_explain_nothing_go_to_triage_as_general() -> None:
@@ -288,7 +287,7 @@ def test_known_words_that_explain_nothing_go_to_triage_as_general() -> None:
 def test_danger_to_people_or_property_is_urgent(text: str, cue: str) -> None:
     verdict = load_default_classifier().classify(text)
 
-    assert verdict.urgency is Urgency.URGENT
+    assert verdict.urgency is Priority.URGENT
     assert cue in verdict.urgency_evidence
 
 
@@ -296,16 +295,16 @@ def test_danger_to_people_or_property_is_urgent(text: str, cue: str) -> None:
 def test_an_owner_saying_there_is_no_hurry_gets_low_urgency(text: str) -> None:
     verdict = load_default_classifier().classify(text)
 
-    assert verdict.urgency is Urgency.LOW
+    assert verdict.urgency is Priority.LOW
     assert verdict.category is Category.PLUMBING
 
 
 def test_an_owners_own_hurry_is_high_not_urgent() -> None:
-    assert load_default_classifier().classify("楼上漏水到我家，紧急！").urgency is Urgency.HIGH
+    assert load_default_classifier().classify("楼上漏水到我家，紧急！").urgency is Priority.HIGH
 
 
 def test_without_any_cue_urgency_is_normal() -> None:
-    assert load_default_classifier().classify("空调不制冷").urgency is Urgency.NORMAL
+    assert load_default_classifier().classify("空调不制冷").urgency is Priority.NORMAL
 
 
 # --- triage threshold ---------------------------------------------------------------------------
@@ -390,14 +389,14 @@ def test_rules_alone_classify_without_any_training() -> None:
     verdict = Classifier.train([]).classify("电梯困人")
 
     assert verdict.category is Category.ELEVATOR
-    assert verdict.urgency is Urgency.URGENT
+    assert verdict.urgency is Priority.URGENT
 
 
 def test_training_examples_accept_stored_label_strings_and_reject_unknown_ones() -> None:
     example = TrainingExample("卫生间漏水", "PLUMBING", "HIGH")  # type: ignore[arg-type]
 
     assert example.category is Category.PLUMBING
-    assert example.urgency is Urgency.HIGH
+    assert example.urgency is Priority.HIGH
     with pytest.raises(ValueError):
         TrainingExample("卫生间漏水", "PLUMBER")  # type: ignore[arg-type]
 
@@ -405,7 +404,7 @@ def test_training_examples_accept_stored_label_strings_and_reject_unknown_ones()
 # --- the module stays a pure core ---------------------------------------------------------------
 
 
-def test_classifier_imports_only_the_standard_library_and_jieba() -> None:
+def test_classifier_imports_only_the_standard_library_jieba_and_the_shared_kernel() -> None:
     source = (REPO / "dispatch" / "classifier.py").read_text(encoding="utf-8")
     imported = set()
     for node in ast.walk(ast.parse(source)):
@@ -414,7 +413,7 @@ def test_classifier_imports_only_the_standard_library_and_jieba() -> None:
         elif isinstance(node, ast.ImportFrom) and node.module:
             imported.add(node.module.split(".")[0])
 
-    assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"jieba"}
+    assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"jieba", "kernel"}
 
 
 def test_jieba_does_not_log_below_warnings() -> None:

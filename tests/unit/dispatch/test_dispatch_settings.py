@@ -6,9 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from dispatch.model import Priority
-from dispatch.settings import DispatchSettings, InvalidDispatchSettings, dispatch_settings, settings_document
+from dispatch.settings import (
+    DispatchSettings,
+    InvalidDispatchSettings,
+    dispatch_settings,
+    settings_document,
+)
 from dispatch.sla import DEFAULT_SLA_POLICY
+from kernel.vocabulary import Priority
 
 
 def test_a_project_without_settings_auto_dispatches_with_the_default_promises() -> None:

@@ -23,16 +23,8 @@ from dispatch.lifecycle import (
     board_column,
     decide,
 )
-from dispatch.model import (
-    ActorRole,
-    Category,
-    DispatchAction,
-    GeoPoint,
-    LifecycleAction,
-    TicketAction,
-    TicketEventType,
-    TicketStatus,
-)
+from dispatch.model import DispatchAction, GeoPoint, LifecycleAction, TicketAction
+from kernel.vocabulary import ActorRole, Category, TicketEventType, TicketStatus
 
 S = TicketStatus
 A = TicketAction

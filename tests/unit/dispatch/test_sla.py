@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.model import Priority, SlaState, SlaTarget, TicketEventType, TicketStatus
+from dispatch.model import SlaState
 from dispatch.sla import (
     DEFAULT_SLA_POLICY,
     PauseInterval,
@@ -26,6 +26,7 @@ from dispatch.sla import (
     should_escalate,
     sla_state,
 )
+from kernel.vocabulary import Priority, SlaTarget, TicketEventType, TicketStatus
 
 UTC = UTC
 SUBMITTED = datetime(2025, 3, 14, 8, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatch.model import GeoPoint, Priority
+from dispatch.model import GeoPoint
 from dispatch.solver import (
     EARTH_RADIUS_M,
     Assignment,
@@ -26,6 +26,7 @@ from dispatch.solver import (
     haversine_m,
     solve,
 )
+from kernel.vocabulary import Priority
 
 BASE = GeoPoint(31.2, 121.4)
 TIER_ORDER = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)

@@ -1,0 +1,145 @@
+"""The enumerations stored in the database and reasoned about by the pure cores, each defined once.
+
+Every enum is a `StrEnum` whose values are the upper-case member names, so the same values travel
+unchanged through the database, GraphQL and event messages. Enums that only storage needs stay with
+their models in `db.models`; enums that only one core needs stay in that core's `model` module.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = [
+    "ActorRole",
+    "BillLineKind",
+    "Category",
+    "FeeRuleKind",
+    "PartyType",
+    "Priority",
+    "SlaTarget",
+    "TicketEventType",
+    "TicketStatus",
+    "UnitKind",
+]
+
+
+# --- the property register -------------------------------------------------------------------------
+
+
+class UnitKind(StrEnum):
+    APARTMENT = "APARTMENT"
+    SHOP = "SHOP"
+    OFFICE = "OFFICE"
+    PARKING_SPACE = "PARKING_SPACE"
+    STORAGE = "STORAGE"
+
+
+class PartyType(StrEnum):
+    PERSON = "PERSON"
+    COMPANY = "COMPANY"
+
+
+# --- charging --------------------------------------------------------------------------------------
+
+
+class FeeRuleKind(StrEnum):
+    PER_AREA = "PER_AREA"
+    FIXED = "FIXED"
+    METERED_TIERED = "METERED_TIERED"
+    APPORTIONED = "APPORTIONED"
+
+
+class BillLineKind(StrEnum):
+    """A charge is positive; discount and waiver lines are negative and follow the charge they reduce."""
+
+    CHARGE = "CHARGE"
+    DISCOUNT = "DISCOUNT"
+    WAIVER = "WAIVER"
+
+
+# --- repair tickets --------------------------------------------------------------------------------
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket stands; TRIAGE means the classifier was unsure and a dispatcher must categorise it."""
+
+    TRIAGE = "TRIAGE"
+    NEW = "NEW"
+    ASSIGNED = "ASSIGNED"
+    ACCEPTED = "ACCEPTED"
+    ON_SITE = "ON_SITE"
+    IN_PROGRESS = "IN_PROGRESS"
+    WAITING_FOR_OWNER = "WAITING_FOR_OWNER"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+    REOPENED = "REOPENED"
+    CANCELLED = "CANCELLED"
+
+
+class ActorRole(StrEnum):
+    """The capacity in which someone acts on a ticket; SYSTEM is Courtyard itself (auto-dispatch, SLA job)."""
+
+    ADMIN = "ADMIN"
+    DISPATCHER = "DISPATCHER"
+    TECHNICIAN = "TECHNICIAN"
+    OWNER = "OWNER"
+    SYSTEM = "SYSTEM"
+
+
+class Priority(StrEnum):
+    """How soon a ticket must be handled; the classifier reads it from the text as the ticket's urgency."""
+
+    URGENT = "URGENT"
+    HIGH = "HIGH"
+    NORMAL = "NORMAL"
+    LOW = "LOW"
+
+
+class Category(StrEnum):
+    """The trade a fault belongs to, which decides the skill a technician needs."""
+
+    PLUMBING = "PLUMBING"
+    ELECTRICAL = "ELECTRICAL"
+    HVAC = "HVAC"
+    ELEVATOR = "ELEVATOR"
+    FIRE_SAFETY = "FIRE_SAFETY"
+    LOCKSMITH = "LOCKSMITH"
+    CLEANING = "CLEANING"
+    APPLIANCE = "APPLIANCE"
+    GENERAL = "GENERAL"
+
+
+class TicketEventType(StrEnum):
+    """Types of the append-only `TicketEvent` log (and of the live messages published from it)."""
+
+    SUBMITTED = "SUBMITTED"
+    TRIAGED = "TRIAGED"
+    ASSIGNED = "ASSIGNED"
+    REASSIGNED = "REASSIGNED"
+    UNASSIGNED = "UNASSIGNED"
+    ESCALATED = "ESCALATED"
+    ACCEPTED = "ACCEPTED"
+    REJECTED = "REJECTED"
+    CHECKED_IN = "CHECKED_IN"
+    STARTED = "STARTED"
+    WAITING_FOR_OWNER = "WAITING_FOR_OWNER"
+    RESUMED = "RESUMED"
+    RESOLVED = "RESOLVED"
+    CLOSED = "CLOSED"
+    REOPENED = "REOPENED"
+    CANCELLED = "CANCELLED"
+    SLA_WARNING = "SLA_WARNING"
+    SLA_BREACHED = "SLA_BREACHED"
+    CATEGORY_CHANGED = "CATEGORY_CHANGED"
+    PRIORITY_CHANGED = "PRIORITY_CHANGED"
+    ATTACHMENT_ADDED = "ATTACHMENT_ADDED"
+    COMMENTED = "COMMENTED"
+
+
+class SlaTarget(StrEnum):
+    """The three promises of a service level: RESPOND is met on ACCEPTED, ON_SITE on ON_SITE,
+    RESOLVE on RESOLVED."""
+
+    RESPOND = "RESPOND"
+    ON_SITE = "ON_SITE"
+    RESOLVE = "RESOLVE"
