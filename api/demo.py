@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo_billing import seed_billing
 from api.demo_dispatch import seed_dispatch
-from db.accounts import hash_password
 from db.models import (
     Building,
     Occupancy,
@@ -39,6 +38,7 @@ from db.models import (
 from db.personal_data import PersonalDataCipher, national_id_check_character
 from kernel.principal import Role
 from kernel.vocabulary import Category, PartyType, UnitKind
+from register.accounts import hash_password
 
 __all__ = [
     "DEMO_EMAIL_DOMAIN",

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry import relay
 
 from api.state import AppState
-from db.accounts import hash_password
 from db.models import (
     Building,
     Occupancy,
@@ -31,6 +30,7 @@ from db.models import (
 )
 from kernel.principal import Role
 from kernel.vocabulary import UnitKind
+from register.accounts import hash_password
 
 PASSWORD = "secret-password"
 _PASSWORD_HASH = hash_password(PASSWORD)
