@@ -16,8 +16,8 @@ from billing.online import (
     handle_notification,
 )
 from billing.receipts import load_visible_receipt, render_receipt_pdf
-from db.accounts import load_principal
 from kernel.errors import DomainError, NotFound
+from register.accounts import load_principal
 
 __all__ = ["billing_routes"]
 

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo_billing import seed_billing
 from api.demo_dispatch import seed_dispatch
-from db.accounts import hash_password
 from db.models import (
     Building,
     Occupancy,
@@ -37,8 +35,12 @@ from db.models import (
     User,
 )
 from db.personal_data import PersonalDataCipher, national_id_check_character
+from db.unit_of_work import unit_of_work
+from kernel.errors import Conflict
 from kernel.principal import Role
 from kernel.vocabulary import Category, PartyType, UnitKind
+from register.accounts import hash_password
+from register.parties import set_personal_data
 
 __all__ = [
     "DEMO_EMAIL_DOMAIN",
@@ -466,27 +468,15 @@ class _Register:
 
     def _person_party(self, *, youngest: int, oldest: int, local_share: float) -> Party:
         person = self.people.person(youngest=youngest, oldest=oldest, local_share=local_share)
-        party = Party(
-            project_id=self._project_id,
-            name=person.name,
-            party_type=PartyType.PERSON,
-            phone_encrypted=self._cipher.encrypt(person.phone),
-            phone_lookup=self._cipher.lookup_hash(person.phone),
-            national_id_encrypted=self._cipher.encrypt(person.national_id),
-            national_id_lookup=self._cipher.lookup_hash(person.national_id),
-        )
+        party = Party(project_id=self._project_id, name=person.name, party_type=PartyType.PERSON)
+        set_personal_data(party, self._cipher, phone=person.phone, national_id=person.national_id)
         self.parties.append(party)
         return party
 
     def _company_party(self) -> Party:
         phone = self.people.landline()
-        party = Party(
-            project_id=self._project_id,
-            name=self.people.company_name(),
-            party_type=PartyType.COMPANY,
-            phone_encrypted=self._cipher.encrypt(phone),
-            phone_lookup=self._cipher.lookup_hash(phone),
-        )
+        party = Party(project_id=self._project_id, name=self.people.company_name(), party_type=PartyType.COMPANY)
+        set_personal_data(party, self._cipher, phone=phone, national_id=None)
         self.parties.append(party)
         return party
 
@@ -514,9 +504,10 @@ async def seed_demo(
     # while the rows are generated and written.
     password_hash = asyncio.ensure_future(asyncio.to_thread(hash_password, DEMO_PASSWORD))
     try:
-        async with session_factory() as session, session.begin():
-            return await _write_demo(session, cipher, today=today, password_hash=password_hash, progress=progress)
-    except IntegrityError:
+        async with unit_of_work(session_factory) as work:
+            summary = await _write_demo(work.session, cipher, today=today, password_hash=password_hash, progress=progress)
+        return summary
+    except Conflict:
         # Another process seeded between our check and our insert; the organization's unique name stopped us.
         if await _demo_exists(session_factory):
             return None

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.accounts import load_principal
 from db.models import (
     Building,
     Equipment,
@@ -41,6 +40,7 @@ from dispatch.ticket_state import finish_changes
 from kernel.errors import AccessDenied, DomainError
 from kernel.principal import Principal
 from kernel.vocabulary import Category, TicketStatus, UnitKind
+from register.accounts import load_principal
 
 __all__ = ["DispatchDemoSummary", "seed_dispatch"]
 

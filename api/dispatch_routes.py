@@ -13,10 +13,10 @@ from starlette.routing import Route
 from api.auth import bearer_token
 from api.settings import Settings
 from api.state import AppState
-from db.accounts import load_principal
 from db.models import Ticket, TicketAttachment
 from dispatch.attachments import MediaStore
 from dispatch.ticket_state import can_see_ticket
+from register.accounts import load_principal
 
 __all__ = ["dispatch_routes"]
 

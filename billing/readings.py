@@ -23,10 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import FINANCE_ROLES, project_for
 from db.models import Building, MeterReading, Project, Unit
-from db.property import ImportRejected
-from db.unit_import import RowError
 from kernel.errors import BadInput, NotFound
 from kernel.principal import Principal
+from register.unit_spreadsheet import ImportRejected, RowError
 
 __all__ = [
     "FLAG_RATIO",

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Building, Ticket, TicketEvent, Unit
-from db.property import get_project_for
 from kernel.principal import Principal, Role
 from kernel.vocabulary import TicketEventType, TicketStatus
+from register.projects import get_project_for
 
 __all__ = [
     "AnalyticsPeriod",

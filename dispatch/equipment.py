@@ -21,13 +21,13 @@ from db.models import (
     TicketEvent,
     TicketKind,
 )
-from db.property import get_project_for
 from dispatch.journal import TicketJournal
 from dispatch.sla import deadlines
 from dispatch.ticket_state import SYSTEM, project_settings, technician_in_project
 from kernel.errors import AccessDenied, BadInput, NotFound
 from kernel.principal import Principal, Role
 from kernel.vocabulary import Category, Priority, TicketEventType, TicketStatus
+from register.projects import get_project_for
 
 __all__ = [
     "EQUIPMENT_SKILLS",

@@ -12,10 +12,10 @@ from db.personal_data import (
     PersonalDataCipher,
     normalize_phone,
 )
-from db.property import get_project_for
 from kernel.errors import AccessDenied, BadInput, NotFound
 from kernel.principal import Principal, Role
 from kernel.vocabulary import Category
+from register.projects import get_project_for
 
 __all__ = ["MAX_CAPACITY", "create_technician", "update_technician"]
 

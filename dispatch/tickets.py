@@ -29,7 +29,6 @@ from db.models import (
     TicketAttachment,
     Unit,
 )
-from db.property import get_project_for
 from dispatch.attachments import MAX_FILES_PER_REQUEST, MediaStore, RejectedMedia
 from dispatch.classifier import Classifier, TrainingExample, load_default_classifier
 from dispatch.dispatching import OptimizationOutcome, dispatch_ticket, optimize_project
@@ -69,6 +68,8 @@ from kernel.vocabulary import (
     TicketEventType,
     TicketStatus,
 )
+from register.policy import may_see_unit
+from register.projects import get_project_for
 
 __all__ = [
     "DESCRIPTION_MAX_LENGTH",
@@ -226,7 +227,7 @@ async def _place(
     """(project, building, location kind) of a report, if the caller may see the place."""
     if unit_id is not None:
         unit = await session.get(Unit, unit_id)
-        if unit is None or not principal.can_see_unit(unit.project_id, unit.id):
+        if unit is None or not may_see_unit(principal, project_id=unit.project_id, unit_id=unit.id):
             raise NotFound("No such unit.", field="unitId")
         if project_id is not None and project_id != unit.project_id:
             raise BadInput("The unit is not in that project.", field="projectId")

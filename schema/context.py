@@ -18,12 +18,12 @@ from strawberry.types import Info as StrawberryInfo
 
 from billing.providers import PaymentProvider
 from billing.receipts import ReceiptSigner
-from db.accounts import load_principal
 from db.personal_data import PersonalDataCipher
 from dispatch.attachments import MediaStore
 from dispatch.events import Publisher
 from dispatch.live import LiveFeed
 from kernel.principal import Principal
+from register.accounts import load_principal
 from schema.loaders import Loaders
 
 __all__ = ["Context", "Info", "Services"]

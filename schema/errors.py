@@ -19,6 +19,7 @@ __all__ = [
     "ConflictError",
     "Error",
     "ErrorCode",
+    "InvalidCredentialsError",
     "NotFoundError",
     "RowErrorType",
     "ImportRejectedError",
@@ -55,6 +56,11 @@ class NotFoundError(Error):
 
 @strawberry.type
 class ConflictError(Error):
+    pass
+
+
+@strawberry.type
+class InvalidCredentialsError(Error):
     pass
 
 
@@ -102,6 +108,8 @@ def error_result(error: DomainError) -> Error:
         return NotFoundError(code=error.code, message=error.message, field=error.field)
     if error.code is ErrorCode.CONFLICT:
         return ConflictError(code=error.code, message=error.message, field=error.field)
+    if error.code is ErrorCode.INVALID_CREDENTIALS:
+        return InvalidCredentialsError(code=error.code, message=error.message, field=error.field)
     return BadUserInputError(code=ErrorCode.BAD_USER_INPUT, message=error.message, field=error.field)
 
 

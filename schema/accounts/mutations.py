@@ -6,10 +6,10 @@ from typing import Annotated
 
 import strawberry
 
-from db.accounts import AccountLocked, InvalidCredentials, authenticate, load_principal
-from schema.accounts.types import AuthPayload, InvalidCredentialsError, ViewerType
+from register.accounts import AccountLocked, Login, log_in
+from schema.accounts.types import AuthPayload, ViewerType
 from schema.context import Info
-from schema.errors import ErrorCode, rate_limited
+from schema.errors import InvalidCredentialsError, rate_limited, run_mutation
 
 __all__ = ["AccountMutations", "LoginResult"]
 
@@ -21,23 +21,16 @@ class AccountMutations:
     @strawberry.mutation(description="Exchange e-mail and password for a bearer token. Five failures in a row lock the account for 15 minutes.")
     async def login(self, info: Info, email: str, password: str) -> LoginResult:
         now = info.context.now()
-        async with info.context.session_factory() as session:
-            async with session.begin():
-                try:
-                    user = await authenticate(session, email=email, password=password, now=now)
-                except InvalidCredentials:
-                    user = None
-                except AccountLocked as locked:
-                    raise rate_limited(
-                        f"Too many failed logins: this account is locked until {locked.until:%H:%M} UTC."
-                    ) from None
-            if user is None:
-                return InvalidCredentialsError(
-                    code=ErrorCode.INVALID_CREDENTIALS, message="E-mail or password is wrong.", field="password"
-                )
-            principal = await load_principal(session, user.id, today=now.date())
-        assert principal is not None
-        token = info.context.issue_token(user.id, now)
-        verified = info.context.verify_token(token)
-        assert verified is not None
-        return AuthPayload(token=token, expires_at=verified[1], viewer=ViewerType.from_row(user, principal))
+
+        def present(login: Login) -> AuthPayload:
+            token = info.context.issue_token(login.user.id, now)
+            verified = info.context.verify_token(token)
+            assert verified is not None
+            return AuthPayload(token=token, expires_at=verified[1], viewer=ViewerType.from_row(login.user, login.principal))
+
+        try:
+            return await run_mutation(
+                log_in(info.context.session_factory, email=email, password=password, now=now), present
+            )
+        except AccountLocked as locked:
+            raise rate_limited(f"Too many failed logins: this account is locked until {locked.until:%H:%M} UTC.") from None

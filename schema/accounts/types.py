@@ -8,13 +8,13 @@ import strawberry
 
 from db.models import User
 from kernel.principal import Principal
+from register.accounts import role_grants
 from schema.context import Info
 from schema.dispatch.types import TechnicianType
-from schema.errors import Error
 from schema.scalars import RoleEnum
 from schema.units.types import PartyType, ProjectType, UnitType
 
-__all__ = ["AuthPayload", "InvalidCredentialsError", "ProjectRoleType", "ViewerType"]
+__all__ = ["AuthPayload", "ProjectRoleType", "ViewerType"]
 
 
 @strawberry.type(name="ProjectRole")
@@ -39,11 +39,7 @@ class ViewerType:
 
     @strawberry.field
     def roles(self) -> list[ProjectRoleType]:
-        return [
-            ProjectRoleType(role=role, project_id=project)
-            for project, roles in sorted(self.principal.roles.items())
-            for role in sorted(roles, key=lambda r: r.value)
-        ]
+        return [ProjectRoleType(role=role, project_id=project) for project, role in role_grants(self.principal)]
 
     @strawberry.field(description="The person or company this login belongs to, if any.")
     async def party(self, info: Info) -> PartyType | None:
@@ -70,8 +66,3 @@ class AuthPayload:
     token: str
     expires_at: dt.datetime
     viewer: ViewerType
-
-
-@strawberry.type
-class InvalidCredentialsError(Error):
-    pass

@@ -9,11 +9,11 @@ from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from strawberry import relay
 
 from db.models import Ticket
-from db.property import get_project_for
 from dispatch.model import SlaState
 from dispatch.ticket_state import project_settings, visible_tickets
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Role
+from register.projects import get_project_for
 from schema.context import Info
 from schema.dispatch.enums import (
     PriorityEnum,

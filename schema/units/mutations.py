@@ -1,30 +1,33 @@
-"""Mutations of the property register: thin calls into `db.property`."""
+"""Mutations of the property register: thin calls into the `register` use cases."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.file_uploads import Upload
 
-from db import property as register
-from db.unit_import import parse_unit_register
 from kernel.errors import BadInput
-from kernel.principal import Role
+from kernel.principal import Principal
+from register import occupancies, parties, projects, units
+from register.policy import administers_register
+from register.unit_import import ImportSummary, import_units
 from schema.context import Info
 from schema.errors import (
     BadUserInputError,
     ConflictError,
+    Error,
     ImportRejectedError,
     NotFoundError,
     error_result,
-    run_in_transaction,
+    run_mutation,
 )
 from schema.ids import decode_id
-from schema.permissions import IsAuthenticated, require_principal, requires_role
+from schema.permissions import IsAuthenticated, allowed_if, require_principal
 from schema.scalars import (
     OccupancyRelationEnum,
     OccupancyStatusEnum,
@@ -43,7 +46,26 @@ __all__ = ["UnitMutations"]
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
-ADMIN_ONLY = [IsAuthenticated, requires_role(Role.ADMIN)]
+ADMIN_ONLY = [IsAuthenticated, allowed_if(administers_register, "Requires one of the roles ADMIN.")]
+
+Row = TypeVar("Row")
+Payload = TypeVar("Payload")
+
+
+async def _run(
+    info: Info,
+    call: Callable[[async_sessionmaker[AsyncSession], Principal], Awaitable[Row]],
+    present: Callable[[Row], Payload],
+) -> Payload | Error:
+    """Call a register use case for the caller and present its result or expected failure."""
+    principal = await require_principal(info)
+
+    async def invoke() -> Row:
+        # Built only here, inside `run_mutation`, so that an input ID that does not decode answers its
+        # NOT_FOUND result like the use case's own failures.
+        return await call(info.context.session_factory, principal)
+
+    return await run_mutation(invoke(), present)
 
 
 def _result(payload: type, name: str) -> object:
@@ -163,26 +185,38 @@ ImportUnitsResult = Annotated[
 ]
 
 
+def _import_payload(summary: ImportSummary) -> ImportUnitsPayload:
+    return ImportUnitsPayload(
+        buildings_created=summary.buildings_created,
+        units_created=summary.units_created,
+        parties_created=summary.parties_created,
+        occupancies_created=summary.occupancies_created,
+    )
+
+
 @strawberry.type
 class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_project(self, info: Info, input: CreateProjectInput) -> CreateProjectResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.create_project(
-                s, principal, name=input.name, timezone=input.timezone, currency=input.currency, organization_id=None
+            lambda sessions, principal: projects.create_project(
+                sessions,
+                principal,
+                name=input.name,
+                timezone=input.timezone,
+                currency=input.currency,
+                organization_id=None,
             ),
             ProjectType.from_row,
         )
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_project(self, info: Info, input: UpdateProjectInput) -> UpdateProjectResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.update_project(
-                s,
+            lambda sessions, principal: projects.update_project(
+                sessions,
                 principal,
                 project_id=decode_id(input.id, "Project", field="id"),
                 name=input.name,
@@ -194,11 +228,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_building(self, info: Info, input: CreateBuildingInput) -> CreateBuildingResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.create_building(
-                s,
+            lambda sessions, principal: units.create_building(
+                sessions,
                 principal,
                 project_id=decode_id(input.project_id, "Project", field="projectId"),
                 name=input.name,
@@ -210,11 +243,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_building(self, info: Info, input: UpdateBuildingInput) -> UpdateBuildingResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.update_building(
-                s,
+            lambda sessions, principal: units.update_building(
+                sessions,
                 principal,
                 building_id=decode_id(input.id, "Building", field="id"),
                 name=input.name,
@@ -226,11 +258,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_unit(self, info: Info, input: CreateUnitInput) -> CreateUnitResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.create_unit(
-                s,
+            lambda sessions, principal: units.create_unit(
+                sessions,
                 principal,
                 building_id=decode_id(input.building_id, "Building", field="buildingId"),
                 number=input.number,
@@ -244,11 +275,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.update_unit(
-                s,
+            lambda sessions, principal: units.update_unit(
+                sessions,
                 principal,
                 unit_id=decode_id(input.id, "Unit", field="id"),
                 number=input.number,
@@ -262,13 +292,12 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_party(self, info: Info, input: CreatePartyInput) -> CreatePartyResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.create_party(
-                s,
+            lambda sessions, principal: parties.create_party(
+                sessions,
                 principal,
-                info.context.cipher,
+                cipher=info.context.cipher,
                 project_id=decode_id(input.project_id, "Project", field="projectId"),
                 name=input.name,
                 party_type=input.party_type,
@@ -284,13 +313,12 @@ class UnitMutations:
         description="Admins change any party in their project; a person may change their own phone and e-mail.",
     )
     async def update_party(self, info: Info, input: UpdatePartyInput) -> UpdatePartyResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.update_party(
-                s,
+            lambda sessions, principal: parties.update_party(
+                sessions,
                 principal,
-                info.context.cipher,
+                cipher=info.context.cipher,
                 party_id=decode_id(input.id, "Party", field="id"),
                 name=input.name,
                 phone=input.phone,
@@ -302,11 +330,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_occupancy(self, info: Info, input: CreateOccupancyInput) -> CreateOccupancyResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.create_occupancy(
-                s,
+            lambda sessions, principal: occupancies.create_occupancy(
+                sessions,
                 principal,
                 unit_id=decode_id(input.unit_id, "Unit", field="unitId"),
                 party_id=decode_id(input.party_id, "Party", field="partyId"),
@@ -319,11 +346,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_occupancy(self, info: Info, input: UpdateOccupancyInput) -> UpdateOccupancyResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.update_occupancy(
-                s,
+            lambda sessions, principal: occupancies.update_occupancy(
+                sessions,
                 principal,
                 occupancy_id=decode_id(input.id, "Occupancy", field="id"),
                 relation=input.relation,
@@ -338,26 +364,19 @@ class UnitMutations:
         description="Import a unit register (CSV or XLSX): every row, or none with each bad row's number and reason.",
     )
     async def import_units(self, info: Info, project_id: strawberry.ID, file: Upload) -> ImportUnitsResult:
-        principal = await require_principal(info)
         content = await file.read()  # type: ignore[attr-defined]
-        filename = getattr(file, "filename", None) or "upload.csv"
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))
-        report = await asyncio.to_thread(parse_unit_register, content, filename)
-        return await run_in_transaction(
+        return await _run(
             info,
-            lambda s: register.import_units(
-                s,
+            lambda sessions, principal: import_units(
+                sessions,
                 principal,
-                info.context.cipher,
+                cipher=info.context.cipher,
+                now=info.context.now(),
                 project_id=decode_id(project_id, "Project", field="projectId"),
-                report=report,
-                today=info.context.now().date(),
+                content=content,
+                filename=getattr(file, "filename", None) or "upload.csv",
             ),
-            lambda summary: ImportUnitsPayload(
-                buildings_created=summary.buildings_created,
-                units_created=summary.units_created,
-                parties_created=summary.parties_created,
-                occupancies_created=summary.occupancies_created,
-            ),
+            _import_payload,
         )

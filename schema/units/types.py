@@ -12,6 +12,13 @@ from strawberry import relay
 
 from db.models import Building, Occupancy, Party, Project, Unit
 from db.personal_data import mask_national_id, mask_phone
+from register.policy import (
+    may_see_occupancy,
+    may_see_party,
+    may_see_personal_data,
+    may_see_project,
+    may_see_unit,
+)
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import (
@@ -40,7 +47,7 @@ class ProjectType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ProjectType | None]:
         return await resolve_visible_nodes(
-            info, node_ids, info.context.loaders.project, lambda p, row: row.id in p.project_ids, cls.from_row
+            info, node_ids, info.context.loaders.project, lambda p, row: may_see_project(p, row.id), cls.from_row
         )
 
 
@@ -70,7 +77,7 @@ class BuildingType(relay.Node):
             info,
             node_ids,
             info.context.loaders.building,
-            lambda p, row: row.project_id in p.project_ids,
+            lambda p, row: may_see_project(p, row.project_id),
             cls.from_row,
         )
 
@@ -102,7 +109,7 @@ class PartyType(relay.Node):
             return None
         plain = info.context.cipher.decrypt(token)
         principal = await info.context.principal()
-        if principal is not None and principal.can_see_personal_data(self.project_id, self.id):
+        if principal is not None and may_see_personal_data(principal, project_id=self.project_id, party_id=self.id):
             return plain
         return str(mask(plain))
 
@@ -127,7 +134,7 @@ class PartyType(relay.Node):
             info,
             node_ids,
             info.context.loaders.party,
-            lambda p, row: p.can_see_party(row.project_id, row.id),
+            lambda p, row: may_see_party(p, project_id=row.project_id, party_id=row.id),
             cls.from_row,
         )
 
@@ -176,7 +183,7 @@ class OccupancyType(relay.Node):
                 row is not None
                 and unit is not None
                 and principal is not None
-                and (principal.is_staff_of(unit.project_id) or row.party_id == principal.party_id)
+                and may_see_occupancy(principal, project_id=unit.project_id, party_id=row.party_id)
             )
             result.append(cls.from_row(row) if visible and row is not None else None)
         return result
@@ -220,8 +227,11 @@ class UnitType(relay.Node):
         rows = await info.context.loaders.occupancies_by_unit.load(self.id)
         if principal is None:
             return []
-        staff = principal.is_staff_of(self.project_id)
-        return [OccupancyType.from_row(row) for row in rows if staff or row.party_id == principal.party_id]
+        return [
+            OccupancyType.from_row(row)
+            for row in rows
+            if may_see_occupancy(principal, project_id=self.project_id, party_id=row.party_id)
+        ]
 
     @classmethod
     async def resolve_nodes(
@@ -231,6 +241,6 @@ class UnitType(relay.Node):
             info,
             node_ids,
             info.context.loaders.unit,
-            lambda p, row: p.can_see_unit(row.project_id, row.id),
+            lambda p, row: may_see_unit(p, project_id=row.project_id, unit_id=row.id),
             cls.from_row,
         )

@@ -30,7 +30,6 @@ from api.demo import (
     demo_logins,
     seed_demo,
 )
-from db.accounts import authenticate, load_principal
 from db.base import Base
 from db.migrate import upgrade_to_head
 from db.models import (
@@ -50,6 +49,7 @@ from db.personal_data import PersonalDataCipher, normalize_national_id, normaliz
 from db.session import create_engine, create_session_factory
 from kernel.principal import Role
 from kernel.vocabulary import Category, PartyType, UnitKind
+from register.accounts import load_principal, log_in
 from tests.conftest import PostgresServer, missing_service
 
 CIPHER = PersonalDataCipher("demo-seed-test-secret-0123456789")
@@ -286,11 +286,10 @@ async def test_every_demo_login_exists_with_exactly_its_role_on_the_project(seed
 async def test_all_logins_share_one_hash_that_accepts_the_demo_password(seeded: SeededDemo) -> None:
     async with seeded.session_factory() as session:
         hashes = set(await session.scalars(select(User.password_hash)))
-        user = await authenticate(
-            session, email="Owner1@demo.courtyard", password=DEMO_PASSWORD, now=dt.datetime.now(dt.UTC)
-        )
-        authenticated_email = user.email
-        await session.rollback()
+    login = await log_in(
+        seeded.session_factory, email="Owner1@demo.courtyard", password=DEMO_PASSWORD, now=dt.datetime.now(dt.UTC)
+    )
+    authenticated_email = login.user.email
     assert len(hashes) == 1 and hashes.pop().startswith("$argon2id$")
     assert authenticated_email == "owner1@demo.courtyard"
 

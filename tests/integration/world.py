@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry import relay
 
 from api.state import AppState
-from db.accounts import hash_password
 from db.models import (
     Building,
     Occupancy,
@@ -31,6 +30,8 @@ from db.models import (
 )
 from kernel.principal import Role
 from kernel.vocabulary import UnitKind
+from register.accounts import hash_password
+from register.parties import set_personal_data
 
 PASSWORD = "secret-password"
 _PASSWORD_HASH = hash_password(PASSWORD)
@@ -96,11 +97,7 @@ async def build_world(state: AppState) -> World:
 
         def party(project: Project, name: str, phone: str | None = None, national_id: str | None = None) -> Party:
             p = Party(project_id=project.id, name=name)
-            if phone:
-                p.phone_encrypted, p.phone_lookup = cipher.encrypt(phone), cipher.lookup_hash(phone)
-            if national_id:
-                p.national_id_encrypted = cipher.encrypt(national_id)
-                p.national_id_lookup = cipher.lookup_hash(national_id)
+            set_personal_data(p, cipher, phone=phone, national_id=national_id)
             return p
 
         alice = party(lakeside, "王丽", ALICE_PHONE, ALICE_NATIONAL_ID)

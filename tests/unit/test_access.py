@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kernel.principal import Principal, Role
+from register.policy import may_see_party, may_see_personal_data, may_see_unit
 
 LAKESIDE, HILLSIDE = 1, 2
 
@@ -17,30 +18,30 @@ def staff(*roles: Role, project: int = LAKESIDE) -> Principal:
 
 def test_an_owner_sees_only_the_units_they_occupy() -> None:
     alice = owner({101})
-    assert alice.can_see_unit(LAKESIDE, 101)
-    assert not alice.can_see_unit(LAKESIDE, 102)
+    assert may_see_unit(alice, project_id=LAKESIDE, unit_id=101)
+    assert not may_see_unit(alice, project_id=LAKESIDE, unit_id=102)
 
 
 def test_staff_and_technicians_see_every_unit_of_their_project_only() -> None:
     for role in (Role.ADMIN, Role.FINANCE, Role.DISPATCHER, Role.TECHNICIAN):
         person = staff(role)
-        assert person.can_see_unit(LAKESIDE, 555)
-        assert not person.can_see_unit(HILLSIDE, 555)
+        assert may_see_unit(person, project_id=LAKESIDE, unit_id=555)
+        assert not may_see_unit(person, project_id=HILLSIDE, unit_id=555)
 
 
 def test_personal_data_is_unmasked_for_project_admins_and_the_person_only() -> None:
-    assert staff(Role.ADMIN).can_see_personal_data(LAKESIDE, party_id=10)
-    assert not staff(Role.ADMIN, project=HILLSIDE).can_see_personal_data(LAKESIDE, party_id=10)
-    assert not staff(Role.FINANCE, Role.DISPATCHER).can_see_personal_data(LAKESIDE, party_id=10)
-    assert owner({101}, party_id=10).can_see_personal_data(LAKESIDE, party_id=10)
-    assert not owner({101}, party_id=10).can_see_personal_data(LAKESIDE, party_id=11)
+    assert may_see_personal_data(staff(Role.ADMIN), project_id=LAKESIDE, party_id=10)
+    assert not may_see_personal_data(staff(Role.ADMIN, project=HILLSIDE), project_id=LAKESIDE, party_id=10)
+    assert not may_see_personal_data(staff(Role.FINANCE, Role.DISPATCHER), project_id=LAKESIDE, party_id=10)
+    assert may_see_personal_data(owner({101}, party_id=10), project_id=LAKESIDE, party_id=10)
+    assert not may_see_personal_data(owner({101}, party_id=10), project_id=LAKESIDE, party_id=11)
 
 
 def test_parties_are_visible_to_staff_of_their_project_and_to_themselves() -> None:
-    assert staff(Role.FINANCE).can_see_party(LAKESIDE, 11)
-    assert not staff(Role.TECHNICIAN).can_see_party(LAKESIDE, 11)
-    assert owner(set(), party_id=11).can_see_party(LAKESIDE, 11)
-    assert not owner(set(), party_id=11).can_see_party(LAKESIDE, 12)
+    assert may_see_party(staff(Role.FINANCE), project_id=LAKESIDE, party_id=11)
+    assert not may_see_party(staff(Role.TECHNICIAN), project_id=LAKESIDE, party_id=11)
+    assert may_see_party(owner(set(), party_id=11), project_id=LAKESIDE, party_id=11)
+    assert not may_see_party(owner(set(), party_id=11), project_id=LAKESIDE, party_id=12)
 
 
 def test_technicians_are_visible_to_staff_and_to_themselves() -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from db.unit_import import (
+from register.unit_spreadsheet import (
     FILE_ROW_NUMBER,
     MAX_UNIT_ROWS,
     UNIT_KINDS,

@@ -1,7 +1,8 @@
 """Reading and validating the unit register property companies keep in Excel (.xlsx or .csv).
 
-Pure: bytes in, a report of validated rows and row errors out. Nothing is written anywhere; the
-`importUnits` mutation imports `report.rows` only when `report.ok`, so a file imports all or none.
+Pure: bytes in, a report of validated rows and row errors out. Nothing is written anywhere;
+`register.unit_import.import_units` imports `report.rows` only when `report.ok`, so a file imports all
+or none.
 
 Row numbers are the ones the user sees in the spreadsheet (the header is usually row 1). Errors
 about the file as a whole (unreadable, empty, too many rows) carry row number 0 and field "file".
@@ -29,12 +30,14 @@ from db.personal_data import (
     normalize_national_id,
     normalize_phone,
 )
+from kernel.errors import BadInput
 
 __all__ = [
     "FILE_ROW_NUMBER",
     "MAX_FLOOR_AREA",
     "MAX_UNIT_ROWS",
     "UNIT_KINDS",
+    "ImportRejected",
     "RowError",
     "UnitImportReport",
     "UnitImportRow",
@@ -85,6 +88,14 @@ class RowError:
     row_number: int
     field: str
     reason: str
+
+
+class ImportRejected(BadInput):
+    """An import that wrote nothing, with every bad row and why."""
+
+    def __init__(self, message: str, row_errors: tuple[RowError, ...]) -> None:
+        super().__init__(message, field="file")
+        self.row_errors = row_errors
 
 
 @dataclass(frozen=True, slots=True)

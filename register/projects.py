@@ -1,0 +1,119 @@
+"""Projects: the communities, malls and parks an organization manages, and the lookup every domain uses to
+reach one of them with a role there."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Project, RoleGrant
+from db.uniqueness import taken_by_another
+from db.unit_of_work import unit_of_work
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.principal import Principal, Role
+from kernel.validation import required_text
+from register.policy import REGISTER_ADMIN_ROLES, administered_projects, may_see_project
+
+__all__ = ["create_project", "get_project_for", "update_project"]
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+
+
+async def get_project_for(
+    session: AsyncSession, principal: Principal, project_id: int, *roles: Role, field: str = "projectId"
+) -> Project:
+    """The project, if the caller may see it (else NOT_FOUND) and holds one of `roles` there (else
+    FORBIDDEN); a step inside the caller's transaction."""
+    project = await session.get(Project, project_id)
+    if project is None or not may_see_project(principal, project_id):
+        raise NotFound("No such project.", field=field)
+    if roles and not principal.has_role(project_id, *roles):
+        raise AccessDenied(f"Requires one of the roles {', '.join(r.value for r in roles)} in this project.")
+    return project
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadInput(f"Unknown time zone {value!r}; use an IANA name such as Asia/Shanghai.", field="timezone") from None
+    return value
+
+
+def _currency(value: str) -> str:
+    if not _CURRENCY.fullmatch(value):
+        raise BadInput("Currency must be a three-letter ISO 4217 code such as CNY.", field="currency")
+    return value
+
+
+async def _check_name_free(session: AsyncSession, organization_id: int, name: str, exclude: int | None) -> None:
+    if await taken_by_another(
+        session, Project.id, Project.organization_id == organization_id, Project.name == name, exclude=exclude
+    ):
+        raise Conflict(f"A project named {name!r} already exists.", field="name")
+
+
+async def create_project(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    name: str,
+    timezone: str,
+    currency: str,
+    organization_id: int | None,
+) -> Project:
+    """A new project in an organization where the caller is an admin; the caller becomes its admin."""
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        organizations = set(
+            await session.scalars(
+                select(Project.organization_id).where(Project.id.in_(sorted(administered_projects(principal))))
+            )
+        )
+        if not organizations:
+            raise AccessDenied("Requires the ADMIN role in a project of the organization.")
+        if organization_id is None:
+            if len(organizations) > 1:
+                raise BadInput("You administer several organizations: name one.", field="organizationId")
+            organization_id = organizations.pop()
+        elif organization_id not in organizations:
+            raise NotFound("No such organization.", field="organizationId")
+        name = required_text(name, "name", max_length=200)
+        await _check_name_free(session, organization_id, name, exclude=None)
+        project = Project(
+            organization_id=organization_id,
+            name=name,
+            timezone=_timezone(timezone),
+            currency=_currency(currency),
+            settings={},
+        )
+        session.add(project)
+        await session.flush()
+        session.add(RoleGrant(user_id=principal.user_id, project_id=project.id, role=Role.ADMIN))
+    return project
+
+
+async def update_project(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    project_id: int,
+    name: str | None = None,
+    timezone: str | None = None,
+    currency: str | None = None,
+) -> Project:
+    """Rename a project or change its time zone or currency; project admins only."""
+    async with unit_of_work(session_factory) as work:
+        project = await get_project_for(work.session, principal, project_id, *REGISTER_ADMIN_ROLES, field="id")
+        if name is not None:
+            name = required_text(name, "name", max_length=200)
+            await _check_name_free(work.session, project.organization_id, name, exclude=project.id)
+            project.name = name
+        if timezone is not None:
+            project.timezone = _timezone(timezone)
+        if currency is not None:
+            project.currency = _currency(currency)
+    return project
