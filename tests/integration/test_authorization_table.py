@@ -204,10 +204,11 @@ class Cell:
     aw: AuthorizationWorld
     role: str
     ownership: str
+    caller: str | None = None  # who calls in the role's name: its caller in Lakeside unless named
 
     @property
     def token(self) -> str | None:
-        return self.aw.token(CALLERS[self.role])
+        return self.aw.token(self.caller if self.caller is not None else CALLERS[self.role])
 
     def gid(self, kind: str) -> str:
         return self.aw.gid(kind, self.ownership)
@@ -742,6 +743,10 @@ CELLS: Final = [
 ]
 
 
+def _field(operation: str) -> str:
+    return operation.split(".", 1)[-1].split("(")[0]
+
+
 @pytest.mark.parametrize(("operation", "role", "ownership"), CELLS)
 async def test_cell(table: AuthorizationWorld, operation: str, role: str, ownership: str) -> None:
     assert operation in EXPECTED, f"{operation} has no row in EXPECTED"
@@ -749,15 +754,113 @@ async def test_cell(table: AuthorizationWorld, operation: str, role: str, owners
     expected = EXPECTED[operation][ROLES.index(role)][OWNERSHIPS.index(ownership)]
     probe = PROBES[operation]
     cell = Cell(table, role, ownership)
-    field = operation.split(".", 1)[-1].split("(")[0]
     writes = probe.writes if isinstance(probe, GraphQLProbe) and probe.is_mutation and expected != "A" else None
     variables = await probe.prepare(cell)
     before = await _snapshot(table, writes) if writes is not None else None
 
-    letter, happened = await probe.observe(cell, field, variables)
+    letter, happened = await probe.observe(cell, _field(operation), variables)
 
     assert letter == expected, f"{operation} as {role} on {ownership}: expected {OUTCOMES[expected]}, got {happened}"
     if before is not None and writes is not None:
         changed = _changed(before, await _snapshot(table, writes))
         assert changed == [], f"{operation} as {role} on {ownership} was refused but changed {', '.join(changed)}"
 
+
+# Hillside's own people, for the roles it has: they reach the foreign targets as the Lakeside callers
+# reach their own, which shows that a foreign NOT_FOUND is the policy and not a target that is not there.
+HILLSIDE: Final = {"ADMIN": "admin_b", "TECHNICIAN": "tech_b", "OWNER": "carol"}
+MIRRORED: Final = [
+    pytest.param(name, role, id=f"{name}-{role}")
+    for name in sorted(EXPECTED, key=_order)
+    for role in HILLSIDE
+    if EXPECTED[name][ROLES.index(role)][OWNERSHIPS.index("own")] == "A"
+]
+
+
+@pytest.mark.parametrize(("operation", "role"), MIRRORED)
+async def test_foreign_targets_are_reachable_from_their_own_project(
+    table: AuthorizationWorld, operation: str, role: str
+) -> None:
+    probe = PROBES[operation]
+    cell = Cell(table, role, "foreign", caller=HILLSIDE[role])
+
+    letter, happened = await probe.observe(cell, _field(operation), await probe.prepare(cell))
+
+    assert letter == "A", f"{operation} as Hillside's {role} on its own object: {happened}"
+
+
+
+# --- field level: what of a technician each viewer of a ticket sees -----------------------------------
+# An owner sees of a technician only the name, a masked phone and an expected arrival (DESIGN §6): not
+# where they live nor where they are, on any path that leads from the owner's ticket to a technician.
+# Staff see the whole technician; a technician sees himself (his colleagues' records are left open).
+
+TECHNICIAN_FIELDS = "name phone home { latitude longitude } currentLocation { latitude longitude }"
+TECHNICIAN_PATHS: Final = {
+    "node(Ticket).assignee": f"query ($t: ID!) {{ node(id: $t) {{ ... on Ticket {{ assignee {{ {TECHNICIAN_FIELDS} }} }} }} }}",
+    "node(Ticket).events.technician": (
+        f"query ($t: ID!) {{ node(id: $t) {{ ... on Ticket {{ events {{ technician {{ {TECHNICIAN_FIELDS} }} }} }} }} }}"
+    ),
+    "tickets.assignee": (
+        f"{{ tickets(filter: {{status: [ACCEPTED]}}, first: 100) {{ edges {{ node {{ id assignee {{ {TECHNICIAN_FIELDS} }} }} }} }} }}"
+    ),
+    "ticketUpdates.ticket.assignee": (
+        f"subscription ($t: ID!) {{ ticketUpdates(ticketId: $t, afterSeq: 0) {{ ticket {{ assignee {{ {TECHNICIAN_FIELDS} }} }} }} }}"
+    ),
+}
+#                                         ADMIN    FINANCE  DISPATCHER TECHNICIAN OWNER
+TECHNICIAN_VIEWS: Final[dict[str, tuple[str | None, ...]]] = {
+    "node(Ticket).assignee":             ("whole", "whole", "whole", "whole", "limited"),
+    "node(Ticket).events.technician":    ("whole", "whole", "whole", None, "limited"),
+    "tickets.assignee":                  ("whole", "whole", "whole", "whole", "limited"),
+    "ticketUpdates.ticket.assignee":     ("whole", "whole", "whole", None, "limited"),
+}
+TECHNICIAN_VIEW_CELLS: Final = [
+    pytest.param(path, role, id=f"{path}-{role}")
+    for path, views in TECHNICIAN_VIEWS.items()
+    for role, view in zip(ROLES, views, strict=False)
+    if view is not None
+]
+
+
+def _technicians(value: Any) -> Iterator[dict[str, Any]]:
+    """Every technician object in an answer: those are the dicts that carry a `home` key."""
+    if isinstance(value, dict):
+        if "home" in value:
+            yield value
+        for item in value.values():
+            yield from _technicians(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _technicians(item)
+
+
+async def _answer(table: AuthorizationWorld, path: str, token: str | None) -> dict[str, Any]:
+    document, ticket = TECHNICIAN_PATHS[path], table.gid("Ticket", "own")
+    if path.startswith("ticketUpdates"):
+        async with live_socket(table.app, token) as socket:
+            await socket.subscribe(document, {"t": ticket})
+            message = await socket.message()
+        return message["payload"]  # type: ignore[no-any-return]
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await table.client.post("/graphql", json={"query": document, "variables": {"t": ticket}}, headers=headers)
+    return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("path", "role"), TECHNICIAN_VIEW_CELLS)
+async def test_what_of_a_technician_the_viewer_of_a_ticket_sees(table: AuthorizationWorld, path: str, role: str) -> None:
+    # given the own ticket: alice's, reported in her unit, first given to 周师傅, now accepted by tech_a
+    view = TECHNICIAN_VIEWS[path][ROLES.index(role)]
+    # when
+    answer = await _answer(table, path, table.token(CALLERS[role]))
+    # then
+    assert "errors" not in answer, answer
+    technicians = list(_technicians(answer["data"]))
+    assert technicians, answer
+    if view == "whole":
+        assert all(t["home"] is not None and t["currentLocation"] is not None for t in technicians), technicians
+        return
+    for technician in technicians:
+        assert technician["name"], technician
+        assert (technician["home"], technician["currentLocation"]) == (None, None), f"{path} shows {role} {technician}"
+        assert technician["phone"] is None or "*" in technician["phone"], f"{path} shows {role} {technician}"
