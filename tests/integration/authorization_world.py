@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -91,6 +91,9 @@ class AuthorizationWorld:
     client: httpx.AsyncClient
     receipts: dict[str, dict[str, str]] = field(default_factory=dict)
     _serial: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # Fresh targets handed out since `begin_cell`, and those a refusal left untouched, for the next cell.
+    _taken: list[tuple[Hashable, str]] = field(default_factory=list)
+    _unspent: dict[Hashable, list[str]] = field(default_factory=dict)
 
     @property
     def state(self) -> AppState:
@@ -119,8 +122,36 @@ class AuthorizationWorld:
 
     # --- fresh targets, for operations that use theirs up ------------------------------------------
 
+    def begin_cell(self) -> None:
+        self._taken.clear()
+
+    def give_back(self) -> None:
+        """The cell was refused and wrote nothing: its fresh targets are as good as new."""
+        for kind, target in self._taken:
+            self._unspent.setdefault(kind, []).append(target)
+        self._taken.clear()
+
+    async def _fresh(self, kind: Hashable, make: Callable[[], Awaitable[str]]) -> str:
+        unspent = self._unspent.get(kind)
+        target = unspent.pop() if unspent else await make()
+        self._taken.append((kind, target))
+        return target
+
     async def fresh_ticket(self, ownership: str, *, assigned: bool) -> str:
         """A ticket on the target unit reported by its owner; NEW, or ASSIGNED to the target technician."""
+        return await self._fresh(("ticket", ownership, assigned), lambda: self._new_ticket(ownership, assigned=assigned))
+
+    async def fresh_fee_rule(self, ownership: str) -> str:
+        return await self._fresh(("fee rule", ownership), lambda: self._new_fee_rule(ownership))
+
+    async def fresh_payment(self, ownership: str, *, with_credit: bool) -> str:
+        """A payment on the target unit (1.00 towards its bill), or with credit left to refund: 50.00 on a
+        unit that has no bills (the project's shop)."""
+        return await self._fresh(
+            ("payment", ownership, with_credit), lambda: self._new_payment(ownership, with_credit=with_credit)
+        )
+
+    async def _new_ticket(self, ownership: str, *, assigned: bool) -> str:
         ticket = await self.call(
             _REPORTER[ownership],
             SUBMIT,
@@ -134,7 +165,7 @@ class AuthorizationWorld:
             )
         return str(ticket["id"])
 
-    async def fresh_fee_rule(self, ownership: str) -> str:
+    async def _new_fee_rule(self, ownership: str) -> str:
         rule = await self.call(
             _FINANCE[ownership],
             CREATE_FEE_RULE,
@@ -142,9 +173,7 @@ class AuthorizationWorld:
         )
         return str(rule["id"])
 
-    async def fresh_payment(self, ownership: str, *, with_credit: bool) -> str:
-        """A payment on the target unit (1.00 towards its bill), or with credit left to refund: 50.00 on a
-        unit that has no bills (the project's shop)."""
+    async def _new_payment(self, ownership: str, *, with_credit: bool) -> str:
         unit = ("Unit:shop" if ownership != "foreign" else "Unit:hillside_shop") if with_credit else _UNIT_ROW[ownership]
         payment = await self.call(
             _FINANCE[ownership],
