@@ -15,8 +15,8 @@ Project-wide objects (fee rules, discount rules, bill runs, equipment) have two 
 
 Everything past the register is made through the API by those who may (finance_a, dispatcher_a,
 admin_a for Lakeside, admin_b for Hillside), so the objects are what real requests produce. Operations
-that use their target up (a transition, a refund, a revision) get a fresh one per call from the
-`fresh_*` factories.
+that use their target up (a transition, a refund, a revision) get a fresh one from the `fresh_*`
+factories, or one an earlier refused call left untouched.
 """
 
 from __future__ import annotations
@@ -46,13 +46,15 @@ from tests.integration.dispatch_world import build_dispatch_world
 from tests.integration.world import _PASSWORD_HASH, PASSWORD, World, gql
 
 __all__ = [
+    "BILLING_PERIOD",
     "CALLERS",
-    "JPEG",
     "OWNERSHIPS",
     "PASSWORD",
     "ROLES",
     "AuthorizationWorld",
     "build_authorization_world",
+    "multipart",
+    "readings_csv",
 ]
 
 ROLES: Final = ("ADMIN", "FINANCE", "DISPATCHER", "TECHNICIAN", "OWNER", "ANONYMOUS")
