@@ -1,0 +1,869 @@
+"""Who may do what, one table: every root query field (and `node` for every Node type), mutation,
+subscription and ID-taking HTTP route × every role × the caller's own object, someone else's in the
+same project, another project's. The operations are read from the schema and the app's routes: one
+without a row in `EXPECTED` fails, and so does a row for an operation that is gone.
+
+The cells follow DESIGN.md §5–§6 and the operations' own descriptions:
+- A  allowed: the data is returned (a query shows the target, a mutation answers its success type, a
+     subscription's first message is an event, a route answers 200);
+- N  NOT_FOUND: a typed NOT_FOUND error; for queries null or left out of the list; 404 for routes; a
+     NOT_FOUND error for subscriptions. It is the answer for objects the caller may not see or touch;
+- F  FORBIDDEN: a top-level error (403 for routes): the role may not call the operation at all, so the
+     answer does not depend on the object;
+- U  UNAUTHENTICATED: a top-level error (401 for routes).
+Each cell is a string of three outcomes: own, other, foreign (see authorization_world.py for who owns
+what). A refused mutation must write nothing: the row count of every table, and the rows of the tables
+the operation writes, are the same after it.
+
+The world is built once per database; operations that use their target up get a fresh one per cell.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import graphql
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from sqlalchemy import func, literal, select, union_all
+from starlette.routing import Route
+
+from api.app import create_app
+from api.live import TRACK_HTML
+from api.settings import Settings
+from db.base import Base
+from schema import build_schema
+from tests.conftest import (
+    TEST_SECRET,
+    Clock,
+    PostgresServer,
+    _empty_postgres,
+    missing_service,
+)
+from tests.integration.authorization_world import (
+    BILLING_PERIOD,
+    CALLERS,
+    OWNERSHIPS,
+    PASSWORD,
+    ROLES,
+    AuthorizationWorld,
+    build_authorization_world,
+    multipart,
+    readings_csv,
+)
+from tests.integration.live_client import live_socket
+
+# fmt: off
+#                                      ADMIN  FINANCE DISPATCHER TECHNICIAN OWNER  ANONYMOUS
+EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
+    # --- queries: null / left out for what the caller may not see -------------------------------
+    "Query.viewer":                    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
+    "Query.projects":                  ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
+    "Query.units":                     ("AAN", "AAN", "AAN", "AAN", "ANN", "UUU"),
+    "Query.technicians":               ("AAN", "AAN", "AAN", "ANN", "FFF", "UUU"),
+    "Query.tickets":                   ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
+    "Query.dispatchSettings":          ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Query.equipment":                 ("AAN", "AAN", "AAN", "AAN", "FFF", "UUU"),
+    "Query.dispatchAnalytics":         ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Query.feeRules":                  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.discountRules":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.waivers":                   ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.billingPolicy":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.flaggedReadings":           ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.billRuns":                  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.bills":                     ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.payments":                  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.unitStatement":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.ledgerCheck":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.verifyReceipt":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.receiptPublicKey":          ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
+    "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
+    "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
+    "Query.node(Unit)":                ("AAN", "AAN", "AAN", "AAN", "ANN", "UUU"),
+    "Query.node(Party)":               ("AAN", "AAN", "AAN", "NNN", "ANN", "UUU"),
+    "Query.node(Occupancy)":           ("AAN", "AAN", "AAN", "NNN", "ANN", "UUU"),
+    "Query.node(Technician)":          ("AAN", "AAN", "AAN", "ANN", "NNN", "UUU"),
+    "Query.node(Ticket)":              ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
+    "Query.node(Equipment)":           ("AAN", "AAN", "AAN", "AAN", "NNN", "UUU"),
+    "Query.node(FeeRule)":             ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
+    "Query.node(DiscountRule)":        ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
+    "Query.node(Waiver)":              ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
+    "Query.node(MeterReading)":        ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
+    "Query.node(BillRun)":             ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
+    "Query.node(Bill)":                ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(Payment)":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(Receipt)":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(Adjustment)":          ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(PaymentIntent)":       ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    # --- subscriptions: checked at the handshake's first message ----------------------------------
+    "Subscription.ticketUpdates":      ("AAN", "AAN", "AAN", "FFF", "ANN", "UUU"),
+    "Subscription.dispatchBoard":      ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Subscription.myAssignments":      ("FFF", "FFF", "FFF", "AAA", "FFF", "UUU"),
+    # --- HTTP routes taking an object's ID ---------------------------------------------------------
+    "GET /receipts/{receipt_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
+    "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
+    # --- mutations: a refused one writes nothing --------------------------------------------------
+    "Mutation.login":                  ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),
+    "Mutation.createProject":          ("AAA", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateProject":          ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createBuilding":         ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateBuilding":         ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createUnit":             ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateUnit":             ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createParty":            ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateParty":            ("AAN", "FFF", "FFF", "FFF", "ANN", "UUU"),  # admins, and a person their own
+    "Mutation.createOccupancy":        ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateOccupancy":        ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.importUnits":            ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createTechnician":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.updateTechnician":       ("AAN", "FFF", "AAN", "ANN", "FFF", "UUU"),  # a technician their own shift
+    "Mutation.submitTicket":           ("AAN", "FFF", "AAN", "FFF", "ANN", "UUU"),
+    "Mutation.transitionTicket":       ("AAN", "FFF", "AAN", "ANN", "ANN", "UUU"),  # each role its own action
+    "Mutation.assignTicket":           ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.categorizeTicket":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.optimizeDispatch":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.updateDispatchSettings": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.updateEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.recordMaintenance":      ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.createFeeRule":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.reviseFeeRule":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.retireFeeRule":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createDiscountRule":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createWaiver":           ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.setBillingPolicy":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.recordMeterReading":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.importMeterReadings":    ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.runBilling":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createAdjustment":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.recordPayment":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.recordBatchPayment":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.refundPayment":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.reversePayment":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createPaymentIntent":    ("AAN", "AAN", "FFF", "FFF", "ANN", "UUU"),  # finance staff, and owners their own bills
+}
+# fmt: on
+
+# Routes with a parameter that is not an object's ID, and why they are not in the table.
+NOT_OBJECT_ROUTES: Final = {
+    "POST /payments/notify/{provider}": "names a payment gateway; the gateway's signature, not a role, admits it",
+}
+
+OUTCOMES: Final = {
+    "A": "allowed",
+    "N": "NOT_FOUND",
+    "F": "FORBIDDEN",
+    "U": "UNAUTHENTICATED",
+}
+
+
+# --- what the schema and the app offer -------------------------------------------------------------
+
+
+def schema_operations() -> set[str]:
+    """Every root field of the schema, with `node` once per Node type."""
+    schema = graphql.build_schema(build_schema(production=False).as_str())
+    assert schema.query_type and schema.mutation_type and schema.subscription_type
+    node_types = schema.get_possible_types(schema.get_type("Node"))  # type: ignore[arg-type]
+    return (
+        {f"Query.{name}" for name in schema.query_type.fields if name != "node"}
+        | {f"Query.node({node_type.name})" for node_type in node_types}
+        | {f"Mutation.{name}" for name in schema.mutation_type.fields}
+        | {f"Subscription.{name}" for name in schema.subscription_type.fields}
+    )
+
+
+def routes_with_parameters() -> set[str]:
+    app = create_app(Settings(database_url="sqlite+aiosqlite://", secret_key=TEST_SECRET))
+    return {
+        f"{method} {route.path}"
+        for route in app.routes
+        if isinstance(route, Route) and "{" in route.path
+        for method in sorted((route.methods or set()) - {"HEAD"})
+    }
+
+
+@functools.cache
+def operations() -> frozenset[str]:
+    return frozenset(schema_operations() | (routes_with_parameters() - set(NOT_OBJECT_ROUTES)))
+
+
+# --- one cell --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    aw: AuthorizationWorld
+    role: str
+    ownership: str
+    caller: str | None = None  # who calls in the role's name: its caller in Lakeside unless named
+
+    @property
+    def token(self) -> str | None:
+        return self.aw.token(self.caller if self.caller is not None else CALLERS[self.role])
+
+    def gid(self, kind: str) -> str:
+        return self.aw.gid(kind, self.ownership)
+
+    def pk(self, kind: str) -> int:
+        return self.aw.pk(kind, self.ownership)
+
+    def serial(self) -> int:
+        return self.aw.serial()
+
+    def pick(self, own: Any, other: Any, foreign: Any) -> Any:
+        return {"own": own, "other": other, "foreign": foreign}[self.ownership]
+
+
+Variables = Callable[[Cell], dict[str, Any] | Awaitable[dict[str, Any]]]
+Shows = Callable[[Cell, Any], bool]
+Observed = tuple[str, str]  # (outcome letter or "?", what happened)
+
+
+async def _resolve(variables: Variables, cell: Cell) -> dict[str, Any]:
+    value = variables(cell)
+    return await value if inspect.isawaitable(value) else value
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def lists(kind: str) -> Shows:
+    """A list query shows the target when its global ID is among the answer's values."""
+    return lambda cell, value: cell.gid(kind) in set(_strings(value))
+
+
+def answers(cell: Cell, value: Any) -> bool:
+    return value is not None
+
+
+def _top_level(result: dict[str, Any]) -> Observed | None:
+    errors = result.get("errors") or []
+    if not errors:
+        return None
+    codes = sorted({(error.get("extensions") or {}).get("code", "?") for error in errors})
+    letter = {"FORBIDDEN": "F", "UNAUTHENTICATED": "U"}.get(codes[0], "?") if len(codes) == 1 else "?"
+    return letter, f"top-level {', '.join(codes)}: {errors[0].get('message')}"
+
+
+@dataclass(frozen=True)
+class GraphQLProbe:
+    """A query (`shows` says whether the answer shows the target) or a mutation (`writes`: the tables it
+    changes, which a refusal must leave as they were); `files` makes it a multipart upload."""
+
+    document: str
+    variables: Variables = lambda cell: {}
+    shows: Shows | None = None
+    writes: tuple[str, ...] = ()
+    files: Callable[[Cell], dict[str, tuple[str, bytes]]] | None = None
+
+    @property
+    def is_mutation(self) -> bool:
+        return self.shows is None
+
+    async def prepare(self, cell: Cell) -> dict[str, Any]:
+        return await _resolve(self.variables, cell)
+
+    async def observe(self, cell: Cell, field: str, variables: dict[str, Any]) -> Observed:
+        if self.files is not None:
+            result = await multipart(cell.aw.client, cell.token, self.document, variables, self.files(cell))
+        else:
+            headers = {"Authorization": f"Bearer {cell.token}"} if cell.token else {}
+            response = await cell.aw.client.post(
+                "/graphql", json={"query": self.document, "variables": variables}, headers=headers
+            )
+            assert response.status_code == 200, response.text
+            result = response.json()
+        if (refused := _top_level(result)) is not None:
+            return refused
+        value = result["data"][field]
+        if self.shows is not None:
+            return ("A", "shown") if self.shows(cell, value) else ("N", f"not shown: {value}")
+        code = value.get("code")
+        if code is None:
+            return "A", value["__typename"]
+        return ("N" if code == "NOT_FOUND" else "?"), f"{value['__typename']} {code}: {value.get('message')}"
+
+
+@dataclass(frozen=True)
+class SubscriptionProbe:
+    document: str
+    variables: Variables
+
+    async def prepare(self, cell: Cell) -> dict[str, Any]:
+        return await _resolve(self.variables, cell)
+
+    async def observe(self, cell: Cell, field: str, variables: dict[str, Any]) -> Observed:
+        async with live_socket(cell.aw.app, cell.token) as socket:
+            await socket.subscribe(self.document, variables)
+            message = await socket.message()
+        payload = message.get("payload")
+        errors = payload if isinstance(payload, list) else (payload or {}).get("errors")
+        if not errors:
+            event = (payload or {}).get("data", {}).get(field) if message["type"] in ("next", "data") else None
+            return ("A" if event is not None else "?"), f"{message['type']}: {payload}"
+        codes = sorted({(error.get("extensions") or {}).get("code", "?") for error in errors})
+        letter = {"FORBIDDEN": "F", "UNAUTHENTICATED": "U", "NOT_FOUND": "N"}.get(codes[0], "?")
+        return (letter if len(codes) == 1 else "?"), f"{message['type']} {', '.join(codes)}: {errors[0].get('message')}"
+
+
+@dataclass(frozen=True)
+class RouteProbe:
+    path: Callable[[Cell], str]
+    body: bytes | None = None  # what an allowed answer must be, when it is known in advance
+
+    async def prepare(self, cell: Cell) -> dict[str, Any]:
+        return {"path": self.path(cell)}
+
+    async def observe(self, cell: Cell, field: str, variables: dict[str, Any]) -> Observed:
+        headers = {"Authorization": f"Bearer {cell.token}"} if cell.token else {}
+        response = await cell.aw.client.get(variables["path"], headers=headers)
+        letter = {200: "A", 401: "U", 403: "F", 404: "N"}.get(response.status_code, "?")
+        if letter == "A" and self.body is not None and response.content != self.body:
+            return "?", "200 with a body that differs from the page every ticket gets"
+        return letter, f"HTTP {response.status_code}"
+
+
+# --- how each operation is called ------------------------------------------------------------------
+
+RESULT = "{ __typename ... on Error { code message field } }"
+def node(type_name: str) -> GraphQLProbe:
+    return GraphQLProbe("query ($id: ID!) { node(id: $id) { id } }", lambda c: {"id": c.gid(type_name)}, answers)
+
+
+def project(cell: Cell) -> dict[str, Any]:
+    return {"p": cell.gid("Project")}
+
+
+def mutation(field: str, arguments: str, variables: Variables, *writes: str, **extra: Any) -> GraphQLProbe:
+    return GraphQLProbe(f"mutation ({arguments}) {{ {field}{_call(arguments)} {RESULT} }}", variables, None, writes, **extra)
+
+
+def _call(arguments: str) -> str:
+    """`$input: X!` → `(input: $input)`; argument names are the variable names."""
+    names = [part.split(":")[0].strip().lstrip("$") for part in arguments.split(",") if part.strip()]
+    return "(" + ", ".join(f"{name}: ${name}" for name in names) + ")" if names else ""
+
+
+def _ticket_action(cell: Cell) -> str:
+    # What each role is there to do to an ASSIGNED ticket: the technician accepts it, everyone else cancels.
+    return "ACCEPT" if cell.role == "TECHNICIAN" else "CANCEL"
+
+
+async def _transition(cell: Cell) -> dict[str, Any]:
+    return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=True), "action": _ticket_action(cell)}
+
+
+async def _assign(cell: Cell) -> dict[str, Any]:
+    return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False), "technicianId": cell.gid("Technician")}
+
+
+async def _categorize(cell: Cell) -> dict[str, Any]:
+    return {"input": {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False), "category": "ELECTRICAL"}}
+
+
+async def _revise(cell: Cell) -> dict[str, Any]:
+    rule = await cell.aw.fresh_fee_rule(cell.ownership)
+    version = {"name": "服务费 2027", "effectiveFrom": "2027-01-01", "amountPerCycle": "12.00", "scope": {"unitKinds": ["APARTMENT"]}}
+    return {"input": {"ruleId": rule, **version}}
+
+
+async def _retire(cell: Cell) -> dict[str, Any]:
+    return {"ruleId": await cell.aw.fresh_fee_rule(cell.ownership), "effectiveTo": "2026-12-31"}
+
+
+async def _refund(cell: Cell) -> dict[str, Any]:
+    payment = await cell.aw.fresh_payment(cell.ownership, with_credit=True)
+    return {"input": {"paymentId": payment, "amount": "1.00", "reason": "多收退回"}}
+
+
+async def _reverse(cell: Cell) -> dict[str, Any]:
+    payment = await cell.aw.fresh_payment(cell.ownership, with_credit=False)
+    return {"input": {"paymentId": payment, "reason": "误收冲正"}}
+
+
+def _units_file(cell: Cell) -> dict[str, tuple[str, bytes]]:
+    row = f"I{cell.serial()},0101,1,45.5,商铺,,,\n"
+    return {"file": ("units.csv", ("楼栋,房号,楼层,建筑面积,类型,业主姓名,联系电话,身份证号\n" + row).encode("utf-8"))}
+
+
+def _readings_file(cell: Cell) -> dict[str, tuple[str, bytes]]:
+    building, number = cell.pick(("A1", "101"), ("A1", "102"), ("B1", "101"))
+    return {"file": ("readings.csv", readings_csv([(building, number, f"gas{cell.serial()}", "5", "2026-11-01 10:00")]))}
+
+
+def _payment(cell: Cell) -> dict[str, Any]:
+    return {"unitId": cell.gid("Unit"), "amount": "1.00", "channel": "CASH", "payerName": "王丽", "idempotencyKey": f"cell-{cell.serial()}"}
+
+
+def _verify(cell: Cell) -> dict[str, Any]:
+    return dict(cell.aw.receipts[cell.ownership])
+
+
+def _shows_receipt(cell: Cell, value: Any) -> bool:
+    return bool(value["genuine"]) and value["receipt"] is not None and value["receipt"]["id"] == cell.gid("Receipt")
+
+
+def _login(cell: Cell) -> dict[str, Any]:
+    return {"email": cell.pick("alice", "bob", "carol") + "@example.test", "password": PASSWORD}
+
+
+PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
+    "Query.viewer": GraphQLProbe("{ viewer { email } }", shows=answers),
+    "Query.projects": GraphQLProbe("{ projects { id } }", shows=lists("Project")),
+    "Query.units": GraphQLProbe(
+        "query ($p: ID!) { units(projectId: $p, first: 100) { edges { node { id } } } }", project, lists("Unit")
+    ),
+    "Query.technicians": GraphQLProbe("query ($p: ID!) { technicians(projectId: $p) { id } }", project, lists("Technician")),
+    "Query.tickets": GraphQLProbe(
+        "{ tickets(filter: {status: [ACCEPTED]}, first: 100) { edges { node { id } } } }", shows=lists("Ticket")
+    ),
+    "Query.dispatchSettings": GraphQLProbe(
+        "query ($p: ID!) { dispatchSettings(projectId: $p) { autoDispatch } }", project, answers
+    ),
+    "Query.equipment": GraphQLProbe("query ($p: ID!) { equipment(projectId: $p) { id } }", project, lists("Equipment")),
+    "Query.dispatchAnalytics": GraphQLProbe(
+        "query ($p: ID!) { dispatchAnalytics(projectId: $p, period: DAY) { ticketCount } }", project, answers
+    ),
+    "Query.feeRules": GraphQLProbe("query ($p: ID!) { feeRules(projectId: $p) { id } }", project, lists("FeeRule")),
+    "Query.discountRules": GraphQLProbe(
+        "query ($p: ID!) { discountRules(projectId: $p) { id } }", project, lists("DiscountRule")
+    ),
+    "Query.waivers": GraphQLProbe("query ($p: ID!) { waivers(projectId: $p) { id } }", project, lists("Waiver")),
+    "Query.billingPolicy": GraphQLProbe("query ($p: ID!) { billingPolicy(projectId: $p) { dueDays } }", project, answers),
+    "Query.flaggedReadings": GraphQLProbe(
+        "query ($p: ID!) { flaggedReadings(projectId: $p) { edges { node { id } } } }", project, lists("MeterReading")
+    ),
+    "Query.billRuns": GraphQLProbe("query ($p: ID!) { billRuns(projectId: $p) { id } }", project, lists("BillRun")),
+    "Query.bills": GraphQLProbe(
+        "query ($u: ID!) { bills(filter: {unitId: $u}, first: 100) { edges { node { id } } } }",
+        lambda c: {"u": c.gid("Unit")},
+        lists("Bill"),
+    ),
+    "Query.payments": GraphQLProbe(
+        "query ($u: ID!) { payments(filter: {unitId: $u}, first: 100) { edges { node { id } } } }",
+        lambda c: {"u": c.gid("Unit")},
+        lists("Payment"),
+    ),
+    "Query.unitStatement": GraphQLProbe(
+        "query ($u: ID!) { unitStatement(unitId: $u) { balance } }", lambda c: {"u": c.gid("Unit")}, answers
+    ),
+    "Query.ledgerCheck": GraphQLProbe("query ($p: ID!) { ledgerCheck(projectId: $p) { ok } }", project, answers),
+    "Query.verifyReceipt": GraphQLProbe(
+        "query ($content: String!, $signature: String!) "
+        "{ verifyReceipt(content: $content, signature: $signature) { genuine receipt { id } } }",
+        _verify,
+        _shows_receipt,
+    ),
+    "Query.receiptPublicKey": GraphQLProbe("{ receiptPublicKey }", shows=answers),
+    **{
+        f"Query.node({type_name})": node(type_name)
+        for type_name in (
+            "Project", "Building", "Unit", "Party", "Occupancy", "Technician", "Ticket", "Equipment", "FeeRule",
+            "DiscountRule", "Waiver", "MeterReading", "BillRun", "Bill", "Payment", "Receipt", "Adjustment",
+            "PaymentIntent",
+        )
+    },
+    "Subscription.ticketUpdates": SubscriptionProbe(
+        "subscription ($t: ID!) { ticketUpdates(ticketId: $t, afterSeq: 0) { seq type ticketId } }",
+        lambda c: {"t": c.gid("Ticket")},
+    ),
+    "Subscription.dispatchBoard": SubscriptionProbe(
+        "subscription ($p: ID!) { dispatchBoard(projectId: $p, afterSeq: 0) { seq type ticketId } }", project
+    ),
+    "Subscription.myAssignments": SubscriptionProbe(
+        "subscription { myAssignments(afterSeq: 0) { seq type ticketId } }", lambda c: {}
+    ),
+    "GET /receipts/{receipt_id}.pdf": RouteProbe(lambda c: f"/receipts/{c.pk('Receipt')}.pdf"),
+    "GET /attachments/{attachment_id:int}": RouteProbe(lambda c: f"/attachments/{c.pk('Attachment')}"),
+    "GET /track/{ticket}": RouteProbe(lambda c: f"/track/{c.gid('Ticket')}", TRACK_HTML.encode("utf-8")),
+    "Mutation.login": GraphQLProbe(
+        "mutation ($email: String!, $password: String!) "
+        "{ login(email: $email, password: $password) { __typename ... on Error { code message } } }",
+        _login,
+    ),
+    "Mutation.createProject": mutation(
+        "createProject", "$input: CreateProjectInput!", lambda c: {"input": {"name": f"新项目 {c.serial()}"}},
+        "project", "role_grant",
+    ),
+    "Mutation.updateProject": mutation(
+        "updateProject", "$input: UpdateProjectInput!",
+        lambda c: {"input": {"id": c.gid("Project"), "timezone": "Asia/Shanghai"}}, "project",
+    ),
+    "Mutation.createBuilding": mutation(
+        "createBuilding", "$input: CreateBuildingInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "name": f"C{c.serial()}"}}, "building",
+    ),
+    "Mutation.updateBuilding": mutation(
+        "updateBuilding", "$input: UpdateBuildingInput!",
+        lambda c: {"input": {"id": c.gid("Building"), "name": c.pick("A1", "A2", "B1")}}, "building",
+    ),
+    "Mutation.createUnit": mutation(
+        "createUnit", "$input: CreateUnitInput!",
+        lambda c: {"input": {"buildingId": c.gid("Building"), "number": f"X{c.serial()}", "floor": 9, "floorArea": "9.5", "kind": "STORAGE"}},
+        "unit",
+    ),
+    "Mutation.updateUnit": mutation(
+        "updateUnit", "$input: UpdateUnitInput!",
+        lambda c: {"input": {"id": c.gid("Unit"), "occupancyStatus": "SELF_OCCUPIED"}}, "unit",
+    ),
+    "Mutation.createParty": mutation(
+        "createParty", "$input: CreatePartyInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "name": "孙丽"}}, "party",
+    ),
+    "Mutation.updateParty": mutation(
+        "updateParty", "$input: UpdatePartyInput!",
+        lambda c: {"input": {"id": c.gid("Party"), "email": c.pick("alice", "bob", "carol") + "@mail.example"}}, "party",
+    ),
+    "Mutation.createOccupancy": mutation(
+        "createOccupancy", "$input: CreateOccupancyInput!",
+        lambda c: {
+            "input": {
+                "unitId": c.gid("Unit"), "partyId": c.aw.world.gid(c.pick("Party:spare_lakeside", "Party:spare_lakeside", "Party:spare_hillside")),
+                "relation": "TENANT", "startDate": "2025-01-01", "endDate": "2025-06-30",
+            }
+        },
+        "occupancy",
+    ),
+    "Mutation.updateOccupancy": mutation(
+        "updateOccupancy", "$input: UpdateOccupancyInput!",
+        lambda c: {"input": {"id": c.gid("Occupancy"), "endDate": "2099-12-31"}}, "occupancy",
+    ),
+    "Mutation.importUnits": mutation(
+        "importUnits", "$projectId: ID!, $file: Upload!", lambda c: {"projectId": c.gid("Project"), "file": None},
+        "building", "unit", "party", "occupancy", files=_units_file,
+    ),
+    "Mutation.createTechnician": mutation(
+        "createTechnician", "$input: CreateTechnicianInput!",
+        lambda c: {
+            "input": {"projectId": c.gid("Project"), "name": "郑师傅", "skills": ["HVAC"], "homeLatitude": 30.27,
+                      "homeLongitude": 120.15, "onShift": False}
+        },
+        "technician",
+    ),
+    "Mutation.updateTechnician": mutation(
+        "updateTechnician", "$input: UpdateTechnicianInput!",
+        lambda c: {"input": {"id": c.gid("Technician"), "onShift": True}}, "technician",
+    ),
+    "Mutation.submitTicket": mutation(
+        "submitTicket", "$input: SubmitTicketInput!",
+        lambda c: {"input": {"unitId": c.gid("Unit"), "description": "门锁坏了", "category": "LOCKSMITH"}},
+        "ticket", "ticket_event",
+    ),
+    "Mutation.transitionTicket": mutation(
+        "transitionTicket", "$ticketId: ID!, $action: TicketAction!", _transition, "ticket", "ticket_event",
+    ),
+    "Mutation.assignTicket": mutation("assignTicket", "$ticketId: ID!, $technicianId: ID!", _assign, "ticket"),
+    "Mutation.categorizeTicket": mutation(
+        "categorizeTicket", "$input: CategorizeTicketInput!", _categorize, "ticket", "classifier_correction",
+    ),
+    "Mutation.optimizeDispatch": mutation(
+        "optimizeDispatch", "$projectId: ID!, $apply: Boolean!", lambda c: {"projectId": c.gid("Project"), "apply": True},
+        "ticket",
+    ),
+    "Mutation.updateDispatchSettings": mutation(
+        "updateDispatchSettings", "$input: UpdateDispatchSettingsInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "autoDispatch": False}}, "project",
+    ),
+    "Mutation.createEquipment": mutation(
+        "createEquipment", "$input: CreateEquipmentInput!",
+        lambda c: {
+            "input": {"projectId": c.gid("Project"), "name": f"电梯 {c.serial()}", "kind": "LIFT", "installDate": "2025-01-01",
+                      "maintenanceIntervalDays": 30}
+        },
+        "equipment",
+    ),
+    "Mutation.updateEquipment": mutation(
+        "updateEquipment", "$input: UpdateEquipmentInput!",
+        lambda c: {"input": {"id": c.gid("Equipment"), "location": "地下一层泵房"}}, "equipment",
+    ),
+    "Mutation.recordMaintenance": mutation(
+        "recordMaintenance", "$input: RecordMaintenanceInput!",
+        lambda c: {"input": {"equipmentId": c.gid("Equipment"), "performedOn": "2026-11-01", "notes": "例行保养"}},
+        "equipment", "maintenance_record",
+    ),
+    "Mutation.createFeeRule": mutation(
+        "createFeeRule", "$input: CreateFeeRuleInput!",
+        lambda c: {
+            "input": {"projectId": c.gid("Project"), "code": f"NEW{c.serial()}", "kind": "FIXED", "name": "垃圾清运费",
+                      "effectiveFrom": "2027-01-01", "amountPerCycle": "5.00"}
+        },
+        "fee_rule", "fee_rule_version",
+    ),
+    "Mutation.reviseFeeRule": mutation("reviseFeeRule", "$input: ReviseFeeRuleInput!", _revise, "fee_rule_version"),
+    "Mutation.retireFeeRule": mutation("retireFeeRule", "$ruleId: ID!, $effectiveTo: Date!", _retire, "fee_rule_version"),
+    "Mutation.createDiscountRule": mutation(
+        "createDiscountRule", "$input: CreateDiscountRuleInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "name": "老人优惠", "percent": "5", "ruleCodes": ["PROPERTY"]}},
+        "discount_rule",
+    ),
+    "Mutation.createWaiver": mutation(
+        "createWaiver", "$input: CreateWaiverInput!",
+        lambda c: {"input": {"unitId": c.gid("Unit"), "ruleCode": "PROPERTY", "period": "2027-01", "amount": "1.00", "reason": "停水补偿"}},
+        "waiver",
+    ),
+    "Mutation.setBillingPolicy": mutation(
+        "setBillingPolicy", "$input: SetBillingPolicyInput!", lambda c: {"input": {"projectId": c.gid("Project")}},
+        "billing_policy", "late_fee_policy",
+    ),
+    "Mutation.recordMeterReading": mutation(
+        "recordMeterReading", "$input: RecordMeterReadingInput!",
+        lambda c: {
+            "input": {"unitId": c.gid("Unit"), "meterType": f"gas{c.serial()}", "reading": "5", "readAt": "2026-11-01T10:00:00+08:00"}
+        },
+        "meter_reading",
+    ),
+    "Mutation.importMeterReadings": mutation(
+        "importMeterReadings", "$projectId: ID!, $file: Upload!", lambda c: {"projectId": c.gid("Project"), "file": None},
+        "meter_reading", files=_readings_file,
+    ),
+    "Mutation.runBilling": mutation(
+        "runBilling", "$projectId: ID!, $period: String!, $dryRun: Boolean!",
+        lambda c: {"projectId": c.gid("Project"), "period": BILLING_PERIOD, "dryRun": False},
+        "bill_run", "bill", "bill_line",
+    ),
+    "Mutation.createAdjustment": mutation(
+        "createAdjustment", "$input: CreateAdjustmentInput!",
+        lambda c: {"input": {"billId": c.gid("Bill"), "kind": "DEBIT", "amount": "1.00", "reason": "补收"}},
+        "adjustment", "bill",
+    ),
+    "Mutation.recordPayment": mutation(
+        "recordPayment", "$input: RecordPaymentInput!", lambda c: {"input": _payment(c)},
+        "payment", "payment_allocation", "bill", "receipt",
+    ),
+    "Mutation.recordBatchPayment": mutation(
+        "recordBatchPayment", "$input: RecordBatchPaymentInput!",
+        lambda c: {
+            "input": {"projectId": c.gid("Project"), "channel": "CASH", "payerName": "王丽", "idempotencyKey": f"batch-{c.serial()}",
+                      "items": [{"unitId": c.gid("Unit"), "amount": "1.00"}]}
+        },
+        "payment_batch", "payment", "payment_allocation", "bill",
+    ),
+    "Mutation.refundPayment": mutation("refundPayment", "$input: RefundPaymentInput!", _refund, "payment_reversal"),
+    "Mutation.reversePayment": mutation(
+        "reversePayment", "$input: ReversePaymentInput!", _reverse, "payment_reversal", "payment_allocation", "bill",
+    ),
+    "Mutation.createPaymentIntent": mutation(
+        "createPaymentIntent", "$billIds: [ID!]!, $channel: PaymentChannel!",
+        lambda c: {"billIds": [c.gid("Bill")], "channel": "WECHAT"}, "payment_intent",
+    ),
+}
+
+
+# --- writes ----------------------------------------------------------------------------------------
+
+_TABLES = Base.metadata.tables
+
+
+async def _snapshot(aw: AuthorizationWorld, tables: tuple[str, ...]) -> dict[str, Any]:
+    """How many rows every table has, and every row of `tables`."""
+    counts = union_all(
+        *(select(literal(name).label("name"), func.count().label("rows")).select_from(table) for name, table in _TABLES.items())
+    )
+    async with aw.state.engine.connect() as connection:
+        snapshot: dict[str, Any] = {f"{name} rows": rows for name, rows in (await connection.execute(counts)).all()}
+        for name in tables:
+            table = _TABLES[name]
+            snapshot[f"{name} content"] = (await connection.execute(select(table).order_by(*table.primary_key.columns))).all()
+    return snapshot
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    return sorted(key for key in before if before[key] != after[key])
+
+
+# --- the world, once per database ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def table(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+    postgres_server: PostgresServer,
+) -> AsyncIterator[AuthorizationWorld]:
+    directory = tmp_path_factory.mktemp("authorization")
+    if request.param == "sqlite":
+        database = directory / "courtyard.db"
+        shutil.copyfile(sqlite_template, database)
+        url = f"sqlite+aiosqlite:///{database}"
+    else:
+        if postgres_server.url is None:
+            missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
+        assert postgres_server.url is not None
+        await _empty_postgres(postgres_server.url)
+        url = postgres_server.url
+    settings = Settings(database_url=url, secret_key=TEST_SECRET, media_dir=directory / "media")
+    app = create_app(settings, clock=Clock(), migrate=False)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
+        yield await build_authorization_world(app, client)
+
+
+# --- the tests -------------------------------------------------------------------------------------
+
+
+def test_every_operation_has_a_row_and_every_row_an_operation() -> None:
+    offered = operations()
+    assert sorted(offered - set(EXPECTED)) == [], "operations without a row in EXPECTED: give each its policy"
+    assert sorted(set(EXPECTED) - offered) == [], "rows for operations that no longer exist"
+    assert set(PROBES) == set(EXPECTED)
+    for name, row in EXPECTED.items():
+        assert len(row) == len(ROLES) and all(len(c) == len(OWNERSHIPS) and set(c) <= set(OUTCOMES) for c in row), name
+
+
+def _order(name: str) -> tuple[int, str]:
+    # Reads first, then the writes, so that no write can change what a read is asked about.
+    kinds = ("Query.", "Subscription.", "GET ", "Mutation.")
+    return next((i for i, kind in enumerate(kinds) if name.startswith(kind)), len(kinds)), name
+
+
+CELLS: Final = [
+    pytest.param(name, role, ownership, id=f"{name}-{role}-{ownership}")
+    for name in sorted(operations() | set(EXPECTED), key=_order)
+    for role in ROLES
+    for ownership in OWNERSHIPS
+]
+
+
+def _field(operation: str) -> str:
+    return operation.split(".", 1)[-1].split("(")[0]
+
+
+@pytest.mark.parametrize(("operation", "role", "ownership"), CELLS)
+async def test_a_caller_gets_what_the_table_says(table: AuthorizationWorld, operation: str, role: str, ownership: str) -> None:
+    assert operation in EXPECTED, f"{operation} has no row in EXPECTED"
+    assert operation in operations(), f"{operation} is in EXPECTED but no longer offered"
+    expected = EXPECTED[operation][ROLES.index(role)][OWNERSHIPS.index(ownership)]
+    probe = PROBES[operation]
+    cell = Cell(table, role, ownership)
+    writes = probe.writes if isinstance(probe, GraphQLProbe) and probe.is_mutation and expected != "A" else None
+    table.begin_cell()
+    variables = await probe.prepare(cell)
+    before = await _snapshot(table, writes) if writes is not None else None
+
+    letter, happened = await probe.observe(cell, _field(operation), variables)
+
+    assert letter == expected, f"{operation} as {role} on {ownership}: expected {OUTCOMES[expected]}, got {happened}"
+    if before is not None and writes is not None:
+        changed = _changed(before, await _snapshot(table, writes))
+        assert changed == [], f"{operation} as {role} on {ownership} was refused but changed {', '.join(changed)}"
+        table.give_back()
+
+
+# Hillside's own people, for the roles it has: they reach the foreign targets as the Lakeside callers
+# reach their own, which shows that a foreign NOT_FOUND is the policy and not a target that is not there.
+HILLSIDE: Final = {"ADMIN": "admin_b", "TECHNICIAN": "tech_b", "OWNER": "carol"}
+MIRRORED: Final = [
+    pytest.param(name, role, id=f"{name}-{role}")
+    for name in sorted(EXPECTED, key=_order)
+    for role in HILLSIDE
+    if EXPECTED[name][ROLES.index(role)][OWNERSHIPS.index("own")] == "A"
+]
+
+
+@pytest.mark.parametrize(("operation", "role"), MIRRORED)
+async def test_foreign_targets_are_reachable_from_their_own_project(
+    table: AuthorizationWorld, operation: str, role: str
+) -> None:
+    probe = PROBES[operation]
+    cell = Cell(table, role, "foreign", caller=HILLSIDE[role])
+
+    letter, happened = await probe.observe(cell, _field(operation), await probe.prepare(cell))
+
+    assert letter == "A", f"{operation} as Hillside's {role} on its own object: {happened}"
+
+
+
+# --- field level: what of a technician each viewer of a ticket sees -----------------------------------
+# An owner sees of a technician only the name, a masked phone and an expected arrival (DESIGN §6): not
+# where they live nor where they are, on any path that leads from the owner's ticket to a technician.
+# Staff see the whole technician; a technician sees himself (his colleagues' records are left open).
+
+TECHNICIAN_FIELDS = "name phone home { latitude longitude } currentLocation { latitude longitude }"
+TECHNICIAN_PATHS: Final = {
+    "node(Ticket).assignee": f"query ($t: ID!) {{ node(id: $t) {{ ... on Ticket {{ assignee {{ {TECHNICIAN_FIELDS} }} }} }} }}",
+    "node(Ticket).events.technician": (
+        f"query ($t: ID!) {{ node(id: $t) {{ ... on Ticket {{ events {{ technician {{ {TECHNICIAN_FIELDS} }} }} }} }} }}"
+    ),
+    "tickets.assignee": (
+        f"{{ tickets(filter: {{status: [ACCEPTED]}}, first: 100) {{ edges {{ node {{ id assignee {{ {TECHNICIAN_FIELDS} }} }} }} }} }}"
+    ),
+    "ticketUpdates.ticket.assignee": (
+        f"subscription ($t: ID!) {{ ticketUpdates(ticketId: $t, afterSeq: 0) {{ ticket {{ assignee {{ {TECHNICIAN_FIELDS} }} }} }} }}"
+    ),
+}
+#                                         ADMIN    FINANCE  DISPATCHER TECHNICIAN OWNER
+TECHNICIAN_VIEWS: Final[dict[str, tuple[str | None, ...]]] = {
+    "node(Ticket).assignee":             ("whole", "whole", "whole", "whole", "limited"),
+    "node(Ticket).events.technician":    ("whole", "whole", "whole", None, "limited"),
+    "tickets.assignee":                  ("whole", "whole", "whole", "whole", "limited"),
+    "ticketUpdates.ticket.assignee":     ("whole", "whole", "whole", None, "limited"),
+}
+TECHNICIAN_VIEW_CELLS: Final = [
+    pytest.param(path, role, id=f"{path}-{role}")
+    for path, views in TECHNICIAN_VIEWS.items()
+    for role, view in zip(ROLES, views, strict=False)
+    if view is not None
+]
+
+
+def _technicians(value: Any) -> Iterator[dict[str, Any]]:
+    """Every technician object in an answer: those are the dicts that carry a `home` key."""
+    if isinstance(value, dict):
+        if "home" in value:
+            yield value
+        for item in value.values():
+            yield from _technicians(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _technicians(item)
+
+
+async def _answer(table: AuthorizationWorld, path: str, token: str | None) -> dict[str, Any]:
+    document, ticket = TECHNICIAN_PATHS[path], table.gid("Ticket", "own")
+    if path.startswith("ticketUpdates"):
+        async with live_socket(table.app, token) as socket:
+            await socket.subscribe(document, {"t": ticket})
+            message = await socket.message()
+        return message["payload"]  # type: ignore[no-any-return]
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await table.client.post("/graphql", json={"query": document, "variables": {"t": ticket}}, headers=headers)
+    return response.json()  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("path", "role"), TECHNICIAN_VIEW_CELLS)
+async def test_what_of_a_technician_the_viewer_of_a_ticket_sees(table: AuthorizationWorld, path: str, role: str) -> None:
+    # given the own ticket: alice's, reported in her unit, first given to 周师傅, now accepted by tech_a
+    view = TECHNICIAN_VIEWS[path][ROLES.index(role)]
+    # when
+    answer = await _answer(table, path, table.token(CALLERS[role]))
+    # then
+    assert "errors" not in answer, answer
+    technicians = list(_technicians(answer["data"]))
+    assert technicians, answer
+    if view == "whole":
+        assert all(t["home"] is not None and t["currentLocation"] is not None for t in technicians), technicians
+        return
+    for technician in technicians:
+        assert technician["name"], technician
+        assert (technician["home"], technician["currentLocation"]) == (None, None), f"{path} shows {role} {technician}"
+        assert technician["phone"] is None or "*" in technician["phone"], f"{path} shows {role} {technician}"
