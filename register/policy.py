@@ -16,6 +16,7 @@ __all__ = [
     "REGISTER_ADMIN_ROLES",
     "administered_projects",
     "administers_register",
+    "changes_parties",
     "may_administer_project",
     "may_change_party",
     "may_see_all_parties",
@@ -40,6 +41,11 @@ _WHOLE_PROJECT_UNIT_ROLES = (*STAFF_ROLES, Role.TECHNICIAN)
 def administers_register(principal: Principal) -> bool:
     """May call the register's administrative operations at all; each object's project is checked by the use case."""
     return principal.holds_any(REGISTER_ADMIN_ROLES)
+
+
+def changes_parties(principal: Principal) -> bool:
+    """May call `updateParty` at all: admins, and a person changing their own contact details."""
+    return administers_register(principal) or principal.party_id is not None
 
 
 def may_administer_project(principal: Principal, project_id: int) -> bool:

@@ -14,7 +14,7 @@ from strawberry.file_uploads import Upload
 from kernel.errors import BadInput
 from kernel.principal import Principal
 from register import occupancies, parties, projects, units
-from register.policy import administers_register
+from register.policy import administers_register, changes_parties
 from register.unit_import import ImportSummary, import_units
 from schema.context import Info
 from schema.errors import (
@@ -309,7 +309,10 @@ class UnitMutations:
         )
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated],
+        permission_classes=[
+            IsAuthenticated,
+            allowed_if(changes_parties, "Requires the ADMIN role, or a login of the party being changed."),
+        ],
         description="Admins change any party in their project; a person may change their own phone and e-mail.",
     )
     async def update_party(self, info: Info, input: UpdatePartyInput) -> UpdatePartyResult:  # type: ignore[valid-type]
