@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import struct
 from html.parser import HTMLParser
 from pathlib import Path
 
+import httpx
 import pytest
+from starlette.applications import Starlette
 
-from api.live import BOARD_HTML, TRACK_HTML
+from api.live import BOARD_HTML, FAVICON, TRACK_HTML, live_routes
 from api.pages import STATIC_DIR
 
 VENDOR_DIR = STATIC_DIR / "graphql-ws"
@@ -57,7 +60,7 @@ def test_page_loads_the_websocket_client_then_the_shared_code_then_its_own(name:
         "/static/live/common.js",
         f"/static/live/{name}.js",
     ]
-    assert _assets(PAGES[name]).links == [f"/static/live/{name}.css"]
+    assert _assets(PAGES[name]).links == ["/favicon.ico", f"/static/live/{name}.css"]
 
 
 @pytest.mark.parametrize("name", PAGES)
@@ -85,6 +88,25 @@ def test_both_pages_resubscribe_from_the_last_seq_they_saw() -> None:
 
     assert "payload.variables.afterSeq = event.seq;" in common
     assert "retryAttempts: Infinity" in common
+
+
+def test_the_icon_holds_a_16_and_a_32_pixel_image() -> None:
+    data = FAVICON.read_bytes()
+    reserved, kind, count = struct.unpack_from("<HHH", data)
+    sizes = {(data[6 + 16 * index] or 256, data[7 + 16 * index] or 256) for index in range(count)}
+
+    assert (reserved, kind) == (0, 1)
+    assert {(16, 16), (32, 32)} <= sizes
+
+
+async def test_favicon_ico_answers_the_icon() -> None:
+    transport = httpx.ASGITransport(app=Starlette(routes=live_routes()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://courtyard.test") as client:
+        response = await client.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content == FAVICON.read_bytes()
 
 
 def _recorded() -> list[tuple[str, str, str]]:
