@@ -1,12 +1,14 @@
 """The board and tracking pages in headless Chromium (Debian's, through Playwright) against a real server.
 
 One `courtyard serve --demo` serves the module. Changes are made through the API, as another person's
-app would, and the pages must show them without reloading. Screenshots go to tests/e2e/artifacts/.
+app would, and the pages must show them without reloading. The pages speak the project's locale (zh-CN
+unless the address asks for English). Screenshots go to tests/e2e/artifacts/.
 """
 
 from __future__ import annotations
 
 import base64
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -34,6 +36,21 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LEAK = "厨房水龙头漏水，地上都是水 kitchen tap leaking"
+LATIN = re.compile(r"[A-Za-z]")
+CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
+# What the board itself writes on every card and heading (not the data: names, descriptions, places).
+BOARD_TEXTS = (
+    ".column h2",
+    ".card .priority",
+    ".card .category",
+    ".card .age",
+    ".card .sla",
+    ".card select.assign option[value='']",
+    ".card button.cancel",
+    ".technician .shift",
+    "#optimise",
+    "#live-status",
+)
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +100,18 @@ def _wait_for_row(
     while (row := _row(database, ticket_id)) != expected:
         assert time.monotonic() < deadline, f"database still has {row}, expected {expected}"
         time.sleep(0.05)
+
+
+def _console_errors(page: Page) -> list[str]:
+    """Errors the page logs from now on (a missing text logs one)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+def _texts(page: Page, selectors: tuple[str, ...]) -> list[str]:
+    return [text for selector in selectors for text in page.locator(selector).all_inner_texts()]
 
 
 def _log_in(page: Page, url: str, email: str) -> None:
@@ -159,8 +188,8 @@ def test_the_owner_sees_each_step_of_the_repair_live(
     page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
     _log_in(page, f"{server.url}/track/{ticket['id']}", "owner2@demo.courtyard")
 
-    page.locator('[data-step="ASSIGNED"].done', has_text=f"Assigned to {assignee.name}").wait_for(timeout=2000)
-    assert page.inner_text("#promise").startswith("A technician will be with you by ")
+    page.locator('[data-step="ASSIGNED"].done', has_text=f"已派给{assignee.name}").wait_for(timeout=2000)
+    assert re.fullmatch(r"维修师傅将在(明天 )?\d\d:\d\d前上门。", page.inner_text("#promise"))
     for action, step, details, note in (
         ("ACCEPT", "ACCEPTED", None, None),
         ("CHECK_IN", "CHECKED_IN", HERE, None),
@@ -177,7 +206,8 @@ def test_the_owner_sees_each_step_of_the_repair_live(
     page.click("#confirm")
     page.locator('[data-step="CLOSED"].done').wait_for(timeout=2000)
     _wait_for_row(database, ticket["id"], ("CLOSED", _pk(assignee.id), 5))
-    assert page.inner_text("#promise") == "Done. Thank you!"
+    assert page.inner_text("#promise") == "已完成，谢谢！"
+    assert [text for text in _texts(page, (".step .title", "#closed-note")) if LATIN.search(text)] == []
     page.screenshot(path=str(ARTIFACTS / "track-closed.png"), full_page=True)
     page.close()
 
@@ -185,3 +215,24 @@ def test_the_owner_sees_each_step_of_the_repair_live(
 def _row_technician(api: DemoApi, token: str, ticket_id: str) -> str:
     query = "query($id: ID!) { node(id: $id) { ... on Ticket { assignee { id } } } }"
     return api.gql(query, {"id": ticket_id}, token=token)["node"]["assignee"]["id"]  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("lang", "foreign"), [("", LATIN), ("?lang=en", CJK)], ids=["zh-CN", "en"])
+def test_the_board_speaks_the_locale_throughout(
+    browser: Browser, demo: tuple[RunningServer, Path], lang: str, foreign: re.Pattern[str]
+) -> None:
+    server, _ = demo
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    errors = _console_errors(page)
+    page.goto(f"{server.url}/board{lang}")
+    login_texts = _texts(page, ("#login h2", "#login label", "#login button"))
+    _log_in(page, f"{server.url}/board{lang}", "dispatcher@demo.courtyard")
+    page.locator("#columns .card").first.wait_for(timeout=5000)
+    shown = _texts(page, BOARD_TEXTS)
+
+    assert page.evaluate("document.documentElement.lang") == (lang.removeprefix("?lang=") or "zh-CN")
+    assert len(shown) > 20
+    assert [text for text in login_texts + shown if foreign.search(text)] == []
+    assert page.locator("[data-text]:empty").count() == 0
+    assert errors == []
+    page.close()

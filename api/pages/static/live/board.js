@@ -2,17 +2,108 @@
 "use strict";
 
 (() => {
-  const { duration, escape, follow, gql, liveClient, loginForm } = Courtyard;
+  const { Notice, Refused, duration, escape, follow, gql, liveBadge, liveClient, loginForm, problem } = Courtyard;
 
-  const COLUMNS = [
-    ["TRIAGE", "Triage"],
-    ["NEW", "New"],
-    ["ASSIGNED", "Assigned"],
-    ["ACCEPTED", "Accepted"],
-    ["ON_SITE", "On site"],
-    ["IN_PROGRESS", "In progress"],
-    ["RESOLVED", "Resolved"],
-  ];
+  const t = Courtyard.texts({
+    "zh-CN": {
+      "page.title": "Courtyard · 派单看板",
+      "page.heading": "派单看板",
+      "login.title": "调度员登录",
+      "board.columns": "按状态排列的工单",
+      "board.notDispatcher": "此账号不是任何项目的调度员或管理员。",
+      "technicians.title": "维修师傅",
+      "technicians.onShift": "在班",
+      "technicians.offShift": "休班",
+      "map.title": "地图",
+      "map.label": "楼栋、工单和师傅的位置",
+      "map.building": "楼栋",
+      "map.ticket": "工单",
+      "map.technician": "师傅（空心：在图外）",
+      "map.technicianTip": "{name} · {load} · 距小区 {km} 公里",
+      "card.assign": "派单…",
+      "card.reassign": "改派…",
+      "card.assignTo": "派给",
+      "card.offShift": "（休班）",
+      "card.cancel": "取消",
+      "card.confirmCancel": "确定取消这张工单吗？",
+      "card.cancelNote": "调度员在派单看板上取消",
+      "card.age": "{duration}前",
+      "card.waiting": "等待业主回复",
+      "sla.respond": "响应",
+      "sla.onSite": "到场",
+      "sla.resolve": "完工",
+      "sla.left": "{target}还剩{duration}",
+      "sla.overdue": "{target}已超时{duration}",
+      "sla.paused": "计时暂停（等业主）",
+      "sla.done": "待业主确认",
+      "plan.optimise": "一键优化",
+      "plan.title": "优化方案",
+      "plan.ticket": "工单",
+      "plan.technician": "师傅",
+      "plan.distance": "路程",
+      "plan.km": "{km} 公里",
+      "plan.change": "改派",
+      "plan.stays": "不变",
+      "plan.changes": "{moves} 张工单改派，{stays} 张不变。",
+      "plan.best": "现在的派单已是最优方案。",
+      "plan.discard": "放弃",
+      "plan.apply": "应用方案",
+      "plan.unassigned": "{place}：{reason}",
+      "unassignable.NO_TECHNICIAN_WITH_SKILL": "没有会{skill}的师傅",
+      "unassignable.NONE_ON_SHIFT": "会{skill}的师傅都不在班",
+      "unassignable.ALL_AT_CAPACITY": "会{skill}的在班师傅都已满单",
+    },
+    en: {
+      "page.title": "Courtyard · dispatch board",
+      "page.heading": "Dispatch board",
+      "login.title": "Dispatcher login",
+      "board.columns": "Tickets by status",
+      "board.notDispatcher": "This login is not a dispatcher or admin of any project.",
+      "technicians.title": "Technicians",
+      "technicians.onShift": "on shift",
+      "technicians.offShift": "off shift",
+      "map.title": "Map",
+      "map.label": "Buildings, tickets and technicians",
+      "map.building": "building",
+      "map.ticket": "ticket",
+      "map.technician": "technician (hollow: further out)",
+      "map.technicianTip": "{name} · {load} · {km} km away",
+      "card.assign": "Assign…",
+      "card.reassign": "Reassign…",
+      "card.assignTo": "Assign to",
+      "card.offShift": " (off shift)",
+      "card.cancel": "Cancel",
+      "card.confirmCancel": "Cancel this ticket?",
+      "card.cancelNote": "Cancelled on the dispatch board",
+      "card.age": "{duration} ago",
+      "card.waiting": "waiting for owner",
+      "sla.respond": "respond",
+      "sla.onSite": "on site",
+      "sla.resolve": "resolve",
+      "sla.left": "{target} in {duration}",
+      "sla.overdue": "{target} overdue {duration}",
+      "sla.paused": "SLA paused (waiting for owner)",
+      "sla.done": "awaiting the owner",
+      "plan.optimise": "Optimise now",
+      "plan.title": "Proposed plan",
+      "plan.ticket": "Ticket",
+      "plan.technician": "Technician",
+      "plan.distance": "Distance",
+      "plan.km": "{km} km",
+      "plan.change": "change",
+      "plan.stays": "stays",
+      "plan.changes": "{moves} change(s); {stays} ticket(s) stay where they are.",
+      "plan.best": "The current assignments are already the best plan.",
+      "plan.discard": "Discard",
+      "plan.apply": "Apply plan",
+      "plan.unassigned": "{place}: {reason}",
+      "unassignable.NO_TECHNICIAN_WITH_SKILL": "no technician does {skill}",
+      "unassignable.NONE_ON_SHIFT": "no technician who does {skill} is on shift",
+      "unassignable.ALL_AT_CAPACITY": "every on-shift technician who does {skill} is fully booked",
+    },
+  });
+
+  const COLUMNS = ["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "RESOLVED"];
   // A reopened ticket waits among the new ones; one waiting for its owner stays with the work in progress.
   const COLUMN_OF = { REOPENED: "NEW", WAITING_FOR_OWNER: "IN_PROGRESS" };
   const OPEN = ["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "WAITING_FOR_OWNER", "RESOLVED", "REOPENED"];
@@ -51,12 +142,12 @@
   } ${TICKET}`;
   const ASSIGN = `mutation($ticketId: ID!, $technicianId: ID!) {
     assignTicket(ticketId: $ticketId, technicianId: $technicianId) {
-      __typename ... on Ticket { id } ... on Error { message }
+      __typename ... on Ticket { id } ... on Error { code message }
     }
   }`;
-  const CANCEL = `mutation($ticketId: ID!) {
-    transitionTicket(ticketId: $ticketId, action: CANCEL, note: "Cancelled on the dispatch board") {
-      __typename ... on Ticket { id } ... on Error { message }
+  const CANCEL = `mutation($ticketId: ID!, $note: String!) {
+    transitionTicket(ticketId: $ticketId, action: CANCEL, note: $note) {
+      __typename ... on Ticket { id } ... on Error { code message }
     }
   }`;
   const OPTIMISE = `mutation($projectId: ID!, $apply: Boolean!) {
@@ -65,9 +156,9 @@
       ... on DispatchPlan {
         applied totalCost
         assignments { ticketId technicianId changes cost { distanceMeters } }
-        unassigned { ticketId reason }
+        unassigned { ticketId code }
       }
-      ... on Error { message }
+      ... on Error { code message }
     }
   }`;
 
@@ -87,14 +178,20 @@
     box.hidden = !message;
   }
 
+  function showProblem(error) {
+    showError(problem(error));
+  }
+
   function columnOf(ticket) {
     return COLUMN_OF[ticket.status] || ticket.status;
   }
 
   function place(ticket) {
-    const where = ticket.unit ? `${ticket.unit.building.name} ${ticket.unit.number}` : ticket.building ? ticket.building.name : "";
+    const where = ticket.unit
+      ? `${ticket.unit.building.name} ${ticket.unit.number}`
+      : `${ticket.building ? ticket.building.name : ""} ${t(`location.${ticket.locationKind}`)}`;
     const detail = ticket.locationDetail ? ` · ${ticket.locationDetail}` : "";
-    return `${where}${ticket.unit ? "" : ` ${ticket.locationKind.toLowerCase().replace("_", " ")}`}${detail}`.trim();
+    return `${where}${detail}`.trim();
   }
 
   function buildingOf(ticket) {
@@ -104,31 +201,31 @@
   // The promise the ticket is racing now: a technician accepting, arriving, or finishing.
   function activeDeadline(ticket) {
     if (["TRIAGE", "NEW", "ASSIGNED", "REOPENED"].includes(ticket.status)) return ["respond", ticket.respondDueAt];
-    if (ticket.status === "ACCEPTED") return ["on site", ticket.onSiteDueAt];
+    if (ticket.status === "ACCEPTED") return ["onSite", ticket.onSiteDueAt];
     if (["ON_SITE", "IN_PROGRESS"].includes(ticket.status)) return ["resolve", ticket.resolveDueAt];
     return [null, null];
   }
 
   function slaBadge(ticket, now) {
-    if (ticket.status === "WAITING_FOR_OWNER") return { level: "paused", text: "SLA paused (waiting for owner)" };
+    if (ticket.status === "WAITING_FOR_OWNER") return { level: "paused", text: t("sla.paused") };
     const [target, due] = activeDeadline(ticket);
-    if (!target) return { level: "done", text: "resolved" };
+    if (!target) return { level: "done", text: t("sla.done") };
     const deadline = new Date(due).getTime();
     const start = new Date(ticket.createdAt).getTime();
     const left = deadline - now;
     let level = ticket.slaState === "BREACHED" ? "breached" : ticket.slaState === "WARNING" ? "warning" : "ok";
     if (left <= 0) level = "breached";
     else if (level === "ok" && now - start >= WARNING_SHARE * (deadline - start)) level = "warning";
-    const text = left > 0 ? `${target} in ${duration(left)}` : `${target} overdue ${duration(left)}`;
+    const text = t(left > 0 ? "sla.left" : "sla.overdue", { target: t(`sla.${target}`), duration: duration(left) });
     return { level, text };
   }
 
   function technicianOptions(ticket) {
     const options = state.technicians
-      .map((t) => `<option value="${escape(t.id)}" ${ticket.assignee && ticket.assignee.id === t.id ? "selected" : ""}>` +
-        `${escape(t.name)}${t.onShift ? "" : " (off shift)"} · ${t.currentLoad}/${t.capacity}</option>`)
+      .map((technician) => `<option value="${escape(technician.id)}" ${ticket.assignee && ticket.assignee.id === technician.id ? "selected" : ""}>` +
+        `${escape(technician.name)}${technician.onShift ? "" : t("card.offShift")} · ${technician.currentLoad}/${technician.capacity}</option>`)
       .join("");
-    return `<option value="">${ticket.assignee ? "Reassign…" : "Assign…"}</option>${options}`;
+    return `<option value="">${t(ticket.assignee ? "card.reassign" : "card.assign")}</option>${options}`;
   }
 
   function card(ticket, now) {
@@ -137,31 +234,35 @@
     return `<article class="card priority-${ticket.priority.toLowerCase()}" data-ticket="${escape(ticket.id)}"
         draggable="${assignable}" data-status="${ticket.status}">
       <header><strong class="place">${escape(place(ticket))}</strong>
-        <span class="priority">${escape(ticket.priority)}</span></header>
+        <span class="priority">${t(`priority.${ticket.priority}`)}</span></header>
       <p class="description">${escape(ticket.description)}</p>
-      <p class="facts"><span class="category">${escape(ticket.category)}</span>
-        <span class="age" data-since="${escape(ticket.createdAt)}">${duration(now - new Date(ticket.createdAt).getTime())} ago</span></p>
+      <p class="facts"><span class="category">${t(`category.${ticket.category}`)}</span>
+        <span class="age">${escape(age(ticket, now))}</span></p>
       <p class="sla sla-${sla.level}" data-sla="${sla.level}">${escape(sla.text)}</p>
       ${ticket.assignee ? `<p class="assignee">→ ${escape(ticket.assignee.name)}</p>` : ""}
-      ${ticket.status === "WAITING_FOR_OWNER" ? `<p class="tag">waiting for owner</p>` : ""}
+      ${ticket.status === "WAITING_FOR_OWNER" ? `<p class="tag">${t("card.waiting")}</p>` : ""}
       <footer>
-        ${assignable ? `<select class="assign" aria-label="Assign to">${technicianOptions(ticket)}</select>` : ""}
-        ${CANCELLABLE.has(ticket.status) ? `<button type="button" class="cancel">Cancel</button>` : ""}
+        ${assignable ? `<select class="assign" aria-label="${t("card.assignTo")}">${technicianOptions(ticket)}</select>` : ""}
+        ${CANCELLABLE.has(ticket.status) ? `<button type="button" class="cancel">${t("card.cancel")}</button>` : ""}
       </footer>
     </article>`;
   }
 
+  function age(ticket, now) {
+    return t("card.age", { duration: duration(now - new Date(ticket.createdAt).getTime()) });
+  }
+
   function renderColumns() {
     const now = Date.now();
-    const byColumn = new Map(COLUMNS.map(([key]) => [key, []]));
+    const byColumn = new Map(COLUMNS.map((key) => [key, []]));
     for (const ticket of state.tickets.values()) {
       const list = byColumn.get(columnOf(ticket));
       if (list) list.push(ticket);
     }
-    $("#columns").innerHTML = COLUMNS.map(([key, title]) => {
+    $("#columns").innerHTML = COLUMNS.map((key) => {
       const tickets = byColumn.get(key).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       return `<section class="column" data-column="${key}">
-        <h2>${title} <span class="count">${tickets.length}</span></h2>
+        <h2>${t(`status.${key}`)} <span class="count">${tickets.length}</span></h2>
         ${tickets.map((ticket) => card(ticket, now)).join("")}
       </section>`;
     }).join("");
@@ -169,17 +270,15 @@
 
   function renderTechnicians() {
     const tickets = [...state.tickets.values()];
-    $("#technicians").innerHTML = state.technicians.map((t) => {
-      const theirs = tickets.filter((ticket) => ticket.assignee && ticket.assignee.id === t.id);
-      const where = t.currentLocation || t.home;
-      return `<li class="technician ${t.onShift ? "on-shift" : "off-shift"}" data-technician="${escape(t.id)}">
-        <header><strong>${escape(t.name)}</strong>
-          <span class="shift">${t.onShift ? "on shift" : "off shift"}</span>
-          <span class="load">${t.currentLoad}/${t.capacity}</span></header>
-        <p class="skills">${t.skills.map(escape).join(" · ")}</p>
-        <p class="location">${where.latitude.toFixed(4)}, ${where.longitude.toFixed(4)}</p>
+    $("#technicians").innerHTML = state.technicians.map((technician) => {
+      const theirs = tickets.filter((ticket) => ticket.assignee && ticket.assignee.id === technician.id);
+      return `<li class="technician ${technician.onShift ? "on-shift" : "off-shift"}" data-technician="${escape(technician.id)}">
+        <header><strong>${escape(technician.name)}</strong>
+          <span class="shift">${t(technician.onShift ? "technicians.onShift" : "technicians.offShift")}</span>
+          <span class="load">${technician.currentLoad}/${technician.capacity}</span></header>
+        <p class="skills">${technician.skills.map((skill) => t(`category.${skill}`)).join(" · ")}</p>
         <ul class="their-tickets">${theirs.map((ticket) =>
-          `<li data-ticket="${escape(ticket.id)}">${escape(place(ticket))} · ${escape(ticket.status.toLowerCase())}</li>`).join("")}</ul>
+          `<li data-ticket="${escape(ticket.id)}">${escape(place(ticket))} · ${t(`status.${ticket.status}`)}</li>`).join("")}</ul>
       </li>`;
     }).join("");
   }
@@ -218,17 +317,18 @@
       const cx = x(building.longitude) + Math.cos(angle) * (13 + index);
       const cy = y(building.latitude) + Math.sin(angle) * (13 + index);
       parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}" cx="${cx}" cy="${cy}" r="4">
-        <title>${escape(place(ticket))}: ${escape(ticket.status)}</title></circle>`);
+        <title>${escape(place(ticket))}: ${t(`status.${ticket.status}`)}</title></circle>`);
     }
-    for (const t of state.technicians) {
-      const where = t.currentLocation || t.home;
+    for (const technician of state.technicians) {
+      const where = technician.currentLocation || technician.home;
       const [rawX, rawY] = [x(where.longitude), y(where.latitude)];
       const [tx, ty] = [clamp(rawX, 8, 352), clamp(rawY, 10, 232)];
       const far = tx !== rawX || ty !== rawY;
       const km = distanceKm(where.latitude, where.longitude, midLat, midLng);
-      parts.push(`<g class="technician ${t.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}" data-technician="${escape(t.id)}">
+      const load = `${technician.currentLoad}/${technician.capacity}`;
+      parts.push(`<g class="technician ${technician.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}" data-technician="${escape(technician.id)}">
         <polygon points="${tx},${ty - 7} ${tx - 6},${ty + 5} ${tx + 6},${ty + 5}"></polygon>
-        <title>${escape(t.name)} · ${t.currentLoad}/${t.capacity} · ${km.toFixed(1)} km away</title></g>`);
+        <title>${escape(t("map.technicianTip", { name: technician.name, load, km: km.toFixed(1) }))}</title></g>`);
     }
     svg.innerHTML = parts.join("");
   }
@@ -270,7 +370,7 @@
         await loadTechnicians();
         render();
       } catch (error) {
-        showError(error.message);
+        showProblem(error);
       }
     }, 250);
   }
@@ -297,26 +397,34 @@
     return lastSeq;
   }
 
+  // Runs a mutation and tells the dispatcher, in their language, why it was refused or failed.
   async function act(mutation, variables) {
     showError("");
-    const data = await gql(mutation, variables);
-    const result = Object.values(data)[0];
-    if (result.message) showError(result.message);
-    return result;
+    try {
+      const result = Object.values(await gql(mutation, variables))[0];
+      if (result.code) throw new Refused(result);
+      return result;
+    } catch (error) {
+      showProblem(error);
+      return null;
+    }
+  }
+
+  function assign(ticketId, technicianId) {
+    return act(ASSIGN, { ticketId, technicianId });
   }
 
   function wireActions() {
     const columns = $("#columns");
     columns.addEventListener("change", async (event) => {
       if (!event.target.matches("select.assign") || !event.target.value) return;
-      const ticketId = event.target.closest(".card").dataset.ticket;
-      await act(ASSIGN, { ticketId, technicianId: event.target.value }).catch((error) => showError(error.message));
+      await assign(event.target.closest(".card").dataset.ticket, event.target.value);
     });
     columns.addEventListener("click", async (event) => {
       if (!event.target.matches("button.cancel")) return;
       const ticketId = event.target.closest(".card").dataset.ticket;
-      if (!window.confirm("Cancel this ticket?")) return;
-      await act(CANCEL, { ticketId }).catch((error) => showError(error.message));
+      if (!window.confirm(t("card.confirmCancel"))) return;
+      await act(CANCEL, { ticketId, note: t("card.cancelNote") });
     });
     columns.addEventListener("dragstart", (event) => {
       const card = event.target.closest(".card");
@@ -333,61 +441,59 @@
       const ticketId = event.dataTransfer.getData("text/plain") || state.dragged;
       if (!row || !ticketId) return;
       event.preventDefault();
-      await act(ASSIGN, { ticketId, technicianId: row.dataset.technician }).catch((error) => showError(error.message));
+      await assign(ticketId, row.dataset.technician);
     });
 
     const dialog = $("#plan");
     $("#optimise").addEventListener("click", async () => {
-      try {
-        const plan = await act(OPTIMISE, { projectId: state.project.id, apply: false });
-        if (plan.__typename === "DispatchPlan") showPlan(plan);
-      } catch (error) {
-        showError(error.message);
-      }
+      const plan = await act(OPTIMISE, { projectId: state.project.id, apply: false });
+      if (plan) showPlan(plan);
     });
     $("#plan-discard").addEventListener("click", () => dialog.close());
     $("#plan-apply").addEventListener("click", async () => {
       dialog.close();
-      await act(OPTIMISE, { projectId: state.project.id, apply: true }).catch((error) => showError(error.message));
+      await act(OPTIMISE, { projectId: state.project.id, apply: true });
     });
   }
 
   function label(ticketId) {
     const ticket = state.tickets.get(ticketId);
-    return ticket ? place(ticket) : ticketId;
+    return ticket ? place(ticket) : "";
   }
 
   function technicianName(technicianId) {
-    const technician = state.technicians.find((t) => t.id === technicianId);
-    return technician ? technician.name : technicianId;
+    const technician = state.technicians.find((candidate) => candidate.id === technicianId);
+    return technician ? technician.name : "";
+  }
+
+  function unassignable(item) {
+    const ticket = state.tickets.get(item.ticketId);
+    return t(`unassignable.${item.code}`, { skill: ticket ? t(`category.${ticket.category}`) : "" });
   }
 
   function showPlan(plan) {
     const moves = plan.assignments.filter((a) => a.changes);
     $("#plan-summary").textContent = moves.length
-      ? `${moves.length} change(s); ${plan.assignments.length - moves.length} ticket(s) stay where they are.`
-      : "The current assignments are already the best plan.";
+      ? t("plan.changes", { moves: moves.length, stays: plan.assignments.length - moves.length })
+      : t("plan.best");
     $("#plan-rows").innerHTML = plan.assignments.map((a) => `<tr class="${a.changes ? "moves" : "stays"}" data-ticket="${escape(a.ticketId)}">
       <td>${escape(label(a.ticketId))}</td><td>${escape(technicianName(a.technicianId))}</td>
-      <td>${(a.cost.distanceMeters / 1000).toFixed(1)} km</td><td>${a.changes ? "change" : "stays"}</td></tr>`).join("");
+      <td>${escape(t("plan.km", { km: (a.cost.distanceMeters / 1000).toFixed(1) }))}</td>
+      <td>${t(a.changes ? "plan.change" : "plan.stays")}</td></tr>`).join("");
     $("#plan-unassigned").innerHTML = plan.unassigned
-      .map((u) => `<li>${escape(label(u.ticketId))}: ${escape(u.reason)}</li>`).join("");
+      .map((u) => `<li>${escape(t("plan.unassigned", { place: label(u.ticketId), reason: unassignable(u) }))}</li>`).join("");
     $("#plan-apply").disabled = !moves.length;
     $("#plan").showModal();
   }
 
-  function setStatus(status) {
-    const badge = $("#live-status");
-    badge.dataset.status = status;
-    badge.textContent = status;
-  }
+  const setStatus = liveBadge($("#live-status"));
 
   async function start() {
     const { viewer } = await gql(VIEWER);
     const role = viewer.roles.find((r) => r.role === "DISPATCHER" || r.role === "ADMIN");
-    if (!role) throw new Error("This login is not a dispatcher or admin of any project.");
+    if (!role) throw new Notice(t("board.notDispatcher"));
     state.project = role.project;
-    $("#project-name").textContent = `· ${role.project.name}`;
+    $("#project-name").textContent = role.project.name;
     const lastSeq = await loadSnapshot();
     $("#board").hidden = false;
     $("#optimise").hidden = false;
@@ -401,7 +507,7 @@
         refreshTechniciansSoon();
       },
       onError(error) {
-        showError(`${error.message} — reload the page to log in again.`);
+        showError(t("live.stoppedHint", { problem: problem(error) }));
         setStatus("stopped");
       },
     });
@@ -415,7 +521,7 @@
     for (const element of document.querySelectorAll("#columns .card")) {
       const ticket = state.tickets.get(element.dataset.ticket);
       if (!ticket) continue;
-      element.querySelector(".age").textContent = `${duration(now - new Date(ticket.createdAt).getTime())} ago`;
+      element.querySelector(".age").textContent = age(ticket, now);
       const sla = slaBadge(ticket, now);
       const badge = element.querySelector(".sla");
       badge.className = `sla sla-${sla.level}`;
@@ -424,5 +530,6 @@
     }
   }
 
+  Courtyard.translatePage(t);
   loginForm($("#login"), start);
 })();
