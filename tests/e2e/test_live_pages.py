@@ -212,6 +212,61 @@ def test_the_owner_sees_each_step_of_the_repair_live(
     page.close()
 
 
+# Where the board's parts are, in CSS pixels, measured in the page.
+LAYOUT = """() => {
+  const box = (element) => element.getBoundingClientRect();
+  const header = document.querySelector(".topbar");
+  const style = getComputedStyle(header);
+  return {
+    viewport: document.documentElement.clientWidth,
+    documentWidth: document.documentElement.scrollWidth,
+    columns: [...document.querySelectorAll("#columns .column")].map((c) => ({ left: box(c).left, right: box(c).right, top: box(c).top })),
+    columnsOverflow: document.querySelector("#columns").scrollWidth - document.querySelector("#columns").clientWidth,
+    side: box(document.querySelector(".side")).left,
+    header: box(header).height,
+    oneLine: Math.max(parseFloat(getComputedStyle(header.querySelector("h1")).lineHeight),
+      ...[...header.querySelectorAll("button:not([hidden]), .status")].map((e) => box(e).height))
+      + parseFloat(style.paddingTop) + parseFloat(style.paddingBottom) + parseFloat(style.borderBottomWidth),
+  };
+}"""
+
+
+def test_every_column_fits_the_window_on_desktops_and_phones(browser: Browser, demo: tuple[RunningServer, Path]) -> None:
+    server, _ = demo
+    ARTIFACTS.mkdir(exist_ok=True)
+    desktop = browser.new_page(viewport={"width": 1280, "height": 800})
+    _log_in(desktop, f"{server.url}/board", "dispatcher@demo.courtyard")
+    desktop.locator("#columns .card").first.wait_for(timeout=5000)
+    for width in (1280, 1440):
+        desktop.set_viewport_size({"width": width, "height": 900})
+        layout = desktop.evaluate(LAYOUT)
+        desktop.screenshot(path=str(ARTIFACTS / f"board-{width}.png"))
+
+        # all seven columns side by side, the last one (RESOLVED) whole, left of the technicians
+        assert len(layout["columns"]) == 7
+        assert len({round(column["top"]) for column in layout["columns"]}) == 1
+        assert layout["columns"][-1]["right"] <= min(layout["side"], layout["viewport"])
+        assert layout["columnsOverflow"] == 0
+        assert layout["documentWidth"] == width
+    desktop.close()
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    _log_in(phone, f"{server.url}/board", "dispatcher@demo.courtyard")
+    phone.locator("#columns .card").first.wait_for(timeout=5000)
+    layout = phone.evaluate(LAYOUT)
+    phone.screenshot(path=str(ARTIFACTS / "board-390.png"))
+    phone.screenshot(path=str(ARTIFACTS / "board-390-full.png"), full_page=True)
+
+    # nothing to scroll sideways: the columns stack, each as wide as the screen
+    assert layout["documentWidth"] == layout["viewport"] == 390
+    assert all(column["left"] >= 0 and column["right"] <= 390 for column in layout["columns"])
+    assert layout["columnsOverflow"] == 0
+    # the header is one line: title (shortened if need be), the optimise button and the live badge
+    assert layout["header"] <= layout["oneLine"] + 1
+    context.close()
+
+
 def _row_technician(api: DemoApi, token: str, ticket_id: str) -> str:
     query = "query($id: ID!) { node(id: $id) { ... on Ticket { assignee { id } } } }"
     return api.gql(query, {"id": ticket_id}, token=token)["node"]["assignee"]["id"]  # type: ignore[no-any-return]
