@@ -8,11 +8,13 @@ unless the address asks for English). Screenshots go to tests/e2e/artifacts/.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import re
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -220,7 +222,8 @@ LAYOUT = """() => {
   return {
     viewport: document.documentElement.clientWidth,
     documentWidth: document.documentElement.scrollWidth,
-    columns: [...document.querySelectorAll("#columns .column")].map((c) => ({ left: box(c).left, right: box(c).right, top: box(c).top })),
+    columns: [...document.querySelectorAll("#columns .column")]
+      .map((c) => ({ left: box(c).left, right: box(c).right, top: box(c).top })),
     columnsOverflow: document.querySelector("#columns").scrollWidth - document.querySelector("#columns").clientWidth,
     side: box(document.querySelector(".side")).left,
     header: box(header).height,
@@ -231,7 +234,9 @@ LAYOUT = """() => {
 }"""
 
 
-def test_every_column_fits_the_window_on_desktops_and_phones(browser: Browser, demo: tuple[RunningServer, Path]) -> None:
+def test_every_column_fits_the_window_on_desktops_and_phones(
+    browser: Browser, demo: tuple[RunningServer, Path]
+) -> None:
     server, _ = demo
     ARTIFACTS.mkdir(exist_ok=True)
     desktop = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -265,6 +270,60 @@ def test_every_column_fits_the_window_on_desktops_and_phones(browser: Browser, d
     # the header is one line: title (shortened if need be), the optimise button and the live badge
     assert layout["header"] <= layout["oneLine"] + 1
     context.close()
+
+
+SETTINGS = """query($projectId: ID!) { dispatchSettings(projectId: $projectId) {
+  warningPercent sla { priority respondMinutes } } }"""
+SET_WARNING = """mutation($projectId: ID!, $percent: Int!) {
+  updateDispatchSettings(input: { projectId: $projectId, warningPercent: $percent }) { __typename } }"""
+DEADLINES = "query($id: ID!) { node(id: $id) { ... on Ticket { priority respondDueAt } } }"
+
+
+def _project_id(api: DemoApi, token: str) -> str:
+    roles = api.gql("{ viewer { roles { role project { id } } } }", token=token)["viewer"]["roles"]
+    return next(role["project"]["id"] for role in roles if role["role"] == "ADMIN")  # type: ignore[no-any-return]
+
+
+def _sla_badge(page: Page, ticket_id: str, at: dt.datetime) -> str:
+    """The SLA level the board shows for the ticket once the browser's clock reads `at`."""
+    page.clock.set_system_time(at)
+    page.wait_for_timeout(1200)  # the board re-evaluates its countdowns every second
+    return page.locator(f'.card[data-ticket="{ticket_id}"] .sla').get_attribute("data-sla") or ""
+
+
+def test_the_amber_warning_follows_the_projects_warning_percent(
+    browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi
+) -> None:
+    server, _ = demo
+    admin = api.login("admin@demo.courtyard")
+    project = _project_id(api, admin)
+    before: dict[str, Any] = api.gql(SETTINGS, {"projectId": project}, token=admin)["dispatchSettings"]
+    owner = api.login("owner3@demo.courtyard")
+    ticket = api.submit(owner, api.first_unit(owner), LEAK)
+    facts = api.gql(DEADLINES, {"id": ticket["id"]}, token=owner)["node"]
+    allowed = dt.timedelta(
+        minutes=next(sla["respondMinutes"] for sla in before["sla"] if sla["priority"] == facts["priority"])
+    )
+    deadline = dt.datetime.fromisoformat(facts["respondDueAt"])
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    page.clock.install(time=dt.datetime.now(dt.UTC))
+    try:
+        api.gql(SET_WARNING, {"projectId": project, "percent": 50}, token=admin)
+        _log_in(page, f"{server.url}/board", "dispatcher@demo.courtyard")
+        page.locator(f'.card[data-ticket="{ticket["id"]}"]').wait_for(timeout=5000)
+        assert _sla_badge(page, ticket["id"], deadline - allowed * 0.55) == "ok"  # 45 % of the time gone
+        assert _sla_badge(page, ticket["id"], deadline - allowed * 0.4) == "warning"  # 60 %
+
+        api.gql(SET_WARNING, {"projectId": project, "percent": 90}, token=admin)
+        page.reload()
+        page.locator(f'.card[data-ticket="{ticket["id"]}"]').wait_for(timeout=5000)
+        assert _sla_badge(page, ticket["id"], deadline - allowed * 0.15) == "ok"  # 85 %
+        assert _sla_badge(page, ticket["id"], deadline - allowed * 0.05) == "warning"  # 95 %
+        assert _sla_badge(page, ticket["id"], deadline + dt.timedelta(seconds=5)) == "breached"
+    finally:
+        api.gql(SET_WARNING, {"projectId": project, "percent": before["warningPercent"]}, token=admin)
+        api.transition(api.login("dispatcher@demo.courtyard"), ticket["id"], "CANCEL", note="e2e clean-up")
+        page.close()
 
 
 def _row_technician(api: DemoApi, token: str, ticket_id: str) -> str:

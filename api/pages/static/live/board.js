@@ -108,7 +108,6 @@
   const COLUMN_OF = { REOPENED: "NEW", WAITING_FOR_OWNER: "IN_PROGRESS" };
   const OPEN = ["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "WAITING_FOR_OWNER", "RESOLVED", "REOPENED"];
   const CANCELLABLE = new Set(["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "WAITING_FOR_OWNER", "REOPENED"]);
-  const WARNING_SHARE = 0.8;
 
   const TICKET = `fragment BoardTicket on Ticket {
     id status category priority version description locationKind locationDetail createdAt
@@ -127,6 +126,11 @@
   const TECHNICIANS = `query($projectId: ID!) {
     technicians(projectId: $projectId) {
       id name skills capacity onShift currentLoad currentLocation { latitude longitude } home { latitude longitude }
+    }
+  }`;
+  const SETTINGS = `query($projectId: ID!) {
+    dispatchSettings(projectId: $projectId) {
+      warningPercent sla { priority respondMinutes onSiteMinutes resolveMinutes }
     }
   }`;
   const BUILDINGS = `query($projectId: ID!, $after: String) {
@@ -167,6 +171,9 @@
     tickets: new Map(),
     technicians: [],
     buildings: new Map(),
+    // The project's SLA promises: minutes allowed per priority and target, and when to warn (percent).
+    warningPercent: null,
+    allowedMinutes: new Map(),
     dragged: null,
   };
 
@@ -206,16 +213,22 @@
     return [null, null];
   }
 
+  // The moment the project's SLA policy warns about a promise: `warningPercent` of the time it allows has
+  // passed. Counted back from the deadline, which already includes reopenings and time waiting for the owner.
+  function warningAt(ticket, target, deadline) {
+    const allowed = state.allowedMinutes.get(ticket.priority)[target] * 60000;
+    return deadline - (allowed * (100 - state.warningPercent)) / 100;
+  }
+
   function slaBadge(ticket, now) {
     if (ticket.status === "WAITING_FOR_OWNER") return { level: "paused", text: t("sla.paused") };
     const [target, due] = activeDeadline(ticket);
     if (!target) return { level: "done", text: t("sla.done") };
     const deadline = new Date(due).getTime();
-    const start = new Date(ticket.createdAt).getTime();
     const left = deadline - now;
     let level = ticket.slaState === "BREACHED" ? "breached" : ticket.slaState === "WARNING" ? "warning" : "ok";
     if (left <= 0) level = "breached";
-    else if (level === "ok" && now - start >= WARNING_SHARE * (deadline - start)) level = "warning";
+    else if (level === "ok" && now >= warningAt(ticket, target, deadline)) level = "warning";
     const text = t(left > 0 ? "sla.left" : "sla.overdue", { target: t(`sla.${target}`), duration: duration(left) });
     return { level, text };
   }
@@ -375,7 +388,20 @@
     }, 250);
   }
 
+  async function loadSettings() {
+    const { dispatchSettings } = await gql(SETTINGS, { projectId: state.project.id });
+    state.warningPercent = dispatchSettings.warningPercent;
+    for (const targets of dispatchSettings.sla) {
+      state.allowedMinutes.set(targets.priority, {
+        respond: targets.respondMinutes,
+        onSite: targets.onSiteMinutes,
+        resolve: targets.resolveMinutes,
+      });
+    }
+  }
+
   async function loadSnapshot() {
+    await loadSettings();
     let after = null;
     let lastSeq = 0;
     do {
