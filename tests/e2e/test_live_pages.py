@@ -272,6 +272,67 @@ def test_every_column_fits_the_window_on_desktops_and_phones(
     context.close()
 
 
+def _center(page: Page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not on screen"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _touch_drag(page: Page, start: str, target: str) -> None:
+    """Drag with one finger, as the touch screen reports it (Chromium turns it into touch pointer events)."""
+    touch = page.context.new_cdp_session(page)
+    x, y = _center(page, start)
+
+    def finger(kind: str, *at: tuple[float, float]) -> None:
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": px, "y": py} for px, py in at]})
+
+    finger("touchStart", (x, y))
+    for step in range(1, 4):
+        finger("touchMove", (x + 4 * step, y + 4 * step))
+    # the drop targets are known once the card is lifted (on a phone they rise from the bottom)
+    page.locator(target).wait_for(timeout=1000)
+    to_x, to_y = _center(page, target)
+    for step in range(1, 6):
+        finger("touchMove", (x + (to_x - x) * step / 5, y + (to_y - y) * step / 5))
+    page.screenshot(path=str(ARTIFACTS / "board-390-drag.png"))
+    finger("touchEnd")
+    touch.detach()
+
+
+def test_a_ticket_is_assigned_by_dragging_it_with_a_finger_or_a_mouse(
+    browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi, technicians: list[DemoTechnician]
+) -> None:
+    server, database = demo
+    owner = api.login("owner4@demo.courtyard")
+    ticket = api.submit(owner, api.first_unit(owner), LEAK)
+    card = f'.card[data-ticket="{ticket["id"]}"]'
+    first = _on_shift(technicians, other_than=ticket["assignee"]["id"] if ticket["assignee"] else None)
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    # on a phone, a finger lifts the card by its grip and drops it on a technician in the tray
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    _log_in(phone, f"{server.url}/board", "dispatcher@demo.courtyard")
+    phone.locator(f"{card} .grip").scroll_into_view_if_needed()
+    scrolled = phone.evaluate("scrollY")
+    _touch_drag(phone, f"{card} .grip", f'#drop-tray [data-technician="{first.id}"]')
+    _wait_for_row(database, ticket["id"], ("ASSIGNED", _pk(first.id), None))
+    assert phone.evaluate("scrollY") == scrolled  # the finger dragged the card, not the page
+    phone.locator("#drop-tray").wait_for(state="hidden", timeout=1000)
+    context.close()
+
+    # on a desktop, the mouse drags the whole card onto a technician in the side panel
+    second = _on_shift(technicians, other_than=first.id)
+    desktop = browser.new_page(viewport={"width": 1280, "height": 800})
+    _log_in(desktop, f"{server.url}/board", "dispatcher@demo.courtyard")
+    desktop.locator(f"{card} .assignee", has_text=first.name).wait_for(timeout=5000)
+    desktop.drag_and_drop(f"{card} .description", f'#technicians [data-technician="{second.id}"]')
+    _wait_for_row(database, ticket["id"], ("ASSIGNED", _pk(second.id), None))
+    desktop.locator(f"{card} .assignee", has_text=second.name).wait_for(timeout=1000)
+    api.transition(api.login("dispatcher@demo.courtyard"), ticket["id"], "CANCEL", note="e2e clean-up")
+    desktop.close()
+
+
 SETTINGS = """query($projectId: ID!) { dispatchSettings(projectId: $projectId) {
   warningPercent sla { priority respondMinutes } } }"""
 SET_WARNING = """mutation($projectId: ID!, $percent: Int!) {

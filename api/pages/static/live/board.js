@@ -27,6 +27,8 @@
       "card.cancel": "取消",
       "card.confirmCancel": "确定取消这张工单吗？",
       "card.cancelNote": "调度员在派单看板上取消",
+      "card.grip": "按住拖到师傅名下即可派单",
+      "drag.tray": "拖到师傅名下派单",
       "card.age": "{duration}前",
       "card.waiting": "等待业主回复",
       "sla.respond": "响应",
@@ -75,6 +77,8 @@
       "card.cancel": "Cancel",
       "card.confirmCancel": "Cancel this ticket?",
       "card.cancelNote": "Cancelled on the dispatch board",
+      "card.grip": "Hold and drag onto a technician to assign",
+      "drag.tray": "Drop on a technician to assign",
       "card.age": "{duration} ago",
       "card.waiting": "waiting for owner",
       "sla.respond": "respond",
@@ -174,7 +178,9 @@
     // The project's SLA promises: minutes allowed per priority and target, and when to warn (percent).
     warningPercent: null,
     allowedMinutes: new Map(),
-    dragged: null,
+    // The card being dragged onto a technician, if any; the board is not redrawn under it meanwhile.
+    drag: null,
+    stale: false,
   };
 
   const $ = (selector) => document.querySelector(selector);
@@ -245,8 +251,9 @@
     const sla = slaBadge(ticket, now);
     const assignable = ["NEW", "REOPENED", "ASSIGNED", "ACCEPTED"].includes(ticket.status);
     return `<article class="card priority-${ticket.priority.toLowerCase()}" data-ticket="${escape(ticket.id)}"
-        draggable="${assignable}" data-status="${ticket.status}">
-      <header><strong class="place">${escape(place(ticket))}</strong>
+        data-status="${ticket.status}" ${assignable ? "data-assignable" : ""}>
+      <header>${assignable ? `<span class="grip" title="${t("card.grip")}"></span>` : ""}
+        <strong class="place">${escape(place(ticket))}</strong>
         <span class="priority">${t(`priority.${ticket.priority}`)}</span></header>
       <p class="description">${escape(ticket.description)}</p>
       <p class="facts"><span class="category">${t(`category.${ticket.category}`)}</span>
@@ -282,6 +289,9 @@
   }
 
   function renderTechnicians() {
+    $("#drop-targets").innerHTML = state.technicians.map((technician) =>
+      `<li class="${technician.onShift ? "on-shift" : "off-shift"}" data-technician="${escape(technician.id)}">
+        <strong>${escape(technician.name)}</strong> <span class="load">${technician.currentLoad}/${technician.capacity}</span></li>`).join("");
     const tickets = [...state.tickets.values()];
     $("#technicians").innerHTML = state.technicians.map((technician) => {
       const theirs = tickets.filter((ticket) => ticket.assignee && ticket.assignee.id === technician.id);
@@ -355,6 +365,11 @@
   }
 
   function render() {
+    if (state.drag) {
+      state.stale = true;
+      return;
+    }
+    state.stale = false;
     renderColumns();
     renderTechnicians();
     renderMap();
@@ -452,23 +467,7 @@
       if (!window.confirm(t("card.confirmCancel"))) return;
       await act(CANCEL, { ticketId, note: t("card.cancelNote") });
     });
-    columns.addEventListener("dragstart", (event) => {
-      const card = event.target.closest(".card");
-      if (!card) return;
-      state.dragged = card.dataset.ticket;
-      event.dataTransfer.setData("text/plain", state.dragged);
-    });
-    const technicians = $("#technicians");
-    technicians.addEventListener("dragover", (event) => {
-      if (event.target.closest(".technician")) event.preventDefault();
-    });
-    technicians.addEventListener("drop", async (event) => {
-      const row = event.target.closest(".technician");
-      const ticketId = event.dataTransfer.getData("text/plain") || state.dragged;
-      if (!row || !ticketId) return;
-      event.preventDefault();
-      await assign(ticketId, row.dataset.technician);
-    });
+    wireDrag(columns);
 
     const dialog = $("#plan");
     $("#optimise").addEventListener("click", async () => {
@@ -480,6 +479,71 @@
       dialog.close();
       await act(OPTIMISE, { projectId: state.project.id, apply: true });
     });
+  }
+
+  // Drag-assign with any pointer. A mouse drags a card from anywhere on it; a finger or a pen from its grip,
+  // the one place where the browser does not take the gesture for scrolling. The card is dropped on a
+  // technician: in the side panel, or in the tray that rises from the bottom while the panel is out of
+  // sight (on a phone it is below all the columns).
+  function wireDrag(columns) {
+    columns.addEventListener("pointerdown", (event) => {
+      const card = event.target.closest(".card[data-assignable]");
+      if (!card || !event.isPrimary || event.button !== 0 || event.target.closest("select, button")) return;
+      if (event.pointerType !== "mouse" && !event.target.closest(".grip")) return;
+      event.preventDefault();
+      state.drag = { ticketId: card.dataset.ticket, card, pointerId: event.pointerId, x: event.clientX, y: event.clientY };
+    });
+    document.addEventListener("pointermove", (event) => {
+      const drag = state.drag;
+      if (!drag || event.pointerId !== drag.pointerId) return;
+      if (!drag.ghost) {
+        if (Math.hypot(event.clientX - drag.x, event.clientY - drag.y) < 6) return;
+        liftCard(drag);
+      }
+      drag.ghost.style.transform = `translate(${event.clientX}px, ${event.clientY}px) translate(-50%, -150%)`;
+      const under = document.elementFromPoint(event.clientX, event.clientY);
+      const target = under && under.closest("[data-technician]");
+      if (target !== drag.target) {
+        if (drag.target) drag.target.classList.remove("drop-target");
+        if (target) target.classList.add("drop-target");
+        drag.target = target;
+      }
+    });
+    document.addEventListener("pointerup", (event) => {
+      const drag = state.drag;
+      if (!drag || event.pointerId !== drag.pointerId) return;
+      const target = drag.ghost && drag.target;
+      dropCard();
+      if (target) assign(drag.ticketId, target.dataset.technician);
+    });
+    document.addEventListener("pointercancel", (event) => {
+      if (state.drag && event.pointerId === state.drag.pointerId) dropCard();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && state.drag) dropCard();
+    });
+  }
+
+  function liftCard(drag) {
+    drag.ghost = document.createElement("div");
+    drag.ghost.className = "drag-ghost";
+    drag.ghost.textContent = drag.card.querySelector(".place").textContent;
+    document.body.append(drag.ghost);
+    drag.card.classList.add("dragging");
+    document.body.classList.add("dragging-ticket");
+    const panel = $("#technicians").getBoundingClientRect();
+    $("#drop-tray").hidden = panel.bottom > 0 && panel.top < window.innerHeight;
+  }
+
+  function dropCard() {
+    const drag = state.drag;
+    state.drag = null;
+    if (drag.ghost) drag.ghost.remove();
+    if (drag.target) drag.target.classList.remove("drop-target");
+    drag.card.classList.remove("dragging");
+    document.body.classList.remove("dragging-ticket");
+    $("#drop-tray").hidden = true;
+    if (state.stale) render();
   }
 
   function label(ticketId) {
