@@ -37,7 +37,7 @@ const Courtyard = (() => {
       "error.FORBIDDEN": "您的账号无权执行此操作。",
       "error.RATE_LIMITED": "尝试次数太多，请稍后再试。",
       "error.SERVICE_UNAVAILABLE": "服务暂时不可用，请稍后再试。",
-      "error.network": "连不上服务器，请检查网络后再试。",
+      "error.NETWORK": "连不上服务器，请检查网络后再试。",
       "error.other": "操作未成功。",
       "duration.seconds": "{s}秒",
       "duration.minutes": "{m}分钟",
@@ -96,7 +96,7 @@ const Courtyard = (() => {
       "error.FORBIDDEN": "Your account may not do this.",
       "error.RATE_LIMITED": "Too many attempts; try again later.",
       "error.SERVICE_UNAVAILABLE": "The service is briefly unavailable; try again shortly.",
-      "error.network": "The server cannot be reached; check the network and try again.",
+      "error.NETWORK": "The server cannot be reached; check the network and try again.",
       "error.other": "That did not work.",
       "duration.seconds": "{s} s",
       "duration.minutes": "{m} min",
@@ -194,12 +194,13 @@ const Courtyard = (() => {
   // A problem the page itself describes, already in the reader's language.
   class Notice extends Error {}
 
-  // What to tell the reader about a failure.
+  // What to tell the reader about a failure. One without a code is a bug of the page: it goes to the console.
   function problem(error) {
     if (error instanceof Notice) return error.message;
     const code = (error.codes || []).find((candidate) => shared.has(`error.${candidate}`));
     if (code) return shared(`error.${code}`);
-    return shared(error instanceof TypeError ? "error.network" : "error.other");
+    console.error(error);
+    return shared("error.other");
   }
 
   function token() {
@@ -214,7 +215,12 @@ const Courtyard = (() => {
     const headers = { "Content-Type": "application/json", Accept: "application/json" };
     const current = token();
     if (current) headers.Authorization = `Bearer ${current}`;
-    const response = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    let response;
+    try {
+      response = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+    } catch {
+      throw Object.assign(new Error("The server cannot be reached."), { codes: ["NETWORK"] });
+    }
     const body = await response.json();
     if (body.errors && body.errors.length) throw new GraphQLFailure(body.errors);
     return body.data;
