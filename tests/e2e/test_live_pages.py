@@ -272,6 +272,55 @@ def test_every_column_fits_the_window_on_desktops_and_phones(
     context.close()
 
 
+MAP = """() => {
+  const center = (box) => ({ x: box.left + box.width / 2, y: box.top + box.height / 2, size: box.width });
+  const buildings = {};
+  for (const building of document.querySelectorAll("#map .building")) {
+    const count = building.querySelector("text.count");
+    buildings[building.dataset.building] = {
+      count: count ? Number(count.textContent) : 0,
+      square: center(building.querySelector("rect").getBoundingClientRect()),
+      tickets: [],
+    };
+  }
+  for (const dot of document.querySelectorAll("#map circle.ticket")) {
+    buildings[dot.dataset.building].tickets.push(center(dot.getBoundingClientRect()));
+  }
+  const technicians = [...document.querySelectorAll("#map .technician")].map((t) => center(t.getBoundingClientRect()));
+  return { buildings: Object.values(buildings), technicians };
+}"""
+
+
+def _apart(markers: list[dict[str, float]]) -> bool:
+    """No two markers overlap: their centres are at least half of each one's size apart."""
+    return all(
+        ((a["x"] - b["x"]) ** 2 + (a["y"] - b["y"]) ** 2) ** 0.5 >= (a["size"] + b["size"]) / 2 - 0.5
+        for index, a in enumerate(markers)
+        for b in markers[index + 1 :]
+    )
+
+
+def test_the_map_spreads_a_buildings_tickets_around_it_and_counts_them(
+    browser: Browser, demo: tuple[RunningServer, Path]
+) -> None:
+    server, _ = demo
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    _log_in(page, f"{server.url}/board", "dispatcher@demo.courtyard")
+    page.locator("#map circle.ticket").first.wait_for(timeout=5000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#map").screenshot(path=str(ARTIFACTS / "board-map.png"))
+    drawn = page.evaluate(MAP)
+    buildings = drawn["buildings"]
+
+    assert max(len(building["tickets"]) for building in buildings) >= 3
+    for building in buildings:
+        assert building["count"] == len(building["tickets"])
+        # each ticket a dot of its own, none on another nor on the building's square
+        assert _apart([*building["tickets"], building["square"]])
+    assert _apart(drawn["technicians"])
+    page.close()
+
+
 def _center(page: Page, selector: str) -> tuple[float, float]:
     box = page.locator(selector).bounding_box()
     assert box is not None, f"{selector} is not on screen"

@@ -20,6 +20,7 @@
       "map.ticket": "工单",
       "map.technician": "师傅（空心：在图外）",
       "map.technicianTip": "{name} · {load} · 距小区 {km} 公里",
+      "map.buildingTip": "{name}：{count} 张未完成工单",
       "card.assign": "派单…",
       "card.reassign": "改派…",
       "card.assignTo": "派给",
@@ -70,6 +71,7 @@
       "map.ticket": "ticket",
       "map.technician": "technician (hollow: further out)",
       "map.technicianTip": "{name} · {load} · {km} km away",
+      "map.buildingTip": "{name}: {count} open ticket(s)",
       "card.assign": "Assign…",
       "card.reassign": "Reassign…",
       "card.assignTo": "Assign to",
@@ -306,8 +308,32 @@
     }).join("");
   }
 
-  // The map frames the project's buildings; technicians further out sit on the frame's edge, hollow, with
-  // their distance in the tooltip, so the dispatcher still sees from which side they would come.
+  // The map frames the project's buildings. Each building carries the number of its open tickets, and the
+  // tickets themselves sit on rings around it, one dot each, far enough apart never to overlap. Technicians
+  // who stand at the same spot are fanned out in a row (above the building when they are at one);
+  // those further out sit on the frame's edge, hollow, with their distance in the tooltip, so the
+  // dispatcher still sees from which side they would come.
+  const DOT = 4;
+  const DOT_SPACING = 2 * DOT + 2;
+  const FIRST_RING = 17;
+  const RING_STEP = 9;
+
+  // Offsets of `count` dots on rings around a point, the inner ring filled first; and the outer radius used.
+  function rings(count) {
+    const offsets = [];
+    let radius = FIRST_RING;
+    while (offsets.length < count) {
+      const room = Math.floor((2 * Math.PI * radius) / DOT_SPACING);
+      const here = Math.min(room, count - offsets.length);
+      for (let index = 0; index < here; index += 1) {
+        const angle = -Math.PI / 2 + (2 * Math.PI * index) / here;
+        offsets.push([Math.cos(angle) * radius, Math.sin(angle) * radius]);
+      }
+      if (offsets.length < count) radius += RING_STEP;
+    }
+    return { offsets, radius: count ? radius + DOT : 9 };
+  }
+
   function renderMap() {
     const svg = $("#map");
     const buildings = [...state.buildings.values()].filter((b) => b.latitude != null);
@@ -323,35 +349,57 @@
     const x = (lng) => 180 + ((lng - midLng) / half) * 150;
     const y = (lat) => 120 - ((lat - midLat) / half) * 100;
     const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
-    const parts = [];
-    for (const building of buildings) {
-      parts.push(`<g class="building" data-building="${escape(building.id)}">
-        <rect x="${x(building.longitude) - 9}" y="${y(building.latitude) - 9}" width="18" height="18" rx="2"></rect>
-        <text x="${x(building.longitude)}" y="${y(building.latitude) + 22}">${escape(building.name)}</text></g>`);
-    }
-    const now = Date.now();
-    const ticketsPerBuilding = new Map();
+
+    const ticketsAt = new Map(buildings.map((building) => [building.id, []]));
     for (const ticket of state.tickets.values()) {
       const building = buildingOf(ticket);
-      if (!building || building.latitude == null) continue;
-      const index = ticketsPerBuilding.get(building.id) || 0;
-      ticketsPerBuilding.set(building.id, index + 1);
-      const angle = index * 0.9;
-      const cx = x(building.longitude) + Math.cos(angle) * (13 + index);
-      const cy = y(building.latitude) + Math.sin(angle) * (13 + index);
-      parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}" cx="${cx}" cy="${cy}" r="4">
-        <title>${escape(place(ticket))}: ${t(`status.${ticket.status}`)}</title></circle>`);
+      if (building && ticketsAt.has(building.id)) ticketsAt.get(building.id).push(ticket);
     }
+    const now = Date.now();
+    const footprints = [];
+    const parts = [];
+    for (const building of buildings) {
+      const [bx, by] = [x(building.longitude), y(building.latitude)];
+      const tickets = ticketsAt.get(building.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const { offsets, radius } = rings(tickets.length);
+      footprints.push({ x: bx, y: by, radius });
+      const tip = t("map.buildingTip", { name: building.name, count: tickets.length });
+      parts.push(`<g class="building" data-building="${escape(building.id)}"><title>${escape(tip)}</title>
+        <rect x="${bx - 9}" y="${by - 9}" width="18" height="18" rx="2"></rect>
+        ${tickets.length ? `<text class="count" x="${bx}" y="${by + 3.5}">${tickets.length}</text>` : ""}
+        <text class="name" x="${bx}" y="${by + radius + 10}">${escape(building.name)}</text></g>`);
+      tickets.forEach((ticket, index) => {
+        const [dx, dy] = offsets[index];
+        parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}"
+          data-building="${escape(building.id)}" cx="${(bx + dx).toFixed(1)}" cy="${(by + dy).toFixed(1)}" r="${DOT}">
+          <title>${escape(place(ticket))}：${t(`status.${ticket.status}`)}</title></circle>`);
+      });
+    }
+
+    const spots = new Map();
     for (const technician of state.technicians) {
       const where = technician.currentLocation || technician.home;
       const [rawX, rawY] = [x(where.longitude), y(where.latitude)];
-      const [tx, ty] = [clamp(rawX, 8, 352), clamp(rawY, 10, 232)];
+      let [tx, ty] = [clamp(rawX, 8, 352), clamp(rawY, 10, 232)];
       const far = tx !== rawX || ty !== rawY;
-      const km = distanceKm(where.latitude, where.longitude, midLat, midLng);
-      const load = `${technician.currentLoad}/${technician.capacity}`;
-      parts.push(`<g class="technician ${technician.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}" data-technician="${escape(technician.id)}">
-        <polygon points="${tx},${ty - 7} ${tx - 6},${ty + 5} ${tx + 6},${ty + 5}"></polygon>
-        <title>${escape(t("map.technicianTip", { name: technician.name, load, km: km.toFixed(1) }))}</title></g>`);
+      const at = footprints.find((footprint) => Math.hypot(footprint.x - tx, footprint.y - ty) < 9);
+      if (at) [tx, ty] = [at.x, at.y - at.radius - 8];
+      const key = `${Math.round(tx / 6)},${Math.round(ty / 6)}`;
+      if (!spots.has(key)) spots.set(key, { x: tx, y: ty, technicians: [] });
+      spots.get(key).technicians.push({ technician, far, km: distanceKm(where.latitude, where.longitude, midLat, midLng) });
+    }
+    for (const spot of spots.values()) {
+      const half = ((spot.technicians.length - 1) / 2) * 14;
+      const middle = clamp(spot.x, 8 + half, 352 - half);
+      spot.technicians.forEach(({ technician, far, km }, index) => {
+        const tx = middle - half + index * 14;
+        const ty = spot.y;
+        const load = `${technician.currentLoad}/${technician.capacity}`;
+        const tip = t("map.technicianTip", { name: technician.name, load, km: km.toFixed(1) });
+        parts.push(`<g class="technician ${technician.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}"
+          data-technician="${escape(technician.id)}">
+          <polygon points="${tx},${ty - 7} ${tx - 6},${ty + 5} ${tx + 6},${ty + 5}"></polygon><title>${escape(tip)}</title></g>`);
+      });
     }
     svg.innerHTML = parts.join("");
   }
