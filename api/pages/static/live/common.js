@@ -49,7 +49,7 @@ const Courtyard = (() => {
       "status.ON_SITE": "已到场",
       "status.IN_PROGRESS": "维修中",
       "status.WAITING_FOR_OWNER": "等待业主",
-      "status.RESOLVED": "待确认",
+      "status.RESOLVED": "已修好",
       "status.CLOSED": "已完成",
       "status.REOPENED": "重新报修",
       "status.CANCELLED": "已取消",
