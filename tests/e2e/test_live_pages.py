@@ -397,7 +397,7 @@ def _project_id(api: DemoApi, token: str) -> str:
 def _sla_badge(page: Page, ticket_id: str, at: dt.datetime) -> str:
     """The SLA level the board shows for the ticket once the browser's clock reads `at`."""
     page.clock.set_system_time(at)
-    page.wait_for_timeout(1200)  # the board re-evaluates its countdowns every second
+    page.clock.run_for(1000)  # the board re-evaluates its countdowns every second
     return page.locator(f'.card[data-ticket="{ticket_id}"] .sla').get_attribute("data-sla") or ""
 
 

@@ -52,9 +52,9 @@
       "plan.discard": "放弃",
       "plan.apply": "应用方案",
       "plan.unassigned": "{place}：{reason}",
-      "unassignable.NO_TECHNICIAN_WITH_SKILL": "没有会{skill}的师傅",
-      "unassignable.NONE_ON_SHIFT": "会{skill}的师傅都不在班",
-      "unassignable.ALL_AT_CAPACITY": "会{skill}的在班师傅都已满单",
+      "unassignable.NO_TECHNICIAN_WITH_SKILL": "没有具备「{skill}」技能的师傅",
+      "unassignable.NONE_ON_SHIFT": "具备「{skill}」技能的师傅都不在班",
+      "unassignable.ALL_AT_CAPACITY": "具备「{skill}」技能的在班师傅都已满单",
     },
     en: {
       "page.title": "Courtyard · dispatch board",
@@ -103,9 +103,9 @@
       "plan.discard": "Discard",
       "plan.apply": "Apply plan",
       "plan.unassigned": "{place}: {reason}",
-      "unassignable.NO_TECHNICIAN_WITH_SKILL": "no technician does {skill}",
-      "unassignable.NONE_ON_SHIFT": "no technician who does {skill} is on shift",
-      "unassignable.ALL_AT_CAPACITY": "every on-shift technician who does {skill} is fully booked",
+      "unassignable.NO_TECHNICIAN_WITH_SKILL": "no technician has the {skill} skill",
+      "unassignable.NONE_ON_SHIFT": "no technician with the {skill} skill is on shift",
+      "unassignable.ALL_AT_CAPACITY": "every on-shift technician with the {skill} skill is fully booked",
     },
   });
 
