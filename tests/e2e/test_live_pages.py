@@ -124,6 +124,39 @@ def _log_in(page: Page, url: str, email: str) -> None:
     page.wait_for_selector("#live-status[data-status=live]", timeout=10_000)
 
 
+def _center(page: Page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None, f"{selector} is not on screen"
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _touch_drag(page: Page, start: str, target: str) -> None:
+    """Drag with one finger, as the touch screen reports it (Chromium turns it into touch pointer events)."""
+    touch = page.context.new_cdp_session(page)
+    x, y = _center(page, start)
+
+    def finger(kind: str, *at: tuple[float, float]) -> None:
+        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": px, "y": py} for px, py in at]})
+
+    finger("touchStart", (x, y))
+    for step in range(1, 4):
+        finger("touchMove", (x + 4 * step, y + 4 * step))
+    # the drop targets are known once the card is lifted (on a phone they rise from the bottom)
+    page.locator(target).wait_for(timeout=1000)
+    to_x, to_y = _center(page, target)
+    for step in range(1, 6):
+        finger("touchMove", (x + (to_x - x) * step / 5, y + (to_y - y) * step / 5))
+    page.screenshot(path=str(ARTIFACTS / "board-390-drag.png"))
+    finger("touchEnd")
+    touch.detach()
+
+
+def _report_leak(api: DemoApi, owner_email: str) -> tuple[str, dict[str, Any]]:
+    """An owner's token and the ticket they just submitted for a leak in their first unit."""
+    owner = api.login(owner_email)
+    return owner, api.submit(owner, api.first_unit(owner), LEAK)
+
+
 def _on_shift(technicians: list[DemoTechnician], *, other_than: str | None) -> DemoTechnician:
     """An on-shift technician, a plumber if one is free (a dispatcher's choice overrides skills anyway)."""
     candidates = [t for t in technicians if t.on_shift and t.id != other_than]
@@ -182,8 +215,7 @@ def test_the_owner_sees_each_step_of_the_repair_live(
     browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi, technicians: list[DemoTechnician]
 ) -> None:
     server, database = demo
-    owner = api.login("owner2@demo.courtyard")
-    ticket = api.submit(owner, api.first_unit(owner), LEAK)
+    owner, ticket = _report_leak(api, "owner2@demo.courtyard")
     if ticket["assignee"] is None:
         api.assign(api.login("dispatcher@demo.courtyard"), ticket["id"], _on_shift(technicians, other_than=None).id)
     assignee = next(t for t in technicians if t.id == _row_technician(api, owner, ticket["id"]))
@@ -321,39 +353,11 @@ def test_the_map_spreads_a_buildings_tickets_around_it_and_counts_them(
     page.close()
 
 
-def _center(page: Page, selector: str) -> tuple[float, float]:
-    box = page.locator(selector).bounding_box()
-    assert box is not None, f"{selector} is not on screen"
-    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-
-
-def _touch_drag(page: Page, start: str, target: str) -> None:
-    """Drag with one finger, as the touch screen reports it (Chromium turns it into touch pointer events)."""
-    touch = page.context.new_cdp_session(page)
-    x, y = _center(page, start)
-
-    def finger(kind: str, *at: tuple[float, float]) -> None:
-        touch.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": [{"x": px, "y": py} for px, py in at]})
-
-    finger("touchStart", (x, y))
-    for step in range(1, 4):
-        finger("touchMove", (x + 4 * step, y + 4 * step))
-    # the drop targets are known once the card is lifted (on a phone they rise from the bottom)
-    page.locator(target).wait_for(timeout=1000)
-    to_x, to_y = _center(page, target)
-    for step in range(1, 6):
-        finger("touchMove", (x + (to_x - x) * step / 5, y + (to_y - y) * step / 5))
-    page.screenshot(path=str(ARTIFACTS / "board-390-drag.png"))
-    finger("touchEnd")
-    touch.detach()
-
-
 def test_a_ticket_is_assigned_by_dragging_it_with_a_finger_or_a_mouse(
     browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi, technicians: list[DemoTechnician]
 ) -> None:
     server, database = demo
-    owner = api.login("owner4@demo.courtyard")
-    ticket = api.submit(owner, api.first_unit(owner), LEAK)
+    _, ticket = _report_leak(api, "owner4@demo.courtyard")
     card = f'.card[data-ticket="{ticket["id"]}"]'
     first = _on_shift(technicians, other_than=ticket["assignee"]["id"] if ticket["assignee"] else None)
     ARTIFACTS.mkdir(exist_ok=True)
@@ -408,8 +412,7 @@ def test_the_amber_warning_follows_the_projects_warning_percent(
     admin = api.login("admin@demo.courtyard")
     project = _project_id(api, admin)
     before: dict[str, Any] = api.gql(SETTINGS, {"projectId": project}, token=admin)["dispatchSettings"]
-    owner = api.login("owner3@demo.courtyard")
-    ticket = api.submit(owner, api.first_unit(owner), LEAK)
+    owner, ticket = _report_leak(api, "owner3@demo.courtyard")
     facts = api.gql(DEADLINES, {"id": ticket["id"]}, token=owner)["node"]
     allowed = dt.timedelta(
         minutes=next(sla["respondMinutes"] for sla in before["sla"] if sla["priority"] == facts["priority"])
