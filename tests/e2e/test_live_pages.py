@@ -73,8 +73,19 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServ
 
 
 @pytest.fixture(scope="module")
-def api(demo: tuple[RunningServer, Path]) -> DemoApi:
-    return DemoApi(demo[0].url)
+def server(demo: tuple[RunningServer, Path]) -> RunningServer:
+    return demo[0]
+
+
+@pytest.fixture(scope="module")
+def database(demo: tuple[RunningServer, Path]) -> Path:
+    """The server's SQLite file."""
+    return demo[1]
+
+
+@pytest.fixture(scope="module")
+def api(server: RunningServer) -> DemoApi:
+    return DemoApi(server.url)
 
 
 @pytest.fixture(scope="module")
@@ -164,9 +175,8 @@ def _on_shift(technicians: list[DemoTechnician], *, other_than: str | None) -> D
 
 
 def test_the_board_shows_a_new_ticket_at_once_and_follows_it_across_columns(
-    browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi, technicians: list[DemoTechnician]
+    browser: Browser, server: RunningServer, database: Path, api: DemoApi, technicians: list[DemoTechnician]
 ) -> None:
-    server, database = demo
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     _log_in(page, f"{server.url}/board", "dispatcher@demo.courtyard")
     dispatcher = api.login("dispatcher@demo.courtyard")
@@ -212,9 +222,8 @@ def test_the_board_shows_a_new_ticket_at_once_and_follows_it_across_columns(
 
 
 def test_the_owner_sees_each_step_of_the_repair_live(
-    browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi, technicians: list[DemoTechnician]
+    browser: Browser, server: RunningServer, database: Path, api: DemoApi, technicians: list[DemoTechnician]
 ) -> None:
-    server, database = demo
     owner, ticket = _report_leak(api, "owner2@demo.courtyard")
     if ticket["assignee"] is None:
         api.assign(api.login("dispatcher@demo.courtyard"), ticket["id"], _on_shift(technicians, other_than=None).id)
@@ -267,9 +276,8 @@ LAYOUT = """() => {
 
 
 def test_every_column_fits_the_window_on_desktops_and_phones(
-    browser: Browser, demo: tuple[RunningServer, Path]
+    browser: Browser, server: RunningServer
 ) -> None:
-    server, _ = demo
     ARTIFACTS.mkdir(exist_ok=True)
     desktop = browser.new_page(viewport={"width": 1280, "height": 800})
     _log_in(desktop, f"{server.url}/board", "dispatcher@demo.courtyard")
@@ -333,9 +341,8 @@ def _apart(markers: list[dict[str, float]]) -> bool:
 
 
 def test_the_map_spreads_a_buildings_tickets_around_it_and_counts_them(
-    browser: Browser, demo: tuple[RunningServer, Path]
+    browser: Browser, server: RunningServer
 ) -> None:
-    server, _ = demo
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     _log_in(page, f"{server.url}/board", "dispatcher@demo.courtyard")
     page.locator("#map circle.ticket").first.wait_for(timeout=5000)
@@ -354,9 +361,8 @@ def test_the_map_spreads_a_buildings_tickets_around_it_and_counts_them(
 
 
 def test_a_ticket_is_assigned_by_dragging_it_with_a_finger_or_a_mouse(
-    browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi, technicians: list[DemoTechnician]
+    browser: Browser, server: RunningServer, database: Path, api: DemoApi, technicians: list[DemoTechnician]
 ) -> None:
-    server, database = demo
     _, ticket = _report_leak(api, "owner4@demo.courtyard")
     card = f'.card[data-ticket="{ticket["id"]}"]'
     first = _on_shift(technicians, other_than=ticket["assignee"]["id"] if ticket["assignee"] else None)
@@ -406,9 +412,8 @@ def _sla_badge(page: Page, ticket_id: str, at: dt.datetime) -> str:
 
 
 def test_the_amber_warning_follows_the_projects_warning_percent(
-    browser: Browser, demo: tuple[RunningServer, Path], api: DemoApi
+    browser: Browser, server: RunningServer, api: DemoApi
 ) -> None:
-    server, _ = demo
     admin = api.login("admin@demo.courtyard")
     project = _project_id(api, admin)
     before: dict[str, Any] = api.gql(SETTINGS, {"projectId": project}, token=admin)["dispatchSettings"]
@@ -446,9 +451,8 @@ def _row_technician(api: DemoApi, token: str, ticket_id: str) -> str:
 
 @pytest.mark.parametrize(("lang", "foreign"), [("", LATIN), ("?lang=en", CJK)], ids=["zh-CN", "en"])
 def test_the_board_speaks_the_locale_throughout(
-    browser: Browser, demo: tuple[RunningServer, Path], lang: str, foreign: re.Pattern[str]
+    browser: Browser, server: RunningServer, lang: str, foreign: re.Pattern[str]
 ) -> None:
-    server, _ = demo
     page = browser.new_page(viewport={"width": 1440, "height": 900})
     errors = _console_errors(page)
     page.goto(f"{server.url}/board{lang}")
