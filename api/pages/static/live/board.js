@@ -21,6 +21,7 @@
       "map.technician": "师傅（空心：在图外）",
       "map.technicianTip": "{name} · {load} · 距小区 {km} 公里",
       "map.buildingTip": "{name}：{count} 张未完成工单",
+      "map.ticketTip": "{place}：{status}",
       "card.assign": "派单…",
       "card.reassign": "改派…",
       "card.assignTo": "派给",
@@ -72,6 +73,7 @@
       "map.technician": "technician (hollow: further out)",
       "map.technicianTip": "{name} · {load} · {km} km away",
       "map.buildingTip": "{name}: {count} open ticket(s)",
+      "map.ticketTip": "{place}: {status}",
       "card.assign": "Assign…",
       "card.reassign": "Reassign…",
       "card.assignTo": "Assign to",
@@ -372,11 +374,11 @@
         const [dx, dy] = offsets[index];
         parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}"
           data-building="${escape(building.id)}" cx="${(bx + dx).toFixed(1)}" cy="${(by + dy).toFixed(1)}" r="${DOT}">
-          <title>${escape(place(ticket))}：${t(`status.${ticket.status}`)}</title></circle>`);
+          <title>${escape(t("map.ticketTip", { place: place(ticket), status: t(`status.${ticket.status}`) }))}</title></circle>`);
       });
     }
 
-    const spots = new Map();
+    const spots = [];
     for (const technician of state.technicians) {
       const where = technician.currentLocation || technician.home;
       const [rawX, rawY] = [x(where.longitude), y(where.latitude)];
@@ -384,15 +386,15 @@
       const far = tx !== rawX || ty !== rawY;
       const at = footprints.find((footprint) => Math.hypot(footprint.x - tx, footprint.y - ty) < 9);
       if (at) [tx, ty] = [at.x, at.y - at.radius - 8];
-      const key = `${Math.round(tx / 6)},${Math.round(ty / 6)}`;
-      if (!spots.has(key)) spots.set(key, { x: tx, y: ty, technicians: [] });
-      spots.get(key).technicians.push({ technician, far, km: distanceKm(where.latitude, where.longitude, midLat, midLng) });
+      let spot = spots.find((other) => Math.hypot(other.x - tx, other.y - ty) < 12);
+      if (!spot) spots.push((spot = { x: tx, y: ty, technicians: [] }));
+      spot.technicians.push({ technician, far, km: distanceKm(where.latitude, where.longitude, midLat, midLng) });
     }
-    for (const spot of spots.values()) {
-      const half = ((spot.technicians.length - 1) / 2) * 14;
-      const middle = clamp(spot.x, 8 + half, 352 - half);
+    for (const spot of spots) {
+      const spread = ((spot.technicians.length - 1) / 2) * 14;
+      const middle = clamp(spot.x, 8 + spread, 352 - spread);
       spot.technicians.forEach(({ technician, far, km }, index) => {
-        const tx = middle - half + index * 14;
+        const tx = middle - spread + index * 14;
         const ty = spot.y;
         const load = `${technician.currentLoad}/${technician.capacity}`;
         const tip = t("map.technicianTip", { name: technician.name, load, km: km.toFixed(1) });
