@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -467,3 +468,11 @@ def test_the_board_speaks_the_locale_throughout(
     assert page.locator("[data-text]:empty").count() == 0
     assert errors == []
     page.close()
+
+
+def test_the_server_answers_favicon_ico_with_an_icon(server: RunningServer) -> None:
+    response = httpx.get(f"{server.url}/favicon.ico", timeout=5)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO directory
