@@ -21,7 +21,7 @@ from typing import Any, Final
 
 from graphql import GraphQLError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse
+from starlette.responses import FileResponse, HTMLResponse
 from starlette.routing import Route
 from starlette.websockets import WebSocketDisconnect
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -39,6 +39,7 @@ from schema.live import frame_sink
 
 __all__ = [
     "BOARD_HTML",
+    "FAVICON",
     "TRACK_HTML",
     "UVICORN_WEBSOCKET_OPTIONS",
     "LiveGraphQL",
@@ -51,6 +52,8 @@ BOARD_HTML: Final = (_PAGES / "board.html").read_text(encoding="utf-8")
 """The dispatcher board; its code is under /static/live/, the websocket client under /static/graphql-ws/."""
 TRACK_HTML: Final = (_PAGES / "track.html").read_text(encoding="utf-8")
 """An owner's page for one repair (`/track/<ticket global ID>`)."""
+FAVICON: Final = pages.STATIC_DIR / "live" / "favicon.ico"
+"""The icon browsers ask for at `/favicon.ico` (16, 32 and 48 px)."""
 
 
 class _Sink:
@@ -243,6 +246,14 @@ async def _track_page(request: Request) -> HTMLResponse:
     return HTMLResponse(TRACK_HTML, headers={"Cache-Control": "no-cache"})
 
 
+async def _favicon(request: Request) -> FileResponse:
+    return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
+
+
 def live_routes() -> list[Route]:
-    """The pages that watch tickets live: `/board` for dispatchers, `/track/<ticket>` for owners."""
-    return [Route("/board", _board_page), Route("/track/{ticket}", _track_page)]
+    """The pages that watch tickets live: `/board` for dispatchers, `/track/<ticket>` for owners; their icon."""
+    return [
+        Route("/board", _board_page),
+        Route("/track/{ticket}", _track_page),
+        Route("/favicon.ico", _favicon),
+    ]

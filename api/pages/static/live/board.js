@@ -2,22 +2,120 @@
 "use strict";
 
 (() => {
-  const { duration, escape, follow, gql, liveClient, loginForm } = Courtyard;
+  const { Notice, Refused, duration, escape, follow, gql, liveBadge, liveClient, loginForm, problem } = Courtyard;
 
-  const COLUMNS = [
-    ["TRIAGE", "Triage"],
-    ["NEW", "New"],
-    ["ASSIGNED", "Assigned"],
-    ["ACCEPTED", "Accepted"],
-    ["ON_SITE", "On site"],
-    ["IN_PROGRESS", "In progress"],
-    ["RESOLVED", "Resolved"],
-  ];
+  const t = Courtyard.texts({
+    "zh-CN": {
+      "page.title": "Courtyard · 派单看板",
+      "page.heading": "派单看板",
+      "login.title": "调度员登录",
+      "board.columns": "按状态排列的工单",
+      "board.notDispatcher": "此账号不是任何项目的调度员或管理员。",
+      "technicians.title": "维修师傅",
+      "technicians.onShift": "在班",
+      "technicians.offShift": "休班",
+      "map.title": "地图",
+      "map.label": "楼栋、工单和师傅的位置",
+      "map.building": "楼栋",
+      "map.ticket": "工单",
+      "map.technician": "师傅（空心：在图外）",
+      "map.technicianTip": "{name} · {load} · 距小区 {km} 公里",
+      "map.buildingTip": "{name}：{count} 张未完成工单",
+      "map.ticketTip": "{place}：{status}",
+      "card.assign": "派单…",
+      "card.reassign": "改派…",
+      "card.assignTo": "派给",
+      "card.offShift": "（休班）",
+      "card.cancel": "取消",
+      "card.confirmCancel": "确定取消这张工单吗？",
+      "card.cancelNote": "调度员在派单看板上取消",
+      "card.grip": "按住拖到师傅名下即可派单",
+      "drag.tray": "拖到师傅名下派单",
+      "card.age": "{duration}前",
+      "card.waiting": "等待业主回复",
+      "sla.respond": "响应",
+      "sla.onSite": "到场",
+      "sla.resolve": "完工",
+      "sla.left": "{target}还剩{duration}",
+      "sla.overdue": "{target}已超时{duration}",
+      "sla.paused": "计时暂停（等业主）",
+      "sla.done": "待业主确认",
+      "plan.optimise": "一键优化",
+      "plan.title": "优化方案",
+      "plan.ticket": "工单",
+      "plan.technician": "师傅",
+      "plan.distance": "路程",
+      "plan.km": "{km} 公里",
+      "plan.change": "改派",
+      "plan.stays": "不变",
+      "plan.changes": "{moves} 张工单改派，{stays} 张不变。",
+      "plan.best": "现在的派单已是最优方案。",
+      "plan.discard": "放弃",
+      "plan.apply": "应用方案",
+      "plan.unassigned": "{place}：{reason}",
+      "unassignable.NO_TECHNICIAN_WITH_SKILL": "没有具备「{skill}」技能的师傅",
+      "unassignable.NONE_ON_SHIFT": "具备「{skill}」技能的师傅都不在班",
+      "unassignable.ALL_AT_CAPACITY": "具备「{skill}」技能的在班师傅都已满单",
+    },
+    en: {
+      "page.title": "Courtyard · dispatch board",
+      "page.heading": "Dispatch board",
+      "login.title": "Dispatcher login",
+      "board.columns": "Tickets by status",
+      "board.notDispatcher": "This login is not a dispatcher or admin of any project.",
+      "technicians.title": "Technicians",
+      "technicians.onShift": "on shift",
+      "technicians.offShift": "off shift",
+      "map.title": "Map",
+      "map.label": "Buildings, tickets and technicians",
+      "map.building": "building",
+      "map.ticket": "ticket",
+      "map.technician": "technician (hollow: further out)",
+      "map.technicianTip": "{name} · {load} · {km} km away",
+      "map.buildingTip": "{name}: {count} open ticket(s)",
+      "map.ticketTip": "{place}: {status}",
+      "card.assign": "Assign…",
+      "card.reassign": "Reassign…",
+      "card.assignTo": "Assign to",
+      "card.offShift": " (off shift)",
+      "card.cancel": "Cancel",
+      "card.confirmCancel": "Cancel this ticket?",
+      "card.cancelNote": "Cancelled on the dispatch board",
+      "card.grip": "Hold and drag onto a technician to assign",
+      "drag.tray": "Drop on a technician to assign",
+      "card.age": "{duration} ago",
+      "card.waiting": "waiting for owner",
+      "sla.respond": "respond",
+      "sla.onSite": "on site",
+      "sla.resolve": "resolve",
+      "sla.left": "{target} in {duration}",
+      "sla.overdue": "{target} overdue {duration}",
+      "sla.paused": "SLA paused (waiting for owner)",
+      "sla.done": "awaiting the owner",
+      "plan.optimise": "Optimise now",
+      "plan.title": "Proposed plan",
+      "plan.ticket": "Ticket",
+      "plan.technician": "Technician",
+      "plan.distance": "Distance",
+      "plan.km": "{km} km",
+      "plan.change": "change",
+      "plan.stays": "stays",
+      "plan.changes": "{moves} change(s); {stays} ticket(s) stay where they are.",
+      "plan.best": "The current assignments are already the best plan.",
+      "plan.discard": "Discard",
+      "plan.apply": "Apply plan",
+      "plan.unassigned": "{place}: {reason}",
+      "unassignable.NO_TECHNICIAN_WITH_SKILL": "no technician has the {skill} skill",
+      "unassignable.NONE_ON_SHIFT": "no technician with the {skill} skill is on shift",
+      "unassignable.ALL_AT_CAPACITY": "every on-shift technician with the {skill} skill is fully booked",
+    },
+  });
+
+  const COLUMNS = ["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "RESOLVED"];
   // A reopened ticket waits among the new ones; one waiting for its owner stays with the work in progress.
   const COLUMN_OF = { REOPENED: "NEW", WAITING_FOR_OWNER: "IN_PROGRESS" };
   const OPEN = ["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "WAITING_FOR_OWNER", "RESOLVED", "REOPENED"];
   const CANCELLABLE = new Set(["TRIAGE", "NEW", "ASSIGNED", "ACCEPTED", "ON_SITE", "IN_PROGRESS", "WAITING_FOR_OWNER", "REOPENED"]);
-  const WARNING_SHARE = 0.8;
 
   const TICKET = `fragment BoardTicket on Ticket {
     id status category priority version description locationKind locationDetail createdAt
@@ -38,6 +136,11 @@
       id name skills capacity onShift currentLoad currentLocation { latitude longitude } home { latitude longitude }
     }
   }`;
+  const SETTINGS = `query($projectId: ID!) {
+    dispatchSettings(projectId: $projectId) {
+      warningPercent sla { priority respondMinutes onSiteMinutes resolveMinutes }
+    }
+  }`;
   const BUILDINGS = `query($projectId: ID!, $after: String) {
     units(projectId: $projectId, first: 100, after: $after) {
       pageInfo { hasNextPage endCursor }
@@ -51,12 +154,12 @@
   } ${TICKET}`;
   const ASSIGN = `mutation($ticketId: ID!, $technicianId: ID!) {
     assignTicket(ticketId: $ticketId, technicianId: $technicianId) {
-      __typename ... on Ticket { id } ... on Error { message }
+      __typename ... on Ticket { id } ... on Error { code message }
     }
   }`;
-  const CANCEL = `mutation($ticketId: ID!) {
-    transitionTicket(ticketId: $ticketId, action: CANCEL, note: "Cancelled on the dispatch board") {
-      __typename ... on Ticket { id } ... on Error { message }
+  const CANCEL = `mutation($ticketId: ID!, $note: String!) {
+    transitionTicket(ticketId: $ticketId, action: CANCEL, note: $note) {
+      __typename ... on Ticket { id } ... on Error { code message }
     }
   }`;
   const OPTIMISE = `mutation($projectId: ID!, $apply: Boolean!) {
@@ -65,9 +168,9 @@
       ... on DispatchPlan {
         applied totalCost
         assignments { ticketId technicianId changes cost { distanceMeters } }
-        unassigned { ticketId reason }
+        unassigned { ticketId code }
       }
-      ... on Error { message }
+      ... on Error { code message }
     }
   }`;
 
@@ -76,7 +179,12 @@
     tickets: new Map(),
     technicians: [],
     buildings: new Map(),
-    dragged: null,
+    // The project's SLA promises: minutes allowed per priority and target, and when to warn (percent).
+    warningPercent: null,
+    allowedMinutes: new Map(),
+    // The card being dragged onto a technician, if any; the board is not redrawn under it meanwhile.
+    drag: null,
+    stale: false,
   };
 
   const $ = (selector) => document.querySelector(selector);
@@ -87,14 +195,20 @@
     box.hidden = !message;
   }
 
+  function showProblem(error) {
+    showError(problem(error));
+  }
+
   function columnOf(ticket) {
     return COLUMN_OF[ticket.status] || ticket.status;
   }
 
   function place(ticket) {
-    const where = ticket.unit ? `${ticket.unit.building.name} ${ticket.unit.number}` : ticket.building ? ticket.building.name : "";
+    const where = ticket.unit
+      ? `${ticket.unit.building.name} ${ticket.unit.number}`
+      : `${ticket.building ? ticket.building.name : ""} ${t(`location.${ticket.locationKind}`)}`;
     const detail = ticket.locationDetail ? ` · ${ticket.locationDetail}` : "";
-    return `${where}${ticket.unit ? "" : ` ${ticket.locationKind.toLowerCase().replace("_", " ")}`}${detail}`.trim();
+    return `${where}${detail}`.trim();
   }
 
   function buildingOf(ticket) {
@@ -104,88 +218,124 @@
   // The promise the ticket is racing now: a technician accepting, arriving, or finishing.
   function activeDeadline(ticket) {
     if (["TRIAGE", "NEW", "ASSIGNED", "REOPENED"].includes(ticket.status)) return ["respond", ticket.respondDueAt];
-    if (ticket.status === "ACCEPTED") return ["on site", ticket.onSiteDueAt];
+    if (ticket.status === "ACCEPTED") return ["onSite", ticket.onSiteDueAt];
     if (["ON_SITE", "IN_PROGRESS"].includes(ticket.status)) return ["resolve", ticket.resolveDueAt];
     return [null, null];
   }
 
+  // The moment the project's SLA policy warns about a promise: `warningPercent` of the time it allows has
+  // passed. Counted back from the deadline, which already includes reopenings and time waiting for the owner.
+  function warningAt(ticket, target, deadline) {
+    const allowed = state.allowedMinutes.get(ticket.priority)[target] * 60000;
+    return deadline - (allowed * (100 - state.warningPercent)) / 100;
+  }
+
   function slaBadge(ticket, now) {
-    if (ticket.status === "WAITING_FOR_OWNER") return { level: "paused", text: "SLA paused (waiting for owner)" };
+    if (ticket.status === "WAITING_FOR_OWNER") return { level: "paused", text: t("sla.paused") };
     const [target, due] = activeDeadline(ticket);
-    if (!target) return { level: "done", text: "resolved" };
+    if (!target) return { level: "done", text: t("sla.done") };
     const deadline = new Date(due).getTime();
-    const start = new Date(ticket.createdAt).getTime();
     const left = deadline - now;
     let level = ticket.slaState === "BREACHED" ? "breached" : ticket.slaState === "WARNING" ? "warning" : "ok";
     if (left <= 0) level = "breached";
-    else if (level === "ok" && now - start >= WARNING_SHARE * (deadline - start)) level = "warning";
-    const text = left > 0 ? `${target} in ${duration(left)}` : `${target} overdue ${duration(left)}`;
+    else if (level === "ok" && now >= warningAt(ticket, target, deadline)) level = "warning";
+    const text = t(left > 0 ? "sla.left" : "sla.overdue", { target: t(`sla.${target}`), duration: duration(left) });
     return { level, text };
   }
 
   function technicianOptions(ticket) {
     const options = state.technicians
-      .map((t) => `<option value="${escape(t.id)}" ${ticket.assignee && ticket.assignee.id === t.id ? "selected" : ""}>` +
-        `${escape(t.name)}${t.onShift ? "" : " (off shift)"} · ${t.currentLoad}/${t.capacity}</option>`)
+      .map((technician) => `<option value="${escape(technician.id)}" ${ticket.assignee && ticket.assignee.id === technician.id ? "selected" : ""}>` +
+        `${escape(technician.name)}${technician.onShift ? "" : t("card.offShift")} · ${technician.currentLoad}/${technician.capacity}</option>`)
       .join("");
-    return `<option value="">${ticket.assignee ? "Reassign…" : "Assign…"}</option>${options}`;
+    return `<option value="">${t(ticket.assignee ? "card.reassign" : "card.assign")}</option>${options}`;
   }
 
   function card(ticket, now) {
     const sla = slaBadge(ticket, now);
     const assignable = ["NEW", "REOPENED", "ASSIGNED", "ACCEPTED"].includes(ticket.status);
     return `<article class="card priority-${ticket.priority.toLowerCase()}" data-ticket="${escape(ticket.id)}"
-        draggable="${assignable}" data-status="${ticket.status}">
-      <header><strong class="place">${escape(place(ticket))}</strong>
-        <span class="priority">${escape(ticket.priority)}</span></header>
+        data-status="${ticket.status}" ${assignable ? "data-assignable" : ""}>
+      <header>${assignable ? `<span class="grip" title="${t("card.grip")}"></span>` : ""}
+        <strong class="place">${escape(place(ticket))}</strong>
+        <span class="priority">${t(`priority.${ticket.priority}`)}</span></header>
       <p class="description">${escape(ticket.description)}</p>
-      <p class="facts"><span class="category">${escape(ticket.category)}</span>
-        <span class="age" data-since="${escape(ticket.createdAt)}">${duration(now - new Date(ticket.createdAt).getTime())} ago</span></p>
+      <p class="facts"><span class="category">${t(`category.${ticket.category}`)}</span>
+        <span class="age">${escape(age(ticket, now))}</span></p>
       <p class="sla sla-${sla.level}" data-sla="${sla.level}">${escape(sla.text)}</p>
       ${ticket.assignee ? `<p class="assignee">→ ${escape(ticket.assignee.name)}</p>` : ""}
-      ${ticket.status === "WAITING_FOR_OWNER" ? `<p class="tag">waiting for owner</p>` : ""}
+      ${ticket.status === "WAITING_FOR_OWNER" ? `<p class="tag">${t("card.waiting")}</p>` : ""}
       <footer>
-        ${assignable ? `<select class="assign" aria-label="Assign to">${technicianOptions(ticket)}</select>` : ""}
-        ${CANCELLABLE.has(ticket.status) ? `<button type="button" class="cancel">Cancel</button>` : ""}
+        ${assignable ? `<select class="assign" aria-label="${t("card.assignTo")}">${technicianOptions(ticket)}</select>` : ""}
+        ${CANCELLABLE.has(ticket.status) ? `<button type="button" class="cancel">${t("card.cancel")}</button>` : ""}
       </footer>
     </article>`;
   }
 
+  function age(ticket, now) {
+    return t("card.age", { duration: duration(now - new Date(ticket.createdAt).getTime()) });
+  }
+
   function renderColumns() {
     const now = Date.now();
-    const byColumn = new Map(COLUMNS.map(([key]) => [key, []]));
+    const byColumn = new Map(COLUMNS.map((key) => [key, []]));
     for (const ticket of state.tickets.values()) {
       const list = byColumn.get(columnOf(ticket));
       if (list) list.push(ticket);
     }
-    $("#columns").innerHTML = COLUMNS.map(([key, title]) => {
+    $("#columns").innerHTML = COLUMNS.map((key) => {
       const tickets = byColumn.get(key).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
       return `<section class="column" data-column="${key}">
-        <h2>${title} <span class="count">${tickets.length}</span></h2>
+        <h2>${t(`status.${key}`)} <span class="count">${tickets.length}</span></h2>
         ${tickets.map((ticket) => card(ticket, now)).join("")}
       </section>`;
     }).join("");
   }
 
   function renderTechnicians() {
+    $("#drop-targets").innerHTML = state.technicians.map((technician) =>
+      `<li class="${technician.onShift ? "on-shift" : "off-shift"}" data-technician="${escape(technician.id)}">
+        <strong>${escape(technician.name)}</strong> <span class="load">${technician.currentLoad}/${technician.capacity}</span></li>`).join("");
     const tickets = [...state.tickets.values()];
-    $("#technicians").innerHTML = state.technicians.map((t) => {
-      const theirs = tickets.filter((ticket) => ticket.assignee && ticket.assignee.id === t.id);
-      const where = t.currentLocation || t.home;
-      return `<li class="technician ${t.onShift ? "on-shift" : "off-shift"}" data-technician="${escape(t.id)}">
-        <header><strong>${escape(t.name)}</strong>
-          <span class="shift">${t.onShift ? "on shift" : "off shift"}</span>
-          <span class="load">${t.currentLoad}/${t.capacity}</span></header>
-        <p class="skills">${t.skills.map(escape).join(" · ")}</p>
-        <p class="location">${where.latitude.toFixed(4)}, ${where.longitude.toFixed(4)}</p>
+    $("#technicians").innerHTML = state.technicians.map((technician) => {
+      const theirs = tickets.filter((ticket) => ticket.assignee && ticket.assignee.id === technician.id);
+      return `<li class="technician ${technician.onShift ? "on-shift" : "off-shift"}" data-technician="${escape(technician.id)}">
+        <header><strong>${escape(technician.name)}</strong>
+          <span class="shift">${t(technician.onShift ? "technicians.onShift" : "technicians.offShift")}</span>
+          <span class="load">${technician.currentLoad}/${technician.capacity}</span></header>
+        <p class="skills">${technician.skills.map((skill) => t(`category.${skill}`)).join(" · ")}</p>
         <ul class="their-tickets">${theirs.map((ticket) =>
-          `<li data-ticket="${escape(ticket.id)}">${escape(place(ticket))} · ${escape(ticket.status.toLowerCase())}</li>`).join("")}</ul>
+          `<li data-ticket="${escape(ticket.id)}">${escape(place(ticket))} · ${t(`status.${ticket.status}`)}</li>`).join("")}</ul>
       </li>`;
     }).join("");
   }
 
-  // The map frames the project's buildings; technicians further out sit on the frame's edge, hollow, with
-  // their distance in the tooltip, so the dispatcher still sees from which side they would come.
+  // The map frames the project's buildings. Each building carries the number of its open tickets, and the
+  // tickets themselves sit on rings around it, one dot each, far enough apart never to overlap. Technicians
+  // who stand at the same spot are fanned out in a row (above the building when they are at one);
+  // those further out sit on the frame's edge, hollow, with their distance in the tooltip, so the
+  // dispatcher still sees from which side they would come.
+  const DOT = 4;
+  const DOT_SPACING = 2 * DOT + 2;
+  const FIRST_RING = 17;
+  const RING_STEP = 9;
+
+  // Offsets of `count` dots on rings around a point, the inner ring filled first; and the outer radius used.
+  function rings(count) {
+    const offsets = [];
+    let radius = FIRST_RING;
+    while (offsets.length < count) {
+      const room = Math.floor((2 * Math.PI * radius) / DOT_SPACING);
+      const here = Math.min(room, count - offsets.length);
+      for (let index = 0; index < here; index += 1) {
+        const angle = -Math.PI / 2 + (2 * Math.PI * index) / here;
+        offsets.push([Math.cos(angle) * radius, Math.sin(angle) * radius]);
+      }
+      if (offsets.length < count) radius += RING_STEP;
+    }
+    return { offsets, radius: count ? radius + DOT : 9 };
+  }
+
   function renderMap() {
     const svg = $("#map");
     const buildings = [...state.buildings.values()].filter((b) => b.latitude != null);
@@ -201,34 +351,57 @@
     const x = (lng) => 180 + ((lng - midLng) / half) * 150;
     const y = (lat) => 120 - ((lat - midLat) / half) * 100;
     const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
-    const parts = [];
-    for (const building of buildings) {
-      parts.push(`<g class="building" data-building="${escape(building.id)}">
-        <rect x="${x(building.longitude) - 9}" y="${y(building.latitude) - 9}" width="18" height="18" rx="2"></rect>
-        <text x="${x(building.longitude)}" y="${y(building.latitude) + 22}">${escape(building.name)}</text></g>`);
-    }
-    const now = Date.now();
-    const ticketsPerBuilding = new Map();
+
+    const ticketsAt = new Map(buildings.map((building) => [building.id, []]));
     for (const ticket of state.tickets.values()) {
       const building = buildingOf(ticket);
-      if (!building || building.latitude == null) continue;
-      const index = ticketsPerBuilding.get(building.id) || 0;
-      ticketsPerBuilding.set(building.id, index + 1);
-      const angle = index * 0.9;
-      const cx = x(building.longitude) + Math.cos(angle) * (13 + index);
-      const cy = y(building.latitude) + Math.sin(angle) * (13 + index);
-      parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}" cx="${cx}" cy="${cy}" r="4">
-        <title>${escape(place(ticket))}: ${escape(ticket.status)}</title></circle>`);
+      if (building && ticketsAt.has(building.id)) ticketsAt.get(building.id).push(ticket);
     }
-    for (const t of state.technicians) {
-      const where = t.currentLocation || t.home;
+    const now = Date.now();
+    const footprints = [];
+    const parts = [];
+    for (const building of buildings) {
+      const [bx, by] = [x(building.longitude), y(building.latitude)];
+      const tickets = ticketsAt.get(building.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      const { offsets, radius } = rings(tickets.length);
+      footprints.push({ x: bx, y: by, radius });
+      const tip = t("map.buildingTip", { name: building.name, count: tickets.length });
+      parts.push(`<g class="building" data-building="${escape(building.id)}"><title>${escape(tip)}</title>
+        <rect x="${bx - 9}" y="${by - 9}" width="18" height="18" rx="2"></rect>
+        ${tickets.length ? `<text class="count" x="${bx}" y="${by + 3.5}">${tickets.length}</text>` : ""}
+        <text class="name" x="${bx}" y="${by + radius + 10}">${escape(building.name)}</text></g>`);
+      tickets.forEach((ticket, index) => {
+        const [dx, dy] = offsets[index];
+        parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}"
+          data-building="${escape(building.id)}" cx="${(bx + dx).toFixed(1)}" cy="${(by + dy).toFixed(1)}" r="${DOT}">
+          <title>${escape(t("map.ticketTip", { place: place(ticket), status: t(`status.${ticket.status}`) }))}</title></circle>`);
+      });
+    }
+
+    const spots = [];
+    for (const technician of state.technicians) {
+      const where = technician.currentLocation || technician.home;
       const [rawX, rawY] = [x(where.longitude), y(where.latitude)];
-      const [tx, ty] = [clamp(rawX, 8, 352), clamp(rawY, 10, 232)];
+      let [tx, ty] = [clamp(rawX, 8, 352), clamp(rawY, 10, 232)];
       const far = tx !== rawX || ty !== rawY;
-      const km = distanceKm(where.latitude, where.longitude, midLat, midLng);
-      parts.push(`<g class="technician ${t.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}" data-technician="${escape(t.id)}">
-        <polygon points="${tx},${ty - 7} ${tx - 6},${ty + 5} ${tx + 6},${ty + 5}"></polygon>
-        <title>${escape(t.name)} · ${t.currentLoad}/${t.capacity} · ${km.toFixed(1)} km away</title></g>`);
+      const at = footprints.find((footprint) => Math.hypot(footprint.x - tx, footprint.y - ty) < 9);
+      if (at) [tx, ty] = [at.x, at.y - at.radius - 8];
+      let spot = spots.find((other) => Math.hypot(other.x - tx, other.y - ty) < 12);
+      if (!spot) spots.push((spot = { x: tx, y: ty, technicians: [] }));
+      spot.technicians.push({ technician, far, km: distanceKm(where.latitude, where.longitude, midLat, midLng) });
+    }
+    for (const spot of spots) {
+      const spread = ((spot.technicians.length - 1) / 2) * 14;
+      const middle = clamp(spot.x, 8 + spread, 352 - spread);
+      spot.technicians.forEach(({ technician, far, km }, index) => {
+        const tx = middle - spread + index * 14;
+        const ty = spot.y;
+        const load = `${technician.currentLoad}/${technician.capacity}`;
+        const tip = t("map.technicianTip", { name: technician.name, load, km: km.toFixed(1) });
+        parts.push(`<g class="technician ${technician.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}"
+          data-technician="${escape(technician.id)}">
+          <polygon points="${tx},${ty - 7} ${tx - 6},${ty + 5} ${tx + 6},${ty + 5}"></polygon><title>${escape(tip)}</title></g>`);
+      });
     }
     svg.innerHTML = parts.join("");
   }
@@ -242,6 +415,11 @@
   }
 
   function render() {
+    if (state.drag) {
+      state.stale = true;
+      return;
+    }
+    state.stale = false;
     renderColumns();
     renderTechnicians();
     renderMap();
@@ -270,12 +448,25 @@
         await loadTechnicians();
         render();
       } catch (error) {
-        showError(error.message);
+        showProblem(error);
       }
     }, 250);
   }
 
+  async function loadSettings() {
+    const { dispatchSettings } = await gql(SETTINGS, { projectId: state.project.id });
+    state.warningPercent = dispatchSettings.warningPercent;
+    for (const targets of dispatchSettings.sla) {
+      state.allowedMinutes.set(targets.priority, {
+        respond: targets.respondMinutes,
+        onSite: targets.onSiteMinutes,
+        resolve: targets.resolveMinutes,
+      });
+    }
+  }
+
   async function loadSnapshot() {
+    await loadSettings();
     let after = null;
     let lastSeq = 0;
     do {
@@ -297,97 +488,152 @@
     return lastSeq;
   }
 
+  // Runs a mutation and tells the dispatcher, in their language, why it was refused or failed.
   async function act(mutation, variables) {
     showError("");
-    const data = await gql(mutation, variables);
-    const result = Object.values(data)[0];
-    if (result.message) showError(result.message);
-    return result;
+    try {
+      const result = Object.values(await gql(mutation, variables))[0];
+      if (result.code) throw new Refused(result);
+      return result;
+    } catch (error) {
+      showProblem(error);
+      return null;
+    }
+  }
+
+  function assign(ticketId, technicianId) {
+    return act(ASSIGN, { ticketId, technicianId });
   }
 
   function wireActions() {
     const columns = $("#columns");
     columns.addEventListener("change", async (event) => {
       if (!event.target.matches("select.assign") || !event.target.value) return;
-      const ticketId = event.target.closest(".card").dataset.ticket;
-      await act(ASSIGN, { ticketId, technicianId: event.target.value }).catch((error) => showError(error.message));
+      await assign(event.target.closest(".card").dataset.ticket, event.target.value);
     });
     columns.addEventListener("click", async (event) => {
       if (!event.target.matches("button.cancel")) return;
       const ticketId = event.target.closest(".card").dataset.ticket;
-      if (!window.confirm("Cancel this ticket?")) return;
-      await act(CANCEL, { ticketId }).catch((error) => showError(error.message));
+      if (!window.confirm(t("card.confirmCancel"))) return;
+      await act(CANCEL, { ticketId, note: t("card.cancelNote") });
     });
-    columns.addEventListener("dragstart", (event) => {
-      const card = event.target.closest(".card");
-      if (!card) return;
-      state.dragged = card.dataset.ticket;
-      event.dataTransfer.setData("text/plain", state.dragged);
-    });
-    const technicians = $("#technicians");
-    technicians.addEventListener("dragover", (event) => {
-      if (event.target.closest(".technician")) event.preventDefault();
-    });
-    technicians.addEventListener("drop", async (event) => {
-      const row = event.target.closest(".technician");
-      const ticketId = event.dataTransfer.getData("text/plain") || state.dragged;
-      if (!row || !ticketId) return;
-      event.preventDefault();
-      await act(ASSIGN, { ticketId, technicianId: row.dataset.technician }).catch((error) => showError(error.message));
-    });
+    wireDrag(columns);
 
     const dialog = $("#plan");
     $("#optimise").addEventListener("click", async () => {
-      try {
-        const plan = await act(OPTIMISE, { projectId: state.project.id, apply: false });
-        if (plan.__typename === "DispatchPlan") showPlan(plan);
-      } catch (error) {
-        showError(error.message);
-      }
+      const plan = await act(OPTIMISE, { projectId: state.project.id, apply: false });
+      if (plan) showPlan(plan);
     });
     $("#plan-discard").addEventListener("click", () => dialog.close());
     $("#plan-apply").addEventListener("click", async () => {
       dialog.close();
-      await act(OPTIMISE, { projectId: state.project.id, apply: true }).catch((error) => showError(error.message));
+      await act(OPTIMISE, { projectId: state.project.id, apply: true });
     });
+  }
+
+  // Drag-assign with any pointer. A mouse drags a card from anywhere on it; a finger or a pen from its grip,
+  // the one place where the browser does not take the gesture for scrolling. The card is dropped on a
+  // technician: in the side panel, or in the tray that rises from the bottom while the panel is out of
+  // sight (on a phone it is below all the columns).
+  function wireDrag(columns) {
+    columns.addEventListener("pointerdown", (event) => {
+      const card = event.target.closest(".card[data-assignable]");
+      if (!card || !event.isPrimary || event.button !== 0 || event.target.closest("select, button")) return;
+      if (event.pointerType !== "mouse" && !event.target.closest(".grip")) return;
+      event.preventDefault();
+      state.drag = { ticketId: card.dataset.ticket, card, pointerId: event.pointerId, x: event.clientX, y: event.clientY };
+    });
+    document.addEventListener("pointermove", (event) => {
+      const drag = state.drag;
+      if (!drag || event.pointerId !== drag.pointerId) return;
+      if (!drag.ghost) {
+        if (Math.hypot(event.clientX - drag.x, event.clientY - drag.y) < 6) return;
+        liftCard(drag);
+      }
+      drag.ghost.style.transform = `translate(${event.clientX}px, ${event.clientY}px) translate(-50%, -150%)`;
+      const under = document.elementFromPoint(event.clientX, event.clientY);
+      const target = under && under.closest("[data-technician]");
+      if (target !== drag.target) {
+        if (drag.target) drag.target.classList.remove("drop-target");
+        if (target) target.classList.add("drop-target");
+        drag.target = target;
+      }
+    });
+    document.addEventListener("pointerup", (event) => {
+      const drag = state.drag;
+      if (!drag || event.pointerId !== drag.pointerId) return;
+      const target = drag.ghost && drag.target;
+      dropCard();
+      if (target) assign(drag.ticketId, target.dataset.technician);
+    });
+    document.addEventListener("pointercancel", (event) => {
+      if (state.drag && event.pointerId === state.drag.pointerId) dropCard();
+    });
+    document.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && state.drag) dropCard();
+    });
+  }
+
+  function liftCard(drag) {
+    drag.ghost = document.createElement("div");
+    drag.ghost.className = "drag-ghost";
+    drag.ghost.textContent = drag.card.querySelector(".place").textContent;
+    document.body.append(drag.ghost);
+    drag.card.classList.add("dragging");
+    document.body.classList.add("dragging-ticket");
+    const panel = $("#technicians").getBoundingClientRect();
+    $("#drop-tray").hidden = panel.bottom > 0 && panel.top < window.innerHeight;
+  }
+
+  function dropCard() {
+    const drag = state.drag;
+    state.drag = null;
+    if (drag.ghost) drag.ghost.remove();
+    if (drag.target) drag.target.classList.remove("drop-target");
+    drag.card.classList.remove("dragging");
+    document.body.classList.remove("dragging-ticket");
+    $("#drop-tray").hidden = true;
+    if (state.stale) render();
   }
 
   function label(ticketId) {
     const ticket = state.tickets.get(ticketId);
-    return ticket ? place(ticket) : ticketId;
+    return ticket ? place(ticket) : "";
   }
 
   function technicianName(technicianId) {
-    const technician = state.technicians.find((t) => t.id === technicianId);
-    return technician ? technician.name : technicianId;
+    const technician = state.technicians.find((candidate) => candidate.id === technicianId);
+    return technician ? technician.name : "";
+  }
+
+  function unassignable(item) {
+    const ticket = state.tickets.get(item.ticketId);
+    return t(`unassignable.${item.code}`, { skill: ticket ? t(`category.${ticket.category}`) : "" });
   }
 
   function showPlan(plan) {
     const moves = plan.assignments.filter((a) => a.changes);
     $("#plan-summary").textContent = moves.length
-      ? `${moves.length} change(s); ${plan.assignments.length - moves.length} ticket(s) stay where they are.`
-      : "The current assignments are already the best plan.";
+      ? t("plan.changes", { moves: moves.length, stays: plan.assignments.length - moves.length })
+      : t("plan.best");
     $("#plan-rows").innerHTML = plan.assignments.map((a) => `<tr class="${a.changes ? "moves" : "stays"}" data-ticket="${escape(a.ticketId)}">
       <td>${escape(label(a.ticketId))}</td><td>${escape(technicianName(a.technicianId))}</td>
-      <td>${(a.cost.distanceMeters / 1000).toFixed(1)} km</td><td>${a.changes ? "change" : "stays"}</td></tr>`).join("");
+      <td>${escape(t("plan.km", { km: (a.cost.distanceMeters / 1000).toFixed(1) }))}</td>
+      <td>${t(a.changes ? "plan.change" : "plan.stays")}</td></tr>`).join("");
     $("#plan-unassigned").innerHTML = plan.unassigned
-      .map((u) => `<li>${escape(label(u.ticketId))}: ${escape(u.reason)}</li>`).join("");
+      .map((u) => `<li>${escape(t("plan.unassigned", { place: label(u.ticketId), reason: unassignable(u) }))}</li>`).join("");
     $("#plan-apply").disabled = !moves.length;
     $("#plan").showModal();
   }
 
-  function setStatus(status) {
-    const badge = $("#live-status");
-    badge.dataset.status = status;
-    badge.textContent = status;
-  }
+  const setStatus = liveBadge($("#live-status"));
 
   async function start() {
     const { viewer } = await gql(VIEWER);
     const role = viewer.roles.find((r) => r.role === "DISPATCHER" || r.role === "ADMIN");
-    if (!role) throw new Error("This login is not a dispatcher or admin of any project.");
+    if (!role) throw new Notice(t("board.notDispatcher"));
     state.project = role.project;
-    $("#project-name").textContent = `· ${role.project.name}`;
+    $("#project-name").textContent = role.project.name;
     const lastSeq = await loadSnapshot();
     $("#board").hidden = false;
     $("#optimise").hidden = false;
@@ -401,7 +647,7 @@
         refreshTechniciansSoon();
       },
       onError(error) {
-        showError(`${error.message} — reload the page to log in again.`);
+        showError(t("live.stoppedHint", { problem: problem(error) }));
         setStatus("stopped");
       },
     });
@@ -415,7 +661,7 @@
     for (const element of document.querySelectorAll("#columns .card")) {
       const ticket = state.tickets.get(element.dataset.ticket);
       if (!ticket) continue;
-      element.querySelector(".age").textContent = `${duration(now - new Date(ticket.createdAt).getTime())} ago`;
+      element.querySelector(".age").textContent = age(ticket, now);
       const sla = slaBadge(ticket, now);
       const badge = element.querySelector(".sla");
       badge.className = `sla sla-${sla.level}`;
@@ -424,5 +670,6 @@
     }
   }
 
+  Courtyard.translatePage(t);
   loginForm($("#login"), start);
 })();
