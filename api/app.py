@@ -99,7 +99,8 @@ def create_app(
         graphiql_html=None if settings.is_production else GRAPHIQL_HTML,
     )
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method reaches the endpoint, which answers those it does not serve in GraphQL's shape.
+        Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),

@@ -1,16 +1,22 @@
-"""A bug in a resolver reaches the client as INTERNAL_SERVER_ERROR, without details in production."""
+"""A bug in a resolver reaches the client as INTERNAL_SERVER_ERROR, without details in production; what a
+client sends never does."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
 
 from api.app import create_app
+from api.request_errors import GRAPHQL_RESPONSE_JSON
 from api.settings import Settings
-from tests.integration.world import build_world, error_codes, gql
+from api.state import AppState
+from tests.integration.live_client import LEGACY_WS, TRANSPORT_WS, live_socket
+from tests.integration.world import build_world, error_codes, gid, gql
 
 VIEWER = "{ viewer { email } }"
 
@@ -37,3 +43,84 @@ async def test_internal_errors_are_coded_and_masked_outside_development(broken_a
     if env == "production":
         assert message == "Unexpected error."
     assert "Traceback" not in message and "stack" not in str(result["errors"][0].get("extensions"))
+
+
+# Nothing a client sends is a bug: wrongly typed variables are request errors that name the variable,
+# IDs that are no global IDs or that no database integer can hold are bad input, and none is logged.
+
+WRONGLY_TYPED = [
+    pytest.param(
+        "query($p: ID!, $f: UnitFilter) { units(projectId: $p, filter: $f) { edges { node { id } } } }",
+        {"p": "UHJvamVjdDox", "f": {"kind": "OCCUPIED"}},
+        "$f",
+        id="a value the enum lacks",
+    ),
+    pytest.param("query($id: ID!) { node(id: $id) { id } }", {"id": {"x": 1}}, "$id", id="an object for an ID"),
+    pytest.param("query($n: Int) { tickets(first: $n) { edges { node { id } } } }", {"n": "ten"}, "$n", id="a string for an Int"),
+]
+
+
+def logged_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize(("query", "variables", "name"), WRONGLY_TYPED)
+async def test_a_wrongly_typed_variable_is_a_request_error_that_names_it(
+    client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture, query: str, variables: dict[str, object], name: str
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers={"Accept": GRAPHQL_RESPONSE_JSON}
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith(GRAPHQL_RESPONSE_JSON)
+    body = response.json()
+    assert "data" not in body
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert f"Variable '{name}'" in body["errors"][0]["message"]
+    assert logged_errors(caplog) == []
+
+
+@pytest.mark.parametrize("pk", [2**31, 2**63, 10**23, -(10**23)])
+async def test_ids_past_the_database_integers_are_bad_input_not_bugs(
+    client: httpx.AsyncClient, state: AppState, caplog: pytest.LogCaptureFixture, pk: int
+) -> None:
+    world = await build_world(state)
+    for type_name in ("Bill", "Unit", "Ticket"):
+        result = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": gid(type_name, pk)}, token=world.token("admin_a"))
+        assert set(error_codes(result)) <= {"BAD_USER_INPUT"}, result
+    assert logged_errors(caplog) == []
+
+
+@pytest.mark.parametrize("value", ["garbage", "QmlsbDo=", "Tm9Db2xvbg=="])
+async def test_a_string_that_is_no_global_id_is_bad_input_not_a_bug(
+    client: httpx.AsyncClient, state: AppState, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    world = await build_world(state)
+    result = await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": value}, token=world.token("alice"))
+    assert set(error_codes(result)) <= {"BAD_USER_INPUT"}, result
+    assert logged_errors(caplog) == []
+
+
+WEBSOCKET_MISTAKES = [
+    ("BAD_REQUEST", {"query": ""}),
+    ("BAD_USER_INPUT", {"query": "subscription($t: ID!) { ticketUpdates(ticketId: $t) { seq } }", "variables": {"t": {"x": 1}}}),
+]
+
+
+@pytest.mark.parametrize("protocol", [TRANSPORT_WS, LEGACY_WS])
+async def test_what_a_client_sends_over_a_websocket_is_no_bug_either(
+    app: Starlette, caplog: pytest.LogCaptureFixture, protocol: str
+) -> None:
+    mistakes = list(WEBSOCKET_MISTAKES)
+    if protocol == LEGACY_WS:  # which carries subscriptions only
+        mistakes.append(("BAD_REQUEST", {"query": "{ __typename }"}))
+    async with live_socket(app, None, protocol) as socket:
+        for number, (code, payload) in enumerate(mistakes):
+            kind = "subscribe" if protocol == TRANSPORT_WS else "start"
+            await socket.ws.send_json({"id": str(number), "type": kind, "payload": payload})
+            message = await socket.message()
+            # graphql-transport-ws: `error` with a list, or `next` with errors; graphql-ws: `error` with one.
+            errors = message["payload"]["errors"] if message["type"] == "next" else message["payload"]
+            codes = [e["extensions"]["code"] for e in (errors if isinstance(errors, list) else [errors])]
+            assert codes == [code], message
+    assert logged_errors(caplog) == []
