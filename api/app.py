@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -20,6 +21,7 @@ from api.dispatch_routes import dispatch_routes
 from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
+from api.request_errors import RETRY_AFTER_SECONDS, graphql_error_response
 from api.settings import Settings
 from api.state import AppState, build_services, utc_now
 from api.workers import DispatchWorker, InProcessWorker
@@ -27,6 +29,7 @@ from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
 from dispatch.live import LiveFeed
+from schema.faults import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, database_unavailable
 
 __all__ = ["create_app"]
 
@@ -44,8 +47,35 @@ async def readyz(request: Request) -> JSONResponse:
             await connection.execute(text("SELECT 1"))
     except Exception as error:  # any failure to reach the database means "not ready"
         log.warning("readiness check failed: %s", error.__class__.__name__)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def service_unavailable(connection: HTTPConnection, error: Exception) -> Response:
+    """The routes outside GraphQL (receipts, attachments, payment notifications) answer an unreachable
+    database as GraphQL does: 503 and when to retry. Any other error stays a bug."""
+    if not isinstance(connection, Request) or not database_unavailable(error):
+        raise error
+    log.warning("database unavailable: %s: %s", error.__class__.__name__, error)
+    return graphql_error_response(
+        connection.headers,
+        503,
+        SERVICE_UNAVAILABLE,
+        UNAVAILABLE_MESSAGE,
+        extra_headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _engine_options(settings: Settings) -> dict[str, object]:
+    # asyncpg waits 60 s for a server that accepts the connection but never answers; SQLite's `timeout` is
+    # its lock wait instead, and opening a file fails at once anyway.
+    if is_sqlite(settings.database_url):
+        return {}
+    return {"connect_args": {"timeout": settings.database_connect_timeout.total_seconds()}}
 
 
 def create_app(
@@ -65,7 +95,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, **_engine_options(settings))
         if should_migrate:
             await upgrade_to_head(engine)
         event_bus = EventBus(settings.broadcast_url)
@@ -109,4 +139,8 @@ def create_app(
         *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        exception_handlers={OSError: service_unavailable, SQLAlchemyError: service_unavailable},
+        lifespan=lifespan,
+    )

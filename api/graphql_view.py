@@ -24,12 +24,14 @@ from strawberry.types.unset import UNSET, UnsetType
 from api.auth import bearer_token
 from api.request_errors import (
     GRAPHQL_RESPONSE_JSON,
+    RETRY_AFTER_SECONDS,
     RequestRefused,
     graphql_error_response,
     prefers_graphql_response_json,
 )
 from api.state import AppState
 from schema.context import Context
+from schema.faults import SERVICE_UNAVAILABLE
 
 __all__ = ["CourtyardGraphQL"]
 
@@ -128,14 +130,18 @@ class CourtyardGraphQL(GraphQL[Context, None]):
 
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         payload = await super().process_result(request, result)
+        codes = set()
         for error in payload.get("errors") or []:
             # Syntax errors end the operation before schema extensions see a result.
-            error.setdefault("extensions", {}).setdefault("code", "GRAPHQL_PARSE_FAILED")
+            codes.add(error.setdefault("extensions", {}).setdefault("code", "GRAPHQL_PARSE_FAILED"))
         # GraphQL over HTTP: a request that failed before execution has no `data` and a 4xx status.
         request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
         if request_error and prefers_graphql_response_json(request.headers):
             payload.pop("data", None)  # type: ignore[misc]
             request.state.graphql_status = 400
+        if SERVICE_UNAVAILABLE in codes:
+            # Every client, whichever media type it reads, should see "retry later" at the HTTP level too.
+            request.state.graphql_status = 503
         return payload
 
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
@@ -160,4 +166,6 @@ class CourtyardGraphQL(GraphQL[Context, None]):
             status = getattr(request.state, "graphql_status", None)
             if status is not None:
                 response.status_code = status
+            if status == 503:
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -7,9 +7,17 @@ from collections.abc import Mapping
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
 
-__all__ = ["GRAPHQL_RESPONSE_JSON", "RequestRefused", "graphql_error_response", "prefers_graphql_response_json"]
+__all__ = [
+    "GRAPHQL_RESPONSE_JSON",
+    "RETRY_AFTER_SECONDS",
+    "RequestRefused",
+    "graphql_error_response",
+    "prefers_graphql_response_json",
+]
 
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+RETRY_AFTER_SECONDS = 5
+"""What a 503 tells clients to wait before they retry (`Retry-After`)."""
 
 
 def prefers_graphql_response_json(headers: Headers) -> bool:

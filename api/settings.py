@@ -28,6 +28,9 @@ class Settings:
     env: str = "development"
     token_ttl: dt.timedelta = dt.timedelta(hours=12)
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # A database that does not answer a new connection within this is reported as unavailable: short
+    # enough for that answer to come within a second.
+    database_connect_timeout: dt.timedelta = dt.timedelta(seconds=0.8)
 
     def __post_init__(self) -> None:
         if self.env not in ("development", "production"):
@@ -36,6 +39,8 @@ class Settings:
             raise SettingsError("refusing to start in production with the default COURTYARD_SECRET_KEY")
         if len(self.secret_key) < 16:
             raise SettingsError("COURTYARD_SECRET_KEY must be at least 16 characters")
+        if self.database_connect_timeout <= dt.timedelta(0):
+            raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a positive number of seconds")
 
     @property
     def is_production(self) -> bool:
@@ -70,4 +75,9 @@ class Settings:
                 raise SettingsError("COURTYARD_TOKEN_TTL_MINUTES must be a whole number") from error
         if (origins := get("ALLOWED_ORIGINS")) is not None:
             kwargs["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+        if (timeout := get("DATABASE_CONNECT_TIMEOUT")) is not None:
+            try:
+                kwargs["database_connect_timeout"] = dt.timedelta(seconds=float(timeout))
+            except (ValueError, OverflowError) as error:
+                raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a number of seconds") from error
         return cls(**kwargs)  # type: ignore[arg-type]

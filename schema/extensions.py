@@ -13,7 +13,12 @@ from strawberry.schema.exceptions import (
     InvalidOperationTypeError,
 )
 
-from schema.faults import number_out_of_range
+from schema.faults import (
+    SERVICE_UNAVAILABLE,
+    UNAVAILABLE_MESSAGE,
+    database_unavailable,
+    number_out_of_range,
+)
 
 __all__ = ["ErrorPolicy", "OperationNameRequired", "PerOperationLoaders"]
 
@@ -61,13 +66,26 @@ class ErrorPolicy(MaskErrors):
     Errors we raise on purpose carry a code already. Request errors (syntax, validation, depth and token
     limits) get GRAPHQL_VALIDATION_FAILED; a value the client sent that graphql-core or strawberry refuses
     (a variable of the wrong type, an ID that is no global ID) or that does not fit the database's
-    integers gets BAD_USER_INPUT. Anything else is a bug: logged with its traceback and, outside development, replaced by a
+    integers gets BAD_USER_INPUT; an unreachable database SERVICE_UNAVAILABLE, once, for the whole
+    operation. Anything else is a bug: logged with its traceback and, outside development, replaced by a
     generic message.
     """
 
     def __init__(self, *, production: bool) -> None:
         super().__init__(should_mask_error=lambda error: False)
         self.production = production
+
+    def _process_result(self, result: object) -> None:
+        super()._process_result(result)
+        errors = getattr(result, "errors", None) or []
+        unavailable = [error for error in errors if (error.extensions or {}).get("code") == SERVICE_UNAVAILABLE]
+        if unavailable:
+            cause = unavailable[0].original_error
+            log.warning("database unavailable: %s: %s", cause.__class__.__name__, cause)
+            # What the operation got before the database went away is no answer to rely on: the client
+            # retries the whole operation.
+            result.data = None  # type: ignore[attr-defined]
+            result.errors = [unavailable[0]]  # type: ignore[attr-defined]
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [self._classify(error) for error in errors]
@@ -97,6 +115,8 @@ class ErrorPolicy(MaskErrors):
             return _with_code(error, "BAD_REQUEST", error.message)
         if number_out_of_range(original):
             return _with_code(error, "BAD_USER_INPUT", "A number in the request is out of range.")
+        if database_unavailable(original):
+            return GraphQLError(UNAVAILABLE_MESSAGE, original_error=original, extensions={"code": SERVICE_UNAVAILABLE})
         log.error("unexpected error in %s", error.path, exc_info=original)
         message = "Unexpected error." if self.production else f"Unexpected error: {original.__class__.__name__}: {original}"
         return _with_code(error, "INTERNAL_SERVER_ERROR", message, keep_original=False)

@@ -38,6 +38,8 @@ def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
         ({"COURTYARD_ENV": "staging"}, "development or production"),
         ({"COURTYARD_SECRET_KEY": "short"}, "at least 16"),
         ({"COURTYARD_TOKEN_TTL_MINUTES": "soon"}, "whole number"),
+        ({"COURTYARD_DATABASE_CONNECT_TIMEOUT": "soon"}, "number of seconds"),
+        ({"COURTYARD_DATABASE_CONNECT_TIMEOUT": "-1"}, "positive number of seconds"),
     ],
 )
 def test_bad_values_are_refused_with_a_reason(environ: dict[str, str], message: str) -> None:
