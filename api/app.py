@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -17,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from api.auth import TokenCodec
 from api.billing_routes import billing_routes
+from api.body_limit import BodySizeLimit
 from api.dispatch_routes import dispatch_routes
 from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
@@ -139,8 +141,14 @@ def create_app(
         *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    middleware = [
+        Middleware(
+            BodySizeLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+        ),
+    ]
     return Starlette(
         routes=routes,
+        middleware=middleware,
         exception_handlers={OSError: service_unavailable, SQLAlchemyError: service_unavailable},
         lifespan=lifespan,
     )

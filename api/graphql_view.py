@@ -31,6 +31,7 @@ from api.request_errors import (
 )
 from api.state import AppState
 from schema.context import Context
+from schema.errors import unauthenticated
 from schema.faults import SERVICE_UNAVAILABLE
 
 __all__ = ["CourtyardGraphQL"]
@@ -42,6 +43,10 @@ _HTTP_OPERATIONS = {
     "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
 }
 _ALLOWED_METHODS = {"Allow": "GET, POST"}
+
+
+def _is_upload(request: Request) -> bool:
+    return request.method == "POST" and request.headers.get("content-type", "").lower().startswith("multipart/form-data")
 
 
 class CourtyardGraphQL(GraphQL[Context, None]):
@@ -147,7 +152,14 @@ class CourtyardGraphQL(GraphQL[Context, None]):
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
         if not isinstance(request, Request):
             return await super().run(request, context, root_value)
+        if context is UNSET:
+            context = await self.get_context(request, response=None)  # type: ignore[arg-type]
         try:
+            if _is_upload(request) and not context.has_live_token():
+                # Every upload needs a login: an anonymous body is not even read (let alone spooled to disk).
+                raise RequestRefused(
+                    401, "UNAUTHENTICATED", unauthenticated().message, headers={"WWW-Authenticate": "Bearer"}
+                )
             response = await super().run(request, context, root_value)
         except RequestRefused as refusal:
             return refusal.response(request.headers)
