@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from api.access_log import redact_access_log
 from api.auth import TokenCodec
 from api.billing_routes import billing_routes
 from api.body_limit import BodySizeLimit
@@ -24,6 +25,7 @@ from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
 from api.request_errors import RETRY_AFTER_SECONDS, graphql_error_response
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.state import AppState, build_services, utc_now
 from api.workers import DispatchWorker, InProcessWorker
@@ -130,6 +132,7 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         graphiql_html=None if settings.is_production else GRAPHIQL_HTML,
     )
+    redact_access_log()
     routes = [
         # Every method reaches the endpoint, which answers those it does not serve in GraphQL's shape.
         Route("/graphql", graphql),
@@ -142,6 +145,7 @@ def create_app(
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(
             BodySizeLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
         ),

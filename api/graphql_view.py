@@ -29,6 +29,7 @@ from api.request_errors import (
     graphql_error_response,
     prefers_graphql_response_json,
 )
+from api.security_headers import page_policy
 from api.state import AppState
 from schema.context import Context
 from schema.errors import unauthenticated
@@ -63,9 +64,10 @@ class CourtyardGraphQL(GraphQL[Context, None]):
             allowed_origins=allowed_origins,
         )
         self._graphiql_html = graphiql_html
+        self._graphiql_policy = page_policy(graphiql_html) if graphiql_html else ""
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._graphiql_html or "")
+        return HTMLResponse(self._graphiql_html or "", headers={"Content-Security-Policy": self._graphiql_policy})
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state: AppState = request.app.state.courtyard

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 
 from graphql import GraphQLError, OperationDefinitionNode
@@ -23,6 +24,10 @@ from schema.faults import (
 __all__ = ["ErrorPolicy", "OperationNameRequired", "PerOperationLoaders"]
 
 log = logging.getLogger("courtyard.graphql")
+
+# graphql-core appends these to unknown fields, arguments, types and enum values; they map the schema
+# out for anyone probing it while introspection is off.
+_SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 
 class PerOperationLoaders(SchemaExtension):
@@ -68,7 +73,7 @@ class ErrorPolicy(MaskErrors):
     (a variable of the wrong type, an ID that is no global ID) or that does not fit the database's
     integers gets BAD_USER_INPUT; an unreachable database SERVICE_UNAVAILABLE, once, for the whole
     operation. Anything else is a bug: logged with its traceback and, outside development, replaced by a
-    generic message.
+    generic message. Production leaves graphql-core's "Did you mean …?" hints out.
     """
 
     def __init__(self, *, production: bool) -> None:
@@ -96,30 +101,33 @@ class ErrorPolicy(MaskErrors):
         if code is None and isinstance(original, GraphQLError):
             code = (original.extensions or {}).get("code")
         if code is not None:
-            return _with_code(error, str(code), error.message)
+            return self._answer(error, str(code), error.message)
         if original is None:
-            return _with_code(error, "GRAPHQL_VALIDATION_FAILED", error.message)
+            return self._answer(error, "GRAPHQL_VALIDATION_FAILED", error.message)
         if isinstance(original, GraphQLError):
             # graphql-core and strawberry raise these for input they refuse: a wrongly typed variable,
             # a string that is no global ID. The message names the variable or argument.
-            return _with_code(error, "BAD_USER_INPUT", error.message)
+            return self._answer(error, "BAD_USER_INPUT", error.message)
         if isinstance(original, InvalidOperationTypeError):
             # Only the legacy graphql-ws protocol refuses operation types (it carries subscriptions only).
             message = (
                 f"{error.message.capitalize()} on this connection: send queries and mutations by HTTP POST "
                 "to /graphql, or use the graphql-transport-ws protocol."
             )
-            return _with_code(error, "BAD_REQUEST", message)
+            return self._answer(error, "BAD_REQUEST", message)
         if isinstance(original, (CannotGetOperationTypeError, MissingQueryError)):
             # A websocket message without a query, or naming an operation its document does not hold.
-            return _with_code(error, "BAD_REQUEST", error.message)
+            return self._answer(error, "BAD_REQUEST", error.message)
         if number_out_of_range(original):
-            return _with_code(error, "BAD_USER_INPUT", "A number in the request is out of range.")
+            return self._answer(error, "BAD_USER_INPUT", "A number in the request is out of range.")
         if database_unavailable(original):
             return GraphQLError(UNAVAILABLE_MESSAGE, original_error=original, extensions={"code": SERVICE_UNAVAILABLE})
         log.error("unexpected error in %s", error.path, exc_info=original)
         message = "Unexpected error." if self.production else f"Unexpected error: {original.__class__.__name__}: {original}"
         return _with_code(error, "INTERNAL_SERVER_ERROR", message, keep_original=False)
+
+    def _answer(self, error: GraphQLError, code: str, message: str) -> GraphQLError:
+        return _with_code(error, code, _SUGGESTION.sub("", message) if self.production else message)
 
 
 def _with_code(error: GraphQLError, code: str, message: str, *, keep_original: bool = True) -> GraphQLError:

@@ -101,6 +101,23 @@ async def test_a_string_that_is_no_global_id_is_bad_input_not_a_bug(
     assert logged_errors(caplog) == []
 
 
+@pytest.mark.parametrize(
+    ("query", "hint"),
+    [
+        ("{ viewr { email } }", "Did you mean 'viewer'?"),
+        ('query { units(projectId: "UHJvamVjdDox", filter: { kind: SHOPP }) { totalCount } }', "Did you mean"),
+    ],
+)
+async def test_production_gives_no_suggestions(
+    broken_app: tuple[str, httpx.AsyncClient, object], query: str, hint: str
+) -> None:
+    env, client, _ = broken_app
+    result = (await client.post("/graphql", json={"query": query})).json()
+    assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
+    messages = " ".join(error["message"] for error in result["errors"])
+    assert (hint in messages) is (env == "development")
+
+
 WEBSOCKET_MISTAKES = [
     ("BAD_REQUEST", {"query": ""}),
     ("BAD_USER_INPUT", {"query": "subscription($t: ID!) { ticketUpdates(ticketId: $t) { seq } }", "variables": {"t": {"x": 1}}}),

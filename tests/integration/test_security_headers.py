@@ -1,0 +1,81 @@
+"""Every answer forbids framing, sniffing and referrers and carries a content security policy; pages run
+only their own code.
+
+None of these answers touches the database, so one SQLite app serves the module. The pages running
+under their policy in a real browser are tests/e2e/test_browser_edge.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+
+from api.app import create_app
+from api.settings import Settings
+from tests.conftest import TEST_SECRET
+
+
+@pytest.fixture
+async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    settings = Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'courtyard.db'}",
+        secret_key=TEST_SECRET,
+        media_dir=tmp_path / "media",
+        max_body_bytes=4096,
+    )
+    app = create_app(settings, migrate=False)
+    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        yield http
+
+
+ANSWERS = {
+    "GraphiQL": ("GET", "/graphql", {"headers": {"Accept": "text/html"}}),
+    "a GraphQL result": ("POST", "/graphql", {"json": {"query": "{ __typename }"}}),
+    "a request error": ("POST", "/graphql", {"json": {"query": "{ nope }"}}),
+    "a body over its cap": ("POST", "/graphql", {"json": {"query": "{ __typename }", "variables": {"x": "x" * 5000}}}),
+    "the board": ("GET", "/board", {}),
+    "the tracking page": ("GET", "/track/VGlja2V0OjE=", {}),
+    "a static asset": ("GET", "/static/live/board.js", {}),
+    "the health check": ("GET", "/healthz", {}),
+    "an unknown address": ("GET", "/nowhere", {}),
+}
+PAGES = ("GraphiQL", "the board", "the tracking page")
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    parsed = {}
+    for directive in filter(None, (part.strip() for part in policy.split(";"))):
+        name, *values = directive.split()
+        parsed[name] = values
+    return parsed
+
+
+@pytest.mark.parametrize("answer", ANSWERS)
+async def test_every_answer_forbids_framing_sniffing_and_referrers(client: httpx.AsyncClient, answer: str) -> None:
+    method, path, parts = ANSWERS[answer]
+    response = await client.request(method, path, **parts)
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    policy = directives(response.headers["Content-Security-Policy"])
+    assert policy["frame-ancestors"] == ["'none'"]
+    if answer not in PAGES:
+        assert policy["default-src"] == ["'none'"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+async def test_pages_run_only_code_from_their_own_origin(client: httpx.AsyncClient, page: str) -> None:
+    method, path, parts = ANSWERS[page]
+    response = await client.request(method, path, **parts)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    policy = directives(response.headers["Content-Security-Policy"])
+    for directive in ("script-src", "style-src"):
+        sources = policy[directive]
+        assert sources[0] == "'self'"
+        # Inline blocks are allowed one by one, by hash; nothing else inline, no eval, no other host.
+        assert all(source.startswith("'sha256-") for source in sources[1:]), sources
+    assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
