@@ -11,6 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -146,6 +147,17 @@ def create_app(
     ]
     middleware = [
         Middleware(SecurityHeaders),
+        # Before the size cap, so that a browser on an allowed origin can read a 413 too.
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            # Bearer tokens travel in a header; no cookie ever authenticates a request.
+            allow_credentials=False,
+            max_age=600,
+        ),
         Middleware(
             BodySizeLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
         ),

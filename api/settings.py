@@ -82,7 +82,8 @@ class Settings:
             except ValueError as error:
                 raise SettingsError("COURTYARD_TOKEN_TTL_MINUTES must be a whole number") from error
         if (origins := get("ALLOWED_ORIGINS")) is not None:
-            kwargs["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+            # Browsers send `Origin` without a trailing slash; a copied address often has one.
+            kwargs["allowed_origins"] = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
         for name in ("MAX_BODY_BYTES", "MAX_UPLOAD_BYTES"):
             if (size := get(name)) is not None:
                 try:

@@ -1,13 +1,16 @@
-"""The HTTP edge of a real `courtyard serve`, seen by Chromium and over a raw socket: pages that run under
-their content security policy, an access log without secrets, and a body refused on its declared length
-before it is sent (the chunked case is test_body_limits.py's).
+"""The HTTP edge of a real `courtyard serve`, seen by Chromium and over raw sockets: CORS from a front end
+on another origin, pages that run under their content security policy, an access log without secrets,
+and a body refused on its declared length before it is sent (the chunked case is test_body_limits.py's).
 """
 
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +20,19 @@ from tests.e2e.server import RunningServer, courtyard_serve
 
 pytestmark = pytest.mark.e2e
 
+# What a Vite dev server's page would run: a JSON POST with a bearer token (so the browser preflights).
+CALL_THE_API = """async (api) => {
+  try {
+    const response = await fetch(api + "/graphql", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer not-a-real-token" },
+      body: JSON.stringify({ query: "{ __typename }" }),
+    });
+    return { status: response.status, body: await response.json() };
+  } catch (error) {
+    return { failed: String(error) };
+  }
+}"""
 # Collects every content-security-policy violation the page reports, from its first script on.
 WATCH_VIOLATIONS = """
 window.__violations = [];
@@ -26,10 +42,36 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+class _FrontEnd(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        page = b"<!doctype html><title>A front end on another origin</title>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def front_end() -> Iterator[int]:
+    """A page server on a port of its own; its port is the front end's origin."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FrontEnd)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, front_end: int) -> Iterator[RunningServer]:
     folder = tmp_path_factory.mktemp("browser-edge")
-    with courtyard_serve(folder) as server:
+    with courtyard_serve(folder, env={"COURTYARD_ALLOWED_ORIGINS": f"http://127.0.0.1:{front_end}"}) as server:
         yield server
 
 
@@ -41,6 +83,19 @@ def watched_page(browser: Browser) -> Page:
 
 def violations(page: Page) -> list[str]:
     return page.evaluate("window.__violations")  # type: ignore[no-any-return]
+
+
+def test_a_front_end_on_an_allowed_origin_calls_the_api_from_chromium(
+    browser: Browser, api: RunningServer, front_end: int
+) -> None:
+    page = browser.new_page()
+    page.goto(f"http://127.0.0.1:{front_end}/")
+    assert page.evaluate(CALL_THE_API, api.url) == {"status": 200, "body": {"data": {"__typename": "Query"}}}
+
+    # The same page served under another name is another origin, and not an allowed one.
+    page.goto(f"http://localhost:{front_end}/")
+    assert "failed" in page.evaluate(CALL_THE_API, api.url)
+    page.close()
 
 
 def test_graphiql_works_under_its_content_security_policy(browser: Browser, api: RunningServer) -> None:

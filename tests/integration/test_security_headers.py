@@ -1,8 +1,8 @@
 """Every answer forbids framing, sniffing and referrers and carries a content security policy; pages run
-only their own code.
+only their own code; CORS follows COURTYARD_ALLOWED_ORIGINS.
 
 None of these answers touches the database, so one SQLite app serves the module. The pages running
-under their policy in a real browser are tests/e2e/test_browser_edge.py.
+under their policy in a real browser, and CORS from another origin in Chromium, are tests/e2e/test_browser_edge.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from api.app import create_app
 from api.settings import Settings
 from tests.conftest import TEST_SECRET
 
+FRONT_END = "http://localhost:5173"
+
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
@@ -25,6 +27,7 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'courtyard.db'}",
         secret_key=TEST_SECRET,
         media_dir=tmp_path / "media",
+        allowed_origins=(FRONT_END,),
         max_body_bytes=4096,
     )
     app = create_app(settings, migrate=False)
@@ -79,3 +82,35 @@ async def test_pages_run_only_code_from_their_own_origin(client: httpx.AsyncClie
         # Inline blocks are allowed one by one, by hash; nothing else inline, no eval, no other host.
         assert all(source.startswith("'sha256-") for source in sources[1:]), sources
     assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+
+
+async def test_a_front_end_on_an_allowed_origin_may_call_the_api_with_a_bearer_token(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(
+        "/graphql",
+        headers={
+            "Origin": FRONT_END,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == FRONT_END
+    allowed_headers = {h.strip().lower() for h in preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert {"authorization", "content-type"} <= allowed_headers
+    assert "Access-Control-Allow-Credentials" not in preflight.headers
+
+    response = await client.post(
+        "/graphql", json={"query": "{ __typename }"}, headers={"Origin": FRONT_END, "Authorization": "Bearer x"}
+    )
+    assert response.headers["Access-Control-Allow-Origin"] == FRONT_END
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_other_origins_get_no_cors_permission(client: httpx.AsyncClient) -> None:
+    preflight = await client.options(
+        "/graphql", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
+    assert preflight.status_code == 400
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+    response = await client.post("/graphql", json={"query": "{ __typename }"}, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in response.headers

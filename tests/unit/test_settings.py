@@ -49,14 +49,16 @@ def test_bad_values_are_refused_with_a_reason(environ: dict[str, str], message: 
         Settings.from_env(environ, env_file=None)
 
 
-def test_edge_limits_come_from_the_environment() -> None:
+def test_edge_limits_and_origins_come_from_the_environment() -> None:
     settings = Settings.from_env(
         {
             "COURTYARD_MAX_BODY_BYTES": "65536",
             "COURTYARD_MAX_UPLOAD_BYTES": "1048576",
             "COURTYARD_DATABASE_CONNECT_TIMEOUT": "0.25",
+            "COURTYARD_ALLOWED_ORIGINS": "http://localhost:5173/, https://app.example.com",
         },
         env_file=None,
     )
     assert (settings.max_body_bytes, settings.max_upload_bytes) == (65536, 1048576)
     assert settings.database_connect_timeout == dt.timedelta(milliseconds=250)
+    assert settings.allowed_origins == ("http://localhost:5173", "https://app.example.com")
