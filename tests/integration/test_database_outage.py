@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -25,7 +26,7 @@ from api.app import create_app
 from api.settings import Settings
 from tests.conftest import TEST_SECRET, Clock
 from tests.integration.live_client import live_socket
-from tests.integration.world import build_world, gid
+from tests.integration.world import World, build_world, gid
 
 VIEWER = "{ viewer { email } }"
 LOGIN = 'mutation { login(email: "admin_a@example.test", password: "wrong") { __typename } }'
@@ -87,17 +88,6 @@ class Relay:
         self._drop_connections()
 
 
-@pytest.fixture
-async def relay(postgres_url: str) -> AsyncIterator[tuple[Relay, str]]:
-    url = make_url(postgres_url)
-    relay = Relay(url.port or 5432)
-    port = await relay.start()
-    try:
-        yield relay, url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
-    finally:
-        await relay.close()
-
-
 def short_connect_timeout(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
@@ -139,34 +129,51 @@ def assert_no_bug_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert any("database unavailable" in r.getMessage() for r in caplog.records)
 
 
-async def test_postgres_connections_cut_answer_service_unavailable(
-    relay: tuple[Relay, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    proxy, url = relay
-    app = create_app(short_connect_timeout(url, tmp_path), clock=Clock(), migrate=False)
-    async with started(app) as client:
-        world = await build_world(app.state.courtyard)
-        token = world.token("admin_a")
-        elapsed, response = await answer(client, UNITS, {"p": world.gid("Project:lakeside")}, token=token)
-        assert response.status_code == 200 and "errors" not in response.json()
+@dataclass
+class Relayed:
+    """An app on PostgreSQL through a relay, its client, the test world and its admin's token."""
 
-        await proxy.cut()
-        for query, variables in ((UNITS, {"p": world.gid("Project:lakeside")}), (LOGIN, None), (VIEWER, None)):
-            assert_unavailable(*await answer(client, query, variables, token=token))
+    relay: Relay
+    app: Starlette
+    client: httpx.AsyncClient
+    world: World
+    token: str
+
+
+@pytest.fixture
+async def relayed(postgres_url: str, tmp_path: Path) -> AsyncIterator[Relayed]:
+    url = make_url(postgres_url)
+    relay = Relay(url.port or 5432)
+    port = await relay.start()
+    relayed_url = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+    app = create_app(short_connect_timeout(relayed_url, tmp_path), clock=Clock(), migrate=False)
+    try:
+        async with started(app) as client:
+            world = await build_world(app.state.courtyard)
+            yield Relayed(relay, app, client, world, world.token("admin_a"))
+    finally:
+        await relay.close()
+
+
+async def test_postgres_connections_cut_answer_service_unavailable(
+    relayed: Relayed, caplog: pytest.LogCaptureFixture
+) -> None:
+    units = {"p": relayed.world.gid("Project:lakeside")}
+    _, served = await answer(relayed.client, UNITS, units, token=relayed.token)
+    assert served.status_code == 200 and "errors" not in served.json()
+
+    await relayed.relay.cut()
+    for query, variables in ((UNITS, units), (LOGIN, None), (VIEWER, None)):
+        assert_unavailable(*await answer(relayed.client, query, variables, token=relayed.token))
     assert_no_bug_logged(caplog)
 
 
 async def test_a_postgres_server_that_never_answers_is_unavailable_after_the_connect_timeout(
-    relay: tuple[Relay, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    relayed: Relayed, caplog: pytest.LogCaptureFixture
 ) -> None:
-    proxy, url = relay
-    app = create_app(short_connect_timeout(url, tmp_path), clock=Clock(), migrate=False)
-    async with started(app) as client:
-        world = await build_world(app.state.courtyard)
-        token = world.token("admin_a")
-        proxy.stall()
-        assert_unavailable(*await answer(client, VIEWER, token=token))
-        assert_unavailable(*await answer(client, LOGIN, token=token))
+    relayed.relay.stall()
+    assert_unavailable(*await answer(relayed.client, VIEWER, token=relayed.token))
+    assert_unavailable(*await answer(relayed.client, LOGIN, token=relayed.token))
     assert_no_bug_logged(caplog)
 
 
@@ -188,24 +195,21 @@ async def test_an_sqlite_file_that_cannot_be_opened_answers_service_unavailable(
 
 
 async def test_plain_json_clients_and_subscribers_are_told_too(
-    relay: tuple[Relay, str], tmp_path: Path, caplog: pytest.LogCaptureFixture
+    relayed: Relayed, caplog: pytest.LogCaptureFixture
 ) -> None:
-    proxy, url = relay
-    app = create_app(short_connect_timeout(url, tmp_path), clock=Clock(), migrate=False)
-    async with started(app) as client:
-        world = await build_world(app.state.courtyard)
-        token = world.token("admin_a")
-        await proxy.cut()
-        response = await client.post("/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {token}"})
-        assert response.status_code == 503 and response.headers["Retry-After"]
-        assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
+    await relayed.relay.cut()
+    response = await relayed.client.post(
+        "/graphql", json={"query": VIEWER}, headers={"Authorization": f"Bearer {relayed.token}"}
+    )
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == ["SERVICE_UNAVAILABLE"]
 
-        async with live_socket(app, token) as socket:
-            await socket.subscribe(
-                "subscription($p: ID!) { dispatchBoard(projectId: $p) { seq } }", {"p": world.gid("Project:lakeside")}
-            )
-            message = await socket.message(timeout=ANSWER_WITHIN)
-        assert message["type"] in ("error", "next"), message
-        errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
-        assert [e["extensions"]["code"] for e in errors] == ["SERVICE_UNAVAILABLE"]
+    async with live_socket(relayed.app, relayed.token) as socket:
+        await socket.subscribe(
+            "subscription($p: ID!) { dispatchBoard(projectId: $p) { seq } }", {"p": relayed.world.gid("Project:lakeside")}
+        )
+        message = await socket.message(timeout=ANSWER_WITHIN)
+    assert message["type"] in ("error", "next"), message
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["SERVICE_UNAVAILABLE"]
     assert_no_bug_logged(caplog)
