@@ -9,13 +9,16 @@ from html.parser import HTMLParser
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["API_POLICY", "SecurityHeaders", "page_policy"]
+__all__ = ["API_POLICY", "FILE_POLICY", "SecurityHeaders", "page_policy"]
 
 API_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-"""For everything but the pages: JSON, files and errors load nothing and may not be framed."""
+"""For everything but the pages and viewed files: JSON and errors load nothing and may not be framed."""
+FILE_POLICY = "frame-ancestors 'none'"
+"""For photos, videos and receipts opened on their own, in the browser's own viewer: Chromium's image viewer
+styles the image inline, which `default-src 'none'` blocks, and a video plays from the file's address."""
+_VIEWED_FILES = ("image/", "video/", "application/pdf")
 
 _HEADERS = (
-    ("Content-Security-Policy", API_POLICY),
     # For browsers that predate `frame-ancestors`: the board's drag-assign must not be clickjacked.
     ("X-Frame-Options", "DENY"),
     # Page addresses carry ticket IDs and attachment links carry signatures: tell no other site.
@@ -83,6 +86,8 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                viewed_file = headers.get("content-type", "").startswith(_VIEWED_FILES)
+                headers.setdefault("Content-Security-Policy", FILE_POLICY if viewed_file else API_POLICY)
                 for name, value in _HEADERS:
                     headers.setdefault(name, value)
             await send(message)

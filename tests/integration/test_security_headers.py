@@ -13,8 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from api.app import create_app
+from api.security_headers import FILE_POLICY, SecurityHeaders
 from api.settings import Settings
 from tests.conftest import TEST_SECRET
 
@@ -82,6 +87,19 @@ async def test_pages_run_only_code_from_their_own_origin(client: httpx.AsyncClie
         # Inline blocks are allowed one by one, by hash; nothing else inline, no eval, no other host.
         assert all(source.startswith("'sha256-") for source in sources[1:]), sources
     assert policy["object-src"] == ["'none'"] and policy["base-uri"] == ["'none'"]
+
+
+@pytest.mark.parametrize("media_type", ["image/jpeg", "video/mp4", "application/pdf"])
+async def test_files_opened_in_the_browsers_viewer_are_only_kept_from_frames(media_type: str) -> None:
+    async def photo(request: Request) -> Response:
+        return Response(b"\xff\xd8\xff", media_type=media_type)
+
+    app = SecurityHeaders(Starlette(routes=[Route("/attachments/1", photo)]))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        response = await http.get("/attachments/1")
+    assert response.headers["Content-Security-Policy"] == FILE_POLICY == "frame-ancestors 'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
 
 
 async def test_a_front_end_on_an_allowed_origin_may_call_the_api_with_a_bearer_token(client: httpx.AsyncClient) -> None:
