@@ -47,7 +47,8 @@ _ALLOWED_METHODS = {"Allow": "GET, POST"}
 
 
 def _is_upload(request: Request) -> bool:
-    return request.method == "POST" and request.headers.get("content-type", "").lower().startswith("multipart/form-data")
+    content_type = request.headers.get("content-type", "").lower()
+    return request.method == "POST" and content_type.startswith("multipart/form-data")
 
 
 class CourtyardGraphQL(GraphQL[Context, None]):

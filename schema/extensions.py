@@ -123,7 +123,8 @@ class ErrorPolicy(MaskErrors):
         if database_unavailable(original):
             return GraphQLError(UNAVAILABLE_MESSAGE, original_error=original, extensions={"code": SERVICE_UNAVAILABLE})
         log.error("unexpected error in %s", error.path, exc_info=original)
-        message = "Unexpected error." if self.production else f"Unexpected error: {original.__class__.__name__}: {original}"
+        name = original.__class__.__name__
+        message = "Unexpected error." if self.production else f"Unexpected error: {name}: {original}"
         return _with_code(error, "INTERNAL_SERVER_ERROR", message, keep_original=False)
 
     def _answer(self, error: GraphQLError, code: str, message: str) -> GraphQLError:

@@ -8,36 +8,20 @@ never holds a large body in memory: the "200 MB" is generated chunk by chunk as 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 
-from api.app import create_app
 from api.settings import MIB, Settings
 from dispatch.attachments import MAX_FILES_PER_REQUEST, MAX_IMAGE_BYTES, MAX_VIDEO_BYTES
-from tests.conftest import TEST_SECRET
 
 HUGE = 200 * 1000 * 1000
 CHUNK = 64 * 1024
 BOUNDARY = "courtyard-test-boundary"
 MULTIPART = f"multipart/form-data; boundary={BOUNDARY}"
-
-
-@pytest.fixture
-async def app(tmp_path: Path) -> AsyncIterator[Starlette]:
-    """The default caps; the refusals happen before any database work, so SQLite alone is enough."""
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'courtyard.db'}", secret_key=TEST_SECRET, media_dir=tmp_path / "media"
-    )
-    application = create_app(settings, migrate=False)
-    async with LifespanManager(application):
-        yield application
 
 
 @dataclass
@@ -119,8 +103,11 @@ def assert_too_large(sent: Exchange) -> None:
 
 
 @pytest.mark.parametrize("content_type", ["application/json", MULTIPART])
-async def test_a_declared_length_over_the_cap_is_refused_without_reading_the_body(app: Starlette, content_type: str) -> None:
-    sent = await exchange(app, body_bytes=HUGE, content_type=content_type, declare_length=True, token=a_login(app))
+async def test_a_declared_length_over_the_cap_is_refused_without_reading_the_body(
+    offline_app: Starlette, content_type: str
+) -> None:
+    token = a_login(offline_app)
+    sent = await exchange(offline_app, body_bytes=HUGE, content_type=content_type, declare_length=True, token=token)
     assert_too_large(sent)
     assert sent.pulled == 0
 
@@ -129,26 +116,27 @@ async def test_a_declared_length_over_the_cap_is_refused_without_reading_the_bod
     ("content_type", "cap"),
     [("application/json", Settings().max_body_bytes), (MULTIPART, Settings().max_upload_bytes)],
 )
-async def test_a_chunked_body_is_refused_once_it_passes_the_cap(app: Starlette, content_type: str, cap: int) -> None:
-    sent = await exchange(app, body_bytes=HUGE, content_type=content_type, declare_length=False, token=a_login(app))
+async def test_a_chunked_body_is_refused_once_it_passes_the_cap(offline_app: Starlette, content_type: str, cap: int) -> None:
+    token = a_login(offline_app)
+    sent = await exchange(offline_app, body_bytes=HUGE, content_type=content_type, declare_length=False, token=token)
     assert_too_large(sent)
     assert cap < sent.pulled <= cap + CHUNK
 
 
-async def test_an_upload_without_a_login_is_refused_before_it_is_read(app: Starlette) -> None:
-    anonymous = await exchange(app, body_bytes=10 * MIB, content_type=MULTIPART, declare_length=True)
+async def test_an_upload_without_a_login_is_refused_before_it_is_read(offline_app: Starlette) -> None:
+    anonymous = await exchange(offline_app, body_bytes=10 * MIB, content_type=MULTIPART, declare_length=True)
     assert anonymous.status == 401
     assert anonymous.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert anonymous.pulled == 0
 
-    logged_in = await exchange(app, body_bytes=10 * MIB, content_type=MULTIPART, declare_length=True, token=a_login(app))
+    token = a_login(offline_app)
+    logged_in = await exchange(offline_app, body_bytes=10 * MIB, content_type=MULTIPART, declare_length=True, token=token)
     assert logged_in.pulled == 10 * MIB
 
 
-async def test_a_body_under_the_cap_is_served(app: Starlette) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-        padding = "x" * (Settings().max_body_bytes - 1000)
-        response = await client.post("/graphql", json={"query": "{ __typename }", "variables": {"pad": padding}})
+async def test_a_body_under_the_cap_is_served(offline_client: httpx.AsyncClient) -> None:
+    padding = "x" * (Settings().max_body_bytes - 1000)
+    response = await offline_client.post("/graphql", json={"query": "{ __typename }", "variables": {"pad": padding}})
     assert response.json() == {"data": {"__typename": "Query"}}
 
 

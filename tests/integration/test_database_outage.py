@@ -12,19 +12,17 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import Settings
-from tests.conftest import TEST_SECRET, Clock
+from tests.conftest import TEST_SECRET, Clock, serving
 from tests.integration.live_client import live_socket
 from tests.integration.world import World, build_world, gid
 
@@ -97,13 +95,9 @@ def short_connect_timeout(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
-@asynccontextmanager
-async def started(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-        yield http
-
-
-async def answer(client: httpx.AsyncClient, query: str, variables: dict[str, str] | None = None, *, token: str) -> tuple[float, httpx.Response]:
+async def answer(
+    client: httpx.AsyncClient, query: str, variables: dict[str, str] | None = None, *, token: str
+) -> tuple[float, httpx.Response]:
     began = time.perf_counter()
     response = await client.post(
         "/graphql",
@@ -148,7 +142,7 @@ async def relayed(postgres_url: str, tmp_path: Path) -> AsyncIterator[Relayed]:
     relayed_url = url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
     app = create_app(short_connect_timeout(relayed_url, tmp_path), clock=Clock(), migrate=False)
     try:
-        async with started(app) as client:
+        async with serving(app) as client:
             world = await build_world(app.state.courtyard)
             yield Relayed(relay, app, client, world, world.token("admin_a"))
     finally:
@@ -183,7 +177,7 @@ async def test_an_sqlite_file_that_cannot_be_opened_answers_service_unavailable(
     unopenable = tmp_path / "courtyard.db"
     unopenable.mkdir()
     app = create_app(short_connect_timeout(f"sqlite+aiosqlite:///{unopenable}", tmp_path), clock=Clock(), migrate=False)
-    async with started(app) as client:
+    async with serving(app) as client:
         token = app.state.courtyard.tokens.issue(1, now=Clock()())
         for query, variables in ((VIEWER, None), (LOGIN, None), (UNITS, {"p": gid("Project", 1)})):
             assert_unavailable(*await answer(client, query, variables, token=token))

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,23 +19,15 @@ from starlette.routing import Route
 
 from api.app import create_app
 from api.security_headers import FILE_POLICY, SecurityHeaders
-from api.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import offline_settings, serving
 
 FRONT_END = "http://localhost:5173"
 
 
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'courtyard.db'}",
-        secret_key=TEST_SECRET,
-        media_dir=tmp_path / "media",
-        allowed_origins=(FRONT_END,),
-        max_body_bytes=4096,
-    )
-    app = create_app(settings, migrate=False)
-    async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+    settings = offline_settings(tmp_path, allowed_origins=(FRONT_END,), max_body_bytes=4096)
+    async with serving(create_app(settings, migrate=False)) as http:
         yield http
 
 
