@@ -8,18 +8,25 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import HTTPConnection, Request
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from api.access_log import redact_access_log
 from api.auth import TokenCodec
 from api.billing_routes import billing_routes
+from api.body_limit import BodySizeLimit
 from api.dispatch_routes import dispatch_routes
 from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
+from api.request_errors import RETRY_AFTER_SECONDS, graphql_error_response
+from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.state import AppState, build_services, utc_now
 from api.workers import DispatchWorker, InProcessWorker
@@ -27,6 +34,7 @@ from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
 from dispatch.live import LiveFeed
+from schema.faults import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, database_unavailable
 
 __all__ = ["create_app"]
 
@@ -44,8 +52,35 @@ async def readyz(request: Request) -> JSONResponse:
             await connection.execute(text("SELECT 1"))
     except Exception as error:  # any failure to reach the database means "not ready"
         log.warning("readiness check failed: %s", error.__class__.__name__)
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse(
+            {"status": "unavailable", "database": "unreachable"},
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
     return JSONResponse({"status": "ok", "database": "ok"})
+
+
+async def service_unavailable(connection: HTTPConnection, error: Exception) -> Response:
+    """The routes outside GraphQL (receipts, attachments, payment notifications) answer an unreachable
+    database as GraphQL does: 503 and when to retry. Any other error stays a bug."""
+    if not isinstance(connection, Request) or not database_unavailable(error):
+        raise error
+    log.warning("database unavailable: %s: %s", error.__class__.__name__, error)
+    return graphql_error_response(
+        connection.headers,
+        503,
+        SERVICE_UNAVAILABLE,
+        UNAVAILABLE_MESSAGE,
+        extra_headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _engine_options(settings: Settings) -> dict[str, object]:
+    # asyncpg waits 60 s for a server that accepts the connection but never answers; SQLite's `timeout` is
+    # its lock wait instead, and opening a file fails at once anyway.
+    if is_sqlite(settings.database_url):
+        return {}
+    return {"connect_args": {"timeout": settings.database_connect_timeout.total_seconds()}}
 
 
 def create_app(
@@ -65,7 +100,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, **_engine_options(settings))
         if should_migrate:
             await upgrade_to_head(engine)
         event_bus = EventBus(settings.broadcast_url)
@@ -98,8 +133,10 @@ def create_app(
         allowed_origins=settings.allowed_origins,
         graphiql_html=None if settings.is_production else GRAPHIQL_HTML,
     )
+    redact_access_log()
     routes = [
-        Route("/graphql", graphql, methods=["GET", "POST"]),
+        # Every method reaches the endpoint, which answers those it does not serve in GraphQL's shape.
+        Route("/graphql", graphql),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
@@ -108,4 +145,26 @@ def create_app(
         *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    middleware = [
+        Middleware(SecurityHeaders),
+        # Before the size cap, so that a browser on an allowed origin can read a 413 too.
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.allowed_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+            # Bearer tokens travel in a header; no cookie ever authenticates a request.
+            allow_credentials=False,
+            max_age=600,
+        ),
+        Middleware(
+            BodySizeLimit, max_body_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes
+        ),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={OSError: service_unavailable, SQLAlchemyError: service_unavailable},
+        lifespan=lifespan,
+    )

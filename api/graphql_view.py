@@ -10,23 +10,45 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.http.parse_content_type import parse_content_type
+from strawberry.schema.exceptions import (
+    CannotGetOperationTypeError,
+    InvalidOperationTypeError,
+)
 from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from api.auth import bearer_token
+from api.request_errors import (
+    GRAPHQL_RESPONSE_JSON,
+    RETRY_AFTER_SECONDS,
+    RequestRefused,
+    graphql_error_response,
+    prefers_graphql_response_json,
+)
+from api.security_headers import page_policy
 from api.state import AppState
 from schema.context import Context
+from schema.errors import unauthenticated
+from schema.faults import SERVICE_UNAVAILABLE
 
 __all__ = ["CourtyardGraphQL"]
 
-GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 CONNECTION_INIT_TIMEOUT = dt.timedelta(seconds=10)
+# Subscriptions are served on the websocket only: strawberry would run one sent over HTTP as a query.
+_HTTP_OPERATIONS = {
+    "GET": frozenset({OperationType.QUERY}),
+    "POST": frozenset({OperationType.QUERY, OperationType.MUTATION}),
+}
+_ALLOWED_METHODS = {"Allow": "GET, POST"}
 
 
-def _prefers_graphql_response_json(request: Request) -> bool:
-    return GRAPHQL_RESPONSE_JSON in request.headers.get("accept", "")
+def _is_upload(request: Request) -> bool:
+    content_type = request.headers.get("content-type", "").lower()
+    return request.method == "POST" and content_type.startswith("multipart/form-data")
 
 
 class CourtyardGraphQL(GraphQL[Context, None]):
@@ -43,9 +65,10 @@ class CourtyardGraphQL(GraphQL[Context, None]):
             allowed_origins=allowed_origins,
         )
         self._graphiql_html = graphiql_html
+        self._graphiql_policy = page_policy(graphiql_html) if graphiql_html else ""
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return HTMLResponse(self._graphiql_html or "")
+        return HTMLResponse(self._graphiql_html or "", headers={"Content-Security-Policy": self._graphiql_policy})
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state: AppState = request.app.state.courtyard
@@ -63,37 +86,101 @@ class CourtyardGraphQL(GraphQL[Context, None]):
                 raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "Invalid or expired token."})
         return UNSET
 
+    async def parse_http_body(self, request_adapter: Any) -> Any:
+        if request_adapter.method == "POST":
+            content_type, _ = parse_content_type(request_adapter.content_type or "")
+            if "application/json" not in content_type and content_type != "multipart/form-data":
+                raise RequestRefused(
+                    415, "BAD_REQUEST", "Send GraphQL as application/json, or multipart/form-data with uploads."
+                )
+        return await super().parse_http_body(request_adapter)
+
+    async def execute_single(  # noqa: PLR0917 (strawberry's signature)
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Any,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types=_HTTP_OPERATIONS[request_adapter.method],
+                operation_extensions=request_data.extensions,
+            )
+        except MissingQueryError:
+            raise RequestRefused(400, "BAD_REQUEST", "The request carries no GraphQL query.") from None
+        except CannotGetOperationTypeError as error:
+            message = (
+                f'The document has no operation named "{error.operation_name}".'
+                if error.operation_name
+                else "The document holds no operation to run."
+            )
+            raise RequestRefused(400, "BAD_REQUEST", message) from None
+        except InvalidOperationTypeError as error:
+            if error.operation_type is OperationType.SUBSCRIPTION:
+                raise RequestRefused(
+                    400,
+                    "BAD_REQUEST",
+                    "Subscriptions are served over a websocket at /graphql (graphql-transport-ws or graphql-ws), "
+                    "not over HTTP.",
+                ) from None
+            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed.
+            raise RequestRefused(
+                405, "BAD_REQUEST", "Mutations must be sent with POST.", headers={"Allow": "POST"}
+            ) from None
+
     async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
         payload = await super().process_result(request, result)
+        codes = set()
         for error in payload.get("errors") or []:
             # Syntax errors end the operation before schema extensions see a result.
-            error.setdefault("extensions", {}).setdefault("code", "GRAPHQL_PARSE_FAILED")
-        if _prefers_graphql_response_json(request):
-            # GraphQL over HTTP: a request that failed before execution has no `data` and a 4xx status.
-            request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
-            request.state.graphql_request_error = request_error
-            if request_error:
-                payload.pop("data", None)  # type: ignore[misc]
+            codes.add(error.setdefault("extensions", {}).setdefault("code", "GRAPHQL_PARSE_FAILED"))
+        # GraphQL over HTTP: a request that failed before execution has no `data` and a 4xx status.
+        request_error = result.data is None and bool(result.errors) and all(e.path is None for e in result.errors)
+        if request_error and prefers_graphql_response_json(request.headers):
+            payload.pop("data", None)  # type: ignore[misc]
+            request.state.graphql_status = 400
+        if SERVICE_UNAVAILABLE in codes:
+            # Every client, whichever media type it reads, should see "retry later" at the HTTP level too.
+            request.state.graphql_status = 503
         return payload
 
-    async def execute_single(self, request: Any, request_adapter: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().execute_single(request, request_adapter, *args, **kwargs)
-        except HTTPException as error:
-            # GraphQL over HTTP: a mutation sent with GET is 405 Method Not Allowed (strawberry says 400).
-            if request_adapter.method == "GET" and "mutation" in error.reason.lower():
-                raise HTTPException(405, error.reason) from None
-            raise
-
     async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
-        response = await super().run(request, context, root_value)
-        if (
-            isinstance(request, Request)
-            and isinstance(response, Response)
-            and response.media_type == "application/json"
-            and _prefers_graphql_response_json(request)
-        ):
-            response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
-            if getattr(request.state, "graphql_request_error", False):
-                response.status_code = 400
+        if not isinstance(request, Request):
+            return await super().run(request, context, root_value)
+        if context is UNSET:
+            context = await self.get_context(request, response=None)  # type: ignore[arg-type]
+        try:
+            if _is_upload(request) and not context.has_live_token():
+                # Every upload needs a login: an anonymous body is not even read (let alone spooled to disk).
+                raise RequestRefused(
+                    401, "UNAUTHENTICATED", unauthenticated().message, headers={"WWW-Authenticate": "Bearer"}
+                )
+            response = await super().run(request, context, root_value)
+        except RequestRefused as refusal:
+            return refusal.response(request.headers)
+        except HTTPException as error:
+            # strawberry's own refusals (an unparseable body, a batch, a method other than GET and POST).
+            return graphql_error_response(
+                request.headers,
+                error.status_code,
+                "NOT_FOUND" if error.status_code == 404 else "BAD_REQUEST",
+                error.reason,
+                extra_headers=_ALLOWED_METHODS if error.status_code == 405 else None,
+            )
+        if isinstance(response, Response) and response.media_type == "application/json":
+            if prefers_graphql_response_json(request.headers):
+                response.headers["content-type"] = f"{GRAPHQL_RESPONSE_JSON}; charset=utf-8"
+            status = getattr(request.state, "graphql_status", None)
+            if status is not None:
+                response.status_code = status
+            if status == 503:
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

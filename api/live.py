@@ -34,6 +34,7 @@ from strawberry.types.execution import ExecutionResult, PreExecutionError
 
 from api import pages
 from api.graphql_view import CourtyardGraphQL
+from api.security_headers import page_policy
 from schema.context import Context
 from schema.live import frame_sink
 
@@ -237,13 +238,17 @@ def tune_gc_for_serving() -> None:
     gc.set_threshold(2_000, 20, 100)
 
 
+_BOARD_HEADERS: Final = {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(BOARD_HTML)}
+_TRACK_HEADERS: Final = {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(TRACK_HTML)}
+
+
 async def _board_page(request: Request) -> HTMLResponse:
-    return HTMLResponse(BOARD_HTML, headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(BOARD_HTML, headers=_BOARD_HEADERS)
 
 
 async def _track_page(request: Request) -> HTMLResponse:
     # The same page for every ticket: it reads the ticket from its address and asks the API as the owner.
-    return HTMLResponse(TRACK_HTML, headers={"Cache-Control": "no-cache"})
+    return HTMLResponse(TRACK_HTML, headers=_TRACK_HEADERS)
 
 
 async def _favicon(request: Request) -> FileResponse:

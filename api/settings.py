@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 __all__ = ["DEFAULT_SECRET_KEY", "Settings", "SettingsError"]
 
 DEFAULT_SECRET_KEY = "courtyard-development-secret-change-me"
+MIB = 1024 * 1024
 
 
 class SettingsError(ValueError):
@@ -28,6 +29,13 @@ class Settings:
     env: str = "development"
     token_ttl: dt.timedelta = dt.timedelta(hours=12)
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    # GraphQL documents with their variables; a batch of payments is a few hundred kilobytes.
+    max_body_bytes: int = 1 * MIB
+    # One multipart request: six 10 MiB photos or one 50 MiB video, and the form around them.
+    max_upload_bytes: int = 64 * MIB
+    # A database that does not answer a new connection within this is reported as unavailable: short
+    # enough for that answer to come within a second.
+    database_connect_timeout: dt.timedelta = dt.timedelta(seconds=0.8)
 
     def __post_init__(self) -> None:
         if self.env not in ("development", "production"):
@@ -36,6 +44,11 @@ class Settings:
             raise SettingsError("refusing to start in production with the default COURTYARD_SECRET_KEY")
         if len(self.secret_key) < 16:
             raise SettingsError("COURTYARD_SECRET_KEY must be at least 16 characters")
+        for name, limit in (("MAX_BODY_BYTES", self.max_body_bytes), ("MAX_UPLOAD_BYTES", self.max_upload_bytes)):
+            if limit < 1:
+                raise SettingsError(f"COURTYARD_{name} must be a positive number of bytes")
+        if self.database_connect_timeout <= dt.timedelta(0):
+            raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a positive number of seconds")
 
     @property
     def is_production(self) -> bool:
@@ -69,5 +82,17 @@ class Settings:
             except ValueError as error:
                 raise SettingsError("COURTYARD_TOKEN_TTL_MINUTES must be a whole number") from error
         if (origins := get("ALLOWED_ORIGINS")) is not None:
-            kwargs["allowed_origins"] = tuple(o.strip() for o in origins.split(",") if o.strip())
+            # Browsers send `Origin` without a trailing slash; a copied address often has one.
+            kwargs["allowed_origins"] = tuple(o.strip().rstrip("/") for o in origins.split(",") if o.strip())
+        for name in ("MAX_BODY_BYTES", "MAX_UPLOAD_BYTES"):
+            if (size := get(name)) is not None:
+                try:
+                    kwargs[name.lower()] = int(size)
+                except ValueError as error:
+                    raise SettingsError(f"COURTYARD_{name} must be a whole number of bytes") from error
+        if (timeout := get("DATABASE_CONNECT_TIMEOUT")) is not None:
+            try:
+                kwargs["database_connect_timeout"] = dt.timedelta(seconds=float(timeout))
+            except (ValueError, OverflowError) as error:
+                raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a number of seconds") from error
         return cls(**kwargs)  # type: ignore[arg-type]

@@ -18,7 +18,7 @@ from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
-from schema.extensions import ErrorPolicy, PerOperationLoaders
+from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
 from schema.root import Mutation, Query, Subscription
 
 __all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
@@ -44,6 +44,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
+        OperationNameRequired,  # after the validation cache: it leaves documents that failed validation alone
         lambda: AddValidationRules(_LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_QUERY_TOKENS),
         PerOperationLoaders,

@@ -9,8 +9,10 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
@@ -175,4 +177,37 @@ def state(app: Starlette) -> AppState:
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+def offline_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """For what the app answers before any database work: an empty SQLite file that is never migrated."""
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'offline.db'}",
+        secret_key=TEST_SECRET,
+        media_dir=tmp_path / "media",
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def serving(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan running, behind an httpx client."""
+    transport = httpx.ASGITransport(app=app)
+    async with LifespanManager(app), httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def offline_app(tmp_path: Path) -> AsyncIterator[Starlette]:
+    """The app for requests that never reach the database (refusals, headers, validation): one database
+    is enough for those, and it needs no schema."""
+    application = create_app(offline_settings(tmp_path), migrate=False)
+    async with LifespanManager(application):
+        yield application
+
+
+@pytest.fixture
+async def offline_client(offline_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=offline_app), base_url="http://testserver") as http:
         yield http

@@ -18,25 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.conftest import missing_service
 from tests.e2e.demo_api import HERE, DemoApi, DemoTechnician
 from tests.e2e.server import RunningServer, courtyard_serve
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).parent / "artifacts"
 LEAK = "厨房水龙头漏水，地上都是水 kitchen tap leaking"
 LATIN = re.compile(r"[A-Za-z]")
@@ -54,16 +42,6 @@ BOARD_TEXTS = (
     "#optimise",
     "#live-status",
 )
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.is_file():
-        missing_service(f"Debian's chromium is not installed at {CHROMIUM} (`make test` installs it when run as root)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

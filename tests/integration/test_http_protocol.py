@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -150,3 +152,71 @@ async def test_too_many_aliases_are_refused(client: httpx.AsyncClient) -> None:
     result = await gql(client, "{ " + aliases + " }")
     assert error_codes(result) == ["GRAPHQL_VALIDATION_FAILED"]
     assert "aliases" in result["errors"][0]["message"]
+
+
+async def test_a_subscription_sent_over_http_is_told_to_use_the_websocket(
+    offline_client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = await offline_client.post(
+        "/graphql", json={"query": "subscription { myAssignments { seq } }"}, headers={"Accept": GRAPHQL_RESPONSE_JSON}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert error_codes(body) == ["BAD_REQUEST"] and "data" not in body
+    assert "websocket" in body["errors"][0]["message"]
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize(
+    ("document", "code"),
+    [
+        ("{ __typename } { viewer { email } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query A { __typename } query B { viewer { email } }", "BAD_REQUEST"),
+    ],
+    ids=["anonymous", "named"],
+)
+async def test_a_document_with_two_operations_runs_neither_without_an_operation_name(
+    offline_client: httpx.AsyncClient, document: str, code: str
+) -> None:
+    for method in ("GET", "POST"):
+        response = await offline_client.request(
+            method,
+            "/graphql",
+            params={"query": document} if method == "GET" else None,
+            json={"query": document} if method == "POST" else None,
+            headers={"Accept": GRAPHQL_RESPONSE_JSON},
+        )
+        assert response.status_code == 400, (method, response.text)
+        assert set(error_codes(response.json())) == {code}
+
+
+async def test_an_operation_name_picks_one_of_several_operations(offline_client: httpx.AsyncClient) -> None:
+    document = "query A { viewer { email } } query B { __typename }"
+    response = await offline_client.post("/graphql", json={"query": document, "operationName": "B"})
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+REFUSED_BEFORE_EXECUTION = [
+    pytest.param("POST", {"json": {"query": "query A { __typename }", "operationName": "B"}}, 400, id="unknown name"),
+    pytest.param("POST", {"json": [{"query": "{ __typename }"}, {"query": "{ __typename }"}]}, 400, id="a batch"),
+    pytest.param("POST", {"content": b"{ __typename }", "headers": {"Content-Type": "text/plain"}}, 415, id="text/plain"),
+    pytest.param("POST", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, 400, id="not JSON"),
+    pytest.param("POST", {"json": {"variables": {}}}, 400, id="no query"),
+    pytest.param("GET", {"params": {"query": 'mutation { login(email: "a", password: "b") { id } }'}}, 405, id="GET mutation"),
+    pytest.param("PUT", {"json": {"query": "{ __typename }"}}, 405, id="another method"),
+]
+
+
+@pytest.mark.parametrize(("method", "request_parts", "status"), REFUSED_BEFORE_EXECUTION)
+@pytest.mark.parametrize("accept", [GRAPHQL_RESPONSE_JSON, "application/json"])
+async def test_requests_refused_before_execution_answer_graphql_json(
+    offline_client: httpx.AsyncClient, method: str, request_parts: dict[str, Any], status: int, accept: str
+) -> None:
+    parts = {**request_parts, "headers": {**request_parts.get("headers", {}), "Accept": accept}}
+    response = await offline_client.request(method, "/graphql", **parts)
+    assert response.status_code == status
+    assert response.headers["content-type"].startswith(accept)
+    (error,) = response.json()["errors"]
+    assert error["message"] and error["extensions"]["code"] == "BAD_REQUEST"
+    if status == 405:
+        assert response.headers["Allow"] in ("POST", "GET, POST")
