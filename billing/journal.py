@@ -11,6 +11,8 @@ from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import project_for
+from billing.balance import credit_left
+from billing.balance_sql import amount_due_fen, fen
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE, JournalDraft, Posting
 from db.models import (
     Bill,
@@ -101,17 +103,12 @@ async def write_journal(
     return [entry for entry, _ in entries]
 
 
-def _fen_of(column: object) -> object:
-    """A money column as raw integer fen, so that sums and differences skip the Decimal conversion."""
-    return type_coerce(column, BigInteger)
-
-
 def _sum_fen(expression: object) -> object:
     return type_coerce(func.coalesce(func.sum(expression), 0), BigInteger)
 
 
 def _balance(*, credit_normal: bool) -> object:
-    debit, credit = _fen_of(JournalLine.debit), _fen_of(JournalLine.credit)
+    debit, credit = fen(JournalLine.debit), fen(JournalLine.credit)
     return _sum_fen(credit - debit if credit_normal else debit - credit)
 
 
@@ -132,12 +129,12 @@ async def credit_balances(session: AsyncSession, unit_ids: Sequence[int]) -> dic
 async def unapplied_credit_by_payment(session: AsyncSession, unit_id: int) -> list[tuple[Payment, Decimal]]:
     """The unit's payments that still hold credit, oldest first, with how much each holds."""
     allocated = (
-        select(_sum_fen(_fen_of(PaymentAllocation.principal) + _fen_of(PaymentAllocation.late_fee)))
+        select(_sum_fen(fen(PaymentAllocation.principal) + fen(PaymentAllocation.late_fee)))
         .where(PaymentAllocation.payment_id == Payment.id)
         .scalar_subquery()
     )
     given_back = (
-        select(_sum_fen(_fen_of(PaymentReversal.amount)))
+        select(_sum_fen(fen(PaymentReversal.amount)))
         .where(PaymentReversal.payment_id == Payment.id)
         .scalar_subquery()
     )
@@ -148,7 +145,7 @@ async def unapplied_credit_by_payment(session: AsyncSession, unit_id: int) -> li
     )
     result: list[tuple[Payment, Decimal]] = []
     for payment, allocated_fen, given_back_fen in rows:
-        left = payment.amount - _yuan(allocated_fen) - _yuan(given_back_fen)
+        left = credit_left(amount=payment.amount, allocated=_yuan(allocated_fen), given_back=_yuan(given_back_fen))
         if left > 0:
             result.append((payment, left))
     return result
@@ -191,8 +188,8 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
     totals = (
         await session.execute(
             select(
-                _sum_fen(_fen_of(JournalLine.debit)),
-                _sum_fen(_fen_of(JournalLine.credit)),
+                _sum_fen(fen(JournalLine.debit)),
+                _sum_fen(fen(JournalLine.credit)),
                 func.count(func.distinct(JournalLine.entry_id)),
             ).where(in_project)
         )
@@ -201,10 +198,10 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
     if total_debit != total_credit:
         problems.append(f"debits {total_debit} differ from credits {total_credit}")
     unbalanced = await session.execute(
-        select(JournalLine.entry_id, _sum_fen(_fen_of(JournalLine.debit)), _sum_fen(_fen_of(JournalLine.credit)))
+        select(JournalLine.entry_id, _sum_fen(fen(JournalLine.debit)), _sum_fen(fen(JournalLine.credit)))
         .where(in_project)
         .group_by(JournalLine.entry_id)
-        .having(_sum_fen(_fen_of(JournalLine.debit)) != _sum_fen(_fen_of(JournalLine.credit)))
+        .having(_sum_fen(fen(JournalLine.debit)) != _sum_fen(fen(JournalLine.credit)))
         .order_by(JournalLine.entry_id)
         .limit(_PROBLEMS_SHOWN)
     )
@@ -216,8 +213,8 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
     allocations = (
         select(
             PaymentAllocation.bill_id.label("bill_id"),
-            _sum_fen(_fen_of(PaymentAllocation.principal)).label("principal"),
-            _sum_fen(_fen_of(PaymentAllocation.late_fee)).label("late_fee"),
+            _sum_fen(fen(PaymentAllocation.principal)).label("principal"),
+            _sum_fen(fen(PaymentAllocation.late_fee)).label("late_fee"),
         )
         .group_by(PaymentAllocation.bill_id)
         .subquery()
@@ -231,13 +228,7 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
     allocated_principal = type_coerce(func.coalesce(allocations.c.principal, 0), BigInteger)
     allocated_late_fee = type_coerce(func.coalesce(allocations.c.late_fee, 0), BigInteger)
     journal_due = type_coerce(func.coalesce(receivable.c.balance, 0), BigInteger)
-    bill_due = (
-        _fen_of(Bill.total_amount)
-        + _fen_of(Bill.adjustment_amount)
-        + _fen_of(Bill.late_fee_amount)
-        - _fen_of(Bill.principal_paid)
-        - _fen_of(Bill.late_fee_paid)
-    )
+    bill_due = amount_due_fen()
     bills_checked = int(
         await session.scalar(select(func.count()).select_from(Bill).where(Bill.project_id == project_id)) or 0
     )
@@ -255,8 +246,8 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
         .outerjoin(receivable, receivable.c.bill_id == Bill.id)
         .where(
             Bill.project_id == project_id,
-            (_fen_of(Bill.principal_paid) != allocated_principal)
-            | (_fen_of(Bill.late_fee_paid) != allocated_late_fee)
+            (fen(Bill.principal_paid) != allocated_principal)
+            | (fen(Bill.late_fee_paid) != allocated_late_fee)
             | (bill_due != journal_due),
         )
         .order_by(Bill.id)
@@ -271,7 +262,7 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
     payment_allocated = (
         select(
             PaymentAllocation.payment_id.label("payment_id"),
-            _sum_fen(_fen_of(PaymentAllocation.principal) + _fen_of(PaymentAllocation.late_fee)).label("allocated"),
+            _sum_fen(fen(PaymentAllocation.principal) + fen(PaymentAllocation.late_fee)).label("allocated"),
         )
         .group_by(PaymentAllocation.payment_id)
         .subquery()
@@ -279,13 +270,13 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
     payment_returned = (
         select(
             PaymentReversal.payment_id.label("payment_id"),
-            _sum_fen(_fen_of(PaymentReversal.amount)).label("returned"),
+            _sum_fen(fen(PaymentReversal.amount)).label("returned"),
         )
         .group_by(PaymentReversal.payment_id)
         .subquery()
     )
     credit_left = type_coerce(
-        _fen_of(Payment.amount)
+        fen(Payment.amount)
         - func.coalesce(payment_allocated.c.allocated, 0)
         - func.coalesce(payment_returned.c.returned, 0),
         BigInteger,

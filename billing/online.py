@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.balance import amount_due
 from billing.payments import PaymentRequest, accrued_late_fee_for, record_payment
 from billing.providers import NotificationRejected, OrderRequest, PaymentProvider
 from billing.receipts import ReceiptSigner, next_counter_value
@@ -87,8 +88,7 @@ async def create_payment_intent(
     today = now.date()
     amount = Decimal("0.00")
     for bill in visible.values():
-        due = bill.total_amount + bill.adjustment_amount + bill.late_fee_amount - bill.principal_paid - bill.late_fee_paid
-        amount += due + await accrued_late_fee_for(session, bill.id, today)
+        amount += amount_due(bill) + await accrued_late_fee_for(session, bill.id, today)
     if amount <= 0:
         raise BadInput("These bills ask for nothing.", field="billIds")
     project_id = next(iter(visible.values())).project_id

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import project_for
 from billing.allocation import BillBalance, accrue_late_fee, plan_allocation
+from billing.balance import bill_status, late_fee_due, principal_due
 from billing.bulk import dialect_insert
 from billing.journal import unapplied_credit_by_payment, write_journal
 from billing.ledger import (
@@ -123,20 +124,9 @@ def payload_hash(payload: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _status(bill: Bill) -> BillStatus:
-    due = bill.total_amount + bill.adjustment_amount + bill.late_fee_amount - bill.principal_paid - bill.late_fee_paid
-    if due <= 0:
-        return BillStatus.PAID
-    return BillStatus.PARTIALLY_PAID if bill.principal_paid + bill.late_fee_paid > 0 else BillStatus.OPEN
-
-
-def _principal_due(bill: Bill) -> Decimal:
-    return bill.total_amount + bill.adjustment_amount - bill.principal_paid
-
-
 def _new_late_fee(bill: Bill, policy: LateFeePolicy, as_of: dt.date) -> Decimal:
     return accrue_late_fee(
-        principal_outstanding=_principal_due(bill),
+        principal_outstanding=principal_due(bill),
         original_principal=bill.total_amount + bill.adjustment_amount,
         due_date=bill.due_date,
         charged_through=bill.late_fee_through,
@@ -233,12 +223,12 @@ async def book_payment(
             bill.late_fee_through = as_of
         planned, left = plan_allocation(
             left,
-            [BillBalance(bill.id, bill.late_fee_amount - bill.late_fee_paid, _principal_due(bill))],
+            [BillBalance(bill.id, late_fee_due(bill), principal_due(bill))],
         )
         for allocation in planned:
             bill.late_fee_paid += allocation.late_fee
             bill.principal_paid += allocation.principal
-            bill.status = _status(bill)
+            bill.status = bill_status(bill)
             session.add(
                 PaymentAllocation(
                     payment_id=payment.id,
@@ -546,7 +536,7 @@ async def reverse_payment(
         bill = bills[bill_id]
         bill.principal_paid -= principal_sum
         bill.late_fee_paid -= fee_sum
-        bill.status = _status(bill)
+        bill.status = bill_status(bill)
         session.add(
             PaymentAllocation(
                 payment_id=payment.id, bill_id=bill_id, principal=-principal_sum, late_fee=-fee_sum, source=AllocationSource.REVERSAL
@@ -598,10 +588,10 @@ async def create_adjustment(
         raise AccessDenied("Requires the ADMIN or FINANCE role in this project.")
     amount = _amount(amount, "amount")
     why = _text(reason, "reason", 500, required=True)
-    if kind == AdjustmentKind.CREDIT and amount > _principal_due(bill):
-        raise BadInput(f"A credit may take off at most the {_principal_due(bill)} the bill still asks for.", field="amount")
+    if kind == AdjustmentKind.CREDIT and amount > principal_due(bill):
+        raise BadInput(f"A credit may take off at most the {principal_due(bill)} the bill still asks for.", field="amount")
     bill.adjustment_amount += amount if kind == AdjustmentKind.DEBIT else -amount
-    bill.status = _status(bill)
+    bill.status = bill_status(bill)
     adjustment = Adjustment(
         project_id=bill.project_id,
         bill_id=bill.id,

@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, ColumnElement, false, func, or_, select, type
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.access import project_for
+from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
 from billing.rule_admin import FINANCE_ROLES
 from db.models import (
@@ -97,7 +98,7 @@ async def list_bills(
     if spec.building_id is not None:
         conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
     if spec.status == BillStatusFilter.OVERDUE:
-        conditions.extend([Bill.status != BillStatus.PAID, Bill.due_date < today])
+        conditions.append(is_overdue_sql(today))
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
     page = conditions if after_id is None else [*conditions, Bill.id > after_id]
@@ -127,20 +128,14 @@ async def list_bill_runs(session: AsyncSession, principal: Principal, *, project
     ).all()
 
 
-def _fen(column: object) -> object:
-    return type_coerce(column, BigInteger)
-
-
 async def run_summary(session: AsyncSession, run_id: int, *, today: dt.date) -> dict[str, object]:
     """Counts per status and the amounts billed, paid and outstanding of one run's bills."""
-    billed = _fen(Bill.total_amount) + _fen(Bill.adjustment_amount) + _fen(Bill.late_fee_amount)
-    paid = _fen(Bill.principal_paid) + _fen(Bill.late_fee_paid)
     rows = await session.execute(
         select(
             Bill.status,
             func.count(),
-            type_coerce(func.sum(billed), BigInteger),
-            type_coerce(func.sum(paid), BigInteger),
+            type_coerce(func.sum(amount_billed_fen()), BigInteger),
+            type_coerce(func.sum(amount_paid_fen()), BigInteger),
         )
         .where(Bill.run_id == run_id)
         .group_by(Bill.status)
@@ -152,7 +147,7 @@ async def run_summary(session: AsyncSession, run_id: int, *, today: dt.date) -> 
         billed_fen += int(billed_sum or 0)
         paid_fen += int(paid_sum or 0)
     overdue = await session.scalar(
-        select(func.count()).select_from(Bill).where(Bill.run_id == run_id, Bill.status != BillStatus.PAID, Bill.due_date < today)
+        select(func.count()).select_from(Bill).where(Bill.run_id == run_id, is_overdue_sql(today))
     )
     return {
         "open_count": counts[BillStatus.OPEN],
@@ -229,8 +224,8 @@ async def unit_statement(session: AsyncSession, principal: Principal, *, unit_id
             JournalEntry.kind,
             JournalEntry.description,
             JournalLine.account,
-            _fen(JournalLine.debit),
-            _fen(JournalLine.credit),
+            fen(JournalLine.debit),
+            fen(JournalLine.credit),
             JournalLine.bill_id,
             JournalLine.payment_id,
         )

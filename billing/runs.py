@@ -39,6 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
 from billing.access import project_for
+from billing.balance import status_for
 from billing.bulk import BulkConnection, bulk_connection, dialect_insert
 from billing.journal import (
     JOURNAL_LINE_COLUMNS,
@@ -68,7 +69,6 @@ from db.models import (
     Bill,
     BillLine,
     BillRun,
-    BillStatus,
     DiscountRule,
     FeeRule,
     FeeRuleVersion,
@@ -277,7 +277,7 @@ def _draft_batch(context: _RunContext, batch: _BatchInput) -> _BatchDrafts:
         applied = min(batch.credits.get(unit_id, _ZERO), total)
         if applied > 0:
             drafts.credit_applied.append((unit_id, bill_id, applied))
-        status = BillStatus.PAID if applied == total else BillStatus.PARTIALLY_PAID if applied > 0 else BillStatus.OPEN
+        status = status_for(due=total - applied, paid=applied)
         drafts.bills.append(
             (bill_id, *bill_fields, unit_id, party[0] if party else None, *period_fields, status.value, _fen(total), 0, 0, _fen(applied), 0)
         )

@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from billing import balance
 from billing import model as engine
 from billing.payments import accrued_late_fee_for
 from billing.queries import run_summary
@@ -458,7 +459,7 @@ class BillType(relay.Node):
     status: BillStatusEnum
     total_amount: Decimal = strawberry.field(description="Sum of the lines; never changes once issued.")
     adjustment_amount: Decimal = strawberry.field(description="Net of debit (+) and credit (−) adjustments.")
-    late_fee_charged: Decimal
+    late_fee_amount: Decimal = strawberry.field(name="lateFeeCharged")
     principal_paid: Decimal
     late_fee_paid: Decimal
     unit_id: strawberry.Private[int]
@@ -478,7 +479,7 @@ class BillType(relay.Node):
             status=row.status,
             total_amount=row.total_amount,
             adjustment_amount=row.adjustment_amount,
-            late_fee_charged=row.late_fee_amount,
+            late_fee_amount=row.late_fee_amount,
             principal_paid=row.principal_paid,
             late_fee_paid=row.late_fee_paid,
             unit_id=row.unit_id,
@@ -489,15 +490,15 @@ class BillType(relay.Node):
 
     @strawberry.field
     def paid_amount(self) -> Decimal:
-        return self.principal_paid + self.late_fee_paid
+        return balance.amount_paid(self)
 
     @strawberry.field(description="What is still owed, late fees charged so far included.")
     def amount_due(self) -> Decimal:
-        return self.total_amount + self.adjustment_amount + self.late_fee_charged - self.principal_paid - self.late_fee_paid
+        return balance.amount_due(self)
 
     @strawberry.field(description="Unpaid and past its due date (as of today in the service's clock).")
     def is_overdue(self, info: Info) -> bool:
-        return self.status != BillStatus.PAID and self.due_date < info.context.now().date()
+        return balance.is_overdue(self.status, self.due_date, info.context.now().date())
 
     @strawberry.field(description="Late fee owed if the bill were paid on `asOf` (default today), not yet charged.")
     async def late_fee(self, info: Info, as_of: dt.date | None = None) -> Decimal:
@@ -685,10 +686,10 @@ class PaymentType(relay.Node):
     async def credit_left(self, info: Info) -> Decimal:
         allocations = await info.context.loaders.billing.allocations_by_payment.load(self.id)
         refunds = await info.context.loaders.billing.reversals_by_payment.load(self.id)
-        return (
-            self.amount
-            - sum((a.principal + a.late_fee for a in allocations), Decimal("0.00"))
-            - sum((r.amount for r in refunds), Decimal("0.00"))
+        return balance.credit_left(
+            amount=self.amount,
+            allocated=sum((a.principal + a.late_fee for a in allocations), Decimal("0.00")),
+            given_back=sum((r.amount for r in refunds), Decimal("0.00")),
         )
 
     @strawberry.field
