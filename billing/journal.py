@@ -10,10 +10,11 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.access import project_for
 from billing.balance import credit_left
 from billing.balance_sql import amount_due_fen, fen
+from billing.guards import get_project
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE, JournalDraft, Posting
+from billing.policy import may_see_ledger
 from db.models import (
     Bill,
     JournalEntry,
@@ -22,7 +23,7 @@ from db.models import (
     PaymentAllocation,
     PaymentReversal,
 )
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 
 __all__ = [
     "JOURNAL_LINE_COLUMNS",
@@ -176,7 +177,7 @@ async def ledger_check(session: AsyncSession, principal: Principal, *, project_i
     """Prove the project's books: debits = credits (in total and per entry), every bill's paid amounts
     equal its allocations and its amount due equals its receivable balance, and every payment is fully
     allocated, given back, or held as the unit's prepaid credit."""
-    await project_for(session, principal, project_id, Role.ADMIN, Role.FINANCE)
+    await get_project(session, principal, project_id, allowed=may_see_ledger)
     return await check_project_ledger(session, project_id)
 
 

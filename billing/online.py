@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.balance import amount_due
 from billing.payments import PaymentRequest, accrued_late_fee_for, record_payment
+from billing.policy import may_see_unit_billing
 from billing.providers import NotificationRejected, OrderRequest, PaymentProvider
 from billing.receipts import ReceiptSigner, next_counter_value
 from db.models import (
@@ -29,7 +30,7 @@ from db.models import (
     PaymentIntentStatus,
 )
 from kernel.errors import BadInput, NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 
 __all__ = [
     "INTENT_LIFETIME",
@@ -40,9 +41,6 @@ __all__ = [
 ]
 
 INTENT_LIFETIME = dt.timedelta(minutes=30)
-# Keys of the process-wide services (`AppState.services`) that resolvers and routes share.
-RECEIPT_SIGNER_SERVICE = "receipt_signer"
-PROVIDERS_SERVICE = "payment_providers"
 ONLINE_CHANNELS = frozenset({PaymentChannel.WECHAT, PaymentChannel.ALIPAY, PaymentChannel.UNIONPAY})
 
 
@@ -75,8 +73,7 @@ async def create_payment_intent(
     visible = {
         bill.id: bill
         for bill in bills
-        if principal.has_role(bill.project_id, Role.ADMIN, Role.FINANCE)
-        or (bill.unit_id in principal.unit_ids and principal.has_role(bill.project_id, Role.OWNER))
+        if may_see_unit_billing(principal, project_id=bill.project_id, unit_id=bill.unit_id)
     }
     if missing := [bill_id for bill_id in bill_ids if bill_id not in visible]:
         raise NotFound(f"No bill {missing[0]}.", field="billIds")

@@ -18,10 +18,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.access import project_for
 from billing.allocation import BillBalance, accrue_late_fee, plan_allocation
 from billing.balance import bill_status, late_fee_due, principal_due
 from billing.bulk import dialect_insert
+from billing.guards import get_project, get_unit_account, lock_bill, lock_payment
 from billing.journal import unapplied_credit_by_payment, write_journal
 from billing.ledger import (
     AllocationPart,
@@ -33,8 +33,9 @@ from billing.ledger import (
     post_reversal,
 )
 from billing.model import LateFeePolicy
+from billing.policy import may_adjust_bills, may_refund_payments, may_take_payments
 from billing.receipts import ReceiptLine, ReceiptSigner, issue_receipt
-from billing.rule_admin import FINANCE_ROLES, load_policies
+from billing.rule_admin import load_policies
 from db.models import (
     Adjustment,
     AdjustmentKind,
@@ -51,7 +52,7 @@ from db.models import (
     ReversalKind,
     Unit,
 )
-from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.errors import BadInput, Conflict, NotFound
 from kernel.principal import Principal
 
 __all__ = [
@@ -143,15 +144,6 @@ async def accrued_late_fee_for(session: AsyncSession, bill_id: int, as_of: dt.da
         return _ZERO
     policies = await load_policies(session, bill.project_id)
     return _new_late_fee(bill, policies.late_fee, as_of)
-
-
-async def _unit_for_finance(session: AsyncSession, principal: Principal, unit_id: int, field: str) -> Unit:
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not (principal.is_staff_of(unit.project_id) or unit_id in principal.unit_ids):
-        raise NotFound("No such unit.", field=field)
-    if not principal.has_role(unit.project_id, *FINANCE_ROLES):
-        raise AccessDenied("Requires the ADMIN or FINANCE role in this project.")
-    return unit
 
 
 async def _bills_to_pay(
@@ -315,7 +307,7 @@ async def record_payment(
         if unit is None:
             raise NotFound("No such unit.", field="unitId")
     else:
-        unit = await _unit_for_finance(session, principal, request.unit_id, "unitId")
+        unit = await get_unit_account(session, principal, request.unit_id, allowed=may_take_payments)
     amount = _amount(request.amount, "amount")
     payer = _text(request.payer_name, "payerName", 200, required=True)
     reference = _text(request.external_reference, "externalReference", 100, required=False)
@@ -387,7 +379,7 @@ async def record_batch_payment(
     now: dt.datetime,
 ) -> PaymentBatch:
     """One payer's transfer for many units: one payment per unit, all in this one transaction."""
-    project = await project_for(session, principal, project_id, *FINANCE_ROLES)
+    project = await get_project(session, principal, project_id, allowed=may_take_payments)
     payer = _text(payer_name, "payerName", 200, required=True)
     reference = _text(external_reference, "externalReference", 100, required=False)
     key = _key(idempotency_key)
@@ -458,15 +450,6 @@ async def batch_payments(session: AsyncSession, batch_id: int) -> Sequence[Payme
     return (await session.scalars(select(Payment).where(Payment.batch_id == batch_id).order_by(Payment.id))).all()
 
 
-async def _payment_for_finance(session: AsyncSession, principal: Principal, payment_id: int) -> Payment:
-    payment = await session.get(Payment, payment_id, with_for_update=True)
-    if payment is None or not (principal.is_staff_of(payment.project_id) or payment.unit_id in principal.unit_ids):
-        raise NotFound("No such payment.", field="paymentId")
-    if not principal.has_role(payment.project_id, *FINANCE_ROLES):
-        raise AccessDenied("Requires the ADMIN or FINANCE role in this project.")
-    return payment
-
-
 async def _credit_left(session: AsyncSession, payment: Payment) -> Decimal:
     for candidate, left in await unapplied_credit_by_payment(session, payment.unit_id):
         if candidate.id == payment.id:
@@ -478,7 +461,7 @@ async def refund_payment(
     session: AsyncSession, principal: Principal, *, payment_id: int, amount: Decimal, reason: str, now: dt.datetime
 ) -> PaymentReversal:
     """Give back part of a payment that no bill has taken (its prepaid credit), on its channel."""
-    payment = await _payment_for_finance(session, principal, payment_id)
+    payment = await lock_payment(session, principal, payment_id, allowed=may_refund_payments)
     amount = _amount(amount, "amount")
     why = _text(reason, "reason", 500, required=True)
     available = await _credit_left(session, payment)
@@ -511,7 +494,7 @@ async def reverse_payment(
     session: AsyncSession, principal: Principal, *, payment_id: int, reason: str, now: dt.datetime
 ) -> PaymentReversal:
     """Undo a payment (a bounced transfer, a mistaken entry): its bills owe again, its credit goes."""
-    payment = await _payment_for_finance(session, principal, payment_id)
+    payment = await lock_payment(session, principal, payment_id, allowed=may_refund_payments)
     why = _text(reason, "reason", 500, required=True)
     if await session.scalar(
         select(PaymentReversal.id).where(PaymentReversal.payment_id == payment.id, PaymentReversal.kind == ReversalKind.REVERSAL)
@@ -581,11 +564,7 @@ async def create_adjustment(
     now: dt.datetime,
 ) -> Adjustment:
     """Correct an issued bill without touching it: a CREDIT lowers what it asks, a DEBIT raises it."""
-    bill = await session.get(Bill, bill_id, with_for_update=True)
-    if bill is None or not (principal.is_staff_of(bill.project_id) or bill.unit_id in principal.unit_ids):
-        raise NotFound("No such bill.", field="billId")
-    if not principal.has_role(bill.project_id, *FINANCE_ROLES):
-        raise AccessDenied("Requires the ADMIN or FINANCE role in this project.")
+    bill = await lock_bill(session, principal, bill_id, allowed=may_adjust_bills)
     amount = _amount(amount, "amount")
     why = _text(reason, "reason", 500, required=True)
     if kind == AdjustmentKind.CREDIT and amount > principal_due(bill):

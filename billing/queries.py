@@ -8,13 +8,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ColumnElement, false, func, or_, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.access import project_for
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
+from billing.guards import get_project
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
-from billing.rule_admin import FINANCE_ROLES
+from billing.policy import (
+    may_manage_charges,
+    may_see_unit_billing,
+    visible_unit_billing,
+)
 from db.models import (
     Bill,
     BillRun,
@@ -25,7 +29,7 @@ from db.models import (
     Unit,
 )
 from kernel.errors import NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 
 __all__ = [
     "BillFilterSpec",
@@ -38,7 +42,6 @@ __all__ = [
     "list_payments",
     "run_summary",
     "unit_statement",
-    "visible_billing",
 ]
 
 _ZERO = Decimal("0.00")
@@ -67,15 +70,6 @@ class PaymentFilterSpec:
     unit_id: int | None = None
 
 
-def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
-    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
-
-
-def visible_billing(principal: Principal, project_column: object, unit_column: object) -> ColumnElement[bool]:
-    """Rows of projects where the caller is finance staff, and rows of the units they occupy."""
-    return or_(_in(project_column, principal.projects_with(*FINANCE_ROLES)), _in(unit_column, principal.unit_ids))
-
-
 async def list_bills(
     session: AsyncSession,
     principal: Principal,
@@ -86,7 +80,9 @@ async def list_bills(
     after_id: int | None,
 ) -> tuple[Sequence[Bill], int]:
     """One page of the bills the caller may see, oldest first, and how many match in all."""
-    conditions: list[ColumnElement[bool]] = [visible_billing(principal, Bill.project_id, Bill.unit_id)]
+    conditions: list[ColumnElement[bool]] = [
+        visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
+    ]
     if spec.project_id is not None:
         conditions.append(Bill.project_id == spec.project_id)
     if spec.period is not None:
@@ -110,7 +106,9 @@ async def list_bills(
 async def list_payments(
     session: AsyncSession, principal: Principal, *, spec: PaymentFilterSpec, limit: int, after_id: int | None
 ) -> tuple[Sequence[Payment], int]:
-    conditions: list[ColumnElement[bool]] = [visible_billing(principal, Payment.project_id, Payment.unit_id)]
+    conditions: list[ColumnElement[bool]] = [
+        visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
+    ]
     if spec.project_id is not None:
         conditions.append(Payment.project_id == spec.project_id)
     if spec.unit_id is not None:
@@ -122,7 +120,7 @@ async def list_payments(
 
 
 async def list_bill_runs(session: AsyncSession, principal: Principal, *, project_id: int) -> Sequence[BillRun]:
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     return (
         await session.scalars(select(BillRun).where(BillRun.project_id == project_id).order_by(BillRun.period.desc()))
     ).all()
@@ -214,8 +212,7 @@ async def unit_statement(session: AsyncSession, principal: Principal, *, unit_id
     """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
     reversal, in order, with the running balance (receivable minus prepaid credit)."""
     unit = await session.get(Unit, unit_id)
-    occupant = unit_id in principal.unit_ids and unit is not None and principal.has_role(unit.project_id, Role.OWNER)
-    if unit is None or not (principal.has_role(unit.project_id, *FINANCE_ROLES) or occupant):
+    if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
         raise NotFound("No such unit.", field="unitId")
     rows = await session.execute(
         select(

@@ -21,11 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.access import FINANCE_ROLES, project_for
-from db.models import Building, MeterReading, Project, Unit
+from billing.guards import get_project, get_project_unit
+from billing.policy import may_manage_charges
+from db.models import Building, MeterReading, Unit
 from db.property import ImportRejected
 from db.unit_import import RowError
-from kernel.errors import BadInput, NotFound
+from kernel.errors import BadInput
 from kernel.principal import Principal
 
 __all__ = [
@@ -198,10 +199,7 @@ async def _add_reading(
 
 async def record_reading(session: AsyncSession, principal: Principal, *, reading: ReadingInput) -> MeterReading:
     """Record one reading; its usage is computed and judged against the meter's history."""
-    unit = await session.get(Unit, reading.unit_id)
-    if unit is None or not principal.is_staff_of(unit.project_id):
-        raise NotFound("No such unit.", field="unitId")
-    await project_for(session, principal, unit.project_id, *FINANCE_ROLES)
+    unit = await get_project_unit(session, principal, reading.unit_id, allowed=may_manage_charges)
     row = await _add_reading(
         session, _Histories(session), project_id=unit.project_id, reading=reading, recorded_by=principal.user_id
     )
@@ -245,7 +243,7 @@ async def import_readings(
 ) -> ReadingImportSummary:
     """Import a CSV of readings (building, unit, meter_type, reading, read_at[, replacement_start_value]):
     every row, or none and each bad row's number and reason. Times without a zone are the project's."""
-    project: Project = await project_for(session, principal, project_id, *FINANCE_ROLES)
+    project = await get_project(session, principal, project_id, allowed=may_manage_charges)
     zone = ZoneInfo(project.timezone)
     rows = list(csv.reader(io.StringIO(_decode(content))))
     if not rows:
@@ -323,7 +321,7 @@ async def flagged_readings(
     session: AsyncSession, principal: Principal, *, project_id: int, limit: int, after_id: int | None
 ) -> Sequence[MeterReading]:
     """Readings flagged for review, oldest first (keyset pagination by id)."""
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     query = select(MeterReading).where(MeterReading.project_id == project_id, MeterReading.flagged_for_review)
     if after_id is not None:
         query = query.where(MeterReading.id > after_id)

@@ -34,10 +34,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.bulk import dialect_insert
+from billing.policy import may_see_unit_billing
 from db.models import BillingCounter, Building, Payment, Project, Receipt, Unit
 from db.personal_data import PersonalDataCipher
 from kernel.errors import NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 
 __all__ = [
     "RECEIPT_COUNTER",
@@ -242,10 +243,7 @@ async def load_visible_receipt(session: AsyncSession, principal: Principal, rece
     if (
         receipt is None
         or payment is None
-        or not (
-            principal.has_role(payment.project_id, Role.ADMIN, Role.FINANCE)
-            or (payment.unit_id in principal.unit_ids and principal.has_role(payment.project_id, Role.OWNER))
-        )
+        or not may_see_unit_billing(principal, project_id=payment.project_id, unit_id=payment.unit_id)
     ):
         raise NotFound("No such receipt.", field="id")
     return receipt, payment

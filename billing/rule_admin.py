@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
-from billing.access import FINANCE_ROLES, project_for
+from billing.guards import get_fee_rule, get_project, get_project_unit
 from billing.model import BillingPeriod
+from billing.policy import may_manage_charges
 from billing.rules import (
     RuleValidationError,
     validate_discount,
@@ -36,14 +37,13 @@ from db.models import (
     Unit,
     Waiver,
 )
-from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.errors import BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import FeeRuleKind, PartyType, UnitKind
 
 __all__ = [
     "DEFAULT_CYCLE_MONTHS",
     "DEFAULT_DUE_DAYS",
-    "FINANCE_ROLES",
     "Policies",
     "RuleDefinition",
     "ScopeDefinition",
@@ -310,15 +310,6 @@ async def _check_scope(
 # --- fee rules ------------------------------------------------------------------------------------
 
 
-async def _rule_for_finance(session: AsyncSession, principal: Principal, rule_id: int) -> FeeRule:
-    rule = await session.get(FeeRule, rule_id)
-    if rule is None or not principal.is_staff_of(rule.project_id):
-        raise NotFound("No such fee rule.", field="ruleId")
-    if not principal.has_role(rule.project_id, *FINANCE_ROLES):
-        raise AccessDenied("Requires the ADMIN or FINANCE role in this project.")
-    return rule
-
-
 async def _versions(session: AsyncSession, rule_id: int, *, lock: bool = False) -> list[FeeRuleVersion]:
     query = select(FeeRuleVersion).where(FeeRuleVersion.rule_id == rule_id).order_by(FeeRuleVersion.version)
     if lock:
@@ -336,7 +327,7 @@ async def create_fee_rule(
     definition: RuleDefinition,
 ) -> FeeRule:
     """A new rule series with its first version."""
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     code = code.strip().upper()
     if not _CODE.fullmatch(code):
         raise BadInput("code must be 1–40 capital letters, digits or _ and start with a letter.", field="code")
@@ -384,7 +375,7 @@ async def add_fee_rule_version(
     session: AsyncSession, principal: Principal, *, rule_id: int, definition: RuleDefinition
 ) -> FeeRule:
     """Change a rule from `definition.effective_from` on: a new version, which ends the one before it."""
-    rule = await _rule_for_finance(session, principal, rule_id)
+    rule = await get_fee_rule(session, principal, rule_id, allowed=may_manage_charges)
     validate_definition(rule.code, rule.kind, definition)
     await _check_scope(session, rule.project_id, rule.kind, definition.scope)
     versions = await _versions(session, rule.id, lock=True)
@@ -405,7 +396,7 @@ async def retire_fee_rule(
     session: AsyncSession, principal: Principal, *, rule_id: int, effective_to: dt.date
 ) -> FeeRule:
     """End the rule: its latest version charges no period that starts after `effective_to`."""
-    rule = await _rule_for_finance(session, principal, rule_id)
+    rule = await get_fee_rule(session, principal, rule_id, allowed=may_manage_charges)
     latest = (await _versions(session, rule.id, lock=True))[-1]
     if effective_to < latest.effective_from:
         raise BadInput(
@@ -422,7 +413,7 @@ async def list_fee_rules(
     session: AsyncSession, principal: Principal, *, project_id: int
 ) -> list[tuple[FeeRule, list[FeeRuleVersion]]]:
     """Every rule of the project with its versions, oldest version first."""
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     rules = list((await session.scalars(select(FeeRule).where(FeeRule.project_id == project_id).order_by(FeeRule.code))).all())
     versions: dict[int, list[FeeRuleVersion]] = {rule.id: [] for rule in rules}
     if rules:
@@ -449,7 +440,7 @@ async def create_discount_rule(
     effective_from: dt.date | None = None,
     effective_to: dt.date | None = None,
 ) -> DiscountRule:
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     codes = frozenset(code.strip().upper() for code in rule_codes if code.strip())
     candidate = engine.DiscountRule(
         id=0,
@@ -486,7 +477,7 @@ async def create_discount_rule(
 
 
 async def list_discount_rules(session: AsyncSession, principal: Principal, *, project_id: int) -> list[DiscountRule]:
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     return list(
         (await session.scalars(select(DiscountRule).where(DiscountRule.project_id == project_id).order_by(DiscountRule.id))).all()
     )
@@ -503,10 +494,7 @@ async def create_waiver(
     reason: str,
 ) -> Waiver:
     """A one-off reduction of one unit's charge under `rule_code` in `period`, approved by the caller."""
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not principal.is_staff_of(unit.project_id):
-        raise NotFound("No such unit.", field="unitId")
-    await project_for(session, principal, unit.project_id, *FINANCE_ROLES)
+    unit = await get_project_unit(session, principal, unit_id, allowed=may_manage_charges)
     try:
         label = BillingPeriod.parse(period).label
     except ValueError as error:
@@ -537,7 +525,7 @@ async def create_waiver(
 
 
 async def list_waivers(session: AsyncSession, principal: Principal, *, project_id: int) -> list[Waiver]:
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     return list((await session.scalars(select(Waiver).where(Waiver.project_id == project_id).order_by(Waiver.id))).all())
 
 
@@ -570,7 +558,7 @@ async def set_billing_policy(
     late_fee_cap_ratio: Decimal | None,
 ) -> Policies:
     """Replace the project's billing cycle, due days and late-fee policy."""
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
+    await get_project(session, principal, project_id, allowed=may_manage_charges)
     if not 0 <= due_days <= 365:
         raise BadInput("dueDays must be between 0 and 365.", field="dueDays")
     if not 1 <= cycle_months <= 12:

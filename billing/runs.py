@@ -38,9 +38,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
-from billing.access import project_for
 from billing.balance import status_for
 from billing.bulk import BulkConnection, bulk_connection, dialect_insert
+from billing.guards import get_project
 from billing.journal import (
     JOURNAL_LINE_COLUMNS,
     credit_balances,
@@ -49,8 +49,8 @@ from billing.journal import (
     write_journal,
 )
 from billing.ledger import AllocationPart, IssuedBill, post_allocations, post_bills
+from billing.policy import may_manage_charges
 from billing.rule_admin import (
-    FINANCE_ROLES,
     engine_discount,
     engine_rule,
     engine_waiver,
@@ -652,7 +652,7 @@ async def run_billing(
         if project is None:
             raise BadInput(f"No project {project_id}.", field="projectId")
     else:
-        project = await project_for(session, principal, project_id, *FINANCE_ROLES)
+        project = await get_project(session, principal, project_id, allowed=may_manage_charges)
     policies = await load_policies(session, project_id)
     try:
         billing_period = engine.BillingPeriod.parse(period, months=policies.cycle_months)

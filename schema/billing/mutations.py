@@ -11,8 +11,8 @@ from strawberry.file_uploads import Upload
 
 from billing import online, payments, readings, rule_admin, runs
 from billing.model import ApportionBasis, TierPeriod
+from billing.policy import manages_billing
 from kernel.errors import BadInput
-from kernel.principal import Role
 from schema.billing.types import (
     AdjustmentKindEnum,
     AdjustmentType,
@@ -41,13 +41,13 @@ from schema.errors import (
     run_in_transaction,
 )
 from schema.ids import decode_id
-from schema.permissions import IsAuthenticated, require_principal, requires_role
+from schema.permissions import IsAuthenticated, allowed_if, require_principal
 from schema.scalars import PartyTypeEnum, UnitKindEnum
 from schema.units.types import UnitType
 
 __all__ = ["BillingMutations"]
 
-FINANCE_ONLY = [IsAuthenticated, requires_role(Role.ADMIN, Role.FINANCE)]
+FINANCE_ONLY = [IsAuthenticated, allowed_if(manages_billing, "Requires one of the roles ADMIN, FINANCE.")]
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 

@@ -10,11 +10,11 @@ from strawberry import relay
 
 from billing import queries as reads
 from billing import readings, rule_admin
-from billing.access import FINANCE_ROLES, project_for
+from billing.guards import get_project
 from billing.journal import ledger_check
+from billing.policy import manages_billing, may_manage_charges
 from billing.receipts import verify_receipt
 from kernel.errors import NotFound
-from kernel.principal import Role
 from schema.billing.types import (
     BillingPolicyType,
     BillRunType,
@@ -29,7 +29,7 @@ from schema.billing.types import (
 from schema.context import Info
 from schema.ids import decode_id
 from schema.pagination import after_id, edges_and_page_info, page_size
-from schema.permissions import IsAuthenticated, require_principal, requires_role
+from schema.permissions import IsAuthenticated, allowed_if, require_principal
 from schema.units.types import UnitType
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "PaymentFilter",
 ]
 
-FINANCE_ONLY = [IsAuthenticated, requires_role(Role.ADMIN, Role.FINANCE)]
+FINANCE_ONLY = [IsAuthenticated, allowed_if(manages_billing, "Requires one of the roles ADMIN, FINANCE.")]
 
 BillStatusFilterEnum = strawberry.enum(reads.BillStatusFilter, name="BillStatusFilter")
 
@@ -172,7 +172,7 @@ class BillingQueries:
         async with info.context.session_factory() as session:
             try:
                 project = decode_id(project_id, "Project", field="projectId")
-                await project_for(session, principal, project, *FINANCE_ROLES)
+                await get_project(session, principal, project, allowed=may_manage_charges)
             except NotFound:
                 return None
             return BillingPolicyType.from_policies(await rule_admin.load_policies(session, project))

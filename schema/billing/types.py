@@ -13,6 +13,7 @@ from strawberry import relay
 from billing import balance
 from billing import model as engine
 from billing.payments import accrued_late_fee_for
+from billing.policy import may_manage_charges, may_see_unit_billing
 from billing.queries import run_summary
 from billing.receipts import receipt_number
 from billing.rule_admin import Policies, definition_of
@@ -36,7 +37,6 @@ from db.models import (
     ReversalKind,
     Waiver,
 )
-from kernel.principal import Principal, Role
 from kernel.vocabulary import BillLineKind, FeeRuleKind
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
@@ -68,8 +68,6 @@ __all__ = [
     "TierPeriodEnum",
     "TierType",
     "WaiverType",
-    "can_manage_billing",
-    "can_see_unit_billing",
 ]
 
 FeeRuleKindEnum = strawberry.enum(FeeRuleKind, name="FeeRuleKind")
@@ -82,15 +80,6 @@ AdjustmentKindEnum = strawberry.enum(AdjustmentKind, name="AdjustmentKind")
 AllocationSourceEnum = strawberry.enum(AllocationSource, name="AllocationSource")
 ReversalKindEnum = strawberry.enum(ReversalKind, name="ReversalKind")
 PaymentIntentStatusEnum = strawberry.enum(PaymentIntentStatus, name="PaymentIntentStatus")
-
-
-def can_manage_billing(principal: Principal, project_id: int) -> bool:
-    return principal.has_role(project_id, Role.ADMIN, Role.FINANCE)
-
-
-def can_see_unit_billing(principal: Principal, project_id: int, unit_id: int) -> bool:
-    """Finance staff see the project's bills and payments; an occupant sees those of their own units."""
-    return can_manage_billing(principal, project_id) or unit_id in principal.unit_ids
 
 
 def _gid(type_name: str, pk: int) -> strawberry.ID:
@@ -193,7 +182,7 @@ class FeeRuleType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.fee_rule,
-            lambda p, row: can_manage_billing(p, row.project_id),
+            lambda p, row: may_manage_charges(p, project_id=row.project_id),
             cls.from_row,
         )
 
@@ -230,7 +219,7 @@ class DiscountRuleType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.discount_rule,
-            lambda p, row: can_manage_billing(p, row.project_id),
+            lambda p, row: may_manage_charges(p, project_id=row.project_id),
             cls.from_row,
         )
 
@@ -269,7 +258,7 @@ class WaiverType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.waiver,
-            lambda p, row: can_manage_billing(p, row.project_id),
+            lambda p, row: may_manage_charges(p, project_id=row.project_id),
             cls.from_row,
         )
 
@@ -338,7 +327,7 @@ class MeterReadingType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.meter_reading,
-            lambda p, row: can_manage_billing(p, row.project_id),
+            lambda p, row: may_manage_charges(p, project_id=row.project_id),
             cls.from_row,
         )
 
@@ -394,7 +383,7 @@ class BillRunType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.bill_run,
-            lambda p, row: can_manage_billing(p, row.project_id),
+            lambda p, row: may_manage_charges(p, project_id=row.project_id),
             cls.from_row,
         )
 
@@ -528,7 +517,7 @@ class BillType(relay.Node):
     @strawberry.field
     async def run(self, info: Info) -> BillRunType | None:
         principal = await info.context.principal()
-        if principal is None or not can_manage_billing(principal, self.project_id):
+        if principal is None or not may_manage_charges(principal, project_id=self.project_id):
             return None
         return BillRunType.from_row(await info.context.loaders.billing.bill_run.load(self.run_id))
 
@@ -550,7 +539,7 @@ class BillType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.bill,
-            lambda p, row: can_see_unit_billing(p, row.project_id, row.unit_id),
+            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
             cls.from_row,
         )
 
@@ -591,7 +580,7 @@ class AdjustmentType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.adjustment,
-            lambda p, row: can_see_unit_billing(p, row.project_id, row.unit_id),
+            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
             cls.from_row,
         )
 
@@ -705,7 +694,7 @@ class PaymentType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.payment,
-            lambda p, row: can_see_unit_billing(p, row.project_id, row.unit_id),
+            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
             cls.from_row,
         )
 
@@ -760,7 +749,7 @@ class ReceiptType(relay.Node):
                 receipt is not None
                 and payment is not None
                 and principal is not None
-                and can_see_unit_billing(principal, payment.project_id, payment.unit_id)
+                and may_see_unit_billing(principal, project_id=payment.project_id, unit_id=payment.unit_id)
             )
             result.append(cls.from_row(receipt) if visible and receipt is not None else None)
         return result
@@ -814,6 +803,6 @@ class PaymentIntentType(relay.Node):
             info,
             node_ids,
             info.context.loaders.billing.payment_intent,
-            lambda p, row: can_see_unit_billing(p, row.project_id, row.unit_id),
+            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
             cls.from_row,
         )
