@@ -41,7 +41,7 @@ from billing.rule_admin import (
     insert_fee_rule,
     validate_definition,
 )
-from billing.runs import run_billing
+from billing.runs import bill_period
 from db.models import (
     AllocationSource,
     Bill,
@@ -334,7 +334,7 @@ async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, pro
     for month in range(DEMO_BILLED_MONTHS):
         period = BillingPeriod(start=_month_start(first_month, -month))
         issued = _month_start(period.start, -1)
-        await run_billing(session, None, project_id=project_id, period=period.label, dry_run=False, now=_at(issued, 9))
+        await bill_period(session, None, now=_at(issued, 9), project_id=project_id, period=period.label, dry_run=False)
         billed = await session.execute(
             select(Bill, Party.name)
             .join(Party, Bill.party_id == Party.id)

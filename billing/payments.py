@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.allocation import BillBalance, accrue_late_fee, plan_allocation
 from billing.balance import bill_status, late_fee_due, principal_due
 from billing.bulk import dialect_insert
+from billing.credit import unapplied_credit_by_payment
 from billing.guards import get_project, get_unit_account, lock_bill, lock_payment
-from billing.journal import unapplied_credit_by_payment, write_journal
+from billing.journal import write_journal
 from billing.ledger import (
     AllocationPart,
     post_adjustment,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.file_uploads import Upload
@@ -39,6 +40,7 @@ from schema.errors import (
     NotFoundError,
     error_result,
     run_in_transaction,
+    run_mutation,
 )
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, allowed_if, require_principal
@@ -49,6 +51,7 @@ __all__ = ["BillingMutations"]
 
 FINANCE_ONLY = [IsAuthenticated, allowed_if(manages_billing, "Requires one of the roles ADMIN, FINANCE.")]
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
+Row = TypeVar("Row")
 
 
 def _result(payload: type, name: str) -> object:
@@ -252,6 +255,12 @@ ImportMeterReadingsResult = Annotated[
 ]
 
 
+async def deferred(call: Callable[[], Awaitable[Row]]) -> Row:
+    """`call()` awaited only when this is: decoding the use case's arguments (a malformed ID answers
+    NOT_FOUND) then fails inside `run_mutation`, which answers the typed error."""
+    return await call()
+
+
 def _ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> tuple[int, ...]:
     return tuple(decode_id(value, type_name, field=field) for value in values or [])
 
@@ -437,15 +446,16 @@ class BillingMutations:
         self, info: Info, project_id: strawberry.ID, period: str, dry_run: bool = False
     ) -> RunBillingResult:
         principal = await require_principal(info)
-        return await run_in_transaction(
-            info,
-            lambda s: runs.run_billing(
-                s,
-                principal,
-                project_id=decode_id(project_id, "Project", field="projectId"),
-                period=period,
-                dry_run=dry_run,
-                now=info.context.now(),
+        return await run_mutation(
+            deferred(
+                lambda: runs.run_billing(
+                    info.context.session_factory,
+                    principal,
+                    now=info.context.now(),
+                    project_id=decode_id(project_id, "Project", field="projectId"),
+                    period=period,
+                    dry_run=dry_run,
+                )
             ),
             _present_run,
         )

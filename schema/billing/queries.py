@@ -11,7 +11,7 @@ from strawberry import relay
 from billing import queries as reads
 from billing import readings, rule_admin
 from billing.guards import get_project
-from billing.journal import ledger_check
+from billing.ledger_check import ledger_check
 from billing.policy import manages_billing, may_manage_charges
 from billing.receipts import verify_receipt
 from kernel.errors import NotFound
@@ -292,11 +292,12 @@ class BillingQueries:
     )
     async def ledger_check(self, info: Info, project_id: strawberry.ID) -> LedgerCheckType | None:
         principal = await require_principal(info)
-        async with info.context.session_factory() as session:
-            try:
-                report = await ledger_check(session, principal, project_id=decode_id(project_id, "Project", field="projectId"))
-            except NotFound:
-                return None
+        try:
+            report = await ledger_check(
+                info.context.session_factory, principal, project_id=decode_id(project_id, "Project", field="projectId")
+            )
+        except NotFound:
+            return None
         return LedgerCheckType(
             ok=report.ok,
             total_debit=report.total_debit,

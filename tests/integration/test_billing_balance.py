@@ -10,7 +10,12 @@ from sqlalchemy import select
 
 from api.state import AppState
 from billing import balance
-from billing.balance_sql import amount_billed_fen, amount_due_fen, amount_paid_fen, is_overdue_sql
+from billing.balance_sql import (
+    amount_billed_fen,
+    amount_due_fen,
+    amount_paid_fen,
+    is_overdue_sql,
+)
 from db.models import Bill, BillRun, BillStatus
 from tests.integration.world import build_world
 
