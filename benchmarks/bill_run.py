@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from benchmarks.table import peak_rss_mib, print_table
 from billing.bulk import bulk_connection
 from billing.model import ApportionBasis, TierPeriod
-from billing.rule_admin import (
+from billing.rule_book import (
     RuleDefinition,
     ScopeDefinition,
     TierDefinition,

@@ -32,7 +32,7 @@ from strawberry import relay
 
 from api.auth import TokenCodec
 from benchmarks.table import print_table
-from billing.rule_admin import RuleDefinition, insert_fee_rule
+from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
 from db.migrate import upgrade_to_head
 from db.models import Building, Organization, Project, RoleGrant, Unit, User

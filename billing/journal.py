@@ -14,14 +14,30 @@ from billing.balance_sql import fen
 from billing.ledger import JournalDraft, Posting
 from db.models import JournalEntry, JournalLine
 
-__all__ = ["JOURNAL_LINE_COLUMNS", "journal_line_record", "posted_balance_fen", "sum_fen", "write_journal"]
+__all__ = [
+    "JOURNAL_ENTRY_COLUMNS",
+    "JOURNAL_LINE_COLUMNS",
+    "journal_entry_record",
+    "journal_line_record",
+    "posted_balance_fen",
+    "sum_fen",
+    "write_journal",
+]
 
 
 def _fen(amount: Decimal) -> int:
     return int(amount.scaleb(2))
 
 
+JOURNAL_ENTRY_COLUMNS = ("id", "project_id", "kind", "description", "occurred_at", "created_by")
 JOURNAL_LINE_COLUMNS = ("entry_id", "line_no", "account", "unit_id", "bill_id", "payment_id", "debit", "credit")
+
+
+def journal_entry_record(
+    entry_id: int, *, project_id: int, draft: JournalDraft, occurred_at: dt.datetime, created_by: int | None
+) -> tuple[object, ...]:
+    """An entry as a bulk-writer record in `JOURNAL_ENTRY_COLUMNS` order."""
+    return (entry_id, project_id, draft.kind, draft.description[:500], occurred_at.astimezone(dt.UTC), created_by)
 
 
 def journal_line_record(entry_id: int, line_no: int, posting: Posting) -> tuple[object, ...]:

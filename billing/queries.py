@@ -1,4 +1,5 @@
-"""Read-side use cases of billing: bills with filters, runs with their totals, a unit's statement."""
+"""Read-side use cases of billing: bills and payments with filters, runs with their totals, a unit's
+statement, the late fee a bill would be charged today."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.allocation import late_fee_now
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
 from billing.guards import get_project
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
@@ -19,6 +21,7 @@ from billing.policy import (
     may_see_unit_billing,
     visible_unit_billing,
 )
+from billing.rule_book import load_policies
 from db.models import (
     Bill,
     BillRun,
@@ -37,11 +40,12 @@ __all__ = [
     "PaymentFilterSpec",
     "StatementEntry",
     "UnitStatement",
+    "get_accrued_late_fee",
+    "get_run_summary",
+    "get_unit_statement",
     "list_bill_runs",
     "list_bills",
     "list_payments",
-    "run_summary",
-    "unit_statement",
 ]
 
 _ZERO = Decimal("0.00")
@@ -71,7 +75,7 @@ class PaymentFilterSpec:
 
 
 async def list_bills(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
     spec: BillFilterSpec,
@@ -80,82 +84,96 @@ async def list_bills(
     after_id: int | None,
 ) -> tuple[Sequence[Bill], int]:
     """One page of the bills the caller may see, oldest first, and how many match in all."""
-    conditions: list[ColumnElement[bool]] = [
-        visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
-    ]
-    if spec.project_id is not None:
-        conditions.append(Bill.project_id == spec.project_id)
-    if spec.period is not None:
-        conditions.append(Bill.period == spec.period)
-    if spec.unit_id is not None:
-        conditions.append(Bill.unit_id == spec.unit_id)
-    if spec.party_id is not None:
-        conditions.append(Bill.party_id == spec.party_id)
-    if spec.building_id is not None:
-        conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
-    if spec.status == BillStatusFilter.OVERDUE:
-        conditions.append(is_overdue_sql(today))
-    elif spec.status is not None:
-        conditions.append(Bill.status == BillStatus(spec.status.value))
-    page = conditions if after_id is None else [*conditions, Bill.id > after_id]
-    rows = (await session.scalars(select(Bill).where(*page).order_by(Bill.id).limit(limit + 1))).all()
-    total = int(await session.scalar(select(func.count()).select_from(Bill).where(*conditions)) or 0)
-    return rows, total
+    async with session_factory() as session:
+        conditions: list[ColumnElement[bool]] = [
+            visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
+        ]
+        if spec.project_id is not None:
+            conditions.append(Bill.project_id == spec.project_id)
+        if spec.period is not None:
+            conditions.append(Bill.period == spec.period)
+        if spec.unit_id is not None:
+            conditions.append(Bill.unit_id == spec.unit_id)
+        if spec.party_id is not None:
+            conditions.append(Bill.party_id == spec.party_id)
+        if spec.building_id is not None:
+            conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
+        if spec.status == BillStatusFilter.OVERDUE:
+            conditions.append(is_overdue_sql(today))
+        elif spec.status is not None:
+            conditions.append(Bill.status == BillStatus(spec.status.value))
+        page = conditions if after_id is None else [*conditions, Bill.id > after_id]
+        rows = (await session.scalars(select(Bill).where(*page).order_by(Bill.id).limit(limit + 1))).all()
+        total = int(await session.scalar(select(func.count()).select_from(Bill).where(*conditions)) or 0)
+        return rows, total
 
 
 async def list_payments(
-    session: AsyncSession, principal: Principal, *, spec: PaymentFilterSpec, limit: int, after_id: int | None
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    spec: PaymentFilterSpec,
+    limit: int,
+    after_id: int | None,
 ) -> tuple[Sequence[Payment], int]:
-    conditions: list[ColumnElement[bool]] = [
-        visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
-    ]
-    if spec.project_id is not None:
-        conditions.append(Payment.project_id == spec.project_id)
-    if spec.unit_id is not None:
-        conditions.append(Payment.unit_id == spec.unit_id)
-    page = conditions if after_id is None else [*conditions, Payment.id > after_id]
-    rows = (await session.scalars(select(Payment).where(*page).order_by(Payment.id).limit(limit + 1))).all()
-    total = int(await session.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0)
-    return rows, total
+    async with session_factory() as session:
+        conditions: list[ColumnElement[bool]] = [
+            visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
+        ]
+        if spec.project_id is not None:
+            conditions.append(Payment.project_id == spec.project_id)
+        if spec.unit_id is not None:
+            conditions.append(Payment.unit_id == spec.unit_id)
+        page = conditions if after_id is None else [*conditions, Payment.id > after_id]
+        rows = (await session.scalars(select(Payment).where(*page).order_by(Payment.id).limit(limit + 1))).all()
+        total = int(await session.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0)
+        return rows, total
 
 
-async def list_bill_runs(session: AsyncSession, principal: Principal, *, project_id: int) -> Sequence[BillRun]:
-    await get_project(session, principal, project_id, allowed=may_manage_charges)
-    return (
-        await session.scalars(select(BillRun).where(BillRun.project_id == project_id).order_by(BillRun.period.desc()))
-    ).all()
+async def list_bill_runs(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
+) -> Sequence[BillRun]:
+    """The project's runs, newest period first."""
+    async with session_factory() as session:
+        await get_project(session, principal, project_id, allowed=may_manage_charges)
+        return (
+            await session.scalars(select(BillRun).where(BillRun.project_id == project_id).order_by(BillRun.period.desc()))
+        ).all()
 
 
-async def run_summary(session: AsyncSession, run_id: int, *, today: dt.date) -> dict[str, object]:
+async def get_run_summary(
+    session_factory: async_sessionmaker[AsyncSession], *, run_id: int, today: dt.date
+) -> dict[str, object]:
     """Counts per status and the amounts billed, paid and outstanding of one run's bills."""
-    rows = await session.execute(
-        select(
-            Bill.status,
-            func.count(),
-            type_coerce(func.sum(amount_billed_fen()), BigInteger),
-            type_coerce(func.sum(amount_paid_fen()), BigInteger),
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(
+                Bill.status,
+                func.count(),
+                type_coerce(func.sum(amount_billed_fen()), BigInteger),
+                type_coerce(func.sum(amount_paid_fen()), BigInteger),
+            )
+            .where(Bill.run_id == run_id)
+            .group_by(Bill.status)
         )
-        .where(Bill.run_id == run_id)
-        .group_by(Bill.status)
-    )
-    counts = {status: 0 for status in BillStatus}
-    billed_fen = paid_fen = 0
-    for status, count, billed_sum, paid_sum in rows:
-        counts[status] = int(count)
-        billed_fen += int(billed_sum or 0)
-        paid_fen += int(paid_sum or 0)
-    overdue = await session.scalar(
-        select(func.count()).select_from(Bill).where(Bill.run_id == run_id, is_overdue_sql(today))
-    )
-    return {
-        "open_count": counts[BillStatus.OPEN],
-        "partially_paid_count": counts[BillStatus.PARTIALLY_PAID],
-        "paid_count": counts[BillStatus.PAID],
-        "overdue_count": int(overdue or 0),
-        "amount_billed": Decimal(billed_fen).scaleb(-2),
-        "amount_paid": Decimal(paid_fen).scaleb(-2),
-        "amount_outstanding": Decimal(billed_fen - paid_fen).scaleb(-2),
-    }
+        counts = {status: 0 for status in BillStatus}
+        billed_fen = paid_fen = 0
+        for status, count, billed_sum, paid_sum in rows:
+            counts[status] = int(count)
+            billed_fen += int(billed_sum or 0)
+            paid_fen += int(paid_sum or 0)
+        overdue = await session.scalar(
+            select(func.count()).select_from(Bill).where(Bill.run_id == run_id, is_overdue_sql(today))
+        )
+        return {
+            "open_count": counts[BillStatus.OPEN],
+            "partially_paid_count": counts[BillStatus.PARTIALLY_PAID],
+            "paid_count": counts[BillStatus.PAID],
+            "overdue_count": int(overdue or 0),
+            "amount_billed": Decimal(billed_fen).scaleb(-2),
+            "amount_paid": Decimal(paid_fen).scaleb(-2),
+            "amount_outstanding": Decimal(billed_fen - paid_fen).scaleb(-2),
+        }
 
 
 @dataclass(frozen=True)
@@ -208,51 +226,64 @@ class _OpenEntry:
         )
 
 
-async def unit_statement(session: AsyncSession, principal: Principal, *, unit_id: int) -> UnitStatement:
+async def get_unit_statement(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, unit_id: int
+) -> UnitStatement:
     """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
     reversal, in order, with the running balance (receivable minus prepaid credit)."""
-    unit = await session.get(Unit, unit_id)
-    if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
-        raise NotFound("No such unit.", field="unitId")
-    rows = await session.execute(
-        select(
-            JournalEntry.id,
-            JournalEntry.occurred_at,
-            JournalEntry.kind,
-            JournalEntry.description,
-            JournalLine.account,
-            fen(JournalLine.debit),
-            fen(JournalLine.credit),
-            JournalLine.bill_id,
-            JournalLine.payment_id,
+    async with session_factory() as session:
+        unit = await session.get(Unit, unit_id)
+        if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
+            raise NotFound("No such unit.", field="unitId")
+        rows = await session.execute(
+            select(
+                JournalEntry.id,
+                JournalEntry.occurred_at,
+                JournalEntry.kind,
+                JournalEntry.description,
+                JournalLine.account,
+                fen(JournalLine.debit),
+                fen(JournalLine.credit),
+                JournalLine.bill_id,
+                JournalLine.payment_id,
+            )
+            .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+            .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
+            .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
         )
-        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-        .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
-        .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
-    )
-    entries: list[StatementEntry] = []
-    owed = credit = 0
-    current: _OpenEntry | None = None
-    for entry_id, at, kind, description, account, debit, credit_side, bill_id, payment_id in rows:
-        if current is None or current.entry_id != entry_id:
-            if current is not None and current.net:
-                entries.append(current.close(owed - credit))
-            current = _OpenEntry(entry_id, at, kind, description)
-        change = int(debit) - int(credit_side)
-        if account == RECEIVABLE:
-            owed += change
-        else:
-            credit -= change
-        current.net += change
-        if bill_id is not None:
-            current.bills.add(bill_id)
-        if payment_id is not None:
-            current.payments.add(payment_id)
-    if current is not None and current.net:
-        entries.append(current.close(owed - credit))
-    return UnitStatement(
-        unit=unit,
-        entries=tuple(entries),
-        amount_owed=Decimal(owed).scaleb(-2),
-        prepaid_credit=Decimal(credit).scaleb(-2),
-    )
+        entries: list[StatementEntry] = []
+        owed = credit = 0
+        current: _OpenEntry | None = None
+        for entry_id, at, kind, description, account, debit, credit_side, bill_id, payment_id in rows:
+            if current is None or current.entry_id != entry_id:
+                if current is not None and current.net:
+                    entries.append(current.close(owed - credit))
+                current = _OpenEntry(entry_id, at, kind, description)
+            change = int(debit) - int(credit_side)
+            if account == RECEIVABLE:
+                owed += change
+            else:
+                credit -= change
+            current.net += change
+            if bill_id is not None:
+                current.bills.add(bill_id)
+            if payment_id is not None:
+                current.payments.add(payment_id)
+        if current is not None and current.net:
+            entries.append(current.close(owed - credit))
+        return UnitStatement(
+            unit=unit,
+            entries=tuple(entries),
+            amount_owed=Decimal(owed).scaleb(-2),
+            prepaid_credit=Decimal(credit).scaleb(-2),
+        )
+
+
+async def get_accrued_late_fee(session_factory: async_sessionmaker[AsyncSession], *, bill_id: int, as_of: dt.date) -> Decimal:
+    """Late fee a bill would be charged if paid on `as_of`, on top of what it was charged already."""
+    async with session_factory() as session:
+        bill = await session.get(Bill, bill_id)
+        if bill is None:
+            return _ZERO
+        policies = await load_policies(session, bill.project_id)
+        return late_fee_now(bill, policies.late_fee, as_of)

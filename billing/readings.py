@@ -19,13 +19,14 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.guards import get_project, get_project_unit
 from billing.policy import may_manage_charges
 from db.models import Building, MeterReading, Unit
 from db.property import ImportRejected
 from db.unit_import import RowError
+from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput
 from kernel.principal import Principal
 
@@ -35,7 +36,7 @@ __all__ = [
     "TRAILING_USAGES",
     "ReadingImportSummary",
     "ReadingInput",
-    "flagged_readings",
+    "list_flagged_readings",
     "import_readings",
     "record_reading",
 ]
@@ -197,14 +198,18 @@ async def _add_reading(
     return row
 
 
-async def record_reading(session: AsyncSession, principal: Principal, *, reading: ReadingInput) -> MeterReading:
+async def record_reading(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, reading: ReadingInput
+) -> MeterReading:
     """Record one reading; its usage is computed and judged against the meter's history."""
-    unit = await get_project_unit(session, principal, reading.unit_id, allowed=may_manage_charges)
-    row = await _add_reading(
-        session, _Histories(session), project_id=unit.project_id, reading=reading, recorded_by=principal.user_id
-    )
-    await session.flush()
-    return row
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        unit = await get_project_unit(session, principal, reading.unit_id, allowed=may_manage_charges)
+        row = await _add_reading(
+            session, _Histories(session), project_id=unit.project_id, reading=reading, recorded_by=principal.user_id
+        )
+        await session.flush()
+        return row
 
 
 def _decode(content: bytes) -> str:
@@ -239,90 +244,98 @@ _FIELD_NAMES = {"reading": "reading", "readAt": "read_at", "meterType": "meter_t
 
 
 async def import_readings(
-    session: AsyncSession, principal: Principal, *, project_id: int, content: bytes
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int, content: bytes
 ) -> ReadingImportSummary:
     """Import a CSV of readings (building, unit, meter_type, reading, read_at[, replacement_start_value]):
     every row, or none and each bad row's number and reason. Times without a zone are the project's."""
-    project = await get_project(session, principal, project_id, allowed=may_manage_charges)
-    zone = ZoneInfo(project.timezone)
-    rows = list(csv.reader(io.StringIO(_decode(content))))
-    if not rows:
-        raise BadInput("The file has no header row.", field="file")
-    header = [_HEADERS.get(unicodedata.normalize("NFKC", cell).strip().lower()) for cell in rows[0]]
-    if missing := [name for name in _REQUIRED if name not in header]:
-        raise ImportRejected(
-            "The header lacks required columns; nothing was imported.",
-            tuple(RowError(1, name, "column missing from the header") for name in missing),
-        )
-    data = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
-    if not data:
-        raise BadInput("The file has no data rows.", field="file")
-    if len(data) > MAX_READING_ROWS:
-        raise BadInput(f"At most {MAX_READING_ROWS} readings per file.", field="file")
-    units = {
-        (building, number): unit_id
-        for unit_id, building, number in await session.execute(
-            select(Unit.id, Building.name, Unit.number)
-            .join(Building, Unit.building_id == Building.id)
-            .where(Unit.project_id == project_id)
-        )
-    }
-    histories = _Histories(session)
-    errors: list[RowError] = []
-    written: list[MeterReading] = []
-    for number, row in data:
-        values = {name: (row[index].strip() if index < len(row) else "") for index, name in enumerate(header) if name}
-        unit_id = units.get((values["building"], values["unit"]))
-        if unit_id is None:
-            errors.append(RowError(number, "unit", f"no unit {values['building']} {values['unit']} in this project"))
-            continue
-        try:
-            reading = _parse_decimal(values["reading"])
-        except ValueError as error:
-            errors.append(RowError(number, "reading", str(error)))
-            continue
-        try:
-            read_at = _parse_read_at(values["read_at"], zone)
-        except ValueError as error:
-            errors.append(RowError(number, "read_at", str(error)))
-            continue
-        start_text = values.get("replacement_start_value", "")
-        try:
-            start = _parse_decimal(start_text) if start_text else None
-        except ValueError as error:
-            errors.append(RowError(number, "replacement_start_value", str(error)))
-            continue
-        try:
-            written.append(
-                await _add_reading(
-                    session,
-                    histories,
-                    project_id=project_id,
-                    reading=ReadingInput(
-                        unit_id=unit_id,
-                        meter_type=values["meter_type"],
-                        reading=reading,
-                        read_at=read_at,
-                        is_replacement=start is not None,
-                        replacement_start_value=start,
-                    ),
-                    recorded_by=principal.user_id,
-                )
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        project = await get_project(session, principal, project_id, allowed=may_manage_charges)
+        zone = ZoneInfo(project.timezone)
+        rows = list(csv.reader(io.StringIO(_decode(content))))
+        if not rows:
+            raise BadInput("The file has no header row.", field="file")
+        header = [_HEADERS.get(unicodedata.normalize("NFKC", cell).strip().lower()) for cell in rows[0]]
+        if missing := [name for name in _REQUIRED if name not in header]:
+            raise ImportRejected(
+                "The header lacks required columns; nothing was imported.",
+                tuple(RowError(1, name, "column missing from the header") for name in missing),
             )
-        except BadInput as error:
-            errors.append(RowError(number, _FIELD_NAMES.get(error.field or "", error.field or "row"), error.message))
-    if errors:
-        raise ImportRejected(f"{len(errors)} problem(s) found; nothing was imported.", tuple(errors))
-    await session.flush()
-    return ReadingImportSummary(imported=len(written), flagged=sum(row.flagged_for_review for row in written))
+        data = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
+        if not data:
+            raise BadInput("The file has no data rows.", field="file")
+        if len(data) > MAX_READING_ROWS:
+            raise BadInput(f"At most {MAX_READING_ROWS} readings per file.", field="file")
+        units = {
+            (building, number): unit_id
+            for unit_id, building, number in await session.execute(
+                select(Unit.id, Building.name, Unit.number)
+                .join(Building, Unit.building_id == Building.id)
+                .where(Unit.project_id == project_id)
+            )
+        }
+        histories = _Histories(session)
+        errors: list[RowError] = []
+        written: list[MeterReading] = []
+        for number, row in data:
+            values = {name: (row[index].strip() if index < len(row) else "") for index, name in enumerate(header) if name}
+            unit_id = units.get((values["building"], values["unit"]))
+            if unit_id is None:
+                errors.append(RowError(number, "unit", f"no unit {values['building']} {values['unit']} in this project"))
+                continue
+            try:
+                reading = _parse_decimal(values["reading"])
+            except ValueError as error:
+                errors.append(RowError(number, "reading", str(error)))
+                continue
+            try:
+                read_at = _parse_read_at(values["read_at"], zone)
+            except ValueError as error:
+                errors.append(RowError(number, "read_at", str(error)))
+                continue
+            start_text = values.get("replacement_start_value", "")
+            try:
+                start = _parse_decimal(start_text) if start_text else None
+            except ValueError as error:
+                errors.append(RowError(number, "replacement_start_value", str(error)))
+                continue
+            try:
+                written.append(
+                    await _add_reading(
+                        session,
+                        histories,
+                        project_id=project_id,
+                        reading=ReadingInput(
+                            unit_id=unit_id,
+                            meter_type=values["meter_type"],
+                            reading=reading,
+                            read_at=read_at,
+                            is_replacement=start is not None,
+                            replacement_start_value=start,
+                        ),
+                        recorded_by=principal.user_id,
+                    )
+                )
+            except BadInput as error:
+                errors.append(RowError(number, _FIELD_NAMES.get(error.field or "", error.field or "row"), error.message))
+        if errors:
+            raise ImportRejected(f"{len(errors)} problem(s) found; nothing was imported.", tuple(errors))
+        await session.flush()
+        return ReadingImportSummary(imported=len(written), flagged=sum(row.flagged_for_review for row in written))
 
 
-async def flagged_readings(
-    session: AsyncSession, principal: Principal, *, project_id: int, limit: int, after_id: int | None
+async def list_flagged_readings(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    project_id: int,
+    limit: int,
+    after_id: int | None,
 ) -> Sequence[MeterReading]:
     """Readings flagged for review, oldest first (keyset pagination by id)."""
-    await get_project(session, principal, project_id, allowed=may_manage_charges)
-    query = select(MeterReading).where(MeterReading.project_id == project_id, MeterReading.flagged_for_review)
-    if after_id is not None:
-        query = query.where(MeterReading.id > after_id)
-    return (await session.scalars(query.order_by(MeterReading.id).limit(limit))).all()
+    async with session_factory() as session:
+        await get_project(session, principal, project_id, allowed=may_manage_charges)
+        query = select(MeterReading).where(MeterReading.project_id == project_id, MeterReading.flagged_for_review)
+        if after_id is not None:
+            query = query.where(MeterReading.id > after_id)
+        return (await session.scalars(query.order_by(MeterReading.id).limit(limit))).all()

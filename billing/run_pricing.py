@@ -16,7 +16,12 @@ from decimal import Decimal
 from billing import model as engine
 from billing.balance import status_for
 from billing.bulk import BulkConnection
-from billing.journal import JOURNAL_LINE_COLUMNS, journal_line_record
+from billing.journal import (
+    JOURNAL_ENTRY_COLUMNS,
+    JOURNAL_LINE_COLUMNS,
+    journal_entry_record,
+    journal_line_record,
+)
 from billing.ledger import IssuedBill, post_bills
 from billing.rules import PreparedRules, compute_unit_lines
 from billing.run_reader import BatchInput, UsageRow
@@ -25,7 +30,6 @@ from kernel.vocabulary import BillLineKind, PartyType, UnitKind
 
 __all__ = [
     "BILL_COLUMNS",
-    "ENTRY_COLUMNS",
     "LINE_COLUMNS",
     "BatchDrafts",
     "BillPreview",
@@ -66,7 +70,6 @@ LINE_COLUMNS = (
     "amount",
     "explanation",
 )
-ENTRY_COLUMNS = ("id", "project_id", "kind", "description", "occurred_at", "created_by")
 
 
 @dataclass(frozen=True)
@@ -186,7 +189,13 @@ def draft_batch(context: RunContext, batch: BatchInput) -> BatchDrafts:
     journal = post_bills(issued, f"bills for {label}")
     if journal is not None:
         drafts.entries.append(
-            (batch.entry_id, context.project_id, journal.kind, journal.description, context.now, context.user_id)
+            journal_entry_record(
+                batch.entry_id,
+                project_id=context.project_id,
+                draft=journal,
+                occurred_at=context.now,
+                created_by=context.user_id,
+            )
         )
         drafts.journal_lines = [
             journal_line_record(batch.entry_id, line_no, posting) for line_no, posting in enumerate(journal.postings, start=1)
@@ -237,5 +246,5 @@ async def write_batch(writer: BulkConnection, drafts: BatchDrafts) -> None:
     # Foreign keys are checked per statement: bills before their lines, entries before journal lines.
     await writer.write(Bill.__table__, BILL_COLUMNS, drafts.bills)  # type: ignore[arg-type]
     await writer.write(BillLine.__table__, LINE_COLUMNS, drafts.lines)  # type: ignore[arg-type]
-    await writer.write(JournalEntry.__table__, ENTRY_COLUMNS, drafts.entries)  # type: ignore[arg-type]
+    await writer.write(JournalEntry.__table__, JOURNAL_ENTRY_COLUMNS, drafts.entries)  # type: ignore[arg-type]
     await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, drafts.journal_lines)  # type: ignore[arg-type]

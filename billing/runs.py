@@ -33,7 +33,7 @@ from billing.bulk import bulk_connection, dialect_insert
 from billing.credit import apply_credits
 from billing.guards import get_project
 from billing.policy import may_manage_charges
-from billing.rule_admin import (
+from billing.rule_book import (
     engine_discount,
     engine_rule,
     engine_waiver,
