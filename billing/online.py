@@ -69,78 +69,63 @@ async def create_payment_intent(
     """An order for the amount the bills ask today (late fees included); the caller's own bills, or
     any bill of the project for finance staff. All bills must belong to one unit."""
     async with unit_of_work(session_factory) as work:
-        return await _create_intent(
-            work.session, principal, now=now, providers=providers, bill_ids=bill_ids, channel=channel,
-            provider_name=provider_name,
+        session = work.session
+        if not bill_ids:
+            raise BadInput("Name at least one bill to pay.", field="billIds")
+        if channel not in ONLINE_CHANNELS:
+            raise BadInput("Online payment goes through WECHAT, ALIPAY or UNIONPAY.", field="channel")
+        provider = providers.get(provider_name)
+        if provider is None:
+            raise BadInput(f"No payment provider {provider_name!r}.", field="provider")
+        bills = list(
+            (await session.scalars(select(Bill).where(Bill.id.in_(sorted(set(bill_ids)))).order_by(Bill.id))).all()
         )
-
-
-async def _create_intent(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    now: dt.datetime,
-    providers: Mapping[str, PaymentProvider],
-    bill_ids: Sequence[int],
-    channel: PaymentChannel,
-    provider_name: str,
-) -> tuple[PaymentIntent, dict[str, Any]]:
-    if not bill_ids:
-        raise BadInput("Name at least one bill to pay.", field="billIds")
-    if channel not in ONLINE_CHANNELS:
-        raise BadInput("Online payment goes through WECHAT, ALIPAY or UNIONPAY.", field="channel")
-    provider = providers.get(provider_name)
-    if provider is None:
-        raise BadInput(f"No payment provider {provider_name!r}.", field="provider")
-    bills = list(
-        (await session.scalars(select(Bill).where(Bill.id.in_(sorted(set(bill_ids)))).order_by(Bill.id))).all()
-    )
-    visible = {
-        bill.id: bill
-        for bill in bills
-        if may_see_unit_billing(principal, project_id=bill.project_id, unit_id=bill.unit_id)
-    }
-    if missing := [bill_id for bill_id in bill_ids if bill_id not in visible]:
-        raise NotFound(f"No bill {missing[0]}.", field="billIds")
-    units = {bill.unit_id for bill in visible.values()}
-    if len(units) != 1:
-        raise BadInput("One order pays the bills of one unit.", field="billIds")
-    if paid := [bill.id for bill in visible.values() if bill.status == BillStatus.PAID]:
-        raise BadInput(f"Bill {paid[0]} is already paid.", field="billIds")
-    today = now.date()
-    project_id = next(iter(visible.values())).project_id
-    policies = await load_policies(session, project_id)
-    amount = Decimal("0.00")
-    for bill in visible.values():
-        amount += amount_due(bill) + late_fee_now(bill, policies.late_fee, today)
-    if amount <= 0:
-        raise BadInput("These bills ask for nothing.", field="billIds")
-    number = await next_counter_value(session, project_id, "order")
-    intent = PaymentIntent(
-        project_id=project_id,
-        unit_id=units.pop(),
-        out_trade_no=f"CY{project_id:04d}{number:010d}",
-        provider=provider.name,
-        channel=channel,
-        amount=amount,
-        bill_ids=sorted(visible),
-        status=PaymentIntentStatus.PENDING,
-        expires_at=now + INTENT_LIFETIME,
-        created_by=principal.user_id,
-    )
-    session.add(intent)
-    await session.flush()
-    payload = provider.order_payload(
-        OrderRequest(
-            out_trade_no=intent.out_trade_no,
-            amount_fen=int(amount.scaleb(2)),
-            description=f"Courtyard bills {', '.join(str(i) for i in intent.bill_ids)}",
-            notify_url=notify_path(provider.name),
-            expires_at=intent.expires_at,
-            channel=channel.value,
+        visible = {
+            bill.id: bill
+            for bill in bills
+            if may_see_unit_billing(principal, project_id=bill.project_id, unit_id=bill.unit_id)
+        }
+        if missing := [bill_id for bill_id in bill_ids if bill_id not in visible]:
+            raise NotFound(f"No bill {missing[0]}.", field="billIds")
+        units = {bill.unit_id for bill in visible.values()}
+        if len(units) != 1:
+            raise BadInput("One order pays the bills of one unit.", field="billIds")
+        if paid := [bill.id for bill in visible.values() if bill.status == BillStatus.PAID]:
+            raise BadInput(f"Bill {paid[0]} is already paid.", field="billIds")
+        today = now.date()
+        project_id = next(iter(visible.values())).project_id
+        policies = await load_policies(session, project_id)
+        amount = Decimal("0.00")
+        for bill in visible.values():
+            amount += amount_due(bill) + late_fee_now(bill, policies.late_fee, today)
+        if amount <= 0:
+            raise BadInput("These bills ask for nothing.", field="billIds")
+        number = await next_counter_value(session, project_id, "order")
+        intent = PaymentIntent(
+            project_id=project_id,
+            unit_id=units.pop(),
+            out_trade_no=f"CY{project_id:04d}{number:010d}",
+            provider=provider.name,
+            channel=channel,
+            amount=amount,
+            bill_ids=sorted(visible),
+            status=PaymentIntentStatus.PENDING,
+            expires_at=now + INTENT_LIFETIME,
+            created_by=principal.user_id,
         )
-    )
-    return intent, payload
+        session.add(intent)
+        await session.flush()
+        payload = provider.order_payload(
+            OrderRequest(
+                out_trade_no=intent.out_trade_no,
+                amount_fen=int(amount.scaleb(2)),
+                description=f"Courtyard bills {', '.join(str(i) for i in intent.bill_ids)}",
+                notify_url=notify_path(provider.name),
+                expires_at=intent.expires_at,
+                channel=channel.value,
+            )
+        )
+        return intent, payload
 
 
 @dataclass(frozen=True)

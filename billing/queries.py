@@ -8,6 +8,7 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,6 +50,7 @@ __all__ = [
 ]
 
 _ZERO = Decimal("0.00")
+Listed = TypeVar("Listed", Bill, Payment)
 
 
 class BillStatusFilter(str, enum.Enum):
@@ -84,28 +86,24 @@ async def list_bills(
     after_id: int | None,
 ) -> tuple[Sequence[Bill], int]:
     """One page of the bills the caller may see, oldest first, and how many match in all."""
-    async with session_factory() as session:
-        conditions: list[ColumnElement[bool]] = [
-            visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
-        ]
-        if spec.project_id is not None:
-            conditions.append(Bill.project_id == spec.project_id)
-        if spec.period is not None:
-            conditions.append(Bill.period == spec.period)
-        if spec.unit_id is not None:
-            conditions.append(Bill.unit_id == spec.unit_id)
-        if spec.party_id is not None:
-            conditions.append(Bill.party_id == spec.party_id)
-        if spec.building_id is not None:
-            conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
-        if spec.status == BillStatusFilter.OVERDUE:
-            conditions.append(is_overdue_sql(today))
-        elif spec.status is not None:
-            conditions.append(Bill.status == BillStatus(spec.status.value))
-        page = conditions if after_id is None else [*conditions, Bill.id > after_id]
-        rows = (await session.scalars(select(Bill).where(*page).order_by(Bill.id).limit(limit + 1))).all()
-        total = int(await session.scalar(select(func.count()).select_from(Bill).where(*conditions)) or 0)
-        return rows, total
+    conditions: list[ColumnElement[bool]] = [
+        visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
+    ]
+    if spec.project_id is not None:
+        conditions.append(Bill.project_id == spec.project_id)
+    if spec.period is not None:
+        conditions.append(Bill.period == spec.period)
+    if spec.unit_id is not None:
+        conditions.append(Bill.unit_id == spec.unit_id)
+    if spec.party_id is not None:
+        conditions.append(Bill.party_id == spec.party_id)
+    if spec.building_id is not None:
+        conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
+    if spec.status == BillStatusFilter.OVERDUE:
+        conditions.append(is_overdue_sql(today))
+    elif spec.status is not None:
+        conditions.append(Bill.status == BillStatus(spec.status.value))
+    return await _page(session_factory, Bill, conditions, limit=limit, after_id=after_id)
 
 
 async def list_payments(
@@ -116,18 +114,32 @@ async def list_payments(
     limit: int,
     after_id: int | None,
 ) -> tuple[Sequence[Payment], int]:
+    """One page of the payments the caller may see, oldest first, and how many match in all."""
+    conditions: list[ColumnElement[bool]] = [
+        visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
+    ]
+    if spec.project_id is not None:
+        conditions.append(Payment.project_id == spec.project_id)
+    if spec.unit_id is not None:
+        conditions.append(Payment.unit_id == spec.unit_id)
+    return await _page(session_factory, Payment, conditions, limit=limit, after_id=after_id)
+
+
+async def _page(
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[Listed],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    after_id: int | None,
+) -> tuple[Sequence[Listed], int]:
+    """The rows after `after_id` by id (one more than `limit`, to tell whether a next page exists), and how
+    many rows match in all."""
+    page = conditions if after_id is None else [*conditions, model.id > after_id]
     async with session_factory() as session:
-        conditions: list[ColumnElement[bool]] = [
-            visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
-        ]
-        if spec.project_id is not None:
-            conditions.append(Payment.project_id == spec.project_id)
-        if spec.unit_id is not None:
-            conditions.append(Payment.unit_id == spec.unit_id)
-        page = conditions if after_id is None else [*conditions, Payment.id > after_id]
-        rows = (await session.scalars(select(Payment).where(*page).order_by(Payment.id).limit(limit + 1))).all()
-        total = int(await session.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0)
-        return rows, total
+        rows = (await session.scalars(select(model).where(*page).order_by(model.id).limit(limit + 1))).all()
+        total = int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+    return rows, total
 
 
 async def list_bill_runs(

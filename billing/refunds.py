@@ -14,7 +14,7 @@ from billing.balance import bill_status
 from billing.credit import unapplied_credit_by_payment
 from billing.guards import lock_payment
 from billing.journal import write_journal
-from billing.ledger import AllocationPart, post_refund, post_reversal
+from billing.ledger import AllocationPart, JournalDraft, post_refund, post_reversal
 from billing.payments import checked_amount
 from billing.policy import may_refund_payments
 from db.models import (
@@ -63,24 +63,14 @@ async def refund_payment(
         refund = PaymentReversal(
             payment_id=payment.id, kind=ReversalKind.REFUND, amount=amount, reason=why, created_by=principal.user_id
         )
-        session.add(refund)
-        await session.flush()
-        await write_journal(
-            session,
-            project_id=payment.project_id,
-            drafts=[
-                post_refund(
-                    payment_id=payment.id,
-                    unit_id=payment.unit_id,
-                    channel=payment.channel.value,
-                    amount=amount,
-                    description=f"refund of payment {payment.id}: {why}",
-                )
-            ],
-            occurred_at=now,
-            created_by=principal.user_id,
+        journal = post_refund(
+            payment_id=payment.id,
+            unit_id=payment.unit_id,
+            channel=payment.channel.value,
+            amount=amount,
+            description=f"refund of payment {payment.id}: {why}",
         )
-        return refund
+        return await _give_back(session, payment, refund, journal, now=now)
 
 
 async def reverse_payment(
@@ -111,25 +101,27 @@ async def reverse_payment(
         reversal = PaymentReversal(
             payment_id=payment.id, kind=ReversalKind.REVERSAL, amount=total, reason=why, created_by=principal.user_id
         )
-        session.add(reversal)
-        await session.flush()
-        await write_journal(
-            session,
-            project_id=payment.project_id,
-            drafts=[
-                post_reversal(
-                    payment_id=payment.id,
-                    unit_id=payment.unit_id,
-                    channel=payment.channel.value,
-                    taken_back=taken_back,
-                    credit_left=credit_left,
-                    description=f"reversal of payment {payment.id}: {why}",
-                )
-            ],
-            occurred_at=now,
-            created_by=principal.user_id,
+        journal = post_reversal(
+            payment_id=payment.id,
+            unit_id=payment.unit_id,
+            channel=payment.channel.value,
+            taken_back=taken_back,
+            credit_left=credit_left,
+            description=f"reversal of payment {payment.id}: {why}",
         )
-        return reversal
+        return await _give_back(session, payment, reversal, journal, now=now)
+
+
+async def _give_back(
+    session: AsyncSession, payment: Payment, given_back: PaymentReversal, journal: JournalDraft, *, now: dt.datetime
+) -> PaymentReversal:
+    """Store a refund or reversal of `payment` with its journal entry."""
+    session.add(given_back)
+    await session.flush()
+    await write_journal(
+        session, project_id=payment.project_id, drafts=[journal], occurred_at=now, created_by=given_back.created_by
+    )
+    return given_back
 
 
 async def _take_back_allocations(session: AsyncSession, payment: Payment) -> list[AllocationPart]:

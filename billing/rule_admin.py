@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -50,6 +51,8 @@ from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import FeeRuleKind, PartyType
+
+Listed = TypeVar("Listed", DiscountRule, Waiver)
 
 __all__ = [
     "create_discount_rule",
@@ -243,11 +246,7 @@ async def create_discount_rule(
 async def list_discount_rules(
     session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
 ) -> list[DiscountRule]:
-    async with session_factory() as session:
-        await get_project(session, principal, project_id, allowed=may_manage_charges)
-        return list(
-            (await session.scalars(select(DiscountRule).where(DiscountRule.project_id == project_id).order_by(DiscountRule.id))).all()
-        )
+    return await _list_of_project(session_factory, principal, project_id, DiscountRule)
 
 
 async def create_waiver(
@@ -296,9 +295,16 @@ async def create_waiver(
 async def list_waivers(
     session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
 ) -> list[Waiver]:
+    return await _list_of_project(session_factory, principal, project_id, Waiver)
+
+
+async def _list_of_project(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, project_id: int, model: type[Listed]
+) -> list[Listed]:
+    """The project's rows of `model` in the order they were made."""
     async with session_factory() as session:
         await get_project(session, principal, project_id, allowed=may_manage_charges)
-        return list((await session.scalars(select(Waiver).where(Waiver.project_id == project_id).order_by(Waiver.id))).all())
+        return list((await session.scalars(select(model).where(model.project_id == project_id).order_by(model.id))).all())
 
 
 # --- policies -------------------------------------------------------------------------------------

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -95,17 +96,28 @@ async def run_billing(
 ) -> BillRunOutcome:
     """Bill every unit of the project that has no bill for `period` yet, in one transaction (a dry run
     writes nothing). `principal` None is the command line, which acts with the database's own authority."""
-    if dry_run:
-        async with session_factory() as session:
-            return await bill_period(
-                session, principal, now=now, project_id=project_id, period=period, dry_run=True,
-                progress=progress, batch_size=batch_size,
-            )
-    async with unit_of_work(session_factory) as work:
+    async with _session_for(session_factory, writing=not dry_run) as session:
         return await bill_period(
-            work.session, principal, now=now, project_id=project_id, period=period, dry_run=False,
-            progress=progress, batch_size=batch_size,
+            session,
+            principal,
+            now=now,
+            project_id=project_id,
+            period=period,
+            dry_run=dry_run,
+            progress=progress,
+            batch_size=batch_size,
         )
+
+
+@asynccontextmanager
+async def _session_for(session_factory: async_sessionmaker[AsyncSession], *, writing: bool) -> AsyncIterator[AsyncSession]:
+    """The unit of work for a run that writes; a plain session for a dry run, which only reads."""
+    if writing:
+        async with unit_of_work(session_factory) as work:
+            yield work.session
+    else:
+        async with session_factory() as session:
+            yield session
 
 
 async def find_project(session_factory: async_sessionmaker[AsyncSession], *, reference: str) -> int | None:

@@ -8,12 +8,10 @@ import strawberry
 
 from billing import adjustments
 from schema.billing.bill_types import AdjustmentType
-from schema.billing.common import FINANCE_ONLY, deferred, mutation_result
+from schema.billing.common import FINANCE_ONLY, mutation_result, run_use_case
 from schema.billing.enums import AdjustmentKindEnum
 from schema.context import Info
-from schema.errors import run_mutation
 from schema.ids import decode_id
-from schema.permissions import require_principal
 
 __all__ = ["BillMutations"]
 
@@ -33,18 +31,16 @@ CreateAdjustmentResult = mutation_result(AdjustmentType, "CreateAdjustmentResult
 class BillMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Correct an issued bill: CREDIT lowers it, DEBIT raises it.")
     async def create_adjustment(self, info: Info, input: CreateAdjustmentInput) -> CreateAdjustmentResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: adjustments.create_adjustment(
-                    info.context.session_factory,
-                    principal,
-                    now=info.context.now(),
-                    bill_id=decode_id(input.bill_id, "Bill", field="billId"),
-                    kind=input.kind,
-                    amount=input.amount,
-                    reason=input.reason,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: adjustments.create_adjustment(
+                info.context.session_factory,
+                principal,
+                now=info.context.now(),
+                bill_id=decode_id(input.bill_id, "Bill", field="billId"),
+                kind=input.kind,
+                amount=input.amount,
+                reason=input.reason,
             ),
             AdjustmentType.from_row,
         )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,15 +11,14 @@ from strawberry import relay
 
 from billing import balance
 from billing import model as engine
-from billing.policy import may_manage_charges, may_see_unit_billing
+from billing.policy import may_manage_charges
 from billing.queries import get_accrued_late_fee
 from db.models import Bill
 from kernel.vocabulary import BillLineKind
-from schema.billing.common import unit_of
+from schema.billing.common import nodes_of_unit_billing, unit_of
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
 from schema.billing.run_types import BillRunType
 from schema.context import Info
-from schema.nodes import resolve_visible_nodes
 from schema.units.types import BuildingType, PartyType, UnitType
 
 if TYPE_CHECKING:
@@ -166,17 +164,7 @@ class BillType(relay.Node):
         rows = await info.context.loaders.billing.adjustments_by_bill.load(self.id)
         return [AdjustmentType.from_row(row) for row in rows]
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BillType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.bill,
-            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.bill)
 
 
 @strawberry.type(name="Adjustment", description="A correction of an issued bill; CREDIT lowers it, DEBIT raises it.")
@@ -207,14 +195,4 @@ class AdjustmentType(relay.Node):
     async def bill(self, info: Info) -> BillType:
         return BillType.from_row(await info.context.loaders.billing.bill.load(self.bill_id))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AdjustmentType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.adjustment,
-            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.adjustment)

@@ -11,7 +11,7 @@ import strawberry
 from billing import queries
 from billing.ledger_check import ledger_check
 from kernel.errors import NotFound
-from schema.billing.common import FINANCE_ONLY, gid
+from schema.billing.common import FINANCE_ONLY, gid, read_of_project
 from schema.context import Info
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, require_principal
@@ -89,12 +89,11 @@ class LedgerQueries:
         description="Prove the books: debits = credits, paid = allocations per bill, every payment accounted for.",
     )
     async def ledger_check(self, info: Info, project_id: strawberry.ID) -> LedgerCheckType | None:
-        principal = await require_principal(info)
-        try:
-            report = await ledger_check(
-                info.context.session_factory, principal, project_id=decode_id(project_id, "Project", field="projectId")
-            )
-        except NotFound:
+        sessions = info.context.session_factory
+        report = await read_of_project(
+            info, project_id, lambda principal, project: ledger_check(sessions, principal, project_id=project)
+        )
+        if report is None:
             return None
         return LedgerCheckType(
             ok=report.ok,

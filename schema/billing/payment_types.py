@@ -21,7 +21,7 @@ from db.models import (
     Receipt,
 )
 from schema.billing.bill_types import BillType
-from schema.billing.common import unit_of
+from schema.billing.common import nodes_of_unit_billing, unit_of
 from schema.billing.enums import (
     AllocationSourceEnum,
     PaymentChannelEnum,
@@ -29,7 +29,6 @@ from schema.billing.enums import (
     ReversalKindEnum,
 )
 from schema.context import Info
-from schema.nodes import resolve_visible_nodes
 from schema.units.types import UnitType
 
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
@@ -133,17 +132,7 @@ class PaymentType(relay.Node):
         rows = await info.context.loaders.billing.receipts_by_payment.load(self.id)
         return ReceiptType.from_row(rows[0]) if rows else None
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PaymentType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.payment,
-            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.payment)
 
 
 @strawberry.type(name="Receipt", description="A payment's receipt, signed with Ed25519 over its canonical content.")
@@ -242,14 +231,4 @@ class PaymentIntentType(relay.Node):
             return None
         return PaymentType.from_row(await info.context.loaders.billing.payment.load(self.payment_id))
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PaymentIntentType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.payment_intent,
-            lambda p, row: may_see_unit_billing(p, project_id=row.project_id, unit_id=row.unit_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.payment_intent)

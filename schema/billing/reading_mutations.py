@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 
 from billing import readings
 from kernel.errors import BadInput
-from schema.billing.common import FINANCE_ONLY, deferred, mutation_result
+from schema.billing.common import FINANCE_ONLY, mutation_result, run_use_case
 from schema.billing.reading_types import MeterReadingType
 from schema.context import Info
 from schema.errors import (
@@ -20,10 +20,8 @@ from schema.errors import (
     ImportRejectedError,
     NotFoundError,
     error_result,
-    run_mutation,
 )
 from schema.ids import decode_id
-from schema.permissions import require_principal
 
 __all__ = ["ReadingMutations"]
 
@@ -57,21 +55,19 @@ ImportMeterReadingsResult = Annotated[
 class ReadingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def record_meter_reading(self, info: Info, input: RecordMeterReadingInput) -> RecordMeterReadingResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: readings.record_reading(
-                    info.context.session_factory,
-                    principal,
-                    reading=readings.ReadingInput(
-                        unit_id=decode_id(input.unit_id, "Unit", field="unitId"),
-                        meter_type=input.meter_type,
-                        reading=input.reading,
-                        read_at=input.read_at,
-                        is_replacement=input.is_replacement,
-                        replacement_start_value=input.replacement_start_value,
-                    ),
-                )
+        return await run_use_case(
+            info,
+            lambda principal: readings.record_reading(
+                info.context.session_factory,
+                principal,
+                reading=readings.ReadingInput(
+                    unit_id=decode_id(input.unit_id, "Unit", field="unitId"),
+                    meter_type=input.meter_type,
+                    reading=input.reading,
+                    read_at=input.read_at,
+                    is_replacement=input.is_replacement,
+                    replacement_start_value=input.replacement_start_value,
+                ),
             ),
             MeterReadingType.from_row,
         )
@@ -81,18 +77,16 @@ class ReadingMutations:
         description="Import readings from CSV (building, unit, meter_type, reading, read_at[, replacement_start_value]): all rows or none.",
     )
     async def import_meter_readings(self, info: Info, project_id: strawberry.ID, file: Upload) -> ImportMeterReadingsResult:
-        principal = await require_principal(info)
         content = await file.read()  # type: ignore[attr-defined]
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))
-        return await run_mutation(
-            deferred(
-                lambda: readings.import_readings(
-                    info.context.session_factory,
-                    principal,
-                    project_id=decode_id(project_id, "Project", field="projectId"),
-                    content=content,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: readings.import_readings(
+                info.context.session_factory,
+                principal,
+                project_id=decode_id(project_id, "Project", field="projectId"),
+                content=content,
             ),
             lambda summary: ImportMeterReadingsPayload(imported=summary.imported, flagged=summary.flagged),
         )

@@ -6,13 +6,10 @@ import strawberry
 from strawberry import relay
 
 from billing import readings
-from kernel.errors import NotFound
-from schema.billing.common import FINANCE_ONLY
+from schema.billing.common import FINANCE_ONLY, read_of_project
 from schema.billing.reading_types import MeterReadingType
 from schema.context import Info
-from schema.ids import decode_id
 from schema.pagination import after_id, edges_and_page_info, page_size
-from schema.permissions import require_principal
 
 __all__ = ["MeterReadingConnection", "ReadingQueries"]
 
@@ -28,17 +25,13 @@ class ReadingQueries:
     async def flagged_readings(
         self, info: Info, project_id: strawberry.ID, first: int | None = None, after: str | None = None
     ) -> MeterReadingConnection:
-        principal = await require_principal(info)
         size, start_after = page_size(first), after_id(after)
-        try:
-            rows = await readings.list_flagged_readings(
-                info.context.session_factory,
-                principal,
-                project_id=decode_id(project_id, "Project", field="projectId"),
-                limit=size + 1,
-                after_id=start_after,
-            )
-        except NotFound:
-            rows = []
-        edges, page_info = edges_and_page_info(rows, size, MeterReadingType.from_row)
+        rows = await read_of_project(
+            info,
+            project_id,
+            lambda principal, project: readings.list_flagged_readings(
+                info.context.session_factory, principal, project_id=project, limit=size + 1, after_id=start_after
+            ),
+        )
+        edges, page_info = edges_and_page_info(rows or [], size, MeterReadingType.from_row)
         return MeterReadingConnection(edges=edges, page_info=page_info)

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 
 import strawberry
 from strawberry import relay
 
-from billing.policy import may_manage_charges
 from db.models import MeterReading
-from schema.billing.common import unit_of
+from schema.billing.common import nodes_of_managed_charges, unit_of
 from schema.context import Info
-from schema.nodes import resolve_visible_nodes
 from schema.units.types import UnitType
 
 __all__ = ["MeterReadingType"]
@@ -53,14 +50,4 @@ class MeterReadingType(relay.Node):
     async def unit(self, info: Info) -> UnitType:
         return await unit_of(info, self.unit_id)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[MeterReadingType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.meter_reading,
-            lambda p, row: may_manage_charges(p, project_id=row.project_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.meter_reading)

@@ -16,7 +16,12 @@ from billing.rule_book import (
     ScopeDefinition,
     TierDefinition,
 )
-from schema.billing.common import FINANCE_ONLY, decode_ids, deferred, mutation_result
+from schema.billing.common import (
+    FINANCE_ONLY,
+    decode_ids,
+    mutation_result,
+    run_use_case,
+)
 from schema.billing.enums import ApportionBasisEnum, FeeRuleKindEnum, TierPeriodEnum
 from schema.billing.rule_types import (
     BillingPolicyType,
@@ -25,9 +30,7 @@ from schema.billing.rule_types import (
     WaiverType,
 )
 from schema.context import Info
-from schema.errors import run_mutation
 from schema.ids import decode_id
-from schema.permissions import require_principal
 from schema.scalars import PartyTypeEnum, UnitKindEnum
 
 __all__ = ["RuleMutations"]
@@ -138,105 +141,93 @@ def _definition(input: FeeRuleVersionInput) -> RuleDefinition:
 class RuleMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A new fee rule with its first version.")
     async def create_fee_rule(self, info: Info, input: CreateFeeRuleInput) -> CreateFeeRuleResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: rule_admin.create_fee_rule(
-                    info.context.session_factory,
-                    principal,
-                    project_id=decode_id(input.project_id, "Project", field="projectId"),
-                    code=input.code,
-                    kind=input.kind,
-                    definition=_definition(input),
-                )
+        return await run_use_case(
+            info,
+            lambda principal: rule_admin.create_fee_rule(
+                info.context.session_factory,
+                principal,
+                project_id=decode_id(input.project_id, "Project", field="projectId"),
+                code=input.code,
+                kind=input.kind,
+                definition=_definition(input),
             ),
             FeeRuleType.from_row,
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Change a rule by issuing a new effective-dated version.")
     async def revise_fee_rule(self, info: Info, input: ReviseFeeRuleInput) -> ReviseFeeRuleResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: rule_admin.revise_fee_rule(
-                    info.context.session_factory,
-                    principal,
-                    rule_id=decode_id(input.rule_id, "FeeRule", field="ruleId"),
-                    definition=_definition(input),
-                )
+        return await run_use_case(
+            info,
+            lambda principal: rule_admin.revise_fee_rule(
+                info.context.session_factory,
+                principal,
+                rule_id=decode_id(input.rule_id, "FeeRule", field="ruleId"),
+                definition=_definition(input),
             ),
             FeeRuleType.from_row,
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="End a rule: it charges no period starting after `effectiveTo`.")
     async def retire_fee_rule(self, info: Info, rule_id: strawberry.ID, effective_to: dt.date) -> RetireFeeRuleResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: rule_admin.retire_fee_rule(
-                    info.context.session_factory,
-                    principal,
-                    rule_id=decode_id(rule_id, "FeeRule", field="ruleId"),
-                    effective_to=effective_to,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: rule_admin.retire_fee_rule(
+                info.context.session_factory,
+                principal,
+                rule_id=decode_id(rule_id, "FeeRule", field="ruleId"),
+                effective_to=effective_to,
             ),
             FeeRuleType.from_row,
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def create_discount_rule(self, info: Info, input: CreateDiscountRuleInput) -> CreateDiscountRuleResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: rule_admin.create_discount_rule(
-                    info.context.session_factory,
-                    principal,
-                    project_id=decode_id(input.project_id, "Project", field="projectId"),
-                    name=input.name,
-                    percent=input.percent,
-                    rule_codes=input.rule_codes,
-                    vacant_only=input.vacant_only,
-                    party_type=input.party_type,
-                    effective_from=input.effective_from,
-                    effective_to=input.effective_to,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: rule_admin.create_discount_rule(
+                info.context.session_factory,
+                principal,
+                project_id=decode_id(input.project_id, "Project", field="projectId"),
+                name=input.name,
+                percent=input.percent,
+                rule_codes=input.rule_codes,
+                vacant_only=input.vacant_only,
+                party_type=input.party_type,
+                effective_from=input.effective_from,
+                effective_to=input.effective_to,
             ),
             DiscountRuleType.from_row,
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A one-off waiver, approved by you.")
     async def create_waiver(self, info: Info, input: CreateWaiverInput) -> CreateWaiverResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: rule_admin.create_waiver(
-                    info.context.session_factory,
-                    principal,
-                    unit_id=decode_id(input.unit_id, "Unit", field="unitId"),
-                    rule_code=input.rule_code,
-                    period=input.period,
-                    amount=input.amount,
-                    reason=input.reason,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: rule_admin.create_waiver(
+                info.context.session_factory,
+                principal,
+                unit_id=decode_id(input.unit_id, "Unit", field="unitId"),
+                rule_code=input.rule_code,
+                period=input.period,
+                amount=input.amount,
+                reason=input.reason,
             ),
             WaiverType.from_row,
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def set_billing_policy(self, info: Info, input: SetBillingPolicyInput) -> SetBillingPolicyResult:  # type: ignore[valid-type]
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: rule_admin.set_billing_policy(
-                    info.context.session_factory,
-                    principal,
-                    project_id=decode_id(input.project_id, "Project", field="projectId"),
-                    due_days=input.due_days,
-                    cycle_months=input.cycle_months,
-                    late_fee_daily_rate=input.late_fee_daily_rate,
-                    late_fee_grace_days=input.late_fee_grace_days,
-                    late_fee_cap_ratio=input.late_fee_cap_ratio,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: rule_admin.set_billing_policy(
+                info.context.session_factory,
+                principal,
+                project_id=decode_id(input.project_id, "Project", field="projectId"),
+                due_days=input.due_days,
+                cycle_months=input.cycle_months,
+                late_fee_daily_rate=input.late_fee_daily_rate,
+                late_fee_grace_days=input.late_fee_grace_days,
+                late_fee_cap_ratio=input.late_fee_cap_ratio,
             ),
             BillingPolicyType.from_policies,
         )

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 
 import strawberry
 from strawberry import relay
 
-from billing.policy import may_manage_charges
 from billing.rule_book import Policies, definition_of
 from db.models import DiscountRule, FeeRule, FeeRuleVersion, Waiver
-from schema.billing.common import gid, unit_of
+from schema.billing.common import gid, nodes_of_managed_charges, unit_of
 from schema.billing.enums import ApportionBasisEnum, FeeRuleKindEnum, TierPeriodEnum
 from schema.context import Info
-from schema.nodes import resolve_visible_nodes
 from schema.scalars import PartyTypeEnum, UnitKindEnum
 from schema.units.types import UnitType
 
@@ -111,17 +108,7 @@ class FeeRuleType(relay.Node):
         rows = await info.context.loaders.billing.versions_by_rule.load(self.id)
         return rows[-1].effective_to
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[FeeRuleType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.fee_rule,
-            lambda p, row: may_manage_charges(p, project_id=row.project_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.fee_rule)
 
 
 @strawberry.type(name="DiscountRule")
@@ -148,17 +135,7 @@ class DiscountRuleType(relay.Node):
             effective_to=row.effective_to,
         )
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[DiscountRuleType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.discount_rule,
-            lambda p, row: may_manage_charges(p, project_id=row.project_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.discount_rule)
 
 
 @strawberry.type(name="Waiver")
@@ -187,17 +164,7 @@ class WaiverType(relay.Node):
     async def unit(self, info: Info) -> UnitType:
         return await unit_of(info, self.unit_id)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[WaiverType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.waiver,
-            lambda p, row: may_manage_charges(p, project_id=row.project_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.waiver)
 
 
 @strawberry.type(name="BillingPolicy")

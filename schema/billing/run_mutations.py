@@ -9,12 +9,11 @@ import strawberry
 
 from billing import runs
 from schema.billing.bill_types import BillLineType
-from schema.billing.common import FINANCE_ONLY, deferred, unit_of
+from schema.billing.common import FINANCE_ONLY, run_use_case, unit_of
 from schema.billing.run_types import BillRunType
 from schema.context import Info
-from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
+from schema.errors import BadUserInputError, ConflictError, NotFoundError
 from schema.ids import decode_id
-from schema.permissions import require_principal
 from schema.units.types import UnitType
 
 __all__ = ["BillPreviewType", "BillRunPreviewType", "RunMutations"]
@@ -75,17 +74,15 @@ class RunMutations:
     async def run_billing(
         self, info: Info, project_id: strawberry.ID, period: str, dry_run: bool = False
     ) -> RunBillingResult:
-        principal = await require_principal(info)
-        return await run_mutation(
-            deferred(
-                lambda: runs.run_billing(
-                    info.context.session_factory,
-                    principal,
-                    now=info.context.now(),
-                    project_id=decode_id(project_id, "Project", field="projectId"),
-                    period=period,
-                    dry_run=dry_run,
-                )
+        return await run_use_case(
+            info,
+            lambda principal: runs.run_billing(
+                info.context.session_factory,
+                principal,
+                now=info.context.now(),
+                project_id=decode_id(project_id, "Project", field="projectId"),
+                period=period,
+                dry_run=dry_run,
             ),
             _present_run,
         )

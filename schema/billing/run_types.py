@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from decimal import Decimal
 
 import strawberry
 from strawberry import relay
 
-from billing.policy import may_manage_charges
 from billing.queries import get_run_summary
 from db.models import BillRun
+from schema.billing.common import nodes_of_managed_charges
 from schema.context import Info
-from schema.nodes import resolve_visible_nodes
 from schema.units.types import ProjectType
 
 __all__ = ["BillRunSummaryType", "BillRunType"]
@@ -58,17 +56,7 @@ class BillRunType(relay.Node):
         summary = await get_run_summary(info.context.session_factory, run_id=self.id, today=info.context.now().date())
         return BillRunSummaryType(**summary)
 
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[BillRunType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.billing.bill_run,
-            lambda p, row: may_manage_charges(p, project_id=row.project_id),
-            cls.from_row,
-        )
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.bill_run)
 
 
 @strawberry.type(name="BillRunSummary")

@@ -53,12 +53,8 @@ async def _two_identical_months_overdue(client: httpx.AsyncClient, state: AppSta
     with a late fee of 0.05 % a day after 5 days' grace."""
     world = await build_world(state)
     await standard_rules(client, world)
-    policy = await gql(
-        client,
-        SET_POLICY,
-        {"input": {"projectId": world.gid("Project:lakeside"), "lateFeeDailyRate": "0.0005", "lateFeeGraceDays": 5}},
-        token=world.token("finance_a"),
-    )
+    late_fee = {"projectId": world.gid("Project:lakeside"), "lateFeeDailyRate": "0.0005", "lateFeeGraceDays": 5}
+    policy = await gql(client, SET_POLICY, {"input": late_fee}, token=world.token("finance_a"))
     assert policy["data"]["setBillingPolicy"]["__typename"] == "BillingPolicy"
     await run_billing(client, world, "2026-11")
     await run_billing(client, world, "2026-12")
