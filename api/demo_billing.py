@@ -23,8 +23,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.balance import principal_due
 from billing.booking import PaymentBooking, add_payments, book_payments
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
+from billing.readings import ReadingInput, add_readings
 from billing.receipts import ReceiptSigner
 from billing.rule_book import (
     RuleDefinition,
@@ -41,7 +43,6 @@ from db.models import (
     BillStatus,
     DiscountRule,
     LateFeePolicyRow,
-    MeterReading,
     OccupancyStatus,
     Party,
     Payment,
@@ -177,9 +178,9 @@ async def _write_rules(session: AsyncSession, project_id: int, effective_from: d
 
 def _readings(
     rng: random.Random, flats: list[Unit], first_month: dt.date, months: int, spike_unit_id: int | None
-) -> list[MeterReading]:
+) -> list[ReadingInput]:
     """A baseline at the end of the month before, then one reading per meter at each month's end."""
-    rows: list[MeterReading] = []
+    readings: list[ReadingInput] = []
     for unit in flats:
         occupied = unit.occupancy_status != OccupancyStatus.VACANT
         for meter_type, low, high in (("electricity", 140, 420), ("water", 6, 22)):
@@ -187,29 +188,14 @@ def _readings(
             usages: list[Decimal] = []
             for month in range(months + 1):
                 read_on = _month_start(first_month, -month) - dt.timedelta(days=1)
-                if month == 0:
-                    usage = Decimal(0)
-                else:
+                if month:
                     usage = Decimal(rng.randint(low, high)) if occupied else Decimal(0)
                     if unit.id == spike_unit_id and meter_type == "electricity" and month == months:
                         usage = (sum(usages, Decimal(0)) / len(usages) * Decimal("3.6")).quantize(Decimal(1))
-                value += usage
-                average = (sum(usages, Decimal(0)) / len(usages)).quantize(Decimal("0.001")) if usages else None
-                rows.append(
-                    MeterReading(
-                        project_id=unit.project_id,
-                        unit_id=unit.id,
-                        meter_type=meter_type,
-                        reading=value,
-                        read_at=_at(read_on, 19, rng.randint(0, 59)),
-                        usage=usage,
-                        flagged_for_review=average is not None and average > 0 and usage > 3 * average,
-                        trailing_average=average,
-                    )
-                )
-                if month:
                     usages.append(usage)
-    return rows
+                    value += usage
+                readings.append(ReadingInput(unit.id, meter_type, value, _at(read_on, 19, rng.randint(0, 59))))
+    return readings
 
 
 def _channel(rng: random.Random) -> PaymentChannel:
@@ -265,8 +251,12 @@ async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, pro
     flats = [unit for unit in units if unit.kind == UnitKind.APARTMENT]
     # owner1's flat (1栋 101) is the first flat; owner2's neighbour shows a usage spike flagged for review.
     showcase = flats[0].id
-    session.add_all(_readings(rng, flats, first_month, DEMO_BILLED_MONTHS, spike_unit_id=flats[1].id))
-    await session.flush()
+    await add_readings(
+        session,
+        project_id=project_id,
+        readings=_readings(rng, flats, first_month, DEMO_BILLED_MONTHS, spike_unit_id=flats[1].id),
+        recorded_by=None,
+    )
     for month in range(DEMO_BILLED_MONTHS):
         period = BillingPeriod(start=_month_start(first_month, -month))
         issued = _month_start(period.start, -1)
@@ -281,7 +271,7 @@ async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, pro
         payments: list[_OnTimePayment] = []
         # Bills without a party are unsold flats': the developer settles those once a year, so they stay open.
         for bill, payer in billed:
-            due = bill.total_amount - bill.principal_paid
+            due = principal_due(bill)
             if bill.status == BillStatus.PAID or due <= 0:
                 continue
             if bill.unit_id == showcase:

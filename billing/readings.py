@@ -13,12 +13,12 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.guards import get_project, get_project_unit
@@ -36,6 +36,7 @@ __all__ = [
     "TRAILING_USAGES",
     "ReadingImportSummary",
     "ReadingInput",
+    "add_readings",
     "list_flagged_readings",
     "import_readings",
     "record_reading",
@@ -109,6 +110,8 @@ class _Histories:
     async def get(self, unit_id: int, meter_type: str) -> _MeterHistory:
         key = (unit_id, meter_type)
         if key not in self._loaded:
+            # Readings added since are in their meter's history already: flushing them before every lookup
+            # would write a file of readings one row at a time.
             rows = list(
                 (
                     await self._session.scalars(
@@ -116,11 +119,43 @@ class _Histories:
                         .where(MeterReading.unit_id == unit_id, MeterReading.meter_type == meter_type)
                         .order_by(MeterReading.read_at.desc())
                         .limit(TRAILING_USAGES + 1)
+                        .execution_options(autoflush=False)
                     )
                 ).all()
             )
             self._loaded[key] = _MeterHistory(rows, includes_baseline=len(rows) <= TRAILING_USAGES)
         return self._loaded[key]
+
+    async def load_many(self, meters: Iterable[tuple[int, str]]) -> None:
+        """Load the histories of many meters with one query rather than one query each."""
+        wanted = set(meters) - set(self._loaded)
+        if not wanted:
+            return
+        newest_first = (
+            func.row_number()
+            .over(partition_by=(MeterReading.unit_id, MeterReading.meter_type), order_by=MeterReading.read_at.desc())
+            .label("newest_first")
+        )
+        ranked = (
+            select(MeterReading.id, newest_first)
+            .where(
+                MeterReading.unit_id.in_(sorted({unit_id for unit_id, _ in wanted})),
+                MeterReading.meter_type.in_(sorted({meter_type for _, meter_type in wanted})),
+            )
+            .subquery()
+        )
+        found: dict[tuple[int, str], list[MeterReading]] = {key: [] for key in wanted}
+        for row in await self._session.scalars(
+            select(MeterReading)
+            .join(ranked, ranked.c.id == MeterReading.id)
+            .where(ranked.c.newest_first <= TRAILING_USAGES + 1)
+            .order_by(MeterReading.unit_id, MeterReading.meter_type, MeterReading.read_at.desc())
+            .execution_options(autoflush=False)
+        ):
+            if (row.unit_id, row.meter_type) in found:
+                found[(row.unit_id, row.meter_type)].append(row)
+        for key, rows in found.items():
+            self._loaded[key] = _MeterHistory(rows, includes_baseline=len(rows) <= TRAILING_USAGES)
 
 
 def _meter_type(value: str) -> str:
@@ -146,7 +181,7 @@ async def _add_reading(
     *,
     project_id: int,
     reading: ReadingInput,
-    recorded_by: int,
+    recorded_by: int | None,
 ) -> MeterReading:
     meter_type = _meter_type(reading.meter_type)
     value = _reading_value(reading.reading, "reading")
@@ -210,6 +245,21 @@ async def record_reading(
         )
         await session.flush()
         return row
+
+
+async def add_readings(
+    session: AsyncSession, *, project_id: int, readings: Sequence[ReadingInput], recorded_by: int | None
+) -> list[MeterReading]:
+    """Readings of one project inside the caller's transaction (seeding), each meter's in time order, each
+    priced and judged against its meter's history as `record_reading` does."""
+    histories = _Histories(session)
+    await histories.load_many((reading.unit_id, _meter_type(reading.meter_type)) for reading in readings)
+    rows = [
+        await _add_reading(session, histories, project_id=project_id, reading=reading, recorded_by=recorded_by)
+        for reading in readings
+    ]
+    await session.flush()
+    return rows
 
 
 def _decode(content: bytes) -> str:
