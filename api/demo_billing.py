@@ -234,7 +234,9 @@ async def _book_on_time_payments(
     await book_payments(
         session,
         signer,
-        bookings=[PaymentBooking(row, [item.bill], booked_at=item.paid_at) for row, item in zip(rows, payments, strict=True)],
+        bookings=[
+            PaymentBooking(row, [item.bill], booked_at=item.paid_at) for row, item in zip(rows, payments, strict=True)
+        ],
         policy=policies.late_fee,
         zone=_ZONE,
         user_id=None,

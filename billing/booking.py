@@ -81,6 +81,7 @@ _PAYMENT_COLUMNS = (
 )
 _ALLOCATION_COLUMNS = ("payment_id", "bill_id", "principal", "late_fee", "source", "created_at")
 _RECEIPT_COLUMNS = ("project_id", "payment_id", "number", "content", "signature", "issued_at")
+_PAID = AllocationSource.PAYMENT.value
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,7 @@ async def book_payments(
     for number, (booking, result) in enumerate(zip(bookings, booked, strict=True), start=first_number):
         payment, booked_at = booking.payment, booking.booked_at.astimezone(dt.UTC)
         allocations.extend(
-            (payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), AllocationSource.PAYMENT.value, created_at)
+            (payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), _PAID, created_at)
             for part in result.allocations
         )
         for draft in result.drafts:
@@ -231,7 +232,9 @@ async def book_payments(
             entries.append(
                 journal_entry_record(entry_id, project_id=project_id, draft=draft, occurred_at=booked_at, created_by=user_id)
             )
-            lines.extend(journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1))
+            lines.extend(
+                journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
+            )
         project_name, building, unit_number = places[payment.unit_id]
         content = receipt_content(
             number=number,

@@ -158,7 +158,12 @@ async def record_gateway_notification(
 
 
 async def _record_notice(
-    session: AsyncSession, signer: ReceiptSigner, provider: PaymentProvider, *, notice: VerifiedNotification, now: dt.datetime
+    session: AsyncSession,
+    signer: ReceiptSigner,
+    provider: PaymentProvider,
+    *,
+    notice: VerifiedNotification,
+    now: dt.datetime,
 ) -> NotificationOutcome:
     """Record a verified notification's payment once; every refusal comes before anything is written."""
     intent = await session.scalar(

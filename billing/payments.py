@@ -360,5 +360,10 @@ async def _book_batch(
     await add_payments(session, [booking.payment for booking in bookings])
     policies = await load_policies(session, project.id)
     await book_payments(
-        session, signer, bookings=bookings, policy=policies.late_fee, zone=ZoneInfo(project.timezone), user_id=principal.user_id
+        session,
+        signer,
+        bookings=bookings,
+        policy=policies.late_fee,
+        zone=ZoneInfo(project.timezone),
+        user_id=principal.user_id,
     )

@@ -291,7 +291,9 @@ async def get_unit_statement(
         )
 
 
-async def get_accrued_late_fee(session_factory: async_sessionmaker[AsyncSession], *, bill_id: int, as_of: dt.date) -> Decimal:
+async def get_accrued_late_fee(
+    session_factory: async_sessionmaker[AsyncSession], *, bill_id: int, as_of: dt.date
+) -> Decimal:
     """Late fee a bill would be charged if paid on `as_of`, on top of what it was charged already."""
     async with session_factory() as session:
         bill = await session.get(Bill, bill_id)

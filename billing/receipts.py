@@ -196,7 +196,9 @@ async def verify_receipt(
     return ReceiptVerification(True, "Genuine and unaltered.", receipt)
 
 
-async def get_receipt(session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, receipt_id: int) -> Receipt:
+async def get_receipt(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, receipt_id: int
+) -> Receipt:
     """The receipt, if the caller may see the paid unit's billing (else NOT_FOUND)."""
     async with session_factory() as session:
         receipt = await session.get(Receipt, receipt_id)

@@ -52,8 +52,6 @@ from kernel.errors import BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import FeeRuleKind, PartyType
 
-Listed = TypeVar("Listed", DiscountRule, Waiver)
-
 __all__ = [
     "create_discount_rule",
     "create_fee_rule",
@@ -66,6 +64,8 @@ __all__ = [
     "revise_fee_rule",
     "set_billing_policy",
 ]
+
+Listed = TypeVar("Listed", DiscountRule, Waiver)
 
 
 async def _check_scope(

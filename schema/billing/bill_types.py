@@ -154,6 +154,7 @@ class BillType(relay.Node):
     async def allocations(
         self, info: Info
     ) -> list[Annotated["AllocationType", strawberry.lazy("schema.billing.payment_types")]]:
+        # Imported on use: payment_types imports this module (an allocation names its bill).
         from schema.billing.payment_types import AllocationType
 
         rows = await info.context.loaders.billing.allocations_by_bill.load(self.id)

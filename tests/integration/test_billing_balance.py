@@ -112,6 +112,5 @@ async def test_the_python_and_sql_balances_agree_on_every_kind_of_bill(state: Ap
 
 
 def test_a_payment_holds_as_credit_what_no_bill_took_and_nothing_gave_back() -> None:
-    assert balance.credit_left(amount=Decimal("500.00"), allocated=Decimal("363.67"), given_back=Decimal("36.33")) == Decimal(
-        "100.00"
-    )
+    left = balance.credit_left(amount=Decimal("500.00"), allocated=Decimal("363.67"), given_back=Decimal("36.33"))
+    assert left == Decimal("100.00")
