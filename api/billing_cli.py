@@ -7,11 +7,8 @@ import datetime as dt
 import sys
 from typing import TextIO
 
-from sqlalchemy import select
-
 from api.settings import Settings
-from billing.runs import run_billing
-from db.models import Project
+from billing.runs import find_project, run_billing
 from db.session import create_engine, create_session_factory
 from kernel.errors import DomainError
 
@@ -46,22 +43,19 @@ def add_bill_run_parser(commands: argparse._SubParsersAction) -> None:  # type: 
 
 
 async def bill_run(settings: Settings, *, project: str, period: str, dry_run: bool, now: dt.datetime) -> int:
-    """Run the bill run in one transaction; print what it did. Exit status 0, or 1 when refused."""
+    """Run the bill run (one transaction); print what it did. Exit status 0, or 1 when refused."""
     engine = create_engine(settings.database_url)
     try:
         session_factory = create_session_factory(engine)
-        async with session_factory() as session:
-            condition = Project.id == int(project) if project.isdigit() else Project.name == project
-            project_id = await session.scalar(select(Project.id).where(condition))
+        project_id = await find_project(session_factory, reference=project)
         if project_id is None:
             print(f"courtyard: no project {project!r}", file=sys.stderr)
             return 1
         bar = ProgressBar(f"bill run {period}")
         try:
-            async with session_factory() as session, session.begin():
-                outcome = await run_billing(
-                    session, None, project_id=project_id, period=period, dry_run=dry_run, now=now, progress=bar
-                )
+            outcome = await run_billing(
+                session_factory, None, now=now, project_id=project_id, period=period, dry_run=dry_run, progress=bar
+            )
         except DomainError as error:
             bar.close()
             print(f"courtyard: {error.field or 'input'}: {error.message}", file=sys.stderr)

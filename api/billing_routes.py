@@ -11,12 +11,9 @@ from starlette.routing import Route
 
 from api.auth import bearer_token
 from api.state import AppState
-from billing.online import (
-    NotificationOutcome,
-    handle_notification,
-)
-from billing.receipts import load_visible_receipt, render_receipt_pdf
-from kernel.errors import DomainError, NotFound
+from billing.online import record_gateway_notification
+from billing.receipts import get_receipt, render_receipt_pdf
+from kernel.errors import NotFound
 from register.accounts import load_principal
 
 __all__ = ["billing_routes"]
@@ -42,12 +39,12 @@ async def receipt_pdf(request: Request) -> Response:
         return _error(404, "NOT_FOUND", "No such receipt.")
     async with state.session_factory() as session:
         principal = await load_principal(session, claims.user_id, today=now.date())
-        if principal is None:
-            return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
-        try:
-            receipt, _ = await load_visible_receipt(session, principal, receipt_id)
-        except NotFound:
-            return _error(404, "NOT_FOUND", "No such receipt.")
+    if principal is None:
+        return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
+    try:
+        receipt = await get_receipt(state.session_factory, principal, receipt_id=receipt_id)
+    except NotFound:
+        return _error(404, "NOT_FOUND", "No such receipt.")
     pdf = await asyncio.to_thread(render_receipt_pdf, receipt)
     return Response(
         pdf,
@@ -65,18 +62,14 @@ async def payment_notification(request: Request) -> Response:
         return _error(404, "NOT_FOUND", "No such payment provider.")
     body = await request.body()
     headers = {key.lower(): value for key, value in request.headers.items()}
-    async with state.session_factory() as session:
-        try:
-            outcome = await handle_notification(
-                session, state.services.receipt_signer, provider, body=body, headers=headers, now=state.clock()
-            )
-        except DomainError as error:
-            outcome = NotificationOutcome(False, error.message)
-        # A refused notification leaves nothing behind; an accepted one commits its payment.
-        if outcome.accepted:
-            await session.commit()
-        else:
-            await session.rollback()
+    outcome = await record_gateway_notification(
+        state.session_factory,
+        now=state.clock(),
+        signer=state.services.receipt_signer,
+        provider=provider,
+        body=body,
+        headers=headers,
+    )
     if outcome.accepted:
         log.info("%s notification accepted: %s (payment %s)", provider.name, outcome.reason, outcome.payment_id)
     else:

@@ -23,43 +23,30 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.bulk import bulk_connection
-from billing.journal import JOURNAL_LINE_COLUMNS, journal_line_record
-from billing.ledger import AllocationPart, post_allocations, post_payment
+from billing.balance import principal_due
+from billing.booking import PaymentBooking, add_payments, book_payments
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
-from billing.receipts import (
-    RECEIPT_COUNTER,
-    ReceiptLine,
-    ReceiptSigner,
-    next_counter_value,
-    receipt_content,
-)
-from billing.rule_admin import (
+from billing.readings import ReadingInput, add_readings
+from billing.receipts import ReceiptSigner
+from billing.rule_book import (
     RuleDefinition,
     ScopeDefinition,
     TierDefinition,
     insert_fee_rule,
+    load_policies,
     validate_definition,
 )
-from billing.runs import run_billing
+from billing.runs import bill_period
 from db.models import (
-    AllocationSource,
     Bill,
     BillingPolicy,
     BillStatus,
-    Building,
     DiscountRule,
-    JournalEntry,
-    JournalLine,
     LateFeePolicyRow,
-    MeterReading,
     OccupancyStatus,
     Party,
     Payment,
-    PaymentAllocation,
     PaymentChannel,
-    Project,
-    Receipt,
     Unit,
 )
 from db.personal_data import PersonalDataCipher
@@ -191,9 +178,9 @@ async def _write_rules(session: AsyncSession, project_id: int, effective_from: d
 
 def _readings(
     rng: random.Random, flats: list[Unit], first_month: dt.date, months: int, spike_unit_id: int | None
-) -> list[MeterReading]:
+) -> list[ReadingInput]:
     """A baseline at the end of the month before, then one reading per meter at each month's end."""
-    rows: list[MeterReading] = []
+    readings: list[ReadingInput] = []
     for unit in flats:
         occupied = unit.occupancy_status != OccupancyStatus.VACANT
         for meter_type, low, high in (("electricity", 140, 420), ("water", 6, 22)):
@@ -201,29 +188,14 @@ def _readings(
             usages: list[Decimal] = []
             for month in range(months + 1):
                 read_on = _month_start(first_month, -month) - dt.timedelta(days=1)
-                if month == 0:
-                    usage = Decimal(0)
-                else:
+                if month:
                     usage = Decimal(rng.randint(low, high)) if occupied else Decimal(0)
                     if unit.id == spike_unit_id and meter_type == "electricity" and month == months:
                         usage = (sum(usages, Decimal(0)) / len(usages) * Decimal("3.6")).quantize(Decimal(1))
-                value += usage
-                average = (sum(usages, Decimal(0)) / len(usages)).quantize(Decimal("0.001")) if usages else None
-                rows.append(
-                    MeterReading(
-                        project_id=unit.project_id,
-                        unit_id=unit.id,
-                        meter_type=meter_type,
-                        reading=value,
-                        read_at=_at(read_on, 19, rng.randint(0, 59)),
-                        usage=usage,
-                        flagged_for_review=average is not None and average > 0 and usage > 3 * average,
-                        trailing_average=average,
-                    )
-                )
-                if month:
                     usages.append(usage)
-    return rows
+                    value += usage
+                readings.append(ReadingInput(unit.id, meter_type, value, _at(read_on, 19, rng.randint(0, 59))))
+    return readings
 
 
 def _channel(rng: random.Random) -> PaymentChannel:
@@ -243,80 +215,32 @@ class _OnTimePayment:
 async def _book_on_time_payments(
     session: AsyncSession, signer: ReceiptSigner, project_id: int, payments: list[_OnTimePayment]
 ) -> None:
-    """Book a month of payments, each for one bill before its due date (so without late fee), in bulk:
-    the rows, journal entries and signed receipts `record_payment` would write one by one."""
-    if not payments:
-        return
-    writer = await bulk_connection(session)
-    project_name = await session.scalar(select(Project.name).where(Project.id == project_id))
-    places = {
-        unit_id: (building, number)
-        for unit_id, building, number in await session.execute(
-            select(Unit.id, Building.name, Unit.number)
-            .join(Building, Unit.building_id == Building.id)
-            .where(Unit.project_id == project_id)
+    """Book a month of payments, each for one bill before its due date, in bulk through the booking core
+    a payment taken at the desk goes through: the same allocations, statuses, journal and receipts."""
+    rows = [
+        Payment(
+            project_id=project_id,
+            unit_id=item.bill.unit_id,
+            payer_name=item.payer,
+            channel=item.channel,
+            external_reference=None if item.channel == PaymentChannel.CASH else f"DEMO{item.bill.id:08d}",
+            amount=item.amount,
+            paid_at=item.paid_at,
         )
-    }
-    payment_ids = await writer.reserve_ids(Payment.__table__, len(payments))  # type: ignore[arg-type]
-    entry_ids = await writer.reserve_ids(JournalEntry.__table__, 2 * len(payments))  # type: ignore[arg-type]
-    last_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(payments))
-    rows: dict[str, list[tuple[object, ...]]] = {name: [] for name in ("payment", "allocation", "entry", "line", "receipt")}
-    for index, (item, payment_id) in enumerate(zip(payments, payment_ids, strict=True)):
-        bill = item.bill
-        reference = None if item.channel == PaymentChannel.CASH else f"DEMO{bill.id:08d}"
-        payment = Payment(
-            id=payment_id, project_id=project_id, unit_id=bill.unit_id, payer_name=item.payer, channel=item.channel,
-            external_reference=reference, amount=item.amount, paid_at=item.paid_at,
-        )
-        rows["payment"].append(
-            (payment_id, project_id, bill.unit_id, item.payer, item.channel.value, reference, _fen(item.amount), item.paid_at)
-        )
-        rows["allocation"].append((payment_id, bill.id, _fen(item.amount), 0, AllocationSource.PAYMENT.value))
-        bill.principal_paid += item.amount
-        bill.status = BillStatus.PAID if bill.principal_paid == bill.total_amount else BillStatus.PARTIALLY_PAID
-        received = post_payment(
-            payment_id=payment_id, unit_id=bill.unit_id, channel=item.channel.value, amount=item.amount,
-            description=f"{item.channel.value} payment from {item.payer}",
-        )
-        allocated = post_allocations(
-            payment_id=payment_id, unit_id=bill.unit_id, parts=[AllocationPart(bill.id, item.amount, Decimal("0.00"))],
-            kind="ALLOCATION", description=f"payment {payment_id} allocated to 1 bill(s)",
-        )
-        for entry_id, draft in zip(entry_ids[2 * index : 2 * index + 2], (received, allocated), strict=True):
-            assert draft is not None
-            rows["entry"].append((entry_id, project_id, draft.kind, draft.description, item.paid_at, None))
-            rows["line"].extend(
-                journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
-            )
-        number = last_number - len(payments) + 1 + index
-        building, unit_number = places[bill.unit_id]
-        content = receipt_content(
-            number=number, payment=payment, project_name=project_name or "", building=building, unit_number=unit_number,
-            lines=[ReceiptLine(bill.id, bill.period, Decimal("0.00"), item.amount)], issued_at=item.paid_at,
-        )
-        rows["receipt"].append((project_id, payment_id, number, content, signer.sign(content), item.paid_at))
-    await session.flush()
-    await writer.write(
-        Payment.__table__,  # type: ignore[arg-type]
-        ("id", "project_id", "unit_id", "payer_name", "channel", "external_reference", "amount", "paid_at"),
-        rows["payment"],
+        for item in payments
+    ]
+    await add_payments(session, rows)
+    policies = await load_policies(session, project_id)
+    await book_payments(
+        session,
+        signer,
+        bookings=[
+            PaymentBooking(row, [item.bill], booked_at=item.paid_at) for row, item in zip(rows, payments, strict=True)
+        ],
+        policy=policies.late_fee,
+        zone=_ZONE,
+        user_id=None,
     )
-    await writer.write(
-        PaymentAllocation.__table__,  # type: ignore[arg-type]
-        ("payment_id", "bill_id", "principal", "late_fee", "source"),
-        rows["allocation"],
-    )
-    await writer.write(JournalEntry.__table__, ("id", "project_id", "kind", "description", "occurred_at", "created_by"), rows["entry"])  # type: ignore[arg-type]
-    await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, rows["line"])  # type: ignore[arg-type]
-    await writer.write(
-        Receipt.__table__,  # type: ignore[arg-type]
-        ("project_id", "payment_id", "number", "content", "signature", "issued_at"),
-        rows["receipt"],
-    )
-
-
-def _fen(amount: Decimal) -> int:
-    return int(amount.scaleb(2))
 
 
 async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, project_id: int, today: dt.date) -> None:
@@ -329,12 +253,16 @@ async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, pro
     flats = [unit for unit in units if unit.kind == UnitKind.APARTMENT]
     # owner1's flat (1栋 101) is the first flat; owner2's neighbour shows a usage spike flagged for review.
     showcase = flats[0].id
-    session.add_all(_readings(rng, flats, first_month, DEMO_BILLED_MONTHS, spike_unit_id=flats[1].id))
-    await session.flush()
+    await add_readings(
+        session,
+        project_id=project_id,
+        readings=_readings(rng, flats, first_month, DEMO_BILLED_MONTHS, spike_unit_id=flats[1].id),
+        recorded_by=None,
+    )
     for month in range(DEMO_BILLED_MONTHS):
         period = BillingPeriod(start=_month_start(first_month, -month))
         issued = _month_start(period.start, -1)
-        await run_billing(session, None, project_id=project_id, period=period.label, dry_run=False, now=_at(issued, 9))
+        await bill_period(session, None, now=_at(issued, 9), project_id=project_id, period=period.label, dry_run=False)
         billed = await session.execute(
             select(Bill, Party.name)
             .join(Party, Bill.party_id == Party.id)
@@ -345,7 +273,7 @@ async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, pro
         payments: list[_OnTimePayment] = []
         # Bills without a party are unsold flats': the developer settles those once a year, so they stay open.
         for bill, payer in billed:
-            due = bill.total_amount - bill.principal_paid
+            due = principal_due(bill)
             if bill.status == BillStatus.PAID or due <= 0:
                 continue
             if bill.unit_id == showcase:

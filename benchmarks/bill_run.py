@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 from benchmarks.table import peak_rss_mib, print_table
 from billing.bulk import bulk_connection
 from billing.model import ApportionBasis, TierPeriod
-from billing.rule_admin import (
+from billing.rule_book import (
     RuleDefinition,
     ScopeDefinition,
     TierDefinition,
@@ -167,8 +167,7 @@ async def _run(url: str, project_id: int) -> tuple[float, int, int]:
     session_factory = create_session_factory(engine)
     try:
         started = time.perf_counter()
-        async with session_factory() as session, session.begin():
-            outcome = await run_billing(session, None, project_id=project_id, period=PERIOD, dry_run=False, now=NOW)
+        outcome = await run_billing(session_factory, None, now=NOW, project_id=project_id, period=PERIOD, dry_run=False)
         elapsed = time.perf_counter() - started
         async with session_factory() as session:
             counts = [

@@ -32,7 +32,7 @@ from strawberry import relay
 
 from api.auth import TokenCodec
 from benchmarks.table import print_table
-from billing.rule_admin import RuleDefinition, insert_fee_rule
+from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
 from db.migrate import upgrade_to_head
 from db.models import Building, Organization, Project, RoleGrant, Unit, User
@@ -79,10 +79,10 @@ async def _seed(url: str) -> tuple[int, list[int]]:
                 session, project_id=project.id, code="PROPERTY", kind=FeeRuleKind.PER_AREA, created_by=None,
                 definition=RuleDefinition("Property fee", dt.date(2026, 1, 1), rate_per_square_metre=Decimal("2.80")),
             )
-            await run_billing(
-                session, None, project_id=project.id, period="2026-11", dry_run=False, now=dt.datetime.now(dt.UTC)
-            )
-            return user.id, [unit.id for unit in units]
+        await run_billing(
+            session_factory, None, now=dt.datetime.now(dt.UTC), project_id=project.id, period="2026-11", dry_run=False
+        )
+        return user.id, [unit.id for unit in units]
     finally:
         await engine.dispose()
 

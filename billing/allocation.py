@@ -12,12 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Protocol
 
+from billing.balance import BillFigures, principal_due
 from billing.model import LateFeePolicy
 from billing.money import round_money
 from billing.rules import late_fee
 
-__all__ = ["BillBalance", "PlannedAllocation", "accrue_late_fee", "plan_allocation"]
+__all__ = ["BillBalance", "LateFeeState", "PlannedAllocation", "accrue_late_fee", "late_fee_now", "plan_allocation"]
 
 _ZERO = Decimal("0.00")
 
@@ -85,3 +87,25 @@ def accrue_late_fee(
         room = round_money(original_principal * policy.cap_ratio) - charged_so_far
         fee = min(fee, room)
     return max(fee, _ZERO)
+
+
+class LateFeeState(BillFigures, Protocol):
+    """A bill's amounts with the dates its late fee counts from (a `db.models.Bill` row has them)."""
+
+    @property
+    def due_date(self) -> date: ...
+    @property
+    def late_fee_through(self) -> date | None: ...
+
+
+def late_fee_now(bill: LateFeeState, policy: LateFeePolicy, as_of: date) -> Decimal:
+    """The late fee a bill is charged if paid on `as_of`, on top of what it was charged already."""
+    return accrue_late_fee(
+        principal_outstanding=principal_due(bill),
+        original_principal=bill.total_amount + bill.adjustment_amount,
+        due_date=bill.due_date,
+        charged_through=bill.late_fee_through,
+        charged_so_far=bill.late_fee_amount,
+        as_of=as_of,
+        policy=policy,
+    )

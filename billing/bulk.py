@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["BulkConnection", "bulk_connection", "dialect_insert"]
+__all__ = ["BulkConnection", "IdPool", "bulk_connection", "dialect_insert"]
 
 Record = tuple[Any, ...]
 
@@ -40,6 +40,23 @@ class BulkConnection(ABC):
     @abstractmethod
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         """Insert `records` (values in `columns` order); omitted columns take their server defaults."""
+
+
+class IdPool:
+    """Primary keys of one table reserved ahead in blocks, so that batches need no round trip for theirs."""
+
+    def __init__(self, writer: BulkConnection, table: Table, *, block: int) -> None:
+        self._writer = writer
+        self._table = table
+        self._block = block
+        self._ids: list[int] = []
+
+    async def take(self, count: int) -> list[int]:
+        if len(self._ids) < count:
+            self._ids.extend(await self._writer.reserve_ids(self._table, max(count - len(self._ids), self._block)))
+        taken = self._ids[:count]
+        del self._ids[:count]
+        return taken
 
 
 class PostgresBulk(BulkConnection):
@@ -128,7 +145,6 @@ async def bulk_connection(session: AsyncSession) -> BulkConnection:
     if connection.dialect.name == "sqlite":
         return SqliteBulk(session)
     raise RuntimeError(f"no bulk writer for {connection.dialect.name}")
-
 
 
 def dialect_insert(session: AsyncSession, model: type) -> Any:

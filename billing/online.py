@@ -14,11 +14,20 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.payments import PaymentRequest, accrued_late_fee_for, record_payment
-from billing.providers import NotificationRejected, OrderRequest, PaymentProvider
+from billing.allocation import late_fee_now
+from billing.balance import amount_due
+from billing.payments import PaymentRequest, take_payment
+from billing.policy import may_see_unit_billing
+from billing.providers import (
+    NotificationRejected,
+    OrderRequest,
+    PaymentProvider,
+    VerifiedNotification,
+)
 from billing.receipts import ReceiptSigner, next_counter_value
+from billing.rule_book import load_policies
 from db.models import (
     Bill,
     BillStatus,
@@ -27,21 +36,19 @@ from db.models import (
     PaymentIntent,
     PaymentIntentStatus,
 )
-from kernel.errors import BadInput, NotFound
-from kernel.principal import Principal, Role
+from db.unit_of_work import unit_of_work
+from kernel.errors import BadInput, DomainError, NotFound
+from kernel.principal import Principal
 
 __all__ = [
     "INTENT_LIFETIME",
     "NotificationOutcome",
     "create_payment_intent",
-    "handle_notification",
     "notify_path",
+    "record_gateway_notification",
 ]
 
 INTENT_LIFETIME = dt.timedelta(minutes=30)
-# Keys of the process-wide services (`AppState.services`) that resolvers and routes share.
-RECEIPT_SIGNER_SERVICE = "receipt_signer"
-PROVIDERS_SERVICE = "payment_providers"
 ONLINE_CHANNELS = frozenset({PaymentChannel.WECHAT, PaymentChannel.ALIPAY, PaymentChannel.UNIONPAY})
 
 
@@ -50,74 +57,75 @@ def notify_path(provider: str) -> str:
 
 
 async def create_payment_intent(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
-    providers: Mapping[str, PaymentProvider],
     *,
+    now: dt.datetime,
+    providers: Mapping[str, PaymentProvider],
     bill_ids: Sequence[int],
     channel: PaymentChannel,
     provider_name: str,
-    now: dt.datetime,
 ) -> tuple[PaymentIntent, dict[str, Any]]:
     """An order for the amount the bills ask today (late fees included); the caller's own bills, or
     any bill of the project for finance staff. All bills must belong to one unit."""
-    if not bill_ids:
-        raise BadInput("Name at least one bill to pay.", field="billIds")
-    if channel not in ONLINE_CHANNELS:
-        raise BadInput("Online payment goes through WECHAT, ALIPAY or UNIONPAY.", field="channel")
-    provider = providers.get(provider_name)
-    if provider is None:
-        raise BadInput(f"No payment provider {provider_name!r}.", field="provider")
-    bills = list(
-        (await session.scalars(select(Bill).where(Bill.id.in_(sorted(set(bill_ids)))).order_by(Bill.id))).all()
-    )
-    visible = {
-        bill.id: bill
-        for bill in bills
-        if principal.has_role(bill.project_id, Role.ADMIN, Role.FINANCE)
-        or (bill.unit_id in principal.unit_ids and principal.has_role(bill.project_id, Role.OWNER))
-    }
-    if missing := [bill_id for bill_id in bill_ids if bill_id not in visible]:
-        raise NotFound(f"No bill {missing[0]}.", field="billIds")
-    units = {bill.unit_id for bill in visible.values()}
-    if len(units) != 1:
-        raise BadInput("One order pays the bills of one unit.", field="billIds")
-    if paid := [bill.id for bill in visible.values() if bill.status == BillStatus.PAID]:
-        raise BadInput(f"Bill {paid[0]} is already paid.", field="billIds")
-    today = now.date()
-    amount = Decimal("0.00")
-    for bill in visible.values():
-        due = bill.total_amount + bill.adjustment_amount + bill.late_fee_amount - bill.principal_paid - bill.late_fee_paid
-        amount += due + await accrued_late_fee_for(session, bill.id, today)
-    if amount <= 0:
-        raise BadInput("These bills ask for nothing.", field="billIds")
-    project_id = next(iter(visible.values())).project_id
-    number = await next_counter_value(session, project_id, "order")
-    intent = PaymentIntent(
-        project_id=project_id,
-        unit_id=units.pop(),
-        out_trade_no=f"CY{project_id:04d}{number:010d}",
-        provider=provider.name,
-        channel=channel,
-        amount=amount,
-        bill_ids=sorted(visible),
-        status=PaymentIntentStatus.PENDING,
-        expires_at=now + INTENT_LIFETIME,
-        created_by=principal.user_id,
-    )
-    session.add(intent)
-    await session.flush()
-    payload = provider.order_payload(
-        OrderRequest(
-            out_trade_no=intent.out_trade_no,
-            amount_fen=int(amount.scaleb(2)),
-            description=f"Courtyard bills {', '.join(str(i) for i in intent.bill_ids)}",
-            notify_url=notify_path(provider.name),
-            expires_at=intent.expires_at,
-            channel=channel.value,
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        if not bill_ids:
+            raise BadInput("Name at least one bill to pay.", field="billIds")
+        if channel not in ONLINE_CHANNELS:
+            raise BadInput("Online payment goes through WECHAT, ALIPAY or UNIONPAY.", field="channel")
+        provider = providers.get(provider_name)
+        if provider is None:
+            raise BadInput(f"No payment provider {provider_name!r}.", field="provider")
+        bills = list(
+            (await session.scalars(select(Bill).where(Bill.id.in_(sorted(set(bill_ids)))).order_by(Bill.id))).all()
         )
-    )
-    return intent, payload
+        visible = {
+            bill.id: bill
+            for bill in bills
+            if may_see_unit_billing(principal, project_id=bill.project_id, unit_id=bill.unit_id)
+        }
+        if missing := [bill_id for bill_id in bill_ids if bill_id not in visible]:
+            raise NotFound(f"No bill {missing[0]}.", field="billIds")
+        units = {bill.unit_id for bill in visible.values()}
+        if len(units) != 1:
+            raise BadInput("One order pays the bills of one unit.", field="billIds")
+        if paid := [bill.id for bill in visible.values() if bill.status == BillStatus.PAID]:
+            raise BadInput(f"Bill {paid[0]} is already paid.", field="billIds")
+        today = now.date()
+        project_id = next(iter(visible.values())).project_id
+        policies = await load_policies(session, project_id)
+        amount = Decimal("0.00")
+        for bill in visible.values():
+            amount += amount_due(bill) + late_fee_now(bill, policies.late_fee, today)
+        if amount <= 0:
+            raise BadInput("These bills ask for nothing.", field="billIds")
+        number = await next_counter_value(session, project_id, "order")
+        intent = PaymentIntent(
+            project_id=project_id,
+            unit_id=units.pop(),
+            out_trade_no=f"CY{project_id:04d}{number:010d}",
+            provider=provider.name,
+            channel=channel,
+            amount=amount,
+            bill_ids=sorted(visible),
+            status=PaymentIntentStatus.PENDING,
+            expires_at=now + INTENT_LIFETIME,
+            created_by=principal.user_id,
+        )
+        session.add(intent)
+        await session.flush()
+        payload = provider.order_payload(
+            OrderRequest(
+                out_trade_no=intent.out_trade_no,
+                amount_fen=int(amount.scaleb(2)),
+                description=f"Courtyard bills {', '.join(str(i) for i in intent.bill_ids)}",
+                notify_url=notify_path(provider.name),
+                expires_at=intent.expires_at,
+                channel=channel.value,
+            )
+        )
+        return intent, payload
 
 
 @dataclass(frozen=True)
@@ -127,20 +135,37 @@ class NotificationOutcome:
     payment_id: int | None = None
 
 
-async def handle_notification(
-    session: AsyncSession,
+async def record_gateway_notification(
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    now: dt.datetime,
     signer: ReceiptSigner,
     provider: PaymentProvider,
-    *,
     body: bytes,
     headers: Mapping[str, str],
-    now: dt.datetime,
 ) -> NotificationOutcome:
-    """Verify a gateway notification and record its payment once; a refusal changes nothing."""
+    """Verify a gateway notification and record its payment once, on the system's own authority; a
+    refusal changes nothing."""
     try:
         notice = provider.verify_notification(body, headers)
     except NotificationRejected as error:
         return NotificationOutcome(False, str(error))
+    try:
+        async with unit_of_work(session_factory) as work:
+            return await _record_notice(work.session, signer, provider, notice=notice, now=now)
+    except DomainError as error:
+        return NotificationOutcome(False, error.message)
+
+
+async def _record_notice(
+    session: AsyncSession,
+    signer: ReceiptSigner,
+    provider: PaymentProvider,
+    *,
+    notice: VerifiedNotification,
+    now: dt.datetime,
+) -> NotificationOutcome:
+    """Record a verified notification's payment once; every refusal comes before anything is written."""
     intent = await session.scalar(
         select(PaymentIntent).where(PaymentIntent.out_trade_no == notice.out_trade_no).with_for_update()
     )
@@ -162,10 +187,11 @@ async def handle_notification(
     payer = await session.scalar(
         select(Party.name).join(Bill, Bill.party_id == Party.id).where(Bill.id.in_(intent.bill_ids)).limit(1)
     )
-    payment = await record_payment(
+    payment = await take_payment(
         session,
         None,
-        signer,
+        now=now,
+        signer=signer,
         request=PaymentRequest(
             unit_id=intent.unit_id,
             channel=intent.channel,
@@ -176,7 +202,6 @@ async def handle_notification(
             paid_at=notice.paid_at,
         ),
         idempotency_key=f"{provider.name}:{notice.transaction_id}",
-        now=now,
     )
     intent.status = PaymentIntentStatus.PAID
     intent.payment_id = payment.id

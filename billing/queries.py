@@ -1,4 +1,5 @@
-"""Read-side use cases of billing: bills with filters, runs with their totals, a unit's statement."""
+"""Read-side use cases of billing: bills and payments with filters, runs with their totals, a unit's
+statement, the late fee a bill would be charged today."""
 
 from __future__ import annotations
 
@@ -7,13 +8,21 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, false, func, or_, select, type_coerce
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.access import project_for
+from billing.allocation import late_fee_now
+from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
+from billing.guards import get_project
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
-from billing.rule_admin import FINANCE_ROLES
+from billing.policy import (
+    may_manage_charges,
+    may_see_unit_billing,
+    visible_unit_billing,
+)
+from billing.rule_book import load_policies
 from db.models import (
     Bill,
     BillRun,
@@ -24,7 +33,7 @@ from db.models import (
     Unit,
 )
 from kernel.errors import NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 
 __all__ = [
     "BillFilterSpec",
@@ -32,15 +41,16 @@ __all__ = [
     "PaymentFilterSpec",
     "StatementEntry",
     "UnitStatement",
+    "get_accrued_late_fee",
+    "get_run_summary",
+    "get_unit_statement",
     "list_bill_runs",
     "list_bills",
     "list_payments",
-    "run_summary",
-    "unit_statement",
-    "visible_billing",
 ]
 
 _ZERO = Decimal("0.00")
+Listed = TypeVar("Listed", Bill, Payment)
 
 
 class BillStatusFilter(str, enum.Enum):
@@ -66,17 +76,8 @@ class PaymentFilterSpec:
     unit_id: int | None = None
 
 
-def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
-    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
-
-
-def visible_billing(principal: Principal, project_column: object, unit_column: object) -> ColumnElement[bool]:
-    """Rows of projects where the caller is finance staff, and rows of the units they occupy."""
-    return or_(_in(project_column, principal.projects_with(*FINANCE_ROLES)), _in(unit_column, principal.unit_ids))
-
-
 async def list_bills(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
     spec: BillFilterSpec,
@@ -85,7 +86,9 @@ async def list_bills(
     after_id: int | None,
 ) -> tuple[Sequence[Bill], int]:
     """One page of the bills the caller may see, oldest first, and how many match in all."""
-    conditions: list[ColumnElement[bool]] = [visible_billing(principal, Bill.project_id, Bill.unit_id)]
+    conditions: list[ColumnElement[bool]] = [
+        visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
+    ]
     if spec.project_id is not None:
         conditions.append(Bill.project_id == spec.project_id)
     if spec.period is not None:
@@ -97,72 +100,92 @@ async def list_bills(
     if spec.building_id is not None:
         conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
     if spec.status == BillStatusFilter.OVERDUE:
-        conditions.extend([Bill.status != BillStatus.PAID, Bill.due_date < today])
+        conditions.append(is_overdue_sql(today))
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
-    page = conditions if after_id is None else [*conditions, Bill.id > after_id]
-    rows = (await session.scalars(select(Bill).where(*page).order_by(Bill.id).limit(limit + 1))).all()
-    total = int(await session.scalar(select(func.count()).select_from(Bill).where(*conditions)) or 0)
-    return rows, total
+    return await _page(session_factory, Bill, conditions, limit=limit, after_id=after_id)
 
 
 async def list_payments(
-    session: AsyncSession, principal: Principal, *, spec: PaymentFilterSpec, limit: int, after_id: int | None
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    spec: PaymentFilterSpec,
+    limit: int,
+    after_id: int | None,
 ) -> tuple[Sequence[Payment], int]:
-    conditions: list[ColumnElement[bool]] = [visible_billing(principal, Payment.project_id, Payment.unit_id)]
+    """One page of the payments the caller may see, oldest first, and how many match in all."""
+    conditions: list[ColumnElement[bool]] = [
+        visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
+    ]
     if spec.project_id is not None:
         conditions.append(Payment.project_id == spec.project_id)
     if spec.unit_id is not None:
         conditions.append(Payment.unit_id == spec.unit_id)
-    page = conditions if after_id is None else [*conditions, Payment.id > after_id]
-    rows = (await session.scalars(select(Payment).where(*page).order_by(Payment.id).limit(limit + 1))).all()
-    total = int(await session.scalar(select(func.count()).select_from(Payment).where(*conditions)) or 0)
+    return await _page(session_factory, Payment, conditions, limit=limit, after_id=after_id)
+
+
+async def _page(
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[Listed],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    after_id: int | None,
+) -> tuple[Sequence[Listed], int]:
+    """The rows after `after_id` by id (one more than `limit`, to tell whether a next page exists), and how
+    many rows match in all."""
+    page = conditions if after_id is None else [*conditions, model.id > after_id]
+    async with session_factory() as session:
+        rows = (await session.scalars(select(model).where(*page).order_by(model.id).limit(limit + 1))).all()
+        total = int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
     return rows, total
 
 
-async def list_bill_runs(session: AsyncSession, principal: Principal, *, project_id: int) -> Sequence[BillRun]:
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
-    return (
-        await session.scalars(select(BillRun).where(BillRun.project_id == project_id).order_by(BillRun.period.desc()))
-    ).all()
+async def list_bill_runs(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
+) -> Sequence[BillRun]:
+    """The project's runs, newest period first."""
+    async with session_factory() as session:
+        await get_project(session, principal, project_id, allowed=may_manage_charges)
+        return (
+            await session.scalars(select(BillRun).where(BillRun.project_id == project_id).order_by(BillRun.period.desc()))
+        ).all()
 
 
-def _fen(column: object) -> object:
-    return type_coerce(column, BigInteger)
-
-
-async def run_summary(session: AsyncSession, run_id: int, *, today: dt.date) -> dict[str, object]:
+async def get_run_summary(
+    session_factory: async_sessionmaker[AsyncSession], *, run_id: int, today: dt.date
+) -> dict[str, object]:
     """Counts per status and the amounts billed, paid and outstanding of one run's bills."""
-    billed = _fen(Bill.total_amount) + _fen(Bill.adjustment_amount) + _fen(Bill.late_fee_amount)
-    paid = _fen(Bill.principal_paid) + _fen(Bill.late_fee_paid)
-    rows = await session.execute(
-        select(
-            Bill.status,
-            func.count(),
-            type_coerce(func.sum(billed), BigInteger),
-            type_coerce(func.sum(paid), BigInteger),
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(
+                Bill.status,
+                func.count(),
+                type_coerce(func.sum(amount_billed_fen()), BigInteger),
+                type_coerce(func.sum(amount_paid_fen()), BigInteger),
+            )
+            .where(Bill.run_id == run_id)
+            .group_by(Bill.status)
         )
-        .where(Bill.run_id == run_id)
-        .group_by(Bill.status)
-    )
-    counts = {status: 0 for status in BillStatus}
-    billed_fen = paid_fen = 0
-    for status, count, billed_sum, paid_sum in rows:
-        counts[status] = int(count)
-        billed_fen += int(billed_sum or 0)
-        paid_fen += int(paid_sum or 0)
-    overdue = await session.scalar(
-        select(func.count()).select_from(Bill).where(Bill.run_id == run_id, Bill.status != BillStatus.PAID, Bill.due_date < today)
-    )
-    return {
-        "open_count": counts[BillStatus.OPEN],
-        "partially_paid_count": counts[BillStatus.PARTIALLY_PAID],
-        "paid_count": counts[BillStatus.PAID],
-        "overdue_count": int(overdue or 0),
-        "amount_billed": Decimal(billed_fen).scaleb(-2),
-        "amount_paid": Decimal(paid_fen).scaleb(-2),
-        "amount_outstanding": Decimal(billed_fen - paid_fen).scaleb(-2),
-    }
+        counts = {status: 0 for status in BillStatus}
+        billed_fen = paid_fen = 0
+        for status, count, billed_sum, paid_sum in rows:
+            counts[status] = int(count)
+            billed_fen += int(billed_sum or 0)
+            paid_fen += int(paid_sum or 0)
+        overdue = await session.scalar(
+            select(func.count()).select_from(Bill).where(Bill.run_id == run_id, is_overdue_sql(today))
+        )
+        return {
+            "open_count": counts[BillStatus.OPEN],
+            "partially_paid_count": counts[BillStatus.PARTIALLY_PAID],
+            "paid_count": counts[BillStatus.PAID],
+            "overdue_count": int(overdue or 0),
+            "amount_billed": Decimal(billed_fen).scaleb(-2),
+            "amount_paid": Decimal(paid_fen).scaleb(-2),
+            "amount_outstanding": Decimal(billed_fen - paid_fen).scaleb(-2),
+        }
 
 
 @dataclass(frozen=True)
@@ -215,52 +238,66 @@ class _OpenEntry:
         )
 
 
-async def unit_statement(session: AsyncSession, principal: Principal, *, unit_id: int) -> UnitStatement:
+async def get_unit_statement(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, unit_id: int
+) -> UnitStatement:
     """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
     reversal, in order, with the running balance (receivable minus prepaid credit)."""
-    unit = await session.get(Unit, unit_id)
-    occupant = unit_id in principal.unit_ids and unit is not None and principal.has_role(unit.project_id, Role.OWNER)
-    if unit is None or not (principal.has_role(unit.project_id, *FINANCE_ROLES) or occupant):
-        raise NotFound("No such unit.", field="unitId")
-    rows = await session.execute(
-        select(
-            JournalEntry.id,
-            JournalEntry.occurred_at,
-            JournalEntry.kind,
-            JournalEntry.description,
-            JournalLine.account,
-            _fen(JournalLine.debit),
-            _fen(JournalLine.credit),
-            JournalLine.bill_id,
-            JournalLine.payment_id,
+    async with session_factory() as session:
+        unit = await session.get(Unit, unit_id)
+        if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
+            raise NotFound("No such unit.", field="unitId")
+        rows = await session.execute(
+            select(
+                JournalEntry.id,
+                JournalEntry.occurred_at,
+                JournalEntry.kind,
+                JournalEntry.description,
+                JournalLine.account,
+                fen(JournalLine.debit),
+                fen(JournalLine.credit),
+                JournalLine.bill_id,
+                JournalLine.payment_id,
+            )
+            .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+            .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
+            .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
         )
-        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-        .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
-        .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
-    )
-    entries: list[StatementEntry] = []
-    owed = credit = 0
-    current: _OpenEntry | None = None
-    for entry_id, at, kind, description, account, debit, credit_side, bill_id, payment_id in rows:
-        if current is None or current.entry_id != entry_id:
-            if current is not None and current.net:
-                entries.append(current.close(owed - credit))
-            current = _OpenEntry(entry_id, at, kind, description)
-        change = int(debit) - int(credit_side)
-        if account == RECEIVABLE:
-            owed += change
-        else:
-            credit -= change
-        current.net += change
-        if bill_id is not None:
-            current.bills.add(bill_id)
-        if payment_id is not None:
-            current.payments.add(payment_id)
-    if current is not None and current.net:
-        entries.append(current.close(owed - credit))
-    return UnitStatement(
-        unit=unit,
-        entries=tuple(entries),
-        amount_owed=Decimal(owed).scaleb(-2),
-        prepaid_credit=Decimal(credit).scaleb(-2),
-    )
+        entries: list[StatementEntry] = []
+        owed = credit = 0
+        current: _OpenEntry | None = None
+        for entry_id, at, kind, description, account, debit, credit_side, bill_id, payment_id in rows:
+            if current is None or current.entry_id != entry_id:
+                if current is not None and current.net:
+                    entries.append(current.close(owed - credit))
+                current = _OpenEntry(entry_id, at, kind, description)
+            change = int(debit) - int(credit_side)
+            if account == RECEIVABLE:
+                owed += change
+            else:
+                credit -= change
+            current.net += change
+            if bill_id is not None:
+                current.bills.add(bill_id)
+            if payment_id is not None:
+                current.payments.add(payment_id)
+        if current is not None and current.net:
+            entries.append(current.close(owed - credit))
+        return UnitStatement(
+            unit=unit,
+            entries=tuple(entries),
+            amount_owed=Decimal(owed).scaleb(-2),
+            prepaid_credit=Decimal(credit).scaleb(-2),
+        )
+
+
+async def get_accrued_late_fee(
+    session_factory: async_sessionmaker[AsyncSession], *, bill_id: int, as_of: dt.date
+) -> Decimal:
+    """Late fee a bill would be charged if paid on `as_of`, on top of what it was charged already."""
+    async with session_factory() as session:
+        bill = await session.get(Bill, bill_id)
+        if bill is None:
+            return _ZERO
+        policies = await load_policies(session, bill.project_id)
+        return late_fee_now(bill, policies.late_fee, as_of)

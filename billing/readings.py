@@ -13,17 +13,19 @@ import csv
 import datetime as dt
 import io
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.access import FINANCE_ROLES, project_for
-from db.models import Building, MeterReading, Project, Unit
-from kernel.errors import BadInput, NotFound
+from billing.guards import get_project, get_project_unit
+from billing.policy import may_manage_charges
+from db.models import Building, MeterReading, Unit
+from db.unit_of_work import unit_of_work
+from kernel.errors import BadInput
 from kernel.principal import Principal
 from register.unit_spreadsheet import ImportRejected, RowError
 
@@ -33,7 +35,8 @@ __all__ = [
     "TRAILING_USAGES",
     "ReadingImportSummary",
     "ReadingInput",
-    "flagged_readings",
+    "add_readings",
+    "list_flagged_readings",
     "import_readings",
     "record_reading",
 ]
@@ -106,6 +109,8 @@ class _Histories:
     async def get(self, unit_id: int, meter_type: str) -> _MeterHistory:
         key = (unit_id, meter_type)
         if key not in self._loaded:
+            # Readings added since are in their meter's history already: flushing them before every lookup
+            # would write a file of readings one row at a time.
             rows = list(
                 (
                     await self._session.scalars(
@@ -113,11 +118,43 @@ class _Histories:
                         .where(MeterReading.unit_id == unit_id, MeterReading.meter_type == meter_type)
                         .order_by(MeterReading.read_at.desc())
                         .limit(TRAILING_USAGES + 1)
+                        .execution_options(autoflush=False)
                     )
                 ).all()
             )
             self._loaded[key] = _MeterHistory(rows, includes_baseline=len(rows) <= TRAILING_USAGES)
         return self._loaded[key]
+
+    async def load_many(self, meters: Iterable[tuple[int, str]]) -> None:
+        """Load the histories of many meters with one query rather than one query each."""
+        wanted = set(meters) - set(self._loaded)
+        if not wanted:
+            return
+        newest_first = (
+            func.row_number()
+            .over(partition_by=(MeterReading.unit_id, MeterReading.meter_type), order_by=MeterReading.read_at.desc())
+            .label("newest_first")
+        )
+        ranked = (
+            select(MeterReading.id, newest_first)
+            .where(
+                MeterReading.unit_id.in_(sorted({unit_id for unit_id, _ in wanted})),
+                MeterReading.meter_type.in_(sorted({meter_type for _, meter_type in wanted})),
+            )
+            .subquery()
+        )
+        found: dict[tuple[int, str], list[MeterReading]] = {key: [] for key in wanted}
+        for row in await self._session.scalars(
+            select(MeterReading)
+            .join(ranked, ranked.c.id == MeterReading.id)
+            .where(ranked.c.newest_first <= TRAILING_USAGES + 1)
+            .order_by(MeterReading.unit_id, MeterReading.meter_type, MeterReading.read_at.desc())
+            .execution_options(autoflush=False)
+        ):
+            if (row.unit_id, row.meter_type) in found:
+                found[(row.unit_id, row.meter_type)].append(row)
+        for key, rows in found.items():
+            self._loaded[key] = _MeterHistory(rows, includes_baseline=len(rows) <= TRAILING_USAGES)
 
 
 def _meter_type(value: str) -> str:
@@ -143,7 +180,7 @@ async def _add_reading(
     *,
     project_id: int,
     reading: ReadingInput,
-    recorded_by: int,
+    recorded_by: int | None,
 ) -> MeterReading:
     meter_type = _meter_type(reading.meter_type)
     value = _reading_value(reading.reading, "reading")
@@ -195,17 +232,33 @@ async def _add_reading(
     return row
 
 
-async def record_reading(session: AsyncSession, principal: Principal, *, reading: ReadingInput) -> MeterReading:
+async def record_reading(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, reading: ReadingInput
+) -> MeterReading:
     """Record one reading; its usage is computed and judged against the meter's history."""
-    unit = await session.get(Unit, reading.unit_id)
-    if unit is None or not principal.is_staff_of(unit.project_id):
-        raise NotFound("No such unit.", field="unitId")
-    await project_for(session, principal, unit.project_id, *FINANCE_ROLES)
-    row = await _add_reading(
-        session, _Histories(session), project_id=unit.project_id, reading=reading, recorded_by=principal.user_id
-    )
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        unit = await get_project_unit(session, principal, reading.unit_id, allowed=may_manage_charges)
+        row = await _add_reading(
+            session, _Histories(session), project_id=unit.project_id, reading=reading, recorded_by=principal.user_id
+        )
+        await session.flush()
+        return row
+
+
+async def add_readings(
+    session: AsyncSession, *, project_id: int, readings: Sequence[ReadingInput], recorded_by: int | None
+) -> list[MeterReading]:
+    """Readings of one project inside the caller's transaction (seeding), each meter's in time order, each
+    priced and judged against its meter's history as `record_reading` does."""
+    histories = _Histories(session)
+    await histories.load_many((reading.unit_id, _meter_type(reading.meter_type)) for reading in readings)
+    rows = [
+        await _add_reading(session, histories, project_id=project_id, reading=reading, recorded_by=recorded_by)
+        for reading in readings
+    ]
     await session.flush()
-    return row
+    return rows
 
 
 def _decode(content: bytes) -> str:
@@ -240,90 +293,98 @@ _FIELD_NAMES = {"reading": "reading", "readAt": "read_at", "meterType": "meter_t
 
 
 async def import_readings(
-    session: AsyncSession, principal: Principal, *, project_id: int, content: bytes
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int, content: bytes
 ) -> ReadingImportSummary:
     """Import a CSV of readings (building, unit, meter_type, reading, read_at[, replacement_start_value]):
     every row, or none and each bad row's number and reason. Times without a zone are the project's."""
-    project: Project = await project_for(session, principal, project_id, *FINANCE_ROLES)
-    zone = ZoneInfo(project.timezone)
-    rows = list(csv.reader(io.StringIO(_decode(content))))
-    if not rows:
-        raise BadInput("The file has no header row.", field="file")
-    header = [_HEADERS.get(unicodedata.normalize("NFKC", cell).strip().lower()) for cell in rows[0]]
-    if missing := [name for name in _REQUIRED if name not in header]:
-        raise ImportRejected(
-            "The header lacks required columns; nothing was imported.",
-            tuple(RowError(1, name, "column missing from the header") for name in missing),
-        )
-    data = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
-    if not data:
-        raise BadInput("The file has no data rows.", field="file")
-    if len(data) > MAX_READING_ROWS:
-        raise BadInput(f"At most {MAX_READING_ROWS} readings per file.", field="file")
-    units = {
-        (building, number): unit_id
-        for unit_id, building, number in await session.execute(
-            select(Unit.id, Building.name, Unit.number)
-            .join(Building, Unit.building_id == Building.id)
-            .where(Unit.project_id == project_id)
-        )
-    }
-    histories = _Histories(session)
-    errors: list[RowError] = []
-    written: list[MeterReading] = []
-    for number, row in data:
-        values = {name: (row[index].strip() if index < len(row) else "") for index, name in enumerate(header) if name}
-        unit_id = units.get((values["building"], values["unit"]))
-        if unit_id is None:
-            errors.append(RowError(number, "unit", f"no unit {values['building']} {values['unit']} in this project"))
-            continue
-        try:
-            reading = _parse_decimal(values["reading"])
-        except ValueError as error:
-            errors.append(RowError(number, "reading", str(error)))
-            continue
-        try:
-            read_at = _parse_read_at(values["read_at"], zone)
-        except ValueError as error:
-            errors.append(RowError(number, "read_at", str(error)))
-            continue
-        start_text = values.get("replacement_start_value", "")
-        try:
-            start = _parse_decimal(start_text) if start_text else None
-        except ValueError as error:
-            errors.append(RowError(number, "replacement_start_value", str(error)))
-            continue
-        try:
-            written.append(
-                await _add_reading(
-                    session,
-                    histories,
-                    project_id=project_id,
-                    reading=ReadingInput(
-                        unit_id=unit_id,
-                        meter_type=values["meter_type"],
-                        reading=reading,
-                        read_at=read_at,
-                        is_replacement=start is not None,
-                        replacement_start_value=start,
-                    ),
-                    recorded_by=principal.user_id,
-                )
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        project = await get_project(session, principal, project_id, allowed=may_manage_charges)
+        zone = ZoneInfo(project.timezone)
+        rows = list(csv.reader(io.StringIO(_decode(content))))
+        if not rows:
+            raise BadInput("The file has no header row.", field="file")
+        header = [_HEADERS.get(unicodedata.normalize("NFKC", cell).strip().lower()) for cell in rows[0]]
+        if missing := [name for name in _REQUIRED if name not in header]:
+            raise ImportRejected(
+                "The header lacks required columns; nothing was imported.",
+                tuple(RowError(1, name, "column missing from the header") for name in missing),
             )
-        except BadInput as error:
-            errors.append(RowError(number, _FIELD_NAMES.get(error.field or "", error.field or "row"), error.message))
-    if errors:
-        raise ImportRejected(f"{len(errors)} problem(s) found; nothing was imported.", tuple(errors))
-    await session.flush()
-    return ReadingImportSummary(imported=len(written), flagged=sum(row.flagged_for_review for row in written))
+        data = [(number, row) for number, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
+        if not data:
+            raise BadInput("The file has no data rows.", field="file")
+        if len(data) > MAX_READING_ROWS:
+            raise BadInput(f"At most {MAX_READING_ROWS} readings per file.", field="file")
+        units = {
+            (building, number): unit_id
+            for unit_id, building, number in await session.execute(
+                select(Unit.id, Building.name, Unit.number)
+                .join(Building, Unit.building_id == Building.id)
+                .where(Unit.project_id == project_id)
+            )
+        }
+        histories = _Histories(session)
+        errors: list[RowError] = []
+        written: list[MeterReading] = []
+        for number, row in data:
+            values = {name: (row[index].strip() if index < len(row) else "") for index, name in enumerate(header) if name}
+            unit_id = units.get((values["building"], values["unit"]))
+            if unit_id is None:
+                errors.append(RowError(number, "unit", f"no unit {values['building']} {values['unit']} in this project"))
+                continue
+            try:
+                reading = _parse_decimal(values["reading"])
+            except ValueError as error:
+                errors.append(RowError(number, "reading", str(error)))
+                continue
+            try:
+                read_at = _parse_read_at(values["read_at"], zone)
+            except ValueError as error:
+                errors.append(RowError(number, "read_at", str(error)))
+                continue
+            start_text = values.get("replacement_start_value", "")
+            try:
+                start = _parse_decimal(start_text) if start_text else None
+            except ValueError as error:
+                errors.append(RowError(number, "replacement_start_value", str(error)))
+                continue
+            try:
+                written.append(
+                    await _add_reading(
+                        session,
+                        histories,
+                        project_id=project_id,
+                        reading=ReadingInput(
+                            unit_id=unit_id,
+                            meter_type=values["meter_type"],
+                            reading=reading,
+                            read_at=read_at,
+                            is_replacement=start is not None,
+                            replacement_start_value=start,
+                        ),
+                        recorded_by=principal.user_id,
+                    )
+                )
+            except BadInput as error:
+                errors.append(RowError(number, _FIELD_NAMES.get(error.field or "", error.field or "row"), error.message))
+        if errors:
+            raise ImportRejected(f"{len(errors)} problem(s) found; nothing was imported.", tuple(errors))
+        await session.flush()
+        return ReadingImportSummary(imported=len(written), flagged=sum(row.flagged_for_review for row in written))
 
 
-async def flagged_readings(
-    session: AsyncSession, principal: Principal, *, project_id: int, limit: int, after_id: int | None
+async def list_flagged_readings(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    project_id: int,
+    limit: int,
+    after_id: int | None,
 ) -> Sequence[MeterReading]:
     """Readings flagged for review, oldest first (keyset pagination by id)."""
-    await project_for(session, principal, project_id, *FINANCE_ROLES)
-    query = select(MeterReading).where(MeterReading.project_id == project_id, MeterReading.flagged_for_review)
-    if after_id is not None:
-        query = query.where(MeterReading.id > after_id)
-    return (await session.scalars(query.order_by(MeterReading.id).limit(limit))).all()
+    async with session_factory() as session:
+        await get_project(session, principal, project_id, allowed=may_manage_charges)
+        query = select(MeterReading).where(MeterReading.project_id == project_id, MeterReading.flagged_for_review)
+        if after_id is not None:
+            query = query.where(MeterReading.id > after_id)
+        return (await session.scalars(query.order_by(MeterReading.id).limit(limit))).all()

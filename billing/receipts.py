@@ -31,21 +31,21 @@ from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.bulk import dialect_insert
-from db.models import BillingCounter, Building, Payment, Project, Receipt, Unit
+from billing.policy import may_see_unit_billing
+from db.models import BillingCounter, Payment, Receipt
 from db.personal_data import PersonalDataCipher
 from kernel.errors import NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 
 __all__ = [
     "RECEIPT_COUNTER",
     "ReceiptLine",
     "ReceiptSigner",
     "ReceiptVerification",
-    "issue_receipt",
-    "load_visible_receipt",
+    "get_receipt",
     "next_counter_value",
     "receipt_content",
     "receipt_number",
@@ -130,46 +130,6 @@ class ReceiptLine:
     principal: Decimal
 
 
-async def issue_receipt(
-    session: AsyncSession,
-    signer: ReceiptSigner,
-    *,
-    payment: Payment,
-    lines: Sequence[ReceiptLine],
-    issued_at: dt.datetime,
-) -> Receipt:
-    """Number, describe and sign the receipt of a payment and what it paid on each bill."""
-    project_name, building, unit_number = (
-        await session.execute(
-            select(Project.name, Building.name, Unit.number)
-            .join(Building, Unit.building_id == Building.id)
-            .join(Project, Unit.project_id == Project.id)
-            .where(Unit.id == payment.unit_id)
-        )
-    ).one()
-    number = await next_counter_value(session, payment.project_id, RECEIPT_COUNTER)
-    content = receipt_content(
-        number=number,
-        payment=payment,
-        project_name=project_name,
-        building=building,
-        unit_number=unit_number,
-        lines=lines,
-        issued_at=issued_at,
-    )
-    receipt = Receipt(
-        project_id=payment.project_id,
-        payment_id=payment.id,
-        number=number,
-        content=content,
-        signature=signer.sign(content),
-        issued_at=issued_at,
-    )
-    session.add(receipt)
-    await session.flush()
-    return receipt
-
-
 def receipt_content(
     *,
     number: int,
@@ -217,7 +177,7 @@ class ReceiptVerification:
 
 
 async def verify_receipt(
-    session: AsyncSession, signer: ReceiptSigner, *, content: str, signature: str
+    session_factory: async_sessionmaker[AsyncSession], *, signer: ReceiptSigner, content: str, signature: str
 ) -> ReceiptVerification:
     """Whether a presented receipt was signed by us, unaltered, and is the one on record."""
     if not signer.verifies(content, signature):
@@ -229,26 +189,27 @@ async def verify_receipt(
     except (ValueError, KeyError, TypeError):
         return ReceiptVerification(False, "The content is not a receipt.")
     number = int(str(number_text).removeprefix("R-"))
-    receipt = await session.scalar(select(Receipt).where(Receipt.project_id == project_id, Receipt.number == number))
+    async with session_factory() as session:
+        receipt = await session.scalar(select(Receipt).where(Receipt.project_id == project_id, Receipt.number == number))
     if receipt is None or hashlib.sha256(receipt.content.encode("utf-8")).hexdigest() != digest:
         return ReceiptVerification(False, "Signed by us, but no receipt on record has this content.")
     return ReceiptVerification(True, "Genuine and unaltered.", receipt)
 
 
-async def load_visible_receipt(session: AsyncSession, principal: Principal, receipt_id: int) -> tuple[Receipt, Payment]:
-    """The receipt if the caller is finance staff of its project or occupies the paid unit."""
-    receipt = await session.get(Receipt, receipt_id)
-    payment = await session.get(Payment, receipt.payment_id) if receipt else None
+async def get_receipt(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, receipt_id: int
+) -> Receipt:
+    """The receipt, if the caller may see the paid unit's billing (else NOT_FOUND)."""
+    async with session_factory() as session:
+        receipt = await session.get(Receipt, receipt_id)
+        payment = await session.get(Payment, receipt.payment_id) if receipt else None
     if (
         receipt is None
         or payment is None
-        or not (
-            principal.has_role(payment.project_id, Role.ADMIN, Role.FINANCE)
-            or (payment.unit_id in principal.unit_ids and principal.has_role(payment.project_id, Role.OWNER))
-        )
+        or not may_see_unit_billing(principal, project_id=payment.project_id, unit_id=payment.unit_id)
     ):
         raise NotFound("No such receipt.", field="id")
-    return receipt, payment
+    return receipt
 
 
 def render_receipt_pdf(receipt: Receipt) -> bytes:

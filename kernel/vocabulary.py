@@ -12,6 +12,7 @@ from enum import StrEnum
 __all__ = [
     "ActorRole",
     "BillLineKind",
+    "BillStatus",
     "Category",
     "FeeRuleKind",
     "PartyType",
@@ -47,6 +48,14 @@ class FeeRuleKind(StrEnum):
     FIXED = "FIXED"
     METERED_TIERED = "METERED_TIERED"
     APPORTIONED = "APPORTIONED"
+
+
+class BillStatus(StrEnum):
+    """Stored status; "overdue" is not a state but an unpaid bill past its due date."""
+
+    OPEN = "OPEN"
+    PARTIALLY_PAID = "PARTIALLY_PAID"
+    PAID = "PAID"
 
 
 class BillLineKind(StrEnum):

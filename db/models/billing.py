@@ -27,7 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, Fen, Scaled, StrEnumColumn, UtcDateTime, created_at_column
-from kernel.vocabulary import BillLineKind, FeeRuleKind, PartyType
+from kernel.vocabulary import BillLineKind, BillStatus, FeeRuleKind, PartyType
 
 __all__ = [
     "Adjustment",
@@ -57,14 +57,6 @@ __all__ = [
     "ReversalKind",
     "Waiver",
 ]
-
-
-class BillStatus(str, enum.Enum):
-    """Stored status; "overdue" is not a state but an unpaid bill past its due date."""
-
-    OPEN = "OPEN"
-    PARTIALLY_PAID = "PARTIALLY_PAID"
-    PAID = "PAID"
 
 
 class PaymentChannel(str, enum.Enum):

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from api.state import AppState
-from billing.journal import check_project_ledger
+from billing.ledger_check import check_project_ledger
 from db.models import Project
 from tests.integration.world import World, gql
 

@@ -55,10 +55,10 @@ async def test_a_run_in_batches_of_one_unit_writes_the_lines_a_single_batch_prev
     assert len(expected) == 4
 
     # when the run is made one unit per batch
-    async with state.session_factory() as session, session.begin():
-        outcome = await run_billing_service(
-            session, None, project_id=world.ids["Project:lakeside"], period="2026-11", dry_run=False, now=NOW, batch_size=1
-        )
+    outcome = await run_billing_service(
+        state.session_factory, None, project_id=world.ids["Project:lakeside"], period="2026-11", dry_run=False, now=NOW,
+        batch_size=1,
+    )
 
     # then every bill holds the previewed lines, in order, and the totals agree to the fen
     async with state.session_factory() as session:

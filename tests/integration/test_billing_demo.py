@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo import seed_demo
-from billing.journal import check_project_ledger
+from billing.ledger_check import check_project_ledger
 from db.base import Base
 from db.migrate import upgrade_to_head
 from db.models import (

@@ -1,0 +1,110 @@
+"""The object a billing use case acts on, loaded in its transaction and checked against `billing.policy`:
+NOT_FOUND when it does not exist for the caller, FORBIDDEN when it does but the caller may not act on it.
+
+Kept apart from the register's lookups (whose unit import pulls in openpyxl and numpy) so that a bill
+run's process stays small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.policy import knows_project, knows_project_records, knows_unit_account
+from db.models import Bill, FeeRule, Payment, Project, Unit
+from kernel.errors import AccessDenied, NotFound
+from kernel.principal import Principal
+
+__all__ = [
+    "ProjectGate",
+    "get_fee_rule",
+    "get_project",
+    "get_project_unit",
+    "get_unit_account",
+    "lock_bill",
+    "lock_payment",
+]
+
+Row = TypeVar("Row", Bill, FeeRule, Payment, Unit)
+
+_DENIED = "Requires the ADMIN or FINANCE role in this project."
+_DENIED_IN_PROJECT = "Requires one of the roles ADMIN, FINANCE in this project."
+
+
+class ProjectGate(Protocol):
+    """A predicate of `billing.policy` over one project, e.g. `may_manage_charges`."""
+
+    def __call__(self, principal: Principal, /, *, project_id: int) -> bool: ...
+
+
+async def get_project(session: AsyncSession, principal: Principal, project_id: int, *, allowed: ProjectGate) -> Project:
+    """The project, if the caller holds any role in it (else NOT_FOUND) and `allowed` (else FORBIDDEN)."""
+    project = await session.get(Project, project_id)
+    if project is None or not knows_project(principal, project_id=project_id):
+        raise NotFound("No such project.", field="projectId")
+    if not allowed(principal, project_id=project_id):
+        raise AccessDenied(_DENIED_IN_PROJECT)
+    return project
+
+
+def _admitted(
+    principal: Principal, row: Row | None, known: Callable[[Row], bool], allowed: ProjectGate, missing: NotFound, denied: str
+) -> Row:
+    if row is None or not known(row):
+        raise missing
+    if not allowed(principal, project_id=row.project_id):
+        raise AccessDenied(denied)
+    return row
+
+
+def _knows_account(principal: Principal) -> Callable[[Bill | Payment | Unit], bool]:
+    """The unit's account is known to the project's staff and the unit's occupant."""
+
+    def known(row: Bill | Payment | Unit) -> bool:
+        unit_id = row.id if isinstance(row, Unit) else row.unit_id
+        return knows_unit_account(principal, project_id=row.project_id, unit_id=unit_id)
+
+    return known
+
+
+def _knows_records(principal: Principal) -> Callable[[FeeRule | Unit], bool]:
+    """The project's records are known to its staff."""
+    return lambda row: knows_project_records(principal, project_id=row.project_id)
+
+
+async def get_project_unit(session: AsyncSession, principal: Principal, unit_id: int, *, allowed: ProjectGate) -> Unit:
+    """A unit as one of its project's records (its readings, its waivers)."""
+    unit = await session.get(Unit, unit_id)
+    missing = NotFound("No such unit.", field="unitId")
+    return _admitted(principal, unit, _knows_records(principal), allowed, missing, _DENIED_IN_PROJECT)
+
+
+async def get_unit_account(
+    session: AsyncSession, principal: Principal, unit_id: int, *, allowed: ProjectGate, field: str = "unitId"
+) -> Unit:
+    """A unit whose account is acted on (a payment for it)."""
+    unit = await session.get(Unit, unit_id)
+    missing = NotFound("No such unit.", field=field)
+    return _admitted(principal, unit, _knows_account(principal), allowed, missing, _DENIED)
+
+
+async def get_fee_rule(session: AsyncSession, principal: Principal, rule_id: int, *, allowed: ProjectGate) -> FeeRule:
+    rule = await session.get(FeeRule, rule_id)
+    missing = NotFound("No such fee rule.", field="ruleId")
+    return _admitted(principal, rule, _knows_records(principal), allowed, missing, _DENIED)
+
+
+async def lock_payment(session: AsyncSession, principal: Principal, payment_id: int, *, allowed: ProjectGate) -> Payment:
+    """The payment, locked until commit."""
+    payment = await session.get(Payment, payment_id, with_for_update=True)
+    missing = NotFound("No such payment.", field="paymentId")
+    return _admitted(principal, payment, _knows_account(principal), allowed, missing, _DENIED)
+
+
+async def lock_bill(session: AsyncSession, principal: Principal, bill_id: int, *, allowed: ProjectGate) -> Bill:
+    """The bill, locked until commit."""
+    bill = await session.get(Bill, bill_id, with_for_update=True)
+    missing = NotFound("No such bill.", field="billId")
+    return _admitted(principal, bill, _knows_account(principal), allowed, missing, _DENIED)

@@ -1,0 +1,112 @@
+"""Who may see and do what in billing: the named predicates that billing's use cases and GraphQL types
+ask, with the SQL twin of the one that filters lists.
+
+Finance staff (ADMIN or FINANCE in a project) run the project's charges and money. An occupant who is an
+OWNER in the project sees their own units' bills, payments, receipts, online orders and statement, and
+nothing of anyone else's. Whether an object exists at all for a caller (NOT_FOUND rather than FORBIDDEN)
+is told apart by the `knows_*` predicates, so that a refusal never confirms an object to a stranger.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from kernel.principal import Principal, Role
+
+__all__ = [
+    "FINANCE_ROLES",
+    "knows_project",
+    "knows_project_records",
+    "knows_unit_account",
+    "manages_billing",
+    "may_adjust_bills",
+    "may_manage_charges",
+    "may_refund_payments",
+    "may_see_ledger",
+    "may_see_unit_billing",
+    "may_take_payments",
+    "visible_unit_billing",
+]
+
+FINANCE_ROLES = (Role.ADMIN, Role.FINANCE)
+
+
+# --- operation gates: may the caller use the finance desk at all ----------------------------------
+
+
+def manages_billing(principal: Principal) -> bool:
+    """Finance staff of some project: may call the finance desk's operations (which projects' objects
+    they then touch is asked per project below)."""
+    return principal.holds_any(FINANCE_ROLES)
+
+
+# --- what finance staff may do in a project --------------------------------------------------------
+
+
+def _finance_staff(principal: Principal, project_id: int) -> bool:
+    return principal.has_role(project_id, *FINANCE_ROLES)
+
+
+def may_manage_charges(principal: Principal, *, project_id: int) -> bool:
+    """Fee rules, discounts, waivers, the billing policy, meter readings and bill runs."""
+    return _finance_staff(principal, project_id)
+
+
+def may_take_payments(principal: Principal, *, project_id: int) -> bool:
+    """Record money received, one unit's or a payer's batch for many units."""
+    return _finance_staff(principal, project_id)
+
+
+def may_refund_payments(principal: Principal, *, project_id: int) -> bool:
+    """Give back a payment's credit, or reverse a payment."""
+    return _finance_staff(principal, project_id)
+
+
+def may_adjust_bills(principal: Principal, *, project_id: int) -> bool:
+    return _finance_staff(principal, project_id)
+
+
+def may_see_ledger(principal: Principal, *, project_id: int) -> bool:
+    """The project's books and their check."""
+    return _finance_staff(principal, project_id)
+
+
+# --- what an occupant may see ----------------------------------------------------------------------
+
+
+def may_see_unit_billing(principal: Principal, *, project_id: int, unit_id: int) -> bool:
+    """A unit's bills, adjustments, payments, receipts, online orders and statement: the project's finance
+    staff, and an OWNER of the project who occupies the unit."""
+    return _finance_staff(principal, project_id) or (
+        unit_id in principal.unit_ids and principal.has_role(project_id, Role.OWNER)
+    )
+
+
+def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
+    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
+
+
+def visible_unit_billing(principal: Principal, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
+    """The SQL twin of `may_see_unit_billing`, over a table's project and unit columns."""
+    return or_(
+        _in(project_column, principal.projects_with(*FINANCE_ROLES)),
+        and_(_in(unit_column, principal.unit_ids), _in(project_column, principal.projects_with(Role.OWNER))),
+    )
+
+
+# --- whether an object exists for the caller (NOT_FOUND) before whether they may act (FORBIDDEN) ---
+
+
+def knows_project(principal: Principal, *, project_id: int) -> bool:
+    """Any role in the project."""
+    return project_id in principal.project_ids
+
+
+def knows_project_records(principal: Principal, *, project_id: int) -> bool:
+    """The project's staff know its rules and units."""
+    return principal.is_staff_of(project_id)
+
+
+def knows_unit_account(principal: Principal, *, project_id: int, unit_id: int) -> bool:
+    """The project's staff, and the unit's occupant, know its bills and payments."""
+    return principal.is_staff_of(project_id) or unit_id in principal.unit_ids

@@ -1,0 +1,46 @@
+"""Mutations of issued bills: adjusting one."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from billing import adjustments
+from schema.billing.bill_types import AdjustmentType
+from schema.billing.common import FINANCE_ONLY, mutation_result, run_use_case
+from schema.billing.enums import AdjustmentKindEnum
+from schema.context import Info
+from schema.ids import decode_id
+
+__all__ = ["BillMutations"]
+
+
+@strawberry.input
+class CreateAdjustmentInput:
+    bill_id: strawberry.ID
+    kind: AdjustmentKindEnum
+    amount: Decimal
+    reason: str
+
+
+CreateAdjustmentResult = mutation_result(AdjustmentType, "CreateAdjustmentResult")
+
+
+@strawberry.type
+class BillMutations:
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Correct an issued bill: CREDIT lowers it, DEBIT raises it.")
+    async def create_adjustment(self, info: Info, input: CreateAdjustmentInput) -> CreateAdjustmentResult:  # type: ignore[valid-type]
+        return await run_use_case(
+            info,
+            lambda principal: adjustments.create_adjustment(
+                info.context.session_factory,
+                principal,
+                now=info.context.now(),
+                bill_id=decode_id(input.bill_id, "Bill", field="billId"),
+                kind=input.kind,
+                amount=input.amount,
+                reason=input.reason,
+            ),
+            AdjustmentType.from_row,
+        )

@@ -1,0 +1,68 @@
+"""Queries of bills: those the caller may see, filtered."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from billing import queries
+from kernel.errors import NotFound
+from schema.billing.bill_types import BillType
+from schema.billing.common import empty_connection
+from schema.billing.enums import BillStatusFilterEnum
+from schema.context import Info
+from schema.ids import decode_id
+from schema.pagination import after_id, edges_and_page_info, page_size
+from schema.permissions import IsAuthenticated, require_principal
+
+__all__ = ["BillConnection", "BillFilter", "BillQueries"]
+
+
+@strawberry.input
+class BillFilter:
+    project_id: strawberry.ID | None = None
+    status: BillStatusFilterEnum | None = strawberry.field(
+        default=None, description="OVERDUE: unpaid and past the due date."
+    )
+    period: str | None = None
+    building_id: strawberry.ID | None = None
+    unit_id: strawberry.ID | None = None
+    party_id: strawberry.ID | None = None
+
+
+@strawberry.type(name="BillConnection")
+class BillConnection(relay.Connection[BillType]):
+    total_count: int
+
+
+@strawberry.type
+class BillQueries:
+    @strawberry.field(permission_classes=[IsAuthenticated], description="Bills you may see: your units', or your project's as finance staff.")
+    async def bills(
+        self, info: Info, filter: BillFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> BillConnection:
+        principal = await require_principal(info)
+        size, start_after = page_size(first), after_id(after)
+        filter = filter or BillFilter()
+        try:
+            spec = queries.BillFilterSpec(
+                project_id=decode_id(filter.project_id, "Project", field="projectId") if filter.project_id else None,
+                status=filter.status,
+                period=filter.period,
+                building_id=decode_id(filter.building_id, "Building", field="buildingId") if filter.building_id else None,
+                unit_id=decode_id(filter.unit_id, "Unit", field="unitId") if filter.unit_id else None,
+                party_id=decode_id(filter.party_id, "Party", field="partyId") if filter.party_id else None,
+            )
+        except NotFound:
+            return empty_connection(BillConnection)  # type: ignore[return-value]
+        rows, total = await queries.list_bills(
+            info.context.session_factory,
+            principal,
+            spec=spec,
+            today=info.context.now().date(),
+            limit=size,
+            after_id=start_after,
+        )
+        info.context.loaders.prime(info.context.loaders.billing.bill, rows)
+        edges, page_info = edges_and_page_info(rows, size, BillType.from_row)
+        return BillConnection(edges=edges, page_info=page_info, total_count=total)

@@ -1,0 +1,199 @@
+"""GraphQL types of bills: the bill with its lines, and the adjustments that correct it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from billing import balance
+from billing import model as engine
+from billing.policy import may_manage_charges
+from billing.queries import get_accrued_late_fee
+from db.models import Bill
+from kernel.vocabulary import BillLineKind
+from schema.billing.common import nodes_of_unit_billing, unit_of
+from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
+from schema.billing.run_types import BillRunType
+from schema.context import Info
+from schema.units.types import BuildingType, PartyType, UnitType
+
+if TYPE_CHECKING:
+    from schema.billing.payment_types import AllocationType
+
+__all__ = ["AdjustmentType", "BillLineType", "BillType"]
+
+
+@strawberry.type(name="BillLine")
+class BillLineType:
+    position: int
+    rule_code: str
+    kind: BillLineKindEnum
+    description: str
+    quantity: Decimal
+    unit_price: Decimal | None = strawberry.field(description="Empty when no single price produced the amount.")
+    amount: Decimal
+    explanation: str = strawberry.field(description="How the amount was computed, e.g. the tier breakdown.")
+
+    @classmethod
+    def from_row(cls, row: Any) -> BillLineType:
+        return cls(
+            position=row.position,
+            rule_code=row.rule_code,
+            kind=row.kind,
+            description=row.description,
+            quantity=row.quantity,
+            unit_price=row.unit_price,
+            amount=row.amount,
+            explanation=row.explanation,
+        )
+
+    @classmethod
+    def from_draft(cls, position: int, draft: engine.BillLineDraft) -> BillLineType:
+        return cls(
+            position=position,
+            rule_code=draft.rule_code,
+            kind=BillLineKind(draft.kind.value),
+            description=draft.description,
+            quantity=draft.quantity,
+            unit_price=draft.unit_price,
+            amount=draft.amount,
+            explanation=draft.explanation,
+        )
+
+
+@strawberry.type(name="Bill")
+class BillType(relay.Node):
+    id: relay.NodeID[int]
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    issued_on: dt.date
+    due_date: dt.date
+    status: BillStatusEnum
+    total_amount: Decimal = strawberry.field(description="Sum of the lines; never changes once issued.")
+    adjustment_amount: Decimal = strawberry.field(description="Net of debit (+) and credit (−) adjustments.")
+    late_fee_amount: Decimal = strawberry.field(name="lateFeeCharged")
+    principal_paid: Decimal
+    late_fee_paid: Decimal
+    unit_id: strawberry.Private[int]
+    party_id: strawberry.Private[int | None]
+    project_id: strawberry.Private[int]
+    run_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Bill) -> BillType:
+        return cls(
+            id=row.id,
+            period=row.period,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            issued_on=row.issued_on,
+            due_date=row.due_date,
+            status=row.status,
+            total_amount=row.total_amount,
+            adjustment_amount=row.adjustment_amount,
+            late_fee_amount=row.late_fee_amount,
+            principal_paid=row.principal_paid,
+            late_fee_paid=row.late_fee_paid,
+            unit_id=row.unit_id,
+            party_id=row.party_id,
+            project_id=row.project_id,
+            run_id=row.run_id,
+        )
+
+    @strawberry.field
+    def paid_amount(self) -> Decimal:
+        return balance.amount_paid(self)
+
+    @strawberry.field(description="What is still owed, late fees charged so far included.")
+    def amount_due(self) -> Decimal:
+        return balance.amount_due(self)
+
+    @strawberry.field(description="Unpaid and past its due date (as of today in the service's clock).")
+    def is_overdue(self, info: Info) -> bool:
+        return balance.is_overdue(self.status, self.due_date, info.context.now().date())
+
+    @strawberry.field(description="Late fee owed if the bill were paid on `asOf` (default today), not yet charged.")
+    async def late_fee(self, info: Info, as_of: dt.date | None = None) -> Decimal:
+        return await get_accrued_late_fee(
+            info.context.session_factory, bill_id=self.id, as_of=as_of or info.context.now().date()
+        )
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[BillLineType]:
+        rows = await info.context.loaders.billing.lines_by_bill.load(self.id)
+        return [BillLineType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType:
+        return await unit_of(info, self.unit_id)
+
+    @strawberry.field
+    async def building(self, info: Info) -> BuildingType:
+        unit = await info.context.loaders.unit.load(self.unit_id)
+        return BuildingType.from_row(await info.context.loaders.building.load(unit.building_id))
+
+    @strawberry.field(description="Who the bill is addressed to (the owner, else the tenant).")
+    async def party(self, info: Info) -> PartyType | None:
+        if self.party_id is None:
+            return None
+        return PartyType.from_row(await info.context.loaders.party.load(self.party_id))
+
+    @strawberry.field
+    async def run(self, info: Info) -> BillRunType | None:
+        principal = await info.context.principal()
+        if principal is None or not may_manage_charges(principal, project_id=self.project_id):
+            return None
+        return BillRunType.from_row(await info.context.loaders.billing.bill_run.load(self.run_id))
+
+    @strawberry.field
+    async def allocations(
+        self, info: Info
+    ) -> list[Annotated["AllocationType", strawberry.lazy("schema.billing.payment_types")]]:
+        # Imported on use: payment_types imports this module (an allocation names its bill).
+        from schema.billing.payment_types import AllocationType
+
+        rows = await info.context.loaders.billing.allocations_by_bill.load(self.id)
+        return [AllocationType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def adjustments(self, info: Info) -> list[AdjustmentType]:
+        rows = await info.context.loaders.billing.adjustments_by_bill.load(self.id)
+        return [AdjustmentType.from_row(row) for row in rows]
+
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.bill)
+
+
+@strawberry.type(name="Adjustment", description="A correction of an issued bill; CREDIT lowers it, DEBIT raises it.")
+class AdjustmentType(relay.Node):
+    id: relay.NodeID[int]
+    kind: AdjustmentKindEnum
+    amount: Decimal
+    reason: str
+    created_at: dt.datetime
+    bill_id: strawberry.Private[int]
+    unit_id: strawberry.Private[int]
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Any) -> AdjustmentType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            amount=row.amount,
+            reason=row.reason,
+            created_at=row.created_at,
+            bill_id=row.bill_id,
+            unit_id=row.unit_id,
+            project_id=row.project_id,
+        )
+
+    @strawberry.field
+    async def bill(self, info: Info) -> BillType:
+        return BillType.from_row(await info.context.loaders.billing.bill.load(self.bill_id))
+
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.adjustment)

@@ -1,0 +1,110 @@
+"""What the billing schema's modules share: the finance desk's gate, running a use case for the caller,
+resolving nodes through the billing policy, and id helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry import relay
+from strawberry.dataloader import DataLoader
+
+from billing.policy import manages_billing, may_manage_charges, may_see_unit_billing
+from kernel.errors import NotFound
+from kernel.principal import Principal
+from schema.context import Info
+from schema.errors import (
+    BadUserInputError,
+    ConflictError,
+    Error,
+    NotFoundError,
+    run_mutation,
+)
+from schema.ids import decode_id
+from schema.nodes import resolve_visible_nodes
+from schema.permissions import IsAuthenticated, allowed_if, require_principal
+from schema.units.types import UnitType
+
+__all__ = [
+    "FINANCE_ONLY",
+    "decode_ids",
+    "empty_connection",
+    "gid",
+    "mutation_result",
+    "nodes_of_managed_charges",
+    "nodes_of_unit_billing",
+    "read_of_project",
+    "run_use_case",
+    "unit_of",
+]
+
+Row = TypeVar("Row")
+Payload = TypeVar("Payload")
+
+FINANCE_ONLY = [IsAuthenticated, allowed_if(manages_billing, "Requires one of the roles ADMIN, FINANCE.")]
+
+
+async def run_use_case(
+    info: Info, call: Callable[[Principal], Awaitable[Row]], present: Callable[[Row], Payload]
+) -> Payload | Error:
+    """Call a billing use case for the caller and present its result, through `run_mutation`. The call is
+    made in there, so that decoding its arguments (a malformed ID answers NOT_FOUND) answers the typed error."""
+    principal = await require_principal(info)
+
+    async def called() -> Row:
+        return await call(principal)
+
+    return await run_mutation(called(), present)
+
+
+async def read_of_project(
+    info: Info, project_id: strawberry.ID, read: Callable[[Principal, int], Awaitable[Row]]
+) -> Row | None:
+    """What a billing read answers for one project; None for a project the caller may not see."""
+    principal = await require_principal(info)
+    try:
+        return await read(principal, decode_id(project_id, "Project", field="projectId"))
+    except NotFound:
+        return None
+
+
+def mutation_result(payload: type, name: str) -> object:
+    """The `<name>` union of a mutation's payload and the errors a billing use case answers."""
+    return Annotated[payload | BadUserInputError | NotFoundError | ConflictError, strawberry.union(name)]
+
+
+def _node_resolver(loader: Callable[[Info], DataLoader[int, Any]], visible: Callable[[Principal, Any], bool]) -> Any:
+    async def resolve_nodes(cls: Any, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        return await resolve_visible_nodes(info, node_ids, loader(info), visible, cls.from_row)
+
+    return classmethod(resolve_nodes)
+
+
+def nodes_of_managed_charges(loader: Callable[[Info], DataLoader[int, Any]]) -> Any:
+    """`resolve_nodes` of a type whose rows the project's finance staff see (rules, readings, runs)."""
+    return _node_resolver(loader, lambda principal, row: may_manage_charges(principal, project_id=row.project_id))
+
+
+def nodes_of_unit_billing(loader: Callable[[Info], DataLoader[int, Any]]) -> Any:
+    """`resolve_nodes` of a type whose rows belong to a unit's billing (bills, payments, orders)."""
+    return _node_resolver(
+        loader, lambda principal, row: may_see_unit_billing(principal, project_id=row.project_id, unit_id=row.unit_id)
+    )
+
+
+def decode_ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> tuple[int, ...]:
+    return tuple(decode_id(value, type_name, field=field) for value in values or [])
+
+
+def empty_connection(connection: type) -> object:
+    """A connection with nothing in it, for a filter that names what the caller may not see."""
+    return connection(edges=[], page_info=relay.PageInfo(has_next_page=False, has_previous_page=False), total_count=0)
+
+
+def gid(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
+
+
+async def unit_of(info: Info, unit_id: int) -> UnitType:
+    return UnitType.from_row(await info.context.loaders.unit.load(unit_id))

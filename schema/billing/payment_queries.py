@@ -1,0 +1,77 @@
+"""Queries of money received: payments the caller may see, and checking a receipt."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from billing import queries
+from billing.receipts import verify_receipt
+from kernel.errors import NotFound
+from schema.billing.common import empty_connection
+from schema.billing.payment_types import PaymentType, ReceiptType
+from schema.context import Info
+from schema.ids import decode_id
+from schema.pagination import after_id, edges_and_page_info, page_size
+from schema.permissions import IsAuthenticated, require_principal
+
+__all__ = ["PaymentConnection", "PaymentFilter", "PaymentQueries", "ReceiptVerificationType"]
+
+
+@strawberry.input
+class PaymentFilter:
+    project_id: strawberry.ID | None = None
+    unit_id: strawberry.ID | None = None
+
+
+@strawberry.type(name="PaymentConnection")
+class PaymentConnection(relay.Connection[PaymentType]):
+    total_count: int
+
+
+@strawberry.type(name="ReceiptVerification")
+class ReceiptVerificationType:
+    genuine: bool
+    reason: str
+    receipt: ReceiptType | None
+
+
+@strawberry.type
+class PaymentQueries:
+    @strawberry.field(permission_classes=[IsAuthenticated], description="Payments you may see.")
+    async def payments(
+        self, info: Info, filter: PaymentFilter | None = None, first: int | None = None, after: str | None = None
+    ) -> PaymentConnection:
+        principal = await require_principal(info)
+        size, start_after = page_size(first), after_id(after)
+        filter = filter or PaymentFilter()
+        try:
+            spec = queries.PaymentFilterSpec(
+                project_id=decode_id(filter.project_id, "Project", field="projectId") if filter.project_id else None,
+                unit_id=decode_id(filter.unit_id, "Unit", field="unitId") if filter.unit_id else None,
+            )
+        except NotFound:
+            return empty_connection(PaymentConnection)  # type: ignore[return-value]
+        rows, total = await queries.list_payments(
+            info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after
+        )
+        edges, page_info = edges_and_page_info(rows, size, PaymentType.from_row)
+        return PaymentConnection(edges=edges, page_info=page_info, total_count=total)
+
+    @strawberry.field(
+        permission_classes=[IsAuthenticated],
+        description="Whether a presented receipt (its content and signature) is genuine and unaltered.",
+    )
+    async def verify_receipt(self, info: Info, content: str, signature: str) -> ReceiptVerificationType:
+        result = await verify_receipt(
+            info.context.session_factory, signer=info.context.services.receipt_signer, content=content, signature=signature
+        )
+        receipt = None
+        if result.receipt is not None:
+            # The verdict is for anyone holding the receipt; the receipt itself only for who may see it.
+            (receipt,) = await ReceiptType.resolve_nodes(info=info, node_ids=[str(result.receipt.id)])
+        return ReceiptVerificationType(genuine=result.genuine, reason=result.reason, receipt=receipt)
+
+    @strawberry.field(permission_classes=[IsAuthenticated], description="The public key receipts are signed with (base64, raw Ed25519).")
+    def receipt_public_key(self, info: Info) -> str:
+        return info.context.services.receipt_signer.public_key_base64

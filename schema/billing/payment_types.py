@@ -1,0 +1,234 @@
+"""GraphQL types of money received: payments and their allocations, refunds, receipts, online orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from billing import balance
+from billing.policy import may_see_unit_billing
+from billing.receipts import receipt_number
+from db.models import (
+    Payment,
+    PaymentAllocation,
+    PaymentIntent,
+    PaymentReversal,
+    Receipt,
+)
+from schema.billing.bill_types import BillType
+from schema.billing.common import nodes_of_unit_billing, unit_of
+from schema.billing.enums import (
+    AllocationSourceEnum,
+    PaymentChannelEnum,
+    PaymentIntentStatusEnum,
+    ReversalKindEnum,
+)
+from schema.context import Info
+from schema.units.types import UnitType
+
+__all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
+
+
+@strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
+class AllocationType:
+    principal: Decimal
+    late_fee: Decimal
+    source: AllocationSourceEnum
+    created_at: dt.datetime
+    bill_id: strawberry.Private[int]
+    payment_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: PaymentAllocation) -> AllocationType:
+        return cls(
+            principal=row.principal,
+            late_fee=row.late_fee,
+            source=row.source,
+            created_at=row.created_at,
+            bill_id=row.bill_id,
+            payment_id=row.payment_id,
+        )
+
+    @strawberry.field
+    def amount(self) -> Decimal:
+        return self.principal + self.late_fee
+
+    @strawberry.field
+    async def bill(self, info: Info) -> BillType:
+        return BillType.from_row(await info.context.loaders.billing.bill.load(self.bill_id))
+
+    @strawberry.field
+    async def payment(self, info: Info) -> PaymentType:
+        return PaymentType.from_row(await info.context.loaders.billing.payment.load(self.payment_id))
+
+
+@strawberry.type(name="Refund", description="Money given back: unallocated credit refunded, or a whole payment reversed.")
+class RefundType:
+    kind: ReversalKindEnum
+    amount: Decimal
+    reason: str
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: PaymentReversal) -> RefundType:
+        return cls(kind=row.kind, amount=row.amount, reason=row.reason, created_at=row.created_at)
+
+
+@strawberry.type(name="Payment")
+class PaymentType(relay.Node):
+    id: relay.NodeID[int]
+    channel: PaymentChannelEnum
+    external_reference: str | None
+    payer_name: str
+    amount: Decimal
+    paid_at: dt.datetime
+    unit_id: strawberry.Private[int]
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Payment) -> PaymentType:
+        return cls(
+            id=row.id,
+            channel=row.channel,
+            external_reference=row.external_reference,
+            payer_name=row.payer_name,
+            amount=row.amount,
+            paid_at=row.paid_at,
+            unit_id=row.unit_id,
+            project_id=row.project_id,
+        )
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType:
+        return await unit_of(info, self.unit_id)
+
+    @strawberry.field
+    async def allocations(self, info: Info) -> list[AllocationType]:
+        rows = await info.context.loaders.billing.allocations_by_payment.load(self.id)
+        return [AllocationType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def refunds(self, info: Info) -> list[RefundType]:
+        rows = await info.context.loaders.billing.reversals_by_payment.load(self.id)
+        return [RefundType.from_row(row) for row in rows]
+
+    @strawberry.field(description="What no bill has taken and nothing gave back: the unit's prepaid credit from it.")
+    async def credit_left(self, info: Info) -> Decimal:
+        allocations = await info.context.loaders.billing.allocations_by_payment.load(self.id)
+        refunds = await info.context.loaders.billing.reversals_by_payment.load(self.id)
+        return balance.credit_left(
+            amount=self.amount,
+            allocated=sum((a.principal + a.late_fee for a in allocations), Decimal("0.00")),
+            given_back=sum((r.amount for r in refunds), Decimal("0.00")),
+        )
+
+    @strawberry.field
+    async def receipt(self, info: Info) -> ReceiptType | None:
+        rows = await info.context.loaders.billing.receipts_by_payment.load(self.id)
+        return ReceiptType.from_row(rows[0]) if rows else None
+
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.payment)
+
+
+@strawberry.type(name="Receipt", description="A payment's receipt, signed with Ed25519 over its canonical content.")
+class ReceiptType(relay.Node):
+    id: relay.NodeID[int]
+    number: str = strawberry.field(description="Per-project sequential number, e.g. R-000042.")
+    content: str = strawberry.field(description="The canonical JSON the signature covers.")
+    signature: str = strawberry.field(description="Base64 Ed25519 signature of `content`.")
+    issued_at: dt.datetime
+    payment_id: strawberry.Private[int]
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Receipt) -> ReceiptType:
+        return cls(
+            id=row.id,
+            number=receipt_number(row.number),
+            content=row.content,
+            signature=row.signature,
+            issued_at=row.issued_at,
+            payment_id=row.payment_id,
+            project_id=row.project_id,
+        )
+
+    @strawberry.field(description="Where the printable receipt is served (send the same bearer token).")
+    def pdf_url(self) -> str:
+        return f"/receipts/{self.id}.pdf"
+
+    @strawberry.field
+    async def payment(self, info: Info) -> PaymentType:
+        return PaymentType.from_row(await info.context.loaders.billing.payment.load(self.payment_id))
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[ReceiptType | None]:
+        principal = await info.context.principal()
+        ids = [int(i) for i in node_ids if i.isdigit()]
+        receipts = {r.id: r for r in await info.context.loaders.billing.receipt.load_many(ids) if r is not None}
+        payments = {
+            p.id: p
+            for p in await info.context.loaders.billing.payment.load_many([r.payment_id for r in receipts.values()])
+            if p is not None
+        }
+        result: list[ReceiptType | None] = []
+        for node_id in node_ids:
+            receipt = receipts.get(int(node_id)) if node_id.isdigit() else None
+            payment = payments.get(receipt.payment_id) if receipt is not None else None
+            visible = (
+                receipt is not None
+                and payment is not None
+                and principal is not None
+                and may_see_unit_billing(principal, project_id=payment.project_id, unit_id=payment.unit_id)
+            )
+            result.append(cls.from_row(receipt) if visible and receipt is not None else None)
+        return result
+
+
+@strawberry.type(name="PaymentIntent", description="An online order for a gateway: what to collect and how.")
+class PaymentIntentType(relay.Node):
+    id: relay.NodeID[int]
+    out_trade_no: str = strawberry.field(description="Our order number, as the gateway knows it.")
+    provider: str
+    channel: PaymentChannelEnum
+    amount: Decimal
+    amount_fen: int
+    status: PaymentIntentStatusEnum
+    expires_at: dt.datetime
+    payload: strawberry.scalars.JSON = strawberry.field(
+        description="What a front end turns into a QR code or redirect (gateway-specific)."
+    )
+    unit_id: strawberry.Private[int]
+    project_id: strawberry.Private[int]
+    payment_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: PaymentIntent, payload: dict[str, Any] | None = None) -> PaymentIntentType:
+        return cls(
+            id=row.id,
+            out_trade_no=row.out_trade_no,
+            provider=row.provider,
+            channel=row.channel,
+            amount=row.amount,
+            amount_fen=int(row.amount.scaleb(2)),
+            status=row.status,
+            expires_at=row.expires_at,
+            payload=payload or {},
+            unit_id=row.unit_id,
+            project_id=row.project_id,
+            payment_id=row.payment_id,
+        )
+
+    @strawberry.field
+    async def payment(self, info: Info) -> PaymentType | None:
+        if self.payment_id is None:
+            return None
+        return PaymentType.from_row(await info.context.loaders.billing.payment.load(self.payment_id))
+
+    resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.payment_intent)

@@ -1,0 +1,186 @@
+"""GraphQL types of the rule book: fee rules with their versions, discounts, waivers, the billing policy."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import strawberry
+from strawberry import relay
+
+from billing.rule_book import Policies, definition_of
+from db.models import DiscountRule, FeeRule, FeeRuleVersion, Waiver
+from schema.billing.common import gid, nodes_of_managed_charges, unit_of
+from schema.billing.enums import ApportionBasisEnum, FeeRuleKindEnum, TierPeriodEnum
+from schema.context import Info
+from schema.scalars import PartyTypeEnum, UnitKindEnum
+from schema.units.types import UnitType
+
+__all__ = [
+    "BillingPolicyType",
+    "DiscountRuleType",
+    "FeeRuleType",
+    "FeeRuleVersionType",
+    "RuleScopeType",
+    "TierType",
+    "WaiverType",
+]
+
+
+@strawberry.type(name="Tier")
+class TierType:
+    starts_at: Decimal
+    up_to: Decimal | None
+    unit_price: Decimal
+
+
+@strawberry.type(name="RuleScope", description="Empty lists admit every unit; set lists must all match.")
+class RuleScopeType:
+    unit_kinds: list[UnitKindEnum]
+    building_ids: list[strawberry.ID]
+    unit_ids: list[strawberry.ID]
+
+
+@strawberry.type(name="FeeRuleVersion")
+class FeeRuleVersionType:
+    version: int
+    name: str
+    effective_from: dt.date
+    effective_to: dt.date | None
+    scope: RuleScopeType
+    rate_per_square_metre: Decimal | None
+    amount_per_cycle: Decimal | None
+    meter_type: str | None
+    tiers: list[TierType]
+    tier_period: TierPeriodEnum | None
+    apportion_total: Decimal | None
+    apportion_basis: ApportionBasisEnum | None
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: FeeRuleVersion) -> FeeRuleVersionType:
+        definition = definition_of(row)
+        scope = definition.scope
+        return cls(
+            version=row.version,
+            name=row.name,
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
+            scope=RuleScopeType(
+                unit_kinds=list(scope.unit_kinds),
+                building_ids=[gid("Building", pk) for pk in scope.building_ids],
+                unit_ids=[gid("Unit", pk) for pk in scope.unit_ids],
+            ),
+            rate_per_square_metre=definition.rate_per_square_metre,
+            amount_per_cycle=definition.amount_per_cycle,
+            meter_type=definition.meter_type,
+            tiers=[TierType(starts_at=t.starts_at, up_to=t.up_to, unit_price=t.unit_price) for t in definition.tiers],
+            tier_period=definition.tier_period,
+            apportion_total=definition.apportion_total,
+            apportion_basis=definition.apportion_basis,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(name="FeeRule", description="A fee rule and its effective-dated versions, oldest first.")
+class FeeRuleType(relay.Node):
+    id: relay.NodeID[int]
+    code: str
+    kind: FeeRuleKindEnum
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: FeeRule) -> FeeRuleType:
+        return cls(id=row.id, code=row.code, kind=row.kind, project_id=row.project_id)
+
+    @strawberry.field
+    async def versions(self, info: Info) -> list[FeeRuleVersionType]:
+        rows = await info.context.loaders.billing.versions_by_rule.load(self.id)
+        return [FeeRuleVersionType.from_row(row) for row in rows]
+
+    @strawberry.field(description="The newest version.")
+    async def current(self, info: Info) -> FeeRuleVersionType:
+        rows = await info.context.loaders.billing.versions_by_rule.load(self.id)
+        return FeeRuleVersionType.from_row(rows[-1])
+
+    @strawberry.field(description="The last day the rule charges for, when it has been retired.")
+    async def ends_on(self, info: Info) -> dt.date | None:
+        rows = await info.context.loaders.billing.versions_by_rule.load(self.id)
+        return rows[-1].effective_to
+
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.fee_rule)
+
+
+@strawberry.type(name="DiscountRule")
+class DiscountRuleType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    percent: Decimal
+    rule_codes: list[str]
+    vacant_only: bool
+    party_type: PartyTypeEnum | None
+    effective_from: dt.date | None
+    effective_to: dt.date | None
+
+    @classmethod
+    def from_row(cls, row: DiscountRule) -> DiscountRuleType:
+        return cls(
+            id=row.id,
+            name=row.name,
+            percent=row.percent,
+            rule_codes=list(row.rule_codes),
+            vacant_only=row.vacant_only,
+            party_type=row.party_type,
+            effective_from=row.effective_from,
+            effective_to=row.effective_to,
+        )
+
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.discount_rule)
+
+
+@strawberry.type(name="Waiver")
+class WaiverType(relay.Node):
+    id: relay.NodeID[int]
+    rule_code: str
+    period: str
+    amount: Decimal | None = strawberry.field(description="Empty: the charge is waived in full.")
+    reason: str
+    unit_id: strawberry.Private[int]
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: Waiver) -> WaiverType:
+        return cls(
+            id=row.id,
+            rule_code=row.rule_code,
+            period=row.period,
+            amount=row.amount,
+            reason=row.reason,
+            unit_id=row.unit_id,
+            project_id=row.project_id,
+        )
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType:
+        return await unit_of(info, self.unit_id)
+
+    resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.waiver)
+
+
+@strawberry.type(name="BillingPolicy")
+class BillingPolicyType:
+    due_days: int
+    cycle_months: int
+    late_fee_daily_rate: Decimal
+    late_fee_grace_days: int
+    late_fee_cap_ratio: Decimal | None
+
+    @classmethod
+    def from_policies(cls, policies: Policies) -> BillingPolicyType:
+        return cls(
+            due_days=policies.due_days,
+            cycle_months=policies.cycle_months,
+            late_fee_daily_rate=policies.late_fee.daily_rate,
+            late_fee_grace_days=policies.late_fee.grace_days,
+            late_fee_cap_ratio=policies.late_fee.cap_ratio,
+        )

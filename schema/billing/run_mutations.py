@@ -1,0 +1,88 @@
+"""The bill run mutation and what a dry run answers."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from billing import runs
+from schema.billing.bill_types import BillLineType
+from schema.billing.common import FINANCE_ONLY, run_use_case, unit_of
+from schema.billing.run_types import BillRunType
+from schema.context import Info
+from schema.errors import BadUserInputError, ConflictError, NotFoundError
+from schema.ids import decode_id
+from schema.units.types import UnitType
+
+__all__ = ["BillPreviewType", "BillRunPreviewType", "RunMutations"]
+
+
+@strawberry.type(name="BillPreview")
+class BillPreviewType:
+    total_amount: Decimal
+    lines: list[BillLineType]
+    unit_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType:
+        return await unit_of(info, self.unit_id)
+
+
+@strawberry.type(name="BillRunPreview", description="What a dry run would bill; nothing was written.")
+class BillRunPreviewType:
+    period: str
+    bill_count: int
+    total_amount: Decimal
+    units_without_charges: int
+    sample: list[BillPreviewType]
+
+
+RunBillingResult = Annotated[
+    BillRunType | BillRunPreviewType | BadUserInputError | NotFoundError | ConflictError,
+    strawberry.union("RunBillingResult"),
+]
+
+
+def _present_run(outcome: runs.BillRunOutcome) -> BillRunType | BillRunPreviewType:
+    if not outcome.dry_run:
+        assert outcome.run is not None
+        return BillRunType.from_row(outcome.run)
+    return BillRunPreviewType(
+        period=outcome.period,
+        bill_count=outcome.bills_created,
+        total_amount=outcome.amount_created,
+        units_without_charges=outcome.units_without_charges,
+        sample=[
+            BillPreviewType(
+                unit_id=preview.unit_id,
+                total_amount=preview.total,
+                lines=[BillLineType.from_draft(index, line) for index, line in enumerate(preview.lines, start=1)],
+            )
+            for preview in outcome.sample
+        ],
+    )
+
+
+@strawberry.type
+class RunMutations:
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description="Bill every unit without a bill for the period; again: the same run, new units only. dryRun writes nothing.",
+    )
+    async def run_billing(
+        self, info: Info, project_id: strawberry.ID, period: str, dry_run: bool = False
+    ) -> RunBillingResult:
+        return await run_use_case(
+            info,
+            lambda principal: runs.run_billing(
+                info.context.session_factory,
+                principal,
+                now=info.context.now(),
+                project_id=decode_id(project_id, "Project", field="projectId"),
+                period=period,
+                dry_run=dry_run,
+            ),
+            _present_run,
+        )

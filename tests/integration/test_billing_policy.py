@@ -1,0 +1,103 @@
+"""Who sees a unit's billing is one rule: `may_see_unit_billing` in Python and its SQL twin
+`visible_unit_billing` pick the same bills for every kind of caller, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from api.state import AppState
+from billing.policy import may_see_unit_billing, visible_unit_billing
+from db.models import Bill, BillRun
+from kernel.principal import Principal, Role
+from tests.integration.world import World, build_world
+
+UNITS = ("alice", "bob", "vacant", "shop", "carol")
+
+
+def _callers(world: World) -> dict[str, Principal]:
+    lakeside, hillside = world.ids["Project:lakeside"], world.ids["Project:hillside"]
+    alice, carol = world.ids["Unit:alice"], world.ids["Unit:carol"]
+    return {
+        "finance of Lakeside": Principal(user_id=1, roles={lakeside: frozenset({Role.FINANCE})}),
+        "admin of Hillside": Principal(user_id=2, roles={hillside: frozenset({Role.ADMIN})}),
+        "dispatcher of Lakeside": Principal(user_id=3, roles={lakeside: frozenset({Role.DISPATCHER})}),
+        "owner of alice's flat": Principal(user_id=4, roles={lakeside: frozenset({Role.OWNER})}, unit_ids=frozenset({alice})),
+        "occupant of alice's flat without the owner role": Principal(
+            user_id=5, roles={lakeside: frozenset({Role.DISPATCHER})}, unit_ids=frozenset({alice})
+        ),
+        "owner in Lakeside occupying a Hillside flat": Principal(
+            user_id=6, roles={lakeside: frozenset({Role.OWNER})}, unit_ids=frozenset({carol})
+        ),
+        "finance of Lakeside, owner in Hillside": Principal(
+            user_id=7,
+            roles={lakeside: frozenset({Role.FINANCE}), hillside: frozenset({Role.OWNER})},
+            unit_ids=frozenset({carol}),
+        ),
+        "nobody": Principal(user_id=8, roles={}),
+    }
+
+
+async def _one_bill_per_unit(state: AppState, world: World) -> None:
+    async with state.session_factory() as session, session.begin():
+        runs = {}
+        for project in ("lakeside", "hillside"):
+            run = BillRun(
+                project_id=world.ids[f"Project:{project}"], period="2026-11", period_start=dt.date(2026, 11, 1),
+                period_end=dt.date(2026, 11, 30),
+            )
+            session.add(run)
+            runs[project] = run
+        await session.flush()
+        for unit in UNITS:
+            run = runs["hillside" if unit == "carol" else "lakeside"]
+            session.add(
+                Bill(
+                    project_id=run.project_id, run_id=run.id, unit_id=world.ids[f"Unit:{unit}"], period="2026-11",
+                    period_start=dt.date(2026, 11, 1), period_end=dt.date(2026, 11, 30), issued_on=dt.date(2026, 12, 1),
+                    due_date=dt.date(2026, 12, 16), total_amount=Decimal("100.00"),
+                )
+            )
+
+
+@pytest.mark.parametrize(
+    ("caller", "bills_seen"),
+    [
+        ("finance of Lakeside", 4),
+        ("admin of Hillside", 1),
+        ("dispatcher of Lakeside", 0),
+        ("owner of alice's flat", 1),
+        ("occupant of alice's flat without the owner role", 0),
+        ("owner in Lakeside occupying a Hillside flat", 0),
+        ("finance of Lakeside, owner in Hillside", 5),
+        ("nobody", 0),
+    ],
+)
+async def test_the_sql_twin_picks_the_bills_the_predicate_lets_the_caller_see(
+    state: AppState, caller: str, bills_seen: int
+) -> None:
+    # given a bill for every unit of both projects
+    world = await build_world(state)
+    await _one_bill_per_unit(state, world)
+    principal = _callers(world)[caller]
+
+    # when the bills are filtered in SQL and by the predicate
+    async with state.session_factory() as session:
+        every_bill = (await session.scalars(select(Bill))).all()
+        in_sql = set(
+            await session.scalars(
+                select(Bill.id).where(
+                    visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
+                )
+            )
+        )
+    in_python = {
+        bill.id for bill in every_bill if may_see_unit_billing(principal, project_id=bill.project_id, unit_id=bill.unit_id)
+    }
+
+    # then both pick the same bills: the project's for its finance staff, an OWNER's own flat's
+    assert in_sql == in_python
+    assert len(in_sql) == bills_seen
