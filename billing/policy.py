@@ -25,6 +25,7 @@ __all__ = [
     "may_see_ledger",
     "may_see_unit_billing",
     "may_take_payments",
+    "pays_online",
     "visible_unit_billing",
 ]
 
@@ -38,6 +39,11 @@ def manages_billing(principal: Principal) -> bool:
     """Finance staff of some project: may call the finance desk's operations (which projects' objects
     they then touch is asked per project below)."""
     return principal.holds_any(FINANCE_ROLES)
+
+
+def pays_online(principal: Principal) -> bool:
+    """May open online payment orders at all: finance staff for anyone's bills, owners for their own."""
+    return principal.holds_any((*FINANCE_ROLES, Role.OWNER))
 
 
 # --- what finance staff may do in a project --------------------------------------------------------

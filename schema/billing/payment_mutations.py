@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from billing import online, payments, refunds
+from billing.policy import pays_online
 from schema.billing.common import (
     FINANCE_ONLY,
     decode_ids,
@@ -18,7 +19,7 @@ from schema.billing.enums import PaymentChannelEnum
 from schema.billing.payment_types import PaymentIntentType, PaymentType, RefundType
 from schema.context import Info
 from schema.ids import decode_id
-from schema.permissions import IsAuthenticated
+from schema.permissions import IsAuthenticated, allowed_if
 
 __all__ = ["PaymentBatchType", "PaymentMutations"]
 
@@ -177,7 +178,10 @@ class PaymentMutations:
         )
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated],
+        permission_classes=[
+            IsAuthenticated,
+            allowed_if(pays_online, "Requires one of the roles ADMIN, FINANCE, OWNER."),
+        ],
         description="An online order for your bills (owners: your own units'); pay it through the returned payload.",
     )
     async def create_payment_intent(
