@@ -551,14 +551,16 @@ def _apply_discounts(
 ) -> Decimal:
     """Append the unit's discount lines for one charge, each on what is left; return what is left."""
     net = charge.amount
-    for discount, ratio in plan.discounts:
+    for position, (discount, ratio) in enumerate(plan.discounts):
         if net == 0:
             break
         if discount.vacant_only and not unit.vacant:
             continue
         if discount.party_type is not None and discount.party_type != unit.party_type:
             continue
-        key = (discount.id, net)
+        # Keyed by the discount's place in the plan, not its id: nothing guarantees two discounts
+        # handed to the engine have different ids, and a shared key would lend one the other's line.
+        key = (position, net)
         line = plan.discount_lines.get(key)
         if line is None:
             cut = round_money(net * ratio)

@@ -597,6 +597,20 @@ def test_discounts_compound_on_what_is_left() -> None:
     assert lines[2].explanation == "Company rate: 10% of 168.70 = -16.87"
 
 
+def test_two_discounts_sharing_an_id_never_lend_each_other_their_lines() -> None:
+    # given: a discount that cuts nothing before one that cuts 10 %, both with the id 21
+    nothing = dataclasses.replace(COMPANY, id=21, percent=D(0), party_type=None)
+    tenth = dataclasses.replace(COMPANY, id=21, party_type=None)
+    prepared = prepare_rules([PROPERTY_FEE], [nothing, tenth], NOVEMBER)
+    twin = dataclasses.replace(FLAT_101, unit_id=102)
+    # when two equal units are priced one after the other with the same prepared rules
+    first = compute_unit_lines(prepared, FLAT_101, [])
+    second = compute_unit_lines(prepared, twin, [])
+    # then the second gets exactly the first one's lines: the 10 % once, on the whole charge
+    assert [line.amount for line in first] == [D("337.40"), D("-33.74")]
+    assert [line.amount for line in second] == [D("337.40"), D("-33.74")]
+
+
 def test_a_discount_rounds_half_a_fen_up() -> None:
     tiny = dataclasses.replace(PARKING, amount_per_cycle=D("0.05"), scope=RuleScope(), code="PROPERTY")
 

@@ -172,8 +172,6 @@ discount_rules = st.lists(
         party_type=st.none() | st.sampled_from(PartyType),
     ),
     max_size=4,
-    # Discount rules are rows: their ids are unique, and prepared rules remember lines by them.
-    unique_by=lambda rule: rule.id,
 )
 
 
