@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench migrate clean vendor-graphiql vendor-graphql-ws
+.PHONY: run test fuzz bench migrate clean vendor-graphiql vendor-graphql-ws
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -19,6 +19,11 @@ run: $(STAMP)
 test: $(STAMP)
 	bash tests/e2e/ensure_chromium.sh
 	$(PY) -m pytest
+
+# The property tests with many freshly drawn examples each; `make test` under CI=true draws the same ones
+# every run.
+fuzz: $(STAMP)
+	COURTYARD_HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/unit -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
