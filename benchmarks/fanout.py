@@ -329,17 +329,16 @@ async def fill(database_url: str) -> Fixture:
         Organization,
         Party,
         Project,
-        Role,
         RoleGrant,
         Technician,
         Ticket,
         Unit,
-        UnitKind,
         User,
     )
     from db.models.tickets import LocationKind
     from db.session import create_engine
-    from dispatch.model import Category, Priority, TicketStatus
+    from kernel.principal import Role
+    from kernel.vocabulary import Category, Priority, TicketStatus, UnitKind
 
     engine = create_engine(database_url)
     await upgrade_to_head(engine)
@@ -606,7 +605,7 @@ class JournalWriter:
     async def comment(self, ticket_id: int) -> None:
         from db.models import Ticket
         from dispatch.journal import TicketJournal, publish_after_commit
-        from dispatch.model import ActorRole, TicketEventType
+        from kernel.vocabulary import ActorRole, TicketEventType
 
         journal = TicketJournal()
         async with self._sessions() as session, session.begin():
