@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_
 
-from db.models import Party, Project, Technician, Unit
+from db.models import Party, Project, Unit
 from kernel.principal import STAFF_ROLES, Principal, Role
 
 __all__ = [
     "visible_parties",
     "visible_projects",
-    "visible_technicians",
     "visible_units",
 ]
 
@@ -31,8 +30,3 @@ def visible_units(principal: Principal) -> ColumnElement[bool]:
 def visible_parties(principal: Principal) -> ColumnElement[bool]:
     own = frozenset({principal.party_id}) if principal.party_id else frozenset()
     return or_(_in(Party.project_id, principal.staff_project_ids), _in(Party.id, own))
-
-
-def visible_technicians(principal: Principal) -> ColumnElement[bool]:
-    own = frozenset({principal.technician_id}) if principal.technician_id else frozenset()
-    return or_(_in(Technician.project_id, principal.staff_project_ids), _in(Technician.id, own))

@@ -62,6 +62,3 @@ class Principal:
     def can_see_personal_data(self, project_id: int, party_id: int) -> bool:
         """Unmasked phone and ID numbers: project admins and the person themself."""
         return self.has_role(project_id, Role.ADMIN) or party_id == self.party_id
-
-    def can_see_technician(self, project_id: int, technician_id: int) -> bool:
-        return self.is_staff_of(project_id) or technician_id == self.technician_id

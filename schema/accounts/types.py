@@ -9,7 +9,7 @@ import strawberry
 from db.models import User
 from kernel.principal import Principal
 from schema.context import Info
-from schema.dispatch.types import TechnicianType
+from schema.dispatch.technicians.types import TechnicianType
 from schema.errors import Error
 from schema.scalars import RoleEnum
 from schema.units.types import PartyType, ProjectType, UnitType

@@ -1,0 +1,259 @@
+"""GraphQL types of repair tickets: the ticket, its event log and its attachments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import strawberry
+from strawberry import relay
+from strawberry.scalars import JSON
+
+from db.models import Ticket, TicketAttachment, TicketEvent
+from dispatch.lifecycle import allowed_actions
+from dispatch.policy import actor_for, may_see_ticket
+from dispatch.ticket_state import facts_of, sla_state_at
+from kernel.errors import AccessDenied
+from schema.context import Info
+from schema.dispatch.enums import (
+    ActorRoleEnum,
+    AttachmentStageEnum,
+    LocationKindEnum,
+    PriorityEnum,
+    SlaStateEnum,
+    TicketActionEnum,
+    TicketEventTypeEnum,
+    TicketKindEnum,
+    TicketStatusEnum,
+)
+from schema.dispatch.equipment.types import EquipmentType
+from schema.dispatch.technicians.types import TechnicianType
+from schema.ids import encode_id
+from schema.nodes import resolve_visible_nodes
+from schema.scalars import CategoryEnum
+from schema.units.types import BuildingType, PartyType, ProjectType, UnitType
+
+__all__ = ["AttachmentType", "TicketEventType", "TicketType"]
+
+ATTACHMENT_LINK_LIFETIME = dt.timedelta(hours=1)
+
+
+@strawberry.type(name="TicketAttachment", description="A photo or short video sent with a ticket.")
+class AttachmentType:
+    id: strawberry.ID
+    stage: AttachmentStageEnum
+    mime_type: str
+    size_bytes: int
+    file_name: str
+    content_hash: str = strawberry.field(description="SHA-256 of the file, hex.")
+    created_at: dt.datetime
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: TicketAttachment) -> AttachmentType:
+        return cls(
+            id=encode_id("TicketAttachment", row.id),
+            stage=row.stage,
+            mime_type=row.mime_type,
+            size_bytes=row.size_bytes,
+            file_name=row.file_name,
+            content_hash=row.content_hash,
+            created_at=row.created_at,
+            pk=row.id,
+        )
+
+    @strawberry.field(description="A link to the file for you, valid for an hour (no header needed).")
+    async def url(self, info: Info) -> str | None:
+        media = info.context.services.media_store
+        principal = await info.context.principal()
+        if media is None or principal is None:
+            return None
+        expires = int((info.context.now() + ATTACHMENT_LINK_LIFETIME).timestamp())
+        return media.link(self.pk, principal.user_id, expires)
+
+
+@strawberry.type(name="TicketEvent", description="One entry of a ticket's append-only history.")
+class TicketEventType:
+    seq: int = strawberry.field(description="Position in the project's event log; increases in commit order.")
+    type: TicketEventTypeEnum
+    at: dt.datetime
+    actor_role: ActorRoleEnum
+    data: JSON = strawberry.field(description="What came with the event (note, rating, technician, cost …).")
+    ticket_pk: strawberry.Private[int]
+    actor_user_id: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: TicketEvent) -> TicketEventType:
+        return cls(
+            seq=row.seq,
+            type=row.type,
+            at=row.created_at,
+            actor_role=row.actor_role,
+            data=dict(row.payload or {}),
+            ticket_pk=row.ticket_id,
+            actor_user_id=row.actor_user_id,
+        )
+
+    @strawberry.field
+    def note(self) -> str | None:
+        note = self.data.get("note") if isinstance(self.data, dict) else None
+        return note if isinstance(note, str) else None
+
+    @strawberry.field(description="Display name of whoever acted; null for Courtyard itself.")
+    async def actor_name(self, info: Info) -> str | None:
+        if self.actor_user_id is None:
+            return None
+        user = await info.context.loaders.dispatch.user.load(self.actor_user_id)
+        return user.display_name if user is not None else None
+
+    @strawberry.field(description="The technician the ticket is with after this event, if any.")
+    async def technician(self, info: Info) -> TechnicianType | None:
+        technician_id = self.data.get("technician") if isinstance(self.data, dict) else None
+        if not isinstance(technician_id, int):
+            return None
+        row = await info.context.loaders.technician.load(technician_id)
+        return TechnicianType.from_row(row) if row is not None else None
+
+    @strawberry.field
+    def ticket_id(self) -> strawberry.ID:
+        return encode_id("Ticket", self.ticket_pk)
+
+    @strawberry.field(description="The ticket as it is now, if you may see it.")
+    async def ticket(self, info: Info) -> TicketType | None:
+        nodes = await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)])
+        return nodes[0]
+
+
+@strawberry.type(name="Ticket", description="A repair or maintenance job and where it stands.")
+class TicketType(relay.Node):
+    id: relay.NodeID[int]
+    kind: TicketKindEnum
+    status: TicketStatusEnum
+    category: CategoryEnum
+    priority: PriorityEnum
+    description: str
+    location_kind: LocationKindEnum
+    location_detail: str | None
+    classifier_category: CategoryEnum | None = strawberry.field(
+        description="What the classifier read in the description."
+    )
+    classifier_confidence: float | None
+    classifier_evidence: list[str] = strawberry.field(description="The words the classifier's verdict rests on.")
+    version: int = strawberry.field(description="Pass as `expectedVersion` so a concurrent change is not overwritten.")
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    respond_due_at: dt.datetime = strawberry.field(description="A technician accepts by then.")
+    on_site_due_at: dt.datetime
+    resolve_due_at: dt.datetime
+    sla_paused_since: dt.datetime | None = strawberry.field(
+        description="Set while the clock stands still waiting for the owner."
+    )
+    paused_seconds: int = strawberry.field(description="Time the SLA clock stood still, in finished pauses.")
+    accepted_at: dt.datetime | None
+    on_site_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    cancelled_at: dt.datetime | None
+    rating: int | None
+    rating_comment: str | None
+    row: strawberry.Private[Ticket]
+
+    @classmethod
+    def from_row(cls, row: Ticket) -> TicketType:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            status=row.status,
+            category=row.category,
+            priority=row.priority,
+            description=row.description,
+            location_kind=row.location_kind,
+            location_detail=row.location_detail,
+            classifier_category=row.classifier_category,
+            classifier_confidence=row.classifier_confidence,
+            classifier_evidence=list(row.classifier_evidence or []),
+            version=row.version,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            respond_due_at=row.respond_due_at,
+            on_site_due_at=row.on_site_due_at,
+            resolve_due_at=row.resolve_due_at,
+            sla_paused_since=row.paused_since,
+            paused_seconds=row.paused_seconds,
+            accepted_at=row.accepted_at,
+            on_site_at=row.on_site_at,
+            resolved_at=row.resolved_at,
+            closed_at=row.closed_at,
+            cancelled_at=row.cancelled_at,
+            rating=row.rating,
+            rating_comment=row.rating_comment,
+            row=row,
+        )
+
+    @strawberry.field(description="OK, WARNING (80% of a promise's time used) or BREACHED, right now.")
+    def sla_state(self, info: Info) -> SlaStateEnum:
+        return sla_state_at(self.row, info.context.now())
+
+    @strawberry.field(description="The actions you may take on this ticket now.")
+    async def allowed_actions(self, info: Info) -> list[TicketActionEnum]:
+        principal = await info.context.principal()
+        if principal is None:
+            return []
+        try:
+            actor = actor_for(principal, self.row)
+        except AccessDenied:
+            return []
+        return list(allowed_actions(facts_of(self.row), actor))
+
+    @strawberry.field
+    async def project(self, info: Info) -> ProjectType:
+        return ProjectType.from_row(await info.context.loaders.project.load(self.row.project_id))
+
+    @strawberry.field
+    async def unit(self, info: Info) -> UnitType | None:
+        if self.row.unit_id is None:
+            return None
+        return UnitType.from_row(await info.context.loaders.unit.load(self.row.unit_id))
+
+    @strawberry.field
+    async def building(self, info: Info) -> BuildingType | None:
+        if self.row.building_id is None:
+            return None
+        return BuildingType.from_row(await info.context.loaders.building.load(self.row.building_id))
+
+    @strawberry.field(description="Who reported the fault (none for maintenance Courtyard opened).")
+    async def reporter(self, info: Info) -> PartyType | None:
+        if self.row.reporter_party_id is None:
+            return None
+        return PartyType.from_row(await info.context.loaders.party.load(self.row.reporter_party_id))
+
+    @strawberry.field(description="The technician working on it (kept on record once closed or cancelled).")
+    async def assignee(self, info: Info) -> TechnicianType | None:
+        if self.row.assignee_id is None:
+            return None
+        return TechnicianType.from_row(await info.context.loaders.technician.load(self.row.assignee_id))
+
+    @strawberry.field
+    async def equipment(self, info: Info) -> EquipmentType | None:
+        if self.row.equipment_id is None:
+            return None
+        row = await info.context.loaders.dispatch.equipment.load(self.row.equipment_id)
+        return EquipmentType.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The full history, oldest first.")
+    async def events(self, info: Info) -> list[TicketEventType]:
+        rows = await info.context.loaders.dispatch.events_by_ticket.load(self.row.id)
+        return [TicketEventType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def attachments(self, info: Info) -> list[AttachmentType]:
+        rows = await info.context.loaders.dispatch.attachments_by_ticket.load(self.row.id)
+        return [AttachmentType.from_row(row) for row in rows]
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[TicketType | None]:
+        return await resolve_visible_nodes(
+            info, node_ids, info.context.loaders.dispatch.ticket, may_see_ticket, cls.from_row
+        )
