@@ -226,9 +226,11 @@ def _store(
     uploaded_by: int,
     now: dt.datetime,
 ) -> None:
-    """Keep checked files (see `_checked_media`) and attach them to the ticket."""
+    """Keep the files `_checked_media` passed and attach them to the ticket."""
+    if not files:
+        return
+    assert media is not None, "_checked_media refuses files when there is no store"
     for incoming in files:
-        assert media is not None
         stored = media.save(incoming.data, incoming.file_name)
         session.add(
             TicketAttachment(
