@@ -2,7 +2,9 @@
 open ones at every stage, and the equipment ledger with its maintenance history.
 
 Every ticket is played through the real use cases (submit, auto-dispatch by the solver, accept, check
-in, …) in time order, so its events, SLA columns and seqs are exactly what the API would have written.
+in, …) in time order, each step closed by the same ticket unit of work as a request's, inside the one
+transaction that seeds the demo: its events, SLA columns and seqs are exactly what the API would have
+written.
 Closed work is spread over the sixty days before `today` from one `random.Random`; the open tickets
 were reported in the last few hours before `now` (when seeding today, the moment of seeding; for
 another day, 10:00 that day), so a fresh demo shows live SLA countdowns and the worker soon has
@@ -13,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -34,9 +37,8 @@ from db.models import (
     User,
 )
 from dispatch import tickets
-from dispatch.journal import TicketJournal
 from dispatch.model import GeoPoint, TicketAction
-from dispatch.ticket_state import finish_changes
+from dispatch.unit_of_work import TicketChanges, ticket_changes
 from kernel.errors import AccessDenied, DomainError
 from kernel.principal import Principal
 from kernel.vocabulary import Category, TicketStatus, UnitKind
@@ -325,14 +327,15 @@ def _open_stories(now: dt.datetime) -> list[_Story]:
     ]
 
 
-async def _act(session: AsyncSession, journal: TicketJournal, at: dt.datetime, work: Awaitable[object]) -> bool:
-    """One use case at `at`, closed like the API closes it; False when the demo script was refused."""
+async def _act(
+    session: AsyncSession, at: dt.datetime, step: Callable[[TicketChanges], Awaitable[Ticket]]
+) -> Ticket | None:
+    """One use case at `at`, closed like the API closes it; None when the demo script was refused."""
     try:
-        await work
+        async with ticket_changes(session, now=at) as changes:
+            return await step(changes)
     except (DomainError, AccessDenied):
-        return False
-    await finish_changes(session, journal, now=at)
-    return True
+        return None
 
 
 async def _play(session: AsyncSession, cast: _Cast, stories: list[_Story], rng: random.Random) -> None:
@@ -348,64 +351,54 @@ async def _play(session: AsyncSession, cast: _Cast, stories: list[_Story], rng: 
         story = by_key[key]
         if key in abandoned:
             continue
-        journal = TicketJournal()
         if step is None:
-            done = await _act(session, journal, at, _submit(session, journal, cast, story, rng, at))
-            if not done:
+            reporter, report = await _report(cast, story, rng)
+            principal = await cast.principal(reporter)
+            submitted = await _act(
+                session, at, partial(tickets.submit_ticket_in, principal=principal, now=at, report=report)
+            )
+            if submitted is None:
                 abandoned.add(key)
                 continue
-            ticket = journal.written[0].ticket
-            tickets_by_story[key] = ticket.id
-            await _unblock(session, cast, dispatcher, ticket, story, at)
+            tickets_by_story[key] = submitted.id
+            await _unblock(session, cast, dispatcher, submitted, story, at)
             continue
         ticket = await session.get(Ticket, tickets_by_story[key])
         assert ticket is not None
         actor = await _actor(cast, dispatcher, ticket, story, step.who)
+        request = tickets.ActionRequest(
+            ticket_id=ticket.id,
+            action=TicketAction(step.action),
+            note=step.note,
+            rating=step.rating,
+            comment=step.comment,
+            location=_site(cast, ticket) if step.action is TicketAction.CHECK_IN else None,
+        )
         if actor is None or not await _act(
-            session,
-            journal,
-            at,
-            tickets.transition_ticket(
-                session,
-                actor,
-                journal,
-                None,
-                now=at,
-                ticket_id=ticket.id,
-                action=TicketAction(step.action),
-                note=step.note,
-                rating=step.rating,
-                comment=step.comment,
-                location=_site(cast, ticket) if step.action is TicketAction.CHECK_IN else None,
-            ),
+            session, at, partial(tickets.transition_ticket_in, principal=actor, now=at, request=request)
         ):
             abandoned.add(key)
 
 
-async def _submit(
-    session: AsyncSession, journal: TicketJournal, cast: _Cast, story: _Story, rng: random.Random, at: dt.datetime
-) -> Ticket:
+async def _report(cast: _Cast, story: _Story, rng: random.Random) -> tuple[int, tickets.FaultReport]:
+    """Who reports the story's fault (an owner, or the dispatcher taking a phone call), and the report."""
     building = cast.buildings[story.building].id if story.building else None
     if story.reporter is not None:
-        principal = await cast.principal(cast.owner_users[story.reporter])
         unit = None if story.area else cast.owner_units[story.reporter]
-        reporter = None
-    else:
-        principal = await cast.principal(cast.dispatcher_user)
-        unit = None
-        reporter = (await cast.phone_caller(story.building or "2栋", rng))[1]
-    return await tickets.submit_ticket(
-        session,
-        principal,
-        journal,
-        None,
-        now=at,
+        return cast.owner_users[story.reporter], tickets.FaultReport(
+            description=story.description,
+            unit_id=unit,
+            project_id=None if unit is not None else cast.project_id,
+            location_kind=story.area,
+            building_id=building,
+        )
+    caller = (await cast.phone_caller(story.building or "2栋", rng))[1]
+    return cast.dispatcher_user, tickets.FaultReport(
         description=story.description,
-        unit_id=unit,
-        project_id=None if unit is not None else cast.project_id,
+        project_id=cast.project_id,
         location_kind=story.area,
         building_id=building,
-        reporter_party_id=reporter,
+        reporter_party_id=caller,
     )
 
 
@@ -419,25 +412,32 @@ async def _unblock(
         return
     moment = _minutes(at, 3)
     if ticket.status is TicketStatus.TRIAGE:
-        journal = TicketJournal()
         await _act(
             session,
-            journal,
             moment,
-            tickets.categorize_ticket(
-                session, dispatcher, journal, now=moment, ticket_id=ticket.id, category=story.category
+            partial(
+                tickets.categorize_ticket_in,
+                principal=dispatcher,
+                now=moment,
+                ticket_id=ticket.id,
+                category=story.category,
+                priority=None,
+                version=None,
             ),
         )
     if ticket.status is TicketStatus.NEW:
         skilled = [t for t in cast.technicians if story.category.value in t.skills]
         if skilled:
-            journal = TicketJournal()
             await _act(
                 session,
-                journal,
                 moment,
-                tickets.assign_ticket(
-                    session, dispatcher, journal, now=moment, ticket_id=ticket.id, technician_id=skilled[0].id
+                partial(
+                    tickets.assign_ticket_in,
+                    principal=dispatcher,
+                    now=moment,
+                    ticket_id=ticket.id,
+                    technician_id=skilled[0].id,
+                    version=None,
                 ),
             )
 

@@ -3,7 +3,6 @@ see the ticket."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -11,21 +10,13 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from api.auth import bearer_token
-from api.settings import Settings
 from api.state import AppState
-from db.models import Ticket, TicketAttachment
 from dispatch.attachments import MediaStore
-from dispatch.ticket_state import can_see_ticket
+from dispatch.queries import get_attachment_for
+from kernel.errors import NotFound
 from register.accounts import load_principal
 
 __all__ = ["dispatch_routes"]
-
-MEDIA_STORE = "media_store"
-
-
-def dispatch_services(settings: Settings) -> dict[str, Any]:
-    """What dispatch resolvers and routes share for the process: the media directory and its link key."""
-    return {MEDIA_STORE: MediaStore(settings.media_dir, settings.secret_key)}
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:
@@ -67,9 +58,11 @@ async def attachment_file(request: Request) -> Response:
         return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>` or use the attachment's url.")
     async with state.session_factory() as session:
         principal = await load_principal(session, caller, today=state.clock().date())
-        attachment = await session.get(TicketAttachment, attachment_id)
-        ticket = await session.get(Ticket, attachment.ticket_id) if attachment is not None else None
-    if principal is None or attachment is None or ticket is None or not can_see_ticket(principal, ticket):
+    if principal is None:
+        return _not_found()
+    try:
+        attachment = await get_attachment_for(state.session_factory, principal, attachment_id=attachment_id)
+    except NotFound:
         return _not_found()
     try:
         path = media.path_of(attachment.storage_path)

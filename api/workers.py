@@ -1,4 +1,4 @@
-"""The background worker: runs the dispatch jobs periodically and publishes what they did.
+"""The background worker: runs the dispatch jobs periodically (each publishes its events as they commit).
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
@@ -22,7 +22,6 @@ from dispatch.jobs import (
     reoptimize_queues,
     run_sla_checks,
 )
-from dispatch.journal import publish_after_commit
 
 __all__ = ["DEFAULT_INTERVAL", "DEFAULT_REPLAN_EVERY", "DispatchWorker", "InProcessWorker"]
 
@@ -54,15 +53,14 @@ class DispatchWorker:
         self._last_replan: dt.datetime | None = None
 
     async def run_once(self) -> JobReport:
-        """One round of every job that is due, at the clock's `now`; events are published at the end."""
-        now = self._clock()
+        """One round of every job that is due, at the clock's `now`."""
+        now, sessions, publisher = self._clock(), self._session_factory, self._publisher
         report = JobReport()
-        report.merge(await run_sla_checks(self._session_factory, now=now))
-        report.merge(await open_due_maintenance(self._session_factory, now=now))
+        report.merge(await run_sla_checks(sessions, now=now, publisher=publisher))
+        report.merge(await open_due_maintenance(sessions, now=now, publisher=publisher))
         if self._last_replan is None or now - self._last_replan >= self._replan_every:
-            report.merge(await reoptimize_queues(self._session_factory, now=now))
+            report.merge(await reoptimize_queues(sessions, now=now, publisher=publisher))
             self._last_replan = now
-        await publish_after_commit(self._publisher, report.notices)
         if report.sla_events or report.escalations or report.maintenance_tickets or report.replanned or report.failures:
             log.info(
                 "worker round: %d SLA events, %d escalations, %d maintenance tickets, %d re-planned, %d failures",

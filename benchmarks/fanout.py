@@ -12,8 +12,9 @@ or `postgres://` (LISTEN/NOTIFY on the same server).
   memory per idle subscription (server RSS with all subscriptions open and idle, minus before any,
   divided by their number). The events are a technician's WAIT_FOR_OWNER / RESUME through
   `transitionTicket` on the measured server (memory and postgres backends); and, on postgres, COMMENTED
-  events written by this process exactly as the services write them (ticket journal, publish after
-  commit), so the measured server only delivers, as one of several instances would.
+  events written by this process exactly as the services write them (the ticket unit of work: settled,
+  numbered, published after commit), so the measured server only delivers, as one of several instances
+  would.
 - board storm: 1,000 board subscribers (1,000 different dispatcher logins) on one project, one event
   at a time (5 rounds). Goal: p99 ≤ 150 ms, 0 lost. Run in four server variants to show what each
   measure buys: strawberry executing every subscriber's selection (`plain`) or one rendering per
@@ -329,17 +330,16 @@ async def fill(database_url: str) -> Fixture:
         Organization,
         Party,
         Project,
-        Role,
         RoleGrant,
         Technician,
         Ticket,
         Unit,
-        UnitKind,
         User,
     )
     from db.models.tickets import LocationKind
     from db.session import create_engine
-    from dispatch.model import Category, Priority, TicketStatus
+    from kernel.principal import Role
+    from kernel.vocabulary import Category, Priority, TicketStatus, UnitKind
 
     engine = create_engine(database_url)
     await upgrade_to_head(engine)
@@ -605,23 +605,21 @@ class JournalWriter:
 
     async def comment(self, ticket_id: int) -> None:
         from db.models import Ticket
-        from dispatch.journal import TicketJournal, publish_after_commit
-        from dispatch.model import ActorRole, TicketEventType
+        from dispatch.unit_of_work import ticket_unit_of_work
+        from kernel.vocabulary import ActorRole, TicketEventType
 
-        journal = TicketJournal()
-        async with self._sessions() as session, session.begin():
-            ticket = await session.get(Ticket, ticket_id)
+        now = dt.datetime.now(dt.UTC)
+        async with ticket_unit_of_work(self._sessions, self._bus, now=now) as changes:
+            ticket = await changes.session.get(Ticket, ticket_id)
             assert ticket is not None
-            journal.record(
+            changes.journal.record(
                 ticket,
                 TicketEventType.COMMENTED,
                 actor_role=ActorRole.DISPATCHER,
                 actor_user_id=None,
-                at=dt.datetime.now(dt.UTC),
+                at=now,
                 payload={"note": "benchmark"},
             )
-            await journal.write(session)
-        await publish_after_commit(self._bus, journal.notices)
 
     async def stop(self) -> None:
         await self._bus.stop()

@@ -18,12 +18,13 @@ from enum import Enum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Building, Ticket, TicketEvent, Unit
-from kernel.principal import Principal, Role
+from dispatch.policy import DISPATCH_STAFF_ONLY, dispatches_in
+from dispatch.ticket_state import get_project_for
+from kernel.principal import Principal
 from kernel.vocabulary import TicketEventType, TicketStatus
-from register.projects import get_project_for
 
 __all__ = [
     "AnalyticsPeriod",
@@ -195,7 +196,7 @@ def _site(ticket: Ticket, units: Mapping[int, tuple[str, str]], buildings: Mappi
 
 
 async def dispatch_analytics(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
     project_id: int,
@@ -204,7 +205,16 @@ async def dispatch_analytics(
     period: AnalyticsPeriod,
 ) -> DispatchAnalytics:
     """The analytics of the tickets a project received in [since, until), for its admins and dispatchers."""
-    project = await get_project_for(session, principal, project_id, Role.ADMIN, Role.DISPATCHER)
+    async with session_factory() as session:
+        project = await get_project_for(
+            session, principal, project_id, allowed=dispatches_in, refusal=DISPATCH_STAFF_ONLY
+        )
+        return summarize(await _records(session, project_id, since, until), period=period, timezone=project.timezone)
+
+
+async def _records(
+    session: AsyncSession, project_id: int, since: dt.datetime, until: dt.datetime
+) -> list[TicketRecord]:
     tickets = (
         await session.scalars(
             select(Ticket)
@@ -230,7 +240,7 @@ async def dispatch_analytics(
             )
         )
     )
-    records = [
+    return [
         TicketRecord(
             ticket_id=t.id,
             created_at=t.created_at,
@@ -247,4 +257,3 @@ async def dispatch_analytics(
         )
         for t in tickets
     ]
-    return summarize(records, period=period, timezone=project.timezone)

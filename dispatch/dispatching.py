@@ -1,4 +1,5 @@
-"""Choosing technicians: the solver's instant mode for one ticket, batch re-optimisation for a project.
+"""Choosing technicians: the solver's instant mode for one ticket, batch re-optimisation for a project
+(`optimize_dispatch`, the dispatcher's use case; `optimize_project`, its step, also run by the jobs).
 
 Both load plain supply and demand from the database, call the pure solver (`dispatch.solver`) and turn
 its answer into ASSIGN (or UNASSIGN) transitions through the state machine. Technician rows are locked
@@ -15,12 +16,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Building, Technician, Ticket
+from dispatch.events import Publisher
 from dispatch.journal import TicketJournal
 from dispatch.lifecycle import ActionInput, Actor, decide
 from dispatch.model import DispatchAction, GeoPoint
+from dispatch.policy import DISPATCH_STAFF_ONLY, dispatcher_actor, dispatches_in
 from dispatch.solver import (
     Assignment,
     CostBreakdown,
@@ -31,7 +34,15 @@ from dispatch.solver import (
     assign_one,
     solve,
 )
-from dispatch.ticket_state import LOAD_STATUSES, SYSTEM, apply_transition, facts_of
+from dispatch.ticket_state import (
+    LOAD_STATUSES,
+    SYSTEM,
+    apply_transition,
+    facts_of,
+    get_project_for,
+)
+from dispatch.unit_of_work import ticket_unit_of_work
+from kernel.principal import Principal
 from kernel.vocabulary import ActorRole, Priority, TicketStatus
 
 __all__ = [
@@ -40,6 +51,7 @@ __all__ = [
     "PlannedAssignment",
     "dispatch_ticket",
     "load_supply",
+    "optimize_dispatch",
     "optimize_project",
 ]
 
@@ -277,3 +289,28 @@ async def optimize_project(
     return OptimizationOutcome(
         assignments=planned, unassigned=tuple(unassigned), unassigned_from=unassigned_from, applied=apply
     )
+
+
+async def optimize_dispatch(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    project_id: int,
+    apply: bool,
+    publisher: Publisher | None = None,
+) -> OptimizationOutcome:
+    """Re-plan every unaccepted ticket of the project (its dispatchers and admins); `apply=False` only
+    shows the plan."""
+    async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+        await get_project_for(
+            changes.session, principal, project_id, allowed=dispatches_in, refusal=DISPATCH_STAFF_ONLY
+        )
+        return await optimize_project(
+            changes.session,
+            changes.journal,
+            project_id=project_id,
+            actor=dispatcher_actor(principal, project_id),
+            now=now,
+            apply=apply,
+        )

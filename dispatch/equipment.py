@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
     Building,
@@ -21,13 +21,20 @@ from db.models import (
     TicketEvent,
     TicketKind,
 )
-from dispatch.journal import TicketJournal
-from dispatch.sla import deadlines
-from dispatch.ticket_state import SYSTEM, project_settings, technician_in_project
+from db.unit_of_work import unit_of_work
+from dispatch.intake import file_ticket
+from dispatch.policy import DISPATCH_STAFF_ONLY, dispatches_in, may_see_equipment
+from dispatch.ticket_state import (
+    SYSTEM,
+    get_project_for,
+    project_settings,
+    technician_in_project,
+)
+from dispatch.unit_of_work import TicketChanges
 from kernel.errors import AccessDenied, BadInput, NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
+from kernel.validation import optional_text, required_text
 from kernel.vocabulary import Category, Priority, TicketEventType, TicketStatus
-from register.projects import get_project_for
 
 __all__ = [
     "EQUIPMENT_SKILLS",
@@ -52,23 +59,11 @@ EQUIPMENT_SKILLS: Mapping[EquipmentKind, Category] = {
     EquipmentKind.ACCESS_GATE: Category.LOCKSMITH,
     EquipmentKind.OTHER: Category.GENERAL,
 }
-_LEDGER_ROLES = (Role.ADMIN, Role.DISPATCHER)
 
 
 def local_today(timezone: str, now: dt.datetime) -> dt.date:
     """The calendar date at `now` where the project is."""
     return now.astimezone(ZoneInfo(timezone)).date()
-
-
-def _text(value: str | None, field: str, *, max_length: int, required: bool = False) -> str | None:
-    cleaned = (value or "").strip()
-    if not cleaned:
-        if required:
-            raise BadInput(f"{field} must not be empty.", field=field)
-        return None
-    if len(cleaned) > max_length:
-        raise BadInput(f"{field} must be at most {max_length} characters.", field=field)
-    return cleaned
 
 
 def _interval(days: int) -> int:
@@ -101,15 +96,21 @@ async def get_equipment_for(
 ) -> Equipment:
     """Equipment is seen by the project's staff and technicians."""
     equipment = await session.get(Equipment, equipment_id)
-    if equipment is None or not principal.has_role(
-        equipment.project_id, Role.ADMIN, Role.DISPATCHER, Role.FINANCE, Role.TECHNICIAN
-    ):
+    if equipment is None or not may_see_equipment(principal, equipment.project_id):
         raise NotFound("No such equipment.", field=field)
     return equipment
 
 
+async def _ledger_entry_for(session: AsyncSession, principal: Principal, equipment_id: int, *, field: str) -> Equipment:
+    """Equipment whose ledger the caller keeps (dispatchers and admins of its project)."""
+    equipment = await get_equipment_for(session, principal, equipment_id, field=field)
+    if not dispatches_in(principal, equipment.project_id):
+        raise AccessDenied("Only dispatchers and admins keep the equipment ledger.")
+    return equipment
+
+
 async def create_equipment(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
     project_id: int,
@@ -124,33 +125,34 @@ async def create_equipment(
     last_maintained_on: dt.date | None = None,
 ) -> Equipment:
     """A new ledger entry; its first maintenance falls due one interval after the last (or installation)."""
-    await get_project_for(session, principal, project_id, *_LEDGER_ROLES)
-    cleaned = _text(name, "name", max_length=200, required=True)
-    assert cleaned is not None
-    await _name_free(session, project_id, cleaned, exclude=None)
-    interval = _interval(maintenance_interval_days)
-    if last_maintained_on is not None and last_maintained_on < install_date:
-        raise BadInput("Maintenance cannot predate installation.", field="lastMaintainedOn")
-    equipment = Equipment(
-        project_id=project_id,
-        building_id=await _building_in(session, building_id, project_id),
-        name=cleaned,
-        kind=kind,
-        model=_text(model, "model", max_length=200),
-        serial_number=_text(serial_number, "serialNumber", max_length=100),
-        location=_text(location, "location", max_length=200),
-        install_date=install_date,
-        maintenance_interval_days=interval,
-        last_maintained_on=last_maintained_on,
-        next_due_on=(last_maintained_on or install_date) + dt.timedelta(days=interval),
-    )
-    session.add(equipment)
-    await session.flush()
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        await get_project_for(session, principal, project_id, allowed=dispatches_in, refusal=DISPATCH_STAFF_ONLY)
+        cleaned = required_text(name, "name", max_length=200)
+        await _name_free(session, project_id, cleaned, exclude=None)
+        interval = _interval(maintenance_interval_days)
+        if last_maintained_on is not None and last_maintained_on < install_date:
+            raise BadInput("Maintenance cannot predate installation.", field="lastMaintainedOn")
+        equipment = Equipment(
+            project_id=project_id,
+            building_id=await _building_in(session, building_id, project_id),
+            name=cleaned,
+            kind=kind,
+            model=optional_text(model, "model", max_length=200),
+            serial_number=optional_text(serial_number, "serialNumber", max_length=100),
+            location=optional_text(location, "location", max_length=200),
+            install_date=install_date,
+            maintenance_interval_days=interval,
+            last_maintained_on=last_maintained_on,
+            next_due_on=(last_maintained_on or install_date) + dt.timedelta(days=interval),
+        )
+        session.add(equipment)
+        await session.flush()
     return equipment
 
 
 async def update_equipment(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
     equipment_id: int,
@@ -164,31 +166,30 @@ async def update_equipment(
     is_active: bool | None = None,
 ) -> Equipment:
     """Change a ledger entry; a new interval moves the next due date, `next_due_on` sets it outright."""
-    equipment = await get_equipment_for(session, principal, equipment_id, field="id")
-    if not principal.has_role(equipment.project_id, *_LEDGER_ROLES):
-        raise AccessDenied("Only dispatchers and admins keep the equipment ledger.")
-    if name is not None:
-        cleaned = _text(name, "name", max_length=200, required=True)
-        assert cleaned is not None
-        await _name_free(session, equipment.project_id, cleaned, exclude=equipment.id)
-        equipment.name = cleaned
-    if model is not None:
-        equipment.model = _text(model, "model", max_length=200)
-    if serial_number is not None:
-        equipment.serial_number = _text(serial_number, "serialNumber", max_length=100)
-    if location is not None:
-        equipment.location = _text(location, "location", max_length=200)
-    if building_id is not None:
-        equipment.building_id = await _building_in(session, building_id, equipment.project_id)
-    if maintenance_interval_days is not None:
-        equipment.maintenance_interval_days = _interval(maintenance_interval_days)
-        base = equipment.last_maintained_on or equipment.install_date
-        equipment.next_due_on = base + dt.timedelta(days=equipment.maintenance_interval_days)
-    if next_due_on is not None:
-        equipment.next_due_on = next_due_on
-    if is_active is not None:
-        equipment.is_active = is_active
-    await session.flush()
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        equipment = await _ledger_entry_for(session, principal, equipment_id, field="id")
+        if name is not None:
+            cleaned = required_text(name, "name", max_length=200)
+            await _name_free(session, equipment.project_id, cleaned, exclude=equipment.id)
+            equipment.name = cleaned
+        if model is not None:
+            equipment.model = optional_text(model, "model", max_length=200)
+        if serial_number is not None:
+            equipment.serial_number = optional_text(serial_number, "serialNumber", max_length=100)
+        if location is not None:
+            equipment.location = optional_text(location, "location", max_length=200)
+        if building_id is not None:
+            equipment.building_id = await _building_in(session, building_id, equipment.project_id)
+        if maintenance_interval_days is not None:
+            equipment.maintenance_interval_days = _interval(maintenance_interval_days)
+            base = equipment.last_maintained_on or equipment.install_date
+            equipment.next_due_on = base + dt.timedelta(days=equipment.maintenance_interval_days)
+        if next_due_on is not None:
+            equipment.next_due_on = next_due_on
+        if is_active is not None:
+            equipment.is_active = is_active
+        await session.flush()
     return equipment
 
 
@@ -199,35 +200,36 @@ def _maintained(equipment: Equipment, performed_on: dt.date) -> None:
 
 
 async def record_maintenance(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
+    now: dt.datetime,
     equipment_id: int,
     performed_on: dt.date,
-    today: dt.date,
     notes: str | None = None,
     technician_id: int | None = None,
 ) -> MaintenanceRecord:
-    """Maintenance done outside a ticket (a contractor's visit, an inspection), entered by staff."""
-    equipment = await get_equipment_for(session, principal, equipment_id)
-    if not principal.has_role(equipment.project_id, *_LEDGER_ROLES):
-        raise AccessDenied("Only dispatchers and admins keep the equipment ledger.")
-    if performed_on > today:
-        raise BadInput("Maintenance cannot be recorded for a future date.", field="performedOn")
-    if performed_on < equipment.install_date:
-        raise BadInput("Maintenance cannot predate installation.", field="performedOn")
-    if technician_id is not None:
-        await technician_in_project(session, technician_id, equipment.project_id, field="technicianId")
-    record = MaintenanceRecord(
-        equipment_id=equipment.id,
-        performed_on=performed_on,
-        notes=_text(notes, "notes", max_length=2000),
-        technician_id=technician_id,
-        recorded_by_user_id=principal.user_id,
-    )
-    session.add(record)
-    _maintained(equipment, performed_on)
-    await session.flush()
+    """Maintenance done outside a ticket (a contractor's visit, an inspection), entered by staff; it may
+    not be dated after `now`'s (UTC) date."""
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        equipment = await _ledger_entry_for(session, principal, equipment_id, field="equipmentId")
+        if performed_on > now.date():
+            raise BadInput("Maintenance cannot be recorded for a future date.", field="performedOn")
+        if performed_on < equipment.install_date:
+            raise BadInput("Maintenance cannot predate installation.", field="performedOn")
+        if technician_id is not None:
+            await technician_in_project(session, technician_id, equipment.project_id, field="technicianId")
+        record = MaintenanceRecord(
+            equipment_id=equipment.id,
+            performed_on=performed_on,
+            notes=optional_text(notes, "notes", max_length=2000),
+            technician_id=technician_id,
+            recorded_by_user_id=principal.user_id,
+        )
+        session.add(record)
+        _maintained(equipment, performed_on)
+        await session.flush()
     return record
 
 
@@ -271,49 +273,28 @@ def _location_kind(kind: EquipmentKind) -> LocationKind:
     return LocationKind.PLANT_ROOM
 
 
-async def open_maintenance_ticket(
-    session: AsyncSession, journal: TicketJournal, equipment: Equipment, *, now: dt.datetime
-) -> Ticket:
-    """A NEW maintenance ticket for equipment that fell due, filed by Courtyard itself (the caller
-    dispatches it like any other)."""
-    settings = await project_settings(session, equipment.project_id)
+async def open_maintenance_ticket(changes: TicketChanges, equipment: Equipment, *, now: dt.datetime) -> Ticket:
+    """A NEW maintenance ticket for equipment that fell due, filed by Courtyard itself and dispatched like
+    any other."""
     skill = EQUIPMENT_SKILLS[EquipmentKind(equipment.kind)]
     described = " ".join(part for part in (equipment.name, equipment.model and f"({equipment.model})") if part)
     where = f" at {equipment.location}" if equipment.location else ""
-    promises = deadlines(now, Priority.NORMAL, settings.sla_policy)
-    ticket = Ticket(
-        project_id=equipment.project_id,
-        kind=TicketKind.MAINTENANCE,
-        location_kind=_location_kind(EquipmentKind(equipment.kind)),
-        building_id=equipment.building_id,
-        location_detail=equipment.location,
-        equipment_id=equipment.id,
-        description=f"Scheduled maintenance of {described}{where}, due {equipment.next_due_on.isoformat()}.",
-        category=skill,
-        priority=Priority.NORMAL,
-        status=TicketStatus.NEW,
-        created_at=now,
-        updated_at=now,
-        sla_started_at=now,
-        respond_due_at=promises.respond,
-        on_site_due_at=promises.on_site,
-        resolve_due_at=promises.resolve,
-        version=1,
+    return await file_ticket(
+        changes,
+        Ticket(
+            project_id=equipment.project_id,
+            kind=TicketKind.MAINTENANCE,
+            location_kind=_location_kind(EquipmentKind(equipment.kind)),
+            building_id=equipment.building_id,
+            location_detail=equipment.location,
+            equipment_id=equipment.id,
+            description=f"Scheduled maintenance of {described}{where}, due {equipment.next_due_on.isoformat()}.",
+            category=skill,
+            priority=Priority.NORMAL,
+            status=TicketStatus.NEW,
+        ),
+        actor=SYSTEM,
+        settings=await project_settings(changes.session, equipment.project_id),
+        now=now,
+        details={"equipment": equipment.id, "dueOn": equipment.next_due_on.isoformat()},
     )
-    session.add(ticket)
-    await session.flush()
-    journal.record(
-        ticket,
-        TicketEventType.SUBMITTED,
-        actor_role=SYSTEM.role,
-        actor_user_id=None,
-        at=now,
-        payload={
-            "status": TicketStatus.NEW.value,
-            "category": skill.value,
-            "priority": Priority.NORMAL.value,
-            "equipment": equipment.id,
-            "dueOn": equipment.next_due_on.isoformat(),
-        },
-    )
-    return ticket

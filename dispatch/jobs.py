@@ -6,7 +6,8 @@ workers on PostgreSQL share the work without doing anything twice: a row another
 skipped, and once that worker commits, the row no longer matches (its `sla_check_at` has moved on, or
 the equipment has an open maintenance ticket). SQLite ignores `SKIP LOCKED`; there a single worker
 runs (in-process on the embedded default), and the unique key on `sla_emission` still stops a second
-copy of an SLA event. Every job publishes its events after its transaction commits.
+copy of an SLA event. Every item is one ticket unit of work (`dispatch.unit_of_work`), whose events
+are published after it commits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Exists, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import Equipment, Project, SlaEmission, Ticket, TicketKind
 from dispatch.dispatching import dispatch_ticket, optimize_project
 from dispatch.equipment import local_today, open_maintenance_ticket
-from dispatch.journal import PendingEvent, PublishedNotice, TicketJournal
+from dispatch.events import Publisher
+from dispatch.journal import PendingEvent
 from dispatch.lifecycle import TERMINAL_STATUSES, decide
 from dispatch.model import DispatchAction
 from dispatch.settings import dispatch_settings
@@ -37,6 +39,7 @@ from dispatch.ticket_state import (
     project_settings,
     refresh_sla,
 )
+from dispatch.unit_of_work import TicketChanges, ticket_unit_of_work
 from kernel.vocabulary import SlaTarget, TicketEventType, TicketStatus
 
 __all__ = ["JobReport", "open_due_maintenance", "reoptimize_queues", "run_sla_checks"]
@@ -52,14 +55,13 @@ _IDLE_RECHECK = dt.timedelta(minutes=1)
 
 @dataclass
 class JobReport:
-    """What one run did, and the notices to publish (already committed)."""
+    """What one run did (its events are published as each item commits)."""
 
     sla_events: int = 0
     escalations: int = 0
     maintenance_tickets: int = 0
     replanned: int = 0
     failures: int = 0
-    notices: list[PublishedNotice] = field(default_factory=list)
 
     def merge(self, other: JobReport) -> None:
         self.sla_events += other.sla_events
@@ -67,16 +69,14 @@ class JobReport:
         self.maintenance_tickets += other.maintenance_tickets
         self.replanned += other.replanned
         self.failures += other.failures
-        self.notices.extend(other.notices)
 
 
 def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def _check_ticket(
-    session: AsyncSession, ticket: Ticket, journal: TicketJournal, *, now: dt.datetime
-) -> JobReport:
+async def _check_ticket(changes: TicketChanges, ticket: Ticket, *, now: dt.datetime) -> JobReport:
+    session, journal = changes.session, changes.journal
     report = JobReport()
     settings = await project_settings(session, ticket.project_id)
     policy = settings.sla_policy
@@ -103,6 +103,7 @@ async def _check_ticket(
         if settings.auto_dispatch:
             await dispatch_ticket(session, journal, ticket, now=now)
     if journal.pending:
+        # Each emission names its event, so the events are written now rather than when the unit of work ends.
         await finish_changes(session, journal, now=now)
         for pending, target in emitted:
             assert pending.row is not None
@@ -126,7 +127,11 @@ async def _check_ticket(
 
 
 async def run_sla_checks(
-    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, limit: int = 500
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    now: dt.datetime,
+    publisher: Publisher | None = None,
+    limit: int = 500,
 ) -> JobReport:
     """Emit the SLA warnings and breaches that have fallen due and escalate unaccepted tickets whose
     respond time has run out, one ticket per transaction."""
@@ -141,23 +146,21 @@ async def run_sla_checks(
             )
         ).all()
     for ticket_id in candidates:
-        journal = TicketJournal()
         try:
-            async with session_factory() as session, session.begin():
-                ticket = await session.scalar(
+            async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+                ticket = await changes.session.scalar(
                     select(Ticket)
                     .where(Ticket.id == ticket_id, Ticket.sla_check_at <= now)
                     .with_for_update(skip_locked=True)
                 )
                 if ticket is None or ticket.status in TERMINAL_STATUSES:
                     continue
-                outcome = await _check_ticket(session, ticket, journal, now=now)
+                outcome = await _check_ticket(changes, ticket, now=now)
         except Exception:
             # One ticket's trouble (or another worker that got there first) must not stop the rest.
             log.exception("SLA check of ticket %s failed", ticket_id)
             report.failures += 1
             continue
-        outcome.notices = journal.notices
         report.merge(outcome)
     return report
 
@@ -171,7 +174,11 @@ def _has_open_maintenance_ticket() -> Exists:
 
 
 async def open_due_maintenance(
-    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, limit: int = 200
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    now: dt.datetime,
+    publisher: Publisher | None = None,
+    limit: int = 200,
 ) -> JobReport:
     """Open (and dispatch) a maintenance ticket for each active piece of equipment that has fallen due
     in its project's time zone and has no maintenance ticket open."""
@@ -188,34 +195,31 @@ async def open_due_maintenance(
             )
         ).all()
     for equipment_id in candidates:
-        journal = TicketJournal()
         try:
-            async with session_factory() as session, session.begin():
-                equipment = await session.scalar(
+            async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+                equipment = await changes.session.scalar(
                     select(Equipment)
                     .where(Equipment.id == equipment_id, ~_has_open_maintenance_ticket())
                     .with_for_update(skip_locked=True)
                 )
                 if equipment is None or not equipment.is_active:
                     continue
-                project = await session.get(Project, equipment.project_id)
+                project = await changes.session.get(Project, equipment.project_id)
                 assert project is not None
                 if equipment.next_due_on > local_today(project.timezone, now):
                     continue
-                ticket = await open_maintenance_ticket(session, journal, equipment, now=now)
-                if dispatch_settings(project.settings).auto_dispatch:
-                    await dispatch_ticket(session, journal, ticket, now=now)
-                await finish_changes(session, journal, now=now)
+                await open_maintenance_ticket(changes, equipment, now=now)
         except Exception:
             log.exception("opening maintenance for equipment %s failed", equipment_id)
             report.failures += 1
             continue
         report.maintenance_tickets += 1
-        report.notices.extend(journal.notices)
     return report
 
 
-async def reoptimize_queues(session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime) -> JobReport:
+async def reoptimize_queues(
+    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, publisher: Publisher | None = None
+) -> JobReport:
     """Re-plan, as one batch per auto-dispatching project, the tickets still waiting in the queue
     (those instant mode could not place when they came in). Assigned tickets are left where they are:
     moving them is the dispatcher's call (`optimizeDispatch`)."""
@@ -236,9 +240,9 @@ async def reoptimize_queues(session_factory: async_sessionmaker[AsyncSession], *
     for project_id, raw_settings in queued:
         if not dispatch_settings(raw_settings).auto_dispatch:
             continue
-        journal = TicketJournal()
         try:
-            async with session_factory() as session, session.begin():
+            async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+                session, journal = changes.session, changes.journal
                 if _is_postgres(session) and not await session.scalar(
                     select(func.pg_try_advisory_xact_lock(_REPLAN_LOCK_CLASS, project_id))
                 ):
@@ -246,11 +250,9 @@ async def reoptimize_queues(session_factory: async_sessionmaker[AsyncSession], *
                 await optimize_project(
                     session, journal, project_id=project_id, actor=SYSTEM, now=now, apply=True, include_assigned=False
                 )
-                await finish_changes(session, journal, now=now)
         except Exception:
             log.exception("re-planning the queue of project %s failed", project_id)
             report.failures += 1
             continue
         report.replanned += sum(1 for item in journal.written if item.type is TicketEventType.ASSIGNED)
-        report.notices.extend(journal.notices)
     return report

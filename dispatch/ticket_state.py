@@ -1,19 +1,20 @@
-"""What every ticket use case shares: who may see a ticket and in which capacity they act, applying a
+"""What every ticket use case shares: loading the ticket or project the caller may reach, applying a
 state-machine transition to the row, and keeping the row's SLA columns current.
 
 The use cases (`dispatch.tickets`, `dispatch.dispatching`, `dispatch.jobs`) load a ticket, ask the pure
 state machine (`dispatch.lifecycle.decide`) what an action does, write it here with `apply_transition`,
-and end with `settle` (SLA columns and version), all in the caller's transaction.
+and end with `finish_changes` (SLA columns, version, numbered events), all in the caller's transaction
+(see `dispatch.unit_of_work`). Who may do what is `dispatch.policy`'s.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Project, Technician, Ticket, TicketEvent
@@ -27,10 +28,11 @@ from dispatch.lifecycle import (
     Transition,
 )
 from dispatch.model import DispatchAction, SlaState, TicketAction
+from dispatch.policy import may_see_ticket
 from dispatch.settings import DispatchSettings, dispatch_settings
 from dispatch.sla import SlaClock, SlaPolicy, SlaReport, evaluate
 from kernel.errors import AccessDenied, NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 from kernel.vocabulary import ActorRole, SlaTarget, TicketEventType, TicketStatus
 
 __all__ = [
@@ -38,12 +40,11 @@ __all__ = [
     "OPEN_STATUSES",
     "SYSTEM",
     "HistoryEntry",
-    "actor_for",
     "apply_transition",
     "emitted_sla_events",
-    "can_see_ticket",
     "facts_of",
     "finish_changes",
+    "get_project_for",
     "get_ticket_for",
     "load_history",
     "project_settings",
@@ -51,7 +52,6 @@ __all__ = [
     "settle",
     "sla_state_at",
     "technician_in_project",
-    "visible_tickets",
 ]
 
 SYSTEM = Actor(role=ActorRole.SYSTEM)
@@ -68,70 +68,6 @@ class HistoryEntry:
     payload: dict[str, Any]
 
 
-def _member_of(column: Any, values: frozenset[int]) -> ColumnElement[bool]:
-    return column.in_(sorted(values)) if values else false()  # type: ignore[no-any-return]
-
-
-def visible_tickets(principal: Principal) -> ColumnElement[bool]:
-    """Staff see their projects' tickets, a technician those assigned to them, an owner those they
-    reported or that concern a unit they occupy."""
-    conditions = [_member_of(Ticket.project_id, principal.staff_project_ids)]
-    technician_projects = principal.projects_with(Role.TECHNICIAN)
-    if principal.technician_id is not None and technician_projects:
-        conditions.append(
-            and_(
-                Ticket.assignee_id == principal.technician_id,
-                _member_of(Ticket.project_id, technician_projects),
-            )
-        )
-    owner_projects = principal.projects_with(Role.OWNER)
-    own = []
-    if principal.party_id is not None:
-        own.append(Ticket.reporter_party_id == principal.party_id)
-    if principal.unit_ids:
-        own.append(_member_of(Ticket.unit_id, principal.unit_ids))
-    if owner_projects and own:
-        conditions.append(and_(_member_of(Ticket.project_id, owner_projects), or_(*own)))
-    return or_(*conditions)
-
-
-def _is_reporter_or_occupant(principal: Principal, ticket: Ticket) -> bool:
-    reported = principal.party_id is not None and ticket.reporter_party_id == principal.party_id
-    occupies = ticket.unit_id is not None and ticket.unit_id in principal.unit_ids
-    return reported or occupies
-
-
-def _is_assignee(principal: Principal, ticket: Ticket) -> bool:
-    return principal.technician_id is not None and ticket.assignee_id == principal.technician_id
-
-
-def can_see_ticket(principal: Principal, ticket: Ticket) -> bool:
-    project = ticket.project_id
-    if principal.is_staff_of(project):
-        return True
-    if principal.has_role(project, Role.TECHNICIAN) and _is_assignee(principal, ticket):
-        return True
-    return principal.has_role(project, Role.OWNER) and _is_reporter_or_occupant(principal, ticket)
-
-
-def actor_for(principal: Principal, ticket: Ticket) -> Actor:
-    """The capacity in which the caller acts on a ticket they can see; staff rank first."""
-    project = ticket.project_id
-    if principal.has_role(project, Role.ADMIN):
-        return Actor(ActorRole.ADMIN, principal.user_id)
-    if principal.has_role(project, Role.DISPATCHER):
-        return Actor(ActorRole.DISPATCHER, principal.user_id)
-    if principal.has_role(project, Role.TECHNICIAN) and _is_assignee(principal, ticket):
-        return Actor(ActorRole.TECHNICIAN, principal.user_id, is_assignee=True)
-    if principal.has_role(project, Role.OWNER):
-        return Actor(
-            ActorRole.OWNER, principal.user_id, is_reporter_or_occupant=_is_reporter_or_occupant(principal, ticket)
-        )
-    if principal.has_role(project, Role.TECHNICIAN):
-        return Actor(ActorRole.TECHNICIAN, principal.user_id)
-    raise AccessDenied("Your role may not act on tickets.")
-
-
 async def get_ticket_for(
     session: AsyncSession, principal: Principal, ticket_id: int, *, lock: bool = False, field: str = "ticketId"
 ) -> Ticket:
@@ -140,9 +76,28 @@ async def get_ticket_for(
     if lock:
         statement = statement.with_for_update()
     ticket = await session.scalar(statement)
-    if ticket is None or not can_see_ticket(principal, ticket):
+    if ticket is None or not may_see_ticket(principal, ticket):
         raise NotFound("No such ticket.", field=field)
     return ticket
+
+
+async def get_project_for(
+    session: AsyncSession,
+    principal: Principal,
+    project_id: int,
+    *,
+    allowed: Callable[[Principal, int], bool],
+    refusal: str,
+    field: str = "projectId",
+) -> Project:
+    """The project if the caller belongs to it, else NOT_FOUND; FORBIDDEN with `refusal` when the policy
+    rule `allowed` keeps them from what they ask there."""
+    project = await session.get(Project, project_id)
+    if project is None or project_id not in principal.project_ids:
+        raise NotFound("No such project.", field=field)
+    if not allowed(principal, project_id):
+        raise AccessDenied(refusal)
+    return project
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:

@@ -1,21 +1,22 @@
-"""Ticket use cases: report a fault, move a ticket through its lifecycle, assign, categorise, re-plan.
+"""Ticket use cases: report a fault, move a ticket through its lifecycle, assign it, categorise it.
 
-Each function takes the caller's `Principal` and the unit of work's `TicketJournal`, checks per object
-first (someone else's ticket answers NOT_FOUND; a visible ticket the caller may not act on answers
-FORBIDDEN with the actions they could take), then validates, then changes rows and records events. None
-of them commits: the caller ends the unit of work with `ticket_state.finish_changes` and commits once,
-then publishes the journal's notices.
+Each is one async function that owns its unit of work (`dispatch.unit_of_work.ticket_unit_of_work`):
+it asks the policy per object first (someone else's ticket answers NOT_FOUND; a visible ticket the
+caller may not act on answers FORBIDDEN with the actions they could take), then validates, changes rows
+and records events; the unit of work settles the tickets, commits, and publishes the events after the
+commit. Each `…_in` twin is the same use case inside a unit of work its caller holds (`ticket_changes`):
+the demo seeder, which writes a whole community in one transaction, plays its tickets through them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
     AttachmentStage,
@@ -31,9 +32,10 @@ from db.models import (
 )
 from dispatch.attachments import MAX_FILES_PER_REQUEST, MediaStore, RejectedMedia
 from dispatch.classifier import Classifier, TrainingExample, load_default_classifier
-from dispatch.dispatching import OptimizationOutcome, dispatch_ticket, optimize_project
+from dispatch.dispatching import dispatch_ticket
 from dispatch.equipment import local_today, record_ticket_maintenance
-from dispatch.journal import TicketJournal
+from dispatch.events import Publisher
+from dispatch.intake import file_ticket
 from dispatch.lifecycle import (
     TERMINAL_STATUSES,
     ActionInput,
@@ -44,23 +46,18 @@ from dispatch.lifecycle import (
     decide,
 )
 from dispatch.model import DispatchAction, GeoPoint, TicketAction
-from dispatch.settings import (
-    DispatchSettings,
-    InvalidDispatchSettings,
-    dispatch_settings,
-    settings_document,
-)
-from dispatch.sla import deadlines
+from dispatch.policy import actor_for, may_report_for_unit, reporter_role, staff_actor
 from dispatch.ticket_state import (
-    actor_for,
     apply_transition,
     facts_of,
     get_ticket_for,
     project_settings,
     technician_in_project,
 )
+from dispatch.unit_of_work import TicketChanges, ticket_unit_of_work
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
+from kernel.validation import optional_text
 from kernel.vocabulary import (
     ActorRole,
     Category,
@@ -69,23 +66,26 @@ from kernel.vocabulary import (
     TicketStatus,
 )
 from register.policy import may_see_unit
-from register.projects import get_project_for
 
 __all__ = [
     "DESCRIPTION_MAX_LENGTH",
+    "ActionRequest",
+    "FaultReport",
     "IncomingFile",
     "assign_ticket",
+    "assign_ticket_in",
     "categorize_ticket",
-    "optimize_dispatch",
+    "categorize_ticket_in",
     "project_classifier",
     "submit_ticket",
+    "submit_ticket_in",
     "transition_ticket",
-    "update_dispatch_settings",
+    "transition_ticket_in",
 ]
 
 DESCRIPTION_MAX_LENGTH = 2000
 COMMENT_MAX_LENGTH = 2000
-_STAFF_ACTORS = frozenset({ActorRole.ADMIN, ActorRole.DISPATCHER})
+LOCATION_DETAIL_MAX_LENGTH = 200
 # GraphQL names of the `ActionInput` fields the state machine complains about.
 _INPUT_FIELDS = {
     "note": "note",
@@ -104,6 +104,39 @@ class IncomingFile:
 
     file_name: str | None
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class FaultReport:
+    """What a reporter says: the fault, where it is (a unit, or a common area of a project), and
+    optionally its category and priority (left out, the classifier decides) and photos. Dispatchers
+    filing a phone report name the `reporter_party_id`."""
+
+    description: str
+    unit_id: int | None = None
+    project_id: int | None = None
+    location_kind: LocationKind | None = None
+    building_id: int | None = None
+    location_detail: str | None = None
+    category: Category | None = None
+    priority: Priority | None = None
+    reporter_party_id: int | None = None
+    photos: Sequence[IncomingFile] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """A `TicketAction` asked of a ticket, with what some actions take: a note, CONFIRM's rating and
+    comment, CHECK_IN's location, RESOLVE's or REOPEN's photos."""
+
+    ticket_id: int
+    action: TicketAction
+    expected_version: int | None = None
+    note: str | None = None
+    rating: int | None = None
+    comment: str | None = None
+    location: GeoPoint | None = None
+    photos: Sequence[IncomingFile] = ()
 
 
 _classifier_cache: dict[tuple[str, int], tuple[tuple[Any, ...], Classifier]] = {}
@@ -168,26 +201,10 @@ def _decide(ticket: Ticket, action: TicketAction | DispatchAction, actor: Actor,
         ) from None
 
 
-def _text(value: str | None, field: str, max_length: int) -> str | None:
-    cleaned = (value or "").strip()
-    if len(cleaned) > max_length:
-        raise BadInput(f"{field} must be at most {max_length} characters.", field=field)
-    return cleaned or None
-
-
-def _attach(
-    session: AsyncSession,
-    media: MediaStore | None,
-    ticket: Ticket,
-    files: Sequence[IncomingFile],
-    *,
-    stage: AttachmentStage,
-    uploaded_by: int,
-    now: dt.datetime,
-) -> int:
-    """Check every file first, so a bad one stores nothing, then store them all."""
+def _checked_media(media: MediaStore | None, files: Sequence[IncomingFile]) -> MediaStore | None:
+    """The store to keep `files` in, once every one of them has passed (so a bad one stores nothing)."""
     if not files:
-        return 0
+        return media
     if media is None:
         raise BadInput("This server does not take uploads.", field="photos")
     if len(files) > MAX_FILES_PER_REQUEST:
@@ -197,6 +214,23 @@ def _attach(
             media.check(incoming.data)
         except RejectedMedia as error:
             raise BadInput(f"File {index + 1}: {error}.", field=f"photos.{index}") from None
+    return media
+
+
+def _store(
+    session: AsyncSession,
+    media: MediaStore | None,
+    ticket: Ticket,
+    files: Sequence[IncomingFile],
+    *,
+    stage: AttachmentStage,
+    uploaded_by: int,
+    now: dt.datetime,
+) -> None:
+    """Keep the files `_checked_media` passed and attach them to the ticket."""
+    if not files:
+        return
+    assert media is not None, "_checked_media refuses files when there is no store"
     for incoming in files:
         stored = media.save(incoming.data, incoming.file_name)
         session.add(
@@ -212,19 +246,13 @@ def _attach(
                 created_at=now,
             )
         )
-    return len(files)
 
 
 async def _place(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    unit_id: int | None,
-    project_id: int | None,
-    location_kind: LocationKind | None,
-    building_id: int | None,
+    session: AsyncSession, principal: Principal, report: FaultReport
 ) -> tuple[int, int | None, LocationKind]:
     """(project, building, location kind) of a report, if the caller may see the place."""
+    unit_id, project_id, location_kind = report.unit_id, report.project_id, report.location_kind
     if unit_id is not None:
         unit = await session.get(Unit, unit_id)
         if unit is None or not may_see_unit(principal, project_id=unit.project_id, unit_id=unit.id):
@@ -242,153 +270,148 @@ async def _place(
         raise BadInput("A common-area report needs the project.", field="projectId")
     if project_id not in principal.project_ids or await session.get(Project, project_id) is None:
         raise NotFound("No such project.", field="projectId")
-    if building_id is not None:
-        building = await session.get(Building, building_id)
+    if report.building_id is not None:
+        building = await session.get(Building, report.building_id)
         if building is None or building.project_id != project_id:
             raise NotFound("No such building in this project.", field="buildingId")
     assert location_kind is not None
-    return project_id, building_id, location_kind
+    return project_id, report.building_id, location_kind
+
+
+async def _reporter(session: AsyncSession, principal: Principal, project: int, report: FaultReport) -> Actor:
+    """The capacity in which the caller reports, checked against whom they report for; the reporting
+    party is then `report.reporter_party_id` (staff) or the caller's own (owners)."""
+    role = reporter_role(principal, project)
+    if role is None:
+        raise AccessDenied("Only owners, dispatchers and admins report faults.")
+    if role is ActorRole.OWNER:
+        if report.unit_id is not None and not may_report_for_unit(principal, report.unit_id):
+            raise AccessDenied("Owners may report faults only for units they occupy.")
+        if report.reporter_party_id is not None and report.reporter_party_id != principal.party_id:
+            raise BadInput("Only dispatchers report faults on someone else's behalf.", field="reporterPartyId")
+    elif report.reporter_party_id is not None:
+        party = await session.get(Party, report.reporter_party_id)
+        if party is None or party.project_id != project:
+            raise NotFound("No such party in this project.", field="reporterPartyId")
+    return Actor(role, principal.user_id)
 
 
 async def submit_ticket(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
-    journal: TicketJournal,
-    media: MediaStore | None,
     *,
     now: dt.datetime,
-    description: str,
-    unit_id: int | None = None,
-    project_id: int | None = None,
-    location_kind: LocationKind | None = None,
-    building_id: int | None = None,
-    location_detail: str | None = None,
-    category: Category | None = None,
-    priority: Priority | None = None,
-    reporter_party_id: int | None = None,
-    photos: Sequence[IncomingFile] = (),
+    report: FaultReport,
+    media: MediaStore | None = None,
+    publisher: Publisher | None = None,
 ) -> Ticket:
     """Report a fault. Owners report for units they occupy and for their project's common areas;
     dispatchers and admins may report on anyone's behalf. The classifier fills in the category and
     priority the reporter left out; when it is unsure the ticket waits in TRIAGE for a dispatcher,
     otherwise it is NEW and, if the project auto-dispatches, handed to a technician at once."""
-    project, building, kind = await _place(
-        session, principal, unit_id=unit_id, project_id=project_id, location_kind=location_kind, building_id=building_id
-    )
-    actor_role: ActorRole
-    if principal.has_role(project, Role.ADMIN, Role.DISPATCHER):
-        actor_role = ActorRole.ADMIN if principal.has_role(project, Role.ADMIN) else ActorRole.DISPATCHER
-        reporter = reporter_party_id
-        if reporter is not None:
-            party = await session.get(Party, reporter)
-            if party is None or party.project_id != project:
-                raise NotFound("No such party in this project.", field="reporterPartyId")
-    elif principal.has_role(project, Role.OWNER):
-        actor_role = ActorRole.OWNER
-        if unit_id is not None and unit_id not in principal.unit_ids:
-            raise AccessDenied("Owners may report faults only for units they occupy.")
-        if reporter_party_id is not None and reporter_party_id != principal.party_id:
-            raise BadInput("Only dispatchers report faults on someone else's behalf.", field="reporterPartyId")
-        reporter = principal.party_id
-    else:
-        raise AccessDenied("Only owners, dispatchers and admins report faults.")
+    async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+        return await submit_ticket_in(changes, principal, now=now, report=report, media=media)
 
-    text = _text(description, "description", DESCRIPTION_MAX_LENGTH)
+
+async def submit_ticket_in(
+    changes: TicketChanges,
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    report: FaultReport,
+    media: MediaStore | None = None,
+) -> Ticket:
+    """`submit_ticket` in the caller's unit of work."""
+    session = changes.session
+    project, building, kind = await _place(session, principal, report)
+    reporter = await _reporter(session, principal, project, report)
+    text = optional_text(report.description, "description", max_length=DESCRIPTION_MAX_LENGTH)
     if text is None:
         raise BadInput("Describe the fault.", field="description")
-    detail = _text(location_detail, "locationDetail", 200)
+    detail = optional_text(report.location_detail, "locationDetail", max_length=LOCATION_DETAIL_MAX_LENGTH)
+    store = _checked_media(media, report.photos)
     settings = await project_settings(session, project)
     verdict = (await project_classifier(session, project, settings.triage_threshold)).classify(text)
-    chosen_category = Category(category) if category is not None else Category(verdict.category.value)
-    chosen_priority = Priority(priority) if priority is not None else Priority(verdict.urgency.value)
-    unsure = category is None and verdict.confidence < settings.triage_threshold
-    status = TicketStatus.TRIAGE if unsure else TicketStatus.NEW
-    promises = deadlines(now, chosen_priority, settings.sla_policy)
-    ticket = Ticket(
-        project_id=project,
-        location_kind=kind,
-        unit_id=unit_id,
-        building_id=building,
-        location_detail=detail,
-        reporter_party_id=reporter,
-        filed_by_user_id=principal.user_id,
-        description=text,
-        category=chosen_category,
-        priority=chosen_priority,
-        classifier_category=Category(verdict.category.value),
-        classifier_confidence=round(verdict.confidence, 4),
-        classifier_evidence=list(verdict.evidence),
-        status=status,
-        created_at=now,
-        updated_at=now,
-        sla_started_at=now,
-        respond_due_at=promises.respond,
-        on_site_due_at=promises.on_site,
-        resolve_due_at=promises.resolve,
-        version=1,
-    )
-    session.add(ticket)
-    await session.flush()
-    attached = _attach(
-        session, media, ticket, photos, stage=AttachmentStage.REPORT, uploaded_by=principal.user_id, now=now
-    )
-    journal.record(
-        ticket,
-        TicketEventType.SUBMITTED,
-        actor_role=actor_role,
-        actor_user_id=principal.user_id,
-        at=now,
-        payload={
-            "status": status.value,
-            "category": chosen_category.value,
-            "priority": chosen_priority.value,
+    unsure = report.category is None and verdict.confidence < settings.triage_threshold
+    confidence = round(verdict.confidence, 4)
+    ticket = await file_ticket(
+        changes,
+        Ticket(
+            project_id=project,
+            location_kind=kind,
+            unit_id=report.unit_id,
+            building_id=building,
+            location_detail=detail,
+            reporter_party_id=(principal.party_id if reporter.role is ActorRole.OWNER else report.reporter_party_id),
+            filed_by_user_id=principal.user_id,
+            description=text,
+            category=Category(report.category if report.category is not None else verdict.category),
+            priority=Priority(report.priority if report.priority is not None else verdict.urgency),
+            classifier_category=Category(verdict.category),
+            classifier_confidence=confidence,
+            classifier_evidence=list(verdict.evidence),
+            status=TicketStatus.TRIAGE if unsure else TicketStatus.NEW,
+        ),
+        actor=reporter,
+        settings=settings,
+        now=now,
+        details={
             "classifier": {
                 "category": verdict.category.value,
-                "confidence": round(verdict.confidence, 4),
+                "confidence": confidence,
                 "urgency": verdict.urgency.value,
                 "evidence": list(verdict.evidence),
             },
-            "attachments": attached or None,
+            "attachments": len(report.photos) or None,
         },
     )
-    if status is TicketStatus.NEW and settings.auto_dispatch:
-        await dispatch_ticket(session, journal, ticket, now=now)
+    _store(session, store, ticket, report.photos, stage=AttachmentStage.REPORT, uploaded_by=principal.user_id, now=now)
     return ticket
 
 
 async def transition_ticket(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
-    journal: TicketJournal,
-    media: MediaStore | None,
     *,
     now: dt.datetime,
-    ticket_id: int,
-    action: TicketAction,
-    expected_version: int | None = None,
-    note: str | None = None,
-    rating: int | None = None,
-    comment: str | None = None,
-    location: GeoPoint | None = None,
-    photos: Sequence[IncomingFile] = (),
+    request: ActionRequest,
+    media: MediaStore | None = None,
+    publisher: Publisher | None = None,
 ) -> Ticket:
     """Take a `TicketAction`. A stale `expected_version` is a CONFLICT and changes nothing; an action the
     ticket's status rules out is a CONFLICT, one the caller's role rules out is FORBIDDEN, both naming
     the actions the caller could take instead."""
-    ticket = await get_ticket_for(session, principal, ticket_id, lock=True)
-    _check_version(ticket, expected_version)
+    async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+        return await transition_ticket_in(changes, principal, now=now, request=request, media=media)
+
+
+async def transition_ticket_in(
+    changes: TicketChanges,
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    request: ActionRequest,
+    media: MediaStore | None = None,
+) -> Ticket:
+    """`transition_ticket` in the caller's unit of work."""
+    session, action = changes.session, request.action
+    ticket = await get_ticket_for(session, principal, request.ticket_id, lock=True)
+    _check_version(ticket, request.expected_version)
     actor = actor_for(principal, ticket)
-    transition = _decide(ticket, action, actor, ActionInput(note=note, rating=rating, location=location))
-    if comment is not None and action is not TicketAction.CONFIRM:
+    transition = _decide(
+        ticket, action, actor, ActionInput(note=request.note, rating=request.rating, location=request.location)
+    )
+    if request.comment is not None and action is not TicketAction.CONFIRM:
         raise BadInput("Only CONFIRM takes a comment (on the work, with the rating).", field="comment")
-    if photos and action not in _PHOTO_STAGES:
+    if request.photos and action not in _PHOTO_STAGES:
         raise BadInput("Photos come with the report, RESOLVE or REOPEN.", field="photos")
-    cleaned_comment = _text(comment, "comment", COMMENT_MAX_LENGTH)
-    attached = _attach(
+    comment = optional_text(request.comment, "comment", max_length=COMMENT_MAX_LENGTH)
+    store = _checked_media(media, request.photos)
+    _store(
         session,
-        media,
+        store,
         ticket,
-        photos,
+        request.photos,
         stage=_PHOTO_STAGES.get(action, AttachmentStage.REPORT),
         uploaded_by=principal.user_id,
         now=now,
@@ -397,70 +420,104 @@ async def transition_ticket(
         ticket,
         transition,
         actor,
-        journal,
+        changes.journal,
         now=now,
-        payload={"comment": cleaned_comment, "attachments": attached or None},
+        payload={"comment": comment, "attachments": len(request.photos) or None},
     )
     if action is TicketAction.CONFIRM:
-        ticket.rating_comment = cleaned_comment
+        ticket.rating_comment = comment
         project = await session.get(Project, ticket.project_id)
         assert project is not None
         await record_ticket_maintenance(
             session, ticket, recorded_by_user_id=principal.user_id, today=local_today(project.timezone, now)
         )
+    location = request.location
     if action is TicketAction.CHECK_IN and location is not None and ticket.assignee_id is not None:
         technician = await session.get(Technician, ticket.assignee_id)
         if technician is not None:
             technician.current_latitude, technician.current_longitude = location.latitude, location.longitude
     if transition.needs_dispatch and (await project_settings(session, ticket.project_id)).auto_dispatch:
-        await dispatch_ticket(session, journal, ticket, now=now)
+        await dispatch_ticket(session, changes.journal, ticket, now=now)
     return ticket
 
 
-def _staff_actor(principal: Principal, ticket: Ticket) -> Actor:
-    actor = actor_for(principal, ticket)
-    if actor.role not in _STAFF_ACTORS:
-        raise AccessDenied("Only dispatchers and admins may do this.")
-    return actor
-
-
 async def assign_ticket(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
-    journal: TicketJournal,
     *,
     now: dt.datetime,
     ticket_id: int,
     technician_id: int,
     expected_version: int | None = None,
+    publisher: Publisher | None = None,
 ) -> Ticket:
     """A dispatcher's choice, which overrides the solver (and its skill, shift and capacity checks)."""
-    ticket = await get_ticket_for(session, principal, ticket_id, lock=True)
-    _check_version(ticket, expected_version)
+    async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+        return await assign_ticket_in(
+            changes, principal, now=now, ticket_id=ticket_id, technician_id=technician_id, version=expected_version
+        )
+
+
+async def assign_ticket_in(
+    changes: TicketChanges,
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    ticket_id: int,
+    technician_id: int,
+    version: int | None,
+) -> Ticket:
+    """`assign_ticket` in the caller's unit of work (`version`: the expected one, if any)."""
+    ticket = await get_ticket_for(changes.session, principal, ticket_id, lock=True)
+    _check_version(ticket, version)
     actor = actor_for(principal, ticket)
-    await technician_in_project(session, technician_id, ticket.project_id, field="technicianId")
+    await technician_in_project(changes.session, technician_id, ticket.project_id, field="technicianId")
     transition = _decide(ticket, DispatchAction.ASSIGN, actor, ActionInput(technician_id=technician_id))
-    apply_transition(ticket, transition, actor, journal, now=now, payload={"mode": "manual"})
+    apply_transition(ticket, transition, actor, changes.journal, now=now, payload={"mode": "manual"})
     return ticket
 
 
 async def categorize_ticket(
-    session: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
-    journal: TicketJournal,
     *,
     now: dt.datetime,
     ticket_id: int,
     category: Category,
     priority: Priority | None = None,
     expected_version: int | None = None,
+    publisher: Publisher | None = None,
 ) -> Ticket:
     """A dispatcher's verdict on a ticket's category (and priority). On a TRIAGE ticket it completes
     triage and the ticket joins the queue; on any other it corrects the category. Either way the
     ticket's text becomes a training example for the project's classifier."""
+    async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
+        return await categorize_ticket_in(
+            changes,
+            principal,
+            now=now,
+            ticket_id=ticket_id,
+            category=category,
+            priority=priority,
+            version=expected_version,
+        )
+
+
+async def categorize_ticket_in(
+    changes: TicketChanges,
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    ticket_id: int,
+    category: Category,
+    priority: Priority | None,
+    version: int | None,
+) -> Ticket:
+    """`categorize_ticket` in the caller's unit of work (`version`: the expected one, if any)."""
+    session, journal = changes.session, changes.journal
     ticket = await get_ticket_for(session, principal, ticket_id, lock=True)
-    _check_version(ticket, expected_version)
-    actor = _staff_actor(principal, ticket)
+    _check_version(ticket, version)
+    actor = staff_actor(principal, ticket)
     category = Category(category)
     new_priority = Priority(priority) if priority is not None else None
     if new_priority is not None and new_priority != ticket.priority and ticket.status in TERMINAL_STATUSES:
@@ -514,55 +571,3 @@ async def categorize_ticket(
     if triage and settings.auto_dispatch:
         await dispatch_ticket(session, journal, ticket, now=now)
     return ticket
-
-
-async def optimize_dispatch(
-    session: AsyncSession,
-    principal: Principal,
-    journal: TicketJournal,
-    *,
-    now: dt.datetime,
-    project_id: int,
-    apply: bool,
-) -> OptimizationOutcome:
-    """Re-plan every unaccepted ticket of the project; `apply=False` only shows the plan."""
-    await get_project_for(session, principal, project_id, Role.ADMIN, Role.DISPATCHER)
-    role = ActorRole.ADMIN if principal.has_role(project_id, Role.ADMIN) else ActorRole.DISPATCHER
-    return await optimize_project(
-        session, journal, project_id=project_id, actor=Actor(role, principal.user_id), now=now, apply=apply
-    )
-
-
-async def update_dispatch_settings(
-    session: AsyncSession,
-    principal: Principal,
-    *,
-    project_id: int,
-    auto_dispatch: bool | None = None,
-    triage_threshold: float | None = None,
-    warning_percent: int | None = None,
-    sla_minutes: Mapping[str, Mapping[str, int]] | None = None,
-) -> tuple[Project, DispatchSettings]:
-    """Project admins change auto-dispatch, the triage threshold and the SLA promises."""
-    project = await get_project_for(session, principal, project_id, Role.ADMIN)
-    document = settings_document(dispatch_settings(project.settings))
-    if auto_dispatch is not None:
-        document["auto_dispatch"] = auto_dispatch
-    if triage_threshold is not None:
-        document["triage_threshold"] = triage_threshold
-    if warning_percent is not None:
-        document["warning_percent"] = warning_percent
-    for priority, targets in (sla_minutes or {}).items():
-        document["sla_minutes"].setdefault(priority, {}).update(targets)
-    try:
-        settings = dispatch_settings({"dispatch": document})
-    except InvalidDispatchSettings as error:
-        field = {
-            "auto_dispatch": "autoDispatch",
-            "triage_threshold": "triageThreshold",
-            "warning_percent": "warningPercent",
-        }
-        raise BadInput(f"{error.message[0].upper()}{error.message[1:]}.", field=field.get(error.field, "sla")) from None
-    project.settings = {**(project.settings or {}), "dispatch": settings_document(settings)}
-    await session.flush()
-    return project, settings

@@ -53,5 +53,3 @@ class Principal:
     def is_staff_of(self, project_id: int) -> bool:
         return self.has_role(project_id, *STAFF_ROLES)
 
-    def can_see_technician(self, project_id: int, technician_id: int) -> bool:
-        return self.is_staff_of(project_id) or technician_id == self.technician_id

@@ -1,4 +1,5 @@
-"""Relay global IDs in inputs: decoded here so a wrong or foreign ID answers NOT_FOUND with its field."""
+"""Relay global IDs: decoded from inputs here so a wrong or foreign ID answers NOT_FOUND with its field,
+and encoded for the ids an object names without resolving (a plan's tickets, an event's ticket)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from strawberry import relay
 
 from kernel.errors import NotFound
 
-__all__ = ["decode_id", "decode_optional_id"]
+__all__ = ["decode_id", "decode_optional_id", "encode_id", "encode_optional_id"]
 
 
 def decode_id(value: strawberry.ID | str, type_name: str, *, field: str) -> int:
@@ -22,3 +23,11 @@ def decode_id(value: strawberry.ID | str, type_name: str, *, field: str) -> int:
 
 def decode_optional_id(value: strawberry.ID | str | None, type_name: str, *, field: str) -> int | None:
     return None if value is None else decode_id(value, type_name, field=field)
+
+
+def encode_id(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
+
+
+def encode_optional_id(type_name: str, pk: int | None) -> strawberry.ID | None:
+    return None if pk is None else encode_id(type_name, pk)

@@ -8,7 +8,7 @@ strawberry's per-result bookkeeping) for one ticket change. Here a subscription 
 - the same answer means the same operation (the same parsed document, the same values of the variables
   its selection below the root field reads) and the same `Audience`: a key such that everyone with it
   may see exactly the same thing, and a principal that stands for them (never more than any member may
-  see). Board subscribers of one project with the same roles share; an owner is an audience of one.
+  see). Staff of one project with the same roles share; an owner is an audience of one.
 - rendering executes the operation with a context whose principal is the audience's and fresh
   dataloaders, the ticket loader primed with the ticket the live feed already read.
 
@@ -53,9 +53,10 @@ from graphql import (
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from dispatch.live import Follow, LiveEvent, LiveFeed
+from dispatch.policy import staff_view
 from kernel.principal import Principal
 from schema.context import Context, Info
-from schema.dispatch.ticket_types import TicketEventType
+from schema.dispatch.tickets.types import TicketEventType
 from schema.extensions import ErrorPolicy
 
 __all__ = [
@@ -104,15 +105,14 @@ class Audience:
         return cls(("user", principal.user_id), principal)
 
     @classmethod
-    def staff(cls, principal: Principal, project_id: int) -> Audience:
-        """Staff of one project with the same roles there; the project is all a ticket of it can reach.
-
-        The principal keeps the user's party (a staff member may see their own personal data) and id
-        (kept for the record; per-user fields make the audience personal, see `PER_VIEWER_FIELDS`).
+    def of(cls, principal: Principal, project_id: int) -> Audience:
+        """Who sees a ticket of `project_id` exactly as `principal` does: its staff with the same roles
+        share one audience (the project is all a ticket of it can reach); anyone else is an audience of
+        one. The policy says who shares (`dispatch.policy.staff_view`); the shared principal keeps the
+        user's id for the record, and per-user fields make the audience personal (`PER_VIEWER_FIELDS`).
         """
-        roles = principal.roles.get(project_id, frozenset())
-        narrowed = Principal(user_id=principal.user_id, roles={project_id: roles}, party_id=principal.party_id)
-        return cls(("staff", project_id, roles, principal.party_id), narrowed)
+        shared = staff_view(principal, project_id)
+        return cls(*shared) if shared is not None else cls.personal(principal)
 
 
 def token_expired() -> GraphQLError:

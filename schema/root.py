@@ -10,16 +10,11 @@ from schema.accounts.queries import AccountQueries
 from schema.billing.mutations import BillingMutations
 from schema.billing.queries import BillingQueries
 from schema.context import Info
-from schema.dispatch.equipment import (
-    AnalyticsQueries,
-    EquipmentMutations,
-    EquipmentQueries,
+from schema.dispatch.schema import (
+    DispatchMutations,
+    DispatchQueries,
+    DispatchSubscriptions,
 )
-from schema.dispatch.mutations import DispatchMutations
-from schema.dispatch.queries import DispatchQueries
-from schema.dispatch.subscriptions import DispatchSubscriptions
-from schema.dispatch.ticket_mutations import TicketMutations
-from schema.dispatch.ticket_queries import TicketQueries
 from schema.permissions import IsAuthenticated
 from schema.units.mutations import UnitMutations
 from schema.units.queries import UnitQueries
@@ -32,9 +27,6 @@ class Query(
     AccountQueries,
     UnitQueries,
     DispatchQueries,
-    TicketQueries,
-    EquipmentQueries,
-    AnalyticsQueries,
     BillingQueries,
 ):
     # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
@@ -57,8 +49,6 @@ class Mutation(
     AccountMutations,
     UnitMutations,
     DispatchMutations,
-    TicketMutations,
-    EquipmentMutations,
     BillingMutations,
 ):
     pass

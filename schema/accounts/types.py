@@ -10,7 +10,7 @@ from db.models import User
 from kernel.principal import Principal
 from register.accounts import role_grants
 from schema.context import Info
-from schema.dispatch.types import TechnicianType
+from schema.dispatch.technicians.types import TechnicianType
 from schema.scalars import RoleEnum
 from schema.units.types import PartyType, ProjectType, UnitType
 

@@ -10,29 +10,24 @@ subscription with an UNAUTHENTICATED error.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from typing import Annotated, Final
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 
-from db.models import Technician, Ticket
-from dispatch.live import Follow, LiveEvent, LiveFeed
-from dispatch.ticket_state import can_see_ticket
+from dispatch import policy
+from dispatch.live import Follow, LiveFeed
+from dispatch.queries import get_own_technician, get_ticket_to_follow
 from kernel.errors import NotFound
-from kernel.principal import Principal, Role
-from kernel.vocabulary import ActorRole, TicketEventType
+from kernel.principal import Principal
 from schema.context import Info
-from schema.dispatch.ticket_types import TicketEventType as TicketEventGraphQLType
+from schema.dispatch.tickets.types import TicketEventType
 from schema.errors import forbidden, unauthenticated
 from schema.ids import decode_id
 from schema.live import Audience, live_stream
 
 __all__ = ["DispatchSubscriptions"]
-
-
-_BOARD_ROLES: Final = (Role.ADMIN, Role.DISPATCHER)
-_ASSIGNMENT_EVENTS: Final = frozenset({TicketEventType.ASSIGNED, TicketEventType.REASSIGNED})
 
 AfterSeq = Annotated[
     int | None,
@@ -68,28 +63,6 @@ def _feed(info: Info) -> LiveFeed:
     return feed
 
 
-def _may_follow_ticket(principal: Principal, ticket: Ticket) -> bool:
-    """The ticket's reporting owner or an occupant of its unit, and the project's staff."""
-    return can_see_ticket(principal, ticket) and (
-        principal.is_staff_of(ticket.project_id) or principal.has_role(ticket.project_id, Role.OWNER)
-    )
-
-
-def _assignment_news(technician_id: int) -> Callable[[LiveEvent], bool]:
-    """What a technician hears: new assignments, tickets taken from them, and owners acting on theirs."""
-
-    def accept(event: LiveEvent) -> bool:
-        payload = event.event.payload or {}
-        holds = payload.get("technician") == technician_id
-        if holds and event.event.type in _ASSIGNMENT_EVENTS:
-            return True
-        if payload.get("releasedTechnician") == technician_id:
-            return True
-        return holds and event.event.actor_role is ActorRole.OWNER
-
-    return accept
-
-
 @strawberry.type
 class DispatchSubscriptions:
     @strawberry.subscription(
@@ -101,17 +74,15 @@ class DispatchSubscriptions:
         info: Info,
         ticket_id: strawberry.ID,
         after_seq: AfterSeq = None,
-    ) -> AsyncIterator[TicketEventGraphQLType]:
+    ) -> AsyncIterator[TicketEventType]:
         principal = await _subscriber(info)
         pk = _decode(ticket_id, "Ticket", "ticketId")
-        async with info.context.session_factory() as session:
-            ticket = await session.get(Ticket, pk)
-        if ticket is None or not _may_follow_ticket(principal, ticket):
-            raise _not_found("No such ticket.")
+        try:
+            ticket = await get_ticket_to_follow(info.context.session_factory, principal, ticket_id=pk)
+        except NotFound as error:
+            raise _not_found(str(error)) from None
         project = ticket.project_id
-        audience = (
-            Audience.staff(principal, project) if principal.is_staff_of(project) else Audience.personal(principal)
-        )
+        audience = Audience.of(principal, project)
         return live_stream(info, _feed(info), Follow.ticket(project, pk), after_seq=after_seq, audience=audience)
 
     @strawberry.subscription(
@@ -122,14 +93,14 @@ class DispatchSubscriptions:
         info: Info,
         project_id: strawberry.ID,
         after_seq: AfterSeq = None,
-    ) -> AsyncIterator[TicketEventGraphQLType]:
+    ) -> AsyncIterator[TicketEventType]:
         principal = await _subscriber(info)
-        if not principal.holds_any(_BOARD_ROLES):
+        if not policy.dispatches(principal):
             raise forbidden("Only dispatchers and admins may watch the dispatch board.")
         project = _decode(project_id, "Project", "projectId")
-        if not principal.has_role(project, *_BOARD_ROLES):
+        if not policy.dispatches_in(principal, project):
             raise _not_found("No such project.")
-        audience = Audience.staff(principal, project)
+        audience = Audience.of(principal, project)
         return live_stream(info, _feed(info), Follow.board(project), after_seq=after_seq, audience=audience)
 
     @strawberry.subscription(
@@ -140,19 +111,19 @@ class DispatchSubscriptions:
         self,
         info: Info,
         after_seq: AfterSeq = None,
-    ) -> AsyncIterator[TicketEventGraphQLType]:
+    ) -> AsyncIterator[TicketEventType]:
         principal = await _subscriber(info)
-        if principal.technician_id is None or not principal.holds_any([Role.TECHNICIAN]):
+        if not policy.follows_assignments(principal):
             raise forbidden("Only technicians have assignments to follow.")
-        async with info.context.session_factory() as session:
-            technician = await session.get(Technician, principal.technician_id)
-        if technician is None or not principal.has_role(technician.project_id, Role.TECHNICIAN):
+        technician = await get_own_technician(info.context.session_factory, principal)
+        if technician is None:
             raise forbidden("Only technicians have assignments to follow.")
+        technician_id = technician.id
         return live_stream(
             info,
             _feed(info),
-            Follow.technician(technician.project_id, technician.id),
+            Follow.technician(technician.project_id, technician_id),
             after_seq=after_seq,
             audience=Audience.personal(principal),
-            accept=_assignment_news(technician.id),
+            accept=lambda live: policy.hears_about(technician_id, live.event),
         )

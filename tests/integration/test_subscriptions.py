@@ -15,12 +15,12 @@ from starlette.applications import Starlette
 from api.eventbus import EventBus
 from api.state import AppState
 from db.models import TicketEvent
+from dispatch import unit_of_work
 from dispatch.journal import PublishedNotice, publish_after_commit
 from dispatch.live import Follow, LiveEvent, LiveFeed
 from kernel.errors import Conflict
 from kernel.vocabulary import TicketEventType
 from schema import live
-from schema.dispatch import ticket_mutations
 from schema.ids import decode_id
 from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, submit, transition
@@ -335,13 +335,13 @@ async def test_a_rolled_back_mutation_publishes_nothing(
             board.http, world.token("tech_a"), ticket["id"], "ACCEPT", version=ticket["version"] + 1
         )
         # refused after its event was written in the transaction: the whole transaction rolls back
-        finish = ticket_mutations.finish_changes
+        finish = unit_of_work.finish_changes
 
         async def finish_then_fail(*args: Any, **kwargs: Any) -> None:
             await finish(*args, **kwargs)
             raise Conflict("simulated failure after the events were written")
 
-        monkeypatch.setattr(ticket_mutations, "finish_changes", finish_then_fail)
+        monkeypatch.setattr(unit_of_work, "finish_changes", finish_then_fail)
         failed = await transition(board.http, world.token("tech_a"), ticket["id"], "ACCEPT")
         monkeypatch.undo()
         accepted = await transition(board.http, world.token("tech_a"), ticket["id"], "ACCEPT")

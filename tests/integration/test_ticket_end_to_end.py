@@ -138,7 +138,13 @@ async def test_a_dripping_tap_from_report_to_rating(client: httpx.AsyncClient, s
         5,
         "周师傅很细心",
     )
-    assert story["assignee"] == {"name": "周师傅", "currentLocation": {"latitude": 30.2701, "longitude": 120.1501}}
+    # (of the technician, an owner sees the name: where they are is for the project's staff)
+    assert story["assignee"] == {"name": "周师傅", "currentLocation": None}
+    seen_by_staff = await _follow(client, world.token("dispatcher_a"), ticket_id)
+    assert seen_by_staff["assignee"] == {
+        "name": "周师傅",
+        "currentLocation": {"latitude": 30.2701, "longitude": 120.1501},
+    }
     assert story["attachments"] == [
         {"stage": "REPORT", "mimeType": "image/jpeg"},
         {"stage": "RESOLUTION", "mimeType": "image/jpeg"},

@@ -44,14 +44,6 @@ def test_parties_are_visible_to_staff_of_their_project_and_to_themselves() -> No
     assert not may_see_party(owner(set(), party_id=11), project_id=LAKESIDE, party_id=12)
 
 
-def test_technicians_are_visible_to_staff_and_to_themselves() -> None:
-    tech = Principal(user_id=3, roles={LAKESIDE: frozenset({Role.TECHNICIAN})}, technician_id=7)
-    assert tech.can_see_technician(LAKESIDE, 7)
-    assert not tech.can_see_technician(LAKESIDE, 8)
-    assert staff(Role.DISPATCHER).can_see_technician(LAKESIDE, 8)
-    assert not owner({101}).can_see_technician(LAKESIDE, 8)
-
-
 def test_roles_are_per_project() -> None:
     person = Principal(user_id=4, roles={LAKESIDE: frozenset({Role.ADMIN}), HILLSIDE: frozenset({Role.OWNER})})
     assert person.has_role(LAKESIDE, Role.ADMIN)

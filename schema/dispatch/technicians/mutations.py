@@ -1,4 +1,4 @@
-"""Mutations of the dispatch domain: thin calls into `dispatch` services."""
+"""Mutations of the technician roster: thin calls into `dispatch.technicians`."""
 
 from __future__ import annotations
 
@@ -6,16 +6,17 @@ from typing import Annotated
 
 import strawberry
 
+from db.models import Technician
 from dispatch import technicians as roster
-from kernel.principal import Role
 from schema.context import Info
-from schema.dispatch.types import TechnicianType
-from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_in_transaction
+from schema.dispatch.permissions import DISPATCHERS, TECHNICIAN_UPDATERS
+from schema.dispatch.technicians.types import TechnicianType
+from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
 from schema.ids import decode_id
-from schema.permissions import IsAuthenticated, require_principal, requires_role
+from schema.permissions import require_principal
 from schema.scalars import CategoryEnum
 
-__all__ = ["DispatchMutations"]
+__all__ = ["TechnicianMutations"]
 
 CreateTechnicianResult = Annotated[
     TechnicianType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("CreateTechnicianResult")
@@ -50,16 +51,16 @@ class UpdateTechnicianInput:
 
 
 @strawberry.type
-class DispatchMutations:
-    @strawberry.mutation(permission_classes=[IsAuthenticated, requires_role(Role.ADMIN, Role.DISPATCHER)])
+class TechnicianMutations:
+    @strawberry.mutation(permission_classes=DISPATCHERS)
     async def create_technician(self, info: Info, input: CreateTechnicianInput) -> CreateTechnicianResult:
         principal = await require_principal(info)
-        return await run_in_transaction(
-            info,
-            lambda s: roster.create_technician(
-                s,
+
+        async def create() -> Technician:
+            return await roster.create_technician(
+                info.context.session_factory,
                 principal,
-                info.context.cipher,
+                cipher=info.context.cipher,
                 project_id=decode_id(input.project_id, "Project", field="projectId"),
                 name=input.name,
                 skills=[skill.value for skill in input.skills],
@@ -68,22 +69,22 @@ class DispatchMutations:
                 capacity=input.capacity,
                 phone=input.phone,
                 on_shift=input.on_shift,
-            ),
-            TechnicianType.from_row,
-        )
+            )
+
+        return await run_mutation(create(), TechnicianType.from_row)
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated, requires_role(Role.ADMIN, Role.DISPATCHER, Role.TECHNICIAN)],
+        permission_classes=TECHNICIAN_UPDATERS,
         description="Dispatchers manage the roster; technicians may report their own shift and position.",
     )
     async def update_technician(self, info: Info, input: UpdateTechnicianInput) -> UpdateTechnicianResult:
         principal = await require_principal(info)
-        return await run_in_transaction(
-            info,
-            lambda s: roster.update_technician(
-                s,
+
+        async def update() -> Technician:
+            return await roster.update_technician(
+                info.context.session_factory,
                 principal,
-                info.context.cipher,
+                cipher=info.context.cipher,
                 technician_id=decode_id(input.id, "Technician", field="id"),
                 name=input.name,
                 skills=None if input.skills is None else [skill.value for skill in input.skills],
@@ -92,6 +93,6 @@ class DispatchMutations:
                 phone=input.phone,
                 current_latitude=input.current_latitude,
                 current_longitude=input.current_longitude,
-            ),
-            TechnicianType.from_row,
-        )
+            )
+
+        return await run_mutation(update(), TechnicianType.from_row)

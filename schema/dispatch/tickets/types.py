@@ -1,4 +1,4 @@
-"""GraphQL types of repair tickets: the ticket, its event log, attachments, equipment, dispatch plans."""
+"""GraphQL types of repair tickets: the ticket, its event log and its attachments."""
 
 from __future__ import annotations
 
@@ -9,25 +9,15 @@ import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from db.models import (
-    Equipment,
-    MaintenanceRecord,
-    Ticket,
-    TicketAttachment,
-    TicketEvent,
-)
-from dispatch.dispatching import OptimizationOutcome
+from db.models import Ticket, TicketAttachment, TicketEvent
 from dispatch.lifecycle import allowed_actions
-from dispatch.settings import DispatchSettings
-from dispatch.ticket_state import actor_for, can_see_ticket, facts_of, sla_state_at
+from dispatch.policy import actor_for, may_see_ticket
+from dispatch.ticket_state import facts_of, sla_state_at
 from kernel.errors import AccessDenied
-from kernel.principal import Role
-from kernel.vocabulary import Priority
 from schema.context import Info
 from schema.dispatch.enums import (
     ActorRoleEnum,
     AttachmentStageEnum,
-    EquipmentKindEnum,
     LocationKindEnum,
     PriorityEnum,
     SlaStateEnum,
@@ -35,32 +25,17 @@ from schema.dispatch.enums import (
     TicketEventTypeEnum,
     TicketKindEnum,
     TicketStatusEnum,
-    UnassignableCodeEnum,
 )
-from schema.dispatch.types import TechnicianType
+from schema.dispatch.equipment.types import EquipmentType
+from schema.dispatch.technicians.types import TechnicianType
+from schema.ids import encode_id
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import CategoryEnum
 from schema.units.types import BuildingType, PartyType, ProjectType, UnitType
 
-__all__ = [
-    "AttachmentType",
-    "CostBreakdownType",
-    "DispatchPlanType",
-    "DispatchSettingsType",
-    "EquipmentType",
-    "MaintenanceRecordType",
-    "PlannedAssignmentType",
-    "SlaTargetsType",
-    "TicketEventType",
-    "TicketType",
-    "UnassignedTicketType",
-]
+__all__ = ["AttachmentType", "TicketEventType", "TicketType"]
 
 ATTACHMENT_LINK_LIFETIME = dt.timedelta(hours=1)
-
-
-def _gid(type_name: str, pk: int | None) -> strawberry.ID | None:
-    return None if pk is None else strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
 
 
 @strawberry.type(name="TicketAttachment", description="A photo or short video sent with a ticket.")
@@ -77,7 +52,7 @@ class AttachmentType:
     @classmethod
     def from_row(cls, row: TicketAttachment) -> AttachmentType:
         return cls(
-            id=strawberry.ID(str(relay.GlobalID("TicketAttachment", str(row.id)))),
+            id=encode_id("TicketAttachment", row.id),
             stage=row.stage,
             mime_type=row.mime_type,
             size_bytes=row.size_bytes,
@@ -141,94 +116,12 @@ class TicketEventType:
 
     @strawberry.field
     def ticket_id(self) -> strawberry.ID:
-        return strawberry.ID(str(relay.GlobalID("Ticket", str(self.ticket_pk))))
+        return encode_id("Ticket", self.ticket_pk)
 
     @strawberry.field(description="The ticket as it is now, if you may see it.")
     async def ticket(self, info: Info) -> TicketType | None:
         nodes = await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)])
         return nodes[0]
-
-
-@strawberry.type(name="MaintenanceRecord")
-class MaintenanceRecordType:
-    performed_on: dt.date
-    notes: str | None
-    ticket_id: strawberry.ID | None
-    technician_pk: strawberry.Private[int | None]
-
-    @classmethod
-    def from_row(cls, row: MaintenanceRecord) -> MaintenanceRecordType:
-        return cls(
-            performed_on=row.performed_on,
-            notes=row.notes,
-            ticket_id=_gid("Ticket", row.ticket_id),
-            technician_pk=row.technician_id,
-        )
-
-    @strawberry.field
-    async def technician(self, info: Info) -> TechnicianType | None:
-        if self.technician_pk is None:
-            return None
-        row = await info.context.loaders.technician.load(self.technician_pk)
-        return TechnicianType.from_row(row) if row is not None else None
-
-
-@strawberry.type(name="Equipment", description="Plant in the maintenance ledger.")
-class EquipmentType(relay.Node):
-    id: relay.NodeID[int]
-    name: str
-    kind: EquipmentKindEnum
-    model: str | None
-    serial_number: str | None
-    location: str | None
-    install_date: dt.date
-    maintenance_interval_days: int
-    last_maintained_on: dt.date | None
-    next_due_on: dt.date
-    is_active: bool
-    project_id: strawberry.Private[int]
-    building_pk: strawberry.Private[int | None]
-
-    @classmethod
-    def from_row(cls, row: Equipment) -> EquipmentType:
-        return cls(
-            id=row.id,
-            name=row.name,
-            kind=row.kind,
-            model=row.model,
-            serial_number=row.serial_number,
-            location=row.location,
-            install_date=row.install_date,
-            maintenance_interval_days=row.maintenance_interval_days,
-            last_maintained_on=row.last_maintained_on,
-            next_due_on=row.next_due_on,
-            is_active=row.is_active,
-            project_id=row.project_id,
-            building_pk=row.building_id,
-        )
-
-    @strawberry.field
-    async def building(self, info: Info) -> BuildingType | None:
-        if self.building_pk is None:
-            return None
-        return BuildingType.from_row(await info.context.loaders.building.load(self.building_pk))
-
-    @strawberry.field(description="Maintenance done, oldest first.")
-    async def maintenance_history(self, info: Info) -> list[MaintenanceRecordType]:
-        rows = await info.context.loaders.dispatch.maintenance_by_equipment.load(self.id)
-        return [MaintenanceRecordType.from_row(row) for row in rows]
-
-    @classmethod
-    async def resolve_nodes(
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[EquipmentType | None]:
-        return await resolve_visible_nodes(
-            info,
-            node_ids,
-            info.context.loaders.dispatch.equipment,
-            lambda p, row: p.has_role(row.project_id, Role.ADMIN, Role.DISPATCHER, Role.FINANCE, Role.TECHNICIAN),
-            cls.from_row,
-        )
 
 
 @strawberry.type(name="Ticket", description="A repair or maintenance job and where it stands.")
@@ -362,123 +255,5 @@ class TicketType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[TicketType | None]:
         return await resolve_visible_nodes(
-            info, node_ids, info.context.loaders.dispatch.ticket, can_see_ticket, cls.from_row
-        )
-
-
-@strawberry.type(
-    name="CostBreakdown", description="One assignment's share of the solver's objective (metres of travel as unit)."
-)
-class CostBreakdownType:
-    distance_meters: int
-    distance: int
-    priority: int
-    load: int
-    preference: int
-    total: int
-
-
-@strawberry.type(name="PlannedAssignment")
-class PlannedAssignmentType:
-    ticket_id: strawberry.ID
-    technician_id: strawberry.ID
-    previous_technician_id: strawberry.ID | None
-    changes: bool = strawberry.field(description="Whether the plan moves the ticket.")
-    cost: CostBreakdownType
-    ticket_pk: strawberry.Private[int]
-    technician_pk: strawberry.Private[int]
-
-    @strawberry.field
-    async def ticket(self, info: Info) -> TicketType | None:
-        return (await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)]))[0]
-
-    @strawberry.field
-    async def technician(self, info: Info) -> TechnicianType | None:
-        row = await info.context.loaders.technician.load(self.technician_pk)
-        return TechnicianType.from_row(row) if row is not None else None
-
-
-@strawberry.type(name="UnassignedTicket")
-class UnassignedTicketType:
-    ticket_id: strawberry.ID
-    code: UnassignableCodeEnum
-    reason: str
-    taken_from_technician_id: strawberry.ID | None
-
-
-@strawberry.type(name="DispatchPlan", description="A batch re-optimisation: who gets what, and what is left over.")
-class DispatchPlanType:
-    applied: bool
-    total_cost: int
-    assignments: list[PlannedAssignmentType]
-    unassigned: list[UnassignedTicketType]
-
-    @classmethod
-    def from_outcome(cls, outcome: OptimizationOutcome) -> DispatchPlanType:
-        return cls(
-            applied=outcome.applied,
-            total_cost=outcome.total_cost,
-            assignments=[
-                PlannedAssignmentType(
-                    ticket_id=strawberry.ID(str(relay.GlobalID("Ticket", str(item.ticket_id)))),
-                    technician_id=strawberry.ID(str(relay.GlobalID("Technician", str(item.technician_id)))),
-                    previous_technician_id=_gid("Technician", item.previous_technician_id),
-                    changes=item.changes,
-                    cost=CostBreakdownType(
-                        distance_meters=item.cost.distance_m,
-                        distance=item.cost.distance,
-                        priority=item.cost.priority,
-                        load=item.cost.load,
-                        preference=item.cost.preference,
-                        total=item.cost.total,
-                    ),
-                    ticket_pk=item.ticket_id,
-                    technician_pk=item.technician_id,
-                )
-                for item in outcome.assignments
-            ],
-            unassigned=[
-                UnassignedTicketType(
-                    ticket_id=strawberry.ID(str(relay.GlobalID("Ticket", str(item.ticket_id)))),
-                    code=item.code,
-                    reason=item.reason,
-                    taken_from_technician_id=_gid("Technician", outcome.unassigned_from.get(item.ticket_id)),
-                )
-                for item in outcome.unassigned
-            ],
-        )
-
-
-@strawberry.type(name="SlaTargets", description="Minutes allowed from submission to respond, be on site and resolve.")
-class SlaTargetsType:
-    priority: PriorityEnum
-    respond_minutes: int
-    on_site_minutes: int
-    resolve_minutes: int
-
-
-@strawberry.type(name="DispatchSettings")
-class DispatchSettingsType:
-    auto_dispatch: bool
-    triage_threshold: float
-    warning_percent: int
-    sla: list[SlaTargetsType]
-
-    @classmethod
-    def from_settings(cls, settings: DispatchSettings) -> DispatchSettingsType:
-        policy = settings.sla_policy
-        return cls(
-            auto_dispatch=settings.auto_dispatch,
-            triage_threshold=settings.triage_threshold,
-            warning_percent=policy.warning_percent,
-            sla=[
-                SlaTargetsType(
-                    priority=priority,
-                    respond_minutes=int(targets.respond.total_seconds() // 60),
-                    on_site_minutes=int(targets.on_site.total_seconds() // 60),
-                    resolve_minutes=int(targets.resolve.total_seconds() // 60),
-                )
-                for priority in Priority
-                for targets in (policy.targets_for(priority),)
-            ],
+            info, node_ids, info.context.loaders.dispatch.ticket, may_see_ticket, cls.from_row
         )

@@ -1,0 +1,296 @@
+"""Who may see and do what in repair dispatch: the one place its rules are written.
+
+Use cases, GraphQL types, subscriptions and routes all ask these named predicates over the caller's
+`Principal` and plain facts of the object; a list that is filtered in SQL has the predicate's twin here
+too (`visible_tickets`, `visible_technicians`), so the two cannot drift apart. Operation gates
+(`reports_faults`, `dispatches`, …) answer "may this caller use the operation at all"; the GraphQL
+permission classes are built from them.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Hashable
+from typing import Protocol
+
+from sqlalchemy import ColumnElement, and_, false, or_
+
+from db.models import Technician, Ticket, TicketEvent
+from dispatch.lifecycle import Actor
+from kernel.errors import AccessDenied
+from kernel.principal import Principal, Role
+from kernel.vocabulary import ActorRole, TicketEventType
+
+__all__ = [
+    "DISPATCH_ADMINS_ONLY",
+    "DISPATCH_STAFF_ONLY",
+    "TechnicianView",
+    "TicketParties",
+    "actor_for",
+    "configures_dispatch",
+    "configures_dispatch_in",
+    "dispatcher_actor",
+    "dispatches",
+    "dispatches_in",
+    "follows_assignments",
+    "follows_assignments_in",
+    "hears_about",
+    "may_follow_ticket",
+    "may_report_for_unit",
+    "may_see_equipment",
+    "may_see_technician",
+    "may_see_ticket",
+    "reporter_role",
+    "reports_faults",
+    "sees_roster",
+    "staff_actor",
+    "staff_view",
+    "technician_view",
+    "updates_technicians",
+    "visible_technicians",
+    "visible_tickets",
+]
+
+# Who runs the queue: assigns, triages and re-plans tickets, keeps the technician roster and the
+# equipment ledger, watches the board and reads the analytics.
+_DISPATCH_ROLES = (Role.ADMIN, Role.DISPATCHER)
+# Who reads the roster and the equipment ledger.
+_ROSTER_READERS = (Role.ADMIN, Role.DISPATCHER, Role.FINANCE, Role.TECHNICIAN)
+_STAFF_ACTORS = frozenset({ActorRole.ADMIN, ActorRole.DISPATCHER})
+_ASSIGNMENT_EVENTS = frozenset({TicketEventType.ASSIGNED, TicketEventType.REASSIGNED})
+
+DISPATCH_STAFF_ONLY = "Requires one of the roles ADMIN, DISPATCHER in this project."
+DISPATCH_ADMINS_ONLY = "Requires one of the roles ADMIN in this project."
+
+
+class TicketParties(Protocol):
+    """The facts of a ticket that decide who may see it and act on it (a `Ticket` row has them)."""
+
+    @property
+    def project_id(self) -> int: ...
+
+    @property
+    def assignee_id(self) -> int | None: ...
+
+    @property
+    def reporter_party_id(self) -> int | None: ...
+
+    @property
+    def unit_id(self) -> int | None: ...
+
+
+def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
+    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
+
+
+# --- operation gates: may the caller use the operation at all -------------------------------------
+
+
+def reports_faults(principal: Principal) -> bool:
+    """Owners report faults in their units and common areas; dispatchers and admins on anyone's behalf."""
+    return principal.holds_any((Role.OWNER, *_DISPATCH_ROLES))
+
+
+def dispatches(principal: Principal) -> bool:
+    """Dispatchers and admins run the queue somewhere."""
+    return principal.holds_any(_DISPATCH_ROLES)
+
+
+def configures_dispatch(principal: Principal) -> bool:
+    """Only admins change auto-dispatch, the triage threshold and the SLA promises."""
+    return principal.holds_any((Role.ADMIN,))
+
+
+def sees_roster(principal: Principal) -> bool:
+    """Staff and technicians read the technician roster and the equipment ledger (owners never do)."""
+    return principal.holds_any(_ROSTER_READERS)
+
+
+def updates_technicians(principal: Principal) -> bool:
+    """Dispatchers and admins change the roster; a technician reports their own shift and position."""
+    return principal.holds_any((*_DISPATCH_ROLES, Role.TECHNICIAN))
+
+
+def follows_assignments(principal: Principal) -> bool:
+    """Only a technician's login has assignments to follow."""
+    return principal.technician_id is not None and principal.holds_any((Role.TECHNICIAN,))
+
+
+# --- one project ------------------------------------------------------------------------------------
+
+
+def dispatches_in(principal: Principal, project_id: int) -> bool:
+    return principal.has_role(project_id, *_DISPATCH_ROLES)
+
+
+def configures_dispatch_in(principal: Principal, project_id: int) -> bool:
+    return principal.has_role(project_id, Role.ADMIN)
+
+
+def follows_assignments_in(principal: Principal, project_id: int) -> bool:
+    return principal.has_role(project_id, Role.TECHNICIAN)
+
+
+def may_see_equipment(principal: Principal, project_id: int) -> bool:
+    return principal.has_role(project_id, *_ROSTER_READERS)
+
+
+def dispatcher_actor(principal: Principal, project_id: int) -> Actor:
+    """The capacity in which a dispatcher or admin re-plans a project's queue."""
+    role = ActorRole.ADMIN if principal.has_role(project_id, Role.ADMIN) else ActorRole.DISPATCHER
+    return Actor(role, principal.user_id)
+
+
+def reporter_role(principal: Principal, project_id: int) -> ActorRole | None:
+    """The capacity in which the caller reports a fault in the project; None when they may not."""
+    if principal.has_role(project_id, Role.ADMIN):
+        return ActorRole.ADMIN
+    if principal.has_role(project_id, Role.DISPATCHER):
+        return ActorRole.DISPATCHER
+    if principal.has_role(project_id, Role.OWNER):
+        return ActorRole.OWNER
+    return None
+
+
+def may_report_for_unit(principal: Principal, unit_id: int) -> bool:
+    """An owner reports faults only in units they occupy."""
+    return unit_id in principal.unit_ids
+
+
+def staff_view(principal: Principal, project_id: int) -> tuple[Hashable, Principal] | None:
+    """For staff of the project: a key shared by every staff member who sees its tickets exactly as this
+    one does (same roles there; a staff member may see their own personal data, so the party counts),
+    and a principal standing for all of them that sees no more than any of them. None for anyone else:
+    owners and technicians see what is theirs, alone."""
+    if not principal.is_staff_of(project_id):
+        return None
+    roles = principal.roles.get(project_id, frozenset())
+    narrowed = Principal(user_id=principal.user_id, roles={project_id: roles}, party_id=principal.party_id)
+    return ("staff", project_id, roles, principal.party_id), narrowed
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+
+def _is_reporter_or_occupant(principal: Principal, ticket: TicketParties) -> bool:
+    reported = principal.party_id is not None and ticket.reporter_party_id == principal.party_id
+    occupies = ticket.unit_id is not None and ticket.unit_id in principal.unit_ids
+    return reported or occupies
+
+
+def _is_assignee(principal: Principal, ticket: TicketParties) -> bool:
+    return principal.technician_id is not None and ticket.assignee_id == principal.technician_id
+
+
+def may_see_ticket(principal: Principal, ticket: TicketParties) -> bool:
+    """Staff see their projects' tickets, a technician those assigned to them, an owner those they
+    reported or that concern a unit they occupy."""
+    project = ticket.project_id
+    if principal.is_staff_of(project):
+        return True
+    if principal.has_role(project, Role.TECHNICIAN) and _is_assignee(principal, ticket):
+        return True
+    return principal.has_role(project, Role.OWNER) and _is_reporter_or_occupant(principal, ticket)
+
+
+def visible_tickets(principal: Principal) -> ColumnElement[bool]:
+    """`may_see_ticket` as a SQL condition on `Ticket`."""
+    conditions = [_in(Ticket.project_id, principal.staff_project_ids)]
+    technician_projects = principal.projects_with(Role.TECHNICIAN)
+    if principal.technician_id is not None and technician_projects:
+        conditions.append(
+            and_(Ticket.assignee_id == principal.technician_id, _in(Ticket.project_id, technician_projects))
+        )
+    owner_projects = principal.projects_with(Role.OWNER)
+    own = []
+    if principal.party_id is not None:
+        own.append(Ticket.reporter_party_id == principal.party_id)
+    if principal.unit_ids:
+        own.append(_in(Ticket.unit_id, principal.unit_ids))
+    if owner_projects and own:
+        conditions.append(and_(_in(Ticket.project_id, owner_projects), or_(*own)))
+    return or_(*conditions)
+
+
+def may_follow_ticket(principal: Principal, ticket: TicketParties) -> bool:
+    """A ticket's live updates: its reporting owner, occupants of its unit, and the project's staff
+    (technicians follow their assignments instead)."""
+    project = ticket.project_id
+    return may_see_ticket(principal, ticket) and (
+        principal.is_staff_of(project) or principal.has_role(project, Role.OWNER)
+    )
+
+
+def actor_for(principal: Principal, ticket: TicketParties) -> Actor:
+    """The capacity in which the caller acts on a ticket they can see; staff rank first. Which actions
+    that capacity allows in which status is the state machine's business (`dispatch.lifecycle`)."""
+    project = ticket.project_id
+    if principal.has_role(project, Role.ADMIN):
+        return Actor(ActorRole.ADMIN, principal.user_id)
+    if principal.has_role(project, Role.DISPATCHER):
+        return Actor(ActorRole.DISPATCHER, principal.user_id)
+    if principal.has_role(project, Role.TECHNICIAN) and _is_assignee(principal, ticket):
+        return Actor(ActorRole.TECHNICIAN, principal.user_id, is_assignee=True)
+    if principal.has_role(project, Role.OWNER):
+        return Actor(
+            ActorRole.OWNER, principal.user_id, is_reporter_or_occupant=_is_reporter_or_occupant(principal, ticket)
+        )
+    if principal.has_role(project, Role.TECHNICIAN):
+        return Actor(ActorRole.TECHNICIAN, principal.user_id)
+    raise AccessDenied("Your role may not act on tickets.")
+
+
+def staff_actor(principal: Principal, ticket: TicketParties) -> Actor:
+    """`actor_for`, for what only dispatchers and admins do to a ticket (triage, corrections)."""
+    actor = actor_for(principal, ticket)
+    if actor.role not in _STAFF_ACTORS:
+        raise AccessDenied("Only dispatchers and admins may do this.")
+    return actor
+
+
+def hears_about(technician_id: int, event: TicketEvent) -> bool:
+    """What a technician's assignment feed carries: tickets assigned to them, tickets taken from them,
+    and owners acting on the tickets they hold."""
+    payload = event.payload or {}
+    holds = payload.get("technician") == technician_id
+    if holds and event.type in _ASSIGNMENT_EVENTS:
+        return True
+    if payload.get("releasedTechnician") == technician_id:
+        return True
+    return holds and event.actor_role is ActorRole.OWNER
+
+
+# --- technicians ----------------------------------------------------------------------------------
+
+
+class TechnicianView(enum.Enum):
+    """What of a technician a viewer may see."""
+
+    CONTACT = "contact"
+    """Their name and masked phone: whoever meets the technician on a ticket they may see (an owner
+    whose job they do, another technician reading a ticket's history). Nothing of where they live or
+    are, nor of their skills, shift or load."""
+    WORK = "work"
+    """Everything but the plain phone: the technician themself and the project's staff."""
+    ROSTER = "roster"
+    """Everything, the plain phone too: the project's admins and dispatchers, who call them."""
+
+
+def may_see_technician(principal: Principal, *, project_id: int, technician_id: int) -> bool:
+    """Looking a technician up (by id, in the roster): the project's staff, and the technician themself."""
+    return principal.is_staff_of(project_id) or technician_id == principal.technician_id
+
+
+def visible_technicians(principal: Principal) -> ColumnElement[bool]:
+    """`may_see_technician` as a SQL condition on `Technician`."""
+    own = frozenset({principal.technician_id}) if principal.technician_id else frozenset()
+    return or_(_in(Technician.project_id, principal.staff_project_ids), _in(Technician.id, own))
+
+
+def technician_view(principal: Principal, *, project_id: int, technician_id: int) -> TechnicianView:
+    """What of a technician the caller may see, once they have met them somewhere they may look."""
+    if principal.has_role(project_id, *_DISPATCH_ROLES):
+        return TechnicianView.ROSTER
+    if may_see_technician(principal, project_id=project_id, technician_id=technician_id):
+        return TechnicianView.WORK
+    return TechnicianView.CONTACT

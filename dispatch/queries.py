@@ -1,0 +1,189 @@
+"""Read-side use cases of dispatch: the ticket list with its filters, the roster, the equipment ledger,
+technicians' loads, a ticket's attachment; each limited to what the caller may see (`dispatch.policy`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind
+from dispatch.model import SlaState
+from dispatch.policy import (
+    follows_assignments_in,
+    may_follow_ticket,
+    may_see_equipment,
+    may_see_ticket,
+    visible_technicians,
+    visible_tickets,
+)
+from dispatch.ticket_state import LOAD_STATUSES
+from kernel.errors import NotFound
+from kernel.principal import Principal
+from kernel.vocabulary import Category, Priority, TicketStatus
+
+__all__ = [
+    "TicketFilterSpec",
+    "get_attachment_for",
+    "get_own_technician",
+    "get_ticket_to_follow",
+    "list_equipment",
+    "list_technicians",
+    "list_tickets",
+    "sla_state_condition",
+    "technician_loads",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilterSpec:
+    """Which tickets to list; every criterion given must hold. An empty list of statuses, categories or
+    priorities matches nothing."""
+
+    project_id: int | None = None
+    statuses: Sequence[TicketStatus] | None = None
+    categories: Sequence[Category] | None = None
+    priorities: Sequence[Priority] | None = None
+    kind: TicketKind | None = None
+    building_id: int | None = None
+    technician_id: int | None = None
+    sla_state: SlaState | None = None
+    created_after: dt.datetime | None = None
+    created_before: dt.datetime | None = None
+
+
+def sla_state_condition(state: SlaState, now: dt.datetime) -> ColumnElement[bool]:
+    """The SQL form of `ticket_state.sla_state_at`."""
+    breached = or_(Ticket.sla_breached, and_(Ticket.sla_breach_at.is_not(None), Ticket.sla_breach_at <= now))
+    warning = and_(Ticket.sla_warning_at.is_not(None), Ticket.sla_warning_at <= now)
+    if state is SlaState.BREACHED:
+        return breached
+    if state is SlaState.WARNING:
+        return and_(not_(breached), warning)
+    return and_(not_(breached), not_(warning))
+
+
+def _conditions(spec: TicketFilterSpec, now: dt.datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if spec.project_id is not None:
+        conditions.append(Ticket.project_id == spec.project_id)
+    if spec.statuses is not None:
+        conditions.append(Ticket.status.in_(spec.statuses) if spec.statuses else false())
+    if spec.categories is not None:
+        conditions.append(Ticket.category.in_(spec.categories) if spec.categories else false())
+    if spec.priorities is not None:
+        conditions.append(Ticket.priority.in_(spec.priorities) if spec.priorities else false())
+    if spec.kind is not None:
+        conditions.append(Ticket.kind == spec.kind)
+    if spec.building_id is not None:
+        conditions.append(Ticket.building_id == spec.building_id)
+    if spec.technician_id is not None:
+        conditions.append(Ticket.assignee_id == spec.technician_id)
+    if spec.sla_state is not None:
+        conditions.append(sla_state_condition(spec.sla_state, now))
+    if spec.created_after is not None:
+        conditions.append(Ticket.created_at >= spec.created_after)
+    if spec.created_before is not None:
+        conditions.append(Ticket.created_at < spec.created_before)
+    return conditions
+
+
+async def list_tickets(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    now: dt.datetime,
+    spec: TicketFilterSpec,
+    limit: int,
+    before_id: int | None,
+) -> tuple[Sequence[Ticket], int]:
+    """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
+    newest first, below `before_id` when given; and how many match in all."""
+    conditions = [visible_tickets(principal), *_conditions(spec, now)]
+    page = [*conditions, Ticket.id < before_id] if before_id is not None else conditions
+    async with session_factory() as session:
+        rows = (await session.scalars(select(Ticket).where(*page).order_by(Ticket.id.desc()).limit(limit + 1))).all()
+        total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
+    return rows, total
+
+
+async def list_technicians(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
+) -> Sequence[Technician]:
+    """The project's technicians the caller may look up: all of them for its staff, themself for a technician."""
+    async with session_factory() as session:
+        return (
+            await session.scalars(
+                select(Technician)
+                .where(Technician.project_id == project_id, visible_technicians(principal))
+                .order_by(Technician.id)
+            )
+        ).all()
+
+
+async def list_equipment(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
+) -> Sequence[Equipment]:
+    """The project's equipment ledger, soonest due first; empty for a caller who may not read it."""
+    if not may_see_equipment(principal, project_id):
+        return []
+    async with session_factory() as session:
+        return (
+            await session.scalars(
+                select(Equipment)
+                .where(Equipment.project_id == project_id)
+                .order_by(Equipment.next_due_on, Equipment.id)
+            )
+        ).all()
+
+
+async def technician_loads(session_factory: async_sessionmaker[AsyncSession], technician_ids: list[int]) -> list[int]:
+    """Open tickets each technician is working on (what counts against their capacity), in the order asked."""
+    async with session_factory() as session:
+        counts = dict(
+            (
+                await session.execute(
+                    select(Ticket.assignee_id, func.count())
+                    .where(Ticket.assignee_id.in_(technician_ids), Ticket.status.in_(sorted(LOAD_STATUSES)))
+                    .group_by(Ticket.assignee_id)
+                )
+            ).all()
+        )
+    return [int(counts.get(technician_id, 0)) for technician_id in technician_ids]
+
+
+async def get_attachment_for(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, attachment_id: int
+) -> TicketAttachment:
+    """A photo or video of a ticket the caller may see, else NOT_FOUND."""
+    async with session_factory() as session:
+        attachment = await session.get(TicketAttachment, attachment_id)
+        ticket = await session.get(Ticket, attachment.ticket_id) if attachment is not None else None
+    if attachment is None or ticket is None or not may_see_ticket(principal, ticket):
+        raise NotFound("No such attachment.")
+    return attachment
+
+
+async def get_ticket_to_follow(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, ticket_id: int
+) -> Ticket:
+    """A ticket whose live updates the caller may follow, else NOT_FOUND."""
+    async with session_factory() as session:
+        ticket = await session.get(Ticket, ticket_id)
+    if ticket is None or not may_follow_ticket(principal, ticket):
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+async def get_own_technician(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal
+) -> Technician | None:
+    """The technician the caller's login stands for, when they work as one in its project."""
+    if principal.technician_id is None:
+        return None
+    async with session_factory() as session:
+        technician = await session.get(Technician, principal.technician_id)
+    return technician if technician is not None and follows_assignments_in(principal, technician.project_id) else None

@@ -1,0 +1,104 @@
+"""GraphQL types of the technician roster: a technician, as much of them as the viewer may see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import strawberry
+from strawberry import relay
+
+from db.models import Technician
+from db.personal_data import mask_phone
+from dispatch.policy import TechnicianView, may_see_technician, technician_view
+from schema.context import Info
+from schema.nodes import resolve_visible_nodes
+from schema.scalars import CategoryEnum
+
+__all__ = ["GeoPointType", "TechnicianType"]
+
+
+@strawberry.type(name="GeoPoint")
+class GeoPointType:
+    latitude: float
+    longitude: float
+
+
+@strawberry.type(
+    name="Technician",
+    description=(
+        "A technician. Who meets one on a ticket without being their project's staff (an owner whose job "
+        "they do, another technician) sees only the name and a masked phone; the other fields answer null."
+    ),
+)
+class TechnicianType(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    row: strawberry.Private[Technician]
+
+    @classmethod
+    def from_row(cls, row: Technician) -> TechnicianType:
+        return cls(id=row.id, name=row.name, row=row)
+
+    async def _view(self, info: Info) -> TechnicianView:
+        principal = await info.context.principal()
+        if principal is None:
+            return TechnicianView.CONTACT
+        return technician_view(principal, project_id=self.row.project_id, technician_id=self.row.id)
+
+    async def _at_work(self, info: Info) -> Technician | None:
+        """The row, when the viewer may see how the technician works; None when they may not."""
+        return self.row if await self._view(info) is not TechnicianView.CONTACT else None
+
+    @strawberry.field
+    async def skills(self, info: Info) -> list[CategoryEnum] | None:
+        row = await self._at_work(info)
+        return list(row.skills) if row is not None else None
+
+    @strawberry.field(description="How many open tickets the technician may hold at once.")
+    async def capacity(self, info: Info) -> int | None:
+        row = await self._at_work(info)
+        return row.capacity if row is not None else None
+
+    @strawberry.field
+    async def on_shift(self, info: Info) -> bool | None:
+        row = await self._at_work(info)
+        return row.on_shift if row is not None else None
+
+    @strawberry.field
+    async def home(self, info: Info) -> GeoPointType | None:
+        row = await self._at_work(info)
+        return GeoPointType(latitude=row.home_latitude, longitude=row.home_longitude) if row is not None else None
+
+    @strawberry.field
+    async def current_location(self, info: Info) -> GeoPointType | None:
+        row = await self._at_work(info)
+        if row is None or row.current_latitude is None or row.current_longitude is None:
+            return None
+        return GeoPointType(latitude=row.current_latitude, longitude=row.current_longitude)
+
+    @strawberry.field(
+        description="Open tickets the technician is working on now (assigned, accepted, on site, in progress or paused)."
+    )
+    async def current_load(self, info: Info) -> int | None:
+        if await self._at_work(info) is None:
+            return None
+        return await info.context.loaders.dispatch.technician_load.load(self.id)
+
+    @strawberry.field(description="Masked except for project admins and dispatchers.")
+    async def phone(self, info: Info) -> str | None:
+        if self.row.phone_encrypted is None:
+            return None
+        plain = info.context.cipher.decrypt(self.row.phone_encrypted)
+        return plain if await self._view(info) is TechnicianView.ROSTER else mask_phone(plain)
+
+    @classmethod
+    async def resolve_nodes(
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[TechnicianType | None]:
+        return await resolve_visible_nodes(
+            info,
+            node_ids,
+            info.context.loaders.technician,
+            lambda principal, row: may_see_technician(principal, project_id=row.project_id, technician_id=row.id),
+            cls.from_row,
+        )
