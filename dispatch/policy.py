@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, false, or_
 from db.models import Technician, Ticket, TicketEvent
 from dispatch.lifecycle import Actor
 from kernel.errors import AccessDenied
-from kernel.principal import Principal, Role
+from kernel.principal import STAFF_ROLES, Principal, Role
 from kernel.vocabulary import ActorRole, TicketEventType
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "TechnicianView",
     "TicketParties",
     "actor_for",
+    "acts_on_tickets",
     "configures_dispatch",
     "configures_dispatch_in",
     "dispatcher_actor",
@@ -34,6 +35,7 @@ __all__ = [
     "dispatches_in",
     "follows_assignments",
     "follows_assignments_in",
+    "follows_tickets",
     "hears_about",
     "may_follow_ticket",
     "may_report_for_unit",
@@ -89,6 +91,17 @@ def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
 def reports_faults(principal: Principal) -> bool:
     """Owners report faults in their units and common areas; dispatchers and admins on anyone's behalf."""
     return principal.holds_any((Role.OWNER, *_DISPATCH_ROLES))
+
+
+def acts_on_tickets(principal: Principal) -> bool:
+    """Moving tickets through their lifecycle: dispatchers and admins, technicians, owners (finance
+    staff have no action on any ticket)."""
+    return principal.holds_any((*_DISPATCH_ROLES, Role.TECHNICIAN, Role.OWNER))
+
+
+def follows_tickets(principal: Principal) -> bool:
+    """A ticket's live updates: staff and owners (technicians follow their assignments instead)."""
+    return principal.holds_any((*STAFF_ROLES, Role.OWNER))
 
 
 def dispatches(principal: Principal) -> bool:

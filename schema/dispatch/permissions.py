@@ -6,9 +6,13 @@ from __future__ import annotations
 from dispatch import policy
 from schema.permissions import IsAuthenticated, allowed_if
 
-__all__ = ["DISPATCHERS", "REPORTERS", "ROSTER_READERS", "SETTINGS_ADMINS", "TECHNICIAN_UPDATERS"]
+__all__ = ["DISPATCHERS", "REPORTERS", "ROSTER_READERS", "SETTINGS_ADMINS", "TECHNICIAN_UPDATERS", "TICKET_ACTORS"]
 
 REPORTERS = [IsAuthenticated, allowed_if(policy.reports_faults, "Requires one of the roles OWNER, ADMIN, DISPATCHER.")]
+TICKET_ACTORS = [
+    IsAuthenticated,
+    allowed_if(policy.acts_on_tickets, "Requires one of the roles ADMIN, DISPATCHER, TECHNICIAN, OWNER."),
+]
 DISPATCHERS = [IsAuthenticated, allowed_if(policy.dispatches, "Requires one of the roles ADMIN, DISPATCHER.")]
 SETTINGS_ADMINS = [IsAuthenticated, allowed_if(policy.configures_dispatch, "Requires one of the roles ADMIN.")]
 ROSTER_READERS = [

@@ -76,6 +76,8 @@ class DispatchSubscriptions:
         after_seq: AfterSeq = None,
     ) -> AsyncIterator[TicketEventType]:
         principal = await _subscriber(info)
+        if not policy.follows_tickets(principal):
+            raise forbidden("Only owners and staff follow a ticket; technicians follow myAssignments.")
         pk = _decode(ticket_id, "Ticket", "ticketId")
         try:
             ticket = await get_ticket_to_follow(info.context.session_factory, principal, ticket_id=pk)

@@ -14,11 +14,11 @@ from dispatch.model import GeoPoint
 from kernel.errors import BadInput
 from schema.context import Info
 from schema.dispatch.enums import LocationKindEnum, PriorityEnum, TicketActionEnum
-from schema.dispatch.permissions import DISPATCHERS, REPORTERS
+from schema.dispatch.permissions import DISPATCHERS, REPORTERS, TICKET_ACTORS
 from schema.dispatch.tickets.types import TicketType
 from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
 from schema.ids import decode_id, decode_optional_id
-from schema.permissions import IsAuthenticated, require_principal
+from schema.permissions import require_principal
 from schema.scalars import CategoryEnum
 
 __all__ = ["TicketMutations"]
@@ -130,7 +130,7 @@ class TicketMutations:
         return await run_mutation(submit(), TicketType.from_row)
 
     @strawberry.mutation(
-        permission_classes=[IsAuthenticated],
+        permission_classes=TICKET_ACTORS,
         description=(
             "Move a ticket through its lifecycle. A stale expectedVersion, or an action the ticket's status "
             "rules out, answers CONFLICT; an action your role rules out is a FORBIDDEN error. Both name the "
