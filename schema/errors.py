@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import strawberry
 from graphql import GraphQLError
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 import kernel.errors
-from kernel.errors import AccessDenied, DomainError
-from schema.context import Info
+from kernel.errors import DomainError
 
 __all__ = [
     "BadUserInputError",
@@ -25,13 +19,9 @@ __all__ = [
     "ImportRejectedError",
     "forbidden",
     "rate_limited",
-    "run_in_transaction",
-    "run_mutation",
     "unauthenticated",
 ]
 
-Payload = TypeVar("Payload")
-Row = TypeVar("Row")
 
 
 ErrorCode = strawberry.enum(kernel.errors.ErrorCode, name="ErrorCode")
@@ -111,38 +101,3 @@ def error_result(error: DomainError) -> Error:
     if error.code is ErrorCode.INVALID_CREDENTIALS:
         return InvalidCredentialsError(code=error.code, message=error.message, field=error.field)
     return BadUserInputError(code=ErrorCode.BAD_USER_INPUT, message=error.message, field=error.field)
-
-
-async def run_mutation(call: Awaitable[Row], present: Callable[[Row], Payload]) -> Payload | Error:
-    """Await a use case (which owns its transaction) and present what it returns; its expected failure
-    answers the typed error, a role it lacks the top-level FORBIDDEN."""
-    try:
-        row = await call
-    except DomainError as error:
-        return error_result(error)
-    except AccessDenied as error:
-        raise forbidden(str(error) or "Your role may not perform this operation.") from error
-    return present(row)
-
-
-async def run_in_transaction(
-    info: Info,
-    work: Callable[[AsyncSession], Awaitable[Row]],
-    present: Callable[[Row], Payload],
-) -> Payload | Error:
-    """Run `work` in one transaction: commit on success; on an expected failure roll back, write nothing
-    and answer the typed error; a unique-constraint race answers CONFLICT."""
-    try:
-        async with info.context.session_factory() as session, session.begin():
-            row = await work(session)
-    except DomainError as error:
-        return error_result(error)
-    except AccessDenied as error:
-        raise forbidden(str(error) or "Your role may not perform this operation.") from error
-    except IntegrityError:
-        return ConflictError(
-            code=ErrorCode.CONFLICT,
-            message="The change conflicts with existing data (it may have been made concurrently).",
-            field=None,
-        )
-    return present(row)

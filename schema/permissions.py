@@ -1,4 +1,5 @@
-"""Field permissions: who may call an operation at all. Per-object checks live in the services."""
+"""Field permissions: who may call an operation at all, from the gates each domain policy names. Which
+objects the caller may touch is decided by the use cases."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Any
 
 from strawberry.permission import BasePermission
 
-from kernel.principal import Principal, Role
+from kernel.principal import Principal
 from schema.context import Info
 from schema.errors import unauthenticated
 
-__all__ = ["IsAuthenticated", "allowed_if", "require_principal", "requires_role"]
+__all__ = ["IsAuthenticated", "allowed_if", "require_principal"]
 
 
 class IsAuthenticated(BasePermission):
@@ -20,21 +21,6 @@ class IsAuthenticated(BasePermission):
 
     async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
         return await info.context.principal() is not None
-
-
-def requires_role(*roles: Role) -> type[BasePermission]:
-    """A permission met by holding any of `roles` in at least one project."""
-
-    class HoldsRole(BasePermission):
-        message = f"Requires one of the roles {', '.join(r.value for r in roles)}."
-        error_extensions = {"code": "FORBIDDEN"}
-
-        async def has_permission(self, source: Any, info: Info, **kwargs: Any) -> bool:
-            principal = await info.context.principal()
-            return principal is not None and principal.holds_any(roles)
-
-    HoldsRole.__name__ = "Holds" + "Or".join(r.value.title() for r in roles)
-    return HoldsRole
 
 
 def allowed_if(gate: Callable[[Principal], bool], message: str) -> type[BasePermission]:

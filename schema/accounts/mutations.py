@@ -9,7 +9,8 @@ import strawberry
 from register.accounts import AccountLocked, Login, log_in
 from schema.accounts.types import AuthPayload, ViewerType
 from schema.context import Info
-from schema.errors import InvalidCredentialsError, rate_limited, run_mutation
+from schema.errors import InvalidCredentialsError, rate_limited
+from schema.use_cases import run_mutation
 
 __all__ = ["AccountMutations", "LoginResult"]
 
@@ -30,7 +31,7 @@ class AccountMutations:
 
         try:
             return await run_mutation(
-                log_in(info.context.session_factory, email=email, password=password, now=now), present
+                lambda: log_in(info.context.session_factory, email=email, password=password, now=now), present
             )
         except AccountLocked as locked:
             raise rate_limited(f"Too many failed logins: this account is locked until {locked.until:%H:%M} UTC.") from None

@@ -8,10 +8,11 @@ import strawberry
 
 from billing import adjustments
 from schema.billing.bill_types import AdjustmentType
-from schema.billing.common import FINANCE_ONLY, mutation_result, run_use_case
+from schema.billing.common import FINANCE_ONLY, mutation_result
 from schema.billing.enums import AdjustmentKindEnum
 from schema.context import Info
 from schema.ids import decode_id
+from schema.use_cases import run_for_caller
 
 __all__ = ["BillMutations"]
 
@@ -31,7 +32,7 @@ CreateAdjustmentResult = mutation_result(AdjustmentType, "CreateAdjustmentResult
 class BillMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Correct an issued bill: CREDIT lowers it, DEBIT raises it.")
     async def create_adjustment(self, info: Info, input: CreateAdjustmentInput) -> CreateAdjustmentResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: adjustments.create_adjustment(
                 info.context.session_factory,

@@ -17,9 +17,7 @@ from schema.context import Info
 from schema.errors import (
     BadUserInputError,
     ConflictError,
-    Error,
     NotFoundError,
-    run_mutation,
 )
 from schema.ids import decode_id
 from schema.nodes import resolve_visible_nodes
@@ -35,7 +33,6 @@ __all__ = [
     "nodes_of_managed_charges",
     "nodes_of_unit_billing",
     "read_of_project",
-    "run_use_case",
     "unit_of",
 ]
 
@@ -43,19 +40,6 @@ Row = TypeVar("Row")
 Payload = TypeVar("Payload")
 
 FINANCE_ONLY = [IsAuthenticated, allowed_if(manages_billing, "Requires one of the roles ADMIN, FINANCE.")]
-
-
-async def run_use_case(
-    info: Info, call: Callable[[Principal], Awaitable[Row]], present: Callable[[Row], Payload]
-) -> Payload | Error:
-    """Call a billing use case for the caller and present its result, through `run_mutation`. The call is
-    made in there, so that decoding its arguments (a malformed ID answers NOT_FOUND) answers the typed error."""
-    principal = await require_principal(info)
-
-    async def called() -> Row:
-        return await call(principal)
-
-    return await run_mutation(called(), present)
 
 
 async def read_of_project(

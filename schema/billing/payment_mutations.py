@@ -9,17 +9,13 @@ import strawberry
 
 from billing import online, payments, refunds
 from billing.policy import pays_online
-from schema.billing.common import (
-    FINANCE_ONLY,
-    decode_ids,
-    mutation_result,
-    run_use_case,
-)
+from schema.billing.common import FINANCE_ONLY, decode_ids, mutation_result
 from schema.billing.enums import PaymentChannelEnum
 from schema.billing.payment_types import PaymentIntentType, PaymentType, RefundType
 from schema.context import Info
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, allowed_if
+from schema.use_cases import run_for_caller
 
 __all__ = ["PaymentBatchType", "PaymentMutations"]
 
@@ -97,7 +93,7 @@ class PaymentMutations:
         description="Record money received for a unit: explicit bills or oldest first, late fee before principal.",
     )
     async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: payments.record_payment(
                 info.context.session_factory,
@@ -123,7 +119,7 @@ class PaymentMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="One payer paying many units' bills, in one transaction.")
     async def record_batch_payment(self, info: Info, input: RecordBatchPaymentInput) -> RecordBatchPaymentResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: payments.record_batch_payment(
                 info.context.session_factory,
@@ -150,7 +146,7 @@ class PaymentMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Give back unallocated credit of a payment.")
     async def refund_payment(self, info: Info, input: RefundPaymentInput) -> RefundPaymentResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: refunds.refund_payment(
                 info.context.session_factory,
@@ -165,7 +161,7 @@ class PaymentMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Undo a whole payment: its bills owe again.")
     async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> ReversePaymentResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: refunds.reverse_payment(
                 info.context.session_factory,
@@ -191,7 +187,7 @@ class PaymentMutations:
         channel: PaymentChannelEnum,
         provider: str = "sandbox",
     ) -> CreatePaymentIntentResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: online.create_payment_intent(
                 info.context.session_factory,

@@ -11,7 +11,7 @@ from strawberry.file_uploads import Upload
 
 from billing import readings
 from kernel.errors import BadInput
-from schema.billing.common import FINANCE_ONLY, mutation_result, run_use_case
+from schema.billing.common import FINANCE_ONLY, mutation_result
 from schema.billing.reading_types import MeterReadingType
 from schema.context import Info
 from schema.errors import (
@@ -22,6 +22,7 @@ from schema.errors import (
     error_result,
 )
 from schema.ids import decode_id
+from schema.use_cases import run_for_caller
 
 __all__ = ["ReadingMutations"]
 
@@ -55,7 +56,7 @@ ImportMeterReadingsResult = Annotated[
 class ReadingMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def record_meter_reading(self, info: Info, input: RecordMeterReadingInput) -> RecordMeterReadingResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: readings.record_reading(
                 info.context.session_factory,
@@ -80,7 +81,7 @@ class ReadingMutations:
         content = await file.read()  # type: ignore[attr-defined]
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: readings.import_readings(
                 info.context.session_factory,

@@ -16,12 +16,7 @@ from billing.rule_book import (
     ScopeDefinition,
     TierDefinition,
 )
-from schema.billing.common import (
-    FINANCE_ONLY,
-    decode_ids,
-    mutation_result,
-    run_use_case,
-)
+from schema.billing.common import FINANCE_ONLY, decode_ids, mutation_result
 from schema.billing.enums import ApportionBasisEnum, FeeRuleKindEnum, TierPeriodEnum
 from schema.billing.rule_types import (
     BillingPolicyType,
@@ -32,6 +27,7 @@ from schema.billing.rule_types import (
 from schema.context import Info
 from schema.ids import decode_id
 from schema.scalars import PartyTypeEnum, UnitKindEnum
+from schema.use_cases import run_for_caller
 
 __all__ = ["RuleMutations"]
 
@@ -141,7 +137,7 @@ def _definition(input: FeeRuleVersionInput) -> RuleDefinition:
 class RuleMutations:
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A new fee rule with its first version.")
     async def create_fee_rule(self, info: Info, input: CreateFeeRuleInput) -> CreateFeeRuleResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: rule_admin.create_fee_rule(
                 info.context.session_factory,
@@ -156,7 +152,7 @@ class RuleMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Change a rule by issuing a new effective-dated version.")
     async def revise_fee_rule(self, info: Info, input: ReviseFeeRuleInput) -> ReviseFeeRuleResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: rule_admin.revise_fee_rule(
                 info.context.session_factory,
@@ -169,7 +165,7 @@ class RuleMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="End a rule: it charges no period starting after `effectiveTo`.")
     async def retire_fee_rule(self, info: Info, rule_id: strawberry.ID, effective_to: dt.date) -> RetireFeeRuleResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: rule_admin.retire_fee_rule(
                 info.context.session_factory,
@@ -182,7 +178,7 @@ class RuleMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def create_discount_rule(self, info: Info, input: CreateDiscountRuleInput) -> CreateDiscountRuleResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: rule_admin.create_discount_rule(
                 info.context.session_factory,
@@ -201,7 +197,7 @@ class RuleMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A one-off waiver, approved by you.")
     async def create_waiver(self, info: Info, input: CreateWaiverInput) -> CreateWaiverResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: rule_admin.create_waiver(
                 info.context.session_factory,
@@ -217,7 +213,7 @@ class RuleMutations:
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY)
     async def set_billing_policy(self, info: Info, input: SetBillingPolicyInput) -> SetBillingPolicyResult:  # type: ignore[valid-type]
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: rule_admin.set_billing_policy(
                 info.context.session_factory,

@@ -9,12 +9,13 @@ import strawberry
 
 from billing import runs
 from schema.billing.bill_types import BillLineType
-from schema.billing.common import FINANCE_ONLY, run_use_case, unit_of
+from schema.billing.common import FINANCE_ONLY, unit_of
 from schema.billing.run_types import BillRunType
 from schema.context import Info
 from schema.errors import BadUserInputError, ConflictError, NotFoundError
 from schema.ids import decode_id
 from schema.units.types import UnitType
+from schema.use_cases import run_for_caller
 
 __all__ = ["BillPreviewType", "BillRunPreviewType", "RunMutations"]
 
@@ -74,7 +75,7 @@ class RunMutations:
     async def run_billing(
         self, info: Info, project_id: strawberry.ID, period: str, dry_run: bool = False
     ) -> RunBillingResult:
-        return await run_use_case(
+        return await run_for_caller(
             info,
             lambda principal: runs.run_billing(
                 info.context.session_factory,

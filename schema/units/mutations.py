@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.file_uploads import Upload
 
 from kernel.errors import BadInput
-from kernel.principal import Principal
 from register import occupancies, parties, projects, units
 from register.policy import administers_register, changes_parties
 from register.unit_import import ImportSummary, import_units
@@ -20,14 +17,12 @@ from schema.context import Info
 from schema.errors import (
     BadUserInputError,
     ConflictError,
-    Error,
     ImportRejectedError,
     NotFoundError,
     error_result,
-    run_mutation,
 )
 from schema.ids import decode_id
-from schema.permissions import IsAuthenticated, allowed_if, require_principal
+from schema.permissions import IsAuthenticated, allowed_if
 from schema.scalars import (
     OccupancyRelationEnum,
     OccupancyStatusEnum,
@@ -41,6 +36,7 @@ from schema.units.types import (
     ProjectType,
     UnitType,
 )
+from schema.use_cases import run_for_caller
 
 __all__ = ["UnitMutations"]
 
@@ -50,22 +46,6 @@ ADMIN_ONLY = [IsAuthenticated, allowed_if(administers_register, "Requires one of
 
 Row = TypeVar("Row")
 Payload = TypeVar("Payload")
-
-
-async def _run(
-    info: Info,
-    call: Callable[[async_sessionmaker[AsyncSession], Principal], Awaitable[Row]],
-    present: Callable[[Row], Payload],
-) -> Payload | Error:
-    """Call a register use case for the caller and present its result or expected failure."""
-    principal = await require_principal(info)
-
-    async def invoke() -> Row:
-        # Built only here, inside `run_mutation`, so that an input ID that does not decode answers its
-        # NOT_FOUND result like the use case's own failures.
-        return await call(info.context.session_factory, principal)
-
-    return await run_mutation(invoke(), present)
 
 
 def _result(payload: type, name: str) -> object:
@@ -198,10 +178,10 @@ def _import_payload(summary: ImportSummary) -> ImportUnitsPayload:
 class UnitMutations:
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_project(self, info: Info, input: CreateProjectInput) -> CreateProjectResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: projects.create_project(
-                sessions,
+            lambda principal: projects.create_project(
+                info.context.session_factory,
                 principal,
                 name=input.name,
                 timezone=input.timezone,
@@ -213,10 +193,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_project(self, info: Info, input: UpdateProjectInput) -> UpdateProjectResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: projects.update_project(
-                sessions,
+            lambda principal: projects.update_project(
+                info.context.session_factory,
                 principal,
                 project_id=decode_id(input.id, "Project", field="id"),
                 name=input.name,
@@ -228,10 +208,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_building(self, info: Info, input: CreateBuildingInput) -> CreateBuildingResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: units.create_building(
-                sessions,
+            lambda principal: units.create_building(
+                info.context.session_factory,
                 principal,
                 project_id=decode_id(input.project_id, "Project", field="projectId"),
                 name=input.name,
@@ -243,10 +223,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_building(self, info: Info, input: UpdateBuildingInput) -> UpdateBuildingResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: units.update_building(
-                sessions,
+            lambda principal: units.update_building(
+                info.context.session_factory,
                 principal,
                 building_id=decode_id(input.id, "Building", field="id"),
                 name=input.name,
@@ -258,10 +238,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_unit(self, info: Info, input: CreateUnitInput) -> CreateUnitResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: units.create_unit(
-                sessions,
+            lambda principal: units.create_unit(
+                info.context.session_factory,
                 principal,
                 building_id=decode_id(input.building_id, "Building", field="buildingId"),
                 number=input.number,
@@ -275,10 +255,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: units.update_unit(
-                sessions,
+            lambda principal: units.update_unit(
+                info.context.session_factory,
                 principal,
                 unit_id=decode_id(input.id, "Unit", field="id"),
                 number=input.number,
@@ -292,10 +272,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_party(self, info: Info, input: CreatePartyInput) -> CreatePartyResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: parties.create_party(
-                sessions,
+            lambda principal: parties.create_party(
+                info.context.session_factory,
                 principal,
                 cipher=info.context.cipher,
                 project_id=decode_id(input.project_id, "Project", field="projectId"),
@@ -316,10 +296,10 @@ class UnitMutations:
         description="Admins change any party in their project; a person may change their own phone and e-mail.",
     )
     async def update_party(self, info: Info, input: UpdatePartyInput) -> UpdatePartyResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: parties.update_party(
-                sessions,
+            lambda principal: parties.update_party(
+                info.context.session_factory,
                 principal,
                 cipher=info.context.cipher,
                 party_id=decode_id(input.id, "Party", field="id"),
@@ -333,10 +313,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def create_occupancy(self, info: Info, input: CreateOccupancyInput) -> CreateOccupancyResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: occupancies.create_occupancy(
-                sessions,
+            lambda principal: occupancies.create_occupancy(
+                info.context.session_factory,
                 principal,
                 unit_id=decode_id(input.unit_id, "Unit", field="unitId"),
                 party_id=decode_id(input.party_id, "Party", field="partyId"),
@@ -349,10 +329,10 @@ class UnitMutations:
 
     @strawberry.mutation(permission_classes=ADMIN_ONLY)
     async def update_occupancy(self, info: Info, input: UpdateOccupancyInput) -> UpdateOccupancyResult:  # type: ignore[valid-type]
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: occupancies.update_occupancy(
-                sessions,
+            lambda principal: occupancies.update_occupancy(
+                info.context.session_factory,
                 principal,
                 occupancy_id=decode_id(input.id, "Occupancy", field="id"),
                 relation=input.relation,
@@ -370,10 +350,10 @@ class UnitMutations:
         content = await file.read()  # type: ignore[attr-defined]
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))
-        return await _run(
+        return await run_for_caller(
             info,
-            lambda sessions, principal: import_units(
-                sessions,
+            lambda principal: import_units(
+                info.context.session_factory,
                 principal,
                 cipher=info.context.cipher,
                 now=info.context.now(),

@@ -13,9 +13,10 @@ from schema.context import Info
 from schema.dispatch.enums import EquipmentKindEnum
 from schema.dispatch.equipment.types import EquipmentType, MaintenanceRecordType
 from schema.dispatch.permissions import DISPATCHERS
-from schema.errors import BadUserInputError, NotFoundError, run_mutation
+from schema.errors import BadUserInputError, NotFoundError
 from schema.ids import decode_id, decode_optional_id
 from schema.permissions import require_principal
+from schema.use_cases import run_mutation
 
 __all__ = ["EquipmentMutations"]
 
@@ -87,7 +88,7 @@ class EquipmentMutations:
                 last_maintained_on=input.last_maintained_on,
             )
 
-        return await run_mutation(create(), EquipmentType.from_row)
+        return await run_mutation(create, EquipmentType.from_row)
 
     @strawberry.mutation(permission_classes=DISPATCHERS)
     async def update_equipment(self, info: Info, input: UpdateEquipmentInput) -> UpdateEquipmentResult:
@@ -108,7 +109,7 @@ class EquipmentMutations:
                 is_active=input.is_active,
             )
 
-        return await run_mutation(update(), EquipmentType.from_row)
+        return await run_mutation(update, EquipmentType.from_row)
 
     @strawberry.mutation(
         permission_classes=DISPATCHERS,
@@ -128,4 +129,4 @@ class EquipmentMutations:
                 technician_id=decode_optional_id(input.technician_id, "Technician", field="technicianId"),
             )
 
-        return await run_mutation(record(), MaintenanceRecordType.from_row)
+        return await run_mutation(record, MaintenanceRecordType.from_row)

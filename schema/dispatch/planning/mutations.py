@@ -13,9 +13,10 @@ from schema.context import Info
 from schema.dispatch.enums import PriorityEnum
 from schema.dispatch.permissions import DISPATCHERS, SETTINGS_ADMINS
 from schema.dispatch.planning.types import DispatchPlanType, DispatchSettingsType
-from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
+from schema.errors import BadUserInputError, ConflictError, NotFoundError
 from schema.ids import decode_id
 from schema.permissions import require_principal
+from schema.use_cases import run_mutation
 
 __all__ = ["PlanningMutations"]
 
@@ -70,7 +71,7 @@ class PlanningMutations:
                 publisher=info.context.services.publisher,
             )
 
-        return await run_mutation(optimize(), DispatchPlanType.from_outcome)
+        return await run_mutation(optimize, DispatchPlanType.from_outcome)
 
     @strawberry.mutation(
         permission_classes=SETTINGS_ADMINS,
@@ -92,4 +93,4 @@ class PlanningMutations:
                 sla_minutes={targets.priority.value: _minutes(targets) for targets in input.sla or []},
             )
 
-        return await run_mutation(update(), DispatchSettingsType.from_settings)
+        return await run_mutation(update, DispatchSettingsType.from_settings)

@@ -11,10 +11,11 @@ from dispatch import technicians as roster
 from schema.context import Info
 from schema.dispatch.permissions import DISPATCHERS, TECHNICIAN_UPDATERS
 from schema.dispatch.technicians.types import TechnicianType
-from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
+from schema.errors import BadUserInputError, ConflictError, NotFoundError
 from schema.ids import decode_id
 from schema.permissions import require_principal
 from schema.scalars import CategoryEnum
+from schema.use_cases import run_mutation
 
 __all__ = ["TechnicianMutations"]
 
@@ -71,7 +72,7 @@ class TechnicianMutations:
                 on_shift=input.on_shift,
             )
 
-        return await run_mutation(create(), TechnicianType.from_row)
+        return await run_mutation(create, TechnicianType.from_row)
 
     @strawberry.mutation(
         permission_classes=TECHNICIAN_UPDATERS,
@@ -95,4 +96,4 @@ class TechnicianMutations:
                 current_longitude=input.current_longitude,
             )
 
-        return await run_mutation(update(), TechnicianType.from_row)
+        return await run_mutation(update, TechnicianType.from_row)

@@ -16,10 +16,11 @@ from schema.context import Info
 from schema.dispatch.enums import LocationKindEnum, PriorityEnum, TicketActionEnum
 from schema.dispatch.permissions import DISPATCHERS, REPORTERS, TICKET_ACTORS
 from schema.dispatch.tickets.types import TicketType
-from schema.errors import BadUserInputError, ConflictError, NotFoundError, run_mutation
+from schema.errors import BadUserInputError, ConflictError, NotFoundError
 from schema.ids import decode_id, decode_optional_id
 from schema.permissions import require_principal
 from schema.scalars import CategoryEnum
+from schema.use_cases import run_mutation
 
 __all__ = ["TicketMutations"]
 
@@ -127,7 +128,7 @@ class TicketMutations:
                 publisher=services.publisher,
             )
 
-        return await run_mutation(submit(), TicketType.from_row)
+        return await run_mutation(submit, TicketType.from_row)
 
     @strawberry.mutation(
         permission_classes=TICKET_ACTORS,
@@ -171,7 +172,7 @@ class TicketMutations:
                 publisher=services.publisher,
             )
 
-        return await run_mutation(transition(), TicketType.from_row)
+        return await run_mutation(transition, TicketType.from_row)
 
     @strawberry.mutation(
         permission_classes=DISPATCHERS, description="A dispatcher's choice of technician, overriding the solver."
@@ -192,7 +193,7 @@ class TicketMutations:
                 publisher=info.context.services.publisher,
             )
 
-        return await run_mutation(assign(), TicketType.from_row)
+        return await run_mutation(assign, TicketType.from_row)
 
     @strawberry.mutation(
         permission_classes=DISPATCHERS,
@@ -213,4 +214,4 @@ class TicketMutations:
                 publisher=info.context.services.publisher,
             )
 
-        return await run_mutation(categorize(), TicketType.from_row)
+        return await run_mutation(categorize, TicketType.from_row)
