@@ -1,8 +1,5 @@
 """The object a billing use case acts on, loaded in its transaction and checked against `billing.policy`:
 NOT_FOUND when it does not exist for the caller, FORBIDDEN when it does but the caller may not act on it.
-
-Kept apart from the register's lookups (whose unit import pulls in openpyxl and numpy) so that a bill
-run's process stays small.
 """
 
 from __future__ import annotations
@@ -12,10 +9,11 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.policy import knows_project, knows_project_records, knows_unit_account
+from billing.policy import knows_project_records, knows_unit_account
 from db.models import Bill, FeeRule, Payment, Project, Unit
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
+from register.projects import get_project_for
 
 __all__ = [
     "ProjectGate",
@@ -41,12 +39,13 @@ class ProjectGate(Protocol):
 
 async def get_project(session: AsyncSession, principal: Principal, project_id: int, *, allowed: ProjectGate) -> Project:
     """The project, if the caller holds any role in it (else NOT_FOUND) and `allowed` (else FORBIDDEN)."""
-    project = await session.get(Project, project_id)
-    if project is None or not knows_project(principal, project_id=project_id):
-        raise NotFound("No such project.", field="projectId")
-    if not allowed(principal, project_id=project_id):
-        raise AccessDenied(_DENIED_IN_PROJECT)
-    return project
+    return await get_project_for(
+        session,
+        principal,
+        project_id,
+        allowed=lambda caller, project: allowed(caller, project_id=project),
+        refusal=_DENIED_IN_PROJECT,
+    )
 
 
 def _admitted(

@@ -15,7 +15,6 @@ from kernel.principal import Principal, Role
 
 __all__ = [
     "FINANCE_ROLES",
-    "knows_project",
     "knows_project_records",
     "knows_unit_account",
     "manages_billing",
@@ -101,11 +100,6 @@ def visible_unit_billing(principal: Principal, *, project_column: object, unit_c
 
 
 # --- whether an object exists for the caller (NOT_FOUND) before whether they may act (FORBIDDEN) ---
-
-
-def knows_project(principal: Principal, *, project_id: int) -> bool:
-    """Any role in the project."""
-    return project_id in principal.project_ids
 
 
 def knows_project_records(principal: Principal, *, project_id: int) -> bool:

@@ -22,9 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Building, Ticket, TicketEvent, Unit
 from dispatch.policy import DISPATCH_STAFF_ONLY, dispatches_in
-from dispatch.ticket_state import get_project_for
 from kernel.principal import Principal
 from kernel.vocabulary import TicketEventType, TicketStatus
+from register.projects import get_project_for
 
 __all__ = [
     "AnalyticsPeriod",

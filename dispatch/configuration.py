@@ -20,9 +20,9 @@ from dispatch.settings import (
     dispatch_settings,
     settings_document,
 )
-from dispatch.ticket_state import get_project_for
 from kernel.errors import BadInput
 from kernel.principal import Principal
+from register.projects import get_project_for
 
 __all__ = ["get_dispatch_settings", "update_dispatch_settings"]
 

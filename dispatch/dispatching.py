@@ -39,11 +39,11 @@ from dispatch.ticket_state import (
     SYSTEM,
     apply_transition,
     facts_of,
-    get_project_for,
 )
 from dispatch.unit_of_work import ticket_unit_of_work
 from kernel.principal import Principal
 from kernel.vocabulary import ActorRole, Priority, TicketStatus
+from register.projects import get_project_for
 
 __all__ = [
     "BATCH_STATUSES",

@@ -26,7 +26,6 @@ from dispatch.intake import file_ticket
 from dispatch.policy import DISPATCH_STAFF_ONLY, dispatches_in, may_see_equipment
 from dispatch.ticket_state import (
     SYSTEM,
-    get_project_for,
     project_settings,
     technician_in_project,
 )
@@ -35,6 +34,7 @@ from kernel.errors import AccessDenied, BadInput, NotFound
 from kernel.principal import Principal
 from kernel.validation import optional_text, required_text
 from kernel.vocabulary import Category, Priority, TicketEventType, TicketStatus
+from register.projects import get_project_for
 
 __all__ = [
     "EQUIPMENT_SKILLS",

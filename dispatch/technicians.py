@@ -14,10 +14,10 @@ from db.personal_data import (
 )
 from db.unit_of_work import unit_of_work
 from dispatch.policy import DISPATCH_STAFF_ONLY, dispatches_in, may_see_technician
-from dispatch.ticket_state import get_project_for
 from kernel.errors import AccessDenied, BadInput, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import Category
+from register.projects import get_project_for
 
 __all__ = ["MAX_CAPACITY", "create_technician", "update_technician"]
 

@@ -10,7 +10,7 @@ and end with `finish_changes` (SLA columns, version, numbered events), all in th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from dispatch.model import DispatchAction, SlaState, TicketAction
 from dispatch.policy import may_see_ticket
 from dispatch.settings import DispatchSettings, dispatch_settings
 from dispatch.sla import SlaClock, SlaPolicy, SlaReport, evaluate
-from kernel.errors import AccessDenied, NotFound
+from kernel.errors import NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import ActorRole, SlaTarget, TicketEventType, TicketStatus
 
@@ -44,7 +44,6 @@ __all__ = [
     "emitted_sla_events",
     "facts_of",
     "finish_changes",
-    "get_project_for",
     "get_ticket_for",
     "load_history",
     "project_settings",
@@ -79,25 +78,6 @@ async def get_ticket_for(
     if ticket is None or not may_see_ticket(principal, ticket):
         raise NotFound("No such ticket.", field=field)
     return ticket
-
-
-async def get_project_for(
-    session: AsyncSession,
-    principal: Principal,
-    project_id: int,
-    *,
-    allowed: Callable[[Principal, int], bool],
-    refusal: str,
-    field: str = "projectId",
-) -> Project:
-    """The project if the caller belongs to it, else NOT_FOUND; FORBIDDEN with `refusal` when the policy
-    rule `allowed` keeps them from what they ask there."""
-    project = await session.get(Project, project_id)
-    if project is None or project_id not in principal.project_ids:
-        raise NotFound("No such project.", field=field)
-    if not allowed(principal, project_id):
-        raise AccessDenied(refusal)
-    return project
 
 
 def facts_of(ticket: Ticket) -> TicketFacts:

@@ -20,7 +20,12 @@ from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.validation import required_text
 from kernel.vocabulary import PartyType
-from register.policy import REGISTER_ADMIN_ROLES, may_change_party, may_see_party
+from register.policy import (
+    REGISTER_ADMINS_ONLY,
+    may_administer_project,
+    may_change_party,
+    may_see_party,
+)
 from register.projects import get_project_for
 
 __all__ = ["create_party", "set_personal_data", "update_party"]
@@ -80,7 +85,9 @@ async def create_party(
 ) -> Party:
     """A new person or company in a project the caller administers."""
     async with unit_of_work(session_factory) as work:
-        await get_project_for(work.session, principal, project_id, *REGISTER_ADMIN_ROLES)
+        await get_project_for(
+            work.session, principal, project_id, allowed=may_administer_project, refusal=REGISTER_ADMINS_ONLY
+        )
         phone = _personal(phone, "phone", normalize_phone)
         national_id = _personal(national_id, "nationalId", normalize_national_id)
         if national_id is not None:

@@ -13,6 +13,7 @@ from db.models import Party, Project, Unit
 from kernel.principal import STAFF_ROLES, Principal, Role
 
 __all__ = [
+    "REGISTER_ADMINS_ONLY",
     "REGISTER_ADMIN_ROLES",
     "administered_projects",
     "administers_register",
@@ -33,6 +34,7 @@ __all__ = [
 
 REGISTER_ADMIN_ROLES = (Role.ADMIN,)
 """The roles that administer a project's register: the project, its buildings, units, parties, occupancies."""
+REGISTER_ADMINS_ONLY = "Requires one of the roles ADMIN in this project."
 
 # Technicians work in every unit of their projects, so they see them all; owners see the units they occupy.
 _WHOLE_PROJECT_UNIT_ROLES = (*STAFF_ROLES, Role.TECHNICIAN)

@@ -4,6 +4,7 @@ reach one of them with a role there."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -15,7 +16,12 @@ from db.unit_of_work import unit_of_work
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal, Role
 from kernel.validation import required_text
-from register.policy import REGISTER_ADMIN_ROLES, administered_projects, may_see_project
+from register.policy import (
+    REGISTER_ADMINS_ONLY,
+    administered_projects,
+    may_administer_project,
+    may_see_project,
+)
 
 __all__ = ["create_project", "get_project_for", "update_project"]
 
@@ -23,15 +29,21 @@ _CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 async def get_project_for(
-    session: AsyncSession, principal: Principal, project_id: int, *roles: Role, field: str = "projectId"
+    session: AsyncSession,
+    principal: Principal,
+    project_id: int,
+    *,
+    allowed: Callable[[Principal, int], bool],
+    refusal: str,
+    field: str = "projectId",
 ) -> Project:
-    """The project, if the caller may see it (else NOT_FOUND) and holds one of `roles` there (else
-    FORBIDDEN); a step inside the caller's transaction."""
+    """The project, if the caller belongs to it (else NOT_FOUND) and the domain policy's `allowed` lets
+    them do what they ask there (else FORBIDDEN with `refusal`); a step inside the caller's transaction."""
     project = await session.get(Project, project_id)
     if project is None or not may_see_project(principal, project_id):
         raise NotFound("No such project.", field=field)
-    if roles and not principal.has_role(project_id, *roles):
-        raise AccessDenied(f"Requires one of the roles {', '.join(r.value for r in roles)} in this project.")
+    if not allowed(principal, project_id):
+        raise AccessDenied(refusal)
     return project
 
 
@@ -107,7 +119,14 @@ async def update_project(
 ) -> Project:
     """Rename a project or change its time zone or currency; project admins only."""
     async with unit_of_work(session_factory) as work:
-        project = await get_project_for(work.session, principal, project_id, *REGISTER_ADMIN_ROLES, field="id")
+        project = await get_project_for(
+            work.session,
+            principal,
+            project_id,
+            allowed=may_administer_project,
+            refusal=REGISTER_ADMINS_ONLY,
+            field="id",
+        )
         if name is not None:
             name = required_text(name, "name", max_length=200)
             await _check_name_free(work.session, project.organization_id, name, exclude=project.id)

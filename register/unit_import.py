@@ -23,7 +23,7 @@ from kernel.errors import BadInput
 from kernel.principal import Principal
 from kernel.vocabulary import PartyType, UnitKind
 from register.parties import set_personal_data
-from register.policy import REGISTER_ADMIN_ROLES
+from register.policy import REGISTER_ADMINS_ONLY, may_administer_project
 from register.projects import get_project_for
 from register.unit_spreadsheet import (
     ImportRejected,
@@ -58,7 +58,9 @@ async def import_units(
     # holds the database's write lock.
     report = await asyncio.to_thread(parse_unit_register, content, filename)
     async with unit_of_work(session_factory) as work:
-        await get_project_for(work.session, principal, project_id, *REGISTER_ADMIN_ROLES)
+        await get_project_for(
+            work.session, principal, project_id, allowed=may_administer_project, refusal=REGISTER_ADMINS_ONLY
+        )
         if not report.ok:
             raise ImportRejected(f"{len(report.errors)} problem(s) found; nothing was imported.", report.errors)
         if not report.rows:

@@ -18,7 +18,7 @@ from kernel.principal import Principal
 from kernel.validation import required_text
 from kernel.vocabulary import UnitKind
 from register.policy import (
-    REGISTER_ADMIN_ROLES,
+    REGISTER_ADMINS_ONLY,
     may_administer_project,
     may_see_all_units,
     may_see_unit,
@@ -96,7 +96,9 @@ async def create_building(
 ) -> Building:
     """A new building in a project the caller administers."""
     async with unit_of_work(session_factory) as work:
-        await get_project_for(work.session, principal, project_id, *REGISTER_ADMIN_ROLES)
+        await get_project_for(
+            work.session, principal, project_id, allowed=may_administer_project, refusal=REGISTER_ADMINS_ONLY
+        )
         name = required_text(name, "name", max_length=100)
         await _check_building_name_free(work.session, project_id, name, exclude=None)
         building = Building(
