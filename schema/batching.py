@@ -10,13 +10,13 @@ short session of its own, which keeps loaders usable from subscriptions and conc
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar, overload
 
-from sqlalchemy import Select, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import DataLoader
+
+from db.batch_reads import rows_by_id, rows_grouped_by
 
 __all__ = ["BatchLoaders", "SessionFactory", "batched", "by_id", "grouped"]
 
@@ -67,32 +67,19 @@ class batched(Generic[K, V]):  # noqa: N801 - used like a decorator, as `functoo
         return loader
 
 
-async def _rows(session_factory: SessionFactory, statement: Select[Any]) -> Sequence[Any]:
-    async with session_factory() as session:
-        return (await session.scalars(statement)).all()
-
-
 def by_id(model: type[M]) -> batched[int, M | None]:
     """A loader of `model` rows by primary key (None for an id that does not exist)."""
 
     async def load(session_factory: SessionFactory, ids: list[int]) -> list[M | None]:
-        statement = select(model).where(model.id.in_(ids))  # type: ignore[attr-defined]
-        found = {row.id: row for row in await _rows(session_factory, statement)}
-        return [found.get(key) for key in ids]
+        return await rows_by_id(session_factory, model, ids)
 
     return batched(load)
 
 
 def grouped(model: type[M], key_column: Any, *, order_by: Any) -> batched[int, list[M]]:
     """A loader of the `model` rows whose `key_column` equals each key, in `order_by` order."""
-    # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
-    ordering = (order_by, *inspect(model).primary_key)
 
     async def load(session_factory: SessionFactory, keys: list[int]) -> list[list[M]]:
-        rows = await _rows(session_factory, select(model).where(key_column.in_(keys)).order_by(*ordering))
-        groups: dict[int, list[M]] = defaultdict(list)
-        for row in rows:
-            groups[getattr(row, key_column.key)].append(row)
-        return [groups.get(key, []) for key in keys]
+        return await rows_grouped_by(session_factory, model, key_column, keys, order_by=order_by)
 
     return batched(load)
