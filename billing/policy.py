@@ -9,8 +9,9 @@ is told apart by the `knows_*` predicates, so that a refusal never confirms an o
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, or_
 
+from db.conditions import among
 from kernel.principal import Principal, Role
 
 __all__ = [
@@ -87,15 +88,12 @@ def may_see_unit_billing(principal: Principal, *, project_id: int, unit_id: int)
     )
 
 
-def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
-    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
-
 
 def visible_unit_billing(principal: Principal, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
     """The SQL twin of `may_see_unit_billing`, over a table's project and unit columns."""
     return or_(
-        _in(project_column, principal.projects_with(*FINANCE_ROLES)),
-        and_(_in(unit_column, principal.unit_ids), _in(project_column, principal.projects_with(Role.OWNER))),
+        among(project_column, principal.projects_with(*FINANCE_ROLES)),
+        and_(among(unit_column, principal.unit_ids), among(project_column, principal.projects_with(Role.OWNER))),
     )
 
 

@@ -13,8 +13,9 @@ import enum
 from collections.abc import Hashable
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, or_
 
+from db.conditions import among
 from db.models import Technician, Ticket, TicketEvent
 from dispatch.lifecycle import Actor
 from kernel.errors import AccessDenied
@@ -80,9 +81,6 @@ class TicketParties(Protocol):
     @property
     def unit_id(self) -> int | None: ...
 
-
-def _in(column: object, values: frozenset[int]) -> ColumnElement[bool]:
-    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
 
 
 # --- operation gates: may the caller use the operation at all -------------------------------------
@@ -208,20 +206,20 @@ def may_see_ticket(principal: Principal, ticket: TicketParties) -> bool:
 
 def visible_tickets(principal: Principal) -> ColumnElement[bool]:
     """`may_see_ticket` as a SQL condition on `Ticket`."""
-    conditions = [_in(Ticket.project_id, principal.staff_project_ids)]
+    conditions = [among(Ticket.project_id, principal.staff_project_ids)]
     technician_projects = principal.projects_with(Role.TECHNICIAN)
     if principal.technician_id is not None and technician_projects:
         conditions.append(
-            and_(Ticket.assignee_id == principal.technician_id, _in(Ticket.project_id, technician_projects))
+            and_(Ticket.assignee_id == principal.technician_id, among(Ticket.project_id, technician_projects))
         )
     owner_projects = principal.projects_with(Role.OWNER)
     own = []
     if principal.party_id is not None:
         own.append(Ticket.reporter_party_id == principal.party_id)
     if principal.unit_ids:
-        own.append(_in(Ticket.unit_id, principal.unit_ids))
+        own.append(among(Ticket.unit_id, principal.unit_ids))
     if owner_projects and own:
-        conditions.append(and_(_in(Ticket.project_id, owner_projects), or_(*own)))
+        conditions.append(and_(among(Ticket.project_id, owner_projects), or_(*own)))
     return or_(*conditions)
 
 
@@ -297,7 +295,7 @@ def may_see_technician(principal: Principal, *, project_id: int, technician_id: 
 def visible_technicians(principal: Principal) -> ColumnElement[bool]:
     """`may_see_technician` as a SQL condition on `Technician`."""
     own = frozenset({principal.technician_id}) if principal.technician_id else frozenset()
-    return or_(_in(Technician.project_id, principal.staff_project_ids), _in(Technician.id, own))
+    return or_(among(Technician.project_id, principal.staff_project_ids), among(Technician.id, own))
 
 
 def technician_view(principal: Principal, *, project_id: int, technician_id: int) -> TechnicianView:

@@ -7,8 +7,9 @@ say the same thing.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, or_
 
+from db.conditions import among
 from db.models import Party, Project, Unit
 from kernel.principal import STAFF_ROLES, Principal, Role
 
@@ -99,22 +100,19 @@ def may_change_party(principal: Principal, *, project_id: int, party_id: int, id
     return party_id == principal.party_id and not identity
 
 
-def _in(column: ColumnElement[int] | object, values: frozenset[int]) -> ColumnElement[bool]:
-    return column.in_(sorted(values)) if values else false()  # type: ignore[attr-defined, no-any-return]
-
 
 def visible_projects(principal: Principal) -> ColumnElement[bool]:
     """`may_see_project` in SQL."""
-    return _in(Project.id, principal.project_ids)
+    return among(Project.id, principal.project_ids)
 
 
 def visible_units(principal: Principal) -> ColumnElement[bool]:
     """`may_see_unit` in SQL."""
     whole_projects = principal.projects_with(*_WHOLE_PROJECT_UNIT_ROLES)
-    return or_(_in(Unit.project_id, whole_projects), _in(Unit.id, principal.unit_ids))
+    return or_(among(Unit.project_id, whole_projects), among(Unit.id, principal.unit_ids))
 
 
 def visible_parties(principal: Principal) -> ColumnElement[bool]:
     """`may_see_party` in SQL."""
     own = frozenset({principal.party_id}) if principal.party_id else frozenset()
-    return or_(_in(Party.project_id, principal.staff_project_ids), _in(Party.id, own))
+    return or_(among(Party.project_id, principal.staff_project_ids), among(Party.id, own))
