@@ -17,13 +17,10 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import os
 import random
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from benchmarks.table import peak_rss_mib, print_table
+from benchmarks.throwaway import postgresql_database, sqlite_database
 from billing.bulk import bulk_connection
 from billing.model import ApportionBasis, TierPeriod
 from billing.rule_book import (
@@ -46,7 +44,6 @@ from db.models import Building, MeterReading, Organization, Project, Unit
 from db.session import create_engine, create_session_factory
 from kernel.vocabulary import FeeRuleKind
 
-PG_URL = os.environ.get("COURTYARD_BENCH_PG_URL", os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 UNITS = 100_000
 PERIOD = "2026-11"
 NOW = dt.datetime(2026, 12, 1, 1, 0, tzinfo=dt.UTC)
@@ -179,14 +176,10 @@ async def _run(url: str, project_id: int) -> tuple[float, int, int]:
         await engine.dispose()
 
 
-def _dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _copy_floor(url: str) -> float:
     """Read back exactly the rows the run wrote, delete them, and time a bare COPY of those records into
     the same schema (keys, indexes, foreign keys), as the run's writer sends them: the floor."""
-    connection = await asyncpg.connect(_dsn(url))
+    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
     try:
         dumped = {}
         for table in WRITTEN_TABLES:
@@ -255,39 +248,16 @@ def _row(database: str, result: dict[str, object], floor: float | None) -> dict[
 
 
 def _postgresql(units: int) -> dict[str, object]:
-    async def create() -> str:
-        admin = await asyncpg.connect(_dsn(PG_URL))
-        try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
-        return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-
-    async def drop() -> None:
-        admin = await asyncpg.connect(_dsn(PG_URL))
-        try:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name
-            )
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        finally:
-            await admin.close()
-
-    name = f"courtyard_bench_{uuid.uuid4().hex[:10]}"
-    url = asyncio.run(create())
-    try:
+    with postgresql_database() as url:
         asyncio.run(_migrated(url))
         project_id = asyncio.run(_seed(url, units))
         result = _timed_run_in_child(url, project_id)
         floor = asyncio.run(_copy_floor(url))
         return _row("postgresql", result, floor)
-    finally:
-        asyncio.run(drop())
 
 
 def _sqlite(units: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
+    with sqlite_database() as url:
         asyncio.run(_migrated(url))
         project_id = asyncio.run(_seed(url, units))
         return _row("sqlite", _timed_run_in_child(url, project_id), None)

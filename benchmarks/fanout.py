@@ -37,7 +37,6 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,15 +44,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import uvloop
 from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
 from benchmarks.table import print_table
+from benchmarks.throwaway import PG_URL, free_port, postgresql_database
 
-PG_URL = os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET = "courtyard-fanout-benchmark-secret"
 OWNERS = int(os.environ.get("COURTYARD_FANOUT_OWNERS", "5000"))
 EVENTS_PER_SECOND = 50
@@ -140,11 +138,7 @@ class Server:
 
 
 def start_server(database_url: str, broadcast_url: str, *, shared: bool = True, tuned_gc: bool = True) -> Server:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     command = [
         sys.executable,
         "-m",
@@ -303,21 +297,6 @@ class Fixture:
         ticket = next(ticket for _, ticket in reversed(self.owners) if ticket not in self.touched)
         self.touched.add(ticket)
         return ticket
-
-
-async def create_database() -> tuple[str, str]:
-    admin = await asyncpg.connect(make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False))
-    name = f"courtyard_fanout_{uuid.uuid4().hex[:10]}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    return name, make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_database(name: str) -> None:
-    admin = await asyncpg.connect(make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False))
-    await admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    await admin.close()
 
 
 async def fill(database_url: str) -> Fixture:
@@ -696,28 +675,24 @@ async def board_storm(
         server.stop()
 
 
-async def run(scenarios: Sequence[str]) -> None:
-    name, database_url = await create_database()
-    try:
-        fixture = await fill(database_url)
-        pg_broadcast = make_url(PG_URL).set(drivername="postgres").render_as_string(hide_password=False)
-        backends = [("memory", "memory://"), ("postgres", pg_broadcast)]
-        if "storm" in scenarios:
-            storms = []
-            for backend, url in backends:
-                storms.append(await board_storm(backend, url, fixture, shared=True, tuned_gc=True))
-            for shared, tuned in ((False, False), (False, True), (True, False)):
-                storms.append(await board_storm("memory", "memory://", fixture, shared=shared, tuned_gc=tuned))
-            print_table("Board storm: one event to 1,000 board subscribers (goal p99 ≤ 150 ms, 0 lost)", storms)
-        if "owners" in scenarios:
-            owners = [await owners_scenario(backend, url, fixture) for backend, url in backends]
-            owners.append(await owners_scenario("postgres", pg_broadcast, fixture, events_from_journal=True))
-            print_table(
-                "Owners: 5,000 subscriptions, 50 events/s (goal p99 ≤ 50 ms, 0 lost, ≤ 60 KB per idle subscription)",
-                owners,
-            )
-    finally:
-        await drop_database(name)
+async def run(database_url: str, scenarios: Sequence[str]) -> None:
+    fixture = await fill(database_url)
+    pg_broadcast = make_url(PG_URL).set(drivername="postgres").render_as_string(hide_password=False)
+    backends = [("memory", "memory://"), ("postgres", pg_broadcast)]
+    if "storm" in scenarios:
+        storms = []
+        for backend, url in backends:
+            storms.append(await board_storm(backend, url, fixture, shared=True, tuned_gc=True))
+        for shared, tuned in ((False, False), (False, True), (True, False)):
+            storms.append(await board_storm("memory", "memory://", fixture, shared=shared, tuned_gc=tuned))
+        print_table("Board storm: one event to 1,000 board subscribers (goal p99 ≤ 150 ms, 0 lost)", storms)
+    if "owners" in scenarios:
+        owners = [await owners_scenario(backend, url, fixture) for backend, url in backends]
+        owners.append(await owners_scenario("postgres", pg_broadcast, fixture, events_from_journal=True))
+        print_table(
+            "Owners: 5,000 subscriptions, 50 events/s (goal p99 ≤ 50 ms, 0 lost, ≤ 60 KB per idle subscription)",
+            owners,
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -737,8 +712,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(args.port, args.database, args.broadcast, shared=args.variant == "shared", tuned_gc=args.gc == "tuned")
         return 0
     gc.collect()
-    # The client's own event loop should add as little as possible to the latencies it measures.
-    uvloop.run(run([args.only] if args.only else ["storm", "owners"]))
+    with postgresql_database() as database_url:
+        # The client's own event loop should add as little as possible to the latencies it measures.
+        uvloop.run(run(database_url, [args.only] if args.only else ["storm", "owners"]))
     return 0
 
 
