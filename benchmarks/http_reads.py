@@ -1,7 +1,8 @@
 """The read path front ends live on: pages a real client sends, measured against `{ __typename }`.
 
 For each database (a throwaway PostgreSQL database, a throwaway SQLite file) it builds one community
-through the use cases (400 flats billed monthly for 24 months with a late-fee policy, payments, 60
+through the use cases (400 flats billed monthly for 24 months with a late-fee policy, 60 of them paying
+the first year month by month, 60
 assigned tickets), serves it with one `courtyard serve` process in production mode, and loads it with
 `wrk` (a process of its own, 32 connections) one page at a time:
 
@@ -76,7 +77,7 @@ SECRET = "courtyard-benchmark-secret-0123456789"
 ZONE = ZoneInfo("Asia/Shanghai")
 FLATS = 400
 MONTHS = 24
-PAYING_FLATS = 150
+PAYING_FLATS = 60
 TICKETS = 60
 TECHNICIANS = 10
 
@@ -233,25 +234,30 @@ async def _build(url: str) -> Community:
             start = _month(first_month, month)
             await run_billing(session_factory, None, now=_local(_month(start, 1), 9), project_id=project.id,
                               period=start.strftime("%Y-%m"), dry_run=False)
-        await _pay(session_factory, finance, unit_ids, now)
+        await _pay(session_factory, finance, unit_ids)
         await _file_tickets(session_factory, user_ids, unit_ids, technician_ids, project.id, now, today)
         return Community(users=user_ids, owner_unit=unit_ids[0])
     finally:
         await engine.dispose()
 
 
-async def _pay(session_factory, finance: Principal, unit_ids: list[int], now: dt.datetime) -> None:  # type: ignore[no-untyped-def]
-    """The first year of bills paid for PAYING_FLATS flats, the owner's flat among them: a year overdue after."""
+async def _pay(session_factory, finance: Principal, unit_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """The first year of bills paid month by month, each before its due date, for PAYING_FLATS flats, the
+    owner's among them: the second year stays open and overdue."""
     signer = ReceiptSigner(SECRET.encode())
-    for index, unit_id in enumerate(unit_ids[:PAYING_FLATS]):
+    for unit_id in unit_ids[:PAYING_FLATS]:
         async with session_factory() as session:
             first_year = (
-                await session.scalars(select(Bill.total_amount).where(Bill.unit_id == unit_id).order_by(Bill.period_start).limit(12))
+                await session.execute(
+                    select(Bill.id, Bill.total_amount, Bill.due_date).where(Bill.unit_id == unit_id).order_by(Bill.period_start).limit(12)
+                )
             ).all()
-        await record_payment(
-            session_factory, finance, now=now, signer=signer, idempotency_key=f"bench-{index}",
-            request=PaymentRequest(unit_id=unit_id, channel=PaymentChannel.WECHAT, amount=sum(first_year, Decimal(0)), payer_name="业主"),
-        )
+        for bill_id, amount, due_date in first_year:
+            await record_payment(
+                session_factory, finance, now=dt.datetime.now(dt.UTC), signer=signer, idempotency_key=f"bench-{bill_id}",
+                request=PaymentRequest(unit_id=unit_id, channel=PaymentChannel.WECHAT, amount=amount, payer_name="业主",
+                                       bill_ids=(bill_id,), paid_at=_local(due_date - dt.timedelta(days=3), 20)),
+            )
 
 
 async def _file_tickets(  # type: ignore[no-untyped-def]
