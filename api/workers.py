@@ -2,7 +2,8 @@
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
-`FOR UPDATE SKIP LOCKED`). Time comes from the injected clock, so tests call `run_once` after moving it.
+`FOR NO KEY UPDATE SKIP LOCKED` and keep the lock order of ARCHITECTURE.md). Time comes from the injected
+clock, so tests call `run_once` after moving it.
 """
 
 from __future__ import annotations

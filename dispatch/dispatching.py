@@ -5,7 +5,10 @@ Both load plain supply and demand from the database, call the pure solver (`disp
 its answer into ASSIGN (or UNASSIGN) transitions through the state machine. Technician rows are locked
 for the rest of the transaction, so two dispatches in one project cannot both hand out a technician's
 last free slot; they are locked after the tickets involved and before the event counter, the order
-every writer keeps.
+every writer keeps (ARCHITECTURE.md, "Lock order"). The locks are FOR NO KEY UPDATE: a ticket UPDATE
+naming a technician (assignee, preferred, avoided) takes a KEY SHARE lock on that technician for its
+foreign key, possibly before this transaction reaches its technician lock, and FOR UPDATE would wait
+for those and turn the order round.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ async def load_supply(
     (they are the ones being re-planned)."""
     statement = select(Technician).where(Technician.project_id == project_id).order_by(Technician.id)
     if lock:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update(key_share=True)
     technicians = (await session.scalars(statement)).all()
     load_query = (
         select(Ticket.assignee_id, func.count())
@@ -259,7 +262,7 @@ async def optimize_project(
         select(Ticket).where(Ticket.project_id == project_id, Ticket.status.in_(sorted(statuses))).order_by(Ticket.id)
     )
     if apply:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update(key_share=True)
     tickets = {ticket.id: ticket for ticket in (await session.scalars(statement)).all()}
     supply = await load_supply(session, project_id, lock=apply, leave_out_tickets=tickets)
     sites = await _Sites.of_project(session, project_id, supply)

@@ -240,7 +240,7 @@ async def record_ticket_maintenance(
     technician who resolved it, with their resolution notes."""
     if ticket.kind is not TicketKind.MAINTENANCE or ticket.equipment_id is None:
         return None
-    equipment = await session.get(Equipment, ticket.equipment_id, with_for_update=True)
+    equipment = await session.get(Equipment, ticket.equipment_id, with_for_update={"key_share": True})
     if equipment is None:
         return None
     project = await session.get(Project, ticket.project_id)

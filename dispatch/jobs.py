@@ -1,13 +1,14 @@
 """The periodic dispatch jobs: SLA warnings, breaches and escalation; preventive maintenance falling due;
 re-planning each project's queue.
 
-Each job works one item per transaction and claims it with `FOR UPDATE SKIP LOCKED`, so any number of
-workers on PostgreSQL share the work without doing anything twice: a row another worker holds is
+Each job works one item per transaction and claims it with `FOR NO KEY UPDATE SKIP LOCKED`, so any
+number of workers on PostgreSQL share the work without doing anything twice: a row another worker holds is
 skipped, and once that worker commits, the row no longer matches (its `sla_check_at` has moved on, or
 the equipment has an open maintenance ticket). SQLite ignores `SKIP LOCKED`; there a single worker
 runs (in-process on the embedded default), and the unique key on `sla_emission` still stops a second
 copy of an SLA event. Every item is one ticket unit of work (`dispatch.unit_of_work`), whose events
-are published after it commits.
+are published after it commits. Every job keeps the lock order of ARCHITECTURE.md ("Lock order"):
+tickets, equipment, the project's technicians, the event counter.
 """
 
 from __future__ import annotations
@@ -151,7 +152,7 @@ async def run_sla_checks(
                 ticket = await changes.session.scalar(
                     select(Ticket)
                     .where(Ticket.id == ticket_id, Ticket.sla_check_at <= now)
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, key_share=True)
                 )
                 if ticket is None or ticket.status in TERMINAL_STATUSES:
                     continue
@@ -200,7 +201,7 @@ async def open_due_maintenance(
                 equipment = await changes.session.scalar(
                     select(Equipment)
                     .where(Equipment.id == equipment_id, ~_has_open_maintenance_ticket())
-                    .with_for_update(skip_locked=True)
+                    .with_for_update(skip_locked=True, key_share=True)
                 )
                 if equipment is None or not equipment.is_active:
                     continue

@@ -73,7 +73,7 @@ async def get_ticket_for(
     """The ticket if the caller may see it (locked for update when asked), else NOT_FOUND."""
     statement = select(Ticket).where(Ticket.id == ticket_id)
     if lock:
-        statement = statement.with_for_update()
+        statement = statement.with_for_update(key_share=True)
     ticket = await session.scalar(statement)
     if ticket is None or not may_see_ticket(principal, ticket):
         raise NotFound("No such ticket.", field=field)
