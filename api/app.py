@@ -75,6 +75,15 @@ async def service_unavailable(connection: HTTPConnection, error: Exception) -> R
     )
 
 
+_BACKGROUND_JOBS_IN_PROCESS = (
+    "background jobs (SLA timers, escalation, queue re-planning, maintenance) run in this process"
+)
+_BACKGROUND_JOBS_ELSEWHERE = (
+    "no background jobs run in this process: SLA timers, escalation and queue re-planning need"
+    " `courtyard worker` processes"
+)
+
+
 def _engine_options(settings: Settings) -> dict[str, object]:
     # asyncpg waits 60 s for a server that accepts the connection but never answers; SQLite's `timeout` is
     # its lock wait instead, and opening a file fails at once anyway.
@@ -119,6 +128,7 @@ def create_app(
         worker = (
             InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)) if run_jobs else None
         )
+        log.info(_BACKGROUND_JOBS_IN_PROCESS if run_jobs else _BACKGROUND_JOBS_ELSEWHERE)
         try:
             yield
         finally:

@@ -7,6 +7,8 @@ import datetime as dt
 import sys
 from typing import TextIO
 
+from strawberry import relay
+
 from api.settings import Settings
 from billing.runs import find_project, run_billing
 from db.session import create_engine, create_session_factory
@@ -37,9 +39,23 @@ class ProgressBar:
 
 def add_bill_run_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser("bill-run", help="bill every unit of a project for a period")
-    parser.add_argument("--project", required=True, help="project id or exact name")
+    parser.add_argument(
+        "--project", required=True, help="the project's ID from the API (e.g. UHJvamVjdDox), its number or its exact name"
+    )
     parser.add_argument("--period", required=True, help="first month of the period, e.g. 2026-11")
     parser.add_argument("--dry-run", action="store_true", help="compute and report, write nothing")
+
+
+def _database_reference(project: str) -> str:
+    """The project as `find_project` takes it: the API's global ID (`Project:<n>` in base64) becomes the
+    number it carries; a number or a name stays as it is."""
+    try:
+        global_id = relay.GlobalID.from_id(project)
+    except (ValueError, TypeError, relay.GlobalIDValueError):
+        return project
+    if global_id.type_name == "Project" and global_id.node_id.isdigit():
+        return global_id.node_id
+    return project
 
 
 async def bill_run(settings: Settings, *, project: str, period: str, dry_run: bool, now: dt.datetime) -> int:
@@ -47,9 +63,12 @@ async def bill_run(settings: Settings, *, project: str, period: str, dry_run: bo
     engine = create_engine(settings.database_url)
     try:
         session_factory = create_session_factory(engine)
-        project_id = await find_project(session_factory, reference=project)
+        project_id = await find_project(session_factory, reference=_database_reference(project))
         if project_id is None:
-            print(f"courtyard: no project {project!r}", file=sys.stderr)
+            print(
+                f"courtyard: no project {project!r} (give its ID from the API, its number or its exact name)",
+                file=sys.stderr,
+            )
             return 1
         bar = ProgressBar(f"bill run {period}")
         try:

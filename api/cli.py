@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from api.billing_cli import add_bill_run_parser, bill_run
 from api.settings import Settings, SettingsError
 
-__all__ = ["main"]
+__all__ = ["demo_billing_query", "main"]
 
 
 def _print(line: str) -> None:
@@ -31,23 +31,59 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _seed_demo(settings: Settings) -> None:
-    from api.demo import seed_demo
+async def _seed_demo(settings: Settings) -> str | None:
+    """Create the demo community if it is missing; answer the demo project's API ID."""
+    from sqlalchemy import select
+
+    from api.demo import DEMO_PROJECT, seed_demo
+    from db.models import Project
     from db.personal_data import PersonalDataCipher
     from db.session import create_engine, create_session_factory
+    from schema.ids import encode_id
 
     await _migrate(settings)
     engine = create_engine(settings.database_url)
     try:
+        session_factory = create_session_factory(engine)
         summary = await seed_demo(
-            create_session_factory(engine),
+            session_factory,
             PersonalDataCipher(settings.secret_key),
             today=dt.date.today(),
             progress=lambda line: _print(f"  {line}"),
         )
+        async with session_factory() as session:
+            project_id = await session.scalar(select(Project.id).where(Project.name == DEMO_PROJECT))
     finally:
         await engine.dispose()
     _print("demo data created" if summary else "demo data already present; nothing added")
+    if project_id is None:
+        return None
+    project = str(encode_id("Project", project_id))
+    _print_demo_billing_guide(project)
+    return project
+
+
+def demo_billing_query(project: str) -> str:
+    """One GraphQL operation that shows the demo's books to its finance login."""
+    return (
+        f'{{ billRuns(projectId: "{project}") {{ period billCount totalAmount }} '
+        f'bills(filter: {{ projectId: "{project}", status: OVERDUE }}, first: 5) '
+        f"{{ edges {{ node {{ period amountDue unit {{ number }} }} }} }} "
+        f'ledgerCheck(projectId: "{project}") {{ ok }} }}'
+    )
+
+
+def _print_demo_billing_guide(project: str) -> None:
+    from api.demo import demo_logins
+
+    finance = next(login.email for login in demo_logins() if login.role == "FINANCE")
+    owner = next(login for login in demo_logins() if login.role == "OWNER")
+    _print("\nBilling: monthly bill runs with payments and receipts; some bills are overdue.")
+    _print(f"  Log in as {finance} in GraphiQL and run:")
+    _print(f"    {demo_billing_query(project)}")
+    _print(f"  {owner.email} ({owner.description}) sees their own bills and unitStatement.")
+    _print(f"  From the shell: courtyard bill-run --project {project} --period YYYY-MM --dry-run")
+    _print("  More in README.md, section Billing.")
 
 
 def _print_demo_logins(base_url: str) -> None:
@@ -127,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic logs its plugin set-up and every step at INFO; `db.migrate` says what happened in one line.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
@@ -136,7 +174,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         _serve(settings, host=args.host, port=args.port, demo=args.demo)
     elif args.command == "migrate":
         asyncio.run(_migrate(settings))
-        _print("database is at the newest migration")
     elif args.command == "seed-demo":
         asyncio.run(_seed_demo(settings))
     elif args.command == "bill-run":

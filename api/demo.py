@@ -619,7 +619,7 @@ async def _write_demo(
     )
     await session.flush()
     progress(f"logins: {len(users)}, all with the password {DEMO_PASSWORD}")
-    await seed_billing(session, cipher, project_id=project.id, today=today)
+    await seed_billing(session, cipher, project_id=project.id, today=today, progress=progress)
     await seed_dispatch(session, project_id=project.id, today=today)
 
     return DemoSummary(

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.balance import principal_due
@@ -243,8 +244,16 @@ async def _book_on_time_payments(
     )
 
 
-async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, project_id: int, today: dt.date) -> None:
-    """Add the demo's rules, readings, three bill runs and their payments to the demo project."""
+async def seed_billing(
+    session: AsyncSession,
+    cipher: PersonalDataCipher,
+    *,
+    project_id: int,
+    today: dt.date,
+    progress: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Add the demo's rules, readings, three bill runs and their payments to the demo project, and report
+    what a newcomer can look at."""
     rng = random.Random(_SEED)
     signer = ReceiptSigner.from_cipher(cipher)
     first_month = _month_start(today, DEMO_BILLED_MONTHS)
@@ -288,3 +297,28 @@ async def seed_billing(session: AsyncSession, cipher: PersonalDataCipher, *, pro
             paid_at = _at(paid_on, rng.randint(8, 21), rng.randint(0, 59))
             payments.append(_OnTimePayment(bill, amount, _channel(rng), payer, paid_at))
         await _book_on_time_payments(session, signer, project_id, payments)
+    await _report_books(session, project_id, progress)
+
+
+async def _report_books(session: AsyncSession, project_id: int, progress: Callable[[str], None]) -> None:
+    by_period = dict(
+        (
+            await session.execute(
+                select(Bill.period, func.count()).where(Bill.project_id == project_id).group_by(Bill.period)
+            )
+        ).all()
+    )
+    by_status = dict(
+        (
+            await session.execute(
+                select(Bill.status, func.count()).where(Bill.project_id == project_id).group_by(Bill.status)
+            )
+        ).all()
+    )
+    payments = await session.scalar(select(func.count()).select_from(Payment).where(Payment.project_id == project_id))
+    periods = sorted(by_period)
+    progress(
+        f"billing: {len(periods)} monthly bill runs ({', '.join(periods)}), {sum(by_period.values())} bills "
+        f"({by_status.get(BillStatus.PAID, 0)} paid, {by_status.get(BillStatus.PARTIALLY_PAID, 0)} partly paid, "
+        f"{by_status.get(BillStatus.OPEN, 0)} open), {payments} payments with receipts"
+    )

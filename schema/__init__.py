@@ -15,19 +15,17 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 from strawberry.schema.config import StrawberryConfig
 
+from schema.depth_limit import MAX_QUERY_LEVELS, QueryLevelLimit
 from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
 from schema.root import Mutation, Query, Subscription
 
-__all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
+__all__ = ["MAX_QUERY_LEVELS", "MAX_QUERY_TOKENS", "build_schema"]
 
-# QueryDepthLimiter counts the root field as depth 0: 11 levels of fields pass, 12 are refused.
-MAX_QUERY_DEPTH = 10
 MAX_QUERY_TOKENS = 2000
 MAX_ALIASES = 30
-_LIMIT_RULES = [depth_rule(MAX_QUERY_DEPTH, should_ignore=None), aliases_rule(MAX_ALIASES)]
+_LIMIT_RULES = [QueryLevelLimit, aliases_rule(MAX_ALIASES)]
 
 
 class CourtyardSchema(strawberry.Schema):
@@ -39,8 +37,8 @@ class CourtyardSchema(strawberry.Schema):
 def build_schema(*, production: bool) -> strawberry.Schema:
     # Factories, not instances: strawberry builds fresh extensions per operation (the two caches are
     # module-level LRU caches shared across instances). The validation cache is keyed by the rule
-    # classes too, and QueryDepthLimiter / MaxAliasesLimiter make a new class per instance, so their
-    # rules are built once here: with per-operation limiters the cache never hit.
+    # classes too, and MaxAliasesLimiter makes a new class per instance, so the rules are built once
+    # here: with per-operation limiters the cache never hit.
     extensions: list[Any] = [
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),

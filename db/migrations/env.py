@@ -29,6 +29,8 @@ def run_with_connection(connection: Connection) -> None:
         render_as_batch=True,
         compare_type=True,
         render_item=render_item,
+        # `db.migrate.upgrade_to_head` passes a callback that notes each revision as it is applied.
+        on_version_apply=context.config.attributes.get("on_version_apply"),
     )
     with context.begin_transaction():
         context.run_migrations()

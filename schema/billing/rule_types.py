@@ -85,13 +85,15 @@ class FeeRuleVersionType:
 @strawberry.type(name="FeeRule", description="A fee rule and its effective-dated versions, oldest first.")
 class FeeRuleType(relay.Node):
     id: relay.NodeID[int]
-    code: str
+    # Not `code`: a mutation result selecting `... on FeeRule { code } ... on Error { code }` would ask
+    # for two types under one name, which GraphQL validation refuses.
+    rule_code: str = strawberry.field(description="The code bill lines name the rule by (`BillLine.ruleCode`).")
     kind: FeeRuleKindEnum
     project_id: strawberry.Private[int]
 
     @classmethod
     def from_row(cls, row: FeeRule) -> FeeRuleType:
-        return cls(id=row.id, code=row.code, kind=row.kind, project_id=row.project_id)
+        return cls(id=row.id, rule_code=row.code, kind=row.kind, project_id=row.project_id)
 
     @strawberry.field
     async def versions(self, info: Info) -> list[FeeRuleVersionType]:

@@ -37,7 +37,7 @@ CREATE_RULE = """
 mutation ($input: CreateFeeRuleInput!) {
   createFeeRule(input: $input) {
     __typename
-    ... on FeeRule { id ruleCode: code kind current { version name } }
+    ... on FeeRule { id ruleCode kind current { version name } }
     ... on Error { code message field }
   }
 }"""

@@ -29,7 +29,7 @@ mutation ($ruleId: ID!, $to: Date!) {
 RULES = """
 query ($projectId: ID!) {
   feeRules(projectId: $projectId) {
-    ruleCode: code kind endsOn
+    ruleCode kind endsOn
     versions { version name effectiveFrom effectiveTo ratePerSquareMetre tiers { startsAt upTo unitPrice } }
   }
 }"""

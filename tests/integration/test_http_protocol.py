@@ -14,6 +14,7 @@ from asgi_lifespan import LifespanManager
 from api.app import create_app
 from api.settings import Settings
 from api.state import AppState
+from schema.depth_limit import MAX_QUERY_LEVELS, too_deep_message
 from tests.conftest import TEST_SECRET
 from tests.integration.world import build_world, error_codes, gql
 
@@ -73,7 +74,13 @@ async def test_eleven_levels_pass_and_twelve_are_refused(client: httpx.AsyncClie
     too_deep = await gql(client, nested_query(12), token=token)
     assert too_deep.get("data") is None
     assert error_codes(too_deep) == ["GRAPHQL_VALIDATION_FAILED"]
-    assert "exceeds maximum operation depth" in too_deep["errors"][0]["message"]
+    assert too_deep["errors"][0]["message"] == too_deep_message("anonymous")
+
+
+def test_the_depth_limit_reads_the_same_in_the_readme_and_the_error() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"more than {MAX_QUERY_LEVELS} levels of fields" in " ".join(readme.split())
+    assert f"more than {MAX_QUERY_LEVELS} levels of fields" in too_deep_message("Q")
 
 
 async def test_oversized_documents_are_refused_by_token_count(client: httpx.AsyncClient) -> None:
