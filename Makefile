@@ -5,12 +5,17 @@ STAMP := $(VENV)/.installed
 .PHONY: run test fuzz bench migrate clean vendor-graphiql vendor-graphql-ws
 
 $(PY):
+	@echo "Creating the virtual environment in $(VENV) ..."
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
+# Runs once (and again when pyproject.toml changes): the first time it downloads and builds everything,
+# which takes a few minutes, so pip shows what it is fetching instead of staying silent.
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing Courtyard and its dependencies into $(VENV) (the first time takes a few minutes) ..."
+	$(PY) -m pip install --no-input -e '.[test]'
+	@touch $(STAMP)
+	@echo "Installed."
 
 run: $(STAMP)
 	$(VENV)/bin/courtyard serve --demo
