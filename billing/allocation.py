@@ -9,7 +9,7 @@ fee charged on a bill by the bill's principal times the cap ratio.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Protocol
@@ -17,7 +17,7 @@ from typing import Protocol
 from billing.balance import BillFigures, principal_due
 from billing.model import LateFeePolicy
 from billing.money import round_money
-from billing.rules import late_fee
+from billing.rules import LateFeePolicies, late_fee, late_fee_policy_on
 
 __all__ = ["BillBalance", "LateFeeState", "PlannedAllocation", "accrue_late_fee", "late_fee_now", "plan_allocation"]
 
@@ -73,18 +73,21 @@ def accrue_late_fee(
     charged_through: date | None,
     charged_so_far: Decimal,
     as_of: date,
-    policy: LateFeePolicy,
+    policy: LateFeePolicies,
 ) -> Decimal:
     """The late fee to charge now: on `principal_outstanding`, for the days after `charged_through` (or
-    after due date + grace when nothing was charged yet) up to `as_of`, within the policy's cap."""
+    after due date + grace when nothing was charged yet) up to `as_of`, each day under the policy version
+    in force that day, within the cap of the version in force on `as_of`."""
     if principal_outstanding <= 0 or (charged_through is not None and as_of <= charged_through):
         return _ZERO
-    uncapped = LateFeePolicy(daily_rate=policy.daily_rate, grace_days=policy.grace_days)
+    versions = [policy] if isinstance(policy, LateFeePolicy) else list(policy)
+    uncapped = [replace(version, cap_ratio=None) for version in versions]
     fee = late_fee(principal_outstanding, due_date, as_of, uncapped)
     if charged_through is not None:
         fee -= late_fee(principal_outstanding, due_date, charged_through, uncapped)
-    if policy.cap_ratio is not None:
-        room = round_money(original_principal * policy.cap_ratio) - charged_so_far
+    in_force = late_fee_policy_on(versions, as_of)
+    if in_force is not None and in_force.cap_ratio is not None:
+        room = round_money(original_principal * in_force.cap_ratio) - charged_so_far
         fee = min(fee, room)
     return max(fee, _ZERO)
 
@@ -98,7 +101,7 @@ class LateFeeState(BillFigures, Protocol):
     def late_fee_through(self) -> date | None: ...
 
 
-def late_fee_now(bill: LateFeeState, policy: LateFeePolicy, as_of: date) -> Decimal:
+def late_fee_now(bill: LateFeeState, policy: LateFeePolicies, as_of: date) -> Decimal:
     """The late fee a bill is charged if paid on `as_of`, on top of what it was charged already."""
     return accrue_late_fee(
         principal_outstanding=principal_due(bill),

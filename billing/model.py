@@ -19,8 +19,11 @@ __all__ = [
     "BillingPeriod",
     "DiscountRule",
     "FeeRule",
+    "LateFeeBreakdown",
     "LateFeePolicy",
+    "LateFeeStretch",
     "MeterUsage",
+    "ReadingTally",
     "RuleScope",
     "Tier",
     "TierCharge",
@@ -156,6 +159,22 @@ class MeterUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadingTally:
+    """A group of one unit's readings on one meter type, read before the period being billed ends.
+
+    `billed` says whether an earlier bill charged them, `this_year` whether they were read in the
+    period's calendar year (only billed ones need to say); `usage` is the sum of their usages.
+    """
+
+    unit_id: int
+    meter_type: str
+    billed: bool
+    this_year: bool
+    usage: Decimal
+    readings: int
+
+
+@dataclass(frozen=True, slots=True)
 class DiscountRule:
     """A percentage off the charges of the named rule codes, for units meeting every set condition.
 
@@ -186,11 +205,43 @@ class Waiver:
 
 @dataclass(frozen=True, slots=True)
 class LateFeePolicy:
-    """Simple daily interest on an overdue principal, after a grace period, optionally capped."""
+    """Simple daily interest on an overdue principal, after a grace period, optionally capped.
+
+    One version of a project's policy, in force from `effective_from` until the next version starts; a
+    policy standing alone is in force on every day.
+    """
 
     daily_rate: Decimal
     grace_days: int = 0
     cap_ratio: Decimal | None = None
+    effective_from: date = date.min
+
+
+@dataclass(frozen=True, slots=True)
+class LateFeeStretch:
+    """Consecutive overdue days charged under one policy version: principal × daily_rate × days."""
+
+    first_day: date
+    last_day: date
+    days: int
+    daily_rate: Decimal
+    grace_days: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LateFeeBreakdown:
+    """A late fee and how it was reached: its stretches (amounts unrounded), the cap that held it back if
+    any, and the fee rounded to the fen."""
+
+    principal: Decimal
+    due_date: date
+    as_of: date
+    stretches: tuple[LateFeeStretch, ...]
+    cap_ratio: Decimal | None
+    cap: Decimal | None
+    capped: bool
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -300,4 +300,4 @@ async def get_accrued_late_fee(
         if bill is None:
             return _ZERO
         policies = await load_policies(session, bill.project_id)
-        return late_fee_now(bill, policies.late_fee, as_of)
+        return late_fee_now(bill, policies.late_fee_versions, as_of)

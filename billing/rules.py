@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -25,8 +25,11 @@ from billing.model import (
     BillLineDraft,
     DiscountRule,
     FeeRule,
+    LateFeeBreakdown,
     LateFeePolicy,
+    LateFeeStretch,
     MeterUsage,
+    ReadingTally,
     RuleScope,
     Tier,
     TierCharge,
@@ -46,9 +49,13 @@ __all__ = [
     "charge_tiers",
     "compute_bill_lines",
     "compute_unit_lines",
+    "LateFeePolicies",
     "late_fee",
+    "late_fee_breakdown",
+    "late_fee_policy_on",
     "prepare_rules",
     "rule_applies",
+    "usages_to_bill",
     "validate_discount",
     "validate_late_fee_policy",
     "validate_rule",
@@ -503,6 +510,28 @@ def _tier_slices(
     return slices
 
 
+def usages_to_bill(tallies: Iterable[ReadingTally], *, year_to_date_types: frozenset[str]) -> list[MeterUsage]:
+    """What a bill charges on each meter: every reading not billed yet (read before the period ends), so a
+    month without a bill run is charged by the next bill rather than never; for year-to-date tiers, what
+    earlier bills charged on readings of the same year is the usage "used earlier".
+
+    A meter with no unbilled reading has no usage (and draws no line).
+    """
+    unbilled: dict[tuple[int, str], Decimal] = {}
+    earlier: defaultdict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for tally in tallies:
+        meter = (tally.unit_id, tally.meter_type)
+        if not tally.billed:
+            if tally.readings:
+                unbilled[meter] = unbilled.get(meter, _ZERO) + tally.usage
+        elif tally.this_year and tally.meter_type in year_to_date_types:
+            earlier[meter] += tally.usage
+    return [
+        MeterUsage(unit_id, meter_type, usage, earlier.get((unit_id, meter_type), _ZERO))
+        for (unit_id, meter_type), usage in unbilled.items()
+    ]
+
+
 # --- per-unit computation -------------------------------------------------------------------------
 
 
@@ -844,23 +873,83 @@ def compute_bill_lines(
 # --- late fees ------------------------------------------------------------------------------------
 
 
-def late_fee(principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicy) -> Decimal:
-    """The late fee on `principal` as of a date, rounded to the fen.
+LateFeePolicies = LateFeePolicy | Sequence[LateFeePolicy]
+"""One policy in force on every day, or a project's versions (any order, distinct `effective_from`)."""
 
-    Days are counted from the end of the grace period, not from the due date: nothing is owed up to and
-    including due_date + grace_days, the day after counts as one day, so the fee grows from zero rather
-    than jumping when grace ends. Fee = principal * daily_rate * days, at most
-    round_money(principal * cap_ratio) when the policy has a cap; zero for a non-positive principal.
+
+def late_fee(principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicies) -> Decimal:
+    """The late fee on `principal` as of a date, rounded to the fen (see `late_fee_breakdown`)."""
+    return late_fee_breakdown(principal, due_date, as_of, policy).amount
+
+
+def late_fee_breakdown(
+    principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicies
+) -> LateFeeBreakdown:
+    """The late fee on `principal` as of a date, with how it was reached.
+
+    Each day after the due date is charged under the policy version in force that day: nothing while the
+    day is within that version's grace period (due date + grace_days), principal × daily_rate after it,
+    so the fee grows from zero rather than jumping when grace ends, and a version added later never
+    changes what days before it cost. A version's cap bounds the total, from its first day on, at
+    round_money(principal × cap_ratio), but never takes back what was reached before it. Days before the
+    first version cost nothing; a non-positive principal owes nothing.
     """
-    days_overdue = (as_of - due_date).days - policy.grace_days
-    if days_overdue <= 0 or principal <= 0:
-        return _NO_MONEY
-    fee = round_money(principal * policy.daily_rate * days_overdue)
-    if policy.cap_ratio is not None:
-        cap = round_money(principal * policy.cap_ratio)
-        if fee > cap:
-            return cap
-    return fee
+    versions = _late_fee_versions(policy)
+    stretches: list[LateFeeStretch] = []
+    total = _ZERO
+    capped = False
+    cap: Decimal | None = None
+    cap_ratio: Decimal | None = None
+    if principal > 0:
+        for index, version in enumerate(versions):
+            next_start = versions[index + 1].effective_from if index + 1 < len(versions) else None
+            # Chargeable days under this version: after grace, from its first day, before the next starts.
+            first = max(due_date + timedelta(days=version.grace_days + 1), version.effective_from)
+            last = as_of if next_start is None else min(as_of, next_start - timedelta(days=1))
+            if version.effective_from <= as_of:
+                cap_ratio = version.cap_ratio
+            if last < first:
+                continue
+            days = (last - first).days + 1
+            amount = principal * version.daily_rate * days
+            before = total
+            total += amount
+            stretches.append(LateFeeStretch(first, last, days, version.daily_rate, version.grace_days, amount))
+            if version.cap_ratio is not None:
+                version_cap = round_money(principal * version.cap_ratio)
+                if total > version_cap:
+                    total = max(version_cap, before)
+                    capped = True
+    if cap_ratio is not None and principal > 0:
+        cap = round_money(principal * cap_ratio)
+    return LateFeeBreakdown(
+        principal=principal,
+        due_date=due_date,
+        as_of=as_of,
+        stretches=tuple(stretches),
+        cap_ratio=cap_ratio,
+        cap=cap,
+        capped=capped,
+        amount=round_money(total) if stretches else _NO_MONEY,
+    )
+
+
+def late_fee_policy_on(policy: LateFeePolicies, day: date) -> LateFeePolicy | None:
+    """The policy version in force on `day`; None before the first version."""
+    in_force = None
+    for version in _late_fee_versions(policy):
+        if version.effective_from > day:
+            break
+        in_force = version
+    return in_force
+
+
+def _late_fee_versions(policy: LateFeePolicies) -> list[LateFeePolicy]:
+    versions = [policy] if isinstance(policy, LateFeePolicy) else sorted(policy, key=lambda version: version.effective_from)
+    for earlier, later in zip(versions, versions[1:], strict=False):
+        if earlier.effective_from == later.effective_from:
+            raise ValueError(f"two late-fee policy versions start on {later.effective_from}")
+    return versions
 
 
 # --- formatting -----------------------------------------------------------------------------------

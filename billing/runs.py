@@ -166,15 +166,6 @@ async def bill_period(
         if rule.apportion_basis == engine.ApportionBasis.USAGE and rule.meter_type
     )
     bulk = await bulk_connection(session)
-    reader = RunReader(
-        session,
-        bulk,
-        project_id=project_id,
-        period=billing_period,
-        zone=zone,
-        meter_types=meter_types | usage_basis_types,
-        year_to_date_types=year_to_date_types,
-    )
     user_id = principal.user_id if principal else None
     run: BillRun | None
     if dry_run:
@@ -187,6 +178,16 @@ async def bill_period(
         run.times_run += 1
         run.last_run_at = now
         await session.flush()
+    reader = RunReader(
+        session,
+        bulk,
+        project_id=project_id,
+        period=billing_period,
+        zone=zone,
+        metered_types=meter_types,
+        usage_basis_types=usage_basis_types,
+        run_id=None if dry_run or run is None else run.id,
+    )
     top_up = run is not None and run.bill_count > 0
     if top_up or not prepared.apportioned_rules:
         apportionments: Mapping[int, engine.Apportionment] = _empty_apportionments(prepared)
