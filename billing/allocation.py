@@ -10,16 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
 
 from billing.balance import BillFigures, principal_due
-from billing.model import LateFeePolicy
+from billing.model import Explanation, LateFeePolicy
 from billing.money import round_money
-from billing.rules import LateFeePolicies, late_fee, late_fee_policy_on
+from billing.rules import (
+    LateFeePolicies,
+    late_fee,
+    late_fee_breakdown,
+    late_fee_explanation,
+    late_fee_policy_on,
+)
 
-__all__ = ["BillBalance", "LateFeeState", "PlannedAllocation", "accrue_late_fee", "late_fee_now", "plan_allocation"]
+__all__ = [
+    "AccruedLateFee",
+    "BillBalance",
+    "LateFeeState",
+    "PlannedAllocation",
+    "accrue_late_fee",
+    "late_fee_now",
+    "late_fee_now_explained",
+    "plan_allocation",
+]
 
 _ZERO = Decimal("0.00")
 
@@ -112,3 +127,47 @@ def late_fee_now(bill: LateFeeState, policy: LateFeePolicies, as_of: date) -> De
         as_of=as_of,
         policy=policy,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AccruedLateFee:
+    """The late fee a bill is charged if paid on a day, and how it is reached."""
+
+    amount: Decimal
+    explanation: Explanation
+
+
+def late_fee_now_explained(bill: LateFeeState, policy: LateFeePolicies, as_of: date) -> AccruedLateFee:
+    """`late_fee_now` with its explanation: the days not charged yet, each stretch under its version, and
+    the cap of the version in force on `as_of` when it holds the fee back."""
+    amount = late_fee_now(bill, policy, as_of)
+    outstanding = principal_due(bill)
+    versions = [policy] if isinstance(policy, LateFeePolicy) else list(policy)
+    uncapped = [replace(version, cap_ratio=None) for version in versions]
+    full = late_fee_breakdown(outstanding, bill.due_date, as_of, uncapped)
+    charged_through = bill.late_fee_through
+    stretches = []
+    for stretch in full.stretches:
+        if charged_through is not None and stretch.last_day <= charged_through:
+            continue
+        if charged_through is not None and stretch.first_day <= charged_through:
+            days = (stretch.last_day - charged_through).days
+            stretch = replace(
+                stretch,
+                first_day=charged_through + timedelta(days=1),
+                days=days,
+                amount=outstanding * stretch.daily_rate * days,
+            )
+        stretches.append(stretch)
+    in_force = late_fee_policy_on(versions, as_of)
+    cap_ratio = in_force.cap_ratio if in_force is not None else None
+    uncapped_amount = round_money(sum((stretch.amount for stretch in stretches), Decimal(0)))
+    explained = replace(
+        full,
+        stretches=tuple(stretches),
+        cap_ratio=cap_ratio,
+        cap=None if cap_ratio is None else round_money((bill.total_amount + bill.adjustment_amount) * cap_ratio),
+        capped=amount < uncapped_amount,
+        amount=amount,
+    )
+    return AccruedLateFee(amount, late_fee_explanation(explained))

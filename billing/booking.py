@@ -40,7 +40,6 @@ from billing.ledger import (
     post_late_fee,
     post_payment,
 )
-from billing.rules import LateFeePolicies, late_fee_policy_on
 from billing.money import to_fen
 from billing.receipts import (
     RECEIPT_COUNTER,
@@ -49,6 +48,7 @@ from billing.receipts import (
     next_counter_value,
     receipt_content,
 )
+from billing.rules import LateFeePolicies, late_fee_policy_on
 from db.base import utcnow
 from db.models import (
     AllocationSource,
@@ -124,7 +124,7 @@ def _allocate(payment: Payment, bills: Sequence[Bill], policy: LateFeePolicies, 
             bill.late_fee_amount += fee
             booked.drafts.append(
                 post_late_fee(
-                    bill_id=bill.id, unit_id=bill.unit_id, amount=fee, description=f"late fee on bill {bill.id} to {as_of}"
+                    bill_id=bill.id, unit_id=bill.unit_id, amount=fee, description=f"late fee on the {bill.period} bill to {as_of}"
                 )
             )
         # From here on fees accrue on the principal this payment leaves, so they count from today.

@@ -18,11 +18,13 @@ __all__ = [
     "BillLineDraft",
     "BillingPeriod",
     "DiscountRule",
+    "Explanation",
     "FeeRule",
     "LateFeeBreakdown",
     "LateFeePolicy",
     "LateFeeStretch",
     "MeterUsage",
+    "Phrase",
     "ReadingTally",
     "RuleScope",
     "Tier",
@@ -267,6 +269,30 @@ class Apportionment:
 
 
 @dataclass(frozen=True, slots=True)
+class Phrase:
+    """One part of how an amount was computed: what it says (`key`) and its figures, already written as
+    numbers ("88.50", "0.5283", "240") in the language-neutral form. The edge renders it to a language
+    (`billing.texts`): the engine never writes prose."""
+
+    key: str
+    figures: tuple[tuple[str, str], ...] = ()
+
+    def __getitem__(self, name: str) -> str:
+        for figure, value in self.figures:
+            if figure == name:
+                return value
+        raise KeyError(name)
+
+
+Explanation = tuple[Phrase, ...]
+
+
+def phrase(key: str, **figures: object) -> Phrase:
+    """A phrase with its figures as text (Decimals and ints as written)."""
+    return Phrase(key, tuple((name, str(value)) for name, value in figures.items()))
+
+
+@dataclass(frozen=True, slots=True)
 class BillLineDraft:
     """One bill line as computed; `amount` is authoritative, quantity and unit price explain it.
 
@@ -282,6 +308,6 @@ class BillLineDraft:
     quantity: Decimal
     unit_price: Decimal | None
     amount: Decimal
-    explanation: str
+    explanation: Explanation
     discount_id: int | None = None
     waiver_id: int | None = None

@@ -34,8 +34,8 @@ from billing.rule_book import (
 )
 from billing.rules import (
     RuleValidationError,
-    validate_discount,
     late_fee_policy_on,
+    validate_discount,
     validate_late_fee_policy,
     validate_waiver,
 )

@@ -24,11 +24,13 @@ from billing.model import (
     BillingPeriod,
     BillLineDraft,
     DiscountRule,
+    Explanation,
     FeeRule,
     LateFeeBreakdown,
     LateFeePolicy,
     LateFeeStretch,
     MeterUsage,
+    Phrase,
     ReadingTally,
     RuleScope,
     Tier,
@@ -36,12 +38,14 @@ from billing.model import (
     TierPeriod,
     UnitSnapshot,
     Waiver,
+    phrase,
 )
 from billing.money import round_money, split_by_largest_remainder
 from kernel.vocabulary import BillLineKind, FeeRuleKind
 
 __all__ = [
     "ApportionmentError",
+    "LateFeePolicies",
     "PreparedRules",
     "RuleValidationError",
     "apportion",
@@ -49,9 +53,9 @@ __all__ = [
     "charge_tiers",
     "compute_bill_lines",
     "compute_unit_lines",
-    "LateFeePolicies",
     "late_fee",
     "late_fee_breakdown",
+    "late_fee_explanation",
     "late_fee_policy_on",
     "prepare_rules",
     "rule_applies",
@@ -278,7 +282,7 @@ class _RulePlan:
 
     rule: FeeRule
     tiers: tuple[Tier, ...]
-    tier_note: str
+    tier_note: Explanation
     tier_price_texts: tuple[str, ...]
     rate_text: str
     usage_symbol: str
@@ -350,10 +354,10 @@ def prepare_rules(
     return PreparedRules(period, tuple(plans))
 
 
-def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier, ...], str]:
+def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier, ...], Explanation]:
     # Monthly tiers cover one month's usage, so a cycle of several months widens each tier as many times.
     if rule.tier_period != TierPeriod.MONTH or period.months == 1:
-        return rule.tiers, ""
+        return rule.tiers, ()
     months = Decimal(period.months)
     widened = tuple(
         Tier(
@@ -363,7 +367,7 @@ def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier,
         )
         for tier in rule.tiers
     )
-    return widened, f" (monthly tiers × {period.months} months)"
+    return widened, (phrase("monthly_tiers_widened", months=period.months),)
 
 
 # --- apportionment --------------------------------------------------------------------------------
@@ -504,7 +508,7 @@ def _tier_slices(
         if up_to is not None and up_to <= low:
             continue
         top = high if up_to is None or up_to > high else up_to
-        bottom = low if low > tier.starts_at else tier.starts_at
+        bottom = max(tier.starts_at, low)
         quantity = top - bottom
         slices.append((index, quantity, round_money(quantity * tier.unit_price)))
     return slices
@@ -652,7 +656,8 @@ def _charge_line(
         return plan.charges.get(()) or _remember(plan.charges, (), _fixed_line(rule, period))
     if kind == FeeRuleKind.METERED_TIERED:
         usage = usage_by_meter.get(rule.meter_type or "")
-        if usage is None:
+        # Nothing used, nothing to say: owners are not shown lines of zero.
+        if usage is None or usage.usage == 0:
             return None
         earlier = usage.usage_earlier_in_year if rule.tier_period == TierPeriod.YEAR_TO_DATE else _ZERO
         key = (usage.usage, earlier)
@@ -688,7 +693,6 @@ def _per_area_line(plan: _RulePlan, area: Decimal, period: BillingPeriod) -> Bil
     months = period.months
     price = rate * months
     amount = round_money(area * price)
-    month_word = "month" if months == 1 else "months"
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -697,16 +701,13 @@ def _per_area_line(plan: _RulePlan, area: Decimal, period: BillingPeriod) -> Bil
         quantity=area,
         unit_price=price,
         amount=amount,
-        explanation=(
-            f"{_at_least_cents(area)} m² × {plan.rate_text}/m²/month × {months} {month_word} = {amount}"
-        ),
+        explanation=(phrase("per_area", area=_at_least_cents(area), rate=plan.rate_text, months=months, amount=amount),),
     )
 
 
 def _fixed_line(rule: FeeRule, period: BillingPeriod) -> BillLineDraft:
     assert rule.amount_per_cycle is not None, "validated fixed rule"
     amount = round_money(rule.amount_per_cycle)
-    cycle = "billing cycle" if period.months == 1 else f"billing cycle of {period.months} months"
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -715,7 +716,7 @@ def _fixed_line(rule: FeeRule, period: BillingPeriod) -> BillLineDraft:
         quantity=_ONE,
         unit_price=amount,
         amount=amount,
-        explanation=f"fixed {amount} per {cycle}",
+        explanation=(phrase("fixed", amount=amount, months=period.months),),
     )
 
 
@@ -733,16 +734,20 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
         unit_price = tiers[0].unit_price
     else:
         unit_price = None
+    parts: list[Phrase] = []
+    if year_to_date:
+        parts.append(phrase("used_earlier", quantity=_plain(earlier), unit=symbol))
     if not slices:
-        breakdown = f"{_quantity(used, symbol)} used = {amount}"
+        parts.append(phrase("used", quantity=_plain(used), unit=symbol, amount=amount))
     elif len(tiers) == 1:
-        breakdown = f"{_quantity(used, symbol)} × {price_texts[0]} = {amount}"
+        parts.append(phrase("priced", quantity=_plain(used), unit=symbol, price=price_texts[0], amount=amount))
     else:
-        breakdown = "; ".join(
-            f"tier {index + 1}: {_quantity(quantity, symbol)} × {price_texts[index]} = {slice_amount}"
+        parts.extend(
+            phrase(
+                "tier", tier=index + 1, quantity=_plain(quantity), unit=symbol, price=price_texts[index], amount=slice_amount
+            )
             for index, quantity, slice_amount in slices
         )
-    prefix = f"{_quantity(earlier, symbol)} used earlier this year; " if year_to_date else ""
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -751,7 +756,7 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
         quantity=used,
         unit_price=unit_price,
         amount=amount,
-        explanation=prefix + breakdown + plan.tier_note,
+        explanation=(*parts, *plan.tier_note),
     )
 
 
@@ -769,19 +774,27 @@ def _apportioned_quantity(
 
 def _apportioned_line(rule: FeeRule, apportionment: Apportionment, share: Decimal, quantity: Decimal) -> BillLineDraft:
     basis = apportionment.basis
+    total, share_text = apportionment.total, share
     if basis == ApportionBasis.AREA:
-        how = (
-            f"by floor area: {_at_least_cents(quantity)} m² of"
-            f" {_at_least_cents(apportionment.total_weight)} m²"
+        how = phrase(
+            "share_by_area",
+            total=total,
+            area=_at_least_cents(quantity),
+            total_area=_at_least_cents(apportionment.total_weight),
+            share=share_text,
         )
     elif basis == ApportionBasis.EQUAL:
-        how = f"equally among {apportionment.unit_count} units"
+        how = phrase("share_equally", total=total, units=apportionment.unit_count, share=share_text)
     else:
         meter_type = rule.meter_type or ""
-        symbol = _usage_symbol(meter_type)
-        how = (
-            f"by {meter_type} usage: {_quantity(quantity, symbol)} of"
-            f" {_quantity(apportionment.total_weight, symbol)}"
+        how = phrase(
+            "share_by_usage",
+            total=total,
+            meter=meter_type,
+            quantity=_plain(quantity),
+            total_quantity=_plain(apportionment.total_weight),
+            unit=_usage_symbol(meter_type),
+            share=share_text,
         )
     return BillLineDraft(
         rule_id=rule.id,
@@ -791,7 +804,7 @@ def _apportioned_line(rule: FeeRule, apportionment: Apportionment, share: Decima
         quantity=quantity,
         unit_price=None,
         amount=share,
-        explanation=f"shared total {apportionment.total} split {how} = {share}",
+        explanation=(how,),
     )
 
 
@@ -804,7 +817,7 @@ def _discount_line(rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: 
         quantity=base,
         unit_price=-ratio,
         amount=-cut,
-        explanation=f"{discount.name}: {_plain(discount.percent)}% of {base} = -{cut}",
+        explanation=(phrase("discount", name=discount.name, percent=_plain(discount.percent), base=base, cut=cut),),
         discount_id=discount.id,
     )
 
@@ -812,12 +825,13 @@ def _discount_line(rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: 
 def _waiver_line(
     rule: FeeRule, waiver: Waiver, waiver_left: Decimal | None, cut: Decimal
 ) -> BillLineDraft:
+    # Who approved it stays with the waiver record: owners see the reason, not staff ids.
     if waiver_left is None:
-        what = f"waived in full: {cut}"
+        what = phrase("waived_in_full", amount=cut, reason=waiver.reason)
     elif waiver_left > cut:
-        what = f"waiver of {waiver_left} capped at the {cut} still due"
+        what = phrase("waiver_capped", waiver=waiver_left, amount=cut, reason=waiver.reason)
     else:
-        what = f"waiver of {cut}"
+        what = phrase("waiver", amount=cut, reason=waiver.reason)
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -826,7 +840,7 @@ def _waiver_line(
         quantity=_ONE,
         unit_price=-cut,
         amount=-cut,
-        explanation=f"{what} ({waiver.reason}; approved by user {waiver.approved_by})",
+        explanation=(what,),
         waiver_id=waiver.id,
     )
 
@@ -944,6 +958,29 @@ def late_fee_policy_on(policy: LateFeePolicies, day: date) -> LateFeePolicy | No
     return in_force
 
 
+def late_fee_explanation(breakdown: LateFeeBreakdown) -> Explanation:
+    """How a late fee was reached, phrase by phrase: each stretch's principal × daily rate × days (with the
+    grace it followed), then the cap when it held the fee back."""
+    parts = [
+        phrase(
+            "late_fee_days",
+            principal=breakdown.principal,
+            rate=_plain(stretch.daily_rate),
+            days=stretch.days,
+            first_day=stretch.first_day.isoformat(),
+            last_day=stretch.last_day.isoformat(),
+            grace_days=stretch.grace_days,
+            amount=round_money(stretch.amount),
+        )
+        for stretch in breakdown.stretches
+    ]
+    if breakdown.capped and breakdown.cap is not None and breakdown.cap_ratio is not None:
+        parts.append(phrase("late_fee_cap", ratio=_plain(breakdown.cap_ratio * _HUNDRED), cap=breakdown.cap))
+    if not parts:
+        parts.append(phrase("no_late_fee", due_date=breakdown.due_date.isoformat()))
+    return tuple(parts)
+
+
 def _late_fee_versions(policy: LateFeePolicies) -> list[LateFeePolicy]:
     versions = [policy] if isinstance(policy, LateFeePolicy) else sorted(policy, key=lambda version: version.effective_from)
     for earlier, later in zip(versions, versions[1:], strict=False):
@@ -983,7 +1020,3 @@ def _at_least_cents(value: Decimal) -> str:
 
 def _usage_symbol(meter_type: str | None) -> str:
     return _USAGE_UNITS.get((meter_type or "").lower(), "")
-
-
-def _quantity(value: Decimal, symbol: str) -> str:
-    return f"{_plain(value)} {symbol}" if symbol else _plain(value)

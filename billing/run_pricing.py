@@ -25,6 +25,7 @@ from billing.journal import (
 from billing.ledger import IssuedBill, post_bills
 from billing.rules import PreparedRules, compute_unit_lines, usages_to_bill
 from billing.run_reader import BatchInput, UsageRow
+from billing.texts import encode
 from db.models import Bill, BillLine, JournalEntry, JournalLine, OccupancyStatus
 from kernel.vocabulary import BillLineKind, PartyType, UnitKind
 
@@ -224,7 +225,7 @@ def _line_record(
             _scaled(line.quantity, 4),
             None if line.unit_price is None else _scaled(line.unit_price, 6),
             _fen(line.amount),
-            line.explanation,
+            encode(line.explanation),
         ),
     )
     return stored

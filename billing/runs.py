@@ -58,7 +58,7 @@ from db.models import BillRun, DiscountRule, FeeRule, FeeRuleVersion, Project, W
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput
 from kernel.principal import Principal
-from kernel.vocabulary import FeeRuleKind
+from kernel.vocabulary import FeeRuleKind, Locale
 
 __all__ = ["DEFAULT_BATCH_SIZE", "BillRunOutcome", "Progress", "bill_period", "find_project", "run_billing"]
 
@@ -80,6 +80,7 @@ class BillRunOutcome:
     bills_created: int
     amount_created: Decimal
     units_without_charges: int
+    locale: Locale = Locale.ZH_CN
     sample: tuple[BillPreview, ...] = ()
 
 
@@ -258,6 +259,7 @@ async def bill_period(
         bills_created=created,
         amount_created=amount,
         units_without_charges=without_charges,
+        locale=project.locale,
         sample=tuple(previews),
     )
 

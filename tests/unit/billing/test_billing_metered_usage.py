@@ -53,7 +53,7 @@ def _bill(readings: list[_Reading], month: int, *, year_to_date: bool) -> MeterU
 def test_a_month_without_a_run_is_charged_by_the_next_bill() -> None:
     # given readings at the end of January (baseline), February and March, and no February run
     tallies = [
-        ReadingTally(7, "water", billed=True, this_year=True, usage=D("0"), readings=1),
+        ReadingTally(7, "water", billed=True, this_year=True, usage=D(0), readings=1),
         ReadingTally(7, "water", billed=False, this_year=True, usage=D("12.5") + D("9.5"), readings=2),
     ]
 
@@ -61,25 +61,25 @@ def test_a_month_without_a_run_is_charged_by_the_next_bill() -> None:
     usages = usages_to_bill(tallies, year_to_date_types=frozenset())
 
     # then it charges February's and March's usage together
-    assert usages == [MeterUsage(7, "water", D("22.0"), D("0"))]
+    assert usages == [MeterUsage(7, "water", D("22.0"), D(0))]
 
 
 def test_year_to_date_tiers_count_only_what_earlier_bills_charged_as_used_earlier() -> None:
     # given 300 kWh billed in January and 200 kWh in unbilled February and March readings
     tallies = [
-        ReadingTally(7, "electricity", billed=True, this_year=True, usage=D("300"), readings=2),
-        ReadingTally(7, "electricity", billed=False, this_year=True, usage=D("200"), readings=2),
+        ReadingTally(7, "electricity", billed=True, this_year=True, usage=D(300), readings=2),
+        ReadingTally(7, "electricity", billed=False, this_year=True, usage=D(200), readings=2),
     ]
 
     # when the March bill is drafted
     usages = usages_to_bill(tallies, year_to_date_types=frozenset({"electricity"}))
 
     # then the 200 kWh are charged on top of the 300 kWh used earlier, nothing counted twice
-    assert usages == [MeterUsage(7, "electricity", D("200"), D("300"))]
+    assert usages == [MeterUsage(7, "electricity", D(200), D(300))]
 
 
 def test_a_meter_whose_readings_were_all_billed_has_no_usage() -> None:
-    tallies = [ReadingTally(7, "electricity", billed=True, this_year=True, usage=D("300"), readings=3)]
+    tallies = [ReadingTally(7, "electricity", billed=True, this_year=True, usage=D(300), readings=3)]
     assert usages_to_bill(tallies, year_to_date_types=frozenset({"electricity"})) == []
 
 
