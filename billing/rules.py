@@ -229,6 +229,14 @@ def _validate_tiers(tiers: Sequence[Tier]) -> None:
             raise RuleValidationError(
                 f"{path}.startsAt", f"overlaps tier {index - 1}, which runs up to {previous_up_to}"
             )
+        if starts_at == previous_up_to + 1 and previous_up_to == previous_up_to.to_integral_value():
+            # The published form of a tariff ("0–240, 241–400") counts whole units inclusively.
+            raise RuleValidationError(
+                f"{path}.startsAt",
+                f"enter a published range {_plain(starts_at)}–… as startsAt {_plain(previous_up_to)}: a tier"
+                f" starts where the one before ends (upTo {_plain(previous_up_to)}) and covers usage above it,"
+                f" so 0–240, 241–400, 401+ is entered as 0–240, 240–400, 400+",
+            )
         if starts_at > previous_up_to:
             raise RuleValidationError(
                 f"{path}.startsAt", f"leaves a gap after tier {index - 1}, which ends at {previous_up_to}"
