@@ -8,7 +8,12 @@ from decimal import Decimal as D
 import pytest
 
 from billing.model import LateFeePolicy, Tier, phrase
-from billing.rules import RuleValidationError, _validate_tiers, late_fee_breakdown, late_fee_explanation
+from billing.rules import (
+    RuleValidationError,
+    _validate_tiers,
+    late_fee_breakdown,
+    late_fee_explanation,
+)
 from billing.texts import decode, encode, render, render_stored
 from kernel.vocabulary import Locale
 
