@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from starlette.requests import Request
@@ -12,7 +11,7 @@ from starlette.routing import Route
 from api.auth import bearer_token
 from api.state import AppState
 from billing.online import record_gateway_notification
-from billing.receipts import get_receipt, render_receipt_pdf
+from billing.receipts import get_receipt_pdf
 from kernel.errors import NotFound
 from register.accounts import load_principal
 
@@ -42,10 +41,9 @@ async def receipt_pdf(request: Request) -> Response:
     if principal is None:
         return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
     try:
-        receipt = await get_receipt(state.session_factory, principal, receipt_id=receipt_id)
+        receipt, pdf = await get_receipt_pdf(state.session_factory, principal, receipt_id=receipt_id)
     except NotFound:
         return _error(404, "NOT_FOUND", "No such receipt.")
-    pdf = await asyncio.to_thread(render_receipt_pdf, receipt)
     return Response(
         pdf,
         media_type="application/pdf",

@@ -38,7 +38,7 @@ from db.personal_data import PersonalDataCipher, national_id_check_character
 from db.unit_of_work import unit_of_work
 from kernel.errors import Conflict
 from kernel.principal import Role
-from kernel.vocabulary import Category, PartyType, UnitKind
+from kernel.vocabulary import Category, Locale, PartyType, UnitKind
 from register.accounts import hash_password
 from register.parties import set_personal_data
 
@@ -529,8 +529,14 @@ async def _write_demo(
     organization = Organization(name=DEMO_ORGANIZATION)
     session.add(organization)
     await session.flush()
+    # The demo community is Chinese: its owners read bills, explanations and receipts in zh-CN.
     project = Project(
-        organization_id=organization.id, name=DEMO_PROJECT, timezone=_TIMEZONE, currency=_CURRENCY, settings={}
+        organization_id=organization.id,
+        name=DEMO_PROJECT,
+        timezone=_TIMEZONE,
+        currency=_CURRENCY,
+        locale=Locale.ZH_CN,
+        settings={},
     )
     session.add(project)
     await session.flush()

@@ -43,7 +43,7 @@ from db.models import (
     BillingPolicy,
     BillStatus,
     DiscountRule,
-    LateFeePolicyRow,
+    LateFeePolicyVersion,
     OccupancyStatus,
     Party,
     Payment,
@@ -173,7 +173,11 @@ async def _write_rules(session: AsyncSession, project_id: int, effective_from: d
         )
     )
     session.add(BillingPolicy(project_id=project_id, due_days=_DUE_DAYS, cycle_months=1))
-    session.add(LateFeePolicyRow(project_id=project_id, daily_rate=_d("0.0003"), grace_days=10, cap_ratio=_d("1")))
+    session.add(
+        LateFeePolicyVersion(
+            project_id=project_id, effective_from=effective_from, daily_rate=_d("0.0003"), grace_days=10, cap_ratio=_d("1")
+        )
+    )
     await session.flush()
 
 

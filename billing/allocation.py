@@ -9,17 +9,32 @@ fee charged on a bill by the bill's principal times the cap ratio.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
 
 from billing.balance import BillFigures, principal_due
-from billing.model import LateFeePolicy
+from billing.model import Explanation, LateFeePolicy
 from billing.money import round_money
-from billing.rules import late_fee
+from billing.rules import (
+    LateFeePolicies,
+    late_fee,
+    late_fee_breakdown,
+    late_fee_explanation,
+    late_fee_policy_on,
+)
 
-__all__ = ["BillBalance", "LateFeeState", "PlannedAllocation", "accrue_late_fee", "late_fee_now", "plan_allocation"]
+__all__ = [
+    "AccruedLateFee",
+    "BillBalance",
+    "LateFeeState",
+    "PlannedAllocation",
+    "accrue_late_fee",
+    "late_fee_now",
+    "late_fee_now_explained",
+    "plan_allocation",
+]
 
 _ZERO = Decimal("0.00")
 
@@ -73,18 +88,21 @@ def accrue_late_fee(
     charged_through: date | None,
     charged_so_far: Decimal,
     as_of: date,
-    policy: LateFeePolicy,
+    policy: LateFeePolicies,
 ) -> Decimal:
     """The late fee to charge now: on `principal_outstanding`, for the days after `charged_through` (or
-    after due date + grace when nothing was charged yet) up to `as_of`, within the policy's cap."""
+    after due date + grace when nothing was charged yet) up to `as_of`, each day under the policy version
+    in force that day, within the cap of the version in force on `as_of`."""
     if principal_outstanding <= 0 or (charged_through is not None and as_of <= charged_through):
         return _ZERO
-    uncapped = LateFeePolicy(daily_rate=policy.daily_rate, grace_days=policy.grace_days)
+    versions = [policy] if isinstance(policy, LateFeePolicy) else list(policy)
+    uncapped = [replace(version, cap_ratio=None) for version in versions]
     fee = late_fee(principal_outstanding, due_date, as_of, uncapped)
     if charged_through is not None:
         fee -= late_fee(principal_outstanding, due_date, charged_through, uncapped)
-    if policy.cap_ratio is not None:
-        room = round_money(original_principal * policy.cap_ratio) - charged_so_far
+    in_force = late_fee_policy_on(versions, as_of)
+    if in_force is not None and in_force.cap_ratio is not None:
+        room = round_money(original_principal * in_force.cap_ratio) - charged_so_far
         fee = min(fee, room)
     return max(fee, _ZERO)
 
@@ -98,7 +116,7 @@ class LateFeeState(BillFigures, Protocol):
     def late_fee_through(self) -> date | None: ...
 
 
-def late_fee_now(bill: LateFeeState, policy: LateFeePolicy, as_of: date) -> Decimal:
+def late_fee_now(bill: LateFeeState, policy: LateFeePolicies, as_of: date) -> Decimal:
     """The late fee a bill is charged if paid on `as_of`, on top of what it was charged already."""
     return accrue_late_fee(
         principal_outstanding=principal_due(bill),
@@ -109,3 +127,47 @@ def late_fee_now(bill: LateFeeState, policy: LateFeePolicy, as_of: date) -> Deci
         as_of=as_of,
         policy=policy,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AccruedLateFee:
+    """The late fee a bill is charged if paid on a day, and how it is reached."""
+
+    amount: Decimal
+    explanation: Explanation
+
+
+def late_fee_now_explained(bill: LateFeeState, policy: LateFeePolicies, as_of: date) -> AccruedLateFee:
+    """`late_fee_now` with its explanation: the days not charged yet, each stretch under its version, and
+    the cap of the version in force on `as_of` when it holds the fee back."""
+    amount = late_fee_now(bill, policy, as_of)
+    outstanding = principal_due(bill)
+    versions = [policy] if isinstance(policy, LateFeePolicy) else list(policy)
+    uncapped = [replace(version, cap_ratio=None) for version in versions]
+    full = late_fee_breakdown(outstanding, bill.due_date, as_of, uncapped)
+    charged_through = bill.late_fee_through
+    stretches = []
+    for stretch in full.stretches:
+        if charged_through is not None and stretch.last_day <= charged_through:
+            continue
+        if charged_through is not None and stretch.first_day <= charged_through:
+            days = (stretch.last_day - charged_through).days
+            stretch = replace(
+                stretch,
+                first_day=charged_through + timedelta(days=1),
+                days=days,
+                amount=outstanding * stretch.daily_rate * days,
+            )
+        stretches.append(stretch)
+    in_force = late_fee_policy_on(versions, as_of)
+    cap_ratio = in_force.cap_ratio if in_force is not None else None
+    uncapped_amount = round_money(sum((stretch.amount for stretch in stretches), Decimal(0)))
+    explained = replace(
+        full,
+        stretches=tuple(stretches),
+        cap_ratio=cap_ratio,
+        cap=None if cap_ratio is None else round_money((bill.total_amount + bill.adjustment_amount) * cap_ratio),
+        capped=amount < uncapped_amount,
+        amount=amount,
+    )
+    return AccruedLateFee(amount, late_fee_explanation(explained))

@@ -40,7 +40,6 @@ from billing.ledger import (
     post_late_fee,
     post_payment,
 )
-from billing.model import LateFeePolicy
 from billing.money import to_fen
 from billing.receipts import (
     RECEIPT_COUNTER,
@@ -49,6 +48,7 @@ from billing.receipts import (
     next_counter_value,
     receipt_content,
 )
+from billing.rules import LateFeePolicies, late_fee_policy_on
 from db.base import utcnow
 from db.models import (
     AllocationSource,
@@ -101,7 +101,7 @@ class _Booked:
     receipt_lines: list[ReceiptLine] = field(default_factory=list)
 
 
-def _allocate(payment: Payment, bills: Sequence[Bill], policy: LateFeePolicy, zone: ZoneInfo) -> _Booked:
+def _allocate(payment: Payment, bills: Sequence[Bill], policy: LateFeePolicies, zone: ZoneInfo) -> _Booked:
     """Spread one payment over its bills, changing the bills' rows, and draft its journal entries."""
     as_of = payment.paid_at.astimezone(zone).date()
     booked = _Booked()
@@ -124,11 +124,12 @@ def _allocate(payment: Payment, bills: Sequence[Bill], policy: LateFeePolicy, zo
             bill.late_fee_amount += fee
             booked.drafts.append(
                 post_late_fee(
-                    bill_id=bill.id, unit_id=bill.unit_id, amount=fee, description=f"late fee on bill {bill.id} to {as_of}"
+                    bill_id=bill.id, unit_id=bill.unit_id, amount=fee, description=f"late fee on the {bill.period} bill to {as_of}"
                 )
             )
         # From here on fees accrue on the principal this payment leaves, so they count from today.
-        accruing = as_of > bill.due_date + dt.timedelta(days=policy.grace_days)
+        in_force = late_fee_policy_on(policy, as_of)
+        accruing = in_force is not None and as_of > bill.due_date + dt.timedelta(days=in_force.grace_days)
         if accruing and (bill.late_fee_through is None or as_of > bill.late_fee_through):
             bill.late_fee_through = as_of
         planned, left = plan_allocation(left, [BillBalance(bill.id, late_fee_due(bill), principal_due(bill))])
@@ -189,7 +190,7 @@ async def book_payments(
     signer: ReceiptSigner,
     *,
     bookings: Sequence[PaymentBooking],
-    policy: LateFeePolicy,
+    policy: LateFeePolicies,
     zone: ZoneInfo,
     user_id: int | None,
 ) -> None:

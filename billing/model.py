@@ -18,9 +18,14 @@ __all__ = [
     "BillLineDraft",
     "BillingPeriod",
     "DiscountRule",
+    "Explanation",
     "FeeRule",
+    "LateFeeBreakdown",
     "LateFeePolicy",
+    "LateFeeStretch",
     "MeterUsage",
+    "Phrase",
+    "ReadingTally",
     "RuleScope",
     "Tier",
     "TierCharge",
@@ -156,6 +161,22 @@ class MeterUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class ReadingTally:
+    """A group of one unit's readings on one meter type, read before the period being billed ends.
+
+    `billed` says whether an earlier bill charged them, `this_year` whether they were read in the
+    period's calendar year (only billed ones need to say); `usage` is the sum of their usages.
+    """
+
+    unit_id: int
+    meter_type: str
+    billed: bool
+    this_year: bool
+    usage: Decimal
+    readings: int
+
+
+@dataclass(frozen=True, slots=True)
 class DiscountRule:
     """A percentage off the charges of the named rule codes, for units meeting every set condition.
 
@@ -186,11 +207,43 @@ class Waiver:
 
 @dataclass(frozen=True, slots=True)
 class LateFeePolicy:
-    """Simple daily interest on an overdue principal, after a grace period, optionally capped."""
+    """Simple daily interest on an overdue principal, after a grace period, optionally capped.
+
+    One version of a project's policy, in force from `effective_from` until the next version starts; a
+    policy standing alone is in force on every day.
+    """
 
     daily_rate: Decimal
     grace_days: int = 0
     cap_ratio: Decimal | None = None
+    effective_from: date = date.min
+
+
+@dataclass(frozen=True, slots=True)
+class LateFeeStretch:
+    """Consecutive overdue days charged under one policy version: principal × daily_rate × days."""
+
+    first_day: date
+    last_day: date
+    days: int
+    daily_rate: Decimal
+    grace_days: int
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LateFeeBreakdown:
+    """A late fee and how it was reached: its stretches (amounts unrounded), the cap that held it back if
+    any, and the fee rounded to the fen."""
+
+    principal: Decimal
+    due_date: date
+    as_of: date
+    stretches: tuple[LateFeeStretch, ...]
+    cap_ratio: Decimal | None
+    cap: Decimal | None
+    capped: bool
+    amount: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +269,30 @@ class Apportionment:
 
 
 @dataclass(frozen=True, slots=True)
+class Phrase:
+    """One part of how an amount was computed: what it says (`key`) and its figures, already written as
+    numbers ("88.50", "0.5283", "240") in the language-neutral form. The edge renders it to a language
+    (`billing.texts`): the engine never writes prose."""
+
+    key: str
+    figures: tuple[tuple[str, str], ...] = ()
+
+    def __getitem__(self, name: str) -> str:
+        for figure, value in self.figures:
+            if figure == name:
+                return value
+        raise KeyError(name)
+
+
+Explanation = tuple[Phrase, ...]
+
+
+def phrase(key: str, **figures: object) -> Phrase:
+    """A phrase with its figures as text (Decimals and ints as written)."""
+    return Phrase(key, tuple((name, str(value)) for name, value in figures.items()))
+
+
+@dataclass(frozen=True, slots=True)
 class BillLineDraft:
     """One bill line as computed; `amount` is authoritative, quantity and unit price explain it.
 
@@ -231,6 +308,6 @@ class BillLineDraft:
     quantity: Decimal
     unit_price: Decimal | None
     amount: Decimal
-    explanation: str
+    explanation: Explanation
     discount_id: int | None = None
     waiver_id: int | None = None

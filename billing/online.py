@@ -97,7 +97,7 @@ async def create_payment_intent(
         policies = await load_policies(session, project_id)
         amount = Decimal("0.00")
         for bill in visible.values():
-            amount += amount_due(bill) + late_fee_now(bill, policies.late_fee, today)
+            amount += amount_due(bill) + late_fee_now(bill, policies.late_fee_versions, today)
         if amount <= 0:
             raise BadInput("These bills ask for nothing.", field="billIds")
         number = await next_counter_value(session, project_id, "order")

@@ -254,7 +254,7 @@ async def take_payment(
         session,
         signer,
         bookings=[PaymentBooking(payment, bills, booked_at=now)],
-        policy=policies.late_fee,
+        policy=policies.late_fee_versions,
         zone=ZoneInfo(project.timezone if project else "Asia/Shanghai"),
         user_id=user_id,
     )
@@ -363,7 +363,7 @@ async def _book_batch(
         session,
         signer,
         bookings=bookings,
-        policy=policies.late_fee,
+        policy=policies.late_fee_versions,
         zone=ZoneInfo(project.timezone),
         user_id=principal.user_id,
     )

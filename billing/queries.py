@@ -13,7 +13,7 @@ from typing import TypeVar
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.allocation import late_fee_now
+from billing.allocation import AccruedLateFee, late_fee_now_explained
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
 from billing.guards import get_project
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
@@ -293,11 +293,12 @@ async def get_unit_statement(
 
 async def get_accrued_late_fee(
     session_factory: async_sessionmaker[AsyncSession], *, bill_id: int, as_of: dt.date
-) -> Decimal:
-    """Late fee a bill would be charged if paid on `as_of`, on top of what it was charged already."""
+) -> AccruedLateFee:
+    """Late fee a bill would be charged if paid on `as_of`, on top of what it was charged already, with
+    how it is reached."""
     async with session_factory() as session:
         bill = await session.get(Bill, bill_id)
         if bill is None:
-            return _ZERO
+            return AccruedLateFee(_ZERO, ())
         policies = await load_policies(session, bill.project_id)
-        return late_fee_now(bill, policies.late_fee, as_of)
+        return late_fee_now_explained(bill, policies.late_fee_versions, as_of)

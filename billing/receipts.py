@@ -10,6 +10,7 @@ backups, as the README says of the secret).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -18,6 +19,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -33,12 +35,14 @@ from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing import texts
 from billing.bulk import dialect_insert
 from billing.policy import may_see_unit_billing
-from db.models import BillingCounter, Payment, Receipt
+from db.models import BillingCounter, Payment, Project, Receipt
 from db.personal_data import PersonalDataCipher
 from kernel.errors import NotFound
 from kernel.principal import Principal
+from kernel.vocabulary import Locale
 
 __all__ = [
     "RECEIPT_COUNTER",
@@ -46,6 +50,7 @@ __all__ = [
     "ReceiptSigner",
     "ReceiptVerification",
     "get_receipt",
+    "get_receipt_pdf",
     "next_counter_value",
     "receipt_content",
     "receipt_number",
@@ -212,11 +217,33 @@ async def get_receipt(
     return receipt
 
 
-def render_receipt_pdf(receipt: Receipt) -> bytes:
-    """A one-page A5 receipt with its lines, in Chinese and English (reportlab's built-in CID font)."""
-    font = "STSong-Light"
-    if font not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(font))
+async def get_receipt_pdf(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, receipt_id: int
+) -> tuple[Receipt, bytes]:
+    """The receipt and its PDF in the project's locale, if the caller may see the paid unit's billing."""
+    receipt = await get_receipt(session_factory, principal, receipt_id=receipt_id)
+    async with session_factory() as session:
+        project = await session.get(Project, receipt.project_id)
+    assert project is not None, "a receipt's project is never deleted"
+    pdf = await asyncio.to_thread(render_receipt_pdf, receipt, project.locale, ZoneInfo(project.timezone))
+    return receipt, pdf
+
+
+# reportlab's built-in Adobe-GB1 CID font needs no font file (PDF readers supply the face); it covers
+# Chinese and Latin text alike.
+_FONT = "STSong-Light"
+
+
+def render_receipt_pdf(receipt: Receipt, locale: Locale = Locale.ZH_CN, zone: ZoneInfo | None = None) -> bytes:
+    """A one-page A5 receipt with its lines in `locale`; times in `zone` (UTC when None).
+
+    Bills are named by their period: database ids are not for owners.
+    """
+    if _FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
+    words = texts.language(locale)
+    template = words.RECEIPT
+    money = words.receipt_money
     data = json.loads(receipt.content)
     buffer = io.BytesIO()
     width, height = A5
@@ -226,26 +253,39 @@ def render_receipt_pdf(receipt: Receipt) -> bytes:
 
     def line(text: str, *, size: int = 10, gap: int = 16, x: float = 40) -> None:
         nonlocal y
-        pdf.setFont(font, size)
+        pdf.setFont(_FONT, size)
         pdf.drawString(x, y, text)
         y -= gap
 
-    line(f"收款收据 Receipt {data['receipt']}", size=16, gap=24)
-    line(f"{data['project']['name']}", size=11, gap=18)
+    def when(instant: str) -> str:
+        moment = dt.datetime.fromisoformat(instant).astimezone(zone or dt.UTC)
+        return moment.strftime("%Y-%m-%d %H:%M")
+
     payment = data["payment"]
-    line(f"房号 Unit: {data['unit']['building']} {data['unit']['number']}")
-    line(f"付款人 Payer: {payment['payer']}")
-    line(f"渠道 Channel: {payment['channel']}   参考号 Reference: {payment['externalReference'] or '-'}")
-    line(f"付款时间 Paid at: {payment['paidAt']}")
-    line(f"金额 Amount: ¥{payment['amount']}", size=12, gap=22)
-    line("账单 Bill      期间 Period     滞纳金 Late fee     本金 Principal", gap=14)
+    line(template["title"].format(number=data["receipt"]), size=16, gap=24)
+    line(f"{data['project']['name']}", size=11, gap=18)
+    line(template["unit"].format(building=data["unit"]["building"], unit=data["unit"]["number"]))
+    line(template["payer"].format(payer=payment["payer"]))
+    line(
+        template["channel"].format(
+            channel=words.CHANNELS.get(payment["channel"], payment["channel"]),
+            reference=payment["externalReference"] or "-",
+        )
+    )
+    line(template["paid_at"].format(paid_at=when(payment["paidAt"])))
+    line(template["amount"].format(amount=money(payment["amount"])), size=12, gap=22)
+    line(template["lines_heading"], gap=14)
     for allocation in data["allocations"]:
         line(
-            f"#{allocation['bill']:<10} {allocation['period']:<14} {allocation['lateFee']:>12} {allocation['principal']:>16}",
+            template["line"].format(
+                period=allocation["period"],
+                late_fee=money(allocation["lateFee"]),
+                principal=money(allocation["principal"]),
+            ),
             gap=14,
         )
-    line(f"预存 Prepaid credit: ¥{data['credit']}", gap=22)
-    line(f"签发 Issued: {data['issuedAt']}", size=8, gap=12)
+    line(template["credit"].format(credit=money(data["credit"])), gap=22)
+    line(template["issued"].format(issued_at=when(data["issuedAt"])), size=8, gap=12)
     signature = receipt.signature
     line(f"Ed25519: {signature[:44]}", size=7, gap=10)
     line(f"         {signature[44:]}", size=7, gap=10)

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +34,7 @@ from billing.rule_book import (
 )
 from billing.rules import (
     RuleValidationError,
+    late_fee_policy_on,
     validate_discount,
     validate_late_fee_policy,
     validate_waiver,
@@ -43,7 +45,7 @@ from db.models import (
     DiscountRule,
     FeeRule,
     FeeRuleVersion,
-    LateFeePolicyRow,
+    LateFeePolicyVersion,
     Unit,
     Waiver,
 )
@@ -314,22 +316,37 @@ async def set_billing_policy(
     session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
     *,
+    now: dt.datetime,
     project_id: int,
     due_days: int,
     cycle_months: int,
     late_fee_daily_rate: Decimal,
     late_fee_grace_days: int,
     late_fee_cap_ratio: Decimal | None,
+    late_fee_effective_from: dt.date | None = None,
 ) -> Policies:
-    """Replace the project's billing cycle, due days and late-fee policy."""
+    """Replace the project's billing cycle and due days, and put a late-fee policy in force from
+    `late_fee_effective_from` (today in the project's time zone when not given) on.
+
+    The late-fee policy is a new version unless it equals the one then in force; a version starting on
+    the same day, today or later, is replaced. Days already past keep the version they had, so a start
+    before today is refused.
+    """
     async with unit_of_work(session_factory) as work:
         session = work.session
-        await get_project(session, principal, project_id, allowed=may_manage_charges)
+        project = await get_project(session, principal, project_id, allowed=may_manage_charges)
         if not 0 <= due_days <= 365:
             raise BadInput("dueDays must be between 0 and 365.", field="dueDays")
         if not 1 <= cycle_months <= 12:
             raise BadInput("cycleMonths must be between 1 and 12.", field="cycleMonths")
-        policy = engine.LateFeePolicy(late_fee_daily_rate, late_fee_grace_days, late_fee_cap_ratio)
+        today = now.astimezone(ZoneInfo(project.timezone)).date()
+        effective_from = late_fee_effective_from or today
+        if effective_from < today:
+            raise BadInput(
+                f"lateFeeEffectiveFrom must be today ({today}) or later: days already past keep the policy they had.",
+                field="lateFeeEffectiveFrom",
+            )
+        policy = engine.LateFeePolicy(late_fee_daily_rate, late_fee_grace_days, late_fee_cap_ratio, effective_from)
         try:
             validate_late_fee_policy(policy)
         except RuleValidationError as error:
@@ -341,20 +358,41 @@ async def set_billing_policy(
             session.add(BillingPolicy(project_id=project_id, due_days=due_days, cycle_months=cycle_months))
         else:
             billing.due_days, billing.cycle_months = due_days, cycle_months
-        late = await session.get(LateFeePolicyRow, project_id)
-        if late is None:
-            session.add(
-                LateFeePolicyRow(
-                    project_id=project_id,
-                    daily_rate=late_fee_daily_rate,
-                    grace_days=late_fee_grace_days,
-                    cap_ratio=late_fee_cap_ratio,
-                )
-            )
-        else:
-            late.daily_rate, late.grace_days, late.cap_ratio = late_fee_daily_rate, late_fee_grace_days, late_fee_cap_ratio
+        await _put_late_fee_version(session, project_id, policy, principal.user_id)
         await session.flush()
         return await load_policies(session, project_id)
+
+
+async def _put_late_fee_version(
+    session: AsyncSession, project_id: int, policy: engine.LateFeePolicy, user_id: int | None
+) -> None:
+    """Add `policy` as the version from its first day; replace a version starting that same day."""
+    in_force = late_fee_policy_on((await load_policies(session, project_id)).late_fee_versions, policy.effective_from)
+    if in_force is not None and (in_force.daily_rate, in_force.grace_days, in_force.cap_ratio) == (
+        policy.daily_rate,
+        policy.grace_days,
+        policy.cap_ratio,
+    ):
+        return
+    same_day = await session.scalar(
+        select(LateFeePolicyVersion).where(
+            LateFeePolicyVersion.project_id == project_id, LateFeePolicyVersion.effective_from == policy.effective_from
+        )
+    )
+    if same_day is None:
+        session.add(
+            LateFeePolicyVersion(
+                project_id=project_id,
+                effective_from=policy.effective_from,
+                daily_rate=policy.daily_rate,
+                grace_days=policy.grace_days,
+                cap_ratio=policy.cap_ratio,
+                created_by=user_id,
+            )
+        )
+    else:
+        same_day.daily_rate, same_day.grace_days, same_day.cap_ratio = policy.daily_rate, policy.grace_days, policy.cap_ratio
+        same_day.created_by = user_id
 
 
 async def get_billing_policy(

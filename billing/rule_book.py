@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
@@ -21,7 +22,7 @@ from db.models import (
     DiscountRule,
     FeeRule,
     FeeRuleVersion,
-    LateFeePolicyRow,
+    LateFeePolicyVersion,
     Waiver,
 )
 from kernel.errors import BadInput
@@ -90,11 +91,19 @@ class RuleDefinition:
 
 @dataclass(frozen=True)
 class Policies:
-    """A project's billing cycle, due days and late-fee policy (defaults when none was set)."""
+    """A project's billing cycle, due days and late-fee policy versions (defaults when none was set).
+
+    `late_fee` is the latest version (possibly starting in the future); fees are computed with every
+    version in `late_fee_versions`, oldest first.
+    """
 
     due_days: int
     cycle_months: int
-    late_fee: engine.LateFeePolicy
+    late_fee_versions: tuple[engine.LateFeePolicy, ...]
+
+    @property
+    def late_fee(self) -> engine.LateFeePolicy:
+        return self.late_fee_versions[-1] if self.late_fee_versions else engine.LateFeePolicy(daily_rate=Decimal(0))
 
 
 # --- conversion between rows and the engine -------------------------------------------------------
@@ -297,13 +306,21 @@ def version_row(rule_id: int, number: int, definition: RuleDefinition, user_id: 
 async def load_policies(session: AsyncSession, project_id: int) -> Policies:
     """The project's billing cycle, due days and late-fee policy, defaults where none was set."""
     billing = await session.get(BillingPolicy, project_id)
-    late = await session.get(LateFeePolicyRow, project_id)
+    versions = await session.scalars(
+        select(LateFeePolicyVersion)
+        .where(LateFeePolicyVersion.project_id == project_id)
+        .order_by(LateFeePolicyVersion.effective_from)
+    )
     return Policies(
         due_days=billing.due_days if billing else DEFAULT_DUE_DAYS,
         cycle_months=billing.cycle_months if billing else DEFAULT_CYCLE_MONTHS,
-        late_fee=engine.LateFeePolicy(
-            daily_rate=late.daily_rate if late else Decimal(0),
-            grace_days=late.grace_days if late else 0,
-            cap_ratio=late.cap_ratio if late else None,
+        late_fee_versions=tuple(
+            engine.LateFeePolicy(
+                daily_rate=version.daily_rate,
+                grace_days=version.grace_days,
+                cap_ratio=version.cap_ratio,
+                effective_from=version.effective_from,
+            )
+            for version in versions
         ),
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -24,21 +24,28 @@ from billing.model import (
     BillingPeriod,
     BillLineDraft,
     DiscountRule,
+    Explanation,
     FeeRule,
+    LateFeeBreakdown,
     LateFeePolicy,
+    LateFeeStretch,
     MeterUsage,
+    Phrase,
+    ReadingTally,
     RuleScope,
     Tier,
     TierCharge,
     TierPeriod,
     UnitSnapshot,
     Waiver,
+    phrase,
 )
 from billing.money import round_money, split_by_largest_remainder
 from kernel.vocabulary import BillLineKind, FeeRuleKind
 
 __all__ = [
     "ApportionmentError",
+    "LateFeePolicies",
     "PreparedRules",
     "RuleValidationError",
     "apportion",
@@ -47,8 +54,12 @@ __all__ = [
     "compute_bill_lines",
     "compute_unit_lines",
     "late_fee",
+    "late_fee_breakdown",
+    "late_fee_explanation",
+    "late_fee_policy_on",
     "prepare_rules",
     "rule_applies",
+    "usages_to_bill",
     "validate_discount",
     "validate_late_fee_policy",
     "validate_rule",
@@ -218,6 +229,14 @@ def _validate_tiers(tiers: Sequence[Tier]) -> None:
             raise RuleValidationError(
                 f"{path}.startsAt", f"overlaps tier {index - 1}, which runs up to {previous_up_to}"
             )
+        if starts_at == previous_up_to + 1 and previous_up_to == previous_up_to.to_integral_value():
+            # The published form of a tariff ("0–240, 241–400") counts whole units inclusively.
+            raise RuleValidationError(
+                f"{path}.startsAt",
+                f"enter a published range {_plain(starts_at)}–… as startsAt {_plain(previous_up_to)}: a tier"
+                f" starts where the one before ends (upTo {_plain(previous_up_to)}) and covers usage above it,"
+                f" so 0–240, 241–400, 401+ is entered as 0–240, 240–400, 400+",
+            )
         if starts_at > previous_up_to:
             raise RuleValidationError(
                 f"{path}.startsAt", f"leaves a gap after tier {index - 1}, which ends at {previous_up_to}"
@@ -271,7 +290,7 @@ class _RulePlan:
 
     rule: FeeRule
     tiers: tuple[Tier, ...]
-    tier_note: str
+    tier_note: Explanation
     tier_price_texts: tuple[str, ...]
     rate_text: str
     usage_symbol: str
@@ -343,10 +362,10 @@ def prepare_rules(
     return PreparedRules(period, tuple(plans))
 
 
-def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier, ...], str]:
+def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier, ...], Explanation]:
     # Monthly tiers cover one month's usage, so a cycle of several months widens each tier as many times.
     if rule.tier_period != TierPeriod.MONTH or period.months == 1:
-        return rule.tiers, ""
+        return rule.tiers, ()
     months = Decimal(period.months)
     widened = tuple(
         Tier(
@@ -356,7 +375,7 @@ def _tiers_for_period(rule: FeeRule, period: BillingPeriod) -> tuple[tuple[Tier,
         )
         for tier in rule.tiers
     )
-    return widened, f" (monthly tiers × {period.months} months)"
+    return widened, (phrase("monthly_tiers_widened", months=period.months),)
 
 
 # --- apportionment --------------------------------------------------------------------------------
@@ -497,10 +516,32 @@ def _tier_slices(
         if up_to is not None and up_to <= low:
             continue
         top = high if up_to is None or up_to > high else up_to
-        bottom = low if low > tier.starts_at else tier.starts_at
+        bottom = max(tier.starts_at, low)
         quantity = top - bottom
         slices.append((index, quantity, round_money(quantity * tier.unit_price)))
     return slices
+
+
+def usages_to_bill(tallies: Iterable[ReadingTally], *, year_to_date_types: frozenset[str]) -> list[MeterUsage]:
+    """What a bill charges on each meter: every reading not billed yet (read before the period ends), so a
+    month without a bill run is charged by the next bill rather than never; for year-to-date tiers, what
+    earlier bills charged on readings of the same year is the usage "used earlier".
+
+    A meter with no unbilled reading has no usage (and draws no line).
+    """
+    unbilled: dict[tuple[int, str], Decimal] = {}
+    earlier: defaultdict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    for tally in tallies:
+        meter = (tally.unit_id, tally.meter_type)
+        if not tally.billed:
+            if tally.readings:
+                unbilled[meter] = unbilled.get(meter, _ZERO) + tally.usage
+        elif tally.this_year and tally.meter_type in year_to_date_types:
+            earlier[meter] += tally.usage
+    return [
+        MeterUsage(unit_id, meter_type, usage, earlier.get((unit_id, meter_type), _ZERO))
+        for (unit_id, meter_type), usage in unbilled.items()
+    ]
 
 
 # --- per-unit computation -------------------------------------------------------------------------
@@ -623,7 +664,8 @@ def _charge_line(
         return plan.charges.get(()) or _remember(plan.charges, (), _fixed_line(rule, period))
     if kind == FeeRuleKind.METERED_TIERED:
         usage = usage_by_meter.get(rule.meter_type or "")
-        if usage is None:
+        # Nothing used, nothing to say: owners are not shown lines of zero.
+        if usage is None or usage.usage == 0:
             return None
         earlier = usage.usage_earlier_in_year if rule.tier_period == TierPeriod.YEAR_TO_DATE else _ZERO
         key = (usage.usage, earlier)
@@ -659,7 +701,6 @@ def _per_area_line(plan: _RulePlan, area: Decimal, period: BillingPeriod) -> Bil
     months = period.months
     price = rate * months
     amount = round_money(area * price)
-    month_word = "month" if months == 1 else "months"
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -668,16 +709,13 @@ def _per_area_line(plan: _RulePlan, area: Decimal, period: BillingPeriod) -> Bil
         quantity=area,
         unit_price=price,
         amount=amount,
-        explanation=(
-            f"{_at_least_cents(area)} m² × {plan.rate_text}/m²/month × {months} {month_word} = {amount}"
-        ),
+        explanation=(phrase("per_area", area=_at_least_cents(area), rate=plan.rate_text, months=months, amount=amount),),
     )
 
 
 def _fixed_line(rule: FeeRule, period: BillingPeriod) -> BillLineDraft:
     assert rule.amount_per_cycle is not None, "validated fixed rule"
     amount = round_money(rule.amount_per_cycle)
-    cycle = "billing cycle" if period.months == 1 else f"billing cycle of {period.months} months"
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -686,7 +724,7 @@ def _fixed_line(rule: FeeRule, period: BillingPeriod) -> BillLineDraft:
         quantity=_ONE,
         unit_price=amount,
         amount=amount,
-        explanation=f"fixed {amount} per {cycle}",
+        explanation=(phrase("fixed", amount=amount, months=period.months),),
     )
 
 
@@ -704,16 +742,20 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
         unit_price = tiers[0].unit_price
     else:
         unit_price = None
+    parts: list[Phrase] = []
+    if year_to_date:
+        parts.append(phrase("used_earlier", quantity=_plain(earlier), unit=symbol))
     if not slices:
-        breakdown = f"{_quantity(used, symbol)} used = {amount}"
+        parts.append(phrase("used", quantity=_plain(used), unit=symbol, amount=amount))
     elif len(tiers) == 1:
-        breakdown = f"{_quantity(used, symbol)} × {price_texts[0]} = {amount}"
+        parts.append(phrase("priced", quantity=_plain(used), unit=symbol, price=price_texts[0], amount=amount))
     else:
-        breakdown = "; ".join(
-            f"tier {index + 1}: {_quantity(quantity, symbol)} × {price_texts[index]} = {slice_amount}"
+        parts.extend(
+            phrase(
+                "tier", tier=index + 1, quantity=_plain(quantity), unit=symbol, price=price_texts[index], amount=slice_amount
+            )
             for index, quantity, slice_amount in slices
         )
-    prefix = f"{_quantity(earlier, symbol)} used earlier this year; " if year_to_date else ""
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -722,7 +764,7 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
         quantity=used,
         unit_price=unit_price,
         amount=amount,
-        explanation=prefix + breakdown + plan.tier_note,
+        explanation=(*parts, *plan.tier_note),
     )
 
 
@@ -740,19 +782,27 @@ def _apportioned_quantity(
 
 def _apportioned_line(rule: FeeRule, apportionment: Apportionment, share: Decimal, quantity: Decimal) -> BillLineDraft:
     basis = apportionment.basis
+    total, share_text = apportionment.total, share
     if basis == ApportionBasis.AREA:
-        how = (
-            f"by floor area: {_at_least_cents(quantity)} m² of"
-            f" {_at_least_cents(apportionment.total_weight)} m²"
+        how = phrase(
+            "share_by_area",
+            total=total,
+            area=_at_least_cents(quantity),
+            total_area=_at_least_cents(apportionment.total_weight),
+            share=share_text,
         )
     elif basis == ApportionBasis.EQUAL:
-        how = f"equally among {apportionment.unit_count} units"
+        how = phrase("share_equally", total=total, units=apportionment.unit_count, share=share_text)
     else:
         meter_type = rule.meter_type or ""
-        symbol = _usage_symbol(meter_type)
-        how = (
-            f"by {meter_type} usage: {_quantity(quantity, symbol)} of"
-            f" {_quantity(apportionment.total_weight, symbol)}"
+        how = phrase(
+            "share_by_usage",
+            total=total,
+            meter=meter_type,
+            quantity=_plain(quantity),
+            total_quantity=_plain(apportionment.total_weight),
+            unit=_usage_symbol(meter_type),
+            share=share_text,
         )
     return BillLineDraft(
         rule_id=rule.id,
@@ -762,7 +812,7 @@ def _apportioned_line(rule: FeeRule, apportionment: Apportionment, share: Decima
         quantity=quantity,
         unit_price=None,
         amount=share,
-        explanation=f"shared total {apportionment.total} split {how} = {share}",
+        explanation=(how,),
     )
 
 
@@ -775,7 +825,7 @@ def _discount_line(rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: 
         quantity=base,
         unit_price=-ratio,
         amount=-cut,
-        explanation=f"{discount.name}: {_plain(discount.percent)}% of {base} = -{cut}",
+        explanation=(phrase("discount", name=discount.name, percent=_plain(discount.percent), base=base, cut=cut),),
         discount_id=discount.id,
     )
 
@@ -783,12 +833,13 @@ def _discount_line(rule: FeeRule, discount: DiscountRule, ratio: Decimal, base: 
 def _waiver_line(
     rule: FeeRule, waiver: Waiver, waiver_left: Decimal | None, cut: Decimal
 ) -> BillLineDraft:
+    # Who approved it stays with the waiver record: owners see the reason, not staff ids.
     if waiver_left is None:
-        what = f"waived in full: {cut}"
+        what = phrase("waived_in_full", amount=cut, reason=waiver.reason)
     elif waiver_left > cut:
-        what = f"waiver of {waiver_left} capped at the {cut} still due"
+        what = phrase("waiver_capped", waiver=waiver_left, amount=cut, reason=waiver.reason)
     else:
-        what = f"waiver of {cut}"
+        what = phrase("waiver", amount=cut, reason=waiver.reason)
     return BillLineDraft(
         rule_id=rule.id,
         rule_code=rule.code,
@@ -797,7 +848,7 @@ def _waiver_line(
         quantity=_ONE,
         unit_price=-cut,
         amount=-cut,
-        explanation=f"{what} ({waiver.reason}; approved by user {waiver.approved_by})",
+        explanation=(what,),
         waiver_id=waiver.id,
     )
 
@@ -844,23 +895,106 @@ def compute_bill_lines(
 # --- late fees ------------------------------------------------------------------------------------
 
 
-def late_fee(principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicy) -> Decimal:
-    """The late fee on `principal` as of a date, rounded to the fen.
+LateFeePolicies = LateFeePolicy | Sequence[LateFeePolicy]
+"""One policy in force on every day, or a project's versions (any order, distinct `effective_from`)."""
 
-    Days are counted from the end of the grace period, not from the due date: nothing is owed up to and
-    including due_date + grace_days, the day after counts as one day, so the fee grows from zero rather
-    than jumping when grace ends. Fee = principal * daily_rate * days, at most
-    round_money(principal * cap_ratio) when the policy has a cap; zero for a non-positive principal.
+
+def late_fee(principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicies) -> Decimal:
+    """The late fee on `principal` as of a date, rounded to the fen (see `late_fee_breakdown`)."""
+    return late_fee_breakdown(principal, due_date, as_of, policy).amount
+
+
+def late_fee_breakdown(
+    principal: Decimal, due_date: date, as_of: date, policy: LateFeePolicies
+) -> LateFeeBreakdown:
+    """The late fee on `principal` as of a date, with how it was reached.
+
+    Each day after the due date is charged under the policy version in force that day: nothing while the
+    day is within that version's grace period (due date + grace_days), principal × daily_rate after it,
+    so the fee grows from zero rather than jumping when grace ends, and a version added later never
+    changes what days before it cost. A version's cap bounds the total, from its first day on, at
+    round_money(principal × cap_ratio), but never takes back what was reached before it. Days before the
+    first version cost nothing; a non-positive principal owes nothing.
     """
-    days_overdue = (as_of - due_date).days - policy.grace_days
-    if days_overdue <= 0 or principal <= 0:
-        return _NO_MONEY
-    fee = round_money(principal * policy.daily_rate * days_overdue)
-    if policy.cap_ratio is not None:
-        cap = round_money(principal * policy.cap_ratio)
-        if fee > cap:
-            return cap
-    return fee
+    versions = _late_fee_versions(policy)
+    stretches: list[LateFeeStretch] = []
+    total = _ZERO
+    capped = False
+    cap: Decimal | None = None
+    cap_ratio: Decimal | None = None
+    if principal > 0:
+        for index, version in enumerate(versions):
+            next_start = versions[index + 1].effective_from if index + 1 < len(versions) else None
+            # Chargeable days under this version: after grace, from its first day, before the next starts.
+            first = max(due_date + timedelta(days=version.grace_days + 1), version.effective_from)
+            last = as_of if next_start is None else min(as_of, next_start - timedelta(days=1))
+            if version.effective_from <= as_of:
+                cap_ratio = version.cap_ratio
+            if last < first:
+                continue
+            days = (last - first).days + 1
+            amount = principal * version.daily_rate * days
+            before = total
+            total += amount
+            stretches.append(LateFeeStretch(first, last, days, version.daily_rate, version.grace_days, amount))
+            if version.cap_ratio is not None:
+                version_cap = round_money(principal * version.cap_ratio)
+                if total > version_cap:
+                    total = max(version_cap, before)
+                    capped = True
+    if cap_ratio is not None and principal > 0:
+        cap = round_money(principal * cap_ratio)
+    return LateFeeBreakdown(
+        principal=principal,
+        due_date=due_date,
+        as_of=as_of,
+        stretches=tuple(stretches),
+        cap_ratio=cap_ratio,
+        cap=cap,
+        capped=capped,
+        amount=round_money(total) if stretches else _NO_MONEY,
+    )
+
+
+def late_fee_policy_on(policy: LateFeePolicies, day: date) -> LateFeePolicy | None:
+    """The policy version in force on `day`; None before the first version."""
+    in_force = None
+    for version in _late_fee_versions(policy):
+        if version.effective_from > day:
+            break
+        in_force = version
+    return in_force
+
+
+def late_fee_explanation(breakdown: LateFeeBreakdown) -> Explanation:
+    """How a late fee was reached, phrase by phrase: each stretch's principal × daily rate × days (with the
+    grace it followed), then the cap when it held the fee back."""
+    parts = [
+        phrase(
+            "late_fee_days",
+            principal=breakdown.principal,
+            rate=_plain(stretch.daily_rate),
+            days=stretch.days,
+            first_day=stretch.first_day.isoformat(),
+            last_day=stretch.last_day.isoformat(),
+            grace_days=stretch.grace_days,
+            amount=round_money(stretch.amount),
+        )
+        for stretch in breakdown.stretches
+    ]
+    if breakdown.capped and breakdown.cap is not None and breakdown.cap_ratio is not None:
+        parts.append(phrase("late_fee_cap", ratio=_plain(breakdown.cap_ratio * _HUNDRED), cap=breakdown.cap))
+    if not parts:
+        parts.append(phrase("no_late_fee", due_date=breakdown.due_date.isoformat()))
+    return tuple(parts)
+
+
+def _late_fee_versions(policy: LateFeePolicies) -> list[LateFeePolicy]:
+    versions = [policy] if isinstance(policy, LateFeePolicy) else sorted(policy, key=lambda version: version.effective_from)
+    for earlier, later in zip(versions, versions[1:], strict=False):
+        if earlier.effective_from == later.effective_from:
+            raise ValueError(f"two late-fee policy versions start on {later.effective_from}")
+    return versions
 
 
 # --- formatting -----------------------------------------------------------------------------------
@@ -894,7 +1028,3 @@ def _at_least_cents(value: Decimal) -> str:
 
 def _usage_symbol(meter_type: str | None) -> str:
     return _USAGE_UNITS.get((meter_type or "").lower(), "")
-
-
-def _quantity(value: Decimal, symbol: str) -> str:
-    return f"{_plain(value)} {symbol}" if symbol else _plain(value)

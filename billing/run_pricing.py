@@ -23,8 +23,9 @@ from billing.journal import (
     journal_line_record,
 )
 from billing.ledger import IssuedBill, post_bills
-from billing.rules import PreparedRules, compute_unit_lines
+from billing.rules import PreparedRules, compute_unit_lines, usages_to_bill
 from billing.run_reader import BatchInput, UsageRow
+from billing.texts import encode
 from db.models import Bill, BillLine, JournalEntry, JournalLine, OccupancyStatus
 from kernel.vocabulary import BillLineKind, PartyType, UnitKind
 
@@ -224,21 +225,20 @@ def _line_record(
             _scaled(line.quantity, 4),
             None if line.unit_price is None else _scaled(line.unit_price, 6),
             _fen(line.amount),
-            line.explanation,
+            encode(line.explanation),
         ),
     )
     return stored
 
 
 def _usages_by_unit(rows: Sequence[UsageRow], year_to_date_types: frozenset[str]) -> dict[int, list[engine.MeterUsage]]:
+    tallies = (
+        engine.ReadingTally(unit_id, meter_type, billed, this_year, Decimal(usage).scaleb(-3), readings)
+        for unit_id, meter_type, billed, this_year, usage, readings in rows
+    )
     usages: dict[int, list[engine.MeterUsage]] = defaultdict(list)
-    for unit_id, meter_type, used, used_earlier, readings_in_period in rows:
-        # A meter without a reading in the period has no usage for it (and draws no line).
-        if readings_in_period:
-            earlier = used_earlier if meter_type in year_to_date_types else 0
-            usages[unit_id].append(
-                engine.MeterUsage(unit_id, meter_type, Decimal(used).scaleb(-3), Decimal(earlier).scaleb(-3))
-            )
+    for usage in usages_to_bill(tallies, year_to_date_types=year_to_date_types):
+        usages[usage.unit_id].append(usage)
     return usages
 
 

@@ -20,13 +20,13 @@ from sqlalchemy import (
     BigInteger,
     String,
     and_,
-    case,
     cast,
     exists,
     func,
     or_,
     select,
     type_coerce,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,9 +60,9 @@ def period_bounds(period: engine.BillingPeriod, zone: ZoneInfo) -> tuple[dt.date
 
 # (unit id, building id, kind, floor area in hundredths of m², occupancy status): a unit as read.
 UnitRow = tuple[int, int, str, int, str]
-# (unit id, meter type, usage in the period, usage earlier in the year, readings in the period), usages
-# in thousandths.
-UsageRow = tuple[int, str, int, int, int]
+# (unit id, meter type, billed already, read in the period's year, usage in thousandths, readings): one
+# group of a unit's readings on a meter, as `billing.model.ReadingTally` describes it.
+UsageRow = tuple[int, str, bool, bool, int, int]
 
 
 @dataclass
@@ -104,15 +104,19 @@ class RunReader:
         project_id: int,
         period: engine.BillingPeriod,
         zone: ZoneInfo,
-        meter_types: frozenset[str],
-        year_to_date_types: frozenset[str],
+        metered_types: frozenset[str],
+        usage_basis_types: frozenset[str],
+        run_id: int | None,
     ) -> None:
+        """`run_id` None reads for a dry run, which claims no readings."""
         self.session = session
         self.bulk = bulk
         self.project_id = project_id
         self.period = period
-        self.meter_types = meter_types
-        self.year_to_date_types = year_to_date_types
+        self.metered_types = metered_types
+        # Apportioning by usage weighs each unit by its usage within the period, billed or not.
+        self.period_usage_types = usage_basis_types - metered_types
+        self.run_id = run_id
         self.start, self.end = period_bounds(period, zone)
         year_start = engine.BillingPeriod(start=dt.date(period.start.year, 1, 1))
         self.year_start = period_bounds(year_start, zone)[0]
@@ -141,6 +145,8 @@ class RunReader:
         """The batch's inputs; a dry run (no `ids`) reads no credit and numbers its bills -1, -2, …"""
         low, high = units[0][0], units[-1][0]
         wanted = {unit[0] for unit in units}
+        if self.run_id is not None:
+            await self._claim_readings(low, high)
         return BatchInput(
             units=units,
             parties=await self._parties(low, high),
@@ -193,34 +199,71 @@ class RunReader:
         )
         return {(unit_id, meter_type): Decimal(int(total)).scaleb(-3) for unit_id, meter_type, total in rows}
 
-    async def _usage_rows(self, low: int, high: int, wanted: set[int]) -> list[UsageRow]:
-        """Each unit's usage per meter in the period and, for year-to-date tiers, earlier in the year:
-        one grouped query over the batch's readings."""
-        if not self.meter_types:
-            return []
-        usage = type_coerce(MeterReading.usage, BigInteger)
-        in_period = MeterReading.read_at >= self.start
-        since = self.year_start if self.year_to_date_types else self.start
-        rows = await self.bulk.fetch(
-            select(
-                MeterReading.unit_id,
-                MeterReading.meter_type,
-                # Cast back to bigint: PostgreSQL sums bigints as numeric, which decodes far slower.
-                cast(func.sum(case((in_period, usage), else_=0)), BigInteger),
-                cast(func.sum(case((in_period, 0), else_=usage)), BigInteger),
-                func.count(case((in_period, 1))),
-            )
-            # Readings are picked by unit id (the unique index's first column); units of other projects
-            # that fall in the id range are dropped afterwards.
+    async def _claim_readings(self, low: int, high: int) -> None:
+        """Mark the batch's unbilled readings read before the period ends as billed by this run, before
+        reading them: a reading recorded meanwhile is either claimed and charged here, or left for the next bill."""
+        if not self.metered_types:
+            return
+        already_billed = exists().where(Bill.unit_id == MeterReading.unit_id, Bill.period == self.period.label)
+        await self.session.execute(
+            update(MeterReading)
             .where(
+                MeterReading.project_id == self.project_id,
                 MeterReading.unit_id.between(low, high),
-                MeterReading.meter_type.in_(sorted(self.meter_types)),
-                MeterReading.read_at >= since,
+                MeterReading.meter_type.in_(sorted(self.metered_types)),
                 MeterReading.read_at < self.end,
+                MeterReading.billed_in_run_id.is_(None),
+                ~already_billed,
             )
-            .group_by(MeterReading.unit_id, MeterReading.meter_type)
+            .values(billed_in_run_id=self.run_id)
+            .execution_options(synchronize_session=False)
         )
-        return [row for row in rows if row[0] in wanted]
+
+    async def _usage_rows(self, low: int, high: int, wanted: set[int]) -> list[UsageRow]:
+        """The batch's readings grouped per unit and meter: those this bill charges (claimed by this run,
+        or for a dry run not billed yet), and those earlier bills charged in the same year; one grouped
+        query. Meters only apportioned by usage count the period's readings."""
+        rows: list[UsageRow] = []
+        usage = cast(func.sum(type_coerce(MeterReading.usage, BigInteger)), BigInteger)
+        in_batch = (MeterReading.unit_id.between(low, high), MeterReading.project_id == self.project_id)
+        if self.metered_types:
+            charged_here = (
+                MeterReading.billed_in_run_id.is_(None)
+                if self.run_id is None
+                else MeterReading.billed_in_run_id == self.run_id
+            )
+            billed_earlier = MeterReading.billed_in_run_id.is_not(None)
+            if self.run_id is not None:
+                billed_earlier = and_(billed_earlier, MeterReading.billed_in_run_id != self.run_id)
+            # Billed readings are read only from the period's year, so every billed group is this year's.
+            rows.extend(
+                (unit_id, meter_type, bool(billed), True, total, count)
+                for unit_id, meter_type, billed, total, count in await self.bulk.fetch(
+                    select(MeterReading.unit_id, MeterReading.meter_type, billed_earlier, usage, func.count())
+                    .where(
+                        *in_batch,
+                        MeterReading.meter_type.in_(sorted(self.metered_types)),
+                        MeterReading.read_at < self.end,
+                        or_(charged_here, and_(billed_earlier, MeterReading.read_at >= self.year_start)),
+                    )
+                    .group_by(MeterReading.unit_id, MeterReading.meter_type, billed_earlier)
+                )
+            )
+        if self.period_usage_types:
+            rows.extend(
+                (unit_id, meter_type, False, True, total, count)
+                for unit_id, meter_type, total, count in await self.bulk.fetch(
+                    select(MeterReading.unit_id, MeterReading.meter_type, usage, func.count())
+                    .where(
+                        *in_batch,
+                        MeterReading.meter_type.in_(sorted(self.period_usage_types)),
+                        MeterReading.read_at >= self.start,
+                        MeterReading.read_at < self.end,
+                    )
+                    .group_by(MeterReading.unit_id, MeterReading.meter_type)
+                )
+            )
+        return [(row[0], row[1], bool(row[2]), bool(row[3]), int(row[4]), int(row[5])) for row in rows if row[0] in wanted]
 
     async def apportionments(
         self, prepared: PreparedRules, usage_types: frozenset[str]

@@ -58,7 +58,7 @@ from db.models import BillRun, DiscountRule, FeeRule, FeeRuleVersion, Project, W
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput
 from kernel.principal import Principal
-from kernel.vocabulary import FeeRuleKind
+from kernel.vocabulary import FeeRuleKind, Locale
 
 __all__ = ["DEFAULT_BATCH_SIZE", "BillRunOutcome", "Progress", "bill_period", "find_project", "run_billing"]
 
@@ -80,6 +80,7 @@ class BillRunOutcome:
     bills_created: int
     amount_created: Decimal
     units_without_charges: int
+    locale: Locale = Locale.ZH_CN
     sample: tuple[BillPreview, ...] = ()
 
 
@@ -166,15 +167,6 @@ async def bill_period(
         if rule.apportion_basis == engine.ApportionBasis.USAGE and rule.meter_type
     )
     bulk = await bulk_connection(session)
-    reader = RunReader(
-        session,
-        bulk,
-        project_id=project_id,
-        period=billing_period,
-        zone=zone,
-        meter_types=meter_types | usage_basis_types,
-        year_to_date_types=year_to_date_types,
-    )
     user_id = principal.user_id if principal else None
     run: BillRun | None
     if dry_run:
@@ -187,6 +179,16 @@ async def bill_period(
         run.times_run += 1
         run.last_run_at = now
         await session.flush()
+    reader = RunReader(
+        session,
+        bulk,
+        project_id=project_id,
+        period=billing_period,
+        zone=zone,
+        metered_types=meter_types,
+        usage_basis_types=usage_basis_types,
+        run_id=None if dry_run or run is None else run.id,
+    )
     top_up = run is not None and run.bill_count > 0
     if top_up or not prepared.apportioned_rules:
         apportionments: Mapping[int, engine.Apportionment] = _empty_apportionments(prepared)
@@ -257,6 +259,7 @@ async def bill_period(
         bills_created=created,
         amount_created=amount,
         units_without_charges=without_charges,
+        locale=project.locale,
         sample=tuple(previews),
     )
 

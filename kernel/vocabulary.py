@@ -15,6 +15,7 @@ __all__ = [
     "BillStatus",
     "Category",
     "FeeRuleKind",
+    "Locale",
     "PartyType",
     "Priority",
     "SlaTarget",
@@ -25,6 +26,18 @@ __all__ = [
 
 
 # --- the property register -------------------------------------------------------------------------
+
+
+class Locale(StrEnum):
+    """The language a project speaks to its owners: explanations, receipts and their PDFs."""
+
+    ZH_CN = "ZH_CN"
+    EN = "EN"
+
+    @property
+    def tag(self) -> str:
+        """The BCP 47 language tag: zh-CN, en."""
+        return "zh-CN" if self is Locale.ZH_CN else "en"
 
 
 class UnitKind(StrEnum):

@@ -16,6 +16,7 @@ from db.unit_of_work import unit_of_work
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal, Role
 from kernel.validation import required_text
+from kernel.vocabulary import Locale
 from register.policy import (
     REGISTER_ADMINS_ONLY,
     administered_projects,
@@ -76,6 +77,7 @@ async def create_project(
     timezone: str,
     currency: str,
     organization_id: int | None,
+    locale: Locale = Locale.ZH_CN,
 ) -> Project:
     """A new project in an organization where the caller is an admin; the caller becomes its admin."""
     async with unit_of_work(session_factory) as work:
@@ -100,6 +102,7 @@ async def create_project(
             name=name,
             timezone=_timezone(timezone),
             currency=_currency(currency),
+            locale=locale,
             settings={},
         )
         session.add(project)
@@ -116,8 +119,9 @@ async def update_project(
     name: str | None = None,
     timezone: str | None = None,
     currency: str | None = None,
+    locale: Locale | None = None,
 ) -> Project:
-    """Rename a project or change its time zone or currency; project admins only."""
+    """Rename a project or change its time zone, currency or the locale its owners read; project admins only."""
     async with unit_of_work(session_factory) as work:
         project = await get_project_for(
             work.session,
@@ -135,4 +139,6 @@ async def update_project(
             project.timezone = _timezone(timezone)
         if currency is not None:
             project.currency = _currency(currency)
+        if locale is not None:
+            project.locale = locale
     return project

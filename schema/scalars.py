@@ -6,10 +6,11 @@ import strawberry
 
 from db.models import OccupancyRelation, OccupancyStatus
 from kernel.principal import Role
-from kernel.vocabulary import Category, PartyType, UnitKind
+from kernel.vocabulary import Category, Locale, PartyType, UnitKind
 
 __all__ = [
     "CategoryEnum",
+    "LocaleEnum",
     "OccupancyRelationEnum",
     "OccupancyStatusEnum",
     "PartyTypeEnum",
@@ -23,3 +24,8 @@ PartyTypeEnum = strawberry.enum(PartyType, name="PartyType")
 OccupancyRelationEnum = strawberry.enum(OccupancyRelation, name="OccupancyRelation")
 RoleEnum = strawberry.enum(Role, name="Role")
 CategoryEnum = strawberry.enum(Category, name="Category")
+LocaleEnum = strawberry.enum(
+    Locale,
+    name="Locale",
+    description="The language a project speaks to its owners: ZH_CN (简体中文, the default) or EN (English).",
+)

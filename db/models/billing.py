@@ -44,7 +44,7 @@ __all__ = [
     "FeeRuleVersion",
     "JournalEntry",
     "JournalLine",
-    "LateFeePolicyRow",
+    "LateFeePolicyVersion",
     "MeterReading",
     "Payment",
     "PaymentAllocation",
@@ -186,18 +186,28 @@ class BillingPolicy(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
-class LateFeePolicyRow(Base):
-    __tablename__ = "late_fee_policy"
+class LateFeePolicyVersion(Base):
+    """The project's late-fee policy from `effective_from` on, until the next version starts.
+
+    Versions are only added: a bill overdue across a change pays each day under the version in force
+    that day, so changing the policy never changes what days already past cost.
+    """
+
+    __tablename__ = "late_fee_policy_version"
     __table_args__ = (
+        UniqueConstraint("project_id", "effective_from"),
         CheckConstraint("daily_rate >= 0", name="daily_rate_non_negative"),
         CheckConstraint("grace_days >= 0", name="grace_days_non_negative"),
         CheckConstraint("cap_ratio IS NULL OR cap_ratio >= 0", name="cap_ratio_non_negative"),
     )
 
-    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    effective_from: Mapped[dt.date] = mapped_column(Date)
     daily_rate: Mapped[Decimal] = mapped_column(Scaled(6))
     grace_days: Mapped[int] = mapped_column(default=0)
     cap_ratio: Mapped[Decimal | None] = mapped_column(Scaled(4))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
@@ -229,6 +239,10 @@ class MeterReading(Base):
     flagged_for_review: Mapped[bool] = mapped_column(default=False)
     trailing_average: Mapped[Decimal | None] = mapped_column(Scaled(3))
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    # The run whose bill charged this reading's usage; None until a bill has. A bill charges every reading
+    # of its meters read before its period ends and not charged yet, so a month without a run is charged
+    # by the next bill instead of being lost.
+    billed_in_run_id: Mapped[int | None] = mapped_column(ForeignKey("bill_run.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
 

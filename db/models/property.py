@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, Scaled, StrEnumColumn, created_at_column
-from kernel.vocabulary import PartyType, UnitKind
+from kernel.vocabulary import Locale, PartyType, UnitKind
 
 __all__ = [
     "Building",
@@ -63,6 +63,9 @@ class Project(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    locale: Mapped[Locale] = mapped_column(
+        StrEnumColumn(Locale, "project_locale"), default=Locale.ZH_CN, server_default=Locale.ZH_CN.value
+    )
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = created_at_column()
 

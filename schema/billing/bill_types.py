@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from billing import balance
+from billing import balance, texts
 from billing import model as engine
 from billing.policy import may_manage_charges
 from billing.queries import get_accrued_late_fee
 from db.models import Bill
-from kernel.vocabulary import BillLineKind
+from kernel.vocabulary import BillLineKind, Locale
 from schema.billing.common import nodes_of_unit_billing, unit_of
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
 from schema.billing.run_types import BillRunType
@@ -36,10 +36,12 @@ class BillLineType:
     quantity: Decimal
     unit_price: Decimal | None = strawberry.field(description="Empty when no single price produced the amount.")
     amount: Decimal
-    explanation: str = strawberry.field(description="How the amount was computed, e.g. the tier breakdown.")
+    explanation: str = strawberry.field(
+        description="How the amount was computed, e.g. the tier breakdown, in the project's locale."
+    )
 
     @classmethod
-    def from_row(cls, row: Any) -> BillLineType:
+    def from_row(cls, row: Any, locale: Locale) -> BillLineType:
         return cls(
             position=row.position,
             rule_code=row.rule_code,
@@ -48,11 +50,11 @@ class BillLineType:
             quantity=row.quantity,
             unit_price=row.unit_price,
             amount=row.amount,
-            explanation=row.explanation,
+            explanation=texts.render_stored(row.explanation, locale),
         )
 
     @classmethod
-    def from_draft(cls, position: int, draft: engine.BillLineDraft) -> BillLineType:
+    def from_draft(cls, position: int, draft: engine.BillLineDraft, locale: Locale) -> BillLineType:
         return cls(
             position=position,
             rule_code=draft.rule_code,
@@ -61,7 +63,7 @@ class BillLineType:
             quantity=draft.quantity,
             unit_price=draft.unit_price,
             amount=draft.amount,
-            explanation=draft.explanation,
+            explanation=texts.render(draft.explanation, locale),
         )
 
 
@@ -119,14 +121,31 @@ class BillType(relay.Node):
 
     @strawberry.field(description="Late fee owed if the bill were paid on `asOf` (default today), not yet charged.")
     async def late_fee(self, info: Info, as_of: dt.date | None = None) -> Decimal:
-        return await get_accrued_late_fee(
+        accrued = await get_accrued_late_fee(
             info.context.session_factory, bill_id=self.id, as_of=as_of or info.context.now().date()
         )
+        return accrued.amount
+
+    @strawberry.field(
+        description=(
+            "How `lateFee(asOf:)` is reached, in the project's locale: principal × daily rate × days under each"
+            " policy version in force, after the grace period, and the cap when it holds the fee back."
+        )
+    )
+    async def late_fee_explanation(self, info: Info, as_of: dt.date | None = None) -> str:
+        accrued = await get_accrued_late_fee(
+            info.context.session_factory, bill_id=self.id, as_of=as_of or info.context.now().date()
+        )
+        return texts.render(accrued.explanation, await self._locale(info))
 
     @strawberry.field
     async def lines(self, info: Info) -> list[BillLineType]:
         rows = await info.context.loaders.billing.lines_by_bill.load(self.id)
-        return [BillLineType.from_row(row) for row in rows]
+        locale = await self._locale(info)
+        return [BillLineType.from_row(row, locale) for row in rows]
+
+    async def _locale(self, info: Info) -> Locale:
+        return (await info.context.loaders.project.load(self.project_id)).locale  # type: ignore[no-any-return]
 
     @strawberry.field
     async def unit(self, info: Info) -> UnitType:
@@ -153,7 +172,7 @@ class BillType(relay.Node):
     @strawberry.field
     async def allocations(
         self, info: Info
-    ) -> list[Annotated["AllocationType", strawberry.lazy("schema.billing.payment_types")]]:
+    ) -> list[Annotated[AllocationType, strawberry.lazy("schema.billing.payment_types")]]:
         # Imported on use: payment_types imports this module (an allocation names its bill).
         from schema.billing.payment_types import AllocationType
 

@@ -102,6 +102,13 @@ class SetBillingPolicyInput:
     late_fee_daily_rate: Decimal = Decimal(0)
     late_fee_grace_days: int = 0
     late_fee_cap_ratio: Decimal | None = None
+    late_fee_effective_from: dt.date | None = strawberry.field(
+        default=None,
+        description=(
+            "The first day the late-fee settings apply (today when empty, never earlier): earlier days, and"
+            " bills overdue on them, keep the policy they had."
+        ),
+    )
 
 
 CreateFeeRuleResult = mutation_result(FeeRuleType, "CreateFeeRuleResult")
@@ -218,12 +225,14 @@ class RuleMutations:
             lambda principal: rule_admin.set_billing_policy(
                 info.context.session_factory,
                 principal,
+                now=info.context.now(),
                 project_id=decode_id(input.project_id, "Project", field="projectId"),
                 due_days=input.due_days,
                 cycle_months=input.cycle_months,
                 late_fee_daily_rate=input.late_fee_daily_rate,
                 late_fee_grace_days=input.late_fee_grace_days,
                 late_fee_cap_ratio=input.late_fee_cap_ratio,
+                late_fee_effective_from=input.late_fee_effective_from,
             ),
             BillingPolicyType.from_policies,
         )

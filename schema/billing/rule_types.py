@@ -176,6 +176,12 @@ class BillingPolicyType:
     late_fee_daily_rate: Decimal
     late_fee_grace_days: int
     late_fee_cap_ratio: Decimal | None
+    late_fee_effective_from: dt.date | None = strawberry.field(
+        description="The first day the latest late-fee settings apply; empty when none was ever set."
+    )
+    late_fee_versions: list[LateFeePolicyVersionType] = strawberry.field(
+        description="Every late-fee policy version, oldest first: a bill overdue across a change pays each day under the version in force that day."
+    )
 
     @classmethod
     def from_policies(cls, policies: Policies) -> BillingPolicyType:
@@ -185,4 +191,22 @@ class BillingPolicyType:
             late_fee_daily_rate=policies.late_fee.daily_rate,
             late_fee_grace_days=policies.late_fee.grace_days,
             late_fee_cap_ratio=policies.late_fee.cap_ratio,
+            late_fee_effective_from=policies.late_fee_versions[-1].effective_from if policies.late_fee_versions else None,
+            late_fee_versions=[
+                LateFeePolicyVersionType(
+                    effective_from=version.effective_from,
+                    daily_rate=version.daily_rate,
+                    grace_days=version.grace_days,
+                    cap_ratio=version.cap_ratio,
+                )
+                for version in policies.late_fee_versions
+            ],
         )
+
+
+@strawberry.type(name="LateFeePolicyVersion", description="The late-fee policy from one day on, until the next version.")
+class LateFeePolicyVersionType:
+    effective_from: dt.date
+    daily_rate: Decimal
+    grace_days: int
+    cap_ratio: Decimal | None

@@ -59,7 +59,7 @@ def _present_run(outcome: runs.BillRunOutcome) -> BillRunType | BillRunPreviewTy
             BillPreviewType(
                 unit_id=preview.unit_id,
                 total_amount=preview.total,
-                lines=[BillLineType.from_draft(index, line) for index, line in enumerate(preview.lines, start=1)],
+                lines=[BillLineType.from_draft(index, line, outcome.locale) for index, line in enumerate(preview.lines, start=1)],
             )
             for preview in outcome.sample
         ],

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.file_uploads import Upload
 
 from kernel.errors import BadInput
+from kernel.vocabulary import Locale
 from register import occupancies, parties, projects, units
 from register.policy import administers_register, changes_parties
 from register.unit_import import ImportSummary, import_units
@@ -24,6 +25,7 @@ from schema.errors import (
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, allowed_if
 from schema.scalars import (
+    LocaleEnum,
     OccupancyRelationEnum,
     OccupancyStatusEnum,
     PartyTypeEnum,
@@ -69,6 +71,9 @@ class CreateProjectInput:
     name: str
     timezone: str = "Asia/Shanghai"
     currency: str = "CNY"
+    locale: LocaleEnum = strawberry.field(
+        default=Locale.ZH_CN, description="The language of owners' bill explanations and receipts."
+    )
 
 
 @strawberry.input
@@ -77,6 +82,9 @@ class UpdateProjectInput:
     name: str | None = None
     timezone: str | None = None
     currency: str | None = None
+    locale: LocaleEnum | None = strawberry.field(
+        default=None, description="The language of owners' bill explanations and receipts."
+    )
 
 
 @strawberry.input
@@ -187,6 +195,7 @@ class UnitMutations:
                 timezone=input.timezone,
                 currency=input.currency,
                 organization_id=None,
+                locale=input.locale,
             ),
             ProjectType.from_row,
         )
@@ -202,6 +211,7 @@ class UnitMutations:
                 name=input.name,
                 timezone=input.timezone,
                 currency=input.currency,
+                locale=input.locale,
             ),
             ProjectType.from_row,
         )

@@ -22,6 +22,7 @@ from register.policy import (
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import (
+    LocaleEnum,
     OccupancyRelationEnum,
     OccupancyStatusEnum,
     PartyTypeEnum,
@@ -37,10 +38,11 @@ class ProjectType(relay.Node):
     name: str
     timezone: str
     currency: str
+    locale: LocaleEnum = strawberry.field(description="The language of owners' bill explanations and receipts.")
 
     @classmethod
     def from_row(cls, row: Project) -> ProjectType:
-        return cls(id=row.id, name=row.name, timezone=row.timezone, currency=row.currency)
+        return cls(id=row.id, name=row.name, timezone=row.timezone, currency=row.currency, locale=row.locale)
 
     @classmethod
     async def resolve_nodes(

@@ -620,7 +620,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     ),
     "Mutation.setBillingPolicy": mutation(
         "setBillingPolicy", "$input: SetBillingPolicyInput!", lambda c: {"input": {"projectId": c.gid("Project")}},
-        "billing_policy", "late_fee_policy",
+        "billing_policy", "late_fee_policy_version",
     ),
     "Mutation.recordMeterReading": mutation(
         "recordMeterReading", "$input: RecordMeterReadingInput!",

@@ -12,7 +12,9 @@ from sqlalchemy import BigInteger, String, func, select, type_coerce
 from api.state import AppState
 from billing.bulk import bulk_connection
 from billing.runs import run_billing as run_billing_service
+from billing.texts import render_stored
 from db.models import Bill, BillLine, MeterReading, Unit
+from kernel.vocabulary import Locale
 from tests.integration.billing_world import (
     RECORD_READING,
     books_balance,
@@ -70,12 +72,13 @@ async def test_a_run_in_batches_of_one_unit_writes_the_lines_a_single_batch_prev
         )
         written: dict[str, list[tuple[str, str, str]]] = {}
         for number, code, amount, explanation in rows:
-            written.setdefault(number, []).append((code, f"{amount:.2f}", explanation))
+            # stored as phrases; the preview rendered them in the project's locale (zh-CN by default)
+            written.setdefault(number, []).append((code, f"{amount:.2f}", render_stored(explanation, Locale.ZH_CN)))
     assert written == expected
     assert outcome.bills_created == 4
     assert outcome.amount_created == Decimal(preview["totalAmount"])
     assert written["101"][1][:2] == written["102"][1][:2] == ("ELECTRICITY", "161.49")
-    assert all(("GARBAGE", "15.00", "fixed 15.00 per billing cycle") in lines for lines in written.values())
+    assert all(("GARBAGE", "15.00", "每个计费周期固定收取 ¥15.00") in lines for lines in written.values())
 
 
 @pytest.mark.parametrize("meter_types", [["electricity"], ["electricity", "water"]])

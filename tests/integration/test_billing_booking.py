@@ -128,7 +128,7 @@ async def test_booking_payments_in_bulk_leaves_the_bills_as_recording_each_at_th
             session,
             state.services.receipt_signer,
             bookings=[PaymentBooking(payment, [bills[payment.unit_id]], booked_at=now) for payment in payments],
-            policy=policies.late_fee,
+            policy=policies.late_fee_versions,
             zone=ZoneInfo("Asia/Shanghai"),
             user_id=None,
         )

@@ -89,11 +89,9 @@ async def test_a_run_bills_every_unit_with_itemised_explained_lines(client: http
         ("COMMON", "20.40"),
     ]
     # 240 × 0.5283 = 126.79 and 60 × 0.5783 = 34.70 (each tier rounded to the fen)
-    assert alice["lines"][1]["explanation"] == (
-        "tier 1: 240 kWh × 0.5283 = 126.79; tier 2: 60 kWh × 0.5783 = 34.70"
-    )
+    assert alice["lines"][1]["explanation"] == "第1档：240 度 × ¥0.5283 = ¥126.79；第2档：60 度 × ¥0.5783 = ¥34.70"
     assert alice["lines"][1]["unitPrice"] is None
-    assert alice["lines"][0]["explanation"] == "88.50 m² × 2.80/m²/month × 1 month = 247.80"
+    assert alice["lines"][0]["explanation"] == "88.50 平方米 × ¥2.80/平方米/月 × 1 个月 = ¥247.80"
     assert alice["totalAmount"] == "429.69"
     assert alice["party"]["name"] == "王丽"
     assert alice["dueDate"] == "2026-11-17"

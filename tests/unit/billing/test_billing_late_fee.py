@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from billing.model import LateFeePolicy
 from billing.money import round_money
-from billing.rules import late_fee
+from billing.rules import late_fee, late_fee_breakdown
 
 DUE = date(2026, 12, 15)
 TEN_DAYS_GRACE = LateFeePolicy(daily_rate=D("0.0003"), grace_days=10)
@@ -101,3 +101,63 @@ def test_late_fee_never_shrinks_as_time_passes(
     later_fee = late_fee(principal, due, due + timedelta(days=day + later), policy)
 
     assert earlier_fee <= later_fee
+
+
+# --- effective-dated versions ------------------------------------------------------------------------
+
+RAISED_FROM_JAN = LateFeePolicy(daily_rate=D("0.0010"), grace_days=10, effective_from=date(2027, 1, 1))
+FIRST_VERSION = LateFeePolicy(daily_rate=D("0.0003"), grace_days=10, effective_from=date(2026, 1, 1))
+
+
+def test_each_overdue_day_is_charged_under_the_version_in_force_that_day() -> None:
+    # 26–31 December (6 days) at 0.0003 and 1–10 January (10 days) at 0.0010 on 1,000.00
+    fee = late_fee_breakdown(D("1000.00"), DUE, date(2027, 1, 10), [RAISED_FROM_JAN, FIRST_VERSION])
+    assert fee.amount == D("11.80")
+    assert [(s.first_day, s.last_day, s.days, s.daily_rate) for s in fee.stretches] == [
+        (date(2026, 12, 26), date(2026, 12, 31), 6, D("0.0003")),
+        (date(2027, 1, 1), date(2027, 1, 10), 10, D("0.0010")),
+    ]
+
+
+def test_a_version_added_later_never_changes_the_fee_of_days_before_it() -> None:
+    before = late_fee(D("1000.00"), DUE, date(2026, 12, 31), [FIRST_VERSION])
+    after = late_fee(D("1000.00"), DUE, date(2026, 12, 31), [FIRST_VERSION, RAISED_FROM_JAN])
+    assert before == after == D("1.80")
+
+
+def test_a_lower_cap_from_a_date_stops_the_fee_growing_but_takes_nothing_back() -> None:
+    capped_from_jan = LateFeePolicy(daily_rate=D("0.01"), cap_ratio=D("0.05"), effective_from=date(2027, 1, 1))
+    steep = LateFeePolicy(daily_rate=D("0.01"), effective_from=date(2026, 1, 1))
+    # 16 days at 1 % in December: 160.00, above the 50.00 cap that starts in January
+    fee = late_fee_breakdown(D("1000.00"), DUE, date(2027, 1, 20), [steep, capped_from_jan])
+    assert (fee.amount, fee.capped, fee.cap) == (D("160.00"), True, D("50.00"))
+
+
+def test_days_before_the_first_version_cost_nothing() -> None:
+    # only 1–10 January, under the one version there is, are charged
+    assert late_fee(D("1000.00"), DUE, date(2027, 1, 10), [RAISED_FROM_JAN]) == D("10.00")
+
+
+def test_the_breakdown_names_grace_and_cap_of_the_version_in_force() -> None:
+    capped = LateFeePolicy(daily_rate=D("0.0003"), grace_days=10, cap_ratio=D("0.1"))
+    fee = late_fee_breakdown(D("1000.00"), DUE, DUE + timedelta(days=410), capped)
+    assert (fee.amount, fee.capped, fee.cap, fee.cap_ratio) == (D("100.00"), True, D("100.00"), D("0.1"))
+    assert fee.stretches[0].grace_days == 10
+
+
+@given(
+    principal=st.decimals(min_value=0, max_value=100_000, places=2),
+    rate=st.decimals(min_value=0, max_value=D("0.01"), places=6),
+    grace=st.integers(min_value=0, max_value=30),
+    change_after=st.integers(min_value=1, max_value=200),
+    days=st.integers(min_value=0, max_value=200),
+    new_rate=st.decimals(min_value=0, max_value=D("0.01"), places=6),
+)
+def test_adding_a_version_changes_no_fee_as_of_a_day_before_it(
+    principal: D, rate: D, grace: int, change_after: int, days: int, new_rate: D
+) -> None:
+    first = LateFeePolicy(daily_rate=rate, grace_days=grace, effective_from=date(2020, 1, 1))
+    change = DUE + timedelta(days=change_after)
+    added = LateFeePolicy(daily_rate=new_rate, grace_days=0, cap_ratio=D(0), effective_from=change)
+    as_of = min(DUE + timedelta(days=days), change - timedelta(days=1))
+    assert late_fee(principal, DUE, as_of, [first, added]) == late_fee(principal, DUE, as_of, [first])

@@ -252,10 +252,12 @@ def test_a_metered_line_amount_is_the_sum_of_its_tiers(
     unit = UnitSnapshot(7, 1, UnitKind.APARTMENT, D(80))
     prepared = prepare_rules([rule], [], BillingPeriod.parse("2026-11", months=months))
 
-    (line,) = compute_unit_lines(prepared, unit, [MeterUsage(7, "electricity", usage, earlier)])
+    lines = compute_unit_lines(prepared, unit, [MeterUsage(7, "electricity", usage, earlier)])
 
-    assert line.amount == total_charge(tiers, usage, earlier)
-    assert line.quantity == usage
+    # nothing used draws no line; anything used draws one that adds up its tiers
+    assert len(lines) == (0 if usage == 0 else 1)
+    assert sum((line.amount for line in lines), D(0)) == total_charge(tiers, usage, earlier)
+    assert all(line.quantity == usage for line in lines)
 
 
 @st.composite

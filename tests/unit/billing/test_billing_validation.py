@@ -161,7 +161,7 @@ def test_overlapping_tiers_are_refused_on_the_later_tier() -> None:
 def test_tiers_leaving_a_gap_are_refused() -> None:
     gapped = (
         Tier(D(0), D(240), D("0.5283")),
-        Tier(D(241), D(400), D("0.5783")),
+        Tier(D(250), D(400), D("0.5783")),
         Tier(D(400), None, D("0.8283")),
     )
     with pytest.raises(RuleValidationError) as refusal:
