@@ -31,7 +31,7 @@ def build_services(
     """The process's receipt key, payment gateways and media store, from its settings."""
     return Services(
         receipt_signer=ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
-        payment_providers=provider_registry(settings.secret_key),
+        payment_providers=provider_registry(sandbox_key=settings.sandbox_signing_key),
         media_store=MediaStore(settings.media_dir, settings.secret_key),
         publisher=publisher,
         live_feed=live_feed,
