@@ -44,6 +44,12 @@ class Settings:
     # whoever holds that key mark bills paid. None: on in development, off in production.
     sandbox_payments: bool | None = None
     sandbox_payment_key: str | None = None
+    # How soon an open websocket notices that its token was revoked (logout, password change, reset):
+    # one indexed read per subscription per interval at most.
+    token_recheck_interval: dt.timedelta = dt.timedelta(seconds=15)
+    # Behind a reverse proxy every request comes from the proxy's address; only when the proxy is yours
+    # (and overwrites the header) may the login throttle believe X-Forwarded-For.
+    trust_forwarded_for: bool = False
 
     def __post_init__(self) -> None:
         if self.env not in ("development", "production"):
@@ -57,6 +63,8 @@ class Settings:
                 raise SettingsError(f"COURTYARD_{name} must be a positive number of bytes")
         if self.database_connect_timeout <= dt.timedelta(0):
             raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a positive number of seconds")
+        if self.token_recheck_interval <= dt.timedelta(0):
+            raise SettingsError("COURTYARD_TOKEN_RECHECK_SECONDS must be a positive number of seconds")
         self._check_payment_gateways()
 
     def _check_payment_gateways(self) -> None:
@@ -129,6 +137,13 @@ class Settings:
                 kwargs["database_connect_timeout"] = dt.timedelta(seconds=float(timeout))
             except (ValueError, OverflowError) as error:
                 raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a number of seconds") from error
+        if (recheck := get("TOKEN_RECHECK_SECONDS")) is not None:
+            try:
+                kwargs["token_recheck_interval"] = dt.timedelta(seconds=float(recheck))
+            except (ValueError, OverflowError) as error:
+                raise SettingsError("COURTYARD_TOKEN_RECHECK_SECONDS must be a number of seconds") from error
+        if (trust := get("TRUST_FORWARDED_FOR")) is not None:
+            kwargs["trust_forwarded_for"] = _flag("TRUST_FORWARDED_FOR", trust)
         if (sandbox := get("SANDBOX_PAYMENTS")) is not None:
             kwargs["sandbox_payments"] = _flag("SANDBOX_PAYMENTS", sandbox)
         if (key := get("SANDBOX_PAYMENT_KEY")) is not None:

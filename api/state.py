@@ -48,17 +48,15 @@ class AppState:
     services: Services
     clock: Callable[[], dt.datetime] = utc_now
 
-    def new_context(self) -> Context:
-        def verify(token: str) -> tuple[int, dt.datetime] | None:
-            claims = self.tokens.verify(token)
-            return (claims.user_id, claims.expires_at) if claims else None
-
+    def new_context(self, *, client_address: str = "unknown") -> Context:
         return Context(
             session_factory=self.session_factory,
             cipher=self.cipher,
             issue_token=lambda user_id, now: self.tokens.issue(user_id, now=now),
-            verify_token=verify,
+            verify_token=self.tokens.verify,
             clock=self.clock,
             production=self.settings.is_production,
             services=self.services,
+            client_address=client_address,
+            token_recheck_interval=self.settings.token_recheck_interval,
         )

@@ -19,6 +19,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 
 from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
+from schema.login_limit import OneLoginPerRequest
 from schema.root import Mutation, Query, Subscription
 
 __all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
@@ -27,7 +28,7 @@ __all__ = ["MAX_QUERY_DEPTH", "MAX_QUERY_TOKENS", "build_schema"]
 MAX_QUERY_DEPTH = 10
 MAX_QUERY_TOKENS = 2000
 MAX_ALIASES = 30
-_LIMIT_RULES = [depth_rule(MAX_QUERY_DEPTH, should_ignore=None), aliases_rule(MAX_ALIASES)]
+_LIMIT_RULES = [depth_rule(MAX_QUERY_DEPTH, should_ignore=None), aliases_rule(MAX_ALIASES), OneLoginPerRequest]
 
 
 class CourtyardSchema(strawberry.Schema):
