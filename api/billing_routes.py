@@ -37,7 +37,7 @@ async def receipt_pdf(request: Request) -> Response:
     except ValueError:
         return _error(404, "NOT_FOUND", "No such receipt.")
     async with state.session_factory() as session:
-        principal = await load_principal(session, claims.user_id, today=now.date())
+        principal = await load_principal(session, claims.user_id, today=now.date(), token=claims)
     if principal is None:
         return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
     try:

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from api.auth import bearer_token
+from api.auth import TokenClaims, bearer_token
 from api.state import AppState
 from dispatch.attachments import MediaStore
 from dispatch.queries import get_attachment_for
@@ -27,8 +27,10 @@ def _not_found() -> JSONResponse:
     return _error(404, "NOT_FOUND", "No such attachment.")
 
 
-def _caller(request: Request, state: AppState, media: MediaStore, attachment_id: int) -> int | None | Response:
-    """The user asking: from a signed link (`url` of an attachment) or a bearer token."""
+def _caller(
+    request: Request, state: AppState, media: MediaStore, attachment_id: int
+) -> tuple[int, TokenClaims | None] | None | Response:
+    """The user asking and their token: from a signed link (`url` of an attachment, no token) or a bearer token."""
     now = state.clock()
     query = request.query_params
     if "signature" in query:
@@ -38,12 +40,12 @@ def _caller(request: Request, state: AppState, media: MediaStore, attachment_id:
             return _not_found()
         if expires < now.timestamp() or not media.verify(attachment_id, user_id, expires, query["signature"]):
             return _error(403, "FORBIDDEN", "The link is invalid or has expired; ask for the ticket again.")
-        return user_id
+        return user_id, None
     token = bearer_token(request.headers)
     claims = state.tokens.verify(token) if token else None
     if claims is None or claims.expires_at <= now:
         return None
-    return claims.user_id
+    return claims.user_id, claims
 
 
 async def attachment_file(request: Request) -> Response:
@@ -56,9 +58,12 @@ async def attachment_file(request: Request) -> Response:
         return caller
     if caller is None:
         return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>` or use the attachment's url.")
+    user_id, claims = caller
     async with state.session_factory() as session:
-        principal = await load_principal(session, caller, today=state.clock().date())
+        principal = await load_principal(session, user_id, today=state.clock().date(), token=claims)
     if principal is None:
+        if claims is not None:
+            return _error(401, "UNAUTHENTICATED", "The token was revoked: log in again.")
         return _not_found()
     try:
         attachment = await get_attachment_for(state.session_factory, principal, attachment_id=attachment_id)

@@ -21,7 +21,7 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
-from api.auth import bearer_token
+from api.auth import bearer_token, client_address
 from api.request_errors import (
     GRAPHQL_RESPONSE_JSON,
     RETRY_AFTER_SECONDS,
@@ -72,7 +72,12 @@ class CourtyardGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         state: AppState = request.app.state.courtyard
-        context = state.new_context()
+        peer = request.client.host if request.client else None
+        context = state.new_context(
+            client_address=client_address(
+                request.headers, peer, trust_forwarded_for=state.settings.trust_forwarded_for
+            )
+        )
         if isinstance(request, Request):
             context.authenticate_with(bearer_token(request.headers))
         return context
@@ -82,8 +87,10 @@ class CourtyardGraphQL(GraphQL[Context, None]):
         token = bearer_token(params) if isinstance(params, dict) else None
         if token is not None:
             context.authenticate_with(token)
-            if not context.has_live_token():
-                raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": "Invalid or expired token."})
+            if not await context.token_still_counts():
+                raise ConnectionRejectionError(
+                    {"code": "UNAUTHENTICATED", "message": "Invalid, expired or revoked token."}
+                )
         return UNSET
 
     async def parse_http_body(self, request_adapter: Any) -> Any:

@@ -14,6 +14,9 @@ __all__ = ["DEFAULT_SECRET_KEY", "Settings", "SettingsError"]
 
 DEFAULT_SECRET_KEY = "courtyard-development-secret-change-me"
 MIB = 1024 * 1024
+MIN_GATEWAY_KEY_LENGTH = 32
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
 
 
 class SettingsError(ValueError):
@@ -37,6 +40,16 @@ class Settings:
     # reported unavailable immediately. Under a burst of new connections a healthy PostgreSQL on a busy
     # machine took over a second to accept (benchmarks/fanout.py), so a sub-second value failed requests.
     database_connect_timeout: dt.timedelta = dt.timedelta(seconds=5)
+    # The sandbox gateway accepts any notification signed with its key: in production it would let
+    # whoever holds that key mark bills paid. None: on in development, off in production.
+    sandbox_payments: bool | None = None
+    sandbox_payment_key: str | None = None
+    # How soon an open websocket notices that its token was revoked (logout, password change, reset):
+    # one indexed read per subscription per interval at most.
+    token_recheck_interval: dt.timedelta = dt.timedelta(seconds=15)
+    # Behind a reverse proxy every request comes from the proxy's address; only when the proxy is yours
+    # (and overwrites the header) may the login throttle believe X-Forwarded-For.
+    trust_forwarded_for: bool = False
 
     def __post_init__(self) -> None:
         if self.env not in ("development", "production"):
@@ -50,6 +63,34 @@ class Settings:
                 raise SettingsError(f"COURTYARD_{name} must be a positive number of bytes")
         if self.database_connect_timeout <= dt.timedelta(0):
             raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a positive number of seconds")
+        if self.token_recheck_interval <= dt.timedelta(0):
+            raise SettingsError("COURTYARD_TOKEN_RECHECK_SECONDS must be a positive number of seconds")
+        self._check_payment_gateways()
+
+    def _check_payment_gateways(self) -> None:
+        key = self.sandbox_payment_key
+        if key is not None and len(key) < MIN_GATEWAY_KEY_LENGTH:
+            raise SettingsError(f"COURTYARD_SANDBOX_PAYMENT_KEY must be at least {MIN_GATEWAY_KEY_LENGTH} characters")
+        if self.is_production and self.sandbox_payments_enabled:
+            if key is None:
+                raise SettingsError(
+                    "COURTYARD_SANDBOX_PAYMENTS is on in production but COURTYARD_SANDBOX_PAYMENT_KEY is not set: "
+                    "the sandbox gateway needs a signing key of its own there"
+                )
+            if key == self.secret_key:
+                raise SettingsError("COURTYARD_SANDBOX_PAYMENT_KEY must differ from COURTYARD_SECRET_KEY")
+
+    @property
+    def sandbox_payments_enabled(self) -> bool:
+        return self.sandbox_payments if self.sandbox_payments is not None else not self.is_production
+
+    @property
+    def sandbox_signing_key(self) -> str | None:
+        """The sandbox gateway's key when it is on; development without a key of its own derives one from
+        the secret key, so `make run` and the tests pay end to end with no setup."""
+        if not self.sandbox_payments_enabled:
+            return None
+        return self.sandbox_payment_key or self.secret_key
 
     @property
     def is_production(self) -> bool:
@@ -96,4 +137,23 @@ class Settings:
                 kwargs["database_connect_timeout"] = dt.timedelta(seconds=float(timeout))
             except (ValueError, OverflowError) as error:
                 raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a number of seconds") from error
+        if (recheck := get("TOKEN_RECHECK_SECONDS")) is not None:
+            try:
+                kwargs["token_recheck_interval"] = dt.timedelta(seconds=float(recheck))
+            except (ValueError, OverflowError) as error:
+                raise SettingsError("COURTYARD_TOKEN_RECHECK_SECONDS must be a number of seconds") from error
+        if (trust := get("TRUST_FORWARDED_FOR")) is not None:
+            kwargs["trust_forwarded_for"] = _flag("TRUST_FORWARDED_FOR", trust)
+        if (sandbox := get("SANDBOX_PAYMENTS")) is not None:
+            kwargs["sandbox_payments"] = _flag("SANDBOX_PAYMENTS", sandbox)
+        if (key := get("SANDBOX_PAYMENT_KEY")) is not None:
+            kwargs["sandbox_payment_key"] = key
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _flag(name: str, value: str) -> bool:
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise SettingsError(f"COURTYARD_{name} must be 1 or 0 (true/false, yes/no, on/off), not {value!r}")

@@ -31,7 +31,7 @@ def build_services(
     """The process's receipt key, payment gateways and media store, from its settings."""
     return Services(
         receipt_signer=ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
-        payment_providers=provider_registry(settings.secret_key),
+        payment_providers=provider_registry(sandbox_key=settings.sandbox_signing_key),
         media_store=MediaStore(settings.media_dir, settings.secret_key),
         publisher=publisher,
         live_feed=live_feed,
@@ -48,17 +48,15 @@ class AppState:
     services: Services
     clock: Callable[[], dt.datetime] = utc_now
 
-    def new_context(self) -> Context:
-        def verify(token: str) -> tuple[int, dt.datetime] | None:
-            claims = self.tokens.verify(token)
-            return (claims.user_id, claims.expires_at) if claims else None
-
+    def new_context(self, *, client_address: str = "unknown") -> Context:
         return Context(
             session_factory=self.session_factory,
             cipher=self.cipher,
             issue_token=lambda user_id, now: self.tokens.issue(user_id, now=now),
-            verify_token=verify,
+            verify_token=self.tokens.verify,
             clock=self.clock,
             production=self.settings.is_production,
             services=self.services,
+            client_address=client_address,
+            token_recheck_interval=self.settings.token_recheck_interval,
         )

@@ -3,8 +3,10 @@
 An order has our number (out_trade_no), an amount in fen, an expiry and the URL the gateway notifies;
 the gateway answers with a payload for the front end (QR code text or redirect) and later posts a
 signed asynchronous notification, which we verify and acknowledge in the gateway's own words. The
-built-in `sandbox` gateway signs notifications with HMAC-SHA256 under a key derived from the service
-secret, so development, the demo and the tests can pay end to end without a real gateway.
+built-in `sandbox` gateway signs notifications with HMAC-SHA256 under a key of its own
+(`COURTYARD_SANDBOX_PAYMENT_KEY`; in development derived from the service secret when unset), so
+development, the demo and the tests can pay end to end without a real gateway. Production runs it only
+when `COURTYARD_SANDBOX_PAYMENTS=1` says so, and then only with its own key.
 """
 
 from __future__ import annotations
@@ -144,7 +146,14 @@ class SandboxProvider:
         return Acknowledgement(200 if accepted else 400, "application/json", json.dumps(body))
 
 
-def provider_registry(secret_key: str) -> dict[str, PaymentProvider]:
-    """The gateways this deployment talks to, by the name in their notify URL."""
-    sandbox = SandboxProvider(secret_key)
-    return {sandbox.name: sandbox}
+def provider_registry(*, sandbox_key: str | None) -> dict[str, PaymentProvider]:
+    """The gateways this deployment talks to, by the name in their notify URL; the sandbox only with a key.
+
+    A gateway left out answers 404 on its notify URL and BAD_USER_INPUT (field `provider`) to
+    `startOnlinePayment`.
+    """
+    providers: dict[str, PaymentProvider] = {}
+    if sandbox_key is not None:
+        sandbox = SandboxProvider(sandbox_key)
+        providers[sandbox.name] = sandbox
+    return providers

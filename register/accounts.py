@@ -1,34 +1,48 @@
-"""Logins: password hashing, logging in with lock-out, and loading a user's permissions."""
+"""Logins (throttled per address and account), logout, password change and reset, and loading a
+caller's permissions together with whether their token still counts."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
+import secrets
 from collections import defaultdict
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import or_, select
+from sqlalchemy import delete, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Occupancy, RoleGrant, User
+from db.models import Occupancy, Party, RevokedToken, RoleGrant, Technician, User
 from db.unit_of_work import unit_of_work
-from kernel.errors import InvalidCredentials
+from kernel.errors import BadInput, InvalidCredentials, NotFound
 from kernel.principal import Principal, Role
+from kernel.tokens import TokenClaims, issue_instant
+from register.login_throttle import LoginThrottled, check_throttle, record_failure, record_success
+from register.policy import may_reset_password
 
 __all__ = [
-    "LOCKOUT_AFTER_FAILURES",
-    "LOCKOUT_DURATION",
-    "AccountLocked",
+    "MIN_PASSWORD_LENGTH",
+    "PASSWORD_RESET_LIFETIME",
     "Login",
+    "LoginThrottled",
+    "PasswordReset",
+    "change_password",
     "hash_password",
+    "issue_password_reset",
     "load_principal",
     "log_in",
+    "log_out",
+    "reset_password",
     "role_grants",
+    "token_is_current",
 ]
 
-LOCKOUT_AFTER_FAILURES = 5
-LOCKOUT_DURATION = dt.timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+PASSWORD_RESET_LIFETIME = dt.timedelta(hours=24)
+"""Long enough to reach the resident through the front desk or a phone call, short enough to go stale."""
 
 # OWASP's recommended Argon2id profile (19 MiB, 2 passes, 1 lane): ~80 ms per check on a 2-core host.
 # The library default (64 MiB, 4 lanes) took ~670 ms there, which turns a login burst into a queue.
@@ -37,20 +51,21 @@ _hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _DUMMY_HASH = _hasher.hash("courtyard-timing-equaliser")
 
 
-class AccountLocked(Exception):
-    """Too many failed logins in a row: no password is checked until `until`."""
-
-    def __init__(self, until: dt.datetime) -> None:
-        super().__init__(f"account locked until {until.isoformat()}")
-        self.until = until
-
-
 @dataclass(frozen=True)
 class Login:
-    """Who just logged in, with the permissions they hold now."""
+    """Who just logged in (or changed their password), with the permissions they hold now."""
 
     user: User
     principal: Principal
+
+
+@dataclass(frozen=True)
+class PasswordReset:
+    """A one-time reset code, shown once to the administrator who asked for it (only its digest is kept)."""
+
+    email: str
+    code: str
+    expires_at: dt.datetime
 
 
 def hash_password(password: str) -> str:
@@ -69,60 +84,198 @@ def _wrong() -> InvalidCredentials:
     return InvalidCredentials("E-mail or password is wrong.", field="password")
 
 
-async def _check_password(session: AsyncSession, *, email: str, password: str, now: dt.datetime) -> User:
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()).with_for_update())
-    if user is None or not user.is_active:
-        _verify(_DUMMY_HASH, password)
-        raise _wrong()
-    if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked(user.locked_until)
-    if not _verify(user.password_hash, password):
-        user.failed_login_count += 1
-        if user.failed_login_count >= LOCKOUT_AFTER_FAILURES:
-            user.failed_login_count = 0
-            user.locked_until = now + LOCKOUT_DURATION
-        raise _wrong()
-    user.failed_login_count = 0
-    user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
-    return user
+def _normalized(email: str) -> str:
+    return email.strip().lower()
+
+
+def _check_new_password(password: str, field: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadInput(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field=field)
 
 
 async def log_in(
-    session_factory: async_sessionmaker[AsyncSession], *, email: str, password: str, now: dt.datetime
+    session_factory: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    password: str,
+    client_address: str,
+    now: dt.datetime,
 ) -> Login:
-    """Check a password; the fifth failure in a row locks the account for `LOCKOUT_DURATION`.
+    """Check a password, throttled per client address and per account (`register.login_throttle`).
 
-    A wrong password is INVALID_CREDENTIALS, a locked account `AccountLocked`; both are raised only after
-    the failure count has been committed.
+    A wrong password or an unknown e-mail is INVALID_CREDENTIALS, raised after the failure has been
+    committed; a throttled attempt `LoginThrottled`, before any password is checked. Known and unknown
+    e-mails are counted, throttled and timed alike.
     """
-    refusal: InvalidCredentials | AccountLocked | None = None
+    email = _normalized(email)
+    refusal: InvalidCredentials | None = None
     principal: Principal | None = None
     async with unit_of_work(session_factory) as work:
-        try:
-            user = await _check_password(work.session, email=email, password=password, now=now)
-        except (InvalidCredentials, AccountLocked) as error:
-            refusal = error
+        throttle = await check_throttle(work.session, email=email, address=client_address, now=now)
+        user = await work.session.scalar(select(User).where(User.email == email))
+        if user is None or not user.is_active:
+            _verify(_DUMMY_HASH, password)
+            user = None
+        elif not _verify(user.password_hash, password):
+            user = None
+        if user is None:
+            record_failure(throttle, now)
+            refusal = _wrong()
         else:
+            await record_success(work.session, throttle, now)
+            if _hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
             principal = await load_principal(work.session, user.id, today=now.date())
     if refusal is not None:
         raise refusal
-    assert principal is not None, "an active user always has a principal"
+    assert user is not None and principal is not None, "an active user always has a principal"
     return Login(user=user, principal=principal)
 
 
-async def load_principal(session: AsyncSession, user_id: int, *, today: dt.date) -> Principal | None:
-    """Roles per project and currently occupied units of an active user (one statement, two for an owner)."""
-    # Every request starts here: plain columns, user and grants in one round trip, no ORM objects.
+async def log_out(session_factory: async_sessionmaker[AsyncSession], token: TokenClaims, *, now: dt.datetime) -> None:
+    """Revoke this one token; the user's other sessions stay logged in."""
+    async with unit_of_work(session_factory) as work:
+        # Tokens that have expired anyway need no row: their revocations are swept on the way.
+        await work.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+        if await work.session.get(RevokedToken, token.token_id) is None:
+            work.session.add(RevokedToken(token_id=token.token_id, user_id=token.user_id, expires_at=token.expires_at))
+
+
+async def change_password(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    current_password: str,
+    new_password: str,
+    client_address: str,
+    now: dt.datetime,
+) -> Login:
+    """Set a new password after checking the current one (throttled like a login); every token issued
+    before now stops counting, the caller's included: they get a fresh one."""
+    _check_new_password(new_password, "newPassword")
+    refusal: InvalidCredentials | None = None
+    async with unit_of_work(session_factory) as work:
+        user = await work.session.get(User, principal.user_id, with_for_update=True)
+        if user is None or not user.is_active:
+            raise NotFound("No such user.", field="currentPassword")
+        throttle = await check_throttle(work.session, email=user.email, address=client_address, now=now)
+        if not _verify(user.password_hash, current_password):
+            record_failure(throttle, now)
+            refusal = InvalidCredentials("The current password is wrong.", field="currentPassword")
+        else:
+            user.password_hash = hash_password(new_password)
+            user.tokens_valid_after = issue_instant(now)
+            user.password_reset_digest, user.password_reset_expires_at = None, None
+            fresh = await load_principal(work.session, user.id, today=now.date())
+    if refusal is not None:
+        raise refusal
+    assert fresh is not None
+    return Login(user=user, principal=fresh)
+
+
+def _digest(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+async def _projects_of(session: AsyncSession, user: User) -> frozenset[int]:
+    statements = [select(RoleGrant.project_id).where(RoleGrant.user_id == user.id)]
+    if user.party_id is not None:
+        statements.append(select(Party.project_id).where(Party.id == user.party_id))
+    if user.technician_id is not None:
+        statements.append(select(Technician.project_id).where(Technician.id == user.technician_id))
+    found: set[int] = set()
+    for statement in statements:
+        found.update(await session.scalars(statement))
+    return frozenset(found)
+
+
+async def issue_password_reset(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, email: str, now: dt.datetime
+) -> PasswordReset:
+    """An administrator of the user's project issues a one-time reset code (valid `PASSWORD_RESET_LIFETIME`)
+    to hand to the user in person or by phone. The user's earlier tokens stop counting at once, and so
+    does any earlier reset code; the administrator never learns the new password."""
+    async with unit_of_work(session_factory) as work:
+        user = await work.session.scalar(select(User).where(User.email == _normalized(email)).with_for_update())
+        if user is None or not may_reset_password(principal, await _projects_of(work.session, user)):
+            raise NotFound("No such user in a project you administer.", field="email")
+        code = secrets.token_urlsafe(24)
+        user.password_reset_digest = _digest(code)
+        user.password_reset_expires_at = now + PASSWORD_RESET_LIFETIME
+        user.tokens_valid_after = issue_instant(now)
+    return PasswordReset(email=user.email, code=code, expires_at=now + PASSWORD_RESET_LIFETIME)
+
+
+async def reset_password(
+    session_factory: async_sessionmaker[AsyncSession], *, email: str, code: str, new_password: str, now: dt.datetime
+) -> Login:
+    """Set a new password with a reset code; the code works once, and every earlier token stops counting."""
+    _check_new_password(new_password, "newPassword")
+    async with unit_of_work(session_factory) as work:
+        user = await work.session.scalar(select(User).where(User.email == _normalized(email)).with_for_update())
+        valid = (
+            user is not None
+            and user.is_active
+            and user.password_reset_digest is not None
+            and user.password_reset_expires_at is not None
+            and user.password_reset_expires_at > now
+            and hmac.compare_digest(user.password_reset_digest, _digest(code))
+        )
+        if not valid:
+            raise InvalidCredentials("The reset code is wrong, used or expired.", field="code")
+        assert user is not None
+        user.password_hash = hash_password(new_password)
+        user.password_reset_digest, user.password_reset_expires_at = None, None
+        user.tokens_valid_after = issue_instant(now)
+        principal = await load_principal(work.session, user.id, today=now.date())
+    assert principal is not None
+    return Login(user=user, principal=principal)
+
+
+async def token_is_current(session: AsyncSession, token: TokenClaims) -> bool:
+    """Whether the token's user is active and the token was neither logged out nor issued before the
+    last password change or reset (one indexed read)."""
+    row = (
+        await session.execute(
+            select(User.is_active, User.tokens_valid_after, _revoked(token)).where(User.id == token.user_id)
+        )
+    ).first()
+    return row is not None and row[0] and _still_valid(token, row[1], row[2])
+
+
+def _revoked(token: TokenClaims):  # type: ignore[no-untyped-def]
+    return exists().where(RevokedToken.token_id == token.token_id).label("revoked")
+
+
+def _still_valid(token: TokenClaims, valid_after: dt.datetime | None, revoked: bool) -> bool:
+    return not revoked and (valid_after is None or token.issued_at >= valid_after)
+
+
+async def load_principal(
+    session: AsyncSession, user_id: int, *, today: dt.date, token: TokenClaims | None = None
+) -> Principal | None:
+    """Roles per project and currently occupied units of an active user (one statement, two for an owner);
+    None when `token` (the one the caller presented) has been revoked or predates a password change."""
+    # Every request starts here: plain columns, user, grants and the token's standing in one round trip.
+    revoked = _revoked(token) if token is not None else literal(False).label("revoked")
     rows = (
         await session.execute(
-            select(User.is_active, User.party_id, User.technician_id, RoleGrant.project_id, RoleGrant.role)
+            select(
+                User.is_active,
+                User.party_id,
+                User.technician_id,
+                User.tokens_valid_after,
+                revoked,
+                RoleGrant.project_id,
+                RoleGrant.role,
+            )
             .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
             .where(User.id == user_id)
         )
     ).all()
     if not rows or not rows[0].is_active:
+        return None
+    if token is not None and not _still_valid(token, rows[0].tokens_valid_after, rows[0].revoked):
         return None
     party_id, technician_id = rows[0].party_id, rows[0].technician_id
     roles: dict[int, set[Role]] = defaultdict(set)

@@ -21,6 +21,7 @@ __all__ = [
     "changes_parties",
     "may_administer_project",
     "may_change_party",
+    "may_reset_password",
     "may_see_all_parties",
     "may_see_all_units",
     "may_see_occupancy",
@@ -53,6 +54,12 @@ def changes_parties(principal: Principal) -> bool:
 
 def may_administer_project(principal: Principal, project_id: int) -> bool:
     return principal.has_role(project_id, *REGISTER_ADMIN_ROLES)
+
+
+def may_reset_password(principal: Principal, user_projects: frozenset[int]) -> bool:
+    """An administrator may issue a password reset for anyone who belongs to a project they administer
+    (by a role, as an occupant's party, or as a technician)."""
+    return not administered_projects(principal).isdisjoint(user_projects)
 
 
 def administered_projects(principal: Principal) -> frozenset[int]:

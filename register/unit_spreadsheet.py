@@ -17,6 +17,7 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,6 +53,20 @@ MAX_FLOOR_AREA = Decimal("100000")
 
 FILE_ROW_NUMBER = 0
 """Row number of errors that concern the whole file rather than one row."""
+
+# An .xlsx is a zip archive, and openpyxl inflates what it reads in memory: a 293 KB zip bomb became
+# 300 MB in the server. The archive's directory is checked before openpyxl sees it. zipfile never
+# inflates an entry past the size its directory declares, so checking the declared sizes is enough.
+MAX_XLSX_ENTRIES = 1_000
+"""A workbook has a dozen parts (a few hundred with many sheets or pictures); thousands is no workbook."""
+MAX_XLSX_ENTRY_BYTES = 64 * 1024 * 1024
+"""Largest declared uncompressed part: a 20,000-unit sheet (MAX_UNIT_ROWS) is ~8 MB of XML."""
+MAX_XLSX_TOTAL_BYTES = 128 * 1024 * 1024
+"""Largest declared uncompressed workbook, all parts together."""
+MAX_XLSX_COMPRESSION_RATIO = 100
+"""Spreadsheet XML compresses 12-16:1 even when every row is the same; zip bombs reach ~1000:1."""
+_RATIO_CHECKED_FROM_BYTES = 1024 * 1024
+"""Tiny parts (styles, a one-cell sheet) may compress far better without costing any memory."""
 
 UNIT_KINDS = ("APARTMENT", "SHOP", "OFFICE", "PARKING_SPACE", "STORAGE")
 
@@ -229,6 +244,7 @@ def _spreadsheet_rows(content: bytes, filename: str) -> Generator[Sequence[objec
         raise _UnreadableFileError("the file is empty")
     # The content decides over the name: users rename files, and browsers send what they're given.
     if content.startswith(_ZIP_MAGIC):
+        _check_archive(content)
         return _xlsx_rows(content)
     if content.startswith(_LEGACY_XLS_MAGIC):
         raise _UnreadableFileError("old .xls workbooks are not supported; save the file as .xlsx or .csv")
@@ -237,6 +253,38 @@ def _spreadsheet_rows(content: bytes, filename: str) -> Generator[Sequence[objec
     if extension in {".csv", ".txt", ""}:
         return _csv_rows(content)
     raise _UnreadableFileError(f"unsupported file type '{extension}'; upload an .xlsx or .csv file")
+
+
+def _check_archive(content: bytes) -> None:
+    """Refuse an archive whose directory promises more than a unit register can need, before inflating it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise _UnreadableFileError("the file is not a valid .xlsx workbook") from error
+    if len(entries) > MAX_XLSX_ENTRIES:
+        raise _UnreadableFileError(f"the workbook has more than {MAX_XLSX_ENTRIES} parts; it is not a unit register")
+    total = 0
+    for entry in entries:
+        # Excel writes stored and deflated parts only; bzip2 and lzma inflate without an output bound.
+        if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _UnreadableFileError("the workbook uses a compression Excel does not write")
+        if entry.file_size > MAX_XLSX_ENTRY_BYTES:
+            raise _UnreadableFileError(_too_large(f"one part unpacks to {entry.file_size:,} bytes"))
+        if (
+            entry.file_size >= _RATIO_CHECKED_FROM_BYTES
+            and entry.file_size > MAX_XLSX_COMPRESSION_RATIO * max(entry.compress_size, 1)
+        ):
+            raise _UnreadableFileError(
+                _too_large(f"one part unpacks more than {MAX_XLSX_COMPRESSION_RATIO} times its packed size")
+            )
+        total += entry.file_size
+    if total > MAX_XLSX_TOTAL_BYTES:
+        raise _UnreadableFileError(_too_large(f"the parts unpack to {total:,} bytes"))
+
+
+def _too_large(detail: str) -> str:
+    return f"the workbook is refused unopened: {detail}; split the register into smaller files"
 
 
 def _xlsx_rows(content: bytes) -> Generator[Sequence[object], None, None]:

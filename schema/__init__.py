@@ -19,13 +19,14 @@ from strawberry.schema.config import StrawberryConfig
 
 from schema.depth_limit import MAX_QUERY_LEVELS, QueryLevelLimit
 from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
+from schema.login_limit import OneLoginPerRequest
 from schema.root import Mutation, Query, Subscription
 
 __all__ = ["MAX_QUERY_LEVELS", "MAX_QUERY_TOKENS", "build_schema"]
 
 MAX_QUERY_TOKENS = 2000
 MAX_ALIASES = 30
-_LIMIT_RULES = [QueryLevelLimit, aliases_rule(MAX_ALIASES)]
+_LIMIT_RULES = [QueryLevelLimit, aliases_rule(MAX_ALIASES), OneLoginPerRequest]
 
 
 class CourtyardSchema(strawberry.Schema):

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
@@ -23,10 +26,13 @@ from dispatch.attachments import MediaStore
 from dispatch.events import Publisher
 from dispatch.live import LiveFeed
 from kernel.principal import Principal
-from register.accounts import load_principal
+from kernel.tokens import TokenClaims
+from register.accounts import load_principal, token_is_current
 from schema.loaders import Loaders
 
 __all__ = ["Context", "Info", "Services"]
+
+log = logging.getLogger("courtyard.auth")
 
 _operation_loaders: contextvars.ContextVar[Loaders | None] = contextvars.ContextVar("operation_loaders", default=None)
 
@@ -47,38 +53,75 @@ class Context:
     session_factory: async_sessionmaker[AsyncSession]
     cipher: PersonalDataCipher
     issue_token: Callable[[int, dt.datetime], str]
-    verify_token: Callable[[str], tuple[int, dt.datetime] | None]
+    verify_token: Callable[[str], TokenClaims | None]
     clock: Callable[[], dt.datetime]
     production: bool
     services: Services
+    client_address: str = "unknown"
+    token_recheck_interval: dt.timedelta = dt.timedelta(seconds=15)
     connection_params: dict[str, Any] | None = None
-    token_user_id: int | None = None
-    token_expires_at: dt.datetime | None = None
+    token: TokenClaims | None = None
+    _token_revoked: bool = False
+    _token_checked_at: float | None = None
     _principal: Principal | None = None
     _principal_loaded: bool = False
 
     def now(self) -> dt.datetime:
         return self.clock()
 
+    @property
+    def token_user_id(self) -> int | None:
+        return self.token.user_id if self.token is not None else None
+
+    @property
+    def token_expires_at(self) -> dt.datetime | None:
+        return self.token.expires_at if self.token is not None else None
+
     def authenticate_with(self, token: str | None) -> None:
         """Remember whose token came with the request or `connection_init`; checked on use."""
-        verified = self.verify_token(token) if token else None
-        self.token_user_id, self.token_expires_at = verified if verified else (None, None)
+        self.token = self.verify_token(token) if token else None
+        self._token_revoked, self._token_checked_at = False, None
         self._principal, self._principal_loaded = None, False
 
     def has_live_token(self) -> bool:
-        return self.token_user_id is not None and (
-            self.token_expires_at is None or self.token_expires_at > self.now()
-        )
+        """A genuine token that has not expired, nor been found revoked by the last check."""
+        return self.token is not None and not self._token_revoked and self.token.expires_at > self.now()
 
     async def principal(self) -> Principal | None:
+        """The caller's permissions, read once per context together with whether the token still counts
+        (the same statement: a request costs no extra read for revocation)."""
         if not self.has_live_token():
             return None
+        assert self.token is not None
         if not self._principal_loaded:
             async with self.session_factory() as session:
-                self._principal = await load_principal(session, self.token_user_id, today=self.now().date())
-            self._principal_loaded = True
+                self._principal = await load_principal(
+                    session, self.token.user_id, today=self.now().date(), token=self.token
+                )
+            self._principal_loaded, self._token_checked_at = True, time.monotonic()
+            self._token_revoked = self._principal is None
         return self._principal
+
+    async def token_still_counts(self) -> bool:
+        """Whether the token is live, re-reading its revocation (logout, password change or reset) when
+        the last read is older than `token_recheck_interval`: long-lived websockets call this on every
+        event and on a timer, so a revoked token stops counting within that interval."""
+        if not self.has_live_token():
+            return False
+        assert self.token is not None
+        checked = self._token_checked_at
+        if checked is not None and time.monotonic() - checked < self.token_recheck_interval.total_seconds():
+            return True
+        self._token_checked_at = time.monotonic()
+        try:
+            async with self.session_factory() as session:
+                current = await token_is_current(session, self.token)
+        except (DBAPIError, OSError) as error:
+            # A database that is down says nothing about the token: keep serving, check again next time.
+            log.warning("token recheck failed: %s: %s", error.__class__.__name__, error)
+            return True
+        self._token_revoked = not current
+        return current
 
     @property
     def loaders(self) -> Loaders:

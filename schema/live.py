@@ -17,7 +17,7 @@ that sends the ready-made payloads itself, skipping strawberry's per-result pipe
 strawberry finish its part of the operation at once (so an idle subscription holds none of its execution
 state); elsewhere (a plain `schema.subscribe`, say) it yields `TicketEventType` values and strawberry
 executes them as usual. Both paths end the
-subscription with an UNAUTHENTICATED error once the connection's token expires.
+subscription with an UNAUTHENTICATED error once the connection's token expires or is revoked.
 """
 
 from __future__ import annotations
@@ -117,7 +117,8 @@ class Audience:
 
 def token_expired() -> GraphQLError:
     return GraphQLError(
-        "Your token has expired: log in again and resubscribe with `afterSeq` to catch up.",
+        "Your token has expired or was revoked (logout, password change or reset): log in again and "
+        "resubscribe with `afterSeq` to catch up.",
         extensions={"code": "UNAUTHENTICATED"},
     )
 
@@ -280,9 +281,9 @@ async def _send_frames(
     after_seq: int | None,
     accept: Callable[[LiveEvent], bool] | None,
 ) -> None:
-    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenExpiry(context, events.stop):
+    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenWatch(context, events.stop):
         async for event in events:
-            if not context.has_live_token():
+            if not await context.token_still_counts():
                 raise token_expired()
             if not await sink.send(await renderer.payload(event)):
                 return
@@ -299,9 +300,9 @@ async def _yield_events(
     accept: Callable[[LiveEvent], bool] | None,
 ) -> AsyncGenerator[TicketEventType, None]:
     context = info.context
-    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenExpiry(context, events.stop):
+    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenWatch(context, events.stop):
         async for event in events:
-            if not context.has_live_token():
+            if not await context.token_still_counts():
                 raise token_expired()
             # This operation's loaders live as long as the subscription: renew them for each event.
             _start_rendering(context, event)
@@ -310,20 +311,26 @@ async def _yield_events(
             raise token_expired()
 
 
-class _TokenExpiry:
-    """Stops a follower when the connection's token expires (by the service's clock, checked on the wall)."""
+class _TokenWatch:
+    """Stops a follower when the connection's token expires (by the service's clock, checked on the wall)
+    or is revoked (logout, password change, reset: re-read every `token_recheck_interval`)."""
 
     def __init__(self, context: Context, stop: Callable[[], None]) -> None:
         self._context = context
         self._stop = stop
         self._timer: asyncio.TimerHandle | None = None
+        self._recheck: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> None:
         self._arm()
+        if self._context.token is not None:
+            self._recheck = asyncio.create_task(self._recheck_revocation())
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        if self._recheck is not None:
+            self._recheck.cancel()
 
     def _arm(self) -> None:
         expires_at = self._context.token_expires_at
@@ -342,6 +349,12 @@ class _TokenExpiry:
             self._stop()
         else:
             self._arm()
+
+    async def _recheck_revocation(self) -> None:
+        interval = self._context.token_recheck_interval.total_seconds()
+        while await self._context.token_still_counts():
+            await asyncio.sleep(interval)
+        self._stop()
 
 
 def _selects_any(operation: OperationDefinitionNode, fragments: Mapping[str, Any], names: frozenset[str]) -> bool:

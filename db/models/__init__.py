@@ -1,6 +1,6 @@
 """Every ORM model, imported here so `Base.metadata` knows all tables (Alembic and tests rely on it)."""
 
-from db.models.accounts import RoleGrant, User
+from db.models.accounts import LoginThrottle, RevokedToken, RoleGrant, User
 from db.models.billing import (
     Adjustment,
     AdjustmentKind,
@@ -77,6 +77,7 @@ __all__ = [
     "JournalLine",
     "LateFeePolicyVersion",
     "LocationKind",
+    "LoginThrottle",
     "MaintenanceRecord",
     "MeterReading",
     "Occupancy",
@@ -94,6 +95,7 @@ __all__ = [
     "Project",
     "Receipt",
     "ReversalKind",
+    "RevokedToken",
     "RoleGrant",
     "SlaEmission",
     "Technician",

@@ -1,37 +1,166 @@
-"""Logging in."""
+"""Logging in and out, changing a password, and an administrator's password reset."""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Callable
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 
-from register.accounts import AccountLocked, Login, log_in
+from register.accounts import (
+    Login,
+    LoginThrottled,
+    PasswordReset,
+    change_password,
+    issue_password_reset,
+    log_in,
+    log_out,
+    reset_password,
+)
+from register.policy import administers_register
 from schema.accounts.types import AuthPayload, ViewerType
 from schema.context import Info
-from schema.errors import InvalidCredentialsError, rate_limited
-from schema.use_cases import run_mutation
+from schema.errors import BadUserInputError, InvalidCredentialsError, NotFoundError, unauthenticated
+from schema.permissions import IsAuthenticated, allowed_if, require_principal
+from schema.use_cases import run_for_caller, run_mutation
 
 __all__ = ["AccountMutations", "LoginResult"]
 
 LoginResult = Annotated[AuthPayload | InvalidCredentialsError, strawberry.union("LoginResult")]
+ChangePasswordResult = Annotated[
+    AuthPayload | InvalidCredentialsError | BadUserInputError, strawberry.union("ChangePasswordResult")
+]
+ResetPasswordResult = Annotated[
+    AuthPayload | InvalidCredentialsError | BadUserInputError, strawberry.union("ResetPasswordResult")
+]
+
+
+@strawberry.type
+class LogoutPayload:
+    logged_out: bool = strawberry.field(description="True: the token sent with this request no longer counts.")
+
+
+@strawberry.type
+class PasswordResetPayload:
+    email: str
+    reset_code: str = strawberry.field(
+        description="Shown once: hand it to the user (in person or by phone); with it they choose a new "
+        "password in `resetPassword`. It works once."
+    )
+    expires_at: dt.datetime
+
+
+IssuePasswordResetResult = Annotated[
+    PasswordResetPayload | NotFoundError, strawberry.union("IssuePasswordResetResult")
+]
+
+
+def _throttled(throttled: LoginThrottled) -> GraphQLError:
+    seconds = max(1, math.ceil(throttled.retry_after.total_seconds()))
+    return GraphQLError(
+        f"Too many failed logins: try again in {seconds} seconds.",
+        extensions={"code": "RATE_LIMITED", "retryAfter": seconds},
+    )
+
+
+def _signed_in(info: Info, now: dt.datetime) -> Callable[[Login], AuthPayload]:
+    def present(login: Login) -> AuthPayload:
+        token = info.context.issue_token(login.user.id, now)
+        claims = info.context.verify_token(token)
+        assert claims is not None
+        return AuthPayload(token=token, expires_at=claims.expires_at, viewer=ViewerType.from_row(login.user, login.principal))
+
+    return present
 
 
 @strawberry.type
 class AccountMutations:
-    @strawberry.mutation(description="Exchange e-mail and password for a bearer token. Five failures in a row lock the account for 15 minutes.")
+    @strawberry.mutation(
+        description="Exchange e-mail and password for a bearer token. Failed attempts slow down further "
+        "ones per client address and per account (RATE_LIMITED with `extensions.retryAfter` seconds); "
+        "one `login` per request."
+    )
     async def login(self, info: Info, email: str, password: str) -> LoginResult:
         now = info.context.now()
-
-        def present(login: Login) -> AuthPayload:
-            token = info.context.issue_token(login.user.id, now)
-            verified = info.context.verify_token(token)
-            assert verified is not None
-            return AuthPayload(token=token, expires_at=verified[1], viewer=ViewerType.from_row(login.user, login.principal))
-
         try:
             return await run_mutation(
-                lambda: log_in(info.context.session_factory, email=email, password=password, now=now), present
+                lambda: log_in(
+                    info.context.session_factory,
+                    email=email,
+                    password=password,
+                    client_address=info.context.client_address,
+                    now=now,
+                ),
+                _signed_in(info, now),
             )
-        except AccountLocked as locked:
-            raise rate_limited(f"Too many failed logins: this account is locked until {locked.until:%H:%M} UTC.") from None
+        except LoginThrottled as throttled:
+            raise _throttled(throttled) from None
+
+    @strawberry.mutation(
+        description="Revoke the token sent with this request; other sessions of the user stay logged in.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def logout(self, info: Info) -> LogoutPayload:
+        await require_principal(info)
+        token = info.context.token
+        if token is None:
+            raise unauthenticated()
+        await log_out(info.context.session_factory, token, now=info.context.now())
+        return LogoutPayload(logged_out=True)
+
+    @strawberry.mutation(
+        description="Change your password (the current one is checked, throttled like a login). Every token "
+        "issued before, this request's included, stops counting: use the token in the answer.",
+        permission_classes=[IsAuthenticated],
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> ChangePasswordResult:
+        now = info.context.now()
+        try:
+            return await run_for_caller(
+                info,
+                lambda principal: change_password(
+                    info.context.session_factory,
+                    principal,
+                    current_password=current_password,
+                    new_password=new_password,
+                    client_address=info.context.client_address,
+                    now=now,
+                ),
+                _signed_in(info, now),
+            )
+        except LoginThrottled as throttled:
+            raise _throttled(throttled) from None
+
+    @strawberry.mutation(
+        description="ADMIN of a project the user belongs to: issue a one-time reset code (valid 24 hours) and "
+        "log the user out everywhere. The administrator never sees or sets the new password.",
+        permission_classes=[IsAuthenticated, allowed_if(administers_register, "Requires one of the roles ADMIN.")],
+    )
+    async def issue_password_reset(self, info: Info, email: str) -> IssuePasswordResetResult:
+        def present(reset: PasswordReset) -> PasswordResetPayload:
+            return PasswordResetPayload(email=reset.email, reset_code=reset.code, expires_at=reset.expires_at)
+
+        return await run_for_caller(
+            info,
+            lambda principal: issue_password_reset(
+                info.context.session_factory, principal, email=email, now=info.context.now()
+            ),
+            present,
+        )
+
+    @strawberry.mutation(
+        description="Choose a new password with the reset code an administrator issued; answers a token."
+    )
+    async def reset_password(self, info: Info, email: str, code: str, new_password: str) -> ResetPasswordResult:
+        now = info.context.now()
+        return await run_mutation(
+            lambda: reset_password(
+                info.context.session_factory, email=email, code=code, new_password=new_password, now=now
+            ),
+            _signed_in(info, now),
+        )

@@ -112,6 +112,10 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
     # --- mutations: a refused one writes nothing --------------------------------------------------
     "Mutation.login":                  ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),
+    "Mutation.logout":                 ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own token
+    "Mutation.changePassword":         ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own password
+    "Mutation.issuePasswordReset":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.resetPassword":          ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # whoever holds the code
     "Mutation.createProject":          ("AAA", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.updateProject":          ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.createBuilding":         ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
@@ -424,6 +428,22 @@ def _login(cell: Cell) -> dict[str, Any]:
     return {"email": cell.pick("alice", "bob", "carol") + "@example.test", "password": PASSWORD}
 
 
+def _reset_target(cell: Cell) -> dict[str, Any]:
+    return {"email": cell.pick("alice", "bob", "carol") + "@example.test"}
+
+
+async def _reset(cell: Cell) -> dict[str, Any]:
+    # The same password again: later cells still log in with it (the clock stands still, so the world's
+    # tokens, issued at the reset's instant, still count).
+    email = cell.pick("alice", "bob", "carol") + "@example.test"
+    issued = await cell.aw.call(
+        cell.pick("admin_a", "admin_a", "admin_b"),
+        "mutation ($email: String!) { issuePasswordReset(email: $email) { ... on PasswordResetPayload { resetCode } } }",
+        {"email": email},
+    )
+    return {"email": email, "code": issued["resetCode"], "newPassword": PASSWORD}
+
+
 PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Query.viewer": GraphQLProbe("{ viewer { email } }", shows=answers),
     "Query.projects": GraphQLProbe("{ projects { id } }", shows=lists("Project")),
@@ -497,6 +517,15 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "mutation ($email: String!, $password: String!) "
         "{ login(email: $email, password: $password) { __typename ... on Error { code message } } }",
         _login,
+    ),
+    "Mutation.logout": GraphQLProbe("mutation { logout { __typename } }"),
+    "Mutation.changePassword": mutation(
+        "changePassword", "$currentPassword: String!, $newPassword: String!",
+        lambda c: {"currentPassword": PASSWORD, "newPassword": PASSWORD}, "app_user",
+    ),
+    "Mutation.issuePasswordReset": mutation("issuePasswordReset", "$email: String!", _reset_target, "app_user"),
+    "Mutation.resetPassword": mutation(
+        "resetPassword", "$email: String!, $code: String!, $newPassword: String!", _reset, "app_user",
     ),
     "Mutation.createProject": mutation(
         "createProject", "$input: CreateProjectInput!", lambda c: {"input": {"name": f"新项目 {c.serial()}"}},

@@ -289,7 +289,8 @@ async def test_all_logins_share_one_hash_that_accepts_the_demo_password(seeded: 
     async with seeded.session_factory() as session:
         hashes = set(await session.scalars(select(User.password_hash)))
     login = await log_in(
-        seeded.session_factory, email="Owner1@demo.courtyard", password=DEMO_PASSWORD, now=dt.datetime.now(dt.UTC)
+        seeded.session_factory, email="Owner1@demo.courtyard", password=DEMO_PASSWORD, client_address="127.0.0.1",
+        now=dt.datetime.now(dt.UTC),
     )
     authenticated_email = login.user.email
     assert len(hashes) == 1 and hashes.pop().startswith("$argon2id$")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from api.state import AppState
 from db.models import Building, Occupancy, Party, Unit
 from tests.integration.world import World, build_world
+from tests.unit.test_unit_import_archive import shared_strings_bomb
 
 IMPORT = """
 mutation Import($projectId: ID!, $file: Upload!) {
@@ -116,4 +117,19 @@ async def test_an_admin_of_another_project_cannot_import_here(client: httpx.Asyn
     assert result["data"]["importUnits"]["code"] == "NOT_FOUND"
     owner = await upload(client, world, (HEADER + GOOD_ROWS).encode(), "units.csv", world.token("alice"))
     assert [e["extensions"]["code"] for e in owner["errors"]] == ["FORBIDDEN"]
+    assert await counts(state) == before
+
+
+async def test_a_zip_bomb_is_refused_naming_the_file_and_imports_nothing(client: httpx.AsyncClient, state: AppState) -> None:
+    # given: ~200 KB that would unpack to 200 MB
+    world = await build_world(state)
+    before = await counts(state)
+    # when
+    result = await upload(client, world, shared_strings_bomb(200 * 1024 * 1024), "units.xlsx", world.token("admin_a"))
+    # then
+    rejected = result["data"]["importUnits"]
+    assert (rejected["__typename"], rejected["code"], rejected["field"]) == ("ImportRejectedError", "BAD_USER_INPUT", "file")
+    [row_error] = rejected["rowErrors"]
+    assert (row_error["row"], row_error["field"]) == (0, "file")
+    assert "refused unopened" in row_error["reason"]
     assert await counts(state) == before

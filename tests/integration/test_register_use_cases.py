@@ -10,16 +10,16 @@ import pytest
 from sqlalchemy import select
 
 from api.state import AppState
-from db.models import Building, Party, Unit, User
+from db.models import Building, LoginThrottle, Party, Unit, User
 from kernel.errors import Conflict, InvalidCredentials
 from kernel.principal import Principal
 from kernel.vocabulary import UnitKind
 from register.accounts import (
-    LOCKOUT_AFTER_FAILURES,
-    AccountLocked,
+    LoginThrottled,
     load_principal,
     log_in,
 )
+from register.login_throttle import ACCOUNT_LIMITS
 from register.parties import update_party
 from register.units import create_building, create_unit
 from tests.conftest import Clock
@@ -106,28 +106,30 @@ async def test_two_admins_creating_the_same_building_at_once_get_one_building_an
     assert names == ["A9"]
 
 
+async def _failures(state: AppState) -> list[int]:
+    async with state.session_factory() as session:
+        return sorted((await session.scalars(select(LoginThrottle.failures))).all())
+
+
 async def test_a_wrong_password_is_counted_although_the_login_fails(state: AppState, clock: Clock) -> None:
     # given
     await build_world(state)
     # when
     with pytest.raises(InvalidCredentials):
-        await log_in(state.session_factory, email="bob@example.test", password="wrong", now=clock())
-    # then
-    async with state.session_factory() as session:
-        bob = await session.scalar(select(User).where(User.email == "bob@example.test"))
-    assert bob is not None and bob.failed_login_count == 1
+        await log_in(state.session_factory, email="bob@example.test", password="wrong", client_address="192.0.2.1", now=clock())
+    # then the account and the address have one failure each
+    assert await _failures(state) == [1, 1]
 
 
-async def test_the_failure_that_locks_the_account_commits_the_lock(state: AppState, clock: Clock) -> None:
+async def test_a_throttled_attempt_checks_no_password_and_counts_nothing(state: AppState, clock: Clock) -> None:
     # given
     await build_world(state)
-    for _ in range(LOCKOUT_AFTER_FAILURES):
+    for _ in range(ACCOUNT_LIMITS.free_failures):
         with pytest.raises(InvalidCredentials):
-            await log_in(state.session_factory, email="bob@example.test", password="wrong", now=clock())
-    # when the right password follows
-    with pytest.raises(AccountLocked) as locked:
-        await log_in(state.session_factory, email="bob@example.test", password=PASSWORD, now=clock())
+            await log_in(state.session_factory, email="bob@example.test", password="wrong", client_address="192.0.2.1", now=clock())
+    # when the right password follows inside the window
+    with pytest.raises(LoginThrottled) as throttled:
+        await log_in(state.session_factory, email="bob@example.test", password=PASSWORD, client_address="192.0.2.1", now=clock())
     # then
-    async with state.session_factory() as session:
-        bob = await session.scalar(select(User).where(User.email == "bob@example.test"))
-    assert bob is not None and bob.locked_until == locked.value.until
+    assert throttled.value.retry_after == ACCOUNT_LIMITS.first_delay
+    assert await _failures(state) == [ACCOUNT_LIMITS.free_failures] * 2

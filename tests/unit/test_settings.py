@@ -62,3 +62,41 @@ def test_edge_limits_and_origins_come_from_the_environment() -> None:
     assert (settings.max_body_bytes, settings.max_upload_bytes) == (65536, 1048576)
     assert settings.database_connect_timeout == dt.timedelta(milliseconds=250)
     assert settings.allowed_origins == ("http://localhost:5173", "https://app.example.com")
+
+
+PRODUCTION = {"COURTYARD_ENV": "production", "COURTYARD_SECRET_KEY": "a-real-secret-of-some-length"}
+SANDBOX_KEY = "sandbox-gateway-key-of-its-own-0123456789"
+
+
+def test_the_sandbox_gateway_is_on_in_development_with_a_key_from_the_secret() -> None:
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.sandbox_payments_enabled and settings.sandbox_signing_key == settings.secret_key
+
+
+def test_production_runs_no_sandbox_gateway_unless_enabled() -> None:
+    settings = Settings.from_env(PRODUCTION, env_file=None)
+    assert not settings.sandbox_payments_enabled and settings.sandbox_signing_key is None
+
+
+def test_an_enabled_production_sandbox_signs_with_its_own_key() -> None:
+    settings = Settings.from_env(
+        {**PRODUCTION, "COURTYARD_SANDBOX_PAYMENTS": "1", "COURTYARD_SANDBOX_PAYMENT_KEY": SANDBOX_KEY}, env_file=None
+    )
+    assert settings.sandbox_signing_key == SANDBOX_KEY
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({**PRODUCTION, "COURTYARD_SANDBOX_PAYMENTS": "1"}, "COURTYARD_SANDBOX_PAYMENT_KEY is not set"),
+        (
+            {**PRODUCTION, "COURTYARD_SANDBOX_PAYMENTS": "yes", "COURTYARD_SANDBOX_PAYMENT_KEY": "x" * 40, "COURTYARD_SECRET_KEY": "x" * 40},
+            "must differ",
+        ),
+        ({"COURTYARD_SANDBOX_PAYMENT_KEY": "short"}, "at least 32"),
+        ({"COURTYARD_SANDBOX_PAYMENTS": "maybe"}, "must be 1 or 0"),
+    ],
+)
+def test_a_gateway_without_usable_credentials_refuses_to_start(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env(environ, env_file=None)
