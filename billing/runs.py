@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing import model as engine
 from billing.bulk import bulk_connection, dialect_insert
 from billing.credit import apply_credits
-from billing.guards import get_project
+from billing.guards import get_project, queue_behind_bill_runs
 from billing.policy import may_manage_charges
 from billing.rule_book import (
     engine_discount,
@@ -145,6 +145,9 @@ async def bill_period(
             raise BadInput(f"No project {project_id}.", field="projectId")
     else:
         project = await get_project(session, principal, project_id, allowed=may_manage_charges)
+    if not dry_run:
+        # Before the waivers and the credit are read: what changes them waits until this run commits.
+        await queue_behind_bill_runs(session, project_id)
     policies = await load_policies(session, project_id)
     try:
         billing_period = engine.BillingPeriod.parse(period, months=policies.cycle_months)
