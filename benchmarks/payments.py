@@ -25,21 +25,16 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
-import asyncpg
 import httpx
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
 from strawberry import relay
 
 from api.auth import TokenCodec
 from benchmarks.table import print_table
+from benchmarks.throwaway import postgresql_database, sqlite_database
 from billing.payments import MAX_BATCH_ITEMS, BatchItem, record_batch_payment
 from billing.receipts import ReceiptSigner
 from billing.rule_book import RuleDefinition, insert_fee_rule
@@ -50,7 +45,6 @@ from db.session import create_engine, create_session_factory
 from kernel.principal import Principal, Role
 from kernel.vocabulary import FeeRuleKind, UnitKind
 
-PG_URL = os.environ.get("COURTYARD_BENCH_PG_URL", os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 SECRET = "courtyard-benchmark-secret-0123456789"
 FLATS = 2_000
 BATCH_SIZES = (500, 2_000)
@@ -232,45 +226,19 @@ async def _time_batches(url: str) -> list[dict[str, object]]:
     return rows
 
 
-def _postgresql_database(measure: Callable[[str], list[dict[str, object]]]) -> list[dict[str, object]]:
-    """`measure` on a throwaway PostgreSQL database."""
-    dsn = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"courtyard_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin(statement: str, *args: object) -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(statement, *args)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        return measure(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    finally:
-        asyncio.run(
-            admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-        )
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}"'))
-
-
 def _batches(database: str) -> list[dict[str, object]]:
-    def measure(url: str) -> list[dict[str, object]]:
+    with postgresql_database() if database == "postgresql" else sqlite_database() as url:
         return [{"database": database, **row} for row in asyncio.run(_time_batches(url))]
-
-    if database == "postgresql":
-        return _postgresql_database(measure)
-    with tempfile.TemporaryDirectory() as folder:
-        return measure(f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}")
 
 
 def _postgresql(requests: int, concurrency: int) -> dict[str, object]:
-    return _postgresql_database(lambda url: [_measure("postgresql", url, requests, concurrency)])[0]
+    with postgresql_database() as url:
+        return _measure("postgresql", url, requests, concurrency)
 
 
 def _sqlite(requests: int, concurrency: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as folder:
-        return _measure("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", requests, concurrency)
+    with sqlite_database() as url:
+        return _measure("sqlite", url, requests, concurrency)
 
 
 def main() -> int:
