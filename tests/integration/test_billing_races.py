@@ -364,10 +364,14 @@ async def test_refunds_while_a_run_applies_the_credit_never_spend_it_twice(
         applied = await session.scalar(
             select(func.sum(PaymentAllocation.principal)).where(PaymentAllocation.source == "CREDIT")
         ) or Decimal(0)
-    assert applied in (Decimal(0), Decimal("268.20"))
+    # the run applies what credit the refunds before it left, up to the bill; the refunds after it, what
+    # the run left
+    assert Decimal(0) <= applied <= Decimal("268.20")
     assert refunded + applied <= Decimal("807.95")
     again = await gql(
         client, "query ($id: ID!) { node(id: $id) { ... on Payment { creditLeft } } }", {"id": payment["id"]}, token=token
     )
-    assert Decimal(again["data"]["node"]["creditLeft"]) == Decimal("807.95") - refunded - applied
+    credit_left = Decimal(again["data"]["node"]["creditLeft"])
+    assert credit_left == Decimal("807.95") - refunded - applied >= 0
+    assert applied == Decimal("268.20") or credit_left == 0
     await _ledger_ok(client, world)
