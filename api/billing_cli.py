@@ -44,6 +44,10 @@ def add_bill_run_parser(commands: argparse._SubParsersAction) -> None:  # type: 
     )
     parser.add_argument("--period", required=True, help="first month of the period, e.g. 2026-11")
     parser.add_argument("--dry-run", action="store_true", help="compute and report, write nothing")
+    parser.add_argument(
+        "--advance-reason",
+        help="why a period after the next one is billed now (refused without it; kept on the run)",
+    )
 
 
 def _database_reference(project: str) -> str:
@@ -58,7 +62,9 @@ def _database_reference(project: str) -> str:
     return project
 
 
-async def bill_run(settings: Settings, *, project: str, period: str, dry_run: bool, now: dt.datetime) -> int:
+async def bill_run(
+    settings: Settings, *, project: str, period: str, dry_run: bool, now: dt.datetime, advance_reason: str | None = None
+) -> int:
     """Run the bill run (one transaction); print what it did. Exit status 0, or 1 when refused."""
     engine = create_engine(settings.database_url)
     try:
@@ -73,7 +79,14 @@ async def bill_run(settings: Settings, *, project: str, period: str, dry_run: bo
         bar = ProgressBar(f"bill run {period}")
         try:
             outcome = await run_billing(
-                session_factory, None, now=now, project_id=project_id, period=period, dry_run=dry_run, progress=bar
+                session_factory,
+                None,
+                now=now,
+                project_id=project_id,
+                period=period,
+                dry_run=dry_run,
+                advance_reason=advance_reason,
+                progress=bar,
             )
         except DomainError as error:
             bar.close()

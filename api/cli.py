@@ -178,7 +178,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(_seed_demo(settings))
     elif args.command == "bill-run":
         return asyncio.run(
-            bill_run(settings, project=args.project, period=args.period, dry_run=args.dry_run, now=dt.datetime.now(dt.UTC))
+            bill_run(
+                settings,
+                project=args.project,
+                period=args.period,
+                dry_run=args.dry_run,
+                now=dt.datetime.now(dt.UTC),
+                advance_reason=args.advance_reason,
+            )
         )
     elif args.command == "worker":
         asyncio.run(_work(settings, interval=args.interval, once=args.once))

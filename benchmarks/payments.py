@@ -7,6 +7,12 @@ allocated automatically, with a receipt and journal entries). It prints requests
 latency, then stops the server and drops the database.
 
     python -m benchmarks.payments [--requests 2000] [--concurrency N] [--db sqlite]
+
+With `--batch` it times recordBatchPayment's use case instead: one payer's transfer for 500 and for
+2,000 flats with unpaid bills, in batches of at most MAX_BATCH_ITEMS, beside the goal of one second
+for 500 items.
+
+    python -m benchmarks.payments --batch [--db sqlite]
 """
 
 from __future__ import annotations
@@ -19,37 +25,37 @@ import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
 from decimal import Decimal
-from pathlib import Path
 
-import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 from strawberry import relay
 
 from api.auth import TokenCodec
 from benchmarks.table import print_table
+from benchmarks.throwaway import postgresql_database, sqlite_database
+from billing.payments import MAX_BATCH_ITEMS, BatchItem, record_batch_payment
+from billing.receipts import ReceiptSigner
 from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
 from db.migrate import upgrade_to_head
-from db.models import Building, Organization, Project, RoleGrant, Unit, User
+from db.models import Building, Organization, PaymentChannel, Project, RoleGrant, Unit, User
 from db.session import create_engine, create_session_factory
-from kernel.principal import Role
+from kernel.principal import Principal, Role
 from kernel.vocabulary import FeeRuleKind, UnitKind
 
-PG_URL = os.environ.get("COURTYARD_BENCH_PG_URL", os.environ.get("COURTYARD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 SECRET = "courtyard-benchmark-secret-0123456789"
 FLATS = 2_000
+BATCH_SIZES = (500, 2_000)
+BATCH_GOAL_SECONDS = 1.0  # for 500 items
 MUTATION = """
 mutation ($input: RecordPaymentInput!) {
   recordPayment(input: $input) { __typename ... on Payment { id receipt { number } } ... on Error { code message } }
 }"""
 
 
-async def _seed(url: str) -> tuple[int, list[int]]:
+async def _seed(url: str, flats: int = FLATS) -> tuple[int, list[int]]:
     """A project of billed flats and a finance user; (user id, unit ids)."""
     engine = create_engine(url)
     await upgrade_to_head(engine)
@@ -68,7 +74,7 @@ async def _seed(url: str) -> tuple[int, list[int]]:
             units = [
                 Unit(project_id=project.id, building_id=building.id, number=f"{n:04d}", floor=n // 10 + 1,
                      floor_area=Decimal("89.36"), kind=UnitKind.APARTMENT)
-                for n in range(FLATS)
+                for n in range(flats)
             ]
             session.add_all(units)
             user = User(email="finance@bench.test", display_name="finance", password_hash="-")
@@ -176,31 +182,63 @@ def _measure(database: str, url: str, requests: int, concurrency: int) -> dict[s
     }
 
 
-def _postgresql(requests: int, concurrency: int) -> dict[str, object]:
-    dsn = make_url(PG_URL).set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"courtyard_bench_{uuid.uuid4().hex[:10]}"
-
-    async def admin(statement: str, *args: object) -> None:
-        connection = await asyncpg.connect(dsn)
-        try:
-            await connection.execute(statement, *args)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+async def _time_batches(url: str) -> list[dict[str, object]]:
+    """Pay each batch size's own unpaid flats in batches of at most MAX_BATCH_ITEMS; one row per size."""
+    user_id, units = await _seed(url, flats=sum(BATCH_SIZES))
+    engine = create_engine(url)
+    session_factory = create_session_factory(engine)
+    async with session_factory() as session:
+        project_id = await session.scalar(select(Project.id))
+    assert project_id is not None
+    finance = Principal(user_id=user_id, roles={project_id: frozenset({Role.FINANCE})})
+    signer = ReceiptSigner(SECRET.encode())
+    rows: list[dict[str, object]] = []
     try:
-        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-        return _measure("postgresql", url, requests, concurrency)
+        for size in BATCH_SIZES:
+            flats, units = units[:size], units[size:]
+            chunks = [flats[start : start + MAX_BATCH_ITEMS] for start in range(0, size, MAX_BATCH_ITEMS)]
+            started = time.perf_counter()
+            for number, chunk in enumerate(chunks):
+                await record_batch_payment(
+                    session_factory,
+                    finance,
+                    now=dt.datetime.now(dt.UTC),
+                    signer=signer,
+                    project_id=project_id,
+                    channel=PaymentChannel.BANK_TRANSFER,
+                    payer_name="安居中介",
+                    external_reference=None,
+                    items=[BatchItem(unit_id=unit_id, amount=Decimal("300.00")) for unit_id in chunk],
+                    idempotency_key=f"batch-{size}-{number}",
+                    paid_at=None,
+                )
+            elapsed = time.perf_counter() - started
+            rows.append(
+                {
+                    "items": size,
+                    "batches": len(chunks),
+                    "time (s)": elapsed,
+                    "goal (s)": BATCH_GOAL_SECONDS * size / 500,
+                }
+            )
     finally:
-        asyncio.run(
-            admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", name)
-        )
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}"'))
+        await engine.dispose()
+    return rows
+
+
+def _batches(database: str) -> list[dict[str, object]]:
+    with postgresql_database() if database == "postgresql" else sqlite_database() as url:
+        return [{"database": database, **row} for row in asyncio.run(_time_batches(url))]
+
+
+def _postgresql(requests: int, concurrency: int) -> dict[str, object]:
+    with postgresql_database() as url:
+        return _measure("postgresql", url, requests, concurrency)
 
 
 def _sqlite(requests: int, concurrency: int) -> dict[str, object]:
-    with tempfile.TemporaryDirectory() as folder:
-        return _measure("sqlite", f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", requests, concurrency)
+    with sqlite_database() as url:
+        return _measure("sqlite", url, requests, concurrency)
 
 
 def main() -> int:
@@ -208,7 +246,12 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, help="concurrent clients (default 16 on PostgreSQL, 4 on SQLite)")
     parser.add_argument("--db", choices=["postgresql", "sqlite"], action="append", help="default: both")
+    parser.add_argument("--batch", action="store_true", help="time batch payments of 500 and 2,000 items instead")
     args = parser.parse_args()
+    if args.batch:
+        batch_rows = [row for database in args.db or ("postgresql", "sqlite") for row in _batches(database)]
+        print_table(f"recordBatchPayment's use case, at most {MAX_BATCH_ITEMS} items a call (goal: 1 s for 500)", batch_rows)
+        return 0
     measures = {"postgresql": _postgresql, "sqlite": _sqlite}
     # SQLite has one writer at a time: beyond a few concurrent writers, requests queue on its lock until
     # the 5 s busy timeout, which measures the lock rather than Courtyard.

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.policy import knows_project_records, knows_unit_account
@@ -23,6 +24,7 @@ __all__ = [
     "get_unit_account",
     "lock_bill",
     "lock_payment",
+    "queue_behind_bill_runs",
 ]
 
 Row = TypeVar("Row", Bill, FeeRule, Payment, Unit)
@@ -107,3 +109,16 @@ async def lock_bill(session: AsyncSession, principal: Principal, bill_id: int, *
     bill = await session.get(Bill, bill_id, with_for_update=True)
     missing = NotFound("No such bill.", field="billId")
     return _admitted(principal, bill, _knows_account(principal), allowed, missing, _DENIED)
+
+
+async def queue_behind_bill_runs(session: AsyncSession, project_id: int) -> None:
+    """Wait for the project's bill run in progress, and make a run wait for this transaction.
+
+    A run reads the waivers and the prepaid credit once and then writes for seconds; a waiver, refund or
+    reversal committed in between would be lost (a waiver the bill never shows) or spend credit the run
+    has applied too. They all lock the project's row until commit, so they queue one after another; the
+    lock is `FOR NO KEY UPDATE`, which rows that merely reference the project do not wait for. SQLite
+    ignores it: its transactions begin IMMEDIATE and queue anyway. Take it before any row lock of the
+    project's, so that every transaction locks in the same order.
+    """
+    await session.execute(select(Project.id).where(Project.id == project_id).with_for_update(key_share=True))

@@ -6,7 +6,7 @@ import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
@@ -132,6 +132,15 @@ class BillingPeriod:
     def label(self) -> str:
         """The first month as "YYYY-MM", the form bill runs are keyed by."""
         return f"{self.start.year:04d}-{self.start.month:02d}"
+
+    @classmethod
+    def starting_in_month_of(cls, day: date, months: int = 1) -> BillingPeriod:
+        """The period of `months` months that starts on the first of `day`'s month."""
+        return cls(start=day.replace(day=1), months=months)
+
+    def following(self) -> BillingPeriod:
+        """The period of the same length that starts the day after this one ends."""
+        return BillingPeriod(start=self.end + timedelta(days=1), months=self.months)
 
     def __str__(self) -> str:
         end = self.end

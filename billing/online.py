@@ -12,13 +12,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.allocation import late_fee_now
 from billing.balance import amount_due
-from billing.payments import PaymentRequest, take_payment
+from billing.payments import CLOCK_SKEW_TOLERANCE, PaymentRequest, take_payment
 from billing.policy import may_see_unit_billing
 from billing.providers import (
     NotificationRejected,
@@ -35,6 +36,7 @@ from db.models import (
     PaymentChannel,
     PaymentIntent,
     PaymentIntentStatus,
+    Project,
 )
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput, DomainError, NotFound
@@ -92,8 +94,12 @@ async def create_payment_intent(
             raise BadInput("One order pays the bills of one unit.", field="billIds")
         if paid := [bill.id for bill in visible.values() if bill.status == BillStatus.PAID]:
             raise BadInput(f"Bill {paid[0]} is already paid.", field="billIds")
-        today = now.date()
         project_id = next(iter(visible.values())).project_id
+        project = await session.get(Project, project_id)
+        assert project is not None
+        # The project's own date, as when the payment is booked: UTC would price one more day of late fee
+        # between midnight and 08:00 in Beijing, leaving an owner who paid in full a few fen short.
+        today = now.astimezone(ZoneInfo(project.timezone)).date()
         policies = await load_policies(session, project_id)
         amount = Decimal("0.00")
         for bill in visible.values():
@@ -179,6 +185,17 @@ async def _record_notice(
         if intent.provider_transaction_id == notice.transaction_id:
             return NotificationOutcome(True, "already recorded", intent.payment_id)
         return NotificationOutcome(False, f"order {intent.out_trade_no} was already paid by another transaction")
+    if notice.paid_at > now + CLOCK_SKEW_TOLERANCE:
+        return NotificationOutcome(False, f"success_time {notice.paid_at.isoformat()} is in the future")
+    # Its amount priced the late fee of the day it was made: a payment after the expiry would settle
+    # bills at a stale price. The gateway closes the order then; a late retry still carries the time
+    # the owner paid, so only a payment made after the expiry is refused.
+    if notice.paid_at > intent.expires_at + CLOCK_SKEW_TOLERANCE:
+        return NotificationOutcome(
+            False,
+            f"order {intent.out_trade_no} expired at {intent.expires_at.isoformat()},"
+            f" before success_time {notice.paid_at.isoformat()}",
+        )
     still_open = list(
         await session.scalars(
             select(Bill.id).where(Bill.id.in_(intent.bill_ids), Bill.status != BillStatus.PAID).order_by(Bill.id)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.booking import PaymentBooking, add_payments, book_payments
@@ -41,11 +41,14 @@ from kernel.principal import Principal
 from kernel.validation import optional_text, required_text
 
 __all__ = [
+    "CLOCK_SKEW_TOLERANCE",
+    "MAX_BATCH_ITEMS",
     "MAX_PAYMENT",
     "BatchItem",
     "PaymentRequest",
     "RecordedBatch",
     "checked_amount",
+    "checked_paid_at",
     "record_batch_payment",
     "record_payment",
     "take_payment",
@@ -54,6 +57,14 @@ __all__ = [
 _ZERO = Decimal("0.00")
 _FEN = Decimal("0.01")
 MAX_PAYMENT = Decimal("100000000.00")
+# Items one recordBatchPayment may carry. A batch is one transaction that locks every bill it pays until
+# it commits; 500 items book in well under a second, and a payer's transfer for more units is split into
+# several batches (each with its own idempotency key).
+MAX_BATCH_ITEMS = 500
+# How far ahead of our clock a payment time may be. A cashier's terminal, a bank's statement or a
+# gateway's server keep their own clocks, a few seconds to a minute or two off ours; a time further ahead
+# is a typing or date mistake, and booking it would charge late fees up to a day that has not come.
+CLOCK_SKEW_TOLERANCE = dt.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,15 @@ def checked_amount(value: Decimal, field: str) -> Decimal:
     if amount > MAX_PAYMENT:
         raise BadInput(f"{field} is larger than any payment Courtyard accepts.", field=field)
     return amount.quantize(_FEN)
+
+
+def checked_paid_at(paid_at: dt.datetime, *, now: dt.datetime, field: str = "paidAt") -> dt.datetime:
+    """When money was received: a time with a zone, not later than now (give or take the clock skew)."""
+    if paid_at.tzinfo is None:
+        raise BadInput(f"{field} must carry a time zone.", field=field)
+    if paid_at > now + CLOCK_SKEW_TOLERANCE:
+        raise BadInput(f"{field} {paid_at.isoformat()} is in the future; a payment can only be recorded once received.", field=field)
+    return paid_at
 
 
 def _payload_hash(payload: object) -> str:
@@ -142,25 +162,43 @@ async def _bills_to_pay(
 ) -> list[Bill]:
     """The bills a payment goes to, oldest first, locked until commit: the explicit ones (which must be
     the unit's and unpaid), or every unpaid bill of the unit."""
-    query = select(Bill).where(Bill.unit_id == unit_id)
-    if bill_ids:
-        query = query.where(Bill.id.in_(sorted(set(bill_ids))))
-    else:
-        query = query.where(Bill.status != BillStatus.PAID)
-    bills = list(
-        (
-            await session.scalars(
-                query.order_by(Bill.period_start, Bill.id).with_for_update().execution_options(populate_existing=True)
-            )
-        ).all()
+    return (await _bills_to_pay_by_unit(session, [(unit_id, tuple(bill_ids), field)]))[unit_id]
+
+
+async def _bills_to_pay_by_unit(
+    session: AsyncSession, wanted: Sequence[tuple[int, Sequence[int], str]]
+) -> dict[int, list[Bill]]:
+    """`_bills_to_pay` for many units at once, in one statement: (unit id, explicit bill ids, the field
+    that named them) in, each unit's bills out."""
+    unit_ids = sorted({unit_id for unit_id, _, _ in wanted})
+    explicit = sorted({bill_id for _, bill_ids, _ in wanted for bill_id in bill_ids})
+    chosen = Bill.status != BillStatus.PAID
+    if explicit:
+        chosen = or_(chosen, Bill.id.in_(explicit))
+    rows = await session.scalars(
+        select(Bill)
+        .where(Bill.unit_id.in_(unit_ids), chosen)
+        .order_by(Bill.period_start, Bill.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
-    if bill_ids:
-        found = {bill.id for bill in bills}
+    of_unit: dict[int, list[Bill]] = {unit_id: [] for unit_id in unit_ids}
+    for bill in rows:
+        of_unit[bill.unit_id].append(bill)
+    paying: dict[int, list[Bill]] = {}
+    for unit_id, bill_ids, field in wanted:
+        bills = of_unit[unit_id]
+        if not bill_ids:
+            paying[unit_id] = [bill for bill in bills if bill.status != BillStatus.PAID]
+            continue
+        named = set(bill_ids)
+        paying[unit_id] = [bill for bill in bills if bill.id in named]
+        found = {bill.id for bill in paying[unit_id]}
         if missing := [bill_id for bill_id in bill_ids if bill_id not in found]:
             raise NotFound(f"No bill {missing[0]} of this unit.", field=field)
-        if paid := [bill.id for bill in bills if bill.status == BillStatus.PAID]:
+        if paid := [bill.id for bill in paying[unit_id] if bill.status == BillStatus.PAID]:
             raise BadInput(f"Bill {paid[0]} is already paid.", field=field)
-    return bills
+    return paying
 
 
 async def _payer_party(session: AsyncSession, project_id: int, party_id: int | None) -> int | None:
@@ -209,9 +247,7 @@ async def take_payment(
     payer = required_text(request.payer_name, "payerName", max_length=200)
     reference = optional_text(request.external_reference, "externalReference", max_length=100)
     key = _key(idempotency_key)
-    paid_at = request.paid_at or now
-    if paid_at.tzinfo is None:
-        raise BadInput("paidAt must carry a time zone.", field="paidAt")
+    paid_at = checked_paid_at(request.paid_at or now, now=now)
     digest = _payload_hash(
         {
             "unit": unit.id,
@@ -284,10 +320,13 @@ async def record_batch_payment(
         key = _key(idempotency_key)
         if not items:
             raise BadInput("A batch payment needs at least one unit.", field="items")
+        if len(items) > MAX_BATCH_ITEMS:
+            raise BadInput(
+                f"A batch payment carries at most {MAX_BATCH_ITEMS} items, not {len(items)}; split it into several batches.",
+                field="items",
+            )
         amounts = [checked_amount(item.amount, f"items[{index}].amount") for index, item in enumerate(items)]
-        when = paid_at or now
-        if when.tzinfo is None:
-            raise BadInput("paidAt must carry a time zone.", field="paidAt")
+        when = checked_paid_at(paid_at or now, now=now)
         digest = _payload_hash(
             {
                 "channel": channel.value,
@@ -335,28 +374,39 @@ async def _book_batch(
     paid_at: dt.datetime,
     now: dt.datetime,
 ) -> None:
-    bookings: list[PaymentBooking] = []
+    units = {
+        unit.id: unit
+        for unit in await session.scalars(select(Unit).where(Unit.id.in_(sorted({item.unit_id for item in items}))))
+    }
     seen: set[int] = set()
-    for index, (item, amount) in enumerate(zip(items, amounts, strict=True)):
-        unit = await session.get(Unit, item.unit_id)
+    for index, item in enumerate(items):
+        unit = units.get(item.unit_id)
         if unit is None or unit.project_id != project.id:
             raise NotFound("No such unit in this project.", field=f"items[{index}].unitId")
         if unit.id in seen:
             raise BadInput("Each unit may appear once in a batch.", field=f"items[{index}].unitId")
         seen.add(unit.id)
-        bills = await _bills_to_pay(session, unit.id, item.bill_ids, field=f"items[{index}].billIds")
-        payment = Payment(
-            project_id=project.id,
-            unit_id=unit.id,
-            payer_name=batch.payer_name,
-            channel=batch.channel,
-            external_reference=batch.external_reference,
-            amount=amount,
-            paid_at=paid_at,
-            batch_id=batch.id,
-            recorded_by=principal.user_id,
+    bills = await _bills_to_pay_by_unit(
+        session, [(item.unit_id, item.bill_ids, f"items[{index}].billIds") for index, item in enumerate(items)]
+    )
+    bookings = [
+        PaymentBooking(
+            Payment(
+                project_id=project.id,
+                unit_id=item.unit_id,
+                payer_name=batch.payer_name,
+                channel=batch.channel,
+                external_reference=batch.external_reference,
+                amount=amount,
+                paid_at=paid_at,
+                batch_id=batch.id,
+                recorded_by=principal.user_id,
+            ),
+            bills[item.unit_id],
+            booked_at=now,
         )
-        bookings.append(PaymentBooking(payment, bills, booked_at=now))
+        for item, amount in zip(items, amounts, strict=True)
+    ]
     await add_payments(session, [booking.payment for booking in bookings])
     policies = await load_policies(session, project.id)
     await book_payments(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.balance import bill_status
 from billing.credit import unapplied_credit_by_payment
-from billing.guards import lock_payment
+from billing.guards import lock_payment, queue_behind_bill_runs
 from billing.journal import write_journal
 from billing.ledger import AllocationPart, JournalDraft, post_refund, post_reversal
 from billing.payments import checked_amount
@@ -54,7 +54,7 @@ async def refund_payment(
     """Give back part of a payment that no bill has taken (its prepaid credit), on its channel."""
     async with unit_of_work(session_factory) as work:
         session = work.session
-        payment = await lock_payment(session, principal, payment_id, allowed=may_refund_payments)
+        payment = await _lock_for_giving_back(session, principal, payment_id)
         amount = checked_amount(amount, "amount")
         why = required_text(reason, "reason", max_length=500)
         available = await _credit_left(session, payment)
@@ -84,7 +84,7 @@ async def reverse_payment(
     """Undo a payment: what it paid on each bill is taken back, and what it held as credit goes."""
     async with unit_of_work(session_factory) as work:
         session = work.session
-        payment = await lock_payment(session, principal, payment_id, allowed=may_refund_payments)
+        payment = await _lock_for_giving_back(session, principal, payment_id)
         why = required_text(reason, "reason", max_length=500)
         if await session.scalar(
             select(PaymentReversal.id).where(
@@ -110,6 +110,15 @@ async def reverse_payment(
             description=f"reversal of payment {payment.id}: {why}",
         )
         return await _give_back(session, payment, reversal, journal, now=now)
+
+
+async def _lock_for_giving_back(session: AsyncSession, principal: Principal, payment_id: int) -> Payment:
+    """The payment, locked until commit, after any bill run of its project: a run applies the payment's
+    credit to new bills, which a refund or reversal must see."""
+    project_id = await session.scalar(select(Payment.project_id).where(Payment.id == payment_id))
+    if project_id is not None:
+        await queue_behind_bill_runs(session, project_id)
+    return await lock_payment(session, principal, payment_id, allowed=may_refund_payments)
 
 
 async def _give_back(

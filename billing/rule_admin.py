@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing import model as engine
-from billing.guards import get_fee_rule, get_project, get_project_unit
+from billing.guards import get_fee_rule, get_project, get_project_unit, queue_behind_bill_runs
 from billing.model import BillingPeriod
 from billing.policy import may_manage_charges
 from billing.rule_book import (
@@ -40,6 +40,7 @@ from billing.rules import (
     validate_waiver,
 )
 from db.models import (
+    Bill,
     BillingPolicy,
     Building,
     DiscountRule,
@@ -269,6 +270,12 @@ async def create_waiver(
             label = BillingPeriod.parse(period).label
         except ValueError as error:
             raise BadInput(str(error), field="period") from None
+        await queue_behind_bill_runs(session, unit.project_id)
+        if await session.scalar(select(Bill.id).where(Bill.unit_id == unit.id, Bill.period == label)):
+            raise Conflict(
+                f"The unit's bill for {label} is already issued and a waiver would not change it; adjust the bill instead.",
+                field="period",
+            )
         code = rule_code.strip().upper()
         if not await session.scalar(select(FeeRule.id).where(FeeRule.project_id == unit.project_id, FeeRule.code == code)):
             raise NotFound(f"No fee rule with the code {code} in this project.", field="ruleCode")

@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing import model as engine
 from billing.bulk import bulk_connection, dialect_insert
 from billing.credit import apply_credits
-from billing.guards import get_project
+from billing.guards import get_project, queue_behind_bill_runs
 from billing.policy import may_manage_charges
 from billing.rule_book import (
     engine_discount,
@@ -58,6 +58,7 @@ from db.models import BillRun, DiscountRule, FeeRule, FeeRuleVersion, Project, W
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput
 from kernel.principal import Principal
+from kernel.validation import optional_text
 from kernel.vocabulary import FeeRuleKind, Locale
 
 __all__ = ["DEFAULT_BATCH_SIZE", "BillRunOutcome", "Progress", "bill_period", "find_project", "run_billing"]
@@ -92,11 +93,13 @@ async def run_billing(
     project_id: int,
     period: str,
     dry_run: bool,
+    advance_reason: str | None = None,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> BillRunOutcome:
     """Bill every unit of the project that has no bill for `period` yet, in one transaction (a dry run
-    writes nothing). `principal` None is the command line, which acts with the database's own authority."""
+    writes nothing). `principal` None is the command line, which acts with the database's own authority.
+    A period after the next one is billed only with `advance_reason`, which the run keeps."""
     async with _session_for(session_factory, writing=not dry_run) as session:
         return await bill_period(
             session,
@@ -105,6 +108,7 @@ async def run_billing(
             project_id=project_id,
             period=period,
             dry_run=dry_run,
+            advance_reason=advance_reason,
             progress=progress,
             batch_size=batch_size,
         )
@@ -136,6 +140,7 @@ async def bill_period(
     project_id: int,
     period: str,
     dry_run: bool,
+    advance_reason: str | None = None,
     progress: Progress | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> BillRunOutcome:
@@ -146,12 +151,16 @@ async def bill_period(
             raise BadInput(f"No project {project_id}.", field="projectId")
     else:
         project = await get_project(session, principal, project_id, allowed=may_manage_charges)
+    if not dry_run:
+        # Before the waivers and the credit are read: what changes them waits until this run commits.
+        await queue_behind_bill_runs(session, project_id)
     policies = await load_policies(session, project_id)
     try:
         billing_period = engine.BillingPeriod.parse(period, months=policies.cycle_months)
     except ValueError as error:
         raise BadInput(str(error), field="period") from None
     zone = ZoneInfo(project.timezone)
+    reason = _advance_reason(billing_period, advance_reason, today=now.astimezone(zone).date(), dry_run=dry_run)
     prepared, waivers = await _load_rules(session, project_id, billing_period)
     meter_types = frozenset(
         rule.meter_type for rule in prepared.rules if rule.kind == FeeRuleKind.METERED_TIERED and rule.meter_type
@@ -178,6 +187,8 @@ async def bill_period(
         # Writing first takes SQLite's write lock, which the bulk writer's id reservation relies on.
         run.times_run += 1
         run.last_run_at = now
+        if reason is not None:
+            run.advance_reason = reason
         await session.flush()
     reader = RunReader(
         session,
@@ -262,6 +273,25 @@ async def bill_period(
         locale=project.locale,
         sample=tuple(previews),
     )
+
+
+def _advance_reason(
+    period: engine.BillingPeriod, reason: str | None, *, today: dt.date, dry_run: bool
+) -> str | None:
+    """The reason for billing a period after the next one, which such a run needs; None for the others.
+
+    Billing the next period ahead is ordinary (bills issued before the month starts); anything later is
+    almost always a mistyped year or month, and its bills would be due before the owners use the service.
+    A dry run writes nothing and needs no reason.
+    """
+    given = optional_text(reason, "advanceReason", max_length=500)
+    latest = engine.BillingPeriod.starting_in_month_of(today, period.months).following()
+    if period.start > latest.start and not dry_run and given is None:
+        raise BadInput(
+            f"Period {period.label} starts after the next one ({latest.label}); billing it now needs advanceReason.",
+            field="period",
+        )
+    return given
 
 
 async def _load_rules(

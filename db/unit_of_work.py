@@ -6,6 +6,10 @@ case reads anything it checks. SQLite ignores `SELECT … FOR UPDATE`, and a def
 two concurrent refunds both read the same unrefunded balance; with the lock taken first, the second waits
 (up to the connection's busy timeout) and then reads what the first committed. On PostgreSQL the use
 cases lock the rows they check.
+
+Waiting has limits (SQLite's busy timeout, PostgreSQL's deadlock detector and any lock timeout). A
+transaction that gives up there did nothing wrong and wrote nothing: it answers CONFLICT, asking the
+client to try again, never an internal error.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.errors import Conflict
@@ -25,6 +29,11 @@ __all__ = ["UnitOfWork", "unit_of_work"]
 log = logging.getLogger("courtyard.unit_of_work")
 
 AfterCommit = Callable[[], Awaitable[None]]
+
+# PostgreSQL's serialization_failure, deadlock_detected and lock_not_available: the transaction lost a
+# race for a lock and was rolled back; trying again succeeds.
+_LOST_LOCK_RACE_STATES = frozenset({"40001", "40P01", "55P03"})
+_TRY_AGAIN = "The database was busy with concurrent changes and nothing was written; try again."
 
 
 @dataclass
@@ -51,8 +60,20 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
                 yield work
         except IntegrityError:
             raise Conflict("The change conflicts with existing data (it may have been made concurrently).") from None
+        except DBAPIError as error:
+            if _lost_lock_race(error):
+                raise Conflict(_TRY_AGAIN) from None
+            raise
     for action in work._after_commit:
         try:
             await action()
         except Exception:
             log.exception("an action after commit failed")
+
+
+def _lost_lock_race(error: DBAPIError) -> bool:
+    """Whether the database gave up waiting for a lock (SQLite's busy timeout ran out, or PostgreSQL
+    rolled the transaction back to break a deadlock or end a wait)."""
+    if "database is locked" in str(error.orig):
+        return True
+    return getattr(error.orig, "sqlstate", None) in _LOST_LOCK_RACE_STATES

@@ -267,6 +267,8 @@ class BillRun(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
     last_run_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    # Why a period after the next one was billed ahead (such a run needs one); the latest given.
+    advance_reason: Mapped[str | None] = mapped_column(String(500))
 
 
 class Bill(Base):

@@ -73,7 +73,17 @@ class RunMutations:
         description="Bill every unit without a bill for the period; again: the same run, new units only. dryRun writes nothing.",
     )
     async def run_billing(
-        self, info: Info, project_id: strawberry.ID, period: str, dry_run: bool = False
+        self,
+        info: Info,
+        project_id: strawberry.ID,
+        period: str,
+        dry_run: bool = False,
+        advance_reason: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Why a period after the next one is billed now; such a run is refused without it. Kept on the run."
+            ),
+        ] = None,
     ) -> RunBillingResult:
         return await run_for_caller(
             info,
@@ -84,6 +94,7 @@ class RunMutations:
                 project_id=decode_id(project_id, "Project", field="projectId"),
                 period=period,
                 dry_run=dry_run,
+                advance_reason=advance_reason,
             ),
             _present_run,
         )

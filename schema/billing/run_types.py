@@ -29,6 +29,9 @@ class BillRunType(relay.Node):
     last_run_bill_count: int = strawberry.field(description="Bills the latest invocation created (0 when it found nothing new).")
     created_at: dt.datetime
     last_run_at: dt.datetime | None
+    advance_reason: str | None = strawberry.field(
+        description="Why a period after the next one was billed ahead of time (the latest reason given)."
+    )
     project_id: strawberry.Private[int]
 
     @classmethod
@@ -44,6 +47,7 @@ class BillRunType(relay.Node):
             last_run_bill_count=row.last_run_bill_count,
             created_at=row.created_at,
             last_run_at=row.last_run_at,
+            advance_reason=row.advance_reason,
             project_id=row.project_id,
         )
 

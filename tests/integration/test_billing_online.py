@@ -65,7 +65,7 @@ async def test_an_owner_pays_online_and_a_retried_notification_records_once(clie
     assert (intent["status"], intent["amount"], intent["amountFen"]) == ("PENDING", "268.20", 26820)
     assert intent["payload"]["code_url"].startswith("sandbox://pay?out_trade_no=")
     body, headers = _sandbox(state).notification(
-        out_trade_no=intent["outTradeNo"], transaction_id="4200001", amount_fen=26820, paid_at=dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC)
+        out_trade_no=intent["outTradeNo"], transaction_id="4200001", amount_fen=26820, paid_at=dt.datetime(2026, 11, 2, 9, 1, tzinfo=dt.UTC)
     )
 
     # when the gateway notifies three times
@@ -89,7 +89,7 @@ async def test_unsigned_mis_signed_and_wrong_amount_notifications_change_nothing
     world, bills = await _billed(client, state)
     intent = await _intent(client, world, [bills["101"]])
     sandbox = _sandbox(state)
-    paid_at = dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC)
+    paid_at = dt.datetime(2026, 11, 2, 9, 1, tzinfo=dt.UTC)
     body, headers = sandbox.notification(out_trade_no=intent["outTradeNo"], transaction_id="1", amount_fen=26820, paid_at=paid_at)
     wrong_amount, wrong_headers = sandbox.notification(
         out_trade_no=intent["outTradeNo"], transaction_id="2", amount_fen=1, paid_at=paid_at

@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import func, select
 
 from api.state import AppState
-from db.models import JournalEntry, Payment, PaymentAllocation, Receipt
+from billing.payments import MAX_BATCH_ITEMS
+from db.models import JournalEntry, Payment, PaymentAllocation, PaymentBatch, Receipt
 from tests.integration.billing_world import (
     RECORD_PAYMENT,
     books_balance,  # noqa: F401  (autouse: the books balance after every test)
@@ -228,6 +229,56 @@ async def test_a_batch_payment_pays_many_units_in_one_transaction_or_none(client
     )
     async with state.session_factory() as session:
         assert await session.scalar(select(func.count()).select_from(Payment)) == 2
+
+
+async def test_a_batch_of_more_items_than_the_cap_is_refused_naming_items_and_writes_nothing(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await _november(client, state)
+    item = {"unitId": world.gid("Unit:alice"), "amount": "1.00"}
+    batch = {"projectId": world.gid("Project:lakeside"), "channel": "BANK_TRANSFER", "payerName": "安居中介", "idempotencyKey": "big"}
+
+    too_many = await gql(client, BATCH, {"input": {**batch, "items": [item] * (MAX_BATCH_ITEMS + 1)}}, token=world.token("finance_a"))
+
+    refused = too_many["data"]["recordBatchPayment"]
+    assert (refused["code"], refused["field"]) == ("BAD_USER_INPUT", "items")
+    assert f"at most {MAX_BATCH_ITEMS} items, not {MAX_BATCH_ITEMS + 1}" in refused["message"]
+    async with state.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Payment)) == 0
+        assert await session.scalar(select(func.count()).select_from(PaymentBatch)) == 0
+
+
+async def test_a_batch_books_each_unit_on_its_own_bills_explicit_or_oldest_first(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given November and December bills for alice and bob
+    world = await _november(client, state)
+    state.clock.advance(days=30)  # type: ignore[attr-defined]
+    await run_billing(client, world, "2026-12")
+    bob_december = (await _bills(client, world, "bob"))["2026-12"]["id"]
+    items = [
+        {"unitId": world.gid("Unit:alice"), "amount": "300.00"},
+        {"unitId": world.gid("Unit:bob"), "amount": "363.67", "billIds": [bob_december]},
+    ]
+    base = {"projectId": world.gid("Project:lakeside"), "channel": "BANK_TRANSFER", "payerName": "安居中介"}
+
+    batch = await gql(client, BATCH, {"input": {**base, "idempotencyKey": "b1", "items": items}}, token=world.token("finance_a"))
+    again = await gql(
+        client, BATCH, {"input": {**base, "idempotencyKey": "b2", "items": [items[1]]}}, token=world.token("finance_a")
+    )
+    foreign = await gql(
+        client,
+        BATCH,
+        {"input": {**base, "idempotencyKey": "b3", "items": [{**items[0], "billIds": [bob_december]}]}},
+        token=world.token("finance_a"),
+    )
+
+    assert batch["data"]["recordBatchPayment"]["__typename"] == "PaymentBatch", batch
+    alice, bob = (await _bills(client, world, "alice")), (await _bills(client, world, "bob"))
+    assert [(alice[p]["status"], alice[p]["amountDue"]) for p in ("2026-11", "2026-12")] == [("PAID", "0.00"), ("PARTIALLY_PAID", "236.40")]
+    assert [(bob[p]["status"], bob[p]["amountDue"]) for p in ("2026-11", "2026-12")] == [("OPEN", "363.67"), ("PAID", "0.00")]
+    assert (again["data"]["recordBatchPayment"]["code"], again["data"]["recordBatchPayment"]["field"]) == ("BAD_USER_INPUT", "items[0].billIds")
+    assert (foreign["data"]["recordBatchPayment"]["code"], foreign["data"]["recordBatchPayment"]["field"]) == ("NOT_FOUND", "items[0].billIds")
 
 
 async def test_a_refund_gives_back_unallocated_credit_only(client: httpx.AsyncClient, state: AppState) -> None:

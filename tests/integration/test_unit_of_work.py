@@ -4,9 +4,10 @@ commit, and check-then-write use cases serialised on both databases."""
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
 
 from api.state import AppState
 from db.models import Organization
@@ -96,3 +97,40 @@ async def test_concurrent_units_of_work_that_check_then_write_see_each_others_co
     await asyncio.gather(*(next_organization() for _ in range(20)))
     # then: no two writers read the same count (on SQLite the write lock taken first makes it so)
     assert await _organizations(state) == [f"Organization {n}" for n in range(20)]
+
+
+async def test_a_writer_that_waits_too_long_for_the_lock_answers_conflict_and_writes_nothing(state: AppState) -> None:
+    # given another transaction holding the write lock (SQLite) or the rows (PostgreSQL), and a writer
+    # that may wait far less than that transaction holds them
+    async with unit_of_work(state.session_factory) as work:
+        work.session.add(Organization(name="Held"))
+    on_sqlite = state.engine.dialect.name == "sqlite"
+
+    def impatient(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+    async def waiting_writer() -> None:
+        async with unit_of_work(state.session_factory) as work:
+            if not on_sqlite:
+                await work.session.execute(text("SET LOCAL lock_timeout = '50ms'"))
+                await work.session.execute(select(Organization).with_for_update())
+            work.session.add(Organization(name="Waiting"))
+
+    async with state.engine.connect() as holder:
+        if on_sqlite:
+            await holder.exec_driver_sql("BEGIN IMMEDIATE")
+            await state.engine.dispose()  # the writer's connection is opened anew, impatient
+            event.listen(state.engine.sync_engine, "connect", impatient)
+        else:
+            await holder.execute(select(Organization).with_for_update())
+        try:
+            # when
+            with pytest.raises(Conflict) as raised:
+                await waiting_writer()
+        finally:
+            if on_sqlite:
+                event.remove(state.engine.sync_engine, "connect", impatient)
+            await holder.rollback()
+    # then
+    assert "try again" in raised.value.message
+    assert await _organizations(state) == ["Held"]
