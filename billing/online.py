@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing import texts
 from billing.allocation import late_fee_now
 from billing.balance import amount_due
 from billing.payments import CLOCK_SKEW_TOLERANCE, PaymentRequest, take_payment
@@ -125,7 +126,9 @@ async def create_payment_intent(
             OrderRequest(
                 out_trade_no=intent.out_trade_no,
                 amount_fen=int(amount.scaleb(2)),
-                description=f"Courtyard bills {', '.join(str(i) for i in intent.bill_ids)}",
+                description=texts.order_description(
+                    project.name, (bill.period for bill in visible.values()), project.locale
+                ),
                 notify_url=notify_path(provider.name),
                 expires_at=intent.expires_at,
                 channel=channel.value,

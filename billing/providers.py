@@ -95,6 +95,7 @@ class SandboxProvider:
             "gateway": self.name,
             "out_trade_no": order.out_trade_no,
             "total_fee": order.amount_fen,
+            "description": order.description,
             "code_url": f"sandbox://pay?out_trade_no={order.out_trade_no}&total_fee={order.amount_fen}",
             "notify_url": order.notify_url,
             "time_expire": order.expires_at.isoformat(),

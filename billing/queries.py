@@ -13,6 +13,7 @@ from typing import TypeVar
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing import texts
 from billing.allocation import AccruedLateFee, late_fee_now_explained
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
 from billing.guards import get_project
@@ -30,10 +31,12 @@ from db.models import (
     JournalEntry,
     JournalLine,
     Payment,
+    Project,
     Unit,
 )
 from kernel.errors import NotFound
 from kernel.principal import Principal
+from kernel.vocabulary import Locale
 
 __all__ = [
     "BillFilterSpec",
@@ -221,16 +224,19 @@ class _OpenEntry:
     entry_id: int
     occurred_at: dt.datetime
     kind: str
-    description: str
     net: int = 0
     bills: set[int] = field(default_factory=set)
     payments: set[int] = field(default_factory=set)
+    periods: set[str] = field(default_factory=set)
+    channels: set[str] = field(default_factory=set)
 
-    def close(self, balance_fen: int) -> StatementEntry:
+    def close(self, balance_fen: int, locale: Locale) -> StatementEntry:
         return StatementEntry(
             occurred_at=self.occurred_at,
             kind=self.kind,
-            description=self.description,
+            description=texts.statement_entry(
+                self.kind, raises_balance=self.net > 0, periods=self.periods, channels=self.channels, locale=locale
+            ),
             amount=Decimal(self.net).scaleb(-2),
             balance=Decimal(balance_fen).scaleb(-2),
             bill_ids=tuple(sorted(self.bills)),
@@ -242,35 +248,44 @@ async def get_unit_statement(
     session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, unit_id: int
 ) -> UnitStatement:
     """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
-    reversal, in order, with the running balance (receivable minus prepaid credit)."""
+    reversal, in order, with the running balance (receivable minus prepaid credit), each described in the
+    project's language."""
     async with session_factory() as session:
-        unit = await session.get(Unit, unit_id)
-        if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
+        found = (
+            await session.execute(
+                select(Unit, Project.locale).join(Project, Unit.project_id == Project.id).where(Unit.id == unit_id)
+            )
+        ).first()
+        if found is None or not may_see_unit_billing(principal, project_id=found[0].project_id, unit_id=unit_id):
             raise NotFound("No such unit.", field="unitId")
+        unit, locale = found
         rows = await session.execute(
             select(
                 JournalEntry.id,
                 JournalEntry.occurred_at,
                 JournalEntry.kind,
-                JournalEntry.description,
                 JournalLine.account,
                 fen(JournalLine.debit),
                 fen(JournalLine.credit),
                 JournalLine.bill_id,
                 JournalLine.payment_id,
+                Bill.period,
+                Payment.channel,
             )
             .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+            .outerjoin(Bill, JournalLine.bill_id == Bill.id)
+            .outerjoin(Payment, JournalLine.payment_id == Payment.id)
             .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
             .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
         )
         entries: list[StatementEntry] = []
         owed = credit = 0
         current: _OpenEntry | None = None
-        for entry_id, at, kind, description, account, debit, credit_side, bill_id, payment_id in rows:
+        for entry_id, at, kind, account, debit, credit_side, bill_id, payment_id, period, channel in rows:
             if current is None or current.entry_id != entry_id:
                 if current is not None and current.net:
-                    entries.append(current.close(owed - credit))
-                current = _OpenEntry(entry_id, at, kind, description)
+                    entries.append(current.close(owed - credit, locale))
+                current = _OpenEntry(entry_id, at, kind)
             change = int(debit) - int(credit_side)
             if account == RECEIVABLE:
                 owed += change
@@ -279,10 +294,12 @@ async def get_unit_statement(
             current.net += change
             if bill_id is not None:
                 current.bills.add(bill_id)
+                current.periods.add(period)
             if payment_id is not None:
                 current.payments.add(payment_id)
+                current.channels.add(channel.value)
         if current is not None and current.net:
-            entries.append(current.close(owed - credit))
+            entries.append(current.close(owed - credit, locale))
         return UnitStatement(
             unit=unit,
             entries=tuple(entries),

@@ -1,4 +1,5 @@
-"""Owner-facing texts in the project's language: bill-line and late-fee explanations, receipts.
+"""Owner-facing texts in the project's language: bill-line and late-fee explanations, statement entries,
+receipts.
 
 The engine explains an amount as phrases with figures (`billing.model.Phrase`); this edge stores them
 (`encode`/`decode`, the JSON kept in `bill_line.explanation`) and renders them to a locale with the
@@ -9,14 +10,14 @@ data: adding a language is adding a module with the same names.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from types import ModuleType
 
 from billing.model import Explanation, Phrase
 from billing.texts import en, zh_cn
 from kernel.vocabulary import Locale
 
-__all__ = ["decode", "encode", "language", "render", "render_stored"]
+__all__ = ["decode", "encode", "language", "order_description", "render", "render_stored", "statement_entry"]
 
 _LANGUAGES: Mapping[Locale, ModuleType] = {Locale.ZH_CN: zh_cn, Locale.EN: en}
 
@@ -84,3 +85,25 @@ def render_stored(stored: str, locale: Locale) -> str:
     """A stored explanation in `locale`; a legacy plain text as it was written."""
     explanation = decode(stored)
     return stored if explanation is None else render(explanation, locale)
+
+
+def statement_entry(
+    kind: str, *, raises_balance: bool, periods: Iterable[str], channels: Iterable[str], locale: Locale
+) -> str:
+    """What a statement entry was, in `locale`, named by its bills' periods and its payments' channels
+    (never by the database's numbers)."""
+    texts = language(locale)
+    key = f"{kind}/{'raise' if raises_balance else 'lower'}" if kind == "ADJUSTMENT" else kind
+    template = texts.STATEMENT.get(key, texts.STATEMENT["OTHER"])
+    return str(
+        template.format(
+            periods=texts.LIST_SEPARATOR.join(sorted(set(periods))),
+            channels=texts.LIST_SEPARATOR.join(texts.CHANNELS.get(channel, channel) for channel in sorted(set(channels))),
+        )
+    )
+
+
+def order_description(project_name: str, periods: Iterable[str], locale: Locale) -> str:
+    """What the payer's gateway shows for an online order: the community and the bills' periods."""
+    texts = language(locale)
+    return str(texts.ORDER.format(project=project_name, periods=texts.LIST_SEPARATOR.join(sorted(set(periods)))))

@@ -65,3 +65,19 @@ CHANNELS = {
 
 def receipt_money(amount: str) -> str:
     return f"¥{amount}"
+
+
+# A unit statement's entries, by journal kind; {periods} are the bills' periods, {channels} the payments'.
+STATEMENT = {
+    "BILLS_ISSUED": "bill for {periods}",
+    "LATE_FEE": "late fee on the {periods} bill",
+    "PAYMENT": "payment ({channels})",
+    "ADJUSTMENT/raise": "adjustment raising the {periods} bill",
+    "ADJUSTMENT/lower": "adjustment lowering the {periods} bill",
+    "REFUND": "refund ({channels})",
+    "REVERSAL": "payment reversed ({channels})",
+    "OTHER": "account entry",
+}
+# What a payment gateway shows the payer for an online order of their bills.
+ORDER = "{project}: bills for {periods}"
+LIST_SEPARATOR = ", "

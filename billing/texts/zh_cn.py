@@ -68,3 +68,19 @@ CHANNELS = {
 
 def receipt_money(amount: str) -> str:
     return f"¥{amount}"
+
+
+# A unit statement's entries, by journal kind; {periods} are the bills' periods, {channels} the payments'.
+STATEMENT = {
+    "BILLS_ISSUED": "{periods} 账单",
+    "LATE_FEE": "滞纳金（{periods} 账单）",
+    "PAYMENT": "缴费（{channels}）",
+    "ADJUSTMENT/raise": "调增（{periods} 账单）",
+    "ADJUSTMENT/lower": "调减（{periods} 账单）",
+    "REFUND": "退款（{channels}）",
+    "REVERSAL": "撤销缴费（{channels}）",
+    "OTHER": "账务调整",
+}
+# What a payment gateway shows the payer for an online order of their bills.
+ORDER = "{project} {periods} 账单缴费"
+LIST_SEPARATOR = "、"

@@ -64,6 +64,8 @@ async def test_an_owner_pays_online_and_a_retried_notification_records_once(clie
     intent = await _intent(client, world, [bills["101"]])
     assert (intent["status"], intent["amount"], intent["amountFen"]) == ("PENDING", "268.20", 26820)
     assert intent["payload"]["code_url"].startswith("sandbox://pay?out_trade_no=")
+    # and the payer's gateway shows the community and the bill's period, not a database number
+    assert intent["payload"]["description"] == "Lakeside 2026-11 账单缴费"
     body, headers = _sandbox(state).notification(
         out_trade_no=intent["outTradeNo"], transaction_id="4200001", amount_fen=26820, paid_at=dt.datetime(2026, 11, 2, 9, 1, tzinfo=dt.UTC)
     )

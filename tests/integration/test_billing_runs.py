@@ -41,7 +41,7 @@ STATEMENT = """
 query ($unitId: ID!) {
   unitStatement(unitId: $unitId) {
     amountOwed prepaidCredit balance
-    entries { kind amount balance }
+    entries { kind description amount balance }
   }
 }"""
 
@@ -236,12 +236,13 @@ async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
     # when alice reads her statement
     result = await gql(client, STATEMENT, {"unitId": world.gid("Unit:alice")}, token=world.token("alice"))
 
-    # then: +268.20, −300.00 (31.80 in credit), +268.20 of which the credit pays 31.80
+    # then: +268.20, −300.00 (31.80 in credit), +268.20 of which the credit pays 31.80, each said in
+    # the project's language and named by period and channel, never by a database number
     statement = result["data"]["unitStatement"]
-    assert [(e["kind"], e["amount"], e["balance"]) for e in statement["entries"]] == [
-        ("BILLS_ISSUED", "268.20", "268.20"),
-        ("PAYMENT", "-300.00", "-31.80"),
-        ("BILLS_ISSUED", "268.20", "236.40"),
+    assert [(e["kind"], e["description"], e["amount"], e["balance"]) for e in statement["entries"]] == [
+        ("BILLS_ISSUED", "2026-11 账单", "268.20", "268.20"),
+        ("PAYMENT", "缴费（微信支付）", "-300.00", "-31.80"),
+        ("BILLS_ISSUED", "2026-12 账单", "268.20", "236.40"),
     ]
     assert (statement["amountOwed"], statement["prepaidCredit"], statement["balance"]) == ("236.40", "0.00", "236.40")
     december = (await _bills_by_unit(client, world.token("alice"), period="2026-12"))["101"]

@@ -14,6 +14,7 @@ from billing.rules import (
     late_fee_breakdown,
     late_fee_explanation,
 )
+from billing import texts
 from billing.texts import decode, encode, render, render_stored
 from kernel.vocabulary import Locale
 
@@ -83,3 +84,41 @@ def test_a_tariff_entered_as_published_is_refused_with_how_to_enter_it() -> None
     assert refused.value.field == "tiers[1].startsAt"
     assert "241–… as startsAt 240" in refused.value.message
     assert "0–240, 240–400, 400+" in refused.value.message
+
+
+@pytest.mark.parametrize(
+    ("kind", "raises", "periods", "channels", "chinese", "english"),
+    [
+        ("BILLS_ISSUED", True, ["2026-11"], [], "2026-11 账单", "bill for 2026-11"),
+        ("LATE_FEE", True, ["2026-10"], [], "滞纳金（2026-10 账单）", "late fee on the 2026-10 bill"),
+        ("PAYMENT", False, [], ["WECHAT"], "缴费（微信支付）", "payment (WeChat Pay)"),
+        ("ADJUSTMENT", True, ["2026-11"], [], "调增（2026-11 账单）", "adjustment raising the 2026-11 bill"),
+        ("ADJUSTMENT", False, ["2026-11"], [], "调减（2026-11 账单）", "adjustment lowering the 2026-11 bill"),
+        ("REFUND", True, [], ["ALIPAY"], "退款（支付宝）", "refund (Alipay)"),
+        ("REVERSAL", True, ["2026-12", "2026-11", "2026-11"], ["CASH"], "撤销缴费（现金）", "payment reversed (cash)"),
+        ("SOMETHING_NEW", True, [], [], "账务调整", "account entry"),
+    ],
+)
+def test_a_statement_entry_is_named_by_periods_and_channels_in_the_projects_language(
+    kind: str, raises: bool, periods: list[str], channels: list[str], chinese: str, english: str
+) -> None:
+    def said(locale: Locale) -> str:
+        return texts.statement_entry(kind, raises_balance=raises, periods=periods, channels=channels, locale=locale)
+
+    assert (said(Locale.ZH_CN), said(Locale.EN)) == (chinese, english)
+
+
+def test_a_statement_entry_of_several_bills_lists_each_period_once_in_order() -> None:
+    periods = ["2026-12", "2026-11", "2026-12"]
+    assert texts.statement_entry("BILLS_ISSUED", raises_balance=True, periods=periods, channels=[], locale=Locale.ZH_CN) == (
+        "2026-11、2026-12 账单"
+    )
+    assert texts.statement_entry("BILLS_ISSUED", raises_balance=True, periods=periods, channels=[], locale=Locale.EN) == (
+        "bill for 2026-11, 2026-12"
+    )
+
+
+def test_an_online_order_is_described_by_community_and_periods() -> None:
+    periods = ["2026-11", "2026-10"]
+    assert texts.order_description("翠湖花园", periods, Locale.ZH_CN) == "翠湖花园 2026-10、2026-11 账单缴费"
+    assert texts.order_description("Lakeside", periods, Locale.EN) == "Lakeside: bills for 2026-10, 2026-11"
