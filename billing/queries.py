@@ -14,7 +14,6 @@ from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing import texts
-from billing.allocation import AccruedLateFee, late_fee_now_explained
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
 from billing.guards import get_project
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE
@@ -23,7 +22,6 @@ from billing.policy import (
     may_see_unit_billing,
     visible_unit_billing,
 )
-from billing.rule_book import load_policies
 from db.models import (
     Bill,
     BillRun,
@@ -44,7 +42,6 @@ __all__ = [
     "PaymentFilterSpec",
     "StatementEntry",
     "UnitStatement",
-    "get_accrued_late_fee",
     "get_run_summary",
     "get_unit_statement",
     "list_bill_runs",
@@ -306,16 +303,3 @@ async def get_unit_statement(
             amount_owed=Decimal(owed).scaleb(-2),
             prepaid_credit=Decimal(credit).scaleb(-2),
         )
-
-
-async def get_accrued_late_fee(
-    session_factory: async_sessionmaker[AsyncSession], *, bill_id: int, as_of: dt.date
-) -> AccruedLateFee:
-    """Late fee a bill would be charged if paid on `as_of`, on top of what it was charged already, with
-    how it is reached."""
-    async with session_factory() as session:
-        bill = await session.get(Bill, bill_id)
-        if bill is None:
-            return AccruedLateFee(_ZERO, ())
-        policies = await load_policies(session, bill.project_id)
-        return late_fee_now_explained(bill, policies.late_fee_versions, as_of)

@@ -314,13 +314,15 @@ async def load_policies(session: AsyncSession, project_id: int) -> Policies:
     return Policies(
         due_days=billing.due_days if billing else DEFAULT_DUE_DAYS,
         cycle_months=billing.cycle_months if billing else DEFAULT_CYCLE_MONTHS,
-        late_fee_versions=tuple(
-            engine.LateFeePolicy(
-                daily_rate=version.daily_rate,
-                grace_days=version.grace_days,
-                cap_ratio=version.cap_ratio,
-                effective_from=version.effective_from,
-            )
-            for version in versions
-        ),
+        late_fee_versions=tuple(late_fee_policy_of(version) for version in versions),
+    )
+
+
+def late_fee_policy_of(version: LateFeePolicyVersion) -> engine.LateFeePolicy:
+    """A stored late-fee policy version as the engine takes it."""
+    return engine.LateFeePolicy(
+        daily_rate=version.daily_rate,
+        grace_days=version.grace_days,
+        cap_ratio=version.cap_ratio,
+        effective_from=version.effective_from,
     )

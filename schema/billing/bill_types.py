@@ -5,14 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 
 from billing import balance, texts
 from billing import model as engine
+from billing.allocation import AccruedLateFee, late_fee_now_explained
 from billing.policy import may_manage_charges
-from billing.queries import get_accrued_late_fee
+from billing.rule_book import late_fee_policy_of
 from db.models import Bill
 from kernel.vocabulary import BillLineKind, Locale
 from schema.billing.common import nodes_of_unit_billing, unit_of
@@ -81,6 +83,7 @@ class BillType(relay.Node):
     late_fee_amount: Decimal = strawberry.field(name="lateFeeCharged")
     principal_paid: Decimal
     late_fee_paid: Decimal
+    late_fee_through: strawberry.Private[dt.date | None]
     unit_id: strawberry.Private[int]
     party_id: strawberry.Private[int | None]
     project_id: strawberry.Private[int]
@@ -101,6 +104,7 @@ class BillType(relay.Node):
             late_fee_amount=row.late_fee_amount,
             principal_paid=row.principal_paid,
             late_fee_paid=row.late_fee_paid,
+            late_fee_through=row.late_fee_through,
             unit_id=row.unit_id,
             party_id=row.party_id,
             project_id=row.project_id,
@@ -115,16 +119,15 @@ class BillType(relay.Node):
     def amount_due(self) -> Decimal:
         return balance.amount_due(self)
 
-    @strawberry.field(description="Unpaid and past its due date (as of today in the service's clock).")
-    def is_overdue(self, info: Info) -> bool:
-        return balance.is_overdue(self.status, self.due_date, info.context.now().date())
+    @strawberry.field(description="Unpaid and past its due date, as of today in the project's time zone.")
+    async def is_overdue(self, info: Info) -> bool:
+        return balance.is_overdue(self.status, self.due_date, await self._today(info))
 
-    @strawberry.field(description="Late fee owed if the bill were paid on `asOf` (default today), not yet charged.")
+    @strawberry.field(
+        description="Late fee owed if the bill were paid on `asOf` (default: today in the project's time zone), not yet charged."
+    )
     async def late_fee(self, info: Info, as_of: dt.date | None = None) -> Decimal:
-        accrued = await get_accrued_late_fee(
-            info.context.session_factory, bill_id=self.id, as_of=as_of or info.context.now().date()
-        )
-        return accrued.amount
+        return (await self._accrued_late_fee(info, as_of)).amount
 
     @strawberry.field(
         description=(
@@ -133,10 +136,18 @@ class BillType(relay.Node):
         )
     )
     async def late_fee_explanation(self, info: Info, as_of: dt.date | None = None) -> str:
-        accrued = await get_accrued_late_fee(
-            info.context.session_factory, bill_id=self.id, as_of=as_of or info.context.now().date()
-        )
+        accrued = await self._accrued_late_fee(info, as_of)
         return texts.render(accrued.explanation, await self._locale(info))
+
+    async def _accrued_late_fee(self, info: Info, as_of: dt.date | None) -> AccruedLateFee:
+        versions = await info.context.loaders.billing.late_fee_versions_by_project.load(self.project_id)
+        policy = tuple(late_fee_policy_of(version) for version in versions)
+        return late_fee_now_explained(self, policy, as_of or await self._today(info))
+
+    async def _today(self, info: Info) -> dt.date:
+        """Money is due by the project's own calendar: in Beijing, UTC is still yesterday until 08:00."""
+        project = await info.context.loaders.project.load(self.project_id)
+        return info.context.now().astimezone(ZoneInfo(project.timezone)).date()
 
     @strawberry.field
     async def lines(self, info: Info) -> list[BillLineType]:

@@ -10,6 +10,7 @@ from db.models import (
     DiscountRule,
     FeeRule,
     FeeRuleVersion,
+    LateFeePolicyVersion,
     MeterReading,
     Payment,
     PaymentAllocation,
@@ -41,3 +42,6 @@ class BillingLoaders(BatchLoaders):
     adjustments_by_bill = grouped(Adjustment, Adjustment.bill_id, order_by=Adjustment.id)
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
+    late_fee_versions_by_project = grouped(
+        LateFeePolicyVersion, LateFeePolicyVersion.project_id, order_by=LateFeePolicyVersion.effective_from
+    )

@@ -7,6 +7,8 @@ the 247.80 property fee and a 20.40 common-area share: 268.20.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import httpx
 
 from api.state import AppState
@@ -85,3 +87,34 @@ async def test_a_late_fee_policy_cannot_start_before_today(client: httpx.AsyncCl
     assert (refused["__typename"], refused["field"]) == ("BadUserInputError", "lateFeeEffectiveFrom")
     kept = await _set_policy(client, world, lateFeeDailyRate="0.0005")
     assert [version["dailyRate"] for version in kept["lateFeeVersions"]] == ["0.000500"]
+
+
+TODAY_IN_SHANGHAI = """
+query ($period: String!, $localToday: Date!, $utcToday: Date!) {
+  bills(filter: { period: $period }) {
+    edges { node {
+      unit { number } isOverdue
+      today: lateFee localToday: lateFee(asOf: $localToday) utcToday: lateFee(asOf: $utcToday)
+    } }
+  }
+}"""
+
+
+async def test_today_is_the_projects_date_for_the_late_fee_and_overdue(client: httpx.AsyncClient, state: AppState) -> None:
+    # given 0.05 % a day without grace and the November bills, due on 2026-11-17
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await _set_policy(client, world, lateFeeDailyRate="0.0005")
+    await run_billing(client, world, "2026-11")
+    # when it is 07:30 on 2026-11-18 in Shanghai, still 2026-11-17 in UTC
+    state.clock.now = dt.datetime(2026, 11, 17, 23, 30, tzinfo=dt.UTC)  # type: ignore[attr-defined]
+    result = await gql(
+        client,
+        TODAY_IN_SHANGHAI,
+        {"period": "2026-11", "localToday": "2026-11-18", "utcToday": "2026-11-17"},
+        token=world.token("finance_a"),
+    )
+
+    # then the bill is overdue by Shanghai's calendar and owes one day's fee (268.20 × 0.0005 = 0.13)
+    (alice,) = [edge["node"] for edge in result["data"]["bills"]["edges"] if edge["node"]["unit"]["number"] == "101"]
+    assert (alice["isOverdue"], alice["today"], alice["localToday"], alice["utcToday"]) == (True, "0.13", "0.13", "0.00")
