@@ -62,7 +62,7 @@ async def test_an_enabled_production_sandbox_signs_with_its_own_key_not_the_secr
         state: AppState = app.state.courtyard
         token, bill = await _alices_bill(client, state)
         intent = (await gql(client, INTENT, {"billIds": [bill]}, token=token))["data"]["createPaymentIntent"]
-        paid_at = dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+        paid_at = state.clock() + dt.timedelta(minutes=1)  # within the order's 30 minutes
         under_secret = SandboxProvider(TEST_SECRET).notification(
             out_trade_no=intent["outTradeNo"], transaction_id="1", amount_fen=26820, paid_at=paid_at
         )
