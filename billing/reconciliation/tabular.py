@@ -115,6 +115,8 @@ def clean_cell(value: object) -> str:
 
 def parse_money(value: object, *, row: int, column: str, places: int = 2) -> Decimal:
     """A signed amount with at most `places` decimals; an empty cell is zero."""
+    if value is None:
+        return Decimal("0")
     if isinstance(value, bool):
         raise StatementRejected(f"'{value}' is not an amount", row=row, column=column)
     if isinstance(value, int):
