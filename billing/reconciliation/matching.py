@@ -12,10 +12,11 @@ Steps, in order (each match says which step made it and why, as structured parts
    that finds a payment with another amount is an AMOUNT_MISMATCH (with the difference and whether the
    channel's fee explains it); a second line for an already matched payment is a DUPLICATE_CHARGE, as
    is a second payment of the same charge (`charge_key`) for the same amount.
-2. Settlement (N:1): a bank credit equal to the net of one channel account's day (Σ 订单金额 − coupons −
-   refunds − fees), or of a run of consecutive days (weekend batches), arriving within the channel's
-   payout lag, settles those days as one group; the fee is reported as `channel_fee`, never a mismatch.
-   An Alipay withdrawal (提现) line matches its bank credit the same way.
+2. Payouts and settlements: an Alipay withdrawal (提现) line matches the bank credit of its amount
+   (the most specific evidence, so first); then a bank credit equal to the net of one channel account's
+   day (Σ 订单金额 − coupons − refunds − fees), or of a run of consecutive days (weekend batches),
+   arriving within the channel's payout lag, settles those days as one group (N:1); the fee is reported
+   as `channel_fee`, never as a mismatch.
 3. The project's rules, as data, tried in sequence on the bank credits still open: a text pattern in the
    memo or counterparty name naming a unit or party, an amount tolerance, a date window, and payer-name
    similarity in characters or pinyin. A rule matches only when exactly one payment is best; a tie is
@@ -313,8 +314,8 @@ def reconcile(
     state = _State(lines, payments, terms, zone)
     _match_exact_keys(state)
     _flag_duplicate_charges(state)
-    settlements = _match_settlements(state)
     _match_payouts(state)
+    settlements = _match_settlements(state)
     for position, rule in enumerate(rules, start=1):
         _match_rule(state, rule, position, unit_codes or {})
     pending = _close(state, as_of)
