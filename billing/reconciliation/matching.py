@@ -159,16 +159,17 @@ class ExceptionKind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Explanation:
-    """One reason, as a code and its facts (all text); the edge renders it in the project's language."""
+    """One reason, as a code and its facts (plain values: text, numbers, `Decimal`, dates); the edge
+    renders it in the project's language."""
 
     code: str
-    facts: tuple[tuple[str, str], ...] = ()
+    facts: tuple[tuple[str, object], ...] = ()
 
     @classmethod
     def of(cls, code: str, **facts: object) -> Explanation:
-        return cls(code, tuple((name, str(value)) for name, value in facts.items() if value is not None))
+        return cls(code, tuple((name, value) for name, value in facts.items() if value is not None))
 
-    def fact(self, name: str) -> str | None:
+    def fact(self, name: str) -> object:
         return next((value for key, value in self.facts if key == name), None)
 
 
@@ -294,11 +295,6 @@ class _State:
     def day(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.zone).date()
 
-    def claim(self, *, lines: Iterable[str] = (), payments: Iterable[int] = (), refunds: Iterable[int] = ()) -> None:
-        self.used_lines.update(lines)
-        self.used_payments.update(payments)
-        self.used_refunds.update(refunds)
-
 
 def reconcile(
     *,
@@ -364,13 +360,15 @@ def _match_exact_keys(state: _State) -> None:
                 refund_by_provider.setdefault(refund.provider_refund_id, refund.id)
     index = {"order_no": by_order, "provider_transaction_id": by_transaction}
 
+    fee, refund, payment, bank = LineKind.FEE, LineKind.REFUND, LineKind.PAYMENT, LineKind.BANK
     for line in state.lines:
-        if line.kind is LineKind.FEE:
-            _match_fee_line(state, line, index)
-        elif line.kind is LineKind.REFUND or (line.kind is LineKind.BANK and line.amount < 0):
-            _match_refund_line(state, line, index, refund_by_no, refund_by_provider)
-        elif line.kind in (LineKind.PAYMENT, LineKind.BANK) and line.amount > 0:
+        kind = line.kind
+        if kind is payment or (kind is bank and line.amount > 0):
             _match_payment_line(state, line, index)
+        elif kind is refund or (kind is bank and line.amount < 0):
+            _match_refund_line(state, line, index, refund_by_no, refund_by_provider)
+        elif kind is fee:
+            _match_fee_line(state, line, index)
 
 
 def _find_payment(line: StatementLine, index: Mapping[str, Mapping[str, int]]) -> tuple[int, str, str] | None:
@@ -396,7 +394,7 @@ def _match_payment_line(state: _State, line: StatementLine, index: Mapping[str, 
         return
     payment_id, key, value = found
     payment = state.payment_by_id[payment_id]
-    key_part = Explanation.of("KEY_EQUAL", key=key, value=value)
+    key_part = Explanation("KEY_EQUAL", (("key", key), ("value", value)))
     if payment_id in state.used_payments:
         first = state.line_of_payment.get(payment_id)
         state.exceptions.append(
@@ -412,17 +410,18 @@ def _match_payment_line(state: _State, line: StatementLine, index: Mapping[str, 
                 related_payment_ids=(payment_id,),
             )
         )
-        state.claim(lines=(line.line_key,))
+        state.used_lines.add(line.line_key)
         return
     state.line_of_payment[payment_id] = line.line_key
-    state.claim(lines=(line.line_key,), payments=(payment_id,))
+    state.used_lines.add(line.line_key)
+    state.used_payments.add(payment_id)
     if line.amount == payment.amount:
         state.matches.append(
             Match(
                 step=MatchStep.EXACT_KEY,
                 line_keys=(line.line_key,),
                 payment_ids=(payment_id,),
-                explanation=(key_part, Explanation.of("AMOUNT_EQUAL", amount=line.amount)),
+                explanation=(key_part, Explanation("AMOUNT_EQUAL", (("amount", line.amount),))),
             )
         )
         return
@@ -485,7 +484,8 @@ def _match_refund_line(
         refund_id = open_refunds[0].id
         part = Explanation.of("REFUND_OF_ORDER", key=key, value=value, payment=payment_id)
     refund = state.refund_by_id[refund_id]
-    state.claim(lines=(line.line_key,), refunds=(refund_id,))
+    state.used_lines.add(line.line_key)
+    state.used_refunds.add(refund_id)
     if -line.amount == refund.amount:
         state.matches.append(
             Match(
@@ -527,7 +527,7 @@ def _match_fee_line(state: _State, line: StatementLine, index: Mapping[str, Mapp
             related_payment_ids=related,
         )
     )
-    state.claim(lines=(line.line_key,))
+    state.used_lines.add(line.line_key)
 
 
 def _flag_duplicate_charges(state: _State) -> None:
@@ -693,7 +693,7 @@ def _match_settlements(state: _State) -> tuple[Settlement, ...]:
                     channel_fee=settlement.fees,
                 )
             )
-            state.claim(lines=(line.line_key,))
+            state.used_lines.add(line.line_key)
             break
     return tuple(_settlement([day]) for days in accounts for day in days)
 
@@ -724,7 +724,7 @@ def _match_payouts(state: _State) -> None:
                     explanation=(Explanation.of("PAYOUT_ARRIVED", amount=credit.amount, sent=sent, days=lag),),
                 )
             )
-            state.claim(lines=(payout.line_key, credit.line_key))
+            state.used_lines.update((payout.line_key, credit.line_key))
             break
 
 
@@ -786,7 +786,8 @@ def _match_rule(state: _State, rule: MatchRule, position: int, unit_codes: Mappi
                 amount_difference=line.amount - best.payment.amount,
             )
         )
-        state.claim(lines=(line.line_key,), payments=(best.payment.id,))
+        state.used_lines.add(line.line_key)
+        state.used_payments.add(best.payment.id)
 
 
 def _pattern_target(
@@ -853,9 +854,9 @@ def _candidate(state: _State, rule: MatchRule, line: StatementLine, payment: Rec
                 "NAME_SIMILAR",
                 line_name=line.counterparty_name,
                 payer_name=payment.payer_name,
-                score=f"{name.score:.2f}",
+                score=name.score,
                 via=name.via,
-                minimum=f"{rule.min_name_similarity:.2f}",
+                minimum=rule.min_name_similarity,
             )
         )
     return _Candidate((abs(difference), abs(days), -similarity), payment, tuple(parts))
