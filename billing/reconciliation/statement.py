@@ -26,6 +26,7 @@ __all__ = [
     "StatementLine",
     "StatementRejected",
     "SummaryTotal",
+    "check_totals",
     "file_hash",
     "round_fen",
 ]
