@@ -31,11 +31,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from billing.reconciliation.names import name_similarity
@@ -257,13 +258,12 @@ class _State:
         zone: ZoneInfo,
     ) -> None:
         self.zone = zone
-        self.lines = sorted(lines, key=lambda line: (line.booked_at, line.line_key))
-        self.payments = sorted(payments, key=lambda payment: (payment.paid_at, payment.id))
-        self.line_by_key: dict[str, StatementLine] = {}
-        for line in self.lines:
-            if line.line_key in self.line_by_key:
-                raise ValueError(f"line key {line.line_key} appears twice; store each line once")
-            self.line_by_key[line.line_key] = line
+        self.lines = sorted(lines, key=attrgetter("booked_at", "line_key"))
+        self.payments = sorted(payments, key=attrgetter("paid_at", "id"))
+        keys = {line.line_key for line in self.lines}
+        if len(keys) != len(self.lines):
+            twice = next(key for key, count in Counter(line.line_key for line in self.lines).items() if count > 1)
+            raise ValueError(f"line key {twice} appears twice; store each line once")
         self.payment_by_id: dict[int, RecordedPayment] = {}
         self.refund_by_id: dict[int, RecordedRefund] = {}
         self.payment_of_refund: dict[int, RecordedPayment] = {}
@@ -637,7 +637,7 @@ def _channel_days(state: _State) -> list[list[_Day]]:
             day.coupons += line.amount - line.settled_amount
             day.exact_fees += line.fee
     by_account: dict[tuple[SourceKind, str], list[_Day]] = defaultdict(list)
-    for key in sorted(days, key=lambda k: (k[0], k[1], k[2])):
+    for key in sorted(days):
         by_account[key[:2]].append(days[key])
     return list(by_account.values())
 

@@ -272,6 +272,9 @@ def test_an_alipay_fee_line_is_a_channel_fee_and_a_withdrawal_matches_its_bank_c
     assert steps[MatchStep.CHANNEL_FEE].channel_fee == Decimal("0.60")
     assert steps[MatchStep.CHANNEL_FEE].related_payment_ids == (1,)
     assert steps[MatchStep.PAYOUT].line_keys == ("ALIPAY:W:3", "BANK:50")
+    assert codes(steps[MatchStep.PAYOUT].explanation) == ["PAYOUT_ARRIVED"]
+    assert steps[MatchStep.PAYOUT].explanation[0].fact("days") == 1
+    assert codes(steps[MatchStep.CHANNEL_FEE].explanation) == ["CHANNEL_FEE"]
     assert result.exceptions == ()
 
 
