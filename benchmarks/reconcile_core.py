@@ -8,8 +8,9 @@ unit code in the memo). Planted among them: duplicate charges, amount difference
 lines Courtyard never saw, refunds on one side only and bank credits nobody can explain.
 
 Printed: generation and matching time (wall, and CPU time, which a shared machine disturbs less), peak
-memory, the ratio to a bare in-memory dict join of the same order numbers (the floor, in CPU time), and the confusion table: every planted case in its row, the outcome it got
-in the columns; clean rows must land in MATCH only.
+memory, the ratio to a bare in-memory dict join of the same order numbers (the floor, in CPU time), and
+the confusion table: every planted case in its row, the outcome it got in the columns; clean rows must
+land in MATCH only.
 
     python -m benchmarks.reconcile_core                  # 1,000,000 payments
     python -m benchmarks.reconcile_core --payments 100000
@@ -87,7 +88,9 @@ class Month:
         self.day_net: dict[tuple[SourceKind, str, int], int] = defaultdict(int)
         self.day_fee: dict[tuple[SourceKind, str, int], int] = defaultdict(int)
         self.amounts = {fen: Decimal(fen).scaleb(-2) for fen in range(5_000, 300_001, 1_337)}
-        self.unit_codes = {f"{u // 1000 + 1}-{u // 100 % 10 + 1}-{u % 100 + 101}": u for u in range(payments_wanted // 20 + 1)}
+        self.unit_codes = {
+            f"{u // 1000 + 1}-{u // 100 % 10 + 1}-{u % 100 + 101}": u for u in range(payments_wanted // 20 + 1)
+        }
         self.code_of_unit = {unit: code for code, unit in self.unit_codes.items()}
         self.generate(payments_wanted)
 
@@ -97,7 +100,13 @@ class Month:
 
     def generate(self, wanted: int) -> None:
         each = max(10, wanted // 2_000)
-        plants = ["DUPLICATE_CHARGE", "AMOUNT_MISMATCH", "UNRECEIVED", "REFUND_UNMATCHED line", "REFUND_UNMATCHED refund"]
+        plants = [
+            "DUPLICATE_CHARGE",
+            "AMOUNT_MISMATCH",
+            "UNRECEIVED",
+            "REFUND_UNMATCHED line",
+            "REFUND_UNMATCHED refund",
+        ]
         chosen = self.random.sample(range(wanted), each * len(plants))
         fate = {index: plants[position // each] for position, index in enumerate(chosen)}
         fen_choices = list(self.amounts)
@@ -127,11 +136,21 @@ class Month:
         refunds: tuple[RecordedRefund, ...] = ()
         refund_fen = fen // 4
         if (index % 50 == 0 and fate != "UNRECEIVED") or fate == "REFUND_UNMATCHED refund":
-            refunds = (RecordedRefund(index, self.money(refund_fen), paid_at + dt.timedelta(hours=3), refund_no=f"RF{index:09d}"),)
+            refunds = (
+                RecordedRefund(
+                    index, self.money(refund_fen), paid_at + dt.timedelta(hours=3), refund_no=f"RF{index:09d}"
+                ),
+            )
         channel = Channel.ALIPAY if source is SourceKind.ALIPAY else Channel.WECHAT
         payment = RecordedPayment(
-            id=index, channel=channel, amount=self.money(fen), paid_at=paid_at, unit_id=index % UNITS,
-            order_no=order_no, payer_name=None, refunds=refunds,
+            id=index,
+            channel=channel,
+            amount=self.money(fen),
+            paid_at=paid_at,
+            unit_id=index % UNITS,
+            order_no=order_no,
+            payer_name=None,
+            refunds=refunds,
         )
         self.payments.append(payment)
         if fate == "UNRECEIVED":
@@ -139,14 +158,18 @@ class Month:
             return
         line_fen = fen + 1 + index % 97 if fate == "AMOUNT_MISMATCH" else fen
         coupon = 500 if index % 40 == 1 else 0
-        line_key = self.channel_line(f"{index}", source, account, day, line_fen, order_no, None, coupon=coupon, paid_at=paid_at)
+        line_key = self.channel_line(
+            f"{index}", source, account, day, line_fen, order_no, None, coupon=coupon, paid_at=paid_at
+        )
         if fate == "AMOUNT_MISMATCH":
             self.planted[f"P{index}"] = fate
             self.planted[line_key] = "AMOUNT_MISMATCH line"
         else:
             self.clean[f"P{index}"] = "payment"
         if fate == "DUPLICATE_CHARGE":
-            key = self.channel_line(f"{index}d", source, account, day, fen, order_no, None, paid_at=paid_at + dt.timedelta(minutes=1))
+            key = self.channel_line(
+                f"{index}d", source, account, day, fen, order_no, None, paid_at=paid_at + dt.timedelta(minutes=1)
+            )
             self.planted[key] = fate
         if refunds and fate != "REFUND_UNMATCHED refund":
             self.refund_line(index, source, account, day, refund_fen, order_no, f"RF{index:09d}", paid_at)
@@ -158,18 +181,34 @@ class Month:
             self.planted[key] = fate
 
     def channel_line(
-        self, suffix: str, source: SourceKind, account: str, day: int, fen: int, order_no: str | None,
-        planted: str | None, *, coupon: int = 0, paid_at: dt.datetime | None = None,
+        self,
+        suffix: str,
+        source: SourceKind,
+        account: str,
+        day: int,
+        fen: int,
+        order_no: str | None,
+        planted: str | None,
+        *,
+        coupon: int = 0,
+        paid_at: dt.datetime | None = None,
     ) -> str:
         # Fees are charged per order, rounded to the fen and written with five decimals.
         fee_fen = (fen * FEE_RATE_PER_MILLE + 500) // 1000
         key = f"{source}:{account}:P:{suffix}"
         self.lines.append(
             StatementLine(
-                source=source, account=account, line_key=key, row_number=0,
+                source=source,
+                account=account,
+                line_key=key,
+                row_number=0,
                 booked_at=(paid_at or dt.datetime(2026, 12, day, 12, tzinfo=ZONE)) + dt.timedelta(seconds=3),
-                kind=LineKind.PAYMENT, amount=self.money(fen), settled_amount=self.money(fen - coupon),
-                fee=Decimal(fee_fen).scaleb(-2), order_no=order_no or f"ZZ{suffix}", transaction_id=f"42{source[0]}{suffix}",
+                kind=LineKind.PAYMENT,
+                amount=self.money(fen),
+                settled_amount=self.money(fen - coupon),
+                fee=Decimal(fee_fen).scaleb(-2),
+                order_no=order_no or f"ZZ{suffix}",
+                transaction_id=f"42{source[0]}{suffix}",
             )
         )
         self.day_net[(source, account, day)] += fen - coupon - fee_fen
@@ -181,15 +220,31 @@ class Month:
         return key
 
     def refund_line(
-        self, index: int, source: SourceKind, account: str, day: int, fen: int, order_no: str, refund_no: str, paid_at: dt.datetime
+        self,
+        index: int,
+        source: SourceKind,
+        account: str,
+        day: int,
+        fen: int,
+        order_no: str,
+        refund_no: str,
+        paid_at: dt.datetime,
     ) -> str:
         fee_back = (fen * FEE_RATE_PER_MILLE + 500) // 1000
         key = f"{source}:{account}:R:{refund_no}"
         self.lines.append(
             StatementLine(
-                source=source, account=account, line_key=key, row_number=0, booked_at=paid_at + dt.timedelta(hours=3),
-                kind=LineKind.REFUND, amount=-self.money(fen), settled_amount=-self.money(fen),
-                fee=-Decimal(fee_back).scaleb(-2), order_no=order_no, refund_no=refund_no,
+                source=source,
+                account=account,
+                line_key=key,
+                row_number=0,
+                booked_at=paid_at + dt.timedelta(hours=3),
+                kind=LineKind.REFUND,
+                amount=-self.money(fen),
+                settled_amount=-self.money(fen),
+                fee=-Decimal(fee_back).scaleb(-2),
+                order_no=order_no,
+                refund_no=refund_no,
             )
         )
         self.day_net[(source, account, day)] += -fen + fee_back
@@ -200,8 +255,13 @@ class Month:
     def bank_transfer(self, index: int, day: int, fen: int, paid_at: dt.datetime, *, keyed: bool) -> None:
         unit = index // 20  # one unit per transfer, so a rule never faces two equal candidates by construction
         payment = RecordedPayment(
-            id=index, channel=Channel.BANK_TRANSFER, amount=self.money(fen), paid_at=paid_at, unit_id=unit,
-            order_no=f"CY{index:09d}", payer_name="张三",
+            id=index,
+            channel=Channel.BANK_TRANSFER,
+            amount=self.money(fen),
+            paid_at=paid_at,
+            unit_id=unit,
+            order_no=f"CY{index:09d}",
+            payer_name="张三",
         )
         self.payments.append(payment)
         arrives = min(day + 1, DAYS + 3)
@@ -215,13 +275,27 @@ class Month:
         self.clean[f"P{index}"] = "payment"
 
     def bank_line(
-        self, key: str, day: int, fen: int, *, memo: str | None = None, name: str | None = None, end_to_end: str | None = None
+        self,
+        key: str,
+        day: int,
+        fen: int,
+        *,
+        memo: str | None = None,
+        name: str | None = None,
+        end_to_end: str | None = None,
     ) -> StatementLine:
         return StatementLine(
-            source=SourceKind.BANK, account=BANK_ACCOUNT, line_key=key, row_number=0,
+            source=SourceKind.BANK,
+            account=BANK_ACCOUNT,
+            line_key=key,
+            row_number=0,
             booked_at=dt.datetime(2026, 12, 1, 9, tzinfo=ZONE) + dt.timedelta(days=day - 1),
-            kind=LineKind.BANK, amount=self.money(fen), settled_amount=self.money(fen),
-            end_to_end_id=end_to_end, counterparty_name=name, memo=memo,
+            kind=LineKind.BANK,
+            amount=self.money(fen),
+            settled_amount=self.money(fen),
+            end_to_end_id=end_to_end,
+            counterparty_name=name,
+            memo=memo,
         )
 
     def settle(self) -> None:
@@ -277,7 +351,14 @@ def confusion(month: Month, found: dict[str, str]) -> list[dict[str, object]]:
     table = []
     for label in sorted(rows, key=lambda name: (name.startswith("planted"), name)):
         counts = rows[label]
-        table.append({"case": label, "n": sum(counts.values()), **{o: counts.get(o, 0) for o in OUTCOMES}, "missing": counts.get("MISSING", 0)})
+        table.append(
+            {
+                "case": label,
+                "n": sum(counts.values()),
+                **{o: counts.get(o, 0) for o in OUTCOMES},
+                "missing": counts.get("MISSING", 0),
+            }
+        )
     return table
 
 
@@ -308,8 +389,13 @@ def main() -> None:
     floor, floor_cpu = bare_join(month)
     started, cpu = time.perf_counter(), time.process_time()
     result = reconcile(
-        lines=month.lines, payments=month.payments, terms=TERMS, rules=RULES,
-        unit_codes=month.unit_codes, as_of=AS_OF, zone=ZONE,
+        lines=month.lines,
+        payments=month.payments,
+        terms=TERMS,
+        rules=RULES,
+        unit_codes=month.unit_codes,
+        as_of=AS_OF,
+        zone=ZONE,
     )
     matching, matching_cpu = time.perf_counter() - started, time.process_time() - cpu
     found = outcomes(result)
@@ -347,7 +433,11 @@ def main() -> None:
     print_table(
         "Checks",
         [
-            {"check": "channel fees reported on settlements = fees charged", "value": f"{fees_found} = {fees_planted}", "ok": fees_found == fees_planted},
+            {
+                "check": "channel fees reported on settlements = fees charged",
+                "value": f"{fees_found} = {fees_planted}",
+                "ok": fees_found == fees_planted,
+            },
             {"check": "clean items not matched (false exceptions)", "value": clean_wrong, "ok": clean_wrong == 0},
             {"check": "planted cases not found as planted", "value": planted_wrong, "ok": planted_wrong == 0},
             {

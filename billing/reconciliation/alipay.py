@@ -123,7 +123,9 @@ def _business_line(number: int, cells: list[str], header: Header, account: str, 
     return StatementLine(
         source=SourceKind.ALIPAY,
         account=account,
-        line_key=f"ALIPAY:{account}:R:{trade_no}:{refund_no or number}" if is_refund else f"ALIPAY:{account}:P:{trade_no}",
+        line_key=f"ALIPAY:{account}:R:{trade_no}:{refund_no or number}"
+        if is_refund
+        else f"ALIPAY:{account}:P:{trade_no}",
         row_number=number,
         booked_at=parse_time(when, zone=zone, row=number, column="完成时间"),
         kind=LineKind.REFUND if is_refund else LineKind.PAYMENT,

@@ -92,9 +92,7 @@ class BankProfile:
             raise ValueError("a bank profile names either an amount column or a debit and a credit column")
 
 
-def parse_bank_statement(
-    content: bytes, filename: str, *, profile: BankProfile, zone: ZoneInfo
-) -> ParsedStatement:
+def parse_bank_statement(content: bytes, filename: str, *, profile: BankProfile, zone: ZoneInfo) -> ParsedStatement:
     """Read a bank's CSV or XLSX export with the account's profile."""
     if content.startswith(_ZIP_MAGIC):
         rows: Sequence[Sequence[object]] = xlsx_rows(content)
@@ -197,7 +195,9 @@ def _line(
 ) -> tuple[StatementLine, Decimal | None]:
     booked = parse_time(_value(cells, header, profile.date_column), zone=zone, row=number, column=profile.date_column)
     if profile.time_column and _text(cells, header, profile.time_column):
-        clock = parse_time(f"2000-01-01 {_text(cells, header, profile.time_column)}", zone=zone, row=number, column=profile.time_column)
+        clock = parse_time(
+            f"2000-01-01 {_text(cells, header, profile.time_column)}", zone=zone, row=number, column=profile.time_column
+        )
         booked = dt.datetime.combine(booked.date(), clock.time(), tzinfo=zone)
     amount = _signed_amount(number, cells, header, profile)
     balance = (
@@ -277,7 +277,7 @@ def _check_running_balance(balances: list[tuple[int, Decimal, Decimal]], profile
 
 
 def _first_break(balances: list[tuple[int, Decimal, Decimal]]) -> tuple[int, Decimal] | None:
-    for (_, _, before), (number, amount, after) in zip(balances, balances[1:]):
+    for (_, _, before), (number, amount, after) in zip(balances, balances[1:], strict=False):
         if before + amount != after:
             return number, after - (before + amount)
     return None

@@ -132,11 +132,16 @@ def _camt_line(row: int, entry: Element, statement_id: str, account: str, zone: 
     name = _text(parties, side, "Nm") or _text(parties, side, "Pty", "Nm")
     counter_account = _text(parties, side_account, "Id", "IBAN") or _text(parties, side_account, "Id", "Othr", "Id")
     remittance = _child(details, "RmtInf")
-    memo_parts = [e.text.strip() for e in (remittance if remittance is not None else []) if _local(e.tag) == "Ustrd" and e.text]
+    memo_parts = [
+        e.text.strip() for e in (remittance if remittance is not None else []) if _local(e.tag) == "Ustrd" and e.text
+    ]
     memo_parts += [t for t in (_text(entry, "AddtlNtryInf"),) if t]
-    key_source = servicer_ref or hashlib.sha256(
-        f"{statement_id}|{row}|{amount}|{_text(_child(entry, 'BookgDt'), 'Dt')}".encode()
-    ).hexdigest()[:24]
+    key_source = (
+        servicer_ref
+        or hashlib.sha256(
+            f"{statement_id}|{row}|{amount}|{_text(_child(entry, 'BookgDt'), 'Dt')}".encode()
+        ).hexdigest()[:24]
+    )
     return StatementLine(
         source=SourceKind.BANK,
         account=account,
@@ -151,7 +156,9 @@ def _camt_line(row: int, entry: Element, statement_id: str, account: str, zone: 
         counterparty_name=name,
         counterparty_account=counter_account,
         memo=" ".join(memo_parts) or None,
-        raw=tuple((_local(e.tag), (e.text or "").strip()) for e in entry.iter() if e is not entry and (e.text or "").strip()),
+        raw=tuple(
+            (_local(e.tag), (e.text or "").strip()) for e in entry.iter() if e is not entry and (e.text or "").strip()
+        ),
     )
 
 
@@ -172,7 +179,9 @@ def _camt_totals(statement: Element, statement_id: str, lines: list[StatementLin
     for side, sign in (("TtlCdtNtries", 1), ("TtlDbtNtries", -1)):
         stated = _text(summary, side, "Sum")
         if stated is not None:
-            parsed = sum((abs(line.amount) for line in lines if (line.amount > 0) == (sign > 0) and line.amount), Decimal("0"))
+            parsed = sum(
+                (abs(line.amount) for line in lines if (line.amount > 0) == (sign > 0) and line.amount), Decimal("0")
+            )
             totals.append(SummaryTotal(f"{statement_id} {side}", Decimal(stated), parsed))
     return totals
 
@@ -188,7 +197,7 @@ def parse_mt940(content: bytes, *, account: str, zone: ZoneInfo) -> ParsedStatem
         raise StatementRejected("no :20: field: not an MT940 statement", column=":20:")
     lines: list[StatementLine] = []
     totals: list[SummaryTotal] = []
-    for position, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)]), start=1):
+    for position, (start, end) in enumerate(zip(starts, [*starts[1:], len(text)], strict=True), start=1):
         chunk = text[start:end]
         try:
             transactions = mt940.models.Transactions()
@@ -223,9 +232,10 @@ def _mt940_line(index: int, data: dict[str, object], reference: str, account: st
     bank_reference = data.get("bank_reference") or None
     customer_reference = data.get("customer_reference")
     details = " ".join(str(data.get("transaction_details") or "").split()) or None
-    key_source = bank_reference or hashlib.sha256(
-        f"{reference}|{index}|{amount}|{booked.date()}|{details}".encode()
-    ).hexdigest()[:24]
+    key_source = (
+        bank_reference
+        or hashlib.sha256(f"{reference}|{index}|{amount}|{booked.date()}|{details}".encode()).hexdigest()[:24]
+    )
     return StatementLine(
         source=SourceKind.BANK,
         account=account,

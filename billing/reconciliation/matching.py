@@ -489,7 +489,11 @@ def _match_refund_line(
             return
         payment_id, key, value = found
         open_refunds = sorted(
-            (r for r in state.payment_by_id[payment_id].refunds if r.id not in state.used_refunds and r.amount == -line.amount),
+            (
+                r
+                for r in state.payment_by_id[payment_id].refunds
+                if r.id not in state.used_refunds and r.amount == -line.amount
+            ),
             key=lambda r: (r.refunded_at, r.id),
         )
         if not open_refunds:
@@ -518,7 +522,12 @@ def _match_refund_line(
             refund_ids=(refund_id,),
             explanation=(
                 part,
-                Explanation.of("REFUND_AMOUNT_DIFFERS", line_amount=-line.amount, refund_amount=refund.amount, difference=difference),
+                Explanation.of(
+                    "REFUND_AMOUNT_DIFFERS",
+                    line_amount=-line.amount,
+                    refund_amount=refund.amount,
+                    difference=difference,
+                ),
             ),
             difference=difference,
             fee_explains=False,
@@ -570,7 +579,9 @@ def _flag_duplicate_charges(state: _State) -> None:
                 payment_ids=match.payment_ids,
                 explanation=(
                     *match.explanation,
-                    Explanation.of("SAME_CHARGE", charge=payment.charge_key, amount=payment.amount, first_payment=duplicate_of),
+                    Explanation.of(
+                        "SAME_CHARGE", charge=payment.charge_key, amount=payment.amount, first_payment=duplicate_of
+                    ),
                 ),
                 difference=payment.amount,
                 related_line_keys=(state.line_of_payment[duplicate_of],),
@@ -754,9 +765,7 @@ class _Candidate:
 def _match_rule(state: _State, rule: MatchRule, position: int, unit_codes: Mapping[str, int]) -> None:
     pattern = re.compile(rule.pattern) if rule.pattern else None
     tolerance = _fen(rule.amount_tolerance)
-    open_payments = [
-        p for p in state.payments if p.id not in state.used_payments and p.channel in rule.channels
-    ]
+    open_payments = [p for p in state.payments if p.id not in state.used_payments and p.channel in rule.channels]
     by_unit: dict[int, list[RecordedPayment]] = defaultdict(list)
     by_party: dict[int, list[RecordedPayment]] = defaultdict(list)
     # day → sorted (fen, payment id) and the payments in the same order, for range lookups by amount
@@ -779,7 +788,9 @@ def _match_rule(state: _State, rule: MatchRule, position: int, unit_codes: Mappi
             if found is None:
                 continue
             unit_id, party_id, target_parts = found
-            pool: Iterable[RecordedPayment] = by_unit.get(unit_id, ()) if unit_id is not None else by_party.get(party_id or 0, ())
+            pool: Iterable[RecordedPayment] = (
+                by_unit.get(unit_id, ()) if unit_id is not None else by_party.get(party_id or 0, ())
+            )
         else:
             pool = _by_amount_and_day(state, amounts, line, rule, tolerance)
         candidates = [c for c in (_candidate(state, rule, line, p) for p in pool) if c is not None]
@@ -815,14 +826,24 @@ def _pattern_target(
         unit_id = unit_codes.get(code) if code is not None else rule.unit_id
         if unit_id is None and rule.party_id is None:
             continue
-        return unit_id, rule.party_id, (
-            Explanation.of("PATTERN_FOUND", field=field_name, text=found.group(0), unit=unit_id, party=rule.party_id),
+        return (
+            unit_id,
+            rule.party_id,
+            (
+                Explanation.of(
+                    "PATTERN_FOUND", field=field_name, text=found.group(0), unit=unit_id, party=rule.party_id
+                ),
+            ),
         )
     return None
 
 
 def _by_amount_and_day(
-    state: _State, amounts: Mapping[dt.date, list[tuple[int, int]]], line: StatementLine, rule: MatchRule, tolerance: int
+    state: _State,
+    amounts: Mapping[dt.date, list[tuple[int, int]]],
+    line: StatementLine,
+    rule: MatchRule,
+    tolerance: int,
 ) -> Iterable[RecordedPayment]:
     fen = _fen(line.amount)
     arrived = state.day(line.booked_at)
@@ -853,7 +874,13 @@ def _candidate(state: _State, rule: MatchRule, line: StatementLine, payment: Rec
     if not -rule.days_before <= days <= rule.days_after:
         return None
     parts = [
-        Explanation.of("AMOUNT_WITHIN", line_amount=line.amount, payment_amount=payment.amount, difference=difference, tolerance=rule.amount_tolerance),
+        Explanation.of(
+            "AMOUNT_WITHIN",
+            line_amount=line.amount,
+            payment_amount=payment.amount,
+            difference=difference,
+            tolerance=rule.amount_tolerance,
+        ),
         Explanation.of("DATE_WITHIN", days=days, days_before=rule.days_before, days_after=rule.days_after),
     ]
     similarity = 0.0
@@ -911,7 +938,11 @@ def _close(state: _State, as_of: dt.datetime) -> tuple[list[int], list[int], lis
             ReconciliationException(
                 kind=kind,
                 line_keys=(line.line_key,),
-                explanation=(Explanation.of(code, amount=line.amount, order_no=line.order_no, transaction_id=line.transaction_id),),
+                explanation=(
+                    Explanation.of(
+                        code, amount=line.amount, order_no=line.order_no, transaction_id=line.transaction_id
+                    ),
+                ),
                 difference=line.amount,
                 suggested_payment_ids=suggestions.get(line.line_key, ()),
             )
@@ -950,7 +981,9 @@ def _close(state: _State, as_of: dt.datetime) -> tuple[list[int], list[int], lis
                     ReconciliationException(
                         kind=ExceptionKind.REFUND_UNMATCHED,
                         refund_ids=(refund.id,),
-                        explanation=(Explanation.of("REFUND_NOT_IN_STATEMENT", amount=refund.amount, refund_no=refund.refund_no),),
+                        explanation=(
+                            Explanation.of("REFUND_NOT_IN_STATEMENT", amount=refund.amount, refund_no=refund.refund_no),
+                        ),
                         difference=refund.amount,
                         related_payment_ids=(payment.id,),
                     )

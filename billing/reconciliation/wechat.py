@@ -74,7 +74,9 @@ def parse_wechat_bill(content: bytes, *, account: str, zone: ZoneInfo) -> Parsed
     totals = [
         SummaryTotal(
             _SUMMARY_FIRST,
-            parse_money(summary_cells[summary_header.require(_SUMMARY_FIRST)], row=summary_number, column=_SUMMARY_FIRST),
+            parse_money(
+                summary_cells[summary_header.require(_SUMMARY_FIRST)], row=summary_number, column=_SUMMARY_FIRST
+            ),
             Decimal(len(details)),
         )
     ]
@@ -85,7 +87,10 @@ def parse_wechat_bill(content: bytes, *, account: str, zone: ZoneInfo) -> Parsed
             continue
         stated = parse_money(summary_cells[position], row=summary_number, column=summary_name, places=places)
         parsed = sum(
-            (parse_money(_cell(cells, column_position), row=number, column=column, places=places) for number, cells in details),
+            (
+                parse_money(_cell(cells, column_position), row=number, column=column, places=places)
+                for number, cells in details
+            ),
             Decimal("0"),
         )
         totals.append(SummaryTotal(summary_name, stated, parsed))

@@ -25,8 +25,15 @@ def at(day: int, hour: int = 10, minute: int = 0, month: int = 12) -> dt.datetim
 
 
 def channel_line(
-    number: int, amount: str, *, day: int = 1, fee: str = "0", coupon: str = "0", order: int | None = None,
-    source: SourceKind = SourceKind.WECHAT, hour: int = 10,
+    number: int,
+    amount: str,
+    *,
+    day: int = 1,
+    fee: str = "0",
+    coupon: str = "0",
+    order: int | None = None,
+    source: SourceKind = SourceKind.WECHAT,
+    hour: int = 10,
 ) -> StatementLine:
     gross = Decimal(amount)
     return StatementLine(
@@ -44,7 +51,9 @@ def channel_line(
     )
 
 
-def refund_line(number: int, amount: str, *, order: int, day: int = 1, fee: str = "0", refund_no: str | None = None) -> StatementLine:
+def refund_line(
+    number: int, amount: str, *, order: int, day: int = 1, fee: str = "0", refund_no: str | None = None
+) -> StatementLine:
     return StatementLine(
         source=SourceKind.WECHAT,
         account=WECHAT_ACCOUNT,
@@ -62,8 +71,16 @@ def refund_line(number: int, amount: str, *, order: int, day: int = 1, fee: str 
 
 
 def bank_line(
-    number: int, amount: str, *, day: int = 2, name: str | None = None, memo: str | None = None,
-    reference: str | None = None, end_to_end: str | None = None, account: str = BANK_ACCOUNT, hour: int = 10,
+    number: int,
+    amount: str,
+    *,
+    day: int = 2,
+    name: str | None = None,
+    memo: str | None = None,
+    reference: str | None = None,
+    end_to_end: str | None = None,
+    account: str = BANK_ACCOUNT,
+    hour: int = 10,
 ) -> StatementLine:
     return StatementLine(
         source=SourceKind.BANK,
@@ -82,9 +99,18 @@ def bank_line(
 
 
 def payment(
-    number: int, amount: str, *, channel: Channel = Channel.WECHAT, day: int = 1, unit: int | None = None,
-    payer: str | None = None, order: bool = True, transaction: str | None = None, charge: str | None = None,
-    refunds: tuple[RecordedRefund, ...] = (), hour: int = 10,
+    number: int,
+    amount: str,
+    *,
+    channel: Channel = Channel.WECHAT,
+    day: int = 1,
+    unit: int | None = None,
+    payer: str | None = None,
+    order: bool = True,
+    transaction: str | None = None,
+    charge: str | None = None,
+    refunds: tuple[RecordedRefund, ...] = (),
+    hour: int = 10,
 ) -> RecordedPayment:
     return RecordedPayment(
         id=number,

@@ -13,7 +13,18 @@ from billing.reconciliation.statement import StatementRejected
 from tests.unit.reconciliation.statements import bank_csv, bank_xlsx
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-ICBC_HEADER = ["交易日期", "交易时间", "流水号", "借方发生额", "贷方发生额", "余额", "对方户名", "对方账号", "摘要", "附言"]
+ICBC_HEADER = [
+    "交易日期",
+    "交易时间",
+    "流水号",
+    "借方发生额",
+    "贷方发生额",
+    "余额",
+    "对方户名",
+    "对方账号",
+    "摘要",
+    "附言",
+]
 ICBC = BankProfile(
     account="6222020200112233",
     date_column="交易日期",
@@ -61,15 +72,23 @@ def test_comment_and_title_lines_above_the_header_are_skipped() -> None:
 
 def test_a_company_cash_journal_reads_debit_as_money_in() -> None:
     journal = BankProfile(
-        account="cash-journal", date_column="日期", debit_column="借方", credit_column="贷方", debit_means=DebitMeans.MONEY_IN
+        account="cash-journal",
+        date_column="日期",
+        debit_column="借方",
+        credit_column="贷方",
+        debit_means=DebitMeans.MONEY_IN,
     )
-    statement = parse(bank_csv([["2026-12-02", "300.00", ""], ["2026-12-02", "", "50.00"]], header=["日期", "借方", "贷方"]), journal)
+    statement = parse(
+        bank_csv([["2026-12-02", "300.00", ""], ["2026-12-02", "", "50.00"]], header=["日期", "借方", "贷方"]), journal
+    )
     assert [line.amount for line in statement.lines] == [Decimal("300.00"), Decimal("-50.00")]
 
 
 def test_a_single_amount_column_with_a_direction_mark() -> None:
     profile = BankProfile(account="ccb", date_column="记账日期", amount_column="发生额", direction_column="借贷标志")
-    content = bank_csv([["20261202", "88.00", "贷"], ["20261202", "12.00", "借"]], header=["记账日期", "发生额", "借贷标志"])
+    content = bank_csv(
+        [["20261202", "88.00", "贷"], ["20261202", "12.00", "借"]], header=["记账日期", "发生额", "借贷标志"]
+    )
     assert [line.amount for line in parse(content, profile).lines] == [Decimal("88.00"), Decimal("-12.00")]
 
 
@@ -85,7 +104,10 @@ def test_a_total_row_that_agrees_is_kept_as_the_files_own_totals() -> None:
     rows = [*ROWS, ["合计", "", "", "20.00", "1793.40", "", "", "", "", ""]]
     statement = parse(bank_csv(rows, header=ICBC_HEADER))
     assert len(statement.lines) == 3
-    assert {t.name: t.stated for t in statement.totals} == {"借方发生额": Decimal("20.00"), "贷方发生额": Decimal("1793.40")}
+    assert {t.name: t.stated for t in statement.totals} == {
+        "借方发生额": Decimal("20.00"),
+        "贷方发生额": Decimal("1793.40"),
+    }
 
 
 def test_a_broken_running_balance_is_refused_at_its_row() -> None:
@@ -102,9 +124,22 @@ def test_a_newest_first_export_passes_the_balance_check() -> None:
 
 
 def test_an_xlsx_export_reads_like_the_csv() -> None:
-    rows = [[r[0], r[1], r[2], float(r[3].replace(",", "")) if r[3] else None, float(r[4].replace(",", "")) if r[4] else None, float(r[5]), *r[6:]] for r in ROWS]
+    rows = [
+        [
+            r[0],
+            r[1],
+            r[2],
+            float(r[3].replace(",", "")) if r[3] else None,
+            float(r[4].replace(",", "")) if r[4] else None,
+            float(r[5]),
+            *r[6:],
+        ]
+        for r in ROWS
+    ]
     xlsx = parse(bank_xlsx(rows, header=ICBC_HEADER, title="账户交易明细"), filename="statement.xlsx").lines
-    assert [(line.line_key, line.amount) for line in xlsx] == [(line.line_key, line.amount) for line in parse(bank_csv(ROWS, header=ICBC_HEADER)).lines]
+    assert [(line.line_key, line.amount) for line in xlsx] == [
+        (line.line_key, line.amount) for line in parse(bank_csv(ROWS, header=ICBC_HEADER)).lines
+    ]
 
 
 def test_an_xlsx_with_a_part_that_expands_too_far_is_refused_before_openpyxl_reads_it() -> None:

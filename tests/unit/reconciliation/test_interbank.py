@@ -14,7 +14,9 @@ from billing.reconciliation.statement import StatementRejected
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def camt(entries: str, *, opening: str = "1000.00", closing: str = "1780.00", count: int = 2, credits: str = "800.00") -> bytes:
+def camt(
+    entries: str, *, opening: str = "1000.00", closing: str = "1780.00", count: int = 2, credits: str = "800.00"
+) -> bytes:
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">
  <BkToCstmrStmt>
@@ -22,8 +24,10 @@ def camt(entries: str, *, opening: str = "1000.00", closing: str = "1780.00", co
   <Stmt>
    <Id>S-20261202</Id>
    <Acct><Id><Othr><Id>6222020200112233</Id></Othr></Id><Ccy>CNY</Ccy></Acct>
-   <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">{opening}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-01</Dt></Dt></Bal>
-   <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp><Amt Ccy="CNY">{closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-02</Dt></Dt></Bal>
+   <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp>
+    <Amt Ccy="CNY">{opening}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-01</Dt></Dt></Bal>
+   <Bal><Tp><CdOrPrtry><Cd>CLBD</Cd></CdOrPrtry></Tp>
+    <Amt Ccy="CNY">{closing}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-12-02</Dt></Dt></Bal>
    <TxsSummry><TtlNtries><NbOfNtries>{count}</NbOfNtries></TtlNtries><TtlCdtNtries><NbOfNtries>1</NbOfNtries><Sum>{credits}</Sum></TtlCdtNtries></TxsSummry>
    {entries}
   </Stmt>
@@ -78,7 +82,10 @@ def test_a_camt_credit_sum_that_disagrees_is_refused() -> None:
 
 
 def test_camt_with_a_dtd_or_entities_is_refused_unexpanded() -> None:
-    bomb = b"""<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]><Document>&b;</Document>"""
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        b"<Document>&b;</Document>"
+    )
     with pytest.raises(StatementRejected, match="DTD"):
         parse_camt053(bomb, account="x", zone=SHANGHAI)
 
@@ -126,7 +133,11 @@ def test_mt940_whose_closing_balance_does_not_follow_is_refused() -> None:
 
 
 def test_mt940_with_two_statements_checks_each() -> None:
-    two = (MT940.format(closing="1480,00") + "\n" + MT940.format(closing="1480,00").replace(":60F:C261201CNY1000,00", ":60F:C261202CNY1000,00")).encode()
+    two = (
+        MT940.format(closing="1480,00")
+        + "\n"
+        + MT940.format(closing="1480,00").replace(":60F:C261201CNY1000,00", ":60F:C261202CNY1000,00")
+    ).encode()
     assert len(parse_mt940(two, account="icbc-1", zone=SHANGHAI).lines) == 4
 
 

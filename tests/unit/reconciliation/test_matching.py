@@ -30,8 +30,13 @@ from tests.unit.reconciliation.builders import (
 
 def run(lines=(), payments=(), rules=(), *, as_of=None, unit_codes=None, terms=TERMS) -> Reconciliation:
     return reconcile(
-        lines=list(lines), payments=list(payments), terms=terms, rules=rules, unit_codes=unit_codes,
-        as_of=as_of or at(20), zone=SHANGHAI,
+        lines=list(lines),
+        payments=list(payments),
+        terms=terms,
+        rules=rules,
+        unit_codes=unit_codes,
+        as_of=as_of or at(20),
+        zone=SHANGHAI,
     )
 
 
@@ -64,7 +69,9 @@ def test_the_provider_transaction_id_matches_when_the_order_number_is_unknown() 
 
 def test_a_bank_reference_matches_the_providers_transaction_id() -> None:
     line = bank_line(1, "800.00", reference="ICBC0001")
-    result = run([line], [payment(1, "800.00", channel=Channel.BANK_TRANSFER, order=False, transaction="ICBC0001", day=2)])
+    result = run(
+        [line], [payment(1, "800.00", channel=Channel.BANK_TRANSFER, order=False, transaction="ICBC0001", day=2)]
+    )
     assert result.matches[0].explanation[0].fact("key") == "bank_reference"
 
 
@@ -152,7 +159,9 @@ def test_a_line_not_in_courtyard_is_channel_only() -> None:
 
 
 def test_an_unexplained_bank_line_is_bank_unmatched_with_suggestions() -> None:
-    result = run([bank_line(1, "500.00")], [payment(7, "500.00", channel=Channel.BANK_TRANSFER, day=2, order=False)], as_of=at(3))
+    result = run(
+        [bank_line(1, "500.00")], [payment(7, "500.00", channel=Channel.BANK_TRANSFER, day=2, order=False)], as_of=at(3)
+    )
     (exception,) = result.exceptions
     assert exception.kind is ExceptionKind.BANK_UNMATCHED
     assert exception.suggested_payment_ids == (7,)
@@ -217,7 +226,11 @@ def test_a_bank_credit_equal_to_a_channel_days_net_settles_it_as_one_group_with_
     settlement = settlement_match.settlement
     assert settlement is not None
     assert (settlement.gross, settlement.coupons, settlement.refunds, settlement.fees, settlement.net) == (
-        Decimal("350.00"), Decimal("5.00"), Decimal("-20.00"), Decimal("1.98"), Decimal("323.02"),
+        Decimal("350.00"),
+        Decimal("5.00"),
+        Decimal("-20.00"),
+        Decimal("1.98"),
+        Decimal("323.02"),
     )
     assert len(settlement.line_keys) == 4
     assert codes(settlement_match.explanation) == ["SETTLES_CHANNEL_DAYS", "SETTLEMENT_AMOUNT", "ARRIVED_AFTER_DAYS"]
@@ -239,7 +252,11 @@ def test_a_settlement_arriving_on_the_last_day_of_the_payout_window_matches_and_
 
 
 def test_a_weekend_batch_settles_consecutive_days_in_one_credit() -> None:
-    lines = [channel_line(1, "100.00", day=4, fee="0.60"), channel_line(2, "100.00", day=5, fee="0.60"), channel_line(3, "100.00", day=6, fee="0.60")]
+    lines = [
+        channel_line(1, "100.00", day=4, fee="0.60"),
+        channel_line(2, "100.00", day=5, fee="0.60"),
+        channel_line(3, "100.00", day=6, fee="0.60"),
+    ]
     payments = [payment(1, "100.00", day=4), payment(2, "100.00", day=5), payment(3, "100.00", day=6)]
     result = run([*lines, bank_line(50, "298.20", day=7)], payments)
     settlement = next(m for m in result.matches if m.step is MatchStep.SETTLEMENT).settlement
@@ -264,10 +281,19 @@ def test_every_channel_day_is_reported_whether_settled_or_not() -> None:
 
 
 def test_an_alipay_fee_line_is_a_channel_fee_and_a_withdrawal_matches_its_bank_credit() -> None:
-    fee = dataclasses.replace(channel_line(2, "-0.60", source=SourceKind.ALIPAY, order=1), kind=LineKind.FEE, line_key="ALIPAY:F:2")
-    payout = dataclasses.replace(channel_line(3, "-99.40", source=SourceKind.ALIPAY, order=0, hour=18), kind=LineKind.PAYOUT, line_key="ALIPAY:W:3", order_no=None)
+    fee = dataclasses.replace(
+        channel_line(2, "-0.60", source=SourceKind.ALIPAY, order=1), kind=LineKind.FEE, line_key="ALIPAY:F:2"
+    )
+    payout = dataclasses.replace(
+        channel_line(3, "-99.40", source=SourceKind.ALIPAY, order=0, hour=18),
+        kind=LineKind.PAYOUT,
+        line_key="ALIPAY:W:3",
+        order_no=None,
+    )
     paid = dataclasses.replace(payment(1, "100.00", channel=Channel.ALIPAY))
-    result = run([channel_line(1, "100.00", source=SourceKind.ALIPAY), fee, payout, bank_line(50, "99.40", day=2)], [paid])
+    result = run(
+        [channel_line(1, "100.00", source=SourceKind.ALIPAY), fee, payout, bank_line(50, "99.40", day=2)], [paid]
+    )
     steps = {m.step: m for m in result.matches}
     assert steps[MatchStep.CHANNEL_FEE].channel_fee == Decimal("0.60")
     assert steps[MatchStep.CHANNEL_FEE].related_payment_ids == (1,)
@@ -279,7 +305,9 @@ def test_an_alipay_fee_line_is_a_channel_fee_and_a_withdrawal_matches_its_bank_c
 
 
 def test_a_withdrawal_that_never_arrives_is_unreceived_after_the_payout_window() -> None:
-    payout = dataclasses.replace(channel_line(3, "-99.40", source=SourceKind.ALIPAY), kind=LineKind.PAYOUT, order_no=None)
+    payout = dataclasses.replace(
+        channel_line(3, "-99.40", source=SourceKind.ALIPAY), kind=LineKind.PAYOUT, order_no=None
+    )
     assert run([payout], [], as_of=at(3)).pending_line_keys == (payout.line_key,)
     (exception,) = run([payout], [], as_of=at(6)).exceptions
     assert exception.kind is ExceptionKind.UNRECEIVED
@@ -291,7 +319,10 @@ UNIT_RULE = MatchRule(name="unit in memo", pattern=r"(?P<unit>\d+-\d+-\d+)", day
 
 
 def test_a_unit_code_in_the_memo_finds_that_units_payment() -> None:
-    payments = [payment(1, "1200.00", channel=Channel.BANK_TRANSFER, unit=17, order=False), payment(2, "1200.00", channel=Channel.BANK_TRANSFER, unit=18, order=False)]
+    payments = [
+        payment(1, "1200.00", channel=Channel.BANK_TRANSFER, unit=17, order=False),
+        payment(2, "1200.00", channel=Channel.BANK_TRANSFER, unit=18, order=False),
+    ]
     line = bank_line(1, "1200.00", memo="转账 3-1-502物业费")
     result = run([line], payments, [UNIT_RULE], unit_codes={"3-1-502": 17, "3-1-503": 18}, as_of=at(3))
     (match,) = result.matches
@@ -308,10 +339,14 @@ def test_a_pattern_in_the_counterparty_name_points_at_a_fixed_unit() -> None:
     assert result.matches[0].explanation[1].fact("field") == "counterparty_name"
 
 
-@pytest.mark.parametrize(("received", "matched"), [("999.00", True), ("998.99", False), ("1001.00", True), ("1001.01", False)])
+@pytest.mark.parametrize(
+    ("received", "matched"), [("999.00", True), ("998.99", False), ("1001.00", True), ("1001.01", False)]
+)
 def test_the_amount_tolerance_is_inclusive_at_its_edge(received: str, matched: bool) -> None:
     rule = MatchRule(name="within a yuan", amount_tolerance=Decimal("1.00"))
-    result = run([bank_line(1, received)], [payment(1, "1000.00", channel=Channel.BANK_TRANSFER, order=False, day=2)], [rule])
+    result = run(
+        [bank_line(1, received)], [payment(1, "1000.00", channel=Channel.BANK_TRANSFER, order=False, day=2)], [rule]
+    )
     assert bool(result.matches) is matched
     if matched:
         assert result.matches[0].amount_difference == Decimal(received) - Decimal("1000.00")
@@ -361,7 +396,9 @@ def test_rules_are_tried_in_order_and_the_match_names_the_first_that_fits() -> N
 
 
 def test_rules_never_pick_a_payment_of_a_channel_they_do_not_cover() -> None:
-    result = run([bank_line(1, "100.00")], [payment(1, "100.00", order=False, day=2)], [MatchRule(name="bank only")], as_of=at(3))
+    result = run(
+        [bank_line(1, "100.00")], [payment(1, "100.00", order=False, day=2)], [MatchRule(name="bank only")], as_of=at(3)
+    )
     assert result.matches == ()
 
 

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 
 from billing.reconciliation.matching import MatchRule, Reconciliation, reconcile
 from billing.reconciliation.statement import Channel
-from tests.unit.reconciliation.builders import SHANGHAI, TERMS, at, bank_line, channel_line, payment, refund, refund_line
+from tests.unit.reconciliation.builders import (
+    SHANGHAI,
+    TERMS,
+    at,
+    bank_line,
+    channel_line,
+    payment,
+    refund,
+    refund_line,
+)
 
 AMOUNTS = ["100.00", "250.50", "1000.00", "88.80"]
 NAMES = ["张三", "李四", "王小明", None]
@@ -33,7 +42,10 @@ scenario = st.lists(
     ),
     max_size=14,
 )
-strays = st.lists(st.tuples(st.sampled_from(["channel_only", "bank", "refund"]), st.sampled_from(AMOUNTS), st.integers(1, 5)), max_size=5)
+strays = st.lists(
+    st.tuples(st.sampled_from(["channel_only", "bank", "refund"]), st.sampled_from(AMOUNTS), st.integers(1, 5)),
+    max_size=5,
+)
 
 
 def build(plan, extra):
@@ -41,9 +53,13 @@ def build(plan, extra):
     for number, (fate, amount, day, name, same_charge) in enumerate(plan, start=1):
         charge = "bills:1" if same_charge else None
         if fate == "bank_no_key":
-            payments.append(payment(number, amount, channel=Channel.BANK_TRANSFER, order=False, day=day, unit=number, payer=name))
+            payments.append(
+                payment(number, amount, channel=Channel.BANK_TRANSFER, order=False, day=day, unit=number, payer=name)
+            )
             memo = f"3-1-{number:03d}" if number % 2 else None
-            lines.append(bank_line(number, amount, day=day + 1, memo=memo, name="ZHANG SAN" if name == "张三" else name))
+            lines.append(
+                bank_line(number, amount, day=day + 1, memo=memo, name="ZHANG SAN" if name == "张三" else name)
+            )
             continue
         refunds = (refund(1000 + number, "10.00", day=day),) if fate in ("refunded", "refund_missing") else ()
         payments.append(payment(number, amount, day=day, charge=charge, refunds=refunds))
@@ -52,7 +68,9 @@ def build(plan, extra):
         line_amount = str(Decimal(amount) + 1) if fate == "other_amount" else amount
         lines.append(channel_line(number, line_amount, day=day, fee=f"{Decimal(amount) * Decimal('0.006'):.2f}"))
         if fate == "twice":
-            lines.append(dataclasses.replace(channel_line(number, amount, day=day, hour=11), line_key=f"WECHAT:P:{number}b"))
+            lines.append(
+                dataclasses.replace(channel_line(number, amount, day=day, hour=11), line_key=f"WECHAT:P:{number}b")
+            )
         if fate == "refunded":
             lines.append(refund_line(number, "10.00", order=number, day=day))
     for position, (kind, amount, day) in enumerate(extra, start=500):
@@ -67,8 +85,13 @@ def build(plan, extra):
 
 def run(payments, lines, as_of_day: int) -> Reconciliation:
     return reconcile(
-        lines=lines, payments=payments, terms=TERMS, rules=RULES,
-        unit_codes={f"3-1-{n:03d}": n for n in range(1, 20)}, as_of=at(as_of_day), zone=SHANGHAI,
+        lines=lines,
+        payments=payments,
+        terms=TERMS,
+        rules=RULES,
+        unit_codes={f"3-1-{n:03d}": n for n in range(1, 20)},
+        as_of=at(as_of_day),
+        zone=SHANGHAI,
     )
 
 
@@ -98,8 +121,15 @@ def test_the_result_does_not_depend_on_the_order_of_the_inputs(plan, extra, data
 @settings(max_examples=100, deadline=None)
 @given(plan=scenario)
 def test_clean_days_produce_no_exception(plan) -> None:
-    clean = [(("line" if fate != "bank_no_key" else fate), amount, day, name, False) for fate, amount, day, name, _ in plan]
+    clean = [
+        (("line" if fate != "bank_no_key" else fate), amount, day, name, False) for fate, amount, day, name, _ in plan
+    ]
     # A clean bank transfer carries its unit in the memo, so nothing is left to chance.
     payments, lines = build([(f, a, d, n, c) for f, a, d, n, c in clean], [])
-    lines = [dataclasses.replace(line, memo=f"3-1-{int(line.line_key.split(':')[1]):03d}") if line.line_key.startswith("BANK") else line for line in lines]
+    lines = [
+        dataclasses.replace(line, memo=f"3-1-{int(line.line_key.split(':')[1]):03d}")
+        if line.line_key.startswith("BANK")
+        else line
+        for line in lines
+    ]
     assert run(payments, lines, 12).exceptions == ()
