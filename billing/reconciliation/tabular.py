@@ -36,6 +36,7 @@ __all__ = [
     "parse_time",
     "xlsx_rows",
     "zip_members",
+    "zip_names",
 ]
 
 MAX_EXPANDED_BYTES = 200 * 1024 * 1024
@@ -195,12 +196,17 @@ def is_gzip(content: bytes) -> bool:
     return content[:2] == b"\x1f\x8b"
 
 
-def zip_members(content: bytes) -> dict[str, bytes]:
-    """Every file of a zip archive by name, after checking each member's declared size and ratio.
+def zip_names(content: bytes) -> list[str]:
+    """The file names inside a zip archive, without expanding anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return [_member_name(info) for info in archive.infolist() if not info.is_dir()]
+    except zipfile.BadZipFile as error:
+        raise StatementRejected("the file is not a valid zip archive") from error
 
-    Chinese Windows zips (Alipay's) store names in GBK without the UTF-8 flag; Python reads those as
-    CP437, so they are re-decoded.
-    """
+
+def zip_members(content: bytes) -> dict[str, bytes]:
+    """Every file of a zip archive by name, after checking each member's declared size and ratio."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except zipfile.BadZipFile as error:
@@ -211,17 +217,23 @@ def zip_members(content: bytes) -> dict[str, bytes]:
         for info in archive.infolist():
             if info.is_dir():
                 continue
-            name = info.filename
-            if not info.flag_bits & 0x800:
-                try:
-                    name = name.encode("cp437").decode("gb18030")
-                except (UnicodeEncodeError, UnicodeDecodeError):
-                    pass
+            name = _member_name(info)
             try:
                 members[name] = archive.read(info)
             except (zipfile.BadZipFile, zlib.error, NotImplementedError) as error:
                 raise StatementRejected(f"the archive member '{name}' is damaged") from error
     return members
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    # Chinese Windows zips (Alipay's) store names in GBK without the UTF-8 flag; Python reads those as
+    # CP437, so they are decoded again.
+    if info.flag_bits & 0x800:
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gb18030")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
 
 
 def _check_sizes(archive: zipfile.ZipFile) -> None:

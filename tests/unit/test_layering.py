@@ -23,6 +23,7 @@ PURE_CORES = [
     "billing/money.py",
     "billing/reconciliation/alipay.py",
     "billing/reconciliation/bank.py",
+    "billing/reconciliation/formats.py",
     "billing/reconciliation/interbank.py",
     "billing/reconciliation/matching.py",
     "billing/reconciliation/names.py",
