@@ -21,6 +21,15 @@ PURE_CORES = [
     "billing/ledger.py",
     "billing/model.py",
     "billing/money.py",
+    "billing/reconciliation/alipay.py",
+    "billing/reconciliation/bank.py",
+    "billing/reconciliation/formats.py",
+    "billing/reconciliation/interbank.py",
+    "billing/reconciliation/matching.py",
+    "billing/reconciliation/names.py",
+    "billing/reconciliation/statement.py",
+    "billing/reconciliation/tabular.py",
+    "billing/reconciliation/wechat.py",
     "billing/rules.py",
     "dispatch/classifier.py",
     "dispatch/events.py",
@@ -30,7 +39,14 @@ PURE_CORES = [
     "dispatch/solver.py",
 ]
 # The one library each core may lean on besides the standard library and the kernel.
-CORE_LIBRARIES = {"dispatch/classifier.py": {"jieba"}, "dispatch/solver.py": {"ortools"}}
+CORE_LIBRARIES = {
+    "dispatch/classifier.py": {"jieba"},
+    "dispatch/solver.py": {"ortools"},
+    # Statement files: XLSX bank exports, XML without entities, MT940; payer names compared in pinyin.
+    "billing/reconciliation/tabular.py": {"openpyxl"},
+    "billing/reconciliation/interbank.py": {"defusedxml", "mt940"},
+    "billing/reconciliation/names.py": {"pypinyin"},
+}
 DOMAIN_PACKAGES = ["billing", "dispatch", "register"]
 EDGE_PACKAGES = ["schema", "api"]
 
