@@ -226,8 +226,9 @@ async def _build(url: str) -> Community:
         unit_ids = [unit.id for unit in units]
         technician_ids = [technician.id for technician in technicians]
         finance = await _principal(session_factory, user_ids["finance"], today)
+        # Set before the first bill, as a real project would have: the fee runs from the first overdue day.
         await set_billing_policy(
-            session_factory, finance, project_id=project.id, due_days=15, cycle_months=1,
+            session_factory, finance, now=_local(first_month, 9), project_id=project.id, due_days=15, cycle_months=1,
             late_fee_daily_rate=Decimal("0.0005"), late_fee_grace_days=0, late_fee_cap_ratio=Decimal("1"),
         )
         for month in range(MONTHS):
