@@ -24,7 +24,9 @@ def test_loaders_are_built_on_first_use_and_kept_for_the_operation() -> None:
 
 
 @pytest.mark.usefixtures("collector_off")
-def test_an_operations_loaders_are_freed_without_the_garbage_collector() -> None:
+async def test_an_operations_loaders_are_freed_without_the_garbage_collector() -> None:
+    # Async: priming makes a future on the running loop, as it does in an operation (a sync test found
+    # no current loop whenever an earlier test had closed the one it made).
     loaders = Loaders(NO_DATABASE)
     used = [loaders.unit, loaders.occupancies_by_unit, loaders.billing.bill, loaders.dispatch.technician_load]
     used[0].prime(1, "unit 1")
