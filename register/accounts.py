@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, exists, literal, or_, select
+from sqlalchemy import and_, delete, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Occupancy, Party, RevokedToken, RoleGrant, Technician, User
@@ -254,10 +254,17 @@ def _still_valid(token: TokenClaims, valid_after: dt.datetime | None, revoked: b
 async def load_principal(
     session: AsyncSession, user_id: int, *, today: dt.date, token: TokenClaims | None = None
 ) -> Principal | None:
-    """Roles per project and currently occupied units of an active user (one statement, two for an owner);
-    None when `token` (the one the caller presented) has been revoked or predates a password change."""
-    # Every request starts here: plain columns, user, grants and the token's standing in one round trip.
+    """Roles per project and currently occupied units of an active user, in one statement; None when
+    `token` (the one the caller presented) has been revoked or predates a password change."""
+    # Every request starts here: plain columns, user, grants, occupied units and the token's standing in
+    # one round trip. The rows are grants × occupancies of one user: a handful, even for an owner of
+    # several units who also works in several projects.
     revoked = _revoked(token) if token is not None else literal(False).label("revoked")
+    occupied_today = and_(
+        Occupancy.party_id == User.party_id,
+        Occupancy.start_date <= today,
+        or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today),
+    )
     rows = (
         await session.execute(
             select(
@@ -268,8 +275,10 @@ async def load_principal(
                 revoked,
                 RoleGrant.project_id,
                 RoleGrant.role,
+                Occupancy.unit_id,
             )
             .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+            .outerjoin(Occupancy, occupied_today)
             .where(User.id == user_id)
         )
     ).all()
@@ -282,17 +291,7 @@ async def load_principal(
     for row in rows:
         if row.project_id is not None:
             roles[row.project_id].add(row.role)
-    unit_ids: frozenset[int] = frozenset()
-    if party_id is not None:
-        unit_ids = frozenset(
-            await session.scalars(
-                select(Occupancy.unit_id).where(
-                    Occupancy.party_id == party_id,
-                    Occupancy.start_date <= today,
-                    or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today),
-                )
-            )
-        )
+    unit_ids = frozenset(row.unit_id for row in rows if row.unit_id is not None)
     return Principal(
         user_id=user_id,
         roles={project: frozenset(held) for project, held in roles.items()},

@@ -4,15 +4,16 @@ nothing (not even what it had flushed), and a failed login still counts towards 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from api.state import AppState
-from db.models import Building, LoginThrottle, Party, Unit, User
+from db.models import Building, LoginThrottle, Occupancy, OccupancyRelation, Party, RoleGrant, Unit, User
 from kernel.errors import Conflict, InvalidCredentials
-from kernel.principal import Principal
+from kernel.principal import Principal, Role
 from kernel.vocabulary import UnitKind
 from register.accounts import (
     LoginThrottled,
@@ -133,3 +134,28 @@ async def test_a_throttled_attempt_checks_no_password_and_counts_nothing(state: 
     # then
     assert throttled.value.retry_after == ACCOUNT_LIMITS.first_delay
     assert await _failures(state) == [ACCOUNT_LIMITS.free_failures] * 2
+
+
+async def test_a_callers_roles_and_occupied_units_load_in_one_statement(state: AppState) -> None:
+    # given alice, owner of her flat and of the shop, whose tenancy of the vacant flat ended yesterday,
+    # and who also works as FINANCE in Lakeside
+    world = await build_world(state)
+    today = state.clock().date()
+    async with state.session_factory() as session, session.begin():
+        alice = world.ids["Party:alice"]
+        session.add_all(
+            [
+                Occupancy(unit_id=world.ids["Unit:shop"], party_id=alice, relation=OccupancyRelation.OWNER,
+                          start_date=dt.date(2021, 1, 1)),
+                Occupancy(unit_id=world.ids["Unit:vacant"], party_id=alice, relation=OccupancyRelation.TENANT,
+                          start_date=dt.date(2022, 1, 1), end_date=today - dt.timedelta(days=1)),
+                RoleGrant(user_id=world.users["alice"], project_id=world.ids["Project:lakeside"], role=Role.FINANCE),
+            ]
+        )
+    # when her principal is loaded
+    with statements_run(state.engine) as statements:
+        principal = await _principal(state, world, "alice")
+    # then one statement brings both roles and exactly the units she occupies today
+    assert len(statements) == 1
+    assert principal.roles == {world.ids["Project:lakeside"]: frozenset({Role.OWNER, Role.FINANCE})}
+    assert principal.unit_ids == frozenset({world.ids["Unit:alice"], world.ids["Unit:shop"]})
