@@ -23,15 +23,21 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Hashable, Iterator
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Final
 
 import httpx
+from asgi_lifespan import LifespanManager
 from starlette.applications import Starlette
 from strawberry import relay
 
+from api.app import create_app
+from api.settings import Settings
 from api.state import AppState
 from db.models import (
     OccupancyStatus,
@@ -42,6 +48,7 @@ from db.models import (
 )
 from kernel.principal import Role
 from kernel.vocabulary import UnitKind
+from tests.conftest import TEST_SECRET, Clock, PostgresServer, _empty_postgres, missing_service
 from tests.integration.dispatch_world import build_dispatch_world
 from tests.integration.world import _PASSWORD_HASH, PASSWORD, World, gql
 
@@ -55,6 +62,7 @@ __all__ = [
     "build_authorization_world",
     "multipart",
     "readings_csv",
+    "serve_authorization_world",
 ]
 
 ROLES: Final = ("ADMIN", "FINANCE", "DISPATCHER", "TECHNICIAN", "OWNER", "ANONYMOUS")
@@ -455,3 +463,27 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     await _dispatch(aw)
     await _billing(aw)
     return aw
+
+
+@asynccontextmanager
+async def serve_authorization_world(
+    database: str, directory: Path, sqlite_template: Path, postgres_server: PostgresServer
+) -> AsyncIterator[AuthorizationWorld]:
+    """The world on a fresh app over `database` ("sqlite" or "postgresql"), for a module of tests."""
+    if database == "sqlite":
+        path = directory / "courtyard.db"
+        shutil.copyfile(sqlite_template, path)
+        url = f"sqlite+aiosqlite:///{path}"
+    else:
+        if postgres_server.url is None:
+            missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
+        assert postgres_server.url is not None
+        await _empty_postgres(postgres_server.url)
+        url = postgres_server.url
+    settings = Settings(database_url=url, secret_key=TEST_SECRET, media_dir=directory / "media")
+    app = create_app(settings, clock=Clock(), migrate=False)
+    async with (
+        LifespanManager(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
+    ):
+        yield await build_authorization_world(app, client)

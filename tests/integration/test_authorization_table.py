@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import functools
 import inspect
-import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import graphql
-import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import func, literal, select, union_all
 from starlette.routing import Route
 
@@ -40,13 +37,7 @@ from api.live import TRACK_HTML
 from api.settings import Settings
 from db.base import Base
 from schema import build_schema
-from tests.conftest import (
-    TEST_SECRET,
-    Clock,
-    PostgresServer,
-    _empty_postgres,
-    missing_service,
-)
+from tests.conftest import TEST_SECRET, PostgresServer
 from tests.integration.authorization_world import (
     BILLING_PERIOD,
     CALLERS,
@@ -57,6 +48,7 @@ from tests.integration.authorization_world import (
     build_authorization_world,
     multipart,
     readings_csv,
+    serve_authorization_world,
 )
 from tests.integration.live_client import live_socket
 
@@ -728,23 +720,8 @@ async def table(
     postgres_server: PostgresServer,
 ) -> AsyncIterator[AuthorizationWorld]:
     directory = tmp_path_factory.mktemp("authorization")
-    if request.param == "sqlite":
-        database = directory / "courtyard.db"
-        shutil.copyfile(sqlite_template, database)
-        url = f"sqlite+aiosqlite:///{database}"
-    else:
-        if postgres_server.url is None:
-            missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
-        assert postgres_server.url is not None
-        await _empty_postgres(postgres_server.url)
-        url = postgres_server.url
-    settings = Settings(database_url=url, secret_key=TEST_SECRET, media_dir=directory / "media")
-    app = create_app(settings, clock=Clock(), migrate=False)
-    async with (
-        LifespanManager(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client,
-    ):
-        yield await build_authorization_world(app, client)
+    async with serve_authorization_world(request.param, directory, sqlite_template, postgres_server) as world:
+        yield world
 
 
 # --- the tests -------------------------------------------------------------------------------------
