@@ -14,6 +14,7 @@ from billing.online import record_gateway_notification
 from billing.receipts import get_receipt_pdf
 from kernel.errors import NotFound
 from register.accounts import load_principal
+from schema.ids import database_id
 
 __all__ = ["billing_routes"]
 
@@ -32,9 +33,8 @@ async def receipt_pdf(request: Request) -> Response:
     now = state.clock()
     if claims is None or claims.expires_at <= now:
         return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
-    try:
-        receipt_id = int(request.path_params["receipt_id"])
-    except ValueError:
+    receipt_id = database_id(request.path_params["receipt_id"])
+    if receipt_id is None:
         return _error(404, "NOT_FOUND", "No such receipt.")
     async with state.session_factory() as session:
         principal = await load_principal(session, claims.user_id, today=now.date(), token=claims)

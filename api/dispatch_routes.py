@@ -15,6 +15,7 @@ from dispatch.attachments import MediaStore
 from dispatch.queries import get_attachment_for
 from kernel.errors import NotFound
 from register.accounts import load_principal
+from schema.ids import database_id
 
 __all__ = ["dispatch_routes"]
 
@@ -34,9 +35,12 @@ def _caller(
     now = state.clock()
     query = request.query_params
     if "signature" in query:
+        user_id = database_id(query.get("user", ""))
         try:
-            user_id, expires = int(query.get("user", "")), int(query.get("expires", ""))
+            expires = int(query.get("expires", ""))
         except ValueError:
+            return _not_found()
+        if user_id is None:
             return _not_found()
         if expires < now.timestamp() or not media.verify(attachment_id, user_id, expires, query["signature"]):
             return _error(403, "FORBIDDEN", "The link is invalid or has expired; ask for the ticket again.")
@@ -52,7 +56,9 @@ async def attachment_file(request: Request) -> Response:
     """GET /attachments/<id>: the file, to whoever may see its ticket (signed link or bearer token)."""
     state: AppState = request.app.state.courtyard
     media = state.services.media_store
-    attachment_id = int(request.path_params["attachment_id"])
+    attachment_id = database_id(str(request.path_params["attachment_id"]))
+    if attachment_id is None:
+        return _not_found()
     caller = _caller(request, state, media, attachment_id)
     if isinstance(caller, Response):
         return caller

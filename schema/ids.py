@@ -1,24 +1,45 @@
 """Relay global IDs: decoded from inputs here so a wrong or foreign ID answers NOT_FOUND with its field,
-and encoded for the ids an object names without resolving (a plan's tickets, an event's ticket)."""
+and encoded for the ids an object names without resolving (a plan's tickets, an event's ticket).
+
+This is the one place a client's text becomes a row id: `database_id` admits only what names a row
+the database could hold, so nothing a client sends (a sign, a leading zero, another script's digits, a
+number past the id columns) reaches a query; the drivers refuse numbers past their integers with an
+error that is no answer to give a client.
+"""
 
 from __future__ import annotations
+
+import re
 
 import strawberry
 from strawberry import relay
 
 from kernel.errors import NotFound
 
-__all__ = ["decode_id", "decode_optional_id", "encode_id", "encode_optional_id"]
+__all__ = ["MAX_DATABASE_ID", "database_id", "decode_id", "decode_optional_id", "encode_id", "encode_optional_id"]
+
+# Every id column is an INTEGER on PostgreSQL (SQLite's hold 64 bits): no row has a larger id.
+MAX_DATABASE_ID = 2**31 - 1
+_ID_DIGITS = re.compile(r"[1-9][0-9]{0,9}")  # ASCII only: int() also reads "+1", " 1", "1_0" and "١"
+
+
+def database_id(text: str) -> int | None:
+    """The row id `text` spells, or None when it can name no row."""
+    if _ID_DIGITS.fullmatch(text) is None:
+        return None
+    value = int(text)
+    return value if value <= MAX_DATABASE_ID else None
 
 
 def decode_id(value: strawberry.ID | str, type_name: str, *, field: str) -> int:
     try:
         global_id = relay.GlobalID.from_id(value)
-        if global_id.type_name != type_name:
-            raise ValueError(global_id.type_name)
-        return int(global_id.node_id)
     except (ValueError, TypeError, relay.GlobalIDValueError):
-        raise NotFound(f"No {type_name} with ID {value!r}.", field=field) from None
+        global_id = None
+    pk = database_id(global_id.node_id) if global_id is not None and global_id.type_name == type_name else None
+    if pk is None:
+        raise NotFound(f"No {type_name} with ID {value!r}.", field=field)
+    return pk
 
 
 def decode_optional_id(value: strawberry.ID | str | None, type_name: str, *, field: str) -> int | None:

@@ -9,6 +9,7 @@ from strawberry.dataloader import DataLoader
 
 from kernel.principal import Principal
 from schema.context import Info
+from schema.ids import database_id
 
 __all__ = ["resolve_visible_nodes"]
 
@@ -22,14 +23,9 @@ async def resolve_visible_nodes(
     visible: Callable[[Principal, Any], bool],
     present: Callable[[Any], Node],
 ) -> list[Node | None]:
-    """Rows the caller may see, as GraphQL objects; anything else (or a malformed id) is None."""
+    """Rows the caller may see, as GraphQL objects; anything else (or an id that can name no row) is None."""
     principal = await info.context.principal()
-    ids: list[int | None] = []
-    for node_id in node_ids:
-        try:
-            ids.append(int(node_id))
-        except ValueError:
-            ids.append(None)
+    ids = [database_id(node_id) for node_id in node_ids]
     rows = await loader.load_many([i for i in ids if i is not None])
     found = iter(rows)
     result: list[Node | None] = []

@@ -8,13 +8,16 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 from strawberry import relay
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "after_id", "edges_and_page_info", "page_size"]
+from schema.ids import database_id
+
+__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "after_id", "edges_and_page_info", "empty_connection", "page_size"]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 _CURSOR_PREFIX = "after"
 
 Node = TypeVar("Node")
+Connection = TypeVar("Connection")
 
 
 def page_size(first: int | None) -> int:
@@ -32,9 +35,10 @@ def after_id(after: str | None) -> int | None:
         return None
     try:
         prefix, value = relay.from_base64(after)
-        if prefix != _CURSOR_PREFIX:
+        pk = database_id(value)
+        if prefix != _CURSOR_PREFIX or pk is None:
             raise ValueError(prefix)
-        return int(value)
+        return pk
     except ValueError:
         raise GraphQLError("`after` is not a cursor this API issued.", extensions={"code": "BAD_USER_INPUT", "field": "after"}) from None
 
@@ -52,3 +56,10 @@ def edges_and_page_info(
         end_cursor=edges[-1].cursor if edges else None,
     )
     return edges, page_info
+
+
+def empty_connection(connection: type[Connection]) -> Connection:
+    """A connection with nothing in it: what a list answers when its filter names something that does
+    not exist or that the caller may not see (a wrong ID), the same as when nothing matches."""
+    nothing = relay.PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
+    return connection(edges=[], page_info=nothing, total_count=0)  # type: ignore[call-arg]

@@ -35,12 +35,15 @@ class Query(
         permission_classes=[IsAuthenticated],
         description="Any object by its global ID; null when it does not exist or you may not see it.",
     )
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+        # Taken as a plain ID and decoded here: strawberry would refuse a malformed one with an error, and
+        # Relay clients expect null for any ID that names nothing they may see.
         try:
-            node_type = id.resolve_type(info)
+            global_id = relay.GlobalID.from_id(id)
+            node_type = global_id.resolve_type(info)
         except (relay.GlobalIDValueError, KeyError, TypeError, ValueError):
             return None
-        resolved: relay.Node | None = await node_type.resolve_node(id.node_id, info=info)  # type: ignore[misc]
+        resolved: relay.Node | None = await node_type.resolve_node(global_id.node_id, info=info)  # type: ignore[misc]
         return resolved
 
 

@@ -8,11 +8,10 @@ from strawberry import relay
 from billing import queries
 from kernel.errors import NotFound
 from schema.billing.bill_types import BillType
-from schema.billing.common import empty_connection
 from schema.billing.enums import BillStatusFilterEnum
 from schema.context import Info
 from schema.ids import decode_id
-from schema.pagination import after_id, edges_and_page_info, page_size
+from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
 from schema.permissions import IsAuthenticated, require_principal
 
 __all__ = ["BillConnection", "BillFilter", "BillQueries"]
@@ -54,7 +53,7 @@ class BillQueries:
                 party_id=decode_id(filter.party_id, "Party", field="partyId") if filter.party_id else None,
             )
         except NotFound:
-            return empty_connection(BillConnection)  # type: ignore[return-value]
+            return empty_connection(BillConnection)
         rows, total = await queries.list_bills(
             info.context.session_factory,
             principal,

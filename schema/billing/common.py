@@ -27,7 +27,6 @@ from schema.units.types import UnitType
 __all__ = [
     "FINANCE_ONLY",
     "decode_ids",
-    "empty_connection",
     "gid",
     "mutation_result",
     "nodes_of_managed_charges",
@@ -79,11 +78,6 @@ def nodes_of_unit_billing(loader: Callable[[Info], DataLoader[int, Any]]) -> Any
 
 def decode_ids(values: list[strawberry.ID] | None, type_name: str, field: str) -> tuple[int, ...]:
     return tuple(decode_id(value, type_name, field=field) for value in values or [])
-
-
-def empty_connection(connection: type) -> object:
-    """A connection with nothing in it, for a filter that names what the caller may not see."""
-    return connection(edges=[], page_info=relay.PageInfo(has_next_page=False, has_previous_page=False), total_count=0)
 
 
 def gid(type_name: str, pk: int) -> strawberry.ID:

@@ -8,11 +8,10 @@ from strawberry import relay
 from billing import queries
 from billing.receipts import verify_receipt
 from kernel.errors import NotFound
-from schema.billing.common import empty_connection
 from schema.billing.payment_types import PaymentType, ReceiptType
 from schema.context import Info
 from schema.ids import decode_id
-from schema.pagination import after_id, edges_and_page_info, page_size
+from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
 from schema.permissions import IsAuthenticated, require_principal
 
 __all__ = ["PaymentConnection", "PaymentFilter", "PaymentQueries", "ReceiptVerificationType"]
@@ -51,7 +50,7 @@ class PaymentQueries:
                 unit_id=decode_id(filter.unit_id, "Unit", field="unitId") if filter.unit_id else None,
             )
         except NotFound:
-            return empty_connection(PaymentConnection)  # type: ignore[return-value]
+            return empty_connection(PaymentConnection)
         rows, total = await queries.list_payments(
             info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after
         )

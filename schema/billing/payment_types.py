@@ -29,6 +29,7 @@ from schema.billing.enums import (
     ReversalKindEnum,
 )
 from schema.context import Info
+from schema.ids import database_id
 from schema.units.types import UnitType
 
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
@@ -170,7 +171,7 @@ class ReceiptType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[ReceiptType | None]:
         principal = await info.context.principal()
-        ids = [int(i) for i in node_ids if i.isdigit()]
+        ids = [pk for pk in map(database_id, node_ids) if pk is not None]
         receipts = {r.id: r for r in await info.context.loaders.billing.receipt.load_many(ids) if r is not None}
         payments = {
             p.id: p
@@ -179,7 +180,8 @@ class ReceiptType(relay.Node):
         }
         result: list[ReceiptType | None] = []
         for node_id in node_ids:
-            receipt = receipts.get(int(node_id)) if node_id.isdigit() else None
+            pk = database_id(node_id)
+            receipt = receipts.get(pk) if pk is not None else None
             payment = payments.get(receipt.payment_id) if receipt is not None else None
             visible = (
                 receipt is not None

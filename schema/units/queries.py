@@ -9,7 +9,7 @@ from kernel.errors import NotFound
 from register.queries import UnitFilterSpec, list_projects, list_units
 from schema.context import Info
 from schema.ids import decode_id, decode_optional_id
-from schema.pagination import after_id, edges_and_page_info, page_size
+from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
 from schema.permissions import IsAuthenticated, require_principal
 from schema.scalars import OccupancyStatusEnum, UnitKindEnum
 from schema.units.types import ProjectType, UnitType
@@ -63,8 +63,7 @@ class UnitQueries:
             project = decode_id(project_id, "Project", field="projectId")
             spec = _spec(filter)
         except NotFound:
-            empty = relay.PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
-            return UnitConnection(edges=[], page_info=empty, total_count=0)
+            return empty_connection(UnitConnection)
         rows, total = await list_units(
             info.context.session_factory, principal, project_id=project, spec=spec, limit=size, after_id=start_after
         )

@@ -20,6 +20,7 @@ from register.policy import (
     may_see_unit,
 )
 from schema.context import Info
+from schema.ids import database_id
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import (
     LocaleEnum,
@@ -174,12 +175,13 @@ class OccupancyType(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False
     ) -> list[OccupancyType | None]:
         principal = await info.context.principal()
-        ids = [int(i) for i in node_ids if i.isdigit()]
+        ids = [pk for pk in map(database_id, node_ids) if pk is not None]
         rows = {row.id: row for row in await info.context.loaders.occupancy.load_many(ids) if row is not None}
         units = {u.id: u for u in await info.context.loaders.unit.load_many([r.unit_id for r in rows.values()]) if u}
         result: list[OccupancyType | None] = []
         for node_id in node_ids:
-            row = rows.get(int(node_id)) if node_id.isdigit() else None
+            pk = database_id(node_id)
+            row = rows.get(pk) if pk is not None else None
             unit = units.get(row.unit_id) if row is not None else None
             visible = (
                 row is not None

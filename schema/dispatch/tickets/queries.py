@@ -19,7 +19,7 @@ from schema.dispatch.enums import (
 )
 from schema.dispatch.tickets.types import TicketType
 from schema.ids import decode_optional_id
-from schema.pagination import after_id, edges_and_page_info, page_size
+from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
 from schema.permissions import IsAuthenticated, require_principal
 from schema.scalars import CategoryEnum
 
@@ -62,11 +62,6 @@ class TicketConnection(relay.Connection[TicketType]):
     total_count: int
 
 
-def _empty() -> TicketConnection:
-    nothing = relay.PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
-    return TicketConnection(edges=[], page_info=nothing, total_count=0)
-
-
 @strawberry.type
 class TicketQueries:
     @strawberry.field(
@@ -84,7 +79,7 @@ class TicketQueries:
         try:
             spec = filter.spec() if filter is not None else TicketFilterSpec()
         except NotFound:
-            return _empty()
+            return empty_connection(TicketConnection)
         rows, total = await list_tickets(
             info.context.session_factory, principal, now=info.context.now(), spec=spec, limit=size, before_id=before_id
         )
