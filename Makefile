@@ -25,10 +25,10 @@ test: $(STAMP)
 	bash tests/e2e/ensure_chromium.sh
 	$(PY) -m pytest
 
-# The property tests with many freshly drawn examples each; `make test` under CI=true draws the same ones
-# every run.
+# The property tests with many freshly drawn examples each, the schema fuzz included; `make test` under
+# CI=true draws the same ones every run.
 fuzz: $(STAMP)
-	COURTYARD_HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/unit -q -p no:cacheprovider
+	COURTYARD_HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/unit tests/integration/test_schema_fuzz.py -q -p no:cacheprovider
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
