@@ -21,6 +21,7 @@ from schema.depth_limit import MAX_QUERY_LEVELS, QueryLevelLimit
 from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
 from schema.login_limit import OneLoginPerRequest
 from schema.root import Mutation, Query, Subscription
+from schema.scalars import scalar_overrides
 
 __all__ = ["MAX_QUERY_LEVELS", "MAX_QUERY_TOKENS", "build_schema"]
 
@@ -57,4 +58,5 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=100),
+        scalar_overrides=scalar_overrides(),
     )

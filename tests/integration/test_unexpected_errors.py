@@ -48,7 +48,8 @@ async def test_internal_errors_are_coded_and_masked_outside_development(broken_a
 
 
 # Nothing a client sends is a bug: wrongly typed variables are request errors that name the variable,
-# IDs that are no global IDs or that no database integer can hold are bad input, and none is logged.
+# `node` answers null for IDs that are no global IDs or that no database integer can hold, and none is
+# logged.
 
 WRONGLY_TYPED = [
     pytest.param(
@@ -59,6 +60,19 @@ WRONGLY_TYPED = [
     ),
     pytest.param("query($id: ID!) { node(id: $id) { id } }", {"id": {"x": 1}}, "$id", id="an object for an ID"),
     pytest.param("query($n: Int) { tickets(first: $n) { edges { node { id } } } }", {"n": "ten"}, "$n", id="a string for an Int"),
+    # Found by the schema fuzz: strawberry's Upload took any value, and the import failed reading a number.
+    pytest.param(
+        "mutation($p: ID!, $f: Upload!) { importMeterReadings(projectId: $p, file: $f) { __typename } }",
+        {"p": "UHJvamVjdDox", "f": 0},
+        "$f",
+        id="a number for an Upload",
+    ),
+    pytest.param(
+        "mutation($p: ID!, $f: Upload!) { importUnits(projectId: $p, file: $f) { __typename } }",
+        {"p": "UHJvamVjdDox", "f": "units.csv"},
+        "$f",
+        id="a string for an Upload",
+    ),
 ]
 
 
