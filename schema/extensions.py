@@ -19,6 +19,7 @@ from schema.faults import (
     UNAVAILABLE_MESSAGE,
     database_unavailable,
     number_out_of_range,
+    text_not_storable,
 )
 
 __all__ = ["ErrorPolicy", "OperationNameRequired", "PerOperationLoaders"]
@@ -120,6 +121,8 @@ class ErrorPolicy(MaskErrors):
             return self._answer(error, "BAD_REQUEST", error.message)
         if number_out_of_range(original):
             return self._answer(error, "BAD_USER_INPUT", "A number in the request is out of range.")
+        if text_not_storable(original):
+            return self._answer(error, "BAD_USER_INPUT", "A text in the request holds a NUL character.")
         if database_unavailable(original):
             return GraphQLError(UNAVAILABLE_MESSAGE, original_error=original, extensions={"code": SERVICE_UNAVAILABLE})
         log.error("unexpected error in %s", error.path, exc_info=original)

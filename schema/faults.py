@@ -13,7 +13,13 @@ from collections.abc import Iterator
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-__all__ = ["SERVICE_UNAVAILABLE", "UNAVAILABLE_MESSAGE", "database_unavailable", "number_out_of_range"]
+__all__ = [
+    "SERVICE_UNAVAILABLE",
+    "UNAVAILABLE_MESSAGE",
+    "database_unavailable",
+    "number_out_of_range",
+    "text_not_storable",
+]
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 UNAVAILABLE_MESSAGE = "The service cannot reach its database right now; retry shortly."
@@ -69,3 +75,16 @@ def number_out_of_range(error: BaseException) -> bool:
     """Whether a number from the request did not fit the database's integers (an ID past 2^63 on SQLite,
     past 2^31 in an INTEGER column on PostgreSQL): the drivers raise OverflowError before sending it."""
     return any(isinstance(cause, OverflowError) for cause in _causes(error))
+
+
+# PostgreSQL refuses a NUL character in text (SQLite stores it): "invalid byte sequence for encoding".
+_TEXT_NOT_STORABLE_SQLSTATE = "22021"
+
+
+def text_not_storable(error: BaseException) -> bool:
+    """Whether a text from the request holds a character PostgreSQL cannot store (NUL)."""
+    return any(
+        isinstance(cause, DBAPIError) and getattr(cause.orig, "sqlstate", None) == _TEXT_NOT_STORABLE_SQLSTATE
+        or getattr(cause, "sqlstate", None) == _TEXT_NOT_STORABLE_SQLSTATE
+        for cause in _causes(error)
+    )

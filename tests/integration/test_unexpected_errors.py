@@ -111,6 +111,24 @@ async def test_node_answers_null_for_ids_no_database_can_hold_and_strings_that_a
     assert logged_errors(caplog) == []
 
 
+async def test_a_nul_character_in_a_text_is_bad_input_on_both_databases(
+    client: httpx.AsyncClient, state: AppState, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found by the schema fuzz: PostgreSQL refuses NUL in text ("invalid byte sequence"), which answered
+    # INTERNAL_SERVER_ERROR; SQLite stores it.
+    world = await build_world(state)
+    login = await gql(client, "mutation { login(email: \"a\\u0000@example.test\", password: \"x\") { __typename } }")
+    building = await gql(
+        client,
+        "mutation ($input: CreateBuildingInput!) { createBuilding(input: $input) { __typename } }",
+        {"input": {"projectId": world.gid("Project:lakeside"), "name": "C\x00"}},
+        token=world.token("admin_a"),
+    )
+    for result in (login, building):
+        assert "INTERNAL_SERVER_ERROR" not in error_codes(result), result
+    assert logged_errors(caplog) == []
+
+
 @pytest.mark.parametrize(
     ("query", "hint"),
     [
