@@ -32,6 +32,7 @@ from db.models import (
     Project,
     Unit,
 )
+from db.pages import KeysetPage, keyset_page
 from kernel.errors import NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import Locale
@@ -84,7 +85,7 @@ async def list_bills(
     today: dt.date,
     limit: int,
     after_id: int | None,
-) -> tuple[Sequence[Bill], int]:
+) -> KeysetPage[Bill]:
     """One page of the bills the caller may see, oldest first, and how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
@@ -103,7 +104,7 @@ async def list_bills(
         conditions.append(is_overdue_sql(today))
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
-    return await _page(session_factory, Bill, conditions, limit=limit, after_id=after_id)
+    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id)
 
 
 async def list_payments(
@@ -113,7 +114,7 @@ async def list_payments(
     spec: PaymentFilterSpec,
     limit: int,
     after_id: int | None,
-) -> tuple[Sequence[Payment], int]:
+) -> KeysetPage[Payment]:
     """One page of the payments the caller may see, oldest first, and how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
@@ -122,24 +123,7 @@ async def list_payments(
         conditions.append(Payment.project_id == spec.project_id)
     if spec.unit_id is not None:
         conditions.append(Payment.unit_id == spec.unit_id)
-    return await _page(session_factory, Payment, conditions, limit=limit, after_id=after_id)
-
-
-async def _page(
-    session_factory: async_sessionmaker[AsyncSession],
-    model: type[Listed],
-    conditions: Sequence[ColumnElement[bool]],
-    *,
-    limit: int,
-    after_id: int | None,
-) -> tuple[Sequence[Listed], int]:
-    """The rows after `after_id` by id (one more than `limit`, to tell whether a next page exists), and how
-    many rows match in all."""
-    page = conditions if after_id is None else [*conditions, model.id > after_id]
-    async with session_factory() as session:
-        rows = (await session.scalars(select(model).where(*page).order_by(model.id).limit(limit + 1))).all()
-        total = int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
-    return rows, total
+    return await keyset_page(session_factory, Payment, conditions, limit=limit, beyond_id=after_id)
 
 
 async def list_bill_runs(

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind
+from db.pages import KeysetPage, keyset_page
 from dispatch.model import SlaState
 from dispatch.policy import (
     follows_assignments_in,
@@ -99,15 +100,11 @@ async def list_tickets(
     spec: TicketFilterSpec,
     limit: int,
     before_id: int | None,
-) -> tuple[Sequence[Ticket], int]:
+) -> KeysetPage[Ticket]:
     """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
     newest first, below `before_id` when given; and how many match in all."""
     conditions = [visible_tickets(principal), *_conditions(spec, now)]
-    page = [*conditions, Ticket.id < before_id] if before_id is not None else conditions
-    async with session_factory() as session:
-        rows = (await session.scalars(select(Ticket).where(*page).order_by(Ticket.id.desc()).limit(limit + 1))).all()
-        total = await session.scalar(select(func.count()).select_from(Ticket).where(*conditions)) or 0
-    return rows, total
+    return await keyset_page(session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True)
 
 
 async def list_technicians(

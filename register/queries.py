@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Occupancy, OccupancyStatus, Party, Project, Unit
+from db.pages import KeysetPage, keyset_page
 from kernel.principal import Principal
 from kernel.vocabulary import UnitKind
 from register.policy import visible_projects, visible_units
@@ -39,7 +40,7 @@ async def list_units(
     spec: UnitFilterSpec,
     limit: int,
     after_id: int | None,
-) -> tuple[Sequence[Unit], int]:
+) -> KeysetPage[Unit]:
     """One page (`limit` + 1 rows, the last telling that more follow) of the project's units the caller may
     see, by id, and how many match in all."""
     conditions: list[ColumnElement[bool]] = [Unit.project_id == project_id, visible_units(principal)]
@@ -55,8 +56,4 @@ async def list_units(
             Occupancy.unit_id == Unit.id, Occupancy.party_id == Party.id, Party.name.ilike(pattern)
         )
         conditions.append(or_(Unit.number.ilike(pattern), occupant_named))
-    page = conditions if after_id is None else [*conditions, Unit.id > after_id]
-    async with session_factory() as session:
-        rows = (await session.scalars(select(Unit).where(*page).order_by(Unit.id).limit(limit + 1))).all()
-        total = int(await session.scalar(select(func.count()).select_from(Unit).where(*conditions)) or 0)
-    return rows, total
+    return await keyset_page(session_factory, Unit, conditions, limit=limit, beyond_id=after_id)

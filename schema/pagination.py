@@ -2,22 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
 
+import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 
+from db.pages import KeysetPage
 from schema.ids import database_id
 
-__all__ = ["DEFAULT_PAGE_SIZE", "MAX_PAGE_SIZE", "after_id", "edges_and_page_info", "empty_connection", "page_size"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_PAGE_SIZE",
+    "CountedConnection",
+    "after_id",
+    "connection_of",
+    "edges_and_page_info",
+    "empty_connection",
+    "page_size",
+]
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 _CURSOR_PREFIX = "after"
 
 Node = TypeVar("Node")
-Connection = TypeVar("Connection")
+Connection = TypeVar("Connection", bound="CountedConnection[Any]")
+
+
+@strawberry.type
+class CountedConnection(relay.Connection[Node], Generic[Node]):
+    """A page of a list that can also say how many match over every page."""
+
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(description="How many match over every page; counted only when asked for.")
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 def page_size(first: int | None) -> int:
@@ -62,4 +84,14 @@ def empty_connection(connection: type[Connection]) -> Connection:
     """A connection with nothing in it: what a list answers when its filter names something that does
     not exist or that the caller may not see (a wrong ID), the same as when nothing matches."""
     nothing = relay.PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
-    return connection(edges=[], page_info=nothing, total_count=0)  # type: ignore[call-arg]
+    return connection(edges=[], page_info=nothing, count=_no_rows)
+
+
+async def _no_rows() -> int:
+    return 0
+
+
+def connection_of(connection: type[Connection], page: KeysetPage[Any], size: int, present: Callable[[Any], Any]) -> Connection:
+    """The connection of one page fetched with limit `size` + 1."""
+    edges, page_info = edges_and_page_info(page.rows, size, present)
+    return connection(edges=edges, page_info=page_info, count=page.count)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from billing import queries
 from kernel.errors import NotFound
@@ -11,7 +10,13 @@ from schema.billing.bill_types import BillType
 from schema.billing.enums import BillStatusFilterEnum
 from schema.context import Info
 from schema.ids import decode_id
-from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
+from schema.pagination import (
+    CountedConnection,
+    after_id,
+    connection_of,
+    empty_connection,
+    page_size,
+)
 from schema.permissions import IsAuthenticated, require_principal
 
 __all__ = ["BillConnection", "BillFilter", "BillQueries"]
@@ -30,8 +35,8 @@ class BillFilter:
 
 
 @strawberry.type(name="BillConnection")
-class BillConnection(relay.Connection[BillType]):
-    total_count: int
+class BillConnection(CountedConnection[BillType]):
+    pass
 
 
 @strawberry.type
@@ -54,7 +59,7 @@ class BillQueries:
             )
         except NotFound:
             return empty_connection(BillConnection)
-        rows, total = await queries.list_bills(
+        page = await queries.list_bills(
             info.context.session_factory,
             principal,
             spec=spec,
@@ -62,6 +67,5 @@ class BillQueries:
             limit=size,
             after_id=start_after,
         )
-        info.context.loaders.prime(info.context.loaders.billing.bill, rows)
-        edges, page_info = edges_and_page_info(rows, size, BillType.from_row)
-        return BillConnection(edges=edges, page_info=page_info, total_count=total)
+        info.context.loaders.prime(info.context.loaders.billing.bill, page.rows)
+        return connection_of(BillConnection, page, size, BillType.from_row)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from billing import queries
 from billing.receipts import verify_receipt
@@ -11,7 +10,13 @@ from kernel.errors import NotFound
 from schema.billing.payment_types import PaymentType, ReceiptType
 from schema.context import Info
 from schema.ids import decode_id
-from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
+from schema.pagination import (
+    CountedConnection,
+    after_id,
+    connection_of,
+    empty_connection,
+    page_size,
+)
 from schema.permissions import IsAuthenticated, require_principal
 
 __all__ = ["PaymentConnection", "PaymentFilter", "PaymentQueries", "ReceiptVerificationType"]
@@ -24,8 +29,8 @@ class PaymentFilter:
 
 
 @strawberry.type(name="PaymentConnection")
-class PaymentConnection(relay.Connection[PaymentType]):
-    total_count: int
+class PaymentConnection(CountedConnection[PaymentType]):
+    pass
 
 
 @strawberry.type(name="ReceiptVerification")
@@ -51,11 +56,10 @@ class PaymentQueries:
             )
         except NotFound:
             return empty_connection(PaymentConnection)
-        rows, total = await queries.list_payments(
+        page = await queries.list_payments(
             info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after
         )
-        edges, page_info = edges_and_page_info(rows, size, PaymentType.from_row)
-        return PaymentConnection(edges=edges, page_info=page_info, total_count=total)
+        return connection_of(PaymentConnection, page, size, PaymentType.from_row)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],

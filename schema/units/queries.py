@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from kernel.errors import NotFound
 from register.queries import UnitFilterSpec, list_projects, list_units
 from schema.context import Info
 from schema.ids import decode_id, decode_optional_id
-from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
+from schema.pagination import (
+    CountedConnection,
+    after_id,
+    connection_of,
+    empty_connection,
+    page_size,
+)
 from schema.permissions import IsAuthenticated, require_principal
 from schema.scalars import OccupancyStatusEnum, UnitKindEnum
 from schema.units.types import ProjectType, UnitType
@@ -26,8 +31,8 @@ class UnitFilter:
 
 
 @strawberry.type(name="UnitConnection")
-class UnitConnection(relay.Connection[UnitType]):
-    total_count: int
+class UnitConnection(CountedConnection[UnitType]):
+    pass
 
 
 def _spec(filter: UnitFilter | None) -> UnitFilterSpec:
@@ -64,9 +69,8 @@ class UnitQueries:
             spec = _spec(filter)
         except NotFound:
             return empty_connection(UnitConnection)
-        rows, total = await list_units(
+        page = await list_units(
             info.context.session_factory, principal, project_id=project, spec=spec, limit=size, after_id=start_after
         )
-        info.context.loaders.prime(info.context.loaders.unit, rows)
-        edges, page_info = edges_and_page_info(rows, size, UnitType.from_row)
-        return UnitConnection(edges=edges, page_info=page_info, total_count=total)
+        info.context.loaders.prime(info.context.loaders.unit, page.rows)
+        return connection_of(UnitConnection, page, size, UnitType.from_row)

@@ -144,3 +144,36 @@ async def test_units_with_buildings_occupants_and_parties_cost_a_constant_number
     assert (few_units, many_units) == (4, 100)
     assert many_statements == few_statements
     assert many_statements <= 8, many_statements
+
+
+COUNTED = """
+query ($projectId: ID!) {
+  units(projectId: $projectId, first: 2) { totalCount edges { node { number } } }
+  tickets(first: 2) { totalCount edges { node { id } } }
+  bills(first: 2) { totalCount edges { node { id } } }
+  payments(first: 2) { totalCount edges { node { id } } }
+}"""
+UNCOUNTED = """
+query ($projectId: ID!) {
+  units(projectId: $projectId, first: 2) { edges { node { number } } }
+  tickets(first: 2) { edges { node { id } } }
+  bills(first: 2) { edges { node { id } } }
+  payments(first: 2) { edges { node { id } } }
+}"""
+
+
+async def test_a_lists_total_is_counted_only_when_asked_for(client: httpx.AsyncClient, state: AppState) -> None:
+    world = await build_world(state)
+    variables = {"projectId": world.gid("Project:lakeside")}
+    # when finance reads the four lists with and without their totals
+    with statements_run(state.engine) as counted:
+        with_totals = await gql(client, COUNTED, variables, token=world.token("finance_a"))
+    with statements_run(state.engine) as uncounted:
+        without = await gql(client, UNCOUNTED, variables, token=world.token("finance_a"))
+    # then each total costs one statement, and only when it is selected
+    assert "errors" not in with_totals and "errors" not in without
+    assert with_totals["data"]["units"]["totalCount"] == 4
+    assert len(with_totals["data"]["units"]["edges"]) == 2
+    assert sum("count(*)" in statement for statement in counted) == 4
+    assert sum("count(*)" in statement for statement in uncounted) == 0
+    assert len(counted) - len(uncounted) == 4

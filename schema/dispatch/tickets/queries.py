@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import strawberry
-from strawberry import relay
 
 from dispatch.model import SlaState
 from dispatch.queries import TicketFilterSpec, list_tickets
@@ -19,7 +18,13 @@ from schema.dispatch.enums import (
 )
 from schema.dispatch.tickets.types import TicketType
 from schema.ids import decode_optional_id
-from schema.pagination import after_id, edges_and_page_info, empty_connection, page_size
+from schema.pagination import (
+    CountedConnection,
+    after_id,
+    connection_of,
+    empty_connection,
+    page_size,
+)
 from schema.permissions import IsAuthenticated, require_principal
 from schema.scalars import CategoryEnum
 
@@ -58,8 +63,8 @@ class TicketFilter:
 
 
 @strawberry.type(name="TicketConnection")
-class TicketConnection(relay.Connection[TicketType]):
-    total_count: int
+class TicketConnection(CountedConnection[TicketType]):
+    pass
 
 
 @strawberry.type
@@ -80,9 +85,8 @@ class TicketQueries:
             spec = filter.spec() if filter is not None else TicketFilterSpec()
         except NotFound:
             return empty_connection(TicketConnection)
-        rows, total = await list_tickets(
+        page = await list_tickets(
             info.context.session_factory, principal, now=info.context.now(), spec=spec, limit=size, before_id=before_id
         )
-        info.context.loaders.dispatch.ticket.prime_many({row.id: row for row in rows})
-        edges, page_info = edges_and_page_info(rows, size, TicketType.from_row)
-        return TicketConnection(edges=edges, page_info=page_info, total_count=total)
+        info.context.loaders.dispatch.ticket.prime_many({row.id: row for row in page.rows})
+        return connection_of(TicketConnection, page, size, TicketType.from_row)

@@ -1,0 +1,50 @@
+"""One page of a list by id (keyset pagination), with the number of all matching rows counted only when
+someone asks for it: most pages are read without their total, and counting every match of a filter
+costs a second statement that grows with the table."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+__all__ = ["KeysetPage", "keyset_page"]
+
+M = TypeVar("M")
+
+
+@dataclass(frozen=True)
+class KeysetPage(Generic[M]):
+    """`rows`: up to `limit` + 1 of them, the extra one only telling that another page follows."""
+
+    rows: Sequence[M]
+    count: Callable[[], Awaitable[int]]
+
+
+async def keyset_page(
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[M],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    limit: int,
+    beyond_id: int | None,
+    newest_first: bool = False,
+) -> KeysetPage[M]:
+    """The rows of `model` matching `conditions` in id order (descending when `newest_first`), starting
+    beyond `beyond_id` in that order."""
+    key: Any = model.id  # type: ignore[attr-defined]
+    page = list(conditions)
+    if beyond_id is not None:
+        page.append(key < beyond_id if newest_first else key > beyond_id)
+    async with session_factory() as session:
+        statement = select(model).where(*page).order_by(key.desc() if newest_first else key).limit(limit + 1)
+        rows = (await session.scalars(statement)).all()
+
+    async def count() -> int:
+        async with session_factory() as session:
+            return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
+
+    return KeysetPage(rows, count)
