@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 __all__ = ["rows_by_id", "rows_grouped_by"]
@@ -20,9 +21,12 @@ async def _rows(session_factory: async_sessionmaker[AsyncSession], statement: Se
         return (await session.scalars(statement)).all()
 
 
-async def rows_by_id(session_factory: async_sessionmaker[AsyncSession], model: type[M], ids: list[int]) -> list[M | None]:
-    """One `model` row per id, in the order asked (None for an id that does not exist)."""
-    statement = select(model).where(model.id.in_(ids))  # type: ignore[attr-defined]
+async def rows_by_id(
+    session_factory: async_sessionmaker[AsyncSession], model: type[M], ids: list[int], *, joined: Sequence[Any] = ()
+) -> list[M | None]:
+    """One `model` row per id, in the order asked (None for an id that does not exist), with the
+    `joined` relationships loaded by the same statement."""
+    statement = select(model).where(model.id.in_(ids)).options(*(joinedload(relation) for relation in joined))  # type: ignore[attr-defined]
     found = {row.id: row for row in await _rows(session_factory, statement)}
     return [found.get(key) for key in ids]
 

@@ -10,7 +10,7 @@ short session of its own, which keeps loaders usable from subscriptions and conc
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -67,11 +67,12 @@ class batched(Generic[K, V]):  # noqa: N801 - used like a decorator, as `functoo
         return loader
 
 
-def by_id(model: type[M]) -> batched[int, M | None]:
-    """A loader of `model` rows by primary key (None for an id that does not exist)."""
+def by_id(model: type[M], *, joined: Sequence[Any] = ()) -> batched[int, M | None]:
+    """A loader of `model` rows by primary key (None for an id that does not exist), each with its
+    `joined` relationships read by the same statement."""
 
     async def load(session_factory: SessionFactory, ids: list[int]) -> list[M | None]:
-        return await rows_by_id(session_factory, model, ids)
+        return await rows_by_id(session_factory, model, ids, joined=joined)
 
     return batched(load)
 

@@ -24,7 +24,8 @@ __all__ = ["Loaders"]
 class Loaders(BatchLoaders):
     project = by_id(Project)
     building = by_id(Building)
-    unit = by_id(Unit)
+    # Nearly every unit shown names its building: read both in one statement.
+    unit = by_id(Unit, joined=(Unit.building,))
     party = by_id(Party)
     technician = by_id(Technician)
     occupancy = by_id(Occupancy)

@@ -203,6 +203,7 @@ class UnitType(relay.Node):
     occupancy_status: OccupancyStatusEnum
     building_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
+    building_row: strawberry.Private[Building | None] = None
 
     @classmethod
     def from_row(cls, row: Unit) -> UnitType:
@@ -215,10 +216,17 @@ class UnitType(relay.Node):
             occupancy_status=row.occupancy_status,
             building_id=row.building_id,
             project_id=row.project_id,
+            # Present when the unit was read with its building (the unit loader does): no second read.
+            building_row=row.__dict__.get("building"),
         )
 
     @strawberry.field
-    async def building(self, info: Info) -> BuildingType:
+    def building(self, info: Info) -> BuildingType:
+        if self.building_row is not None:
+            return BuildingType.from_row(self.building_row)
+        return self._load_building(info)  # type: ignore[return-value]  # an awaitable, which GraphQL awaits
+
+    async def _load_building(self, info: Info) -> BuildingType:
         return BuildingType.from_row(await info.context.loaders.building.load(self.building_id))
 
     @strawberry.field
