@@ -6,7 +6,16 @@ Accounts, and which side grows them:
 - ``CLEARING:<channel>`` (debit): money received on a channel, until it is banked;
 - ``PREPAID_CREDIT`` (credit): money received that no bill has taken yet, tagged with the unit and payment;
 - ``INCOME:<rule code>`` (credit): fee income per rule, net of discounts and waivers;
-- ``LATE_FEE_INCOME`` (credit) and ``ADJUSTMENTS`` (credit for debit adjustments, debit for credits).
+- ``LATE_FEE_INCOME`` (credit) and ``ADJUSTMENTS`` (credit for debit adjustments, debit for credits);
+- ``BANK:<account>`` (debit): money in a bank account, as its matched statement lines show it arrive;
+- ``CHANNEL_FEES`` and ``CHANNEL_COUPONS`` (debit): what a channel keeps of a settlement (fees, merchant-
+  funded coupons): expenses, never a mismatch;
+- ``RECONCILIATION_WRITE_OFF`` (debit for money written off as lost, credit for money found): differences
+  between statements and Courtyard that a person wrote off with a reason and an approver.
+
+Reconciliation moves money out of a clearing account when the statements show it arrived in the bank: a
+channel's settlement credits ``CLEARING:<channel>`` with the settled days' payments less refunds, the
+bank line's ``BANK:<account>`` takes the net and the fees and coupons their expense accounts.
 
 A payment first lands in full as prepaid credit; each allocation then moves part of it to a bill. So a
 unit's prepaid credit is always the balance of its ``PREPAID_CREDIT`` postings, and a bill's amount due
@@ -21,6 +30,9 @@ from decimal import Decimal
 
 __all__ = [
     "ADJUSTMENTS",
+    "CHANNEL_COUPONS",
+    "CHANNEL_FEES",
+    "RECONCILIATION_WRITE_OFF",
     "LATE_FEE_INCOME",
     "PREPAID_CREDIT",
     "RECEIVABLE",
@@ -29,10 +41,15 @@ __all__ = [
     "JournalDraft",
     "Posting",
     "UnbalancedJournal",
+    "bank_account",
     "clearing_account",
     "income_account",
     "post_adjustment",
     "post_allocations",
+    "post_bank_receipt",
+    "post_channel_fee",
+    "post_settlement",
+    "post_write_off",
     "post_bills",
     "post_late_fee",
     "post_payment",
@@ -45,11 +62,19 @@ PREPAID_CREDIT = "PREPAID_CREDIT"
 LATE_FEE_INCOME = "LATE_FEE_INCOME"
 ADJUSTMENTS = "ADJUSTMENTS"
 
+CHANNEL_FEES = "CHANNEL_FEES"
+CHANNEL_COUPONS = "CHANNEL_COUPONS"
+RECONCILIATION_WRITE_OFF = "RECONCILIATION_WRITE_OFF"
+
 _ZERO = Decimal("0.00")
 
 
 def clearing_account(channel: str) -> str:
     return f"CLEARING:{channel}"
+
+
+def bank_account(name: str) -> str:
+    return f"BANK:{name}"[:48]
 
 
 def income_account(rule_code: str) -> str:
@@ -240,3 +265,51 @@ def post_reversal(
         total += credit_left
     postings.append(_credit(clearing_account(channel), total, unit_id=unit_id, payment_id=payment_id))
     return JournalDraft("REVERSAL", description, tuple(postings))
+
+
+# --- reconciliation --------------------------------------------------------------------------------
+
+
+def post_bank_receipt(*, bank: str, channel: str, amount: Decimal, description: str) -> JournalDraft:
+    """A bank line matched to a transfer recorded in Courtyard: the money left clearing for the bank
+    (negative `amount`: a bank debit matched to a refund, the other way round)."""
+    if amount > 0:
+        postings = (_debit(bank_account(bank), amount), _credit(clearing_account(channel), amount))
+    else:
+        postings = (_debit(clearing_account(channel), -amount), _credit(bank_account(bank), -amount))
+    return JournalDraft("BANK_RECEIPT", description, postings)
+
+
+def post_settlement(
+    *, bank: str, channel: str, cleared: Decimal, fees: Decimal, coupons: Decimal, description: str
+) -> JournalDraft:
+    """A channel's days paid into the bank as one credit: clearing gives up what the days took in
+    (`cleared`: payments less refunds), the bank receives the net, fees and coupons are expenses."""
+    net = cleared - fees - coupons
+    postings = [_debit(bank_account(bank), net)] if net > 0 else []
+    if fees > 0:
+        postings.append(_debit(CHANNEL_FEES, fees))
+    if coupons > 0:
+        postings.append(_debit(CHANNEL_COUPONS, coupons))
+    postings.append(_credit(clearing_account(channel), cleared))
+    return JournalDraft("SETTLEMENT", description, tuple(postings))
+
+
+def post_channel_fee(*, channel: str, amount: Decimal, description: str) -> JournalDraft:
+    """A fee a channel booked as its own line (Alipay 服务费), taken from the money it holds for us."""
+    fee = abs(amount)
+    return JournalDraft("CHANNEL_FEE", description, (_debit(CHANNEL_FEES, fee), _credit(clearing_account(channel), fee)))
+
+
+def post_write_off(*, account: str, difference: Decimal, description: str) -> JournalDraft:
+    """A difference between a statement and Courtyard written off against `account` (a clearing or bank
+    account): positive when the statement shows more money than Courtyard recorded (found), negative when
+    less (lost)."""
+    if difference == 0:
+        raise UnbalancedJournal("nothing to write off")
+    amount = abs(difference)
+    if difference > 0:
+        postings = (_debit(account, amount), _credit(RECONCILIATION_WRITE_OFF, amount))
+    else:
+        postings = (_debit(RECONCILIATION_WRITE_OFF, amount), _credit(account, amount))
+    return JournalDraft("WRITE_OFF", description, postings)

@@ -79,6 +79,8 @@ class PaymentRequest:
     bill_ids: tuple[int, ...] = ()
     paid_at: dt.datetime | None = None
     payer_party_id: int | None = None
+    allocate: bool = True
+    """False keeps the whole payment as the unit's credit (a duplicate charge recorded to be refunded)."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ async def take_payment(
         return existing  # type: ignore[return-value]
     payment = created
     assert isinstance(payment, Payment)
-    bills = await _bills_to_pay(session, unit.id, request.bill_ids, field="billIds")
+    bills = await _bills_to_pay(session, unit.id, request.bill_ids, field="billIds") if request.allocate else []
     project = await session.get(Project, unit.project_id)
     policies = await load_policies(session, unit.project_id)
     await book_payments(

@@ -23,6 +23,7 @@ __all__ = [
     "may_manage_charges",
     "may_refund_payments",
     "may_see_ledger",
+    "may_reconcile",
     "may_see_unit_billing",
     "may_take_payments",
     "pays_online",
@@ -69,6 +70,12 @@ def may_refund_payments(principal: Principal, *, project_id: int) -> bool:
 
 
 def may_adjust_bills(principal: Principal, *, project_id: int) -> bool:
+    return _finance_staff(principal, project_id)
+
+
+def may_reconcile(principal: Principal, *, project_id: int) -> bool:
+    """The project's statement accounts, imports, matching, exceptions and daily closes (对账, 日清日结),
+    including signing off a day closed with open exceptions."""
     return _finance_staff(principal, project_id)
 
 

@@ -30,7 +30,7 @@ from kernel.errors import BadInput, Conflict
 from kernel.principal import Principal
 from kernel.validation import required_text
 
-__all__ = ["refund_payment", "reverse_payment"]
+__all__ = ["give_refund", "refund_payment", "reverse_payment"]
 
 _ZERO = Decimal("0.00")
 
@@ -53,24 +53,30 @@ async def refund_payment(
 ) -> PaymentReversal:
     """Give back part of a payment that no bill has taken (its prepaid credit), on its channel."""
     async with unit_of_work(session_factory) as work:
-        session = work.session
-        payment = await _lock_for_giving_back(session, principal, payment_id)
-        amount = checked_amount(amount, "amount")
-        why = required_text(reason, "reason", max_length=500)
-        available = await _credit_left(session, payment)
-        if amount > available:
-            raise BadInput(f"Only {available} of this payment is unallocated credit that can be refunded.", field="amount")
-        refund = PaymentReversal(
-            payment_id=payment.id, kind=ReversalKind.REFUND, amount=amount, reason=why, created_by=principal.user_id
-        )
-        journal = post_refund(
-            payment_id=payment.id,
-            unit_id=payment.unit_id,
-            channel=payment.channel.value,
-            amount=amount,
-            description=f"refund of payment {payment.id}: {why}",
-        )
-        return await _give_back(session, payment, refund, journal, now=now)
+        return await give_refund(work.session, principal, now=now, payment_id=payment_id, amount=amount, reason=reason)
+
+
+async def give_refund(
+    session: AsyncSession, principal: Principal, *, now: dt.datetime, payment_id: int, amount: Decimal, reason: str
+) -> PaymentReversal:
+    """`refund_payment` inside the caller's transaction (reconciliation refunds a duplicate charge with it)."""
+    payment = await _lock_for_giving_back(session, principal, payment_id)
+    amount = checked_amount(amount, "amount")
+    why = required_text(reason, "reason", max_length=500)
+    available = await _credit_left(session, payment)
+    if amount > available:
+        raise BadInput(f"Only {available} of this payment is unallocated credit that can be refunded.", field="amount")
+    refund = PaymentReversal(
+        payment_id=payment.id, kind=ReversalKind.REFUND, amount=amount, reason=why, created_by=principal.user_id
+    )
+    journal = post_refund(
+        payment_id=payment.id,
+        unit_id=payment.unit_id,
+        channel=payment.channel.value,
+        amount=amount,
+        description=f"refund of payment {payment.id}: {why}",
+    )
+    return await _give_back(session, payment, refund, journal, now=now)
 
 
 async def reverse_payment(

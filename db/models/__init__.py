@@ -39,6 +39,20 @@ from db.models.property import (
     Project,
     Unit,
 )
+from db.models.reconciliation import (
+    DailyClose,
+    ExceptionLink,
+    ExceptionStatus,
+    MatchLink,
+    ReconciliationException,
+    ReconciliationMatch,
+    ReconciliationRule,
+    Resolution,
+    StatementAccount,
+    StatementAccountKind,
+    StatementFile,
+    StatementLineRow,
+)
 from db.models.technicians import Technician
 from db.models.tickets import (
     AttachmentStage,
@@ -56,6 +70,18 @@ from db.models.tickets import (
 )
 
 __all__ = [
+    "DailyClose",
+    "ExceptionLink",
+    "ExceptionStatus",
+    "MatchLink",
+    "ReconciliationException",
+    "ReconciliationMatch",
+    "ReconciliationRule",
+    "Resolution",
+    "StatementAccount",
+    "StatementAccountKind",
+    "StatementFile",
+    "StatementLineRow",
     "Adjustment",
     "AdjustmentKind",
     "AllocationSource",

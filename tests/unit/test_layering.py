@@ -27,6 +27,7 @@ PURE_CORES = [
     "billing/reconciliation/interbank.py",
     "billing/reconciliation/matching.py",
     "billing/reconciliation/names.py",
+    "billing/reconciliation/phrases.py",
     "billing/reconciliation/statement.py",
     "billing/reconciliation/tabular.py",
     "billing/reconciliation/wechat.py",
