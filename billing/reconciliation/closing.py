@@ -125,7 +125,7 @@ async def close_day(
     account_id: int | None = None,
     sign_off_reason: str | None = None,
     now: dt.datetime,
-) -> list[DailyClose]:
+) -> list[tuple[DailyClose, StatementAccount]]:
     """Close `day` for one account of the project, or for every account it has (see the module docstring)."""
     async with unit_of_work(session_factory) as work:
         session = work.session
@@ -179,7 +179,7 @@ async def close_day(
                 closed_at=now,
             )
             session.add(close)
-            closes.append(close)
+            closes.append((close, account))
         await session.flush()
         return closes
 

@@ -7,6 +7,7 @@ import strawberry
 
 from schema.billing.bill_mutations import BillMutations
 from schema.billing.payment_mutations import PaymentMutations
+from schema.billing.reconciliation_mutations import ReconciliationMutations
 from schema.billing.reading_mutations import ReadingMutations
 from schema.billing.rule_mutations import RuleMutations
 from schema.billing.run_mutations import RunMutations
@@ -15,5 +16,5 @@ __all__ = ["BillingMutations"]
 
 
 @strawberry.type
-class BillingMutations(RuleMutations, ReadingMutations, RunMutations, BillMutations, PaymentMutations):
+class BillingMutations(ReconciliationMutations, RuleMutations, ReadingMutations, RunMutations, BillMutations, PaymentMutations):
     pass

@@ -7,6 +7,7 @@ import strawberry
 from schema.billing.bill_queries import BillQueries
 from schema.billing.ledger_queries import LedgerQueries
 from schema.billing.payment_queries import PaymentQueries
+from schema.billing.reconciliation_queries import ReconciliationQueries
 from schema.billing.reading_queries import ReadingQueries
 from schema.billing.rule_queries import RuleQueries
 from schema.billing.run_queries import RunQueries
@@ -15,5 +16,5 @@ __all__ = ["BillingQueries"]
 
 
 @strawberry.type
-class BillingQueries(RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
+class BillingQueries(ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
     pass
