@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from api.billing_cli import add_bill_run_parser, bill_run
+from api.reconcile_cli import add_reconcile_parser, reconcile_close, reconcile_import
 from api.settings import Settings, SettingsError
 
 __all__ = ["demo_billing_query", "main"]
@@ -154,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations")
     commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
     add_bill_run_parser(commands)
+    add_reconcile_parser(commands)
     worker = commands.add_parser("worker", help="run the background jobs: SLA timers, maintenance, re-planning")
     worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     worker.add_argument("--once", action="store_true", help="run one round and exit")
@@ -185,6 +187,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 dry_run=args.dry_run,
                 now=dt.datetime.now(dt.UTC),
                 advance_reason=args.advance_reason,
+            )
+        )
+    elif args.command == "reconcile" and args.action == "import":
+        return asyncio.run(
+            reconcile_import(settings, file=args.file, account=args.account, project=args.project, now=dt.datetime.now(dt.UTC))
+        )
+    elif args.command == "reconcile":
+        return asyncio.run(
+            reconcile_close(
+                settings,
+                day=args.date,
+                project=args.project,
+                account=args.account,
+                reason=args.reason,
+                signed_off_by=args.signed_off_by,
+                now=dt.datetime.now(dt.UTC),
             )
         )
     elif args.command == "worker":
