@@ -20,6 +20,7 @@ The world is built once per database; operations that use their target up get a 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -51,6 +52,7 @@ from tests.integration.authorization_world import (
     serve_authorization_world,
 )
 from tests.integration.live_client import live_socket
+from tests.unit.reconciliation.statements import wechat_bill, wechat_payment
 
 # fmt: off
 #                                      ADMIN  FINANCE DISPATCHER TECHNICIAN OWNER  ANONYMOUS
@@ -75,6 +77,10 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.unitStatement":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "Query.ledgerCheck":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.verifyReceipt":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.statementAccounts":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.reconciliationExceptions":  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.reconciliationMatches":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.dailyCloses":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.receiptPublicKey":          ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
     "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
@@ -145,6 +151,11 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.refundPayment":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.reversePayment":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.createPaymentIntent":    ("AAN", "AAN", "FFF", "FFF", "ANN", "UUU"),  # finance staff, and owners their own bills
+    "Mutation.createStatementAccount": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.importStatement":        ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.reconcile":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.resolveReconciliationException": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.closeReconciliationDay": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
 }
 # fmt: on
 
@@ -416,6 +427,66 @@ def _shows_receipt(cell: Cell, value: Any) -> bool:
     return bool(value["genuine"]) and value["receipt"] is not None and value["receipt"]["id"] == cell.gid("Receipt")
 
 
+_CREATE_ACCOUNT = (
+    "mutation ($input: CreateStatementAccountInput!) { createStatementAccount(input: $input) { ... on StatementAccount { id } ... on Error { code } } }"
+)
+_IMPORT = "mutation ($a: ID!, $file: Upload!) { importStatement(accountId: $a, file: $file) { ... on StatementImport { lineCount } ... on Error { code } } }"
+_RECONCILE = "mutation ($p: ID!) { reconcile(projectId: $p, from: \"2026-11-01\", to: \"2026-11-01\") { ... on ReconciliationRun { newMatches } ... on Error { code } } }"
+_OPEN_CHANNEL_ONLY = (
+    "query ($p: ID!) { reconciliationExceptions(projectId: $p, filter: {status: OPEN, kinds: [CHANNEL_ONLY]}, first: 100)"
+    " { edges { node { id lines { orderNo } } } } }"
+)
+
+
+def _project_finance(cell: Cell) -> str:
+    return cell.pick("finance_a", "finance_a", "admin_b")
+
+
+async def _statement_account(cell: Cell) -> str:
+    """A fresh WeChat statement account in the cell's project, made by its finance staff."""
+    created = await cell.aw.call(
+        _project_finance(cell), _CREATE_ACCOUNT, {"input": {"projectId": cell.gid("Project"), "name": f"MCH{cell.serial()}", "kind": "WECHAT"}}
+    )
+    return str(created["id"])
+
+
+def _channel_only_bill(number: int) -> bytes:
+    return wechat_bill([wechat_payment(number, "12.00", time="2026-11-01 10:00:00")])
+
+
+async def _import_statement(cell: Cell) -> dict[str, Any]:
+    return {"accountId": await _statement_account(cell), "file": None}
+
+
+def _statement_file(cell: Cell) -> dict[str, tuple[str, bytes]]:
+    return {"file": ("wechat.csv", _channel_only_bill(cell.serial()))}
+
+
+async def _reconcile(cell: Cell) -> dict[str, Any]:
+    await _statement_account(cell)
+    return {"projectId": cell.gid("Project"), "from": "2026-11-01", "to": "2026-11-01"}
+
+
+async def _open_exception(cell: Cell) -> dict[str, Any]:
+    """A fresh CHANNEL_ONLY exception in the cell's project: a WeChat line no payment has, matched."""
+    finance, account, number = _project_finance(cell), await _statement_account(cell), cell.serial()
+    imported = await multipart(
+        cell.aw.client, cell.aw.token(finance), _IMPORT, {"a": account, "file": None}, {"file": ("w.csv", _channel_only_bill(number))}
+    )
+    assert imported["data"]["importStatement"] == {"lineCount": 1}, imported
+    await cell.aw.call(finance, _RECONCILE, {"p": cell.gid("Project")})
+    found = await cell.aw.call(finance, _OPEN_CHANNEL_ONLY, {"p": cell.gid("Project")})
+    order = wechat_payment(number, "12.00")["商户订单号"]
+    exception = next(edge["node"]["id"] for edge in found["edges"] if edge["node"]["lines"][0]["orderNo"] == order)
+    return {"input": {"exceptionId": exception, "action": "WRITE_OFF", "reason": "核实无误", "approvedBy": "李强"}}
+
+
+async def _close_day(cell: Cell) -> dict[str, Any]:
+    await _statement_account(cell)
+    day = dt.date(2025, 1, 1) + dt.timedelta(days=cell.serial())
+    return {"projectId": cell.gid("Project"), "day": day.isoformat()}
+
+
 def _login(cell: Cell) -> dict[str, Any]:
     return {"email": cell.pick("alice", "bob", "carol") + "@example.test", "password": PASSWORD}
 
@@ -484,6 +555,14 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         _shows_receipt,
     ),
     "Query.receiptPublicKey": GraphQLProbe("{ receiptPublicKey }", shows=answers),
+    "Query.statementAccounts": GraphQLProbe("query ($p: ID!) { statementAccounts(projectId: $p) { id } }", project, answers),
+    "Query.reconciliationExceptions": GraphQLProbe(
+        "query ($p: ID!) { reconciliationExceptions(projectId: $p) { totalCount } }", project, answers
+    ),
+    "Query.reconciliationMatches": GraphQLProbe(
+        "query ($p: ID!) { reconciliationMatches(projectId: $p) { totalCount } }", project, answers
+    ),
+    "Query.dailyCloses": GraphQLProbe("query ($p: ID!) { dailyCloses(projectId: $p) { day } }", project, answers),
     **{
         f"Query.node({type_name})": node(type_name)
         for type_name in (
@@ -683,6 +762,26 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Mutation.createPaymentIntent": mutation(
         "createPaymentIntent", "$billIds: [ID!]!, $channel: PaymentChannel!",
         lambda c: {"billIds": [c.gid("Bill")], "channel": "WECHAT"}, "payment_intent",
+    ),
+    "Mutation.createStatementAccount": mutation(
+        "createStatementAccount", "$input: CreateStatementAccountInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "name": f"ACC{c.serial()}", "kind": "WECHAT"}},
+        "statement_account",
+    ),
+    "Mutation.importStatement": mutation(
+        "importStatement", "$accountId: ID!, $file: Upload!",
+        lambda c: _import_statement(c), "statement_file", "statement_line", files=_statement_file,
+    ),
+    "Mutation.reconcile": mutation(
+        "reconcile", "$projectId: ID!, $from: Date!, $to: Date!", _reconcile,
+        "reconciliation_match", "reconciliation_exception", "journal_entry",
+    ),
+    "Mutation.resolveReconciliationException": mutation(
+        "resolveReconciliationException", "$input: ResolveReconciliationExceptionInput!", _open_exception,
+        "reconciliation_exception", "journal_entry", "journal_line",
+    ),
+    "Mutation.closeReconciliationDay": mutation(
+        "closeReconciliationDay", "$projectId: ID!, $day: Date!", _close_day, "daily_close",
     ),
 }
 
