@@ -1,6 +1,14 @@
 """Proving a project's books: debits = credits (in total and per entry), every bill's paid amounts equal its
-allocations and its amount due its receivable balance, and every payment is allocated, given back, or held
-as the unit's prepaid credit."""
+allocations and its amount due its receivable balance, every payment is allocated, given back, or held
+as the unit's prepaid credit, and every bank account's journal balance (`BANK:<account>`) equals the
+statement lines reconciliation has taken into the books: the lines of its matches that stand and the lines
+written off.
+
+A channel's clearing account (`CLEARING:<channel>`) is not compared with its statements line by line: it
+holds what was paid on the channel and not yet paid out, and a channel's lines and payouts arrive on
+different days; what proves it is that every settlement, fee and write-off that moved it is one of the
+matches or resolutions the bank side above accounts for, and the daily close reports its balance.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +21,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from billing.balance_sql import amount_due_fen, fen
 from billing.guards import get_project
 from billing.journal import posted_balance_fen, sum_fen
-from billing.ledger import PREPAID_CREDIT, RECEIVABLE
+from billing.ledger import PREPAID_CREDIT, RECEIVABLE, bank_account
 from billing.money import from_fen
 from billing.policy import may_see_ledger
 from db.models import (
     Bill,
+    ExceptionLink,
+    ExceptionStatus,
+    MatchLink,
+    ReconciliationException,
+    ReconciliationMatch,
+    Resolution,
+    StatementAccount,
+    StatementAccountKind,
+    StatementLineRow,
     JournalEntry,
     JournalLine,
     Payment,
@@ -189,6 +206,7 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
             problems.append(
                 f"unit {unit_id}: payments hold {_yuan(held)} of credit, the journal's prepaid credit is {_yuan(booked)}"
             )
+    problems.extend(await _bank_accounts_match_statements(session, project_id, in_project))
     return LedgerReport(
         project_id=project_id,
         total_debit=total_debit,
@@ -199,3 +217,40 @@ async def check_project_ledger(session: AsyncSession, project_id: int) -> Ledger
         problems=tuple(problems[:_PROBLEMS_SHOWN]),
     )
 
+
+
+async def _bank_accounts_match_statements(session: AsyncSession, project_id: int, in_project: object) -> list[str]:
+    """Every bank account's journal balance against the statement lines reconciliation booked into it."""
+    problems = []
+    banks = (
+        await session.scalars(
+            select(StatementAccount).where(StatementAccount.project_id == project_id, StatementAccount.kind == StatementAccountKind.BANK)
+        )
+    ).all()
+    for bank in banks:
+        matched = select(MatchLink.line_id).join(ReconciliationMatch, ReconciliationMatch.id == MatchLink.match_id).where(
+            MatchLink.settles.is_(False), ReconciliationMatch.undone_at.is_(None)
+        )
+        written_off = (
+            select(ExceptionLink.line_id)
+            .join(ReconciliationException, ReconciliationException.id == ExceptionLink.exception_id)
+            .where(
+                ExceptionLink.related.is_(False),
+                ReconciliationException.status == ExceptionStatus.RESOLVED,
+                ReconciliationException.resolution == Resolution.WRITTEN_OFF,
+            )
+        )
+        booked_lines = await session.scalar(
+            select(sum_fen(fen(StatementLineRow.amount))).where(
+                StatementLineRow.account_id == bank.id, StatementLineRow.id.in_(matched.union(written_off))
+            )
+        )
+        journal = await session.scalar(
+            select(posted_balance_fen(credit_normal=False)).where(in_project, JournalLine.account == bank_account(bank.name))  # type: ignore[arg-type]
+        )
+        if int(booked_lines or 0) != int(journal or 0):
+            problems.append(
+                f"bank account {bank.name}: the journal holds {_yuan(journal)}, its matched and written-off"
+                f" statement lines add up to {_yuan(booked_lines)}"
+            )
+    return problems

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 
 from api.reconcile_cli import reconcile_close, reconcile_import
 from api.state import AppState
-from db.models import DailyClose, JournalLine, StatementFile, StatementLineRow
+from billing.ledger_check import check_project_ledger
+from db.models import DailyClose, JournalLine, MatchLink, StatementFile, StatementLineRow
 from tests.conftest import Clock
 from tests.integration.authorization_world import multipart
 from tests.integration.billing_world import books_balance, pay  # noqa: F401  (autouse: the books balance after every test)
@@ -320,3 +321,29 @@ async def test_the_command_line_imports_once_and_closes_with_a_named_sign_off(
     ) == 0
     assert "open 5" in capsys.readouterr().out
     assert await _count(state, DailyClose) == 1
+
+
+async def test_the_ledger_check_proves_each_bank_account_against_its_matched_lines(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    world, _, _ = await _month(client, state, clock)
+    await _reconcile(client, world)
+    project_id = world.ids["Project:lakeside"]
+    async with state.session_factory() as session, session.begin():
+        settled = await session.scalar(
+            select(MatchLink).join(StatementLineRow, StatementLineRow.id == MatchLink.line_id).where(StatementLineRow.row_number == 4)
+        )
+        assert settled is not None
+        kept = (settled.match_id, settled.line_id)
+        await session.delete(settled)
+
+    async with state.session_factory() as session:
+        broken = await check_project_ledger(session, project_id)
+
+    async with state.session_factory() as session, session.begin():
+        session.add(MatchLink(match_id=kept[0], line_id=kept[1]))
+    net = _settlement_net(_wechat_rows())
+    assert broken.problems == (
+        f"bank account {BANK}: the journal holds {net + Decimal('300.00'):.2f}, its matched and written-off"
+        " statement lines add up to 300.00",
+    )
