@@ -20,11 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from decimal import Decimal
 
@@ -34,7 +30,7 @@ from strawberry import relay
 
 from api.auth import TokenCodec
 from benchmarks.table import print_table
-from benchmarks.throwaway import postgresql_database, sqlite_database
+from benchmarks.throwaway import postgresql_database, served, sqlite_database
 from billing.payments import MAX_BATCH_ITEMS, BatchItem, record_batch_payment
 from billing.receipts import ReceiptSigner
 from billing.rule_book import RuleDefinition, insert_fee_rule
@@ -93,24 +89,6 @@ async def _seed(url: str, flats: int = FLATS) -> tuple[int, list[int]]:
         await engine.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def _wait_ready(base_url: str, deadline: float) -> None:
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(f"{base_url}/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the server did not become ready")
-
-
 async def _load(
     base_url: str, token: str, units: list[int], requests: int, concurrency: int, phase: str
 ) -> tuple[float, list[float], int]:
@@ -153,22 +131,9 @@ async def _load(
 def _measure(database: str, url: str, requests: int, concurrency: int) -> dict[str, object]:
     user_id, units = asyncio.run(_seed(url))
     token = TokenCodec(SECRET, dt.timedelta(hours=2)).issue(user_id, now=dt.datetime.now(dt.UTC))
-    port = _free_port()
-    environment = {**os.environ, "COURTYARD_DATABASE_URL": url, "COURTYARD_SECRET_KEY": SECRET, "COURTYARD_ENV": "production"}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        asyncio.run(_wait_ready(base_url, time.monotonic() + 60))
+    with served(url, SECRET) as base_url:
         asyncio.run(_load(base_url, token, units, min(200, requests), concurrency, "warm-up"))  # not measured
         elapsed, latencies, failures = asyncio.run(_load(base_url, token, units[::-1], requests, concurrency, "measured"))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     quantiles = statistics.quantiles(latencies, n=100)
     return {
         "database": database,
