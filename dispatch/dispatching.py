@@ -25,7 +25,7 @@ from db.models import Building, Technician, Ticket
 from dispatch.events import Publisher
 from dispatch.journal import TicketJournal
 from dispatch.lifecycle import ActionInput, Actor, decide
-from dispatch.model import DispatchAction, GeoPoint
+from dispatch.model import AssignmentMode, DispatchAction, GeoPoint
 from dispatch.policy import DISPATCH_STAFF_ONLY, dispatcher_actor, dispatches_in
 from dispatch.solver import (
     Assignment,
@@ -162,10 +162,10 @@ def _assign(
     *,
     now: dt.datetime,
     cost: CostBreakdown,
-    mode: str,
+    mode: AssignmentMode,
 ) -> None:
     transition = decide(facts_of(ticket), DispatchAction.ASSIGN, actor, ActionInput(technician_id=technician_id))
-    apply_transition(ticket, transition, actor, journal, now=now, payload={"mode": mode, "cost": _cost_payload(cost)})
+    apply_transition(ticket, transition, actor, journal, now=now, payload={"mode": mode.value, "cost": _cost_payload(cost)})
 
 
 async def dispatch_ticket(
@@ -180,7 +180,7 @@ async def dispatch_ticket(
         await session.flush()
     result = assign_one(_demand(ticket, sites.of(ticket), now), candidates)
     if isinstance(result, Assignment):
-        _assign(ticket, result.technician_id, SYSTEM, journal, now=now, cost=result.cost, mode="instant")
+        _assign(ticket, result.technician_id, SYSTEM, journal, now=now, cost=result.cost, mode=AssignmentMode.INSTANT)
     return result
 
 
@@ -282,13 +282,13 @@ async def optimize_project(
         for item in planned:
             if item.changes:
                 _assign(
-                    tickets[item.ticket_id], item.technician_id, actor, journal, now=now, cost=item.cost, mode="batch"
+                    tickets[item.ticket_id], item.technician_id, actor, journal, now=now, cost=item.cost, mode=AssignmentMode.BATCH
                 )
         if actor.role is not ActorRole.SYSTEM:
             for ticket_id in unassigned_from:
                 ticket = tickets[ticket_id]
                 transition = decide(facts_of(ticket), DispatchAction.UNASSIGN, actor)
-                apply_transition(ticket, transition, actor, journal, now=now, payload={"mode": "batch"})
+                apply_transition(ticket, transition, actor, journal, now=now, payload={"mode": AssignmentMode.BATCH.value})
     return OptimizationOutcome(
         assignments=planned, unassigned=tuple(unassigned), unassigned_from=unassigned_from, applied=apply
     )

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import TypeAlias
 
 __all__ = [
+    "AssignmentMode",
     "DispatchAction",
     "GeoPoint",
     "LifecycleAction",
@@ -46,6 +47,15 @@ class DispatchAction(str, Enum):
 
 
 LifecycleAction: TypeAlias = TicketAction | DispatchAction
+
+
+class AssignmentMode(str, Enum):
+    """How a technician came to be assigned (or a re-plan took a ticket away). The values are lower-case,
+    unlike the other enums here, because event payloads have stored them so since the first release."""
+
+    MANUAL = "manual"
+    INSTANT = "instant"
+    BATCH = "batch"
 
 
 class SlaState(str, Enum):

@@ -45,7 +45,7 @@ from dispatch.lifecycle import (
     TransitionRefused,
     decide,
 )
-from dispatch.model import DispatchAction, GeoPoint, TicketAction
+from dispatch.model import AssignmentMode, DispatchAction, GeoPoint, TicketAction
 from dispatch.policy import actor_for, may_report_for_unit, reporter_role, staff_actor
 from dispatch.ticket_state import (
     apply_transition,
@@ -473,7 +473,7 @@ async def assign_ticket_in(
     actor = actor_for(principal, ticket)
     await technician_in_project(changes.session, technician_id, ticket.project_id, field="technicianId")
     transition = _decide(ticket, DispatchAction.ASSIGN, actor, ActionInput(technician_id=technician_id))
-    apply_transition(ticket, transition, actor, changes.journal, now=now, payload={"mode": "manual"})
+    apply_transition(ticket, transition, actor, changes.journal, now=now, payload={"mode": AssignmentMode.MANUAL.value})
     return ticket
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 import strawberry
 
 from db.models import AttachmentStage, EquipmentKind, LocationKind, TicketKind
-from dispatch.model import SlaState, TicketAction
+from dispatch.model import AssignmentMode, SlaState, TicketAction
 from dispatch.solver import UnassignableCode
-from kernel.vocabulary import ActorRole, Priority, TicketEventType, TicketStatus
+from kernel.vocabulary import ActorRole, Priority, SlaTarget, TicketEventType, TicketStatus
 
 __all__ = [
     "ActorRoleEnum",
+    "AssignmentModeEnum",
     "AttachmentStageEnum",
     "EquipmentKindEnum",
     "LocationKindEnum",
     "PriorityEnum",
     "SlaStateEnum",
+    "SlaTargetEnum",
     "TicketActionEnum",
     "TicketEventTypeEnum",
     "TicketKindEnum",
@@ -34,3 +36,5 @@ TicketKindEnum = strawberry.enum(TicketKind, name="TicketKind")
 AttachmentStageEnum = strawberry.enum(AttachmentStage, name="AttachmentStage")
 EquipmentKindEnum = strawberry.enum(EquipmentKind, name="EquipmentKind")
 UnassignableCodeEnum = strawberry.enum(UnassignableCode, name="UnassignableCode")
+AssignmentModeEnum = strawberry.enum(AssignmentMode, name="AssignmentMode")
+SlaTargetEnum = strawberry.enum(SlaTarget, name="SlaTarget")

@@ -10,6 +10,7 @@ from kernel.vocabulary import Priority
 from schema.context import Info
 from schema.dispatch.enums import PriorityEnum, UnassignableCodeEnum
 from schema.dispatch.technicians.types import TechnicianType
+from schema.dispatch.tickets.payloads import CostBreakdownType
 from schema.dispatch.tickets.types import TicketType
 from schema.ids import encode_id, encode_optional_id
 
@@ -21,18 +22,6 @@ __all__ = [
     "SlaTargetsType",
     "UnassignedTicketType",
 ]
-
-
-@strawberry.type(
-    name="CostBreakdown", description="One assignment's share of the solver's objective (metres of travel as unit)."
-)
-class CostBreakdownType:
-    distance_meters: int
-    distance: int
-    priority: int
-    load: int
-    preference: int
-    total: int
 
 
 @strawberry.type(name="PlannedAssignment")

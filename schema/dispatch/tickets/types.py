@@ -28,6 +28,7 @@ from schema.dispatch.enums import (
 )
 from schema.dispatch.equipment.types import EquipmentType
 from schema.dispatch.technicians.types import TechnicianType
+from schema.dispatch.tickets.payloads import TicketEventPayload, payload_of
 from schema.ids import encode_id
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import CategoryEnum
@@ -78,7 +79,10 @@ class TicketEventType:
     type: TicketEventTypeEnum
     at: dt.datetime
     actor_role: ActorRoleEnum
-    data: JSON = strawberry.field(description="What came with the event (note, rating, technician, cost …).")
+    data: JSON = strawberry.field(
+        description="What came with the event, as stored (untyped JSON; technicians as internal numbers).",
+        deprecation_reason="Use `payload`, typed per event type; `data` goes away in the next release.",
+    )
     ticket_pk: strawberry.Private[int]
     actor_user_id: strawberry.Private[int | None]
 
@@ -93,6 +97,13 @@ class TicketEventType:
             ticket_pk=row.ticket_id,
             actor_user_id=row.actor_user_id,
         )
+
+    @strawberry.field(
+        description="The details of the event, typed per event type; null for types Courtyard does not write yet "
+        "(ATTACHMENT_ADDED, COMMENTED)."
+    )
+    def payload(self) -> TicketEventPayload | None:
+        return payload_of(self.type, self.data if isinstance(self.data, dict) else {})
 
     @strawberry.field
     def note(self) -> str | None:
