@@ -159,11 +159,30 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the background jobs: SLA timers, maintenance, re-planning")
     worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     worker.add_argument("--once", action="store_true", help="run one round and exit")
+    sdl = commands.add_parser("schema", help="print the GraphQL schema (SDL) front ends build on")
+    sdl.add_argument("--output", metavar="PATH", help="write it to PATH instead (e.g. schema.graphql)")
     return parser
+
+
+def _write_schema(output: str | None) -> None:
+    from pathlib import Path
+
+    from schema import schema_sdl
+
+    sdl = schema_sdl()
+    if output is None:
+        sys.stdout.write(sdl)
+    else:
+        Path(output).write_text(sdl, encoding="utf-8")
+        _print(f"courtyard: wrote the GraphQL schema to {output}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "schema":
+        # Needs no settings: the schema is the same for every deployment.
+        _write_schema(args.output)
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic logs its plugin set-up and every step at INFO; `db.migrate` says what happened in one line.
     logging.getLogger("alembic").setLevel(logging.WARNING)

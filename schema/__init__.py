@@ -23,7 +23,7 @@ from schema.login_limit import OneLoginPerRequest
 from schema.root import Mutation, Query, Subscription
 from schema.scalars import scalar_overrides
 
-__all__ = ["MAX_QUERY_LEVELS", "MAX_QUERY_TOKENS", "build_schema"]
+__all__ = ["MAX_QUERY_LEVELS", "MAX_QUERY_TOKENS", "build_schema", "schema_sdl"]
 
 MAX_QUERY_TOKENS = 2000
 MAX_ALIASES = 30
@@ -60,3 +60,10 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         config=StrawberryConfig(relay_max_results=100),
         scalar_overrides=scalar_overrides(),
     )
+
+
+def schema_sdl() -> str:
+    """The development schema in SDL, as committed in `schema.graphql` (`courtyard schema` writes it).
+
+    Production serves the same types; it only turns introspection off."""
+    return build_schema(production=False).as_str() + "\n"
