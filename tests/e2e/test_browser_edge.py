@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
+from api.pages.graphiql_examples import EXAMPLE_TABS
 from tests.e2e.server import RunningServer, courtyard_serve
 
 pytestmark = pytest.mark.e2e
@@ -104,6 +105,24 @@ def test_graphiql_works_under_its_content_security_policy(browser: Browser, api:
     page.locator(".graphiql-execute-button").click()
     # The default operation logs in with demo credentials this server does not have: an expected failure.
     page.locator(".result-window", has_text="INVALID_CREDENTIALS").wait_for(timeout=10_000)
+    assert violations(page) == []
+    page.close()
+
+
+def test_graphiql_opens_a_tab_per_example_and_runs_subscriptions_over_the_websocket(
+    browser: Browser, api: RunningServer
+) -> None:
+    page = watched_page(browser)
+    page.goto(f"{api.url}/graphql")
+    tabs = page.locator(".graphiql-tab")
+    tabs.first.wait_for(timeout=10_000)
+    assert tabs.count() == len(EXAMPLE_TABS)
+
+    # a subscription without a token: the websocket refuses it (HTTP would answer "use the websocket")
+    page.locator(".graphiql-tab", has_text="OwnerFollowTicket").click()
+    page.locator(".graphiql-execute-button").click()
+    page.locator(".result-window", has_text="UNAUTHENTICATED").wait_for(timeout=10_000)
+    assert "websocket" not in page.locator(".result-window").inner_text().lower()
     assert violations(page) == []
     page.close()
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
+from api.pages.graphiql_examples import EXAMPLE_TABS
 
 VENDOR_DIR = STATIC_DIR / "graphiql"
 VERSIONS_FILE = VENDOR_DIR / "VERSIONS.txt"
@@ -96,12 +97,14 @@ def test_every_static_path_the_page_references_exists() -> None:
     assert missing == []
 
 
-def test_scripts_load_react_then_react_dom_then_graphiql() -> None:
-    # The UMD bundles read React and ReactDOM from globals, so the order is load-bearing.
+def test_scripts_load_react_then_react_dom_then_graphiql_then_the_websocket_client() -> None:
+    # The UMD bundles read React and ReactDOM from globals, so the order is load-bearing; graphql-ws
+    # (subscriptions over the websocket) stands alone.
     assert _references().scripts == [
         "/static/graphiql/react.production.min.js",
         "/static/graphiql/react-dom.production.min.js",
         "/static/graphiql/graphiql.min.js",
+        "/static/graphql-ws/graphql-ws.min.js",
     ]
 
 
@@ -132,10 +135,12 @@ def test_page_enables_the_headers_editor_for_the_bearer_token() -> None:
     assert "`Bearer ${text}`" in GRAPHIQL_HTML
 
 
-def test_default_query_shows_how_to_log_in_as_the_demo_admin() -> None:
-    assert 'login(email: "admin@demo.courtyard", password: "courtyard-demo")' in GRAPHIQL_HTML
-    assert "... on AuthPayload" in GRAPHIQL_HTML
-    assert "... on Error" in GRAPHIQL_HTML
+def test_the_first_tab_shows_how_to_log_in_as_the_demo_admin() -> None:
+    first = EXAMPLE_TABS[0].query
+
+    assert 'login(email: "admin@demo.courtyard", password: "courtyard-demo")' in first
+    assert "... on AuthPayload" in first
+    assert "... on Error" in first
 
 
 # --- the vendored files are exactly what VERSIONS.txt records ---
