@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from graphql import GraphQLError
 
 import kernel.errors
 from kernel.errors import DomainError
+from schema.described_enum import described_enum
 
 __all__ = [
     "BadUserInputError",
@@ -17,6 +20,7 @@ __all__ = [
     "NotFoundError",
     "RowErrorType",
     "ImportRejectedError",
+    "result_union",
     "forbidden",
     "rate_limited",
     "unauthenticated",
@@ -24,48 +28,87 @@ __all__ = [
 
 
 
-ErrorCode = strawberry.enum(kernel.errors.ErrorCode, name="ErrorCode")
+ErrorCode = described_enum(
+    kernel.errors.ErrorCode,
+    name="ErrorCode",
+    description=(
+        "The stable code of an expected failure (the Error interface); front ends translate codes, messages are "
+        "English."
+    ),
+    values={
+        "BAD_USER_INPUT": "Something sent is invalid; `field` names the input path. Nothing was written.",
+        "NOT_FOUND": "No such object, or one you may not see (someone else's IDs answer this too).",
+        "CONFLICT": (
+            "The object changed since you read it (expectedVersion), an idempotency key was reused with another input, "
+            "or the action is not allowed in the object's state."
+        ),
+        "INVALID_CREDENTIALS": "Wrong e-mail or password (the same answer for unknown and known e-mails).",
+    },
+)
 
 
-@strawberry.interface(name="Error")
+@strawberry.interface(
+    name="Error",
+    description="An expected failure, answered as data in a mutation's result union; the mutation wrote nothing.",
+)
 class Error:
-    code: ErrorCode
-    message: str
+    code: ErrorCode = strawberry.field(description="Stable code to branch on (and translate).")
+    message: str = strawberry.field(description="What went wrong, in English, for developers and logs.")
     field: str | None = strawberry.field(description="Input path of the offending value, when one is to blame.")
 
 
-@strawberry.type
+@strawberry.type(description="Something sent is invalid (BAD_USER_INPUT); `field` names the input path.")
 class BadUserInputError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="An ID that does not exist, or that you may not see (NOT_FOUND).")
 class NotFoundError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "It clashes with what is stored (CONFLICT): a stale expectedVersion, an idempotency key reused with another "
+        "input, an action the object's state does not allow, a duplicate."
+    ),
+)
 class ConflictError(Error):
     pass
 
 
-@strawberry.type
+@strawberry.type(description="Wrong e-mail, password or reset code (INVALID_CREDENTIALS).")
 class InvalidCredentialsError(Error):
     pass
 
 
-@strawberry.type(name="RowError")
+@strawberry.type(name="RowError", description="One bad row of an import file.")
 class RowErrorType:
-    row: int
-    field: str
-    reason: str
+    row: int = strawberry.field(description="Its row number in the file, counting from 1 with the header rows.")
+    field: str = strawberry.field(description="The column at fault.")
+    reason: str = strawberry.field(description="Why, in English.")
 
 
-@strawberry.type
+@strawberry.type(description="An import that wrote nothing, with every bad row and why (BAD_USER_INPUT).")
 class ImportRejectedError(Error):
     """An import that wrote nothing, with every bad row and why."""
 
-    row_errors: list[RowErrorType]
+    row_errors: list[RowErrorType] = strawberry.field(description="Every bad row.")
+
+
+def result_union(payload: type, name: str) -> object:
+    """The `<Verb><Noun>Result` union of a mutation's payload and the three errors a use case answers,
+    described for front ends from its name."""
+    mutation = name.removesuffix("Result")
+    payload_name = payload.__strawberry_definition__.name  # type: ignore[attr-defined]
+    description = (
+        f"What `{mutation[0].lower()}{mutation[1:]}` answers: the {payload_name} on success; BadUserInputError "
+        "(`field` names the input at fault), NotFoundError (an ID that does not exist or is not yours to see) or "
+        "ConflictError (it clashes with what is stored). A failure writes nothing."
+    )
+    return Annotated[
+        payload | BadUserInputError | NotFoundError | ConflictError, strawberry.union(name, description=description)
+    ]
 
 
 def _top_level(message: str, code: str) -> GraphQLError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -22,7 +24,10 @@ from schema.units.queries import UnitQueries
 __all__ = ["Mutation", "Query", "Subscription"]
 
 
-@strawberry.type
+@strawberry.type(
+    description="Everything to read. Every field needs a bearer token; lists leave out, and single objects answer "
+    "null for, what your roles do not let you see."
+)
 class Query(
     AccountQueries,
     UnitQueries,
@@ -35,7 +40,11 @@ class Query(
         permission_classes=[IsAuthenticated],
         description="Any object by its global ID; null when it does not exist or you may not see it.",
     )
-    async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="A global ID, as any `id` field gives it.")],
+    ) -> relay.Node | None:
         # Taken as a plain ID and decoded here: strawberry would refuse a malformed one with an error, and
         # Relay clients expect null for any ID that names nothing they may see.
         try:
@@ -47,7 +56,11 @@ class Query(
         return resolved
 
 
-@strawberry.type
+@strawberry.type(
+    description="Everything that changes data. Each answers a `<Name>Result` union of its payload and typed errors "
+    "(`... on Error { code message field }`); a failed mutation writes nothing. A role that may never call one "
+    "gets a top-level FORBIDDEN error."
+)
 class Mutation(
     AccountMutations,
     UnitMutations,
@@ -57,6 +70,9 @@ class Mutation(
     pass
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live ticket events over the websocket at /graphql (graphql-transport-ws or graphql-ws), the token "
+    "in connection_init. Pass the last seq you saw as afterSeq to replay what you missed, without gap or duplicate."
+)
 class Subscription(DispatchSubscriptions):
     pass

@@ -29,32 +29,58 @@ from schema.use_cases import run_for_caller, run_mutation
 
 __all__ = ["AccountMutations", "LoginResult"]
 
-LoginResult = Annotated[AuthPayload | InvalidCredentialsError, strawberry.union("LoginResult")]
+LoginResult = Annotated[AuthPayload | InvalidCredentialsError, strawberry.union(
+    "LoginResult",
+    description=(
+        "What `login` answers: AuthPayload, or InvalidCredentialsError for a wrong e-mail or password (the same for "
+        "unknown and known e-mails). Too many failures answer a top-level RATE_LIMITED error."
+    ),
+)]
 ChangePasswordResult = Annotated[
-    AuthPayload | InvalidCredentialsError | BadUserInputError, strawberry.union("ChangePasswordResult")
+    AuthPayload | InvalidCredentialsError | BadUserInputError, strawberry.union(
+        "ChangePasswordResult",
+        description=(
+            "What `changePassword` answers: AuthPayload with a fresh token; InvalidCredentialsError when the current "
+            "password is wrong; BadUserInputError when the new one is too short (field newPassword)."
+        ),
+    )
 ]
 ResetPasswordResult = Annotated[
-    AuthPayload | InvalidCredentialsError | BadUserInputError, strawberry.union("ResetPasswordResult")
+    AuthPayload | InvalidCredentialsError | BadUserInputError, strawberry.union(
+        "ResetPasswordResult",
+        description=(
+            "What `resetPassword` answers: AuthPayload; InvalidCredentialsError for a wrong, used or expired code; "
+            "BadUserInputError when the new password is too short."
+        ),
+    )
 ]
 
 
-@strawberry.type
+@strawberry.type(description="The answer of `logout`.")
 class LogoutPayload:
     logged_out: bool = strawberry.field(description="True: the token sent with this request no longer counts.")
 
 
-@strawberry.type
+@strawberry.type(description="A reset code an admin issued for a user.")
 class PasswordResetPayload:
-    email: str
+    email: str = strawberry.field(description="The user's e-mail.")
     reset_code: str = strawberry.field(
         description="Shown once: hand it to the user (in person or by phone); with it they choose a new "
         "password in `resetPassword`. It works once."
     )
-    expires_at: dt.datetime
+    expires_at: dt.datetime = strawberry.field(
+        description="When the code stops working (UTC), 24 hours after it was issued."
+    )
 
 
 IssuePasswordResetResult = Annotated[
-    PasswordResetPayload | NotFoundError, strawberry.union("IssuePasswordResetResult")
+    PasswordResetPayload | NotFoundError, strawberry.union(
+        "IssuePasswordResetResult",
+        description=(
+            "What `issuePasswordReset` answers: PasswordResetPayload, or NotFoundError when no user of your projects "
+            "has that e-mail."
+        ),
+    )
 ]
 
 
@@ -83,7 +109,12 @@ class AccountMutations:
         "ones per client address and per account (RATE_LIMITED with `extensions.retryAfter` seconds); "
         "one `login` per request."
     )
-    async def login(self, info: Info, email: str, password: str) -> LoginResult:
+    async def login(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="The e-mail of the account.")],
+        password: Annotated[str, strawberry.argument(description="Its password.")],
+    ) -> LoginResult:
         now = info.context.now()
         try:
             return await run_mutation(
@@ -117,7 +148,13 @@ class AccountMutations:
         permission_classes=[IsAuthenticated],
     )
     async def change_password(
-        self, info: Info, current_password: str, new_password: str
+        self,
+        info: Info,
+        current_password: Annotated[str, strawberry.argument(description="Your password now.")],
+        new_password: Annotated[
+            str,
+            strawberry.argument(description="The new password, at least 10 characters."),
+        ],
     ) -> ChangePasswordResult:
         now = info.context.now()
         try:
@@ -141,7 +178,14 @@ class AccountMutations:
         "log the user out everywhere. The administrator never sees or sets the new password.",
         permission_classes=[IsAuthenticated, allowed_if(administers_register, "Requires one of the roles ADMIN.")],
     )
-    async def issue_password_reset(self, info: Info, email: str) -> IssuePasswordResetResult:
+    async def issue_password_reset(
+        self,
+        info: Info,
+        email: Annotated[
+            str,
+            strawberry.argument(description="The e-mail of a user of a project you administer."),
+        ],
+    ) -> IssuePasswordResetResult:
         def present(reset: PasswordReset) -> PasswordResetPayload:
             return PasswordResetPayload(email=reset.email, reset_code=reset.code, expires_at=reset.expires_at)
 
@@ -156,7 +200,16 @@ class AccountMutations:
     @strawberry.mutation(
         description="Choose a new password with the reset code an administrator issued; answers a token."
     )
-    async def reset_password(self, info: Info, email: str, code: str, new_password: str) -> ResetPasswordResult:
+    async def reset_password(
+        self,
+        info: Info,
+        email: Annotated[str, strawberry.argument(description="Your e-mail.")],
+        code: Annotated[str, strawberry.argument(description="The reset code the administrator gave you.")],
+        new_password: Annotated[
+            str,
+            strawberry.argument(description="The new password, at least 10 characters."),
+        ],
+    ) -> ResetPasswordResult:
         now = info.context.now()
         return await run_mutation(
             lambda: reset_password(

@@ -17,27 +17,29 @@ from schema.units.types import PartyType, ProjectType, UnitType
 __all__ = ["AuthPayload", "ProjectRoleType", "ViewerType"]
 
 
-@strawberry.type(name="ProjectRole")
+@strawberry.type(name="ProjectRole", description="One role held in one project.")
 class ProjectRoleType:
-    role: RoleEnum
+    role: RoleEnum = strawberry.field(description="The role.")
     project_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The project it applies to.")
     async def project(self, info: Info) -> ProjectType:
         return ProjectType.from_row(await info.context.loaders.project.load(self.project_id))
 
 
-@strawberry.type(name="Viewer")
+@strawberry.type(
+    name="Viewer", description="You, the logged-in user: your roles per project and what your login is linked to."
+)
 class ViewerType:
-    email: str
-    display_name: str
+    email: str = strawberry.field(description="The e-mail you log in with.")
+    display_name: str = strawberry.field(description="Your name as staff pages show it.")
     principal: strawberry.Private[Principal]
 
     @classmethod
     def from_row(cls, user: User, principal: Principal) -> ViewerType:
         return cls(email=user.email, display_name=user.display_name, principal=principal)
 
-    @strawberry.field
+    @strawberry.field(description="Each role you hold, with its project.")
     def roles(self) -> list[ProjectRoleType]:
         return [ProjectRoleType(role=role, project_id=project) for project, role in role_grants(self.principal)]
 
@@ -48,7 +50,7 @@ class ViewerType:
         row = await info.context.loaders.party.load(self.principal.party_id)
         return PartyType.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The technician this login belongs to (technicians only).")
     async def technician(self, info: Info) -> TechnicianType | None:
         if self.principal.technician_id is None:
             return None
@@ -61,8 +63,13 @@ class ViewerType:
         return [UnitType.from_row(row) for row in rows if row is not None]
 
 
-@strawberry.type
+@strawberry.type(description="A successful login (or password change or reset): the bearer token and who you are.")
 class AuthPayload:
-    token: str
-    expires_at: dt.datetime
-    viewer: ViewerType
+    token: str = strawberry.field(
+        description=(
+            "Send as `Authorization: Bearer <token>` on HTTP, or `{\"authorization\": \"Bearer <token>\"}` in the "
+            "websocket's connection_init."
+        ),
+    )
+    expires_at: dt.datetime = strawberry.field(description="When the token stops counting (UTC); log in again then.")
+    viewer: ViewerType = strawberry.field(description="The logged-in user.")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from typing import Annotated
+
 import strawberry
 
 from billing import adjustments
@@ -17,12 +19,14 @@ from schema.use_cases import run_for_caller
 __all__ = ["BillMutations"]
 
 
-@strawberry.input
+@strawberry.input(description="A correction of an issued bill.")
 class CreateAdjustmentInput:
-    bill_id: strawberry.ID
-    kind: AdjustmentKindEnum
-    amount: Decimal
-    reason: str
+    bill_id: strawberry.ID = strawberry.field(description="The bill.")
+    kind: AdjustmentKindEnum = strawberry.field(description="CREDIT lowers it, DEBIT raises it.")
+    amount: Decimal = strawberry.field(
+        description="Yuan, positive (decimal string); a credit no more than the bill still asks for."
+    )
+    reason: str = strawberry.field(description="Why (kept with you as the acting user).")
 
 
 CreateAdjustmentResult = mutation_result(AdjustmentType, "CreateAdjustmentResult")
@@ -30,8 +34,12 @@ CreateAdjustmentResult = mutation_result(AdjustmentType, "CreateAdjustmentResult
 
 @strawberry.type
 class BillMutations:
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Correct an issued bill: CREDIT lowers it, DEBIT raises it.")
-    async def create_adjustment(self, info: Info, input: CreateAdjustmentInput) -> CreateAdjustmentResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Correct an issued bill: CREDIT lowers it, DEBIT raises it.")
+    async def create_adjustment(
+        self,
+        info: Info,
+        input: Annotated[CreateAdjustmentInput, strawberry.argument(description="The adjustment.")],
+    ) -> CreateAdjustmentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: adjustments.create_adjustment(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from billing import queries
@@ -22,19 +24,19 @@ from schema.permissions import IsAuthenticated, require_principal
 __all__ = ["BillConnection", "BillFilter", "BillQueries"]
 
 
-@strawberry.input
+@strawberry.input(description="Which bills a list keeps; every field set must match.")
 class BillFilter:
-    project_id: strawberry.ID | None = None
+    project_id: strawberry.ID | None = strawberry.field(default=None, description="Only this project.")
     status: BillStatusFilterEnum | None = strawberry.field(
         default=None, description="OVERDUE: unpaid and past the due date."
     )
-    period: str | None = None
-    building_id: strawberry.ID | None = None
-    unit_id: strawberry.ID | None = None
-    party_id: strawberry.ID | None = None
+    period: str | None = strawberry.field(default=None, description="Only this period, YYYY-MM.")
+    building_id: strawberry.ID | None = strawberry.field(default=None, description="Only this building.")
+    unit_id: strawberry.ID | None = strawberry.field(default=None, description="Only this unit.")
+    party_id: strawberry.ID | None = strawberry.field(default=None, description="Only bills addressed to this party.")
 
 
-@strawberry.type(name="BillConnection")
+@strawberry.type(name="BillConnection", description="A page of bills.")
 class BillConnection(CountedConnection[BillType]):
     pass
 
@@ -43,7 +45,11 @@ class BillConnection(CountedConnection[BillType]):
 class BillQueries:
     @strawberry.field(permission_classes=[IsAuthenticated], description="Bills you may see: your units', or your project's as finance staff.")
     async def bills(
-        self, info: Info, filter: BillFilter | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: Annotated[BillFilter | None, strawberry.argument(description="Narrow the list.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1 to 100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="The endCursor of the previous page.")] = None,
     ) -> BillConnection:
         principal = await require_principal(info)
         size, start_after = page_size(first), after_id(after)

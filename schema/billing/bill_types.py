@@ -29,15 +29,15 @@ if TYPE_CHECKING:
 __all__ = ["AdjustmentType", "BillLineType", "BillType"]
 
 
-@strawberry.type(name="BillLine")
+@strawberry.type(name="BillLine", description="One line of a bill. Money is a decimal string in yuan.")
 class BillLineType:
-    position: int
-    rule_code: str
-    kind: BillLineKindEnum
-    description: str
-    quantity: Decimal
+    position: int = strawberry.field(description="1-based position on the bill.")
+    rule_code: str = strawberry.field(description="The fee rule it comes from.")
+    kind: BillLineKindEnum = strawberry.field(description="Charge, discount or waiver.")
+    description: str = strawberry.field(description="What the line is for (the rule's name).")
+    quantity: Decimal = strawberry.field(description="What was counted: m², usage, units, cycles (decimal string).")
     unit_price: Decimal | None = strawberry.field(description="Empty when no single price produced the amount.")
-    amount: Decimal
+    amount: Decimal = strawberry.field(description="Yuan; negative for discounts and waivers.")
     explanation: str = strawberry.field(
         description="How the amount was computed, e.g. the tier breakdown, in the project's locale."
     )
@@ -69,20 +69,28 @@ class BillLineType:
         )
 
 
-@strawberry.type(name="Bill")
+@strawberry.type(
+    name="Bill",
+    description=(
+        "What a unit owes for one period, line by line. Owners see their units' bills; FINANCE and ADMIN their "
+        "project's. Money is a decimal string in yuan; dates are in the project's time zone."
+    ),
+)
 class BillType(relay.Node):
     id: relay.NodeID[int]
-    period: str
-    period_start: dt.date
-    period_end: dt.date
-    issued_on: dt.date
-    due_date: dt.date
-    status: BillStatusEnum
+    period: str = strawberry.field(description="The billing period, YYYY-MM.")
+    period_start: dt.date = strawberry.field(description="First day billed.")
+    period_end: dt.date = strawberry.field(description="Last day billed.")
+    issued_on: dt.date = strawberry.field(description="Day issued.")
+    due_date: dt.date = strawberry.field(description="Day it is due; the late fee runs after it (and the grace days).")
+    status: BillStatusEnum = strawberry.field(description="Payment status.")
     total_amount: Decimal = strawberry.field(description="Sum of the lines; never changes once issued.")
     adjustment_amount: Decimal = strawberry.field(description="Net of debit (+) and credit (−) adjustments.")
-    late_fee_amount: Decimal = strawberry.field(name="lateFeeCharged")
-    principal_paid: Decimal
-    late_fee_paid: Decimal
+    late_fee_amount: Decimal = strawberry.field(
+        name="lateFeeCharged", description="Late fee already charged (when payments came in late)."
+    )
+    principal_paid: Decimal = strawberry.field(description="Paid towards the lines.")
+    late_fee_paid: Decimal = strawberry.field(description="Paid towards late fees.")
     late_fee_through: strawberry.Private[dt.date | None]
     unit_id: strawberry.Private[int]
     party_id: strawberry.Private[int | None]
@@ -111,7 +119,7 @@ class BillType(relay.Node):
             run_id=row.run_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="All paid: principal and late fee.")
     def paid_amount(self) -> Decimal:
         return balance.amount_paid(self)
 
@@ -126,7 +134,14 @@ class BillType(relay.Node):
     @strawberry.field(
         description="Late fee owed if the bill were paid on `asOf` (default: today in the project's time zone), not yet charged."
     )
-    async def late_fee(self, info: Info, as_of: dt.date | None = None) -> Decimal:
+    async def late_fee(
+        self,
+        info: Info,
+        as_of: Annotated[
+            dt.date | None,
+            strawberry.argument(description="The day to compute for (project time zone); default today."),
+        ] = None,
+    ) -> Decimal:
         return (await self._accrued_late_fee(info, as_of)).amount
 
     @strawberry.field(
@@ -135,7 +150,14 @@ class BillType(relay.Node):
             " policy version in force, after the grace period, and the cap when it holds the fee back."
         )
     )
-    async def late_fee_explanation(self, info: Info, as_of: dt.date | None = None) -> str:
+    async def late_fee_explanation(
+        self,
+        info: Info,
+        as_of: Annotated[
+            dt.date | None,
+            strawberry.argument(description="The day to compute for (project time zone); default today."),
+        ] = None,
+    ) -> str:
         accrued = await self._accrued_late_fee(info, as_of)
         return texts.render(accrued.explanation, await self._locale(info))
 
@@ -149,7 +171,7 @@ class BillType(relay.Node):
         project = await info.context.loaders.project.load(self.project_id)
         return info.context.now().astimezone(ZoneInfo(project.timezone)).date()
 
-    @strawberry.field
+    @strawberry.field(description="The charges, discounts and waivers, in order.")
     async def lines(self, info: Info) -> list[BillLineType]:
         rows = await info.context.loaders.billing.lines_by_bill.load(self.id)
         locale = await self._locale(info)
@@ -158,11 +180,11 @@ class BillType(relay.Node):
     async def _locale(self, info: Info) -> Locale:
         return (await info.context.loaders.project.load(self.project_id)).locale  # type: ignore[no-any-return]
 
-    @strawberry.field
+    @strawberry.field(description="The unit billed.")
     async def unit(self, info: Info) -> UnitType:
         return await unit_of(info, self.unit_id)
 
-    @strawberry.field
+    @strawberry.field(description="The unit's building.")
     async def building(self, info: Info) -> BuildingType:
         unit = await info.context.loaders.unit.load(self.unit_id)
         return BuildingType.from_row(await info.context.loaders.building.load(unit.building_id))
@@ -173,14 +195,14 @@ class BillType(relay.Node):
             return None
         return PartyType.from_row(await info.context.loaders.party.load(self.party_id))
 
-    @strawberry.field
+    @strawberry.field(description="The bill run that issued it.")
     async def run(self, info: Info) -> BillRunType | None:
         principal = await info.context.principal()
         if principal is None or not may_manage_charges(principal, project_id=self.project_id):
             return None
         return BillRunType.from_row(await info.context.loaders.billing.bill_run.load(self.run_id))
 
-    @strawberry.field
+    @strawberry.field(description="Payments allocated to it.")
     async def allocations(
         self, info: Info
     ) -> list[Annotated[AllocationType, strawberry.lazy("schema.billing.payment_types")]]:
@@ -190,7 +212,7 @@ class BillType(relay.Node):
         rows = await info.context.loaders.billing.allocations_by_bill.load(self.id)
         return [AllocationType.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Corrections made after issue.")
     async def adjustments(self, info: Info) -> list[AdjustmentType]:
         rows = await info.context.loaders.billing.adjustments_by_bill.load(self.id)
         return [AdjustmentType.from_row(row) for row in rows]
@@ -201,10 +223,10 @@ class BillType(relay.Node):
 @strawberry.type(name="Adjustment", description="A correction of an issued bill; CREDIT lowers it, DEBIT raises it.")
 class AdjustmentType(relay.Node):
     id: relay.NodeID[int]
-    kind: AdjustmentKindEnum
-    amount: Decimal
-    reason: str
-    created_at: dt.datetime
+    kind: AdjustmentKindEnum = strawberry.field(description="CREDIT or DEBIT.")
+    amount: Decimal = strawberry.field(description="Yuan, positive.")
+    reason: str = strawberry.field(description="Why.")
+    created_at: dt.datetime = strawberry.field(description="When (UTC).")
     bill_id: strawberry.Private[int]
     unit_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
@@ -222,7 +244,7 @@ class AdjustmentType(relay.Node):
             project_id=row.project_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The bill it corrects.")
     async def bill(self, info: Info) -> BillType:
         return BillType.from_row(await info.context.loaders.billing.bill.load(self.bill_id))
 

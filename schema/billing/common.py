@@ -4,7 +4,7 @@ resolving nodes through the billing policy, and id helpers."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -14,11 +14,7 @@ from billing.policy import manages_billing, may_manage_charges, may_see_unit_bil
 from kernel.errors import NotFound
 from kernel.principal import Principal
 from schema.context import Info
-from schema.errors import (
-    BadUserInputError,
-    ConflictError,
-    NotFoundError,
-)
+from schema.errors import result_union
 from schema.ids import decode_id
 from schema.nodes import resolve_visible_nodes
 from schema.permissions import IsAuthenticated, allowed_if, require_principal
@@ -54,7 +50,7 @@ async def read_of_project(
 
 def mutation_result(payload: type, name: str) -> object:
     """The `<name>` union of a mutation's payload and the errors a billing use case answers."""
-    return Annotated[payload | BadUserInputError | NotFoundError | ConflictError, strawberry.union(name)]
+    return result_union(payload, name)
 
 
 def _node_resolver(loader: Callable[[Info], DataLoader[int, Any]], visible: Callable[[Principal, Any], bool]) -> Any:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from typing import Annotated
+
 import strawberry
 
 from billing import queries
@@ -22,33 +24,45 @@ __all__ = ["LedgerCheckType", "LedgerQueries", "StatementEntryType", "UnitStatem
 
 @strawberry.type(name="LedgerCheck", description="Whether the project's books balance, and what does not if not.")
 class LedgerCheckType:
-    ok: bool
-    total_debit: Decimal
-    total_credit: Decimal
-    entries: int
-    bills_checked: int
-    payments_checked: int
-    problems: list[str]
+    ok: bool = strawberry.field(description="True when nothing is wrong.")
+    total_debit: Decimal = strawberry.field(description="Sum of all debits, yuan.")
+    total_credit: Decimal = strawberry.field(
+        description="Sum of all credits, yuan; equals totalDebit when the books balance."
+    )
+    entries: int = strawberry.field(description="Journal entries checked.")
+    bills_checked: int = strawberry.field(description="Bills checked (paid amount = allocations).")
+    payments_checked: int = strawberry.field(description="Payments checked (allocated + credit + refunded = amount).")
+    problems: list[str] = strawberry.field(description="What does not add up, in English; empty when ok.")
 
 
-@strawberry.type(name="StatementEntry")
+@strawberry.type(name="StatementEntry", description="One change of what a unit owes.")
 class StatementEntryType:
-    occurred_at: dt.datetime
-    kind: str
-    description: str
+    occurred_at: dt.datetime = strawberry.field(description="When (UTC).")
+    kind: str = strawberry.field(
+        description=(
+            "The journal entry kind, a stable code (e.g. BILLS_ISSUED, PAYMENT, ALLOCATION, CREDIT_APPLIED, LATE_FEE, "
+            "ADJUSTMENT, REFUND, REVERSAL)."
+        ),
+    )
+    description: str = strawberry.field(description="What happened, in the project's locale.")
     amount: Decimal = strawberry.field(description="> 0 raises what the unit owes, < 0 lowers it.")
     balance: Decimal = strawberry.field(description="Running balance: owed minus prepaid credit.")
-    bill_ids: list[strawberry.ID]
-    payment_ids: list[strawberry.ID]
+    bill_ids: list[strawberry.ID] = strawberry.field(description="The bills it concerns.")
+    payment_ids: list[strawberry.ID] = strawberry.field(description="The payments it concerns.")
 
 
-@strawberry.type(name="UnitStatement")
+@strawberry.type(
+    name="UnitStatement",
+    description="A unit's account (its owner and tenants, FINANCE and ADMIN). Money is a decimal string in yuan.",
+)
 class UnitStatementType:
-    unit: UnitType
-    entries: list[StatementEntryType]
-    amount_owed: Decimal
-    prepaid_credit: Decimal
-    balance: Decimal
+    unit: UnitType = strawberry.field(description="The unit.")
+    entries: list[StatementEntryType] = strawberry.field(
+        description="Everything that changed what it owes, oldest first."
+    )
+    amount_owed: Decimal = strawberry.field(description="Yuan owed on its bills now, late fees charged included.")
+    prepaid_credit: Decimal = strawberry.field(description="Yuan paid and not yet taken by a bill.")
+    balance: Decimal = strawberry.field(description="amountOwed − prepaidCredit; negative: in credit.")
 
 
 @strawberry.type
@@ -57,7 +71,16 @@ class LedgerQueries:
         permission_classes=[IsAuthenticated],
         description="A unit's account: bills, late fees, adjustments, payments, refunds, with the running balance.",
     )
-    async def unit_statement(self, info: Info, unit_id: strawberry.ID) -> UnitStatementType | None:
+    async def unit_statement(
+        self,
+        info: Info,
+        unit_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(
+                description="The unit (yours, or of a project you do finance for); null when not yours to see."
+            ),
+        ],
+    ) -> UnitStatementType | None:
         principal = await require_principal(info)
         try:
             statement = await queries.get_unit_statement(
@@ -86,9 +109,16 @@ class LedgerQueries:
 
     @strawberry.field(
         permission_classes=FINANCE_ONLY,
-        description="Prove the books: debits = credits, paid = allocations per bill, every payment accounted for.",
+        description="FINANCE, ADMIN: Prove the books: debits = credits, paid = allocations per bill, every payment accounted for.",
     )
-    async def ledger_check(self, info: Info, project_id: strawberry.ID) -> LedgerCheckType | None:
+    async def ledger_check(
+        self,
+        info: Info,
+        project_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The project; null when it is not yours."),
+        ],
+    ) -> LedgerCheckType | None:
         sessions = info.context.session_factory
         report = await read_of_project(
             info, project_id, lambda principal, project: ledger_check(sessions, principal, project_id=project)

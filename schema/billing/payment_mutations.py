@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from typing import Annotated
+
 import strawberry
 
 from billing import online, payments, refunds
@@ -20,56 +22,71 @@ from schema.use_cases import run_for_caller
 __all__ = ["PaymentBatchType", "PaymentMutations"]
 
 
-@strawberry.input
+@strawberry.input(description="Money received for one unit.")
 class RecordPaymentInput:
-    unit_id: strawberry.ID
-    amount: Decimal
-    channel: PaymentChannelEnum
-    payer_name: str
+    unit_id: strawberry.ID = strawberry.field(description="The unit.")
+    amount: Decimal = strawberry.field(
+        description="Yuan received, positive (decimal string); what no bill takes becomes prepaid credit."
+    )
+    channel: PaymentChannelEnum = strawberry.field(description="How it came in.")
+    payer_name: str = strawberry.field(description="Who paid.")
     idempotency_key: str = strawberry.field(description="Retries with the same key and payload answer the first result.")
-    external_reference: str | None = None
+    external_reference: str | None = strawberry.field(
+        default=None, description="The channel's reference (bank or gateway transaction number)."
+    )
     bill_ids: list[strawberry.ID] | None = strawberry.field(
         default=None, description="Bills to pay; empty: the unit's unpaid bills, oldest first."
     )
-    paid_at: dt.datetime | None = None
-    payer_party_id: strawberry.ID | None = None
+    paid_at: dt.datetime | None = strawberry.field(
+        default=None,
+        description=(
+            "When it was paid (UTC timestamp, not in the future); default now. The late fee is counted to this day."
+        ),
+    )
+    payer_party_id: strawberry.ID | None = strawberry.field(default=None, description="The paying party, if on record.")
 
 
-@strawberry.input
+@strawberry.input(description="One unit's part of a batch payment.")
 class BatchPaymentItemInput:
-    unit_id: strawberry.ID
-    amount: Decimal
-    bill_ids: list[strawberry.ID] | None = None
+    unit_id: strawberry.ID = strawberry.field(description="The unit.")
+    amount: Decimal = strawberry.field(description="Yuan for it (decimal string).")
+    bill_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Bills to pay; left out: its unpaid bills, oldest first."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One payer paying several units at once (at most 500 items).")
 class RecordBatchPaymentInput:
-    project_id: strawberry.ID
-    channel: PaymentChannelEnum
-    payer_name: str
-    items: list[BatchPaymentItemInput]
-    idempotency_key: str
-    external_reference: str | None = None
-    paid_at: dt.datetime | None = None
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    channel: PaymentChannelEnum = strawberry.field(description="How it came in.")
+    payer_name: str = strawberry.field(description="Who paid.")
+    items: list[BatchPaymentItemInput] = strawberry.field(description="One item per unit, 1 to 500.")
+    idempotency_key: str = strawberry.field(
+        description="Retries with the same key and payload answer the first result."
+    )
+    external_reference: str | None = strawberry.field(default=None, description="The channel's reference.")
+    paid_at: dt.datetime | None = strawberry.field(
+        default=None, description="When it was paid (UTC, not in the future); default now."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Give back credit a payment left unallocated.")
 class RefundPaymentInput:
-    payment_id: strawberry.ID
-    amount: Decimal
-    reason: str
+    payment_id: strawberry.ID = strawberry.field(description="The payment.")
+    amount: Decimal = strawberry.field(description="Yuan, positive, at most its unallocated credit.")
+    reason: str = strawberry.field(description="Why.")
 
 
-@strawberry.input
+@strawberry.input(description="Undo a whole payment (e.g. a bounced transfer).")
 class ReversePaymentInput:
-    payment_id: strawberry.ID
-    reason: str
+    payment_id: strawberry.ID = strawberry.field(description="The payment.")
+    reason: str = strawberry.field(description="Why.")
 
 
-@strawberry.type(name="PaymentBatch")
+@strawberry.type(name="PaymentBatch", description="The payments a batch recorded.")
 class PaymentBatchType:
-    total_amount: Decimal
-    payments: list[PaymentType]
+    total_amount: Decimal = strawberry.field(description="Yuan, all items.")
+    payments: list[PaymentType] = strawberry.field(description="One payment per item, in order.")
 
     @classmethod
     def from_recorded(cls, recorded: payments.RecordedBatch) -> PaymentBatchType:
@@ -90,9 +107,13 @@ CreatePaymentIntentResult = mutation_result(PaymentIntentType, "CreatePaymentInt
 class PaymentMutations:
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Record money received for a unit: explicit bills or oldest first, late fee before principal.",
+        description="FINANCE, ADMIN: Record money received for a unit: explicit bills or oldest first, late fee before principal.",
     )
-    async def record_payment(self, info: Info, input: RecordPaymentInput) -> RecordPaymentResult:  # type: ignore[valid-type]
+    async def record_payment(
+        self,
+        info: Info,
+        input: Annotated[RecordPaymentInput, strawberry.argument(description="The payment.")],
+    ) -> RecordPaymentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: payments.record_payment(
@@ -117,8 +138,15 @@ class PaymentMutations:
             PaymentType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="One payer paying many units' bills, in one transaction.")
-    async def record_batch_payment(self, info: Info, input: RecordBatchPaymentInput) -> RecordBatchPaymentResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: One payer paying many units' bills, in one transaction.")
+    async def record_batch_payment(
+        self,
+        info: Info,
+        input: Annotated[
+            RecordBatchPaymentInput,
+            strawberry.argument(description="The payer and one item per unit."),
+        ],
+    ) -> RecordBatchPaymentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: payments.record_batch_payment(
@@ -144,8 +172,15 @@ class PaymentMutations:
             PaymentBatchType.from_recorded,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Give back unallocated credit of a payment.")
-    async def refund_payment(self, info: Info, input: RefundPaymentInput) -> RefundPaymentResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Give back unallocated credit of a payment.")
+    async def refund_payment(
+        self,
+        info: Info,
+        input: Annotated[
+            RefundPaymentInput,
+            strawberry.argument(description="The payment and what to give back."),
+        ],
+    ) -> RefundPaymentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: refunds.refund_payment(
@@ -159,8 +194,12 @@ class PaymentMutations:
             RefundType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Undo a whole payment: its bills owe again.")
-    async def reverse_payment(self, info: Info, input: ReversePaymentInput) -> ReversePaymentResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Undo a whole payment: its bills owe again.")
+    async def reverse_payment(
+        self,
+        info: Info,
+        input: Annotated[ReversePaymentInput, strawberry.argument(description="The payment and why.")],
+    ) -> ReversePaymentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: refunds.reverse_payment(
@@ -178,14 +217,25 @@ class PaymentMutations:
             IsAuthenticated,
             allowed_if(pays_online, "Requires one of the roles ADMIN, FINANCE, OWNER."),
         ],
-        description="An online order for your bills (owners: your own units'); pay it through the returned payload.",
+        description="OWNER, FINANCE, ADMIN: An online order for your bills (owners: your own units'); pay it through the returned payload.",
     )
     async def create_payment_intent(
         self,
         info: Info,
-        bill_ids: list[strawberry.ID],
-        channel: PaymentChannelEnum,
-        provider: str = "sandbox",
+        bill_ids: Annotated[
+            list[strawberry.ID],
+            strawberry.argument(description="The bills to pay (your own units' for owners), of one unit."),
+        ],
+        channel: Annotated[
+            PaymentChannelEnum,
+            strawberry.argument(description="WECHAT or ALIPAY (what the provider offers)."),
+        ],
+        provider: Annotated[
+            str,
+            strawberry.argument(
+                description="The gateway; `sandbox` (development, or when enabled) unless configured otherwise."
+            ),
+        ] = "sandbox",
     ) -> CreatePaymentIntentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,

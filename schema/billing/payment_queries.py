@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from billing import queries
@@ -22,29 +24,35 @@ from schema.permissions import IsAuthenticated, require_principal
 __all__ = ["PaymentConnection", "PaymentFilter", "PaymentQueries", "ReceiptVerificationType"]
 
 
-@strawberry.input
+@strawberry.input(description="Which payments a list keeps.")
 class PaymentFilter:
-    project_id: strawberry.ID | None = None
-    unit_id: strawberry.ID | None = None
+    project_id: strawberry.ID | None = strawberry.field(default=None, description="Only this project.")
+    unit_id: strawberry.ID | None = strawberry.field(default=None, description="Only this unit.")
 
 
-@strawberry.type(name="PaymentConnection")
+@strawberry.type(name="PaymentConnection", description="A page of payments.")
 class PaymentConnection(CountedConnection[PaymentType]):
     pass
 
 
-@strawberry.type(name="ReceiptVerification")
+@strawberry.type(name="ReceiptVerification", description="The answer of verifyReceipt.")
 class ReceiptVerificationType:
-    genuine: bool
-    reason: str
-    receipt: ReceiptType | None
+    genuine: bool = strawberry.field(
+        description="True when the signature matches the content and the receipt is on record unchanged."
+    )
+    reason: str = strawberry.field(description="Why not, in English (or what was verified).")
+    receipt: ReceiptType | None = strawberry.field(description="The receipt on record, when genuine and yours to see.")
 
 
 @strawberry.type
 class PaymentQueries:
     @strawberry.field(permission_classes=[IsAuthenticated], description="Payments you may see.")
     async def payments(
-        self, info: Info, filter: PaymentFilter | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: Annotated[PaymentFilter | None, strawberry.argument(description="Narrow the list.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1 to 100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="The endCursor of the previous page.")] = None,
     ) -> PaymentConnection:
         principal = await require_principal(info)
         size, start_after = page_size(first), after_id(after)
@@ -65,7 +73,12 @@ class PaymentQueries:
         permission_classes=[IsAuthenticated],
         description="Whether a presented receipt (its content and signature) is genuine and unaltered.",
     )
-    async def verify_receipt(self, info: Info, content: str, signature: str) -> ReceiptVerificationType:
+    async def verify_receipt(
+        self,
+        info: Info,
+        content: Annotated[str, strawberry.argument(description="The receipt's `content` exactly as issued.")],
+        signature: Annotated[str, strawberry.argument(description="The receipt's base64 `signature`.")],
+    ) -> ReceiptVerificationType:
         result = await verify_receipt(
             info.context.session_factory, signer=info.context.services.receipt_signer, content=content, signature=signature
         )

@@ -37,10 +37,10 @@ __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", 
 
 @strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
 class AllocationType:
-    principal: Decimal
-    late_fee: Decimal
-    source: AllocationSourceEnum
-    created_at: dt.datetime
+    principal: Decimal = strawberry.field(description="Yuan towards the bill's lines.")
+    late_fee: Decimal = strawberry.field(description="Yuan towards its late fee.")
+    source: AllocationSourceEnum = strawberry.field(description="Where the money came from.")
+    created_at: dt.datetime = strawberry.field(description="When (UTC).")
     bill_id: strawberry.Private[int]
     payment_id: strawberry.Private[int]
 
@@ -55,39 +55,47 @@ class AllocationType:
             payment_id=row.payment_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="principal + lateFee, yuan.")
     def amount(self) -> Decimal:
         return self.principal + self.late_fee
 
-    @strawberry.field
+    @strawberry.field(description="The bill.")
     async def bill(self, info: Info) -> BillType:
         return BillType.from_row(await info.context.loaders.billing.bill.load(self.bill_id))
 
-    @strawberry.field
+    @strawberry.field(description="The payment.")
     async def payment(self, info: Info) -> PaymentType:
         return PaymentType.from_row(await info.context.loaders.billing.payment.load(self.payment_id))
 
 
 @strawberry.type(name="Refund", description="Money given back: unallocated credit refunded, or a whole payment reversed.")
 class RefundType:
-    kind: ReversalKindEnum
-    amount: Decimal
-    reason: str
-    created_at: dt.datetime
+    kind: ReversalKindEnum = strawberry.field(description="Refund of credit, or reversal of the whole payment.")
+    amount: Decimal = strawberry.field(description="Yuan given back.")
+    reason: str = strawberry.field(description="Why.")
+    created_at: dt.datetime = strawberry.field(description="When (UTC).")
 
     @classmethod
     def from_row(cls, row: PaymentReversal) -> RefundType:
         return cls(kind=row.kind, amount=row.amount, reason=row.reason, created_at=row.created_at)
 
 
-@strawberry.type(name="Payment")
+@strawberry.type(
+    name="Payment",
+    description=(
+        "Money received for a unit. Owners see their units' payments; FINANCE and ADMIN their project's. Money is a "
+        "decimal string in yuan."
+    ),
+)
 class PaymentType(relay.Node):
     id: relay.NodeID[int]
-    channel: PaymentChannelEnum
-    external_reference: str | None
-    payer_name: str
-    amount: Decimal
-    paid_at: dt.datetime
+    channel: PaymentChannelEnum = strawberry.field(description="How it came in.")
+    external_reference: str | None = strawberry.field(
+        description="The channel's reference (bank or gateway transaction number)."
+    )
+    payer_name: str = strawberry.field(description="Who paid.")
+    amount: Decimal = strawberry.field(description="Yuan received.")
+    paid_at: dt.datetime = strawberry.field(description="When it was paid (UTC).")
     unit_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
 
@@ -104,16 +112,16 @@ class PaymentType(relay.Node):
             project_id=row.project_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The unit it was for.")
     async def unit(self, info: Info) -> UnitType:
         return await unit_of(info, self.unit_id)
 
-    @strawberry.field
+    @strawberry.field(description="The bills it settled.")
     async def allocations(self, info: Info) -> list[AllocationType]:
         rows = await info.context.loaders.billing.allocations_by_payment.load(self.id)
         return [AllocationType.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Money given back from it.")
     async def refunds(self, info: Info) -> list[RefundType]:
         rows = await info.context.loaders.billing.reversals_by_payment.load(self.id)
         return [RefundType.from_row(row) for row in rows]
@@ -128,7 +136,7 @@ class PaymentType(relay.Node):
             given_back=sum((r.amount for r in refunds), Decimal("0.00")),
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its receipt.")
     async def receipt(self, info: Info) -> ReceiptType | None:
         rows = await info.context.loaders.billing.receipts_by_payment.load(self.id)
         return ReceiptType.from_row(rows[0]) if rows else None
@@ -142,7 +150,7 @@ class ReceiptType(relay.Node):
     number: str = strawberry.field(description="Per-project sequential number, e.g. R-000042.")
     content: str = strawberry.field(description="The canonical JSON the signature covers.")
     signature: str = strawberry.field(description="Base64 Ed25519 signature of `content`.")
-    issued_at: dt.datetime
+    issued_at: dt.datetime = strawberry.field(description="When it was issued (UTC).")
     payment_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
 
@@ -162,7 +170,7 @@ class ReceiptType(relay.Node):
     def pdf_url(self) -> str:
         return f"/receipts/{self.id}.pdf"
 
-    @strawberry.field
+    @strawberry.field(description="The payment.")
     async def payment(self, info: Info) -> PaymentType:
         return PaymentType.from_row(await info.context.loaders.billing.payment.load(self.payment_id))
 
@@ -197,12 +205,14 @@ class ReceiptType(relay.Node):
 class PaymentIntentType(relay.Node):
     id: relay.NodeID[int]
     out_trade_no: str = strawberry.field(description="Our order number, as the gateway knows it.")
-    provider: str
-    channel: PaymentChannelEnum
-    amount: Decimal
-    amount_fen: int
-    status: PaymentIntentStatusEnum
-    expires_at: dt.datetime
+    provider: str = strawberry.field(description="The gateway.")
+    channel: PaymentChannelEnum = strawberry.field(description="WECHAT or ALIPAY.")
+    amount: Decimal = strawberry.field(description="Yuan to collect (decimal string).")
+    amount_fen: int = strawberry.field(description="The same amount in fen (1 yuan = 100 fen), as gateways want it.")
+    status: PaymentIntentStatusEnum = strawberry.field(description="Pending or paid.")
+    expires_at: dt.datetime = strawberry.field(
+        description="The order expires then (UTC); a notification after it is refused."
+    )
     payload: strawberry.scalars.JSON = strawberry.field(
         description="What a front end turns into a QR code or redirect (gateway-specific)."
     )
@@ -227,7 +237,7 @@ class PaymentIntentType(relay.Node):
             payment_id=row.payment_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The payment, once the gateway confirmed it.")
     async def payment(self, info: Info) -> PaymentType | None:
         if self.payment_id is None:
             return None

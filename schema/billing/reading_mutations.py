@@ -29,33 +29,53 @@ __all__ = ["ReadingMutations"]
 MAX_IMPORT_BYTES = 10 * 1024 * 1024
 
 
-@strawberry.input
+@strawberry.input(description="One meter reading.")
 class RecordMeterReadingInput:
-    unit_id: strawberry.ID
-    meter_type: str
-    reading: Decimal
-    read_at: dt.datetime
-    is_replacement: bool = False
+    unit_id: strawberry.ID = strawberry.field(description="The unit.")
+    meter_type: str = strawberry.field(description="Which meter (e.g. electricity, water), as the fee rules name it.")
+    reading: Decimal = strawberry.field(
+        description="The meter's value (decimal string, not below the previous one unless isReplacement)."
+    )
+    read_at: dt.datetime = strawberry.field(description="When it was read (UTC timestamp).")
+    is_replacement: bool = strawberry.field(
+        default=False, description="The first reading of a new meter (give replacementStartValue)."
+    )
     replacement_start_value: Decimal | None = strawberry.field(default=None, description="The new meter's start value.")
 
 
-@strawberry.type
+@strawberry.type(description="Meter readings imported.")
 class ImportMeterReadingsPayload:
-    imported: int
-    flagged: int
+    imported: int = strawberry.field(description="Readings written.")
+    flagged: int = strawberry.field(description="Of those, flagged for review (usage above 3× the trailing average).")
 
 
 RecordMeterReadingResult = mutation_result(MeterReadingType, "RecordMeterReadingResult")
 ImportMeterReadingsResult = Annotated[
     ImportMeterReadingsPayload | ImportRejectedError | BadUserInputError | NotFoundError | ConflictError,
-    strawberry.union("ImportMeterReadingsResult"),
+    strawberry.union(
+        "ImportMeterReadingsResult",
+        description=(
+            "What `importMeterReadings` answers: ImportMeterReadingsPayload; ImportRejectedError with every bad row "
+            "(nothing written); BadUserInputError; NotFoundError."
+        ),
+    ),
 ]
 
 
 @strawberry.type
 class ReadingMutations:
-    @strawberry.mutation(permission_classes=FINANCE_ONLY)
-    async def record_meter_reading(self, info: Info, input: RecordMeterReadingInput) -> RecordMeterReadingResult:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description=(
+            "FINANCE or ADMIN: record one meter reading; readings far above the trailing average are flagged for "
+            "review."
+        ),
+    )
+    async def record_meter_reading(
+        self,
+        info: Info,
+        input: Annotated[RecordMeterReadingInput, strawberry.argument(description="The reading.")],
+    ) -> RecordMeterReadingResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: readings.record_reading(
@@ -75,9 +95,14 @@ class ReadingMutations:
 
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Import readings from CSV (building, unit, meter_type, reading, read_at[, replacement_start_value]): all rows or none.",
+        description="FINANCE, ADMIN: Import readings from CSV (building, unit, meter_type, reading, read_at[, replacement_start_value]): all rows or none.",
     )
-    async def import_meter_readings(self, info: Info, project_id: strawberry.ID, file: Upload) -> ImportMeterReadingsResult:
+    async def import_meter_readings(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        file: Annotated[Upload, strawberry.argument(description="The CSV file, as a GraphQL multipart upload.")],
+    ) -> ImportMeterReadingsResult:
         content = await file.read()  # type: ignore[attr-defined]
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -14,16 +16,20 @@ from schema.pagination import after_id, edges_and_page_info, page_size
 __all__ = ["MeterReadingConnection", "ReadingQueries"]
 
 
-@strawberry.type(name="MeterReadingConnection")
+@strawberry.type(name="MeterReadingConnection", description="A page of meter readings.")
 class MeterReadingConnection(relay.Connection[MeterReadingType]):
     pass
 
 
 @strawberry.type
 class ReadingQueries:
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="Readings whose usage exceeds 3× the trailing average.")
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Readings whose usage exceeds 3× the trailing average.")
     async def flagged_readings(
-        self, info: Info, project_id: strawberry.ID, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1 to 100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="The endCursor of the previous page.")] = None,
     ) -> MeterReadingConnection:
         size, start_after = page_size(first), after_id(after)
         rows = await read_of_project(

@@ -16,17 +16,21 @@ from schema.units.types import UnitType
 __all__ = ["MeterReadingType"]
 
 
-@strawberry.type(name="MeterReading")
+@strawberry.type(name="MeterReading", description="A meter reading of one unit.")
 class MeterReadingType(relay.Node):
     id: relay.NodeID[int]
-    meter_type: str
-    reading: Decimal
-    read_at: dt.datetime
+    meter_type: str = strawberry.field(description="Which meter (e.g. electricity, water).")
+    reading: Decimal = strawberry.field(description="The meter's value (decimal string, in its unit, e.g. kWh).")
+    read_at: dt.datetime = strawberry.field(description="When it was read (UTC).")
     usage: Decimal = strawberry.field(description="This reading minus the previous one (0 for a meter's first).")
-    is_replacement: bool
-    replacement_start_value: Decimal | None
+    is_replacement: bool = strawberry.field(description="The first reading of a new meter that replaced the old one.")
+    replacement_start_value: Decimal | None = strawberry.field(
+        description="A replacement meter's value when fitted; usage counts from it."
+    )
     flagged_for_review: bool = strawberry.field(description="Usage above three times the trailing average.")
-    trailing_average: Decimal | None
+    trailing_average: Decimal | None = strawberry.field(
+        description="Mean usage of the previous six readings; null without history."
+    )
     unit_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
 
@@ -46,7 +50,7 @@ class MeterReadingType(relay.Node):
             project_id=row.project_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The unit.")
     async def unit(self, info: Info) -> UnitType:
         return await unit_of(info, self.unit_id)
 

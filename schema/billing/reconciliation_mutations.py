@@ -77,15 +77,51 @@ class CloseReconciliationDayPayload:
 
 
 _ERRORS = BadUserInputError | NotFoundError | ConflictError
-CreateStatementAccountResult = Annotated[StatementAccountType | _ERRORS, strawberry.union("CreateStatementAccountResult")]
+CreateStatementAccountResult = Annotated[StatementAccountType | _ERRORS, strawberry.union(
+    "CreateStatementAccountResult",
+    description=(
+        "What `createStatementAccount` answers: the StatementAccount on success; BadUserInputError (`field` names the "
+        "input at fault), NotFoundError (an ID that does not exist or is not yours to see) or ConflictError (it "
+        "clashes with what is stored). A failure writes nothing."
+    ),
+)]
 ImportStatementResult = Annotated[
-    StatementImportType | StatementRejectedError | _ERRORS, strawberry.union("ImportStatementResult")
+    StatementImportType | StatementRejectedError | _ERRORS, strawberry.union(
+        "ImportStatementResult",
+        description=(
+            "What `importStatement` answers: the StatementImport; StatementRejectedError when the file contradicts "
+            "itself (nothing imported); BadUserInputError (`field` names the input at fault), NotFoundError (an ID "
+            "that does not exist or is not yours to see) or ConflictError (it clashes with what is stored). A failure "
+            "writes nothing."
+        ),
+    )
 ]
-ReconcileResult = Annotated[ReconciliationRunType | _ERRORS, strawberry.union("ReconcileResult")]
+ReconcileResult = Annotated[ReconciliationRunType | _ERRORS, strawberry.union(
+    "ReconcileResult",
+    description=(
+        "What `reconcile` answers: the ReconciliationRun; BadUserInputError (`field` names the input at fault), "
+        "NotFoundError (an ID that does not exist or is not yours to see) or ConflictError (it clashes with what is "
+        "stored). A failure writes nothing."
+    ),
+)]
 ResolveReconciliationExceptionResult = Annotated[
-    ReconciliationExceptionType | _ERRORS, strawberry.union("ResolveReconciliationExceptionResult")
+    ReconciliationExceptionType | _ERRORS, strawberry.union(
+        "ResolveReconciliationExceptionResult",
+        description=(
+            "What `resolveReconciliationException` answers: the ReconciliationException as resolved; BadUserInputError "
+            "(`field` names the input at fault), NotFoundError (an ID that does not exist or is not yours to see) or "
+            "ConflictError (it clashes with what is stored). A failure writes nothing."
+        ),
+    )
 ]
-CloseReconciliationDayResult = Annotated[CloseReconciliationDayPayload | _ERRORS, strawberry.union("CloseReconciliationDayResult")]
+CloseReconciliationDayResult = Annotated[CloseReconciliationDayPayload | _ERRORS, strawberry.union(
+    "CloseReconciliationDayResult",
+    description=(
+        "What `closeReconciliationDay` answers: the CloseReconciliationDayPayload; BadUserInputError (`field` names "
+        "the input at fault), NotFoundError (an ID that does not exist or is not yours to see) or ConflictError (it "
+        "clashes with what is stored). A failure writes nothing."
+    ),
+)]
 
 
 def _terms(terms: ChannelTermsInput | None) -> accounts.AccountTerms:
@@ -102,9 +138,11 @@ def _terms(terms: ChannelTermsInput | None) -> accounts.AccountTerms:
 
 @strawberry.type
 class ReconciliationMutations:
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Add a WeChat Pay, Alipay or bank account whose statements are imported.")
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Add a WeChat Pay, Alipay or bank account whose statements are imported.")
     async def create_statement_account(
-        self, info: Info, input: CreateStatementAccountInput
+        self,
+        info: Info,
+        input: Annotated[CreateStatementAccountInput, strawberry.argument(description="The account.")],
     ) -> CreateStatementAccountResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
@@ -122,7 +160,7 @@ class ReconciliationMutations:
 
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Import a statement file (multipart upload): all its lines, or none when it contradicts itself. The same file twice changes nothing.",
+        description="FINANCE, ADMIN: Import a statement file (multipart upload): all its lines, or none when it contradicts itself. The same file twice changes nothing.",
     )
     async def import_statement(
         self,
@@ -159,7 +197,7 @@ class ReconciliationMutations:
 
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Match the project's statements of a window of days with its payments; store matches and replace the window's open exceptions.",
+        description="FINANCE, ADMIN: Match the project's statements of a window of days with its payments; store matches and replace the window's open exceptions.",
     )
     async def reconcile(
         self,
@@ -187,10 +225,15 @@ class ReconciliationMutations:
 
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Resolve an open exception: match or unmatch by hand, record the payment, refund the duplicate, or write off.",
+        description="FINANCE, ADMIN: Resolve an open exception: match or unmatch by hand, record the payment, refund the duplicate, or write off.",
     )
     async def resolve_reconciliation_exception(
-        self, info: Info, input: ResolveReconciliationExceptionInput
+        self,
+        info: Info,
+        input: Annotated[
+            ResolveReconciliationExceptionInput,
+            strawberry.argument(description="The exception and how to resolve it."),
+        ],
     ) -> ResolveReconciliationExceptionResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
@@ -217,7 +260,7 @@ class ReconciliationMutations:
 
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Close a day (日清日结) for one account or all of the project's; open exceptions need a sign-off reason.",
+        description="FINANCE, ADMIN: Close a day (日清日结) for one account or all of the project's; open exceptions need a sign-off reason.",
     )
     async def close_reconciliation_day(
         self,

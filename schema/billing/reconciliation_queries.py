@@ -46,7 +46,7 @@ class _Paged:
 
 @strawberry.type
 class ReconciliationQueries:
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="The project's statement accounts.")
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's statement accounts.")
     async def statement_accounts(
         self, info: Info, project_id: Annotated[strawberry.ID, _PROJECT]
     ) -> list[StatementAccountType] | None:
@@ -56,7 +56,7 @@ class ReconciliationQueries:
         )
         return None if rows is None else [StatementAccountType.from_row(row) for row in rows]
 
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="The project's reconciliation exceptions, oldest first.")
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's reconciliation exceptions, oldest first.")
     async def reconciliation_exceptions(
         self,
         info: Info,
@@ -88,7 +88,7 @@ class ReconciliationQueries:
         )
         return ReconciliationExceptionConnection(edges=edges, page_info=page_info, total_count=page.total)
 
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="The project's matches that stand, oldest first, each explained.")
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's matches that stand, oldest first, each explained.")
     async def reconciliation_matches(
         self,
         info: Info,
@@ -110,7 +110,7 @@ class ReconciliationQueries:
         )
         return ReconciliationMatchConnection(edges=edges, page_info=page_info, total_count=page.total)
 
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="The project's closed days (日清日结 reports), by day and account.")
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's closed days (日清日结 reports), by day and account.")
     async def daily_closes(
         self,
         info: Info,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from typing import Annotated
+
 import strawberry
 
 from billing import rule_admin
@@ -32,76 +34,102 @@ from schema.use_cases import run_for_caller
 __all__ = ["RuleMutations"]
 
 
-@strawberry.input
+@strawberry.input(description="One price tier.")
 class TierInput:
-    starts_at: Decimal
-    up_to: Decimal | None = None
-    unit_price: Decimal
+    starts_at: Decimal = strawberry.field(
+        description="Usage where it starts (exclusive): 0 for the first, the previous tier's upTo after."
+    )
+    up_to: Decimal | None = strawberry.field(
+        default=None, description="Usage where it ends (inclusive); leave out for the top tier."
+    )
+    unit_price: Decimal = strawberry.field(description="Yuan per unit of usage (decimal string).")
 
 
-@strawberry.input
+@strawberry.input(description="Which units a rule charges: set lists must all match; empty lists admit every unit.")
 class RuleScopeInput:
-    unit_kinds: list[UnitKindEnum] = strawberry.field(default_factory=list)
-    building_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
-    unit_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
+    unit_kinds: list[UnitKindEnum] = strawberry.field(default_factory=list, description="Only these kinds.")
+    building_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Only these buildings.")
+    unit_ids: list[strawberry.ID] = strawberry.field(default_factory=list, description="Only these units.")
 
 
 @strawberry.input(description="One version of a fee rule: set only the parameters of the rule's kind.")
 class FeeRuleVersionInput:
-    name: str
-    effective_from: dt.date
-    effective_to: dt.date | None = None
-    scope: RuleScopeInput | None = None
+    name: str = strawberry.field(description="The name bill lines show.")
+    effective_from: dt.date = strawberry.field(
+        description="First day this version applies (project time zone); a revision ends the version before it."
+    )
+    effective_to: dt.date | None = strawberry.field(default=None, description="Last day; leave out for open-ended.")
+    scope: RuleScopeInput | None = strawberry.field(
+        default=None, description="Which units it charges; left out: every unit."
+    )
     rate_per_square_metre: Decimal | None = strawberry.field(default=None, description="PER_AREA: yuan per m² per month.")
     amount_per_cycle: Decimal | None = strawberry.field(default=None, description="FIXED: yuan per billing cycle.")
     meter_type: str | None = strawberry.field(default=None, description="METERED_TIERED, or APPORTIONED by USAGE.")
-    tiers: list[TierInput] | None = None
-    tier_period: TierPeriodEnum | None = None
+    tiers: list[TierInput] | None = strawberry.field(
+        default=None,
+        description="METERED_TIERED: tiers, lowest first, as published (e.g. 0–240, 240–400, 400 and above).",
+    )
+    tier_period: TierPeriodEnum | None = strawberry.field(
+        default=None, description="METERED_TIERED: what the tier bounds count."
+    )
     apportion_total: Decimal | None = strawberry.field(default=None, description="APPORTIONED: total shared per cycle.")
-    apportion_basis: ApportionBasisEnum | None = None
+    apportion_basis: ApportionBasisEnum | None = strawberry.field(
+        default=None, description="APPORTIONED: how the total is shared."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A new fee rule and its first version.")
 class CreateFeeRuleInput(FeeRuleVersionInput):
-    project_id: strawberry.ID
-    code: str
-    kind: FeeRuleKindEnum
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    code: str = strawberry.field(
+        description="Its code, unique in the project (e.g. PROPERTY_FEE); bill lines and discounts name it."
+    )
+    kind: FeeRuleKindEnum = strawberry.field(description="How it computes the charge.")
 
 
 @strawberry.input(description="A new version of a rule from `effectiveFrom` on; it ends the version before it.")
 class ReviseFeeRuleInput(FeeRuleVersionInput):
-    rule_id: strawberry.ID
+    rule_id: strawberry.ID = strawberry.field(description="The rule.")
 
 
-@strawberry.input
+@strawberry.input(description="A new discount rule.")
 class CreateDiscountRuleInput:
-    project_id: strawberry.ID
-    name: str
-    percent: Decimal
-    rule_codes: list[str]
-    vacant_only: bool = False
-    party_type: PartyTypeEnum | None = None
-    effective_from: dt.date | None = None
-    effective_to: dt.date | None = None
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    name: str = strawberry.field(description="The name the discount line shows.")
+    percent: Decimal = strawberry.field(description="Percent off, more than 0 and at most 100 (decimal string).")
+    rule_codes: list[str] = strawberry.field(description="The fee rules (codes) it reduces.")
+    vacant_only: bool = strawberry.field(default=False, description="Only VACANT units; false unless given.")
+    party_type: PartyTypeEnum | None = strawberry.field(
+        default=None, description="Only when the bill's party is of this type."
+    )
+    effective_from: dt.date | None = strawberry.field(default=None, description="First day; leave out: always.")
+    effective_to: dt.date | None = strawberry.field(default=None, description="Last day; leave out: open-ended.")
 
 
-@strawberry.input
+@strawberry.input(description="A one-off waiver of one unit's charge of one rule in one period.")
 class CreateWaiverInput:
-    unit_id: strawberry.ID
-    rule_code: str
-    period: str
+    unit_id: strawberry.ID = strawberry.field(description="The unit.")
+    rule_code: str = strawberry.field(description="The fee rule.")
+    period: str = strawberry.field(description="The billing period, YYYY-MM, not billed yet.")
     amount: Decimal | None = strawberry.field(default=None, description="Empty waives the charge in full.")
-    reason: str
+    reason: str = strawberry.field(description="Why (kept with you as approver).")
 
 
-@strawberry.input
+@strawberry.input(description="A project's billing policy; fields left out take the defaults shown.")
 class SetBillingPolicyInput:
-    project_id: strawberry.ID
-    due_days: int = DEFAULT_DUE_DAYS
-    cycle_months: int = DEFAULT_CYCLE_MONTHS
-    late_fee_daily_rate: Decimal = Decimal(0)
-    late_fee_grace_days: int = 0
-    late_fee_cap_ratio: Decimal | None = None
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    due_days: int = strawberry.field(default=DEFAULT_DUE_DAYS, description="Days from issue to the due date.")
+    cycle_months: int = strawberry.field(default=DEFAULT_CYCLE_MONTHS, description="Months one bill covers.")
+    late_fee_daily_rate: Decimal = strawberry.field(
+        default=Decimal(0),
+        description="Fraction of the unpaid principal per day overdue (0: no late fee), decimal string.",
+    )
+    late_fee_grace_days: int = strawberry.field(
+        default=0, description="Days after the due date before the late fee runs."
+    )
+    late_fee_cap_ratio: Decimal | None = strawberry.field(
+        default=None, description="Cap as a fraction of the principal; leave out for none."
+    )
     late_fee_effective_from: dt.date | None = strawberry.field(
         default=None,
         description=(
@@ -142,8 +170,12 @@ def _definition(input: FeeRuleVersionInput) -> RuleDefinition:
 
 @strawberry.type
 class RuleMutations:
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A new fee rule with its first version.")
-    async def create_fee_rule(self, info: Info, input: CreateFeeRuleInput) -> CreateFeeRuleResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: A new fee rule with its first version.")
+    async def create_fee_rule(
+        self,
+        info: Info,
+        input: Annotated[CreateFeeRuleInput, strawberry.argument(description="The rule and its first version.")],
+    ) -> CreateFeeRuleResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: rule_admin.create_fee_rule(
@@ -157,8 +189,12 @@ class RuleMutations:
             FeeRuleType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="Change a rule by issuing a new effective-dated version.")
-    async def revise_fee_rule(self, info: Info, input: ReviseFeeRuleInput) -> ReviseFeeRuleResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Change a rule by issuing a new effective-dated version.")
+    async def revise_fee_rule(
+        self,
+        info: Info,
+        input: Annotated[ReviseFeeRuleInput, strawberry.argument(description="The new version.")],
+    ) -> ReviseFeeRuleResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: rule_admin.revise_fee_rule(
@@ -170,8 +206,16 @@ class RuleMutations:
             FeeRuleType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="End a rule: it charges no period starting after `effectiveTo`.")
-    async def retire_fee_rule(self, info: Info, rule_id: strawberry.ID, effective_to: dt.date) -> RetireFeeRuleResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: End a rule: it charges no period starting after `effectiveTo`.")
+    async def retire_fee_rule(
+        self,
+        info: Info,
+        rule_id: Annotated[strawberry.ID, strawberry.argument(description="The rule.")],
+        effective_to: Annotated[
+            dt.date,
+            strawberry.argument(description="The last day it charges for (project time zone)."),
+        ],
+    ) -> RetireFeeRuleResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: rule_admin.retire_fee_rule(
@@ -183,8 +227,15 @@ class RuleMutations:
             FeeRuleType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY)
-    async def create_discount_rule(self, info: Info, input: CreateDiscountRuleInput) -> CreateDiscountRuleResult:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description="FINANCE or ADMIN: a percentage off named fee rules, from the next bill run on.",
+    )
+    async def create_discount_rule(
+        self,
+        info: Info,
+        input: Annotated[CreateDiscountRuleInput, strawberry.argument(description="The discount.")],
+    ) -> CreateDiscountRuleResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: rule_admin.create_discount_rule(
@@ -202,8 +253,12 @@ class RuleMutations:
             DiscountRuleType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="A one-off waiver, approved by you.")
-    async def create_waiver(self, info: Info, input: CreateWaiverInput) -> CreateWaiverResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: A one-off waiver, approved by you.")
+    async def create_waiver(
+        self,
+        info: Info,
+        input: Annotated[CreateWaiverInput, strawberry.argument(description="The waiver.")],
+    ) -> CreateWaiverResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: rule_admin.create_waiver(
@@ -218,8 +273,18 @@ class RuleMutations:
             WaiverType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=FINANCE_ONLY)
-    async def set_billing_policy(self, info: Info, input: SetBillingPolicyInput) -> SetBillingPolicyResult:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description=(
+            "FINANCE or ADMIN: a project's billing cycle, due days and late-fee policy (a new late-fee version from "
+            "its effective date; bills already overdue keep the old rate for the days before)."
+        ),
+    )
+    async def set_billing_policy(
+        self,
+        info: Info,
+        input: Annotated[SetBillingPolicyInput, strawberry.argument(description="The policy.")],
+    ) -> SetBillingPolicyResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: rule_admin.set_billing_policy(

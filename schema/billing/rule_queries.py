@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from billing import rule_admin
@@ -19,8 +21,12 @@ __all__ = ["RuleQueries"]
 
 @strawberry.type
 class RuleQueries:
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="A project's fee rules with their version history.")
-    async def fee_rules(self, info: Info, project_id: strawberry.ID) -> list[FeeRuleType]:
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: A project's fee rules with their version history.")
+    async def fee_rules(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> list[FeeRuleType]:
         sessions = info.context.session_factory
         rules = await read_of_project(
             info, project_id, lambda principal, project: rule_admin.list_fee_rules(sessions, principal, project_id=project)
@@ -29,8 +35,12 @@ class RuleQueries:
             info.context.loaders.billing.versions_by_rule.prime(rule.id, versions)
         return [FeeRuleType.from_row(rule) for rule, _ in rules or []]
 
-    @strawberry.field(permission_classes=FINANCE_ONLY)
-    async def discount_rules(self, info: Info, project_id: strawberry.ID) -> list[DiscountRuleType]:
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE or ADMIN: a project's discount rules.")
+    async def discount_rules(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> list[DiscountRuleType]:
         sessions = info.context.session_factory
         rows = await read_of_project(
             info,
@@ -39,16 +49,24 @@ class RuleQueries:
         )
         return [DiscountRuleType.from_row(row) for row in rows or []]
 
-    @strawberry.field(permission_classes=FINANCE_ONLY)
-    async def waivers(self, info: Info, project_id: strawberry.ID) -> list[WaiverType]:
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE or ADMIN: a project's one-off waivers.")
+    async def waivers(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> list[WaiverType]:
         sessions = info.context.session_factory
         rows = await read_of_project(
             info, project_id, lambda principal, project: rule_admin.list_waivers(sessions, principal, project_id=project)
         )
         return [WaiverType.from_row(row) for row in rows or []]
 
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="Billing cycle, due days and late-fee policy.")
-    async def billing_policy(self, info: Info, project_id: strawberry.ID) -> BillingPolicyType | None:
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Billing cycle, due days and late-fee policy.")
+    async def billing_policy(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> BillingPolicyType | None:
         sessions = info.context.session_factory
         policies = await read_of_project(
             info,

@@ -20,29 +20,36 @@ from schema.use_cases import run_for_caller
 __all__ = ["BillPreviewType", "BillRunPreviewType", "RunMutations"]
 
 
-@strawberry.type(name="BillPreview")
+@strawberry.type(name="BillPreview", description="A bill a dry run would issue.")
 class BillPreviewType:
-    total_amount: Decimal
-    lines: list[BillLineType]
+    total_amount: Decimal = strawberry.field(description="Yuan.")
+    lines: list[BillLineType] = strawberry.field(description="Its lines.")
     unit_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The unit.")
     async def unit(self, info: Info) -> UnitType:
         return await unit_of(info, self.unit_id)
 
 
 @strawberry.type(name="BillRunPreview", description="What a dry run would bill; nothing was written.")
 class BillRunPreviewType:
-    period: str
-    bill_count: int
-    total_amount: Decimal
-    units_without_charges: int
-    sample: list[BillPreviewType]
+    period: str = strawberry.field(description="The period, YYYY-MM.")
+    bill_count: int = strawberry.field(description="Bills the run would issue.")
+    total_amount: Decimal = strawberry.field(description="What they would ask for, yuan.")
+    units_without_charges: int = strawberry.field(description="Units no rule would charge (no bill).")
+    sample: list[BillPreviewType] = strawberry.field(description="A few of the bills, to check by eye.")
 
 
 RunBillingResult = Annotated[
     BillRunType | BillRunPreviewType | BadUserInputError | NotFoundError | ConflictError,
-    strawberry.union("RunBillingResult"),
+    strawberry.union(
+        "RunBillingResult",
+        description=(
+            "What `runBilling` answers: the BillRun (or a BillRunPreview for dryRun); BadUserInputError (a malformed "
+            "period, one too far ahead without advanceReason); NotFoundError (a project not yours); ConflictError (a "
+            "run of the project already in progress). A failure writes nothing."
+        ),
+    ),
 ]
 
 
@@ -70,14 +77,17 @@ def _present_run(outcome: runs.BillRunOutcome) -> BillRunType | BillRunPreviewTy
 class RunMutations:
     @strawberry.mutation(
         permission_classes=FINANCE_ONLY,
-        description="Bill every unit without a bill for the period; again: the same run, new units only. dryRun writes nothing.",
+        description="FINANCE, ADMIN: Bill every unit without a bill for the period; again: the same run, new units only. dryRun writes nothing.",
     )
     async def run_billing(
         self,
         info: Info,
-        project_id: strawberry.ID,
-        period: str,
-        dry_run: bool = False,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        period: Annotated[str, strawberry.argument(description="The period to bill, YYYY-MM.")],
+        dry_run: Annotated[
+            bool,
+            strawberry.argument(description="True: only answer what would be billed (BillRunPreview), write nothing."),
+        ] = False,
         advance_reason: Annotated[
             str | None,
             strawberry.argument(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from billing import queries
@@ -14,8 +16,12 @@ __all__ = ["RunQueries"]
 
 @strawberry.type
 class RunQueries:
-    @strawberry.field(permission_classes=FINANCE_ONLY, description="A project's bill runs, newest period first.")
-    async def bill_runs(self, info: Info, project_id: strawberry.ID) -> list[BillRunType]:
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: A project's bill runs, newest period first.")
+    async def bill_runs(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> list[BillRunType]:
         sessions = info.context.session_factory
         rows = await read_of_project(
             info, project_id, lambda principal, project: queries.list_bill_runs(sessions, principal, project_id=project)

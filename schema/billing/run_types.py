@@ -17,18 +17,24 @@ from schema.units.types import ProjectType
 __all__ = ["BillRunSummaryType", "BillRunType"]
 
 
-@strawberry.type(name="BillRun")
+@strawberry.type(
+    name="BillRun",
+    description=(
+        "A project's billing of one period: one per project and period, run again to bill units added since (FINANCE "
+        "and ADMIN)."
+    ),
+)
 class BillRunType(relay.Node):
     id: relay.NodeID[int]
-    period: str
-    period_start: dt.date
-    period_end: dt.date
-    bill_count: int
-    total_amount: Decimal
-    times_run: int
+    period: str = strawberry.field(description="The billing period, YYYY-MM.")
+    period_start: dt.date = strawberry.field(description="First day billed (project time zone).")
+    period_end: dt.date = strawberry.field(description="Last day billed.")
+    bill_count: int = strawberry.field(description="Bills issued by the run, all invocations together.")
+    total_amount: Decimal = strawberry.field(description="What they ask for, yuan (decimal string).")
+    times_run: int = strawberry.field(description="How often the run was invoked.")
     last_run_bill_count: int = strawberry.field(description="Bills the latest invocation created (0 when it found nothing new).")
-    created_at: dt.datetime
-    last_run_at: dt.datetime | None
+    created_at: dt.datetime = strawberry.field(description="First invocation (UTC).")
+    last_run_at: dt.datetime | None = strawberry.field(description="Latest invocation (UTC).")
     advance_reason: str | None = strawberry.field(
         description="Why a period after the next one was billed ahead of time (the latest reason given)."
     )
@@ -51,7 +57,7 @@ class BillRunType(relay.Node):
             project_id=row.project_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The project.")
     async def project(self, info: Info) -> ProjectType:
         return ProjectType.from_row(await info.context.loaders.project.load(self.project_id))
 
@@ -63,12 +69,14 @@ class BillRunType(relay.Node):
     resolve_nodes = nodes_of_managed_charges(lambda info: info.context.loaders.billing.bill_run)
 
 
-@strawberry.type(name="BillRunSummary")
+@strawberry.type(
+    name="BillRunSummary", description="A bill run's bills by status, with amounts in yuan (decimal strings)."
+)
 class BillRunSummaryType:
-    open_count: int
-    partially_paid_count: int
-    paid_count: int
-    overdue_count: int
-    amount_billed: Decimal
-    amount_paid: Decimal
-    amount_outstanding: Decimal
+    open_count: int = strawberry.field(description="Bills with nothing paid.")
+    partially_paid_count: int = strawberry.field(description="Bills partly paid.")
+    paid_count: int = strawberry.field(description="Bills fully paid.")
+    overdue_count: int = strawberry.field(description="Unpaid bills past their due date (today, project time zone).")
+    amount_billed: Decimal = strawberry.field(description="What the bills ask for.")
+    amount_paid: Decimal = strawberry.field(description="What was paid towards them.")
+    amount_outstanding: Decimal = strawberry.field(description="What is still owed.")

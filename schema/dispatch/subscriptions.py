@@ -72,7 +72,7 @@ class DispatchSubscriptions:
     async def ticket_updates(
         self,
         info: Info,
-        ticket_id: strawberry.ID,
+        ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket to follow.")],
         after_seq: AfterSeq = None,
     ) -> AsyncIterator[TicketEventType]:
         principal = await _subscriber(info)
@@ -93,7 +93,10 @@ class DispatchSubscriptions:
     async def dispatch_board(
         self,
         info: Info,
-        project_id: strawberry.ID,
+        project_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The project whose board to follow."),
+        ],
         after_seq: AfterSeq = None,
     ) -> AsyncIterator[TicketEventType]:
         principal = await _subscriber(info)

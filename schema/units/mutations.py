@@ -21,6 +21,7 @@ from schema.errors import (
     ImportRejectedError,
     NotFoundError,
     error_result,
+    result_union,
 )
 from schema.ids import decode_id
 from schema.permissions import IsAuthenticated, allowed_if
@@ -51,7 +52,7 @@ Payload = TypeVar("Payload")
 
 
 def _result(payload: type, name: str) -> object:
-    return Annotated[payload | BadUserInputError | NotFoundError | ConflictError, strawberry.union(name)]
+    return result_union(payload, name)
 
 
 CreateProjectResult = _result(ProjectType, "CreateProjectResult")
@@ -66,110 +67,130 @@ CreateOccupancyResult = _result(OccupancyType, "CreateOccupancyResult")
 UpdateOccupancyResult = _result(OccupancyType, "UpdateOccupancyResult")
 
 
-@strawberry.input
+@strawberry.input(description="A new project.")
 class CreateProjectInput:
-    name: str
-    timezone: str = "Asia/Shanghai"
-    currency: str = "CNY"
+    name: str = strawberry.field(description="Its name.")
+    timezone: str = strawberry.field(default="Asia/Shanghai", description="IANA time zone; Asia/Shanghai unless given.")
+    currency: str = strawberry.field(default="CNY", description="ISO 4217 code; CNY unless given.")
     locale: LocaleEnum = strawberry.field(
         default=Locale.ZH_CN, description="The language of owners' bill explanations and receipts."
     )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a project; fields left out stay as they are.")
 class UpdateProjectInput:
-    id: strawberry.ID
-    name: str | None = None
-    timezone: str | None = None
-    currency: str | None = None
+    id: strawberry.ID = strawberry.field(description="The project.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    timezone: str | None = strawberry.field(default=None, description="New IANA time zone.")
+    currency: str | None = strawberry.field(default=None, description="New ISO 4217 currency code.")
     locale: LocaleEnum | None = strawberry.field(
         default=None, description="The language of owners' bill explanations and receipts."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new building.")
 class CreateBuildingInput:
-    project_id: strawberry.ID
-    name: str
-    latitude: float | None = None
-    longitude: float | None = None
+    project_id: strawberry.ID = strawberry.field(description="Its project.")
+    name: str = strawberry.field(description="Its name, unique in the project.")
+    latitude: float | None = strawberry.field(
+        default=None, description="WGS-84 latitude (−90 to 90); dispatch needs it to weigh distances."
+    )
+    longitude: float | None = strawberry.field(default=None, description="WGS-84 longitude (−180 to 180).")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a building; fields left out stay as they are.")
 class UpdateBuildingInput:
-    id: strawberry.ID
-    name: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
+    id: strawberry.ID = strawberry.field(description="The building.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    latitude: float | None = strawberry.field(default=None, description="New latitude.")
+    longitude: float | None = strawberry.field(default=None, description="New longitude.")
 
 
-@strawberry.input
+@strawberry.input(description="A new unit.")
 class CreateUnitInput:
-    building_id: strawberry.ID
-    number: str
-    floor: int
-    floor_area: Decimal
-    kind: UnitKindEnum
-    occupancy_status: OccupancyStatusEnum = OccupancyStatusEnum.VACANT  # type: ignore[attr-defined]
+    building_id: strawberry.ID = strawberry.field(description="Its building.")
+    number: str = strawberry.field(description="Its number, unique in the building.")
+    floor: int = strawberry.field(description="Its floor.")
+    floor_area: Decimal = strawberry.field(
+        description="Floor area in m², a positive decimal string (per-area fees and apportioning use it)."
+    )
+    kind: UnitKindEnum = strawberry.field(description="What it is used as.")
+    occupancy_status: OccupancyStatusEnum = strawberry.field(
+        default=OccupancyStatusEnum.VACANT, description="How it is occupied; VACANT unless given."
+    )  # type: ignore[attr-defined]
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a unit; fields left out stay as they are.")
 class UpdateUnitInput:
-    id: strawberry.ID
-    number: str | None = None
-    floor: int | None = None
-    floor_area: Decimal | None = None
-    kind: UnitKindEnum | None = None
-    occupancy_status: OccupancyStatusEnum | None = None
+    id: strawberry.ID = strawberry.field(description="The unit.")
+    number: str | None = strawberry.field(default=None, description="New number.")
+    floor: int | None = strawberry.field(default=None, description="New floor.")
+    floor_area: Decimal | None = strawberry.field(
+        default=None, description="New floor area in m² (bills already issued keep theirs)."
+    )
+    kind: UnitKindEnum | None = strawberry.field(default=None, description="New kind.")
+    occupancy_status: OccupancyStatusEnum | None = strawberry.field(default=None, description="New occupancy status.")
 
 
-@strawberry.input
+@strawberry.input(description="A new person or company in a project.")
 class CreatePartyInput:
-    project_id: strawberry.ID
-    name: str
-    party_type: PartyTypeEnum = PartyTypeEnum.PERSON  # type: ignore[attr-defined]
-    phone: str | None = None
-    national_id: str | None = None
-    email: str | None = None
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    name: str = strawberry.field(description="Full name or company name.")
+    party_type: PartyTypeEnum = strawberry.field(default=PartyTypeEnum.PERSON, description="PERSON unless given.")  # type: ignore[attr-defined]
+    phone: str | None = strawberry.field(default=None, description="Mobile number (stored encrypted).")
+    national_id: str | None = strawberry.field(default=None, description="National ID number (stored encrypted).")
+    email: str | None = strawberry.field(default=None, description="E-mail address.")
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "Changes to a party; fields left out stay as they are. A person may change their own phone and e-mail; name "
+        "and ID number only admins."
+    ),
+)
 class UpdatePartyInput:
-    id: strawberry.ID
-    name: str | None = None
-    phone: str | None = None
-    national_id: str | None = None
-    email: str | None = None
+    id: strawberry.ID = strawberry.field(description="The party.")
+    name: str | None = strawberry.field(default=None, description="New name (admins only).")
+    phone: str | None = strawberry.field(default=None, description="New mobile number.")
+    national_id: str | None = strawberry.field(default=None, description="New national ID number (admins only).")
+    email: str | None = strawberry.field(default=None, description="New e-mail address.")
 
 
-@strawberry.input
+@strawberry.input(description="A party starting to own or rent a unit.")
 class CreateOccupancyInput:
-    unit_id: strawberry.ID
-    party_id: strawberry.ID
-    relation: OccupancyRelationEnum
-    start_date: dt.date
-    end_date: dt.date | None = None
+    unit_id: strawberry.ID = strawberry.field(description="The unit.")
+    party_id: strawberry.ID = strawberry.field(description="The party (of the same project).")
+    relation: OccupancyRelationEnum = strawberry.field(description="Owner or tenant.")
+    start_date: dt.date = strawberry.field(description="First day (project time zone).")
+    end_date: dt.date | None = strawberry.field(default=None, description="Last day; leave out while it lasts.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to an occupancy (for example its end date when someone moves out).")
 class UpdateOccupancyInput:
-    id: strawberry.ID
-    relation: OccupancyRelationEnum | None = None
-    start_date: dt.date | None = None
-    end_date: dt.date | None = None
+    id: strawberry.ID = strawberry.field(description="The occupancy.")
+    relation: OccupancyRelationEnum | None = strawberry.field(default=None, description="New relation.")
+    start_date: dt.date | None = strawberry.field(default=None, description="New first day.")
+    end_date: dt.date | None = strawberry.field(default=None, description="New last day.")
 
 
-@strawberry.type
+@strawberry.type(description="A unit register imported: how many of each were created.")
 class ImportUnitsPayload:
-    buildings_created: int
-    units_created: int
-    parties_created: int
-    occupancies_created: int
+    buildings_created: int = strawberry.field(description="Buildings created.")
+    units_created: int = strawberry.field(description="Units created.")
+    parties_created: int = strawberry.field(description="Owners (parties) created.")
+    occupancies_created: int = strawberry.field(description="Occupancies created.")
 
 
 ImportUnitsResult = Annotated[
     ImportUnitsPayload | ImportRejectedError | BadUserInputError | NotFoundError | ConflictError,
-    strawberry.union("ImportUnitsResult"),
+    strawberry.union(
+        "ImportUnitsResult",
+        description=(
+            "What `importUnits` answers: ImportUnitsPayload; ImportRejectedError with every bad row (nothing written); "
+            "BadUserInputError for a file that is not CSV or XLSX, too large or a decompression bomb; NotFoundError; "
+            "ConflictError."
+        ),
+    ),
 ]
 
 
@@ -184,8 +205,12 @@ def _import_payload(summary: ImportSummary) -> ImportUnitsPayload:
 
 @strawberry.type
 class UnitMutations:
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def create_project(self, info: Info, input: CreateProjectInput) -> CreateProjectResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="ADMIN: create a project.")
+    async def create_project(
+        self,
+        info: Info,
+        input: Annotated[CreateProjectInput, strawberry.argument(description="The new project.")],
+    ) -> CreateProjectResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: projects.create_project(
@@ -200,8 +225,15 @@ class UnitMutations:
             ProjectType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def update_project(self, info: Info, input: UpdateProjectInput) -> UpdateProjectResult:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        permission_classes=ADMIN_ONLY,
+        description="ADMIN of the project: change its name, time zone, currency or language.",
+    )
+    async def update_project(
+        self,
+        info: Info,
+        input: Annotated[UpdateProjectInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateProjectResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: projects.update_project(
@@ -216,8 +248,12 @@ class UnitMutations:
             ProjectType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def create_building(self, info: Info, input: CreateBuildingInput) -> CreateBuildingResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="ADMIN of the project: add a building.")
+    async def create_building(
+        self,
+        info: Info,
+        input: Annotated[CreateBuildingInput, strawberry.argument(description="The new building.")],
+    ) -> CreateBuildingResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: units.create_building(
@@ -231,8 +267,12 @@ class UnitMutations:
             BuildingType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def update_building(self, info: Info, input: UpdateBuildingInput) -> UpdateBuildingResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="ADMIN of the project: change a building.")
+    async def update_building(
+        self,
+        info: Info,
+        input: Annotated[UpdateBuildingInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateBuildingResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: units.update_building(
@@ -246,8 +286,12 @@ class UnitMutations:
             BuildingType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def create_unit(self, info: Info, input: CreateUnitInput) -> CreateUnitResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="ADMIN of the project: add a unit.")
+    async def create_unit(
+        self,
+        info: Info,
+        input: Annotated[CreateUnitInput, strawberry.argument(description="The new unit.")],
+    ) -> CreateUnitResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: units.create_unit(
@@ -263,8 +307,12 @@ class UnitMutations:
             UnitType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def update_unit(self, info: Info, input: UpdateUnitInput) -> UpdateUnitResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="ADMIN of the project: change a unit.")
+    async def update_unit(
+        self,
+        info: Info,
+        input: Annotated[UpdateUnitInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateUnitResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: units.update_unit(
@@ -280,8 +328,12 @@ class UnitMutations:
             UnitType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def create_party(self, info: Info, input: CreatePartyInput) -> CreatePartyResult:  # type: ignore[valid-type]
+    @strawberry.mutation(permission_classes=ADMIN_ONLY, description="ADMIN of the project: add a person or company.")
+    async def create_party(
+        self,
+        info: Info,
+        input: Annotated[CreatePartyInput, strawberry.argument(description="The new party.")],
+    ) -> CreatePartyResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: parties.create_party(
@@ -303,9 +355,13 @@ class UnitMutations:
             IsAuthenticated,
             allowed_if(changes_parties, "Requires the ADMIN role, or a login of the party being changed."),
         ],
-        description="Admins change any party in their project; a person may change their own phone and e-mail.",
+        description="ADMIN: Admins change any party in their project; a person may change their own phone and e-mail.",
     )
-    async def update_party(self, info: Info, input: UpdatePartyInput) -> UpdatePartyResult:  # type: ignore[valid-type]
+    async def update_party(
+        self,
+        info: Info,
+        input: Annotated[UpdatePartyInput, strawberry.argument(description="What changes.")],
+    ) -> UpdatePartyResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: parties.update_party(
@@ -321,8 +377,14 @@ class UnitMutations:
             PartyType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def create_occupancy(self, info: Info, input: CreateOccupancyInput) -> CreateOccupancyResult:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        permission_classes=ADMIN_ONLY, description="ADMIN of the project: record that a party owns or rents a unit."
+    )
+    async def create_occupancy(
+        self,
+        info: Info,
+        input: Annotated[CreateOccupancyInput, strawberry.argument(description="The new occupancy.")],
+    ) -> CreateOccupancyResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: occupancies.create_occupancy(
@@ -337,8 +399,14 @@ class UnitMutations:
             OccupancyType.from_row,
         )
 
-    @strawberry.mutation(permission_classes=ADMIN_ONLY)
-    async def update_occupancy(self, info: Info, input: UpdateOccupancyInput) -> UpdateOccupancyResult:  # type: ignore[valid-type]
+    @strawberry.mutation(
+        permission_classes=ADMIN_ONLY, description="ADMIN of the project: change an occupancy (e.g. end it)."
+    )
+    async def update_occupancy(
+        self,
+        info: Info,
+        input: Annotated[UpdateOccupancyInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateOccupancyResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
             lambda principal: occupancies.update_occupancy(
@@ -354,9 +422,22 @@ class UnitMutations:
 
     @strawberry.mutation(
         permission_classes=ADMIN_ONLY,
-        description="Import a unit register (CSV or XLSX): every row, or none with each bad row's number and reason.",
+        description="ADMIN: Import a unit register (CSV or XLSX): every row, or none with each bad row's number and reason.",
     )
-    async def import_units(self, info: Info, project_id: strawberry.ID, file: Upload) -> ImportUnitsResult:
+    async def import_units(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project to import into.")],
+        file: Annotated[
+            Upload,
+            strawberry.argument(
+                description=(
+                    "The file, as a GraphQL multipart upload: CSV (UTF-8 or GB18030/GBK) or XLSX with the columns 楼栋, "
+                    "房号, 楼层, 建筑面积, 类型, 业主姓名, 联系电话, 身份证号 or their English names."
+                ),
+            ),
+        ],
+    ) -> ImportUnitsResult:
         content = await file.read()  # type: ignore[attr-defined]
         if len(content) > MAX_IMPORT_BYTES:
             return error_result(BadInput(f"The file is larger than {MAX_IMPORT_BYTES // 2**20} MiB.", field="file"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from kernel.errors import NotFound
@@ -22,15 +24,17 @@ from schema.units.types import ProjectType, UnitType
 __all__ = ["UnitConnection", "UnitFilter", "UnitQueries"]
 
 
-@strawberry.input
+@strawberry.input(description="Which units a list keeps; every field set must match.")
 class UnitFilter:
-    building_id: strawberry.ID | None = None
-    kind: UnitKindEnum | None = None
-    occupancy_status: OccupancyStatusEnum | None = None
+    building_id: strawberry.ID | None = strawberry.field(default=None, description="Only this building.")
+    kind: UnitKindEnum | None = strawberry.field(default=None, description="Only this kind.")
+    occupancy_status: OccupancyStatusEnum | None = strawberry.field(
+        default=None, description="Only this occupancy status."
+    )
     search: str | None = strawberry.field(default=None, description="Part of the unit number or of an occupant's name.")
 
 
-@strawberry.type(name="UnitConnection")
+@strawberry.type(name="UnitConnection", description="A page of units.")
 class UnitConnection(CountedConnection[UnitType]):
     pass
 
@@ -57,10 +61,10 @@ class UnitQueries:
     async def units(
         self,
         info: Info,
-        project_id: strawberry.ID,
-        filter: UnitFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        filter: Annotated[UnitFilter | None, strawberry.argument(description="Narrow the list.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1 to 100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="The endCursor of the previous page.")] = None,
     ) -> UnitConnection:
         principal = await require_principal(info)
         size, start_after = page_size(first), after_id(after)

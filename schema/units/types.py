@@ -33,12 +33,22 @@ from schema.scalars import (
 __all__ = ["BuildingType", "OccupancyType", "PartyType", "ProjectType", "UnitType"]
 
 
-@strawberry.type(name="Project")
+@strawberry.type(
+    name="Project",
+    description=(
+        "A community, mall or park the company manages, with its own time zone, currency and language. Visible to "
+        "whoever holds a role in it."
+    ),
+)
 class ProjectType(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    timezone: str
-    currency: str
+    name: str = strawberry.field(description="Its name.")
+    timezone: str = strawberry.field(
+        description="IANA time zone (e.g. Asia/Shanghai): dates of bills, periods and analytics are in it."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217 currency code (CNY); amounts are decimal strings in its main unit (yuan)."
+    )
     locale: LocaleEnum = strawberry.field(description="The language of owners' bill explanations and receipts.")
 
     @classmethod
@@ -54,12 +64,12 @@ class ProjectType(relay.Node):
         )
 
 
-@strawberry.type(name="Building")
+@strawberry.type(name="Building", description="A building of a project, with its position for dispatch.")
 class BuildingType(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    latitude: float | None
-    longitude: float | None
+    name: str = strawberry.field(description="Its name (e.g. 3号楼).")
+    latitude: float | None = strawberry.field(description="WGS-84 latitude, degrees.")
+    longitude: float | None = strawberry.field(description="WGS-84 longitude, degrees.")
     project_id: strawberry.Private[int]
 
     @classmethod
@@ -68,7 +78,7 @@ class BuildingType(relay.Node):
             id=row.id, name=row.name, latitude=row.latitude, longitude=row.longitude, project_id=row.project_id
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its project.")
     async def project(self, info: Info) -> ProjectType:
         return ProjectType.from_row(await info.context.loaders.project.load(self.project_id))
 
@@ -88,9 +98,9 @@ class BuildingType(relay.Node):
 @strawberry.type(name="Party", description="A person or company; phone and ID number are masked unless you may see them.")
 class PartyType(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    party_type: PartyTypeEnum
-    email: str | None
+    name: str = strawberry.field(description="Full name or company name.")
+    party_type: PartyTypeEnum = strawberry.field(description="Person or company.")
+    email: str | None = strawberry.field(description="E-mail address.")
     project_id: strawberry.Private[int]
     phone_encrypted: strawberry.Private[str | None]
     national_id_encrypted: strawberry.Private[str | None]
@@ -116,15 +126,22 @@ class PartyType(relay.Node):
             return plain
         return str(mask(plain))
 
-    @strawberry.field
+    @strawberry.field(
+        description="Mobile number; masked (138****5678) unless you are an admin of the project or the person themself."
+    )
     async def phone(self, info: Info) -> str | None:
         return await self._reveal(info, self.phone_encrypted, mask_phone)
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "National ID number; masked (110***********1234) unless you are an admin of the project or the person "
+            "themself."
+        ),
+    )
     async def national_id(self, info: Info) -> str | None:
         return await self._reveal(info, self.national_id_encrypted, mask_national_id)
 
-    @strawberry.field
+    @strawberry.field(description="The units the party owns or rents, past and current (as far as you may see them).")
     async def occupancies(self, info: Info) -> list[OccupancyType]:
         rows = await info.context.loaders.occupancies_by_party.load(self.id)
         return [OccupancyType.from_row(row) for row in rows]
@@ -142,12 +159,12 @@ class PartyType(relay.Node):
         )
 
 
-@strawberry.type(name="Occupancy")
+@strawberry.type(name="Occupancy", description="A party owning or renting a unit for a date range.")
 class OccupancyType(relay.Node):
     id: relay.NodeID[int]
-    relation: OccupancyRelationEnum
-    start_date: dt.date
-    end_date: dt.date | None
+    relation: OccupancyRelationEnum = strawberry.field(description="Owner or tenant.")
+    start_date: dt.date = strawberry.field(description="First day (project time zone).")
+    end_date: dt.date | None = strawberry.field(description="Last day; null while it lasts.")
     unit_id: strawberry.Private[int]
     party_id: strawberry.Private[int]
 
@@ -162,11 +179,11 @@ class OccupancyType(relay.Node):
             party_id=row.party_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who.")
     async def party(self, info: Info) -> PartyType:
         return PartyType.from_row(await info.context.loaders.party.load(self.party_id))
 
-    @strawberry.field
+    @strawberry.field(description="Which unit.")
     async def unit(self, info: Info) -> UnitType:
         return UnitType.from_row(await info.context.loaders.unit.load(self.unit_id))
 
@@ -193,14 +210,19 @@ class OccupancyType(relay.Node):
         return result
 
 
-@strawberry.type(name="Unit")
+@strawberry.type(
+    name="Unit",
+    description=(
+        "A flat, shop, office, parking space or storage room. Owners see the units they occupy; staff their project's."
+    ),
+)
 class UnitType(relay.Node):
     id: relay.NodeID[int]
-    number: str
-    floor: int
+    number: str = strawberry.field(description="Its number within the building (e.g. 1502).")
+    floor: int = strawberry.field(description="Its floor.")
     floor_area: Decimal = strawberry.field(description="Floor area in square metres.")
-    kind: UnitKindEnum
-    occupancy_status: OccupancyStatusEnum
+    kind: UnitKindEnum = strawberry.field(description="What it is used as.")
+    occupancy_status: OccupancyStatusEnum = strawberry.field(description="How it is occupied.")
     building_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
     building_row: strawberry.Private[Building | None] = None
@@ -220,7 +242,7 @@ class UnitType(relay.Node):
             building_row=row.__dict__.get("building"),
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its building.")
     def building(self, info: Info) -> BuildingType:
         if self.building_row is not None:
             return BuildingType.from_row(self.building_row)
@@ -229,7 +251,7 @@ class UnitType(relay.Node):
     async def _load_building(self, info: Info) -> BuildingType:
         return BuildingType.from_row(await info.context.loaders.building.load(self.building_id))
 
-    @strawberry.field
+    @strawberry.field(description="Its project.")
     async def project(self, info: Info) -> ProjectType:
         return ProjectType.from_row(await info.context.loaders.project.load(self.project_id))
 

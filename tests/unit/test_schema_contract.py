@@ -100,3 +100,23 @@ def test_untyped_event_data_is_deprecated_in_favour_of_the_typed_payload() -> No
 
     assert "payload" in (event.fields["data"].deprecation_reason or "")
     assert event.fields["payload"].deprecation_reason is None
+
+
+def test_every_operation_a_role_gate_guards_names_its_roles() -> None:
+    from strawberry.types.base import get_object_definition
+
+    from schema.root import Mutation, Query
+
+    unnamed = []
+    for root in (Query, Mutation):
+        definition = get_object_definition(root, strict=True)
+        for field in definition.fields:
+            messages = [str(getattr(p, "message", "")) for p in field.permission_classes]
+            gate = next((m for m in messages if m.startswith("Requires one of the roles")), None)
+            if gate is None:
+                continue
+            roles = gate.removeprefix("Requires one of the roles").split(" in ")[0].strip(" .").split(", ")
+            if not all(role in (field.description or "") for role in roles):
+                unnamed.append(f"{definition.name}.{field.name}: {', '.join(roles)}")
+
+    assert not unnamed, "say who may call these in their descriptions:\n" + "\n".join(unnamed)

@@ -24,15 +24,26 @@ DEFAULT_ANALYTICS_DAYS = 30
 class AnalyticsQueries:
     @strawberry.field(
         permission_classes=DISPATCHERS,
-        description="Tickets submitted in [from, to) (default: the last 30 days): volumes, times, SLA, technicians.",
+        description="DISPATCHER, ADMIN: Tickets submitted in [from, to) (default: the last 30 days): volumes, times, SLA, technicians.",
     )
     async def dispatch_analytics(
         self,
         info: Info,
-        project_id: strawberry.ID,
-        from_: Annotated[dt.datetime | None, strawberry.argument(name="from")] = None,
-        to: dt.datetime | None = None,
-        period: AnalyticsPeriodEnum = analytics.AnalyticsPeriod.DAY,  # type: ignore[valid-type]
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        from_: Annotated[
+            dt.datetime | None,
+            strawberry.argument(
+                name="from", description="Start, inclusive (UTC timestamp); default 30 days before `to`."
+            ),
+        ] = None,
+        to: Annotated[
+            dt.datetime | None,
+            strawberry.argument(description="End, exclusive (UTC timestamp); default now."),
+        ] = None,
+        period: Annotated[
+            AnalyticsPeriodEnum,
+            strawberry.argument(description="How byPeriod is bucketed (by the project's local calendar)."),
+        ] = analytics.AnalyticsPeriod.DAY,  # type: ignore[valid-type]
     ) -> DispatchAnalyticsType | None:
         principal = await require_principal(info)
         until = to or info.context.now()

@@ -21,55 +21,78 @@ from schema.use_cases import run_mutation
 __all__ = ["EquipmentMutations"]
 
 CreateEquipmentResult = Annotated[
-    EquipmentType | BadUserInputError | NotFoundError, strawberry.union("CreateEquipmentResult")
+    EquipmentType | BadUserInputError | NotFoundError, strawberry.union(
+        "CreateEquipmentResult",
+        description=(
+            "What `createEquipment` answers: the Equipment; BadUserInputError (`field` names the input at fault); "
+            "NotFoundError (a project or building not yours)."
+        ),
+    )
 ]
 UpdateEquipmentResult = Annotated[
-    EquipmentType | BadUserInputError | NotFoundError, strawberry.union("UpdateEquipmentResult")
+    EquipmentType | BadUserInputError | NotFoundError, strawberry.union(
+        "UpdateEquipmentResult",
+        description="What `updateEquipment` answers: the Equipment; BadUserInputError; NotFoundError.",
+    )
 ]
 RecordMaintenanceResult = Annotated[
-    MaintenanceRecordType | BadUserInputError | NotFoundError, strawberry.union("RecordMaintenanceResult")
+    MaintenanceRecordType | BadUserInputError | NotFoundError, strawberry.union(
+        "RecordMaintenanceResult",
+        description=(
+            "What `recordMaintenance` answers: the MaintenanceRecord; BadUserInputError; NotFoundError (equipment or "
+            "technician not yours)."
+        ),
+    )
 ]
 
 
-@strawberry.input
+@strawberry.input(description="New equipment for the maintenance ledger.")
 class CreateEquipmentInput:
-    project_id: strawberry.ID
-    name: str
-    kind: EquipmentKindEnum
-    install_date: dt.date
-    maintenance_interval_days: int
-    building_id: strawberry.ID | None = None
-    model: str | None = None
-    serial_number: str | None = None
-    location: str | None = None
-    last_maintained_on: dt.date | None = None
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    name: str = strawberry.field(description="Its name.")
+    kind: EquipmentKindEnum = strawberry.field(description="What it is.")
+    install_date: dt.date = strawberry.field(description="Installed on.")
+    maintenance_interval_days: int = strawberry.field(description="Days between preventive maintenance (positive).")
+    building_id: strawberry.ID | None = strawberry.field(default=None, description="Its building, if any.")
+    model: str | None = strawberry.field(default=None, description="Make and model.")
+    serial_number: str | None = strawberry.field(default=None, description="Serial number.")
+    location: str | None = strawberry.field(default=None, description="Where it stands, in words.")
+    last_maintained_on: dt.date | None = strawberry.field(
+        default=None, description="Last maintained on; the next due date counts from it (or from the install date)."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Changes to equipment; fields left out stay as they are.")
 class UpdateEquipmentInput:
-    id: strawberry.ID
-    name: str | None = None
-    model: str | None = None
-    serial_number: str | None = None
-    location: str | None = None
-    building_id: strawberry.ID | None = None
-    maintenance_interval_days: int | None = None
-    next_due_on: dt.date | None = None
-    is_active: bool | None = None
+    id: strawberry.ID = strawberry.field(description="The equipment.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    model: str | None = strawberry.field(default=None, description="New make and model.")
+    serial_number: str | None = strawberry.field(default=None, description="New serial number.")
+    location: str | None = strawberry.field(default=None, description="New location.")
+    building_id: strawberry.ID | None = strawberry.field(default=None, description="New building.")
+    maintenance_interval_days: int | None = strawberry.field(default=None, description="New interval, days.")
+    next_due_on: dt.date | None = strawberry.field(default=None, description="Move the next due date.")
+    is_active: bool | None = strawberry.field(default=None, description="False retires it.")
 
 
-@strawberry.input
+@strawberry.input(description="Maintenance done outside a ticket.")
 class RecordMaintenanceInput:
-    equipment_id: strawberry.ID
-    performed_on: dt.date
-    notes: str | None = None
-    technician_id: strawberry.ID | None = None
+    equipment_id: strawberry.ID = strawberry.field(description="The equipment.")
+    performed_on: dt.date = strawberry.field(description="When (project time zone); moves the next due date on.")
+    notes: str | None = strawberry.field(default=None, description="What was done.")
+    technician_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Who did it, if one of the project's technicians."
+    )
 
 
 @strawberry.type
 class EquipmentMutations:
-    @strawberry.mutation(permission_classes=DISPATCHERS, description="Add plant to the maintenance ledger.")
-    async def create_equipment(self, info: Info, input: CreateEquipmentInput) -> CreateEquipmentResult:
+    @strawberry.mutation(permission_classes=DISPATCHERS, description="DISPATCHER, ADMIN: Add plant to the maintenance ledger.")
+    async def create_equipment(
+        self,
+        info: Info,
+        input: Annotated[CreateEquipmentInput, strawberry.argument(description="The new equipment.")],
+    ) -> CreateEquipmentResult:
         principal = await require_principal(info)
 
         async def create() -> Equipment:
@@ -90,8 +113,15 @@ class EquipmentMutations:
 
         return await run_mutation(create, EquipmentType.from_row)
 
-    @strawberry.mutation(permission_classes=DISPATCHERS)
-    async def update_equipment(self, info: Info, input: UpdateEquipmentInput) -> UpdateEquipmentResult:
+    @strawberry.mutation(
+        permission_classes=DISPATCHERS,
+        description="DISPATCHER or ADMIN: change equipment, move its next due date, or retire it.",
+    )
+    async def update_equipment(
+        self,
+        info: Info,
+        input: Annotated[UpdateEquipmentInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateEquipmentResult:
         principal = await require_principal(info)
 
         async def update() -> Equipment:
@@ -113,9 +143,13 @@ class EquipmentMutations:
 
     @strawberry.mutation(
         permission_classes=DISPATCHERS,
-        description="Record maintenance done outside a ticket (an inspection, a contractor).",
+        description="DISPATCHER, ADMIN: Record maintenance done outside a ticket (an inspection, a contractor).",
     )
-    async def record_maintenance(self, info: Info, input: RecordMaintenanceInput) -> RecordMaintenanceResult:
+    async def record_maintenance(
+        self,
+        info: Info,
+        input: Annotated[RecordMaintenanceInput, strawberry.argument(description="What was done.")],
+    ) -> RecordMaintenanceResult:
         principal = await require_principal(info)
 
         async def record() -> MaintenanceRecord:

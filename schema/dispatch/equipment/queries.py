@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from dispatch.queries import list_equipment
@@ -18,9 +20,13 @@ __all__ = ["EquipmentQueries"]
 @strawberry.type
 class EquipmentQueries:
     @strawberry.field(
-        permission_classes=ROSTER_READERS, description="The project's equipment ledger, soonest due first."
+        permission_classes=ROSTER_READERS, description="TECHNICIAN, DISPATCHER, FINANCE, ADMIN: The project's equipment ledger, soonest due first."
     )
-    async def equipment(self, info: Info, project_id: strawberry.ID) -> list[EquipmentType]:
+    async def equipment(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> list[EquipmentType]:
         principal = await require_principal(info)
         try:
             project = decode_id(project_id, "Project", field="projectId")

@@ -20,11 +20,13 @@ from schema.units.types import BuildingType
 __all__ = ["EquipmentType", "MaintenanceRecordType"]
 
 
-@strawberry.type(name="MaintenanceRecord")
+@strawberry.type(name="MaintenanceRecord", description="Maintenance done on a piece of equipment.")
 class MaintenanceRecordType:
-    performed_on: dt.date
-    notes: str | None
-    ticket_id: strawberry.ID | None
+    performed_on: dt.date = strawberry.field(description="When (project time zone).")
+    notes: str | None = strawberry.field(description="What was done.")
+    ticket_id: strawberry.ID | None = strawberry.field(
+        description="The maintenance ticket it closed, if it came from one."
+    )
     technician_pk: strawberry.Private[int | None]
 
     @classmethod
@@ -36,7 +38,7 @@ class MaintenanceRecordType:
             technician_pk=row.technician_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Who did it, if recorded.")
     async def technician(self, info: Info) -> TechnicianType | None:
         if self.technician_pk is None:
             return None
@@ -47,16 +49,16 @@ class MaintenanceRecordType:
 @strawberry.type(name="Equipment", description="Plant in the maintenance ledger.")
 class EquipmentType(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    kind: EquipmentKindEnum
-    model: str | None
-    serial_number: str | None
-    location: str | None
-    install_date: dt.date
-    maintenance_interval_days: int
-    last_maintained_on: dt.date | None
-    next_due_on: dt.date
-    is_active: bool
+    name: str = strawberry.field(description="Its name.")
+    kind: EquipmentKindEnum = strawberry.field(description="What it is.")
+    model: str | None = strawberry.field(description="Make and model.")
+    serial_number: str | None = strawberry.field(description="Serial number.")
+    location: str | None = strawberry.field(description="Where it stands, in words.")
+    install_date: dt.date = strawberry.field(description="Installed on (project time zone).")
+    maintenance_interval_days: int = strawberry.field(description="Days between preventive maintenance.")
+    last_maintained_on: dt.date | None = strawberry.field(description="Last maintained on (project time zone).")
+    next_due_on: dt.date = strawberry.field(description="Next due on; the worker opens a MAINTENANCE ticket then.")
+    is_active: bool = strawberry.field(description="False once retired: no more maintenance tickets.")
     project_id: strawberry.Private[int]
     building_pk: strawberry.Private[int | None]
 
@@ -78,7 +80,7 @@ class EquipmentType(relay.Node):
             building_pk=row.building_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="Its building, if any.")
     async def building(self, info: Info) -> BuildingType | None:
         if self.building_pk is None:
             return None

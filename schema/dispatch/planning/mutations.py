@@ -21,28 +21,46 @@ from schema.use_cases import run_mutation
 __all__ = ["PlanningMutations"]
 
 OptimizeDispatchResult = Annotated[
-    DispatchPlanType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("OptimizeDispatchResult")
+    DispatchPlanType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "OptimizeDispatchResult",
+        description=(
+            "What `optimizeDispatch` answers: the DispatchPlan; BadUserInputError; NotFoundError (a project you do not "
+            "dispatch); ConflictError (another re-plan of the project is running)."
+        ),
+    )
 ]
 UpdateDispatchSettingsResult = Annotated[
-    DispatchSettingsType | BadUserInputError | NotFoundError, strawberry.union("UpdateDispatchSettingsResult")
+    DispatchSettingsType | BadUserInputError | NotFoundError, strawberry.union(
+        "UpdateDispatchSettingsResult",
+        description=(
+            "What `updateDispatchSettings` answers: the DispatchSettings now; BadUserInputError (`field` names the "
+            "setting at fault); NotFoundError."
+        ),
+    )
 ]
 
 
-@strawberry.input
+@strawberry.input(description="New promises for one priority; minutes left out stay as they are.")
 class SlaTargetsInput:
-    priority: PriorityEnum
-    respond_minutes: int | None = None
-    on_site_minutes: int | None = None
-    resolve_minutes: int | None = None
+    priority: PriorityEnum = strawberry.field(description="The priority.")
+    respond_minutes: int | None = strawberry.field(default=None, description="Minutes to accept.")
+    on_site_minutes: int | None = strawberry.field(default=None, description="Minutes to be on site.")
+    resolve_minutes: int | None = strawberry.field(default=None, description="Minutes to resolve.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a project's dispatch settings; fields left out stay as they are.")
 class UpdateDispatchSettingsInput:
-    project_id: strawberry.ID
-    auto_dispatch: bool | None = None
-    triage_threshold: float | None = None
-    warning_percent: int | None = None
-    sla: list[SlaTargetsInput] | None = None
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    auto_dispatch: bool | None = strawberry.field(
+        default=None, description="Dispatch new tickets at once (true) or leave them to dispatchers."
+    )
+    triage_threshold: float | None = strawberry.field(
+        default=None, description="Classifier confidence, 0 to 1, below which reports wait in TRIAGE."
+    )
+    warning_percent: int | None = strawberry.field(
+        default=None, description="Share of a promise's time, 1 to 99, after which it warns."
+    )
+    sla: list[SlaTargetsInput] | None = strawberry.field(default=None, description="New promises per priority.")
 
 
 def _minutes(targets: SlaTargetsInput) -> dict[str, int]:
@@ -54,10 +72,16 @@ def _minutes(targets: SlaTargetsInput) -> dict[str, int]:
 class PlanningMutations:
     @strawberry.mutation(
         permission_classes=DISPATCHERS,
-        description="Re-plan every ticket nobody has accepted yet; with apply: false only show the plan.",
+        description="DISPATCHER, ADMIN: Re-plan every ticket nobody has accepted yet; with apply: false only show the plan.",
     )
     async def optimize_dispatch(
-        self, info: Info, project_id: strawberry.ID, apply: bool = True
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+        apply: Annotated[
+            bool,
+            strawberry.argument(description="True (default): assign as planned; false: only answer the plan."),
+        ] = True,
     ) -> OptimizeDispatchResult:
         principal = await require_principal(info)
 
@@ -75,10 +99,12 @@ class PlanningMutations:
 
     @strawberry.mutation(
         permission_classes=SETTINGS_ADMINS,
-        description="Auto-dispatch on or off, the classifier's triage threshold, and the SLA promises per priority.",
+        description="ADMIN: Auto-dispatch on or off, the classifier's triage threshold, and the SLA promises per priority.",
     )
     async def update_dispatch_settings(
-        self, info: Info, input: UpdateDispatchSettingsInput
+        self,
+        info: Info,
+        input: Annotated[UpdateDispatchSettingsInput, strawberry.argument(description="What changes.")],
     ) -> UpdateDispatchSettingsResult:
         principal = await require_principal(info)
 

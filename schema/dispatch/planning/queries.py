@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from dispatch.configuration import get_dispatch_settings
@@ -19,9 +21,13 @@ __all__ = ["PlanningQueries"]
 class PlanningQueries:
     @strawberry.field(
         permission_classes=DISPATCHERS,
-        description="Auto-dispatch, triage threshold and SLA promises of a project.",
+        description="DISPATCHER, ADMIN: Auto-dispatch, triage threshold and SLA promises of a project.",
     )
-    async def dispatch_settings(self, info: Info, project_id: strawberry.ID) -> DispatchSettingsType | None:
+    async def dispatch_settings(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> DispatchSettingsType | None:
         principal = await require_principal(info)
         try:
             settings = await get_dispatch_settings(

@@ -24,40 +24,42 @@ __all__ = [
 ]
 
 
-@strawberry.type(name="PlannedAssignment")
+@strawberry.type(name="PlannedAssignment", description="One ticket's technician in a plan.")
 class PlannedAssignmentType:
-    ticket_id: strawberry.ID
-    technician_id: strawberry.ID
-    previous_technician_id: strawberry.ID | None
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
+    technician_id: strawberry.ID = strawberry.field(description="The technician it goes to.")
+    previous_technician_id: strawberry.ID | None = strawberry.field(description="The technician it had before, if any.")
     changes: bool = strawberry.field(description="Whether the plan moves the ticket.")
-    cost: CostBreakdownType
+    cost: CostBreakdownType = strawberry.field(description="Why this technician.")
     ticket_pk: strawberry.Private[int]
     technician_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The ticket.")
     async def ticket(self, info: Info) -> TicketType | None:
         return (await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)]))[0]
 
-    @strawberry.field
+    @strawberry.field(description="The technician.")
     async def technician(self, info: Info) -> TechnicianType | None:
         row = await info.context.loaders.technician.load(self.technician_pk)
         return TechnicianType.from_row(row) if row is not None else None
 
 
-@strawberry.type(name="UnassignedTicket")
+@strawberry.type(name="UnassignedTicket", description="A ticket a plan could not place.")
 class UnassignedTicketType:
-    ticket_id: strawberry.ID
-    code: UnassignableCodeEnum
-    reason: str
-    taken_from_technician_id: strawberry.ID | None
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
+    code: UnassignableCodeEnum = strawberry.field(description="Why, as a code.")
+    reason: str = strawberry.field(description="Why, in English.")
+    taken_from_technician_id: strawberry.ID | None = strawberry.field(
+        description="The technician it was taken from, if the plan took it back."
+    )
 
 
 @strawberry.type(name="DispatchPlan", description="A batch re-optimisation: who gets what, and what is left over.")
 class DispatchPlanType:
-    applied: bool
-    total_cost: int
-    assignments: list[PlannedAssignmentType]
-    unassigned: list[UnassignedTicketType]
+    applied: bool = strawberry.field(description="Whether the assignments were made (apply: true).")
+    total_cost: int = strawberry.field(description="Sum of the assignments' costs (CostBreakdown units).")
+    assignments: list[PlannedAssignmentType] = strawberry.field(description="Who gets which ticket.")
+    unassigned: list[UnassignedTicketType] = strawberry.field(description="Tickets the plan could not place, and why.")
 
     @classmethod
     def from_outcome(cls, outcome: OptimizationOutcome) -> DispatchPlanType:
@@ -99,18 +101,27 @@ class DispatchPlanType:
 
 @strawberry.type(name="SlaTargets", description="Minutes allowed from submission to respond, be on site and resolve.")
 class SlaTargetsType:
-    priority: PriorityEnum
-    respond_minutes: int
-    on_site_minutes: int
-    resolve_minutes: int
+    priority: PriorityEnum = strawberry.field(description="The priority they apply to.")
+    respond_minutes: int = strawberry.field(description="Minutes to accept.")
+    on_site_minutes: int = strawberry.field(description="Minutes to be on site.")
+    resolve_minutes: int = strawberry.field(description="Minutes to resolve.")
 
 
-@strawberry.type(name="DispatchSettings")
+@strawberry.type(
+    name="DispatchSettings",
+    description="How a project dispatches (readable by its dispatchers and admins; admins change it).",
+)
 class DispatchSettingsType:
-    auto_dispatch: bool
-    triage_threshold: float
-    warning_percent: int
-    sla: list[SlaTargetsType]
+    auto_dispatch: bool = strawberry.field(
+        description="Whether new and returned tickets go to the best technician at once."
+    )
+    triage_threshold: float = strawberry.field(
+        description="Classifier confidence (0 to 1) below which a report waits in TRIAGE."
+    )
+    warning_percent: int = strawberry.field(
+        description="Share of a promise's time (1 to 99 %) after which SLA_WARNING is sent and the state turns WARNING."
+    )
+    sla: list[SlaTargetsType] = strawberry.field(description="The promises per priority.")
 
     @classmethod
     def from_settings(cls, settings: DispatchSettings) -> DispatchSettingsType:

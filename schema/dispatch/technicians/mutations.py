@@ -20,41 +20,66 @@ from schema.use_cases import run_mutation
 __all__ = ["TechnicianMutations"]
 
 CreateTechnicianResult = Annotated[
-    TechnicianType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("CreateTechnicianResult")
+    TechnicianType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "CreateTechnicianResult",
+        description=(
+            "What `createTechnician` answers: the Technician; BadUserInputError (`field` names the input at fault); "
+            "NotFoundError (a project not yours); ConflictError."
+        ),
+    )
 ]
 UpdateTechnicianResult = Annotated[
-    TechnicianType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("UpdateTechnicianResult")
+    TechnicianType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "UpdateTechnicianResult",
+        description=(
+            "What `updateTechnician` answers: the Technician; BadUserInputError; NotFoundError (not yours to change); "
+            "ConflictError."
+        ),
+    )
 ]
 
 
-@strawberry.input
+@strawberry.input(description="A new technician.")
 class CreateTechnicianInput:
-    project_id: strawberry.ID
-    name: str
-    skills: list[CategoryEnum]
-    home_latitude: float
-    home_longitude: float
-    capacity: int = 3
-    phone: str | None = None
-    on_shift: bool = True
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    name: str = strawberry.field(description="Name as owners will see it.")
+    skills: list[CategoryEnum] = strawberry.field(description="Categories they can handle.")
+    home_latitude: float = strawberry.field(description="Home base latitude, degrees.")
+    home_longitude: float = strawberry.field(description="Home base longitude, degrees.")
+    capacity: int = strawberry.field(default=3, description="Open tickets they may hold at once; 3 unless given.")
+    phone: str | None = strawberry.field(
+        default=None, description="Mobile number (stored encrypted; owners see it masked)."
+    )
+    on_shift: bool = strawberry.field(default=True, description="Working now; true unless given.")
 
 
-@strawberry.input
+@strawberry.input(
+    description=(
+        "Changes to a technician; fields left out stay as they are. A technician may change only their own onShift and "
+        "current position."
+    ),
+)
 class UpdateTechnicianInput:
-    id: strawberry.ID
-    name: str | None = None
-    skills: list[CategoryEnum] | None = None
-    capacity: int | None = None
-    on_shift: bool | None = None
-    phone: str | None = None
-    current_latitude: float | None = None
-    current_longitude: float | None = None
+    id: strawberry.ID = strawberry.field(description="The technician.")
+    name: str | None = strawberry.field(default=None, description="New name.")
+    skills: list[CategoryEnum] | None = strawberry.field(default=None, description="New skills.")
+    capacity: int | None = strawberry.field(default=None, description="New capacity.")
+    on_shift: bool | None = strawberry.field(default=None, description="On or off shift.")
+    phone: str | None = strawberry.field(default=None, description="New mobile number.")
+    current_latitude: float | None = strawberry.field(default=None, description="Current position latitude, degrees.")
+    current_longitude: float | None = strawberry.field(default=None, description="Current position longitude, degrees.")
 
 
 @strawberry.type
 class TechnicianMutations:
-    @strawberry.mutation(permission_classes=DISPATCHERS)
-    async def create_technician(self, info: Info, input: CreateTechnicianInput) -> CreateTechnicianResult:
+    @strawberry.mutation(
+        permission_classes=DISPATCHERS, description="DISPATCHER or ADMIN: add a technician to the project's roster."
+    )
+    async def create_technician(
+        self,
+        info: Info,
+        input: Annotated[CreateTechnicianInput, strawberry.argument(description="The new technician.")],
+    ) -> CreateTechnicianResult:
         principal = await require_principal(info)
 
         async def create() -> Technician:
@@ -76,9 +101,13 @@ class TechnicianMutations:
 
     @strawberry.mutation(
         permission_classes=TECHNICIAN_UPDATERS,
-        description="Dispatchers manage the roster; technicians may report their own shift and position.",
+        description="TECHNICIAN, DISPATCHER, ADMIN: Dispatchers manage the roster; technicians may report their own shift and position.",
     )
-    async def update_technician(self, info: Info, input: UpdateTechnicianInput) -> UpdateTechnicianResult:
+    async def update_technician(
+        self,
+        info: Info,
+        input: Annotated[UpdateTechnicianInput, strawberry.argument(description="What changes.")],
+    ) -> UpdateTechnicianResult:
         principal = await require_principal(info)
 
         async def update() -> Technician:

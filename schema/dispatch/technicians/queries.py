@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from dispatch.queries import list_technicians
@@ -19,9 +21,13 @@ __all__ = ["TechnicianQueries"]
 class TechnicianQueries:
     @strawberry.field(
         permission_classes=ROSTER_READERS,
-        description="The technicians of a project (a technician sees only themself).",
+        description="TECHNICIAN, DISPATCHER, FINANCE, ADMIN: The technicians of a project (a technician sees only themself).",
     )
-    async def technicians(self, info: Info, project_id: strawberry.ID) -> list[TechnicianType]:
+    async def technicians(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")],
+    ) -> list[TechnicianType]:
         principal = await require_principal(info)
         try:
             project = decode_id(project_id, "Project", field="projectId")

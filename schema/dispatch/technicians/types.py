@@ -17,10 +17,10 @@ from schema.scalars import CategoryEnum
 __all__ = ["GeoPointType", "TechnicianType"]
 
 
-@strawberry.type(name="GeoPoint")
+@strawberry.type(name="GeoPoint", description="A position, WGS-84 degrees.")
 class GeoPointType:
-    latitude: float
-    longitude: float
+    latitude: float = strawberry.field(description="Latitude, degrees.")
+    longitude: float = strawberry.field(description="Longitude, degrees.")
 
 
 @strawberry.type(
@@ -32,7 +32,7 @@ class GeoPointType:
 )
 class TechnicianType(relay.Node):
     id: relay.NodeID[int]
-    name: str
+    name: str = strawberry.field(description="Name as owners see it (e.g. 陈师傅).")
     row: strawberry.Private[Technician]
 
     @classmethod
@@ -49,7 +49,7 @@ class TechnicianType(relay.Node):
         """The row, when the viewer may see how the technician works; None when they may not."""
         return self.row if await self._view(info) is not TechnicianView.CONTACT else None
 
-    @strawberry.field
+    @strawberry.field(description="The categories they can handle; null unless you are staff or the technician.")
     async def skills(self, info: Info) -> list[CategoryEnum] | None:
         row = await self._at_work(info)
         return list(row.skills) if row is not None else None
@@ -59,17 +59,24 @@ class TechnicianType(relay.Node):
         row = await self._at_work(info)
         return row.capacity if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(
+        description=(
+            "Whether they are working now (only on-shift technicians are dispatched); null unless you are staff or the "
+            "technician."
+        ),
+    )
     async def on_shift(self, info: Info) -> bool | None:
         row = await self._at_work(info)
         return row.on_shift if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="Home base; null unless you are staff or the technician.")
     async def home(self, info: Info) -> GeoPointType | None:
         row = await self._at_work(info)
         return GeoPointType(latitude=row.home_latitude, longitude=row.home_longitude) if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(
+        description="Last reported position; null when unknown, or unless you are staff or the technician."
+    )
     async def current_location(self, info: Info) -> GeoPointType | None:
         row = await self._at_work(info)
         if row is None or row.current_latitude is None or row.current_longitude is None:

@@ -25,16 +25,49 @@ from schema.use_cases import run_mutation
 __all__ = ["TicketMutations"]
 
 SubmitTicketResult = Annotated[
-    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("SubmitTicketResult")
+    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "SubmitTicketResult",
+        description=(
+            "What `submitTicket` answers: the Ticket as it is now; BadUserInputError (`field` names the input at "
+            "fault) (an empty description, a unit you do not occupy, a bad photo); NotFoundError (a ticket, unit, "
+            "technician or project that does not exist or is not yours to see); ConflictError (a duplicate upload or "
+            "concurrent change). A failure writes nothing."
+        ),
+    )
 ]
 TransitionTicketResult = Annotated[
-    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("TransitionTicketResult")
+    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "TransitionTicketResult",
+        description=(
+            "What `transitionTicket` answers: the Ticket as it is now; BadUserInputError (`field` names the input at "
+            "fault) (a missing reason, rating or location, details the action does not take); NotFoundError (a ticket, "
+            "unit, technician or project that does not exist or is not yours to see); ConflictError (a stale "
+            "expectedVersion, or an action the ticket's status does not allow; the message lists what you may do). A "
+            "failure writes nothing."
+        ),
+    )
 ]
 AssignTicketResult = Annotated[
-    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("AssignTicketResult")
+    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "AssignTicketResult",
+        description=(
+            "What `assignTicket` answers: the Ticket as it is now; BadUserInputError (`field` names the input at "
+            "fault) (a technician without the skill or off shift); NotFoundError (a ticket, unit, technician or "
+            "project that does not exist or is not yours to see); ConflictError (a stale expectedVersion, or a ticket "
+            "in a status that cannot be assigned). A failure writes nothing."
+        ),
+    )
 ]
 CategorizeTicketResult = Annotated[
-    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union("CategorizeTicketResult")
+    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+        "CategorizeTicketResult",
+        description=(
+            "What `categorizeTicket` answers: the Ticket as it is now; BadUserInputError (`field` names the input at "
+            "fault) (nothing changes, a closed ticket's priority); NotFoundError (a ticket, unit, technician or "
+            "project that does not exist or is not yours to see); ConflictError (a stale expectedVersion). A failure "
+            "writes nothing."
+        ),
+    )
 ]
 
 
@@ -51,15 +84,19 @@ async def _read_files(uploads: list[Upload] | None) -> list[tickets.IncomingFile
     return files
 
 
-@strawberry.input
+@strawberry.input(description="A fault report: a description and either the reporter's unit or a common area.")
 class SubmitTicketInput:
-    description: str
+    description: str = strawberry.field(description="What is wrong, in the reporter's words (the classifier reads it).")
     unit_id: strawberry.ID | None = strawberry.field(
         default=None, description="The unit at fault; leave out for a common area."
     )
     project_id: strawberry.ID | None = strawberry.field(default=None, description="Required for a common area.")
-    location_kind: LocationKindEnum | None = None
-    building_id: strawberry.ID | None = None
+    location_kind: LocationKindEnum | None = strawberry.field(
+        default=None, description="Which common area (required with projectId)."
+    )
+    building_id: strawberry.ID | None = strawberry.field(
+        default=None, description="The building of a common-area fault, if any."
+    )
     location_detail: str | None = strawberry.field(default=None, description="e.g. 'lift 2', 'B2 level near exit C'.")
     category: CategoryEnum | None = strawberry.field(default=None, description="Left out: the classifier decides.")
     priority: PriorityEnum | None = strawberry.field(default=None, description="Left out: the classifier's urgency.")
@@ -71,37 +108,49 @@ class SubmitTicketInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A position, WGS-84 degrees.")
 class GeoPointInput:
-    latitude: float
-    longitude: float
+    latitude: float = strawberry.field(description="Latitude, −90 to 90.")
+    longitude: float = strawberry.field(description="Longitude, −180 to 180.")
 
 
 @strawberry.input(
     description="What comes with some actions: CONFIRM a rating (and comment), CHECK_IN a location, RESOLVE or REOPEN photos."
 )
 class TransitionDetailsInput:
-    rating: int | None = None
-    comment: str | None = None
-    location: GeoPointInput | None = None
-    photos: list[Upload] | None = None
+    rating: int | None = strawberry.field(default=None, description="CONFIRM: 1 to 5 stars (required).")
+    comment: str | None = strawberry.field(default=None, description="CONFIRM: the owner's comment on the work.")
+    location: GeoPointInput | None = strawberry.field(
+        default=None, description="CHECK_IN: where the technician is (required)."
+    )
+    photos: list[Upload] | None = strawberry.field(
+        default=None, description="RESOLVE or REOPEN: photos or videos (multipart upload), at most six."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A dispatcher's category (and priority) for a ticket.")
 class CategorizeTicketInput:
-    ticket_id: strawberry.ID
-    category: CategoryEnum
-    priority: PriorityEnum | None = None
-    expected_version: int | None = None
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
+    category: CategoryEnum = strawberry.field(description="The right category (completes triage of a TRIAGE ticket).")
+    priority: PriorityEnum | None = strawberry.field(
+        default=None, description="A new priority; left out: unchanged. The SLA deadlines follow it."
+    )
+    expected_version: int | None = strawberry.field(
+        default=None, description="The ticket's `version` as you read it; refused with CONFLICT if it changed since."
+    )
 
 
 @strawberry.type
 class TicketMutations:
     @strawberry.mutation(
         permission_classes=REPORTERS,
-        description="Report a fault in a unit you occupy or a common area of your project (multipart for photos).",
+        description="OWNER, DISPATCHER, ADMIN: Report a fault in a unit you occupy or a common area of your project (multipart for photos).",
     )
-    async def submit_ticket(self, info: Info, input: SubmitTicketInput) -> SubmitTicketResult:
+    async def submit_ticket(
+        self,
+        info: Info,
+        input: Annotated[SubmitTicketInput, strawberry.argument(description="The report.")],
+    ) -> SubmitTicketResult:
         principal = await require_principal(info)
         services = info.context.services
 
@@ -133,7 +182,7 @@ class TicketMutations:
     @strawberry.mutation(
         permission_classes=TICKET_ACTORS,
         description=(
-            "Move a ticket through its lifecycle. A stale expectedVersion, or an action the ticket's status "
+            "OWNER, TECHNICIAN, DISPATCHER, ADMIN: Move a ticket through its lifecycle. A stale expectedVersion, or an action the ticket's status "
             "rules out, answers CONFLICT; an action your role rules out is a FORBIDDEN error. Both name the "
             "actions you could take."
         ),
@@ -141,11 +190,30 @@ class TicketMutations:
     async def transition_ticket(
         self,
         info: Info,
-        ticket_id: strawberry.ID,
-        action: TicketActionEnum,
-        expected_version: int | None = None,
-        note: str | None = None,
-        details: TransitionDetailsInput | None = None,
+        ticket_id: Annotated[strawberry.ID, strawberry.argument(description="The ticket.")],
+        action: Annotated[
+            TicketActionEnum,
+            strawberry.argument(description="What to do; the ticket's allowedActions lists what you may."),
+        ],
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The ticket's `version` as you read it; refused with CONFLICT if it changed since."
+            ),
+        ] = None,
+        note: Annotated[
+            str | None,
+            strawberry.argument(
+                description=(
+                    "Free text, up to 2,000 characters: required as the reason of REJECT and the work notes of "
+                    "RESOLVE."
+                ),
+            ),
+        ] = None,
+        details: Annotated[
+            TransitionDetailsInput | None,
+            strawberry.argument(description="What some actions need: CONFIRM rating, CHECK_IN location, photos."),
+        ] = None,
     ) -> TransitionTicketResult:
         principal = await require_principal(info)
         services = info.context.services
@@ -175,10 +243,25 @@ class TicketMutations:
         return await run_mutation(transition, TicketType.from_row)
 
     @strawberry.mutation(
-        permission_classes=DISPATCHERS, description="A dispatcher's choice of technician, overriding the solver."
+        permission_classes=DISPATCHERS, description="DISPATCHER, ADMIN: A dispatcher's choice of technician, overriding the solver."
     )
     async def assign_ticket(
-        self, info: Info, ticket_id: strawberry.ID, technician_id: strawberry.ID, expected_version: int | None = None
+        self,
+        info: Info,
+        ticket_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The ticket (waiting, or assigned or accepted to someone else)."),
+        ],
+        technician_id: Annotated[
+            strawberry.ID,
+            strawberry.argument(description="The technician, of the ticket's project."),
+        ],
+        expected_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The ticket's `version` as you read it; refused with CONFLICT if it changed since."
+            ),
+        ] = None,
     ) -> AssignTicketResult:
         principal = await require_principal(info)
 
@@ -197,9 +280,16 @@ class TicketMutations:
 
     @strawberry.mutation(
         permission_classes=DISPATCHERS,
-        description="Complete triage, or correct a ticket's category and priority; the classifier learns from it.",
+        description="DISPATCHER, ADMIN: Complete triage, or correct a ticket's category and priority; the classifier learns from it.",
     )
-    async def categorize_ticket(self, info: Info, input: CategorizeTicketInput) -> CategorizeTicketResult:
+    async def categorize_ticket(
+        self,
+        info: Info,
+        input: Annotated[
+            CategorizeTicketInput,
+            strawberry.argument(description="The ticket and its category and priority."),
+        ],
+    ) -> CategorizeTicketResult:
         principal = await require_principal(info)
 
         async def categorize() -> Ticket:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from typing import Annotated
+
 import strawberry
 
 from dispatch.model import SlaState
@@ -31,18 +33,18 @@ from schema.scalars import CategoryEnum
 __all__ = ["TicketConnection", "TicketFilter", "TicketQueries"]
 
 
-@strawberry.input
+@strawberry.input(description="Which tickets a list keeps; every field set must match.")
 class TicketFilter:
-    project_id: strawberry.ID | None = None
+    project_id: strawberry.ID | None = strawberry.field(default=None, description="Only this project.")
     status: list[TicketStatusEnum] | None = strawberry.field(default=None, description="Any of these statuses.")
-    category: list[CategoryEnum] | None = None
-    priority: list[PriorityEnum] | None = None
-    kind: TicketKindEnum | None = None
-    building_id: strawberry.ID | None = None
+    category: list[CategoryEnum] | None = strawberry.field(default=None, description="Any of these categories.")
+    priority: list[PriorityEnum] | None = strawberry.field(default=None, description="Any of these priorities.")
+    kind: TicketKindEnum | None = strawberry.field(default=None, description="Only repairs or only maintenance.")
+    building_id: strawberry.ID | None = strawberry.field(default=None, description="Only this building.")
     technician_id: strawberry.ID | None = strawberry.field(
         default=None, description="Tickets assigned to this technician."
     )
-    sla_state: SlaStateEnum | None = None
+    sla_state: SlaStateEnum | None = strawberry.field(default=None, description="Only tickets in this SLA state now.")
     created_after: dt.datetime | None = strawberry.field(default=None, description="Submitted at or after (inclusive).")
     created_before: dt.datetime | None = strawberry.field(default=None, description="Submitted before (exclusive).")
 
@@ -62,7 +64,7 @@ class TicketFilter:
         )
 
 
-@strawberry.type(name="TicketConnection")
+@strawberry.type(name="TicketConnection", description="A page of tickets.")
 class TicketConnection(CountedConnection[TicketType]):
     pass
 
@@ -77,7 +79,11 @@ class TicketQueries:
         ),
     )
     async def tickets(
-        self, info: Info, filter: TicketFilter | None = None, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: Annotated[TicketFilter | None, strawberry.argument(description="Narrow the list.")] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size, 1 to 100 (default 50).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="The endCursor of the previous page.")] = None,
     ) -> TicketConnection:
         principal = await require_principal(info)
         size, before_id = page_size(first), after_id(after)

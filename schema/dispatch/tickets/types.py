@@ -41,13 +41,13 @@ ATTACHMENT_LINK_LIFETIME = dt.timedelta(hours=1)
 
 @strawberry.type(name="TicketAttachment", description="A photo or short video sent with a ticket.")
 class AttachmentType:
-    id: strawberry.ID
-    stage: AttachmentStageEnum
-    mime_type: str
-    size_bytes: int
-    file_name: str
+    id: strawberry.ID = strawberry.field(description="Its global ID; the file itself is at `url`.")
+    stage: AttachmentStageEnum = strawberry.field(description="Sent with the report or with the resolution.")
+    mime_type: str = strawberry.field(description="Its media type, detected from the bytes.")
+    size_bytes: int = strawberry.field(description="Its size in bytes.")
+    file_name: str = strawberry.field(description="The name it was uploaded under.")
     content_hash: str = strawberry.field(description="SHA-256 of the file, hex.")
-    created_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="Uploaded at (UTC).")
     pk: strawberry.Private[int]
 
     @classmethod
@@ -76,9 +76,11 @@ class AttachmentType:
 @strawberry.type(name="TicketEvent", description="One entry of a ticket's append-only history.")
 class TicketEventType:
     seq: int = strawberry.field(description="Position in the project's event log; increases in commit order.")
-    type: TicketEventTypeEnum
-    at: dt.datetime
-    actor_role: ActorRoleEnum
+    type: TicketEventTypeEnum = strawberry.field(description="What happened; `payload` has the details of this type.")
+    at: dt.datetime = strawberry.field(description="When (UTC).")
+    actor_role: ActorRoleEnum = strawberry.field(
+        description="In which capacity the actor acted (SYSTEM: Courtyard itself)."
+    )
     data: JSON = strawberry.field(
         description="What came with the event, as stored (untyped JSON; technicians as internal numbers).",
         deprecation_reason="Use `payload`, typed per event type; `data` goes away in the next release.",
@@ -105,7 +107,7 @@ class TicketEventType:
     def payload(self) -> TicketEventPayload | None:
         return payload_of(self.type, self.data if isinstance(self.data, dict) else {})
 
-    @strawberry.field
+    @strawberry.field(description="The note that came with the action, if any.")
     def note(self) -> str | None:
         note = self.data.get("note") if isinstance(self.data, dict) else None
         return note if isinstance(note, str) else None
@@ -125,7 +127,7 @@ class TicketEventType:
         row = await info.context.loaders.technician.load(technician_id)
         return TechnicianType.from_row(row) if row is not None else None
 
-    @strawberry.field
+    @strawberry.field(description="The ticket's global ID (even when `ticket` is null for you).")
     def ticket_id(self) -> strawberry.ID:
         return encode_id("Ticket", self.ticket_pk)
 
@@ -138,35 +140,37 @@ class TicketEventType:
 @strawberry.type(name="Ticket", description="A repair or maintenance job and where it stands.")
 class TicketType(relay.Node):
     id: relay.NodeID[int]
-    kind: TicketKindEnum
-    status: TicketStatusEnum
-    category: CategoryEnum
-    priority: PriorityEnum
-    description: str
-    location_kind: LocationKindEnum
-    location_detail: str | None
+    kind: TicketKindEnum = strawberry.field(description="Reported repair, or preventive maintenance Courtyard opened.")
+    status: TicketStatusEnum = strawberry.field(description="Where it stands.")
+    category: CategoryEnum = strawberry.field(description="The trade it needs (the classifier's or a dispatcher's).")
+    priority: PriorityEnum = strawberry.field(description="How urgent; decides its SLA promises.")
+    description: str = strawberry.field(description="The report in the reporter's words.")
+    location_kind: LocationKindEnum = strawberry.field(description="In a unit or which common area.")
+    location_detail: str | None = strawberry.field(description="Where exactly, in the reporter's words.")
     classifier_category: CategoryEnum | None = strawberry.field(
         description="What the classifier read in the description."
     )
-    classifier_confidence: float | None
+    classifier_confidence: float | None = strawberry.field(description="How sure the classifier was, 0 to 1.")
     classifier_evidence: list[str] = strawberry.field(description="The words the classifier's verdict rests on.")
     version: int = strawberry.field(description="Pass as `expectedVersion` so a concurrent change is not overwritten.")
-    created_at: dt.datetime
-    updated_at: dt.datetime
+    created_at: dt.datetime = strawberry.field(description="When it was filed (UTC).")
+    updated_at: dt.datetime = strawberry.field(description="Last change (UTC).")
     respond_due_at: dt.datetime = strawberry.field(description="A technician accepts by then.")
-    on_site_due_at: dt.datetime
-    resolve_due_at: dt.datetime
+    on_site_due_at: dt.datetime = strawberry.field(
+        description="A technician is on site by then (UTC), paused time added."
+    )
+    resolve_due_at: dt.datetime = strawberry.field(description="It is resolved by then (UTC), paused time added.")
     sla_paused_since: dt.datetime | None = strawberry.field(
         description="Set while the clock stands still waiting for the owner."
     )
     paused_seconds: int = strawberry.field(description="Time the SLA clock stood still, in finished pauses.")
-    accepted_at: dt.datetime | None
-    on_site_at: dt.datetime | None
-    resolved_at: dt.datetime | None
-    closed_at: dt.datetime | None
-    cancelled_at: dt.datetime | None
-    rating: int | None
-    rating_comment: str | None
+    accepted_at: dt.datetime | None = strawberry.field(description="First accepted (UTC).")
+    on_site_at: dt.datetime | None = strawberry.field(description="First on site (UTC).")
+    resolved_at: dt.datetime | None = strawberry.field(description="First resolved (UTC).")
+    closed_at: dt.datetime | None = strawberry.field(description="Closed (UTC).")
+    cancelled_at: dt.datetime | None = strawberry.field(description="Cancelled (UTC).")
+    rating: int | None = strawberry.field(description="The owner's rating, 1 to 5, once closed.")
+    rating_comment: str | None = strawberry.field(description="The owner's comment with the rating.")
     row: strawberry.Private[Ticket]
 
     @classmethod
@@ -216,17 +220,17 @@ class TicketType(relay.Node):
             return []
         return list(allowed_actions(facts_of(self.row), actor))
 
-    @strawberry.field
+    @strawberry.field(description="Its project.")
     async def project(self, info: Info) -> ProjectType:
         return ProjectType.from_row(await info.context.loaders.project.load(self.row.project_id))
 
-    @strawberry.field
+    @strawberry.field(description="The unit at fault; null for a common area.")
     async def unit(self, info: Info) -> UnitType | None:
         if self.row.unit_id is None:
             return None
         return UnitType.from_row(await info.context.loaders.unit.load(self.row.unit_id))
 
-    @strawberry.field
+    @strawberry.field(description="The building, when known.")
     async def building(self, info: Info) -> BuildingType | None:
         if self.row.building_id is None:
             return None
@@ -244,7 +248,7 @@ class TicketType(relay.Node):
             return None
         return TechnicianType.from_row(await info.context.loaders.technician.load(self.row.assignee_id))
 
-    @strawberry.field
+    @strawberry.field(description="The equipment of a maintenance ticket.")
     async def equipment(self, info: Info) -> EquipmentType | None:
         if self.row.equipment_id is None:
             return None
@@ -256,7 +260,7 @@ class TicketType(relay.Node):
         rows = await info.context.loaders.dispatch.events_by_ticket.load(self.row.id)
         return [TicketEventType.from_row(row) for row in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Photos and videos, report and resolution.")
     async def attachments(self, info: Info) -> list[AttachmentType]:
         rows = await info.context.loaders.dispatch.attachments_by_ticket.load(self.row.id)
         return [AttachmentType.from_row(row) for row in rows]
