@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -12,7 +13,7 @@ from api.pages import GRAPHIQL_HTML
 from api.pages.graphiql_examples import EXAMPLE_TABS, ExampleTab, default_tabs_json
 from schema import build_schema
 
-UPLOADED = object()
+UPLOADED = io.BytesIO(b"building,unit\n")  # what a multipart part becomes: a file object
 
 
 def _operation(tab: ExampleTab) -> OperationDefinitionNode:
