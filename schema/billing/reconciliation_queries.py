@@ -1,4 +1,5 @@
-"""Queries of reconciliation for the project's finance staff: null for a project they do not work in."""
+"""Queries of reconciliation for the project's finance staff: nothing (an empty list) for a project they
+do not work in, as every list answers a wrong ID."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 
 from billing.reconciliation import accounts, closing, reading
 from db.models import ExceptionStatus
@@ -28,6 +30,7 @@ __all__ = ["ReconciliationExceptionFilter", "ReconciliationQueries"]
 _PROJECT = strawberry.argument(description="The project.")
 _FIRST = strawberry.argument(description="Page size (at most 100).")
 _AFTER = strawberry.argument(description="The cursor of the last item of the previous page.")
+_NOTHING = relay.PageInfo(has_next_page=False, has_previous_page=False, start_cursor=None, end_cursor=None)
 
 
 @strawberry.input(description="Which exceptions to list.")
@@ -49,12 +52,12 @@ class ReconciliationQueries:
     @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's statement accounts.")
     async def statement_accounts(
         self, info: Info, project_id: Annotated[strawberry.ID, _PROJECT]
-    ) -> list[StatementAccountType] | None:
+    ) -> list[StatementAccountType]:
         sessions = info.context.session_factory
         rows = await read_of_project(
             info, project_id, lambda principal, project: accounts.list_statement_accounts(sessions, principal, project_id=project)
         )
-        return None if rows is None else [StatementAccountType.from_row(row) for row in rows]
+        return [] if rows is None else [StatementAccountType.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's reconciliation exceptions, oldest first.")
     async def reconciliation_exceptions(
@@ -64,7 +67,7 @@ class ReconciliationQueries:
         filter: Annotated[ReconciliationExceptionFilter | None, strawberry.argument(description="Status and kinds.")] = None,
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> ReconciliationExceptionConnection | None:
+    ) -> ReconciliationExceptionConnection:
         size, start_after = page_size(first), after_id(after)
         wanted = filter or ReconciliationExceptionFilter()
         sessions = info.context.session_factory
@@ -82,7 +85,7 @@ class ReconciliationQueries:
             ),
         )
         if page is None:
-            return None
+            return ReconciliationExceptionConnection(edges=[], page_info=_NOTHING, total_count=0)
         edges, page_info = edges_and_page_info(
             [_Paged(view, view.row.id) for view in page.items], size, lambda paged: ReconciliationExceptionType.from_view(paged.view)
         )
@@ -95,7 +98,7 @@ class ReconciliationQueries:
         project_id: Annotated[strawberry.ID, _PROJECT],
         first: Annotated[int | None, _FIRST] = None,
         after: Annotated[str | None, _AFTER] = None,
-    ) -> ReconciliationMatchConnection | None:
+    ) -> ReconciliationMatchConnection:
         size, start_after = page_size(first), after_id(after)
         sessions = info.context.session_factory
         page = await read_of_project(
@@ -104,7 +107,7 @@ class ReconciliationQueries:
             lambda principal, project: reading.list_matches(sessions, principal, project_id=project, limit=size, after_id=start_after),
         )
         if page is None:
-            return None
+            return ReconciliationMatchConnection(edges=[], page_info=_NOTHING, total_count=0)
         edges, page_info = edges_and_page_info(
             [_Paged(view, view.row.id) for view in page.items], size, lambda paged: ReconciliationMatchType.from_view(paged.view)
         )
@@ -117,7 +120,7 @@ class ReconciliationQueries:
         project_id: Annotated[strawberry.ID, _PROJECT],
         first_day: Annotated[dt.date | None, strawberry.argument(name="from", description="First day; the earliest when left out.")] = None,
         last_day: Annotated[dt.date | None, strawberry.argument(name="to", description="Last day; the latest when left out.")] = None,
-    ) -> list[DailyCloseType] | None:
+    ) -> list[DailyCloseType]:
         sessions = info.context.session_factory
         rows = await read_of_project(
             info,
@@ -126,4 +129,4 @@ class ReconciliationQueries:
                 sessions, principal, project_id=project, first_day=first_day, last_day=last_day
             ),
         )
-        return None if rows is None else [DailyCloseType.from_row(close, account) for close, account in rows]
+        return [] if rows is None else [DailyCloseType.from_row(close, account) for close, account in rows]

@@ -22,6 +22,7 @@ factories, or one an earlier refused call left untouched.
 from __future__ import annotations
 
 import itertools
+import datetime as dt
 import json
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
@@ -40,9 +41,15 @@ from api.app import create_app
 from api.settings import Settings
 from api.state import AppState
 from db.models import (
+    DailyClose,
     OccupancyStatus,
     Party,
+    PaymentChannel,
+    ReconciliationException,
+    ReconciliationMatch,
     RoleGrant,
+    StatementAccount,
+    StatementAccountKind,
     Unit,
     User,
 )
@@ -450,10 +457,37 @@ async def _dispatch(aw: AuthorizationWorld) -> None:
         world.ids[f"Attachment:{ownership}"] = _pk(attachment["id"])
 
 
+async def _add_reconciliation_books(state: AppState, world: World) -> None:
+    """In each project a statement account with one match, one open exception and one closed day, so a
+    reconciliation list shows its own project's rows and nothing of another project's."""
+    day = dt.date(2026, 10, 31)
+    async with state.session_factory() as session, session.begin():
+        for project in ("lakeside", "hillside"):
+            project_id = world.ids[f"Project:{project}"]
+            account = StatementAccount(
+                project_id=project_id, name=f"{project} WeChat", kind=StatementAccountKind.WECHAT, channel=PaymentChannel.WECHAT
+            )
+            session.add(account)
+            await session.flush()
+            zero = Decimal("0.00")
+            session.add_all(
+                [
+                    ReconciliationMatch(project_id=project_id, step="MANUAL"),
+                    ReconciliationException(project_id=project_id, kind="CHANNEL_ONLY", day=day),
+                    DailyClose(
+                        project_id=project_id, account_id=account.id, day=day, clearing_account="CLEARING:WECHAT",
+                        opening_balance=zero, closing_balance=zero, matched_count=0, matched_amount=zero,
+                        exception_count=0, exception_amount=zero, open_exception_count=0, open_exception_amount=zero,
+                    ),
+                ]
+            )
+
+
 async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -> AuthorizationWorld:
     state: AppState = app.state.courtyard
     world = await build_dispatch_world(state)
     await _add_register_extras(state, world)
+    await _add_reconciliation_books(state, world)
     _name_targets(world, "Project", "Project:lakeside", "Project:lakeside", "Project:hillside")
     _name_targets(world, "Building", "Building:a1", "Building:a2", "Building:b1")
     for kind in ("Unit", "Party", "Occupancy"):

@@ -260,6 +260,11 @@ def answers(cell: Cell, value: Any) -> bool:
     return value is not None
 
 
+def nonempty(cell: Cell, value: Any) -> bool:
+    """A project's list shows the target project when it lists anything: the world gives each project rows."""
+    return any(True for _ in _strings(value))
+
+
 def _top_level(result: dict[str, Any]) -> Observed | None:
     errors = result.get("errors") or []
     if not errors:
@@ -477,7 +482,9 @@ async def _open_exception(cell: Cell) -> dict[str, Any]:
     await cell.aw.call(finance, _RECONCILE, {"p": cell.gid("Project")})
     found = await cell.aw.call(finance, _OPEN_CHANNEL_ONLY, {"p": cell.gid("Project")})
     order = wechat_payment(number, "12.00")["商户订单号"]
-    exception = next(edge["node"]["id"] for edge in found["edges"] if edge["node"]["lines"][0]["orderNo"] == order)
+    exception = next(
+        edge["node"]["id"] for edge in found["edges"] if [line["orderNo"] for line in edge["node"]["lines"]] == [order]
+    )
     return {"input": {"exceptionId": exception, "action": "WRITE_OFF", "reason": "核实无误", "approvedBy": "李强"}}
 
 
@@ -555,14 +562,14 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         _shows_receipt,
     ),
     "Query.receiptPublicKey": GraphQLProbe("{ receiptPublicKey }", shows=answers),
-    "Query.statementAccounts": GraphQLProbe("query ($p: ID!) { statementAccounts(projectId: $p) { id } }", project, answers),
+    "Query.statementAccounts": GraphQLProbe("query ($p: ID!) { statementAccounts(projectId: $p) { id } }", project, nonempty),
     "Query.reconciliationExceptions": GraphQLProbe(
-        "query ($p: ID!) { reconciliationExceptions(projectId: $p) { totalCount } }", project, answers
+        "query ($p: ID!) { reconciliationExceptions(projectId: $p) { edges { node { id } } } }", project, nonempty
     ),
     "Query.reconciliationMatches": GraphQLProbe(
-        "query ($p: ID!) { reconciliationMatches(projectId: $p) { totalCount } }", project, answers
+        "query ($p: ID!) { reconciliationMatches(projectId: $p) { edges { node { id } } } }", project, nonempty
     ),
-    "Query.dailyCloses": GraphQLProbe("query ($p: ID!) { dailyCloses(projectId: $p) { day } }", project, answers),
+    "Query.dailyCloses": GraphQLProbe("query ($p: ID!) { dailyCloses(projectId: $p) { day } }", project, nonempty),
     **{
         f"Query.node({type_name})": node(type_name)
         for type_name in (
