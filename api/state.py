@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,6 +17,7 @@ from dispatch.attachments import MediaStore
 from dispatch.events import Publisher
 from dispatch.live import LiveFeed
 from schema.context import Context, Services
+from schema.token_watch import RevocationWatch
 
 __all__ = ["AppState", "build_services", "utc_now"]
 
@@ -47,6 +48,11 @@ class AppState:
     tokens: TokenCodec
     services: Services
     clock: Callable[[], dt.datetime] = utc_now
+    revocations: RevocationWatch = field(init=False)
+
+    def __post_init__(self) -> None:
+        # One per process, shared by every connection: see schema.token_watch.
+        self.revocations = RevocationWatch(self.session_factory, self.settings.token_recheck_interval.total_seconds())
 
     def new_context(self, *, client_address: str = "unknown") -> Context:
         return Context(
@@ -58,5 +64,5 @@ class AppState:
             production=self.settings.is_production,
             services=self.services,
             client_address=client_address,
-            token_recheck_interval=self.settings.token_recheck_interval,
+            revocations=self.revocations,
         )

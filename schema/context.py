@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ from kernel.principal import Principal
 from kernel.tokens import TokenClaims
 from register.accounts import load_principal, token_is_current
 from schema.loaders import Loaders
+from schema.token_watch import RevocationWatch
 
 __all__ = ["Context", "Info", "Services"]
 
@@ -57,12 +57,11 @@ class Context:
     clock: Callable[[], dt.datetime]
     production: bool
     services: Services
+    revocations: RevocationWatch | None = None
     client_address: str = "unknown"
-    token_recheck_interval: dt.timedelta = dt.timedelta(seconds=15)
     connection_params: dict[str, Any] | None = None
     token: TokenClaims | None = None
     _token_revoked: bool = False
-    _token_checked_at: float | None = None
     _principal: Principal | None = None
     _principal_loaded: bool = False
 
@@ -80,12 +79,15 @@ class Context:
     def authenticate_with(self, token: str | None) -> None:
         """Remember whose token came with the request or `connection_init`; checked on use."""
         self.token = self.verify_token(token) if token else None
-        self._token_revoked, self._token_checked_at = False, None
+        self._token_revoked = False
         self._principal, self._principal_loaded = None, False
 
     def has_live_token(self) -> bool:
-        """A genuine token that has not expired, nor been found revoked by the last check."""
-        return self.token is not None and not self._token_revoked and self.token.expires_at > self.now()
+        """A genuine token that has not expired, nor been found revoked by the last check (this
+        context's, or the process's watch of the tokens that hold subscriptions open)."""
+        if self.token is None or self._token_revoked or self.token.expires_at <= self.now():
+            return False
+        return self.revocations is None or not self.revocations.is_revoked(self.token)
 
     async def principal(self) -> Principal | None:
         """The caller's permissions, read once per context together with whether the token still counts
@@ -98,21 +100,16 @@ class Context:
                 self._principal = await load_principal(
                     session, self.token.user_id, today=self.now().date(), token=self.token
                 )
-            self._principal_loaded, self._token_checked_at = True, time.monotonic()
+            self._principal_loaded = True
             self._token_revoked = self._principal is None
         return self._principal
 
     async def token_still_counts(self) -> bool:
-        """Whether the token is live, re-reading its revocation (logout, password change or reset) when
-        the last read is older than `token_recheck_interval`: long-lived websockets call this on every
-        event and on a timer, so a revoked token stops counting within that interval."""
+        """Whether the token is live, reading its revocation (logout, password change or reset) now: what a
+        websocket asks once when it connects; its subscriptions are then watched by `revocations`."""
         if not self.has_live_token():
             return False
         assert self.token is not None
-        checked = self._token_checked_at
-        if checked is not None and time.monotonic() - checked < self.token_recheck_interval.total_seconds():
-            return True
-        self._token_checked_at = time.monotonic()
         try:
             async with self.session_factory() as session:
                 current = await token_is_current(session, self.token)

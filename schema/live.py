@@ -283,7 +283,7 @@ async def _send_frames(
 ) -> None:
     async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenWatch(context, events.stop):
         async for event in events:
-            if not await context.token_still_counts():
+            if not context.has_live_token():
                 raise token_expired()
             if not await sink.send(await renderer.payload(event)):
                 return
@@ -302,7 +302,7 @@ async def _yield_events(
     context = info.context
     async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenWatch(context, events.stop):
         async for event in events:
-            if not await context.token_still_counts():
+            if not context.has_live_token():
                 raise token_expired()
             # This operation's loaders live as long as the subscription: renew them for each event.
             _start_rendering(context, event)
@@ -313,24 +313,26 @@ async def _yield_events(
 
 class _TokenWatch:
     """Stops a follower when the connection's token expires (by the service's clock, checked on the wall)
-    or is revoked (logout, password change, reset: re-read every `token_recheck_interval`)."""
+    or is revoked (logout, password change, reset: the process's `RevocationWatch` reads every held
+    token once per `COURTYARD_TOKEN_RECHECK_SECONDS`)."""
 
     def __init__(self, context: Context, stop: Callable[[], None]) -> None:
         self._context = context
         self._stop = stop
         self._timer: asyncio.TimerHandle | None = None
-        self._recheck: asyncio.Task[None] | None = None
+        self._release: Callable[[], None] | None = None
 
     async def __aenter__(self) -> None:
         self._arm()
-        if self._context.token is not None:
-            self._recheck = asyncio.create_task(self._recheck_revocation())
+        token, watch = self._context.token, self._context.revocations
+        if token is not None and watch is not None:
+            self._release = watch.hold(token, self._stop)
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if self._recheck is not None:
-            self._recheck.cancel()
+        if self._release is not None:
+            self._release()
 
     def _arm(self) -> None:
         expires_at = self._context.token_expires_at
@@ -349,12 +351,6 @@ class _TokenWatch:
             self._stop()
         else:
             self._arm()
-
-    async def _recheck_revocation(self) -> None:
-        interval = self._context.token_recheck_interval.total_seconds()
-        while await self._context.token_still_counts():
-            await asyncio.sleep(interval)
-        self._stop()
 
 
 def _selects_any(operation: OperationDefinitionNode, fragments: Mapping[str, Any], names: frozenset[str]) -> bool:

@@ -18,7 +18,7 @@ from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, submit
 from tests.integration.live_client import TICKET_UPDATES, live_socket
 from tests.integration.test_websocket_auth import _leaves
-from tests.integration.world import PASSWORD, World, build_world, error_codes, gql
+from tests.integration.world import PASSWORD, World, build_world, error_codes, gql, statements_run
 
 VIEWER = "{ viewer { email } }"
 LOGOUT = "mutation { logout { loggedOut } }"
@@ -173,3 +173,23 @@ async def test_a_subscription_ends_when_the_password_is_changed_elsewhere(settin
         (ended, _), seconds = await _follow_until_ended(app, world, watching, change_password)
     assert error_codes(ended["payload"]) == ["UNAUTHENTICATED"]
     assert seconds < 1.5
+
+
+async def test_one_reading_checks_every_held_token_and_stops_only_the_revoked(client: httpx.AsyncClient, state) -> None:
+    # given forty subscriptions held open by alice's and bob's tokens, and alice logging out of one of hers
+    world = await build_world(state)
+    tokens = {name: [world.token(name) for _ in range(20)] for name in ("alice", "bob")}
+    claims = {raw: state.tokens.verify(raw) for raws in tokens.values() for raw in raws}
+    stopped: list[str] = []
+    releases = [state.revocations.hold(claims[raw], lambda raw=raw: stopped.append(raw)) for raw in claims]
+    assert "errors" not in await gql(client, LOGOUT, token=tokens["alice"][0])
+    # when the process's watch reads their standing
+    with statements_run(state.engine) as statements:
+        await state.revocations.check_now()
+    # then two statements decided all forty, and only the logged-out token's subscription stops
+    assert len(statements) == 2
+    assert stopped == [tokens["alice"][0]]
+    assert state.revocations.is_revoked(claims[tokens["alice"][0]])
+    assert not state.revocations.is_revoked(claims[tokens["alice"][1]])
+    for release in releases:
+        release()
