@@ -71,7 +71,7 @@ async def _wait_ready(base_url: str, deadline: float) -> None:
                 if (await client.get(f"{base_url}/readyz")).status_code == 200:
                     return
             except httpx.TransportError:
-                pass
+                pass  # not listening yet: the server is still starting
             await asyncio.sleep(0.2)
     raise RuntimeError("the server did not become ready")
 
