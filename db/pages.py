@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
 
 __all__ = ["KeysetPage", "keyset_page"]
 
@@ -32,15 +33,22 @@ async def keyset_page(
     limit: int,
     beyond_id: int | None,
     newest_first: bool = False,
+    joined: Sequence[Any] = (),
 ) -> KeysetPage[M]:
     """The rows of `model` matching `conditions` in id order (descending when `newest_first`), starting
-    beyond `beyond_id` in that order."""
+    beyond `beyond_id` in that order, with the `joined` relationships loaded by the same statement."""
     key: Any = model.id  # type: ignore[attr-defined]
     page = list(conditions)
     if beyond_id is not None:
         page.append(key < beyond_id if newest_first else key > beyond_id)
     async with session_factory() as session:
-        statement = select(model).where(*page).order_by(key.desc() if newest_first else key).limit(limit + 1)
+        statement = (
+            select(model)
+            .where(*page)
+            .options(*(joinedload(relation) for relation in joined))
+            .order_by(key.desc() if newest_first else key)
+            .limit(limit + 1)
+        )
         rows = (await session.scalars(statement)).all()
 
     async def count() -> int:

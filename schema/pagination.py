@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 from strawberry import relay
+from strawberry.types.nodes import SelectedField, Selection
 
 from db.pages import KeysetPage
 from schema.ids import database_id
@@ -21,6 +22,8 @@ __all__ = [
     "edges_and_page_info",
     "empty_connection",
     "page_size",
+    "selected_on_nodes",
+    "selected_under",
 ]
 
 DEFAULT_PAGE_SIZE = 50
@@ -95,3 +98,34 @@ def connection_of(connection: type[Connection], page: KeysetPage[Any], size: int
     """The connection of one page fetched with limit `size` + 1."""
     edges, page_info = edges_and_page_info(page.rows, size, present)
     return connection(edges=edges, page_info=page_info, count=page.count)
+
+
+def selected_on_nodes(info: Any) -> dict[str, list[Selection]]:
+    """The fields the operation selects on the nodes of the connection being resolved (`edges { node {
+    … } }`), through fragments too, each with what it selects in turn: what a list may read for its
+    whole page at once."""
+    selected: dict[str, list[Selection]] = {}
+    for field in info.selected_fields:
+        for edges in _fields(field.selections):
+            if edges.name == "edges":
+                for node in _fields(edges.selections):
+                    if node.name == "node":
+                        selected.update(selected_under(node.selections))
+    return selected
+
+
+def selected_under(selections: Sequence[Selection]) -> dict[str, list[Selection]]:
+    """The fields among `selections`, fragments flattened, each with its own selections (merged when the
+    field is asked for twice, under aliases)."""
+    found: dict[str, list[Selection]] = {}
+    for field in _fields(selections):
+        found.setdefault(field.name, []).extend(field.selections)
+    return found
+
+
+def _fields(selections: Sequence[Selection]) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)

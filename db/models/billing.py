@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, Fen, Scaled, StrEnumColumn, UtcDateTime, created_at_column
 from kernel.vocabulary import BillLineKind, BillStatus, FeeRuleKind, PartyType
@@ -386,6 +386,8 @@ class Payment(Base):
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("payment_batch.id", ondelete="RESTRICT"), index=True)
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
+    # Read with the payment when a page of payments wants it (one receipt at most per payment); never lazily.
+    receipt: Mapped[Receipt | None] = relationship(lazy="raise", viewonly=True, uselist=False)
 
 
 class PaymentAllocation(Base):

@@ -67,6 +67,7 @@ class PaymentQueries:
         page = await queries.list_payments(
             info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after
         )
+        await PaymentType.read_for_page(info, page.rows)
         return connection_of(PaymentConnection, page, size, PaymentType.from_row)
 
     @strawberry.field(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,18 +22,25 @@ from db.models import (
     Receipt,
 )
 from schema.billing.bill_types import BillType
-from schema.billing.common import nodes_of_unit_billing, unit_of
+from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import (
     AllocationSourceEnum,
     PaymentChannelEnum,
     PaymentIntentStatusEnum,
     ReversalKindEnum,
 )
+from schema.batching import answer
 from schema.context import Info
 from schema.ids import database_id
+from schema.pagination import selected_on_nodes, selected_under
 from schema.units.types import UnitType
 
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
+
+
+async def _then_bills(info: Info, allocations: Awaitable[list[list[PaymentAllocation]]]) -> None:
+    loaded = await allocations
+    await info.context.loaders.billing.bill.load_many(sorted({row.bill_id for rows in loaded for row in rows}))
 
 
 @strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
@@ -60,8 +68,8 @@ class AllocationType:
         return self.principal + self.late_fee
 
     @strawberry.field(description="The bill.")
-    async def bill(self, info: Info) -> BillType:
-        return BillType.from_row(await info.context.loaders.billing.bill.load(self.bill_id))
+    def bill(self, info: Info) -> BillType:
+        return answer(info.context.loaders.billing.bill, self.bill_id, BillType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The payment.")
     async def payment(self, info: Info) -> PaymentType:
@@ -112,34 +120,72 @@ class PaymentType(relay.Node):
             project_id=row.project_id,
         )
 
+    @staticmethod
+    async def read_for_page(info: Info, rows: Sequence[Payment]) -> None:
+        """Read what the selected fields need for a whole page of payments at once (the statements the
+        fields would run anyway), so that each field then answers without waiting. The receipts came
+        with the payments."""
+        loaders = info.context.loaders
+        for payment in rows:
+            loaders.billing.receipts_by_payment.prime(payment.id, [payment.receipt] if payment.receipt else [])
+        selected, ids = selected_on_nodes(info), [payment.id for payment in rows]
+        reads: list[Awaitable[Any]] = []
+        if "unit" in selected:
+            reads.append(loaders.unit.load_many(sorted({payment.unit_id for payment in rows})))
+        if "refunds" in selected or "creditLeft" in selected:
+            reads.append(loaders.billing.reversals_by_payment.load_many(ids))
+        if "allocations" in selected or "creditLeft" in selected:
+            allocations = loaders.billing.allocations_by_payment.load_many(ids)
+            if "bill" in selected_under(selected.get("allocations", [])):
+                reads.append(_then_bills(info, allocations))
+            else:
+                reads.append(allocations)
+        await asyncio.gather(*reads)
+
     @strawberry.field(description="The unit it was for.")
-    async def unit(self, info: Info) -> UnitType:
-        return await unit_of(info, self.unit_id)
+    def unit(self, info: Info) -> UnitType:
+        return answer(info.context.loaders.unit, self.unit_id, UnitType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The bills it settled.")
-    async def allocations(self, info: Info) -> list[AllocationType]:
-        rows = await info.context.loaders.billing.allocations_by_payment.load(self.id)
-        return [AllocationType.from_row(row) for row in rows]
+    def allocations(self, info: Info) -> list[AllocationType]:
+        return answer(  # type: ignore[return-value]
+            info.context.loaders.billing.allocations_by_payment,
+            self.id,
+            lambda rows: [AllocationType.from_row(row) for row in rows],
+        )
 
     @strawberry.field(description="Money given back from it.")
-    async def refunds(self, info: Info) -> list[RefundType]:
-        rows = await info.context.loaders.billing.reversals_by_payment.load(self.id)
-        return [RefundType.from_row(row) for row in rows]
+    def refunds(self, info: Info) -> list[RefundType]:
+        return answer(  # type: ignore[return-value]
+            info.context.loaders.billing.reversals_by_payment,
+            self.id,
+            lambda rows: [RefundType.from_row(row) for row in rows],
+        )
 
     @strawberry.field(description="What no bill has taken and nothing gave back: the unit's prepaid credit from it.")
-    async def credit_left(self, info: Info) -> Decimal:
-        allocations = await info.context.loaders.billing.allocations_by_payment.load(self.id)
-        refunds = await info.context.loaders.billing.reversals_by_payment.load(self.id)
-        return balance.credit_left(
-            amount=self.amount,
-            allocated=sum((a.principal + a.late_fee for a in allocations), Decimal("0.00")),
-            given_back=sum((r.amount for r in refunds), Decimal("0.00")),
+    def credit_left(self, info: Info) -> Decimal:
+        loaders = info.context.loaders.billing
+
+        def left(allocations: Sequence[PaymentAllocation], refunds: Sequence[PaymentReversal]) -> Decimal:
+            return balance.credit_left(
+                amount=self.amount,
+                allocated=sum((a.principal + a.late_fee for a in allocations), Decimal("0.00")),
+                given_back=sum((r.amount for r in refunds), Decimal("0.00")),
+            )
+
+        return answer(  # type: ignore[return-value]
+            loaders.allocations_by_payment,
+            self.id,
+            lambda allocations: answer(loaders.reversals_by_payment, self.id, lambda refunds: left(allocations, refunds)),
         )
 
     @strawberry.field(description="Its receipt.")
-    async def receipt(self, info: Info) -> ReceiptType | None:
-        rows = await info.context.loaders.billing.receipts_by_payment.load(self.id)
-        return ReceiptType.from_row(rows[0]) if rows else None
+    def receipt(self, info: Info) -> ReceiptType | None:
+        return answer(  # type: ignore[return-value]
+            info.context.loaders.billing.receipts_by_payment,
+            self.id,
+            lambda rows: ReceiptType.from_row(rows[0]) if rows else None,
+        )
 
     resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.payment)
 

@@ -23,7 +23,7 @@ from tests.integration.billing_world import (
     run_billing,
     standard_rules,
 )
-from tests.integration.world import World, build_world, error_codes, gql
+from tests.integration.world import World, build_world, error_codes, gql, statements_run
 
 SET_POLICY = """
 mutation ($input: SetBillingPolicyInput!) {
@@ -346,3 +346,52 @@ async def test_owners_see_only_their_own_payments(client: httpx.AsyncClient, sta
     assert as_alice["data"]["payments"]["edges"][0]["node"]["unit"]["number"] == "101"
     assert bob_reads_alices["data"]["node"] is None
     assert Decimal(alices["amount"]) == Decimal("10.00")
+
+
+PAYMENTS_PAGE = """
+fragment Money on Payment { creditLeft refunds { amount } }
+query ($first: Int) {
+  payments(first: $first) {
+    edges { node {
+      amount ...Money
+      unit { number building { name } }
+      allocations { principal lateFee bill { period status } }
+      receipt { number }
+    } }
+  }
+}"""
+
+
+async def _payments_page(client: httpx.AsyncClient, state: AppState, world: World, first: int) -> tuple[list, int]:
+    with statements_run(state.engine) as statements:
+        result = await gql(client, PAYMENTS_PAGE, {"first": first}, token=world.token("finance_a"))
+    assert "errors" not in result, result
+    return [edge["node"] for edge in result["data"]["payments"]["edges"]], len(statements)
+
+
+async def test_a_page_of_payments_reads_its_units_allocations_bills_refunds_and_receipts_in_six_statements(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await _november(client, state)
+    first = await pay(client, world, "alice", "300.00", "k1")
+    await gql(client, REFUND, {"input": {"paymentId": first["id"], "amount": "11.80", "reason": "多付"}}, token=world.token("finance_a"))
+    for number, unit in enumerate(["bob", "alice", "bob"], start=2):
+        await pay(client, world, unit, "10.00", f"k{number}")
+
+    one, one_statements = await _payments_page(client, state, world, 1)
+    four, four_statements = await _payments_page(client, state, world, 4)
+
+    assert one == four[:1]
+    assert four[0] == {
+        "amount": "300.00",
+        "creditLeft": "20.00",
+        "refunds": [{"amount": "11.80"}],
+        "unit": four[0]["unit"],
+        "allocations": [{"principal": "268.20", "lateFee": "0.00", "bill": {"period": "2026-11", "status": "PAID"}}],
+        "receipt": four[0]["receipt"],
+    }
+    assert four[0]["receipt"]["number"] and four[0]["unit"]["number"]
+    assert [payment["creditLeft"] for payment in four[1:]] == ["0.00", "10.00", "0.00"]
+    assert [len(payment["allocations"]) for payment in four] == [1, 1, 0, 1]
+    # the caller's principal, the payments with their receipts, units with buildings, refunds, allocations, bills
+    assert one_statements == four_statements == 6
