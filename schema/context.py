@@ -10,9 +10,9 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,6 +31,8 @@ from schema.loaders import Loaders
 from schema.token_watch import RevocationWatch
 
 __all__ = ["Context", "Info", "Services"]
+
+R = TypeVar("R")
 
 log = logging.getLogger("courtyard.auth")
 
@@ -103,6 +105,17 @@ class Context:
             self._principal_loaded = True
             self._token_revoked = self._principal is None
         return self._principal
+
+    def with_principal(self, answer: Callable[[Principal | None], R]) -> R | Awaitable[R]:
+        """`answer` for the caller: at once when the principal is already read (every list and node
+        resolver reads it before its fields run), else an awaitable that reads it first. Lets a field
+        that depends on who asks answer without a coroutine of its own (see `schema.batching.answer`)."""
+        if self._principal_loaded or not self.has_live_token():
+            return answer(self._principal if self.has_live_token() else None)
+        return self._answer_after_reading(answer)
+
+    async def _answer_after_reading(self, answer: Callable[[Principal | None], R]) -> R:
+        return answer(await self.principal())
 
     async def token_still_counts(self) -> bool:
         """Whether the token is live, reading its revocation (logout, password change or reset) now: what a

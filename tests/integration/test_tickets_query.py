@@ -9,7 +9,7 @@ import httpx
 from api.state import AppState
 from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, submit, transition
-from tests.integration.world import World, error_codes, gql
+from tests.integration.world import World, error_codes, gql, statements_run
 
 TICKETS = """
 query ($filter: TicketFilter, $first: Int, $after: String) {
@@ -121,3 +121,49 @@ async def test_technicians_show_their_current_load(client: httpx.AsyncClient, st
         {"name": "周师傅", "currentLoad": 0, "capacity": 2},
         {"name": "吴师傅", "currentLoad": 1, "capacity": 2},
     ]
+
+
+BOARD_PAGE = """
+query ($first: Int) {
+  tickets(first: $first) {
+    edges { node {
+      description allowedActions
+      unit { number building { name } }
+      assignee { name phone currentLoad skills }
+    } }
+  }
+}
+"""
+
+
+async def test_a_page_of_tickets_shows_each_viewer_its_share_of_the_assignee_in_a_constant_number_of_statements(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await build_dispatch_world(state)
+    leak, aircon, _ = await _three_tickets(client, world)
+    await transition(client, world.token("tech_a"), leak["id"], "ACCEPT")
+
+    with statements_run(state.engine) as one:
+        first = await gql(client, BOARD_PAGE, {"first": 1}, token=world.token("dispatcher_a"))
+    with statements_run(state.engine) as three:
+        board = await gql(client, BOARD_PAGE, {"first": 3}, token=world.token("dispatcher_a"))
+    owner = await gql(client, BOARD_PAGE, {"first": 3}, token=world.token("alice"))
+    technician = await gql(client, BOARD_PAGE, {"first": 3}, token=world.token("tech_a"))
+
+    nodes = [edge["node"] for edge in board["data"]["tickets"]["edges"]]
+    assert first["data"]["tickets"]["edges"][0]["node"] == nodes[0]
+    assert [(node["description"], node["unit"] and node["unit"]["number"]) for node in nodes] == [
+        ("电梯困人了！", None),
+        ("空调不制冷", nodes[1]["unit"]["number"]),
+        ("卫生间漏水", nodes[2]["unit"]["number"]),
+    ]
+    staff_view = nodes[2]["assignee"]
+    assert (staff_view["name"], staff_view["currentLoad"], staff_view["skills"]) == ("陈师傅", 1, ["PLUMBING", "ELECTRICAL"])
+    (mine,) = [edge["node"] for edge in owner["data"]["tickets"]["edges"]]
+    assert mine["assignee"]["name"] == "陈师傅"
+    assert (mine["assignee"]["currentLoad"], mine["assignee"]["skills"]) == (None, None)
+    assert "*" in mine["assignee"]["phone"] and "*" not in staff_view["phone"]
+    (working,) = [edge["node"] for edge in technician["data"]["tickets"]["edges"]]
+    assert (mine["allowedActions"], working["allowedActions"]) == (["CANCEL"], ["REJECT", "CHECK_IN"])
+    # the caller's principal, the tickets, units with their buildings, technicians, their loads
+    assert len(one) == len(three) == 5

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import strawberry
 from strawberry import relay
@@ -10,11 +11,15 @@ from strawberry import relay
 from db.models import Technician
 from db.personal_data import mask_phone
 from dispatch.policy import TechnicianView, may_see_technician, technician_view
+from kernel.principal import Principal
+from schema.batching import answer
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import CategoryEnum
 
 __all__ = ["GeoPointType", "TechnicianType"]
+
+R = TypeVar("R")
 
 
 @strawberry.type(name="GeoPoint", description="A position, WGS-84 degrees.")
@@ -39,25 +44,24 @@ class TechnicianType(relay.Node):
     def from_row(cls, row: Technician) -> TechnicianType:
         return cls(id=row.id, name=row.name, row=row)
 
-    async def _view(self, info: Info) -> TechnicianView:
-        principal = await info.context.principal()
+    def _view(self, principal: Principal | None) -> TechnicianView:
         if principal is None:
             return TechnicianView.CONTACT
         return technician_view(principal, project_id=self.row.project_id, technician_id=self.row.id)
 
-    async def _at_work(self, info: Info) -> Technician | None:
-        """The row, when the viewer may see how the technician works; None when they may not."""
-        return self.row if await self._view(info) is not TechnicianView.CONTACT else None
+    def _at_work(self, info: Info, answer: Callable[[Technician | None], R]) -> R:
+        """`answer` of the row when the viewer may see how the technician works, of None when they may not."""
+        return info.context.with_principal(  # type: ignore[return-value]
+            lambda principal: answer(self.row if self._view(principal) is not TechnicianView.CONTACT else None)
+        )
 
     @strawberry.field(description="The categories they can handle; null unless you are staff or the technician.")
-    async def skills(self, info: Info) -> list[CategoryEnum] | None:
-        row = await self._at_work(info)
-        return list(row.skills) if row is not None else None
+    def skills(self, info: Info) -> list[CategoryEnum] | None:
+        return self._at_work(info, lambda row: list(row.skills) if row is not None else None)
 
     @strawberry.field(description="How many open tickets the technician may hold at once.")
-    async def capacity(self, info: Info) -> int | None:
-        row = await self._at_work(info)
-        return row.capacity if row is not None else None
+    def capacity(self, info: Info) -> int | None:
+        return self._at_work(info, lambda row: row.capacity if row is not None else None)
 
     @strawberry.field(
         description=(
@@ -65,38 +69,44 @@ class TechnicianType(relay.Node):
             "technician."
         ),
     )
-    async def on_shift(self, info: Info) -> bool | None:
-        row = await self._at_work(info)
-        return row.on_shift if row is not None else None
+    def on_shift(self, info: Info) -> bool | None:
+        return self._at_work(info, lambda row: row.on_shift if row is not None else None)
 
     @strawberry.field(description="Home base; null unless you are staff or the technician.")
-    async def home(self, info: Info) -> GeoPointType | None:
-        row = await self._at_work(info)
-        return GeoPointType(latitude=row.home_latitude, longitude=row.home_longitude) if row is not None else None
+    def home(self, info: Info) -> GeoPointType | None:
+        return self._at_work(
+            info,
+            lambda row: GeoPointType(latitude=row.home_latitude, longitude=row.home_longitude) if row is not None else None,
+        )
 
     @strawberry.field(
         description="Last reported position; null when unknown, or unless you are staff or the technician."
     )
-    async def current_location(self, info: Info) -> GeoPointType | None:
-        row = await self._at_work(info)
-        if row is None or row.current_latitude is None or row.current_longitude is None:
-            return None
-        return GeoPointType(latitude=row.current_latitude, longitude=row.current_longitude)
+    def current_location(self, info: Info) -> GeoPointType | None:
+        def located(row: Technician | None) -> GeoPointType | None:
+            if row is None or row.current_latitude is None or row.current_longitude is None:
+                return None
+            return GeoPointType(latitude=row.current_latitude, longitude=row.current_longitude)
+
+        return self._at_work(info, located)
 
     @strawberry.field(
         description="Open tickets the technician is working on now (assigned, accepted, on site, in progress or paused)."
     )
-    async def current_load(self, info: Info) -> int | None:
-        if await self._at_work(info) is None:
-            return None
-        return await info.context.loaders.dispatch.technician_load.load(self.id)
+    def current_load(self, info: Info) -> int | None:
+        return self._at_work(  # type: ignore[return-value]
+            info,
+            lambda row: None if row is None else answer(info.context.loaders.dispatch.technician_load, self.id, lambda load: load),
+        )
 
     @strawberry.field(description="Masked except for project admins and dispatchers.")
-    async def phone(self, info: Info) -> str | None:
+    def phone(self, info: Info) -> str | None:
         if self.row.phone_encrypted is None:
             return None
         plain = info.context.cipher.decrypt(self.row.phone_encrypted)
-        return plain if await self._view(info) is TechnicianView.ROSTER else mask_phone(plain)
+        return info.context.with_principal(  # type: ignore[return-value]
+            lambda principal: plain if self._view(principal) is TechnicianView.ROSTER else mask_phone(plain)
+        )
 
     @classmethod
     async def resolve_nodes(

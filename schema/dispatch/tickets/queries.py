@@ -94,5 +94,5 @@ class TicketQueries:
         page = await list_tickets(
             info.context.session_factory, principal, now=info.context.now(), spec=spec, limit=size, before_id=before_id
         )
-        info.context.loaders.dispatch.ticket.prime_many({row.id: row for row in page.rows})
+        await TicketType.read_for_page(info, page.rows)
         return connection_of(TicketConnection, page, size, TicketType.from_row)
