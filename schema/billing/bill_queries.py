@@ -73,5 +73,5 @@ class BillQueries:
             limit=size,
             after_id=start_after,
         )
-        info.context.loaders.prime(info.context.loaders.billing.bill, page.rows)
+        await BillType.read_for_page(info, page.rows)
         return connection_of(BillConnection, page, size, BillType.from_row)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -15,18 +17,25 @@ from billing import model as engine
 from billing.allocation import AccruedLateFee, late_fee_now_explained
 from billing.policy import may_manage_charges
 from billing.rule_book import late_fee_policy_of
-from db.models import Bill
+from db.models import Bill, LateFeePolicyVersion, Project
 from kernel.vocabulary import BillLineKind, Locale
-from schema.billing.common import nodes_of_unit_billing, unit_of
+from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
 from schema.billing.run_types import BillRunType
+from schema.batching import answer
 from schema.context import Info
+from schema.pagination import selected_on_nodes
 from schema.units.types import BuildingType, PartyType, UnitType
 
 if TYPE_CHECKING:
     from schema.billing.payment_types import AllocationType
 
 __all__ = ["AdjustmentType", "BillLineType", "BillType"]
+
+
+def _today_in(info: Info, project: Project) -> dt.date:
+    """Money is due by the project's own calendar: in Beijing, UTC is still yesterday until 08:00."""
+    return info.context.now().astimezone(ZoneInfo(project.timezone)).date()
 
 
 @strawberry.type(name="BillLine", description="One line of a bill. Money is a decimal string in yuan.")
@@ -127,14 +136,34 @@ class BillType(relay.Node):
     def amount_due(self) -> Decimal:
         return balance.amount_due(self)
 
+    @staticmethod
+    async def read_for_page(info: Info, rows: Sequence[Bill]) -> None:
+        """Read what the selected fields need for a whole page of bills at once (the statements the fields
+        would run anyway), so that each field then answers without waiting."""
+        loaders = info.context.loaders
+        loaders.prime(loaders.billing.bill, rows)
+        selected, projects = selected_on_nodes(info), sorted({row.project_id for row in rows})
+        reads: list[Awaitable[Any]] = []
+        if selected.keys() & {"isOverdue", "lateFee", "lateFeeExplanation", "lines"}:
+            reads.append(loaders.project.load_many(projects))
+        if selected.keys() & {"lateFee", "lateFeeExplanation"}:
+            reads.append(loaders.billing.late_fee_versions_by_project.load_many(projects))
+        if "lines" in selected:
+            reads.append(loaders.billing.lines_by_bill.load_many([row.id for row in rows]))
+        if "unit" in selected:
+            reads.append(loaders.unit.load_many(sorted({row.unit_id for row in rows})))
+        await asyncio.gather(*reads)
+
     @strawberry.field(description="Unpaid and past its due date, as of today in the project's time zone.")
-    async def is_overdue(self, info: Info) -> bool:
-        return balance.is_overdue(self.status, self.due_date, await self._today(info))
+    def is_overdue(self, info: Info) -> bool:
+        return self._in_project(  # type: ignore[return-value]
+            info, lambda project: balance.is_overdue(self.status, self.due_date, _today_in(info, project))
+        )
 
     @strawberry.field(
         description="Late fee owed if the bill were paid on `asOf` (default: today in the project's time zone), not yet charged."
     )
-    async def late_fee(
+    def late_fee(
         self,
         info: Info,
         as_of: Annotated[
@@ -142,7 +171,7 @@ class BillType(relay.Node):
             strawberry.argument(description="The day to compute for (project time zone); default today."),
         ] = None,
     ) -> Decimal:
-        return (await self._accrued_late_fee(info, as_of)).amount
+        return self._accrued_late_fee(info, as_of, lambda accrued: accrued.amount)  # type: ignore[return-value]
 
     @strawberry.field(
         description=(
@@ -150,7 +179,7 @@ class BillType(relay.Node):
             " policy version in force, after the grace period, and the cap when it holds the fee back."
         )
     )
-    async def late_fee_explanation(
+    def late_fee_explanation(
         self,
         info: Info,
         as_of: Annotated[
@@ -158,31 +187,37 @@ class BillType(relay.Node):
             strawberry.argument(description="The day to compute for (project time zone); default today."),
         ] = None,
     ) -> str:
-        accrued = await self._accrued_late_fee(info, as_of)
-        return texts.render(accrued.explanation, await self._locale(info))
+        return self._accrued_late_fee(  # type: ignore[return-value]
+            info,
+            as_of,
+            lambda accrued: self._in_project(info, lambda project: texts.render(accrued.explanation, project.locale)),
+        )
 
-    async def _accrued_late_fee(self, info: Info, as_of: dt.date | None) -> AccruedLateFee:
-        versions = await info.context.loaders.billing.late_fee_versions_by_project.load(self.project_id)
-        policy = tuple(late_fee_policy_of(version) for version in versions)
-        return late_fee_now_explained(self, policy, as_of or await self._today(info))
+    def _accrued_late_fee(self, info: Info, as_of: dt.date | None, shape: Callable[[AccruedLateFee], Any]) -> Any:
+        def accrued(versions: Sequence[LateFeePolicyVersion]) -> Any:
+            policy = tuple(late_fee_policy_of(version) for version in versions)
+            if as_of is not None:
+                return shape(late_fee_now_explained(self, policy, as_of))
+            return self._in_project(
+                info, lambda project: shape(late_fee_now_explained(self, policy, _today_in(info, project)))
+            )
 
-    async def _today(self, info: Info) -> dt.date:
-        """Money is due by the project's own calendar: in Beijing, UTC is still yesterday until 08:00."""
-        project = await info.context.loaders.project.load(self.project_id)
-        return info.context.now().astimezone(ZoneInfo(project.timezone)).date()
+        return answer(info.context.loaders.billing.late_fee_versions_by_project, self.project_id, accrued)
+
+    def _in_project(self, info: Info, shape: Callable[[Project], Any]) -> Any:
+        return answer(info.context.loaders.project, self.project_id, shape)
 
     @strawberry.field(description="The charges, discounts and waivers, in order.")
-    async def lines(self, info: Info) -> list[BillLineType]:
-        rows = await info.context.loaders.billing.lines_by_bill.load(self.id)
-        locale = await self._locale(info)
-        return [BillLineType.from_row(row, locale) for row in rows]
-
-    async def _locale(self, info: Info) -> Locale:
-        return (await info.context.loaders.project.load(self.project_id)).locale  # type: ignore[no-any-return]
+    def lines(self, info: Info) -> list[BillLineType]:
+        return answer(  # type: ignore[return-value]
+            info.context.loaders.billing.lines_by_bill,
+            self.id,
+            lambda rows: self._in_project(info, lambda project: [BillLineType.from_row(row, project.locale) for row in rows]),
+        )
 
     @strawberry.field(description="The unit billed.")
-    async def unit(self, info: Info) -> UnitType:
-        return await unit_of(info, self.unit_id)
+    def unit(self, info: Info) -> UnitType:
+        return answer(info.context.loaders.unit, self.unit_id, UnitType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The unit's building.")
     async def building(self, info: Info) -> BuildingType:
