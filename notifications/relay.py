@@ -45,7 +45,6 @@ from db.models import (
     InboxCounter,
     Message,
     NotificationPreference,
-    NotificationTemplate,
     Party,
     Project,
     Technician,
@@ -57,12 +56,12 @@ from db.unit_of_work import UnitOfWork, unit_of_work
 from dispatch.events import Publisher
 from kernel.vocabulary import DeliveryStatus, Locale, MessageStatus, NotificationChannel
 from notifications.channels import Accepted, Channels, Outgoing, Recipient, SendFailed
-from notifications.default_templates import default_template
 from notifications.kinds import MessageKind, rules_of
 from notifications.outbox import PENDING
 from notifications.pacing import DEFAULT_QUIET_HOURS, QuietHours, earliest_send, retry_delay
-from notifications.rendering import Rendered, TemplateFailed, TemplateText, render
+from notifications.rendering import Rendered, TemplateFailed, render
 from notifications.routing import Choices, RouteOutcome, choose_route
+from notifications.templates import current_template
 from notifications.wechat import NO_CONSENT
 
 __all__ = [
@@ -296,7 +295,7 @@ async def _begin_attempt(
     """Render for `channel` and write its attempt SENDING (or, when the template fails, FAILED and go on
     to the next channel); with no channel left, end the round."""
     while True:
-        template = await _template(session, message, channel)
+        template = await current_template(session, message.project_id, MessageKind(message.kind), channel, Locale(message.locale))
         try:
             rendered = render(template, {**message.payload, "project": project.name}, message.locale)
         except TemplateFailed as failure:
@@ -459,30 +458,6 @@ async def _recipient(session: AsyncSession, work: _Pass, message: Message) -> Re
     return Recipient(
         addressee=message.addressee, name=name, has_inbox=has_inbox, email=email, phone=phone, wechat_open_id=open_id
     )
-
-
-async def _template(session: AsyncSession, message: Message, channel: NotificationChannel) -> TemplateText:
-    """The project's newest template for the message's kind, channel and locale, else the built-in one."""
-    stored = await session.scalar(
-        select(NotificationTemplate)
-        .where(
-            NotificationTemplate.project_id == message.project_id,
-            NotificationTemplate.kind == message.kind,
-            NotificationTemplate.channel == channel,
-            NotificationTemplate.locale == message.locale,
-        )
-        .order_by(NotificationTemplate.version.desc())
-        .limit(1)
-    )
-    if stored is not None:
-        return TemplateText(
-            body=stored.body,
-            subject=stored.subject,
-            provider_template=stored.provider_template,
-            provider_params=dict(stored.provider_params or {}),
-            version=stored.version,
-        )
-    return default_template(MessageKind(message.kind), Locale(message.locale))
 
 
 def _attempt(
