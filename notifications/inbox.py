@@ -199,10 +199,10 @@ async def update_my_preferences(
             if KINDS[known].urgent:
                 raise BadInput(f"{kind} messages cannot be muted: they are about your account or your money.", field="mutedKinds")
     if (quiet_start is None) != (quiet_end is None):
-        raise BadInput("Give quiet hours as both a start and an end.", field="quietStart" if quiet_start is None else "quietEnd")
+        raise BadInput("Give quiet hours as both a start and an end.", field="quietHoursStart" if quiet_start is None else "quietHoursEnd")
     if default_quiet_hours and quiet_start is not None:
         raise BadInput("Either set quiet hours or go back to the default, not both.", field="defaultQuietHours")
-    minutes = (_minutes(quiet_start, "quietStart"), _minutes(quiet_end, "quietEnd")) if quiet_start is not None else None
+    minutes = (_minutes(quiet_start, "quietHoursStart"), _minutes(quiet_end, "quietHoursEnd")) if quiet_start is not None else None
     async with unit_of_work(session_factory) as work:
         addressee = addressee_of(principal)
         row = await _preference(work.session, addressee)

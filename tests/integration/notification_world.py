@@ -137,4 +137,7 @@ async def queue(
 
 
 async def relay(state: AppState, senders: dict[NotificationChannel, ChannelSender], **options: Any) -> RelayReport:
-    return await relay_once(state.session_factory, senders, now=state.clock(), cipher=state.cipher, **options)
+    """One relay pass at the app's clock, announcing in-app deliveries on the app's event bus."""
+    return await relay_once(
+        state.session_factory, senders, now=state.clock(), cipher=state.cipher, publisher=state.services.publisher, **options
+    )
