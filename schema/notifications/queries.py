@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from kernel.errors import BadInput, DomainError
+from kernel.errors import BadInput, DomainError, NotFound
 from kernel.vocabulary import Locale
 from notifications import inbox, templates
 from notifications.kinds import MessageKind
 from notifications.policy import TEMPLATE_ADMINS_ONLY, edits_templates
 from schema.context import Info
-from schema.errors import BadUserInputError, NotFoundError, error_result
+from schema.errors import BadUserInputError, error_result
 from schema.ids import decode_id
 from schema.notifications.inputs import NotificationTemplateInput
 from schema.notifications.types import (
@@ -31,15 +31,15 @@ from schema.scalars import LocaleEnum
 
 __all__ = ["NotificationQueries", "PreviewNotificationTemplateResult", "draft_of"]
 
-TEMPLATE_ADMINS = [allowed_if(edits_templates, TEMPLATE_ADMINS_ONLY)]
+TEMPLATE_ADMINS = [IsAuthenticated, allowed_if(edits_templates, TEMPLATE_ADMINS_ONLY)]
 
 PreviewNotificationTemplateResult = Annotated[
-    TemplatePreviewType | BadUserInputError | NotFoundError,
+    TemplatePreviewType | BadUserInputError,
     strawberry.union(
         "PreviewNotificationTemplateResult",
-        description="What `previewNotificationTemplate` answers: the TemplatePreview; BadUserInputError when the template "
-        "does not compile or render (field names the part: template.body, template.subject, "
-        "template.providerParams.<name>); NotFoundError for a project you do not administer.",
+        description="What `previewNotificationTemplate` answers: the TemplatePreview, or BadUserInputError when the "
+        "template does not compile or render (field names the part: template.body, template.subject, "
+        "template.providerParams.<name>) or the payload is not an object.",
     ),
 ]
 
@@ -112,7 +112,7 @@ class NotificationQueries:
     @strawberry.field(
         permission_classes=TEMPLATE_ADMINS,
         description="ADMIN: How a message would read: a draft template, or else what the kind uses now on the channel in the "
-        "locale, rendered with `payload` or the kind's sample values.",
+        "locale, rendered with `payload` or the kind's sample values; null for a project you do not administer.",
     )
     async def preview_notification_template(
         self,
@@ -126,7 +126,7 @@ class NotificationQueries:
             strawberry.argument(description="A draft to preview; its projectId, kind, channel and locale are ignored here."),
         ] = None,
         payload: Annotated[JSON | None, strawberry.argument(description="Values for the template (an object).")] = None,
-    ) -> PreviewNotificationTemplateResult:
+    ) -> PreviewNotificationTemplateResult | None:
         principal = await require_principal(info)
         try:
             if payload is not None and not isinstance(payload, dict):
@@ -145,6 +145,8 @@ class NotificationQueries:
                 draft=draft,
                 payload=values,
             )
+        except NotFound:
+            return None
         except DomainError as error:
             return error_result(error)  # type: ignore[return-value]
         return TemplatePreviewType.from_preview(preview)
