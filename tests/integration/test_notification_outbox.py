@@ -386,3 +386,19 @@ async def test_a_message_whose_channels_keep_failing_is_retried_with_growing_del
 
     assert delays == [30, 60, 120, 240, 480, 960, 1920]
     assert (message.status, message.attempts, message.last_error) == (MessageStatus.FAILED, MAX_ROUNDS, "SMS: connection refused")
+
+
+async def test_two_relays_at_once_share_the_messages_and_deliver_each_once(state: AppState, world: World) -> None:
+    for n in range(30):
+        await queue(state, world, f"paid:{n}", kind=PAID, party="Party:alice" if n % 2 else "Party:bob")
+    senders = Channels().senders(NotificationChannel.IN_APP)
+
+    reports = await asyncio.gather(*(relay(state, senders, batch_size=10) for _ in range(4)))
+
+    assert sum(report.claimed for report in reports) == sum(report.delivered for report in reports) == 30
+    rows = await messages(state)
+    assert {m.status for m in rows} == {MessageStatus.DELIVERED}
+    for addressee in {m.addressee for m in rows}:
+        assert sorted(m.inbox_seq for m in rows if m.addressee == addressee) == list(range(1, 16))
+    async with state.session_factory() as session:
+        assert await count_rows(session, DeliveryAttempt) == 30
