@@ -29,11 +29,14 @@ from api.request_errors import RETRY_AFTER_SECONDS, graphql_error_response
 from api.security_headers import SecurityHeaders
 from api.settings import Settings
 from api.state import AppState, build_services, utc_now
-from api.workers import DispatchWorker, InProcessWorker
+from api.notification_channels import build_channels, sms_gateways
+from api.notification_routes import notification_routes
+from api.workers import DispatchWorker, InProcessWorker, OutboxRelay
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
 from dispatch.live import LiveFeed
+from notifications.live import InboxFeed
 from schema.faults import SERVICE_UNAVAILABLE, UNAVAILABLE_MESSAGE, database_unavailable
 
 __all__ = ["create_app"]
@@ -76,11 +79,12 @@ async def service_unavailable(connection: HTTPConnection, error: Exception) -> R
 
 
 _BACKGROUND_JOBS_IN_PROCESS = (
-    "background jobs (SLA timers, escalation, queue re-planning, maintenance) run in this process"
+    "background jobs (SLA timers, escalation, queue re-planning, maintenance, the notification outbox) run in"
+    " this process"
 )
 _BACKGROUND_JOBS_ELSEWHERE = (
-    "no background jobs run in this process: SLA timers, escalation and queue re-planning need"
-    " `courtyard worker` processes"
+    "no background jobs run in this process: SLA timers, escalation, queue re-planning and the notification"
+    " outbox need `courtyard worker` processes"
 )
 
 
@@ -101,8 +105,8 @@ def create_app(
 ) -> Starlette:
     """Build the service. `migrate` defaults to True on the embedded SQLite database only; production
     PostgreSQL deployments run `courtyard migrate` as a separate step. `background_jobs` (SLA checks,
-    preventive maintenance, queue re-planning) follows `migrate`: the embedded default runs them
-    in-process, production runs `courtyard worker`."""
+    preventive maintenance, queue re-planning, the notification outbox's relay) follows `migrate`: the
+    embedded default runs them in-process, production runs `courtyard worker`."""
     settings = settings or Settings.from_env()
     should_migrate = is_sqlite(settings.database_url) if migrate is None else migrate
     run_jobs = should_migrate if background_jobs is None else background_jobs
@@ -116,24 +120,47 @@ def create_app(
         await event_bus.start()
         session_factory = create_session_factory(engine)
         live_feed = LiveFeed(event_bus, session_factory)
+        channels = build_channels(settings)
+        cipher = PersonalDataCipher(settings.secret_key)
         app.state.courtyard = AppState(
             settings=settings,
             engine=engine,
             session_factory=session_factory,
-            cipher=PersonalDataCipher(settings.secret_key),
+            cipher=cipher,
             tokens=TokenCodec(settings.secret_key, settings.token_ttl),
             clock=clock,
-            services=build_services(settings, publisher=event_bus, live_feed=live_feed),
+            services=build_services(
+                settings, publisher=event_bus, live_feed=live_feed, inbox_feed=InboxFeed(event_bus, session_factory)
+            ),
+            notification_channels=channels,
+            sms_gateways=sms_gateways(channels),
         )
-        worker = (
-            InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)) if run_jobs else None
+        workers = (
+            [
+                InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)),
+                InProcessWorker(
+                    OutboxRelay(
+                        session_factory,
+                        channels,
+                        clock=clock,
+                        cipher=cipher,
+                        publisher=event_bus,
+                        interval=settings.outbox_interval,
+                    ),
+                    name="courtyard-outbox-relay",
+                ),
+            ]
+            if run_jobs
+            else []
         )
         log.info(_BACKGROUND_JOBS_IN_PROCESS if run_jobs else _BACKGROUND_JOBS_ELSEWHERE)
         try:
             yield
         finally:
-            if worker is not None:
+            for worker in workers:
                 await worker.stop()
+            for channel in channels.values():
+                await channel.aclose()
             await live_feed.aclose()
             await event_bus.stop()
             await engine.dispose()
@@ -152,6 +179,7 @@ def create_app(
         Route("/readyz", readyz),
         *billing_routes(),
         *dispatch_routes(),
+        *notification_routes(),
         *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

@@ -119,29 +119,48 @@ def _serve(settings: Settings, *, host: str, port: int, demo: bool) -> None:
 
 async def _work(settings: Settings, *, interval: float, once: bool) -> None:
     from api.eventbus import EventBus
+    from api.notification_channels import build_channels
     from api.state import utc_now
-    from api.workers import DispatchWorker
+    from api.workers import DispatchWorker, OutboxRelay
+    from db.personal_data import PersonalDataCipher
     from db.session import create_engine, create_session_factory
 
     engine = create_engine(settings.database_url)
+    channels = build_channels(settings)
     try:
         async with EventBus(settings.broadcast_url) as bus:
-            worker = DispatchWorker(create_session_factory(engine), clock=utc_now, publisher=bus, interval=interval)
+            sessions = create_session_factory(engine)
+            worker = DispatchWorker(sessions, clock=utc_now, publisher=bus, interval=interval)
+            relay = OutboxRelay(
+                sessions,
+                channels,
+                clock=utc_now,
+                cipher=PersonalDataCipher(settings.secret_key),
+                publisher=bus,
+                interval=settings.outbox_interval,
+            )
             if once:
                 report = await worker.run_once()
+                sent = await relay.run_once()
                 _print(
                     f"{report.sla_events} SLA events, {report.escalations} escalations, "
                     f"{report.maintenance_tickets} maintenance tickets, {report.replanned} re-planned, "
-                    f"{report.failures} failures"
+                    f"{report.failures} failures; outbox: {sent.sent + sent.delivered} sent, {sent.deferred} deferred, "
+                    f"{sent.retrying} to retry, {sent.failed} failed"
                 )
                 return
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signal_number in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(signal_number, stop.set)
-            _print(f"courtyard worker running every {interval:g} s (Ctrl-C to stop)")
-            await worker.run(stop)
+            _print(
+                f"courtyard worker running every {interval:g} s, the outbox relay every "
+                f"{settings.outbox_interval:g} s (Ctrl-C to stop)"
+            )
+            await asyncio.gather(worker.run(stop), relay.run(stop))
     finally:
+        for channel in channels.values():
+            await channel.aclose()
         await engine.dispose()
 
 
@@ -156,7 +175,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
     add_bill_run_parser(commands)
     add_reconcile_parser(commands)
-    worker = commands.add_parser("worker", help="run the background jobs: SLA timers, maintenance, re-planning")
+    worker = commands.add_parser(
+        "worker", help="run the background jobs: SLA timers, maintenance, re-planning, the notification outbox"
+    )
     worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     worker.add_argument("--once", action="store_true", help="run one round and exit")
     sdl = commands.add_parser("schema", help="print the GraphQL schema (SDL) front ends build on")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,19 @@ class Settings:
     # Behind a reverse proxy every request comes from the proxy's address; only when the proxy is yours
     # (and overwrites the header) may the login throttle believe X-Forwarded-For.
     trust_forwarded_for: bool = False
+    # Notifications. E-mail goes out only when an SMTP server is named; SMS and WeChat through the sandbox
+    # gateways in development (None: on in development, off in production).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: bool = False
+    smtp_starttls: bool | None = None
+    smtp_sender: str = "Courtyard <noreply@courtyard.invalid>"
+    sandbox_messaging: bool | None = None
+    sms_sign_name: str = "物业服务中心"
+    # Seconds between the outbox relay's passes when it found nothing to send.
+    outbox_interval: float = 1.0
 
     def __post_init__(self) -> None:
         if self.env not in ("development", "production"):
@@ -66,6 +79,10 @@ class Settings:
         if self.token_recheck_interval <= dt.timedelta(0):
             raise SettingsError("COURTYARD_TOKEN_RECHECK_SECONDS must be a positive number of seconds")
         self._check_payment_gateways()
+        if not 1 <= self.smtp_port <= 65535:
+            raise SettingsError("COURTYARD_SMTP_PORT must be a port number (1-65535)")
+        if self.outbox_interval <= 0:
+            raise SettingsError("COURTYARD_OUTBOX_INTERVAL must be a positive number of seconds")
 
     def _check_payment_gateways(self) -> None:
         key = self.sandbox_payment_key
@@ -91,6 +108,12 @@ class Settings:
         if not self.sandbox_payments_enabled:
             return None
         return self.sandbox_payment_key or self.secret_key
+
+    @property
+    def sandbox_messaging_enabled(self) -> bool:
+        """The sandbox SMS and WeChat gateways: they deliver nothing to anyone, so production runs them only
+        when told to (a staging deployment)."""
+        return self.sandbox_messaging if self.sandbox_messaging is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:
@@ -148,7 +171,32 @@ class Settings:
             kwargs["sandbox_payments"] = _flag("SANDBOX_PAYMENTS", sandbox)
         if (key := get("SANDBOX_PAYMENT_KEY")) is not None:
             kwargs["sandbox_payment_key"] = key
+        kwargs.update(_notification_settings(get))
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _notification_settings(get: Callable[[str], str | None]) -> dict[str, object]:
+    kwargs: dict[str, object] = {}
+    for name in ("SMTP_HOST", "SMTP_USERNAME", "SMTP_PASSWORD", "SMTP_SENDER", "SMS_SIGN_NAME"):
+        if (value := get(name)) is not None:
+            kwargs[name.lower()] = value
+    if (port := get("SMTP_PORT")) is not None:
+        try:
+            kwargs["smtp_port"] = int(port)
+        except ValueError as error:
+            raise SettingsError("COURTYARD_SMTP_PORT must be a port number (1-65535)") from error
+    if (tls := get("SMTP_TLS")) is not None:
+        kwargs["smtp_tls"] = _flag("SMTP_TLS", tls)
+    if (starttls := get("SMTP_STARTTLS")) is not None:
+        kwargs["smtp_starttls"] = _flag("SMTP_STARTTLS", starttls)
+    if (sandbox := get("SANDBOX_MESSAGING")) is not None:
+        kwargs["sandbox_messaging"] = _flag("SANDBOX_MESSAGING", sandbox)
+    if (interval := get("OUTBOX_INTERVAL")) is not None:
+        try:
+            kwargs["outbox_interval"] = float(interval)
+        except ValueError as error:
+            raise SettingsError("COURTYARD_OUTBOX_INTERVAL must be a positive number of seconds") from error
+    return kwargs
 
 
 def _flag(name: str, value: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -16,6 +16,10 @@ from db.personal_data import PersonalDataCipher
 from dispatch.attachments import MediaStore
 from dispatch.events import Publisher
 from dispatch.live import LiveFeed
+from kernel.vocabulary import NotificationChannel
+from notifications.channels import ChannelSender
+from notifications.live import InboxFeed
+from notifications.sms import SmsGateway
 from schema.context import Context, Services
 from schema.token_watch import RevocationWatch
 
@@ -27,7 +31,11 @@ def utc_now() -> dt.datetime:
 
 
 def build_services(
-    settings: Settings, *, publisher: Publisher | None = None, live_feed: LiveFeed | None = None
+    settings: Settings,
+    *,
+    publisher: Publisher | None = None,
+    live_feed: LiveFeed | None = None,
+    inbox_feed: InboxFeed | None = None,
 ) -> Services:
     """The process's receipt key, payment gateways and media store, from its settings."""
     return Services(
@@ -36,6 +44,7 @@ def build_services(
         media_store=MediaStore(settings.media_dir, settings.secret_key),
         publisher=publisher,
         live_feed=live_feed,
+        inbox_feed=inbox_feed,
     )
 
 
@@ -48,6 +57,8 @@ class AppState:
     tokens: TokenCodec
     services: Services
     clock: Callable[[], dt.datetime] = utc_now
+    notification_channels: Mapping[NotificationChannel, ChannelSender] = field(default_factory=dict)
+    sms_gateways: Mapping[str, SmsGateway] = field(default_factory=dict)
     revocations: RevocationWatch = field(init=False)
 
     def __post_init__(self) -> None:

@@ -1,9 +1,10 @@
-"""The background worker: runs the dispatch jobs periodically (each publishes its events as they commit).
+"""The background workers: the dispatch jobs, run periodically (each publishes its events as they commit),
+and the notification outbox's relay.
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
-`FOR NO KEY UPDATE SKIP LOCKED` and keep the lock order of ARCHITECTURE.md). Time comes from the injected
-clock, so tests call `run_once` after moving it.
+`FOR NO KEY UPDATE SKIP LOCKED` and keep the lock order of ARCHITECTURE.md; the relay leases its messages
+the same way). Time comes from the injected clock, so tests call `run_once` after moving it.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.personal_data import PersonalDataCipher
 
 from dispatch.events import Publisher
 from dispatch.jobs import (
@@ -23,8 +27,11 @@ from dispatch.jobs import (
     reoptimize_queues,
     run_sla_checks,
 )
+from kernel.vocabulary import NotificationChannel
+from notifications.channels import ChannelSender
+from notifications.relay import RelayReport, relay_once
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_REPLAN_EVERY", "DispatchWorker", "InProcessWorker"]
+__all__ = ["DEFAULT_INTERVAL", "DEFAULT_REPLAN_EVERY", "DispatchWorker", "InProcessWorker", "OutboxRelay"]
 
 log = logging.getLogger("courtyard.worker")
 
@@ -84,12 +91,76 @@ class DispatchWorker:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
 
-class InProcessWorker:
-    """A `DispatchWorker` running as a task of the serving process (the embedded default)."""
+class OutboxRelay:
+    """The notification outbox's relay: a pass at once again while passes find a full batch, otherwise one
+    every `interval` seconds (a message waits at most about that long)."""
 
-    def __init__(self, worker: DispatchWorker) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        channels: Mapping[NotificationChannel, ChannelSender],
+        *,
+        clock: Callable[[], dt.datetime],
+        cipher: PersonalDataCipher,
+        publisher: Publisher | None = None,
+        interval: float = 1.0,
+        batch_size: int = 100,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self._session_factory = session_factory
+        self._channels = channels
+        self._clock = clock
+        self._cipher = cipher
+        self._publisher = publisher
+        self._interval = interval
+        self._batch_size = batch_size
+
+    async def run_once(self) -> RelayReport:
+        report = await relay_once(
+            self._session_factory,
+            self._channels,
+            now=self._clock(),
+            cipher=self._cipher,
+            publisher=self._publisher,
+            batch_size=self._batch_size,
+        )
+        if report.claimed:
+            log.info(
+                "outbox: %d claimed, %d sent, %d delivered, %d deferred, %d retrying, %d failed",
+                report.claimed,
+                report.sent,
+                report.delivered,
+                report.deferred,
+                report.retrying,
+                report.failed,
+            )
+        return report
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.run_once()
+            except Exception:
+                log.exception("outbox relay pass failed")
+                report = RelayReport()
+            if report.claimed >= self._batch_size:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+
+
+class Runnable(Protocol):
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
+class InProcessWorker:
+    """A worker (`DispatchWorker`, `OutboxRelay`) running as a task of the serving process (the embedded
+    default)."""
+
+    def __init__(self, worker: Runnable, *, name: str = "courtyard-dispatch-worker") -> None:
         self._stop = asyncio.Event()
-        self._task = asyncio.create_task(worker.run(self._stop), name="courtyard-dispatch-worker")
+        self._task = asyncio.create_task(worker.run(self._stop), name=name)
 
     async def stop(self) -> None:
         self._stop.set()

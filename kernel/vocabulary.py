@@ -15,7 +15,10 @@ __all__ = [
     "BillStatus",
     "Category",
     "FeeRuleKind",
+    "DeliveryStatus",
     "Locale",
+    "MessageStatus",
+    "NotificationChannel",
     "PartyType",
     "Priority",
     "SlaTarget",
@@ -165,3 +168,45 @@ class SlaTarget(StrEnum):
     RESPOND = "RESPOND"
     ON_SITE = "ON_SITE"
     RESOLVE = "RESOLVE"
+
+
+# --- notifications ---------------------------------------------------------------------------------
+
+
+class NotificationChannel(StrEnum):
+    """How a message reaches a person: the in-app inbox (live over the websocket), e-mail, SMS or a WeChat
+    subscription message."""
+
+    IN_APP = "IN_APP"
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+    WECHAT = "WECHAT"
+
+
+class MessageStatus(StrEnum):
+    """Where a message of the outbox stands.
+
+    QUEUED and THROTTLED wait for their `next_attempt_at` (THROTTLED: held back by quiet hours or a
+    frequency cap, never dropped); SENT means a provider accepted it, DELIVERED that it reached the person
+    (the in-app inbox, or a provider's receipt); FAILED that no channel could take it; DISABLED_BY_USER
+    that the person turned off every channel it could use; CANCELLED that its sender withdrew it before it
+    went out.
+    """
+
+    QUEUED = "QUEUED"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
+    THROTTLED = "THROTTLED"
+    DISABLED_BY_USER = "DISABLED_BY_USER"
+    CANCELLED = "CANCELLED"
+
+
+class DeliveryStatus(StrEnum):
+    """One attempt at sending a message through one channel. SENDING is written before the provider is
+    called: an attempt still SENDING after its relay stopped is resent with the same idempotency key."""
+
+    SENDING = "SENDING"
+    SENT = "SENT"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"

@@ -26,6 +26,7 @@ from dispatch.events import Publisher
 from dispatch.live import LiveFeed
 from kernel.principal import Principal
 from kernel.tokens import TokenClaims
+from notifications.live import InboxFeed
 from register.accounts import load_principal, token_is_current
 from schema.loaders import Loaders
 from schema.token_watch import RevocationWatch
@@ -48,6 +49,7 @@ class Services:
     media_store: MediaStore
     publisher: Publisher | None = None
     live_feed: LiveFeed | None = None
+    inbox_feed: InboxFeed | None = None
 
 
 @dataclass

@@ -64,6 +64,7 @@ __all__ = [
     "Audience",
     "EventRenderer",
     "FrameSink",
+    "TokenWatch",
     "frame_sink",
     "live_stream",
     "token_expired",
@@ -281,7 +282,7 @@ async def _send_frames(
     after_seq: int | None,
     accept: Callable[[LiveEvent], bool] | None,
 ) -> None:
-    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenWatch(context, events.stop):
+    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, TokenWatch(context, events.stop):
         async for event in events:
             if not context.has_live_token():
                 raise token_expired()
@@ -300,7 +301,7 @@ async def _yield_events(
     accept: Callable[[LiveEvent], bool] | None,
 ) -> AsyncGenerator[TicketEventType, None]:
     context = info.context
-    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, _TokenWatch(context, events.stop):
+    async with feed.follow(follow, after_seq=after_seq, accept=accept) as events, TokenWatch(context, events.stop):
         async for event in events:
             if not context.has_live_token():
                 raise token_expired()
@@ -311,7 +312,7 @@ async def _yield_events(
             raise token_expired()
 
 
-class _TokenWatch:
+class TokenWatch:
     """Stops a follower when the connection's token expires (by the service's clock, checked on the wall)
     or is revoked (logout, password change, reset: the process's `RevocationWatch` reads every held
     token once per `COURTYARD_TOKEN_RECHECK_SECONDS`)."""

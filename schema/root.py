@@ -17,6 +17,9 @@ from schema.dispatch.schema import (
     DispatchQueries,
     DispatchSubscriptions,
 )
+from schema.notifications.mutations import NotificationMutations
+from schema.notifications.queries import NotificationQueries
+from schema.notifications.subscriptions import NotificationSubscriptions
 from schema.permissions import IsAuthenticated
 from schema.units.mutations import UnitMutations
 from schema.units.queries import UnitQueries
@@ -33,6 +36,7 @@ class Query(
     UnitQueries,
     DispatchQueries,
     BillingQueries,
+    NotificationQueries,
 ):
     # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
     # node field returns its inner coroutine unawaited.
@@ -66,13 +70,15 @@ class Mutation(
     UnitMutations,
     DispatchMutations,
     BillingMutations,
+    NotificationMutations,
 ):
     pass
 
 
 @strawberry.type(
-    description="Live ticket events over the websocket at /graphql (graphql-transport-ws or graphql-ws), the token "
-    "in connection_init. Pass the last seq you saw as afterSeq to replay what you missed, without gap or duplicate."
+    description="Live ticket events and your notifications over the websocket at /graphql (graphql-transport-ws or "
+    "graphql-ws), the token in connection_init. Pass the last seq you saw as afterSeq to replay what you missed, without "
+    "gap or duplicate."
 )
-class Subscription(DispatchSubscriptions):
+class Subscription(DispatchSubscriptions, NotificationSubscriptions):
     pass

@@ -29,6 +29,14 @@ from db.models.billing import (
     ReversalKind,
     Waiver,
 )
+from db.models.notifications import (
+    DeliveryAttempt,
+    InboxCounter,
+    Message,
+    NotificationPreference,
+    NotificationTemplate,
+    WechatConsent,
+)
 from db.models.property import (
     Building,
     Occupancy,
@@ -70,6 +78,12 @@ from db.models.tickets import (
 )
 
 __all__ = [
+    "DeliveryAttempt",
+    "InboxCounter",
+    "Message",
+    "NotificationPreference",
+    "NotificationTemplate",
+    "WechatConsent",
     "DailyClose",
     "ExceptionLink",
     "ExceptionStatus",

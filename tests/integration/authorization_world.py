@@ -34,6 +34,7 @@ from typing import Any, Final
 
 import httpx
 from asgi_lifespan import LifespanManager
+from sqlalchemy import select
 from starlette.applications import Starlette
 from strawberry import relay
 
@@ -53,8 +54,13 @@ from db.models import (
     Unit,
     User,
 )
+from db.unit_of_work import unit_of_work
 from kernel.principal import Role
-from kernel.vocabulary import UnitKind
+from kernel.vocabulary import NotificationChannel, UnitKind
+from notifications.channels import InAppSender
+from notifications.kinds import MessageKind
+from notifications.outbox import enqueue
+from notifications.relay import relay_once
 from tests.conftest import TEST_SECRET, Clock, PostgresServer, _empty_postgres, missing_service
 from tests.integration.dispatch_world import build_dispatch_world
 from tests.integration.world import _PASSWORD_HASH, PASSWORD, World, gql
@@ -483,6 +489,44 @@ async def _add_reconciliation_books(state: AppState, world: World) -> None:
             )
 
 
+SAVE_TEMPLATE = (
+    "mutation ($input: NotificationTemplateInput!) { saveNotificationTemplate(input: $input) "
+    "{ __typename ... on NotificationTemplate { version } ... on Error { code message field } } }"
+)
+
+
+async def _notifications(aw: AuthorizationWorld) -> None:
+    """An announcement in the in-app inbox of every login (owners through their party, everyone else
+    through their login), one saved template per project; `Notification:own/other/foreign` are alice's,
+    bob's and carol's."""
+    world, state = aw.world, aw.state
+    async with state.session_factory() as session:
+        grants = dict((await session.execute(select(RoleGrant.user_id, RoleGrant.project_id))).all())
+        parties = dict((await session.execute(select(User.id, User.party_id))).all())
+    keys = {}
+    async with unit_of_work(state.session_factory) as work:
+        for name, user_id in world.users.items():
+            message = await enqueue(
+                work.session,
+                project_id=grants[user_id],
+                kind=MessageKind.ANNOUNCEMENT,
+                idempotency_key=f"world:{name}",
+                payload={"title": f"{name} 的公告"},
+                party_id=parties[user_id],
+                user_id=None if parties[user_id] else user_id,
+                now=state.clock(),
+            )
+            keys[name] = message.id
+    await relay_once(
+        state.session_factory, {NotificationChannel.IN_APP: InAppSender()}, now=state.clock(), cipher=state.cipher
+    )
+    for ownership, name in zip(OWNERSHIPS, ("alice", "bob", "carol"), strict=True):
+        world.ids[f"Notification:{ownership}"] = keys[name]
+    for admin, project in (("admin_a", "Project:lakeside"), ("admin_b", "Project:hillside")):
+        template = {"projectId": world.gid(project), "kind": "ANNOUNCEMENT", "channel": "IN_APP", "locale": "ZH_CN", "body": "{{ title }}"}
+        await aw.call(admin, SAVE_TEMPLATE, {"input": template})
+
+
 async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -> AuthorizationWorld:
     state: AppState = app.state.courtyard
     world = await build_dispatch_world(state)
@@ -496,6 +540,7 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     aw = AuthorizationWorld(world, app, client)
     await _dispatch(aw)
     await _billing(aw)
+    await _notifications(aw)
     return aw
 
 

@@ -82,6 +82,11 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.reconciliationMatches":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dailyCloses":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.receiptPublicKey":          ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
+    "Query.myNotifications":           ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # each their own inbox only
+    "Query.myNotificationPreferences": ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
+    "Query.notificationTemplates":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Query.previewNotificationTemplate": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Query.node(Notification)":        ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),
     "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Unit)":                ("AAN", "AAN", "AAN", "AAN", "ANN", "UUU"),
@@ -104,6 +109,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Subscription.ticketUpdates":      ("AAN", "AAN", "AAN", "FFF", "ANN", "UUU"),
     "Subscription.dispatchBoard":      ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Subscription.myAssignments":      ("FFF", "FFF", "FFF", "AAA", "FFF", "UUU"),
+    "Subscription.myNotifications":    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own inbox
     # --- HTTP routes taking an object's ID ---------------------------------------------------------
     "GET /receipts/{receipt_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
@@ -156,12 +162,17 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.reconcile":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.resolveReconciliationException": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.closeReconciliationDay": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.markNotificationRead":   ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),
+    "Mutation.updateMyNotificationPreferences": ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
+    "Mutation.recordWechatConsent":    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
+    "Mutation.saveNotificationTemplate": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
 }
 # fmt: on
 
 # Routes with a parameter that is not an object's ID, and why they are not in the table.
 NOT_OBJECT_ROUTES: Final = {
     "POST /payments/notify/{provider}": "names a payment gateway; the gateway's signature, not a role, admits it",
+    "POST /notifications/sms/receipts/{gateway}": "names an SMS gateway; the gateway's signature, not a role, admits it",
 }
 
 OUTCOMES: Final = {
@@ -575,9 +586,42 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         for type_name in (
             "Project", "Building", "Unit", "Party", "Occupancy", "Technician", "Ticket", "Equipment", "FeeRule",
             "DiscountRule", "Waiver", "MeterReading", "BillRun", "Bill", "Payment", "Receipt", "Adjustment",
-            "PaymentIntent",
+            "PaymentIntent", "Notification",
         )
     },
+    "Query.myNotifications": GraphQLProbe(
+        "{ myNotifications(first: 100) { edges { node { id } } } }", shows=lists("Notification")
+    ),
+    "Query.myNotificationPreferences": GraphQLProbe("{ myNotificationPreferences { channels } }", shows=answers),
+    "Query.notificationTemplates": GraphQLProbe(
+        "query ($p: ID!) { notificationTemplates(projectId: $p) { body } }", project, nonempty
+    ),
+    "Query.previewNotificationTemplate": GraphQLProbe(
+        "query ($p: ID!) { previewNotificationTemplate(projectId: $p, kind: ANNOUNCEMENT, channel: IN_APP, locale: ZH_CN)"
+        " { ... on TemplatePreview { body } } }",
+        project,
+        lambda cell, value: bool(value and value.get("body")),
+    ),
+    "Subscription.myNotifications": SubscriptionProbe(
+        "subscription { myNotifications(afterSeq: 0) { seq title } }", lambda c: {}
+    ),
+    "Mutation.markNotificationRead": mutation(
+        "markNotificationRead", "$id: ID!", lambda c: {"id": c.gid("Notification")}, "message",
+    ),
+    "Mutation.updateMyNotificationPreferences": mutation(
+        "updateMyNotificationPreferences", "$input: UpdateNotificationPreferencesInput!",
+        lambda c: {"input": {"quietHoursStart": "22:30", "quietHoursEnd": "07:30"}}, "notification_preference",
+    ),
+    "Mutation.recordWechatConsent": mutation(
+        "recordWechatConsent", "$input: RecordWechatConsentInput!",
+        lambda c: {"input": {"openId": "o-owner-0001", "kinds": ["BILL_REMINDER"]}}, "wechat_consent",
+    ),
+    "Mutation.saveNotificationTemplate": mutation(
+        "saveNotificationTemplate", "$input: NotificationTemplateInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "kind": "BILL_REMINDER", "channel": "SMS", "locale": "ZH_CN",
+                             "body": "{{ amount_due | yuan }}"}},
+        "notification_template",
+    ),
     "Subscription.ticketUpdates": SubscriptionProbe(
         "subscription ($t: ID!) { ticketUpdates(ticketId: $t, afterSeq: 0) { seq type ticketId } }",
         lambda c: {"t": c.gid("Ticket")},
