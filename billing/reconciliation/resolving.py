@@ -96,6 +96,27 @@ class _Items:
     accounts: dict[int, StatementAccount]
 
 
+@dataclass(frozen=True)
+class _Resolving:
+    """One resolution under way: the open exception and what it owns, the request and its checked reason
+    and approver, the closed day it corrects (if any), and who acts when, in which transaction."""
+
+    session: AsyncSession
+    principal: Principal
+    project: Project
+    exception: ReconciliationException
+    items: _Items
+    request: ResolutionRequest
+    reason: str | None
+    approver: str | None
+    closed: dt.date | None
+    signer: ReceiptSigner
+    now: dt.datetime
+
+    def described(self, text: str) -> str:
+        return f"{text} (correction of closed day {self.closed})" if self.closed else text
+
+
 async def resolve_exception(
     session_factory: async_sessionmaker[AsyncSession],
     principal: Principal,
@@ -114,19 +135,27 @@ async def resolve_exception(
         if exception.status is not ExceptionStatus.OPEN:
             raise Conflict("This exception is resolved already.", field="exceptionId")
         items = await _items(session, exception)
-        reason = optional_text(request.reason, "reason", max_length=500)
-        approver = optional_text(request.approved_by, "approvedBy", max_length=200)
-        closed = await _closed_day(session, project, items, exception)
-        resolution = await _RESOLVERS[request.action](
-            session, principal, project, exception, items, request, reason, approver, closed, signer, now
+        resolving = _Resolving(
+            session=session,
+            principal=principal,
+            project=project,
+            exception=exception,
+            items=items,
+            request=request,
+            reason=optional_text(request.reason, "reason", max_length=500),
+            approver=optional_text(request.approved_by, "approvedBy", max_length=200),
+            closed=await _closed_day(session, project, items, exception),
+            signer=signer,
+            now=now,
         )
+        resolution = await _RESOLVERS[request.action](resolving)
         exception.status = ExceptionStatus.RESOLVED
         exception.resolution = resolution
         exception.resolved_by = principal.user_id
         exception.resolved_at = now
-        exception.resolution_reason = reason
-        exception.approved_by = approver
-        exception.corrects_closed_day = closed
+        exception.resolution_reason = resolving.reason
+        exception.approved_by = resolving.approver
+        exception.corrects_closed_day = resolving.closed
         await session.flush()
         return exception
 
@@ -167,14 +196,16 @@ async def _closed_day(
     return closed
 
 
-def _described(text: str, closed: dt.date | None) -> str:
-    return f"{text} (correction of closed day {closed})" if closed else text
-
-
-async def _post(session: AsyncSession, project: Project, principal: Principal, draft: JournalDraft | None, now: dt.datetime) -> int | None:
+async def _post(resolving: _Resolving, draft: JournalDraft | None) -> int | None:
     if draft is None:
         return None
-    (entry,) = await write_journal(session, project_id=project.id, drafts=[draft], occurred_at=now, created_by=principal.user_id)
+    (entry,) = await write_journal(
+        resolving.session,
+        project_id=resolving.project.id,
+        drafts=[draft],
+        occurred_at=resolving.now,
+        created_by=resolving.principal.user_id,
+    )
     return entry.id
 
 
@@ -189,9 +220,7 @@ async def _free(session: AsyncSession, *, line_ids: Sequence[int] = (), payment_
 
 
 async def _match(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
+    resolving: _Resolving,
     *,
     lines: Sequence[StatementLineRow],
     payments: Sequence[Payment],
@@ -199,21 +228,20 @@ async def _match(
     step: str,
     explanation: list[dict[str, object]],
     draft: JournalDraft | None,
-    closed: dt.date | None,
-    now: dt.datetime,
 ) -> ReconciliationMatch:
+    session = resolving.session
     difference = sum((line.amount for line in lines), Decimal("0.00")) - sum(
         (payment.amount for payment in payments), Decimal("0.00")
     )
     match = ReconciliationMatch(
-        project_id=project.id,
+        project_id=resolving.project.id,
         step=step,
         explanation=explanation,
         amount_difference=difference if payments else Decimal("0.00"),
-        journal_entry_id=await _post(session, project, principal, draft, now),
-        corrects_closed_day=closed,
-        created_by=principal.user_id,
-        created_at=now,
+        journal_entry_id=await _post(resolving, draft),
+        corrects_closed_day=resolving.closed,
+        created_by=resolving.principal.user_id,
+        created_at=resolving.now,
     )
     session.add(match)
     await session.flush()
@@ -260,19 +288,8 @@ def _money_moved(
     return JournalDraft("RECONCILIATION", description, tuple(postings))
 
 
-async def _resolve_match(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
-    exception: ReconciliationException,
-    items: _Items,
-    request: ResolutionRequest,
-    reason: str | None,
-    approver: str | None,
-    closed: dt.date | None,
-    signer: ReceiptSigner,
-    now: dt.datetime,
-) -> Resolution:
+async def _resolve_match(resolving: _Resolving) -> Resolution:
+    session, request, items, exception = resolving.session, resolving.request, resolving.items, resolving.exception
     chosen_lines = (
         list((await session.scalars(select(StatementLineRow).where(StatementLineRow.id.in_(request.line_ids)))).all())
         if request.line_ids
@@ -287,7 +304,9 @@ async def _resolve_match(
         if request.payment_ids
         else []
     )
-    if len(chosen_payments) != len(set(request.payment_ids)) or any(p.project_id != project.id for p in chosen_payments):
+    if len(chosen_payments) != len(set(request.payment_ids)) or any(
+        p.project_id != resolving.project.id for p in chosen_payments
+    ):
         raise NotFound("No such payment in this project.", field="paymentIds")
     await _free(session, line_ids=[line.id for line in chosen_lines], payment_ids=[p.id for p in chosen_payments])
     lines = items.lines + chosen_lines
@@ -296,24 +315,22 @@ async def _resolve_match(
         raise BadInput("A match by hand needs statement lines and payments: name what to pair this exception with.", field="paymentIds")
     difference = sum((line.amount for line in lines), Decimal("0.00")) - sum((p.amount for p in payments), Decimal("0.00"))
     fee_explains = bool(exception.fee_explains)
-    if difference and not fee_explains and reason is None:
+    if difference and not fee_explains and resolving.reason is None:
         raise BadInput(f"The amounts differ by {difference}: say why the difference is written off.", field="reason")
-    await _close_other_exceptions(session, exception, chosen_lines, chosen_payments, principal, now)
+    await _close_other_exceptions(resolving, chosen_lines, chosen_payments)
     draft = _money_moved(
-        items, lines, payments, fee_explains=fee_explains, description=_described(f"matched by hand, exception {exception.id}", closed)
+        items, lines, payments, fee_explains=fee_explains, description=resolving.described(f"matched by hand, exception {exception.id}")
     )
     match = await _match(
-        session,
-        principal,
-        project,
+        resolving,
         lines=lines,
         payments=payments,
         reversal_ids=items.reversal_ids,
         step="MANUAL",
-        explanation=[{"code": "MATCHED_BY_HAND", "facts": {"exception": exception.id, "difference": str(difference), "reason": reason}}],
+        explanation=[
+            {"code": "MATCHED_BY_HAND", "facts": {"exception": exception.id, "difference": str(difference), "reason": resolving.reason}}
+        ],
         draft=draft,
-        closed=closed,
-        now=now,
     )
     exception.resolution_match_id = match.id
     exception.resolution_journal_entry_id = match.journal_entry_id
@@ -321,12 +338,7 @@ async def _resolve_match(
 
 
 async def _close_other_exceptions(
-    session: AsyncSession,
-    exception: ReconciliationException,
-    lines: Sequence[StatementLineRow],
-    payments: Sequence[Payment],
-    principal: Principal,
-    now: dt.datetime,
+    resolving: _Resolving, lines: Sequence[StatementLineRow], payments: Sequence[Payment]
 ) -> None:
     """The OPEN exceptions of the items chosen by hand are answered by this match too."""
     conditions = []
@@ -336,12 +348,12 @@ async def _close_other_exceptions(
         conditions.append(ExceptionLink.payment_id.in_([p.id for p in payments]))
     if not conditions:
         return
-    others = await session.scalars(
+    others = await resolving.session.scalars(
         select(ReconciliationException)
         .join(ExceptionLink, ExceptionLink.exception_id == ReconciliationException.id)
         .where(
             ReconciliationException.status == ExceptionStatus.OPEN,
-            ReconciliationException.id != exception.id,
+            ReconciliationException.id != resolving.exception.id,
             ExceptionLink.related.is_(False),
             or_(*conditions),
         )
@@ -349,30 +361,19 @@ async def _close_other_exceptions(
     for other in set(others):
         other.status = ExceptionStatus.RESOLVED
         other.resolution = Resolution.MATCHED
-        other.resolved_by = principal.user_id
-        other.resolved_at = now
-        other.resolution_reason = f"matched by hand with exception {exception.id}"
+        other.resolved_by = resolving.principal.user_id
+        other.resolved_at = resolving.now
+        other.resolution_reason = f"matched by hand with exception {resolving.exception.id}"
 
 
-async def _resolve_unmatch(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
-    exception: ReconciliationException,
-    items: _Items,
-    request: ResolutionRequest,
-    reason: str | None,
-    approver: str | None,
-    closed: dt.date | None,
-    signer: ReceiptSigner,
-    now: dt.datetime,
-) -> Resolution:
+async def _resolve_unmatch(resolving: _Resolving) -> Resolution:
+    session, request, reason, exception = resolving.session, resolving.request, resolving.reason, resolving.exception
     if request.match_id is None:
         raise BadInput("Name the match to undo.", field="matchId")
     if reason is None:
         raise BadInput("Say why the match is undone.", field="reason")
     match = await session.get(ReconciliationMatch, request.match_id, with_for_update=True)
-    if match is None or match.project_id != project.id:
+    if match is None or match.project_id != resolving.project.id:
         raise NotFound("No such match in this project.", field="matchId")
     if match.undone_at is not None:
         raise Conflict("This match was undone already.", field="matchId")
@@ -382,16 +383,16 @@ async def _resolve_unmatch(
         ).all()
         draft = JournalDraft(
             "UNMATCH",
-            _described(f"match {match.id} undone: {reason}", closed),
+            resolving.described(f"match {match.id} undone: {reason}"),
             tuple(
                 Posting(account=line.account, debit=line.credit, credit=line.debit, unit_id=line.unit_id, payment_id=line.payment_id)
                 for line in reversed_lines
             ),
         )
-        exception.resolution_journal_entry_id = await _post(session, project, principal, draft, now)
+        exception.resolution_journal_entry_id = await _post(resolving, draft)
     await session.execute(delete(MatchLink).where(MatchLink.match_id == match.id))
-    match.undone_at = now
-    match.undone_by = principal.user_id
+    match.undone_at = resolving.now
+    match.undone_by = resolving.principal.user_id
     match.undo_reason = reason
     exception.resolution_match_id = match.id
     return Resolution.UNMATCHED
@@ -408,95 +409,59 @@ def _reference(line: StatementLineRow) -> str | None:
 
 
 async def _record_from_line(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
-    items: _Items,
-    line: StatementLineRow,
-    *,
-    unit_id: int,
-    payer_name: str | None,
-    allocate: bool,
-    signer: ReceiptSigner,
-    now: dt.datetime,
+    resolving: _Resolving, line: StatementLineRow, *, unit_id: int, payer_name: str | None, allocate: bool
 ) -> Payment:
-    account = items.accounts[line.account_id]
+    account = resolving.items.accounts[line.account_id]
     channel = PaymentChannel.BANK_TRANSFER if account.kind is StatementAccountKind.BANK else account.channel
     return await take_payment(
-        session,
-        principal,
-        now=now,
-        signer=signer,
+        resolving.session,
+        resolving.principal,
+        now=resolving.now,
+        signer=resolving.signer,
         request=PaymentRequest(
             unit_id=unit_id,
             channel=channel,
             amount=line.amount,
             payer_name=payer_name or line.counterparty_name or "未知付款人",
             external_reference=_reference(line),
-            paid_at=min(line.booked_at, now),
+            paid_at=min(line.booked_at, resolving.now),
             allocate=allocate,
         ),
         idempotency_key=f"statement-line-{line.id}",
     )
 
 
-async def _resolve_record(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
-    exception: ReconciliationException,
-    items: _Items,
-    request: ResolutionRequest,
-    reason: str | None,
-    approver: str | None,
-    closed: dt.date | None,
-    signer: ReceiptSigner,
-    now: dt.datetime,
-) -> Resolution:
+async def _resolve_record(resolving: _Resolving) -> Resolution:
+    request, items, exception = resolving.request, resolving.items, resolving.exception
     if exception.kind not in ("CHANNEL_ONLY", "BANK_UNMATCHED"):
         raise BadInput("Only a CHANNEL_ONLY or BANK_UNMATCHED line can be recorded as a payment.", field="action")
     line = _one_line(items, what="be recorded as a payment")
     if request.unit_id is None:
         raise BadInput("Name the unit the payment is for.", field="unitId")
-    payment = await _record_from_line(
-        session, principal, project, items, line, unit_id=request.unit_id, payer_name=request.payer_name, allocate=True, signer=signer, now=now
-    )
-    if payment.project_id != project.id:
+    payment = await _record_from_line(resolving, line, unit_id=request.unit_id, payer_name=request.payer_name, allocate=True)
+    if payment.project_id != resolving.project.id:
         raise NotFound("No such unit.", field="unitId")
-    draft = _money_moved(items, [line], [payment], fee_explains=False, description=_described(f"line {line.id} recorded as payment {payment.id}", closed))
+    draft = _money_moved(
+        items, [line], [payment], fee_explains=False, description=resolving.described(f"line {line.id} recorded as payment {payment.id}")
+    )
     match = await _match(
-        session,
-        principal,
-        project,
+        resolving,
         lines=[line],
         payments=[payment],
         step="RECORDED",
         explanation=[{"code": "RECORDED_FROM_LINE", "facts": {"payment": payment.id, "line": line.id}}],
         draft=draft,
-        closed=closed,
-        now=now,
     )
     exception.resolution_payment_id = payment.id
     exception.resolution_match_id = match.id
     return Resolution.RECORDED_PAYMENT
 
 
-async def _resolve_refund(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
-    exception: ReconciliationException,
-    items: _Items,
-    request: ResolutionRequest,
-    reason: str | None,
-    approver: str | None,
-    closed: dt.date | None,
-    signer: ReceiptSigner,
-    now: dt.datetime,
-) -> Resolution:
+async def _resolve_refund(resolving: _Resolving) -> Resolution:
+    session, items, exception = resolving.session, resolving.items, resolving.exception
     if exception.kind != "DUPLICATE_CHARGE":
         raise BadInput("Only a DUPLICATE_CHARGE is refunded as a duplicate.", field="action")
-    if reason is None:
+    if resolving.reason is None:
         raise BadInput("Say why the duplicate is refunded.", field="reason")
     if items.payments:
         duplicate = items.payments[0]
@@ -511,42 +476,32 @@ async def _resolve_refund(
         )
         if first is None:
             raise BadInput("This duplicate names no payment whose owner was charged twice.", field="exceptionId")
-        duplicate = await _record_from_line(
-            session, principal, project, items, line, unit_id=first.unit_id, payer_name=first.payer_name, allocate=False, signer=signer, now=now
-        )
+        duplicate = await _record_from_line(resolving, line, unit_id=first.unit_id, payer_name=first.payer_name, allocate=False)
     refund = await give_refund(
-        session, principal, now=now, payment_id=duplicate.id, amount=duplicate.amount, reason=_described(reason, closed)
+        session,
+        resolving.principal,
+        now=resolving.now,
+        payment_id=duplicate.id,
+        amount=duplicate.amount,
+        reason=resolving.described(resolving.reason),
     )
     match = await _match(
-        session,
-        principal,
-        project,
+        resolving,
         lines=items.lines,
         payments=[duplicate],
         step="REFUNDED",
         explanation=[{"code": "DUPLICATE_REFUNDED", "facts": {"payment": duplicate.id, "refund": refund.id, "amount": str(refund.amount)}}],
-        draft=_money_moved(items, items.lines, [duplicate], fee_explains=False, description=_described(f"duplicate payment {duplicate.id} refunded", closed)),
-        closed=closed,
-        now=now,
+        draft=_money_moved(
+            items, items.lines, [duplicate], fee_explains=False, description=resolving.described(f"duplicate payment {duplicate.id} refunded")
+        ),
     )
     exception.resolution_payment_id = duplicate.id
     exception.resolution_match_id = match.id
     return Resolution.REFUNDED_DUPLICATE
 
 
-async def _resolve_write_off(
-    session: AsyncSession,
-    principal: Principal,
-    project: Project,
-    exception: ReconciliationException,
-    items: _Items,
-    request: ResolutionRequest,
-    reason: str | None,
-    approver: str | None,
-    closed: dt.date | None,
-    signer: ReceiptSigner,
-    now: dt.datetime,
-) -> Resolution:
+async def _resolve_write_off(resolving: _Resolving) -> Resolution:
+    items, exception, reason, approver = resolving.items, resolving.exception, resolving.reason, resolving.approver
     if reason is None:
         raise BadInput("A write-off needs a reason.", field="reason")
     if approver is None:
@@ -562,7 +517,7 @@ async def _resolve_write_off(
     elif items.lines:
         account = clearing_account(items.accounts[items.lines[0].account_id].channel.value)
     else:
-        channel = await session.scalar(
+        channel = await resolving.session.scalar(
             select(Payment.channel)
             .join(ExceptionLink, ExceptionLink.payment_id == Payment.id)
             .where(ExceptionLink.exception_id == exception.id)
@@ -571,9 +526,9 @@ async def _resolve_write_off(
     draft = post_write_off(
         account=account,
         difference=difference,
-        description=_described(f"exception {exception.id} ({exception.kind}) written off: {reason}; approved by {approver}", closed),
+        description=resolving.described(f"exception {exception.id} ({exception.kind}) written off: {reason}; approved by {approver}"),
     )
-    exception.resolution_journal_entry_id = await _post(session, project, principal, draft, now)
+    exception.resolution_journal_entry_id = await _post(resolving, draft)
     return Resolution.WRITTEN_OFF
 
 
