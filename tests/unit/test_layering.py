@@ -31,6 +31,7 @@ PURE_CORES = [
     "billing/reconciliation/statement.py",
     "billing/reconciliation/tabular.py",
     "billing/reconciliation/wechat.py",
+    "billing/reconciliation/wechat_writer.py",
     "billing/rules.py",
     "dispatch/classifier.py",
     "dispatch/events.py",
