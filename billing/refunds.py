@@ -130,7 +130,9 @@ async def _lock_for_giving_back(session: AsyncSession, principal: Principal, pay
 async def _give_back(
     session: AsyncSession, payment: Payment, given_back: PaymentReversal, journal: JournalDraft, *, now: dt.datetime
 ) -> PaymentReversal:
-    """Store a refund or reversal of `payment` with its journal entry."""
+    """Store a refund or reversal of `payment` with its journal entry, both dated `now`: reconciliation and
+    the sandbox gateway's statement put a refund on the day it was given."""
+    given_back.created_at = now
     session.add(given_back)
     await session.flush()
     await write_journal(

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from api.state import AppState
 from billing.payments import MAX_BATCH_ITEMS
 from db.models import JournalEntry, Payment, PaymentAllocation, PaymentBatch, Receipt
+from tests.conftest import Clock
 from tests.integration.billing_world import (
     RECORD_PAYMENT,
     books_balance,  # noqa: F401  (autouse: the books balance after every test)
@@ -46,7 +47,7 @@ mutation ($input: RecordBatchPaymentInput!) {
 
 REFUND = """
 mutation ($input: RefundPaymentInput!) {
-  refundPayment(input: $input) { __typename ... on Refund { kind amount } ... on Error { code field message } }
+  refundPayment(input: $input) { __typename ... on Refund { kind amount createdAt } ... on Error { code field message } }
 }"""
 
 REVERSE = """
@@ -281,7 +282,9 @@ async def test_a_batch_books_each_unit_on_its_own_bills_explicit_or_oldest_first
     assert (foreign["data"]["recordBatchPayment"]["code"], foreign["data"]["recordBatchPayment"]["field"]) == ("NOT_FOUND", "items[0].billIds")
 
 
-async def test_a_refund_gives_back_unallocated_credit_only(client: httpx.AsyncClient, state: AppState) -> None:
+async def test_a_refund_gives_back_unallocated_credit_only_and_is_dated_by_the_service_clock(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
     world = await _november(client, state)
     payment = await pay(client, world, "alice", "300.00", "k1")
     token = world.token("finance_a")
@@ -290,7 +293,9 @@ async def test_a_refund_gives_back_unallocated_credit_only(client: httpx.AsyncCl
     refund = await gql(client, REFUND, {"input": {"paymentId": payment["id"], "amount": "31.80", "reason": "多付"}}, token=token)
 
     assert (too_much["data"]["refundPayment"]["code"], too_much["data"]["refundPayment"]["field"]) == ("BAD_USER_INPUT", "amount")
-    assert refund["data"]["refundPayment"] == {"__typename": "Refund", "kind": "REFUND", "amount": "31.80"}
+    assert refund["data"]["refundPayment"] == {
+        "__typename": "Refund", "kind": "REFUND", "amount": "31.80", "createdAt": clock.now.isoformat()
+    }
 
 
 async def test_a_reversal_makes_the_bills_owe_again(client: httpx.AsyncClient, state: AppState) -> None:
