@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from api.billing_cli import add_bill_run_parser, bill_run
-from api.reconcile_cli import add_reconcile_parser, reconcile_close, reconcile_import
+from api.reconcile_cli import add_reconcile_parser, reconcile_close, reconcile_import, reconcile_sandbox_statement
 from api.settings import Settings, SettingsError
 
 __all__ = ["demo_billing_query", "main"]
@@ -233,7 +233,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(
             reconcile_import(settings, file=args.file, account=args.account, project=args.project, now=dt.datetime.now(dt.UTC))
         )
-    elif args.command == "reconcile":
+    elif args.command == "reconcile" and args.action == "sandbox-statement":
+        return asyncio.run(
+            reconcile_sandbox_statement(
+                settings, project=args.project, day=args.date, output=args.output, now=dt.datetime.now(dt.UTC)
+            )
+        )
+    elif args.command == "reconcile" and args.action == "close":
         return asyncio.run(
             reconcile_close(
                 settings,

@@ -1,6 +1,7 @@
-"""`courtyard reconcile import FILE --account …` and `courtyard reconcile close --date … --project …`.
+"""`courtyard reconcile import FILE --account …`, `courtyard reconcile close --date … --project …` and
+`courtyard reconcile sandbox-statement --date … --project … --output FILE`.
 
-Both call the same use cases as the API. The command line acts on the system's own authority (whoever
+They call the same use cases as the API. The command line acts on the system's own authority (whoever
 runs it has the database), except for signing off a day closed with open exceptions: that is a person's
 decision, so `--signed-off-by EMAIL` names a FINANCE or ADMIN user of the project, whose roles are checked.
 """
@@ -20,6 +21,7 @@ from api.settings import Settings
 from billing.reconciliation.accounts import find_account
 from billing.reconciliation.closing import close_day
 from billing.reconciliation.importing import MAX_STATEMENT_BYTES, import_statement
+from billing.reconciliation.sandbox_statement import SANDBOX_MERCHANT, write_sandbox_statement
 from billing.runs import find_project
 from db.models import User
 from db.session import create_engine, create_session_factory
@@ -27,7 +29,7 @@ from kernel.errors import AccessDenied, DomainError
 from kernel.principal import Principal
 from register.accounts import load_principal
 
-__all__ = ["add_reconcile_parser", "reconcile_close", "reconcile_import"]
+__all__ = ["add_reconcile_parser", "reconcile_close", "reconcile_import", "reconcile_sandbox_statement"]
 
 
 def add_reconcile_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -45,6 +47,13 @@ def add_reconcile_parser(commands: argparse._SubParsersAction) -> None:  # type:
     closing.add_argument("--account", help="only this account (ID, number or name)")
     closing.add_argument("--reason", help="sign-off reason, required when the day has open exceptions")
     closing.add_argument("--signed-off-by", help="e-mail of the FINANCE or ADMIN user who signs the day off")
+    sandbox = actions.add_parser(
+        "sandbox-statement",
+        help="write the sandbox gateway's WeChat Pay trade bill (交易账单) of a day, for `reconcile import`",
+    )
+    sandbox.add_argument("--date", required=True, type=dt.date.fromisoformat, help="the day, e.g. 2026-11-01 (it must have ended)")
+    sandbox.add_argument("--project", required=True, help="the project's ID from the API, its number or its exact name")
+    sandbox.add_argument("--output", required=True, type=Path, help="the file to write, e.g. sandbox-2026-11-01.csv")
 
 
 def _account_reference(account: str) -> str:
@@ -150,4 +159,30 @@ async def reconcile_close(
             f" {close.exception_count}, open {close.open_exception_count} ({close.open_exception_amount})"
             + (f"; signed off: {close.sign_off_reason}" if close.sign_off_reason else "")
         )
+    return 0
+
+
+async def reconcile_sandbox_statement(settings: Settings, *, project: str, day: dt.date, output: Path, now: dt.datetime) -> int:
+    """Write the sandbox's bill of `day` to `output`. Exit status 0, or 1 when there is no bill (a day
+    without trades, as WeChat answers) or the day cannot have one yet."""
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_session_factory(engine)
+        project_id = await find_project(sessions, reference=_database_reference(project))
+        if project_id is None:
+            return _fail(f"no project {project!r} (give its ID from the API, its number or its exact name)")
+        try:
+            content = await write_sandbox_statement(sessions, None, project_id=project_id, day=day, now=now)
+        except DomainError as error:
+            return _fail(f"no bill for {day}: {error.message}")
+    finally:
+        await engine.dispose()
+    if content is None:
+        return _fail(f"no bill for {day}: the sandbox took no WeChat payments and gave no refunds that day")
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        return _fail(f"{output}: {error.strerror}")
+    rows = len(content.splitlines()) - 3  # less the header and the two summary lines
+    print(f"{output}: WeChat Pay bill of merchant {SANDBOX_MERCHANT.merchant_id} for {day}, {rows} rows")
     return 0

@@ -6,7 +6,9 @@ signed asynchronous notification, which we verify and acknowledge in the gateway
 built-in `sandbox` gateway signs notifications with HMAC-SHA256 under a key of its own
 (`COURTYARD_SANDBOX_PAYMENT_KEY`; in development derived from the service secret when unset), so
 development, the demo and the tests can pay end to end without a real gateway. Production runs it only
-when `COURTYARD_SANDBOX_PAYMENTS=1` says so, and then only with its own key.
+when `COURTYARD_SANDBOX_PAYMENTS=1` says so, and then only with its own key. Like WeChat Pay, it answers
+for what it collected with a daily trade bill (`billing.reconciliation.sandbox_statement`), as merchant
+`SandboxProvider.merchant_id` at `SandboxProvider.fee_rate`.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import hmac
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes
@@ -84,6 +87,10 @@ class SandboxProvider:
     """A gateway for development and tests: JSON notifications, HMAC-SHA256 signature in a header."""
 
     name = "sandbox"
+    # The WeChat Pay merchant account it plays in its statements (公众账号ID, 商户号) and the fee it keeps.
+    app_id = "wxd678efh567hg6787"
+    merchant_id = "1230000109"
+    fee_rate = Decimal("0.006")
 
     def __init__(self, secret_key: str) -> None:
         self._key = HKDF(
