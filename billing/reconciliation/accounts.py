@@ -34,6 +34,7 @@ __all__ = [
     "bank_profile_of",
     "channel_terms_of",
     "create_statement_account",
+    "create_statement_account_in",
     "find_account",
     "get_account",
     "list_statement_accounts",
@@ -181,31 +182,46 @@ async def create_statement_account(
     """Add a channel or bank account whose statements the project imports; a bank account needs its
     export's profile, a channel account must not have one."""
     async with unit_of_work(session_factory) as work:
-        session = work.session
-        await reconciled_project(session, principal, project_id)
-        account_name = required_text(name, "name", max_length=100)
-        if kind is StatementAccountKind.BANK and bank_profile is None:
-            raise BadInput("A bank account needs the profile of its statement exports.", field="bankProfile")
-        if kind is not StatementAccountKind.BANK and bank_profile is not None:
-            raise BadInput("Only bank accounts have a bank profile.", field="bankProfile")
-        if bank_profile is not None:
-            _bank_profile(account_name, bank_profile)
-        if await session.scalar(
-            select(StatementAccount.id).where(StatementAccount.project_id == project_id, StatementAccount.name == account_name)
-        ):
-            raise BadInput(f"The project already has a statement account {account_name!r}.", field="name")
-        account = StatementAccount(
-            project_id=project_id,
-            name=account_name,
-            kind=kind,
-            channel=_CHANNEL_OF_KIND[kind],
-            terms=terms.checked().as_json(),
-            bank_profile=bank_profile,
-            created_by=principal.user_id if principal else None,
+        return await create_statement_account_in(
+            work.session, principal, project_id=project_id, name=name, kind=kind, terms=terms, bank_profile=bank_profile
         )
-        session.add(account)
-        await session.flush()
-        return account
+
+
+async def create_statement_account_in(
+    session: AsyncSession,
+    principal: Principal | None,
+    *,
+    project_id: int,
+    name: str,
+    kind: StatementAccountKind,
+    terms: AccountTerms,
+    bank_profile: dict[str, Any] | None = None,
+) -> StatementAccount:
+    """`create_statement_account` inside the caller's transaction (the demo seeds its accounts with it)."""
+    await reconciled_project(session, principal, project_id)
+    account_name = required_text(name, "name", max_length=100)
+    if kind is StatementAccountKind.BANK and bank_profile is None:
+        raise BadInput("A bank account needs the profile of its statement exports.", field="bankProfile")
+    if kind is not StatementAccountKind.BANK and bank_profile is not None:
+        raise BadInput("Only bank accounts have a bank profile.", field="bankProfile")
+    if bank_profile is not None:
+        _bank_profile(account_name, bank_profile)
+    if await session.scalar(
+        select(StatementAccount.id).where(StatementAccount.project_id == project_id, StatementAccount.name == account_name)
+    ):
+        raise BadInput(f"The project already has a statement account {account_name!r}.", field="name")
+    account = StatementAccount(
+        project_id=project_id,
+        name=account_name,
+        kind=kind,
+        channel=_CHANNEL_OF_KIND[kind],
+        terms=terms.checked().as_json(),
+        bank_profile=bank_profile,
+        created_by=principal.user_id if principal else None,
+    )
+    session.add(account)
+    await session.flush()
+    return account
 
 
 async def list_statement_accounts(

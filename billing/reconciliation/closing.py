@@ -43,7 +43,7 @@ from kernel.errors import BadInput, Conflict
 from kernel.principal import Principal
 from kernel.validation import optional_text
 
-__all__ = ["DayFigures", "close_day", "day_figures", "ledger_account_of", "list_daily_closes"]
+__all__ = ["DayFigures", "close_day", "close_day_in", "day_figures", "ledger_account_of", "list_daily_closes"]
 
 _ZERO = Decimal("0.00")
 
@@ -128,60 +128,75 @@ async def close_day(
 ) -> list[tuple[DailyClose, StatementAccount]]:
     """Close `day` for one account of the project, or for every account it has (see the module docstring)."""
     async with unit_of_work(session_factory) as work:
-        session = work.session
-        project = await reconciled_project(session, principal, project_id)
-        zone = ZoneInfo(project.timezone)
-        if day >= now.astimezone(zone).date():
-            raise BadInput("Only a day that has ended can be closed.", field="day")
-        reason = optional_text(sign_off_reason, "signOffReason", max_length=500)
-        if account_id is not None:
-            account = await get_account(session, principal, account_id)
-            if account.project_id != project.id:
-                raise BadInput("The account belongs to another project.", field="accountId")
-            accounts: Sequence[StatementAccount] = [account]
-        else:
-            accounts = (
-                await session.scalars(select(StatementAccount).where(StatementAccount.project_id == project.id).order_by(StatementAccount.id))
-            ).all()
-            if not accounts:
-                raise BadInput("The project has no statement accounts to close.", field="projectId")
-        closed = await session.scalar(
-            select(DailyClose.id).where(DailyClose.account_id.in_([a.id for a in accounts]), DailyClose.day == day).limit(1)
+        return await close_day_in(
+            work.session, principal, project_id=project_id, day=day, account_id=account_id, sign_off_reason=sign_off_reason, now=now
         )
-        if closed is not None:
-            raise Conflict(f"{day} is closed already; a closed day never changes.", field="day")
-        closes = []
-        for account in accounts:
-            figures = await day_figures(session, account, day, zone)
-            if figures.open_exception_count and reason is None:
-                raise BadInput(
-                    f"{account.name} has {figures.open_exception_count} open exceptions on {day}"
-                    f" ({figures.open_exception_amount}); closing it needs a sign-off reason by FINANCE or ADMIN.",
-                    field="signOffReason",
-                )
-            if figures.open_exception_count and principal is None:
-                raise BadInput("A day with open exceptions is signed off by a person: name who.", field="signOffReason")
-            close = DailyClose(
-                project_id=project.id,
-                account_id=account.id,
-                day=day,
-                clearing_account=ledger_account_of(account),
-                opening_balance=figures.opening_balance,
-                closing_balance=figures.closing_balance,
-                matched_count=figures.matched_count,
-                matched_amount=figures.matched_amount,
-                exception_count=figures.exception_count,
-                exception_amount=figures.exception_amount,
-                open_exception_count=figures.open_exception_count,
-                open_exception_amount=figures.open_exception_amount,
-                sign_off_reason=reason,
-                closed_by=principal.user_id if principal else None,
-                closed_at=now,
+
+
+async def close_day_in(
+    session: AsyncSession,
+    principal: Principal | None,
+    *,
+    project_id: int,
+    day: dt.date,
+    account_id: int | None = None,
+    sign_off_reason: str | None = None,
+    now: dt.datetime,
+) -> list[tuple[DailyClose, StatementAccount]]:
+    """`close_day` inside the caller's transaction (the demo closes its reconciled month with it)."""
+    project = await reconciled_project(session, principal, project_id)
+    zone = ZoneInfo(project.timezone)
+    if day >= now.astimezone(zone).date():
+        raise BadInput("Only a day that has ended can be closed.", field="day")
+    reason = optional_text(sign_off_reason, "signOffReason", max_length=500)
+    if account_id is not None:
+        account = await get_account(session, principal, account_id)
+        if account.project_id != project.id:
+            raise BadInput("The account belongs to another project.", field="accountId")
+        accounts: Sequence[StatementAccount] = [account]
+    else:
+        accounts = (
+            await session.scalars(select(StatementAccount).where(StatementAccount.project_id == project.id).order_by(StatementAccount.id))
+        ).all()
+        if not accounts:
+            raise BadInput("The project has no statement accounts to close.", field="projectId")
+    closed = await session.scalar(
+        select(DailyClose.id).where(DailyClose.account_id.in_([a.id for a in accounts]), DailyClose.day == day).limit(1)
+    )
+    if closed is not None:
+        raise Conflict(f"{day} is closed already; a closed day never changes.", field="day")
+    closes = []
+    for account in accounts:
+        figures = await day_figures(session, account, day, zone)
+        if figures.open_exception_count and reason is None:
+            raise BadInput(
+                f"{account.name} has {figures.open_exception_count} open exceptions on {day}"
+                f" ({figures.open_exception_amount}); closing it needs a sign-off reason by FINANCE or ADMIN.",
+                field="signOffReason",
             )
-            session.add(close)
-            closes.append((close, account))
-        await session.flush()
-        return closes
+        if figures.open_exception_count and principal is None:
+            raise BadInput("A day with open exceptions is signed off by a person: name who.", field="signOffReason")
+        close = DailyClose(
+            project_id=project.id,
+            account_id=account.id,
+            day=day,
+            clearing_account=ledger_account_of(account),
+            opening_balance=figures.opening_balance,
+            closing_balance=figures.closing_balance,
+            matched_count=figures.matched_count,
+            matched_amount=figures.matched_amount,
+            exception_count=figures.exception_count,
+            exception_amount=figures.exception_amount,
+            open_exception_count=figures.open_exception_count,
+            open_exception_amount=figures.open_exception_amount,
+            sign_off_reason=reason,
+            closed_by=principal.user_id if principal else None,
+            closed_at=now,
+        )
+        session.add(close)
+        closes.append((close, account))
+    await session.flush()
+    return closes
 
 
 async def list_daily_closes(

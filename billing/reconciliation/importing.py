@@ -23,7 +23,7 @@ from db.models import Project, StatementAccount, StatementFile, StatementLineRow
 from db.unit_of_work import unit_of_work
 from kernel.principal import Principal
 
-__all__ = ["ImportOutcome", "import_statement", "line_row"]
+__all__ = ["ImportOutcome", "import_statement", "import_statement_in", "line_row"]
 
 _KEYS_PER_QUERY = 1000
 MAX_STATEMENT_BYTES = 20 * 2**20
@@ -91,40 +91,61 @@ async def import_statement(
 ) -> ImportOutcome:
     """Import one statement file into an account (see the module docstring)."""
     async with unit_of_work(session_factory) as work:
-        session = work.session
-        account = await get_account(session, principal, account_id)
-        project = await session.get(Project, account.project_id)
-        assert project is not None
-        chosen = statement_format or detect_format(content)
-        parsed = parse_statement(
-            content,
-            filename,
-            account=account.name,
-            zone=ZoneInfo(project.timezone),
-            statement_format=chosen,
-            profile=bank_profile_of(account),
+        return await import_statement_in(
+            work.session,
+            principal,
+            account_id=account_id,
+            content=content,
+            filename=filename,
+            statement_format=statement_format,
+            now=now,
         )
-        earlier = await session.scalar(
-            select(StatementFile).where(StatementFile.account_id == account.id, StatementFile.file_hash == parsed.file_hash)
+
+
+async def import_statement_in(
+    session: AsyncSession,
+    principal: Principal | None,
+    *,
+    account_id: int,
+    content: bytes,
+    filename: str,
+    statement_format: StatementFormat | None = None,
+    now: dt.datetime,
+) -> ImportOutcome:
+    """`import_statement` inside the caller's transaction (the demo imports its month with it)."""
+    account = await get_account(session, principal, account_id)
+    project = await session.get(Project, account.project_id)
+    assert project is not None
+    chosen = statement_format or detect_format(content)
+    parsed = parse_statement(
+        content,
+        filename,
+        account=account.name,
+        zone=ZoneInfo(project.timezone),
+        statement_format=chosen,
+        profile=bank_profile_of(account),
+    )
+    earlier = await session.scalar(
+        select(StatementFile).where(StatementFile.account_id == account.id, StatementFile.file_hash == parsed.file_hash)
+    )
+    if earlier is not None:
+        return ImportOutcome(earlier, account, earlier.line_count, 0, already_imported=True)
+    known = await _known_keys(session, account.id, [line.line_key for line in parsed.lines])
+    new_lines = [line for line in parsed.lines if line.line_key not in known]
+    stored = StatementFile(
+        account_id=account.id,
+        file_hash=parsed.file_hash,
+        filename=filename[:200],
+        statement_format=chosen.value,
+        line_count=len(parsed.lines),
+        new_line_count=len(new_lines),
+        imported_by=principal.user_id if principal else None,
+        imported_at=now,
+    )
+    session.add(stored)
+    await session.flush()
+    if new_lines:
+        await session.execute(
+            insert(StatementLineRow), [line_row(line, account_id=account.id, file_id=stored.id) for line in new_lines]
         )
-        if earlier is not None:
-            return ImportOutcome(earlier, account, earlier.line_count, 0, already_imported=True)
-        known = await _known_keys(session, account.id, [line.line_key for line in parsed.lines])
-        new_lines = [line for line in parsed.lines if line.line_key not in known]
-        stored = StatementFile(
-            account_id=account.id,
-            file_hash=parsed.file_hash,
-            filename=filename[:200],
-            statement_format=chosen.value,
-            line_count=len(parsed.lines),
-            new_line_count=len(new_lines),
-            imported_by=principal.user_id if principal else None,
-            imported_at=now,
-        )
-        session.add(stored)
-        await session.flush()
-        if new_lines:
-            await session.execute(
-                insert(StatementLineRow), [line_row(line, account_id=account.id, file_id=stored.id) for line in new_lines]
-            )
-        return ImportOutcome(stored, account, len(parsed.lines), len(new_lines), already_imported=False)
+    return ImportOutcome(stored, account, len(parsed.lines), len(new_lines), already_imported=False)
