@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.balance_sql import fen
-from billing.journal import posted_balance_fen, sum_fen
+from billing.journal import sum_fen
 from billing.ledger import bank_account, clearing_account
 from billing.money import from_fen
 from billing.reconciliation.accounts import get_account, reconciled_project
@@ -43,7 +43,15 @@ from kernel.errors import BadInput, Conflict
 from kernel.principal import Principal
 from kernel.validation import optional_text
 
-__all__ = ["DayFigures", "close_day", "close_day_in", "day_figures", "ledger_account_of", "list_daily_closes"]
+__all__ = [
+    "DayFigures",
+    "close_day",
+    "close_day_in",
+    "day_figures",
+    "ledger_account_of",
+    "list_daily_closes",
+    "open_exception_count",
+]
 
 _ZERO = Decimal("0.00")
 
@@ -67,13 +75,44 @@ def ledger_account_of(account: StatementAccount) -> str:
     return clearing_account(account.channel.value)
 
 
-async def _balance(session: AsyncSession, project_id: int, ledger_account: str, before: dt.datetime) -> Decimal:
-    fen = await session.scalar(
-        select(posted_balance_fen(credit_normal=False))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(JournalEntry.project_id == project_id, JournalLine.account == ledger_account, JournalEntry.occurred_at < before)
+async def _balances(
+    session: AsyncSession, project_id: int, ledger_account: str, start: dt.datetime, end: dt.datetime
+) -> tuple[Decimal, Decimal]:
+    """The account's balance when the day began and when it ended, read in one pass over its lines."""
+    movement = fen(JournalLine.debit) - fen(JournalLine.credit)
+    opening, closing = (
+        await session.execute(
+            select(sum_fen(case((JournalEntry.occurred_at < start, movement), else_=0)), sum_fen(movement))
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(JournalEntry.project_id == project_id, JournalLine.account == ledger_account, JournalEntry.occurred_at < end)
+        )
+    ).one()
+    return from_fen(int(opening)), from_fen(int(closing))
+
+
+def _exceptions_of(account: StatementAccount, day: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """The day's exceptions that concern the account: about its lines, or its channel's payments."""
+    concerns = or_(
+        ExceptionLink.line_id.in_(select(StatementLineRow.id).where(StatementLineRow.account_id == account.id)),
+        ExceptionLink.payment_id.in_(select(Payment.id).where(Payment.project_id == account.project_id, Payment.channel == account.channel)),
     )
-    return from_fen(int(fen or 0))
+    return (
+        ReconciliationException.project_id == account.project_id,
+        ReconciliationException.day == day,
+        ReconciliationException.id.in_(select(ExceptionLink.exception_id).where(ExceptionLink.related.is_(False), concerns)),
+    )
+
+
+async def open_exception_count(session: AsyncSession, account: StatementAccount, day: dt.date) -> int:
+    """How many of the day's exceptions about the account are open: the day closes without a sign-off at none."""
+    return int(
+        await session.scalar(
+            select(func.count())
+            .select_from(ReconciliationException)
+            .where(*_exceptions_of(account, day), ReconciliationException.status == ExceptionStatus.OPEN)
+        )
+        or 0
+    )
 
 
 async def day_figures(session: AsyncSession, account: StatementAccount, day: dt.date, zone: ZoneInfo) -> DayFigures:
@@ -90,23 +129,12 @@ async def day_figures(session: AsyncSession, account: StatementAccount, day: dt.
             .where(StatementLineRow.id.in_(select(MatchLink.line_id).where(MatchLink.settles.is_(False))))
         )
     ).one()
-    concerns = or_(
-        ExceptionLink.line_id.in_(select(StatementLineRow.id).where(StatementLineRow.account_id == account.id)),
-        ExceptionLink.payment_id.in_(select(Payment.id).where(Payment.project_id == account.project_id, Payment.channel == account.channel)),
-    )
-    exceptions = (
-        await session.scalars(
-            select(ReconciliationException).where(
-                ReconciliationException.project_id == account.project_id,
-                ReconciliationException.day == day,
-                ReconciliationException.id.in_(select(ExceptionLink.exception_id).where(ExceptionLink.related.is_(False), concerns)),
-            )
-        )
-    ).all()
+    exceptions = (await session.scalars(select(ReconciliationException).where(*_exceptions_of(account, day)))).all()
     open_ones = [e for e in exceptions if e.status is ExceptionStatus.OPEN]
+    opening_balance, closing_balance = await _balances(session, account.project_id, ledger_account, start, end)
     return DayFigures(
-        opening_balance=await _balance(session, account.project_id, ledger_account, start),
-        closing_balance=await _balance(session, account.project_id, ledger_account, end),
+        opening_balance=opening_balance,
+        closing_balance=closing_balance,
         matched_count=int(matched[0]),
         matched_amount=from_fen(int(matched[1])),
         exception_count=len(exceptions),

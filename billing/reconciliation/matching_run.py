@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, or_, select
+from sqlalchemy import and_, delete, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.journal import write_journal
@@ -80,6 +80,7 @@ __all__ = [
     "explanation_json",
     "reconcile_window",
     "run_reconciliation",
+    "run_reconciliation_in",
 ]
 
 MAX_WINDOW_DAYS = 92
@@ -153,19 +154,32 @@ async def run_reconciliation(
 ) -> ReconciliationRun:
     """Match the project's statements of `first_day`–`last_day` (local days) with its payments; see the
     module docstring. `account_id` narrows the run to one account and the accounts that settle with it."""
+    async with unit_of_work(session_factory) as work:
+        return await run_reconciliation_in(
+            work.session, principal, project_id=project_id, first_day=first_day, last_day=last_day, account_id=account_id, now=now
+        )
+
+
+async def run_reconciliation_in(
+    session: AsyncSession,
+    principal: Principal | None,
+    *,
+    project_id: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    account_id: int | None = None,
+    now: dt.datetime,
+) -> ReconciliationRun:
+    """`run_reconciliation` inside the caller's transaction (the demo reconciles its month with it)."""
     if last_day < first_day:
         raise BadInput("to must not be before from.", field="to")
     if (last_day - first_day).days >= MAX_WINDOW_DAYS:
         raise BadInput(f"A run covers at most {MAX_WINDOW_DAYS} days; split the period.", field="to")
-    async with unit_of_work(session_factory) as work:
-        session = work.session
-        project = await reconciled_project(session, principal, project_id)
-        only = await get_account(session, principal, account_id) if account_id is not None else None
-        if only is not None and only.project_id != project.id:
-            raise BadInput("The account belongs to another project.", field="accountId")
-        return await reconcile_window(
-            session, principal, project=project, first_day=first_day, last_day=last_day, only=only, now=now
-        )
+    project = await reconciled_project(session, principal, project_id)
+    only = await get_account(session, principal, account_id) if account_id is not None else None
+    if only is not None and only.project_id != project.id:
+        raise BadInput("The account belongs to another project.", field="accountId")
+    return await reconcile_window(session, principal, project=project, first_day=first_day, last_day=last_day, only=only, now=now)
 
 
 def _accounts_in_run(accounts: Sequence[StatementAccount], only: StatementAccount | None) -> list[StatementAccount]:
@@ -186,7 +200,7 @@ async def reconcile_window(
     only: StatementAccount | None = None,
     now: dt.datetime,
 ) -> ReconciliationRun:
-    """`run_reconciliation` inside the caller's transaction (the demo and benchmarks call it too)."""
+    """The matching of `run_reconciliation`, for a project and an account already checked."""
     zone = ZoneInfo(project.timezone)
     all_accounts = (
         await session.scalars(select(StatementAccount).where(StatementAccount.project_id == project.id).order_by(StatementAccount.id))
@@ -468,11 +482,13 @@ async def _store_match(
     )
     session.add(stored)
     await session.flush()
-    session.add_all(
-        [MatchLink(match_id=stored.id, line_id=line_id) for line_id in owned_lines]
-        + [MatchLink(match_id=stored.id, line_id=line_id, settles=True) for line_id in settled_lines]
-        + [MatchLink(match_id=stored.id, payment_id=payment_id) for payment_id in match.payment_ids]
-        + [MatchLink(match_id=stored.id, reversal_id=refund_id) for refund_id in match.refund_ids]
+    await _add_links(
+        session,
+        MatchLink,
+        [_link(match_id=stored.id, line_id=line_id) for line_id in owned_lines]
+        + [_link(match_id=stored.id, line_id=line_id, settles=True) for line_id in settled_lines]
+        + [_link(match_id=stored.id, payment_id=payment_id) for payment_id in match.payment_ids]
+        + [_link(match_id=stored.id, reversal_id=refund_id) for refund_id in match.refund_ids],
     )
     items.taken_lines.update(owned_lines)
     items.settled_lines.update(settled_lines)
@@ -600,14 +616,25 @@ async def _store_exception(
     )
     session.add(stored)
     await session.flush()
-    session.add_all(
-        [ExceptionLink(exception_id=stored.id, line_id=line_id) for line_id in owned_lines]
-        + [ExceptionLink(exception_id=stored.id, payment_id=payment_id) for payment_id in finding.payment_ids]
-        + [ExceptionLink(exception_id=stored.id, reversal_id=refund_id) for refund_id in finding.refund_ids]
-        + [ExceptionLink(exception_id=stored.id, line_id=line_id, related=True) for line_id in _ids(finding.related_line_keys)]
-        + [
-            ExceptionLink(exception_id=stored.id, payment_id=payment_id, related=True)
-            for payment_id in finding.related_payment_ids
-        ]
+    await _add_links(
+        session,
+        ExceptionLink,
+        [_link(exception_id=stored.id, line_id=line_id) for line_id in owned_lines]
+        + [_link(exception_id=stored.id, payment_id=payment_id) for payment_id in finding.payment_ids]
+        + [_link(exception_id=stored.id, reversal_id=refund_id) for refund_id in finding.refund_ids]
+        + [_link(exception_id=stored.id, line_id=line_id, related=True) for line_id in _ids(finding.related_line_keys)]
+        + [_link(exception_id=stored.id, payment_id=payment_id, related=True) for payment_id in finding.related_payment_ids],
     )
     return True
+
+
+def _link(*, line_id: int | None = None, payment_id: int | None = None, reversal_id: int | None = None, **owner: object) -> dict[str, object]:
+    return {"line_id": line_id, "payment_id": payment_id, "reversal_id": reversal_id, **owner}
+
+
+async def _add_links(session: AsyncSession, model: type[MatchLink] | type[ExceptionLink], links: list[dict[str, object]]) -> None:
+    """A match's or an exception's links in one statement: SQLite would insert ORM rows one at a time."""
+    flag = "settles" if model is MatchLink else "related"
+    if links:
+        # render_nulls: one statement for all of them, not one per set of filled-in columns.
+        await session.execute(insert(model).execution_options(render_nulls=True), [{flag: False, **link} for link in links])
