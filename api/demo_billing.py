@@ -8,8 +8,10 @@ property fee; late fees are 0.03 % a day after ten days' grace, at most the bill
 
 The three months before `today` are billed on the first of the following month and due fifteen days
 later. Most bills are paid on time on every channel, some in part, some not at all (overdue by now);
-owner1's flat shows each: the first month paid, the second in part, the third open. Everything comes
-from one `random.Random`, so the same day always gives the same books.
+owner1's flat shows each: the first month paid, the second in part, the third open. WeChat payments are
+owners paying online: orders the sandbox gateway collected. Everything comes from one `random.Random`, so
+the same day always gives the same books. The month before `today` is then reconciled and closed day by
+day (`api.demo_reconciliation`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id, seed_reconciliation
 from billing.balance import principal_due
 from billing.booking import PaymentBooking, add_payments, book_payments
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
@@ -217,6 +220,16 @@ class _OnTimePayment:
     paid_at: dt.datetime
 
 
+def _reference(item: _OnTimePayment) -> str | None:
+    """What the desk (or the gateway's notification) records as the payment's reference: a WeChat payment
+    is an order the sandbox gateway collected, with its transaction id."""
+    if item.channel == PaymentChannel.CASH:
+        return None
+    if item.channel == PaymentChannel.WECHAT:
+        return sandbox_transaction_id(item.paid_at, _ZONE, item.bill.id * 10)
+    return f"DEMO{item.bill.id:08d}"
+
+
 async def _book_on_time_payments(
     session: AsyncSession, signer: ReceiptSigner, project_id: int, payments: list[_OnTimePayment]
 ) -> None:
@@ -228,13 +241,18 @@ async def _book_on_time_payments(
             unit_id=item.bill.unit_id,
             payer_name=item.payer,
             channel=item.channel,
-            external_reference=None if item.channel == PaymentChannel.CASH else f"DEMO{item.bill.id:08d}",
+            external_reference=_reference(item),
             amount=item.amount,
             paid_at=item.paid_at,
         )
         for item in payments
     ]
     await add_payments(session, rows)
+    await add_sandbox_orders(
+        session,
+        project_id,
+        [(row, [item.bill.id]) for row, item in zip(rows, payments, strict=True) if item.channel == PaymentChannel.WECHAT],
+    )
     policies = await load_policies(session, project_id)
     await book_payments(
         session,
@@ -302,6 +320,7 @@ async def seed_billing(
             payments.append(_OnTimePayment(bill, amount, _channel(rng), payer, paid_at))
         await _book_on_time_payments(session, signer, project_id, payments)
     await _report_books(session, project_id, progress)
+    await seed_reconciliation(session, signer, project_id=project_id, today=today, progress=progress)
 
 
 async def _report_books(session: AsyncSession, project_id: int, progress: Callable[[str], None]) -> None:

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo_clock import demo_now
 from db.models import (
     Building,
     Equipment,
@@ -532,9 +533,7 @@ async def seed_dispatch(
     assert project is not None
     zone = ZoneInfo(project.timezone)
     if now is None:
-        wall_clock = dt.datetime.now(dt.UTC)
-        on_the_day = wall_clock.astimezone(zone).date() == today
-        now = wall_clock if on_the_day else dt.datetime.combine(today, dt.time(10, 0), tzinfo=zone).astimezone(dt.UTC)
+        now = demo_now(today, zone)
     rng = random.Random(_SEED)
     cast = _Cast(session, project_id, today)
     await cast.load()

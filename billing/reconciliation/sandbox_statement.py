@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -40,7 +41,7 @@ from db.models import (
 from kernel.errors import BadInput
 from kernel.principal import Principal
 
-__all__ = ["SANDBOX_MERCHANT", "SandboxDay", "sandbox_day", "sandbox_payer", "sandbox_trade", "write_sandbox_statement"]
+__all__ = ["SANDBOX_MERCHANT", "SandboxDay", "sandbox_days", "sandbox_payer", "sandbox_trade", "write_sandbox_statement"]
 
 SANDBOX_MERCHANT = WechatMerchant(
     app_id=SandboxProvider.app_id, merchant_id=SandboxProvider.merchant_id, fee_rate=SandboxProvider.fee_rate
@@ -66,12 +67,13 @@ def sandbox_payer(project_id: int, unit_id: int) -> str:
     return "o" + base64.urlsafe_b64encode(digest).decode()[:27]
 
 
-def sandbox_trade(project: Project, intent: PaymentIntent, *, paid_at: dt.datetime, periods: Sequence[str]) -> WechatTrade:
+def sandbox_trade(
+    project: Project, intent: PaymentIntent, *, transaction_id: str, paid_at: dt.datetime, periods: Sequence[str]
+) -> WechatTrade:
     """An order the sandbox collected, as its bill shows it; 商品名称 is what the payer's gateway showed."""
-    assert intent.provider_transaction_id is not None
     return WechatTrade(
         paid_at=paid_at,
-        transaction_id=intent.provider_transaction_id,
+        transaction_id=transaction_id,
         out_trade_no=intent.out_trade_no,
         amount=intent.amount,
         payer=sandbox_payer(project.id, intent.unit_id),
@@ -79,9 +81,11 @@ def sandbox_trade(project: Project, intent: PaymentIntent, *, paid_at: dt.dateti
     )
 
 
-async def sandbox_day(session: AsyncSession, *, project: Project, day: dt.date) -> SandboxDay:
-    """What the sandbox collected (by payment time) and refunded (by refund time) on `day`, local."""
-    start, end = day_bounds(day, day, ZoneInfo(project.timezone))
+async def sandbox_days(session: AsyncSession, *, project: Project, first_day: dt.date, last_day: dt.date) -> dict[dt.date, SandboxDay]:
+    """What the sandbox collected (by payment time) and refunded (by refund time) on each local day from
+    `first_day` to `last_day`, a quiet day included."""
+    zone = ZoneInfo(project.timezone)
+    start, end = day_bounds(first_day, last_day, zone)
     orders = select(PaymentIntent, Payment).join(Payment, Payment.id == PaymentIntent.payment_id).where(
         PaymentIntent.project_id == project.id,
         PaymentIntent.provider == SandboxProvider.name,
@@ -104,11 +108,22 @@ async def sandbox_day(session: AsyncSession, *, project: Project, day: dt.date) 
     periods = dict((await session.execute(select(Bill.id, Bill.period).where(Bill.id.in_(sorted(bill_ids))))).all()) if bill_ids else {}
 
     def trade(intent: PaymentIntent, payment: Payment) -> WechatTrade:
-        return sandbox_trade(project, intent, paid_at=payment.paid_at, periods=[periods[b] for b in intent.bill_ids if b in periods])
+        # A paid order carries the transaction id its notification brought (`PaymentIntent` of status PAID).
+        assert intent.provider_transaction_id is not None
+        return sandbox_trade(
+            project,
+            intent,
+            transaction_id=intent.provider_transaction_id,
+            paid_at=payment.paid_at,
+            periods=[periods[b] for b in intent.bill_ids if b in periods],
+        )
 
-    return SandboxDay(
-        trades=tuple(trade(intent, payment) for intent, payment in paid),
-        refunds=tuple(
+    trades: dict[dt.date, list[WechatTrade]] = defaultdict(list)
+    refunds: dict[dt.date, list[WechatRefund]] = defaultdict(list)
+    for intent, payment in paid:
+        trades[payment.paid_at.astimezone(zone).date()].append(trade(intent, payment))
+    for intent, payment, refund in refunded:
+        refunds[refund.created_at.astimezone(zone).date()].append(
             WechatRefund(
                 refunded_at=refund.created_at,
                 refund_id=f"5030{project.id:05d}{refund.id:020d}",
@@ -116,9 +131,9 @@ async def sandbox_day(session: AsyncSession, *, project: Project, day: dt.date) 
                 amount=refund.amount,
                 trade=trade(intent, payment),
             )
-            for intent, payment, refund in refunded
-        ),
-    )
+        )
+    days = [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
+    return {day: SandboxDay(trades=tuple(trades[day]), refunds=tuple(refunds[day])) for day in days}
 
 
 async def write_sandbox_statement(
@@ -136,4 +151,4 @@ async def write_sandbox_statement(
         zone = ZoneInfo(project.timezone)
         if day >= now.astimezone(zone).date():
             raise BadInput("A day's bill is written once the day has ended.", field="day")
-        return (await sandbox_day(session, project=project, day=day)).bill(zone)
+        return (await sandbox_days(session, project=project, first_day=day, last_day=day))[day].bill(zone)

@@ -1,9 +1,12 @@
-"""The demo community's books: rules, readings, three months of bills and payments, balanced ledger."""
+"""The demo community's books: rules, readings, three months of bills and payments, balanced ledger, and the
+month before today reconciled and closed day by day with one open exception of each kind."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
@@ -11,18 +14,31 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo import seed_demo
 from billing.ledger_check import check_project_ledger
+from billing.providers import SandboxProvider
+from billing.reconciliation.sandbox_statement import write_sandbox_statement
 from db.base import Base
 from db.migrate import upgrade_to_head
 from db.models import (
     Bill,
     BillRun,
     BillStatus,
+    DailyClose,
+    ExceptionLink,
+    ExceptionStatus,
     FeeRule,
+    MatchLink,
     MeterReading,
     Payment,
+    PaymentChannel,
     Project,
     Receipt,
+    ReconciliationException,
+    StatementAccount,
+    StatementAccountKind,
+    StatementFile,
+    StatementLineRow,
     Unit,
+    User,
 )
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
@@ -102,3 +118,109 @@ async def test_owner1_flat_shows_a_paid_a_partly_paid_and_an_open_month(demo: as
         bills = (await session.execute(select(Bill.period, Bill.status).where(Bill.unit_id == first_flat).order_by(Bill.period))).all()
     assert [status for _, status in bills] == [BillStatus.PAID, BillStatus.PARTIALLY_PAID, BillStatus.OPEN]
 
+
+
+# --- the reconciled month ----------------------------------------------------------------------------
+
+FEBRUARY = [dt.date(2026, 2, 1) + dt.timedelta(days=n) for n in range(28)]
+KINDS = ("AMOUNT_MISMATCH", "BANK_UNMATCHED", "CHANNEL_ONLY", "DUPLICATE_CHARGE", "REFUND_UNMATCHED", "UNRECEIVED")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def _waiting_account_days(session: AsyncSession) -> set[tuple[str, dt.date]]:
+    """(account name, day) of every open exception: the account of its own lines, else of its payments' channel."""
+    accounts = {account.kind: account for account in await session.scalars(select(StatementAccount))}
+    waiting = set()
+    for exception in await session.scalars(select(ReconciliationException).where(ReconciliationException.status == ExceptionStatus.OPEN)):
+        links = (
+            await session.scalars(select(ExceptionLink).where(ExceptionLink.exception_id == exception.id, ExceptionLink.related.is_(False)))
+        ).all()
+        line_accounts = {
+            account_id
+            for account_id in await session.scalars(
+                select(StatementLineRow.account_id).where(StatementLineRow.id.in_([link.line_id for link in links if link.line_id]))
+            )
+        }
+        if line_accounts:
+            waiting |= {(next(a.name for a in accounts.values() if a.id == account_id), exception.day) for account_id in line_accounts}
+        else:
+            channels = set(
+                await session.scalars(select(Payment.channel).where(Payment.id.in_([link.payment_id for link in links if link.payment_id])))
+            )
+            assert channels == {PaymentChannel.WECHAT}
+            waiting.add((accounts[StatementAccountKind.WECHAT].name, exception.day))
+    return waiting
+
+
+async def test_the_demo_leaves_one_open_exception_of_each_kind_in_the_month_before_today(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo() as session:
+        found = (await session.execute(select(ReconciliationException.kind, ReconciliationException.status, ReconciliationException.day))).all()
+    assert sorted(kind for kind, _, _ in found) == sorted(KINDS)
+    assert {status for _, status, _ in found} == {ExceptionStatus.OPEN}
+    assert {day for _, _, day in found} <= set(FEBRUARY)
+
+
+async def test_every_clean_account_day_of_the_month_is_closed_by_the_finance_login_and_the_others_wait(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo() as session:
+        closes = (
+            await session.execute(select(DailyClose, StatementAccount.name).join(StatementAccount).order_by(DailyClose.account_id, DailyClose.day))
+        ).all()
+        waiting = await _waiting_account_days(session)
+        finance = await session.scalar(select(User.id).where(User.email == "finance@demo.courtyard"))
+        names = set(await session.scalars(select(StatementAccount.name)))
+    closed = {(name, close.day) for close, name in closes}
+    assert len(names) == 2 and len(waiting) == 3 and len(closed) == 53
+    assert closed | waiting == {(name, day) for name in names for day in FEBRUARY}
+    assert closed.isdisjoint(waiting)
+    assert all(close.open_exception_count == 0 and close.sign_off_reason is None and close.closed_by == finance for close, _ in closes)
+    # closed each morning, three days on (a payment's two days to show on a statement, and its settlement)
+    assert {close.closed_at.astimezone(SHANGHAI) - dt.datetime.combine(close.day, dt.time(), SHANGHAI) for close, _ in closes} == {
+        dt.timedelta(days=3, hours=9, minutes=30)
+    }
+    # a day opens with the balance the day before closed with, on each account
+    for (earlier, name), (later, same) in zip(closes, closes[1:]):
+        if name == same and later.day - earlier.day == dt.timedelta(days=1):
+            assert later.opening_balance == earlier.closing_balance, (name, later.day)
+    # and money moved: WeChat clearing rose with payments and fell with settlements, the bank account rose
+    assert any(close.closing_balance < close.opening_balance for close, name in closes if close.clearing_account.startswith("CLEARING"))
+    assert any(close.closing_balance > close.opening_balance for close, name in closes if close.clearing_account.startswith("BANK"))
+
+
+async def test_every_statement_line_of_the_month_is_matched_or_held_by_an_open_exception_and_every_wechat_day_settled(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo() as session:
+        lines = (await session.execute(select(StatementLineRow.id, StatementLineRow.source, StatementLineRow.booked_at))).all()
+        owned = set(await session.scalars(select(MatchLink.line_id).where(MatchLink.settles.is_(False))))
+        settled = set(await session.scalars(select(MatchLink.line_id).where(MatchLink.settles.is_(True))))
+        held = set(await session.scalars(select(ExceptionLink.line_id).where(ExceptionLink.related.is_(False))))
+        files = (await session.execute(select(StatementAccount.kind, func.count()).join(StatementFile).group_by(StatementAccount.kind))).all()
+    in_february = [(id_, source) for id_, source, at in lines if at.astimezone(SHANGHAI).date() in FEBRUARY]
+    assert dict(files)[StatementAccountKind.WECHAT] >= 10 and dict(files)[StatementAccountKind.BANK] >= 10
+    assert [id_ for id_, _ in in_february if id_ not in owned | held] == []
+    assert len([id_ for id_, _ in in_february if id_ in held]) == 5  # the gateway's three planted lines, a duplicate, an unknown credit
+    assert [id_ for id_, source in in_february if source == "WECHAT" and id_ not in settled] == []
+
+
+async def test_a_clean_days_imported_wechat_bill_is_the_bill_the_sandbox_writes_for_it(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo() as session:
+        project_id = await session.scalar(select(Project.id))
+        wechat_files = (
+            await session.scalars(
+                select(StatementFile).join(StatementAccount).where(StatementAccount.kind == StatementAccountKind.WECHAT).order_by(StatementFile.id)
+            )
+        ).all()
+        waiting = {day for name, day in await _waiting_account_days(session) if name == SandboxProvider.merchant_id}
+    assert project_id is not None
+    clean = [f for f in wechat_files if dt.datetime.strptime(f.filename.split("_")[1], "%Y%m%d").date() not in waiting]
+    assert len(clean) >= 8
+    for file in clean:
+        day = dt.datetime.strptime(file.filename.split("_")[1], "%Y%m%d").date()
+        content = await write_sandbox_statement(demo, None, project_id=project_id, day=day, now=dt.datetime(2026, 3, 15, 2, tzinfo=dt.UTC))
+        assert content is not None and hashlib.sha256(content).hexdigest() == file.file_hash, day
