@@ -23,6 +23,7 @@ PURE_CORES = [
     "billing/money.py",
     "billing/reconciliation/alipay.py",
     "billing/reconciliation/bank.py",
+    "billing/reconciliation/close_workbook.py",
     "billing/reconciliation/formats.py",
     "billing/reconciliation/interbank.py",
     "billing/reconciliation/matching.py",
@@ -51,6 +52,7 @@ CORE_LIBRARIES = {
     "dispatch/solver.py": {"ortools"},
     # Statement files: XLSX bank exports, XML without entities, MT940; payer names compared in pinyin.
     "billing/reconciliation/tabular.py": {"openpyxl"},
+    "billing/reconciliation/close_workbook.py": {"openpyxl"},
     "billing/reconciliation/interbank.py": {"defusedxml", "mt940"},
     "billing/reconciliation/names.py": {"pypinyin"},
     # Templates are data an administrator writes: rendered in Jinja2's sandbox.
