@@ -1,8 +1,13 @@
-"""HTTP routes of billing outside GraphQL: printable receipts and payment-gateway notifications."""
+"""HTTP routes of billing outside GraphQL: printable receipts, the daily close as a workbook and
+payment-gateway notifications."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import io
 import logging
+from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -12,34 +17,45 @@ from api.auth import bearer_token
 from api.state import AppState
 from billing.online import record_gateway_notification
 from billing.receipts import get_receipt_pdf
-from kernel.errors import NotFound
+from billing.reconciliation.close_report import close_report
+from billing.reconciliation.close_workbook import write_close_workbook
+from kernel.errors import BadInput, NotFound
+from kernel.principal import Principal
 from register.accounts import load_principal
 from schema.ids import database_id
 
-__all__ = ["billing_routes"]
+__all__ = ["XLSX_MEDIA_TYPE", "billing_routes"]
 
 log = logging.getLogger("courtyard.payments")
 
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_UNAUTHENTICATED = "Send `Authorization: Bearer <token>`."
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
+
+
+async def _caller(request: Request, state: AppState, object_id: str) -> tuple[Principal | None, int | None]:
+    """The caller, if their token stands, and the row id the path names (None when it can name none)."""
+    token = bearer_token(request.headers)
+    claims = state.tokens.verify(token) if token else None
+    now = state.clock()
+    if claims is None or claims.expires_at <= now:
+        return None, None
+    async with state.session_factory() as session:
+        principal = await load_principal(session, claims.user_id, today=now.date(), token=claims)
+    return principal, database_id(object_id)
 
 
 async def receipt_pdf(request: Request) -> Response:
     """GET /receipts/<id>.pdf with a bearer token: the unit's occupant, FINANCE and ADMIN only."""
     state: AppState = request.app.state.courtyard
-    token = bearer_token(request.headers)
-    claims = state.tokens.verify(token) if token else None
-    now = state.clock()
-    if claims is None or claims.expires_at <= now:
-        return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
-    receipt_id = database_id(request.path_params["receipt_id"])
+    principal, receipt_id = await _caller(request, state, request.path_params["receipt_id"])
+    if principal is None:
+        return _error(401, "UNAUTHENTICATED", _UNAUTHENTICATED)
     if receipt_id is None:
         return _error(404, "NOT_FOUND", "No such receipt.")
-    async with state.session_factory() as session:
-        principal = await load_principal(session, claims.user_id, today=now.date(), token=claims)
-    if principal is None:
-        return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
     try:
         receipt, pdf = await get_receipt_pdf(state.session_factory, principal, receipt_id=receipt_id)
     except NotFound:
@@ -49,6 +65,47 @@ async def receipt_pdf(request: Request) -> Response:
         media_type="application/pdf",
         headers={"content-disposition": f'inline; filename="receipt-{receipt.number}.pdf"'},
     )
+
+
+async def daily_close_workbook(request: Request) -> Response:
+    """GET /reconciliation/accounts/<id>/closes.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD with a bearer token: the
+    account's daily closes over the period as a workbook, for FINANCE and ADMIN of its project (404 for
+    anyone else, as for an account that does not exist)."""
+    state: AppState = request.app.state.courtyard
+    principal, account_id = await _caller(request, state, request.path_params["account_id"])
+    if principal is None:
+        return _error(401, "UNAUTHENTICATED", _UNAUTHENTICATED)
+    if account_id is None:
+        return _error(404, "NOT_FOUND", "No such statement account.", "accountId")
+    try:
+        first_day, last_day = _day(request, "from"), _day(request, "to")
+        report = await close_report(state.session_factory, principal, account_id=account_id, first_day=first_day, last_day=last_day)
+    except NotFound as error:
+        return _error(404, "NOT_FOUND", error.message, error.field)
+    except BadInput as error:
+        return _error(400, "BAD_USER_INPUT", error.message, error.field)
+    workbook = io.BytesIO()
+    await asyncio.to_thread(write_close_workbook, report, workbook)
+    period = f"{report.first_day:%Y%m%d}-{report.last_day:%Y%m%d}"
+    readable = quote(f"日结报告-{report.account}-{period}.xlsx")
+    return Response(
+        workbook.getvalue(),
+        media_type=XLSX_MEDIA_TYPE,
+        headers={
+            "content-disposition": f"attachment; filename=\"daily-closes-{account_id}-{period}.xlsx\"; filename*=UTF-8''{readable}"
+        },
+    )
+
+
+def _day(request: Request, name: str) -> dt.date | None:
+    """A day in the query string (YYYY-MM-DD); None when left out, for the report to ask for."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise BadInput(f"{name} is a day written YYYY-MM-DD, not {value[:40]!r}.", field=name) from None
 
 
 async def payment_notification(request: Request) -> Response:
@@ -79,5 +136,6 @@ async def payment_notification(request: Request) -> Response:
 def billing_routes() -> list[Route]:
     return [
         Route("/receipts/{receipt_id}.pdf", receipt_pdf, methods=["GET"]),
+        Route("/reconciliation/accounts/{account_id}/closes.xlsx", daily_close_workbook, methods=["GET"]),
         Route("/payments/notify/{provider}", payment_notification, methods=["POST"]),
     ]

@@ -11,7 +11,13 @@ import sys
 from collections.abc import Sequence
 
 from api.billing_cli import add_bill_run_parser, bill_run
-from api.reconcile_cli import add_reconcile_parser, reconcile_close, reconcile_import, reconcile_sandbox_statement
+from api.reconcile_cli import (
+    add_reconcile_parser,
+    reconcile_close,
+    reconcile_export,
+    reconcile_import,
+    reconcile_sandbox_statement,
+)
 from api.settings import Settings, SettingsError
 
 __all__ = ["demo_billing_query", "main"]
@@ -232,6 +238,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "reconcile" and args.action == "import":
         return asyncio.run(
             reconcile_import(settings, file=args.file, account=args.account, project=args.project, now=dt.datetime.now(dt.UTC))
+        )
+    elif args.command == "reconcile" and args.action == "export":
+        return asyncio.run(
+            reconcile_export(
+                settings,
+                account=args.account,
+                project=args.project,
+                first_day=args.first_day,
+                last_day=args.last_day,
+                output=args.output,
+            )
         )
     elif args.command == "reconcile" and args.action == "sandbox-statement":
         return asyncio.run(

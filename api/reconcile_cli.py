@@ -1,4 +1,5 @@
-"""`courtyard reconcile import FILE --account …`, `courtyard reconcile close --date … --project …` and
+"""`courtyard reconcile import FILE --account …`, `courtyard reconcile close --date … --project …`,
+`courtyard reconcile export --account … --from … --to … --output FILE.xlsx` and
 `courtyard reconcile sandbox-statement --date … --project … --output FILE`.
 
 They call the same use cases as the API. The command line acts on the system's own authority (whoever
@@ -19,6 +20,8 @@ from strawberry import relay
 from api.billing_cli import _database_reference
 from api.settings import Settings
 from billing.reconciliation.accounts import find_account
+from billing.reconciliation.close_report import close_report
+from billing.reconciliation.close_workbook import write_close_workbook
 from billing.reconciliation.closing import close_day
 from billing.reconciliation.importing import MAX_STATEMENT_BYTES, import_statement
 from billing.reconciliation.sandbox_statement import SANDBOX_MERCHANT, write_sandbox_statement
@@ -29,7 +32,7 @@ from kernel.errors import AccessDenied, DomainError
 from kernel.principal import Principal
 from register.accounts import load_principal
 
-__all__ = ["add_reconcile_parser", "reconcile_close", "reconcile_import", "reconcile_sandbox_statement"]
+__all__ = ["add_reconcile_parser", "reconcile_close", "reconcile_export", "reconcile_import", "reconcile_sandbox_statement"]
 
 
 def add_reconcile_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -47,6 +50,12 @@ def add_reconcile_parser(commands: argparse._SubParsersAction) -> None:  # type:
     closing.add_argument("--account", help="only this account (ID, number or name)")
     closing.add_argument("--reason", help="sign-off reason, required when the day has open exceptions")
     closing.add_argument("--signed-off-by", help="e-mail of the FINANCE or ADMIN user who signs the day off")
+    export = actions.add_parser("export", help="write an account's daily closes of a period as an XLSX workbook (日结报告)")
+    export.add_argument("--account", required=True, help="the statement account: its ID from the API, its number or its name")
+    export.add_argument("--project", help="the project (ID from the API, number or exact name), when account names repeat")
+    export.add_argument("--from", dest="first_day", required=True, type=dt.date.fromisoformat, help="first day, e.g. 2026-11-01")
+    export.add_argument("--to", dest="last_day", required=True, type=dt.date.fromisoformat, help="last day, e.g. 2026-11-30")
+    export.add_argument("--output", required=True, type=Path, help="the workbook to write, e.g. closes-2026-11.xlsx")
     sandbox = actions.add_parser(
         "sandbox-statement",
         help="write the sandbox gateway's WeChat Pay trade bill (交易账单) of a day, for `reconcile import`",
@@ -185,4 +194,38 @@ async def reconcile_sandbox_statement(settings: Settings, *, project: str, day: 
         return _fail(f"{output}: {error.strerror}")
     rows = len(content.splitlines()) - 3  # less the header and the two summary lines
     print(f"{output}: WeChat Pay bill of merchant {SANDBOX_MERCHANT.merchant_id} for {day}, {rows} rows")
+    return 0
+
+
+async def reconcile_export(
+    settings: Settings, *, account: str, project: str | None, first_day: dt.date, last_day: dt.date, output: Path
+) -> int:
+    """Write an account's daily closes of a period to `output` as a workbook. Exit status 0, or 1 when refused."""
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = create_session_factory(engine)
+        project_id = None
+        if project is not None:
+            project_id = await find_project(sessions, reference=_database_reference(project))
+            if project_id is None:
+                return _fail(f"no project {project!r} (give its ID from the API, its number or its exact name)")
+        async with sessions() as session:
+            found = await find_account(session, project_id=project_id, reference=_account_reference(account))
+        if found is None:
+            return _fail(f"no single statement account {account!r} (give its ID or number, or --project with its name)")
+        try:
+            report = await close_report(sessions, None, account_id=found.id, first_day=first_day, last_day=last_day)
+        except DomainError as error:
+            return _fail(f"no report: {error.message}")
+    finally:
+        await engine.dispose()
+    try:
+        write_close_workbook(report, output)
+    except OSError as error:
+        return _fail(f"{output}: {error.strerror}")
+    days = (last_day - first_day).days + 1
+    print(
+        f"{output}: {report.account} {first_day} to {last_day}, {len(report.days)} of {days} days closed,"
+        f" {len(report.open_exceptions)} exceptions open"
+    )
     return 0

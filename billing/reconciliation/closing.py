@@ -48,6 +48,7 @@ __all__ = [
     "close_day",
     "close_day_in",
     "day_figures",
+    "exceptions_about",
     "ledger_account_of",
     "list_daily_closes",
     "open_exception_count",
@@ -90,15 +91,17 @@ async def _balances(
     return from_fen(int(opening)), from_fen(int(closing))
 
 
-def _exceptions_of(account: StatementAccount, day: dt.date) -> tuple[ColumnElement[bool], ...]:
-    """The day's exceptions that concern the account: about its lines, or its channel's payments."""
+def exceptions_about(account: StatementAccount, *, first_day: dt.date, last_day: dt.date) -> tuple[ColumnElement[bool], ...]:
+    """Conditions on `ReconciliationException`: of the days `first_day` to `last_day`, and about the
+    account's own lines or its channel's payments."""
     concerns = or_(
         ExceptionLink.line_id.in_(select(StatementLineRow.id).where(StatementLineRow.account_id == account.id)),
         ExceptionLink.payment_id.in_(select(Payment.id).where(Payment.project_id == account.project_id, Payment.channel == account.channel)),
     )
     return (
         ReconciliationException.project_id == account.project_id,
-        ReconciliationException.day == day,
+        ReconciliationException.day >= first_day,
+        ReconciliationException.day <= last_day,
         ReconciliationException.id.in_(select(ExceptionLink.exception_id).where(ExceptionLink.related.is_(False), concerns)),
     )
 
@@ -109,7 +112,7 @@ async def open_exception_count(session: AsyncSession, account: StatementAccount,
         await session.scalar(
             select(func.count())
             .select_from(ReconciliationException)
-            .where(*_exceptions_of(account, day), ReconciliationException.status == ExceptionStatus.OPEN)
+            .where(*exceptions_about(account, first_day=day, last_day=day), ReconciliationException.status == ExceptionStatus.OPEN)
         )
         or 0
     )
@@ -129,7 +132,9 @@ async def day_figures(session: AsyncSession, account: StatementAccount, day: dt.
             .where(StatementLineRow.id.in_(select(MatchLink.line_id).where(MatchLink.settles.is_(False))))
         )
     ).one()
-    exceptions = (await session.scalars(select(ReconciliationException).where(*_exceptions_of(account, day)))).all()
+    exceptions = (
+        await session.scalars(select(ReconciliationException).where(*exceptions_about(account, first_day=day, last_day=day)))
+    ).all()
     open_ones = [e for e in exceptions if e.status is ExceptionStatus.OPEN]
     opening_balance, closing_balance = await _balances(session, account.project_id, ledger_account, start, end)
     return DayFigures(

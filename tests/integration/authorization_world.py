@@ -475,6 +475,7 @@ async def _add_reconciliation_books(state: AppState, world: World) -> None:
             )
             session.add(account)
             await session.flush()
+            world.ids[f"StatementAccount:{project}"] = account.id
             zero = Decimal("0.00")
             session.add_all(
                 [
@@ -533,6 +534,7 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     await _add_register_extras(state, world)
     await _add_reconciliation_books(state, world)
     _name_targets(world, "Project", "Project:lakeside", "Project:lakeside", "Project:hillside")
+    _name_targets(world, "StatementAccount", "StatementAccount:lakeside", "StatementAccount:lakeside", "StatementAccount:hillside")
     _name_targets(world, "Building", "Building:a1", "Building:a2", "Building:b1")
     for kind in ("Unit", "Party", "Occupancy"):
         _name_targets(world, kind, f"{kind}:alice", f"{kind}:bob", f"{kind}:carol")

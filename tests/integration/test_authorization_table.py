@@ -112,6 +112,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Subscription.myNotifications":    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own inbox
     # --- HTTP routes taking an object's ID ---------------------------------------------------------
     "GET /receipts/{receipt_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "GET /reconciliation/accounts/{account_id}/closes.xlsx": ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
     "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
     # --- mutations: a refused one writes nothing --------------------------------------------------
@@ -633,6 +634,9 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "subscription { myAssignments(afterSeq: 0) { seq type ticketId } }", lambda c: {}
     ),
     "GET /receipts/{receipt_id}.pdf": RouteProbe(lambda c: f"/receipts/{c.pk('Receipt')}.pdf"),
+    "GET /reconciliation/accounts/{account_id}/closes.xlsx": RouteProbe(
+        lambda c: f"/reconciliation/accounts/{c.pk('StatementAccount')}/closes.xlsx?from=2026-10-01&to=2026-10-31"
+    ),
     "GET /attachments/{attachment_id:int}": RouteProbe(lambda c: f"/attachments/{c.pk('Attachment')}"),
     "GET /track/{ticket}": RouteProbe(lambda c: f"/track/{c.gid('Ticket')}", TRACK_HTML.encode("utf-8")),
     "Mutation.login": GraphQLProbe(

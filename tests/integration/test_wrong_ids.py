@@ -324,6 +324,7 @@ async def test_someone_elses_id_is_answered_like_a_wrong_one(aw: AuthorizationWo
 
 ROUTES: Final = {
     "GET /receipts/{receipt_id}.pdf": ("/receipts/{}.pdf", "Receipt"),
+    "GET /reconciliation/accounts/{account_id}/closes.xlsx": ("/reconciliation/accounts/{}/closes.xlsx", "StatementAccount"),
     "GET /attachments/{attachment_id:int}": ("/attachments/{}", "Attachment"),
 }
 
