@@ -20,7 +20,7 @@ from api.reconcile_cli import (
 )
 from api.settings import Settings, SettingsError
 
-__all__ = ["demo_billing_query", "main"]
+__all__ = ["demo_billing_query", "demo_reconciliation_query", "main"]
 
 
 def _print(line: str) -> None:
@@ -80,8 +80,19 @@ def demo_billing_query(project: str) -> str:
     )
 
 
+def demo_reconciliation_query(project: str) -> str:
+    """One GraphQL operation that shows the demo's reconciled month to its finance login."""
+    return (
+        f'{{ statementAccounts(projectId: "{project}") {{ id name kind }} '
+        f'dailyCloses(projectId: "{project}") {{ account {{ name }} day closingBalance matchedCount openExceptionCount }} '
+        f'reconciliationExceptions(projectId: "{project}", filter: {{ status: OPEN }}, first: 10) '
+        f"{{ edges {{ node {{ kind day difference explanation {{ text }} }} }} }} }}"
+    )
+
+
 def _print_demo_billing_guide(project: str) -> None:
     from api.demo import demo_logins
+    from billing.providers import SandboxProvider
 
     finance = next(login.email for login in demo_logins() if login.role == "FINANCE")
     owner = next(login for login in demo_logins() if login.role == "OWNER")
@@ -91,6 +102,16 @@ def _print_demo_billing_guide(project: str) -> None:
     _print(f"  {owner.email} ({owner.description}) sees their own bills and unitStatement.")
     _print(f"  From the shell: courtyard bill-run --project {project} --period YYYY-MM --dry-run")
     _print("  More in README.md, section Billing.")
+    last = dt.date.today().replace(day=1) - dt.timedelta(days=1)
+    _print("\nReconciliation: last month reconciled and closed day by day; one exception of each kind is open.")
+    _print(f"  As {finance}: {demo_reconciliation_query(project)}")
+    _print("  The closes as a workbook: GET /reconciliation/accounts/<n>/closes.xlsx?from=…&to=… (n: the number in")
+    _print("  the account's ID; bearer token), or")
+    _print(
+        f"    courtyard reconcile export --account {SandboxProvider.merchant_id} --project {project}"
+        f" --from {last.replace(day=1)} --to {last} --output closes.xlsx"
+    )
+    _print("  More in README.md, section Reconciliation.")
 
 
 def _print_demo_logins(base_url: str) -> None:

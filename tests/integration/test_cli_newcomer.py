@@ -1,6 +1,6 @@
 """What a newcomer sees from the command line, through the `courtyard` entry point on a fresh SQLite
-file: one line about migrations, the demo's books described, `bill-run` taking the API's project ID,
-and `serve` saying where the background jobs run."""
+file: one line about migrations, the demo's books and reconciled month described, `bill-run` taking the
+API's project ID, and `serve` saying where the background jobs run."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from asgi_lifespan import LifespanManager
 from graphql import parse, validate
 
 from api.app import create_app
-from api.cli import demo_billing_query, main
+from api.cli import demo_billing_query, demo_reconciliation_query, main
 from api.settings import Settings
 from db.migrate import MIGRATIONS_DIR
 from schema import build_schema
@@ -65,6 +65,16 @@ def test_the_demo_describes_its_books_and_bill_run_takes_the_api_project_id(
     assert demo_billing_query(project.group(1)) in seeded
     schema = build_schema(production=False)._schema
     assert validate(schema, parse(demo_billing_query(project.group(1)))) == []
+    # and the reconciled month, with an operation to read it and the command that exports its closes
+    assert re.search(
+        r"reconciliation: \d{4}-\d\d reconciled each morning: \d+ WeChat bills from the sandbox and \d+ bank statements"
+        r" imported, \d+ matches, \d+ of \d+ account-days closed; open exceptions: AMOUNT_MISMATCH, BANK_UNMATCHED,"
+        r" CHANNEL_ONLY, DUPLICATE_CHARGE, REFUND_UNMATCHED, UNRECEIVED",
+        seeded,
+    )
+    assert demo_reconciliation_query(project.group(1)) in seeded
+    assert validate(schema, parse(demo_reconciliation_query(project.group(1)))) == []
+    assert f"courtyard reconcile export --account 1230000109 --project {project.group(1)} --from " in seeded
 
     # when bill-run is given the project's ID from the API (as the summary prints it), a unit's ID, a number
     period = dt.date.today().strftime("%Y-%m")
