@@ -145,7 +145,9 @@ async def import_statement_in(
     session.add(stored)
     await session.flush()
     if new_lines:
+        # render_nulls: one statement for the file, not one per set of columns its lines happen to fill.
         await session.execute(
-            insert(StatementLineRow), [line_row(line, account_id=account.id, file_id=stored.id) for line in new_lines]
+            insert(StatementLineRow).execution_options(render_nulls=True),
+            [line_row(line, account_id=account.id, file_id=stored.id) for line in new_lines],
         )
     return ImportOutcome(stored, account, len(parsed.lines), len(new_lines), already_imported=False)
