@@ -628,8 +628,9 @@ async def _store_exception(
     return True
 
 
-def _link(*, line_id: int | None = None, payment_id: int | None = None, reversal_id: int | None = None, **owner: object) -> dict[str, object]:
-    return {"line_id": line_id, "payment_id": payment_id, "reversal_id": reversal_id, **owner}
+def _link(*, line_id: int | None = None, payment_id: int | None = None, reversal_id: int | None = None, **columns: object) -> dict[str, object]:
+    """A link's row with every target column present (one of them set), as one multi-row insert wants."""
+    return {"line_id": line_id, "payment_id": payment_id, "reversal_id": reversal_id, **columns}
 
 
 async def _add_links(session: AsyncSession, model: type[MatchLink] | type[ExceptionLink], links: list[dict[str, object]]) -> None:
