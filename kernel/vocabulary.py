@@ -11,6 +11,7 @@ from enum import StrEnum
 
 __all__ = [
     "ActorRole",
+    "AnnouncementStatus",
     "BillLineKind",
     "BillStatus",
     "Category",
@@ -210,3 +211,15 @@ class DeliveryStatus(StrEnum):
     SENT = "SENT"
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
+
+
+# --- announcements ---------------------------------------------------------------------------------
+
+
+class AnnouncementStatus(StrEnum):
+    """A DRAFT is edited by its project's administrators and seen by no one else; PUBLISHED has reached its
+    recipients (a snapshot taken at publishing); RECALLED is hidden from them again, its history kept."""
+
+    DRAFT = "DRAFT"
+    PUBLISHED = "PUBLISHED"
+    RECALLED = "RECALLED"
