@@ -1,6 +1,7 @@
 """Every ORM model, imported here so `Base.metadata` knows all tables (Alembic and tests rely on it)."""
 
 from db.models.accounts import LoginThrottle, RevokedToken, RoleGrant, User
+from db.models.announcements import Announcement, AnnouncementRecipient
 from db.models.billing import (
     Adjustment,
     AdjustmentKind,
@@ -78,6 +79,8 @@ from db.models.tickets import (
 )
 
 __all__ = [
+    "Announcement",
+    "AnnouncementRecipient",
     "DeliveryAttempt",
     "InboxCounter",
     "Message",
