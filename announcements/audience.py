@@ -34,6 +34,11 @@ class Audience:
     unit_ids: frozenset[int] = frozenset()
 
     @property
+    def addressed_roles(self) -> tuple[Role, ...]:
+        """The roles, in the order `Role` lists them (for showing; the edge reads no role sets)."""
+        return tuple(role for role in Role if role in self.roles)
+
+    @property
     def residents(self) -> bool:
         """Whether the audience takes in residents (the `OWNER` role)."""
         return Role.OWNER in self.roles

@@ -29,6 +29,7 @@ from notifications.policy import addressee_of
 __all__ = [
     "AnnouncementView",
     "RecipientEntry",
+    "get_announcement_to_follow",
     "get_visible_announcements",
     "list_announcements",
     "list_my_announcements",
@@ -236,3 +237,14 @@ async def _own_receipts(session: AsyncSession, principal: Principal, ids: list[i
         )
     )
     return dict(rows.all())
+
+
+async def get_announcement_to_follow(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, announcement_id: int
+) -> Announcement:
+    """The announcement whose counters the caller may follow (staff of its project); else NOT_FOUND."""
+    async with session_factory() as session:
+        announcement = await session.get(Announcement, announcement_id)
+    if announcement is None or not may_follow_announcements(principal, announcement.project_id):
+        raise NotFound(f"No announcement {announcement_id}.", field="announcementId")
+    return announcement

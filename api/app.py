@@ -17,6 +17,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from announcements.live import CountersFeed
+from announcements.reminders import STILL_WANTED as ANNOUNCEMENT_CHECKS
 from api.access_log import redact_access_log
 from api.auth import TokenCodec
 from api.billing_routes import billing_routes
@@ -31,7 +33,7 @@ from api.settings import Settings
 from api.state import AppState, build_services, utc_now
 from api.notification_channels import build_channels, sms_gateways
 from api.notification_routes import notification_routes
-from api.workers import DispatchWorker, InProcessWorker, OutboxRelay
+from api.workers import AnnouncementReminders, DispatchWorker, InProcessWorker, OutboxRelay
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
@@ -130,7 +132,11 @@ def create_app(
             tokens=TokenCodec(settings.secret_key, settings.token_ttl),
             clock=clock,
             services=build_services(
-                settings, publisher=event_bus, live_feed=live_feed, inbox_feed=InboxFeed(event_bus, session_factory)
+                settings,
+                publisher=event_bus,
+                live_feed=live_feed,
+                inbox_feed=InboxFeed(event_bus, session_factory),
+                announcement_feed=CountersFeed(event_bus, session_factory),
             ),
             notification_channels=channels,
             sms_gateways=sms_gateways(channels),
@@ -146,8 +152,12 @@ def create_app(
                         cipher=cipher,
                         publisher=event_bus,
                         interval=settings.outbox_interval,
+                        still_wanted=ANNOUNCEMENT_CHECKS,
                     ),
                     name="courtyard-outbox-relay",
+                ),
+                InProcessWorker(
+                    AnnouncementReminders(session_factory, clock=clock), name="courtyard-announcement-reminders"
                 ),
             ]
             if run_jobs

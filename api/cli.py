@@ -148,7 +148,8 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
     from api.eventbus import EventBus
     from api.notification_channels import build_channels
     from api.state import utc_now
-    from api.workers import DispatchWorker, OutboxRelay
+    from announcements.reminders import STILL_WANTED as ANNOUNCEMENT_CHECKS
+    from api.workers import AnnouncementReminders, DispatchWorker, OutboxRelay
     from db.personal_data import PersonalDataCipher
     from db.session import create_engine, create_session_factory
 
@@ -165,15 +166,18 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
                 cipher=PersonalDataCipher(settings.secret_key),
                 publisher=bus,
                 interval=settings.outbox_interval,
+                still_wanted=ANNOUNCEMENT_CHECKS,
             )
+            reminders = AnnouncementReminders(sessions, clock=utc_now, interval=interval)
             if once:
                 report = await worker.run_once()
+                reminded = await reminders.run_once()
                 sent = await relay.run_once()
                 _print(
                     f"{report.sla_events} SLA events, {report.escalations} escalations, "
                     f"{report.maintenance_tickets} maintenance tickets, {report.replanned} re-planned, "
                     f"{report.failures} failures; outbox: {sent.sent + sent.delivered} sent, {sent.deferred} deferred, "
-                    f"{sent.retrying} to retry, {sent.failed} failed"
+                    f"{sent.retrying} to retry, {sent.failed} failed; {reminded} announcement reminders enqueued"
                 )
                 return
             stop = asyncio.Event()
@@ -184,7 +188,7 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
                 f"courtyard worker running every {interval:g} s, the outbox relay every "
                 f"{settings.outbox_interval:g} s (Ctrl-C to stop)"
             )
-            await asyncio.gather(worker.run(stop), relay.run(stop))
+            await asyncio.gather(worker.run(stop), relay.run(stop), reminders.run(stop))
     finally:
         for channel in channels.values():
             await channel.aclose()

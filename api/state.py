@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth import TokenCodec
 from api.settings import Settings
+from announcements.live import CountersFeed
 from billing.providers import provider_registry
 from billing.receipts import ReceiptSigner
 from db.personal_data import PersonalDataCipher
@@ -36,6 +37,7 @@ def build_services(
     publisher: Publisher | None = None,
     live_feed: LiveFeed | None = None,
     inbox_feed: InboxFeed | None = None,
+    announcement_feed: CountersFeed | None = None,
 ) -> Services:
     """The process's receipt key, payment gateways and media store, from its settings."""
     return Services(
@@ -45,6 +47,7 @@ def build_services(
         publisher=publisher,
         live_feed=live_feed,
         inbox_feed=inbox_feed,
+        announcement_feed=announcement_feed,
     )
 
 

@@ -1,5 +1,5 @@
 """The background workers: the dispatch jobs, run periodically (each publishes its events as they commit),
-and the notification outbox's relay.
+the notification outbox's relay, and the announcements' reminder rounds.
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
@@ -18,6 +18,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from announcements.reminders import send_due_reminders
 from db.personal_data import PersonalDataCipher
 
 from dispatch.events import Publisher
@@ -29,9 +30,16 @@ from dispatch.jobs import (
 )
 from kernel.vocabulary import NotificationChannel
 from notifications.channels import ChannelSender
-from notifications.relay import RelayReport, relay_once
+from notifications.relay import RelayReport, StillWanted, relay_once
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_REPLAN_EVERY", "DispatchWorker", "InProcessWorker", "OutboxRelay"]
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_REPLAN_EVERY",
+    "AnnouncementReminders",
+    "DispatchWorker",
+    "InProcessWorker",
+    "OutboxRelay",
+]
 
 log = logging.getLogger("courtyard.worker")
 
@@ -105,10 +113,12 @@ class OutboxRelay:
         publisher: Publisher | None = None,
         interval: float = 1.0,
         batch_size: int = 100,
+        still_wanted: Mapping[str, StillWanted] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self._session_factory = session_factory
+        self._still_wanted = still_wanted
         self._channels = channels
         self._clock = clock
         self._cipher = cipher
@@ -124,6 +134,7 @@ class OutboxRelay:
             cipher=self._cipher,
             publisher=self._publisher,
             batch_size=self._batch_size,
+            still_wanted=self._still_wanted,
         )
         if report.claimed:
             log.info(
@@ -150,12 +161,45 @@ class OutboxRelay:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
 
+class AnnouncementReminders:
+    """The reminder rounds of published announcements that have fallen due, every `interval` seconds."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], dt.datetime],
+        interval: float = DEFAULT_INTERVAL,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self._session_factory = session_factory
+        self._clock = clock
+        self._interval = interval
+
+    async def run_once(self) -> int:
+        """One pass at the clock's `now`; answers how many reminders it enqueued."""
+        enqueued = await send_due_reminders(self._session_factory, now=self._clock())
+        if enqueued:
+            log.info("announcements: %d reminders enqueued", enqueued)
+        return enqueued
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("announcement reminder pass failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+
+
 class Runnable(Protocol):
     async def run(self, stop: asyncio.Event) -> None: ...
 
 
 class InProcessWorker:
-    """A worker (`DispatchWorker`, `OutboxRelay`) running as a task of the serving process (the embedded
+    """A worker (`DispatchWorker`, `OutboxRelay`, `AnnouncementReminders`) running as a task of the serving process (the embedded
     default)."""
 
     def __init__(self, worker: Runnable, *, name: str = "courtyard-dispatch-worker") -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.types import Info as StrawberryInfo
 
+from announcements.live import CountersFeed
 from billing.providers import PaymentProvider
 from billing.receipts import ReceiptSigner
 from db.personal_data import PersonalDataCipher
@@ -50,6 +51,7 @@ class Services:
     publisher: Publisher | None = None
     live_feed: LiveFeed | None = None
     inbox_feed: InboxFeed | None = None
+    announcement_feed: CountersFeed | None = None
 
 
 @dataclass

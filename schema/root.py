@@ -9,6 +9,9 @@ from strawberry import relay
 
 from schema.accounts.mutations import AccountMutations
 from schema.accounts.queries import AccountQueries
+from schema.announcements.mutations import AnnouncementMutations
+from schema.announcements.queries import AnnouncementQueries
+from schema.announcements.subscriptions import AnnouncementSubscriptions
 from schema.billing.mutations import BillingMutations
 from schema.billing.queries import BillingQueries
 from schema.context import Info
@@ -37,6 +40,7 @@ class Query(
     DispatchQueries,
     BillingQueries,
     NotificationQueries,
+    AnnouncementQueries,
 ):
     # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
     # node field returns its inner coroutine unawaited.
@@ -71,14 +75,15 @@ class Mutation(
     DispatchMutations,
     BillingMutations,
     NotificationMutations,
+    AnnouncementMutations,
 ):
     pass
 
 
 @strawberry.type(
-    description="Live ticket events and your notifications over the websocket at /graphql (graphql-transport-ws or "
+    description="Live ticket events, your notifications and announcement counters over the websocket at /graphql (graphql-transport-ws or "
     "graphql-ws), the token in connection_init. Pass the last seq you saw as afterSeq to replay what you missed, without "
     "gap or duplicate."
 )
-class Subscription(DispatchSubscriptions, NotificationSubscriptions):
+class Subscription(DispatchSubscriptions, NotificationSubscriptions, AnnouncementSubscriptions):
     pass
