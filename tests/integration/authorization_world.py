@@ -167,6 +167,13 @@ class AuthorizationWorld:
     async def fresh_fee_rule(self, ownership: str) -> str:
         return await self._fresh(("fee rule", ownership), lambda: self._new_fee_rule(ownership))
 
+    async def fresh_announcement(self, ownership: str, *, published: bool) -> str:
+        """A draft announcement to the target unit's residents, written by its project's admin; or that,
+        published."""
+        return await self._fresh(
+            ("announcement", ownership, published), lambda: self._new_announcement(ownership, published=published)
+        )
+
     async def fresh_payment(self, ownership: str, *, with_credit: bool) -> str:
         """A payment on the target unit (1.00 towards its bill), or with credit left to refund: 50.00 on a
         unit that has no bills (the project's shop)."""
@@ -187,6 +194,24 @@ class AuthorizationWorld:
                 {"ticket": ticket["id"], "technician": self.world.gid(_TECHNICIAN_ROW[ownership])},
             )
         return str(ticket["id"])
+
+    async def _new_announcement(self, ownership: str, *, published: bool) -> str:
+        admin = _ADMIN[ownership]
+        created = await self.call(
+            admin,
+            CREATE_ANNOUNCEMENT,
+            {
+                "input": {
+                    "projectId": self.world.gid(_PROJECT_ROW[ownership]),
+                    "title": f"停水通知 {self.serial()}",
+                    "body": "明日 9:00–17:00 停水。",
+                    "audience": {"unitIds": [self.world.gid(_UNIT_ROW[ownership])]},
+                }
+            },
+        )
+        if published:
+            await self.call(admin, PUBLISH_ANNOUNCEMENT, {"id": created["id"]})
+        return str(created["id"])
 
     async def _new_fee_rule(self, ownership: str) -> str:
         rule = await self.call(
@@ -249,6 +274,11 @@ CREATE_EQUIPMENT = (
 IMPORT_READINGS = (
     f"mutation ($project: ID!, $file: Upload!) {{ importMeterReadings(projectId: $project, file: $file) {RESULT} }}"
 )
+CREATE_ANNOUNCEMENT = (
+    "mutation ($input: CreateAnnouncementInput!) { createAnnouncement(input: $input) "
+    "{ __typename ... on Announcement { id } ... on Error { code message field } } }"
+)
+PUBLISH_ANNOUNCEMENT = f"mutation ($id: ID!) {{ publishAnnouncement(id: $id) {RESULT} }}"
 ATTACHMENTS = "query ($id: ID!) { node(id: $id) { ... on Ticket { attachments { id } } } }"
 
 
@@ -528,6 +558,14 @@ async def _notifications(aw: AuthorizationWorld) -> None:
         await aw.call(admin, SAVE_TEMPLATE, {"input": template})
 
 
+async def _announcements(aw: AuthorizationWorld) -> None:
+    """In each project announcements published to one unit's residents, `Announcement:own/other/foreign`
+    to alice, bob and carol, and a draft each (`AnnouncementDraft:…`), written by the projects' admins."""
+    for ownership in OWNERSHIPS:
+        aw.world.ids[f"Announcement:{ownership}"] = _pk(await aw._new_announcement(ownership, published=True))
+        aw.world.ids[f"AnnouncementDraft:{ownership}"] = _pk(await aw._new_announcement(ownership, published=False))
+
+
 async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -> AuthorizationWorld:
     state: AppState = app.state.courtyard
     world = await build_dispatch_world(state)
@@ -543,6 +581,7 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     await _dispatch(aw)
     await _billing(aw)
     await _notifications(aw)
+    await _announcements(aw)
     return aw
 
 

@@ -32,6 +32,7 @@ import graphql
 import pytest
 from sqlalchemy import func, literal, select, union_all
 from starlette.routing import Route
+from strawberry import relay
 
 from api.app import create_app
 from api.live import TRACK_HTML
@@ -87,6 +88,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.notificationTemplates":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Query.previewNotificationTemplate": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Query.node(Notification)":        ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.announcements":             ("AAN", "AAN", "AAN", "FFF", "FFF", "UUU"),
+    "Query.myAnnouncements":           ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # those published to the caller
+    "Query.node(Announcement)":        ("AAN", "AAN", "AAN", "NNN", "ANN", "UUU"),  # staff, and its recipients
     "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Unit)":                ("AAN", "AAN", "AAN", "AAN", "ANN", "UUU"),
@@ -110,6 +114,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Subscription.dispatchBoard":      ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Subscription.myAssignments":      ("FFF", "FFF", "FFF", "AAA", "FFF", "UUU"),
     "Subscription.myNotifications":    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own inbox
+    "Subscription.announcementCounters": ("AAN", "AAN", "AAN", "FFF", "FFF", "UUU"),
     # --- HTTP routes taking an object's ID ---------------------------------------------------------
     "GET /receipts/{receipt_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "GET /reconciliation/accounts/{account_id}/closes.xlsx": ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
@@ -167,6 +172,11 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.updateMyNotificationPreferences": ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
     "Mutation.recordWechatConsent":    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
     "Mutation.saveNotificationTemplate": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createAnnouncement":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateAnnouncement":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.publishAnnouncement":    ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.recallAnnouncement":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.markAnnouncementRead":   ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # its recipients only
 }
 # fmt: on
 
@@ -526,6 +536,15 @@ async def _reset(cell: Cell) -> dict[str, Any]:
     return {"email": email, "code": issued["resetCode"], "newPassword": PASSWORD}
 
 
+def _draft(cell: Cell) -> str:
+    """The cell's project's draft announcement (drafts stay drafts when changed)."""
+    return str(relay.GlobalID("Announcement", str(cell.pk("AnnouncementDraft"))))
+
+
+async def _fresh_announcement(cell: Cell, *, published: bool) -> dict[str, Any]:
+    return {"id": await cell.aw.fresh_announcement(cell.ownership, published=published)}
+
+
 PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Query.viewer": GraphQLProbe("{ viewer { email } }", shows=answers),
     "Query.projects": GraphQLProbe("{ projects { id } }", shows=lists("Project")),
@@ -587,9 +606,40 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         for type_name in (
             "Project", "Building", "Unit", "Party", "Occupancy", "Technician", "Ticket", "Equipment", "FeeRule",
             "DiscountRule", "Waiver", "MeterReading", "BillRun", "Bill", "Payment", "Receipt", "Adjustment",
-            "PaymentIntent", "Notification",
+            "PaymentIntent", "Notification", "Announcement",
         )
     },
+    "Query.announcements": GraphQLProbe(
+        "query ($p: ID!) { announcements(projectId: $p, first: 100) { edges { node { id } } } }", project, lists("Announcement")
+    ),
+    "Query.myAnnouncements": GraphQLProbe(
+        "{ myAnnouncements(first: 100) { edges { node { id } } } }", shows=lists("Announcement")
+    ),
+    "Subscription.announcementCounters": SubscriptionProbe(
+        "subscription ($a: ID!) { announcementCounters(announcementId: $a) { recipients read } }",
+        lambda c: {"a": c.gid("Announcement")},
+    ),
+    "Mutation.createAnnouncement": mutation(
+        "createAnnouncement", "$input: CreateAnnouncementInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "title": "电梯维保", "body": "周三上午电梯维保。", "audience": {}}},
+        "announcement",
+    ),
+    "Mutation.updateAnnouncement": mutation(
+        "updateAnnouncement", "$input: UpdateAnnouncementInput!",
+        lambda c: {"input": {"id": _draft(c), "title": "电梯维保（改）"}},
+        "announcement",
+    ),
+    "Mutation.publishAnnouncement": mutation(
+        "publishAnnouncement", "$id: ID!",
+        lambda c: _fresh_announcement(c, published=False), "announcement", "announcement_recipient", "message",
+    ),
+    "Mutation.recallAnnouncement": mutation(
+        "recallAnnouncement", "$id: ID!", lambda c: _fresh_announcement(c, published=True), "announcement", "message",
+    ),
+    "Mutation.markAnnouncementRead": mutation(
+        "markAnnouncementRead", "$id: ID!", lambda c: {"id": c.gid("Announcement")},
+        "announcement", "announcement_recipient", "message",
+    ),
     "Query.myNotifications": GraphQLProbe(
         "{ myNotifications(first: 100) { edges { node { id } } } }", shows=lists("Notification")
     ),
