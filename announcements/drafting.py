@@ -20,7 +20,7 @@ from kernel.errors import NotFound
 from kernel.principal import Principal, Role
 from kernel.vocabulary import AnnouncementStatus
 
-__all__ = ["create_announcement", "locked_announcement", "update_announcement"]
+__all__ = ["create_announcement", "locked_announcement", "update_announcement", "write_draft"]
 
 
 async def create_announcement(
@@ -38,31 +38,61 @@ async def create_announcement(
     now: dt.datetime,
 ) -> Announcement:
     """A new DRAFT in `project_id`, seen by the project's staff only until it is published."""
+    async with unit_of_work(session_factory) as work:
+        return await write_draft(
+            work.session,
+            principal,
+            project_id=project_id,
+            title=title,
+            body=body,
+            roles=roles,
+            building_ids=building_ids,
+            unit_ids=unit_ids,
+            reminder_after_hours=reminder_after_hours,
+            reminder_limit=reminder_limit,
+            now=now,
+        )
+
+
+async def write_draft(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    project_id: int,
+    title: str,
+    body: str,
+    roles: Sequence[Role],
+    building_ids: Sequence[int],
+    unit_ids: Sequence[int],
+    reminder_after_hours: int,
+    reminder_limit: int,
+    now: dt.datetime,
+) -> Announcement:
+    """`create_announcement`'s step, in the caller's transaction (the demo writes its announcement so)."""
     text = draft_text(title=title, body=body)
     audience = audience_of(roles=roles, building_ids=building_ids, unit_ids=unit_ids)
     plan = reminder_plan(after_hours=reminder_after_hours, limit=reminder_limit)
-    async with unit_of_work(session_factory) as work:
-        if not may_write_announcements(principal, project_id):
-            raise NotFound("No such project.", field="projectId")
-        await _check_places(work.session, project_id, audience)
-        announcement = Announcement(
-            project_id=project_id,
-            title=text.title,
-            body=text.body,
-            status=AnnouncementStatus.DRAFT,
-            audience=audience.stored(),
-            reminder_after_hours=int(plan.after.total_seconds()) // 3600,
-            reminder_limit=plan.limit,
-            reminders_sent=0,
-            recipient_count=0,
-            read_count=0,
-            created_by=principal.user_id,
-            created_at=now,
-            updated_at=now,
-        )
-        work.session.add(announcement)
-        await work.session.flush()
-        return announcement
+    if not may_write_announcements(principal, project_id):
+        raise NotFound("No such project.", field="projectId")
+    await _check_places(session, project_id, audience)
+    announcement = Announcement(
+        project_id=project_id,
+        title=text.title,
+        body=text.body,
+        status=AnnouncementStatus.DRAFT,
+        audience=audience.stored(),
+        reminder_after_hours=int(plan.after.total_seconds()) // 3600,
+        reminder_limit=plan.limit,
+        reminders_sent=0,
+        recipient_count=0,
+        read_count=0,
+        created_by=principal.user_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(announcement)
+    await session.flush()
+    return announcement
 
 
 async def update_announcement(

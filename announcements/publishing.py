@@ -39,6 +39,7 @@ from notifications.outbox import cancel
 __all__ = [
     "announcement_key_prefix",
     "plan_of",
+    "publish_draft",
     "recipients_of",
     "publish_announcement",
     "recall_announcement",
@@ -73,33 +74,38 @@ async def publish_announcement(
     """Publish a DRAFT to everyone its audience takes in today; an audience with no one in it is refused
     (BAD_USER_INPUT on `audience`), a published or recalled one answers CONFLICT."""
     async with unit_of_work(session_factory) as work:
-        session = work.session
-        announcement = await locked_announcement(session, principal, announcement_id)
-        check_may_publish(announcement.status)
-        project = await session.get(Project, announcement.project_id)
-        assert project is not None
-        day = now.astimezone(ZoneInfo(project.timezone)).date()
-        audience = Audience.from_stored(announcement.audience)
-        recipients = await _snapshot(session, announcement.id, project.id, audience, day)
-        if recipients == 0:
-            raise BadInput("No one is in this audience today: choose other roles or places.", field="audience")
-        announcement.status = AnnouncementStatus.PUBLISHED
-        announcement.published_at, announcement.published_by = now, principal.user_id
-        announcement.recipient_count, announcement.read_count, announcement.reminders_sent = recipients, 0, 0
-        announcement.next_reminder_at = next_reminder_at(now, plan_of(announcement), sent=0)
-        announcement.updated_at = now
-        await enqueue_for_each(
-            session,
-            recipients_of(announcement.id),
-            project_id=project.id,
-            kind=MessageKind.ANNOUNCEMENT,
-            key_prefix=announcement_key_prefix(announcement.id),
-            payload={"title": announcement.title, "summary": summary_of(announcement.body), "announcement_id": announcement.id},
-            now=now,
-        )
-        await session.flush()
+        announcement = await publish_draft(work.session, principal, announcement_id=announcement_id, now=now)
         announce_counters(work, publisher, counters_of(announcement))
         return announcement
+
+
+async def publish_draft(session: AsyncSession, principal: Principal, *, announcement_id: int, now: dt.datetime) -> Announcement:
+    """`publish_announcement`'s step, in the caller's transaction; the caller publishes the counters."""
+    announcement = await locked_announcement(session, principal, announcement_id)
+    check_may_publish(announcement.status)
+    project = await session.get(Project, announcement.project_id)
+    assert project is not None
+    day = now.astimezone(ZoneInfo(project.timezone)).date()
+    audience = Audience.from_stored(announcement.audience)
+    recipients = await _snapshot(session, announcement.id, project.id, audience, day)
+    if recipients == 0:
+        raise BadInput("No one is in this audience today: choose other roles or places.", field="audience")
+    announcement.status = AnnouncementStatus.PUBLISHED
+    announcement.published_at, announcement.published_by = now, principal.user_id
+    announcement.recipient_count, announcement.read_count, announcement.reminders_sent = recipients, 0, 0
+    announcement.next_reminder_at = next_reminder_at(now, plan_of(announcement), sent=0)
+    announcement.updated_at = now
+    await enqueue_for_each(
+        session,
+        recipients_of(announcement.id),
+        project_id=project.id,
+        kind=MessageKind.ANNOUNCEMENT,
+        key_prefix=announcement_key_prefix(announcement.id),
+        payload={"title": announcement.title, "summary": summary_of(announcement.body), "announcement_id": announcement.id},
+        now=now,
+    )
+    await session.flush()
+    return announcement
 
 
 async def recall_announcement(

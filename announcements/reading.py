@@ -35,6 +35,7 @@ __all__ = [
     "list_my_announcements",
     "list_recipients",
     "mark_announcement_read",
+    "record_read",
 ]
 
 
@@ -70,33 +71,44 @@ async def mark_announcement_read(
 ) -> AnnouncementView:
     """Mark an announcement published to the caller read; again changes nothing (the first read counts).
     A draft, a recalled one, or one not addressed to the caller answers NOT_FOUND."""
-    addressee = addressee_of(principal)
     async with unit_of_work(session_factory) as work:
-        session = work.session
-        statement = select(Announcement).where(Announcement.id == announcement_id).execution_options(populate_existing=True)
-        if session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update(key_share=True)
-        announcement = await session.scalar(statement)
-        recipient = (
-            await session.scalar(
-                select(AnnouncementRecipient).where(
-                    AnnouncementRecipient.announcement_id == announcement_id, AnnouncementRecipient.addressee == addressee
-                )
+        view, first = await record_read(work.session, principal, announcement_id=announcement_id, now=now)
+        if first:
+            announce_counters(work, publisher, counters_of(view.announcement))
+        return view
+
+
+async def record_read(
+    session: AsyncSession, principal: Principal, *, announcement_id: int, now: dt.datetime
+) -> tuple[AnnouncementView, bool]:
+    """`mark_announcement_read`'s step, in the caller's transaction: the caller's view, and whether this was
+    their first read (the one that counts, after which the caller publishes the counters)."""
+    addressee = addressee_of(principal)
+    statement = select(Announcement).where(Announcement.id == announcement_id).execution_options(populate_existing=True)
+    if session.get_bind().dialect.name == "postgresql":
+        statement = statement.with_for_update(key_share=True)
+    announcement = await session.scalar(statement)
+    recipient = (
+        await session.scalar(
+            select(AnnouncementRecipient).where(
+                AnnouncementRecipient.announcement_id == announcement_id, AnnouncementRecipient.addressee == addressee
             )
-            if announcement is not None
-            else None
         )
-        if announcement is None or recipient is None or not may_receive(
-            principal, status=announcement.status, recipient=recipient.addressee
-        ):
-            raise NotFound(f"No announcement {announcement_id}.", field="id")
-        if recipient.read_at is None:
-            recipient.read_at, recipient.read_by = now, principal.user_id
-            announcement.read_count += 1
-            await _mark_messages_read(session, announcement, addressee, now)
-            await session.flush()
-            announce_counters(work, publisher, counters_of(announcement))
-        return AnnouncementView(announcement, staff=may_follow_announcements(principal, announcement.project_id), read_at=recipient.read_at)
+        if announcement is not None
+        else None
+    )
+    if announcement is None or recipient is None or not may_receive(
+        principal, status=announcement.status, recipient=recipient.addressee
+    ):
+        raise NotFound(f"No announcement {announcement_id}.", field="id")
+    first = recipient.read_at is None
+    if first:
+        recipient.read_at, recipient.read_by = now, principal.user_id
+        announcement.read_count += 1
+        await _mark_messages_read(session, announcement, addressee, now)
+        await session.flush()
+    view = AnnouncementView(announcement, staff=may_follow_announcements(principal, announcement.project_id), read_at=recipient.read_at)
+    return view, first
 
 
 async def _mark_messages_read(session: AsyncSession, announcement: Announcement, addressee: str, now: dt.datetime) -> None:

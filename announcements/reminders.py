@@ -30,7 +30,14 @@ from notifications.fanout import enqueue_for_each
 from notifications.kinds import MessageKind
 from notifications.relay import StillWanted
 
-__all__ = ["MAX_ANNOUNCEMENTS_PER_PASS", "STILL_WANTED", "send_due_reminders", "still_published", "still_unread"]
+__all__ = [
+    "MAX_ANNOUNCEMENTS_PER_PASS",
+    "STILL_WANTED",
+    "send_due_reminders",
+    "send_round",
+    "still_published",
+    "still_unread",
+]
 
 MAX_ANNOUNCEMENTS_PER_PASS = 100
 
@@ -44,7 +51,7 @@ async def send_due_reminders(session_factory: async_sessionmaker[AsyncSession], 
             announcement = await _claim_due(work.session, now)
             if announcement is None:
                 break
-            enqueued += await _remind(work.session, announcement, now)
+            enqueued += await send_round(work.session, announcement, now=now)
     return enqueued
 
 
@@ -60,7 +67,9 @@ async def _claim_due(session: AsyncSession, now: dt.datetime) -> Announcement | 
     return await session.scalar(statement)
 
 
-async def _remind(session: AsyncSession, announcement: Announcement, now: dt.datetime) -> int:
+async def send_round(session: AsyncSession, announcement: Announcement, *, now: dt.datetime) -> int:
+    """The step of one announcement: the round due at `now` (if any) to those who have not read it; answers
+    how many reminders it enqueued. The caller holds the announcement's lock."""
     assert announcement.published_at is not None
     due = due_round(announcement.published_at, plan_of(announcement), sent=announcement.reminders_sent, now=now)
     if due is None:

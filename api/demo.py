@@ -15,10 +15,12 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.demo_announcements import DEMO_ANNOUNCEMENT_TITLE, seed_announcements
 from api.demo_billing import seed_billing
 from api.demo_dispatch import seed_dispatch
 from db.models import (
@@ -37,7 +39,7 @@ from db.models import (
 from db.personal_data import PersonalDataCipher, national_id_check_character
 from db.unit_of_work import unit_of_work
 from kernel.errors import Conflict
-from kernel.principal import Role
+from kernel.principal import Principal, Role
 from kernel.vocabulary import Category, Locale, PartyType, UnitKind
 from register.accounts import hash_password
 from register.parties import set_personal_data
@@ -627,6 +629,26 @@ async def _write_demo(
     progress(f"logins: {len(users)}, all with the password {DEMO_PASSWORD}")
     await seed_billing(session, cipher, project_id=project.id, today=today, progress=progress)
     await seed_dispatch(session, project_id=project.id, today=today)
+    owners = [
+        Principal(user_id=user.id, roles={project.id: frozenset({Role.OWNER})}, party_id=user.party_id)
+        for user in users
+        if user.party_id is not None
+    ]
+    announced = await seed_announcements(
+        session,
+        project_id=project.id,
+        tower_id=towers[0].id,
+        tower_name=_TOWERS[0].name,
+        audience_roles=(Role.OWNER,),
+        admin=Principal(user_id=users[0].id, roles={project.id: frozenset({Role.ADMIN})}),
+        readers=owners[: len(owners) * 7 // 10],
+        zone=ZoneInfo(_TIMEZONE),
+        today=today,
+    )
+    progress(
+        f"announcements: {DEMO_ANNOUNCEMENT_TITLE} to the residents of {_TOWERS[0].name}: {announced.recipients} "
+        f"recipients, {announced.read} read, {announced.reminded} reminded"
+    )
 
     return DemoSummary(
         organization_id=organization.id,

@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo import (
@@ -33,6 +33,8 @@ from api.demo import (
 from db.base import Base
 from db.migrate import upgrade_to_head
 from db.models import (
+    Announcement,
+    AnnouncementRecipient,
     Bill,
     Building,
     Occupancy,
@@ -50,7 +52,7 @@ from db.models import (
 from db.personal_data import PersonalDataCipher, normalize_national_id, normalize_phone
 from db.session import create_engine, create_session_factory
 from kernel.principal import Role
-from kernel.vocabulary import Category, PartyType, UnitKind
+from kernel.vocabulary import AnnouncementStatus, Category, PartyType, UnitKind
 from register.accounts import load_principal, log_in
 from tests.conftest import PostgresServer, missing_service
 
@@ -521,7 +523,7 @@ async def test_seeding_twice_returns_none_and_adds_nothing(seeded: SeededDemo) -
 
 async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) -> None:
     summary = seeded.summary
-    assert seeded.progress[:-2] == [
+    assert seeded.progress[:-3] == [
         f"organization and project: {DEMO_ORGANIZATION} / {DEMO_PROJECT}",
         "buildings and units: 3 buildings, 330 units (240 apartments, 20 shops, 60 parking spaces, 10 storage rooms)",
         f"owners and tenants: {summary.parties} parties, {summary.occupancies} occupancies",
@@ -531,20 +533,40 @@ async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) ->
     billing = re.fullmatch(
         r"billing: 3 monthly bill runs \(2025-12, 2026-01, 2026-02\), (\d+) bills "
         r"\((\d+) paid, (\d+) partly paid, (\d+) open\), (\d+) payments with receipts",
-        seeded.progress[-2],
+        seeded.progress[-3],
     )
-    assert billing is not None, seeded.progress[-2]
+    assert billing is not None, seeded.progress[-3]
     reconciliation = re.fullmatch(
         r"reconciliation: 2026-02 reconciled each morning: (\d+) WeChat bills from the sandbox and (\d+) bank statements"
         r" imported, (\d+) matches, 53 of 56 account-days closed; open exceptions: AMOUNT_MISMATCH, BANK_UNMATCHED,"
         r" CHANNEL_ONLY, DUPLICATE_CHARGE, REFUND_UNMATCHED, UNRECEIVED; (\d+) payments planted",
-        seeded.progress[-1],
+        seeded.progress[-2],
     )
-    assert reconciliation is not None, seeded.progress[-1]
+    assert reconciliation is not None, seeded.progress[-2]
     bills, paid, partly, still_open, payments = (int(number) for number in billing.groups())
     async with seeded.session_factory() as session:
         assert bills == paid + partly + still_open == await session.scalar(select(func.count()).select_from(Bill))
         assert payments + int(reconciliation[4]) == await session.scalar(select(func.count()).select_from(Payment))
+    announced = re.fullmatch(r"announcements: 停水通知 to the residents of 1栋: (\d+) recipients, (\d+) read, (\d+) reminded", seeded.progress[-1])
+    assert announced is not None, seeded.progress[-1]
+    recipients, read, reminded = (int(number) for number in announced.groups())
+    async with seeded.session_factory() as session:
+        announcement = (await session.scalars(select(Announcement))).one()
+        current_households = await session.scalar(
+            select(func.count(func.distinct(Occupancy.party_id)))
+            .join(Unit, Unit.id == Occupancy.unit_id)
+            .join(Building, Building.id == Unit.building_id)
+            .where(Building.name == "1栋", Occupancy.start_date <= TODAY - dt.timedelta(days=2),
+                   or_(Occupancy.end_date.is_(None), Occupancy.end_date >= TODAY - dt.timedelta(days=2)))
+        )
+        read_receipts = await session.scalar(
+            select(func.count()).select_from(AnnouncementRecipient).where(AnnouncementRecipient.read_at.is_not(None))
+        )
+    assert (announcement.title, announcement.status) == ("停水通知", AnnouncementStatus.PUBLISHED)
+    assert recipients == announcement.recipient_count == current_households
+    # 14 of the 20 owners with a login read it, 7 before the reminder round and 7 after it.
+    assert read == announcement.read_count == read_receipts == 14
+    assert reminded == recipients - 7 and announcement.reminders_sent == 1
 
 
 async def test_the_same_day_gives_the_same_community_on_either_database(
