@@ -5,6 +5,7 @@ not gone out and keeps the record."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
@@ -381,3 +382,14 @@ async def test_a_message_a_relay_claimed_before_the_recall_is_not_sent(state: Ap
 
     assert report.cancelled == 2
     assert {m.status for m in await messages(state)} == {MessageStatus.CANCELLED}
+
+
+async def test_two_reads_at_once_by_one_household_leave_one_receipt_and_count_once(state: AppState, world: World) -> None:
+    announcement_id = await draft(state, world)
+    await publish(state, world, announcement_id)
+
+    await asyncio.gather(*(read(state, world, announcement_id, "alice") for _ in range(4)))
+
+    receipts = await recipients(state, announcement_id)
+    assert receipts[party(world, "alice")] is not None and receipts[party(world, "bob")] is None
+    assert (await stored(state, announcement_id)).read_count == 1
