@@ -86,6 +86,15 @@ _STOPWORDS = frozenset(
     """.split()
 )
 
+# Rooms and places: where a fault is says little about whose it is (a corridor has lamps, pipes, fire
+# doors and litter), so the learned counts do not read them; the rules still see every word.
+_PLACES = frozenset(
+    """
+    厨房 卧室 主卧 次卧 客厅 餐厅 书房 阳台 楼道 走廊 楼梯间 大堂 门口 小区 地下室 车库 地库 地下 屋里 房间
+    kitchen bedroom living room hallway corridor stairwell lobby balcony basement garage downstairs upstairs
+    """.split()
+)
+
 # Words jieba's general dictionary splits apart but that name one fault; kept fixed (not taken from
 # the rule list) so that editing a rule never changes how the model's training text was segmented.
 _DOMAIN_WORDS = (
@@ -259,13 +268,13 @@ def _tokens(normalised: str) -> Iterator[Token]:
     """Content tokens with their spans: jieba words for Chinese runs, stemmed words for the rest."""
     for match in _LATIN_WORD.finditer(normalised):
         word = match.group()
-        if word in _STOPWORDS or word.isdigit() or len(word) < 2:
+        if word in _STOPWORDS or word in _PLACES or word.isdigit() or len(word) < 2:
             continue
         yield Token(_stem(word), match.start(), match.end())
     segmenter = _segmenter()
     for run in _CJK_RUN.finditer(normalised):
         for word, start, end in segmenter.tokenize(run.group(), HMM=False):
-            if word not in _STOPWORDS:
+            if word not in _STOPWORDS and word not in _PLACES:
                 yield Token(word, run.start() + start, run.start() + end)
 
 

@@ -252,7 +252,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.CLEANING, WEAK, "垃圾房", "垃圾站", "垃圾间", "bin room*", "bin area*", "bin store*"),
     *_rules(
         Category.CLEANING, WEAK,
-        "臭", "臭味", "异味", "骚", "灰", "滑", "清理", "泥", "乱七八糟", "恶心", "蚊子", "苍蝇", "落叶", "树叶", "杂物", "结冰",
+        "臭", "臭味", "异味", "怪味", "骚", "灰", "滑", "清理", "泥", "乱七八糟", "恶心", "蚊子", "苍蝇", "落叶", "树叶", "杂物", "结冰",
         "slipp*", "fallen leaves", "pond*", "breeding", "smell*", "stink*", "sticky", "stain*", "flies", "mosquito*",
         "ants", "dust*", "mud", "muddy",
     ),

@@ -586,8 +586,8 @@ def test_one_correction_teaches_a_word_the_rules_do_not_know() -> None:
     shipped = load_default_classifier()
     corrected = shipped.with_corrections([TrainingExample("小区里有流浪狗", Category.CLEANING)])
 
-    assert shipped.classify("花园里有流浪狗").category is Category.GENERAL
-    verdict = corrected.classify("花园里有流浪狗")
+    assert shipped.classify("地下车库有流浪狗").category is Category.GENERAL
+    verdict = corrected.classify("地下车库有流浪狗")
     assert verdict.category is Category.CLEANING
     assert verdict.evidence == ("流浪狗",)
 
@@ -613,10 +613,10 @@ def test_a_correction_does_not_move_unrelated_tickets() -> None:
 
 def test_learning_a_correction_leaves_the_original_classifier_unchanged() -> None:
     shipped = load_default_classifier()
-    before = shipped.classify("花园里有流浪狗")
+    before = shipped.classify("地下车库有流浪狗")
     shipped.with_corrections([TrainingExample("小区里有流浪狗", Category.CLEANING)])
 
-    assert shipped.classify("花园里有流浪狗") == before
+    assert shipped.classify("地下车库有流浪狗") == before
 
 
 def test_english_word_forms_are_learned_as_one_word() -> None:
