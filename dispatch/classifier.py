@@ -55,7 +55,9 @@ from dispatch.classifier_words import (
     ENQUIRY_PHRASES,
     HAZARD,
     HINT,
+    SOMEONE_INSIDE,
     STRONG,
+    THINGS_INSIDE,
     KeywordRule,
     PhraseRole,
     UrgencyCue,
@@ -147,10 +149,12 @@ _EVIDENCE_MIN_LOG_RATIO = 0.6
 
 # A part or a symptom belongs to a thing named at most this many characters away in the same clause.
 _PART_REACH = 12
-# The building fabric does not own the parts and symptoms said with it: a lamp on an outside wall is
-# still the electrician's, smoke from a window the fire warden's, a door on a wardrobe is general
-# repairs either way.
-_NO_PARTS = Category.GENERAL.value
+# The building fabric and the bins do not own the parts and symptoms said with them: a lamp on an
+# outside wall is still the electrician's, smoke from a window or a bin the fire warden's, a door on
+# a wardrobe is general repairs either way.
+_NO_PARTS = frozenset({Category.GENERAL.value, Category.CLEANING.value})
+# Someone inside is trapped when what is wrong is the lift or the lock around them.
+_TRAPPING = frozenset({Category.ELEVATOR, Category.LOCKSMITH})
 # After a thing, these make it the place of something else ("消防栓旁边的墙裂了").
 _LOCATIVE_AFTER = re.compile(r"的?(?:旁边|旁|附近|边上|对面|周围|门口|外面|外边|前面|后面|楼下|楼上|那里|那儿|这里|那边|这边)")
 # "空调和热水器", "the light and the tap": a part never belongs to a thing across "and".
@@ -249,6 +253,14 @@ def _compile_cues(cues: tuple[UrgencyCue, ...]) -> PhraseMatcher:
 @cache
 def _enquiries() -> PhraseMatcher:
     return PhraseMatcher(("enquiry", phrase, 1.0) for phrase in ENQUIRY_PHRASES)
+
+
+@cache
+def _someone_inside() -> PhraseMatcher:
+    # Things inside weigh nothing and hide the person-and-inside phrase they contain.
+    return PhraseMatcher(
+        [*(("inside", phrase, 1.0) for phrase in SOMEONE_INSIDE), *(("inside", phrase, 0.0) for phrase in THINGS_INSIDE)]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,9 +407,9 @@ class Classifier:
             thing = self._thing_of(reading, hits, clauses, index, present)
             if thing is None or hits[thing].label == hit.label:
                 continue
-            if hits[thing].label != _NO_PARTS and hits[thing].weight >= STRONG:
+            if hits[thing].label not in _NO_PARTS and hits[thing].weight >= STRONG:
                 labels[index] = hits[thing].label
-            elif role is PhraseRole.PART and hits[thing].label == _NO_PARTS:
+            elif role is PhraseRole.PART and hits[thing].label == Category.GENERAL:
                 # The building fabric carrying another trade's part is only where it is ("外墙的灯").
                 places.add(thing)
         return [
@@ -483,6 +495,8 @@ class Classifier:
     ) -> tuple[str, ...]:
         """The words that make a report URGENT by the safety rules alone; empty when none does."""
         danger = [hit for hit in cue_hits if hit.label == Priority.URGENT and hit.weight > 0]
+        if category in _TRAPPING or needs_triage:
+            danger += [hit for hit in _live(_someone_inside().hits(reading.normalised), reading, None) if hit.weight > 0]
         if danger:
             return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in danger))
         fire_equipment = [hit for hit in weighed if hit.label == Category.FIRE_SAFETY and hit.weight > 0]

@@ -34,6 +34,8 @@ __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_URGENCY_CUES",
     "ENQUIRY_PHRASES",
+    "SOMEONE_INSIDE",
+    "THINGS_INSIDE",
     "KeywordRule",
     "PhraseRole",
     "UrgencyCue",
@@ -211,15 +213,17 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "fire*", "smoke alarm*", "smoke detector*", "heat detector*", "detector*", "sprinkler*",
         "extinguisher*", "hydrant*", "hydrant cabinet*", "exit light*", "fire escape*", "hose cabinet*", "fire cabinet*", "emergency exit*", "exit sign*", "emergency light*", "gas smell*",
         "smell of gas", "smell gas", "smells of gas", "smells like gas", "gas leak*", "leaking gas",
-        "rotten egg*", "evacuat*", "smoke*", "hose reel*",
+        "rotten egg*", "evacuat*", "hose reel*",
         "xiaofang*", "xiao fang*", "xiaofangshuan*", "xiao fang shuan*", "yangan*", "yan gan*", "miehuoqi*",
         "mie huo qi*",
     ),
     # A fire is the fire warden's whatever is burning, the bin or the wiring.
     *_rules(Category.FIRE_SAFETY, HAZARD, "着火", "起火", "失火", "火灾", "明火", "烧起来", "on fire", "caught fire",
             "flames", role=FAULT),
-    *_rules(Category.FIRE_SAFETY, SYMPTOM_WEIGHT, "冒烟", role=SYMPTOM),
-    *_rules(Category.FIRE_SAFETY, WEAK, "应急", "浓烟", "报警器", "闭门器", "烟", "燃气", "煤气", "burning",
+    # Smoke is the trade's of the equipment it comes from (a socket, a lift), else the fire warden's,
+    # and outweighs whatever else is named where it rises (a bin, a window).
+    *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
+    *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "闭门器", "烟", "燃气", "煤气", "burning",
             "gas", "alarm*"),
     # --- locks and door entry -------------------------------------------------------------------
     *_rules(
@@ -237,24 +241,24 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "蜂窝", "灭鼠", "油污", "涂鸦", "乱涂乱画", "小广告", "牛皮癣", "死猫", "死老鼠", "烟头", "脏",
         "埋汰", "邋遢", "污糟", "龌龊", "脏兮兮", "全是灰", "都是灰", "好多灰", "积灰", "灰尘", "没擦", "没人擦", "擦干净",
         "脚印", "泥巴", "污渍", "污迹", "油渍", "口香糖", "蜘蛛网", "大小便", "小便", "撒尿", "随地", "乱扔", "乱丢",
-        "乱画", "画得", "涂得", "写满",
+        "乱画", "画得", "涂得", "写满", "黏糊糊", "粘糊糊", "黏黏", "洒了", "泼了", "打翻",
         "rubbish", "trash", "garbage", "bin", "bins", "litter*", "clean", "cleaning", "cleaner", "cleaners",
         "unclean", "be cleaned", "get cleaned", "need* cleaned", "dirty", "dusty", "filthy", "poop*",
         "poo", "dog mess", "droppings", "vomit*", "puke*", "threw up", "urine", "pee", "peed", "peeing",
         "dead bird*", "dead rat*", "dead mouse", "dead cat*", "dead animal*", "cockroach*",
         "roach*", "rat", "rats", "mice", "pest*", "wasp*", "termite*", "graffiti", "spill*", "dumped",
-        "cigarette butt*", "recycling", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
+        "cigarette butt*", "recycling", "footprint*", "mud", "muddy", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
         "messy", "faeces", "feces", "excrement", "wee", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
         role=FAULT,
     ),
     # A bin is a thing, and not dirt itself: a bin on fire is the fire warden's.
-    *_rules(Category.CLEANING, STRONG, "垃圾桶", "垃圾箱"),
+    *_rules(Category.CLEANING, STRONG, "垃圾桶", "垃圾箱", "垃圾道", "垃圾通道", "rubbish chute*", "garbage chute*"),
     *_rules(Category.CLEANING, WEAK, "垃圾房", "垃圾站", "垃圾间", "bin room*", "bin area*", "bin store*"),
     *_rules(
         Category.CLEANING, WEAK,
         "臭", "臭味", "异味", "怪味", "骚", "灰", "滑", "清理", "泥", "乱七八糟", "恶心", "蚊子", "苍蝇", "落叶", "树叶", "杂物", "结冰",
         "slipp*", "fallen leaves", "pond*", "breeding", "smell*", "stink*", "sticky", "stain*", "flies", "mosquito*",
-        "ants", "dust*", "mud", "muddy",
+        "ants", "dust*",
     ),
     # --- appliances -----------------------------------------------------------------------------
     *_rules(
@@ -304,8 +308,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
 
 # Partly enquiries: an owner asking how something works is LOW even about fire equipment.
 ENQUIRY_PHRASES: tuple[str, ...] = (
-    "想问", "咨询", "问一下", "多久换", "多久检查", "多久一次", "question", "just asking", "how often",
-    "wondering",
+    "想问", "咨询", "问一下", "多久换", "多久检查", "多久一次", "可以自己", "自己装", "自己换", "question",
+    "just asking", "how often", "wondering", "can i install", "can i replace", "am i allowed",
 )
 
 # Water and a neighbour's flat or a ceiling in one clause, in either order: water spreading where it
@@ -322,18 +326,27 @@ _SPREADING_WATER = tuple(
     )
     for phrase in (f"{water}…{elsewhere}", f"{elsewhere}…{water}")
 )
-# Someone inside: a person and "在里面 / inside" in one clause.
+# Someone inside: a person and "在里面 / inside" in one clause. Trapping only when what is wrong is a
+# lift or a lock ("电梯卡在十楼，里面有老人"); someone inside a lift that is merely dirty is not trapped.
 _PERSON_ZH = ("人", "我", "我们", "孩子", "小孩", "宝宝", "老人", "妈", "爸", "儿子", "女儿", "老婆", "老公", "邻居", "奶奶",
               "爷爷", "外婆", "外公")
 _PERSON_EN = ("someone", "somebody", "people", "person", "kid*", "child*", "baby", "toddler", "son", "daughter",
               "wife", "husband", "mum", "mom", "mother", "dad", "father", "neighbo*", "granny", "grandma", "grandpa",
               "he", "she", "they", "we", "i'm", "i am")
-_SOMEONE_INSIDE = (
+SOMEONE_INSIDE: tuple[str, ...] = (
+    "里面有人", "里面有…人", "有人在里面", "人在里面", "在里面出不来", "里面出不来", "卡在里面", "kid inside",
+    "child inside", "baby inside", "someone inside", "people inside",
     *(f"{person}…在里面" for person in _PERSON_ZH),
     *(f"{person}…反锁" for person in _PERSON_ZH[3:]),
     *(f"{person}…{inside}" for person in _PERSON_EN for inside in ("inside", "still in the lift", "still in the elevator")),
     *(f"{person} {verb} in the {lift}" for person in _PERSON_EN for verb in ("is", "are", "am", "'s") for lift in ("lift", "elevator")),
     *(f"{person}…locked" for person in ("toddler", "kid*", "child*", "baby", "son", "daughter")),
+)
+
+# What is inside is a thing, not a person: "钥匙在里面" is someone locked out, not in.
+THINGS_INSIDE: tuple[str, ...] = (
+    "钥匙锁在里面", "钥匙在里面", "钥匙忘在里面", "钥匙落在里面", "东西在里面", "衣服在里面", "key inside", "keys inside",
+    "keys are inside", "key is inside", "keys locked inside",
 )
 
 # URGENT means someone may get hurt or property is being destroyed right now, and beats anything an
@@ -344,17 +357,15 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         Priority.URGENT, 6.0,
         "困人", "困了人", "困着人", "人被困", "困了", "被困", "困住", "困在", "梯…往下掉", "梯…掉下", "突然下降",
         "梯…下降…快", "关在里面", "关在电梯", "被关", "锁在里面", "反锁在", "被锁在",
-        "锁在屋里", "里面有人", "有人在里面", "人在里面", "在里面出不来", "里面出不来", "卡在里面", "孩子…在里面",
-        "小孩…在里面", "宝宝…在里面", "老人…在里面",
+        "锁在屋里",
         "下坠", "往下坠", "坠落", "溜梯", "冲顶", "蹲底", "突然往下掉", "电梯往下掉", "梯往下掉", "急坠",
         "kun ren*", "kunren*", "trapped", "stuck inside", "stuck in the lift", "stuck in the elevator",
         "stuck in lift", "stuck in elevator", "stuck in a lift", "stuck in an elevator", "locked inside",
-        "locked in the", "kid inside", "child inside", "baby inside", "someone inside", "people inside",
+        "locked in the",
         "i can't get out", "we can't get out", "he can't get out", "she can't get out", "they can't get out",
         "can't get him out", "can't get her out", "can't get them out", "locked himself", "locked herself", "locked themselves",
         "dropped suddenly", "dropped a few", "plunged", "free fall", "between floors", "两层中间", "两层之间",
         "楼中间", "停在半空", "从里面反锁", "从里面锁", "locked…from inside", "locked…from the inside",
-        *_SOMEONE_INSIDE,
     ),
     # fire, smoke, a burning smell, sparks
     *_cues(
@@ -400,7 +411,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "楼下…漏", "楼下…渗", "楼上…漏", "楼上…渗", "楼上…滴", "从楼上…水", "天花板…滴", "天花板…渗",
         "天花板…漏", "天花板…水", "天花…滴", "天花…渗", "天花…漏", "吊顶…滴", "吊顶…渗", "吊顶…漏",
         "灯…滴水", "水漫", "淹了", "淹到", "水淹", "进水了", "爆管", "水管爆", "管子爆", "管…爆开", "管…崩开",
-        "爆裂", "喷水", "水喷", "往外喷", "喷出来", "喷得到处", "到处都是水", "满屋都是水", "满地都是水", "水喉爆",
+        "爆裂", "喷水", "水喷", "往外喷", "喷出来", "顺着墙", "沿着墙", "往下流",
+        "running down the wall", "down the walls", "喷得到处", "到处都是水", "满屋都是水", "满地都是水", "水喉爆",
         *_SPREADING_WATER,
         "through the ceiling", "through my ceiling", "ceiling…leak*", "ceiling…drip*", "ceiling…water",
         "leak*…ceiling", "water…ceiling", "drip*…ceiling", "leak*…above", "water…above", "drip*…above",
@@ -412,8 +424,7 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
     *_cues(
         Priority.NORMAL, 0.0,
         "打不着火", "点不着火", "停电的时候", "停电时", "漏电保护器", "漏电开关", "漏保", "锁在门外", "锁在外面", "被锁在门外", "被锁在外面",
-        "喷水池", "烟头", "都是烟头", "烟蒂", "钥匙锁在里面", "钥匙在里面", "钥匙忘在里面", "钥匙落在里面",
-        "key inside", "keys inside", "keys are inside", "key is inside", "keys locked inside", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
+        "喷水池", "烟头", "都是烟头", "烟蒂", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
         "people smoking",
     ),
     *_cues(

@@ -487,6 +487,40 @@ def test_every_fault_of_fire_equipment_is_urgent_and_names_the_equipment(text: s
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("5号楼电梯卡在十楼，里面有老人", Category.ELEVATOR),
+        ("孩子把自己反锁在房间里，怎么叫都不开", Category.LOCKSMITH),
+        ("把自己锁外面了，孩子还在里面睡觉", Category.LOCKSMITH),
+    ],
+)
+def test_someone_inside_a_stuck_lift_or_behind_a_lock_is_trapped(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert (verdict.category, verdict.urgency) == (category, Priority.URGENT)
+
+
+@pytest.mark.parametrize("text", ["电梯里面有人拉屎了", "钥匙锁在里面了，进不去"])
+def test_someone_inside_a_dirty_lift_or_keys_inside_a_flat_are_not_trapped(text: str) -> None:
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("smoke is coming out of the rubbish chute", Category.FIRE_SAFETY),
+        ("垃圾桶在冒烟", Category.FIRE_SAFETY),
+        ("插座冒烟了", Category.ELECTRICAL),
+        ("电梯轿厢里在冒烟", Category.ELEVATOR),
+    ],
+)
+def test_smoke_is_the_trade_of_the_equipment_it_comes_from_else_the_fire_wardens(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert (verdict.category, verdict.urgency) == (category, Priority.URGENT)
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "没有人被困，电梯就是停了",
