@@ -241,13 +241,18 @@ def _softmax(scores: list[float]) -> list[float]:
 # Compiling several hundred phrases takes milliseconds; classifiers that share their rules (every
 # copy made by with_corrections or with_threshold) share the compiled matcher too.
 @lru_cache(maxsize=16)
-def _compile_rules(rules: tuple[KeywordRule, ...]) -> PhraseMatcher:
-    return PhraseMatcher((rule.category, rule.phrase, rule.weight) for rule in rules)
+def _compile_rules(rules: tuple[KeywordRule, ...]) -> tuple[PhraseMatcher, tuple[PhraseRole, ...], frozenset[int]]:
+    """The matcher, each rule's role by index, and which rules an absence word can deny (the symptoms)."""
+    roles = tuple(rule.role for rule in rules)
+    symptoms = frozenset(index for index, role in enumerate(roles) if role is PhraseRole.SYMPTOM)
+    return PhraseMatcher((rule.category, rule.phrase, rule.weight) for rule in rules), roles, symptoms
 
 
 @lru_cache(maxsize=16)
-def _compile_cues(cues: tuple[UrgencyCue, ...]) -> PhraseMatcher:
-    return PhraseMatcher((cue.urgency, cue.phrase, cue.weight) for cue in cues)
+def _compile_cues(cues: tuple[UrgencyCue, ...]) -> tuple[PhraseMatcher, frozenset[int]]:
+    """The matcher, and which cues an absence word can deny (the alarms: URGENT and HIGH)."""
+    alarms = frozenset(index for index, cue in enumerate(cues) if cue.urgency in (Priority.URGENT, Priority.HIGH))
+    return PhraseMatcher((cue.urgency, cue.phrase, cue.weight) for cue in cues), alarms
 
 
 @cache
@@ -273,10 +278,9 @@ class _Weighed:
     end: int
 
 
-def _live(hits: list[Hit], reading: Reading, deniable: Iterable[int] | None) -> list[Hit]:
-    """Hits that no contrast covers and no absence word denies (``deniable``: which phrase indexes an
+def _live(hits: list[Hit], reading: Reading, deniable_indexes: frozenset[int] | None) -> list[Hit]:
+    """Hits that no contrast covers and no absence word denies (``deniable_indexes``: which phrases an
     absence word can deny; ``None``: all), one per phrase."""
-    deniable_indexes = None if deniable is None else frozenset(deniable)
     seen: set[int] = set()
     live = []
     for hit in hits:
@@ -302,13 +306,21 @@ class Classifier:
     category_model: _NaiveBayes = field(repr=False)
     urgency_model: _NaiveBayes = field(repr=False)
     _rule_matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
+    _roles: tuple[PhraseRole, ...] = field(init=False, repr=False, compare=False)
+    _symptoms: frozenset[int] = field(init=False, repr=False, compare=False)
     _cue_matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
+    _alarms: frozenset[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must lie in [0, 1], got {self.threshold}")
-        object.__setattr__(self, "_rule_matcher", _compile_rules(self.rules))
-        object.__setattr__(self, "_cue_matcher", _compile_cues(self.urgency_cues))
+        matcher, roles, symptoms = _compile_rules(self.rules)
+        object.__setattr__(self, "_rule_matcher", matcher)
+        object.__setattr__(self, "_roles", roles)
+        object.__setattr__(self, "_symptoms", symptoms)
+        cue_matcher, alarms = _compile_cues(self.urgency_cues)
+        object.__setattr__(self, "_cue_matcher", cue_matcher)
+        object.__setattr__(self, "_alarms", alarms)
 
     @classmethod
     def train(
@@ -387,9 +399,8 @@ class Classifier:
 
     def _weighed(self, reading: Reading) -> list[_Weighed]:
         """The rule hits that count, with parts and symptoms moved to their thing's trade and places made light."""
-        roles = [rule.role for rule in self.rules]
-        symptoms = (index for index, role in enumerate(roles) if role is PhraseRole.SYMPTOM)
-        hits = _live(self._rule_matcher.hits(reading.normalised), reading, symptoms)
+        roles = self._roles
+        hits = _live(self._rule_matcher.hits(reading.normalised), reading, self._symptoms)
         clauses = [reading.clause_of(hit.start) for hit in hits]
         things = [index for index, hit in enumerate(hits) if roles[hit.index] is PhraseRole.THING]
         places = {index for index in things if self._is_place(reading, hits[index])}
@@ -503,16 +514,13 @@ class Classifier:
         if (
             fire_equipment
             and (category is Category.FIRE_SAFETY or needs_triage)
-            and not _live(_enquiries().hits(reading.normalised), reading, ())
+            and not _live(_enquiries().hits(reading.normalised), reading, frozenset())
         ):
             return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in fire_equipment))
         return ()
 
     def _live_cues(self, reading: Reading) -> list[Hit]:
-        alarms = (
-            index for index, cue in enumerate(self.urgency_cues) if cue.urgency in (Priority.URGENT, Priority.HIGH)
-        )
-        return _live(self._cue_matcher.hits(reading.normalised), reading, alarms)
+        return _live(self._cue_matcher.hits(reading.normalised), reading, self._alarms)
 
     def _urgency(
         self, reading: Reading, category: Category, weighed: Sequence[_Weighed], *, needs_triage: bool
