@@ -147,6 +147,8 @@ class Ticket(Base):
     classifier_category: Mapped[Category | None] = mapped_column(StrEnumColumn(Category, "classifier_category"))
     classifier_confidence: Mapped[float | None]
     classifier_evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
+    classifier_priority: Mapped[Priority | None] = mapped_column(StrEnumColumn(Priority, "classifier_priority"))
+    classifier_priority_evidence: Mapped[list[str]] = mapped_column(JSON, default=list)
     status: Mapped[TicketStatus] = mapped_column(StrEnumColumn(TicketStatus, "ticket_status"))
     resumes_to: Mapped[TicketStatus | None] = mapped_column(StrEnumColumn(TicketStatus, "resumes_to_status"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("technician.id", ondelete="RESTRICT"), index=True)

@@ -21,6 +21,16 @@ mutation ($input: UpdateDispatchSettingsInput!) {
 EVENTS = """
 query ($id: ID!) { node(id: $id) { ... on Ticket { events { seq type actorRole actorName technician { name } data } } } }
 """
+READING = """
+query ($id: ID!) {
+  node(id: $id) {
+    ... on Ticket {
+      priority classifierPriority classifierPriorityEvidence classifierCategory classifierEvidence
+      events { type payload { ... on SubmittedPayload { classifier { urgency urgencyEvidence evidence } } } }
+    }
+  }
+}
+"""
 
 
 class RecordingPublisher:
@@ -49,15 +59,15 @@ async def test_owner_reports_a_leak_which_is_classified_and_sent_to_the_nearest_
     ticket = await submit(
         client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水，水一直往楼下滴"
     )
-    # then
+    # then: water dripping into the flat below is URGENT (issue 18), with its promises
     assert ticket["__typename"] == "Ticket"
-    assert (ticket["status"], ticket["category"], ticket["priority"]) == ("ASSIGNED", "PLUMBING", "HIGH")
+    assert (ticket["status"], ticket["category"], ticket["priority"]) == ("ASSIGNED", "PLUMBING", "URGENT")
     assert ticket["assignee"]["name"] == "陈师傅"
-    assert ticket["classifierEvidence"] == ["漏水", "卫生间"]
+    assert ticket["classifierEvidence"] == ["漏水", "卫生间", "楼下"]
     assert (ticket["respondDueAt"], ticket["onSiteDueAt"], ticket["resolveDueAt"]) == (
-        "2026-11-02T09:20:00+00:00",
-        "2026-11-02T11:00:00+00:00",
-        "2026-11-02T17:00:00+00:00",
+        "2026-11-02T09:10:00+00:00",
+        "2026-11-02T10:00:00+00:00",
+        "2026-11-02T13:00:00+00:00",
     )
     events = await _events(client, world.token("alice"), ticket["id"])
     assert [(e["seq"], e["type"], e["actorRole"], e["actorName"]) for e in events] == [
@@ -73,6 +83,32 @@ async def test_owner_reports_a_leak_which_is_classified_and_sent_to_the_nearest_
         "preference": 0,
         "total": 0,
     }
+
+
+async def test_the_priority_names_the_words_it_rests_on_as_the_category_does(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given alice, who reports gas and names no priority, and another report she marks LOW herself
+    world = await build_dispatch_world(state)
+    gas = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="厨房里有很浓的燃气味")
+    own = await submit(
+        client, world.token("alice"), unitId=world.gid("Unit:alice"), description="楼上漏水到我家天花板", priority="LOW"
+    )
+    # when a dispatcher reads them
+    read = [
+        (await gql(client, READING, {"id": ticket["id"]}, token=world.token("dispatcher_a")))["data"]["node"]
+        for ticket in (gas, own)
+    ]
+    # then the classifier's priority and its words are kept beside the ticket's priority
+    assert {key: read[0][key] for key in ("priority", "classifierPriority", "classifierPriorityEvidence")} == {
+        "priority": "URGENT",
+        "classifierPriority": "URGENT",
+        "classifierPriorityEvidence": ["燃气味"],
+    }
+    assert read[0]["events"][0]["payload"]["classifier"]["urgencyEvidence"] == ["燃气味"]
+    assert (read[1]["priority"], read[1]["classifierPriority"]) == ("LOW", "URGENT")
+    assert read[1]["classifierPriorityEvidence"] == read[1]["events"][0]["payload"]["classifier"]["urgencyEvidence"]
+    assert read[1]["classifierPriorityEvidence"]
 
 
 async def test_owner_cannot_report_for_a_unit_they_do_not_occupy(client: httpx.AsyncClient, state: AppState) -> None:
@@ -116,7 +152,7 @@ async def test_an_unsure_classification_waits_in_triage_without_a_technician(
 ) -> None:
     world = await build_dispatch_world(state)
     ticket = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="楼道里有股怪味")
-    assert (ticket["status"], ticket["assignee"], ticket["classifierConfidence"]) == ("TRIAGE", None, 0.2006)
+    assert (ticket["status"], ticket["assignee"], ticket["classifierConfidence"]) == ("TRIAGE", None, 0.4289)
     events = await _events(client, world.token("dispatcher_a"), ticket["id"])
     assert [e["type"] for e in events] == ["SUBMITTED"]
 

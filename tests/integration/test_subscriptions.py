@@ -135,7 +135,7 @@ async def test_the_board_shows_every_ticket_of_its_project_and_nothing_else(
         await following(state, f"board:{world.ids['Project:lakeside']}")
         await submit(board.http, world.token("carol"), description="空调不制冷", unitId=world.gid("Unit:carol"))
         alice = await _alice_reports(board, world)
-        bob = await submit(board.http, world.token("bob"), description="卫生间灯不亮", unitId=world.gid("Unit:bob"))
+        bob = await submit(board.http, world.token("bob"), description="卫生间有个东西坏了", unitId=world.gid("Unit:bob"))
 
         seen = await board.events(3)
 

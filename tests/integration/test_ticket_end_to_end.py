@@ -57,7 +57,7 @@ async def test_a_dripping_tap_from_report_to_rating(client: httpx.AsyncClient, s
 
     # when alice reports a dripping tap, with a photo, at 09:00
     variables = {
-        "input": {"unitId": world.gid("Unit:alice"), "description": "厨房水龙头坏了，一直滴水", "photos": [None]}
+        "input": {"unitId": world.gid("Unit:alice"), "description": "厨房水龙头关不紧，一直滴答滴答", "photos": [None]}
     }
     reported = (await _multipart(client, world.token("alice"), SUBMIT, variables, "input.photos", [("tap.jpg", JPEG)]))[
         "data"

@@ -38,6 +38,8 @@ PURE_CORES = [
     "billing/reconciliation/wechat_writer.py",
     "billing/rules.py",
     "dispatch/classifier.py",
+    "dispatch/classifier_text.py",
+    "dispatch/classifier_words.py",
     "dispatch/events.py",
     "dispatch/lifecycle.py",
     "dispatch/model.py",
@@ -51,7 +53,7 @@ PURE_CORES = [
 ]
 # The one library each core may lean on besides the standard library and the kernel.
 CORE_LIBRARIES = {
-    "dispatch/classifier.py": {"jieba"},
+    "dispatch/classifier_text.py": {"jieba"},
     "dispatch/solver.py": {"ortools"},
     # Statement files: XLSX bank exports, XML without entities, MT940; payer names compared in pinyin.
     "billing/reconciliation/tabular.py": {"openpyxl"},

@@ -76,8 +76,13 @@ class ClassifierVerdictType:
     confidence: float | None = strawberry.field(
         description="How sure it was, 0 to 1; below the project's triage threshold the ticket went to TRIAGE."
     )
-    urgency: PriorityEnum | None = strawberry.field(description="The priority its urgency cues suggested.")
-    evidence: list[str] = strawberry.field(description="The words of the description the verdict rests on.")
+    urgency: PriorityEnum | None = strawberry.field(
+        description="The priority it read: URGENT on any word of danger or a fault of fire equipment, else from its cues."
+    )
+    evidence: list[str] = strawberry.field(description="The words of the description the category rests on.")
+    urgency_evidence: list[str] = strawberry.field(
+        description="The words of the description the priority rests on (empty for NORMAL, the everyday priority)."
+    )
 
 
 def _enum(kind: type[E], value: object) -> E | None:
@@ -90,6 +95,10 @@ def _enum(kind: type[E], value: object) -> E | None:
 def _int(data: Mapping[str, Any], key: str) -> int | None:
     value = data.get(key)
     return value if type(value) is int else None
+
+
+def _words(value: object) -> list[str]:
+    return [word for word in value if isinstance(word, str)] if isinstance(value, list) else []
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
@@ -341,13 +350,13 @@ def _submitted(data: Mapping[str, Any]) -> SubmittedPayloadType:
     verdict = data.get("classifier")
     classifier = None
     if isinstance(verdict, Mapping):
-        evidence = verdict.get("evidence")
         confidence = verdict.get("confidence")
         classifier = ClassifierVerdictType(
             category=_enum(Category, verdict.get("category")),
             confidence=float(confidence) if isinstance(confidence, int | float) else None,
             urgency=_enum(Priority, verdict.get("urgency")),
-            evidence=[word for word in evidence if isinstance(word, str)] if isinstance(evidence, list) else [],
+            evidence=_words(verdict.get("evidence")),
+            urgency_evidence=_words(verdict.get("urgencyEvidence")),
         )
     due_on = _text(data, "dueOn")
     return SubmittedPayloadType(

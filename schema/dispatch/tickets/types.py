@@ -156,7 +156,14 @@ class TicketType(relay.Node):
         description="What the classifier read in the description."
     )
     classifier_confidence: float | None = strawberry.field(description="How sure the classifier was, 0 to 1.")
-    classifier_evidence: list[str] = strawberry.field(description="The words the classifier's verdict rests on.")
+    classifier_evidence: list[str] = strawberry.field(description="The words the classifier's category rests on.")
+    classifier_priority: PriorityEnum | None = strawberry.field(
+        description="The priority the classifier read in the description (the ticket's own may be the reporter's "
+        "or a dispatcher's); null when no description was read."
+    )
+    classifier_priority_evidence: list[str] = strawberry.field(
+        description="The words the classifier's priority rests on (empty for NORMAL, the everyday priority)."
+    )
     version: int = strawberry.field(description="Pass as `expectedVersion` so a concurrent change is not overwritten.")
     created_at: dt.datetime = strawberry.field(description="When it was filed (UTC).")
     updated_at: dt.datetime = strawberry.field(description="Last change (UTC).")
@@ -192,6 +199,8 @@ class TicketType(relay.Node):
             classifier_category=row.classifier_category,
             classifier_confidence=row.classifier_confidence,
             classifier_evidence=list(row.classifier_evidence or []),
+            classifier_priority=row.classifier_priority,
+            classifier_priority_evidence=list(row.classifier_priority_evidence or []),
             version=row.version,
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -41,14 +41,17 @@ REPO = Path(__file__).resolve().parents[3]
 LABELLED_SET = REPO / "tests" / "data" / "ticket_descriptions.csv"
 
 # Floors sit just below what the held-out split measured (108 tickets, so one ticket is 0.009):
-# trained on the train split 0.954 (103 right), the shipped rules + seed list 0.981 (106 right);
-# URGENT recall 10/12 and precision 10/11; urgency 0.556 overall, where always answering NORMAL
-# would score 0.42 (urgency labels are judgement calls, categories mostly are not).
-TRAINED_ACCURACY_FLOOR = 0.94
-SHIPPED_ACCURACY_FLOOR = 0.97
-URGENT_RECALL_FLOOR = 0.8
-URGENT_PRECISION_FLOOR = 0.85
-URGENCY_ACCURACY_FLOOR = 0.5
+# trained on the train split 0.991 (107 right), the shipped rules + seed lists 0.991 (107 right);
+# URGENT recall 22/22 and precision 22/22 (urgency labels follow issue 18's definition of URGENT,
+# which includes every fault of fire equipment); urgency 0.648 overall, where always answering
+# NORMAL would score 0.39. The rules were written by people who had read this whole file, so these
+# figures flatter them: tests/data/classifier_heldout.csv, measured by benchmarks/classifier.py, is
+# the set the model was never tuned on.
+TRAINED_ACCURACY_FLOOR = 0.98
+SHIPPED_ACCURACY_FLOOR = 0.98
+URGENT_RECALL_FLOOR = 0.98
+URGENT_PRECISION_FLOOR = 0.9
+URGENCY_ACCURACY_FLOOR = 0.6
 
 
 @cache
@@ -267,20 +270,192 @@ def test_known_words_that_explain_nothing_go_to_triage_as_general() -> None:
     assert verdict.needs_triage
 
 
+# --- what is wrong before where it is (issue 18) -------------------------------------------------
+# Each case is written from the category definitions in dispatch/classifier_words.py.
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "evidence"),
+    [
+        # a fault that is one trade's wherever it is outweighs the place it is in
+        ("电梯里好脏，地上全是泥", Category.CLEANING, "脏"),
+        ("the lift is really dirty, mud all over the floor", Category.CLEANING, "dirty"),
+        ("有人在电梯墙上乱涂乱画", Category.CLEANING, "乱涂乱画"),
+        # sparks from a socket are the electrician's wherever the socket is
+        ("电梯旁边的插座在冒火花", Category.ELECTRICAL, "插座"),
+        ("the socket inside the lift is sparking", Category.ELECTRICAL, "socket"),
+        # a thing followed by a locative is only where the fault is
+        ("消防栓旁边的墙裂了", Category.GENERAL, "墙"),
+        ("电梯厅的灯坏了，晚上黑乎乎的", Category.ELECTRICAL, "灯"),
+    ],
+)
+def test_the_fault_outweighs_the_place(text: str, category: Category, evidence: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert evidence in verdict.evidence
+    assert not verdict.needs_triage
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("智能锁没电了，开不了门", Category.LOCKSMITH),
+        ("my smart lock's battery died, can't open the door", Category.LOCKSMITH),
+        ("smart lock 没电了", Category.LOCKSMITH),
+        ("烟感没电了一直滴滴叫", Category.FIRE_SAFETY),
+        ("家里烟感一直滴滴叫，不知道是不是没电了", Category.FIRE_SAFETY),
+        ("空调遥控器没电了", Category.HVAC),
+        ("燃气灶点火器没电了，打不着", Category.APPLIANCE),
+        ("家里没电了", Category.ELECTRICAL),
+        ("卧室插座没电", Category.ELECTRICAL),
+    ],
+)
+def test_a_flat_battery_belongs_to_what_it_powers(text: str, category: Category) -> None:
+    assert load_default_classifier().classify(text).category is category
+
+
+@pytest.mark.parametrize(
+    ("text", "part"),
+    [
+        ("油烟机的灯不亮了", "灯"),
+        ("抽油烟机的开关按了没反应", "开关"),
+        ("range hood light bulb is out", "bulb"),
+        ("烤箱的灯泡坏了", "灯泡"),
+        ("洗衣机排水管漏水", "排水管"),
+        ("washing machine drain hose split and leaks on the floor", "drain hose"),
+        ("冰箱门的密封条坏了", "密封条"),
+        ("热水器漏水了", "漏水"),
+    ],
+)
+def test_a_part_or_a_symptom_of_an_appliance_is_the_appliance_engineers(text: str, part: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is Category.APPLIANCE
+    assert part in verdict.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("电梯里的灯坏了", Category.ELEVATOR),
+        ("暖气阀门关不上", Category.HVAC),
+        ("消防栓没水", Category.FIRE_SAFETY),
+        ("配电箱的门坏了关不上", Category.ELECTRICAL),
+    ],
+)
+def test_a_part_belongs_to_the_equipment_it_is_said_with(text: str, category: Category) -> None:
+    assert load_default_classifier().classify(text).category is category
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["纱窗破了个洞，蚊子飞进来", "the fly screen on my window is torn", "墙上的插座面板旁边墙皮掉了", "外墙的瓷砖松了"],
+)
+def test_the_building_fabric_is_general_repairs(text: str) -> None:
+    assert load_default_classifier().classify(text).category is Category.GENERAL
+
+
+def test_a_lamp_on_the_building_fabric_is_still_the_electricians() -> None:
+    assert load_default_classifier().classify("外墙的灯坏了").category is Category.ELECTRICAL
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "denied"),
+    [
+        ("不是热水器的问题，是水管在漏水", Category.PLUMBING, "热水器"),
+        ("it's not the lift, it's the light in the lift lobby", Category.ELECTRICAL, "lift"),
+        ("水管没问题，是空调内机在滴水", Category.HVAC, "水管"),
+        ("电子锁不是没电，是一直显示系统锁定", Category.LOCKSMITH, "没电"),
+        ("不是锁坏了，是门本身变形关不上", Category.GENERAL, "锁"),
+        ("the dryer is fine, it's the washing machine that won't spin", Category.APPLIANCE, "dryer"),
+    ],
+)
+def test_what_the_owner_says_is_not_the_problem_does_not_count(text: str, category: Category, denied: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert denied not in verdict.evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # colloquial and dialect words
+        ("蹲坑冲不下去", Category.PLUMBING),
+        ("坐厕堵咗", Category.PLUMBING),
+        ("冲凉房的去水塞住咗", Category.PLUMBING),
+        ("屋企冇电", Category.ELECTRICAL),
+        ("雪柜唔凍", Category.APPLIANCE),
+        ("升降机坏咗", Category.ELEVATOR),
+        ("楼道好埋汰", Category.CLEANING),
+        ("厨房好多曱甴", Category.CLEANING),
+        ("地下室有耗子", Category.CLEANING),
+        # typos and homophones
+        ("电题坏了", Category.ELEVATOR),
+        ("马通堵了", Category.PLUMBING),
+        ("热水气打不着火", Category.APPLIANCE),
+        ("钥是丢了进不去", Category.LOCKSMITH),
+        ("烟敢一直响", Category.FIRE_SAFETY),
+        ("下水到堵了", Category.PLUMBING),
+        ("toliet wont flush", Category.PLUMBING),
+        ("elevater stuck on 3", Category.ELEVATOR),
+        ("frige not cold", Category.APPLIANCE),
+        # pinyin, with or without spaces and particles
+        ("dianti huai le", Category.ELEVATOR),
+        ("kongtiao bu zhileng", Category.HVAC),
+        ("matong du le", Category.PLUMBING),
+        ("tingdianle", Category.ELECTRICAL),
+        ("yaoshi diu le", Category.LOCKSMITH),
+        # Chinese and English mixed
+        ("lift 里很脏", Category.CLEANING),
+        ("卧室的AC漏水", Category.HVAC),
+        ("fridge 不冷了", Category.APPLIANCE),
+    ],
+)
+def test_owners_own_words_are_understood(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert all(word in text for word in verdict.evidence)
+
+
 # --- urgency ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("text", "cue"),
     [
+        # someone trapped; a lift falling
         ("电梯困人", "困人"),
-        ("卧室插座冒火花了", "火花"),
-        ("厨房里很浓的燃气味", "燃气味"),
-        ("地下室水管爆了，水漫到车库", "水漫"),
-        ("洗衣机漏电，手麻了一下", "漏电"),
+        ("电梯卡住了，我妈在里面出不来", "在里面"),
         ("someone is trapped in the lift", "trapped"),
+        ("the lift stopped between floors and my son is inside", "son is inside"),
+        ("电梯突然往下坠", "下坠"),
+        ("小孩把自己反锁在卫生间里了", "反锁在"),
+        # fire, smoke, burning smell, sparks
+        ("卧室插座冒火花了", "火花"),
         ("sparks coming out of the socket", "sparks"),
+        ("卧室有一股烧焦的味道", "烧焦"),
+        ("burning plastic smell from the fuse box", "burning"),
+        ("楼下垃圾桶着火了", "着火"),
+        # gas
+        ("厨房里很浓的燃气味", "燃气味"),
+        ("楼道有股燃气的味道", "燃气的味"),
         ("I can smell gas in the hallway", "smell gas"),
+        # shocks
+        ("洗衣机漏电，手麻了一下", "漏电"),
+        ("热水器洗澡的时候电了一下", "电了一下"),
+        ("got a shock from the light switch", "shock"),
+        # no power to a whole flat
+        ("家里全部没电了，别人家有电", "家里全部没电"),
+        ("整栋楼停电了", "停电"),
+        ("the whole flat has no power", "whole flat has no power"),
+        # water into another flat, through a ceiling; bursts and floods
+        ("楼下说我家漏水漏到他家了", "漏水漏到他家"),
+        ("天花板在往下滴水，楼上漏下来的", "楼上漏"),
+        ("water is coming through my ceiling from the flat above", "water is coming through my ceiling"),
+        ("地下室水管爆了，水漫到车库", "水漫"),
         ("the basement is flooding", "flooding"),
     ],
 )
@@ -288,7 +463,104 @@ def test_danger_to_people_or_property_is_urgent(text: str, cue: str) -> None:
     verdict = load_default_classifier().classify(text)
 
     assert verdict.urgency is Priority.URGENT
-    assert cue in verdict.urgency_evidence
+    assert any(cue in phrase for phrase in verdict.urgency_evidence), verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "equipment"),
+    [
+        ("楼道的灭火器过期了", "灭火器"),
+        ("smoke alarm battery low, chirping", "smoke alarm"),
+        ("车库的喷淋头在滴水", "喷淋头"),
+        ("防火门的闭门器坏了", "防火门"),
+        ("安全出口的指示灯不亮", "安全出口"),
+        ("fire extinguisher on our floor is missing", "extinguisher"),
+        ("消防栓没水", "消防栓"),
+    ],
+)
+def test_every_fault_of_fire_equipment_is_urgent_and_names_the_equipment(text: str, equipment: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is Category.FIRE_SAFETY
+    assert verdict.urgency is Priority.URGENT
+    assert equipment in verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("5号楼电梯卡在十楼，里面有老人", Category.ELEVATOR),
+        ("孩子把自己反锁在房间里，怎么叫都不开", Category.LOCKSMITH),
+        ("把自己锁外面了，孩子还在里面睡觉", Category.LOCKSMITH),
+    ],
+)
+def test_someone_inside_a_stuck_lift_or_behind_a_lock_is_trapped(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert (verdict.category, verdict.urgency) == (category, Priority.URGENT)
+
+
+@pytest.mark.parametrize("text", ["电梯里面有人拉屎了", "钥匙锁在里面了，进不去"])
+def test_someone_inside_a_dirty_lift_or_keys_inside_a_flat_are_not_trapped(text: str) -> None:
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("smoke is coming out of the rubbish chute", Category.FIRE_SAFETY),
+        ("垃圾桶在冒烟", Category.FIRE_SAFETY),
+        ("插座冒烟了", Category.ELECTRICAL),
+        ("电梯轿厢里在冒烟", Category.ELEVATOR),
+    ],
+)
+def test_smoke_is_the_trade_of_the_equipment_it_comes_from_else_the_fire_wardens(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert (verdict.category, verdict.urgency) == (category, Priority.URGENT)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "没有人被困，电梯就是停了",
+        "nobody is trapped, the lift just stopped",
+        "不是漏电，是插座松了",
+        "没有燃气味，就是燃气灶打不着火",
+        "I checked, no gas smell, the hob just won't light",
+        "钥匙锁在里面了，进不去",
+        "厨房插座没电了，其他房间有电",
+        "漏电保护器老是跳",
+    ],
+)
+def test_a_denied_or_partial_alarm_is_not_urgent(text: str) -> None:
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
+def test_an_enquiry_about_fire_equipment_is_low() -> None:
+    verdict = load_default_classifier().classify("想问一下灭火器多久换一次")
+
+    assert verdict.urgency is Priority.LOW
+    assert "想问" in verdict.urgency_evidence
+
+
+def test_an_owner_saying_there_is_no_hurry_does_not_make_gas_less_urgent() -> None:
+    verdict = load_default_classifier().classify("有点燃气味，不急")
+
+    assert verdict.urgency is Priority.URGENT
+    assert verdict.urgency_evidence == ("燃气味",)
+
+
+def test_every_priority_but_normal_names_the_words_it_rests_on() -> None:
+    classifier = load_default_classifier()
+    for row in labelled_rows():
+        text = row["description"]
+        verdict = classifier.classify(text)
+        if verdict.urgency is Priority.NORMAL:
+            assert verdict.urgency_evidence == (), text
+        else:
+            assert verdict.urgency_evidence, text
+            assert all(word in text for word in verdict.urgency_evidence), (text, verdict.urgency_evidence)
 
 
 @pytest.mark.parametrize("text", ["水龙头有点滴水，不急，有空来看看", "the tap drips a little, not urgent, no rush"])
@@ -300,7 +572,10 @@ def test_an_owner_saying_there_is_no_hurry_gets_low_urgency(text: str) -> None:
 
 
 def test_an_owners_own_hurry_is_high_not_urgent() -> None:
-    assert load_default_classifier().classify("楼上漏水到我家，紧急！").urgency is Priority.HIGH
+    verdict = load_default_classifier().classify("卫生间水龙头漏水，紧急！")
+
+    assert verdict.urgency is Priority.HIGH
+    assert "紧急" in verdict.urgency_evidence
 
 
 def test_without_any_cue_urgency_is_normal() -> None:
@@ -309,8 +584,8 @@ def test_without_any_cue_urgency_is_normal() -> None:
 
 # --- triage threshold ---------------------------------------------------------------------------
 
-# A fire hydrant (fire safety) beside a cracked wall (general repairs): a person should decide.
-MIXED_SIGNALS = "消防栓旁边的墙裂了"
+# An air conditioner (HVAC) and a water heater (appliances) both broken: a person should decide.
+MIXED_SIGNALS = "空调和热水器都坏了"
 
 
 def test_a_ticket_below_the_threshold_goes_to_triage_and_at_it_does_not() -> None:
@@ -357,9 +632,9 @@ def test_repeated_corrections_outvote_a_keyword_rule() -> None:
     once = shipped.with_corrections([TrainingExample("电动晾衣架升降不了", Category.APPLIANCE)])
     twice = once.with_corrections([TrainingExample("电动晾衣架遥控器按了没反应", Category.APPLIANCE)])
 
-    assert shipped.classify("阳台的电动晾衣架不动了").category is Category.GENERAL
-    assert once.classify("阳台的电动晾衣架不动了").category is Category.GENERAL
-    assert twice.classify("阳台的电动晾衣架不动了").category is Category.APPLIANCE
+    assert shipped.classify("电动晾衣架不动了").category is Category.GENERAL
+    assert once.classify("电动晾衣架不动了").category is Category.GENERAL
+    assert twice.classify("电动晾衣架不动了").category is Category.APPLIANCE
     assert twice.classify("晾衣架的杆子断了").category is Category.GENERAL
 
 
@@ -404,16 +679,22 @@ def test_training_examples_accept_stored_label_strings_and_reject_unknown_ones()
 # --- the module stays a pure core ---------------------------------------------------------------
 
 
-def test_classifier_imports_only_the_standard_library_jieba_and_the_shared_kernel() -> None:
-    source = (REPO / "dispatch" / "classifier.py").read_text(encoding="utf-8")
-    imported = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
+CLASSIFIER_MODULES = ("classifier", "classifier_text", "classifier_words")
 
-    assert imported - set(sys.stdlib_module_names) - {"__future__"} == {"jieba", "kernel"}
+
+def test_classifier_imports_only_the_standard_library_jieba_the_shared_kernel_and_its_own_modules() -> None:
+    imported = set()
+    for name in CLASSIFIER_MODULES:
+        source = (REPO / "dispatch" / f"{name}.py").read_text(encoding="utf-8")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+
+    third_party = {name.split(".")[0] for name in imported} - set(sys.stdlib_module_names) - {"__future__"}
+    assert third_party == {"jieba", "kernel", "dispatch"}
+    assert {name for name in imported if name.startswith("dispatch")} <= {f"dispatch.{name}" for name in CLASSIFIER_MODULES}
 
 
 def test_jieba_does_not_log_below_warnings() -> None:

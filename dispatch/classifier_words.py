@@ -1,0 +1,448 @@
+"""The fault classifier's word lists: which phrases point to which trade and which urgency, and how.
+
+Data, not logic; ``dispatch.classifier`` applies them. Chinese phrases match as substrings, English
+ones as whole words (``*`` allows any ending, otherwise a plural is allowed), and a phrase written
+``A…B`` matches A followed by B in the same clause. A phrase inside a longer phrase that also
+matched does not count (``燃气灶`` is an appliance, not also ``燃气``). The lists carry owners' words
+as they write them: colloquial and dialect forms (马桶/坐厕/蹲坑, 埋汰, Cantonese 冇电/跳掣/雪柜/𨋢),
+frequent typos and homophones (电题, 马通, 热水气, 钥是, 烟敢), pinyin (dianti, kongtiao) and English.
+
+Category boundaries: the appliance engineer repairs an appliance and its parts (a leaking water
+heater, a range hood's lamp); a dripping air conditioner is HVAC; a smell of gas or smoke of unknown
+origin and every piece of fire equipment is FIRE_SAFETY; current leaking from anything (shocks) is
+the electrician's; access cards and door entry systems, and smart locks whose battery ran flat, are
+LOCKSMITH; dirt, vomit, rubbish and pests are CLEANING wherever they are (a dirty lift too); the
+building fabric (walls, windows and their screens, roofs, railings, paving) is GENERAL.
+
+Urgency: URGENT is danger to people or damage spreading right now: someone trapped (in a lift, a
+child locked in), a lift dropping, fire, smoke, a burning smell, sparks, a smell of gas, electric
+shocks, no power to a whole flat or building, water leaking into another flat or through a
+ceiling, a burst pipe or flooding, and any fault of fire equipment (the classifier adds that one
+from the category). HIGH is an essential service lost or a risk soon (no water, a blockage, locked
+out, a lift out of service, a leak in one's own flat); LOW is cosmetic, a question, or an owner
+saying there is no hurry; everything else is NORMAL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kernel.vocabulary import Category, Priority
+
+__all__ = [
+    "DEFAULT_RULES",
+    "DEFAULT_URGENCY_CUES",
+    "ENQUIRY_PHRASES",
+    "SOMEONE_INSIDE",
+    "THINGS_INSIDE",
+    "KeywordRule",
+    "PhraseRole",
+    "UrgencyCue",
+]
+
+
+class PhraseRole(StrEnum):
+    """What a phrase says about the fault, which decides how it combines with the others in its clause."""
+
+    THING = "THING"
+    """Names the thing that is broken. Owns the parts said with it; is only a place when a locative
+    follows ("消防栓旁边"), and yields to a fault of another trade in its clause."""
+    PART = "PART"
+    """A part or a power word that many trades' equipment has (灯, 门, 水管, 没电, battery): it counts
+    for the thing it is said with ("油烟机的灯", "智能锁没电了"), for its own trade when alone."""
+    SYMPTOM = "SYMPTOM"
+    """What is wrong, typical of one trade but also suffered by others' equipment (漏水, 不排水): like a
+    part, it counts for the thing it is said of ("热水器漏水" is the appliance engineer's); an absence
+    word before it ("没有漏水") cancels it. Hazards (漏电) stay with their trade whatever the thing."""
+    FAULT = "FAULT"
+    """A fault that is one trade's job wherever it is (dirt, vomit, rubbish, pests): it outweighs the
+    things of other trades in its clause, which are then only the place ("电梯里很脏")."""
+    PLACE = "PLACE"
+    """Where, not what (电梯厅, lift lobby): weighs nothing and hides the shorter words inside it."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordRule:
+    """A phrase that adds ``weight`` to ``category``'s score wherever it occurs in a description."""
+
+    category: Category
+    phrase: str
+    weight: float
+    role: PhraseRole = PhraseRole.THING
+
+
+@dataclass(frozen=True, slots=True)
+class UrgencyCue:
+    """A phrase that points to ``urgency`` wherever it occurs; an URGENT cue decides on its own."""
+
+    urgency: Priority
+    phrase: str
+    weight: float
+
+
+def _rules(
+    category: Category, weight: float, *phrases: str, role: PhraseRole = PhraseRole.THING
+) -> tuple[KeywordRule, ...]:
+    return tuple(KeywordRule(category, phrase, weight, role) for phrase in phrases)
+
+
+def _cues(urgency: Priority, weight: float, *phrases: str) -> tuple[UrgencyCue, ...]:
+    return tuple(UrgencyCue(urgency, phrase, weight) for phrase in phrases)
+
+
+THING, PART, SYMPTOM, FAULT, PLACE = PhraseRole
+
+# Weight tiers. HAZARD is reserved for faults whose trade never depends on the object (current
+# leaking from a washing machine is still the electrician's job); FAULT names a fault that is one
+# trade's wherever it is; STRONG names the thing that is broken, which decides the trade; SYMPTOM is
+# a fault typical of one trade but also suffered by equipment of others (a leaking water heater goes
+# to the appliance engineer), so a named thing outweighs it; WEAK and HINT only tip the balance when
+# nothing more specific is said.
+HAZARD = 6.0
+FAULT_WEIGHT = 5.0
+STRONG = 4.0
+SYMPTOM_WEIGHT = 3.0
+WEAK = 2.0
+HINT = 1.0
+
+DEFAULT_RULES: tuple[KeywordRule, ...] = (
+    # --- plumbing -------------------------------------------------------------------------------
+    *_rules(
+        Category.PLUMBING, STRONG,
+        "管道", "下水道", "下水到", "下水", "马桶", "马通", "码桶", "坐便器", "坐便", "坐厕", "蹲坑", "蹲便",
+        "水龙头", "龙头", "水喉", "地漏", "爆管", "水压", "总阀", "角阀",
+        "淋浴", "花洒", "莲蓬头", "洗手盆", "洗脸盆", "面盆", "台盆", "脸盆", "水槽", "洗菜池", "拖把池",
+        "水池", "污水", "井盖", "化粪池", "反水", "反臭", "返水", "返臭", "倒灌", "冲水", "水箱", "自来水",
+        "水表", "堵塞", "停水", "去水",
+        "plumb*", "toilet*", "toliet*", "tolet*", "loo", "wc", "cistern*", "tap", "faucet*", "faucit*",
+        "drain", "drains", "drainage", "clog*", "sewage", "sewer*", "flush*", "water pressure", "sink", "basin*",
+        "washbasin*", "shower*", "bathtub", "shutoff valve", "stopcock", "water meter", "water main*",
+        "burst", "u-bend", "plunger",
+        "shuiguan*", "shui guan*", "matong*", "ma tong*", "shuilongtou*", "shui long tou*", "longtou*",
+        "xiashuidao*", "xia shui dao*", "dilou*", "di lou*",
+    ),
+    *_rules(Category.PLUMBING, STRONG, "水管", "水管子", "管子", "下水管", "排水管", "进水管", "软管", "阀门",
+            "水阀", "pipe*", "hose*", "drain hose*", "drain pipe*", role=PART),
+    *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "漏水", "渗水", "渗漏", "滴漏", "冒水", "跑水", "滋水", "不排水",
+            "排水慢", "排不出", "下水慢", "没水", "没有水", "leak*", "leek*", "no water", "draining", "drained",
+            "won't drain", "wont drain", "not draining", "doesn't drain", "loushui*", "lou shui*", role=SYMPTOM),
+    # Water coming from the flat above is the plumber's, whatever it drips past on the way.
+    *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "天花板…滴水", "天花板…渗水", "天花板…漏水", "天花板在滴", "水从楼上",
+            "楼上…漏水", "楼上…渗水", "water coming through", "water…ceiling", "ceiling…leak*", "leak*…ceiling",
+            "leak*…above", "water…above", "leak*…upstairs", "upstairs…leak*", role=SYMPTOM),
+    *_rules(Category.PLUMBING, WEAK, "valve", "valves", role=PART),
+    *_rules(Category.PLUMBING, HINT, "卫生间", "厕所", "冲凉房"),
+    *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "脏水", "flood*", "overflow*",
+            "drip*", "backed up", "backing up"),
+    *_rules(Category.PLUMBING, HINT, "water"),
+    # --- electrical ----------------------------------------------------------------------------
+    *_rules(Category.ELECTRICAL, HAZARD, "漏电", "触电", "带电", "electric shock*", "electrocut*", role=SYMPTOM),
+    *_rules(
+        Category.ELECTRICAL, STRONG,
+        "跳闸", "跳匝", "跳扎", "跳掣", "跳电", "掉闸", "空开", "电闸",
+        "总闸", "漏电保护器", "漏保", "插座", "插坐", "插口", "插孔", "线路", "电路", "配电箱", "电表",
+        "电箱", "电表箱", "路灯", "楼道灯", "吸顶灯", "感应灯", "日光灯", "充电桩", "短路", "保险丝",
+        "断路器", "电压",
+        "breaker*", "circuit*", "fuse*", "fusebox*", "consumer unit",
+        "trip switch", "socket*", "outlet*", "wiring", "rcd", "charger", "doorbell", "mains",
+        "eletric*", "electic*",
+        "tingdian*", "ting dian*", "tiaozha*", "tiao zha*", "chazuo*", "cha zuo*",
+    ),
+    # An outage is the electrician's wherever it is noticed ("电梯停电了"); during one, other things
+    # are only the circumstance ("停电的时候应急灯不亮").
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "停电", "断电", "冇电", "没得电", "outage", "blackout",
+            "power cut", role=FAULT),
+    *_rules(Category.ELECTRICAL, 0.0, "停电的时候", "停电时", "during a power cut", role=PLACE),
+    # The home itself is where a power word points when it is said of it ("家里没电").
+    *_rules(Category.ELECTRICAL, 0.0, "家里", "全屋", "屋里", "整个家", "整个屋", "整个房子", "房子", "whole flat",
+            "whole apartment", "whole house", "whole unit", role=PLACE),
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "别人家有电", "别人家都有电", "邻居家有电", "邻居家都有电", "全黑了",
+            "所有电器", "neighbours have power", "neighbors have power", role=FAULT),
+    *_rules(Category.ELECTRICAL, STRONG, "没电", "没有电", "照明", "照明灯", "电线", "灯泡", "灯管", "光管", "no power",
+            "power", "electricity", "electric*", "wire*", "bulb*", "lamp*", "meidian*", "mei dian*", role=PART),
+    *_rules(Category.ELECTRICAL, WEAK, "灯", "开关", "插头", "电源", "light*", "switch*", "plug*",
+            "cable*", role=PART),
+    # A battery belongs to whatever it powers; alone it says nothing about a trade.
+    *_rules(Category.ELECTRICAL, 0.0, "电池", "低电量", "电量", "battery", "batteries", role=PART),
+    *_rules(Category.ELECTRICAL, SYMPTOM_WEIGHT, "噼里啪啦", "噼啪", "crackl*", role=SYMPTOM),
+    *_rules(Category.ELECTRICAL, WEAK, "火花", "冒火", "flicker*", "spark*", "shock*", "arcing", role=SYMPTOM),
+    # --- heating, ventilation, air conditioning -------------------------------------------------
+    *_rules(
+        Category.HVAC, STRONG,
+        "空调", "空凋", "空调机", "冷气", "冷气机", "中央空调", "暖气", "暖器", "暖气片", "暖气管", "地暖",
+        "供暖", "采暖", "分水器", "新风", "新风机", "冷凝水管", "外机", "内机", "室内机", "室外机",
+        "出风口", "风口", "风机盘管", "温控", "温控器", "锅炉", "壁挂炉", "加氟", "缺氟", "排气扇",
+        "换气扇", "排风扇", "抽风机", "通风",
+        "ac", "a/c", "aircon*", "air con*", "air-con*", "air condition*", "airconditioner*", "hvac",
+        "heating", "radiator*", "thermostat*", "ventilation", "vent*", "fresh air", "heat pump*",
+        "central air", "split unit*", "no heat", "boiler*", "extractor fan*", "exhaust fan*",
+        "kongtiao*", "kong tiao*", "nuanqi*", "nuan qi*", "dinuan*", "di nuan*", "xinfeng*", "xin feng*",
+    ),
+    # A fridge does not cool either: refrigeration words are symptoms, not the name of the thing.
+    *_rules(Category.HVAC, SYMPTOM_WEIGHT, "制冷", "制热", "不凉", "唔凍", "唔冻", role=SYMPTOM),
+    *_rules(Category.HVAC, WEAK, "热风", "冷风", "cooling", "heat"),
+    *_rules(Category.HVAC, WEAK, "滤网", "风扇", "fan", "fans", "filter*", role=PART),
+    # --- lifts ----------------------------------------------------------------------------------
+    *_rules(
+        Category.ELEVATOR, STRONG,
+        "电梯", "电弟", "电题", "扶梯", "自动扶梯", "货梯", "客梯", "升降机", "升降梯", "观光梯", "𨋢",
+        "轿厢", "困人", "扶手带", "平层", "电梯空调",
+        "lift", "lifts", "elevator*", "elevater*", "elavator*", "elevtor*", "escalator*", "lift fan*",
+        "elevator fan*", "dianti*", "dian ti*", "kunren*", "kun ren*",
+    ),
+    *_rules(Category.ELEVATOR, WEAK, "梯子", "被困", "trapped", "stuck between"),
+    # The lobby in front of a lift is a place; what is wrong there is somebody else's trade.
+    *_rules(
+        Category.ELEVATOR, 0.0,
+        "电梯厅", "电梯间", "电梯口", "电梯前室", "电梯门口", "电梯旁", "电梯旁边", "电梯附近", "电梯外面",
+        "lift lobby", "elevator lobby", "lift area", "lift hall", "near the lift", "by the lift",
+        "outside the lift", "next to the lift", "near the elevator", "by the elevator",
+        "outside the elevator", "next to the elevator",
+        role=PLACE,
+    ),
+    # --- fire safety ----------------------------------------------------------------------------
+    *_rules(
+        Category.FIRE_SAFETY, STRONG,
+        "消防", "烟感", "烟敢", "感烟", "温感", "烟雾报警", "火警", "火灾报警", "报警主机", "灭火器", "灭火气",
+        "灭火毯", "消防栓", "消火栓", "消防箱", "水带", "喷淋", "喷淋头", "防火门", "防火卷帘", "安全出口",
+        "疏散指示", "应急照明", "应急照明灯", "应急灯", "应急出口", "紧急出口", "逃生出口", "安全通道", "逃生通道",
+        "出口灯", "消防水箱", "疏散",
+        "烟味", "燃气味", "煤气味", "天然气味", "液化气味", "燃气的味", "煤气的味", "天然气的味", "臭鸡蛋味",
+        "燃气泄漏", "煤气泄漏", "燃气漏气", "煤气漏气", "gas味", "gas 味",
+        "fire*", "smoke alarm*", "smoke detector*", "heat detector*", "detector*", "sprinkler*",
+        "extinguisher*", "hydrant*", "hydrant cabinet*", "exit light*", "fire escape*", "hose cabinet*", "fire cabinet*", "emergency exit*", "exit sign*", "emergency light*", "gas smell*",
+        "smell of gas", "smell gas", "smells of gas", "smells like gas", "gas leak*", "leaking gas",
+        "rotten egg*", "evacuat*", "hose reel*",
+        "xiaofang*", "xiao fang*", "xiaofangshuan*", "xiao fang shuan*", "yangan*", "yan gan*", "miehuoqi*",
+        "mie huo qi*",
+    ),
+    # A fire is the fire warden's whatever is burning, the bin or the wiring.
+    *_rules(Category.FIRE_SAFETY, HAZARD, "着火", "起火", "失火", "火灾", "明火", "烧起来", "on fire", "caught fire",
+            "flames", role=FAULT),
+    # Smoke is the trade's of the equipment it comes from (a socket, a lift), else the fire warden's,
+    # and outweighs whatever else is named where it rises (a bin, a window).
+    *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
+    *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "闭门器", "烟", "燃气", "煤气", "burning",
+            "gas", "alarm*"),
+    # --- locks and door entry -------------------------------------------------------------------
+    *_rules(
+        Category.LOCKSMITH, STRONG,
+        "锁", "门锁", "锁芯", "锁头", "锁眼", "锁孔", "钥匙", "钥是", "锁匙", "指纹锁", "密码锁", "智能锁",
+        "电子锁", "门禁", "门禁卡", "开锁", "反锁", "锁扣", "挂锁", "锁舌", "人脸识别",
+        "lock*", "key", "keys", "deadbolt*", "cylinder", "padlock*", "latch*", "keypad*", "access card*",
+        "fob*", "locksmith*", "suo huai*", "suohuai*", "yaoshi*", "yao shi*", "mensuo*", "men suo*", "menjin*", "men jin*",
+    ),
+    # --- cleaning and pests ---------------------------------------------------------------------
+    *_rules(
+        Category.CLEANING, FAULT_WEIGHT,
+        "垃圾", "拉圾", "打扫", "清扫", "没人扫", "保洁", "呕吐", "吐了", "狗屎", "鸟屎", "屎", "粪便", "粑粑",
+        "便便", "大便", "尿", "蟑螂", "小强", "曱甴", "老鼠", "耗子", "白蚁", "跳蚤", "臭虫", "消杀", "马蜂",
+        "蜂窝", "灭鼠", "油污", "涂鸦", "乱涂乱画", "小广告", "牛皮癣", "死猫", "死老鼠", "烟头", "脏",
+        "埋汰", "邋遢", "污糟", "龌龊", "脏兮兮", "全是灰", "都是灰", "好多灰", "积灰", "灰尘", "没擦", "没人擦", "擦干净",
+        "脚印", "泥巴", "污渍", "污迹", "油渍", "口香糖", "蜘蛛网", "大小便", "小便", "撒尿", "随地", "乱扔", "乱丢",
+        "乱画", "画得", "涂得", "写满", "黏糊糊", "粘糊糊", "黏黏", "洒了", "泼了", "打翻",
+        "rubbish", "trash", "garbage", "bin", "bins", "litter*", "clean", "cleaning", "cleaner", "cleaners",
+        "unclean", "be cleaned", "get cleaned", "need* cleaned", "dirty", "dusty", "filthy", "poop*",
+        "poo", "dog mess", "droppings", "vomit*", "puke*", "threw up", "urine", "pee", "peed", "peeing",
+        "dead bird*", "dead rat*", "dead mouse", "dead cat*", "dead animal*", "cockroach*",
+        "roach*", "rat", "rats", "mice", "pest*", "wasp*", "termite*", "graffiti", "spill*", "dumped",
+        "cigarette butt*", "recycling", "footprint*", "mud", "muddy", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
+        "messy", "faeces", "feces", "excrement", "wee", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
+        role=FAULT,
+    ),
+    # A bin is a thing, and not dirt itself: a bin on fire is the fire warden's.
+    *_rules(Category.CLEANING, STRONG, "垃圾桶", "垃圾箱", "垃圾道", "垃圾通道", "rubbish chute*", "garbage chute*"),
+    *_rules(Category.CLEANING, WEAK, "垃圾房", "垃圾站", "垃圾间", "bin room*", "bin area*", "bin store*"),
+    *_rules(
+        Category.CLEANING, WEAK,
+        "臭", "臭味", "异味", "怪味", "骚", "灰", "滑", "清理", "泥", "乱七八糟", "恶心", "蚊子", "苍蝇", "落叶", "树叶", "杂物", "结冰",
+        "slipp*", "fallen leaves", "pond*", "breeding", "smell*", "stink*", "sticky", "stain*", "flies", "mosquito*",
+        "ants", "dust*",
+    ),
+    # --- appliances -----------------------------------------------------------------------------
+    *_rules(
+        Category.APPLIANCE, STRONG,
+        "热水器", "电热水器", "热水气", "热水机", "油烟机", "烟机", "燃气灶", "煤气灶", "煤气炉", "燃气炉", "灶台", "灶具",
+        "洗碗机", "冰箱", "冰相", "雪柜", "冰柜", "冷柜", "洗衣机", "洗衣鸡", "洗衣几", "干衣机", "烘干机",
+        "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
+        "垃圾处理器", "消毒柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
+        "对讲机",
+        "water heater*", "hot water tank*", "geyser*", "fridge*", "frige*", "refrigerator*", "freezer*",
+        "dishwasher*", "washing machine*", "dryer*", "oven*", "microwave*", "range hood*",
+        "cooker hood*", "extractor hood*", "hob", "hobs", "cooktop*", "stove*", "burner*", "intercom*",
+        "purifier*", "garbage disposal*", "appliance*", "pilot light", "dehumidifier*",
+        "reshuiqi*", "re shui qi*", "youyanji*", "you yan ji*", "bingxiang*", "bing xiang*", "xiyiji*",
+        "xi yi ji*", "ranqizao*", "ranqi zao*",
+    ),
+    # Dishes or clothes left dirty are the machine's fault, not the cleaners' job.
+    *_rules(Category.APPLIANCE, SYMPTOM_WEIGHT, "打不着火", "点不着", "点唔着", "打不着", "洗不干净", "won't ignite",
+            "won't light", "leaves…dirty", "doesn't clean", "does not clean", "not cleaning", "won't clean",
+            "spin cycle", role=SYMPTOM),
+    # A washer is also the rubber ring in a tap; a door intercom also serves lifts.
+    *_rules(Category.APPLIANCE, WEAK, "灶", "门铃", "对讲", "电饭煲", "热水", "washer", "washers", "hot water",
+            "spin"),
+    # --- the building fabric --------------------------------------------------------------------
+    *_rules(
+        Category.GENERAL, STRONG,
+        "墙面", "墙体", "窗户", "窗框", "纱窗", "窗纱", "防蚊网", "瓷砖", "地砖", "墙砖",
+        "空鼓", "石膏板", "吊顶", "地板", "踢脚线", "门框", "合页", "铰链", "推拉门", "滑轨", "栏杆", "拦杆",
+        "护栏", "道闸", "路面", "塌陷", "墙皮", "漏雨", "渗雨", "外墙", "衣柜", "柜门", "橱柜",
+        "晾衣架", "健身器材", "滑梯", "秋千", "休闲椅", "长椅", "油漆", "掉漆", "石板", "防水",
+        "wall*", "window*", "fly screen*", "flyscreen*", "window screen*", "insect screen*",
+        "mosquito net*", "mosquito mesh", "tile*", "plaster*", "paint*", "hinge*", "railing*",
+        "handrail*", "fence*", "pothole*", "barrier*", "roof*", "draught*",
+        "wardrobe*", "cupboard*", "cabinet*", "skirting*", "floorboard*", "bench*", "sliding door*",
+        "paving", "repaint*",
+        "qiangmian*", "qiang mian*", "chuanghu*", "chuang hu*", "shachuang*", "sha chuang*", "cizhuan*",
+        "ci zhuan*",
+    ),
+    # Cracks and mould are what is wrong with walls and ceilings, but a cracked toilet seat is the plumber's.
+    *_rules(Category.GENERAL, SYMPTOM_WEIGHT, "裂缝", "开裂", "发霉", "crack*", "mould*", "mold*", role=SYMPTOM),
+    *_rules(Category.GENERAL, WEAK, "墙", "裂", "塌", "窗", "天花板", "天花", "楼顶", "台阶", "扶手", "坑", "装修",
+            "漏风", "ceiling*", "floor", "playground", "swing"),
+    *_rules(Category.GENERAL, WEAK, "门", "玻璃", "把手", "门把手", "密封条", "胶条", "door*", "glass",
+            "handle*", "seal*", role=PART),
+    *_rules(Category.GENERAL, 0.0, "门口", "家门口", "doorstep", "doorway", role=PLACE),
+)
+
+# Partly enquiries: an owner asking how something works is LOW even about fire equipment.
+ENQUIRY_PHRASES: tuple[str, ...] = (
+    "想问", "咨询", "问一下", "多久换", "多久检查", "多久一次", "可以自己", "自己装", "自己换", "question",
+    "just asking", "how often", "wondering", "can i install", "can i replace", "am i allowed",
+)
+
+# Water and a neighbour's flat or a ceiling in one clause, in either order: water spreading where it
+# does damage ("楼上渗水到我家", "楼下说我家漏水", "ceiling is dripping").
+_WATER_ZH = ("漏", "渗", "滴", "水下来", "往下流", "流水", "淌水", "积水")
+_ELSEWHERE_ZH = ("楼上", "楼下", "天花板", "天花", "吊顶", "顶上", "邻居", "隔壁", "他家", "她家", "对门")
+_WATER_EN = ("leak*", "drip*", "seep*", "water")
+_ELSEWHERE_EN = ("ceiling*", "above", "upstairs", "downstairs", "below", "neighbo*")
+_SPREADING_WATER = tuple(
+    phrase
+    for water, elsewhere in (
+        *((water, elsewhere) for water in _WATER_ZH for elsewhere in _ELSEWHERE_ZH),
+        *((water, elsewhere) for water in _WATER_EN for elsewhere in _ELSEWHERE_EN),
+    )
+    for phrase in (f"{water}…{elsewhere}", f"{elsewhere}…{water}")
+)
+# Someone inside: a person and "在里面 / inside" in one clause. Trapping only when what is wrong is a
+# lift or a lock ("电梯卡在十楼，里面有老人"); someone inside a lift that is merely dirty is not trapped.
+_PERSON_ZH = ("人", "我", "我们", "孩子", "小孩", "宝宝", "老人", "妈", "爸", "儿子", "女儿", "老婆", "老公", "邻居", "奶奶",
+              "爷爷", "外婆", "外公")
+_PERSON_EN = ("someone", "somebody", "people", "person", "kid*", "child*", "baby", "toddler", "son", "daughter",
+              "wife", "husband", "mum", "mom", "mother", "dad", "father", "neighbo*", "granny", "grandma", "grandpa",
+              "he", "she", "they", "we", "i'm", "i am")
+SOMEONE_INSIDE: tuple[str, ...] = (
+    "里面有人", "里面有…人", "有人在里面", "人在里面", "在里面出不来", "里面出不来", "卡在里面", "kid inside",
+    "child inside", "baby inside", "someone inside", "people inside",
+    *(f"{person}…在里面" for person in _PERSON_ZH),
+    *(f"{person}…反锁" for person in _PERSON_ZH[3:]),
+    *(f"{person}…{inside}" for person in _PERSON_EN for inside in ("inside", "still in the lift", "still in the elevator")),
+    *(f"{person} {verb} in the {lift}" for person in _PERSON_EN for verb in ("is", "are", "am", "'s") for lift in ("lift", "elevator")),
+    *(f"{person}…locked" for person in ("toddler", "kid*", "child*", "baby", "son", "daughter")),
+)
+
+# What is inside is a thing, not a person: "钥匙在里面" is someone locked out, not in.
+THINGS_INSIDE: tuple[str, ...] = (
+    "钥匙锁在里面", "钥匙在里面", "钥匙忘在里面", "钥匙落在里面", "东西在里面", "衣服在里面", "key inside", "keys inside",
+    "keys are inside", "key is inside", "keys locked inside",
+)
+
+# URGENT means someone may get hurt or property is being destroyed right now, and beats anything an
+# owner writes about their own hurry (``urgent pls`` is only HIGH: owners write it on every leak).
+DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
+    # someone trapped; a lift falling
+    *_cues(
+        Priority.URGENT, 6.0,
+        "困人", "困了人", "困着人", "人被困", "困了", "被困", "困住", "困在", "梯…往下掉", "梯…掉下", "突然下降",
+        "梯…下降…快", "关在里面", "关在电梯", "被关", "锁在里面", "反锁在", "被锁在",
+        "锁在屋里",
+        "下坠", "往下坠", "坠落", "溜梯", "冲顶", "蹲底", "突然往下掉", "电梯往下掉", "梯往下掉", "急坠",
+        "kun ren*", "kunren*", "trapped", "stuck inside", "stuck in the lift", "stuck in the elevator",
+        "stuck in lift", "stuck in elevator", "stuck in a lift", "stuck in an elevator", "locked inside",
+        "locked in the",
+        "i can't get out", "we can't get out", "he can't get out", "she can't get out", "they can't get out",
+        "can't get him out", "can't get her out", "can't get them out", "locked himself", "locked herself", "locked themselves",
+        "dropped suddenly", "dropped a few", "plunged", "free fall", "between floors", "两层中间", "两层之间",
+        "楼中间", "停在半空", "从里面反锁", "从里面锁", "locked…from inside", "locked…from the inside",
+    ),
+    # fire, smoke, a burning smell, sparks
+    *_cues(
+        Priority.URGENT, 6.0,
+        "着火", "起火", "失火", "明火", "火苗", "冒烟", "浓烟", "都是烟", "烟很大", "烧起来", "烟味", "焦味",
+        "烧焦", "糊味", "焦糊", "烧糊", "胶皮味", "塑料味", "烧的味", "一股烧", "烧黑", "火花", "冒火",
+        "噼里啪啦", "噼啪", "on fire", "caught fire", "flames", "smoke*", "burning", "burnt smell",
+        "smells burnt", "smell of burning", "smells hot", "smells…hot", "smell…burn*", "hot smell", "melting", "scorch*", "spark*",
+        "arcing", "crackl*",
+    ),
+    # gas
+    *_cues(
+        Priority.URGENT, 6.0,
+        "燃气味", "煤气味", "天然气味", "液化气味", "燃气的味", "煤气的味", "天然气的味", "臭鸡蛋味",
+        "燃气泄漏", "煤气泄漏", "燃气漏", "煤气漏", "漏燃气", "漏煤气", "闻到燃气", "闻到煤气", "闻到天然气",
+        "燃气…味", "煤气…味", "gas味", "gas 味", "gas smell*", "smell of gas", "smell gas", "smells of gas",
+        "smells like gas", "smelling gas", "gas leak*", "leaking gas", "rotten egg*", "gas…smell*",
+    ),
+    # shocks
+    *_cues(
+        Priority.URGENT, 6.0,
+        "漏电", "触电", "电到", "电了一下", "被电", "麻了一下", "麻手", "手麻", "电人", "电击", "带电",
+        "shock*", "electrocut*", "tingl*", "zapped",
+    ),
+    # no power to a whole flat or building
+    *_cues(
+        Priority.URGENT, 6.0,
+        "停电", "断电", "冇电", "没得电", "家里没电", "家里都没电", "家里全没电", "家里突然没电", "家里全部没电",
+        "家里没有电", "全屋没电", "全屋都没电", "整个家没电", "整个家都没电", "整个房子没电", "整个房子都没电",
+        "屋里没电", "屋里都没电", "房子没电", "全部没电", "全都没电", "一点电都没", "整栋楼没电", "全黑了",
+        "所有电器", "电器都不能用", "别人家有电", "别人家都有电", "邻居家有电", "邻居家都有电",
+        "whole…electric*", "entire…electric*", "lost electricity", "neighbours have power",
+        "neighbors have power", "neighbours are fine", "neighbors are fine",
+        "power cut", "power outage", "outage", "blackout", "power is out", "power's out", "power went out",
+        "power's gone", "power is off", "power has gone", "no electricity", "whole…power", "entire…power",
+        "power…whole", "no power…flat", "no power…apartment", "no power…house", "no power…home",
+        "no power…unit", "tingdian*", "ting dian*",
+    ),
+    # water leaking into another flat, through a ceiling; burst pipes and floods
+    *_cues(
+        Priority.URGENT, 6.0,
+        "漏…楼下", "渗…楼下", "滴…楼下", "漏…他家", "渗…他家", "漏…邻居", "渗…邻居", "漏…隔壁", "渗…隔壁",
+        "楼下…漏", "楼下…渗", "楼上…漏", "楼上…渗", "楼上…滴", "从楼上…水", "天花板…滴", "天花板…渗",
+        "天花板…漏", "天花板…水", "天花…滴", "天花…渗", "天花…漏", "吊顶…滴", "吊顶…渗", "吊顶…漏",
+        "灯…滴水", "水漫", "淹了", "淹到", "水淹", "进水了", "爆管", "水管爆", "管子爆", "管…爆开", "管…崩开",
+        "爆裂", "喷水", "水喷", "往外喷", "喷出来", "顺着墙", "沿着墙", "往下流",
+        "running down the wall", "down the walls", "喷得到处", "到处都是水", "满屋都是水", "满地都是水", "水喉爆",
+        *_SPREADING_WATER,
+        "through the ceiling", "through my ceiling", "ceiling…leak*", "ceiling…drip*", "ceiling…water",
+        "leak*…ceiling", "water…ceiling", "drip*…ceiling", "leak*…above", "water…above", "drip*…above",
+        "upstairs…leak*", "leak*…upstairs", "water…upstairs", "upstairs…water", "downstairs…leak*",
+        "leak*…downstairs", "leak*…below", "water…below", "leak*…neighbo*", "neighbo*…leak*", "burst", "flooding", "flooded", "water everywhere",
+        "gushing", "spraying water", "water spraying", "pouring out",
+    ),
+    # Zero weight: these only mask an alarming word inside them.
+    *_cues(
+        Priority.NORMAL, 0.0,
+        "打不着火", "点不着火", "停电的时候", "停电时", "漏电保护器", "漏电开关", "漏保", "锁在门外", "锁在外面", "被锁在门外", "被锁在外面",
+        "喷水池", "烟头", "都是烟头", "烟蒂", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
+        "people smoking",
+    ),
+    *_cues(
+        Priority.HIGH, 3.0,
+        "没电", "没水", "停水", "尽快", "快点", "紧急", "赶紧", "马上", "老人", "小孩", "孩子", "危险", "不安全",
+        "进不去", "进不了", "打不开", "锁不上", "溢出", "满地", "砸到", "摔", "不敢", "没有热水", "停运",
+        "好几天", "营业", "跳闸", "困", "卡在", "发烫", "烫手",
+        "urgent", "asap", "right away", "immediately", "no water", "no power", "lost power",
+        "no hot water", "no heat", "dangerous", "unsafe", "kids", "elderly", "wheelchair", "locked out",
+        "can't", "overflow*", "slipp*", "out of order", "not working at all", "priority", "stuck",
+    ),
+    # Most leaks and blockages are HIGH, but owners also report a slow drip this way.
+    *_cues(Priority.HIGH, 1.5, "漏水", "堵", "leak*", "clog*"),
+    *_cues(
+        Priority.LOW, 3.0,
+        "不急", "有空", "方便的时候", "不影响使用", "建议", "偶尔", "有点", "稍微", "过期", "该换",
+        "no rush", "not urgent", "whenever", "when convenient", "when you can", "no hurry", "minor",
+        "a bit", "slightly", "cosmetic", "squeaky", "at some point",
+        *ENQUIRY_PHRASES,
+    ),
+)
