@@ -1,5 +1,5 @@
 """Reads and inserts of many rows inside the caller's transaction: the driver's own rows for reads, COPY
-on PostgreSQL and executemany on SQLite for inserts.
+on PostgreSQL (a prepared INSERT for a few rows) and executemany on SQLite for inserts.
 
 Records hold storage values, not model values: integer fen and scaled integers, `date`, UTC-aware
 `datetime`, `str`, `bool`, None. Row ids come from `reserve_ids`, so nothing needs RETURNING.
@@ -63,11 +63,23 @@ class IdPool:
         return taken
 
 
+# COPY waits for the server to accept the data before sending it: two round trips. A prepared INSERT's
+# rows go in one, and cost no more CPU until there are a few dozen of them (a desk payment writes one to
+# six rows a table; a batch or a bill run thousands).
+_COPY_FROM = 50
+
+
 class PostgresBulk(BulkConnection):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._driver_connection: Any = None
+
     async def _driver(self) -> Any:
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
+        # The session keeps its connection until the transaction ends, and so does this writer.
+        if self._driver_connection is None:
+            connection = await self.session.connection()
+            self._driver_connection = (await connection.get_raw_connection()).driver_connection
+        return self._driver_connection
 
     async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
         connection = await self.session.connection()
@@ -104,6 +116,10 @@ class PostgresBulk(BulkConnection):
         if not records:
             return
         driver = await self._driver()
+        if len(records) < _COPY_FROM:
+            placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+            await driver.executemany(f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})', records)
+            return
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
 
 
