@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -152,8 +152,8 @@ def _key(value: str) -> str:
 
 @functools.cache
 def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) -> Any:
-    """The INSERT … ON CONFLICT DO NOTHING RETURNING id of `_claim_key`, its columns named by the values it
-    runs with; built once per dialect and table, because building a statement costs more than running it."""
+    """`_claim_key`'s INSERT … ON CONFLICT DO NOTHING RETURNING id, its columns named by the values it runs
+    with; built once per dialect and table, because building a statement costs more than running it."""
     table = model.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
@@ -163,29 +163,25 @@ def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) ->
     )
 
 
-async def _claim_key(
-    session: AsyncSession,
-    model: type[Payment] | type[PaymentBatch],
-    *,
-    project_id: int,
-    key: str,
-    digest: str,
-    values: dict[str, object],
-) -> tuple[int | None, Payment | PaymentBatch | None]:
-    """Insert the row that claims an idempotency key: (its id, None), or (None, the row recorded first).
-    A concurrent claim of the same key makes the INSERT wait for it, then do nothing."""
+async def _claim_key(session: AsyncSession, row: Payment | PaymentBatch) -> Payment | PaymentBatch | None:
+    """Insert `row`, which claims its idempotency key, and give it its id: None. When the key was claimed
+    before, the row recorded first (a different payload: CONFLICT); a concurrent claim of the same key
+    makes the INSERT wait for it, then do nothing."""
+    model = type(row)
     connection = await session.connection()
-    created = await connection.scalar(
-        _claim_statement(connection.dialect.name, model),
-        {"project_id": project_id, "idempotency_key": key, "payload_hash": digest, **values},
-    )
+    given = inspect(row).dict  # the attributes set on the row; its table's defaults fill in the rest
+    values = {column.key: given[column.key] for column in model.__table__.columns if column.key in given}
+    created = await connection.scalar(_claim_statement(connection.dialect.name, model), values)
     if created is not None:
-        return created, None
-    existing = await session.scalar(select(model).where(model.project_id == project_id, model.idempotency_key == key))
+        row.id = created
+        return None
+    existing = await session.scalar(
+        select(model).where(model.project_id == row.project_id, model.idempotency_key == row.idempotency_key)
+    )
     assert existing is not None
-    if existing.payload_hash != digest:
+    if existing.payload_hash != row.payload_hash:
         raise Conflict("This idempotency key was already used for a different payment.", field="idempotencyKey")
-    return None, existing
+    return existing
 
 
 def _bills_by_unit(
@@ -311,28 +307,9 @@ async def _take_payment(
         recorded_by=principal.user_id if principal else None,
         created_at=utcnow(),
     )
-    created, existing = await _claim_key(
-        session,
-        Payment,
-        project_id=account.project_id,
-        key=key,
-        digest=digest,
-        values={
-            "unit_id": payment.unit_id,
-            "payer_party_id": payment.payer_party_id,
-            "payer_name": payment.payer_name,
-            "channel": payment.channel,
-            "external_reference": payment.external_reference,
-            "amount": payment.amount,
-            "paid_at": payment.paid_at,
-            "recorded_by": payment.recorded_by,
-            "created_at": payment.created_at,
-        },
-    )
-    if existing is not None:
+    if (existing := await _claim_key(session, payment)) is not None:
         assert isinstance(existing, Payment)
         return RecordedPayment(existing)
-    payment.id = created
     wanted = [(account.unit_id, request.bill_ids, "billIds")]
     bills = (await _bills_to_pay(session, wanted))[account.unit_id] if request.allocate else []
     [booked] = await book_payments(
@@ -397,26 +374,10 @@ async def record_batch_payment(
             recorded_by=principal.user_id,
             created_at=utcnow(),
         )
-        created, existing = await _claim_key(
-            session,
-            PaymentBatch,
-            project_id=project_id,
-            key=key,
-            digest=digest,
-            values={
-                "payer_name": batch.payer_name,
-                "channel": batch.channel,
-                "external_reference": batch.external_reference,
-                "total_amount": batch.total_amount,
-                "recorded_by": batch.recorded_by,
-                "created_at": batch.created_at,
-            },
-        )
-        if existing is not None:
+        if (existing := await _claim_key(session, batch)) is not None:
             assert isinstance(existing, PaymentBatch)
             recorded = await session.scalars(select(Payment).where(Payment.batch_id == existing.id).order_by(Payment.id))
             return RecordedBatch(existing, [RecordedPayment(payment) for payment in recorded])
-        batch.id = created
         payments = await _book_batch(
             session, principal, signer, project=project, batch=batch, items=items, amounts=amounts, paid_at=when, now=now
         )
