@@ -28,7 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id, seed_reconciliation
 from billing.balance import principal_due
-from billing.booking import PaymentBooking, add_payments, book_payments
+from billing.booking import (
+    PaymentBooking,
+    add_payments,
+    book_payments,
+    lock_payable_bills,
+)
+from billing.guards import read_unit_accounts
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
 from billing.readings import ReadingInput, add_readings
 from billing.receipts import ReceiptSigner
@@ -37,7 +43,6 @@ from billing.rule_book import (
     ScopeDefinition,
     TierDefinition,
     insert_fee_rule,
-    load_policies,
     validate_definition,
 )
 from billing.runs import bill_period
@@ -253,14 +258,17 @@ async def _book_on_time_payments(
         project_id,
         [(row, [item.bill.id]) for row, item in zip(rows, payments, strict=True) if item.channel == PaymentChannel.WECHAT],
     )
-    policies = await load_policies(session, project_id)
+    unit_ids = [row.unit_id for row in rows]
+    accounts = await read_unit_accounts(session, unit_ids)
+    payable = await lock_payable_bills(session, unit_ids=unit_ids, bill_ids=[item.bill.id for item in payments])
+    bills = {bill.id: bill for bill in payable}
     await book_payments(
         session,
         signer,
         bookings=[
-            PaymentBooking(row, [item.bill], booked_at=item.paid_at) for row, item in zip(rows, payments, strict=True)
+            PaymentBooking(row, [bills[item.bill.id]], booked_at=item.paid_at, place=accounts[row.unit_id].place)
+            for row, item in zip(rows, payments, strict=True)
         ],
-        policy=policies.late_fee,
         zone=_ZONE,
         user_id=None,
     )

@@ -40,7 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.demo_clock import demo_now
 from billing import texts
 from billing.balance import principal_due
-from billing.booking import PaymentBooking, add_payments, book_payments
+from billing.booking import PaymentBooking, add_payments, book_payments, lock_payable_bills
+from billing.guards import read_unit_accounts
 from billing.online import INTENT_LIFETIME
 from billing.providers import SandboxProvider
 from billing.receipts import ReceiptSigner, next_counter_value
@@ -55,7 +56,6 @@ from billing.reconciliation.sandbox_statement import (
     sandbox_payer,
 )
 from billing.reconciliation.wechat_writer import WechatRefund, WechatTrade, settlement_amount
-from billing.rule_book import load_policies
 from db.models import (
     Bill,
     BillStatus,
@@ -325,16 +325,22 @@ async def _plant(
     planted = [online, keyed_payment, screenshot_payment]
     await add_payments(session, planted)
     await add_sandbox_orders(session, project.id, [(online, paid_twice.bill_ids)])
-    policies = await load_policies(session, project.id)
+    accounts = await read_unit_accounts(session, [payment.unit_id for payment in planted])
+    places = {unit_id: account.place for unit_id, account in accounts.items()}
+    bills = {
+        bill.id: bill
+        for bill in await lock_payable_bills(session, unit_ids=[keyed.unit_id, screenshot.unit_id], bill_ids=[keyed.id, screenshot.id])
+    }
     await book_payments(
         session,
         signer,
         bookings=[
-            PaymentBooking(online, [], booked_at=online.paid_at),
-            PaymentBooking(keyed_payment, [keyed], booked_at=keyed_payment.paid_at),
-            PaymentBooking(screenshot_payment, [screenshot], booked_at=screenshot_payment.paid_at),
+            PaymentBooking(online, [], booked_at=online.paid_at, place=places[online.unit_id]),
+            PaymentBooking(keyed_payment, [bills[keyed.id]], booked_at=keyed_payment.paid_at, place=places[keyed.unit_id]),
+            PaymentBooking(
+                screenshot_payment, [bills[screenshot.id]], booked_at=screenshot_payment.paid_at, place=places[screenshot.unit_id]
+            ),
         ],
-        policy=policies.late_fee,
         zone=month.zone,
         user_id=finance.user_id,
     )

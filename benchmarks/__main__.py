@@ -8,19 +8,15 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 NOT_BENCHMARKS = {"__init__", "__main__", "table"}
-# Scripts that measure more than one job, one invocation per job.
-INVOCATIONS = {"payments": [[], ["--batch"]]}
 
 
 def main() -> int:
     scripts = sorted(p.stem for p in HERE.glob("*.py") if p.stem not in NOT_BENCHMARKS)
     failed = []
     for name in scripts:
-        for arguments in INVOCATIONS.get(name, [[]]):
-            label = " ".join([f"benchmarks.{name}", *arguments])
-            print(f"== {label}", flush=True)
-            if subprocess.call([sys.executable, "-m", f"benchmarks.{name}", *arguments]) != 0:
-                failed.append(label)
+        print(f"== benchmarks.{name}", flush=True)
+        if subprocess.call([sys.executable, "-m", f"benchmarks.{name}"]) != 0:
+            failed.append(name)
     if failed:
         print(f"failed: {', '.join(failed)}")
     return 1 if failed else 0

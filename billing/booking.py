@@ -5,18 +5,24 @@ A payment reaches its bills oldest first. On each bill the late fee accrued up t
 charged, then the payment settles the late fee before the principal (`billing.allocation`), and the
 bill's status follows from what it still asks for (`billing.balance`). What is left stays as the unit's
 prepaid credit. This one core books a payment taken at the desk or from a gateway, a payer's batch for
-many units, and the demo's months of history; its rows are written in bulk, so a batch of any size
-costs a handful of statements.
+many units, and the demo's months of history.
+
+Bills are read and written back as plain rows, and every other row is written in bulk, so one payment
+and a batch of hundreds cost the same handful of statements. The receipt counter, the one row every
+payment of a project waits for, is taken last, just before the receipts are written and the transaction
+commits: payments of one project queue on it for two statements, not for the whole booking.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Select, Table, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.allocation import (
@@ -44,26 +50,26 @@ from billing.money import to_fen
 from billing.receipts import (
     RECEIPT_COUNTER,
     ReceiptLine,
+    ReceiptPlace,
     ReceiptSigner,
     next_counter_value,
     receipt_content,
 )
+from billing.rule_book import late_fee_versions
 from billing.rules import LateFeePolicies, late_fee_policy_on
 from db.base import utcnow
 from db.models import (
     AllocationSource,
     Bill,
-    Building,
     JournalEntry,
     JournalLine,
     Payment,
     PaymentAllocation,
-    Project,
     Receipt,
-    Unit,
 )
+from kernel.vocabulary import BillStatus
 
-__all__ = ["PaymentBooking", "add_payments", "book_payments"]
+__all__ = ["BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
 
 _PAYMENT_COLUMNS = (
     "id",
@@ -80,18 +86,96 @@ _PAYMENT_COLUMNS = (
     "created_at",
 )
 _ALLOCATION_COLUMNS = ("payment_id", "bill_id", "principal", "late_fee", "source", "created_at")
-_RECEIPT_COLUMNS = ("project_id", "payment_id", "number", "content", "signature", "issued_at")
+_RECEIPT_COLUMNS = ("id", "project_id", "payment_id", "number", "content", "signature", "issued_at")
 _PAID = AllocationSource.PAYMENT.value
+_BILL: Table = Bill.__table__  # type: ignore[assignment]
+_PAYMENTS: Table = Payment.__table__  # type: ignore[assignment]
+_ALLOCATIONS: Table = PaymentAllocation.__table__  # type: ignore[assignment]
+_ENTRIES: Table = JournalEntry.__table__  # type: ignore[assignment]
+_LINES: Table = JournalLine.__table__  # type: ignore[assignment]
+_RECEIPTS: Table = Receipt.__table__  # type: ignore[assignment]
+
+
+@dataclass(slots=True)
+class PayableBill:
+    """A bill as a payment finds it, locked until commit; booking changes its figures in place and writes
+    them back."""
+
+    id: int
+    unit_id: int
+    period: str
+    due_date: dt.date
+    status: BillStatus
+    total_amount: Decimal
+    adjustment_amount: Decimal
+    late_fee_amount: Decimal
+    late_fee_through: dt.date | None
+    principal_paid: Decimal
+    late_fee_paid: Decimal
+
+
+_PAYABLE_COLUMNS = tuple(_BILL.c[column.name] for column in fields(PayableBill))
+_WRITE_BACK = (
+    update(_BILL)
+    .where(_BILL.c.id == bindparam("bill_id"))
+    .values(
+        status=bindparam("new_status"),
+        late_fee_amount=bindparam("new_late_fee_amount"),
+        late_fee_through=bindparam("new_late_fee_through"),
+        principal_paid=bindparam("new_principal_paid"),
+        late_fee_paid=bindparam("new_late_fee_paid"),
+    )
+)
+
+
+def _payable_bills_statement(*, named: bool) -> Select[Any]:
+    chosen = _BILL.c.status != BillStatus.PAID
+    if named:
+        chosen = or_(chosen, _BILL.c.id.in_(bindparam("bill_ids", expanding=True)))
+    return (
+        select(*_PAYABLE_COLUMNS)
+        .where(_BILL.c.unit_id.in_(bindparam("unit_ids", expanding=True)), chosen)
+        .order_by(_BILL.c.period_start, _BILL.c.id)
+        .with_for_update()
+    )
+
+
+# Built once: building a statement costs more than running it.
+_UNPAID_BILLS = _payable_bills_statement(named=False)
+_UNPAID_AND_NAMED_BILLS = _payable_bills_statement(named=True)
+
+
+async def lock_payable_bills(
+    session: AsyncSession, *, unit_ids: Collection[int], bill_ids: Collection[int] = ()
+) -> list[PayableBill]:
+    """The unpaid bills of `unit_ids`, and those of their bills `bill_ids` names even when paid (for the
+    caller to refuse), oldest first and locked until commit, in one statement for any number of units."""
+    connection = await session.connection()
+    units = sorted(set(unit_ids))
+    if bill_ids:
+        rows = await connection.execute(_UNPAID_AND_NAMED_BILLS, {"unit_ids": units, "bill_ids": sorted(set(bill_ids))})
+    else:
+        rows = await connection.execute(_UNPAID_BILLS, {"unit_ids": units})
+    return [PayableBill(*row) for row in rows]
 
 
 @dataclass(frozen=True)
 class PaymentBooking:
-    """A stored payment, the bills it goes to (locked, oldest first), and when it is booked: the time its
-    journal entries and receipt carry."""
+    """A stored payment, the bills it goes to (locked, oldest first), when it is booked (the time its
+    journal entries and receipt carry), and the place its receipt names."""
 
     payment: Payment
-    bills: Sequence[Bill]
+    bills: Sequence[PayableBill]
     booked_at: dt.datetime
+    place: ReceiptPlace
+
+
+@dataclass(frozen=True)
+class BookedPayment:
+    """What booking wrote for one payment, as stored: its receipt and its allocations."""
+
+    receipt: Receipt
+    allocations: Sequence[PaymentAllocation]
 
 
 @dataclass
@@ -99,10 +183,11 @@ class _Booked:
     drafts: list[JournalDraft] = field(default_factory=list)
     allocations: list[PlannedAllocation] = field(default_factory=list)
     receipt_lines: list[ReceiptLine] = field(default_factory=list)
+    reached: list[PayableBill] = field(default_factory=list)
 
 
-def _allocate(payment: Payment, bills: Sequence[Bill], policy: LateFeePolicies, zone: ZoneInfo) -> _Booked:
-    """Spread one payment over its bills, changing the bills' rows, and draft its journal entries."""
+def _allocate(payment: Payment, bills: Sequence[PayableBill], policy: LateFeePolicies, zone: ZoneInfo) -> _Booked:
+    """Spread one payment over its bills, changing the bills' figures, and draft its journal entries."""
     as_of = payment.paid_at.astimezone(zone).date()
     booked = _Booked()
     booked.drafts.append(
@@ -119,6 +204,7 @@ def _allocate(payment: Payment, bills: Sequence[Bill], policy: LateFeePolicies, 
     for bill in bills:
         if left == 0:
             break
+        booked.reached.append(bill)
         fee = late_fee_now(bill, policy, as_of)
         if fee > 0:
             bill.late_fee_amount += fee
@@ -158,12 +244,12 @@ async def add_payments(session: AsyncSession, payments: Sequence[Payment]) -> No
     if not payments:
         return
     writer = await bulk_connection(session)
-    ids = await writer.reserve_ids(Payment.__table__, len(payments))  # type: ignore[arg-type]
+    ids = await writer.reserve_ids(_PAYMENTS, len(payments))
     created_at = utcnow()
     for payment, payment_id in zip(payments, ids, strict=True):
-        payment.id = payment_id
+        payment.id, payment.created_at = payment_id, created_at
     await writer.write(
-        Payment.__table__,  # type: ignore[arg-type]
+        _PAYMENTS,
         _PAYMENT_COLUMNS,
         [
             (
@@ -190,39 +276,30 @@ async def book_payments(
     signer: ReceiptSigner,
     *,
     bookings: Sequence[PaymentBooking],
-    policy: LateFeePolicies,
     zone: ZoneInfo,
     user_id: int | None,
-) -> None:
+) -> list[BookedPayment]:
     """Book stored payments of one project on their bills (see the module docstring), in the caller's
-    transaction: allocations, the bills' new figures, journal entries and one numbered, signed receipt each."""
+    transaction: allocations, the bills' new figures, journal entries and one numbered, signed receipt
+    each. Answers what was written for each booking, in order."""
     if not bookings:
-        return
+        return []
     project_id = bookings[0].payment.project_id
     if any(booking.payment.project_id != project_id for booking in bookings):
         raise ValueError("a booking covers the payments of one project")
-    booked = [_allocate(booking.payment, booking.bills, policy, zone) for booking in bookings]
+    # What the caller changed through the session is written before the plain statements below read.
     await session.flush()
+    policy = await _late_fee_policy(session, project_id, bookings, zone)
+    booked = [_allocate(booking.payment, booking.bills, policy, zone) for booking in bookings]
+    await _write_back(session, [bill for result in booked for bill in result.reached])
     writer = await bulk_connection(session)
-    entry_ids = iter(
-        await writer.reserve_ids(JournalEntry.__table__, sum(len(b.drafts) for b in booked))  # type: ignore[arg-type]
-    )
-    first_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(bookings)) - len(bookings) + 1
-    places = {
-        unit_id: (project_name, building, number)
-        for unit_id, project_name, building, number in await session.execute(
-            select(Unit.id, Project.name, Building.name, Unit.number)
-            .join(Building, Unit.building_id == Building.id)
-            .join(Project, Unit.project_id == Project.id)
-            .where(Unit.id.in_(sorted({booking.payment.unit_id for booking in bookings})))
-        )
-    }
+    ids = await writer.reserve_id_blocks({_ENTRIES: sum(len(b.drafts) for b in booked), _RECEIPTS: len(bookings)})
+    entry_ids = iter(ids[_ENTRIES])
     created_at = utcnow()
     allocations: list[tuple[object, ...]] = []
     entries: list[tuple[object, ...]] = []
     lines: list[tuple[object, ...]] = []
-    receipts: list[tuple[object, ...]] = []
-    for number, (booking, result) in enumerate(zip(bookings, booked, strict=True), start=first_number):
+    for booking, result in zip(bookings, booked, strict=True):
         payment, booked_at = booking.payment, booking.booked_at.astimezone(dt.UTC)
         allocations.extend(
             (payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), _PAID, created_at)
@@ -236,19 +313,84 @@ async def book_payments(
             lines.extend(
                 journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
             )
-        project_name, building, unit_number = places[payment.unit_id]
-        content = receipt_content(
-            number=number,
-            payment=payment,
-            project_name=project_name,
-            building=building,
-            unit_number=unit_number,
-            lines=result.receipt_lines,
-            issued_at=booked_at,
-        )
-        receipts.append((project_id, payment.id, number, content, signer.sign(content), booked_at))
     # Foreign keys are checked per statement: entries before their lines.
-    await writer.write(PaymentAllocation.__table__, _ALLOCATION_COLUMNS, allocations)  # type: ignore[arg-type]
-    await writer.write(JournalEntry.__table__, JOURNAL_ENTRY_COLUMNS, entries)  # type: ignore[arg-type]
-    await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, lines)  # type: ignore[arg-type]
-    await writer.write(Receipt.__table__, _RECEIPT_COLUMNS, receipts)  # type: ignore[arg-type]
+    await writer.write(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations)
+    await writer.write(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries)
+    await writer.write(_LINES, JOURNAL_LINE_COLUMNS, lines)
+    # Last: every payment of the project waits for the counter's row lock until this transaction commits.
+    first_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(bookings)) - len(bookings) + 1
+    numbers = range(first_number, first_number + len(bookings))
+    receipts = [
+        _receipt(receipt_id, number, booking, result, signer)
+        for receipt_id, number, booking, result in zip(ids[_RECEIPTS], numbers, bookings, booked, strict=True)
+    ]
+    await writer.write(
+        _RECEIPTS,
+        _RECEIPT_COLUMNS,
+        [(r.id, r.project_id, r.payment_id, r.number, r.content, r.signature, r.issued_at) for r in receipts],
+    )
+    return [
+        BookedPayment(
+            receipt,
+            [
+                PaymentAllocation(
+                    payment_id=booking.payment.id,
+                    bill_id=part.bill_id,
+                    principal=part.principal,
+                    late_fee=part.late_fee,
+                    source=AllocationSource.PAYMENT,
+                    created_at=created_at,
+                )
+                for part in result.allocations
+            ],
+        )
+        for receipt, booking, result in zip(receipts, bookings, booked, strict=True)
+    ]
+
+
+async def _late_fee_policy(
+    session: AsyncSession, project_id: int, bookings: Sequence[PaymentBooking], zone: ZoneInfo
+) -> LateFeePolicies:
+    """The project's late-fee versions, read only when a payment reaches a bill after its due date: on or
+    before it no version charges anything (grace is never negative), so the policy does not matter."""
+    for booking in bookings:
+        as_of = booking.payment.paid_at.astimezone(zone).date()
+        if any(bill.due_date < as_of for bill in booking.bills):
+            return await late_fee_versions(session, project_id)
+    return ()
+
+
+async def _write_back(session: AsyncSession, bills: Sequence[PayableBill]) -> None:
+    """Store the changed figures of the bills booking reached, in one statement."""
+    if not bills:
+        return
+    await (await session.connection()).execute(
+        _WRITE_BACK,
+        [
+            {
+                "bill_id": bill.id,
+                "new_status": bill.status,
+                "new_late_fee_amount": bill.late_fee_amount,
+                "new_late_fee_through": bill.late_fee_through,
+                "new_principal_paid": bill.principal_paid,
+                "new_late_fee_paid": bill.late_fee_paid,
+            }
+            for bill in bills
+        ],
+    )
+
+
+def _receipt(receipt_id: int, number: int, booking: PaymentBooking, result: _Booked, signer: ReceiptSigner) -> Receipt:
+    issued_at = booking.booked_at.astimezone(dt.UTC)
+    content = receipt_content(
+        number=number, payment=booking.payment, place=booking.place, lines=result.receipt_lines, issued_at=issued_at
+    )
+    return Receipt(
+        id=receipt_id,
+        project_id=booking.payment.project_id,
+        payment_id=booking.payment.id,
+        number=number,
+        content=content,
+        signature=signer.sign(content),
+        issued_at=issued_at,
+    )

@@ -1,5 +1,5 @@
 """Reads and inserts of many rows inside the caller's transaction: the driver's own rows for reads, COPY
-on PostgreSQL and executemany on SQLite for inserts.
+on PostgreSQL (a prepared INSERT for a few rows) and executemany on SQLite for inserts.
 
 Records hold storage values, not model values: integer fen and scaled integers, `date`, UTC-aware
 `datetime`, `str`, `bool`, None. Row ids come from `reserve_ids`, so nothing needs RETURNING.
@@ -8,7 +8,7 @@ Records hold storage values, not model values: integer fen and scaled integers, 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Executable, Table, func, select
@@ -27,9 +27,13 @@ class BulkConnection(ABC):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    @abstractmethod
     async def reserve_ids(self, table: Table, count: int) -> list[int]:
         """`count` fresh ids for `table`'s integer primary key, never handed out again."""
+        return (await self.reserve_id_blocks({table: count}))[table]
+
+    @abstractmethod
+    async def reserve_id_blocks(self, counts: Mapping[Table, int]) -> dict[Table, list[int]]:
+        """`reserve_ids` for several tables in one statement: each table's count of fresh ids."""
 
     async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
         """The rows of a Core `statement` as plain sequences of the driver's values (result types are
@@ -59,11 +63,23 @@ class IdPool:
         return taken
 
 
+# COPY waits for the server to accept the data before sending it: two round trips. A prepared INSERT's
+# rows go in one, and cost no more CPU until there are a few dozen of them (a desk payment writes one to
+# six rows a table; a batch or a bill run thousands).
+_COPY_FROM = 50
+
+
 class PostgresBulk(BulkConnection):
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__(session)
+        self._driver_connection: Any = None
+
     async def _driver(self) -> Any:
-        connection = await self.session.connection()
-        raw = await connection.get_raw_connection()
-        return raw.driver_connection
+        # The session keeps its connection until the transaction ends, and so does this writer.
+        if self._driver_connection is None:
+            connection = await self.session.connection()
+            self._driver_connection = (await connection.get_raw_connection()).driver_connection
+        return self._driver_connection
 
     async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
         connection = await self.session.connection()
@@ -79,19 +95,31 @@ class PostgresBulk(BulkConnection):
         driver = await self._driver()
         return await driver.fetch(compiled.string, *arguments)  # type: ignore[no-any-return]
 
-    async def reserve_ids(self, table: Table, count: int) -> list[int]:
-        if count == 0:
-            return []
-        driver = await self._driver()
-        rows = await driver.fetch(
-            "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table.name, count
+    async def reserve_id_blocks(self, counts: Mapping[Table, int]) -> dict[Table, list[int]]:
+        wanted = [(table, count) for table, count in counts.items() if count > 0]
+        blocks: dict[Table, list[int]] = {table: [] for table in counts}
+        if not wanted:
+            return blocks
+        # One array of fresh ids per table, all in one row.
+        columns = ", ".join(
+            f"ARRAY(SELECT nextval(pg_get_serial_sequence(${2 * n + 1}, 'id')) FROM generate_series(1, ${2 * n + 2}))"
+            for n in range(len(wanted))
         )
-        return [row[0] for row in rows]
+        arguments = [value for table, count in wanted for value in (table.name, count)]
+        driver = await self._driver()
+        row = await driver.fetchrow(f"SELECT {columns}", *arguments)
+        for (table, _), ids in zip(wanted, row, strict=True):
+            blocks[table] = list(ids)
+        return blocks
 
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         if not records:
             return
         driver = await self._driver()
+        if len(records) < _COPY_FROM:
+            placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+            await driver.executemany(f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})', records)
+            return
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
 
 
@@ -100,15 +128,27 @@ class SqliteBulk(BulkConnection):
         super().__init__(session)
         self._next_id: dict[str, int] = {}
 
-    async def reserve_ids(self, table: Table, count: int) -> list[int]:
-        # The caller's transaction has written already and so holds SQLite's single write lock: no other
-        # connection can insert between reading the maximum and using the ids.
-        if table.name not in self._next_id:
-            highest = await self.session.scalar(select(func.max(table.c.id)))
-            self._next_id[table.name] = (highest or 0) + 1
-        first = self._next_id[table.name]
-        self._next_id[table.name] = first + count
-        return list(range(first, first + count))
+    async def reserve_id_blocks(self, counts: Mapping[Table, int]) -> dict[Table, list[int]]:
+        # The caller's transaction holds SQLite's single write lock (a use case's begins IMMEDIATE, other
+        # callers have written already): no other connection can insert between reading the maximum and
+        # using the ids.
+        unread = [table for table, count in counts.items() if count > 0 and table.name not in self._next_id]
+        if unread:
+            connection = await self.session.connection()
+            highest = (
+                await connection.execute(select(*(select(func.max(table.c.id)).scalar_subquery() for table in unread)))
+            ).one()
+            for table, value in zip(unread, highest, strict=True):
+                self._next_id[table.name] = (value or 0) + 1
+        blocks: dict[Table, list[int]] = {}
+        for table, count in counts.items():
+            if count == 0:
+                blocks[table] = []
+                continue
+            first = self._next_id[table.name]
+            self._next_id[table.name] = first + count
+            blocks[table] = list(range(first, first + count))
+        return blocks
 
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         if not records:
@@ -147,8 +187,9 @@ async def bulk_connection(session: AsyncSession) -> BulkConnection:
     raise RuntimeError(f"no bulk writer for {connection.dialect.name}")
 
 
-def dialect_insert(session: AsyncSession, model: type) -> Any:
-    """An INSERT that knows ON CONFLICT for the session's dialect (both spell it the same way)."""
+def dialect_insert(session: AsyncSession, model: type | Table) -> Any:
+    """An INSERT into a model's table (or a table) that knows ON CONFLICT for the session's dialect (both
+    spell it the same way)."""
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         return postgresql.insert(model)
     return sqlite.insert(model)

@@ -9,31 +9,38 @@ spread over bills, journalled and receipted is `billing.booking`'s.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.booking import PaymentBooking, add_payments, book_payments
-from billing.bulk import dialect_insert
-from billing.guards import get_project, get_unit_account
+from billing.booking import (
+    BookedPayment,
+    PayableBill,
+    PaymentBooking,
+    add_payments,
+    book_payments,
+    lock_payable_bills,
+)
+from billing.guards import get_project, get_unit_account, read_unit_accounts
 from billing.policy import may_take_payments
 from billing.receipts import ReceiptSigner
-from billing.rule_book import load_policies
+from db.base import utcnow
 from db.models import (
-    Bill,
     BillStatus,
     Party,
     Payment,
     PaymentBatch,
     PaymentChannel,
     Project,
-    Unit,
 )
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput, Conflict, NotFound
@@ -47,6 +54,7 @@ __all__ = [
     "BatchItem",
     "PaymentRequest",
     "RecordedBatch",
+    "RecordedPayment",
     "checked_amount",
     "checked_paid_at",
     "record_batch_payment",
@@ -91,9 +99,18 @@ class BatchItem:
 
 
 @dataclass(frozen=True)
+class RecordedPayment:
+    """A payment as recorded; `booked` holds its receipt and allocations when this call booked it, None
+    when the idempotency key answered a payment recorded before."""
+
+    payment: Payment
+    booked: BookedPayment | None = None
+
+
+@dataclass(frozen=True)
 class RecordedBatch:
     batch: PaymentBatch
-    payments: Sequence[Payment]
+    payments: Sequence[RecordedPayment]
 
 
 def checked_amount(value: Decimal, field: str) -> Decimal:
@@ -133,74 +150,75 @@ def _key(value: str) -> str:
     return key
 
 
-async def _claim_key(
-    session: AsyncSession,
-    model: type[Payment] | type[PaymentBatch],
-    *,
-    project_id: int,
-    key: str,
-    digest: str,
-    values: dict[str, object],
-) -> tuple[Payment | PaymentBatch | None, Payment | PaymentBatch | None]:
-    """Insert the row that claims an idempotency key: (the new row, None), or (None, the row recorded
-    first). A concurrent claim of the same key makes the INSERT wait for it, then do nothing."""
-    created = await session.scalar(
-        dialect_insert(session, model)
-        .values(project_id=project_id, idempotency_key=key, payload_hash=digest, **values)
+@functools.cache
+def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) -> Any:
+    """`_claim_key`'s INSERT … ON CONFLICT DO NOTHING RETURNING id, its columns named by the values it runs
+    with; built once per dialect and table, because building a statement costs more than running it."""
+    table = model.__table__
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
         .on_conflict_do_nothing(index_elements=["project_id", "idempotency_key"])
-        .returning(model)
+        .returning(table.c.id)
     )
+
+
+async def _claim_key(session: AsyncSession, row: Payment | PaymentBatch) -> Payment | PaymentBatch | None:
+    """Insert `row`, which claims its idempotency key, and give it its id: None. When the key was claimed
+    before, the row recorded first (a different payload: CONFLICT); a concurrent claim of the same key
+    makes the INSERT wait for it, then do nothing."""
+    model = type(row)
+    connection = await session.connection()
+    given = inspect(row).dict  # the attributes set on the row; its table's defaults fill in the rest
+    values = {column.key: given[column.key] for column in model.__table__.columns if column.key in given}
+    created = await connection.scalar(_claim_statement(connection.dialect.name, model), values)
     if created is not None:
-        return created, None
-    existing = await session.scalar(select(model).where(model.project_id == project_id, model.idempotency_key == key))
-    assert existing is not None
-    if existing.payload_hash != digest:
-        raise Conflict("This idempotency key was already used for a different payment.", field="idempotencyKey")
-    return None, existing
-
-
-async def _bills_to_pay(
-    session: AsyncSession, unit_id: int, bill_ids: Sequence[int], *, field: str
-) -> list[Bill]:
-    """The bills a payment goes to, oldest first, locked until commit: the explicit ones (which must be
-    the unit's and unpaid), or every unpaid bill of the unit."""
-    return (await _bills_to_pay_by_unit(session, [(unit_id, tuple(bill_ids), field)]))[unit_id]
-
-
-async def _bills_to_pay_by_unit(
-    session: AsyncSession, wanted: Sequence[tuple[int, Sequence[int], str]]
-) -> dict[int, list[Bill]]:
-    """`_bills_to_pay` for many units at once, in one statement: (unit id, explicit bill ids, the field
-    that named them) in, each unit's bills out."""
-    unit_ids = sorted({unit_id for unit_id, _, _ in wanted})
-    explicit = sorted({bill_id for _, bill_ids, _ in wanted for bill_id in bill_ids})
-    chosen = Bill.status != BillStatus.PAID
-    if explicit:
-        chosen = or_(chosen, Bill.id.in_(explicit))
-    rows = await session.scalars(
-        select(Bill)
-        .where(Bill.unit_id.in_(unit_ids), chosen)
-        .order_by(Bill.period_start, Bill.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
+        row.id = created
+        return None
+    existing = await session.scalar(
+        select(model).where(model.project_id == row.project_id, model.idempotency_key == row.idempotency_key)
     )
-    of_unit: dict[int, list[Bill]] = {unit_id: [] for unit_id in unit_ids}
-    for bill in rows:
+    assert existing is not None
+    if existing.payload_hash != row.payload_hash:
+        raise Conflict("This idempotency key was already used for a different payment.", field="idempotencyKey")
+    return existing
+
+
+def _bills_by_unit(
+    bills: Sequence[PayableBill], wanted: Sequence[tuple[int, Sequence[int], str]]
+) -> dict[int, list[PayableBill]]:
+    """Each unit's bills to pay, oldest first: the explicit ones (which must be the unit's and unpaid), or
+    every unpaid bill of the unit. `wanted` holds (unit id, explicit bill ids, the field that named
+    them); `bills` the units' unpaid and explicitly named bills, locked."""
+    of_unit: dict[int, list[PayableBill]] = {unit_id: [] for unit_id, _, _ in wanted}
+    for bill in bills:
         of_unit[bill.unit_id].append(bill)
-    paying: dict[int, list[Bill]] = {}
+    paying: dict[int, list[PayableBill]] = {}
     for unit_id, bill_ids, field in wanted:
-        bills = of_unit[unit_id]
+        unit_bills = of_unit[unit_id]
         if not bill_ids:
-            paying[unit_id] = [bill for bill in bills if bill.status != BillStatus.PAID]
+            paying[unit_id] = [bill for bill in unit_bills if bill.status != BillStatus.PAID]
             continue
         named = set(bill_ids)
-        paying[unit_id] = [bill for bill in bills if bill.id in named]
+        paying[unit_id] = [bill for bill in unit_bills if bill.id in named]
         found = {bill.id for bill in paying[unit_id]}
         if missing := [bill_id for bill_id in bill_ids if bill_id not in found]:
             raise NotFound(f"No bill {missing[0]} of this unit.", field=field)
         if paid := [bill.id for bill in paying[unit_id] if bill.status == BillStatus.PAID]:
             raise BadInput(f"Bill {paid[0]} is already paid.", field=field)
     return paying
+
+
+async def _bills_to_pay(
+    session: AsyncSession, wanted: Sequence[tuple[int, Sequence[int], str]]
+) -> dict[int, list[PayableBill]]:
+    """`_bills_by_unit` of the bills read and locked in one statement."""
+    bills = await lock_payable_bills(
+        session,
+        unit_ids=[unit_id for unit_id, _, _ in wanted],
+        bill_ids=[bill_id for _, bill_ids, _ in wanted for bill_id in bill_ids],
+    )
+    return _bills_by_unit(bills, wanted)
 
 
 async def _payer_party(session: AsyncSession, project_id: int, party_id: int | None) -> int | None:
@@ -220,10 +238,10 @@ async def record_payment(
     signer: ReceiptSigner,
     request: PaymentRequest,
     idempotency_key: str,
-) -> Payment:
+) -> RecordedPayment:
     """Record money received for a unit at the finance desk (see the module docstring on idempotency)."""
     async with unit_of_work(session_factory) as work:
-        return await take_payment(
+        return await _take_payment(
             work.session, principal, now=now, signer=signer, request=request, idempotency_key=idempotency_key
         )
 
@@ -239,12 +257,24 @@ async def take_payment(
 ) -> Payment:
     """`record_payment` inside the caller's transaction; `principal` None records on the system's own
     authority (a verified gateway notification)."""
-    if principal is None:
-        unit = await session.get(Unit, request.unit_id)
-        if unit is None:
-            raise NotFound("No such unit.", field="unitId")
-    else:
-        unit = await get_unit_account(session, principal, request.unit_id, allowed=may_take_payments)
+    recorded = await _take_payment(
+        session, principal, now=now, signer=signer, request=request, idempotency_key=idempotency_key
+    )
+    return recorded.payment
+
+
+async def _take_payment(
+    session: AsyncSession,
+    principal: Principal | None,
+    *,
+    now: dt.datetime,
+    signer: ReceiptSigner,
+    request: PaymentRequest,
+    idempotency_key: str,
+) -> RecordedPayment:
+    # What the caller changed through the session is written before the plain statements below read.
+    await session.flush()
+    account = await get_unit_account(session, principal, request.unit_id, allowed=may_take_payments)
     amount = checked_amount(request.amount, "amount")
     payer = required_text(request.payer_name, "payerName", max_length=200)
     reference = optional_text(request.external_reference, "externalReference", max_length=100)
@@ -252,7 +282,7 @@ async def take_payment(
     paid_at = checked_paid_at(request.paid_at or now, now=now)
     digest = _payload_hash(
         {
-            "unit": unit.id,
+            "unit": account.unit_id,
             "channel": request.channel.value,
             "amount": str(amount),
             "payer": payer,
@@ -262,41 +292,34 @@ async def take_payment(
             "payerParty": request.payer_party_id,
         }
     )
-    payer_party_id = await _payer_party(session, unit.project_id, request.payer_party_id)
-    user_id = principal.user_id if principal else None
-    created, existing = await _claim_key(
-        session,
-        Payment,
-        project_id=unit.project_id,
-        key=key,
-        digest=digest,
-        values={
-            "unit_id": unit.id,
-            "payer_party_id": payer_party_id,
-            "payer_name": payer,
-            "channel": request.channel,
-            "external_reference": reference,
-            "amount": amount,
-            "paid_at": paid_at,
-            "recorded_by": user_id,
-        },
+    payer_party_id = await _payer_party(session, account.project_id, request.payer_party_id)
+    payment = Payment(
+        project_id=account.project_id,
+        unit_id=account.unit_id,
+        payer_party_id=payer_party_id,
+        payer_name=payer,
+        channel=request.channel,
+        external_reference=reference,
+        amount=amount,
+        paid_at=paid_at,
+        idempotency_key=key,
+        payload_hash=digest,
+        recorded_by=principal.user_id if principal else None,
+        created_at=utcnow(),
     )
-    if existing is not None:
-        return existing  # type: ignore[return-value]
-    payment = created
-    assert isinstance(payment, Payment)
-    bills = await _bills_to_pay(session, unit.id, request.bill_ids, field="billIds") if request.allocate else []
-    project = await session.get(Project, unit.project_id)
-    policies = await load_policies(session, unit.project_id)
-    await book_payments(
+    if (existing := await _claim_key(session, payment)) is not None:
+        assert isinstance(existing, Payment)
+        return RecordedPayment(existing)
+    wanted = [(account.unit_id, request.bill_ids, "billIds")]
+    bills = (await _bills_to_pay(session, wanted))[account.unit_id] if request.allocate else []
+    [booked] = await book_payments(
         session,
         signer,
-        bookings=[PaymentBooking(payment, bills, booked_at=now)],
-        policy=policies.late_fee_versions,
-        zone=ZoneInfo(project.timezone if project else "Asia/Shanghai"),
-        user_id=user_id,
+        bookings=[PaymentBooking(payment, bills, booked_at=now, place=account.place)],
+        zone=ZoneInfo(account.timezone),
+        user_id=payment.recorded_by,
     )
-    return payment
+    return RecordedPayment(payment, booked)
 
 
 async def record_batch_payment(
@@ -340,27 +363,24 @@ async def record_batch_payment(
                 ],
             }
         )
-        created, existing = await _claim_key(
-            session,
-            PaymentBatch,
+        batch = PaymentBatch(
             project_id=project_id,
-            key=key,
-            digest=digest,
-            values={
-                "payer_name": payer,
-                "channel": channel,
-                "external_reference": reference,
-                "total_amount": sum(amounts, _ZERO),
-                "recorded_by": principal.user_id,
-            },
+            payer_name=payer,
+            channel=channel,
+            external_reference=reference,
+            total_amount=sum(amounts, _ZERO),
+            idempotency_key=key,
+            payload_hash=digest,
+            recorded_by=principal.user_id,
+            created_at=utcnow(),
         )
-        batch = created or existing
-        assert isinstance(batch, PaymentBatch)
-        if created is not None:
-            await _book_batch(
-                session, principal, signer, project=project, batch=batch, items=items, amounts=amounts, paid_at=when, now=now
-            )
-        payments = (await session.scalars(select(Payment).where(Payment.batch_id == batch.id).order_by(Payment.id))).all()
+        if (existing := await _claim_key(session, batch)) is not None:
+            assert isinstance(existing, PaymentBatch)
+            recorded = await session.scalars(select(Payment).where(Payment.batch_id == existing.id).order_by(Payment.id))
+            return RecordedBatch(existing, [RecordedPayment(payment) for payment in recorded])
+        payments = await _book_batch(
+            session, principal, signer, project=project, batch=batch, items=items, amounts=amounts, paid_at=when, now=now
+        )
         return RecordedBatch(batch, payments)
 
 
@@ -375,20 +395,19 @@ async def _book_batch(
     amounts: Sequence[Decimal],
     paid_at: dt.datetime,
     now: dt.datetime,
-) -> None:
-    units = {
-        unit.id: unit
-        for unit in await session.scalars(select(Unit).where(Unit.id.in_(sorted({item.unit_id for item in items}))))
-    }
+) -> list[RecordedPayment]:
+    """Book one payment per item, reading every unit and every bill in one statement each and writing each
+    table's rows in one more."""
+    accounts = await read_unit_accounts(session, [item.unit_id for item in items])
     seen: set[int] = set()
     for index, item in enumerate(items):
-        unit = units.get(item.unit_id)
-        if unit is None or unit.project_id != project.id:
+        account = accounts.get(item.unit_id)
+        if account is None or account.project_id != project.id:
             raise NotFound("No such unit in this project.", field=f"items[{index}].unitId")
-        if unit.id in seen:
+        if item.unit_id in seen:
             raise BadInput("Each unit may appear once in a batch.", field=f"items[{index}].unitId")
-        seen.add(unit.id)
-    bills = await _bills_to_pay_by_unit(
+        seen.add(item.unit_id)
+    bills = await _bills_to_pay(
         session, [(item.unit_id, item.bill_ids, f"items[{index}].billIds") for index, item in enumerate(items)]
     )
     bookings = [
@@ -406,16 +425,12 @@ async def _book_batch(
             ),
             bills[item.unit_id],
             booked_at=now,
+            place=accounts[item.unit_id].place,
         )
         for item, amount in zip(items, amounts, strict=True)
     ]
     await add_payments(session, [booking.payment for booking in bookings])
-    policies = await load_policies(session, project.id)
-    await book_payments(
-        session,
-        signer,
-        bookings=bookings,
-        policy=policies.late_fee_versions,
-        zone=ZoneInfo(project.timezone),
-        user_id=principal.user_id,
+    booked = await book_payments(
+        session, signer, bookings=bookings, zone=ZoneInfo(project.timezone), user_id=principal.user_id
     )
+    return [RecordedPayment(booking.payment, result) for booking, result in zip(bookings, booked, strict=True)]

@@ -32,7 +32,7 @@ from reportlab.lib.pagesizes import A5  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing import texts
@@ -47,6 +47,7 @@ from kernel.vocabulary import Locale
 __all__ = [
     "RECEIPT_COUNTER",
     "ReceiptLine",
+    "ReceiptPlace",
     "ReceiptSigner",
     "ReceiptVerification",
     "get_receipt",
@@ -61,6 +62,14 @@ __all__ = [
 _HKDF_INFO = b"courtyard receipt signing v1"
 _KEY_CONTEXT = "courtyard receipt signing key"
 RECEIPT_COUNTER = "receipt"
+_COUNTER = BillingCounter.__table__
+# Built once: building a statement costs more than running it (every payment takes a receipt number).
+_INCREMENT = (
+    update(_COUNTER)
+    .where(_COUNTER.c.project_id == bindparam("counter_project"), _COUNTER.c.name == bindparam("counter_name"))
+    .values(value=_COUNTER.c.value + bindparam("count"))
+    .returning(_COUNTER.c.value)
+)
 
 
 def receipt_number(number: int) -> str:
@@ -101,24 +110,30 @@ async def next_counter_value(session: AsyncSession, project_id: int, name: str, 
     """Take the project's next `count` numbers in counter `name` and return the last of them.
 
     The counter row stays locked until commit, so numbers follow commit order and a rolled-back
-    transaction gives its numbers back (no gaps).
+    transaction gives its numbers back (no gaps). Every transaction of the project that takes a number
+    waits for that lock: take it as late as the transaction can.
     """
-    increment = (
-        update(BillingCounter)
-        .where(BillingCounter.project_id == project_id, BillingCounter.name == name)
-        .values(value=BillingCounter.value + count)
-        .returning(BillingCounter.value)
-    )
-    value = await session.scalar(increment)
+    increment = {"counter_project": project_id, "counter_name": name, "count": count}
+    connection = await session.connection()
+    value = await connection.scalar(_INCREMENT, increment)
     if value is None:
-        await session.execute(
-            dialect_insert(session, BillingCounter)
+        await connection.execute(
+            dialect_insert(session, _COUNTER)
             .values(project_id=project_id, name=name, value=0)
             .on_conflict_do_nothing(index_elements=["project_id", "name"])
         )
-        value = await session.scalar(increment)
+        value = await connection.scalar(_INCREMENT, increment)
     assert value is not None
     return int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptPlace:
+    """Where the paid unit is, as its receipts name it."""
+
+    project_name: str
+    building: str
+    unit_number: str
 
 
 def _money(amount: Decimal) -> str:
@@ -139,9 +154,7 @@ def receipt_content(
     *,
     number: int,
     payment: Payment,
-    project_name: str,
-    building: str,
-    unit_number: str,
+    place: ReceiptPlace,
     lines: Sequence[ReceiptLine],
     issued_at: dt.datetime,
 ) -> str:
@@ -151,8 +164,8 @@ def receipt_content(
         {
             "version": 1,
             "receipt": receipt_number(number),
-            "project": {"id": payment.project_id, "name": project_name},
-            "unit": {"id": payment.unit_id, "building": building, "number": unit_number},
+            "project": {"id": payment.project_id, "name": place.project_name},
+            "unit": {"id": payment.unit_id, "building": place.building, "number": place.unit_number},
             "payment": {
                 "id": payment.id,
                 "channel": payment.channel.value,

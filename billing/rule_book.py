@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing import model as engine
@@ -43,6 +43,7 @@ __all__ = [
     "engine_rule",
     "engine_waiver",
     "insert_fee_rule",
+    "late_fee_versions",
     "load_policies",
     "validate_definition",
     "version_row",
@@ -315,6 +316,25 @@ async def load_policies(session: AsyncSession, project_id: int) -> Policies:
         due_days=billing.due_days if billing else DEFAULT_DUE_DAYS,
         cycle_months=billing.cycle_months if billing else DEFAULT_CYCLE_MONTHS,
         late_fee_versions=tuple(late_fee_policy_of(version) for version in versions),
+    )
+
+
+_VERSION = LateFeePolicyVersion.__table__
+# Built once: building a statement costs more than running it (payments read the versions).
+_LATE_FEE_VERSIONS = (
+    select(_VERSION.c.daily_rate, _VERSION.c.grace_days, _VERSION.c.cap_ratio, _VERSION.c.effective_from)
+    .where(_VERSION.c.project_id == bindparam("project_id"))
+    .order_by(_VERSION.c.effective_from)
+)
+
+
+async def late_fee_versions(session: AsyncSession, project_id: int) -> tuple[engine.LateFeePolicy, ...]:
+    """The project's late-fee policy versions as the engine takes them, oldest first: `load_policies`'s
+    late fee alone, read as plain rows in one statement."""
+    rows = await (await session.connection()).execute(_LATE_FEE_VERSIONS, {"project_id": project_id})
+    return tuple(
+        engine.LateFeePolicy(daily_rate=rate, grace_days=grace, cap_ratio=cap, effective_from=start)
+        for rate, grace, cap, start in rows
     )
 
 

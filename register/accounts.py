@@ -10,10 +10,11 @@ import secrets
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import and_, delete, exists, literal, or_, select
+from sqlalchemy import Select, and_, bindparam, delete, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Occupancy, Party, RevokedToken, RoleGrant, Technician, User
@@ -273,6 +274,41 @@ def _still_valid(token: TokenClaims, valid_after: dt.datetime | None, revoked: b
     return not revoked and (valid_after is None or token.issued_at >= valid_after)
 
 
+def _principal_statement(*, with_token: bool) -> Select[Any]:
+    """User, grants, occupied units and the token's standing, for `load_principal`."""
+    revoked = (
+        exists().where(RevokedToken.token_id == bindparam("token_id")).label("revoked")
+        if with_token
+        else literal(False).label("revoked")
+    )
+    today = bindparam("today")
+    occupied_today = and_(
+        Occupancy.party_id == User.party_id,
+        Occupancy.start_date <= today,
+        or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today),
+    )
+    return (
+        select(
+            User.is_active,
+            User.party_id,
+            User.technician_id,
+            User.tokens_valid_after,
+            revoked,
+            RoleGrant.project_id,
+            RoleGrant.role,
+            Occupancy.unit_id,
+        )
+        .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+        .outerjoin(Occupancy, occupied_today)
+        .where(User.id == bindparam("user_id"))
+    )
+
+
+# Built once: every request reads its principal, and building the statement cost more than running it.
+_PRINCIPAL_WITH_TOKEN = _principal_statement(with_token=True)
+_PRINCIPAL = _principal_statement(with_token=False)
+
+
 async def load_principal(
     session: AsyncSession, user_id: int, *, today: dt.date, token: TokenClaims | None = None
 ) -> Principal | None:
@@ -281,29 +317,11 @@ async def load_principal(
     # Every request starts here: plain columns, user, grants, occupied units and the token's standing in
     # one round trip. The rows are grants × occupancies of one user: a handful, even for an owner of
     # several units who also works in several projects.
-    revoked = _revoked(token) if token is not None else literal(False).label("revoked")
-    occupied_today = and_(
-        Occupancy.party_id == User.party_id,
-        Occupancy.start_date <= today,
-        or_(Occupancy.end_date.is_(None), Occupancy.end_date >= today),
-    )
-    rows = (
-        await session.execute(
-            select(
-                User.is_active,
-                User.party_id,
-                User.technician_id,
-                User.tokens_valid_after,
-                revoked,
-                RoleGrant.project_id,
-                RoleGrant.role,
-                Occupancy.unit_id,
-            )
-            .outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .outerjoin(Occupancy, occupied_today)
-            .where(User.id == user_id)
-        )
-    ).all()
+    if token is None:
+        rows = (await session.execute(_PRINCIPAL, {"user_id": user_id, "today": today})).all()
+    else:
+        arguments = {"user_id": user_id, "today": today, "token_id": token.token_id}
+        rows = (await session.execute(_PRINCIPAL_WITH_TOKEN, arguments)).all()
     if not rows or not rows[0].is_active:
         return None
     if token is not None and not _still_valid(token, rows[0].tokens_valid_after, rows[0].revoked):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
-
 from typing import Annotated
 
 import strawberry
@@ -83,17 +83,26 @@ class ReversePaymentInput:
     reason: str = strawberry.field(description="Why.")
 
 
+def _present_payments(info: Info, recorded: Sequence[payments.RecordedPayment]) -> list[PaymentType]:
+    """The payments as a mutation answers them. What this call just wrote (receipts and allocations, and
+    no refunds yet) is handed to the operation's loaders, so the answer shows it without reading it back;
+    a payment an idempotency key answered from before is read as any other."""
+    billing = info.context.loaders.billing
+    booked = [(row.payment.id, row.booked) for row in recorded if row.booked is not None]
+    billing.receipts_by_payment.prime_many({payment_id: [written.receipt] for payment_id, written in booked})
+    billing.allocations_by_payment.prime_many({payment_id: list(written.allocations) for payment_id, written in booked})
+    billing.reversals_by_payment.prime_many({payment_id: [] for payment_id, _ in booked})
+    return [PaymentType.from_row(row.payment) for row in recorded]
+
+
 @strawberry.type(name="PaymentBatch", description="The payments a batch recorded.")
 class PaymentBatchType:
     total_amount: Decimal = strawberry.field(description="Yuan, all items.")
     payments: list[PaymentType] = strawberry.field(description="One payment per item, in order.")
 
     @classmethod
-    def from_recorded(cls, recorded: payments.RecordedBatch) -> PaymentBatchType:
-        return cls(
-            total_amount=recorded.batch.total_amount,
-            payments=[PaymentType.from_row(row) for row in recorded.payments],
-        )
+    def from_recorded(cls, info: Info, recorded: payments.RecordedBatch) -> PaymentBatchType:
+        return cls(total_amount=recorded.batch.total_amount, payments=_present_payments(info, recorded.payments))
 
 
 RecordPaymentResult = mutation_result(PaymentType, "RecordPaymentResult")
@@ -135,7 +144,7 @@ class PaymentMutations:
                 ),
                 idempotency_key=input.idempotency_key,
             ),
-            PaymentType.from_row,
+            lambda recorded: _present_payments(info, [recorded])[0],
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: One payer paying many units' bills, in one transaction.")
@@ -169,7 +178,7 @@ class PaymentMutations:
                 idempotency_key=input.idempotency_key,
                 paid_at=input.paid_at,
             ),
-            PaymentBatchType.from_recorded,
+            lambda recorded: PaymentBatchType.from_recorded(info, recorded),
         )
 
     @strawberry.mutation(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: Give back unallocated credit of a payment.")

@@ -12,8 +12,13 @@ import httpx
 from sqlalchemy import select
 
 from api.state import AppState
-from billing.booking import PaymentBooking, add_payments, book_payments
-from billing.rule_book import load_policies
+from billing.booking import (
+    PaymentBooking,
+    add_payments,
+    book_payments,
+    lock_payable_bills,
+)
+from billing.guards import read_unit_accounts
 from db.models import Bill, Payment, PaymentChannel
 from db.unit_of_work import unit_of_work
 from tests.integration.billing_world import (
@@ -107,10 +112,14 @@ async def test_booking_payments_in_bulk_leaves_the_bills_as_recording_each_at_th
     now = state.clock()
     async with unit_of_work(state.session_factory) as work:
         session = work.session
+        units = [world.ids[f"Unit:{UNITS[number]}"] for number in AMOUNTS]
+        december = (await session.scalars(select(Bill.id).where(Bill.period == "2026-12"))).all()
         bills = {
             bill.unit_id: bill
-            for bill in await session.scalars(select(Bill).where(Bill.period == "2026-12").with_for_update())
+            for bill in await lock_payable_bills(session, unit_ids=units, bill_ids=december)
+            if bill.id in december
         }
+        accounts = await read_unit_accounts(session, units)
         payments = [
             Payment(
                 project_id=world.ids["Project:lakeside"],
@@ -123,12 +132,13 @@ async def test_booking_payments_in_bulk_leaves_the_bills_as_recording_each_at_th
             for number, amount in AMOUNTS.items()
         ]
         await add_payments(session, payments)
-        policies = await load_policies(session, world.ids["Project:lakeside"])
         await book_payments(
             session,
             state.services.receipt_signer,
-            bookings=[PaymentBooking(payment, [bills[payment.unit_id]], booked_at=now) for payment in payments],
-            policy=policies.late_fee_versions,
+            bookings=[
+                PaymentBooking(payment, [bills[payment.unit_id]], booked_at=now, place=accounts[payment.unit_id].place)
+                for payment in payments
+            ],
             zone=ZoneInfo("Asia/Shanghai"),
             user_id=None,
         )
