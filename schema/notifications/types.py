@@ -43,6 +43,8 @@ NotificationKindEnum = described_enum(
         "PAYMENT_CONFIRMATION": "A payment was booked, with its receipt number: never held back, cannot be muted.",
         "BILL_REMINDER": "A bill falls due soon or today (催缴提醒).",
         "OVERDUE_NOTICE": "A bill is overdue: days overdue and the late fee as of today (欠费通知).",
+        "FINAL_NOTICE": "A bill is long overdue, in firmer words: days overdue and the late fee as of today (催缴通知).",
+        "DUNNING_FOLLOW_UP": "To finance staff: an overdue account to phone (催缴回访).",
         "ANNOUNCEMENT": "A community announcement (公告).",
         "ANNOUNCEMENT_REMINDER": "A reminder to read an announcement you have not read.",
         "TICKET_ASSIGNED": "A repair ticket was assigned to you (technicians); sent at any hour.",

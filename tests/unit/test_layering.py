@@ -18,6 +18,7 @@ KERNEL = sorted(str(path.relative_to(ROOT)) for path in (ROOT / "kernel").glob("
 PURE_CORES = [
     "billing/allocation.py",
     "billing/balance.py",
+    "billing/dunning/ladder.py",
     "billing/ledger.py",
     "billing/model.py",
     "billing/money.py",
