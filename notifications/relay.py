@@ -32,7 +32,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -231,6 +231,9 @@ async def _start(work: _Pass, message_id: int) -> _Send | _Done:
         rules = rules_of(message.kind)
         if rules is None:
             return _finish(message, MessageStatus.FAILED, f"no kind of message {message.kind!r} in this version")
+        if message.channels:
+            # The sender chose the channels and their order (a dunning level): they replace the kind's.
+            rules = replace(rules, channels=tuple(NotificationChannel(channel) for channel in message.channels))
         check = work.still_wanted.get(message.kind)
         if check is not None and not await check(session, message):
             return _finish(message, MessageStatus.CANCELLED, None)
