@@ -30,6 +30,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from kernel.errors import BadInput
+from kernel.vocabulary import DunningEscalation as Escalation
 from kernel.vocabulary import NotificationChannel
 from notifications.kinds import MessageKind
 
@@ -64,12 +65,6 @@ _CODE = re.compile(r"[A-Za-z0-9+\-_.]{1,16}")
 _EARLIEST_REMINDER = -60
 _LATEST_LEVEL = 730
 _FEN = Decimal("0.01")
-
-
-class Escalation(StrEnum):
-    NONE = "NONE"
-    PHONE_FOLLOW_UP = "PHONE_FOLLOW_UP"
-    """A follow-up for one of the project's FINANCE users: phone the owner."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,15 @@ from db.models.billing import (
     ReversalKind,
     Waiver,
 )
+from db.models.dunning import (
+    BillDispute,
+    DunningLevel,
+    DunningNotice,
+    DunningNoticeBill,
+    DunningPolicy,
+    DunningRun,
+    PaymentPlan,
+)
 from db.models.notifications import (
     DeliveryAttempt,
     InboxCounter,
@@ -78,6 +87,13 @@ from db.models.tickets import (
 )
 
 __all__ = [
+    "BillDispute",
+    "DunningLevel",
+    "DunningNotice",
+    "DunningNoticeBill",
+    "DunningPolicy",
+    "DunningRun",
+    "PaymentPlan",
     "DeliveryAttempt",
     "InboxCounter",
     "Message",
