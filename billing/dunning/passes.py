@@ -64,7 +64,7 @@ from kernel.vocabulary import DunningEscalation, MessageStatus
 from notifications.kinds import MessageKind
 from notifications.outbox import Envelope, enqueue_many
 
-__all__ = ["DunningPass", "PlannedNotice", "dun_project", "project_today", "run_dunning"]
+__all__ = ["DunningPass", "PlannedNotice", "dun_project", "project_today", "run_dunning", "unit_labels"]
 
 # Key space of the PostgreSQL advisory locks that queue passes of one project behind each other.
 _PASS_LOCK_CLASS = 7302
@@ -160,7 +160,7 @@ async def dun_project(
     accounts, figures = await reader.accounts()
     outcome = decide(settings.policy, accounts, today)
     late_fees = (await load_policies(session, project_id)).late_fee_versions
-    labels = await _unit_labels(session, {decision.unit_id for decision in outcome.decisions})
+    labels = await unit_labels(session, {decision.unit_id for decision in outcome.decisions})
     finance = await _finance_users(session, project_id)
     planned = tuple(
         PlannedNotice(
@@ -303,7 +303,7 @@ def _chunks(values: Sequence[int]) -> Iterator[Sequence[int]]:
         yield values[start : start + _CHUNK]
 
 
-async def _unit_labels(session: AsyncSession, unit_ids: set[int]) -> dict[int, str]:
+async def unit_labels(session: AsyncSession, unit_ids: set[int]) -> dict[int, str]:
     """What owners call their unit: the building and the number (1栋 101)."""
     labels: dict[int, str] = {}
     for chunk in _chunks(sorted(unit_ids)):
