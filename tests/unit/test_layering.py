@@ -39,6 +39,7 @@ PURE_CORES = [
     "dispatch/model.py",
     "dispatch/sla.py",
     "dispatch/solver.py",
+    "dispatch/urgency.py",
     "notifications/default_templates.py",
     "notifications/kinds.py",
     "notifications/pacing.py",
