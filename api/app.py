@@ -31,7 +31,8 @@ from api.settings import Settings
 from api.state import AppState, build_services, utc_now
 from api.notification_channels import build_channels, sms_gateways
 from api.notification_routes import notification_routes
-from api.workers import DispatchWorker, InProcessWorker, OutboxRelay
+from api.workers import DispatchWorker, DunningWorker, InProcessWorker, OutboxRelay
+from billing.dunning.send_check import STILL_WANTED
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
@@ -79,12 +80,12 @@ async def service_unavailable(connection: HTTPConnection, error: Exception) -> R
 
 
 _BACKGROUND_JOBS_IN_PROCESS = (
-    "background jobs (SLA timers, escalation, queue re-planning, maintenance, the notification outbox) run in"
+    "background jobs (SLA timers, escalation, queue re-planning, maintenance, dunning, the notification outbox) run in"
     " this process"
 )
 _BACKGROUND_JOBS_ELSEWHERE = (
-    "no background jobs run in this process: SLA timers, escalation, queue re-planning and the notification"
-    " outbox need `courtyard worker` processes"
+    "no background jobs run in this process: SLA timers, escalation, queue re-planning, dunning and the"
+    " notification outbox need `courtyard worker` processes"
 )
 
 
@@ -138,6 +139,7 @@ def create_app(
         workers = (
             [
                 InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)),
+                InProcessWorker(DunningWorker(session_factory, clock=clock), name="courtyard-dunning"),
                 InProcessWorker(
                     OutboxRelay(
                         session_factory,
@@ -146,6 +148,7 @@ def create_app(
                         cipher=cipher,
                         publisher=event_bus,
                         interval=settings.outbox_interval,
+                        still_wanted=STILL_WANTED,
                     ),
                     name="courtyard-outbox-relay",
                 ),

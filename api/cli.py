@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from api.billing_cli import add_bill_run_parser, bill_run
+from api.dunning_cli import add_dunning_parser, dunning_run
 from api.reconcile_cli import add_reconcile_parser, reconcile_close, reconcile_import
 from api.settings import Settings, SettingsError
 
@@ -121,7 +122,8 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
     from api.eventbus import EventBus
     from api.notification_channels import build_channels
     from api.state import utc_now
-    from api.workers import DispatchWorker, OutboxRelay
+    from api.workers import DispatchWorker, DunningWorker, OutboxRelay
+    from billing.dunning.send_check import STILL_WANTED
     from db.personal_data import PersonalDataCipher
     from db.session import create_engine, create_session_factory
 
@@ -131,6 +133,7 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
         async with EventBus(settings.broadcast_url) as bus:
             sessions = create_session_factory(engine)
             worker = DispatchWorker(sessions, clock=utc_now, publisher=bus, interval=interval)
+            dunning = DunningWorker(sessions, clock=utc_now)
             relay = OutboxRelay(
                 sessions,
                 channels,
@@ -138,14 +141,17 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
                 cipher=PersonalDataCipher(settings.secret_key),
                 publisher=bus,
                 interval=settings.outbox_interval,
+                still_wanted=STILL_WANTED,
             )
             if once:
                 report = await worker.run_once()
+                dunned = await dunning.run_once()
                 sent = await relay.run_once()
                 _print(
                     f"{report.sla_events} SLA events, {report.escalations} escalations, "
                     f"{report.maintenance_tickets} maintenance tickets, {report.replanned} re-planned, "
-                    f"{report.failures} failures; outbox: {sent.sent + sent.delivered} sent, {sent.deferred} deferred, "
+                    f"{report.failures} failures; dunning: {dunned.passes} passes, {dunned.notices} notices; "
+                    f"outbox: {sent.sent + sent.delivered} sent, {sent.deferred} deferred, "
                     f"{sent.retrying} to retry, {sent.failed} failed"
                 )
                 return
@@ -157,7 +163,7 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
                 f"courtyard worker running every {interval:g} s, the outbox relay every "
                 f"{settings.outbox_interval:g} s (Ctrl-C to stop)"
             )
-            await asyncio.gather(worker.run(stop), relay.run(stop))
+            await asyncio.gather(worker.run(stop), dunning.run(stop), relay.run(stop))
     finally:
         for channel in channels.values():
             await channel.aclose()
@@ -175,8 +181,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
     add_bill_run_parser(commands)
     add_reconcile_parser(commands)
+    add_dunning_parser(commands)
     worker = commands.add_parser(
-        "worker", help="run the background jobs: SLA timers, maintenance, re-planning, the notification outbox"
+        "worker", help="run the background jobs: SLA timers, maintenance, re-planning, dunning, the notification outbox"
     )
     worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     worker.add_argument("--once", action="store_true", help="run one round and exit")
@@ -244,6 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 signed_off_by=args.signed_off_by,
                 now=dt.datetime.now(dt.UTC),
             )
+        )
+    elif args.command == "dunning":
+        return asyncio.run(
+            dunning_run(settings, project=args.project, now=args.now or dt.datetime.now(dt.UTC), dry_run=args.dry_run)
         )
     elif args.command == "worker":
         asyncio.run(_work(settings, interval=args.interval, once=args.once))

@@ -1,5 +1,6 @@
 """The background workers: the dispatch jobs, run periodically (each publishes its events as they commit),
-and the notification outbox's relay.
+the daily dunning passes, and the notification outbox's relay (which re-checks dunning messages before it
+sends them).
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
@@ -18,8 +19,8 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.dunning.jobs import DunningJobReport, run_due_dunning
 from db.personal_data import PersonalDataCipher
-
 from dispatch.events import Publisher
 from dispatch.jobs import (
     JobReport,
@@ -29,14 +30,24 @@ from dispatch.jobs import (
 )
 from kernel.vocabulary import NotificationChannel
 from notifications.channels import ChannelSender
-from notifications.relay import RelayReport, relay_once
+from notifications.relay import RelayReport, StillWanted, relay_once
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_REPLAN_EVERY", "DispatchWorker", "InProcessWorker", "OutboxRelay"]
+__all__ = [
+    "DEFAULT_DUNNING_INTERVAL",
+    "DEFAULT_INTERVAL",
+    "DEFAULT_REPLAN_EVERY",
+    "DispatchWorker",
+    "DunningWorker",
+    "InProcessWorker",
+    "OutboxRelay",
+]
 
 log = logging.getLogger("courtyard.worker")
 
 DEFAULT_INTERVAL = 15.0
 DEFAULT_REPLAN_EVERY = dt.timedelta(minutes=5)
+DEFAULT_DUNNING_INTERVAL = 300.0
+"""Seconds between looks for projects due for their daily dunning pass."""
 
 
 class DispatchWorker:
@@ -91,6 +102,45 @@ class DispatchWorker:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
 
+class DunningWorker:
+    """Each project's dunning pass, once a day from 09:00 local time (`billing.dunning.jobs`)."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], dt.datetime],
+        interval: float = DEFAULT_DUNNING_INTERVAL,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self._session_factory = session_factory
+        self._clock = clock
+        self._interval = interval
+
+    async def run_once(self) -> DunningJobReport:
+        report = await run_due_dunning(self._session_factory, now=self._clock())
+        if report.passes or report.failures:
+            log.info(
+                "dunning: %d passes, %d notices, %d messages, %d follow-ups, %d failures",
+                report.passes,
+                report.notices,
+                report.messages,
+                report.follow_ups,
+                report.failures,
+            )
+        return report
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("dunning round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+
+
 class OutboxRelay:
     """The notification outbox's relay: a pass at once again while passes find a full batch, otherwise one
     every `interval` seconds (a message waits at most about that long)."""
@@ -105,11 +155,13 @@ class OutboxRelay:
         publisher: Publisher | None = None,
         interval: float = 1.0,
         batch_size: int = 100,
+        still_wanted: Mapping[str, StillWanted] | None = None,
     ) -> None:
         if interval <= 0:
             raise ValueError("interval must be positive")
         self._session_factory = session_factory
         self._channels = channels
+        self._still_wanted = still_wanted
         self._clock = clock
         self._cipher = cipher
         self._publisher = publisher
@@ -124,6 +176,7 @@ class OutboxRelay:
             cipher=self._cipher,
             publisher=self._publisher,
             batch_size=self._batch_size,
+            still_wanted=self._still_wanted,
         )
         if report.claimed:
             log.info(
@@ -155,7 +208,7 @@ class Runnable(Protocol):
 
 
 class InProcessWorker:
-    """A worker (`DispatchWorker`, `OutboxRelay`) running as a task of the serving process (the embedded
+    """A worker (`DispatchWorker`, `DunningWorker`, `OutboxRelay`) running as a task of the serving process (the embedded
     default)."""
 
     def __init__(self, worker: Runnable, *, name: str = "courtyard-dispatch-worker") -> None:

@@ -64,7 +64,15 @@ from kernel.vocabulary import DunningEscalation, MessageStatus
 from notifications.kinds import MessageKind
 from notifications.outbox import Envelope, enqueue_many
 
-__all__ = ["DunningPass", "PlannedNotice", "dun_project", "project_today", "run_dunning", "unit_labels"]
+__all__ = [
+    "DunningPass",
+    "PlannedNotice",
+    "dun_project",
+    "project_today",
+    "run_dunning",
+    "scheduled_pass_ran",
+    "unit_labels",
+]
 
 # Key space of the PostgreSQL advisory locks that queue passes of one project behind each other.
 _PASS_LOCK_CLASS = 7302
@@ -156,6 +164,9 @@ async def dun_project(
     settings = await load_settings(session, project_id)
     if not settings.enabled:
         return DunningPass(project_id, today, False, None, 0, 0, (), 0, 0)
+    if scheduled and not dry_run and await scheduled_pass_ran(session, project_id, today):
+        # Another worker ran today's pass while this one waited for the lock.
+        return DunningPass(project_id, today, True, None, 0, 0, (), 0, 0)
     reader = _Reader(session, project_id, today, settings.policy)
     accounts, figures = await reader.accounts()
     outcome = decide(settings.policy, accounts, today)
@@ -192,6 +203,16 @@ async def dun_project(
     await session.flush()
     await _write(session, project, run, planned, now)
     return DunningPass(project_id, today, True, run.id, len(accounts), len(outcome.held), planned, messages, follow_ups)
+
+
+async def scheduled_pass_ran(session: AsyncSession, project_id: int, day: dt.date) -> bool:
+    """Whether the worker's pass of `day` over the project is done."""
+    found = await session.scalar(
+        select(DunningRun.id)
+        .where(DunningRun.project_id == project_id, DunningRun.day == day, DunningRun.scheduled.is_(True))
+        .limit(1)
+    )
+    return found is not None
 
 
 # --- reading the facts ----------------------------------------------------------------------------
