@@ -71,6 +71,8 @@ class QueuedAccount:
     overdue_bills: int
     oldest_due: dt.date
     history: tuple[HistoryEntry, ...]
+    cursor: str
+    """Where the queue goes on after this account (`after`)."""
 
     @property
     def score(self) -> Decimal:
@@ -197,6 +199,7 @@ async def _accounts(session: AsyncSession, project_id: int, page: Sequence[_Rank
                 overdue_bills=count,
                 oldest_due=oldest,
                 history=tuple(history.get((rank.unit_id, rank.party_id), ())),
+                cursor=rank.cursor(),
             )
         )
     return accounts
