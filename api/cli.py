@@ -85,7 +85,11 @@ def _print_demo_billing_guide(project: str) -> None:
     _print(f"    {demo_billing_query(project)}")
     _print(f"  {owner.email} ({owner.description}) sees their own bills and unitStatement.")
     _print(f"  From the shell: courtyard bill-run --project {project} --period YYYY-MM --dry-run")
-    _print("  More in README.md, section Billing.")
+    _print("  Dunning: a month of daily reminders and their statuses; as finance, run")
+    _print(f'    {{ dunningWorkQueue(projectId: "{project}", first: 5) {{ edges {{ node {{ amountOverdue daysOverdue '
+           "unit { number } history { level messageStatus channel } } } } }")
+    _print(f"  From the shell: courtyard dunning run --project {project} --dry-run")
+    _print("  More in README.md, sections Billing and Dunning.")
 
 
 def _print_demo_logins(base_url: str) -> None:

@@ -1,9 +1,11 @@
-"""The demo community's books: rules, readings, three months of bills and payments, balanced ledger."""
+"""The demo community's books: rules, readings, three months of bills and payments, balanced ledger, and a
+month of dunning."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -17,7 +19,12 @@ from db.models import (
     Bill,
     BillRun,
     BillStatus,
+    DunningLevel,
+    DunningNotice,
+    DunningPolicy,
+    DunningRun,
     FeeRule,
+    Message,
     MeterReading,
     Payment,
     Project,
@@ -26,6 +33,7 @@ from db.models import (
 )
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
+from kernel.vocabulary import MessageStatus
 from tests.conftest import PostgresServer, missing_service
 
 TODAY = dt.date(2026, 3, 15)
@@ -102,3 +110,24 @@ async def test_owner1_flat_shows_a_paid_a_partly_paid_and_an_open_month(demo: as
         bills = (await session.execute(select(Bill.period, Bill.status).where(Bill.unit_id == first_flat).order_by(Bill.period))).all()
     assert [status for _, status in bills] == [BillStatus.PAID, BillStatus.PARTIALLY_PAID, BillStatus.OPEN]
 
+
+
+async def test_the_demo_shows_a_dunning_policy_and_a_month_of_reminders_with_their_statuses(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo() as session:
+        policy = await session.scalar(select(DunningPolicy))
+        levels = list(await session.scalars(select(DunningLevel.code).order_by(DunningLevel.position)))
+        days = (await session.execute(select(func.min(DunningRun.day), func.max(DunningRun.day), func.count()))).one()
+        statuses = dict((await session.execute(select(Message.status, func.count()).group_by(Message.status))).all())
+        kinds = set(await session.scalars(select(DunningNotice.level_code).distinct()))
+    # the finance desk's policy, saved, with repairs held above ¥2,000 overdue
+    assert policy is not None and policy.repair_block_threshold == Decimal("2000.00")
+    assert levels == ["T-7", "T0", "T+3", "T+15", "T+30"]
+    # a pass every morning for the month before today, and today's
+    assert days == (TODAY - dt.timedelta(days=30), TODAY, 31)
+    # reminders sent by SMS, follow-ups delivered to the finance desk's inbox, those paid before the relay
+    # cancelled, and those of the owner who muted overdue notices disabled
+    assert {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.CANCELLED, MessageStatus.DISABLED_BY_USER} <= set(statuses)
+    assert statuses[MessageStatus.CANCELLED] == 3 and statuses[MessageStatus.SENT] > 50
+    assert {"T+3", "T+15", "T+30"} <= kinds
