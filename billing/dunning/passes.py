@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -37,7 +37,8 @@ from billing.dunning.ladder import (
 )
 from billing.dunning.policies import load_settings
 from billing.guards import get_project
-from billing.money import from_fen
+from billing.bulk import bulk_connection
+from billing.money import from_fen, to_fen
 from billing.policy import may_manage_dunning
 from billing.rule_book import load_policies
 from billing.rules import LateFeePolicies
@@ -423,37 +424,61 @@ async def _write(
     follow_up_ids = dict(zip((notice.key for notice in follow_ups), message_ids[len(owners) :], strict=True))
     if not planned:
         return
-    inserted = await session.execute(
-        insert(DunningNotice).returning(DunningNotice.id, sort_by_parameter_order=True),
+    # Notices and their bills go in by COPY on PostgreSQL (a pass writes tens of thousands), ids reserved ahead.
+    writer = await bulk_connection(session)
+    notice_ids = await writer.reserve_ids(DunningNotice.__table__, len(planned))  # type: ignore[arg-type]
+    decided_at = now.astimezone(dt.UTC)
+    await writer.write(
+        DunningNotice.__table__,  # type: ignore[arg-type]
+        _NOTICE_COLUMNS,
         [
-            {
-                "project_id": project.id,
-                "run_id": run.id,
-                "unit_id": notice.decision.unit_id,
-                "party_id": notice.decision.party_id,
-                "idempotency_key": notice.key,
-                "level_code": notice.decision.level.code,
-                "level_position": notice.decision.position,
-                "kind": notice.decision.level.kind.value if notice.decision.level.kind is not None else None,
-                "escalation": notice.decision.level.escalation,
-                "due_date": notice.decision.oldest_due,
-                "days_overdue": notice.decision.days_overdue,
-                "amount_due": notice.decision.amount_due,
-                "late_fee": notice.late_fee,
-                "message_id": owner_ids.get(notice.key),
-                "follow_up_user_id": notice.follow_up_user_id,
-                "follow_up_message_id": follow_up_ids.get(notice.key),
-                "decided_at": now,
-            }
-            for notice in planned
-        ],
-    )
-    notice_ids = list(inserted.scalars().all())
-    await session.execute(
-        insert(DunningNoticeBill),
-        [
-            {"notice_id": notice_id, "bill_id": bill_id}
+            (
+                notice_id,
+                project.id,
+                run.id,
+                notice.decision.unit_id,
+                notice.decision.party_id,
+                notice.key,
+                notice.decision.level.code,
+                notice.decision.position,
+                notice.decision.level.kind.value if notice.decision.level.kind is not None else None,
+                notice.decision.level.escalation.value,
+                notice.decision.oldest_due,
+                notice.decision.days_overdue,
+                to_fen(notice.decision.amount_due),
+                to_fen(notice.late_fee),
+                owner_ids.get(notice.key),
+                notice.follow_up_user_id,
+                follow_up_ids.get(notice.key),
+                decided_at,
+            )
             for notice_id, notice in zip(notice_ids, planned, strict=True)
-            for bill_id in notice.decision.bill_ids
         ],
     )
+    await writer.write(
+        DunningNoticeBill.__table__,  # type: ignore[arg-type]
+        ("notice_id", "bill_id"),
+        [(notice_id, bill_id) for notice_id, notice in zip(notice_ids, planned, strict=True) for bill_id in notice.decision.bill_ids],
+    )
+
+
+_NOTICE_COLUMNS = (
+    "id",
+    "project_id",
+    "run_id",
+    "unit_id",
+    "party_id",
+    "idempotency_key",
+    "level_code",
+    "level_position",
+    "kind",
+    "escalation",
+    "due_date",
+    "days_overdue",
+    "amount_due",
+    "late_fee",
+    "message_id",
+    "follow_up_user_id",
+    "follow_up_message_id",
+    "decided_at",
+)
