@@ -97,7 +97,7 @@ async def seed_dunning(
         await _relay(session_factory, channels, cipher, now=_at(day, 9, 5))
     last = await run_dunning(session_factory, None, project_id=project_id, now=_at(today, 9), scheduled=True)
     levels.update(last.by_level())
-    await _report(session_factory, project_id, levels, progress)
+    await _report(session_factory, project_id, levels, _PAYERS - payers, progress)
 
 
 async def _mute_overdue_notices(session_factory: async_sessionmaker[AsyncSession], notice: PlannedNotice, *, at: dt.datetime) -> None:
@@ -147,7 +147,11 @@ async def _relay(
 
 
 async def _report(
-    session_factory: async_sessionmaker[AsyncSession], project_id: int, levels: Counter[str], progress: Callable[[str], None]
+    session_factory: async_sessionmaker[AsyncSession],
+    project_id: int,
+    levels: Counter[str],
+    paid: int,
+    progress: Callable[[str], None],
 ) -> None:
     async with session_factory() as session:
         statuses = dict(
@@ -161,5 +165,6 @@ async def _report(
     by_status = ", ".join(f"{count} {status.value.lower()}" for status, count in sorted(statuses.items()))
     progress(
         f"dunning: the default ladder (repairs wait above ¥{DEMO_REPAIR_THRESHOLD:,.2f} overdue), "
-        f"{DEMO_DUNNING_DAYS + 1} daily passes: notices {by_level}; messages {by_status}"
+        f"{DEMO_DUNNING_DAYS + 1} daily passes: notices {by_level}; messages {by_status}; "
+        f"{paid} owners paid between a pass and the relay"
     )
