@@ -18,7 +18,6 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from announcements.live import CountersFeed
-from announcements.reminders import STILL_WANTED as ANNOUNCEMENT_CHECKS
 from api.access_log import redact_access_log
 from api.auth import TokenCodec
 from api.billing_routes import billing_routes
@@ -33,7 +32,7 @@ from api.settings import Settings
 from api.state import AppState, build_services, utc_now
 from api.notification_channels import build_channels, sms_gateways
 from api.notification_routes import notification_routes
-from api.workers import AnnouncementReminders, DispatchWorker, InProcessWorker, OutboxRelay
+from api.workers import SEND_CHECKS, AnnouncementReminders, DispatchWorker, DunningWorker, InProcessWorker, OutboxRelay
 from db.migrate import upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
@@ -81,12 +80,12 @@ async def service_unavailable(connection: HTTPConnection, error: Exception) -> R
 
 
 _BACKGROUND_JOBS_IN_PROCESS = (
-    "background jobs (SLA timers, escalation, queue re-planning, maintenance, the notification outbox) run in"
+    "background jobs (SLA timers, escalation, queue re-planning, maintenance, dunning, the notification outbox) run in"
     " this process"
 )
 _BACKGROUND_JOBS_ELSEWHERE = (
-    "no background jobs run in this process: SLA timers, escalation, queue re-planning and the notification"
-    " outbox need `courtyard worker` processes"
+    "no background jobs run in this process: SLA timers, escalation, queue re-planning, dunning and the"
+    " notification outbox need `courtyard worker` processes"
 )
 
 
@@ -144,6 +143,7 @@ def create_app(
         workers = (
             [
                 InProcessWorker(DispatchWorker(session_factory, clock=clock, publisher=event_bus)),
+                InProcessWorker(DunningWorker(session_factory, clock=clock), name="courtyard-dunning"),
                 InProcessWorker(
                     OutboxRelay(
                         session_factory,
@@ -152,7 +152,7 @@ def create_app(
                         cipher=cipher,
                         publisher=event_bus,
                         interval=settings.outbox_interval,
-                        still_wanted=ANNOUNCEMENT_CHECKS,
+                        still_wanted=SEND_CHECKS,
                     ),
                     name="courtyard-outbox-relay",
                 ),

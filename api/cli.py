@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from api.billing_cli import add_bill_run_parser, bill_run
+from api.dunning_cli import add_dunning_parser, dunning_run
 from api.reconcile_cli import (
     add_reconcile_parser,
     reconcile_close,
@@ -111,7 +112,11 @@ def _print_demo_billing_guide(project: str) -> None:
         f"    courtyard reconcile export --account {SandboxProvider.merchant_id} --project {project}"
         f" --from {last.replace(day=1)} --to {last} --output closes.xlsx"
     )
-    _print("  More in README.md, section Reconciliation.")
+    _print("  Dunning: a month of daily reminders and their statuses; as finance, run")
+    _print(f'    {{ dunningWorkQueue(projectId: "{project}", first: 5) {{ edges {{ node {{ amountOverdue daysOverdue '
+           "unit { number } history { level messageStatus channel } } } } }")
+    _print(f"  From the shell: courtyard dunning run --project {project} --dry-run")
+    _print("  More in README.md, sections Billing, Reconciliation and Dunning.")
 
 
 def _print_demo_logins(base_url: str) -> None:
@@ -148,8 +153,7 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
     from api.eventbus import EventBus
     from api.notification_channels import build_channels
     from api.state import utc_now
-    from announcements.reminders import STILL_WANTED as ANNOUNCEMENT_CHECKS
-    from api.workers import AnnouncementReminders, DispatchWorker, OutboxRelay
+    from api.workers import SEND_CHECKS, AnnouncementReminders, DispatchWorker, DunningWorker, OutboxRelay
     from db.personal_data import PersonalDataCipher
     from db.session import create_engine, create_session_factory
 
@@ -159,6 +163,7 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
         async with EventBus(settings.broadcast_url) as bus:
             sessions = create_session_factory(engine)
             worker = DispatchWorker(sessions, clock=utc_now, publisher=bus, interval=interval)
+            dunning = DunningWorker(sessions, clock=utc_now)
             relay = OutboxRelay(
                 sessions,
                 channels,
@@ -166,17 +171,19 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
                 cipher=PersonalDataCipher(settings.secret_key),
                 publisher=bus,
                 interval=settings.outbox_interval,
-                still_wanted=ANNOUNCEMENT_CHECKS,
+                still_wanted=SEND_CHECKS,
             )
             reminders = AnnouncementReminders(sessions, clock=utc_now, interval=interval)
             if once:
                 report = await worker.run_once()
+                dunned = await dunning.run_once()
                 reminded = await reminders.run_once()
                 sent = await relay.run_once()
                 _print(
                     f"{report.sla_events} SLA events, {report.escalations} escalations, "
                     f"{report.maintenance_tickets} maintenance tickets, {report.replanned} re-planned, "
-                    f"{report.failures} failures; outbox: {sent.sent + sent.delivered} sent, {sent.deferred} deferred, "
+                    f"{report.failures} failures; dunning: {dunned.passes} passes, {dunned.notices} notices; "
+                    f"outbox: {sent.sent + sent.delivered} sent, {sent.deferred} deferred, "
                     f"{sent.retrying} to retry, {sent.failed} failed; {reminded} announcement reminders enqueued"
                 )
                 return
@@ -188,7 +195,7 @@ async def _work(settings: Settings, *, interval: float, once: bool) -> None:
                 f"courtyard worker running every {interval:g} s, the outbox relay every "
                 f"{settings.outbox_interval:g} s (Ctrl-C to stop)"
             )
-            await asyncio.gather(worker.run(stop), relay.run(stop), reminders.run(stop))
+            await asyncio.gather(worker.run(stop), dunning.run(stop), relay.run(stop), reminders.run(stop))
     finally:
         for channel in channels.values():
             await channel.aclose()
@@ -206,8 +213,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
     add_bill_run_parser(commands)
     add_reconcile_parser(commands)
+    add_dunning_parser(commands)
     worker = commands.add_parser(
-        "worker", help="run the background jobs: SLA timers, maintenance, re-planning, the notification outbox"
+        "worker", help="run the background jobs: SLA timers, maintenance, re-planning, dunning, the notification outbox"
     )
     worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     worker.add_argument("--once", action="store_true", help="run one round and exit")
@@ -292,6 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 signed_off_by=args.signed_off_by,
                 now=dt.datetime.now(dt.UTC),
             )
+        )
+    elif args.command == "dunning":
+        return asyncio.run(
+            dunning_run(settings, project=args.project, now=args.now or dt.datetime.now(dt.UTC), dry_run=args.dry_run)
         )
     elif args.command == "worker":
         asyncio.run(_work(settings, interval=args.interval, once=args.once))

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.demo_announcements import DEMO_ANNOUNCEMENT_TITLE, seed_announcements
 from api.demo_billing import seed_billing
 from api.demo_dispatch import seed_dispatch
+from api.demo_dunning import seed_dunning
 from db.models import (
     Building,
     Occupancy,
@@ -508,6 +509,10 @@ async def seed_demo(
     try:
         async with unit_of_work(session_factory) as work:
             summary = await _write_demo(work.session, cipher, today=today, password_hash=password_hash, progress=progress)
+        finance = next(login.email for login in summary.logins if login.role == Role.FINANCE.value)
+        await seed_dunning(
+            session_factory, cipher, project_id=summary.project_id, finance_email=finance, today=today, progress=progress
+        )
         return summary
     except Conflict:
         # Another process seeded between our check and our insert; the organization's unique name stopped us.

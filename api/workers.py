@@ -1,5 +1,6 @@
 """The background workers: the dispatch jobs, run periodically (each publishes its events as they commit),
-the notification outbox's relay, and the announcements' reminder rounds.
+the daily dunning passes, the notification outbox's relay (which re-checks dunning and announcement messages
+before it sends them), and the announcements' reminder rounds.
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
@@ -18,9 +19,11 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from announcements.reminders import STILL_WANTED as ANNOUNCEMENT_CHECKS
 from announcements.reminders import send_due_reminders
+from billing.dunning.jobs import DunningJobReport, run_due_dunning
+from billing.dunning.send_check import STILL_WANTED as DUNNING_CHECKS
 from db.personal_data import PersonalDataCipher
-
 from dispatch.events import Publisher
 from dispatch.jobs import (
     JobReport,
@@ -33,18 +36,27 @@ from notifications.channels import ChannelSender
 from notifications.relay import RelayReport, StillWanted, relay_once
 
 __all__ = [
+    "DEFAULT_DUNNING_INTERVAL",
     "DEFAULT_INTERVAL",
     "DEFAULT_REPLAN_EVERY",
     "AnnouncementReminders",
     "DispatchWorker",
+    "DunningWorker",
     "InProcessWorker",
     "OutboxRelay",
+    "SEND_CHECKS",
 ]
+
+SEND_CHECKS: Mapping[str, StillWanted] = {**DUNNING_CHECKS, **ANNOUNCEMENT_CHECKS}
+"""What the relay asks again just before it sends a message of each kind: a reminder for bills since paid,
+disputed or under a payment plan, or for an announcement since recalled or read, is cancelled, not sent."""
 
 log = logging.getLogger("courtyard.worker")
 
 DEFAULT_INTERVAL = 15.0
 DEFAULT_REPLAN_EVERY = dt.timedelta(minutes=5)
+DEFAULT_DUNNING_INTERVAL = 300.0
+"""Seconds between looks for projects due for their daily dunning pass."""
 
 
 class DispatchWorker:
@@ -99,6 +111,45 @@ class DispatchWorker:
                 await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
 
+class DunningWorker:
+    """Each project's dunning pass, once a day from 09:00 local time (`billing.dunning.jobs`)."""
+
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        clock: Callable[[], dt.datetime],
+        interval: float = DEFAULT_DUNNING_INTERVAL,
+    ) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self._session_factory = session_factory
+        self._clock = clock
+        self._interval = interval
+
+    async def run_once(self) -> DunningJobReport:
+        report = await run_due_dunning(self._session_factory, now=self._clock())
+        if report.passes or report.failures:
+            log.info(
+                "dunning: %d passes, %d notices, %d messages, %d follow-ups, %d failures",
+                report.passes,
+                report.notices,
+                report.messages,
+                report.follow_ups,
+                report.failures,
+            )
+        return report
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("dunning round failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+
+
 class OutboxRelay:
     """The notification outbox's relay: a pass at once again while passes find a full batch, otherwise one
     every `interval` seconds (a message waits at most about that long)."""
@@ -120,6 +171,7 @@ class OutboxRelay:
         self._session_factory = session_factory
         self._still_wanted = still_wanted
         self._channels = channels
+        self._still_wanted = still_wanted
         self._clock = clock
         self._cipher = cipher
         self._publisher = publisher
@@ -199,7 +251,7 @@ class Runnable(Protocol):
 
 
 class InProcessWorker:
-    """A worker (`DispatchWorker`, `OutboxRelay`, `AnnouncementReminders`) running as a task of the serving process (the embedded
+    """A worker (`DispatchWorker`, `DunningWorker`, `OutboxRelay`, `AnnouncementReminders`) running as a task of the serving process (the embedded
     default)."""
 
     def __init__(self, worker: Runnable, *, name: str = "courtyard-dispatch-worker") -> None:

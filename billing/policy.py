@@ -21,6 +21,7 @@ __all__ = [
     "manages_billing",
     "may_adjust_bills",
     "may_manage_charges",
+    "may_manage_dunning",
     "may_refund_payments",
     "may_see_ledger",
     "may_reconcile",
@@ -76,6 +77,12 @@ def may_adjust_bills(principal: Principal, *, project_id: int) -> bool:
 def may_reconcile(principal: Principal, *, project_id: int) -> bool:
     """The project's statement accounts, imports, matching, exceptions and daily closes (对账, 日清日结),
     including signing off a day closed with open exceptions."""
+    return _finance_staff(principal, project_id)
+
+
+def may_manage_dunning(principal: Principal, *, project_id: int) -> bool:
+    """The project's dunning: its policy and passes, bill disputes and payment plans, and the work queue of
+    accounts to chase with their dunning history and follow-ups."""
     return _finance_staff(principal, project_id)
 
 

@@ -6,10 +6,20 @@ case raises is always one the API can answer.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-__all__ = ["AccessDenied", "BadInput", "Conflict", "DomainError", "ErrorCode", "InvalidCredentials", "NotFound"]
+__all__ = [
+    "AccessDenied",
+    "BadInput",
+    "Conflict",
+    "DomainError",
+    "ErrorCode",
+    "InArrears",
+    "InvalidCredentials",
+    "NotFound",
+]
 
 
 class ErrorCode(StrEnum):
@@ -17,6 +27,7 @@ class ErrorCode(StrEnum):
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
     INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    IN_ARREARS = "IN_ARREARS"
 
 
 class DomainError(Exception):
@@ -46,6 +57,22 @@ class Conflict(DomainError):
 
 class InvalidCredentials(DomainError):
     code = ErrorCode.INVALID_CREDENTIALS
+
+
+class InArrears(DomainError):
+    """An owner's overdue arrears are above their project's threshold, so a non-urgent request waits:
+    what they owe, the threshold, how to pay, and all of it said in the project's language (`notice`)."""
+
+    code = ErrorCode.IN_ARREARS
+
+    def __init__(
+        self, message: str, *, amount_overdue: Decimal, threshold: Decimal, how_to_pay: str, notice: str, field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.amount_overdue = amount_overdue
+        self.threshold = threshold
+        self.how_to_pay = how_to_pay
+        self.notice = notice
 
 
 class AccessDenied(Exception):

@@ -17,6 +17,7 @@ __all__ = [
     "Category",
     "FeeRuleKind",
     "DeliveryStatus",
+    "DunningEscalation",
     "Locale",
     "MessageStatus",
     "NotificationChannel",
@@ -73,6 +74,13 @@ class BillStatus(StrEnum):
     OPEN = "OPEN"
     PARTIALLY_PAID = "PARTIALLY_PAID"
     PAID = "PAID"
+
+
+class DunningEscalation(StrEnum):
+    """What a dunning level does beyond its message: nothing, or a follow-up for the finance desk to phone."""
+
+    NONE = "NONE"
+    PHONE_FOLLOW_UP = "PHONE_FOLLOW_UP"
 
 
 class BillLineKind(StrEnum):

@@ -68,6 +68,37 @@ DEFAULT_TEMPLATES: Mapping[tuple[MessageKind, Locale], TemplateText] = MappingPr
                 "{{ late_fee | yuan }}. Please pay soon, or contact the property office with any question."
             ),
         ),
+        (MessageKind.FINAL_NOTICE, _ZH): TemplateText(
+            subject="【{{ project }}】催缴通知",
+            body=(
+                "尊敬的业主{% if unit is defined %}（{{ unit }}）{% endif %}：您的物业费{{ amount_due | yuan }}"
+                "自{{ due_date | day }}到期至今已逾期{{ days_overdue }}天，截至今日滞纳金{{ late_fee | yuan }}，"
+                "滞纳金按日累计。请于收到本通知后尽快缴清；如有困难或异议，请联系物业服务中心协商。"
+            ),
+        ),
+        (MessageKind.FINAL_NOTICE, _EN): TemplateText(
+            subject="[{{ project }}] Final notice",
+            body=(
+                "Dear owner{% if unit is defined %} ({{ unit }}){% endif %}: {{ amount_due | yuan }} fell due on "
+                "{{ due_date | day }} and is now {{ days_overdue }} days overdue; the late fee as of today is "
+                "{{ late_fee | yuan }} and grows every day. Please pay it now, or contact the property office to "
+                "agree how."
+            ),
+        ),
+        (MessageKind.DUNNING_FOLLOW_UP, _ZH): TemplateText(
+            subject="【{{ project }}】催缴回访：{{ unit }}",
+            body=(
+                "请电话回访业主{{ owner }}（{{ unit }}）：欠费{{ amount_due | yuan }}，已逾期{{ days_overdue }}天。"
+                "回访后请在催缴工作台记录结果。"
+            ),
+        ),
+        (MessageKind.DUNNING_FOLLOW_UP, _EN): TemplateText(
+            subject="[{{ project }}] Dunning follow-up: {{ unit }}",
+            body=(
+                "Please phone {{ owner }} ({{ unit }}): {{ amount_due | yuan }} owed, {{ days_overdue }} days overdue. "
+                "Record the call in the dunning work queue afterwards."
+            ),
+        ),
         (MessageKind.ANNOUNCEMENT, _ZH): TemplateText(
             subject="【{{ project }}】{{ title }}",
             body="{{ title }}{% if summary is defined %}：{{ summary }}{% endif %}",

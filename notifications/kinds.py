@@ -35,6 +35,10 @@ class MessageKind(StrEnum):
     """Dunning before and on the due date."""
     OVERDUE_NOTICE = "OVERDUE_NOTICE"
     """Dunning after the due date: days overdue and the late fee as of today."""
+    FINAL_NOTICE = "FINAL_NOTICE"
+    """Dunning long after the due date, in firmer words (催缴函): days overdue and the late fee as of today."""
+    DUNNING_FOLLOW_UP = "DUNNING_FOLLOW_UP"
+    """To a FINANCE user: an overdue account dunning could not settle, to phone."""
     ANNOUNCEMENT = "ANNOUNCEMENT"
     """A community announcement (公告) published to its audience."""
     ANNOUNCEMENT_REMINDER = "ANNOUNCEMENT_REMINDER"
@@ -81,6 +85,15 @@ KINDS: Mapping[MessageKind, KindRules] = MappingProxyType(
             (SMS, WECHAT, EMAIL, IN_APP),
             cap=FrequencyCap(1, _DAY),
             required=frozenset({"amount_due", "due_date", "days_overdue", "late_fee"}),
+        ),
+        MessageKind.FINAL_NOTICE: KindRules(
+            (SMS, WECHAT, EMAIL, IN_APP),
+            cap=FrequencyCap(1, _DAY),
+            required=frozenset({"amount_due", "due_date", "days_overdue", "late_fee"}),
+        ),
+        # Work for the finance desk, read at the desk: no cap, so a morning's list arrives at once.
+        MessageKind.DUNNING_FOLLOW_UP: KindRules(
+            (IN_APP, EMAIL), required=frozenset({"unit", "owner", "amount_due", "days_overdue"})
         ),
         MessageKind.ANNOUNCEMENT: KindRules((IN_APP, WECHAT, EMAIL), cap=FrequencyCap(5, _DAY), required=frozenset({"title"})),
         MessageKind.ANNOUNCEMENT_REMINDER: KindRules(

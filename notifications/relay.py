@@ -32,7 +32,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select, update
@@ -83,8 +83,9 @@ DEFAULT_LEASE = dt.timedelta(minutes=2)
 MAX_ROUNDS = 8
 """Rounds of trying every channel before a message is FAILED: with the backoff about two hours."""
 
-StillWanted = Callable[[AsyncSession, Message], Awaitable[bool]]
-"""A sender's check at send time (e.g. "is this bill still unpaid?"): False cancels the message."""
+StillWanted = Callable[[AsyncSession, Message, dt.datetime], Awaitable[bool]]
+"""A sender's check at send time, at the pass's `now` (e.g. "is this bill still unpaid?"): False cancels
+the message."""
 
 _ERROR_LENGTH = 500
 
@@ -231,8 +232,11 @@ async def _start(work: _Pass, message_id: int) -> _Send | _Done:
         rules = rules_of(message.kind)
         if rules is None:
             return _finish(message, MessageStatus.FAILED, f"no kind of message {message.kind!r} in this version")
+        if message.channels:
+            # The sender chose the channels and their order (a dunning level): they replace the kind's.
+            rules = replace(rules, channels=tuple(NotificationChannel(channel) for channel in message.channels))
         check = work.still_wanted.get(message.kind)
-        if check is not None and not await check(session, message):
+        if check is not None and not await check(session, message, work.now):
             return _finish(message, MessageStatus.CANCELLED, None)
         project = await session.get(Project, message.project_id)
         assert project is not None

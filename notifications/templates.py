@@ -63,6 +63,8 @@ def sample_payload(kind: MessageKind) -> dict[str, Any]:
         "event": "修改了密码",
         "title": "停水通知",
         "ticket": "T-1024",
+        "unit": "1栋-0101",
+        "owner": "王丽",
     }
     return {name: samples.get(name, name) for name in sorted(KINDS[kind].required)}
 

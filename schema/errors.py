@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
 
 import kernel.errors
-from kernel.errors import DomainError
+from kernel.errors import DomainError, InArrears
 from schema.described_enum import described_enum
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "ConflictError",
     "Error",
     "ErrorCode",
+    "InArrearsError",
     "InvalidCredentialsError",
     "NotFoundError",
     "RowErrorType",
@@ -43,6 +45,10 @@ ErrorCode = described_enum(
             "or the action is not allowed in the object's state."
         ),
         "INVALID_CREDENTIALS": "Wrong e-mail or password (the same answer for unknown and known e-mails).",
+        "IN_ARREARS": (
+            "The owner's overdue arrears are above the project's threshold, so a non-urgent repair waits "
+            "(InArrearsError: the amount and how to pay)."
+        ),
     },
 )
 
@@ -80,6 +86,19 @@ class ConflictError(Error):
 @strawberry.type(description="Wrong e-mail, password or reset code (INVALID_CREDENTIALS).")
 class InvalidCredentialsError(Error):
     pass
+
+
+@strawberry.type(
+    description=(
+        "A non-urgent repair waits (IN_ARREARS): the owner's overdue arrears are above the project's threshold. "
+        "Urgent faults (leaks, power, gas, lifts, fire safety) always go through; paying below the threshold lifts it at once."
+    )
+)
+class InArrearsError(Error):
+    amount_overdue: Decimal = strawberry.field(description="What the owner owes past its due dates (yuan, decimal string).")
+    threshold: Decimal = strawberry.field(description="The project's threshold (yuan): above it, non-urgent repairs wait.")
+    how_to_pay: str = strawberry.field(description="How to pay, in the project's words.")
+    notice: str = strawberry.field(description="All of it for the owner to read, in the project's language (zh-CN first).")
 
 
 @strawberry.type(name="RowError", description="One bad row of an import file.")
@@ -136,6 +155,16 @@ def error_result(error: DomainError) -> Error:
             message=error.message,
             field=error.field,
             row_errors=[RowErrorType(row=e.row_number, field=e.field, reason=e.reason) for e in row_errors],
+        )
+    if isinstance(error, InArrears):
+        return InArrearsError(
+            code=ErrorCode.IN_ARREARS,
+            message=error.message,
+            field=error.field,
+            amount_overdue=error.amount_overdue,
+            threshold=error.threshold,
+            how_to_pay=error.how_to_pay,
+            notice=error.notice,
         )
     if error.code is ErrorCode.NOT_FOUND:
         return NotFoundError(code=error.code, message=error.message, field=error.field)

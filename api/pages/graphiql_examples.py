@@ -173,6 +173,29 @@ query FinanceLedgerCheck($projectId: ID!) {
 """,
         {"projectId": DEMO_PROJECT_ID},
     ),
+    ExampleTab(
+        "FINANCE",
+        """# Finance: dunning (催缴). The policy's levels, then the accounts to chase, long-overdue and large
+# amounts first, each with the reminders it was sent and what became of them (SENT, CANCELLED, ...).
+query FinanceDunning($projectId: ID!) {
+  dunningPolicy(projectId: $projectId) {
+    isDefault repairBlockThreshold
+    levels { code daysFromDue minAmount kind channels escalation }
+  }
+  dunningWorkQueue(projectId: $projectId, first: 10) {
+    totalCount
+    edges {
+      node {
+        amountOverdue daysOverdue score openFollowUp
+        unit { number building { name } } owner { name }
+        history { level kind decidedAt amountDue lateFee messageStatus channel followUpStatus followUpNote }
+      }
+    }
+  }
+}
+""",
+        {"projectId": DEMO_PROJECT_ID},
+    ),
 )
 
 DISPATCHER_TABS = (

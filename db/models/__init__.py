@@ -30,6 +30,15 @@ from db.models.billing import (
     ReversalKind,
     Waiver,
 )
+from db.models.dunning import (
+    BillDispute,
+    DunningLevel,
+    DunningNotice,
+    DunningNoticeBill,
+    DunningPolicy,
+    DunningRun,
+    PaymentPlan,
+)
 from db.models.notifications import (
     DeliveryAttempt,
     InboxCounter,
@@ -81,6 +90,13 @@ from db.models.tickets import (
 __all__ = [
     "Announcement",
     "AnnouncementRecipient",
+    "BillDispute",
+    "DunningLevel",
+    "DunningNotice",
+    "DunningNoticeBill",
+    "DunningPolicy",
+    "DunningRun",
+    "PaymentPlan",
     "DeliveryAttempt",
     "InboxCounter",
     "Message",

@@ -54,6 +54,8 @@ class Message(Base):
     addressee: Mapped[str] = mapped_column(String(ADDRESSEE_LENGTH))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     locale: Mapped[Locale] = mapped_column(StrEnumColumn(Locale, "message_locale"))
+    # The sender's choice of channels, in order (a dunning level names its own); null: the kind's order.
+    channels: Mapped[list[str] | None] = mapped_column(JSON)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[MessageStatus] = mapped_column(StrEnumColumn(MessageStatus, "message_status"))
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

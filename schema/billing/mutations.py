@@ -6,6 +6,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.billing.bill_mutations import BillMutations
+from schema.billing.dunning_mutations import DunningMutations
 from schema.billing.payment_mutations import PaymentMutations
 from schema.billing.reconciliation_mutations import ReconciliationMutations
 from schema.billing.reading_mutations import ReadingMutations
@@ -16,5 +17,5 @@ __all__ = ["BillingMutations"]
 
 
 @strawberry.type
-class BillingMutations(ReconciliationMutations, RuleMutations, ReadingMutations, RunMutations, BillMutations, PaymentMutations):
+class BillingMutations(DunningMutations, ReconciliationMutations, RuleMutations, ReadingMutations, RunMutations, BillMutations, PaymentMutations):
     pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.billing.bill_queries import BillQueries
+from schema.billing.dunning_queries import DunningQueries
 from schema.billing.ledger_queries import LedgerQueries
 from schema.billing.payment_queries import PaymentQueries
 from schema.billing.reconciliation_queries import ReconciliationQueries
@@ -16,5 +17,5 @@ __all__ = ["BillingQueries"]
 
 
 @strawberry.type
-class BillingQueries(ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
+class BillingQueries(DunningQueries, ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
     pass

@@ -11,7 +11,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from db.models import NotificationTemplate, WechatConsent
-from kernel.vocabulary import NotificationChannel
+from kernel.vocabulary import MessageStatus, NotificationChannel
 from notifications.inbox import InboxEntry, Preferences, get_own_notifications
 from notifications.kinds import MessageKind
 from notifications.templates import Preview
@@ -23,6 +23,7 @@ from schema.permissions import require_principal
 from schema.scalars import LocaleEnum
 
 __all__ = [
+    "MessageStatusEnum",
     "NotificationChannelEnum",
     "NotificationConnection",
     "NotificationKindEnum",
@@ -43,9 +44,26 @@ NotificationKindEnum = described_enum(
         "PAYMENT_CONFIRMATION": "A payment was booked, with its receipt number: never held back, cannot be muted.",
         "BILL_REMINDER": "A bill falls due soon or today (催缴提醒).",
         "OVERDUE_NOTICE": "A bill is overdue: days overdue and the late fee as of today (欠费通知).",
+        "FINAL_NOTICE": "A bill is long overdue, in firmer words: days overdue and the late fee as of today (催缴通知).",
+        "DUNNING_FOLLOW_UP": "To finance staff: an overdue account to phone (催缴回访).",
         "ANNOUNCEMENT": "A community announcement (公告).",
         "ANNOUNCEMENT_REMINDER": "A reminder to read an announcement you have not read.",
         "TICKET_ASSIGNED": "A repair ticket was assigned to you (technicians); sent at any hour.",
+    },
+)
+
+MessageStatusEnum = described_enum(
+    MessageStatus,
+    name="MessageStatus",
+    description="Where a message of the outbox stands.",
+    values={
+        "QUEUED": "Waiting for the relay (or for its next try after every channel failed).",
+        "SENT": "A provider took it.",
+        "DELIVERED": "It reached the person: in the inbox, or a provider's receipt said so.",
+        "FAILED": "No channel could take it.",
+        "THROTTLED": "Held back by quiet hours or a frequency cap; it goes out later, never dropped.",
+        "DISABLED_BY_USER": "The person turned off every channel it could use, or muted its kind.",
+        "CANCELLED": "Its sender withdrew it before it went out (e.g. a payment made the reminder moot).",
     },
 )
 

@@ -10,6 +10,9 @@ Targets, named `<Kind>:own`, `<Kind>:other` and `<Kind>:foreign` in `ids`:
   project; the difference matters to owners and technicians.
 - other: bob's in Lakeside (unit A1-102; his ticket is with 吴师傅 / tech_hvac).
 - foreign: carol's in Hillside (unit B1-101; her ticket is with 刘师傅 / tech_b).
+Dunning: August is billed in both projects and long overdue, so a pass hands every owner's account to the
+finance desk to phone (`DunningNotice:*` are those follow-ups, and the work queues list the accounts).
+
 Project-wide objects (fee rules, discount rules, bill runs, equipment) have two of their own in Lakeside
 (own, other) and one in Hillside (foreign); `Project:own` and `Project:other` are both Lakeside.
 
@@ -41,8 +44,11 @@ from strawberry import relay
 from api.app import create_app
 from api.settings import Settings
 from api.state import AppState
+from billing.dunning.passes import run_dunning
+from billing.runs import run_billing
 from db.models import (
     DailyClose,
+    DunningNotice,
     OccupancyStatus,
     Party,
     PaymentChannel,
@@ -566,6 +572,23 @@ async def _announcements(aw: AuthorizationWorld) -> None:
         aw.world.ids[f"AnnouncementDraft:{ownership}"] = _pk(await aw._new_announcement(ownership, published=False))
 
 
+async def _dunning(aw: AuthorizationWorld) -> None:
+    """August billed in both projects on 1 September (due on the 16th, 47 days overdue on the world's day)
+    and a dunning pass over each: every owner's account is handed to the desk to phone, so the work queues
+    list them; `DunningNotice:own/other/foreign` are alice's, bob's and carol's follow-ups."""
+    world, state = aw.world, aw.state
+    for project in ("Project:lakeside", "Project:hillside"):
+        await run_billing(
+            state.session_factory, None, now=dt.datetime(2026, 9, 1, 1, 0, tzinfo=dt.UTC), project_id=world.ids[project],
+            period="2026-08", dry_run=False,
+        )
+        await run_dunning(state.session_factory, None, project_id=world.ids[project], now=state.clock())
+    async with state.session_factory() as session:
+        follow_ups = dict((await session.execute(select(DunningNotice.unit_id, DunningNotice.id))).all())
+    for ownership in OWNERSHIPS:
+        world.ids[f"DunningNotice:{ownership}"] = follow_ups[world.ids[_UNIT_ROW[ownership]]]
+
+
 async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -> AuthorizationWorld:
     state: AppState = app.state.courtyard
     world = await build_dispatch_world(state)
@@ -582,6 +605,7 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     await _billing(aw)
     await _notifications(aw)
     await _announcements(aw)
+    await _dunning(aw)
     return aw
 
 

@@ -82,6 +82,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.reconciliationExceptions":  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.reconciliationMatches":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dailyCloses":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.dunningPolicy":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.dunningWorkQueue":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.receiptPublicKey":          ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
     "Query.myNotifications":           ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # each their own inbox only
     "Query.myNotificationPreferences": ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
@@ -168,6 +170,11 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.reconcile":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.resolveReconciliationException": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.closeReconciliationDay": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.setDunningPolicy":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.runDunning":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.setBillDispute":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.setPaymentPlan":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.recordDunningCall":      ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.markNotificationRead":   ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),
     "Mutation.updateMyNotificationPreferences": ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
     "Mutation.recordWechatConsent":    ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
@@ -887,6 +894,30 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     ),
     "Mutation.closeReconciliationDay": mutation(
         "closeReconciliationDay", "$projectId: ID!, $day: Date!", _close_day, "daily_close",
+    ),
+    "Query.dunningPolicy": GraphQLProbe("query ($p: ID!) { dunningPolicy(projectId: $p) { levels { code } } }", project, answers),
+    "Query.dunningWorkQueue": GraphQLProbe(
+        "query ($p: ID!) { dunningWorkQueue(projectId: $p, first: 100) { edges { node { unit { id } } } } }", project, lists("Unit")
+    ),
+    "Mutation.setDunningPolicy": mutation(
+        "setDunningPolicy", "$input: SetDunningPolicyInput!", lambda c: {"input": {"projectId": c.gid("Project"), "enabled": True}},
+        "dunning_policy", "dunning_level",
+    ),
+    "Mutation.runDunning": mutation(
+        "runDunning", "$projectId: ID!, $dryRun: Boolean!", lambda c: {"projectId": c.gid("Project"), "dryRun": False},
+        "dunning_run", "dunning_notice", "message",
+    ),
+    "Mutation.setBillDispute": mutation(
+        "setBillDispute", "$input: SetBillDisputeInput!",
+        lambda c: {"input": {"billId": c.gid("Bill"), "disputed": True, "reason": "面积有误"}}, "bill_dispute",
+    ),
+    "Mutation.setPaymentPlan": mutation(
+        "setPaymentPlan", "$input: SetPaymentPlanInput!",
+        lambda c: {"input": {"partyId": c.gid("Party"), "endsOn": "2027-06-30", "note": "分期缴纳"}}, "payment_plan",
+    ),
+    "Mutation.recordDunningCall": mutation(
+        "recordDunningCall", "$input: RecordDunningCallInput!",
+        lambda c: {"input": {"noticeId": c.gid("DunningNotice"), "note": "已电话联系"}}, "dunning_notice",
     ),
 }
 

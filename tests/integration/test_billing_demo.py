@@ -1,5 +1,6 @@
-"""The demo community's books: rules, readings, three months of bills and payments, balanced ledger, and the
-month before today reconciled and closed day by day with one open exception of each kind."""
+"""The demo community's books: rules, readings, three months of bills and payments, balanced ledger, the
+month before today reconciled and closed day by day with one open exception of each kind, and a month of
+dunning."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, text
@@ -23,10 +25,15 @@ from db.models import (
     BillRun,
     BillStatus,
     DailyClose,
+    DunningLevel,
+    DunningNotice,
+    DunningPolicy,
+    DunningRun,
     ExceptionLink,
     ExceptionStatus,
     FeeRule,
     MatchLink,
+    Message,
     MeterReading,
     Payment,
     PaymentChannel,
@@ -42,6 +49,7 @@ from db.models import (
 )
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
+from kernel.vocabulary import MessageStatus
 from tests.conftest import PostgresServer, missing_service
 
 TODAY = dt.date(2026, 3, 15)
@@ -224,3 +232,24 @@ async def test_a_clean_days_imported_wechat_bill_is_the_bill_the_sandbox_writes_
         day = dt.datetime.strptime(file.filename.split("_")[1], "%Y%m%d").date()
         content = await write_sandbox_statement(demo, None, project_id=project_id, day=day, now=dt.datetime(2026, 3, 15, 2, tzinfo=dt.UTC))
         assert content is not None and hashlib.sha256(content).hexdigest() == file.file_hash, day
+
+
+async def test_the_demo_shows_a_dunning_policy_and_a_month_of_reminders_with_their_statuses(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    async with demo() as session:
+        policy = await session.scalar(select(DunningPolicy))
+        levels = list(await session.scalars(select(DunningLevel.code).order_by(DunningLevel.position)))
+        days = (await session.execute(select(func.min(DunningRun.day), func.max(DunningRun.day), func.count()))).one()
+        statuses = dict((await session.execute(select(Message.status, func.count()).group_by(Message.status))).all())
+        kinds = set(await session.scalars(select(DunningNotice.level_code).distinct()))
+    # the finance desk's policy, saved, with repairs held above ¥2,000 overdue
+    assert policy is not None and policy.repair_block_threshold == Decimal("2000.00")
+    assert levels == ["T-7", "T0", "T+3", "T+15", "T+30"]
+    # a pass every morning for the month before today, and today's
+    assert days == (TODAY - dt.timedelta(days=30), TODAY, 31)
+    # reminders sent by SMS, follow-ups delivered to the finance desk's inbox, those paid before the relay
+    # cancelled, and those of the owner who muted overdue notices disabled
+    assert {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.CANCELLED, MessageStatus.DISABLED_BY_USER} <= set(statuses)
+    assert statuses[MessageStatus.CANCELLED] == 3 and statuses[MessageStatus.SENT] > 50
+    assert {"T+3", "T+15", "T+30"} <= kinds

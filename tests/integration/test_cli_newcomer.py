@@ -105,11 +105,11 @@ async def started_app_logs(
 async def test_serving_says_where_the_background_jobs_run(started_app_logs: list[str], database_url: str) -> None:
     if database_url.startswith("sqlite"):
         assert started_app_logs == [
-            "background jobs (SLA timers, escalation, queue re-planning, maintenance, the notification outbox) run in"
+            "background jobs (SLA timers, escalation, queue re-planning, maintenance, dunning, the notification outbox) run in"
             " this process"
         ]
     else:
         assert started_app_logs == [
-            "no background jobs run in this process: SLA timers, escalation, queue re-planning and the notification"
-            " outbox need `courtyard worker` processes"
+            "no background jobs run in this process: SLA timers, escalation, queue re-planning, dunning and the"
+            " notification outbox need `courtyard worker` processes"
         ]

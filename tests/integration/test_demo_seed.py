@@ -523,7 +523,7 @@ async def test_seeding_twice_returns_none_and_adds_nothing(seeded: SeededDemo) -
 
 async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) -> None:
     summary = seeded.summary
-    assert seeded.progress[:-3] == [
+    assert seeded.progress[:-4] == [
         f"organization and project: {DEMO_ORGANIZATION} / {DEMO_PROJECT}",
         "buildings and units: 3 buildings, 330 units (240 apartments, 20 shops, 60 parking spaces, 10 storage rooms)",
         f"owners and tenants: {summary.parties} parties, {summary.occupancies} occupancies",
@@ -533,22 +533,29 @@ async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) ->
     billing = re.fullmatch(
         r"billing: 3 monthly bill runs \(2025-12, 2026-01, 2026-02\), (\d+) bills "
         r"\((\d+) paid, (\d+) partly paid, (\d+) open\), (\d+) payments with receipts",
-        seeded.progress[-3],
+        seeded.progress[-4],
     )
-    assert billing is not None, seeded.progress[-3]
+    assert billing is not None, seeded.progress[-4]
     reconciliation = re.fullmatch(
         r"reconciliation: 2026-02 reconciled each morning: (\d+) WeChat bills from the sandbox and (\d+) bank statements"
         r" imported, (\d+) matches, 53 of 56 account-days closed; open exceptions: AMOUNT_MISMATCH, BANK_UNMATCHED,"
         r" CHANNEL_ONLY, DUPLICATE_CHARGE, REFUND_UNMATCHED, UNRECEIVED; (\d+) payments planted",
-        seeded.progress[-2],
+        seeded.progress[-3],
     )
-    assert reconciliation is not None, seeded.progress[-2]
+    assert reconciliation is not None, seeded.progress[-3]
+    dunning = re.fullmatch(
+        r"dunning: the default ladder \(repairs wait above ¥2,000.00 overdue\), 31 daily passes: notices .+; "
+        r"messages .+; (\d+) owners paid between a pass and the relay",
+        seeded.progress[-1],
+    )
+    assert dunning is not None, seeded.progress[-1]
     bills, paid, partly, still_open, payments = (int(number) for number in billing.groups())
     async with seeded.session_factory() as session:
         assert bills == paid + partly + still_open == await session.scalar(select(func.count()).select_from(Bill))
-        assert payments + int(reconciliation[4]) == await session.scalar(select(func.count()).select_from(Payment))
-    announced = re.fullmatch(r"announcements: 停水通知 to the residents of 1栋: (\d+) recipients, (\d+) read, (\d+) reminded", seeded.progress[-1])
-    assert announced is not None, seeded.progress[-1]
+        planted_or_paid_late = int(reconciliation[4]) + int(dunning[1])
+        assert payments + planted_or_paid_late == await session.scalar(select(func.count()).select_from(Payment))
+    announced = re.fullmatch(r"announcements: 停水通知 to the residents of 1栋: (\d+) recipients, (\d+) read, (\d+) reminded", seeded.progress[-2])
+    assert announced is not None, seeded.progress[-2]
     recipients, read, reminded = (int(number) for number in announced.groups())
     async with seeded.session_factory() as session:
         announcement = (await session.scalars(select(Announcement))).one()

@@ -16,7 +16,7 @@ from schema.context import Info
 from schema.dispatch.enums import LocationKindEnum, PriorityEnum, TicketActionEnum
 from schema.dispatch.permissions import DISPATCHERS, REPORTERS, TICKET_ACTORS
 from schema.dispatch.tickets.types import TicketType
-from schema.errors import BadUserInputError, ConflictError, NotFoundError
+from schema.errors import BadUserInputError, ConflictError, InArrearsError, NotFoundError
 from schema.ids import decode_id, decode_optional_id
 from schema.permissions import require_principal
 from schema.scalars import CategoryEnum
@@ -25,13 +25,14 @@ from schema.use_cases import run_mutation
 __all__ = ["TicketMutations"]
 
 SubmitTicketResult = Annotated[
-    TicketType | BadUserInputError | NotFoundError | ConflictError, strawberry.union(
+    TicketType | BadUserInputError | NotFoundError | ConflictError | InArrearsError, strawberry.union(
         "SubmitTicketResult",
         description=(
             "What `submitTicket` answers: the Ticket as it is now; BadUserInputError (`field` names the input at "
             "fault) (an empty description, a unit you do not occupy, a bad photo); NotFoundError (a ticket, unit, "
             "technician or project that does not exist or is not yours to see); ConflictError (a duplicate upload or "
-            "concurrent change). A failure writes nothing."
+            "concurrent change); InArrearsError (a non-urgent repair in a unit whose owner's overdue arrears are above "
+            "the project's threshold, with the amount and how to pay). A failure writes nothing."
         ),
     )
 ]
