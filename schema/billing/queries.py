@@ -8,6 +8,7 @@ from schema.billing.bill_queries import BillQueries
 from schema.billing.ledger_queries import LedgerQueries
 from schema.billing.payment_queries import PaymentQueries
 from schema.billing.reconciliation_queries import ReconciliationQueries
+from schema.billing.report_queries import ReportQueries
 from schema.billing.reading_queries import ReadingQueries
 from schema.billing.rule_queries import RuleQueries
 from schema.billing.run_queries import RunQueries
@@ -16,5 +17,5 @@ __all__ = ["BillingQueries"]
 
 
 @strawberry.type
-class BillingQueries(ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
+class BillingQueries(ReportQueries, ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
     pass

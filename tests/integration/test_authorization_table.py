@@ -81,6 +81,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.reconciliationExceptions":  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.reconciliationMatches":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dailyCloses":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.collectionRate":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.arrearsAgeing":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.incomeReport":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.receiptPublicKey":          ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
     "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
@@ -570,6 +573,15 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "query ($p: ID!) { reconciliationMatches(projectId: $p) { edges { node { id } } } }", project, nonempty
     ),
     "Query.dailyCloses": GraphQLProbe("query ($p: ID!) { dailyCloses(projectId: $p) { day } }", project, nonempty),
+    "Query.collectionRate": GraphQLProbe(
+        'query ($p: ID!) { collectionRate(projectId: $p, from: "2025-01", to: "2025-12") { asOf } }', project, answers
+    ),
+    "Query.arrearsAgeing": GraphQLProbe("query ($p: ID!) { arrearsAgeing(projectId: $p) { asOf } }", project, answers),
+    "Query.incomeReport": GraphQLProbe(
+        'query ($p: ID!) { incomeReport(projectId: $p, from: "2025-01-01", to: "2025-01-31") { totalReceived } }',
+        project,
+        answers,
+    ),
     **{
         f"Query.node({type_name})": node(type_name)
         for type_name in (
