@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from api.billing_cli import add_bill_run_parser, bill_run
 from api.reconcile_cli import add_reconcile_parser, reconcile_close, reconcile_import
+from api.report_cli import add_report_parser, report_export
 from api.settings import Settings, SettingsError
 
 __all__ = ["demo_billing_query", "main"]
@@ -156,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("seed-demo", help="create the demo community if it is not there yet")
     add_bill_run_parser(commands)
     add_reconcile_parser(commands)
+    add_report_parser(commands)
     worker = commands.add_parser("worker", help="run the background jobs: SLA timers, maintenance, re-planning")
     worker.add_argument("--interval", type=float, default=15.0, help="seconds between rounds (default 15)")
     worker.add_argument("--once", action="store_true", help="run one round and exit")
@@ -221,6 +223,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 account=args.account,
                 reason=args.reason,
                 signed_off_by=args.signed_off_by,
+                now=dt.datetime.now(dt.UTC),
+            )
+        )
+    elif args.command == "report":
+        return asyncio.run(
+            report_export(
+                settings,
+                report=args.report,
+                project=args.project,
+                output=args.output,
+                arguments={"from": args.first, "to": args.last, "asOf": args.as_of, "granularity": args.granularity},
                 now=dt.datetime.now(dt.UTC),
             )
         )

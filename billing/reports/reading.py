@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
@@ -27,16 +26,16 @@ from billing.ledger import ADJUSTMENTS, LATE_FEE_INCOME, RECEIVABLE
 from billing.model import BillingPeriod
 from billing.money import from_fen
 from billing.policy import may_see_reports
-from billing.reports.ageing import AgeingReport, OpenBill, arrears_ageing
+from billing.reports.ageing import OpenBill, arrears_ageing
 from billing.reports.collection import (
     BillMovement,
     ChargedBill,
-    CollectionReport,
     FeeCharge,
     collection_report,
     day_end,
 )
-from billing.reports.income import RECEIPT_ENTRY_KINDS, Granularity, IncomeReport, JournalPosting, income_report
+from billing.reports.income import RECEIPT_ENTRY_KINDS, Granularity, JournalPosting, income_report
+from billing.reports.views import AgeingView, CollectionView, IncomeView, ReportProject, UnitLabel
 from db.models import (
     AllocationSource,
     Bill,
@@ -52,19 +51,13 @@ from db.models import (
     Project,
     Unit,
 )
-from kernel.errors import BadInput
+from kernel.errors import BadInput, NotFound
 from kernel.principal import Principal
-from kernel.vocabulary import Locale
 
 __all__ = [
     "MAX_INCOME_DAYS",
     "MAX_PERIODS",
     "MAX_TOP_DEBTORS",
-    "AgeingView",
-    "CollectionView",
-    "IncomeView",
-    "ReportProject",
-    "UnitLabel",
     "read_arrears_ageing",
     "read_collection_rate",
     "read_income",
@@ -85,49 +78,15 @@ _ALLOCATION_ENTRY = {
 """The journal entry that booked each kind of allocation (`billing.booking`, `billing.credit`, `billing.refunds`)."""
 
 
-@dataclass(frozen=True)
-class ReportProject:
-    """What a report shows of its project."""
-
-    id: int
-    name: str
-    zone: ZoneInfo
-    locale: Locale
-    today: dt.date
-
-
-@dataclass(frozen=True)
-class CollectionView:
-    project: ReportProject
-    report: CollectionReport
-    buildings: Mapping[int, str]
-    rule_names: Mapping[str, str]
-
-
-@dataclass(frozen=True)
-class UnitLabel:
-    building: str
-    number: str
-    debtor: str | None
-
-
-@dataclass(frozen=True)
-class AgeingView:
-    project: ReportProject
-    report: AgeingReport
-    buildings: Mapping[int, str]
-    units: Mapping[int, UnitLabel]
-
-
-@dataclass(frozen=True)
-class IncomeView:
-    project: ReportProject
-    report: IncomeReport
-    rule_names: Mapping[str, str]
-
-
-async def _project(session: AsyncSession, principal: Principal, project_id: int, now: dt.datetime) -> ReportProject:
-    row: Project = await get_project(session, principal, project_id, allowed=may_see_reports)
+async def _project(session: AsyncSession, principal: Principal | None, project_id: int, now: dt.datetime) -> ReportProject:
+    """The project whose reports are read: NOT_FOUND for a stranger, FORBIDDEN without a finance role;
+    `principal` None is the system's own authority (the command line)."""
+    if principal is not None:
+        row = await get_project(session, principal, project_id, allowed=may_see_reports)
+    elif (found := await session.get(Project, project_id)) is not None:
+        row = found
+    else:
+        raise NotFound("No such project.", field="projectId")
     zone = ZoneInfo(row.timezone)
     return ReportProject(row.id, row.name, zone, row.locale, now.astimezone(zone).date())
 
@@ -180,7 +139,7 @@ def _periods(first: str, last: str, cycle_months: int) -> list[BillingPeriod]:
 
 async def read_collection_rate(
     session_factory: async_sessionmaker[AsyncSession],
-    principal: Principal,
+    principal: Principal | None,
     *,
     project_id: int,
     first_period: str,
@@ -318,7 +277,7 @@ def receivable_balances_sql(project_id: int, cutoff: dt.datetime) -> Select[tupl
 
 async def read_arrears_ageing(
     session_factory: async_sessionmaker[AsyncSession],
-    principal: Principal,
+    principal: Principal | None,
     *,
     project_id: int,
     as_of: dt.date | None,
@@ -381,7 +340,7 @@ def _income_accounts() -> ColumnElement[bool]:
 
 async def read_income(
     session_factory: async_sessionmaker[AsyncSession],
-    principal: Principal,
+    principal: Principal | None,
     *,
     project_id: int,
     first_day: dt.date,

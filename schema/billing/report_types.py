@@ -15,7 +15,7 @@ from billing.reports import texts
 from billing.reports.ageing import AGE_BUCKETS, AgeingFigures, UnitAgeing
 from billing.reports.collection import CollectionLine
 from billing.reports.income import Granularity, IncomeLine
-from billing.reports.reading import AgeingView, CollectionView, IncomeView
+from billing.reports.views import AgeingView, CollectionView, IncomeView
 from billing.reports.texts import ReportKind
 from kernel.vocabulary import Locale
 from schema.billing.common import gid
@@ -41,7 +41,7 @@ _LANGUAGE = strawberry.argument(description="The language of the text: ZH_CN (th
 
 def _export_url(project_id: int, report: str, **query: object) -> str:
     wanted = {key: str(value) for key, value in query.items() if value is not None}
-    return f"/reports/{gid('Project', project_id)}/{report}.xlsx?{urlencode(wanted)}"
+    return f"/reports/{project_id}/{report}.xlsx?{urlencode(wanted)}"
 
 
 @strawberry.type(name="FeeKind", description="What a charge is for: a fee rule's code, or LATE_FEE and ADJUSTMENT.")

@@ -109,6 +109,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Subscription.myAssignments":      ("FFF", "FFF", "FFF", "AAA", "FFF", "UUU"),
     # --- HTTP routes taking an object's ID ---------------------------------------------------------
     "GET /receipts/{receipt_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "GET /reports/{project_id}/{report}.xlsx": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "GET /reports/{project_id}/charts/{chart}.svg": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
     # --- mutations: a refused one writes nothing --------------------------------------------------
@@ -601,6 +603,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "subscription { myAssignments(afterSeq: 0) { seq type ticketId } }", lambda c: {}
     ),
     "GET /receipts/{receipt_id}.pdf": RouteProbe(lambda c: f"/receipts/{c.pk('Receipt')}.pdf"),
+    "GET /reports/{project_id}/{report}.xlsx": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/ageing.xlsx"),
+    "GET /reports/{project_id}/charts/{chart}.svg": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/charts/ageing.svg"),
     "GET /attachments/{attachment_id:int}": RouteProbe(lambda c: f"/attachments/{c.pk('Attachment')}"),
     "GET /track/{ticket}": RouteProbe(lambda c: f"/track/{c.gid('Ticket')}", TRACK_HTML.encode("utf-8")),
     "Mutation.login": GraphQLProbe(

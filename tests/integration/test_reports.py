@@ -17,13 +17,18 @@ Bills are issued on the first of the month after their period and fall due 15 da
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from decimal import Decimal
+from io import BytesIO
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import select
 
+from api.report_cli import report_export
 from api.state import AppState
 from billing.balance_sql import fen
 from billing.journal import sum_fen
@@ -353,3 +358,121 @@ async def test_the_sql_of_open_amounts_is_the_twin_of_the_cores_reading_of_the_p
             }
             in_python = {bill_id: amount for bill_id, amount in open_amounts_as_of(postings, cutoff).items() if amount != 0}
             assert in_sql == in_python, day
+
+
+def _workbook(response: httpx.Response) -> Any:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["content-disposition"].startswith("attachment;")
+    return load_workbook(BytesIO(response.content), read_only=True)
+
+
+def _yuan(value: object) -> str:
+    return str(Decimal(str(value)).quantize(Decimal("0.01")))
+
+
+async def test_each_export_holds_the_totals_graphql_answers(client: httpx.AsyncClient, state: AppState, clock: Clock) -> None:
+    world = await _three_months(client, state, clock)
+    finance = {"Authorization": f"Bearer {world.token('finance_a')}"}
+    project = world.gid("Project:lakeside")
+    collection = await _collection(client, world, "2026-10-31")
+    ageing = (await gql(client, AGEING, {"p": project}, token=world.token("finance_a")))["data"]["arrearsAgeing"]
+    income_query = "query ($p: ID!) { incomeReport(projectId: $p, from: \"2026-09-01\", to: \"2026-11-10\") { exportUrl totalRevenue totalReceived } }"
+    income = (await gql(client, income_query, {"p": project}, token=world.token("finance_a")))["data"]["incomeReport"]
+    ageing_url = (await gql(client, "query ($p: ID!) { arrearsAgeing(projectId: $p) { exportUrl } }", {"p": project}, token=world.token("finance_a")))[
+        "data"
+    ]["arrearsAgeing"]["exportUrl"]
+
+    collection_book = _workbook(await client.get(collection["exportUrl"], headers=finance))
+    ageing_book = _workbook(await client.get(ageing_url, headers=finance))
+    income_book = _workbook(await client.get(income["exportUrl"], headers=finance))
+
+    assert collection["exportUrl"] == f"/reports/{world.ids['Project:lakeside']}/collection.xlsx?from=2026-08&to=2026-10&asOf=2026-10-31"
+    period_totals = {
+        row[0]: [_yuan(value) for value in row[3:6]] + [_yuan(value) for value in row[7:9]]
+        for row in collection_book["收缴率"].iter_rows(min_row=2, values_only=True)
+        if row[1] == row[2] == "合计"
+    }
+    assert period_totals == {
+        line["period"]: [line["receivable"], line["collected"], line["outstanding"], line["arrearsAtStart"], line["arrearsRecovered"]]
+        for line in collection["totals"]
+    }
+    units = list(ageing_book["分户欠费"].iter_rows(min_row=2, values_only=True))
+    assert [_yuan(value) for value in units[-1][5:]] == [
+        ageing["total"][key] for key in ("days0To30", "days31To90", "days91To180", "days181To365", "over365", "total")
+    ]
+    assert [(row[1], row[2]) for row in units[:-1]] == [("102", "李强"), ("201", None), ("S01", None)]  # no party billed for 201, S01
+    revenue, received = list(income_book["计费收入"].iter_rows(values_only=True)), list(income_book["实收"].iter_rows(values_only=True))
+    assert _yuan(revenue[-1][-1]) == income["totalRevenue"] == "4182.80"
+    assert _yuan(received[-1][-1]) == income["totalReceived"] == "1581.60"
+    assert len(revenue) == 1 + 71 + 1  # a row for every day from 1 September to 10 November, and the totals
+
+
+async def test_an_export_answers_like_the_reports_refusals(client: httpx.AsyncClient, state: AppState, clock: Clock) -> None:
+    on(clock, "2026-09-01")
+    world = await build_world(state)
+    lakeside, hillside = world.ids["Project:lakeside"], world.ids["Project:hillside"]
+
+    def get(path: str, user: str | None = "finance_a") -> Any:
+        headers = {"Authorization": f"Bearer {world.token(user)}"} if user else {}
+        return client.get(path, headers=headers)
+
+    anonymous = await get(f"/reports/{lakeside}/ageing.xlsx", None)
+    owner = await get(f"/reports/{lakeside}/ageing.xlsx", "alice")
+    dispatcher = await get(f"/reports/{lakeside}/ageing.xlsx", "dispatcher_a")
+    foreign = await get(f"/reports/{hillside}/ageing.xlsx")
+    unknown = await get(f"/reports/{lakeside}/payroll.xlsx")
+    missing = await get(f"/reports/{lakeside}/collection.xlsx?from=2026-08")
+    malformed = await get(f"/reports/{lakeside}/income.xlsx?from=2026-08-01&to=yesterday")
+    monthly = await get(f"/reports/{lakeside}/income.xlsx?from=2026-08-01&to=2026-08-31&granularity=WEEK")
+
+    assert [r.status_code for r in (anonymous, owner, dispatcher, foreign, unknown)] == [401, 403, 403, 404, 404]
+    assert [(r.status_code, r.json()["error"]["field"]) for r in (missing, malformed, monthly)] == [
+        (400, "to"), (400, "to"), (400, "granularity")
+    ]
+    assert not list(Path(tempfile.gettempdir()).glob("courtyard-report-*.xlsx"))  # refused exports leave no file behind
+
+
+async def test_the_command_line_writes_the_same_export(
+    client: httpx.AsyncClient, state: AppState, clock: Clock, tmp_path: Path
+) -> None:
+    await _three_months(client, state, clock)
+    output = tmp_path / "ageing.xlsx"
+
+    written = await report_export(
+        state.settings, report="ageing", project="Lakeside", output=output, arguments={"asOf": "2026-10-15"}, now=clock.now
+    )
+    refused = await report_export(
+        state.settings, report="collection", project="Lakeside", output=tmp_path / "x.xlsx", arguments={"from": "2026-08"}, now=clock.now
+    )
+
+    assert (written, refused) == (0, 1)
+    assert not (tmp_path / "x.xlsx").exists()
+    buildings = list(load_workbook(output, read_only=True)["欠费账龄"].iter_rows(values_only=True))
+    assert (buildings[-1][0], _yuan(buildings[-1][-1])) == ("合计", "200.00")
+
+
+async def test_the_finance_pages_charts_are_svg_drawn_from_the_reports(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    world = await _three_months(client, state, clock)
+    base = f"/reports/{world.ids['Project:lakeside']}/charts"
+    finance = {"Authorization": f"Bearer {world.token('finance_a')}"}
+
+    by_month = await client.get(f"{base}/collection-by-month.svg?from=2026-08&to=2026-10", headers=finance)
+    by_building = await client.get(f"{base}/collection-by-building.svg?from=2026-08&to=2026-08&lang=en", headers=finance)
+    ageing = await client.get(f"{base}/ageing.svg", headers=finance)
+    income = await client.get(f"{base}/income-by-channel.svg?from=2026-09-01&to=2026-11-10&granularity=MONTH", headers=finance)
+    unknown = await client.get(f"{base}/pie.svg", headers=finance)
+    refused = await client.get(f"{base}/ageing.svg?asOf=someday", headers=finance)
+    owner = await client.get(f"{base}/ageing.svg", headers={"Authorization": f"Bearer {world.token('alice')}"})
+
+    for answer in (by_month, by_building, ageing, income):
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["content-type"].startswith("image/svg+xml")
+        assert answer.text.startswith("<svg") and "<script" not in answer.text
+    assert "收缴率（按账期）" in by_month.text and "77.84%" in by_month.text and "22.28%" in by_month.text
+    assert "Collection rate by building, 2026-08" in by_building.text and "70.75%" in by_building.text
+    assert "¥886.70" in ageing.text and "31–90天" in ageing.text
+    assert "微信支付" in income.text and "¥297.80" in income.text
+    assert (unknown.status_code, refused.status_code, refused.json()["error"]["field"], owner.status_code) == (404, 400, "asOf", 403)

@@ -20,7 +20,7 @@ def test_every_bucket_and_heading_has_a_label_in_both_languages() -> None:
     for locale in Locale:
         assert [texts.bucket_label(index, locale) for index in range(len(AGE_BUCKETS))]
     assert texts.bucket_label(4) == "365天以上"
-    assert texts.heading("bucket_amount", bucket="0–30天") == "0–30天（元）"
+    assert texts.heading("in_yuan", name="0–30天") == "0–30天（元）"
 
 
 def test_fee_kinds_take_the_rules_names_and_the_reports_own_for_late_fees_and_adjustments() -> None:
