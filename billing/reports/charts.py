@@ -93,17 +93,20 @@ def _percent(rate: Decimal) -> str:
     return f"{rate * 100:.2f}%"
 
 
-def _chart(kind: type[Any], locale: Locale, title: str, **options: Any) -> Any:
+def _chart(kind: type[Any], locale: Locale, title: str, compact: bool, **options: Any) -> Any:
+    """A chart of 720 × 360, or 440 × 330 for a phone (the same text is larger on a narrower picture)."""
     return kind(
         style=_STYLE,
         js=[],
         disable_xml_declaration=True,
-        width=720,
-        height=360,
+        width=440 if compact else 720,
+        height=330 if compact else 360,
         title=title,
         legend_at_bottom=True,
         no_data_text=_WORDS[locale]["no_data"],
         truncate_label=-1,
+        explicit_size=True,
+        x_label_rotation=30 if compact and kind is not pygal.HorizontalBar else 0,
         **options,
     )
 
@@ -121,10 +124,10 @@ def _rate_point(rate: Decimal | None) -> dict[str, object] | None:
     return {"value": float(rate * 100), "formatter": lambda _value, text=_percent(rate): text}
 
 
-def collection_by_month_chart(view: CollectionView, locale: Locale = Locale.ZH_CN) -> str:
+def collection_by_month_chart(view: CollectionView, locale: Locale = Locale.ZH_CN, *, compact: bool = False) -> str:
     """The current-period and arrears-recovery rates of each period, as bars side by side."""
     words = _WORDS[locale]
-    chart = _chart(pygal.Bar, locale, words["collection_by_month"], range=(0, 100), print_values=True, y_labels=[0, 25, 50, 75, 100])
+    chart = _chart(pygal.Bar, locale, words["collection_by_month"], compact, range=(0, 100), print_values=True, y_labels=[0, 25, 50, 75, 100])
     chart.x_labels = list(view.report.periods)
     totals = view.report.totals
     chart.add(words["current_rate"], [_rate_point(line.figures.current_rate) for line in totals])
@@ -132,7 +135,7 @@ def collection_by_month_chart(view: CollectionView, locale: Locale = Locale.ZH_C
     return _svg(chart)
 
 
-def collection_by_building_chart(view: CollectionView, locale: Locale = Locale.ZH_CN) -> str:
+def collection_by_building_chart(view: CollectionView, locale: Locale = Locale.ZH_CN, *, compact: bool = False) -> str:
     """Each building's current-period rate in the report's last period."""
     words = _WORDS[locale]
     period = view.report.periods[-1]
@@ -141,6 +144,7 @@ def collection_by_building_chart(view: CollectionView, locale: Locale = Locale.Z
         pygal.HorizontalBar,
         locale,
         words["collection_by_building"].format(period=period),
+        compact,
         range=(0, 100),
         print_values=True,
         show_legend=False,
@@ -150,10 +154,12 @@ def collection_by_building_chart(view: CollectionView, locale: Locale = Locale.Z
     return _svg(chart)
 
 
-def ageing_chart(view: AgeingView, locale: Locale = Locale.ZH_CN) -> str:
+def ageing_chart(view: AgeingView, locale: Locale = Locale.ZH_CN, *, compact: bool = False) -> str:
     """The project's arrears in each age bucket."""
     words = _WORDS[locale]
-    chart = _chart(pygal.Bar, locale, words["ageing"].format(as_of=view.report.as_of.isoformat()), print_values=True, show_legend=False)
+    chart = _chart(
+        pygal.Bar, locale, words["ageing"].format(as_of=view.report.as_of.isoformat()), compact, print_values=True, show_legend=False
+    )
     chart.x_labels = [bucket_label(index, locale) for index in range(len(AGE_BUCKETS))]
     chart.value_formatter = lambda value: yuan(Decimal(str(value)).quantize(Decimal("0.01")))
     chart.add(words["arrears"], [_money_point(amount) for amount in view.report.total.buckets])
@@ -164,11 +170,11 @@ def _money_point(amount: Decimal) -> dict[str, object]:
     return {"value": float(amount), "formatter": lambda _value, text=yuan(amount): text}
 
 
-def income_by_channel_chart(view: IncomeView, locale: Locale = Locale.ZH_CN) -> str:
+def income_by_channel_chart(view: IncomeView, locale: Locale = Locale.ZH_CN, *, compact: bool = False) -> str:
     """Money received in each bucket, stacked by channel."""
     words = _WORDS[locale]
     report = view.report
-    chart = _chart(pygal.StackedBar, locale, words["income_by_channel"])
+    chart = _chart(pygal.StackedBar, locale, words["income_by_channel"], compact)
     chart.x_labels = list(report.buckets)
     chart.value_formatter = lambda value: yuan(Decimal(str(value)).quantize(Decimal("0.01")))
     amounts = {(line.bucket, line.key): line.amount for line in report.received}

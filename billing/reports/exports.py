@@ -13,7 +13,6 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -133,7 +132,7 @@ async def export_report(
     return export_name(report, view.project, view.project.today)
 
 
-_CHARTS: Mapping[Chart, tuple[ReportKind, Callable[[Any, Locale], str]]] = {
+_CHARTS: Mapping[Chart, tuple[ReportKind, Callable[..., str]]] = {
     Chart.COLLECTION_BY_MONTH: (ReportKind.COLLECTION, collection_by_month_chart),
     Chart.COLLECTION_BY_BUILDING: (ReportKind.COLLECTION, collection_by_building_chart),
     Chart.AGEING: (ReportKind.AGEING, ageing_chart),
@@ -159,8 +158,9 @@ async def render_chart(
     now: dt.datetime,
 ) -> str:
     """The chart as SVG, drawn from the report its arguments ask for (as `read_report` takes them), in the
-    language `lang` names (zh-CN, the default, or en)."""
+    language `lang` names (zh-CN, the default, or en), laid out for a phone when `compact` is 1."""
     report, draw = _CHARTS[chart]
     locale = Locale.EN if arguments.get("lang", "").strip().lower() == "en" else Locale.ZH_CN
+    compact = arguments.get("compact", "").strip() == "1"
     view = await read_report(session_factory, principal, report=report, project_id=project_id, arguments=arguments, now=now)
-    return await asyncio.to_thread(draw, view, locale)
+    return await asyncio.to_thread(draw, view, locale, compact=compact)

@@ -4,7 +4,7 @@ definition in words (zh-CN unless asked otherwise) and the address of its XLSX e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated
 from urllib.parse import urlencode
@@ -44,10 +44,18 @@ def _export_url(project_id: int, report: str, **query: object) -> str:
     return f"/reports/{project_id}/{report}.xlsx?{urlencode(wanted)}"
 
 
+Names = Callable[[Locale], str]
+"""What something is called in each language."""
+
+
 @strawberry.type(name="FeeKind", description="What a charge is for: a fee rule's code, or LATE_FEE and ADJUSTMENT.")
 class FeeKindType:
     code: str = strawberry.field(description="The rule code (e.g. PROPERTY), LATE_FEE (滞纳金) or ADJUSTMENT (调整).")
-    name: str = strawberry.field(description="Its name: the rule's own (as the project wrote it), or 滞纳金 / 调整.")
+    names: strawberry.Private[Names]
+
+    @strawberry.field(description="Its name: the rule's own (as the project wrote it), or 滞纳金 / 调整 (late fees / adjustments).")
+    def name(self, language: Annotated[LocaleEnum, _LANGUAGE] = Locale.ZH_CN) -> str:  # type: ignore[valid-type]
+        return self.names(language)
 
 
 @strawberry.type(
@@ -78,7 +86,7 @@ class CollectionLineType:
             period=line.period,
             building_id=None if line.building_id is None else gid("Building", line.building_id),
             building_name=None if line.building_id is None else view.buildings.get(line.building_id, ""),
-            fee_kind=None if line.fee_kind is None else FeeKindType(code=line.fee_kind, name=texts.fee_kind_label(line.fee_kind, view.rule_names)),
+            fee_kind=None if line.fee_kind is None else FeeKindType(code=line.fee_kind, names=_fee_kind_names(line.fee_kind, view.rule_names)),
             receivable=figures.receivable,
             collected=figures.collected,
             outstanding=figures.outstanding,
@@ -233,15 +241,31 @@ class ArrearsAgeingType:
 class IncomeLineType:
     bucket: str = strawberry.field(description="The day (YYYY-MM-DD) or month (YYYY-MM).")
     key: str = strawberry.field(description="The fee kind's code or the channel (WECHAT, ALIPAY, …).")
-    name: str = strawberry.field(description="Its name (物业服务费…, 微信支付…).")
     amount: Decimal = strawberry.field(description="Yuan; negative where refunds, reversals or credit adjustments outweigh.")
+    names: strawberry.Private[Names]
+
+    @strawberry.field(description="Its name (物业服务费…, 微信支付…).")
+    def name(self, language: Annotated[LocaleEnum, _LANGUAGE] = Locale.ZH_CN) -> str:  # type: ignore[valid-type]
+        return self.names(language)
 
 
 @strawberry.type(name="IncomeTotal", description="A fee kind's or channel's total over the range, yuan.")
 class IncomeTotalType:
     key: str = strawberry.field(description="The fee kind's code or the channel.")
-    name: str = strawberry.field(description="Its name.")
     amount: Decimal = strawberry.field(description="Yuan.")
+    names: strawberry.Private[Names]
+
+    @strawberry.field(description="Its name (物业服务费…, 微信支付…).")
+    def name(self, language: Annotated[LocaleEnum, _LANGUAGE] = Locale.ZH_CN) -> str:  # type: ignore[valid-type]
+        return self.names(language)
+
+
+def _fee_kind_names(code: str, rule_names: Mapping[str, str]) -> Names:
+    return lambda language: texts.fee_kind_label(code, rule_names, language)
+
+
+def _channel_names(code: str) -> Names:
+    return lambda language: texts.channel_label(code, language)
 
 
 @strawberry.type(
@@ -270,11 +294,11 @@ class IncomeReportType:
     def from_view(cls, view: IncomeView) -> IncomeReportType:
         report = view.report
 
-        def fee_kind(code: str) -> str:
-            return texts.fee_kind_label(code, view.rule_names)
+        def fee_kind(code: str) -> Names:
+            return _fee_kind_names(code, view.rule_names)
 
-        def lines(of: tuple[IncomeLine, ...], name: Callable[[str], str]) -> list[IncomeLineType]:
-            return [IncomeLineType(bucket=line.bucket, key=line.key, name=name(line.key), amount=line.amount) for line in of]
+        def lines(of: tuple[IncomeLine, ...], names: Callable[[str], Names]) -> list[IncomeLineType]:
+            return [IncomeLineType(bucket=line.bucket, key=line.key, names=names(line.key), amount=line.amount) for line in of]
 
         return cls(
             project_id=gid("Project", view.project.id),
@@ -283,11 +307,9 @@ class IncomeReportType:
             granularity=report.granularity,
             buckets=list(report.buckets),
             revenue=lines(report.revenue, fee_kind),
-            received=lines(report.received, texts.channel_label),
-            revenue_by_fee_kind=[IncomeTotalType(key=k, name=fee_kind(k), amount=v) for k, v in report.revenue_by_fee_kind.items()],
-            received_by_channel=[
-                IncomeTotalType(key=k, name=texts.channel_label(k), amount=v) for k, v in report.received_by_channel.items()
-            ],
+            received=lines(report.received, _channel_names),
+            revenue_by_fee_kind=[IncomeTotalType(key=k, names=fee_kind(k), amount=v) for k, v in report.revenue_by_fee_kind.items()],
+            received_by_channel=[IncomeTotalType(key=k, names=_channel_names(k), amount=v) for k, v in report.received_by_channel.items()],
             total_revenue=report.total_revenue,
             total_received=report.total_received,
             export_url=_export_url(
