@@ -35,6 +35,7 @@ PURE_CORES = [
     "billing/reports/charts.py",
     "billing/reports/collection.py",
     "billing/reports/income.py",
+    "billing/reports/risk.py",
     "billing/reports/texts.py",
     "billing/reports/views.py",
     "billing/reports/workbook.py",
