@@ -4,7 +4,8 @@ another), the header row frozen, money in a yuan number format, rates as percent
 and a sheet with the report's definition.
 
 Amounts are written as their exact decimal text, so a sheet's figures and totals are the report's own to
-the fen, and a total row holds the report's total, not a spreadsheet formula.
+the fen, and a total row holds the report's total, not a spreadsheet formula. An ageing bucket with nothing
+in it, and the arrears of a line without any, are empty cells.
 """
 
 from __future__ import annotations
@@ -140,6 +141,11 @@ def collection_workbook(view: CollectionView, destination: Destination) -> None:
 
     def write(line: CollectionLine, *, total: bool = False) -> None:
         figures = line.figures
+        # A line without arrears leaves their cells empty rather than writing zeros (most lines have none);
+        # a total line shows its zeros.
+        arrears: tuple[Decimal | None, Decimal | None] = (figures.arrears_at_start, figures.arrears_recovered)
+        if not (total or any(arrears)):
+            arrears = (None, None)
         sheet.row(
             (
                 line.period,
@@ -149,8 +155,7 @@ def collection_workbook(view: CollectionView, destination: Destination) -> None:
                 figures.collected,
                 figures.outstanding,
                 figures.current_rate,
-                figures.arrears_at_start,
-                figures.arrears_recovered,
+                *arrears,
                 figures.recovery_rate,
             ),
             total=total,
@@ -189,8 +194,10 @@ def _bucket_columns(locale: Locale) -> list[_Column]:
     return [_money(heading("in_yuan", locale, name=bucket_label(index, locale))) for index in range(len(AGE_BUCKETS))]
 
 
-def _figures(figures: AgeingFigures) -> tuple[Decimal, ...]:
-    return (*figures.buckets, figures.total)
+def _figures(figures: AgeingFigures, *, blank_zeros: bool = True) -> tuple[Decimal | None, ...]:
+    """The buckets, an empty cell for a bucket with nothing in it (a unit owes in one or two; a total row
+    shows its zeros), and the total."""
+    return (*(amount or None if blank_zeros else amount for amount in figures.buckets), figures.total)
 
 
 def ageing_workbook(view: AgeingView, destination: Destination) -> None:
@@ -206,7 +213,7 @@ def ageing_workbook(view: AgeingView, destination: Destination) -> None:
     )
     for building_id, figures in report.buildings:
         buildings.row((view.buildings.get(building_id, ""), *_figures(figures)))
-    buildings.row((heading("all", locale), *_figures(report.total)), total=True)
+    buildings.row((heading("all", locale), *_figures(report.total, blank_zeros=False)), total=True)
 
     units = _Sheet(
         workbook,
@@ -224,7 +231,10 @@ def ageing_workbook(view: AgeingView, destination: Destination) -> None:
     for unit in report.units:
         label = view.units[unit.unit_id]
         units.row((label.building, label.number, label.debtor, unit.bills, unit.oldest_due_date, *_figures(unit.figures)))
-    units.row((heading("all", locale), None, None, sum(unit.bills for unit in report.units), None, *_figures(report.total)), total=True)
+    units.row(
+        (heading("all", locale), None, None, sum(unit.bills for unit in report.units), None, *_figures(report.total, blank_zeros=False)),
+        total=True,
+    )
     _definition_sheet(
         workbook,
         ReportKind.AGEING,
