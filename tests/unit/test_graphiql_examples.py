@@ -58,6 +58,7 @@ def test_each_role_has_its_examples_subscriptions_included() -> None:
             ("FinanceBillRunDryRun", OperationType.MUTATION),
             ("FinanceRecordPayment", OperationType.MUTATION),
             ("FinanceLedgerCheck", OperationType.QUERY),
+            ("FinanceMorningReports", OperationType.QUERY),
         ],
         "DISPATCHER": [
             ("DispatcherBoard", OperationType.QUERY),
