@@ -26,6 +26,7 @@ half up to 0.0001 (0.01 %), and are None where there is nothing to collect.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -221,38 +222,62 @@ def collection_report(
     for movement in adjustments:
         if movement.at < cutoff:
             histories[movement.bill_id].adjustments.append((movement.at, movement.amount))
-    known = [(bill, _net_charges(bill)) for bill in bills if bill.issued_on <= as_of]
+    known = sorted((bill for bill in bills if bill.issued_on <= as_of), key=lambda bill: bill.period)
+    charges_of = {bill.bill_id: _net_charges(bill) for bill in known}
+    settled = _settled_at(known, charges_of, histories)
     cells: dict[tuple[str, int, str], CollectionFigures] = defaultdict(CollectionFigures)
 
+    labels = [bill.period for bill in known]
     for period in periods:
-        for bill, charges in known:
+        first, beyond = bisect_left(labels, period.label), bisect_right(labels, period.label)
+        for bill in known[first:beyond]:
             history = histories.get(bill.bill_id, _BillHistory())
-            if bill.period == period.label:
-                receivable = _receivable(charges, _sum_before(history.adjustments, cutoff))
-                paid = _paid_by_kind(_sum_before(history.cash, cutoff), charges)
-                for kind in receivable.keys() | paid.keys():
+            charges = charges_of[bill.bill_id]
+            receivable = _receivable(charges, _sum_before(history.adjustments, cutoff))
+            paid = _paid_by_kind(_sum_before(history.cash, cutoff), charges)
+            for kind in receivable.keys() | paid.keys():
+                key = (period.label, bill.building_id, kind)
+                cells[key] = cells[key] + CollectionFigures(receivable=receivable.get(kind, _ZERO), collected=paid.get(kind, _ZERO))
+        if period.start > as_of:
+            continue
+        start = day_start(period.start, zone)
+        end = min(cutoff, day_end(period.end, zone))
+        for bill in known[:first]:
+            quiet_since = settled.get(bill.bill_id)
+            if bill.issued_on >= period.start or (quiet_since is not None and quiet_since < start):
+                continue
+            history = histories.get(bill.bill_id, _BillHistory())
+            charges = charges_of[bill.bill_id]
+            owed = _receivable(charges, _sum_before(history.adjustments, start))
+            paid_before = _paid_by_kind(_sum_before(history.cash, start), charges)
+            paid_by_end = _paid_by_kind(_sum_before(history.cash, end), charges)
+            for kind in owed.keys() | paid_by_end.keys():
+                open_at_start = owed.get(kind, _ZERO) - paid_before.get(kind, _ZERO)
+                recovered = paid_by_end.get(kind, _ZERO) - paid_before.get(kind, _ZERO)
+                if open_at_start or recovered:
                     key = (period.label, bill.building_id, kind)
-                    cells[key] = cells[key] + CollectionFigures(
-                        receivable=receivable.get(kind, _ZERO), collected=paid.get(kind, _ZERO)
-                    )
-            elif bill.period < period.label and bill.issued_on < period.start <= as_of:
-                start = day_start(period.start, zone)
-                end = min(cutoff, day_end(period.end, zone))
-                owed = _receivable(charges, _sum_before(history.adjustments, start))
-                paid_before = _paid_by_kind(_sum_before(history.cash, start), charges)
-                paid_by_end = _paid_by_kind(_sum_before(history.cash, end), charges)
-                for kind in owed.keys() | paid_by_end.keys():
-                    open_at_start = owed.get(kind, _ZERO) - paid_before.get(kind, _ZERO)
-                    recovered = paid_by_end.get(kind, _ZERO) - paid_before.get(kind, _ZERO)
-                    if open_at_start or recovered:
-                        key = (period.label, bill.building_id, kind)
-                        cells[key] = cells[key] + CollectionFigures(
-                            arrears_at_start=open_at_start, arrears_recovered=recovered
-                        )
+                    cells[key] = cells[key] + CollectionFigures(arrears_at_start=open_at_start, arrears_recovered=recovered)
     return _assemble(as_of, [period.label for period in periods], cells)
 
 
 _LineKey = tuple[str, int | None, str | None]
+
+
+_LONG_AGO = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def _settled_at(
+    bills: Sequence[ChargedBill], charges_of: Mapping[int, list[tuple[str, Decimal]]], histories: Mapping[int, _BillHistory]
+) -> dict[int, dt.datetime]:
+    """The bills that owe nothing at the report's cut-off, each with the time of its last movement: from
+    then on it owes no period's arrears and recovers nothing, so the arrears loop passes it by."""
+    settled: dict[int, dt.datetime] = {}
+    for bill in bills:
+        history = histories.get(bill.bill_id, _BillHistory())
+        owed = sum((amount for _, amount in charges_of[bill.bill_id]), _ZERO) + sum((a for _, a in history.adjustments), _ZERO)
+        if owed == sum((amount for _, amount in history.cash), _ZERO):
+            settled[bill.bill_id] = max((at for at, _ in (*history.cash, *history.adjustments)), default=_LONG_AGO)
+    return settled
 
 
 def _kind_order(kind: str | None) -> tuple[bool, str]:
