@@ -91,12 +91,21 @@ async def _project(session: AsyncSession, principal: Principal | None, project_i
     return ReportProject(row.id, row.name, zone, row.locale, now.astimezone(zone).date())
 
 
+EARLIEST_DAY = dt.date(1970, 1, 1)
+"""No books reach back further; earlier days are refused (and stay clear of the calendar's edge)."""
+_LATEST_PERIOD = "2999-12"
+
+
+def _day_of_the_books(day: dt.date, field: str, project: ReportProject) -> dt.date:
+    if day < EARLIEST_DAY:
+        raise BadInput(f"{field} may not be before {EARLIEST_DAY}.", field=field)
+    if day > project.today:
+        raise BadInput(f"{field} may not be later than today ({project.today}): the books do not know it yet.", field=field)
+    return day
+
+
 def _as_of(as_of: dt.date | None, project: ReportProject) -> dt.date:
-    if as_of is None:
-        return project.today
-    if as_of > project.today:
-        raise BadInput(f"asOf may not be later than today ({project.today}): the books do not know it yet.", field="asOf")
-    return as_of
+    return project.today if as_of is None else _day_of_the_books(as_of, "asOf", project)
 
 
 async def _building_names(session: AsyncSession, project_id: int) -> dict[int, str]:
@@ -118,15 +127,18 @@ async def _rule_names(session: AsyncSession, project_id: int) -> dict[str, str]:
 # --- collection rate -----------------------------------------------------------------------------------
 
 
+def _period(text: str, cycle_months: int, field: str) -> BillingPeriod:
+    try:
+        period = BillingPeriod.parse(text, cycle_months)
+    except ValueError as error:
+        raise BadInput(str(error), field=field) from None
+    if not EARLIEST_DAY <= period.start <= BillingPeriod.parse(_LATEST_PERIOD).start:
+        raise BadInput(f"{field}: periods run from {EARLIEST_DAY:%Y-%m} to {_LATEST_PERIOD}.", field=field)
+    return period
+
+
 def _periods(first: str, last: str, cycle_months: int) -> list[BillingPeriod]:
-    try:
-        period = BillingPeriod.parse(first, cycle_months)
-    except ValueError as error:
-        raise BadInput(str(error), field="from") from None
-    try:
-        final = BillingPeriod.parse(last, cycle_months)
-    except ValueError as error:
-        raise BadInput(str(error), field="to") from None
+    period, final = _period(first, cycle_months, "from"), _period(last, cycle_months, "to")
     if final.start < period.start:
         raise BadInput(f"The last period {last} comes before the first {first}.", field="to")
     periods = [period]
@@ -356,6 +368,8 @@ async def read_income(
         raise BadInput(f"A {granularity.value.lower()} income report covers at most {MAX_INCOME_DAYS[granularity]} days.", field="to")
     async with session_factory() as session:
         project = await _project(session, principal, project_id, now)
+        _day_of_the_books(first_day, "from", project)
+        _day_of_the_books(last_day, "to", project)
         rows = await session.execute(
             select(
                 JournalEntry.occurred_at,

@@ -323,11 +323,16 @@ async def test_bad_input_names_the_argument_and_other_projects_answer_null(
     future = await gql(client, AGEING, {"p": lakeside, "asOf": "2026-09-02"}, token=world.token("finance_a"))
     too_many = await gql(client, AGEING, {"p": lakeside, "top": 101}, token=world.token("finance_a"))
     year_by_day = await gql(client, INCOME, {"p": lakeside, "from": "2025-01-01", "to": "2026-08-31"}, token=world.token("finance_a"))
+    ancient = await gql(client, COLLECTION, {"p": lakeside, "from": "0001-01", "to": "0001-02"}, token=world.token("finance_a"))
+    far_ahead = await gql(client, COLLECTION, {"p": lakeside, "from": "9999-11", "to": "9999-12"}, token=world.token("finance_a"))
+    year_one = await gql(client, AGEING, {"p": lakeside, "asOf": "0001-01-01"}, token=world.token("finance_a"))
+    tomorrow = await gql(client, INCOME, {"p": lakeside, "from": "2026-09-01", "to": "2026-09-02"}, token=world.token("finance_a"))
     foreign = await gql(client, AGEING, {"p": world.gid("Project:hillside")}, token=world.token("finance_a"))
     owner = await gql(client, AGEING, {"p": lakeside}, token=world.token("alice"))
 
     for answer, field in (
-        (malformed, "from"), (backwards, "to"), (too_long, "to"), (future, "asOf"), (too_many, "top"), (year_by_day, "to")
+        (malformed, "from"), (backwards, "to"), (too_long, "to"), (future, "asOf"), (too_many, "top"), (year_by_day, "to"),
+        (ancient, "from"), (far_ahead, "from"), (year_one, "asOf"), (tomorrow, "to"),
     ):
         assert error_codes(answer) == ["BAD_USER_INPUT"], answer
         assert answer["errors"][0]["extensions"]["field"] == field
