@@ -58,9 +58,11 @@ def ageing_view(rows: int, rng: random.Random) -> AgeingView:
 
 
 def collection_view(rows: int, rng: random.Random) -> CollectionView:
-    """Enough periods × buildings × fee kinds for about `rows` lines, one bill per cell."""
+    """Twelve periods of enough buildings for about `rows` lines, one bill per building and period: each
+    period writes its total, its fee kinds, and each building's total and fee kinds."""
     periods = [BillingPeriod.parse(f"2026-{month:02d}") for month in range(1, 13)]
-    buildings = max(1, rows // (len(periods) * len(FEE_KINDS)))
+    per_building = len(periods) * (1 + len(FEE_KINDS))
+    buildings = max(1, (rows - per_building) // per_building)
     bills, cash = [], []
     for period in periods:
         issued = period.end + dt.timedelta(days=1)
