@@ -1,5 +1,5 @@
-"""HTTP routes of billing outside GraphQL: printable receipts, the daily close as a workbook and
-payment-gateway notifications."""
+"""HTTP routes of billing outside GraphQL: printable receipts, the daily close as a workbook, report
+exports and payment-gateway notifications."""
 
 from __future__ import annotations
 
@@ -7,53 +7,61 @@ import asyncio
 import datetime as dt
 import io
 import logging
+import os
+import tempfile
+from pathlib import Path
 from urllib.parse import quote
 
+from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from api.auth import bearer_token
 from api.state import AppState
 from billing.online import record_gateway_notification
+from billing.policy import manages_billing
 from billing.receipts import get_receipt_pdf
 from billing.reconciliation.close_report import close_report
 from billing.reconciliation.close_workbook import write_close_workbook
-from kernel.errors import BadInput, NotFound
+from billing.reports.exports import SVG_MEDIA_TYPE, XLSX_MEDIA_TYPE, chart_kind, export_report, render_chart, report_kind
+from kernel.errors import AccessDenied, BadInput, DomainError, NotFound
 from kernel.principal import Principal
 from register.accounts import load_principal
 from schema.ids import database_id
 
-__all__ = ["XLSX_MEDIA_TYPE", "billing_routes"]
+__all__ = ["billing_routes"]
 
 log = logging.getLogger("courtyard.payments")
-
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-_UNAUTHENTICATED = "Send `Authorization: Bearer <token>`."
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status)
 
 
-async def _caller(request: Request, state: AppState, object_id: str) -> tuple[Principal | None, int | None]:
-    """The caller, if their token stands, and the row id the path names (None when it can name none)."""
+async def _caller(request: Request) -> Principal | None:
+    """The principal of the request's bearer token; None without a valid one."""
+    state: AppState = request.app.state.courtyard
     token = bearer_token(request.headers)
     claims = state.tokens.verify(token) if token else None
     now = state.clock()
     if claims is None or claims.expires_at <= now:
-        return None, None
+        return None
     async with state.session_factory() as session:
-        principal = await load_principal(session, claims.user_id, today=now.date(), token=claims)
-    return principal, database_id(object_id)
+        return await load_principal(session, claims.user_id, today=now.date(), token=claims)
+
+
+def _unauthenticated() -> JSONResponse:
+    return _error(401, "UNAUTHENTICATED", "Send `Authorization: Bearer <token>`.")
 
 
 async def receipt_pdf(request: Request) -> Response:
     """GET /receipts/<id>.pdf with a bearer token: the unit's occupant, FINANCE and ADMIN only."""
     state: AppState = request.app.state.courtyard
-    principal, receipt_id = await _caller(request, state, request.path_params["receipt_id"])
+    principal = await _caller(request)
     if principal is None:
-        return _error(401, "UNAUTHENTICATED", _UNAUTHENTICATED)
+        return _unauthenticated()
+    receipt_id = database_id(request.path_params["receipt_id"])
     if receipt_id is None:
         return _error(404, "NOT_FOUND", "No such receipt.")
     try:
@@ -72,9 +80,10 @@ async def daily_close_workbook(request: Request) -> Response:
     account's daily closes over the period as a workbook, for FINANCE and ADMIN of its project (404 for
     anyone else, as for an account that does not exist)."""
     state: AppState = request.app.state.courtyard
-    principal, account_id = await _caller(request, state, request.path_params["account_id"])
+    principal = await _caller(request)
     if principal is None:
-        return _error(401, "UNAUTHENTICATED", _UNAUTHENTICATED)
+        return _unauthenticated()
+    account_id = database_id(request.path_params["account_id"])
     if account_id is None:
         return _error(404, "NOT_FOUND", "No such statement account.", "accountId")
     try:
@@ -108,6 +117,85 @@ def _day(request: Request, name: str) -> dt.date | None:
         raise BadInput(f"{name} is a day written YYYY-MM-DD, not {value[:40]!r}.", field=name) from None
 
 
+async def _finance_caller(request: Request) -> Principal | JSONResponse:
+    """The caller of a report route, or the answer refusing them: 401 without a valid token, 403 for a
+    role that may never read reports (whichever project the address names)."""
+    principal = await _caller(request)
+    if principal is None:
+        return _unauthenticated()
+    if not manages_billing(principal):
+        return _error(403, "FORBIDDEN", "Requires one of the roles ADMIN, FINANCE.")
+    return principal
+
+
+def _report_refusal(error: DomainError | AccessDenied) -> JSONResponse:
+    if isinstance(error, BadInput):
+        return JSONResponse({"error": {"code": "BAD_USER_INPUT", "message": error.message, "field": error.field}}, status_code=400)
+    if isinstance(error, AccessDenied):
+        return _error(403, "FORBIDDEN", str(error))
+    return _error(404, "NOT_FOUND", "No such report.")
+
+
+async def report_export(request: Request) -> Response:
+    """GET /reports/<project id>/<collection|ageing|income>.xlsx with a bearer token and the report's
+    arguments in the query string (as each report's `exportUrl` gives them): FINANCE and ADMIN only."""
+    state: AppState = request.app.state.courtyard
+    principal = await _finance_caller(request)
+    if isinstance(principal, JSONResponse):
+        return principal
+    project_id = database_id(request.path_params["project_id"])
+    report = report_kind(request.path_params["report"])
+    if project_id is None or report is None:
+        return _error(404, "NOT_FOUND", "No such report.")
+    handle, name = tempfile.mkstemp(prefix="courtyard-report-", suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        try:
+            filename = await export_report(
+                state.session_factory,
+                principal,
+                report=report,
+                project_id=project_id,
+                arguments=dict(request.query_params),
+                now=state.clock(),
+                destination=path,
+            )
+        except BaseException:
+            path.unlink(missing_ok=True)
+            raise
+    except (DomainError, AccessDenied) as error:
+        return _report_refusal(error)
+    return FileResponse(
+        path, media_type=XLSX_MEDIA_TYPE, filename=filename, background=BackgroundTask(path.unlink, missing_ok=True)
+    )
+
+
+async def report_chart(request: Request) -> Response:
+    """GET /reports/<project id>/charts/<chart>.svg with a bearer token and the report's arguments (and
+    `lang`): one of the /finance page's charts. FINANCE and ADMIN only."""
+    state: AppState = request.app.state.courtyard
+    principal = await _finance_caller(request)
+    if isinstance(principal, JSONResponse):
+        return principal
+    project_id = database_id(request.path_params["project_id"])
+    chart = chart_kind(request.path_params["chart"])
+    if project_id is None or chart is None:
+        return _error(404, "NOT_FOUND", "No such chart.")
+    try:
+        svg = await render_chart(
+            state.session_factory,
+            principal,
+            chart=chart,
+            project_id=project_id,
+            arguments=dict(request.query_params),
+            now=state.clock(),
+        )
+    except (DomainError, AccessDenied) as error:
+        return _report_refusal(error)
+    return Response(svg, media_type=SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
 async def payment_notification(request: Request) -> Response:
     """POST /payments/notify/<provider>: verify, record once, answer the gateway's acknowledgement."""
     state: AppState = request.app.state.courtyard
@@ -137,5 +225,7 @@ def billing_routes() -> list[Route]:
     return [
         Route("/receipts/{receipt_id}.pdf", receipt_pdf, methods=["GET"]),
         Route("/reconciliation/accounts/{account_id}/closes.xlsx", daily_close_workbook, methods=["GET"]),
+        Route("/reports/{project_id}/{report}.xlsx", report_export, methods=["GET"]),
+        Route("/reports/{project_id}/charts/{chart}.svg", report_chart, methods=["GET"]),
         Route("/payments/notify/{provider}", payment_notification, methods=["POST"]),
     ]

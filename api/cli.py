@@ -19,6 +19,7 @@ from api.reconcile_cli import (
     reconcile_import,
     reconcile_sandbox_statement,
 )
+from api.report_cli import add_report_parser, report_export
 from api.settings import Settings, SettingsError
 
 __all__ = ["demo_billing_query", "demo_reconciliation_query", "main"]
@@ -214,6 +215,7 @@ def _parser() -> argparse.ArgumentParser:
     add_bill_run_parser(commands)
     add_reconcile_parser(commands)
     add_dunning_parser(commands)
+    add_report_parser(commands)
     worker = commands.add_parser(
         "worker", help="run the background jobs: SLA timers, maintenance, re-planning, dunning, the notification outbox"
     )
@@ -304,6 +306,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "dunning":
         return asyncio.run(
             dunning_run(settings, project=args.project, now=args.now or dt.datetime.now(dt.UTC), dry_run=args.dry_run)
+        )
+    elif args.command == "report":
+        return asyncio.run(
+            report_export(
+                settings,
+                report=args.report,
+                project=args.project,
+                output=args.output,
+                arguments={"from": args.first, "to": args.last, "asOf": args.as_of, "granularity": args.granularity},
+                now=dt.datetime.now(dt.UTC),
+            )
         )
     elif args.command == "worker":
         asyncio.run(_work(settings, interval=args.interval, once=args.once))

@@ -41,6 +41,7 @@ from schema.live import frame_sink
 __all__ = [
     "BOARD_HTML",
     "FAVICON",
+    "FINANCE_HTML",
     "TRACK_HTML",
     "UVICORN_WEBSOCKET_OPTIONS",
     "LiveGraphQL",
@@ -53,6 +54,9 @@ BOARD_HTML: Final = (_PAGES / "board.html").read_text(encoding="utf-8")
 """The dispatcher board; its code is under /static/live/, the websocket client under /static/graphql-ws/."""
 TRACK_HTML: Final = (_PAGES / "track.html").read_text(encoding="utf-8")
 """An owner's page for one repair (`/track/<ticket global ID>`)."""
+FINANCE_HTML: Final = (_PAGES / "finance.html").read_text(encoding="utf-8")
+"""The finance page: collection rate, arrears ageing, income and reconciliation (`/finance`); not live itself,
+it shares the pages' login, texts and assets."""
 FAVICON: Final = pages.STATIC_DIR / "live" / "favicon.ico"
 """The icon browsers ask for at `/favicon.ico` (16, 32 and 48 px)."""
 
@@ -240,6 +244,7 @@ def tune_gc_for_serving() -> None:
 
 _BOARD_HEADERS: Final = {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(BOARD_HTML)}
 _TRACK_HEADERS: Final = {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(TRACK_HTML)}
+_FINANCE_HEADERS: Final = {"Cache-Control": "no-cache", "Content-Security-Policy": page_policy(FINANCE_HTML)}
 
 
 async def _board_page(request: Request) -> HTMLResponse:
@@ -251,14 +256,20 @@ async def _track_page(request: Request) -> HTMLResponse:
     return HTMLResponse(TRACK_HTML, headers=_TRACK_HEADERS)
 
 
+async def _finance_page(request: Request) -> HTMLResponse:
+    return HTMLResponse(FINANCE_HTML, headers=_FINANCE_HEADERS)
+
+
 async def _favicon(request: Request) -> FileResponse:
     return FileResponse(FAVICON, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
 
 def live_routes() -> list[Route]:
-    """The pages that watch tickets live: `/board` for dispatchers, `/track/<ticket>` for owners; their icon."""
+    """The pages: `/board` for dispatchers and `/track/<ticket>` for owners, which watch tickets live,
+    `/finance` for finance staff; their icon."""
     return [
         Route("/board", _board_page),
         Route("/track/{ticket}", _track_page),
+        Route("/finance", _finance_page),
         Route("/favicon.ico", _favicon),
     ]

@@ -24,6 +24,7 @@ __all__ = [
     "may_manage_dunning",
     "may_refund_payments",
     "may_see_ledger",
+    "may_see_reports",
     "may_reconcile",
     "may_see_unit_billing",
     "may_take_payments",
@@ -88,6 +89,12 @@ def may_manage_dunning(principal: Principal, *, project_id: int) -> bool:
 
 def may_see_ledger(principal: Principal, *, project_id: int) -> bool:
     """The project's books and their check."""
+    return _finance_staff(principal, project_id)
+
+
+def may_see_reports(principal: Principal, *, project_id: int) -> bool:
+    """The project's collection rate, arrears ageing and income, their exports and the /finance page:
+    figures of every unit's account, so finance staff only."""
     return _finance_staff(principal, project_id)
 
 

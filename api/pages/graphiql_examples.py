@@ -195,6 +195,23 @@ query FinanceDunning($projectId: ID!) {
 }
 """,
         {"projectId": DEMO_PROJECT_ID},
+        """# Finance: the morning reports (the /finance page draws them): collection rate per period, arrears by
+# age with the top debtors, money received by channel. asOf reads the books as they stood that day.
+query FinanceMorningReports($projectId: ID!, $from: String!, $to: String!, $firstDay: Date!, $lastDay: Date!) {
+  collectionRate(projectId: $projectId, from: $from, to: $to) {
+    definition exportUrl
+    totals { period receivable collected currentRate arrearsAtStart arrearsRecovered recoveryRate }
+  }
+  arrearsAgeing(projectId: $projectId, top: 5) {
+    total { days0To30 days31To90 days91To180 days181To365 over365 total }
+    topDebtors { buildingName number debtor arrears { total } }
+  }
+  incomeReport(projectId: $projectId, from: $firstDay, to: $lastDay, granularity: MONTH) {
+    receivedByChannel { name amount } totalReceived totalRevenue
+  }
+}
+""",
+        {"projectId": DEMO_PROJECT_ID, "from": "2026-09", "to": "2026-11", "firstDay": "2026-09-01", "lastDay": "2026-11-30"},
     ),
 )
 

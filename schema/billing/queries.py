@@ -9,6 +9,7 @@ from schema.billing.dunning_queries import DunningQueries
 from schema.billing.ledger_queries import LedgerQueries
 from schema.billing.payment_queries import PaymentQueries
 from schema.billing.reconciliation_queries import ReconciliationQueries
+from schema.billing.report_queries import ReportQueries
 from schema.billing.reading_queries import ReadingQueries
 from schema.billing.rule_queries import RuleQueries
 from schema.billing.run_queries import RunQueries
@@ -17,5 +18,7 @@ __all__ = ["BillingQueries"]
 
 
 @strawberry.type
-class BillingQueries(DunningQueries, ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries):
+class BillingQueries(
+    DunningQueries, ReportQueries, ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries
+):
     pass

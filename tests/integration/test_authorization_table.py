@@ -84,6 +84,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.dailyCloses":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningPolicy":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningWorkQueue":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.collectionRate":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.arrearsAgeing":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.incomeReport":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.receiptPublicKey":          ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),
     "Query.myNotifications":           ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # each their own inbox only
     "Query.myNotificationPreferences": ("AAA", "AAA", "AAA", "AAA", "AAA", "UUU"),  # the caller's own
@@ -120,6 +123,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     # --- HTTP routes taking an object's ID ---------------------------------------------------------
     "GET /receipts/{receipt_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "GET /reconciliation/accounts/{account_id}/closes.xlsx": ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
+    "GET /reports/{project_id}/{report}.xlsx": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "GET /reports/{project_id}/charts/{chart}.svg": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
     # --- mutations: a refused one writes nothing --------------------------------------------------
@@ -608,6 +613,15 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "query ($p: ID!) { reconciliationMatches(projectId: $p) { edges { node { id } } } }", project, nonempty
     ),
     "Query.dailyCloses": GraphQLProbe("query ($p: ID!) { dailyCloses(projectId: $p) { day } }", project, nonempty),
+    "Query.collectionRate": GraphQLProbe(
+        'query ($p: ID!) { collectionRate(projectId: $p, from: "2025-01", to: "2025-12") { asOf } }', project, answers
+    ),
+    "Query.arrearsAgeing": GraphQLProbe("query ($p: ID!) { arrearsAgeing(projectId: $p) { asOf } }", project, answers),
+    "Query.incomeReport": GraphQLProbe(
+        'query ($p: ID!) { incomeReport(projectId: $p, from: "2025-01-01", to: "2025-01-31") { totalReceived } }',
+        project,
+        answers,
+    ),
     **{
         f"Query.node({type_name})": node(type_name)
         for type_name in (
@@ -694,6 +708,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "GET /reconciliation/accounts/{account_id}/closes.xlsx": RouteProbe(
         lambda c: f"/reconciliation/accounts/{c.pk('StatementAccount')}/closes.xlsx?from=2026-10-01&to=2026-10-31"
     ),
+    "GET /reports/{project_id}/{report}.xlsx": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/ageing.xlsx"),
+    "GET /reports/{project_id}/charts/{chart}.svg": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/charts/ageing.svg"),
     "GET /attachments/{attachment_id:int}": RouteProbe(lambda c: f"/attachments/{c.pk('Attachment')}"),
     "GET /track/{ticket}": RouteProbe(lambda c: f"/track/{c.gid('Ticket')}", TRACK_HTML.encode("utf-8")),
     "Mutation.login": GraphQLProbe(

@@ -59,6 +59,7 @@ def test_each_role_has_its_examples_subscriptions_included() -> None:
             ("FinanceRecordPayment", OperationType.MUTATION),
             ("FinanceLedgerCheck", OperationType.QUERY),
             ("FinanceDunning", OperationType.QUERY),
+            ("FinanceMorningReports", OperationType.QUERY),
         ],
         "DISPATCHER": [
             ("DispatcherBoard", OperationType.QUERY),

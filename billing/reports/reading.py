@@ -1,0 +1,398 @@
+"""The reports' use cases: read what a report needs set-based, a few grouped statements each, and let the
+pure cores compute. Each asks `billing.policy.may_see_reports` (FINANCE, ADMIN of the project; another
+project answers NOT_FOUND) and writes nothing.
+
+The SQL here is the twin of the cores' reading of the books, as `billing.balance_sql` is of
+`billing.balance`: `receivable_balances_sql` sums a bill's receivable postings booked before an instant as
+`ageing.open_amounts_as_of` does, and a test on both databases holds the two together. Every time comes
+from the journal (the instant an entry was booked), never from a row's `created_at`: the demo and bulk
+writers book history at its own time, and a report as of a past day must see it there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from billing.balance_sql import fen
+from billing.guards import get_project
+from billing.journal import sum_fen
+from billing.ledger import ADJUSTMENTS, LATE_FEE_INCOME, RECEIVABLE
+from billing.model import BillingPeriod
+from billing.money import from_fen
+from billing.policy import may_see_reports
+from billing.reports.ageing import OpenBill, arrears_ageing
+from billing.reports.collection import (
+    BillMovement,
+    ChargedBill,
+    FeeCharge,
+    collection_report,
+    day_end,
+)
+from billing.reports.income import RECEIPT_ENTRY_KINDS, Granularity, JournalPosting, income_report
+from billing.reports.views import AgeingView, CollectionView, IncomeView, ReportProject, UnitLabel
+from db.models import (
+    AllocationSource,
+    Bill,
+    BillingPolicy,
+    BillLine,
+    Building,
+    FeeRule,
+    FeeRuleVersion,
+    JournalEntry,
+    JournalLine,
+    Party,
+    PaymentAllocation,
+    Project,
+    Unit,
+)
+from kernel.errors import BadInput, NotFound
+from kernel.principal import Principal
+
+__all__ = [
+    "MAX_INCOME_DAYS",
+    "MAX_PERIODS",
+    "MAX_TOP_DEBTORS",
+    "read_arrears_ageing",
+    "read_collection_rate",
+    "read_income",
+    "receivable_balances_sql",
+]
+
+MAX_PERIODS = 36
+"""A collection report spans at most three years of periods."""
+MAX_INCOME_DAYS = {Granularity.DAY: 366, Granularity.MONTH: 366 * 5}
+"""Daily income for at most a year, monthly for at most five."""
+MAX_TOP_DEBTORS = 100
+
+_ALLOCATION_ENTRY = {
+    AllocationSource.PAYMENT.value: "ALLOCATION",
+    AllocationSource.CREDIT.value: "CREDIT_APPLIED",
+    AllocationSource.REVERSAL.value: "REVERSAL",
+}
+"""The journal entry that booked each kind of allocation (`billing.booking`, `billing.credit`, `billing.refunds`)."""
+
+
+async def _project(session: AsyncSession, principal: Principal | None, project_id: int, now: dt.datetime) -> ReportProject:
+    """The project whose reports are read: NOT_FOUND for a stranger, FORBIDDEN without a finance role;
+    `principal` None is the system's own authority (the command line)."""
+    if principal is not None:
+        row = await get_project(session, principal, project_id, allowed=may_see_reports)
+    elif (found := await session.get(Project, project_id)) is not None:
+        row = found
+    else:
+        raise NotFound("No such project.", field="projectId")
+    zone = ZoneInfo(row.timezone)
+    return ReportProject(row.id, row.name, zone, row.locale, now.astimezone(zone).date())
+
+
+EARLIEST_DAY = dt.date(1970, 1, 1)
+"""No books reach back further; earlier days are refused (and stay clear of the calendar's edge)."""
+_LATEST_PERIOD = "2999-12"
+
+
+def _day_of_the_books(day: dt.date, field: str, project: ReportProject) -> dt.date:
+    if day < EARLIEST_DAY:
+        raise BadInput(f"{field} may not be before {EARLIEST_DAY}.", field=field)
+    if day > project.today:
+        raise BadInput(f"{field} may not be later than today ({project.today}): the books do not know it yet.", field=field)
+    return day
+
+
+def _as_of(as_of: dt.date | None, project: ReportProject) -> dt.date:
+    return project.today if as_of is None else _day_of_the_books(as_of, "asOf", project)
+
+
+async def _building_names(session: AsyncSession, project_id: int) -> dict[int, str]:
+    rows = await session.execute(select(Building.id, Building.name).where(Building.project_id == project_id))
+    return dict(rows.all())
+
+
+async def _rule_names(session: AsyncSession, project_id: int) -> dict[str, str]:
+    """Each rule code's name as its latest version gives it."""
+    rows = await session.execute(
+        select(FeeRule.code, FeeRuleVersion.name)
+        .join(FeeRuleVersion, FeeRuleVersion.rule_id == FeeRule.id)
+        .where(FeeRule.project_id == project_id)
+        .order_by(FeeRule.code, FeeRuleVersion.version)
+    )
+    return dict(rows.all())
+
+
+# --- collection rate -----------------------------------------------------------------------------------
+
+
+def _period(text: str, cycle_months: int, field: str) -> BillingPeriod:
+    try:
+        period = BillingPeriod.parse(text, cycle_months)
+    except ValueError as error:
+        raise BadInput(str(error), field=field) from None
+    if not EARLIEST_DAY <= period.start <= BillingPeriod.parse(_LATEST_PERIOD).start:
+        raise BadInput(f"{field}: periods run from {EARLIEST_DAY:%Y-%m} to {_LATEST_PERIOD}.", field=field)
+    return period
+
+
+def _periods(first: str, last: str, cycle_months: int) -> list[BillingPeriod]:
+    period, final = _period(first, cycle_months, "from"), _period(last, cycle_months, "to")
+    if final.start < period.start:
+        raise BadInput(f"The last period {last} comes before the first {first}.", field="to")
+    periods = [period]
+    while periods[-1].following().start <= final.start:
+        if len(periods) == MAX_PERIODS:
+            raise BadInput(f"A report covers at most {MAX_PERIODS} periods.", field="to")
+        periods.append(periods[-1].following())
+    return periods
+
+
+async def read_collection_rate(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal | None,
+    *,
+    project_id: int,
+    first_period: str,
+    last_period: str,
+    as_of: dt.date | None,
+    now: dt.datetime,
+) -> CollectionView:
+    """The collection rate of the periods `first_period` to `last_period` as of the end of `as_of`
+    (today when None), per building and fee kind (`billing.reports.collection`)."""
+    async with session_factory() as session:
+        project = await _project(session, principal, project_id, now)
+        day = _as_of(as_of, project)
+        cycle = await session.scalar(select(BillingPolicy.cycle_months).where(BillingPolicy.project_id == project_id))
+        periods = _periods(first_period, last_period, cycle or 1)
+        cutoff = day_end(day, project.zone)
+        bills = await _charged_bills(session, project_id, last_period=periods[-1].label, as_of=day)
+        report = collection_report(
+            bills,
+            await _principal_cash(session, project_id, cutoff),
+            await _adjustments(session, project_id, cutoff),
+            periods=periods,
+            as_of=day,
+            zone=project.zone,
+        )
+        return CollectionView(project, report, await _building_names(session, project_id), await _rule_names(session, project_id))
+
+
+def _known_bills(project_id: int, *, last_period: str, as_of: dt.date) -> Select[tuple[int]]:
+    return select(Bill.id).where(Bill.project_id == project_id, Bill.period <= last_period, Bill.issued_on <= as_of)
+
+
+async def _charged_bills(session: AsyncSession, project_id: int, *, last_period: str, as_of: dt.date) -> list[ChargedBill]:
+    """The bills issued by `as_of` of periods up to `last_period`, with their net charge per rule code in
+    the order of their lines: one grouped statement."""
+    first_line = func.min(BillLine.position)
+    rows = await session.execute(
+        select(Bill.id, Bill.period, Unit.building_id, Bill.issued_on, BillLine.rule_code, sum_fen(fen(BillLine.amount)))
+        .join(Unit, Unit.id == Bill.unit_id)
+        .join(BillLine, BillLine.bill_id == Bill.id)
+        .where(Bill.id.in_(_known_bills(project_id, last_period=last_period, as_of=as_of)))
+        .group_by(Bill.id, Bill.period, Unit.building_id, Bill.issued_on, BillLine.rule_code)
+        .order_by(Bill.id, first_line)
+    )
+    bills: list[ChargedBill] = []
+    charges: list[FeeCharge] = []
+    current: tuple[int, str, int, dt.date] | None = None
+    for bill_id, period, building_id, issued_on, rule_code, net in rows:
+        if current is not None and current[0] != bill_id:
+            bills.append(ChargedBill(*current, charges=tuple(charges)))
+            charges = []
+        current = (bill_id, period, building_id, issued_on)
+        charges.append(FeeCharge(rule_code, from_fen(int(net))))
+    if current is not None:
+        bills.append(ChargedBill(*current, charges=tuple(charges)))
+    return bills
+
+
+async def _principal_cash(session: AsyncSession, project_id: int, cutoff: dt.datetime) -> list[BillMovement]:
+    """The principal each allocation moved onto (or a reversal took off) a bill, at the time the journal
+    entry booking it was written: an allocation names its payment and bill, the entry its kind and time
+    (its prepaid-credit or clearing posting carries the payment, its receivable posting the bill)."""
+    receivable, other = aliased(JournalLine), aliased(JournalLine)
+    booked = (
+        select(
+            other.payment_id.label("payment_id"),
+            receivable.bill_id.label("bill_id"),
+            JournalEntry.kind.label("kind"),
+            func.min(JournalEntry.occurred_at).label("at"),
+        )
+        .join(receivable, and_(receivable.entry_id == JournalEntry.id, receivable.account == RECEIVABLE))
+        .join(other, and_(other.entry_id == JournalEntry.id, other.payment_id.is_not(None)))
+        .where(
+            JournalEntry.project_id == project_id,
+            JournalEntry.kind.in_(sorted(set(_ALLOCATION_ENTRY.values()))),
+            JournalEntry.occurred_at < cutoff,
+            receivable.bill_id.is_not(None),
+        )
+        .group_by(other.payment_id, receivable.bill_id, JournalEntry.kind)
+        .subquery()
+    )
+    entry_kind = case(_ALLOCATION_ENTRY, value=PaymentAllocation.source)
+    rows = await session.execute(
+        select(PaymentAllocation.bill_id, booked.c.at, sum_fen(fen(PaymentAllocation.principal)))
+        .join(
+            booked,
+            and_(
+                booked.c.payment_id == PaymentAllocation.payment_id,
+                booked.c.bill_id == PaymentAllocation.bill_id,
+                booked.c.kind == entry_kind,
+            ),
+        )
+        .where(PaymentAllocation.principal != 0)
+        .group_by(PaymentAllocation.bill_id, booked.c.at)
+    )
+    return [BillMovement(bill_id, at, from_fen(int(principal))) for bill_id, at, principal in rows]
+
+
+async def _adjustments(session: AsyncSession, project_id: int, cutoff: dt.datetime) -> list[BillMovement]:
+    """Each adjustment's change of its bill's receivable, from the journal's ADJUSTMENT entries."""
+    rows = await session.execute(
+        select(JournalLine.bill_id, JournalEntry.occurred_at, sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit)))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalEntry.project_id == project_id,
+            JournalEntry.kind == "ADJUSTMENT",
+            JournalEntry.occurred_at < cutoff,
+            JournalLine.account == RECEIVABLE,
+            JournalLine.bill_id.is_not(None),
+        )
+        .group_by(JournalLine.bill_id, JournalEntry.occurred_at)
+    )
+    return [BillMovement(bill_id, at, from_fen(int(amount))) for bill_id, at, amount in rows]
+
+
+# --- arrears ageing --------------------------------------------------------------------------------------
+
+
+def receivable_balances_sql(project_id: int, cutoff: dt.datetime) -> Select[tuple[int, int]]:
+    """The SQL twin of `ageing.open_amounts_as_of`: each bill's receivable postings booked before
+    `cutoff`, summed (integer fen), bills whose sum is zero left out."""
+    balance = sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit))
+    return (
+        select(JournalLine.bill_id, balance.label("balance"))
+        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+        .where(
+            JournalEntry.project_id == project_id,
+            JournalEntry.occurred_at < cutoff,
+            JournalLine.account == RECEIVABLE,
+            JournalLine.bill_id.is_not(None),
+        )
+        .group_by(JournalLine.bill_id)
+        .having(balance != 0)
+    )
+
+
+async def read_arrears_ageing(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal | None,
+    *,
+    project_id: int,
+    as_of: dt.date | None,
+    top: int,
+    now: dt.datetime,
+) -> AgeingView:
+    """Arrears in age buckets per unit and building as of the end of `as_of` (today when None), read back
+    from the journal (`billing.reports.ageing`), with the `top` units owing most."""
+    if not 0 <= top <= MAX_TOP_DEBTORS:
+        raise BadInput(f"top must be between 0 and {MAX_TOP_DEBTORS}.", field="top")
+    async with session_factory() as session:
+        project = await _project(session, principal, project_id, now)
+        day = _as_of(as_of, project)
+        balances = receivable_balances_sql(project_id, day_end(day, project.zone)).subquery()
+        rows = (
+            await session.execute(
+                select(Bill.id, Bill.unit_id, Unit.building_id, Bill.due_date, balances.c.balance, Bill.party_id)
+                .join(balances, balances.c.bill_id == Bill.id)
+                .join(Unit, Unit.id == Bill.unit_id)
+            )
+        ).all()
+        report = arrears_ageing(
+            (OpenBill(bill_id, unit_id, building_id, due, from_fen(int(balance))) for bill_id, unit_id, building_id, due, balance, _ in rows),
+            as_of=day,
+            top=top,
+        )
+        buildings = await _building_names(session, project_id)
+        return AgeingView(project, report, buildings, await _unit_labels(session, rows, buildings))
+
+
+async def _unit_labels(
+    session: AsyncSession, rows: Sequence[tuple[int, int, int, dt.date, int, int | None]], buildings: Mapping[int, str]
+) -> dict[int, UnitLabel]:
+    """Each owing unit's building, number and debtor: the party billed on its latest-due open bill."""
+    debtor_of: dict[int, tuple[dt.date, int | None]] = {}
+    for _, unit_id, _, due, _, party_id in rows:
+        if unit_id not in debtor_of or due > debtor_of[unit_id][0]:
+            debtor_of[unit_id] = (due, party_id)
+    party_ids = sorted({party for _, party in debtor_of.values() if party is not None})
+    names = dict((await session.execute(select(Party.id, Party.name).where(Party.id.in_(party_ids)))).all())
+    units = (
+        await session.execute(select(Unit.id, Unit.building_id, Unit.number).where(Unit.id.in_(sorted(debtor_of))))
+    )
+    return {
+        unit_id: UnitLabel(buildings.get(building_id, ""), number, names.get(debtor_of[unit_id][1]))  # type: ignore[arg-type]
+        for unit_id, building_id, number in units
+    }
+
+
+# --- income ----------------------------------------------------------------------------------------------
+
+
+def _income_accounts() -> ColumnElement[bool]:
+    return or_(
+        JournalLine.account.startswith("INCOME:"),
+        JournalLine.account.in_([LATE_FEE_INCOME, ADJUSTMENTS]),
+        and_(JournalLine.account.startswith("CLEARING:"), JournalEntry.kind.in_(sorted(RECEIPT_ENTRY_KINDS))),
+    )
+
+
+async def read_income(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal | None,
+    *,
+    project_id: int,
+    first_day: dt.date,
+    last_day: dt.date,
+    granularity: Granularity,
+    now: dt.datetime,
+) -> IncomeView:
+    """Revenue by fee kind and money received by channel from `first_day` to `last_day`, per day or month
+    (`billing.reports.income`): one grouped statement over the journal."""
+    if last_day < first_day:
+        raise BadInput(f"The range ends ({last_day}) before it starts ({first_day}).", field="to")
+    if (last_day - first_day).days + 1 > MAX_INCOME_DAYS[granularity]:
+        raise BadInput(f"A {granularity.value.lower()} income report covers at most {MAX_INCOME_DAYS[granularity]} days.", field="to")
+    async with session_factory() as session:
+        project = await _project(session, principal, project_id, now)
+        _day_of_the_books(first_day, "from", project)
+        _day_of_the_books(last_day, "to", project)
+        rows = await session.execute(
+            select(
+                JournalEntry.occurred_at,
+                JournalEntry.kind,
+                JournalLine.account,
+                sum_fen(fen(JournalLine.debit)),
+                sum_fen(fen(JournalLine.credit)),
+            )
+            .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
+            .where(
+                JournalEntry.project_id == project_id,
+                JournalEntry.occurred_at >= dt.datetime.combine(first_day, dt.time(0), project.zone),
+                JournalEntry.occurred_at < day_end(last_day, project.zone),
+                _income_accounts(),
+            )
+            .group_by(JournalEntry.occurred_at, JournalEntry.kind, JournalLine.account)
+        )
+        report = income_report(
+            _postings(rows), first_day=first_day, last_day=last_day, granularity=granularity, zone=project.zone
+        )
+        return IncomeView(project, report, await _rule_names(session, project_id))
+
+
+def _postings(rows: Iterable[tuple[dt.datetime, str, str, int, int]]) -> Iterable[JournalPosting]:
+    for at, kind, account, debit, credit in rows:
+        yield JournalPosting(at, kind, account, from_fen(int(debit)), from_fen(int(credit)))
