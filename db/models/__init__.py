@@ -29,6 +29,7 @@ from db.models.billing import (
     ReversalKind,
     Waiver,
 )
+from db.models.invoicing import InvoiceSellerVersion, InvoicingProfile, TaxMappingVersion
 from db.models.property import (
     Building,
     Occupancy,
@@ -99,6 +100,8 @@ __all__ = [
     "EquipmentKind",
     "FeeRule",
     "FeeRuleVersion",
+    "InvoiceSellerVersion",
+    "InvoicingProfile",
     "JournalEntry",
     "JournalLine",
     "LateFeePolicyVersion",
@@ -124,6 +127,7 @@ __all__ = [
     "RevokedToken",
     "RoleGrant",
     "SlaEmission",
+    "TaxMappingVersion",
     "Technician",
     "Ticket",
     "TicketAttachment",
