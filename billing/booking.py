@@ -6,7 +6,9 @@ charged, then the payment settles the late fee before the principal (`billing.al
 bill's status follows from what it still asks for (`billing.balance`). What is left stays as the unit's
 prepaid credit. This one core books a payment taken at the desk or from a gateway, a payer's batch for
 many units, and the demo's months of history; its rows are written in bulk, so a batch of any size
-costs a handful of statements.
+costs a handful of statements. It is also where invoicing hears of every payment: a project that issues
+invoices by itself gets each payment's invoice requested in the same transaction
+(`invoicing.automatic`).
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ from db.models import (
     Receipt,
     Unit,
 )
+from invoicing.automatic import queue_automatic_invoices
 
 __all__ = ["PaymentBooking", "add_payments", "book_payments"]
 
@@ -252,3 +255,4 @@ async def book_payments(
     await writer.write(JournalEntry.__table__, JOURNAL_ENTRY_COLUMNS, entries)  # type: ignore[arg-type]
     await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, lines)  # type: ignore[arg-type]
     await writer.write(Receipt.__table__, _RECEIPT_COLUMNS, receipts)  # type: ignore[arg-type]
+    await queue_automatic_invoices(session, [booking.payment for booking in bookings], now=bookings[0].booked_at)

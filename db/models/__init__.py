@@ -29,7 +29,15 @@ from db.models.billing import (
     ReversalKind,
     Waiver,
 )
-from db.models.invoicing import InvoiceSellerVersion, InvoicingProfile, TaxMappingVersion
+from db.models.invoicing import (
+    Invoice,
+    InvoicedPayment,
+    InvoiceLine,
+    InvoiceSellerVersion,
+    InvoiceTitle,
+    InvoicingProfile,
+    TaxMappingVersion,
+)
 from db.models.property import (
     Building,
     Occupancy,
@@ -100,7 +108,11 @@ __all__ = [
     "EquipmentKind",
     "FeeRule",
     "FeeRuleVersion",
+    "Invoice",
+    "InvoiceLine",
     "InvoiceSellerVersion",
+    "InvoiceTitle",
+    "InvoicedPayment",
     "InvoicingProfile",
     "JournalEntry",
     "JournalLine",
