@@ -22,6 +22,7 @@ from api.auth import TokenCodec
 from api.billing_routes import billing_routes
 from api.body_limit import BodySizeLimit
 from api.dispatch_routes import dispatch_routes
+from api.invoicing_routes import invoicing_routes
 from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
@@ -152,6 +153,7 @@ def create_app(
         Route("/readyz", readyz),
         *billing_routes(),
         *dispatch_routes(),
+        *invoicing_routes(),
         *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

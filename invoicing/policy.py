@@ -22,6 +22,7 @@ __all__ = [
     "may_issue_invoices",
     "may_request_invoice",
     "may_see_invoice",
+    "owns_invoice_title",
     "requests_invoices",
     "visible_invoices",
 ]
@@ -79,6 +80,11 @@ def may_see_invoice(principal: Principal, *, project_id: int, unit_id: int | Non
     if not principal.has_role(project_id, Role.OWNER):
         return False
     return unit_id in principal.unit_ids or (party_id is not None and party_id == principal.party_id)
+
+
+def owns_invoice_title(principal: Principal, *, party_id: int) -> bool:
+    """A title is its owner's alone: staff do not see owners' titles (an invoice keeps its own copy)."""
+    return keeps_invoice_titles(principal) and principal.party_id == party_id
 
 
 def visible_invoices(

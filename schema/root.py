@@ -17,6 +17,8 @@ from schema.dispatch.schema import (
     DispatchQueries,
     DispatchSubscriptions,
 )
+from schema.invoicing.mutations import InvoicingMutations
+from schema.invoicing.queries import InvoicingQueries
 from schema.permissions import IsAuthenticated
 from schema.units.mutations import UnitMutations
 from schema.units.queries import UnitQueries
@@ -33,6 +35,7 @@ class Query(
     UnitQueries,
     DispatchQueries,
     BillingQueries,
+    InvoicingQueries,
 ):
     # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
     # node field returns its inner coroutine unawaited.
@@ -66,6 +69,7 @@ class Mutation(
     UnitMutations,
     DispatchMutations,
     BillingMutations,
+    InvoicingMutations,
 ):
     pass
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -31,6 +31,9 @@ from schema.billing.enums import (
 from schema.context import Info
 from schema.ids import database_id
 from schema.units.types import UnitType
+
+if TYPE_CHECKING:
+    from schema.invoicing.types import InvoiceType
 
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
@@ -135,6 +138,17 @@ class PaymentType(relay.Node):
             allocated=sum((a.principal + a.late_fee for a in allocations), Decimal("0.00")),
             given_back=sum((r.amount for r in refunds), Decimal("0.00")),
         )
+
+    @strawberry.field(description="Its invoice (发票), once one was asked for or issued by itself; null if none or not yours to see.")
+    async def invoice(self, info: Info) -> Annotated[InvoiceType, strawberry.lazy("schema.invoicing.types")] | None:
+        # Imported on use: invoicing's types import this module (an invoice names its payments).
+        from schema.invoicing.types import InvoiceType
+
+        links = await info.context.loaders.invoicing.invoices_by_payment.load(self.id)
+        if not links:
+            return None
+        (invoice,) = await InvoiceType.resolve_nodes(info=info, node_ids=[str(links[0].invoice_id)])
+        return invoice
 
     @strawberry.field(description="Its receipt.")
     async def receipt(self, info: Info) -> ReceiptType | None:
