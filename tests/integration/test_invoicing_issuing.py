@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from strawberry import relay
 
 from api.state import AppState
+from api.workers import DispatchWorker
 from billing.refunds import refund_payment, reverse_payment
 from db.models import Invoice, InvoicedPayment, InvoiceLine, Payment
 from invoicing.automatic import queue_automatic_invoices
@@ -312,3 +313,26 @@ async def test_a_refund_before_the_invoice_is_issued_is_left_out_of_it(state: Ap
     assert [(kind, amount) for kind, amount, _, _ in await lines_of(state, invoice.id)][-1] == ("PREPAYMENT", D("11.80"))
     assert [row.colour for row in await invoices(state)] == [InvoiceColour.BLUE]
 
+
+
+async def test_the_worker_issues_what_a_stopped_process_left_pending(state: AppState, client: httpx.AsyncClient, world: World) -> None:
+    # given a payment's automatic invoice requested in its transaction, never issued (nothing ran after commit)
+    await configure_invoicing(state, world)
+    paid = payment_id(await pay(client, world, "alice", "268.20", "worker-1"))
+    finance = await principal_of(state, world, "finance_a")
+    await set_invoicing_profile(
+        state.session_factory, finance, project_id=world.ids["Project:lakeside"], auto_issue=True, sandbox_allowed=True
+    )
+    async with state.session_factory() as session, session.begin():
+        payment = await session.get(Payment, paid)
+        assert payment is not None
+        await queue_automatic_invoices(session, [payment], now=state.clock())
+
+    # when the background worker runs a round
+    await DispatchWorker(state.session_factory, clock=state.clock).run_once()
+
+    # then the invoice is issued, once
+    (invoice,) = await invoices(state)
+    assert (invoice.status, invoice.gross_total) == (InvoiceStatus.ISSUED, D("268.20"))
+    await DispatchWorker(state.session_factory, clock=state.clock).run_once()
+    assert [row.number for row in await invoices(state)] == [invoice.number]
