@@ -372,7 +372,7 @@ async def issue_invoices(
 
 
 async def issue_pending_invoices(
-    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, limit: int = 200
+    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, limit: int = 500
 ) -> int:
     """Issue the oldest PENDING invoices (those whose payment's process did not get to them): the
     worker's round. Answers how many it took up."""

@@ -39,6 +39,7 @@ class InvoiceSearch:
     statuses: tuple[InvoiceStatus, ...] = ()
     colour: InvoiceColour | None = None
     unit_id: int | None = None
+    batch_id: int | None = None
 
 
 def _like(text: str) -> str:
@@ -66,6 +67,8 @@ async def list_invoices(
         conditions.append(Invoice.project_id == search.project_id)
     if search.unit_id is not None:
         conditions.append(Invoice.unit_id == search.unit_id)
+    if search.batch_id is not None:
+        conditions.append(Invoice.batch_id == search.batch_id)
     if search.number:
         conditions.append(Invoice.number == search.number.strip())
     if search.buyer and search.buyer.strip():

@@ -31,6 +31,7 @@ from db.models.billing import (
 )
 from db.models.invoicing import (
     Invoice,
+    InvoiceBatch,
     InvoicedPayment,
     InvoiceLine,
     InvoiceSellerVersion,
@@ -109,6 +110,7 @@ __all__ = [
     "FeeRule",
     "FeeRuleVersion",
     "Invoice",
+    "InvoiceBatch",
     "InvoiceLine",
     "InvoiceSellerVersion",
     "InvoiceTitle",

@@ -19,6 +19,7 @@ from kernel.vocabulary import InvoiceColour, InvoiceStatus, InvoiceType, PartyTy
 
 __all__ = [
     "Invoice",
+    "InvoiceBatch",
     "InvoiceLine",
     "InvoiceSellerVersion",
     "InvoiceTitle",
@@ -106,6 +107,26 @@ class InvoiceTitle(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
 
 
+class InvoiceBatch(Base):
+    """One run of batch issuing: an invoice per party for the period's payments not invoiced yet, issued
+    in the background; each invoice keeps its own status, the batch counts them."""
+
+    __tablename__ = "invoice_batch"
+    __table_args__ = (
+        Index("ix_invoice_batch_project_id_period", "project_id", "period"),
+        CheckConstraint("skipped_payments >= 0", name="skipped_payments_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"))
+    period: Mapped[str] = mapped_column(String(7))
+    invoice_type: Mapped[InvoiceType] = mapped_column(StrEnumColumn(InvoiceType, "invoice_batch_type"))
+    skipped_payments: Mapped[int] = mapped_column(default=0)
+    skipped_reason: Mapped[str | None] = mapped_column(String(500))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
 class Invoice(Base):
     """One invoice: blue, or red taking back part of a blue one (`corrects_invoice_id`), made out to the
     buyer copied here when it was requested. Its number, totals, lines and `xml` (the EInvoice document
@@ -123,6 +144,7 @@ class Invoice(Base):
         Index("ix_invoice_unit_id", "unit_id"),
         Index("ix_invoice_party_id", "party_id"),
         Index("ix_invoice_corrects_invoice_id", "corrects_invoice_id"),
+        Index("ix_invoice_batch_id", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +166,7 @@ class Invoice(Base):
     corrects_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id", ondelete="RESTRICT"))
     reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payment_reversal.id", ondelete="RESTRICT"))
     seller_version_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_seller_version.id", ondelete="RESTRICT"))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_batch.id", ondelete="RESTRICT"))
     net_total: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     tax_total: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     gross_total: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))

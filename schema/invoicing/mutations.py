@@ -8,7 +8,7 @@ from typing import Annotated
 
 import strawberry
 
-from invoicing import configuration, issuing, titles
+from invoicing import batches, configuration, issuing, titles
 from invoicing.buyers import Buyer
 from invoicing.policy import requests_invoices
 from invoicing.providers import SANDBOX
@@ -18,7 +18,14 @@ from schema.errors import result_union
 from schema.ids import decode_id, decode_optional_id
 from schema.invoicing.enums import InvoiceKindEnum, TaxTreatmentEnum
 from schema.invoicing.queries import INVOICING_STAFF, TITLE_KEEPERS
-from schema.invoicing.types import InvoiceSellerType, InvoiceTitleType, InvoiceType as InvoiceNode, InvoicingProfileType, TaxMappingType
+from schema.invoicing.types import (
+    InvoiceBatchType,
+    InvoiceSellerType,
+    InvoiceTitleType,
+    InvoicingProfileType,
+    TaxMappingType,
+)
+from schema.invoicing.types import InvoiceType as InvoiceNode
 from schema.permissions import IsAuthenticated, allowed_if
 from schema.scalars import PartyTypeEnum
 from schema.use_cases import run_for_caller
@@ -99,6 +106,13 @@ class RequestInvoiceInput:
     )
 
 
+@strawberry.input(description="Invoice a month's payments, one invoice per party, in the background.")
+class IssueInvoiceBatchInput:
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+    period: str = strawberry.field(description="The month, e.g. 2026-11 (the project's time zone).")
+    kind: InvoiceKindEnum = strawberry.field(default=InvoiceType.NORMAL, description="普票 (default) or 专票 (company buyers only).")
+
+
 @strawberry.type(name="DeletedInvoiceTitle", description="The title that was deleted.")
 class DeletedInvoiceTitleType:
     id: strawberry.ID = strawberry.field(description="Its ID.")
@@ -111,6 +125,7 @@ CreateInvoiceTitleResult = result_union(InvoiceTitleType, "CreateInvoiceTitleRes
 UpdateInvoiceTitleResult = result_union(InvoiceTitleType, "UpdateInvoiceTitleResult")
 DeleteInvoiceTitleResult = result_union(DeletedInvoiceTitleType, "DeleteInvoiceTitleResult")
 RequestInvoiceResult = result_union(InvoiceNode, "RequestInvoiceResult")
+IssueInvoiceBatchResult = result_union(InvoiceBatchType, "IssueInvoiceBatchResult")
 
 REQUESTERS = [IsAuthenticated, allowed_if(requests_invoices, "Requires one of the roles ADMIN, FINANCE, OWNER.")]
 
@@ -236,4 +251,27 @@ class InvoicingMutations:
                 buyer=input.buyer.to_buyer() if input.buyer is not None else None,
             ),
             InvoiceNode.from_row,
+        )
+
+    @strawberry.mutation(
+        permission_classes=INVOICING_STAFF,
+        description=(
+            "FINANCE, ADMIN: Request one invoice per party for a month's payments not invoiced yet (merchants, agencies); "
+            "the worker issues them in the background, each with its own status (see the batch's summary)."
+        ),
+    )
+    async def issue_invoice_batch(
+        self, info: Info, input: Annotated[IssueInvoiceBatchInput, strawberry.argument(description="The project and month.")]
+    ) -> IssueInvoiceBatchResult:  # type: ignore[valid-type]
+        return await run_for_caller(
+            info,
+            lambda principal: batches.issue_invoice_batch(
+                info.context.session_factory,
+                principal,
+                now=info.context.now(),
+                project_id=decode_id(input.project_id, "Project", field="projectId"),
+                period=input.period,
+                invoice_type=InvoiceType(input.kind.value),
+            ),
+            lambda issued: InvoiceBatchType.from_row(*issued),
         )

@@ -7,14 +7,20 @@ from typing import Annotated
 
 import strawberry
 
-from invoicing import configuration, queries, titles
+from invoicing import batches, configuration, queries, titles
 from invoicing.policy import keeps_invoice_titles, manages_invoicing
 from kernel.errors import NotFound
 from kernel.vocabulary import InvoiceStatus
 from schema.context import Info
 from schema.ids import decode_id
 from schema.invoicing.enums import InvoiceColourEnum, InvoiceStatusEnum
-from schema.invoicing.types import InvoiceConnection, InvoiceTitleType, InvoiceType, InvoicingConfigurationType
+from schema.invoicing.types import (
+    InvoiceBatchType,
+    InvoiceConnection,
+    InvoiceTitleType,
+    InvoiceType,
+    InvoicingConfigurationType,
+)
 from schema.pagination import after_id, connection_of, empty_connection, page_size
 from schema.permissions import IsAuthenticated, allowed_if, require_principal
 
@@ -34,6 +40,7 @@ class InvoiceFilter:
     issued_to: dt.date | None = strawberry.field(default=None, description="Issued on this day or earlier (Beijing time).")
     statuses: list[InvoiceStatusEnum] | None = strawberry.field(default=None, description="Only these statuses.")
     colour: InvoiceColourEnum | None = strawberry.field(default=None, description="Only blue or only red-letter invoices.")
+    batch_id: strawberry.ID | None = strawberry.field(default=None, description="Only those of this batch.")
 
 
 @strawberry.type
@@ -62,6 +69,7 @@ class InvoicingQueries:
                 issued_to=wanted.issued_to,
                 statuses=tuple(InvoiceStatus(status.value) for status in wanted.statuses or []),
                 colour=wanted.colour,
+                batch_id=decode_id(wanted.batch_id, "InvoiceBatch", field="batchId") if wanted.batch_id else None,
             )
         except NotFound:
             return empty_connection(InvoiceConnection)
@@ -88,3 +96,16 @@ class InvoicingQueries:
         except NotFound:
             return None
         return InvoicingConfigurationType.from_configuration(found)
+
+    @strawberry.field(permission_classes=INVOICING_STAFF, description="FINANCE, ADMIN: The project's invoice batches, newest first, each with its summary.")
+    async def invoice_batches(
+        self, info: Info, project_id: Annotated[strawberry.ID, strawberry.argument(description="The project.")]
+    ) -> list[InvoiceBatchType]:
+        principal = await require_principal(info)
+        try:
+            found = await batches.list_invoice_batches(
+                info.context.session_factory, principal, project_id=decode_id(project_id, "Project", field="projectId")
+            )
+        except NotFound:
+            return []
+        return [InvoiceBatchType.from_row(batch, summary) for batch, summary in found]

@@ -11,25 +11,31 @@ from strawberry import relay
 from billing.policy import may_see_unit_billing
 from db.models import (
     Invoice,
+    InvoiceBatch,
     InvoiceLine,
     InvoiceSellerVersion,
     InvoiceTitle,
     InvoicingProfile,
     TaxMappingVersion,
 )
+from invoicing.batches import BatchSummary, get_invoice_batch
 from invoicing.capitals import amount_in_capitals
 from invoicing.configuration import InvoicingConfiguration
 from invoicing.policy import may_see_invoice, owns_invoice_title
+from kernel.errors import NotFound
 from kernel.vocabulary import InvoiceStatus
 from schema.billing.payment_types import PaymentType
 from schema.context import Info
 from schema.invoicing.enums import InvoiceColourEnum, InvoiceKindEnum, InvoiceStatusEnum, TaxTreatmentEnum
+from schema.ids import database_id
 from schema.nodes import resolve_visible_nodes
 from schema.pagination import CountedConnection
 from schema.scalars import PartyTypeEnum
 from schema.units.types import UnitType
 
 __all__ = [
+    "InvoiceBatchSummaryType",
+    "InvoiceBatchType",
     "InvoiceBuyerType",
     "InvoiceConnection",
     "InvoiceLineType",
@@ -292,3 +298,59 @@ class InvoiceTitleType(relay.Node):
             cls.from_row,
         )
 
+
+
+@strawberry.type(name="InvoiceBatchSummary", description="A batch's invoices counted by status.")
+class InvoiceBatchSummaryType:
+    total: int = strawberry.field(description="Invoices the batch requested.")
+    pending: int = strawberry.field(description="Not issued yet: the worker issues them in its next rounds.")
+    issued: int = strawberry.field(description="Issued.")
+    failed: int = strawberry.field(description="Not issued, each with its failureReason; asking for one again retries it.")
+    cancelled: int = strawberry.field(description="Never issued: their payments were reversed first.")
+    issued_amount: Decimal = strawberry.field(description="价税合计 of the issued ones, yuan.")
+
+
+@strawberry.type(
+    name="InvoiceBatch",
+    description="One run of batch issuing: an invoice per party for a month's payments not invoiced yet, issued in the background.",
+)
+class InvoiceBatchType(relay.Node):
+    id: relay.NodeID[int]
+    period: str = strawberry.field(description="The month, e.g. 2026-11 (the project's time zone).")
+    kind: InvoiceKindEnum = strawberry.field(description="普票 or 专票.")
+    skipped_payments: int = strawberry.field(description="Payments left out: of no known party, or of a party the kind cannot go to.")
+    skipped_reason: str | None = strawberry.field(description="Why they were left out (English).")
+    created_at: dt.datetime = strawberry.field(description="When it was run (UTC).")
+    summary: InvoiceBatchSummaryType = strawberry.field(description="Its invoices by status, as of this answer.")
+    project_id: strawberry.Private[int]
+
+    @classmethod
+    def from_row(cls, row: InvoiceBatch, summary: BatchSummary) -> InvoiceBatchType:
+        return cls(
+            id=row.id,
+            period=row.period,
+            kind=row.invoice_type,
+            skipped_payments=row.skipped_payments,
+            skipped_reason=row.skipped_reason,
+            created_at=row.created_at,
+            summary=InvoiceBatchSummaryType(
+                total=summary.total, pending=summary.pending, issued=summary.issued, failed=summary.failed,
+                cancelled=summary.cancelled, issued_amount=summary.issued_amount,
+            ),
+            project_id=row.project_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[InvoiceBatchType | None]:
+        principal = await info.context.principal()
+        result: list[InvoiceBatchType | None] = []
+        for node_id in node_ids:
+            batch_id = database_id(node_id)
+            found = None
+            if batch_id is not None and principal is not None:
+                try:
+                    found = cls.from_row(*await get_invoice_batch(info.context.session_factory, principal, batch_id=batch_id))
+                except NotFound:
+                    found = None
+            result.append(found)
+        return result

@@ -13,7 +13,7 @@ Targets, named `<Kind>:own`, `<Kind>:other` and `<Kind>:foreign` in `ids`:
 Project-wide objects (fee rules, discount rules, bill runs, equipment) have two of their own in Lakeside
 (own, other) and one in Hillside (foreign); `Project:own` and `Project:other` are both Lakeside.
 Both projects have a tax configuration; `Invoice:<ownership>` is the invoice of `Payment:<ownership>`,
-and `InvoiceTitle:<ownership>` a title kept by alice, bob or carol.
+`InvoiceTitle:<ownership>` a title kept by alice, bob or carol, and `InvoiceBatch` a project-wide object.
 
 Everything past the register is made through the API by those who may (finance_a, dispatcher_a,
 admin_a for Lakeside, admin_b for Hillside), so the objects are what real requests produce. Operations
@@ -262,6 +262,10 @@ CREATE_INVOICE_TITLE = (
     "mutation ($input: InvoiceTitleInput!) { createInvoiceTitle(input: $input) "
     "{ __typename ... on InvoiceTitle { id } ... on Error { code message field } } }"
 )
+ISSUE_INVOICE_BATCH = (
+    "mutation ($input: IssueInvoiceBatchInput!) { issueInvoiceBatch(input: $input) "
+    "{ __typename ... on InvoiceBatch { id } ... on Error { code message field } } }"
+)
 REQUEST_INVOICE = (
     "mutation ($input: RequestInvoiceInput!) { requestInvoice(input: $input) "
     "{ __typename ... on Invoice { id status } ... on Error { code message field } } }"
@@ -457,6 +461,12 @@ async def _invoicing(aw: AuthorizationWorld) -> None:
         invoice = await aw.call(_FINANCE[ownership], REQUEST_INVOICE, {"input": {"paymentIds": [world.gid(f"Payment:{ownership}")]}})
         assert invoice["status"] == "ISSUED", invoice
         world.ids[f"Invoice:{ownership}"] = _pk(invoice["id"])
+    for ownership in ("own", "foreign"):
+        batch = await aw.call(
+            _FINANCE[ownership], ISSUE_INVOICE_BATCH, {"input": {"projectId": world.gid(_PROJECT_ROW[ownership]), "period": BILLING_PERIOD}}
+        )
+        world.ids[f"InvoiceBatch:{ownership}"] = _pk(batch["id"])
+    world.ids["InvoiceBatch:other"] = world.ids["InvoiceBatch:own"]
 
 
 async def _dispatch(aw: AuthorizationWorld) -> None:

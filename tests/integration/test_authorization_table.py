@@ -85,6 +85,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.invoices":                  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "Query.invoiceTitles":             ("FFF", "FFF", "FFF", "FFF", "ANN", "UUU"),  # owners keep their own
     "Query.invoicingConfiguration":    ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.invoiceBatches":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Unit)":                ("AAN", "AAN", "AAN", "AAN", "ANN", "UUU"),
@@ -105,6 +106,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.node(PaymentIntent)":       ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "Query.node(Invoice)":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "Query.node(InvoiceTitle)":        ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(InvoiceBatch)":        ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
     # --- subscriptions: checked at the handshake's first message ----------------------------------
     "Subscription.ticketUpdates":      ("AAN", "AAN", "AAN", "FFF", "ANN", "UUU"),
     "Subscription.dispatchBoard":      ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
@@ -170,6 +172,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.updateInvoiceTitle":     ("FFF", "FFF", "FFF", "FFF", "ANN", "UUU"),
     "Mutation.deleteInvoiceTitle":     ("FFF", "FFF", "FFF", "FFF", "ANN", "UUU"),
     "Mutation.requestInvoice":         ("AAN", "AAN", "FFF", "FFF", "ANN", "UUU"),  # owners for their own payments
+    "Mutation.issueInvoiceBatch":      ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
 }
 # fmt: on
 
@@ -594,6 +597,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         lists("Invoice"),
     ),
     "Query.invoiceTitles": GraphQLProbe("{ invoiceTitles { id } }", shows=lists("InvoiceTitle")),
+    "Query.invoiceBatches": GraphQLProbe("query ($p: ID!) { invoiceBatches(projectId: $p) { id } }", project, lists("InvoiceBatch")),
     "Query.invoicingConfiguration": GraphQLProbe(
         "query ($p: ID!) { invoicingConfiguration(projectId: $p) { sellers { name } } }", project, answers
     ),
@@ -602,7 +606,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         for type_name in (
             "Project", "Building", "Unit", "Party", "Occupancy", "Technician", "Ticket", "Equipment", "FeeRule",
             "DiscountRule", "Waiver", "MeterReading", "BillRun", "Bill", "Payment", "Receipt", "Adjustment",
-            "PaymentIntent", "Invoice", "InvoiceTitle",
+            "PaymentIntent", "Invoice", "InvoiceTitle", "InvoiceBatch",
         )
     },
     "Subscription.ticketUpdates": SubscriptionProbe(
@@ -849,6 +853,10 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Mutation.requestInvoice": mutation(
         "requestInvoice", "$input: RequestInvoiceInput!", lambda c: {"input": {"paymentIds": [c.gid("Payment")]}},
         "invoice", "invoice_line", "invoiced_payment",
+    ),
+    "Mutation.issueInvoiceBatch": mutation(
+        "issueInvoiceBatch", "$input: IssueInvoiceBatchInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "period": "2026-11"}}, "invoice_batch", "invoice", "invoiced_payment",
     ),
 }
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0011
 Revises: 0007
-Create Date: 2026-12-06 14:06:04.989393
+Create Date: 2026-12-06 14:25:54.956266
 """
 
 from __future__ import annotations
@@ -36,6 +36,23 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('invoice_title', schema=None) as batch_op:
         batch_op.create_index('ix_invoice_title_party_id', ['party_id'], unique=False)
+
+    op.create_table('invoice_batch',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('project_id', sa.Integer(), nullable=False),
+    sa.Column('period', sa.String(length=7), nullable=False),
+    sa.Column('invoice_type', sa.Enum('NORMAL', 'SPECIAL', name='invoice_batch_type', native_enum=False, create_constraint=True), nullable=False),
+    sa.Column('skipped_payments', sa.Integer(), nullable=False),
+    sa.Column('skipped_reason', sa.String(length=500), nullable=True),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('(CURRENT_TIMESTAMP)'), nullable=False),
+    sa.CheckConstraint('skipped_payments >= 0', name=op.f('ck_invoice_batch_skipped_payments_non_negative')),
+    sa.ForeignKeyConstraint(['created_by'], ['app_user.id'], name=op.f('fk_invoice_batch_created_by_app_user'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_invoice_batch_project_id_project'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_invoice_batch'))
+    )
+    with op.batch_alter_table('invoice_batch', schema=None) as batch_op:
+        batch_op.create_index('ix_invoice_batch_project_id_period', ['project_id', 'period'], unique=False)
 
     op.create_table('invoice_seller_version',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -105,6 +122,7 @@ def upgrade() -> None:
     sa.Column('corrects_invoice_id', sa.Integer(), nullable=True),
     sa.Column('reversal_id', sa.Integer(), nullable=True),
     sa.Column('seller_version_id', sa.Integer(), nullable=True),
+    sa.Column('batch_id', sa.Integer(), nullable=True),
     sa.Column('net_total', sa.BigInteger(), nullable=False),
     sa.Column('tax_total', sa.BigInteger(), nullable=False),
     sa.Column('gross_total', sa.BigInteger(), nullable=False),
@@ -118,6 +136,7 @@ def upgrade() -> None:
     sa.CheckConstraint("(colour = 'RED') = (corrects_invoice_id IS NOT NULL)", name=op.f('ck_invoice_red_corrects_an_invoice')),
     sa.CheckConstraint("(status = 'ISSUED') = (number IS NOT NULL)", name=op.f('ck_invoice_issued_has_a_number')),
     sa.CheckConstraint("(status = 'ISSUED') = (xml IS NOT NULL)", name=op.f('ck_invoice_issued_has_its_document')),
+    sa.ForeignKeyConstraint(['batch_id'], ['invoice_batch.id'], name=op.f('fk_invoice_batch_id_invoice_batch'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['corrects_invoice_id'], ['invoice.id'], name=op.f('fk_invoice_corrects_invoice_id_invoice'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['party_id'], ['party.id'], name=op.f('fk_invoice_party_id_party'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_invoice_project_id_project'), ondelete='RESTRICT'),
@@ -131,6 +150,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('reversal_id', name=op.f('uq_invoice_reversal_id'))
     )
     with op.batch_alter_table('invoice', schema=None) as batch_op:
+        batch_op.create_index('ix_invoice_batch_id', ['batch_id'], unique=False)
         batch_op.create_index('ix_invoice_corrects_invoice_id', ['corrects_invoice_id'], unique=False)
         batch_op.create_index('ix_invoice_party_id', ['party_id'], unique=False)
         batch_op.create_index('ix_invoice_project_id_issued_at', ['project_id', 'issued_at'], unique=False)
@@ -191,11 +211,16 @@ def downgrade() -> None:
         batch_op.drop_index('ix_invoice_project_id_issued_at')
         batch_op.drop_index('ix_invoice_party_id')
         batch_op.drop_index('ix_invoice_corrects_invoice_id')
+        batch_op.drop_index('ix_invoice_batch_id')
 
     op.drop_table('invoice')
     op.drop_table('tax_mapping_version')
     op.drop_table('invoicing_profile')
     op.drop_table('invoice_seller_version')
+    with op.batch_alter_table('invoice_batch', schema=None) as batch_op:
+        batch_op.drop_index('ix_invoice_batch_project_id_period')
+
+    op.drop_table('invoice_batch')
     with op.batch_alter_table('invoice_title', schema=None) as batch_op:
         batch_op.drop_index('ix_invoice_title_party_id')
 
