@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
@@ -36,7 +36,7 @@ from db.models import (
     ReversalKind,
 )
 from db.unit_of_work import unit_of_work
-from invoicing.issuing import buyer_for_payments
+from invoicing.issuing import buyers_of_parties
 from invoicing.policy import may_issue_invoices
 from kernel.errors import BadInput, DomainError, NotFound
 from kernel.principal import Principal
@@ -100,12 +100,15 @@ async def issue_invoice_batch(
             if (party_id := parties.get(payment.id)) is not None:
                 groups[party_id].append(payment)
         reasons = [f"{len(skipped)} payment(s) of no known party"] if skipped else []
+        buyers = await buyers_of_parties(
+            session, {party_id: group[0].payer_name for party_id, group in groups.items()}, invoice_type=invoice_type
+        )
+        requested: list[tuple[Invoice, list[Payment]]] = []
         for party_id, group in groups.items():
-            try:
-                made_out = await buyer_for_payments(session, principal, group, invoice_type=invoice_type)
-            except DomainError as refusal:
+            made_out = buyers[party_id]
+            if isinstance(made_out, DomainError):
                 skipped.extend(group)
-                reasons.append(f"party {party_id}: {refusal.message}")
+                reasons.append(f"party {party_id}: {made_out.message}")
                 continue
             units = {payment.unit_id for payment in group}
             invoice = Invoice(
@@ -128,9 +131,14 @@ async def issue_invoice_batch(
                 requested_by=principal.user_id,
                 requested_at=now,
             )
-            session.add(invoice)
-            await session.flush()
-            session.add_all(InvoicedPayment(payment_id=payment.id, invoice_id=invoice.id) for payment in group)
+            requested.append((invoice, group))
+        session.add_all(invoice for invoice, _ in requested)
+        await session.flush()
+        if requested:
+            await session.execute(
+                insert(InvoicedPayment),
+                [{"payment_id": payment.id, "invoice_id": invoice.id} for invoice, group in requested for payment in group],
+            )
         batch.skipped_payments = len(skipped)
         batch.skipped_reason = "; ".join(reasons)[:500] or None
         await session.flush()

@@ -203,7 +203,8 @@ def einvoice_xml(document: EInvoice) -> bytes:
     _child(supervision, "IssueTime", _time(document.issued_at))
     _child(supervision, "TaxBureauCode", document.tax_bureau_code)
     _child(supervision, "TaxBureauName", document.tax_bureau_name)
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8", xml_declaration=False)
+    # Serialised to text and encoded once: ElementTree's own UTF-8 writer encodes every fragment apart.
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="unicode")).encode("utf-8")
 
 
 # --- reading ------------------------------------------------------------------------------------------

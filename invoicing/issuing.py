@@ -20,12 +20,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
@@ -37,6 +37,7 @@ from db.models import (
     InvoiceLine,
     InvoiceSellerVersion,
     InvoiceTitle,
+    InvoicingProfile,
     Party,
     Payment,
     PaymentAllocation,
@@ -71,6 +72,7 @@ __all__ = [
     "InvoiceBuyer",
     "blue_remark",
     "buyer_for_payments",
+    "buyers_of_parties",
     "draft_blue",
     "issue_invoices",
     "issue_pending_invoices",
@@ -266,12 +268,39 @@ async def buyer_for_payments(
             raise NotFound("No such invoice title of yours.", field="titleId")
         return InvoiceBuyer(checked_buyer(buyer_of(title), invoice_type=invoice_type, prefix="title."), title.party_id, title.id)
     party_id = asker_party or first.payer_party_id or await _billed_party(session, first.id)
-    title = await default_title(session, party_id)
+    party = await session.get(Party, party_id) if party_id is not None else None
+    return _made_out(await default_title(session, party_id), party, first.payer_name, invoice_type)
+
+
+def _made_out(title: InvoiceTitle | None, party: Party | None, payer_name: str, invoice_type: InvoiceType) -> InvoiceBuyer:
+    """The party's default title, else the party (a person) or the payer by name as a person."""
     if title is not None:
         return InvoiceBuyer(checked_buyer(buyer_of(title), invoice_type=invoice_type, prefix="title."), title.party_id, title.id)
-    party = await session.get(Party, party_id) if party_id is not None else None
-    name = party.name if party is not None and party.party_type is PartyType.PERSON else first.payer_name
+    name = party.name if party is not None and party.party_type is PartyType.PERSON else payer_name
+    party_id = party.id if party is not None else None
     return InvoiceBuyer(checked_buyer(Buyer(PartyType.PERSON, name), invoice_type=invoice_type, prefix="buyer."), party_id, None)
+
+
+async def buyers_of_parties(
+    session: AsyncSession, payer_names: Mapping[int, str], *, invoice_type: InvoiceType
+) -> dict[int, InvoiceBuyer | DomainError]:
+    """For each party of `payer_names` (party id → the payer's name to fall back on), whom its invoice is
+    made out to, or why it cannot have one; two statements for any number of parties."""
+    party_ids = sorted(payer_names)
+    titles = {
+        title.party_id: title
+        for title in await session.scalars(
+            select(InvoiceTitle).where(InvoiceTitle.party_id.in_(party_ids), InvoiceTitle.is_default.is_(True))
+        )
+    }
+    parties = {party.id: party for party in await session.scalars(select(Party).where(Party.id.in_(party_ids)))}
+    made_out: dict[int, InvoiceBuyer | DomainError] = {}
+    for party_id in party_ids:
+        try:
+            made_out[party_id] = _made_out(titles.get(party_id), parties.get(party_id), payer_names[party_id], invoice_type)
+        except DomainError as refusal:
+            made_out[party_id] = refusal
+    return made_out
 
 
 async def _billed_party(session: AsyncSession, payment_id: int) -> int | None:
@@ -310,12 +339,55 @@ async def _reversed(session: AsyncSession, payment_ids: Sequence[int]) -> list[i
     )
 
 
+@dataclass(frozen=True)
+class _PaymentFacts:
+    """What invoicing payments needs to know of them: what was refunded of each, the bills each paid."""
+
+    refunded: dict[int, Decimal]
+    bills: dict[int, list[BillPayments]]
+
+
+@dataclass(frozen=True)
+class _Terms:
+    """The tax mappings and the seller in force on a day."""
+
+    lines: dict[str, LineTerms]
+    seller: InvoiceSellerVersion
+
+
 async def draft_blue(
     session: AsyncSession, project: Project, payments: Sequence[Payment], day: dt.date, *, field: str | None
 ) -> tuple[list[DraftLine], InvoiceSellerVersion]:
     """The lines of a blue invoice of `payments` as of `day`, and the seller in force; BAD_USER_INPUT
     (on `field`) naming the fee kinds without a tax mapping, or the missing seller."""
-    payment_ids = [payment.id for payment in payments]
+    facts = await _payment_facts(session, [payment.id for payment in payments])
+    terms = await _terms_on(session, project.id, day)
+    return _blue_lines(payments, facts, terms, field=field), terms.seller
+
+
+def _blue_lines(payments: Sequence[Payment], facts: _PaymentFacts, terms: _Terms, *, field: str | None) -> list[DraftLine]:
+    shares = []
+    for payment in payments:
+        paid = PaymentFacts(payment.id, payment.amount, facts.refunded.get(payment.id, Decimal("0.00")))
+        try:
+            shares.append((payment.id, payment_shares(paid, facts.bills.get(payment.id, []))))
+        except ValueError as error:
+            raise BadInput(f"Payment {payment.id} cannot be invoiced: {error}.", field=field) from None
+    return blue_lines(shares, terms.lines, field=field)
+
+
+async def _terms_on(session: AsyncSession, project_id: int, day: dt.date) -> _Terms:
+    mappings = await mappings_on(session, project_id, day)
+    lines = {
+        kind: LineTerms(row.category, row.item_name, row.classification_code, row.unit, row.rate, row.treatment, row.id)
+        for kind, row in mappings.items()
+    }
+    return _Terms(lines, await seller_on(session, project_id, day))
+
+
+async def _payment_facts(session: AsyncSession, payment_ids: Sequence[int]) -> _PaymentFacts:
+    """Refunds, and every bill the payments paid (oldest first, with its charges per fee kind and all its
+    allocations), in four statements whatever the number of payments."""
     refunded: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
     for payment_id, amount in await session.execute(
         select(PaymentReversal.payment_id, PaymentReversal.amount).where(
@@ -323,59 +395,53 @@ async def draft_blue(
         )
     ):
         refunded[payment_id] += amount
-    bills = await _paid_bills(session, payment_ids)
-    shares = []
-    for payment in payments:
-        facts = PaymentFacts(payment.id, payment.amount, refunded[payment.id])
-        try:
-            shares.append((payment.id, payment_shares(facts, bills)))
-        except ValueError as error:
-            raise BadInput(f"Payment {payment.id} cannot be invoiced: {error}.", field=field) from None
-    mappings = await mappings_on(session, project.id, day)
-    terms = {
-        kind: LineTerms(row.category, row.item_name, row.classification_code, row.unit, row.rate, row.treatment, row.id)
-        for kind, row in mappings.items()
-    }
-    lines = blue_lines(shares, terms, field=field)
-    seller = await seller_on(session, project.id, day)
-    return lines, seller
-
-
-async def _paid_bills(session: AsyncSession, payment_ids: Sequence[int]) -> list[BillPayments]:
-    """Every bill the payments paid, oldest first: its charges per fee kind and all its allocations."""
-    bill_ids = sorted(set(await session.scalars(select(PaymentAllocation.bill_id).where(PaymentAllocation.payment_id.in_(payment_ids)))))
-    if not bill_ids:
-        return []
-    charges: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for line in await session.scalars(select(BillLine).where(BillLine.bill_id.in_(bill_ids)).order_by(BillLine.bill_id, BillLine.position)):
-        charges[line.bill_id][line.rule_code] = charges[line.bill_id].get(line.rule_code, Decimal("0.00")) + line.amount
-    allocations: dict[int, list[AllocationRow]] = defaultdict(list)
-    for allocation in await session.scalars(
-        select(PaymentAllocation).where(PaymentAllocation.bill_id.in_(bill_ids)).order_by(PaymentAllocation.id)
+    paid_bills: dict[int, set[int]] = defaultdict(set)
+    for payment_id, bill_id in await session.execute(
+        select(PaymentAllocation.payment_id, PaymentAllocation.bill_id).where(PaymentAllocation.payment_id.in_(payment_ids))
     ):
-        allocations[allocation.bill_id].append(AllocationRow(allocation.payment_id, allocation.principal, allocation.late_fee))
-    bills = (await session.execute(select(Bill.id, Bill.period).where(Bill.id.in_(bill_ids)).order_by(Bill.period_start, Bill.id))).all()
-    return [BillPayments(bill_id, period, charges[bill_id], allocations[bill_id]) for bill_id, period in bills]
+        paid_bills[payment_id].add(bill_id)
+    bill_ids = sorted({bill_id for bills in paid_bills.values() for bill_id in bills})
+    if not bill_ids:
+        return _PaymentFacts(dict(refunded), {})
+    charges: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for bill_id, rule_code, amount in await session.execute(
+        select(BillLine.bill_id, BillLine.rule_code, BillLine.amount).where(BillLine.bill_id.in_(bill_ids)).order_by(BillLine.bill_id, BillLine.position)
+    ):
+        charges[bill_id][rule_code] = charges[bill_id].get(rule_code, Decimal("0.00")) + amount
+    allocations: dict[int, list[AllocationRow]] = defaultdict(list)
+    for bill_id, payment_id, principal, late_fee in await session.execute(
+        select(PaymentAllocation.bill_id, PaymentAllocation.payment_id, PaymentAllocation.principal, PaymentAllocation.late_fee)
+        .where(PaymentAllocation.bill_id.in_(bill_ids))
+        .order_by(PaymentAllocation.id)
+    ):
+        allocations[bill_id].append(AllocationRow(payment_id, principal, late_fee))
+    ordered = (await session.execute(select(Bill.id, Bill.period).where(Bill.id.in_(bill_ids)).order_by(Bill.period_start, Bill.id))).all()
+    bills = [BillPayments(bill_id, period, charges[bill_id], allocations[bill_id]) for bill_id, period in ordered]
+    return _PaymentFacts(dict(refunded), {payment_id: [bill for bill in bills if bill.bill_id in ids] for payment_id, ids in paid_bills.items()})
 
 
 # --- issuing ------------------------------------------------------------------------------------------
+
+ISSUED_PER_TRANSACTION = 200
+"""Invoices one issuing transaction takes up: its reads are a handful of statements for all of them."""
 
 
 async def issue_invoices(
     session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, invoice_ids: Sequence[int]
 ) -> None:
-    """Issue each PENDING invoice of `invoice_ids`, each in a transaction of its own; one another
-    issuer holds is skipped, one already issued is left as it is."""
-    for invoice_id in invoice_ids:
+    """Issue the PENDING invoices of `invoice_ids`, up to ISSUED_PER_TRANSACTION in a transaction; one
+    another issuer holds is skipped, one already issued is left as it is, and each that cannot be issued
+    is FAILED or CANCELLED on its own."""
+    for start in range(0, len(invoice_ids), ISSUED_PER_TRANSACTION):
         async with unit_of_work(session_factory) as work:
-            await _issue(work.session, invoice_id, now=now)
+            await _issue(work.session, invoice_ids[start : start + ISSUED_PER_TRANSACTION], now=now)
 
 
 async def issue_pending_invoices(
-    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, limit: int = 500
+    session_factory: async_sessionmaker[AsyncSession], *, now: dt.datetime, limit: int = 2_000
 ) -> int:
-    """Issue the oldest PENDING invoices (those whose payment's process did not get to them): the
-    worker's round. Answers how many it took up."""
+    """Issue the oldest PENDING invoices (those whose payment's process did not get to them, a batch's):
+    the worker's round. Answers how many it took up."""
     async with session_factory() as session:
         pending = list(
             await session.scalars(
@@ -386,44 +452,103 @@ async def issue_pending_invoices(
     return len(pending)
 
 
-async def _issue(session: AsyncSession, invoice_id: int, *, now: dt.datetime) -> None:
-    invoice = await session.scalar(
-        select(Invoice).where(Invoice.id == invoice_id).with_for_update(key_share=True, skip_locked=True)
+async def _issue(session: AsyncSession, invoice_ids: Sequence[int], *, now: dt.datetime) -> None:
+    invoices = list(
+        await session.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(invoice_ids), Invoice.status == InvoiceStatus.PENDING)
+            .order_by(Invoice.id)
+            .with_for_update(key_share=True, skip_locked=True)
+        )
     )
-    if invoice is None or invoice.status is not InvoiceStatus.PENDING:
+    if not invoices:
         return
-    project = await session.get(Project, invoice.project_id)
-    assert project is not None
-    try:
+    blue = [invoice for invoice in invoices if invoice.colour is InvoiceColour.BLUE]
+    covered: dict[int, list[int]] = defaultdict(list)
+    for payment_id, invoice_id in await session.execute(
+        select(InvoicedPayment.payment_id, InvoicedPayment.invoice_id)
+        .where(InvoicedPayment.invoice_id.in_([invoice.id for invoice in blue]))
+        .order_by(InvoicedPayment.payment_id)
+    ):
+        covered[invoice_id].append(payment_id)
+    payment_ids = [payment_id for ids in covered.values() for payment_id in ids]
+    payments = await _lock_payments(session, payment_ids)
+    reversed_ids = set(await _reversed(session, payment_ids))
+    facts = await _payment_facts(session, payment_ids)
+    reds = await _red_drafts(session, [invoice for invoice in invoices if invoice.colour is InvoiceColour.RED])
+    context = _IssuingContext(session, now)
+    lines_to_write: list[tuple[int, Sequence[DraftLine]]] = []
+    for invoice in invoices:
+        try:
+            if invoice.colour is InvoiceColour.BLUE:
+                chosen = covered[invoice.id]
+                if reversed_here := sorted(reversed_ids.intersection(chosen)):
+                    _cancel(invoice, f"Payment {reversed_here[0]} was reversed before its invoice was issued.")
+                    continue
+                project = await context.project(invoice.project_id)
+                terms = await context.terms(project)
+                lines = _blue_lines([payments[pid] for pid in chosen], facts, terms, field=None)
+                if not lines:
+                    _cancel(invoice, "The payments were refunded in full before the invoice was issued.")
+                    continue
+                seller, original_number = terms.seller, None
+            else:
+                lines, seller, original_number = reds[invoice.id]
+            profile = await context.profile(invoice.project_id)
+            content = _content(invoice, lines, seller, original_number, drawer=profile.drawer if profile else _DEFAULT_DRAWER, now=now)
+            provider = provider_named(profile.provider if profile else SANDBOX)
+            issued = await provider.issue(serial=invoice.id, content=content, now=now)
+            read_back = parse_einvoice(issued.xml)
+            if read_back != issued.document or read_back.content != content:
+                raise DocumentRejected("the provider's XML does not read back as the invoice that was sent")
+        except (DomainError, DocumentRejected, ProviderRefused) as refusal:
+            invoice.status, invoice.failure_reason = InvoiceStatus.FAILED, _reason(refusal)
+            log.warning("invoice %s not issued: %s", invoice.id, invoice.failure_reason)
+            continue
         if invoice.colour is InvoiceColour.BLUE:
-            prepared = await _prepare_blue(session, invoice, project, now)
-        else:
-            prepared = await _prepare_red(session, invoice)
-        if prepared is None:
-            return
-        lines, seller, original_number = prepared
-        profile = await profile_of(session, project.id)
-        content = _content(invoice, lines, seller, original_number, drawer=profile.drawer if profile else _DEFAULT_DRAWER, now=now)
-        provider = provider_named(profile.provider if profile else SANDBOX)
-        issued = await provider.issue(serial=invoice.id, content=content, now=now)
-        read_back = parse_einvoice(issued.xml)
-        if read_back != issued.document or read_back.content != content:
-            raise DocumentRejected("the provider's XML does not read back as the invoice that was sent")
-    except (DomainError, DocumentRejected, ProviderRefused) as refusal:
-        invoice.status, invoice.failure_reason = InvoiceStatus.FAILED, _reason(refusal)
-        log.warning("invoice %s not issued: %s", invoice.id, invoice.failure_reason)
-        await session.flush()
-        return
-    if invoice.colour is InvoiceColour.BLUE:
-        await write_lines(session, invoice.id, lines)
-    totals = invoice_totals(line.split for line in lines)
-    invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.amount
-    invoice.seller_version_id = seller.id
-    invoice.remark = content.remark
-    invoice.number, invoice.issued_at = issued.document.number, issued.document.issued_at
-    invoice.xml = issued.xml.decode("utf-8")
-    invoice.status, invoice.failure_reason = InvoiceStatus.ISSUED, None
+            lines_to_write.append((invoice.id, lines))
+        totals = invoice_totals(line.split for line in lines)
+        invoice.net_total, invoice.tax_total, invoice.gross_total = totals.net, totals.tax, totals.amount
+        invoice.seller_version_id = seller.id
+        invoice.number, invoice.issued_at = issued.document.number, issued.document.issued_at
+        invoice.xml = issued.xml.decode("utf-8")
+        invoice.status, invoice.failure_reason = InvoiceStatus.ISSUED, None
+    await write_lines_of(session, lines_to_write)
     await session.flush()
+
+
+class _IssuingContext:
+    """What a transaction's invoices share, each read once: projects, profiles, the terms of each day."""
+
+    def __init__(self, session: AsyncSession, now: dt.datetime) -> None:
+        self._session, self._now = session, now
+        self._projects: dict[int, Project] = {}
+        self._profiles: dict[int, InvoicingProfile | None] = {}
+        self._terms: dict[tuple[int, dt.date], _Terms | DomainError] = {}
+
+    async def project(self, project_id: int) -> Project:
+        if project_id not in self._projects:
+            project = await self._session.get(Project, project_id)
+            assert project is not None
+            self._projects[project_id] = project
+        return self._projects[project_id]
+
+    async def profile(self, project_id: int) -> InvoicingProfile | None:
+        if project_id not in self._profiles:
+            self._profiles[project_id] = await profile_of(self._session, project_id)
+        return self._profiles[project_id]
+
+    async def terms(self, project: Project) -> _Terms:
+        key = (project.id, _day(project, self._now))
+        if key not in self._terms:
+            try:
+                self._terms[key] = await _terms_on(self._session, *key)
+            except DomainError as missing:
+                self._terms[key] = missing
+        found = self._terms[key]
+        if isinstance(found, DomainError):
+            raise found
+        return found
 
 
 def _reason(refusal: Exception) -> str:
@@ -431,33 +556,37 @@ def _reason(refusal: Exception) -> str:
     return message[:500]
 
 
-async def _prepare_blue(
-    session: AsyncSession, invoice: Invoice, project: Project, now: dt.datetime
-) -> tuple[list[DraftLine], InvoiceSellerVersion, None] | None:
-    payment_ids = sorted(await session.scalars(select(InvoicedPayment.payment_id).where(InvoicedPayment.invoice_id == invoice.id)))
-    payments = await _lock_payments(session, payment_ids)
-    if reversed_ids := await _reversed(session, payment_ids):
-        _cancel(invoice, f"Payment {reversed_ids[0]} was reversed before its invoice was issued.")
-        return None
-    lines, seller = await draft_blue(session, project, [payments[pid] for pid in payment_ids], _day(project, now), field=None)
-    if not lines:
-        _cancel(invoice, "The payments were refunded in full before the invoice was issued.")
-        return None
-    return lines, seller, None
-
-
 def _cancel(invoice: Invoice, reason: str) -> None:
     invoice.status, invoice.failure_reason = InvoiceStatus.CANCELLED, reason
 
 
-async def _prepare_red(session: AsyncSession, invoice: Invoice) -> tuple[list[DraftLine], InvoiceSellerVersion, str]:
-    """A red invoice was drafted when its refund or reversal was made; it names the blue one's seller."""
-    original = await session.get(Invoice, invoice.corrects_invoice_id)
-    assert original is not None and original.number is not None and original.seller_version_id is not None
-    seller = await session.get(InvoiceSellerVersion, original.seller_version_id)
-    assert seller is not None
-    rows = await session.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == invoice.id).order_by(InvoiceLine.position))
-    return [_draft_of(row) for row in rows], seller, original.number
+async def _red_drafts(
+    session: AsyncSession, reds: Sequence[Invoice]
+) -> dict[int, tuple[list[DraftLine], InvoiceSellerVersion, str]]:
+    """Red invoices were drafted when their refund or reversal was made; each names its blue one's seller."""
+    if not reds:
+        return {}
+    originals = {
+        invoice.id: invoice
+        for invoice in await session.scalars(select(Invoice).where(Invoice.id.in_({red.corrects_invoice_id for red in reds})))
+    }
+    sellers = {
+        seller.id: seller
+        for seller in await session.scalars(
+            select(InvoiceSellerVersion).where(InvoiceSellerVersion.id.in_({invoice.seller_version_id for invoice in originals.values()}))
+        )
+    }
+    lines: dict[int, list[DraftLine]] = defaultdict(list)
+    for row in await session.scalars(
+        select(InvoiceLine).where(InvoiceLine.invoice_id.in_([red.id for red in reds])).order_by(InvoiceLine.invoice_id, InvoiceLine.position)
+    ):
+        lines[row.invoice_id].append(_draft_of(row))
+    drafts = {}
+    for red in reds:
+        original = originals[red.corrects_invoice_id or 0]
+        assert original.number is not None and original.seller_version_id is not None
+        drafts[red.id] = (lines[red.id], sellers[original.seller_version_id], original.number)
+    return drafts
 
 
 def _draft_of(row: InvoiceLine) -> DraftLine:
@@ -467,30 +596,40 @@ def _draft_of(row: InvoiceLine) -> DraftLine:
     )
 
 
-async def write_lines(session: AsyncSession, invoice_id: int, lines: Sequence[DraftLine]) -> None:
-    session.add_all(
-        InvoiceLine(
-            invoice_id=invoice_id,
-            position=position,
-            payment_id=line.payment_id,
-            fee_kind=line.fee_kind,
-            category=line.terms.category,
-            item_name=line.terms.item_name,
-            classification_code=line.terms.classification_code,
-            unit=line.terms.unit,
-            quantity=line.quantity,
-            unit_price=line.unit_price,
-            rate=line.terms.rate,
-            treatment=line.terms.treatment,
-            amount=line.split.amount,
-            net=line.split.net,
-            tax=line.split.tax,
-            mapping_id=line.terms.mapping_id,
-            original_position=line.original_position,
-        )
-        for position, line in enumerate(lines, start=1)
+async def write_lines_of(session: AsyncSession, invoices: Sequence[tuple[int, Sequence[DraftLine]]]) -> None:
+    """The lines of several invoices, in one statement."""
+    if not invoices:
+        return
+    await session.execute(
+        insert(InvoiceLine),
+        [_line_values(invoice_id, position, line) for invoice_id, lines in invoices for position, line in enumerate(lines, start=1)],
     )
-    await session.flush()
+
+
+def _line_values(invoice_id: int, position: int, line: DraftLine) -> dict[str, object]:
+    return {
+        "invoice_id": invoice_id,
+        "position": position,
+        "payment_id": line.payment_id,
+        "fee_kind": line.fee_kind,
+        "category": line.terms.category,
+        "item_name": line.terms.item_name,
+        "classification_code": line.terms.classification_code,
+        "unit": line.terms.unit,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "rate": line.terms.rate,
+        "treatment": line.terms.treatment,
+        "amount": line.split.amount,
+        "net": line.split.net,
+        "tax": line.split.tax,
+        "mapping_id": line.terms.mapping_id,
+        "original_position": line.original_position,
+    }
+
+
+async def write_lines(session: AsyncSession, invoice_id: int, lines: Sequence[DraftLine]) -> None:
+    await write_lines_of(session, [(invoice_id, lines)])
 
 
 def _content(
