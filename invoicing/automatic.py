@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import (
@@ -39,9 +39,16 @@ from db.models import (
 )
 from db.unit_of_work import current_unit_of_work
 from invoicing.drafting import IssuedLine, LineTerms, red_lines
-from invoicing.issuing import blue_remark, buyer_for_payments, issue_invoices, write_lines
+from invoicing.issuing import (
+    InvoiceBuyer,
+    billed_parties,
+    buyers_of_parties,
+    issue_invoices,
+    remark_of,
+    unit_labels,
+    write_lines,
+)
 from invoicing.tax import invoice_totals
-from kernel.errors import DomainError
 from kernel.vocabulary import InvoiceColour, InvoiceStatus, InvoiceType, PartyType
 
 __all__ = ["ISSUED_AT_ONCE", "lines_left", "queue_automatic_invoices", "queue_red_letter"]
@@ -64,13 +71,15 @@ async def queue_automatic_invoices(session: AsyncSession, payments: Sequence[Pay
         return
     project = await session.get(Project, project_id)
     assert project is not None
+    billed = await billed_parties(session, [payment.id for payment in payments])
+    parties = {payment.id: payment.payer_party_id or billed.get(payment.id) for payment in payments}
+    names = {party_id: payment.payer_name for payment in payments if (party_id := parties[payment.id]) is not None}
+    buyers = await buyers_of_parties(session, names, invoice_type=InvoiceType.NORMAL)
+    labels = await unit_labels(session, [payment.unit_id for payment in payments])
     invoices = []
     for payment in payments:
-        try:
-            made_out = await buyer_for_payments(session, None, [payment], invoice_type=InvoiceType.NORMAL)
-        except DomainError:
-            # A title that no longer passes the rules must not stop the payment: the payer by name instead.
-            made_out = None
+        party_id = parties[payment.id]
+        made_out = buyers.get(party_id) if party_id is not None else None
         invoice = Invoice(
             project_id=project_id,
             colour=InvoiceColour.BLUE,
@@ -78,21 +87,24 @@ async def queue_automatic_invoices(session: AsyncSession, payments: Sequence[Pay
             status=InvoiceStatus.PENDING,
             unit_id=payment.unit_id,
             requested_at=now,
-            remark=await blue_remark(session, project, payment.unit_id, [payment]),
+            remark=remark_of(project, labels.get(payment.unit_id), [payment]),
         )
-        if made_out is not None:
+        if isinstance(made_out, InvoiceBuyer):
             invoice.party_id, invoice.title_id = made_out.party_id, made_out.title_id
             buyer = made_out.buyer
             invoice.buyer_kind, invoice.buyer_name, invoice.buyer_tax_code = buyer.kind, buyer.name, buyer.tax_code
             invoice.buyer_address, invoice.buyer_phone = buyer.address, buyer.phone
             invoice.buyer_bank_name, invoice.buyer_bank_account = buyer.bank_name, buyer.bank_account
         else:
-            invoice.buyer_kind, invoice.buyer_name = PartyType.PERSON, payment.payer_name[:100]
+            # No party, or a title that no longer passes the rules: the payer by name, never a stopped payment.
+            invoice.party_id, invoice.buyer_kind, invoice.buyer_name = party_id, PartyType.PERSON, payment.payer_name[:100]
         invoices.append(invoice)
     session.add_all(invoices)
     await session.flush()
-    session.add_all(InvoicedPayment(payment_id=payment.id, invoice_id=invoice.id) for payment, invoice in zip(payments, invoices, strict=True))
-    await session.flush()
+    await session.execute(
+        insert(InvoicedPayment),
+        [{"payment_id": payment.id, "invoice_id": invoice.id} for payment, invoice in zip(payments, invoices, strict=True)],
+    )
     _issue_after_commit(session, [invoice.id for invoice in invoices[:ISSUED_AT_ONCE]], now)
 
 

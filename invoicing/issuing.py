@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import (
@@ -70,13 +70,16 @@ from kernel.vocabulary import InvoiceColour, InvoiceStatus, InvoiceType, PartyTy
 __all__ = [
     "MAX_REQUEST_PAYMENTS",
     "InvoiceBuyer",
+    "billed_parties",
     "blue_remark",
     "buyer_for_payments",
     "buyers_of_parties",
     "draft_blue",
     "issue_invoices",
     "issue_pending_invoices",
+    "remark_of",
     "request_invoice",
+    "unit_labels",
     "write_lines",
 ]
 
@@ -301,6 +304,23 @@ async def buyers_of_parties(
         except DomainError as refusal:
             made_out[party_id] = refusal
     return made_out
+
+
+async def billed_parties(session: AsyncSession, payment_ids: Sequence[int]) -> dict[int, int]:
+    """The party each payment's bills are addressed to (the first bill it paid), in one statement."""
+    first_allocation = (
+        select(PaymentAllocation.payment_id, func.min(PaymentAllocation.id).label("first"))
+        .where(PaymentAllocation.payment_id.in_(payment_ids))
+        .group_by(PaymentAllocation.payment_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(PaymentAllocation.payment_id, Bill.party_id)
+        .join(first_allocation, PaymentAllocation.id == first_allocation.c.first)
+        .join(Bill, Bill.id == PaymentAllocation.bill_id)
+        .where(Bill.party_id.is_not(None))
+    )
+    return {payment_id: party_id for payment_id, party_id in rows}
 
 
 async def _billed_party(session: AsyncSession, payment_id: int) -> int | None:
@@ -677,16 +697,23 @@ def _content(
 
 async def blue_remark(session: AsyncSession, project: Project, unit_id: int | None, payments: Sequence[Payment]) -> str:
     """备注 of a blue invoice: the unit, and each payment's day and amount (收款 2026-11-02 ¥300.00)."""
+    labels = await unit_labels(session, [unit_id] if unit_id is not None else [])
+    return remark_of(project, labels.get(unit_id) if unit_id is not None else None, payments)
+
+
+async def unit_labels(session: AsyncSession, unit_ids: Sequence[int]) -> dict[int, str]:
+    """Building-number of each unit (A1-101), in one statement."""
+    if not unit_ids:
+        return {}
+    rows = await session.execute(
+        select(Unit.id, Building.name, Unit.number).join(Building, Unit.building_id == Building.id).where(Unit.id.in_(sorted(set(unit_ids))))
+    )
+    return {unit_id: f"{building}-{number}" for unit_id, building, number in rows}
+
+
+def remark_of(project: Project, unit_label: str | None, payments: Sequence[Payment]) -> str:
     zone = ZoneInfo(project.timezone)
-    parts = []
-    if unit_id is not None:
-        row = (
-            await session.execute(
-                select(Building.name, Unit.number).join(Unit, Unit.building_id == Building.id).where(Unit.id == unit_id)
-            )
-        ).first()
-        if row is not None:
-            parts.append(f"{project.name} {row[0]}-{row[1]}")
+    parts = [f"{project.name} {unit_label}"] if unit_label else []
     parts.extend(f"收款 {payment.paid_at.astimezone(zone):%Y-%m-%d} ¥{payment.amount:.2f}" for payment in payments)
     remark = "；".join(parts)
     return remark if len(remark) <= 200 else remark[:199] + "…"
