@@ -3,10 +3,11 @@
 For each database (a throwaway SQLite file, a throwaway PostgreSQL database) it seeds a project of
 10,000 flats, each with its owner and a November bill of two fee kinds (物业费 at 6%, 公摊电费 at 13%),
 its tax configuration, and one payment per flat that leaves some credit (so three lines an invoice).
-Then it times the three steps of batch issuing: requesting one invoice per owner for November
-(`issue_invoice_batch`), issuing them all (`issue_pending_invoices`, the worker's round: drafting,
-the sandbox provider's XML, our parser reading it back, the rows), and drawing every PDF from its
-stored XML on all cores. It prints each step and the total beside the goal of 30 s, with the CPU time
+Then it times batch issuing: requesting one invoice per owner for November (`issue_invoice_batch`),
+issuing them all (`issue_pending_invoices`, the worker's rounds: drafting, the sandbox provider's XML,
+our parser reading it back, the rows), and drawing every PDF from its stored XML in a pool of processes,
+one per core, each round's PDFs while the next round is issued (as PDF workers beside the issuing worker
+would). It prints each step and the total beside the goal of 30 s, with the CPU time
 the steps took and the machine's load average: on a machine shared with other work the wall times
 grow with the load, the CPU times do not.
 
@@ -21,7 +22,7 @@ import datetime as dt
 import os
 import resource
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -62,6 +63,7 @@ from kernel.principal import Principal, Role
 from kernel.vocabulary import FeeRuleKind, InvoiceStatus, TaxTreatment, UnitKind
 
 GOAL_SECONDS = 30.0
+PDF_ROUND = 1_000  # invoices issued before their PDFs are handed to the pool
 SECRET = "courtyard-benchmark-secret-0123456789"
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.UTC)
 
@@ -135,36 +137,52 @@ async def _seed(url: str, flats: int) -> tuple[int, Principal]:
         await engine.dispose()
 
 
-def _pdf_bytes(xml: str) -> int:
-    return len(render_invoice_pdf(parse_einvoice(xml.encode("utf-8"))))
+def _pdf_bytes(documents: list[str]) -> int:
+    return sum(len(render_invoice_pdf(parse_einvoice(xml.encode("utf-8")))) for xml in documents)
 
 
 async def _issue(url: str, project_id: int, finance: Principal) -> dict[str, object]:
+    """Request the batch, then issue it round by round while a process pool draws the PDFs of each round
+    already issued (as PDF workers beside the issuing worker would)."""
     engine = create_engine(url)
     sessions = create_session_factory(engine)
+    futures: list[Future[int]] = []
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
-        started, started_cpu = time.perf_counter(), time.process_time()
-        _, summary = await issue_invoice_batch(sessions, finance, now=NOW, project_id=project_id, period="2026-11")
-        requested, requested_cpu = time.perf_counter(), time.process_time()
-        while await issue_pending_invoices(sessions, now=NOW):
-            pass
-        issued, issued_cpu = time.perf_counter(), time.process_time()
-        async with sessions() as session:
-            documents = list(await session.scalars(select(Invoice.xml).where(Invoice.status == InvoiceStatus.ISSUED)))
-            not_issued = await session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status != InvoiceStatus.ISSUED))
-        read, children_before = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
         with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            pdf_bytes = sum(pool.map(_pdf_bytes, documents, chunksize=200))
-        drawn, children_after = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            _, summary = await issue_invoice_batch(sessions, finance, now=NOW, project_id=project_id, period="2026-11")
+            requested, requested_cpu = time.perf_counter(), time.process_time()
+            drawn_up_to = 0
+            while await issue_pending_invoices(sessions, now=NOW, limit=PDF_ROUND):
+                async with sessions() as session:
+                    rows = (
+                        await session.execute(
+                            select(Invoice.id, Invoice.xml)
+                            .where(Invoice.status == InvoiceStatus.ISSUED, Invoice.id > drawn_up_to)
+                            .order_by(Invoice.id)
+                        )
+                    ).all()
+                if rows:
+                    drawn_up_to = rows[-1][0]
+                    documents = [xml for _, xml in rows]
+                    futures.extend(pool.submit(_pdf_bytes, documents[n : n + 250]) for n in range(0, len(documents), 250))
+            issued, issued_cpu = time.perf_counter(), time.process_time()
+            pdf_bytes = sum(future.result() for future in futures)
+            drawn = time.perf_counter()
+        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        async with sessions() as session:
+            issued_count = await session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status == InvoiceStatus.ISSUED))
+            not_issued = await session.scalar(select(func.count()).select_from(Invoice).where(Invoice.status != InvoiceStatus.ISSUED))
     finally:
         await engine.dispose()
     return {
-        "invoices": len(documents),
+        "invoices": issued_count,
         "not issued": not_issued,
         "request (s)": requested - started,
         "issue (s)": issued - requested,
-        "PDF (s)": drawn - read,
-        "total (s)": (requested - started) + (issued - requested) + (drawn - read),
+        "last PDF after (s)": drawn - issued,
+        "total (s)": drawn - started,
         "goal (s)": GOAL_SECONDS,
         "CPU request+issue (s)": issued_cpu - started_cpu,
         "CPU PDF (s)": (children_after.ru_utime + children_after.ru_stime) - (children_before.ru_utime + children_before.ru_stime),
