@@ -23,6 +23,7 @@ from api.auth import TokenCodec
 from api.billing_routes import billing_routes
 from api.body_limit import BodySizeLimit
 from api.dispatch_routes import dispatch_routes
+from api.invoicing_routes import invoicing_routes
 from api.eventbus import EventBus
 from api.live import LiveGraphQL, live_routes
 from api.pages import GRAPHIQL_HTML, STATIC_DIR
@@ -190,6 +191,7 @@ def create_app(
         *billing_routes(),
         *dispatch_routes(),
         *notification_routes(),
+        *invoicing_routes(),
         *live_routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]

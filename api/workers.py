@@ -1,6 +1,8 @@
 """The background workers: the dispatch jobs, run periodically (each publishes its events as they commit),
 the daily dunning passes, the notification outbox's relay (which re-checks dunning and announcement messages
-before it sends them), and the announcements' reminder rounds.
+before it sends them), and the announcements' reminder rounds. The dispatch worker also issues the
+invoices left PENDING (a process stopped between a payment's commit and its invoice, or more invoices at
+once than a request issues itself).
 
 On the embedded default the app runs one in-process (see `create_app(background_jobs=…)`); in production
 `courtyard worker` runs it as its own process, as many of them as wanted (the jobs claim their work with
@@ -31,6 +33,7 @@ from dispatch.jobs import (
     reoptimize_queues,
     run_sla_checks,
 )
+from invoicing.issuing import issue_pending_invoices
 from kernel.vocabulary import NotificationChannel
 from notifications.channels import ChannelSender
 from notifications.relay import RelayReport, StillWanted, relay_once
@@ -60,7 +63,7 @@ DEFAULT_DUNNING_INTERVAL = 300.0
 
 
 class DispatchWorker:
-    """SLA checks and due maintenance on every run; queue re-planning every `replan_every`."""
+    """SLA checks, due maintenance and pending invoices on every run; queue re-planning every `replan_every`."""
 
     def __init__(
         self,
@@ -89,6 +92,8 @@ class DispatchWorker:
         if self._last_replan is None or now - self._last_replan >= self._replan_every:
             report.merge(await reoptimize_queues(sessions, now=now, publisher=publisher))
             self._last_replan = now
+        if invoices := await issue_pending_invoices(sessions, now=now):
+            log.info("worker round: took up %d pending invoices", invoices)
         if report.sla_events or report.escalations or report.maintenance_tickets or report.replanned or report.failures:
             log.info(
                 "worker round: %d SLA events, %d escalations, %d maintenance tickets, %d re-planned, %d failures",

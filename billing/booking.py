@@ -11,6 +11,8 @@ Bills are read and written back as plain rows, and every other row is written in
 and a batch of hundreds cost the same handful of statements. The receipt counter, the one row every
 payment of a project waits for, is taken last, just before the receipts are written and the transaction
 commits: payments of one project queue on it for two statements, not for the whole booking.
+It is also where invoicing hears of every payment: a project that issues invoices by itself gets each
+payment's invoice requested in the same transaction (`invoicing.automatic`), before the counter is taken.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ from db.models import (
     Receipt,
 )
 from kernel.vocabulary import BillStatus
+from invoicing.automatic import queue_automatic_invoices
 
 __all__ = ["BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
 
@@ -317,6 +320,7 @@ async def book_payments(
     await writer.write(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations)
     await writer.write(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries)
     await writer.write(_LINES, JOURNAL_LINE_COLUMNS, lines)
+    await queue_automatic_invoices(session, [booking.payment for booking in bookings], now=bookings[0].booked_at)
     # Last: every payment of the project waits for the counter's row lock until this transaction commits.
     first_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(bookings)) - len(bookings) + 1
     numbers = range(first_number, first_number + len(bookings))

@@ -45,12 +45,14 @@ from kernel.principal import Principal
 from kernel.vocabulary import Locale
 
 __all__ = [
+    "CJK_FONT",
     "RECEIPT_COUNTER",
     "ReceiptLine",
     "ReceiptPlace",
     "ReceiptSigner",
     "ReceiptVerification",
     "get_receipt",
+    "cjk_font",
     "get_receipt_pdf",
     "next_counter_value",
     "receipt_content",
@@ -243,8 +245,15 @@ async def get_receipt_pdf(
 
 
 # reportlab's built-in Adobe-GB1 CID font needs no font file (PDF readers supply the face); it covers
-# Chinese and Latin text alike.
-_FONT = "STSong-Light"
+# Chinese and Latin text alike. Invoices print with it too.
+CJK_FONT = "STSong-Light"
+
+
+def cjk_font() -> str:
+    """The name of the CJK font, registered with reportlab on first use."""
+    if CJK_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
+    return CJK_FONT
 
 
 def render_receipt_pdf(receipt: Receipt, locale: Locale = Locale.ZH_CN, zone: ZoneInfo | None = None) -> bytes:
@@ -252,8 +261,7 @@ def render_receipt_pdf(receipt: Receipt, locale: Locale = Locale.ZH_CN, zone: Zo
 
     Bills are named by their period: database ids are not for owners.
     """
-    if _FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(_FONT))
+    font = cjk_font()
     words = texts.language(locale)
     template = words.RECEIPT
     money = words.receipt_money
@@ -266,7 +274,7 @@ def render_receipt_pdf(receipt: Receipt, locale: Locale = Locale.ZH_CN, zone: Zo
 
     def line(text: str, *, size: int = 10, gap: int = 16, x: float = 40) -> None:
         nonlocal y
-        pdf.setFont(_FONT, size)
+        pdf.setFont(font, size)
         pdf.drawString(x, y, text)
         y -= gap
 

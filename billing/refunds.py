@@ -1,6 +1,7 @@
 """Giving money back: refunding what of a payment no bill has taken, or reversing a whole payment (a bounced
 transfer, a mistaken entry) so that its bills owe again. Neither edits the payment: each is a new
-reversal row with its journal entry, the reason and the acting user."""
+reversal row with its journal entry, the reason and the acting user. When the payment's invoice is
+issued, either brings a red-letter invoice taking back what was given back (`invoicing.automatic`)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from db.models import (
     ReversalKind,
 )
 from db.unit_of_work import unit_of_work
+from invoicing.automatic import queue_red_letter
 from kernel.errors import BadInput, Conflict
 from kernel.principal import Principal
 from kernel.validation import required_text
@@ -131,13 +133,14 @@ async def _give_back(
     session: AsyncSession, payment: Payment, given_back: PaymentReversal, journal: JournalDraft, *, now: dt.datetime
 ) -> PaymentReversal:
     """Store a refund or reversal of `payment` with its journal entry, both dated `now`: reconciliation and
-    the sandbox gateway's statement put a refund on the day it was given."""
+    the sandbox gateway's statement put a refund on the day it was given; and its red-letter invoice."""
     given_back.created_at = now
     session.add(given_back)
     await session.flush()
     await write_journal(
         session, project_id=payment.project_id, drafts=[journal], occurred_at=now, created_by=given_back.created_by
     )
+    await queue_red_letter(session, given_back=given_back, payment=payment, now=now)
     return given_back
 
 

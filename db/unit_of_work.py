@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kernel.errors import Conflict
 
-__all__ = ["UnitOfWork", "unit_of_work"]
+__all__ = ["UnitOfWork", "current_unit_of_work", "unit_of_work"]
 
 log = logging.getLogger("courtyard.unit_of_work")
 
@@ -34,11 +34,14 @@ AfterCommit = Callable[[], Awaitable[None]]
 # race for a lock and was rolled back; trying again succeeds.
 _LOST_LOCK_RACE_STATES = frozenset({"40001", "40P01", "55P03"})
 _TRY_AGAIN = "The database was busy with concurrent changes and nothing was written; try again."
+_SESSION_KEY = "courtyard.unit_of_work"
 
 
 @dataclass
 class UnitOfWork:
     session: AsyncSession
+    sessions: async_sessionmaker[AsyncSession] | None = None
+    """The factory the unit of work came from: what runs after commit opens its own transactions with it."""
     _after_commit: list[AfterCommit] = field(default_factory=list)
 
     def after_commit(self, action: AfterCommit) -> None:
@@ -52,7 +55,8 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
     """Open a transaction for one use case: commit when the block ends, roll back and write nothing when
     it raises. A unique-constraint race that reaches the commit answers CONFLICT."""
     async with sessions() as session:
-        work = UnitOfWork(session)
+        work = UnitOfWork(session, sessions)
+        session.info[_SESSION_KEY] = work
         try:
             async with session.begin():
                 if session.get_bind().dialect.name == "sqlite":
@@ -69,6 +73,13 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
             await action()
         except Exception:
             log.exception("an action after commit failed")
+
+
+def current_unit_of_work(session: AsyncSession) -> UnitOfWork | None:
+    """The unit of work `session` belongs to, for a step that runs inside its caller's transaction and has
+    something to do once that commits; None outside one (the demo seeder's own transactions)."""
+    work = session.info.get(_SESSION_KEY)
+    return work if isinstance(work, UnitOfWork) else None
 
 
 def _lost_lock_race(error: DBAPIError) -> bool:

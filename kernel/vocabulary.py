@@ -18,12 +18,16 @@ __all__ = [
     "FeeRuleKind",
     "DeliveryStatus",
     "DunningEscalation",
+    "InvoiceColour",
+    "InvoiceStatus",
+    "InvoiceType",
     "Locale",
     "MessageStatus",
     "NotificationChannel",
     "PartyType",
     "Priority",
     "SlaTarget",
+    "TaxTreatment",
     "TicketEventType",
     "TicketStatus",
     "UnitKind",
@@ -89,6 +93,43 @@ class BillLineKind(StrEnum):
     CHARGE = "CHARGE"
     DISCOUNT = "DISCOUNT"
     WAIVER = "WAIVER"
+
+
+# --- invoicing -------------------------------------------------------------------------------------
+
+
+class TaxTreatment(StrEnum):
+    """How VAT is charged on a line: GENERAL (一般计税, output tax at the rate), SIMPLIFIED (简易计税, at a levy
+    rate without input credit), EXEMPT (免税: no tax, printed as 免税)."""
+
+    GENERAL = "GENERAL"
+    SIMPLIFIED = "SIMPLIFIED"
+    EXEMPT = "EXEMPT"
+
+
+class InvoiceType(StrEnum):
+    """NORMAL (普通发票, 普票) or SPECIAL (增值税专用发票, 专票: its buyer may credit the input tax; a company only)."""
+
+    NORMAL = "NORMAL"
+    SPECIAL = "SPECIAL"
+
+
+class InvoiceColour(StrEnum):
+    """BLUE issues an amount; RED (红字发票) takes back part or all of a blue invoice, which is never edited."""
+
+    BLUE = "BLUE"
+    RED = "RED"
+
+
+class InvoiceStatus(StrEnum):
+    """PENDING: requested, not yet issued; ISSUED: a tax document with its number, never changed again;
+    FAILED: issuing was refused (the reason says why) and may be tried again; CANCELLED: never issued,
+    because the payment was reversed first."""
+
+    PENDING = "PENDING"
+    ISSUED = "ISSUED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
 
 # --- repair tickets --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from db.models import Building, Occupancy, Party, Project, Technician, Unit
 from schema.batching import BatchLoaders, by_id, grouped
 from schema.billing.loaders import BillingLoaders
 from schema.dispatch.loaders import DispatchLoaders
+from schema.invoicing.loaders import InvoicingLoaders
 
 __all__ = ["Loaders"]
 
@@ -39,6 +40,10 @@ class Loaders(BatchLoaders):
     @functools.cached_property
     def dispatch(self) -> DispatchLoaders:
         return DispatchLoaders(self._session_factory)
+
+    @functools.cached_property
+    def invoicing(self) -> InvoicingLoaders:
+        return InvoicingLoaders(self._session_factory)
 
     def prime(self, loader: DataLoader[int, Any], rows: Sequence[Any]) -> None:
         """Seed a by-id loader with rows a query already fetched, so nested fields don't refetch them."""

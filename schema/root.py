@@ -23,6 +23,8 @@ from schema.dispatch.schema import (
 from schema.notifications.mutations import NotificationMutations
 from schema.notifications.queries import NotificationQueries
 from schema.notifications.subscriptions import NotificationSubscriptions
+from schema.invoicing.mutations import InvoicingMutations
+from schema.invoicing.queries import InvoicingQueries
 from schema.permissions import IsAuthenticated
 from schema.units.mutations import UnitMutations
 from schema.units.queries import UnitQueries
@@ -41,6 +43,7 @@ class Query(
     BillingQueries,
     NotificationQueries,
     AnnouncementQueries,
+    InvoicingQueries,
 ):
     # Written out rather than `relay.node(permission_classes=...)`: with a permission class, strawberry's
     # node field returns its inner coroutine unawaited.
@@ -76,6 +79,7 @@ class Mutation(
     BillingMutations,
     NotificationMutations,
     AnnouncementMutations,
+    InvoicingMutations,
 ):
     pass
 

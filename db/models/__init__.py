@@ -47,6 +47,16 @@ from db.models.notifications import (
     NotificationTemplate,
     WechatConsent,
 )
+from db.models.invoicing import (
+    Invoice,
+    InvoiceBatch,
+    InvoicedPayment,
+    InvoiceLine,
+    InvoiceSellerVersion,
+    InvoiceTitle,
+    InvoicingProfile,
+    TaxMappingVersion,
+)
 from db.models.property import (
     Building,
     Occupancy,
@@ -132,6 +142,13 @@ __all__ = [
     "EquipmentKind",
     "FeeRule",
     "FeeRuleVersion",
+    "Invoice",
+    "InvoiceBatch",
+    "InvoiceLine",
+    "InvoiceSellerVersion",
+    "InvoiceTitle",
+    "InvoicedPayment",
+    "InvoicingProfile",
     "JournalEntry",
     "JournalLine",
     "LateFeePolicyVersion",
@@ -157,6 +174,7 @@ __all__ = [
     "RevokedToken",
     "RoleGrant",
     "SlaEmission",
+    "TaxMappingVersion",
     "Technician",
     "Ticket",
     "TicketAttachment",

@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -34,6 +34,9 @@ from schema.context import Info
 from schema.ids import database_id
 from schema.pagination import selected_on_nodes, selected_under
 from schema.units.types import UnitType
+
+if TYPE_CHECKING:
+    from schema.invoicing.types import InvoiceType
 
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
@@ -178,6 +181,17 @@ class PaymentType(relay.Node):
             self.id,
             lambda allocations: answer(loaders.reversals_by_payment, self.id, lambda refunds: left(allocations, refunds)),
         )
+
+    @strawberry.field(description="Its invoice (发票), once one was asked for or issued by itself; null if none or not yours to see.")
+    async def invoice(self, info: Info) -> Annotated[InvoiceType, strawberry.lazy("schema.invoicing.types")] | None:
+        # Imported on use: invoicing's types import this module (an invoice names its payments).
+        from schema.invoicing.types import InvoiceType
+
+        links = await info.context.loaders.invoicing.invoices_by_payment.load(self.id)
+        if not links:
+            return None
+        (invoice,) = await InvoiceType.resolve_nodes(info=info, node_ids=[str(links[0].invoice_id)])
+        return invoice
 
     @strawberry.field(description="Its receipt.")
     def receipt(self, info: Info) -> ReceiptType | None:

@@ -15,6 +15,8 @@ finance desk to phone (`DunningNotice:*` are those follow-ups, and the work queu
 
 Project-wide objects (fee rules, discount rules, bill runs, equipment) have two of their own in Lakeside
 (own, other) and one in Hillside (foreign); `Project:own` and `Project:other` are both Lakeside.
+Both projects have a tax configuration; `Invoice:<ownership>` is the invoice of `Payment:<ownership>`,
+`InvoiceTitle:<ownership>` a title kept by alice, bob or carol, and `InvoiceBatch` a project-wide object.
 
 Everything past the register is made through the API by those who may (finance_a, dispatcher_a,
 admin_a for Lakeside, admin_b for Hillside), so the objects are what real requests produce. Operations
@@ -179,6 +181,9 @@ class AuthorizationWorld:
         return await self._fresh(
             ("announcement", ownership, published), lambda: self._new_announcement(ownership, published=published)
         )
+    async def fresh_invoice_title(self, ownership: str) -> str:
+        """A title kept by the target's owner (alice, bob, carol)."""
+        return await self._fresh(("invoice title", ownership), lambda: self._new_invoice_title(ownership))
 
     async def fresh_payment(self, ownership: str, *, with_credit: bool) -> str:
         """A payment on the target unit (1.00 towards its bill), or with credit left to refund: 50.00 on a
@@ -226,6 +231,12 @@ class AuthorizationWorld:
             {"input": _fixed_rule(self.world.gid(_PROJECT_ROW[ownership]), f"FRESH{self.serial()}")},
         )
         return str(rule["id"])
+
+    async def _new_invoice_title(self, ownership: str) -> str:
+        title = await self.call(
+            _REPORTER[ownership], CREATE_INVOICE_TITLE, {"input": {"kind": "PERSON", "name": f"抬头{self.serial()}"}}
+        )
+        return str(title["id"])
 
     async def _new_payment(self, ownership: str, *, with_credit: bool) -> str:
         unit = ("Unit:shop" if ownership != "foreign" else "Unit:hillside_shop") if with_credit else _UNIT_ROW[ownership]
@@ -286,6 +297,22 @@ CREATE_ANNOUNCEMENT = (
 )
 PUBLISH_ANNOUNCEMENT = f"mutation ($id: ID!) {{ publishAnnouncement(id: $id) {RESULT} }}"
 ATTACHMENTS = "query ($id: ID!) { node(id: $id) { ... on Ticket { attachments { id } } } }"
+SET_INVOICE_SELLER = f"mutation ($input: SetInvoiceSellerInput!) {{ setInvoiceSeller(input: $input) {RESULT} }}"
+SET_TAX_MAPPING = f"mutation ($input: SetTaxMappingInput!) {{ setTaxMapping(input: $input) {RESULT} }}"
+CREATE_INVOICE_TITLE = (
+    "mutation ($input: InvoiceTitleInput!) { createInvoiceTitle(input: $input) "
+    "{ __typename ... on InvoiceTitle { id } ... on Error { code message field } } }"
+)
+ISSUE_INVOICE_BATCH = (
+    "mutation ($input: IssueInvoiceBatchInput!) { issueInvoiceBatch(input: $input) "
+    "{ __typename ... on InvoiceBatch { id } ... on Error { code message field } } }"
+)
+REQUEST_INVOICE = (
+    "mutation ($input: RequestInvoiceInput!) { requestInvoice(input: $input) "
+    "{ __typename ... on Invoice { id status } ... on Error { code message field } } }"
+)
+# Sample 税收分类编码 and rates: the fee rules of the world invoiced as property services at 6%.
+INVOICED_FEE_KINDS = {"lakeside": ("PROPERTY", "WATER", "LATE_FEE", "PREPAYMENT"), "hillside": ("PROPERTY", "LATE_FEE", "PREPAYMENT")}
 
 
 def _fixed_rule(project: str, code: str, amount: str = "500.00") -> dict[str, Any]:
@@ -456,6 +483,33 @@ async def _billing(aw: AuthorizationWorld) -> None:
         world.ids[f"PaymentIntent:{ownership}"] = _pk(intent["id"])
 
 
+async def _invoicing(aw: AuthorizationWorld) -> None:
+    """Each project's seller and tax mappings, a title of each owner, an invoice of each target payment."""
+    world = aw.world
+    for project, finance in (("lakeside", "finance_a"), ("hillside", "admin_b")):
+        project_id = world.gid(f"Project:{project}")
+        seller = {"projectId": project_id, "name": f"{project}物业服务有限公司", "taxCode": "91440300708461136T"}
+        await aw.call(finance, SET_INVOICE_SELLER, {"input": seller})
+        for fee_kind in INVOICED_FEE_KINDS[project]:
+            mapping = {
+                "projectId": project_id, "feeKind": fee_kind, "category": "物业管理服务", "itemName": fee_kind,
+                "classificationCode": "3040802010000000000", "rate": "0.06", "treatment": "GENERAL",
+            }
+            await aw.call(finance, SET_TAX_MAPPING, {"input": mapping})
+    for ownership in OWNERSHIPS:
+        title = await aw.call(_REPORTER[ownership], CREATE_INVOICE_TITLE, {"input": {"kind": "PERSON", "name": _REPORTER[ownership]}})
+        world.ids[f"InvoiceTitle:{ownership}"] = _pk(title["id"])
+        invoice = await aw.call(_FINANCE[ownership], REQUEST_INVOICE, {"input": {"paymentIds": [world.gid(f"Payment:{ownership}")]}})
+        assert invoice["status"] == "ISSUED", invoice
+        world.ids[f"Invoice:{ownership}"] = _pk(invoice["id"])
+    for ownership in ("own", "foreign"):
+        batch = await aw.call(
+            _FINANCE[ownership], ISSUE_INVOICE_BATCH, {"input": {"projectId": world.gid(_PROJECT_ROW[ownership]), "period": BILLING_PERIOD}}
+        )
+        world.ids[f"InvoiceBatch:{ownership}"] = _pk(batch["id"])
+    world.ids["InvoiceBatch:other"] = world.ids["InvoiceBatch:own"]
+
+
 async def _dispatch(aw: AuthorizationWorld) -> None:
     world = aw.world
     for user, project in (("admin_a", "Project:lakeside"), ("admin_b", "Project:hillside")):
@@ -606,6 +660,7 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     await _notifications(aw)
     await _announcements(aw)
     await _dunning(aw)
+    await _invoicing(aw)
     return aw
 
 

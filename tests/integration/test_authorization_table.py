@@ -96,6 +96,10 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.announcements":             ("AAN", "AAN", "AAN", "FFF", "FFF", "UUU"),
     "Query.myAnnouncements":           ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # those published to the caller
     "Query.node(Announcement)":        ("AAN", "AAN", "AAN", "NNN", "ANN", "UUU"),  # staff, and its recipients
+    "Query.invoices":                  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.invoiceTitles":             ("FFF", "FFF", "FFF", "FFF", "ANN", "UUU"),  # owners keep their own
+    "Query.invoicingConfiguration":    ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.invoiceBatches":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.node(Project)":             ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Building)":            ("AAN", "AAN", "AAN", "AAN", "AAN", "UUU"),
     "Query.node(Unit)":                ("AAN", "AAN", "AAN", "AAN", "ANN", "UUU"),
@@ -114,6 +118,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.node(Receipt)":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "Query.node(Adjustment)":          ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "Query.node(PaymentIntent)":       ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(Invoice)":             ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(InvoiceTitle)":        ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),
+    "Query.node(InvoiceBatch)":        ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
     # --- subscriptions: checked at the handshake's first message ----------------------------------
     "Subscription.ticketUpdates":      ("AAN", "AAN", "AAN", "FFF", "ANN", "UUU"),
     "Subscription.dispatchBoard":      ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
@@ -125,6 +132,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "GET /reconciliation/accounts/{account_id}/closes.xlsx": ("AAN", "AAN", "NNN", "NNN", "NNN", "UUU"),
     "GET /reports/{project_id}/{report}.xlsx": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "GET /reports/{project_id}/charts/{chart}.svg": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "GET /invoices/{invoice_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    "GET /invoices/{invoice_id}.xml":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
     # --- mutations: a refused one writes nothing --------------------------------------------------
@@ -189,6 +198,14 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.publishAnnouncement":    ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.recallAnnouncement":     ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.markAnnouncementRead":   ("NNN", "NNN", "NNN", "NNN", "ANN", "UUU"),  # its recipients only
+    "Mutation.setInvoicingProfile":    ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.setInvoiceSeller":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.setTaxMapping":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createInvoiceTitle":     ("FFF", "FFF", "FFF", "FFF", "AAA", "UUU"),  # for the caller's own party
+    "Mutation.updateInvoiceTitle":     ("FFF", "FFF", "FFF", "FFF", "ANN", "UUU"),
+    "Mutation.deleteInvoiceTitle":     ("FFF", "FFF", "FFF", "FFF", "ANN", "UUU"),
+    "Mutation.requestInvoice":         ("AAN", "AAN", "FFF", "FFF", "ANN", "UUU"),  # owners for their own payments
+    "Mutation.issueInvoiceBatch":      ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
 }
 # fmt: on
 
@@ -528,6 +545,10 @@ async def _close_day(cell: Cell) -> dict[str, Any]:
     return {"projectId": cell.gid("Project"), "day": day.isoformat()}
 
 
+async def _delete_title(cell: Cell) -> dict[str, Any]:
+    return {"id": await cell.aw.fresh_invoice_title(cell.ownership)}
+
+
 def _login(cell: Cell) -> dict[str, Any]:
     return {"email": cell.pick("alice", "bob", "carol") + "@example.test", "password": PASSWORD}
 
@@ -621,6 +642,15 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         'query ($p: ID!) { incomeReport(projectId: $p, from: "2025-01-01", to: "2025-01-31") { totalReceived } }',
         project,
         answers,
+    "Query.invoices": GraphQLProbe(
+        "query ($u: ID!) { invoices(filter: {unitId: $u}, first: 100) { edges { node { id } } } }",
+        lambda c: {"u": c.gid("Unit")},
+        lists("Invoice"),
+    ),
+    "Query.invoiceTitles": GraphQLProbe("{ invoiceTitles { id } }", shows=lists("InvoiceTitle")),
+    "Query.invoiceBatches": GraphQLProbe("query ($p: ID!) { invoiceBatches(projectId: $p) { id } }", project, lists("InvoiceBatch")),
+    "Query.invoicingConfiguration": GraphQLProbe(
+        "query ($p: ID!) { invoicingConfiguration(projectId: $p) { sellers { name } } }", project, answers
     ),
     **{
         f"Query.node({type_name})": node(type_name)
@@ -628,6 +658,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
             "Project", "Building", "Unit", "Party", "Occupancy", "Technician", "Ticket", "Equipment", "FeeRule",
             "DiscountRule", "Waiver", "MeterReading", "BillRun", "Bill", "Payment", "Receipt", "Adjustment",
             "PaymentIntent", "Notification", "Announcement",
+            "PaymentIntent", "Invoice", "InvoiceTitle", "InvoiceBatch",
         )
     },
     "Query.announcements": GraphQLProbe(
@@ -710,6 +741,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     ),
     "GET /reports/{project_id}/{report}.xlsx": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/ageing.xlsx"),
     "GET /reports/{project_id}/charts/{chart}.svg": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/charts/ageing.svg"),
+    "GET /invoices/{invoice_id}.pdf": RouteProbe(lambda c: f"/invoices/{c.pk('Invoice')}.pdf"),
+    "GET /invoices/{invoice_id}.xml": RouteProbe(lambda c: f"/invoices/{c.pk('Invoice')}.xml"),
     "GET /attachments/{attachment_id:int}": RouteProbe(lambda c: f"/attachments/{c.pk('Attachment')}"),
     "GET /track/{ticket}": RouteProbe(lambda c: f"/track/{c.gid('Ticket')}", TRACK_HTML.encode("utf-8")),
     "Mutation.login": GraphQLProbe(
@@ -934,6 +967,40 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Mutation.recordDunningCall": mutation(
         "recordDunningCall", "$input: RecordDunningCallInput!",
         lambda c: {"input": {"noticeId": c.gid("DunningNotice"), "note": "已电话联系"}}, "dunning_notice",
+    "Mutation.setInvoicingProfile": mutation(
+        "setInvoicingProfile", "$input: SetInvoicingProfileInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "autoIssue": False, "drawer": "张会计"}}, "invoicing_profile",
+    ),
+    "Mutation.setInvoiceSeller": mutation(
+        "setInvoiceSeller", "$input: SetInvoiceSellerInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "name": "新物业有限公司", "taxCode": "91110000100005220B", "effectiveFrom": "2027-01-01"}},
+        "invoice_seller_version",
+    ),
+    "Mutation.setTaxMapping": mutation(
+        "setTaxMapping", "$input: SetTaxMappingInput!",
+        lambda c: {
+            "input": {"projectId": c.gid("Project"), "feeKind": "PROPERTY", "category": "物业管理服务", "itemName": "物业费",
+                      "classificationCode": "3040802010000000000", "rate": "0.06", "treatment": "GENERAL", "effectiveFrom": "2027-01-01"}
+        },
+        "tax_mapping_version",
+    ),
+    "Mutation.createInvoiceTitle": mutation(
+        "createInvoiceTitle", "$input: InvoiceTitleInput!", lambda c: {"input": {"kind": "PERSON", "name": f"抬头{c.serial()}"}},
+        "invoice_title",
+    ),
+    "Mutation.updateInvoiceTitle": mutation(
+        "updateInvoiceTitle", "$input: UpdateInvoiceTitleInput!",
+        lambda c: {"input": {"id": c.gid("InvoiceTitle"), "kind": "PERSON", "name": c.pick("alice", "bob", "carol"), "isDefault": True}},
+        "invoice_title",
+    ),
+    "Mutation.deleteInvoiceTitle": mutation("deleteInvoiceTitle", "$id: ID!", _delete_title, "invoice_title"),
+    "Mutation.requestInvoice": mutation(
+        "requestInvoice", "$input: RequestInvoiceInput!", lambda c: {"input": {"paymentIds": [c.gid("Payment")]}},
+        "invoice", "invoice_line", "invoiced_payment",
+    ),
+    "Mutation.issueInvoiceBatch": mutation(
+        "issueInvoiceBatch", "$input: IssueInvoiceBatchInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "period": "2026-11"}}, "invoice_batch", "invoice", "invoiced_payment",
     ),
 }
 

@@ -1,0 +1,1 @@
+"""GraphQL of invoicing: the tax configuration, owners' invoice titles, requesting and reading invoices."""
