@@ -195,6 +195,9 @@ query FinanceDunning($projectId: ID!) {
 }
 """,
         {"projectId": DEMO_PROJECT_ID},
+    ),
+    ExampleTab(
+        "FINANCE",
         """# Finance: the morning reports (the /finance page draws them): collection rate per period, arrears by
 # age with the top debtors, money received by channel. asOf reads the books as they stood that day.
 query FinanceMorningReports($projectId: ID!, $from: String!, $to: String!, $firstDay: Date!, $lastDay: Date!) {
