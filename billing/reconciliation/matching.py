@@ -24,6 +24,12 @@ Steps, in order (each match says which step made it and why, as structured parts
 4. Whatever is left becomes an exception (or stays pending inside its settlement window).
 
 Lookups are hash joins (amounts as integer fen keyed by day), never a scan of all payments per line.
+
+A caller may pair lines with payments before the call, where they are many (the database joins them by
+order number): it leaves those lines and payments out and passes each channel day's share of them as
+`PairedLines`, which count in that day's settlement exactly as the lines would. That is sound only for
+pairs whose outcome no other input can change (see `billing.reconciliation.key_join`); such a pair's match
+carries `exact_key_explanation`.
 """
 
 from __future__ import annotations
@@ -49,11 +55,13 @@ __all__ = [
     "Match",
     "MatchRule",
     "MatchStep",
+    "PairedLines",
     "Reconciliation",
     "ReconciliationException",
     "RecordedPayment",
     "RecordedRefund",
     "Settlement",
+    "exact_key_explanation",
     "reconcile",
 ]
 
@@ -118,6 +126,24 @@ class ChannelTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class PairedLines:
+    """Payment lines of one channel account's day that were paired with their payments before `reconcile`:
+    they are not matched again, and they count in the day's settlement as if they had been passed.
+
+    `gross` is their Σ amount, `coupons` their Σ (amount − settled amount), `fees` their Σ fee as the
+    channel wrote it (WeChat: five decimals; the day's total is rounded once, as for lines passed).
+    """
+
+    source: SourceKind
+    account: str
+    day: dt.date
+    count: int
+    gross: Decimal
+    coupons: Decimal
+    fees: Decimal
+
+
+@dataclass(frozen=True, slots=True)
 class MatchRule:
     """One project rule; every condition given must hold. Rules are tried in their list order.
 
@@ -176,7 +202,8 @@ class Explanation:
 
 @dataclass(frozen=True, slots=True)
 class Settlement:
-    """One channel account's net for a run of days, and the lines it is made of."""
+    """One channel account's net for a run of days, and the lines it is made of: those passed to
+    `reconcile` by key, and `paired_lines` more that were paired before the call (`PairedLines`)."""
 
     source: SourceKind
     account: str
@@ -187,10 +214,15 @@ class Settlement:
     coupons: Decimal
     refunds: Decimal
     fees: Decimal
+    paired_lines: int = 0
 
     @property
     def net(self) -> Decimal:
         return self.gross - self.coupons + self.refunds - self.fees
+
+    @property
+    def line_count(self) -> int:
+        return len(self.line_keys) + self.paired_lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +286,12 @@ class _State:
         self,
         lines: Sequence[StatementLine],
         payments: Sequence[RecordedPayment],
+        paired: Sequence[PairedLines],
         terms: Sequence[ChannelTerms],
         zone: ZoneInfo,
     ) -> None:
         self.zone = zone
+        self.paired = paired
         self.lines = sorted(lines, key=attrgetter("booked_at", "line_key"))
         self.payments = sorted(payments, key=attrgetter("paid_at", "id"))
         keys = {line.line_key for line in self.lines}
@@ -301,14 +335,16 @@ def reconcile(
     *,
     lines: Sequence[StatementLine],
     payments: Sequence[RecordedPayment],
+    paired: Sequence[PairedLines] = (),
     terms: Sequence[ChannelTerms],
     rules: Sequence[MatchRule] = (),
     unit_codes: Mapping[str, int] | None = None,
     as_of: dt.datetime,
     zone: ZoneInfo,
 ) -> Reconciliation:
-    """Match statement lines with payments and refunds; see the module's docstring for the steps."""
-    state = _State(lines, payments, terms, zone)
+    """Match statement lines with payments and refunds; see the module's docstring for the steps and for
+    `paired`."""
+    state = _State(lines, payments, paired, terms, zone)
     _match_exact_keys(state)
     _flag_duplicate_charges(state)
     _match_payouts(state)
@@ -351,6 +387,11 @@ _EXACT_EXPLANATIONS = {
     line_field: (Explanation("KEY_EQUAL", (("key", line_field),)), Explanation("AMOUNT_EQUAL"))
     for line_field, _ in _PAYMENT_KEYS
 }
+
+
+def exact_key_explanation(key: str) -> tuple[Explanation, ...]:
+    """The explanation of a line and a payment paired by the line's `key` field and an equal amount."""
+    return _EXACT_EXPLANATIONS[key]
 
 
 def _match_exact_keys(state: _State) -> None:
@@ -605,6 +646,7 @@ class _Day:
     refunds: Decimal = ZERO
     exact_fees: Decimal = ZERO
     fee_lines: Decimal = ZERO
+    paired_lines: int = 0
     settled: bool = False
 
     @property
@@ -624,6 +666,7 @@ def _settlement(days: Sequence[_Day]) -> Settlement:
         coupons=sum((d.coupons for d in days), ZERO),
         refunds=sum((d.refunds for d in days), ZERO),
         fees=sum((d.fees for d in days), ZERO),
+        paired_lines=sum(d.paired_lines for d in days),
     )
 
 
@@ -647,6 +690,15 @@ def _channel_days(state: _State) -> list[list[_Day]]:
             day.refunds += line.amount
             day.coupons += line.amount - line.settled_amount
             day.exact_fees += line.fee
+    for paired in state.paired:
+        key = (paired.source, paired.account, paired.day)
+        day = days.get(key)
+        if day is None:
+            day = days[key] = _Day(paired.source, paired.account, paired.day, [])
+        day.paired_lines += paired.count
+        day.gross += paired.gross
+        day.coupons += paired.coupons
+        day.exact_fees += paired.fees
     by_account: dict[tuple[SourceKind, str], list[_Day]] = defaultdict(list)
     for key in sorted(days):
         by_account[key[:2]].append(days[key])
@@ -701,7 +753,7 @@ def _match_settlements(state: _State) -> tuple[Settlement, ...]:
                             account=settlement.account,
                             first_day=settlement.first_day,
                             last_day=settlement.last_day,
-                            lines=len(settlement.line_keys),
+                            lines=settlement.line_count,
                         ),
                         Explanation.of(
                             "SETTLEMENT_AMOUNT",

@@ -12,7 +12,9 @@ from billing.reconciliation.matching import (
     ExceptionKind,
     MatchRule,
     MatchStep,
+    PairedLines,
     Reconciliation,
+    exact_key_explanation,
     reconcile,
 )
 from billing.reconciliation.statement import Channel, LineKind, SourceKind
@@ -28,10 +30,11 @@ from tests.unit.reconciliation.builders import (
 )
 
 
-def run(lines=(), payments=(), rules=(), *, as_of=None, unit_codes=None, terms=TERMS) -> Reconciliation:
+def run(lines=(), payments=(), rules=(), *, as_of=None, unit_codes=None, terms=TERMS, paired=()) -> Reconciliation:
     return reconcile(
         lines=list(lines),
         payments=list(payments),
+        paired=paired,
         terms=terms,
         rules=rules,
         unit_codes=unit_codes,
@@ -271,6 +274,57 @@ def test_a_settlement_into_another_account_than_the_channels_payout_account_is_n
     lines, payments = wechat_day()
     result = run([*lines, bank_line(50, "323.02", day=2)], payments, terms=terms)
     assert [e.kind for e in result.exceptions] == [ExceptionKind.BANK_UNMATCHED]
+
+
+def test_lines_paired_before_the_call_count_in_their_days_settlement_as_if_given_one_by_one() -> None:
+    lines, payments = wechat_day()
+    credit = bank_line(50, "323.02", day=2, name="财付通支付科技有限公司")
+    whole = run([*lines, credit], payments)
+    # Line 1 was paired with payment 1 by its order number outside the core.
+    paired = PairedLines(
+        source=SourceKind.WECHAT,
+        account=lines[0].account,
+        day=dt.date(2026, 12, 1),
+        count=1,
+        gross=Decimal("100.00"),
+        coupons=Decimal("0.00"),
+        fees=Decimal("0.60000"),
+    )
+    rest = run([*lines[1:], credit], payments[1:], paired=[paired])
+
+    (settled,) = [m for m in rest.matches if m.step is MatchStep.SETTLEMENT]
+    (whole_settled,) = [m for m in whole.matches if m.step is MatchStep.SETTLEMENT]
+    assert settled.settlement is not None and whole_settled.settlement is not None
+    assert settled.settlement.line_keys == ("WECHAT:P:2", "WECHAT:P:3", "WECHAT:R:9")
+    assert settled.settlement.line_count == whole_settled.settlement.line_count == 4
+    assert [m for m in rest.matches if m.step is not MatchStep.SETTLEMENT] == [
+        m for m in whole.matches if m.step is not MatchStep.SETTLEMENT and m.payment_ids != (1,)
+    ]
+    assert settled.explanation == whole_settled.explanation
+    assert settled.channel_fee == whole_settled.channel_fee
+    assert rest.exceptions == whole.exceptions == ()
+
+
+def test_a_day_whose_lines_were_all_paired_before_the_call_still_settles() -> None:
+    paired = PairedLines(
+        source=SourceKind.WECHAT,
+        account="1900000109",
+        day=dt.date(2026, 12, 1),
+        count=1,
+        gross=Decimal("100.00"),
+        coupons=Decimal("0"),
+        fees=Decimal("0.60000"),
+    )
+    result = run([bank_line(50, "99.40", day=2)], [], paired=[paired])
+    (match,) = result.matches
+    assert match.step is MatchStep.SETTLEMENT and match.settlement is not None
+    assert (match.settlement.line_keys, match.settlement.line_count, match.channel_fee) == ((), 1, Decimal("0.60"))
+    assert match.explanation[0].fact("lines") == 1
+
+
+def test_the_explanation_of_an_exact_pair_is_the_one_a_match_in_the_core_carries() -> None:
+    (match,) = run([channel_line(1, "100.00")], [payment(1, "100.00")]).matches
+    assert match.explanation == exact_key_explanation("order_no")
 
 
 def test_every_channel_day_is_reported_whether_settled_or_not() -> None:

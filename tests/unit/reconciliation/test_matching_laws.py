@@ -1,5 +1,7 @@
 """Laws of the matcher over generated days with every kind of anomaly: each payment, refund and line ends
-up in exactly one place, and the answer does not depend on the order of the inputs."""
+up in exactly one place, the answer does not depend on the order of the inputs, and pairs the database
+joins by order number before the call (by the rule `billing.reconciliation.key_join` applies) change
+nothing but where their matches come from."""
 
 from __future__ import annotations
 
@@ -10,8 +12,16 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.reconciliation.matching import MatchRule, Reconciliation, reconcile
-from billing.reconciliation.statement import Channel
+from billing.reconciliation.matching import (
+    Match,
+    MatchRule,
+    MatchStep,
+    PairedLines,
+    Reconciliation,
+    exact_key_explanation,
+    reconcile,
+)
+from billing.reconciliation.statement import Channel, LineKind, SourceKind, StatementLine
 from tests.unit.reconciliation.builders import (
     SHANGHAI,
     TERMS,
@@ -62,7 +72,9 @@ def build(plan, extra):
             )
             continue
         refunds = (refund(1000 + number, "10.00", day=day),) if fate in ("refunded", "refund_missing") else ()
-        payments.append(payment(number, amount, day=day, charge=charge, refunds=refunds))
+        # One charge is one unit's bills: a second payment of it comes from the same unit.
+        unit = 900 if same_charge else number
+        payments.append(payment(number, amount, day=day, unit=unit, charge=charge, refunds=refunds))
         if fate == "no_line":
             continue
         line_amount = str(Decimal(amount) + 1) if fate == "other_amount" else amount
@@ -83,10 +95,11 @@ def build(plan, extra):
     return payments, lines
 
 
-def run(payments, lines, as_of_day: int) -> Reconciliation:
+def run(payments, lines, as_of_day: int, paired=()) -> Reconciliation:
     return reconcile(
         lines=lines,
         payments=payments,
+        paired=paired,
         terms=TERMS,
         rules=RULES,
         unit_codes={f"3-1-{n:03d}": n for n in range(1, 20)},
@@ -133,3 +146,83 @@ def test_clean_days_produce_no_exception(plan) -> None:
         for line in lines
     ]
     assert run(payments, lines, 12).exceptions == ()
+
+
+def sure_pairs(payments, lines) -> list[tuple[StatementLine, object]]:
+    """The pairs `key_join` takes out before the core, by its rule in plain Python: a channel payment line
+    and the one payment whose order number it carries, same amount; no other line carries that order
+    number or the payment's transaction id (a line carrying the transaction id is that line); the payment
+    has no refund and shares its unit and amount with no other payment."""
+    order_values = Counter(v for line in lines for v in (line.order_no, line.end_to_end_id) if v)
+    transaction_values = Counter(v for line in lines for v in (line.transaction_id, line.bank_reference) if v)
+    by_order = Counter(p.order_no for p in payments if p.order_no)
+    same_charge = Counter((p.unit_id, p.amount) for p in payments)
+    payment_of_order = {p.order_no: p for p in payments if p.order_no}
+    pairs = []
+    for line in lines:
+        found = payment_of_order.get(line.order_no) if line.order_no else None
+        if found is None or line.kind is not LineKind.PAYMENT or line.source is SourceKind.BANK:
+            continue
+        if line.amount != found.amount or order_values[line.order_no] > 1 or by_order[line.order_no] > 1:
+            continue
+        if found.refunds or same_charge[(found.unit_id, found.amount)] > 1:
+            continue
+        transaction = found.provider_transaction_id
+        carried = transaction in (line.transaction_id, line.bank_reference)
+        if transaction and (transaction_values[transaction] > 1 or (transaction_values[transaction] and not carried)):
+            continue
+        pairs.append((line, found))
+    return pairs
+
+
+def without_keys(result: Reconciliation) -> Reconciliation:
+    """The result with each settlement's lines counted rather than listed."""
+
+    def counted(settlement):
+        return dataclasses.replace(settlement, line_keys=(), paired_lines=settlement.line_count)
+
+    return dataclasses.replace(
+        result,
+        matches=tuple(
+            dataclasses.replace(m, settlement=counted(m.settlement)) if m.settlement else m for m in result.matches
+        ),
+        settlements=tuple(counted(s) for s in result.settlements),
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(plan=scenario, extra=strays, as_of_day=st.integers(min_value=2, max_value=12))
+def test_pairs_joined_before_the_call_change_nothing_but_where_their_matches_come_from(plan, extra, as_of_day) -> None:
+    payments, lines = build(plan, extra)
+    whole = run(payments, lines, as_of_day)
+    pairs = sure_pairs(payments, lines)
+    paired_days: dict[tuple, list[StatementLine]] = {}
+    for line, _ in pairs:
+        paired_days.setdefault((line.source, line.account, line.booked_at.date()), []).append(line)
+    paired = [
+        PairedLines(
+            source=source,
+            account=account,
+            day=day,
+            count=len(day_lines),
+            gross=sum((line.amount for line in day_lines), Decimal(0)),
+            coupons=sum((line.amount - line.settled_amount for line in day_lines), Decimal(0)),
+            fees=sum((line.fee for line in day_lines), Decimal(0)),
+        )
+        for (source, account, day), day_lines in paired_days.items()
+    ]
+    taken_lines = {line.line_key for line, _ in pairs}
+    taken_payments = {p.id for _, p in pairs}
+    rest = run(
+        [p for p in payments if p.id not in taken_payments],
+        [line for line in lines if line.line_key not in taken_lines],
+        as_of_day,
+        paired,
+    )
+    joined = [
+        Match(MatchStep.EXACT_KEY, (line.line_key,), (p.id,), explanation=exact_key_explanation("order_no"))
+        for line, p in pairs
+    ]
+    assert without_keys(whole) == without_keys(
+        dataclasses.replace(rest, matches=tuple(sorted([*rest.matches, *joined], key=lambda m: m.line_keys[0])))
+    )
