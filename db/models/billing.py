@@ -366,6 +366,8 @@ class Payment(Base):
     __tablename__ = "payment"
     __table_args__ = (
         UniqueConstraint("project_id", "idempotency_key"),
+        # A matching run reads a project's payments of a window of days.
+        Index("ix_payment_project_id_paid_at", "project_id", "paid_at"),
         CheckConstraint("amount > 0", name="amount_positive"),
         CheckConstraint(
             "(idempotency_key IS NULL) = (payload_hash IS NULL)", name="idempotency_key_has_payload_hash"
@@ -473,7 +475,7 @@ class PaymentIntent(Base):
     )
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
     provider_transaction_id: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = created_at_column()
 

@@ -129,7 +129,7 @@ class StatementLineRow(Base):
     fee: Mapped[Decimal] = mapped_column(Scaled(5), default=Decimal(0))
     order_no: Mapped[str | None] = mapped_column(String(100), index=True)
     transaction_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    bank_reference: Mapped[str | None] = mapped_column(String(100))
+    bank_reference: Mapped[str | None] = mapped_column(String(100), index=True)
     end_to_end_id: Mapped[str | None] = mapped_column(String(100))
     refund_no: Mapped[str | None] = mapped_column(String(100))
     provider_refund_id: Mapped[str | None] = mapped_column(String(100))
@@ -173,10 +173,23 @@ class MatchLink(Base):
     __tablename__ = "reconciliation_match_link"
     __table_args__ = (
         CheckConstraint(_ONE_TARGET, name="one_target"),
-        Index("ux_match_link_owned_line", "line_id", unique=True, sqlite_where=text("settles = 0"), postgresql_where=text("NOT settles")),
-        Index("ux_match_link_settled_line", "line_id", unique=True, sqlite_where=text("settles = 1"), postgresql_where=text("settles")),
-        Index("ux_match_link_payment", "payment_id", unique=True),
-        Index("ux_match_link_reversal", "reversal_id", unique=True),
+        # A link holds one target: each index leaves out the rows that hold another.
+        Index(
+            "ux_match_link_owned_line",
+            "line_id",
+            unique=True,
+            sqlite_where=text("line_id IS NOT NULL AND settles = 0"),
+            postgresql_where=text("line_id IS NOT NULL AND NOT settles"),
+        ),
+        Index(
+            "ux_match_link_settled_line",
+            "line_id",
+            unique=True,
+            sqlite_where=text("line_id IS NOT NULL AND settles = 1"),
+            postgresql_where=text("line_id IS NOT NULL AND settles"),
+        ),
+        Index("ux_match_link_payment", "payment_id", unique=True, sqlite_where=text("payment_id IS NOT NULL"), postgresql_where=text("payment_id IS NOT NULL")),
+        Index("ux_match_link_reversal", "reversal_id", unique=True, sqlite_where=text("reversal_id IS NOT NULL"), postgresql_where=text("reversal_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
