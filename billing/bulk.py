@@ -35,6 +35,11 @@ class BulkConnection(ABC):
     async def reserve_id_blocks(self, counts: Mapping[Table, int]) -> dict[Table, list[int]]:
         """`reserve_ids` for several tables in one statement: each table's count of fresh ids."""
 
+    @abstractmethod
+    async def reserve_id_block(self, table: Table, count: int) -> int:
+        """The first of `count` consecutive fresh ids for `table`, for rows written by INSERT … SELECT
+        (their ids computed in SQL); until the transaction ends, nothing else inserts into `table`."""
+
     async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
         """The rows of a Core `statement` as plain sequences of the driver's values (result types are
         not applied), for reads of many rows."""
@@ -112,6 +117,17 @@ class PostgresBulk(BulkConnection):
             blocks[table] = list(ids)
         return blocks
 
+    async def reserve_id_block(self, table: Table, count: int) -> int:
+        if count < 1:
+            raise ValueError("a block holds at least one id")
+        driver = await self._driver()
+        sequence = "pg_get_serial_sequence($1, 'id')"
+        # A sequence hands out values one by one to whoever asks; inserts into the table wait for this
+        # lock before they ask, so the block stays whole.
+        await driver.execute(f'LOCK TABLE "{table.name}" IN SHARE ROW EXCLUSIVE MODE')
+        last: int = await driver.fetchval(f"SELECT setval({sequence}, nextval({sequence}) + $2 - 1)", table.name, count)
+        return last - count + 1
+
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         if not records:
             return
@@ -149,6 +165,15 @@ class SqliteBulk(BulkConnection):
             self._next_id[table.name] = first + count
             blocks[table] = list(range(first, first + count))
         return blocks
+
+    async def reserve_id_block(self, table: Table, count: int) -> int:
+        if count < 1:
+            raise ValueError("a block holds at least one id")
+        # Rows inserted by SQL since the last reservation lie past the next id noted: read it again.
+        highest = await self.session.scalar(select(func.max(table.c.id)))
+        first = max((highest or 0) + 1, self._next_id.get(table.name, 1))
+        self._next_id[table.name] = first + count
+        return first
 
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         if not records:
