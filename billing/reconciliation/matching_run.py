@@ -1,44 +1,53 @@
 """Matching a project's statements with its payments for a window of days, and storing what was found.
 
-One transaction: load the window's statement lines (and bank lines up to the longest payout lag after it,
-which may settle the window's channel days), its payments and refunds of the channels the project has
-accounts for, as plain data; call the pure `matching.reconcile`; store the matches that are new and the
-exceptions, replacing the OPEN exceptions of the window's items. Running it again changes nothing that
-was decided: a line, payment or refund owned by a match (automatic or by hand) or by a resolved exception
-stays where it is, and the core's result for it is left aside.
+One transaction, in two passes:
+
+1. The database pairs the window's channel payment lines with the online orders whose numbers they carry,
+   wherever nothing else in the window could change that pairing (`key_join`), and stores the new pairs
+   as EXACT_KEY matches with INSERT … SELECT: the bulk of a busy window never leaves the database.
+2. What is left — the other lines of the window's accounts (and bank lines up to the longest payout lag
+   after it, which may settle the window's channel days), the other payments of the channels the project
+   has accounts for, and their refunds — is read as plain data, a batch of rows at a time, into the pure
+   `matching.reconcile`, with each channel day's totals of the pairs for its settlements. The matches it
+   finds that are new, their journal entries and its exceptions are written in bulk, replacing the
+   window's OPEN exceptions.
+
+Running it again changes nothing that was decided: a line, payment or refund owned by a match (automatic
+or by hand) or by a resolved exception stays where it is, and the core's result for it is left aside; a
+channel day whose lines a settlement holds is not settled again.
 
 Matches that move money post their journal entries (`billing.ledger`): a bank line matched to a transfer
 (`post_bank_receipt`), a channel's days settled by one bank credit (`post_settlement`: the fee to
 CHANNEL_FEES, never a mismatch), a channel's own fee line (`post_channel_fee`). A channel line matched to
 its payment posts nothing: the money stays in clearing until the channel pays it out.
-
-Every line, payment and refund of the window is held in memory for one `reconcile` call; a mid-size
-community's month is a few thousand of each. Group-wide volumes want the exact keys joined in SQL first
-(ARCHITECTURE.md, "left open").
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, insert, or_, select
+from sqlalchemy import delete, exists, false, insert, literal, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.journal import write_journal
+from billing.bulk import bulk_connection
+from billing.journal import JOURNAL_ENTRY_COLUMNS, JOURNAL_LINE_COLUMNS, journal_entry_record, journal_line_record
 from billing.ledger import (
     JournalDraft,
+    clearing_account,
     post_bank_receipt,
     post_channel_fee,
     post_settlement,
     post_write_off,
-    clearing_account,
 )
+from billing.money import to_fen
 from billing.reconciliation.accounts import account_channel, channel_terms_of, get_account, reconciled_project
+from billing.reconciliation.key_join import KeyJoin, RunWindow
 from billing.reconciliation.matching import (
     ChannelTerms,
     Explanation,
@@ -47,14 +56,19 @@ from billing.reconciliation.matching import (
     MatchStep,
     RecordedPayment,
     RecordedRefund,
+    Settlement,
+    exact_key_explanation,
     reconcile,
 )
 from billing.reconciliation.matching import ReconciliationException as Finding
 from billing.reconciliation.statement import Channel, LineKind, SourceKind, StatementLine
+from db.base import utcnow
 from db.models import (
     DailyClose,
     ExceptionLink,
     ExceptionStatus,
+    JournalEntry,
+    JournalLine,
     MatchLink,
     Payment,
     PaymentIntent,
@@ -84,6 +98,36 @@ __all__ = [
 ]
 
 MAX_WINDOW_DAYS = 92
+_ROWS_PER_FETCH = 10_000
+_CHANNEL_KINDS = (LineKind.PAYMENT.value, LineKind.REFUND.value, LineKind.FEE.value)
+_MATCH_COLUMNS = (
+    "id",
+    "project_id",
+    "step",
+    "rule",
+    "explanation",
+    "channel_fee",
+    "amount_difference",
+    "settlement",
+    "journal_entry_id",
+    "corrects_closed_day",
+    "created_by",
+    "created_at",
+)
+_LINK_COLUMNS = ("match_id", "line_id", "payment_id", "reversal_id", "settles")
+_EXCEPTION_COLUMNS = (
+    "id",
+    "project_id",
+    "kind",
+    "status",
+    "difference",
+    "fee_explains",
+    "explanation",
+    "suggested_payment_ids",
+    "day",
+    "created_at",
+)
+_EXCEPTION_LINK_COLUMNS = ("exception_id", "line_id", "payment_id", "reversal_id", "related")
 
 
 @dataclass(frozen=True)
@@ -129,14 +173,16 @@ def explanation_json(parts: Iterable[Explanation]) -> list[dict[str, Any]]:
 
 @dataclass
 class WindowItems:
-    """The window's lines, payments and refunds as plain data, and what is already decided about them."""
+    """What the core gets of the window, by stored id (the core knows a line by its id as text), and
+    what is already decided about it."""
 
     accounts: dict[int, StatementAccount]
-    lines: dict[int, StatementLineRow] = field(default_factory=dict)
-    payments: dict[int, Payment] = field(default_factory=dict)
-    refunds: dict[int, PaymentReversal] = field(default_factory=dict)
+    lines: dict[int, StatementLine] = field(default_factory=dict)
+    line_accounts: dict[int, int] = field(default_factory=dict)
+    payments: dict[int, RecordedPayment] = field(default_factory=dict)
+    refunds: dict[int, tuple[int, dt.datetime]] = field(default_factory=dict)
+    """refund id → (payment id, when it was refunded)"""
     taken_lines: set[int] = field(default_factory=set)
-    settled_lines: set[int] = field(default_factory=set)
     taken_payments: set[int] = field(default_factory=set)
     taken_refunds: set[int] = field(default_factory=set)
     closed_days: dict[int, set[dt.date]] = field(default_factory=dict)
@@ -210,25 +256,51 @@ async def reconcile_window(
         raise BadInput("The project has no statement accounts; create one first.", field="projectId")
     terms = _terms(accounts)
     start, end = day_bounds(first_day, last_day, zone)
-    items = await _load(session, accounts, terms, start=start, end=end, first_day=first_day)
+    window = RunWindow(
+        project_id=project.id,
+        channel_accounts=tuple(a.id for a in accounts if a.kind is not StatementAccountKind.BANK),
+        bank_accounts=tuple(a.id for a in accounts if a.kind is StatementAccountKind.BANK),
+        channels=tuple(channel.value for channel in terms),
+        start=start,
+        end=end,
+        bank_end=end + dt.timedelta(days=max((t.payout_max_days for t in terms.values()), default=7)),
+    )
+    items = WindowItems(accounts={account.id: account for account in accounts})
+    items.closed_days = await _closed_days(session, list(items.accounts), first_day)
+    days = _days(first_day, last_day, zone)
+    user_id = principal.user_id if principal else None
+
+    join = KeyJoin(session, window)
+    await join.pair()
+    paired_matches = await join.store_new(
+        project_id=project.id,
+        user_id=user_id,
+        now=now,
+        explanation=explanation_json(exact_key_explanation("order_no")),
+        closed_days={
+            account_id: [(day, day_start, day_end) for day, day_start, day_end in days if day in closed]
+            for account_id, closed in items.closed_days.items()
+            if account_id in window.channel_accounts
+        },
+    )
+    paired = await join.day_totals(
+        {a.id: (SourceKind(a.kind.value), a.name) for a in accounts if a.id in window.channel_accounts}, days
+    )
+    await _load(session, window, join, items, zone)
+    await join.drop()
+
     result = reconcile(
-        lines=[_line(row, items.accounts[row.account_id], zone) for row in items.lines.values()],
-        payments=_recorded(items, await _intents(session, list(items.payments)), zone),
+        lines=list(items.lines.values()),
+        payments=list(items.payments.values()),
+        paired=paired,
         terms=list(terms.values()),
         rules=await _rules(session, project.id),
         as_of=now,
         zone=zone,
     )
-    in_window = {line_id for line_id, row in items.lines.items() if row.booked_at < end}
-    await _drop_open_exceptions(session, in_window, set(items.payments), set(items.refunds))
-    new_matches = 0
-    for match in result.matches:
-        if await _store_match(session, principal, project, items, match, zone, now):
-            new_matches += 1
-    by_kind: dict[str, int] = {}
-    for finding in result.exceptions:
-        if await _store_exception(session, project, items, finding, in_window, zone):
-            by_kind[finding.kind.value] = by_kind.get(finding.kind.value, 0) + 1
+    await _drop_open_exceptions(session, window)
+    new_matches = paired_matches + await _store_matches(session, principal, project, window, items, result.matches, zone, now)
+    by_kind = await _store_exceptions(session, project, window, items, result.exceptions, zone)
     return ReconciliationRun(
         project_id=project.id,
         first_day=first_day,
@@ -241,6 +313,14 @@ async def reconcile_window(
     )
 
 
+def _days(first_day: dt.date, last_day: dt.date, zone: ZoneInfo) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
+    """Each local day of the window with the instants it begins and ends."""
+    return [
+        (day, *day_bounds(day, day, zone))
+        for day in (first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1))
+    ]
+
+
 def _terms(accounts: Sequence[StatementAccount]) -> dict[Channel, ChannelTerms]:
     terms: dict[Channel, ChannelTerms] = {}
     for account in accounts:
@@ -248,71 +328,136 @@ def _terms(accounts: Sequence[StatementAccount]) -> dict[Channel, ChannelTerms]:
     return terms
 
 
-async def _load(
-    session: AsyncSession,
-    accounts: Sequence[StatementAccount],
-    terms: dict[Channel, ChannelTerms],
-    *,
-    start: dt.datetime,
-    end: dt.datetime,
-    first_day: dt.date,
-) -> WindowItems:
-    items = WindowItems(accounts={account.id: account for account in accounts})
-    longest_payout = max((t.payout_max_days for t in terms.values()), default=7)
-    account_ids = list(items.accounts)
-    bank_ids = [a.id for a in accounts if a.kind is StatementAccountKind.BANK]
-    lines = await session.scalars(
-        select(StatementLineRow).where(
-            StatementLineRow.account_id.in_(account_ids),
-            StatementLineRow.booked_at >= start,
-            or_(
-                StatementLineRow.booked_at < end,
-                and_(
-                    StatementLineRow.account_id.in_(bank_ids),
-                    StatementLineRow.booked_at < end + dt.timedelta(days=longest_payout),
-                ),
-            ),
-        )
-    )
-    items.lines = {row.id: row for row in lines}
-    channels = [channel.value for channel in terms]
-    payments = await session.scalars(
-        select(Payment).where(
-            Payment.project_id == next(iter(accounts)).project_id,
-            Payment.channel.in_(channels),
-            Payment.paid_at >= start,
-            Payment.paid_at < end,
-        )
-    )
-    items.payments = {payment.id: payment for payment in payments}
-    if items.payments:
-        refunds = await session.scalars(
-            select(PaymentReversal).where(
-                PaymentReversal.payment_id.in_(list(items.payments)), PaymentReversal.kind == ReversalKind.REFUND
-            )
-        )
-        items.refunds = {refund.id: refund for refund in refunds}
-    await _decided(session, items)
+async def _closed_days(session: AsyncSession, account_ids: list[int], first_day: dt.date) -> dict[int, set[dt.date]]:
+    closed: dict[int, set[dt.date]] = {}
     for close in await session.scalars(
         select(DailyClose).where(DailyClose.account_id.in_(account_ids), DailyClose.day >= first_day - dt.timedelta(days=1))
     ):
-        items.closed_days.setdefault(close.account_id, set()).add(close.day)
-    return items
+        closed.setdefault(close.account_id, set()).add(close.day)
+    return closed
+
+
+async def _load(session: AsyncSession, window: RunWindow, join: KeyJoin, items: WindowItems, zone: ZoneInfo) -> None:
+    """The window's lines, payments and refunds the database did not pair, read a batch of rows at a
+    time into plain data, and which of them are decided already."""
+    line = StatementLineRow
+    rows = _streamed(
+        session,
+        select(
+            line.id,
+            line.account_id,
+            line.source,
+            line.row_number,
+            line.booked_at,
+            line.kind,
+            line.amount,
+            line.settled_amount,
+            line.fee,
+            line.order_no,
+            line.transaction_id,
+            line.bank_reference,
+            line.end_to_end_id,
+            line.refund_no,
+            line.provider_refund_id,
+            line.counterparty_name,
+            line.counterparty_account,
+            line.memo,
+        )
+        .where(window.lines(), join.unpaired_line()),
+    )
+    async for row in rows:
+        items.line_accounts[row.id] = row.account_id
+        items.lines[row.id] = StatementLine(
+            source=SourceKind(row.source),
+            account=items.accounts[row.account_id].name,
+            line_key=str(row.id),
+            row_number=row.row_number,
+            booked_at=row.booked_at.astimezone(zone),
+            kind=LineKind(row.kind),
+            amount=row.amount,
+            settled_amount=row.settled_amount,
+            fee=row.fee,
+            order_no=row.order_no,
+            transaction_id=row.transaction_id,
+            bank_reference=row.bank_reference,
+            end_to_end_id=row.end_to_end_id,
+            refund_no=row.refund_no,
+            provider_refund_id=row.provider_refund_id,
+            counterparty_name=row.counterparty_name,
+            counterparty_account=row.counterparty_account,
+            memo=row.memo,
+        )
+    refunds_of: dict[int, list[RecordedRefund]] = {}
+    refund_rows = _streamed(
+        session,
+        select(PaymentReversal.id, PaymentReversal.payment_id, PaymentReversal.amount, PaymentReversal.created_at)
+        .join(Payment, Payment.id == PaymentReversal.payment_id)
+        .where(window.payments(), join.unpaired_payment(), PaymentReversal.kind == ReversalKind.REFUND),
+    )
+    async for refund_id, payment_id, amount, created_at in refund_rows:
+        refunded_at = created_at.astimezone(zone)
+        items.refunds[refund_id] = (payment_id, refunded_at)
+        refunds_of.setdefault(payment_id, []).append(RecordedRefund(id=refund_id, amount=amount, refunded_at=refunded_at))
+    payment_rows = _streamed(
+        session,
+        select(
+            Payment.id,
+            Payment.channel,
+            Payment.amount,
+            Payment.paid_at,
+            Payment.unit_id,
+            Payment.payer_party_id,
+            Payment.payer_name,
+            Payment.external_reference,
+            PaymentIntent.out_trade_no,
+            PaymentIntent.provider_transaction_id,
+            PaymentIntent.bill_ids,
+        )
+        .outerjoin(PaymentIntent, PaymentIntent.payment_id == Payment.id)
+        .where(window.payments(), join.unpaired_payment()),
+    )
+    async for row in payment_rows:
+        # A payment the desk recorded carries the channel's reference it was given (an order number or a
+        # transaction id); an online order's payment, the order number and the gateway's transaction id.
+        online = row.out_trade_no is not None
+        items.payments[row.id] = RecordedPayment(
+            id=row.id,
+            channel=Channel(row.channel.value),
+            amount=row.amount,
+            paid_at=row.paid_at.astimezone(zone),
+            unit_id=row.unit_id,
+            party_id=row.payer_party_id,
+            order_no=row.out_trade_no if online else row.external_reference,
+            provider_transaction_id=(row.provider_transaction_id if online else None) or row.external_reference,
+            payer_name=row.payer_name,
+            # Two orders for the same bills paid: the owner was charged twice.
+            charge_key=("bills:" + ",".join(map(str, sorted(row.bill_ids)))) if online and row.bill_ids else None,
+            refunds=tuple(refunds_of.get(row.id, ())),
+        )
+    await _decided(session, items)
+
+
+async def _streamed(session: AsyncSession, statement: Any) -> AsyncIterator[Any]:
+    """The rows of `statement`, fetched `_ROWS_PER_FETCH` at a time (a server-side cursor on PostgreSQL)."""
+    result = await session.stream(statement.execution_options(yield_per=_ROWS_PER_FETCH))
+    try:
+        async for row in result:
+            yield row
+    finally:
+        await result.close()
 
 
 async def _decided(session: AsyncSession, items: WindowItems) -> None:
     """Which of the items a match (not undone) or a resolved exception already owns."""
-    line_ids, payment_ids, refund_ids = list(items.lines), list(items.payments), list(items.refunds)
-    for chunk in _chunks(line_ids):
-        for line_id, settles in await session.execute(
-            select(MatchLink.line_id, MatchLink.settles).where(MatchLink.line_id.in_(chunk))
-        ):
-            (items.settled_lines if settles else items.taken_lines).add(line_id)
+    for chunk in _chunks(list(items.lines)):
+        items.taken_lines.update(
+            await session.scalars(select(MatchLink.line_id).where(MatchLink.line_id.in_(chunk), MatchLink.settles == false()))
+        )
         items.taken_lines.update(await session.scalars(_resolved_links(ExceptionLink.line_id, chunk)))
-    for chunk in _chunks(payment_ids):
+    for chunk in _chunks(list(items.payments)):
         items.taken_payments.update(await session.scalars(select(MatchLink.payment_id).where(MatchLink.payment_id.in_(chunk))))
         items.taken_payments.update(await session.scalars(_resolved_links(ExceptionLink.payment_id, chunk)))
-    for chunk in _chunks(refund_ids):
+    for chunk in _chunks(list(items.refunds)):
         items.taken_refunds.update(await session.scalars(select(MatchLink.reversal_id).where(MatchLink.reversal_id.in_(chunk))))
         items.taken_refunds.update(await session.scalars(_resolved_links(ExceptionLink.reversal_id, chunk)))
 
@@ -330,69 +475,6 @@ def _chunks(ids: list[int], size: int = 1000) -> Iterable[list[int]]:
         yield ids[index : index + size]
 
 
-async def _intents(session: AsyncSession, payment_ids: list[int]) -> dict[int, PaymentIntent]:
-    found: dict[int, PaymentIntent] = {}
-    for chunk in _chunks(payment_ids):
-        for intent in await session.scalars(select(PaymentIntent).where(PaymentIntent.payment_id.in_(chunk))):
-            assert intent.payment_id is not None
-            found[intent.payment_id] = intent
-    return found
-
-
-def _line(row: StatementLineRow, account: StatementAccount, zone: ZoneInfo) -> StatementLine:
-    # The core knows a line by its key; the stored line's id is unique across accounts and names it back.
-    return StatementLine(
-        source=SourceKind(row.source),
-        account=account.name,
-        line_key=str(row.id),
-        row_number=row.row_number,
-        booked_at=row.booked_at.astimezone(zone),
-        kind=LineKind(row.kind),
-        amount=row.amount,
-        settled_amount=row.settled_amount,
-        fee=row.fee,
-        order_no=row.order_no,
-        transaction_id=row.transaction_id,
-        bank_reference=row.bank_reference,
-        end_to_end_id=row.end_to_end_id,
-        refund_no=row.refund_no,
-        provider_refund_id=row.provider_refund_id,
-        counterparty_name=row.counterparty_name,
-        counterparty_account=row.counterparty_account,
-        memo=row.memo,
-    )
-
-
-def _recorded(items: WindowItems, intents: dict[int, PaymentIntent], zone: ZoneInfo) -> list[RecordedPayment]:
-    refunds_of: dict[int, list[RecordedRefund]] = {}
-    for refund in items.refunds.values():
-        refunds_of.setdefault(refund.payment_id, []).append(
-            RecordedRefund(id=refund.id, amount=refund.amount, refunded_at=refund.created_at.astimezone(zone))
-        )
-    recorded = []
-    for payment in items.payments.values():
-        intent = intents.get(payment.id)
-        # A payment the desk recorded carries the channel's reference it was given (an order number or a
-        # transaction id); an online order's payment, the order number and the gateway's transaction id.
-        recorded.append(
-            RecordedPayment(
-                id=payment.id,
-                channel=Channel(payment.channel.value),
-                amount=payment.amount,
-                paid_at=payment.paid_at.astimezone(zone),
-                unit_id=payment.unit_id,
-                party_id=payment.payer_party_id,
-                order_no=intent.out_trade_no if intent else payment.external_reference,
-                provider_transaction_id=(intent.provider_transaction_id if intent else None) or payment.external_reference,
-                payer_name=payment.payer_name,
-                # Two orders for the same bills paid: the owner was charged twice.
-                charge_key=("bills:" + ",".join(map(str, sorted(intent.bill_ids)))) if intent and intent.bill_ids else None,
-                refunds=tuple(refunds_of.get(payment.id, ())),
-            )
-        )
-    return recorded
-
-
 async def _rules(session: AsyncSession, project_id: int) -> list[MatchRule]:
     rows = await session.scalars(
         select(ReconciliationRule).where(ReconciliationRule.project_id == project_id).order_by(ReconciliationRule.position)
@@ -408,21 +490,30 @@ async def _rules(session: AsyncSession, project_id: int) -> list[MatchRule]:
     return rules
 
 
-async def _drop_open_exceptions(session: AsyncSession, lines: set[int], payments: set[int], refunds: set[int]) -> None:
-    """The window's OPEN exceptions give way to what this run finds."""
-    conditions = [
-        ExceptionLink.line_id.in_(chunk) for chunk in _chunks(sorted(lines))
-    ] + [ExceptionLink.payment_id.in_(chunk) for chunk in _chunks(sorted(payments))] + [
-        ExceptionLink.reversal_id.in_(chunk) for chunk in _chunks(sorted(refunds))
-    ]
-    if not conditions:
-        return
+async def _drop_open_exceptions(session: AsyncSession, window: RunWindow) -> None:
+    """The window's OPEN exceptions give way to what this run finds: those owning a line booked in the
+    window, a payment of it or a refund of such a payment."""
+    link = ExceptionLink
     owning = exists().where(
-        ExceptionLink.exception_id == ReconciliationException.id, ExceptionLink.related.is_(False), or_(*conditions)
+        link.exception_id == ReconciliationException.id,
+        link.related.is_(False),
+        or_(
+            exists().where(StatementLineRow.id == link.line_id, window.lines_within()),
+            exists().where(Payment.id == link.payment_id, window.payments()),
+            exists().where(
+                PaymentReversal.id == link.reversal_id,
+                PaymentReversal.kind == ReversalKind.REFUND,
+                exists().where(Payment.id == PaymentReversal.payment_id, window.payments()),
+            ),
+        ),
     )
     await session.execute(
         delete(ReconciliationException)
-        .where(ReconciliationException.status == ExceptionStatus.OPEN, owning)
+        .where(
+            ReconciliationException.project_id == window.project_id,
+            ReconciliationException.status == ExceptionStatus.OPEN,
+            owning,
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -431,70 +522,140 @@ def _ids(keys: Iterable[str]) -> list[int]:
     return [int(key) for key in keys]
 
 
-def _closed_day(items: WindowItems, line_ids: Iterable[int], zone: ZoneInfo) -> dt.date | None:
-    """The earliest closed day among the lines' days: what a change made now corrects."""
+def _line_day(items: WindowItems, line_id: int, zone: ZoneInfo) -> dt.date:
+    return items.lines[line_id].booked_at.astimezone(zone).date()
+
+
+def _settled_lines(window: RunWindow, account_id: int, first_day: dt.date, last_day: dt.date, zone: ZoneInfo) -> Any:
+    """The stored lines a settlement of `account_id`'s days holds: every channel line of those days in
+    the window, paired by the database or not (the core's channel days)."""
+    start = max(window.start, day_bounds(first_day, first_day, zone)[0])
+    end = min(window.end, day_bounds(last_day, last_day, zone)[1])
+    line = StatementLineRow
+    return select(line.id).where(
+        line.account_id == account_id, line.kind.in_(_CHANNEL_KINDS), line.booked_at >= start, line.booked_at < end
+    )
+
+
+async def _settlement_is_new(
+    session: AsyncSession, window: RunWindow, account_id: int, settlement: Settlement, zone: ZoneInfo
+) -> bool:
+    held = _settled_lines(window, account_id, settlement.first_day, settlement.last_day, zone).where(
+        exists().where(MatchLink.line_id == StatementLineRow.id, MatchLink.settles == true())
+    )
+    return await session.scalar(held.limit(1)) is None
+
+
+async def _closed_day(
+    session: AsyncSession,
+    window: RunWindow,
+    items: WindowItems,
+    match: Match,
+    settled_account: StatementAccount | None,
+    zone: ZoneInfo,
+) -> dt.date | None:
+    """The earliest closed day among the days of the lines a match owns or settles: what a match made
+    now corrects."""
     closed = [
         day
-        for line_id in line_ids
-        if (day := items.lines[line_id].booked_at.astimezone(zone).date())
-        in items.closed_days.get(items.lines[line_id].account_id, ())
+        for line_id in _ids(match.line_keys)
+        if (day := _line_day(items, line_id, zone)) in items.closed_days.get(items.line_accounts[line_id], ())
     ]
+    settlement = match.settlement
+    if settlement is not None and settled_account is not None:
+        for day in sorted(items.closed_days.get(settled_account.id, ())):
+            if settlement.first_day <= day <= settlement.last_day and await session.scalar(
+                _settled_lines(window, settled_account.id, day, day, zone).limit(1)
+            ):
+                closed.append(day)
+                break
     return min(closed, default=None)
 
 
-async def _store_match(
+async def _store_matches(
     session: AsyncSession,
     principal: Principal | None,
     project: Project,
+    window: RunWindow,
     items: WindowItems,
-    match: Match,
+    matches: Sequence[Match],
     zone: ZoneInfo,
     now: dt.datetime,
-) -> bool:
-    owned_lines = _ids(match.line_keys)
-    settled_lines = _ids(match.settlement.line_keys) if match.settlement is not None else []
-    if (
-        any(line_id in items.taken_lines for line_id in owned_lines)
-        or any(line_id in items.settled_lines for line_id in settled_lines)
-        or any(payment_id in items.taken_payments for payment_id in match.payment_ids)
-        or any(refund_id in items.taken_refunds for refund_id in match.refund_ids)
-    ):
-        return False
-    draft = _posting(project, items, match)
-    entry_id = None
-    if draft is not None:
-        (entry,) = await write_journal(
-            session, project_id=project.id, drafts=[draft], occurred_at=now, created_by=principal.user_id if principal else None
+) -> int:
+    """Write the core's matches that take nothing decided, with their journal entries, in bulk; a
+    settlement's channel lines are linked by one INSERT … SELECT."""
+    kept: list[tuple[Match, StatementAccount | None]] = []
+    for match in matches:
+        owned_lines = _ids(match.line_keys)
+        if (
+            any(line_id in items.taken_lines for line_id in owned_lines)
+            or any(payment_id in items.taken_payments for payment_id in match.payment_ids)
+            or any(refund_id in items.taken_refunds for refund_id in match.refund_ids)
+        ):
+            continue
+        settled_account = None
+        if match.settlement is not None:
+            settled_account = _account_named(items, match.settlement.source, match.settlement.account)
+            assert settled_account is not None
+            if not await _settlement_is_new(session, window, settled_account.id, match.settlement, zone):
+                continue
+        kept.append((match, settled_account))
+        items.taken_lines.update(owned_lines)
+        items.taken_payments.update(match.payment_ids)
+        items.taken_refunds.update(match.refund_ids)
+    if not kept:
+        return 0
+    user_id = principal.user_id if principal else None
+    writer = await bulk_connection(session)
+    drafts = [_posting(items, match) for match, _ in kept]
+    entry_ids = iter(await writer.reserve_ids(JournalEntry.__table__, sum(1 for d in drafts if d is not None)))  # type: ignore[arg-type]
+    match_ids = await writer.reserve_ids(ReconciliationMatch.__table__, len(kept))  # type: ignore[arg-type]
+    entries: list[tuple[object, ...]] = []
+    journal_lines: list[tuple[object, ...]] = []
+    rows: list[tuple[object, ...]] = []
+    links: list[tuple[object, ...]] = []
+    created_at = now.astimezone(dt.UTC)
+    for (match, settled_account), draft, match_id in zip(kept, drafts, match_ids, strict=True):
+        entry_id = None
+        if draft is not None:
+            entry_id = next(entry_ids)
+            entries.append(journal_entry_record(entry_id, project_id=project.id, draft=draft, occurred_at=now, created_by=user_id))
+            journal_lines.extend(
+                journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
+            )
+        rows.append(
+            (
+                match_id,
+                project.id,
+                match.step.value,
+                match.rule,
+                json.dumps(explanation_json(match.explanation), ensure_ascii=False),
+                to_fen(match.channel_fee),
+                to_fen(match.amount_difference),
+                None if match.settlement is None else json.dumps(_settlement_json(match), ensure_ascii=False),
+                entry_id,
+                await _closed_day(session, window, items, match, settled_account, zone),
+                user_id,
+                created_at,
+            )
         )
-        entry_id = entry.id
-    stored = ReconciliationMatch(
-        project_id=project.id,
-        step=match.step.value,
-        rule=match.rule,
-        explanation=explanation_json(match.explanation),
-        channel_fee=match.channel_fee,
-        amount_difference=match.amount_difference,
-        settlement=_settlement_json(match),
-        journal_entry_id=entry_id,
-        corrects_closed_day=_closed_day(items, owned_lines + settled_lines, zone),
-        created_by=principal.user_id if principal else None,
-        created_at=now,
-    )
-    session.add(stored)
-    await session.flush()
-    await _add_links(
-        session,
-        MatchLink,
-        [_link(match_id=stored.id, line_id=line_id) for line_id in owned_lines]
-        + [_link(match_id=stored.id, line_id=line_id, settles=True) for line_id in settled_lines]
-        + [_link(match_id=stored.id, payment_id=payment_id) for payment_id in match.payment_ids]
-        + [_link(match_id=stored.id, reversal_id=refund_id) for refund_id in match.refund_ids],
-    )
-    items.taken_lines.update(owned_lines)
-    items.settled_lines.update(settled_lines)
-    items.taken_payments.update(match.payment_ids)
-    items.taken_refunds.update(match.refund_ids)
-    return True
+        links.extend((match_id, line_id, None, None, False) for line_id in _ids(match.line_keys))
+        links.extend((match_id, None, payment_id, None, False) for payment_id in match.payment_ids)
+        links.extend((match_id, None, None, refund_id, False) for refund_id in match.refund_ids)
+    # Foreign keys are checked per statement: entries before their lines, matches before their links.
+    await writer.write(JournalEntry.__table__, JOURNAL_ENTRY_COLUMNS, entries)  # type: ignore[arg-type]
+    await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, journal_lines)  # type: ignore[arg-type]
+    await writer.write(ReconciliationMatch.__table__, _MATCH_COLUMNS, rows)  # type: ignore[arg-type]
+    await writer.write(MatchLink.__table__, _LINK_COLUMNS, links)  # type: ignore[arg-type]
+    for (match, settled_account), match_id in zip(kept, match_ids, strict=True):
+        if match.settlement is not None and settled_account is not None:
+            held = _settled_lines(window, settled_account.id, match.settlement.first_day, match.settlement.last_day, zone)
+            await session.execute(
+                insert(MatchLink.__table__).from_select(
+                    ["match_id", "line_id", "settles"], held.with_only_columns(literal(match_id), StatementLineRow.id, true())
+                )
+            )
+    return len(kept)
 
 
 def _settlement_json(match: Match) -> dict[str, Any] | None:
@@ -520,122 +681,128 @@ def _account_named(items: WindowItems, source: SourceKind, name: str) -> Stateme
     )
 
 
-def _posting(project: Project, items: WindowItems, match: Match) -> JournalDraft | None:
+def _posting(items: WindowItems, match: Match) -> JournalDraft | None:
     """The journal entry a match posts, if it moves money (see the module docstring)."""
-    lines = [items.lines[line_id] for line_id in _ids(match.line_keys)]
-    banked = [line for line in lines if items.accounts[line.account_id].kind is StatementAccountKind.BANK]
+    line_ids = _ids(match.line_keys)
+    banked = [line_id for line_id in line_ids if items.accounts[items.line_accounts[line_id]].kind is StatementAccountKind.BANK]
+
+    def account_of(line_id: int) -> StatementAccount:
+        return items.accounts[items.line_accounts[line_id]]
+
     if match.step is MatchStep.SETTLEMENT and match.settlement is not None:
         settled = _account_named(items, match.settlement.source, match.settlement.account)
         assert settled is not None and banked
         s = match.settlement
         return post_settlement(
-            bank=items.accounts[banked[0].account_id].name,
+            bank=account_of(banked[0]).name,
             channel=settled.channel.value,
             cleared=s.gross + s.refunds,
             fees=s.fees,
             coupons=s.coupons,
-            description=f"settlement of {settled.name} {s.first_day}–{s.last_day} (bank line {banked[0].id})",
+            description=f"settlement of {settled.name} {s.first_day}–{s.last_day} (bank line {banked[0]})",
         )
     if match.step is MatchStep.CHANNEL_FEE:
-        account = items.accounts[lines[0].account_id]
-        return post_channel_fee(channel=account.channel.value, amount=match.channel_fee, description=f"channel fee, line {lines[0].id}")
+        return post_channel_fee(
+            channel=account_of(line_ids[0]).channel.value, amount=match.channel_fee, description=f"channel fee, line {line_ids[0]}"
+        )
     if match.step is MatchStep.PAYOUT:
-        payout = next(line for line in lines if line not in banked)
-        channel = items.accounts[payout.account_id].channel.value
+        payout = next(line_id for line_id in line_ids if line_id not in banked)
         return post_bank_receipt(
-            bank=items.accounts[banked[0].account_id].name,
-            channel=channel,
-            amount=banked[0].amount,
-            description=f"payout of {items.accounts[payout.account_id].name} (lines {payout.id}, {banked[0].id})",
+            bank=account_of(banked[0]).name,
+            channel=account_of(payout).channel.value,
+            amount=items.lines[banked[0]].amount,
+            description=f"payout of {account_of(payout).name} (lines {payout}, {banked[0]})",
         )
     if banked and (match.payment_ids or match.refund_ids):
-        line = banked[0]
+        line_id = banked[0]
+        amount = items.lines[line_id].amount
         payment_channel = (
             items.payments[match.payment_ids[0]].channel
             if match.payment_ids
-            else items.payments[items.refunds[match.refund_ids[0]].payment_id].channel
+            else items.payments[items.refunds[match.refund_ids[0]][0]].channel
         )
         if match.amount_difference:
             # A rule's tolerance let a slightly different amount through: the difference is written off
             # with the receipt, in one entry, so that clearing holds nothing of the payment.
-            receipt = post_bank_receipt(
-                bank=items.accounts[line.account_id].name, channel=payment_channel.value, amount=line.amount, description=""
-            )
+            receipt = post_bank_receipt(bank=account_of(line_id).name, channel=payment_channel.value, amount=amount, description="")
             write_off = post_write_off(
                 account=clearing_account(payment_channel.value), difference=match.amount_difference, description=""
             )
             return JournalDraft(
                 "BANK_RECEIPT",
-                f"bank line {line.id} received for payment {match.payment_ids[0]}, difference {match.amount_difference}",
+                f"bank line {line_id} received for payment {match.payment_ids[0]}, difference {match.amount_difference}",
                 receipt.postings + write_off.postings,
             )
         return post_bank_receipt(
-            bank=items.accounts[line.account_id].name,
+            bank=account_of(line_id).name,
             channel=payment_channel.value,
-            amount=line.amount,
-            description=f"bank line {line.id} received for payment(s) {', '.join(map(str, match.payment_ids or match.refund_ids))}",
+            amount=amount,
+            description=f"bank line {line_id} received for payment(s) {', '.join(map(str, match.payment_ids or match.refund_ids))}",
         )
     return None
 
 
 def _exception_day(items: WindowItems, finding: Finding, zone: ZoneInfo) -> dt.date:
     for key in finding.line_keys:
-        return items.lines[int(key)].booked_at.astimezone(zone).date()
+        return _line_day(items, int(key), zone)
     for payment_id in finding.payment_ids:
         return items.payments[payment_id].paid_at.astimezone(zone).date()
     for refund_id in finding.refund_ids:
-        return items.refunds[refund_id].created_at.astimezone(zone).date()
+        return items.refunds[refund_id][1].astimezone(zone).date()
     raise ValueError("an exception owns nothing")
 
 
-async def _store_exception(
+async def _store_exceptions(
     session: AsyncSession,
     project: Project,
+    window: RunWindow,
     items: WindowItems,
-    finding: Finding,
-    in_window: set[int],
+    findings: Sequence[Finding],
     zone: ZoneInfo,
-) -> bool:
-    owned_lines = _ids(finding.line_keys)
-    if (
-        any(line_id in items.taken_lines or line_id not in in_window for line_id in owned_lines)
-        or any(payment_id in items.taken_payments for payment_id in finding.payment_ids)
-        or any(refund_id in items.taken_refunds for refund_id in finding.refund_ids)
-    ):
-        # Decided already, or a bank line after the window (the next window's run looks at it).
-        return False
-    stored = ReconciliationException(
-        project_id=project.id,
-        kind=finding.kind.value,
-        status=ExceptionStatus.OPEN,
-        difference=finding.difference,
-        fee_explains=finding.fee_explains,
-        explanation=explanation_json(finding.explanation),
-        suggested_payment_ids=list(finding.suggested_payment_ids),
-        day=_exception_day(items, finding, zone),
-    )
-    session.add(stored)
-    await session.flush()
-    await _add_links(
-        session,
-        ExceptionLink,
-        [_link(exception_id=stored.id, line_id=line_id) for line_id in owned_lines]
-        + [_link(exception_id=stored.id, payment_id=payment_id) for payment_id in finding.payment_ids]
-        + [_link(exception_id=stored.id, reversal_id=refund_id) for refund_id in finding.refund_ids]
-        + [_link(exception_id=stored.id, line_id=line_id, related=True) for line_id in _ids(finding.related_line_keys)]
-        + [_link(exception_id=stored.id, payment_id=payment_id, related=True) for payment_id in finding.related_payment_ids],
-    )
-    return True
-
-
-def _link(*, line_id: int | None = None, payment_id: int | None = None, reversal_id: int | None = None, **columns: object) -> dict[str, object]:
-    """A link's row with every target column present (one of them set), as one multi-row insert wants."""
-    return {"line_id": line_id, "payment_id": payment_id, "reversal_id": reversal_id, **columns}
-
-
-async def _add_links(session: AsyncSession, model: type[MatchLink] | type[ExceptionLink], links: list[dict[str, object]]) -> None:
-    """A match's or an exception's links in one statement: SQLite would insert ORM rows one at a time."""
-    flag = "settles" if model is MatchLink else "related"
-    if links:
-        # render_nulls: one statement for all of them, not one per set of filled-in columns.
-        await session.execute(insert(model).execution_options(render_nulls=True), [{flag: False, **link} for link in links])
+) -> dict[str, int]:
+    """Write the core's exceptions about what nothing decided yet, in bulk; how many of each kind."""
+    kept = [
+        finding
+        for finding in findings
+        if not (
+            any(
+                line_id in items.taken_lines or items.lines[line_id].booked_at >= window.end
+                for line_id in _ids(finding.line_keys)
+            )
+            or any(payment_id in items.taken_payments for payment_id in finding.payment_ids)
+            or any(refund_id in items.taken_refunds for refund_id in finding.refund_ids)
+        )
+        # A decided item, or a bank line after the window (the next window's run looks at it).
+    ]
+    by_kind: dict[str, int] = {}
+    if not kept:
+        return by_kind
+    writer = await bulk_connection(session)
+    exception_ids = await writer.reserve_ids(ReconciliationException.__table__, len(kept))  # type: ignore[arg-type]
+    rows: list[tuple[object, ...]] = []
+    links: list[tuple[object, ...]] = []
+    created_at = utcnow()
+    for finding, exception_id in zip(kept, exception_ids, strict=True):
+        by_kind[finding.kind.value] = by_kind.get(finding.kind.value, 0) + 1
+        rows.append(
+            (
+                exception_id,
+                project.id,
+                finding.kind.value,
+                ExceptionStatus.OPEN.value,
+                None if finding.difference is None else to_fen(finding.difference),
+                finding.fee_explains,
+                json.dumps(explanation_json(finding.explanation), ensure_ascii=False),
+                json.dumps(list(finding.suggested_payment_ids)),
+                _exception_day(items, finding, zone),
+                created_at,
+            )
+        )
+        links.extend((exception_id, line_id, None, None, False) for line_id in _ids(finding.line_keys))
+        links.extend((exception_id, None, payment_id, None, False) for payment_id in finding.payment_ids)
+        links.extend((exception_id, None, None, refund_id, False) for refund_id in finding.refund_ids)
+        links.extend((exception_id, line_id, None, None, True) for line_id in _ids(finding.related_line_keys))
+        links.extend((exception_id, None, payment_id, None, True) for payment_id in finding.related_payment_ids)
+    await writer.write(ReconciliationException.__table__, _EXCEPTION_COLUMNS, rows)  # type: ignore[arg-type]
+    await writer.write(ExceptionLink.__table__, _EXCEPTION_LINK_COLUMNS, links)  # type: ignore[arg-type]
+    return by_kind
