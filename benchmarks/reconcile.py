@@ -569,9 +569,11 @@ _REVERSAL_COLUMNS = ("id", "payment_id", "kind", "amount", "reason", "created_by
 async def store_payments(
     session: AsyncSession, *, project: Project, user_id: int, period: Period, unit_ids: list[int], billed: bool, batch: int = 20_000
 ) -> None:
-    """Payments as the gateway's notifications and the desk record them: payment rows booked on the unit's
-    bills (or kept as credit) with journal entries and signed receipts, online orders as intents paid by
-    them, refunds with their journal entries; in batches, in bulk."""
+    """Payments as the gateway's notifications and the desk record them, in batches, in bulk: payment
+    rows (`billing.booking.add_payments`), online orders as intents paid by them, refunds with their
+    journal entries. `billed`: each payment is also booked on its unit's bills (allocations, journal
+    entries, signed receipts); the group's day leaves that out, as reconciliation reads none of it and a
+    million receipts would take the seeding minutes."""
     signer = ReceiptSigner(SECRET)
     policies = await load_policies(session, project.id)
     writer = await bulk_connection(session)
@@ -589,10 +591,10 @@ async def store_payments(
         if billed:
             for bill in await session.scalars(select(Bill).where(Bill.unit_id.in_(sorted({r.unit_id for r in rows})))):
                 bills[bill.unit_id].append(bill)
-        await book_payments(
-            session, signer, bookings=[PaymentBooking(r, bills.get(r.unit_id, []), booked_at=r.paid_at) for r in rows],
-            policy=policies.late_fee_versions, zone=ZONE, user_id=None,
-        )
+            await book_payments(
+                session, signer, bookings=[PaymentBooking(r, bills.get(r.unit_id, []), booked_at=r.paid_at) for r in rows],
+                policy=policies.late_fee_versions, zone=ZONE, user_id=None,
+            )
         for plan, row in zip(planned, rows, strict=True):
             plan.id = row.id
         intents = [
