@@ -255,19 +255,17 @@ async def reconcile_window(
     if not accounts:
         raise BadInput("The project has no statement accounts; create one first.", field="projectId")
     terms = _terms(accounts)
-    start, end = day_bounds(first_day, last_day, zone)
+    days = _days(first_day, last_day, zone)
     window = RunWindow(
         project_id=project.id,
         channel_accounts=tuple(a.id for a in accounts if a.kind is not StatementAccountKind.BANK),
         bank_accounts=tuple(a.id for a in accounts if a.kind is StatementAccountKind.BANK),
         channels=tuple(channel.value for channel in terms),
-        start=start,
-        end=end,
-        bank_end=end + dt.timedelta(days=max((t.payout_max_days for t in terms.values()), default=7)),
+        days=tuple(days),
+        bank_end=days[-1][2] + dt.timedelta(days=max((t.payout_max_days for t in terms.values()), default=7)),
     )
     items = WindowItems(accounts={account.id: account for account in accounts})
     items.closed_days = await _closed_days(session, list(items.accounts), first_day)
-    days = _days(first_day, last_day, zone)
     user_id = principal.user_id if principal else None
 
     join = KeyJoin(session, window)
@@ -283,9 +281,7 @@ async def reconcile_window(
             if account_id in window.channel_accounts
         },
     )
-    paired = await join.day_totals(
-        {a.id: (SourceKind(a.kind.value), a.name) for a in accounts if a.id in window.channel_accounts}, days
-    )
+    paired = await join.day_totals({a.id: (SourceKind(a.kind.value), a.name) for a in accounts if a.id in window.channel_accounts})
     await _load(session, window, join, items, zone)
     await join.drop()
 

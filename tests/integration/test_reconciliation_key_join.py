@@ -306,7 +306,7 @@ async def test_the_join_in_the_database_decides_exactly_what_the_core_alone_deci
     engine = create_engine(database_url)
     with pytest.MonkeyPatch.context() as patch:
         pairs = key_join.KeyJoin._pairs
-        patch.setattr(key_join.KeyJoin, "_pairs", lambda self, low, high: pairs(self, low, high).where(false()))
+        patch.setattr(key_join.KeyJoin, "_pairs", lambda self, start, end: pairs(self, start, end).where(false()))
         alone: list[int] = []
         core_only = await _both_runs(create_session_factory(engine), alone)
     await engine.dispose()
