@@ -106,12 +106,15 @@ class _Tables:
             **options,
         )
         self.ambiguous_payment = Table(
-            f"recon_ambiguous_payment_{suffix}", self.metadata, Column("payment_id", Integer, primary_key=True), **options
+            f"recon_ambiguous_payment_{suffix}",
+            self.metadata,
+            Column("payment_id", Integer, primary_key=True, autoincrement=False),
+            **options,
         )
         self.pair = Table(
             f"recon_pair_{suffix}",
             self.metadata,
-            Column("line_id", Integer, primary_key=True),
+            Column("line_id", Integer, primary_key=True, autoincrement=False),
             Column("payment_id", Integer, nullable=False),
             Column("account_id", Integer, nullable=False),
             Column("booked_at", UtcDateTime(), nullable=False),
