@@ -59,11 +59,10 @@ from billing.booking import PaymentBooking, add_payments, book_payments
 from billing.bulk import bulk_connection
 from billing.journal import JOURNAL_ENTRY_COLUMNS, JOURNAL_LINE_COLUMNS, journal_entry_record, journal_line_record
 from billing.ledger import post_refund
-from billing.money import to_fen
 from billing.receipts import ReceiptSigner
 from billing.reconciliation.accounts import AccountTerms, create_statement_account
 from billing.reconciliation.closing import close_day
-from billing.reconciliation.importing import import_statement, line_row
+from billing.reconciliation.importing import LINE_COLUMNS, import_statement, line_record
 from billing.reconciliation.matching import ChannelTerms, RecordedPayment, RecordedRefund, reconcile
 from billing.reconciliation.matching_run import run_reconciliation
 from billing.reconciliation.reading import list_exceptions, list_matches
@@ -628,7 +627,7 @@ async def store_payments(
 
 
 async def store_lines(session: AsyncSession, *, period: Period, account_ids: dict[str, int], batch: int = 50_000) -> None:
-    """Statement lines in the shape the import stores them (`importing.line_row`), one file per account."""
+    """Statement lines as the import stores them (`importing.line_record`), one file per account."""
     writer = await bulk_connection(session)
     files = {}
     for name, account_id in account_ids.items():
@@ -640,18 +639,10 @@ async def store_lines(session: AsyncSession, *, period: Period, account_ids: dic
         await session.flush()
         files[name] = stored.id
     table = StatementLineRow.__table__
-    columns = ("id", *line_row(period.lines[0], account_id=0, file_id=0))
     for first in range(0, len(period.lines), batch):
         lines = period.lines[first : first + batch]
-        ids = await writer.reserve_ids(table, len(lines))  # type: ignore[arg-type]
-        records = []
-        for line_id, line in zip(ids, lines, strict=True):
-            row = line_row(line, account_id=account_ids[line.account], file_id=files[line.account])
-            row["booked_at"] = line.booked_at.astimezone(dt.UTC)
-            row["amount"], row["settled_amount"] = to_fen(line.amount), to_fen(line.settled_amount)
-            row["fee"] = int(line.fee.scaleb(5))
-            records.append((line_id, *row.values()))
-        await writer.write(table, columns, records)  # type: ignore[arg-type]
+        records = [line_record(line, account_id=account_ids[line.account], file_id=files[line.account]) for line in lines]
+        await writer.write(table, LINE_COLUMNS, records)  # type: ignore[arg-type]
 
 
 async def seed(url: str, period: Period, *, billed: bool, units: int, with_lines: bool) -> Seeded:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.bulk import bulk_connection
 from billing.reconciliation.accounts import bank_profile_of, get_account
 from billing.reconciliation.formats import StatementFormat, detect_format, parse_statement
 from billing.reconciliation.statement import StatementLine
@@ -23,7 +25,7 @@ from db.models import Project, StatementAccount, StatementFile, StatementLineRow
 from db.unit_of_work import unit_of_work
 from kernel.principal import Principal
 
-__all__ = ["ImportOutcome", "import_statement", "import_statement_in", "line_row"]
+__all__ = ["LINE_COLUMNS", "ImportOutcome", "import_statement", "import_statement_in", "line_record"]
 
 _KEYS_PER_QUERY = 1000
 MAX_STATEMENT_BYTES = 20 * 2**20
@@ -41,28 +43,61 @@ class ImportOutcome:
     already_imported: bool
 
 
-def line_row(line: StatementLine, *, account_id: int, file_id: int) -> dict[str, object]:
-    return {
-        "account_id": account_id,
-        "file_id": file_id,
-        "line_key": line.line_key,
-        "row_number": line.row_number,
-        "source": line.source.value,
-        "kind": line.kind.value,
-        "booked_at": line.booked_at,
-        "amount": line.amount,
-        "settled_amount": line.settled_amount,
-        "fee": line.fee,
-        "order_no": line.order_no,
-        "transaction_id": line.transaction_id,
-        "bank_reference": line.bank_reference,
-        "end_to_end_id": line.end_to_end_id,
-        "refund_no": line.refund_no,
-        "provider_refund_id": line.provider_refund_id,
-        "counterparty_name": (line.counterparty_name or None) and line.counterparty_name[:200],
-        "counterparty_account": (line.counterparty_account or None) and line.counterparty_account[:100],
-        "memo": (line.memo or None) and line.memo[:500],
-    }
+LINE_COLUMNS = (
+    "account_id",
+    "file_id",
+    "line_key",
+    "row_number",
+    "source",
+    "kind",
+    "booked_at",
+    "amount",
+    "settled_amount",
+    "fee",
+    "order_no",
+    "transaction_id",
+    "bank_reference",
+    "end_to_end_id",
+    "refund_no",
+    "provider_refund_id",
+    "counterparty_name",
+    "counterparty_account",
+    "memo",
+)
+
+
+def _units(value: Decimal, places: int) -> int:
+    """`value` as an integer count of 10**-places, as the column stores it; refuses what would not fit."""
+    scaled = value.scaleb(places)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{value} has more than {places} decimal places")
+    return int(scaled)
+
+
+def line_record(line: StatementLine, *, account_id: int, file_id: int) -> tuple[object, ...]:
+    """A parsed line as the bulk writer's record in `LINE_COLUMNS` order: storage values (fen, fees in
+    0.00001, UTC), texts cut to their columns."""
+    return (
+        account_id,
+        file_id,
+        line.line_key,
+        line.row_number,
+        line.source.value,
+        line.kind.value,
+        line.booked_at.astimezone(dt.UTC),
+        _units(line.amount, 2),
+        _units(line.settled_amount, 2),
+        _units(line.fee, 5),
+        line.order_no,
+        line.transaction_id,
+        line.bank_reference,
+        line.end_to_end_id,
+        line.refund_no,
+        line.provider_refund_id,
+        (line.counterparty_name or None) and line.counterparty_name[:200],
+        (line.counterparty_account or None) and line.counterparty_account[:100],
+        (line.memo or None) and line.memo[:500],
+    )
 
 
 async def _known_keys(session: AsyncSession, account_id: int, keys: list[str]) -> set[str]:
@@ -144,10 +179,10 @@ async def import_statement_in(
     )
     session.add(stored)
     await session.flush()
-    if new_lines:
-        # render_nulls: one statement for the file, not one per set of columns its lines happen to fill.
-        await session.execute(
-            insert(StatementLineRow).execution_options(render_nulls=True),
-            [line_row(line, account_id=account.id, file_id=stored.id) for line in new_lines],
-        )
+    writer = await bulk_connection(session)
+    await writer.write(
+        StatementLineRow.__table__,  # type: ignore[arg-type]
+        LINE_COLUMNS,
+        [line_record(line, account_id=account.id, file_id=stored.id) for line in new_lines],
+    )
     return ImportOutcome(stored, account, len(parsed.lines), len(new_lines), already_imported=False)
