@@ -20,8 +20,8 @@ A pair is taken here only when the core would match exactly it, whatever else th
   one unit's bills, paid with one amount).
 
 Anything else goes to the core with the lines and payments it concerns, so the result is the core's
-(`tests/unit/reconciliation/test_matching_laws.py` holds the rule against the core; the integration test
-runs windows both ways on both databases). Whether a pair is new or was decided before (by an earlier run,
+(`tests/unit/reconciliation/test_matching_laws.py` holds the rule against the core;
+`tests/integration/test_reconciliation_key_join.py` runs a window both ways on both databases). Whether a pair is new or was decided before (by an earlier run,
 by hand, by a resolution) is read here too: a decided pair is left as it is, as the core's match for it
 would be.
 """
