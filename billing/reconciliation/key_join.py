@@ -84,6 +84,9 @@ from db.models import (
 __all__ = ["KeyJoin", "RunWindow"]
 
 _runs = itertools.count(1)
+PAIR_BATCH_LINES = 1_000_000
+"""Channel lines one pairing statement joins at most: consecutive days are joined together up to this many
+lines (a community's month in one statement), a day with more is joined alone."""
 
 
 class _Tables:
@@ -188,22 +191,48 @@ class KeyJoin:
         if postgresql:
             # The joins below hash a window's keys; four megabytes would spill a busy day's to disk.
             await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
-        await connection.run_sync(self.tables.metadata.create_all)
+        # Named for this run alone: nothing to look for first.
+        await connection.run_sync(self.tables.metadata.create_all, checkfirst=False)
         await self._ambiguous()
         if postgresql:
             # Temporary tables have no statistics until asked; the joins below read these.
             for table in (self.tables.ambiguous_key, self.tables.ambiguous_payment):
                 await self.session.execute(text(f"ANALYZE {table.name}"))
-        # A day's lines at a time: each statement holds one day's keys (a million lines of a group's day
-        # joined in one statement cost the server 6 s of CPU, in five batches of line ids 10 s, as each
-        # batch read the window's payments again).
-        for _, day_start, day_end in self.window.days:
+        # Whole days at a time, so that each statement reads the window's payments once for many lines (a
+        # million lines of a group's day joined in one statement cost the server 6 s of CPU, in five
+        # batches of line ids 10 s).
+        for batch_start, batch_end in await self._batches():
             await self.session.execute(
-                insert(self.tables.pair).from_select(list(self.tables.pair.c.keys()), self._pairs(day_start, day_end))
+                insert(self.tables.pair).from_select(list(self.tables.pair.c.keys()), self._pairs(batch_start, batch_end))
             )
         if postgresql:
             await self.session.execute(text(f"ANALYZE {self.tables.pair.name}"))
         return int(await self.session.scalar(select(func.count()).select_from(self.tables.pair)) or 0)
+
+    async def _batches(self) -> list[tuple[dt.datetime, dt.datetime]]:
+        """Runs of consecutive days holding at most `PAIR_BATCH_LINES` channel lines together."""
+        line, window = StatementLineRow, self.window
+        day = _day_index(line.booked_at, window.days)
+        counts = dict(
+            (
+                await self.session.execute(
+                    select(day, func.count())
+                    .where(line.account_id.in_(window.channel_accounts), line.booked_at >= window.start, line.booked_at < window.end)
+                    .group_by(day)
+                )
+            ).all()
+        )
+        batches: list[tuple[dt.datetime, dt.datetime]] = []
+        held = 0
+        for index, (_, day_start, day_end) in enumerate(window.days):
+            lines = int(counts.get(index, 0))
+            if batches and held + lines <= PAIR_BATCH_LINES:
+                batches[-1] = (batches[-1][0], day_end)
+                held += lines
+            else:
+                batches.append((day_start, day_end))
+                held = lines
+        return batches
 
     async def _ambiguous(self) -> None:
         window, line, payment = self.window, StatementLineRow, Payment
@@ -350,7 +379,7 @@ class KeyJoin:
         """Each channel account's day's share of the pairs, for the core's settlements (`accounts`: the
         source and name of each channel account)."""
         days = self.window.days
-        day_of = case(*[(self.tables.pair.c.booked_at < end, literal(index)) for index, (_, _, end) in enumerate(days)], else_=literal(-1))
+        day_of = _day_index(self.tables.pair.c.booked_at, days)
         rows = await self.session.execute(
             select(
                 self.tables.pair.c.account_id,
@@ -388,5 +417,10 @@ class KeyJoin:
         them at commit (its cursors hold them until then)."""
         connection = await self.session.connection()
         if connection.dialect.name != "postgresql":
-            await connection.run_sync(self.tables.metadata.drop_all)
+            await connection.run_sync(self.tables.metadata.drop_all, checkfirst=False)
 
+
+
+def _day_index(moment: Any, days: Sequence[tuple[dt.date, dt.datetime, dt.datetime]]) -> Any:
+    """Which of the window's `days` an instant of the window falls on, as its position."""
+    return case(*[(moment < end, literal(index)) for index, (_, _, end) in enumerate(days)], else_=literal(-1))

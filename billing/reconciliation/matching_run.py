@@ -29,10 +29,10 @@ import json
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, false, insert, literal, or_, select, true
+from sqlalchemy import delete, exists, false, insert, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.bulk import bulk_connection
@@ -56,7 +56,6 @@ from billing.reconciliation.matching import (
     MatchStep,
     RecordedPayment,
     RecordedRefund,
-    Settlement,
     exact_key_explanation,
     reconcile,
 )
@@ -98,6 +97,9 @@ __all__ = [
 ]
 
 MAX_WINDOW_DAYS = 92
+_Item = TypeVar("_Item")
+_SELECTS_PER_STATEMENT = 400
+"""Settlements checked or linked by one statement (SQLite joins at most 500 SELECTs in a compound one)."""
 _ROWS_PER_FETCH = 10_000
 _CHANNEL_KINDS = (LineKind.PAYMENT.value, LineKind.REFUND.value, LineKind.FEE.value)
 _MATCH_COLUMNS = (
@@ -466,9 +468,9 @@ def _resolved_links(column: Any, ids: list[int]) -> Any:
     )
 
 
-def _chunks(ids: list[int], size: int = 1000) -> Iterable[list[int]]:
-    for index in range(0, len(ids), size):
-        yield ids[index : index + size]
+def _chunks(items: list[_Item], size: int = 1000) -> Iterable[list[_Item]]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
 
 
 async def _rules(session: AsyncSession, project_id: int) -> list[MatchRule]:
@@ -533,13 +535,25 @@ def _settled_lines(window: RunWindow, account_id: int, first_day: dt.date, last_
     )
 
 
-async def _settlement_is_new(
-    session: AsyncSession, window: RunWindow, account_id: int, settlement: Settlement, zone: ZoneInfo
-) -> bool:
-    held = _settled_lines(window, account_id, settlement.first_day, settlement.last_day, zone).where(
-        exists().where(MatchLink.line_id == StatementLineRow.id, MatchLink.settles == true())
-    )
-    return await session.scalar(held.limit(1)) is None
+async def _settled_before(
+    session: AsyncSession, window: RunWindow, items: WindowItems, matches: Sequence[Match], zone: ZoneInfo
+) -> set[int]:
+    """The positions in `matches` of the settlements whose channel lines a settlement holds already."""
+    checks = []
+    for position, match in enumerate(matches):
+        settlement = match.settlement
+        if settlement is None:
+            continue
+        account = _account_named(items, settlement.source, settlement.account)
+        assert account is not None
+        held = _settled_lines(window, account.id, settlement.first_day, settlement.last_day, zone).where(
+            exists().where(MatchLink.line_id == StatementLineRow.id, MatchLink.settles == true())
+        )
+        checks.append(select(literal(position)).where(held.exists()))
+    settled: set[int] = set()
+    for chunk in _chunks(checks, _SELECTS_PER_STATEMENT):
+        settled.update(await session.scalars(union_all(*chunk)))
+    return settled
 
 
 async def _closed_day(
@@ -580,8 +594,9 @@ async def _store_matches(
 ) -> int:
     """Write the core's matches that take nothing decided, with their journal entries, in bulk; a
     settlement's channel lines are linked by one INSERT … SELECT."""
+    settled_before = await _settled_before(session, window, items, matches, zone)
     kept: list[tuple[Match, StatementAccount | None]] = []
-    for match in matches:
+    for position, match in enumerate(matches):
         owned_lines = _ids(match.line_keys)
         if (
             any(line_id in items.taken_lines for line_id in owned_lines)
@@ -591,10 +606,10 @@ async def _store_matches(
             continue
         settled_account = None
         if match.settlement is not None:
+            if position in settled_before:
+                continue
             settled_account = _account_named(items, match.settlement.source, match.settlement.account)
             assert settled_account is not None
-            if not await _settlement_is_new(session, window, settled_account.id, match.settlement, zone):
-                continue
         kept.append((match, settled_account))
         items.taken_lines.update(owned_lines)
         items.taken_payments.update(match.payment_ids)
@@ -643,14 +658,15 @@ async def _store_matches(
     await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, journal_lines)  # type: ignore[arg-type]
     await writer.write(ReconciliationMatch.__table__, _MATCH_COLUMNS, rows)  # type: ignore[arg-type]
     await writer.write(MatchLink.__table__, _LINK_COLUMNS, links)  # type: ignore[arg-type]
-    for (match, settled_account), match_id in zip(kept, match_ids, strict=True):
-        if match.settlement is not None and settled_account is not None:
-            held = _settled_lines(window, settled_account.id, match.settlement.first_day, match.settlement.last_day, zone)
-            await session.execute(
-                insert(MatchLink.__table__).from_select(
-                    ["match_id", "line_id", "settles"], held.with_only_columns(literal(match_id), StatementLineRow.id, true())
-                )
-            )
+    settles = [
+        _settled_lines(window, account.id, match.settlement.first_day, match.settlement.last_day, zone).with_only_columns(
+            literal(match_id), StatementLineRow.id, true()
+        )
+        for (match, account), match_id in zip(kept, match_ids, strict=True)
+        if match.settlement is not None and account is not None
+    ]
+    for chunk in _chunks(settles, _SELECTS_PER_STATEMENT):
+        await session.execute(insert(MatchLink.__table__).from_select(["match_id", "line_id", "settles"], union_all(*chunk)))
     return len(kept)
 
 
