@@ -36,7 +36,7 @@ class BulkConnection(ABC):
         """`reserve_ids` for several tables in one statement: each table's count of fresh ids."""
 
     @abstractmethod
-    async def reserve_id_block(self, table: Table, count: int) -> int:
+    async def reserve_consecutive_ids(self, table: Table, count: int) -> int:
         """The first of `count` consecutive fresh ids for `table`, for rows written by INSERT … SELECT
         (their ids computed in SQL); until the transaction ends, nothing else inserts into `table`."""
 
@@ -117,7 +117,7 @@ class PostgresBulk(BulkConnection):
             blocks[table] = list(ids)
         return blocks
 
-    async def reserve_id_block(self, table: Table, count: int) -> int:
+    async def reserve_consecutive_ids(self, table: Table, count: int) -> int:
         if count < 1:
             raise ValueError("a block holds at least one id")
         driver = await self._driver()
@@ -166,7 +166,7 @@ class SqliteBulk(BulkConnection):
             blocks[table] = list(range(first, first + count))
         return blocks
 
-    async def reserve_id_block(self, table: Table, count: int) -> int:
+    async def reserve_consecutive_ids(self, table: Table, count: int) -> int:
         if count < 1:
             raise ValueError("a block holds at least one id")
         # Rows inserted by SQL since the last reservation lie past the next id noted: read it again.

@@ -343,7 +343,7 @@ class KeyJoin:
         if not fresh:
             return 0
         writer = await bulk_connection(self.session)
-        first = await writer.reserve_id_block(ReconciliationMatch.__table__, fresh)  # type: ignore[arg-type]
+        first = await writer.reserve_consecutive_ids(ReconciliationMatch.__table__, fresh)  # type: ignore[arg-type]
         match_id = literal(first - 1) + func.row_number().over(order_by=self.tables.pair.c.line_id)
         corrects = [
             (and_(self.tables.pair.c.account_id == account_id, self.tables.pair.c.booked_at >= start, self.tables.pair.c.booked_at < end), literal(day, Date))

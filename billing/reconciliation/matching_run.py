@@ -619,8 +619,11 @@ async def _store_matches(
     user_id = principal.user_id if principal else None
     writer = await bulk_connection(session)
     drafts = [_posting(items, match) for match, _ in kept]
-    entry_ids = iter(await writer.reserve_ids(JournalEntry.__table__, sum(1 for d in drafts if d is not None)))  # type: ignore[arg-type]
-    match_ids = await writer.reserve_ids(ReconciliationMatch.__table__, len(kept))  # type: ignore[arg-type]
+    entries_table, matches_table = JournalEntry.__table__, ReconciliationMatch.__table__
+    ids = await writer.reserve_id_blocks(
+        {entries_table: sum(1 for d in drafts if d is not None), matches_table: len(kept)}  # type: ignore[dict-item]
+    )
+    entry_ids, match_ids = iter(ids[entries_table]), ids[matches_table]  # type: ignore[index]
     entries: list[tuple[object, ...]] = []
     journal_lines: list[tuple[object, ...]] = []
     rows: list[tuple[object, ...]] = []
