@@ -50,12 +50,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from benchmarks.table import print_table
 from benchmarks.throwaway import postgresql_database, sqlite_database
-from billing.booking import PaymentBooking, add_payments, book_payments
+from billing.booking import PayableBill, PaymentBooking, add_payments, book_payments, lock_payable_bills
+from billing.guards import read_unit_accounts
 from billing.bulk import bulk_connection
 from billing.journal import JOURNAL_ENTRY_COLUMNS, JOURNAL_LINE_COLUMNS, journal_entry_record, journal_line_record
 from billing.ledger import post_refund
@@ -67,11 +68,10 @@ from billing.reconciliation.matching import ChannelTerms, RecordedPayment, Recor
 from billing.reconciliation.matching_run import run_reconciliation
 from billing.reconciliation.reading import list_exceptions, list_matches
 from billing.reconciliation.statement import Channel, LineKind, SourceKind, StatementLine, round_fen
-from billing.rule_book import RuleDefinition, insert_fee_rule, load_policies
+from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
 from db.migrate import upgrade_to_head
 from db.models import (
-    Bill,
     Building,
     JournalEntry,
     JournalLine,
@@ -574,7 +574,6 @@ async def store_payments(
     entries, signed receipts); the group's day leaves that out, as reconciliation reads none of it and a
     million receipts would take the seeding minutes."""
     signer = ReceiptSigner(SECRET)
-    policies = await load_policies(session, project.id)
     writer = await bulk_connection(session)
     for first in range(0, len(period.payments), batch):
         planned = period.payments[first : first + batch]
@@ -586,13 +585,20 @@ async def store_payments(
             for p in planned
         ]
         await add_payments(session, rows)
-        bills: dict[int, list[Bill]] = defaultdict(list)
+        bills: dict[int, list[PayableBill]] = defaultdict(list)
         if billed:
-            for bill in await session.scalars(select(Bill).where(Bill.unit_id.in_(sorted({r.unit_id for r in rows})))):
+            units = sorted({r.unit_id for r in rows})
+            places = await read_unit_accounts(session, units)
+            for bill in await lock_payable_bills(session, unit_ids=units):
                 bills[bill.unit_id].append(bill)
             await book_payments(
-                session, signer, bookings=[PaymentBooking(r, bills.get(r.unit_id, []), booked_at=r.paid_at) for r in rows],
-                policy=policies.late_fee_versions, zone=ZONE, user_id=None,
+                session,
+                signer,
+                bookings=[
+                    PaymentBooking(r, bills.get(r.unit_id, []), booked_at=r.paid_at, place=places[r.unit_id].place) for r in rows
+                ],
+                zone=ZONE,
+                user_id=None,
             )
         for plan, row in zip(planned, rows, strict=True):
             plan.id = row.id
