@@ -642,6 +642,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         'query ($p: ID!) { incomeReport(projectId: $p, from: "2025-01-01", to: "2025-01-31") { totalReceived } }',
         project,
         answers,
+    ),
     "Query.invoices": GraphQLProbe(
         "query ($u: ID!) { invoices(filter: {unitId: $u}, first: 100) { edges { node { id } } } }",
         lambda c: {"u": c.gid("Unit")},
@@ -967,6 +968,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Mutation.recordDunningCall": mutation(
         "recordDunningCall", "$input: RecordDunningCallInput!",
         lambda c: {"input": {"noticeId": c.gid("DunningNotice"), "note": "已电话联系"}}, "dunning_notice",
+    ),
     "Mutation.setInvoicingProfile": mutation(
         "setInvoicingProfile", "$input: SetInvoicingProfileInput!",
         lambda c: {"input": {"projectId": c.gid("Project"), "autoIssue": False, "drawer": "张会计"}}, "invoicing_profile",
