@@ -1,7 +1,7 @@
 """dunning: policies and levels, passes and their notices, bill disputes, payment plans; the channels a sender chooses for a message
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-06 14:18:27
 
 On the billing branch (after 0007); it needs the outbox's `message` table (0008), which its notices
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = '0008'  # the outbox: notices reference messages
 
