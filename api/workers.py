@@ -16,8 +16,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,7 +63,40 @@ DEFAULT_DUNNING_INTERVAL = 300.0
 """Seconds between looks for projects due for their daily dunning pass."""
 
 
-class DispatchWorker:
+class _Rounds(ABC):
+    """Rounds every `interval` seconds until `stop` is set; a failing round is logged and the next one runs."""
+
+    _failure = "worker round failed"
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], *, clock: Callable[[], dt.datetime], interval: float) -> None:
+        if interval <= 0:
+            raise ValueError("interval must be positive")
+        self._session_factory = session_factory
+        self._clock = clock
+        self._interval = interval
+
+    @abstractmethod
+    async def run_once(self) -> Any:
+        """One round at the clock's `now`; answers what it did."""
+
+    def _again_at_once(self, report: Any) -> bool:
+        """Whether the round left work that should not wait for the interval."""
+        return False
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                report = await self.run_once()
+            except Exception:
+                log.exception(self._failure)
+            else:
+                if self._again_at_once(report):
+                    continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+
+
+class DispatchWorker(_Rounds):
     """SLA checks, due maintenance and pending invoices on every run; queue re-planning every `replan_every`."""
 
     def __init__(
@@ -74,12 +108,8 @@ class DispatchWorker:
         interval: float = DEFAULT_INTERVAL,
         replan_every: dt.timedelta = DEFAULT_REPLAN_EVERY,
     ) -> None:
-        if interval <= 0:
-            raise ValueError("interval must be positive")
-        self._session_factory = session_factory
-        self._clock = clock
+        super().__init__(session_factory, clock=clock, interval=interval)
         self._publisher = publisher
-        self._interval = interval
         self._replan_every = replan_every
         self._last_replan: dt.datetime | None = None
 
@@ -105,19 +135,11 @@ class DispatchWorker:
             )
         return report
 
-    async def run(self, stop: asyncio.Event) -> None:
-        """Run rounds every `interval` seconds until `stop` is set; a failing round is logged and retried."""
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("worker round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
-
-class DunningWorker:
+class DunningWorker(_Rounds):
     """Each project's dunning pass, once a day from 09:00 local time (`billing.dunning.jobs`)."""
+
+    _failure = "dunning round failed"
 
     def __init__(
         self,
@@ -126,11 +148,7 @@ class DunningWorker:
         clock: Callable[[], dt.datetime],
         interval: float = DEFAULT_DUNNING_INTERVAL,
     ) -> None:
-        if interval <= 0:
-            raise ValueError("interval must be positive")
-        self._session_factory = session_factory
-        self._clock = clock
-        self._interval = interval
+        super().__init__(session_factory, clock=clock, interval=interval)
 
     async def run_once(self) -> DunningJobReport:
         report = await run_due_dunning(self._session_factory, now=self._clock())
@@ -145,19 +163,12 @@ class DunningWorker:
             )
         return report
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("dunning round failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
-
-class OutboxRelay:
+class OutboxRelay(_Rounds):
     """The notification outbox's relay: a pass at once again while passes find a full batch, otherwise one
     every `interval` seconds (a message waits at most about that long)."""
+
+    _failure = "outbox relay pass failed"
 
     def __init__(
         self,
@@ -171,16 +182,11 @@ class OutboxRelay:
         batch_size: int = 100,
         still_wanted: Mapping[str, StillWanted] | None = None,
     ) -> None:
-        if interval <= 0:
-            raise ValueError("interval must be positive")
-        self._session_factory = session_factory
-        self._still_wanted = still_wanted
+        super().__init__(session_factory, clock=clock, interval=interval)
         self._channels = channels
         self._still_wanted = still_wanted
-        self._clock = clock
         self._cipher = cipher
         self._publisher = publisher
-        self._interval = interval
         self._batch_size = batch_size
 
     async def run_once(self) -> RelayReport:
@@ -205,21 +211,14 @@ class OutboxRelay:
             )
         return report
 
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                report = await self.run_once()
-            except Exception:
-                log.exception("outbox relay pass failed")
-                report = RelayReport()
-            if report.claimed >= self._batch_size:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
+    def _again_at_once(self, report: RelayReport) -> bool:
+        return report.claimed >= self._batch_size
 
 
-class AnnouncementReminders:
+class AnnouncementReminders(_Rounds):
     """The reminder rounds of published announcements that have fallen due, every `interval` seconds."""
+
+    _failure = "announcement reminder pass failed"
 
     def __init__(
         self,
@@ -228,11 +227,7 @@ class AnnouncementReminders:
         clock: Callable[[], dt.datetime],
         interval: float = DEFAULT_INTERVAL,
     ) -> None:
-        if interval <= 0:
-            raise ValueError("interval must be positive")
-        self._session_factory = session_factory
-        self._clock = clock
-        self._interval = interval
+        super().__init__(session_factory, clock=clock, interval=interval)
 
     async def run_once(self) -> int:
         """One pass at the clock's `now`; answers how many reminders it enqueued."""
@@ -240,15 +235,6 @@ class AnnouncementReminders:
         if enqueued:
             log.info("announcements: %d reminders enqueued", enqueued)
         return enqueued
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("announcement reminder pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._interval)
 
 
 class Runnable(Protocol):
