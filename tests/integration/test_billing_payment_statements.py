@@ -23,10 +23,10 @@ from tests.integration.billing_world import (
 )
 from tests.integration.world import World, build_world, gql, statements_run
 
-# principal; unit; payment; bills; late-fee versions when a bill is overdue; bills written back; receipt
-# counter; the bills the answer shows; and on SQLite BEGIN IMMEDIATE, the highest journal and receipt
-# ids, and the four inserts.
-MOST_STATEMENTS = {"postgresql": 8, "sqlite": 14}
+# principal; unit; payment; bills; late-fee versions when a bill is overdue; bills written back; whether
+# the project issues invoices by itself (invoicing.automatic); receipt counter; the bills the answer shows;
+# and on SQLite BEGIN IMMEDIATE, the highest journal and receipt ids, and the four inserts.
+MOST_STATEMENTS = {"postgresql": 9, "sqlite": 15}
 
 RECORD_PAYMENT = """
 mutation ($input: RecordPaymentInput!) {

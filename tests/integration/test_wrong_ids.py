@@ -336,6 +336,8 @@ ROUTES: Final = {
     "GET /attachments/{attachment_id:int}": ("/attachments/{}", "Attachment"),
     "GET /invoices/{invoice_id}.pdf": ("/invoices/{}.pdf", "Invoice"),
     "GET /invoices/{invoice_id}.xml": ("/invoices/{}.xml", "Invoice"),
+    "GET /reports/{project_id}/{report}.xlsx": ("/reports/{}/ageing.xlsx", "Project"),
+    "GET /reports/{project_id}/charts/{chart}.svg": ("/reports/{}/charts/ageing.svg", "Project"),
 }
 
 
@@ -355,8 +357,11 @@ async def test_a_wrong_id_in_a_route_is_404(aw: AuthorizationWorld, route: str) 
         ("admin_a", "past INTEGER", str(PAST_INTEGER)),
         ("admin_a", "past BIGINT", str(PAST_BIGINT)),
         ("admin_a", "another project's", str(aw.pk(kind, "foreign"))),
-        ("alice", "someone else's", str(aw.pk(kind, "other"))),
     ]
+    if authorization_table.EXPECTED[route][authorization_table.ROLES.index("OWNER")] != "FFF":
+        # A route an owner may never call answers her 403 before it reads an id (the authorization table
+        # holds that); the others must not tell her someone else's object from one that does not exist.
+        cases.append(("alice", "someone else's", str(aw.pk(kind, "other"))))
     wrong = []
     for caller, what, pk in cases:
         response = await aw.client.get(template.format(pk), headers={"Authorization": f"Bearer {aw.token(caller)}"})
