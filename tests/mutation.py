@@ -43,7 +43,10 @@ OWN_TESTS = {
         "tests/unit/billing/test_billing_postings.py",
         "tests/unit/billing/test_billing_allocation.py",
     ],
-    "billing/ledger.py": ["tests/unit/billing/test_billing_postings.py"],
+    "billing/ledger.py": [
+        "tests/unit/billing/test_billing_postings.py",
+        "tests/unit/billing/test_billing_journal_entries.py",
+    ],
     "dispatch/lifecycle.py": ["tests/unit/dispatch/test_lifecycle.py"],
     "dispatch/sla.py": ["tests/unit/dispatch/test_sla.py", "tests/unit/dispatch/test_dispatch_settings.py"],
     "dispatch/solver.py": ["tests/unit/dispatch/test_solver.py"],
