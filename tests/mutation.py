@@ -55,6 +55,7 @@ OWN_TESTS = {
         "tests/unit/billing/test_billing_late_fee.py",
         "tests/unit/billing/test_billing_laws.py",
         "tests/unit/billing/test_billing_metered_usage.py",
+        "tests/unit/billing/test_billing_rule_edges.py",
         "tests/unit/billing/test_billing_texts.py",
         "tests/unit/billing/test_billing_validation.py",
     ],
