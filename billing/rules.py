@@ -583,7 +583,7 @@ def compute_unit_lines(
         lines.append(charge)
         net = _apply_discounts(lines, plan, unit, charge) if plan.discounts else charge.amount
         if waiver_left:
-            _apply_waivers(lines, rule, charge, net, waivers, waiver_left)
+            _apply_waivers(lines, rule, net, waivers, waiver_left)
     return lines
 
 
@@ -616,7 +616,6 @@ def _apply_discounts(
 def _apply_waivers(
     lines: list[BillLineDraft],
     rule: FeeRule,
-    charge: BillLineDraft,
     net: Decimal,
     waivers: Sequence[Waiver],
     waiver_left: dict[int, Decimal | None],
@@ -736,18 +735,12 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
     amount = sum((slice_amount for _, _, slice_amount in slices), _NO_MONEY)
     symbol = plan.usage_symbol
     price_texts = plan.tier_price_texts
-    if len(slices) == 1:
-        unit_price: Decimal | None = tiers[slices[0][0]].unit_price
-    elif len(tiers) == 1:
-        unit_price = tiers[0].unit_price
-    else:
-        unit_price = None
+    # A usage above zero always reaches a tier: validated tiers start at 0 and the last is open-ended.
+    unit_price = tiers[slices[0][0]].unit_price if len(slices) == 1 else None
     parts: list[Phrase] = []
     if year_to_date:
         parts.append(phrase("used_earlier", quantity=_plain(earlier), unit=symbol))
-    if not slices:
-        parts.append(phrase("used", quantity=_plain(used), unit=symbol, amount=amount))
-    elif len(tiers) == 1:
+    if len(tiers) == 1:
         parts.append(phrase("priced", quantity=_plain(used), unit=symbol, price=price_texts[0], amount=amount))
     else:
         parts.extend(

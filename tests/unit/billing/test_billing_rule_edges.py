@@ -18,21 +18,30 @@ from billing.model import (
     FeeRule,
     LateFeePolicy,
     MeterUsage,
+    ReadingTally,
     RuleScope,
+    Tier,
     UnitSnapshot,
     Waiver,
     phrase,
 )
 from billing.rules import (
+    ApportionmentError,
     RuleValidationError,
+    apportion,
     apportion_all,
     compute_bill_lines,
     compute_unit_lines,
     late_fee,
     late_fee_breakdown,
+    late_fee_explanation,
+    late_fee_policy_on,
     prepare_rules,
+    usages_to_bill,
     validate_discount,
+    validate_late_fee_policy,
     validate_rule,
+    validate_waiver,
 )
 from kernel.vocabulary import BillLineKind, FeeRuleKind, UnitKind
 from tests.unit.billing.test_billing_charges import (
@@ -413,3 +422,282 @@ def test_a_shop_unit_kind_is_charged_by_a_kind_filter() -> None:
 
 def test_units_without_lines_are_still_listed() -> None:
     assert compute_bill_lines([UnitSnapshot(900, 9, UnitKind.STORAGE, D(0))], [], [PARKING], [], [], NOVEMBER) == {900: []}
+
+
+# --- every refusal, in the words the form shows ---------------------------------------------------------
+
+TIERS = (
+    Tier(starts_at=D(0), up_to=D(240), unit_price=D("0.5283")),
+    Tier(starts_at=D(240), up_to=None, unit_price=D("0.5783")),
+)
+METERED = dataclasses.replace(ELECTRICITY, tiers=TIERS)
+
+
+def tiered(*tiers: Tier) -> FeeRule:
+    return dataclasses.replace(METERED, tiers=tiers)
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "message"),
+    [
+        (dataclasses.replace(PROPERTY_FEE, code=" "), "code", "must not be empty"),
+        (dataclasses.replace(PROPERTY_FEE, name=""), "name", "must not be empty"),
+        (
+            dataclasses.replace(PROPERTY_FEE, effective_to=date(2025, 12, 31)),
+            "effectiveTo",
+            "must not be before effectiveFrom",
+        ),
+        (dataclasses.replace(PROPERTY_FEE, amount_per_cycle=D(1)), "amountPerCycle", "does not apply to a PER_AREA rule"),
+        (dataclasses.replace(COMMON_POWER, meter_type="water"), "meterType", "only an apportionment by usage reads a meter"),
+        (dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=None), "ratePerSquareMetre", "is required for a PER_AREA rule"),
+        (dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=D("NaN")), "ratePerSquareMetre", "must be a finite number"),
+        (dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=D("-0.01")), "ratePerSquareMetre", "must not be negative"),
+        (fixed("0.001"), "amountPerCycle", "must be a whole number of fen (at most two decimal places)"),
+        (dataclasses.replace(METERED, meter_type=" "), "meterType", "is required for a metered rule"),
+        (dataclasses.replace(METERED, tier_period=None), "tierPeriod", "is required for a metered_tiered rule"),
+        (
+            dataclasses.replace(COMMON_POWER, apportion_basis=ApportionBasis.USAGE),
+            "meterType",
+            "is required for apportioning by usage",
+        ),
+        (dataclasses.replace(COMMON_POWER, apportion_total=None), "apportionTotal", "is required for a APPORTIONED rule"),
+        (dataclasses.replace(COMMON_POWER, apportion_total=D(0)), "apportionTotal", "must be positive"),
+        (dataclasses.replace(COMMON_POWER, apportion_basis=None), "apportionBasis", "is required for an apportioned rule"),
+        (tiered(), "tiers", "a metered rule needs at least one tier"),
+        (tiered(Tier(D(-1), None, D(1))), "tiers[0].startsAt", "must not be negative"),
+        (tiered(Tier(D(1), None, D(1))), "tiers[0].startsAt", "the first tier must start at 0"),
+        (tiered(Tier(D(0), D(240), D(1)), Tier(D(200), None, D(1))), "tiers[1].startsAt", "overlaps tier 0, which runs up to 240"),
+        (tiered(Tier(D(0), D(240), D(1)), Tier(D(250), None, D(1))), "tiers[1].startsAt", "leaves a gap after tier 0, which ends at 240"),
+        (
+            tiered(Tier(D(0), D(240), D(1)), Tier(D(241), None, D(1))),
+            "tiers[1].startsAt",
+            "enter a published range 241–… as startsAt 240: a tier starts where the one before ends (upTo 240)"
+            " and covers usage above it, so 0–240, 241–400, 401+ is entered as 0–240, 240–400, 400+",
+        ),
+        (tiered(Tier(D(0), None, D(1)), Tier(D(0), None, D(1))), "tiers[0].upTo", "only the last tier may be open-ended"),
+        (tiered(Tier(D(0), D(-1), D(1)), Tier(D(0), None, D(1))), "tiers[0].upTo", "must not be negative"),
+        (tiered(Tier(D(0), D(0), D(1)), Tier(D(0), None, D(1))), "tiers[0].upTo", "must be greater than startsAt"),
+        (
+            tiered(Tier(D(0), D(240), D(1)), Tier(D(240), D(400), D(1))),
+            "tiers[1].upTo",
+            "the last tier must be open-ended so that every usage has a price",
+        ),
+        (tiered(Tier(D(0), D(240), D(1)), Tier(D(240), None, D(-1))), "tiers[1].unitPrice", "must not be negative"),
+    ],
+)
+def test_a_refused_rule_names_its_field_and_says_why(rule: FeeRule, field: str, message: str) -> None:
+    with pytest.raises(RuleValidationError) as refused:
+        validate_rule(rule)
+
+    assert (refused.value.field, refused.value.message, str(refused.value)) == (field, message, f"{field}: {message}")
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"name": " "}, "name", "must not be empty"),
+        ({"percent": D("100.01")}, "percent", "must be between 0 and 100"),
+        ({"percent": None}, "percent", "is required"),
+        ({"rule_codes": frozenset()}, "ruleCodes", "must name at least one rule code"),
+        (
+            {"effective_from": date(2026, 11, 2), "effective_to": date(2026, 11, 1)},
+            "effectiveTo",
+            "must not be before effectiveFrom",
+        ),
+    ],
+)
+def test_a_refused_discount_names_its_field_and_says_why(change: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(RuleValidationError) as refused:
+        validate_discount(dataclasses.replace(discount(33, "10"), **change))
+
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"rule_code": ""}, "ruleCode", "must not be empty"),
+        ({"reason": " "}, "reason", "a waiver needs a reason"),
+        ({"amount": D("0.00")}, "amount", "must be positive; leave it empty to waive in full"),
+        ({"amount": D("-1.00")}, "amount", "must not be negative"),
+        ({"amount": D("1.005")}, "amount", "must be a whole number of fen (at most two decimal places)"),
+    ],
+)
+def test_a_refused_waiver_names_its_field_and_says_why(change: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(RuleValidationError) as refused:
+        validate_waiver(dataclasses.replace(waiver("10"), **change))
+
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+@pytest.mark.parametrize(
+    ("policy", "field", "message"),
+    [
+        (LateFeePolicy(daily_rate=D("-0.0001")), "dailyRate", "must not be negative"),
+        (LateFeePolicy(daily_rate=D("0.0005"), grace_days=-1), "graceDays", "must not be negative"),
+        (LateFeePolicy(daily_rate=D("0.0005"), cap_ratio=D("-0.1")), "capRatio", "must not be negative"),
+    ],
+)
+def test_a_refused_late_fee_policy_names_its_field_and_says_why(policy: LateFeePolicy, field: str, message: str) -> None:
+    with pytest.raises(RuleValidationError) as refused:
+        validate_late_fee_policy(policy)
+
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_an_apportionment_that_cannot_be_shared_names_the_rule() -> None:
+    def refusal(call) -> ApportionmentError:  # type: ignore[no-untyped-def]
+        with pytest.raises(ApportionmentError) as refused:
+            call()
+        return refused.value
+
+    nobody = refusal(lambda: apportion(dataclasses.replace(COMMON_POWER, scope=RuleScope(unit_ids=frozenset({9}))), [FLAT_101]))
+    nothing = refusal(lambda: apportion(COMMON_POWER, [FLAT_101], shared_total=D("0.00")))
+    weightless = refusal(lambda: apportion(COMMON_WATER, [FLAT_101], []))
+
+    assert (nobody.rule_code, str(nobody)) == ("COMMON_POWER", "scope: rule COMMON_POWER: no unit is in the scope of this apportioned rule")
+    assert (nothing.rule_code, str(nothing)) == ("COMMON_POWER", "apportionTotal: rule COMMON_POWER: cannot share 0.00: not a positive amount")
+    assert (weightless.rule_code, str(weightless)) == (
+        "COMMON_WATER",
+        "apportionBasis: rule COMMON_WATER: the units in scope have no usage to share the total by",
+    )
+
+
+def test_a_negative_floor_area_is_refused_naming_the_unit() -> None:
+    negative = dataclasses.replace(FLAT_101, floor_area=D("-1.00"))
+
+    with pytest.raises(ValueError) as charged:
+        lines_for(negative, [PROPERTY_FEE])
+    with pytest.raises(ValueError) as shared:
+        apportion(COMMON_POWER, [negative, FLAT_102])
+
+    assert str(charged.value) == "unit 101 has a negative floor area -1.00"
+    assert str(shared.value) == "unit 101 has a negative AREA weight -1.00"
+
+
+# --- a bill run drafts each distinct line once ---------------------------------------------------------
+
+
+def test_units_with_the_same_inputs_share_one_drafted_line() -> None:
+    twin = dataclasses.replace(FLAT_101, unit_id=199)
+    rules = [PROPERTY_FEE, PARKING, ELECTRICITY, COMMON_POWER]
+    prepared = prepare_rules(rules, [discount(34, "10")], NOVEMBER)
+    everyone = [FLAT_101, twin, dataclasses.replace(FLAT_101, unit_id=198, floor_area=D(1))]
+    shares = apportion_all(prepared, everyone)
+
+    def draft(unit: UnitSnapshot) -> list[BillLineDraft]:
+        usage = [MeterUsage(unit.unit_id, "electricity", D(300))]
+        return compute_unit_lines(prepared, unit, usage, apportionments=shares)
+
+    first, second = draft(FLAT_101), draft(twin)
+
+    assert [line.rule_code for line in first] == ["PROPERTY", "PROPERTY", "ELECTRICITY", "COMMON_POWER"]
+    # the area, the discount on it and the meter repeat; the shares differ (largest remainder)
+    assert [a is b for a, b in zip(first, second, strict=True)] == [True, True, True, first[3] == second[3]]
+
+
+def test_a_fixed_charge_is_drafted_once_for_every_unit() -> None:
+    prepared = prepare_rules([PARKING], [], NOVEMBER)
+    spaces = [dataclasses.replace(SPACE_301, unit_id=unit_id) for unit_id in (301, 302)]
+
+    first, second = (compute_unit_lines(prepared, space)[0] for space in spaces)
+
+    assert first is second
+
+
+# --- discounts, waivers and readings -------------------------------------------------------------------
+
+
+def test_after_a_full_discount_nothing_more_is_taken_off() -> None:
+    lines = lines_for(FLAT_101, [PROPERTY_FEE], discounts=[discount(35, "100"), discount(36, "10")], waivers=[waiver(None)])
+
+    assert amounts(lines) == ["337.40", "-337.40"]
+
+
+def test_year_to_date_usage_counts_what_earlier_bills_of_this_year_charged_on_those_meters_only() -> None:
+    tallies = [
+        ReadingTally(7, "electricity", billed=True, this_year=True, usage=D(100), readings=1),
+        ReadingTally(7, "electricity", billed=True, this_year=True, usage=D(50), readings=1),
+        ReadingTally(7, "electricity", billed=True, this_year=False, usage=D(1000), readings=1),
+        ReadingTally(7, "water", billed=True, this_year=True, usage=D(9), readings=1),
+        ReadingTally(7, "electricity", billed=False, this_year=True, usage=D(30), readings=1),
+        ReadingTally(7, "water", billed=False, this_year=True, usage=D(4), readings=1),
+    ]
+
+    assert usages_to_bill(tallies, year_to_date_types=frozenset({"electricity"})) == [
+        MeterUsage(7, "electricity", D(30), D(150)),
+        MeterUsage(7, "water", D(4), D(0)),
+    ]
+
+
+# --- late fees: versions, caps and explanations ---------------------------------------------------------
+
+JANUARY_POLICY = LateFeePolicy(daily_rate=D("0.001"), grace_days=0, effective_from=date(2026, 1, 1))
+FEBRUARY_POLICY = LateFeePolicy(daily_rate=D("0.002"), grace_days=0, cap_ratio=D("0.5"), effective_from=date(2026, 2, 1))
+MARCH_POLICY = LateFeePolicy(daily_rate=D("0.003"), grace_days=0, effective_from=date(2026, 3, 1))
+
+
+def test_the_version_in_force_on_a_day() -> None:
+    versions = [MARCH_POLICY, JANUARY_POLICY, FEBRUARY_POLICY]
+
+    assert late_fee_policy_on(versions, date(2025, 12, 31)) is None
+    assert late_fee_policy_on(versions, date(2026, 1, 1)) == JANUARY_POLICY
+    assert late_fee_policy_on(versions, date(2026, 1, 31)) == JANUARY_POLICY
+    assert late_fee_policy_on(versions, date(2026, 2, 1)) == FEBRUARY_POLICY
+    assert late_fee_policy_on(versions, date(2026, 12, 1)) == MARCH_POLICY
+
+
+def test_two_versions_starting_on_one_day_are_refused() -> None:
+    with pytest.raises(ValueError) as refused:
+        late_fee(D(100), START, date(2026, 3, 1), [JANUARY_POLICY, dataclasses.replace(FEBRUARY_POLICY, effective_from=date(2026, 1, 1))])
+
+    assert str(refused.value) == "two late-fee policy versions start on 2026-01-01"
+
+
+def test_three_versions_each_charge_their_own_days() -> None:
+    breakdown = late_fee_breakdown(D(100), date(2025, 12, 31), date(2026, 3, 10), [JANUARY_POLICY, FEBRUARY_POLICY, MARCH_POLICY])
+
+    # 31 days at 0.1 %, 28 at 0.2 %, 10 at 0.3 %: 3.10 + 5.60 + 3.00
+    assert [(s.first_day, s.last_day, s.days) for s in breakdown.stretches] == [
+        (date(2026, 1, 1), date(2026, 1, 31), 31),
+        (date(2026, 2, 1), date(2026, 2, 28), 28),
+        (date(2026, 3, 1), date(2026, 3, 10), 10),
+    ]
+    assert (breakdown.amount, breakdown.cap_ratio, breakdown.cap) == (D("11.70"), None, None)
+    assert (breakdown.principal, breakdown.due_date, breakdown.as_of) == (D(100), date(2025, 12, 31), date(2026, 3, 10))
+
+
+def test_a_version_whose_days_all_fall_in_grace_leaves_the_next_version_to_charge() -> None:
+    long_grace = LateFeePolicy(daily_rate=D("0.001"), grace_days=30)
+    no_grace = LateFeePolicy(daily_rate=D("0.001"), grace_days=0, effective_from=date(2026, 1, 11))
+
+    assert late_fee(D(100), START, date(2026, 1, 20), [long_grace, no_grace]) == D("1.00")  # 11th to 20th
+
+
+def test_the_cap_of_a_version_starting_on_the_day_asked_is_the_one_shown() -> None:
+    breakdown = late_fee_breakdown(D(100), START, date(2026, 2, 1), [JANUARY_POLICY, FEBRUARY_POLICY])
+
+    assert (breakdown.cap_ratio, breakdown.cap) == (D("0.5"), D("50.00"))
+
+
+def test_a_fee_that_reaches_its_cap_exactly_was_not_held_back() -> None:
+    policy = LateFeePolicy(daily_rate=D("0.01"), grace_days=0, cap_ratio=D("0.1"))
+
+    exactly = late_fee_breakdown(D(100), START, date(2026, 1, 11), policy)
+    beyond = late_fee_breakdown(D(100), START, date(2026, 1, 12), policy)
+
+    assert (exactly.amount, exactly.capped) == (D("10.00"), False)
+    assert late_fee_explanation(exactly) == (
+        phrase("late_fee_days", principal=D(100), rate="0.01", days=10, first_day="2026-01-02", last_day="2026-01-11", grace_days=0, amount=D("10.00")),
+    )
+    assert (beyond.amount, beyond.capped) == (D("10.00"), True)
+    assert late_fee_explanation(beyond)[-1] == phrase("late_fee_cap", ratio="10", cap=D("10.00"))
+
+
+def test_nothing_owed_has_no_stretches_no_cap_and_says_so() -> None:
+    policy = LateFeePolicy(daily_rate=D("0.01"), grace_days=0, cap_ratio=D("0.1"))
+
+    breakdown = late_fee_breakdown(D("0.00"), START, date(2026, 3, 1), policy)
+
+    assert (breakdown.stretches, breakdown.cap, breakdown.capped, breakdown.amount) == ((), None, False, D("0.00"))
+    assert late_fee_explanation(breakdown) == (phrase("no_late_fee", due_date="2026-01-01"),)
