@@ -62,6 +62,7 @@ OWN_TESTS = {
     "billing/reconciliation/matching.py": [
         "tests/unit/reconciliation/test_matching.py",
         "tests/unit/reconciliation/test_matching_laws.py",
+        "tests/unit/reconciliation/test_matching_outcomes.py",
     ],
 }
 

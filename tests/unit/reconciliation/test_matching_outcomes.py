@@ -1,0 +1,578 @@
+"""The matcher's outcomes whole: every match and exception with each of its fields and explanation facts,
+as the resolution screens and the journal read them, for each path through the steps."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal as D
+
+import pytest
+
+from billing.reconciliation.matching import (
+    ChannelTerms,
+    ExceptionKind,
+    Explanation,
+    Match,
+    MatchRule,
+    MatchStep,
+    ReconciliationException,
+    RecordedRefund,
+    Settlement,
+)
+from billing.reconciliation.statement import Channel, LineKind, SourceKind
+from tests.unit.reconciliation.builders import (
+    BANK_ACCOUNT,
+    TERMS,
+    WECHAT_ACCOUNT,
+    at,
+    bank_line,
+    channel_line,
+    payment,
+    refund,
+    refund_line,
+)
+from tests.unit.reconciliation.test_matching import run
+
+ORDER_KEY = (Explanation("KEY_EQUAL", (("key", "order_no"),)), Explanation("AMOUNT_EQUAL"))
+
+
+def transfer(number: int, amount: str, **kw: object):  # type: ignore[no-untyped-def]
+    return payment(number, amount, channel=Channel.BANK_TRANSFER, order=False, **kw)  # type: ignore[arg-type]
+
+
+# --- exact keys ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "paid", "key"),
+    [
+        (channel_line(1, "100.00"), payment(1, "100.00"), "order_no"),
+        (channel_line(1, "100.00"), payment(1, "100.00", order=False, transaction="42000000000001"), "transaction_id"),
+        (bank_line(1, "800.00", reference="ICBC0001"), transfer(1, "800.00", transaction="ICBC0001", day=2), "bank_reference"),
+        (bank_line(1, "800.00", end_to_end="CY000001"), payment(1, "800.00", channel=Channel.BANK_TRANSFER, day=2), "end_to_end_id"),
+    ],
+)
+def test_a_key_and_its_amount_equal_make_an_exact_match(line, paid, key: str) -> None:  # type: ignore[no-untyped-def]
+    result = run([line], [paid])
+
+    assert result.matches == (
+        Match(
+            step=MatchStep.EXACT_KEY,
+            line_keys=(line.line_key,),
+            payment_ids=(1,),
+            explanation=(Explanation("KEY_EQUAL", (("key", key),)), Explanation("AMOUNT_EQUAL")),
+        ),
+    )
+    assert (result.exceptions, result.pending_payment_ids, result.pending_line_keys) == ((), (), ())
+
+
+def test_an_amount_mismatch_says_the_key_both_amounts_and_the_fee_that_explains_it() -> None:
+    line = bank_line(1, "994.00", end_to_end="CY000001")
+
+    result = run([line], [payment(1, "1000.00", channel=Channel.POS, day=2)])
+
+    assert result.exceptions == (
+        ReconciliationException(
+            kind=ExceptionKind.AMOUNT_MISMATCH,
+            line_keys=("BANK:1",),
+            payment_ids=(1,),
+            explanation=(
+                Explanation("KEY_EQUAL", (("key", "end_to_end_id"), ("value", "CY000001"))),
+                Explanation.of(
+                    "AMOUNT_DIFFERS",
+                    line_amount=D("994.00"),
+                    payment_amount=D("1000.00"),
+                    difference=D("-6.00"),
+                    fee=D("6.00"),
+                    fee_explains=True,
+                ),
+            ),
+            difference=D("-6.00"),
+            fee_explains=True,
+        ),
+    )
+    assert result.matches == ()
+
+
+@pytest.mark.parametrize(("received", "explains"), [("1006.00", False), ("1000.01", False)])
+def test_a_fee_explains_only_money_missing_by_exactly_the_fee(received: str, explains: bool) -> None:
+    (exception,) = run([bank_line(1, received, end_to_end="CY000001")], [payment(1, "1000.00", channel=Channel.POS, day=2)]).exceptions
+
+    assert exception.fee_explains is explains
+
+
+def test_without_a_fee_rate_or_a_fee_on_the_line_no_fee_is_named() -> None:
+    (exception,) = run([channel_line(1, "99.00")], [payment(1, "100.00")]).exceptions
+
+    assert exception.explanation[1] == Explanation.of(
+        "AMOUNT_DIFFERS", line_amount=D("99.00"), payment_amount=D("100.00"), difference=D("-1.00"), fee_explains=False
+    )
+
+
+def test_a_second_line_for_a_matched_payment_is_a_duplicate_charge_pointing_at_the_first() -> None:
+    first, second = channel_line(1, "100.00", order=1), channel_line(2, "100.00", order=1, hour=11)
+
+    result = run([second, first], [payment(1, "100.00")])
+
+    assert result.exceptions == (
+        ReconciliationException(
+            kind=ExceptionKind.DUPLICATE_CHARGE,
+            line_keys=("WECHAT:P:2",),
+            explanation=(
+                Explanation("KEY_EQUAL", (("key", "order_no"), ("value", "CY000001"))),
+                Explanation.of("ALREADY_MATCHED", payment=1, line="WECHAT:P:1", amount=D("100.00")),
+            ),
+            difference=D("100.00"),
+            related_line_keys=("WECHAT:P:1",),
+            related_payment_ids=(1,),
+        ),
+    )
+
+
+def test_a_second_payment_of_one_charge_is_a_duplicate_charge_pointing_at_the_first() -> None:
+    payments = [payment(1, "300.00", charge="bills:7"), payment(2, "300.00", charge="bills:7", hour=11)]
+
+    result = run([channel_line(1, "300.00"), channel_line(2, "300.00", hour=11)], payments)
+
+    assert result.matches == (
+        Match(step=MatchStep.EXACT_KEY, line_keys=("WECHAT:P:1",), payment_ids=(1,), explanation=ORDER_KEY),
+    )
+    assert result.exceptions == (
+        ReconciliationException(
+            kind=ExceptionKind.DUPLICATE_CHARGE,
+            line_keys=("WECHAT:P:2",),
+            payment_ids=(2,),
+            explanation=(*ORDER_KEY, Explanation.of("SAME_CHARGE", charge="bills:7", amount=D("300.00"), first_payment=1)),
+            difference=D("300.00"),
+            related_line_keys=("WECHAT:P:1",),
+            related_payment_ids=(1,),
+        ),
+    )
+
+
+def test_payments_without_a_charge_key_or_without_a_line_are_never_duplicates() -> None:
+    payments = [payment(1, "300.00"), payment(2, "300.00", hour=11), payment(3, "300.00", charge="bills:7", hour=12)]
+
+    result = run([channel_line(1, "300.00"), channel_line(2, "300.00", hour=11)], [*payments, payment(4, "300.00", charge="bills:7", hour=13)], as_of=at(1, 14))
+
+    assert [m.payment_ids for m in result.matches] == [(1,), (2,)]
+    assert result.exceptions == ()
+    assert result.pending_payment_ids == (3, 4)
+
+
+# --- refunds -------------------------------------------------------------------------------------------
+
+
+def refunded(*refunds: RecordedRefund):  # type: ignore[no-untyped-def]
+    return payment(1, "100.00", refunds=refunds)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "value"),
+    [
+        ({"refund_no": "RF11"}, "refund_no", "RF11"),
+        ({"provider_refund_id": "5030011"}, "provider_refund_id", "5030011"),
+        ({"bank_reference": "5030011"}, "bank_reference", "5030011"),
+        ({"end_to_end_id": "RF11"}, "end_to_end_id", "RF11"),
+    ],
+)
+def test_a_refund_line_matches_its_refund_by_any_of_its_keys(change: dict[str, str], key: str, value: str) -> None:
+    made = dataclasses.replace(refund(11, "40.00", refund_no="RF11"), provider_refund_id="5030011")
+    line = dataclasses.replace(refund_line(5, "40.00", order=99), **change)
+
+    result = run([channel_line(1, "100.00"), line], [refunded(made)])
+
+    assert result.matches[1] == Match(
+        step=MatchStep.EXACT_KEY,
+        line_keys=("WECHAT:R:5",),
+        refund_ids=(11,),
+        explanation=(Explanation.of("KEY_EQUAL", key=key, value=value), Explanation.of("AMOUNT_EQUAL", amount=D("-40.00"))),
+        related_payment_ids=(1,),
+    )
+    assert result.exceptions == ()
+
+
+def test_a_refund_line_without_a_number_takes_the_earliest_open_refund_of_its_order_and_amount() -> None:
+    refunds = (refund(12, "40.00", day=2), refund(11, "40.00", day=2), refund(13, "40.00", day=1), refund(14, "30.00"))
+    lines = [channel_line(1, "100.00"), refund_line(5, "40.00", order=1), refund_line(6, "40.00", order=1, day=2)]
+
+    result = run(lines, [refunded(*refunds)], as_of=at(2, 16))
+
+    assert [(m.line_keys, m.refund_ids) for m in result.matches] == [
+        (("WECHAT:P:1",), ()),
+        (("WECHAT:R:5",), (13,)),
+        (("WECHAT:R:6",), (11,)),
+    ]
+    assert result.matches[1].explanation == (
+        Explanation.of("REFUND_OF_ORDER", key="order_no", value="CY000001", payment=1),
+        Explanation.of("AMOUNT_EQUAL", amount=D("-40.00")),
+    )
+    assert result.pending_refund_ids == (12, 14)
+
+
+def test_a_refund_number_already_matched_is_not_matched_again() -> None:
+    lines = [channel_line(1, "100.00"), refund_line(5, "40.00", order=1, refund_no="RF11"), refund_line(6, "40.00", order=1, refund_no="RF11", day=2)]
+
+    result = run(lines, [refunded(refund(11, "40.00", refund_no="RF11"))])
+
+    assert [m.refund_ids for m in result.matches] == [(), (11,)]
+    assert [(e.kind, e.line_keys) for e in result.exceptions] == [(ExceptionKind.REFUND_UNMATCHED, ("WECHAT:R:6",))]
+
+
+def test_a_refund_line_with_another_amount_is_an_amount_mismatch_of_the_refund() -> None:
+    lines = [channel_line(1, "100.00"), refund_line(5, "45.00", order=1, refund_no="RF11")]
+
+    result = run(lines, [refunded(refund(11, "40.00", refund_no="RF11"))])
+
+    assert result.exceptions == (
+        ReconciliationException(
+            kind=ExceptionKind.AMOUNT_MISMATCH,
+            line_keys=("WECHAT:R:5",),
+            refund_ids=(11,),
+            explanation=(
+                Explanation.of("KEY_EQUAL", key="refund_no", value="RF11"),
+                Explanation.of("REFUND_AMOUNT_DIFFERS", line_amount=D("45.00"), refund_amount=D("40.00"), difference=D("5.00")),
+            ),
+            difference=D("5.00"),
+            fee_explains=False,
+            related_payment_ids=(1,),
+        ),
+    )
+
+
+def test_a_bank_debit_matches_a_refund_by_its_reference() -> None:
+    made = dataclasses.replace(refund(11, "800.00"), provider_refund_id="ICBC9")
+    paid = dataclasses.replace(transfer(1, "800.00", transaction="ICBC1", day=2), refunds=(made,))
+
+    result = run([bank_line(1, "800.00", reference="ICBC1"), bank_line(2, "-800.00", reference="ICBC9", day=3)], [paid])
+
+    assert [(m.line_keys, m.payment_ids, m.refund_ids) for m in result.matches] == [
+        (("BANK:1",), (1,), ()),
+        (("BANK:2",), (), (11,)),
+    ]
+
+
+# --- fees, payouts, settlements --------------------------------------------------------------------------
+
+
+def test_a_fee_line_is_a_channel_fee_linked_to_its_order_or_to_nothing() -> None:
+    linked = dataclasses.replace(channel_line(2, "-0.60", order=1), kind=LineKind.FEE, line_key="WECHAT:F:2")
+    unknown = dataclasses.replace(channel_line(3, "-0.30", order=77), kind=LineKind.FEE, line_key="WECHAT:F:3")
+
+    result = run([channel_line(1, "100.00"), linked, unknown], [payment(1, "100.00")])
+
+    # matches come in the order of their first line key
+    assert result.matches[:2] == (
+        Match(
+            step=MatchStep.CHANNEL_FEE,
+            line_keys=("WECHAT:F:2",),
+            explanation=(Explanation.of("CHANNEL_FEE", amount=D("0.60"), order_no="CY000001"),),
+            channel_fee=D("0.60"),
+            related_payment_ids=(1,),
+        ),
+        Match(
+            step=MatchStep.CHANNEL_FEE,
+            line_keys=("WECHAT:F:3",),
+            explanation=(Explanation.of("CHANNEL_FEE", amount=D("0.30"), order_no="CY000077"),),
+            channel_fee=D("0.30"),
+        ),
+    )
+
+
+def payout_line(amount: str, *, day: int = 1):  # type: ignore[no-untyped-def]
+    return dataclasses.replace(
+        channel_line(3, amount, source=SourceKind.ALIPAY, day=day, hour=18),
+        kind=LineKind.PAYOUT,
+        line_key=f"ALIPAY:W:{day}",
+        order_no=None,
+        transaction_id=None,
+    )
+
+
+def test_a_withdrawal_matches_the_bank_credit_of_its_amount_within_the_payout_window() -> None:
+    result = run([payout_line("-99.40"), bank_line(50, "99.40", day=5)], [])
+
+    assert result.matches == (
+        Match(
+            step=MatchStep.PAYOUT,
+            line_keys=("ALIPAY:W:1", "BANK:50"),
+            explanation=(Explanation.of("PAYOUT_ARRIVED", amount=D("99.40"), sent=dt.date(2026, 12, 1), days=4),),
+        ),
+    )
+
+
+def test_a_withdrawal_arriving_the_same_day_matches_and_one_a_day_too_late_does_not() -> None:
+    assert run([payout_line("-99.40"), bank_line(50, "99.40", day=1, hour=20)], []).matches[0].explanation[0].fact("days") == 0
+    late = run([payout_line("-99.40"), bank_line(50, "99.40", day=6)], [], as_of=at(20))
+    assert [e.kind for e in late.exceptions] == [ExceptionKind.BANK_UNMATCHED, ExceptionKind.UNRECEIVED]
+
+
+def test_a_withdrawal_takes_only_a_credit_of_the_channels_payout_account_and_not_one_already_taken() -> None:
+    terms = tuple(dataclasses.replace(t, payout_account="ALIPAY-PAYOUT") if t.channel is Channel.ALIPAY else t for t in TERMS)
+    wrong = bank_line(50, "99.40", day=2)
+    right = bank_line(51, "99.40", day=3, account="ALIPAY-PAYOUT")
+
+    result = run([payout_line("-99.40"), wrong, right], [], terms=terms)
+
+    assert [m.line_keys for m in result.matches] == [("ALIPAY:W:1", "BANK:51")]
+
+
+def test_a_withdrawal_never_arriving_is_unreceived_with_its_due_day() -> None:
+    (exception,) = run([payout_line("-99.40")], [], as_of=at(5, 18)).exceptions
+
+    assert exception == ReconciliationException(
+        kind=ExceptionKind.UNRECEIVED,
+        line_keys=("ALIPAY:W:1",),
+        explanation=(Explanation.of("PAYOUT_NOT_ARRIVED", amount=D("99.40"), due=dt.date(2026, 12, 5)),),
+        difference=D("-99.40"),
+    )
+    assert run([payout_line("-99.40")], [], as_of=at(5, 17, 59)).pending_line_keys == ("ALIPAY:W:1",)
+
+
+def test_a_settlement_match_explains_the_days_the_amounts_and_the_lag() -> None:
+    lines = [
+        channel_line(1, "100.00", fee="0.60000"),
+        channel_line(2, "50.00", fee="0.30000", coupon="5.00"),
+        refund_line(9, "20.00", order=1, fee="0.12000"),
+    ]
+    payments = [payment(1, "100.00", refunds=(refund(9, "20.00"),)), payment(2, "50.00")]
+
+    # 150.00 − 5.00 coupon − 20.00 refunded − (0.90 − 0.12) fees = 124.22, arriving two days later
+    result = run([*lines, bank_line(50, "124.22", day=3)], payments)
+
+    settlement = Settlement(
+        source=SourceKind.WECHAT,
+        account=WECHAT_ACCOUNT,
+        first_day=dt.date(2026, 12, 1),
+        last_day=dt.date(2026, 12, 1),
+        line_keys=("WECHAT:P:1", "WECHAT:P:2", "WECHAT:R:9"),
+        gross=D("150.00"),
+        coupons=D("5.00"),
+        refunds=D("-20.00"),
+        fees=D("0.78"),
+    )
+    assert next(m for m in result.matches if m.step is MatchStep.SETTLEMENT) == Match(
+        step=MatchStep.SETTLEMENT,
+        line_keys=("BANK:50",),
+        explanation=(
+            Explanation.of(
+                "SETTLES_CHANNEL_DAYS",
+                source=SourceKind.WECHAT,
+                account=WECHAT_ACCOUNT,
+                first_day=dt.date(2026, 12, 1),
+                last_day=dt.date(2026, 12, 1),
+                lines=3,
+            ),
+            Explanation.of("SETTLEMENT_AMOUNT", gross=D("150.00"), coupons=D("5.00"), refunds=D("-20.00"), fees=D("0.78"), net=D("124.22")),
+            Explanation.of("ARRIVED_AFTER_DAYS", days=2),
+        ),
+        settlement=settlement,
+        channel_fee=D("0.78"),
+    )
+    assert result.settlements == (settlement,)
+
+
+def test_a_credit_for_two_days_settles_the_shortest_run_that_fits_and_never_a_day_twice() -> None:
+    lines = [channel_line(1, "100.00", day=4), channel_line(2, "100.00", day=5), channel_line(3, "100.00", day=6)]
+    payments = [payment(1, "100.00", day=4), payment(2, "100.00", day=5), payment(3, "100.00", day=6)]
+
+    result = run([*lines, bank_line(50, "200.00", day=7), bank_line(51, "200.00", day=8)], payments)
+
+    settled = [(m.settlement.first_day.day, m.settlement.last_day.day) for m in result.matches if m.settlement]
+    assert settled == [(4, 5)]
+    assert [(e.kind, e.line_keys) for e in result.exceptions] == [(ExceptionKind.BANK_UNMATCHED, ("BANK:51",))]
+
+
+def test_days_further_apart_than_the_payout_window_are_never_one_settlement() -> None:
+    lines = [channel_line(1, "100.00", day=1), channel_line(2, "100.00", day=6)]
+    payments = [payment(1, "100.00", day=1), payment(2, "100.00", day=6)]
+
+    result = run([*lines, bank_line(50, "200.00", day=7)], payments)
+
+    assert [m.step for m in result.matches] == [MatchStep.EXACT_KEY, MatchStep.EXACT_KEY]
+
+
+def test_a_channel_without_terms_for_its_statement_settles_nothing() -> None:
+    terms = tuple(t for t in TERMS if t.channel is not Channel.ALIPAY) + (ChannelTerms(Channel.ALIPAY, (SourceKind.BANK,)),)
+    line = channel_line(1, "100.00", source=SourceKind.ALIPAY)
+
+    result = run([line, bank_line(50, "100.00", day=2)], [payment(1, "100.00", channel=Channel.ALIPAY)], terms=terms)
+
+    assert [m.step for m in result.matches] == [MatchStep.EXACT_KEY]
+
+
+# --- rules -------------------------------------------------------------------------------------------
+
+
+def test_a_rule_match_explains_the_rule_the_pattern_the_amount_the_date_and_the_name() -> None:
+    rule = MatchRule(name="unit and name", pattern=r"(?P<unit>\d+-\d+-\d+)", amount_tolerance=D("1.00"), days_after=5, min_name_similarity=0.8)
+    paid = transfer(1, "1200.00", unit=17, day=1, payer="张三")
+
+    result = run([bank_line(1, "1199.50", memo="3-1-502物业费", name="张三", day=3)], [paid], [rule], unit_codes={"3-1-502": 17})
+
+    assert result.matches == (
+        Match(
+            step=MatchStep.RULE,
+            line_keys=("BANK:1",),
+            payment_ids=(1,),
+            explanation=(
+                Explanation.of("RULE", rule="unit and name", position=1),
+                Explanation.of("PATTERN_FOUND", field="memo", text="3-1-502", unit=17),
+                Explanation.of("AMOUNT_WITHIN", line_amount=D("1199.50"), payment_amount=D("1200.00"), difference=D("-0.50"), tolerance=D("1.00")),
+                Explanation.of("DATE_WITHIN", days=2, days_before=0, days_after=5),
+                Explanation.of("NAME_SIMILAR", line_name="张三", payer_name="张三", score=1.0, via="CHARACTERS", minimum=0.8),
+            ),
+            rule="unit and name",
+            amount_difference=D("-0.50"),
+        ),
+    )
+
+
+def test_a_pattern_pointing_at_a_party_finds_that_partys_payment() -> None:
+    rule = MatchRule(name="tenant", pattern="星巴克", party_id=9)
+    paid = dataclasses.replace(transfer(1, "8000.00", day=2), party_id=9)
+    other = dataclasses.replace(transfer(2, "8000.00", day=2), party_id=8)
+
+    (match,) = run([bank_line(1, "8000.00", memo="星巴克 房租")], [other, paid], [rule]).matches
+
+    assert match.payment_ids == (1,)
+    assert match.explanation[1] == Explanation.of("PATTERN_FOUND", field="memo", text="星巴克", party=9)
+
+
+def test_a_pattern_whose_unit_code_is_unknown_matches_nothing() -> None:
+    rule = MatchRule(name="unit in memo", pattern=r"(?P<unit>\d+-\d+-\d+)")
+
+    result = run([bank_line(1, "1200.00", memo="9-9-999")], [transfer(1, "1200.00", unit=17, day=2)], [rule], unit_codes={"3-1-502": 17}, as_of=at(3))
+
+    assert result.matches == ()
+
+
+def test_the_closer_amount_then_the_closer_day_then_the_better_name_wins() -> None:
+    rule = MatchRule(name="near", amount_tolerance=D("5.00"), days_after=3, min_name_similarity=0.0)
+    payments = [
+        transfer(1, "1003.00", day=2, payer="张三"),
+        transfer(2, "1001.00", day=1, payer="张三"),
+        transfer(3, "1001.00", day=2, payer="李四"),
+        transfer(4, "1001.00", day=2, payer="张三"),
+    ]
+
+    (match,) = run([bank_line(1, "1000.00", name="张三")], payments, [rule], as_of=at(3)).matches
+
+    assert match.payment_ids == (4,)
+
+
+def test_a_line_before_its_payment_by_more_than_days_before_is_not_matched() -> None:
+    rule = MatchRule(name="a day before", days_before=1, days_after=0)
+    paid = transfer(1, "1000.00", day=4)
+
+    assert run([bank_line(1, "1000.00", day=3)], [paid], [rule], as_of=at(3)).matches
+    assert not run([bank_line(1, "1000.00", day=2)], [paid], [rule], as_of=at(3)).matches
+
+
+# --- what is left --------------------------------------------------------------------------------------
+
+
+def test_what_is_left_is_explained_for_each_kind() -> None:
+    refund_only = refund_line(5, "40.00", order=7)
+    result = run(
+        [channel_line(1, "100.00", order=8), refund_only, bank_line(2, "500.00"), bank_line(3, "-3.00")],
+        [payment(1, "60.00", refunds=(refund(11, "10.00", refund_no="RF11"),)), transfer(2, "500.00", day=2)],
+        as_of=at(20),
+    )
+
+    # by kind, then by the keys and ids they own
+    assert result.exceptions == (
+        ReconciliationException(
+            kind=ExceptionKind.BANK_UNMATCHED,
+            line_keys=("BANK:2",),
+            explanation=(Explanation.of("BANK_LINE_NOT_MATCHED", amount=D("500.00")),),
+            difference=D("500.00"),
+            suggested_payment_ids=(2,),
+        ),
+        ReconciliationException(
+            kind=ExceptionKind.BANK_UNMATCHED,
+            line_keys=("BANK:3",),
+            explanation=(Explanation.of("BANK_LINE_NOT_MATCHED", amount=D("-3.00")),),
+            difference=D("-3.00"),
+        ),
+        ReconciliationException(
+            kind=ExceptionKind.CHANNEL_ONLY,
+            line_keys=("WECHAT:P:1",),
+            explanation=(Explanation.of("PAID_AT_CHANNEL_ONLY", amount=D("100.00"), order_no="CY000008", transaction_id="42000000000001"),),
+            difference=D("100.00"),
+        ),
+        ReconciliationException(
+            kind=ExceptionKind.REFUND_UNMATCHED,
+            refund_ids=(11,),
+            explanation=(Explanation.of("REFUND_NOT_IN_STATEMENT", amount=D("10.00"), refund_no="RF11"),),
+            difference=D("10.00"),
+            related_payment_ids=(1,),
+        ),
+        ReconciliationException(
+            kind=ExceptionKind.REFUND_UNMATCHED,
+            line_keys=("WECHAT:R:5",),
+            explanation=(Explanation.of("REFUND_NOT_IN_COURTYARD", amount=D("-40.00"), order_no="CY000007", transaction_id="42000000000007"),),
+            difference=D("-40.00"),
+        ),
+        ReconciliationException(
+            kind=ExceptionKind.UNRECEIVED,
+            payment_ids=(1,),
+            explanation=(Explanation.of("NO_STATEMENT_LINE", channel=Channel.WECHAT, amount=D("60.00"), order_no="CY000001", due=dt.date(2026, 12, 3)),),
+            difference=D("-60.00"),
+        ),
+        ReconciliationException(
+            kind=ExceptionKind.UNRECEIVED,
+            payment_ids=(2,),
+            explanation=(Explanation.of("NO_STATEMENT_LINE", channel=Channel.BANK_TRANSFER, amount=D("500.00"), due=dt.date(2026, 12, 5)),),
+            difference=D("-500.00"),
+        ),
+    )
+    assert result.by_kind(ExceptionKind.UNRECEIVED) == result.exceptions[-2:]
+
+
+def test_a_refund_is_pending_until_its_report_window_ends() -> None:
+    paid = payment(1, "100.00", refunds=(refund(11, "10.00", day=1),))
+    line = channel_line(1, "100.00")
+
+    assert run([line], [paid], as_of=at(3, 14, 59)).pending_refund_ids == (11,)
+    assert [e.refund_ids for e in run([line], [paid], as_of=at(3, 15)).exceptions] == [(11,)]
+
+
+def test_a_payment_is_unreceived_from_the_moment_its_report_window_ends() -> None:
+    paid = payment(1, "100.00", day=1)
+
+    assert run([], [paid], as_of=at(3)).pending_payment_ids == ()
+    assert run([], [paid], as_of=at(3, 9, 59)).pending_payment_ids == (1,)
+
+
+def test_suggestions_are_payments_of_the_amount_within_three_days_at_most_five() -> None:
+    payments = [transfer(n, "500.00", day=day) for n, day in ((1, 1), (2, 5), (3, 6), (4, 5), (5, 4), (6, 3), (7, 2), (8, 2))]
+
+    (exception, *_) = run([bank_line(1, "500.00", day=5)], payments, as_of=at(5, 11)).exceptions
+
+    assert exception.suggested_payment_ids == (7, 8, 6, 5, 2)
+
+
+# --- inputs ------------------------------------------------------------------------------------------------
+
+
+def test_inputs_given_twice_are_refused_naming_them() -> None:
+    def refusal(lines=(), payments=()) -> str:  # type: ignore[no-untyped-def]
+        with pytest.raises(ValueError) as refused:
+            run(lines, payments)
+        return str(refused.value)
+
+    assert refusal([channel_line(1, "1.00"), channel_line(1, "1.00")]) == "line key WECHAT:P:1 appears twice; store each line once"
+    assert refusal(payments=[payment(1, "1.00"), payment(1, "2.00")]) == "payment 1 appears twice"
+    twice = refund(11, "1.00")
+    assert refusal(payments=[payment(1, "1.00", refunds=(twice,)), payment(2, "1.00", refunds=(twice,))]) == "refund 11 appears twice"
+    with pytest.raises(ValueError) as missing:
+        run([], [payment(1, "1.00", channel=Channel.POS), payment(2, "1.00", channel=Channel.CASH)], terms=TERMS[:1])
+    assert str(missing.value) == "no channel terms for CASH, POS"
+
+
+def test_a_bank_account_number_is_the_settlement_account_of_no_channel() -> None:
+    result = run([bank_line(1, "10.00", account=BANK_ACCOUNT)], [], as_of=at(20))
+
+    assert result.settlements == ()
