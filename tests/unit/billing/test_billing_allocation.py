@@ -262,3 +262,30 @@ def test_the_fee_of_a_bill_never_charged_before_is_explained_from_the_end_of_gra
     assert [(p["first_day"], p["days"], p["grace_days"], p["principal"]) for p in accrued.explanation] == [
         ("2026-01-07", "10", "5", "100.00")
     ]
+
+
+def test_the_fee_of_today_within_grace_is_explained_as_no_fee() -> None:
+    policy = LateFeePolicy(daily_rate=D("0.001"), grace_days=5)
+
+    accrued = late_fee_now_explained(Bill(total_amount=D("100.00")), policy, date(2026, 1, 6))
+
+    assert accrued == AccruedLateFee(D("0.00"), (phrase("no_late_fee", due_date="2026-01-01"),))
+
+
+def test_before_the_first_policy_version_nothing_accrues_and_no_cap_is_shown() -> None:
+    later = LateFeePolicy(daily_rate=D("0.001"), grace_days=0, cap_ratio=D("0.1"), effective_from=date(2026, 3, 1))
+
+    accrued = late_fee_now_explained(Bill(total_amount=D("100.00")), [later], date(2026, 2, 1))
+
+    assert accrued == AccruedLateFee(D("0.00"), (phrase("no_late_fee", due_date="2026-01-01"),))
+
+
+def test_the_cap_shown_is_on_what_was_billed_after_adjustments() -> None:
+    policy = LateFeePolicy(daily_rate=D("0.01"), grace_days=0, cap_ratio=D("0.05"))
+    bill = Bill(total_amount=D("1000.00"), adjustment_amount=D("-100.00"))
+
+    accrued = late_fee_now_explained(bill, policy, date(2026, 1, 31))
+
+    # 30 days on 900.00 at 1 % would be 270.00; the cap is 5 % of 900.00
+    assert accrued.amount == D("45.00")
+    assert accrued.explanation[-1] == phrase("late_fee_cap", ratio="5", cap=D("45.00"))

@@ -304,3 +304,19 @@ def test_a_posting_with_a_negative_side_is_refused(debit: str, credit: str) -> N
 
     with pytest.raises(UnbalancedJournal):
         JournalDraft("X", "x", (posting, balancing))
+
+
+def test_a_reversal_with_no_credit_left_takes_back_only_what_the_bills_received() -> None:
+    draft = post_reversal(
+        payment_id=7,
+        unit_id=10,
+        channel="CASH",
+        taken_back=[AllocationPart(1, D("50.00"), D("0.00"))],
+        credit_left=D("0.00"),
+        description="void",
+    )
+
+    assert draft.postings == (
+        Posting(RECEIVABLE, debit=D("50.00"), unit_id=10, bill_id=1),
+        Posting("CLEARING:CASH", credit=D("50.00"), unit_id=10, payment_id=7),
+    )
