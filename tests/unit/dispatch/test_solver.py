@@ -713,3 +713,17 @@ def test_a_negative_waiting_time_is_refused_naming_the_ticket() -> None:
         solve([ticket(7, waiting=-1)], [tech(10)])
 
     assert str(refused.value) == "ticket 7: waiting_minutes must not be negative"
+
+
+@pytest.mark.parametrize(("idle_is_metres_away", "technicians"), [(7_000, [10, 11]), (10_000, [10, 10])])
+def test_a_busy_technicians_next_slots_cost_more_each_than_the_one_before(
+    idle_is_metres_away: int, technicians: list[int]
+) -> None:
+    # holding two already, the busy one's next slots cost 6,000 and 9,000: one ticket goes to the idle
+    # technician while the trip costs less than the 9,000 slot would
+    busy = tech(10, load=2, capacity=4)
+    idle = tech(11, at=north(idle_is_metres_away), capacity=1)
+
+    plan = solve([ticket(1), ticket(2)], [busy, idle])
+
+    assert sorted(technician_of(plan).values()) == technicians
