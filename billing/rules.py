@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import TypeVar
 
 from billing.model import (
@@ -935,7 +936,7 @@ def late_fee_breakdown(
                 if total > version_cap:
                     total = max(version_cap, before)
                     capped = True
-    if cap_ratio is not None and principal > 0:
+    if cap_ratio is not None:  # set only when there is a principal to owe on
         cap = round_money(principal * cap_ratio)
     return LateFeeBreakdown(
         principal=principal,
@@ -945,7 +946,7 @@ def late_fee_breakdown(
         cap_ratio=cap_ratio,
         cap=cap,
         capped=capped,
-        amount=round_money(total) if stretches else _NO_MONEY,
+        amount=round_money(total),
     )
 
 
@@ -984,7 +985,7 @@ def late_fee_explanation(breakdown: LateFeeBreakdown) -> Explanation:
 
 def _late_fee_versions(policy: LateFeePolicies) -> list[LateFeePolicy]:
     versions = [policy] if isinstance(policy, LateFeePolicy) else sorted(policy, key=lambda version: version.effective_from)
-    for earlier, later in zip(versions, versions[1:], strict=False):
+    for earlier, later in pairwise(versions):
         if earlier.effective_from == later.effective_from:
             raise ValueError(f"two late-fee policy versions start on {later.effective_from}")
     return versions

@@ -699,5 +699,31 @@ def test_nothing_owed_has_no_stretches_no_cap_and_says_so() -> None:
 
     breakdown = late_fee_breakdown(D("0.00"), START, date(2026, 3, 1), policy)
 
-    assert (breakdown.stretches, breakdown.cap, breakdown.capped, breakdown.amount) == ((), None, False, D("0.00"))
+    assert (breakdown.stretches, breakdown.cap_ratio, breakdown.cap, breakdown.capped) == ((), None, None, False)
+    assert str(breakdown.amount) == "0.00"
     assert late_fee_explanation(breakdown) == (phrase("no_late_fee", due_date="2026-01-01"),)
+
+
+def test_before_the_first_version_nothing_is_charged_and_no_cap_is_in_force() -> None:
+    breakdown = late_fee_breakdown(D(100), START, date(2026, 2, 15), [MARCH_POLICY])
+
+    assert (breakdown.stretches, breakdown.cap_ratio, breakdown.cap, str(breakdown.amount)) == ((), None, None, "0.00")
+
+
+def test_a_rate_with_trailing_zeros_is_written_to_the_fen() -> None:
+    (line,) = lines_for(FLAT_101, [dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=D("2.8000"))])
+
+    assert line.explanation[0]["rate"] == "2.80"
+
+
+def test_equal_shares_of_an_apportionment_are_one_drafted_line() -> None:
+    rule = dataclasses.replace(COMMON_POWER, apportion_basis=ApportionBasis.EQUAL)
+    units = [dataclasses.replace(FLAT_101, unit_id=unit_id) for unit_id in (101, 102, 103)]
+    prepared = prepare_rules([rule], [], NOVEMBER)
+    shares = apportion_all(prepared, units)
+
+    # 1,000.00 in three: the leftover fen goes to the lowest id
+    first, second, third = (compute_unit_lines(prepared, unit, apportionments=shares)[0] for unit in units)
+
+    assert [line.amount for line in (first, second, third)] == [D("333.34"), D("333.33"), D("333.33")]
+    assert second is third
