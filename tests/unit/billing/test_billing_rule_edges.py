@@ -316,7 +316,12 @@ def test_apportion_all_shares_rules_of_different_scopes_and_bases_in_one_pass() 
         # 102 has no water reading: it weighs nothing and owes nothing
         41: {101: D("90.00"), 102: D("0.00")},
     }
-    assert (shares[41].basis, shares[41].total_weight, shares[41].unit_count) == (ApportionBasis.USAGE, D(20), 2)
+    assert (shares[41].rule_id, shares[41].basis, shares[41].total_weight, shares[41].unit_count) == (
+        41,
+        ApportionBasis.USAGE,
+        D(20),
+        2,
+    )
 
 
 def test_a_unit_without_a_reading_in_a_usage_apportionment_draws_a_zero_share() -> None:
@@ -448,6 +453,8 @@ def tiered(*tiers: Tier) -> FeeRule:
             "must not be before effectiveFrom",
         ),
         (dataclasses.replace(PROPERTY_FEE, amount_per_cycle=D(1)), "amountPerCycle", "does not apply to a PER_AREA rule"),
+        (dataclasses.replace(PROPERTY_FEE, amount_per_cycle=D(0)), "amountPerCycle", "does not apply to a PER_AREA rule"),
+        (dataclasses.replace(fixed("1.00"), amount_per_cycle=None), "amountPerCycle", "is required for a FIXED rule"),
         (dataclasses.replace(COMMON_POWER, meter_type="water"), "meterType", "only an apportionment by usage reads a meter"),
         (dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=None), "ratePerSquareMetre", "is required for a PER_AREA rule"),
         (dataclasses.replace(PROPERTY_FEE, rate_per_square_metre=D("NaN")), "ratePerSquareMetre", "must be a finite number"),
