@@ -576,3 +576,114 @@ def test_a_bank_account_number_is_the_settlement_account_of_no_channel() -> None
     result = run([bank_line(1, "10.00", account=BANK_ACCOUNT)], [], as_of=at(20))
 
     assert result.settlements == ()
+
+
+# --- edges the rules and keys must hold ----------------------------------------------------------------
+
+
+def test_a_fact_not_given_reads_as_none() -> None:
+    assert Explanation.of("X", amount=D(1), order_no=None).fact("order_no") is None
+
+
+def test_a_payment_recorded_in_utc_counts_the_projects_calendar_day() -> None:
+    # 17:30 UTC on 1 December is 01:30 on 2 December in Shanghai, the day the credit arrived
+    paid = dataclasses.replace(transfer(1, "1000.00"), paid_at=dt.datetime(2026, 12, 1, 17, 30, tzinfo=dt.UTC))
+
+    (match,) = run([bank_line(1, "1000.00", day=2)], [paid], [MatchRule(name="same day", days_after=0)]).matches
+
+    assert match.explanation[2] == Explanation.of("DATE_WITHIN", days=0, days_before=0, days_after=0)
+
+
+def test_a_bank_line_of_zero_is_neither_a_payment_nor_a_refund() -> None:
+    paid = payment(1, "100.00", channel=Channel.BANK_TRANSFER, refunds=(refund(11, "10.00", refund_no="RF11"),))
+
+    by_order = run([bank_line(1, "0.00", end_to_end="CY000001")], [paid], as_of=at(20))
+    by_refund = run([bank_line(1, "0.00", end_to_end="RF11")], [paid], as_of=at(20))
+
+    for result in (by_order, by_refund):
+        assert result.matches == ()
+        assert [(e.kind, e.line_keys, e.payment_ids, e.refund_ids) for e in result.exceptions] == [
+            (ExceptionKind.BANK_UNMATCHED, ("BANK:1",), (), ()),
+            (ExceptionKind.REFUND_UNMATCHED, (), (), (11,)),
+            (ExceptionKind.UNRECEIVED, (), (1,), ()),
+        ]
+
+
+def test_a_line_after_an_amount_mismatch_of_its_payment_is_a_duplicate_of_that_line() -> None:
+    lines = [channel_line(1, "99.00", order=1), channel_line(2, "100.00", order=1, hour=11)]
+
+    result = run(lines, [payment(1, "100.00")])
+
+    assert [(e.kind, e.line_keys, e.related_line_keys) for e in result.exceptions] == [
+        (ExceptionKind.AMOUNT_MISMATCH, ("WECHAT:P:1",), ()),
+        (ExceptionKind.DUPLICATE_CHARGE, ("WECHAT:P:2",), ("WECHAT:P:1",)),
+    ]
+
+
+def test_a_payment_without_a_charge_key_does_not_hide_later_duplicates() -> None:
+    payments = [payment(1, "50.00", hour=9), payment(2, "300.00", charge="bills:7"), payment(3, "300.00", charge="bills:7", hour=11)]
+    lines = [channel_line(1, "50.00", hour=9), channel_line(2, "300.00"), channel_line(3, "300.00", hour=11)]
+
+    result = run(lines, payments)
+
+    assert [(e.kind, e.payment_ids) for e in result.exceptions] == [(ExceptionKind.DUPLICATE_CHARGE, (3,))]
+
+
+def test_a_rule_looks_at_lines_one_by_one_whatever_the_lines_before_it_found() -> None:
+    rule = MatchRule(name="unit in memo or name", pattern=r"(?P<unit>\d+-\d+-\d+)", days_after=5)
+    payments = [transfer(1, "700.00", unit=17, day=2), transfer(2, "900.00", unit=18, day=2)]
+    lines = [
+        bank_line(1, "500.00", memo="没有房号", hour=8),  # no pattern at all
+        bank_line(2, "600.00", memo="3-1-999", hour=9),  # a unit nobody knows
+        bank_line(3, "650.00", memo="3-1-503", hour=10),  # a known unit with nothing open of that amount
+        bank_line(4, "700.00", memo="9-9-999", name="3-1-502", hour=11),  # unknown in the memo, known in the name
+        bank_line(5, "900.00", memo="3-1-503", hour=12),
+    ]
+
+    result = run(lines, payments, [rule], unit_codes={"3-1-502": 17, "3-1-503": 18})
+
+    assert [(m.line_keys, m.payment_ids) for m in result.matches] == [(("BANK:4",), (1,)), (("BANK:5",), (2,))]
+    assert result.matches[0].explanation[1] == Explanation.of("PATTERN_FOUND", field="counterparty_name", text="3-1-502", unit=17)
+
+
+def test_a_pattern_for_a_party_without_payments_matches_nothing() -> None:
+    rule = MatchRule(name="tenant", pattern="星巴克", party_id=9)
+
+    assert run([bank_line(1, "8000.00", memo="星巴克")], [transfer(1, "8000.00", day=2)], [rule], as_of=at(3)).matches == ()
+
+
+def test_a_tie_or_a_line_without_candidates_leaves_the_next_line_to_be_matched() -> None:
+    payments = [transfer(1, "1000.00", day=2), transfer(2, "1000.00", day=2), transfer(3, "2000.00", day=2)]
+    lines = [bank_line(1, "1000.00", hour=8), bank_line(2, "1500.00", hour=9), bank_line(3, "2000.00", hour=10)]
+
+    result = run(lines, payments, [MatchRule(name="amount and date")], as_of=at(3))
+
+    assert [(m.line_keys, m.payment_ids) for m in result.matches] == [(("BANK:3",), (3,))]
+
+
+def test_rules_look_only_at_bank_credits_small_ones_included() -> None:
+    rule = MatchRule(name="within a yuan", amount_tolerance=D("1.00"))
+    payments = [transfer(1, "0.50", day=2), transfer(2, "0.40", day=2), transfer(3, "100.00", day=2)]
+    lines = [bank_line(1, "0.50", hour=8), bank_line(2, "0.00", hour=9), channel_line(3, "100.00", day=2)]
+
+    result = run(lines, payments, [rule], as_of=at(3))
+
+    assert [(m.line_keys, m.payment_ids) for m in result.matches] == [(("BANK:1",), (1,))]
+
+
+def test_a_rule_scans_up_to_64_open_payments_of_its_channels_per_day_and_amount() -> None:
+    rule = MatchRule(name="by name", amount_tolerance=D("10.00"), min_name_similarity=0.9)
+    matched_by_key = transfer(1, "1000.00", day=2, transaction="REF1")
+    smaller = [transfer(n, "900.00", day=2, payer="李四") for n in range(2, 80)]
+    other_channel = [payment(n, "1000.00", day=2, payer="李四") for n in range(100, 180)]
+    others = [transfer(n, "1000.00", day=2, payer="李四") for n in range(200, 263)]
+    wanted = transfer(263, "1000.00", day=2, payer="张三")
+    lines = [bank_line(1, "1000.00", reference="REF1", hour=8), bank_line(2, "1000.00", name="张三", hour=9)]
+
+    result = run(lines, [matched_by_key, *smaller, *other_channel, *others, wanted], [rule], as_of=at(3))
+    one_too_many = run(
+        lines, [matched_by_key, *others, transfer(199, "1000.00", day=2, payer="李四"), wanted], [rule], as_of=at(3)
+    )
+
+    assert [m.payment_ids for m in result.matches] == [(1,), (263,)]
+    assert [m.payment_ids for m in one_too_many.matches] == [(1,)]
