@@ -687,3 +687,159 @@ def test_a_rule_scans_up_to_64_open_payments_of_its_channels_per_day_and_amount(
 
     assert [m.payment_ids for m in result.matches] == [(1,), (263,)]
     assert [m.payment_ids for m in one_too_many.matches] == [(1,)]
+
+
+# --- settlements and payouts at their edges -------------------------------------------------------------
+
+ALIPAY_ACCOUNT = "2088000000000001"
+
+
+def alipay_line(number: int, amount: str, **kw: object):  # type: ignore[no-untyped-def]
+    return dataclasses.replace(channel_line(number, amount, source=SourceKind.ALIPAY, **kw), account=ALIPAY_ACCOUNT)  # type: ignore[arg-type]
+
+
+def settled_days(result) -> list[tuple[str, int, int]]:  # type: ignore[no-untyped-def]
+    return [
+        (m.settlement.source, m.settlement.first_day.day, m.settlement.last_day.day)
+        for m in result.matches
+        if m.settlement is not None
+    ]
+
+
+def test_a_channel_day_adds_up_every_fee_line_refund_and_refunded_coupon() -> None:
+    lines = [
+        alipay_line(1, "100.00"),
+        alipay_line(2, "200.00", coupon="10.00"),
+        dataclasses.replace(alipay_line(3, "-0.60"), kind=LineKind.FEE, line_key="ALIPAY:F:3"),
+        dataclasses.replace(alipay_line(4, "-1.20"), kind=LineKind.FEE, line_key="ALIPAY:F:4"),
+        dataclasses.replace(alipay_line(5, "-50.00", order=2), kind=LineKind.REFUND, settled_amount=D("-45.00"), line_key="ALIPAY:R:5"),
+        dataclasses.replace(alipay_line(6, "-20.00", order=1), kind=LineKind.REFUND, line_key="ALIPAY:R:6"),
+        dataclasses.replace(payout_line("-1.00"), account=ALIPAY_ACCOUNT),
+        bank_line(7, "1.00", day=1, hour=8),
+    ]
+
+    result = run(lines, [], as_of=at(1, 23))
+
+    (day,) = result.settlements
+    # 300.00 − (10.00 − 5.00 refunded) coupons − 70.00 refunds − 1.80 fees
+    assert (day.gross, day.coupons, day.refunds, day.fees, day.net) == (D("300.00"), D("5.00"), D("-70.00"), D("1.80"), D("223.20"))
+    # in booking order, then by key; the withdrawal is not part of the day
+    assert day.line_keys == ("ALIPAY:F:3", "ALIPAY:F:4", "ALIPAY:P:1", "ALIPAY:P:2", "ALIPAY:R:5", "ALIPAY:R:6")
+
+
+def test_a_day_whose_net_is_under_a_yuan_is_settled_by_its_credit() -> None:
+    result = run([channel_line(1, "0.50"), bank_line(50, "0.50", day=2)], [payment(1, "0.50")])
+
+    assert settled_days(result) == [(SourceKind.WECHAT, 1, 1)]
+
+
+def test_runs_of_days_are_cut_at_the_payout_window_and_still_listed() -> None:
+    lines = [channel_line(1, "100.00", day=1), channel_line(2, "100.00", day=6)]
+
+    result = run([*lines, bank_line(50, "200.00", day=7)], [payment(1, "100.00", day=1), payment(2, "100.00", day=6)])
+
+    assert settled_days(result) == []
+    assert [s.first_day.day for s in result.settlements] == [1, 6]
+
+
+def test_a_credit_may_settle_days_up_to_the_payout_window_apart_the_day_the_last_one_ends() -> None:
+    terms = tuple(dataclasses.replace(t, payout_min_days=0, payout_max_days=2) if t.channel is Channel.WECHAT else t for t in TERMS)
+    lines = [channel_line(1, "100.00", day=1), channel_line(2, "100.00", day=3, hour=8)]
+
+    result = run([*lines, bank_line(50, "200.00", day=3, hour=20)], [payment(1, "100.00", day=1), payment(2, "100.00", day=3, hour=8)], terms=terms)
+
+    assert settled_days(result) == [(SourceKind.WECHAT, 1, 3)]
+
+
+def test_a_credit_takes_the_next_run_when_the_first_is_settled_or_out_of_its_window() -> None:
+    lines = [channel_line(n, "100.00", day=day) for n, day in ((1, 4), (2, 5), (3, 6), (4, 7))]
+    payments = [payment(n, "100.00", day=day) for n, day in ((1, 4), (2, 5), (3, 6), (4, 7))]
+    credits = [bank_line(50, "100.00", day=5, hour=20), bank_line(51, "200.00", day=8), bank_line(52, "100.00", day=9)]
+
+    result = run([*lines, *credits], payments)
+
+    # 100.00 on the 5th settles the 4th; 200.00 on the 8th takes the 5th and 6th (the 4th–5th run is
+    # taken); 100.00 on the 9th is too late for the 4th, 5th and 6th and settles the 7th
+    assert settled_days(result) == [(SourceKind.WECHAT, 4, 4), (SourceKind.WECHAT, 5, 6), (SourceKind.WECHAT, 7, 7)]
+
+
+def test_of_two_accounts_with_the_same_net_the_earlier_day_then_the_first_account_is_settled() -> None:
+    earlier = run([alipay_line(1, "100.00", day=2), channel_line(2, "100.00", day=1), bank_line(50, "100.00", day=3)], [])
+    same_day = run(
+        [alipay_line(1, "70.00", day=1), alipay_line(3, "100.00", day=2), channel_line(2, "100.00", day=2), bank_line(50, "100.00", day=3)],
+        [],
+    )
+
+    assert settled_days(earlier) == [(SourceKind.WECHAT, 1, 1)]
+    assert settled_days(same_day) == [(SourceKind.ALIPAY, 2, 2)]
+
+
+def test_a_credit_into_the_wrong_account_for_one_channel_may_settle_another() -> None:
+    terms = tuple(dataclasses.replace(t, payout_account="other") if t.channel is Channel.WECHAT else t for t in TERMS)
+
+    result = run([channel_line(1, "100.00", day=1), alipay_line(2, "100.00", day=1, hour=11), bank_line(50, "100.00", day=2)], [], terms=terms)
+
+    assert settled_days(result) == [(SourceKind.ALIPAY, 1, 1)]
+
+
+def test_only_open_bank_credits_settle_channel_days() -> None:
+    paid = transfer(1, "100.00", day=1, transaction="REF1")
+    lines = [alipay_line(1, "100.00", day=1), channel_line(2, "100.00", day=2), bank_line(50, "100.00", day=2, reference="REF1")]
+
+    result = run(lines, [paid])
+
+    assert settled_days(result) == []
+    assert [m.step for m in result.matches] == [MatchStep.EXACT_KEY]
+
+
+def test_a_refund_line_is_never_taken_for_a_withdrawal() -> None:
+    result = run([refund_line(5, "40.00", order=1), bank_line(50, "40.00", day=2)], [])
+
+    assert result.matches == ()
+
+
+def test_a_withdrawal_takes_a_bank_credit_only_an_open_one_and_every_withdrawal_is_matched() -> None:
+    paid = transfer(1, "99.40", day=1, transaction="REF1")
+    first, second = payout_line("-99.40", day=1), payout_line("-50.00", day=2)
+    lines = [
+        alipay_line(9, "99.40", day=1, hour=9),  # a channel line of the same amount is not a bank credit
+        first,
+        second,
+        bank_line(50, "99.40", day=2, reference="REF1", hour=8),
+        bank_line(51, "99.40", day=2, hour=9),
+        bank_line(52, "50.00", day=3),
+    ]
+
+    result = run(lines, [paid])
+
+    assert [m.line_keys for m in result.matches if m.step is MatchStep.PAYOUT] == [
+        ("ALIPAY:W:1", "BANK:51"),
+        ("ALIPAY:W:2", "BANK:52"),
+    ]
+
+
+def test_a_withdrawal_of_under_a_yuan_matches_its_credit() -> None:
+    result = run([payout_line("-0.50"), bank_line(50, "0.50", day=2)], [])
+
+    assert [m.step for m in result.matches] == [MatchStep.PAYOUT]
+
+
+def test_a_withdrawal_from_a_statement_without_terms_waits_seven_days() -> None:
+    terms = tuple(t for t in TERMS if t.channel is not Channel.ALIPAY)
+
+    in_time = run([payout_line("-99.40"), bank_line(50, "99.40", day=8)], [], terms=terms)
+    too_late = run([payout_line("-99.40"), bank_line(50, "99.40", day=9)], [], terms=terms, as_of=at(20))
+
+    assert [m.step for m in in_time.matches] == [MatchStep.PAYOUT]
+    assert [(e.kind, e.explanation[0].fact("due")) for e in too_late.exceptions] == [
+        (ExceptionKind.BANK_UNMATCHED, None),
+        (ExceptionKind.UNRECEIVED, dt.date(2026, 12, 8)),
+    ]
+
+
+def test_a_name_exactly_as_similar_as_the_rule_asks_is_enough() -> None:
+    rule = MatchRule(name="by name", min_name_similarity=1.0)
+
+    (match,) = run([bank_line(1, "1000.00", name="张三")], [transfer(1, "1000.00", day=2, payer="张三")], [rule]).matches
+
+    assert match.payment_ids == (1,)
