@@ -843,3 +843,46 @@ def test_a_name_exactly_as_similar_as_the_rule_asks_is_enough() -> None:
     (match,) = run([bank_line(1, "1000.00", name="张三")], [transfer(1, "1000.00", day=2, payer="张三")], [rule]).matches
 
     assert match.payment_ids == (1,)
+
+
+# --- order, refusals and what is left, at their edges -----------------------------------------------------
+
+
+def test_lines_are_taken_in_booking_order_whatever_their_keys() -> None:
+    earlier = dataclasses.replace(channel_line(9, "100.00", order=1), booked_at=at(1, 9))
+    later = dataclasses.replace(channel_line(1, "100.00", order=1), booked_at=at(1, 11))
+
+    result = run([later, earlier], [payment(1, "100.00")])
+
+    assert [m.line_keys for m in result.matches] == [("WECHAT:P:9",)]
+    assert [(e.kind, e.line_keys) for e in result.exceptions] == [(ExceptionKind.DUPLICATE_CHARGE, ("WECHAT:P:1",))]
+
+
+def test_the_refusal_names_the_key_given_twice() -> None:
+    with pytest.raises(ValueError) as refused:
+        run([channel_line(1, "1.00"), channel_line(2, "1.00"), channel_line(2, "2.00")], [])
+
+    assert str(refused.value) == "line key WECHAT:P:2 appears twice; store each line once"
+
+
+@pytest.mark.parametrize(
+    ("amount", "kind"),
+    [("-1.00", ExceptionKind.REFUND_UNMATCHED), ("0.00", ExceptionKind.CHANNEL_ONLY), ("0.50", ExceptionKind.CHANNEL_ONLY)],
+)
+def test_money_leaving_at_a_channel_unknown_to_courtyard_is_an_unmatched_refund(amount: str, kind: ExceptionKind) -> None:
+    (exception,) = run([channel_line(1, amount, order=5)], []).exceptions
+
+    assert exception.kind is kind
+
+
+def test_an_unreceived_payment_is_due_on_the_projects_calendar_day() -> None:
+    (exception,) = run([], [payment(1, "100.00", day=1, hour=5)], as_of=at(20)).exceptions
+
+    # 05:00 on 3 December in Shanghai is still 2 December in UTC
+    assert exception.explanation[0].fact("due") == dt.date(2026, 12, 3)
+
+
+def test_a_small_open_credit_is_offered_the_payment_of_its_amount() -> None:
+    (exception, _) = run([bank_line(1, "0.50")], [transfer(1, "0.50", day=1)], as_of=at(20)).exceptions
+
+    assert (exception.kind, exception.suggested_payment_ids) == (ExceptionKind.BANK_UNMATCHED, (1,))
