@@ -26,6 +26,7 @@ import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / ".mutation"
@@ -148,30 +149,38 @@ def survivors(module: str) -> list[str]:
 
 
 def run(module: str, tool: dict[str, object], *, only_survivors: bool) -> float | None:
-    """Seconds the run took, None when there was nothing to run."""
-    retry = survivors(module) if only_survivors else []
-    if (only_survivors and not retry) or not any((ROOT / test).exists() for test in OWN_TESTS[module]):
+    """Seconds the run took, None when there was nothing to run.
+
+    With `only_survivors`, the last run's verdicts stand: mutmut first tests the mutants it has no verdict
+    for (those of functions changed since), then retries by name every mutant that did not die."""
+    if not any((ROOT / test).exists() for test in OWN_TESTS[module]):
         return None
     directory = prepare(module, tool, fresh=not only_survivors)
-    mutmut = Path(sys.executable).parent / "mutmut"
-    # The CI profile draws the same Hypothesis examples for every mutant, so a verdict never depends on luck.
-    environment = dict(os.environ, COURTYARD_HYPOTHESIS_PROFILE="ci")
     started = time.monotonic()
     with (directory / "mutmut.log").open("w", encoding="utf-8") as log:
-        finished = subprocess.run(
-            [str(mutmut), "run", "--max-children", "1", *retry],
-            cwd=directory,
-            env=environment,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            check=False,
-        )
+        _mutmut(directory, log)
+        if only_survivors and (retry := survivors(module)):
+            _mutmut(directory, log, *retry)
     seconds = time.monotonic() - started
     if not only_survivors:
         (directory / "seconds").write_text(f"{seconds:.1f}\n")
-    if finished.returncode != 0:
-        print(f"{module}: mutmut exited {finished.returncode}, see {directory / 'mutmut.log'}", file=sys.stderr)
     return seconds
+
+
+def _mutmut(directory: Path, log: TextIO, *mutant_names: str) -> None:
+    mutmut = Path(sys.executable).parent / "mutmut"
+    # The CI profile draws the same Hypothesis examples for every mutant, so a verdict never depends on luck.
+    environment = dict(os.environ, COURTYARD_HYPOTHESIS_PROFILE="ci")
+    finished = subprocess.run(
+        [str(mutmut), "run", "--max-children", "1", *mutant_names],
+        cwd=directory,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        check=False,
+    )
+    if finished.returncode != 0:
+        print(f"{directory.name}: mutmut exited {finished.returncode}, see {directory / 'mutmut.log'}", file=sys.stderr)
 
 
 def score(module: str, equivalents: set[str]) -> Score:

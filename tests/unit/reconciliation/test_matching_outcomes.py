@@ -886,3 +886,69 @@ def test_a_small_open_credit_is_offered_the_payment_of_its_amount() -> None:
     (exception, _) = run([bank_line(1, "0.50")], [transfer(1, "0.50", day=1)], as_of=at(20)).exceptions
 
     assert (exception.kind, exception.suggested_payment_ids) == (ExceptionKind.BANK_UNMATCHED, (1,))
+
+
+# --- each loop goes on past what it skips ---------------------------------------------------------------
+
+
+def test_a_payment_taken_by_an_earlier_line_is_passed_over_for_the_next_one() -> None:
+    rule = MatchRule(name="within a yuan", amount_tolerance=D("1.00"))
+    payments = [transfer(1, "1000.00", day=2), transfer(2, "1000.50", day=2)]
+    lines = [bank_line(1, "1000.00", hour=8), bank_line(2, "1000.50", hour=9)]
+
+    assert [(m.line_keys, m.payment_ids) for m in run(lines, payments, [rule]).matches] == [
+        (("BANK:1",), (1,)),
+        (("BANK:2",), (2,)),
+    ]
+
+
+def test_the_scan_limit_holds_per_day_and_the_next_day_is_still_looked_at() -> None:
+    rule = MatchRule(name="by name", days_after=1, min_name_similarity=0.9)
+    crowd = [transfer(n, "1000.00", day=1, payer="李四") for n in range(1, 70)]
+
+    (match,) = run([bank_line(1, "1000.00", day=2, name="张三")], [*crowd, transfer(99, "1000.00", day=2, payer="张三")], [rule], as_of=at(2, 11)).matches
+
+    assert match.payment_ids == (99,)
+
+
+def test_a_bank_credit_under_a_yuan_matches_by_its_key() -> None:
+    (match,) = run([bank_line(1, "0.50", end_to_end="CY000001")], [payment(1, "0.50", channel=Channel.BANK_TRANSFER, day=2)]).matches
+
+    assert match.step is MatchStep.EXACT_KEY
+
+
+def test_a_fee_of_exactly_one_yuan_explains_a_yuan_missing() -> None:
+    (exception,) = run([channel_line(1, "99.00", fee="1.00")], [payment(1, "100.00")]).exceptions
+
+    assert (exception.fee_explains, exception.explanation[1].fact("fee")) == (True, D("1.00"))
+
+
+def test_two_withdrawals_of_one_amount_take_one_credit_each() -> None:
+    lines = [payout_line("-99.40", day=1), payout_line("-99.40", day=2), bank_line(50, "99.40", day=2), bank_line(51, "99.40", day=3)]
+
+    result = run(lines, [])
+
+    assert [m.line_keys for m in result.matches] == [("ALIPAY:W:1", "BANK:50"), ("ALIPAY:W:2", "BANK:51")]
+
+
+def test_a_withdrawal_passes_over_a_credit_that_came_before_it() -> None:
+    result = run([bank_line(50, "99.40", day=1, hour=8), payout_line("-99.40", day=3), bank_line(51, "99.40", day=4)], [], as_of=at(4, 12))
+
+    assert [m.line_keys for m in result.matches] == [("ALIPAY:W:3", "BANK:51")]
+
+
+def test_a_unit_code_of_a_unit_without_open_payments_matches_nothing() -> None:
+    rule = MatchRule(name="unit in memo", pattern=r"(?P<unit>\d+-\d+-\d+)")
+
+    result = run([bank_line(1, "1200.00", memo="3-1-504")], [transfer(1, "1200.00", unit=17, day=2)], [rule], unit_codes={"3-1-504": 19}, as_of=at(3))
+
+    assert result.matches == ()
+
+
+def test_a_credit_passes_over_a_day_paid_into_another_account_or_out_of_its_window() -> None:
+    terms = tuple(dataclasses.replace(t, payout_account="other") if t.channel is Channel.WECHAT else t for t in TERMS)
+    wrong_account = run([channel_line(1, "100.00", day=1), alipay_line(2, "100.00", day=2), bank_line(50, "100.00", day=3)], [], terms=terms)
+    too_old = run([channel_line(1, "100.00", day=1), channel_line(2, "100.00", day=5), bank_line(50, "100.00", day=6)], [])
+
+    assert settled_days(wrong_account) == [(SourceKind.ALIPAY, 2, 2)]
+    assert settled_days(too_old) == [(SourceKind.WECHAT, 5, 5)]
