@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test fuzz bench migrate clean vendor-graphiql vendor-graphql-ws
+.PHONY: run test fuzz mutation bench migrate clean vendor-graphiql vendor-graphql-ws
 
 $(PY):
 	@echo "Creating the virtual environment in $(VENV) ..."
@@ -29,6 +29,11 @@ test: $(STAMP)
 # CI=true draws the same ones every run.
 fuzz: $(STAMP)
 	COURTYARD_HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest tests/unit tests/integration/test_schema_fuzz.py -q -p no:cacheprovider
+
+# Mutation score of the pure cores, one module at a time against its own unit tests, one test process at a
+# time (tests/mutation.py; the equivalent mutants it counts are named in tests/mutation_equivalents.md).
+mutation: $(STAMP)
+	$(PY) -m tests.mutation
 
 bench: $(STAMP)
 	$(PY) -m benchmarks

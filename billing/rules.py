@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from typing import TypeVar
 
 from billing.model import (
@@ -583,7 +584,7 @@ def compute_unit_lines(
         lines.append(charge)
         net = _apply_discounts(lines, plan, unit, charge) if plan.discounts else charge.amount
         if waiver_left:
-            _apply_waivers(lines, rule, charge, net, waivers, waiver_left)
+            _apply_waivers(lines, rule, net, waivers, waiver_left)
     return lines
 
 
@@ -616,7 +617,6 @@ def _apply_discounts(
 def _apply_waivers(
     lines: list[BillLineDraft],
     rule: FeeRule,
-    charge: BillLineDraft,
     net: Decimal,
     waivers: Sequence[Waiver],
     waiver_left: dict[int, Decimal | None],
@@ -736,18 +736,12 @@ def _metered_line(plan: _RulePlan, used: Decimal, earlier: Decimal) -> BillLineD
     amount = sum((slice_amount for _, _, slice_amount in slices), _NO_MONEY)
     symbol = plan.usage_symbol
     price_texts = plan.tier_price_texts
-    if len(slices) == 1:
-        unit_price: Decimal | None = tiers[slices[0][0]].unit_price
-    elif len(tiers) == 1:
-        unit_price = tiers[0].unit_price
-    else:
-        unit_price = None
+    # A usage above zero always reaches a tier: validated tiers start at 0 and the last is open-ended.
+    unit_price = tiers[slices[0][0]].unit_price if len(slices) == 1 else None
     parts: list[Phrase] = []
     if year_to_date:
         parts.append(phrase("used_earlier", quantity=_plain(earlier), unit=symbol))
-    if not slices:
-        parts.append(phrase("used", quantity=_plain(used), unit=symbol, amount=amount))
-    elif len(tiers) == 1:
+    if len(tiers) == 1:
         parts.append(phrase("priced", quantity=_plain(used), unit=symbol, price=price_texts[0], amount=amount))
     else:
         parts.extend(
@@ -942,7 +936,7 @@ def late_fee_breakdown(
                 if total > version_cap:
                     total = max(version_cap, before)
                     capped = True
-    if cap_ratio is not None and principal > 0:
+    if cap_ratio is not None:  # set only when there is a principal to owe on
         cap = round_money(principal * cap_ratio)
     return LateFeeBreakdown(
         principal=principal,
@@ -952,7 +946,7 @@ def late_fee_breakdown(
         cap_ratio=cap_ratio,
         cap=cap,
         capped=capped,
-        amount=round_money(total) if stretches else _NO_MONEY,
+        amount=round_money(total),
     )
 
 
@@ -991,7 +985,7 @@ def late_fee_explanation(breakdown: LateFeeBreakdown) -> Explanation:
 
 def _late_fee_versions(policy: LateFeePolicies) -> list[LateFeePolicy]:
     versions = [policy] if isinstance(policy, LateFeePolicy) else sorted(policy, key=lambda version: version.effective_from)
-    for earlier, later in zip(versions, versions[1:], strict=False):
+    for earlier, later in pairwise(versions):
         if earlier.effective_from == later.effective_from:
             raise ValueError(f"two late-fee policy versions start on {later.effective_from}")
     return versions

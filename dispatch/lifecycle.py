@@ -307,7 +307,7 @@ class TransitionRefused(Exception):
         action: LifecycleAction,
         status: TicketStatus,
         allowed_actions: tuple[LifecycleAction, ...],
-        permitted_to: str = "",
+        permitted_to: str,
     ) -> None:
         self.reason = reason
         self.action = action
@@ -415,7 +415,8 @@ def _validated_input(facts: TicketFacts, action: LifecycleAction, given: ActionI
     if required == "note" and note is None:
         what = "a reason" if action is TicketAction.REJECT else "what was done"
         raise InvalidActionInput("note", f"{action.value} needs a note saying {what}")
-    if required is not None and required != "note" and getattr(given, required) is None:
+    # A required note was checked above, in its trimmed form.
+    if required is not None and getattr(given, required) is None:
         raise InvalidActionInput(required, f"{action.value} needs {required}")
 
     if given.rating is not None and (

@@ -57,8 +57,11 @@ __all__ = [
 
 EARTH_RADIUS_M = 6_371_008.8
 _EARTH_DIAMETER_M = 2 * EARTH_RADIUS_M
-# OR-Tools' cost-scaling algorithm multiplies unit costs by about the node count; stay well inside int64.
-_COST_CEILING = 2**62
+# OR-Tools' cost scaling multiplies unit costs by the node count + 1 and its prices then move by
+# multiples of that; its documentation (MinCostFlowBase::BAD_COST_RANGE) promises no overflow while the
+# largest unit cost stays below INT64_MAX / (2 n²) for n nodes. Costs only just inside n + 1 overflowed
+# the prices and ended the solve with BAD_COST_RANGE.
+_INT64_MAX = 2**63 - 1
 
 
 # Rank of each priority in the lexicographic objective: an unserved ticket of a higher tier outweighs
@@ -355,7 +358,8 @@ def _build_flow(
         costs.append(gap * _TIER[ticket.priority] + weights.waiting_per_minute * ticket.waiting_minutes)
 
     node_count = sink + 1
-    if max(costs) * max(node_count + 1, ticket_count) >= _COST_CEILING:
+    # The unassigned offsets exceed every travel, load and bonus cost, negative ones included.
+    if max(costs) * 2 * node_count**2 >= _INT64_MAX:
         raise ValueError("weights and distances are too large for 64-bit costs; lower the weights")
 
     solver = min_cost_flow.SimpleMinCostFlow()

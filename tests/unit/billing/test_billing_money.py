@@ -91,17 +91,27 @@ def test_split_of_zero_gives_zero_shares() -> None:
 @pytest.mark.parametrize(
     ("total", "weights", "message"),
     [
-        (D("10.00"), [D(0), D(0)], "all zero"),
-        (D("10.00"), [], "no weights"),
-        (D("10.00"), [D(1), D(-1)], "non-negative"),
-        (D("10.00"), [D(1), D("Infinity")], "finite"),
-        (D("10.005"), [D(1)], "whole number of fen"),
-        (D("-10.00"), [D(1)], "negative total"),
+        (D("10.00"), [D(0), D(0)], "cannot split by weights that are all zero"),
+        (D("10.00"), [], "cannot split among no weights"),
+        (D("10.00"), [D(1), D(-1)], "weights must be finite and non-negative, got -1"),
+        (D("10.00"), [D(1), D("Infinity")], "weights must be finite and non-negative, got Infinity"),
+        (D("10.005"), [D(1)], "10.005 is not a whole number of fen; round it with round_money first"),
+        (D("-10.00"), [D(1)], "cannot split a negative total: -10.00"),
     ],
 )
 def test_split_refuses_what_it_cannot_share(total: D, weights: list[D], message: str) -> None:
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as refused:
         split_by_largest_remainder(total, weights)
+    assert str(refused.value) == message
+
+
+def test_split_shifts_weights_of_more_than_28_digits_without_rounding_them() -> None:
+    # Decimal's default context keeps 28 digits and would make these two weights equal, handing the
+    # leftover fen to the first; exactly, the second weighs more and takes it.
+    lighter = D("0.1")
+    heavier = D("0.1000000000000000000000000000001")
+    assert split_by_largest_remainder(D("0.01"), [lighter, heavier]) == [D("0.00"), D("0.01")]
+    assert split_by_largest_remainder(D("0.03"), [heavier, lighter, heavier]) == [D("0.01")] * 3
 
 
 fen_totals = st.integers(min_value=0, max_value=10**10).map(from_fen)

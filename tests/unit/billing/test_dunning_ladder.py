@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 from decimal import Decimal
 
 import pytest
@@ -22,6 +23,7 @@ from billing.dunning.ladder import (
     Trigger,
     decide,
     due_set,
+    heard_levels,
     notice_key,
     validate_policy,
 )
@@ -308,3 +310,127 @@ def test_an_account_with_every_bill_paid_hears_nothing(facts: tuple[AccountFacts
     paid = [dataclasses.replace(account, bills=()) for account in facts]
     outcome = decide(DEFAULT_POLICY, paid, day(offset))
     assert outcome.decisions == () and outcome.held == ()
+
+
+# --- edges: the words of every refusal, the limits, the whole decision ----------------------------
+
+NOTICE = MessageKind.OVERDUE_NOTICE
+
+
+@pytest.mark.parametrize(
+    ("level", "field", "message"),
+    [
+        (Level("", Trigger(3), NOTICE), "levels[0].code", "A level's code is 1 to 16 letters, digits or + - _ . (e.g. T+3)."),
+        (Level("T+999", Trigger(999), NOTICE), "levels[0].daysFromDue", "Days from the due date run from -60 to 730."),
+        (Level("T-61", Trigger(-61), MessageKind.BILL_REMINDER), "levels[0].daysFromDue", "Days from the due date run from -60 to 730."),
+        (Level("T+3", Trigger(3), None), "levels[0].kind", "A level sends a message, escalates, or both."),
+        (Level("T-3", Trigger(-3), MessageKind.ANNOUNCEMENT), "levels[0].kind", "ANNOUNCEMENT is not a dunning message."),
+        (
+            Level("T+3", Trigger(3), MessageKind.BILL_REMINDER),
+            "levels[0].kind",
+            "A reminder says the bill will fall due: at most 0 days from the due date.",
+        ),
+        (
+            Level("T0", Trigger(0), NOTICE),
+            "levels[0].kind",
+            "An overdue notice is for overdue bills: at least 1 day after the due date.",
+        ),
+        (
+            Level("T0", Trigger(0), None, (), Escalation.PHONE_FOLLOW_UP),
+            "levels[0].escalation",
+            "The finance desk follows up overdue accounts only.",
+        ),
+        (
+            Level("T+9", Trigger(9), None, (NotificationChannel.SMS,), Escalation.PHONE_FOLLOW_UP),
+            "levels[0].channels",
+            "Channels are for the level's message; this level sends none.",
+        ),
+        (
+            Level("T+9", Trigger(9), NOTICE, (NotificationChannel.SMS, NotificationChannel.SMS)),
+            "levels[0].channels",
+            "A channel is named twice.",
+        ),
+        (Level("T+9", Trigger(9, min_amount=Decimal("0")), NOTICE), "levels[0].minAmount", "A least amount is positive, in whole fen."),
+        (Level("T+9", Trigger(9, min_bills=0), NOTICE), "levels[0].minBills", "A least number of bills is at least 1."),
+    ],
+)
+def test_a_refused_level_says_why_in_the_words_the_settings_show(level: Level, field: str, message: str) -> None:
+    with pytest.raises(BadInput) as refused:
+        validate_policy(Policy((level,)))
+
+    assert (refused.value.field, refused.value.message) == (field, message)
+
+
+def test_the_limits_of_a_level_are_inclusive() -> None:
+    validate_policy(
+        Policy(
+            (
+                Level("T-60", Trigger(-60), MessageKind.BILL_REMINDER),
+                Level("T+730", Trigger(730, min_amount=Decimal("0.50"), min_bills=1), NOTICE),
+            )
+        )
+    )
+
+
+def test_a_policy_has_at_most_twelve_levels_each_with_a_code_of_its_own() -> None:
+    twelve = tuple(Level(f"T+{n}", Trigger(n), NOTICE) for n in range(1, 13))
+    validate_policy(Policy(twelve))
+
+    with pytest.raises(BadInput) as too_many:
+        validate_policy(Policy((*twelve, Level("T+13", Trigger(13), NOTICE))))
+    with pytest.raises(BadInput) as twice:
+        validate_policy(Policy((twelve[0], dataclasses.replace(twelve[1], code="T+1"))))
+
+    assert (too_many.value.field, too_many.value.message) == ("levels", "A dunning policy has 1 to 12 levels.")
+    assert (twice.value.field, twice.value.message) == ("levels[1].code", "Two levels are called 'T+1'.")
+
+
+def test_a_decision_names_the_account_the_level_its_place_and_the_set() -> None:
+    (decision,) = decide(DEFAULT_POLICY, [account(bill(1, "300.00"), bill(2, "0.00"))], day(3)).decisions
+
+    assert decision == Decision(
+        unit_id=1,
+        party_id=101,
+        level=DEFAULT_POLICY.levels[2],
+        position=2,
+        bill_ids=(1,),
+        amount_due=Decimal("300.00"),
+        oldest_due=DUE,
+        days_from_due=3,
+    )
+
+
+def test_holds_name_the_account() -> None:
+    outcome = decide(
+        DEFAULT_POLICY,
+        [account(bill(1, "300.00"), unit=2, plan=True), account(bill(2, "300.00", disputed=True), unit=3)],
+        day(3),
+    )
+
+    assert [(h.unit_id, h.party_id, h.reason) for h in outcome.held] == [
+        (2, 102, HoldReason.PAYMENT_PLAN),
+        (3, 103, HoldReason.DISPUTED),
+    ]
+
+
+def test_a_reminder_is_not_sent_the_day_after_the_due_date() -> None:
+    assert codes(1, account(bill(1, "300.00"))) == []
+
+
+def test_a_notice_key_names_up_to_64_characters_of_bill_ids_and_hashes_a_longer_list() -> None:
+    def key(first: int) -> str:
+        bills = (bill(first, "1.00"), *(bill(1_000_000 + n, "1.00") for n in range(1, 8)))
+        (decision,) = decide(DEFAULT_POLICY, [account(*bills)], day(3)).decisions
+        return notice_key(decision)
+
+    # the set's bills in id order, joined by dots
+    sixty_four = ".".join(str(1_000_000 + n) for n in range(1, 8)) + ".10000000"
+    sixty_five = sixty_four.replace(".10000000", ".110000000")
+    assert len(sixty_four) == 64
+    assert key(10_000_000) == f"dunning:u1:p101:T+3:{sixty_four}:800"
+    digest = hashlib.sha256(sixty_five.encode()).hexdigest()[:24]
+    assert key(110_000_000) == f"dunning:u1:p101:T+3:h{digest}:800"
+
+
+def test_the_levels_each_bill_heard_are_gathered_from_its_notices() -> None:
+    assert heard_levels([(1, "T0"), (1, "T+3"), (2, "T0"), (1, "T0")]) == {1: frozenset({"T0", "T+3"}), 2: frozenset({"T0"})}

@@ -542,23 +542,25 @@ def test_a_blank_optional_note_is_stored_as_no_note() -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "assignee_id", "resumes_to"),
+    ("status", "assignee_id", "resumes_to", "message"),
     [
-        (S.ASSIGNED, None, None),
-        (S.RESOLVED, None, None),
-        (S.NEW, 30, None),
-        (S.TRIAGE, 30, None),
-        (S.REOPENED, 30, None),
-        (S.WAITING_FOR_OWNER, 30, None),
-        (S.WAITING_FOR_OWNER, 30, S.ACCEPTED),
-        (S.ON_SITE, 30, S.IN_PROGRESS),
+        (S.ASSIGNED, None, None, "a ASSIGNED ticket must have an assignee"),
+        (S.RESOLVED, None, None, "a RESOLVED ticket must have an assignee"),
+        (S.NEW, 30, None, "a NEW ticket cannot have an assignee"),
+        (S.TRIAGE, 30, None, "a TRIAGE ticket cannot have an assignee"),
+        (S.REOPENED, 30, None, "a REOPENED ticket cannot have an assignee"),
+        (S.WAITING_FOR_OWNER, 30, None, "a WAITING_FOR_OWNER ticket must resume to ON_SITE or IN_PROGRESS"),
+        (S.WAITING_FOR_OWNER, 30, S.ACCEPTED, "a WAITING_FOR_OWNER ticket must resume to ON_SITE or IN_PROGRESS"),
+        (S.ON_SITE, 30, S.IN_PROGRESS, "a ON_SITE ticket has nothing to resume"),
     ],
 )
 def test_inconsistent_ticket_facts_are_rejected(
-    status: TicketStatus, assignee_id: int | None, resumes_to: TicketStatus | None
+    status: TicketStatus, assignee_id: int | None, resumes_to: TicketStatus | None, message: str
 ) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as rejected:
         TicketFacts(status, assignee_id, resumes_to)
+
+    assert str(rejected.value) == message
 
 
 @pytest.mark.parametrize(
@@ -665,3 +667,112 @@ def test_any_history_keeps_the_ticket_consistent_and_decide_agrees_with_allowed_
         facts = transition.facts_after()
         if facts.status in (S.CLOSED, S.CANCELLED):
             assert _offers(facts) == {}
+
+
+# --- the edges of input and of what a transition records ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "actor_letter", "field", "message"),
+    [
+        (S.TRIAGE, D.TRIAGE_COMPLETE, "D", "category", "TRIAGE_COMPLETE needs category"),
+        (S.NEW, D.ASSIGN, "S", "technician_id", "ASSIGN needs technician_id"),
+        (S.ASSIGNED, A.REJECT, "T", "note", "REJECT needs a note saying a reason"),
+        (S.ACCEPTED, A.CHECK_IN, "T", "location", "CHECK_IN needs location"),
+        (S.IN_PROGRESS, A.RESOLVE, "T", "note", "RESOLVE needs a note saying what was done"),
+        (S.RESOLVED, A.CONFIRM, "O", "rating", "CONFIRM needs rating"),
+    ],
+)
+def test_a_missing_input_says_what_the_action_needs(
+    status: TicketStatus, action: LifecycleAction, actor_letter: str, field: str, message: str
+) -> None:
+    with pytest.raises(InvalidActionInput) as invalid:
+        decide(FACTS[status], action, ACTORS[actor_letter])
+
+    assert (invalid.value.field, invalid.value.message, str(invalid.value)) == (field, message, f"{field}: {message}")
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        GeoPoint(latitude=90.0, longitude=180.0),
+        GeoPoint(latitude=-90.0, longitude=-180.0),
+        GeoPoint(latitude=0.0, longitude=0.0),
+    ],
+)
+def test_a_check_in_on_the_limits_of_latitude_and_longitude_is_kept(location: GeoPoint) -> None:
+    assert decide(FACTS[S.ACCEPTED], A.CHECK_IN, ACTORS["T"], ActionInput(location=location)).input.location == location
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        GeoPoint(latitude=-90.5, longitude=121.0),
+        GeoPoint(latitude=90.0000001, longitude=121.0),
+        GeoPoint(latitude=31.0, longitude=180.5),
+        GeoPoint(latitude=31.0, longitude=-180.0000001),
+    ],
+)
+def test_a_check_in_just_past_the_limits_is_refused_saying_the_limits(location: GeoPoint) -> None:
+    with pytest.raises(InvalidActionInput) as invalid:
+        decide(FACTS[S.ACCEPTED], A.CHECK_IN, ACTORS["T"], ActionInput(location=location))
+
+    assert (invalid.value.field, invalid.value.message) == (
+        "location",
+        "must be a latitude within ±90 and a longitude within ±180",
+    )
+
+
+def test_the_note_limit_is_said_in_the_refusal() -> None:
+    with pytest.raises(InvalidActionInput) as invalid:
+        decide(FACTS[S.ASSIGNED], A.ACCEPT, ACTORS["T"], ActionInput(note="x" * (NOTE_MAX_LENGTH + 1)))
+
+    assert str(invalid.value) == "note: must be at most 2000 characters"
+    # the limit counts the note as stored, without the blanks around it
+    padded = " " + "x" * NOTE_MAX_LENGTH + "\n"
+    assert decide(FACTS[S.ASSIGNED], A.ACCEPT, ACTORS["T"], ActionInput(note=padded)).input.note == "x" * NOTE_MAX_LENGTH
+
+
+def test_assigning_to_the_current_assignee_or_an_unknown_category_says_why() -> None:
+    with pytest.raises(InvalidActionInput) as same:
+        decide(FACTS[S.ASSIGNED], D.ASSIGN, ACTORS["D"], ActionInput(technician_id=ASSIGNEE_TECHNICIAN_ID))
+    with pytest.raises(InvalidActionInput) as unknown:
+        decide(FACTS[S.TRIAGE], D.TRIAGE_COMPLETE, ACTORS["D"], ActionInput(category="GARDENING"))  # type: ignore[arg-type]
+
+    assert same.value.message == "the ticket is already assigned to this technician"
+    assert unknown.value.message == "unknown category 'GARDENING'"
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "actor_letter"),
+    [
+        (S.TRIAGE, D.TRIAGE_COMPLETE, "D"),
+        (S.NEW, D.ASSIGN, "S"),
+        (S.NEW, D.ESCALATE, "S"),
+        (S.ASSIGNED, A.ACCEPT, "T"),
+        (S.ACCEPTED, A.CHECK_IN, "T"),
+        (S.ON_SITE, A.START, "T"),
+        (S.ON_SITE, A.WAIT_FOR_OWNER, "T"),
+        (S.WAITING_FOR_OWNER, A.RESUME, "D"),
+        (S.IN_PROGRESS, A.RESOLVE, "T"),
+        (S.RESOLVED, A.CONFIRM, "O"),
+        (S.NEW, A.CANCEL, "O"),
+    ],
+)
+def test_an_action_that_takes_the_ticket_from_nobody_releases_nobody(
+    status: TicketStatus, action: LifecycleAction, actor_letter: str
+) -> None:
+    transition = decide(FACTS[status], action, ACTORS[actor_letter], VALID_INPUT.get(action))
+
+    assert transition.released_technician_id is None
+    assert (transition.prefers_technician_id, transition.avoids_technician_id) == (None, None)
+    assert not transition.clears_assignee
+
+
+def test_a_refusal_reads_as_its_message() -> None:
+    with pytest.raises(TransitionRefused) as refused:
+        decide(FACTS[S.CLOSED], A.REOPEN, ACTORS["O"])
+
+    assert str(refused.value) == refused.value.message == (
+        "REOPEN is not possible while the ticket is CLOSED; no action is available to you now"
+    )

@@ -86,24 +86,48 @@ def test_a_project_can_tighten_one_priority_and_keep_the_other_defaults() -> Non
     assert policy.targets_for(Priority.NORMAL) == DEFAULT_SLA_POLICY.normal
 
 
+POSITIVE = "SLA targets must be positive"
+NOT_DECREASING = "SLA targets must not decrease: respond ≤ on site ≤ resolve"
+
+
+# A project's settings show these words to whoever saves the targets.
 @pytest.mark.parametrize(
-    ("respond", "on_site", "resolve"),
+    ("respond", "on_site", "resolve", "message"),
     [
-        (timedelta(0), hours(1), hours(4)),
-        (minutes(-5), hours(1), hours(4)),
-        (hours(2), hours(1), hours(4)),
-        (minutes(10), hours(5), hours(4)),
+        (timedelta(0), hours(1), hours(4), POSITIVE),
+        (minutes(-5), hours(1), hours(4), POSITIVE),
+        (hours(2), hours(1), hours(4), NOT_DECREASING),
+        (minutes(10), hours(5), hours(4), NOT_DECREASING),
     ],
 )
-def test_targets_must_be_positive_and_not_decrease(respond: timedelta, on_site: timedelta, resolve: timedelta) -> None:
-    with pytest.raises(ValueError):
+def test_targets_must_be_positive_and_not_decrease(
+    respond: timedelta, on_site: timedelta, resolve: timedelta, message: str
+) -> None:
+    with pytest.raises(ValueError) as refused:
         SlaTargets(respond, on_site, resolve)
+
+    assert str(refused.value) == message
+
+
+def test_equal_targets_are_allowed() -> None:
+    assert SlaTargets(hours(1), hours(1), hours(1)).allowed(SlaTarget.RESOLVE) == hours(1)
 
 
 @pytest.mark.parametrize("percent", [0, 100, 120])
 def test_the_warning_must_fall_strictly_inside_the_allowed_time(percent: int) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as refused:
         SlaPolicy(warning_percent=percent)
+
+    assert str(refused.value) == "warning_percent must be between 1 and 99"
+
+
+@pytest.mark.parametrize(("percent", "warned_after"), [(1, minutes(1)), (99, minutes(99))])
+def test_a_warning_at_one_or_ninety_nine_percent_is_allowed(percent: int, warned_after: timedelta) -> None:
+    policy = SlaPolicy(low=SlaTargets(hours(100) / 60, hours(24), hours(72)), warning_percent=percent)
+    clock = SlaClock(started_at=SUBMITTED, priority=Priority.LOW)
+
+    assert due_sla_events(clock, policy, at(warned_after)) == [SlaEvent(WARNING, SlaTarget.RESPOND, at(warned_after))]
+    assert due_sla_events(clock, policy, at(warned_after) - MICROSECOND) == []
 
 
 # --- deadlines ------------------------------------------------------------------------------------
@@ -393,48 +417,189 @@ def test_cancelling_ends_a_wait_and_stops_the_clock() -> None:
 
 
 @pytest.mark.parametrize(
-    "history",
+    ("history", "message"),
     [
-        [(E.RESUMED, at(minutes(5)))],
-        [(E.WAITING_FOR_OWNER, at(minutes(5))), (E.WAITING_FOR_OWNER, at(minutes(6)))],
-        [(E.ACCEPTED, at(minutes(5))), (E.CHECKED_IN, at(minutes(4)))],
-        [(E.ACCEPTED, at(minutes(-1)))],
+        ([(E.RESUMED, at(minutes(5)))], "RESUMED without WAITING_FOR_OWNER before it"),
+        (
+            [(E.WAITING_FOR_OWNER, at(minutes(5))), (E.WAITING_FOR_OWNER, at(minutes(6)))],
+            "a ticket already waiting for the owner cannot start waiting again",
+        ),
+        (
+            [(E.ACCEPTED, at(minutes(5))), (E.CHECKED_IN, at(minutes(4)))],
+            "history must be in chronological order, after the clock started",
+        ),
+        ([(E.ACCEPTED, at(minutes(-1)))], "history must be in chronological order, after the clock started"),
+        ([(E.ACCEPTED, datetime(2025, 3, 14, 8, 5))], "event time must be a timezone-aware UTC datetime"),
     ],
 )
-def test_an_impossible_history_is_rejected(history: list[tuple[TicketEventType, datetime]]) -> None:
-    with pytest.raises(ValueError):
+def test_an_impossible_history_is_rejected(history: list[tuple[TicketEventType, datetime]], message: str) -> None:
+    with pytest.raises(ValueError) as rejected:
         SlaClock.from_history(SUBMITTED, Priority.NORMAL, history)
+
+    assert str(rejected.value) == message
+
+
+ORDER = "pauses must be in order, not overlap, and start after the clock"
 
 
 @pytest.mark.parametrize(
-    "pauses",
+    ("pauses", "message"),
     [
-        (PauseInterval(at(minutes(10)), at(minutes(20))), PauseInterval(at(minutes(15)), at(minutes(25)))),
-        (PauseInterval(at(minutes(10))), PauseInterval(at(minutes(30)), at(minutes(40)))),
-        (PauseInterval(at(minutes(10)), at(minutes(5))),),
-        (PauseInterval(at(minutes(-10)), at(minutes(5))),),
+        ((PauseInterval(at(minutes(10)), at(minutes(20))), PauseInterval(at(minutes(15)), at(minutes(25)))), ORDER),
+        ((PauseInterval(at(minutes(10))), PauseInterval(at(minutes(30)), at(minutes(40)))), "only the last pause can still be open"),
+        ((PauseInterval(at(minutes(10)), at(minutes(5))),), "a pause cannot end before it starts"),
+        ((PauseInterval(at(minutes(-10)), at(minutes(5))),), ORDER),
+        ((PauseInterval(datetime(2025, 3, 14, 8, 10)),), "pause start must be a timezone-aware UTC datetime"),
+        ((PauseInterval(at(minutes(10)), datetime(2025, 3, 14, 8, 20)),), "pause end must be a timezone-aware UTC datetime"),
     ],
 )
-def test_overlapping_reversed_or_early_pauses_are_rejected(pauses: tuple[PauseInterval, ...]) -> None:
-    with pytest.raises(ValueError):
+def test_overlapping_reversed_or_early_pauses_are_rejected(pauses: tuple[PauseInterval, ...], message: str) -> None:
+    with pytest.raises(ValueError) as rejected:
         urgent_clock(pauses=pauses)
+
+    assert str(rejected.value) == message
+
+
+def test_an_open_last_pause_ends_the_checks() -> None:
+    clock = urgent_clock(pauses=(PauseInterval(at(minutes(5)), at(minutes(6))), PauseInterval(at(minutes(6)))))
+
+    assert clock.pauses[-1].end is None
+
+
+NAIVE = datetime(2025, 3, 14, 8, 0)
 
 
 @pytest.mark.parametrize(
     "moment",
-    [datetime(2025, 3, 14, 8, 0), datetime(2025, 3, 14, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))],
+    [NAIVE, datetime(2025, 3, 14, 16, 0, tzinfo=ZoneInfo("Asia/Shanghai"))],
     ids=["naive", "shanghai"],
 )
 def test_datetimes_must_be_utc(moment: datetime) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as started:
         SlaClock(started_at=moment, priority=Priority.NORMAL)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as due:
         due_sla_events(urgent_clock(), DEFAULT_SLA_POLICY, moment)
+
+    assert str(started.value) == "started_at must be a timezone-aware UTC datetime"
+    assert str(due.value) == "now must be a timezone-aware UTC datetime"
+
+
+def test_every_moment_handed_to_the_sla_says_which_one_is_not_utc() -> None:
+    def refusal(call) -> str:  # type: ignore[no-untyped-def]
+        with pytest.raises(ValueError) as refused:
+            call()
+        return str(refused.value)
+
+    clock = urgent_clock()
+    assert refusal(lambda: deadlines(NAIVE, Priority.URGENT)) == "started_at must be a timezone-aware UTC datetime"
+    assert refusal(lambda: evaluate(clock, DEFAULT_SLA_POLICY, NAIVE)) == "now must be a timezone-aware UTC datetime"
+    assert refusal(lambda: should_escalate(clock, DEFAULT_SLA_POLICY, NAIVE, TicketStatus.NEW)) == (
+        "now must be a timezone-aware UTC datetime"
+    )
+    assert refusal(
+        lambda: should_escalate(clock, DEFAULT_SLA_POLICY, at(hours(1)), TicketStatus.NEW, NAIVE)
+    ) == "last_dispatched_at must be a timezone-aware UTC datetime"
+    assert refusal(lambda: deadlines(SUBMITTED, Priority.URGENT, paused=-MICROSECOND)) == (
+        "paused time cannot be negative"
+    )
+
+
+@pytest.mark.parametrize("name", ["accepted_at", "on_site_at", "resolved_at", "cancelled_at"])
+def test_a_milestone_must_be_utc_and_not_before_the_start(name: str) -> None:
+    with pytest.raises(ValueError) as early:
+        urgent_clock(**{name: at(-MICROSECOND)})
+    with pytest.raises(ValueError) as naive:
+        urgent_clock(**{name: NAIVE})
+
+    assert str(early.value) == f"{name} is before the clock started"
+    assert str(naive.value) == f"{name} must be a timezone-aware UTC datetime"
+    assert getattr(urgent_clock(**{name: SUBMITTED}), name) == SUBMITTED
 
 
 def test_an_sla_event_is_a_warning_or_a_breach() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError) as rejected:
         SlaEvent(TicketEventType.ESCALATED, SlaTarget.RESPOND, SUBMITTED)
+
+    assert str(rejected.value) == "an SLA event is SLA_WARNING or SLA_BREACHED"
+
+
+# --- edges the issue listed -----------------------------------------------------------------------
+
+
+def test_a_resolved_history_that_nothing_reopens_keeps_no_resolve_promise_running() -> None:
+    history = [(E.ACCEPTED, at(minutes(5))), (E.CHECKED_IN, at(minutes(40))), (E.RESOLVED, at(hours(3)))]
+
+    clock = SlaClock.from_history(SUBMITTED, Priority.URGENT, history)
+
+    assert clock.resolved_at == at(hours(3))
+    assert due_sla_events(clock, DEFAULT_SLA_POLICY, at(hours(30))) == []
+    assert evaluate(clock, DEFAULT_SLA_POLICY, at(hours(30))).state is SlaState.OK
+
+
+def test_a_ticket_moved_back_from_accepted_to_assigned_is_not_escalated() -> None:
+    # staff reassigned an ACCEPTED ticket: it is ASSIGNED again, but its owner was answered at 5 minutes
+    clock = urgent_clock(accepted_at=at(minutes(5)))
+
+    assert not should_escalate(clock, DEFAULT_SLA_POLICY, at(hours(2)), TicketStatus.ASSIGNED)
+    assert not should_escalate(clock, DEFAULT_SLA_POLICY, at(hours(2)), TicketStatus.ASSIGNED, at(minutes(6)))
+
+
+def test_the_first_of_several_milestones_answers_for_the_earlier_promises() -> None:
+    # accepted in time, on site and resolved late: the response was still on time
+    clock = urgent_clock(accepted_at=at(minutes(9)), on_site_at=at(hours(2)), resolved_at=at(hours(5)))
+
+    report = evaluate(clock, DEFAULT_SLA_POLICY, at(hours(6)))
+
+    assert [(r.target, r.reached_at, r.state) for r in report.targets] == [
+        (SlaTarget.RESPOND, at(minutes(9)), SlaState.OK),
+        (SlaTarget.ON_SITE, at(hours(2)), SlaState.BREACHED),
+        (SlaTarget.RESOLVE, at(hours(5)), SlaState.BREACHED),
+    ]
+    assert clock.reached_at(SlaTarget.ON_SITE) == at(hours(2))
+
+
+def test_a_milestone_reached_at_this_very_moment_counts() -> None:
+    clock = urgent_clock(accepted_at=at(minutes(12)))
+
+    assert due_sla_events(clock, DEFAULT_SLA_POLICY, at(minutes(12))) == []
+    assert not should_escalate(clock, DEFAULT_SLA_POLICY, at(minutes(12)), TicketStatus.ASSIGNED)
+
+
+def test_a_zero_length_pause_changes_nothing() -> None:
+    paused = urgent_clock(pauses=(PauseInterval(at(minutes(5)), at(minutes(5))),))
+
+    assert current_deadlines(paused, DEFAULT_SLA_POLICY, at(minutes(30))) == current_deadlines(
+        urgent_clock(), DEFAULT_SLA_POLICY, at(minutes(30))
+    )
+
+
+def test_a_pause_that_starts_exactly_at_a_deadline_does_not_move_it() -> None:
+    clock = urgent_clock(pauses=(PauseInterval(at(minutes(10)), at(minutes(30))),))
+
+    report = evaluate(clock, DEFAULT_SLA_POLICY, at(minutes(40)))
+
+    assert report.targets[0].deadline == at(minutes(10))
+    assert report.targets[0].state is SlaState.BREACHED
+    # the later promises were still running: they move by the whole pause
+    assert report.targets[1].deadline == at(hours(1) + minutes(20))
+    assert due_sla_events(clock, DEFAULT_SLA_POLICY, at(minutes(40))) == [
+        SlaEvent(BREACHED, SlaTarget.RESPOND, at(minutes(10)))
+    ]
+
+
+def test_a_ticket_cancelled_at_the_moment_of_its_breach_owes_nothing() -> None:
+    clock = urgent_clock(cancelled_at=at(minutes(10)))
+
+    assert due_sla_events(clock, DEFAULT_SLA_POLICY, at(minutes(10))) == []
+
+
+def test_a_kept_first_promise_leaves_the_later_ones_due() -> None:
+    clock = urgent_clock(accepted_at=at(minutes(3)))
+
+    assert due_sla_events(clock, DEFAULT_SLA_POLICY, at(hours(5))) == [
+        SlaEvent(BREACHED, SlaTarget.ON_SITE, at(hours(1))),
+        SlaEvent(BREACHED, SlaTarget.RESOLVE, at(hours(4))),
+    ]
 
 
 # --- laws -----------------------------------------------------------------------------------------

@@ -626,3 +626,104 @@ def test_instant_mode_gives_the_batch_model_answer_for_a_single_ticket(
         (chosen,) = batch.assignments
         assert chosen.technician_id in cheapest
         assert chosen == alone[chosen.technician_id]
+
+
+# --- edges the issue listed -------------------------------------------------------------------
+
+
+ANTIPODE_A, ANTIPODE_B = GeoPoint(-43.8, -167.0), GeoPoint(43.8, 13.0)
+
+
+def test_antipodes_are_half_the_circumference_apart_even_when_floats_overshoot() -> None:
+    # the chord between these two comes out a hair above the diameter in floating point
+    assert haversine_m(ANTIPODE_A, ANTIPODE_B) == 20_015_114
+    plan = solve([ticket(1, at=ANTIPODE_A)], [tech(10, at=ANTIPODE_B)])
+    assert [a.cost.distance_m for a in plan.assignments] == [20_015_114]
+
+
+def test_instant_mode_gives_the_preferred_technician_the_bonus_after_a_reopen() -> None:
+    near, preferred = tech(10, at=north(1_000)), tech(11, at=north(2_500))
+
+    chosen = assign_one(ticket(1, preferred=11), [near, preferred])
+
+    assert chosen == Assignment(1, 11, CostBreakdown(2_500, 2_500, 0, 0, -2_000, 500))
+
+
+def test_instant_mode_weighs_urgent_travel_against_load() -> None:
+    # 1 km away holding one ticket, or 2 km away and idle
+    busy_near, idle_far = tech(10, at=north(1_000), load=1), tech(11, at=north(2_000))
+
+    normal = assign_one(ticket(1, priority=Priority.NORMAL), [busy_near, idle_far])
+    urgent = assign_one(ticket(2, priority=Priority.URGENT), [busy_near, idle_far])
+
+    assert normal == Assignment(1, 11, CostBreakdown(2_000, 2_000, 0, 0, 0, 2_000))  # 1,000 + 3,000 > 2,000
+    assert urgent == Assignment(2, 10, CostBreakdown(1_000, 1_000, 3_000, 3_000, 0, 7_000))  # 4,000 + 3,000 < 8,000
+
+
+def test_a_technician_with_exactly_one_free_slot_takes_one_ticket() -> None:
+    last_slot = tech(10, load=2, capacity=3)
+
+    assert isinstance(assign_one(ticket(1), [last_slot]), Assignment)
+    plan = solve([ticket(1), ticket(2, at=north(10))], [last_slot])
+    assert technician_of(plan) == {1: 10}
+    assert [(u.ticket_id, u.code) for u in plan.unassigned] == [(2, UnassignableCode.ALL_AT_CAPACITY)]
+
+
+def test_batch_mode_spreads_load_over_technicians_with_several_free_slots() -> None:
+    # the second ticket on the nearer technician costs a load step, far more than 200 m of travel
+    near, farther = tech(10, at=north(100), capacity=2), tech(11, at=north(300), capacity=2)
+
+    plan = solve([ticket(1), ticket(2)], [near, farther])
+
+    assert sorted(technician_of(plan).values()) == [10, 11]
+
+
+def test_a_preferred_technician_close_by_is_not_priced_out_of_the_plan() -> None:
+    # the bonus makes the only arc negative: the ticket must still be served, not left waiting
+    plan = solve([ticket(1, priority=Priority.URGENT, preferred=10)], [tech(10, at=north(100))])
+
+    assert [(a.technician_id, a.cost.total) for a in plan.assignments] == [(10, 400 - 2_000)]
+
+
+def test_the_64_bit_cost_guard_refuses_costs_or_tools_could_overflow_on_and_lets_the_rest_be_solved() -> None:
+    # One LOW ticket, one technician on the spot holding one ticket of two: the largest cost is the
+    # unassigned arc, load_step + 1, in a graph of three nodes. OR-Tools cannot overflow while the
+    # largest cost is below INT64_MAX / (2 × 3²), so from there on the guard refuses the weights.
+    holding_one = [tech(10, load=1, capacity=2)]
+    threshold = (2**63 - 1) // 18  # 512,409,557,603,043,100
+
+    with pytest.raises(ValueError) as refused:
+        solve([ticket(1, priority=Priority.LOW)], holding_one, DispatchWeights(load_step=threshold))
+    plan = solve([ticket(1, priority=Priority.LOW)], holding_one, DispatchWeights(load_step=threshold - 1))
+
+    assert str(refused.value) == "weights and distances are too large for 64-bit costs; lower the weights"
+    assert technician_of(plan) == {1: 10}
+
+
+def test_weights_that_overflowed_inside_or_tools_are_refused_before_solving() -> None:
+    # within the old guard (cost × (nodes + 1) < 2^62), yet OR-Tools' prices overflowed on it
+    with pytest.raises(ValueError) as refused:
+        solve([ticket(1, priority=Priority.LOW)], [tech(10, load=1, capacity=2)], DispatchWeights(load_step=2**60 - 2))
+
+    assert str(refused.value) == "weights and distances are too large for 64-bit costs; lower the weights"
+
+
+def test_a_negative_waiting_time_is_refused_naming_the_ticket() -> None:
+    with pytest.raises(ValueError) as refused:
+        solve([ticket(7, waiting=-1)], [tech(10)])
+
+    assert str(refused.value) == "ticket 7: waiting_minutes must not be negative"
+
+
+@pytest.mark.parametrize(("idle_is_metres_away", "technicians"), [(7_000, [10, 11]), (10_000, [10, 10])])
+def test_a_busy_technicians_next_slots_cost_more_each_than_the_one_before(
+    idle_is_metres_away: int, technicians: list[int]
+) -> None:
+    # holding two already, the busy one's next slots cost 6,000 and 9,000: one ticket goes to the idle
+    # technician while the trip costs less than the 9,000 slot would
+    busy = tech(10, load=2, capacity=4)
+    idle = tech(11, at=north(idle_is_metres_away), capacity=1)
+
+    plan = solve([ticket(1), ticket(2)], [busy, idle])
+
+    assert sorted(technician_of(plan).values()) == technicians

@@ -124,3 +124,22 @@ def test_whole_yuan_end_with_zheng_and_nothing_else_does(amount: D) -> None:
 
 def test_the_largest_amount_is_below_a_trillion() -> None:
     assert MAX_AMOUNT == D("999999999999.99")
+
+
+@pytest.mark.parametrize(
+    ("amount", "capitals"),
+    [
+        ("100001000.00", "壹亿零壹仟圆整"),  # an empty 万 section between two others is one 零, before 仟 too
+        ("1011.00", "壹仟零壹拾壹圆整"),  # one 零 for one gap, none after it
+        ("10101.00", "壹万零壹佰零壹圆整"),
+    ],
+)
+def test_each_gap_of_zeros_is_one_zero_and_only_a_gap_gets_one(amount: str, capitals: str) -> None:
+    assert amount_in_capitals(D(amount)) == capitals
+
+
+def test_the_refusal_says_the_largest_amount_written() -> None:
+    with pytest.raises(ValueError) as refused:
+        amount_in_capitals(D("1000000000000.00"))
+
+    assert str(refused.value) == "capitals are written for amounts up to 999999999999.99, not 1000000000000.00"

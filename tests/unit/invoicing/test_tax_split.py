@@ -165,3 +165,28 @@ def test_an_invoice_total_is_the_sum_of_its_lines_and_adds_up(lines: list[tuple[
     assert totals.net + totals.tax == totals.amount  # 价税合计
     assert totals.amount == sum((amount for amount, _, _ in lines), D("0.00"))
     assert all(value == value.quantize(D("0.01")) for value in (totals.net, totals.tax, totals.amount))
+
+
+def test_a_line_refused_says_why() -> None:
+    with pytest.raises(ValueError) as exempt:
+        split_tax(D("10.00"), rate=D("0.06"), treatment=EXEMPT)
+    with pytest.raises(ValueError) as five_places:
+        split_tax(D("10.00"), rate=D("0.00005"), treatment=GENERAL)
+    with pytest.raises(ValueError) as whole:
+        split_tax(D("10.00"), rate=D("1"), treatment=GENERAL)
+
+    assert str(exempt.value) == "an exempt line has no rate, got 0.06"
+    assert str(five_places.value) == "a rate is from 0 to below 1 with at most 4 decimal places, got 0.00005"
+    assert str(whole.value) == "a rate is from 0 to below 1 with at most 4 decimal places, got 1"
+
+
+def test_a_rate_that_is_not_a_number_is_refused_on_its_field() -> None:
+    with pytest.raises(BadInput) as refused:
+        checked_rate("six percent", GENERAL, field="taxRate")  # type: ignore[arg-type]
+
+    assert (refused.value.field, refused.value.message) == ("taxRate", "taxRate must be a number such as 0.06.")
+
+
+@pytest.mark.parametrize("treatment", [GENERAL, EXEMPT])
+def test_a_zero_rate_is_kept_for_zero_rated_and_exempt_fees(treatment: TaxTreatment) -> None:
+    assert str(checked_rate(D("0"), treatment, field="rate")) == "0.0000"
