@@ -16,6 +16,7 @@ from billing.reconciliation.matching import (
     Match,
     MatchRule,
     MatchStep,
+    PairedLines,
     ReconciliationException,
     RecordedRefund,
     Settlement,
@@ -952,3 +953,16 @@ def test_a_credit_passes_over_a_day_paid_into_another_account_or_out_of_its_wind
 
     assert settled_days(wrong_account) == [(SourceKind.ALIPAY, 2, 2)]
     assert settled_days(too_old) == [(SourceKind.WECHAT, 5, 5)]
+
+
+def test_pairings_of_one_day_made_in_batches_add_up_coupons_included() -> None:
+    batches = [
+        PairedLines(SourceKind.WECHAT, WECHAT_ACCOUNT, dt.date(2026, 12, 1), count=2, gross=D("200.00"), coupons=D("5.00"), fees=D("1.20000")),
+        PairedLines(SourceKind.WECHAT, WECHAT_ACCOUNT, dt.date(2026, 12, 1), count=1, gross=D("100.00"), coupons=D("0.00"), fees=D("0.60000")),
+    ]
+
+    # 300.00 − 5.00 coupons − 1.80 fees
+    (match,) = run([bank_line(50, "293.20", day=2)], [], paired=batches).matches
+
+    assert match.settlement is not None
+    assert (match.settlement.line_count, match.settlement.coupons, match.settlement.fees) == (3, D("5.00"), D("1.80"))
