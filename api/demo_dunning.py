@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from api.workers import SEND_CHECKS
 from billing.dunning.ladder import DEFAULT_POLICY
 from billing.dunning.passes import PlannedNotice, run_dunning
 from billing.dunning.policies import set_dunning_settings
-from billing.dunning.send_check import STILL_WANTED
 from billing.payments import PaymentRequest, record_payment
 from billing.receipts import ReceiptSigner
 from db.models import Message, NotificationPreference, Party, PaymentChannel, User
@@ -140,10 +140,10 @@ async def _relay(
     *,
     now: dt.datetime,
 ) -> None:
-    while (
-        await relay_once(session_factory, channels, now=now, cipher=cipher, still_wanted=STILL_WANTED)
-    ).claimed >= DEFAULT_BATCH_SIZE:
-        pass
+    while True:
+        report = await relay_once(session_factory, channels, now=now, cipher=cipher, still_wanted=SEND_CHECKS)
+        if report.claimed < DEFAULT_BATCH_SIZE:
+            return
 
 
 async def _report(
