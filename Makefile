@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml | $(PY)
 run: $(STAMP)
 	$(VENV)/bin/courtyard serve --demo
 
-# The browser tests drive Debian's chromium; the script installs it when missing and allowed (as root).
+# The browser tests drive Debian's chromium and the voice-report tests espeak-ng; the script installs them when missing and allowed (as root).
 test: $(STAMP)
-	bash tests/e2e/ensure_chromium.sh
+	bash tests/ensure_debian_tools.sh
 	$(PY) -m pytest
 
 # The property tests with many freshly drawn examples each, the schema fuzz included; `make test` under

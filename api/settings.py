@@ -63,6 +63,9 @@ class Settings:
     sms_sign_name: str = "物业服务中心"
     # Seconds between the outbox relay's passes when it found nothing to send.
     outbox_interval: float = 1.0
+    # Voice reports: a Vosk model directory turns on offline speech recognition; without one, development
+    # runs the sandbox recogniser and production keeps every recording for a dispatcher to hear.
+    speech_model: Path | None = None
 
     def __post_init__(self) -> None:
         if self.env not in ("development", "production"):
@@ -83,6 +86,8 @@ class Settings:
             raise SettingsError("COURTYARD_SMTP_PORT must be a port number (1-65535)")
         if self.outbox_interval <= 0:
             raise SettingsError("COURTYARD_OUTBOX_INTERVAL must be a positive number of seconds")
+        if self.speech_model is not None and not self.speech_model.is_dir():
+            raise SettingsError(f"COURTYARD_SPEECH_MODEL must be a Vosk model directory; {self.speech_model} is not a directory")
 
     def _check_payment_gateways(self) -> None:
         key = self.sandbox_payment_key
@@ -172,6 +177,8 @@ class Settings:
         if (key := get("SANDBOX_PAYMENT_KEY")) is not None:
             kwargs["sandbox_payment_key"] = key
         kwargs.update(_notification_settings(get))
+        if model := get("SPEECH_MODEL"):
+            kwargs["speech_model"] = Path(model)
         return cls(**kwargs)  # type: ignore[arg-type]
 
 

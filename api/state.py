@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from api.auth import TokenCodec
-from api.settings import Settings
+from api.settings import Settings, SettingsError
 from announcements.live import CountersFeed
 from billing.providers import provider_registry
 from billing.receipts import ReceiptSigner
 from db.personal_data import PersonalDataCipher
 from dispatch.attachments import MediaStore
 from dispatch.events import Publisher
+from dispatch.speech import SandboxRecogniser, SpeechRecogniser, VoskRecogniser
 from dispatch.live import LiveFeed
 from kernel.vocabulary import NotificationChannel
 from notifications.channels import ChannelSender
@@ -31,6 +32,16 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def speech_recogniser(settings: Settings) -> SpeechRecogniser | None:
+    """Vosk when a model is configured; otherwise the sandbox in development and none in production."""
+    if settings.speech_model is not None:
+        try:
+            return VoskRecogniser(settings.speech_model)
+        except ValueError as error:
+            raise SettingsError(f"COURTYARD_SPEECH_MODEL: {error}") from None
+    return None if settings.is_production else SandboxRecogniser()
+
+
 def build_services(
     settings: Settings,
     *,
@@ -44,6 +55,7 @@ def build_services(
         receipt_signer=ReceiptSigner.from_cipher(PersonalDataCipher(settings.secret_key)),
         payment_providers=provider_registry(sandbox_key=settings.sandbox_signing_key),
         media_store=MediaStore(settings.media_dir, settings.secret_key),
+        speech=speech_recogniser(settings),
         publisher=publisher,
         live_feed=live_feed,
         inbox_feed=inbox_feed,

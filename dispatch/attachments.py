@@ -3,7 +3,8 @@
 Files live under the media directory (`COURTYARD_MEDIA_DIR`) as `<first two hex digits>/<sha256><ext>`,
 so the same photo sent twice is stored once and a name chosen by a client never becomes a path. The
 type comes from the file's first bytes, never from its name or the client's content type: only JPEG,
-PNG, WebP, MP4 and QuickTime are taken, which is also all a browser is ever served back.
+PNG, WebP, MP4 and QuickTime are taken as photos and videos. Voice reports add AMR, M4A, MP3 and WAV
+recordings, whose type comes from decoding them (`dispatch.voice`).
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ _EXTENSIONS = {
     "image/webp": ".webp",
     "video/mp4": ".mp4",
     "video/quicktime": ".mov",
+    # Voice reports: accepted by decoding them (dispatch.voice), not by their first bytes.
+    "audio/amr": ".amr",
+    "audio/mp4": ".m4a",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
 }
 # ISO base-media brands of MP4 files as phones and cameras write them.
 _MP4_BRANDS = frozenset(
@@ -120,7 +126,15 @@ class MediaStore:
 
     def save(self, data: bytes, file_name: str | None) -> StoredMedia:
         """Store `data` (checked first) under its hash; storing the same content again is a no-op."""
-        mime_type = self.check(data)
+        return self._keep(data, self.check(data), file_name)
+
+    def save_recording(self, data: bytes, mime_type: str, file_name: str | None) -> StoredMedia:
+        """Store a voice recording that `dispatch.voice.prepare_voice` decoded as `mime_type`."""
+        if not mime_type.startswith("audio/") or mime_type not in _EXTENSIONS:
+            raise RejectedMedia(f"{mime_type} is not a recording type")
+        return self._keep(data, mime_type, file_name)
+
+    def _keep(self, data: bytes, mime_type: str, file_name: str | None) -> StoredMedia:
         digest = hashlib.sha256(data).hexdigest()
         extension = _EXTENSIONS[mime_type]
         relative = f"{digest[:2]}/{digest}{extension}"

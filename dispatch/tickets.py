@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
@@ -30,7 +31,7 @@ from db.models import (
     TicketAttachment,
     Unit,
 )
-from dispatch.attachments import MAX_FILES_PER_REQUEST, MediaStore, RejectedMedia
+from dispatch.attachments import MAX_FILES_PER_REQUEST, MediaStore, RejectedMedia, StoredMedia
 from dispatch.classifier import Classifier, TrainingExample, load_default_classifier
 from dispatch.dispatching import dispatch_ticket
 from dispatch.equipment import local_today, record_ticket_maintenance
@@ -54,7 +55,9 @@ from dispatch.ticket_state import (
     project_settings,
     technician_in_project,
 )
+from dispatch.speech import SpeechRecogniser
 from dispatch.unit_of_work import TicketChanges, ticket_unit_of_work
+from dispatch.voice import HeardVoice, RejectedAudio, hear_voice
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.validation import optional_text
@@ -112,7 +115,7 @@ class FaultReport:
     optionally its category and priority (left out, the classifier decides) and photos. Dispatchers
     filing a phone report name the `reporter_party_id`."""
 
-    description: str
+    description: str | None
     unit_id: int | None = None
     project_id: int | None = None
     location_kind: LocationKind | None = None
@@ -232,20 +235,25 @@ def _store(
         return
     assert media is not None, "_checked_media refuses files when there is no store"
     for incoming in files:
-        stored = media.save(incoming.data, incoming.file_name)
-        session.add(
-            TicketAttachment(
-                ticket_id=ticket.id,
-                uploaded_by_user_id=uploaded_by,
-                stage=stage,
-                content_hash=stored.content_hash,
-                mime_type=stored.mime_type,
-                size_bytes=stored.size_bytes,
-                file_name=stored.file_name,
-                storage_path=stored.storage_path,
-                created_at=now,
-            )
+        _attach(session, ticket, media.save(incoming.data, incoming.file_name), stage, uploaded_by, now)
+
+
+def _attach(
+    session: AsyncSession, ticket: Ticket, stored: StoredMedia, stage: AttachmentStage, uploaded_by: int, now: dt.datetime
+) -> None:
+    session.add(
+        TicketAttachment(
+            ticket_id=ticket.id,
+            uploaded_by_user_id=uploaded_by,
+            stage=stage,
+            content_hash=stored.content_hash,
+            mime_type=stored.mime_type,
+            size_bytes=stored.size_bytes,
+            file_name=stored.file_name,
+            storage_path=stored.storage_path,
+            created_at=now,
         )
+    )
 
 
 async def _place(
@@ -304,13 +312,51 @@ async def submit_ticket(
     report: FaultReport,
     media: MediaStore | None = None,
     publisher: Publisher | None = None,
+    voice: IncomingFile | None = None,
+    speech: SpeechRecogniser | None = None,
 ) -> Ticket:
     """Report a fault. Owners report for units they occupy and for their project's common areas;
     dispatchers and admins may report on anyone's behalf. The classifier fills in the category and
     priority the reporter left out; when it is unsure the ticket waits in TRIAGE for a dispatcher,
-    otherwise it is NEW and, if the project auto-dispatches, handed to a technician at once."""
+    otherwise it is NEW and, if the project auto-dispatches, handed to a technician at once.
+
+    A voice recording may come instead of (or beside) the description: it is converted and transcribed
+    by `speech` before the transaction (a recogniser is a remote call), kept on the ticket, and when it
+    could not be transcribed with confidence the ticket waits in TRIAGE with the audio: never lost."""
+    heard = await _hear(voice, media, speech) if voice is not None else None
     async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
-        return await submit_ticket_in(changes, principal, now=now, report=report, media=media)
+        return await submit_ticket_in(changes, principal, now=now, report=report, media=media, heard=heard)
+
+
+async def _hear(voice: IncomingFile, media: MediaStore | None, speech: SpeechRecogniser | None) -> HeardVoice:
+    if media is None:
+        raise BadInput("This server does not take uploads.", field="voice")
+    try:
+        return await hear_voice(voice.data, voice.file_name, speech)
+    except RejectedAudio as refusal:
+        raise BadInput(f"The recording is refused: {refusal}.", field="voice") from None
+
+
+# What a dispatcher reads on a voice report, marking which words a machine heard.
+_TRANSCRIBED = "【语音转写】"
+_NOT_TRANSCRIBED = "【语音报修】未能自动转写，请收听录音。"
+
+
+def _description(typed: str | None, heard: HeardVoice | None) -> str:
+    if heard is None:
+        assert typed is not None, "a report without a recording needs its description"
+        return typed
+    parts = [typed] if typed else []
+    parts.append(_TRANSCRIBED + heard.transcript if heard.understood else _NOT_TRANSCRIBED)
+    return "\n".join(parts)[:DESCRIPTION_MAX_LENGTH]
+
+
+def _classified_text(typed: str | None, heard: HeardVoice | None) -> str:
+    """What the classifier reads: the reporter's words and what was heard with confidence, no markers."""
+    words = [typed] if typed else []
+    if heard is not None and heard.understood:
+        words.append(heard.transcript)
+    return "\n".join(words)
 
 
 async def submit_ticket_in(
@@ -320,19 +366,23 @@ async def submit_ticket_in(
     now: dt.datetime,
     report: FaultReport,
     media: MediaStore | None = None,
+    heard: HeardVoice | None = None,
 ) -> Ticket:
-    """`submit_ticket` in the caller's unit of work."""
+    """`submit_ticket` in the caller's unit of work (`heard`: its recording, converted and transcribed)."""
     session = changes.session
     project, building, kind = await _place(session, principal, report)
     reporter = await _reporter(session, principal, project, report)
-    text = optional_text(report.description, "description", max_length=DESCRIPTION_MAX_LENGTH)
-    if text is None:
-        raise BadInput("Describe the fault.", field="description")
+    typed = optional_text(report.description, "description", max_length=DESCRIPTION_MAX_LENGTH)
+    if typed is None and heard is None:
+        raise BadInput("Describe the fault, or send a voice recording.", field="description")
     detail = optional_text(report.location_detail, "locationDetail", max_length=LOCATION_DETAIL_MAX_LENGTH)
     store = _checked_media(media, report.photos)
     settings = await project_settings(session, project)
-    verdict = (await project_classifier(session, project, settings.triage_threshold)).classify(text)
-    unsure = report.category is None and verdict.confidence < settings.triage_threshold
+    verdict = (await project_classifier(session, project, settings.triage_threshold)).classify(
+        _classified_text(typed, heard)
+    )
+    not_heard = heard is not None and not heard.understood and typed is None
+    unsure = report.category is None and (not_heard or verdict.confidence < settings.triage_threshold)
     confidence = round(verdict.confidence, 4)
     ticket = await file_ticket(
         changes,
@@ -344,7 +394,7 @@ async def submit_ticket_in(
             location_detail=detail,
             reporter_party_id=(principal.party_id if reporter.role is ActorRole.OWNER else report.reporter_party_id),
             filed_by_user_id=principal.user_id,
-            description=text,
+            description=_description(typed, heard),
             category=Category(report.category if report.category is not None else verdict.category),
             priority=Priority(report.priority if report.priority is not None else verdict.urgency),
             classifier_category=Category(verdict.category),
@@ -365,11 +415,40 @@ async def submit_ticket_in(
                 "evidence": list(verdict.evidence),
                 "urgencyEvidence": list(verdict.urgency_evidence),
             },
-            "attachments": len(report.photos) or None,
+            "attachments": (len(report.photos) + (heard is not None)) or None,
+            "voice": _voice_details(heard),
         },
     )
     _store(session, store, ticket, report.photos, stage=AttachmentStage.REPORT, uploaded_by=principal.user_id, now=now)
+    if heard is not None:
+        assert media is not None, "_hear refuses a recording when there is no store"
+        _store_recording(session, media, ticket, heard, uploaded_by=principal.user_id, now=now)
     return ticket
+
+
+def _voice_details(heard: HeardVoice | None) -> dict[str, Any] | None:
+    if heard is None:
+        return None
+    return {
+        "seconds": heard.prepared.seconds,
+        "format": heard.prepared.source_type,
+        "recogniser": heard.recogniser,
+        "confidence": round(heard.confidence, 4),
+        "transcribed": heard.understood,
+    }
+
+
+def _store_recording(
+    session: AsyncSession, media: MediaStore, ticket: Ticket, heard: HeardVoice, *, uploaded_by: int, now: dt.datetime
+) -> None:
+    """Keep the recording as sent and, when browsers cannot play its format (AMR), the WAV the recogniser
+    heard, so a dispatcher can listen to it on the board."""
+    recordings = [media.save_recording(heard.recording, heard.prepared.source_type, heard.file_name)]
+    if heard.prepared.source_type == "audio/amr":
+        stem = Path(heard.file_name or "voice").stem
+        recordings.append(media.save_recording(heard.prepared.recogniser_wav, "audio/wav", f"{stem}.wav"))
+    for stored in recordings:
+        _attach(session, ticket, stored, AttachmentStage.REPORT, uploaded_by, now)
 
 
 async def transition_ticket(

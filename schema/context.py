@@ -23,6 +23,7 @@ from billing.providers import PaymentProvider
 from billing.receipts import ReceiptSigner
 from db.personal_data import PersonalDataCipher
 from dispatch.attachments import MediaStore
+from dispatch.speech import SpeechRecogniser
 from dispatch.events import Publisher
 from dispatch.live import LiveFeed
 from kernel.principal import Principal
@@ -52,6 +53,8 @@ class Services:
     live_feed: LiveFeed | None = None
     inbox_feed: InboxFeed | None = None
     announcement_feed: CountersFeed | None = None
+    # None: voice reports are kept and wait in TRIAGE for a dispatcher to listen to them.
+    speech: SpeechRecogniser | None = None
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
 import re
 import sqlite3
 import time
@@ -22,6 +23,7 @@ from playwright.sync_api import Browser, Page
 
 from tests.e2e.demo_api import HERE, DemoApi, DemoTechnician
 from tests.e2e.server import RunningServer, courtyard_serve
+from tests.speech import encoded, spoken
 
 pytestmark = pytest.mark.e2e
 
@@ -454,3 +456,37 @@ def test_the_server_answers_favicon_ico_with_an_icon(server: RunningServer) -> N
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/x-icon"
     assert response.content[:4] == b"\x00\x00\x01\x00"  # an ICO directory
+
+
+def test_a_voice_report_that_could_not_be_transcribed_is_on_the_board_and_plays_there(
+    browser: Browser, server: RunningServer, api: DemoApi
+) -> None:
+    # an owner's WeChat voice note nobody taught the sandbox recogniser: it waits in triage, audio kept
+    owner = api.login("owner1@demo.courtyard")
+    document = "mutation($input: SubmitTicketInput!) { submitTicket(input: $input) { ... on Ticket { id status description } } }"
+    operations = {"query": document, "variables": {"input": {"unitId": api.first_unit(owner), "voice": None}}}
+    response = httpx.post(
+        f"{server.url}/graphql",
+        data={"operations": json.dumps(operations), "map": json.dumps({"0": ["variables.input.voice"]})},
+        files={"0": ("语音.amr", encoded(spoken("我家厕所的水箱一直在响"), "amr"), "application/octet-stream")},
+        headers={"Authorization": f"Bearer {owner}"},
+        timeout=30,
+    )
+    ticket = response.json()["data"]["submitTicket"]
+    assert (ticket["status"], ticket["description"]) == ("TRIAGE", "【语音报修】未能自动转写，请收听录音。")
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = _console_errors(page)
+    _log_in(page, f"{server.url}/board", "dispatcher@demo.courtyard")
+    card = page.locator(f'[data-column="TRIAGE"] .card[data-ticket="{ticket["id"]}"]')
+    card.wait_for(timeout=5000)
+    card.locator("button.voice").click()
+    # the browser plays the WAV copy of the AMR note: it loads it and knows how long it is
+    page.wait_for_function(
+        "() => { const p = document.querySelector('#voice-player'); return p && p.readyState >= 1 && p.duration > 1; }",
+        timeout=5000,
+    )
+    assert "/attachments/" in page.eval_on_selector("#voice-player", "player => player.src")
+    assert errors == []
+    api.transition(api.login("dispatcher@demo.courtyard"), ticket["id"], "CANCEL", note="e2e clean-up")
+    page.close()

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from api.settings import DEFAULT_SECRET_KEY, Settings, SettingsError
+from api.state import speech_recogniser
+from dispatch.speech import SandboxRecogniser, VoskRecogniser
 
 
 def test_defaults_are_the_embedded_setup(tmp_path: Path) -> None:
@@ -100,3 +102,22 @@ def test_an_enabled_production_sandbox_signs_with_its_own_key() -> None:
 def test_a_gateway_without_usable_credentials_refuses_to_start(environ: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(environ, env_file=None)
+
+
+def test_speech_recognition_is_the_sandbox_in_development_none_in_production_and_vosk_with_a_model(
+    tmp_path: Path,
+) -> None:
+    assert isinstance(speech_recogniser(Settings.from_env({}, env_file=None)), SandboxRecogniser)
+    production = {"COURTYARD_ENV": "production", "COURTYARD_SECRET_KEY": "a-real-secret-of-some-length"}
+    assert speech_recogniser(Settings.from_env(production, env_file=None)) is None
+    model = tmp_path / "vosk-model-cn"
+    (model / "am").mkdir(parents=True)
+    recogniser = speech_recogniser(Settings.from_env({**production, "COURTYARD_SPEECH_MODEL": str(model)}, env_file=None))
+    assert isinstance(recogniser, VoskRecogniser) and recogniser.model_path == model
+
+
+def test_a_speech_model_that_is_not_a_model_directory_is_refused_at_start(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="COURTYARD_SPEECH_MODEL must be a Vosk model directory"):
+        Settings.from_env({"COURTYARD_SPEECH_MODEL": str(tmp_path / "missing")}, env_file=None)
+    with pytest.raises(SettingsError, match="neither am/ nor conf/"):
+        speech_recogniser(Settings.from_env({"COURTYARD_SPEECH_MODEL": str(tmp_path)}, env_file=None))

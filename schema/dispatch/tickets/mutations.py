@@ -11,6 +11,7 @@ from db.models import Ticket
 from dispatch import tickets
 from dispatch.attachments import MAX_FILES_PER_REQUEST, MAX_UPLOAD_BYTES
 from dispatch.model import GeoPoint
+from dispatch.voice import MAX_VOICE_BYTES
 from kernel.errors import BadInput
 from schema.context import Info
 from schema.dispatch.enums import LocationKindEnum, PriorityEnum, TicketActionEnum
@@ -85,9 +86,19 @@ async def _read_files(uploads: list[Upload] | None) -> list[tickets.IncomingFile
     return files
 
 
-@strawberry.input(description="A fault report: a description and either the reporter's unit or a common area.")
+async def _read_voice(upload: Upload | None) -> tickets.IncomingFile | None:
+    if upload is None:
+        return None
+    data = await upload.read(MAX_VOICE_BYTES + 1)  # type: ignore[attr-defined]
+    return tickets.IncomingFile(getattr(upload, "filename", None), data)
+
+
+@strawberry.input(description="A fault report: a description or a voice recording, and either the reporter's unit or a common area.")
 class SubmitTicketInput:
-    description: str = strawberry.field(description="What is wrong, in the reporter's words (the classifier reads it).")
+    description: str | None = strawberry.field(
+        default=None,
+        description="What is wrong, in the reporter's words (the classifier reads it); may be left out when `voice` is sent.",
+    )
     unit_id: strawberry.ID | None = strawberry.field(
         default=None, description="The unit at fault; leave out for a common area."
     )
@@ -106,6 +117,14 @@ class SubmitTicketInput:
     )
     photos: list[Upload] | None = strawberry.field(
         default=None, description="JPEG, PNG, WebP photos or MP4/QuickTime videos."
+    )
+    voice: Upload | None = strawberry.field(
+        default=None,
+        description=(
+            "A voice report (语音报修, multipart upload): AMR, M4A/AAC, MP3 or WAV, at most 180 s. It is kept on the "
+            "ticket and transcribed into the description; when it cannot be transcribed with confidence the ticket "
+            "waits in TRIAGE with the recording."
+        ),
     )
 
 
@@ -176,6 +195,8 @@ class TicketMutations:
                 report=report,
                 media=services.media_store,
                 publisher=services.publisher,
+                voice=await _read_voice(input.voice),
+                speech=services.speech,
             )
 
         return await run_mutation(submit, TicketType.from_row)
