@@ -153,7 +153,8 @@ class MatchRule:
     `unit_id` / `party_id`, or, through a named group `unit`, at the unit whose code it captured (looked
     up in `reconcile(unit_codes=…)`, whose keys and the captured text are compared as `unit_code` writes
     them). Without a pattern, candidates are found by amount and date.
-    Day offsets count calendar days in the project's zone from the payment to the line.
+    Day offsets count calendar days in the project's zone from the payment to the line. `position` is the
+    rule's place in the project's stored list, which explanations name; without it, its place in `rules`.
     """
 
     name: str
@@ -165,6 +166,7 @@ class MatchRule:
     days_after: int = 3
     min_name_similarity: float | None = None
     channels: tuple[Channel, ...] = (Channel.BANK_TRANSFER,)
+    position: int | None = None
 
 
 # --------------------------------------------------------------------------------------------- outputs
@@ -353,7 +355,7 @@ def reconcile(
     _match_payouts(state)
     settlements = _match_settlements(state)
     for position, rule in enumerate(rules, start=1):
-        _match_rule(state, rule, position, unit_codes or {})
+        _match_rule(state, rule, rule.position or position, unit_codes or {})
     pending = _close(state, as_of)
     return Reconciliation(
         matches=tuple(sorted(state.matches, key=_match_order)),

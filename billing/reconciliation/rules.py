@@ -128,7 +128,7 @@ def rule_of_row(row: ReconciliationRule) -> MatchRule:
         params["amount_tolerance"] = Decimal(str(params["amount_tolerance"]))
     if "channels" in params:
         params["channels"] = tuple(Channel(value) for value in params["channels"])
-    return MatchRule(name=row.name, **params)
+    return MatchRule(name=row.name, position=row.position, **params)
 
 
 def captures_unit(rule: MatchRule) -> bool:
