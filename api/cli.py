@@ -288,7 +288,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.command == "reconcile" and args.action == "sandbox-statement":
         return asyncio.run(
             reconcile_sandbox_statement(
-                settings, project=args.project, day=args.date, output=args.output, now=dt.datetime.now(dt.UTC)
+                settings,
+                project=args.project,
+                day=args.date,
+                output=args.output,
+                now=dt.datetime.now(dt.UTC),
+                channel=args.channel,
             )
         )
     elif args.command == "reconcile" and args.action == "close":
