@@ -283,6 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 first_day=args.first_day,
                 last_day=args.last_day,
                 output=args.output,
+                lang=args.lang,
             )
         )
     elif args.command == "reconcile" and args.action == "sandbox-statement":

@@ -1,5 +1,5 @@
 """`courtyard reconcile import FILE --account …`, `courtyard reconcile close --date … --project …`,
-`courtyard reconcile export --account … --from … --to … --output FILE.xlsx` and
+`courtyard reconcile export --account … --from … --to … --output FILE.xlsx [--lang en]` and
 `courtyard reconcile sandbox-statement --date … --project … [--channel wechat|alipay] --output FILE`.
 
 They call the same use cases as the API. The command line acts on the system's own authority (whoever
@@ -32,6 +32,7 @@ from db.models import PaymentChannel, User
 from db.session import create_engine, create_session_factory
 from kernel.errors import AccessDenied, DomainError
 from kernel.principal import Principal
+from kernel.vocabulary import Locale
 from register.accounts import load_principal
 
 __all__ = ["add_reconcile_parser", "reconcile_close", "reconcile_export", "reconcile_import", "reconcile_sandbox_statement"]
@@ -58,6 +59,7 @@ def add_reconcile_parser(commands: argparse._SubParsersAction) -> None:  # type:
     export.add_argument("--from", dest="first_day", required=True, type=dt.date.fromisoformat, help="first day, e.g. 2026-11-01")
     export.add_argument("--to", dest="last_day", required=True, type=dt.date.fromisoformat, help="last day, e.g. 2026-11-30")
     export.add_argument("--output", required=True, type=Path, help="the workbook to write, e.g. closes-2026-11.xlsx")
+    export.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN", help="the workbook's language (default zh-CN)")
     sandbox = actions.add_parser(
         "sandbox-statement",
         help="write the sandbox gateway's bill of a day, for `reconcile import`: WeChat Pay's trade bill (交易账单) or Alipay's 业务明细 zip",
@@ -215,9 +217,17 @@ async def reconcile_sandbox_statement(
 
 
 async def reconcile_export(
-    settings: Settings, *, account: str, project: str | None, first_day: dt.date, last_day: dt.date, output: Path
+    settings: Settings,
+    *,
+    account: str,
+    project: str | None,
+    first_day: dt.date,
+    last_day: dt.date,
+    output: Path,
+    lang: str = "zh-CN",
 ) -> int:
-    """Write an account's daily closes of a period to `output` as a workbook. Exit status 0, or 1 when refused."""
+    """Write an account's daily closes of a period to `output` as a workbook in `lang` (zh-CN or en). Exit
+    status 0, or 1 when refused."""
     engine = create_engine(settings.database_url)
     try:
         sessions = create_session_factory(engine)
@@ -231,7 +241,14 @@ async def reconcile_export(
         if found is None:
             return _fail(f"no single statement account {account!r} (give its ID or number, or --project with its name)")
         try:
-            report = await close_report(sessions, None, account_id=found.id, first_day=first_day, last_day=last_day)
+            report = await close_report(
+                sessions,
+                None,
+                account_id=found.id,
+                first_day=first_day,
+                last_day=last_day,
+                locale=Locale.EN if lang == "en" else Locale.ZH_CN,
+            )
         except DomainError as error:
             return _fail(f"no report: {error.message}")
     finally:
