@@ -109,10 +109,10 @@ WORDS: Mapping[Locale, _Words] = {
         close_headings=(
             "Date", "Status", "Opening balance", "Closing balance", "Matched", "Matched amount", "Exceptions",
             "Exception amount", "Open exceptions", "Open exception amount", "Closed by", "Closed at", "Sign-off reason",
-        ),  # fmt: skip
+        ),
         exception_headings=(
             "No.", "Date", "Kind", "Difference", "Explained by the fee", "Explanation", "Statement lines", "Payments",
-        ),  # fmt: skip
+        ),
         kind_names={
             "UNRECEIVED": "Not received",
             "CHANNEL_ONLY": "At the channel only (no payment in Courtyard)",
