@@ -27,6 +27,7 @@ from billing.reconciliation.close_workbook import write_close_workbook
 from billing.reports.exports import SVG_MEDIA_TYPE, XLSX_MEDIA_TYPE, chart_kind, export_report, render_chart, report_kind
 from kernel.errors import AccessDenied, BadInput, DomainError, NotFound
 from kernel.principal import Principal
+from kernel.vocabulary import Locale
 from register.accounts import load_principal
 from schema.ids import database_id
 
@@ -76,9 +77,10 @@ async def receipt_pdf(request: Request) -> Response:
 
 
 async def daily_close_workbook(request: Request) -> Response:
-    """GET /reconciliation/accounts/<id>/closes.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD with a bearer token: the
-    account's daily closes over the period as a workbook, for FINANCE and ADMIN of its project (404 for
-    anyone else, as for an account that does not exist)."""
+    """GET /reconciliation/accounts/<id>/closes.xlsx?from=YYYY-MM-DD&to=YYYY-MM-DD[&lang=en] with a bearer
+    token: the account's daily closes over the period as a workbook, in Chinese or, with `lang=en`, in
+    English, for FINANCE and ADMIN of its project (404 for anyone else, as for an account that does not
+    exist)."""
     state: AppState = request.app.state.courtyard
     principal = await _caller(request)
     if principal is None:
@@ -86,9 +88,12 @@ async def daily_close_workbook(request: Request) -> Response:
     account_id = database_id(request.path_params["account_id"])
     if account_id is None:
         return _error(404, "NOT_FOUND", "No such statement account.", "accountId")
+    locale = Locale.EN if request.query_params.get("lang", "").strip().lower() == "en" else Locale.ZH_CN
     try:
         first_day, last_day = _day(request, "from"), _day(request, "to")
-        report = await close_report(state.session_factory, principal, account_id=account_id, first_day=first_day, last_day=last_day)
+        report = await close_report(
+            state.session_factory, principal, account_id=account_id, first_day=first_day, last_day=last_day, locale=locale
+        )
     except NotFound as error:
         return _error(404, "NOT_FOUND", error.message, error.field)
     except BadInput as error:
@@ -96,7 +101,7 @@ async def daily_close_workbook(request: Request) -> Response:
     workbook = io.BytesIO()
     await asyncio.to_thread(write_close_workbook, report, workbook)
     period = f"{report.first_day:%Y%m%d}-{report.last_day:%Y%m%d}"
-    readable = quote(f"日结报告-{report.account}-{period}.xlsx")
+    readable = quote(f"{'日结报告' if locale is Locale.ZH_CN else 'daily-closes'}-{report.account}-{period}.xlsx")
     return Response(
         workbook.getvalue(),
         media_type=XLSX_MEDIA_TYPE,

@@ -283,12 +283,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 first_day=args.first_day,
                 last_day=args.last_day,
                 output=args.output,
+                lang=args.lang,
             )
         )
     elif args.command == "reconcile" and args.action == "sandbox-statement":
         return asyncio.run(
             reconcile_sandbox_statement(
-                settings, project=args.project, day=args.date, output=args.output, now=dt.datetime.now(dt.UTC)
+                settings,
+                project=args.project,
+                day=args.date,
+                output=args.output,
+                now=dt.datetime.now(dt.UTC),
+                channel=args.channel,
             )
         )
     elif args.command == "reconcile" and args.action == "close":

@@ -1,6 +1,6 @@
 """`courtyard reconcile import FILE --account …`, `courtyard reconcile close --date … --project …`,
-`courtyard reconcile export --account … --from … --to … --output FILE.xlsx` and
-`courtyard reconcile sandbox-statement --date … --project … --output FILE`.
+`courtyard reconcile export --account … --from … --to … --output FILE.xlsx [--lang en]` and
+`courtyard reconcile sandbox-statement --date … --project … [--channel wechat|alipay] --output FILE`.
 
 They call the same use cases as the API. The command line acts on the system's own authority (whoever
 runs it has the database), except for signing off a day closed with open exceptions: that is a person's
@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 import sys
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from strawberry import relay
@@ -20,16 +21,18 @@ from strawberry import relay
 from api.billing_cli import _database_reference
 from api.settings import Settings
 from billing.reconciliation.accounts import find_account
+from billing.reconciliation.alipay import parse_alipay_bill
 from billing.reconciliation.close_report import close_report
 from billing.reconciliation.close_workbook import write_close_workbook
 from billing.reconciliation.closing import close_day
 from billing.reconciliation.importing import MAX_STATEMENT_BYTES, import_statement
-from billing.reconciliation.sandbox_statement import SANDBOX_MERCHANT, write_sandbox_statement
+from billing.reconciliation.sandbox_statement import SANDBOX_ALIPAY_MERCHANT, SANDBOX_MERCHANT, write_sandbox_statement
 from billing.runs import find_project
-from db.models import User
+from db.models import PaymentChannel, User
 from db.session import create_engine, create_session_factory
 from kernel.errors import AccessDenied, DomainError
 from kernel.principal import Principal
+from kernel.vocabulary import Locale
 from register.accounts import load_principal
 
 __all__ = ["add_reconcile_parser", "reconcile_close", "reconcile_export", "reconcile_import", "reconcile_sandbox_statement"]
@@ -56,13 +59,19 @@ def add_reconcile_parser(commands: argparse._SubParsersAction) -> None:  # type:
     export.add_argument("--from", dest="first_day", required=True, type=dt.date.fromisoformat, help="first day, e.g. 2026-11-01")
     export.add_argument("--to", dest="last_day", required=True, type=dt.date.fromisoformat, help="last day, e.g. 2026-11-30")
     export.add_argument("--output", required=True, type=Path, help="the workbook to write, e.g. closes-2026-11.xlsx")
+    export.add_argument("--lang", choices=("zh-CN", "en"), default="zh-CN", help="the workbook's language (default zh-CN)")
     sandbox = actions.add_parser(
         "sandbox-statement",
-        help="write the sandbox gateway's WeChat Pay trade bill (交易账单) of a day, for `reconcile import`",
+        help="write the sandbox gateway's bill of a day, for `reconcile import`: WeChat Pay's trade bill (交易账单) or Alipay's 业务明细 zip",
+    )
+    sandbox.add_argument(
+        "--channel", choices=("wechat", "alipay"), default="wechat", help="whose bill: WeChat Pay (a CSV, the default) or Alipay (a zip)"
     )
     sandbox.add_argument("--date", required=True, type=dt.date.fromisoformat, help="the day, e.g. 2026-11-01 (it must have ended)")
     sandbox.add_argument("--project", required=True, help="the project's ID from the API, its number or its exact name")
-    sandbox.add_argument("--output", required=True, type=Path, help="the file to write, e.g. sandbox-2026-11-01.csv")
+    sandbox.add_argument(
+        "--output", required=True, type=Path, help="the file to write, e.g. sandbox-2026-11-01.csv (Alipay: sandbox-2026-11-01.zip)"
+    )
 
 
 def _account_reference(account: str) -> str:
@@ -171,9 +180,12 @@ async def reconcile_close(
     return 0
 
 
-async def reconcile_sandbox_statement(settings: Settings, *, project: str, day: dt.date, output: Path, now: dt.datetime) -> int:
-    """Write the sandbox's bill of `day` to `output`. Exit status 0, or 1 when there is no bill (a day
-    without trades, as WeChat answers) or the day cannot have one yet."""
+async def reconcile_sandbox_statement(
+    settings: Settings, *, project: str, day: dt.date, output: Path, now: dt.datetime, channel: str = "wechat"
+) -> int:
+    """Write the sandbox's bill of `day` on `channel` (wechat or alipay) to `output`. Exit status 0, or 1
+    when there is no bill (a day without trades, as the channel answers) or the day cannot have one yet."""
+    payment_channel = PaymentChannel.ALIPAY if channel == "alipay" else PaymentChannel.WECHAT
     engine = create_engine(settings.database_url)
     try:
         sessions = create_session_factory(engine)
@@ -181,26 +193,41 @@ async def reconcile_sandbox_statement(settings: Settings, *, project: str, day: 
         if project_id is None:
             return _fail(f"no project {project!r} (give its ID from the API, its number or its exact name)")
         try:
-            content = await write_sandbox_statement(sessions, None, project_id=project_id, day=day, now=now)
+            content = await write_sandbox_statement(
+                sessions, None, project_id=project_id, day=day, now=now, channel=payment_channel
+            )
         except DomainError as error:
             return _fail(f"no bill for {day}: {error.message}")
     finally:
         await engine.dispose()
+    channel_name = "Alipay" if payment_channel is PaymentChannel.ALIPAY else "WeChat"
     if content is None:
-        return _fail(f"no bill for {day}: the sandbox took no WeChat payments and gave no refunds that day")
+        return _fail(f"no bill for {day}: the sandbox took no {channel_name} payments and gave no refunds that day")
     try:
         output.write_bytes(content)
     except OSError as error:
         return _fail(f"{output}: {error.strerror}")
-    rows = len(content.splitlines()) - 3  # less the header and the two summary lines
-    print(f"{output}: WeChat Pay bill of merchant {SANDBOX_MERCHANT.merchant_id} for {day}, {rows} rows")
+    if payment_channel is PaymentChannel.ALIPAY:
+        rows = len(parse_alipay_bill(content, account=SANDBOX_ALIPAY_MERCHANT.account, zone=ZoneInfo("UTC")).lines)
+        print(f"{output}: Alipay business bill (业务明细) of account {SANDBOX_ALIPAY_MERCHANT.account} for {day}, {rows} rows")
+    else:
+        rows = len(content.splitlines()) - 3  # less the header and the two summary lines
+        print(f"{output}: WeChat Pay bill of merchant {SANDBOX_MERCHANT.merchant_id} for {day}, {rows} rows")
     return 0
 
 
 async def reconcile_export(
-    settings: Settings, *, account: str, project: str | None, first_day: dt.date, last_day: dt.date, output: Path
+    settings: Settings,
+    *,
+    account: str,
+    project: str | None,
+    first_day: dt.date,
+    last_day: dt.date,
+    output: Path,
+    lang: str = "zh-CN",
 ) -> int:
-    """Write an account's daily closes of a period to `output` as a workbook. Exit status 0, or 1 when refused."""
+    """Write an account's daily closes of a period to `output` as a workbook in `lang` (zh-CN or en). Exit
+    status 0, or 1 when refused."""
     engine = create_engine(settings.database_url)
     try:
         sessions = create_session_factory(engine)
@@ -214,7 +241,14 @@ async def reconcile_export(
         if found is None:
             return _fail(f"no single statement account {account!r} (give its ID or number, or --project with its name)")
         try:
-            report = await close_report(sessions, None, account_id=found.id, first_day=first_day, last_day=last_day)
+            report = await close_report(
+                sessions,
+                None,
+                account_id=found.id,
+                first_day=first_day,
+                last_day=last_day,
+                locale=Locale.EN if lang == "en" else Locale.ZH_CN,
+            )
         except DomainError as error:
             return _fail(f"no report: {error.message}")
     finally:

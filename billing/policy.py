@@ -25,6 +25,7 @@ __all__ = [
     "may_refund_payments",
     "may_see_ledger",
     "may_see_reports",
+    "may_edit_reconciliation_rules",
     "may_reconcile",
     "may_see_unit_billing",
     "may_take_payments",
@@ -78,6 +79,12 @@ def may_adjust_bills(principal: Principal, *, project_id: int) -> bool:
 def may_reconcile(principal: Principal, *, project_id: int) -> bool:
     """The project's statement accounts, imports, matching, exceptions and daily closes (对账, 日清日结),
     including signing off a day closed with open exceptions."""
+    return _finance_staff(principal, project_id)
+
+
+def may_edit_reconciliation_rules(principal: Principal, *, project_id: int) -> bool:
+    """Create, change and disable the project's matching rules (what a bank line's memo or payer name
+    pairs it with): they decide which money counts as received, so finance staff only."""
     return _finance_staff(principal, project_id)
 
 

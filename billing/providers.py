@@ -6,9 +6,10 @@ signed asynchronous notification, which we verify and acknowledge in the gateway
 built-in `sandbox` gateway signs notifications with HMAC-SHA256 under a key of its own
 (`COURTYARD_SANDBOX_PAYMENT_KEY`; in development derived from the service secret when unset), so
 development, the demo and the tests can pay end to end without a real gateway. Production runs it only
-when `COURTYARD_SANDBOX_PAYMENTS=1` says so, and then only with its own key. Like WeChat Pay, it answers
-for what it collected with a daily trade bill (`billing.reconciliation.sandbox_statement`), as merchant
-`SandboxProvider.merchant_id` at `SandboxProvider.fee_rate`.
+when `COURTYARD_SANDBOX_PAYMENTS=1` says so, and then only with its own key. Like WeChat Pay and Alipay,
+it answers for what it collected with a daily bill per channel (`billing.reconciliation.sandbox_statement`):
+a WeChat trade bill as merchant `SandboxProvider.merchant_id`, an Alipay 业务明细 as account
+`SandboxProvider.alipay_account`, both at `SandboxProvider.fee_rate`.
 """
 
 from __future__ import annotations
@@ -91,6 +92,8 @@ class SandboxProvider:
     app_id = "wxd678efh567hg6787"
     merchant_id = "1230000109"
     fee_rate = Decimal("0.006")
+    # The Alipay merchant account (PID) it plays in its Alipay statements; it keeps the same fee there.
+    alipay_account = "2088101117955611"
 
     def __init__(self, secret_key: str) -> None:
         self._key = HKDF(

@@ -38,7 +38,16 @@ from kernel.vocabulary import Locale
 __all__ = ["MAX_REPORT_DAYS", "close_report"]
 
 MAX_REPORT_DAYS = 366
-_CLOSED_BY_THE_SYSTEM = "命令行（系统）"
+_CLOSED_BY_THE_SYSTEM = {Locale.ZH_CN: "命令行（系统）", Locale.EN: "command line (system)"}
+# How an open exception's statement lines, payments and refunds are described, per language.
+_REFERENCES = {
+    Locale.ZH_CN: ("订单", "交易号", "流水号", "退款单"),
+    Locale.EN: ("order", "transaction", "bank ref.", "refund no."),
+}
+_PAYMENT_WORDS = {
+    Locale.ZH_CN: ("付款 {id} {payer} ¥{amount:,} {at:%m-%d %H:%M}", " 参考号 {reference}", "退款 {id} ¥{amount:,} {at:%m-%d %H:%M}"),
+    Locale.EN: ("payment {id} {payer} ¥{amount:,} {at:%m-%d %H:%M}", " ref. {reference}", "refund {id} ¥{amount:,} {at:%m-%d %H:%M}"),
+}
 
 
 async def close_report(
@@ -48,9 +57,10 @@ async def close_report(
     account_id: int,
     first_day: dt.date | None,
     last_day: dt.date | None,
+    locale: Locale = Locale.ZH_CN,
 ) -> CloseReport:
-    """The account's closes from `first_day` to `last_day` and its exceptions of those days still open.
-    `principal` None reads on the system's own authority (the command line)."""
+    """The account's closes from `first_day` to `last_day` and its exceptions of those days still open, in
+    words of `locale`. `principal` None reads on the system's own authority (the command line)."""
     async with session_factory() as session:
         account = await session.get(StatementAccount, account_id)
         if account is None or (principal is not None and not may_reconcile(principal, project_id=account.project_id)):
@@ -72,13 +82,14 @@ async def close_report(
             ledger_account=ledger_account_of(account),
             first_day=first_day,
             last_day=last_day,
-            days=await _closed_days(session, account, first_day, last_day, zone),
-            open_exceptions=await _open_exceptions(session, account, first_day, last_day, zone),
+            days=await _closed_days(session, account, first_day, last_day, zone, locale),
+            open_exceptions=await _open_exceptions(session, account, first_day, last_day, zone, locale),
+            locale=locale,
         )
 
 
 async def _closed_days(
-    session: AsyncSession, account: StatementAccount, first_day: dt.date, last_day: dt.date, zone: ZoneInfo
+    session: AsyncSession, account: StatementAccount, first_day: dt.date, last_day: dt.date, zone: ZoneInfo, locale: Locale
 ) -> list[ClosedDay]:
     rows = await session.execute(
         select(DailyClose, User.display_name)
@@ -97,7 +108,7 @@ async def _closed_days(
             exception_amount=close.exception_amount,
             open_exception_count=close.open_exception_count,
             open_exception_amount=close.open_exception_amount,
-            closed_by=closed_by or _CLOSED_BY_THE_SYSTEM,
+            closed_by=closed_by or _CLOSED_BY_THE_SYSTEM[locale],
             closed_at=close.closed_at.astimezone(zone).replace(tzinfo=None),
             sign_off_reason=close.sign_off_reason,
         )
@@ -106,7 +117,7 @@ async def _closed_days(
 
 
 async def _open_exceptions(
-    session: AsyncSession, account: StatementAccount, first_day: dt.date, last_day: dt.date, zone: ZoneInfo
+    session: AsyncSession, account: StatementAccount, first_day: dt.date, last_day: dt.date, zone: ZoneInfo, locale: Locale
 ) -> list[OpenException]:
     exceptions = (
         await session.scalars(
@@ -140,20 +151,21 @@ async def _open_exceptions(
             select(PaymentReversal).where(PaymentReversal.id.in_([link.reversal_id for link in links if link.reversal_id]))
         )
     }
+    paid_words, reference_words, refund_words = _PAYMENT_WORDS[locale]
     described: dict[int, tuple[list[str], list[str]]] = defaultdict(lambda: ([], []))
     for link in links:
         about_lines, about_money = described[link.exception_id]
         if link.line_id is not None:
-            about_lines.append(_line_words(lines[link.line_id], zone))
+            about_lines.append(_line_words(lines[link.line_id], zone, locale))
         elif link.payment_id is not None:
             payment = payments[link.payment_id]
             about_money.append(
-                f"付款 {payment.id} {payment.payer_name} ¥{payment.amount:,} {payment.paid_at.astimezone(zone):%m-%d %H:%M}"
-                + (f" 参考号 {payment.external_reference}" if payment.external_reference else "")
+                paid_words.format(id=payment.id, payer=payment.payer_name, amount=payment.amount, at=payment.paid_at.astimezone(zone))
+                + (reference_words.format(reference=payment.external_reference) if payment.external_reference else "")
             )
         elif link.reversal_id is not None:
             refund = refunds[link.reversal_id]
-            about_money.append(f"退款 {refund.id} ¥{refund.amount:,} {refund.created_at.astimezone(zone):%m-%d %H:%M}")
+            about_money.append(refund_words.format(id=refund.id, amount=refund.amount, at=refund.created_at.astimezone(zone)))
     return [
         OpenException(
             number=exception.id,
@@ -161,7 +173,9 @@ async def _open_exceptions(
             kind=exception.kind,
             difference=exception.difference,
             fee_explains=exception.fee_explains,
-            explanation="；".join(render_phrase(part["code"], part["facts"], Locale.ZH_CN) for part in exception.explanation),
+            explanation=("；" if locale is Locale.ZH_CN else "; ").join(
+                render_phrase(part["code"], part["facts"], locale) for part in exception.explanation
+            ),
             lines="\n".join(described[exception.id][0]),
             payments="\n".join(described[exception.id][1]),
         )
@@ -169,16 +183,8 @@ async def _open_exceptions(
     ]
 
 
-def _line_words(line: StatementLineRow, zone: ZoneInfo) -> str:
-    references = [
-        f"{label} {value}"
-        for label, value in (
-            ("订单", line.order_no),
-            ("交易号", line.transaction_id),
-            ("流水号", line.bank_reference),
-            ("退款单", line.refund_no),
-        )
-        if value
-    ]
+def _line_words(line: StatementLineRow, zone: ZoneInfo, locale: Locale) -> str:
+    values = (line.order_no, line.transaction_id, line.bank_reference, line.refund_no)
+    references = [f"{label} {value}" for label, value in zip(_REFERENCES[locale], values, strict=True) if value]
     who = [line.counterparty_name] if line.counterparty_name else []
     return " ".join([f"{line.booked_at.astimezone(zone):%m-%d %H:%M}", f"¥{line.amount:+,}", *references, *who])

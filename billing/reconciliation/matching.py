@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -58,6 +59,7 @@ __all__ = [
     "PairedLines",
     "Reconciliation",
     "ReconciliationException",
+    "unit_code",
     "RecordedPayment",
     "RecordedRefund",
     "Settlement",
@@ -149,8 +151,10 @@ class MatchRule:
 
     `pattern` is a regular expression searched in the line's memo and counterparty name; it points at
     `unit_id` / `party_id`, or, through a named group `unit`, at the unit whose code it captured (looked
-    up in `reconcile(unit_codes=…)`). Without a pattern, candidates are found by amount and date.
-    Day offsets count calendar days in the project's zone from the payment to the line.
+    up in `reconcile(unit_codes=…)`, whose keys and the captured text are compared as `unit_code` writes
+    them). Without a pattern, candidates are found by amount and date.
+    Day offsets count calendar days in the project's zone from the payment to the line. `position` is the
+    rule's place in the project's stored list, which explanations name; without it, its place in `rules`.
     """
 
     name: str
@@ -162,6 +166,7 @@ class MatchRule:
     days_after: int = 3
     min_name_similarity: float | None = None
     channels: tuple[Channel, ...] = (Channel.BANK_TRANSFER,)
+    position: int | None = None
 
 
 # --------------------------------------------------------------------------------------------- outputs
@@ -350,7 +355,7 @@ def reconcile(
     _match_payouts(state)
     settlements = _match_settlements(state)
     for position, rule in enumerate(rules, start=1):
-        _match_rule(state, rule, position, unit_codes or {})
+        _match_rule(state, rule, rule.position or position, unit_codes or {})
     pending = _close(state, as_of)
     return Reconciliation(
         matches=tuple(sorted(state.matches, key=_match_order)),
@@ -875,7 +880,7 @@ def _pattern_target(
         if found is None:
             continue
         code = found.groupdict().get("unit")
-        unit_id = unit_codes.get(code) if code is not None else rule.unit_id
+        unit_id = unit_codes.get(unit_code(code)) if code is not None else rule.unit_id
         if unit_id is None and rule.party_id is None:
             continue
         return (
@@ -888,6 +893,19 @@ def _pattern_target(
             ),
         )
     return None
+
+
+# Words that separate a unit code's parts as people write them: 3栋1单元502室, 3号楼-502, 3幢502号.
+_UNIT_CODE_WORDS = re.compile(r"号楼|栋|幢|座|单元|室|号|楼")
+_UNIT_CODE_SEPARATORS = re.compile(r"[^0-9A-Z]+")
+
+
+def unit_code(text: str) -> str:
+    """A unit code in one spelling, so that a memo's `3栋1单元502室`, `3-1-502` and `３－１－５０２` and
+    the unit of building `3栋` numbered `1-502` meet: full-width characters made ASCII, letters upper
+    case, the building words and every other run of non-alphanumerics one `-`."""
+    ascii_text = unicodedata.normalize("NFKC", text).upper()
+    return _UNIT_CODE_SEPARATORS.sub("-", _UNIT_CODE_WORDS.sub("-", ascii_text)).strip("-")
 
 
 def _by_amount_and_day(

@@ -52,7 +52,6 @@ from billing.reconciliation.matching import (
     ChannelTerms,
     Explanation,
     Match,
-    MatchRule,
     MatchStep,
     RecordedPayment,
     RecordedRefund,
@@ -60,6 +59,7 @@ from billing.reconciliation.matching import (
     reconcile,
 )
 from billing.reconciliation.matching import ReconciliationException as Finding
+from billing.reconciliation.rules import captures_unit, match_rules, unit_codes
 from billing.reconciliation.statement import Channel, LineKind, SourceKind, StatementLine
 from db.base import utcnow
 from db.models import (
@@ -75,7 +75,6 @@ from db.models import (
     Project,
     ReconciliationException,
     ReconciliationMatch,
-    ReconciliationRule,
     ReversalKind,
     StatementAccount,
     StatementAccountKind,
@@ -287,12 +286,14 @@ async def reconcile_window(
     await _load(session, window, join, items, zone)
     await join.drop()
 
+    rules = await match_rules(session, project.id)
     result = reconcile(
         lines=list(items.lines.values()),
         payments=list(items.payments.values()),
         paired=paired,
         terms=list(terms.values()),
-        rules=await _rules(session, project.id),
+        rules=rules,
+        unit_codes=await unit_codes(session, project.id) if any(captures_unit(rule) for rule in rules) else None,
         as_of=now,
         zone=zone,
     )
@@ -471,21 +472,6 @@ def _resolved_links(column: Any, ids: list[int]) -> Any:
 def _chunks(items: list[_Item], size: int = 1000) -> Iterable[list[_Item]]:
     for index in range(0, len(items), size):
         yield items[index : index + size]
-
-
-async def _rules(session: AsyncSession, project_id: int) -> list[MatchRule]:
-    rows = await session.scalars(
-        select(ReconciliationRule).where(ReconciliationRule.project_id == project_id).order_by(ReconciliationRule.position)
-    )
-    rules = []
-    for row in rows:
-        params = dict(row.params)
-        if "amount_tolerance" in params:
-            params["amount_tolerance"] = Decimal(str(params["amount_tolerance"]))
-        if "channels" in params:
-            params["channels"] = tuple(Channel(value) for value in params["channels"])
-        rules.append(MatchRule(name=row.name, **params))
-    return rules
 
 
 async def _drop_open_exceptions(session: AsyncSession, window: RunWindow) -> None:

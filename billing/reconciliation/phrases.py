@@ -21,6 +21,9 @@ _KEYS_ZH = {
     "refund_no": "商户退款单号",
     "provider_refund_id": "渠道退款单号",
 }
+# The line fields a rule's pattern is searched in (`PATTERN_FOUND`'s field).
+_FIELDS_ZH = {"memo": "摘要", "counterparty_name": "付款人户名"}
+_FIELDS_EN = {"memo": "memo", "counterparty_name": "payer name"}
 
 _ZH: Mapping[str, str] = {
     "KEY_EQUAL": "{key_name}一致",
@@ -92,6 +95,9 @@ def render_phrase(code: str, facts: Mapping[str, Any], locale: Locale) -> str:
     values = _Facts(facts)
     key = str(facts.get("key", ""))
     values["key_name"] = _KEYS_ZH.get(key, key) if locale is Locale.ZH_CN else key.replace("_", " ")
+    if "field" in facts:
+        field = str(facts["field"])
+        values["field"] = (_FIELDS_ZH if locale is Locale.ZH_CN else _FIELDS_EN).get(field, field)
     template = templates.get(code)
     if template is None:
         return code + (" " + ", ".join(f"{name}={value}" for name, value in facts.items()) if facts else "")

@@ -250,7 +250,8 @@ class ExceptionLink(Base):
 
 class ReconciliationRule(Base):
     """A project's matching rule, as data (`billing.reconciliation.matching.MatchRule`), tried in `position`
-    order after the exact keys and settlements."""
+    order after the exact keys and settlements. A disabled rule keeps its place and is no longer tried;
+    the matches it made stay and name it."""
 
     __tablename__ = "reconciliation_rule"
     __table_args__ = (UniqueConstraint("project_id", "position"),)
@@ -262,6 +263,8 @@ class ReconciliationRule(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    disabled_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
 
 
 class DailyClose(Base):

@@ -4,23 +4,26 @@ transaction."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 import strawberry
 from strawberry.file_uploads import Upload
 from strawberry.scalars import JSON
 
-from billing.reconciliation import accounts, closing, importing, matching_run, resolving
+from billing.reconciliation import accounts, closing, importing, matching_run, resolving, rules
 from billing.reconciliation.formats import StatementFormat
 from billing.reconciliation.reading import ExceptionView, Linked
-from billing.reconciliation.statement import StatementRejected
-from db.models import StatementAccountKind
+from billing.reconciliation.statement import Channel, StatementRejected
+from db.models import ReconciliationRule, StatementAccountKind
 from kernel.errors import BadInput
 from kernel.vocabulary import Locale
 from schema.billing.common import FINANCE_ONLY, decode_ids
+from schema.billing.enums import PaymentChannelEnum
 from schema.billing.reconciliation_types import (
     DailyCloseType,
     ReconciliationExceptionType,
+    ReconciliationRuleType,
     ReconciliationRunType,
     ResolutionActionEnum,
     StatementAccountKindEnum,
@@ -32,7 +35,7 @@ from schema.billing.reconciliation_types import (
 )
 from schema.context import Info
 from schema.errors import BadUserInputError, ConflictError, NotFoundError, error_result
-from schema.ids import decode_id
+from schema.ids import decode_id, decode_optional_id
 from schema.use_cases import run_for_caller
 
 __all__ = ["ReconciliationMutations"]
@@ -56,6 +59,42 @@ class CreateStatementAccountInput:
     bank_profile: JSON | None = strawberry.field(
         default=None, description="A bank account's export layout, by BankProfile field name (date_column, amount_column, …)."
     )
+
+
+@strawberry.input(description="A matching rule's name and conditions; every condition given must hold.")
+class ReconciliationRuleInput:
+    name: str = strawberry.field(description="What matches made by the rule will name.")
+    pattern: str | None = strawberry.field(
+        default=None,
+        description=(
+            "A regular expression searched in the line's memo (摘要/附言) and payer name. It points at unitId or partyId, "
+            "or at the unit whose code its named group (?P<unit>…) captures (3-1-502, 3栋1单元502 …: building and unit number)."
+        ),
+    )
+    unit_id: strawberry.ID | None = strawberry.field(default=None, description="The unit the pattern points at.")
+    party_id: strawberry.ID | None = strawberry.field(default=None, description="The payer the pattern points at.")
+    amount_tolerance: Decimal = strawberry.field(default=Decimal("0.00"), description="How far amounts may differ (元, 0–1000).")
+    days_before: int = strawberry.field(default=0, description="Days the line may come before the payment (0–60).")
+    days_after: int = strawberry.field(default=3, description="Days the line may come after the payment (0–60).")
+    min_name_similarity: float | None = strawberry.field(
+        default=None, description="How alike the payer names must be, above 0 and at most 1 (characters or pinyin)."
+    )
+    channels: list[PaymentChannelEnum] = strawberry.field(  # type: ignore[valid-type]
+        default_factory=lambda: [PaymentChannelEnum("BANK_TRANSFER")], description="The payments' channels it pairs with."
+    )
+    position: int | None = strawberry.field(
+        default=None, description="Where it is tried (1 first; the rules from there move down one); last, or where it was, when left out."
+    )
+
+
+@strawberry.input(description="A new matching rule for a project.")
+class CreateReconciliationRuleInput(ReconciliationRuleInput):
+    project_id: strawberry.ID = strawberry.field(description="The project.")
+
+
+@strawberry.input(description="A rule's new name and conditions; they replace the old ones whole.")
+class UpdateReconciliationRuleInput(ReconciliationRuleInput):
+    rule_id: strawberry.ID = strawberry.field(description="The rule.")
 
 
 @strawberry.input(description="How to resolve one reconciliation exception.")
@@ -114,6 +153,14 @@ ResolveReconciliationExceptionResult = Annotated[
         ),
     )
 ]
+ReconciliationRuleResult = Annotated[ReconciliationRuleType | _ERRORS, strawberry.union(
+    "ReconciliationRuleResult",
+    description=(
+        "What `createReconciliationRule`, `updateReconciliationRule` and `disableReconciliationRule` answer: the "
+        "ReconciliationRule; BadUserInputError (`field` names the input at fault), NotFoundError (an ID that does not "
+        "exist or is not yours to see) or ConflictError (it clashes with what is stored). A failure writes nothing."
+    ),
+)]
 CloseReconciliationDayResult = Annotated[CloseReconciliationDayPayload | _ERRORS, strawberry.union(
     "CloseReconciliationDayResult",
     description=(
@@ -122,6 +169,25 @@ CloseReconciliationDayResult = Annotated[CloseReconciliationDayPayload | _ERRORS
         "clashes with what is stored). A failure writes nothing."
     ),
 )]
+
+
+def _rule_draft(input: ReconciliationRuleInput) -> rules.RuleDraft:
+    return rules.RuleDraft(
+        name=input.name,
+        pattern=input.pattern,
+        unit_id=decode_optional_id(input.unit_id, "Unit", field="unitId"),
+        party_id=decode_optional_id(input.party_id, "Party", field="partyId"),
+        amount_tolerance=input.amount_tolerance,
+        days_before=input.days_before,
+        days_after=input.days_after,
+        min_name_similarity=input.min_name_similarity,
+        channels=tuple(Channel(channel.value) for channel in input.channels),
+        position=input.position,
+    )
+
+
+def _rule(row: ReconciliationRule) -> ReconciliationRuleType:
+    return ReconciliationRuleType.from_row(row)
 
 
 def _terms(terms: ChannelTermsInput | None) -> accounts.AccountTerms:
@@ -256,6 +322,60 @@ class ReconciliationMutations:
             ),
             # The resolved exception as it stands; its links are read with the next query.
             lambda row: ReconciliationExceptionType.from_view(ExceptionView(row, Linked(), Locale.ZH_CN)),
+        )
+
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description="FINANCE, ADMIN: Add a matching rule to the project's list (last, or at its position); the next reconcile tries it.",
+    )
+    async def create_reconciliation_rule(
+        self, info: Info, input: Annotated[CreateReconciliationRuleInput, strawberry.argument(description="The rule.")]
+    ) -> ReconciliationRuleResult:  # type: ignore[valid-type]
+        return await run_for_caller(
+            info,
+            lambda principal: rules.create_rule(
+                info.context.session_factory,
+                principal,
+                project_id=decode_id(input.project_id, "Project", field="projectId"),
+                draft=_rule_draft(input),
+            ),
+            _rule,
+        )
+
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description="FINANCE, ADMIN: Replace a matching rule's name and conditions (and move it); matches it made stay.",
+    )
+    async def update_reconciliation_rule(
+        self, info: Info, input: Annotated[UpdateReconciliationRuleInput, strawberry.argument(description="The rule as it now reads.")]
+    ) -> ReconciliationRuleResult:  # type: ignore[valid-type]
+        return await run_for_caller(
+            info,
+            lambda principal: rules.update_rule(
+                info.context.session_factory,
+                principal,
+                rule_id=decode_id(input.rule_id, "ReconciliationRule", field="ruleId"),
+                draft=_rule_draft(input),
+            ),
+            _rule,
+        )
+
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description="FINANCE, ADMIN: Stop trying a matching rule from the next reconcile on; it keeps its place and its matches.",
+    )
+    async def disable_reconciliation_rule(
+        self, info: Info, rule_id: Annotated[strawberry.ID, strawberry.argument(description="The rule.")]
+    ) -> ReconciliationRuleResult:  # type: ignore[valid-type]
+        return await run_for_caller(
+            info,
+            lambda principal: rules.disable_rule(
+                info.context.session_factory,
+                principal,
+                rule_id=decode_id(rule_id, "ReconciliationRule", field="ruleId"),
+                now=info.context.now(),
+            ),
+            _rule,
         )
 
     @strawberry.mutation(

@@ -9,7 +9,7 @@ from typing import Annotated
 import strawberry
 from strawberry import relay
 
-from billing.reconciliation import accounts, closing, reading
+from billing.reconciliation import accounts, closing, reading, rules
 from db.models import ExceptionStatus
 from schema.billing.common import FINANCE_ONLY, read_of_project
 from schema.billing.reconciliation_types import (
@@ -20,6 +20,7 @@ from schema.billing.reconciliation_types import (
     ReconciliationExceptionType,
     ReconciliationMatchConnection,
     ReconciliationMatchType,
+    ReconciliationRuleType,
     StatementAccountType,
 )
 from schema.context import Info
@@ -58,6 +59,21 @@ class ReconciliationQueries:
             info, project_id, lambda principal, project: accounts.list_statement_accounts(sessions, principal, project_id=project)
         )
         return [] if rows is None else [StatementAccountType.from_row(row) for row in rows]
+
+    @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's matching rules in the order they are tried.")
+    async def reconciliation_rules(
+        self,
+        info: Info,
+        project_id: Annotated[strawberry.ID, _PROJECT],
+        include_disabled: Annotated[bool, strawberry.argument(description="Also the disabled rules.")] = False,
+    ) -> list[ReconciliationRuleType]:
+        sessions = info.context.session_factory
+        rows = await read_of_project(
+            info,
+            project_id,
+            lambda principal, project: rules.list_rules(sessions, principal, project_id=project, include_disabled=include_disabled),
+        )
+        return [] if rows is None else [ReconciliationRuleType.from_row(row) for row in rows]
 
     @strawberry.field(permission_classes=FINANCE_ONLY, description="FINANCE, ADMIN: The project's reconciliation exceptions, oldest first.")
     async def reconciliation_exceptions(

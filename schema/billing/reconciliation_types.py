@@ -17,11 +17,13 @@ from billing.reconciliation.matching_run import ReconciliationRun
 from billing.reconciliation.phrases import render_phrase
 from billing.reconciliation.reading import ExceptionView, MatchView
 from billing.reconciliation.statement import StatementRejected
-from db.models import DailyClose, StatementAccount, StatementLineRow
+from billing.reconciliation.rules import rule_of_row
+from db.models import DailyClose, ReconciliationRule, StatementAccount, StatementLineRow
 from kernel.vocabulary import Locale
 from schema.billing.common import gid
 from schema.billing.enums import PaymentChannelEnum
 from schema.errors import Error, ErrorCode
+from schema.ids import encode_optional_id
 
 __all__ = [
     "DailyCloseType",
@@ -31,6 +33,7 @@ __all__ = [
     "ReconciliationExceptionType",
     "ReconciliationMatchConnection",
     "ReconciliationMatchType",
+    "ReconciliationRuleType",
     "ReconciliationRunType",
     "ResolutionActionEnum",
     "StatementAccountKindEnum",
@@ -142,6 +145,43 @@ class StatementAccountType:
             channel=row.channel,  # type: ignore[arg-type]
             terms=ChannelTermsType.from_stored(row.terms or {}),
             bank_profile=row.bank_profile,
+        )
+
+
+@strawberry.type(
+    name="ReconciliationRule",
+    description="One of a project's matching rules, tried in `position` order on the bank credits still open after exact keys and settlements.",
+)
+class ReconciliationRuleType:
+    id: strawberry.ID = strawberry.field(description="The rule's ID.")
+    position: int = strawberry.field(description="Where it is tried: 1 first.")
+    name: str = strawberry.field(description="Its name, as matches made by it name it.")
+    pattern: str | None = strawberry.field(description="A regular expression searched in the line's memo (摘要/附言) and payer name.")
+    unit_id: strawberry.ID | None = strawberry.field(description="The unit the pattern points at (else its (?P<unit>…) group).")
+    party_id: strawberry.ID | None = strawberry.field(description="The payer the pattern points at.")
+    amount_tolerance: Decimal = strawberry.field(description="How far the line's amount may be from the payment's (元).")
+    days_before: int = strawberry.field(description="Days the line may come before the payment.")
+    days_after: int = strawberry.field(description="Days the line may come after the payment.")
+    min_name_similarity: float | None = strawberry.field(description="How alike payer names must be (0–1, characters or pinyin).")
+    channels: list[PaymentChannelEnum] = strawberry.field(description="The payments' channels it pairs with.")
+    disabled_at: dt.datetime | None = strawberry.field(description="When it was disabled; null while it is tried.")
+
+    @classmethod
+    def from_row(cls, row: ReconciliationRule) -> ReconciliationRuleType:
+        rule = rule_of_row(row)
+        return cls(
+            id=gid("ReconciliationRule", row.id),
+            position=row.position,
+            name=rule.name,
+            pattern=rule.pattern,
+            unit_id=encode_optional_id("Unit", rule.unit_id),
+            party_id=encode_optional_id("Party", rule.party_id),
+            amount_tolerance=rule.amount_tolerance,
+            days_before=rule.days_before,
+            days_after=rule.days_after,
+            min_name_similarity=rule.min_name_similarity,
+            channels=[PaymentChannelEnum(channel.value) for channel in rule.channels],  # type: ignore[misc]
+            disabled_at=row.disabled_at,
         )
 
 

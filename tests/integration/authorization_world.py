@@ -56,6 +56,7 @@ from db.models import (
     PaymentChannel,
     ReconciliationException,
     ReconciliationMatch,
+    ReconciliationRule,
     RoleGrant,
     StatementAccount,
     StatementAccountKind,
@@ -554,8 +555,8 @@ async def _dispatch(aw: AuthorizationWorld) -> None:
 
 
 async def _add_reconciliation_books(state: AppState, world: World) -> None:
-    """In each project a statement account with one match, one open exception and one closed day, so a
-    reconciliation list shows its own project's rows and nothing of another project's."""
+    """In each project a statement account with one match, one open exception, one closed day and one
+    matching rule, so a reconciliation list shows its own project's rows and nothing of another project's."""
     day = dt.date(2026, 10, 31)
     async with state.session_factory() as session, session.begin():
         for project in ("lakeside", "hillside"):
@@ -566,6 +567,12 @@ async def _add_reconciliation_books(state: AppState, world: World) -> None:
             session.add(account)
             await session.flush()
             world.ids[f"StatementAccount:{project}"] = account.id
+            rule = ReconciliationRule(
+                project_id=project_id, position=1, name="房号转账", params={"pattern": r"(?P<unit>\d+-\d+)", "days_after": 5}
+            )
+            session.add(rule)
+            await session.flush()
+            world.ids[f"ReconciliationRule:{project}"] = rule.id
             zero = Decimal("0.00")
             session.add_all(
                 [
@@ -650,6 +657,9 @@ async def build_authorization_world(app: Starlette, client: httpx.AsyncClient) -
     await _add_reconciliation_books(state, world)
     _name_targets(world, "Project", "Project:lakeside", "Project:lakeside", "Project:hillside")
     _name_targets(world, "StatementAccount", "StatementAccount:lakeside", "StatementAccount:lakeside", "StatementAccount:hillside")
+    _name_targets(
+        world, "ReconciliationRule", "ReconciliationRule:lakeside", "ReconciliationRule:lakeside", "ReconciliationRule:hillside"
+    )
     _name_targets(world, "Building", "Building:a1", "Building:a2", "Building:b1")
     for kind in ("Unit", "Party", "Occupancy"):
         _name_targets(world, kind, f"{kind}:alice", f"{kind}:bob", f"{kind}:carol")

@@ -82,6 +82,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.reconciliationExceptions":  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.reconciliationMatches":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dailyCloses":               ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.reconciliationRules":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningPolicy":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningWorkQueue":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.collectionRate":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -184,6 +185,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.reconcile":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.resolveReconciliationException": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.closeReconciliationDay": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.createReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.updateReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.disableReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.setDunningPolicy":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.runDunning":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.setBillDispute":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -634,6 +638,9 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "query ($p: ID!) { reconciliationMatches(projectId: $p) { edges { node { id } } } }", project, nonempty
     ),
     "Query.dailyCloses": GraphQLProbe("query ($p: ID!) { dailyCloses(projectId: $p) { day } }", project, nonempty),
+    "Query.reconciliationRules": GraphQLProbe(
+        "query ($p: ID!) { reconciliationRules(projectId: $p, includeDisabled: true) { id } }", project, lists("ReconciliationRule")
+    ),
     "Query.collectionRate": GraphQLProbe(
         'query ($p: ID!) { collectionRate(projectId: $p, from: "2025-01", to: "2025-12") { asOf } }', project, answers
     ),
@@ -944,6 +951,19 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     ),
     "Mutation.closeReconciliationDay": mutation(
         "closeReconciliationDay", "$projectId: ID!, $day: Date!", _close_day, "daily_close",
+    ),
+    "Mutation.createReconciliationRule": mutation(
+        "createReconciliationRule", "$input: CreateReconciliationRuleInput!",
+        lambda c: {"input": {"projectId": c.gid("Project"), "name": f"同名同额 {c.serial()}", "minNameSimilarity": 0.8}},
+        "reconciliation_rule",
+    ),
+    "Mutation.updateReconciliationRule": mutation(
+        "updateReconciliationRule", "$input: UpdateReconciliationRuleInput!",
+        lambda c: {"input": {"ruleId": c.gid("ReconciliationRule"), "name": "房号转账", "pattern": r"(?P<unit>\d+-\d+)", "daysAfter": 7}},
+        "reconciliation_rule",
+    ),
+    "Mutation.disableReconciliationRule": mutation(
+        "disableReconciliationRule", "$ruleId: ID!", lambda c: {"ruleId": c.gid("ReconciliationRule")}, "reconciliation_rule",
     ),
     "Query.dunningPolicy": GraphQLProbe("query ($p: ID!) { dunningPolicy(projectId: $p) { levels { code } } }", project, answers),
     "Query.dunningWorkQueue": GraphQLProbe(

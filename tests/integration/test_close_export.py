@@ -21,7 +21,8 @@ from strawberry import relay
 from api.billing_routes import XLSX_MEDIA_TYPE
 from api.reconcile_cli import reconcile_export
 from api.state import AppState
-from billing.reconciliation.close_workbook import CLOSE_HEADINGS, EXCEPTION_HEADINGS, EXCEPTION_KIND_NAMES, YUAN
+from billing.reconciliation.close_workbook import CLOSE_HEADINGS, EXCEPTION_HEADINGS, EXCEPTION_KIND_NAMES, WORDS, YUAN
+from kernel.vocabulary import Locale
 from tests.conftest import Clock
 from tests.integration.billing_world import books_balance  # noqa: F401  (autouse: the books balance after every test)
 from tests.integration.test_reconciliation import BANK, CLOSE, WECHAT, _month, _reconcile
@@ -179,3 +180,36 @@ async def test_the_command_line_writes_the_same_workbook(
     downloaded = (await _download(client, accounts["wechat"], world.token("finance_a"))).content
     assert _days_sheet(output.read_bytes()) == _days_sheet(downloaded)
     assert not (tmp_path / "x.xlsx").exists()
+
+
+async def test_with_lang_en_the_workbook_speaks_english_and_holds_the_same_figures(
+    client: httpx.AsyncClient, state: AppState, clock: Clock, tmp_path: Path
+) -> None:
+    world, accounts = await _closed(client, state, clock)
+    token, english = world.token("finance_a"), WORDS[Locale.EN]
+
+    response = await _download(client, accounts["wechat"], token, **PERIOD, lang="en")
+    chinese = openpyxl.load_workbook(io.BytesIO((await _download(client, accounts["wechat"], token)).content))
+    output = tmp_path / "closes-en.xlsx"
+    written = await reconcile_export(
+        state.settings, account=WECHAT, project=world.gid("Project:lakeside"), first_day=dt.date(2026, 11, 1),
+        last_day=dt.date(2026, 11, 4), output=output, lang="en",
+    )
+
+    assert response.status_code == 200 and "daily-closes-" in response.headers["content-disposition"].split("filename*=")[1]
+    workbook = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == ["Daily closes", "Open exceptions"]
+    days, exceptions = workbook["Daily closes"], workbook["Open exceptions"]
+    assert [cell.value for cell in days[1]] == list(english.close_headings)
+    assert [cell.value for cell in exceptions[1]] == list(english.exception_headings) and days.freeze_panes == "A2"
+    rows = [[cell.value for cell in row] for row in days.iter_rows(min_row=2)]
+    assert [row[1] for row in rows] == ["Closed (signed off)", "Closed", "Closed", "Open", "3 days closed, 1 open"]
+    assert rows[-1][0] == "Total"
+    chinese_rows = [[cell.value for cell in row] for row in chinese["日结报告"].iter_rows(min_row=2)]
+    assert [row[2:10] for row in rows] == [row[2:10] for row in chinese_rows]  # the same figures, to the fen
+    opened = [[cell.value for cell in row] for row in exceptions.iter_rows(min_row=2)]
+    assert {row[2] for row in opened} <= set(english.kind_names.values()) and len(opened) == 5
+    assert all(row[4] in ("yes", "no", None) for row in opened)
+    unreceived = next(row for row in opened if row[2] == "Not received")
+    assert "not received" in unreceived[5] and unreceived[7].startswith("payment ")
+    assert written == 0 and openpyxl.load_workbook(output).sheetnames == ["Daily closes", "Open exceptions"]

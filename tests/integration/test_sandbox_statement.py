@@ -1,9 +1,9 @@
-"""The sandbox gateway's daily WeChat Pay statement of its own payments, on SQLite and PostgreSQL.
+"""The sandbox gateway's daily WeChat Pay and Alipay statements of its own payments, on SQLite and PostgreSQL.
 
 On 2026-11-02 alice paid her November bill online twice (two orders for one bill, both paid through the
 sandbox on the WECHAT channel), finance refunded the second, bob paid through the sandbox on ALIPAY and
 carol at the desk by WeChat. The sandbox's WeChat bill of that day holds alice's two payments and the
-refund, nothing else, and imports and matches like a real WeChat bill.
+refund, nothing else, and imports and matches like a real WeChat bill; its Alipay bill holds bob's.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import pytest
 from api.reconcile_cli import reconcile_sandbox_statement
 from api.state import AppState
 from billing.providers import SandboxProvider
+from billing.reconciliation.alipay import parse_alipay_bill
 from billing.reconciliation.sandbox_statement import write_sandbox_statement
 from billing.reconciliation.statement import LineKind
 from billing.reconciliation.wechat import parse_wechat_bill
+from db.models import PaymentChannel
 from kernel.errors import BadInput
 from tests.conftest import Clock
 from tests.integration.authorization_world import multipart
@@ -98,8 +100,12 @@ async def _the_day(client: httpx.AsyncClient, state: AppState, clock: Clock) -> 
     return world
 
 
-async def _statement(state: AppState, world: World, day: dt.date, now: dt.datetime) -> bytes | None:
-    return await write_sandbox_statement(state.session_factory, None, project_id=world.ids["Project:lakeside"], day=day, now=now)
+async def _statement(
+    state: AppState, world: World, day: dt.date, now: dt.datetime, channel: PaymentChannel = PaymentChannel.WECHAT
+) -> bytes | None:
+    return await write_sandbox_statement(
+        state.session_factory, None, project_id=world.ids["Project:lakeside"], day=day, now=now, channel=channel
+    )
 
 
 async def test_the_days_bill_holds_the_sandboxs_wechat_payments_and_refunds_and_nothing_else(
@@ -170,3 +176,42 @@ async def test_the_command_line_writes_the_bill_that_imports_and_matches_like_we
     assert ran["data"]["reconcile"]["newMatches"] == 2
     assert {row["kind"]: row["count"] for row in ran["data"]["reconcile"]["exceptionsByKind"]} == {"DUPLICATE_CHARGE": 1}
 
+
+
+async def test_the_days_alipay_bill_holds_the_sandboxs_alipay_payment_and_imports_and_matches(
+    client: httpx.AsyncClient, state: AppState, clock: Clock, tmp_path: Path, capsys: Any
+) -> None:
+    world = await _the_day(client, state, clock)
+    project = world.gid("Project:lakeside")
+    output = tmp_path / "sandbox-alipay-2026-11-02.zip"
+
+    content = await _statement(state, world, DAY, clock(), PaymentChannel.ALIPAY)
+    written = await reconcile_sandbox_statement(state.settings, project=project, day=DAY, output=output, now=clock(), channel="alipay")
+    quiet = await _statement(state, world, DAY - dt.timedelta(days=1), clock(), PaymentChannel.ALIPAY)
+    with pytest.raises(BadInput) as refused:
+        await _statement(state, world, DAY, clock(), PaymentChannel.CASH)
+
+    assert content is not None and content[:4] == b"PK\x03\x04"
+    statement = parse_alipay_bill(content, account=SandboxProvider.alipay_account, zone=SHANGHAI)
+    assert [(line.kind, line.amount, line.fee, line.transaction_id) for line in statement.lines] == [
+        (LineKind.PAYMENT, Decimal("363.67"), Decimal("2.18"), "2026110222001"),
+    ]
+    assert statement.lines[0].memo == "Lakeside 2026-11 账单缴费"
+    assert (written, output.read_bytes(), quiet, refused.value.field) == (0, content, None, "channel")
+    assert "Alipay business bill (业务明细) of account 2088101117955611" in capsys.readouterr().out
+    created = await gql(
+        client,
+        CREATE_ACCOUNT,
+        {"input": {"projectId": project, "name": SandboxProvider.alipay_account, "kind": "ALIPAY", "terms": {"feeRate": "0.6%"}}},
+        token=world.token("finance_a"),
+    )
+    imported = await multipart(
+        client,
+        world.token("finance_a"),
+        "mutation ($a: ID!, $f: Upload!) { importStatement(accountId: $a, file: $f) { ... on StatementImport { newLineCount format } } }",
+        {"a": created["data"]["createStatementAccount"]["id"], "f": None},
+        {"f": (output.name, content)},
+    )
+    assert imported["data"]["importStatement"] == {"newLineCount": 1, "format": "ALIPAY"}
+    ran = await gql(client, RECONCILE, {"p": project, "from": "2026-11-02", "to": "2026-11-02"}, token=world.token("finance_a"))
+    assert ran["data"]["reconcile"]["newMatches"] == 1

@@ -26,6 +26,7 @@ PURE_CORES = [
     "billing/model.py",
     "billing/money.py",
     "billing/reconciliation/alipay.py",
+    "billing/reconciliation/alipay_writer.py",
     "billing/reconciliation/bank.py",
     "billing/reconciliation/close_workbook.py",
     "billing/reconciliation/formats.py",

@@ -16,6 +16,7 @@ from billing.reconciliation.matching import (
     Reconciliation,
     exact_key_explanation,
     reconcile,
+    unit_code,
 )
 from billing.reconciliation.statement import Channel, LineKind, SourceKind
 from tests.unit.reconciliation.builders import (
@@ -467,3 +468,31 @@ def test_a_line_key_given_twice_is_refused() -> None:
 def test_a_payment_of_a_channel_without_terms_is_refused() -> None:
     with pytest.raises(ValueError, match="CASH"):
         run([], [payment(1, "1.00", channel=Channel.CASH)])
+
+
+@pytest.mark.parametrize(
+    ("written", "code"),
+    [
+        ("3-1-502", "3-1-502"),
+        ("3栋1单元502室", "3-1-502"),
+        ("3号楼1单元502", "3-1-502"),
+        ("３－１－５０２", "3-1-502"),
+        ("a1栋102", "A1-102"),
+        ("A1 / 102", "A1-102"),
+    ],
+)
+def test_a_unit_code_is_read_the_same_however_it_is_written(written: str, code: str) -> None:
+    assert unit_code(written) == code
+
+
+def test_a_rule_finds_the_unit_of_a_code_written_another_way() -> None:
+    rule = MatchRule(name="房号", pattern=r"(?P<unit>\d+栋\d+单元\d+)", days_after=5)
+    payments = [
+        payment(1, "1200.00", channel=Channel.BANK_TRANSFER, unit=17, order=False),
+        payment(2, "1200.00", channel=Channel.BANK_TRANSFER, unit=18, order=False),
+    ]
+    line = bank_line(1, "1200.00", memo="3栋1单元503室 物业费")
+    result = run([line], payments, [rule], unit_codes={"3-1-502": 17, "3-1-503": 18}, as_of=at(3))
+    (match,) = result.matches
+    assert (match.rule, match.payment_ids) == ("房号", (2,))
+    assert match.explanation[1].fact("unit") == 18
