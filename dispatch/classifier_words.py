@@ -173,7 +173,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "空调", "空凋", "空调机", "冷气", "冷气机", "中央空调", "暖气", "暖器", "暖气片", "暖气管", "地暖",
         "供暖", "采暖", "分水器", "新风", "新风机", "冷凝水管", "外机", "内机", "室内机", "室外机",
         "出风口", "风口", "风机盘管", "温控", "温控器", "锅炉", "壁挂炉", "加氟", "缺氟", "排气扇",
-        "换气扇", "排风扇", "抽风机", "通风",
+        "换气扇", "排风扇", "排风机", "抽风机", "送风机", "通风",
         "ac", "a/c", "aircon*", "air con*", "air-con*", "air condition*", "airconditioner*", "hvac",
         "heating", "radiator*", "thermostat*", "ventilation", "vent*", "fresh air", "heat pump*",
         "central air", "split unit*", "no heat", "boiler*", "extractor fan*", "exhaust fan*",
@@ -186,7 +186,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # --- lifts ----------------------------------------------------------------------------------
     *_rules(
         Category.ELEVATOR, STRONG,
-        "电梯", "电弟", "电题", "扶梯", "自动扶梯", "货梯", "客梯", "升降机", "升降梯", "观光梯", "𨋢",
+        "电梯", "电弟", "电题", "电悌", "电剃", "扶梯", "自动扶梯", "货梯", "客梯", "升降机", "升降梯", "观光梯", "𨋢",
         "轿厢", "困人", "扶手带", "平层", "电梯空调",
         "lift", "lifts", "elevator*", "elevater*", "elavator*", "elevtor*", "escalator*", "lift fan*",
         "elevator fan*", "dianti*", "dian ti*", "kunren*", "kun ren*",
@@ -229,14 +229,14 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(
         Category.LOCKSMITH, STRONG,
         "锁", "门锁", "锁芯", "锁头", "锁眼", "锁孔", "钥匙", "钥是", "锁匙", "指纹锁", "密码锁", "智能锁",
-        "电子锁", "门禁", "门禁卡", "开锁", "反锁", "锁扣", "挂锁", "锁舌", "人脸识别",
+        "电子锁", "门禁", "门禁卡", "开锁", "zhiwen suo*", "zhiwensuo*", "mima suo*", "mimasuo*", "反锁", "锁扣", "挂锁", "锁舌", "人脸识别",
         "lock*", "key", "keys", "deadbolt*", "cylinder", "padlock*", "latch*", "keypad*", "access card*",
         "fob*", "locksmith*", "suo huai*", "suohuai*", "yaoshi*", "yao shi*", "mensuo*", "men suo*", "menjin*", "men jin*",
     ),
     # --- cleaning and pests ---------------------------------------------------------------------
     *_rules(
         Category.CLEANING, FAULT_WEIGHT,
-        "垃圾", "拉圾", "打扫", "清扫", "没人扫", "保洁", "呕吐", "吐了", "狗屎", "鸟屎", "屎", "粪便", "粑粑",
+        "垃圾", "拉圾", "打扫", "清扫", "没人扫", "保洁", "呕吐", "吐了", "狗屎", "鸟屎", "鸟粪", "粪", "屎", "粪便", "粑粑",
         "便便", "大便", "尿", "蟑螂", "小强", "曱甴", "老鼠", "耗子", "白蚁", "跳蚤", "臭虫", "消杀", "马蜂",
         "蜂窝", "灭鼠", "油污", "涂鸦", "乱涂乱画", "小广告", "牛皮癣", "死猫", "死老鼠", "烟头", "脏",
         "埋汰", "邋遢", "污糟", "龌龊", "脏兮兮", "全是灰", "都是灰", "好多灰", "积灰", "灰尘", "没擦", "没人擦", "擦干净",
@@ -266,7 +266,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "热水器", "电热水器", "热水气", "热水机", "油烟机", "烟机", "燃气灶", "煤气灶", "煤气炉", "燃气炉", "灶台", "灶具",
         "洗碗机", "冰箱", "冰相", "雪柜", "冰柜", "冷柜", "洗衣机", "洗衣鸡", "洗衣几", "干衣机", "烘干机",
         "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
-        "垃圾处理器", "消毒柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
+        "垃圾处理器", "消毒柜", "消毒碗柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
         "对讲机",
         "water heater*", "hot water tank*", "geyser*", "fridge*", "frige*", "refrigerator*", "freezer*",
         "dishwasher*", "washing machine*", "dryer*", "oven*", "microwave*", "range hood*",
@@ -366,6 +366,12 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "can't get him out", "can't get her out", "can't get them out", "locked himself", "locked herself", "locked themselves",
         "dropped suddenly", "dropped a few", "plunged", "free fall", "between floors", "两层中间", "两层之间",
         "楼中间", "停在半空", "从里面反锁", "从里面锁", "locked…from inside", "locked…from the inside",
+        # caught by a lift's doors or an escalator; a lift whose doors open on an empty shaft or that runs on
+        "夹住…手", "夹住…脚", "夹住…人", "夹住…孩", "夹住…老人", "夹到…手", "夹到…脚", "夹到…人", "夹到…孩",
+        "手…被…夹", "脚…被…夹", "人被…夹", "孩…被…夹", "夹伤", "卷进", "卷入", "卡进扶梯", "卡进电梯", "卡进…缝", "人出不来", "人出不去",
+        "里面…出不来", "出不来…里面", "没有轿厢", "轿厢没", "轿厢不在", "门开…空的", "黑洞洞", "空井道",
+        "梯…停不下来", "梯…停不住", "冲到顶", "caught in the door*", "trapped…escalator", "caught in the escalator",
+        "doors open…no car*", "empty shaft", "lift…won't stop", "elevator…won't stop",
     ),
     # fire, smoke, a burning smell, sparks
     *_cues(
@@ -376,6 +382,13 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "smells burnt", "smell of burning", "smells hot", "smells…hot", "smell…burn*", "hot smell", "melting", "scorch*", "spark*",
         "arcing", "crackl*",
     ),
+    # people hurt or about to be: falling objects, injuries
+    *_cues(
+        Priority.URGENT, 6.0,
+        "砸伤", "差点砸", "砸下来", "高空坠物", "随时会掉", "要掉下来", "快掉下来", "快要掉",
+        "摇摇欲坠", "受伤", "流血", "摔伤", "割伤", "夹伤", "hit someone", "nearly hit", "could fall on",
+        "about to fall", "injur*", "bleeding", "falling off the building", "fell from", "hanging loose",
+    ),
     # gas
     *_cues(
         Priority.URGENT, 6.0,
@@ -383,6 +396,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "燃气泄漏", "煤气泄漏", "燃气漏", "煤气漏", "漏燃气", "漏煤气", "闻到燃气", "闻到煤气", "闻到天然气",
         "燃气…味", "煤气…味", "gas味", "gas 味", "gas smell*", "smell of gas", "smell gas", "smells of gas",
         "smells like gas", "smelling gas", "gas leak*", "leaking gas", "rotten egg*", "gas…smell*",
+        "燃气…漏气", "煤气…漏气", "天然气…漏气", "液化气…漏气", "燃气管…漏", "煤气管…漏", "天然气管…漏",
+        "气管…漏气", "燃气表…嘶", "燃气…嘶嘶", "煤气…嘶嘶", "天然气…嘶嘶", "gas…hissing", "hissing…gas",
     ),
     # shocks
     *_cues(
@@ -419,6 +434,10 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "upstairs…leak*", "leak*…upstairs", "water…upstairs", "upstairs…water", "downstairs…leak*",
         "leak*…downstairs", "leak*…below", "water…below", "leak*…neighbo*", "neighbo*…leak*", "burst", "flooding", "flooded", "water everywhere",
         "gushing", "spraying water", "water spraying", "pouring out",
+        "往下淌", "淌到", "往楼下流", "流到楼下", "流到…楼", "流到客厅", "流到卧室", "流到走廊", "流到楼道", "流到电梯",
+        "满楼道", "水…到处都是", "地上全是水", "屋里全是水", "家里全是水", "水…往外冒", "往外冒水", "管…裂…冒",
+        "管…裂…喷", "管…裂…一直", "管…裂…到处", "裂…喷", "灯里…水", "水…灯里",
+        "从灯…水", "水…从灯", "water…light fitting*", "light…dripping", "water…running down",
     ),
     # Zero weight: these only mask an alarming word inside them.
     *_cues(
