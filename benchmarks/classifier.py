@@ -1,11 +1,14 @@
 """Repair-ticket classifier: held-out accuracy, per-category precision and recall, confusion, speed.
 
-Two held-out measurements:
+Held-out measurements:
 
-- the separate test set, tests/data/classifier_heldout.csv: reports written from the category and
-  urgency definitions alone by someone who never read the training data. No model learns from it
-  and nothing is tuned on it; this script is the only code that reads it, and it prints figures,
-  never texts. The goals of issue 18 stand beside the figures.
+- the separate test set, tests/data/classifier_testset_2.csv: 240 reports written from the category and
+  urgency definitions alone by a second writer, who read neither the training data, the word lists nor
+  the first set. No model learns from it and nothing is tuned on it; this script is the only code that
+  reads it, and it prints figures, never texts. The goals of issue 18 stand beside the figures.
+- the development set, tests/data/classifier_heldout.csv: the first such set (200 reports). It was the
+  test set until its misses were used to write urgency cues, so it now shows what tuning reached, not
+  how the classifier does on text it never saw.
 - the ``test`` split of tests/data/ticket_descriptions.csv, which no model here learns from:
   "trained" learns the ``train`` split on top of the built-in rules, "shipped" is what the service
   loads (rules plus the seed lists inside the package).
@@ -36,7 +39,8 @@ from kernel.vocabulary import Category, Priority
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 LABELLED_SET = DATA / "ticket_descriptions.csv"
-SEPARATE_TEST_SET = DATA / "classifier_heldout.csv"
+SEPARATE_TEST_SET = DATA / "classifier_testset_2.csv"
+DEVELOPMENT_SET = DATA / "classifier_heldout.csv"
 SHORT_NAMES = {
     Category.PLUMBING: "plumb",
     Category.ELECTRICAL: "elec",
@@ -62,10 +66,11 @@ def load_examples() -> dict[str, list[TrainingExample]]:
     return splits
 
 
-def load_separate_test_set() -> list[TrainingExample]:
-    with SEPARATE_TEST_SET.open(encoding="utf-8", newline="") as handle:
+def load_written_set(path: Path, *, text: str, urgency: str) -> list[TrainingExample]:
+    """A set of reports with their labels, from the CSV columns named `text`, `category` and `urgency`."""
+    with path.open(encoding="utf-8", newline="") as handle:
         return [
-            TrainingExample(row["text"], Category(row["category"]), Priority(row["priority"]))
+            TrainingExample(row[text], Category(row["category"]), Priority(row[urgency]))
             for row in csv.DictReader(handle)
         ]
 
@@ -216,7 +221,8 @@ def main() -> None:
     speed = measure_speed([example.text for split in splits.values() for example in split])
     trained = evaluate(Classifier.train(splits["train"]), splits["test"])
     shipped = evaluate(load_default_classifier(), splits["test"])
-    separate = load_separate_test_set()
+    separate = load_written_set(SEPARATE_TEST_SET, text="description", urgency="urgency")
+    development = load_written_set(DEVELOPMENT_SET, text="text", urgency="priority")
     everything = [*load_seed_examples(), *splits["train"], *splits["test"]]
     on_separate = {
         "shipped": evaluate(load_default_classifier(), separate),
@@ -232,6 +238,11 @@ def main() -> None:
     print_table(
         "Separate test set: priority confusion, shipped (rows: expected)",
         urgency_confusion_rows(on_separate["shipped"]),
+    )
+
+    print_table(
+        f"Development set ({len(development)} reports by the first writer; tuned on, so not a test), shipped",
+        separate_test_rows({"shipped": evaluate(load_default_classifier(), development)}),
     )
 
     print_table(

@@ -372,6 +372,11 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "里面…出不来", "出不来…里面", "没有轿厢", "轿厢没", "轿厢不在", "门开…空的", "黑洞洞", "空井道",
         "梯…停不下来", "梯…停不住", "冲到顶", "caught in the door*", "trapped…escalator", "caught in the escalator",
         "doors open…no car*", "empty shaft", "lift…won't stop", "elevator…won't stop",
+        "开着门…走", "开着门…运行", "开着门就", "门…开着…运行", "门关不上…运行", "门没关…走", "门没关…运行", "开门运行",
+        "梯…反转", "梯…倒转", "电梯井…水", "井道…水", "底坑…水", "moving with…door* open", "door* open…moving",
+        "lift shaft…water", "water…lift shaft", "escalator…revers*",
+        "消防通道…锁", "消防通道…打不开", "安全出口…锁", "安全出口…打不开", "逃生通道…锁", "逃生…打不开", "消防门…锁死",
+        "fire exit…locked", "fire escape…locked", "emergency exit…locked",
     ),
     # fire, smoke, a burning smell, sparks
     *_cues(
@@ -388,6 +393,11 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "砸伤", "差点砸", "砸下来", "高空坠物", "随时会掉", "要掉下来", "快掉下来", "快要掉",
         "摇摇欲坠", "受伤", "流血", "摔伤", "割伤", "夹伤", "hit someone", "nearly hit", "could fall on",
         "about to fall", "injur*", "bleeding", "falling off the building", "fell from", "hanging loose",
+        "摔倒", "跌倒", "摔下", "fell down", "fell over", "someone fell",
+        "风一吹就晃", "下面是人行道", "往外倒", "要倒了", "快倒了", "倒塌", "塌了", "坍塌", "塌下来", "往下掉…块", "砸坏",
+        "collaps*", "about to come down",
+        "井盖不见", "井盖丢", "井盖…没了", "井盖被偷", "掉进去", "会掉进", "missing manhole", "manhole…missing",
+        "open manhole", "压在电线", "电线断", "电线…断了", "电线掉", "电线…落地", "downed wire*", "power line*…down",
     ),
     # gas
     *_cues(
@@ -397,6 +407,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "燃气…味", "煤气…味", "gas味", "gas 味", "gas smell*", "smell of gas", "smell gas", "smells of gas",
         "smells like gas", "smelling gas", "gas leak*", "leaking gas", "rotten egg*", "gas…smell*",
         "燃气…漏气", "煤气…漏气", "天然气…漏气", "液化气…漏气", "燃气管…漏", "煤气管…漏", "天然气管…漏",
+        "烟道脱落", "烟道…掉", "烟道…断", "废气", "一氧化碳", "煤气中毒", "燃气…气味", "气罐…味", "煤气罐…味",
+        "液化气罐…味", "燃气报警", "煤气报警", "carbon monoxide", "co alarm*", "flue…loose", "flue…detached",
         "气管…漏气", "燃气表…嘶", "燃气…嘶嘶", "煤气…嘶嘶", "天然气…嘶嘶", "gas…hissing", "hissing…gas",
     ),
     # shocks
@@ -404,12 +416,13 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         Priority.URGENT, 6.0,
         "漏电", "触电", "电到", "电了一下", "被电", "麻了一下", "麻手", "手麻", "电人", "电击", "带电",
         "shock*", "electrocut*", "tingl*", "zapped",
+        "线头…水", "电线…滴水", "电线…进水", "电箱…进水", "电箱…水", "水…电箱", "wire*…wet", "wet…wire*",
     ),
     # no power to a whole flat or building
     *_cues(
         Priority.URGENT, 6.0,
         "停电", "断电", "冇电", "没得电", "家里没电", "家里都没电", "家里全没电", "家里突然没电", "家里全部没电",
-        "家里没有电", "全屋没电", "全屋都没电", "整个家没电", "整个家都没电", "整个房子没电", "整个房子都没电",
+        "家里没有电", "全家没电", "全家都没电", "全屋没电", "全屋都没电", "整个家没电", "整个家都没电", "整个房子没电", "整个房子都没电",
         "屋里没电", "屋里都没电", "房子没电", "全部没电", "全都没电", "一点电都没", "整栋楼没电", "全黑了",
         "所有电器", "电器都不能用", "别人家有电", "别人家都有电", "邻居家有电", "邻居家都有电",
         "whole…electric*", "entire…electric*", "lost electricity", "neighbours have power",
@@ -435,6 +448,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "leak*…downstairs", "leak*…below", "water…below", "leak*…neighbo*", "neighbo*…leak*", "burst", "flooding", "flooded", "water everywhere",
         "gushing", "spraying water", "water spraying", "pouring out",
         "往下淌", "淌到", "往楼下流", "流到楼下", "流到…楼", "流到客厅", "流到卧室", "流到走廊", "流到楼道", "流到电梯",
+        "水位…涨", "水位…上升", "水位…越来越高", "倒灌进", "越来越深", "水一直在冒", "水一直冒", "一直冒水", "止不住", "总阀…关不",
+        "water level*", "rising water", "can't turn off the water", "can't stop the water",
         "满楼道", "水…到处都是", "地上全是水", "屋里全是水", "家里全是水", "水…往外冒", "往外冒水", "管…裂…冒",
         "管…裂…喷", "管…裂…一直", "管…裂…到处", "裂…喷", "灯里…水", "水…灯里",
         "从灯…水", "水…从灯", "water…light fitting*", "light…dripping", "water…running down",
@@ -451,6 +466,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "没电", "没水", "停水", "尽快", "快点", "紧急", "赶紧", "马上", "老人", "小孩", "孩子", "危险", "不安全",
         "进不去", "进不了", "打不开", "锁不上", "溢出", "满地", "砸到", "摔", "不敢", "没有热水", "停运",
         "好几天", "营业", "跳闸", "困", "卡在", "发烫", "烫手",
+        # bare wires are a risk soon; wet ones a shock now (URGENT above)
+        "线头露", "电线露", "电线裸露", "裸露…电线", "露在外面", "exposed wire*", "bare wire*", "live wire*",
         "urgent", "asap", "right away", "immediately", "no water", "no power", "lost power",
         "no hot water", "no heat", "dangerous", "unsafe", "kids", "elderly", "wheelchair", "locked out",
         "can't", "overflow*", "slipp*", "out of order", "not working at all", "priority", "stuck",

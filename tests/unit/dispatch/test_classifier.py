@@ -457,6 +457,31 @@ def test_owners_own_words_are_understood(text: str, category: Category) -> None:
         ("water is coming through my ceiling from the flat above", "water is coming through my ceiling"),
         ("地下室水管爆了，水漫到车库", "水漫"),
         ("the basement is flooding", "flooding"),
+        ("楼顶水箱溢水了，水顺着楼梯往下淌", "往下淌"),
+        ("热水管裂了，烫水一直往外冒，已经流到客厅了", "流到客厅"),
+        ("总阀关不住，水一直在冒", "水一直在冒"),
+        ("地下室水位一直在涨", "水位一直在涨"),
+        ("楼道灯的线头露在外面还滴着水", "线头露在外面还滴着水"),
+        # caught, and lifts that endanger whoever steps in
+        ("电梯门夹住我家老人的手了", "夹住我家老人"),
+        ("小孩鞋子卡进扶梯缝里了，人还在上面", "卡进扶梯"),
+        ("电梯门开了但是轿厢没下来，门口是空的", "轿厢没"),
+        ("电梯开着门就往上走", "开着门就"),
+        ("扶梯突然反转了好多人摔倒", "梯突然反转"),
+        ("电梯里有人出不来", "人出不来"),
+        ("电梯井里有水", "电梯井里有水"),
+        ("消防通道的门锁死了打不开", "消防通道的门锁"),
+        # falling, collapsing, open holes, downed wires
+        ("外墙瓷砖掉了一块，差点砸到人", "差点砸"),
+        ("楼顶的太阳能热水器被风吹得要掉下来", "要掉下来"),
+        ("地下车库顶上在往下掉水泥块", "往下掉水泥块"),
+        ("井盖不见了，晚上看不见会掉进去", "井盖不见"),
+        ("大树被风吹断压在电线上", "压在电线"),
+        ("someone fell down the stairs because the lights are out", "fell down"),
+        # gas from a flue or a cylinder
+        ("热水器的烟道脱落了，屋里有废气味道", "烟道脱落"),
+        ("燃气报警器在叫", "燃气报警"),
+        ("天然气管道漏气了", "天然气管道漏气"),
     ],
 )
 def test_danger_to_people_or_property_is_urgent(text: str, cue: str) -> None:
@@ -531,6 +556,16 @@ def test_smoke_is_the_trade_of_the_equipment_it_comes_from_else_the_fire_wardens
         "钥匙锁在里面了，进不去",
         "厨房插座没电了，其他房间有电",
         "漏电保护器老是跳",
+        # the neighbours of the cues above, which are not dangers
+        "窗帘夹住了",
+        "马桶水停不住一直流",
+        "水龙头关不住",
+        "水箱水位浮球坏了一直在进水",
+        "电梯按钮装反了",
+        "保洁拖完地楼道全是水渍",
+        "阳台的下水管裂了一条缝，下雨天会往外渗水",
+        "空调嘶嘶响",
+        "电表箱门坏了，电线露在外面",
     ],
 )
 def test_a_denied_or_partial_alarm_is_not_urgent(text: str) -> None:
