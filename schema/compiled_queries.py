@@ -49,6 +49,8 @@ from graphql import (
     GraphQLUnionType,
     OperationType,
     Undefined,
+    get_named_type,
+    is_leaf_type,
 )
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
 from graphql.execution.values import get_argument_values
@@ -81,12 +83,13 @@ _Completer = Callable[["CompiledQueryExecutor", Any, Path, "GraphQLResolveInfo |
 
 
 class _FieldPlan:
-    __slots__ = ("arguments", "attribute", "complete", "definition", "details", "key", "needs_info", "nodes", "parent_type", "resolve", "typename")
+    __slots__ = ("arguments", "attribute", "complete", "definition", "details", "key", "leaf_attribute", "needs_info", "nodes", "parent_type", "resolve", "typename")
 
     def __init__(self) -> None:
         self.key = ""
         self.typename: str | None = None  # set for `__typename`: the answer is the parent type's name
         self.attribute: str | None = None  # set when the value is a plain attribute read
+        self.leaf_attribute: str | None = None  # set when it is, and a scalar or an enum besides
         self.resolve: Any = None
         self.definition: Any = None
         self.nodes: list[FieldNode] = []
@@ -254,6 +257,8 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
             field.attribute = None if field.arguments else _is_plain_attribute(definition)
             field.complete = self._completer(definition.type, field)
             field.needs_info = field.attribute is None or self._completion_needs_info(definition.type)
+            if field.attribute is not None and is_leaf_type(get_named_type(definition.type)):
+                field.leaf_attribute = field.attribute
             plan.fields.append(field)
         return plan
 
@@ -306,6 +311,10 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
             if field.typename is not None:
                 results[key] = field.typename
                 continue
+            if field.leaf_attribute is not None:
+                # A scalar read off the source needs no path: nothing below it, no resolver to hand one.
+                results[key] = field.complete(self, getattr(source, field.leaf_attribute), None, None, pending)  # type: ignore[misc]
+                continue
             field_path = Path(path, key, type_name)
             info = (
                 self.build_resolve_info(field.definition, field.nodes, plan.type, field_path) if field.needs_info else None
@@ -356,7 +365,7 @@ def _non_null(inner: _Completer) -> _Completer:
     def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
         completed = inner(executor, value, path, info, pending)
         if completed is None:
-            raise _NotCompiled(f"null for the non-null field at {path.as_list()}")
+            raise _NotCompiled("null for a non-null field")
         return completed
 
     return complete
