@@ -10,6 +10,8 @@ it takes. A request then only calls resolvers and serializers:
 
 - a field strawberry answers with an attribute read (no resolver, no extension, no permission) is read
   with `getattr`, as strawberry's basic-field resolver does;
+- a resolver without arguments, permission classes, extensions or exception handlers is called as
+  strawberry's wrapper calls it (the source as self/root/parent, an `Info` if it asks for one);
 - every other field calls the very resolver graphql-core would (`GraphQLField.resolve`: strawberry's
   argument conversion, permission classes and field extensions included) with the resolve-info object and
   arguments graphql-core would build;
@@ -83,7 +85,7 @@ _Completer = Callable[["CompiledQueryExecutor", Any, Path, "GraphQLResolveInfo |
 
 
 class _FieldPlan:
-    __slots__ = ("arguments", "attribute", "complete", "definition", "details", "key", "leaf_attribute", "needs_info", "nodes", "parent_type", "resolve", "typename")
+    __slots__ = ("arguments", "attribute", "complete", "definition", "details", "direct", "key", "leaf_attribute", "needs_info", "nodes", "parent_type", "resolve", "typename")
 
     def __init__(self) -> None:
         self.key = ""
@@ -91,6 +93,7 @@ class _FieldPlan:
         self.attribute: str | None = None  # set when the value is a plain attribute read
         self.leaf_attribute: str | None = None  # set when it is, and a scalar or an enum besides
         self.resolve: Any = None
+        self.direct: _DirectCall | None = None  # set when strawberry's wrapper would only call the function
         self.definition: Any = None
         self.nodes: list[FieldNode] = []
         self.details: list[FieldDetails] = []
@@ -98,6 +101,51 @@ class _FieldPlan:
         self.arguments = False
         self.needs_info = False
         self.complete: _Completer | None = None
+
+
+class _DirectCall:
+    """A resolver without arguments, extensions (permission classes are extensions) or exception
+    handlers: strawberry's wrapper would only hand it the source where it asks for self, root or parent,
+    and an `Info` where it asks for one. This calls it the same way, without the wrapper's layers."""
+
+    __slots__ = ("function", "info_class", "info_name", "source_names", "source_positional", "strawberry_field")
+
+    def __init__(self, strawberry_field: Any, info_class: Any) -> None:
+        resolver = strawberry_field.base_resolver
+        self.function = resolver.wrapped_func
+        self.strawberry_field = strawberry_field
+        self.info_class = info_class
+        self.source_positional = resolver.self_parameter is not None
+        self.source_names = tuple(
+            parameter.name for parameter in (resolver.parent_parameter, resolver.root_parameter) if parameter is not None
+        )
+        self.info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def __call__(self, source: Any, info: GraphQLResolveInfo | None) -> Any:
+        keywords = dict.fromkeys(self.source_names, source)
+        if self.info_name is not None:
+            keywords[self.info_name] = self.info_class(_raw_info=info, _field=self.strawberry_field)
+        if self.source_positional:
+            return self.function(source, **keywords)
+        return self.function(**keywords)
+
+
+def _direct_call(field_def: Any, graphql_schema: Any) -> _DirectCall | None:
+    strawberry_field = (field_def.extensions or {}).get("strawberry-definition")
+    strawberry_schema = (graphql_schema.extensions or {}).get("strawberry-definition")
+    if strawberry_field is None or strawberry_schema is None or field_def.resolve is None:
+        return None
+    resolver = strawberry_field.base_resolver
+    if (
+        resolver is None
+        or getattr(field_def.resolve, "_is_default", True)
+        or strawberry_field.extensions
+        or strawberry_field.arguments
+        or strawberry_schema.schema_converter._exception_handler_specs
+        or not callable(resolver.wrapped_func)
+    ):
+        return None
+    return _DirectCall(strawberry_field, strawberry_schema.config.info_class)
 
 
 class _ObjectPlan:
@@ -255,8 +303,13 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
             field.resolve = definition.resolve or self.field_resolver
             field.arguments = bool(definition.args or field.nodes[0].arguments)
             field.attribute = None if field.arguments else _is_plain_attribute(definition)
+            if field.attribute is None and not field.arguments:
+                field.direct = _direct_call(definition, self.schema)
             field.complete = self._completer(definition.type, field)
-            field.needs_info = field.attribute is None or self._completion_needs_info(definition.type)
+            field.needs_info = (
+                (field.attribute is None and (field.direct is None or field.direct.info_name is not None))
+                or self._completion_needs_info(definition.type)
+            )
             if field.attribute is not None and is_leaf_type(get_named_type(definition.type)):
                 field.leaf_attribute = field.attribute
             plan.fields.append(field)
@@ -321,6 +374,12 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
             )
             if field.attribute is not None:
                 value = getattr(source, field.attribute)
+            elif field.direct is not None:
+                value = field.direct(source, info)
+                if is_awaitable(value):
+                    results[key] = None
+                    pending.append((value, field.complete, field_path, info, results, key))  # type: ignore[arg-type]
+                    continue
             else:
                 arguments = (
                     get_argument_values(field.definition, field.nodes[0], self.variable_values, None, self.hide_suggestions)
