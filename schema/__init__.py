@@ -17,6 +17,7 @@ from strawberry.extensions import (
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
 from strawberry.schema.config import StrawberryConfig
 
+from schema.compiled_queries import CompiledQueryExecutor
 from schema.depth_limit import MAX_QUERY_LEVELS, QueryLevelLimit
 from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
 from schema.login_limit import OneLoginPerRequest
@@ -59,6 +60,7 @@ def build_schema(*, production: bool) -> strawberry.Schema:
         extensions=extensions,
         config=StrawberryConfig(relay_max_results=100),
         scalar_overrides=scalar_overrides(),
+        execution_context_class=CompiledQueryExecutor,
     )
 
 
