@@ -24,6 +24,7 @@ from api.demo_announcements import DEMO_ANNOUNCEMENT_TITLE, seed_announcements
 from api.demo_billing import seed_billing
 from api.demo_dispatch import seed_dispatch
 from api.demo_dunning import seed_dunning
+from api.demo_invoicing import seed_invoicing
 from db.models import (
     Building,
     Occupancy,
@@ -513,6 +514,7 @@ async def seed_demo(
         await seed_dunning(
             session_factory, cipher, project_id=summary.project_id, finance_email=finance, today=today, progress=progress
         )
+        await seed_invoicing(session_factory, project_id=summary.project_id, finance_email=finance, today=today, progress=progress)
         return summary
     except Conflict:
         # Another process seeded between our check and our insert; the organization's unique name stopped us.

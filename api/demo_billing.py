@@ -11,7 +11,8 @@ later. Most bills are paid on time on every channel, some in part, some not at a
 owner1's flat shows each: the first month paid, the second in part, the third open. WeChat payments are
 owners paying online: orders the sandbox gateway collected. Everything comes from one `random.Random`, so
 the same day always gives the same books. The month before `today` is then reconciled and closed day by
-day (`api.demo_reconciliation`).
+day (`api.demo_reconciliation`). The latest month's payments are invoiced automatically as they are
+booked (`api.demo_invoicing`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo_invoicing import add_invoicing_configuration, start_automatic_issuing
 from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id, seed_reconciliation
 from billing.balance import principal_due
 from billing.booking import (
@@ -288,6 +290,7 @@ async def seed_billing(
     signer = ReceiptSigner.from_cipher(cipher)
     first_month = _month_start(today, DEMO_BILLED_MONTHS)
     await _write_rules(session, project_id, dt.date(first_month.year - 1, 1, 1))
+    await add_invoicing_configuration(session, project_id=project_id, effective_from=dt.date(first_month.year - 1, 1, 1))
     units = list((await session.scalars(select(Unit).where(Unit.project_id == project_id).order_by(Unit.id))).all())
     flats = [unit for unit in units if unit.kind == UnitKind.APARTMENT]
     # owner1's flat (1栋 101) is the first flat; owner2's neighbour shows a usage spike flagged for review.
@@ -326,6 +329,9 @@ async def seed_billing(
             amount = due if share == 1.0 else (due * Decimal(str(share))).quantize(Decimal("0.01"))
             paid_at = _at(paid_on, rng.randint(8, 21), rng.randint(0, 59))
             payments.append(_OnTimePayment(bill, amount, _channel(rng), payer, paid_at))
+        if latest:
+            # The desk invoiced the month before by batch (`api.demo_invoicing`); from this month on, each payment itself.
+            await start_automatic_issuing(session, project_id=project_id)
         await _book_on_time_payments(session, signer, project_id, payments)
     await _report_books(session, project_id, progress)
     await seed_reconciliation(session, signer, project_id=project_id, today=today, progress=progress)

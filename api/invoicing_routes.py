@@ -1,5 +1,6 @@
 """HTTP routes of invoicing outside GraphQL: an issued invoice's PDF and its EInvoice XML, for whoever may
-see the invoice (someone else's, or one not issued, answers 404)."""
+see the invoice (someone else's, or one not issued, answers 404), and the same documents behind the
+links its delivery sent (`/invoices/download/<key>.pdf`), where the download key stands in for a login."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from starlette.routing import Route
 from api.auth import bearer_token
 from api.state import AppState
 from db.models import Invoice
-from invoicing.queries import get_invoice_pdf, get_invoice_xml
+from invoicing.delivery import DOWNLOAD_PREFIX
+from invoicing.queries import get_invoice_pdf, get_invoice_xml, get_linked_invoice_pdf, get_linked_invoice_xml
 from kernel.errors import NotFound
 from kernel.principal import Principal
 from register.accounts import load_principal
@@ -57,8 +59,34 @@ def _document_route(fetch: Fetch, media_type: str, suffix: str) -> Callable[[Req
     return serve
 
 
+LinkedFetch = Callable[..., Awaitable[tuple[Invoice, bytes]]]
+
+
+def _linked_route(fetch: LinkedFetch, media_type: str, suffix: str) -> Callable[[Request], Awaitable[Response]]:
+    async def serve(request: Request) -> Response:
+        state: AppState = request.app.state.courtyard
+        try:
+            invoice, body = await fetch(state.session_factory, download_key=request.path_params["key"])
+        except NotFound:
+            return _error(404, "NOT_FOUND", "No such invoice.")
+        return Response(
+            body,
+            media_type=media_type,
+            headers={
+                "content-disposition": f'inline; filename="invoice-{invoice.number}.{suffix}"',
+                # The key is the permission: keep it out of shared caches and of the pages it leads to.
+                "cache-control": "private, no-store",
+                "referrer-policy": "no-referrer",
+            },
+        )
+
+    return serve
+
+
 def invoicing_routes() -> list[Route]:
     return [
+        Route(DOWNLOAD_PREFIX + "{key}.pdf", _linked_route(get_linked_invoice_pdf, "application/pdf", "pdf"), methods=["GET"]),
+        Route(DOWNLOAD_PREFIX + "{key}.xml", _linked_route(get_linked_invoice_xml, "application/xml", "xml"), methods=["GET"]),
         Route("/invoices/{invoice_id}.pdf", _document_route(get_invoice_pdf, "application/pdf", "pdf"), methods=["GET"]),
         Route("/invoices/{invoice_id}.xml", _document_route(get_invoice_xml, "application/xml", "xml"), methods=["GET"]),
     ]

@@ -40,6 +40,9 @@ from db.models import (
     Project,
 )
 from db.unit_of_work import unit_of_work
+from invoicing.automatic import make_out_to_title
+from invoicing.buyers import Buyer
+from invoicing.titles import pick_payment_title
 from kernel.errors import BadInput, DomainError, NotFound
 from kernel.principal import Principal
 
@@ -68,9 +71,13 @@ async def create_payment_intent(
     bill_ids: Sequence[int],
     channel: PaymentChannel,
     provider_name: str,
+    invoice_title_id: int | None = None,
+    invoice_title: Buyer | None = None,
 ) -> tuple[PaymentIntent, dict[str, Any]]:
     """An order for the amount the bills ask today (late fees included); the caller's own bills, or
-    any bill of the project for finance staff. All bills must belong to one unit."""
+    any bill of the project for finance staff. All bills must belong to one unit. The payment's
+    automatic invoice goes to the invoice title picked (`invoice_title_id`, or a new one the owner
+    keeps from now on: `invoice_title`), else to the payer's default title."""
     async with unit_of_work(session_factory) as work:
         session = work.session
         if not bill_ids:
@@ -107,6 +114,9 @@ async def create_payment_intent(
             amount += amount_due(bill) + late_fee_now(bill, policies.late_fee_versions, today)
         if amount <= 0:
             raise BadInput("These bills ask for nothing.", field="billIds")
+        title_id = await pick_payment_title(
+            session, principal, project_id=project_id, title_id=invoice_title_id, buyer=invoice_title
+        )
         number = await next_counter_value(session, project_id, "order")
         intent = PaymentIntent(
             project_id=project_id,
@@ -119,6 +129,7 @@ async def create_payment_intent(
             status=PaymentIntentStatus.PENDING,
             expires_at=now + INTENT_LIFETIME,
             created_by=principal.user_id,
+            invoice_title_id=title_id,
         )
         session.add(intent)
         await session.flush()
@@ -223,6 +234,8 @@ async def _record_notice(
         ),
         idempotency_key=f"{provider.name}:{notice.transaction_id}",
     )
+    if intent.invoice_title_id is not None:
+        await make_out_to_title(session, payment_id=payment.id, title_id=intent.invoice_title_id)
     intent.status = PaymentIntentStatus.PAID
     intent.payment_id = payment.id
     intent.provider_transaction_id = notice.transaction_id

@@ -31,6 +31,7 @@ from db.models import (
     Invoice,
     InvoicedPayment,
     InvoiceLine,
+    InvoiceTitle,
     InvoicingProfile,
     Payment,
     PaymentReversal,
@@ -38,6 +39,7 @@ from db.models import (
     ReversalKind,
 )
 from db.unit_of_work import current_unit_of_work
+from invoicing.buyers import checked_buyer
 from invoicing.drafting import IssuedLine, LineTerms, red_lines
 from invoicing.issuing import (
     InvoiceBuyer,
@@ -49,9 +51,11 @@ from invoicing.issuing import (
     write_lines,
 )
 from invoicing.tax import invoice_totals
+from invoicing.titles import buyer_of
+from kernel.errors import DomainError
 from kernel.vocabulary import InvoiceColour, InvoiceStatus, InvoiceType, PartyType
 
-__all__ = ["ISSUED_AT_ONCE", "lines_left", "queue_automatic_invoices", "queue_red_letter"]
+__all__ = ["ISSUED_AT_ONCE", "lines_left", "make_out_to_title", "queue_automatic_invoices", "queue_red_letter"]
 
 ISSUED_AT_ONCE = 20
 """Invoices a request issues itself once it committed; more (a batch payment of hundreds of units) are
@@ -106,6 +110,29 @@ async def queue_automatic_invoices(session: AsyncSession, payments: Sequence[Pay
         [{"payment_id": payment.id, "invoice_id": invoice.id} for payment, invoice in zip(payments, invoices, strict=True)],
     )
     _issue_after_commit(session, [invoice.id for invoice in invoices[:ISSUED_AT_ONCE]], now)
+
+
+async def make_out_to_title(session: AsyncSession, *, payment_id: int, title_id: int) -> None:
+    """The owner picked `title_id` when paying online: the payment's automatic invoice, still PENDING in
+    this transaction, is made out to it. A title that no longer passes the rules leaves the default
+    buyer (never a stopped payment); without automatic issuing there is no invoice to change."""
+    invoice = await session.scalar(
+        select(Invoice)
+        .join(InvoicedPayment, InvoicedPayment.invoice_id == Invoice.id)
+        .where(InvoicedPayment.payment_id == payment_id, Invoice.status == InvoiceStatus.PENDING)
+    )
+    title = await session.get(InvoiceTitle, title_id)
+    if invoice is None or title is None:
+        return
+    try:
+        buyer = checked_buyer(buyer_of(title), invoice_type=invoice.invoice_type)
+    except DomainError:
+        return
+    invoice.party_id, invoice.title_id = title.party_id, title.id
+    invoice.buyer_kind, invoice.buyer_name, invoice.buyer_tax_code = buyer.kind, buyer.name, buyer.tax_code
+    invoice.buyer_address, invoice.buyer_phone = buyer.address, buyer.phone
+    invoice.buyer_bank_name, invoice.buyer_bank_account = buyer.bank_name, buyer.bank_account
+    await session.flush()
 
 
 async def queue_red_letter(session: AsyncSession, *, given_back: PaymentReversal, payment: Payment, now: dt.datetime) -> None:

@@ -12,7 +12,9 @@ The rules are the People's Bank of China's for filling in notes and settlement v
   when 角 is 0 and 分 is not, 零 is written after 圆 (325.04: 叁佰贰拾伍圆零肆分);
 - whole yuan end with 整 (壹佰圆整); an amount ending in 角 has no 整 (1409.50: 壹仟肆佰零玖圆伍角, as the
   rules write it), and one ending in 分 never does. Below one yuan there is no 圆 (伍角伍分); zero is 零圆整.
-A negative amount, the total of a red-letter invoice, is the capitals of its size after （负数）.
+A negative amount, the total of a red-letter invoice, is the capitals of its size after 负, with nothing
+between them (红字 -1680.32: 负壹仟陆佰捌拾圆零叁角贰分), as the platform's red-letter 数电发票 print it beside
+（小写）¥-1680.32. The bracketed （负数） belongs to the older tax-control (税控) invoices, not to these.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from billing.money import to_fen
 __all__ = ["MAX_AMOUNT", "amount_in_capitals"]
 
 MAX_AMOUNT = Decimal("999999999999.99")
-NEGATIVE_MARK = "（负数）"
+NEGATIVE_MARK = "负"
 
 _DIGITS = "零壹贰叁肆伍陆柒捌玖"
 _PLACES = ("仟", "佰", "拾", "")

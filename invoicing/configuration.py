@@ -116,10 +116,12 @@ async def set_invoicing_profile(
     drawer: str | None = None,
     provider: str = SANDBOX,
     sandbox_allowed: bool,
+    public_url: str | None = None,
 ) -> InvoicingProfile:
-    """Whether the project issues an invoice by itself after every payment, through which provider, and
-    the drawer (开票人) its invoices print. The sandbox provider, whose numbers are not the tax
-    platform's, is refused where `sandbox_allowed` is false (production)."""
+    """Whether the project issues an invoice by itself after every payment, through which provider, the
+    drawer (开票人) its invoices print, and the public address its delivered download links start at
+    (http(s)://host[/path], without one the message points to the owner app). The sandbox provider, whose
+    numbers are not the tax platform's, is refused where `sandbox_allowed` is false (production)."""
     async with unit_of_work(session_factory) as work:
         session = work.session
         await configured_project(session, principal, project_id)
@@ -133,8 +135,21 @@ async def set_invoicing_profile(
             profile = InvoicingProfile(project_id=project_id)
             session.add(profile)
         profile.auto_issue, profile.drawer, profile.provider, profile.updated_by = auto_issue, name, provider, principal.user_id
+        profile.public_url = _checked_public_url(public_url)
         await session.flush()
         return profile
+
+
+_PUBLIC_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?")
+
+
+def _checked_public_url(url: str | None) -> str | None:
+    text = optional_text(url, "publicUrl", max_length=200)
+    if text is None:
+        return None
+    if not _PUBLIC_URL.fullmatch(text):
+        raise BadInput("publicUrl is an http:// or https:// address such as https://wuye.example.com.", field="publicUrl")
+    return text.rstrip("/")
 
 
 async def set_invoice_seller(

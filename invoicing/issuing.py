@@ -49,6 +49,7 @@ from db.models import (
 from db.unit_of_work import unit_of_work
 from invoicing.buyers import Buyer, checked_buyer
 from invoicing.configuration import mappings_on, profile_of, seller_on
+from invoicing.delivery import new_download_key, queue_deliveries
 from invoicing.document import DocumentRejected, InvoiceContent, ItemLine, SellerDetails, parse_einvoice
 from invoicing.drafting import (
     AllocationRow,
@@ -498,6 +499,7 @@ async def _issue(session: AsyncSession, invoice_ids: Sequence[int], *, now: dt.d
     reds = await _red_drafts(session, [invoice for invoice in invoices if invoice.colour is InvoiceColour.RED])
     context = _IssuingContext(session, now)
     lines_to_write: list[tuple[int, Sequence[DraftLine]]] = []
+    issued_now: list[Invoice] = []
     for invoice in invoices:
         try:
             if invoice.colour is InvoiceColour.BLUE:
@@ -532,9 +534,12 @@ async def _issue(session: AsyncSession, invoice_ids: Sequence[int], *, now: dt.d
         invoice.seller_version_id = seller.id
         invoice.number, invoice.issued_at = issued.document.number, issued.document.issued_at
         invoice.xml = issued.xml.decode("utf-8")
+        invoice.download_key = new_download_key()
         invoice.status, invoice.failure_reason = InvoiceStatus.ISSUED, None
+        issued_now.append(invoice)
     await write_lines_of(session, lines_to_write)
     await session.flush()
+    await queue_deliveries(session, issued_now, context.profiles_read, now=now)
 
 
 class _IssuingContext:
@@ -552,6 +557,10 @@ class _IssuingContext:
             assert project is not None
             self._projects[project_id] = project
         return self._projects[project_id]
+
+    @property
+    def profiles_read(self) -> dict[int, InvoicingProfile | None]:
+        return self._profiles
 
     async def profile(self, project_id: int) -> InvoicingProfile | None:
         if project_id not in self._profiles:

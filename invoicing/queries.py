@@ -1,6 +1,8 @@
 """Reading invoices: one by ID, a searched page, and an issued one's XML and PDF, each only as the caller
 may see it (`invoicing.policy`): someone else's answers NOT_FOUND, or is left out of a list.
 
+A delivered link's download key stands in for the caller: it opens that one issued invoice's documents.
+
 Staff search their projects' invoices by number, buyer (name or credit code), day of issue (Beijing
 time, the tax platform's), status and colour; owners search the same way among their own.
 """
@@ -12,11 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Invoice
+from db.models import Invoice, Message
 from db.pages import KeysetPage, keyset_page
+from invoicing.delivery import delivery_key
 from invoicing.document import EInvoice, parse_einvoice
 from invoicing.pdf import render_invoice_pdf
 from invoicing.policy import may_see_invoice, visible_invoices
@@ -24,7 +27,16 @@ from kernel.errors import NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import InvoiceColour, InvoiceStatus
 
-__all__ = ["InvoiceSearch", "get_invoice", "get_invoice_pdf", "get_invoice_xml", "list_invoices"]
+__all__ = [
+    "InvoiceSearch",
+    "deliveries_of",
+    "get_invoice",
+    "get_invoice_pdf",
+    "get_invoice_xml",
+    "get_linked_invoice_pdf",
+    "get_linked_invoice_xml",
+    "list_invoices",
+]
 
 _BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -113,3 +125,31 @@ async def get_invoice_pdf(
     invoice, xml = await get_invoice_xml(session_factory, principal, invoice_id=invoice_id)
     document: EInvoice = parse_einvoice(xml)
     return invoice, await asyncio.to_thread(render_invoice_pdf, document)
+
+
+async def get_linked_invoice_xml(session_factory: async_sessionmaker[AsyncSession], *, download_key: str) -> tuple[Invoice, bytes]:
+    """The issued invoice a delivered link names by its download key, and its XML; NOT_FOUND otherwise."""
+    async with session_factory() as session:
+        invoice = await session.scalar(
+            select(Invoice).where(Invoice.download_key == download_key, Invoice.status == InvoiceStatus.ISSUED)
+        )
+    if invoice is None or invoice.xml is None:
+        raise NotFound("No such invoice.", field="key")
+    return invoice, invoice.xml.encode("utf-8")
+
+
+async def get_linked_invoice_pdf(session_factory: async_sessionmaker[AsyncSession], *, download_key: str) -> tuple[Invoice, bytes]:
+    invoice, xml = await get_linked_invoice_xml(session_factory, download_key=download_key)
+    return invoice, await asyncio.to_thread(render_invoice_pdf, parse_einvoice(xml))
+
+
+async def deliveries_of(session_factory: async_sessionmaker[AsyncSession], invoice_ids: list[int]) -> list[Message | None]:
+    """The delivery message of each invoice (None: none was queued), in one statement; for invoices the
+    caller was already allowed to see."""
+    keys = {delivery_key(invoice_id): invoice_id for invoice_id in invoice_ids}
+    async with session_factory() as session:
+        found = {
+            keys[message.idempotency_key]: message
+            for message in await session.scalars(select(Message).where(Message.idempotency_key.in_(sorted(keys))))
+        }
+    return [found.get(invoice_id) for invoice_id in invoice_ids]

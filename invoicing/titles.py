@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.models import InvoiceTitle, Party
 from db.unit_of_work import unit_of_work
 from invoicing.buyers import Buyer, checked_buyer
-from invoicing.policy import keeps_invoice_titles
+from invoicing.policy import keeps_invoice_titles, may_issue_invoices
 from kernel.errors import AccessDenied, BadInput, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import InvoiceType
@@ -28,6 +28,7 @@ __all__ = [
     "default_title",
     "delete_invoice_title",
     "list_invoice_titles",
+    "pick_payment_title",
     "update_invoice_title",
 ]
 
@@ -143,3 +144,41 @@ async def default_title(session: AsyncSession, party_id: int | None) -> InvoiceT
     return await session.scalar(
         select(InvoiceTitle).where(InvoiceTitle.party_id == party_id, InvoiceTitle.is_default.is_(True)).limit(1)
     )
+
+
+async def pick_payment_title(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    project_id: int,
+    title_id: int | None,
+    buyer: Buyer | None,
+) -> int | None:
+    """The title an online payment's invoice is to be made out to, in the order's transaction: one the
+    owner keeps (`title_id`; staff any of the project's), or a new one (`buyer`), checked as any title and
+    kept among the owner's. BAD_USER_INPUT names the field at fault (`invoiceTitle.taxCode`, …); someone
+    else's title answers NOT_FOUND on `invoiceTitleId`. None when neither is given (the default title)."""
+    if title_id is not None and buyer is not None:
+        raise BadInput("Pick one of your titles or give a new one, not both.", field="invoiceTitle")
+    if title_id is not None:
+        title = await session.get(InvoiceTitle, title_id)
+        staff = may_issue_invoices(principal, project_id=project_id)
+        if title is None or title.project_id != project_id or (not staff and title.party_id != principal.party_id):
+            raise NotFound("No such invoice title of yours.", field="invoiceTitleId")
+        return title.id
+    if buyer is None:
+        return None
+    if not keeps_invoice_titles(principal) or principal.party_id is None:
+        raise BadInput("Only an owner keeps invoice titles: pick one with invoiceTitleId.", field="invoiceTitle")
+    checked = checked_buyer(buyer, invoice_type=InvoiceType.NORMAL, prefix="invoiceTitle.")
+    kept = list(await session.scalars(select(InvoiceTitle).where(InvoiceTitle.party_id == principal.party_id)))
+    for title in kept:
+        if buyer_of(title) == checked:
+            return title.id
+    if len(kept) >= MAX_TITLES:
+        raise BadInput(f"You keep at most {MAX_TITLES} invoice titles; pick one of them.", field="invoiceTitle")
+    title = InvoiceTitle(project_id=project_id, party_id=principal.party_id, is_default=not kept)
+    _fill(title, checked)
+    session.add(title)
+    await session.flush()
+    return title.id

@@ -129,6 +129,22 @@ DEFAULT_TEMPLATES: Mapping[tuple[MessageKind, Locale], TemplateText] = MappingPr
                 "{% if description is defined %}: {{ description }}{% endif %}. Please accept it soon."
             ),
         ),
+        (MessageKind.INVOICE_ISSUED, _ZH): TemplateText(
+            subject="【{{ project }}】{% if red is defined and red %}红字{% endif %}电子发票 {{ number }}",
+            body=(
+                "您的{% if red is defined and red %}红字{% endif %}电子发票已开具，发票号码{{ number }}，"
+                "价税合计{{ amount | yuan }}。{% if pdf_link is defined %}下载PDF：{{ pdf_link }}"
+                "{% if xml_link is defined %} ；XML：{{ xml_link }}{% endif %}{% else %}请登录业主端查看和下载。{% endif %}"
+            ),
+        ),
+        (MessageKind.INVOICE_ISSUED, _EN): TemplateText(
+            subject="[{{ project }}] {% if red is defined and red %}Red-letter e-invoice{% else %}E-invoice{% endif %} {{ number }}",
+            body=(
+                "Your {% if red is defined and red %}red-letter {% endif %}e-invoice {{ number }} was issued, total "
+                "{{ amount | yuan }}. {% if pdf_link is defined %}PDF: {{ pdf_link }}{% if xml_link is defined %} ; XML: "
+                "{{ xml_link }}{% endif %}{% else %}Sign in to the owner app to download it.{% endif %}"
+            ),
+        ),
     }
 )
 

@@ -45,6 +45,8 @@ class MessageKind(StrEnum):
     """A reminder to read an announcement not yet read."""
     TICKET_ASSIGNED = "TICKET_ASSIGNED"
     """A technician was given a repair ticket: sent at once, at any hour."""
+    INVOICE_ISSUED = "INVOICE_ISSUED"
+    """An invoice (blue or red-letter) was issued to the buyer: its number, total and download links."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,9 @@ KINDS: Mapping[MessageKind, KindRules] = MappingProxyType(
         ),
         # A technician on a night shift needs a new assignment at once, so quiet hours do not hold it.
         MessageKind.TICKET_ASSIGNED: KindRules((IN_APP, SMS), urgent=True, required=frozenset({"ticket"})),
+        # The document itself is what the buyer wants: e-mail carries both links, an SMS the PDF's, the
+        # inbox what is left. Never capped, so a month's batch reaches a merchant whole.
+        MessageKind.INVOICE_ISSUED: KindRules((EMAIL, SMS, IN_APP), required=frozenset({"number", "amount"})),
     }
 )
 

@@ -477,6 +477,8 @@ class PaymentIntent(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"), index=True)
     provider_transaction_id: Mapped[str | None] = mapped_column(String(100))
+    invoice_title_id: Mapped[int | None] = mapped_column(ForeignKey("invoice_title.id", ondelete="SET NULL"))
+    """The invoice title the owner picked: the payment's automatic invoice is made out to it."""
     created_at: Mapped[dt.datetime] = created_at_column()
 
 

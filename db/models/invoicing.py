@@ -39,6 +39,8 @@ class InvoicingProfile(Base):
     auto_issue: Mapped[bool] = mapped_column(default=False)
     provider: Mapped[str] = mapped_column(String(32))
     drawer: Mapped[str] = mapped_column(String(40))
+    public_url: Mapped[str | None] = mapped_column(String(200))
+    """Where owners reach this deployment (https://wuye.example.com): the base of delivered download links."""
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
@@ -136,6 +138,7 @@ class Invoice(Base):
     __table_args__ = (
         UniqueConstraint("number"),
         UniqueConstraint("reversal_id"),
+        UniqueConstraint("download_key"),
         CheckConstraint("(colour = 'RED') = (corrects_invoice_id IS NOT NULL)", name="red_corrects_an_invoice"),
         CheckConstraint("(status = 'ISSUED') = (number IS NOT NULL)", name="issued_has_a_number"),
         CheckConstraint("(status = 'ISSUED') = (xml IS NOT NULL)", name="issued_has_its_document"),
@@ -172,6 +175,8 @@ class Invoice(Base):
     gross_total: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     remark: Mapped[str | None] = mapped_column(String(200))
     xml: Mapped[str | None] = mapped_column(Text)
+    download_key: Mapped[str | None] = mapped_column(String(32))
+    """Given with issuing: the secret part of the links its delivery sends (whoever holds it may download)."""
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())

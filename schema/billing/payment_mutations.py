@@ -16,6 +16,7 @@ from schema.billing.enums import PaymentChannelEnum
 from schema.billing.payment_types import PaymentIntentType, PaymentType, RefundType
 from schema.context import Info
 from schema.ids import decode_id
+from schema.invoicing.mutations import InvoiceBuyerInput
 from schema.permissions import IsAuthenticated, allowed_if
 from schema.use_cases import run_for_caller
 
@@ -245,6 +246,14 @@ class PaymentMutations:
                 description="The gateway; `sandbox` (development, or when enabled) unless configured otherwise."
             ),
         ] = "sandbox",
+        invoice_title_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="One of your invoice titles (抬头): the payment's invoice is made out to it."),
+        ] = None,
+        invoice_title: Annotated[
+            InvoiceBuyerInput | None,
+            strawberry.argument(description="A new title to make the invoice out to, kept among yours (a company's with a valid credit code)."),
+        ] = None,
     ) -> CreatePaymentIntentResult:  # type: ignore[valid-type]
         return await run_for_caller(
             info,
@@ -256,6 +265,8 @@ class PaymentMutations:
                 bill_ids=decode_ids(bill_ids, "Bill", "billIds"),
                 channel=channel,
                 provider_name=provider,
+                invoice_title_id=decode_id(invoice_title_id, "InvoiceTitle", field="invoiceTitleId") if invoice_title_id else None,
+                invoice_title=invoice_title.to_buyer() if invoice_title is not None else None,
             ),
             lambda created: PaymentIntentType.from_row(created[0], created[1]),
         )

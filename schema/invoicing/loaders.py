@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from db.models import Invoice, InvoicedPayment, InvoiceLine, InvoiceSellerVersion, InvoiceTitle
-from schema.batching import BatchLoaders, by_id, grouped
+from invoicing.queries import deliveries_of
+from schema.batching import BatchLoaders, batched, by_id, grouped
 
 __all__ = ["InvoicingLoaders"]
 
@@ -16,3 +17,4 @@ class InvoicingLoaders(BatchLoaders):
     payments_by_invoice = grouped(InvoicedPayment, InvoicedPayment.invoice_id, order_by=InvoicedPayment.payment_id)
     invoices_by_payment = grouped(InvoicedPayment, InvoicedPayment.payment_id, order_by=InvoicedPayment.invoice_id)
     corrections_by_invoice = grouped(Invoice, Invoice.corrects_invoice_id, order_by=Invoice.id)
+    delivery = batched(deliveries_of)

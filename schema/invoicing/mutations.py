@@ -39,6 +39,9 @@ class SetInvoicingProfileInput:
     auto_issue: bool = strawberry.field(description="True: every payment gets its invoice by itself after it is recorded.")
     drawer: str | None = strawberry.field(default=None, description="The drawer (开票人) to print; 系统 when left out.")
     provider: str = strawberry.field(default=SANDBOX, description="Who issues: SANDBOX, refused in production.")
+    public_url: str | None = strawberry.field(
+        default=None, description="Where owners reach this service (https://wuye.example.com): delivered invoices link there."
+    )
 
 
 @strawberry.input(description="The seller (销售方) the project's invoices name from a day on.")
@@ -146,6 +149,7 @@ class InvoicingMutations:
                 drawer=input.drawer,
                 provider=input.provider,
                 sandbox_allowed=not info.context.production,
+                public_url=input.public_url,
             ),
             InvoicingProfileType.from_row,
         )

@@ -16,6 +16,7 @@ from db.models import (
     InvoiceSellerVersion,
     InvoiceTitle,
     InvoicingProfile,
+    Message,
     TaxMappingVersion,
 )
 from invoicing.batches import BatchSummary, get_invoice_batch
@@ -26,6 +27,7 @@ from kernel.errors import NotFound
 from kernel.vocabulary import InvoiceStatus
 from schema.billing.payment_types import PaymentType
 from schema.context import Info
+from schema.notifications.types import MessageStatusEnum, NotificationChannelEnum
 from schema.invoicing.enums import InvoiceColourEnum, InvoiceKindEnum, InvoiceStatusEnum, TaxTreatmentEnum
 from schema.ids import database_id
 from schema.nodes import resolve_visible_nodes
@@ -38,6 +40,7 @@ __all__ = [
     "InvoiceBatchType",
     "InvoiceBuyerType",
     "InvoiceConnection",
+    "InvoiceDeliveryType",
     "InvoiceLineType",
     "InvoiceSellerType",
     "InvoiceTitleType",
@@ -57,6 +60,26 @@ class InvoiceBuyerType:
     phone: str | None = strawberry.field(description="Telephone, as the company wants it printed.")
     bank_name: str | None = strawberry.field(description="Bank (开户行), as the company wants it printed.")
     bank_account: str | None = strawberry.field(description="Bank account, as the company wants it printed.")
+
+
+@strawberry.type(name="InvoiceDelivery", description="How an issued invoice is reaching its buyer (e-mail, SMS or the inbox).")
+class InvoiceDeliveryType:
+    status: MessageStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="QUEUED, SENT, DELIVERED, THROTTLED (held by quiet hours), FAILED, DISABLED_BY_USER or CANCELLED."
+    )
+    channel: NotificationChannelEnum | None = strawberry.field(description="The channel that took it.")  # type: ignore[valid-type]
+    attempts: int = strawberry.field(description="Rounds of channels tried.")
+    queued_at: dt.datetime = strawberry.field(description="When it was queued, with the issuing (UTC).")
+    sent_at: dt.datetime | None = strawberry.field(description="When a channel took it (UTC).")
+    delivered_at: dt.datetime | None = strawberry.field(description="When it was known to have arrived (UTC).")
+    last_error: str | None = strawberry.field(description="The last failure, if any (English).")
+
+    @classmethod
+    def from_row(cls, row: Message) -> InvoiceDeliveryType:
+        return cls(
+            status=row.status, channel=row.channel, attempts=row.attempts, queued_at=row.created_at, sent_at=row.sent_at,
+            delivered_at=row.delivered_at, last_error=row.last_error,
+        )
 
 
 @strawberry.type(name="InvoiceSeller", description="The seller (销售方) a project's invoices name from a day on.")
@@ -101,10 +124,11 @@ class InvoicingProfileType:
     auto_issue: bool = strawberry.field(description="True: every payment gets its invoice by itself, moments after it is recorded.")
     provider: str = strawberry.field(description="Who issues: SANDBOX (development only) or the tax platform's service.")
     drawer: str = strawberry.field(description="The drawer (开票人) printed on invoices.")
+    public_url: str | None = strawberry.field(description="Where delivered download links start; null: the message points to the owner app.")
 
     @classmethod
     def from_row(cls, row: InvoicingProfile) -> InvoicingProfileType:
-        return cls(auto_issue=row.auto_issue, provider=row.provider, drawer=row.drawer)
+        return cls(auto_issue=row.auto_issue, provider=row.provider, drawer=row.drawer, public_url=row.public_url)
 
 
 @strawberry.type(name="InvoicingConfiguration", description="A project's tax configuration, every version of it.")
@@ -205,6 +229,11 @@ class InvoiceType(relay.Node):
     @strawberry.field(description="价税合计(大写): the total in Chinese capitals, once issued.")
     def gross_in_capitals(self) -> str | None:
         return amount_in_capitals(self.gross_total) if self.issued else None
+
+    @strawberry.field(description="Its delivery to the buyer once issued; null when none was queued (no party to reach, not issued).")
+    async def delivery(self, info: Info) -> InvoiceDeliveryType | None:
+        row = await info.context.loaders.invoicing.delivery.load(self.id)
+        return InvoiceDeliveryType.from_row(row) if row is not None else None
 
     @strawberry.field(description="Its items, once issued (a red-letter invoice's from when it was made).")
     async def lines(self, info: Info) -> list[InvoiceLineType]:

@@ -49,6 +49,7 @@ NotificationKindEnum = described_enum(
         "ANNOUNCEMENT": "A community announcement (公告).",
         "ANNOUNCEMENT_REMINDER": "A reminder to read an announcement you have not read.",
         "TICKET_ASSIGNED": "A repair ticket was assigned to you (technicians); sent at any hour.",
+        "INVOICE_ISSUED": "An e-invoice (or a red-letter one) was issued to you, with its download links (电子发票).",
     },
 )
 

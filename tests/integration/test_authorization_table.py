@@ -38,6 +38,7 @@ from api.app import create_app
 from api.live import TRACK_HTML
 from api.settings import Settings
 from db.base import Base
+from db.models import Invoice
 from schema import build_schema
 from tests.conftest import TEST_SECRET, PostgresServer
 from tests.integration.authorization_world import (
@@ -135,6 +136,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "GET /reports/{project_id}/charts/{chart}.svg": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "GET /invoices/{invoice_id}.pdf":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
     "GET /invoices/{invoice_id}.xml":  ("AAN", "AAN", "NNN", "NNN", "ANN", "UUU"),
+    # A delivered invoice link: its download key is the permission, whoever holds it (a login or none).
+    "GET /invoices/download/{key}.pdf": ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),
+    "GET /invoices/download/{key}.xml": ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),
     "GET /attachments/{attachment_id:int}": ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "GET /track/{ticket}":             ("AAA", "AAA", "AAA", "AAA", "AAA", "AAA"),  # the same page for every ticket
     # --- mutations: a refused one writes nothing --------------------------------------------------
@@ -405,6 +409,18 @@ class RouteProbe:
         if letter == "A" and self.body is not None and response.content != self.body:
             return "?", "200 with a body that differs from the page every ticket gets"
         return letter, f"HTTP {response.status_code}"
+
+
+@dataclass(frozen=True)
+class InvoiceLinkProbe(RouteProbe):
+    """The link an invoice's delivery sent: its path holds the cell's invoice's download key, read when
+    the cell is prepared (`path` gives the document's suffix)."""
+
+    async def prepare(self, cell: Cell) -> dict[str, Any]:
+        async with cell.aw.state.session_factory() as session:
+            key = await session.scalar(select(Invoice.download_key).where(Invoice.id == cell.pk("Invoice")))
+        assert key is not None, "the world's invoices are issued"
+        return {"path": f"/invoices/download/{key}.{self.path(cell)}"}
 
 
 # --- how each operation is called ------------------------------------------------------------------
@@ -751,6 +767,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "GET /reports/{project_id}/charts/{chart}.svg": RouteProbe(lambda c: f"/reports/{c.pk('Project')}/charts/ageing.svg"),
     "GET /invoices/{invoice_id}.pdf": RouteProbe(lambda c: f"/invoices/{c.pk('Invoice')}.pdf"),
     "GET /invoices/{invoice_id}.xml": RouteProbe(lambda c: f"/invoices/{c.pk('Invoice')}.xml"),
+    "GET /invoices/download/{key}.pdf": InvoiceLinkProbe(lambda c: "pdf"),
+    "GET /invoices/download/{key}.xml": InvoiceLinkProbe(lambda c: "xml"),
     "GET /attachments/{attachment_id:int}": RouteProbe(lambda c: f"/attachments/{c.pk('Attachment')}"),
     "GET /track/{ticket}": RouteProbe(lambda c: f"/track/{c.gid('Ticket')}", TRACK_HTML.encode("utf-8")),
     "Mutation.login": GraphQLProbe(

@@ -32,14 +32,19 @@ from db.models import (
     ExceptionLink,
     ExceptionStatus,
     FeeRule,
+    Invoice,
+    InvoicedPayment,
+    InvoiceTitle,
     MatchLink,
     Message,
     MeterReading,
     Payment,
     PaymentChannel,
+    PaymentReversal,
     Project,
     Receipt,
     ReconciliationException,
+    ReversalKind,
     StatementAccount,
     StatementAccountKind,
     StatementFile,
@@ -49,7 +54,9 @@ from db.models import (
 )
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
-from kernel.vocabulary import MessageStatus
+from invoicing.credit_code import credit_code_problem
+from invoicing.document import parse_einvoice
+from kernel.vocabulary import InvoiceColour, InvoiceStatus, MessageStatus, PartyType
 from notifications.kinds import MessageKind
 from tests.conftest import PostgresServer, missing_service
 
@@ -258,3 +265,49 @@ async def test_the_demo_shows_a_dunning_policy_and_a_month_of_reminders_with_the
     assert {MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.CANCELLED, MessageStatus.DISABLED_BY_USER} <= set(statuses)
     assert statuses[MessageStatus.CANCELLED] == 3 and statuses[MessageStatus.SENT] > 50
     assert {"T+3", "T+15", "T+30"} <= kinds
+
+
+async def test_the_demo_invoices_this_months_payments_by_themselves_last_month_by_batch_and_corrects_a_reversal(
+    demo: async_sessionmaker[AsyncSession],
+) -> None:
+    march = dt.datetime(2026, 3, 1, tzinfo=SHANGHAI)
+    async with demo() as session:
+        invoices = list(await session.scalars(select(Invoice).order_by(Invoice.id)))
+        links = dict((await session.execute(select(InvoicedPayment.payment_id, InvoicedPayment.invoice_id))).all())
+        payments = list(await session.scalars(select(Payment).order_by(Payment.id)))
+        reversed_ids = set(await session.scalars(select(PaymentReversal.payment_id).where(PaymentReversal.kind == ReversalKind.REVERSAL)))
+        deliveries = set(await session.scalars(select(Message.idempotency_key).where(Message.kind == MessageKind.INVOICE_ISSUED)))
+        titles = {title.id: title for title in await session.scalars(select(InvoiceTitle))}
+    by_id = {invoice.id: invoice for invoice in invoices}
+
+    # every invoice is issued, and each issued one is on its way to its buyer
+    assert {invoice.status for invoice in invoices} == {InvoiceStatus.ISSUED}
+    assert {f"invoice:{invoice.id}" for invoice in invoices if invoice.party_id is not None} <= deliveries
+    # every payment of this month has its own automatic invoice for exactly what was paid
+    this_month = [payment for payment in payments if payment.paid_at >= march]
+    assert len(this_month) > 100
+    for payment in this_month:
+        invoice = by_id[links[payment.id]]
+        assert invoice.batch_id is None and invoice.gross_total == payment.amount, payment.id
+    # last month's payments not invoiced by themselves are on the batch's invoices, one per paying party;
+    # a shop investor's several shops on one invoice made out to their company's title
+    batched = [invoice for invoice in invoices if invoice.batch_id is not None]
+    assert len(batched) > 50 and len({invoice.party_id for invoice in batched}) == len(batched)
+    on_batch = [payment for payment in payments if payment.id in links and by_id[links[payment.id]].batch_id is not None]
+    assert {payment.paid_at.astimezone(SHANGHAI).strftime("%Y-%m") for payment in on_batch} == {"2026-02"}
+    for invoice in batched:
+        assert invoice.gross_total == sum(p.amount for p in on_batch if links[p.id] == invoice.id), invoice.id
+    merchants = [invoice for invoice in batched if invoice.title_id is not None]
+    assert merchants and all(invoice.buyer_kind is PartyType.COMPANY for invoice in merchants)
+    assert all(credit_code_problem(invoice.buyer_tax_code or "") is None for invoice in merchants)
+    assert any(sum(links[p.id] == invoice.id for p in on_batch) >= 2 for invoice in merchants)
+    assert all(titles[invoice.title_id or 0].party_id == invoice.party_id for invoice in merchants)
+    # and the transfer entered twice is reversed: a red-letter invoice takes back its whole invoice
+    (red,) = [invoice for invoice in invoices if invoice.colour is InvoiceColour.RED]
+    blue = by_id[red.corrects_invoice_id or 0]
+    (reversed_payment,) = reversed_ids & {payment.id for payment in this_month}
+    assert links[reversed_payment] == blue.id
+    assert (red.gross_total, red.net_total, red.tax_total) == (-blue.gross_total, -blue.net_total, -blue.tax_total)
+    document = parse_einvoice((red.xml or "").encode("utf-8"))
+    assert document.content.original_number == blue.number
+    assert document.content.amount_in_capitals.startswith("负") and red.remark is not None and blue.number in red.remark

@@ -37,6 +37,7 @@ from db.models import (
     AnnouncementRecipient,
     Bill,
     Building,
+    Invoice,
     Occupancy,
     OccupancyRelation,
     OccupancyStatus,
@@ -52,7 +53,7 @@ from db.models import (
 from db.personal_data import PersonalDataCipher, normalize_national_id, normalize_phone
 from db.session import create_engine, create_session_factory
 from kernel.principal import Role
-from kernel.vocabulary import AnnouncementStatus, Category, PartyType, UnitKind
+from kernel.vocabulary import AnnouncementStatus, Category, InvoiceColour, PartyType, UnitKind
 from register.accounts import load_principal, log_in
 from tests.conftest import PostgresServer, missing_service
 
@@ -523,7 +524,7 @@ async def test_seeding_twice_returns_none_and_adds_nothing(seeded: SeededDemo) -
 
 async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) -> None:
     summary = seeded.summary
-    assert seeded.progress[:-4] == [
+    assert seeded.progress[:-5] == [
         f"organization and project: {DEMO_ORGANIZATION} / {DEMO_PROJECT}",
         "buildings and units: 3 buildings, 330 units (240 apartments, 20 shops, 60 parking spaces, 10 storage rooms)",
         f"owners and tenants: {summary.parties} parties, {summary.occupancies} occupancies",
@@ -533,29 +534,40 @@ async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) ->
     billing = re.fullmatch(
         r"billing: 3 monthly bill runs \(2025-12, 2026-01, 2026-02\), (\d+) bills "
         r"\((\d+) paid, (\d+) partly paid, (\d+) open\), (\d+) payments with receipts",
-        seeded.progress[-4],
+        seeded.progress[-5],
     )
-    assert billing is not None, seeded.progress[-4]
+    assert billing is not None, seeded.progress[-5]
     reconciliation = re.fullmatch(
         r"reconciliation: 2026-02 reconciled each morning: (\d+) WeChat bills from the sandbox and (\d+) bank statements"
         r" imported, (\d+) matches, 53 of 56 account-days closed; open exceptions: AMOUNT_MISMATCH, BANK_UNMATCHED,"
         r" CHANNEL_ONLY, DUPLICATE_CHARGE, REFUND_UNMATCHED, UNRECEIVED; (\d+) payments planted",
-        seeded.progress[-3],
+        seeded.progress[-4],
     )
-    assert reconciliation is not None, seeded.progress[-3]
+    assert reconciliation is not None, seeded.progress[-4]
     dunning = re.fullmatch(
         r"dunning: the default ladder \(repairs wait above ¥2,000.00 overdue\), 31 daily passes: notices .+; "
         r"messages .+; (\d+) owners paid between a pass and the relay",
+        seeded.progress[-2],
+    )
+    assert dunning is not None, seeded.progress[-2]
+    invoiced = re.fullmatch(
+        r"invoices: (\d+) issued \((\d+) by the batch of 2026-02, one per paying party; the rest automatically after each "
+        r"payment\), 1 red-letter correction of a reversed transfer; seller 杭州翠湖物业服务有限公司",
         seeded.progress[-1],
     )
-    assert dunning is not None, seeded.progress[-1]
+    assert invoiced is not None, seeded.progress[-1]
+    async with seeded.session_factory() as session:
+        assert int(invoiced[1]) == await session.scalar(
+            select(func.count()).select_from(Invoice).where(Invoice.colour == InvoiceColour.BLUE)
+        )
+        assert int(invoiced[2]) == await session.scalar(select(func.count()).select_from(Invoice).where(Invoice.batch_id.is_not(None)))
     bills, paid, partly, still_open, payments = (int(number) for number in billing.groups())
     async with seeded.session_factory() as session:
         assert bills == paid + partly + still_open == await session.scalar(select(func.count()).select_from(Bill))
         planted_or_paid_late = int(reconciliation[4]) + int(dunning[1])
         assert payments + planted_or_paid_late == await session.scalar(select(func.count()).select_from(Payment))
-    announced = re.fullmatch(r"announcements: 停水通知 to the residents of 1栋: (\d+) recipients, (\d+) read, (\d+) reminded", seeded.progress[-2])
-    assert announced is not None, seeded.progress[-2]
+    announced = re.fullmatch(r"announcements: 停水通知 to the residents of 1栋: (\d+) recipients, (\d+) read, (\d+) reminded", seeded.progress[-3])
+    assert announced is not None, seeded.progress[-3]
     recipients, read, reminded = (int(number) for number in announced.groups())
     async with seeded.session_factory() as session:
         announcement = (await session.scalars(select(Announcement))).one()

@@ -262,7 +262,7 @@ async def test_a_partial_refund_takes_back_credit_with_a_red_invoice_and_leaves_
     assert red.gross_total == D("-20.00")
     document = parse_einvoice((red.xml or "").encode("utf-8"))
     assert document.content.original_number == blue.number
-    assert document.content.amount_in_capitals == "（负数）贰拾圆整"
+    assert document.content.amount_in_capitals == "负贰拾圆整"
 
 
 async def test_refunds_then_a_reversal_take_the_whole_invoice_back_to_zero_line_by_line(

@@ -42,9 +42,18 @@ FIXTURES = [
     ("305.54", "叁佰零伍圆伍角肆分"),
     ("999999999999.99", "玖仟玖佰玖拾玖亿玖仟玖佰玖拾玖万玖仟玖佰玖拾玖圆玖角玖分"),
     # a red-letter invoice's negative total
-    ("-100.00", "（负数）壹佰圆整"),
-    ("-0.05", "（负数）伍分"),
+    ("-100.00", "负壹佰圆整"),
+    ("-0.05", "负伍分"),
+    ("-1680.32", "负壹仟陆佰捌拾圆零叁角贰分"),
 ]
+
+
+def test_a_red_letter_total_is_its_size_in_capitals_right_after_负_without_brackets() -> None:
+    # 数电 red-letter invoices print 负 against the capitals; （负数） was the tax-control system's form.
+    for amount in ("-20.00", "-0.01", "-100700.00"):
+        written = amount_in_capitals(D(amount))
+        assert written == "负" + amount_in_capitals(-D(amount))
+        assert "（" not in written and "数" not in written
 
 
 @pytest.mark.parametrize(("amount", "capitals"), FIXTURES)
@@ -66,8 +75,8 @@ SMALL_UNITS = {"拾": 10, "佰": 100, "仟": 1000}
 
 def read_capitals(text: str) -> D:
     """The amount that capitals say: an independent reader, the oracle of the laws below."""
-    sign = -1 if text.startswith("（负数）") else 1
-    text = text.removeprefix("（负数）")
+    sign = -1 if text.startswith("负") else 1
+    text = text.removeprefix("负")
     whole_text, fraction_text = text.split("圆") if "圆" in text else ("", text)
     fen = sum(
         DIGITS[digit] * (10 if unit == "角" else 1)
