@@ -62,6 +62,7 @@ __all__ = [
     "UnassignableCode",
     "assign_one",
     "haversine_m",
+    "metres_matrix",
     "solve",
 ]
 
@@ -199,6 +200,14 @@ def haversine_m(a: GeoPoint, b: GeoPoint) -> int:
     as the haversine formula and cheaper, in scalars and in arrays alike.
     """
     return _metres(_unit_vector(a), _unit_vector(b))
+
+
+def metres_matrix(origins: Sequence[GeoPoint], destinations: Sequence[GeoPoint]) -> np.ndarray:
+    """``haversine_m`` from every origin (row) to every destination (column), as an int64 array."""
+    return _metres_between(
+        np.array([_unit_vector(point) for point in origins]).reshape(-1, 3),
+        np.array([_unit_vector(point) for point in destinations]).reshape(-1, 3),
+    )
 
 
 def _unit_vector(point: GeoPoint) -> tuple[float, float, float]:
