@@ -82,10 +82,11 @@ def technician_of(plan: DayPlan) -> dict[int, int]:
 # --- durations, travel, order ------------------------------------------------------------------
 
 
-def test_visit_minutes_are_set_per_trade_and_a_lift_takes_longest() -> None:
-    assert visit_minutes(Category.ELEVATOR) == 90
-    assert visit_minutes(Category.LOCKSMITH) == 30
+def test_visit_minutes_are_set_per_trade_and_a_lift_takes_longest_a_lock_least() -> None:
+    assert visit_minutes(Category.ELEVATOR) == 60
+    assert visit_minutes(Category.LOCKSMITH) == 20
     assert max(VISIT_MINUTES.values()) == VISIT_MINUTES[Category.ELEVATOR]
+    assert min(VISIT_MINUTES.values()) == VISIT_MINUTES[Category.LOCKSMITH]
     assert set(VISIT_MINUTES) == set(Category)
 
 
