@@ -112,6 +112,7 @@ class VisitDemand:
     window: Window | None = None  # the owner's availability; None: any time in the shift
     due: int | None = None  # the SLA's on-site deadline, minute of the day
     pin: VisitPin | None = None
+    assignee: int | None = None  # already dispatched to this technician: only the order is planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,7 @@ class StopReasonCode(str, Enum):
     UNDER_WAY = "UNDER_WAY"  # the technician is on site now
     NEXT = "NEXT"  # the technician is on the way
     PINNED = "PINNED"  # a dispatcher pinned it
+    ASSIGNED = "ASSIGNED"  # already dispatched to this technician
     SKILL = "SKILL"  # the technician has the trade's skill
     OWNER_WINDOW = "OWNER_WINDOW"  # starts inside the owner's availability
     WAITS_FOR_OWNER = "WAITS_FOR_OWNER"  # arrives early and waits for the window to open
@@ -371,6 +373,8 @@ class _Model:
                 continue
             allowed = [v for v, t in enumerate(technicians) if visit.skill in t.skills]
             price = settings.drop_price[visit.priority]
+            if visit.assignee is not None and visit.assignee in vehicle_of and visit.pin is None:
+                allowed = [vehicle_of[visit.assignee]]
             if visit.pin is not None:
                 allowed = [vehicle_of[visit.pin.technician_id]]
                 price = settings.pin_drop_price
@@ -476,6 +480,8 @@ class _Model:
                 if visit.skill not in technician.skills:
                     continue
                 if visit.pin is not None and vehicle_of[visit.pin.technician_id] != v:
+                    continue
+                if visit.pin is None and visit.assignee in vehicle_of and vehicle_of[visit.assignee] != v:
                     continue
                 after = self._append(ends[v], node, technician, committed=False)
                 if after is None:
@@ -586,6 +592,8 @@ class _Model:
             reasons.append(StopReason(StopReasonCode.NEXT))
         elif visit.pin is not None:
             reasons.append(StopReason(StopReasonCode.PINNED))
+        elif visit.assignee is not None:
+            reasons.append(StopReason(StopReasonCode.ASSIGNED))
         reasons.append(StopReason(StopReasonCode.SKILL, skill=visit.skill))
         if visit.window is not None:
             reasons.append(StopReason(StopReasonCode.OWNER_WINDOW))

@@ -65,6 +65,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.technicians":               ("AAN", "AAN", "AAN", "ANN", "FFF", "UUU"),
     "Query.tickets":                   ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "Query.dispatchSettings":          ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Query.dayRoutes":                 ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Query.myRoute":                   ("FFF", "FFF", "FFF", "AAA", "FFF", "UUU"),
     "Query.equipment":                 ("AAN", "AAN", "AAN", "AAN", "FFF", "UUU"),
     "Query.dispatchAnalytics":         ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Query.feeRules":                  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -591,6 +593,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Query.dispatchSettings": GraphQLProbe(
         "query ($p: ID!) { dispatchSettings(projectId: $p) { autoDispatch } }", project, answers
     ),
+    "Query.dayRoutes": GraphQLProbe("query ($p: ID!) { dayRoutes(projectId: $p) { cost } }", project, answers),
+    "Query.myRoute": GraphQLProbe("{ myRoute { travelMeters } }", shows=answers),
     "Query.equipment": GraphQLProbe("query ($p: ID!) { equipment(projectId: $p) { id } }", project, lists("Equipment")),
     "Query.dispatchAnalytics": GraphQLProbe(
         "query ($p: ID!) { dispatchAnalytics(projectId: $p, period: DAY) { ticketCount } }", project, answers

@@ -353,3 +353,12 @@ def test_every_plan_honours_skills_windows_shifts_breaks_and_travel_times(
             clock = stop.ends
         for taken, rule in zip(route.breaks, technician.breaks):
             assert rule.starts_within.start <= taken.starts <= rule.starts_within.end
+
+
+def test_a_visit_already_assigned_stays_with_its_technician_and_says_so() -> None:
+    technicians = [tech(1), tech(2, at=north(9_000))]
+
+    plan = plan_day([VisitDemand(10, "PLUMBING", BASE, Priority.NORMAL, 40, assignee=2)], technicians, now=480, settings=QUICK)
+
+    assert technician_of(plan) == {10: 2}
+    assert stop_of(plan, 10).reasons[0] == StopReason(StopReasonCode.ASSIGNED)
