@@ -66,7 +66,9 @@ VISIT_MINUTES: Mapping[str, int] = {
     Category.APPLIANCE: 40,
     Category.GENERAL: 30,
 }
-_DAY_END = 48 * 60  # plans may run past midnight for a night shift, never past the next day
+_DAY_END = 48 * 60
+# Up to this many visits a plan stops at the first local optimum (see ``_Model.solve``).
+_SMALL_DAY = 12  # plans may run past midnight for a night shift, never past the next day
 
 
 def visit_minutes(category: str) -> int:
@@ -425,8 +427,12 @@ class _Model:
         parameters = pywrapcp.DefaultRoutingSearchParameters()
         parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
         parameters.time_limit.FromMilliseconds(max(1, round(self.settings.time_limit_seconds * 1000)))
-        if self.settings.improve:
+        if self.settings.improve and self.visit_count > _SMALL_DAY:
             parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        elif self.settings.improve:
+            # A small day: local search down to a local optimum, which ends as soon as it is reached,
+            # instead of guided search, which always spends the whole time limit.
+            parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
         else:
             parameters.solution_limit = 1
         routing.CloseModelWithParameters(parameters)
