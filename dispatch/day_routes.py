@@ -23,7 +23,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Project, Technician, Ticket
 from dispatch.dispatching import _position, _Sites
-from dispatch.policy import DISPATCH_STAFF_ONLY, dispatches_in, follows_assignments_in, may_see_route
+from dispatch.policy import (
+    DISPATCH_STAFF_ONLY,
+    dispatches_in,
+    follows_assignments_in,
+    may_see_route,
+)
 from dispatch.routing import (
     BreakRule,
     DayPlan,
