@@ -7,6 +7,7 @@ the earliest ACCEPTED one the visit they are heading to; both head their route, 
 came in meanwhile is inserted after them, never before. ASSIGNED tickets stay with their assignee; NEW
 and REOPENED ones may go to anyone with the skill. The pure core is `dispatch.routing`.
 
+Dispatchers pin a visit to a technician, and to a start time, with `pin_visit` (table `visit_pin`).
 Shifts and breaks are not stored per technician yet: every on-shift technician works 08:00–18:00 in the
 project's time zone with a 45-minute lunch starting between 11:30 and 13:30 (`DEFAULT_SHIFT`,
 `DEFAULT_LUNCH`). Owners' availability is not stored either: visits carry only the SLA's on-site deadline.
@@ -15,13 +16,15 @@ project's time zone with a 45-minute lunch starting between 11:30 and 13:30 (`DE
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Project, Technician, Ticket
+from db.models import Project, Technician, Ticket, VisitPin
+from db.unit_of_work import unit_of_work
 from dispatch.dispatching import _position, _Sites
 from dispatch.policy import (
     DISPATCH_STAFF_ONLY,
@@ -40,13 +43,14 @@ from dispatch.routing import (
     plan_day,
     visit_minutes,
 )
+from dispatch.routing import VisitPin as PinnedTo
 from dispatch.solver import TechnicianSupply
-from kernel.errors import AccessDenied, NotFound
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import TicketStatus
 from register.projects import get_project_for
 
-__all__ = ["DEFAULT_LUNCH", "DEFAULT_SHIFT", "DayRoutes", "plan_day_routes", "plan_my_route"]
+__all__ = ["DEFAULT_LUNCH", "DEFAULT_SHIFT", "DayRoutes", "Pin", "pin_visit", "plan_day_routes", "plan_my_route"]
 
 DEFAULT_SHIFT = Window(8 * 60, 18 * 60)
 DEFAULT_LUNCH = BreakRule(Window(11 * 60 + 30, 13 * 60 + 30), 45)
@@ -102,6 +106,58 @@ async def plan_my_route(
     return routes, route
 
 
+def _pinned(pin: VisitPin | None, minute_of: Callable[[dt.datetime], int]) -> PinnedTo | None:
+    if pin is None:
+        return None
+    return PinnedTo(pin.technician_id, minute_of(pin.starts_at) if pin.starts_at is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A ticket's pin as it stands after `pin_visit`: no technician means no pin."""
+
+    ticket_id: int
+    technician_id: int | None
+    starts_at: dt.datetime | None
+
+
+async def pin_visit(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    ticket_id: int,
+    technician_id: int | None,
+    starts_at: dt.datetime | None,
+    now: dt.datetime,
+) -> Pin:
+    """Pin an open ticket's visit to a technician of its project who has the skill, and to a start time
+    from now on when given (the project's dispatchers and admins); no technician removes the pin."""
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None or not dispatches_in(principal, ticket.project_id):
+            raise NotFound("No such ticket.", field="ticketId")
+        pin = await session.get(VisitPin, ticket_id)
+        if technician_id is None:
+            if pin is not None:
+                await session.delete(pin)
+            return Pin(ticket_id, None, None)
+        if ticket.status not in _VISIT_STATUSES:
+            raise Conflict(f"A {ticket.status.value} ticket has no visit to pin.", field="ticketId")
+        technician = await session.get(Technician, technician_id)
+        if technician is None or technician.project_id != ticket.project_id:
+            raise NotFound("No such technician.", field="technicianId")
+        if ticket.category.value not in technician.skills:
+            raise BadInput(f"The technician lacks the skill {ticket.category.value}.", field="technicianId")
+        if starts_at is not None and starts_at < now:
+            raise BadInput("A pinned visit starts from now on.", field="startsAt")
+        if pin is None:
+            pin = VisitPin(ticket_id=ticket_id)
+            session.add(pin)
+        pin.technician_id, pin.starts_at, pin.pinned_by_user_id = technician_id, starts_at, principal.user_id
+        return Pin(ticket_id, technician_id, starts_at)
+
+
 async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> DayRoutes:
     zone = ZoneInfo(project.timezone)
     local_now = now.astimezone(zone)
@@ -120,6 +176,12 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
             .order_by(Ticket.id)
         )
     ).all()
+    pins = {
+        pin.ticket_id: pin
+        for pin in await session.scalars(
+            select(VisitPin).join(Ticket, Ticket.id == VisitPin.ticket_id).where(Ticket.project_id == project.id)
+        )
+    }
     on_shift = [row for row in rows if row.on_shift]
     on_shift_ids = {row.id for row in on_shift}
     supply = [
@@ -153,6 +215,7 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
                 ticket.priority,
                 minutes,
                 due=minute_of(ticket.on_site_due_at.astimezone(zone)) if ticket.on_site_at is None else None,
+                pin=_pinned(pins.get(ticket.id), minute_of),
                 assignee=ticket.assignee_id,
             )
         )

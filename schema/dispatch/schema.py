@@ -10,6 +10,7 @@ from schema.dispatch.equipment.mutations import EquipmentMutations
 from schema.dispatch.equipment.queries import EquipmentQueries
 from schema.dispatch.planning.mutations import PlanningMutations
 from schema.dispatch.planning.queries import PlanningQueries
+from schema.dispatch.routes.mutations import RouteMutations
 from schema.dispatch.routes.queries import RouteQueries
 from schema.dispatch.subscriptions import DispatchSubscriptions
 from schema.dispatch.technicians.mutations import TechnicianMutations
@@ -28,5 +29,5 @@ class DispatchQueries(
 
 
 @strawberry.type
-class DispatchMutations(TechnicianMutations, TicketMutations, PlanningMutations, EquipmentMutations):
+class DispatchMutations(TechnicianMutations, TicketMutations, PlanningMutations, RouteMutations, EquipmentMutations):
     pass

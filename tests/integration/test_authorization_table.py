@@ -162,6 +162,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.assignTicket":           ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.categorizeTicket":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.optimizeDispatch":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.pinVisit":               ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.updateDispatchSettings": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.createEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.updateEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
@@ -437,6 +438,10 @@ async def _transition(cell: Cell) -> dict[str, Any]:
 
 async def _assign(cell: Cell) -> dict[str, Any]:
     return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False), "technicianId": cell.gid("Technician")}
+
+
+async def _unpin(cell: Cell) -> dict[str, Any]:
+    return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False)}
 
 
 async def _categorize(cell: Cell) -> dict[str, Any]:
@@ -836,6 +841,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "transitionTicket", "$ticketId: ID!, $action: TicketAction!", _transition, "ticket", "ticket_event",
     ),
     "Mutation.assignTicket": mutation("assignTicket", "$ticketId: ID!, $technicianId: ID!", _assign, "ticket"),
+    # Unpinning: a pin to the cell's technician would depend on their skills, which the cells do not choose.
+    "Mutation.pinVisit": mutation("pinVisit", "$ticketId: ID!", _unpin),
     "Mutation.categorizeTicket": mutation(
         "categorizeTicket", "$input: CategorizeTicketInput!", _categorize, "ticket", "classifier_correction",
     ),

@@ -152,3 +152,46 @@ async def test_someone_elses_project_answers_null_and_an_owner_is_forbidden(
 
     assert foreign["data"]["dayRoutes"] is None
     assert owner["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+PIN = """
+mutation ($t: ID!, $who: ID, $at: DateTime) {
+  pinVisit(ticketId: $t, technicianId: $who, startsAt: $at) {
+    __typename ... on VisitPin { technicianId startsAt } ... on Error { code field }
+  }
+}
+"""
+
+
+async def test_a_pinned_visit_keeps_its_technician_and_time_and_a_bad_pin_writes_nothing(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    # given a waiting leak near 陈师傅
+    clock.now = MORNING
+    world = await build_dispatch_world(state)
+    (leak,) = await _tickets(state, world, MORNING, {"category": Category.PLUMBING})
+    token = world.token("dispatcher_a")
+
+    # when the dispatcher pins it to 周师傅, 5 km away, at 14:00, and tries 吴师傅, who does no plumbing
+    pinned = await gql(client, PIN, {"t": gid("Ticket", leak), "who": world.gid("Technician:far"), "at": "2026-11-02T14:00:00+08:00"}, token=token)
+    refused = await gql(client, PIN, {"t": gid("Ticket", leak), "who": world.gid("Technician:hvac")}, token=token)
+    routes = await gql(client, DAY_ROUTES, {"p": world.gid("Project:lakeside")}, token=token)
+
+    # then the plan keeps the pin, and the refused pin changed nothing
+    assert pinned["data"]["pinVisit"] == {
+        "__typename": "VisitPin",
+        "technicianId": world.gid("Technician:far"),
+        "startsAt": "2026-11-02T14:00:00+08:00",
+    }
+    assert refused["data"]["pinVisit"] == {"__typename": "BadUserInputError", "code": "BAD_USER_INPUT", "field": "technicianId"}
+    (stop,) = _route_of(routes["data"]["dayRoutes"], world.gid("Technician:far"))["stops"]
+    assert (stop["ticketId"], stop["startsAt"]) == (gid("Ticket", leak), "2026-11-02T14:00:00+08:00")
+    assert _codes(stop)[0] == "PINNED"
+    assert _route_of(routes["data"]["dayRoutes"], world.gid("Technician:a"))["stops"] == []
+
+    # and without a technician the pin is gone: the nearest plumber takes it at once
+    unpinned = await gql(client, PIN, {"t": gid("Ticket", leak)}, token=token)
+    again = await gql(client, DAY_ROUTES, {"p": world.gid("Project:lakeside")}, token=token)
+    assert unpinned["data"]["pinVisit"]["technicianId"] is None
+    (stop,) = _route_of(again["data"]["dayRoutes"], world.gid("Technician:a"))["stops"]
+    assert (stop["ticketId"], stop["startsAt"]) == (gid("Ticket", leak), "2026-11-02T09:00:00+08:00")

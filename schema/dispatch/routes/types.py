@@ -6,13 +6,13 @@ import datetime as dt
 
 import strawberry
 
-from dispatch.day_routes import DayRoutes
+from dispatch.day_routes import DayRoutes, Pin
 from dispatch.routing import StopReason, StopReasonCode, TechnicianRoute, UnplannedCode
 from schema.context import Info
 from schema.described_enum import described_enum
 from schema.dispatch.technicians.types import TechnicianType
 from schema.dispatch.tickets.types import TicketType
-from schema.ids import encode_id
+from schema.ids import encode_id, encode_optional_id
 
 __all__ = [
     "DayRoutesType",
@@ -21,6 +21,7 @@ __all__ = [
     "RouteStopType",
     "TechnicianRouteType",
     "UnplannedVisitType",
+    "VisitPinType",
 ]
 
 RouteReasonCodeEnum = described_enum(
@@ -170,4 +171,19 @@ class DayRoutesType:
                 for item in routes.plan.unplanned
             ],
             cost=routes.plan.cost,
+        )
+
+
+@strawberry.type(name="VisitPin", description="A ticket's visit as a dispatcher pinned it (no technician: not pinned).")
+class VisitPinType:
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket.")
+    technician_id: strawberry.ID | None = strawberry.field(description="The technician it is pinned to, if any.")
+    starts_at: dt.datetime | None = strawberry.field(description="The start time it is pinned to, if any.")
+
+    @classmethod
+    def from_pin(cls, pin: Pin) -> VisitPinType:
+        return cls(
+            ticket_id=encode_id("Ticket", pin.ticket_id),
+            technician_id=encode_optional_id("Technician", pin.technician_id),
+            starts_at=pin.starts_at,
         )
