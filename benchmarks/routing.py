@@ -1,7 +1,7 @@
 """Day routes: 30 technicians × 300 visits planned in ≤ 10 s, within 2 % of a 60-second run's cost.
 
 The same model is solved three ways and priced by its own objective (metres + SLA lateness + prices of
-visits left out): OR-Tools' cheapest-arc construction alone (the greedy baseline), the plan as the use
+visits left out): the cheapest-insertion construction alone (the greedy baseline, most urgent first), the plan as the use
 case makes it (≤ 10 s end to end), and a 60-second run as the reference. `--quick` (or
 COURTYARD_BENCH_QUICK=1, which `make bench` may set) skips the 60-second reference.
 """
@@ -125,7 +125,7 @@ def main() -> None:
     if not quick:
         reference, reference_seconds = timed(visits, technicians, RouteSettings(time_limit_seconds=REFERENCE_SECONDS))
     rows = [
-        row("greedy (cheapest arc, no local search)", greedy, greedy_seconds, reference, ""),
+        row("greedy (cheapest insertion, no local search)", greedy, greedy_seconds, reference, ""),
         row(f"use case ({PLANNED_SECONDS:g} s search)", planned, planned_seconds, reference, "≤ 10"),
     ]
     if reference is not None:
