@@ -25,6 +25,7 @@ from kernel.vocabulary import ActorRole, TicketEventType
 __all__ = [
     "DISPATCH_ADMINS_ONLY",
     "DISPATCH_STAFF_ONLY",
+    "may_see_route",
     "TechnicianView",
     "TicketParties",
     "actor_for",
@@ -140,6 +141,13 @@ def configures_dispatch_in(principal: Principal, project_id: int) -> bool:
 
 def follows_assignments_in(principal: Principal, project_id: int) -> bool:
     return principal.has_role(project_id, Role.TECHNICIAN)
+
+
+def may_see_route(principal: Principal, project_id: int, technician_id: int) -> bool:
+    """A day route: the project's dispatchers and admins see every technician's, a technician their own."""
+    if dispatches_in(principal, project_id):
+        return True
+    return follows_assignments_in(principal, project_id) and principal.technician_id == technician_id
 
 
 def may_see_equipment(principal: Principal, project_id: int) -> bool:

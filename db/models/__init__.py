@@ -95,6 +95,7 @@ from db.models.tickets import (
     TicketEvent,
     TicketKind,
     TicketSeqCounter,
+    VisitPin,
 )
 
 __all__ = [
@@ -181,6 +182,7 @@ __all__ = [
     "TicketEvent",
     "TicketKind",
     "TicketSeqCounter",
+    "VisitPin",
     "Unit",
     "User",
     "Waiver",

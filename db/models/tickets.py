@@ -47,6 +47,7 @@ __all__ = [
     "TicketEvent",
     "TicketKind",
     "TicketSeqCounter",
+    "VisitPin",
 ]
 
 
@@ -278,4 +279,16 @@ class SlaEmission(Base):
     target: Mapped[SlaTarget] = mapped_column(StrEnumColumn(SlaTarget, "sla_target"))
     clock_started_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     event_id: Mapped[int] = mapped_column(ForeignKey("ticket_event.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class VisitPin(Base):
+    """A dispatcher's pin of a ticket's visit to a technician, and to a start time when given (day routes)."""
+
+    __tablename__ = "visit_pin"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id", ondelete="CASCADE"), index=True)
+    starts_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
+    pinned_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()

@@ -6,7 +6,15 @@ from __future__ import annotations
 from dispatch import policy
 from schema.permissions import IsAuthenticated, allowed_if
 
-__all__ = ["DISPATCHERS", "REPORTERS", "ROSTER_READERS", "SETTINGS_ADMINS", "TECHNICIAN_UPDATERS", "TICKET_ACTORS"]
+__all__ = [
+    "DISPATCHERS",
+    "REPORTERS",
+    "ROSTER_READERS",
+    "ROUTE_FOLLOWERS",
+    "SETTINGS_ADMINS",
+    "TECHNICIAN_UPDATERS",
+    "TICKET_ACTORS",
+]
 
 REPORTERS = [IsAuthenticated, allowed_if(policy.reports_faults, "Requires one of the roles OWNER, ADMIN, DISPATCHER.")]
 TICKET_ACTORS = [
@@ -23,3 +31,4 @@ TECHNICIAN_UPDATERS = [
     IsAuthenticated,
     allowed_if(policy.updates_technicians, "Requires one of the roles ADMIN, DISPATCHER, TECHNICIAN."),
 ]
+ROUTE_FOLLOWERS = [IsAuthenticated, allowed_if(policy.follows_assignments, "Requires the role TECHNICIAN.")]

@@ -10,6 +10,8 @@ from schema.dispatch.equipment.mutations import EquipmentMutations
 from schema.dispatch.equipment.queries import EquipmentQueries
 from schema.dispatch.planning.mutations import PlanningMutations
 from schema.dispatch.planning.queries import PlanningQueries
+from schema.dispatch.routes.mutations import RouteMutations
+from schema.dispatch.routes.queries import RouteQueries
 from schema.dispatch.subscriptions import DispatchSubscriptions
 from schema.dispatch.technicians.mutations import TechnicianMutations
 from schema.dispatch.technicians.queries import TechnicianQueries
@@ -20,10 +22,12 @@ __all__ = ["DispatchMutations", "DispatchQueries", "DispatchSubscriptions"]
 
 
 @strawberry.type
-class DispatchQueries(TechnicianQueries, TicketQueries, PlanningQueries, EquipmentQueries, AnalyticsQueries):
+class DispatchQueries(
+    TechnicianQueries, TicketQueries, PlanningQueries, RouteQueries, EquipmentQueries, AnalyticsQueries
+):
     pass
 
 
 @strawberry.type
-class DispatchMutations(TechnicianMutations, TicketMutations, PlanningMutations, EquipmentMutations):
+class DispatchMutations(TechnicianMutations, TicketMutations, PlanningMutations, RouteMutations, EquipmentMutations):
     pass

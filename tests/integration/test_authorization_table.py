@@ -66,6 +66,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.technicians":               ("AAN", "AAN", "AAN", "ANN", "FFF", "UUU"),
     "Query.tickets":                   ("AAN", "AAN", "AAN", "ANN", "ANN", "UUU"),
     "Query.dispatchSettings":          ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Query.dayRoutes":                 ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Query.myRoute":                   ("FFF", "FFF", "FFF", "AAA", "FFF", "UUU"),
     "Query.equipment":                 ("AAN", "AAN", "AAN", "AAN", "FFF", "UUU"),
     "Query.dispatchAnalytics":         ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Query.feeRules":                  ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -165,6 +167,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.assignTicket":           ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.categorizeTicket":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.optimizeDispatch":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.pinVisit":               ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.updateDispatchSettings": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.createEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.updateEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
@@ -457,6 +460,10 @@ async def _assign(cell: Cell) -> dict[str, Any]:
     return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False), "technicianId": cell.gid("Technician")}
 
 
+async def _unpin(cell: Cell) -> dict[str, Any]:
+    return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False)}
+
+
 async def _categorize(cell: Cell) -> dict[str, Any]:
     return {"input": {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False), "category": "ELECTRICAL"}}
 
@@ -611,6 +618,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Query.dispatchSettings": GraphQLProbe(
         "query ($p: ID!) { dispatchSettings(projectId: $p) { autoDispatch } }", project, answers
     ),
+    "Query.dayRoutes": GraphQLProbe("query ($p: ID!) { dayRoutes(projectId: $p) { cost } }", project, answers),
+    "Query.myRoute": GraphQLProbe("{ myRoute { travelMeters } }", shows=answers),
     "Query.equipment": GraphQLProbe("query ($p: ID!) { equipment(projectId: $p) { id } }", project, lists("Equipment")),
     "Query.dispatchAnalytics": GraphQLProbe(
         "query ($p: ID!) { dispatchAnalytics(projectId: $p, period: DAY) { ticketCount } }", project, answers
@@ -857,6 +866,8 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "transitionTicket", "$ticketId: ID!, $action: TicketAction!", _transition, "ticket", "ticket_event",
     ),
     "Mutation.assignTicket": mutation("assignTicket", "$ticketId: ID!, $technicianId: ID!", _assign, "ticket"),
+    # Unpinning: a pin to the cell's technician would depend on their skills, which the cells do not choose.
+    "Mutation.pinVisit": mutation("pinVisit", "$ticketId: ID!", _unpin),
     "Mutation.categorizeTicket": mutation(
         "categorizeTicket", "$input: CategorizeTicketInput!", _categorize, "ticket", "classifier_correction",
     ),

@@ -58,6 +58,7 @@ PURE_CORES = [
     "dispatch/model.py",
     "dispatch/sla.py",
     "dispatch/solver.py",
+    "dispatch/routing.py",
     "dispatch/urgency.py",
     "notifications/default_templates.py",
     "notifications/kinds.py",
@@ -75,7 +76,10 @@ PURE_CORES = [
 # The one library each core may lean on besides the standard library and the kernel.
 CORE_LIBRARIES = {
     "dispatch/classifier_text.py": {"jieba"},
-    "dispatch/solver.py": {"ortools"},
+    # The flow in OR-Tools; costs as arrays (numpy); large assignments in scipy's linear_sum_assignment.
+    "dispatch/solver.py": {"ortools", "numpy", "scipy"},
+    # A technician's day as a vehicle route (pywrapcp).
+    "dispatch/routing.py": {"ortools"},
     # Statement files: XLSX bank exports, XML without entities, MT940; payer names compared in pinyin.
     "billing/reconciliation/tabular.py": {"openpyxl"},
     "billing/reconciliation/close_workbook.py": {"openpyxl"},

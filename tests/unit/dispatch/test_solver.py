@@ -727,3 +727,106 @@ def test_a_busy_technicians_next_slots_cost_more_each_than_the_one_before(
     plan = solve([ticket(1), ticket(2)], [busy, idle])
 
     assert sorted(technician_of(plan).values()) == technicians
+
+
+# --- large plans: fewer arcs first, or a linear sum assignment, and the same optimum ------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(instances(max_tickets=16, max_technicians=6), st.integers(1, 3))
+def test_the_optimum_is_the_same_whichever_arcs_the_first_flow_is_offered(
+    instance: tuple[list[TicketDemand], list[TechnicianSupply], DispatchWeights], candidates: int
+) -> None:
+    tickets, technicians, weights = instance
+
+    pruned = solve(tickets, technicians, weights, candidates=candidates)
+    whole = solve(tickets, technicians, weights)
+
+    assert objective(tickets, technicians, weights, technician_of(pruned)) == objective(
+        tickets, technicians, weights, technician_of(whole)
+    )
+    assert sorted(u.ticket_id for u in pruned.unassigned) == sorted(u.ticket_id for u in whole.unassigned)
+
+
+def test_a_ticket_whose_cheapest_technicians_are_taken_gets_one_it_was_not_first_offered() -> None:
+    # Both tickets' single cheapest arc leads to technician 1, who has one slot: the duals must add the
+    # arc to technician 2, a kilometre further, before the plan is proved optimal.
+    technicians = [tech(1, capacity=1), tech(2, at=north(1_000), capacity=1)]
+    tickets = [ticket(10, at=north(10)), ticket(11, at=north(20))]
+
+    plan = solve(tickets, technicians, candidates=1)
+
+    # 10 m + 980 m beats 990 m + 20 m
+    assert technician_of(plan) == {10: 1, 11: 2}
+    assert plan.total_cost == solve(tickets, technicians).total_cost == 990
+    assert plan.unassigned == ()
+
+
+def test_distances_half_a_metre_from_rounding_are_rounded_as_the_scalar_formula_rounds() -> None:
+    sites = [north(metres + 0.5) for metres in range(0, 3_000, 7)]
+    technicians = [tech(1, capacity=len(sites))]
+
+    plan = solve([ticket(100 + i, at=site) for i, site in enumerate(sites)], technicians)
+
+    assert [a.cost.distance_m for a in plan.assignments] == [haversine_m(BASE, site) for site in sites]
+
+
+def random_city(seed: int, tickets: int, technicians: int, capacity: int) -> tuple[list[TicketDemand], list[TechnicianSupply]]:
+    rng = random.Random(seed)
+
+    def point() -> GeoPoint:
+        return GeoPoint(31.1 + rng.random() * 0.2, 121.3 + rng.random() * 0.2)
+
+    crew = [
+        TechnicianSupply(i, frozenset(SKILLS), point(), True, rng.randint(0, capacity - 1), capacity)
+        for i in range(1, technicians + 1)
+    ]
+    demand = [
+        TicketDemand(1_000 + i, rng.choice(SKILLS), point(), rng.choice(list(Priority)), rng.randint(0, 90))
+        for i in range(tickets)
+    ]
+    return demand, crew
+
+
+@pytest.mark.parametrize(
+    ("seed", "tickets", "technicians", "capacity"),
+    [(1, 240, 240, 1), (2, 300, 180, 3), (3, 400, 150, 2)],
+)
+def test_a_plan_above_the_whole_graph_size_has_the_whole_graphs_optimum(
+    seed: int, tickets: int, technicians: int, capacity: int
+) -> None:
+    # 240 × 240 with one slot each is a linear sum assignment; the others have fewer slots than
+    # tickets, so the flow starts from each ticket's cheapest arcs
+    demand, crew = random_city(seed, tickets, technicians, capacity)
+    weights = DispatchWeights()
+
+    fast = solve(demand, crew, weights)
+    whole = solve(demand, crew, weights, candidates=10**9)
+
+    assert objective(demand, crew, weights, technician_of(fast)) == objective(
+        demand, crew, weights, technician_of(whole)
+    )
+    assert len(fast.assignments) == len(whole.assignments) > 0
+
+
+def test_a_large_plan_where_one_trade_is_short_of_slots_falls_back_to_the_flow() -> None:
+    # 250 plumbers for 240 plumbing tickets and 10 lift slots for 20 lift tickets: slots equal tickets,
+    # yet the lift tickets cannot all have one, so the assignment is infeasible and the flow decides
+    rng = random.Random(4)
+    crew = [tech(i, at=north(rng.randrange(20_000)), capacity=1) for i in range(1, 251)]
+    crew.append(tech(300, skills=["ELEVATOR"], capacity=10))
+    demand = [ticket(1_000 + i, at=north(rng.randrange(20_000))) for i in range(240)]
+    demand += [ticket(2_000 + i, skill="ELEVATOR", at=north(i * 100), waiting=10 * i) for i in range(20)]
+
+    plan = solve(demand, crew)
+
+    assert len(plan.assignments) == 250
+    assert [u.ticket_id for u in plan.unassigned] == [2_000 + i for i in range(10)]  # the shortest waits
+    assert {u.code for u in plan.unassigned} == {UnassignableCode.ALL_AT_CAPACITY}
+    whole = solve(demand, crew, candidates=10**9)
+    assert plan.total_cost == whole.total_cost
+
+
+def test_candidates_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="candidates must be at least 1"):
+        solve([ticket(10)], [tech(1)], candidates=0)

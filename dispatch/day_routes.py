@@ -1,0 +1,235 @@
+"""Day routes: each technician's remaining day planned as a route (the dispatcher's view and the
+technician's own), from the project's open tickets and on-shift technicians.
+
+Read-only: the plan is computed from the tickets' state each time it is asked for, so it is never stale.
+What the state says is kept: a ticket on site (ON_SITE, IN_PROGRESS) is the visit its technician is on,
+the earliest ACCEPTED one the visit they are heading to; both head their route, so an urgent ticket that
+came in meanwhile is inserted after them, never before. ASSIGNED tickets stay with their assignee; NEW
+and REOPENED ones may go to anyone with the skill. The pure core is `dispatch.routing`.
+
+Dispatchers pin a visit to a technician, and to a start time, with `pin_visit` (table `visit_pin`).
+Shifts and breaks are not stored per technician yet: every on-shift technician works 08:00–18:00 in the
+project's time zone with a 45-minute lunch starting between 11:30 and 13:30 (`DEFAULT_SHIFT`,
+`DEFAULT_LUNCH`). Owners' availability is not stored either: visits carry only the SLA's on-site deadline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.models import Project, Technician, Ticket, VisitPin
+from db.unit_of_work import unit_of_work
+from dispatch.dispatching import _position, _Sites
+from dispatch.policy import (
+    DISPATCH_STAFF_ONLY,
+    dispatches_in,
+    follows_assignments_in,
+    may_see_route,
+)
+from dispatch.routing import (
+    BreakRule,
+    DayPlan,
+    RouteSettings,
+    TechnicianDay,
+    TechnicianRoute,
+    VisitDemand,
+    Window,
+    plan_day,
+    visit_minutes,
+)
+from dispatch.routing import VisitPin as PinnedTo
+from dispatch.solver import TechnicianSupply
+from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
+from kernel.principal import Principal
+from kernel.vocabulary import TicketStatus
+from register.projects import get_project_for
+
+__all__ = ["DEFAULT_LUNCH", "DEFAULT_SHIFT", "DayRoutes", "Pin", "pin_visit", "plan_day_routes", "plan_my_route"]
+
+DEFAULT_SHIFT = Window(8 * 60, 18 * 60)
+DEFAULT_LUNCH = BreakRule(Window(11 * 60 + 30, 13 * 60 + 30), 45)
+# A visit on site for longer than its trade's minutes still needs a little more.
+_LEAST_REMAINING_MINUTES = 10
+_ON_SITE = frozenset({TicketStatus.ON_SITE, TicketStatus.IN_PROGRESS})
+_VISIT_STATUSES = frozenset(
+    {TicketStatus.NEW, TicketStatus.REOPENED, TicketStatus.ASSIGNED, TicketStatus.ACCEPTED, *_ON_SITE}
+)
+TECHNICIANS_ONLY = "Requires the role TECHNICIAN."
+_ROUTE_SETTINGS = RouteSettings(time_limit_seconds=2.0)
+
+
+@dataclass(frozen=True, slots=True)
+class DayRoutes:
+    """A project's plan for the rest of today; minutes in the plan count from ``midnight`` (local)."""
+
+    project_id: int
+    midnight: dt.datetime
+    plan: DayPlan
+
+    def at(self, minute: int) -> dt.datetime:
+        return self.midnight + dt.timedelta(minutes=minute)
+
+
+async def plan_day_routes(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int, now: dt.datetime
+) -> DayRoutes:
+    """Every on-shift technician's route for the rest of the day (the project's dispatchers and admins)."""
+    async with session_factory() as session:
+        project = await get_project_for(
+            session, principal, project_id, allowed=dispatches_in, refusal=DISPATCH_STAFF_ONLY
+        )
+        return await _plan(session, project, now)
+
+
+async def plan_my_route(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, now: dt.datetime
+) -> tuple[DayRoutes, TechnicianRoute]:
+    """The calling technician's route for the rest of the day, planned with everyone else's."""
+    if principal.technician_id is None:
+        raise AccessDenied(TECHNICIANS_ONLY)
+    async with session_factory() as session:
+        technician = await session.get(Technician, principal.technician_id)
+        if technician is None or not follows_assignments_in(principal, technician.project_id):
+            raise AccessDenied(TECHNICIANS_ONLY)
+        if not may_see_route(principal, technician.project_id, technician.id):
+            raise NotFound("No such technician.")
+        project = await session.get(Project, technician.project_id)
+        assert project is not None  # a technician's project is kept (ON DELETE RESTRICT)
+        routes = await _plan(session, project, now)
+    route = routes.plan.route_of(technician.id) or TechnicianRoute(technician.id, (), (), 0)
+    return routes, route
+
+
+def _pinned(pin: VisitPin | None, minute_of: Callable[[dt.datetime], int]) -> PinnedTo | None:
+    if pin is None:
+        return None
+    return PinnedTo(pin.technician_id, minute_of(pin.starts_at) if pin.starts_at is not None else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A ticket's pin as it stands after `pin_visit`: no technician means no pin."""
+
+    ticket_id: int
+    technician_id: int | None
+    starts_at: dt.datetime | None
+
+
+async def pin_visit(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    *,
+    ticket_id: int,
+    technician_id: int | None,
+    starts_at: dt.datetime | None,
+    now: dt.datetime,
+) -> Pin:
+    """Pin an open ticket's visit to a technician of its project who has the skill, and to a start time
+    from now on when given (the project's dispatchers and admins); no technician removes the pin."""
+    async with unit_of_work(session_factory) as work:
+        session = work.session
+        ticket = await session.get(Ticket, ticket_id)
+        if ticket is None or not dispatches_in(principal, ticket.project_id):
+            raise NotFound("No such ticket.", field="ticketId")
+        pin = await session.get(VisitPin, ticket_id)
+        if technician_id is None:
+            if pin is not None:
+                await session.delete(pin)
+            return Pin(ticket_id, None, None)
+        if ticket.status not in _VISIT_STATUSES:
+            raise Conflict(f"A {ticket.status.value} ticket has no visit to pin.", field="ticketId")
+        technician = await session.get(Technician, technician_id)
+        if technician is None or technician.project_id != ticket.project_id:
+            raise NotFound("No such technician.", field="technicianId")
+        if ticket.category.value not in technician.skills:
+            raise BadInput(f"The technician lacks the skill {ticket.category.value}.", field="technicianId")
+        if starts_at is not None and starts_at < now:
+            raise BadInput("A pinned visit starts from now on.", field="startsAt")
+        if pin is None:
+            pin = VisitPin(ticket_id=ticket_id)
+            session.add(pin)
+        pin.technician_id, pin.starts_at, pin.pinned_by_user_id = technician_id, starts_at, principal.user_id
+        return Pin(ticket_id, technician_id, starts_at)
+
+
+async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> DayRoutes:
+    zone = ZoneInfo(project.timezone)
+    local_now = now.astimezone(zone)
+    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def minute_of(moment: dt.datetime) -> int:
+        return int((moment - midnight).total_seconds() // 60)
+
+    rows = (
+        await session.scalars(select(Technician).where(Technician.project_id == project.id).order_by(Technician.id))
+    ).all()
+    tickets = (
+        await session.scalars(
+            select(Ticket)
+            .where(Ticket.project_id == project.id, Ticket.status.in_(_VISIT_STATUSES))
+            .order_by(Ticket.id)
+        )
+    ).all()
+    pins = {
+        pin.ticket_id: pin
+        for pin in await session.scalars(
+            select(VisitPin).join(Ticket, Ticket.id == VisitPin.ticket_id).where(Ticket.project_id == project.id)
+        )
+    }
+    on_shift = [row for row in rows if row.on_shift]
+    on_shift_ids = {row.id for row in on_shift}
+    supply = [
+        TechnicianSupply(row.id, frozenset(row.skills), _position(row), row.on_shift, 0, row.capacity) for row in rows
+    ]
+    sites = await _Sites.of_project(session, project.id, supply)
+
+    started: dict[int, int] = {}
+    heading: dict[int, int] = {}
+    visits: list[VisitDemand] = []
+    for ticket in tickets:
+        if ticket.assignee_id is not None and ticket.assignee_id not in on_shift_ids:
+            continue  # with a technician off shift: not today's work for anyone else either
+        minutes = visit_minutes(ticket.category.value)
+        if ticket.status in _ON_SITE and ticket.assignee_id is not None and ticket.assignee_id not in started:
+            arrived = ticket.on_site_at or now
+            spent = int((now - arrived).total_seconds() // 60)
+            minutes = max(_LEAST_REMAINING_MINUTES, minutes - spent)
+            started[ticket.assignee_id] = ticket.id
+        elif (
+            ticket.status is TicketStatus.ACCEPTED
+            and ticket.assignee_id is not None
+            and ticket.assignee_id not in heading
+        ):
+            heading[ticket.assignee_id] = ticket.id
+        visits.append(
+            VisitDemand(
+                ticket.id,
+                ticket.category.value,
+                sites.of(ticket),
+                ticket.priority,
+                minutes,
+                due=minute_of(ticket.on_site_due_at.astimezone(zone)) if ticket.on_site_at is None else None,
+                pin=_pinned(pins.get(ticket.id), minute_of),
+                assignee=ticket.assignee_id,
+            )
+        )
+    technicians = [
+        TechnicianDay(
+            row.id,
+            frozenset(row.skills),
+            _position(row),
+            DEFAULT_SHIFT,
+            (DEFAULT_LUNCH,),
+            started.get(row.id),
+            heading.get(row.id),
+        )
+        for row in on_shift
+    ]
+    plan = plan_day(visits, technicians, now=minute_of(local_now), settings=_ROUTE_SETTINGS)
+    return DayRoutes(project.id, midnight, plan)

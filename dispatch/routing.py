@@ -1,0 +1,652 @@
+"""A technician's day as a route: plain visits and technicians in, ordered and timed routes out.
+
+The model is OR-Tools' vehicle routing (``pywrapcp``), shaped as its samples are: data → index manager →
+routing model → transit matrices → dimensions and constraints → search parameters → solve → extract.
+
+- Every technician is a vehicle that starts where they are now (or at the visit they are on) and ends
+  wherever their last visit is (a shared end node, free to reach).
+- Travel: haversine metres between coordinates (``dispatch.solver.metres_matrix``) at ``speed_m_per_minute``,
+  rounded up to whole minutes. The arc cost is the metres travelled.
+- Time, in minutes of the planning day: a visit starts inside its window (the owner's availability) and
+  lasts its category's visit minutes (``VISIT_MINUTES``); each technician works inside their shift and
+  takes their breaks (OR-Tools break intervals: never during a visit).
+- Skills: a visit can only go to a technician with its category's skill.
+- SLA: each visit's deadline (on site) is a soft upper bound on its start, priced per minute late by
+  priority, so a plan that cannot keep every promise still plans every visit and says who is late.
+- A visit can be left out at a price per priority (URGENT highest); a left-out visit is reported with
+  the reason found for it.
+- Under way: a technician's started visit (on site) and next visit (en route) are fixed at the head of
+  their route, in that order, so an urgent ticket inserted into a running plan never reshuffles them.
+- Pins: a dispatcher may pin a visit to a technician, and to a start minute; the plan keeps both, or
+  leaves the visit out with PIN_NOT_POSSIBLE.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from dispatch.model import GeoPoint
+from dispatch.solver import metres_matrix
+from kernel.vocabulary import Category, Priority
+
+__all__ = [
+    "VISIT_MINUTES",
+    "BreakRule",
+    "DayPlan",
+    "PlannedBreak",
+    "PlannedStop",
+    "RouteSettings",
+    "StopReason",
+    "StopReasonCode",
+    "TechnicianDay",
+    "TechnicianRoute",
+    "UnplannedCode",
+    "UnplannedVisit",
+    "VisitDemand",
+    "VisitPin",
+    "Window",
+    "plan_day",
+    "visit_minutes",
+]
+
+# Minutes on site by trade (a typical repair, not the worst case): a lift or an air conditioner takes
+# longest, a lock the least.
+VISIT_MINUTES: Mapping[str, int] = {
+    Category.PLUMBING: 40,
+    Category.ELECTRICAL: 35,
+    Category.HVAC: 50,
+    Category.ELEVATOR: 60,
+    Category.FIRE_SAFETY: 45,
+    Category.LOCKSMITH: 20,
+    Category.CLEANING: 30,
+    Category.APPLIANCE: 40,
+    Category.GENERAL: 30,
+}
+_DAY_END = 48 * 60
+# Up to this many visits a plan stops at the first local optimum (see ``_Model.solve``).
+_SMALL_DAY = 12  # plans may run past midnight for a night shift, never past the next day
+
+
+def visit_minutes(category: str) -> int:
+    """Minutes on site for a visit of this category (30 for a category without its own figure)."""
+    return VISIT_MINUTES.get(category, 30)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """From ``start`` to ``end``, minutes of the planning day, both included."""
+
+    start: int
+    end: int
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"window ends ({self.end}) before it starts ({self.start})")
+
+
+@dataclass(frozen=True, slots=True)
+class BreakRule:
+    """A break of ``minutes`` that starts somewhere in ``starts_within`` (e.g. lunch 11:30–13:30)."""
+
+    starts_within: Window
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class VisitPin:
+    """A dispatcher's pin: this technician, and this start minute when given."""
+
+    technician_id: int
+    start: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitDemand:
+    ticket_id: int
+    skill: str
+    location: GeoPoint
+    priority: Priority
+    minutes: int  # on site; for a started visit, the minutes still to go
+    window: Window | None = None  # the owner's availability; None: any time in the shift
+    due: int | None = None  # the SLA's on-site deadline, minute of the day
+    pin: VisitPin | None = None
+    assignee: int | None = None  # already dispatched to this technician: only the order is planned
+
+
+@dataclass(frozen=True, slots=True)
+class TechnicianDay:
+    technician_id: int
+    skills: frozenset[str]
+    location: GeoPoint  # where they are now
+    shift: Window
+    breaks: tuple[BreakRule, ...] = ()
+    started_visit: int | None = None  # ticket on site now: the route starts there
+    next_visit: int | None = None  # ticket they are on their way to: the route's next stop
+
+
+@dataclass(frozen=True, slots=True)
+class RouteSettings:
+    speed_m_per_minute: int = 300  # 18 km/h: an e-bike in city traffic
+    # Price of leaving a visit out, by priority, in metres of travel: far above any day's travel, and
+    # tenfold per step, so that a more urgent visit is never left out to keep less urgent ones.
+    drop_price: Mapping[Priority, int] = field(
+        default_factory=lambda: {
+            Priority.URGENT: 10_000_000_000,
+            Priority.HIGH: 1_000_000_000,
+            Priority.NORMAL: 100_000_000,
+            Priority.LOW: 10_000_000,
+        }
+    )
+    pin_drop_price: int = 100_000_000_000
+    # Price per minute past the SLA deadline, in metres: an hour late on an URGENT visit outweighs
+    # 120 km of travel.
+    late_price_per_minute: Mapping[Priority, int] = field(
+        default_factory=lambda: {
+            Priority.URGENT: 2_000,
+            Priority.HIGH: 500,
+            Priority.NORMAL: 100,
+            Priority.LOW: 20,
+        }
+    )
+    time_limit_seconds: float = 5.0
+    # Local search (guided) after the first solution; off, the plan is OR-Tools' cheapest-arc
+    # construction alone (the benchmark's greedy baseline).
+    improve: bool = True
+
+
+class StopReasonCode(str, Enum):
+    UNDER_WAY = "UNDER_WAY"  # the technician is on site now
+    NEXT = "NEXT"  # the technician is on the way
+    PINNED = "PINNED"  # a dispatcher pinned it
+    ASSIGNED = "ASSIGNED"  # already dispatched to this technician
+    SKILL = "SKILL"  # the technician has the trade's skill
+    OWNER_WINDOW = "OWNER_WINDOW"  # starts inside the owner's availability
+    WAITS_FOR_OWNER = "WAITS_FOR_OWNER"  # arrives early and waits for the window to open
+    SLA_ON_TIME = "SLA_ON_TIME"  # starts before the SLA deadline (minutes to spare)
+    SLA_LATE = "SLA_LATE"  # starts after the SLA deadline (minutes late)
+
+
+@dataclass(frozen=True, slots=True)
+class StopReason:
+    code: StopReasonCode
+    minutes: int | None = None
+    skill: str | None = None
+
+
+class UnplannedCode(str, Enum):
+    NO_TECHNICIAN_WITH_SKILL = "NO_TECHNICIAN_WITH_SKILL"
+    PIN_NOT_POSSIBLE = "PIN_NOT_POSSIBLE"
+    NO_TIME = "NO_TIME"  # no technician with the skill has time for it inside its window and their shift
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedStop:
+    ticket_id: int
+    arrives: int  # minute of the day
+    starts: int
+    ends: int
+    travel_m: int
+    travel_minutes: int
+    reasons: tuple[StopReason, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedBreak:
+    starts: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class TechnicianRoute:
+    technician_id: int
+    stops: tuple[PlannedStop, ...]
+    breaks: tuple[PlannedBreak, ...]
+    travel_m: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnplannedVisit:
+    ticket_id: int
+    code: UnplannedCode
+
+
+@dataclass(frozen=True, slots=True)
+class DayPlan:
+    """Routes in technician-id order (every technician, even with no stop) and the visits left out."""
+
+    routes: tuple[TechnicianRoute, ...]
+    unplanned: tuple[UnplannedVisit, ...]
+    cost: int  # the model's objective: metres + lateness prices + prices of visits left out
+
+    def route_of(self, technician_id: int) -> TechnicianRoute | None:
+        return next((route for route in self.routes if route.technician_id == technician_id), None)
+
+
+def plan_day(
+    visits: Sequence[VisitDemand],
+    technicians: Sequence[TechnicianDay],
+    *,
+    now: int,
+    settings: RouteSettings = RouteSettings(),
+) -> DayPlan:
+    """Plan every technician's remaining day from minute ``now`` on."""
+    visits = sorted(visits, key=lambda visit: visit.ticket_id)
+    technicians = sorted(technicians, key=lambda technician: technician.technician_id)
+    _validate(visits, technicians)
+    by_ticket = {visit.ticket_id: visit for visit in visits}
+    vehicle_of = {technician.technician_id: v for v, technician in enumerate(technicians)}
+    committed = {
+        ticket_id: v
+        for v, technician in enumerate(technicians)
+        for ticket_id in (technician.started_visit, technician.next_visit)
+        if ticket_id is not None
+    }
+
+    unplanned: list[UnplannedVisit] = []
+    planned: list[VisitDemand] = []
+    for visit in visits:
+        skilled = [t for t in technicians if visit.skill in t.skills]
+        if visit.ticket_id in committed:
+            planned.append(visit)
+        elif visit.pin is not None and (
+            visit.pin.technician_id not in vehicle_of
+            or visit.skill not in technicians[vehicle_of[visit.pin.technician_id]].skills
+        ):
+            unplanned.append(UnplannedVisit(visit.ticket_id, UnplannedCode.PIN_NOT_POSSIBLE))
+        elif not skilled:
+            unplanned.append(UnplannedVisit(visit.ticket_id, UnplannedCode.NO_TECHNICIAN_WITH_SKILL))
+        else:
+            planned.append(visit)
+    if not technicians:
+        return DayPlan((), tuple(sorted(unplanned, key=lambda u: u.ticket_id)), 0)
+
+    model = _Model(planned, technicians, committed, by_ticket, now, settings)
+    solution = model.solve()
+    routes, left_out = model.extract(solution)
+    for visit in left_out:
+        code = UnplannedCode.PIN_NOT_POSSIBLE if visit.pin is not None else UnplannedCode.NO_TIME
+        unplanned.append(UnplannedVisit(visit.ticket_id, code))
+    return DayPlan(tuple(routes), tuple(sorted(unplanned, key=lambda u: u.ticket_id)), solution.ObjectiveValue())
+
+
+_RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
+
+
+@dataclass(frozen=True, slots=True)
+class _RouteEnd:
+    """Where a route being built stands: its last node, when that visit ends, the breaks still to take."""
+
+    node: int
+    clock: int
+    breaks: tuple[BreakRule, ...]
+
+
+class _Model:
+    """The routing model of one plan: nodes are the visits, then each technician's start, then the end."""
+
+    def __init__(
+        self,
+        visits: list[VisitDemand],
+        technicians: list[TechnicianDay],
+        committed: dict[int, int],
+        by_ticket: dict[int, VisitDemand],
+        now: int,
+        settings: RouteSettings,
+    ) -> None:
+        self.visits, self.technicians, self.now, self.settings = visits, technicians, now, settings
+        visit_count, vehicle_count = len(visits), len(technicians)
+        self.visit_count = visit_count
+        self.end_node = visit_count + vehicle_count
+        node_of = {visit.ticket_id: node for node, visit in enumerate(visits)}
+        self.node_of = node_of
+        # A technician on site starts from the visit's own location.
+        starts = [
+            by_ticket[t.started_visit].location if t.started_visit is not None else t.location
+            for t in technicians
+        ]
+        places = [visit.location for visit in visits] + starts
+        metres = metres_matrix(places, places)
+        minutes = -(-metres // settings.speed_m_per_minute)  # rounded up
+        size = len(places) + 1
+        service = [visit.minutes for visit in visits] + [0] * (vehicle_count + 1)
+        self.metres = [row + [0] for row in metres.tolist()] + [[0] * size]
+        self.travel_minutes = [row + [0] for row in minutes.tolist()] + [[0] * size]
+        time_matrix = [
+            [service[i] + self.travel_minutes[i][j] if j != i else 0 for j in range(size)] for i in range(size)
+        ]
+        # Nothing travels back to a start, and the end node is free to reach from anywhere.
+        for i in range(size):
+            for j in range(visit_count, visit_count + vehicle_count):
+                time_matrix[i][j] = 0
+
+        self.manager = pywrapcp.RoutingIndexManager(
+            size, vehicle_count, list(range(visit_count, visit_count + vehicle_count)), [self.end_node] * vehicle_count
+        )
+        self.routing = routing = pywrapcp.RoutingModel(self.manager)
+        distance = routing.RegisterTransitMatrix(self.metres)
+        routing.SetArcCostEvaluatorOfAllVehicles(distance)
+        time_callback = routing.RegisterTransitMatrix(time_matrix)
+        routing.AddDimension(time_callback, _DAY_END, _DAY_END, False, "time")
+        self.time = time = routing.GetDimensionOrDie("time")
+
+        for v, technician in enumerate(technicians):
+            begins = max(now, technician.shift.start)
+            time.CumulVar(routing.Start(v)).SetRange(begins, max(begins, technician.shift.end))
+            # Work already under way is finished even past the end of the shift.
+            under_way = technician.started_visit is not None or technician.next_visit is not None
+            time.CumulVar(routing.End(v)).SetMax(_DAY_END if under_way else max(begins, technician.shift.end))
+            routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(v)))
+        solver = routing.solver()
+        visit_transits = [0] * routing.Size()
+        for node, visit in enumerate(visits):
+            visit_transits[self.manager.NodeToIndex(node)] = visit.minutes
+        for v, technician in enumerate(technicians):
+            intervals = [
+                solver.FixedDurationIntervalVar(
+                    max(rule.starts_within.start, now),
+                    max(rule.starts_within.end, now),
+                    rule.minutes,
+                    False,
+                    f"break {technician.technician_id} {number}",
+                )
+                for number, rule in enumerate(technician.breaks)
+                if rule.starts_within.end + rule.minutes > now  # a break already over is not planned
+            ]
+            if intervals:
+                time.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
+
+        vehicle_of = {technician.technician_id: v for v, technician in enumerate(technicians)}
+        # Shift ends by vehicle + 1 (a left-out visit's vehicle is -1), when some route's end is relaxed.
+        overtime = (
+            [_DAY_END, *(technician.shift.end for technician in technicians)]
+            if any(t.started_visit is not None or t.next_visit is not None for t in technicians)
+            else []
+        )
+        for node, visit in enumerate(visits):
+            index = self.manager.NodeToIndex(node)
+            cumul = time.CumulVar(index)
+            if visit.ticket_id in committed:
+                routing.VehicleVar(index).SetValue(committed[visit.ticket_id])
+                continue
+            allowed = [v for v, t in enumerate(technicians) if visit.skill in t.skills]
+            price = settings.drop_price[visit.priority]
+            if visit.assignee is not None and visit.assignee in vehicle_of and visit.pin is None:
+                allowed = [vehicle_of[visit.assignee]]
+            if visit.pin is not None:
+                allowed = [vehicle_of[visit.pin.technician_id]]
+                price = settings.pin_drop_price
+                if visit.pin.start is not None:
+                    cumul.SetRange(visit.pin.start, visit.pin.start)
+            routing.VehicleVar(index).SetValues([-1, *allowed])
+            routing.AddDisjunction([index], price)
+            if overtime:
+                # Work under way may run past a shift's end; a new visit may not.
+                shift_end = solver.Element(overtime, (routing.VehicleVar(index) + 1).Var())
+                solver.Add(cumul + visit.minutes <= shift_end)
+            if visit.window is not None and visit.pin is None:
+                cumul.SetRange(max(visit.window.start, 0), max(visit.window.end, 0))
+            if visit.due is not None:
+                time.SetCumulVarSoftUpperBound(index, max(visit.due, 0), settings.late_price_per_minute[visit.priority])
+        for v, technician in enumerate(technicians):
+            # The visit they are on comes first and starts now; the one they are heading to comes next.
+            head = routing.Start(v)
+            for ticket_id in (technician.started_visit, technician.next_visit):
+                if ticket_id is None:
+                    continue
+                index = self.manager.NodeToIndex(node_of[ticket_id])
+                routing.NextVar(head).SetValue(index)
+                head = index
+            if technician.started_visit is not None:
+                started = by_ticket[technician.started_visit]
+                time.CumulVar(self.manager.NodeToIndex(node_of[started.ticket_id])).SetRange(
+                    max(now, technician.shift.start), max(now, technician.shift.start)
+                )
+                if started.due is not None:
+                    time.SetCumulVarSoftUpperBound(
+                        self.manager.NodeToIndex(node_of[started.ticket_id]),
+                        max(started.due, 0),
+                        settings.late_price_per_minute[started.priority],
+                    )
+            if technician.next_visit is not None:
+                heading = by_ticket[technician.next_visit]
+                if heading.due is not None:
+                    time.SetCumulVarSoftUpperBound(
+                        self.manager.NodeToIndex(node_of[heading.ticket_id]),
+                        max(heading.due, 0),
+                        settings.late_price_per_minute[heading.priority],
+                    )
+
+    def solve(self) -> pywrapcp.Assignment:
+        """Greedy routes first (``_greedy_routes``), then guided local search from them."""
+        routing = self.routing
+        parameters = pywrapcp.DefaultRoutingSearchParameters()
+        parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
+        parameters.time_limit.FromMilliseconds(max(1, round(self.settings.time_limit_seconds * 1000)))
+        if self.settings.improve and self.visit_count > _SMALL_DAY:
+            parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        elif self.settings.improve:
+            # A small day: local search down to a local optimum, which ends as soon as it is reached,
+            # instead of guided search, which always spends the whole time limit.
+            parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GREEDY_DESCENT
+        else:
+            parameters.solution_limit = 1
+        routing.CloseModelWithParameters(parameters)
+        greedy = routing.ReadAssignmentFromRoutes(self._greedy_routes(), True)
+        solution = routing.SolveFromAssignmentWithParameters(greedy, parameters) if greedy is not None else None
+        if solution is None:
+            # OR-Tools' own construction: slow on large days with skills and breaks, but always there.
+            solution = routing.SolveWithParameters(parameters)
+        if solution is None:
+            # Only the committed visits are hard; a shift too short even for them leaves no solution.
+            raise ValueError("no plan keeps every visit under way inside its technician's shift")
+        return solution
+
+    def _greedy_routes(self) -> list[list[int]]:
+        """Routes built by cheapest insertion, most urgent and earliest due first.
+
+        OR-Tools' first-solution heuristics took tens of seconds on 30 technicians × 300 visits with
+        skills, windows and breaks; this takes about a second and gives the local search a start it
+        can only improve. Each route is simulated as OR-Tools schedules it: wait for a window to open,
+        a break between visits (never during one), nothing past the shift.
+        """
+        routes: list[list[int]] = []
+        ends: list[_RouteEnd] = []
+        placed: set[int] = set()
+        for technician in self.technicians:
+            begins = max(self.now, technician.shift.start)
+            end = _RouteEnd(self.visit_count + len(routes), begins, tuple(technician.breaks))
+            route: list[int] = []
+            for ticket_id in (technician.started_visit, technician.next_visit):
+                if ticket_id is None:
+                    continue
+                node = self.node_of[ticket_id]
+                end = self._append(end, node, technician, committed=True) or end
+                route.append(self.manager.NodeToIndex(node))
+                placed.add(node)
+            routes.append(route)
+            ends.append(end)
+
+        # Cheapest insertion, most urgent and earliest due first: each visit goes where it adds the
+        # least travel and lateness, at any position after the visits under way, if the route stays
+        # feasible there; a visit that fits nowhere is left out.
+        vehicle_of = {t.technician_id: v for v, t in enumerate(self.technicians)}
+        heads = [len(route) for route in routes]
+        nodes = [[self.manager.IndexToNode(index) for index in route] for route in routes]
+        prices = [self._price(v, nodes[v]) for v in range(len(routes))]
+
+        def urgency(node: int) -> tuple[int, int, int]:
+            visit = self.visits[node]
+            due = visit.due if visit.due is not None else _DAY_END
+            closes = visit.window.end if visit.window is not None else _DAY_END
+            return (_RANK[visit.priority], min(due, closes), node)
+
+        for node in sorted((n for n in range(self.visit_count) if n not in placed), key=urgency):
+            visit = self.visits[node]
+            if visit.pin is not None:
+                candidates = [vehicle_of[visit.pin.technician_id]]
+            elif visit.assignee in vehicle_of:
+                candidates = [vehicle_of[visit.assignee]]  # type: ignore[index]
+            else:
+                candidates = [v for v, t in enumerate(self.technicians) if visit.skill in t.skills]
+            best: tuple[int, int, int, int] | None = None  # added price, vehicle, position, new price
+            for v in candidates:
+                for position in range(heads[v], len(nodes[v]) + 1):
+                    trial = nodes[v][:position] + [node] + nodes[v][position:]
+                    price = self._price(v, trial)
+                    if price is not None and (best is None or price - prices[v] < best[0]):
+                        best = (price - prices[v], v, position, price)
+            if best is not None:
+                _, v, position, price = best
+                nodes[v].insert(position, node)
+                prices[v] = price
+        return [[self.manager.NodeToIndex(node) for node in route] for route in nodes]
+
+    def _price(self, vehicle: int, route: list[int]) -> int | None:
+        """Metres plus lateness prices of a route simulated from its start, or None if it is infeasible."""
+        technician = self.technicians[vehicle]
+        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), tuple(technician.breaks))
+        under_way = {technician.started_visit, technician.next_visit}
+        price = 0
+        for node in route:
+            visit = self.visits[node]
+            after = self._append(end, node, technician, committed=visit.ticket_id in under_way)
+            if after is None:
+                return None
+            price += self.metres[end.node][node]
+            starts = after.clock - visit.minutes
+            if visit.due is not None and starts > visit.due:
+                price += (starts - visit.due) * self.settings.late_price_per_minute[visit.priority]
+            end = after
+        return price
+
+    def _append(self, end: _RouteEnd, node: int, technician: TechnicianDay, *, committed: bool) -> _RouteEnd | None:
+        """The route's end after one more visit, or None when the visit cannot come next."""
+        visit = self.visits[node]
+        clock, breaks = end.clock, list(end.breaks)
+        travel = self.travel_minutes[end.node][node]
+        earliest = visit.window.start if visit.window is not None and not committed and visit.pin is None else 0
+        if visit.pin is not None and visit.pin.start is not None and not committed:
+            earliest = visit.pin.start
+        starts = max(clock + travel, earliest)
+        # A break due before this visit could start is taken first, between the visits.
+        for rule in list(breaks):
+            opens, closes = max(rule.starts_within.start, self.now), max(rule.starts_within.end, self.now)
+            if starts + visit.minutes > opens or clock >= opens:
+                taken = max(clock, opens)
+                if taken > closes:
+                    return None
+                clock = taken + rule.minutes
+                starts = max(clock + travel, earliest)
+                breaks.remove(rule)
+        if committed:
+            return _RouteEnd(node, starts + visit.minutes, tuple(breaks))
+        latest = visit.window.end if visit.window is not None and visit.pin is None else _DAY_END
+        if visit.pin is not None and visit.pin.start is not None:
+            latest = visit.pin.start
+        if starts > latest or starts + visit.minutes > technician.shift.end:
+            return None
+        # A break that could no longer be taken after this visit makes the visit impossible here.
+        for rule in breaks:
+            if starts + visit.minutes > max(rule.starts_within.end, self.now):
+                return None
+        return _RouteEnd(node, starts + visit.minutes, tuple(breaks))
+
+    def extract(self, solution: pywrapcp.Assignment) -> tuple[list[TechnicianRoute], list[VisitDemand]]:
+        routing, manager, time = self.routing, self.manager, self.time
+        routes: list[TechnicianRoute] = []
+        served: set[int] = set()
+        breaks_by_technician: dict[int, list[PlannedBreak]] = {}
+        intervals = solution.IntervalVarContainer()
+        for position in range(intervals.Size()):
+            element = intervals.Element(position)
+            if element.PerformedValue():
+                technician_id = int(element.Var().Name().split()[1])  # named "break <technician> <n>"
+                breaks_by_technician.setdefault(technician_id, []).append(
+                    PlannedBreak(element.StartValue(), element.DurationValue())
+                )
+        for v, technician in enumerate(self.technicians):
+            breaks = sorted(breaks_by_technician.get(technician.technician_id, []), key=lambda b: b.starts)
+            stops: list[PlannedStop] = []
+            index = routing.Start(v)
+            previous_node = manager.IndexToNode(index)
+            previous_end = solution.Min(time.CumulVar(index))
+            total_m = 0
+            index = solution.Value(routing.NextVar(index))
+            while not routing.IsEnd(index):
+                node = manager.IndexToNode(index)
+                visit = self.visits[node]
+                served.add(node)
+                starts = solution.Min(time.CumulVar(index))
+                travel_m = self.metres[previous_node][node]
+                travel_minutes = self.travel_minutes[previous_node][node]
+                # A break taken on the way delays the arrival by its length.
+                paused = sum(b.minutes for b in breaks if previous_end <= b.starts < starts)
+                arrives = min(starts, previous_end + travel_minutes + paused)
+                stops.append(
+                    PlannedStop(
+                        visit.ticket_id,
+                        arrives,
+                        starts,
+                        starts + visit.minutes,
+                        travel_m,
+                        travel_minutes,
+                        self._reasons(technician, visit, arrives, starts),
+                    )
+                )
+                total_m += travel_m
+                previous_node, previous_end = node, starts + visit.minutes
+                index = solution.Value(routing.NextVar(index))
+            routes.append(TechnicianRoute(technician.technician_id, tuple(stops), tuple(breaks), total_m))
+        left_out = [visit for node, visit in enumerate(self.visits) if node not in served]
+        return routes, left_out
+
+    def _reasons(
+        self, technician: TechnicianDay, visit: VisitDemand, arrives: int, starts: int
+    ) -> tuple[StopReason, ...]:
+        reasons: list[StopReason] = []
+        if visit.ticket_id == technician.started_visit:
+            reasons.append(StopReason(StopReasonCode.UNDER_WAY))
+        elif visit.ticket_id == technician.next_visit:
+            reasons.append(StopReason(StopReasonCode.NEXT))
+        elif visit.pin is not None:
+            reasons.append(StopReason(StopReasonCode.PINNED))
+        elif visit.assignee is not None:
+            reasons.append(StopReason(StopReasonCode.ASSIGNED))
+        reasons.append(StopReason(StopReasonCode.SKILL, skill=visit.skill))
+        if visit.window is not None:
+            reasons.append(StopReason(StopReasonCode.OWNER_WINDOW))
+            if starts > arrives:
+                reasons.append(StopReason(StopReasonCode.WAITS_FOR_OWNER, minutes=starts - arrives))
+        if visit.due is not None:
+            if starts <= visit.due:
+                reasons.append(StopReason(StopReasonCode.SLA_ON_TIME, minutes=visit.due - starts))
+            else:
+                reasons.append(StopReason(StopReasonCode.SLA_LATE, minutes=starts - visit.due))
+        return tuple(reasons)
+
+
+def _validate(visits: Sequence[VisitDemand], technicians: Sequence[TechnicianDay]) -> None:
+    ticket_ids = [visit.ticket_id for visit in visits]
+    if len(set(ticket_ids)) != len(ticket_ids):
+        raise ValueError("duplicate ticket_id in input")
+    technician_ids = [technician.technician_id for technician in technicians]
+    if len(set(technician_ids)) != len(technician_ids):
+        raise ValueError("duplicate technician_id in input")
+    for visit in visits:
+        if visit.minutes < 0:
+            raise ValueError(f"ticket {visit.ticket_id}: minutes must not be negative")
+    known = set(ticket_ids)
+    heads: set[int] = set()
+    for technician in technicians:
+        for ticket_id in (technician.started_visit, technician.next_visit):
+            if ticket_id is None:
+                continue
+            if ticket_id not in known:
+                raise ValueError(f"technician {technician.technician_id}: visit {ticket_id} is not in the plan")
+            if ticket_id in heads:
+                raise ValueError(f"ticket {ticket_id} is under way with two technicians")
+            heads.add(ticket_id)
