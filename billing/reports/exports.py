@@ -27,7 +27,12 @@ from billing.reports.charts import (
 from billing.reports.income import Granularity
 from billing.reports.texts import ReportKind
 from billing.reports.views import AgeingView, CollectionView, IncomeView
-from billing.reports.workbook import ageing_workbook, collection_workbook, export_name, income_workbook
+from billing.reports.workbook import (
+    ageing_workbook,
+    collection_workbook,
+    export_name,
+    income_workbook,
+)
 from kernel.errors import BadInput
 from kernel.principal import Principal
 from kernel.vocabulary import Locale

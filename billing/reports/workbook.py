@@ -28,7 +28,14 @@ from xlsxwriter import Workbook  # type: ignore[import-untyped]
 from billing.reports.ageing import AGE_BUCKETS, AgeingFigures
 from billing.reports.collection import CollectionLine
 from billing.reports.income import Granularity
-from billing.reports.texts import ReportKind, bucket_label, channel_label, definition, fee_kind_label, heading
+from billing.reports.texts import (
+    ReportKind,
+    bucket_label,
+    channel_label,
+    definition,
+    fee_kind_label,
+    heading,
+)
 from billing.reports.views import AgeingView, CollectionView, IncomeView, ReportProject
 from kernel.vocabulary import Locale
 

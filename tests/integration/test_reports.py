@@ -34,7 +34,8 @@ from billing.balance_sql import fen
 from billing.journal import sum_fen
 from billing.reports.ageing import ReceivableMovement, open_amounts_as_of
 from billing.reports.collection import day_end
-from billing.reports.reading import receivable_balances_sql
+from billing.reports.per_bill import ageing_per_bill
+from billing.reports.reading import read_arrears_ageing, receivable_balances_sql
 from db.models import JournalEntry, JournalLine, Payment, PaymentReversal
 from tests.conftest import Clock
 from tests.integration.billing_world import (
@@ -481,3 +482,22 @@ async def test_the_finance_pages_charts_are_svg_drawn_from_the_reports(
     assert "¥886.70" in ageing.text and "31–90天" in ageing.text
     assert "微信支付" in income.text and "¥297.80" in income.text
     assert (unknown.status_code, refused.status_code, refused.json()["error"]["field"], owner.status_code) == (404, 400, "asOf", 403)
+
+
+async def test_the_ageing_the_database_buckets_is_the_ageing_the_core_computes_bill_by_bill(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    world = await _three_months(client, state, clock)
+    project = world.ids["Project:lakeside"]
+    zone = ZoneInfo("Asia/Shanghai")
+    now = clock.now
+
+    for day in ("2026-08-31", "2026-09-06", "2026-09-16", "2026-09-17", "2026-10-17", "2026-10-20", "2026-11-03", "2026-11-10"):
+        as_of = dt.date.fromisoformat(day)
+        in_sql = (
+            await read_arrears_ageing(state.session_factory, None, project_id=project, as_of=as_of, top=2, now=now)
+        ).report
+        async with state.session_factory() as session:
+            per_bill = await ageing_per_bill(session, project_id=project, as_of=as_of, zone=zone, top=2)
+        assert in_sql == per_bill, day
+    assert per_bill.total.total > 0 and per_bill.not_yet_due > 0  # the last day has both arrears and bills not yet due
