@@ -28,7 +28,6 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import aliased
 
 from billing.balance_sql import amount_due_fen, fen
 from billing.guards import get_project
@@ -38,13 +37,8 @@ from billing.model import BillingPeriod
 from billing.money import from_fen
 from billing.policy import may_see_reports
 from billing.reports.ageing import AGE_BUCKETS, AgeingFigures, UnitAgeing, ageing_report
-from billing.reports.collection import (
-    BillMovement,
-    ChargedBill,
-    FeeCharge,
-    collection_report,
-    day_end,
-)
+from billing.reports.collection import day_end
+from billing.reports.collection_sql import collection_in_sql
 from billing.reports.income import (
     RECEIPT_ENTRY_KINDS,
     Granularity,
@@ -59,17 +53,14 @@ from billing.reports.views import (
     UnitLabel,
 )
 from db.models import (
-    AllocationSource,
     Bill,
     BillingPolicy,
-    BillLine,
     Building,
     FeeRule,
     FeeRuleVersion,
     JournalEntry,
     JournalLine,
     Party,
-    PaymentAllocation,
     Project,
     Unit,
 )
@@ -91,14 +82,6 @@ MAX_PERIODS = 36
 MAX_INCOME_DAYS = {Granularity.DAY: 366, Granularity.MONTH: 366 * 5}
 """Daily income for at most a year, monthly for at most five."""
 MAX_TOP_DEBTORS = 100
-
-_ALLOCATION_ENTRY = {
-    AllocationSource.PAYMENT.value: "ALLOCATION",
-    AllocationSource.CREDIT.value: "CREDIT_APPLIED",
-    AllocationSource.REVERSAL.value: "REVERSAL",
-}
-"""The journal entry that booked each kind of allocation (`billing.booking`, `billing.credit`, `billing.refunds`)."""
-
 
 async def _project(session: AsyncSession, principal: Principal | None, project_id: int, now: dt.datetime) -> ReportProject:
     """The project whose reports are read: NOT_FOUND for a stranger, FORBIDDEN without a finance role;
@@ -182,110 +165,16 @@ async def read_collection_rate(
     now: dt.datetime,
 ) -> CollectionView:
     """The collection rate of the periods `first_period` to `last_period` as of the end of `as_of`
-    (today when None), per building and fee kind (`billing.reports.collection`)."""
+    (today when None), per building and fee kind (`billing.reports.collection`), summed in the database
+    (`billing.reports.collection_sql`); `billing.reports.per_bill` reads it bill by bill for the core
+    alone, and a test on both databases holds the two equal."""
     async with session_factory() as session:
         project = await _project(session, principal, project_id, now)
         day = _as_of(as_of, project)
         cycle = await session.scalar(select(BillingPolicy.cycle_months).where(BillingPolicy.project_id == project_id))
         periods = _periods(first_period, last_period, cycle or 1)
-        cutoff = day_end(day, project.zone)
-        bills = await _charged_bills(session, project_id, last_period=periods[-1].label, as_of=day)
-        report = collection_report(
-            bills,
-            await _principal_cash(session, project_id, cutoff),
-            await _adjustments(session, project_id, cutoff),
-            periods=periods,
-            as_of=day,
-            zone=project.zone,
-        )
+        report = await collection_in_sql(session, project_id=project_id, periods=periods, as_of=day, zone=project.zone)
         return CollectionView(project, report, await _building_names(session, project_id), await _rule_names(session, project_id))
-
-
-def _known_bills(project_id: int, *, last_period: str, as_of: dt.date) -> Select[tuple[int]]:
-    return select(Bill.id).where(Bill.project_id == project_id, Bill.period <= last_period, Bill.issued_on <= as_of)
-
-
-async def _charged_bills(session: AsyncSession, project_id: int, *, last_period: str, as_of: dt.date) -> list[ChargedBill]:
-    """The bills issued by `as_of` of periods up to `last_period`, with their net charge per rule code in
-    the order of their lines: one grouped statement."""
-    first_line = func.min(BillLine.position)
-    rows = await session.execute(
-        select(Bill.id, Bill.period, Unit.building_id, Bill.issued_on, BillLine.rule_code, sum_fen(fen(BillLine.amount)))
-        .join(Unit, Unit.id == Bill.unit_id)
-        .join(BillLine, BillLine.bill_id == Bill.id)
-        .where(Bill.id.in_(_known_bills(project_id, last_period=last_period, as_of=as_of)))
-        .group_by(Bill.id, Bill.period, Unit.building_id, Bill.issued_on, BillLine.rule_code)
-        .order_by(Bill.id, first_line)
-    )
-    bills: list[ChargedBill] = []
-    charges: list[FeeCharge] = []
-    current: tuple[int, str, int, dt.date] | None = None
-    for bill_id, period, building_id, issued_on, rule_code, net in rows:
-        if current is not None and current[0] != bill_id:
-            bills.append(ChargedBill(*current, charges=tuple(charges)))
-            charges = []
-        current = (bill_id, period, building_id, issued_on)
-        charges.append(FeeCharge(rule_code, from_fen(int(net))))
-    if current is not None:
-        bills.append(ChargedBill(*current, charges=tuple(charges)))
-    return bills
-
-
-async def _principal_cash(session: AsyncSession, project_id: int, cutoff: dt.datetime) -> list[BillMovement]:
-    """The principal each allocation moved onto (or a reversal took off) a bill, at the time the journal
-    entry booking it was written: an allocation names its payment and bill, the entry its kind and time
-    (its prepaid-credit or clearing posting carries the payment, its receivable posting the bill)."""
-    receivable, other = aliased(JournalLine), aliased(JournalLine)
-    booked = (
-        select(
-            other.payment_id.label("payment_id"),
-            receivable.bill_id.label("bill_id"),
-            JournalEntry.kind.label("kind"),
-            func.min(JournalEntry.occurred_at).label("at"),
-        )
-        .join(receivable, and_(receivable.entry_id == JournalEntry.id, receivable.account == RECEIVABLE))
-        .join(other, and_(other.entry_id == JournalEntry.id, other.payment_id.is_not(None)))
-        .where(
-            JournalEntry.project_id == project_id,
-            JournalEntry.kind.in_(sorted(set(_ALLOCATION_ENTRY.values()))),
-            JournalEntry.occurred_at < cutoff,
-            receivable.bill_id.is_not(None),
-        )
-        .group_by(other.payment_id, receivable.bill_id, JournalEntry.kind)
-        .subquery()
-    )
-    entry_kind = case(_ALLOCATION_ENTRY, value=PaymentAllocation.source)
-    rows = await session.execute(
-        select(PaymentAllocation.bill_id, booked.c.at, sum_fen(fen(PaymentAllocation.principal)))
-        .join(
-            booked,
-            and_(
-                booked.c.payment_id == PaymentAllocation.payment_id,
-                booked.c.bill_id == PaymentAllocation.bill_id,
-                booked.c.kind == entry_kind,
-            ),
-        )
-        .where(PaymentAllocation.principal != 0)
-        .group_by(PaymentAllocation.bill_id, booked.c.at)
-    )
-    return [BillMovement(bill_id, at, from_fen(int(principal))) for bill_id, at, principal in rows]
-
-
-async def _adjustments(session: AsyncSession, project_id: int, cutoff: dt.datetime) -> list[BillMovement]:
-    """Each adjustment's change of its bill's receivable, from the journal's ADJUSTMENT entries."""
-    rows = await session.execute(
-        select(JournalLine.bill_id, JournalEntry.occurred_at, sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit)))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalEntry.project_id == project_id,
-            JournalEntry.kind == "ADJUSTMENT",
-            JournalEntry.occurred_at < cutoff,
-            JournalLine.account == RECEIVABLE,
-            JournalLine.bill_id.is_not(None),
-        )
-        .group_by(JournalLine.bill_id, JournalEntry.occurred_at)
-    )
-    return [BillMovement(bill_id, at, from_fen(int(amount))) for bill_id, at, amount in rows]
 
 
 # --- arrears ageing --------------------------------------------------------------------------------------
