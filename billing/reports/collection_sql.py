@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import CTE, Subquery
 
-from billing.balance_sql import fen
+from billing.balance_sql import amount_due_fen, fen
 from billing.journal import sum_fen
 from billing.ledger import RECEIVABLE
 from billing.model import BillingPeriod
@@ -60,6 +60,7 @@ from billing.reports.collection import (
 )
 from db.base import UtcDateTime
 from db.models import (
+    Adjustment,
     AllocationSource,
     Bill,
     BillLine,
@@ -106,7 +107,7 @@ def _waterfall(left: ColumnElement[int], before: ColumnElement[int], net: Column
     return _big(case((beyond <= 0, 0), (beyond >= net, net), else_=beyond))
 
 
-def _movements_since(project_id: int, since: dt.datetime) -> CTE:
+def _movements_since(project_id: int, since: dt.datetime, name: str) -> CTE:
     """Each principal allocation and each adjustment booked from `since` on: (bill, time, cash, adjustment),
     the time that of the journal entry booking it (as the core's readers take it)."""
     receivable, other = aliased(JournalLine), aliased(JournalLine)
@@ -168,7 +169,7 @@ def _movements_since(project_id: int, since: dt.datetime) -> CTE:
             JournalLine.bill_id.is_not(None),
         )
     )
-    return union_all(cash, adjustments).cte("moved")
+    return union_all(cash, adjustments).cte(name)
 
 
 def _kinds(bills: Subquery | CTE, name: str) -> CTE:
@@ -209,23 +210,35 @@ def _period_table(instants: _Instants) -> Subquery:
     return union_all(*rows).subquery("begun")
 
 
-def _current_rows(
-    project_id: int,
-    labels: Sequence[str],
-    as_of: dt.date,
-    moved: CTE,
-    cutoff: dt.datetime,
-):  # type: ignore[no-untyped-def]
-    """Receivable and collected per bill × fee kind for the bills of the report's periods (the core's first loop)."""
-    after = (
+def _current_rows(project_id: int, labels: Sequence[str], as_of: dt.date, moved: CTE):  # type: ignore[no-untyped-def]
+    """Receivable and collected per fee kind for the bills of the report's periods (the core's first loop).
+
+    Most bills were paid in full by the cut-off, had no adjustment and moved no more since: each of their
+    kinds was collected as charged. So every line counts as receivable and as collected in one plain
+    aggregate, and a correction follows for the bills that may differ (`_maybe_not_as_charged`): what the
+    waterfall leaves unpaid of each kind, and the adjustments with what pays them."""
+    in_report = and_(Bill.project_id == project_id, Bill.period.in_(labels), Bill.issued_on <= as_of)
+    as_charged = (
         select(
-            moved.c.bill_id,
-            sum_fen(case((moved.c.at >= cutoff, moved.c.cash), else_=0)).label("cash"),
-            sum_fen(case((moved.c.at >= cutoff, moved.c.adjusted), else_=0)).label("adjusted"),
+            Bill.period.label("label"),
+            Unit.building_id.label("building_id"),
+            BillLine.rule_code.label("kind"),
+            sum_fen(fen(BillLine.amount)).label("receivable"),
+            sum_fen(fen(BillLine.amount)).label("collected"),
+            _big(literal(0)).label("arrears_at_start"),
+            _big(literal(0)).label("arrears_recovered"),
         )
+        .join(Bill, Bill.id == BillLine.bill_id)
+        .join(Unit, Unit.id == Bill.unit_id)
+        .where(in_report)
+        .group_by(Bill.period, Unit.building_id, BillLine.rule_code)
+    )
+    after = (
+        select(moved.c.bill_id, sum_fen(moved.c.cash).label("cash"), sum_fen(moved.c.adjusted).label("adjusted"))
         .group_by(moved.c.bill_id)
         .subquery()
     )
+    maybe = _maybe_not_as_charged(project_id, moved)
     bills = (
         select(
             Bill.id.label("bill_id"),
@@ -234,26 +247,27 @@ def _current_rows(
             _big(fen(Bill.principal_paid) - func.coalesce(after.c.cash, 0)).label("cash"),
             _big(fen(Bill.adjustment_amount) - func.coalesce(after.c.adjusted, 0)).label("adjusted"),
         )
+        .join(maybe, maybe.c.bill_id == Bill.id)
         .join(Unit, Unit.id == Bill.unit_id)
         .outerjoin(after, after.c.bill_id == Bill.id)
-        .where(
-            Bill.project_id == project_id,
-            Bill.period.in_(labels),
-            Bill.issued_on <= as_of,
-        )
+        .where(in_report)
         .cte("current_bills")
     )
     kinds = _kinds(bills, "current_kinds")
     left = _at_least_zero(bills.c.cash)
-    per_kind = select(
-        bills.c.label,
-        bills.c.building_id,
-        kinds.c.kind,
-        kinds.c.net.label("receivable"),
-        _waterfall(left, kinds.c.before, kinds.c.net).label("collected"),
-        _big(literal(0)).label("arrears_at_start"),
-        _big(literal(0)).label("arrears_recovered"),
-    ).join(kinds, kinds.c.bill_id == bills.c.bill_id)
+    unpaid = (
+        select(
+            bills.c.label,
+            bills.c.building_id,
+            kinds.c.kind,
+            _big(literal(0)).label("receivable"),
+            _big(_waterfall(left, kinds.c.before, kinds.c.net) - kinds.c.net).label("collected"),
+            _big(literal(0)).label("arrears_at_start"),
+            _big(literal(0)).label("arrears_recovered"),
+        )
+        .join(kinds, kinds.c.bill_id == bills.c.bill_id)
+        .where(left < kinds.c.before + kinds.c.net)
+    )
     one_per_bill = select(kinds.c.bill_id, func.max(kinds.c.lines).label("lines")).group_by(kinds.c.bill_id).subquery()
     beyond_lines = _at_least_zero(left - one_per_bill.c.lines)
     adjustments = (
@@ -269,7 +283,28 @@ def _current_rows(
         .join(one_per_bill, one_per_bill.c.bill_id == bills.c.bill_id)
         .where(or_(bills.c.adjusted != 0, beyond_lines > 0))
     )
-    return per_kind, adjustments
+    return as_charged, unpaid, adjustments
+
+
+def _maybe_not_as_charged(project_id: int, moved: CTE) -> Subquery:
+    """The bills whose cash or adjustments as of the cut-off may differ from their lines: those owing
+    principal today (found through `ix_bill_owing`: owing principal is owing), those ever adjusted, and
+    those the journal moved since the cut-off (`moved`). Any other bill has no adjustment and was paid
+    exactly its lines by the cut-off."""
+    owing_principal = and_(
+        Bill.project_id == project_id,
+        amount_due_fen() != 0,
+        fen(Bill.total_amount) + fen(Bill.adjustment_amount) - fen(Bill.principal_paid) != 0,
+    )
+    return (
+        select(Bill.id.label("bill_id"))
+        .where(owing_principal)
+        .union(
+            select(Adjustment.bill_id).where(Adjustment.project_id == project_id),
+            select(moved.c.bill_id),
+        )
+        .subquery("maybe")
+    )
 
 
 def _arrears_rows(  # type: ignore[no-untyped-def]
@@ -288,7 +323,9 @@ def _arrears_rows(  # type: ignore[no-untyped-def]
         .group_by(moved.c.bill_id)
         .subquery()
     )
-    owing_principal = fen(Bill.total_amount) + fen(Bill.adjustment_amount) - fen(Bill.principal_paid) != 0
+    owing_principal = and_(
+        amount_due_fen() != 0, fen(Bill.total_amount) + fen(Bill.adjustment_amount) - fen(Bill.principal_paid) != 0
+    )
     candidates = (
         select(Bill.id.label("bill_id"))
         .where(Bill.project_id == project_id, owing_principal)
@@ -352,7 +389,7 @@ def _arrears_rows(  # type: ignore[no-untyped-def]
         )
         .cte("at_pair")
     )
-    kinds = _kinds(bills, "arrears_kinds")
+    kinds = _kinds(select(pairs.c.bill_id).distinct().subquery(), "arrears_kinds")
     left_start, left_end = (
         _at_least_zero(at_pair.c.cash_start),
         _at_least_zero(at_pair.c.cash_end),
@@ -422,9 +459,9 @@ async def collection_in_sql(
             if period.start <= as_of
         ],
     )
-    moved = _movements_since(project_id, instants.earliest)
-    parts = [*_current_rows(project_id, labels, as_of, moved, cutoff)]
+    parts = [*_current_rows(project_id, labels, as_of, _movements_since(project_id, cutoff, "moved_since_cutoff"))]
     if instants.periods:
+        moved = _movements_since(project_id, instants.earliest, "moved_since_first_start")
         parts.extend(_arrears_rows(project_id, labels[-1], as_of, moved, instants))
     rows = union_all(*parts).subquery("contributions")
     sums = await session.execute(

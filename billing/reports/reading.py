@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -82,6 +83,15 @@ MAX_PERIODS = 36
 MAX_INCOME_DAYS = {Granularity.DAY: 366, Granularity.MONTH: 366 * 5}
 """Daily income for at most a year, monthly for at most five."""
 MAX_TOP_DEBTORS = 100
+
+async def _without_jit(session: AsyncSession) -> None:
+    """Turn PostgreSQL's JIT compiler off for the rest of the read's transaction. A report's statement is
+    large and the planner cannot foresee how few rows its CTEs yield, so its cost estimate passes the JIT
+    thresholds and compiling took 8.9 of 12.4 s on a 2,000-flat project (the query itself: 3.5 s, less on
+    a quiet machine); the rows it reads are too few for compiled expressions to pay that back."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL jit = off"))
+
 
 async def _project(session: AsyncSession, principal: Principal | None, project_id: int, now: dt.datetime) -> ReportProject:
     """The project whose reports are read: NOT_FOUND for a stranger, FORBIDDEN without a finance role;
@@ -173,6 +183,7 @@ async def read_collection_rate(
         day = _as_of(as_of, project)
         cycle = await session.scalar(select(BillingPolicy.cycle_months).where(BillingPolicy.project_id == project_id))
         periods = _periods(first_period, last_period, cycle or 1)
+        await _without_jit(session)
         report = await collection_in_sql(session, project_id=project_id, periods=periods, as_of=day, zone=project.zone)
         return CollectionView(project, report, await _building_names(session, project_id), await _rule_names(session, project_id))
 
@@ -263,6 +274,7 @@ async def read_arrears_ageing(
     async with session_factory() as session:
         project = await _project(session, principal, project_id, now)
         day = _as_of(as_of, project)
+        await _without_jit(session)
         balances = open_bills_as_of(project_id, day_end(day, project.zone)).subquery()
         bucket = _bucket_sql(Bill.due_date, day).label("bucket")
         latest_due = func.row_number().over(partition_by=Bill.unit_id, order_by=(Bill.due_date.desc(), Bill.id.desc()))
