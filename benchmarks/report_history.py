@@ -78,14 +78,11 @@ def _local(day: dt.date, hour: int) -> dt.datetime:
 
 @dataclass
 class _Rows:
-    """The records of one chunk of flats, per table."""
+    """The records of one chunk of flats (the journal, allocations and ids are made from them when written)."""
 
     bills: list[tuple[object, ...]] = field(default_factory=list)
     lines: list[tuple[object, ...]] = field(default_factory=list)
-    entries: list[tuple[object, ...]] = field(default_factory=list)
-    postings: list[tuple[object, ...]] = field(default_factory=list)
     payments: list[tuple[object, ...]] = field(default_factory=list)
-    allocations: list[tuple[object, ...]] = field(default_factory=list)
     adjustments: list[tuple[object, ...]] = field(default_factory=list)
 
 
@@ -167,9 +164,8 @@ async def seed_report_history(session: AsyncSession, *, units: int, months: int,
         )
         await writer.write(Party.__table__, ("id", "project_id", "name", "party_type"), party_rows)  # type: ignore[arg-type]
         rows = _chunk_rows(rng, project.id, clerk.id, flats, periods, runs, version_of, now)
-        await _write(writer, ids, rows)
-        for name, records in vars(rows).items():
-            history.rows[name] = history.rows.get(name, 0) + len(records)
+        for name, count in (await _write(writer, ids, rows)).items():
+            history.rows[name] = history.rows.get(name, 0) + count
     return history
 
 
@@ -250,8 +246,9 @@ def _chunk_rows(
     return rows
 
 
-async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows) -> None:
-    """Give the chunk's records real ids and write them with the journal entries that book them."""
+async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows) -> dict[str, int]:
+    """Give the chunk's records real ids and write them with the journal entries that book them; answer
+    how many rows of each kind were written."""
     for table, count in (
         (Bill.__table__, len(rows.bills)),
         (Payment.__table__, len(rows.payments)),
@@ -339,3 +336,7 @@ async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows) -> None:
         ("entry_id", "line_no", "account", "unit_id", "bill_id", "payment_id", "debit", "credit"),
         journal_lines,
     )
+    return {
+        "bills": len(bills), "bill lines": len(lines), "payments": len(payments), "allocations": len(allocations),
+        "adjustments": len(adjustments), "journal entries": len(entries), "journal lines": len(journal_lines),
+    }
