@@ -30,6 +30,7 @@ __all__ = [
     "ReceivableMovement",
     "UnitAgeing",
     "age_bucket",
+    "ageing_report",
     "arrears_ageing",
     "open_amounts_as_of",
 ]
@@ -147,8 +148,6 @@ class AgeingReport:
 
 def arrears_ageing(bills: Iterable[OpenBill], *, as_of: dt.date, top: int = 10) -> AgeingReport:
     """Age the open amounts of `bills` as of the end of `as_of` (see the module docstring)."""
-    if top < 0:
-        raise ValueError(f"top must not be negative, got {top}")
     not_yet_due = _ZERO
     per_unit: dict[int, list[OpenBill]] = defaultdict(list)
     for bill in bills:
@@ -159,17 +158,25 @@ def arrears_ageing(bills: Iterable[OpenBill], *, as_of: dt.date, top: int = 10) 
         else:
             per_unit[bill.unit_id].append(bill)
     units = [_unit_ageing(unit_bills, as_of) for unit_bills in per_unit.values()]
-    units.sort(key=lambda unit: (-unit.total, unit.unit_id))
+    return ageing_report(units, not_yet_due=not_yet_due, as_of=as_of, top=top)
+
+
+def ageing_report(units: Iterable[UnitAgeing], *, not_yet_due: Decimal, as_of: dt.date, top: int = 10) -> AgeingReport:
+    """The report from each unit's arrears already aged (by `arrears_ageing`, or by the database with the
+    same buckets): units most owed first, each building the sum of its units, the total the sum of all."""
+    if top < 0:
+        raise ValueError(f"top must not be negative, got {top}")
+    ordered = sorted(units, key=lambda unit: (-unit.total, unit.unit_id))
     by_building: dict[int, AgeingFigures] = defaultdict(AgeingFigures)
-    for unit in units:
+    for unit in ordered:
         by_building[unit.building_id] = by_building[unit.building_id] + unit.figures
-    total = sum((unit.figures for unit in units), AgeingFigures())
+    total = sum((unit.figures for unit in ordered), AgeingFigures())
     return AgeingReport(
         as_of=as_of,
         total=total,
         not_yet_due=not_yet_due,
         buildings=tuple(sorted(by_building.items())),
-        units=tuple(units),
+        units=tuple(ordered),
         top=top,
     )
 

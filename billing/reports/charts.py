@@ -1,5 +1,6 @@
 """The /finance page's charts, drawn on the server as SVG with pygal: the collection rate by month and by
-building, arrears by age, and money received by channel and month.
+building, arrears by age, money received by channel and month, and the day's dunning reminders by level
+and where they stand.
 
 Each chart is a picture of a report the page also shows as figures: positions are drawn from floats
 (pygal's geometry), while every number written on a chart is formatted from the report's own Decimal.
@@ -9,6 +10,7 @@ configuration script pygal adds is removed): the page shows it as an image, whic
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 from enum import StrEnum
@@ -24,11 +26,14 @@ from billing.reports.views import AgeingView, CollectionView, IncomeView
 from kernel.vocabulary import Locale
 
 __all__ = [
+    "REMINDER_GROUPS",
     "Chart",
     "ageing_chart",
     "collection_by_building_chart",
     "collection_by_month_chart",
+    "dunning_chart",
     "income_by_channel_chart",
+    "reminder_group",
     "yuan",
 ]
 
@@ -40,6 +45,17 @@ class Chart(StrEnum):
     COLLECTION_BY_BUILDING = "collection-by-building"
     AGEING = "ageing"
     INCOME_BY_CHANNEL = "income-by-channel"
+    DUNNING = "dunning"
+
+
+REMINDER_GROUPS: tuple[tuple[str, frozenset[str | None]], ...] = (
+    ("sent", frozenset({"SENT", "DELIVERED"})),
+    ("queued", frozenset({"QUEUED"})),
+    ("throttled", frozenset({"THROTTLED"})),
+    ("failed", frozenset({"FAILED"})),
+)
+"""How the dunning chart groups a reminder's outbox status; anything else (cancelled, turned off by the
+person, or a level that sends no message) is "other"."""
 
 
 _FONTS = "'Noto Sans CJK SC', 'WenQuanYi Zen Hei', 'PingFang SC', 'Microsoft YaHei', sans-serif"
@@ -69,6 +85,13 @@ _WORDS: dict[Locale, dict[str, str]] = {
         "arrears": "欠费",
         "income_by_channel": "实收（按支付渠道）",
         "no_data": "暂无数据",
+        "dunning": "催缴提醒（{day}）",
+        "dunning_none": "催缴提醒（尚未运行）",
+        "sent": "已发送",
+        "queued": "排队中",
+        "throttled": "暂缓（免打扰/频次上限）",
+        "failed": "失败",
+        "other": "其他",
     },
     Locale.EN: {
         "current_rate": "Current-period rate",
@@ -79,6 +102,13 @@ _WORDS: dict[Locale, dict[str, str]] = {
         "arrears": "Arrears",
         "income_by_channel": "Money received by channel",
         "no_data": "No data yet",
+        "dunning": "Dunning reminders ({day})",
+        "dunning_none": "Dunning reminders (no pass yet)",
+        "sent": "Sent",
+        "queued": "Queued",
+        "throttled": "Held (quiet hours, caps)",
+        "failed": "Failed",
+        "other": "Other",
     },
 }
 
@@ -181,4 +211,30 @@ def income_by_channel_chart(view: IncomeView, locale: Locale = Locale.ZH_CN, *, 
     channels: Sequence[str] = list(report.received_by_channel)
     for channel in channels:
         chart.add(channel_label(channel, locale), [_money_point(amounts.get((bucket, channel), Decimal("0.00"))) for bucket in report.buckets])
+    return _svg(chart)
+
+
+def reminder_group(status: str | None) -> str:
+    """The group of `REMINDER_GROUPS` a reminder with this outbox status is counted in ("other" if none)."""
+    return next((name for name, statuses in REMINDER_GROUPS if status in statuses), "other")
+
+
+def dunning_chart(
+    day: dt.date | None, counts: Sequence[tuple[str, str | None, int]], locale: Locale = Locale.ZH_CN, *, compact: bool = False
+) -> str:
+    """The reminders of a dunning day per level (`counts`: level code, outbox status, notices; in level
+    order), stacked by where they stand."""
+    words = _WORDS[locale]
+    title = words["dunning"].format(day=day.isoformat()) if day is not None else words["dunning_none"]
+    chart = _chart(pygal.StackedBar, locale, title, compact)
+    levels = list(dict.fromkeys(level for level, _, _ in counts))
+    totals: dict[tuple[str, str], int] = {}
+    for level, status, count in counts:
+        key = (level, reminder_group(status))
+        totals[key] = totals.get(key, 0) + count
+    chart.x_labels = levels
+    chart.value_formatter = lambda value: f"{int(value):,}"
+    for group in (*(name for name, _ in REMINDER_GROUPS), "other"):
+        if any(group == name for _, name in totals):
+            chart.add(words[group], [totals.get((level, group)) for level in levels])
     return _svg(chart)

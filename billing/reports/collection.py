@@ -43,6 +43,7 @@ __all__ = [
     "CollectionLine",
     "CollectionReport",
     "FeeCharge",
+    "assemble_report",
     "collection_report",
     "day_end",
     "day_start",
@@ -257,7 +258,7 @@ def collection_report(
                 if open_at_start or recovered:
                     key = (period.label, bill.building_id, kind)
                     cells[key] = cells[key] + CollectionFigures(arrears_at_start=open_at_start, arrears_recovered=recovered)
-    return _assemble(as_of, [period.label for period in periods], cells)
+    return assemble_report(as_of, [period.label for period in periods], cells)
 
 
 _LineKey = tuple[str, int | None, str | None]
@@ -284,9 +285,11 @@ def _kind_order(kind: str | None) -> tuple[bool, str]:
     return (kind == ADJUSTMENT_KIND, kind or "")
 
 
-def _assemble(
-    as_of: dt.date, labels: list[str], cells: Mapping[tuple[str, int, str], CollectionFigures]
+def assemble_report(
+    as_of: dt.date, labels: Sequence[str], cells: Mapping[tuple[str, int, str], CollectionFigures]
 ) -> CollectionReport:
+    """The report from its cells (period label × building × fee kind): each level the exact sum of the one
+    below, lines in the order `CollectionReport` gives."""
     position = {label: index for index, label in enumerate(labels)}
 
     def rolled_up(key_of: Callable[[str, int, str], _LineKey]) -> tuple[CollectionLine, ...]:

@@ -1,5 +1,5 @@
 """Reports outside GraphQL: as an XLSX file (the download route and `courtyard report`) and as the /finance
-page's SVG charts (the chart route).
+page's SVG charts (the chart route), which also draws the day's dunning reminders.
 
 The arguments arrive as text (a query string, a command line) and are checked here, each refusal naming
 the argument; the figures come from the same read use cases as the GraphQL queries, so a file's totals
@@ -16,18 +16,25 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from billing.dunning.status import read_dunning_day
 from billing.reports import reading
 from billing.reports.charts import (
     Chart,
     ageing_chart,
     collection_by_building_chart,
     collection_by_month_chart,
+    dunning_chart,
     income_by_channel_chart,
 )
 from billing.reports.income import Granularity
 from billing.reports.texts import ReportKind
 from billing.reports.views import AgeingView, CollectionView, IncomeView
-from billing.reports.workbook import ageing_workbook, collection_workbook, export_name, income_workbook
+from billing.reports.workbook import (
+    ageing_workbook,
+    collection_workbook,
+    export_name,
+    income_workbook,
+)
 from kernel.errors import BadInput
 from kernel.principal import Principal
 from kernel.vocabulary import Locale
@@ -157,10 +164,15 @@ async def render_chart(
     arguments: Mapping[str, str],
     now: dt.datetime,
 ) -> str:
-    """The chart as SVG, drawn from the report its arguments ask for (as `read_report` takes them), in the
-    language `lang` names (zh-CN, the default, or en), laid out for a phone when `compact` is 1."""
-    report, draw = _CHARTS[chart]
+    """The chart as SVG, drawn from the report its arguments ask for (as `read_report` takes them), or for
+    `Chart.DUNNING` from where the day's dunning reminders stand (`billing.dunning.status`), in the language
+    `lang` names (zh-CN, the default, or en), laid out for a phone when `compact` is 1."""
     locale = Locale.EN if arguments.get("lang", "").strip().lower() == "en" else Locale.ZH_CN
     compact = arguments.get("compact", "").strip() == "1"
+    if chart is Chart.DUNNING:
+        day = await read_dunning_day(session_factory, principal, project_id=project_id, now=now)
+        counts = [(count.level_code, None if count.status is None else count.status.value, count.count) for count in day.counts]
+        return await asyncio.to_thread(dunning_chart, day.day, counts, locale, compact=compact)
+    report, draw = _CHARTS[chart]
     view = await read_report(session_factory, principal, report=report, project_id=project_id, arguments=arguments, now=now)
     return await asyncio.to_thread(draw, view, locale, compact=compact)

@@ -36,8 +36,8 @@ __all__ = [
     "IncomeReport",
     "JournalPosting",
     "income_report",
-    "revenue_kind",
     "receipt_channel",
+    "revenue_kind",
 ]
 
 _ZERO = Decimal("0.00")

@@ -1,33 +1,41 @@
-"""The reports as XLSX workbooks, written row by row (openpyxl's write-only mode keeps one row in memory at
-a time, whatever the number of units): headings in the project's language (zh-CN unless it speaks
-another), the header row frozen, money in a yuan number format, rates as percentages, totals in bold,
-and a sheet with the report's definition.
+"""The reports as XLSX workbooks, written row by row with XlsxWriter in its constant-memory mode (each row
+goes to disk as it is written, whatever the number of units): headings in the project's language (zh-CN
+unless it speaks another), the header row frozen, money in a yuan number format, rates as percentages,
+totals in bold, and a sheet with the report's definition.
 
-Amounts are written as their exact decimal text, so a sheet's figures and totals are the report's own to
-the fen, and a total row holds the report's total, not a spreadsheet formula. An ageing bucket with nothing
-in it, and the arrears of a line without any, are empty cells.
+XlsxWriter, not openpyxl: openpyxl's write-only mode builds a cell object and an XML element per value, and
+that was most of a 100,000-row export's time (`benchmarks/reports.py`); XlsxWriter writes each value as
+text straight into the sheet.
+
+Amounts are written as numbers with up to 16 significant digits, which is every amount in fen below
+¥10^13 exactly, so a sheet's figures and totals are the report's own to the fen, and a total row holds the
+report's total, not a spreadsheet formula. An ageing bucket with nothing in it, and the arrears of a line
+without any, are empty cells.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter import Workbook  # type: ignore[import-untyped]
 
 from billing.reports.ageing import AGE_BUCKETS, AgeingFigures
 from billing.reports.collection import CollectionLine
 from billing.reports.income import Granularity
-from billing.reports.texts import ReportKind, bucket_label, channel_label, definition, fee_kind_label, heading
+from billing.reports.texts import (
+    ReportKind,
+    bucket_label,
+    channel_label,
+    definition,
+    fee_kind_label,
+    heading,
+)
 from billing.reports.views import AgeingView, CollectionView, IncomeView, ReportProject
 from kernel.vocabulary import Locale
 
@@ -36,7 +44,6 @@ __all__ = ["MONEY_FORMAT", "RATE_FORMAT", "ageing_workbook", "collection_workboo
 MONEY_FORMAT = '"¥"#,##0.00;-"¥"#,##0.00'
 RATE_FORMAT = "0.00%"
 _DATE_FORMAT = "yyyy-mm-dd"
-_BOLD = Font(bold=True)
 
 Destination = str | Path | BinaryIO
 
@@ -49,47 +56,55 @@ class _Column:
     wrap: bool = False
 
 
+def _workbook(destination: Destination) -> Workbook:
+    """A workbook that streams its rows to a temporary file (a file-like destination is filled at the end)."""
+    target = str(destination) if isinstance(destination, Path) else destination
+    return Workbook(target, {"constant_memory": True})
+
+
 class _Sheet:
-    """A write-only sheet. A row passes plain values for the columns without a style (openpyxl writes them
-    through one cell of its own) and reuses one styled cell per styled column: building a styled cell per
-    value would double the time a large export takes."""
+    """A sheet whose columns each keep one plain and one bold format; a row's value is written by the
+    XlsxWriter method for its type, picked once per value without XlsxWriter's own type sniffing."""
 
     def __init__(self, workbook: Workbook, title: str, columns: Sequence[_Column]) -> None:
-        sheet: WriteOnlyWorksheet = workbook.create_sheet(title)
-        sheet.freeze_panes = "A2"
-        for index, column in enumerate(columns, start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = column.width
+        sheet = workbook.add_worksheet(title)
+        sheet.freeze_panes(1, 0)
+        self._plain = [self._format(workbook, column, bold=False) for column in columns]
+        self._bold = [self._format(workbook, column, bold=True) for column in columns]
+        for index, column in enumerate(columns):
+            sheet.set_column(index, index, column.width)
+        header = workbook.add_format({"bold": True, "text_wrap": True, "valign": "vcenter"})
+        for index, column in enumerate(columns):
+            sheet.write_string(0, index, column.heading, header)
         self._sheet = sheet
-        self._plain = [self._cell(column, bold=False) for column in columns]
-        self._bold = [self._cell(column, bold=True) for column in columns]
-        header = [WriteOnlyCell(sheet, value=column.heading) for column in columns]
-        for cell in header:
-            cell.font = _BOLD
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-        sheet.append(header)
+        self._next_row = 1
+        self._writers: dict[type, Callable[..., Any]] = {
+            str: sheet.write_string,
+            Decimal: lambda row, col, value, style: sheet.write_number(row, col, float(value), style),
+            int: sheet.write_number,
+            float: sheet.write_number,
+            dt.date: sheet.write_datetime,
+        }
 
-    def _cell(self, column: _Column, *, bold: bool) -> WriteOnlyCell | None:
-        if not (column.number_format or column.wrap or bold):
-            return None
-        cell = WriteOnlyCell(self._sheet)
+    @staticmethod
+    def _format(workbook: Workbook, column: _Column, *, bold: bool) -> Any:
+        properties: dict[str, object] = {}
         if column.number_format:
-            cell.number_format = column.number_format
+            properties["num_format"] = column.number_format
         if column.wrap:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            properties.update(text_wrap=True, valign="top")
         if bold:
-            cell.font = _BOLD
-        return cell
+            properties["bold"] = True
+        return workbook.add_format(properties) if properties else None
 
     def row(self, values: Sequence[object], *, total: bool = False) -> None:
-        cells = self._bold if total else self._plain
-        written: list[object] = []
-        for cell, value in zip(cells, values, strict=True):
-            if cell is None or value is None:
-                written.append(value)
-            else:
-                cell.value = value
-                written.append(cell)
-        self._sheet.append(written)
+        formats = self._bold if total else self._plain
+        row = self._next_row
+        writers = self._writers
+        for column, (value, style) in enumerate(zip(values, formats, strict=True)):
+            if value is not None:
+                writers[type(value)](row, column, value, style)
+        self._next_row = row + 1
 
 
 def _money(heading_text: str, width: float = 16) -> _Column:
@@ -108,8 +123,8 @@ def _definition_sheet(workbook: Workbook, report: ReportKind, project: ReportPro
     sheet.row((heading("definition.sheet", locale), definition(report, locale)))
 
 
-def _save(workbook: Workbook, destination: Destination) -> None:
-    workbook.save(destination)  # type: ignore[arg-type]
+def _save(workbook: Workbook) -> None:
+    workbook.close()
 
 
 # --- collection rate ---------------------------------------------------------------------------------
@@ -120,7 +135,7 @@ def collection_workbook(view: CollectionView, destination: Destination) -> None:
     then each building with its fee kinds; and the definition."""
     locale = view.project.locale
     report = view.report
-    workbook = Workbook(write_only=True)
+    workbook = _workbook(destination)
     sheet = _Sheet(
         workbook,
         heading("collection.sheet", locale),
@@ -184,7 +199,7 @@ def collection_workbook(view: CollectionView, destination: Destination) -> None:
         view.project,
         [(heading("as_of", locale), report.as_of.isoformat()), (heading("period", locale), f"{report.periods[0]} – {report.periods[-1]}")],
     )
-    _save(workbook, destination)
+    _save(workbook)
 
 
 # --- arrears ageing ----------------------------------------------------------------------------------
@@ -205,7 +220,7 @@ def ageing_workbook(view: AgeingView, destination: Destination) -> None:
     and the definition."""
     locale = view.project.locale
     report = view.report
-    workbook = Workbook(write_only=True)
+    workbook = _workbook(destination)
     buildings = _Sheet(
         workbook,
         heading("ageing.sheet", locale),
@@ -241,7 +256,7 @@ def ageing_workbook(view: AgeingView, destination: Destination) -> None:
         view.project,
         [(heading("as_of", locale), report.as_of.isoformat()), (heading("not_yet_due", locale), f"¥{report.not_yet_due:,}")],
     )
-    _save(workbook, destination)
+    _save(workbook)
 
 
 # --- income ------------------------------------------------------------------------------------------
@@ -252,7 +267,7 @@ def income_workbook(view: IncomeView, destination: Destination) -> None:
     its totals, and the definition."""
     locale = view.project.locale
     report = view.report
-    workbook = Workbook(write_only=True)
+    workbook = _workbook(destination)
     bucket_heading = heading("day" if report.granularity is Granularity.DAY else "month", locale)
     for title, lines, totals, by_bucket, name in (
         (
@@ -291,7 +306,7 @@ def income_workbook(view: IncomeView, destination: Destination) -> None:
         view.project,
         [(heading("range", locale), f"{report.first_day} – {report.last_day}")],
     )
-    _save(workbook, destination)
+    _save(workbook)
 
 
 def export_name(report: ReportKind, project: ReportProject, today: dt.date) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -271,6 +272,10 @@ class BillRun(Base):
     advance_reason: Mapped[str | None] = mapped_column(String(500))
 
 
+BILL_OWING = "total_amount + adjustment_amount + late_fee_amount - (principal_paid + late_fee_paid) <> 0"
+"""`billing.balance_sql.amount_due_fen() != 0` as the databases print it, so that the partial index serves it."""
+
+
 class Bill(Base):
     """A unit's bill for one period. Its lines and total never change; adjustments, late fees and
     allocations are recorded beside it and summed into the columns below."""
@@ -279,6 +284,8 @@ class Bill(Base):
     __table_args__ = (
         UniqueConstraint("unit_id", "period"),
         Index("ix_bill_project_id_period", "project_id", "period"),
+        # The bills that owe something today: the arrears ageing starts from them (`billing.reports.reading`).
+        Index("ix_bill_owing", "project_id", postgresql_where=text(BILL_OWING), sqlite_where=text(BILL_OWING)),
         CheckConstraint("total_amount >= 0", name="total_non_negative"),
         CheckConstraint("principal_paid >= 0", name="principal_paid_non_negative"),
         CheckConstraint("late_fee_amount >= 0", name="late_fee_non_negative"),
@@ -486,7 +493,11 @@ class JournalEntry(Base):
     """One balanced posting: the sum of its lines' debits equals the sum of their credits."""
 
     __tablename__ = "journal_entry"
-    __table_args__ = (Index("ix_journal_entry_project_id_id", "project_id", "id"),)
+    __table_args__ = (
+        Index("ix_journal_entry_project_id_id", "project_id", "id"),
+        # Reports as of a day read the postings booked since it.
+        Index("ix_journal_entry_project_id_occurred_at", "project_id", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"))

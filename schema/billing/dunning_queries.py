@@ -1,5 +1,5 @@
-"""Queries of dunning for the finance desk: the project's policy and its work queue (null / empty for a
-project that is not yours)."""
+"""Queries of dunning for the finance desk: the project's policy, its work queue and where the day's reminders
+stand (null / empty for a project that is not yours)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ import strawberry
 from graphql import GraphQLError
 from strawberry import relay
 
-from billing.dunning import policies, work_queue
+from billing.dunning import policies, status, work_queue
 from kernel.errors import BadInput
 from schema.billing.common import FINANCE_ONLY, read_of_project
-from schema.billing.dunning_types import DunningAccountConnection, DunningAccountType, DunningPolicyType
+from schema.billing.dunning_types import (
+    DunningAccountConnection,
+    DunningAccountType,
+    DunningDayType,
+    DunningPolicyType,
+)
 from schema.context import Info
 from schema.pagination import page_size
 
@@ -34,6 +39,22 @@ class DunningQueries:
             info, project_id, lambda principal, project: policies.get_dunning_settings(sessions, principal, project_id=project)
         )
         return None if settings is None else DunningPolicyType.from_settings(settings)
+
+    @strawberry.field(
+        permission_classes=FINANCE_ONLY,
+        description=(
+            "FINANCE, ADMIN: Where the reminders of the latest day up to today on which a dunning pass decided any stand, "
+            "by level, channel and outbox status; null for a project not yours."
+        ),
+    )
+    async def dunning_day(self, info: Info, project_id: Annotated[strawberry.ID, _PROJECT]) -> DunningDayType | None:
+        sessions = info.context.session_factory
+        day = await read_of_project(
+            info,
+            project_id,
+            lambda principal, project: status.read_dunning_day(sessions, principal, project_id=project, now=info.context.now()),
+        )
+        return None if day is None else DunningDayType.from_day(day)
 
     @strawberry.field(
         permission_classes=FINANCE_ONLY,

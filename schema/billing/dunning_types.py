@@ -12,6 +12,7 @@ from strawberry import relay
 from billing.dunning.ladder import Level
 from billing.dunning.passes import DunningPass, PlannedNotice
 from billing.dunning.policies import DunningSettings
+from billing.dunning.status import DunningDay
 from billing.dunning.work_queue import HistoryEntry, QueuedAccount
 from db.models import BillDispute, DunningNotice, PaymentPlan
 from kernel.vocabulary import DunningEscalation
@@ -25,6 +26,7 @@ __all__ = [
     "BillDisputeType",
     "DunningAccountConnection",
     "DunningAccountType",
+    "DunningDayType",
     "DunningEscalationEnum",
     "DunningHistoryEntryType",
     "DunningLevelType",
@@ -32,6 +34,7 @@ __all__ = [
     "DunningPassType",
     "DunningPolicyType",
     "PaymentPlanType",
+    "ReminderCountType",
 ]
 
 DunningEscalationEnum = described_enum(
@@ -327,4 +330,39 @@ class PaymentPlanType:
             ends_on=row.ends_on,
             note=row.note,
             cancelled_at=row.cancelled_at,
+        )
+
+
+@strawberry.type(name="ReminderCount", description="How many notices of one level stand at one outbox status on one channel.")
+class ReminderCountType:
+    level: str = strawberry.field(description="The level's code.")
+    channel: NotificationChannelEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="The channel that took the message; null while none has yet."
+    )
+    status: MessageStatusEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="Where the message stands; null for a level that sends none (a phone follow-up only)."
+    )
+    count: int = strawberry.field(description="Notices.")
+
+
+@strawberry.type(
+    name="DunningDay",
+    description="The reminders of the latest day up to today on which a dunning pass decided any, by level, channel and outbox status.",
+)
+class DunningDayType:
+    day: dt.date | None = strawberry.field(description="The day of the pass shown; null: no pass has decided a notice yet.")
+    today: dt.date = strawberry.field(description="The project's local today.")
+    notices: int = strawberry.field(description="Notices decided that day.")
+    counts: list[ReminderCountType] = strawberry.field(description="Gentlest level first.")
+
+    @classmethod
+    def from_day(cls, day: DunningDay) -> DunningDayType:
+        return cls(
+            day=day.day,
+            today=day.today,
+            notices=day.notices,
+            counts=[
+                ReminderCountType(level=item.level_code, channel=item.channel, status=item.status, count=item.count)
+                for item in day.counts
+            ],
         )

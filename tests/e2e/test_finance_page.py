@@ -22,6 +22,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 FIGURES = """query ($p: ID!, $from: String!, $to: String!, $asOf: Date!) {
   collectionRate(projectId: $p, from: $from, to: $to, asOf: $asOf) { totals { period receivable collected currentRate } }
   arrearsAgeing(projectId: $p, asOf: $asOf) { total { total } unitsInArrears topDebtors { number arrears { total } } }
+  dunningDay(projectId: $p) { day notices counts { level status count } }
+  dunningWorkQueue(projectId: $p, first: 5) { totalCount edges { node { amountOverdue daysOverdue } } }
 }"""
 
 
@@ -78,7 +80,7 @@ def test_finance_reads_the_reports_as_charts_and_the_apis_figures_on_a_desktop(
     _loaded(page)
 
     figures = _figures(api, page)
-    assert page.evaluate("[...document.querySelectorAll('img.chart')].map((image) => image.naturalWidth)") == [720] * 4
+    assert page.evaluate("[...document.querySelectorAll('img.chart')].map((image) => image.naturalWidth)") == [720] * 5
     table = [row.split("\t") for row in page.locator("#collection-table tbody tr").all_inner_texts()]
     assert [(cells[0], cells[1], cells[2]) for cells in table] == [
         (line["period"], _yuan(line["receivable"]), _yuan(line["collected"])) for line in figures["collectionRate"]["totals"]
@@ -89,6 +91,17 @@ def test_finance_reads_the_reports_as_charts_and_the_apis_figures_on_a_desktop(
     assert page.locator("#debtors-table tbody tr").count() == len(ageing["topDebtors"]) == 10
     # the demo's reconciled month leaves one open exception of each of the six kinds
     assert page.inner_text("#reconciliation-summary") == "待处理的对账差异 6 条。"
+    # today's dunning: the day's reminders per level and channel add up to the API's, and the top of the queue
+    day, queue = figures["dunningDay"], figures["dunningWorkQueue"]
+    assert day["notices"] > 0 and queue["totalCount"] > 0, (day, queue)
+    assert page.inner_text("#dunning-summary") == f"{day['day']} 的催缴：提醒 {day['notices']} 条；待跟进住户 {queue['totalCount']} 户。"
+    dunning = [row.split("\t") for row in page.locator("#dunning-table tbody tr").all_inner_texts()]
+    assert sum(sum(int(cell) for cell in cells[2:]) for cells in dunning) == day["notices"]
+    assert {cells[0] for cells in dunning} == {count["level"] for count in day["counts"]}
+    chased = [row.split("\t") for row in page.locator("#queue-table tbody tr").all_inner_texts()]
+    assert [(int(cells[2]), cells[3]) for cells in chased] == [
+        (node["node"]["daysOverdue"], _yuan(node["node"]["amountOverdue"])) for node in queue["edges"]
+    ]
     page.click("#collection-panel summary")
     assert page.inner_text("#collection-definition").startswith("收缴率按账期计算")
     ARTIFACTS.mkdir(exist_ok=True)
@@ -105,7 +118,7 @@ def test_on_a_phone_the_page_is_one_column_of_compact_charts_without_sideways_sc
     _loaded(page)
 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    assert page.evaluate("[...document.querySelectorAll('img.chart')].map((image) => image.naturalWidth)") == [440] * 4
+    assert page.evaluate("[...document.querySelectorAll('img.chart')].map((image) => image.naturalWidth)") == [440] * 5
     widths = page.evaluate("[...document.querySelectorAll('.panel')].map((panel) => panel.getBoundingClientRect().width)")
     assert all(width > 350 for width in widths)
     page.screenshot(path=str(ARTIFACTS / "finance-390.png"), full_page=True)

@@ -88,6 +88,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.reconciliationRules":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningPolicy":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningWorkQueue":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.dunningDay":                ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.collectionRate":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.arrearsAgeing":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.incomeReport":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -995,6 +996,7 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
         "disableReconciliationRule", "$ruleId: ID!", lambda c: {"ruleId": c.gid("ReconciliationRule")}, "reconciliation_rule",
     ),
     "Query.dunningPolicy": GraphQLProbe("query ($p: ID!) { dunningPolicy(projectId: $p) { levels { code } } }", project, answers),
+    "Query.dunningDay": GraphQLProbe("query ($p: ID!) { dunningDay(projectId: $p) { today notices } }", project, answers),
     "Query.dunningWorkQueue": GraphQLProbe(
         "query ($p: ID!) { dunningWorkQueue(projectId: $p, first: 100) { edges { node { unit { id } } } } }", project, lists("Unit")
     ),

@@ -139,3 +139,37 @@ async def test_a_pass_the_work_queue_and_the_calls_made(
 async def test_a_cursor_the_queue_did_not_issue_is_bad_input(client: httpx.AsyncClient, world: World) -> None:
     answer = await gql(client, QUEUE, {"p": world.gid("Project:lakeside"), "after": "bm9uc2Vuc2U="}, token=world.token("finance_a"))
     assert [error["extensions"]["code"] for error in answer["errors"]] == ["BAD_USER_INPUT"]
+
+
+DAY = """
+query ($p: ID!) { dunningDay(projectId: $p) { day today notices counts { level channel status count } } }"""
+
+
+async def test_the_days_reminders_stand_by_level_channel_and_status_and_are_drawn(
+    state: AppState, clock: Clock, client: httpx.AsyncClient, world: World
+) -> None:
+    lakeside = world.gid("Project:lakeside")
+    clock.now = local(DUE + dt.timedelta(days=3))
+    assert await call(client, world, DAY, {"p": lakeside}) == {"day": None, "today": "2026-11-20", "notices": 0, "counts": []}
+    done = await call(client, world, RUN, {"p": lakeside, "dry": False})
+    queued = await call(client, world, DAY, {"p": lakeside})
+    assert (queued["day"], queued["notices"]) == ("2026-11-20", done["messages"])
+    assert {(count["level"], count["channel"], count["status"]) for count in queued["counts"]} == {("T+3", None, "QUEUED")}
+    await relay_dunning(state)
+    clock.now = local(DUE + dt.timedelta(days=3), hour=15)
+    sent = await call(client, world, DAY, {"p": lakeside})
+    assert sent == {
+        "day": "2026-11-20", "today": "2026-11-20", "notices": 2,
+        "counts": [{"level": "T+3", "channel": "SMS", "status": "SENT", "count": 2}],
+    }
+    # the next morning's pass reminds nobody new: the day shown stays the last that reminded someone
+    clock.now = local(DUE + dt.timedelta(days=4))
+    assert (await call(client, world, RUN, {"p": lakeside, "dry": False}))["messages"] == 0
+    assert await call(client, world, DAY, {"p": lakeside}) == {**sent, "today": "2026-11-21"}
+    # the same day as the /finance page's chart, drawn on the server, and refused to another project's admin
+    address = f"/reports/{world.ids['Project:lakeside']}/charts/dunning.svg"
+    chart = await client.get(address, headers={"Authorization": f"Bearer {world.token('finance_a')}"})
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert all(text in chart.text for text in ("催缴提醒（2026-11-20）", "T+3", "已发送")) and "<script" not in chart.text
+    assert (await client.get(address, headers={"Authorization": f"Bearer {world.token('admin_b')}"})).status_code == 404
+    assert (await gql(client, DAY, {"p": lakeside}, token=world.token("admin_b")))["data"]["dunningDay"] is None

@@ -32,9 +32,15 @@ from api.report_cli import report_export
 from api.state import AppState
 from billing.balance_sql import fen
 from billing.journal import sum_fen
+from billing.model import BillingPeriod
 from billing.reports.ageing import ReceivableMovement, open_amounts_as_of
 from billing.reports.collection import day_end
-from billing.reports.reading import receivable_balances_sql
+from billing.reports.per_bill import ageing_per_bill, collection_per_bill
+from billing.reports.reading import (
+    read_arrears_ageing,
+    read_collection_rate,
+    receivable_balances_sql,
+)
 from db.models import JournalEntry, JournalLine, Payment, PaymentReversal
 from tests.conftest import Clock
 from tests.integration.billing_world import (
@@ -481,3 +487,47 @@ async def test_the_finance_pages_charts_are_svg_drawn_from_the_reports(
     assert "¥886.70" in ageing.text and "31–90天" in ageing.text
     assert "微信支付" in income.text and "¥297.80" in income.text
     assert (unknown.status_code, refused.status_code, refused.json()["error"]["field"], owner.status_code) == (404, 400, "asOf", 403)
+
+
+async def test_the_ageing_the_database_buckets_is_the_ageing_the_core_computes_bill_by_bill(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    world = await _three_months(client, state, clock)
+    project = world.ids["Project:lakeside"]
+    zone = ZoneInfo("Asia/Shanghai")
+    now = clock.now
+
+    for day in ("2026-08-31", "2026-09-06", "2026-09-16", "2026-09-17", "2026-10-17", "2026-10-20", "2026-11-03", "2026-11-10"):
+        as_of = dt.date.fromisoformat(day)
+        in_sql = (
+            await read_arrears_ageing(state.session_factory, None, project_id=project, as_of=as_of, top=2, now=now)
+        ).report
+        async with state.session_factory() as session:
+            per_bill = await ageing_per_bill(session, project_id=project, as_of=as_of, zone=zone, top=2)
+        assert in_sql == per_bill, day
+    assert per_bill.total.total > 0 and per_bill.not_yet_due > 0  # the last day has both arrears and bills not yet due
+
+
+async def test_the_collection_the_database_sums_is_the_collection_the_core_computes_bill_by_bill(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    world = await _three_months(client, state, clock)
+    project = world.ids["Project:lakeside"]
+    zone = ZoneInfo("Asia/Shanghai")
+    months = [BillingPeriod.parse(f"2026-{month:02d}") for month in range(7, 13)]
+
+    for day in ("2026-08-31", "2026-09-01", "2026-09-06", "2026-09-30", "2026-10-01", "2026-10-08", "2026-10-20", "2026-10-31", "2026-11-03", "2026-11-10"):
+        as_of = dt.date.fromisoformat(day)
+        for periods in (months, months[1:3], months[2:3], months[3:5]):
+            in_sql = (
+                await read_collection_rate(
+                    state.session_factory, None, project_id=project, first_period=periods[0].label,
+                    last_period=periods[-1].label, as_of=as_of, now=clock.now,
+                )
+            ).report
+            async with state.session_factory() as session:
+                per_bill = await collection_per_bill(session, project_id=project, periods=periods, as_of=as_of, zone=zone)
+            assert in_sql == per_bill, (day, [period.label for period in periods])
+    # The last reading has both kinds of figure, and a credit adjustment, to agree on.
+    assert per_bill.total_of("2026-10").arrears_recovered > 0
+    assert any(line.fee_kind == "ADJUSTMENT" for line in in_sql.cells)

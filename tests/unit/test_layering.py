@@ -88,7 +88,7 @@ CORE_LIBRARIES = {
     # Templates are data an administrator writes: rendered in Jinja2's sandbox.
     "notifications/rendering.py": {"jinja2"},
     # Report exports as XLSX; the /finance page's charts as SVG (pygal builds them as lxml trees).
-    "billing/reports/workbook.py": {"openpyxl"},
+    "billing/reports/workbook.py": {"xlsxwriter"},
     "billing/reports/charts.py": {"pygal", "lxml"},
     # The issued invoice's XML, read back without DTDs or entities.
     "invoicing/document.py": {"lxml"},

@@ -8,7 +8,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from billing.reports.ageing import arrears_ageing
-from billing.reports.charts import ageing_chart, collection_by_month_chart, yuan
+from billing.reports.charts import ageing_chart, collection_by_month_chart, dunning_chart, reminder_group, yuan
 from billing.reports.collection import collection_report
 from billing.reports.views import AgeingView, CollectionView, ReportProject
 from kernel.vocabulary import Locale
@@ -46,3 +46,19 @@ def test_the_ageing_chart_writes_each_buckets_amount_to_the_fen() -> None:
     svg = ageing_chart(view)
 
     assert all(text in svg for text in ("¥150.00", "¥270.00", "¥700.00", "¥510.00", "¥20.00", "365天以上", "截至 2026-06-30"))
+
+
+def test_the_dunning_chart_stacks_each_levels_reminders_by_where_they_stand() -> None:
+    counts = [("T-7", "DELIVERED", 3), ("T-7", "SENT", 2), ("T+3", "THROTTLED", 4), ("T+3", "FAILED", 1), ("T+30", None, 2)]
+
+    svg = dunning_chart(dt.date(2026, 11, 20), counts)
+    english = dunning_chart(None, [], Locale.EN, compact=True)
+
+    assert [reminder_group(status) for status in ("SENT", "DELIVERED", "QUEUED", "THROTTLED", "FAILED", "CANCELLED", None)] == [
+        "sent", "sent", "queued", "throttled", "failed", "other", "other",
+    ]
+    assert "催缴提醒（2026-11-20）" in svg and "<script" not in svg
+    # the series drawn are the groups that occur (no queued reminders: no 排队中), levels in the order given
+    assert all(word in svg for word in ("已发送", "暂缓（免打扰/频次上限）", "失败", "其他")) and "排队中" not in svg
+    assert svg.index(">T-7<") < svg.index(">T+3<") < svg.index(">T+30<")
+    assert "Dunning reminders (no pass yet)" in english and 'width="440"' in english

@@ -1,5 +1,6 @@
 // The finance page (/finance): collection rate by period and by building, arrears by age with the top debtors,
-// money received by channel, and the reconciliation days closed. The figures come from GraphQL; the charts are
+// money received by channel, the reconciliation days closed, and where the day's dunning reminders stand with the
+// top of the work queue. The figures come from GraphQL; the charts are
 // SVG drawn by the server (GET /reports/<project>/charts/<chart>.svg) and shown as images; every report also
 // downloads as XLSX. Read with a FINANCE or ADMIN login.
 "use strict";
@@ -57,6 +58,26 @@
       "col.matched": "已对平笔数",
       "col.openExceptions": "待处理差异",
       "col.closingBalance": "日终余额",
+      "dunning.title": "今日催缴",
+      "dunning.chartAlt": "各催缴级别提醒的发送状态堆叠柱状图",
+      "dunning.summary": "{day} 的催缴：提醒 {notices} 条；待跟进住户 {accounts} 户。",
+      "dunning.never": "尚未运行过催缴；待跟进住户 {accounts} 户。",
+      "dunning.queue": "优先跟进（逾期天数 × 欠费金额）",
+      "dunning.nobody": "没有需要跟进的住户。",
+      "col.level": "级别",
+      "col.messageChannel": "发送渠道",
+      "col.sent": "已发送",
+      "col.queued": "排队中",
+      "col.throttled": "暂缓",
+      "col.failed": "失败",
+      "col.other": "其他",
+      "col.daysOverdue": "逾期天数",
+      "col.lastLevel": "最近提醒",
+      "channel.none": "未发出",
+      "channel.IN_APP": "站内信",
+      "channel.EMAIL": "邮件",
+      "channel.SMS": "短信",
+      "channel.WECHAT": "微信",
       "unit": "{building} {number}",
       "none": "—",
     },
@@ -109,6 +130,26 @@
       "col.matched": "Matched",
       "col.openExceptions": "Open differences",
       "col.closingBalance": "Closing balance",
+      "dunning.title": "Dunning today",
+      "dunning.chartAlt": "Stacked bars of each dunning level's reminders by where they stand",
+      "dunning.summary": "Dunning of {day}: {notices} reminders; {accounts} accounts to chase.",
+      "dunning.never": "No dunning pass has run yet; {accounts} accounts to chase.",
+      "dunning.queue": "Chase first (days overdue × amount)",
+      "dunning.nobody": "Nobody to chase.",
+      "col.level": "Level",
+      "col.messageChannel": "Sent by",
+      "col.sent": "Sent",
+      "col.queued": "Queued",
+      "col.throttled": "Held",
+      "col.failed": "Failed",
+      "col.other": "Other",
+      "col.daysOverdue": "Days overdue",
+      "col.lastLevel": "Last reminder",
+      "channel.none": "not sent",
+      "channel.IN_APP": "In-app",
+      "channel.EMAIL": "E-mail",
+      "channel.SMS": "SMS",
+      "channel.WECHAT": "WeChat",
       "unit": "{building} {number}",
       "none": "—",
     },
@@ -119,10 +160,13 @@
   const MONTHS_SHOWN = 12;
   const INCOME_MONTHS = 6;
   const CLOSES_DAYS = 7;
+  const QUEUE_SHOWN = 5;
+  // The groups of outbox statuses the dunning chart stacks (billing/reports/charts.py: REMINDER_GROUPS).
+  const REMINDER_GROUPS = { SENT: "sent", DELIVERED: "sent", QUEUED: "queued", THROTTLED: "throttled", FAILED: "failed" };
 
   const VIEWER = `{ viewer { roles { role project { id name timezone } } } }`;
   const REPORTS = `query Finance($p: ID!, $from: String!, $to: String!, $asOf: Date!, $incomeFrom: Date!, $closesFrom: Date!,
-                                    $language: Locale!) {
+                                    $language: Locale!, $queued: Int!) {
     collectionRate(projectId: $p, from: $from, to: $to, asOf: $asOf) {
       exportUrl definition(language: $language)
       totals { period receivable collected currentRate arrearsAtStart arrearsRecovered recoveryRate }
@@ -142,6 +186,11 @@
       account { id } day matchedCount openExceptionCount closingBalance
     }
     reconciliationExceptions(projectId: $p, filter: { status: OPEN }, first: 1) { totalCount }
+    dunningDay(projectId: $p) { day notices counts { level channel status count } }
+    dunningWorkQueue(projectId: $p, first: $queued) {
+      totalCount
+      edges { node { amountOverdue daysOverdue unit { number building { name } } owner { name } history { level } } }
+    }
   }`;
 
   const state = { projects: [], project: null, exports: {}, images: new Map() };
@@ -315,6 +364,28 @@
     }));
   }
 
+  function renderDunning(day, queue) {
+    $("#dunning-summary").textContent = day.day
+      ? t("dunning.summary", { day: day.day, notices: day.notices, accounts: queue.totalCount })
+      : t("dunning.never", { accounts: queue.totalCount });
+    const lines = new Map();
+    for (const count of day.counts) {
+      const key = `${count.level}\u0000${count.channel || ""}`;
+      const line = lines.get(key) || { level: count.level, channel: count.channel, sent: 0, queued: 0, throttled: 0, failed: 0, other: 0 };
+      line[REMINDER_GROUPS[count.status] || "other"] += count.count;
+      lines.set(key, line);
+    }
+    rows("#dunning-table", [...lines.values()].map((line) => `<tr><th scope="row">${escape(line.level)}</th>
+      <td>${escape(t(line.channel ? `channel.${line.channel}` : "channel.none"))}</td><td>${line.sent}</td>
+      <td>${line.queued}</td><td>${line.throttled}</td><td>${line.failed}</td><td>${line.other}</td></tr>`));
+    rows("#queue-table", queue.edges.length
+      ? queue.edges.map(({ node }) => `<tr>
+          <th scope="row">${escape(t("unit", { building: node.unit.building.name, number: node.unit.number }))}</th>
+          <td>${escape(node.owner.name)}</td><td>${node.daysOverdue}</td><td>${money(node.amountOverdue)}</td>
+          <td>${escape(node.history.length ? node.history[0].level : t("none"))}</td></tr>`)
+      : [`<tr><td colspan="5">${escape(t("dunning.nobody"))}</td></tr>`]);
+  }
+
   // --- loading ----------------------------------------------------------------------------------------
 
   function showError(message) {
@@ -331,11 +402,13 @@
     const incomeFrom = `${month(asOf, 1 - INCOME_MONTHS)}-01`;
     const data = await gql(REPORTS, {
       p: state.project.id, from, to, asOf, incomeFrom, closesFrom: daysBefore(asOf, CLOSES_DAYS), language: LANGUAGE,
+      queued: QUEUE_SHOWN,
     });
     const collection = renderCollection(data.collectionRate);
     renderAgeing(data.arrearsAgeing);
     renderIncome(data.incomeReport);
     renderReconciliation(data.statementAccounts, data.dailyCloses, data.reconciliationExceptions.totalCount);
+    renderDunning(data.dunningDay, data.dunningWorkQueue);
     $("#finance").hidden = false;
     const span = collection ? collection.span : [from, to];
     const latest = collection ? collection.latest : to;
@@ -344,6 +417,7 @@
       showChart("chart-collection-by-building", "collection-by-building", { from: latest, to: latest, asOf }),
       showChart("chart-ageing", "ageing", { asOf }),
       showChart("chart-income-by-channel", "income-by-channel", { from: incomeFrom, to: asOf, granularity: "MONTH" }),
+      showChart("chart-dunning", "dunning", {}),
     ]);
     document.body.dataset.loaded = asOf;
   }
