@@ -317,14 +317,15 @@ async def _unit_labels(session: AsyncSession, unit_ids: set[int]) -> dict[int, s
 @dataclass(frozen=True)
 class TrainedScorecard:
     """A training as stored: when and on how many labelled bills, the weights, the baseline's rates and the
-    validation (None: too few bills, or no late or no on-time one, to judge)."""
+    validation (None: too few bills, or no late or no on-time one, to judge). Before the first training:
+    no time, no rates, nothing enabled."""
 
     project_id: int
-    trained_at: dt.datetime
+    trained_at: dt.datetime | None
     labelled_bills: int
     enabled: bool
     model: RiskModel | None
-    rates: BaselineRates
+    rates: BaselineRates | None
     validation: Validation | None
 
 
@@ -364,12 +365,12 @@ async def train_risk_scorecard_in(
 
 async def get_risk_scorecard(
     session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, project_id: int
-) -> TrainedScorecard | None:
-    """The training in force, with its validation; None before the first."""
+) -> TrainedScorecard:
+    """The training in force, with its validation (an untrained one before the first)."""
     async with session_factory() as session:
         await get_project(session, principal, project_id, allowed=may_see_reports)
         row = await _newest(session, project_id)
-        return _trained(row) if row is not None else None
+        return _trained(row) if row is not None else TrainedScorecard(project_id, None, 0, False, None, None, None)
 
 
 async def _newest(session: AsyncSession, project_id: int) -> OverdueRiskModel | None:

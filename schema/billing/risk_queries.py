@@ -66,7 +66,7 @@ class RiskQueries:
 
     @strawberry.field(
         permission_classes=FINANCE_ONLY,
-        description="FINANCE, ADMIN: The overdue-risk scorecard in force and its validation; null before the first training or for a project not yours.",
+        description="FINANCE, ADMIN: The overdue-risk scorecard in force and its validation (untrained before the first training); null for a project not yours.",
     )
     async def risk_scorecard(self, info: Info, project_id: Annotated[strawberry.ID, _PROJECT]) -> RiskScorecardType | None:
         sessions = info.context.session_factory

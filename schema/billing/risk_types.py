@@ -131,11 +131,13 @@ class RiskReasonWeightType:
     description="The project's overdue-risk scorecard as last trained, and its time-split validation against the rule baseline.",
 )
 class RiskScorecardType:
-    trained_at: dt.datetime = strawberry.field(description="When it was trained (UTC).")
+    trained_at: dt.datetime | None = strawberry.field(description="When it was trained (UTC); null: never, the rule baseline scores.")
     labelled_bills: int = strawberry.field(description="Bills whose outcome was known, all of which it was fitted on.")
     enabled: bool = strawberry.field(description="Whether it scores: only when it beat the baseline on the later bills.")
-    baseline_late_share_flagged: float = strawberry.field(description="How often bills the rule flags were late.")
-    baseline_late_share_unflagged: float = strawberry.field(description="How often the others were.")
+    baseline_late_share_flagged: float | None = strawberry.field(
+        description="How often bills the rule flags were late (null before the first training: a flag then scores 1)."
+    )
+    baseline_late_share_unflagged: float | None = strawberry.field(description="How often the others were (null: they score 0).")
     split_on: dt.date | None = strawberry.field(
         description="Bills due before this day trained, the rest judged; null: too few bills to validate."
     )
@@ -152,8 +154,8 @@ class RiskScorecardType:
             trained_at=trained.trained_at,
             labelled_bills=trained.labelled_bills,
             enabled=trained.enabled,
-            baseline_late_share_flagged=round(trained.rates.flagged, 4),
-            baseline_late_share_unflagged=round(trained.rates.unflagged, 4),
+            baseline_late_share_flagged=round(trained.rates.flagged, 4) if trained.rates else None,
+            baseline_late_share_unflagged=round(trained.rates.unflagged, 4) if trained.rates else None,
             split_on=validation.split_on if validation else None,
             trained_on=validation.trained_on if validation else None,
             validated_on=validation.validated_on if validation else None,
