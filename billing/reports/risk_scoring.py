@@ -70,6 +70,7 @@ from kernel.principal import Principal
 __all__ = [
     "OFFLINE_CHANNELS",
     "BillRisk",
+    "KnownBill",
     "RiskPage",
     "ScorecardInForce",
     "TrainedScorecard",
@@ -90,7 +91,9 @@ _LATE_AFTER = dt.timedelta(days=LATE_AFTER_DAYS + 1)
 
 
 @dataclass(frozen=True, slots=True)
-class _KnownBill:
+class KnownBill:
+    """One of the unit's bills as read: whether it is open and what it still owes, and its `PastBill`."""
+
     bill_id: int
     unit_id: int
     party_id: int | None
@@ -104,11 +107,11 @@ class _KnownBill:
 class UnitHistory:
     """A unit's bills (by due date) and its occupancy as the register has it."""
 
-    bills: tuple[_KnownBill, ...]
+    bills: tuple[KnownBill, ...]
     stays: tuple[tuple[dt.date, dt.date | None], ...]
     marked_vacant: bool
 
-    def features_of(self, bill: _KnownBill) -> RiskFeatures:
+    def features_of(self, bill: KnownBill) -> RiskFeatures:
         """`bill`'s features from the unit's other bills and its occupancy the day before it fell due."""
         eve = bill.past.due_date - dt.timedelta(days=1)
         covering = [start for start, end in self.stays if start <= eve and (end is None or end >= eve)]
@@ -172,13 +175,13 @@ async def read_history(
             paid_in_full.setdefault(bill_id, (paid_at.astimezone(zone).date(), channel in OFFLINE_CHANNELS))
         else:  # a reversal took it back below: paid in full only when the money comes again
             paid_in_full.pop(bill_id, None)
-    by_unit: dict[int, list[_KnownBill]] = defaultdict(list)
+    by_unit: dict[int, list[KnownBill]] = defaultdict(list)
     for bill_id, unit_id, party_id, period, status, issued_on, due_date, net, due in bills:
         full = paid_in_full.get(bill_id)
         if full is None and int(net) <= 0:
             full = (issued_on, False)  # nothing to pay: settled when issued
         by_unit[unit_id].append(
-            _KnownBill(
+            KnownBill(
                 bill_id, unit_id, party_id, period, status != BillStatus.PAID and int(due) > 0, int(due),
                 PastBill(issued_on, due_date, from_fen(int(net)), full[0] if full else None, full[1] if full else False),
             )
