@@ -27,7 +27,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.demo_history import HISTORY_MONTHS, seed_payment_history
-from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id, seed_reconciliation
+from api.demo_reconciliation import (
+    add_sandbox_orders,
+    sandbox_transaction_id,
+    seed_reconciliation,
+)
 from billing.balance import principal_due
 from billing.booking import (
     PaymentBooking,
@@ -38,8 +42,8 @@ from billing.booking import (
 from billing.guards import read_unit_accounts
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
 from billing.readings import ReadingInput, add_readings
-from billing.reports.risk_scoring import train_risk_scorecard_in
 from billing.receipts import ReceiptSigner
+from billing.reports.risk_scoring import train_risk_scorecard_in
 from billing.rule_book import (
     RuleDefinition,
     ScopeDefinition,

@@ -11,7 +11,7 @@ Habits (drawn once per unit from `random.Random(HISTORY_SEED)`, independent of t
 | always late | 7 % | 35 to 75 days after the due date, every month |
 | late after a vacancy | every unit whose current occupant moved in during the history | 40 to 90 days late while it changed hands and for the first six months after, then on time |
 | chronic | 4 % | nothing for months, then every open bill at once, three times a year (February, June, October) |
-| unsold | the developer's flats, parking spaces and storage rooms without an owner | every bill of a year settled the following January |
+| unsold | the developer's flats, parking spaces and storage rooms without an owner | every bill of a year settled on 25 January after it |
 
 Every history bill is paid in full (its late fee as of the payment day included), and none later than
 the day before the month the demo reconciles (`api.demo_reconciliation`) and 31 days before today: the
@@ -36,7 +36,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id
 from billing.allocation import late_fee_now
 from billing.balance import principal_due
-from billing.booking import PaymentBooking, add_payments, book_payments, lock_payable_bills
+from billing.booking import (
+    PaymentBooking,
+    add_payments,
+    book_payments,
+    lock_payable_bills,
+)
 from billing.guards import read_unit_accounts
 from billing.receipts import ReceiptSigner
 from billing.rule_book import late_fee_versions
@@ -132,7 +137,7 @@ def _paid_on(rng: random.Random, habit: Habit, issued: dt.date, due: dt.date, mo
         )
         return settling
     if habit is Habit.UNSOLD:
-        return dt.date((issued - dt.timedelta(days=1)).year + 1, 1, 10)
+        return dt.date((issued - dt.timedelta(days=1)).year + 1, 1, 25)
     return on_time
 
 

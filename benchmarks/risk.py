@@ -25,7 +25,13 @@ from pathlib import Path
 from benchmarks.table import peak_rss_mib, print_table
 from billing.reports.risk import Evaluation, PastBill
 from billing.reports.risk_fit import baseline_rates, fit_model, validate
-from billing.reports.risk_scoring import ScorecardInForce, UnitHistory, KnownBill, labelled_bills, score_open_bills
+from billing.reports.risk_scoring import (
+    KnownBill,
+    ScorecardInForce,
+    UnitHistory,
+    labelled_bills,
+    score_open_bills,
+)
 
 GOAL_SECONDS = 30.0
 START = dt.date(2024, 1, 1)

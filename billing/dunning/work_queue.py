@@ -26,7 +26,11 @@ from billing.guards import get_project
 from billing.money import from_fen
 from billing.policy import knows_project_records, may_manage_dunning
 from billing.reports.risk import Reason
-from billing.reports.risk_scoring import read_history, score_open_bills, scorecard_in_force
+from billing.reports.risk_scoring import (
+    read_history,
+    score_open_bills,
+    scorecard_in_force,
+)
 from db.models import Bill, BillDispute, DunningNotice, Message, Party, PaymentPlan
 from db.unit_of_work import unit_of_work
 from kernel.errors import AccessDenied, BadInput, NotFound

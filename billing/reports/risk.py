@@ -30,12 +30,12 @@ from statistics import median
 from kernel.vocabulary import Locale
 
 __all__ = [
+    "FEATURE_NAMES",
     "LATE_AFTER_DAYS",
+    "BaselineRates",
     "Evaluation",
     "PastBill",
     "Reason",
-    "BaselineRates",
-    "FEATURE_NAMES",
     "RiskFeatures",
     "RiskModel",
     "RiskScore",
@@ -169,6 +169,7 @@ _REASONS: Mapping[Locale, Mapping[str, str]] = {
 
 FEATURE_NAMES = (
     "late_of_last_six",
+    "late_twice",
     "unpaid_count",
     "unpaid_amount",
     "amount_high",
@@ -180,6 +181,7 @@ FEATURE_NAMES = (
 """The model's inputs, in order: each is 0 when it says nothing against the bill."""
 _REASON_OF_FEATURE = {
     "late_of_last_six": "LATE_HISTORY",
+    "late_twice": "LATE_HISTORY",
     "unpaid_count": "UNPAID",
     "unpaid_amount": "UNPAID",
     "amount_high": "AMOUNT_HIGH",
@@ -196,9 +198,11 @@ _OFFLINE_HABIT = Decimal("0.5")
 
 def feature_vector(features: RiskFeatures) -> tuple[float, ...]:
     """The features as the model reads them, in the order of `FEATURE_NAMES`: counts capped, the unpaid
-    amount on a log scale (thousands of yuan), habits as yes/no."""
+    amount on a log scale (thousands of yuan), habits as yes/no, and the rule baseline's own flag (so the
+    scorecard can weigh the step the rule draws as well as the count)."""
     return (
         float(features.late_of_last_six),
+        float(baseline_flag(features)),
         float(min(features.unpaid_count, _UNPAID_COUNT_CAP)),
         math.log1p(float(features.unpaid_amount) / 1000),
         float(features.amount_ratio is not None and features.amount_ratio >= _AMOUNT_HIGH_RATIO),
@@ -244,7 +248,8 @@ def _figures(key: str, features: RiskFeatures) -> Mapping[str, str]:
 
 def score(features: RiskFeatures, model: RiskModel) -> RiskScore:
     """The model's probability; each feature that pushes it up is a reason, weighing what it adds to the
-    log-odds (the two unpaid features count as one reason), the heaviest first."""
+    log-odds (the two lateness features count as one reason, and so do the two unpaid ones), the
+    heaviest first."""
     vector = feature_vector(features)
     points: dict[str, float] = {}
     log_odds = model.intercept

@@ -49,7 +49,13 @@ from billing.reports.risk import (
     risk_features,
     score,
 )
-from billing.reports.risk_fit import LabelledBill, Validation, baseline_rates, fit_model, validate
+from billing.reports.risk_fit import (
+    LabelledBill,
+    Validation,
+    baseline_rates,
+    fit_model,
+    validate,
+)
 from db.models import (
     Bill,
     BillStatus,

@@ -12,7 +12,11 @@ from strawberry import relay
 from billing.reports import risk_scoring
 from kernel.errors import BadInput
 from schema.billing.common import FINANCE_ONLY, mutation_result, read_of_project
-from schema.billing.risk_types import BillRiskConnection, BillRiskType, RiskScorecardType
+from schema.billing.risk_types import (
+    BillRiskConnection,
+    BillRiskType,
+    RiskScorecardType,
+)
 from schema.context import Info
 from schema.ids import decode_id
 from schema.pagination import page_size

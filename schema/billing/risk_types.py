@@ -23,8 +23,8 @@ __all__ = [
     "BillRiskConnection",
     "BillRiskType",
     "RiskEvaluationType",
-    "RiskReasonWeightType",
     "RiskReasonType",
+    "RiskReasonWeightType",
     "RiskScorecardType",
 ]
 

@@ -37,7 +37,7 @@ SCORECARD = "query ($p: ID!) { riskScorecard(projectId: $p) { trainedAt labelled
 # Paying at the desk weighs most in this scorecard, written by hand for the test.
 DESK_HEAVY = RiskModel(
     -3.0,
-    {"late_of_last_six": 0.5, "unpaid_count": 0.2, "unpaid_amount": 0.0, "amount_high": 0.0, "vacant": 0.0,
+    {"late_of_last_six": 0.5, "late_twice": 0.0, "unpaid_count": 0.2, "unpaid_amount": 0.0, "amount_high": 0.0, "vacant": 0.0,
      "new_occupant": 0.0, "pays_offline": 4.0, "no_history": 0.0},
 )
 

@@ -30,7 +30,7 @@ DUE = dt.date(2026, 11, 16)
 # Points per feature written by hand: every late bill 0.9, every unpaid one 0.6, a high amount 0.7, …
 HAND_MODEL = RiskModel(
     -2.6,
-    {"late_of_last_six": 0.9, "unpaid_count": 0.6, "unpaid_amount": 0.0, "amount_high": 0.7, "vacant": 0.5,
+    {"late_of_last_six": 0.9, "late_twice": 0.0, "unpaid_count": 0.6, "unpaid_amount": 0.0, "amount_high": 0.7, "vacant": 0.5,
      "new_occupant": 0.4, "pays_offline": -0.3, "no_history": 0.3},
 )
 
@@ -64,7 +64,7 @@ def test_features_and_reasons_of_a_unit_that_pays_late() -> None:
     assert features.tenure_days == 138
     assert features.offline_share == d("0.50")  # 2 of the 4 bills paid before 11-16
     assert baseline_flag(features)
-    assert feature_vector(features) == (4.0, 2.0, pytest.approx(0.4731, abs=1e-4), 1.0, 0.0, 1.0, 0.0, 0.0)
+    assert feature_vector(features) == (4.0, 1.0, 2.0, pytest.approx(0.4731, abs=1e-4), 1.0, 0.0, 1.0, 0.0, 0.0)
     risk = score(features, HAND_MODEL)
     assert [reason.key for reason in risk.top_reasons()] == ["LATE_HISTORY", "UNPAID", "AMOUNT_HIGH"]
     assert [reason.text() for reason in risk.top_reasons()] == [
