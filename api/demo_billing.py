@@ -1,5 +1,5 @@
-"""The demo community's charges: a residential rule book, meter readings, three months of bills and
-payments, so that statements look like a real finance desk's.
+"""The demo community's charges: a residential rule book, two years of paid history (`api.demo_history`),
+meter readings, three months of bills and payments, so that statements look like a real finance desk's.
 
 Rules: property fee by floor area (2.80/m² for flats and storage rooms, 6.50/m² for shops), parking
 rent 300.00, electricity on Zhejiang's monthly tiers, water on Hangzhou's yearly tiers, and 4,800.00 of
@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.demo_history import HISTORY_MONTHS, seed_payment_history
 from api.demo_invoicing import add_invoicing_configuration, start_automatic_issuing
 from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id, seed_reconciliation
 from billing.balance import principal_due
@@ -40,6 +41,7 @@ from billing.guards import read_unit_accounts
 from billing.model import ApportionBasis, BillingPeriod, TierPeriod
 from billing.readings import ReadingInput, add_readings
 from billing.receipts import ReceiptSigner
+from billing.reports.risk_scoring import train_risk_scorecard_in
 from billing.rule_book import (
     RuleDefinition,
     ScopeDefinition,
@@ -58,6 +60,7 @@ from db.models import (
     Party,
     Payment,
     PaymentChannel,
+    Project,
     Unit,
 )
 from db.personal_data import PersonalDataCipher
@@ -289,8 +292,18 @@ async def seed_billing(
     rng = random.Random(_SEED)
     signer = ReceiptSigner.from_cipher(cipher)
     first_month = _month_start(today, DEMO_BILLED_MONTHS)
-    await _write_rules(session, project_id, dt.date(first_month.year - 1, 1, 1))
-    await add_invoicing_configuration(session, project_id=project_id, effective_from=dt.date(first_month.year - 1, 1, 1))
+    rules_from = dt.date(_month_start(first_month, HISTORY_MONTHS).year, 1, 1)
+    await _write_rules(session, project_id, rules_from)
+    await add_invoicing_configuration(session, project_id=project_id, effective_from=rules_from)
+    # The history is billed and paid before the meters are first read: its bill runs claim no reading.
+    history_bills, habits = await seed_payment_history(
+        session, signer, project_id=project_id, first_billed_month=first_month, today=today, zone=_ZONE
+    )
+    progress(
+        f"payment history: {HISTORY_MONTHS} months before, {history_bills} bills, all paid after each unit's habit ("
+        + ", ".join(f"{habit.value.lower()} {count}" for habit, count in sorted(habits.items(), key=lambda item: item[0].value))
+        + " units)"
+    )
     units = list((await session.scalars(select(Unit).where(Unit.project_id == project_id).order_by(Unit.id))).all())
     flats = [unit for unit in units if unit.kind == UnitKind.APARTMENT]
     # owner1's flat (1栋 101) is the first flat; owner2's neighbour shows a usage spike flagged for review.
@@ -334,7 +347,26 @@ async def seed_billing(
             await start_automatic_issuing(session, project_id=project_id)
         await _book_on_time_payments(session, signer, project_id, payments)
     await _report_books(session, project_id, progress)
+    await _train_risk_scorecard(session, project_id, today, progress)
     await seed_reconciliation(session, signer, project_id=project_id, today=today, progress=progress)
+
+
+async def _train_risk_scorecard(session: AsyncSession, project_id: int, today: dt.date, progress: Callable[[str], None]) -> None:
+    """The overdue-risk scorecard trained on the history, as finance would the morning the demo opens."""
+    project = await session.get(Project, project_id)
+    assert project is not None
+    trained = await train_risk_scorecard_in(session, project, now=_at(today, 8), user_id=None)
+    validation = trained.validation
+    judged = (
+        f"AUC {validation.model.auc:.3f} against the baseline's {validation.baseline.auc:.3f}, top-decile lift "
+        f"{validation.model.top_decile_lift:.2f} against {validation.baseline.top_decile_lift:.2f}"
+        if validation is not None
+        else "too few bills to judge"
+    )
+    progress(
+        f"overdue risk: scorecard trained on {trained.labelled_bills} bills; on the latest quarter {judged}: "
+        + ("enabled" if trained.enabled else "the rule baseline scores")
+    )
 
 
 async def _report_books(session: AsyncSession, project_id: int, progress: Callable[[str], None]) -> None:

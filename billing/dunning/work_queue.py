@@ -1,5 +1,6 @@
-"""The finance desk's work queue: the accounts to chase, long-overdue and large amounts first (days
-overdue × amount overdue), each with its dunning history as the outbox recorded it (every notice, the
+"""The finance desk's work queue: the accounts to chase, the likeliest to pay more than 30 days late first
+(the overdue-risk score of the account's riskiest overdue bill, `billing.reports.risk_scoring`), then
+long-overdue and large amounts (days overdue × amount overdue), each with its dunning history as the outbox recorded it (every notice, the
 status and channel of the message that carried it, the follow-up and the call made), and the calls the
 desk records. Accounts held back (every overdue bill disputed, or the owner on a payment plan) are left
 out: there is nothing to chase there. FINANCE and ADMIN of the project.
@@ -13,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -23,6 +25,12 @@ from billing.dunning.passes import project_today, unit_labels
 from billing.guards import get_project
 from billing.money import from_fen
 from billing.policy import knows_project_records, may_manage_dunning
+from billing.reports.risk import Reason
+from billing.reports.risk_scoring import (
+    read_history,
+    score_open_bills,
+    scorecard_in_force,
+)
 from db.models import Bill, BillDispute, DunningNotice, Message, Party, PaymentPlan
 from db.unit_of_work import unit_of_work
 from kernel.errors import AccessDenied, BadInput, NotFound
@@ -70,13 +78,17 @@ class QueuedAccount:
     days_overdue: int
     overdue_bills: int
     oldest_due: dt.date
+    risk: float
+    """The overdue-risk probability of its riskiest overdue bill: the first key of the queue's order."""
+    risk_reasons: tuple[Reason, ...]
+    """That bill's three weightiest reasons."""
     history: tuple[HistoryEntry, ...]
     cursor: str
     """Where the queue goes on after this account (`after`)."""
 
     @property
     def score(self) -> Decimal:
-        """Days overdue × amount overdue: the order of the queue."""
+        """Days overdue × amount overdue: the order of the queue among accounts of equal risk."""
         return self.days_overdue * self.amount_overdue
 
     @property
@@ -99,24 +111,30 @@ class WorkQueuePage:
     next_cursor: str | None
 
 
+_RISK_STEPS = 1_000_000
+"""The risk is ranked in millionths, so that the cursor holds it exactly."""
+
+
 @dataclass(frozen=True, order=True)
 class _Rank:
-    """Queue order: the highest score first, then by unit and party."""
+    """Queue order: the highest risk first, then the highest score, then by unit and party."""
 
+    negative_risk: int
     negative_score: int
     unit_id: int
     party_id: int
 
     def cursor(self) -> str:
-        return base64.urlsafe_b64encode(f"queue:{self.negative_score}:{self.unit_id}:{self.party_id}".encode()).decode()
+        text = f"queue:{self.negative_risk}:{self.negative_score}:{self.unit_id}:{self.party_id}"
+        return base64.urlsafe_b64encode(text.encode()).decode()
 
     @classmethod
     def from_cursor(cls, cursor: str) -> _Rank:
         try:
-            prefix, score, unit, party = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+            prefix, risk, score, unit, party = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
             if prefix != "queue":
                 raise ValueError(prefix)
-            return cls(int(score), int(unit), int(party))
+            return cls(int(risk), int(score), int(unit), int(party))
         except ValueError:
             raise BadInput("`after` is not a cursor of this queue.", field="after") from None
 
@@ -135,7 +153,7 @@ async def list_work_queue(
     async with session_factory() as session:
         project = await get_project(session, principal, project_id, allowed=may_manage_dunning)
         today = project_today(project, now)
-        ranked = await _ranked(session, project_id, today)
+        ranked = await _ranked(session, project_id, today, ZoneInfo(project.timezone))
         total = len(ranked)
         beyond = [item for item in ranked if start is None or item[0] > start]
         page = beyond[:limit]
@@ -144,11 +162,11 @@ async def list_work_queue(
     return WorkQueuePage(tuple(accounts), total, next_cursor)
 
 
-_Ranked = tuple[_Rank, int, int, int, dt.date]
-"""(rank, amount overdue in fen, days overdue, overdue bills, oldest due date)."""
+_Ranked = tuple[_Rank, int, int, int, dt.date, float, tuple[Reason, ...]]
+"""(rank, amount overdue in fen, days overdue, overdue bills, oldest due date, risk, its reasons)."""
 
 
-async def _ranked(session: AsyncSession, project_id: int, today: dt.date) -> list[_Ranked]:
+async def _ranked(session: AsyncSession, project_id: int, today: dt.date, zone: ZoneInfo) -> list[_Ranked]:
     disputed = select(BillDispute.bill_id).where(BillDispute.project_id == project_id, BillDispute.resolved_at.is_(None))
     on_plan = select(PaymentPlan.party_id).where(
         PaymentPlan.project_id == project_id,
@@ -167,14 +185,32 @@ async def _ranked(session: AsyncSession, project_id: int, today: dt.date) -> lis
         )
         .group_by(Bill.unit_id, Bill.party_id)
     )
+    accounts = [row for row in rows if int(row[2]) > 0]
+    riskiest = await _riskiest_overdue_bills(session, project_id, today, zone, {unit_id for unit_id, *_ in accounts})
     ranked = []
-    for unit_id, party_id, owed, count, oldest in rows:
-        if int(owed) <= 0:
-            continue
+    for unit_id, party_id, owed, count, oldest in accounts:
         days = (today - oldest).days
-        ranked.append((_Rank(-days * int(owed), unit_id, party_id), int(owed), days, int(count), oldest))
+        risk, reasons = riskiest.get((unit_id, party_id), (0.0, ()))
+        rank = _Rank(-round(risk * _RISK_STEPS), -days * int(owed), unit_id, party_id)
+        ranked.append((rank, int(owed), days, int(count), oldest, risk, reasons))
     ranked.sort()
     return ranked
+
+
+async def _riskiest_overdue_bills(
+    session: AsyncSession, project_id: int, today: dt.date, zone: ZoneInfo, unit_ids: set[int]
+) -> dict[tuple[int, int | None], tuple[float, tuple[Reason, ...]]]:
+    """Per account, the probability and reasons of its riskiest overdue bill, as the scorecard in force
+    scores them."""
+    if not unit_ids:
+        return {}
+    history = await read_history(session, project_id, zone, unit_ids=unit_ids)
+    riskiest: dict[tuple[int, int | None], tuple[float, tuple[Reason, ...]]] = {}
+    # the ranking comes riskiest first: the first bill seen of an account is its riskiest
+    for item in score_open_bills(history, await scorecard_in_force(session, project_id)):
+        if item.due_date < today:
+            riskiest.setdefault((item.unit_id, item.party_id), (item.risk.probability, item.risk.top_reasons()))
+    return riskiest
 
 
 async def _accounts(session: AsyncSession, project_id: int, page: Sequence[_Ranked]) -> list[QueuedAccount]:
@@ -186,7 +222,7 @@ async def _accounts(session: AsyncSession, project_id: int, page: Sequence[_Rank
     owners = dict((await session.execute(select(Party.id, Party.name).where(Party.id.in_(sorted({p for _, p in pairs}))))).all())
     history = await _history(session, project_id, pairs)
     accounts = []
-    for rank, owed, days, count, oldest in page:
+    for rank, owed, days, count, oldest, risk, reasons in page:
         accounts.append(
             QueuedAccount(
                 project_id=project_id,
@@ -198,6 +234,8 @@ async def _accounts(session: AsyncSession, project_id: int, page: Sequence[_Rank
                 days_overdue=days,
                 overdue_bills=count,
                 oldest_due=oldest,
+                risk=risk,
+                risk_reasons=reasons,
                 history=tuple(history.get((rank.unit_id, rank.party_id), ())),
                 cursor=rank.cursor(),
             )

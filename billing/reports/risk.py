@@ -10,8 +10,9 @@ unpaid (its lateness is not known yet).
 Two scorers, both transparent:
 
 - the rule baseline (`baseline_flag`): late in at least 2 of the unit's last 6 bills;
-- the scorecard (`score`): points per feature added up on the log-odds scale and turned into a
-  probability; each point is a reason, and the three largest are named.
+- the scorecard (`score` with a `RiskModel`): a weight per feature added up on the log-odds scale and
+  turned into a probability; what each feature adds is a reason, and the three largest are named. Its
+  weights are fitted by logistic regression (`billing.reports.risk_fit`).
 
 `evaluate` measures either against what happened (AUC, top-decile lift, calibration by tenths), for the
 time-split validation that decides whether the scorecard may replace the baseline.
@@ -29,15 +30,20 @@ from statistics import median
 from kernel.vocabulary import Locale
 
 __all__ = [
+    "FEATURE_NAMES",
     "LATE_AFTER_DAYS",
+    "BaselineRates",
     "Evaluation",
     "PastBill",
     "Reason",
     "RiskFeatures",
+    "RiskModel",
     "RiskScore",
     "ScoredBill",
     "baseline_flag",
+    "baseline_score",
     "evaluate",
+    "feature_vector",
     "risk_features",
     "score",
 ]
@@ -128,15 +134,18 @@ class Reason:
 
 @dataclass(frozen=True, slots=True)
 class RiskScore:
+    """How likely the bill is to be paid more than 30 days late, the reasons (weightiest first), whether
+    the rule baseline flags it, and which scorer gave the probability."""
+
     probability: float
     reasons: tuple[Reason, ...]
     baseline: bool
+    by_model: bool = True
 
     def top_reasons(self, count: int = 3) -> tuple[Reason, ...]:
         return self.reasons[:count]
 
 
-_BASE_POINTS = -2.6
 _REASONS: Mapping[Locale, Mapping[str, str]] = {
     Locale.ZH_CN: {
         "LATE_HISTORY": "近 {bills} 期有 {late} 期逾期超过 30 天",
@@ -158,32 +167,127 @@ _REASONS: Mapping[Locale, Mapping[str, str]] = {
     },
 }
 
+FEATURE_NAMES = (
+    "late_of_last_six",
+    "late_twice",
+    "unpaid_count",
+    "unpaid_amount",
+    "amount_high",
+    "vacant",
+    "new_occupant",
+    "pays_offline",
+    "no_history",
+)
+"""The model's inputs, in order: each is 0 when it says nothing against the bill."""
+_REASON_OF_FEATURE = {
+    "late_of_last_six": "LATE_HISTORY",
+    "late_twice": "LATE_HISTORY",
+    "unpaid_count": "UNPAID",
+    "unpaid_amount": "UNPAID",
+    "amount_high": "AMOUNT_HIGH",
+    "vacant": "VACANT",
+    "new_occupant": "NEW_OCCUPANT",
+    "pays_offline": "PAYS_OFFLINE",
+    "no_history": "NO_HISTORY",
+}
+_UNPAID_COUNT_CAP = 4
+_AMOUNT_HIGH_RATIO = Decimal("1.5")
+_NEW_OCCUPANT_DAYS = 183
+_OFFLINE_HABIT = Decimal("0.5")
 
-def score(features: RiskFeatures) -> RiskScore:
-    """The scorecard: points per feature on the log-odds scale, most telling reasons first."""
-    reasons: list[Reason] = []
-    if features.late_of_last_six:
-        reasons.append(
-            Reason("LATE_HISTORY", 0.9 * features.late_of_last_six,
-                   {"late": str(features.late_of_last_six), "bills": str(min(features.bills_seen, _RECENT_BILLS))})
-        )
-    if features.unpaid_count:
-        reasons.append(
-            Reason("UNPAID", 0.6 * min(features.unpaid_count, 4), {"count": str(features.unpaid_count), "amount": f"{features.unpaid_amount:,}"})
-        )
-    if features.amount_ratio is not None and features.amount_ratio >= Decimal("1.5"):
-        reasons.append(Reason("AMOUNT_HIGH", 0.7, {"ratio": str(features.amount_ratio)}))
-    if features.vacant:
-        reasons.append(Reason("VACANT", 0.5, {}))
-    if features.tenure_days is not None and features.tenure_days < 183:
-        reasons.append(Reason("NEW_OCCUPANT", 0.4, {"days": str(features.tenure_days)}))
-    if features.offline_share is not None and features.offline_share > Decimal("0.5"):
-        reasons.append(Reason("PAYS_OFFLINE", 0.3, {"share": str(int(features.offline_share * 100))}))
-    if features.bills_seen == 0:
-        reasons.append(Reason("NO_HISTORY", 0.3, {}))
-    reasons.sort(key=lambda reason: -reason.points)
-    log_odds = _BASE_POINTS + sum(reason.points for reason in reasons)
+
+def feature_vector(features: RiskFeatures) -> tuple[float, ...]:
+    """The features as the model reads them, in the order of `FEATURE_NAMES`: counts capped, the unpaid
+    amount on a log scale (thousands of yuan), habits as yes/no, and the rule baseline's own flag (so the
+    scorecard can weigh the step the rule draws as well as the count)."""
+    return (
+        float(features.late_of_last_six),
+        float(baseline_flag(features)),
+        float(min(features.unpaid_count, _UNPAID_COUNT_CAP)),
+        math.log1p(float(features.unpaid_amount) / 1000),
+        float(features.amount_ratio is not None and features.amount_ratio >= _AMOUNT_HIGH_RATIO),
+        float(features.vacant),
+        float(features.tenure_days is not None and features.tenure_days < _NEW_OCCUPANT_DAYS),
+        float(features.offline_share is not None and features.offline_share > _OFFLINE_HABIT),
+        float(features.bills_seen == 0),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RiskModel:
+    """A scorecard: an intercept and one weight per feature (`FEATURE_NAMES`) on the log-odds scale, fitted
+    (`billing.reports.risk_fit`) or written by hand. Plain numbers, so it is stored as JSON and read
+    back exactly."""
+
+    intercept: float
+    weights: Mapping[str, float]
+
+    def as_json(self) -> dict[str, object]:
+        return {"intercept": self.intercept, "weights": dict(self.weights)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> RiskModel:
+        weights = data["weights"]
+        assert isinstance(weights, Mapping)
+        return cls(float(data["intercept"]), {name: float(weights[name]) for name in FEATURE_NAMES})  # type: ignore[arg-type]
+
+
+def _figures(key: str, features: RiskFeatures) -> Mapping[str, str]:
+    if key == "LATE_HISTORY":
+        return {"late": str(features.late_of_last_six), "bills": str(min(features.bills_seen, _RECENT_BILLS))}
+    if key == "UNPAID":
+        return {"count": str(features.unpaid_count), "amount": f"{features.unpaid_amount:,}"}
+    if key == "AMOUNT_HIGH":
+        return {"ratio": str(features.amount_ratio)}
+    if key == "NEW_OCCUPANT":
+        return {"days": str(features.tenure_days)}
+    if key == "PAYS_OFFLINE":
+        return {"share": str(int((features.offline_share or _ZERO) * 100))}
+    return {}
+
+
+def score(features: RiskFeatures, model: RiskModel) -> RiskScore:
+    """The model's probability; each feature that pushes it up is a reason, weighing what it adds to the
+    log-odds (the two lateness features count as one reason, and so do the two unpaid ones), the
+    heaviest first."""
+    vector = feature_vector(features)
+    points: dict[str, float] = {}
+    log_odds = model.intercept
+    for name, value in zip(FEATURE_NAMES, vector, strict=True):
+        contribution = model.weights[name] * value
+        log_odds += contribution
+        if value:
+            key = _REASON_OF_FEATURE[name]
+            points[key] = points.get(key, 0.0) + contribution
+    reasons = sorted(
+        (Reason(key, weight, _figures(key, features)) for key, weight in points.items() if weight > 0),
+        key=lambda reason: -reason.points,
+    )
     return RiskScore(1 / (1 + math.exp(-log_odds)), tuple(reasons), baseline_flag(features))
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineRates:
+    """How often flagged and unflagged bills turned out late where the baseline was measured: what the
+    rule says as a probability."""
+
+    flagged: float
+    unflagged: float
+
+
+def baseline_score(features: RiskFeatures, rates: BaselineRates | None) -> RiskScore:
+    """The rule baseline as a score: the late share of its group (1 or 0 before any was measured); its
+    reasons are the facts present, the rule's own first."""
+    flagged = baseline_flag(features)
+    probability = float(flagged) if rates is None else rates.flagged if flagged else rates.unflagged
+    present = {
+        _REASON_OF_FEATURE[name]
+        for name, value in zip(FEATURE_NAMES, feature_vector(features), strict=True)
+        if value
+    }
+    order = ["LATE_HISTORY", "UNPAID", "AMOUNT_HIGH", "VACANT", "NEW_OCCUPANT", "PAYS_OFFLINE", "NO_HISTORY"]
+    reasons = tuple(Reason(key, 0.0, _figures(key, features)) for key in order if key in present)
+    return RiskScore(probability, reasons, flagged, by_model=False)
 
 
 @dataclass(frozen=True, slots=True)

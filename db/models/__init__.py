@@ -81,6 +81,7 @@ from db.models.reconciliation import (
     StatementFile,
     StatementLineRow,
 )
+from db.models.risk import OverdueRiskModel
 from db.models.technicians import Technician
 from db.models.tickets import (
     AttachmentStage,
@@ -176,6 +177,7 @@ __all__ = [
     "RoleGrant",
     "SlaEmission",
     "TaxMappingVersion",
+    "OverdueRiskModel",
     "Technician",
     "Ticket",
     "TicketAttachment",

@@ -17,6 +17,7 @@ from billing.dunning.work_queue import HistoryEntry, QueuedAccount
 from db.models import BillDispute, DunningNotice, PaymentPlan
 from kernel.vocabulary import DunningEscalation
 from schema.billing.common import gid, unit_of
+from schema.billing.risk_types import RiskReasonType
 from schema.context import Info
 from schema.described_enum import described_enum
 from schema.notifications.types import MessageStatusEnum, NotificationChannelEnum, NotificationKindEnum
@@ -231,7 +232,11 @@ class DunningHistoryEntryType:
 class DunningAccountType:
     amount_overdue: Decimal = strawberry.field(description="What its overdue, undisputed bills owe (yuan).")
     days_overdue: int = strawberry.field(description="Days past the oldest due date.")
-    score: Decimal = strawberry.field(description="Days overdue × amount overdue: the queue's order.")
+    score: Decimal = strawberry.field(description="Days overdue × amount overdue: the queue's order among accounts of equal risk.")
+    overdue_risk: float = strawberry.field(
+        description="预测逾期风险: the probability that its riskiest overdue bill is paid more than 30 days late (the queue's first order)."
+    )
+    risk_reasons: list[RiskReasonType] = strawberry.field(description="That bill's three weightiest reasons, in words.")
     overdue_bills: int = strawberry.field(description="How many bills are overdue.")
     oldest_due_date: dt.date = strawberry.field(description="The oldest due date among them.")
     open_follow_up: strawberry.ID | None = strawberry.field(description="The notice whose call is still to make, if any.")
@@ -246,6 +251,8 @@ class DunningAccountType:
             amount_overdue=account.amount_overdue,
             days_overdue=account.days_overdue,
             score=account.score,
+            overdue_risk=round(account.risk, 4),
+            risk_reasons=[RiskReasonType.from_reason(reason) for reason in account.risk_reasons],
             overdue_bills=account.overdue_bills,
             oldest_due_date=account.oldest_due,
             open_follow_up=gid("DunningNotice", follow_up) if follow_up is not None else None,

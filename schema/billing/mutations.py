@@ -10,6 +10,7 @@ from schema.billing.dunning_mutations import DunningMutations
 from schema.billing.payment_mutations import PaymentMutations
 from schema.billing.reconciliation_mutations import ReconciliationMutations
 from schema.billing.reading_mutations import ReadingMutations
+from schema.billing.risk_queries import RiskMutations
 from schema.billing.rule_mutations import RuleMutations
 from schema.billing.run_mutations import RunMutations
 
@@ -17,5 +18,5 @@ __all__ = ["BillingMutations"]
 
 
 @strawberry.type
-class BillingMutations(DunningMutations, ReconciliationMutations, RuleMutations, ReadingMutations, RunMutations, BillMutations, PaymentMutations):
+class BillingMutations(DunningMutations, RiskMutations, ReconciliationMutations, RuleMutations, ReadingMutations, RunMutations, BillMutations, PaymentMutations):
     pass

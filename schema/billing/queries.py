@@ -11,6 +11,7 @@ from schema.billing.payment_queries import PaymentQueries
 from schema.billing.reconciliation_queries import ReconciliationQueries
 from schema.billing.report_queries import ReportQueries
 from schema.billing.reading_queries import ReadingQueries
+from schema.billing.risk_queries import RiskQueries
 from schema.billing.rule_queries import RuleQueries
 from schema.billing.run_queries import RunQueries
 
@@ -19,6 +20,6 @@ __all__ = ["BillingQueries"]
 
 @strawberry.type
 class BillingQueries(
-    DunningQueries, ReportQueries, ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries
+    DunningQueries, RiskQueries, ReportQueries, ReconciliationQueries, RuleQueries, ReadingQueries, RunQueries, BillQueries, PaymentQueries, LedgerQueries
 ):
     pass

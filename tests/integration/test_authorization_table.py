@@ -89,6 +89,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Query.dunningPolicy":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningWorkQueue":          ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.dunningDay":                ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.overdueRisks":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Query.riskScorecard":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.collectionRate":            ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.arrearsAgeing":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Query.incomeReport":              ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -198,6 +200,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.disableReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.setDunningPolicy":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.runDunning":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.trainRiskScorecard":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.setBillDispute":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.setPaymentPlan":         ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.recordDunningCall":      ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -1003,6 +1006,13 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Mutation.setDunningPolicy": mutation(
         "setDunningPolicy", "$input: SetDunningPolicyInput!", lambda c: {"input": {"projectId": c.gid("Project"), "enabled": True}},
         "dunning_policy", "dunning_level",
+    ),
+    "Query.overdueRisks": GraphQLProbe(
+        "query ($p: ID!) { overdueRisks(projectId: $p, first: 100) { edges { node { unit { id } } } } }", project, lists("Unit")
+    ),
+    "Query.riskScorecard": GraphQLProbe("query ($p: ID!) { riskScorecard(projectId: $p) { enabled } }", project, answers),
+    "Mutation.trainRiskScorecard": mutation(
+        "trainRiskScorecard", "$projectId: ID!", lambda c: {"projectId": c.gid("Project")}, "overdue_risk_model",
     ),
     "Mutation.runDunning": mutation(
         "runDunning", "$projectId: ID!, $dryRun: Boolean!", lambda c: {"projectId": c.gid("Project"), "dryRun": False},

@@ -58,7 +58,9 @@ def test_the_demo_describes_its_books_and_bill_run_takes_the_api_project_id(
     assert main(["seed-demo"]) == 0
     seeded = capsys.readouterr().out
     # then the summary names the bill runs, the finance login and an operation to run as it
-    assert re.search(r"billing: 3 monthly bill runs \(\d{4}-\d\d, \d{4}-\d\d, \d{4}-\d\d\), \d+ bills", seeded)
+    assert re.search(r"payment history: 21 months before, \d+ bills, all paid after each unit's habit", seeded)
+    assert re.search(r"billing: 24 monthly bill runs \(\d{4}-\d\d, (\d{4}-\d\d, ){22}\d{4}-\d\d\), \d+ bills", seeded)
+    assert re.search(r"overdue risk: scorecard trained on \d+ bills; on the latest quarter AUC 0\.\d+ against the baseline's", seeded)
     assert "Log in as finance@demo.courtyard in GraphiQL" in seeded
     project = re.search(r'billRuns\(projectId: "([^"]+)"\)', seeded)
     assert project is not None

@@ -524,19 +524,31 @@ async def test_seeding_twice_returns_none_and_adds_nothing(seeded: SeededDemo) -
 
 async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) -> None:
     summary = seeded.summary
-    assert seeded.progress[:-5] == [
+    assert seeded.progress[:-7] == [
         f"organization and project: {DEMO_ORGANIZATION} / {DEMO_PROJECT}",
         "buildings and units: 3 buildings, 330 units (240 apartments, 20 shops, 60 parking spaces, 10 storage rooms)",
         f"owners and tenants: {summary.parties} parties, {summary.occupancies} occupancies",
         "technicians: 10 (8 on shift)",
         f"logins: 33, all with the password {DEMO_PASSWORD}",
     ]
+    history = re.fullmatch(
+        r"payment history: 21 months before, 6930 bills, all paid after each unit's habit \(always_late (\d+), chronic (\d+), "
+        r"late_after_vacancy (\d+), on_time (\d+), sometimes_late (\d+), unsold (\d+) units\)",
+        seeded.progress[-7],
+    )
+    assert history is not None and sum(int(count) for count in history.groups()) == 330, seeded.progress[-7]
     billing = re.fullmatch(
-        r"billing: 3 monthly bill runs \(2025-12, 2026-01, 2026-02\), (\d+) bills "
+        r"billing: 24 monthly bill runs \(2024-03, 2024-04, .+, 2026-01, 2026-02\), (\d+) bills "
         r"\((\d+) paid, (\d+) partly paid, (\d+) open\), (\d+) payments with receipts",
+        seeded.progress[-6],
+    )
+    assert billing is not None, seeded.progress[-6]
+    risk = re.fullmatch(
+        r"overdue risk: scorecard trained on (\d+) bills; on the latest quarter AUC (0\.\d+) against the baseline's (0\.\d+), "
+        r"top-decile lift (\d\.\d+) against (\d\.\d+): enabled",
         seeded.progress[-5],
     )
-    assert billing is not None, seeded.progress[-5]
+    assert risk is not None and float(risk[2]) > float(risk[3]), seeded.progress[-5]
     reconciliation = re.fullmatch(
         r"reconciliation: 2026-02 reconciled each morning: (\d+) WeChat bills from the sandbox and (\d+) bank statements"
         r" imported, (\d+) matches, 53 of 56 account-days closed; open exceptions: AMOUNT_MISMATCH, BANK_UNMATCHED,"
