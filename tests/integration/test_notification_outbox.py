@@ -287,6 +287,90 @@ async def test_a_second_reminder_within_a_day_waits_for_the_cap_and_is_then_sent
     assert (await relay(state, channels.senders())).sent == 1
 
 
+class HeldInFlight:
+    """The in-app channel, holding the first message in flight until the test lets it go; later ones go
+    through at once."""
+
+    channel = NotificationChannel.IN_APP
+
+    def __init__(self) -> None:
+        self.in_flight = asyncio.Event()
+        self.release = asyncio.Event()
+        self.sent: list[str] = []
+
+    def reaches(self, recipient: object) -> bool:
+        return True
+
+    async def send(self, outgoing: Outgoing) -> Accepted:
+        if not self.in_flight.is_set():
+            self.in_flight.set()
+            await self.release.wait()
+        self.sent.append(outgoing.idempotency_key)
+        return Accepted(provider_message_id=None, delivered=True)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_relay_counts_what_another_has_in_flight_against_the_cap(state: AppState, world: World, clock: Clock) -> None:
+    # given two reminders for Alice (one a day), the first one in flight in one relay
+    await queue(state, world, "reminder:first")
+    await queue(state, world, "reminder:second")
+    held = HeldInFlight()
+    first_relay = asyncio.create_task(relay(state, {NotificationChannel.IN_APP: held}, batch_size=1))
+    await asyncio.wait_for(held.in_flight.wait(), timeout=10)
+
+    # when a second relay takes the second reminder at the same instant
+    second = await relay(state, {NotificationChannel.IN_APP: held}, batch_size=1)
+    held.release.set()
+    first = await first_relay
+
+    # then only the first goes out; the second waits for the cap's day, counted from the first's start
+    assert (first.delivered, second.claimed, second.deferred, held.sent) == (1, 1, 1, ["reminder:first"])
+    by_key = {m.idempotency_key: m for m in await messages(state)}
+    assert by_key["reminder:first"].status is MessageStatus.DELIVERED
+    assert (by_key["reminder:second"].status, by_key["reminder:second"].next_attempt_at) == (
+        MessageStatus.THROTTLED, clock.now + dt.timedelta(days=1)
+    )
+    assert await attempts(state, by_key["reminder:second"].id) == []
+
+
+class Brief:
+    """The in-app channel with a provider's round trip, so concurrent relays overlap."""
+
+    channel = NotificationChannel.IN_APP
+
+    def reaches(self, recipient: object) -> bool:
+        return True
+
+    async def send(self, outgoing: Outgoing) -> Accepted:
+        await asyncio.sleep(0.05)
+        return Accepted(provider_message_id=None, delivered=True)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_relays_starting_one_persons_capped_messages_at_once_send_one(state: AppState, world: World) -> None:
+    # given four reminders for Alice and four for Bob, one a day allowed each
+    for n in range(4):
+        await queue(state, world, f"reminder:alice:{n}")
+        await queue(state, world, f"reminder:bob:{n}", party="Party:bob")
+
+    # when four relays start at the same instant, two messages each
+    reports = await asyncio.gather(*(relay(state, {NotificationChannel.IN_APP: Brief()}, batch_size=2) for _ in range(4)))
+
+    # then each owner got one, and the other three wait
+    assert sum(r.claimed for r in reports) == 8
+    assert (sum(r.delivered for r in reports), sum(r.deferred for r in reports)) == (2, 6)
+    rows = await messages(state)
+    for addressee in {m.addressee for m in rows}:
+        statuses = sorted(m.status for m in rows if m.addressee == addressee)
+        assert statuses == sorted([MessageStatus.DELIVERED] + [MessageStatus.THROTTLED] * 3)
+    async with state.session_factory() as session:
+        assert await count_rows(session, DeliveryAttempt) == 2
+
+
 async def test_what_the_owner_chose_decides_the_channel_and_a_muted_kind_is_disabled(
     state: AppState, world: World
 ) -> None:
