@@ -42,7 +42,8 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeVar
 from zoneinfo import ZoneInfo
@@ -84,6 +85,7 @@ __all__ = [
     "DEFAULT_LEASE",
     "MAX_ROUNDS",
     "RelayReport",
+    "SendCheck",
     "StillWanted",
     "inbox_channel",
     "quiet_hours_of",
@@ -100,9 +102,20 @@ DEFAULT_LEASE = dt.timedelta(minutes=2)
 MAX_ROUNDS = 8
 """Rounds of trying every channel before a message is FAILED: with the backoff about two hours."""
 
-StillWanted = Callable[[AsyncSession, Message, dt.datetime], Awaitable[bool]]
-"""A sender's check at send time, at the pass's `now` (e.g. "is this bill still unpaid?"): False cancels
-the message."""
+
+
+@dataclass(frozen=True)
+class SendCheck:
+    """A sender's check at send time for a batch at once: of `messages`, the ids of those still wanted
+    at `now`; the rest are cancelled. One round of queries for a batch, where a check per message costs
+    a round per message."""
+
+    still_wanted: Callable[[AsyncSession, Sequence[Message], dt.datetime], Awaitable[Collection[int]]]
+
+
+StillWanted = Callable[[AsyncSession, Message, dt.datetime], Awaitable[bool]] | SendCheck
+"""A sender's check at send time, at the pass's `now` (e.g. "is this bill still unpaid?"), per message
+(False cancels it) or per batch (`SendCheck`)."""
 
 _ERROR_LENGTH = 500
 _IN_CHUNK = 5_000
@@ -284,10 +297,10 @@ async def _start(work: _Pass, message_ids: Sequence[int]) -> list[_Step]:
         # One order for every relay (addressee, kind, id): rows that two batches both lock (consents,
         # advisory locks) are taken in the same order, so the batches wait for each other, never deadlock.
         mine.sort(key=lambda m: (m.addressee, m.kind, m.id))
+        unwanted = await _unwanted(session, work, mine)
         wanted = []
         for message in mine:
-            check = work.still_wanted.get(message.kind)
-            if rules_of(message.kind) is not None and check is not None and not await check(session, message, work.now):
+            if message.id in unwanted:
                 steps.append(_finish(message, MessageStatus.CANCELLED, None))
             else:
                 wanted.append(message)
@@ -296,6 +309,28 @@ async def _start(work: _Pass, message_ids: Sequence[int]) -> list[_Step]:
             steps.append(await _start_one(session, work, batch, message))
         await _inserted(session, steps)
     return steps
+
+
+async def _unwanted(session: AsyncSession, work: _Pass, messages: Sequence[Message]) -> set[int]:
+    """The messages whose sender's send-time check says no."""
+    by_check: dict[int, list[Message]] = defaultdict(list)
+    checks: dict[int, StillWanted] = {}
+    for message in messages:
+        check = work.still_wanted.get(message.kind)
+        if check is not None and rules_of(message.kind) is not None:
+            by_check[id(check)].append(message)
+            checks[id(check)] = check
+    unwanted: set[int] = set()
+    for key, checked in by_check.items():
+        check = checks[key]
+        if isinstance(check, SendCheck):
+            still = set(await check.still_wanted(session, checked, work.now))
+            unwanted.update(m.id for m in checked if m.id not in still)
+        else:
+            for message in checked:
+                if not await check(session, message, work.now):
+                    unwanted.add(message.id)
+    return unwanted
 
 
 async def _start_one(session: AsyncSession, work: _Pass, batch: _Batch, message: Message) -> _Step:
@@ -624,9 +659,9 @@ async def _recipients(session: AsyncSession, work: _Pass, messages: Sequence[Mes
     for chunk in _chunks(addressees):
         rows = await session.scalars(select(WechatConsent).where(WechatConsent.addressee.in_(chunk)))
         consents.update(((c.addressee, c.kind), c) for c in rows.all())
-    phones: dict[bytes, str] = {}
+    phones: dict[str, str] = {}
 
-    def phone_of(encrypted: bytes | None) -> str | None:
+    def phone_of(encrypted: str | None) -> str | None:
         if not encrypted:
             return None
         if encrypted not in phones:
