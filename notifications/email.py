@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate, parseaddr
+from email.header import Header
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 
 import aiosmtplib
 
@@ -48,6 +49,20 @@ def message_id_for(idempotency_key: str, sender: str) -> str:
     return f"<{short_key(idempotency_key)}@{domain}>"
 
 
+def _composed(*, sender: str, to: str, subject: str, body: str, message_id: str) -> bytes:
+    """The message as sent: UTF-8 text, base64 in transit, Chinese names and subjects RFC 2047-encoded.
+    Built with the standard library's compat32 classes, which compose it several times faster than
+    `EmailMessage` (a relay sends hundreds a second)."""
+    message = MIMEText(body, "plain", "utf-8")
+    name, address = parseaddr(sender)
+    message["From"] = formataddr((name, address), "utf-8")
+    message["To"] = to
+    message["Subject"] = Header(subject, "utf-8")
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message["Message-ID"] = message_id
+    return message.as_bytes()
+
+
 class EmailSender:
     channel = NotificationChannel.EMAIL
 
@@ -65,19 +80,19 @@ class EmailSender:
         recipient = outgoing.recipient
         if not recipient.email:
             raise SendFailed("the recipient has no e-mail address", permanent=True)
-        message = EmailMessage()
-        message["From"] = self._settings.sender
-        message["To"] = recipient.email
-        message["Subject"] = outgoing.rendered.subject or outgoing.rendered.body[:60]
-        message["Date"] = formatdate(localtime=False, usegmt=True)
         message_id = message_id_for(outgoing.idempotency_key, self._settings.sender)
-        message["Message-ID"] = message_id
-        message.set_content(outgoing.rendered.body)
+        composed = _composed(
+            sender=self._settings.sender,
+            to=recipient.email,
+            subject=outgoing.rendered.subject or outgoing.rendered.body[:60],
+            body=outgoing.rendered.body,
+            message_id=message_id,
+        )
         async with self._slots:
             client: aiosmtplib.SMTP | None = None
             try:
                 client = await self._connection()
-                await client.send_message(message)
+                await client.sendmail(parseaddr(self._settings.sender)[1], [recipient.email], composed)
             except aiosmtplib.SMTPRecipientsRefused as error:
                 self._drop(client)
                 raise SendFailed(f"the server refused the recipient: {error}", permanent=True) from None
