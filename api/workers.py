@@ -37,7 +37,7 @@ from dispatch.jobs import (
 from invoicing.issuing import issue_pending_invoices
 from kernel.vocabulary import NotificationChannel
 from notifications.channels import ChannelSender
-from notifications.relay import RelayReport, StillWanted, relay_once
+from notifications.relay import DEFAULT_BATCH_SIZE, RelayReport, StillWanted, relay_once
 
 __all__ = [
     "DEFAULT_DUNNING_INTERVAL",
@@ -179,7 +179,7 @@ class OutboxRelay(_Rounds):
         cipher: PersonalDataCipher,
         publisher: Publisher | None = None,
         interval: float = 1.0,
-        batch_size: int = 100,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         still_wanted: Mapping[str, StillWanted] | None = None,
     ) -> None:
         super().__init__(session_factory, clock=clock, interval=interval)

@@ -13,6 +13,7 @@ proved later without keeping it twice. Pure: standard library, the kernel and ji
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from kernel.vocabulary import Locale
@@ -120,8 +121,7 @@ def check_template(template: TemplateText) -> None:
 
 def render(template: TemplateText, context: Mapping[str, Any], locale: Locale) -> Rendered:
     """The template filled in with `context` (the message's payload and what the relay adds)."""
-    environment = _ENVIRONMENTS[locale]
-    values = {name: _render_one(environment, text, context, name) for name, text in _parts(template)}
+    values = {name: _render_one(locale, text, context, name) for name, text in _parts(template)}
     return Rendered(
         subject=values.pop("subject", None),
         body=values.pop("body"),
@@ -139,9 +139,16 @@ def _parts(template: TemplateText) -> list[tuple[str, str]]:
     return parts
 
 
-def _render_one(environment: ImmutableSandboxedEnvironment, text: str, context: Mapping[str, Any], name: str) -> str:
+@functools.lru_cache(maxsize=1024)
+def _compiled(locale: Locale, text: str) -> Template:
+    """A template's text compiled once (compiling costs far more than rendering): a relay renders one
+    version of a template for thousands of messages."""
+    return _ENVIRONMENTS[locale].from_string(text)
+
+
+def _render_one(locale: Locale, text: str, context: Mapping[str, Any], name: str) -> str:
     try:
-        compiled = environment.from_string(text)
+        compiled = _compiled(locale, text)
         pieces: list[str] = []
         length = 0
         for piece in compiled.generate(**context):
