@@ -24,13 +24,15 @@ NOW = dt.datetime(2026, 3, 16, 2, 0, tzinfo=dt.UTC)  # 10:00 in Hangzhou, as the
 
 
 async def _without_billing(*args: object, **kwargs: object) -> None:
-    """The billing half of the demo is not under test here (and takes most of the seeding time)."""
+    """The billing half of the demo, invoicing included, is not under test here (and takes most of the
+    seeding time)."""
 
 
 @pytest.fixture
 async def seeded(state: AppState) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(api.demo, "seed_billing", _without_billing)
+        patch.setattr(api.demo, "seed_invoicing", _without_billing)
         assert await seed_demo(state.session_factory, PersonalDataCipher("demo-dispatch-test-secret-0123"), today=TODAY)
     yield state.session_factory
 
