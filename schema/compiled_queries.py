@@ -535,7 +535,8 @@ def _scalar(scalar_type: Any) -> _Completer:
         kind = type(value)
         if kind is identity or (is_int and kind is int and _INT_MIN <= value <= _INT_MAX):
             return value
-        _raise_if_error(value)
+        if isinstance(value, Exception):  # `_raise_if_error`, inline: a leaf of every row passes here
+            raise _NotCompiled("a resolver returned an error") from value
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotCompiled(f"{scalar_type} serialized {value!r} to nothing")
@@ -561,7 +562,7 @@ def _enum(enum_type: GraphQLEnumType) -> _Completer:
         if value is None or value is Undefined:
             return None
         if wrapped is not None and type(value) is wrapped:
-            name = names.get(value.value)
+            name = names.get(value._value_)  # `.value` without the enum property's call
             if name is not None:
                 return name
         _raise_if_error(value)
@@ -582,7 +583,8 @@ def _object_of(object_type: GraphQLObjectType, plan_for: _PlanFor) -> _Completer
     def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
-        _raise_if_error(value)
+        if isinstance(value, Exception):  # `_raise_if_error`, inline: every object of a page passes here
+            raise _NotCompiled("a resolver returned an error") from value
         if is_type_of is not None:
             matches = is_type_of(value, info)
             if executor.is_awaitable(matches):
