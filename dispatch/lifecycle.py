@@ -353,7 +353,7 @@ def _may(facts: TicketFacts, action: LifecycleAction, actor: Actor) -> bool:
 
 @cache
 def _actions_permitted(
-    actions: type[TicketAction] | type[DispatchAction], status: TicketStatus, capacities: frozenset[_Capacity]
+    actions: type[TicketAction | DispatchAction], status: TicketStatus, capacities: frozenset[_Capacity]
 ) -> tuple[LifecycleAction, ...]:
     """The `actions` (in their order) someone with these capacities may take on a ticket in `status`.
 
