@@ -21,23 +21,55 @@ async def _rows(session_factory: async_sessionmaker[AsyncSession], statement: Se
         return (await session.scalars(statement)).all()
 
 
+async def _plain_rows(session_factory: async_sessionmaker[AsyncSession], statement: Select[Any]) -> Sequence[Any]:
+    async with session_factory() as session:
+        return (await session.execute(statement)).all()
+
+
+def _every_column(model: type[Any]) -> Select[Any]:
+    """A select of every mapped column of `model`, each under its attribute's name: Core rows the
+    columns' types convert exactly as they would fill an object, without the object, its state and its
+    identity-map entry (`plain` below, for readers that read columns only)."""
+    return select(*(column.class_attribute for column in inspect(model).column_attrs))
+
+
 async def rows_by_id(
-    session_factory: async_sessionmaker[AsyncSession], model: type[M], ids: list[int], *, joined: Sequence[Any] = ()
-) -> list[M | None]:
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[M],
+    ids: list[int],
+    *,
+    joined: Sequence[Any] = (),
+    plain: bool = False,
+) -> list[Any]:
     """One `model` row per id, in the order asked (None for an id that does not exist), with the
-    `joined` relationships loaded by the same statement."""
-    statement = select(model).where(model.id.in_(ids)).options(*(joinedload(relation) for relation in joined))  # type: ignore[attr-defined]
-    found = {row.id: row for row in await _rows(session_factory, statement)}
+    `joined` relationships loaded by the same statement; with `plain`, as Core rows (`_every_column`)."""
+    if plain:
+        if joined:
+            raise ValueError("plain rows carry no relationships to join")
+        rows = await _plain_rows(session_factory, _every_column(model).where(model.id.in_(ids)))  # type: ignore[attr-defined]
+    else:
+        statement = select(model).where(model.id.in_(ids)).options(*(joinedload(relation) for relation in joined))  # type: ignore[attr-defined]
+        rows = await _rows(session_factory, statement)
+    found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
 
 async def rows_grouped_by(
-    session_factory: async_sessionmaker[AsyncSession], model: type[M], key_column: Any, keys: list[int], *, order_by: Any
-) -> list[list[M]]:
-    """The `model` rows whose `key_column` equals each key, in `order_by` order."""
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[M],
+    key_column: Any,
+    keys: list[int],
+    *,
+    order_by: Any,
+    plain: bool = False,
+) -> list[list[Any]]:
+    """The `model` rows whose `key_column` equals each key, in `order_by` order; with `plain`, as Core
+    rows (`_every_column`)."""
+    selected = _every_column(model) if plain else select(model)
     # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
-    statement = select(model).where(key_column.in_(keys)).order_by(order_by, *inspect(model).primary_key)
-    groups: dict[int, list[M]] = defaultdict(list)
-    for row in await _rows(session_factory, statement):
+    statement = selected.where(key_column.in_(keys)).order_by(order_by, *inspect(model).primary_key)
+    rows = await (_plain_rows if plain else _rows)(session_factory, statement)
+    groups: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
         groups[getattr(row, key_column.key)].append(row)
     return [groups.get(key, []) for key in keys]

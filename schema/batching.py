@@ -69,21 +69,24 @@ class batched(Generic[K, V]):  # noqa: N801 - used like a decorator, as `functoo
         return loader
 
 
-def by_id(model: type[M], *, joined: Sequence[Any] = ()) -> batched[int, M | None]:
+def by_id(model: type[M], *, joined: Sequence[Any] = (), plain: bool = False) -> batched[int, M | None]:
     """A loader of `model` rows by primary key (None for an id that does not exist), each with its
-    `joined` relationships read by the same statement."""
+    `joined` relationships read by the same statement; with `plain`, as Core rows of the mapped columns
+    (see `db.batch_reads`): only for loaders whose every reader reads columns, never relationships or
+    methods of the model."""
 
     async def load(session_factory: SessionFactory, ids: list[int]) -> list[M | None]:
-        return await rows_by_id(session_factory, model, ids, joined=joined)
+        return await rows_by_id(session_factory, model, ids, joined=joined, plain=plain)
 
     return batched(load)
 
 
-def grouped(model: type[M], key_column: Any, *, order_by: Any) -> batched[int, list[M]]:
-    """A loader of the `model` rows whose `key_column` equals each key, in `order_by` order."""
+def grouped(model: type[M], key_column: Any, *, order_by: Any, plain: bool = False) -> batched[int, list[M]]:
+    """A loader of the `model` rows whose `key_column` equals each key, in `order_by` order; with
+    `plain`, as Core rows of the mapped columns, on the same terms as `by_id`'s."""
 
     async def load(session_factory: SessionFactory, keys: list[int]) -> list[list[M]]:
-        return await rows_grouped_by(session_factory, model, key_column, keys, order_by=order_by)
+        return await rows_grouped_by(session_factory, model, key_column, keys, order_by=order_by, plain=plain)
 
     return batched(load)
 

@@ -12,6 +12,9 @@ it takes. A request then only calls resolvers and serializers:
   with `getattr`, as strawberry's basic-field resolver does;
 - a resolver without arguments, permission classes, extensions or exception handlers is called as
   strawberry's wrapper calls it (the source as self/root/parent, an `Info` if it asks for one);
+- relay's `Node.id`, on a class that keeps relay's `resolve_id` and `resolve_typename`, is encoded
+  straight from the row's id and the parent type's name, the string the resolver's `GlobalID` serializes
+  to, without the `Info`, the `GlobalID` and the serializer in between;
 - every other field calls the very resolver graphql-core would (`GraphQLField.resolve`: strawberry's
   argument conversion, permission classes and field extensions included) with the resolve-info object and
   arguments graphql-core would build;
@@ -32,6 +35,7 @@ and are the same for both paths.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -40,6 +44,7 @@ from typing import Any
 from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
+    GraphQLID,
     GraphQLInt,
     GraphQLInterfaceType,
     GraphQLList,
@@ -64,6 +69,7 @@ from graphql.language import (
     VariableNode,
 )
 from graphql.pyutils import Path, is_iterable
+from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 __all__ = ["CompiledQueryExecutor"]
@@ -85,7 +91,7 @@ _Completer = Callable[["CompiledQueryExecutor", Any, Path, "GraphQLResolveInfo |
 
 
 class _FieldPlan:
-    __slots__ = ("arguments", "attribute", "complete", "definition", "details", "direct", "key", "leaf_attribute", "needs_info", "nodes", "parent_type", "resolve", "typename")
+    __slots__ = ("arguments", "attribute", "complete", "definition", "details", "direct", "global_id", "key", "leaf_attribute", "needs_info", "nodes", "parent_type", "resolve", "typename")
 
     def __init__(self) -> None:
         self.key = ""
@@ -94,6 +100,7 @@ class _FieldPlan:
         self.leaf_attribute: str | None = None  # set when it is, and a scalar or an enum besides
         self.resolve: Any = None
         self.direct: _DirectCall | None = None  # set when strawberry's wrapper would only call the function
+        self.global_id = False  # set for relay's own `Node.id` resolver (see `_global_id`)
         self.definition: Any = None
         self.nodes: list[FieldNode] = []
         self.details: list[FieldDetails] = []
@@ -146,6 +153,60 @@ def _direct_call(field_def: Any, graphql_schema: Any) -> _DirectCall | None:
     ):
         return None
     return _DirectCall(strawberry_field, strawberry_schema.config.info_class)
+
+
+_NODE_ID_FUNCTION = next(
+    field.base_resolver.wrapped_func.__func__
+    for field in relay.Node.__strawberry_definition__.fields  # type: ignore[attr-defined]
+    if field.python_name == "_id"
+)
+_node_id_attributes: dict[type, str | None] = {}
+
+
+def _is_relay_node_id(direct: _DirectCall | None, return_type: GraphQLOutputType) -> bool:
+    """Whether the field is relay's `Node.id` as strawberry declares it, answered as an `ID!`."""
+    return (
+        direct is not None
+        and getattr(direct.function, "__func__", None) is _NODE_ID_FUNCTION
+        and isinstance(return_type, GraphQLNonNull)
+        and return_type.of_type is GraphQLID
+    )
+
+
+def _node_id_attribute(node_class: type) -> str | None:
+    """The attribute relay's `Node.id` reads off an object of this class, when the class keeps relay's
+    own `resolve_id` and `resolve_typename`; None when it does not (then the resolver runs)."""
+    try:
+        return _node_id_attributes[node_class]
+    except KeyError:
+        pass
+    attribute = None
+    if (
+        issubclass(node_class, relay.Node)
+        and node_class.resolve_id.__func__ is relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
+        and node_class.resolve_typename.__func__ is relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    ):
+        try:
+            attribute = node_class.resolve_id_attr()
+        except Exception:  # noqa: BLE001 (no single NodeID: the resolver runs and raises its own error)
+            attribute = None
+    _node_id_attributes[node_class] = attribute
+    return attribute
+
+
+def _global_id(source: Any, type_name: str) -> str | None:
+    """What relay's `Node.id` answers, serialized, without its resolver: `GlobalID(type_name,
+    str(getattr(source, <NodeID attribute>)))` as base64 of "<parent type>:<id>" (strawberry's
+    `resolve_typename` reads the parent type off the path). None where the resolver must run instead:
+    another `resolve_id` or `resolve_typename`, or an id that is not a plain int or str."""
+    attribute = _node_id_attribute(type(source))
+    if attribute is None:
+        return None
+    node_id = getattr(source, attribute, None)
+    kind = type(node_id)
+    if kind is not int and kind is not str:
+        return None
+    return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
 
 
 class _ObjectPlan:
@@ -305,6 +366,7 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
             field.attribute = None if field.arguments else _is_plain_attribute(definition)
             if field.attribute is None and not field.arguments:
                 field.direct = _direct_call(definition, self.schema)
+                field.global_id = _is_relay_node_id(field.direct, definition.type)
             field.complete = self._completer(definition.type, field)
             field.needs_info = (
                 (field.attribute is None and (field.direct is None or field.direct.info_name is not None))
@@ -368,6 +430,11 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
                 # A scalar read off the source needs no path: nothing below it, no resolver to hand one.
                 results[key] = field.complete(self, getattr(source, field.leaf_attribute), None, None, pending)  # type: ignore[misc]
                 continue
+            if field.global_id:
+                global_id = _global_id(source, type_name)
+                if global_id is not None:
+                    results[key] = global_id
+                    continue
             field_path = Path(path, key, type_name)
             info = (
                 self.build_resolve_info(field.definition, field.nodes, plan.type, field_path) if field.needs_info else None
@@ -468,7 +535,8 @@ def _scalar(scalar_type: Any) -> _Completer:
         kind = type(value)
         if kind is identity or (is_int and kind is int and _INT_MIN <= value <= _INT_MAX):
             return value
-        _raise_if_error(value)
+        if isinstance(value, Exception):  # `_raise_if_error`, inline: a leaf of every row passes here
+            raise _NotCompiled("a resolver returned an error") from value
         coerced = coerce(value)
         if coerced is None or coerced is Undefined:
             raise _NotCompiled(f"{scalar_type} serialized {value!r} to nothing")
@@ -494,7 +562,7 @@ def _enum(enum_type: GraphQLEnumType) -> _Completer:
         if value is None or value is Undefined:
             return None
         if wrapped is not None and type(value) is wrapped:
-            name = names.get(value.value)
+            name = names.get(value._value_)  # `.value` without the enum property's call
             if name is not None:
                 return name
         _raise_if_error(value)
@@ -515,7 +583,8 @@ def _object_of(object_type: GraphQLObjectType, plan_for: _PlanFor) -> _Completer
     def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
-        _raise_if_error(value)
+        if isinstance(value, Exception):  # `_raise_if_error`, inline: every object of a page passes here
+            raise _NotCompiled("a resolver returned an error") from value
         if is_type_of is not None:
             matches = is_type_of(value, info)
             if executor.is_awaitable(matches):

@@ -117,8 +117,9 @@ class Context:
         """`answer` for the caller: at once when the principal is already read (every list and node
         resolver reads it before its fields run), else an awaitable that reads it first. Lets a field
         that depends on who asks answer without a coroutine of its own (see `schema.batching.answer`)."""
-        if self._principal_loaded or not self.has_live_token():
-            return answer(self._principal if self.has_live_token() else None)
+        live = self.has_live_token()
+        if self._principal_loaded or not live:
+            return answer(self._principal if live else None)
         return self._answer_after_reading(answer)
 
     async def _answer_after_reading(self, answer: Callable[[Principal | None], R]) -> R:

@@ -9,6 +9,7 @@ error that is no answer to give a client.
 
 from __future__ import annotations
 
+import base64
 import re
 
 import strawberry
@@ -47,7 +48,9 @@ def decode_optional_id(value: strawberry.ID | str | None, type_name: str, *, fie
 
 
 def encode_id(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
+    """What `str(relay.GlobalID(type_name, str(pk)))` answers (base64 of "<type>:<id>"), without building
+    the GlobalID: a statement names a couple of hundred ids."""
+    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
 
 
 def encode_optional_id(type_name: str, pk: int | None) -> strawberry.ID | None:

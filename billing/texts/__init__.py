@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from types import ModuleType
 
 from billing.model import Explanation, Phrase
@@ -81,8 +82,12 @@ def decode(stored: str) -> Explanation | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def render_stored(stored: str, locale: Locale) -> str:
-    """A stored explanation in `locale`; a legacy plain text as it was written."""
+    """A stored explanation in `locale`; a legacy plain text as it was written.
+
+    Kept once worked out: the answer depends on nothing else, and a project's bills repeat the same few
+    explanations (a page of twelve bills renders thirty lines, most of them alike)."""
     explanation = decode(stored)
     return stored if explanation is None else render(explanation, locale)
 

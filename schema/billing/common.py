@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import strawberry
-from strawberry import relay
 from strawberry.dataloader import DataLoader
 
 from billing.policy import manages_billing, may_manage_charges, may_see_unit_billing
@@ -15,7 +14,7 @@ from kernel.errors import NotFound
 from kernel.principal import Principal
 from schema.context import Info
 from schema.errors import result_union
-from schema.ids import decode_id
+from schema.ids import decode_id, encode_id
 from schema.nodes import resolve_visible_nodes
 from schema.permissions import IsAuthenticated, allowed_if, require_principal
 from schema.units.types import UnitType
@@ -76,8 +75,7 @@ def decode_ids(values: list[strawberry.ID] | None, type_name: str, field: str) -
     return tuple(decode_id(value, type_name, field=field) for value in values or [])
 
 
-def gid(type_name: str, pk: int) -> strawberry.ID:
-    return strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
+gid = encode_id  # the billing types' short name for it
 
 
 async def unit_of(info: Info, unit_id: int) -> UnitType:

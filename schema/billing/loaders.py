@@ -30,7 +30,9 @@ class BillingLoaders(BatchLoaders):
     waiver = by_id(Waiver)
     meter_reading = by_id(MeterReading)
     bill_run = by_id(BillRun)
-    bill = by_id(Bill)
+    # Plain rows: a page of payments names a hundred bills, and every reader of this loader (`BillType`,
+    # the node lookup's permission check) reads columns only.
+    bill = by_id(Bill, plain=True)
     adjustment = by_id(Adjustment)
     payment = by_id(Payment)
     receipt = by_id(Receipt)
@@ -38,9 +40,13 @@ class BillingLoaders(BatchLoaders):
     versions_by_rule = grouped(FeeRuleVersion, FeeRuleVersion.rule_id, order_by=FeeRuleVersion.version)
     lines_by_bill = grouped(BillLine, BillLine.bill_id, order_by=BillLine.position)
     allocations_by_bill = grouped(PaymentAllocation, PaymentAllocation.bill_id, order_by=PaymentAllocation.id)
-    allocations_by_payment = grouped(PaymentAllocation, PaymentAllocation.payment_id, order_by=PaymentAllocation.id)
+    # Plain rows: a page of payments reads a hundred of each, and their readers (`PaymentType`'s
+    # allocations, refunds and creditLeft) read columns only.
+    allocations_by_payment = grouped(
+        PaymentAllocation, PaymentAllocation.payment_id, order_by=PaymentAllocation.id, plain=True
+    )
     adjustments_by_bill = grouped(Adjustment, Adjustment.bill_id, order_by=Adjustment.id)
-    reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id)
+    reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
     late_fee_versions_by_project = grouped(
         LateFeePolicyVersion, LateFeePolicyVersion.project_id, order_by=LateFeePolicyVersion.effective_from
