@@ -107,34 +107,35 @@ def _waterfall(left: ColumnElement[int], before: ColumnElement[int], net: Column
     return _big(case((beyond <= 0, 0), (beyond >= net, net), else_=beyond))
 
 
-def _movements_since(project_id: int, since: dt.datetime, name: str) -> CTE:
-    """Each principal allocation and each adjustment booked from `since` on: (bill, time, cash, adjustment),
-    the time that of the journal entry booking it (as the core's readers take it)."""
+def booked_allocations(project_id: int, booked_when: ColumnElement[bool]) -> Subquery:
+    """(payment, bill, entry kind, time) of each allocation's journal entry whose time `booked_when` takes:
+    an allocation names its payment and bill, the entry its kind and time (its prepaid-credit or clearing
+    posting carries the payment, its receivable posting the bill)."""
     receivable, other = aliased(JournalLine), aliased(JournalLine)
-    booked = (
+    return (
         select(
             other.payment_id.label("payment_id"),
             receivable.bill_id.label("bill_id"),
             JournalEntry.kind.label("kind"),
             func.min(JournalEntry.occurred_at).label("at"),
         )
-        .join(
-            receivable,
-            and_(receivable.entry_id == JournalEntry.id, receivable.account == RECEIVABLE),
-        )
-        .join(
-            other,
-            and_(other.entry_id == JournalEntry.id, other.payment_id.is_not(None)),
-        )
+        .join(receivable, and_(receivable.entry_id == JournalEntry.id, receivable.account == RECEIVABLE))
+        .join(other, and_(other.entry_id == JournalEntry.id, other.payment_id.is_not(None)))
         .where(
             JournalEntry.project_id == project_id,
             JournalEntry.kind.in_(sorted(set(ALLOCATION_ENTRY.values()))),
-            JournalEntry.occurred_at >= since,
+            booked_when,
             receivable.bill_id.is_not(None),
         )
         .group_by(other.payment_id, receivable.bill_id, JournalEntry.kind)
         .subquery()
     )
+
+
+def _movements_since(project_id: int, since: dt.datetime, name: str) -> CTE:
+    """Each principal allocation and each adjustment booked from `since` on: (bill, time, cash, adjustment),
+    the time that of the journal entry booking it (as the core's readers take it)."""
+    booked = booked_allocations(project_id, JournalEntry.occurred_at >= since)
     entry_kind = case(ALLOCATION_ENTRY, value=PaymentAllocation.source)
     cash = (
         select(

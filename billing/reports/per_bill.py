@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from billing.balance_sql import fen
 from billing.journal import sum_fen
@@ -33,7 +32,7 @@ from billing.reports.collection import (
     collection_report,
     day_end,
 )
-from billing.reports.collection_sql import ALLOCATION_ENTRY
+from billing.reports.collection_sql import ALLOCATION_ENTRY, booked_allocations
 from billing.reports.reading import receivable_balances_sql
 from db.models import Bill, BillLine, JournalEntry, JournalLine, PaymentAllocation, Unit
 
@@ -107,31 +106,7 @@ async def _principal_cash(session: AsyncSession, project_id: int, cutoff: dt.dat
     """The principal each allocation moved onto (or a reversal took off) a bill, at the time the journal
     entry booking it was written: an allocation names its payment and bill, the entry its kind and time
     (its prepaid-credit or clearing posting carries the payment, its receivable posting the bill)."""
-    receivable, other = aliased(JournalLine), aliased(JournalLine)
-    booked = (
-        select(
-            other.payment_id.label("payment_id"),
-            receivable.bill_id.label("bill_id"),
-            JournalEntry.kind.label("kind"),
-            func.min(JournalEntry.occurred_at).label("at"),
-        )
-        .join(
-            receivable,
-            and_(receivable.entry_id == JournalEntry.id, receivable.account == RECEIVABLE),
-        )
-        .join(
-            other,
-            and_(other.entry_id == JournalEntry.id, other.payment_id.is_not(None)),
-        )
-        .where(
-            JournalEntry.project_id == project_id,
-            JournalEntry.kind.in_(sorted(set(ALLOCATION_ENTRY.values()))),
-            JournalEntry.occurred_at < cutoff,
-            receivable.bill_id.is_not(None),
-        )
-        .group_by(other.payment_id, receivable.bill_id, JournalEntry.kind)
-        .subquery()
-    )
+    booked = booked_allocations(project_id, JournalEntry.occurred_at < cutoff)
     entry_kind = case(ALLOCATION_ENTRY, value=PaymentAllocation.source)
     rows = await session.execute(
         select(
