@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.demo_history import HISTORY_MONTHS, seed_payment_history
+from api.demo_history import CHANNEL_WEIGHTS, HISTORY_MONTHS, seed_payment_history
 from api.demo_invoicing import add_invoicing_configuration, start_automatic_issuing
 from api.demo_reconciliation import add_sandbox_orders, sandbox_transaction_id, seed_reconciliation
 from billing.balance import principal_due
@@ -72,13 +72,6 @@ DEMO_BILLED_MONTHS = 3
 _SEED = 2027
 _ZONE = ZoneInfo("Asia/Shanghai")
 _DUE_DAYS = 15
-_CHANNELS = (
-    (PaymentChannel.WECHAT, 45),
-    (PaymentChannel.ALIPAY, 30),
-    (PaymentChannel.BANK_TRANSFER, 12),
-    (PaymentChannel.POS, 8),
-    (PaymentChannel.CASH, 5),
-)
 _PAID_SHARE = 0.72
 _PARTLY_PAID_SHARE = 0.10
 
@@ -217,7 +210,7 @@ def _readings(
 
 
 def _channel(rng: random.Random) -> PaymentChannel:
-    channels, weights = zip(*_CHANNELS, strict=True)
+    channels, weights = zip(*CHANNEL_WEIGHTS, strict=True)
     return rng.choices(channels, weights=weights)[0]
 
 

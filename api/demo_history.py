@@ -48,7 +48,7 @@ from billing.rule_book import late_fee_versions
 from billing.runs import bill_period
 from db.models import Bill, Occupancy, Party, Payment, PaymentChannel
 
-__all__ = ["HISTORY_MONTHS", "HISTORY_SEED", "Habit", "seed_payment_history"]
+__all__ = ["CHANNEL_WEIGHTS", "HISTORY_MONTHS", "HISTORY_SEED", "Habit", "seed_payment_history"]
 
 HISTORY_MONTHS = 21
 """Billed before the demo's three months: two years in all."""
@@ -57,7 +57,8 @@ _DUE_DAYS = 15
 _HABIT_SHARES = (("SOMETIMES_LATE", 0.14), ("ALWAYS_LATE", 0.07), ("CHRONIC", 0.04))
 _SETTLING_MONTHS = (2, 6, 10)
 _NEW_OCCUPANT_MONTHS = 6
-_CHANNELS = (
+# How owners pay in the demo, by share of payments (the desk's and the history's alike).
+CHANNEL_WEIGHTS = (
     (PaymentChannel.WECHAT, 45),
     (PaymentChannel.ALIPAY, 30),
     (PaymentChannel.BANK_TRANSFER, 12),
@@ -177,7 +178,7 @@ async def seed_payment_history(
         habit = habits[unit_id]
         day = min(_paid_on(rng, habit, issued, due, moved_in.get(unit_id)), settled_by)
         late = day > due
-        channel = _pick(rng, _LATE_CHANNELS if late and habit is not Habit.UNSOLD else _CHANNELS)
+        channel = _pick(rng, _LATE_CHANNELS if late and habit is not Habit.UNSOLD else CHANNEL_WEIGHTS)
         paid.append(_Paid(bill_id, unit_id, payer or "开发商 the developer", max(day, issued), channel))
     paid.sort(key=lambda item: (item.paid_on, item.bill_id))
     await _book(session, signer, project_id, paid, zone, rng)
