@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Project, Technician, Ticket, VisitPin
 from db.unit_of_work import unit_of_work
-from dispatch.dispatching import _position, _Sites
+from dispatch.dispatching import TicketSites, technician_position
 from dispatch.policy import (
     DISPATCH_STAFF_ONLY,
     dispatches_in,
@@ -185,9 +185,9 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
     on_shift = [row for row in rows if row.on_shift]
     on_shift_ids = {row.id for row in on_shift}
     supply = [
-        TechnicianSupply(row.id, frozenset(row.skills), _position(row), row.on_shift, 0, row.capacity) for row in rows
+        TechnicianSupply(row.id, frozenset(row.skills), technician_position(row), row.on_shift, 0, row.capacity) for row in rows
     ]
-    sites = await _Sites.of_project(session, project.id, supply)
+    sites = await TicketSites.of_project(session, project.id, supply)
 
     started: dict[int, int] = {}
     heading: dict[int, int] = {}
@@ -223,7 +223,7 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
         TechnicianDay(
             row.id,
             frozenset(row.skills),
-            _position(row),
+            technician_position(row),
             DEFAULT_SHIFT,
             (DEFAULT_LUNCH,),
             started.get(row.id),

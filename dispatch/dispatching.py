@@ -52,10 +52,12 @@ __all__ = [
     "BATCH_STATUSES",
     "OptimizationOutcome",
     "PlannedAssignment",
+    "TicketSites",
     "dispatch_ticket",
     "load_supply",
     "optimize_dispatch",
     "optimize_project",
+    "technician_position",
 ]
 
 # Tickets batch re-optimisation may move: nobody has accepted them yet.
@@ -63,7 +65,7 @@ BATCH_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.REOPENED, TicketStatu
 _QUEUED_STATUSES = frozenset({TicketStatus.NEW, TicketStatus.REOPENED})
 
 
-def _position(technician: Technician) -> GeoPoint:
+def technician_position(technician: Technician) -> GeoPoint:
     if technician.current_latitude is not None and technician.current_longitude is not None:
         return GeoPoint(technician.current_latitude, technician.current_longitude)
     return GeoPoint(technician.home_latitude, technician.home_longitude)
@@ -95,7 +97,7 @@ async def load_supply(
         TechnicianSupply(
             technician_id=technician.id,
             skills=frozenset(technician.skills),
-            location=_position(technician),
+            location=technician_position(technician),
             on_shift=technician.on_shift,
             current_load=int(loads.get(technician.id, 0)),
             capacity=technician.capacity,
@@ -104,7 +106,7 @@ async def load_supply(
     ]
 
 
-class _Sites:
+class TicketSites:
     """Where each ticket is, for travel distances: its building, else the middle of the project."""
 
     def __init__(self, buildings: Sequence[Building], supply: Sequence[TechnicianSupply]) -> None:
@@ -121,7 +123,7 @@ class _Sites:
         )
 
     @classmethod
-    async def of_project(cls, session: AsyncSession, project_id: int, supply: Sequence[TechnicianSupply]) -> _Sites:
+    async def of_project(cls, session: AsyncSession, project_id: int, supply: Sequence[TechnicianSupply]) -> TicketSites:
         buildings = (await session.scalars(select(Building).where(Building.project_id == project_id))).all()
         return cls(buildings, supply)
 
@@ -175,7 +177,7 @@ async def dispatch_ticket(
     should avoid), as Courtyard itself; a ticket nobody can take stays in the queue."""
     supply = await load_supply(session, ticket.project_id, lock=True)
     candidates = [s for s in supply if s.technician_id != ticket.avoided_technician_id]
-    sites = await _Sites.of_project(session, ticket.project_id, supply)
+    sites = await TicketSites.of_project(session, ticket.project_id, supply)
     if ticket.id is None:
         await session.flush()
     result = assign_one(_demand(ticket, sites.of(ticket), now), candidates)
@@ -265,7 +267,7 @@ async def optimize_project(
         statement = statement.with_for_update(key_share=True)
     tickets = {ticket.id: ticket for ticket in (await session.scalars(statement)).all()}
     supply = await load_supply(session, project_id, lock=apply, leave_out_tickets=tickets)
-    sites = await _Sites.of_project(session, project_id, supply)
+    sites = await TicketSites.of_project(session, project_id, supply)
     demands = {ticket_id: _demand(ticket, sites.of(ticket), now) for ticket_id, ticket in tickets.items()}
     plan = solve(list(demands.values()), supply)
     assignments, unassigned = _respect_avoidance(plan, tickets, demands, supply)
