@@ -34,9 +34,13 @@ class RunningServer:
 
 @contextmanager
 def courtyard_serve(
-    tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, ready_timeout: float = 60
+    tmp_path: Path, *args: str, env: Mapping[str, str] | None = None, ready_timeout: float = 180
 ) -> Iterator[RunningServer]:
-    """Start `python -m api serve` on a free port, wait until /readyz answers, stop it with SIGINT."""
+    """Start `python -m api serve` on a free port, wait until /readyz answers, stop it with SIGINT.
+
+    `--demo` seeds a month of a whole community before the server answers: about 20 s on a quiet
+    machine, over 60 s on a loaded one, hence the generous wait; a server that dies fails at once.
+    """
     port = free_port()
     log_path = tmp_path / f"server-{port}.log"
     environment = {
