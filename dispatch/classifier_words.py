@@ -205,15 +205,13 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(
         Category.FIRE_SAFETY, STRONG,
         "消防", "烟感", "烟敢", "感烟", "温感", "烟雾报警", "火警", "火灾报警", "报警主机", "灭火器", "灭火气",
-        "灭火毯", "消防栓", "消火栓", "消防箱", "水带", "喷淋", "喷淋头", "防火门", "防火卷帘", "安全出口",
+        "灭火毯", "消防栓", "消火栓", "消防箱", "水带", "喷淋", "喷淋头", "防火门", "防火卷帘", "安全出口", "安全出口灯", "出口指示", "指示灯牌", "烟雾报警器", "报警的小圆盘",
         "疏散指示", "应急照明", "应急照明灯", "应急灯", "应急出口", "紧急出口", "逃生出口", "安全通道", "逃生通道",
         "出口灯", "消防水箱", "疏散",
-        "烟味", "燃气味", "煤气味", "天然气味", "液化气味", "燃气的味", "煤气的味", "天然气的味", "臭鸡蛋味",
-        "燃气泄漏", "煤气泄漏", "燃气漏气", "煤气漏气", "gas味", "gas 味",
+        "烟味",
         "fire*", "smoke alarm*", "smoke detector*", "heat detector*", "detector*", "sprinkler*",
-        "extinguisher*", "hydrant*", "hydrant cabinet*", "exit light*", "fire escape*", "hose cabinet*", "fire cabinet*", "emergency exit*", "exit sign*", "emergency light*", "gas smell*",
-        "smell of gas", "smell gas", "smells of gas", "smells like gas", "gas leak*", "leaking gas",
-        "rotten egg*", "evacuat*", "hose reel*",
+        "extinguisher*", "hydrant*", "hydrant cabinet*", "exit light*", "fire escape*", "hose cabinet*", "fire cabinet*", "emergency exit*", "exit sign*", "emergency light*",
+        "evacuat*", "hose reel*",
         "xiaofang*", "xiao fang*", "xiaofangshuan*", "xiao fang shuan*", "yangan*", "yan gan*", "miehuoqi*",
         "mie huo qi*",
     ),
@@ -223,16 +221,19 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # Smoke is the trade's of the equipment it comes from (a socket, a lift), else the fire warden's,
     # and outweighs whatever else is named where it rises (a bin, a window).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
-    *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "闭门器", "烟", "燃气", "煤气", "burning",
-            "gas", "alarm*"),
+    *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "烟", "burning", "alarm*"),
     # --- locks and door entry -------------------------------------------------------------------
     *_rules(
         Category.LOCKSMITH, STRONG,
         "锁", "门锁", "锁芯", "锁头", "锁眼", "锁孔", "钥匙", "钥是", "锁匙", "指纹锁", "密码锁", "智能锁",
-        "电子锁", "门禁", "门禁卡", "开锁", "zhiwen suo*", "zhiwensuo*", "mima suo*", "mimasuo*", "反锁", "锁扣", "挂锁", "锁舌", "人脸识别",
+        "电子锁", "门禁", "门禁卡", "入户门", "进户门", "防盗门", "单元门", "房门", "卧室门", "卫生间门", "厕所门",
+        "厨房门", "阳台门", "大门", "推拉门", "门框", "闭门器", "关门器", "front door*", "door closer*",
+        "sliding door*", "bedroom door*", "bathroom door*", "balcony door*", "开锁", "zhiwen suo*", "zhiwensuo*", "mima suo*", "mimasuo*", "反锁", "锁扣", "挂锁", "锁舌", "人脸识别",
         "lock*", "key", "keys", "deadbolt*", "cylinder", "padlock*", "latch*", "keypad*", "access card*",
         "fob*", "locksmith*", "suo huai*", "suohuai*", "yaoshi*", "yao shi*", "mensuo*", "men suo*", "menjin*", "men jin*",
     ),
+    *_rules(Category.LOCKSMITH, WEAK, "合页", "铰链", "hinge*"),
+    *_rules(Category.LOCKSMITH, WEAK, "门", "门把手", "door*", role=PART),
     # --- cleaning and pests ---------------------------------------------------------------------
     *_rules(
         Category.CLEANING, FAULT_WEIGHT,
@@ -251,6 +252,10 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "messy", "faeces", "feces", "excrement", "wee", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
         role=FAULT,
     ),
+    # Clutter in a fire escape is the cleaners' to clear: the escape is only where it is.
+    *_rules(Category.CLEANING, FAULT_WEIGHT, "通道…堵", "通道…堆", "通道被", "堆满", "堆了", "堆放", "堆着", "占用", "占道",
+            "blocked by", "exit blocked", "escape blocked", "exit is blocked", "escape is blocked", "clutter*", "junk",
+            role=FAULT),
     # A bin is a thing, and not dirt itself: a bin on fire is the fire warden's.
     *_rules(Category.CLEANING, STRONG, "垃圾桶", "垃圾箱", "垃圾道", "垃圾通道", "rubbish chute*", "garbage chute*"),
     *_rules(Category.CLEANING, WEAK, "垃圾房", "垃圾站", "垃圾间", "bin room*", "bin area*", "bin store*"),
@@ -286,13 +291,13 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(
         Category.GENERAL, STRONG,
         "墙面", "墙体", "窗户", "窗框", "纱窗", "窗纱", "防蚊网", "瓷砖", "地砖", "墙砖",
-        "空鼓", "石膏板", "吊顶", "地板", "踢脚线", "门框", "合页", "铰链", "推拉门", "滑轨", "栏杆", "拦杆",
+        "空鼓", "石膏板", "吊顶", "地板", "踢脚线", "滑轨", "吊柜", "柜的门", "柜子的门", "柜子门", "cupboard door*", "cabinet door*", "wardrobe door*", "栏杆", "拦杆",
         "护栏", "道闸", "路面", "塌陷", "墙皮", "漏雨", "渗雨", "外墙", "衣柜", "柜门", "橱柜",
         "晾衣架", "健身器材", "滑梯", "秋千", "休闲椅", "长椅", "油漆", "掉漆", "石板", "防水",
         "wall*", "window*", "fly screen*", "flyscreen*", "window screen*", "insect screen*",
-        "mosquito net*", "mosquito mesh", "tile*", "plaster*", "paint*", "hinge*", "railing*",
+        "mosquito net*", "mosquito mesh", "tile*", "plaster*", "paint*", "railing*",
         "handrail*", "fence*", "pothole*", "barrier*", "roof*", "draught*",
-        "wardrobe*", "cupboard*", "cabinet*", "skirting*", "floorboard*", "bench*", "sliding door*",
+        "wardrobe*", "cupboard*", "cabinet*", "skirting*", "floorboard*", "bench*",
         "paving", "repaint*",
         "qiangmian*", "qiang mian*", "chuanghu*", "chuang hu*", "shachuang*", "sha chuang*", "cizhuan*",
         "ci zhuan*",
@@ -301,8 +306,15 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.GENERAL, SYMPTOM_WEIGHT, "裂缝", "开裂", "发霉", "crack*", "mould*", "mold*", role=SYMPTOM),
     *_rules(Category.GENERAL, WEAK, "墙", "裂", "塌", "窗", "天花板", "天花", "楼顶", "台阶", "扶手", "坑", "装修",
             "漏风", "ceiling*", "floor", "playground", "swing"),
-    *_rules(Category.GENERAL, WEAK, "门", "玻璃", "把手", "门把手", "密封条", "胶条", "door*", "glass",
-            "handle*", "seal*", role=PART),
+    *_rules(Category.GENERAL, WEAK, "玻璃", "把手", "密封条", "胶条", "glass", "handle*", "seal*", role=PART),
+    # A gas smell whose source is unknown is the building's, for the manager on duty to trace; said with a
+    # hob or a water heater it is that appliance's.
+    *_rules(Category.GENERAL, SYMPTOM_WEIGHT,
+            "燃气味", "煤气味", "天然气味", "液化气味", "燃气的味", "煤气的味", "天然气的味", "臭鸡蛋味", "燃汽味", "煤起味",
+            "燃气泄漏", "煤气泄漏", "燃气漏气", "煤气漏气", "gas味", "gas 味", "gas smell*", "gas odo*",
+            "smell of gas", "smell gas", "smells of gas", "smells like gas", "gas leak*", "leaking gas",
+            "rotten egg*", "ran qi wei*", "ranqiwei*", "meiqiwei*", "mei qi wei*", role=SYMPTOM),
+    *_rules(Category.GENERAL, WEAK, "燃气", "煤气", "天然气", "液化气", "gas"),
     *_rules(Category.GENERAL, 0.0, "门口", "家门口", "doorstep", "doorway", role=PLACE),
 )
 
@@ -458,7 +470,7 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
     *_cues(
         Priority.NORMAL, 0.0,
         "打不着火", "点不着火", "停电的时候", "停电时", "漏电保护器", "漏电开关", "漏保", "锁在门外", "锁在外面", "被锁在门外", "被锁在外面",
-        "喷水池", "烟头", "都是烟头", "烟蒂", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
+        "喷水池", "烟头", "都是烟头", "烟蒂", "电动车", "电瓶车", "电动自行车", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
         "people smoking",
     ),
     *_cues(

@@ -367,7 +367,7 @@ def test_a_lamp_on_the_building_fabric_is_still_the_electricians() -> None:
         ("it's not the lift, it's the light in the lift lobby", Category.ELECTRICAL, "lift"),
         ("水管没问题，是空调内机在滴水", Category.HVAC, "水管"),
         ("电子锁不是没电，是一直显示系统锁定", Category.LOCKSMITH, "没电"),
-        ("不是锁坏了，是门本身变形关不上", Category.GENERAL, "锁"),
+        ("不是锁坏了，是窗户玻璃裂了", Category.GENERAL, "锁"),
         ("the dryer is fine, it's the washing machine that won't spin", Category.APPLIANCE, "dryer"),
     ],
 )
