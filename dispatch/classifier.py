@@ -508,16 +508,15 @@ class Classifier:
         danger = [hit for hit in cue_hits if hit.label == Priority.URGENT and hit.weight > 0]
         if category in _TRAPPING or needs_triage:
             danger += [hit for hit in _live(_someone_inside().hits(reading.normalised), reading, None) if hit.weight > 0]
-        if danger:
-            return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in danger))
         fire_equipment = [hit for hit in weighed if hit.label == Category.FIRE_SAFETY and hit.weight > 0]
-        if (
-            fire_equipment
+        equipment_fault = (
+            bool(fire_equipment)
             and (category is Category.FIRE_SAFETY or needs_triage)
             and not _live(_enquiries().hits(reading.normalised), reading, frozenset())
-        ):
-            return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in fire_equipment))
-        return ()
+        )
+        # A sounding or spent alarm names its cue and the equipment both ("chirping", "smoke alarm").
+        spans = [*danger, *(fire_equipment if equipment_fault else ())]
+        return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in spans))
 
     def _live_cues(self, reading: Reading) -> list[Hit]:
         return _live(self._cue_matcher.hits(reading.normalised), reading, self._alarms)

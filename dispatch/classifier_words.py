@@ -227,12 +227,14 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         Category.LOCKSMITH, STRONG,
         "锁", "门锁", "锁芯", "锁头", "锁眼", "锁孔", "钥匙", "钥是", "锁匙", "指纹锁", "密码锁", "智能锁",
         "电子锁", "门禁", "门禁卡", "入户门", "进户门", "防盗门", "单元门", "房门", "卧室门", "卫生间门", "厕所门",
-        "厨房门", "阳台门", "大门", "推拉门", "门框", "闭门器", "关门器", "front door*", "door closer*",
+        "厨房门", "阳台门", "大门", "推拉门", "门框", "front door*",
         "sliding door*", "bedroom door*", "bathroom door*", "balcony door*", "开锁", "zhiwen suo*", "zhiwensuo*", "mima suo*", "mimasuo*", "反锁", "锁扣", "挂锁", "锁舌", "人脸识别",
         "lock*", "key", "keys", "deadbolt*", "cylinder", "padlock*", "latch*", "keypad*", "access card*",
         "fob*", "locksmith*", "suo huai*", "suohuai*", "yaoshi*", "yao shi*", "mensuo*", "men suo*", "menjin*", "men jin*",
     ),
     *_rules(Category.LOCKSMITH, WEAK, "合页", "铰链", "hinge*"),
+    # A closer belongs to its door: a fire door's is the fire warden's.
+    *_rules(Category.LOCKSMITH, STRONG, "闭门器", "关门器", "door closer*", role=PART),
     *_rules(Category.LOCKSMITH, WEAK, "门", "门把手", "door*", role=PART),
     # --- cleaning and pests ---------------------------------------------------------------------
     *_rules(
@@ -341,14 +343,19 @@ _SPREADING_WATER = tuple(
 # Someone inside: a person and "在里面 / inside" in one clause. Trapping only when what is wrong is a
 # lift or a lock ("电梯卡在十楼，里面有老人"); someone inside a lift that is merely dirty is not trapped.
 _PERSON_ZH = ("人", "我", "我们", "孩子", "小孩", "宝宝", "老人", "妈", "爸", "儿子", "女儿", "老婆", "老公", "邻居", "奶奶",
-              "爷爷", "外婆", "外公")
+              "爷爷", "外婆", "外公", "阿姨", "伯伯", "小哥", "师傅", "老太", "老头", "老汉", "娃", "细路", "阿婆", "阿伯", "俺")
+# "里面" as Shanghainese (里厢), Cantonese (入面, 里边), Sichuanese (里头) and northern speech say it.
+_INSIDE_ZH = ("在里面", "在里头", "在里厢", "在入面", "在里边", "关在", "关里", "困在", "卡在里")
 _PERSON_EN = ("someone", "somebody", "people", "person", "kid*", "child*", "baby", "toddler", "son", "daughter",
               "wife", "husband", "mum", "mom", "mother", "dad", "father", "neighbo*", "granny", "grandma", "grandpa",
               "he", "she", "they", "we", "i'm", "i am")
 SOMEONE_INSIDE: tuple[str, ...] = (
     "里面有人", "里面有…人", "有人在里面", "人在里面", "在里面出不来", "里面出不来", "卡在里面", "kid inside",
+    *(f"{inside}有{who}" for inside in ("里面", "里头", "里厢", "入面", "里边") for who in ("人", "个", "两", "几", "小孩", "孩子", "老人")),
+    *(f"{inside}…关着" for inside in ("里面", "里头", "里厢", "入面")), "关着…人", "关着…孩", "关着…老",
+    "limian you*", "li mian you*", "litou you*", "li tou you*",
     "child inside", "baby inside", "someone inside", "people inside",
-    *(f"{person}…在里面" for person in _PERSON_ZH),
+    *(f"{person}…{inside}" for person in _PERSON_ZH for inside in _INSIDE_ZH),
     *(f"{person}…反锁" for person in _PERSON_ZH[3:]),
     *(f"{person}…{inside}" for person in _PERSON_EN for inside in ("inside", "still in the lift", "still in the elevator")),
     *(f"{person} {verb} in the {lift}" for person in _PERSON_EN for verb in ("is", "are", "am", "'s") for lift in ("lift", "elevator")),
@@ -466,11 +473,75 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "管…裂…喷", "管…裂…一直", "管…裂…到处", "裂…喷", "灯里…水", "水…灯里",
         "从灯…水", "水…从灯", "water…light fitting*", "light…dripping", "water…running down",
     ),
+    # The same dangers as owners put them in dialect, typos, pinyin and paraphrase: written from the kinds
+    # of danger, not from single reports, and each checked against the non-urgent reports that share a word.
+    *_cues(
+        Priority.URGENT, 6.0,
+        # trapped, in a lift or behind a lock
+        "困牢", "困咗", "困住", "关牢", "关里头", "关里厢", "关在里", "关咗", "遭关", "拍门", "敲门…出不", "banging on the door",
+        "kun zhu*", "kunzhu*", "guan zai*",
+        # a lift that drops, runs with open doors or hurts people
+        "梯…往下滑", "梯…下滑", "梯…反着", "梯…倒着", "梯…反方向", "梯…溜", "梯…掉了…层", "梯…掉…楼", "梯…一下子…掉", "梯…猛地", "梯…失控", "梯…乱跑",
+        "往下滑了", "滑了好几层", "掉了两层", "掉了几层", "掉了一层", "drop*…floor*", "fell…floor*", "plummet*", "free-fall*",
+        "门关不拢…跑", "门关不上…跑", "门没关…跑", "门开着…跑", "开着门…上", "开着门…下", "门…开着…动",
+        "door*…open…moving", "door*…open…moved", "moving…door* open",
+        "夹了…手", "夹了…人", "夹了…孩", "夹了…脚", "夹了…腿", "夹…小孩", "夹…老人", "夹着…手", "夹着…人", "夹人", "夹住人",
+        "撞倒", "撞到人", "撞伤", "closing on people", "closed on", "closes on", "knocked…over", "hit an old", "hit a child",
+        "hit my", "没停平…开门", "差了半层", "差半层", "摔进",
+        # fire, smoke, a burning smell, sparks: the roots, masked below where they mean something else
+        "烟", "火星", "闪火", "跳火", "打火花", "起火花", "拉弧", "着火", "冒火", "火光", "焦", "糊了", "糊臭", "烧化", "烧熔",
+        "烧咗", "烧坏了…味", "烧了…味", "发黑…味", "熔化", "融化…线", "线…融化", "烧起来", "烧着了",
+        "插…打火", "开关…打火", "线…打火", "打火…黑", "mao yan*", "maoyan*", "zhao huo*", "zhaohuo*", "huo hua*", "huohua*", "jiao wei*", "jiaowei*", "fumes",
+        "burnt", "melted", "smoking socket*", "smoking plug*", "sizzl*",
+        # gas, with its typos, its hiss and its pinyin
+        "燃汽", "燃起味", "煤起", "煤汽", "天燃气", "液化汽", "像煤气", "像燃气", "像天然气", "燃气…咝", "燃气…嘶", "燃气…滋滋",
+        "煤气…咝", "煤气…嘶", "煤气…滋滋", "气表…滋滋", "气表…嘶", "气表…咝", "灶…咝咝", "灶…嘶嘶", "灶…有味", "灶…味道",
+        "灶…臭味", "关了…还有…味", "燃气…味道", "煤气…味道", "天然气…味道", "液化气…味", "漏气了", "ran qi*", "ranqi*",
+        "mei qi*", "meiqi*", "gas odo*", "gas stink*", "like gas", "of gas", "gas hiss*", "hiss*…gas",
+        # shocks: a thing that should be dead is live
+        "上有电", "杆…有电", "栏杆…有电", "扶手…有电", "水…有电", "龙头…有电", "壳…有电", "把手…有电", "门…有电", "墙…有电",
+        "铁…有电", "管…有电", "有电…打人", "电打人", "电了我", "电了一下", "电我", "电亲", "电到人", "电倒", "电着", "麻麻",
+        "发麻", "麻了一下", "麻一下", "碰…就麻", "摸…麻", "bei dian*", "beidian*", "chu dian*", "chudian*", "lou dian*",
+        "loudian*", "got a shock", "get a shock", "gave me a shock", "zap*", "tingle*", "live to the touch",
+        # no power to a whole flat or building
+        "冇晒电", "全部冇电", "冇晒", "都没得电", "一哈都没得电", "没得电了", "电统统", "统统没电", "全屋…黑", "全屋…没电",
+        "整个屋…没电", "整个家…没电", "整个房…没电", "整栋…没电", "整幢…没电", "整个楼…没电", "全楼…没电", "全栋…没电",
+        "整个单元…没电", "单元…都没电", "所有人家…没电", "家家…没电", "全部都没电", "全家…没电", "屋企…冇电",
+        "别家…有电", "别家都有电", "人家都有电", "别人都有电", "就我家没", "只有我家没电", "quan jia mei dian*", "quanjia meidian*",
+        "quan wu mei dian*", "mei dian le…quan", "whole place…no power", "no power…whole", "no power…entire",
+        "no power…building",
+        # water into another flat, through a ceiling, or a burst
+        "楼上的水", "楼上…水…往", "往我家…淌", "往我家…流", "往我家…滴", "往我家…渗", "流到我家", "渗到我家", "漏到我家",
+        "滴到我家", "渗过去", "漏过去", "流过去…隔壁", "隔壁…湿", "邻居…湿", "楼下…湿", "湿到楼下", "lou xia*", "louxia*",
+        "lou shang*", "loushang*", "往下淌", "爆了", "爆开", "爆咗", "裂开…喷", "喷了一地",
+        "coming through", "through…ceiling", "into…flat below", "into…neighbo*", "below…leak*", "pouring", "gush*", "burst*",
+        # falling, collapsing, someone hurt, a hole in the ground, a railing that gives
+        "外墙…掉", "玻璃…掉", "窗…掉下", "砖…掉下", "掉下…砸", "掉下来…人", "高处…掉", "楼上…掉下",
+        "阳台…掉下", "外机…掉", "招牌…掉", "广告牌…掉", "树枝…掉", "树…倒", "掉下去了", "要掉", "快掉", "会掉", "随时…掉", "随时…塌", "随时…倒", "随时…砸", "会砸", "砸到", "砸着",
+        "差点砸", "晃…要掉", "吹得…晃", "一直晃", "松动…高", "fell onto", "fall on", "could fall",
+        "might fall", "falling", "fell from", "hanging over",
+        "栏杆…松", "栏杆…晃", "护栏…松", "护栏…晃", "扶手…松动", "railing*…loose", "railing*…wobbl*", "wobbl*…railing*",
+        "balcony…loose", "滑倒", "摔了", "摔跤", "跌了", "跌低", "仆街", "slipped", "someone fell", "has fallen", "fell and",
+        "路…大洞", "地上…大洞", "地面…大洞", "路面…洞", "人行道…洞", "井盖…没", "井盖…不见", "井盖…丢", "没有井盖", "drain cover*…missing", "missing…cover*", "open hole",
+        "hole in the road", "hole in the pavement",
+        # fire equipment sounding, missing or spent, whatever the category was read as
+        "报警…一直", "报警…在响", "报警…响了", "报警…乱响", "报警…在叫", "警报…响", "警铃", "火警…响", "烟感…一直", "烟感…在响",
+        "烟感…响了", "烟感…在叫", "烟感…乱", "alarm*…going off",
+        "alarm*…goes off", "alarm*…beep*", "alarm*…chirp*", "chirp*", "detector*…beep*", "灭火器…不见", "灭火器…没了",
+        "灭火器…拿走", "灭火器…空", "灭火器…喷", "水带…没", "水带…不见",
+    ),
     # Zero weight: these only mask an alarming word inside them.
     *_cues(
         Priority.NORMAL, 0.0,
         "打不着火", "点不着火", "停电的时候", "停电时", "漏电保护器", "漏电开关", "漏保", "锁在门外", "锁在外面", "被锁在门外", "被锁在外面",
-        "喷水池", "烟头", "都是烟头", "烟蒂", "电动车", "电瓶车", "电动自行车", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
+        "喷水池", "烟头", "都是烟头", "烟蒂", "电动车", "电瓶车", "电动自行车",
+        "抽烟", "吸烟", "香烟", "烟灰", "烟盒", "油烟", "烟机", "烟感", "烟敢", "感烟", "烟雾报警", "烟雾探测", "烟花", "烟囱",
+        "烧烤", "烧烤的烟", "炒菜的烟", "做饭的烟", "barbecue smoke", "bbq smoke", "焦虑",
+        "差点滑倒", "差点摔了", "差点摔倒", "差点跌", "被电动", "被电瓶", "容易滑倒", "会滑倒", "怕滑倒", "差点摔", "容易摔", "怕摔", "会摔", "真要着火", "万一着火", "要是着火", "如果着火",
+        "一旦着火", "着火了怎么办", "if there's a fire", "in case of fire", "if there is a fire", "焦急", "着急", "糊涂", "打火机", "掉下来的叶", "叶子掉", "墙皮掉", "漆掉", "掉漆", "掉色", "掉灰",
+        "爆灯", "灯泡爆", "打火打不着", "打不着火", "点火", "点不着火", "火力", "火很小", "火小", "火苗是", "平层",
+        "bursting with", "no burst", "burst of", "cigarette*", "smokers", "smoking area", "smoke-free", "falling apart",
+        "fumes from the bins", "lost power to one", "lost power in the kitchen", "拉闸", "上有电梯", "门禁", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
         "people smoking",
     ),
     *_cues(
