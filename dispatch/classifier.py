@@ -50,6 +50,7 @@ from types import MappingProxyType
 
 from dispatch.classifier_text import Hit, PhraseMatcher, Reading, Token
 from dispatch.classifier_words import (
+    DANGER_PAIRS,
     DEFAULT_RULES,
     DEFAULT_URGENCY_CUES,
     ENQUIRY_PHRASES,
@@ -268,6 +269,19 @@ def _someone_inside() -> PhraseMatcher:
     )
 
 
+@cache
+def _danger_pairs() -> tuple[tuple[PhraseMatcher, PhraseMatcher, frozenset[Category]], ...]:
+    """Per pair, a matcher for each half (its masks weigh nothing and hide the words inside them)."""
+
+    def matcher(phrases: tuple[str, ...], masks: tuple[str, ...]) -> PhraseMatcher:
+        return PhraseMatcher([*((pair_half, phrase, 1.0) for phrase in phrases), *((pair_half, mask, 0.0) for mask in masks)])
+
+    pair_half = "half"
+    return tuple(
+        (matcher(pair.subjects, pair.masks), matcher(pair.dangers, pair.masks), pair.categories) for pair in DANGER_PAIRS
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class _Weighed:
     """A rule hit as it counts in the end: for which trade (a part counts for its thing's) and how much."""
@@ -291,6 +305,11 @@ def _live(hits: list[Hit], reading: Reading, deniable_indexes: frozenset[int] | 
         seen.add(hit.index)
         live.append(hit)
     return live
+
+
+def _within(hit: Hit, other: Hit) -> bool:
+    """Whether ``hit`` lies inside ``other`` and is shorter."""
+    return other.start <= hit.start and hit.end <= other.end and other.end - other.start > hit.end - hit.start
 
 
 @dataclass(frozen=True)
@@ -508,6 +527,13 @@ class Classifier:
         danger = [hit for hit in cue_hits if hit.label == Priority.URGENT and hit.weight > 0]
         if category in _TRAPPING or needs_triage:
             danger += [hit for hit in _live(_someone_inside().hits(reading.normalised), reading, None) if hit.weight > 0]
+        for subjects, dangers, categories in _danger_pairs():
+            if categories and category not in categories and not needs_triage:
+                continue
+            subject_hits = [hit for hit in _live(subjects.hits(reading.normalised), reading, None) if hit.weight > 0]
+            danger_hits = [hit for hit in _live(dangers.hits(reading.normalised), reading, None) if hit.weight > 0]
+            if subject_hits and danger_hits:
+                danger += [subject_hits[0], danger_hits[0]]
         fire_equipment = [hit for hit in weighed if hit.label == Category.FIRE_SAFETY and hit.weight > 0]
         equipment_fault = (
             bool(fire_equipment)
@@ -516,7 +542,9 @@ class Classifier:
         )
         # A sounding or spent alarm names its cue and the equipment both ("chirping", "smoke alarm").
         spans = [*danger, *(fire_equipment if equipment_fault else ())]
-        return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in spans))
+        # A pair's half inside a cue already quoted ("燃气" in "燃气味") says nothing more.
+        shown = [hit for hit in spans if not any(_within(hit, other) for other in spans)]
+        return tuple(dict.fromkeys(reading.quote(hit.start, hit.end) for hit in shown))
 
     def _live_cues(self, reading: Reading) -> list[Hit]:
         return _live(self._cue_matcher.hits(reading.normalised), reading, self._alarms)

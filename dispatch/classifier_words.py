@@ -33,11 +33,13 @@ from kernel.vocabulary import Category, Priority
 __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_URGENCY_CUES",
+    "DANGER_PAIRS",
     "ENQUIRY_PHRASES",
     "SOMEONE_INSIDE",
     "THINGS_INSIDE",
     "KeywordRule",
     "PhraseRole",
+    "DangerPair",
     "UrgencyCue",
 ]
 
@@ -81,6 +83,20 @@ class UrgencyCue:
     weight: float
 
 
+@dataclass(frozen=True, slots=True)
+class DangerPair:
+    """A danger told in two halves that may stand in different clauses ("电梯停半道了，我爸一个人在里面"):
+    URGENT when a phrase of ``subjects`` and one of ``dangers`` both occur, neither denied, and the
+    report's trade is one of ``categories`` (empty: any) or it goes to triage. ``masks`` hide the
+    everyday senses of a danger word."""
+
+    name: str
+    subjects: tuple[str, ...]
+    dangers: tuple[str, ...]
+    categories: frozenset[Category] = frozenset()
+    masks: tuple[str, ...] = ()
+
+
 def _rules(
     category: Category, weight: float, *phrases: str, role: PhraseRole = PhraseRole.THING
 ) -> tuple[KeywordRule, ...]:
@@ -113,7 +129,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "管道", "下水道", "下水到", "下水", "马桶", "马通", "码桶", "坐便器", "坐便", "坐厕", "蹲坑", "蹲便",
         "水龙头", "龙头", "水喉", "地漏", "爆管", "水压", "总阀", "角阀",
         "淋浴", "花洒", "莲蓬头", "洗手盆", "洗脸盆", "面盆", "台盆", "脸盆", "水槽", "洗菜池", "拖把池",
-        "水池", "污水", "井盖", "化粪池", "反水", "反臭", "返水", "返臭", "倒灌", "冲水", "水箱", "自来水",
+        "水池", "污水", "化粪池", "反水", "反臭", "返水", "返臭", "倒灌", "冲水", "水箱", "自来水",
         "水表", "堵塞", "停水", "去水",
         "plumb*", "toilet*", "toliet*", "tolet*", "loo", "wc", "cistern*", "tap", "faucet*", "faucit*",
         "drain", "drains", "drainage", "clog*", "sewage", "sewer*", "flush*", "water pressure", "sink", "basin*",
@@ -132,6 +148,10 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "楼上…漏水", "楼上…渗水", "water coming through", "water…ceiling", "ceiling…leak*", "leak*…ceiling",
             "leak*…above", "water…above", "leak*…upstairs", "upstairs…leak*", role=SYMPTOM),
     *_rules(Category.PLUMBING, WEAK, "valve", "valves", role=PART),
+    # No hot water is the building's central supply unless a water heater is named with it.
+    *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "没有热水", "没热水", "冇热水", "热水不热", "热水都不热", "no hot water",
+            role=SYMPTOM),
+    *_rules(Category.PLUMBING, STRONG, "集中热水", "中央热水", "热水系统", "central hot water", "hot water supply"),
     *_rules(Category.PLUMBING, HINT, "卫生间", "厕所", "冲凉房"),
     *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "脏水", "flood*", "overflow*",
             "drip*", "backed up", "backing up"),
@@ -141,7 +161,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(
         Category.ELECTRICAL, STRONG,
         "跳闸", "跳匝", "跳扎", "跳掣", "跳电", "掉闸", "空开", "电闸",
-        "总闸", "漏电保护器", "漏保", "插座", "插坐", "插口", "插孔", "线路", "电路", "配电箱", "电表",
+        "总闸", "漏电保护器", "漏保", "插座", "插坐", "插做", "插销", "电井", "电表箱", "电闸箱", "插口", "插孔", "线路", "电路", "配电箱", "电表",
         "电箱", "电表箱", "路灯", "楼道灯", "吸顶灯", "感应灯", "日光灯", "充电桩", "短路", "保险丝",
         "断路器", "电压",
         "breaker*", "circuit*", "fuse*", "fusebox*", "consumer unit",
@@ -151,7 +171,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     ),
     # An outage is the electrician's wherever it is noticed ("电梯停电了"); during one, other things
     # are only the circumstance ("停电的时候应急灯不亮").
-    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "停电", "断电", "冇电", "没得电", "outage", "blackout",
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "停电", "断电", "冇电", "没得电", "outage", "blackout", "lost power",
+            "power failure",
             "power cut", role=FAULT),
     *_rules(Category.ELECTRICAL, 0.0, "停电的时候", "停电时", "during a power cut", role=PLACE),
     # The home itself is where a power word points when it is said of it ("家里没电").
@@ -187,7 +208,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(
         Category.ELEVATOR, STRONG,
         "电梯", "电弟", "电题", "电悌", "电剃", "扶梯", "自动扶梯", "货梯", "客梯", "升降机", "升降梯", "观光梯", "𨋢",
-        "轿厢", "困人", "扶手带", "平层", "电梯空调",
+        "轿厢", "困人", "扶手带", "平层", "电梯空调", "电梯里空调", "电梯里的空调", "电梯里的风扇", "电梯里风扇", "电梯里的灯",
+        "电梯里灯", "轿厢灯", "lift light*", "elevator light*",
         "lift", "lifts", "elevator*", "elevater*", "elavator*", "elevtor*", "escalator*", "lift fan*",
         "elevator fan*", "dianti*", "dian ti*", "kunren*", "kun ren*",
     ),
@@ -215,9 +237,10 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "xiaofang*", "xiao fang*", "xiaofangshuan*", "xiao fang shuan*", "yangan*", "yan gan*", "miehuoqi*",
         "mie huo qi*",
     ),
-    # A fire is the fire warden's whatever is burning, the bin or the wiring.
-    *_rules(Category.FIRE_SAFETY, HAZARD, "着火", "起火", "失火", "火灾", "明火", "烧起来", "on fire", "caught fire",
-            "flames", role=FAULT),
+    # A fire, like smoke, is the trade's of the equipment burning (a meter box, a bathroom heater), else
+    # the fire warden's (a bin, a corridor).
+    *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "着火", "起火", "失火", "火灾", "明火", "烧起来", "on fire", "caught fire",
+            "flames", role=SYMPTOM),
     # Smoke is the trade's of the equipment it comes from (a socket, a lift), else the fire warden's,
     # and outweighs whatever else is named where it rises (a bin, a window).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
@@ -270,7 +293,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # --- appliances -----------------------------------------------------------------------------
     *_rules(
         Category.APPLIANCE, STRONG,
-        "热水器", "电热水器", "热水气", "热水机", "油烟机", "烟机", "燃气灶", "煤气灶", "煤气炉", "燃气炉", "灶台", "灶具",
+        "热水器", "电热水器", "热水气", "灶头", "热水机", "油烟机", "烟机", "燃气灶", "煤气灶", "煤气炉", "燃气炉", "灶台", "灶具",
         "洗碗机", "冰箱", "冰相", "雪柜", "冰柜", "冷柜", "洗衣机", "洗衣鸡", "洗衣几", "干衣机", "烘干机",
         "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
         "垃圾处理器", "消毒柜", "消毒碗柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
@@ -313,11 +336,14 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # hob or a water heater it is that appliance's.
     *_rules(Category.GENERAL, SYMPTOM_WEIGHT,
             "燃气味", "煤气味", "天然气味", "液化气味", "燃气的味", "煤气的味", "天然气的味", "臭鸡蛋味", "燃汽味", "煤起味",
-            "燃气泄漏", "煤气泄漏", "燃气漏气", "煤气漏气", "gas味", "gas 味", "gas smell*", "gas odo*",
+            "燃气泄漏", "煤气泄漏", "燃气漏气", "煤气漏气", "臭鸡蛋", "gas味", "gas 味", "gas smell*", "gas odo*",
             "smell of gas", "smell gas", "smells of gas", "smells like gas", "gas leak*", "leaking gas",
             "rotten egg*", "ran qi wei*", "ranqiwei*", "meiqiwei*", "mei qi wei*", role=SYMPTOM),
     *_rules(Category.GENERAL, WEAK, "燃气", "煤气", "天然气", "液化气", "gas"),
-    *_rules(Category.GENERAL, 0.0, "门口", "家门口", "doorstep", "doorway", role=PLACE),
+    *_rules(Category.GENERAL, 0.0, "门口", "家门口", "大门口", "doorstep", "doorway", role=PLACE),
+    # Drain covers and gas pipes and meters are the building's, not the plumber's.
+    *_rules(Category.GENERAL, STRONG, "井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*",
+            "燃气管", "煤气管", "天然气管", "燃气表", "煤气表", "gas pipe*", "gas meter*"),
 )
 
 # Partly enquiries: an owner asking how something works is LOW even about fire equipment.
@@ -500,7 +526,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "mei qi*", "meiqi*", "gas odo*", "gas stink*", "like gas", "of gas", "gas hiss*", "hiss*…gas",
         # shocks: a thing that should be dead is live
         "上有电", "杆…有电", "栏杆…有电", "扶手…有电", "水…有电", "龙头…有电", "壳…有电", "把手…有电", "门…有电", "墙…有电",
-        "铁…有电", "管…有电", "有电…打人", "电打人", "电了我", "电了一下", "电我", "电亲", "电到人", "电倒", "电着", "麻麻",
+        "铁…有电", "管…有电", "有电…打人", "摸…电一下", "碰…电一下", "摸就电", "碰就电", "一摸…电", "一碰…电", "电一下",
+        "touch*…shock*", "touch*…zap*", "电打人", "电了我", "电了一下", "电我", "电亲", "电到人", "电倒", "电着", "麻麻",
         "发麻", "麻了一下", "麻一下", "碰…就麻", "摸…麻", "bei dian*", "beidian*", "chu dian*", "chudian*", "lou dian*",
         "loudian*", "got a shock", "get a shock", "gave me a shock", "zap*", "tingle*", "live to the touch",
         # no power to a whole flat or building
@@ -563,5 +590,78 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "no rush", "not urgent", "whenever", "when convenient", "when you can", "no hurry", "minor",
         "a bit", "slightly", "cosmetic", "squeaky", "at some point",
         *ENQUIRY_PHRASES,
+    ),
+)
+
+# Owners tell one danger across clauses and in words no list foresees, so beside the cues above a
+# danger is also read from two halves anywhere in the report: what (a lift, the power, water from
+# above, gas, a drain cover, a railing, something overhead, a child behind a lock) and what happens
+# to it. Each half is a short root, so dialect and paraphrase still hold one of them.
+_LIFT = ("电梯", "电题", "电弟", "店梯", "电悌", "𨋢", "升降机", "扶梯", "轿厢", "dianti*", "dian ti*", "lift", "lifts",
+         "elevator*", "escalator*")
+_CHILD_OR_ELDER = ("小孩", "孩子", "宝宝", "细路", "娃", "儿子", "女儿", "老人", "奶奶", "爷爷", "外婆", "外公", "阿婆", "阿伯",
+                   "baby", "toddler*", "kid", "kids", "child*", "son", "daughter", "elderly", "grandma", "grandpa", "granny")
+DANGER_PAIRS: tuple[DangerPair, ...] = (
+    DangerPair(
+        "someone in a lift, or a lift that drops or hurts",
+        _LIFT,
+        ("困", "夹", "关在", "关住", "关着", "里面有", "里头有", "里厢有", "入面有", "在里面", "在里头", "在里厢", "在入面",
+         "出不来", "出唔到", "出不去", "喺入面", "喺里面", "卡进", "卷进", "夹进", "坠", "往下掉", "往下滑", "往下沉", "沉下", "掉下", "掉了", "溜", "冲顶", "蹲底", "摔", "跌",
+         "受伤", "伤到", "you ren*", "chu bu lai*", "trapped", "stuck inside", "inside", "fell", "fall*", "dropp*",
+         "sank", "sink*", "plung*", "injur*", "hurt", "caught", "hit"),
+        # Dirt in a lift is the cleaners' whoever is inside.
+        frozenset(set(Category) - {Category.CLEANING}),
+        masks=("困难", "夹层", "文件夹", "里面的灯", "里面的风扇", "里面的按钮", "里面的空调", "里面的广告", "里面的镜子", "light inside",
+               "fan inside", "hit the button", "hit the call"),
+    ),
+    DangerPair(
+        "no power to a whole flat or building",
+        ("全部", "全屋", "整个", "所有", "全家", "全楼", "整栋", "整幢", "成栋", "全都", "统统", "完全", "一点", "屋头", "屋企",
+         "whole", "entire", "everything", "all the", "all our", "at all", "flat*", "apartment*", "house", "home", "quan*"),
+        ("没电", "冇电", "没得电", "没有电", "停电", "断电", "没得了", "冇晒", "全黑", "no power", "no electric*",
+         "power is out", "power's out", "power out", "lost power", "blackout", "outage", "mei dian*", "meidian*"),
+        frozenset({Category.ELECTRICAL}),
+        masks=("整个厨房", "整个卧室", "整个客厅", "整个卫生间", "整个房间", "整个书房", "整个阳台", "whole kitchen", "whole room",
+               "whole bedroom", "entire kitchen", "entire room"),
+    ),
+    DangerPair(
+        "water from above or into another flat",
+        ("楼上", "楼下", "邻居", "隔壁", "对门", "他家", "她家", "人家", "天花", "吊顶", "顶棚", "upstairs", "downstairs",
+         "neighbo*", "ceiling*", "flat below", "flat above", "lou xia*", "louxia*", "lou shang*", "loushang*"),
+        ("漏", "渗", "滴水", "在滴", "往下滴", "水泡", "泡塌", "泡坏", "泡了", "湿了", "湿透", "淹", "水漫", "流下来", "往下流",
+         "往下淌", "leak*", "drip*", "seep*", "flood*", "water coming", "water through", "wet", "lou shui*", "loushui*"),
+        frozenset({Category.PLUMBING, Category.APPLIANCE, Category.HVAC, Category.GENERAL}),
+        masks=("漏电", "漏风", "漏气", "漏雨", "漏光", "泄漏"),
+    ),
+    DangerPair(
+        "gas",
+        ("燃气", "煤气", "天然气", "液化气", "天燃气", "燃汽", "煤汽", "gas", "meiqi*", "mei qi*", "ranqi*", "ran qi*"),
+        ("味", "臭", "嘶", "咝", "滋滋", "漏气", "泄漏", "头晕", "头有点晕", "smell*", "odo*", "stink*", "hiss*", "leak*",
+         "dizzy", "wei dao*", "weidao*"),
+        masks=("煤气费", "燃气费", "gas bill", "gas fee", "gas station", "汽车"),
+    ),
+    DangerPair(
+        "a missing drain cover",
+        ("井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*"),
+        ("不见", "没了", "丢了", "被偷", "偷走", "拿走", "撬走", "撬开", "被撬", "大洞", "掉进", "missing", "gone", "stolen", "open", "removed"),
+    ),
+    DangerPair(
+        "a railing that gives",
+        ("栏杆", "拦杆", "护栏", "railing*", "balustrade*"),
+        ("松", "晃", "摇", "断了", "掉了", "脱落", "loose", "wobbl*", "shak*", "coming off", "come off", "broken", "gave way"),
+    ),
+    DangerPair(
+        "something overhead about to fall",
+        ("外墙", "墙皮", "瓷砖", "玻璃", "窗户", "窗框", "广告牌", "招牌", "树枝", "大树", "外机", "支架", "雨棚", "遮阳棚", "吊顶",
+         "花盆",
+         "facade", "glass", "window*", "tile*", "branch*", "sign", "signboard*", "canopy", "awning*"),
+        ("随时", "快掉", "要掉", "会掉", "掉下来…人", "锈断", "歪着挂", "悬着", "悬空", "吊着", "挂在那", "dangling", "hanging", "砸到", "砸伤", "砸人", "会砸", "砸下来", "要倒", "快倒", "塌", "about to fall", "could fall", "going to fall",
+         "might fall", "fell onto", "fall on", "hit someone", "collaps*"),
+    ),
+    DangerPair(
+        "a child or an old person behind a lock",
+        _CHILD_OR_ELDER,
+        ("锁死", "反锁", "锁在里", "锁住", "开唔到", "出不来", "locked in", "locked inside", "jammed"),
+        frozenset({Category.LOCKSMITH, Category.ELEVATOR}),
     ),
 )
