@@ -7,20 +7,26 @@ matched does not count (``燃气灶`` is an appliance, not also ``燃气``). The
 as they write them: colloquial and dialect forms (马桶/坐厕/蹲坑, 埋汰, Cantonese 冇电/跳掣/雪柜/𨋢),
 frequent typos and homophones (电题, 马通, 热水气, 钥是, 烟敢), pinyin (dianti, kongtiao) and English.
 
-Category boundaries: the appliance engineer repairs an appliance and its parts (a leaking water
-heater, a range hood's lamp); a dripping air conditioner is HVAC; a smell of gas or smoke of unknown
-origin and every piece of fire equipment is FIRE_SAFETY; current leaking from anything (shocks) is
-the electrician's; access cards and door entry systems, and smart locks whose battery ran flat, are
-LOCKSMITH; dirt, vomit, rubbish and pests are CLEANING wherever they are (a dirty lift too); the
-building fabric (walls, windows and their screens, roofs, railings, paving) is GENERAL.
+Category boundaries, read from what is broken, not where it is: the appliance engineer repairs an
+appliance and its parts (a leaking water heater, a range hood's lamp); a dripping air conditioner is
+HVAC; every piece of fire equipment is FIRE_SAFETY, and so are smoke and fire of unknown origin, while
+a burning socket or meter box is the electrician's; a smell of gas of unknown origin is GENERAL (the
+manager on duty traces it), of a named hob or water heater the appliance engineer's; current leaking
+from anything (shocks) is the electrician's; doors, their frames, closers and hinges, access cards
+and door entry systems, and smart locks whose battery ran flat, are LOCKSMITH (a fire door is
+FIRE_SAFETY, a lift's doors ELEVATOR, a cupboard's GENERAL); dirt, vomit, rubbish, pests and clutter
+blocking a fire escape are CLEANING wherever they are (a dirty lift too); the building's central hot
+water is PLUMBING; the building fabric (walls, windows and their screens, roofs, railings, paving,
+drain covers, gas pipes and meters) is GENERAL.
 
 Urgency: URGENT is danger to people or damage spreading right now: someone trapped (in a lift, a
 child locked in), a lift dropping, fire, smoke, a burning smell, sparks, a smell of gas, electric
 shocks, no power to a whole flat or building, water leaking into another flat or through a
 ceiling, a burst pipe or flooding, and any fault of fire equipment (the classifier adds that one
 from the category). HIGH is an essential service lost or a risk soon (no water, a blockage, locked
-out, a lift out of service, a leak in one's own flat); LOW is cosmetic, a question, or an owner
-saying there is no hurry; everything else is NORMAL.
+out, a lift out of service, a leak in one's own flat, a blocked fire escape); LOW is cosmetic, a
+question, or an owner saying there is no hurry; everything else is NORMAL. ``DANGER_PAIRS`` (at the
+end) read a danger told across clauses.
 """
 
 from __future__ import annotations
