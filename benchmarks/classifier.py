@@ -11,7 +11,7 @@ Held-out measurements:
   how the classifier does on text it never saw.
 - the urgency development sets: tests/data/classifier_urgency_dev.csv (249 reports, 147 of them
   URGENT, in dialect, typos, pinyin and English, with negated controls) and
-  tests/data/classifier_urgency_check.csv (146 reports written in two later rounds, each read only
+  tests/data/classifier_urgency_check.csv (214 reports written in three later rounds, each read only
   after the rules it was meant to check were written). Both were tuned on afterwards, so their
   figures show what tuning reached; README_classifier_urgency_dev.md has each round's first reading.
 - the ``test`` split of tests/data/ticket_descriptions.csv, which no model here learns from:

@@ -178,7 +178,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # An outage is the electrician's wherever it is noticed ("电梯停电了"); during one, other things
     # are only the circumstance ("停电的时候应急灯不亮").
     *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "停电", "断电", "冇电", "没得电", "outage", "blackout", "lost power",
-            "power failure",
+            "power failure", "everything…went dead", "all…went dead", "电器都用不了", "电器都不能用",
             "power cut", role=FAULT),
     *_rules(Category.ELECTRICAL, 0.0, "停电的时候", "停电时", "during a power cut", role=PLACE),
     # The home itself is where a power word points when it is said of it ("家里没电").
@@ -299,7 +299,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # --- appliances -----------------------------------------------------------------------------
     *_rules(
         Category.APPLIANCE, STRONG,
-        "热水器", "电热水器", "热水气", "灶头", "热水机", "油烟机", "烟机", "燃气灶", "煤气灶", "煤气炉", "燃气炉", "灶台", "灶具",
+        "热水器", "电热水器", "热水气", "灶头", "电暖器", "电暖气", "取暖器", "小太阳", "油汀", "热水机", "油烟机", "烟机", "燃气灶", "煤气灶", "煤气炉", "燃气炉", "灶台", "灶具",
         "洗碗机", "冰箱", "冰相", "雪柜", "冰柜", "冷柜", "洗衣机", "洗衣鸡", "洗衣几", "干衣机", "烘干机",
         "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
         "垃圾处理器", "消毒柜", "消毒碗柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
@@ -522,7 +522,7 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "hit my", "没停平…开门", "差了半层", "差半层", "摔进",
         # fire, smoke, a burning smell, sparks: the roots, masked below where they mean something else
         "烟", "火星", "闪火", "跳火", "打火花", "起火花", "拉弧", "着火", "冒火", "火光", "焦", "糊了", "糊臭", "烧化", "烧熔",
-        "烧咗", "烧坏了…味", "烧了…味", "发黑…味", "熔化", "融化…线", "线…融化", "烧起来", "烧着了",
+        "烧咗", "烧坏了…味", "烧了…味", "烧", "胶味", "橡胶味", "电线味", "发黑…味", "熔化", "融化…线", "线…融化", "烧起来", "烧着了",
         "插…打火", "开关…打火", "线…打火", "打火…黑", "mao yan*", "maoyan*", "zhao huo*", "zhaohuo*", "huo hua*", "huohua*", "jiao wei*", "jiaowei*", "fumes",
         "burnt", "melted", "smoking socket*", "smoking plug*", "sizzl*",
         # gas, with its typos, its hiss and its pinyin
@@ -541,12 +541,14 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "整个屋…没电", "整个家…没电", "整个房…没电", "整栋…没电", "整幢…没电", "整个楼…没电", "全楼…没电", "全栋…没电",
         "整个单元…没电", "单元…都没电", "所有人家…没电", "家家…没电", "全部都没电", "全家…没电", "屋企…冇电",
         "别家…有电", "别家都有电", "人家都有电", "别人都有电", "就我家没", "只有我家没电", "quan jia mei dian*", "quanjia meidian*",
-        "quan wu mei dian*", "mei dian le…quan", "whole place…no power", "no power…whole", "no power…entire",
+        "quan wu mei dian*", "mei dian le…quan", "电器都用不了", "啥电器都", "什么电器都",
+        "everything…went dead", "all…went dead", "whole…went dead", "went dead at once", "whole place…no power", "no power…whole", "no power…entire",
         "no power…building",
         # water into another flat, through a ceiling, or a burst
         "楼上的水", "楼上…水…往", "往我家…淌", "往我家…流", "往我家…滴", "往我家…渗", "流到我家", "渗到我家", "漏到我家",
         "滴到我家", "渗过去", "漏过去", "流过去…隔壁", "隔壁…湿", "邻居…湿", "楼下…湿", "湿到楼下", "lou xia*", "louxia*",
         "lou shang*", "loushang*", "往下淌", "爆了", "爆开", "爆咗", "裂开…喷", "喷了一地",
+        "管…崩", "崩了…水", "崩开", "崩裂", "流到门外", "水流了一屋", "一屋子水", "满屋子水", "满屋子的水",
         "coming through", "through…ceiling", "into…flat below", "into…neighbo*", "below…leak*", "pouring", "gush*", "burst*",
         # falling, collapsing, someone hurt, a hole in the ground, a railing that gives
         "外墙…掉", "玻璃…掉", "窗…掉下", "砖…掉下", "掉下…砸", "掉下来…人", "高处…掉", "楼上…掉下",
@@ -569,7 +571,8 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "打不着火", "点不着火", "停电的时候", "停电时", "漏电保护器", "漏电开关", "漏保", "锁在门外", "锁在外面", "被锁在门外", "被锁在外面",
         "喷水池", "烟头", "都是烟头", "烟蒂", "电动车", "电瓶车", "电动自行车",
         "抽烟", "吸烟", "香烟", "烟灰", "烟盒", "油烟", "烟机", "烟感", "烟敢", "感烟", "烟雾报警", "烟雾探测", "烟花", "烟囱",
-        "烧烤", "烧烤的烟", "炒菜的烟", "做饭的烟", "barbecue smoke", "bbq smoke", "焦虑",
+        "烧烤", "烧烤的烟", "烧水", "发烧", "烧饭", "烧菜", "烧纸", "烧香", "烧开", "红烧", "烧卖", "烧鹅", "烧腊", "燃烧器",
+        "烧得很旺", "烧热水", "热水烧", "泡烧", "灯烧", "管烧", "保险丝烧", "炒菜的烟", "做饭的烟", "barbecue smoke", "bbq smoke", "焦虑",
         "差点滑倒", "差点摔了", "差点摔倒", "差点跌", "被电动", "被电瓶", "容易滑倒", "会滑倒", "怕滑倒", "差点摔", "容易摔", "怕摔", "会摔", "真要着火", "万一着火", "要是着火", "如果着火",
         "一旦着火", "着火了怎么办", "if there's a fire", "in case of fire", "if there is a fire", "焦急", "着急", "糊涂", "打火机", "掉下来的叶", "叶子掉", "墙皮掉", "漆掉", "掉漆", "掉色", "掉灰",
         "爆灯", "灯泡爆", "打火打不着", "打不着火", "点火", "点不着火", "火力", "火很小", "火小", "火苗是", "平层",
@@ -614,7 +617,7 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
         ("困", "夹", "关在", "关住", "关着", "里面有", "里头有", "里厢有", "入面有", "在里面", "在里头", "在里厢", "在入面",
          "出不来", "出唔到", "出不去", "喺入面", "喺里面", "卡进", "卷进", "夹进", "坠", "往下掉", "往下滑", "往下沉", "沉下", "掉下", "掉了", "溜", "冲顶", "蹲底", "摔", "跌",
          "受伤", "伤到", "you ren*", "chu bu lai*", "trapped", "stuck inside", "inside", "fell", "fall*", "dropp*",
-         "sank", "sink*", "plung*", "injur*", "hurt", "caught", "hit"),
+         "sank", "sink*", "plung*", "injur*", "hurt", "caught", "hit", "still in", "in there", "slam*", "crash*", "猛"),
         # Dirt in a lift is the cleaners' whoever is inside.
         frozenset(set(Category) - {Category.CLEANING}),
         masks=("困难", "夹层", "文件夹", "里面的灯", "里面的风扇", "里面的按钮", "里面的空调", "里面的广告", "里面的镜子", "light inside",
@@ -641,15 +644,16 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
     ),
     DangerPair(
         "gas",
-        ("燃气", "煤气", "天然气", "液化气", "天燃气", "燃汽", "煤汽", "gas", "meiqi*", "mei qi*", "ranqi*", "ran qi*"),
-        ("味", "臭", "嘶", "咝", "滋滋", "漏气", "泄漏", "头晕", "头有点晕", "smell*", "odo*", "stink*", "hiss*", "leak*",
+        ("燃气", "煤气", "天然气", "液化气", "天燃气", "燃汽", "煤汽", "气罐", "gas", "meiqi*", "mei qi*", "ranqi*", "ran qi*"),
+        ("味", "臭", "嘶", "咝", "嗤", "呲", "丝丝", "滋滋", "关不紧", "关不严", "关不住", "won't shut", "won't close", "漏气", "泄漏", "头晕", "头有点晕", "smell*", "odo*", "stink*", "hiss*", "leak*",
          "dizzy", "wei dao*", "weidao*"),
         masks=("煤气费", "燃气费", "gas bill", "gas fee", "gas station", "汽车"),
     ),
     DangerPair(
         "a missing drain cover",
         ("井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*"),
-        ("不见", "没了", "丢了", "被偷", "偷走", "拿走", "撬走", "撬开", "被撬", "大洞", "掉进", "missing", "gone", "stolen", "open", "removed"),
+        ("不见", "没了", "丢了", "被偷", "偷走", "拿走", "撬走", "撬开", "被撬", "大洞", "掉进", "翘", "翻", "松动", "塌", "tilt*",
+         "loose", "broken", "cracked", "missing", "gone", "stolen", "open", "removed"),
     ),
     DangerPair(
         "a railing that gives",
@@ -659,9 +663,10 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
     DangerPair(
         "something overhead about to fall",
         ("外墙", "墙皮", "瓷砖", "玻璃", "窗户", "窗框", "广告牌", "招牌", "树枝", "大树", "外机", "支架", "雨棚", "遮阳棚", "吊顶",
-         "花盆",
+         "花盆", "铁皮", "彩钢瓦", "屋顶", "楼顶", "雨篷", "roof*",
          "facade", "glass", "window*", "tile*", "branch*", "sign", "signboard*", "canopy", "awning*"),
-        ("随时", "快掉", "要掉", "会掉", "掉下来…人", "锈断", "歪着挂", "悬着", "悬空", "吊着", "挂在那", "dangling", "hanging", "砸到", "砸伤", "砸人", "会砸", "砸下来", "要倒", "快倒", "塌", "about to fall", "could fall", "going to fall",
+        ("随时", "快掉", "要掉", "会掉", "掉下来…人", "锈断", "歪着挂", "悬着", "掀起", "被风吹起", "吹翻", "垮", "下垂", "sagging", "walk under",
+         "people under", "下面…人走", "人…从下面", "悬空", "吊着", "挂在那", "dangling", "hanging", "砸到", "砸伤", "砸人", "会砸", "砸下来", "要倒", "快倒", "塌", "about to fall", "could fall", "going to fall",
          "might fall", "fell onto", "fall on", "hit someone", "collaps*"),
     ),
     DangerPair(
@@ -669,5 +674,11 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
         _CHILD_OR_ELDER,
         ("锁死", "反锁", "锁在里", "锁住", "开唔到", "出不来", "locked in", "locked inside", "jammed"),
         frozenset({Category.LOCKSMITH, Category.ELEVATOR}),
+    ),
+    DangerPair(
+        "someone alone or confused behind a door that will not open",
+        ("一个人在屋", "一个人在家", "一个人在里", "独自在家", "老年痴呆", "痴呆", "alone inside", "home alone", "dementia"),
+        ("打不开", "开不了", "开不开", "锁死", "反锁", "locked", "can't open", "won't open", "jammed"),
+        frozenset({Category.LOCKSMITH}),
     ),
 )
