@@ -68,6 +68,8 @@ _CONTRAST_BEHIND = re.compile(
 # Absence: a negation at most a few characters (Chinese) or words (English) before what it denies.
 _ABSENCE = re.compile(
     r"(?<!有)(?:并没有|没有|并没|没|不再|未|(?<![法])无(?!法))"
+    # "不冒烟也不烫": 不 denies only the alarms it can stand before (不停冒烟 keeps smoking).
+    r"|不(?=冒|漏|烫|焦|糊|着火|起火|闪火|打火|冒火|渗|滴)"
     r"|(?<![a-z])(?:no|not|never|without|nobody|nothing|no one|none|isn'?t|wasn'?t|aren'?t|weren'?t"
     r"|don'?t|doesn'?t|didn'?t|haven'?t|hasn'?t)(?![a-z])"
 )
@@ -110,13 +112,27 @@ def is_cjk(text: str) -> bool:
     return _HAS_CJK.search(text) is not None
 
 
+# Owners in Hong Kong, Macau and Taiwan, and phones set to them, write traditional characters: the
+# ones repair reports use are folded to their simplified form, one character for one, so the word lists
+# and the learned counts read "電梯困咗人" as "电梯困咗人" and offsets survive.
+_TRADITIONAL = str.maketrans(
+    "電樓燒煙氣門鎖開關燈線熱機爐滲廁邊裡裏頭壞問題號層進發響報滅應濕廚風調溫牆磚斷閘蓋見還沒會聽說話這個們來為"
+    "從對時點處麼動衝淨潔髒蟲壓閥噴滿緊請謝幫師幾樣間無鐘體險傷墜轉聲帶觸擊凍製竈鍋櫃乾讓該當總網紙車輛庫場園區單"
+    "陽臺欄護掛擺損縫鏽親濾樁醫費頂燙碼礙藥聞過鬆搖檢測嗎飯臥廳灑蓮龍錶儀鈕戶識鬧鐵攪捲掃兩裝殼鏈媽爺嬤孫們隻",
+    "电楼烧烟气门锁开关灯线热机炉渗厕边里里头坏问题号层进发响报灭应湿厨风调温墙砖断闸盖见还没会听说话这个们来为"
+    "从对时点处么动冲净洁脏虫压阀喷满紧请谢帮师几样间无钟体险伤坠转声带触击冻制灶锅柜干让该当总网纸车辆库场园区单"
+    "阳台栏护挂摆损缝锈亲滤桩医费顶烫码碍药闻过松摇检测吗饭卧厅洒莲龙表仪钮户识闹铁搅卷扫两装壳链妈爷嬷孙们只",
+)
+
+
 def normalise(text: str) -> str:
-    """Lower-case and fold full-width forms without changing the text's length, so offsets survive."""
+    """Lower-case, fold full-width forms and traditional characters without changing the text's length,
+    so offsets survive."""
     folded = []
     for char in text:
         normal = unicodedata.normalize("NFKC", char).lower()
         folded.append(normal if len(normal) == 1 else char)
-    return "".join(folded)
+    return "".join(folded).translate(_TRADITIONAL)
 
 
 @cache

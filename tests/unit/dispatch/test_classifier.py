@@ -111,7 +111,11 @@ def test_held_out_split_is_a_stratified_quarter() -> None:
     test_per_category = Counter(row["category"] for row in rows if row["split"] == "test")
 
     assert {row["split"] for row in rows} == {"train", "test"}
-    assert set(test_per_category.values()) == {12}
+    # 12 per category when the split was drawn; issue 18 relabelled rows to the product's schema
+    # (doors to LOCKSMITH, a gas smell to GENERAL, a blocked fire escape to CLEANING), which moves
+    # rows between categories but never between splits.
+    assert all(8 <= count <= 14 for count in test_per_category.values())
+    assert sum(test_per_category.values()) == 12 * len(Category)
     assert 0.24 <= sum(test_per_category.values()) / len(rows) <= 0.27
 
 
@@ -367,7 +371,7 @@ def test_a_lamp_on_the_building_fabric_is_still_the_electricians() -> None:
         ("it's not the lift, it's the light in the lift lobby", Category.ELECTRICAL, "lift"),
         ("水管没问题，是空调内机在滴水", Category.HVAC, "水管"),
         ("电子锁不是没电，是一直显示系统锁定", Category.LOCKSMITH, "没电"),
-        ("不是锁坏了，是门本身变形关不上", Category.GENERAL, "锁"),
+        ("不是锁坏了，是窗户玻璃裂了", Category.GENERAL, "锁"),
         ("the dryer is fine, it's the washing machine that won't spin", Category.APPLIANCE, "dryer"),
     ],
 )
@@ -570,6 +574,102 @@ def test_smoke_is_the_trade_of_the_equipment_it_comes_from_else_the_fire_wardens
 )
 def test_a_denied_or_partial_alarm_is_not_urgent(text: str) -> None:
     assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        # Shanghainese, Cantonese (in traditional characters too), Sichuanese and northern speech
+        ("三号楼电梯里厢困牢两个人", "困牢"),
+        ("部𨋢困咗人喺九樓", "困咗"),
+        ("插座燒咗，有啲煙", "煙"),
+        ("屋头一点电都没得了", "没得了"),
+        ("成个屋企冇晒电", "冇晒电"),
+        ("俺家整个屋都没电了", "整个屋都没电"),
+        # typos and homophones
+        ("店梯关人了，里面有人", "里面有人"),
+        ("插做冒火星", "火星"),
+        ("煤起味好重", "煤起"),
+        ("天花扳一直在滴，楼上的水", "楼上的水"),
+        # pinyin and English paraphrase
+        ("ranqi wei hen zhong", "ranqi"),
+        ("the bathroom tap gave me a shock, got a shock twice", "shock"),
+        ("smoking socket in the kitchen", "smoking socket"),
+    ],
+)
+def test_danger_in_dialect_typos_and_pinyin_is_urgent(text: str, cue: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.urgency is Priority.URGENT
+    assert any(cue in phrase for phrase in verdict.urgency_evidence), verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(
+    ("text", "halves"),
+    [
+        ("电梯停在5楼和6楼之间了，我妈在里头", ("电梯", "在里头")),
+        ("楼下阿姨上来说，她家卫生间顶上湿了一大块", ("楼下", "湿了")),
+        ("燃气灶关了，厨房还是有股怪味，像臭鸡蛋", ("燃气", "味")),
+        ("小区路口的窨井盖，昨晚被人撬走了", ("窨井", "撬走")),
+        ("阳台栏杆，一推就晃", ("栏杆", "晃")),
+    ],
+)
+def test_a_danger_told_across_clauses_is_urgent_and_names_both_halves(text: str, halves: tuple[str, str]) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.urgency is Priority.URGENT
+    for half in halves:
+        assert any(half in phrase for phrase in verdict.urgency_evidence), verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # negations of the new cues
+        "开关按不下去，不冒烟也不烫",
+        "燃气公司查过了，没有漏气，就是灶的火小",
+        "电梯停用保养，没人困在里面",
+        "插座不通电，没有冒烟也没有焦味",
+        # their everyday senses
+        "楼道里有人抽烟，烟头扔了一地",
+        "油烟机吸力小，做饭满屋油烟",
+        "楼道有一滩油，我差点滑倒",
+        "消防通道被电动车堵了",
+        "书房两个插座都没电了",
+        "厨房吊柜的门掉下来了",
+        "电梯里有人吐了，好脏",
+        "密码锁打不开，老婆孩子在门外等着",
+    ],
+)
+def test_the_new_cues_leave_their_negations_and_everyday_senses_alone(text: str) -> None:
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
+def test_a_blocked_fire_escape_is_the_cleaners_at_high() -> None:
+    verdict = load_default_classifier().classify("消防通道堆满了纸箱和旧家具")
+
+    assert (verdict.category, verdict.urgency) == (Category.CLEANING, Priority.HIGH)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("卧室门合页松了，关门会响", Category.LOCKSMITH),
+        ("入户门关不上了", Category.LOCKSMITH),
+        ("the bedroom door frame has swollen and the door sticks", Category.LOCKSMITH),
+        ("厨房吊柜的柜门歪了", Category.GENERAL),
+        ("闻到煤气味，不知道哪里来的", Category.GENERAL),
+        ("燃气灶关了还有燃气味", Category.APPLIANCE),
+        ("小区路上的井盖丢了", Category.GENERAL),
+        ("电表箱着火了", Category.ELECTRICAL),
+        ("楼下垃圾桶着火了", Category.FIRE_SAFETY),
+        ("整栋楼都没有热水", Category.PLUMBING),
+        ("热水器不出热水", Category.APPLIANCE),
+        ("电梯里的风扇不转", Category.ELEVATOR),
+    ],
+)
+def test_categories_follow_the_schema_what_is_broken_not_where(text: str, category: Category) -> None:
+    assert load_default_classifier().classify(text).category is category
 
 
 def test_an_enquiry_about_fire_equipment_is_low() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dispatch.classifier_text import PhraseMatcher, Reading
+from dispatch.classifier_text import PhraseMatcher, Reading, normalise
 
 
 def spans_of(reading: Reading, word: str) -> tuple[int, int]:
@@ -136,3 +136,18 @@ def test_offsets_survive_normalisation_so_evidence_is_quoted_verbatim() -> None:
 
     assert reading.normalised == "卧室ac漏水"
     assert reading.quote(2, 4) == "ＡＣ"
+
+
+def test_traditional_characters_fold_to_simplified_keeping_offsets() -> None:
+    text = "電梯困咗人，喺12樓"
+
+    assert normalise(text) == "电梯困咗人,喺12楼"
+    assert len(normalise(text)) == len(text)
+
+
+def test_bu_denies_only_the_alarm_it_stands_before() -> None:
+    denied = Reading.of("不冒烟也不烫")
+    kept = Reading.of("插座不停冒烟")
+
+    assert denied.is_denied(1, 3)
+    assert not kept.is_denied(4, 6)
