@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +16,45 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+
+def _environment(folder: Path, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    return {
+        **os.environ,
+        "COURTYARD_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'courtyard.db'}",
+        "COURTYARD_MEDIA_DIR": str(folder / "media"),
+        **(env or {}),
+    }
+
+
+def seeded_demo_folder(shared: Path) -> Path:
+    """A folder holding the demo community (its SQLite file and media), seeded once for the whole run.
+
+    `shared` is a folder every test process of the run can see; the first process to get there seeds
+    with `courtyard seed-demo` while the others wait on the lock, so the pages' tests start from a copy
+    in seconds instead of each seeding a month of a community (test_serve_demo still seeds its own).
+    """
+    folder = shared / "seeded-demo"
+    with (shared / "seeded-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "seeded").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            subprocess.run(
+                [sys.executable, "-m", "api", "seed-demo"],
+                env=_environment(folder),
+                cwd=folder,
+                check=True,
+                capture_output=True,
+            )
+            (folder / "seeded").touch()
+    return folder
+
+
+def copy_of_seeded_demo(shared: Path, destination: Path) -> Path:
+    """A private copy of the run's seeded demo in `destination`, to serve with `courtyard_serve(destination, "--demo")`."""
+    shutil.copytree(seeded_demo_folder(shared), destination, dirs_exist_ok=True)
+    return destination
 
 
 def free_port() -> int:
@@ -43,12 +84,7 @@ def courtyard_serve(
     """
     port = free_port()
     log_path = tmp_path / f"server-{port}.log"
-    environment = {
-        **os.environ,
-        "COURTYARD_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'courtyard.db'}",
-        "COURTYARD_MEDIA_DIR": str(tmp_path / "media"),
-        **(env or {}),
-    }
+    environment = _environment(tmp_path, env)
     with log_path.open("w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "api", "serve", "--port", str(port), *args],

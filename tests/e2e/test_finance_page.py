@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.demo_api import DemoApi
-from tests.e2e.server import RunningServer, courtyard_serve
+from tests.e2e.server import RunningServer, copy_of_seeded_demo, courtyard_serve
 
 pytestmark = pytest.mark.e2e
 
@@ -28,8 +28,8 @@ FIGURES = """query ($p: ID!, $from: String!, $to: String!, $asOf: Date!) {
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with courtyard_serve(tmp_path_factory.mktemp("finance-page"), "--demo") as running:
+def server(tmp_path_factory: pytest.TempPathFactory, shared_folder: Path) -> Iterator[RunningServer]:
+    with courtyard_serve(copy_of_seeded_demo(shared_folder, tmp_path_factory.mktemp("finance-page")), "--demo") as running:
         yield running
 
 

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 
 from tests.e2e.demo_api import HERE, DemoApi, DemoTechnician
-from tests.e2e.server import RunningServer, courtyard_serve
+from tests.e2e.server import RunningServer, copy_of_seeded_demo, courtyard_serve
 from tests.speech import encoded, spoken
 
 pytestmark = pytest.mark.e2e
@@ -47,8 +47,8 @@ BOARD_TEXTS = (
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, Path]]:
-    folder = tmp_path_factory.mktemp("live-pages")
+def demo(tmp_path_factory: pytest.TempPathFactory, shared_folder: Path) -> Iterator[tuple[RunningServer, Path]]:
+    folder = copy_of_seeded_demo(shared_folder, tmp_path_factory.mktemp("live-pages"))
     with courtyard_serve(folder, "--demo") as server:
         yield server, folder / "courtyard.db"
 
