@@ -69,6 +69,8 @@ VISIT_MINUTES: Mapping[str, int] = {
     Category.GENERAL: 30,
 }
 _DAY_END = 48 * 60
+# Enough to restore a day's routes on a loaded machine (it takes about 0.1 s on an idle one).
+_RESTORE_SECONDS = 5
 # The local search operators of a large day: each puts a left-out visit into a route (see `_Model.solve`).
 _INSERTING_OPERATORS = (
     "use_make_active",
@@ -459,6 +461,7 @@ class _Model:
         # Restoring a solution schedules its breaks and times within this limit; OR-Tools' 100 ms default
         # failed the restore of the greedy routes now and then on a loaded machine.
         parameters.lns_time_limit.FromSeconds(2)
+        parameters.time_limit.FromMilliseconds(max(100, round(self.settings.time_limit_seconds * 1000)))
         if self.settings.improve and self.visit_count > _SMALL_DAY:
             parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
             operators = parameters.local_search_operators
@@ -477,6 +480,11 @@ class _Model:
         left = self.settings.time_limit_seconds - (monotonic() - started)
         parameters.time_limit.FromMilliseconds(max(100, round(left * 1000)))
         solution = routing.SolveFromAssignmentWithParameters(greedy, parameters) if greedy is not None else None
+        if solution is None and greedy is not None:
+            # The search had no time even to restore the construction (a loaded machine): restore it alone.
+            parameters.solution_limit = 1
+            parameters.time_limit.FromSeconds(_RESTORE_SECONDS)
+            solution = routing.SolveFromAssignmentWithParameters(greedy, parameters)
         if solution is None:
             # OR-Tools' own construction: slow on large days with skills and breaks, but always there.
             solution = routing.SolveWithParameters(parameters)
@@ -490,7 +498,8 @@ class _Model:
         return tuple(rule for rule in technician.breaks if rule.starts_within.end + rule.minutes > self.now)
 
     def _greedy_routes(self) -> list[list[int]]:
-        """Routes built by cheapest insertion, most urgent and earliest due first.
+        """Routes built by cheapest insertion, most urgent and earliest due first, then room made for each
+        visit left out by moving one visit of a route to another route.
 
         OR-Tools' first-solution heuristics took tens of seconds on 30 technicians × 300 visits with
         skills, windows and breaks; this takes about a second and gives the local search a start it
@@ -520,7 +529,9 @@ class _Model:
         vehicle_of = {t.technician_id: v for v, t in enumerate(self.technicians)}
         heads = [len(route) for route in routes]
         nodes = [[self.manager.IndexToNode(index) for index in route] for route in routes]
-        prices = [self._price(v, nodes[v]) for v in range(len(routes))]
+        # Where each route stands after each of its first k visits, and its price so far: a trial
+        # insertion at position k is simulated from there, not from the route's start.
+        states = [self._states(v, nodes[v]) for v in range(len(routes))]
 
         def urgency(node: int) -> tuple[int, int, int]:
             visit = self.visits[node]
@@ -528,33 +539,100 @@ class _Model:
             closes = visit.window.end if visit.window is not None else _DAY_END
             return (_RANK[visit.priority], min(due, closes), node)
 
-        for node in sorted((n for n in range(self.visit_count) if n not in placed), key=urgency):
+        def candidates(node: int) -> list[int]:
             visit = self.visits[node]
             if visit.pin is not None:
-                candidates = [vehicle_of[visit.pin.technician_id]]
-            elif visit.assignee in vehicle_of:
-                candidates = [vehicle_of[visit.assignee]]  # type: ignore[index]
-            else:
-                candidates = [v for v, t in enumerate(self.technicians) if visit.skill in t.skills]
-            best: tuple[int, int, int, int] | None = None  # added price, vehicle, position, new price
-            for v in candidates:
-                for position in range(heads[v], len(nodes[v]) + 1):
-                    trial = nodes[v][:position] + [node] + nodes[v][position:]
-                    price = self._price(v, trial)
-                    if price is not None and (best is None or price - prices[v] < best[0]):
-                        best = (price - prices[v], v, position, price)
-            if best is not None:
-                _, v, position, price = best
-                nodes[v].insert(position, node)
-                prices[v] = price
+                return [vehicle_of[visit.pin.technician_id]]
+            if visit.assignee in vehicle_of:
+                return [vehicle_of[visit.assignee]]  # type: ignore[index]
+            return [v for v, t in enumerate(self.technicians) if visit.skill in t.skills]
+
+        left_out: list[int] = []
+        for node in sorted((n for n in range(self.visit_count) if n not in placed), key=urgency):
+            best: tuple[int, int, int] | None = None  # added price, vehicle, position
+            for v in candidates(node):
+                found = self._cheapest_insertion(v, nodes[v], states[v], node, heads[v])
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (found[0], v, found[1])
+            if best is None:
+                left_out.append(node)
+                continue
+            _, v, position = best
+            nodes[v].insert(position, node)
+            states[v] = self._states(v, nodes[v])
+
+        # Making room: a visit that fits nowhere may fit where another one was, if that one fits elsewhere.
+        for node in left_out:
+            move: tuple[int, int, list[int], int, int] | None = None  # added price, vehicle, new route, other, position
+            for v in candidates(node):
+                route_states = states[v]
+                if route_states is None:
+                    continue
+                for k in range(heads[v], len(nodes[v])):
+                    moved = nodes[v][k]
+                    if self.visits[moved].pin is not None or self.visits[moved].assignee is not None:
+                        continue  # a pinned or assigned visit stays with its technician
+                    without = nodes[v][:k] + nodes[v][k + 1 :]
+                    shorter = self._states(v, without)
+                    found = self._cheapest_insertion(v, without, shorter, node, heads[v])
+                    if found is None:
+                        continue
+                    added_here = shorter[-1][1] + found[0] - route_states[-1][1]  # type: ignore[index]
+                    for other in candidates(moved):
+                        if other == v or (move is not None and added_here >= move[0]):
+                            continue
+                        elsewhere = self._cheapest_insertion(other, nodes[other], states[other], moved, heads[other])
+                        if elsewhere is not None and (move is None or added_here + elsewhere[0] < move[0]):
+                            route = without[: found[1]] + [node] + without[found[1] :]
+                            move = (added_here + elsewhere[0], v, route, other, elsewhere[1])
+            if move is not None:
+                _, v, route, other, position = move
+                moved = next(n for n in nodes[v] if n not in route)
+                nodes[v] = route
+                nodes[other].insert(position, moved)
+                states[v], states[other] = self._states(v, nodes[v]), self._states(other, nodes[other])
         return [[self.manager.NodeToIndex(node) for node in route] for route in nodes]
 
-    def _price(self, vehicle: int, route: list[int]) -> int | None:
-        """Metres plus lateness prices of a route simulated from its start, or None if it is infeasible."""
+    def _cheapest_insertion(
+        self, vehicle: int, route: list[int], states: list[tuple[_RouteEnd, int]] | None, node: int, head: int
+    ) -> tuple[int, int] | None:
+        """(price added, position) of the cheapest feasible place for ``node`` in the route after its first
+        ``head`` visits (the visits under way), or None; ``states`` are the route's `_states`."""
+        if states is None:
+            return None
+        metres = self.metres
+        price_now = states[-1][1]
+        best: tuple[int, int] | None = None
+        for position in range(head, len(route) + 1):
+            before, price_before = states[position]
+            # The metres added are a lower bound of the price added (lateness only grows).
+            added_m = metres[before.node][node]
+            if position < len(route):
+                following = route[position]
+                added_m += metres[node][following] - metres[before.node][following]
+            if best is not None and added_m >= best[0]:
+                continue
+            extended = self._extend(vehicle, before, price_before, [node, *route[position:]])
+            if extended is not None and (best is None or extended[1] - price_now < best[0]):
+                best = (extended[1] - price_now, position)
+        return best
+
+    def _states(self, vehicle: int, route: list[int]) -> list[tuple[_RouteEnd, int]] | None:
+        """The route's end and price after each of its first k visits (k = 0 … all), or None if infeasible."""
         technician = self.technicians[vehicle]
         end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self._breaks_ahead(technician))
-        under_way = {technician.started_visit, technician.next_visit}
-        price = 0
+        states = [(end, 0)]
+        for node in route:
+            extended = self._extend(vehicle, states[-1][0], states[-1][1], [node])
+            if extended is None:
+                return None
+            states.append(extended)
+        return states
+
+    def _extend(self, vehicle: int, end: _RouteEnd, price: int, route: list[int]) -> tuple[_RouteEnd, int] | None:
+        """A route's end and price (metres plus lateness prices) after these visits, or None if infeasible."""
+        technician = self.technicians[vehicle]
+        under_way = (technician.started_visit, technician.next_visit)
         for node in route:
             visit = self.visits[node]
             after = self._append(end, node, technician, committed=visit.ticket_id in under_way)
@@ -565,7 +643,7 @@ class _Model:
             if visit.due is not None and starts > visit.due:
                 price += (starts - visit.due) * self.settings.late_price_per_minute[visit.priority]
             end = after
-        return price
+        return end, price
 
     def _append(self, end: _RouteEnd, node: int, technician: TechnicianDay, *, committed: bool) -> _RouteEnd | None:
         """The route's end after one more visit, or None when the visit cannot come next."""
