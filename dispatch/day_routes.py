@@ -11,7 +11,7 @@ Dispatchers pin a visit to a technician, and to a start time, with `pin_visit` (
 Each on-shift technician works today's hours (`dispatch.shifts`, table `technician_shift`): the date's own,
 else the weekday's; one with a week stored but nothing for today is not planned; one with nothing stored
 works `DEFAULT_SHIFT` with `DEFAULT_LUNCH` (08:00–18:00, 45 minutes starting between 11:30 and 13:30).
-A visit starts inside the owner's availability when one is stored (`dispatch.availability`, table
+A visit is planned inside the owner's availability when one is stored (`dispatch.availability`, table
 `owner_availability`), and before the SLA's on-site deadline when it can.
 """
 
@@ -191,7 +191,7 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
     on_shift = [row for row in rows if row.id in hours_today]
     on_shift_ids = {row.id for row in on_shift}
     windows = {
-        stored.ticket_id: Window(minute_of(stored.available_from), minute_of(stored.available_until))
+        stored.ticket_id: (minute_of(stored.available_from), minute_of(stored.available_until))
         for stored in await session.scalars(
             select(OwnerAvailability)
             .join(Ticket, Ticket.id == OwnerAvailability.ticket_id)
@@ -228,7 +228,7 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
                 sites.of(ticket),
                 ticket.priority,
                 minutes,
-                window=windows.get(ticket.id),
+                window=_visit_window(windows.get(ticket.id), minutes),
                 due=minute_of(ticket.on_site_due_at.astimezone(zone)) if ticket.on_site_at is None else None,
                 pin=_pinned(pins.get(ticket.id), minute_of),
                 assignee=ticket.assignee_id,
@@ -250,6 +250,15 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
     ]
     plan = plan_day(visits, technicians, now=minute_of(local_now), settings=_ROUTE_SETTINGS)
     return DayRoutes(project.id, midnight, plan)
+
+
+def _visit_window(available: tuple[int, int] | None, minutes: int) -> Window | None:
+    """When the visit may start so that it ends while the owner is home (at the window's start, when the
+    window is shorter than the visit)."""
+    if available is None:
+        return None
+    opens, closes = available
+    return Window(opens, max(opens, closes - minutes))
 
 
 async def _hours_on(session: AsyncSession, technician_ids: list[int], day: dt.date) -> dict[int, ShiftHours]:

@@ -131,7 +131,7 @@ class SubmitTicketInput:
         default=None, description="When the owner is home for the visit from (give both ends, or neither)."
     )
     available_until: dt.datetime | None = strawberry.field(
-        default=None, description="When the owner is home for the visit until: the visit starts inside the window."
+        default=None, description="When the owner is home for the visit until: the visit is planned to start and end inside the window."
     )
 
 

@@ -167,7 +167,7 @@ class TicketEventType:
 
 
 @strawberry.type(
-    name="OwnerAvailability", description="When the owner is home for a ticket's visit: the visit starts inside it."
+    name="OwnerAvailability", description="When the owner is home for a ticket's visit: the day's routes plan the visit inside it."
 )
 class OwnerAvailabilityType:
     available_from: dt.datetime = strawberry.field(description="From.")
@@ -318,7 +318,7 @@ class TicketType(relay.Node):
         return answer(info.context.loaders.technician, self.row.assignee_id, TechnicianType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(
-        description="When the owner is home for the visit (the day's routes start it inside); null when not said."
+        description="When the owner is home for the visit (the day's routes plan it inside); null when not said."
     )
     async def owner_availability(self, info: Info) -> OwnerAvailabilityType | None:
         rows = await info.context.loaders.dispatch.availability_by_ticket.load(self.row.id)
