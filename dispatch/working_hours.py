@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from kernel.errors import BadInput
 
 __all__ = [
+    "FURTHEST_AVAILABILITY",
     "LONGEST_AVAILABILITY",
     "LONGEST_BREAK_MINUTES",
     "MOST_BREAKS",
@@ -28,6 +29,7 @@ MOST_BREAKS = 4
 LONGEST_BREAK_MINUTES = 180
 # An owner's availability is for the coming visit, not a standing timetable.
 LONGEST_AVAILABILITY = dt.timedelta(days=14)
+FURTHEST_AVAILABILITY = dt.timedelta(days=366)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +79,7 @@ def check_shift(starts: int, ends: int, breaks: Sequence[BreakHours]) -> ShiftHo
 def check_availability(
     available_from: dt.datetime, available_until: dt.datetime, *, now: dt.datetime
 ) -> tuple[dt.datetime, dt.datetime]:
-    """An owner's window, when it ends after it starts, is not over and is not too long."""
+    """An owner's window, when it ends after it starts, is not over, is not too long and starts within a year."""
     if available_from.tzinfo is None or available_until.tzinfo is None:
         raise BadInput("Give the time zone of the window's times.", field="availableFrom")
     if available_until <= available_from:
@@ -86,6 +88,8 @@ def check_availability(
         raise BadInput("The window is already over.", field="availableUntil")
     if available_until - available_from > LONGEST_AVAILABILITY:
         raise BadInput("A window lasts at most 14 days.", field="availableUntil")
+    if available_from - now > FURTHEST_AVAILABILITY:
+        raise BadInput("A window starts within a year.", field="availableFrom")
     return available_from, available_until
 
 

@@ -57,6 +57,7 @@ def test_an_owners_window_must_end_after_it_starts_not_be_over_and_last_at_most_
         (NOW - dt.timedelta(hours=3), NOW - dt.timedelta(hours=1), "availableUntil"),
         (NOW, NOW + dt.timedelta(days=14, minutes=1), "availableUntil"),
         (NOW.replace(tzinfo=None), later.replace(tzinfo=None), "availableFrom"),
+        (dt.datetime(9999, 12, 30, tzinfo=dt.UTC), dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-14))), "availableFrom"),
     ]:
         with pytest.raises(BadInput) as refusal:
             check_availability(opens, closes, now=NOW)
