@@ -478,10 +478,13 @@ class _Model:
         routing.CloseModelWithParameters(parameters)
         greedy = routing.ReadAssignmentFromRoutes(self._greedy_routes(), True)
         left = self.settings.time_limit_seconds - (monotonic() - started)
-        parameters.time_limit.FromMilliseconds(max(100, round(left * 1000)))
-        solution = routing.SolveFromAssignmentWithParameters(greedy, parameters) if greedy is not None else None
+        solution = None
+        if greedy is not None and left > 0:
+            parameters.time_limit.FromMilliseconds(max(100, round(left * 1000)))
+            solution = routing.SolveFromAssignmentWithParameters(greedy, parameters)
         if solution is None and greedy is not None:
-            # The search had no time even to restore the construction (a loaded machine): restore it alone.
+            # No time left to search, or the search had not even the time to restore the construction (on a
+            # loaded machine): restore it alone.
             parameters.solution_limit = 1
             parameters.time_limit.FromSeconds(_RESTORE_SECONDS)
             solution = routing.SolveFromAssignmentWithParameters(greedy, parameters)
