@@ -69,6 +69,8 @@ VISIT_MINUTES: Mapping[str, int] = {
     Category.GENERAL: 30,
 }
 _DAY_END = 48 * 60
+# What one large-neighbourhood step may take (see `_Model.solve`).
+_STEP_MILLISECONDS = 300
 # Enough to restore a day's routes on a loaded machine (it takes about 0.1 s on an idle one).
 _RESTORE_SECONDS = 5
 # The local search operators of a large day: each puts a left-out visit into a route (see `_Model.solve`).
@@ -458,9 +460,11 @@ class _Model:
         routing = self.routing
         parameters = pywrapcp.DefaultRoutingSearchParameters()
         parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        # Restoring a solution schedules its breaks and times within this limit; OR-Tools' 100 ms default
-        # failed the restore of the greedy routes now and then on a loaded machine.
-        parameters.lns_time_limit.FromSeconds(2)
+        # Each large-neighbourhood step, and the restore of a solution (its breaks and times scheduled), is
+        # bound by this limit: OR-Tools' 100 ms default failed the restore of the greedy routes now and then
+        # on a loaded machine, and seconds let one step overrun the plan's time limit by as much: the restore
+        # has a limit of its own when it is retried alone.
+        parameters.lns_time_limit.FromMilliseconds(_STEP_MILLISECONDS)
         parameters.time_limit.FromMilliseconds(max(100, round(self.settings.time_limit_seconds * 1000)))
         if self.settings.improve and self.visit_count > _SMALL_DAY:
             parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
@@ -487,6 +491,7 @@ class _Model:
             # loaded machine): restore it alone.
             parameters.solution_limit = 1
             parameters.time_limit.FromSeconds(_RESTORE_SECONDS)
+            parameters.lns_time_limit.FromSeconds(_RESTORE_SECONDS)
             solution = routing.SolveFromAssignmentWithParameters(greedy, parameters)
         if solution is None:
             # OR-Tools' own construction: slow on large days with skills and breaks, but always there.
