@@ -1,9 +1,13 @@
 """Day routes: 30 technicians × 300 visits planned in ≤ 10 s, within 2 % of a 60-second run's cost.
 
 The same model is solved three ways and priced by its own objective (metres + SLA lateness + prices of
-visits left out): the cheapest-insertion construction alone (the greedy baseline, most urgent first), the plan as the use
-case makes it (≤ 10 s end to end), and a 60-second run as the reference. `--quick` (or
-COURTYARD_BENCH_QUICK=1, which `make bench` may set) skips the 60-second reference.
+visits left out): the construction alone (the greedy baseline: cheapest insertion, most urgent first,
+then room made for what was left out by moving one visit elsewhere), the plan as the use case makes it
+(≤ 10 s end to end, model building included), and a 60-second run as the reference, started from the
+same construction with the same search. The use case's plan is made `RUNS` times: a time-limited search
+finds more or less depending on the machine's load, and the goal is that every run is within 2 %, not
+the luckiest. `--quick` (or COURTYARD_BENCH_QUICK=1, which `make bench` may set) plans once and skips
+the 60-second reference.
 """
 
 from __future__ import annotations
@@ -30,8 +34,9 @@ from kernel.vocabulary import Category, Priority
 
 TECHNICIANS, VISITS = 30, 300
 NOW = 8 * 60
-PLANNED_SECONDS = 9.0  # the search's share of the 10-second goal; building the model takes the rest
+PLANNED_SECONDS = 9.0  # the whole plan's limit, model building included: OR-Tools overshoots it a little
 REFERENCE_SECONDS = 60.0
+RUNS = 3
 TRADES = list(Category)
 TRADE_SHARE = [30, 20, 10, 6, 4, 8, 8, 6, 8]
 PRIORITY_SHARE = {Priority.URGENT: 5, Priority.HIGH: 20, Priority.NORMAL: 55, Priority.LOW: 20}
@@ -130,15 +135,19 @@ def main() -> None:
     quick = "--quick" in sys.argv or os.environ.get("COURTYARD_BENCH_QUICK") == "1"
     visits, technicians = instance(18)
     _PRIORITY_OF.update({visit.ticket_id: visit.priority for visit in visits})
+    loads = [os.getloadavg()[0]]
     greedy, greedy_seconds = timed(visits, technicians, RouteSettings(improve=False))
-    planned, planned_seconds = timed(visits, technicians, RouteSettings(time_limit_seconds=PLANNED_SECONDS))
+    planned = []
+    for _ in range(1 if quick else RUNS):
+        planned.append(timed(visits, technicians, RouteSettings(time_limit_seconds=PLANNED_SECONDS)))
+        loads.append(os.getloadavg()[0])
     reference = None
     if not quick:
         reference, reference_seconds = timed(visits, technicians, RouteSettings(time_limit_seconds=REFERENCE_SECONDS))
-    rows = [
-        row("greedy (cheapest insertion, no local search)", greedy, greedy_seconds, reference, ""),
-        row(f"use case ({PLANNED_SECONDS:g} s search)", planned, planned_seconds, reference, "≤ 10"),
-    ]
+        loads.append(os.getloadavg()[0])
+    rows = [row("greedy (cheapest insertion, making room)", greedy, greedy_seconds, reference, "")]
+    for number, (plan, seconds) in enumerate(planned, start=1):
+        rows.append(row(f"use case, run {number} ({PLANNED_SECONDS:g} s limit)", plan, seconds, reference, "≤ 10"))
     if reference is not None:
         rows.append(row(f"reference ({REFERENCE_SECONDS:g} s search)", reference, reference_seconds, reference, ""))
     print_table(
@@ -146,11 +155,17 @@ def main() -> None:
         "lunch, 40 % with owners' windows, SLA deadlines; cost = metres + lateness + prices of visits left out",
         rows,
     )
-    print(f"  greedy / use case cost: {greedy.cost / planned.cost:.3f}; peak RSS {peak_rss_mib():.1f} MiB")
-    print(f"  load average while measuring: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if planned_seconds > 10:
+    worst_plan = max((plan for plan, _ in planned), key=lambda plan: plan.cost)
+    worst_seconds = max(seconds for _, seconds in planned)
+    if reference is not None:
+        print(
+            f"  worst of {len(planned)} use-case runs vs the 60 s reference: {worst_plan.cost / reference.cost - 1:+.2%}"
+            f" (goal ≤ +2 %); slowest run {worst_seconds:.1f} s (goal ≤ 10 s)"
+        )
+    print(f"  greedy / worst use case cost: {greedy.cost / worst_plan.cost:.3f}; peak RSS {peak_rss_mib():.1f} MiB")
+    print(f"  1-minute load average before and after each plan: {' '.join(f'{x:.2f}' for x in loads)} (2 cores)")
+    if worst_seconds > 10:
         raise SystemExit("the day's plan took more than 10 s")
-
 
 if __name__ == "__main__":
     main()

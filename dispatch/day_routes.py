@@ -8,9 +8,11 @@ came in meanwhile is inserted after them, never before. ASSIGNED tickets stay wi
 and REOPENED ones may go to anyone with the skill. The pure core is `dispatch.routing`.
 
 Dispatchers pin a visit to a technician, and to a start time, with `pin_visit` (table `visit_pin`).
-Shifts and breaks are not stored per technician yet: every on-shift technician works 08:00–18:00 in the
-project's time zone with a 45-minute lunch starting between 11:30 and 13:30 (`DEFAULT_SHIFT`,
-`DEFAULT_LUNCH`). Owners' availability is not stored either: visits carry only the SLA's on-site deadline.
+Each on-shift technician works today's hours (`dispatch.shifts`, table `technician_shift`): the date's own,
+else the weekday's; one with a week stored but nothing for today is not planned; one with nothing stored
+works `DEFAULT_SHIFT` with `DEFAULT_LUNCH` (08:00–18:00, 45 minutes starting between 11:30 and 13:30).
+A visit is planned inside the owner's availability when one is stored (`dispatch.availability`, table
+`owner_availability`), and before the SLA's on-site deadline when it can.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Project, Technician, Ticket, VisitPin
+from db.models import OwnerAvailability, Project, Technician, TechnicianShift, Ticket, VisitPin
 from db.unit_of_work import unit_of_work
 from dispatch.dispatching import TicketSites, technician_position
 from dispatch.policy import (
@@ -44,7 +46,9 @@ from dispatch.routing import (
     visit_minutes,
 )
 from dispatch.routing import VisitPin as PinnedTo
+from dispatch.shifts import shift_hours
 from dispatch.solver import TechnicianSupply
+from dispatch.working_hours import BreakHours, ShiftHours, shift_for_day
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import TicketStatus
@@ -52,8 +56,8 @@ from register.projects import get_project_for
 
 __all__ = ["DEFAULT_LUNCH", "DEFAULT_SHIFT", "DayRoutes", "Pin", "pin_visit", "plan_day_routes", "plan_my_route"]
 
-DEFAULT_SHIFT = Window(8 * 60, 18 * 60)
-DEFAULT_LUNCH = BreakRule(Window(11 * 60 + 30, 13 * 60 + 30), 45)
+DEFAULT_LUNCH = BreakHours(11 * 60 + 30, 13 * 60 + 30, 45)
+DEFAULT_SHIFT = ShiftHours(8 * 60, 18 * 60, (DEFAULT_LUNCH,))
 # A visit on site for longer than its trade's minutes still needs a little more.
 _LEAST_REMAINING_MINUTES = 10
 _ON_SITE = frozenset({TicketStatus.ON_SITE, TicketStatus.IN_PROGRESS})
@@ -182,8 +186,18 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
             select(VisitPin).join(Ticket, Ticket.id == VisitPin.ticket_id).where(Ticket.project_id == project.id)
         )
     }
-    on_shift = [row for row in rows if row.on_shift]
+    today = local_now.date()
+    hours_today = await _hours_on(session, [row.id for row in rows if row.on_shift], today)
+    on_shift = [row for row in rows if row.id in hours_today]
     on_shift_ids = {row.id for row in on_shift}
+    windows = {
+        stored.ticket_id: (minute_of(stored.available_from), minute_of(stored.available_until))
+        for stored in await session.scalars(
+            select(OwnerAvailability)
+            .join(Ticket, Ticket.id == OwnerAvailability.ticket_id)
+            .where(Ticket.project_id == project.id, Ticket.status.in_(_VISIT_STATUSES))
+        )
+    }
     supply = [
         TechnicianSupply(row.id, frozenset(row.skills), technician_position(row), row.on_shift, 0, row.capacity) for row in rows
     ]
@@ -214,6 +228,7 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
                 sites.of(ticket),
                 ticket.priority,
                 minutes,
+                window=_visit_window(windows.get(ticket.id), minutes),
                 due=minute_of(ticket.on_site_due_at.astimezone(zone)) if ticket.on_site_at is None else None,
                 pin=_pinned(pins.get(ticket.id), minute_of),
                 assignee=ticket.assignee_id,
@@ -224,8 +239,10 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
             row.id,
             frozenset(row.skills),
             technician_position(row),
-            DEFAULT_SHIFT,
-            (DEFAULT_LUNCH,),
+            Window(hours_today[row.id].starts, hours_today[row.id].ends),
+            tuple(
+                BreakRule(Window(rule.earliest, rule.latest), rule.minutes) for rule in hours_today[row.id].breaks
+            ),
             started.get(row.id),
             heading.get(row.id),
         )
@@ -233,3 +250,34 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
     ]
     plan = plan_day(visits, technicians, now=minute_of(local_now), settings=_ROUTE_SETTINGS)
     return DayRoutes(project.id, midnight, plan)
+
+
+def _visit_window(available: tuple[int, int] | None, minutes: int) -> Window | None:
+    """When the visit may start so that it ends while the owner is home (at the window's start, when the
+    window is shorter than the visit)."""
+    if available is None:
+        return None
+    opens, closes = available
+    return Window(opens, max(opens, closes - minutes))
+
+
+async def _hours_on(session: AsyncSession, technician_ids: list[int], day: dt.date) -> dict[int, ShiftHours]:
+    """Each technician's hours on ``day`` (`shift_for_day`); those who do not work that day are left out."""
+    dated: dict[int, dict[dt.date, ShiftHours]] = {technician_id: {} for technician_id in technician_ids}
+    weekly: dict[int, dict[int, ShiftHours]] = {technician_id: {} for technician_id in technician_ids}
+    stored = await session.scalars(
+        select(TechnicianShift).where(
+            TechnicianShift.technician_id.in_(technician_ids),
+            (TechnicianShift.on_date == day) | TechnicianShift.weekday.is_not(None),
+        )
+    )
+    for row in stored:
+        if row.on_date is not None:
+            dated[row.technician_id][row.on_date] = shift_hours(row)
+        elif row.weekday is not None:
+            weekly[row.technician_id][row.weekday] = shift_hours(row)
+    working = {
+        technician_id: shift_for_day(day, dated[technician_id], weekly[technician_id], DEFAULT_SHIFT)
+        for technician_id in technician_ids
+    }
+    return {technician_id: hours for technician_id, hours in working.items() if hours is not None}

@@ -26,6 +26,10 @@ __all__ = [
     "DISPATCH_ADMINS_ONLY",
     "DISPATCH_STAFF_ONLY",
     "may_see_route",
+    "may_see_shifts",
+    "may_set_availability",
+    "may_edit_shifts",
+    "sets_availability",
     "TechnicianView",
     "TicketParties",
     "actor_for",
@@ -123,6 +127,11 @@ def updates_technicians(principal: Principal) -> bool:
     return principal.holds_any((*_DISPATCH_ROLES, Role.TECHNICIAN))
 
 
+def sets_availability(principal: Principal) -> bool:
+    """Owners say when they are home for a visit; dispatchers and admins say it for them."""
+    return principal.holds_any((Role.OWNER, *_DISPATCH_ROLES))
+
+
 def follows_assignments(principal: Principal) -> bool:
     """Only a technician's login has assignments to follow."""
     return principal.technician_id is not None and principal.holds_any((Role.TECHNICIAN,))
@@ -148,6 +157,17 @@ def may_see_route(principal: Principal, project_id: int, technician_id: int) -> 
     if dispatches_in(principal, project_id):
         return True
     return follows_assignments_in(principal, project_id) and principal.technician_id == technician_id
+
+
+def may_edit_shifts(principal: Principal, project_id: int) -> bool:
+    """Technicians' working hours and breaks: the project's dispatchers and admins set them (a technician
+    reads their own and says only whether they are working now)."""
+    return dispatches_in(principal, project_id)
+
+
+def may_see_shifts(principal: Principal, project_id: int, technician_id: int) -> bool:
+    """A technician's working hours: the project's staff, and the technician themself."""
+    return may_see_technician(principal, project_id=project_id, technician_id=technician_id)
 
 
 def may_see_equipment(principal: Principal, project_id: int) -> bool:
@@ -229,6 +249,15 @@ def visible_tickets(principal: Principal) -> ColumnElement[bool]:
     if owner_projects and own:
         conditions.append(and_(among(Ticket.project_id, owner_projects), or_(*own)))
     return or_(*conditions)
+
+
+def may_set_availability(principal: Principal, ticket: TicketParties) -> bool:
+    """When the owner is home for a ticket's visit: its reporting owner or an occupant of its unit, and the
+    project's dispatchers and admins (never a technician, nor finance staff)."""
+    project = ticket.project_id
+    if dispatches_in(principal, project):
+        return True
+    return principal.has_role(project, Role.OWNER) and _is_reporter_or_occupant(principal, ticket)
 
 
 def may_follow_ticket(principal: Principal, ticket: TicketParties) -> bool:

@@ -26,8 +26,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from time import monotonic
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.util.optional_boolean_pb2 import BOOL_FALSE, BOOL_TRUE
 
 from dispatch.model import GeoPoint
 from dispatch.solver import metres_matrix
@@ -67,6 +69,19 @@ VISIT_MINUTES: Mapping[str, int] = {
     Category.GENERAL: 30,
 }
 _DAY_END = 48 * 60
+# What one large-neighbourhood step may take (see `_Model.solve`).
+_STEP_MILLISECONDS = 300
+# Enough to restore a day's routes on a loaded machine (it takes about 0.1 s on an idle one).
+_RESTORE_SECONDS = 5
+# The local search operators of a large day: each puts a left-out visit into a route (see `_Model.solve`).
+_INSERTING_OPERATORS = (
+    "use_make_active",
+    "use_relocate_and_make_active",
+    "use_swap_active",
+    "use_exchange_and_make_active",
+    "use_extended_swap_active",
+    "use_relocate_path_global_cheapest_insertion_insert_unperformed",
+)
 # Up to this many visits a plan stops at the first local optimum (see ``_Model.solve``).
 _SMALL_DAY = 12  # plans may run past midnight for a night shift, never past the next day
 
@@ -152,7 +167,7 @@ class RouteSettings:
             Priority.LOW: 20,
         }
     )
-    time_limit_seconds: float = 5.0
+    time_limit_seconds: float = 5.0  # the whole plan, building the model included
     # Local search (guided) after the first solution; off, the plan is OR-Tools' cheapest-arc
     # construction alone (the benchmark's greedy baseline).
     improve: bool = True
@@ -181,6 +196,7 @@ class UnplannedCode(str, Enum):
     NO_TECHNICIAN_WITH_SKILL = "NO_TECHNICIAN_WITH_SKILL"
     PIN_NOT_POSSIBLE = "PIN_NOT_POSSIBLE"
     NO_TIME = "NO_TIME"  # no technician with the skill has time for it inside its window and their shift
+    OWNER_NOT_AVAILABLE = "OWNER_NOT_AVAILABLE"  # the owner's window is over, or opens after the planning day
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +249,8 @@ def plan_day(
     now: int,
     settings: RouteSettings = RouteSettings(),
 ) -> DayPlan:
-    """Plan every technician's remaining day from minute ``now`` on."""
+    """Plan every technician's remaining day from minute ``now`` on, within ``settings.time_limit_seconds``."""
+    started = monotonic()
     visits = sorted(visits, key=lambda visit: visit.ticket_id)
     technicians = sorted(technicians, key=lambda technician: technician.technician_id)
     _validate(visits, technicians)
@@ -259,13 +276,15 @@ def plan_day(
             unplanned.append(UnplannedVisit(visit.ticket_id, UnplannedCode.PIN_NOT_POSSIBLE))
         elif not skilled:
             unplanned.append(UnplannedVisit(visit.ticket_id, UnplannedCode.NO_TECHNICIAN_WITH_SKILL))
+        elif visit.pin is None and visit.window is not None and not _window_is_open_today(visit.window, now):
+            unplanned.append(UnplannedVisit(visit.ticket_id, UnplannedCode.OWNER_NOT_AVAILABLE))
         else:
             planned.append(visit)
     if not technicians:
         return DayPlan((), tuple(sorted(unplanned, key=lambda u: u.ticket_id)), 0)
 
     model = _Model(planned, technicians, committed, by_ticket, now, settings)
-    solution = model.solve()
+    solution = model.solve(started)
     routes, left_out = model.extract(solution)
     for visit in left_out:
         code = UnplannedCode.PIN_NOT_POSSIBLE if visit.pin is not None else UnplannedCode.NO_TIME
@@ -273,16 +292,23 @@ def plan_day(
     return DayPlan(tuple(routes), tuple(sorted(unplanned, key=lambda u: u.ticket_id)), solution.ObjectiveValue())
 
 
+def _window_is_open_today(window: Window, now: int) -> bool:
+    return window.end >= now and window.start <= _DAY_END
+
+
 _RANK = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2, Priority.LOW: 3}
 
 
 @dataclass(frozen=True, slots=True)
 class _RouteEnd:
-    """Where a route being built stands: its last node, when that visit ends, the breaks still to take."""
+    """Where a route being built stands: its last node, when that visit ends, the breaks still to take, the
+    breaks taken (and, for its last visit, when the technician arrived there)."""
 
     node: int
     clock: int
     breaks: tuple[BreakRule, ...]
+    taken: tuple[PlannedBreak, ...] = ()
+    arrived: int = 0
 
 
 class _Model:
@@ -353,8 +379,7 @@ class _Model:
                     False,
                     f"break {technician.technician_id} {number}",
                 )
-                for number, rule in enumerate(technician.breaks)
-                if rule.starts_within.end + rule.minutes > now  # a break already over is not planned
+                for number, rule in enumerate(self._breaks_ahead(technician))
             ]
             if intervals:
                 time.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
@@ -369,6 +394,8 @@ class _Model:
         for node, visit in enumerate(visits):
             index = self.manager.NodeToIndex(node)
             cumul = time.CumulVar(index)
+            # Nothing in the objective prices time: without this a visit may start at the end of its window.
+            routing.AddVariableMinimizedByFinalizer(cumul)
             if visit.ticket_id in committed:
                 routing.VehicleVar(index).SetValue(committed[visit.ticket_id])
                 continue
@@ -388,7 +415,7 @@ class _Model:
                 shift_end = solver.Element(overtime, (routing.VehicleVar(index) + 1).Var())
                 solver.Add(cumul + visit.minutes <= shift_end)
             if visit.window is not None and visit.pin is None:
-                cumul.SetRange(max(visit.window.start, 0), max(visit.window.end, 0))
+                cumul.SetRange(max(visit.window.start, 0), min(visit.window.end, _DAY_END))
             if visit.due is not None:
                 time.SetCumulVarSoftUpperBound(index, max(visit.due, 0), settings.late_price_per_minute[visit.priority])
         for v, technician in enumerate(technicians):
@@ -420,14 +447,32 @@ class _Model:
                         settings.late_price_per_minute[heading.priority],
                     )
 
-    def solve(self) -> pywrapcp.Assignment:
-        """Greedy routes first (``_greedy_routes``), then guided local search from them."""
+    def solve(self, started: float) -> pywrapcp.Assignment:
+        """Greedy routes first (``_greedy_routes``), then local search from them until the time limit, counted
+        from ``started`` (a ``time.monotonic()``), so that building the model is inside it.
+
+        A large day searches with guided local search and only the operators that put left-out visits into
+        routes (the visits left out are priced far above any travel, so they decide the cost). With every
+        operator, a relocation pass over 300 visits, each move checked against the breaks, took most of a
+        minute of tiny travel gains before the insertions that matter were ever tried: 9 seconds barely moved
+        the cost, and whether 60 did depended on the machine's load (see ``benchmarks/routing.py``).
+        """
         routing = self.routing
         parameters = pywrapcp.DefaultRoutingSearchParameters()
         parameters.first_solution_strategy = routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        parameters.time_limit.FromMilliseconds(max(1, round(self.settings.time_limit_seconds * 1000)))
+        # Each large-neighbourhood step, and the restore of a solution (its breaks and times scheduled), is
+        # bound by this limit: OR-Tools' 100 ms default failed the restore of the greedy routes now and then
+        # on a loaded machine, and seconds let one step overrun the plan's time limit by as much: the restore
+        # has a limit of its own when it is retried alone.
+        parameters.lns_time_limit.FromMilliseconds(_STEP_MILLISECONDS)
+        parameters.time_limit.FromMilliseconds(max(100, round(self.settings.time_limit_seconds * 1000)))
         if self.settings.improve and self.visit_count > _SMALL_DAY:
             parameters.local_search_metaheuristic = routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+            operators = parameters.local_search_operators
+            for operator in operators.DESCRIPTOR.fields:
+                setattr(operators, operator.name, BOOL_FALSE)
+            for name in _INSERTING_OPERATORS:
+                setattr(operators, name, BOOL_TRUE)
         elif self.settings.improve:
             # A small day: local search down to a local optimum, which ends as soon as it is reached,
             # instead of guided search, which always spends the whole time limit.
@@ -436,7 +481,18 @@ class _Model:
             parameters.solution_limit = 1
         routing.CloseModelWithParameters(parameters)
         greedy = routing.ReadAssignmentFromRoutes(self._greedy_routes(), True)
-        solution = routing.SolveFromAssignmentWithParameters(greedy, parameters) if greedy is not None else None
+        left = self.settings.time_limit_seconds - (monotonic() - started)
+        solution = None
+        if greedy is not None and left > 0:
+            parameters.time_limit.FromMilliseconds(max(100, round(left * 1000)))
+            solution = routing.SolveFromAssignmentWithParameters(greedy, parameters)
+        if solution is None and greedy is not None:
+            # No time left to search, or the search had not even the time to restore the construction (on a
+            # loaded machine): restore it alone.
+            parameters.solution_limit = 1
+            parameters.time_limit.FromSeconds(_RESTORE_SECONDS)
+            parameters.lns_time_limit.FromSeconds(_RESTORE_SECONDS)
+            solution = routing.SolveFromAssignmentWithParameters(greedy, parameters)
         if solution is None:
             # OR-Tools' own construction: slow on large days with skills and breaks, but always there.
             solution = routing.SolveWithParameters(parameters)
@@ -445,8 +501,13 @@ class _Model:
             raise ValueError("no plan keeps every visit under way inside its technician's shift")
         return solution
 
+    def _breaks_ahead(self, technician: TechnicianDay) -> tuple[BreakRule, ...]:
+        """The technician's breaks less those already over."""
+        return tuple(rule for rule in technician.breaks if rule.starts_within.end + rule.minutes > self.now)
+
     def _greedy_routes(self) -> list[list[int]]:
-        """Routes built by cheapest insertion, most urgent and earliest due first.
+        """Routes built by cheapest insertion, most urgent and earliest due first, then room made for each
+        visit left out by moving one visit of a route to another route.
 
         OR-Tools' first-solution heuristics took tens of seconds on 30 technicians × 300 visits with
         skills, windows and breaks; this takes about a second and gives the local search a start it
@@ -458,7 +519,7 @@ class _Model:
         placed: set[int] = set()
         for technician in self.technicians:
             begins = max(self.now, technician.shift.start)
-            end = _RouteEnd(self.visit_count + len(routes), begins, tuple(technician.breaks))
+            end = _RouteEnd(self.visit_count + len(routes), begins, self._breaks_ahead(technician))
             route: list[int] = []
             for ticket_id in (technician.started_visit, technician.next_visit):
                 if ticket_id is None:
@@ -476,7 +537,9 @@ class _Model:
         vehicle_of = {t.technician_id: v for v, t in enumerate(self.technicians)}
         heads = [len(route) for route in routes]
         nodes = [[self.manager.IndexToNode(index) for index in route] for route in routes]
-        prices = [self._price(v, nodes[v]) for v in range(len(routes))]
+        # Where each route stands after each of its first k visits, and its price so far: a trial
+        # insertion at position k is simulated from there, not from the route's start.
+        states = [self._states(v, nodes[v]) for v in range(len(routes))]
 
         def urgency(node: int) -> tuple[int, int, int]:
             visit = self.visits[node]
@@ -484,33 +547,100 @@ class _Model:
             closes = visit.window.end if visit.window is not None else _DAY_END
             return (_RANK[visit.priority], min(due, closes), node)
 
-        for node in sorted((n for n in range(self.visit_count) if n not in placed), key=urgency):
+        def candidates(node: int) -> list[int]:
             visit = self.visits[node]
             if visit.pin is not None:
-                candidates = [vehicle_of[visit.pin.technician_id]]
-            elif visit.assignee in vehicle_of:
-                candidates = [vehicle_of[visit.assignee]]  # type: ignore[index]
-            else:
-                candidates = [v for v, t in enumerate(self.technicians) if visit.skill in t.skills]
-            best: tuple[int, int, int, int] | None = None  # added price, vehicle, position, new price
-            for v in candidates:
-                for position in range(heads[v], len(nodes[v]) + 1):
-                    trial = nodes[v][:position] + [node] + nodes[v][position:]
-                    price = self._price(v, trial)
-                    if price is not None and (best is None or price - prices[v] < best[0]):
-                        best = (price - prices[v], v, position, price)
-            if best is not None:
-                _, v, position, price = best
-                nodes[v].insert(position, node)
-                prices[v] = price
+                return [vehicle_of[visit.pin.technician_id]]
+            if visit.assignee in vehicle_of:
+                return [vehicle_of[visit.assignee]]  # type: ignore[index]
+            return [v for v, t in enumerate(self.technicians) if visit.skill in t.skills]
+
+        left_out: list[int] = []
+        for node in sorted((n for n in range(self.visit_count) if n not in placed), key=urgency):
+            best: tuple[int, int, int] | None = None  # added price, vehicle, position
+            for v in candidates(node):
+                found = self._cheapest_insertion(v, nodes[v], states[v], node, heads[v])
+                if found is not None and (best is None or found[0] < best[0]):
+                    best = (found[0], v, found[1])
+            if best is None:
+                left_out.append(node)
+                continue
+            _, v, position = best
+            nodes[v].insert(position, node)
+            states[v] = self._states(v, nodes[v])
+
+        # Making room: a visit that fits nowhere may fit where another one was, if that one fits elsewhere.
+        for node in left_out:
+            move: tuple[int, int, list[int], int, int] | None = None  # added price, vehicle, new route, other, position
+            for v in candidates(node):
+                route_states = states[v]
+                if route_states is None:
+                    continue
+                for k in range(heads[v], len(nodes[v])):
+                    moved = nodes[v][k]
+                    if self.visits[moved].pin is not None or self.visits[moved].assignee is not None:
+                        continue  # a pinned or assigned visit stays with its technician
+                    without = nodes[v][:k] + nodes[v][k + 1 :]
+                    shorter = self._states(v, without)
+                    found = self._cheapest_insertion(v, without, shorter, node, heads[v])
+                    if found is None:
+                        continue
+                    added_here = shorter[-1][1] + found[0] - route_states[-1][1]  # type: ignore[index]
+                    for other in candidates(moved):
+                        if other == v or (move is not None and added_here >= move[0]):
+                            continue
+                        elsewhere = self._cheapest_insertion(other, nodes[other], states[other], moved, heads[other])
+                        if elsewhere is not None and (move is None or added_here + elsewhere[0] < move[0]):
+                            route = without[: found[1]] + [node] + without[found[1] :]
+                            move = (added_here + elsewhere[0], v, route, other, elsewhere[1])
+            if move is not None:
+                _, v, route, other, position = move
+                moved = next(n for n in nodes[v] if n not in route)
+                nodes[v] = route
+                nodes[other].insert(position, moved)
+                states[v], states[other] = self._states(v, nodes[v]), self._states(other, nodes[other])
         return [[self.manager.NodeToIndex(node) for node in route] for route in nodes]
 
-    def _price(self, vehicle: int, route: list[int]) -> int | None:
-        """Metres plus lateness prices of a route simulated from its start, or None if it is infeasible."""
+    def _cheapest_insertion(
+        self, vehicle: int, route: list[int], states: list[tuple[_RouteEnd, int]] | None, node: int, head: int
+    ) -> tuple[int, int] | None:
+        """(price added, position) of the cheapest feasible place for ``node`` in the route after its first
+        ``head`` visits (the visits under way), or None; ``states`` are the route's `_states`."""
+        if states is None:
+            return None
+        metres = self.metres
+        price_now = states[-1][1]
+        best: tuple[int, int] | None = None
+        for position in range(head, len(route) + 1):
+            before, price_before = states[position]
+            # The metres added are a lower bound of the price added (lateness only grows).
+            added_m = metres[before.node][node]
+            if position < len(route):
+                following = route[position]
+                added_m += metres[node][following] - metres[before.node][following]
+            if best is not None and added_m >= best[0]:
+                continue
+            extended = self._extend(vehicle, before, price_before, [node, *route[position:]])
+            if extended is not None and (best is None or extended[1] - price_now < best[0]):
+                best = (extended[1] - price_now, position)
+        return best
+
+    def _states(self, vehicle: int, route: list[int]) -> list[tuple[_RouteEnd, int]] | None:
+        """The route's end and price after each of its first k visits (k = 0 … all), or None if infeasible."""
         technician = self.technicians[vehicle]
-        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), tuple(technician.breaks))
-        under_way = {technician.started_visit, technician.next_visit}
-        price = 0
+        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self._breaks_ahead(technician))
+        states = [(end, 0)]
+        for node in route:
+            extended = self._extend(vehicle, states[-1][0], states[-1][1], [node])
+            if extended is None:
+                return None
+            states.append(extended)
+        return states
+
+    def _extend(self, vehicle: int, end: _RouteEnd, price: int, route: list[int]) -> tuple[_RouteEnd, int] | None:
+        """A route's end and price (metres plus lateness prices) after these visits, or None if infeasible."""
+        technician = self.technicians[vehicle]
+        under_way = (technician.started_visit, technician.next_visit)
         for node in route:
             visit = self.visits[node]
             after = self._append(end, node, technician, committed=visit.ticket_id in under_way)
@@ -521,7 +651,7 @@ class _Model:
             if visit.due is not None and starts > visit.due:
                 price += (starts - visit.due) * self.settings.late_price_per_minute[visit.priority]
             end = after
-        return price
+        return end, price
 
     def _append(self, end: _RouteEnd, node: int, technician: TechnicianDay, *, committed: bool) -> _RouteEnd | None:
         """The route's end after one more visit, or None when the visit cannot come next."""
@@ -532,18 +662,22 @@ class _Model:
         if visit.pin is not None and visit.pin.start is not None and not committed:
             earliest = visit.pin.start
         starts = max(clock + travel, earliest)
-        # A break due before this visit could start is taken first, between the visits.
+        # A break is put off while visits still end before its latest start (idle time waiting for a break
+        # to open is time no visit gets); one this visit would push past that is taken first, between visits.
+        taken = list(end.taken)
         for rule in list(breaks):
             opens, closes = max(rule.starts_within.start, self.now), max(rule.starts_within.end, self.now)
-            if starts + visit.minutes > opens or clock >= opens:
-                taken = max(clock, opens)
-                if taken > closes:
+            if starts + visit.minutes > closes:
+                at = max(clock, opens)
+                if at > closes:
                     return None
-                clock = taken + rule.minutes
+                taken.append(PlannedBreak(at, rule.minutes))
+                clock = at + rule.minutes
                 starts = max(clock + travel, earliest)
                 breaks.remove(rule)
+        after = _RouteEnd(node, starts + visit.minutes, tuple(breaks), tuple(taken), clock + travel)
         if committed:
-            return _RouteEnd(node, starts + visit.minutes, tuple(breaks))
+            return after
         latest = visit.window.end if visit.window is not None and visit.pin is None else _DAY_END
         if visit.pin is not None and visit.pin.start is not None:
             latest = visit.pin.start
@@ -553,9 +687,15 @@ class _Model:
         for rule in breaks:
             if starts + visit.minutes > max(rule.starts_within.end, self.now):
                 return None
-        return _RouteEnd(node, starts + visit.minutes, tuple(breaks))
+        return after
 
     def extract(self, solution: pywrapcp.Assignment) -> tuple[list[TechnicianRoute], list[VisitDemand]]:
+        """The solution's routes, each visit at the earliest start its order allows.
+
+        The solver only fixes the order: nothing in the objective prices time, so its own start times may be
+        anywhere inside the windows (its scheduling step picks the latest). Each route is timed again as the
+        construction times one (`_append`); a route that timing cannot keep keeps the solver's times.
+        """
         routing, manager, time = self.routing, self.manager, self.time
         routes: list[TechnicianRoute] = []
         served: set[int] = set()
@@ -569,40 +709,64 @@ class _Model:
                     PlannedBreak(element.StartValue(), element.DurationValue())
                 )
         for v, technician in enumerate(self.technicians):
+            nodes: list[int] = []
+            solver_times: list[tuple[int, int]] = []  # (arrives, starts)
             breaks = sorted(breaks_by_technician.get(technician.technician_id, []), key=lambda b: b.starts)
-            stops: list[PlannedStop] = []
             index = routing.Start(v)
-            previous_node = manager.IndexToNode(index)
-            previous_end = solution.Min(time.CumulVar(index))
-            total_m = 0
+            previous_node, previous_end = manager.IndexToNode(index), solution.Min(time.CumulVar(index))
             index = solution.Value(routing.NextVar(index))
             while not routing.IsEnd(index):
                 node = manager.IndexToNode(index)
-                visit = self.visits[node]
-                served.add(node)
                 starts = solution.Min(time.CumulVar(index))
-                travel_m = self.metres[previous_node][node]
-                travel_minutes = self.travel_minutes[previous_node][node]
                 # A break taken on the way delays the arrival by its length.
                 paused = sum(b.minutes for b in breaks if previous_end <= b.starts < starts)
-                arrives = min(starts, previous_end + travel_minutes + paused)
+                solver_times.append((min(starts, previous_end + self.travel_minutes[previous_node][node] + paused), starts))
+                nodes.append(node)
+                previous_node, previous_end = node, starts + self.visits[node].minutes
+                index = solution.Value(routing.NextVar(index))
+            served.update(nodes)
+            timed = self._earliest(v, nodes)
+            if timed is not None:
+                times, breaks = timed
+            else:
+                times = solver_times
+            stops: list[PlannedStop] = []
+            previous_node = self.visit_count + v
+            for node, (arrives, starts) in zip(nodes, times, strict=True):
+                visit = self.visits[node]
                 stops.append(
                     PlannedStop(
                         visit.ticket_id,
                         arrives,
                         starts,
                         starts + visit.minutes,
-                        travel_m,
-                        travel_minutes,
+                        self.metres[previous_node][node],
+                        self.travel_minutes[previous_node][node],
                         self._reasons(technician, visit, arrives, starts),
                     )
                 )
-                total_m += travel_m
-                previous_node, previous_end = node, starts + visit.minutes
-                index = solution.Value(routing.NextVar(index))
-            routes.append(TechnicianRoute(technician.technician_id, tuple(stops), tuple(breaks), total_m))
+                previous_node = node
+            travelled = sum(stop.travel_m for stop in stops)
+            routes.append(TechnicianRoute(technician.technician_id, tuple(stops), tuple(breaks), travelled))
         left_out = [visit for node, visit in enumerate(self.visits) if node not in served]
         return routes, left_out
+
+    def _earliest(self, vehicle: int, nodes: list[int]) -> tuple[list[tuple[int, int]], list[PlannedBreak]] | None:
+        """(arrives, starts) of each visit in this order and the breaks, as early as they go; None when the
+        construction's timing finds the order infeasible (it is stricter than the solver about breaks)."""
+        technician = self.technicians[vehicle]
+        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self._breaks_ahead(technician))
+        under_way = {technician.started_visit, technician.next_visit}
+        times: list[tuple[int, int]] = []
+        for node in nodes:
+            after = self._append(end, node, technician, committed=self.visits[node].ticket_id in under_way)
+            if after is None:
+                return None
+            times.append((after.arrived, after.clock - self.visits[node].minutes))
+            end = after
+        # Breaks still due after the last visit are taken as soon as they may be.
+        later = [PlannedBreak(max(end.clock, max(rule.starts_within.start, self.now)), rule.minutes) for rule in end.breaks]
+        return times, [*end.taken, *later]
 
     def _reasons(
         self, technician: TechnicianDay, visit: VisitDemand, arrives: int, starts: int

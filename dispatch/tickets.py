@@ -32,6 +32,7 @@ from db.models import (
     Unit,
 )
 from dispatch.attachments import MAX_FILES_PER_REQUEST, MediaStore, RejectedMedia, StoredMedia
+from dispatch.availability import record_availability_in
 from dispatch.classifier import Classifier, TrainingExample, load_default_classifier
 from dispatch.dispatching import dispatch_ticket
 from dispatch.equipment import local_today, record_ticket_maintenance
@@ -125,6 +126,8 @@ class FaultReport:
     priority: Priority | None = None
     reporter_party_id: int | None = None
     photos: Sequence[IncomingFile] = ()
+    available_from: dt.datetime | None = None  # when the owner is home for the visit (both, or neither)
+    available_until: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -420,6 +423,9 @@ async def submit_ticket_in(
         },
     )
     _store(session, store, ticket, report.photos, stage=AttachmentStage.REPORT, uploaded_by=principal.user_id, now=now)
+    await record_availability_in(
+        session, ticket, report.available_from, report.available_until, set_by_user_id=principal.user_id, now=now
+    )
     if heard is not None:
         assert media is not None, "_hear refuses a recording when there is no store"
         _store_recording(session, media, ticket, heard, uploaded_by=principal.user_id, now=now)

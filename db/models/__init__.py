@@ -82,7 +82,7 @@ from db.models.reconciliation import (
     StatementLineRow,
 )
 from db.models.risk import OverdueRiskModel
-from db.models.technicians import Technician
+from db.models.technicians import Technician, TechnicianShift
 from db.models.tickets import (
     AttachmentStage,
     ClassifierCorrection,
@@ -90,6 +90,7 @@ from db.models.tickets import (
     EquipmentKind,
     LocationKind,
     MaintenanceRecord,
+    OwnerAvailability,
     SlaEmission,
     Ticket,
     TicketAttachment,
@@ -178,7 +179,9 @@ __all__ = [
     "SlaEmission",
     "TaxMappingVersion",
     "OverdueRiskModel",
+    "OwnerAvailability",
     "Technician",
+    "TechnicianShift",
     "Ticket",
     "TicketAttachment",
     "TicketEvent",

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base, created_at_column
 
-__all__ = ["Technician"]
+__all__ = ["Technician", "TechnicianShift"]
 
 
 class Technician(Base):
@@ -31,4 +31,32 @@ class Technician(Base):
     current_longitude: Mapped[float | None]
     on_shift: Mapped[bool] = mapped_column(default=True)
     capacity: Mapped[int] = mapped_column(default=3)
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class TechnicianShift(Base):
+    """A technician's working hours on a weekday (every week) or on one date (which overrides the weekday),
+    in minutes of the day in the project's time zone, with the breaks taken inside them.
+
+    ``breaks`` holds ``{"earliest": minute, "latest": minute, "minutes": n}``: a break of ``n`` minutes
+    that starts between ``earliest`` and ``latest`` (lunch starting between 11:30 and 13:30).
+    """
+
+    __tablename__ = "technician_shift"
+    __table_args__ = (
+        CheckConstraint("(weekday IS NULL) <> (on_date IS NULL)", name="weekday_or_date"),
+        CheckConstraint("weekday IS NULL OR (weekday BETWEEN 1 AND 7)", name="weekday_range"),
+        CheckConstraint("starts_minute >= 0 AND ends_minute < 1440 AND ends_minute > starts_minute", name="hours"),
+        UniqueConstraint("technician_id", "weekday"),
+        UniqueConstraint("technician_id", "on_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int | None]  # ISO: 1 Monday … 7 Sunday
+    on_date: Mapped[dt.date | None] = mapped_column(Date)
+    starts_minute: Mapped[int]
+    ends_minute: Mapped[int]
+    breaks: Mapped[list[dict[str, int]]] = mapped_column(JSON, default=list)
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()

@@ -41,6 +41,7 @@ __all__ = [
     "EquipmentKind",
     "LocationKind",
     "MaintenanceRecord",
+    "OwnerAvailability",
     "SlaEmission",
     "Ticket",
     "TicketAttachment",
@@ -291,4 +292,18 @@ class VisitPin(Base):
     technician_id: Mapped[int] = mapped_column(ForeignKey("technician.id", ondelete="CASCADE"), index=True)
     starts_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
     pinned_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = created_at_column()
+
+
+class OwnerAvailability(Base):
+    """When the owner is there to let the technician in: the visit starts inside this window (day routes).
+    Set by the owner when reporting or later, or by a dispatcher for them."""
+
+    __tablename__ = "owner_availability"
+    __table_args__ = (CheckConstraint("available_until > available_from", name="window_order"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("ticket.id", ondelete="CASCADE"), primary_key=True)
+    available_from: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    available_until: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    set_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from db.models import (
     Equipment,
     MaintenanceRecord,
+    OwnerAvailability,
+    TechnicianShift,
     Ticket,
     TicketAttachment,
     TicketEvent,
@@ -26,3 +28,5 @@ class DispatchLoaders(BatchLoaders):
         MaintenanceRecord, MaintenanceRecord.equipment_id, order_by=MaintenanceRecord.performed_on
     )
     technician_load = batched(technician_loads)
+    shifts_by_technician = grouped(TechnicianShift, TechnicianShift.technician_id, order_by=TechnicianShift.id)
+    availability_by_ticket = grouped(OwnerAvailability, OwnerAvailability.ticket_id, order_by=OwnerAvailability.ticket_id)

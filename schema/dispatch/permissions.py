@@ -7,6 +7,7 @@ from dispatch import policy
 from schema.permissions import IsAuthenticated, allowed_if
 
 __all__ = [
+    "AVAILABILITY_SETTERS",
     "DISPATCHERS",
     "REPORTERS",
     "ROSTER_READERS",
@@ -32,3 +33,7 @@ TECHNICIAN_UPDATERS = [
     allowed_if(policy.updates_technicians, "Requires one of the roles ADMIN, DISPATCHER, TECHNICIAN."),
 ]
 ROUTE_FOLLOWERS = [IsAuthenticated, allowed_if(policy.follows_assignments, "Requires the role TECHNICIAN.")]
+AVAILABILITY_SETTERS = [
+    IsAuthenticated,
+    allowed_if(policy.sets_availability, "Requires one of the roles OWNER, ADMIN, DISPATCHER."),
+]

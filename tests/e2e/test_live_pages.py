@@ -490,3 +490,64 @@ def test_a_voice_report_that_could_not_be_transcribed_is_on_the_board_and_plays_
     assert errors == []
     api.transition(api.login("dispatcher@demo.courtyard"), ticket["id"], "CANCEL", note="e2e clean-up")
     page.close()
+
+
+WHOLE_DAY = """mutation ($input: SetTechnicianShiftInput!) { setTechnicianShift(input: $input) { __typename } }"""
+CLEAR_DAY = """mutation ($t: ID!, $day: Date) { clearTechnicianShift(technicianId: $t, onDate: $day) { __typename } }"""
+ROUTES_DRAWN = """() => {
+  const routes = {};
+  for (const line of document.querySelectorAll("#map polyline.route")) {
+    routes[line.dataset.route] = { points: line.getAttribute("points").trim().split(/\\s+/).length, stops: [] };
+  }
+  for (const stop of document.querySelectorAll("#map .route-stop")) {
+    routes[stop.dataset.route].stops.push({
+      number: Number(stop.querySelector("text").textContent),
+      tip: stop.querySelector("title").textContent,
+      ticketOnMap: document.querySelector(`#map circle.ticket[data-ticket="${stop.dataset.ticket}"]`) !== null,
+    });
+  }
+  return routes;
+}"""
+
+
+def test_the_map_draws_each_technicians_route_with_numbered_stops_and_their_reasons(
+    browser: Browser, server: RunningServer, api: DemoApi, technicians: list[DemoTechnician]
+) -> None:
+    # given a technician working the whole of today, so their route has room for visits at any hour
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8)))  # the demo project's zone, Asia/Shanghai
+    if today.hour == 23:
+        pytest.skip("in the day's last hour no visit fits before midnight")
+    dispatcher = api.login("dispatcher@demo.courtyard")
+    worker = _on_shift(technicians, other_than=None)
+    whole_day = {"technicianId": worker.id, "onDate": today.date().isoformat(), "startsAt": "00:00:00", "endsAt": "23:59:00"}
+    assert api.gql(WHOLE_DAY, {"input": whole_day}, token=dispatcher)["setTechnicianShift"]["__typename"] == "Technician"
+    planned = api.gql("query ($p: ID!) { dayRoutes(projectId: $p) { routes { technicianId stops { ticketId } } } }",
+                      {"p": api.gql("{ viewer { roles { project { id } } } }", token=dispatcher)["viewer"]["roles"][0]["project"]["id"]},
+                      token=dispatcher)["dayRoutes"]["routes"]
+    assert any(route["stops"] for route in planned if route["technicianId"] == worker.id)
+
+    # when the dispatcher opens the board
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
+    _log_in(page, f"{server.url}/board", "dispatcher@demo.courtyard")
+    page.locator(f'#map polyline.route[data-route="{worker.id}"]').wait_for(timeout=10_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.locator("#map").screenshot(path=str(ARTIFACTS / "board-routes.png"))
+    drawn = page.evaluate(ROUTES_DRAWN)
+
+    # then every route is a line from the technician through its stops, numbered 1, 2, … in order, each
+    # stop's reasons in its tooltip
+    assert worker.id in drawn
+    for route in drawn.values():
+        assert route["stops"], "a line is drawn only for a route with stops"
+        assert [stop["number"] for stop in route["stops"]] == list(range(1, len(route["stops"]) + 1))
+        assert route["points"] == len(route["stops"]) + 1  # where the technician is, then each stop
+        for stop in route["stops"]:
+            assert stop["ticketOnMap"]
+            assert "第" in stop["tip"] and "\n" in stop["tip"]
+    # and a click on a stop says where, when and why below the map
+    first = page.locator(f'#map .route-stop[data-route="{worker.id}"][data-number="1"]')
+    first.click()
+    detail = page.locator("#route-detail").inner_text()
+    assert detail.startswith(f"{worker.name} 第1站") and "具备" in detail
+    page.close()
+    api.gql(CLEAR_DAY, {"t": worker.id, "day": today.date().isoformat()}, token=dispatcher)

@@ -38,7 +38,7 @@ from api.app import create_app
 from api.live import TRACK_HTML
 from api.settings import Settings
 from db.base import Base
-from db.models import Invoice
+from db.models import Invoice, TechnicianShift
 from schema import build_schema
 from tests.conftest import TEST_SECRET, PostgresServer
 from tests.integration.authorization_world import (
@@ -171,6 +171,9 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.categorizeTicket":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.optimizeDispatch":       ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.pinVisit":               ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.setTechnicianShift":     ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),  # a technician reads, never sets, their own
+    "Mutation.clearTechnicianShift":   ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.setOwnerAvailability":   ("AAN", "FFF", "AAN", "FFF", "ANN", "UUU"),  # an owner on their own tickets
     "Mutation.updateDispatchSettings": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.createEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.updateEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
@@ -466,6 +469,27 @@ async def _assign(cell: Cell) -> dict[str, Any]:
 
 async def _unpin(cell: Cell) -> dict[str, Any]:
     return {"ticketId": await cell.aw.fresh_ticket(cell.ownership, assigned=False)}
+
+
+async def _stored_shift(cell: Cell) -> dict[str, Any]:
+    """The target technician's Saturday hours, stored again for every cell (an allowed call removes them)."""
+    async with cell.aw.state.session_factory() as session, session.begin():
+        technician = cell.pk("Technician")
+        stored = await session.scalar(
+            select(TechnicianShift).where(TechnicianShift.technician_id == technician, TechnicianShift.weekday == 6)
+        )
+        if stored is None:
+            session.add(TechnicianShift(technician_id=technician, weekday=6, starts_minute=540, ends_minute=1020, breaks=[]))
+    return {"technicianId": cell.gid("Technician"), "weekday": 6}
+
+
+def _availability(cell: Cell) -> dict[str, Any]:
+    opens = cell.aw.state.clock() + dt.timedelta(hours=1)
+    return {
+        "ticketId": cell.gid("Ticket"),
+        "availableFrom": opens.isoformat(),
+        "availableUntil": (opens + dt.timedelta(hours=2)).isoformat(),
+    }
 
 
 async def _categorize(cell: Cell) -> dict[str, Any]:
@@ -872,6 +896,18 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     "Mutation.assignTicket": mutation("assignTicket", "$ticketId: ID!, $technicianId: ID!", _assign, "ticket"),
     # Unpinning: a pin to the cell's technician would depend on their skills, which the cells do not choose.
     "Mutation.pinVisit": mutation("pinVisit", "$ticketId: ID!", _unpin),
+    "Mutation.setTechnicianShift": mutation(
+        "setTechnicianShift", "$input: SetTechnicianShiftInput!",
+        lambda c: {"input": {"technicianId": c.gid("Technician"), "weekday": 3, "startsAt": "08:00:00", "endsAt": "17:00:00"}},
+        "technician_shift",
+    ),
+    "Mutation.clearTechnicianShift": mutation(
+        "clearTechnicianShift", "$technicianId: ID!, $weekday: Int", _stored_shift, "technician_shift",
+    ),
+    "Mutation.setOwnerAvailability": mutation(
+        "setOwnerAvailability", "$ticketId: ID!, $availableFrom: DateTime, $availableUntil: DateTime", _availability,
+        "owner_availability",
+    ),
     "Mutation.categorizeTicket": mutation(
         "categorizeTicket", "$input: CategorizeTicketInput!", _categorize, "ticket", "classifier_correction",
     ),

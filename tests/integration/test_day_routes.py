@@ -6,9 +6,10 @@ import datetime as dt
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
 from api.state import AppState
-from db.models import Ticket
+from db.models import OwnerAvailability, Ticket
 from kernel.vocabulary import Category, Priority, TicketStatus
 from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, insert_ticket
@@ -195,3 +196,138 @@ async def test_a_pinned_visit_keeps_its_technician_and_time_and_a_bad_pin_writes
     assert unpinned["data"]["pinVisit"]["technicianId"] is None
     (stop,) = _route_of(again["data"]["dayRoutes"], world.gid("Technician:a"))["stops"]
     assert (stop["ticketId"], stop["startsAt"]) == (gid("Ticket", leak), "2026-11-02T09:00:00+08:00")
+
+
+SET_SHIFT = """
+mutation ($input: SetTechnicianShiftInput!) {
+  setTechnicianShift(input: $input) {
+    __typename
+    ... on Technician { shifts { weekday onDate startsAt endsAt breaks { earliestStart latestStart minutes } } }
+    ... on Error { code field }
+  }
+}
+"""
+CLEAR_SHIFT = """
+mutation ($t: ID!, $day: Date) {
+  clearTechnicianShift(technicianId: $t, onDate: $day) { __typename ... on Error { code field } }
+}
+"""
+SHIFTS = "query ($id: ID!) { node(id: $id) { ... on Technician { shifts { weekday onDate startsAt } } } }"
+
+
+async def _first_stop_start(client: httpx.AsyncClient, world: World, technician: str) -> str:
+    routes = await gql(client, DAY_ROUTES, {"p": world.gid("Project:lakeside")}, token=world.token("dispatcher_a"))
+    stops = _route_of(routes["data"]["dayRoutes"], world.gid(technician))["stops"]
+    return str(stops[0]["startsAt"])
+
+
+async def test_a_technicians_stored_shift_and_break_shape_their_route_and_bad_hours_write_nothing(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    # given a waiting leak next to 陈师傅 on a Monday morning
+    clock.now = MORNING
+    world = await build_dispatch_world(state)
+    await _tickets(state, world, MORNING, {"category": Category.PLUMBING, "assignee_id": world.ids["Technician:a"], "status": TicketStatus.ASSIGNED})
+    token, tech_a = world.token("dispatcher_a"), world.gid("Technician:a")
+    monday = {"technicianId": tech_a, "weekday": 1, "startsAt": "10:00:00", "endsAt": "16:00:00",
+              "breaks": [{"earliestStart": "12:00:00", "latestStart": "12:30:00", "minutes": 30}]}
+
+    # when the dispatcher sets his Mondays to 10:00–16:00, and tries hours that cannot be
+    stored = await gql(client, SET_SHIFT, {"input": monday}, token=token)
+    backwards = await gql(client, SET_SHIFT, {"input": monday | {"endsAt": "09:00:00"}}, token=token)
+    outside = await gql(client, SET_SHIFT, {"input": monday | {"breaks": [{"earliestStart": "15:50:00", "latestStart": "15:50:00", "minutes": 30}]}}, token=token)
+    both_days = await gql(client, SET_SHIFT, {"input": monday | {"onDate": "2026-11-02"}}, token=token)
+    by_himself = await gql(client, SET_SHIFT, {"input": monday | {"startsAt": "06:00:00"}}, token=world.token("tech_a"))
+
+    # then the hours are stored, each bad one is refused naming its field, and the route starts at 10:00
+    assert stored["data"]["setTechnicianShift"]["shifts"] == [
+        {"weekday": 1, "onDate": None, "startsAt": "10:00:00", "endsAt": "16:00:00",
+         "breaks": [{"earliestStart": "12:00:00", "latestStart": "12:30:00", "minutes": 30}]}
+    ]
+    assert backwards["data"]["setTechnicianShift"] == {"__typename": "BadUserInputError", "code": "BAD_USER_INPUT", "field": "endsAt"}
+    assert outside["data"]["setTechnicianShift"]["field"] == "breaks.0"
+    assert both_days["data"]["setTechnicianShift"]["field"] == "weekday"
+    assert by_himself["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    own = await gql(client, SHIFTS, {"id": tech_a}, token=world.token("tech_a"))
+    assert own["data"]["node"]["shifts"] == [{"weekday": 1, "onDate": None, "startsAt": "10:00:00"}]
+    assert await _first_stop_start(client, world, "Technician:a") == "2026-11-02T10:00:00+08:00"
+
+    # and this date's own hours override the week's until they are cleared
+    dated = await gql(client, SET_SHIFT, {"input": {"technicianId": tech_a, "onDate": "2026-11-02", "startsAt": "13:00:00", "endsAt": "17:00:00"}}, token=token)
+    assert dated["data"]["setTechnicianShift"]["__typename"] == "Technician"
+    assert await _first_stop_start(client, world, "Technician:a") == "2026-11-02T13:00:00+08:00"
+    cleared = await gql(client, CLEAR_SHIFT, {"t": tech_a, "day": "2026-11-02"}, token=token)
+    again = await gql(client, CLEAR_SHIFT, {"t": tech_a, "day": "2026-11-02"}, token=token)
+    assert cleared["data"]["clearTechnicianShift"] == {"__typename": "Technician"}
+    assert again["data"]["clearTechnicianShift"] == {"__typename": "NotFoundError", "code": "NOT_FOUND", "field": "onDate"}
+    assert await _first_stop_start(client, world, "Technician:a") == "2026-11-02T10:00:00+08:00"
+
+
+async def test_a_technician_whose_week_leaves_out_today_has_no_route(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    clock.now = MORNING
+    world = await build_dispatch_world(state)
+    tuesday = {"technicianId": world.gid("Technician:hvac"), "weekday": 2, "startsAt": "08:00:00", "endsAt": "17:00:00"}
+    await gql(client, SET_SHIFT, {"input": tuesday}, token=world.token("dispatcher_a"))
+
+    routes = await gql(client, DAY_ROUTES, {"p": world.gid("Project:lakeside")}, token=world.token("dispatcher_a"))
+
+    assert {route["technicianId"] for route in routes["data"]["dayRoutes"]["routes"]} == {
+        world.gid("Technician:a"),
+        world.gid("Technician:far"),
+    }
+
+
+SET_AVAILABILITY = """
+mutation ($t: ID!, $from: DateTime, $until: DateTime) {
+  setOwnerAvailability(ticketId: $t, availableFrom: $from, availableUntil: $until) {
+    __typename ... on Ticket { ownerAvailability { availableFrom availableUntil } } ... on Error { code field }
+  }
+}
+"""
+SUBMIT_WITH_WINDOW = """
+mutation ($input: SubmitTicketInput!) {
+  submitTicket(input: $input) {
+    __typename ... on Ticket { id ownerAvailability { availableFrom availableUntil } } ... on Error { code field }
+  }
+}
+"""
+
+
+async def test_an_owner_says_when_they_are_home_and_the_visit_starts_inside_it(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    # given the morning
+    clock.now = MORNING
+    world = await build_dispatch_world(state)
+    report = {"unitId": world.gid("Unit:alice"), "description": "厨房水龙头漏水", "category": "PLUMBING", "priority": "LOW"}
+
+    # when alice reports a leak, home from 14:00 to 16:00, and a window that ends before it starts is refused
+    refused = await gql(client, SUBMIT_WITH_WINDOW, {"input": report | {"availableFrom": "2026-11-02T16:00:00+08:00", "availableUntil": "2026-11-02T14:00:00+08:00"}}, token=world.token("alice"))
+    filed = await gql(client, SUBMIT_WITH_WINDOW, {"input": report | {"availableFrom": "2026-11-02T14:00:00+08:00", "availableUntil": "2026-11-02T16:00:00+08:00"}}, token=world.token("alice"))
+    ticket = filed["data"]["submitTicket"]
+
+    # then the ticket keeps her window, and the plan starts the visit at 14:00, saying why
+    assert refused["data"]["submitTicket"] == {"__typename": "BadUserInputError", "code": "BAD_USER_INPUT", "field": "availableUntil"}
+    assert ticket["ownerAvailability"] == {"availableFrom": "2026-11-02T06:00:00+00:00", "availableUntil": "2026-11-02T08:00:00+00:00"}
+    routes = await gql(client, DAY_ROUTES, {"p": world.gid("Project:lakeside")}, token=world.token("dispatcher_a"))
+    stop = next(stop for route in routes["data"]["dayRoutes"]["routes"] for stop in route["stops"] if stop["ticketId"] == ticket["id"])
+    assert stop["startsAt"] == "2026-11-02T14:00:00+08:00"
+    assert "OWNER_WINDOW" in _codes(stop)
+
+    # and bob may not touch her ticket, a bad window changes nothing, the dispatcher moves it, alice removes it
+    bob = await gql(client, SET_AVAILABILITY, {"t": ticket["id"], "from": "2026-11-02T10:00:00+08:00", "until": "2026-11-02T11:00:00+08:00"}, token=world.token("bob"))
+    over = await gql(client, SET_AVAILABILITY, {"t": ticket["id"], "from": "2026-11-02T07:00:00+08:00", "until": "2026-11-02T08:00:00+08:00"}, token=world.token("alice"))
+    half = await gql(client, SET_AVAILABILITY, {"t": ticket["id"], "from": "2026-11-02T10:00:00+08:00"}, token=world.token("alice"))
+    technician = await gql(client, SET_AVAILABILITY, {"t": ticket["id"]}, token=world.token("tech_a"))
+    assert bob["data"]["setOwnerAvailability"] == {"__typename": "NotFoundError", "code": "NOT_FOUND", "field": "ticketId"}
+    assert over["data"]["setOwnerAvailability"]["field"] == "availableUntil"
+    assert half["data"]["setOwnerAvailability"]["field"] == "availableUntil"
+    assert technician["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    moved = await gql(client, SET_AVAILABILITY, {"t": ticket["id"], "from": "2026-11-02T10:00:00+08:00", "until": "2026-11-02T11:00:00+08:00"}, token=world.token("dispatcher_a"))
+    assert moved["data"]["setOwnerAvailability"]["ownerAvailability"] == {"availableFrom": "2026-11-02T02:00:00+00:00", "availableUntil": "2026-11-02T03:00:00+00:00"}
+    removed = await gql(client, SET_AVAILABILITY, {"t": ticket["id"]}, token=world.token("alice"))
+    assert removed["data"]["setOwnerAvailability"]["ownerAvailability"] is None
+    async with state.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(OwnerAvailability)) == 0

@@ -75,6 +75,10 @@ DATETIMES: Final = st.one_of(
                      "2026-11-01T10:00:00+08:00", "0001-01-01T00:00:00-14:00"]),
     st.datetimes(timezones=st.timezones()).map(dt.datetime.isoformat),
 )
+TIMES: Final = st.one_of(
+    st.sampled_from(["00:00:00", "23:59:59", "12:30", "08:00:00+08:00", "23:59:59.999999"]),
+    st.times().map(dt.time.isoformat),
+)
 MALFORMED: Final = st.sampled_from(
     ["", "abc", "1_000", " 1 ", "١٢", "2026-02-30", "20261101", "now", "2026-13-01", "9999-12-31T24:00:00", "1e"]
 )
@@ -116,6 +120,7 @@ def documents(aw: AuthorizationWorld) -> st.SearchStrategy[str]:
             "ID": hostile_ids(aw).map(string),
             "Date": DATES.map(string),
             "DateTime": DATETIMES.map(string),
+            "Time": TIMES.map(string),
             "Decimal": DECIMALS.map(string),
             "JSON": JSON_VALUES.map(lambda value: string(json.dumps(value))),
             "Upload": st.just(graphql.NullValueNode()),
@@ -172,6 +177,7 @@ def _values(
         "Boolean": st.booleans(),
         "Date": DATES,
         "DateTime": DATETIMES,
+        "Time": TIMES,
         "Decimal": DECIMALS,
         "JSON": JSON_VALUES,
         "Upload": st.none(),

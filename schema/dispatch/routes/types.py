@@ -48,6 +48,7 @@ UnplannedCodeEnum = described_enum(
         "NO_TECHNICIAN_WITH_SKILL": "No technician on shift has the trade's skill.",
         "PIN_NOT_POSSIBLE": "The pinned technician cannot take it (skill, or the pinned time is outside the shift).",
         "NO_TIME": "No technician with the skill has time left for it today.",
+        "OWNER_NOT_AVAILABLE": "The owner's availability is over, or begins after today.",
     },
 )
 
@@ -187,3 +188,4 @@ class VisitPinType:
             technician_id=encode_optional_id("Technician", pin.technician_id),
             starts_at=pin.starts_at,
         )
+

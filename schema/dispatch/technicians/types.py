@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 import strawberry
 from strawberry import relay
 
-from db.models import Technician
+from db.models import Technician, TechnicianShift
 from db.personal_data import mask_phone
-from dispatch.policy import TechnicianView, may_see_technician, technician_view
+from dispatch.policy import TechnicianView, may_see_shifts, may_see_technician, technician_view
+from dispatch.shifts import shift_hours
 from kernel.principal import Principal
 from schema.batching import answer
 from schema.context import Info
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import CategoryEnum
 
-__all__ = ["GeoPointType", "TechnicianType"]
+__all__ = ["GeoPointType", "ShiftBreakType", "TechnicianShiftType", "TechnicianType"]
 
 R = TypeVar("R")
 
@@ -26,6 +28,47 @@ R = TypeVar("R")
 class GeoPointType:
     latitude: float = strawberry.field(description="Latitude, degrees.")
     longitude: float = strawberry.field(description="Longitude, degrees.")
+
+
+def _clock(minute: int) -> dt.time:
+    return dt.time(minute // 60, minute % 60)
+
+
+@strawberry.type(name="ShiftBreak", description="A break taken inside a shift: it starts between two times.")
+class ShiftBreakType:
+    earliest_start: dt.time = strawberry.field(description="The break starts at this time or later.")
+    latest_start: dt.time = strawberry.field(description="The break starts at this time at the latest.")
+    minutes: int = strawberry.field(description="How long it lasts.")
+
+
+@strawberry.type(
+    name="TechnicianShift",
+    description=(
+        "A technician's working hours on a weekday (every week) or on one date (which overrides the weekday), in "
+        "the project's time zone. A technician with a week stored works only its weekdays; one with nothing stored "
+        "works 08:00–18:00 with a 45-minute lunch starting between 11:30 and 13:30."
+    ),
+)
+class TechnicianShiftType:
+    weekday: int | None = strawberry.field(description="1 (Monday) to 7 (Sunday); null for a date's own hours.")
+    on_date: dt.date | None = strawberry.field(description="The date these hours are for; null for a weekday's.")
+    starts_at: dt.time = strawberry.field(description="When the shift starts.")
+    ends_at: dt.time = strawberry.field(description="When the shift ends.")
+    breaks: list[ShiftBreakType] = strawberry.field(description="The breaks, earliest first.")
+
+    @classmethod
+    def from_row(cls, row: TechnicianShift) -> TechnicianShiftType:
+        hours = shift_hours(row)
+        return cls(
+            weekday=row.weekday,
+            on_date=row.on_date,
+            starts_at=_clock(hours.starts),
+            ends_at=_clock(hours.ends),
+            breaks=[
+                ShiftBreakType(earliest_start=_clock(b.earliest), latest_start=_clock(b.latest), minutes=b.minutes)
+                for b in hours.breaks
+            ],
+        )
 
 
 @strawberry.type(
@@ -71,6 +114,21 @@ class TechnicianType(relay.Node):
     )
     def on_shift(self, info: Info) -> bool | None:
         return self._at_work(info, lambda row: row.on_shift if row is not None else None)
+
+    @strawberry.field(
+        description=(
+            "Working hours per weekday and per date (a date's override its weekday's); null unless you are staff or "
+            "the technician."
+        ),
+    )
+    async def shifts(self, info: Info) -> list[TechnicianShiftType] | None:
+        principal = await info.context.principal()
+        if principal is None or not may_see_shifts(principal, self.row.project_id, self.row.id):
+            return None
+        rows = await info.context.loaders.dispatch.shifts_by_technician.load(self.row.id)
+        # The week in weekday order, then the dates in date order.
+        ordered = sorted(rows, key=lambda row: (row.on_date is not None, row.weekday or 0, row.on_date or dt.date.min))
+        return [TechnicianShiftType.from_row(row) for row in ordered]
 
     @strawberry.field(description="Home base; null unless you are staff or the technician.")
     def home(self, info: Info) -> GeoPointType | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -126,6 +127,12 @@ class SubmitTicketInput:
             "waits in TRIAGE with the recording."
         ),
     )
+    available_from: dt.datetime | None = strawberry.field(
+        default=None, description="When the owner is home for the visit from (give both ends, or neither)."
+    )
+    available_until: dt.datetime | None = strawberry.field(
+        default=None, description="When the owner is home for the visit until: the visit is planned to start and end inside the window."
+    )
 
 
 @strawberry.input(description="A position, WGS-84 degrees.")
@@ -187,6 +194,8 @@ class TicketMutations:
                 priority=input.priority,
                 reporter_party_id=decode_optional_id(input.reporter_party_id, "Party", field="reporterPartyId"),
                 photos=photos,
+                available_from=input.available_from,
+                available_until=input.available_until,
             )
             return await tickets.submit_ticket(
                 info.context.session_factory,

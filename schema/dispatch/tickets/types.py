@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 from strawberry.scalars import JSON
 
-from db.models import Ticket, TicketAttachment, TicketEvent
+from db.models import OwnerAvailability, Ticket, TicketAttachment, TicketEvent
 from dispatch.lifecycle import allowed_actions
-from dispatch.policy import actor_for, may_see_ticket
+from dispatch.day_routes import plan_my_route
+from dispatch.policy import actor_for, follows_assignments, may_see_ticket
 from dispatch.ticket_state import facts_of, sla_state_at
-from kernel.errors import AccessDenied
+from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
 from schema.batching import answer
 from schema.context import Info
@@ -39,7 +40,10 @@ from schema.pagination import selected_on_nodes, selected_under
 from schema.scalars import CategoryEnum
 from schema.units.types import BuildingType, PartyType, ProjectType, UnitType
 
-__all__ = ["AttachmentType", "TicketEventType", "TicketType"]
+if TYPE_CHECKING:
+    from schema.dispatch.routes.types import TechnicianRouteType
+
+__all__ = ["AttachmentType", "OwnerAvailabilityType", "TicketEventType", "TicketType"]
 
 ATTACHMENT_LINK_LIFETIME = dt.timedelta(hours=1)
 
@@ -132,6 +136,26 @@ class TicketEventType:
         row = await info.context.loaders.technician.load(technician_id)
         return TechnicianType.from_row(row) if row is not None else None
 
+    @strawberry.field(
+        description=(
+            "For a technician (in `myAssignments`): their route for the rest of today as planned now, visits in "
+            "order, so the app shows where this news puts them; null for everyone else."
+        )
+    )
+    async def my_route(
+        self, info: Info
+    ) -> Annotated[TechnicianRouteType, strawberry.lazy("schema.dispatch.routes.types")] | None:
+        from schema.dispatch.routes.types import TechnicianRouteType  # which imports this module: no cycle at import
+
+        principal = await info.context.principal()
+        if principal is None or not follows_assignments(principal):
+            return None
+        try:
+            routes, route = await plan_my_route(info.context.session_factory, principal, now=info.context.now())
+        except (AccessDenied, NotFound):
+            return None
+        return TechnicianRouteType.from_route(routes, route)
+
     @strawberry.field(description="The ticket's global ID (even when `ticket` is null for you).")
     def ticket_id(self) -> strawberry.ID:
         return encode_id("Ticket", self.ticket_pk)
@@ -140,6 +164,18 @@ class TicketEventType:
     async def ticket(self, info: Info) -> TicketType | None:
         nodes = await TicketType.resolve_nodes(info=info, node_ids=[str(self.ticket_pk)])
         return nodes[0]
+
+
+@strawberry.type(
+    name="OwnerAvailability", description="When the owner is home for a ticket's visit: the day's routes plan the visit inside it."
+)
+class OwnerAvailabilityType:
+    available_from: dt.datetime = strawberry.field(description="From.")
+    available_until: dt.datetime = strawberry.field(description="Until.")
+
+    @classmethod
+    def from_row(cls, row: OwnerAvailability) -> OwnerAvailabilityType:
+        return cls(available_from=row.available_from, available_until=row.available_until)
 
 
 @strawberry.type(name="Ticket", description="A repair or maintenance job and where it stands.")
@@ -280,6 +316,13 @@ class TicketType(relay.Node):
         if self.row.assignee_id is None:
             return None
         return answer(info.context.loaders.technician, self.row.assignee_id, TechnicianType.from_row)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="When the owner is home for the visit (the day's routes plan it inside); null when not said."
+    )
+    async def owner_availability(self, info: Info) -> OwnerAvailabilityType | None:
+        rows = await info.context.loaders.dispatch.availability_by_ticket.load(self.row.id)
+        return OwnerAvailabilityType.from_row(rows[0]) if rows else None
 
     @strawberry.field(description="The equipment of a maintenance ticket.")
     async def equipment(self, info: Info) -> EquipmentType | None:

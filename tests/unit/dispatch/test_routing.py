@@ -362,3 +362,56 @@ def test_a_visit_already_assigned_stays_with_its_technician_and_says_so() -> Non
 
     assert technician_of(plan) == {10: 2}
     assert stop_of(plan, 10).reasons[0] == StopReason(StopReasonCode.ASSIGNED)
+
+
+# --- owners' windows over or beyond the day; shifts and breaks with visits under way ---------------------
+
+
+def test_an_owner_window_that_is_over_or_opens_after_the_planning_day_leaves_the_visit_out() -> None:
+    over, day_after = visit(10, window=Window(480, 540)), visit(11, window=Window(3_000, 3_100))
+
+    plan = plan_day([over, day_after, visit(12)], [tech(1)], now=600, settings=QUICK)
+
+    assert order(plan, 1) == [12]
+    assert plan.unplanned == (
+        UnplannedVisit(10, UnplannedCode.OWNER_NOT_AVAILABLE),
+        UnplannedVisit(11, UnplannedCode.OWNER_NOT_AVAILABLE),
+    )
+
+
+def test_the_greedy_construction_puts_a_break_off_while_visits_still_end_before_its_latest_start() -> None:
+    # From 11:00, three 50-minute visits end at 13:30, the lunch's latest start: waiting for it to open at
+    # 11:30 would leave the third visit no time before the shift ends at 14:30.
+    lunch = BreakRule(Window(11 * 60 + 30, 13 * 60 + 30), 45)
+    visits = [visit(10 + i, minutes=50) for i in range(3)]
+
+    plan = plan_day(visits, [tech(1, shift=Window(8 * 60, 14 * 60 + 30), breaks=(lunch,))], now=11 * 60,
+                    settings=RouteSettings(improve=False))
+
+    route = plan.route_of(1)
+    assert route is not None and len(route.stops) == 3 and plan.unplanned == ()
+    (taken,) = route.breaks
+    assert (taken.starts, taken.minutes) == (13 * 60 + 30, 45)
+
+
+def test_an_urgent_visit_joins_a_running_plan_after_the_visits_under_way_and_around_the_break() -> None:
+    # Technician 1 works 08:00–13:00 with 20 minutes off starting 10:00–10:30; he is on site at 10 and heading
+    # to 11 when an urgent visit next door comes in at 09:40.
+    short_break = BreakRule(Window(10 * 60, 10 * 60 + 30), 20)
+    on_site, heading = visit(10, at=north(100), minutes=30), visit(11, at=north(1_500), minutes=40)
+    urgent = visit(12, at=north(150), priority=Priority.URGENT, due=10 * 60 + 30, minutes=30)
+    technicians = [
+        tech(1, shift=Window(8 * 60, 13 * 60), breaks=(short_break,), started=10, heading_to=11),
+        tech(2, at=north(30_000), shift=Window(12 * 60, 13 * 60)),
+    ]
+
+    plan = plan_day([on_site, heading, urgent], technicians, now=9 * 60 + 40, settings=QUICK)
+
+    assert order(plan, 1) == [10, 11, 12]
+    route = plan.route_of(1)
+    assert route is not None
+    (taken,) = route.breaks
+    assert 10 * 60 <= taken.starts <= 10 * 60 + 30
+    for stop in route.stops:
+        assert stop.ends <= taken.starts or stop.starts >= taken.starts + taken.minutes
+    assert route.stops[-1].ends <= 13 * 60

@@ -58,6 +58,19 @@
       "unassignable.NO_TECHNICIAN_WITH_SKILL": "没有具备「{skill}」技能的师傅",
       "unassignable.NONE_ON_SHIFT": "具备「{skill}」技能的师傅都不在班",
       "unassignable.ALL_AT_CAPACITY": "具备「{skill}」技能的在班师傅都已满单",
+      "map.route": "今日路线（数字为顺序）",
+      "route.stopTip": "{name} 第{number}站 · {starts}–{ends}",
+      "route.detail": "{name} 第{number}站：{place}，{starts}–{ends}。{reasons}",
+      "route.lineTip": "{name}：{count} 站",
+      "reason.UNDER_WAY": "师傅正在现场",
+      "reason.NEXT": "师傅正在前往",
+      "reason.PINNED": "调度员已指定",
+      "reason.ASSIGNED": "已派给该师傅",
+      "reason.SKILL": "具备{skill}技能",
+      "reason.OWNER_WINDOW": "在业主方便的时间内上门",
+      "reason.WAITS_FOR_OWNER": "提前到达，等候业主{minutes}分钟",
+      "reason.SLA_ON_TIME": "比上门时限提前{minutes}分钟",
+      "reason.SLA_LATE": "超出上门时限{minutes}分钟",
     },
     en: {
       "page.title": "Courtyard · dispatch board",
@@ -112,6 +125,19 @@
       "unassignable.NO_TECHNICIAN_WITH_SKILL": "no technician has the {skill} skill",
       "unassignable.NONE_ON_SHIFT": "no technician with the {skill} skill is on shift",
       "unassignable.ALL_AT_CAPACITY": "every on-shift technician with the {skill} skill is fully booked",
+      "map.route": "today's route (numbers: the order)",
+      "route.stopTip": "{name}, stop {number} · {starts}–{ends}",
+      "route.detail": "{name}, stop {number}: {place}, {starts}–{ends}. {reasons}",
+      "route.lineTip": "{name}: {count} stop(s)",
+      "reason.UNDER_WAY": "the technician is on site",
+      "reason.NEXT": "the technician is on the way",
+      "reason.PINNED": "pinned by a dispatcher",
+      "reason.ASSIGNED": "already assigned to this technician",
+      "reason.SKILL": "has the {skill} skill",
+      "reason.OWNER_WINDOW": "inside the owner's availability",
+      "reason.WAITS_FOR_OWNER": "arrives early and waits {minutes} min for the owner",
+      "reason.SLA_ON_TIME": "{minutes} min before the on-site deadline",
+      "reason.SLA_LATE": "{minutes} min past the on-site deadline",
     },
   });
 
@@ -156,6 +182,11 @@
       seq type at actorRole ticketId ticket { ...BoardTicket }
     }
   } ${TICKET}`;
+  const DAY_ROUTES = `query($projectId: ID!) {
+    dayRoutes(projectId: $projectId) {
+      routes { technicianId stops { ticketId startsAt endsAt reasons { code minutes skill } } }
+    }
+  }`;
   const ASSIGN = `mutation($ticketId: ID!, $technicianId: ID!) {
     assignTicket(ticketId: $ticketId, technicianId: $technicianId) {
       __typename ... on Ticket { id } ... on Error { code message }
@@ -189,6 +220,8 @@
     // The card being dragged onto a technician, if any; the board is not redrawn under it meanwhile.
     drag: null,
     stale: false,
+    // Each technician's planned route for the rest of today (dayRoutes), redrawn on the map.
+    routes: [],
   };
 
   const $ = (selector) => document.querySelector(selector);
@@ -393,6 +426,8 @@
     const now = Date.now();
     const footprints = [];
     const parts = [];
+    const dotAt = new Map();
+    const technicianAt = new Map();
     for (const building of buildings) {
       const [bx, by] = [x(building.longitude), y(building.latitude)];
       const tickets = ticketsAt.get(building.id).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -405,6 +440,7 @@
         <text class="name" x="${bx}" y="${by + radius + 10}">${escape(building.name)}</text></g>`);
       tickets.forEach((ticket, index) => {
         const [dx, dy] = offsets[index];
+        dotAt.set(ticket.id, [bx + dx, by + dy]);
         parts.push(`<circle class="ticket sla-${slaBadge(ticket, now).level}" data-ticket="${escape(ticket.id)}"
           data-building="${escape(building.id)}" cx="${(bx + dx).toFixed(1)}" cy="${(by + dy).toFixed(1)}" r="${DOT}">
           <title>${escape(t("map.ticketTip", { place: place(ticket), status: t(`status.${ticket.status}`) }))}</title></circle>`);
@@ -429,6 +465,7 @@
       spot.technicians.forEach(({ technician, far, km }, index) => {
         const tx = middle - spread + index * 14;
         const ty = spot.y;
+        technicianAt.set(technician.id, [tx, ty]);
         const load = `${technician.currentLoad}/${technician.capacity}`;
         const tip = t("map.technicianTip", { name: technician.name, load, km: km.toFixed(1) });
         parts.push(`<g class="technician ${technician.onShift ? "on-shift" : "off-shift"} ${far ? "far" : ""}"
@@ -436,7 +473,47 @@
           <polygon points="${tx},${ty - 7} ${tx - 6},${ty + 5} ${tx + 6},${ty + 5}"></polygon><title>${escape(tip)}</title></g>`);
       });
     }
-    svg.innerHTML = parts.join("");
+    const [lines, stops] = routeParts(dotAt, technicianAt);
+    svg.innerHTML = [...lines, ...parts, ...stops].join("");
+  }
+
+  // A technician's route: a line from where they are through their stops in order, and each stop numbered
+  // beside its ticket's dot, the reasons on hover (and, on a click, below the map). Colours tell routes apart.
+  function routeParts(dotAt, technicianAt) {
+    const lines = [];
+    const stops = [];
+    state.routes.forEach((route, index) => {
+      const technician = state.technicians.find((candidate) => candidate.id === route.technicianId);
+      const placed = route.stops.filter((stop) => dotAt.has(stop.ticketId));
+      if (!technician || !placed.length) return;
+      const colour = `hsl(${(index * 67) % 360}, 65%, 42%)`;
+      const points = [technicianAt.get(technician.id), ...placed.map((stop) => dotAt.get(stop.ticketId))].filter(Boolean);
+      const lineTip = t("route.lineTip", { name: technician.name, count: placed.length });
+      lines.push(`<polyline class="route" data-route="${escape(technician.id)}" stroke="${colour}"
+        points="${points.map(([px, py]) => `${px.toFixed(1)},${py.toFixed(1)}`).join(" ")}"><title>${escape(lineTip)}</title></polyline>`);
+      placed.forEach((stop) => {
+        const number = route.stops.indexOf(stop) + 1;
+        const [px, py] = dotAt.get(stop.ticketId);
+        const facts = { name: technician.name, number, starts: clock(stop.startsAt), ends: clock(stop.endsAt) };
+        const reasons = stop.reasons.map(reasonText).join("；");
+        stops.push(`<g class="route-stop" data-route="${escape(technician.id)}" data-ticket="${escape(stop.ticketId)}"
+          data-number="${number}" data-detail="${escape(t("route.detail", { ...facts, place: label(stop.ticketId), reasons }))}">
+          <circle cx="${(px + 6).toFixed(1)}" cy="${(py - 6).toFixed(1)}" r="5" fill="${colour}"></circle>
+          <text x="${(px + 6).toFixed(1)}" y="${(py - 3.5).toFixed(1)}">${number}</text>
+          <title>${escape(`${t("route.stopTip", facts)}\n${reasons}`)}</title></g>`);
+      });
+    });
+    return [lines, stops];
+  }
+
+  function reasonText(reason) {
+    return t(`reason.${reason.code}`, { minutes: reason.minutes, skill: reason.skill ? t(`category.${reason.skill}`) : "" });
+  }
+
+  function clock(moment) {
+    // In the project's own zone, wherever the dispatcher's browser is.
+    const options = { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: state.project.timezone };
+    return new Date(moment).toLocaleTimeString(document.documentElement.lang, options);
   }
 
   function distanceKm(lat1, lng1, lat2, lng2) {
@@ -484,6 +561,26 @@
         showProblem(error);
       }
     }, 250);
+  }
+
+  async function loadRoutes() {
+    const { dayRoutes } = await gql(DAY_ROUTES, { projectId: state.project.id });
+    state.routes = dayRoutes ? dayRoutes.routes : [];
+  }
+
+  // Routes are planned anew after changes settle (planning takes a moment), and every minute as time moves.
+  let routesRefresh = null;
+  function refreshRoutesSoon(delay = 1000) {
+    clearTimeout(routesRefresh);
+    routesRefresh = setTimeout(async () => {
+      try {
+        await loadRoutes();
+        render();
+      } catch (error) {
+        showProblem(error);
+      }
+      refreshRoutesSoon(60000);
+    }, delay);
   }
 
   async function loadSettings() {
@@ -555,6 +652,10 @@
       await act(CANCEL, { ticketId, note: t("card.cancelNote") });
     });
     wireDrag(columns);
+    $("#map").addEventListener("click", (event) => {
+      const stop = event.target.closest(".route-stop");
+      $("#route-detail").textContent = stop ? stop.dataset.detail : "";
+    });
 
     const dialog = $("#plan");
     $("#optimise").addEventListener("click", async () => {
@@ -672,6 +773,8 @@
     state.project = role.project;
     $("#project-name").textContent = role.project.name;
     const lastSeq = await loadSnapshot();
+    await loadRoutes();
+    refreshRoutesSoon(60000);
     $("#board").hidden = false;
     $("#optimise").hidden = false;
     render();
@@ -682,6 +785,7 @@
         if (event.ticket) remember(event.ticket);
         render();
         refreshTechniciansSoon();
+        refreshRoutesSoon();
       },
       onError(error) {
         showError(t("live.stoppedHint", { problem: problem(error) }));

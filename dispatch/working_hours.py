@@ -1,0 +1,105 @@
+"""Working hours and availability windows as people enter them, checked before anything is stored.
+
+Pure: minutes of the day and aware datetimes in, checked plain values out, or a `BadInput` naming the
+input field at fault. The use cases (`dispatch.shifts`, `dispatch.availability`) store what passes;
+`dispatch.day_routes` turns it into the routing core's windows and breaks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kernel.errors import BadInput
+
+__all__ = [
+    "FURTHEST_AVAILABILITY",
+    "LONGEST_AVAILABILITY",
+    "LONGEST_BREAK_MINUTES",
+    "MOST_BREAKS",
+    "BreakHours",
+    "ShiftHours",
+    "check_availability",
+    "check_shift",
+    "shift_for_day",
+]
+
+MOST_BREAKS = 4
+LONGEST_BREAK_MINUTES = 180
+# An owner's availability is for the coming visit, not a standing timetable.
+LONGEST_AVAILABILITY = dt.timedelta(days=14)
+FURTHEST_AVAILABILITY = dt.timedelta(days=366)
+
+
+@dataclass(frozen=True, slots=True)
+class BreakHours:
+    """A break of ``minutes`` starting between minute ``earliest`` and minute ``latest`` of the day."""
+
+    earliest: int
+    latest: int
+    minutes: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftHours:
+    """A day's working hours, from minute ``starts`` to minute ``ends``, with its breaks."""
+
+    starts: int
+    ends: int
+    breaks: tuple[BreakHours, ...] = ()
+
+
+def check_shift(starts: int, ends: int, breaks: Sequence[BreakHours]) -> ShiftHours:
+    """The shift, when its breaks fit inside it and each other; `BadInput` naming the field otherwise."""
+    if not 0 <= starts < 24 * 60:
+        raise BadInput("A shift starts within the day.", field="startsAt")
+    if ends <= starts:
+        raise BadInput("A shift ends after it starts.", field="endsAt")
+    if len(breaks) > MOST_BREAKS:
+        raise BadInput(f"A shift has at most {MOST_BREAKS} breaks.", field="breaks")
+    for number, rule in enumerate(breaks):
+        where = f"breaks.{number}"
+        if not 0 < rule.minutes <= LONGEST_BREAK_MINUTES:
+            raise BadInput(f"A break lasts 1 to {LONGEST_BREAK_MINUTES} minutes.", field=f"{where}.minutes")
+        if rule.latest < rule.earliest:
+            raise BadInput("A break's latest start comes after its earliest.", field=f"{where}.latestStart")
+        if rule.earliest < starts or rule.latest + rule.minutes > ends:
+            raise BadInput("A break is taken inside its shift.", field=where)
+    if sum(rule.minutes for rule in breaks) >= ends - starts:
+        raise BadInput("The breaks leave no time to work.", field="breaks")
+    ordered = sorted(breaks, key=lambda rule: (rule.earliest, rule.latest))
+    for number, (first, second) in enumerate(zip(ordered, ordered[1:], strict=False), start=1):
+        # Both fit one after the other only if the first can end before the second must start.
+        if first.earliest + first.minutes > second.latest:
+            raise BadInput("Two breaks cannot both be taken: they overlap.", field=f"breaks.{number}")
+    return ShiftHours(starts, ends, tuple(ordered))
+
+
+def check_availability(
+    available_from: dt.datetime, available_until: dt.datetime, *, now: dt.datetime
+) -> tuple[dt.datetime, dt.datetime]:
+    """An owner's window, when it ends after it starts, is not over, is not too long and starts within a year."""
+    if available_from.tzinfo is None or available_until.tzinfo is None:
+        raise BadInput("Give the time zone of the window's times.", field="availableFrom")
+    if available_until <= available_from:
+        raise BadInput("The window ends after it starts.", field="availableUntil")
+    if available_until <= now:
+        raise BadInput("The window is already over.", field="availableUntil")
+    if available_until - available_from > LONGEST_AVAILABILITY:
+        raise BadInput("A window lasts at most 14 days.", field="availableUntil")
+    if available_from - now > FURTHEST_AVAILABILITY:
+        raise BadInput("A window starts within a year.", field="availableFrom")
+    return available_from, available_until
+
+
+def shift_for_day(
+    day: dt.date, dated: dict[dt.date, ShiftHours], weekly: dict[int, ShiftHours], default: ShiftHours
+) -> ShiftHours | None:
+    """The hours someone works on ``day``: that date's own, else the week's for its weekday, else
+    ``default`` when no week is stored at all; None when they have a week and this weekday is not in it."""
+    if day in dated:
+        return dated[day]
+    if weekly:
+        return weekly.get(day.isoweekday())
+    return default

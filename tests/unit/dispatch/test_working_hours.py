@@ -1,0 +1,76 @@
+"""Working hours and owners' windows as people enter them (dispatch/working_hours.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from dispatch.working_hours import BreakHours, ShiftHours, check_availability, check_shift, shift_for_day
+from kernel.errors import BadInput
+
+LUNCH = BreakHours(11 * 60 + 30, 13 * 60 + 30, 45)
+NOW = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
+
+
+def test_a_shift_with_its_breaks_inside_is_kept_with_the_breaks_earliest_first() -> None:
+    tea = BreakHours(15 * 60, 15 * 60 + 30, 15)
+
+    assert check_shift(8 * 60, 18 * 60, [tea, LUNCH]) == ShiftHours(8 * 60, 18 * 60, (LUNCH, tea))
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "breaks", "field"),
+    [
+        (9 * 60, 9 * 60, [], "endsAt"),
+        (18 * 60, 8 * 60, [], "endsAt"),
+        (24 * 60, 25 * 60, [], "startsAt"),
+        (8 * 60, 18 * 60, [BreakHours(7 * 60, 8 * 60, 30)], "breaks.0"),
+        (8 * 60, 12 * 60, [BreakHours(11 * 60 + 30, 11 * 60 + 45, 30)], "breaks.0"),
+        (8 * 60, 18 * 60, [BreakHours(13 * 60, 12 * 60, 30)], "breaks.0.latestStart"),
+        (8 * 60, 18 * 60, [BreakHours(12 * 60, 13 * 60, 0)], "breaks.0.minutes"),
+        (8 * 60, 18 * 60, [BreakHours(12 * 60, 13 * 60, 181)], "breaks.0.minutes"),
+        (8 * 60, 18 * 60, [LUNCH, BreakHours(12 * 60, 12 * 60, 30)], "breaks.1"),
+        (8 * 60, 18 * 60, [LUNCH] * 5, "breaks"),
+    ],
+)
+def test_bad_hours_are_refused_naming_the_field(
+    starts: int, ends: int, breaks: list[BreakHours], field: str
+) -> None:
+    with pytest.raises(BadInput) as refusal:
+        check_shift(starts, ends, breaks)
+    assert refusal.value.field == field
+
+
+def test_a_shift_whose_breaks_take_all_of_it_is_refused() -> None:
+    with pytest.raises(BadInput) as refusal:
+        check_shift(8 * 60, 9 * 60, [BreakHours(8 * 60, 8 * 60, 30), BreakHours(8 * 60 + 30, 8 * 60 + 30, 30)])
+    assert refusal.value.field == "breaks"
+
+
+def test_an_owners_window_must_end_after_it_starts_not_be_over_and_last_at_most_two_weeks() -> None:
+    later = NOW + dt.timedelta(hours=2)
+    assert check_availability(NOW, later, now=NOW) == (NOW, later)
+    for opens, closes, field in [
+        (later, NOW, "availableUntil"),
+        (later, later, "availableUntil"),
+        (NOW - dt.timedelta(hours=3), NOW - dt.timedelta(hours=1), "availableUntil"),
+        (NOW, NOW + dt.timedelta(days=14, minutes=1), "availableUntil"),
+        (NOW.replace(tzinfo=None), later.replace(tzinfo=None), "availableFrom"),
+        (dt.datetime(9999, 12, 30, tzinfo=dt.UTC), dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.timezone(dt.timedelta(hours=-14))), "availableFrom"),
+    ]:
+        with pytest.raises(BadInput) as refusal:
+            check_availability(opens, closes, now=NOW)
+        assert refusal.value.field == field
+
+
+def test_a_dates_hours_override_the_week_and_a_stored_week_without_the_weekday_means_a_day_off() -> None:
+    monday, tuesday = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+    default = ShiftHours(8 * 60, 18 * 60, (LUNCH,))
+    early = ShiftHours(6 * 60, 14 * 60)
+    holiday = ShiftHours(10 * 60, 12 * 60)
+
+    assert shift_for_day(monday, {}, {}, default) == default
+    assert shift_for_day(monday, {}, {1: early}, default) == early
+    assert shift_for_day(tuesday, {}, {1: early}, default) is None
+    assert shift_for_day(tuesday, {tuesday: holiday}, {1: early}, default) == holiday
