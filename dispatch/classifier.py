@@ -50,6 +50,7 @@ from importlib import resources
 from types import MappingProxyType
 
 from dispatch.classifier_text import Hit, PhraseMatcher, Reading, Token
+from dispatch.urgency_net import UrgencyNet, load_urgency_net
 from dispatch.classifier_words import (
     DANGER_PAIRS,
     DEFAULT_RULES,
@@ -328,6 +329,8 @@ class Classifier:
     threshold: float
     category_model: _NaiveBayes = field(repr=False)
     urgency_model: _NaiveBayes = field(repr=False)
+    # The learned safety net for URGENT (``dispatch.urgency_net``), OR-ed with the safety rules.
+    urgency_net: UrgencyNet | None = field(default=None, repr=False)
     _rule_matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
     _roles: tuple[PhraseRole, ...] = field(init=False, repr=False, compare=False)
     _symptoms: frozenset[int] = field(init=False, repr=False, compare=False)
@@ -353,14 +356,17 @@ class Classifier:
         rules: Iterable[KeywordRule] = DEFAULT_RULES,
         urgency_cues: Iterable[UrgencyCue] = DEFAULT_URGENCY_CUES,
         threshold: float = DEFAULT_TRIAGE_THRESHOLD,
+        urgency_net: UrgencyNet | None = None,
     ) -> Classifier:
-        """A classifier from phrase rules and labelled examples (which may be empty: rules alone)."""
+        """A classifier from phrase rules and labelled examples (which may be empty: rules alone), with
+        the shipped URGENT safety net unless another is given."""
         untrained = cls(
             rules=tuple(rules),
             urgency_cues=tuple(urgency_cues),
             threshold=threshold,
             category_model=_NaiveBayes.empty(Category),
             urgency_model=_NaiveBayes.empty(Priority),
+            urgency_net=load_urgency_net() if urgency_net is None else urgency_net,
         )
         return untrained._learning(examples, weight=1.0)
 
@@ -560,6 +566,9 @@ class Classifier:
         danger = self._danger(reading, category, weighed, cue_hits, needs_triage=needs_triage)
         if danger:
             return Priority.URGENT, danger
+        caught = self.urgency_net.evidence(reading) if self.urgency_net is not None else ()
+        if caught:
+            return Priority.URGENT, caught
         model = self.urgency_model
         labels = model.labels
         # Unlike categories, urgencies are far from equally common, and the prior is what keeps a
