@@ -566,9 +566,12 @@ class Classifier:
         danger = self._danger(reading, category, weighed, cue_hits, needs_triage=needs_triage)
         if danger:
             return Priority.URGENT, danger
-        caught = self.urgency_net.evidence(reading) if self.urgency_net is not None else ()
-        if caught:
-            return Priority.URGENT, caught
+        # The net reads how dangers are worded, and an owner asking how often an extinguisher is
+        # changed words it like one; a question is answered in office hours.
+        if self.urgency_net is not None and not _live(_enquiries().hits(reading.normalised), reading, frozenset()):
+            caught = self.urgency_net.evidence(reading)
+            if caught:
+                return Priority.URGENT, caught
         model = self.urgency_model
         labels = model.labels
         # Unlike categories, urgencies are far from equally common, and the prior is what keeps a

@@ -29,6 +29,7 @@ free of scikit-learn, and the service loads it once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -37,9 +38,10 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 
-from dispatch.classifier_text import Reading, is_cjk
+from dispatch.classifier_text import PhraseMatcher, Reading, is_cjk
+from dispatch.classifier_words import DEFAULT_URGENCY_CUES
 
-__all__ = ["MAX_NGRAM", "UrgencyNet", "blanked", "load_urgency_net", "ngrams"]
+__all__ = ["MAX_NGRAM", "UrgencyNet", "blanked", "everyday_senses_digest", "from_json", "load_urgency_net", "ngrams", "to_json"]
 
 MAX_NGRAM = 3
 _BLANK = "\x00"
@@ -53,13 +55,28 @@ _EVIDENCE_MIN_PUSH = 0.2
 _WEIGHTS_FILE = "urgency_net.json"
 
 
+@cache
+def _everyday_senses() -> PhraseMatcher:
+    """The urgency cues' masks (weight 0: "烟头", "油烟", "电动车", "差点滑倒", "万一着火"): the
+    everyday senses of danger words, which the net does not read either."""
+    return PhraseMatcher(("mask", cue.phrase, 0.0) for cue in DEFAULT_URGENCY_CUES if cue.weight == 0)
+
+
+def everyday_senses_digest() -> str:
+    """A digest of the masks, stored with the fitted weights: the net must be fitted again when they change."""
+    phrases = sorted(cue.phrase for cue in DEFAULT_URGENCY_CUES if cue.weight == 0)
+    return hashlib.sha256("\n".join(phrases).encode()).hexdigest()[:16]
+
+
 def blanked(reading: Reading) -> tuple[str, tuple[bool, ...]]:
-    """The normalised text with what a contrast sets aside replaced by a blank, which no n-gram crosses,
-    and per character whether an absence word denies it; the same length as the text, so offsets
-    survive."""
+    """The normalised text with what a contrast sets aside and the everyday senses of danger words
+    replaced by a blank, which no n-gram crosses, and per character whether an absence word denies it;
+    the same length as the text, so offsets survive."""
     characters = list(reading.normalised)
-    for span in reading.contrasted:
-        characters[span.start : span.end] = _BLANK * (span.end - span.start)
+    spans = [(span.start, span.end) for span in reading.contrasted]
+    spans += [(hit.start, hit.end) for hit in _everyday_senses().hits(reading.normalised)]
+    for start, end in spans:
+        characters[start:end] = _BLANK * (end - start)
     denied = [False] * len(characters)
     for span in reading.absences:
         end = _denial_end(reading, span.end)
@@ -115,6 +132,7 @@ class UrgencyNet:
     weights: Mapping[str, float]
     bias: float
     threshold: float
+    everyday_senses: str = ""
 
     def contributions(self, reading: Reading) -> tuple[float, list[tuple[float, int, int]]]:
         """The score and each known n-gram's share of it with its span (one per distinct n-gram)."""
@@ -142,9 +160,17 @@ class UrgencyNet:
                 if overlap > 0:
                     pushes[index] += share * overlap / (end - start)
         words = _joined(reading, pushes)
-        strongest = sorted((word for word in words if word[0] >= _EVIDENCE_MIN_PUSH), key=lambda word: -word[0])
+        strongest = sorted(
+            (word for word in words if word[0] >= _EVIDENCE_MIN_PUSH and _explains(reading, word[1], word[2])),
+            key=lambda word: -word[0],
+        )
         quoted = dict.fromkeys(reading.quote(start, end) for _, start, end in strongest[:_EVIDENCE_LIMIT])
         return tuple(quoted)
+
+
+def _explains(reading: Reading, start: int, end: int) -> bool:
+    """A lone character or a short word ("一", "no") is learned signal, but no explanation to a person."""
+    return end - start >= (3 if reading.normalised[start:end].isascii() else 2)
 
 
 def _joined(reading: Reading, pushes: list[float]) -> list[tuple[float, int, int]]:
@@ -164,12 +190,19 @@ def _joined(reading: Reading, pushes: list[float]) -> list[tuple[float, int, int
 
 def from_json(raw: str) -> UrgencyNet:
     data = json.loads(raw)
-    return UrgencyNet(MappingProxyType(dict(data["weights"])), float(data["bias"]), float(data["threshold"]))
+    return UrgencyNet(
+        MappingProxyType(dict(data["weights"])), float(data["bias"]), float(data["threshold"]), data["everyday_senses"]
+    )
 
 
 def to_json(net: UrgencyNet) -> str:
     return json.dumps(
-        {"threshold": net.threshold, "bias": net.bias, "weights": dict(sorted(net.weights.items()))},
+        {
+            "threshold": net.threshold,
+            "bias": net.bias,
+            "everyday_senses": net.everyday_senses,
+            "weights": dict(sorted(net.weights.items())),
+        },
         ensure_ascii=False,
         indent=0,
         sort_keys=False,
