@@ -33,7 +33,10 @@ Priority is read after the category, and is safe first. An URGENT cue that no ne
 water into another flat or through a ceiling) decides on its own; so does a danger told in two
 halves anywhere in the text (``DANGER_PAIRS``: a lift and someone inside, gas and a smell, a
 neighbour and water …), and a fault of fire equipment (the category is FIRE_SAFETY, or fire
-equipment is named and the ticket goes to triage) unless the owner is only asking a question. Otherwise HIGH and LOW cues and the learned counts
+equipment is named and the ticket goes to triage) unless the owner is only asking a question. The
+learned safety net (``dispatch.urgency_net``: character n-grams, so typos, dialect and pinyin the cue
+lists lack) makes a report URGENT too when it fires, unless the owner is asking a question, and its
+evidence is the words that pushed it. Otherwise HIGH and LOW cues and the learned counts
 decide, from the usual mix of priorities; with no signal at all it is NORMAL. The priority's
 evidence is the cues it rests on, then the learned words that favour it, as for categories.
 """
