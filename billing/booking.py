@@ -7,12 +7,15 @@ bill's status follows from what it still asks for (`billing.balance`). What is l
 prepaid credit. This one core books a payment taken at the desk or from a gateway, a payer's batch for
 many units, and the demo's months of history.
 
-Bills are read and written back as plain rows, and every other row is written in bulk, so one payment
-and a batch of hundreds cost the same handful of statements. The receipt counter, the one row every
-payment of a project waits for, is taken last, just before the receipts are written and the transaction
-commits: payments of one project queue on it for two statements, not for the whole booking.
+Bills are read and written back as plain rows, and every other row is written in bulk
+(`BulkConnection.write_together`: on PostgreSQL one statement for the bills and every new row), so one
+payment and a batch of hundreds cost the same handful of statements. The receipt counter, the one row
+every payment of a project waits for, is taken last, together with the new rows' ids, just before the
+rows are written and the transaction commits: payments of one project queue on it for one statement and
+the commit, not for the whole booking.
 It is also where invoicing hears of every payment: a project that issues invoices by itself gets each
-payment's invoice requested in the same transaction (`invoicing.automatic`), before the counter is taken.
+payment's invoice requested in the same transaction (`invoicing.automatic`), before the counter is taken;
+its payments write their booking first (invoicing reads it), then take the counter and write the receipts.
 """
 
 from __future__ import annotations
