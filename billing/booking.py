@@ -76,7 +76,7 @@ from db.models import (
 from kernel.vocabulary import BillStatus
 from invoicing.automatic import queue_automatic_invoices
 
-__all__ = ["BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
+__all__ = ["BookedAllocation", "BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
 
 _PAYMENT_COLUMNS = (
     "id",
@@ -174,7 +174,20 @@ class BookedPayment:
     """What booking wrote for one payment, as stored: its receipt and its allocations."""
 
     receipt: Receipt
-    allocations: Sequence[PaymentAllocation]
+    allocations: Sequence[BookedAllocation]
+
+
+@dataclass(frozen=True, slots=True)
+class BookedAllocation:
+    """An allocation as stored, by the names of `PaymentAllocation`'s columns (a plain record: its
+    readers read columns only, as they do the plain rows of `allocations_by_payment`)."""
+
+    payment_id: int
+    bill_id: int
+    principal: Decimal
+    late_fee: Decimal
+    source: AllocationSource
+    created_at: dt.datetime
 
 
 @dataclass
@@ -326,13 +339,8 @@ async def book_payments(
         BookedPayment(
             receipt,
             [
-                PaymentAllocation(
-                    payment_id=booking.payment.id,
-                    bill_id=part.bill_id,
-                    principal=part.principal,
-                    late_fee=part.late_fee,
-                    source=AllocationSource.PAYMENT,
-                    created_at=created_at,
+                BookedAllocation(
+                    booking.payment.id, part.bill_id, part.principal, part.late_fee, AllocationSource.PAYMENT, created_at
                 )
                 for part in result.allocations
             ],

@@ -61,7 +61,12 @@ async def driver_connection(connection: AsyncConnection) -> Any | None:
     otherwise: send the statement through SQLAlchemy."""
     if connection.dialect.name != "postgresql":
         return None
-    driver = (await connection.get_raw_connection()).driver_connection
+    established = connection.sync_connection
+    if established is not None and not established.invalidated:
+        # Reading the pooled connection of an established one does no I/O: no greenlet hop needed.
+        driver = established.connection.driver_connection
+    else:
+        driver = (await connection.get_raw_connection()).driver_connection
     if connection.in_transaction() and not driver.is_in_transaction():
         return None
     return driver
