@@ -99,6 +99,9 @@ class IdPool:
 # rows go in one, and cost no more CPU until there are a few dozen of them (a desk payment writes one to
 # six rows a table; a batch or a bill run thousands).
 _COPY_FROM = 50
+# Past this many rows of one table, `write_together` copies each table's rows rather than sending them as
+# arrays in one statement.
+_COPY_ALONE = 5_000
 
 
 class PostgresBulk(BulkConnection):
@@ -192,6 +195,14 @@ class PostgresBulk(BulkConnection):
         # WITH clause of one statement: one round trip, and foreign keys are checked at its end.
         changes = [change for change in changes if change.records]
         if not changes:
+            return
+        if len(changes) > 1 and any(change.key is None and len(change.records) >= _COPY_ALONE for change in changes):
+            # Tens of thousands of rows (the demo's history) go in faster by COPY, a table at a time.
+            for change in changes:
+                if change.key is None:
+                    await self.write(change.table, change.columns, change.records)
+                else:
+                    await self.write_together([change])
             return
         statement = _together_statement(tuple((c.table, tuple(c.columns), c.key) for c in changes))
         arguments = [list(values) for change in changes for values in zip(*change.records, strict=True)]
