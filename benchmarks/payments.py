@@ -6,8 +6,8 @@ billed flats and a finance login, then measures three things:
 - in-process (the app behind httpx's ASGI transport, one request at a time): the SQL statements one
   recordPayment and one 500-item recordBatchPayment send, and the CPU each costs (`time.process_time`
   over many requests, the client's share included). Statements are counted through the engine and, on
-  PostgreSQL, the bulk writer's own on the driver (COPY or a prepared INSERT, id reservations), which go
-  around it. These two figures hardly move when other work shares the machine;
+  PostgreSQL, those sent to the driver past it (`db.driver.listen_to_driver`); BEGIN and COMMIT are not
+  counted. These two figures hardly move when other work shares the machine;
 - served (`courtyard serve`, one process, production mode): recordPayment from concurrent clients
   (16 on PostgreSQL, 4 on SQLite), each payment for another flat, allocated automatically, with a
   receipt and journal entries: payments/s, p50 and p99;
@@ -35,7 +35,6 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 from strawberry import relay
@@ -44,10 +43,10 @@ from api.auth import TokenCodec
 from benchmarks.http_reads import counted_statements
 from benchmarks.table import print_table
 from benchmarks.throwaway import postgresql_database, served, sqlite_database
-from billing.bulk import PostgresBulk
 from billing.payments import MAX_BATCH_ITEMS
 from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
+from db.driver import listen_to_driver
 from db.migrate import upgrade_to_head
 from db.models import Building, Organization, Project, RoleGrant, Unit, User
 from db.session import create_engine, create_session_factory
@@ -151,27 +150,11 @@ def _answered(response: httpx.Response, field: str, typename: str) -> bool:
 
 @contextmanager
 def counted_sql() -> Iterator[list[str]]:
-    """Every statement this process sends while the block is open: through any engine, and the bulk
-    writer's own on the PostgreSQL driver (COPY or a prepared INSERT, id reservations), which go around
-    the engine."""
-    original_write, original_reserve = PostgresBulk.write, PostgresBulk.reserve_id_blocks
-    with counted_statements() as statements:
-
-        async def write(self: PostgresBulk, table: Any, columns: Any, records: Sequence[Any]) -> None:
-            if records:
-                statements.append(f"bulk write {table.name}")
-            await original_write(self, table, columns, records)
-
-        async def reserve_id_blocks(self: PostgresBulk, counts: Any) -> Any:
-            if any(counts.values()):
-                statements.append("bulk id reservation")
-            return await original_reserve(self, counts)
-
-        PostgresBulk.write, PostgresBulk.reserve_id_blocks = write, reserve_id_blocks  # type: ignore[method-assign]
-        try:
-            yield statements
-        finally:
-            PostgresBulk.write, PostgresBulk.reserve_id_blocks = original_write, original_reserve  # type: ignore[method-assign]
+    """Every statement this process sends while the block is open: through any engine, and those sent to
+    PostgreSQL's driver past the engine (`db.driver`: the principal, a payment's booking, the bulk
+    writer's COPY, inserts and id reservations)."""
+    with counted_statements() as statements, listen_to_driver(statements.append):
+        yield statements
 
 
 @asynccontextmanager

@@ -7,12 +7,15 @@ bill's status follows from what it still asks for (`billing.balance`). What is l
 prepaid credit. This one core books a payment taken at the desk or from a gateway, a payer's batch for
 many units, and the demo's months of history.
 
-Bills are read and written back as plain rows, and every other row is written in bulk, so one payment
-and a batch of hundreds cost the same handful of statements. The receipt counter, the one row every
-payment of a project waits for, is taken last, just before the receipts are written and the transaction
-commits: payments of one project queue on it for two statements, not for the whole booking.
+Bills are read and written back as plain rows, and every other row is written in bulk
+(`BulkConnection.write_together`: on PostgreSQL one statement for the bills and every new row), so one
+payment and a batch of hundreds cost the same handful of statements. The receipt counter, the one row
+every payment of a project waits for, is taken last, together with the new rows' ids, just before the
+rows are written and the transaction commits: payments of one project queue on it for one statement and
+the commit, not for the whole booking.
 It is also where invoicing hears of every payment: a project that issues invoices by itself gets each
-payment's invoice requested in the same transaction (`invoicing.automatic`), before the counter is taken.
+payment's invoice requested in the same transaction (`invoicing.automatic`), before the counter is taken;
+its payments write their booking first (invoicing reads it), then take the counter and write the receipts.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, Table, bindparam, or_, select, update
+from sqlalchemy import Select, Table, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.allocation import (
@@ -34,7 +37,7 @@ from billing.allocation import (
     plan_allocation,
 )
 from billing.balance import bill_status, late_fee_due, principal_due
-from billing.bulk import bulk_connection
+from billing.bulk import TableRows, bulk_connection
 from billing.journal import (
     JOURNAL_ENTRY_COLUMNS,
     JOURNAL_LINE_COLUMNS,
@@ -54,12 +57,13 @@ from billing.receipts import (
     ReceiptLine,
     ReceiptPlace,
     ReceiptSigner,
-    next_counter_value,
+    next_counter_value_reserving,
     receipt_content,
 )
 from billing.rule_book import late_fee_versions
 from billing.rules import LateFeePolicies, late_fee_policy_on
 from db.base import utcnow
+from db.driver import DriverStatement
 from db.models import (
     AllocationSource,
     Bill,
@@ -72,7 +76,7 @@ from db.models import (
 from kernel.vocabulary import BillStatus
 from invoicing.automatic import queue_automatic_invoices
 
-__all__ = ["BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
+__all__ = ["BookedAllocation", "BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
 
 _PAYMENT_COLUMNS = (
     "id",
@@ -118,29 +122,21 @@ class PayableBill:
 
 
 _PAYABLE_COLUMNS = tuple(_BILL.c[column.name] for column in fields(PayableBill))
-_WRITE_BACK = (
-    update(_BILL)
-    .where(_BILL.c.id == bindparam("bill_id"))
-    .values(
-        status=bindparam("new_status"),
-        late_fee_amount=bindparam("new_late_fee_amount"),
-        late_fee_through=bindparam("new_late_fee_through"),
-        principal_paid=bindparam("new_principal_paid"),
-        late_fee_paid=bindparam("new_late_fee_paid"),
-    )
-)
+# The figures booking changes on a bill, written back by id.
+_BILL_FIGURES = ("id", "status", "late_fee_amount", "late_fee_through", "principal_paid", "late_fee_paid")
 
 
-def _payable_bills_statement(*, named: bool) -> Select[Any]:
+def _payable_bills_statement(*, named: bool) -> DriverStatement:
     chosen = _BILL.c.status != BillStatus.PAID
     if named:
         chosen = or_(chosen, _BILL.c.id.in_(bindparam("bill_ids", expanding=True)))
-    return (
+    statement: Select[Any] = (
         select(*_PAYABLE_COLUMNS)
         .where(_BILL.c.unit_id.in_(bindparam("unit_ids", expanding=True)), chosen)
         .order_by(_BILL.c.period_start, _BILL.c.id)
         .with_for_update()
     )
+    return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
 
 
 # Built once: building a statement costs more than running it.
@@ -156,9 +152,9 @@ async def lock_payable_bills(
     connection = await session.connection()
     units = sorted(set(unit_ids))
     if bill_ids:
-        rows = await connection.execute(_UNPAID_AND_NAMED_BILLS, {"unit_ids": units, "bill_ids": sorted(set(bill_ids))})
+        rows = await _UNPAID_AND_NAMED_BILLS.rows(connection, {"unit_ids": units, "bill_ids": sorted(set(bill_ids))})
     else:
-        rows = await connection.execute(_UNPAID_BILLS, {"unit_ids": units})
+        rows = await _UNPAID_BILLS.rows(connection, {"unit_ids": units})
     return [PayableBill(*row) for row in rows]
 
 
@@ -178,7 +174,20 @@ class BookedPayment:
     """What booking wrote for one payment, as stored: its receipt and its allocations."""
 
     receipt: Receipt
-    allocations: Sequence[PaymentAllocation]
+    allocations: Sequence[BookedAllocation]
+
+
+@dataclass(frozen=True, slots=True)
+class BookedAllocation:
+    """An allocation as stored, by the names of `PaymentAllocation`'s columns (a plain record: its
+    readers read columns only, as they do the plain rows of `allocations_by_payment`)."""
+
+    payment_id: int
+    bill_id: int
+    principal: Decimal
+    late_fee: Decimal
+    source: AllocationSource
+    created_at: dt.datetime
 
 
 @dataclass
@@ -281,10 +290,12 @@ async def book_payments(
     bookings: Sequence[PaymentBooking],
     zone: ZoneInfo,
     user_id: int | None,
+    issues_invoices: bool | None = None,
 ) -> list[BookedPayment]:
     """Book stored payments of one project on their bills (see the module docstring), in the caller's
     transaction: allocations, the bills' new figures, journal entries and one numbered, signed receipt
-    each. Answers what was written for each booking, in order."""
+    each. Answers what was written for each booking, in order. `issues_invoices` is whether the project
+    issues invoices by itself, when the caller read it already (None: `invoicing.automatic` reads it)."""
     if not bookings:
         return []
     project_id = bookings[0].payment.project_id
@@ -294,56 +305,42 @@ async def book_payments(
     await session.flush()
     policy = await _late_fee_policy(session, project_id, bookings, zone)
     booked = [_allocate(booking.payment, booking.bills, policy, zone) for booking in bookings]
-    await _write_back(session, [bill for result in booked for bill in result.reached])
     writer = await bulk_connection(session)
-    ids = await writer.reserve_id_blocks({_ENTRIES: sum(len(b.drafts) for b in booked), _RECEIPTS: len(bookings)})
-    entry_ids = iter(ids[_ENTRIES])
     created_at = utcnow()
-    allocations: list[tuple[object, ...]] = []
-    entries: list[tuple[object, ...]] = []
-    lines: list[tuple[object, ...]] = []
-    for booking, result in zip(bookings, booked, strict=True):
-        payment, booked_at = booking.payment, booking.booked_at.astimezone(dt.UTC)
-        allocations.extend(
-            (payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), _PAID, created_at)
-            for part in result.allocations
+    entry_count = sum(len(result.drafts) for result in booked)
+    payments = [booking.payment for booking in bookings]
+    count = len(bookings)
+    if issues_invoices is False:
+        # Nothing for invoicing to read first: the counter is taken together with the new rows' ids, and
+        # everything is written after it in one more statement.
+        last, ids = await next_counter_value_reserving(
+            session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_ENTRIES: entry_count, _RECEIPTS: count}
         )
-        for draft in result.drafts:
-            entry_id = next(entry_ids)
-            entries.append(
-                journal_entry_record(entry_id, project_id=project_id, draft=draft, occurred_at=booked_at, created_by=user_id)
-            )
-            lines.extend(
-                journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
-            )
-    # Foreign keys are checked per statement: entries before their lines.
-    await writer.write(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations)
-    await writer.write(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries)
-    await writer.write(_LINES, JOURNAL_LINE_COLUMNS, lines)
-    await queue_automatic_invoices(session, [booking.payment for booking in bookings], now=bookings[0].booked_at)
-    # Last: every payment of the project waits for the counter's row lock until this transaction commits.
-    first_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(bookings)) - len(bookings) + 1
-    numbers = range(first_number, first_number + len(bookings))
+        changes = _changes(bookings, booked, ids[_ENTRIES], created_at=created_at, user_id=user_id)
+    else:
+        # Invoicing reads what the payments paid: that is written, the invoices asked for, then the
+        # counter taken (so invoicing adds nothing to the time payments of the project queue on it).
+        entry_ids = (await writer.reserve_id_blocks({_ENTRIES: entry_count}))[_ENTRIES]
+        await writer.write_together(_changes(bookings, booked, entry_ids, created_at=created_at, user_id=user_id))
+        await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
+        last, ids = await next_counter_value_reserving(
+            session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count}
+        )
+        changes = []
+    numbers = range(last - count + 1, last + 1)
     receipts = [
         _receipt(receipt_id, number, booking, result, signer)
         for receipt_id, number, booking, result in zip(ids[_RECEIPTS], numbers, bookings, booked, strict=True)
     ]
-    await writer.write(
-        _RECEIPTS,
-        _RECEIPT_COLUMNS,
-        [(r.id, r.project_id, r.payment_id, r.number, r.content, r.signature, r.issued_at) for r in receipts],
-    )
+    records = [(r.id, r.project_id, r.payment_id, r.number, r.content, r.signature, r.issued_at) for r in receipts]
+    # Last: every payment of the project waits for the counter's row lock until this transaction commits.
+    await writer.write_together([*changes, TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records)])
     return [
         BookedPayment(
             receipt,
             [
-                PaymentAllocation(
-                    payment_id=booking.payment.id,
-                    bill_id=part.bill_id,
-                    principal=part.principal,
-                    late_fee=part.late_fee,
-                    source=AllocationSource.PAYMENT,
-                    created_at=created_at,
+                BookedAllocation(
+                    booking.payment.id, part.bill_id, part.principal, part.late_fee, AllocationSource.PAYMENT, created_at
                 )
                 for part in result.allocations
             ],
@@ -364,23 +361,52 @@ async def _late_fee_policy(
     return ()
 
 
-async def _write_back(session: AsyncSession, bills: Sequence[PayableBill]) -> None:
-    """Store the changed figures of the bills booking reached, in one statement."""
-    if not bills:
-        return
-    await (await session.connection()).execute(
-        _WRITE_BACK,
-        [
-            {
-                "bill_id": bill.id,
-                "new_status": bill.status,
-                "new_late_fee_amount": bill.late_fee_amount,
-                "new_late_fee_through": bill.late_fee_through,
-                "new_principal_paid": bill.principal_paid,
-                "new_late_fee_paid": bill.late_fee_paid,
-            }
-            for bill in bills
-        ],
+def _changes(
+    bookings: Sequence[PaymentBooking],
+    booked: Sequence[_Booked],
+    entry_ids: Sequence[int],
+    *,
+    created_at: dt.datetime,
+    user_id: int | None,
+) -> list[TableRows]:
+    """What booking writes besides the receipts: the bills' new figures, the allocations, the journal
+    entries (numbered from `entry_ids`) and their lines, entries before their lines."""
+    project_id = bookings[0].payment.project_id
+    next_entry_id = iter(entry_ids)
+    allocations: list[tuple[object, ...]] = []
+    entries: list[tuple[object, ...]] = []
+    lines: list[tuple[object, ...]] = []
+    for booking, result in zip(bookings, booked, strict=True):
+        payment, booked_at = booking.payment, booking.booked_at.astimezone(dt.UTC)
+        allocations.extend(
+            (payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), _PAID, created_at)
+            for part in result.allocations
+        )
+        for draft in result.drafts:
+            entry_id = next(next_entry_id)
+            entries.append(
+                journal_entry_record(entry_id, project_id=project_id, draft=draft, occurred_at=booked_at, created_by=user_id)
+            )
+            lines.extend(
+                journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
+            )
+    return [
+        TableRows(_BILL, _BILL_FIGURES, [_figures(bill) for result in booked for bill in result.reached], key="id"),
+        TableRows(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations),
+        TableRows(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries),
+        TableRows(_LINES, JOURNAL_LINE_COLUMNS, lines),
+    ]
+
+
+def _figures(bill: PayableBill) -> tuple[object, ...]:
+    """A bill's figures booking changed, as a bulk-writer record in `_BILL_FIGURES` order."""
+    return (
+        bill.id,
+        bill.status.value,
+        to_fen(bill.late_fee_amount),
+        bill.late_fee_through,
+        to_fen(bill.principal_paid),
+        to_fen(bill.late_fee_paid),
     )
 
 

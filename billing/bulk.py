@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Date, DateTime, Executable, Table, func, select
@@ -16,9 +17,22 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["BulkConnection", "IdPool", "bulk_connection", "dialect_insert"]
+from db.driver import notify_driver_statement
+
+__all__ = ["BulkConnection", "IdPool", "TableRows", "bulk_connection", "dialect_insert"]
 
 Record = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class TableRows:
+    """Records for one table, values in `columns` order: new rows, or with `key` (one of the columns)
+    stored rows whose other columns take the record's values."""
+
+    table: Table
+    columns: Sequence[str]
+    records: Sequence[Record]
+    key: str | None = None
 
 
 class BulkConnection(ABC):
@@ -36,6 +50,14 @@ class BulkConnection(ABC):
         """`reserve_ids` for several tables in one statement: each table's count of fresh ids."""
 
     @abstractmethod
+    async def count_and_reserve(
+        self, counter: Table, key: Mapping[str, Any], count: int, ids: Mapping[Table, int]
+    ) -> tuple[int | None, dict[Table, list[int]]]:
+        """Add `count` to the `value` of `counter`'s row that `key` names (its columns and values), and
+        `reserve_id_blocks(ids)`, in one statement where the database allows: the counter's new value
+        (None when the row does not exist) and the ids. The counter's row stays locked until commit."""
+
+    @abstractmethod
     async def reserve_consecutive_ids(self, table: Table, count: int) -> int:
         """The first of `count` consecutive fresh ids for `table`, for rows written by INSERT … SELECT
         (their ids computed in SQL); until the transaction ends, nothing else inserts into `table`."""
@@ -49,6 +71,11 @@ class BulkConnection(ABC):
     @abstractmethod
     async def write(self, table: Table, columns: Sequence[str], records: Sequence[Record]) -> None:
         """Insert `records` (values in `columns` order); omitted columns take their server defaults."""
+
+    @abstractmethod
+    async def write_together(self, changes: Sequence[TableRows]) -> None:
+        """Insert or update each table's rows, in order (rows before the rows that reference them), in
+        one statement where the database allows it."""
 
 
 class IdPool:
@@ -72,6 +99,9 @@ class IdPool:
 # rows go in one, and cost no more CPU until there are a few dozen of them (a desk payment writes one to
 # six rows a table; a batch or a bill run thousands).
 _COPY_FROM = 50
+# Past this many rows of one table, `write_together` copies each table's rows rather than sending them as
+# arrays in one statement.
+_COPY_ALONE = 5_000
 
 
 class PostgresBulk(BulkConnection):
@@ -98,6 +128,7 @@ class PostgresBulk(BulkConnection):
             process = bind.type.bind_processor(dialect)
             arguments.append(values[name] if process is None else process(values[name]))
         driver = await self._driver()
+        notify_driver_statement(compiled.string)
         return await driver.fetch(compiled.string, *arguments)  # type: ignore[no-any-return]
 
     async def reserve_id_blocks(self, counts: Mapping[Table, int]) -> dict[Table, list[int]]:
@@ -105,17 +136,33 @@ class PostgresBulk(BulkConnection):
         blocks: dict[Table, list[int]] = {table: [] for table in counts}
         if not wanted:
             return blocks
-        # One array of fresh ids per table, all in one row.
-        columns = ", ".join(
-            f"ARRAY(SELECT nextval(pg_get_serial_sequence(${2 * n + 1}, 'id')) FROM generate_series(1, ${2 * n + 2}))"
-            for n in range(len(wanted))
-        )
-        arguments = [value for table, count in wanted for value in (table.name, count)]
+        statement = f"SELECT {_id_arrays(len(wanted), first=1)}"
         driver = await self._driver()
-        row = await driver.fetchrow(f"SELECT {columns}", *arguments)
+        notify_driver_statement(statement)
+        row = await driver.fetchrow(statement, *(value for table, count in wanted for value in (table.name, count)))
         for (table, _), ids in zip(wanted, row, strict=True):
             blocks[table] = list(ids)
         return blocks
+
+    async def count_and_reserve(
+        self, counter: Table, key: Mapping[str, Any], count: int, ids: Mapping[Table, int]
+    ) -> tuple[int | None, dict[Table, list[int]]]:
+        wanted = [(table, number) for table, number in ids.items() if number > 0]
+        blocks: dict[Table, list[int]] = {table: [] for table in ids}
+        names = list(key)
+        matches = " AND ".join(f"{name} = ${n}" for n, name in enumerate(names, start=2))
+        arrays = f", {_id_arrays(len(wanted), first=len(names) + 2)}" if wanted else ""
+        statement = (
+            f'WITH counted AS (UPDATE "{counter.name}" SET value = value + $1 WHERE {matches} RETURNING value)'
+            f" SELECT (SELECT value FROM counted){arrays}"
+        )
+        arguments = [count, *(key[name] for name in names), *(value for table, number in wanted for value in (table.name, number))]
+        driver = await self._driver()
+        notify_driver_statement(statement)
+        value, *reserved = await driver.fetchrow(statement, *arguments)
+        for (table, _), block in zip(wanted, reserved, strict=True):
+            blocks[table] = list(block)
+        return value, blocks
 
     async def reserve_consecutive_ids(self, table: Table, count: int) -> int:
         if count < 1:
@@ -124,7 +171,9 @@ class PostgresBulk(BulkConnection):
         sequence = "pg_get_serial_sequence($1, 'id')"
         # A sequence hands out values one by one to whoever asks; inserts into the table wait for this
         # lock before they ask, so the block stays whole.
+        notify_driver_statement(f'LOCK TABLE "{table.name}"')
         await driver.execute(f'LOCK TABLE "{table.name}" IN SHARE ROW EXCLUSIVE MODE')
+        notify_driver_statement(f"SELECT setval({sequence}, …)")
         last: int = await driver.fetchval(f"SELECT setval({sequence}, nextval({sequence}) + $2 - 1)", table.name, count)
         return last - count + 1
 
@@ -134,9 +183,70 @@ class PostgresBulk(BulkConnection):
         driver = await self._driver()
         if len(records) < _COPY_FROM:
             placeholders = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
-            await driver.executemany(f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})', records)
+            statement = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})'
+            notify_driver_statement(statement)
+            await driver.executemany(statement, records)
             return
+        notify_driver_statement(f'COPY "{table.name}"')
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
+
+    async def write_together(self, changes: Sequence[TableRows]) -> None:
+        # Each table's rows go in as one array per column (unnest), each table's change a data-modifying
+        # WITH clause of one statement: one round trip, and foreign keys are checked at its end.
+        changes = [change for change in changes if change.records]
+        if not changes:
+            return
+        if len(changes) > 1 and any(change.key is None and len(change.records) >= _COPY_ALONE for change in changes):
+            # Tens of thousands of rows (the demo's history) go in faster by COPY, a table at a time.
+            for change in changes:
+                if change.key is None:
+                    await self.write(change.table, change.columns, change.records)
+                else:
+                    await self.write_together([change])
+            return
+        statement = _together_statement(tuple((c.table, tuple(c.columns), c.key) for c in changes))
+        arguments = [list(values) for change in changes for values in zip(*change.records, strict=True)]
+        driver = await self._driver()
+        notify_driver_statement(statement)
+        await driver.execute(statement, *arguments)
+
+
+def _id_arrays(tables: int, *, first: int) -> str:
+    """One array of fresh ids per table, each taking its table's name and count as arguments from `first`
+    on: the select list of one row."""
+    return ", ".join(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence(${first + 2 * n}, 'id')) FROM generate_series(1, ${first + 2 * n + 1}))"
+        for n in range(tables)
+    )
+
+
+_together_statements: dict[tuple[tuple[Table, tuple[str, ...], str | None], ...], str] = {}
+_POSTGRESQL = postgresql.dialect()
+
+
+def _together_statement(shape: tuple[tuple[Table, tuple[str, ...], str | None], ...]) -> str:
+    """`PostgresBulk.write_together`'s statement for changes of this shape, built once."""
+    if (statement := _together_statements.get(shape)) is not None:
+        return statement
+    parts = []
+    first = 1
+    for table, columns, key in shape:
+        casts = ", ".join(f"${first + n}::{table.c[column].type.compile(dialect=_POSTGRESQL)}[]" for n, column in enumerate(columns))
+        first += len(columns)
+        names = ", ".join(columns)
+        if key is None:
+            parts.append(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({casts})')
+        else:
+            assignments = ", ".join(f"{column} = given.{column}" for column in columns if column != key)
+            parts.append(
+                f'UPDATE "{table.name}" SET {assignments} FROM unnest({casts}) AS given ({names})'
+                f' WHERE "{table.name}".{key} = given.{key}'
+            )
+    *before, last = parts
+    clauses = ", ".join(f"change_{n} AS ({part})" for n, part in enumerate(before))
+    statement = f"WITH {clauses} {last}" if clauses else last
+    _together_statements[shape] = statement
+    return statement
 
 
 class SqliteBulk(BulkConnection):
@@ -166,6 +276,18 @@ class SqliteBulk(BulkConnection):
             blocks[table] = list(range(first, first + count))
         return blocks
 
+    async def count_and_reserve(
+        self, counter: Table, key: Mapping[str, Any], count: int, ids: Mapping[Table, int]
+    ) -> tuple[int | None, dict[Table, list[int]]]:
+        connection = await self.session.connection()
+        matches = " AND ".join(f"{name} = ?" for name in key)
+        value = (
+            await connection.exec_driver_sql(
+                f'UPDATE "{counter.name}" SET value = value + ? WHERE {matches} RETURNING value', (count, *key.values())
+            )
+        ).scalar()
+        return value, await self.reserve_id_blocks(ids)
+
     async def reserve_consecutive_ids(self, table: Table, count: int) -> int:
         if count < 1:
             raise ValueError("a block holds at least one id")
@@ -179,19 +301,36 @@ class SqliteBulk(BulkConnection):
         if not records:
             return
         connection = await self.session.connection()
-        dialect = connection.dialect
-        processors = [_storage_processor(table.c[name].type, dialect) for name in columns]
-        if any(processors):
-            records = [
-                tuple(
-                    value if process is None or value is None else process(value)
-                    for value, process in zip(record, processors, strict=True)
-                )
-                for record in records
-            ]
+        records = self._stored(table, columns, records, connection.dialect)
         placeholders = ", ".join("?" for _ in columns)
         statement = f'INSERT INTO "{table.name}" ({", ".join(columns)}) VALUES ({placeholders})'
         await connection.exec_driver_sql(statement, list(records))
+
+    @staticmethod
+    def _stored(table: Table, columns: Sequence[str], records: Sequence[Record], dialect: Any) -> Sequence[Record]:
+        processors = [_storage_processor(table.c[name].type, dialect) for name in columns]
+        if not any(processors):
+            return records
+        return [
+            tuple(value if process is None or value is None else process(value) for value, process in zip(record, processors, strict=True))
+            for record in records
+        ]
+
+    async def write_together(self, changes: Sequence[TableRows]) -> None:
+        for change in changes:
+            if change.key is None:
+                await self.write(change.table, change.columns, change.records)
+            elif change.records:
+                await self._update(change)
+
+    async def _update(self, change: TableRows) -> None:
+        connection = await self.session.connection()
+        others = [column for column in change.columns if column != change.key]
+        assignments = ", ".join(f"{column} = ?" for column in others)
+        positions = [change.columns.index(column) for column in (*others, change.key)]
+        statement = f'UPDATE "{change.table.name}" SET {assignments} WHERE {change.key} = ?'
+        records = self._stored(change.table, change.columns, change.records, connection.dialect)
+        await connection.exec_driver_sql(statement, [tuple(record[n] for n in positions) for record in records])
 
 
 def _storage_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.policy import knows_project_records, knows_unit_account
 from billing.receipts import ReceiptPlace
-from db.models import Bill, Building, FeeRule, Payment, Project, Unit
+from db.driver import DriverStatement
+from db.models import Bill, Building, FeeRule, InvoicingProfile, Payment, Project, Unit
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
 from register.projects import get_project_for
@@ -90,28 +91,33 @@ class UnitAccount:
     project_id: int
     timezone: str
     place: ReceiptPlace
+    issues_invoices: bool = False
+    """Whether the project issues each payment's invoice by itself (`invoicing.automatic`)."""
 
 
 def _unit_accounts_statement() -> Select[Any]:
-    unit, building, project = Unit.__table__, Building.__table__, Project.__table__
+    unit, building, project, invoicing = Unit.__table__, Building.__table__, Project.__table__, InvoicingProfile.__table__
     return (
-        select(unit.c.id, unit.c.project_id, project.c.timezone, project.c.name, building.c.name, unit.c.number)
+        select(
+            unit.c.id, unit.c.project_id, project.c.timezone, project.c.name, building.c.name, unit.c.number, invoicing.c.auto_issue
+        )
         .join_from(unit, project, unit.c.project_id == project.c.id)
         .join(building, unit.c.building_id == building.c.id)
+        .outerjoin(invoicing, invoicing.c.project_id == project.c.id)
         .where(unit.c.id.in_(bindparam("unit_ids", expanding=True)))
     )
 
 
 # Built once: building a statement costs more than running it (payments read their units on every call).
-_UNIT_ACCOUNTS = _unit_accounts_statement()
+_UNIT_ACCOUNTS = DriverStatement(_unit_accounts_statement(), expanding=["unit_ids"])
 
 
 async def read_unit_accounts(session: AsyncSession, unit_ids: Collection[int]) -> dict[int, UnitAccount]:
     """The accounts of the units that exist among `unit_ids`, in one statement (no permission asked)."""
-    rows = await (await session.connection()).execute(_UNIT_ACCOUNTS, {"unit_ids": sorted(set(unit_ids))})
+    rows = await _UNIT_ACCOUNTS.rows(await session.connection(), {"unit_ids": sorted(set(unit_ids))})
     return {
-        unit_id: UnitAccount(unit_id, project_id, timezone, ReceiptPlace(project_name, building_name, number))
-        for unit_id, project_id, timezone, project_name, building_name, number in rows
+        unit_id: UnitAccount(unit_id, project_id, timezone, ReceiptPlace(project_name, building_name, number), bool(auto_issue))
+        for unit_id, project_id, timezone, project_name, building_name, number, auto_issue in rows
     }
 
 

@@ -15,10 +15,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +33,7 @@ from billing.guards import get_project, get_unit_account, read_unit_accounts
 from billing.policy import may_take_payments
 from billing.receipts import ReceiptSigner
 from db.base import utcnow
+from db.driver import DriverStatement
 from db.models import (
     BillStatus,
     Party,
@@ -151,13 +151,14 @@ def _key(value: str) -> str:
 
 
 @functools.cache
-def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) -> Any:
-    """`_claim_key`'s INSERT … ON CONFLICT DO NOTHING RETURNING id, its columns named by the values it runs
-    with; built once per dialect and table, because building a statement costs more than running it."""
+def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) -> DriverStatement:
+    """`_claim_key`'s INSERT … ON CONFLICT DO NOTHING RETURNING id, every column but the id given by name;
+    built once per dialect and table, because building a statement costs more than running it."""
     table = model.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return (
+    return DriverStatement(
         insert(table)
+        .values({column.key: bindparam(column.key, type_=column.type) for column in table.columns if column.key != "id"})
         .on_conflict_do_nothing(index_elements=["project_id", "idempotency_key"])
         .returning(table.c.id)
     )
@@ -169,9 +170,9 @@ async def _claim_key(session: AsyncSession, row: Payment | PaymentBatch) -> Paym
     makes the INSERT wait for it, then do nothing."""
     model = type(row)
     connection = await session.connection()
-    given = inspect(row).dict  # the attributes set on the row; its table's defaults fill in the rest
-    values = {column.key: given[column.key] for column in model.__table__.columns if column.key in given}
-    created = await connection.scalar(_claim_statement(connection.dialect.name, model), values)
+    given = inspect(row).dict  # the attributes set on the row (every column the caller gives a value)
+    values = {column.key: given.get(column.key) for column in model.__table__.columns if column.key != "id"}
+    created = await _claim_statement(connection.dialect.name, model).scalar(connection, values)
     if created is not None:
         row.id = created
         return None
@@ -318,6 +319,7 @@ async def _take_payment(
         bookings=[PaymentBooking(payment, bills, booked_at=now, place=account.place)],
         zone=ZoneInfo(account.timezone),
         user_id=payment.recorded_by,
+        issues_invoices=account.issues_invoices,
     )
     return RecordedPayment(payment, booked)
 

@@ -16,7 +16,7 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -32,12 +32,13 @@ from reportlab.lib.pagesizes import A5  # type: ignore[import-untyped]
 from reportlab.pdfbase import pdfmetrics  # type: ignore[import-untyped]
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont  # type: ignore[import-untyped]
 from reportlab.pdfgen import canvas  # type: ignore[import-untyped]
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing import texts
-from billing.bulk import dialect_insert
+from billing.bulk import BulkConnection, dialect_insert
 from billing.policy import may_see_unit_billing
+from db.driver import DriverStatement
 from db.models import BillingCounter, Payment, Project, Receipt
 from db.personal_data import PersonalDataCipher
 from kernel.errors import NotFound
@@ -55,6 +56,7 @@ __all__ = [
     "cjk_font",
     "get_receipt_pdf",
     "next_counter_value",
+    "next_counter_value_reserving",
     "receipt_content",
     "receipt_number",
     "render_receipt_pdf",
@@ -66,7 +68,7 @@ _KEY_CONTEXT = "courtyard receipt signing key"
 RECEIPT_COUNTER = "receipt"
 _COUNTER = BillingCounter.__table__
 # Built once: building a statement costs more than running it (every payment takes a receipt number).
-_INCREMENT = (
+_INCREMENT = DriverStatement(
     update(_COUNTER)
     .where(_COUNTER.c.project_id == bindparam("counter_project"), _COUNTER.c.name == bindparam("counter_name"))
     .values(value=_COUNTER.c.value + bindparam("count"))
@@ -117,16 +119,27 @@ async def next_counter_value(session: AsyncSession, project_id: int, name: str, 
     """
     increment = {"counter_project": project_id, "counter_name": name, "count": count}
     connection = await session.connection()
-    value = await connection.scalar(_INCREMENT, increment)
+    value = await _INCREMENT.scalar(connection, increment)
     if value is None:
         await connection.execute(
             dialect_insert(session, _COUNTER)
             .values(project_id=project_id, name=name, value=0)
             .on_conflict_do_nothing(index_elements=["project_id", "name"])
         )
-        value = await connection.scalar(_INCREMENT, increment)
+        value = await _INCREMENT.scalar(connection, increment)
     assert value is not None
     return int(value)
+
+
+async def next_counter_value_reserving(
+    session: AsyncSession, writer: BulkConnection, project_id: int, name: str, *, count: int, ids: Mapping[Table, int]
+) -> tuple[int, dict[Table, list[int]]]:
+    """`next_counter_value`, and `writer.reserve_id_blocks(ids)` in the same statement where the database
+    allows (one round trip instead of two, with the counter's row locked until commit either way)."""
+    value, blocks = await writer.count_and_reserve(_COUNTER, {"project_id": project_id, "name": name}, count, ids)
+    if value is None:
+        value = await next_counter_value(session, project_id, name, count=count)
+    return int(value), blocks
 
 
 @dataclass(frozen=True, slots=True)

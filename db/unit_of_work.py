@@ -34,6 +34,7 @@ AfterCommit = Callable[[], Awaitable[None]]
 # race for a lock and was rolled back; trying again succeeds.
 _LOST_LOCK_RACE_STATES = frozenset({"40001", "40P01", "55P03"})
 _TRY_AGAIN = "The database was busy with concurrent changes and nothing was written; try again."
+_INTEGRITY = "The change conflicts with existing data (it may have been made concurrently)."
 _SESSION_KEY = "courtyard.unit_of_work"
 
 
@@ -63,10 +64,19 @@ async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncItera
                     await (await session.connection()).exec_driver_sql("BEGIN IMMEDIATE")
                 yield work
         except IntegrityError:
-            raise Conflict("The change conflicts with existing data (it may have been made concurrently).") from None
+            raise Conflict(_INTEGRITY) from None
         except DBAPIError as error:
             if _lost_lock_race(error):
                 raise Conflict(_TRY_AGAIN) from None
+            raise
+        except Exception as error:
+            # What went to the driver past SQLAlchemy (`db.driver`, the bulk writer) fails with the
+            # driver's own error, which names its SQLSTATE: class 23 is an integrity violation.
+            state = getattr(error, "sqlstate", None)
+            if state in _LOST_LOCK_RACE_STATES:
+                raise Conflict(_TRY_AGAIN) from None
+            if isinstance(state, str) and state.startswith("23"):
+                raise Conflict(_INTEGRITY) from None
             raise
     for action in work._after_commit:
         try:

@@ -15,8 +15,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, and_, bindparam, delete, exists, literal, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from db.driver import DriverStatement
 from db.models import Occupancy, Party, RevokedToken, RoleGrant, Technician, User
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput, InvalidCredentials, NotFound
@@ -304,34 +305,36 @@ def _principal_statement(*, with_token: bool) -> Select[Any]:
     )
 
 
-# Built once: every request reads its principal, and building the statement cost more than running it.
-_PRINCIPAL_WITH_TOKEN = _principal_statement(with_token=True)
-_PRINCIPAL = _principal_statement(with_token=False)
+# Built once, and sent to the driver: every request reads its principal, and building the statement
+# cost more than running it.
+_PRINCIPAL_WITH_TOKEN = DriverStatement(_principal_statement(with_token=True))
+_PRINCIPAL = DriverStatement(_principal_statement(with_token=False))
 
 
 async def load_principal(
-    session: AsyncSession, user_id: int, *, today: dt.date, token: TokenClaims | None = None
+    session: AsyncSession | AsyncConnection, user_id: int, *, today: dt.date, token: TokenClaims | None = None
 ) -> Principal | None:
     """Roles per project and currently occupied units of an active user, in one statement; None when
-    `token` (the one the caller presented) has been revoked or predates a password change."""
+    `token` (the one the caller presented) has been revoked or predates a password change. Given a
+    connection outside a transaction (`db.driver.connection_for_reads`), that statement is all it sends."""
     # Every request starts here: plain columns, user, grants, occupied units and the token's standing in
     # one round trip. The rows are grants × occupancies of one user: a handful, even for an owner of
     # several units who also works in several projects.
+    connection = session if isinstance(session, AsyncConnection) else await session.connection()
     if token is None:
-        rows = (await session.execute(_PRINCIPAL, {"user_id": user_id, "today": today})).all()
+        rows = await _PRINCIPAL.rows(connection, {"user_id": user_id, "today": today})
     else:
-        arguments = {"user_id": user_id, "today": today, "token_id": token.token_id}
-        rows = (await session.execute(_PRINCIPAL_WITH_TOKEN, arguments)).all()
-    if not rows or not rows[0].is_active:
+        rows = await _PRINCIPAL_WITH_TOKEN.rows(connection, {"user_id": user_id, "today": today, "token_id": token.token_id})
+    if not rows:
         return None
-    if token is not None and not _still_valid(token, rows[0].tokens_valid_after, rows[0].revoked):
+    is_active, party_id, technician_id, tokens_valid_after, revoked = rows[0][:5]
+    if not is_active or (token is not None and not _still_valid(token, tokens_valid_after, revoked)):
         return None
-    party_id, technician_id = rows[0].party_id, rows[0].technician_id
     roles: dict[int, set[Role]] = defaultdict(set)
-    for row in rows:
-        if row.project_id is not None:
-            roles[row.project_id].add(row.role)
-    unit_ids = frozenset(row.unit_id for row in rows if row.unit_id is not None)
+    for *_, project_id, role, _ in rows:
+        if project_id is not None:
+            roles[project_id].add(role)
+    unit_ids = frozenset(unit_id for *_, unit_id in rows if unit_id is not None)
     return Principal(
         user_id=user_id,
         roles={project: frozenset(held) for project, held in roles.items()},

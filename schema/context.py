@@ -21,6 +21,7 @@ from strawberry.types import Info as StrawberryInfo
 from announcements.live import CountersFeed
 from billing.providers import PaymentProvider
 from billing.receipts import ReceiptSigner
+from db.driver import connection_for_reads
 from db.personal_data import PersonalDataCipher
 from dispatch.attachments import MediaStore
 from dispatch.speech import SpeechRecogniser
@@ -105,9 +106,9 @@ class Context:
             return None
         assert self.token is not None
         if not self._principal_loaded:
-            async with self.session_factory() as session:
+            async with connection_for_reads(self.session_factory) as connection:
                 self._principal = await load_principal(
-                    session, self.token.user_id, today=self.now().date(), token=self.token
+                    connection, self.token.user_id, today=self.now().date(), token=self.token
                 )
             self._principal_loaded = True
             self._token_revoked = self._principal is None

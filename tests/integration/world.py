@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from strawberry import relay
 
 from api.state import AppState
+from db.driver import listen_to_driver
 from db.models import (
     Building,
     Occupancy,
@@ -182,7 +183,8 @@ async def count_rows(session: AsyncSession, model: type) -> int:
 
 @contextlib.contextmanager
 def statements_run(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Collect the SQL the engine sends while the block runs, whitespace collapsed, in order."""
+    """Collect the SQL the engine sends while the block runs, and what goes to PostgreSQL's driver past it
+    (`db.driver`), whitespace collapsed, in order."""
     statements: list[str] = []
 
     def record(connection: object, cursor: object, statement: str, *rest: object) -> None:
@@ -190,6 +192,7 @@ def statements_run(engine: AsyncEngine) -> Iterator[list[str]]:
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        yield statements
+        with listen_to_driver(lambda statement: statements.append(" ".join(statement.split()))):
+            yield statements
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)

@@ -1,0 +1,153 @@
+"""Statements sent straight to PostgreSQL's driver (asyncpg), past SQLAlchemy's execution layers.
+
+SQLAlchemy spends two to three times the CPU of the statement itself around each one it runs (cache
+key, execution context, cursor adapter, result object, a greenlet hop): about 150 µs a statement on the
+development machine. Paths that run for every request or every payment (the caller's principal, a
+payment's booking) send theirs to the driver instead, as a `DriverStatement`: a Core statement compiled
+once per dialect, its values converted by the column types' own bind processors and its rows by their
+result processors, so callers get the values a Core execution would give.
+
+Only PostgreSQL takes the short path. SQLite's driver runs in a thread of its own anyway, and a
+transaction that has not sent its first statement yet must start through SQLAlchemy (BEGIN goes with
+the first statement, and SQLAlchemy commits only what it began): both run the Core statement on the
+engine as usual.
+
+The engine's `before_cursor_execute` event does not see what goes to the driver; `listen_to_driver`
+does (tests and benchmarks count statements with both). Errors arrive as the driver raises them, with
+the SQLSTATE in `sqlstate` (`db.unit_of_work` reads it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+__all__ = [
+    "DriverStatement",
+    "connection_for_reads",
+    "driver_connection",
+    "listen_to_driver",
+    "notify_driver_statement",
+]
+
+_listeners: list[Callable[[str], None]] = []
+
+
+@contextmanager
+def listen_to_driver(listener: Callable[[str], None]) -> Iterator[None]:
+    """Call `listener` with the SQL of each statement sent to the driver while the block runs."""
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
+
+
+def notify_driver_statement(sql: str) -> None:
+    """Tell the listeners a statement goes to the driver (for code that sends its own, e.g. COPY)."""
+    for listener in _listeners:
+        listener(sql)
+
+
+async def driver_connection(connection: AsyncConnection) -> Any | None:
+    """The asyncpg connection under `connection`, when a statement sent on it runs where a Core statement
+    would: PostgreSQL, and the transaction SQLAlchemy began (if any) already begun on the driver. None
+    otherwise: send the statement through SQLAlchemy."""
+    if connection.dialect.name != "postgresql":
+        return None
+    established = connection.sync_connection
+    if established is not None and not established.invalidated:
+        # Reading the pooled connection of an established one does no I/O: no greenlet hop needed.
+        driver = established.connection.driver_connection
+    else:
+        driver = (await connection.get_raw_connection()).driver_connection
+    if connection.in_transaction() and not driver.is_in_transaction():
+        return None
+    return driver
+
+
+@asynccontextmanager
+async def connection_for_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncConnection]:
+    """A connection of `sessions`' engine for reads that need no transaction around them (one statement
+    reads a consistent snapshot by itself): on PostgreSQL a `DriverStatement` on it sends no BEGIN and
+    no ROLLBACK, only itself. A factory bound to something other than an engine gives a session's."""
+    bind = sessions.kw.get("bind")
+    if isinstance(bind, AsyncEngine):
+        async with bind.connect() as connection:
+            yield connection
+        return
+    async with sessions() as session:
+        yield await session.connection()
+
+
+class _Compiled:
+    """A statement compiled for one dialect (and one length of each expanding IN list)."""
+
+    __slots__ = ("arguments", "results", "sql")
+
+    def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
+        expanded = statement.params({name: [None] * length for name, length in lengths.items()}) if lengths else statement
+        compiled = expanded.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        self.sql: str = compiled.string
+        # Each positional argument: the name its value is given under (None: the statement's own value), its
+        # position in an expanded list (or None), the statement's own value, and its type's bind processor.
+        self.arguments: list[tuple[str | None, int | None, Any, Callable[[Any], Any] | None]] = []
+        for name in compiled.positiontup or ():
+            position = None
+            if name not in compiled.binds or name in lengths:
+                name, _, place = name.rpartition("_")  # an expanded list names its values name_1, name_2, …
+                position = int(place) - 1
+            bind = compiled.binds[name]
+            given = name if bind.key == name else None  # anonymous: a value written into the statement
+            processor = bind.type._cached_bind_processor(dialect)
+            self.arguments.append((given, position, None if given else bind.effective_value, processor))
+        self.results: list[Callable[[Any], Any] | None] = [
+            column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+        ]
+
+    def values(self, given: Mapping[str, Any]) -> list[Any]:
+        arguments = []
+        for name, position, own, process in self.arguments:
+            value = own if name is None else given[name] if position is None else given[name][position]
+            arguments.append(value if process is None or value is None else process(value))
+        return arguments
+
+    def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
+        return tuple(
+            value if process is None or value is None else process(value)
+            for value, process in zip(record, self.results, strict=True)
+        )
+
+
+class DriverStatement:
+    """A Core statement run on the driver where it can be (see the module docstring). Its expanding IN
+    lists are compiled once per length, the most recent few dozen lengths kept."""
+
+    def __init__(self, statement: Executable, *, expanding: Sequence[str] = ()) -> None:
+        self.statement = statement
+        self._expanding = tuple(expanding)
+        self._compiled = lru_cache(maxsize=64)(self._compile)
+
+    def _compile(self, dialect: Dialect, lengths: tuple[tuple[str, int], ...]) -> _Compiled:
+        return _Compiled(self.statement, dialect, dict(lengths))
+
+    async def rows(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """The statement's rows (model values, as a Core execution gives them)."""
+        driver = await driver_connection(connection)
+        if driver is None:
+            return [tuple(row) for row in await connection.execute(self.statement, dict(values))]
+        lengths = tuple((name, len(values[name])) for name in self._expanding)
+        compiled = self._compiled(connection.dialect, lengths)
+        notify_driver_statement(compiled.sql)
+        return [compiled.row(record) for record in await driver.fetch(compiled.sql, *compiled.values(values))]
+
+    async def scalar(self, connection: AsyncConnection, values: Mapping[str, Any]) -> Any:
+        """The first column of the first row, None without rows."""
+        rows = await self.rows(connection, values)
+        return rows[0][0] if rows else None
