@@ -49,6 +49,7 @@ from billing.ledger import (
     post_payment,
 )
 from billing.money import to_fen
+from billing.reports.facts import BillMoved, record_bill_changes
 from billing.receipts import (
     RECEIPT_COUNTER,
     ReceiptLine,
@@ -320,6 +321,15 @@ async def book_payments(
     await writer.write(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations)
     await writer.write(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries)
     await writer.write(_LINES, JOURNAL_LINE_COLUMNS, lines)
+    await record_bill_changes(
+        session,
+        project_id=project_id,
+        moved=[
+            BillMoved(bill.id, booking.booked_at, sum((a.principal for a in result.allocations if a.bill_id == bill.id), Decimal(0)))
+            for booking, result in zip(bookings, booked, strict=True)
+            for bill in result.reached
+        ],
+    )
     await queue_automatic_invoices(session, [booking.payment for booking in bookings], now=bookings[0].booked_at)
     # Last: every payment of the project waits for the counter's row lock until this transaction commits.
     first_number = await next_counter_value(session, project_id, RECEIPT_COUNTER, count=len(bookings)) - len(bookings) + 1

@@ -81,6 +81,7 @@ from db.models.reconciliation import (
     StatementFile,
     StatementLineRow,
 )
+from db.models.reports import OPEN_UNTIL_FURTHER_NOTICE, ArrearsSpan, CollectionFlow, SettledResidual
 from db.models.risk import OverdueRiskModel
 from db.models.technicians import Technician
 from db.models.tickets import (
@@ -178,6 +179,10 @@ __all__ = [
     "SlaEmission",
     "TaxMappingVersion",
     "OverdueRiskModel",
+    "OPEN_UNTIL_FURTHER_NOTICE",
+    "ArrearsSpan",
+    "CollectionFlow",
+    "SettledResidual",
     "Technician",
     "Ticket",
     "TicketAttachment",
