@@ -549,10 +549,10 @@ async def facts_discrepancies(session: AsyncSession, project_id: int) -> list[st
         if wanted_flows.get(key) != kept_flows.get(key):
             problems.append(f"collection flow {key}: books {wanted_flows.get(key)}, stored {kept_flows.get(key)}")
     for name, wanted, kept in (
-        ("settled residual", sorted(expected.residuals), sorted(stored.residuals)),
+        ("settled residual", expected.residuals, stored.residuals),
         ("arrears span", sorted(expected.spans), sorted(stored.spans)),
     ):
-        for row in sorted(set(wanted) ^ set(kept)):
+        for row in sorted(set(wanted) ^ set(kept), key=str):
             problems.append(f"{name} {row}: {'missing' if row in wanted else 'not in the books'}")
     return problems
 
