@@ -86,7 +86,8 @@ class FactBill:
 @dataclass(frozen=True, slots=True)
 class BillChange:
     """One movement of a bill's principal: cash applied (negative when taken back) and adjustment (positive
-    for a debit), on the local day it was booked."""
+    for a debit), on the local day it was booked. Both may be zero where movements booked at one instant
+    cancel out: it is still a movement, after which a settled bill counts as moved."""
 
     day: dt.date
     cash: int = 0
@@ -158,8 +159,6 @@ def changed_bill(
     flows: Flows = {}
     closed: list[ResidualSpan] = []
     for change in changes:
-        if change.cash == 0 and change.adjusted == 0:
-            continue
         before = paid_by_kind(cash, bill.charges)
         cash += change.cash
         adjusted += change.adjusted

@@ -175,8 +175,9 @@ async def record_bill_changes(session: AsyncSession, *, project_id: int, moved: 
     last_day: dict[int, dt.date] = {}
     for movement in moved:
         day = movement.at.astimezone(zone).date()
-        changes[movement.bill_id].append(BillChange(day, to_fen(movement.principal), to_fen(movement.adjusted)))
         last_day[movement.bill_id] = day
+        if movement.principal or movement.adjusted:
+            changes[movement.bill_id].append(BillChange(day, to_fen(movement.principal), to_fen(movement.adjusted)))
     settled = await _open_residuals(session, bill_ids)
     flows: Flows = {}
     residual_rows: list[ResidualSpan] = []
@@ -420,6 +421,7 @@ def history_statements(project_id: int) -> dict[str, Select[Any]]:
                 booked.c.kind == entry_kind,
             ),
         )
+        .where(PaymentAllocation.principal != 0)
         .group_by(PaymentAllocation.bill_id, booked.c.at),
         "receivable": select(
             JournalLine.bill_id, JournalEntry.kind, JournalEntry.occurred_at, sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit))
@@ -445,12 +447,12 @@ def history_facts(rows: Mapping[str, Iterable[Sequence[Any]]]) -> tuple[Facts, d
         ageing[bill_id] = AgeingBill(project_id, unit_id, building_id, party_id, _date(due_date))
     moves: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
     for bill_id, at, principal in rows["cash"]:
-        if bill_id in bills and principal:
+        if bill_id in bills:
             moves[bill_id].append((_utc(at), int(principal), 0))
     postings: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
     for bill_id, kind, at, amount in rows["receivable"]:
         postings[bill_id].append((_utc(at), int(amount)))
-        if kind == "ADJUSTMENT" and amount:
+        if kind == "ADJUSTMENT":
             moves[bill_id].append((_utc(at), 0, int(amount)))
     facts = Facts()
     for bill_id, bill in bills.items():
@@ -550,11 +552,23 @@ async def facts_discrepancies(session: AsyncSession, project_id: int) -> list[st
             problems.append(f"collection flow {key}: books {wanted_flows.get(key)}, stored {kept_flows.get(key)}")
     for name, wanted, kept in (
         ("settled residual", expected.residuals, stored.residuals),
-        ("arrears span", sorted(expected.spans), sorted(stored.spans)),
+        ("arrears span", _merged(expected.spans), _merged(stored.spans)),
     ):
         for row in sorted(set(wanted) ^ set(kept), key=str):
             problems.append(f"{name} {row}: {'missing' if row in wanted else 'not in the books'}")
     return problems
+
+
+def _merged(spans: Iterable[tuple[int, dt.date, dt.date, int]]) -> list[tuple[int, dt.date, dt.date, int]]:
+    """Spans with one after another of the same bill and balance made one: a bill whose balance changed and
+    changed back on one day (a payment reversed the day it came) keeps its balance on every day."""
+    merged: list[tuple[int, dt.date, dt.date, int]] = []
+    for span in sorted(spans):
+        if merged and merged[-1][0] == span[0] and merged[-1][2] == span[1] and merged[-1][3] == span[3]:
+            merged[-1] = (span[0], merged[-1][1], span[2], span[3])
+        else:
+            merged.append(span)
+    return merged
 
 
 def _without_zeros(flows: Flows) -> dict[tuple[Any, ...], tuple[int, int]]:
