@@ -321,13 +321,14 @@ async def book_payments(
     await writer.write(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations)
     await writer.write(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries)
     await writer.write(_LINES, JOURNAL_LINE_COLUMNS, lines)
+    # The reports' facts (a late fee charged moves the bill's balance: its allocation names the bill too).
     await record_bill_changes(
         session,
         project_id=project_id,
         moved=[
-            BillMoved(bill.id, booking.booked_at, sum((a.principal for a in result.allocations if a.bill_id == bill.id), Decimal(0)))
+            BillMoved(allocation.bill_id, booking.booked_at, allocation.principal)
             for booking, result in zip(bookings, booked, strict=True)
-            for bill in result.reached
+            for allocation in result.allocations
         ],
     )
     await queue_automatic_invoices(session, [booking.payment for booking in bookings], now=bookings[0].booked_at)
