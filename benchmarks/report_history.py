@@ -18,6 +18,12 @@ Owners keep habits (seeded, so the same arguments give the same books):
 
 A payment that would fall after `now` has not happened, so the latest bills are still open.
 
+The reports' facts (`billing.reports.facts`: collection flows, settled residuals, arrears spans) are
+written beside each chunk's books, computed from the same records by `facts.add_bill_history`, the
+function the migration and the facts' check compute them with: a bulk load of what the writers would
+have left one movement at a time. A building's flats never straddle two chunks, so each chunk's flows
+are whole rows.
+
     seed_report_history(session, units=..., months=..., now=...)
 """
 
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections import defaultdict
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -32,13 +39,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.bulk import BulkConnection, bulk_connection
 from billing.model import BillingPeriod
+from billing.reports.collection_facts import FactBill
+from billing.reports.facts import SPAN_COLUMNS, AgeingBill, Facts, add_bill_history, residual_row, span_row
 from db.models import (
     Adjustment,
+    ArrearsSpan,
     Bill,
     BillingPolicy,
     BillLine,
     BillRun,
     Building,
+    CollectionFlow,
     FeeRule,
     FeeRuleVersion,
     JournalEntry,
@@ -49,6 +60,7 @@ from db.models import (
     PaymentAllocation,
     Project,
     RoleGrant,
+    SettledResidual,
     Unit,
     User,
 )
@@ -59,6 +71,8 @@ __all__ = ["ZONE", "History", "seed_report_history"]
 
 ZONE = ZoneInfo("Asia/Shanghai")
 _CHUNK = 2_000
+_FLATS_PER_BUILDING = 1_000
+assert _CHUNK % _FLATS_PER_BUILDING == 0, "a building's flats are seeded in one chunk"
 _CHANNELS = ("WECHAT", "ALIPAY", "BANK_TRANSFER", "CASH")
 _RULES = (("PROPERTY", FeeRuleKind.PER_AREA, "物业费"), ("SERVICE", FeeRuleKind.FIXED, "服务费"), ("PARKING", FeeRuleKind.FIXED, "车位费"))
 
@@ -115,7 +129,7 @@ async def seed_report_history(session: AsyncSession, *, units: int, months: int,
     session.add(BillingPolicy(project_id=project.id, due_days=15, cycle_months=1))
     clerk = User(email=f"finance{project.id}@reports.bench", display_name="财务", password_hash="-")
     session.add(clerk)
-    buildings = [Building(project_id=project.id, name=f"{n + 1}栋") for n in range((units + 999) // 1000)]
+    buildings = [Building(project_id=project.id, name=f"{n + 1}栋") for n in range((units + _FLATS_PER_BUILDING - 1) // _FLATS_PER_BUILDING)]
     session.add_all(buildings)
     today = now.astimezone(ZONE).date()
     first = today.year * 12 + today.month - 1 - months
@@ -149,14 +163,16 @@ async def seed_report_history(session: AsyncSession, *, units: int, months: int,
         await ids.reserve(writer, Unit.__table__, count)
         await ids.reserve(writer, Party.__table__, count)
         flats = []
+        building_of: dict[int, int] = {}
         for index in range(first, first + count):
             unit_id, party_id = ids.take(Unit.__table__), ids.take(Party.__table__)
             area = 6000 + rng.randrange(9000)  # 60.00 to 149.99 m²
             unit_rows.append(
-                (unit_id, project.id, buildings[index // 1000].id, f"{index % 1000:04d}", index % 1000 // 10 + 1, area, "APARTMENT", "SELF_OCCUPIED")
+                (unit_id, project.id, buildings[index // _FLATS_PER_BUILDING].id, f"{index % 1000:04d}", index % 1000 // 10 + 1, area, "APARTMENT", "SELF_OCCUPIED")
             )
             party_rows.append((party_id, project.id, f"业主{index:06d}", "PERSON"))
             flats.append((unit_id, party_id, area, index % 3 == 0))
+            building_of[unit_id] = buildings[index // _FLATS_PER_BUILDING].id
         await writer.write(
             Unit.__table__,  # type: ignore[arg-type]
             ("id", "project_id", "building_id", "number", "floor", "floor_area", "kind", "occupancy_status"),
@@ -164,7 +180,7 @@ async def seed_report_history(session: AsyncSession, *, units: int, months: int,
         )
         await writer.write(Party.__table__, ("id", "project_id", "name", "party_type"), party_rows)  # type: ignore[arg-type]
         rows = _chunk_rows(rng, project.id, clerk.id, flats, periods, runs, version_of, now)
-        for name, count in (await _write(writer, ids, rows)).items():
+        for name, count in (await _write(writer, ids, rows, building_of)).items():
             history.rows[name] = history.rows.get(name, 0) + count
     return history
 
@@ -246,9 +262,9 @@ def _chunk_rows(
     return rows
 
 
-async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows) -> dict[str, int]:
-    """Give the chunk's records real ids and write them with the journal entries that book them; answer
-    how many rows of each kind were written."""
+async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows, building_of: dict[int, int]) -> dict[str, int]:
+    """Give the chunk's records real ids and write them with the journal entries that book them and the
+    reports' facts; answer how many rows of each kind were written."""
     for table, count in (
         (Bill.__table__, len(rows.bills)),
         (Payment.__table__, len(rows.payments)),
@@ -336,7 +352,59 @@ async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows) -> dict[str, in
         ("entry_id", "line_no", "account", "unit_id", "bill_id", "payment_id", "debit", "credit"),
         journal_lines,
     )
+    facts = _facts(bill_ids, rows, building_of)
+    project_id = rows.bills[0][1] if rows.bills else 0
+    await writer.write(
+        CollectionFlow.__table__,  # type: ignore[arg-type]
+        ("project_id", "period", "building_id", "issued_on", "fee_kind", "day", "receivable", "collected"),
+        [(project_id, *key, receivable, collected) for key, (receivable, collected) in facts.facts.flows.items()],
+    )
+    residual_columns = ("bill_id", "fee_kind", "settled_from", "settled_until", "project_id", "period", "building_id", "issued_on", "amount")
+    await writer.write(
+        SettledResidual.__table__,  # type: ignore[arg-type]
+        residual_columns,
+        [tuple(residual_row(row, facts.bills[row.bill_id], project_id)[c] for c in residual_columns) for row in facts.facts.residuals],
+    )
+    await writer.write(
+        ArrearsSpan.__table__,  # type: ignore[arg-type]
+        SPAN_COLUMNS,
+        [tuple(span_row(span, facts.ageing[span[0]])[c] for c in SPAN_COLUMNS) for span in facts.facts.spans],
+    )
     return {
         "bills": len(bills), "bill lines": len(lines), "payments": len(payments), "allocations": len(allocations),
         "adjustments": len(adjustments), "journal entries": len(entries), "journal lines": len(journal_lines),
+        "collection flows": len(facts.facts.flows), "arrears spans": len(facts.facts.spans),
     }
+
+
+@dataclass
+class _ChunkFacts:
+    facts: Facts
+    bills: dict[int, FactBill]
+    ageing: dict[int, AgeingBill]
+
+
+def _facts(bill_ids: list[int], rows: _Rows, building_of: dict[int, int]) -> _ChunkFacts:
+    """The reports' facts of the chunk's bills, from the records `_write` books."""
+    charges: dict[int, dict[str, int]] = defaultdict(dict)
+    for record in rows.lines:
+        merged = charges[record[0]]  # type: ignore[index]
+        merged[record[3]] = merged.get(record[3], 0) + record[8]  # type: ignore[index, operator]
+    moves: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
+    postings: dict[int, list[tuple[dt.datetime, int]]] = defaultdict(list)
+    for bill, _, _, _, amount, at in rows.payments:
+        moves[bill].append((at, amount, 0))  # type: ignore[arg-type]
+        postings[bill].append((at, -amount))  # type: ignore[arg-type, operator]
+    for bill, _, amount, at, _ in rows.adjustments:
+        moves[bill].append((at, 0, -amount))  # type: ignore[arg-type, operator]
+        postings[bill].append((at, -amount))  # type: ignore[arg-type, operator]
+    chunk = _ChunkFacts(Facts(), {}, {})
+    for index, record in enumerate(rows.bills):
+        bill_id, project_id, unit_id, party_id = bill_ids[index], record[1], record[3], record[4]
+        period, issued, due, total = record[5], record[8], record[9], record[11]
+        building_id = building_of[unit_id]  # type: ignore[index]
+        bill = FactBill(bill_id, period, building_id, issued, tuple(charges[index].items()))  # type: ignore[arg-type]
+        chunk.bills[bill_id] = bill
+        chunk.ageing[bill_id] = AgeingBill(project_id, unit_id, building_id, party_id, due)  # type: ignore[arg-type]
+        add_bill_history(chunk.facts, bill, moves[index], [(_local(issued, 9), total), *postings[index]], ZONE)  # type: ignore[arg-type]
+    return chunk

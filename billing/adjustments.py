@@ -14,6 +14,7 @@ from billing.journal import write_journal
 from billing.ledger import post_adjustment
 from billing.payments import checked_amount
 from billing.policy import may_adjust_bills
+from billing.reports.facts import BillMoved, record_bill_changes
 from db.models import Adjustment, AdjustmentKind
 from db.unit_of_work import unit_of_work
 from kernel.errors import BadInput
@@ -69,4 +70,6 @@ async def create_adjustment(
             occurred_at=now,
             created_by=principal.user_id,
         )
+        moved = amount if kind == AdjustmentKind.DEBIT else -amount
+        await record_bill_changes(session, project_id=bill.project_id, moved=[BillMoved(bill.id, now, adjusted=moved)])
         return adjustment

@@ -9,13 +9,12 @@ many units, and the demo's months of history.
 
 Bills are read and written back as plain rows, and every other row is written in bulk
 (`BulkConnection.write_together`: on PostgreSQL one statement for the bills and every new row), so one
-payment and a batch of hundreds cost the same handful of statements. The receipt counter, the one row
-every payment of a project waits for, is taken last, together with the new rows' ids, just before the
-rows are written and the transaction commits: payments of one project queue on it for one statement and
-the commit, not for the whole booking.
-It is also where invoicing hears of every payment: a project that issues invoices by itself gets each
-payment's invoice requested in the same transaction (`invoicing.automatic`), before the counter is taken;
-its payments write their booking first (invoicing reads it), then take the counter and write the receipts.
+payment and a batch of hundreds cost the same handful of statements. The reports' facts of the bills
+reached follow (`billing.reports.facts`, which reads the bills' new figures), then, for a project that
+issues invoices by itself, each payment's invoice request (`invoicing.automatic`, which reads the
+booking). The receipt counter, the one row every payment of a project waits for, is taken last, together
+with the receipts' ids, just before the receipts are written and the transaction commits: payments of one
+project queue on it for one statement and the commit, not for the whole booking.
 """
 
 from __future__ import annotations
@@ -52,6 +51,7 @@ from billing.ledger import (
     post_payment,
 )
 from billing.money import to_fen
+from billing.reports.facts import BillMoved, record_bill_changes
 from billing.receipts import (
     RECEIPT_COUNTER,
     ReceiptLine,
@@ -310,31 +310,34 @@ async def book_payments(
     entry_count = sum(len(result.drafts) for result in booked)
     payments = [booking.payment for booking in bookings]
     count = len(bookings)
-    if issues_invoices is False:
-        # Nothing for invoicing to read first: the counter is taken together with the new rows' ids, and
-        # everything is written after it in one more statement.
-        last, ids = await next_counter_value_reserving(
-            session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_ENTRIES: entry_count, _RECEIPTS: count}
-        )
-        changes = _changes(bookings, booked, ids[_ENTRIES], created_at=created_at, user_id=user_id)
-    else:
-        # Invoicing reads what the payments paid: that is written, the invoices asked for, then the
-        # counter taken (so invoicing adds nothing to the time payments of the project queue on it).
-        entry_ids = (await writer.reserve_id_blocks({_ENTRIES: entry_count}))[_ENTRIES]
-        await writer.write_together(_changes(bookings, booked, entry_ids, created_at=created_at, user_id=user_id))
+    entry_ids = (await writer.reserve_id_blocks({_ENTRIES: entry_count}))[_ENTRIES]
+    await writer.write_together(_changes(bookings, booked, entry_ids, created_at=created_at, user_id=user_id))
+    # The reports' facts read the bills' new figures (a late fee charged moves a bill's balance: its
+    # allocation names the bill too).
+    await record_bill_changes(
+        session,
+        project_id=project_id,
+        moved=[
+            BillMoved(allocation.bill_id, booking.booked_at, allocation.principal)
+            for booking, result in zip(bookings, booked, strict=True)
+            for allocation in result.allocations
+        ],
+    )
+    if issues_invoices is not False:
+        # Invoicing reads what the payments paid, so it is asked after the rows are written.
         await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
-        last, ids = await next_counter_value_reserving(
-            session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count}
-        )
-        changes = []
+    # Last: every payment of the project waits for the counter's row lock until this transaction commits,
+    # so the counter is taken (with the receipts' ids) only when nothing but the receipts is left to write.
+    last, ids = await next_counter_value_reserving(
+        session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count}
+    )
     numbers = range(last - count + 1, last + 1)
     receipts = [
         _receipt(receipt_id, number, booking, result, signer)
         for receipt_id, number, booking, result in zip(ids[_RECEIPTS], numbers, bookings, booked, strict=True)
     ]
     records = [(r.id, r.project_id, r.payment_id, r.number, r.content, r.signature, r.issued_at) for r in receipts]
-    # Last: every payment of the project waits for the counter's row lock until this transaction commits.
-    await writer.write_together([*changes, TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records)])
+    await writer.write_together([TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records)])
     return [
         BookedPayment(
             receipt,

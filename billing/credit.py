@@ -15,6 +15,7 @@ from billing.balance_sql import fen
 from billing.journal import posted_balance_fen, sum_fen, write_journal
 from billing.ledger import PREPAID_CREDIT, AllocationPart, post_allocations
 from billing.money import from_fen
+from billing.reports.facts import BillMoved, record_bill_changes
 from db.models import (
     AllocationSource,
     JournalLine,
@@ -101,3 +102,6 @@ async def apply_credits(
         if left != 0:
             raise RuntimeError(f"unit {unit_id}: the journal shows more credit than its payments hold")
     await write_journal(session, project_id=project_id, drafts=drafts, occurred_at=now, created_by=user_id)
+    await record_bill_changes(
+        session, project_id=project_id, moved=[BillMoved(bill_id, now, applied) for _, bill_id, applied in applications]
+    )

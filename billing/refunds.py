@@ -18,6 +18,7 @@ from billing.journal import write_journal
 from billing.ledger import AllocationPart, JournalDraft, post_refund, post_reversal
 from billing.payments import checked_amount
 from billing.policy import may_refund_payments
+from billing.reports.facts import BillMoved, record_bill_changes
 from db.models import (
     AllocationSource,
     Bill,
@@ -117,7 +118,13 @@ async def reverse_payment(
             credit_left=credit_left,
             description=f"reversal of payment {payment.id}: {why}",
         )
-        return await _give_back(session, payment, reversal, journal, now=now)
+        given_back = await _give_back(session, payment, reversal, journal, now=now)
+        await record_bill_changes(
+            session,
+            project_id=payment.project_id,
+            moved=[BillMoved(part.bill_id, now, -part.principal) for part in taken_back],
+        )
+        return given_back
 
 
 async def _lock_for_giving_back(session: AsyncSession, principal: Principal, payment_id: int) -> Payment:

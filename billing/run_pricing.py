@@ -23,10 +23,12 @@ from billing.journal import (
     journal_line_record,
 )
 from billing.ledger import IssuedBill, post_bills
+from billing.reports.collection_facts import FactBill
+from billing.reports.facts import SPAN_COLUMNS, AgeingBill, Facts, issue_facts
 from billing.rules import PreparedRules, compute_unit_lines, usages_to_bill
 from billing.run_reader import BatchInput, UsageRow
 from billing.texts import encode
-from db.models import Bill, BillLine, JournalEntry, JournalLine, OccupancyStatus
+from db.models import ArrearsSpan, Bill, BillLine, JournalEntry, JournalLine, OccupancyStatus
 from kernel.vocabulary import BillLineKind, PartyType, UnitKind
 
 __all__ = [
@@ -99,6 +101,10 @@ class BatchDrafts:
     entries: list[tuple[object, ...]] = field(default_factory=list)
     journal_lines: list[tuple[object, ...]] = field(default_factory=list)
     credit_applied: list[tuple[int, int, Decimal]] = field(default_factory=list)
+    facts: Facts = field(default_factory=Facts)
+    """The reports' facts of the new bills (`billing.reports.facts`): flows the run adds up over its
+    batches, and arrears spans written with the batch."""
+    spans: list[tuple[object, ...]] = field(default_factory=list)
     previews: list[BillPreview] = field(default_factory=list)
     total: Decimal = _ZERO
     without_charges: int = 0
@@ -180,6 +186,13 @@ def draft_batch(context: RunContext, batch: BatchInput) -> BatchDrafts:
         if applied > 0:
             drafts.credit_applied.append((unit_id, bill_id, applied))
         status = status_for(due=total - applied, paid=applied)
+        issue_facts(
+            FactBill(bill_id, label, building_id, context.issued_on, tuple((code, _fen(net)) for code, net in net_by_code.items())),
+            AgeingBill(context.project_id, unit_id, building_id, party[0] if party else None, context.due_date),
+            balance=_fen(total - applied),
+            facts=drafts.facts,
+            spans=drafts.spans,
+        )
         drafts.bills.append(
             (bill_id, *bill_fields, unit_id, party[0] if party else None, *period_fields, status.value, _fen(total), 0, 0, _fen(applied), 0)
         )
@@ -248,3 +261,4 @@ async def write_batch(writer: BulkConnection, drafts: BatchDrafts) -> None:
     await writer.write(BillLine.__table__, LINE_COLUMNS, drafts.lines)  # type: ignore[arg-type]
     await writer.write(JournalEntry.__table__, JOURNAL_ENTRY_COLUMNS, drafts.entries)  # type: ignore[arg-type]
     await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, drafts.journal_lines)  # type: ignore[arg-type]
+    await writer.write(ArrearsSpan.__table__, SPAN_COLUMNS, drafts.spans)  # type: ignore[arg-type]

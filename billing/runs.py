@@ -34,6 +34,8 @@ from billing.bulk import bulk_connection, dialect_insert
 from billing.credit import apply_credits
 from billing.guards import get_project, queue_behind_bill_runs
 from billing.policy import may_manage_charges
+from billing.reports.collection_facts import Flows, add_flows
+from billing.reports.facts import add_issue_flows
 from billing.rule_book import (
     engine_discount,
     engine_rule,
@@ -234,6 +236,7 @@ async def bill_period(
     without_charges = 0
     previews: list[BillPreview] = []
     credit_applications: list[tuple[int, int, Decimal]] = []
+    issue_flows: Flows = {}
     pending_write: BatchDrafts | None = None
     units = await reader.next_units(0, batch_size)
     while units or pending_write is not None:
@@ -253,11 +256,14 @@ async def bill_period(
         without_charges += drafts.without_charges
         previews.extend(drafts.previews[: SAMPLE_SIZE - len(previews)])
         credit_applications.extend(drafts.credit_applied)
+        for key, (receivable, collected) in drafts.facts.flows.items():
+            add_flows(issue_flows, key, receivable, collected)
         pending_write = drafts
         if progress is not None:
             progress(done, total_units)
         units = await reader.next_units(units[-1][0], batch_size)
     if run is not None and not dry_run:
+        await add_issue_flows(session, project_id=project_id, flows=issue_flows)
         await apply_credits(session, project_id=project_id, applications=credit_applications, now=now, user_id=user_id)
         run.bill_count += created
         run.total_amount += amount

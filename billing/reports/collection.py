@@ -19,7 +19,8 @@ adjustments are a fee kind of their own (`ADJUSTMENT`, 调整): a debit adjustme
 principal beyond the bill's lines pays, a credit adjustment a negative receivable that nothing pays.
 
 Every line of the report is a sum of per-bill figures, and every subtotal a sum of lines, so building,
-fee-kind and period totals add up to the project's exactly. Rates are computed from the sums, rounded
+fee-kind and period totals add up to the project's exactly; a line whose figures are all zero is left out
+(the period totals are always there). Rates are computed from the sums, rounded
 half up to 0.0001 (0.01 %), and are None where there is nothing to collect.
 """
 
@@ -289,8 +290,11 @@ def assemble_report(
     as_of: dt.date, labels: Sequence[str], cells: Mapping[tuple[str, int, str], CollectionFigures]
 ) -> CollectionReport:
     """The report from its cells (period label × building × fee kind): each level the exact sum of the one
-    below, lines in the order `CollectionReport` gives."""
+    below, lines in the order `CollectionReport` gives. A cell whose four figures are all zero is no line:
+    whether one bill's +5.00 and another's -5.00 met in it is nothing a reader can use, and sums kept per
+    cell (`collection_sql`) cannot tell."""
     position = {label: index for index, label in enumerate(labels)}
+    cells = {key: figures for key, figures in cells.items() if figures != CollectionFigures()}
 
     def rolled_up(key_of: Callable[[str, int, str], _LineKey]) -> tuple[CollectionLine, ...]:
         sums: dict[_LineKey, CollectionFigures] = defaultdict(CollectionFigures)

@@ -1,28 +1,29 @@
-"""The collection report summed in the database: the SQL twin of `billing.reports.collection`.
+"""The collection report summed in the database from its facts: the SQL twin of `billing.reports.collection`.
 
-The core reads every bill of the periods, with its lines and its whole history, into Python; a project of
-100,000 units has 1.2 million bills in a year. Here the database computes each bill's figures per fee
-kind and adds them up per period × building × fee kind, and only those sums come back; the core's
-`assemble_report` then rolls them up exactly as it rolls up its own. The rules are the core's, line for
-line (its module docstring defines them); a test on both databases holds the two readings equal.
+The core reads every bill of the periods, with its lines and its whole history; a project of 100,000
+units has 1.2 million bills a year. Here the report is a sum over `CollectionFlow` (what the bills of a
+period, building and issue day did to each fee kind on each day: `billing.reports.collection_facts` says
+why those sums give the core's figures) less `SettledResidual` (the bills the core passes by as settled),
+grouped per period × building × fee kind; the core's `assemble_report` then rolls them up exactly as it
+rolls up its own, and a test on both databases holds the two readings equal.
 
-How a bill's cash and adjustments as of an instant T are found without reading its history: the bill row
-holds its principal paid and its adjustments today (the ledger check holds them equal to its allocations
-and to its receivable postings), so as of T they are today's less what was booked from T on. Only the
-movements booked since the earliest instant the report needs are read (the index on journal entries by
-project and time), and only the bills those movements touch or that owe principal today can owe any
-period's arrears.
+- current period P as of day D: the flows of P's bills issued by D, booked by D;
+- arrears at the start of a begun period P: the flows of earlier periods' bills issued before P's first
+  day, booked before it, receivable less collected; less the residuals of those bills settled before P
+  began and still settled at the end of D;
+- recovered during P: those bills' collected flows booked from P's first day to its last (or D).
 
-The core's waterfall (principal pays the fee kinds in bill order, each in full before the next, and what
-is left beyond the lines pays the adjustments) is a clamp here: a kind whose lines come after `before`
-yuan of earlier kinds takes `min(max(cash - before, 0), net)`.
+The flows of earlier bills are first summed per window of days (before the first begun period, then one
+window per begun period), so that each begun period adds up a few windows rather than every day.
+
+`booked_allocations` is here too: the reference reading (`per_bill`) and the facts' check
+(`billing.reports.facts`) find each allocation's journal time through it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -36,41 +37,28 @@ from sqlalchemy import (
     case,
     func,
     literal,
-    or_,
     select,
     type_coerce,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import Subquery
 
-from billing.balance_sql import amount_due_fen, fen
 from billing.journal import sum_fen
 from billing.ledger import RECEIVABLE
 from billing.model import BillingPeriod
 from billing.money import from_fen
-from billing.reports.collection import (
-    ADJUSTMENT_KIND,
-    CollectionFigures,
-    CollectionReport,
-    assemble_report,
-    day_end,
-    day_start,
-)
-from db.base import UtcDateTime
+from billing.reports.collection import CollectionFigures, CollectionReport, assemble_report
 from db.models import (
-    Adjustment,
     AllocationSource,
-    Bill,
-    BillLine,
+    CollectionFlow,
     JournalEntry,
     JournalLine,
-    PaymentAllocation,
-    Unit,
+    SettledResidual,
 )
 
-__all__ = ["ALLOCATION_ENTRY", "collection_in_sql"]
+__all__ = ["ALLOCATION_ENTRY", "booked_allocations", "collection_in_sql"]
 
 ALLOCATION_ENTRY = {
     AllocationSource.PAYMENT.value: "ALLOCATION",
@@ -79,32 +67,12 @@ ALLOCATION_ENTRY = {
 }
 """The journal entry that booked each kind of allocation (`billing.booking`, `billing.credit`, `billing.refunds`)."""
 
-
-@dataclass(frozen=True)
-class _Instants:
-    """The instants the report reads the books at: the cut-off, and each begun period's start and end."""
-
-    cutoff: dt.datetime
-    periods: Sequence[tuple[int, str, dt.datetime, dt.datetime, dt.date]]
-    """(index, label, start, end, first day) of each period that began by the report's day."""
-
-    @property
-    def earliest(self) -> dt.datetime:
-        return min([self.cutoff, *(start for _, _, start, _, _ in self.periods)])
+_NOWHERE = 10_000
+"""The window of days after the last begun period's end: no begun period reads them."""
 
 
 def _big(expression: object) -> ColumnElement[int]:
     return type_coerce(expression, BigInteger)
-
-
-def _at_least_zero(expression: ColumnElement[int]) -> ColumnElement[int]:
-    return _big(case((expression > 0, expression), else_=0))
-
-
-def _waterfall(left: ColumnElement[int], before: ColumnElement[int], net: ColumnElement[int]) -> ColumnElement[int]:
-    """What `left` (≥ 0) pays of a kind that comes after `before` of earlier kinds and asks for `net`."""
-    beyond = left - before
-    return _big(case((beyond <= 0, 0), (beyond >= net, net), else_=beyond))
 
 
 def booked_allocations(project_id: int, booked_when: ColumnElement[bool]) -> Subquery:
@@ -132,307 +100,113 @@ def booked_allocations(project_id: int, booked_when: ColumnElement[bool]) -> Sub
     )
 
 
-def _movements_since(project_id: int, since: dt.datetime, name: str) -> CTE:
-    """Each principal allocation and each adjustment booked from `since` on: (bill, time, cash, adjustment),
-    the time that of the journal entry booking it (as the core's readers take it)."""
-    booked = booked_allocations(project_id, JournalEntry.occurred_at >= since)
-    entry_kind = case(ALLOCATION_ENTRY, value=PaymentAllocation.source)
-    cash = (
-        select(
-            PaymentAllocation.bill_id.label("bill_id"),
-            booked.c.at.label("at"),
-            _big(fen(PaymentAllocation.principal)).label("cash"),
-            _big(literal(0)).label("adjusted"),
-        )
-        .join(
-            booked,
-            and_(
-                booked.c.payment_id == PaymentAllocation.payment_id,
-                booked.c.bill_id == PaymentAllocation.bill_id,
-                booked.c.kind == entry_kind,
-            ),
-        )
-        .where(PaymentAllocation.principal != 0)
-    )
-    adjustments = (
-        select(
-            JournalLine.bill_id.label("bill_id"),
-            JournalEntry.occurred_at.label("at"),
-            _big(literal(0)).label("cash"),
-            _big(fen(JournalLine.debit) - fen(JournalLine.credit)).label("adjusted"),
-        )
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalEntry.project_id == project_id,
-            JournalEntry.kind == "ADJUSTMENT",
-            JournalEntry.occurred_at >= since,
-            JournalLine.account == RECEIVABLE,
-            JournalLine.bill_id.is_not(None),
-        )
-    )
-    return union_all(cash, adjustments).cte(name)
-
-
-def _kinds(bills: Subquery | CTE, name: str) -> CTE:
-    """The net charge of each fee kind of `bills` (a subquery with `bill_id`), in bill order: `before` is what
-    the bill's earlier kinds ask for, `lines` what all its kinds ask for."""
-    per_kind = (
-        select(
-            BillLine.bill_id.label("bill_id"),
-            BillLine.rule_code.label("kind"),
-            sum_fen(fen(BillLine.amount)).label("net"),
-            func.min(BillLine.position).label("first"),
-        )
-        .join(bills, bills.c.bill_id == BillLine.bill_id)
-        .group_by(BillLine.bill_id, BillLine.rule_code)
-        .subquery()
-    )
-    running = func.sum(per_kind.c.net).over(partition_by=per_kind.c.bill_id, order_by=per_kind.c.first)
-    return select(
-        per_kind.c.bill_id,
-        per_kind.c.kind,
-        per_kind.c.net,
-        _big(running - per_kind.c.net).label("before"),
-        _big(func.sum(per_kind.c.net).over(partition_by=per_kind.c.bill_id)).label("lines"),
-    ).cte(name)
-
-
-def _period_table(instants: _Instants) -> Subquery:
+def _begun_table(begun: Sequence[tuple[int, BillingPeriod, dt.date]]) -> Subquery:
+    """(position, label, first day) of each begun period, as rows the statement joins."""
     rows = [
         select(
-            literal(index, Integer).label("position"),
-            literal(label, String).label("label"),
-            literal(start, UtcDateTime()).label("start_at"),
-            literal(end, UtcDateTime()).label("end_at"),
-            literal(first_day, Date).label("first_day"),
+            literal(position, Integer).label("position"),
+            literal(period.label, String).label("label"),
+            literal(period.start, Date).label("first_day"),
         )
-        for index, label, start, end, first_day in instants.periods
+        for position, period, _ in begun
     ]
     return union_all(*rows).subquery("begun")
 
 
-def _current_rows(project_id: int, labels: Sequence[str], as_of: dt.date, moved: CTE):  # type: ignore[no-untyped-def]
-    """Receivable and collected per fee kind for the bills of the report's periods (the core's first loop).
-
-    Most bills were paid in full by the cut-off, had no adjustment and moved no more since: each of their
-    kinds was collected as charged. So every line counts as receivable and as collected in one plain
-    aggregate, and a correction follows for the bills that may differ (`_maybe_not_as_charged`): what the
-    waterfall leaves unpaid of each kind, and the adjustments with what pays them."""
-    in_report = and_(Bill.project_id == project_id, Bill.period.in_(labels), Bill.issued_on <= as_of)
-    as_charged = (
-        select(
-            Bill.period.label("label"),
-            Unit.building_id.label("building_id"),
-            BillLine.rule_code.label("kind"),
-            sum_fen(fen(BillLine.amount)).label("receivable"),
-            sum_fen(fen(BillLine.amount)).label("collected"),
-            _big(literal(0)).label("arrears_at_start"),
-            _big(literal(0)).label("arrears_recovered"),
-        )
-        .join(Bill, Bill.id == BillLine.bill_id)
-        .join(Unit, Unit.id == Bill.unit_id)
-        .where(in_report)
-        .group_by(Bill.period, Unit.building_id, BillLine.rule_code)
-    )
-    after = (
-        select(moved.c.bill_id, sum_fen(moved.c.cash).label("cash"), sum_fen(moved.c.adjusted).label("adjusted"))
-        .group_by(moved.c.bill_id)
-        .subquery()
-    )
-    maybe = _maybe_not_as_charged(project_id, moved)
-    bills = (
-        select(
-            Bill.id.label("bill_id"),
-            Bill.period.label("label"),
-            Unit.building_id.label("building_id"),
-            _big(fen(Bill.principal_paid) - func.coalesce(after.c.cash, 0)).label("cash"),
-            _big(fen(Bill.adjustment_amount) - func.coalesce(after.c.adjusted, 0)).label("adjusted"),
-        )
-        .join(maybe, maybe.c.bill_id == Bill.id)
-        .join(Unit, Unit.id == Bill.unit_id)
-        .outerjoin(after, after.c.bill_id == Bill.id)
-        .where(in_report)
-        .cte("current_bills")
-    )
-    kinds = _kinds(bills, "current_kinds")
-    left = _at_least_zero(bills.c.cash)
-    unpaid = (
-        select(
-            bills.c.label,
-            bills.c.building_id,
-            kinds.c.kind,
-            _big(literal(0)).label("receivable"),
-            _big(_waterfall(left, kinds.c.before, kinds.c.net) - kinds.c.net).label("collected"),
-            _big(literal(0)).label("arrears_at_start"),
-            _big(literal(0)).label("arrears_recovered"),
-        )
-        .join(kinds, kinds.c.bill_id == bills.c.bill_id)
-        .where(left < kinds.c.before + kinds.c.net)
-    )
-    one_per_bill = select(kinds.c.bill_id, func.max(kinds.c.lines).label("lines")).group_by(kinds.c.bill_id).subquery()
-    beyond_lines = _at_least_zero(left - one_per_bill.c.lines)
-    adjustments = (
-        select(
-            bills.c.label,
-            bills.c.building_id,
-            literal(ADJUSTMENT_KIND, String).label("kind"),
-            bills.c.adjusted.label("receivable"),
-            beyond_lines.label("collected"),
-            _big(literal(0)).label("arrears_at_start"),
-            _big(literal(0)).label("arrears_recovered"),
-        )
-        .join(one_per_bill, one_per_bill.c.bill_id == bills.c.bill_id)
-        .where(or_(bills.c.adjusted != 0, beyond_lines > 0))
-    )
-    return as_charged, unpaid, adjustments
+def _window(day: ColumnElement[dt.date], begun: Sequence[tuple[int, BillingPeriod, dt.date]]) -> ColumnElement[int]:
+    """0 for a day before the first begun period, position + 1 for a day within one (to its last day or
+    the report's day), `_NOWHERE` after the last."""
+    whens: list[tuple[ColumnElement[bool], int]] = [(day < begun[0][1].start, 0)]
+    whens.extend((day <= last_day, position + 1) for position, _, last_day in begun)
+    return case(*whens, else_=_NOWHERE)
 
 
-def _maybe_not_as_charged(project_id: int, moved: CTE) -> Subquery:
-    """The bills whose cash or adjustments as of the cut-off may differ from their lines: those owing
-    principal today (found through `ix_bill_owing`: owing principal is owing), those ever adjusted, and
-    those the journal moved since the cut-off (`moved`). Any other bill has no adjustment and was paid
-    exactly its lines by the cut-off."""
-    owing_principal = and_(
-        Bill.project_id == project_id,
-        amount_due_fen() != 0,
-        fen(Bill.total_amount) + fen(Bill.adjustment_amount) - fen(Bill.principal_paid) != 0,
-    )
+def _current_rows(project_id: int, labels: Sequence[str], as_of: dt.date):  # type: ignore[no-untyped-def]
     return (
-        select(Bill.id.label("bill_id"))
-        .where(owing_principal)
-        .union(
-            select(Adjustment.bill_id).where(Adjustment.project_id == project_id),
-            select(moved.c.bill_id),
-        )
-        .subquery("maybe")
-    )
-
-
-def _arrears_rows(  # type: ignore[no-untyped-def]
-    project_id: int, last_label: str, as_of: dt.date, moved: CTE, instants: _Instants
-):
-    """Arrears at each begun period's start and what of them was recovered during it, per bill × fee kind,
-    for the bills issued before the period that owed at its start or moved during it (the core's second loop)."""
-    cutoff = instants.cutoff
-    history = (
         select(
-            moved.c.bill_id,
-            sum_fen(case((moved.c.at >= cutoff, moved.c.cash), else_=0)).label("cash_after"),
-            sum_fen(case((moved.c.at >= cutoff, moved.c.adjusted), else_=0)).label("adjusted_after"),
-            func.max(case((moved.c.at < cutoff, moved.c.at)), type_=UtcDateTime()).label("quiet_since"),
+            CollectionFlow.period.label("label"),
+            CollectionFlow.building_id.label("building_id"),
+            CollectionFlow.fee_kind.label("kind"),
+            sum_fen(CollectionFlow.receivable).label("receivable"),
+            sum_fen(CollectionFlow.collected).label("collected"),
+            _big(literal(0)).label("arrears_at_start"),
+            _big(literal(0)).label("arrears_recovered"),
         )
-        .group_by(moved.c.bill_id)
-        .subquery()
-    )
-    owing_principal = and_(
-        amount_due_fen() != 0, fen(Bill.total_amount) + fen(Bill.adjustment_amount) - fen(Bill.principal_paid) != 0
-    )
-    candidates = (
-        select(Bill.id.label("bill_id"))
-        .where(Bill.project_id == project_id, owing_principal)
-        .union(select(history.c.bill_id))
-        .subquery()
-    )
-    # Settled at the cut-off: the bill's charges and adjustments by then equal its cash by then.
-    settled = fen(Bill.total_amount) + fen(Bill.adjustment_amount) - func.coalesce(history.c.adjusted_after, 0) == fen(
-        Bill.principal_paid
-    ) - func.coalesce(history.c.cash_after, 0)
-    bills = (
-        select(
-            Bill.id.label("bill_id"),
-            Bill.period.label("label"),
-            Bill.issued_on.label("issued_on"),
-            Unit.building_id.label("building_id"),
-            _big(fen(Bill.principal_paid)).label("paid"),
-            _big(fen(Bill.adjustment_amount)).label("adjusted"),
-            case((settled, 1), else_=0).label("settled"),
-            history.c.quiet_since,
-        )
-        .join(candidates, candidates.c.bill_id == Bill.id)
-        .join(Unit, Unit.id == Bill.unit_id)
-        .outerjoin(history, history.c.bill_id == Bill.id)
-        .where(Bill.period <= last_label, Bill.issued_on <= as_of)
-        .cte("arrears_bills")
-    )
-    begun = _period_table(instants)
-    pairs = (
-        select(bills, begun.c.label.label("period"), begun.c.start_at, begun.c.end_at)
-        .join(
-            begun,
-            and_(
-                bills.c.label < begun.c.label,
-                bills.c.issued_on < begun.c.first_day,
-                or_(bills.c.settled == 0, bills.c.quiet_since >= begun.c.start_at),
-            ),
-        )
-        .subquery("pairs")
-    )
-    at_pair = (
-        select(
-            pairs.c.bill_id,
-            pairs.c.period,
-            pairs.c.building_id,
-            _big(pairs.c.paid - sum_fen(case((moved.c.at >= pairs.c.start_at, moved.c.cash), else_=0))).label(
-                "cash_start"
-            ),
-            _big(pairs.c.paid - sum_fen(case((moved.c.at >= pairs.c.end_at, moved.c.cash), else_=0))).label("cash_end"),
-            _big(pairs.c.adjusted - sum_fen(case((moved.c.at >= pairs.c.start_at, moved.c.adjusted), else_=0))).label(
-                "adjusted_start"
-            ),
-        )
-        .outerjoin(moved, moved.c.bill_id == pairs.c.bill_id)
-        .group_by(
-            pairs.c.bill_id,
-            pairs.c.period,
-            pairs.c.building_id,
-            pairs.c.paid,
-            pairs.c.adjusted,
-        )
-        .cte("at_pair")
-    )
-    kinds = _kinds(select(pairs.c.bill_id).distinct().subquery(), "arrears_kinds")
-    left_start, left_end = (
-        _at_least_zero(at_pair.c.cash_start),
-        _at_least_zero(at_pair.c.cash_end),
-    )
-    paid_before = _waterfall(left_start, kinds.c.before, kinds.c.net)
-    paid_by_end = _waterfall(left_end, kinds.c.before, kinds.c.net)
-    per_kind = (
-        select(
-            at_pair.c.period.label("label"),
-            at_pair.c.building_id,
-            kinds.c.kind,
-            _big(literal(0)).label("receivable"),
-            _big(literal(0)).label("collected"),
-            _big(kinds.c.net - paid_before).label("arrears_at_start"),
-            _big(paid_by_end - paid_before).label("arrears_recovered"),
-        )
-        .join(kinds, kinds.c.bill_id == at_pair.c.bill_id)
-        .where(or_(kinds.c.net != paid_before, paid_by_end != paid_before))
-    )
-    one_per_bill = select(kinds.c.bill_id, func.max(kinds.c.lines).label("lines")).group_by(kinds.c.bill_id).subquery()
-    adjustment_before = _at_least_zero(left_start - one_per_bill.c.lines)
-    adjustment_by_end = _at_least_zero(left_end - one_per_bill.c.lines)
-    adjustments = (
-        select(
-            at_pair.c.period.label("label"),
-            at_pair.c.building_id,
-            literal(ADJUSTMENT_KIND, String).label("kind"),
-            _big(literal(0)).label("receivable"),
-            _big(literal(0)).label("collected"),
-            _big(at_pair.c.adjusted_start - adjustment_before).label("arrears_at_start"),
-            _big(adjustment_by_end - adjustment_before).label("arrears_recovered"),
-        )
-        .join(one_per_bill, one_per_bill.c.bill_id == at_pair.c.bill_id)
         .where(
-            or_(at_pair.c.adjusted_start != 0, adjustment_by_end > 0),
-            or_(
-                at_pair.c.adjusted_start != adjustment_before,
-                adjustment_by_end != adjustment_before,
+            CollectionFlow.project_id == project_id,
+            CollectionFlow.period.in_(labels),
+            CollectionFlow.issued_on <= as_of,
+            CollectionFlow.day <= as_of,
+        )
+        .group_by(CollectionFlow.period, CollectionFlow.building_id, CollectionFlow.fee_kind)
+    )
+
+
+def _arrears_rows(project_id: int, as_of: dt.date, begun: Sequence[tuple[int, BillingPeriod, dt.date]]):  # type: ignore[no-untyped-def]
+    last = begun[-1][1]
+    window = _window(CollectionFlow.day, begun).label("window")
+    windows = (
+        select(
+            CollectionFlow.period,
+            CollectionFlow.building_id,
+            CollectionFlow.issued_on,
+            CollectionFlow.fee_kind,
+            window,
+            sum_fen(CollectionFlow.receivable).label("receivable"),
+            sum_fen(CollectionFlow.collected).label("collected"),
+        )
+        .where(
+            CollectionFlow.project_id == project_id,
+            CollectionFlow.period < last.label,
+            CollectionFlow.issued_on < last.start,
+            CollectionFlow.day <= as_of,
+        )
+        .group_by(CollectionFlow.period, CollectionFlow.building_id, CollectionFlow.issued_on, CollectionFlow.fee_kind, window)
+        .subquery("windows")
+    )
+    periods = _begun_table(begun)
+    earlier = and_(windows.c.period < periods.c.label, windows.c.issued_on < periods.c.first_day)
+    flows = (
+        select(
+            periods.c.label,
+            windows.c.building_id,
+            windows.c.fee_kind.label("kind"),
+            _big(literal(0)).label("receivable"),
+            _big(literal(0)).label("collected"),
+            sum_fen(case((windows.c.window <= periods.c.position, windows.c.receivable - windows.c.collected), else_=0)).label(
+                "arrears_at_start"
+            ),
+            sum_fen(case((windows.c.window == periods.c.position + 1, windows.c.collected), else_=0)).label("arrears_recovered"),
+        )
+        .join(periods, earlier)
+        .group_by(periods.c.label, windows.c.building_id, windows.c.fee_kind)
+    )
+    settled = (
+        select(
+            periods.c.label,
+            SettledResidual.building_id,
+            SettledResidual.fee_kind.label("kind"),
+            _big(literal(0)).label("receivable"),
+            _big(literal(0)).label("collected"),
+            _big(-sum_fen(SettledResidual.amount)).label("arrears_at_start"),
+            _big(literal(0)).label("arrears_recovered"),
+        )
+        .join(
+            periods,
+            and_(
+                SettledResidual.period < periods.c.label,
+                SettledResidual.issued_on < periods.c.first_day,
+                SettledResidual.settled_from < periods.c.first_day,
             ),
         )
+        .where(
+            SettledResidual.project_id == project_id,
+            SettledResidual.period < last.label,
+            SettledResidual.settled_until > as_of,
+        )
+        .group_by(periods.c.label, SettledResidual.building_id, SettledResidual.fee_kind)
     )
-    return per_kind, adjustments
+    return flows, settled
 
 
 async def collection_in_sql(
@@ -443,27 +217,13 @@ async def collection_in_sql(
     as_of: dt.date,
     zone: ZoneInfo,
 ) -> CollectionReport:
-    """`collection.collection_report` of the project's books for `periods` as of the end of `as_of`."""
-    cutoff = day_end(as_of, zone)
+    """`collection.collection_report` of the project's books for `periods` (consecutive, oldest first) as
+    of the end of `as_of`. The facts hold local days already: `zone` is the one they were kept in."""
     labels = [period.label for period in periods]
-    instants = _Instants(
-        cutoff,
-        [
-            (
-                index,
-                period.label,
-                day_start(period.start, zone),
-                min(cutoff, day_end(period.end, zone)),
-                period.start,
-            )
-            for index, period in enumerate(periods)
-            if period.start <= as_of
-        ],
-    )
-    parts = [*_current_rows(project_id, labels, as_of, _movements_since(project_id, cutoff, "moved_since_cutoff"))]
-    if instants.periods:
-        moved = _movements_since(project_id, instants.earliest, "moved_since_first_start")
-        parts.extend(_arrears_rows(project_id, labels[-1], as_of, moved, instants))
+    begun = [(position, period, min(as_of, period.end)) for position, period in enumerate(p for p in periods if p.start <= as_of)]
+    parts = [_current_rows(project_id, labels, as_of)]
+    if begun:
+        parts.extend(_arrears_rows(project_id, as_of, begun))
     rows = union_all(*parts).subquery("contributions")
     sums = await session.execute(
         select(

@@ -12,11 +12,11 @@ writers book history at its own time, and a report as of a past day must see it 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     Date,
     Select,
@@ -26,11 +26,10 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    type_coerce,
 )
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing.balance_sql import amount_due_fen, fen
+from billing.balance_sql import fen
 from billing.guards import get_project
 from billing.journal import sum_fen
 from billing.ledger import ADJUSTMENTS, LATE_FEE_INCOME, RECEIVABLE
@@ -54,7 +53,7 @@ from billing.reports.views import (
     UnitLabel,
 )
 from db.models import (
-    Bill,
+    ArrearsSpan,
     BillingPolicy,
     Building,
     FeeRule,
@@ -194,7 +193,8 @@ async def read_collection_rate(
 def receivable_balances_sql(project_id: int, cutoff: dt.datetime) -> Select[tuple[int, int]]:
     """The SQL twin of `ageing.open_amounts_as_of`: each bill's receivable postings booked before
     `cutoff`, summed (integer fen), bills whose sum is zero left out. It reads the whole journal up to the
-    cut-off: `open_bills_as_of` answers the same from the bills' balances and the postings since."""
+    cut-off: the ageing reads the same balances from its facts (`ArrearsSpan`), and the reference reading
+    (`per_bill`) from here."""
     balance = sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit))
     return (
         select(JournalLine.bill_id, balance.label("balance"))
@@ -207,39 +207,6 @@ def receivable_balances_sql(project_id: int, cutoff: dt.datetime) -> Select[tupl
         )
         .group_by(JournalLine.bill_id)
         .having(balance != 0)
-    )
-
-
-def open_bills_as_of(project_id: int, cutoff: dt.datetime) -> Select[tuple[int, int]]:
-    """The same bills and balances as `receivable_balances_sql`, read from the other end: a bill's amount
-    due today (`balance_sql.amount_due_fen`, which the ledger check holds equal to its receivable postings)
-    less the receivable postings booked from `cutoff` on. Only bills owing today (the partial index
-    `ix_bill_owing`) and bills the journal moved since the cut-off are read, so a report as of a recent day
-    reads a few rows however long the project's history is."""
-    since = (
-        select(JournalLine.bill_id.label("bill_id"), sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit)).label("moved"))
-        .join(JournalEntry, JournalEntry.id == JournalLine.entry_id)
-        .where(
-            JournalEntry.project_id == project_id,
-            JournalEntry.occurred_at >= cutoff,
-            JournalLine.account == RECEIVABLE,
-            JournalLine.bill_id.is_not(None),
-        )
-        .group_by(JournalLine.bill_id)
-        .subquery()
-    )
-    candidates = (
-        select(Bill.id.label("bill_id"))
-        .where(Bill.project_id == project_id, amount_due_fen() != 0)
-        .union(select(since.c.bill_id))
-        .subquery()
-    )
-    balance = amount_due_fen() - type_coerce(func.coalesce(since.c.moved, 0), BigInteger)
-    return (
-        select(Bill.id.label("bill_id"), balance.label("balance"))
-        .join(candidates, candidates.c.bill_id == Bill.id)
-        .outerjoin(since, since.c.bill_id == Bill.id)
-        .where(balance != 0)
     )
 
 
@@ -265,8 +232,10 @@ async def read_arrears_ageing(
     """Arrears in age buckets per unit and building as of the end of `as_of` (today when None), read back
     from the journal (`billing.reports.ageing`), with the `top` units owing most.
 
-    The database sums each unit's open amounts per bucket (`open_bills_as_of`, `_bucket_sql`) and names
-    the party billed on its latest-due open bill; the core puts the units in order and adds them up.
+    The database sums each unit's open amounts per bucket from the arrears spans open on the day
+    (`billing.reports.facts`: each bill's receivable balance from the day it took it until it next
+    changed; `_bucket_sql`), with the unit's number and the name of the party billed on its latest-due
+    open bill, in one statement; the core puts the units in order and adds them up.
     `billing.reports.per_bill` reads the same report bill by bill for the core alone, and a test on both
     databases holds the two equal."""
     if not 0 <= top <= MAX_TOP_DEBTORS:
@@ -275,74 +244,74 @@ async def read_arrears_ageing(
         project = await _project(session, principal, project_id, now)
         day = _as_of(as_of, project)
         await _without_jit(session)
-        balances = open_bills_as_of(project_id, day_end(day, project.zone)).subquery()
-        bucket = _bucket_sql(Bill.due_date, day).label("bucket")
-        latest_due = func.row_number().over(partition_by=Bill.unit_id, order_by=(Bill.due_date.desc(), Bill.id.desc()))
-        open_bills = (
-            select(
-                Bill.unit_id.label("unit_id"),
-                Unit.building_id.label("building_id"),
-                Bill.due_date.label("due_date"),
-                Bill.party_id.label("party_id"),
-                bucket,
-                balances.c.balance.label("balance"),
-                latest_due.label("latest"),
-            )
-            .join(balances, balances.c.bill_id == Bill.id)
-            .join(Unit, Unit.id == Bill.unit_id)
-            .subquery()
-        )
-        in_arrears = open_bills.c.bucket >= 0
-
-        def in_bucket(index: int) -> ColumnElement[int]:
-            return sum_fen(case((open_bills.c.bucket == index, open_bills.c.balance), else_=0))
-
-        rows = await session.execute(
-            select(
-                open_bills.c.unit_id,
-                open_bills.c.building_id,
-                func.max(case((open_bills.c.latest == 1, open_bills.c.party_id))),
-                in_bucket(-1),
-                *(in_bucket(index) for index in range(len(AGE_BUCKETS))),
-                func.count(case((in_arrears, 1))),
-                func.min(case((in_arrears, open_bills.c.due_date)), type_=Date),
-            ).group_by(open_bills.c.unit_id, open_bills.c.building_id)
-        )
+        rows = await session.execute(_units_in_arrears(project_id, day))
+        buildings = await _building_names(session, project_id)
         units: list[UnitAgeing] = []
-        debtors: dict[int, int | None] = {}
+        labels: dict[int, UnitLabel] = {}
         not_yet_due = 0
-        for unit_id, building_id, party_id, waiting, *buckets, bills, oldest_due in rows:
+        for unit_id, building_id, number, debtor, waiting, *buckets, bills, oldest_due in rows:
             not_yet_due += int(waiting)
             if bills:
                 figures = AgeingFigures(tuple(from_fen(int(amount)) for amount in buckets))
                 units.append(UnitAgeing(unit_id, building_id, figures, int(bills), oldest_due))
-                debtors[unit_id] = party_id
+                labels[unit_id] = UnitLabel(buildings.get(building_id, ""), number, debtor)
         report = ageing_report(units, not_yet_due=from_fen(not_yet_due), as_of=day, top=top)
-        buildings = await _building_names(session, project_id)
-        return AgeingView(project, report, buildings, await unit_labels(session, debtors, buildings))
+        return AgeingView(project, report, buildings, labels)
 
 
-async def unit_labels(session: AsyncSession, debtors: Mapping[int, int | None], buildings: Mapping[int, str]) -> dict[int, UnitLabel]:
-    """Each owing unit's building, number and debtor (`debtors`: the party billed on its latest-due open bill)."""
-    party_ids = sorted({party for party in debtors.values() if party is not None})
-    names: dict[int, str] = {}
-    for first in range(0, len(party_ids), _IN_LIST):
-        chunk = party_ids[first : first + _IN_LIST]
-        names.update(dict((await session.execute(select(Party.id, Party.name).where(Party.id.in_(chunk)))).all()))
-    labels: dict[int, UnitLabel] = {}
-    unit_ids = sorted(debtors)
-    for first in range(0, len(unit_ids), _IN_LIST):
-        chunk = unit_ids[first : first + _IN_LIST]
-        for unit_id, building_id, number in await session.execute(
-            select(Unit.id, Unit.building_id, Unit.number).where(Unit.id.in_(chunk))
-        ):
-            party = debtors[unit_id]
-            labels[unit_id] = UnitLabel(buildings.get(building_id, ""), number, None if party is None else names.get(party))
-    return labels
+def _units_in_arrears(project_id: int, day: dt.date) -> Select[Any]:
+    """Per unit with an open bill on `day` (the arrears spans open then): its number, the name of the party
+    billed on its latest-due open bill, what is open but not yet due, the arrears per bucket, how many bills
+    are in arrears and the oldest due date among them."""
+    bucket = _bucket_sql(ArrearsSpan.due_date, day).label("bucket")
+    latest_due = func.row_number().over(
+        partition_by=ArrearsSpan.unit_id, order_by=(ArrearsSpan.due_date.desc(), ArrearsSpan.bill_id.desc())
+    )
+    open_bills = (
+        select(
+            ArrearsSpan.unit_id.label("unit_id"),
+            ArrearsSpan.building_id.label("building_id"),
+            ArrearsSpan.due_date.label("due_date"),
+            ArrearsSpan.party_id.label("party_id"),
+            bucket,
+            ArrearsSpan.balance.label("balance"),
+            latest_due.label("latest"),
+        )
+        .where(ArrearsSpan.project_id == project_id, ArrearsSpan.open_until > day, ArrearsSpan.open_from <= day)
+        .subquery()
+    )
+    in_arrears = open_bills.c.bucket >= 0
 
+    def in_bucket(index: int) -> ColumnElement[int]:
+        return sum_fen(case((open_bills.c.bucket == index, open_bills.c.balance), else_=0))
 
-_IN_LIST = 10_000
-"""Ids per IN list: SQLite allows 32,766 bound parameters in a statement."""
+    per_unit = (
+        select(
+            open_bills.c.unit_id,
+            open_bills.c.building_id,
+            func.max(case((open_bills.c.latest == 1, open_bills.c.party_id))).label("debtor_id"),
+            in_bucket(-1).label("waiting"),
+            *(in_bucket(index).label(f"bucket_{index}") for index in range(len(AGE_BUCKETS))),
+            func.count(case((in_arrears, 1))).label("bills"),
+            func.min(case((in_arrears, open_bills.c.due_date)), type_=Date).label("oldest_due"),
+        )
+        .group_by(open_bills.c.unit_id, open_bills.c.building_id)
+        .subquery("per_unit")
+    )
+    return (
+        select(
+            per_unit.c.unit_id,
+            per_unit.c.building_id,
+            Unit.number,
+            Party.name,
+            per_unit.c.waiting,
+            *(per_unit.c[f"bucket_{index}"] for index in range(len(AGE_BUCKETS))),
+            per_unit.c.bills,
+            per_unit.c.oldest_due,
+        )
+        .join(Unit, Unit.id == per_unit.c.unit_id)
+        .outerjoin(Party, Party.id == per_unit.c.debtor_id)
+    )
 
 
 # --- income ----------------------------------------------------------------------------------------------

@@ -81,6 +81,7 @@ from db.models.reconciliation import (
     StatementFile,
     StatementLineRow,
 )
+from db.models.reports import OPEN_UNTIL_FURTHER_NOTICE, ArrearsSpan, CollectionFlow, SettledResidual
 from db.models.risk import OverdueRiskModel
 from db.models.technicians import Technician, TechnicianShift
 from db.models.tickets import (
@@ -180,6 +181,10 @@ __all__ = [
     "TaxMappingVersion",
     "OverdueRiskModel",
     "OwnerAvailability",
+    "OPEN_UNTIL_FURTHER_NOTICE",
+    "ArrearsSpan",
+    "CollectionFlow",
+    "SettledResidual",
     "Technician",
     "TechnicianShift",
     "Ticket",

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from api.state import AppState
 from billing.ledger_check import check_project_ledger
+from billing.reports.facts import facts_discrepancies
 from db.models import Project
 from tests.integration.world import World, gql
 
@@ -81,11 +82,13 @@ async def assert_books_balance(state: AppState) -> None:
             report = await check_project_ledger(session, project_id)
             assert report.ok, f"project {project_id}: {report.problems}"
             assert report.total_debit == report.total_credit
+            assert await facts_discrepancies(session, project_id) == [], f"project {project_id}: the reports' facts"
 
 
 @pytest.fixture(autouse=True)
 async def books_balance(state: AppState) -> AsyncIterator[None]:
-    """After every test: the ledger check passes on every project in the database."""
+    """After every test: the ledger check passes on every project in the database, and the reports' facts
+    equal what they summarise."""
     yield
     await assert_books_balance(state)
 

@@ -41,6 +41,7 @@ PURE_CORES = [
     "billing/reports/ageing.py",
     "billing/reports/charts.py",
     "billing/reports/collection.py",
+    "billing/reports/collection_facts.py",
     "billing/reports/income.py",
     "billing/reports/risk.py",
     "billing/reports/risk_fit.py",

@@ -1,0 +1,71 @@
+"""The morning reports' facts (`billing.reports.facts`): rows written in the same transaction as the money
+they summarise, so that the collection rate and the arrears ageing as of any day read a few small rows
+instead of the journal. They hold integer fen and local days (the project's time zone); the books stay
+the truth, and a check recomputes the facts from them (`billing.reports.facts.facts_discrepancies`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base
+
+__all__ = ["OPEN_UNTIL_FURTHER_NOTICE", "ArrearsSpan", "CollectionFlow", "SettledResidual"]
+
+OPEN_UNTIL_FURTHER_NOTICE = dt.date(9999, 12, 31)
+"""The `open_until` of a span still open: a real date, so one index range finds spans open on a day."""
+
+
+class CollectionFlow(Base):
+    """What the bills of one period, building and issue day did to one fee kind on one day, summed:
+    receivable (net charges on the issue day, adjustments on the day booked) and collected (each kind's
+    change of its waterfall share as cash was applied or taken back)."""
+
+    __tablename__ = "collection_flow"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="RESTRICT"), primary_key=True)
+    issued_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    fee_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    receivable: Mapped[int] = mapped_column(BigInteger)
+    collected: Mapped[int] = mapped_column(BigInteger)
+
+
+class SettledResidual(Base):
+    """While a bill owes nothing, what one of its fee kinds still shows open against its credit adjustment
+    (negative for the adjustment kind), from the day it was settled until the day it next moved."""
+
+    __tablename__ = "settled_residual"
+    __table_args__ = (Index("ix_settled_residual_project_id_period", "project_id", "period"),)
+
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="RESTRICT"), primary_key=True)
+    fee_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    settled_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    settled_until: Mapped[dt.date] = mapped_column(Date)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"))
+    period: Mapped[str] = mapped_column(String(7))
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="RESTRICT"))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    amount: Mapped[int] = mapped_column(BigInteger)
+
+
+class ArrearsSpan(Base):
+    """A bill's receivable balance (not zero) from the day it took it until the day it next changed
+    (`OPEN_UNTIL_FURTHER_NOTICE` while it holds), with what the ageing groups and ages it by."""
+
+    __tablename__ = "arrears_span"
+    __table_args__ = (Index("ix_arrears_span_project_id_open_until", "project_id", "open_until"),)
+
+    bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="RESTRICT"), primary_key=True)
+    open_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    open_until: Mapped[dt.date] = mapped_column(Date)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id", ondelete="RESTRICT"))
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="RESTRICT"))
+    party_id: Mapped[int | None] = mapped_column(ForeignKey("party.id", ondelete="RESTRICT"))
+    due_date: Mapped[dt.date] = mapped_column(Date)
+    balance: Mapped[int] = mapped_column(BigInteger)
