@@ -785,23 +785,31 @@ async def month_steps(url: str, period: Period, seeded: Seeded) -> list[dict[str
 
 
 _LINE_OUTCOMES = """
-SELECT l.line_key, MAX(CASE WHEN k.id IS NOT NULL AND m.undone_at IS NULL THEN 'MATCH' END), MAX(e.kind)
+SELECT l.line_key, MAX(CASE WHEN k.id IS NOT NULL OR m.id IS NOT NULL THEN 'MATCH' END), MAX(e.kind)
 FROM statement_line l
-LEFT JOIN reconciliation_match_link k ON k.line_id = l.id AND NOT k.settles
-LEFT JOIN reconciliation_match m ON m.id = k.match_id
+LEFT JOIN reconciliation_match_link k ON k.line_id = l.id
+LEFT JOIN reconciliation_match m ON m.line_id = l.id
 LEFT JOIN reconciliation_exception_link x ON x.line_id = l.id AND NOT x.related
 LEFT JOIN reconciliation_exception e ON e.id = x.exception_id AND e.status = 'OPEN'
 GROUP BY l.id, l.line_key
 """
 _PAYMENT_OUTCOMES = """
-SELECT p.id, MAX(CASE WHEN k.id IS NOT NULL THEN 'MATCH' END), MAX(e.kind)
+SELECT p.id, MAX(CASE WHEN k.id IS NOT NULL OR m.id IS NOT NULL THEN 'MATCH' END), MAX(e.kind)
 FROM payment p
 LEFT JOIN reconciliation_match_link k ON k.payment_id = p.id
+LEFT JOIN reconciliation_match m ON m.payment_id = p.id
 LEFT JOIN reconciliation_exception_link x ON x.payment_id = p.id AND NOT x.related
 LEFT JOIN reconciliation_exception e ON e.id = x.exception_id AND e.status = 'OPEN'
 GROUP BY p.id
 """
-_REFUND_OUTCOMES = _PAYMENT_OUTCOMES.replace("payment p", "payment_reversal p").replace(".payment_id = p.id", ".reversal_id = p.id")
+_REFUND_OUTCOMES = """
+SELECT p.id, MAX(CASE WHEN k.id IS NOT NULL THEN 'MATCH' END), MAX(e.kind)
+FROM payment_reversal p
+LEFT JOIN reconciliation_match_link k ON k.reversal_id = p.id
+LEFT JOIN reconciliation_exception_link x ON x.reversal_id = p.id AND NOT x.related
+LEFT JOIN reconciliation_exception e ON e.id = x.exception_id AND e.status = 'OPEN'
+GROUP BY p.id
+"""
 
 
 async def confusion(url: str, period: Period) -> tuple[list[dict[str, object]], dict[str, object]]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, func, or_, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.balance_sql import amount_due_fen, fen
@@ -24,13 +24,12 @@ from billing.journal import posted_balance_fen, sum_fen
 from billing.ledger import PREPAID_CREDIT, RECEIVABLE, bank_account
 from billing.money import from_fen
 from billing.policy import may_see_ledger
+from billing.reconciliation.holdings import held_line_ids
 from db.models import (
     Bill,
     ExceptionLink,
     ExceptionStatus,
-    MatchLink,
     ReconciliationException,
-    ReconciliationMatch,
     Resolution,
     StatementAccount,
     StatementAccountKind,
@@ -228,9 +227,7 @@ async def _bank_accounts_match_statements(session: AsyncSession, project_id: int
         )
     ).all()
     for bank in banks:
-        matched = select(MatchLink.line_id).join(ReconciliationMatch, ReconciliationMatch.id == MatchLink.match_id).where(
-            MatchLink.settles.is_(False), ReconciliationMatch.undone_at.is_(None)
-        )
+        matched = held_line_ids()  # an undone match holds nothing
         written_off = (
             select(ExceptionLink.line_id)
             .join(ReconciliationException, ReconciliationException.id == ExceptionLink.exception_id)
@@ -242,7 +239,7 @@ async def _bank_accounts_match_statements(session: AsyncSession, project_id: int
         )
         booked_lines = await session.scalar(
             select(sum_fen(fen(StatementLineRow.amount))).where(
-                StatementLineRow.account_id == bank.id, StatementLineRow.id.in_(matched.union(written_off))
+                StatementLineRow.account_id == bank.id, or_(StatementLineRow.id.in_(matched), StatementLineRow.id.in_(written_off))
             )
         )
         journal = await session.scalar(

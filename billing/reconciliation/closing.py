@@ -24,6 +24,7 @@ from billing.journal import sum_fen
 from billing.ledger import bank_account, clearing_account
 from billing.money import from_fen
 from billing.reconciliation.accounts import get_account, reconciled_project
+from billing.reconciliation.holdings import held_line_ids
 from billing.reconciliation.matching_run import day_bounds
 from db.models import (
     DailyClose,
@@ -31,7 +32,6 @@ from db.models import (
     ExceptionStatus,
     JournalEntry,
     JournalLine,
-    MatchLink,
     Payment,
     ReconciliationException,
     StatementAccount,
@@ -129,7 +129,7 @@ async def day_figures(session: AsyncSession, account: StatementAccount, day: dt.
         await session.execute(
             select(func.count(StatementLineRow.id), sum_fen(fen(StatementLineRow.amount)))
             .where(StatementLineRow.id.in_(day_lines))
-            .where(StatementLineRow.id.in_(select(MatchLink.line_id).where(MatchLink.settles.is_(False))))
+            .where(StatementLineRow.id.in_(held_line_ids()))
         )
     ).one()
     exceptions = (

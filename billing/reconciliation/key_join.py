@@ -50,7 +50,6 @@ from sqlalchemy import (
     and_,
     case,
     exists,
-    false,
     func,
     insert,
     literal,
@@ -65,13 +64,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from billing.bulk import bulk_connection
+from billing.reconciliation.holdings import line_is_held, payment_is_held
 from billing.reconciliation.matching import PairedLines
 from billing.reconciliation.statement import LineKind, SourceKind
 from db.base import UtcDateTime
 from db.models import (
     ExceptionLink,
     ExceptionStatus,
-    MatchLink,
     Payment,
     PaymentIntent,
     PaymentReversal,
@@ -277,13 +276,13 @@ class KeyJoin:
         transaction = func.coalesce(PaymentIntent.provider_transaction_id, payment.external_reference)
         other = aliased(StatementLineRow)
         decided_line = or_(
-            exists().where(MatchLink.line_id == line.id, MatchLink.settles == false()),
+            line_is_held(line.id),
             exists()
             .where(ExceptionLink.line_id == line.id, ExceptionLink.related.is_(False))
             .where(ReconciliationException.id == ExceptionLink.exception_id, ReconciliationException.status == ExceptionStatus.RESOLVED),
         )
         decided_payment = or_(
-            exists().where(MatchLink.payment_id == payment.id),
+            payment_is_held(payment.id),
             exists()
             .where(ExceptionLink.payment_id == payment.id, ExceptionLink.related.is_(False))
             .where(ReconciliationException.id == ExceptionLink.exception_id, ReconciliationException.status == ExceptionStatus.RESOLVED),
@@ -336,7 +335,7 @@ class KeyJoin:
         explanation: list[dict[str, Any]],
         closed_days: Mapping[int, Sequence[tuple[dt.date, dt.datetime, dt.datetime]]],
     ) -> int:
-        """Store the fresh pairs as EXACT_KEY matches owning their line and payment, explained by
+        """Store the fresh pairs as EXACT_KEY matches holding their line and payment (one row each), explained by
         `explanation` (stored phrases); how many. A pair on a closed day (`closed_days`: per account, the
         day and its bounds) names the day it corrects."""
         fresh = int(await self.session.scalar(select(func.count()).select_from(self.tables.pair).where(self.tables.pair.c.fresh)) or 0)
@@ -353,7 +352,10 @@ class KeyJoin:
         match = ReconciliationMatch.__table__
         await self.session.execute(
             insert(match).from_select(
-                ["id", "project_id", "step", "explanation", "channel_fee", "amount_difference", "corrects_closed_day", "created_by", "created_at"],
+                [
+                    "id", "project_id", "step", "explanation", "channel_fee", "amount_difference", "line_id", "payment_id",
+                    "corrects_closed_day", "created_by", "created_at",
+                ],
                 select(
                     match_id,
                     literal(project_id),
@@ -361,18 +363,14 @@ class KeyJoin:
                     literal(explanation, JSON),
                     literal(0),
                     literal(0),
+                    self.tables.pair.c.line_id,
+                    self.tables.pair.c.payment_id,
                     case(*corrects, else_=null()) if corrects else null(),
                     literal(user_id, Integer),
                     literal(now, UtcDateTime()),
                 ).where(self.tables.pair.c.fresh),
             )
         )
-        for target in ("line_id", "payment_id"):
-            await self.session.execute(
-                insert(MatchLink.__table__).from_select(
-                    ["match_id", target, "settles"], select(match_id, self.tables.pair.c[target], false()).where(self.tables.pair.c.fresh)
-                )
-            )
         return fresh
 
     async def day_totals(self, accounts: Mapping[int, tuple[SourceKind, str]]) -> list[PairedLines]:

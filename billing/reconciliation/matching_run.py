@@ -14,7 +14,12 @@ One transaction, in two passes:
 
 Running it again changes nothing that was decided: a line, payment or refund owned by a match (automatic
 or by hand) or by a resolved exception stays where it is, and the core's result for it is left aside; a
-channel day whose lines a settlement holds is not settled again.
+channel day a settlement holds (`SettledDay`) is not settled again.
+
+What is stored stays lean because a busy day is mostly exact pairs: a match of one line and one payment
+holds both in its own row, the other matches hold theirs through links, and a settlement holds its
+channel days, not each of their lines (a row with foreign keys per line and payment cost more than the
+matching itself).
 
 Matches that move money post their journal entries (`billing.ledger`): a bank line matched to a transfer
 (`post_bank_receipt`), a channel's days settled by one bank credit (`post_settlement`: the fee to
@@ -32,7 +37,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, exists, false, insert, literal, or_, select, true, union_all
+from sqlalchemy import Date, delete, exists, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.bulk import bulk_connection
@@ -47,6 +52,7 @@ from billing.ledger import (
 )
 from billing.money import to_fen
 from billing.reconciliation.accounts import account_channel, channel_terms_of, get_account, reconciled_project
+from billing.reconciliation.holdings import held_line_ids, held_payment_ids
 from billing.reconciliation.key_join import KeyJoin, RunWindow
 from billing.reconciliation.matching import (
     ChannelTerms,
@@ -76,6 +82,7 @@ from db.models import (
     ReconciliationException,
     ReconciliationMatch,
     ReversalKind,
+    SettledDay,
     StatementAccount,
     StatementAccountKind,
     StatementLineRow,
@@ -111,11 +118,13 @@ _MATCH_COLUMNS = (
     "amount_difference",
     "settlement",
     "journal_entry_id",
+    "line_id",
+    "payment_id",
     "corrects_closed_day",
     "created_by",
     "created_at",
 )
-_LINK_COLUMNS = ("match_id", "line_id", "payment_id", "reversal_id", "settles")
+_LINK_COLUMNS = ("match_id", "line_id", "payment_id", "reversal_id")
 _EXCEPTION_COLUMNS = (
     "id",
     "project_id",
@@ -449,12 +458,10 @@ async def _streamed(session: AsyncSession, statement: Any) -> AsyncIterator[Any]
 async def _decided(session: AsyncSession, items: WindowItems) -> None:
     """Which of the items a match (not undone) or a resolved exception already owns."""
     for chunk in _chunks(list(items.lines)):
-        items.taken_lines.update(
-            await session.scalars(select(MatchLink.line_id).where(MatchLink.line_id.in_(chunk), MatchLink.settles == false()))
-        )
+        items.taken_lines.update(await session.scalars(held_line_ids(chunk)))
         items.taken_lines.update(await session.scalars(_resolved_links(ExceptionLink.line_id, chunk)))
     for chunk in _chunks(list(items.payments)):
-        items.taken_payments.update(await session.scalars(select(MatchLink.payment_id).where(MatchLink.payment_id.in_(chunk))))
+        items.taken_payments.update(await session.scalars(held_payment_ids(chunk)))
         items.taken_payments.update(await session.scalars(_resolved_links(ExceptionLink.payment_id, chunk)))
     for chunk in _chunks(list(items.refunds)):
         items.taken_refunds.update(await session.scalars(select(MatchLink.reversal_id).where(MatchLink.reversal_id.in_(chunk))))
@@ -521,25 +528,28 @@ def _settled_lines(window: RunWindow, account_id: int, first_day: dt.date, last_
     )
 
 
-async def _settled_before(
-    session: AsyncSession, window: RunWindow, items: WindowItems, matches: Sequence[Match], zone: ZoneInfo
-) -> set[int]:
-    """The positions in `matches` of the settlements whose channel lines a settlement holds already."""
-    checks = []
+async def _settled_before(session: AsyncSession, window: RunWindow, items: WindowItems, matches: Sequence[Match]) -> set[int]:
+    """The positions in `matches` of the settlements one of whose channel days a settlement holds already."""
+    rows = await session.execute(
+        select(SettledDay.account_id, SettledDay.day).where(
+            SettledDay.account_id.in_(window.channel_accounts), SettledDay.day.between(window.days[0][0], window.days[-1][0])
+        )
+    )
+    settled_days = {(account_id, day) for account_id, day in rows}
+    settled: set[int] = set()
     for position, match in enumerate(matches):
         settlement = match.settlement
         if settlement is None:
             continue
         account = _account_named(items, settlement.source, settlement.account)
         assert account is not None
-        held = _settled_lines(window, account.id, settlement.first_day, settlement.last_day, zone).where(
-            exists().where(MatchLink.line_id == StatementLineRow.id, MatchLink.settles == true())
-        )
-        checks.append(select(literal(position)).where(held.exists()))
-    settled: set[int] = set()
-    for chunk in _chunks(checks, _SELECTS_PER_STATEMENT):
-        settled.update(await session.scalars(union_all(*chunk)))
+        if any((account.id, day) in settled_days for day in _days_of(settlement.first_day, settlement.last_day)):
+            settled.add(position)
     return settled
+
+
+def _days_of(first_day: dt.date, last_day: dt.date) -> list[dt.date]:
+    return [first_day + dt.timedelta(days=n) for n in range((last_day - first_day).days + 1)]
 
 
 async def _closed_day(
@@ -580,7 +590,7 @@ async def _store_matches(
 ) -> int:
     """Write the core's matches that take nothing decided, with their journal entries, in bulk; a
     settlement's channel lines are linked by one INSERT … SELECT."""
-    settled_before = await _settled_before(session, window, items, matches, zone)
+    settled_before = await _settled_before(session, window, items, matches)
     kept: list[tuple[Match, StatementAccount | None]] = []
     for position, match in enumerate(matches):
         owned_lines = _ids(match.line_keys)
@@ -616,6 +626,7 @@ async def _store_matches(
     links: list[tuple[object, ...]] = []
     created_at = now.astimezone(dt.UTC)
     for (match, settled_account), draft, match_id in zip(kept, drafts, match_ids, strict=True):
+        pair = _pair_of(match)
         entry_id = None
         if draft is not None:
             entry_id = next(entry_ids)
@@ -634,29 +645,38 @@ async def _store_matches(
                 to_fen(match.amount_difference),
                 None if match.settlement is None else json.dumps(_settlement_json(match), ensure_ascii=False),
                 entry_id,
+                *(pair or (None, None)),
                 await _closed_day(session, window, items, match, settled_account, zone),
                 user_id,
                 created_at,
             )
         )
-        links.extend((match_id, line_id, None, None, False) for line_id in _ids(match.line_keys))
-        links.extend((match_id, None, payment_id, None, False) for payment_id in match.payment_ids)
-        links.extend((match_id, None, None, refund_id, False) for refund_id in match.refund_ids)
+        if pair is None:
+            links.extend((match_id, line_id, None, None) for line_id in _ids(match.line_keys))
+            links.extend((match_id, None, payment_id, None) for payment_id in match.payment_ids)
+            links.extend((match_id, None, None, refund_id) for refund_id in match.refund_ids)
     # Foreign keys are checked per statement: entries before their lines, matches before their links.
     await writer.write(JournalEntry.__table__, JOURNAL_ENTRY_COLUMNS, entries)  # type: ignore[arg-type]
     await writer.write(JournalLine.__table__, JOURNAL_LINE_COLUMNS, journal_lines)  # type: ignore[arg-type]
     await writer.write(ReconciliationMatch.__table__, _MATCH_COLUMNS, rows)  # type: ignore[arg-type]
     await writer.write(MatchLink.__table__, _LINK_COLUMNS, links)  # type: ignore[arg-type]
-    settles = [
-        _settled_lines(window, account.id, match.settlement.first_day, match.settlement.last_day, zone).with_only_columns(
-            literal(match_id), StatementLineRow.id, true()
-        )
+    # A settlement holds the days of its account that have channel lines in the window.
+    settled_days = [
+        select(literal(match_id), literal(account.id), literal(day, Date)).where(_settled_lines(window, account.id, day, day, zone).exists())
         for (match, account), match_id in zip(kept, match_ids, strict=True)
         if match.settlement is not None and account is not None
+        for day in _days_of(match.settlement.first_day, match.settlement.last_day)
     ]
-    for chunk in _chunks(settles, _SELECTS_PER_STATEMENT):
-        await session.execute(insert(MatchLink.__table__).from_select(["match_id", "line_id", "settles"], union_all(*chunk)))
+    for chunk in _chunks(settled_days, _SELECTS_PER_STATEMENT):
+        await session.execute(insert(SettledDay.__table__).from_select(["match_id", "account_id", "day"], union_all(*chunk)))
     return len(kept)
+
+
+def _pair_of(match: Match) -> tuple[int, int] | None:
+    """The line and payment a match of exactly those two holds in its own row (no links)."""
+    if len(match.line_keys) == 1 and len(match.payment_ids) == 1 and not match.refund_ids and match.settlement is None:
+        return int(match.line_keys[0]), match.payment_ids[0]
+    return None
 
 
 def _settlement_json(match: Match) -> dict[str, Any] | None:

@@ -124,12 +124,19 @@ async def list_matches(
         rows = (await session.scalars(query)).all()
         linked: dict[int, Linked] = {row.id: Linked() for row in rows}
         links = (await session.scalars(select(MatchLink).where(MatchLink.match_id.in_(list(linked))))).all() if rows else []
-        lines = await _lines(session, {link.line_id for link in links if link.line_id is not None and not link.settles})
+        lines = await _lines(
+            session,
+            {link.line_id for link in links if link.line_id is not None} | {row.line_id for row in rows if row.line_id is not None},
+        )
+        for row in rows:
+            if row.line_id is not None:
+                linked[row.id].lines.append(lines[row.line_id])
+            if row.payment_id is not None:
+                linked[row.id].payment_ids.append(row.payment_id)
         for link in links:
             target = linked[link.match_id]
             if link.line_id is not None:
-                if not link.settles:  # a settlement's channel lines are counted in its settlement
-                    target.lines.append(lines[link.line_id])
+                target.lines.append(lines[link.line_id])
             elif link.payment_id is not None:
                 target.payment_ids.append(link.payment_id)
             elif link.reversal_id is not None:

@@ -40,6 +40,7 @@ from billing.payments import PaymentRequest, take_payment
 from billing.policy import knows_project_records
 from billing.receipts import ReceiptSigner
 from billing.reconciliation.accounts import reconciled_project
+from billing.reconciliation.holdings import held_line_ids, held_payment_ids
 from billing.refunds import give_refund
 from db.models import (
     DailyClose,
@@ -53,6 +54,7 @@ from db.models import (
     ReconciliationException,
     ReconciliationMatch,
     Resolution,
+    SettledDay,
     StatementAccount,
     StatementAccountKind,
     StatementLineRow,
@@ -211,11 +213,9 @@ async def _post(resolving: _Resolving, draft: JournalDraft | None) -> int | None
 
 async def _free(session: AsyncSession, *, line_ids: Sequence[int] = (), payment_ids: Sequence[int] = ()) -> None:
     """Refuse items a match owns already; close the OPEN exceptions that owned them (they are matched now)."""
-    if line_ids and await session.scalar(
-        select(MatchLink.id).where(MatchLink.line_id.in_(line_ids), MatchLink.settles.is_(False)).limit(1)
-    ):
+    if line_ids and await session.scalar(held_line_ids(list(line_ids)).limit(1)):
         raise BadInput("A chosen statement line is matched already; unmatch it first.", field="lineIds")
-    if payment_ids and await session.scalar(select(MatchLink.id).where(MatchLink.payment_id.in_(payment_ids)).limit(1)):
+    if payment_ids and await session.scalar(held_payment_ids(list(payment_ids)).limit(1)):
         raise BadInput("A chosen payment is matched already; unmatch it first.", field="paymentIds")
 
 
@@ -391,6 +391,8 @@ async def _resolve_unmatch(resolving: _Resolving) -> Resolution:
         )
         exception.resolution_journal_entry_id = await _post(resolving, draft)
     await session.execute(delete(MatchLink).where(MatchLink.match_id == match.id))
+    await session.execute(delete(SettledDay).where(SettledDay.match_id == match.id))
+    match.line_id = match.payment_id = None
     match.undone_at = resolving.now
     match.undone_by = resolving.principal.user_id
     match.undo_reason = reason

@@ -1,5 +1,5 @@
-"""A project's matching rules as finance staff keep them: create, update and disable, each checked field by
-field before anything is written, and read back as the `MatchRule`s the matching core tries in order.
+"""A project's matching rules as finance staff keep them: create, update, disable and enable again, each
+checked field by field before anything is written, and read back as the `MatchRule`s the matching core tries in order.
 
 A rule's conditions are stored as JSON (`ReconciliationRule.params`, the `MatchRule` fields other than
 its name); `match_rules` turns the enabled ones into `MatchRule`s, and `unit_codes` gives the project's
@@ -35,6 +35,7 @@ __all__ = [
     "captures_unit",
     "create_rule",
     "disable_rule",
+    "enable_rule",
     "list_rules",
     "match_rules",
     "rule_of_row",
@@ -264,6 +265,20 @@ async def disable_rule(
         if row.disabled_at is None:
             row.disabled_at = now
             row.disabled_by = principal.user_id if principal else None
+            await work.session.flush()
+        return row
+
+
+async def enable_rule(
+    session_factory: async_sessionmaker[AsyncSession], principal: Principal | None, *, rule_id: int
+) -> ReconciliationRule:
+    """Try a disabled rule again from the next run on, at the place it kept; the lines it left to others in
+    the meantime stay where they went. Enabling an enabled rule changes nothing."""
+    async with unit_of_work(session_factory) as work:
+        row = await _editable_rule(work.session, principal, rule_id)
+        if row.disabled_at is not None:
+            row.disabled_at = None
+            row.disabled_by = None
             await work.session.flush()
         return row
 

@@ -29,6 +29,7 @@ __all__ = [
     "ReconciliationMatch",
     "ReconciliationRule",
     "Resolution",
+    "SettledDay",
     "StatementAccount",
     "StatementAccountKind",
     "StatementFile",
@@ -143,10 +144,23 @@ class ReconciliationMatch(Base):
 
     `explanation` is the matcher's phrases as stored data (`[{"code": …, "facts": {…}}]`), rendered in
     the project's language when read. `journal_entry_id` is the entry the match posted (money arriving
-    in the bank, a settlement's fee), if any. An undone match keeps its row; its links are gone.
+    in the bank, a settlement's fee), if any. A match of one line and one payment (most of them: the exact
+    keys of a busy day) holds both itself, in `line_id` and `payment_id`, one row per pair; any other match
+    holds what it owns through its `MatchLink`s, and a settlement its `SettledDay`s. An undone match keeps
+    its row; what it held is let go (its pair cleared, its links and days gone).
     """
 
     __tablename__ = "reconciliation_match"
+    __table_args__ = (
+        Index("ux_reconciliation_match_line", "line_id", unique=True, sqlite_where=text("line_id IS NOT NULL"), postgresql_where=text("line_id IS NOT NULL")),
+        Index(
+            "ux_reconciliation_match_payment",
+            "payment_id",
+            unique=True,
+            sqlite_where=text("payment_id IS NOT NULL"),
+            postgresql_where=text("payment_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), index=True)
@@ -157,6 +171,8 @@ class ReconciliationMatch(Base):
     amount_difference: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     settlement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id", ondelete="RESTRICT"))
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("statement_line.id", ondelete="RESTRICT"))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"))
     corrects_closed_day: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
@@ -166,28 +182,15 @@ class ReconciliationMatch(Base):
 
 
 class MatchLink(Base):
-    """What a match holds: a line it owns, a line it settles (a channel day paid out as one bank credit),
-    a payment or a refund (a `payment_reversal` of kind REFUND). Each line, payment and refund is owned
-    by one match at most (the unique indexes)."""
+    """What a match holds besides its own pair: a line, a payment or a refund (a `payment_reversal` of kind
+    REFUND). Each line, payment and refund is owned by one match at most (the unique indexes here and on
+    the match's pair; the use cases check a pair's items against the links and the other way round)."""
 
     __tablename__ = "reconciliation_match_link"
     __table_args__ = (
         CheckConstraint(_ONE_TARGET, name="one_target"),
         # A link holds one target: each index leaves out the rows that hold another.
-        Index(
-            "ux_match_link_owned_line",
-            "line_id",
-            unique=True,
-            sqlite_where=text("line_id IS NOT NULL AND settles = 0"),
-            postgresql_where=text("line_id IS NOT NULL AND NOT settles"),
-        ),
-        Index(
-            "ux_match_link_settled_line",
-            "line_id",
-            unique=True,
-            sqlite_where=text("line_id IS NOT NULL AND settles = 1"),
-            postgresql_where=text("line_id IS NOT NULL AND settles"),
-        ),
+        Index("ux_match_link_line", "line_id", unique=True, sqlite_where=text("line_id IS NOT NULL"), postgresql_where=text("line_id IS NOT NULL")),
         Index("ux_match_link_payment", "payment_id", unique=True, sqlite_where=text("payment_id IS NOT NULL"), postgresql_where=text("payment_id IS NOT NULL")),
         Index("ux_match_link_reversal", "reversal_id", unique=True, sqlite_where=text("reversal_id IS NOT NULL"), postgresql_where=text("reversal_id IS NOT NULL")),
     )
@@ -197,7 +200,19 @@ class MatchLink(Base):
     line_id: Mapped[int | None] = mapped_column(ForeignKey("statement_line.id", ondelete="RESTRICT"))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"))
     reversal_id: Mapped[int | None] = mapped_column(ForeignKey("payment_reversal.id", ondelete="RESTRICT"))
-    settles: Mapped[bool] = mapped_column(default=False)
+
+
+class SettledDay(Base):
+    """A channel account's local day that a settlement match paid out (one bank credit for one or more
+    days: a row per day, not per line). A day is settled once at most; undoing the settlement lets it go."""
+
+    __tablename__ = "reconciliation_settled_day"
+    __table_args__ = (UniqueConstraint("account_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_id: Mapped[int] = mapped_column(ForeignKey("reconciliation_match.id", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("statement_account.id", ondelete="RESTRICT"))
+    day: Mapped[dt.date] = mapped_column(Date)
 
 
 class ReconciliationException(Base):

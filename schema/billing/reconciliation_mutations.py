@@ -156,7 +156,8 @@ ResolveReconciliationExceptionResult = Annotated[
 ReconciliationRuleResult = Annotated[ReconciliationRuleType | _ERRORS, strawberry.union(
     "ReconciliationRuleResult",
     description=(
-        "What `createReconciliationRule`, `updateReconciliationRule` and `disableReconciliationRule` answer: the "
+        "What `createReconciliationRule`, `updateReconciliationRule`, `disableReconciliationRule` and "
+        "`enableReconciliationRule` answer: the "
         "ReconciliationRule; BadUserInputError (`field` names the input at fault), NotFoundError (an ID that does not "
         "exist or is not yours to see) or ConflictError (it clashes with what is stored). A failure writes nothing."
     ),
@@ -374,6 +375,23 @@ class ReconciliationMutations:
                 principal,
                 rule_id=decode_id(rule_id, "ReconciliationRule", field="ruleId"),
                 now=info.context.now(),
+            ),
+            _rule,
+        )
+
+    @strawberry.mutation(
+        permission_classes=FINANCE_ONLY,
+        description="FINANCE, ADMIN: Try a disabled matching rule again from the next reconcile on, at the place it kept.",
+    )
+    async def enable_reconciliation_rule(
+        self, info: Info, rule_id: Annotated[strawberry.ID, strawberry.argument(description="The rule.")]
+    ) -> ReconciliationRuleResult:  # type: ignore[valid-type]
+        return await run_for_caller(
+            info,
+            lambda principal: rules.enable_rule(
+                info.context.session_factory,
+                principal,
+                rule_id=decode_id(rule_id, "ReconciliationRule", field="ruleId"),
             ),
             _rule,
         )

@@ -201,6 +201,7 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.createReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.updateReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.disableReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
+    "Mutation.enableReconciliationRule": ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.setDunningPolicy":       ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.runDunning":             ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.trainRiskScorecard":     ("AAN", "AAN", "FFF", "FFF", "FFF", "UUU"),
@@ -1033,6 +1034,9 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     ),
     "Mutation.disableReconciliationRule": mutation(
         "disableReconciliationRule", "$ruleId: ID!", lambda c: {"ruleId": c.gid("ReconciliationRule")}, "reconciliation_rule",
+    ),
+    "Mutation.enableReconciliationRule": mutation(
+        "enableReconciliationRule", "$ruleId: ID!", lambda c: {"ruleId": c.gid("ReconciliationRule")}, "reconciliation_rule",
     ),
     "Query.dunningPolicy": GraphQLProbe("query ($p: ID!) { dunningPolicy(projectId: $p) { levels { code } } }", project, answers),
     "Query.dunningDay": GraphQLProbe("query ($p: ID!) { dunningDay(projectId: $p) { today notices } }", project, answers),

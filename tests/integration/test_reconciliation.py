@@ -15,11 +15,13 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
+from strawberry import relay
 
 from api.reconcile_cli import reconcile_close, reconcile_import
 from api.state import AppState
 from billing.ledger_check import check_project_ledger
-from db.models import DailyClose, JournalLine, MatchLink, StatementFile, StatementLineRow
+from billing.reconciliation.holdings import held_payment_ids
+from db.models import DailyClose, JournalLine, MatchLink, ReconciliationMatch, StatementFile, StatementLineRow
 from tests.conftest import Clock
 from tests.integration.authorization_world import multipart
 from tests.integration.billing_world import books_balance, pay  # noqa: F401  (autouse: the books balance after every test)
@@ -290,6 +292,17 @@ async def test_each_kind_is_resolved_and_a_closed_day_stays_as_it_closed(
         "BANK_UNMATCHED": ("RESOLVED", "UNMATCHED", "2026-11-01"),
     }
     assert await _exceptions(client, world) == {}
+    async with state.session_factory() as session:
+        undone = (
+            await session.execute(
+                select(ReconciliationMatch.line_id, ReconciliationMatch.payment_id, ReconciliationMatch.undo_reason).where(
+                    ReconciliationMatch.undone_at.is_not(None)
+                )
+            )
+        ).all()
+        transfer_held = await session.scalar(held_payment_ids([int(relay.GlobalID.from_id(payments["transfer"]).node_id)]).limit(1))
+    # the undone transfer match lets go of its line and payment (it held both in its own row)
+    assert [tuple(row) for row in undone] == [(None, None, "匹配有误")] and transfer_held is None
     assert (await gql(client, CLOSES, {"p": project}, token=token))["data"]["dailyCloses"] == before
     today = (await gql(client, CLOSE, {"p": project, "day": "2026-11-05"}, token=token))["data"]["closeReconciliationDay"]
     assert today["__typename"] == "CloseReconciliationDayPayload", today

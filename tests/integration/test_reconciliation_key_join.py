@@ -42,6 +42,7 @@ from db.models import (
     ReconciliationException,
     ReconciliationMatch,
     ReversalKind,
+    SettledDay,
     RoleGrant,
     StatementAccountKind,
     StatementLineRow,
@@ -234,7 +235,10 @@ async def _snapshot(session_factory: Any, project_id: int) -> dict[str, Any]:
     async with session_factory() as session:
         links: dict[int, list[tuple[Any, ...]]] = {}
         for link in await session.scalars(select(MatchLink)):
-            links.setdefault(link.match_id, []).append((link.line_id, link.payment_id, link.reversal_id, link.settles))
+            links.setdefault(link.match_id, []).append((link.line_id, link.payment_id, link.reversal_id))
+        settled_days: dict[int, list[tuple[Any, ...]]] = {}
+        for settled in await session.scalars(select(SettledDay)):
+            settled_days.setdefault(settled.match_id, []).append((settled.account_id, settled.day))
         postings: dict[int, list[tuple[Any, ...]]] = {}
         for line in await session.scalars(select(JournalLine)):
             postings.setdefault(line.entry_id, []).append((line.account, line.debit, line.credit, line.payment_id))
@@ -242,7 +246,8 @@ async def _snapshot(session_factory: Any, project_id: int) -> dict[str, Any]:
             [
                 (
                     m.step, m.rule, repr(m.explanation), m.channel_fee, m.amount_difference, repr(m.settlement),
-                    m.corrects_closed_day, m.undone_at, tuple(sorted(links.get(m.id, []), key=repr)),
+                    m.corrects_closed_day, m.undone_at, m.line_id, m.payment_id, tuple(sorted(links.get(m.id, []), key=repr)),
+                    tuple(sorted(settled_days.get(m.id, []))),
                     tuple(sorted(postings.get(m.journal_entry_id, []), key=repr)) if m.journal_entry_id else (),
                 )
                 for m in await session.scalars(select(ReconciliationMatch).where(ReconciliationMatch.project_id == project_id))

@@ -1,6 +1,6 @@
 """A project's matching rules kept through GraphQL, on SQLite and PostgreSQL: a rule that reads the unit
-code in a transfer's memo pairs it with that unit's payment, a disabled rule is no longer tried, a bad
-rule names its field and writes nothing, and positions renumber around a moved rule.
+code in a transfer's memo pairs it with that unit's payment, a disabled rule is no longer tried until it is
+enabled again, a bad rule names its field and writes nothing, and positions renumber around a moved rule.
 
 Lakeside's bank account 6222000011112222 received 300.00 on 2026-11-01 with the memo `a1栋102室物业费`;
 the desk recorded 300.00 by bank transfer for A1 101 (alice) and for A1 102 (bob) that day, neither with
@@ -36,6 +36,10 @@ mutation ($input: UpdateReconciliationRuleInput!) {{
 DISABLE_RULE = """
 mutation ($rule: ID!) {
   disableReconciliationRule(ruleId: $rule) { __typename ... on ReconciliationRule { id disabledAt } ... on Error { code field } }
+}"""
+ENABLE_RULE = """
+mutation ($rule: ID!) {
+  enableReconciliationRule(ruleId: $rule) { __typename ... on ReconciliationRule { id position disabledAt } ... on Error { code field } }
 }"""
 RULES = "query ($p: ID!, $all: Boolean!) { reconciliationRules(projectId: $p, includeDisabled: $all) { name position disabledAt } }"
 UNIT_PATTERN = r"(?P<unit>[A-Za-z]\d+栋\d+)"
@@ -100,6 +104,41 @@ async def test_a_rule_pairs_a_transfer_with_the_unit_its_memo_names_and_a_disabl
     ((payment_ids, amount, explanation),) = await _rule_matches(client, world)
     assert (payment_ids, amount) == ([paid["bob"]], "300.00")
     assert explanation[:2] == ["按第 2 条规则「附言房号」匹配", "在摘要中找到「a1栋102」"]
+
+
+async def test_a_rule_enabled_again_is_tried_again_at_the_place_it_kept(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    world = await build_world(state)
+    bank = await _account(client, world, BANK, "BANK", bankProfile=BANK_PROFILE)
+    paid = {}
+    for unit in ("alice", "bob"):
+        payment = await pay(client, world, unit, "300.00", f"k-{unit}", channel="BANK_TRANSFER", paidAt="2026-11-01T10:00:00+08:00")
+        paid[unit] = payment["id"]
+    statement = bank_csv([["2026-11-01", "BR900", "", "300.00", "刘洋", "a1栋102室物业费"]], header=BANK_HEADER)
+    await _import(client, world, bank, "bank.csv", statement)
+    clock.now = dt.datetime(2026, 11, 6, 2, 0, tzinfo=dt.UTC)
+    window = {"p": world.gid("Project:lakeside"), "from": "2026-11-01", "to": "2026-11-01"}
+    memo = await _create(client, world, name="附言房号", pattern=UNIT_PATTERN)
+    await _create(client, world, name="同名同额", minNameSimilarity=0.9)
+
+    await _call(client, world, DISABLE_RULE, {"rule": memo["id"]})
+    while_disabled = await _call(client, world, RECONCILE, window)
+    enabled = await _call(client, world, ENABLE_RULE, {"rule": memo["id"]})
+    again = await _call(client, world, ENABLE_RULE, {"rule": memo["id"]})
+    listed = await _rules(client, world, include_disabled=False)
+    after = await _call(client, world, RECONCILE, window)
+
+    assert while_disabled["newMatches"] == 0
+    assert enabled == again == {"__typename": "ReconciliationRule", "id": memo["id"], "position": 1, "disabledAt": None}
+    assert listed == [("附言房号", 1, False), ("同名同额", 2, False)]
+    assert after["newMatches"] == 1
+    ((payment_ids, amount, explanation),) = await _rule_matches(client, world)
+    assert (payment_ids, amount) == ([paid["bob"]], "300.00")
+    assert explanation[0] == "按第 1 条规则「附言房号」匹配"
+    async with state.session_factory() as session:
+        stored = (await session.execute(select(ReconciliationRule.name, ReconciliationRule.disabled_at, ReconciliationRule.disabled_by))).all()
+    assert sorted(stored) == [("同名同额", None, None), ("附言房号", None, None)]
 
 
 @pytest.mark.parametrize(
