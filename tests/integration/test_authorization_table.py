@@ -48,7 +48,6 @@ from tests.integration.authorization_world import (
     PASSWORD,
     ROLES,
     AuthorizationWorld,
-    build_authorization_world,
     multipart,
     readings_csv,
     serve_authorization_world,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from api.state import AppState
-from db.models import Building, LoginThrottle, Occupancy, OccupancyRelation, Party, RoleGrant, Unit, User
+from db.models import Building, LoginThrottle, Occupancy, OccupancyRelation, Party, RoleGrant, Unit
 from kernel.errors import Conflict, InvalidCredentials
 from kernel.principal import Principal, Role
 from kernel.vocabulary import UnitKind
