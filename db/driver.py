@@ -24,7 +24,9 @@ from contextlib import asynccontextmanager, contextmanager
 from functools import lru_cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Executable
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -145,7 +147,16 @@ class DriverStatement:
         lengths = tuple((name, len(values[name])) for name in self._expanding)
         compiled = self._compiled(connection.dialect, lengths)
         notify_driver_statement(compiled.sql)
-        return [compiled.row(record) for record in await driver.fetch(compiled.sql, *compiled.values(values))]
+        try:
+            records = await driver.fetch(compiled.sql, *compiled.values(values))
+        except (OSError, TimeoutError, asyncpg.InterfaceError, asyncpg.PostgresConnectionError) as error:
+            if not driver.is_closed() and not isinstance(error, (OSError, TimeoutError)):
+                raise
+            # What SQLAlchemy does with a connection lost under a statement: the pool drops it, and the
+            # error says so (`schema.faults.database_unavailable` answers SERVICE_UNAVAILABLE for it).
+            await connection.invalidate()
+            raise DBAPIError(compiled.sql, None, error, connection_invalidated=True) from error
+        return [compiled.row(record) for record in records]
 
     async def scalar(self, connection: AsyncConnection, values: Mapping[str, Any]) -> Any:
         """The first column of the first row, None without rows."""
