@@ -21,12 +21,12 @@ run: $(STAMP)
 	$(VENV)/bin/courtyard serve --demo
 
 # The browser tests drive Debian's chromium and the voice-report tests espeak-ng; the script installs them when missing and allowed (as root).
-# Two test processes (one per core of the CI machine), each taking whole files so a module's fixtures (a
-# seeded demo, a started server) are built once; TEST_WORKERS=0 runs everything in this one process.
+# Two test processes (one per core of the CI machine), sharing out tests one by one, except that the tests
+# of a module-scoped fixture stay together (tests/conftest.py); TEST_WORKERS=0 runs everything in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	bash tests/ensure_debian_tools.sh
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 # The property tests with many freshly drawn examples each, the schema fuzz included; `make test` under
 # CI=true draws the same ones every run.

@@ -22,10 +22,12 @@ from tests.integration.billing_world import (
 from tests.integration.world import World, build_world, gql, statements_run
 
 # principal; unit (with whether the project issues invoices by itself); payment; bills; late-fee versions
-# when a bill is overdue; the receipt counter with the new rows' ids; on PostgreSQL one statement writing
-# the bills back and every new row; the bills the answer shows. SQLite adds BEGIN IMMEDIATE and takes
-# the highest journal and receipt ids, the bills' update and each table's insert one by one.
-MOST_STATEMENTS = {"postgresql": 8, "sqlite": 14}
+# when a bill is overdue; the journal entries' ids; on PostgreSQL one statement writing the bills back and
+# every new row; the reports' facts of the bills reached (the project's zone, the bills' charges and
+# figures, settled residuals, the collection flows, the open arrears spans moved: 8); the receipt counter
+# with the receipts' ids; the receipts; the bills the answer shows. SQLite adds BEGIN IMMEDIATE, takes
+# the highest journal and receipt ids, and writes the bills' update and each table's insert one by one.
+MOST_STATEMENTS = {"postgresql": 18, "sqlite": 23}
 
 RECORD_PAYMENT = """
 mutation ($input: RecordPaymentInput!) {
@@ -116,7 +118,7 @@ async def test_a_payment_over_three_bills_costs_the_statements_of_a_payment_over
     # then both cost the same handful of statements
     assert [allocation["bill"]["period"] for allocation in bob["allocations"]] == ["2026-11"]
     assert [allocation["bill"]["period"] for allocation in alice["allocations"]] == ["2026-11", "2026-12", "2027-01"]
-    assert len(three_bills) == len(one_bill) <= MOST_STATEMENTS[_dialect(state)], three_bills
+    assert len(three_bills) == len(one_bill) <= MOST_STATEMENTS[_dialect(state)], "\n".join(three_bills)
 
 
 async def test_the_receipt_counter_is_taken_just_before_the_rows_are_written(
