@@ -36,6 +36,7 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    Select,
     literal,
     select,
     type_coerce,
@@ -45,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.selectable import Subquery
 
+from billing.balance_sql import fen
 from billing.journal import sum_fen
 from billing.ledger import RECEIVABLE
 from billing.model import BillingPeriod
@@ -55,10 +57,11 @@ from db.models import (
     CollectionFlow,
     JournalEntry,
     JournalLine,
+    PaymentAllocation,
     SettledResidual,
 )
 
-__all__ = ["ALLOCATION_ENTRY", "booked_allocations", "collection_in_sql"]
+__all__ = ["ALLOCATION_ENTRY", "booked_allocations", "booked_principal", "collection_in_sql"]
 
 ALLOCATION_ENTRY = {
     AllocationSource.PAYMENT.value: "ALLOCATION",
@@ -97,6 +100,26 @@ def booked_allocations(project_id: int, booked_when: ColumnElement[bool]) -> Sub
         )
         .group_by(other.payment_id, receivable.bill_id, JournalEntry.kind)
         .subquery()
+    )
+
+
+def booked_principal(project_id: int, booked_when: ColumnElement[bool]) -> Select[tuple[int, dt.datetime, int]]:
+    """(bill, time, fen) of the principal each allocation moved onto a bill (or a reversal took off it),
+    summed per bill and time of the journal entry booking it, for the entries `booked_when` takes."""
+    booked = booked_allocations(project_id, booked_when)
+    entry_kind = case(ALLOCATION_ENTRY, value=PaymentAllocation.source)
+    return (
+        select(PaymentAllocation.bill_id, booked.c.at, sum_fen(fen(PaymentAllocation.principal)))
+        .join(
+            booked,
+            and_(
+                booked.c.payment_id == PaymentAllocation.payment_id,
+                booked.c.bill_id == PaymentAllocation.bill_id,
+                booked.c.kind == entry_kind,
+            ),
+        )
+        .where(PaymentAllocation.principal != 0)
+        .group_by(PaymentAllocation.bill_id, booked.c.at)
     )
 
 

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, delete, func, select, true
+from sqlalchemy import Select, delete, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.balance_sql import amount_due_fen, fen
@@ -37,7 +37,7 @@ from billing.bulk import dialect_insert
 from billing.journal import sum_fen
 from billing.ledger import RECEIVABLE
 from billing.money import to_fen
-from billing.reports.collection_sql import ALLOCATION_ENTRY, booked_allocations
+from billing.reports.collection_sql import booked_principal
 from billing.reports.collection_facts import (
     BillChange,
     FactBill,
@@ -56,7 +56,6 @@ from db.models import (
     CollectionFlow,
     JournalEntry,
     JournalLine,
-    PaymentAllocation,
     Project,
     SettledResidual,
     Unit,
@@ -403,8 +402,6 @@ def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
 def history_statements(project_id: int) -> dict[str, Select[Any]]:
     """What `history_facts` reads of a project's books, as statements any connection (the migration's
     synchronous one, a session) can run."""
-    booked = booked_allocations(project_id, true())
-    entry_kind = case(ALLOCATION_ENTRY, value=PaymentAllocation.source)
     return {
         "bills": select(
             Bill.id, Bill.project_id, Bill.period, Unit.building_id, Bill.issued_on, Bill.unit_id, Bill.party_id, Bill.due_date
@@ -412,17 +409,7 @@ def history_statements(project_id: int) -> dict[str, Select[Any]]:
         .join(Unit, Unit.id == Bill.unit_id)
         .where(Bill.project_id == project_id),
         "charges": _charges_statement(Bill.project_id == project_id),
-        "cash": select(PaymentAllocation.bill_id, booked.c.at, sum_fen(fen(PaymentAllocation.principal)))
-        .join(
-            booked,
-            and_(
-                booked.c.payment_id == PaymentAllocation.payment_id,
-                booked.c.bill_id == PaymentAllocation.bill_id,
-                booked.c.kind == entry_kind,
-            ),
-        )
-        .where(PaymentAllocation.principal != 0)
-        .group_by(PaymentAllocation.bill_id, booked.c.at),
+        "cash": booked_principal(project_id, true()),
         "receivable": select(
             JournalLine.bill_id, JournalEntry.kind, JournalEntry.occurred_at, sum_fen(fen(JournalLine.debit) - fen(JournalLine.credit))
         )

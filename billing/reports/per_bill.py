@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.balance_sql import fen
@@ -32,9 +32,9 @@ from billing.reports.collection import (
     collection_report,
     day_end,
 )
-from billing.reports.collection_sql import ALLOCATION_ENTRY, booked_allocations
+from billing.reports.collection_sql import booked_principal
 from billing.reports.reading import receivable_balances_sql
-from db.models import Bill, BillLine, JournalEntry, JournalLine, PaymentAllocation, Unit
+from db.models import Bill, BillLine, JournalEntry, JournalLine, Unit
 
 __all__ = ["ageing_per_bill", "collection_per_bill"]
 
@@ -106,25 +106,7 @@ async def _principal_cash(session: AsyncSession, project_id: int, cutoff: dt.dat
     """The principal each allocation moved onto (or a reversal took off) a bill, at the time the journal
     entry booking it was written: an allocation names its payment and bill, the entry its kind and time
     (its prepaid-credit or clearing posting carries the payment, its receivable posting the bill)."""
-    booked = booked_allocations(project_id, JournalEntry.occurred_at < cutoff)
-    entry_kind = case(ALLOCATION_ENTRY, value=PaymentAllocation.source)
-    rows = await session.execute(
-        select(
-            PaymentAllocation.bill_id,
-            booked.c.at,
-            sum_fen(fen(PaymentAllocation.principal)),
-        )
-        .join(
-            booked,
-            and_(
-                booked.c.payment_id == PaymentAllocation.payment_id,
-                booked.c.bill_id == PaymentAllocation.bill_id,
-                booked.c.kind == entry_kind,
-            ),
-        )
-        .where(PaymentAllocation.principal != 0)
-        .group_by(PaymentAllocation.bill_id, booked.c.at)
-    )
+    rows = await session.execute(booked_principal(project_id, JournalEntry.occurred_at < cutoff))
     return [BillMovement(bill_id, at, from_fen(int(principal))) for bill_id, at, principal in rows]
 
 
