@@ -219,26 +219,3 @@ async def offline_client(offline_app: Starlette) -> AsyncIterator[httpx.AsyncCli
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=offline_app), base_url="http://testserver") as http:
         yield http
 
-
-_SHARED_SCOPES = frozenset({"module", "package", "class"})
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """`make test` spreads tests over two processes one by one; a test that uses a fixture shared by its
-    module (a seeded demo, a started server, an authorization world) goes to the process that has the
-    rest of them, so the fixture is built once: one group per module and value of that fixture's
-    parameters (the authorization table's SQLite half and PostgreSQL half run side by side)."""
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        if info is None:
-            continue
-        shared = sorted(
-            name
-            for name, definitions in info.name2fixturedefs.items()
-            if any(definition.scope in _SHARED_SCOPES for definition in definitions)
-        )
-        if not shared:
-            continue
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        key = ",".join(f"{name}={params[name]}" for name in shared if name in params)
-        item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}[{key}]"))
