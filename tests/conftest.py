@@ -18,6 +18,7 @@ import asyncpg
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
@@ -36,8 +37,12 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # CI draws the same examples on every run, so a red build is never luck and a green one never hides a
 # counterexample that turns up only sometimes; `make fuzz` searches with many more, freshly drawn.
-hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
-hypothesis_settings.register_profile("fuzz", max_examples=2_000, deadline=None, print_blob=True)
+# Speed is measured in benchmarks/, not here: a busy machine must not turn a slow draw or a slow example
+# into a failure, so neither the per-example deadline nor the slow-generation health check applies.
+NOT_TIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+hypothesis_settings.register_profile("default", **NOT_TIMED)
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True, **NOT_TIMED)
+hypothesis_settings.register_profile("fuzz", max_examples=2_000, print_blob=True, **NOT_TIMED)
 hypothesis_settings.load_profile(os.environ.get("COURTYARD_HYPOTHESIS_PROFILE", "ci" if IN_CI else "default"))
 TEST_SECRET = "courtyard-test-secret-0123456789"
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
