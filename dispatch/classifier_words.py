@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_URGENCY_CUES",
     "DANGER_PAIRS",
     "ENQUIRY_PHRASES",
+    "SMOKE_SOURCES",
     "SOMEONE_INSIDE",
     "THINGS_INSIDE",
     "KeywordRule",
@@ -163,7 +164,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "drip*", "backed up", "backing up"),
     *_rules(Category.PLUMBING, HINT, "water"),
     # --- electrical ----------------------------------------------------------------------------
-    *_rules(Category.ELECTRICAL, HAZARD, "漏电", "触电", "带电", "electric shock*", "electrocut*", role=SYMPTOM),
+    *_rules(Category.ELECTRICAL, HAZARD, "漏电", "触电", "带电", "被电了", "被电到", "电了一下", "电到我", "电到手",
+            "麻手", "电手", "electric shock*", "electrocut*", "gives…shock*", role=SYMPTOM),
     *_rules(
         Category.ELECTRICAL, STRONG,
         "跳闸", "跳匝", "跳扎", "跳掣", "跳电", "掉闸", "空开", "电闸",
@@ -177,7 +179,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     ),
     # An outage is the electrician's wherever it is noticed ("电梯停电了"); during one, other things
     # are only the circumstance ("停电的时候应急灯不亮").
-    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "停电", "断电", "冇电", "没得电", "outage", "blackout", "lost power",
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "停电", "断电", "outage", "blackout", "lost power",
             "power failure", "everything…went dead", "all…went dead", "电器都用不了", "电器都不能用",
             "power cut", role=FAULT),
     *_rules(Category.ELECTRICAL, 0.0, "停电的时候", "停电时", "during a power cut", role=PLACE),
@@ -186,7 +188,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "whole apartment", "whole house", "whole unit", role=PLACE),
     *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "别人家有电", "别人家都有电", "邻居家有电", "邻居家都有电", "全黑了",
             "所有电器", "neighbours have power", "neighbors have power", role=FAULT),
-    *_rules(Category.ELECTRICAL, STRONG, "没电", "没有电", "照明", "照明灯", "电线", "灯泡", "灯管", "光管", "no power",
+    *_rules(Category.ELECTRICAL, STRONG, "没电", "没有电", "冇电", "没得电", "照明", "照明灯", "电线", "灯泡", "灯管", "光管", "no power",
             "power", "electricity", "electric*", "wire*", "bulb*", "lamp*", "meidian*", "mei dian*", role=PART),
     *_rules(Category.ELECTRICAL, WEAK, "灯", "开关", "插头", "电源", "light*", "switch*", "plug*",
             "cable*", role=PART),
@@ -350,12 +352,29 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # Drain covers and gas pipes and meters are the building's, not the plumber's.
     *_rules(Category.GENERAL, STRONG, "井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*",
             "燃气管", "煤气管", "天然气管", "燃气表", "煤气表", "gas pipe*", "gas meter*"),
+    # The pipes, hoses and valves of the gas supply, and gas bottles, are the building's too: the
+    # plumber's words for them ("管子", "阀门") said right after the gas, or anywhere after its meter
+    # or bottle, are hidden in the longer phrase. A hob named in between keeps its hose.
+    *_rules(Category.GENERAL, STRONG, "煤气罐", "煤气瓶", "液化气罐", "液化气瓶", "气罐", "气瓶", "gas bottle*",
+            "gas cylinder*",
+            *(f"{gas}{joint}{part}" for gas in ("燃气", "煤气", "天然气", "液化气") for joint in ("", "的")
+              for part in ("管子", "管道", "软管", "胶管", "阀门", "接头")),
+            *(f"{equipment}…{part}" for equipment in ("燃气表", "煤气表", "气罐", "气瓶")
+              for part in ("管子", "管道", "软管", "胶管", "阀门", "阀", "接头")),
+            "gas pipe*", "gas hose*", "gas valve*"),
 )
 
 # Partly enquiries: an owner asking how something works is LOW even about fire equipment.
 ENQUIRY_PHRASES: tuple[str, ...] = (
     "想问", "咨询", "问一下", "多久换", "多久检查", "多久一次", "可以自己", "自己装", "自己换", "question",
     "just asking", "how often", "wondering", "can i install", "can i replace", "am i allowed",
+)
+
+# Smoke that someone makes on purpose: a cigarette, a barbecue, paper burnt for the dead. Whether it is
+# a fire, a nuisance for the cleaners or the manager's business is for a dispatcher to say.
+SMOKE_SOURCES: tuple[str, ...] = (
+    "抽烟", "吸烟", "抽香烟", "烟头", "烧纸", "烧烤", "烤串", "烤肉", "撸串", "熏腊肉", "放鞭炮", "烧香",
+    "cigarette*", "someone smoking", "people smoking", "barbecue*", "bbq",
 )
 
 # Water and a neighbour's flat or a ceiling in one clause, in either order: water spreading where it

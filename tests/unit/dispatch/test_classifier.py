@@ -331,6 +331,65 @@ def test_a_flat_battery_belongs_to_what_it_powers(text: str, category: Category)
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("密码锁没得电了，开不到门", Category.LOCKSMITH),
+        ("fingerprint lock 冇电，入唔到屋", Category.LOCKSMITH),
+        ("成间屋冇电", Category.ELECTRICAL),
+    ],
+)
+def test_a_flat_battery_in_dialect_belongs_to_what_it_powers(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert not verdict.needs_triage
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["燃气管子接口松了", "液化气罐的阀门拧不紧", "煤气表后面那截管子有点晃", "the gas hose behind the meter is cracked"],
+)
+def test_the_pipes_and_valves_of_the_gas_supply_are_not_the_plumbers(text: str) -> None:
+    assert load_default_classifier().classify(text).category is Category.GENERAL
+
+
+def test_a_pipe_without_gas_stays_the_plumbers() -> None:
+    assert load_default_classifier().classify("洗手池下面的管子接口松了在滴水").category is Category.PLUMBING
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["冰箱外壳带电，一碰就麻手", "摸了一下热水器被电到了", "烤箱着火了", "the tumble dryer is giving off smoke"],
+)
+def test_a_danger_said_of_another_trades_equipment_goes_to_triage(text: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.needs_triage
+    assert verdict.urgency is Priority.URGENT
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("卧室插座冒烟了，有焦味", Category.ELECTRICAL),
+        ("卫生间的插座漏电", Category.ELECTRICAL),
+        ("摸开关的时候被电到了", Category.ELECTRICAL),
+        ("楼道里冒烟了，不知道哪里来的", Category.FIRE_SAFETY),
+    ],
+)
+def test_a_danger_of_its_own_trades_equipment_is_dispatched(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert not verdict.needs_triage
+
+
+@pytest.mark.parametrize("text", ["对面阳台有人烧烤，烟都飘进我家了", "楼梯间总有人抽烟，烟味好大", "someone smoking cigarettes in the stairwell, the smoke comes under my door"])
+def test_smoke_that_someone_makes_goes_to_triage(text: str) -> None:
+    assert load_default_classifier().classify(text).needs_triage
+
+
+@pytest.mark.parametrize(
     ("text", "part"),
     [
         ("油烟机的灯不亮了", "灯"),
