@@ -62,6 +62,7 @@ from dispatch.classifier_words import (
     FAULT_WEIGHT,
     HAZARD,
     HINT,
+    PLUMBED_IN,
     SMOKE_SOURCES,
     SOMEONE_INSIDE,
     STRONG,
@@ -283,6 +284,11 @@ def _smoke_sources() -> PhraseMatcher:
 
 
 @cache
+def _plumbed_in() -> PhraseMatcher:
+    return PhraseMatcher(("plumbed", phrase, 1.0) for phrase in PLUMBED_IN)
+
+
+@cache
 def _someone_inside() -> PhraseMatcher:
     # Things inside weigh nothing and hide the person-and-inside phrase they contain.
     return PhraseMatcher(
@@ -473,30 +479,34 @@ class Classifier:
             _Weighed(label, min(hit.weight, HINT) if index in places else hit.weight, hit.start, hit.end)
             for index, (hit, label) in enumerate(zip(hits, labels))
         ]
-        return weighed, self._contested(reading, hits, clauses, things)
+        return weighed, self._contested(reading, hits, labels, clauses, things)
 
-    def _contested(self, reading: Reading, hits: list[Hit], clauses: list[int], things: list[int]) -> bool:
-        """Whether a danger is said of another trade's equipment ("洗衣机外壳带电", "电饭煲着火了",
-        "the dryer is smoking"), or smoke of someone's making ("楼下有人抽烟，烟味很大"): the shock or
-        the fire makes it one trade's, the thing or the smoker another's, and people who know the
-        trades split on which. However sure the scores, a dispatcher decides."""
+    def _contested(
+        self, reading: Reading, hits: list[Hit], labels: list[str], clauses: list[int], things: list[int]
+    ) -> bool:
+        """Whether the reading is one that people who know the trades split on, however sure the scores:
+        a danger said of another trade's equipment ("洗衣机外壳带电", "电饭煲着火了", "the dryer is
+        smoking": the shock or the fire makes it one trade's, the thing another's), smoke of someone's
+        making ("楼下有人抽烟，烟味很大"), or a pipe of an appliance plumbed into the water supply
+        ("热水器的进水管漏了"). A dispatcher decides."""
         sources = _live(_smoke_sources().hits(reading.normalised), reading, None)
-        if any(
-            hit.label == Category.FIRE_SAFETY and not any(source.start <= hit.start and hit.end <= source.end for source in sources)
-            for hit in hits
-            if sources
+        if sources and any(
+            hit.label == Category.FIRE_SAFETY and not any(_within(hit, source) for source in sources) for hit in hits
         ):
             return True
-        for danger, hit in enumerate(hits):
-            if hit.label not in _DANGER_TRADES or self._roles[hit.index] is not PhraseRole.SYMPTOM:
-                continue
-            if hit.weight < FAULT_WEIGHT:
+        plumbed_in = [hit.start for hit in _plumbed_in().hits(reading.normalised)]
+        for index, (hit, label) in enumerate(zip(hits, labels)):
+            role = self._roles[hit.index]
+            if role is PhraseRole.PART and hit.label == Category.PLUMBING and label != hit.label:
+                if any(hits[thing].label == label and hits[thing].start in plumbed_in for thing in things):
+                    return True
+            if hit.label not in _DANGER_TRADES or role is not PhraseRole.SYMPTOM or hit.weight < FAULT_WEIGHT:
                 continue
             if any(
-                clauses[index] == clauses[danger]
-                and hits[index].weight >= WEAK
-                and hits[index].label not in (hit.label, *_NO_PARTS, *_DANGER_TRADES[hit.label])
-                for index in things
+                clauses[thing] == clauses[index]
+                and hits[thing].weight >= WEAK
+                and hits[thing].label not in (hit.label, *_NO_PARTS, *_DANGER_TRADES[hit.label])
+                for thing in things
             ):
                 return True
         return False

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_URGENCY_CUES",
     "DANGER_PAIRS",
     "ENQUIRY_PHRASES",
+    "PLUMBED_IN",
     "SMOKE_SOURCES",
     "SOMEONE_INSIDE",
     "THINGS_INSIDE",
@@ -337,7 +338,9 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     ),
     # Cracks and mould are what is wrong with walls and ceilings, but a cracked toilet seat is the plumber's.
     *_rules(Category.GENERAL, SYMPTOM_WEIGHT, "裂缝", "开裂", "发霉", "crack*", "mould*", "mold*", role=SYMPTOM),
-    *_rules(Category.GENERAL, WEAK, "墙", "裂", "塌", "窗", "天花板", "天花", "楼顶", "台阶", "扶手", "坑", "装修",
+    # A crack is what is wrong with whatever is said to be cracked ("进水管裂了" is a pipe's).
+    *_rules(Category.GENERAL, WEAK, "裂", role=SYMPTOM),
+    *_rules(Category.GENERAL, WEAK, "墙", "塌", "窗", "天花板", "天花", "楼顶", "台阶", "扶手", "坑", "装修",
             "漏风", "ceiling*", "floor", "playground", "swing"),
     *_rules(Category.GENERAL, WEAK, "玻璃", "把手", "密封条", "胶条", "glass", "handle*", "seal*", role=PART),
     # A gas smell whose source is unknown is the building's, for the manager on duty to trace; said with a
@@ -369,6 +372,11 @@ ENQUIRY_PHRASES: tuple[str, ...] = (
     "想问", "咨询", "问一下", "多久换", "多久检查", "多久一次", "可以自己", "自己装", "自己换", "question",
     "just asking", "how often", "wondering", "can i install", "can i replace", "am i allowed",
 )
+
+# Appliances plumbed into the water supply: their pipes are the plumber's work as much as the
+# appliance engineer's, and people who know both trades split on them (a washing machine's hoses
+# come with the machine and are its own).
+PLUMBED_IN: tuple[str, ...] = ("热水器", "电热水器", "热水气", "热水机", "water heater*", "geyser*", "hot water tank*")
 
 # Smoke that someone makes on purpose: a cigarette, a barbecue, paper burnt for the dead. Whether it is
 # a fire, a nuisance for the cleaners or the manager's business is for a dispatcher to say.

@@ -368,6 +368,17 @@ def test_a_danger_said_of_another_trades_equipment_goes_to_triage(text: str) -> 
     assert verdict.urgency is Priority.URGENT
 
 
+@pytest.mark.parametrize("text", ["热水器出水管的接头在漏水", "the pipe under the water heater is dripping"])
+def test_a_pipe_of_a_plumbed_in_appliance_goes_to_triage(text: str) -> None:
+    assert load_default_classifier().classify(text).needs_triage
+
+
+def test_a_hose_of_a_washing_machine_is_its_own() -> None:
+    verdict = load_default_classifier().classify("洗衣机的进水管裂了在漏水")
+
+    assert (verdict.category, verdict.needs_triage) == (Category.APPLIANCE, False)
+
+
 @pytest.mark.parametrize(
     ("text", "category"),
     [
