@@ -67,6 +67,7 @@ from dispatch.classifier_words import (
     SOMEONE_INSIDE,
     STRONG,
     THINGS_INSIDE,
+    WATER_FROM_ABOVE,
     WEAK,
     KeywordRule,
     PhraseRole,
@@ -284,6 +285,11 @@ def _smoke_sources() -> PhraseMatcher:
 
 
 @cache
+def _water_from_above() -> PhraseMatcher:
+    return PhraseMatcher(("above", phrase, 1.0) for phrase in WATER_FROM_ABOVE)
+
+
+@cache
 def _plumbed_in() -> PhraseMatcher:
     return PhraseMatcher(("plumbed", phrase, 1.0) for phrase in PLUMBED_IN)
 
@@ -487,11 +493,16 @@ class Classifier:
         """Whether the reading is one that people who know the trades split on, however sure the scores:
         a danger said of another trade's equipment ("洗衣机外壳带电", "电饭煲着火了", "the dryer is
         smoking": the shock or the fire makes it one trade's, the thing another's), smoke of someone's
-        making ("楼下有人抽烟，烟味很大"), or a pipe of an appliance plumbed into the water supply
-        ("热水器的进水管漏了"). A dispatcher decides."""
+        making ("楼下有人抽烟，烟味很大"), a pipe of an appliance plumbed into the water supply
+        ("热水器的进水管漏了"), or water from the flat above on another trade's equipment ("楼上渗水，
+        渗到电表箱里了"). A dispatcher decides."""
         sources = _live(_smoke_sources().hits(reading.normalised), reading, None)
         if sources and any(
             hit.label == Category.FIRE_SAFETY and not any(_within(hit, source) for source in sources) for hit in hits
+        ):
+            return True
+        if _live(_water_from_above().hits(reading.normalised), reading, None) and any(
+            hits[thing].label not in (Category.PLUMBING, *_NO_PARTS) and hits[thing].weight >= STRONG for thing in things
         ):
             return True
         plumbed_in = [hit.start for hit in _plumbed_in().hits(reading.normalised)]

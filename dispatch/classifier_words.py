@@ -43,6 +43,7 @@ __all__ = [
     "ENQUIRY_PHRASES",
     "PLUMBED_IN",
     "SMOKE_SOURCES",
+    "WATER_FROM_ABOVE",
     "SOMEONE_INSIDE",
     "THINGS_INSIDE",
     "KeywordRule",
@@ -377,6 +378,17 @@ ENQUIRY_PHRASES: tuple[str, ...] = (
 # appliance engineer's, and people who know both trades split on them (a washing machine's hoses
 # come with the machine and are its own).
 PLUMBED_IN: tuple[str, ...] = ("热水器", "电热水器", "热水气", "热水机", "water heater*", "geyser*", "hot water tank*")
+
+# Water coming down from the flat above: the plumber's fault wherever it lands ("渗到电表箱里",
+# "onto the sockets"), where the trade of what it lands on is also needed.
+WATER_FROM_ABOVE: tuple[str, ...] = tuple(
+    phrase
+    for above, water in (
+        *((above, water) for above in ("楼上", "上面那家", "上面邻居", "上层") for water in ("漏", "渗", "滴", "水下来", "往下流", "流水", "淌水")),
+        *((above, water) for above in ("upstairs", "from above", "flat above") for water in ("leak*", "drip*", "seep*", "water", "pour*")),
+    )
+    for phrase in (f"{above}…{water}", f"{water}…{above}")
+)
 
 # Smoke that someone makes on purpose: a cigarette, a barbecue, paper burnt for the dead. Whether it is
 # a fire, a nuisance for the cleaners or the manager's business is for a dispatcher to say.

@@ -368,6 +368,19 @@ def test_a_danger_said_of_another_trades_equipment_goes_to_triage(text: str) -> 
     assert verdict.urgency is Priority.URGENT
 
 
+def test_water_from_the_flat_above_on_another_trades_equipment_goes_to_triage() -> None:
+    verdict = load_default_classifier().classify("楼上渗水，流到我家配电箱里了")
+
+    assert verdict.needs_triage
+    assert verdict.urgency is Priority.URGENT
+
+
+def test_water_from_the_flat_above_through_a_ceiling_is_the_plumbers() -> None:
+    verdict = load_default_classifier().classify("楼上漏水，滴到我家天花板上了")
+
+    assert (verdict.category, verdict.needs_triage) == (Category.PLUMBING, False)
+
+
 @pytest.mark.parametrize("text", ["热水器出水管的接头在漏水", "the pipe under the water heater is dripping"])
 def test_a_pipe_of_a_plumbed_in_appliance_goes_to_triage(text: str) -> None:
     assert load_default_classifier().classify(text).needs_triage
