@@ -58,6 +58,7 @@ from dispatch.classifier_words import (
     DANGER_PAIRS,
     DEFAULT_RULES,
     DEFAULT_URGENCY_CUES,
+    DISPUTED_THINGS,
     ENQUIRY_PHRASES,
     FAULT_WEIGHT,
     HAZARD,
@@ -292,6 +293,11 @@ def _water_from_above() -> PhraseMatcher:
 
 
 @cache
+def _disputed_things() -> PhraseMatcher:
+    return PhraseMatcher(("disputed", phrase, 1.0) for phrase in DISPUTED_THINGS)
+
+
+@cache
 def _plumbed_in() -> PhraseMatcher:
     return PhraseMatcher(("plumbed", phrase, 1.0) for phrase in PLUMBED_IN)
 
@@ -496,8 +502,17 @@ class Classifier:
         a danger said of another trade's equipment ("洗衣机外壳带电", "电饭煲着火了", "the dryer is
         smoking": the shock or the fire makes it one trade's, the thing another's), smoke of someone's
         making ("楼下有人抽烟，烟味很大"), a pipe of an appliance plumbed into the water supply
-        ("热水器的进水管漏了"), or water from the flat above on another trade's equipment ("楼上渗水，
-        渗到电表箱里了"). A dispatcher decides."""
+        ("热水器的进水管漏了"), water from the flat above on another trade's equipment ("楼上渗水，
+        渗到电表箱里了"), or a thing whose trade is disputed (``DISPUTED_THINGS``). A dispatcher decides."""
+        for disputed in _live(_disputed_things().hits(reading.normalised), reading, None):
+            # A lift's intercom is the lift's: another thing named with it owns it.
+            if not any(
+                reading.clause_of(hits[thing].start) == reading.clause_of(disputed.start)
+                and hits[thing].weight >= STRONG
+                and (hits[thing].end <= disputed.start or disputed.end <= hits[thing].start)
+                for thing in things
+            ):
+                return True
         sources = _live(_smoke_sources().hits(reading.normalised), reading, None)
         if sources and any(
             hit.label == Category.FIRE_SAFETY and not any(_within(hit, source) for source in sources) for hit in hits

@@ -40,6 +40,7 @@ __all__ = [
     "DEFAULT_RULES",
     "DEFAULT_URGENCY_CUES",
     "DANGER_PAIRS",
+    "DISPUTED_THINGS",
     "ENQUIRY_PHRASES",
     "PLUMBED_IN",
     "SMOKE_SOURCES",
@@ -251,6 +252,10 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # the fire warden's (a bin, a corridor).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "着火", "起火", "失火", "火灾", "明火", "烧起来", "on fire", "caught fire",
             "flames", role=SYMPTOM),
+    # A fire that might happen ("真要着火了人跑不出去") is the reason to fix something else.
+    *_rules(Category.FIRE_SAFETY, 0.0, "真要着火", "万一着火", "要是着火", "如果着火", "一旦着火", "着火了怎么办",
+            "万一起火", "如果起火", "if there's a fire", "if there is a fire", "in case of fire", "in case of a fire",
+            role=PLACE),
     # Smoke is the trade's of the equipment it comes from (a socket, a lift), else the fire warden's,
     # and outweighs whatever else is named where it rises (a bin, a window).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
@@ -389,6 +394,10 @@ WATER_FROM_ABOVE: tuple[str, ...] = tuple(
     )
     for phrase in (f"{above}…{water}", f"{water}…{above}")
 )
+
+# Door intercoms and doorbells: the labelled set gives them to the appliance engineer, writers of the
+# development sets to the locksmith (door entry) or the electrician. Whoever reads one decides.
+DISPUTED_THINGS: tuple[str, ...] = ("可视对讲", "对讲", "门铃", "intercom*", "doorbell*", "entryphone*")
 
 # Smoke that someone makes on purpose: a cigarette, a barbecue, paper burnt for the dead. Whether it is
 # a fire, a nuisance for the cleaners or the manager's business is for a dispatcher to say.

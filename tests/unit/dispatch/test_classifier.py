@@ -368,6 +368,26 @@ def test_a_danger_said_of_another_trades_equipment_goes_to_triage(text: str) -> 
     assert verdict.urgency is Priority.URGENT
 
 
+@pytest.mark.parametrize("text", ["楼下按对讲我家这边听不见声音", "the doorbell stopped ringing"])
+def test_an_intercom_or_a_doorbell_whose_trade_people_dispute_goes_to_triage(text: str) -> None:
+    assert load_default_classifier().classify(text).needs_triage
+
+
+def test_a_lifts_intercom_is_the_lifts() -> None:
+    verdict = load_default_classifier().classify("电梯里的对讲没有声音")
+
+    assert (verdict.category, verdict.needs_triage) == (Category.ELEVATOR, False)
+
+
+def test_a_fire_that_might_happen_is_the_reason_not_the_fault() -> None:
+    cluttered = load_default_classifier().classify("楼梯间堆满了旧柜子，万一着火了都跑不出去")
+    parked = load_default_classifier().classify("楼道里放满了电动车和纸箱，万一着火了根本跑不出去")
+
+    assert (cluttered.category, cluttered.needs_triage) == (Category.CLEANING, False)
+    assert parked.category is not Category.FIRE_SAFETY
+    assert "着火" not in parked.evidence
+
+
 def test_water_from_the_flat_above_on_another_trades_equipment_goes_to_triage() -> None:
     verdict = load_default_classifier().classify("楼上渗水，流到我家配电箱里了")
 
