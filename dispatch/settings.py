@@ -3,7 +3,7 @@
 Pure: plain dictionaries in, a frozen `DispatchSettings` out. Missing keys take the defaults: auto-dispatch
 on, the classifier's triage threshold, and the default SLA policy of `dispatch.sla`. The stored shape is
 
-    {"auto_dispatch": true, "triage_threshold": 0.7, "warning_percent": 80,
+    {"auto_dispatch": true, "triage_threshold": 0.75, "warning_percent": 80,
      "sla_minutes": {"URGENT": {"respond": 10, "on_site": 60, "resolve": 240}, ...}}
 
 where `sla_minutes` may name only the priorities that differ from the defaults.

@@ -385,7 +385,9 @@ async def submit_ticket_in(
         _classified_text(typed, heard)
     )
     not_heard = heard is not None and not heard.understood and typed is None
-    unsure = report.category is None and (not_heard or verdict.confidence < settings.triage_threshold)
+    # The classifier carries the project's threshold, and also sends to triage what it reads as
+    # contested however sure its scores are (a shock from a fridge, smoke from a barbecue).
+    unsure = report.category is None and (not_heard or verdict.needs_triage)
     confidence = round(verdict.confidence, 4)
     ticket = await file_ticket(
         changes,

@@ -152,9 +152,20 @@ async def test_an_unsure_classification_waits_in_triage_without_a_technician(
 ) -> None:
     world = await build_dispatch_world(state)
     ticket = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="楼道里有股怪味")
-    assert (ticket["status"], ticket["assignee"], ticket["classifierConfidence"]) == ("TRIAGE", None, 0.4261)
+    assert (ticket["status"], ticket["assignee"], ticket["classifierConfidence"]) == ("TRIAGE", None, 0.4245)
     events = await _events(client, world.token("dispatcher_a"), ticket["id"])
     assert [e["type"] for e in events] == ["SUBMITTED"]
+
+
+async def test_a_contested_reading_waits_in_triage_however_sure_its_scores(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await build_dispatch_world(state)
+    ticket = await submit(
+        client, world.token("alice"), unitId=world.gid("Unit:alice"), description="冰箱外壳带电，一碰就麻手"
+    )
+    assert (ticket["status"], ticket["assignee"], ticket["priority"]) == ("TRIAGE", None, "URGENT")
+    assert ticket["classifierConfidence"] > 0.99
 
 
 async def test_a_category_the_reporter_names_skips_triage(client: httpx.AsyncClient, state: AppState) -> None:

@@ -331,6 +331,109 @@ def test_a_flat_battery_belongs_to_what_it_powers(text: str, category: Category)
 
 
 @pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("密码锁没得电了，开不到门", Category.LOCKSMITH),
+        ("fingerprint lock 冇电，入唔到屋", Category.LOCKSMITH),
+        ("成间屋冇电", Category.ELECTRICAL),
+    ],
+)
+def test_a_flat_battery_in_dialect_belongs_to_what_it_powers(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert not verdict.needs_triage
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["燃气管子接口松了", "液化气罐的阀门拧不紧", "煤气表后面那截管子有点晃", "the gas hose behind the meter is cracked"],
+)
+def test_the_pipes_and_valves_of_the_gas_supply_are_not_the_plumbers(text: str) -> None:
+    assert load_default_classifier().classify(text).category is Category.GENERAL
+
+
+def test_a_pipe_without_gas_stays_the_plumbers() -> None:
+    assert load_default_classifier().classify("洗手池下面的管子接口松了在滴水").category is Category.PLUMBING
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["冰箱外壳带电，一碰就麻手", "摸了一下热水器被电到了", "烤箱着火了", "the tumble dryer is giving off smoke"],
+)
+def test_a_danger_said_of_another_trades_equipment_goes_to_triage(text: str) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.needs_triage
+    assert verdict.urgency is Priority.URGENT
+
+
+@pytest.mark.parametrize("text", ["楼下按对讲我家这边听不见声音", "the doorbell stopped ringing"])
+def test_an_intercom_or_a_doorbell_whose_trade_people_dispute_goes_to_triage(text: str) -> None:
+    assert load_default_classifier().classify(text).needs_triage
+
+
+def test_a_lifts_intercom_is_the_lifts() -> None:
+    verdict = load_default_classifier().classify("电梯里的对讲没有声音")
+
+    assert (verdict.category, verdict.needs_triage) == (Category.ELEVATOR, False)
+
+
+def test_a_fire_that_might_happen_is_the_reason_not_the_fault() -> None:
+    cluttered = load_default_classifier().classify("楼梯间堆满了旧柜子，万一着火了都跑不出去")
+    parked = load_default_classifier().classify("楼道里放满了电动车和纸箱，万一着火了根本跑不出去")
+
+    assert (cluttered.category, cluttered.needs_triage) == (Category.CLEANING, False)
+    assert parked.category is not Category.FIRE_SAFETY
+    assert "着火" not in parked.evidence
+
+
+def test_water_from_the_flat_above_on_another_trades_equipment_goes_to_triage() -> None:
+    verdict = load_default_classifier().classify("楼上渗水，流到我家配电箱里了")
+
+    assert verdict.needs_triage
+    assert verdict.urgency is Priority.URGENT
+
+
+def test_water_from_the_flat_above_through_a_ceiling_is_the_plumbers() -> None:
+    verdict = load_default_classifier().classify("楼上漏水，滴到我家天花板上了")
+
+    assert (verdict.category, verdict.needs_triage) == (Category.PLUMBING, False)
+
+
+@pytest.mark.parametrize("text", ["热水器出水管的接头在漏水", "the pipe under the water heater is dripping"])
+def test_a_pipe_of_a_plumbed_in_appliance_goes_to_triage(text: str) -> None:
+    assert load_default_classifier().classify(text).needs_triage
+
+
+def test_a_hose_of_a_washing_machine_is_its_own() -> None:
+    verdict = load_default_classifier().classify("洗衣机的进水管裂了在漏水")
+
+    assert (verdict.category, verdict.needs_triage) == (Category.APPLIANCE, False)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("卧室插座冒烟了，有焦味", Category.ELECTRICAL),
+        ("卫生间的插座漏电", Category.ELECTRICAL),
+        ("摸开关的时候被电到了", Category.ELECTRICAL),
+        ("楼道里冒烟了，不知道哪里来的", Category.FIRE_SAFETY),
+    ],
+)
+def test_a_danger_of_its_own_trades_equipment_is_dispatched(text: str, category: Category) -> None:
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.category is category
+    assert not verdict.needs_triage
+
+
+@pytest.mark.parametrize("text", ["对面阳台有人烧烤，烟都飘进我家了", "楼梯间总有人抽烟，烟味好大", "someone smoking cigarettes in the stairwell, the smoke comes under my door"])
+def test_smoke_that_someone_makes_goes_to_triage(text: str) -> None:
+    assert load_default_classifier().classify(text).needs_triage
+
+
+@pytest.mark.parametrize(
     ("text", "part"),
     [
         ("油烟机的灯不亮了", "灯"),

@@ -18,7 +18,7 @@ from kernel.vocabulary import Priority
 
 def test_a_project_without_settings_auto_dispatches_with_the_default_promises() -> None:
     assert dispatch_settings({}) == DispatchSettings(
-        auto_dispatch=True, triage_threshold=0.7, sla_policy=DEFAULT_SLA_POLICY
+        auto_dispatch=True, triage_threshold=0.75, sla_policy=DEFAULT_SLA_POLICY
     )
     assert dispatch_settings(None) == dispatch_settings({"dispatch": {}})
 
