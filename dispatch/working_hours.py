@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from kernel.errors import BadInput
 
 __all__ = [
+    "DAY_MINUTES",
     "FURTHEST_AVAILABILITY",
     "LONGEST_AVAILABILITY",
-    "DAY_MINUTES",
     "LONGEST_BREAK_MINUTES",
     "MOST_BREAKS",
     "BreakHours",

@@ -9,9 +9,9 @@ import datetime as dt
 import httpx
 
 from api.state import AppState
-from register.accounts import load_principal
 from dispatch.day_routes import plan_day_routes
 from kernel.vocabulary import Category, TicketStatus
+from register.accounts import load_principal
 from tests.conftest import Clock
 from tests.integration.dispatch_world import build_dispatch_world, insert_ticket
 from tests.integration.test_day_routes import DAY_ROUTES, SET_SHIFT, _route_of
