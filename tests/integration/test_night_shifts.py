@@ -9,6 +9,7 @@ import datetime as dt
 import httpx
 
 from api.state import AppState
+from db.models import Project
 from dispatch.day_routes import plan_day_routes
 from kernel.vocabulary import Category, TicketStatus
 from register.accounts import load_principal
@@ -119,3 +120,31 @@ async def test_after_the_night_shift_ends_the_morning_plan_has_no_route_for_it(
 
     assert world.gid("Technician:a") in technicians(before_six)
     assert world.gid("Technician:a") not in technicians(after_six)
+
+
+async def test_a_night_shift_over_a_clock_change_lasts_its_real_hours(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    # given a project in New York, where clocks go back from 02:00 to 01:00 on Sunday 1 November 2026, and
+    # 陈师傅 working Saturday night 22:00–06:00 (nine hours that night), with a leak whose owner is home
+    # from 05:00 to 06:00 on Sunday
+    clock.now = dt.datetime(2026, 10, 31, 20, 0, tzinfo=dt.UTC)
+    world = await build_dispatch_world(state)
+    async with state.session_factory() as session, session.begin():
+        project = await session.get(Project, world.ids["Project:lakeside"])
+        assert project is not None
+        project.timezone = "America/New_York"
+    token = world.token("dispatcher_a")
+    saturday_night = NIGHT | {"weekday": 6, "breaks": [], "technicianId": world.gid("Technician:a")}
+    assert (await gql(client, SET_SHIFT, {"input": saturday_night}, token=token))["data"]["setTechnicianShift"]["__typename"] == "Technician"
+    leak = await _night_leak(state, world)
+    window = {"t": gid("Ticket", leak), "from": "2026-11-01T05:00:00-05:00", "until": "2026-11-01T06:00:00-05:00"}
+    assert (await gql(client, AVAILABILITY, window, token=token))["data"]["setOwnerAvailability"]["__typename"] == "Ticket"
+
+    # when the dispatcher asks on Sunday at 00:30, before the clocks go back
+    clock.now = dt.datetime(2026, 11, 1, 4, 30, tzinfo=dt.UTC)
+    routes = await gql(client, DAY_ROUTES, {"p": world.gid("Project:lakeside")}, token=token)
+
+    # then the visit starts at 05:00 standard time and ends before the shift's end at 06:00
+    (stop,) = _route_of(routes["data"]["dayRoutes"], world.gid("Technician:a"))["stops"]
+    assert (stop["startsAt"], stop["endsAt"]) == ("2026-11-01T05:00:00-05:00", "2026-11-01T05:40:00-05:00")
