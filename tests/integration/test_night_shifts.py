@@ -74,6 +74,8 @@ async def test_a_night_shift_is_planned_across_midnight_the_evening_it_starts_an
         {"weekday": 1, "onDate": None, "startsAt": "22:00:00", "endsAt": "06:00:00",
          "breaks": [{"earliestStart": "02:00:00", "latestStart": "02:30:00", "minutes": 30}]}
     ]
+    read = await gql(client, "query ($id: ID!) { node(id: $id) { ... on Technician { shifts { endsNextDay } } } }", {"id": tech_a}, token=token)
+    assert read["data"]["node"]["shifts"] == [{"endsNextDay": True}]
 
     # when the dispatcher asks on Monday at 23:00, and again on Tuesday at 01:00 (Monday 17:00 in UTC)
     for now in (MONDAY_EVENING + dt.timedelta(hours=2), MONDAY_EVENING + dt.timedelta(hours=4)):
