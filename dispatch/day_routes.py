@@ -11,6 +11,10 @@ Dispatchers pin a visit to a technician, and to a start time, with `pin_visit` (
 Each on-shift technician works today's hours (`dispatch.shifts`, table `technician_shift`): the date's own,
 else the weekday's; one with a week stored but nothing for today is not planned; one with nothing stored
 works `DEFAULT_SHIFT` with `DEFAULT_LUNCH` (08:00–18:00, 45 minutes starting between 11:30 and 13:30).
+A night shift that started yesterday evening is today's plan until it ends (then today's own shift is);
+a day off (`dispatch.days_off`, table `technician_day_off`) removes the shift that would start that date.
+Minutes in the plan are real minutes since today's local midnight, so a shift's times land right on the
+days a clock changes.
 A visit is planned inside the owner's availability when one is stored (`dispatch.availability`, table
 `owner_availability`), and before the SLA's on-site deadline when it can.
 """
@@ -30,7 +34,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import OwnerAvailability, Project, Technician, TechnicianShift, Ticket, VisitPin
+from db.models import OwnerAvailability, Project, Technician, TechnicianDayOff, TechnicianShift, Ticket, VisitPin
 from db.unit_of_work import unit_of_work
 from dispatch.dispatching import TicketSites, technician_position
 from dispatch.policy import (
@@ -53,7 +57,7 @@ from dispatch.routing import (
 from dispatch.routing import VisitPin as PinnedTo
 from dispatch.shifts import shift_hours
 from dispatch.solver import TechnicianSupply
-from dispatch.working_hours import BreakHours, ShiftHours, shift_for_day
+from dispatch.working_hours import BreakHours, ShiftHours, shift_for_day, shift_of_today
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import TicketStatus
@@ -124,7 +128,8 @@ class DayRoutes:
     plan: DayPlan
 
     def at(self, minute: int) -> dt.datetime:
-        return self.midnight + dt.timedelta(minutes=minute)
+        # Elapsed time, not wall-clock arithmetic: aware datetimes add a timedelta on the wall clock.
+        return (self.midnight.astimezone(dt.UTC) + dt.timedelta(minutes=minute)).astimezone(self.midnight.tzinfo)
 
 
 async def plan_day_routes(
@@ -212,10 +217,15 @@ async def pin_visit(
 async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> DayRoutes:
     zone = ZoneInfo(project.timezone)
     local_now = now.astimezone(zone)
-    midnight = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = local_now.date()
+    midnight = _local(today, 0, zone)
 
     def minute_of(moment: dt.datetime) -> int:
-        return int((moment - midnight).total_seconds() // 60)
+        # In UTC: two datetimes with the same tzinfo subtract on the wall clock, blind to a clock change.
+        return int((moment.astimezone(dt.UTC) - midnight.astimezone(dt.UTC)).total_seconds() // 60)
+
+    def on_timeline(day: dt.date, minute: int) -> int:
+        return minute_of(_local(day, minute, zone))
 
     rows = (
         await session.scalars(select(Technician).where(Technician.project_id == project.id).order_by(Technician.id))
@@ -233,8 +243,14 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
             select(VisitPin).join(Ticket, Ticket.id == VisitPin.ticket_id).where(Ticket.project_id == project.id)
         )
     }
-    today = local_now.date()
-    hours_today = await _hours_on(session, [row.id for row in rows if row.on_shift], today)
+    hours_today = {
+        technician_id: _shift_on_timeline(day, hours, on_timeline)
+        for technician_id, (day, hours) in (
+            await _shifts_of_today(
+                session, [row.id for row in rows if row.on_shift], today, local_now.hour * 60 + local_now.minute
+            )
+        ).items()
+    }
     on_shift = [row for row in rows if row.id in hours_today]
     on_shift_ids = {row.id for row in on_shift}
     windows = {
@@ -308,14 +324,38 @@ def _visit_window(available: tuple[int, int] | None, minutes: int) -> Window | N
     return Window(opens, max(opens, closes - minutes))
 
 
-async def _hours_on(session: AsyncSession, technician_ids: list[int], day: dt.date) -> dict[int, ShiftHours]:
-    """Each technician's hours on ``day`` (`shift_for_day`); those who do not work that day are left out."""
+def _local(day: dt.date, minute: int, zone: ZoneInfo) -> dt.datetime:
+    """Minute ``minute`` of ``day``'s clock in ``zone`` (past 1440: the next day's clock)."""
+    return (dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)).replace(tzinfo=zone)
+
+
+def _shift_on_timeline(
+    day: dt.date, hours: ShiftHours, on_timeline: Callable[[dt.date, int], int]
+) -> ShiftHours:
+    """A shift of ``day``'s clock as minutes of the plan's timeline (yesterday's night shift starts below 0)."""
+    return ShiftHours(
+        on_timeline(day, hours.starts),
+        on_timeline(day, hours.ends),
+        tuple(
+            BreakHours(on_timeline(day, rule.earliest), on_timeline(day, rule.latest), rule.minutes)
+            for rule in hours.breaks
+        ),
+    )
+
+
+async def _shifts_of_today(
+    session: AsyncSession, technician_ids: list[int], today: dt.date, clock_minute: int
+) -> dict[int, tuple[dt.date, ShiftHours]]:
+    """Each technician's shift for the rest of today and the date it started (`shift_of_today`, from each
+    day's `shift_for_day`); those who work neither are left out."""
+    yesterday = today - dt.timedelta(days=1)
     dated: dict[int, dict[dt.date, ShiftHours]] = {technician_id: {} for technician_id in technician_ids}
     weekly: dict[int, dict[int, ShiftHours]] = {technician_id: {} for technician_id in technician_ids}
+    days_off: dict[int, set[dt.date]] = {technician_id: set() for technician_id in technician_ids}
     stored = await session.scalars(
         select(TechnicianShift).where(
             TechnicianShift.technician_id.in_(technician_ids),
-            (TechnicianShift.on_date == day) | TechnicianShift.weekday.is_not(None),
+            TechnicianShift.on_date.in_([yesterday, today]) | TechnicianShift.weekday.is_not(None),
         )
     )
     for row in stored:
@@ -323,8 +363,20 @@ async def _hours_on(session: AsyncSession, technician_ids: list[int], day: dt.da
             dated[row.technician_id][row.on_date] = shift_hours(row)
         elif row.weekday is not None:
             weekly[row.technician_id][row.weekday] = shift_hours(row)
-    working = {
-        technician_id: shift_for_day(day, dated[technician_id], weekly[technician_id], DEFAULT_SHIFT)
-        for technician_id in technician_ids
-    }
-    return {technician_id: hours for technician_id, hours in working.items() if hours is not None}
+    for off in await session.scalars(
+        select(TechnicianDayOff).where(
+            TechnicianDayOff.technician_id.in_(technician_ids), TechnicianDayOff.on_date.in_([yesterday, today])
+        )
+    ):
+        days_off[off.technician_id].add(off.on_date)
+    shifts: dict[int, tuple[dt.date, ShiftHours]] = {}
+    for technician_id in technician_ids:
+        on_day = [
+            shift_for_day(day, dated[technician_id], weekly[technician_id], DEFAULT_SHIFT, frozenset(days_off[technician_id]))
+            for day in (yesterday, today)
+        ]
+        chosen = shift_of_today(on_day[0], on_day[1], clock_minute)
+        if chosen is not None:
+            offset, hours = chosen
+            shifts[technician_id] = (today + dt.timedelta(days=offset), hours)
+    return shifts

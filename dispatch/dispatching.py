@@ -17,11 +17,13 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Building, Technician, Ticket
+from db.models import Building, Project, Technician, Ticket
+from dispatch.days_off import off_on
 from dispatch.events import Publisher
 from dispatch.journal import TicketJournal
 from dispatch.lifecycle import ActionInput, Actor, decide
@@ -72,14 +74,18 @@ def technician_position(technician: Technician) -> GeoPoint:
 
 
 async def load_supply(
-    session: AsyncSession, project_id: int, *, lock: bool, leave_out_tickets: Iterable[int] = ()
+    session: AsyncSession, project_id: int, *, lock: bool, now: dt.datetime, leave_out_tickets: Iterable[int] = ()
 ) -> list[TechnicianSupply]:
     """The project's technicians as the solver sees them; `leave_out_tickets` do not count as load
-    (they are the ones being re-planned)."""
+    (they are the ones being re-planned). One with a day off today (`dispatch.days_off`, the project's
+    date) counts as off shift, whatever they said last."""
     statement = select(Technician).where(Technician.project_id == project_id).order_by(Technician.id)
     if lock:
         statement = statement.with_for_update(key_share=True)
     technicians = (await session.scalars(statement)).all()
+    timezone = await session.scalar(select(Project.timezone).where(Project.id == project_id))
+    assert timezone is not None  # the project of a ticket being dispatched is kept (ON DELETE RESTRICT)
+    off_today = await off_on(session, (t.id for t in technicians), now.astimezone(ZoneInfo(timezone)).date())
     load_query = (
         select(Ticket.assignee_id, func.count())
         .where(
@@ -98,7 +104,7 @@ async def load_supply(
             technician_id=technician.id,
             skills=frozenset(technician.skills),
             location=technician_position(technician),
-            on_shift=technician.on_shift,
+            on_shift=technician.on_shift and technician.id not in off_today,
             current_load=int(loads.get(technician.id, 0)),
             capacity=technician.capacity,
         )
@@ -175,7 +181,7 @@ async def dispatch_ticket(
 ) -> Assignment | Unassignable:
     """Instant mode: hand a waiting ticket to the cheapest qualified technician (never the one it
     should avoid), as Courtyard itself; a ticket nobody can take stays in the queue."""
-    supply = await load_supply(session, ticket.project_id, lock=True)
+    supply = await load_supply(session, ticket.project_id, lock=True, now=now)
     candidates = [s for s in supply if s.technician_id != ticket.avoided_technician_id]
     sites = await TicketSites.of_project(session, ticket.project_id, supply)
     if ticket.id is None:
@@ -266,7 +272,7 @@ async def optimize_project(
     if apply:
         statement = statement.with_for_update(key_share=True)
     tickets = {ticket.id: ticket for ticket in (await session.scalars(statement)).all()}
-    supply = await load_supply(session, project_id, lock=apply, leave_out_tickets=tickets)
+    supply = await load_supply(session, project_id, lock=apply, now=now, leave_out_tickets=tickets)
     sites = await TicketSites.of_project(session, project_id, supply)
     demands = {ticket_id: _demand(ticket, sites.of(ticket), now) for ticket_id, ticket in tickets.items()}
     plan = solve(list(demands.values()), supply)

@@ -29,6 +29,7 @@ __all__ = [
     "may_see_shifts",
     "may_set_availability",
     "may_edit_shifts",
+    "may_set_days_off",
     "sets_availability",
     "TechnicianView",
     "TicketParties",
@@ -162,6 +163,12 @@ def may_see_route(principal: Principal, project_id: int, technician_id: int) -> 
 def may_edit_shifts(principal: Principal, project_id: int) -> bool:
     """Technicians' working hours and breaks: the project's dispatchers and admins set them (a technician
     reads their own and says only whether they are working now)."""
+    return dispatches_in(principal, project_id)
+
+
+def may_set_days_off(principal: Principal, project_id: int) -> bool:
+    """A technician's days off (leave, sick): the project's dispatchers and admins record them, as they
+    set working hours; a technician who falls ill says they are off shift now and tells the dispatcher."""
     return dispatches_in(principal, project_id)
 
 

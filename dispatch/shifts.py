@@ -44,9 +44,11 @@ async def set_technician_shift(
     starts: int,
     ends: int,
     breaks: Sequence[BreakHours],
+    ends_next_day: bool = False,
     now: dt.datetime,
 ) -> Technician:
-    """Set a technician's hours for a weekday or for one date from today on (replacing what that day had)."""
+    """Set a technician's hours for a weekday or for one date from today on (replacing what that day had);
+    clock minutes, the end (and breaks before the start) on the next day's clock with ``ends_next_day``."""
     async with unit_of_work(session_factory) as work:
         session = work.session
         technician = await _editable(session, principal, technician_id)
@@ -56,7 +58,7 @@ async def set_technician_shift(
             assert project is not None  # a technician's project is kept (ON DELETE RESTRICT)
             if on_date < now.astimezone(ZoneInfo(project.timezone)).date():
                 raise BadInput("The date has passed.", field="onDate")
-        hours = check_shift(starts, ends, breaks)
+        hours = check_shift(starts, ends, breaks, ends_next_day=ends_next_day)
         row = await _stored(session, technician.id, weekday, on_date)
         if row is None:
             row = TechnicianShift(technician_id=technician.id, weekday=weekday, on_date=on_date)

@@ -170,6 +170,14 @@ class Priority(StrEnum):
     LOW = "LOW"
 
 
+class AbsenceReason(StrEnum):
+    """Why a technician is off on a date their week says they work."""
+
+    LEAVE = "LEAVE"  # 请假 / 年假
+    SICK = "SICK"  # 病假
+    OTHER = "OTHER"
+
+
 class Category(StrEnum):
     """The trade a fault belongs to, which decides the skill a technician needs."""
 

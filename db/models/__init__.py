@@ -84,7 +84,7 @@ from db.models.reconciliation import (
 )
 from db.models.reports import OPEN_UNTIL_FURTHER_NOTICE, ArrearsSpan, CollectionFlow, SettledResidual
 from db.models.risk import OverdueRiskModel
-from db.models.technicians import Technician, TechnicianShift
+from db.models.technicians import Technician, TechnicianDayOff, TechnicianShift
 from db.models.tickets import (
     AttachmentStage,
     ClassifierCorrection,
@@ -188,6 +188,7 @@ __all__ = [
     "CollectionFlow",
     "SettledResidual",
     "Technician",
+    "TechnicianDayOff",
     "TechnicianShift",
     "Ticket",
     "TicketAttachment",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from db.models import AttachmentStage, EquipmentKind, LocationKind, TicketKind
 from dispatch.model import AssignmentMode, SlaState, TicketAction
 from dispatch.solver import UnassignableCode
-from kernel.vocabulary import ActorRole, Priority, SlaTarget, TicketEventType, TicketStatus
+from kernel.vocabulary import AbsenceReason, ActorRole, Priority, SlaTarget, TicketEventType, TicketStatus
 from schema.described_enum import described_enum
 
 __all__ = [
+    "AbsenceReasonEnum",
     "ActorRoleEnum",
     "AssignmentModeEnum",
     "AttachmentStageEnum",
@@ -182,6 +183,16 @@ EquipmentKindEnum = described_enum(
         "GENERATOR": "A standby generator.",
         "HVAC_PLANT": "Central heating, ventilation or cooling plant.",
         "ACCESS_GATE": "A gate or barrier.",
+        "OTHER": "Anything else.",
+    },
+)
+AbsenceReasonEnum = described_enum(
+    AbsenceReason,
+    name="AbsenceReason",
+    description="Why a technician is off on a date.",
+    values={
+        "LEAVE": "Leave (请假、年假).",
+        "SICK": "Sick leave (病假).",
         "OTHER": "Anything else.",
     },
 )

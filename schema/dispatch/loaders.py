@@ -6,6 +6,7 @@ from db.models import (
     Equipment,
     MaintenanceRecord,
     OwnerAvailability,
+    TechnicianDayOff,
     TechnicianShift,
     Ticket,
     TicketAttachment,
@@ -29,4 +30,5 @@ class DispatchLoaders(BatchLoaders):
     )
     technician_load = batched(technician_loads)
     shifts_by_technician = grouped(TechnicianShift, TechnicianShift.technician_id, order_by=TechnicianShift.id)
+    days_off_by_technician = grouped(TechnicianDayOff, TechnicianDayOff.technician_id, order_by=TechnicianDayOff.on_date)
     availability_by_ticket = grouped(OwnerAvailability, OwnerAvailability.ticket_id, order_by=OwnerAvailability.ticket_id)

@@ -38,7 +38,8 @@ from api.app import create_app
 from api.live import TRACK_HTML
 from api.settings import Settings
 from db.base import Base
-from db.models import Invoice, TechnicianShift
+from db.models import Invoice, TechnicianDayOff, TechnicianShift
+from kernel.vocabulary import AbsenceReason
 from schema import build_schema
 from tests.conftest import TEST_SECRET, PostgresServer
 from tests.integration.authorization_world import (
@@ -172,6 +173,8 @@ EXPECTED: Final[dict[str, tuple[str, str, str, str, str, str]]] = {
     "Mutation.pinVisit":               ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.setTechnicianShift":     ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),  # a technician reads, never sets, their own
     "Mutation.clearTechnicianShift":   ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
+    "Mutation.setTechnicianDayOff":    ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),  # a technician reads, never sets, their own
+    "Mutation.clearTechnicianDayOff":  ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
     "Mutation.setOwnerAvailability":   ("AAN", "FFF", "AAN", "FFF", "ANN", "UUU"),  # an owner on their own tickets
     "Mutation.updateDispatchSettings": ("AAN", "FFF", "FFF", "FFF", "FFF", "UUU"),
     "Mutation.createEquipment":        ("AAN", "FFF", "AAN", "FFF", "FFF", "UUU"),
@@ -481,6 +484,22 @@ async def _stored_shift(cell: Cell) -> dict[str, Any]:
         if stored is None:
             session.add(TechnicianShift(technician_id=technician, weekday=6, starts_minute=540, ends_minute=1020, breaks=[]))
     return {"technicianId": cell.gid("Technician"), "weekday": 6}
+
+
+def _day_off(cell: Cell) -> dt.date:
+    return (cell.aw.state.clock() + dt.timedelta(days=30)).date()
+
+
+async def _stored_day_off(cell: Cell) -> dict[str, Any]:
+    """The target technician's day off in a month, stored again for every cell (an allowed call removes it)."""
+    async with cell.aw.state.session_factory() as session, session.begin():
+        technician, day = cell.pk("Technician"), _day_off(cell)
+        stored = await session.scalar(
+            select(TechnicianDayOff).where(TechnicianDayOff.technician_id == technician, TechnicianDayOff.on_date == day)
+        )
+        if stored is None:
+            session.add(TechnicianDayOff(technician_id=technician, on_date=day, reason=AbsenceReason.LEAVE))
+    return {"technicianId": cell.gid("Technician"), "onDate": day.isoformat()}
 
 
 def _availability(cell: Cell) -> dict[str, Any]:
@@ -903,6 +922,14 @@ PROBES: Final[dict[str, GraphQLProbe | SubscriptionProbe | RouteProbe]] = {
     ),
     "Mutation.clearTechnicianShift": mutation(
         "clearTechnicianShift", "$technicianId: ID!, $weekday: Int", _stored_shift, "technician_shift",
+    ),
+    "Mutation.setTechnicianDayOff": mutation(
+        "setTechnicianDayOff", "$input: SetTechnicianDayOffInput!",
+        lambda c: {"input": {"technicianId": c.gid("Technician"), "onDate": _day_off(c).isoformat(), "reason": "LEAVE"}},
+        "technician_day_off",
+    ),
+    "Mutation.clearTechnicianDayOff": mutation(
+        "clearTechnicianDayOff", "$technicianId: ID!, $onDate: Date!", _stored_day_off, "technician_day_off",
     ),
     "Mutation.setOwnerAvailability": mutation(
         "setOwnerAvailability", "$ticketId: ID!, $availableFrom: DateTime, $availableUntil: DateTime", _availability,

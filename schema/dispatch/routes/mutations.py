@@ -11,9 +11,12 @@ import strawberry
 from db.models import Technician, Ticket
 from dispatch.availability import set_owner_availability
 from dispatch.day_routes import Pin, pin_visit
+from dispatch.days_off import clear_technician_day_off, set_technician_day_off
 from dispatch.shifts import clear_technician_shift, set_technician_shift
 from dispatch.working_hours import BreakHours
+from kernel.vocabulary import AbsenceReason
 from schema.context import Info
+from schema.dispatch.enums import AbsenceReasonEnum
 from schema.dispatch.permissions import AVAILABILITY_SETTERS, DISPATCHERS
 from schema.dispatch.routes.types import VisitPinType
 from schema.dispatch.technicians.types import TechnicianType
@@ -59,6 +62,27 @@ ClearTechnicianShiftResult = Annotated[
         ),
     ),
 ]
+SetTechnicianDayOffResult = Annotated[
+    TechnicianType | BadUserInputError | NotFoundError,
+    strawberry.union(
+        "SetTechnicianDayOffResult",
+        description=(
+            "What `setTechnicianDayOff` answers: the Technician with its daysOff; BadUserInputError (a date that has "
+            "passed, a note over 200 characters); NotFoundError (a technician you do not dispatch). A failure writes "
+            "nothing."
+        ),
+    ),
+]
+ClearTechnicianDayOffResult = Annotated[
+    TechnicianType | BadUserInputError | NotFoundError,
+    strawberry.union(
+        "ClearTechnicianDayOffResult",
+        description=(
+            "What `clearTechnicianDayOff` answers: the Technician with its daysOff; BadUserInputError (an ID that is "
+            "not a technician's); NotFoundError (a technician you do not dispatch, or no day off on that date)."
+        ),
+    ),
+]
 SetOwnerAvailabilityResult = Annotated[
     TicketType | BadUserInputError | NotFoundError | ConflictError,
     strawberry.union(
@@ -94,10 +118,29 @@ class SetTechnicianShiftInput:
     weekday: int | None = strawberry.field(default=None, description="1 (Monday) to 7 (Sunday).")
     on_date: dt.date | None = strawberry.field(default=None, description="A date from today on.")
     starts_at: dt.time = strawberry.field(description="When the shift starts.")
-    ends_at: dt.time = strawberry.field(description="When the shift ends (after it starts, the same day).")
+    ends_at: dt.time = strawberry.field(
+        description="When the shift ends: after it starts the same day, or on the next day with endsNextDay."
+    )
+    ends_next_day: bool = strawberry.field(
+        default=False,
+        description=(
+            "A night shift (22:00–06:00): endsAt, and any break time before startsAt, are on the next day's clock. "
+            "A shift lasts at most 24 hours."
+        ),
+    )
     breaks: list[ShiftBreakInput] = strawberry.field(
         default_factory=list, description="Up to 4 breaks, each inside the shift."
     )
+
+
+@strawberry.input(
+    description="A date a technician is off (leave, sick), overriding their hours for the shift starting that date."
+)
+class SetTechnicianDayOffInput:
+    technician_id: strawberry.ID = strawberry.field(description="The technician.")
+    on_date: dt.date = strawberry.field(description="A date from today on, in the project's time zone.")
+    reason: AbsenceReasonEnum = strawberry.field(description="Why.")  # type: ignore[valid-type]
+    note: str | None = strawberry.field(default=None, description="Up to 200 characters for the dispatchers.")
 
 
 @strawberry.type
@@ -158,6 +201,7 @@ class RouteMutations:
                     BreakHours(_minute(item.earliest_start), _minute(item.latest_start), item.minutes)
                     for item in input.breaks
                 ],
+                ends_next_day=input.ends_next_day,
                 now=info.context.now(),
             )
 
@@ -182,6 +226,53 @@ class RouteMutations:
                 principal,
                 technician_id=decode_id(technician_id, "Technician", field="technicianId"),
                 weekday=weekday,
+                on_date=on_date,
+            )
+
+        return await run_mutation(clear, TechnicianType.from_row)
+
+    @strawberry.mutation(
+        permission_classes=DISPATCHERS,
+        description="DISPATCHER, ADMIN: Mark a technician off on one date (leave, sick): no route and no assignment "
+        "for the shift that starts that date.",
+    )
+    async def set_technician_day_off(
+        self,
+        info: Info,
+        input: Annotated[SetTechnicianDayOffInput, strawberry.argument(description="The date and why.")],
+    ) -> SetTechnicianDayOffResult:
+        principal = await require_principal(info)
+
+        async def set_day_off() -> Technician:
+            return await set_technician_day_off(
+                info.context.session_factory,
+                principal,
+                technician_id=decode_id(input.technician_id, "Technician", field="technicianId"),
+                on_date=input.on_date,
+                reason=AbsenceReason(input.reason),
+                note=input.note,
+                now=info.context.now(),
+            )
+
+        return await run_mutation(set_day_off, TechnicianType.from_row)
+
+    @strawberry.mutation(
+        permission_classes=DISPATCHERS,
+        description="DISPATCHER, ADMIN: Take back a technician's day off: they work that date as their hours say.",
+    )
+    async def clear_technician_day_off(
+        self,
+        info: Info,
+        technician_id: Annotated[strawberry.ID, strawberry.argument(description="The technician.")],
+        on_date: Annotated[dt.date, strawberry.argument(description="The date.")],
+    ) -> ClearTechnicianDayOffResult:
+        principal = await require_principal(info)
+
+        async def clear() -> Technician:
+            return await clear_technician_day_off(
+                info.context.session_factory,
+                principal,
+                technician_id=decode_id(technician_id, "Technician", field="technicianId"),
                 on_date=on_date,
             )
 

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 import strawberry
 from strawberry import relay
 
-from db.models import Technician, TechnicianShift
+from db.models import Technician, TechnicianDayOff, TechnicianShift
 from db.personal_data import mask_phone
 from dispatch.policy import TechnicianView, may_see_shifts, may_see_technician, technician_view
 from dispatch.shifts import shift_hours
 from kernel.principal import Principal
+from kernel.vocabulary import AbsenceReason
 from schema.batching import answer
 from schema.context import Info
+from schema.dispatch.enums import AbsenceReasonEnum
 from schema.nodes import resolve_visible_nodes
 from schema.scalars import CategoryEnum
 
-__all__ = ["GeoPointType", "ShiftBreakType", "TechnicianShiftType", "TechnicianType"]
+__all__ = ["GeoPointType", "ShiftBreakType", "TechnicianDayOffType", "TechnicianShiftType", "TechnicianType"]
 
 R = TypeVar("R")
 
@@ -31,6 +34,8 @@ class GeoPointType:
 
 
 def _clock(minute: int) -> dt.time:
+    """The clock time of a shift's minute (past 1440: a night shift's next morning)."""
+    minute %= 24 * 60
     return dt.time(minute // 60, minute % 60)
 
 
@@ -54,6 +59,7 @@ class TechnicianShiftType:
     on_date: dt.date | None = strawberry.field(description="The date these hours are for; null for a weekday's.")
     starts_at: dt.time = strawberry.field(description="When the shift starts.")
     ends_at: dt.time = strawberry.field(description="When the shift ends.")
+    ends_next_day: bool = strawberry.field(description="A night shift: endsAt is on the next day's clock.")
     breaks: list[ShiftBreakType] = strawberry.field(description="The breaks, earliest first.")
 
     @classmethod
@@ -64,11 +70,33 @@ class TechnicianShiftType:
             on_date=row.on_date,
             starts_at=_clock(hours.starts),
             ends_at=_clock(hours.ends),
+            ends_next_day=hours.ends_next_day,
             breaks=[
                 ShiftBreakType(earliest_start=_clock(b.earliest), latest_start=_clock(b.latest), minutes=b.minutes)
                 for b in hours.breaks
             ],
         )
+
+
+_ABSENCE_TEXT = {AbsenceReason.LEAVE: "请假", AbsenceReason.SICK: "病假", AbsenceReason.OTHER: "休息"}
+
+
+@strawberry.type(
+    name="TechnicianDayOff",
+    description=(
+        "A date the technician does not work (leave, sick), whatever their hours say: the shift that would start "
+        "that date is not planned and nothing is assigned to them that day."
+    ),
+)
+class TechnicianDayOffType:
+    on_date: dt.date = strawberry.field(description="The date, in the project's time zone.")
+    reason: AbsenceReasonEnum = strawberry.field(description="Why.")  # type: ignore[valid-type]
+    reason_text: str = strawberry.field(description="Why, for people (zh-CN: 请假, 病假, 休息).")
+    note: str | None = strawberry.field(description="What the dispatcher noted.")
+
+    @classmethod
+    def from_row(cls, row: TechnicianDayOff) -> TechnicianDayOffType:
+        return cls(on_date=row.on_date, reason=row.reason, reason_text=_ABSENCE_TEXT[row.reason], note=row.note)
 
 
 @strawberry.type(
@@ -129,6 +157,24 @@ class TechnicianType(relay.Node):
         # The week in weekday order, then the dates in date order.
         ordered = sorted(rows, key=lambda row: (row.on_date is not None, row.weekday or 0, row.on_date or dt.date.min))
         return [TechnicianShiftType.from_row(row) for row in ordered]
+
+    @strawberry.field(
+        description="Days off from a date on (today, in the project's time zone, when not given), earliest first; "
+        "null unless you are staff or the technician.",
+    )
+    async def days_off(
+        self,
+        info: Info,
+        since: Annotated[dt.date | None, strawberry.argument(description="The first date; null: today.")] = None,
+    ) -> list[TechnicianDayOffType] | None:
+        principal = await info.context.principal()
+        if principal is None or not may_see_shifts(principal, self.row.project_id, self.row.id):
+            return None
+        if since is None:
+            project = await info.context.loaders.project.load(self.row.project_id)
+            since = info.context.now().astimezone(ZoneInfo(project.timezone)).date()
+        rows = await info.context.loaders.dispatch.days_off_by_technician.load(self.row.id)
+        return [TechnicianDayOffType.from_row(row) for row in rows if row.on_date >= since]
 
     @strawberry.field(description="Home base; null unless you are staff or the technician.")
     def home(self, info: Info) -> GeoPointType | None:

@@ -6,11 +6,19 @@ import datetime as dt
 
 import pytest
 
-from dispatch.working_hours import BreakHours, ShiftHours, check_availability, check_shift, shift_for_day
+from dispatch.working_hours import (
+    BreakHours,
+    ShiftHours,
+    check_availability,
+    check_shift,
+    shift_for_day,
+    shift_of_today,
+)
 from kernel.errors import BadInput
 
 LUNCH = BreakHours(11 * 60 + 30, 13 * 60 + 30, 45)
 NOW = dt.datetime(2026, 11, 2, 1, 0, tzinfo=dt.UTC)
+LUNCH_DAY = ShiftHours(8 * 60, 18 * 60, (LUNCH,))
 
 
 def test_a_shift_with_its_breaks_inside_is_kept_with_the_breaks_earliest_first() -> None:
@@ -40,6 +48,52 @@ def test_bad_hours_are_refused_naming_the_field(
     with pytest.raises(BadInput) as refusal:
         check_shift(starts, ends, breaks)
     assert refusal.value.field == field
+
+
+def test_a_night_shift_is_kept_on_its_starting_days_minutes_with_its_breaks_after_midnight() -> None:
+    supper, small_hours = BreakHours(23 * 60, 23 * 60 + 30, 15), BreakHours(2 * 60, 2 * 60 + 30, 30)
+
+    night = check_shift(22 * 60, 6 * 60, [small_hours, supper], ends_next_day=True)
+
+    assert night == ShiftHours(22 * 60, 30 * 60, (supper, BreakHours(26 * 60, 26 * 60 + 30, 30)))
+    assert night.ends_next_day
+    assert check_shift(22 * 60, 0, [], ends_next_day=True) == ShiftHours(22 * 60, 24 * 60)
+
+
+@pytest.mark.parametrize(
+    ("starts", "ends", "breaks", "field"),
+    [
+        (22 * 60, 23 * 60, [], "endsAt"),  # ends the same evening: more than 24 hours
+        (22 * 60, 24 * 60, [], "endsAt"),
+        (22 * 60, 6 * 60, [BreakHours(6 * 60, 6 * 60, 30)], "breaks.0"),  # after the shift's end
+        (22 * 60, 6 * 60, [BreakHours(21 * 60, 21 * 60, 30)], "breaks.0"),  # 21:00 is the next evening
+    ],
+)
+def test_bad_night_shifts_are_refused_naming_the_field(
+    starts: int, ends: int, breaks: list[BreakHours], field: str
+) -> None:
+    with pytest.raises(BadInput) as refusal:
+        check_shift(starts, ends, breaks, ends_next_day=True)
+    assert refusal.value.field == field
+
+
+def test_yesterdays_night_shift_is_todays_until_it_ends_then_todays_own() -> None:
+    night, day = ShiftHours(22 * 60, 30 * 60), ShiftHours(8 * 60, 18 * 60)
+
+    assert shift_of_today(night, day, 5 * 60 + 59) == (-1, night)
+    assert shift_of_today(night, day, 6 * 60) == (0, day)
+    assert shift_of_today(night, None, 6 * 60) is None
+    assert shift_of_today(day, night, 1 * 60) == (0, night)  # yesterday's day shift is long over
+
+
+def test_a_day_off_removes_that_dates_shift_whatever_the_week_or_the_date_says() -> None:
+    monday, tuesday = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+    week, dated = {1: ShiftHours(22 * 60, 30 * 60)}, {tuesday: ShiftHours(9 * 60, 12 * 60)}
+
+    assert shift_for_day(monday, dated, week, LUNCH_DAY, frozenset({monday})) is None
+    assert shift_for_day(tuesday, dated, week, LUNCH_DAY, frozenset({tuesday})) is None
+    assert shift_for_day(tuesday, dated, week, LUNCH_DAY, frozenset({monday})) == ShiftHours(9 * 60, 12 * 60)
+    assert shift_for_day(monday, {}, {}, LUNCH_DAY, frozenset({monday})) is None
 
 
 def test_a_shift_whose_breaks_take_all_of_it_is_refused() -> None:
