@@ -7,14 +7,15 @@ bill's status follows from what it still asks for (`billing.balance`). What is l
 prepaid credit. This one core books a payment taken at the desk or from a gateway, a payer's batch for
 many units, and the demo's months of history.
 
-Bills are read and written back as plain rows, and every other row is written in bulk
-(`BulkConnection.write_together`: on PostgreSQL one statement for the bills and every new row), so one
-payment and a batch of hundreds cost the same handful of statements. The reports' facts of the bills
-reached follow (`billing.reports.facts`, which reads the bills' new figures), then, for a project that
-issues invoices by itself, each payment's invoice request (`invoicing.automatic`, which reads the
-booking). The receipt counter, the one row every payment of a project waits for, is taken last, together
-with the receipts' ids, just before the receipts are written and the transaction commits: payments of one
-project queue on it for one statement and the commit, not for the whole booking.
+Bills are read (with what the reports' facts need of them) and written back as plain rows, and every
+other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills,
+every new row and the reports' facts of the bills reached, which `billing.reports.facts.bill_changes`
+computes from the figures booking leaves the bills with), so one payment and a batch of hundreds cost the
+same handful of statements. Then, for a project that issues invoices by itself, each payment's invoice
+request (`invoicing.automatic`, which reads the booking). The receipt counter, the one row every payment
+of a project waits for, is taken last, together with the receipts' ids, just before the receipts are
+written and the transaction commits: payments of one project queue on it for one statement and the
+commit, not for the whole booking.
 """
 
 from __future__ import annotations

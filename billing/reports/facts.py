@@ -2,11 +2,11 @@
 
 Every writer of a bill's money goes through here: a bill run (`issue_facts` beside its bulk rows and
 `add_issue_flows` once it has priced every batch, then `record_bill_changes` for the prepaid credit it
-applies), payments, batches, the demo and reconciliation
-(`billing.booking.book_payments`), reversals (`billing.refunds`) and adjustments
-(`billing.adjustments`). They call `record_bill_changes` after the bills' rows hold their new figures,
-naming each bill they moved, when, and by how much principal and adjustment (late fees move the
-receivable balance only, which is read from the bill row).
+applies), reversals (`billing.refunds`) and adjustments (`billing.adjustments`) call
+`record_bill_changes` after the bills' rows hold their new figures, naming each bill they moved, when,
+and by how much principal and adjustment (late fees move the receivable balance only, which is read from
+the bill row). Payments, batches, the demo and reconciliation (`billing.booking.book_payments`) hold their
+bills' new figures already: they ask `bill_changes` for the rows and write them with their own.
 
 - `CollectionFlow`, `SettledResidual`: the collection rate's (`billing.reports.collection_facts` says
   what they hold and why they suffice).
@@ -197,6 +197,8 @@ async def bill_changes(
     `moved` names (`bills`) and writes the rows with its own (`BulkConnection.write_together`, which on
     PostgreSQL sends them in one statement). Reads the bills' charges and open facts in one statement;
     the session's changes must be flushed."""
+    if not moved:
+        return []
     bill_ids = sorted({movement.bill_id for movement in moved})
     charges, settled, open_spans = await _open_facts(session, bill_ids)
     changes: dict[int, list[BillChange]] = defaultdict(list)

@@ -116,10 +116,16 @@ async def test_a_payment_over_three_bills_costs_the_statements_of_a_payment_over
     with statements_run(state.engine) as three_bills:
         alice = await pay(client, world, "alice", "2000.00", "alice-1")
 
-    # then both cost the same handful of statements
+    # then both cost the same handful of statements, but for the deletes of the stored rows each ends: on
+    # SQLite, which writes table by table, alice's payment deletes the arrears span her January bill opened
+    # today and she paid off, and bob's ends no row (PostgreSQL writes everything in one statement anyway)
     assert [allocation["bill"]["period"] for allocation in bob["allocations"]] == ["2026-11"]
     assert [allocation["bill"]["period"] for allocation in alice["allocations"]] == ["2026-11", "2026-12", "2027-01"]
-    assert len(three_bills) == len(one_bill) <= MOST_STATEMENTS[_dialect(state)], "\n".join(three_bills)
+    deletes = sum(statement.startswith("DELETE") for statement in three_bills) - sum(
+        statement.startswith("DELETE") for statement in one_bill
+    )
+    assert len(three_bills) - deletes == len(one_bill), "\n".join(three_bills)
+    assert len(three_bills) <= MOST_STATEMENTS[_dialect(state)], "\n".join(three_bills)
 
 
 async def test_the_receipt_counter_is_taken_just_before_the_rows_are_written(
