@@ -23,13 +23,30 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, Integer, Select, String, bindparam, cast, func, literal, literal_column, null, select, true, union_all
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.balance_sql import fen
@@ -254,7 +271,19 @@ _RESIDUAL_KEY = ("bill_id", "fee_kind", "settled_from")
 _SPAN_KEY = ("bill_id", "open_from")
 
 
-def _bills_statement() -> DriverStatement:
+def _among_bills(column: Any, dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the bills given as `bill_ids`: on PostgreSQL an array, so that the statement is
+    compiled once for any number of bills (a batch names a different number each time)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("bill_ids", type_=ARRAY(Integer)))
+    return column.in_(bindparam("bill_ids", expanding=True))  # type: ignore[no-any-return]
+
+
+def _for_each_dialect(statement: Callable[[str], DriverStatement]) -> dict[str, DriverStatement]:
+    return {dialect: statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _bills_statement(dialect: str) -> DriverStatement:
     bill, unit = Bill.__table__, Unit.__table__
     return DriverStatement(
         select(
@@ -264,22 +293,22 @@ def _bills_statement() -> DriverStatement:
             - fen(bill.c.principal_paid) - fen(bill.c.late_fee_paid),
         )
         .join(unit, unit.c.id == bill.c.unit_id)
-        .where(bill.c.id.in_(bindparam("bill_ids", expanding=True))),
-        expanding=["bill_ids"],
+        .where(_among_bills(bill.c.id, dialect)),
+        expanding=[] if dialect == "postgresql" else ["bill_ids"],
     )
 
 
-_BILLS_NOW = _bills_statement()
+_BILLS_NOW = _for_each_dialect(_bills_statement)
 
 
 async def _bills_now(session: AsyncSession, bill_ids: Sequence[int]) -> dict[int, BillNow]:
     """Each bill as stored now, as the facts see it."""
     connection = await session.connection()
+    statement = _BILLS_NOW[connection.dialect.name]
     bills: dict[int, BillNow] = {}
     for chunk in _chunks(bill_ids):
-        for bill_id, project_id, period, building_id, issued_on, unit_id, party_id, due_date, paid, adjusted, due in await _BILLS_NOW.rows(
-            connection, {"bill_ids": list(chunk)}
-        ):
+        rows = await statement.rows(connection, {"bill_ids": list(chunk)})
+        for bill_id, project_id, period, building_id, issued_on, unit_id, party_id, due_date, paid, adjusted, due in rows:
             ageing = AgeingBill(project_id, unit_id, building_id, party_id, due_date)
             bills[bill_id] = BillNow(bill_id, period, issued_on, ageing, int(paid), int(adjusted), int(due))
     return bills
@@ -288,12 +317,11 @@ async def _bills_now(session: AsyncSession, bill_ids: Sequence[int]) -> dict[int
 _CHARGE, _RESIDUAL, _SPAN = 0, 1, 2
 
 
-def _open_facts_statement() -> DriverStatement:
+def _open_facts_statement(dialect: str) -> DriverStatement:
     """Each bill's net charge per fee kind (with the position of the first line naming it), its open
     settled residuals and its open arrears span, as rows of one shape: (what, bill, fee kind, since,
     amount, position)."""
     lines, residuals, spans = BillLine.__table__, _RESIDUALS, _SPANS
-    bill_ids = bindparam("bill_ids", expanding=True)
     open_until = literal(OPEN_UNTIL_FURTHER_NOTICE, Date)
     no_day, no_position = cast(null(), Date), cast(null(), Integer)
     return DriverStatement(
@@ -302,22 +330,22 @@ def _open_facts_statement() -> DriverStatement:
                 literal_column(str(_CHARGE), Integer), lines.c.bill_id, lines.c.rule_code, no_day,
                 sum_fen(fen(lines.c.amount)), func.min(lines.c.position),
             )
-            .where(lines.c.bill_id.in_(bill_ids))
+            .where(_among_bills(lines.c.bill_id, dialect))
             .group_by(lines.c.bill_id, lines.c.rule_code),
             select(
                 literal_column(str(_RESIDUAL), Integer), residuals.c.bill_id, residuals.c.fee_kind, residuals.c.settled_from,
                 residuals.c.amount, no_position,
-            ).where(residuals.c.bill_id.in_(bill_ids), residuals.c.settled_until == open_until),
+            ).where(_among_bills(residuals.c.bill_id, dialect), residuals.c.settled_until == open_until),
             select(
                 literal_column(str(_SPAN), Integer), spans.c.bill_id, cast(null(), String), spans.c.open_from, spans.c.balance,
                 no_position,
-            ).where(spans.c.bill_id.in_(bill_ids), spans.c.open_until == open_until),
+            ).where(_among_bills(spans.c.bill_id, dialect), spans.c.open_until == open_until),
         ),
-        expanding=["bill_ids"],
+        expanding=[] if dialect == "postgresql" else ["bill_ids"],
     )
 
 
-_OPEN_FACTS = _open_facts_statement()
+_OPEN_FACTS = _for_each_dialect(_open_facts_statement)
 
 
 async def _open_facts(
@@ -330,8 +358,9 @@ async def _open_facts(
     open_since: dict[int, dt.date] = {}
     amounts: dict[int, dict[str, int]] = defaultdict(dict)
     spans: dict[int, tuple[dt.date, int]] = {}
+    statement = _OPEN_FACTS[connection.dialect.name]
     for chunk in _chunks(bill_ids):
-        for what, bill_id, kind, since, amount, position in await _OPEN_FACTS.rows(connection, {"bill_ids": list(chunk)}):
+        for what, bill_id, kind, since, amount, position in await statement.rows(connection, {"bill_ids": list(chunk)}):
             if what == _CHARGE:
                 charged.append((bill_id, position, kind, int(amount)))
             elif what == _RESIDUAL:
