@@ -249,7 +249,7 @@ async def bill_changes(
     span_records = [tuple(span_row(span, bills[span[0]].ageing)[column] for column in SPAN_COLUMNS) for span in spans]
     project_id = bills[bill_ids[0]].ageing.project_id
     # Rows rewritten in place are not deleted: one statement's parts must not touch the same row.
-    residuals_ended -= {(record[0], record[1], record[2]) for record in residuals}  # type: ignore[misc]
+    residuals_ended -= {(record[0], record[1], record[2]) for record in residuals}
     spans_ended -= {(span[0], span[1]) for span in spans}
     return [
         TableRows(
