@@ -7,14 +7,15 @@ bill's status follows from what it still asks for (`billing.balance`). What is l
 prepaid credit. This one core books a payment taken at the desk or from a gateway, a payer's batch for
 many units, and the demo's months of history.
 
-Bills are read and written back as plain rows, and every other row is written in bulk
-(`BulkConnection.write_together`: on PostgreSQL one statement for the bills and every new row), so one
-payment and a batch of hundreds cost the same handful of statements. The reports' facts of the bills
-reached follow (`billing.reports.facts`, which reads the bills' new figures), then, for a project that
-issues invoices by itself, each payment's invoice request (`invoicing.automatic`, which reads the
-booking). The receipt counter, the one row every payment of a project waits for, is taken last, together
-with the receipts' ids, just before the receipts are written and the transaction commits: payments of one
-project queue on it for one statement and the commit, not for the whole booking.
+Bills are read (with what the reports' facts need of them) and written back as plain rows, and every
+other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills,
+every new row and the reports' facts of the bills reached, which `billing.reports.facts.bill_changes`
+computes from the figures booking leaves the bills with), so one payment and a batch of hundreds cost the
+same handful of statements. Then, for a project that issues invoices by itself, each payment's invoice
+request (`invoicing.automatic`, which reads the booking). The receipt counter, the one row every payment
+of a project waits for, is taken last, together with the receipts' ids, just before the receipts are
+written and the transaction commits: payments of one project queue on it for one statement and the
+commit, not for the whole booking.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from billing.allocation import (
     late_fee_now,
     plan_allocation,
 )
-from billing.balance import bill_status, late_fee_due, principal_due
+from billing.balance import amount_due, bill_status, late_fee_due, principal_due
 from billing.bulk import TableRows, bulk_connection
 from billing.journal import (
     JOURNAL_ENTRY_COLUMNS,
@@ -51,7 +52,7 @@ from billing.ledger import (
     post_payment,
 )
 from billing.money import to_fen
-from billing.reports.facts import BillMoved, record_bill_changes
+from billing.reports.facts import AgeingBill, BillMoved, BillNow, bill_changes
 from billing.receipts import (
     RECEIPT_COUNTER,
     ReceiptLine,
@@ -72,6 +73,7 @@ from db.models import (
     Payment,
     PaymentAllocation,
     Receipt,
+    Unit,
 )
 from kernel.vocabulary import BillStatus
 from invoicing.automatic import queue_automatic_invoices
@@ -101,6 +103,7 @@ _ALLOCATIONS: Table = PaymentAllocation.__table__  # type: ignore[assignment]
 _ENTRIES: Table = JournalEntry.__table__  # type: ignore[assignment]
 _LINES: Table = JournalLine.__table__  # type: ignore[assignment]
 _RECEIPTS: Table = Receipt.__table__  # type: ignore[assignment]
+_UNIT: Table = Unit.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -119,9 +122,13 @@ class PayableBill:
     late_fee_through: dt.date | None
     principal_paid: Decimal
     late_fee_paid: Decimal
+    issued_on: dt.date
+    party_id: int | None
+    building_id: int
 
 
-_PAYABLE_COLUMNS = tuple(_BILL.c[column.name] for column in fields(PayableBill))
+# What the reports' facts need of a bill besides its figures comes with it: its unit's building.
+_PAYABLE_COLUMNS = (*(_BILL.c[column.name] for column in fields(PayableBill) if column.name != "building_id"), _UNIT.c.building_id)
 # The figures booking changes on a bill, written back by id.
 _BILL_FIGURES = ("id", "status", "late_fee_amount", "late_fee_through", "principal_paid", "late_fee_paid")
 
@@ -132,9 +139,10 @@ def _payable_bills_statement(*, named: bool) -> DriverStatement:
         chosen = or_(chosen, _BILL.c.id.in_(bindparam("bill_ids", expanding=True)))
     statement: Select[Any] = (
         select(*_PAYABLE_COLUMNS)
+        .join(_UNIT, _UNIT.c.id == _BILL.c.unit_id)
         .where(_BILL.c.unit_id.in_(bindparam("unit_ids", expanding=True)), chosen)
         .order_by(_BILL.c.period_start, _BILL.c.id)
-        .with_for_update()
+        .with_for_update(of=_BILL)
     )
     return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
 
@@ -311,18 +319,19 @@ async def book_payments(
     payments = [booking.payment for booking in bookings]
     count = len(bookings)
     entry_ids = (await writer.reserve_id_blocks({_ENTRIES: entry_count}))[_ENTRIES]
-    await writer.write_together(_changes(bookings, booked, entry_ids, created_at=created_at, user_id=user_id))
-    # The reports' facts read the bills' new figures (a late fee charged moves a bill's balance: its
-    # allocation names the bill too).
-    await record_bill_changes(
+    # The reports' facts of the bills reached are written with the booking, from the figures it leaves
+    # them with (a late fee charged moves a bill's balance: its allocation names the bill too).
+    facts = await bill_changes(
         session,
-        project_id=project_id,
+        zone=zone,
         moved=[
             BillMoved(allocation.bill_id, booking.booked_at, allocation.principal)
             for booking, result in zip(bookings, booked, strict=True)
             for allocation in result.allocations
         ],
+        bills={bill.id: _bill_now(project_id, bill) for result in booked for bill in result.reached},
     )
+    await writer.write_together([*_changes(bookings, booked, entry_ids, created_at=created_at, user_id=user_id), *facts])
     if issues_invoices is not False:
         # Invoicing reads what the payments paid, so it is asked after the rows are written.
         await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
@@ -410,6 +419,19 @@ def _figures(bill: PayableBill) -> tuple[object, ...]:
         bill.late_fee_through,
         to_fen(bill.principal_paid),
         to_fen(bill.late_fee_paid),
+    )
+
+
+def _bill_now(project_id: int, bill: PayableBill) -> BillNow:
+    """A booked bill as the reports' facts see it."""
+    return BillNow(
+        bill.id,
+        bill.period,
+        bill.issued_on,
+        AgeingBill(project_id, bill.unit_id, bill.building_id, bill.party_id, bill.due_date),
+        paid=to_fen(bill.principal_paid),
+        adjusted=to_fen(bill.adjustment_amount),
+        due=to_fen(amount_due(bill)),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Date, DateTime, Executable, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,12 +27,24 @@ Record = tuple[Any, ...]
 @dataclass(frozen=True)
 class TableRows:
     """Records for one table, values in `columns` order: new rows, or with `key` (one of the columns)
-    stored rows whose other columns take the record's values."""
+    stored rows whose other columns take the record's values.
+
+    New rows whose primary key is stored already may instead be merged into the stored row: with
+    `on_conflict` "add" its other columns are added to the stored ones (running sums), with "replace"
+    they take the record's values. With `delete` the records name stored rows to delete by their primary
+    key (`columns` are its columns). The rows one `write_together` deletes and those it inserts or merges
+    must differ: on PostgreSQL they are one statement, whose parts do not see one another's changes."""
 
     table: Table
     columns: Sequence[str]
     records: Sequence[Record]
     key: str | None = None
+    on_conflict: Literal["add", "replace"] | None = None
+    delete: bool = False
+
+    @property
+    def inserts(self) -> bool:
+        return self.key is None and not self.delete
 
 
 class BulkConnection(ABC):
@@ -196,15 +208,15 @@ class PostgresBulk(BulkConnection):
         changes = [change for change in changes if change.records]
         if not changes:
             return
-        if len(changes) > 1 and any(change.key is None and len(change.records) >= _COPY_ALONE for change in changes):
+        if len(changes) > 1 and any(change.inserts and len(change.records) >= _COPY_ALONE for change in changes):
             # Tens of thousands of rows (the demo's history) go in faster by COPY, a table at a time.
             for change in changes:
-                if change.key is None:
+                if change.inserts and change.on_conflict is None:
                     await self.write(change.table, change.columns, change.records)
                 else:
                     await self.write_together([change])
             return
-        statement = _together_statement(tuple((c.table, tuple(c.columns), c.key) for c in changes))
+        statement = _together_statement(tuple(_Shape(c.table, tuple(c.columns), c.key, c.on_conflict, c.delete) for c in changes))
         arguments = [list(values) for change in changes for values in zip(*change.records, strict=True)]
         driver = await self._driver()
         notify_driver_statement(statement)
@@ -220,22 +232,37 @@ def _id_arrays(tables: int, *, first: int) -> str:
     )
 
 
-_together_statements: dict[tuple[tuple[Table, tuple[str, ...], str | None], ...], str] = {}
+@dataclass(frozen=True)
+class _Shape:
+    """What `write_together`'s statement depends on of one `TableRows` (all but its records)."""
+
+    table: Table
+    columns: tuple[str, ...]
+    key: str | None
+    on_conflict: str | None
+    delete: bool
+
+
+_together_statements: dict[tuple[_Shape, ...], str] = {}
 _POSTGRESQL = postgresql.dialect()
 
 
-def _together_statement(shape: tuple[tuple[Table, tuple[str, ...], str | None], ...]) -> str:
+def _together_statement(shape: tuple[_Shape, ...]) -> str:
     """`PostgresBulk.write_together`'s statement for changes of this shape, built once."""
     if (statement := _together_statements.get(shape)) is not None:
         return statement
     parts = []
     first = 1
-    for table, columns, key in shape:
+    for change in shape:
+        table, columns, key = change.table, change.columns, change.key
         casts = ", ".join(f"${first + n}::{table.c[column].type.compile(dialect=_POSTGRESQL)}[]" for n, column in enumerate(columns))
         first += len(columns)
         names = ", ".join(columns)
-        if key is None:
-            parts.append(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({casts})')
+        if change.delete:
+            matches = " AND ".join(f'"{table.name}".{column} = given.{column}' for column in columns)
+            parts.append(f'DELETE FROM "{table.name}" USING unnest({casts}) AS given ({names}) WHERE {matches}')
+        elif key is None:
+            parts.append(f'INSERT INTO "{table.name}" ({names}) SELECT * FROM unnest({casts}){_on_conflict(change)}')
         else:
             assignments = ", ".join(f"{column} = given.{column}" for column in columns if column != key)
             parts.append(
@@ -247,6 +274,19 @@ def _together_statement(shape: tuple[tuple[Table, tuple[str, ...], str | None], 
     statement = f"WITH {clauses} {last}" if clauses else last
     _together_statements[shape] = statement
     return statement
+
+
+def _on_conflict(change: _Shape) -> str:
+    """The ON CONFLICT clause of an insert that merges rows whose primary key is stored (empty: it does not)."""
+    if change.on_conflict is None:
+        return ""
+    keys = [column.name for column in change.table.primary_key.columns]
+    merged = [column for column in change.columns if column not in keys]
+    if change.on_conflict == "add":
+        assignments = ", ".join(f'{column} = "{change.table.name}".{column} + excluded.{column}' for column in merged)
+    else:
+        assignments = ", ".join(f"{column} = excluded.{column}" for column in merged)
+    return f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {assignments}"
 
 
 class SqliteBulk(BulkConnection):
@@ -318,10 +358,30 @@ class SqliteBulk(BulkConnection):
 
     async def write_together(self, changes: Sequence[TableRows]) -> None:
         for change in changes:
-            if change.key is None:
-                await self.write(change.table, change.columns, change.records)
-            elif change.records:
+            if not change.records:
+                continue
+            if change.delete:
+                await self._delete(change)
+            elif change.key is not None:
                 await self._update(change)
+            elif change.on_conflict is not None:
+                await self._merge(change)
+            else:
+                await self.write(change.table, change.columns, change.records)
+
+    async def _delete(self, change: TableRows) -> None:
+        connection = await self.session.connection()
+        matches = " AND ".join(f"{column} = ?" for column in change.columns)
+        records = self._stored(change.table, change.columns, change.records, connection.dialect)
+        await connection.exec_driver_sql(f'DELETE FROM "{change.table.name}" WHERE {matches}', list(records))
+
+    async def _merge(self, change: TableRows) -> None:
+        connection = await self.session.connection()
+        placeholders = ", ".join("?" for _ in change.columns)
+        shape = _Shape(change.table, tuple(change.columns), None, change.on_conflict, False)
+        statement = f'INSERT INTO "{change.table.name}" ({", ".join(change.columns)}) VALUES ({placeholders}){_on_conflict(shape)}'
+        records = self._stored(change.table, change.columns, change.records, connection.dialect)
+        await connection.exec_driver_sql(statement, list(records))
 
     async def _update(self, change: TableRows) -> None:
         connection = await self.session.connection()

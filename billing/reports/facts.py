@@ -2,11 +2,11 @@
 
 Every writer of a bill's money goes through here: a bill run (`issue_facts` beside its bulk rows and
 `add_issue_flows` once it has priced every batch, then `record_bill_changes` for the prepaid credit it
-applies), payments, batches, the demo and reconciliation
-(`billing.booking.book_payments`), reversals (`billing.refunds`) and adjustments
-(`billing.adjustments`). They call `record_bill_changes` after the bills' rows hold their new figures,
-naming each bill they moved, when, and by how much principal and adjustment (late fees move the
-receivable balance only, which is read from the bill row).
+applies), reversals (`billing.refunds`) and adjustments (`billing.adjustments`) call
+`record_bill_changes` after the bills' rows hold their new figures, naming each bill they moved, when,
+and by how much principal and adjustment (late fees move the receivable balance only, which is read from
+the bill row). Payments, batches, the demo and reconciliation (`billing.booking.book_payments`) hold their
+bills' new figures already: they ask `bill_changes` for the rows and write them with their own.
 
 - `CollectionFlow`, `SettledResidual`: the collection rate's (`billing.reports.collection_facts` says
   what they hold and why they suffice).
@@ -23,17 +23,34 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, delete, func, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.balance_sql import amount_due_fen, fen
-from billing.bulk import dialect_insert
+from billing.balance_sql import fen
+from billing.bulk import TableRows, bulk_connection, dialect_insert
 from billing.journal import sum_fen
 from billing.ledger import RECEIVABLE
 from billing.money import to_fen
@@ -48,6 +65,7 @@ from billing.reports.collection_facts import (
     bill_history,
     changed_bill,
 )
+from db.driver import DriverStatement
 from db.models import (
     OPEN_UNTIL_FURTHER_NOTICE,
     ArrearsSpan,
@@ -64,9 +82,11 @@ from db.models import (
 __all__ = [
     "AgeingBill",
     "BillMoved",
+    "BillNow",
     "Facts",
     "add_bill_history",
     "arrears_spans",
+    "bill_changes",
     "facts_discrepancies",
     "history_facts",
     "history_rows",
@@ -168,8 +188,36 @@ async def record_bill_changes(session: AsyncSession, *, project_id: int, moved: 
         return
     await session.flush()
     zone = ZoneInfo(await session.scalar(select(Project.timezone).where(Project.id == project_id)) or "UTC")
+    bills = await _bills_now(session, sorted({movement.bill_id for movement in moved}))
+    writer = await bulk_connection(session)
+    await writer.write_together(await bill_changes(session, zone=zone, moved=moved, bills=bills))
+
+
+@dataclass(frozen=True, slots=True)
+class BillNow:
+    """A bill as its writer leaves it: where its facts are summed and aged, and its principal paid,
+    adjustments and amount due after the writer's change, in fen."""
+
+    bill_id: int
+    period: str
+    issued_on: dt.date
+    ageing: AgeingBill
+    paid: int
+    adjusted: int
+    due: int
+
+
+async def bill_changes(
+    session: AsyncSession, *, zone: ZoneInfo, moved: Sequence[BillMoved], bills: Mapping[int, BillNow]
+) -> list[TableRows]:
+    """The facts' rows `record_bill_changes` writes, for a writer that holds the new figures of the bills
+    `moved` names (`bills`) and writes the rows with its own (`BulkConnection.write_together`, which on
+    PostgreSQL sends them in one statement). Reads the bills' charges and open facts in one statement;
+    the session's changes must be flushed."""
+    if not moved:
+        return []
     bill_ids = sorted({movement.bill_id for movement in moved})
-    bills, ageing, now = await _bills_as_stored(session, bill_ids)
+    charges, settled, open_spans = await _open_facts(session, bill_ids)
     changes: dict[int, list[BillChange]] = defaultdict(list)
     last_day: dict[int, dt.date] = {}
     for movement in moved:
@@ -177,117 +225,176 @@ async def record_bill_changes(session: AsyncSession, *, project_id: int, moved: 
         last_day[movement.bill_id] = day
         if movement.principal or movement.adjusted:
             changes[movement.bill_id].append(BillChange(day, to_fen(movement.principal), to_fen(movement.adjusted)))
-    settled = await _open_residuals(session, bill_ids)
     flows: Flows = {}
-    residual_rows: list[ResidualSpan] = []
-    residual_bills: list[int] = []
+    residuals: list[tuple[object, ...]] = []
+    residuals_ended: set[tuple[int, str, dt.date]] = set()
     for bill_id in bill_ids:
-        bill, (cash_now, adjusted_now, _) = bills[bill_id], now[bill_id]
-        cash = cash_now - sum(change.cash for change in changes[bill_id])
-        adjusted = adjusted_now - sum(change.adjusted for change in changes[bill_id])
+        now = bills[bill_id]
+        bill = FactBill(bill_id, now.period, now.ageing.building_id, now.issued_on, tuple(charges.get(bill_id, ())))
+        cash = now.paid - sum(change.cash for change in changes[bill_id])
+        adjusted = now.adjusted - sum(change.adjusted for change in changes[bill_id])
         before = settled.get(bill_id)
         bill_flows, closed, after = changed_bill(bill, cash=cash, adjusted=adjusted, settled=before, changes=changes[bill_id])
         for key, (receivable, collected) in bill_flows.items():
             add_flows(flows, key, receivable, collected)
         if before != after or closed:
-            residual_bills.append(bill_id)
-            residual_rows.extend(closed)
-            if after is not None:
-                residual_rows.extend(
-                    ResidualSpan(bill_id, kind, after.day, None, amount) for kind, amount in after.residual.items()
-                )
-    await _add_flows(session, project_id, flows)
-    await _replace_open_residuals(session, residual_bills, residual_rows, bills)
-    await _move_spans(session, {bill_id: (last_day[bill_id], now[bill_id][2]) for bill_id in bill_ids}, ageing)
+            # The bill's open residuals give way to those its changes closed and opened.
+            if before is not None:
+                residuals_ended.update((bill_id, kind, before.day) for kind in before.residual)
+            opened = [] if after is None else [ResidualSpan(bill_id, kind, after.day, None, amount) for kind, amount in after.residual.items()]
+            for row in (*closed, *opened):
+                record = residual_row(row, bill, now.ageing.project_id)
+                residuals.append(tuple(record[column] for column in _RESIDUAL_COLUMNS))
+    spans, spans_ended = _moved_spans({bill_id: (last_day[bill_id], bills[bill_id].due) for bill_id in bill_ids}, open_spans)
+    span_records = [tuple(span_row(span, bills[span[0]].ageing)[column] for column in SPAN_COLUMNS) for span in spans]
+    project_id = bills[bill_ids[0]].ageing.project_id
+    # Rows rewritten in place are not deleted: one statement's parts must not touch the same row.
+    residuals_ended -= {(record[0], record[1], record[2]) for record in residuals}
+    spans_ended -= {(span[0], span[1]) for span in spans}
+    return [
+        TableRows(
+            _FLOWS,
+            _FLOW_COLUMNS,
+            [(project_id, *key, receivable, collected) for key, (receivable, collected) in sorted(flows.items())],
+            on_conflict="add",
+        ),
+        TableRows(_RESIDUALS, _RESIDUAL_KEY, sorted(residuals_ended), delete=True),
+        TableRows(_RESIDUALS, _RESIDUAL_COLUMNS, residuals, on_conflict="replace"),
+        TableRows(_SPANS, _SPAN_KEY, sorted(spans_ended), delete=True),
+        TableRows(_SPANS, SPAN_COLUMNS, span_records, on_conflict="replace"),
+    ]
 
 
-async def _bills_as_stored(
-    session: AsyncSession, bill_ids: Sequence[int]
-) -> tuple[dict[int, FactBill], dict[int, AgeingBill], dict[int, tuple[int, int, int]]]:
-    """Each bill as the facts see it, its ageing attributes, and its (principal paid, adjustments, amount
-    due) as stored now."""
-    bills: dict[int, FactBill] = {}
-    ageing: dict[int, AgeingBill] = {}
-    now: dict[int, tuple[int, int, int]] = {}
-    for chunk in _chunks(bill_ids):
-        charges = await _charges(session, Bill.id.in_(chunk))
-        rows = await session.execute(
-            select(
-                Bill.id, Bill.project_id, Bill.period, Unit.building_id, Bill.issued_on, Bill.unit_id, Bill.party_id,
-                Bill.due_date, fen(Bill.principal_paid), fen(Bill.adjustment_amount), amount_due_fen(),
-            )
-            .join(Unit, Unit.id == Bill.unit_id)
-            .where(Bill.id.in_(chunk))
+_FLOW_COLUMNS = ("project_id", "period", "building_id", "issued_on", "fee_kind", "day", "receivable", "collected")
+_RESIDUAL_COLUMNS = ("bill_id", "fee_kind", "settled_from", "settled_until", "project_id", "period", "building_id", "issued_on", "amount")
+_RESIDUAL_KEY = ("bill_id", "fee_kind", "settled_from")
+_SPAN_KEY = ("bill_id", "open_from")
+
+
+def _among_bills(column: Any, dialect: str) -> ColumnElement[bool]:
+    """`column` is one of the bills given as `bill_ids`: on PostgreSQL an array, so that the statement is
+    compiled once for any number of bills (a batch names a different number each time)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("bill_ids", type_=ARRAY(Integer)))
+    return column.in_(bindparam("bill_ids", expanding=True))  # type: ignore[no-any-return]
+
+
+def _for_each_dialect(statement: Callable[[str], DriverStatement]) -> dict[str, DriverStatement]:
+    return {dialect: statement(dialect) for dialect in ("postgresql", "sqlite")}
+
+
+def _bills_statement(dialect: str) -> DriverStatement:
+    bill, unit = Bill.__table__, Unit.__table__
+    return DriverStatement(
+        select(
+            bill.c.id, bill.c.project_id, bill.c.period, unit.c.building_id, bill.c.issued_on, bill.c.unit_id,
+            bill.c.party_id, bill.c.due_date, fen(bill.c.principal_paid), fen(bill.c.adjustment_amount),
+            fen(bill.c.total_amount) + fen(bill.c.adjustment_amount) + fen(bill.c.late_fee_amount)
+            - fen(bill.c.principal_paid) - fen(bill.c.late_fee_paid),
         )
-        for bill_id, project_id, period, building_id, issued_on, unit_id, party_id, due_date, paid, adjusted, due in rows:
-            bills[bill_id] = FactBill(bill_id, period, building_id, issued_on, tuple(charges.get(bill_id, ())))
-            ageing[bill_id] = AgeingBill(project_id, unit_id, building_id, party_id, due_date)
-            now[bill_id] = (int(paid), int(adjusted), int(due))
-    return bills, ageing, now
-
-
-async def _charges(session: AsyncSession, which: Any) -> dict[int, list[tuple[str, int]]]:
-    rows = await session.execute(_charges_statement(which))
-    charges: dict[int, list[tuple[str, int]]] = defaultdict(list)
-    for bill_id, kind, net in rows:
-        charges[bill_id].append((kind, int(net)))
-    return charges
-
-
-def _charges_statement(which: Any) -> Select[Any]:
-    """Each bill's net charge per fee kind, kinds in the order the bill's lines first name them."""
-    return (
-        select(BillLine.bill_id, BillLine.rule_code, sum_fen(fen(BillLine.amount)))
-        .join(Bill, Bill.id == BillLine.bill_id)
-        .where(which)
-        .group_by(BillLine.bill_id, BillLine.rule_code)
-        .order_by(BillLine.bill_id, func.min(BillLine.position))
+        .join(unit, unit.c.id == bill.c.unit_id)
+        .where(_among_bills(bill.c.id, dialect)),
+        expanding=[] if dialect == "postgresql" else ["bill_ids"],
     )
 
 
-async def _open_residuals(session: AsyncSession, bill_ids: Sequence[int]) -> dict[int, SettledSince]:
+_BILLS_NOW = _for_each_dialect(_bills_statement)
+
+
+async def _bills_now(session: AsyncSession, bill_ids: Sequence[int]) -> dict[int, BillNow]:
+    """Each bill as stored now, as the facts see it."""
+    connection = await session.connection()
+    statement = _BILLS_NOW[connection.dialect.name]
+    bills: dict[int, BillNow] = {}
+    for chunk in _chunks(bill_ids):
+        rows = await statement.rows(connection, {"bill_ids": list(chunk)})
+        for bill_id, project_id, period, building_id, issued_on, unit_id, party_id, due_date, paid, adjusted, due in rows:
+            ageing = AgeingBill(project_id, unit_id, building_id, party_id, due_date)
+            bills[bill_id] = BillNow(bill_id, period, issued_on, ageing, int(paid), int(adjusted), int(due))
+    return bills
+
+
+_CHARGE, _RESIDUAL, _SPAN = 0, 1, 2
+
+
+def _open_facts_statement(dialect: str) -> DriverStatement:
+    """Each bill's net charge per fee kind (with the position of the first line naming it), its open
+    settled residuals and its open arrears span, as rows of one shape: (what, bill, fee kind, since,
+    amount, position)."""
+    lines, residuals, spans = BillLine.__table__, _RESIDUALS, _SPANS
+    open_until = literal(OPEN_UNTIL_FURTHER_NOTICE, Date)
+    no_day, no_position = cast(null(), Date), cast(null(), Integer)
+    return DriverStatement(
+        union_all(
+            select(
+                literal_column(str(_CHARGE), Integer), lines.c.bill_id, lines.c.rule_code, no_day,
+                sum_fen(fen(lines.c.amount)), func.min(lines.c.position),
+            )
+            .where(_among_bills(lines.c.bill_id, dialect))
+            .group_by(lines.c.bill_id, lines.c.rule_code),
+            select(
+                literal_column(str(_RESIDUAL), Integer), residuals.c.bill_id, residuals.c.fee_kind, residuals.c.settled_from,
+                residuals.c.amount, no_position,
+            ).where(_among_bills(residuals.c.bill_id, dialect), residuals.c.settled_until == open_until),
+            select(
+                literal_column(str(_SPAN), Integer), spans.c.bill_id, cast(null(), String), spans.c.open_from, spans.c.balance,
+                no_position,
+            ).where(_among_bills(spans.c.bill_id, dialect), spans.c.open_until == open_until),
+        ),
+        expanding=[] if dialect == "postgresql" else ["bill_ids"],
+    )
+
+
+_OPEN_FACTS = _for_each_dialect(_open_facts_statement)
+
+
+async def _open_facts(
+    session: AsyncSession, bill_ids: Sequence[int]
+) -> tuple[dict[int, list[tuple[str, int]]], dict[int, SettledSince], dict[int, tuple[dt.date, int]]]:
+    """The bills' charges per fee kind (in the order their lines first name the kinds), open settled
+    residuals and open arrears spans (since when, balance)."""
+    connection = await session.connection()
+    charged: list[tuple[int, int, str, int]] = []
     open_since: dict[int, dt.date] = {}
     amounts: dict[int, dict[str, int]] = defaultdict(dict)
+    spans: dict[int, tuple[dt.date, int]] = {}
+    statement = _OPEN_FACTS[connection.dialect.name]
     for chunk in _chunks(bill_ids):
-        rows = await session.execute(
-            select(SettledResidual.bill_id, SettledResidual.fee_kind, SettledResidual.settled_from, SettledResidual.amount).where(
-                SettledResidual.bill_id.in_(chunk), SettledResidual.settled_until == OPEN_UNTIL_FURTHER_NOTICE
-            )
-        )
-        for bill_id, kind, since, amount in rows:
-            open_since[bill_id] = since
-            amounts[bill_id][kind] = int(amount)
-    return {bill_id: SettledSince(since, amounts[bill_id]) for bill_id, since in open_since.items()}
+        for what, bill_id, kind, since, amount, position in await statement.rows(connection, {"bill_ids": list(chunk)}):
+            if what == _CHARGE:
+                charged.append((bill_id, position, kind, int(amount)))
+            elif what == _RESIDUAL:
+                open_since[bill_id] = since
+                amounts[bill_id][kind] = int(amount)
+            else:
+                spans[bill_id] = (since, int(amount))
+    charges: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    for bill_id, _, kind, net in sorted(charged):
+        charges[bill_id].append((kind, net))
+    settled = {bill_id: SettledSince(since, amounts[bill_id]) for bill_id, since in open_since.items()}
+    return charges, settled, spans
 
 
-async def _replace_open_residuals(
-    session: AsyncSession, bill_ids: Sequence[int], rows: Sequence[ResidualSpan], bills: Mapping[int, FactBill]
-) -> None:
-    """Swap the bills' open residuals for `rows` (the spans their changes closed and the ones they opened)."""
-    for chunk in _chunks(bill_ids):
-        await session.execute(
-            delete(SettledResidual).where(
-                SettledResidual.bill_id.in_(chunk), SettledResidual.settled_until == OPEN_UNTIL_FURTHER_NOTICE
-            )
-        )
-    project_of = await _project_of(session, bill_ids)
-    await _insert_residuals(session, rows, bills, project_of)
-
-
-async def _project_of(session: AsyncSession, bill_ids: Sequence[int]) -> dict[int, int]:
-    project_of: dict[int, int] = {}
-    for chunk in _chunks(bill_ids):
-        project_of.update(dict((await session.execute(select(Bill.id, Bill.project_id).where(Bill.id.in_(chunk)))).all()))
-    return project_of
-
-
-async def _insert_residuals(
-    session: AsyncSession, rows: Sequence[ResidualSpan], bills: Mapping[int, FactBill], project_of: Mapping[int, int]
-) -> None:
-    if rows:
-        await session.execute(
-            _RESIDUALS.insert(), [residual_row(row, bills[row.bill_id], project_of[row.bill_id]) for row in rows]
-        )
+def _moved_spans(
+    balances: Mapping[int, tuple[dt.date, int]], open_spans: Mapping[int, tuple[dt.date, int]]
+) -> tuple[list[tuple[int, dt.date, dt.date, int]], set[tuple[int, dt.date]]]:
+    """Each bill's balance is now `balances[bill] = (day, amount due)`: its open span closes on that day
+    (dropped when it opened that day), and one opens from then when the bill owes something. The spans
+    to write, and the keys of the open spans that end."""
+    written: list[tuple[int, dt.date, dt.date, int]] = []
+    ended: set[tuple[int, dt.date]] = set()
+    for bill_id in sorted(balances):
+        day, balance = balances[bill_id]
+        current = open_spans.get(bill_id)
+        if current is not None and current[1] == balance:
+            continue
+        if current is not None:
+            ended.add((bill_id, current[0]))
+            if current[0] < day:
+                written.append((bill_id, current[0], day, current[1]))
+        if balance != 0:
+            written.append((bill_id, day, OPEN_UNTIL_FURTHER_NOTICE, balance))
+    return written, ended
 
 
 def residual_row(row: ResidualSpan, bill: FactBill, project_id: int) -> dict[str, object]:
@@ -335,47 +442,6 @@ async def _add_flows(session: AsyncSession, project_id: int, flows: Flows) -> No
     )
 
 
-async def _move_spans(
-    session: AsyncSession, balances: Mapping[int, tuple[dt.date, int]], ageing: Mapping[int, AgeingBill]
-) -> None:
-    """Each bill's balance is now `balances[bill] = (day, amount due)`: close its open span on that day
-    (dropping it when it opened that day), and open one from then when the bill owes something."""
-    bill_ids = sorted(balances)
-    open_spans: dict[int, tuple[dt.date, int]] = {}
-    for chunk in _chunks(bill_ids):
-        rows = await session.execute(
-            select(ArrearsSpan.bill_id, ArrearsSpan.open_from, ArrearsSpan.balance).where(
-                ArrearsSpan.bill_id.in_(chunk), ArrearsSpan.open_until == OPEN_UNTIL_FURTHER_NOTICE
-            )
-        )
-        open_spans.update({bill_id: (since, int(balance)) for bill_id, since, balance in rows})
-    closing: list[int] = []
-    written: list[tuple[int, dt.date, dt.date, int]] = []
-    for bill_id in bill_ids:
-        day, balance = balances[bill_id]
-        current = open_spans.get(bill_id)
-        if current is not None and current[1] == balance:
-            continue
-        if current is not None:
-            closing.append(bill_id)
-            if current[0] < day:
-                written.append((bill_id, current[0], day, current[1]))
-        if balance != 0:
-            written.append((bill_id, day, OPEN_UNTIL_FURTHER_NOTICE, balance))
-    for chunk in _chunks(closing):
-        await session.execute(
-            delete(ArrearsSpan).where(ArrearsSpan.bill_id.in_(chunk), ArrearsSpan.open_until == OPEN_UNTIL_FURTHER_NOTICE)
-        )
-    await _insert_spans(session, written, ageing)
-
-
-async def _insert_spans(
-    session: AsyncSession, spans: Sequence[tuple[int, dt.date, dt.date, int]], ageing: Mapping[int, AgeingBill]
-) -> None:
-    if spans:
-        await session.execute(_SPANS.insert(), [span_row(span, ageing[span[0]]) for span in spans])
-
-
 def span_row(span: tuple[int, dt.date, dt.date, int], bill: AgeingBill) -> dict[str, object]:
     bill_id, since, until, balance = span
     return {
@@ -389,6 +455,17 @@ def span_row(span: tuple[int, dt.date, dt.date, int], bill: AgeingBill) -> dict[
         "due_date": bill.due_date,
         "balance": balance,
     }
+
+
+def _charges_statement(which: Any) -> Select[Any]:
+    """Each bill's net charge per fee kind, kinds in the order the bill's lines first name them."""
+    return (
+        select(BillLine.bill_id, BillLine.rule_code, sum_fen(fen(BillLine.amount)))
+        .join(Bill, Bill.id == BillLine.bill_id)
+        .where(which)
+        .group_by(BillLine.bill_id, BillLine.rule_code)
+        .order_by(BillLine.bill_id, func.min(BillLine.position))
+    )
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
