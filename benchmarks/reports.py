@@ -80,6 +80,7 @@ ZONE = ZoneInfo("Asia/Shanghai")
 AS_OF = dt.date(2026, 12, 31)
 GOAL_SECONDS = 10.0
 READ_GOAL_SECONDS = 2.0
+GOAL_UNITS = 100_000
 NOW = dt.datetime(2026, 12, 5, 9, 0, tzinfo=dt.UTC)  # 17:00 in Shanghai
 SEED = 2026
 PROJECT = ReportProject(1, "基准小区", ZONE, Locale.ZH_CN, AS_OF)
@@ -267,8 +268,8 @@ async def _reading(url: str, units: int, months: int, *, bill_by_bill: bool) -> 
             row: dict[str, object] = {
                 "report": name,
                 "in SQL s (1st, 2nd)": f"{first:.2f}, {second:.2f}",
-                "goal s": f"≤ {READ_GOAL_SECONDS:g}",
-                "met": "yes" if best <= READ_GOAL_SECONDS else "NO",
+                "goal s": f"≤ {READ_GOAL_SECONDS:g} at {GOAL_UNITS:,} flats",
+                "met": ("yes" if best <= READ_GOAL_SECONDS else "NO") if units >= GOAL_UNITS else "-",
                 "load": f"{os.getloadavg()[0]:.2f}",
             }
             if bill_by_bill:
