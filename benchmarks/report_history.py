@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -67,7 +68,7 @@ from db.models import (
 from kernel.principal import Role
 from kernel.vocabulary import FeeRuleKind
 
-__all__ = ["ZONE", "History", "seed_report_history"]
+__all__ = ["PROJECT_NAME", "ZONE", "History", "history_periods", "seed_report_history"]
 
 ZONE = ZoneInfo("Asia/Shanghai")
 _CHUNK = 2_000
@@ -116,14 +117,27 @@ class _Ids:
         return value
 
 
-async def seed_report_history(session: AsyncSession, *, units: int, months: int, now: dt.datetime, seed: int = 2026) -> History:
+PROJECT_NAME = "报表基准小区"
+
+
+def history_periods(months: int, now: dt.datetime) -> list[BillingPeriod]:
+    """The `months` periods a history seeded at `now` bills, oldest first: the last is `now`'s month's
+    predecessor."""
+    today = now.astimezone(ZONE).date()
+    first = today.year * 12 + today.month - 1 - months
+    return [BillingPeriod.parse(f"{month // 12:04d}-{month % 12 + 1:02d}") for month in range(first, first + months)]
+
+
+async def seed_report_history(
+    session: AsyncSession, *, units: int, months: int, now: dt.datetime, seed: int = 2026, progress: Callable[[int], None] | None = None
+) -> History:
     """Seed the project described above in the session's transaction: `months` periods ending with the one
-    before `now`'s month, `units` flats."""
+    before `now`'s month, `units` flats; `progress` is told how many flats are written after each chunk."""
     rng = random.Random(seed)
     organization = Organization(name="报表基准物业")
     session.add(organization)
     await session.flush()
-    project = Project(organization_id=organization.id, name="报表基准小区", timezone=ZONE.key, currency="CNY", settings={})
+    project = Project(organization_id=organization.id, name=PROJECT_NAME, timezone=ZONE.key, currency="CNY", settings={})
     session.add(project)
     await session.flush()
     session.add(BillingPolicy(project_id=project.id, due_days=15, cycle_months=1))
@@ -131,9 +145,7 @@ async def seed_report_history(session: AsyncSession, *, units: int, months: int,
     session.add(clerk)
     buildings = [Building(project_id=project.id, name=f"{n + 1}栋") for n in range((units + _FLATS_PER_BUILDING - 1) // _FLATS_PER_BUILDING)]
     session.add_all(buildings)
-    today = now.astimezone(ZONE).date()
-    first = today.year * 12 + today.month - 1 - months
-    periods = [BillingPeriod.parse(f"{month // 12:04d}-{month % 12 + 1:02d}") for month in range(first, first + months)]
+    periods = history_periods(months, now)
     runs = [
         BillRun(
             project_id=project.id, period=p.label, period_start=p.start, period_end=p.end, bill_count=units,
@@ -180,8 +192,10 @@ async def seed_report_history(session: AsyncSession, *, units: int, months: int,
         )
         await writer.write(Party.__table__, ("id", "project_id", "name", "party_type"), party_rows)  # type: ignore[arg-type]
         rows = _chunk_rows(rng, project.id, clerk.id, flats, periods, runs, version_of, now)
-        for name, count in (await _write(writer, ids, rows, building_of)).items():
-            history.rows[name] = history.rows.get(name, 0) + count
+        for name, written in (await _write(writer, ids, rows, building_of)).items():
+            history.rows[name] = history.rows.get(name, 0) + written
+        if progress is not None:
+            progress(first + count)
     return history
 
 
