@@ -15,7 +15,8 @@ Each cell is a string of three outcomes: own, other, foreign (see authorization_
 what). A refused mutation must write nothing: the row count of every table, and the rows of the tables
 the operation writes, are the same after it.
 
-The world is built once per database; operations that use their target up get a fresh one per cell.
+The world is built once per database (this file runs SQLite, test_authorization_table_postgresql.py the
+same tests on PostgreSQL); operations that use their target up get a fresh one per cell.
 """
 
 from __future__ import annotations
@@ -1140,18 +1141,26 @@ def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
 
 
 # --- the world, once per database ------------------------------------------------------------------
+# This module runs the table on SQLite; test_authorization_table_postgresql.py runs the same tests on
+# PostgreSQL. Two files, because `make test` hands each test process whole files: as one file, one
+# process ran the whole table (both halves) while the other ran out of work.
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-async def table(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    sqlite_template: Path,
-    postgres_server: PostgresServer,
-) -> AsyncIterator[AuthorizationWorld]:
-    directory = tmp_path_factory.mktemp("authorization")
-    async with serve_authorization_world(request.param, directory, sqlite_template, postgres_server) as world:
-        yield world
+def world_on(database: str) -> Any:
+    """The module-scoped `table` fixture: the world on `database`, built once for the module's cells."""
+
+    @pytest.fixture(scope="module", name="table", params=[database])
+    async def table(
+        tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path, postgres_server: PostgresServer
+    ) -> AsyncIterator[AuthorizationWorld]:
+        directory = tmp_path_factory.mktemp("authorization")
+        async with serve_authorization_world(database, directory, sqlite_template, postgres_server) as world:
+            yield world
+
+    return table
+
+
+table = world_on("sqlite")
 
 
 # --- the tests -------------------------------------------------------------------------------------
