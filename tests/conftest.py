@@ -112,11 +112,29 @@ async def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# Emptying deletes rather than truncates: TRUNCATE gives each of the ~80 tables and their indexes new
+# files, which took 0.3-3.5 s per test (more on a busy machine), while deleting the few rows a test leaves
+# takes milliseconds. Children go before the tables they reference, all in one implicit transaction.
+_DELETE_EVERY_ROW = "; ".join(f'DELETE FROM "{table.name}"' for table in reversed(Base.metadata.sorted_tables))
+# ... and the tables' own sequences start again, as TRUNCATE's RESTART IDENTITY did.
+_RESTART_OWNED_SEQUENCES = """
+SELECT setval(sequence.seqrelid, sequence.seqstart, false)
+FROM pg_sequence AS sequence
+JOIN pg_depend AS owner
+  ON owner.objid = sequence.seqrelid
+ AND owner.classid = 'pg_class'::regclass
+ AND owner.refclassid = 'pg_class'::regclass
+ AND owner.deptype IN ('a', 'i')
+WHERE owner.refobjid = ANY($1::regclass[])
+"""
+_TABLE_NAMES = [f'"{table.name}"' for table in Base.metadata.sorted_tables]
+
+
 async def _empty_postgres(url: str) -> None:
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
     connection = await asyncpg.connect(_asyncpg_dsn(url))
     try:
-        await connection.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        await connection.execute(_DELETE_EVERY_ROW)
+        await connection.execute(_RESTART_OWNED_SEQUENCES, _TABLE_NAMES)
     finally:
         await connection.close()
 
