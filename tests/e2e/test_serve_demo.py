@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import courtyard_serve
+from tests.e2e.server import copy_of_seeded_demo, courtyard_serve
 
 pytestmark = pytest.mark.e2e
 
@@ -40,9 +40,12 @@ def test_serve_demo_end_to_end(tmp_path: Path) -> None:
     assert "Traceback" not in log
 
 
-def test_serve_demo_twice_does_not_duplicate(tmp_path: Path) -> None:
-    with courtyard_serve(tmp_path, "--demo"):
-        pass
-    with courtyard_serve(tmp_path, "--demo") as server:
-        pass
+def test_serve_demo_twice_does_not_duplicate(shared_folder: Path, tmp_path: Path) -> None:
+    # given a folder the demo was seeded into before (the run's one seeding: the test above seeds its own)
+    folder = copy_of_seeded_demo(shared_folder, tmp_path)
+    # when it is served with --demo again
+    with courtyard_serve(folder, "--demo") as server:
+        login = httpx.post(f"{server.url}/graphql", json={"query": LOGIN}, timeout=10).json()["data"]["login"]
+    # then nothing is added: the admin still has the one project
     assert "demo data already present" in server.log()
+    assert [role["project"]["name"] for role in login["viewer"]["roles"]] == ["翠湖花园 Emerald Lake Garden"]
