@@ -13,7 +13,7 @@ lines on PostgreSQL, and the matching quality on both, each figure beside its go
 2. **A group's day**: 1,000,000 payments (20 merchant accounts of WeChat Pay and Alipay, bank transfers)
    and their statement lines seeded in bulk in the shapes the import and the payment writers store, then
    `run_reconciliation` for the day in a process of its own (its peak resident memory, VmHWM, is the
-   run's alone). Beside it: a bare in-memory dict join of the same order numbers (the floor), and the pure
+   run's alone), and the time of each of its phases. Beside it: a bare in-memory dict join of the same order numbers (the floor), and the pure
    core alone on the same day held in memory, as the run did before it joined the exact keys in SQL.
 3. **Quality**: every generated line, payment and refund is labelled with what was planted (duplicate
    charges, amount differences, lines missing, lines Courtyard never saw, refunds on one side only, bank
@@ -65,6 +65,8 @@ from billing.reconciliation.accounts import AccountTerms, create_statement_accou
 from billing.reconciliation.closing import close_day
 from billing.reconciliation.importing import LINE_COLUMNS, import_statement, line_record
 from billing.reconciliation.matching import ChannelTerms, RecordedPayment, RecordedRefund, reconcile
+from billing.reconciliation import matching_run
+from billing.reconciliation.key_join import KeyJoin
 from billing.reconciliation.matching_run import run_reconciliation
 from billing.reconciliation.reading import list_exceptions, list_matches
 from billing.reconciliation.statement import Channel, LineKind, SourceKind, StatementLine, round_fen
@@ -891,21 +893,99 @@ def _in_child(*arguments: str) -> dict[str, Any]:
     return json.loads(finished.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
+DAY_PHASES: tuple[tuple[Any, str, str], ...] = (
+    (KeyJoin, "_ambiguous", "pairing: ambiguous keys"),
+    (KeyJoin, "pair", "pairing: sure pairs"),
+    (KeyJoin, "store_new", "storing the pairs"),
+    (KeyJoin, "day_totals", "day totals of the pairs"),
+    (matching_run, "_load", "loading the rest"),
+    (matching_run, "reconcile", "the core"),
+    (matching_run, "_drop_open_exceptions", "dropping open exceptions"),
+    (matching_run, "_store_matches", "storing the core's matches"),
+    (matching_run, "_store_exceptions", "storing exceptions"),
+)
+"""The steps of a run timed apart (`owner.name`): each step's own time, without the steps it calls."""
+
+
+class PhaseClock:
+    """Wall, CPU and database CPU of each step of `DAY_PHASES` while `watching`, each step's time without
+    the timed steps inside it."""
+
+    def __init__(self, backend: int | None) -> None:
+        self.backend = backend
+        self.totals: dict[str, list[float]] = {}
+        self._stack: list[list[float]] = []
+
+    def _now(self) -> list[float]:
+        return [time.perf_counter(), time.process_time(), _backend_cpu(self.backend)]
+
+    def _timed(self, label: str, step: Any) -> Any:
+        clock = self
+
+        async def timed(*arguments: Any, **keywords: Any) -> Any:
+            started = clock._now()
+            clock._stack.append([0.0, 0.0, 0.0])
+            try:
+                return await step(*arguments, **keywords)
+            finally:
+                inner = clock._stack.pop()
+                spent = [now - then for now, then in zip(clock._now(), started, strict=True)]
+                if clock._stack:
+                    clock._stack[-1] = [total + part for total, part in zip(clock._stack[-1], spent, strict=True)]
+                own = clock.totals.setdefault(label, [0.0, 0.0, 0.0])
+                clock.totals[label] = [total + part - nested for total, part, nested in zip(own, spent, inner, strict=True)]
+
+        def timed_sync(*arguments: Any, **keywords: Any) -> Any:
+            started = clock._now()
+            try:
+                return step(*arguments, **keywords)
+            finally:
+                spent = [now - then for now, then in zip(clock._now(), started, strict=True)]
+                if clock._stack:
+                    clock._stack[-1] = [total + part for total, part in zip(clock._stack[-1], spent, strict=True)]
+                own = clock.totals.setdefault(label, [0.0, 0.0, 0.0])
+                clock.totals[label] = [total + part for total, part in zip(own, spent, strict=True)]
+
+        return timed if asyncio.iscoroutinefunction(step) else timed_sync
+
+    @contextmanager
+    def watching(self) -> Iterator[None]:
+        originals = [(owner, name, getattr(owner, name)) for owner, name, _ in DAY_PHASES]
+        for (owner, name, step), (_, _, label) in zip(originals, DAY_PHASES, strict=True):
+            setattr(owner, name, self._timed(label, step))
+        try:
+            yield
+        finally:
+            for owner, name, step in originals:
+                setattr(owner, name, step)
+
+    def rows(self, wall: float, cpu: float, db_cpu: float) -> list[dict[str, object]]:
+        """One row per step and one for the rest of the run (reading the accounts, the commit, …)."""
+        rows = [{"phase": label, "wall s": t[0], "CPU s": t[1], "DB CPU s": t[2]} for label, t in self.totals.items()]
+        rest = [whole - sum(t[i] for t in self.totals.values()) for i, whole in enumerate((wall, cpu, db_cpu))]
+        rows.append({"phase": "the rest (accounts, commit, …)", "wall s": rest[0], "CPU s": rest[1], "DB CPU s": rest[2]})
+        return rows
+
+
 async def _run_day(url: str, project_id: int) -> dict[str, Any]:
-    """The group's day through `run_reconciliation`, on one watched backend."""
+    """The group's day through `run_reconciliation`, on one watched backend, with the time of each phase."""
     engine, backend = await _single_connection_engine(url)
+    clock = PhaseClock(backend)
     try:
         started, cpu, db_cpu = time.perf_counter(), time.process_time(), _backend_cpu(backend)
-        run = await run_reconciliation(
-            create_session_factory(engine), None, project_id=project_id, first_day=GROUP_DAY, last_day=GROUP_DAY, now=RUN_NOW
-        )
+        with clock.watching():
+            run = await run_reconciliation(
+                create_session_factory(engine), None, project_id=project_id, first_day=GROUP_DAY, last_day=GROUP_DAY, now=RUN_NOW
+            )
+        wall, cpu, db_cpu = time.perf_counter() - started, time.process_time() - cpu, _backend_cpu(backend) - db_cpu
         return {
-            "wall": time.perf_counter() - started,
-            "cpu": time.process_time() - cpu,
-            "db_cpu": _backend_cpu(backend) - db_cpu,
+            "wall": wall,
+            "cpu": cpu,
+            "db_cpu": db_cpu,
             "peak": _peak_of_this_program(),
             "matches": run.new_matches,
             "exceptions": run.open_exceptions,
+            "phases": clock.rows(wall, cpu, db_cpu),
         }
     finally:
         await engine.dispose()
@@ -969,7 +1049,7 @@ def month_part(databases: Sequence[str]) -> tuple[list[dict[str, object]], dict[
     return steps, quality
 
 
-def day_part(payments: int) -> tuple[dict[str, object], tuple[list[dict[str, object]], dict[str, object]]]:
+def day_part(payments: int) -> tuple[dict[str, object], list[dict[str, object]], tuple[list[dict[str, object]], dict[str, object]]]:
     period = day_period(payments)
     floor = bare_join(period)
     with postgresql_database() as url:
@@ -996,7 +1076,7 @@ def day_part(payments: int) -> tuple[dict[str, object], tuple[list[dict[str, obj
         "core alone MiB": core["peak"],
         "ok": "yes" if run["wall"] <= DAY_GOAL_S and run["peak"] <= DAY_MEMORY_GOAL_MIB else "NO",
     }
-    return row, quality
+    return row, run["phases"], quality
 
 
 def _print_quality(title: str, quality: tuple[list[dict[str, object]], dict[str, object]]) -> None:
@@ -1034,12 +1114,13 @@ def main() -> int:
             _print_quality(f"Quality, the month on {database}", result)
             ok = ok and bool(result[1]["ok"])
     if "day" in parts:
-        row, quality = day_part(args.day_payments)
+        row, phases, quality = day_part(args.day_payments)
         print_table(
             "A group's day on PostgreSQL: run_reconciliation in a process of its own (peak RSS = VmHWM of that process;"
             " floor = a bare dict join of the same order numbers in memory, CPU)",
             [row],
         )
+        print_table("The group's day by phase (each phase's own time; CPU of the run's process, DB CPU of its backend)", phases)
         _print_quality("Quality, the group's day", quality)
         ok = ok and row["ok"] == "yes" and bool(quality[1]["ok"])
     return 0 if ok else 1

@@ -163,7 +163,11 @@ class ReconciliationMatch(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), index=True)
+    # project_id, line_id and payment_id name rows that are never deleted, and have no foreign keys (0027):
+    # PostgreSQL checks a foreign key row by row, locking the parent row, and a group's day writes a
+    # million pairs. Their writers take them from stored rows instead: the run from the lines and payments
+    # it joined or read in its transaction, a resolution from the items it checked.
+    project_id: Mapped[int] = mapped_column(Integer, index=True)
     step: Mapped[str] = mapped_column(String(16))
     rule: Mapped[str | None] = mapped_column(String(100))
     explanation: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -171,8 +175,8 @@ class ReconciliationMatch(Base):
     amount_difference: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     settlement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id", ondelete="RESTRICT"))
-    line_id: Mapped[int | None] = mapped_column(ForeignKey("statement_line.id", ondelete="RESTRICT"))
-    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id", ondelete="RESTRICT"))
+    line_id: Mapped[int | None] = mapped_column(Integer)
+    payment_id: Mapped[int | None] = mapped_column(Integer)
     corrects_closed_day: Mapped[dt.date | None] = mapped_column(Date)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
