@@ -26,7 +26,8 @@ How a description is scored, so an operator can follow (and change) every step:
    ``threshold`` the ticket is flagged ``needs_triage`` so a dispatcher looks at it before anyone is
    sent; so is a contested reading, however sure the scores (``_contested``: a danger said of another
    trade's equipment, smoke someone makes, a water heater's pipes, water from the flat above on
-   another trade's equipment, an intercom), the kinds people who know the trades split on. The evidence is the chosen category's rule phrases, then the words that favour it most.
+   another trade's equipment, an intercom), the kinds people who know the trades split on. The
+   evidence is the chosen category's rule phrases, then the words that favour it most.
    Text with no rule hit and no known token is GENERAL with confidence 0; a verdict no word of the
    text supports becomes GENERAL too, always triaged.
 
