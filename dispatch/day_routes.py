@@ -24,6 +24,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import os
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -85,6 +88,7 @@ _PLAN_SECONDS_MOST = 2.0
 _PLANS_KEPT = 64
 _plans: OrderedDict[tuple[object, ...], DayPlan] = OrderedDict()
 _planner: ProcessPoolExecutor | None = None
+_PARENT_WATCH_SECONDS = 1.0
 
 
 def _route_settings(visit_count: int) -> RouteSettings:
@@ -100,7 +104,12 @@ async def _planned_day(visits: Sequence[VisitDemand], technicians: Sequence[Tech
         _plans.move_to_end(key)
         return known
     if _planner is None:
-        _planner = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _planner = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with_parent,
+            initargs=(os.getpid(),),
+        )
     planning = asyncio.get_running_loop().run_in_executor(
         _planner, _plan_in_planner, list(visits), list(technicians), now
     )
@@ -113,6 +122,19 @@ async def _planned_day(visits: Sequence[VisitDemand], technicians: Sequence[Tech
     if len(_plans) > _PLANS_KEPT:
         _plans.popitem(last=False)
     return plan
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    """In the planner process: end it when the server process is gone. A server stopped without running
+    its exit handlers (killed, or a test worker leaving through os._exit) otherwise left its planner
+    waiting forever on a queue whose other end it holds itself."""
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(_PARENT_WATCH_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _plan_in_planner(visits: list[VisitDemand], technicians: list[TechnicianDay], now: int) -> DayPlan:

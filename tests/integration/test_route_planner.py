@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import sys
 import time
+from pathlib import Path
 
 from dispatch import day_routes
 from dispatch.routing import TechnicianDay, VisitDemand, Window
@@ -49,3 +53,46 @@ async def test_the_same_day_in_the_same_minute_is_planned_once() -> None:
     assert await day_routes._planned_day(list(visits), list(technicians), NOW + 1) is first
     moved = [*visits[:-1], VisitDemand(999, "PLUMBING", BASE, Priority.URGENT, 30, None, None, None)]
     assert 999 in {stop.ticket_id for route in (await day_routes._planned_day(moved, technicians, NOW + 1)).routes for stop in route.stops}
+
+
+_SERVER_THAT_DIES = """
+import asyncio, pathlib, sys, time
+from dispatch import day_routes
+from tests.integration.test_route_planner import NOW, _day
+asyncio.run(day_routes._planned_day(*_day(1), NOW))
+pathlib.Path(sys.argv[1]).write_text(" ".join(str(pid) for pid in day_routes._planner._processes))
+time.sleep(120)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+async def test_the_planner_process_ends_when_its_server_is_killed(tmp_path: Path) -> None:
+    # given a server process that has planned a day, so its planner process is up
+    told = tmp_path / "planner"
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _SERVER_THAT_DIES, str(told), stdout=asyncio.subprocess.DEVNULL, cwd=Path(__file__).parents[2]
+    )
+    deadline = time.monotonic() + 120
+    while not told.exists() and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    planners = [int(pid) for pid in told.read_text().split()]
+    assert len(planners) == 1 and _running(planners[0])
+    # when the server is killed, with no chance to stop its planner
+    server.kill()
+    await server.wait()
+    # then the planner ends on its own within a few seconds
+    deadline = time.monotonic() + 10
+    while _running(planners[0]) and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    try:
+        assert not _running(planners[0])
+    finally:
+        if _running(planners[0]):
+            os.kill(planners[0], signal.SIGKILL)
