@@ -98,11 +98,27 @@ def _route_settings(visit_count: int) -> RouteSettings:
 
 
 async def _planned_day(visits: Sequence[VisitDemand], technicians: Sequence[TechnicianDay], now: int) -> DayPlan:
-    global _planner
     key = (tuple(visits), tuple(technicians), now)
     if (known := _plans.get(key)) is not None:
         _plans.move_to_end(key)
         return known
+    try:
+        plan = await _plan_in_planner_process(visits, technicians, now)
+    except BrokenProcessPool:
+        # The planner process died (killed, out of memory), and a pool that lost a process takes no more
+        # work: the plan goes to a new one, once.
+        _forget_planner()
+        plan = await _plan_in_planner_process(visits, technicians, now)
+    _plans[key] = plan
+    if len(_plans) > _PLANS_KEPT:
+        _plans.popitem(last=False)
+    return plan
+
+
+async def _plan_in_planner_process(
+    visits: Sequence[VisitDemand], technicians: Sequence[TechnicianDay], now: int
+) -> DayPlan:
+    global _planner
     if _planner is None:
         _planner = ProcessPoolExecutor(
             max_workers=1,
@@ -110,18 +126,16 @@ async def _planned_day(visits: Sequence[VisitDemand], technicians: Sequence[Tech
             initializer=_exit_with_parent,
             initargs=(os.getpid(),),
         )
-    planning = asyncio.get_running_loop().run_in_executor(
+    return await asyncio.get_running_loop().run_in_executor(
         _planner, _plan_in_planner, list(visits), list(technicians), now
     )
-    try:
-        plan = await planning
-    except BrokenProcessPool:
-        _planner = None  # the planner process died (killed, out of memory): the next plan starts a new one
-        raise
-    _plans[key] = plan
-    if len(_plans) > _PLANS_KEPT:
-        _plans.popitem(last=False)
-    return plan
+
+
+def _forget_planner() -> None:
+    global _planner
+    if _planner is not None:
+        _planner.shutdown(wait=False, cancel_futures=True)
+    _planner = None
 
 
 def _exit_with_parent(parent_pid: int) -> None:

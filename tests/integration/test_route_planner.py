@@ -96,3 +96,22 @@ async def test_the_planner_process_ends_when_its_server_is_killed(tmp_path: Path
     finally:
         if _running(planners[0]):
             os.kill(planners[0], signal.SIGKILL)
+
+
+async def test_a_day_is_still_planned_after_the_planner_process_died() -> None:
+    # given a planner process that has planned and then died
+    await day_routes._planned_day(*_day(1), NOW + 2)
+    assert day_routes._planner is not None
+    (planner,) = day_routes._planner._processes
+    os.kill(planner, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while _running(planner) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    # when the next day is planned, and the one after
+    visits, technicians = _day(3)
+    first = await day_routes._planned_day(visits, technicians, NOW + 3)
+    second = await day_routes._planned_day(visits, technicians, NOW + 4)
+    # then both are planned, by a new planner process
+    for plan in (first, second):
+        assert {stop.ticket_id for route in plan.routes for stop in route.stops} == {visit.ticket_id for visit in visits}
+    assert planner not in day_routes._planner._processes
