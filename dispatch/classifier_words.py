@@ -161,14 +161,21 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # No hot water is the building's central supply unless a water heater is named with it.
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "没有热水", "没热水", "冇热水", "热水不热", "热水都不热", "no hot water",
             role=SYMPTOM),
-    *_rules(Category.PLUMBING, STRONG, "集中热水", "中央热水", "热水系统", "central hot water", "hot water supply"),
+    *_rules(Category.PLUMBING, STRONG, "集中热水", "中央热水", "热水系统", "供热水", "供的热水", "central hot water",
+            "hot water supply"),
+    # Hot water that runs cold is the supply's, or the heater's when one is named with it.
+    *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "热水…凉", "热水…冷的", "热水…冰的", "热水…温的", "hot water…cold",
+            "hot water…lukewarm", role=SYMPTOM),
+    # The trap under a basin or sink, as owners name it.
+    *_rules(Category.PLUMBING, STRONG, "存水弯", "回水弯", "反水弯", "下水弯", "s弯", "p弯"),
     *_rules(Category.PLUMBING, HINT, "卫生间", "厕所", "冲凉房"),
     *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "脏水", "flood*", "overflow*",
             "drip*", "backed up", "backing up"),
     *_rules(Category.PLUMBING, HINT, "water"),
     # --- electrical ----------------------------------------------------------------------------
     *_rules(Category.ELECTRICAL, HAZARD, "漏电", "触电", "带电", "被电了", "被电到", "电了一下", "电到我", "电到手",
-            "麻手", "电手", "electric shock*", "electrocut*", "gives…shock*", role=SYMPTOM),
+            "麻手", "电手", "电人", "碰就电", "摸就电", "碰…电一下", "摸…电一下", "麻了一下", "electric shock*", "electrocut*",
+            "gives…shock*", role=SYMPTOM),
     *_rules(
         Category.ELECTRICAL, STRONG,
         "跳闸", "跳匝", "跳扎", "跳掣", "跳电", "掉闸", "空开", "电闸",
@@ -178,7 +185,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "breaker*", "circuit*", "fuse*", "fusebox*", "consumer unit",
         "trip switch", "socket*", "outlet*", "wiring", "rcd", "charger", "doorbell", "mains",
         "eletric*", "electic*",
-        "tingdian*", "ting dian*", "tiaozha*", "tiao zha*", "chazuo*", "cha zuo*",
+        "tingdian*", "ting dian*", "tiaozha*", "tiao zha*", "chazuo*", "cha zuo*", "dian deng*", "diandeng*",
+        "kaiguan*", "kai guan*", "deng bu liang*", "dengbuliang*",
     ),
     # An outage is the electrician's wherever it is noticed ("电梯停电了"); during one, other things
     # are only the circumstance ("停电的时候应急灯不亮").
@@ -189,6 +197,9 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # The home itself is where a power word points when it is said of it ("家里没电").
     *_rules(Category.ELECTRICAL, 0.0, "家里", "全屋", "屋里", "整个家", "整个屋", "整个房子", "房子", "whole flat",
             "whole apartment", "whole house", "whole unit", role=PLACE),
+    # One circuit of the flat dead while the others work is the wiring's, whatever stopped on it.
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "一路没电", "那一路…没电", "这一路…没电", "一路…不通电", "别的房间…有电",
+            "其他房间…有电", "其它房间…有电", "别的插座…有电", "其他插座…有电", "other rooms…power", role=FAULT),
     *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "别人家有电", "别人家都有电", "邻居家有电", "邻居家都有电", "全黑了",
             "所有电器", "neighbours have power", "neighbors have power", role=FAULT),
     *_rules(Category.ELECTRICAL, STRONG, "没电", "没有电", "冇电", "没得电", "照明", "照明灯", "电线", "灯泡", "灯管", "光管", "no power",
@@ -215,6 +226,11 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.HVAC, SYMPTOM_WEIGHT, "制冷", "制热", "不凉", "唔凍", "唔冻", role=SYMPTOM),
     *_rules(Category.HVAC, WEAK, "热风", "冷风", "cooling", "heat"),
     *_rules(Category.HVAC, WEAK, "滤网", "风扇", "fan", "fans", "filter*", role=PART),
+    # Ducts and flues carry air, but a water heater's flue is the heater's.
+    *_rules(Category.HVAC, STRONG, "排风管", "排风管道", "排烟管", "排烟管道", "风管", "风道", "烟道", "duct*", "flue*",
+            role=PART),
+    # Cooking fumes are where a duct or a hood is at fault, not smoke.
+    *_rules(Category.APPLIANCE, 0.0, "油烟", "cooking fumes", role=PLACE),
     # --- lifts ----------------------------------------------------------------------------------
     *_rules(
         Category.ELEVATOR, STRONG,
@@ -240,7 +256,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "消防", "烟感", "烟敢", "感烟", "温感", "烟雾报警", "火警", "火灾报警", "报警主机", "灭火器", "灭火气",
         "灭火毯", "消防栓", "消火栓", "消防箱", "水带", "喷淋", "喷淋头", "防火门", "防火卷帘", "安全出口", "安全出口灯", "出口指示", "指示灯牌", "烟雾报警器", "报警的小圆盘",
         "疏散指示", "应急照明", "应急照明灯", "应急灯", "应急出口", "紧急出口", "逃生出口", "安全通道", "逃生通道",
-        "出口灯", "消防水箱", "疏散",
+        "出口灯", "消防水箱", "疏散", "手动报警", "手报", "manual call point*", "call point*",
         "烟味",
         "fire*", "smoke alarm*", "smoke detector*", "heat detector*", "detector*", "sprinkler*",
         "extinguisher*", "hydrant*", "hydrant cabinet*", "exit light*", "fire escape*", "hose cabinet*", "fire cabinet*", "emergency exit*", "exit sign*", "emergency light*",
@@ -260,6 +276,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # and outweighs whatever else is named where it rises (a bin, a window).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
     *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "烟", "burning", "alarm*"),
+    # An alarm button alone is the fire alarm's; in a lift it is the lift's.
+    *_rules(Category.FIRE_SAFETY, STRONG, "报警按钮", "报警按键", "alarm button*", role=PART),
     # --- locks and door entry -------------------------------------------------------------------
     *_rules(
         Category.LOCKSMITH, STRONG,
@@ -289,7 +307,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "dead bird*", "dead rat*", "dead mouse", "dead cat*", "dead animal*", "cockroach*",
         "roach*", "rat", "rats", "mice", "pest*", "wasp*", "termite*", "graffiti", "spill*", "dumped",
         "cigarette butt*", "recycling", "footprint*", "mud", "muddy", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
-        "messy", "faeces", "feces", "excrement", "wee", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
+        "messy", "faeces", "feces", "excrement", "wee", "虫子", "死虫", "飞虫", "小虫", "bugs", "insects",
+        "碎玻璃", "玻璃渣", "玻璃碴", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
         role=FAULT,
     ),
     # Clutter in a fire escape is the cleaners' to clear: the escape is only where it is.
@@ -312,7 +331,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "洗碗机", "冰箱", "冰相", "雪柜", "冰柜", "冷柜", "洗衣机", "洗衣鸡", "洗衣几", "干衣机", "烘干机",
         "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
         "垃圾处理器", "消毒柜", "消毒碗柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
-        "对讲机",
+        "对讲机", "电视", "电视机",
         "water heater*", "hot water tank*", "geyser*", "fridge*", "frige*", "refrigerator*", "freezer*",
         "dishwasher*", "washing machine*", "dryer*", "oven*", "microwave*", "range hood*",
         "cooker hood*", "extractor hood*", "hob", "hobs", "cooktop*", "stove*", "burner*", "intercom*",
@@ -326,7 +345,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "spin cycle", role=SYMPTOM),
     # A washer is also the rubber ring in a tap; a door intercom also serves lifts.
     *_rules(Category.APPLIANCE, WEAK, "灶", "门铃", "对讲", "电饭煲", "热水", "washer", "washers", "hot water",
-            "spin"),
+            "spin", "tv", "television*"),
     # --- the building fabric --------------------------------------------------------------------
     *_rules(
         Category.GENERAL, STRONG,
@@ -358,6 +377,9 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "rotten egg*", "ran qi wei*", "ranqiwei*", "meiqiwei*", "mei qi wei*", role=SYMPTOM),
     *_rules(Category.GENERAL, WEAK, "燃气", "煤气", "天然气", "液化气", "gas"),
     *_rules(Category.GENERAL, 0.0, "门口", "家门口", "大门口", "doorstep", "doorway", role=PLACE),
+    # A parking-space lock is a bollard, not a door's lock; noise from neighbours is the manager's.
+    *_rules(Category.GENERAL, STRONG, "地锁", "车位锁", "parking lock*"),
+    *_rules(Category.GENERAL, WEAK, "噪音", "太吵", "noise", "noisy"),
     # Drain covers and gas pipes and meters are the building's, not the plumber's.
     *_rules(Category.GENERAL, STRONG, "井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*",
             "燃气管", "煤气管", "天然气管", "燃气表", "煤气表", "gas pipe*", "gas meter*"),
