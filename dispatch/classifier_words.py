@@ -312,7 +312,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         role=FAULT,
     ),
     # Clutter in a fire escape is the cleaners' to clear: the escape is only where it is.
-    *_rules(Category.CLEANING, FAULT_WEIGHT, "通道…堵", "通道…堆", "通道被", "堆满", "堆了", "堆放", "堆着", "占用", "占道",
+    *_rules(Category.CLEANING, FAULT_WEIGHT, "通道…堵", "通道…堆", "通道被", "堆满", "堆了", "堆放", "堆着", "堆在", "占用", "占道",
             "blocked by", "exit blocked", "escape blocked", "exit is blocked", "escape is blocked", "clutter*", "junk",
             role=FAULT),
     # A bin is a thing, and not dirt itself: a bin on fire is the fire warden's.
