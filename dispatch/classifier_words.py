@@ -166,8 +166,10 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # Hot water that runs cold is the supply's, or the heater's when one is named with it.
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "热水…凉", "热水…冷的", "热水…冰的", "热水…温的", "hot water…cold",
             "hot water…lukewarm", role=SYMPTOM),
-    # The trap under a basin or sink, as owners name it.
-    *_rules(Category.PLUMBING, STRONG, "存水弯", "回水弯", "反水弯", "下水弯", "s弯", "p弯"),
+    # The trap under a basin or sink, as owners name it; urinals, baths and soil pipes (a urinal is
+    # the plumber's, not the cleaners' for the word 小便 in it).
+    *_rules(Category.PLUMBING, STRONG, "存水弯", "回水弯", "反水弯", "下水弯", "s弯", "p弯", "小便池", "小便斗", "小便器",
+            "浴缸", "澡盆", "排污管", "污水管", "粪管", "反味", "返味", "urinal*"),
     *_rules(Category.PLUMBING, HINT, "卫生间", "厕所", "冲凉房"),
     *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "脏水", "flood*", "overflow*",
             "drip*", "backed up", "backing up"),
@@ -179,7 +181,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(
         Category.ELECTRICAL, STRONG,
         "跳闸", "跳匝", "跳扎", "跳掣", "跳电", "掉闸", "空开", "电闸",
-        "总闸", "漏电保护器", "漏保", "插座", "插坐", "插做", "插销", "电井", "电表箱", "电闸箱", "插口", "插孔", "线路", "电路", "配电箱", "电表",
+        "总闸", "漏电保护器", "漏保", "空气开关", "插座", "插坐", "插做", "插销", "电井", "电表箱", "电闸箱", "插口", "插孔", "线路", "电路", "配电箱", "电表",
         "电箱", "电表箱", "路灯", "楼道灯", "吸顶灯", "感应灯", "日光灯", "充电桩", "短路", "保险丝",
         "断路器", "电压",
         "breaker*", "circuit*", "fuse*", "fusebox*", "consumer unit",
@@ -197,6 +199,9 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # The home itself is where a power word points when it is said of it ("家里没电").
     *_rules(Category.ELECTRICAL, 0.0, "家里", "全屋", "屋里", "整个家", "整个屋", "整个房子", "房子", "whole flat",
             "whole apartment", "whole house", "whole unit", role=PLACE),
+    # A breaker that trips whenever something is switched on is the circuit's fault, whatever is plugged in.
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "开…就跳", "开…也跳", "用…就跳", "用…也跳", "插…就跳", "插…也跳",
+            "trips…whenever", "trips…every time", "trips the breaker", "trip the breaker", role=FAULT),
     # One circuit of the flat dead while the others work is the wiring's, whatever stopped on it.
     *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "一路没电", "那一路…没电", "这一路…没电", "一路…不通电", "别的房间…有电",
             "其他房间…有电", "其它房间…有电", "别的插座…有电", "其他插座…有电", "other rooms…power", role=FAULT),
@@ -288,7 +293,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "lock*", "key", "keys", "deadbolt*", "cylinder", "padlock*", "latch*", "keypad*", "access card*",
         "fob*", "locksmith*", "suo huai*", "suohuai*", "yaoshi*", "yao shi*", "mensuo*", "men suo*", "menjin*", "men jin*",
     ),
-    *_rules(Category.LOCKSMITH, WEAK, "合页", "铰链", "hinge*"),
+    *_rules(Category.LOCKSMITH, WEAK, "合页", "铰链", "猫眼", "hinge*", "peephole*"),
     # A closer belongs to its door: a fire door's is the fire warden's.
     *_rules(Category.LOCKSMITH, STRONG, "闭门器", "关门器", "door closer*", role=PART),
     *_rules(Category.LOCKSMITH, WEAK, "门", "门把手", "door*", role=PART),
@@ -307,7 +312,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "dead bird*", "dead rat*", "dead mouse", "dead cat*", "dead animal*", "cockroach*",
         "roach*", "rat", "rats", "mice", "pest*", "wasp*", "termite*", "graffiti", "spill*", "dumped",
         "cigarette butt*", "recycling", "footprint*", "mud", "muddy", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
-        "messy", "faeces", "feces", "excrement", "wee", "虫子", "死虫", "飞虫", "小虫", "bugs", "insects",
+        "messy", "faeces", "feces", "excrement", "wee", "虫子", "死虫", "飞虫", "小虫", "bugs", "insects", "蚂蚁",
+        "蜈蚣", "飞蛾", "蛾子", "潮虫", "鼠患",
         "碎玻璃", "玻璃渣", "玻璃碴", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
         role=FAULT,
     ),
@@ -332,6 +338,12 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
         "垃圾处理器", "消毒柜", "消毒碗柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
         "对讲机", "电视", "电视机",
+        # small appliances and their dialect or shop names, so a dead one is not read from its symptom
+        "吹风机", "电吹风", "风筒", "电水壶", "烧水壶", "热水壶", "电热水壶", "加湿器", "扫地机", "扫地机器人", "空气炸锅",
+        "豆浆机", "破壁机", "榨汁机", "料理机", "咖啡机", "电饭锅", "电压力锅", "高压锅", "电风扇", "落地扇", "台扇",
+        "洗烘一体机", "洗烘", "净水机", "纯水机", "集成灶", "投影仪", "机顶盒", "电热毯", "暖风机", "烘鞋器",
+        "hair dryer*", "hairdryer*", "kettle*", "humidifier*", "air fryer*", "rice cooker*", "robot vacuum*",
+        "pressure cooker*", "projector*",
         "water heater*", "hot water tank*", "geyser*", "fridge*", "frige*", "refrigerator*", "freezer*",
         "dishwasher*", "washing machine*", "dryer*", "oven*", "microwave*", "range hood*",
         "cooker hood*", "extractor hood*", "hob", "hobs", "cooktop*", "stove*", "burner*", "intercom*",
@@ -378,7 +390,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.GENERAL, WEAK, "燃气", "煤气", "天然气", "液化气", "gas"),
     *_rules(Category.GENERAL, 0.0, "门口", "家门口", "大门口", "doorstep", "doorway", role=PLACE),
     # A parking-space lock is a bollard, not a door's lock; noise from neighbours is the manager's.
-    *_rules(Category.GENERAL, STRONG, "地锁", "车位锁", "parking lock*"),
+    *_rules(Category.GENERAL, STRONG, "地锁", "车位锁", "parking lock*", "屋顶", "房顶", "瓦片", "雨棚", "雨篷",
+            "遮阳棚", "晾衣杆", "晒衣架"),
     *_rules(Category.GENERAL, WEAK, "噪音", "太吵", "noise", "noisy"),
     # Drain covers and gas pipes and meters are the building's, not the plumber's.
     *_rules(Category.GENERAL, STRONG, "井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*",
