@@ -151,7 +151,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.PLUMBING, STRONG, "水管", "水管子", "管子", "下水管", "排水管", "进水管", "软管", "阀门",
             "水阀", "pipe*", "hose*", "drain hose*", "drain pipe*", role=PART),
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "漏水", "渗水", "渗漏", "滴漏", "冒水", "跑水", "滋水", "不排水",
-            "排水慢", "排不出", "下水慢", "没水", "没有水", "leak*", "leek*", "no water", "draining", "drained",
+            "排水慢", "排不出", "下水慢", "没水", "没有水", "冇水", "没得水", "停咗水", "leak*", "leek*", "no water", "draining", "drained",
             "won't drain", "wont drain", "not draining", "doesn't drain", "loushui*", "lou shui*", role=SYMPTOM),
     # Water coming from the flat above is the plumber's, whatever it drips past on the way.
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "天花板…滴水", "天花板…渗水", "天花板…漏水", "天花板在滴", "水从楼上",
@@ -171,8 +171,11 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.PLUMBING, STRONG, "存水弯", "回水弯", "反水弯", "下水弯", "s弯", "p弯", "小便池", "小便斗", "小便器",
             "浴缸", "澡盆", "排污管", "污水管", "粪管", "反味", "返味", "urinal*"),
     *_rules(Category.PLUMBING, HINT, "卫生间", "厕所", "冲凉房"),
-    *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "脏水", "flood*", "overflow*",
-            "drip*", "backed up", "backing up"),
+    # Blocked and dripping are what is wrong, said of the thing that is: an AC's or a washing machine's
+    # drain hose blocked is theirs.
+    *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "flood*", "overflow*", "drip*", "backed up", "backing up",
+            role=SYMPTOM),
+    *_rules(Category.PLUMBING, WEAK, "脏水"),
     *_rules(Category.PLUMBING, HINT, "water"),
     # --- electrical ----------------------------------------------------------------------------
     *_rules(Category.ELECTRICAL, HAZARD, "漏电", "触电", "带电", "被电了", "被电到", "电了一下", "电到我", "电到手",
@@ -281,6 +284,14 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # and outweighs whatever else is named where it rises (a bin, a window).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
     *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "烟", "burning", "alarm*"),
+    # A fire escape is mostly where: its ordinary lamp or handrail is not fire equipment, so it weighs
+    # no more than the lamp and a dispatcher decides (its fire doors, signs and clutter keep their words).
+    *_rules(Category.FIRE_SAFETY, WEAK, "消防通道", "消防楼梯", "消防楼道", "消防梯"),
+    # Its door is a fire door, and an exit locked or chained shut is the fire warden's, not the locksmith's.
+    *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT,
+            *(f"{escape}…{what}" for escape in ("消防通道", "消防楼梯", "安全通道", "逃生通道", "安全出口", "疏散通道")
+              for what in ("门", "锁")),
+            "fire exit…locked", "fire escape…locked", "emergency exit…locked", "fire exit…chained", role=FAULT),
     # An alarm button alone is the fire alarm's; in a lift it is the lift's.
     *_rules(Category.FIRE_SAFETY, STRONG, "报警按钮", "报警按键", "alarm button*", role=PART),
     # --- locks and door entry -------------------------------------------------------------------
@@ -313,7 +324,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "roach*", "rat", "rats", "mice", "pest*", "wasp*", "termite*", "graffiti", "spill*", "dumped",
         "cigarette butt*", "recycling", "footprint*", "mud", "muddy", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
         "messy", "faeces", "feces", "excrement", "wee", "虫子", "死虫", "飞虫", "小虫", "bugs", "insects", "蚂蚁",
-        "蜈蚣", "飞蛾", "蛾子", "潮虫", "鼠患",
+        "蜈蚣", "飞蛾", "蛾子", "潮虫", "鼠患", "死鱼", "死鸟", "死狗", "死蛇", "dead fish",
         "碎玻璃", "玻璃渣", "玻璃碴", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
         role=FAULT,
     ),
