@@ -354,7 +354,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "豆浆机", "破壁机", "榨汁机", "料理机", "咖啡机", "电饭锅", "电压力锅", "高压锅", "电风扇", "落地扇", "台扇",
         "洗烘一体机", "洗烘", "净水机", "纯水机", "集成灶", "投影仪", "机顶盒", "电热毯", "暖风机", "烘鞋器",
         "hair dryer*", "hairdryer*", "kettle*", "humidifier*", "air fryer*", "rice cooker*", "robot vacuum*",
-        "pressure cooker*", "projector*",
+        "pressure cooker*", "projector*", "bath heater*", "yuba",
         "water heater*", "hot water tank*", "geyser*", "fridge*", "frige*", "refrigerator*", "freezer*",
         "dishwasher*", "washing machine*", "dryer*", "oven*", "microwave*", "range hood*",
         "cooker hood*", "extractor hood*", "hob", "hobs", "cooktop*", "stove*", "burner*", "intercom*",
