@@ -15,6 +15,10 @@ Held-out measurements:
   definitions for issue 18's classification round and read once before it; README_classifier_dev_2.md
   has that first reading): it has categories and a writer's triage flag, no priorities, and shows what
   the round's tuning reached, with the confusion of the tickets that would be auto-dispatched.
+- the third development set, tests/data/classifier_dev_3.csv (274 reports written from the category and
+  urgency definitions before reading the training data, with the writer's triage flag and priorities;
+  read once before the round that tuned on it, README_classifier_dev_3.md has that first reading):
+  the category and URGENT goals' figures, with the confusion of the auto-dispatched tickets.
 - the urgency development sets: tests/data/classifier_urgency_dev.csv (249 reports, 147 of them
   URGENT, in dialect, typos, pinyin and English, with negated controls) and
   tests/data/classifier_urgency_check.csv (214 reports written in three later rounds, each read only
@@ -61,6 +65,7 @@ LABELLED_SET = DATA / "ticket_descriptions.csv"
 SEPARATE_TEST_SETS = (DATA / "classifier_testset_2.csv", DATA / "classifier_testset_3.csv")
 DEVELOPMENT_SET = DATA / "classifier_heldout.csv"
 SECOND_DEVELOPMENT_SET = DATA / "classifier_dev_2.csv"
+THIRD_DEVELOPMENT_SET = DATA / "classifier_dev_3.csv"
 URGENCY_DEVELOPMENT_SETS = (DATA / "classifier_urgency_dev.csv", DATA / "classifier_urgency_check.csv")
 SAFETY_NET_CHECK_ROUNDS = DATA / "classifier_urgency_net_check.csv"
 SHORT_NAMES = {
@@ -98,12 +103,14 @@ def load_written_set(path: Path, *, text: str, urgency: str) -> list[TrainingExa
 
 
 def load_flagged_set(path: Path) -> tuple[list[TrainingExample], list[bool]]:
-    """A set of reports with categories and the writer's flag of which a dispatcher would want triaged."""
+    """A set of reports with categories (and priorities, where the set has an ``urgency`` column) and the
+    writer's flag of which a dispatcher would want triaged."""
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    return [TrainingExample(row["description"], Category(row["category"])) for row in rows], [
-        row["triage"] == "yes" for row in rows
-    ]
+    return [
+        TrainingExample(row["description"], Category(row["category"]), Priority(row["urgency"]) if row.get("urgency") else None)
+        for row in rows
+    ], [row["triage"] == "yes" for row in rows]
 
 
 def flagged_set_rows(evaluation: Evaluation, flagged: Sequence[bool]) -> list[dict[str, object]]:
@@ -126,6 +133,34 @@ def flagged_set_rows(evaluation: Evaluation, flagged: Sequence[bool]) -> list[di
         }
     )
     return rows
+
+
+def flagged_set_with_urgency_rows(evaluation: Evaluation, flagged: Sequence[bool]) -> list[dict[str, object]]:
+    """``flagged_set_rows`` and the URGENT goal's figures, for a flagged set that has priorities."""
+    rows = flagged_set_rows(evaluation, flagged)
+    recall = urgent_recall(evaluation)
+    rows[3:3] = [
+        {"measure": "URGENT recall", "goal": ">= 0.98", "shipped": recall, "met": "yes" if recall >= 0.98 else "NO"},
+        {"measure": "URGENT precision", "goal": "-", "shipped": urgent_precision(evaluation), "met": "-"},
+    ]
+    return rows
+
+
+def third_development_tables() -> list[tuple[str, list[dict[str, object]]]]:
+    """The goals' figures on the third development set, and its auto-dispatched and priority confusion."""
+    third, flagged = load_flagged_set(THIRD_DEVELOPMENT_SET)
+    on_third = evaluate(load_default_classifier(), third)
+    return [
+        (
+            f"Third development set ({len(third)} reports, read once before the round that tuned on it), shipped",
+            flagged_set_with_urgency_rows(on_third, flagged),
+        ),
+        (
+            f"{THIRD_DEVELOPMENT_SET.name}: category confusion of the auto-dispatched reports (rows: expected)",
+            confusion_rows(auto_dispatched(on_third)),
+        ),
+        (f"{THIRD_DEVELOPMENT_SET.name}: priority confusion, shipped (rows: expected)", urgency_confusion_rows(on_third)),
+    ]
 
 
 def auto_dispatched(evaluation: Evaluation) -> Evaluation:
@@ -341,6 +376,9 @@ def main() -> None:
         f"{SECOND_DEVELOPMENT_SET.name}: category confusion of the auto-dispatched reports (rows: expected)",
         confusion_rows(auto_dispatched(on_second)),
     )
+
+    for table in third_development_tables():
+        print_table(*table)
 
     for path in URGENCY_DEVELOPMENT_SETS:
         print_table(*urgency_development_table(path))

@@ -337,13 +337,15 @@ class _Weighed:
     end: int
 
 
-def _live(hits: list[Hit], reading: Reading, deniable_indexes: frozenset[int] | None) -> list[Hit]:
+def _live(
+    hits: list[Hit], reading: Reading, deniable_indexes: frozenset[int] | None, *, once: bool = True
+) -> list[Hit]:
     """Hits that no contrast covers and no absence word denies (``deniable_indexes``: which phrases an
-    absence word can deny; ``None``: all), one per phrase."""
+    absence word can deny; ``None``: all), one per phrase unless ``once`` is false."""
     seen: set[int] = set()
     live = []
     for hit in hits:
-        if hit.index in seen or reading.is_contrasted(hit.start, hit.end):
+        if (once and hit.index in seen) or reading.is_contrasted(hit.start, hit.end):
             continue
         if (deniable_indexes is None or hit.index in deniable_indexes) and reading.is_denied(hit.start, hit.end):
             continue
@@ -470,15 +472,16 @@ class Classifier:
         """The rule hits that count, with parts and symptoms moved to their thing's trade and places made
         light, and whether the reading is contested (``_contested``)."""
         roles = self._roles
-        hits = _live(self._rule_matcher.hits(reading.normalised), reading, self._symptoms)
+        every = _live(self._rule_matcher.hits(reading.normalised), reading, self._symptoms, once=False)
+        hits = _live(every, reading, self._symptoms)
         clauses = [reading.clause_of(hit.start) for hit in hits]
         things = [index for index, hit in enumerate(hits) if roles[hit.index] is PhraseRole.THING]
         places = {index for index in things if self._is_place(reading, hits[index])}
-        for fault, hit in enumerate(hits):
-            if roles[hit.index] is PhraseRole.FAULT:
-                places.update(
-                    index for index in things if hits[index].label != hit.label and clauses[index] == clauses[fault]
-                )
+        # A fault counts once, but makes the things of other trades a place in every clause it is said
+        # in ("楼上扔垃圾，空调外机上全是垃圾").
+        faults = {(hit.label, reading.clause_of(hit.start)) for hit in every if roles[hit.index] is PhraseRole.FAULT}
+        for label, clause in faults:
+            places.update(index for index in things if hits[index].label != label and clauses[index] == clause)
         present = [index for index in things if index not in places]
         labels = [hit.label for hit in hits]
         for index, hit in enumerate(hits):

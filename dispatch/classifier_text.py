@@ -193,6 +193,8 @@ class Hit:
     start: int
     end: int
     index: int
+    # For a phrase written "A…B", where A and B stand; the gap between them is not the phrase's.
+    anchors: tuple[tuple[int, int], ...] = ()
 
 
 def _clause_starts(normalised: str) -> list[int]:
@@ -315,22 +317,24 @@ class _Phrase:
             if number:
                 gap = _CJK_GAP if is_cjk(parts[number - 1][-1] + part[0]) else _LATIN_GAP
                 pieces.append(f"[^{re.escape(_CLAUSE_PUNCTUATION)}]{{0,{gap}}}?")
-            pieces.append(_part_pattern(part))
+            pieces.append(f"({_part_pattern(part)})")
         first = parts[0].split()[0].rstrip("*")
         return cls(label, weight, index, first, re.compile("".join(pieces)))
 
-    def spans(self, normalised: str) -> Iterator[tuple[int, int]]:
+    def spans(self, normalised: str) -> Iterator[tuple[int, int, tuple[tuple[int, int], ...]]]:
+        """Where the phrase occurs, with where its parts stand when it has more than one."""
         # The substring test is far cheaper than the regular expression and rules out most phrases.
         start = normalised.find(self.literal)
         if start < 0:
             return
         if self.pattern is None:
             while start >= 0:
-                yield start, start + len(self.literal)
+                yield start, start + len(self.literal), ()
                 start = normalised.find(self.literal, start + 1)
             return
         for match in self.pattern.finditer(normalised, start):
-            yield match.span()
+            anchors = tuple(match.span(group) for group in range(1, len(match.groups()) + 1))
+            yield *match.span(), anchors if len(anchors) > 1 else ()
 
 
 def _part_pattern(part: str) -> str:
@@ -365,12 +369,20 @@ class PhraseMatcher:
         found: list[Hit] = []
         for opening in openings & self._by_opening.keys():
             for phrase in self._by_opening[opening]:
-                found.extend(Hit(phrase.label, phrase.weight, start, end, phrase.index) for start, end in phrase.spans(normalised))
+                found.extend(
+                    Hit(phrase.label, phrase.weight, start, end, phrase.index, anchors)
+                    for start, end, anchors in phrase.spans(normalised)
+                )
         found.sort(key=lambda hit: (hit.start, -hit.end))
         return [hit for hit in found if not any(_inside(hit, other) for other in found)]
 
 
 def _inside(hit: Hit, other: Hit) -> bool:
-    """Whether ``hit`` lies within ``other`` and is shorter than it."""
+    """Whether ``hit`` lies within ``other`` and is shorter than it; within one of its parts when
+    ``other`` is written "A…B": what is named between them ("天花板的喷淋头在滴水") still counts."""
     longer = other.end - other.start > hit.end - hit.start
-    return longer and other.start <= hit.start and hit.end <= other.end
+    if not longer:
+        return False
+    if other.anchors:
+        return any(start <= hit.start and hit.end <= end for start, end in other.anchors)
+    return other.start <= hit.start and hit.end <= other.end

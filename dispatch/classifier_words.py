@@ -151,7 +151,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.PLUMBING, STRONG, "水管", "水管子", "管子", "下水管", "排水管", "进水管", "软管", "阀门",
             "水阀", "pipe*", "hose*", "drain hose*", "drain pipe*", role=PART),
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "漏水", "渗水", "渗漏", "滴漏", "冒水", "跑水", "滋水", "不排水",
-            "排水慢", "排不出", "下水慢", "没水", "没有水", "leak*", "leek*", "no water", "draining", "drained",
+            "排水慢", "排不出", "下水慢", "没水", "没有水", "冇水", "没得水", "停咗水", "leak*", "leek*", "no water", "draining", "drained",
             "won't drain", "wont drain", "not draining", "doesn't drain", "loushui*", "lou shui*", role=SYMPTOM),
     # Water coming from the flat above is the plumber's, whatever it drips past on the way.
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "天花板…滴水", "天花板…渗水", "天花板…漏水", "天花板在滴", "水从楼上",
@@ -161,24 +161,37 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # No hot water is the building's central supply unless a water heater is named with it.
     *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "没有热水", "没热水", "冇热水", "热水不热", "热水都不热", "no hot water",
             role=SYMPTOM),
-    *_rules(Category.PLUMBING, STRONG, "集中热水", "中央热水", "热水系统", "central hot water", "hot water supply"),
+    *_rules(Category.PLUMBING, STRONG, "集中热水", "中央热水", "热水系统", "供热水", "供的热水", "central hot water",
+            "hot water supply"),
+    # Hot water that runs cold is the supply's, or the heater's when one is named with it.
+    *_rules(Category.PLUMBING, SYMPTOM_WEIGHT, "热水…凉", "热水…冷的", "热水…冰的", "热水…温的", "hot water…cold",
+            "hot water…lukewarm", role=SYMPTOM),
+    # The trap under a basin or sink, as owners name it; urinals, baths and soil pipes (a urinal is
+    # the plumber's, not the cleaners' for the word 小便 in it).
+    *_rules(Category.PLUMBING, STRONG, "存水弯", "回水弯", "反水弯", "下水弯", "s弯", "p弯", "小便池", "小便斗", "小便器",
+            "浴缸", "澡盆", "排污管", "污水管", "粪管", "反味", "返味", "urinal*"),
     *_rules(Category.PLUMBING, HINT, "卫生间", "厕所", "冲凉房"),
-    *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "脏水", "flood*", "overflow*",
-            "drip*", "backed up", "backing up"),
+    # Blocked and dripping are what is wrong, said of the thing that is: an AC's or a washing machine's
+    # drain hose blocked is theirs.
+    *_rules(Category.PLUMBING, WEAK, "滴水", "堵", "塞住", "flood*", "overflow*", "drip*", "backed up", "backing up",
+            role=SYMPTOM),
+    *_rules(Category.PLUMBING, WEAK, "脏水"),
     *_rules(Category.PLUMBING, HINT, "water"),
     # --- electrical ----------------------------------------------------------------------------
     *_rules(Category.ELECTRICAL, HAZARD, "漏电", "触电", "带电", "被电了", "被电到", "电了一下", "电到我", "电到手",
-            "麻手", "电手", "electric shock*", "electrocut*", "gives…shock*", role=SYMPTOM),
+            "麻手", "电手", "电人", "碰就电", "摸就电", "碰…电一下", "摸…电一下", "麻了一下", "electric shock*", "electrocut*",
+            "gives…shock*", role=SYMPTOM),
     *_rules(
         Category.ELECTRICAL, STRONG,
         "跳闸", "跳匝", "跳扎", "跳掣", "跳电", "掉闸", "空开", "电闸",
-        "总闸", "漏电保护器", "漏保", "插座", "插坐", "插做", "插销", "电井", "电表箱", "电闸箱", "插口", "插孔", "线路", "电路", "配电箱", "电表",
+        "总闸", "漏电保护器", "漏保", "空气开关", "插座", "插坐", "插做", "插销", "电井", "电表箱", "电闸箱", "插口", "插孔", "线路", "电路", "配电箱", "电表",
         "电箱", "电表箱", "路灯", "楼道灯", "吸顶灯", "感应灯", "日光灯", "充电桩", "短路", "保险丝",
         "断路器", "电压",
         "breaker*", "circuit*", "fuse*", "fusebox*", "consumer unit",
         "trip switch", "socket*", "outlet*", "wiring", "rcd", "charger", "doorbell", "mains",
         "eletric*", "electic*",
-        "tingdian*", "ting dian*", "tiaozha*", "tiao zha*", "chazuo*", "cha zuo*",
+        "tingdian*", "ting dian*", "tiaozha*", "tiao zha*", "chazuo*", "cha zuo*", "dian deng*", "diandeng*",
+        "kaiguan*", "kai guan*", "deng bu liang*", "dengbuliang*",
     ),
     # An outage is the electrician's wherever it is noticed ("电梯停电了"); during one, other things
     # are only the circumstance ("停电的时候应急灯不亮").
@@ -189,6 +202,12 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # The home itself is where a power word points when it is said of it ("家里没电").
     *_rules(Category.ELECTRICAL, 0.0, "家里", "全屋", "屋里", "整个家", "整个屋", "整个房子", "房子", "whole flat",
             "whole apartment", "whole house", "whole unit", role=PLACE),
+    # A breaker that trips whenever something is switched on is the circuit's fault, whatever is plugged in.
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "开…就跳", "开…也跳", "用…就跳", "用…也跳", "插…就跳", "插…也跳",
+            "trips…whenever", "trips…every time", "trips the breaker", "trip the breaker", role=FAULT),
+    # One circuit of the flat dead while the others work is the wiring's, whatever stopped on it.
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "一路没电", "那一路…没电", "这一路…没电", "一路…不通电", "别的房间…有电",
+            "其他房间…有电", "其它房间…有电", "别的插座…有电", "其他插座…有电", "other rooms…power", role=FAULT),
     *_rules(Category.ELECTRICAL, FAULT_WEIGHT, "别人家有电", "别人家都有电", "邻居家有电", "邻居家都有电", "全黑了",
             "所有电器", "neighbours have power", "neighbors have power", role=FAULT),
     *_rules(Category.ELECTRICAL, STRONG, "没电", "没有电", "冇电", "没得电", "照明", "照明灯", "电线", "灯泡", "灯管", "光管", "no power",
@@ -215,6 +234,11 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     *_rules(Category.HVAC, SYMPTOM_WEIGHT, "制冷", "制热", "不凉", "唔凍", "唔冻", role=SYMPTOM),
     *_rules(Category.HVAC, WEAK, "热风", "冷风", "cooling", "heat"),
     *_rules(Category.HVAC, WEAK, "滤网", "风扇", "fan", "fans", "filter*", role=PART),
+    # Ducts and flues carry air, but a water heater's flue is the heater's.
+    *_rules(Category.HVAC, STRONG, "排风管", "排风管道", "排烟管", "排烟管道", "风管", "风道", "烟道", "duct*", "flue*",
+            role=PART),
+    # Cooking fumes are where a duct or a hood is at fault, not smoke.
+    *_rules(Category.APPLIANCE, 0.0, "油烟", "cooking fumes", role=PLACE),
     # --- lifts ----------------------------------------------------------------------------------
     *_rules(
         Category.ELEVATOR, STRONG,
@@ -240,7 +264,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "消防", "烟感", "烟敢", "感烟", "温感", "烟雾报警", "火警", "火灾报警", "报警主机", "灭火器", "灭火气",
         "灭火毯", "消防栓", "消火栓", "消防箱", "水带", "喷淋", "喷淋头", "防火门", "防火卷帘", "安全出口", "安全出口灯", "出口指示", "指示灯牌", "烟雾报警器", "报警的小圆盘",
         "疏散指示", "应急照明", "应急照明灯", "应急灯", "应急出口", "紧急出口", "逃生出口", "安全通道", "逃生通道",
-        "出口灯", "消防水箱", "疏散",
+        "出口灯", "消防水箱", "疏散", "手动报警", "手报", "manual call point*", "call point*",
         "烟味",
         "fire*", "smoke alarm*", "smoke detector*", "heat detector*", "detector*", "sprinkler*",
         "extinguisher*", "hydrant*", "hydrant cabinet*", "exit light*", "fire escape*", "hose cabinet*", "fire cabinet*", "emergency exit*", "exit sign*", "emergency light*",
@@ -260,6 +284,16 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # and outweighs whatever else is named where it rises (a bin, a window).
     *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT, "冒烟", "浓烟", "smoke*", role=SYMPTOM),
     *_rules(Category.FIRE_SAFETY, WEAK, "应急", "报警器", "烟", "burning", "alarm*"),
+    # A fire escape is mostly where: its ordinary lamp or handrail is not fire equipment, so it weighs
+    # no more than the lamp and a dispatcher decides (its fire doors, signs and clutter keep their words).
+    *_rules(Category.FIRE_SAFETY, WEAK, "消防通道", "消防楼梯", "消防楼道", "消防梯"),
+    # Its door is a fire door, and an exit locked or chained shut is the fire warden's, not the locksmith's.
+    *_rules(Category.FIRE_SAFETY, FAULT_WEIGHT,
+            *(f"{escape}…{what}" for escape in ("消防通道", "消防楼梯", "安全通道", "逃生通道", "安全出口", "疏散通道")
+              for what in ("门", "锁")),
+            "fire exit…locked", "fire escape…locked", "emergency exit…locked", "fire exit…chained", role=FAULT),
+    # An alarm button alone is the fire alarm's; in a lift it is the lift's.
+    *_rules(Category.FIRE_SAFETY, STRONG, "报警按钮", "报警按键", "alarm button*", role=PART),
     # --- locks and door entry -------------------------------------------------------------------
     *_rules(
         Category.LOCKSMITH, STRONG,
@@ -270,7 +304,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "lock*", "key", "keys", "deadbolt*", "cylinder", "padlock*", "latch*", "keypad*", "access card*",
         "fob*", "locksmith*", "suo huai*", "suohuai*", "yaoshi*", "yao shi*", "mensuo*", "men suo*", "menjin*", "men jin*",
     ),
-    *_rules(Category.LOCKSMITH, WEAK, "合页", "铰链", "hinge*"),
+    *_rules(Category.LOCKSMITH, WEAK, "合页", "铰链", "猫眼", "hinge*", "peephole*"),
     # A closer belongs to its door: a fire door's is the fire warden's.
     *_rules(Category.LOCKSMITH, STRONG, "闭门器", "关门器", "door closer*", role=PART),
     *_rules(Category.LOCKSMITH, WEAK, "门", "门把手", "door*", role=PART),
@@ -289,11 +323,13 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "dead bird*", "dead rat*", "dead mouse", "dead cat*", "dead animal*", "cockroach*",
         "roach*", "rat", "rats", "mice", "pest*", "wasp*", "termite*", "graffiti", "spill*", "dumped",
         "cigarette butt*", "recycling", "footprint*", "mud", "muddy", "mop*", "grime", "grimy", "chewing gum", "cobweb*", "mess",
-        "messy", "faeces", "feces", "excrement", "wee", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
+        "messy", "faeces", "feces", "excrement", "wee", "虫子", "死虫", "飞虫", "小虫", "bugs", "insects", "蚂蚁",
+        "蜈蚣", "飞蛾", "蛾子", "潮虫", "鼠患", "死鱼", "死鸟", "死狗", "死蛇", "dead fish",
+        "碎玻璃", "玻璃渣", "玻璃碴", "laji*", "la ji*", "dasao*", "da sao*", "baojie*", "bao jie*",
         role=FAULT,
     ),
     # Clutter in a fire escape is the cleaners' to clear: the escape is only where it is.
-    *_rules(Category.CLEANING, FAULT_WEIGHT, "通道…堵", "通道…堆", "通道被", "堆满", "堆了", "堆放", "堆着", "占用", "占道",
+    *_rules(Category.CLEANING, FAULT_WEIGHT, "通道…堵", "通道…堆", "通道被", "堆满", "堆了", "堆放", "堆着", "堆在", "占用", "占道",
             "blocked by", "exit blocked", "escape blocked", "exit is blocked", "escape is blocked", "clutter*", "junk",
             role=FAULT),
     # A bin is a thing, and not dirt itself: a bin on fire is the fire warden's.
@@ -312,7 +348,13 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         "洗碗机", "冰箱", "冰相", "雪柜", "冰柜", "冷柜", "洗衣机", "洗衣鸡", "洗衣几", "干衣机", "烘干机",
         "微波炉", "烤箱", "蒸箱", "蒸烤", "浴霸", "净水器", "软水机", "饮水机", "电磁炉", "可视对讲",
         "垃圾处理器", "消毒柜", "消毒碗柜", "除湿机", "抽湿机", "空气净化器", "点火器", "点火针",
-        "对讲机",
+        "对讲机", "电视", "电视机",
+        # small appliances and their dialect or shop names, so a dead one is not read from its symptom
+        "吹风机", "电吹风", "风筒", "电水壶", "烧水壶", "热水壶", "电热水壶", "加湿器", "扫地机", "扫地机器人", "空气炸锅",
+        "豆浆机", "破壁机", "榨汁机", "料理机", "咖啡机", "电饭锅", "电压力锅", "高压锅", "电风扇", "落地扇", "台扇",
+        "洗烘一体机", "洗烘", "净水机", "纯水机", "集成灶", "投影仪", "机顶盒", "电热毯", "暖风机", "烘鞋器",
+        "hair dryer*", "hairdryer*", "kettle*", "humidifier*", "air fryer*", "rice cooker*", "robot vacuum*",
+        "pressure cooker*", "projector*", "bath heater*", "yuba",
         "water heater*", "hot water tank*", "geyser*", "fridge*", "frige*", "refrigerator*", "freezer*",
         "dishwasher*", "washing machine*", "dryer*", "oven*", "microwave*", "range hood*",
         "cooker hood*", "extractor hood*", "hob", "hobs", "cooktop*", "stove*", "burner*", "intercom*",
@@ -326,7 +368,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "spin cycle", role=SYMPTOM),
     # A washer is also the rubber ring in a tap; a door intercom also serves lifts.
     *_rules(Category.APPLIANCE, WEAK, "灶", "门铃", "对讲", "电饭煲", "热水", "washer", "washers", "hot water",
-            "spin"),
+            "spin", "tv", "television*"),
     # --- the building fabric --------------------------------------------------------------------
     *_rules(
         Category.GENERAL, STRONG,
@@ -358,6 +400,10 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
             "rotten egg*", "ran qi wei*", "ranqiwei*", "meiqiwei*", "mei qi wei*", role=SYMPTOM),
     *_rules(Category.GENERAL, WEAK, "燃气", "煤气", "天然气", "液化气", "gas"),
     *_rules(Category.GENERAL, 0.0, "门口", "家门口", "大门口", "doorstep", "doorway", role=PLACE),
+    # A parking-space lock is a bollard, not a door's lock; noise from neighbours is the manager's.
+    *_rules(Category.GENERAL, STRONG, "地锁", "车位锁", "parking lock*", "屋顶", "房顶", "瓦片", "雨棚", "雨篷",
+            "遮阳棚", "晾衣杆", "晒衣架"),
+    *_rules(Category.GENERAL, WEAK, "噪音", "太吵", "noise", "noisy"),
     # Drain covers and gas pipes and meters are the building's, not the plumber's.
     *_rules(Category.GENERAL, STRONG, "井盖", "下水道盖", "窨井", "雨水篦", "篦子", "manhole*", "drain cover*", "drain grate*",
             "燃气管", "煤气管", "天然气管", "燃气表", "煤气表", "gas pipe*", "gas meter*"),

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import OwnerAvailability, Project, Technician, TechnicianDayOff, TechnicianShift, Ticket, VisitPin
+from db.models import OwnerAvailability, Project, Technician, Ticket, VisitPin
 from db.unit_of_work import unit_of_work
 from dispatch.dispatching import TicketSites, technician_position
 from dispatch.policy import (
@@ -58,9 +58,9 @@ from dispatch.routing import (
     visit_minutes,
 )
 from dispatch.routing import VisitPin as PinnedTo
-from dispatch.shifts import shift_hours
+from dispatch.shifts import DEFAULT_LUNCH, DEFAULT_SHIFT, working_days
 from dispatch.solver import TechnicianSupply
-from dispatch.working_hours import BreakHours, ShiftHours, shift_for_day, shift_of_today
+from dispatch.working_hours import BreakHours, ShiftHours
 from kernel.errors import AccessDenied, BadInput, Conflict, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import TicketStatus
@@ -68,8 +68,6 @@ from register.projects import get_project_for
 
 __all__ = ["DEFAULT_LUNCH", "DEFAULT_SHIFT", "DayRoutes", "Pin", "pin_visit", "plan_day_routes", "plan_my_route"]
 
-DEFAULT_LUNCH = BreakHours(11 * 60 + 30, 13 * 60 + 30, 45)
-DEFAULT_SHIFT = ShiftHours(8 * 60, 18 * 60, (DEFAULT_LUNCH,))
 # A visit on site for longer than its trade's minutes still needs a little more.
 _LEAST_REMAINING_MINUTES = 10
 _ON_SITE = frozenset({TicketStatus.ON_SITE, TicketStatus.IN_PROGRESS})
@@ -280,12 +278,9 @@ async def _plan(session: AsyncSession, project: Project, now: dt.datetime) -> Da
         )
     }
     hours_today = {
-        technician_id: _shift_on_timeline(day, hours, on_timeline)
-        for technician_id, (day, hours) in (
-            await _shifts_of_today(
-                session, [row.id for row in rows if row.on_shift], today, local_now.hour * 60 + local_now.minute
-            )
-        ).items()
+        technician_id: _shift_on_timeline(working.day, working.hours, on_timeline)
+        for technician_id, working in (await working_days(session, [row.id for row in rows if row.on_shift], local_now)).items()
+        if working.hours is not None
     }
     on_shift = [row for row in rows if row.id in hours_today]
     on_shift_ids = {row.id for row in on_shift}
@@ -377,42 +372,3 @@ def _shift_on_timeline(
             for rule in hours.breaks
         ),
     )
-
-
-async def _shifts_of_today(
-    session: AsyncSession, technician_ids: list[int], today: dt.date, clock_minute: int
-) -> dict[int, tuple[dt.date, ShiftHours]]:
-    """Each technician's shift for the rest of today and the date it started (`shift_of_today`, from each
-    day's `shift_for_day`); those who work neither are left out."""
-    yesterday = today - dt.timedelta(days=1)
-    dated: dict[int, dict[dt.date, ShiftHours]] = {technician_id: {} for technician_id in technician_ids}
-    weekly: dict[int, dict[int, ShiftHours]] = {technician_id: {} for technician_id in technician_ids}
-    days_off: dict[int, set[dt.date]] = {technician_id: set() for technician_id in technician_ids}
-    stored = await session.scalars(
-        select(TechnicianShift).where(
-            TechnicianShift.technician_id.in_(technician_ids),
-            TechnicianShift.on_date.in_([yesterday, today]) | TechnicianShift.weekday.is_not(None),
-        )
-    )
-    for row in stored:
-        if row.on_date is not None:
-            dated[row.technician_id][row.on_date] = shift_hours(row)
-        elif row.weekday is not None:
-            weekly[row.technician_id][row.weekday] = shift_hours(row)
-    for off in await session.scalars(
-        select(TechnicianDayOff).where(
-            TechnicianDayOff.technician_id.in_(technician_ids), TechnicianDayOff.on_date.in_([yesterday, today])
-        )
-    ):
-        days_off[off.technician_id].add(off.on_date)
-    shifts: dict[int, tuple[dt.date, ShiftHours]] = {}
-    for technician_id in technician_ids:
-        on_day = [
-            shift_for_day(day, dated[technician_id], weekly[technician_id], DEFAULT_SHIFT, frozenset(days_off[technician_id]))
-            for day in (yesterday, today)
-        ]
-        chosen = shift_of_today(on_day[0], on_day[1], clock_minute)
-        if chosen is not None:
-            offset, hours = chosen
-            shifts[technician_id] = (today + dt.timedelta(days=offset), hours)
-    return shifts

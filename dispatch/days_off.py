@@ -1,6 +1,9 @@
 """Technicians' single days off (leave, sick): a date on which the shift their week or that date's hours
-would start is not worked. The day's routes plan nobody off (`dispatch.day_routes`) and the assignment
-solver gives them nothing that day (`dispatch.dispatching.load_supply`).
+would start is not worked. A shift belongs to the day it started, so a night shift that began the evening
+before runs to its end (`dispatch.shifts.working_days`, the one rule): the day's routes plan nobody off
+(`dispatch.day_routes`), the assignment solver gives them nothing (`dispatch.dispatching.load_supply`),
+and a dispatcher's manual assignment to someone off is refused unless it says it overrides the day off
+(`dispatch.tickets.assign_ticket`).
 
 Dispatchers and admins set and clear them (`dispatch.policy.may_set_days_off`); a technician reads their
 own through the roster (`may_see_shifts`). Dates are the project's, in its time zone.
@@ -9,7 +12,6 @@ own through the roster (`may_see_shifts`). Dates are the project's, in its time 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,7 +24,7 @@ from kernel.errors import BadInput, NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import AbsenceReason
 
-__all__ = ["LONGEST_NOTE", "clear_technician_day_off", "off_on", "set_technician_day_off"]
+__all__ = ["LONGEST_NOTE", "clear_technician_day_off", "set_technician_day_off"]
 
 LONGEST_NOTE = 200
 
@@ -69,20 +71,6 @@ async def clear_technician_day_off(
             raise NotFound("The technician has no day off on that date.", field="onDate")
         await session.delete(day_off)
         return technician
-
-
-async def off_on(session: AsyncSession, technician_ids: Iterable[int], day: dt.date) -> set[int]:
-    """Which of these technicians are off on ``day``."""
-    ids = sorted(set(technician_ids))
-    if not ids:
-        return set()
-    return set(
-        await session.scalars(
-            select(TechnicianDayOff.technician_id).where(
-                TechnicianDayOff.technician_id.in_(ids), TechnicianDayOff.on_date == day
-            )
-        )
-    )
 
 
 async def _editable(session: AsyncSession, principal: Principal, technician_id: int) -> Technician:

@@ -23,12 +23,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Building, Project, Technician, Ticket
-from dispatch.days_off import off_on
 from dispatch.events import Publisher
 from dispatch.journal import TicketJournal
 from dispatch.lifecycle import ActionInput, Actor, decide
 from dispatch.model import AssignmentMode, DispatchAction, GeoPoint
 from dispatch.policy import DISPATCH_STAFF_ONLY, dispatcher_actor, dispatches_in
+from dispatch.shifts import working_days
 from dispatch.solver import (
     Assignment,
     CostBreakdown,
@@ -77,15 +77,17 @@ async def load_supply(
     session: AsyncSession, project_id: int, *, lock: bool, now: dt.datetime, leave_out_tickets: Iterable[int] = ()
 ) -> list[TechnicianSupply]:
     """The project's technicians as the solver sees them; `leave_out_tickets` do not count as load
-    (they are the ones being re-planned). One with a day off today (`dispatch.days_off`, the project's
-    date) counts as off shift, whatever they said last."""
+    (they are the ones being re-planned). One who does not work the rest of today by their stored hours
+    and days off counts as off shift, whatever they said last: the rule the day's routes plan by
+    (`dispatch.shifts.working_days`), so a night worker whose shift started yesterday evening is given
+    work until it ends, even on a date they have off."""
     statement = select(Technician).where(Technician.project_id == project_id).order_by(Technician.id)
     if lock:
         statement = statement.with_for_update(key_share=True)
     technicians = (await session.scalars(statement)).all()
     timezone = await session.scalar(select(Project.timezone).where(Project.id == project_id))
     assert timezone is not None  # the project of a ticket being dispatched is kept (ON DELETE RESTRICT)
-    off_today = await off_on(session, (t.id for t in technicians), now.astimezone(ZoneInfo(timezone)).date())
+    working = await working_days(session, [t.id for t in technicians], now.astimezone(ZoneInfo(timezone)))
     load_query = (
         select(Ticket.assignee_id, func.count())
         .where(
@@ -104,7 +106,7 @@ async def load_supply(
             technician_id=technician.id,
             skills=frozenset(technician.skills),
             location=technician_position(technician),
-            on_shift=technician.on_shift and technician.id not in off_today,
+            on_shift=technician.on_shift and working[technician.id].works,
             current_load=int(loads.get(technician.id, 0)),
             capacity=technician.capacity,
         )

@@ -1,6 +1,12 @@
 """Technicians' working hours: a shift and its breaks per weekday (every week) or per date (which
 overrides the week), kept in the project's time zone and read by the day's routes (`dispatch.day_routes`).
 
+Who works now is one rule (`working_days`, over `dispatch.working_hours.working_day`): a shift belongs to
+the day it started, so a night worker whose shift began yesterday evening works it to its end even when
+today is their day off. The day's routes plan by it, the assignment solver gives work by it
+(`dispatch.dispatching.load_supply`), and a manual assignment on a day off is refused by it
+(`dispatch.tickets.assign_ticket`).
+
 Dispatchers and admins set and clear them (`dispatch.policy.may_edit_shifts`); a technician reads their
 own through the roster (`may_see_shifts`). Bad hours are refused by `dispatch.working_hours.check_shift`
 before anything is written.
@@ -12,17 +18,46 @@ import datetime as dt
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Project, Technician, TechnicianShift
+from db.models import Project, Technician, TechnicianDayOff, TechnicianShift
 from db.unit_of_work import unit_of_work
 from dispatch.policy import may_edit_shifts
-from dispatch.working_hours import BreakHours, ShiftHours, check_shift
+from dispatch.working_hours import BreakHours, ShiftHours, check_shift, working_day
 from kernel.errors import BadInput, NotFound
 from kernel.principal import Principal
 
-__all__ = ["clear_technician_shift", "set_technician_shift", "shift_hours"]
+__all__ = [
+    "DEFAULT_LUNCH",
+    "DEFAULT_SHIFT",
+    "WorkingDay",
+    "clear_technician_shift",
+    "set_technician_shift",
+    "shift_hours",
+    "working_days",
+]
+
+# What someone with no hours stored works, every day.
+DEFAULT_LUNCH = BreakHours(11 * 60 + 30, 13 * 60 + 30, 45)
+DEFAULT_SHIFT = ShiftHours(8 * 60, 18 * 60, (DEFAULT_LUNCH,))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkingDay:
+    """A technician's working day at a moment: the date whose shift they work for the rest of today (the
+    day the shift started), its hours on that date's clock (None: they do not work it), and whether that
+    date is one of their days off."""
+
+    day: dt.date
+    hours: ShiftHours | None
+    day_off: bool
+
+    @property
+    def works(self) -> bool:
+        return self.hours is not None
 
 
 def shift_hours(row: TechnicianShift) -> ShiftHours:
@@ -109,3 +144,41 @@ async def _stored(
 ) -> TechnicianShift | None:
     day = TechnicianShift.weekday == weekday if weekday is not None else TechnicianShift.on_date == on_date
     return await session.scalar(select(TechnicianShift).where(TechnicianShift.technician_id == technician_id, day))
+
+
+async def working_days(
+    session: AsyncSession, technician_ids: Sequence[int], local_now: dt.datetime
+) -> dict[int, WorkingDay]:
+    """Each technician's working day at ``local_now`` (in the project's time zone), from their stored
+    hours and days off (`dispatch.working_hours.working_day`)."""
+    ids = sorted(set(technician_ids))
+    today = local_now.date()
+    yesterday = today - dt.timedelta(days=1)
+    dated: dict[int, dict[dt.date, ShiftHours]] = {technician_id: {} for technician_id in ids}
+    weekly: dict[int, dict[int, ShiftHours]] = {technician_id: {} for technician_id in ids}
+    days_off: dict[int, set[dt.date]] = {technician_id: set() for technician_id in ids}
+    if ids:
+        stored = await session.scalars(
+            select(TechnicianShift).where(
+                TechnicianShift.technician_id.in_(ids),
+                TechnicianShift.on_date.in_([yesterday, today]) | TechnicianShift.weekday.is_not(None),
+            )
+        )
+        for row in stored:
+            if row.on_date is not None:
+                dated[row.technician_id][row.on_date] = shift_hours(row)
+            elif row.weekday is not None:
+                weekly[row.technician_id][row.weekday] = shift_hours(row)
+        for off in await session.scalars(
+            select(TechnicianDayOff).where(
+                TechnicianDayOff.technician_id.in_(ids), TechnicianDayOff.on_date.in_([yesterday, today])
+            )
+        ):
+            days_off[off.technician_id].add(off.on_date)
+    clock_minute = local_now.hour * 60 + local_now.minute
+    working: dict[int, WorkingDay] = {}
+    for technician_id in ids:
+        off = frozenset(days_off[technician_id])
+        day, hours = working_day(today, clock_minute, dated[technician_id], weekly[technician_id], DEFAULT_SHIFT, off)
+        working[technician_id] = WorkingDay(day, hours, day in off)
+    return working

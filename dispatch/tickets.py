@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -56,6 +57,7 @@ from dispatch.ticket_state import (
     project_settings,
     technician_in_project,
 )
+from dispatch.shifts import working_days
 from dispatch.speech import SpeechRecogniser
 from dispatch.unit_of_work import TicketChanges, ticket_unit_of_work
 from dispatch.voice import HeardVoice, RejectedAudio, hear_voice
@@ -539,12 +541,20 @@ async def assign_ticket(
     ticket_id: int,
     technician_id: int,
     expected_version: int | None = None,
+    override_day_off: bool = False,
     publisher: Publisher | None = None,
 ) -> Ticket:
-    """A dispatcher's choice, which overrides the solver (and its skill, shift and capacity checks)."""
+    """A dispatcher's choice, which overrides the solver (and its skill, shift and capacity checks), but
+    not a technician's day off unless it says so (``override_day_off``: someone on leave called in)."""
     async with ticket_unit_of_work(session_factory, publisher, now=now) as changes:
         return await assign_ticket_in(
-            changes, principal, now=now, ticket_id=ticket_id, technician_id=technician_id, version=expected_version
+            changes,
+            principal,
+            now=now,
+            ticket_id=ticket_id,
+            technician_id=technician_id,
+            version=expected_version,
+            override_day_off=override_day_off,
         )
 
 
@@ -556,15 +566,36 @@ async def assign_ticket_in(
     ticket_id: int,
     technician_id: int,
     version: int | None,
+    override_day_off: bool = False,
 ) -> Ticket:
     """`assign_ticket` in the caller's unit of work (`version`: the expected one, if any)."""
     ticket = await get_ticket_for(changes.session, principal, ticket_id, lock=True)
     _check_version(ticket, version)
     actor = actor_for(principal, ticket)
-    await technician_in_project(changes.session, technician_id, ticket.project_id, field="technicianId")
+    technician = await technician_in_project(changes.session, technician_id, ticket.project_id, field="technicianId")
     transition = _decide(ticket, DispatchAction.ASSIGN, actor, ActionInput(technician_id=technician_id))
-    apply_transition(ticket, transition, actor, changes.journal, now=now, payload={"mode": AssignmentMode.MANUAL.value})
+    payload: dict[str, object] = {"mode": AssignmentMode.MANUAL.value}
+    day_off = await _day_off_now(changes.session, technician, now)
+    if day_off is not None:
+        if not override_day_off:
+            raise BadInput(
+                f"{technician.name} {day_off.isoformat()} 休息，不能派单；如确需叫回，请加上 overrideDayOff: true。"
+                f" (The technician is off on {day_off.isoformat()}; send overrideDayOff: true to assign anyway.)",
+                field="technicianId",
+            )
+        # Who called someone in on their day off stays in the ticket's history.
+        payload["dayOffOverridden"] = day_off.isoformat()
+    apply_transition(ticket, transition, actor, changes.journal, now=now, payload=payload)
     return ticket
+
+
+async def _day_off_now(session: AsyncSession, technician: Technician, now: dt.datetime) -> dt.date | None:
+    """The date of the day off the technician is on now, by the rule the solver and the day's routes keep
+    (a night shift that started the evening before is still that day's); None when they are not off."""
+    project = await session.get(Project, technician.project_id)
+    assert project is not None  # a technician's project is kept (ON DELETE RESTRICT)
+    working = (await working_days(session, [technician.id], now.astimezone(ZoneInfo(project.timezone))))[technician.id]
+    return working.day if working.day_off else None
 
 
 async def categorize_ticket(

@@ -26,6 +26,7 @@ __all__ = [
     "check_shift",
     "shift_for_day",
     "shift_of_today",
+    "working_day",
 ]
 
 MOST_BREAKS = 4
@@ -142,6 +143,32 @@ def shift_for_day(
     if weekly:
         return weekly.get(day.isoweekday())
     return default
+
+
+def working_day(
+    today: dt.date,
+    clock_minute: int,
+    dated: dict[dt.date, ShiftHours],
+    weekly: dict[int, ShiftHours],
+    default: ShiftHours,
+    days_off: frozenset[dt.date] = frozenset(),
+) -> tuple[dt.date, ShiftHours | None]:
+    """The date whose shift someone works for the rest of today, and its hours (None: they do not work
+    it). A shift belongs to the day it started: while a night shift that started yesterday evening still
+    runs at ``clock_minute`` (minutes since today's midnight), today is still yesterday's working day,
+    whatever today's date holds (a day off, another shift); after it ends, today's date decides.
+
+    The one rule for who works now: the day's routes plan by it, the assignment solver gives work by it,
+    and a manual assignment is refused on a day off by it."""
+    yesterday = today - dt.timedelta(days=1)
+    chosen = shift_of_today(
+        shift_for_day(yesterday, dated, weekly, default, days_off),
+        shift_for_day(today, dated, weekly, default, days_off),
+        clock_minute,
+    )
+    if chosen is not None and chosen[0] == -1:
+        return yesterday, chosen[1]
+    return today, chosen[1] if chosen is not None else None
 
 
 def shift_of_today(

@@ -55,7 +55,7 @@ AssignTicketResult = Annotated[
         "AssignTicketResult",
         description=(
             "What `assignTicket` answers: the Ticket as it is now; BadUserInputError (`field` names the input at "
-            "fault) (a technician without the skill or off shift); NotFoundError (a ticket, unit, technician or "
+            "fault) (a technician without the skill or off shift, or on a day off without overrideDayOff); NotFoundError (a ticket, unit, technician or "
             "project that does not exist or is not yours to see); ConflictError (a stale expectedVersion, or a ticket "
             "in a status that cannot be assigned). A failure writes nothing."
         ),
@@ -293,6 +293,15 @@ class TicketMutations:
                 description="The ticket's `version` as you read it; refused with CONFLICT if it changed since."
             ),
         ] = None,
+        override_day_off: Annotated[
+            bool,
+            strawberry.argument(
+                description=(
+                    "Assign even though the technician is off today (leave, sick): someone called in. Without it "
+                    "a technician on a day off is refused with BAD_USER_INPUT on `technicianId`."
+                )
+            ),
+        ] = False,
     ) -> AssignTicketResult:
         principal = await require_principal(info)
 
@@ -304,6 +313,7 @@ class TicketMutations:
                 ticket_id=decode_id(ticket_id, "Ticket", field="ticketId"),
                 technician_id=decode_id(technician_id, "Technician", field="technicianId"),
                 expected_version=expected_version,
+                override_day_off=override_day_off,
                 publisher=info.context.services.publisher,
             )
 

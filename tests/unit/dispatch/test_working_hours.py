@@ -13,6 +13,7 @@ from dispatch.working_hours import (
     check_shift,
     shift_for_day,
     shift_of_today,
+    working_day,
 )
 from kernel.errors import BadInput
 
@@ -94,6 +95,21 @@ def test_a_day_off_removes_that_dates_shift_whatever_the_week_or_the_date_says()
     assert shift_for_day(tuesday, dated, week, LUNCH_DAY, frozenset({tuesday})) is None
     assert shift_for_day(tuesday, dated, week, LUNCH_DAY, frozenset({monday})) == ShiftHours(9 * 60, 12 * 60)
     assert shift_for_day(monday, {}, {}, LUNCH_DAY, frozenset({monday})) is None
+
+
+def test_a_night_shift_belongs_to_the_day_it_started_whatever_the_next_date_holds() -> None:
+    # Monday nights 22:00–06:00, and Tuesday off
+    monday, tuesday = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+    night = ShiftHours(22 * 60, 30 * 60)
+    week = {1: night}
+
+    # on Tuesday at 01:00 he still works Monday's shift, though Tuesday is his day off; at 06:00 he is off
+    assert working_day(tuesday, 1 * 60, {}, week, LUNCH_DAY, frozenset({tuesday})) == (monday, night)
+    assert working_day(tuesday, 6 * 60, {}, week, LUNCH_DAY, frozenset({tuesday})) == (tuesday, None)
+    # with Monday off instead, Monday's night shift is not worked, and Tuesday (not in his week) neither
+    assert working_day(tuesday, 1 * 60, {}, week, LUNCH_DAY, frozenset({monday})) == (tuesday, None)
+    # with no hours stored he works the default every day, from today's date
+    assert working_day(tuesday, 1 * 60, {}, {}, LUNCH_DAY) == (tuesday, LUNCH_DAY)
 
 
 def test_a_shift_whose_breaks_take_all_of_it_is_refused() -> None:
