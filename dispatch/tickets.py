@@ -579,8 +579,7 @@ async def assign_ticket_in(
     if day_off is not None:
         if not override_day_off:
             raise BadInput(
-                f"{technician.name} {day_off.isoformat()} 休息，不能派单；如确需叫回，请加上 overrideDayOff: true。"
-                f" (The technician is off on {day_off.isoformat()}; send overrideDayOff: true to assign anyway.)",
+                f"The technician is off on {day_off.isoformat()}; send overrideDayOff: true to assign anyway.",
                 field="technicianId",
             )
         # Who called someone in on their day off stays in the ticket's history.
