@@ -190,9 +190,15 @@ class KeyJoin:
         postgresql = connection.dialect.name == "postgresql"
         if postgresql:
             # The joins below hash a window's keys; four megabytes would spill a busy day's to disk. Compiling
-            # them (JIT) cost 0.7 s of a group's day and won nothing: each runs once.
-            await self.session.execute(text("SET LOCAL work_mem = '64MB'"))
-            await self.session.execute(text("SET LOCAL jit = off"))
+            # them (JIT) cost 0.7 s of a group's day and won nothing: each runs once. The two sides of
+            # `_pairs` carry no statistics: costed blind, their join was a merge join that sorted two million
+            # wide rows on disk (5.5 s of a group's day) where one hash table serves. One round trip.
+            await self.session.execute(
+                text(
+                    "SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),"
+                    " set_config('enable_mergejoin', 'off', true)"
+                )
+            )
         # Named for this run alone: nothing to look for first.
         await connection.run_sync(self.tables.metadata.create_all, checkfirst=False)
         await self._ambiguous()
@@ -203,17 +209,12 @@ class KeyJoin:
         # Whole days at a time, so that each statement reads the window's payments once for many lines (a
         # million lines of a group's day joined in one statement cost the server 6 s of CPU, in five
         # batches of line ids 10 s).
-        if postgresql:
-            # The two sides of `_pairs` carry no statistics: costed blind, their join was a merge join that
-            # sorted two million wide rows on disk (5.5 s of a group's day) where one hash table serves.
-            await self.session.execute(text("SET LOCAL enable_mergejoin = off"))
         for batch_start, batch_end in await self._batches():
             await self.session.execute(
                 insert(self.tables.pair).from_select(list(self.tables.pair.c.keys()), self._pairs(batch_start, batch_end))
             )
         if postgresql:
-            await self.session.execute(text("SET LOCAL enable_mergejoin = on"))
-        if postgresql:
+            await self.session.execute(text("SELECT set_config('enable_mergejoin', 'on', true)"))
             await self.session.execute(text(f"ANALYZE {self.tables.pair.name}"))
         await self._mark_decided()
         return int(await self.session.scalar(select(func.count()).select_from(self.tables.pair)) or 0)
