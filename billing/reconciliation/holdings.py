@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, or_, select, union_all
 
 from db.models import MatchLink, ReconciliationMatch
 
-__all__ = ["held_line_ids", "held_payment_ids", "line_is_held", "payment_is_held"]
+__all__ = ["Among", "held_line_ids", "held_payment_ids", "line_is_held", "payment_is_held"]
 
 
 def line_is_held(line_id: Any) -> ColumnElement[bool]:
@@ -23,20 +24,24 @@ def payment_is_held(payment_id: Any) -> ColumnElement[bool]:
     return or_(exists().where(ReconciliationMatch.payment_id == payment_id), exists().where(MatchLink.payment_id == payment_id))
 
 
-def held_line_ids(among: list[int] | None = None) -> Any:
+Among = Sequence[int] | Callable[[Any], ColumnElement[bool]] | None
+"""Which ids a question is about: all, these ids, or those a condition on the id column picks."""
+
+
+def held_line_ids(among: Among = None) -> Any:
     """The ids of the lines matches hold (of `among` only, when given)."""
     return _held(ReconciliationMatch.line_id, MatchLink.line_id, among)
 
 
-def held_payment_ids(among: list[int] | None = None) -> Any:
+def held_payment_ids(among: Among = None) -> Any:
     """The ids of the payments matches hold (of `among` only, when given)."""
     return _held(ReconciliationMatch.payment_id, MatchLink.payment_id, among)
 
 
-def _held(paired: Any, linked: Any, among: list[int] | None) -> Any:
-    return union_all(
-        *(
-            select(column).where(column.is_not(None), *([column.in_(among)] if among is not None else []))
-            for column in (paired, linked)
-        )
-    )
+def _held(paired: Any, linked: Any, among: Among) -> Any:
+    def narrowed(column: Any) -> list[ColumnElement[bool]]:
+        if among is None:
+            return []
+        return [among(column) if callable(among) else column.in_(among)]
+
+    return union_all(*(select(column).where(column.is_not(None), *narrowed(column)) for column in (paired, linked)))

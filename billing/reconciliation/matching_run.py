@@ -31,13 +31,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, delete, exists, insert, literal, or_, select, union_all
+from sqlalchemy import ARRAY, ColumnElement, Date, Integer, any_, delete, exists, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.bulk import bulk_connection
@@ -457,22 +457,40 @@ async def _streamed(session: AsyncSession, statement: Any) -> AsyncIterator[Any]
 
 async def _decided(session: AsyncSession, items: WindowItems) -> None:
     """Which of the items a match (not undone) or a resolved exception already owns."""
-    for chunk in _chunks(list(items.lines)):
-        items.taken_lines.update(await session.scalars(held_line_ids(chunk)))
-        items.taken_lines.update(await session.scalars(_resolved_links(ExceptionLink.line_id, chunk)))
-    for chunk in _chunks(list(items.payments)):
-        items.taken_payments.update(await session.scalars(held_payment_ids(chunk)))
-        items.taken_payments.update(await session.scalars(_resolved_links(ExceptionLink.payment_id, chunk)))
-    for chunk in _chunks(list(items.refunds)):
-        items.taken_refunds.update(await session.scalars(select(MatchLink.reversal_id).where(MatchLink.reversal_id.in_(chunk))))
-        items.taken_refunds.update(await session.scalars(_resolved_links(ExceptionLink.reversal_id, chunk)))
+    postgresql = (await session.connection()).dialect.name == "postgresql"
+    for among in _picking(list(items.lines), postgresql):
+        items.taken_lines.update(await session.scalars(held_line_ids(among)))
+        items.taken_lines.update(await session.scalars(_resolved_links(ExceptionLink.line_id, among)))
+    for among in _picking(list(items.payments), postgresql):
+        items.taken_payments.update(await session.scalars(held_payment_ids(among)))
+        items.taken_payments.update(await session.scalars(_resolved_links(ExceptionLink.payment_id, among)))
+    for among in _picking(list(items.refunds), postgresql):
+        items.taken_refunds.update(await session.scalars(select(MatchLink.reversal_id).where(among(MatchLink.reversal_id))))
+        items.taken_refunds.update(await session.scalars(_resolved_links(ExceptionLink.reversal_id, among)))
 
 
-def _resolved_links(column: Any, ids: list[int]) -> Any:
+def _picking(ids: list[int], postgresql: bool) -> Iterable[Callable[[Any], ColumnElement[bool]]]:
+    """Conditions on an id column that together pick `ids`: on PostgreSQL one array parameter (a group's
+    day's 70,000 unpaired items were 160 statements of IN lists of 1,000, each list rendered parameter by
+    parameter), on SQLite IN lists of 1,000."""
+    if not ids:
+        return
+    if postgresql:
+        yield lambda column: column == any_(literal(ids, ARRAY(Integer)))
+        return
+    for chunk in _chunks(ids):
+        yield _in_list(chunk)
+
+
+def _in_list(ids: list[int]) -> Callable[[Any], ColumnElement[bool]]:
+    return lambda column: column.in_(ids)
+
+
+def _resolved_links(column: Any, among: Callable[[Any], ColumnElement[bool]]) -> Any:
     return (
         select(column)
         .join(ReconciliationException, ReconciliationException.id == ExceptionLink.exception_id)
-        .where(column.in_(ids), ExceptionLink.related.is_(False), ReconciliationException.status == ExceptionStatus.RESOLVED)
+        .where(among(column), ExceptionLink.related.is_(False), ReconciliationException.status == ExceptionStatus.RESOLVED)
     )
 
 

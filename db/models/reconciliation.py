@@ -174,14 +174,17 @@ class ReconciliationMatch(Base):
     channel_fee: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     amount_difference: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     settlement: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    journal_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id", ondelete="RESTRICT"))
+    # journal_entry_id, created_by and undone_by have none either (0026): a foreign key's check is called for
+    # every row inserted, NULL or not. Users and journal entries are never deleted; the writers take them
+    # from the principal acting and the entry they wrote in the same transaction.
+    journal_entry_id: Mapped[int | None] = mapped_column(Integer)
     line_id: Mapped[int | None] = mapped_column(Integer)
     payment_id: Mapped[int | None] = mapped_column(Integer)
     corrects_closed_day: Mapped[dt.date | None] = mapped_column(Date)
-    created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    created_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = created_at_column()
     undone_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime())
-    undone_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
+    undone_by: Mapped[int | None] = mapped_column(Integer)
     undo_reason: Mapped[str | None] = mapped_column(String(500))
 
 
