@@ -77,7 +77,17 @@ class ArrearsSpan(Base):
     (`OPEN_UNTIL_FURTHER_NOTICE` while it holds), with what the ageing groups and ages it by."""
 
     __tablename__ = "arrears_span"
-    __table_args__ = (Index("ix_arrears_span_project_id_open_until", "project_id", "open_until"),)
+    # On PostgreSQL the index carries every column the ageing reads, so the spans open on a day are read
+    # from the index alone: at 100,000 flats the 139,000 open today lie on nearly every page of the table
+    # (21,000 pages read, against 1,000 of the index).
+    __table_args__ = (
+        Index(
+            "ix_arrears_span_project_id_open_until",
+            "project_id",
+            "open_until",
+            postgresql_include=["open_from", "unit_id", "building_id", "party_id", "due_date", "bill_id", "balance"],
+        ),
+    )
 
     bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="RESTRICT"), primary_key=True)
     open_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)

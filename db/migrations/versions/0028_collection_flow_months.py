@@ -1,4 +1,5 @@
-"""the collection flows summed per month beside the daily ones, and the daily ones indexed by day
+"""the collection flows summed per month beside the daily ones, the daily ones indexed by day, and the
+arrears spans' index covering what the ageing reads
 
 Revision ID: 0028
 Revises: 0023
@@ -8,6 +9,8 @@ On the reports' branch, after the facts (0023). The collection rate of a year re
 flows at 100,000 flats; it now reads the months before the report day's month from
 `collection_flow_month` (kept by the same writers from here on, `billing.reports.facts`) and only that
 month's days from `collection_flow`, found by the new index. This fills the months from the stored flows.
+On PostgreSQL the arrears spans' index by `open_until` now includes the columns the ageing reads, so the
+spans open on a day come from the index alone (SQLite keeps the plain index).
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('collection_flow', schema=None) as batch_op:
         batch_op.create_index('ix_collection_flow_project_id_day', ['project_id', 'day'], unique=False)
+    with op.batch_alter_table('arrears_span', schema=None) as batch_op:
+        batch_op.drop_index('ix_arrears_span_project_id_open_until')
+        batch_op.create_index(
+            'ix_arrears_span_project_id_open_until', ['project_id', 'open_until'], unique=False,
+            postgresql_include=['open_from', 'unit_id', 'building_id', 'party_id', 'due_date', 'bill_id', 'balance'],
+        )
     from billing.reports.facts import months_from_flows
 
     connection = op.get_bind()
@@ -44,6 +53,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('arrears_span', schema=None) as batch_op:
+        batch_op.drop_index('ix_arrears_span_project_id_open_until')
+        batch_op.create_index('ix_arrears_span_project_id_open_until', ['project_id', 'open_until'], unique=False)
     with op.batch_alter_table('collection_flow', schema=None) as batch_op:
         batch_op.drop_index('ix_collection_flow_project_id_day')
     op.drop_table('collection_flow_month')
