@@ -18,11 +18,11 @@ Owners keep habits (seeded, so the same arguments give the same books):
 
 A payment that would fall after `now` has not happened, so the latest bills are still open.
 
-The reports' facts (`billing.reports.facts`: collection flows, settled residuals, arrears spans) are
-written beside each chunk's books, computed from the same records by `facts.add_bill_history`, the
-function the migration and the facts' check compute them with: a bulk load of what the writers would
-have left one movement at a time. A building's flats never straddle two chunks, so each chunk's flows
-are whole rows.
+The reports' facts (`billing.reports.facts`: collection flows and their months, settled residuals,
+arrears spans) are written beside each chunk's books, computed from the same records by
+`facts.add_bill_history`, the function the migration and the facts' check compute them with: a bulk load
+of what the writers would have left one movement at a time. A building's flats never straddle two chunks,
+so each chunk's flows (and months) are whole rows.
 
     seed_report_history(session, units=..., months=..., now=...)
 """
@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.bulk import BulkConnection, bulk_connection
 from billing.model import BillingPeriod
 from billing.reports.collection_facts import FactBill
-from billing.reports.facts import SPAN_COLUMNS, AgeingBill, Facts, add_bill_history, residual_row, span_row
+from billing.reports.facts import SPAN_COLUMNS, AgeingBill, Facts, add_bill_history, monthly, residual_row, span_row
 from db.models import (
     Adjustment,
     ArrearsSpan,
@@ -51,6 +51,7 @@ from db.models import (
     BillRun,
     Building,
     CollectionFlow,
+    CollectionFlowMonth,
     FeeRule,
     FeeRuleVersion,
     JournalEntry,
@@ -372,6 +373,11 @@ async def _write(writer: BulkConnection, ids: _Ids, rows: _Rows, building_of: di
         CollectionFlow.__table__,  # type: ignore[arg-type]
         ("project_id", "period", "building_id", "issued_on", "fee_kind", "day", "receivable", "collected"),
         [(project_id, *key, receivable, collected) for key, (receivable, collected) in facts.facts.flows.items()],
+    )
+    await writer.write(
+        CollectionFlowMonth.__table__,  # type: ignore[arg-type]
+        ("project_id", "period", "building_id", "issued_on", "fee_kind", "month", "receivable", "collected"),
+        [(project_id, *key, receivable, collected) for key, (receivable, collected) in monthly(facts.facts.flows).items()],
     )
     residual_columns = ("bill_id", "fee_kind", "settled_from", "settled_until", "project_id", "period", "building_id", "issued_on", "amount")
     await writer.write(

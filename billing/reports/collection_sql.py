@@ -13,8 +13,11 @@ rolls up its own, and a test on both databases holds the two readings equal.
   began and still settled at the end of D;
 - recovered during P: those bills' collected flows booked from P's first day to its last (or D).
 
-The flows of earlier bills are first summed per window of days (before the first begun period, then one
-window per begun period), so that each begun period adds up a few windows rather than every day.
+The flows are read per month (`CollectionFlowMonth`) before the report day's month and per day within it
+(`_flows`): every window the report cuts the days into ends at a month's end or on the report day, so a
+month before the report day's lies wholly in one window. The flows of earlier bills are then summed per
+window (before the first begun period, then one window per begun period), so that each begun period adds
+up a few windows rather than every month.
 
 `booked_allocations` is here too: the reference reading (`per_bill`) and the facts' check
 (`billing.reports.facts`) find each allocation's journal time through it.
@@ -23,8 +26,9 @@ window per begun period), so that each begun period adds up a few windows rather
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -55,6 +59,7 @@ from billing.reports.collection import CollectionFigures, CollectionReport, asse
 from db.models import (
     AllocationSource,
     CollectionFlow,
+    CollectionFlowMonth,
     JournalEntry,
     JournalLine,
     PaymentAllocation,
@@ -144,47 +149,69 @@ def _window(day: ColumnElement[dt.date], begun: Sequence[tuple[int, BillingPerio
     return case(*whens, else_=_NOWHERE)
 
 
-def _current_rows(project_id: int, labels: Sequence[str], as_of: dt.date):  # type: ignore[no-untyped-def]
-    return (
-        select(
-            CollectionFlow.period.label("label"),
-            CollectionFlow.building_id.label("building_id"),
-            CollectionFlow.fee_kind.label("kind"),
-            sum_fen(CollectionFlow.receivable).label("receivable"),
-            sum_fen(CollectionFlow.collected).label("collected"),
-            _big(literal(0)).label("arrears_at_start"),
-            _big(literal(0)).label("arrears_recovered"),
-        )
-        .where(
-            CollectionFlow.project_id == project_id,
-            CollectionFlow.period.in_(labels),
-            CollectionFlow.issued_on <= as_of,
-            CollectionFlow.day <= as_of,
-        )
-        .group_by(CollectionFlow.period, CollectionFlow.building_id, CollectionFlow.fee_kind)
+def _flows(project_id: int, as_of: dt.date, which: Callable[[Any, Any], list[ColumnElement[bool]]]) -> Subquery:
+    """The project's flows booked by the end of `as_of` that `which(period, issued_on)` takes, as (period,
+    building id, issue day, fee kind, day, receivable, collected): the months before `as_of`'s month summed
+    (each dated on its first day, which lies in the same window as all its days) and that month's days."""
+    month = as_of.replace(day=1)
+    months = select(
+        CollectionFlowMonth.period,
+        CollectionFlowMonth.building_id,
+        CollectionFlowMonth.issued_on,
+        CollectionFlowMonth.fee_kind,
+        CollectionFlowMonth.month.label("day"),
+        CollectionFlowMonth.receivable,
+        CollectionFlowMonth.collected,
+    ).where(
+        CollectionFlowMonth.project_id == project_id,
+        CollectionFlowMonth.month < month,
+        *which(CollectionFlowMonth.period, CollectionFlowMonth.issued_on),
     )
+    days = select(
+        CollectionFlow.period,
+        CollectionFlow.building_id,
+        CollectionFlow.issued_on,
+        CollectionFlow.fee_kind,
+        CollectionFlow.day,
+        CollectionFlow.receivable,
+        CollectionFlow.collected,
+    ).where(
+        CollectionFlow.project_id == project_id,
+        CollectionFlow.day >= month,
+        CollectionFlow.day <= as_of,
+        *which(CollectionFlow.period, CollectionFlow.issued_on),
+    )
+    return union_all(months, days).subquery("flows")
+
+
+def _current_rows(project_id: int, labels: Sequence[str], as_of: dt.date):  # type: ignore[no-untyped-def]
+    flows = _flows(project_id, as_of, lambda period, issued_on: [period.in_(labels), issued_on <= as_of])
+    return select(
+        flows.c.period.label("label"),
+        flows.c.building_id.label("building_id"),
+        flows.c.fee_kind.label("kind"),
+        sum_fen(flows.c.receivable).label("receivable"),
+        sum_fen(flows.c.collected).label("collected"),
+        _big(literal(0)).label("arrears_at_start"),
+        _big(literal(0)).label("arrears_recovered"),
+    ).group_by(flows.c.period, flows.c.building_id, flows.c.fee_kind)
 
 
 def _arrears_rows(project_id: int, as_of: dt.date, begun: Sequence[tuple[int, BillingPeriod, dt.date]]):  # type: ignore[no-untyped-def]
     last = begun[-1][1]
-    window = _window(CollectionFlow.day, begun).label("window")
+    flows = _flows(project_id, as_of, lambda period, issued_on: [period < last.label, issued_on < last.start])
+    window = _window(flows.c.day, begun).label("window")
     windows = (
         select(
-            CollectionFlow.period,
-            CollectionFlow.building_id,
-            CollectionFlow.issued_on,
-            CollectionFlow.fee_kind,
+            flows.c.period,
+            flows.c.building_id,
+            flows.c.issued_on,
+            flows.c.fee_kind,
             window,
-            sum_fen(CollectionFlow.receivable).label("receivable"),
-            sum_fen(CollectionFlow.collected).label("collected"),
+            sum_fen(flows.c.receivable).label("receivable"),
+            sum_fen(flows.c.collected).label("collected"),
         )
-        .where(
-            CollectionFlow.project_id == project_id,
-            CollectionFlow.period < last.label,
-            CollectionFlow.issued_on < last.start,
-            CollectionFlow.day <= as_of,
-        )
-        .group_by(CollectionFlow.period, CollectionFlow.building_id, CollectionFlow.issued_on, CollectionFlow.fee_kind, window)
+        .group_by(flows.c.period, flows.c.building_id, flows.c.issued_on, flows.c.fee_kind, window)
         .subquery("windows")
     )
     periods = _begun_table(begun)
@@ -204,30 +231,39 @@ def _arrears_rows(project_id: int, as_of: dt.date, begun: Sequence[tuple[int, Bi
         .join(periods, earlier)
         .group_by(periods.c.label, windows.c.building_id, windows.c.fee_kind)
     )
-    settled = (
+    # A residual counts for a begun period when its bill was issued and settled before the period began:
+    # when the later of the two days falls in a window before the period's. Summed per window first, so
+    # that each begun period adds up a few windows rather than every residual.
+    later = case((SettledResidual.issued_on > SettledResidual.settled_from, SettledResidual.issued_on), else_=SettledResidual.settled_from)
+    residual_window = _window(later, begun).label("window")
+    residuals = (
         select(
-            periods.c.label,
+            SettledResidual.period,
             SettledResidual.building_id,
-            SettledResidual.fee_kind.label("kind"),
-            _big(literal(0)).label("receivable"),
-            _big(literal(0)).label("collected"),
-            _big(-sum_fen(SettledResidual.amount)).label("arrears_at_start"),
-            _big(literal(0)).label("arrears_recovered"),
-        )
-        .join(
-            periods,
-            and_(
-                SettledResidual.period < periods.c.label,
-                SettledResidual.issued_on < periods.c.first_day,
-                SettledResidual.settled_from < periods.c.first_day,
-            ),
+            SettledResidual.fee_kind,
+            residual_window,
+            sum_fen(SettledResidual.amount).label("amount"),
         )
         .where(
             SettledResidual.project_id == project_id,
             SettledResidual.period < last.label,
             SettledResidual.settled_until > as_of,
         )
-        .group_by(periods.c.label, SettledResidual.building_id, SettledResidual.fee_kind)
+        .group_by(SettledResidual.period, SettledResidual.building_id, SettledResidual.fee_kind, residual_window)
+        .subquery("residuals")
+    )
+    settled = (
+        select(
+            periods.c.label,
+            residuals.c.building_id,
+            residuals.c.fee_kind.label("kind"),
+            _big(literal(0)).label("receivable"),
+            _big(literal(0)).label("collected"),
+            _big(-sum_fen(residuals.c.amount)).label("arrears_at_start"),
+            _big(literal(0)).label("arrears_recovered"),
+        )
+        .join(periods, and_(residuals.c.period < periods.c.label, residuals.c.window <= periods.c.position))
+        .group_by(periods.c.label, residuals.c.building_id, residuals.c.fee_kind)
     )
     return flows, settled
 

@@ -9,7 +9,8 @@ the bill row). Payments, batches, the demo and reconciliation (`billing.booking.
 bills' new figures already: they ask `bill_changes` for the rows and write them with their own.
 
 - `CollectionFlow`, `SettledResidual`: the collection rate's (`billing.reports.collection_facts` says
-  what they hold and why they suffice).
+  what they hold and why they suffice). `CollectionFlowMonth` holds the flows again, summed per calendar
+  month of their day, written beside them by the same statements (`monthly`).
 - `ArrearsSpan`: the ageing's. A bill's receivable balance (its amount due, which the ledger check holds
   equal to its receivable postings) from the day it took it until the day it next changed. The ageing as
   of day D reads the spans open on D: those that began by D and end after it.
@@ -72,6 +73,7 @@ from db.models import (
     Bill,
     BillLine,
     CollectionFlow,
+    CollectionFlowMonth,
     JournalEntry,
     JournalLine,
     Project,
@@ -91,6 +93,8 @@ __all__ = [
     "history_facts",
     "history_rows",
     "history_statements",
+    "monthly",
+    "months_from_flows",
     "SPAN_COLUMNS",
     "add_issue_flows",
     "issue_facts",
@@ -103,6 +107,7 @@ _IN_LIST = 5_000
 """Bills per IN list (SQLite allows 32,766 bound parameters in a statement)."""
 
 _FLOWS = CollectionFlow.__table__
+_MONTHS = CollectionFlowMonth.__table__
 _RESIDUALS = SettledResidual.__table__
 _SPANS = ArrearsSpan.__table__
 
@@ -155,6 +160,25 @@ def arrears_spans(bill_id: int, balances: Iterable[tuple[dt.date, int]]) -> list
     if since is not None:
         spans.append((bill_id, since, OPEN_UNTIL_FURTHER_NOTICE, balance))
     return spans
+
+
+def monthly(flows: Flows) -> Flows:
+    """`flows` summed per calendar month of their day: the rows of `CollectionFlowMonth`, each keyed by its
+    month's first day where the flow's key has its day."""
+    months: Flows = {}
+    for (period, building_id, issued_on, kind, day), (receivable, collected) in flows.items():
+        add_flows(months, (period, building_id, issued_on, kind, day.replace(day=1)), receivable, collected)
+    return months
+
+
+def months_from_flows(dialect: str) -> Any:
+    """INSERT … SELECT of `CollectionFlowMonth`'s rows from the stored flows, for a database whose month rows
+    are still empty (the migration that adds them, and the benchmark's seeded history)."""
+    day = _FLOWS.c.day
+    month = func.date(day, "start of month") if dialect == "sqlite" else cast(func.date_trunc("month", day), Date)
+    keys = [_FLOWS.c.project_id, _FLOWS.c.period, _FLOWS.c.building_id, _FLOWS.c.issued_on, _FLOWS.c.fee_kind]
+    summed = select(*keys, month, func.sum(_FLOWS.c.receivable), func.sum(_FLOWS.c.collected)).group_by(*keys, month)
+    return _MONTHS.insert().from_select([*(column.name for column in keys), "month", "receivable", "collected"], summed)
 
 
 # --- a bill run ------------------------------------------------------------------------------------------
@@ -252,11 +276,14 @@ async def bill_changes(
     residuals_ended -= {(record[0], record[1], record[2]) for record in residuals}
     spans_ended -= {(span[0], span[1]) for span in spans}
     return [
-        TableRows(
-            _FLOWS,
-            _FLOW_COLUMNS,
-            [(project_id, *key, receivable, collected) for key, (receivable, collected) in sorted(flows.items())],
-            on_conflict="add",
+        *(
+            TableRows(
+                table,
+                columns,
+                [(project_id, *key, receivable, collected) for key, (receivable, collected) in sorted(sums.items())],
+                on_conflict="add",
+            )
+            for table, columns, sums in ((_FLOWS, _FLOW_COLUMNS, flows), (_MONTHS, _MONTH_COLUMNS, monthly(flows)))
         ),
         TableRows(_RESIDUALS, _RESIDUAL_KEY, sorted(residuals_ended), delete=True),
         TableRows(_RESIDUALS, _RESIDUAL_COLUMNS, residuals, on_conflict="replace"),
@@ -266,6 +293,7 @@ async def bill_changes(
 
 
 _FLOW_COLUMNS = ("project_id", "period", "building_id", "issued_on", "fee_kind", "day", "receivable", "collected")
+_MONTH_COLUMNS = ("project_id", "period", "building_id", "issued_on", "fee_kind", "month", "receivable", "collected")
 _RESIDUAL_COLUMNS = ("bill_id", "fee_kind", "settled_from", "settled_until", "project_id", "period", "building_id", "issued_on", "amount")
 _RESIDUAL_KEY = ("bill_id", "fee_kind", "settled_from")
 _SPAN_KEY = ("bill_id", "open_from")
@@ -416,30 +444,19 @@ async def _add_flows(session: AsyncSession, project_id: int, flows: Flows) -> No
     same order, so they queue rather than deadlock)."""
     if not flows:
         return
-    insert = dialect_insert(session, _FLOWS)
-    upsert = insert.on_conflict_do_update(
-        index_elements=[column.name for column in _FLOWS.primary_key.columns],
-        set_={
-            "receivable": _FLOWS.c.receivable + insert.excluded.receivable,
-            "collected": _FLOWS.c.collected + insert.excluded.collected,
-        },
-    )
-    await session.execute(
-        upsert,
-        [
-            {
-                "project_id": project_id,
-                "period": period,
-                "building_id": building_id,
-                "issued_on": issued_on,
-                "fee_kind": kind,
-                "day": day,
-                "receivable": receivable,
-                "collected": collected,
-            }
-            for (period, building_id, issued_on, kind, day), (receivable, collected) in sorted(flows.items())
-        ],
-    )
+    for table, columns, sums in ((_FLOWS, _FLOW_COLUMNS, flows), (_MONTHS, _MONTH_COLUMNS, monthly(flows))):
+        insert = dialect_insert(session, table)
+        upsert = insert.on_conflict_do_update(
+            index_elements=[column.name for column in table.primary_key.columns],
+            set_={
+                "receivable": table.c.receivable + insert.excluded.receivable,
+                "collected": table.c.collected + insert.excluded.collected,
+            },
+        )
+        await session.execute(
+            upsert,
+            [dict(zip(columns, (project_id, *key, receivable, collected), strict=True)) for key, (receivable, collected) in sorted(sums.items())],
+        )
 
 
 def span_row(span: tuple[int, dt.date, dt.date, int], bill: AgeingBill) -> dict[str, object]:
@@ -602,6 +619,18 @@ async def stored_facts(session: AsyncSession, project_id: int) -> Facts:
     return facts
 
 
+async def _stored_months(session: AsyncSession, project_id: int) -> Flows:
+    months: Flows = {}
+    for period, building_id, issued_on, kind, month, receivable, collected in await session.execute(
+        select(
+            CollectionFlowMonth.period, CollectionFlowMonth.building_id, CollectionFlowMonth.issued_on,
+            CollectionFlowMonth.fee_kind, CollectionFlowMonth.month, CollectionFlowMonth.receivable, CollectionFlowMonth.collected,
+        ).where(CollectionFlowMonth.project_id == project_id)
+    ):
+        add_flows(months, (period, building_id, issued_on, kind, month), int(receivable), int(collected))
+    return months
+
+
 async def facts_discrepancies(session: AsyncSession, project_id: int) -> list[str]:
     """How the project's stored facts differ from the facts of its books (none: they agree)."""
     statements = history_statements(project_id)
@@ -614,6 +643,11 @@ async def facts_discrepancies(session: AsyncSession, project_id: int) -> list[st
     for key in sorted(wanted_flows.keys() | kept_flows.keys()):
         if wanted_flows.get(key) != kept_flows.get(key):
             problems.append(f"collection flow {key}: books {wanted_flows.get(key)}, stored {kept_flows.get(key)}")
+    wanted_months = _without_zeros(monthly(expected.flows))
+    kept_months = _without_zeros(await _stored_months(session, project_id))
+    for key in sorted(wanted_months.keys() | kept_months.keys()):
+        if wanted_months.get(key) != kept_months.get(key):
+            problems.append(f"collection flow month {key}: books {wanted_months.get(key)}, stored {kept_months.get(key)}")
     for name, wanted, kept in (
         ("settled residual", expected.residuals, stored.residuals),
         ("arrears span", _merged(expected.spans), _merged(stored.spans)),

@@ -82,7 +82,7 @@ from db.models.reconciliation import (
     StatementFile,
     StatementLineRow,
 )
-from db.models.reports import OPEN_UNTIL_FURTHER_NOTICE, ArrearsSpan, CollectionFlow, SettledResidual
+from db.models.reports import OPEN_UNTIL_FURTHER_NOTICE, ArrearsSpan, CollectionFlow, CollectionFlowMonth, SettledResidual
 from db.models.risk import OverdueRiskModel
 from db.models.technicians import Technician, TechnicianDayOff, TechnicianShift
 from db.models.tickets import (
@@ -186,6 +186,7 @@ __all__ = [
     "OPEN_UNTIL_FURTHER_NOTICE",
     "ArrearsSpan",
     "CollectionFlow",
+    "CollectionFlowMonth",
     "SettledResidual",
     "Technician",
     "TechnicianDayOff",

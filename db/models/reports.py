@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.base import Base
 
-__all__ = ["OPEN_UNTIL_FURTHER_NOTICE", "ArrearsSpan", "CollectionFlow", "SettledResidual"]
+__all__ = ["OPEN_UNTIL_FURTHER_NOTICE", "ArrearsSpan", "CollectionFlow", "CollectionFlowMonth", "SettledResidual"]
 
 OPEN_UNTIL_FURTHER_NOTICE = dt.date(9999, 12, 31)
 """The `open_until` of a span still open: a real date, so one index range finds spans open on a day."""
@@ -24,6 +24,8 @@ class CollectionFlow(Base):
     change of its waterfall share as cash was applied or taken back)."""
 
     __tablename__ = "collection_flow"
+    # The collection rate reads the days of the report day's month only (`CollectionFlowMonth` the rest).
+    __table_args__ = (Index("ix_collection_flow_project_id_day", "project_id", "day"),)
 
     project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), primary_key=True)
     period: Mapped[str] = mapped_column(String(7), primary_key=True)
@@ -31,6 +33,23 @@ class CollectionFlow(Base):
     issued_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     fee_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    receivable: Mapped[int] = mapped_column(BigInteger)
+    collected: Mapped[int] = mapped_column(BigInteger)
+
+
+class CollectionFlowMonth(Base):
+    """`CollectionFlow` summed per calendar month of its day (`month` is the month's first day), written
+    with it by every writer: the collection rate of a year reads a row per month where the flows have one
+    per day with money (17 times fewer rows at 20,000 flats), and the report day's own month from the days."""
+
+    __tablename__ = "collection_flow_month"
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="RESTRICT"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id", ondelete="RESTRICT"), primary_key=True)
+    issued_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    fee_kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     receivable: Mapped[int] = mapped_column(BigInteger)
     collected: Mapped[int] = mapped_column(BigInteger)
 
@@ -58,7 +77,17 @@ class ArrearsSpan(Base):
     (`OPEN_UNTIL_FURTHER_NOTICE` while it holds), with what the ageing groups and ages it by."""
 
     __tablename__ = "arrears_span"
-    __table_args__ = (Index("ix_arrears_span_project_id_open_until", "project_id", "open_until"),)
+    # On PostgreSQL the index carries every column the ageing reads, so the spans open on a day are read
+    # from the index alone: at 100,000 flats the 139,000 open today lie on nearly every page of the table
+    # (21,000 pages read, against 1,000 of the index).
+    __table_args__ = (
+        Index(
+            "ix_arrears_span_project_id_open_until",
+            "project_id",
+            "open_until",
+            postgresql_include=["open_from", "unit_id", "building_id", "party_id", "due_date", "bill_id", "balance"],
+        ),
+    )
 
     bill_id: Mapped[int] = mapped_column(ForeignKey("bill.id", ondelete="RESTRICT"), primary_key=True)
     open_from: Mapped[dt.date] = mapped_column(Date, primary_key=True)
