@@ -11,18 +11,20 @@ from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.driver import session_for_reads
+
 __all__ = ["rows_by_id", "rows_grouped_by"]
 
 M = TypeVar("M")
 
 
 async def _rows(session_factory: async_sessionmaker[AsyncSession], statement: Select[Any]) -> Sequence[Any]:
-    async with session_factory() as session:
+    async with session_for_reads(session_factory) as session:
         return (await session.scalars(statement)).all()
 
 
 async def _plain_rows(session_factory: async_sessionmaker[AsyncSession], statement: Select[Any]) -> Sequence[Any]:
-    async with session_factory() as session:
+    async with session_for_reads(session_factory) as session:
         return (await session.execute(statement)).all()
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from db.driver import session_for_reads
+
 __all__ = ["KeysetPage", "keyset_page"]
 
 M = TypeVar("M")
@@ -41,7 +43,7 @@ async def keyset_page(
     page = list(conditions)
     if beyond_id is not None:
         page.append(key < beyond_id if newest_first else key > beyond_id)
-    async with session_factory() as session:
+    async with session_for_reads(session_factory) as session:
         statement = (
             select(model)
             .where(*page)
@@ -52,7 +54,7 @@ async def keyset_page(
         rows = (await session.scalars(statement)).all()
 
     async def count() -> int:
-        async with session_factory() as session:
+        async with session_for_reads(session_factory) as session:
             return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
     return KeysetPage(rows, count)
