@@ -11,7 +11,7 @@ short session of its own, which keeps loaders usable from subscriptions and conc
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,7 +19,7 @@ from strawberry.dataloader import DataLoader
 
 from db.batch_reads import rows_by_id, rows_grouped_by
 
-__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped"]
+__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "read_into"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -109,3 +109,15 @@ async def _shaped(pending: Awaitable[V], shape: Callable[[V], Any]) -> R:
     shaped = shape(await pending)
     # A shape may answer through another loader in turn (a field made of two loaders' values).
     return await shaped if inspect.isawaitable(shaped) else shaped
+
+
+async def read_into(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
+    """Read the values of `keys` into `loader`, with one call of its batch function for the keys it does
+    not hold yet, so that fields then `answer` from it at once: what a page reads for its fields.
+
+    `load_many` makes a future per key, batches them and gathers them: on a page of a hundred rows that
+    is hundreds of futures, done callbacks and turns of the event loop for what one statement returns.
+    """
+    missing = [key for key in dict.fromkeys(keys) if loader.cache_map.get(key) is None]
+    if missing:
+        loader.prime_many(dict(zip(missing, await loader.load_fn(missing), strict=True)))
