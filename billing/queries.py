@@ -86,7 +86,8 @@ async def list_bills(
     limit: int,
     after_id: int | None,
 ) -> KeysetPage[Bill]:
-    """One page of the bills the caller may see, oldest first, and how many match in all."""
+    """One page of the bills the caller may see, oldest first, as plain rows of every column, and how many
+    match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
     ]
@@ -104,7 +105,8 @@ async def list_bills(
         conditions.append(is_overdue_sql(today))
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
-    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id)
+    # Plain rows: the list's readers (`BillType`, the bill loader they are primed into) read columns only.
+    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, plain=True)
 
 
 async def list_payments(
