@@ -19,9 +19,9 @@ the SQLSTATE in `sqlstate` (`db.unit_of_work` reads it).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
-import weakref
 from functools import lru_cache
 from typing import Any
 
