@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import joinedload
 
 from billing import texts
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
@@ -22,6 +23,7 @@ from billing.policy import (
     may_see_unit_billing,
     visible_unit_billing,
 )
+from db.driver import session_for_reads
 from db.models import (
     Bill,
     BillRun,
@@ -86,7 +88,8 @@ async def list_bills(
     limit: int,
     after_id: int | None,
 ) -> KeysetPage[Bill]:
-    """One page of the bills the caller may see, oldest first, and how many match in all."""
+    """One page of the bills the caller may see, oldest first, as plain rows of every column, and how many
+    match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
     ]
@@ -104,7 +107,8 @@ async def list_bills(
         conditions.append(is_overdue_sql(today))
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
-    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id)
+    # Plain rows: the list's readers (`BillType`, the bill loader they are primed into) read columns only.
+    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, plain=True)
 
 
 async def list_payments(
@@ -233,11 +237,15 @@ async def get_unit_statement(
 ) -> UnitStatement:
     """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
     reversal, in order, with the running balance (receivable minus prepaid credit), each described in the
-    project's language."""
-    async with session_factory() as session:
+    project's language. The unit comes with its building (what a statement's heading shows). Its reads
+    need no transaction: each is one statement."""
+    async with session_for_reads(session_factory) as session:
         found = (
             await session.execute(
-                select(Unit, Project.locale).join(Project, Unit.project_id == Project.id).where(Unit.id == unit_id)
+                select(Unit, Project.locale)
+                .join(Project, Unit.project_id == Project.id)
+                .options(joinedload(Unit.building))
+                .where(Unit.id == unit_id)
             )
         ).first()
         if found is None or not may_see_unit_billing(principal, project_id=found[0].project_id, unit_id=unit_id):

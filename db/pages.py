@@ -12,6 +12,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
+from db.batch_reads import every_column
+from db.driver import session_for_reads
+
 __all__ = ["KeysetPage", "keyset_page"]
 
 M = TypeVar("M")
@@ -34,25 +37,29 @@ async def keyset_page(
     beyond_id: int | None,
     newest_first: bool = False,
     joined: Sequence[Any] = (),
+    plain: bool = False,
 ) -> KeysetPage[M]:
     """The rows of `model` matching `conditions` in id order (descending when `newest_first`), starting
-    beyond `beyond_id` in that order, with the `joined` relationships loaded by the same statement."""
+    beyond `beyond_id` in that order, with the `joined` relationships loaded by the same statement; with
+    `plain`, as Core rows of every mapped column (`db.batch_reads.every_column`), for callers whose
+    readers read columns only: a page of objects costs each its state and identity-map entry."""
+    if plain and joined:
+        raise ValueError("plain rows carry no relationships to join")
     key: Any = model.id  # type: ignore[attr-defined]
     page = list(conditions)
     if beyond_id is not None:
         page.append(key < beyond_id if newest_first else key > beyond_id)
-    async with session_factory() as session:
+    async with session_for_reads(session_factory) as session:
         statement = (
-            select(model)
+            (every_column(model) if plain else select(model).options(*(joinedload(relation) for relation in joined)))
             .where(*page)
-            .options(*(joinedload(relation) for relation in joined))
             .order_by(key.desc() if newest_first else key)
             .limit(limit + 1)
         )
-        rows = (await session.scalars(statement)).all()
+        rows = (await session.execute(statement)).all() if plain else (await session.scalars(statement)).all()
 
     async def count() -> int:
-        async with session_factory() as session:
+        async with session_for_reads(session_factory) as session:
             return int(await session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0)
 
     return KeysetPage(rows, count)

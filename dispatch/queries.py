@@ -102,9 +102,12 @@ async def list_tickets(
     before_id: int | None,
 ) -> KeysetPage[Ticket]:
     """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
-    newest first, below `before_id` when given; and how many match in all."""
+    newest first, below `before_id` when given, as plain rows of every column; and how many match in all."""
     conditions = [visible_tickets(principal), *_conditions(spec, now)]
-    return await keyset_page(session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True)
+    # Plain rows: the list's readers (`TicketType`, the policy's predicates, the SLA state) read columns only.
+    return await keyset_page(
+        session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True, plain=True
+    )
 
 
 async def list_technicians(

@@ -10,8 +10,10 @@ it takes. A request then only calls resolvers and serializers:
 
 - a field strawberry answers with an attribute read (no resolver, no extension, no permission) is read
   with `getattr`, as strawberry's basic-field resolver does;
-- a resolver without arguments, permission classes, extensions or exception handlers is called as
-  strawberry's wrapper calls it (the source as self/root/parent, an `Info` if it asks for one);
+- a resolver without permission classes, extensions or exception handlers, whose arguments the
+  document leaves out and which all have defaults, is called as strawberry's wrapper calls it (the
+  source as self/root/parent, an `Info` if it asks for one, every argument left to its default: the
+  default strawberry put in the schema is the Python parameter's own);
 - relay's `Node.id`, on a class that keeps relay's `resolve_id` and `resolve_typename`, is encoded
   straight from the row's id and the parent type's name, the string the resolver's `GlobalID` serializes
   to, without the `Info`, the `GlobalID` and the serializer in between;
@@ -69,7 +71,7 @@ from graphql.language import (
     VariableNode,
 )
 from graphql.pyutils import Path, is_iterable
-from strawberry import relay
+from strawberry import UNSET, relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 __all__ = ["CompiledQueryExecutor"]
@@ -111,9 +113,10 @@ class _FieldPlan:
 
 
 class _DirectCall:
-    """A resolver without arguments, extensions (permission classes are extensions) or exception
-    handlers: strawberry's wrapper would only hand it the source where it asks for self, root or parent,
-    and an `Info` where it asks for one. This calls it the same way, without the wrapper's layers."""
+    """A resolver without extensions (permission classes are extensions) or exception handlers, called
+    without arguments: strawberry's wrapper would only hand it the source where it asks for self, root
+    or parent, an `Info` where it asks for one, and the defaults of its arguments (the schema's, which
+    strawberry took from the parameters). This calls it the same way, without the wrapper's layers."""
 
     __slots__ = ("function", "info_class", "info_name", "source_names", "source_positional", "strawberry_field")
 
@@ -147,7 +150,7 @@ def _direct_call(field_def: Any, graphql_schema: Any) -> _DirectCall | None:
         resolver is None
         or getattr(field_def.resolve, "_is_default", True)
         or strawberry_field.extensions
-        or strawberry_field.arguments
+        or any(argument.default is UNSET for argument in strawberry_field.arguments)
         or strawberry_schema.schema_converter._exception_handler_specs
         or not callable(resolver.wrapped_func)
     ):
@@ -362,9 +365,10 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
                 raise _NotCompiled(f"the field {name} (introspection or unknown)")
             field.definition = definition
             field.resolve = definition.resolve or self.field_resolver
-            field.arguments = bool(definition.args or field.nodes[0].arguments)
+            passed = any(node.arguments for node in field.nodes)
+            field.arguments = bool(definition.args) or passed
             field.attribute = None if field.arguments else _is_plain_attribute(definition)
-            if field.attribute is None and not field.arguments:
+            if field.attribute is None and not passed:
                 field.direct = _direct_call(definition, self.schema)
                 field.global_id = _is_relay_node_id(field.direct, definition.type)
             field.complete = self._completer(definition.type, field)

@@ -14,15 +14,16 @@ from strawberry import relay
 
 from billing import balance, texts
 from billing import model as engine
-from billing.allocation import AccruedLateFee, late_fee_now_explained
+from billing.allocation import late_fee_now, late_fee_now_explained
 from billing.policy import may_manage_charges
 from billing.rule_book import late_fee_policy_of
+from billing.rules import LateFeePolicies
 from db.models import Bill, LateFeePolicyVersion, Project
 from kernel.vocabulary import BillLineKind, Locale
 from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
 from schema.billing.run_types import BillRunType
-from schema.batching import answer
+from schema.batching import answer, read_into
 from schema.context import Info
 from schema.pagination import selected_on_nodes
 from schema.units.types import BuildingType, PartyType, UnitType
@@ -145,13 +146,13 @@ class BillType(relay.Node):
         selected, projects = selected_on_nodes(info), sorted({row.project_id for row in rows})
         reads: list[Awaitable[Any]] = []
         if selected.keys() & {"isOverdue", "lateFee", "lateFeeExplanation", "lines"}:
-            reads.append(loaders.project.load_many(projects))
+            reads.append(read_into(loaders.project, projects))
         if selected.keys() & {"lateFee", "lateFeeExplanation"}:
-            reads.append(loaders.billing.late_fee_versions_by_project.load_many(projects))
+            reads.append(read_into(loaders.billing.late_fee_versions_by_project, projects))
         if "lines" in selected:
-            reads.append(loaders.billing.lines_by_bill.load_many([row.id for row in rows]))
+            reads.append(read_into(loaders.billing.lines_by_bill, [row.id for row in rows]))
         if "unit" in selected:
-            reads.append(loaders.unit.load_many(sorted({row.unit_id for row in rows})))
+            reads.append(read_into(loaders.unit, sorted({row.unit_id for row in rows})))
         await asyncio.gather(*reads)
 
     @strawberry.field(description="Unpaid and past its due date, as of today in the project's time zone.")
@@ -171,7 +172,8 @@ class BillType(relay.Node):
             strawberry.argument(description="The day to compute for (project time zone); default today."),
         ] = None,
     ) -> Decimal:
-        return self._accrued_late_fee(info, as_of, lambda accrued: accrued.amount)  # type: ignore[return-value]
+        # The amount alone: the explanation's breakdown is worked out only for `lateFeeExplanation`.
+        return self._accrued_late_fee(info, as_of, late_fee_now)  # type: ignore[return-value]
 
     @strawberry.field(
         description=(
@@ -187,20 +189,20 @@ class BillType(relay.Node):
             strawberry.argument(description="The day to compute for (project time zone); default today."),
         ] = None,
     ) -> str:
-        return self._accrued_late_fee(  # type: ignore[return-value]
-            info,
-            as_of,
-            lambda accrued: self._in_project(info, lambda project: texts.render(accrued.explanation, project.locale)),
-        )
+        def explained(bill: BillType, policy: LateFeePolicies, day: dt.date) -> Any:
+            accrued = late_fee_now_explained(bill, policy, day)
+            return self._in_project(info, lambda project: texts.render(accrued.explanation, project.locale))
 
-    def _accrued_late_fee(self, info: Info, as_of: dt.date | None, shape: Callable[[AccruedLateFee], Any]) -> Any:
+        return self._accrued_late_fee(info, as_of, explained)  # type: ignore[return-value]
+
+    def _accrued_late_fee(
+        self, info: Info, as_of: dt.date | None, compute: Callable[[BillType, LateFeePolicies, dt.date], Any]
+    ) -> Any:
         def accrued(versions: Sequence[LateFeePolicyVersion]) -> Any:
             policy = tuple(late_fee_policy_of(version) for version in versions)
             if as_of is not None:
-                return shape(late_fee_now_explained(self, policy, as_of))
-            return self._in_project(
-                info, lambda project: shape(late_fee_now_explained(self, policy, _today_in(info, project)))
-            )
+                return compute(self, policy, as_of)
+            return self._in_project(info, lambda project: compute(self, policy, _today_in(info, project)))
 
         return answer(info.context.loaders.billing.late_fee_versions_by_project, self.project_id, accrued)
 

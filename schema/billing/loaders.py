@@ -38,7 +38,8 @@ class BillingLoaders(BatchLoaders):
     receipt = by_id(Receipt)
     payment_intent = by_id(PaymentIntent)
     versions_by_rule = grouped(FeeRuleVersion, FeeRuleVersion.rule_id, order_by=FeeRuleVersion.version)
-    lines_by_bill = grouped(BillLine, BillLine.bill_id, order_by=BillLine.position)
+    # Plain rows: a page of bills reads thirty lines and more, and `BillLineType` reads columns only.
+    lines_by_bill = grouped(BillLine, BillLine.bill_id, order_by=BillLine.position, plain=True)
     allocations_by_bill = grouped(PaymentAllocation, PaymentAllocation.bill_id, order_by=PaymentAllocation.id)
     # Plain rows: a page of payments reads a hundred of each, and their readers (`PaymentType`'s
     # allocations, refunds and creditLeft) read columns only.
@@ -48,6 +49,7 @@ class BillingLoaders(BatchLoaders):
     adjustments_by_bill = grouped(Adjustment, Adjustment.bill_id, order_by=Adjustment.id)
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
+    # Plain rows: `late_fee_policy_of` reads columns only.
     late_fee_versions_by_project = grouped(
-        LateFeePolicyVersion, LateFeePolicyVersion.project_id, order_by=LateFeePolicyVersion.effective_from
+        LateFeePolicyVersion, LateFeePolicyVersion.project_id, order_by=LateFeePolicyVersion.effective_from, plain=True
     )

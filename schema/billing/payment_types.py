@@ -29,7 +29,7 @@ from schema.billing.enums import (
     PaymentIntentStatusEnum,
     ReversalKindEnum,
 )
-from schema.batching import answer
+from schema.batching import answer, read_into
 from schema.context import Info
 from schema.ids import database_id
 from schema.pagination import selected_on_nodes, selected_under
@@ -41,9 +41,12 @@ if TYPE_CHECKING:
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
 
-async def _then_bills(info: Info, allocations: Awaitable[list[list[PaymentAllocation]]]) -> None:
-    loaded = await allocations
-    await info.context.loaders.billing.bill.load_many(sorted({row.bill_id for rows in loaded for row in rows}))
+async def _allocations_then_bills(info: Info, payment_ids: list[int]) -> None:
+    loaders = info.context.loaders.billing
+    await read_into(loaders.allocations_by_payment, payment_ids)
+    allocations = loaders.allocations_by_payment.cache_map
+    bill_ids = {row.bill_id for payment_id in payment_ids for row in await allocations.get(payment_id)}
+    await read_into(loaders.bill, sorted(bill_ids))
 
 
 @strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
@@ -134,15 +137,14 @@ class PaymentType(relay.Node):
         selected, ids = selected_on_nodes(info), [payment.id for payment in rows]
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:
-            reads.append(loaders.unit.load_many(sorted({payment.unit_id for payment in rows})))
+            reads.append(read_into(loaders.unit, sorted({payment.unit_id for payment in rows})))
         if "refunds" in selected or "creditLeft" in selected:
-            reads.append(loaders.billing.reversals_by_payment.load_many(ids))
+            reads.append(read_into(loaders.billing.reversals_by_payment, ids))
         if "allocations" in selected or "creditLeft" in selected:
-            allocations = loaders.billing.allocations_by_payment.load_many(ids)
             if "bill" in selected_under(selected.get("allocations", [])):
-                reads.append(_then_bills(info, allocations))
+                reads.append(_allocations_then_bills(info, ids))
             else:
-                reads.append(allocations)
+                reads.append(read_into(loaders.billing.allocations_by_payment, ids))
         await asyncio.gather(*reads)
 
     @strawberry.field(description="The unit it was for.")

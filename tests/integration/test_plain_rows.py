@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 
 from api.state import AppState
 from db.batch_reads import rows_by_id, rows_grouped_by
+from db.pages import keyset_page
 from db.models import Occupancy, Technician, Unit
 from tests.integration.world import build_world
 
@@ -37,3 +38,16 @@ async def test_plain_rows_grouped_come_in_the_same_groups_and_order(state: AppSt
     assert [[_columns(Occupancy, row) for row in group] for group in plain] == [
         [_columns(Occupancy, row) for row in group] for group in objects
     ]
+
+
+async def test_a_plain_keyset_page_holds_the_same_rows_as_the_objects(state: AppState) -> None:
+    world = await build_world(state)
+    conditions = [Unit.project_id == world.ids["Project:lakeside"]]
+    for newest_first in (False, True):
+        objects = await keyset_page(state.session_factory, Unit, conditions, limit=2, beyond_id=None, newest_first=newest_first)
+        plain = await keyset_page(
+            state.session_factory, Unit, conditions, limit=2, beyond_id=None, newest_first=newest_first, plain=True
+        )
+        assert len(plain.rows) == 3
+        assert [_columns(Unit, row) for row in plain.rows] == [_columns(Unit, row) for row in objects.rows]
+        assert await plain.count() == await objects.count()

@@ -207,7 +207,7 @@ class TechnicianType(relay.Node):
     def phone(self, info: Info) -> str | None:
         if self.row.phone_encrypted is None:
             return None
-        plain = info.context.cipher.decrypt(self.row.phone_encrypted)
+        plain = info.context.loaders.decrypted(self.row.phone_encrypted, info.context.cipher.decrypt)
         return info.context.with_principal(  # type: ignore[return-value]
             lambda principal: plain if self._view(principal) is TechnicianView.ROSTER else mask_phone(plain)
         )

@@ -18,7 +18,7 @@ from dispatch.policy import actor_for, follows_assignments, may_see_ticket
 from dispatch.ticket_state import facts_of, sla_state_at
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
-from schema.batching import answer
+from schema.batching import answer, read_into
 from schema.context import Info
 from schema.dispatch.enums import (
     ActorRoleEnum,
@@ -264,12 +264,12 @@ class TicketType(relay.Node):
         selected = selected_on_nodes(info)
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:
-            reads.append(loaders.unit.load_many(sorted({row.unit_id for row in rows if row.unit_id is not None})))
+            reads.append(read_into(loaders.unit, sorted({row.unit_id for row in rows if row.unit_id is not None})))
         if "assignee" in selected:
             assignees = sorted({row.assignee_id for row in rows if row.assignee_id is not None})
-            reads.append(loaders.technician.load_many(assignees))
+            reads.append(read_into(loaders.technician, assignees))
             if "currentLoad" in selected_under(selected["assignee"]):
-                reads.append(loaders.dispatch.technician_load.load_many(assignees))
+                reads.append(read_into(loaders.dispatch.technician_load, assignees))
         await asyncio.gather(*reads)
 
     @strawberry.field(description="OK, WARNING (80% of a promise's time used) or BREACHED, right now.")
