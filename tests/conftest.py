@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,58 @@ hypothesis_settings.register_profile("fuzz", max_examples=2_000, print_blob=True
 hypothesis_settings.load_profile(os.environ.get("COURTYARD_HYPOTHESIS_PROFILE", "ci" if IN_CI else "default"))
 TEST_SECRET = "courtyard-test-secret-0123456789"
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+RUN_ID = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One id for the whole run, the same in every test process: it names what the processes share."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.stash[RUN_ID] = workerinput["testrunuid"]
+        return
+    if getattr(config.option, "testrunuid", None) is None:
+        config.option.testrunuid = uuid.uuid4().hex  # pytest-xdist hands it to the processes it starts
+    config.stash[RUN_ID] = config.option.testrunuid
+
+
+def demo_template_name(run_id: str) -> str:
+    """The PostgreSQL database a run seeds its demo into once, then only copies (tests/integration/seeded_demo.py)."""
+    return f"courtyard_test_demo_{run_id[:16]}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the run's seeded demo template, in the process that started the others, once they are all done."""
+    if hasattr(session.config, "workerinput"):
+        return
+    # A thread of its own: the hook is synchronous, and the tests' event loop may still be set.
+    dropping = threading.Thread(target=asyncio.run, args=(_drop_database(demo_template_name(session.config.stash[RUN_ID])),))
+    dropping.start()
+    dropping.join()
+
+
+async def _drop_database(name: str) -> None:
+    try:
+        admin = await _pg_admin_connection()
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        return  # no PostgreSQL, so nothing was made there
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def run_id(request: pytest.FixtureRequest) -> str:
+    return request.config.stash[RUN_ID]
+
+
+@pytest.fixture(scope="session")
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder all of this run's test processes share (pytest-xdist gives each its own base folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
 
 def missing_service(reason: str) -> None:

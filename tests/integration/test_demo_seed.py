@@ -1,13 +1,11 @@
 """The demo community of `courtyard serve --demo` / `courtyard seed-demo`, seeded on SQLite and PostgreSQL.
 
-Each database is seeded once per module (a freshly migrated SQLite file, and the session's throwaway
-PostgreSQL database from `tests/conftest.py`, emptied first) by two racing `seed_demo` calls, as two
-processes starting at once would; the tests then read what they left.
+Each database is seeded once per test run by two racing `seed_demo` calls, as two processes starting at
+once would (`tests/integration/seeded_demo.py`); the tests read what they left, in a copy of their own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import math
@@ -19,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo import (
@@ -30,7 +28,6 @@ from api.demo import (
     demo_logins,
     seed_demo,
 )
-from db.base import Base
 from db.migrate import upgrade_to_head
 from db.models import (
     Announcement,
@@ -55,10 +52,9 @@ from db.session import create_engine, create_session_factory
 from kernel.principal import Role
 from kernel.vocabulary import AnnouncementStatus, Category, InvoiceColour, PartyType, UnitKind
 from register.accounts import load_principal, log_in
-from tests.conftest import PostgresServer, missing_service
+from tests.conftest import PostgresServer
+from tests.integration.seeded_demo import CIPHER, TODAY, copy_of_seeded_demo
 
-CIPHER = PersonalDataCipher("demo-seed-test-secret-0123456789")
-TODAY = dt.date(2026, 3, 15)
 MOBILE = re.compile(r"1[3-9]\d{9}")
 HANGZHOU_LANDLINE = re.compile(r"0571-\d{8}")
 CHINESE_PERSONAL_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -84,17 +80,6 @@ async def _migrated_sqlite(path: Path) -> str:
     return url
 
 
-async def _emptied_postgres(url: str) -> str:
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
-    return url
-
-
 @dataclass(frozen=True)
 class SeededDemo:
     session_factory: async_sessionmaker[AsyncSession]
@@ -105,31 +90,24 @@ class SeededDemo:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-async def demo_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
-) -> str:
-    """A migrated, empty database: a fresh SQLite file, or the session's throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        return await _migrated_sqlite(tmp_path_factory.mktemp("demo") / "demo.db")
-    if postgres_server.url is None:
-        missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
-    assert postgres_server.url is not None
-    return await _emptied_postgres(postgres_server.url)
-
-
-@pytest.fixture(scope="module")
-async def seeded(demo_database_url: str) -> AsyncIterator[SeededDemo]:
-    async with _session_factory(demo_database_url) as session_factory:
-        first_lines: list[str] = []
-        second_lines: list[str] = []
-        first, second = await asyncio.gather(
-            seed_demo(session_factory, CIPHER, today=TODAY, progress=first_lines.append),
-            seed_demo(session_factory, CIPHER, today=TODAY, progress=second_lines.append),
+async def seeded(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_folder: Path,
+    run_id: str,
+    postgres_server: PostgresServer,
+) -> AsyncIterator[SeededDemo]:
+    async with copy_of_seeded_demo(
+        request.param,
+        shared=shared_folder,
+        run_id=run_id,
+        folder=tmp_path_factory.mktemp("demo"),
+        postgres_server=postgres_server,
+    ) as demo, _session_factory(demo.url) as session_factory:
+        seeding = demo.seeding
+        yield SeededDemo(
+            session_factory, seeding.summary, seeding.progress, seeding.losing_result, seeding.losing_progress
         )
-        if first is None:
-            first, second, first_lines, second_lines = second, first, second_lines, first_lines
-        assert first is not None
-        yield SeededDemo(session_factory, first, first_lines, second, second_lines)
 
 
 @pytest.fixture(scope="module")
