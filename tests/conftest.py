@@ -52,6 +52,27 @@ START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 RUN_ID = pytest.StashKey[str]()
 
 
+# The files that take longest (from a full run's durations, 2026-12-07), longest first. pytest-xdist hands
+# whole files (`--dist loadfile`) to the two test processes in the order of the collection, so these start
+# first and the run ends on short files, the processes finishing together; sorted by its default, the most
+# tests first, two-test files such as test_serve_demo.py (two minutes) started last while the other
+# process had long finished. The files not named here follow, the most tests first.
+_LONGEST_FILES = (
+    "tests/integration/test_demo_seed.py",
+    "tests/e2e/test_live_pages.py",
+    "tests/integration/test_schema_fuzz.py",
+    "tests/e2e/test_serve_demo.py",
+    "tests/e2e/test_scale_out.py",
+    "tests/integration/test_compiled_queries.py",
+    "tests/integration/test_cli_newcomer.py",
+    "tests/integration/test_reports_in_sql.py",
+    "tests/e2e/test_finance_page.py",
+    "tests/integration/test_billing_demo.py",
+    "tests/integration/test_demo_dispatch.py",
+    "tests/e2e/test_browser_edge.py",
+)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """One id for the whole run, the same in every test process: it names what the processes share."""
     workerinput = getattr(config, "workerinput", None)
@@ -61,6 +82,24 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "testrunuid", None) is None:
         config.option.testrunuid = uuid.uuid4().hex  # pytest-xdist hands it to the processes it starts
     config.stash[RUN_ID] = config.option.testrunuid
+    # pytest-xdist would sort the files again by their number of tests: keep the order given below.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first (`_LONGEST_FILES`), then the others, most tests first; each file's own order kept."""
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def rank(file: str) -> tuple[int, int]:
+        if file in _LONGEST_FILES:
+            return _LONGEST_FILES.index(file), 0
+        return len(_LONGEST_FILES), -len(by_file[file])
+
+    items[:] = [item for file in sorted(by_file, key=rank) for item in by_file[file]]
 
 
 def demo_template_name(run_id: str) -> str:
