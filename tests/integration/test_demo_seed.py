@@ -1,6 +1,6 @@
 """The demo community of `courtyard serve --demo` / `courtyard seed-demo`, seeded on SQLite and PostgreSQL.
 
-Each database is seeded once per test run by two racing `seed_demo` calls, as two processes starting at
+Each database is seeded once per test run, under a secret of its own, by two racing `seed_demo` calls, as two processes starting at
 once would (`tests/integration/seeded_demo.py`); the tests read what they left, in a copy of their own.
 """
 
@@ -28,7 +28,6 @@ from api.demo import (
     demo_logins,
     seed_demo,
 )
-from db.migrate import upgrade_to_head
 from db.models import (
     Announcement,
     AnnouncementRecipient,
@@ -53,7 +52,7 @@ from kernel.principal import Role
 from kernel.vocabulary import AnnouncementStatus, Category, InvoiceColour, PartyType, UnitKind
 from register.accounts import load_principal, log_in
 from tests.conftest import PostgresServer
-from tests.integration.seeded_demo import CIPHER, TODAY, copy_of_seeded_demo
+from tests.integration.seeded_demo import CIPHERS, TODAY, copy_of_seeded_demo
 
 MOBILE = re.compile(r"1[3-9]\d{9}")
 HANGZHOU_LANDLINE = re.compile(r"0571-\d{8}")
@@ -70,23 +69,38 @@ async def _session_factory(url: str) -> AsyncIterator[async_sessionmaker[AsyncSe
         await engine.dispose()
 
 
-async def _migrated_sqlite(path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{path}"
-    engine = create_engine(url)
-    try:
-        await upgrade_to_head(engine)
-    finally:
-        await engine.dispose()
-    return url
-
-
 @dataclass(frozen=True)
 class SeededDemo:
+    database: str
     session_factory: async_sessionmaker[AsyncSession]
+    cipher: PersonalDataCipher
     summary: DemoSummary
     progress: list[str]
     losing_result: DemoSummary | None
     losing_progress: list[str]
+
+
+@contextlib.asynccontextmanager
+async def _copy(
+    database: str, tmp_path_factory: pytest.TempPathFactory, shared_folder: Path, run_id: str, postgres_server: PostgresServer
+) -> AsyncIterator[SeededDemo]:
+    async with copy_of_seeded_demo(
+        database,
+        shared=shared_folder,
+        run_id=run_id,
+        folder=tmp_path_factory.mktemp("demo"),
+        postgres_server=postgres_server,
+    ) as demo, _session_factory(demo.url) as session_factory:
+        seeding = demo.seeding
+        yield SeededDemo(
+            database,
+            session_factory,
+            demo.cipher,
+            seeding.summary,
+            seeding.progress,
+            seeding.losing_result,
+            seeding.losing_progress,
+        )
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -97,26 +111,25 @@ async def seeded(
     run_id: str,
     postgres_server: PostgresServer,
 ) -> AsyncIterator[SeededDemo]:
-    async with copy_of_seeded_demo(
-        request.param,
-        shared=shared_folder,
-        run_id=run_id,
-        folder=tmp_path_factory.mktemp("demo"),
-        postgres_server=postgres_server,
-    ) as demo, _session_factory(demo.url) as session_factory:
-        seeding = demo.seeding
-        yield SeededDemo(
-            session_factory, seeding.summary, seeding.progress, seeding.losing_result, seeding.losing_progress
-        )
+    async with _copy(request.param, tmp_path_factory, shared_folder, run_id, postgres_server) as demo:
+        yield demo
+
+
+def _other(database: str) -> str:
+    return "postgresql" if database == "sqlite" else "sqlite"
 
 
 @pytest.fixture(scope="module")
-async def fresh_sqlite_register(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[object, ...]]:
-    """The register of a second seeding, on a new SQLite file under a different secret."""
-    url = await _migrated_sqlite(tmp_path_factory.mktemp("demo-again") / "again.db")
-    async with _session_factory(url) as session_factory:
-        await seed_demo(session_factory, PersonalDataCipher("another-secret-entirely-0123"), today=TODAY)
-        async with session_factory() as session:
+async def other_database_register(
+    seeded: SeededDemo,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_folder: Path,
+    run_id: str,
+    postgres_server: PostgresServer,
+) -> list[tuple[object, ...]]:
+    """The register seeded on the other database, under the other secret."""
+    async with _copy(_other(seeded.database), tmp_path_factory, shared_folder, run_id, postgres_server) as demo:
+        async with demo.session_factory() as session:
             return await _register_snapshot(session)
 
 
@@ -330,15 +343,15 @@ async def test_phones_are_encrypted_at_rest_and_decrypt_to_valid_numbers(seeded:
     phones = []
     for party in parties:
         assert party.phone_encrypted is not None
-        phone = CIPHER.decrypt(party.phone_encrypted)
+        phone = seeded.cipher.decrypt(party.phone_encrypted)
         assert phone not in party.phone_encrypted
         assert normalize_phone(phone) == phone
-        assert party.phone_lookup == CIPHER.lookup_hash(phone)
+        assert party.phone_lookup == seeded.cipher.lookup_hash(phone)
         shape = MOBILE if party.party_type is PartyType.PERSON else HANGZHOU_LANDLINE
         assert shape.fullmatch(phone), (party.name, phone)
         phones.append(phone)
     for token in technician_phones:
-        assert token is not None and MOBILE.fullmatch(CIPHER.decrypt(token))
+        assert token is not None and MOBILE.fullmatch(seeded.cipher.decrypt(token))
     assert len(set(phones)) == len(phones)
 
 
@@ -351,10 +364,10 @@ async def test_national_ids_are_valid_unique_and_belong_to_adults(seeded: Seeded
             assert party.national_id_encrypted is None and party.national_id_lookup is None
             continue
         assert party.national_id_encrypted is not None
-        national_id = CIPHER.decrypt(party.national_id_encrypted)
+        national_id = seeded.cipher.decrypt(party.national_id_encrypted)
         assert national_id not in party.national_id_encrypted
         assert normalize_national_id(national_id) == national_id
-        assert party.national_id_lookup == CIPHER.lookup_hash(national_id)
+        assert party.national_id_lookup == seeded.cipher.lookup_hash(national_id)
         birth = dt.date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))
         assert dt.date(birth.year + 18, birth.month, min(birth.day, 28)) <= TODAY
         seen.add(national_id)
@@ -491,7 +504,7 @@ async def test_seeding_twice_returns_none_and_adds_nothing(seeded: SeededDemo) -
         before = await _table_counts(session)
     lines: list[str] = []
 
-    again = await seed_demo(seeded.session_factory, CIPHER, today=TODAY, progress=lines.append)
+    again = await seed_demo(seeded.session_factory, seeded.cipher, today=TODAY, progress=lines.append)
 
     async with seeded.session_factory() as session:
         after = await _table_counts(session)
@@ -578,12 +591,13 @@ async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) ->
     assert reminded == recipients - 7 and announcement.reminders_sent == 1
 
 
-async def test_the_same_day_gives_the_same_community_on_either_database(
-    seeded: SeededDemo, fresh_sqlite_register: list[tuple[object, ...]]
+async def test_the_same_day_gives_the_same_community_on_either_database_under_any_secret(
+    seeded: SeededDemo, other_database_register: list[tuple[object, ...]]
 ) -> None:
     async with seeded.session_factory() as session:
         register = await _register_snapshot(session)
-    assert register == fresh_sqlite_register
+    assert seeded.cipher.lookup_hash("13800000000") != CIPHERS[_other(seeded.database)].lookup_hash("13800000000")
+    assert register == other_database_register
     assert len(register) == seeded.summary.occupancies
 
 
