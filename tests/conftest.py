@@ -64,7 +64,6 @@ _LONGEST_FILES = (
     "tests/e2e/test_serve_demo.py",
     "tests/e2e/test_scale_out.py",
     "tests/integration/test_compiled_queries.py",
-    "tests/integration/test_cli_newcomer.py",
     "tests/integration/test_reports_in_sql.py",
     "tests/e2e/test_finance_page.py",
     "tests/integration/test_billing_demo.py",
