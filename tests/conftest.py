@@ -81,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "testrunuid", None) is None:
         config.option.testrunuid = uuid.uuid4().hex  # pytest-xdist hands it to the processes it starts
     config.stash[RUN_ID] = config.option.testrunuid
-    # pytest-xdist would sort the files again by their number of tests: keep the order given below.
+    # pytest-xdist would sort the files again by their number of tests: keep the order of `_LONGEST_FILES`.
     if hasattr(config.option, "loadscopereorder"):
         config.option.loadscopereorder = False
 
