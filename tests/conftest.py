@@ -7,6 +7,7 @@ import datetime as dt
 import gc
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -46,6 +47,106 @@ hypothesis_settings.register_profile("fuzz", max_examples=2_000, print_blob=True
 hypothesis_settings.load_profile(os.environ.get("COURTYARD_HYPOTHESIS_PROFILE", "ci" if IN_CI else "default"))
 TEST_SECRET = "courtyard-test-secret-0123456789"
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+RUN_ID = pytest.StashKey[str]()
+
+
+# The files that take longest, longest first: their summed test times in a full run (`--junitxml`, 2026-12-07
+# 02:00 UTC, two test processes, load about 5), 128 s down to 20 s. pytest-xdist hands whole files (`--dist
+# loadfile`) to the two test processes in the order of the collection, so these start first and the run ends
+# on short files, the processes finishing together; sorted by its default, the most tests first, two-test
+# files such as test_serve_demo.py (minutes) started last while the other process had long finished. The
+# files not named here follow, the most tests first. Re-measure when a file grows past 20 s.
+_LONGEST_FILES = (
+    "tests/integration/test_demo_seed.py",
+    "tests/e2e/test_live_pages.py",
+    "tests/integration/test_schema_fuzz.py",
+    "tests/integration/test_authorization_table_postgresql.py",
+    "tests/e2e/test_serve_demo.py",
+    "tests/integration/test_compiled_queries.py",
+    "tests/integration/test_authorization_table.py",
+    "tests/e2e/test_scale_out.py",
+    "tests/integration/test_reports.py",
+    "tests/integration/test_billing_races.py",
+    "tests/e2e/test_browser_edge.py",
+    "tests/integration/test_wrong_ids.py",
+    "tests/e2e/test_finance_page.py",
+    "tests/integration/test_invoicing_issuing.py",
+    "tests/integration/test_reports_in_sql.py",
+    "tests/integration/test_close_export.py",
+    "tests/integration/test_subscriptions.py",
+    "tests/integration/test_repairs_in_arrears.py",
+    "tests/integration/test_billing_runs.py",
+    "tests/integration/test_dunning_work_queue.py",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One id for the whole run, the same in every test process: it names what the processes share."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        config.stash[RUN_ID] = workerinput["testrunuid"]
+        return
+    if getattr(config.option, "testrunuid", None) is None:
+        config.option.testrunuid = uuid.uuid4().hex  # pytest-xdist hands it to the processes it starts
+    config.stash[RUN_ID] = config.option.testrunuid
+    # pytest-xdist would sort the files again by their number of tests: keep the order of `_LONGEST_FILES`.
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first (`_LONGEST_FILES`), then the others, most tests first; each file's own order kept."""
+    by_file: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        by_file.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def rank(file: str) -> tuple[int, int]:
+        if file in _LONGEST_FILES:
+            return _LONGEST_FILES.index(file), 0
+        return len(_LONGEST_FILES), -len(by_file[file])
+
+    items[:] = [item for file in sorted(by_file, key=rank) for item in by_file[file]]
+
+
+def demo_template_name(run_id: str) -> str:
+    """The PostgreSQL database a run seeds its demo into once, then only copies (tests/integration/seeded_demo.py)."""
+    return f"courtyard_test_demo_{run_id[:16]}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop the run's seeded demo template, in the process that started the others, once they are all done."""
+    if hasattr(session.config, "workerinput"):
+        return
+    # A thread of its own: the hook is synchronous, and the tests' event loop may still be set.
+    dropping = threading.Thread(target=asyncio.run, args=(_drop_database(demo_template_name(session.config.stash[RUN_ID])),))
+    dropping.start()
+    dropping.join()
+
+
+async def _drop_database(name: str) -> None:
+    try:
+        admin = await _pg_admin_connection()
+    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError):
+        return  # no PostgreSQL, so nothing was made there
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+def run_id(request: pytest.FixtureRequest) -> str:
+    return request.config.stash[RUN_ID]
+
+
+@pytest.fixture(scope="session")
+def shared_folder(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A folder all of this run's test processes share (pytest-xdist gives each its own base folder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
 
 
 def missing_service(reason: str) -> None:

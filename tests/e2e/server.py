@@ -33,6 +33,7 @@ def seeded_demo_folder(shared: Path) -> Path:
     `shared` is a folder every test process of the run can see; the first process to get there seeds
     with `courtyard seed-demo` while the others wait on the lock, so the pages' tests start from a copy
     in seconds instead of each seeding a month of a community (test_serve_demo still seeds its own).
+    What the command printed is kept beside the database (`seed_demo_output`).
     """
     folder = shared / "seeded-demo"
     with (shared / "seeded-demo.lock").open("w") as lock:
@@ -40,15 +41,25 @@ def seeded_demo_folder(shared: Path) -> Path:
         if not (folder / "seeded").is_file():
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir(parents=True)
-            subprocess.run(
+            seeding = subprocess.run(
                 [sys.executable, "-m", "api", "seed-demo"],
                 env=_environment(folder),
                 cwd=folder,
                 check=True,
                 capture_output=True,
+                text=True,
             )
+            (folder / _SEED_DEMO_OUTPUT).write_text(seeding.stdout, encoding="utf-8")
             (folder / "seeded").touch()
     return folder
+
+
+_SEED_DEMO_OUTPUT = "seed-demo.out"
+
+
+def seed_demo_output(shared: Path) -> str:
+    """What `courtyard seed-demo` printed when it seeded the run's demo (test_cli_newcomer reads it)."""
+    return (seeded_demo_folder(shared) / _SEED_DEMO_OUTPUT).read_text(encoding="utf-8")
 
 
 def copy_of_seeded_demo(shared: Path, destination: Path) -> Path:

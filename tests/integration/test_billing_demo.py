@@ -7,21 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.demo import seed_demo
 from billing.ledger_check import check_project_ledger
 from billing.providers import SandboxProvider
 from billing.reports.risk_scoring import get_risk_scorecard, read_bill_risks
 from billing.reconciliation.holdings import held_line_ids
 from billing.reconciliation.sandbox_statement import write_sandbox_statement
-from db.base import Base
-from db.migrate import upgrade_to_head
 from db.models import (
     Bill,
     BillRun,
@@ -54,44 +52,40 @@ from db.models import (
     Unit,
     User,
 )
-from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory
 from invoicing.credit_code import credit_code_problem
 from invoicing.document import parse_einvoice
 from kernel.principal import Principal, Role
 from kernel.vocabulary import InvoiceColour, InvoiceStatus, MessageStatus, PartyType
 from notifications.kinds import MessageKind
-from tests.conftest import PostgresServer, missing_service
-
-TODAY = dt.date(2026, 3, 15)
-CIPHER = PersonalDataCipher("demo-billing-test-secret-0123456789")
+from tests.conftest import PostgresServer
+from tests.integration.seeded_demo import TODAY, copy_of_seeded_demo
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+
+# PostgreSQL first: test_demo_seed starts with SQLite, so when both modules start at once each test process
+# seeds one database of the run's demo (tests/integration/seeded_demo.py) instead of waiting for the other.
+@pytest.fixture(scope="module", params=["postgresql", "sqlite"])
 async def demo(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_folder: Path,
+    run_id: str,
+    postgres_server: PostgresServer,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """The demo seeded once per database: a fresh SQLite file, or the session's PostgreSQL emptied."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('demo-billing') / 'demo.db'}"
-    else:
-        if postgres_server.url is None:
-            missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
-        assert postgres_server.url is not None
-        url = postgres_server.url
-    engine = create_engine(url)
-    try:
-        if request.param == "sqlite":
-            await upgrade_to_head(engine)
-        else:
-            tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-            async with engine.begin() as connection:
-                await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        session_factory = create_session_factory(engine)
-        await seed_demo(session_factory, CIPHER, today=TODAY)
-        yield session_factory
-    finally:
-        await engine.dispose()
+    """A copy of the run's seeded demo on each database, for this module alone."""
+    async with copy_of_seeded_demo(
+        request.param,
+        shared=shared_folder,
+        run_id=run_id,
+        folder=tmp_path_factory.mktemp("demo-billing"),
+        postgres_server=postgres_server,
+    ) as copy:
+        engine = create_engine(copy.url)
+        try:
+            yield create_session_factory(engine)
+        finally:
+            await engine.dispose()
 
 
 async def test_the_demo_books_balance(demo: async_sessionmaker[AsyncSession]) -> None:

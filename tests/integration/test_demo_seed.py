@@ -1,13 +1,11 @@
 """The demo community of `courtyard serve --demo` / `courtyard seed-demo`, seeded on SQLite and PostgreSQL.
 
-Each database is seeded once per module (a freshly migrated SQLite file, and the session's throwaway
-PostgreSQL database from `tests/conftest.py`, emptied first) by two racing `seed_demo` calls, as two
-processes starting at once would; the tests then read what they left.
+Each database is seeded once per test run, under a secret of its own, by two racing `seed_demo` calls, as two processes starting at
+once would (`tests/integration/seeded_demo.py`); the tests read what they left, in a copy of their own.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import math
@@ -19,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.demo import (
@@ -30,8 +28,6 @@ from api.demo import (
     demo_logins,
     seed_demo,
 )
-from db.base import Base
-from db.migrate import upgrade_to_head
 from db.models import (
     Announcement,
     AnnouncementRecipient,
@@ -55,10 +51,9 @@ from db.session import create_engine, create_session_factory
 from kernel.principal import Role
 from kernel.vocabulary import AnnouncementStatus, Category, InvoiceColour, PartyType, UnitKind
 from register.accounts import load_principal, log_in
-from tests.conftest import PostgresServer, missing_service
+from tests.conftest import PostgresServer
+from tests.integration.seeded_demo import CIPHERS, TODAY, copy_of_seeded_demo
 
-CIPHER = PersonalDataCipher("demo-seed-test-secret-0123456789")
-TODAY = dt.date(2026, 3, 15)
 MOBILE = re.compile(r"1[3-9]\d{9}")
 HANGZHOU_LANDLINE = re.compile(r"0571-\d{8}")
 CHINESE_PERSONAL_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
@@ -74,71 +69,67 @@ async def _session_factory(url: str) -> AsyncIterator[async_sessionmaker[AsyncSe
         await engine.dispose()
 
 
-async def _migrated_sqlite(path: Path) -> str:
-    url = f"sqlite+aiosqlite:///{path}"
-    engine = create_engine(url)
-    try:
-        await upgrade_to_head(engine)
-    finally:
-        await engine.dispose()
-    return url
-
-
-async def _emptied_postgres(url: str) -> str:
-    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    finally:
-        await engine.dispose()
-    return url
-
-
 @dataclass(frozen=True)
 class SeededDemo:
+    database: str
     session_factory: async_sessionmaker[AsyncSession]
+    cipher: PersonalDataCipher
     summary: DemoSummary
     progress: list[str]
     losing_result: DemoSummary | None
     losing_progress: list[str]
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-async def demo_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, postgres_server: PostgresServer
-) -> str:
-    """A migrated, empty database: a fresh SQLite file, or the session's throwaway PostgreSQL database."""
-    if request.param == "sqlite":
-        return await _migrated_sqlite(tmp_path_factory.mktemp("demo") / "demo.db")
-    if postgres_server.url is None:
-        missing_service(postgres_server.unavailable_reason or "PostgreSQL unavailable")
-    assert postgres_server.url is not None
-    return await _emptied_postgres(postgres_server.url)
-
-
-@pytest.fixture(scope="module")
-async def seeded(demo_database_url: str) -> AsyncIterator[SeededDemo]:
-    async with _session_factory(demo_database_url) as session_factory:
-        first_lines: list[str] = []
-        second_lines: list[str] = []
-        first, second = await asyncio.gather(
-            seed_demo(session_factory, CIPHER, today=TODAY, progress=first_lines.append),
-            seed_demo(session_factory, CIPHER, today=TODAY, progress=second_lines.append),
+@contextlib.asynccontextmanager
+async def _copy(
+    database: str, tmp_path_factory: pytest.TempPathFactory, shared_folder: Path, run_id: str, postgres_server: PostgresServer
+) -> AsyncIterator[SeededDemo]:
+    async with copy_of_seeded_demo(
+        database,
+        shared=shared_folder,
+        run_id=run_id,
+        folder=tmp_path_factory.mktemp("demo"),
+        postgres_server=postgres_server,
+    ) as demo, _session_factory(demo.url) as session_factory:
+        seeding = demo.seeding
+        yield SeededDemo(
+            database,
+            session_factory,
+            demo.cipher,
+            seeding.summary,
+            seeding.progress,
+            seeding.losing_result,
+            seeding.losing_progress,
         )
-        if first is None:
-            first, second, first_lines, second_lines = second, first, second_lines, first_lines
-        assert first is not None
-        yield SeededDemo(session_factory, first, first_lines, second, second_lines)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+async def seeded(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_folder: Path,
+    run_id: str,
+    postgres_server: PostgresServer,
+) -> AsyncIterator[SeededDemo]:
+    async with _copy(request.param, tmp_path_factory, shared_folder, run_id, postgres_server) as demo:
+        yield demo
+
+
+def _other(database: str) -> str:
+    return "postgresql" if database == "sqlite" else "sqlite"
 
 
 @pytest.fixture(scope="module")
-async def fresh_sqlite_register(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[object, ...]]:
-    """The register of a second seeding, on a new SQLite file under a different secret."""
-    url = await _migrated_sqlite(tmp_path_factory.mktemp("demo-again") / "again.db")
-    async with _session_factory(url) as session_factory:
-        await seed_demo(session_factory, PersonalDataCipher("another-secret-entirely-0123"), today=TODAY)
-        async with session_factory() as session:
+async def other_database_register(
+    seeded: SeededDemo,
+    tmp_path_factory: pytest.TempPathFactory,
+    shared_folder: Path,
+    run_id: str,
+    postgres_server: PostgresServer,
+) -> list[tuple[object, ...]]:
+    """The register seeded on the other database, under the other secret."""
+    async with _copy(_other(seeded.database), tmp_path_factory, shared_folder, run_id, postgres_server) as demo:
+        async with demo.session_factory() as session:
             return await _register_snapshot(session)
 
 
@@ -352,15 +343,15 @@ async def test_phones_are_encrypted_at_rest_and_decrypt_to_valid_numbers(seeded:
     phones = []
     for party in parties:
         assert party.phone_encrypted is not None
-        phone = CIPHER.decrypt(party.phone_encrypted)
+        phone = seeded.cipher.decrypt(party.phone_encrypted)
         assert phone not in party.phone_encrypted
         assert normalize_phone(phone) == phone
-        assert party.phone_lookup == CIPHER.lookup_hash(phone)
+        assert party.phone_lookup == seeded.cipher.lookup_hash(phone)
         shape = MOBILE if party.party_type is PartyType.PERSON else HANGZHOU_LANDLINE
         assert shape.fullmatch(phone), (party.name, phone)
         phones.append(phone)
     for token in technician_phones:
-        assert token is not None and MOBILE.fullmatch(CIPHER.decrypt(token))
+        assert token is not None and MOBILE.fullmatch(seeded.cipher.decrypt(token))
     assert len(set(phones)) == len(phones)
 
 
@@ -373,10 +364,10 @@ async def test_national_ids_are_valid_unique_and_belong_to_adults(seeded: Seeded
             assert party.national_id_encrypted is None and party.national_id_lookup is None
             continue
         assert party.national_id_encrypted is not None
-        national_id = CIPHER.decrypt(party.national_id_encrypted)
+        national_id = seeded.cipher.decrypt(party.national_id_encrypted)
         assert national_id not in party.national_id_encrypted
         assert normalize_national_id(national_id) == national_id
-        assert party.national_id_lookup == CIPHER.lookup_hash(national_id)
+        assert party.national_id_lookup == seeded.cipher.lookup_hash(national_id)
         birth = dt.date(int(national_id[6:10]), int(national_id[10:12]), int(national_id[12:14]))
         assert dt.date(birth.year + 18, birth.month, min(birth.day, 28)) <= TODAY
         seen.add(national_id)
@@ -513,7 +504,7 @@ async def test_seeding_twice_returns_none_and_adds_nothing(seeded: SeededDemo) -
         before = await _table_counts(session)
     lines: list[str] = []
 
-    again = await seed_demo(seeded.session_factory, CIPHER, today=TODAY, progress=lines.append)
+    again = await seed_demo(seeded.session_factory, seeded.cipher, today=TODAY, progress=lines.append)
 
     async with seeded.session_factory() as session:
         after = await _table_counts(session)
@@ -600,12 +591,13 @@ async def test_progress_reports_each_step_with_its_counts(seeded: SeededDemo) ->
     assert reminded == recipients - 7 and announcement.reminders_sent == 1
 
 
-async def test_the_same_day_gives_the_same_community_on_either_database(
-    seeded: SeededDemo, fresh_sqlite_register: list[tuple[object, ...]]
+async def test_the_same_day_gives_the_same_community_on_either_database_under_any_secret(
+    seeded: SeededDemo, other_database_register: list[tuple[object, ...]]
 ) -> None:
     async with seeded.session_factory() as session:
         register = await _register_snapshot(session)
-    assert register == fresh_sqlite_register
+    assert seeded.cipher.lookup_hash("13800000000") != CIPHERS[_other(seeded.database)].lookup_hash("13800000000")
+    assert register == other_database_register
     assert len(register) == seeded.summary.occupancies
 
 
