@@ -78,7 +78,16 @@ from db.models import (
 from kernel.vocabulary import BillStatus
 from invoicing.automatic import queue_automatic_invoices
 
-__all__ = ["BookedAllocation", "BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
+__all__ = [
+    "BookedAllocation",
+    "BookedPayment",
+    "PayableBill",
+    "PaymentBooking",
+    "add_payments",
+    "book_payments",
+    "lock_payable_bills",
+    "payable_bills_select",
+]
 
 _PAYMENT_COLUMNS = (
     "id",
@@ -133,18 +142,23 @@ _PAYABLE_COLUMNS = (*(_BILL.c[column.name] for column in fields(PayableBill) if 
 _BILL_FIGURES = ("id", "status", "late_fee_amount", "late_fee_through", "principal_paid", "late_fee_paid")
 
 
-def _payable_bills_statement(*, named: bool) -> DriverStatement:
+def payable_bills_select(*, named: bool) -> Select[Any]:
+    """`lock_payable_bills`' statement, its values `unit_ids` and (`named`) `bill_ids`: the columns of
+    `PayableBill`, for a caller that sends it within a statement of its own."""
     chosen = _BILL.c.status != BillStatus.PAID
     if named:
         chosen = or_(chosen, _BILL.c.id.in_(bindparam("bill_ids", expanding=True)))
-    statement: Select[Any] = (
+    return (
         select(*_PAYABLE_COLUMNS)
         .join(_UNIT, _UNIT.c.id == _BILL.c.unit_id)
         .where(_BILL.c.unit_id.in_(bindparam("unit_ids", expanding=True)), chosen)
         .order_by(_BILL.c.period_start, _BILL.c.id)
         .with_for_update(of=_BILL)
     )
-    return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
+
+
+def _payable_bills_statement(*, named: bool) -> DriverStatement:
+    return DriverStatement(payable_bills_select(named=named), expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
 
 
 # Built once: building a statement costs more than running it.
