@@ -221,8 +221,8 @@ async def _claim_key(session: AsyncSession, row: Payment | PaymentBatch) -> Paym
 async def _claim_and_lock(
     session: AsyncSession, payment: Payment, wanted: tuple[int, Sequence[int], str]
 ) -> tuple[Payment | PaymentBatch | None, list[PayableBill]]:
-    """`_claim_key` of a payment and, when it claimed the key, `_bills_to_pay` of its unit: on PostgreSQL
-    in one statement (`_claim_and_lock_statement`)."""
+    """`_claim_key` of a payment and, when it claimed the key, `_bills_to_pay` of its unit. On PostgreSQL
+    in one statement (`_claim_and_lock_statement`), which locks the bills whether or not it claimed."""
     unit_id, bill_ids, _ = wanted
     connection = await session.connection()
     if connection.dialect.name != "postgresql":
