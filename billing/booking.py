@@ -8,14 +8,15 @@ prepaid credit. This one core books a payment taken at the desk or from a gatewa
 many units, and the demo's months of history.
 
 Bills are read (with what the reports' facts need of them) and written back as plain rows, and every
-other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills,
-every new row and the reports' facts of the bills reached, which `billing.reports.facts.bill_changes`
-computes from the figures booking leaves the bills with), so one payment and a batch of hundreds cost the
-same handful of statements. Then, for a project that issues invoices by itself, each payment's invoice
-request (`invoicing.automatic`, which reads the booking). The receipt counter, the one row every payment
-of a project waits for, is taken last, together with the receipts' ids, just before the receipts are
-written and the transaction commits: payments of one project queue on it for one statement and the
-commit, not for the whole booking.
+other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills
+and the allocations), so one payment and a batch of hundreds cost the same handful of statements. Then,
+for a project that issues invoices by itself, each payment's invoice request (`invoicing.automatic`, which
+reads the booking). The receipt counter, the one row every payment of a project waits for, is taken last,
+together with the receipts' and the journal entries' ids, just before the receipts, the journal and the
+reports' facts of the bills reached (which `billing.reports.facts.bill_changes` computes from the figures
+booking leaves the bills with, and whose daily and monthly sums every payment of the day adds to) are
+written in one statement and the transaction commits: payments of one project queue on those rows for one
+statement and the commit, not for the whole booking.
 """
 
 from __future__ import annotations
@@ -78,7 +79,16 @@ from db.models import (
 from kernel.vocabulary import BillStatus
 from invoicing.automatic import queue_automatic_invoices
 
-__all__ = ["BookedAllocation", "BookedPayment", "PayableBill", "PaymentBooking", "add_payments", "book_payments", "lock_payable_bills"]
+__all__ = [
+    "BookedAllocation",
+    "BookedPayment",
+    "PayableBill",
+    "PaymentBooking",
+    "add_payments",
+    "book_payments",
+    "lock_payable_bills",
+    "payable_bills_select",
+]
 
 _PAYMENT_COLUMNS = (
     "id",
@@ -133,18 +143,23 @@ _PAYABLE_COLUMNS = (*(_BILL.c[column.name] for column in fields(PayableBill) if 
 _BILL_FIGURES = ("id", "status", "late_fee_amount", "late_fee_through", "principal_paid", "late_fee_paid")
 
 
-def _payable_bills_statement(*, named: bool) -> DriverStatement:
+def payable_bills_select(*, named: bool) -> Select[Any]:
+    """`lock_payable_bills`' statement, its values `unit_ids` and (`named`) `bill_ids`: the columns of
+    `PayableBill`, for a caller that sends it within a statement of its own."""
     chosen = _BILL.c.status != BillStatus.PAID
     if named:
         chosen = or_(chosen, _BILL.c.id.in_(bindparam("bill_ids", expanding=True)))
-    statement: Select[Any] = (
+    return (
         select(*_PAYABLE_COLUMNS)
         .join(_UNIT, _UNIT.c.id == _BILL.c.unit_id)
         .where(_BILL.c.unit_id.in_(bindparam("unit_ids", expanding=True)), chosen)
         .order_by(_BILL.c.period_start, _BILL.c.id)
         .with_for_update(of=_BILL)
     )
-    return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
+
+
+def _payable_bills_statement(*, named: bool) -> DriverStatement:
+    return DriverStatement(payable_bills_select(named=named), expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
 
 
 # Built once: building a statement costs more than running it.
@@ -318,7 +333,6 @@ async def book_payments(
     entry_count = sum(len(result.drafts) for result in booked)
     payments = [booking.payment for booking in bookings]
     count = len(bookings)
-    entry_ids = (await writer.reserve_id_blocks({_ENTRIES: entry_count}))[_ENTRIES]
     # The reports' facts of the bills reached are written with the booking, from the figures it leaves
     # them with (a late fee charged moves a bill's balance: its allocation names the bill too).
     facts = await bill_changes(
@@ -331,14 +345,20 @@ async def book_payments(
         ],
         bills={bill.id: _bill_now(project_id, bill) for result in booked for bill in result.reached},
     )
-    await writer.write_together([*_changes(bookings, booked, entry_ids, created_at=created_at, user_id=user_id), *facts])
+    await writer.write_together(_changes(bookings, booked, created_at=created_at))
     if issues_invoices is not False:
         # Invoicing reads what the payments paid, so it is asked after the rows are written.
         await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
     # Last: every payment of the project waits for the counter's row lock until this transaction commits,
-    # so the counter is taken (with the receipts' ids) only when nothing but the receipts is left to write.
+    # so the counter is taken only when nothing but the receipts, the journal and the facts is left to
+    # write. The journal entries' ids come with the receipts' in the counter's statement (no round trip of
+    # their own), so the entries and their lines are written with the receipts. So are the facts: their
+    # collection flows are running sums that every payment of a day adds to (one row per project, period,
+    # building, fee kind and day, and one per month), each locked until commit once written; written
+    # after the counter, they are held as briefly as it is, rather than from the first write on. Every
+    # payment takes the counter before them, so payments wait for one another in one order.
     last, ids = await next_counter_value_reserving(
-        session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count}
+        session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count, _ENTRIES: entry_count}
     )
     numbers = range(last - count + 1, last + 1)
     receipts = [
@@ -346,7 +366,13 @@ async def book_payments(
         for receipt_id, number, booking, result in zip(ids[_RECEIPTS], numbers, bookings, booked, strict=True)
     ]
     records = [(r.id, r.project_id, r.payment_id, r.number, r.content, r.signature, r.issued_at) for r in receipts]
-    await writer.write_together([TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records)])
+    await writer.write_together(
+        [
+            *_journal(bookings, booked, ids[_ENTRIES], project_id=project_id, user_id=user_id),
+            *facts,
+            TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records),
+        ]
+    )
     return [
         BookedPayment(
             receipt,
@@ -373,27 +399,33 @@ async def _late_fee_policy(
     return ()
 
 
-def _changes(
+def _changes(bookings: Sequence[PaymentBooking], booked: Sequence[_Booked], *, created_at: dt.datetime) -> list[TableRows]:
+    """What booking writes before the receipt counter is taken: the bills' new figures and the allocations."""
+    allocations = [
+        (booking.payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), _PAID, created_at)
+        for booking, result in zip(bookings, booked, strict=True)
+        for part in result.allocations
+    ]
+    return [
+        TableRows(_BILL, _BILL_FIGURES, [_figures(bill) for result in booked for bill in result.reached], key="id"),
+        TableRows(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations),
+    ]
+
+
+def _journal(
     bookings: Sequence[PaymentBooking],
     booked: Sequence[_Booked],
     entry_ids: Sequence[int],
     *,
-    created_at: dt.datetime,
+    project_id: int,
     user_id: int | None,
 ) -> list[TableRows]:
-    """What booking writes besides the receipts: the bills' new figures, the allocations, the journal
-    entries (numbered from `entry_ids`) and their lines, entries before their lines."""
-    project_id = bookings[0].payment.project_id
+    """The journal entries (numbered from `entry_ids`) and their lines, entries before their lines."""
     next_entry_id = iter(entry_ids)
-    allocations: list[tuple[object, ...]] = []
     entries: list[tuple[object, ...]] = []
     lines: list[tuple[object, ...]] = []
     for booking, result in zip(bookings, booked, strict=True):
-        payment, booked_at = booking.payment, booking.booked_at.astimezone(dt.UTC)
-        allocations.extend(
-            (payment.id, part.bill_id, to_fen(part.principal), to_fen(part.late_fee), _PAID, created_at)
-            for part in result.allocations
-        )
+        booked_at = booking.booked_at.astimezone(dt.UTC)
         for draft in result.drafts:
             entry_id = next(next_entry_id)
             entries.append(
@@ -402,12 +434,7 @@ def _changes(
             lines.extend(
                 journal_line_record(entry_id, line_no, posting) for line_no, posting in enumerate(draft.postings, start=1)
             )
-    return [
-        TableRows(_BILL, _BILL_FIGURES, [_figures(bill) for result in booked for bill in result.reached], key="id"),
-        TableRows(_ALLOCATIONS, _ALLOCATION_COLUMNS, allocations),
-        TableRows(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries),
-        TableRows(_LINES, JOURNAL_LINE_COLUMNS, lines),
-    ]
+    return [TableRows(_ENTRIES, JOURNAL_ENTRY_COLUMNS, entries), TableRows(_LINES, JOURNAL_LINE_COLUMNS, lines)]
 
 
 def _figures(bill: PayableBill) -> tuple[object, ...]:

@@ -15,9 +15,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, inspect, select
+from sqlalchemy import bindparam, inspect, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -28,6 +29,7 @@ from billing.booking import (
     add_payments,
     book_payments,
     lock_payable_bills,
+    payable_bills_select,
 )
 from billing.guards import get_project, get_unit_account, read_unit_accounts
 from billing.policy import may_take_payments
@@ -35,6 +37,7 @@ from billing.receipts import ReceiptSigner
 from db.base import utcnow
 from db.driver import DriverStatement
 from db.models import (
+    Bill,
     BillStatus,
     Party,
     Payment,
@@ -150,29 +153,95 @@ def _key(value: str) -> str:
     return key
 
 
-@functools.cache
-def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) -> DriverStatement:
-    """`_claim_key`'s INSERT … ON CONFLICT DO NOTHING RETURNING id, every column but the id given by name;
-    built once per dialect and table, because building a statement costs more than running it."""
+def _claim_insert(dialect: str, model: type[Payment] | type[PaymentBatch], *, required: bool = True) -> Any:
+    """`_claim_key`'s INSERT … ON CONFLICT DO NOTHING RETURNING id, every column but the id given by name."""
     table = model.__table__
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return DriverStatement(
+    return (
         insert(table)
-        .values({column.key: bindparam(column.key, type_=column.type) for column in table.columns if column.key != "id"})
+        .values(
+            {
+                column.key: bindparam(column.key, type_=column.type, required=required)
+                for column in table.columns
+                if column.key != "id"
+            }
+        )
         .on_conflict_do_nothing(index_elements=["project_id", "idempotency_key"])
         .returning(table.c.id)
     )
+
+
+@functools.cache
+def _claim_statement(dialect: str, model: type[Payment] | type[PaymentBatch]) -> DriverStatement:
+    """`_claim_insert`, built once per dialect and table, because building a statement costs more than
+    running it."""
+    return DriverStatement(_claim_insert(dialect, model))
+
+
+@functools.cache
+def _claim_and_lock_statement(*, named: bool) -> DriverStatement:
+    """PostgreSQL: `_claim_key`'s INSERT and `lock_payable_bills`' SELECT … FOR UPDATE as one statement, one
+    round trip: each bill beside the payment's new id (None: the key was claimed before), one row of
+    nulls when there is no bill. The claim comes first, as when they are two: the one-row side of the
+    join (its scalar subquery runs the INSERT) is the outer side of the only join that ON true allows."""
+    # Its parameters are not marked required: the expanding lists beside them are rendered when the
+    # statement is compiled, which would ask a value of every required one.
+    claimed = _claim_insert("postgresql", Payment, required=False).cte("claimed")
+    head = select(select(claimed.c.id).scalar_subquery().label("claimed_id")).subquery("head")
+    bills = (
+        payable_bills_select(named=named)
+        .add_columns(Bill.__table__.c.period_start.label("bill_period_start"))
+        .order_by(None)
+        .subquery("payable")
+    )
+    statement = (
+        select(head.c.claimed_id, *(column for column in bills.c if column.key != "bill_period_start"))
+        .select_from(head.outerjoin(bills, true()))
+        .order_by(bills.c.bill_period_start, bills.c.id)
+    )
+    return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
+
+
+def _claim_values(row: Payment | PaymentBatch) -> dict[str, object]:
+    """The values of `_claim_statement`: the attributes set on the row (every column the caller gives a
+    value), all but the id."""
+    given = inspect(row).dict
+    return {column.key: given.get(column.key) for column in type(row).__table__.columns if column.key != "id"}
 
 
 async def _claim_key(session: AsyncSession, row: Payment | PaymentBatch) -> Payment | PaymentBatch | None:
     """Insert `row`, which claims its idempotency key, and give it its id: None. When the key was claimed
     before, the row recorded first (a different payload: CONFLICT); a concurrent claim of the same key
     makes the INSERT wait for it, then do nothing."""
-    model = type(row)
     connection = await session.connection()
-    given = inspect(row).dict  # the attributes set on the row (every column the caller gives a value)
-    values = {column.key: given.get(column.key) for column in model.__table__.columns if column.key != "id"}
-    created = await _claim_statement(connection.dialect.name, model).scalar(connection, values)
+    created = await _claim_statement(connection.dialect.name, type(row)).scalar(connection, _claim_values(row))
+    return await _claimed(session, row, created)
+
+
+async def _claim_and_lock(
+    session: AsyncSession, payment: Payment, wanted: tuple[int, Sequence[int], str]
+) -> tuple[Payment | PaymentBatch | None, list[PayableBill]]:
+    """`_claim_key` of a payment and, when it claimed the key, `_bills_to_pay` of its unit. On PostgreSQL
+    in one statement (`_claim_and_lock_statement`), which locks the bills whether or not it claimed."""
+    unit_id, bill_ids, _ = wanted
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        if (existing := await _claim_key(session, payment)) is not None:
+            return existing, []
+        return None, (await _bills_to_pay(session, [wanted]))[unit_id]
+    values: dict[str, object] = {**_claim_values(payment), "unit_ids": [unit_id]}
+    if bill_ids:
+        values["bill_ids"] = sorted(set(bill_ids))
+    rows = await _claim_and_lock_statement(named=bool(bill_ids)).rows(connection, values)
+    if (existing := await _claimed(session, payment, rows[0][0])) is not None:
+        return existing, []
+    bills = [PayableBill(*row[1:]) for row in rows if row[1] is not None]
+    return None, _bills_by_unit(bills, [wanted])[unit_id]
+
+
+async def _claimed(session: AsyncSession, row: Payment | PaymentBatch, created: int | None) -> Payment | PaymentBatch | None:
+    """What claiming `row`'s key came to (see `_claim_key`), the INSERT having given `created`."""
+    model = type(row)
     if created is not None:
         row.id = created
         return None
@@ -308,11 +377,13 @@ async def _take_payment(
         recorded_by=principal.user_id if principal else None,
         created_at=utcnow(),
     )
-    if (existing := await _claim_key(session, payment)) is not None:
+    if request.allocate:
+        existing, bills = await _claim_and_lock(session, payment, (account.unit_id, request.bill_ids, "billIds"))
+    else:
+        existing, bills = await _claim_key(session, payment), []
+    if existing is not None:
         assert isinstance(existing, Payment)
         return RecordedPayment(existing)
-    wanted = [(account.unit_id, request.bill_ids, "billIds")]
-    bills = (await _bills_to_pay(session, wanted))[account.unit_id] if request.allocate else []
     [booked] = await book_payments(
         session,
         signer,
