@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_URGENCY_CUES",
     "DANGER_PAIRS",
     "DISPUTED_THINGS",
+    "PEST_DAMAGE",
     "ENQUIRY_PHRASES",
     "PLUMBED_IN",
     "SMOKE_SOURCES",
@@ -461,6 +462,12 @@ WATER_FROM_ABOVE: tuple[str, ...] = tuple(
 DISPUTED_THINGS: tuple[str, ...] = ("可视对讲", "对讲", "门铃", "intercom*", "doorbell*", "entryphone*",
                                      # a car park's barrier: building fabric to the lists, access control to owners
                                      "道闸", "车闸", "parking barrier*", "boom gate*")
+
+# Something pests chewed or gnawed through: the pest control is the cleaners', the repair the trade's of
+# what was damaged (a cable, a pipe, a door). Both are needed, so a dispatcher decides who goes first.
+PEST_DAMAGE: tuple[str, ...] = tuple(
+    f"{pest}…{verb}" for pest in ("老鼠", "耗子", "鼠", "白蚁", "虫") for verb in ("咬", "啃", "蛀")
+) + ("chewed", "gnawed", "rats ate", "mice ate")
 
 # Smoke that someone makes on purpose: a cigarette, a barbecue, paper burnt for the dead. Whether it is
 # a fire, a nuisance for the cleaners or the manager's business is for a dispatcher to say.

@@ -1052,3 +1052,12 @@ def test_fitting_the_safety_net_is_deterministic() -> None:
 
     assert first == second
     assert first.weights["燃"] > 0 > first.weights["灯"]
+
+
+@pytest.mark.parametrize("text", ["老鼠把网线咬断了", "rats chewed through the cable behind the fridge"])
+def test_what_pests_chewed_through_goes_to_a_dispatcher(text: str) -> None:
+    # Pest control is the cleaners', the repair the trade's of what was chewed: both are needed.
+    verdict = load_default_classifier().classify(text)
+
+    assert verdict.needs_triage
+    assert load_default_classifier().classify("厨房有老鼠").category is Category.CLEANING
