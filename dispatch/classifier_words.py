@@ -379,7 +379,7 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # A smart toilet seat's heating, washing and remote are electronics, the appliance engineer's; the
     # bowl, its flush and its seal stay the plumber's.
     *_rules(Category.APPLIANCE, STRONG, "智能马桶盖", "智能盖板", "马桶盖板", "电子马桶盖", "马桶…加热", "马桶…遥控",
-            "马桶…烘干", "坐圈…加热", "坐便…加热", "smart toilet seat*", "bidet seat*", "heated toilet seat*"),
+            "马桶…烘干", "马桶…温水", "坐圈…加热", "座圈…加热", "座圈…不热", "坐便…加热", "smart toilet seat*", "bidet seat*", "heated toilet seat*"),
     # A smell of gas said with the gas appliance it comes from is that appliance's, even "beside" it.
     *_rules(Category.APPLIANCE, FAULT_WEIGHT,
             *(f"{appliance}…{smell}" for appliance in ("燃气灶", "煤气灶", "灶台", "灶具", "集成灶", "热水器", "壁挂炉")

@@ -318,6 +318,7 @@ def test_the_fault_outweighs_the_place(text: str, category: Category, evidence: 
         # a smart seat's heating and remote are electronics; the bowl stays the plumber's
         ("马桶加热功能坏了", Category.APPLIANCE, "马桶加热"),
         ("马桶遥控器没反应", Category.APPLIANCE, "马桶遥控"),
+        ("座圈不热了", Category.APPLIANCE, "座圈不热"),
         ("马桶漏水", Category.PLUMBING, "马桶"),
         # gas smelt beside a named gas appliance is that appliance's
         ("煤气灶那里一股燃气味，很浓", Category.APPLIANCE, "煤气灶那里一股燃气味"),
