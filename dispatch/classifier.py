@@ -66,6 +66,7 @@ from dispatch.classifier_words import (
     FAULT_WEIGHT,
     HAZARD,
     HINT,
+    PEST_DAMAGE,
     PLUMBED_IN,
     SMOKE_SOURCES,
     SOMEONE_INSIDE,
@@ -302,6 +303,11 @@ def _disputed_things() -> PhraseMatcher:
 
 
 @cache
+def _pest_damage() -> PhraseMatcher:
+    return PhraseMatcher(("pests", phrase, 1.0) for phrase in PEST_DAMAGE)
+
+
+@cache
 def _plumbed_in() -> PhraseMatcher:
     return PhraseMatcher(("plumbed", phrase, 1.0) for phrase in PLUMBED_IN)
 
@@ -510,7 +516,8 @@ class Classifier:
         smoking": the shock or the fire makes it one trade's, the thing another's), smoke of someone's
         making ("楼下有人抽烟，烟味很大"), a pipe of an appliance plumbed into the water supply
         ("热水器的进水管漏了"), water from the flat above on another trade's equipment ("楼上渗水，
-        渗到电表箱里了"), or a thing whose trade is disputed (``DISPUTED_THINGS``). A dispatcher decides."""
+        渗到电表箱里了"), something pests chewed through (``PEST_DAMAGE``: pest control and a repair), or a
+        thing whose trade is disputed (``DISPUTED_THINGS``). A dispatcher decides."""
         for disputed in _live(_disputed_things().hits(reading.normalised), reading, None):
             # A lift's intercom is the lift's: another thing named with it owns it.
             if not any(
@@ -520,6 +527,8 @@ class Classifier:
                 for thing in things
             ):
                 return True
+        if _live(_pest_damage().hits(reading.normalised), reading, None):
+            return True
         sources = _live(_smoke_sources().hits(reading.normalised), reading, None)
         if sources and any(
             hit.label == Category.FIRE_SAFETY and not any(_within(hit, source) for source in sources) for hit in hits

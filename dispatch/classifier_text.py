@@ -64,6 +64,8 @@ _CONTRAST_BEHIND = re.compile(
     + r"|(?<![a-z])(?:is|are) (?:fine|ok|okay|not the problem|not the issue|not broken)(?![a-z])"
     r"|(?<![a-z])(?:isn'?t|aren'?t) (?:the problem|the issue|broken)(?![a-z])"
     r"|(?<![a-z])works fine|(?<![a-z])working fine"
+    # "烟感没响，是楼道灯不亮": what did not happen, answered by what did.
+    + r"|(?<!有)(?:没|没有|不)(?:响|叫|报警|漏|堵|坏)(?:的|了|啊)?(?=[，,]\s*(?:其实|而|只)?是(?!不是))"
 )
 # Absence: a negation at most a few characters (Chinese) or words (English) before what it denies.
 _ABSENCE = re.compile(

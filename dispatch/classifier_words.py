@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_URGENCY_CUES",
     "DANGER_PAIRS",
     "DISPUTED_THINGS",
+    "PEST_DAMAGE",
     "ENQUIRY_PHRASES",
     "PLUMBED_IN",
     "SMOKE_SOURCES",
@@ -217,6 +218,11 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # A battery belongs to whatever it powers; alone it says nothing about a trade.
     *_rules(Category.ELECTRICAL, 0.0, "电池", "低电量", "电量", "battery", "batteries", role=PART),
     *_rules(Category.ELECTRICAL, SYMPTOM_WEIGHT, "噼里啪啦", "噼啪", "crackl*", role=SYMPTOM),
+    # Sparks or burning at a plug or a cord are the circuit's danger, whatever the cord feeds.
+    *_rules(Category.ELECTRICAL, FAULT_WEIGHT,
+            *(f"{cord}…{danger}" for cord in ("插头", "电源线", "电线", "插线板", "排插") for danger in ("火花", "冒火", "烧黑", "烧焦")),
+            "plug…spark*", "cord…spark*", "cable…spark*", "spark*…plug", "spark*…cord", "spark*…cable",
+            role=FAULT),
     *_rules(Category.ELECTRICAL, WEAK, "火花", "冒火", "flicker*", "spark*", "shock*", "arcing", role=SYMPTOM),
     # --- heating, ventilation, air conditioning -------------------------------------------------
     *_rules(
@@ -244,7 +250,8 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
         Category.ELEVATOR, STRONG,
         "电梯", "电弟", "电题", "电悌", "电剃", "扶梯", "自动扶梯", "货梯", "客梯", "升降机", "升降梯", "观光梯", "𨋢",
         "轿厢", "困人", "扶手带", "平层", "电梯空调", "电梯里空调", "电梯里的空调", "电梯里的风扇", "电梯里风扇", "电梯里的灯",
-        "电梯里灯", "轿厢灯", "lift light*", "elevator light*",
+        "电梯里灯", "电梯的空调", "电梯内空调", "电梯内的空调", "电梯里面的空调", "电梯的风扇", "电梯内的灯", "电梯里面的灯",
+        "轿厢灯", "轿厢空调", "轿厢里的空调", "轿厢风扇", "lift light*", "elevator light*",
         "lift", "lifts", "elevator*", "elevater*", "elavator*", "elevtor*", "escalator*", "lift fan*",
         "elevator fan*", "dianti*", "dian ti*", "kunren*", "kun ren*",
     ),
@@ -369,6 +376,15 @@ DEFAULT_RULES: tuple[KeywordRule, ...] = (
     # A washer is also the rubber ring in a tap; a door intercom also serves lifts.
     *_rules(Category.APPLIANCE, WEAK, "灶", "门铃", "对讲", "电饭煲", "热水", "washer", "washers", "hot water",
             "spin", "tv", "television*"),
+    # A smart toilet seat's heating, washing and remote are electronics, the appliance engineer's; the
+    # bowl, its flush and its seal stay the plumber's.
+    *_rules(Category.APPLIANCE, STRONG, "智能马桶盖", "智能盖板", "马桶盖板", "电子马桶盖", "马桶…加热", "马桶…遥控",
+            "马桶…烘干", "马桶…温水", "坐圈…加热", "座圈…加热", "座圈…不热", "坐便…加热", "smart toilet seat*", "bidet seat*", "heated toilet seat*"),
+    # A smell of gas said with the gas appliance it comes from is that appliance's, even "beside" it.
+    *_rules(Category.APPLIANCE, FAULT_WEIGHT,
+            *(f"{appliance}…{smell}" for appliance in ("燃气灶", "煤气灶", "灶台", "灶具", "集成灶", "热水器", "壁挂炉")
+              for smell in ("燃气味", "煤气味", "天然气味", "漏气")),
+            role=FAULT),
     # --- the building fabric --------------------------------------------------------------------
     *_rules(
         Category.GENERAL, STRONG,
@@ -443,7 +459,15 @@ WATER_FROM_ABOVE: tuple[str, ...] = tuple(
 
 # Door intercoms and doorbells: the labelled set gives them to the appliance engineer, writers of the
 # development sets to the locksmith (door entry) or the electrician. Whoever reads one decides.
-DISPUTED_THINGS: tuple[str, ...] = ("可视对讲", "对讲", "门铃", "intercom*", "doorbell*", "entryphone*")
+DISPUTED_THINGS: tuple[str, ...] = ("可视对讲", "对讲", "门铃", "intercom*", "doorbell*", "entryphone*",
+                                     # a car park's barrier: building fabric to the lists, access control to owners
+                                     "道闸", "车闸", "parking barrier*", "boom gate*")
+
+# Something pests chewed or gnawed through: the pest control is the cleaners', the repair the trade's of
+# what was damaged (a cable, a pipe, a door). Both are needed, so a dispatcher decides who goes first.
+PEST_DAMAGE: tuple[str, ...] = tuple(
+    f"{pest}…{verb}" for pest in ("老鼠", "耗子", "鼠", "白蚁", "虫") for verb in ("咬", "啃", "蛀")
+) + ("chewed", "gnawed", "rats ate", "mice ate")
 
 # Smoke that someone makes on purpose: a cigarette, a barbecue, paper burnt for the dead. Whether it is
 # a fire, a nuisance for the cleaners or the manager's business is for a dispatcher to say.
