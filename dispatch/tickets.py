@@ -50,6 +50,7 @@ from dispatch.lifecycle import (
 )
 from dispatch.model import AssignmentMode, DispatchAction, GeoPoint, TicketAction
 from dispatch.policy import actor_for, may_report_for_unit, reporter_role, staff_actor
+from dispatch.shifts import working_days
 from dispatch.ticket_state import (
     apply_transition,
     facts_of,
@@ -57,7 +58,6 @@ from dispatch.ticket_state import (
     project_settings,
     technician_in_project,
 )
-from dispatch.shifts import working_days
 from dispatch.speech import SpeechRecogniser
 from dispatch.unit_of_work import TicketChanges, ticket_unit_of_work
 from dispatch.voice import HeardVoice, RejectedAudio, hear_voice
