@@ -57,7 +57,11 @@ async def test_a_later_transaction_waits_for_the_earlier_one_so_commit_order_is_
 
     # when a second transaction asks for two seqs
     second = asyncio.create_task(second_transaction())
-    async with state.engine.connect() as observer:
+    # Each poll in a transaction of its own: a backend lists pg_stat_activity's rows from a copy taken once per
+    # transaction, so polling inside one never saw the second's backend when its connection was opened after
+    # the first poll (it happened when the pool had no idle connection to give it).
+    async with state.engine.connect() as connection:
+        observer = await connection.execution_options(isolation_level="AUTOCOMMIT")
         for _ in range(1000):
             waiting = await observer.scalar(
                 text(
