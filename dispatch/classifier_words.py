@@ -43,6 +43,7 @@ __all__ = [
     "DISPUTED_THINGS",
     "PEST_DAMAGE",
     "ENQUIRY_PHRASES",
+    "OWNER_HURRY",
     "PLUMBED_IN",
     "SMOKE_SOURCES",
     "WATER_FROM_ABOVE",
@@ -518,6 +519,10 @@ THINGS_INSIDE: tuple[str, ...] = (
     "keys are inside", "key is inside", "keys locked inside",
 )
 
+# An owner's own hurry: HIGH, never URGENT by itself (owners write it on every leak), and no evidence of
+# danger for the URGENT safety net either, which would otherwise learn it from the dangers it is written on.
+OWNER_HURRY: tuple[str, ...] = ("尽快", "快点", "紧急", "赶紧", "马上", "urgent", "asap", "right away", "immediately", "priority")
+
 # URGENT means someone may get hurt or property is being destroyed right now, and beats anything an
 # owner writes about their own hurry (``urgent pls`` is only HIGH: owners write it on every leak).
 DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
@@ -723,17 +728,22 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "bursting with", "no burst", "burst of", "cigarette*", "smokers", "smoking area", "smoke-free", "falling apart",
         "fumes from the bins", "lost power to one", "lost power in the kitchen", "拉闸", "上有电梯", "门禁", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
         "people smoking",
+        # a drain's smell is the plumber's, not gas
+        "下水道臭味", "下水道的臭味", "下水道味", "下水道的味", "返上来的臭味", "返上来的味", "返臭", "返味", "反味", "反臭",
+        "地漏臭", "地漏的臭味", "drain smell*", "sewage smell*", "sewer smell*", "smells like sewage", "smell of sewage",
+        "smells like drains",
     ),
     *_cues(
         Priority.HIGH, 3.0,
-        "没电", "没水", "停水", "尽快", "快点", "紧急", "赶紧", "马上", "老人", "小孩", "孩子", "危险", "不安全",
+        *OWNER_HURRY,
+        "没电", "没水", "停水", "老人", "小孩", "孩子", "危险", "不安全",
         "进不去", "进不了", "打不开", "锁不上", "溢出", "满地", "砸到", "摔", "不敢", "没有热水", "停运",
         "好几天", "营业", "跳闸", "困", "卡在", "发烫", "烫手",
         # bare wires are a risk soon; wet ones a shock now (URGENT above)
         "线头露", "电线露", "电线裸露", "裸露…电线", "露在外面", "exposed wire*", "bare wire*", "live wire*",
-        "urgent", "asap", "right away", "immediately", "no water", "no power", "lost power",
+        "no water", "no power", "lost power",
         "no hot water", "no heat", "dangerous", "unsafe", "kids", "elderly", "wheelchair", "locked out",
-        "can't", "overflow*", "slipp*", "out of order", "not working at all", "priority", "stuck",
+        "can't", "overflow*", "slipp*", "out of order", "not working at all", "stuck",
     ),
     # Most leaks and blockages are HIGH, but owners also report a slow drip this way.
     *_cues(Priority.HIGH, 1.5, "漏水", "堵", "leak*", "clog*"),

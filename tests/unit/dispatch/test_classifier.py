@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import csv
 import logging
+import math
 import sys
 from collections import Counter
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ from dispatch.classifier import (
 )
 from dispatch.classifier_text import Reading
 from dispatch.urgency_net import everyday_senses_digest, load_urgency_net
-from dispatch.urgency_net_fit import fit
+from dispatch.urgency_net_fit import GroupScores, choose_threshold, fit
 from kernel.vocabulary import Category, Priority
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,15 +48,17 @@ LABELLED_SET = REPO / "tests" / "data" / "ticket_descriptions.csv"
 
 # Floors sit just below what the held-out split measured (108 tickets, so one ticket is 0.009):
 # trained on the train split 0.991 (107 right), the shipped rules + seed lists 0.991 (107 right);
-# URGENT recall 22/22 and precision 22/22 (urgency labels follow issue 18's definition of URGENT,
-# which includes every fault of fire equipment); urgency 0.648 overall, where always answering
-# NORMAL would score 0.39. The rules were written by people who had read this whole file, so these
+# URGENT recall 23/23 (urgency labels follow issue 18's definition of URGENT, which includes every
+# fault of fire equipment); urgency 0.602 overall, where always answering NORMAL would score 0.39.
+# URGENT precision is 23/33 (0.697; 23/25 and urgency 0.630 before): the URGENT safety net's
+# threshold is chosen for recall first, with a margin below it (dispatch/urgency_net_fit.py), and
+# issue 18 accepts needless urgent call-outs for that; the floor keeps the price from growing unnoticed. The rules were written by people who had read this whole file, so these
 # figures flatter them: tests/data/classifier_heldout.csv, measured by benchmarks/classifier.py, is
 # the set the model was never tuned on.
 TRAINED_ACCURACY_FLOOR = 0.98
 SHIPPED_ACCURACY_FLOOR = 0.98
 URGENT_RECALL_FLOOR = 0.98
-URGENT_PRECISION_FLOOR = 0.9
+URGENT_PRECISION_FLOOR = 0.65
 URGENCY_ACCURACY_FLOOR = 0.6
 
 
@@ -1053,6 +1056,31 @@ def test_fitting_the_safety_net_is_deterministic() -> None:
 
     assert first == second
     assert first.weights["燃"] > 0 > first.weights["灯"]
+
+
+def test_the_safety_nets_threshold_finds_every_urgent_report_it_can_reach_and_keeps_a_margin() -> None:
+    # given out-of-group scores: URGENT reports the rules catch (reach inf), ones the net can reach at
+    # their score, one it cannot name a word for (reach -inf), and other reports
+    groups = {
+        "first": GroupScores(
+            urgent=(True, True, True, False), scores=(0.5, -0.2, -3.0, 0.9), reach=(math.inf, -0.2, -math.inf, 0.9)
+        ),
+        "second": GroupScores(urgent=(True, False), scores=(0.1, -1.0), reach=(0.1, -1.0)),
+    }
+    # and validation reports whose scores spread by 0.1, 0.2 and 0 across the leave-one-group-out nets
+    spreads = [[0.0, 0.2], [0.0, 0.4], [1.0, 1.0]]
+
+    # when
+    choice = choose_threshold(groups, spreads)
+
+    # then every reachable URGENT report is found at the lowest of their scores, and the threshold sits
+    # a median spread below it
+    assert choice.full_recall == -0.2
+    assert choice.margin == pytest.approx(0.1)
+    assert choice.threshold == pytest.approx(-0.3)
+    assert groups["second"].recall(choice.threshold) == 1.0
+    assert groups["first"].recall(choice.threshold) == pytest.approx(2 / 3)
+    assert groups["second"].false_alarms(choice.threshold) == 0.0
 
 
 @pytest.mark.parametrize("text", ["老鼠把网线咬断了", "rats chewed through the cable behind the fridge"])
