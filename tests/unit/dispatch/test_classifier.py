@@ -802,6 +802,46 @@ def test_the_new_cues_leave_their_negations_and_everyday_senses_alone(text: str)
     assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
 
 
+# Issue 18's six danger families in word families the lists lacked; the rules alone must read them.
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        # someone shut in a lift, in southwestern speech and English
+        ("电梯半路停了，关起一个快递员", "关起一个"),
+        ("the elevator stopped between the 9th and 10th floor", "stopped between"),
+        # fire flaring up, a thing smoking, arcing heard at a socket
+        ("配电箱那里着起来了", "着起来"),
+        ("the hairdryer plug is smoking", "smoking"),
+        ("插座一直滋滋响", "滋滋"),
+        # gas likened, in pinyin, and a gas appliance that hisses and leaves someone dizzy
+        ("厨房闻着有股臭鸡蛋的气味", "臭鸡蛋"),
+        ("tianranqi wei dao hen da", "tianranqi"),
+        ("热水器一直有嘶嘶的声音，我妈洗完澡头晕", "热水器"),
+        # the hand a shock hit; every circuit down
+        ("洗手的时候被开关电到手了", "电到手"),
+        ("停了一下之后电都断了，空调冰箱都不动", "电都断"),
+        # fire equipment that leaks, whatever trade it reads as
+        ("地下室的消火栓一直在漏", "消火栓"),
+        ("the sprinkler in the corridor is leaking onto the carpet", "sprinkler"),
+    ],
+)
+def test_the_six_danger_families_are_urgent_by_the_rules_in_more_wordings(text: str, cue: str) -> None:
+    verdict = cue_rules_alone().classify(text)
+
+    assert verdict.urgency is Priority.URGENT
+    assert any(cue in phrase for phrase in verdict.urgency_evidence), verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    # the everyday senses of those words: a lift door closing (关起来), a lamp switched off in
+    # southwestern speech (关倒), an electric water heater's hiss
+    ["电梯门关起来很慢", "电梯门关起来一个劲响", "电梯里的灯关倒了", "电热水器加热的时候嘶嘶响"],
+)
+def test_the_danger_families_leave_everyday_senses_alone(text: str) -> None:
+    assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
+
+
 def test_a_blocked_fire_escape_is_the_cleaners_at_high() -> None:
     verdict = load_default_classifier().classify("消防通道堆满了纸箱和旧家具")
 
@@ -1034,6 +1074,11 @@ def test_the_safety_net_denies_what_an_absence_word_denies() -> None:
     net = load_urgency_net()
 
     assert net.score(Reading.of("屋里没有燃汽味")) < net.score(Reading.of("屋里有燃汽味"))
+
+
+@pytest.mark.parametrize("text", ["卫生间地漏返上来的臭味很重", "厨房下水道的臭味好大", "the bathroom smells like sewage again"])
+def test_the_safety_net_does_not_take_a_drains_smell_for_gas(text: str) -> None:
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
 
 
 def test_the_safety_net_leaves_an_enquiry_to_office_hours() -> None:
