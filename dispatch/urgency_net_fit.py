@@ -217,6 +217,7 @@ def choose_threshold(groups: Mapping[str, GroupScores], spreads: Sequence[Sequen
         for reach, urgent in zip(group.reach, group.urgent)
         if urgent and -math.inf < reach < math.inf
     ]
+    # When the rules find every URGENT report themselves, start from the score of even odds.
     full_recall = min(reachable, default=0.0)
     margin = statistics.median(statistics.pstdev(scores) for scores in spreads)
     return ThresholdChoice(MappingProxyType(dict(groups)), full_recall, margin)
