@@ -23,6 +23,10 @@ Held-out measurements:
   at the trade boundaries that confuse: appliances against electrical and plumbing, doors against
   building access, a lift against its lobby, fire equipment against lighting, gas; read once before the
   round that tuned on it, README_classifier_dev_4.md has that first reading): the same tables.
+- the fifth development set, tests/data/classifier_dev_5.csv (142 reports written the same way for the
+  urgency round, aimed at issue 18's six danger families and the controls that share their words; read
+  once before the round, README_classifier_dev_5.md has that first reading, and never read when the
+  URGENT safety net's threshold is chosen): the same tables.
 - the urgency development sets: tests/data/classifier_urgency_dev.csv (249 reports, 147 of them
   URGENT, in dialect, typos, pinyin and English, with negated controls) and
   tests/data/classifier_urgency_check.csv (214 reports written in three later rounds, each read only
@@ -32,7 +36,9 @@ Held-out measurements:
   reading.
 - the safety net's check rounds, tests/data/classifier_urgency_net_check.csv: fresh reports the net is
   never fitted on, one table per round (column `written`), the rules alone beside the shipped
-  classifier (rules and net). The first round was tuned on after its first reading, the second not.
+  classifier (rules and net). The first round was tuned on after its first reading, the second not;
+  with the third and fourth development sets they help choose the net's threshold
+  (``dispatch.urgency_net_fit``).
 - the ``test`` split of tests/data/ticket_descriptions.csv, which no model here learns from:
   "trained" learns the ``train`` split on top of the built-in rules, "shipped" is what the service
   loads (rules plus the seed lists inside the package).
@@ -71,6 +77,7 @@ DEVELOPMENT_SET = DATA / "classifier_heldout.csv"
 SECOND_DEVELOPMENT_SET = DATA / "classifier_dev_2.csv"
 THIRD_DEVELOPMENT_SET = DATA / "classifier_dev_3.csv"
 FOURTH_DEVELOPMENT_SET = DATA / "classifier_dev_4.csv"
+FIFTH_DEVELOPMENT_SET = DATA / "classifier_dev_5.csv"
 URGENCY_DEVELOPMENT_SETS = (DATA / "classifier_urgency_dev.csv", DATA / "classifier_urgency_check.csv")
 SAFETY_NET_CHECK_ROUNDS = DATA / "classifier_urgency_net_check.csv"
 SHORT_NAMES = {
@@ -152,8 +159,8 @@ def flagged_set_with_urgency_rows(evaluation: Evaluation, flagged: Sequence[bool
 
 
 def written_development_tables(path: Path, ordinal: str) -> list[tuple[str, list[dict[str, object]]]]:
-    """The goals' figures on a development set written with triage flags and priorities (the third or
-    the fourth), and its auto-dispatched and priority confusion."""
+    """The goals' figures on a development set written with triage flags and priorities (the third,
+    fourth or fifth), and its auto-dispatched and priority confusion."""
     reports, flagged = load_flagged_set(path)
     on_set = evaluate(load_default_classifier(), reports)
     return [
@@ -383,7 +390,11 @@ def main() -> None:
         confusion_rows(auto_dispatched(on_second)),
     )
 
-    for path, ordinal in ((THIRD_DEVELOPMENT_SET, "Third"), (FOURTH_DEVELOPMENT_SET, "Fourth")):
+    for path, ordinal in (
+        (THIRD_DEVELOPMENT_SET, "Third"),
+        (FOURTH_DEVELOPMENT_SET, "Fourth"),
+        (FIFTH_DEVELOPMENT_SET, "Fifth"),
+    ):
         for table in written_development_tables(path, ordinal):
             print_table(*table)
 

@@ -43,6 +43,7 @@ __all__ = [
     "DISPUTED_THINGS",
     "PEST_DAMAGE",
     "ENQUIRY_PHRASES",
+    "OWNER_HURRY",
     "PLUMBED_IN",
     "SMOKE_SOURCES",
     "WATER_FROM_ABOVE",
@@ -518,6 +519,10 @@ THINGS_INSIDE: tuple[str, ...] = (
     "keys are inside", "key is inside", "keys locked inside",
 )
 
+# An owner's own hurry: HIGH, never URGENT by itself (owners write it on every leak), and no evidence of
+# danger for the URGENT safety net either, which would otherwise learn it from the dangers it is written on.
+OWNER_HURRY: tuple[str, ...] = ("尽快", "快点", "紧急", "赶紧", "马上", "urgent", "asap", "right away", "immediately", "priority")
+
 # URGENT means someone may get hurt or property is being destroyed right now, and beats anything an
 # owner writes about their own hurry (``urgent pls`` is only HIGH: owners write it on every leak).
 DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
@@ -683,6 +688,32 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "alarm*…goes off", "alarm*…beep*", "alarm*…chirp*", "chirp*", "detector*…beep*", "灭火器…不见", "灭火器…没了",
         "灭火器…拿走", "灭火器…空", "灭火器…喷", "水带…没", "水带…不见",
     ),
+    # Issue 18's six danger families once more, as word families rather than reports: each kind of
+    # wording owners use for a danger the lists above had only some forms of.
+    *_cues(
+        Priority.URGENT, 6.0,
+        # trapped: in pinyin, and shutting oneself in (the dialect verbs of being shut in, 关倒 and 关起,
+        # are everyday words too, so they are read only of a lift, in ``DANGER_PAIRS``)
+        "guan zhu*", "guanzhu*", "kun zai*", "kunzai*", "把自己锁在", "把自己反锁",
+        # fire: catching, flaring up, bursting into flame; smoke said of a thing
+        "着起来", "燃起来", "着了火", "爆炸", "爆燃", "闪爆", "炸了一下", "炸开了", "explod*", "explosion*",
+        "and smoking", "started smoking", "smoking from", "smoking behind", "switch…smoking",
+        "socket…smoking", "outlet…smoking", "plug…smoking", "wire*…smoking", "box…smoking", "lamp…smoking",
+        # sparks and arcing heard at the wiring
+        "插座…滋滋", "开关…滋滋", "电箱…滋滋", "电表…滋滋", "电闸…滋滋", "插座…吱吱", "开关…吱吱", "电箱…吱吱",
+        "buzzing…socket*", "socket*…buzzing", "crackling…socket*",
+        # gas: its smell likened, its pinyin and initials
+        "臭鸡蛋", "像…煤气", "像…燃气", "rq味", "mq味", "tianranqi*", "tian ran qi*", "smells like rotten",
+        # shocks: the hand or foot that felt it
+        "电手了", "电了手", "电到手", "电着手", "电得手", "电脚了", "电到脚", "电得我", "摸着…麻", "碰着…麻",
+        "gives you a shock",
+        # the whole flat's power: every circuit down (a main breaker that will not reset is HIGH in the
+        # labelled lists: the owner can still be told where to look)
+        "电全断", "电全部断", "电都断", "电全没", "电全停", "电器全停", "电器都停", "电器全部停",
+        # water bursting out or getting through to others (a pipe cracked by frost, or a tap running hard,
+        # is HIGH in the labelled lists until it floods)
+        "冻爆", "别人家…漏", "别人家…渗", "unit above…leak*", "apartment above…leak*",
+    ),
     # Zero weight: these only mask an alarming word inside them.
     *_cues(
         Priority.NORMAL, 0.0,
@@ -697,17 +728,22 @@ DEFAULT_URGENCY_CUES: tuple[UrgencyCue, ...] = (
         "bursting with", "no burst", "burst of", "cigarette*", "smokers", "smoking area", "smoke-free", "falling apart",
         "fumes from the bins", "lost power to one", "lost power in the kitchen", "拉闸", "上有电梯", "门禁", "钥匙锁在里面", "smoke alarm*", "smoke detector*", "cigarette smoke", "smoking in", "someone smoking",
         "people smoking",
+        # a drain's smell is the plumber's, not gas
+        "下水道臭味", "下水道的臭味", "下水道味", "下水道的味", "返上来的臭味", "返上来的味", "返臭", "返味", "反味", "反臭",
+        "地漏臭", "地漏的臭味", "drain smell*", "sewage smell*", "sewer smell*", "smells like sewage", "smell of sewage",
+        "smells like drains",
     ),
     *_cues(
         Priority.HIGH, 3.0,
-        "没电", "没水", "停水", "尽快", "快点", "紧急", "赶紧", "马上", "老人", "小孩", "孩子", "危险", "不安全",
+        *OWNER_HURRY,
+        "没电", "没水", "停水", "老人", "小孩", "孩子", "危险", "不安全",
         "进不去", "进不了", "打不开", "锁不上", "溢出", "满地", "砸到", "摔", "不敢", "没有热水", "停运",
         "好几天", "营业", "跳闸", "困", "卡在", "发烫", "烫手",
         # bare wires are a risk soon; wet ones a shock now (URGENT above)
         "线头露", "电线露", "电线裸露", "裸露…电线", "露在外面", "exposed wire*", "bare wire*", "live wire*",
-        "urgent", "asap", "right away", "immediately", "no water", "no power", "lost power",
+        "no water", "no power", "lost power",
         "no hot water", "no heat", "dangerous", "unsafe", "kids", "elderly", "wheelchair", "locked out",
-        "can't", "overflow*", "slipp*", "out of order", "not working at all", "priority", "stuck",
+        "can't", "overflow*", "slipp*", "out of order", "not working at all", "stuck",
     ),
     # Most leaks and blockages are HIGH, but owners also report a slow drip this way.
     *_cues(Priority.HIGH, 1.5, "漏水", "堵", "leak*", "clog*"),
@@ -735,7 +771,10 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
         ("困", "夹", "关在", "关住", "关着", "里面有", "里头有", "里厢有", "入面有", "在里面", "在里头", "在里厢", "在入面",
          "出不来", "出唔到", "出不去", "喺入面", "喺里面", "卡进", "卷进", "夹进", "坠", "往下掉", "往下滑", "往下沉", "沉下", "掉下", "掉了", "溜", "冲顶", "蹲底", "摔", "跌",
          "受伤", "伤到", "you ren*", "chu bu lai*", "trapped", "stuck inside", "inside", "fell", "fall*", "dropp*",
-         "sank", "sink*", "plung*", "injur*", "hurt", "caught", "hit", "still in", "in there", "slam*", "crash*", "猛"),
+         "sank", "sink*", "plung*", "injur*", "hurt", "caught", "hit", "still in", "in there", "slam*", "crash*", "猛",
+         # shut in, in southwestern and northern speech; someone in it; between floors
+         "被关倒", "关倒…人", "关倒…娃", "关倒…孩", "关倒了一个", "关倒了两个", "关起…人", "关起…娃", "关起…孩", "关起一个",
+         "关起两个", "is in it", "are in it", "stuck between", "stopped between", "停在…之间", "卡在…之间"),
         # Dirt in a lift is the cleaners' whoever is inside.
         frozenset(set(Category) - {Category.CLEANING}),
         masks=("困难", "夹层", "文件夹", "里面的灯", "里面的风扇", "里面的按钮", "里面的空调", "里面的广告", "里面的镜子", "light inside",
@@ -744,17 +783,20 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
     DangerPair(
         "no power to a whole flat or building",
         ("全部", "全屋", "整个", "所有", "全家", "全楼", "整栋", "整幢", "成栋", "全都", "统统", "完全", "一点", "屋头", "屋企",
+         "整屋", "整间", "整层", "全户", "整户",
          "whole", "entire", "everything", "all the", "all our", "at all", "flat*", "apartment*", "house", "home", "quan*"),
-        ("没电", "冇电", "没得电", "没有电", "停电", "断电", "没得了", "冇晒", "全黑", "no power", "no electric*",
-         "power is out", "power's out", "power out", "lost power", "blackout", "outage", "mei dian*", "meidian*"),
+        ("没电", "冇电", "没得电", "没有电", "停电", "断电", "电全断", "电都断", "断球", "没得了", "冇晒", "全黑", "no power",
+         "no electric*", "power is out", "power's out", "power out", "lost power", "blackout", "outage", "mei dian*", "meidian*"),
         frozenset({Category.ELECTRICAL}),
         masks=("整个厨房", "整个卧室", "整个客厅", "整个卫生间", "整个房间", "整个书房", "整个阳台", "whole kitchen", "whole room",
                "whole bedroom", "entire kitchen", "entire room"),
     ),
     DangerPair(
         "water from above or into another flat",
-        ("楼上", "楼下", "邻居", "隔壁", "对门", "他家", "她家", "人家", "天花", "吊顶", "顶棚", "upstairs", "downstairs",
-         "neighbo*", "ceiling*", "flat below", "flat above", "lou xia*", "louxia*", "lou shang*", "loushang*"),
+        ("楼上", "楼下", "邻居", "隔壁", "对门", "他家", "她家", "人家", "天花", "吊顶", "顶棚", "下一层", "上一层", "upstairs",
+         "downstairs",
+         "neighbo*", "ceiling*", "flat below", "flat above", "unit below", "unit above", "apartment below", "apartment above",
+         "lou xia*", "louxia*", "lou shang*", "loushang*"),
         ("漏", "渗", "滴水", "在滴", "往下滴", "水泡", "泡塌", "泡坏", "泡了", "湿了", "湿透", "淹", "水漫", "流下来", "往下流",
          "往下淌", "leak*", "drip*", "seep*", "flood*", "water coming", "water through", "wet", "lou shui*", "loushui*"),
         frozenset({Category.PLUMBING, Category.APPLIANCE, Category.HVAC, Category.GENERAL}),
@@ -762,10 +804,28 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
     ),
     DangerPair(
         "gas",
-        ("燃气", "煤气", "天然气", "液化气", "天燃气", "燃汽", "煤汽", "气罐", "gas", "meiqi*", "mei qi*", "ranqi*", "ran qi*"),
+        ("燃气", "煤气", "天然气", "液化气", "天燃气", "燃汽", "煤汽", "燃起", "然气", "气罐", "气瓶", "钢瓶", "气表", "gas", "meiqi*",
+         "mei qi*", "ranqi*", "ran qi*"),
         ("味", "臭", "嘶", "咝", "嗤", "呲", "丝丝", "滋滋", "关不紧", "关不严", "关不住", "won't shut", "won't close", "漏气", "泄漏", "头晕", "头有点晕", "smell*", "odo*", "stink*", "hiss*", "leak*",
          "dizzy", "wei dao*", "weidao*"),
         masks=("煤气费", "燃气费", "gas bill", "gas fee", "gas station", "汽车"),
+    ),
+    DangerPair(
+        "a gas appliance that hisses, leaks gas or leaves people dizzy",
+        ("灶", "燃气灶", "煤气灶", "热水器", "壁挂炉", "阀门", "减压阀", "stove", "hob", "cooker", "boiler", "water heater"),
+        ("漏气", "嘶", "咝", "呲", "嗤", "出气声", "头晕", "发晕", "晕了", "hiss*", "leaking gas", "dizzy", "headache*"),
+        masks=("电热水器", "电热炉", "电磁灶", "electric water heater", "electric boiler", "electric hob", "induction hob", "水阀",
+               "water valve"),
+    ),
+    DangerPair(
+        # Every fault of fire equipment is URGENT; the category rule says so when the report is read as
+        # FIRE_SAFETY, this pair also when a leaking sprinkler reads as the plumber's.
+        "fire equipment that leaks, is gone or spent, is propped open, stays dark or shows a fault",
+        ("喷淋", "消防栓", "消火栓", "消防管", "消防水带", "灭火器", "防火门", "应急灯", "疏散指示", "安全出口", "火警", "消防报警",
+         "报警主机", "消防主机", "sprinkler*", "hydrant*", "extinguisher*", "fire door*", "fire panel*", "fire alarm panel*",
+         "emergency light*", "exit sign*"),
+        ("漏", "滴", "喷水", "故障", "关不上", "关不了", "顶着", "不亮", "不见", "没了", "丢了", "空了", "leak*", "drip*", "missing",
+         "empty", "fault*", "won't close", "propped", "not lit", "gone", "stolen"),
     ),
     DangerPair(
         "a missing drain cover",
@@ -790,7 +850,7 @@ DANGER_PAIRS: tuple[DangerPair, ...] = (
     DangerPair(
         "a child or an old person behind a lock",
         _CHILD_OR_ELDER,
-        ("锁死", "反锁", "锁在里", "锁住", "开唔到", "出不来", "locked in", "locked inside", "jammed"),
+        ("锁死", "反锁", "锁在里", "锁住", "把自己锁", "开唔到", "出不来", "locked in", "locked inside", "jammed"),
         frozenset({Category.LOCKSMITH, Category.ELEVATOR}),
     ),
     DangerPair(

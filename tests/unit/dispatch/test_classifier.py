@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import csv
 import logging
+import math
 import sys
 from collections import Counter
 from collections.abc import Mapping
@@ -39,7 +40,7 @@ from dispatch.classifier import (
 )
 from dispatch.classifier_text import Reading
 from dispatch.urgency_net import everyday_senses_digest, load_urgency_net
-from dispatch.urgency_net_fit import fit
+from dispatch.urgency_net_fit import GroupScores, choose_threshold, fit
 from kernel.vocabulary import Category, Priority
 
 REPO = Path(__file__).resolve().parents[3]
@@ -47,15 +48,17 @@ LABELLED_SET = REPO / "tests" / "data" / "ticket_descriptions.csv"
 
 # Floors sit just below what the held-out split measured (108 tickets, so one ticket is 0.009):
 # trained on the train split 0.991 (107 right), the shipped rules + seed lists 0.991 (107 right);
-# URGENT recall 22/22 and precision 22/22 (urgency labels follow issue 18's definition of URGENT,
-# which includes every fault of fire equipment); urgency 0.648 overall, where always answering
-# NORMAL would score 0.39. The rules were written by people who had read this whole file, so these
+# URGENT recall 23/23 (urgency labels follow issue 18's definition of URGENT, which includes every
+# fault of fire equipment); urgency 0.602 overall, where always answering NORMAL would score 0.39.
+# URGENT precision is 23/33 (0.697; 23/25 and urgency 0.630 before): the URGENT safety net's
+# threshold is chosen for recall first, with a margin below it (dispatch/urgency_net_fit.py), and
+# issue 18 accepts needless urgent call-outs for that; the floor keeps the price from growing unnoticed. The rules were written by people who had read this whole file, so these
 # figures flatter them: tests/data/classifier_heldout.csv, measured by benchmarks/classifier.py, is
 # the set the model was never tuned on.
 TRAINED_ACCURACY_FLOOR = 0.98
 SHIPPED_ACCURACY_FLOOR = 0.98
 URGENT_RECALL_FLOOR = 0.98
-URGENT_PRECISION_FLOOR = 0.9
+URGENT_PRECISION_FLOOR = 0.65
 URGENCY_ACCURACY_FLOOR = 0.6
 
 
@@ -799,6 +802,46 @@ def test_the_new_cues_leave_their_negations_and_everyday_senses_alone(text: str)
     assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
 
 
+# Issue 18's six danger families in word families the lists lacked; the rules alone must read them.
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        # someone shut in a lift, in southwestern speech and English
+        ("电梯半路停了，关起一个快递员", "关起一个"),
+        ("the elevator stopped between the 9th and 10th floor", "stopped between"),
+        # fire flaring up, a thing smoking, arcing heard at a socket
+        ("配电箱那里着起来了", "着起来"),
+        ("the hairdryer plug is smoking", "smoking"),
+        ("插座一直滋滋响", "滋滋"),
+        # gas likened, in pinyin, and a gas appliance that hisses and leaves someone dizzy
+        ("厨房闻着有股臭鸡蛋的气味", "臭鸡蛋"),
+        ("tianranqi wei dao hen da", "tianranqi"),
+        ("热水器一直有嘶嘶的声音，我妈洗完澡头晕", "热水器"),
+        # the hand a shock hit; every circuit down
+        ("洗手的时候被开关电到手了", "电到手"),
+        ("停了一下之后电都断了，空调冰箱都不动", "电都断"),
+        # fire equipment that leaks, whatever trade it reads as
+        ("地下室的消火栓一直在漏", "消火栓"),
+        ("the sprinkler in the corridor is leaking onto the carpet", "sprinkler"),
+    ],
+)
+def test_the_six_danger_families_are_urgent_by_the_rules_in_more_wordings(text: str, cue: str) -> None:
+    verdict = cue_rules_alone().classify(text)
+
+    assert verdict.urgency is Priority.URGENT
+    assert any(cue in phrase for phrase in verdict.urgency_evidence), verdict.urgency_evidence
+
+
+@pytest.mark.parametrize(
+    "text",
+    # the everyday senses of those words: a lift door closing (关起来), a lamp switched off in
+    # southwestern speech (关倒), an electric water heater's hiss
+    ["电梯门关起来很慢", "电梯门关起来一个劲响", "电梯里的灯关倒了", "电热水器加热的时候嘶嘶响"],
+)
+def test_the_danger_families_leave_everyday_senses_alone(text: str) -> None:
+    assert cue_rules_alone().classify(text).urgency is not Priority.URGENT
+
+
 def test_a_blocked_fire_escape_is_the_cleaners_at_high() -> None:
     verdict = load_default_classifier().classify("消防通道堆满了纸箱和旧家具")
 
@@ -1033,6 +1076,11 @@ def test_the_safety_net_denies_what_an_absence_word_denies() -> None:
     assert net.score(Reading.of("屋里没有燃汽味")) < net.score(Reading.of("屋里有燃汽味"))
 
 
+@pytest.mark.parametrize("text", ["卫生间地漏返上来的臭味很重", "厨房下水道的臭味好大", "the bathroom smells like sewage again"])
+def test_the_safety_net_does_not_take_a_drains_smell_for_gas(text: str) -> None:
+    assert load_default_classifier().classify(text).urgency is not Priority.URGENT
+
+
 def test_the_safety_net_leaves_an_enquiry_to_office_hours() -> None:
     verdict = load_default_classifier().classify("我想问一下灭火器多久换一次")
 
@@ -1053,6 +1101,31 @@ def test_fitting_the_safety_net_is_deterministic() -> None:
 
     assert first == second
     assert first.weights["燃"] > 0 > first.weights["灯"]
+
+
+def test_the_safety_nets_threshold_finds_every_urgent_report_it_can_reach_and_keeps_a_margin() -> None:
+    # given out-of-group scores: URGENT reports the rules catch (reach inf), ones the net can reach at
+    # their score, one it cannot name a word for (reach -inf), and other reports
+    groups = {
+        "first": GroupScores(
+            urgent=(True, True, True, False), scores=(0.5, -0.2, -3.0, 0.9), reach=(math.inf, -0.2, -math.inf, 0.9)
+        ),
+        "second": GroupScores(urgent=(True, False), scores=(0.1, -1.0), reach=(0.1, -1.0)),
+    }
+    # and validation reports whose scores spread by 0.1, 0.2 and 0 across the leave-one-group-out nets
+    spreads = [[0.0, 0.2], [0.0, 0.4], [1.0, 1.0]]
+
+    # when
+    choice = choose_threshold(groups, spreads)
+
+    # then every reachable URGENT report is found at the lowest of their scores, and the threshold sits
+    # a median spread below it
+    assert choice.full_recall == -0.2
+    assert choice.margin == pytest.approx(0.1)
+    assert choice.threshold == pytest.approx(-0.3)
+    assert groups["second"].recall(choice.threshold) == 1.0
+    assert groups["first"].recall(choice.threshold) == pytest.approx(2 / 3)
+    assert groups["second"].false_alarms(choice.threshold) == 0.0
 
 
 @pytest.mark.parametrize("text", ["老鼠把网线咬断了", "rats chewed through the cable behind the fridge"])
