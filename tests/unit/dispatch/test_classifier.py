@@ -261,12 +261,24 @@ def test_any_text_gets_a_well_formed_verdict(text: str) -> None:
     verdict = load_default_classifier().classify(text)
 
     assert 0.0 <= verdict.confidence <= 1.0
-    assert verdict.needs_triage == (verdict.confidence < load_default_classifier().threshold)
+    # Unsure always means triage; a sure reading is triaged too when it is contested (a danger said of
+    # another trade's thing, as in "冰箱漏电"), so the converse does not hold.
+    if verdict.confidence < load_default_classifier().threshold:
+        assert verdict.needs_triage
     assert all(word and word in text for word in verdict.evidence)
     assert all(word and word in text for word in verdict.urgency_evidence)
     if not verdict.evidence:
         assert verdict.category is Category.GENERAL
         assert verdict.needs_triage
+
+
+def test_a_sure_reading_of_a_danger_in_another_trades_appliance_still_goes_to_triage() -> None:
+    classifier = load_default_classifier()
+    verdict = classifier.classify("冰箱漏电")
+
+    assert verdict.confidence >= classifier.threshold
+    assert verdict.needs_triage
+    assert verdict.urgency is Priority.URGENT
 
 
 @pytest.mark.parametrize("text", ["", "   ", "???", "asdfgh qwerty", "你好", "。。。"])
