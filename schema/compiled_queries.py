@@ -107,8 +107,11 @@ class _NotCompiled(Exception):
 
 # A completer turns what a resolver returned into the response value. Awaitables it meets (list items)
 # are queued in `pending` with the completer that finishes them; the slot holds None until then.
-_Pending = list[tuple[Any, "_Completer", Path, "GraphQLResolveInfo | None", Any, Any]]
-_Completer = Callable[["CompiledQueryExecutor", Any, Path, "GraphQLResolveInfo | None", _Pending], Any]
+# A response path is kept as plain (previous, key, type name) tuples, the fields of graphql-core's Path
+# without its constructor's cost, and made a Path (`_as_path`) where a resolve-info is built: most never are.
+_PathTuple = tuple[Any, str | int, str | None]
+_Pending = list[tuple[Any, "_Completer", "_PathTuple | None", "GraphQLResolveInfo | None", Any, Any]]
+_Completer = Callable[["CompiledQueryExecutor", Any, "_PathTuple | None", "GraphQLResolveInfo | None", _Pending], Any]
 
 
 class _FieldPlan:
@@ -235,7 +238,7 @@ class _ObjectPlan:
         # Completes an object of the type with this selection: Python written for it on first use.
         self.run: _Runner = self._compile_and_run
 
-    def _compile_and_run(self, executor: CompiledQueryExecutor, source: Any, path: Path | None, pending: _Pending) -> dict[str, Any]:
+    def _compile_and_run(self, executor: CompiledQueryExecutor, source: Any, path: _PathTuple | None, pending: _Pending) -> dict[str, Any]:
         self.run = _ObjectCode(self, executor).compile()
         return self.run(executor, source, path, pending)
 
@@ -451,13 +454,21 @@ class CompiledQueryExecutor(StrawberryGraphQLCoreExecutionContext):
                 raise
 
 
+def _as_path(path: _PathTuple | None) -> Path | None:
+    """graphql-core's Path of a path kept as tuples."""
+    if path is None:
+        return None
+    previous, key, type_name = path
+    return Path(_as_path(previous), key, type_name)
+
+
 def _raise_if_error(value: Any) -> None:
     if isinstance(value, Exception):
         raise _NotCompiled("a resolver returned an error") from value
 
 
 def _non_null(inner: _Completer) -> _Completer:
-    def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
+    def complete(executor: CompiledQueryExecutor, value: Any, path: _PathTuple | None, info: Any, pending: _Pending) -> Any:
         completed = inner(executor, value, path, info, pending)
         if completed is None:
             raise _NotCompiled("null for a non-null field")
@@ -467,7 +478,7 @@ def _non_null(inner: _Completer) -> _Completer:
 
 
 def _list_of(inner: _Completer) -> _Completer:
-    def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
+    def complete(executor: CompiledQueryExecutor, value: Any, path: _PathTuple | None, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
         _raise_if_error(value)
@@ -476,7 +487,7 @@ def _list_of(inner: _Completer) -> _Completer:
         is_awaitable = executor.is_awaitable
         items: list[Any] = []
         for index, item in enumerate(value):
-            item_path = Path(path, index, None)
+            item_path = (path, index, None)
             if is_awaitable(item):
                 pending.append((item, inner, item_path, info, items, index))
                 items.append(None)
@@ -498,7 +509,7 @@ def _scalar(scalar_type: Any) -> _Completer:
         identity = None
     is_int = scalar_type is GraphQLInt
 
-    def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
+    def complete(executor: CompiledQueryExecutor, value: Any, path: _PathTuple | None, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
         kind = type(value)
@@ -533,7 +544,7 @@ def _enum(enum_type: GraphQLEnumType) -> _Completer:
     wrapped = getattr(enum_type, "wrapped_cls", None)
     names = _enum_names(enum_type)
 
-    def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
+    def complete(executor: CompiledQueryExecutor, value: Any, path: _PathTuple | None, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
         if names and type(value) is wrapped:
@@ -555,7 +566,7 @@ _PlanFor = Callable[[CompiledQueryExecutor, GraphQLObjectType], _ObjectPlan]
 def _object_of(object_type: GraphQLObjectType, plan_for: _PlanFor) -> _Completer:
     is_type_of = object_type.is_type_of
 
-    def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
+    def complete(executor: CompiledQueryExecutor, value: Any, path: _PathTuple | None, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
         if isinstance(value, Exception):  # `_raise_if_error`, inline: every object of a page passes here
@@ -573,7 +584,7 @@ def _object_of(object_type: GraphQLObjectType, plan_for: _PlanFor) -> _Completer
 
 
 def _abstract(abstract_type: GraphQLInterfaceType | GraphQLUnionType, plan_for: _PlanFor) -> _Completer:
-    def complete(executor: CompiledQueryExecutor, value: Any, path: Path, info: Any, pending: _Pending) -> Any:
+    def complete(executor: CompiledQueryExecutor, value: Any, path: _PathTuple | None, info: Any, pending: _Pending) -> Any:
         if value is None or value is Undefined:
             return None
         _raise_if_error(value)
@@ -605,7 +616,7 @@ def _close(awaitable: Any) -> None:
 
 # --- generated code --------------------------------------------------------------------------------------
 
-_Runner = Callable[[CompiledQueryExecutor, Any, "Path | None", _Pending], dict[str, Any]]
+_Runner = Callable[[CompiledQueryExecutor, Any, "_PathTuple | None", _Pending], dict[str, Any]]
 
 
 def _nested_code(code: CodeType, name: str) -> list[CodeType]:
@@ -654,7 +665,7 @@ class _LazyInfo(StrawberryInfo):  # type: ignore[type-arg]
         if raw is None:
             executor, field, path = self._lazy
             raw = self.__dict__["_built"] = executor.build_resolve_info(
-                field.definition, field.nodes, field.parent_type, Path(path, field.key, field.parent_type.name)
+                field.definition, field.nodes, field.parent_type, _as_path((path, field.key, field.parent_type.name))
             )
         return raw
 
@@ -717,7 +728,7 @@ class _ObjectCode:
         self.executor = executor
         self.lines: list[str] = []
         self.locals: dict[str, str] = {}  # what the function reads off the executor once, by local name
-        self.names: dict[str, Any] = {"Path": Path, "Undefined": Undefined, "_global_id": _global_id, "_new": object.__new__,
+        self.names: dict[str, Any] = {"_as_path": _as_path, "Undefined": Undefined, "_global_id": _global_id, "_new": object.__new__,
                                       "_ID_TYPES": _ID_TYPES, "_b2a_base64": binascii.b2a_base64,
                                       "_LazyInfo": _LazyInfo, "_nothing": _nothing, "_get_argument_values": get_argument_values}
         self.depth = 0  # of the list loops written so far, to name their variables apart
@@ -789,11 +800,11 @@ class _ObjectCode:
         raw = field.completion_needs_info or (field.attribute is None and not lazy and (direct is None or direct.info_name is not None))
         path = "None" if leaf and not raw else "p"
         if path == "p":
-            self._emit(indent, f"p = Path(path, {key}, {self.plan.type.name!r})")
+            self._emit(indent, f"p = (path, {key}, {self.plan.type.name!r})")
         info = "info" if raw else "None"
         if raw:
             self._emit(indent, f"info = ex.build_resolve_info({self._name(field.definition, 'definition')}, "
-                               f"{self._name(field.nodes, 'nodes')}, {self._name(self.plan.type, 'parent')}, p)")
+                               f"{self._name(field.nodes, 'nodes')}, {self._name(self.plan.type, 'parent')}, _as_path(p))")
         if field.attribute is not None:
             self._emit(indent, f"v = {self._read(field.attribute)}")
             self._complete(indent, field, key, may_await=False, path=path, info=info)
@@ -826,7 +837,8 @@ class _ObjectCode:
         complete = self._name(field.complete, "complete")
         shortcut = self._shortcut(field, field.definition.type, "v", path, info)
         fallback = f"r[{key}] = {complete}(ex, v, {path}, {info}, pending)"
-        if shortcut is None and not may_await:
+        nullable = not isinstance(field.definition.type, GraphQLNonNull)
+        if shortcut is None and not may_await and not nullable:
             self._emit(indent, fallback)
             return
         branch = "if"
@@ -836,6 +848,11 @@ class _ObjectCode:
             for depth, line in lines:
                 self._emit(indent + 1 + depth, line)
             self._emit(indent + 1, f"r[{key}] = v")
+            branch = "elif"
+        if nullable:
+            # Every completer answers None as None; None is no awaitable.
+            self._emit(indent, f"{branch} v is None:")
+            self._emit(indent + 1, f"r[{key}] = None")
             branch = "elif"
         if may_await:
             self._emit(indent, f"{branch} {self._local('is_awaitable', 'is_awaitable')}(v):")
@@ -932,7 +949,7 @@ class _ObjectCode:
         inner = self._name(self.executor._completer(item_type, field), "complete")
         lines = [(0, f"{items} = []"), (0, f"for {index}, {item} in enumerate({value}):")]
         if not leaf_items:
-            lines.append((1, f"{item_path} = Path({path}, {index}, None)"))
+            lines.append((1, f"{item_path} = ({path}, {index}, None)"))
         shortcut = self._shortcut(field, item_type, item, item_path_value, info)
         branch = "if"
         if shortcut is not None:

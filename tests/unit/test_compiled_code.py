@@ -169,6 +169,11 @@ class Query:
     def named(self) -> list[Named]:
         return [_item(5)]
 
+    @strawberry.field
+    def where(self, info: strawberry.Info, label: str = "") -> str:
+        """A resolver with arguments: the compiled run hands it graphql-core's resolve-info at once."""
+        return f"{label}@{'.'.join(str(key) for key in info.path.as_list())}:{info.path.typename}"
+
 
 SELECTION = """
   id name count flag price at day colour tags total
@@ -245,6 +250,9 @@ async def test_values_the_shortcuts_do_not_take_get_graphql_cores_answer(kind: s
 
 
 async def test_an_interface_and_aliases_are_answered_alike() -> None:
-    result, fall_backs = await _both("{ named { name ... on Item { a: colour b: colour id } } items { n: name } }")
+    result, fall_backs = await _both(
+        '{ named { name ... on Item { a: colour b: colour id } } items { n: name } here: where(label: "x") where }'
+    )
     assert result.errors is None and fall_backs == []
     assert result.data["named"][0]["a"] == "GREEN"
+    assert (result.data["here"], result.data["where"]) == ("x@here:Query", "@where:Query")
