@@ -105,11 +105,11 @@ class _NotCompiled(Exception):
     """The compiled run cannot answer this request the way graphql-core would: fall back."""
 
 
-# A completer turns what a resolver returned into the response value. Awaitables it meets (list items)
-# are queued in `pending` with the completer that finishes them; the slot holds None until then.
 # A response path is kept as plain (previous, key, type name) tuples, the fields of graphql-core's Path
 # without its constructor's cost, and made a Path (`_as_path`) where a resolve-info is built: most never are.
 _PathTuple = tuple[Any, str | int, str | None]
+# A completer turns what a resolver returned into the response value. Awaitables it meets (list items)
+# are queued in `pending` with the completer that finishes them; the slot holds None until then.
 _Pending = list[tuple[Any, "_Completer", "_PathTuple | None", "GraphQLResolveInfo | None", Any, Any]]
 _Completer = Callable[["CompiledQueryExecutor", Any, "_PathTuple | None", "GraphQLResolveInfo | None", _Pending], Any]
 
@@ -130,7 +130,7 @@ class _FieldPlan:
         self.details: list[FieldDetails] = []
         self.parent_type: GraphQLObjectType | None = None
         self.arguments = False
-        self.completion_needs_info = False
+        self.completion_needs_info = False  # whether completing its value reads the field's resolve-info
         self.complete: _Completer | None = None
         self.plan_for: _PlanFor | None = None  # the object plans of its selection, one per runtime type
 
@@ -139,7 +139,8 @@ class _DirectCall:
     """A resolver without extensions (permission classes are extensions) or exception handlers, called
     without arguments: strawberry's wrapper would only hand it the source where it asks for self, root
     or parent, an `Info` where it asks for one, and the defaults of its arguments (the schema's, which
-    strawberry took from the parameters). This calls it the same way, without the wrapper's layers."""
+    strawberry took from the parameters). The generated code (`_ObjectCode._resolved`) calls it the same
+    way, without the wrapper's layers."""
 
     __slots__ = ("function", "info_class", "info_name", "source_names", "source_positional", "strawberry_field")
 
@@ -620,6 +621,7 @@ _Runner = Callable[[CompiledQueryExecutor, Any, "_PathTuple | None", _Pending], 
 
 
 def _nested_code(code: CodeType, name: str) -> list[CodeType]:
+    """The code of the functions named `name` defined anywhere inside `code`."""
     found = []
     for constant in code.co_consts:
         if isinstance(constant, CodeType):
@@ -706,6 +708,16 @@ def _not_awaitable(cls: type, variable: str) -> str | None:
     would say no (not a coroutine or generator, no `__await__` attribute), or None when the type cannot
     tell: then the generated code calls `is_awaitable`. Empty when no value of the type can be one."""
     return _lacks(cls, variable, "__await__")
+
+
+def _generic_origin(definition: Any) -> type | None:
+    """The generic class a strawberry type specializes, when its objects carry the generic's own
+    definition (as relay's `Edge` does), else None."""
+    generic = getattr(getattr(definition, "concrete_of", None), "origin", None)
+    if not isinstance(generic, type):
+        return None
+    own = vars(generic).get("__strawberry_definition__")
+    return generic if own is definition.concrete_of and own.origin is generic else None
 
 
 def _identifier(name: str) -> bool:
@@ -920,20 +932,31 @@ class _ObjectCode:
     def _object_shortcut(
         self, field: _FieldPlan, object_type: GraphQLObjectType, value: str, path: str
     ) -> tuple[str, list[tuple[int, str]]] | None:
+        """An object of the type's own class, or of the generic class the type specializes (relay's
+        `Edge` for a `TicketEdge`), that `_object_of` would complete with the type's plan."""
         definition = (object_type.extensions or {}).get("strawberry-definition")
-        origin = getattr(definition, "origin", None)
         is_type_of = object_type.is_type_of
-        if not isinstance(origin, type) or issubclass(origin, BaseException):
-            return None
         if is_type_of is not None and not _reads_only_the_object(is_type_of):
             return None
-        # strawberry's `is_type_of` answers an object of exactly the type's own class that was never
-        # `strawberry.cast` (which sets TYPE_CAST_ATTRIBUTE on it) with yes, whatever else it checks.
-        lacks = _lacks(origin, value, "__await__", TYPE_CAST_ATTRIBUTE) if is_type_of else _not_awaitable(origin, value)
-        if lacks is None:
+        guards = []
+        for cls, specialized in ((getattr(definition, "origin", None), False), (_generic_origin(definition), True)):
+            if not isinstance(cls, type) or issubclass(cls, BaseException):
+                continue
+            if is_type_of is None:  # any object but None and an error is completed as one of the type
+                lacks = _not_awaitable(cls, value)
+            else:
+                # strawberry's `is_type_of` says yes to an object never `strawberry.cast` (which sets
+                # TYPE_CAST_ATTRIBUTE on it) whose class is the type's own, or the generic class the
+                # type specializes, read off the object's `__strawberry_definition__`.
+                lacks = _lacks(cls, value, "__await__", TYPE_CAST_ATTRIBUTE)
+                if lacks and specialized:
+                    lacks += f" and '__strawberry_definition__' not in {value}.__dict__"
+            if lacks is not None:
+                guards.append(f"type({value}) is {self._name(cls, 'origin')}{lacks}")
+        if not guards:
             return None
-        condition = f"type({value}) is {self._name(origin, 'origin')}{lacks}"
         plan = field.plan_for(self.executor, object_type)  # type: ignore[misc]
+        condition = guards[0] if len(guards) == 1 else " or ".join(f"({guard})" for guard in guards)
         return condition, [(0, f"{value} = {self._name(plan, 'plan')}.run(ex, {value}, {path}, pending)")]
 
     def _list_shortcut(

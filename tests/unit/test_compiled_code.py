@@ -19,7 +19,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import pytest
 import strawberry
@@ -90,6 +90,17 @@ class Item(relay.Node, Named):
     @classmethod
     def resolve_nodes(cls, *, info: strawberry.Info, node_ids: Any, required: bool = False) -> list[Item | None]:
         return [ITEMS.get(int(node_id)) for node_id in node_ids]
+
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class Box(Named, Generic[T]):
+    """A generic type: its objects are of the generic class, completed as the specialized type."""
+
+    name: str
+    content: T
 
 
 @strawberry.type
@@ -164,6 +175,15 @@ class Query:
             item.__await__ = lambda: iter(())  # type: ignore[attr-defined]
             return [item]
         return None
+
+    @strawberry.field
+    def boxes(self, oddity: str = "") -> list[Box[Item]]:
+        boxes = [Box(name=f"box {code}", content=item) for code, item in ITEMS.items()]
+        if oddity == "relabel":  # an object whose own definition names another type
+            boxes[0].__strawberry_definition__ = Item.__strawberry_definition__  # type: ignore[attr-defined]
+        if oddity == "cast":  # an object cast to another type, which the list's type then refuses
+            strawberry.cast(Item, boxes[0])
+        return boxes
 
     @strawberry.field
     def named(self) -> list[Named]:
@@ -247,6 +267,15 @@ async def test_values_the_shortcuts_do_not_take_get_graphql_cores_answer(kind: s
     # An error is never the compiled run's own: graphql-core ran the operation again and answered it.
     assert bool(result.errors) == (kind in {"big", "not-a-colour", "null-name", "error", "own-await"}), result
     assert len(fall_backs) == (1 if result.errors else 0), fall_backs
+
+
+@pytest.mark.parametrize("oddity", ["", "relabel", "cast"])
+async def test_objects_of_a_generic_class_are_answered_as_its_specialized_type(oddity: str) -> None:
+    result, fall_backs = await _both(f'{{ boxes(oddity: "{oddity}") {{ name content {{ name colour }} }} }}')
+    assert bool(result.errors) == (oddity == "cast")
+    assert len(fall_backs) == (1 if result.errors else 0)
+    if not result.errors:
+        assert result.data["boxes"][0] == {"name": "box 1", "content": {"name": "item 1", "colour": "GREEN"}}
 
 
 async def test_an_interface_and_aliases_are_answered_alike() -> None:
