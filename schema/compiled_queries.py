@@ -785,7 +785,8 @@ class _ObjectCode:
                 # `_global_id` for the type's own class, its NodeID attribute known here.
                 self._emit(1, f"if type(source) is {self._name(origin, 'origin')} "
                               f"and type(node_id := getattr(source, {attribute!r}, None)) in _ID_TYPES:")
-                self._emit(2, f"r[{key}] = _b2a_base64(f'{type_name}:{{node_id}}'.encode(), newline=False).decode()")
+                prefix = repr(f"{type_name}:")
+                self._emit(2, f"r[{key}] = _b2a_base64(({prefix} + str(node_id)).encode(), newline=False).decode()")
                 self._emit(1, "else:")
             self._emit(2 if attribute else 1, f"v = _global_id(source, {type_name!r})")
             self._emit(2 if attribute else 1, "if v is not None:")
