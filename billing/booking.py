@@ -8,15 +8,15 @@ prepaid credit. This one core books a payment taken at the desk or from a gatewa
 many units, and the demo's months of history.
 
 Bills are read (with what the reports' facts need of them) and written back as plain rows, and every
-other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills
-and the allocations), so one payment and a batch of hundreds cost the same handful of statements. Then,
-for a project that issues invoices by itself, each payment's invoice request (`invoicing.automatic`, which
-reads the booking). The receipt counter, the one row every payment of a project waits for, is taken last,
-together with the receipts' and the journal entries' ids, just before the receipts, the journal and the
-reports' facts of the bills reached (which `billing.reports.facts.bill_changes` computes from the figures
-booking leaves the bills with, and whose daily and monthly sums every payment of the day adds to) are
-written in one statement and the transaction commits: payments of one project queue on those rows for one
-statement and the commit, not for the whole booking.
+other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills,
+the allocations and the bills' own reports' facts, which `billing.reports.facts.bill_changes` computes
+from the figures booking leaves the bills with), so one payment and a batch of hundreds cost the same
+handful of statements. Then, for a project that issues invoices by itself, each payment's invoice request
+(`invoicing.automatic`, which reads the booking). The receipt counter, the one row every payment of a
+project waits for, is taken last, together with the receipts' and the journal entries' ids, just before
+the receipts, the journal and the facts' daily and monthly sums (which every payment of the day adds to)
+are written in one statement and the transaction commits: payments of one project queue on those rows
+for one statement and the commit, not for the whole booking.
 """
 
 from __future__ import annotations
@@ -334,7 +334,8 @@ async def book_payments(
     payments = [booking.payment for booking in bookings]
     count = len(bookings)
     # The reports' facts of the bills reached are written with the booking, from the figures it leaves
-    # them with (a late fee charged moves a bill's balance: its allocation names the bill too).
+    # them with (a late fee charged moves a bill's balance: its allocation names the bill too): the bills'
+    # own with the bills, the running sums after the counter.
     facts = await bill_changes(
         session,
         zone=zone,
@@ -345,18 +346,19 @@ async def book_payments(
         ],
         bills={bill.id: _bill_now(project_id, bill) for result in booked for bill in result.reached},
     )
-    await writer.write_together(_changes(bookings, booked, created_at=created_at))
+    await writer.write_together([*_changes(bookings, booked, created_at=created_at), *facts.of_bills])
     if issues_invoices is not False:
         # Invoicing reads what the payments paid, so it is asked after the rows are written.
         await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
     # Last: every payment of the project waits for the counter's row lock until this transaction commits,
-    # so the counter is taken only when nothing but the receipts, the journal and the facts is left to
-    # write. The journal entries' ids come with the receipts' in the counter's statement (no round trip of
-    # their own), so the entries and their lines are written with the receipts. So are the facts: their
-    # collection flows are running sums that every payment of a day adds to (one row per project, period,
+    # so the counter is taken only when nothing but the receipts, the journal and the facts' running sums
+    # is left to write. The journal entries' ids come with the receipts' in the counter's statement (no
+    # round trip of their own), so the entries and their lines are written with the receipts. So are the
+    # collection flows, running sums that every payment of a day adds to (one row per project, period,
     # building, fee kind and day, and one per month), each locked until commit once written; written
     # after the counter, they are held as briefly as it is, rather than from the first write on. Every
-    # payment takes the counter before them, so payments wait for one another in one order.
+    # payment takes the counter before them, so payments wait for one another in one order. The bills'
+    # own facts (residuals, spans) went with the bills, before the counter: nobody else waits for them.
     last, ids = await next_counter_value_reserving(
         session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count, _ENTRIES: entry_count}
     )
@@ -369,7 +371,7 @@ async def book_payments(
     await writer.write_together(
         [
             *_journal(bookings, booked, ids[_ENTRIES], project_id=project_id, user_id=user_id),
-            *facts,
+            *facts.running_sums,
             TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records),
         ]
     )
