@@ -65,7 +65,7 @@ from billing.receipts import (
 from billing.rule_book import late_fee_versions
 from billing.rules import LateFeePolicies, late_fee_policy_on
 from db.base import utcnow
-from db.driver import DriverStatement
+from db.driver import DriverStatement, flush_pending, session_connection
 from db.models import (
     AllocationSource,
     Bill,
@@ -172,7 +172,7 @@ async def lock_payable_bills(
 ) -> list[PayableBill]:
     """The unpaid bills of `unit_ids`, and those of their bills `bill_ids` names even when paid (for the
     caller to refuse), oldest first and locked until commit, in one statement for any number of units."""
-    connection = await session.connection()
+    connection = await session_connection(session)
     units = sorted(set(unit_ids))
     if bill_ids:
         rows = await _UNPAID_AND_NAMED_BILLS.rows(connection, {"unit_ids": units, "bill_ids": sorted(set(bill_ids))})
@@ -325,7 +325,7 @@ async def book_payments(
     if any(booking.payment.project_id != project_id for booking in bookings):
         raise ValueError("a booking covers the payments of one project")
     # What the caller changed through the session is written before the plain statements below read.
-    await session.flush()
+    await flush_pending(session)
     policy = await _late_fee_policy(session, project_id, bookings, zone)
     booked = [_allocate(booking.payment, booking.bills, policy, zone) for booking in bookings]
     writer = await bulk_connection(session)

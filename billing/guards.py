@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.policy import knows_project_records, knows_unit_account
 from billing.receipts import ReceiptPlace
-from db.driver import DriverStatement
+from db.driver import DriverStatement, session_connection
 from db.models import Bill, Building, FeeRule, InvoicingProfile, Payment, Project, Unit
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
@@ -114,7 +114,7 @@ _UNIT_ACCOUNTS = DriverStatement(_unit_accounts_statement(), expanding=["unit_id
 
 async def read_unit_accounts(session: AsyncSession, unit_ids: Collection[int]) -> dict[int, UnitAccount]:
     """The accounts of the units that exist among `unit_ids`, in one statement (no permission asked)."""
-    rows = await _UNIT_ACCOUNTS.rows(await session.connection(), {"unit_ids": sorted(set(unit_ids))})
+    rows = await _UNIT_ACCOUNTS.rows(await session_connection(session), {"unit_ids": sorted(set(unit_ids))})
     return {
         unit_id: UnitAccount(unit_id, project_id, timezone, ReceiptPlace(project_name, building_name, number), bool(auto_issue))
         for unit_id, project_id, timezone, project_name, building_name, number, auto_issue in rows

@@ -35,7 +35,7 @@ from billing.guards import get_project, get_unit_account, read_unit_accounts
 from billing.policy import may_take_payments
 from billing.receipts import ReceiptSigner
 from db.base import utcnow
-from db.driver import DriverStatement
+from db.driver import DriverStatement, flush_pending, session_connection
 from db.models import (
     Bill,
     BillStatus,
@@ -213,7 +213,7 @@ async def _claim_key(session: AsyncSession, row: Payment | PaymentBatch) -> Paym
     """Insert `row`, which claims its idempotency key, and give it its id: None. When the key was claimed
     before, the row recorded first (a different payload: CONFLICT); a concurrent claim of the same key
     makes the INSERT wait for it, then do nothing."""
-    connection = await session.connection()
+    connection = await session_connection(session)
     created = await _claim_statement(connection.dialect.name, type(row)).scalar(connection, _claim_values(row))
     return await _claimed(session, row, created)
 
@@ -224,7 +224,7 @@ async def _claim_and_lock(
     """`_claim_key` of a payment and, when it claimed the key, `_bills_to_pay` of its unit. On PostgreSQL
     in one statement (`_claim_and_lock_statement`), which locks the bills whether or not it claimed."""
     unit_id, bill_ids, _ = wanted
-    connection = await session.connection()
+    connection = await session_connection(session)
     if connection.dialect.name != "postgresql":
         if (existing := await _claim_key(session, payment)) is not None:
             return existing, []
@@ -343,7 +343,7 @@ async def _take_payment(
     idempotency_key: str,
 ) -> RecordedPayment:
     # What the caller changed through the session is written before the plain statements below read.
-    await session.flush()
+    await flush_pending(session)
     account = await get_unit_account(session, principal, request.unit_id, allowed=may_take_payments)
     amount = checked_amount(request.amount, "amount")
     payer = required_text(request.payer_name, "payerName", max_length=200)

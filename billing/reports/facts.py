@@ -66,7 +66,7 @@ from billing.reports.collection_facts import (
     bill_history,
     changed_bill,
 )
-from db.driver import DriverStatement
+from db.driver import DriverStatement, session_connection
 from db.models import (
     OPEN_UNTIL_FURTHER_NOTICE,
     ArrearsSpan,
@@ -396,7 +396,7 @@ async def _open_facts(
 ) -> tuple[dict[int, list[tuple[str, int]]], dict[int, SettledSince], dict[int, tuple[dt.date, int]]]:
     """The bills' charges per fee kind (in the order their lines first name the kinds), open settled
     residuals and open arrears spans (since when, balance)."""
-    connection = await session.connection()
+    connection = await session_connection(session)
     charged: list[tuple[int, int, str, int]] = []
     open_since: dict[int, dt.date] = {}
     amounts: dict[int, dict[str, int]] = defaultdict(dict)
