@@ -18,7 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, inspect, select, true
+from sqlalchemy import ARRAY, Integer, any_, bindparam, inspect, literal_column, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -39,6 +39,7 @@ from db.driver import DriverStatement, flush_pending, session_connection
 from db.models import (
     Bill,
     BillStatus,
+    JournalEntry,
     Party,
     Payment,
     PaymentBatch,
@@ -211,7 +212,9 @@ def _claim_with_account_statement(*, named: bool) -> DriverStatement:
     """PostgreSQL: `_claim_and_lock_statement` for a caller that has not read the unit: one round trip fewer.
     The unit's account (`unit_accounts_select`) comes on the one-row side, beside the claimed id, and
     the payment takes its project from it. Only a unit of the projects `admitted_projects` lists counts:
-    for any other unit the statement answers no row, inserts nothing and locks no bill."""
+    for any other unit the statement answers no row, inserts nothing and locks no bill. Beside them, ids
+    for the booking's journal entries, as many as it can draft (the payment's, one late fee per bill and
+    the allocation's): with its ids in hand, booking writes the journal before the receipt counter."""
     unit, table = Unit.__table__, Payment.__table__
     admitted = unit.c.project_id == any_(bindparam("admitted_projects", type_=ARRAY(Integer), required=False))
     # Its parameters are not marked required, as in `_claim_and_lock_statement`.
@@ -228,13 +231,21 @@ def _claim_with_account_statement(*, named: bool) -> DriverStatement:
         .returning(table.c.id)
         .cte("claimed")
     )
-    head = select(select(claimed.c.id).scalar_subquery().label("claimed_id"), *account.c).subquery("head")
     bills = (
         payable_bills_select(named=named)
         .where(admitted)
         .add_columns(Bill.__table__.c.period_start.label("bill_period_start"))
         .order_by(None)
-        .subquery("payable")
+        .cte("payable")
+    )
+    entries = literal_column(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{JournalEntry.__table__.name}', 'id'))"
+        " FROM generate_series(1, 2 + (SELECT count(*) FROM payable)))",
+        ARRAY(Integer),
+    )
+    # In this order: the claim, then the bills locked (counted for the ids).
+    head = select(select(claimed.c.id).scalar_subquery().label("claimed_id"), *account.c, entries.label("entry_ids")).subquery(
+        "head"
     )
     statement = (
         select(*head.c, *(column for column in bills.c if column.key != "bill_period_start"))
@@ -281,14 +292,24 @@ async def _claim_and_lock(
     return None, _bills_by_unit(bills, [wanted])[unit_id]
 
 
+@dataclass(frozen=True)
+class _Claim:
+    """What `_claim_with_account` found: the unit's account, the payment recorded before under the key
+    (None: this call claimed it), the bills to pay and journal entry ids reserved for their booking."""
+
+    account: UnitAccount
+    existing: Payment | None
+    bills: list[PayableBill]
+    entry_ids: list[int]
+
+
 async def _claim_with_account(
     session: AsyncSession, principal: Principal, payment: Payment, bill_ids: Sequence[int]
-) -> tuple[UnitAccount, Payment | None, list[PayableBill]] | None:
+) -> _Claim | None:
     """`_claim_and_lock` of a payment whose project is not known yet, with its unit's account, on
-    PostgreSQL in one statement (`_claim_with_account_statement`): the account, the payment recorded
-    before under the key (None: this call claimed it, and `payment` holds its project and id), and the
-    bills to pay. None when the unit is none the caller may take payments for, or not PostgreSQL (nothing
-    written, nothing locked): `get_unit_account` tells why."""
+    PostgreSQL in one statement (`_claim_with_account_statement`); when it claimed the key, `payment`
+    holds its project and id. None when the unit is none the caller may take payments for, or not
+    PostgreSQL (nothing written, nothing locked): `get_unit_account` tells why."""
     connection = await session_connection(session)
     if connection.dialect.name != "postgresql":
         return None
@@ -305,14 +326,15 @@ async def _claim_with_account(
     rows = await _claim_with_account_statement(named=bool(bill_ids)).rows(connection, values)
     if not rows:
         return None
-    account_width = 1 + _ACCOUNT_COLUMNS
-    account = unit_account_of(rows[0][1:account_width])
+    head_width = 2 + _ACCOUNT_COLUMNS
+    claimed_id, *account_row, entry_ids = rows[0][:head_width]
+    account = unit_account_of(account_row)
     payment.project_id = account.project_id
-    if (existing := await _claimed(session, payment, rows[0][0])) is not None:
+    if (existing := await _claimed(session, payment, claimed_id)) is not None:
         assert isinstance(existing, Payment)
-        return account, existing, []
-    bills = [PayableBill(*row[account_width:]) for row in rows if row[account_width] is not None]
-    return account, None, _bills_by_unit(bills, [(unit_id, bill_ids, "billIds")])[unit_id]
+        return _Claim(account, existing, [], [])
+    bills = [PayableBill(*row[head_width:]) for row in rows if row[head_width] is not None]
+    return _Claim(account, None, _bills_by_unit(bills, [(unit_id, bill_ids, "billIds")])[unit_id], list(entry_ids))
 
 
 async def _claimed(session: AsyncSession, row: Payment | PaymentBatch, created: int | None) -> Payment | PaymentBatch | None:
@@ -465,6 +487,7 @@ async def _take_payment(
     await flush_pending(session)
     recorded_by = principal.user_id if principal else None
     claimed = None
+    entry_ids: list[int] = []
     if principal is not None and request.allocate and request.payer_party_id is None:
         # The common desk payment: the unit is read with the claim (one round trip fewer). Someone else's
         # unit still answers NOT_FOUND before anything about the input is said.
@@ -475,7 +498,7 @@ async def _take_payment(
             raise
         claimed = await _claim_with_account(session, principal, payment, request.bill_ids)
     if claimed is not None:
-        account, existing, bills = claimed
+        account, existing, bills, entry_ids = claimed.account, claimed.existing, claimed.bills, claimed.entry_ids
     else:
         account = await get_unit_account(session, principal, request.unit_id, allowed=may_take_payments)
         payment = _new_payment(request, idempotency_key, now=now, project_id=account.project_id, payer_party_id=None, recorded_by=recorded_by)
@@ -494,6 +517,7 @@ async def _take_payment(
         zone=ZoneInfo(account.timezone),
         user_id=payment.recorded_by,
         issues_invoices=account.issues_invoices,
+        entry_ids=entry_ids,
     )
     return RecordedPayment(payment, booked)
 
