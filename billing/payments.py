@@ -308,11 +308,9 @@ async def _claim_with_account(
 ) -> _Claim | None:
     """`_claim_and_lock` of a payment whose project is not known yet, with its unit's account, on
     PostgreSQL in one statement (`_claim_with_account_statement`); when it claimed the key, `payment`
-    holds its project and id. None when the unit is none the caller may take payments for, or not
-    PostgreSQL (nothing written, nothing locked): `get_unit_account` tells why."""
+    holds its project and id. None when the unit is none the caller may take payments for (nothing
+    written, nothing locked): `get_unit_account` tells why."""
     connection = await session_connection(session)
-    if connection.dialect.name != "postgresql":
-        return None
     unit_id = payment.unit_id
     admitted = [
         project_id
@@ -488,9 +486,10 @@ async def _take_payment(
     recorded_by = principal.user_id if principal else None
     claimed = None
     entry_ids: list[int] = []
-    if principal is not None and request.allocate and request.payer_party_id is None:
-        # The common desk payment: the unit is read with the claim (one round trip fewer). Someone else's
-        # unit still answers NOT_FOUND before anything about the input is said.
+    desk_payment = request.allocate and request.payer_party_id is None
+    if principal is not None and desk_payment and (await session_connection(session)).dialect.name == "postgresql":
+        # The common desk payment on PostgreSQL: the unit is read with the claim (one round trip fewer).
+        # Someone else's unit still answers NOT_FOUND before anything about the input is said.
         try:
             payment = _new_payment(request, idempotency_key, now=now, project_id=None, payer_party_id=None, recorded_by=recorded_by)
         except BadInput:
