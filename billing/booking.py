@@ -357,6 +357,14 @@ async def book_payments(
     if issues_invoices is not False:
         # Invoicing reads what the payments paid, so it is asked after the rows are written.
         await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
+    # The answer's allocations are made ready here, so that after the counter only the receipts are.
+    allocations = [
+        [
+            BookedAllocation(booking.payment.id, part.bill_id, part.principal, part.late_fee, AllocationSource.PAYMENT, created_at)
+            for part in result.allocations
+        ]
+        for booking, result in zip(bookings, booked, strict=True)
+    ]
     # Last: every payment of the project waits for the counter's row lock until this transaction commits,
     # so the counter is taken only when nothing but the receipts, the journal and the facts' running sums
     # is left to write. Unless the caller reserved them, the journal entries' ids come with the receipts'
@@ -388,18 +396,7 @@ async def book_payments(
             TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records),
         ]
     )
-    return [
-        BookedPayment(
-            receipt,
-            [
-                BookedAllocation(
-                    booking.payment.id, part.bill_id, part.principal, part.late_fee, AllocationSource.PAYMENT, created_at
-                )
-                for part in result.allocations
-            ],
-        )
-        for receipt, booking, result in zip(receipts, bookings, booked, strict=True)
-    ]
+    return [BookedPayment(receipt, written) for receipt, written in zip(receipts, allocations, strict=True)]
 
 
 async def _late_fee_policy(
