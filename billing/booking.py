@@ -8,15 +8,17 @@ prepaid credit. This one core books a payment taken at the desk or from a gatewa
 many units, and the demo's months of history.
 
 Bills are read (with what the reports' facts need of them) and written back as plain rows, and every
-other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills
-and the allocations), so one payment and a batch of hundreds cost the same handful of statements. Then,
-for a project that issues invoices by itself, each payment's invoice request (`invoicing.automatic`, which
-reads the booking). The receipt counter, the one row every payment of a project waits for, is taken last,
-together with the receipts' and the journal entries' ids, just before the receipts, the journal and the
-reports' facts of the bills reached (which `billing.reports.facts.bill_changes` computes from the figures
-booking leaves the bills with, and whose daily and monthly sums every payment of the day adds to) are
-written in one statement and the transaction commits: payments of one project queue on those rows for one
-statement and the commit, not for the whole booking.
+other row is written in bulk (`BulkConnection.write_together`: on PostgreSQL one statement for the bills,
+the allocations and the bills' own reports' facts, which `billing.reports.facts.bill_changes` computes
+from the figures booking leaves the bills with), so one payment and a batch of hundreds cost the same
+handful of statements. Then, for a project that issues invoices by itself, each payment's invoice request
+(`invoicing.automatic`, which reads the booking). The receipt counter, the one row every payment of a
+project waits for, is taken last, together with the receipts' and the journal entries' ids, just before
+the receipts, the journal and the facts' daily and monthly sums (which every payment of the day adds to)
+are written in one statement and the transaction commits: payments of one project queue on those rows
+for one statement and the commit, not for the whole booking. A caller that reserved the journal entries'
+ids already (a desk payment on PostgreSQL, with its claim) has the journal written with the bills, and
+leaves only the receipts and the sums for that statement.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ from billing.receipts import (
 from billing.rule_book import late_fee_versions
 from billing.rules import LateFeePolicies, late_fee_policy_on
 from db.base import utcnow
-from db.driver import DriverStatement
+from db.driver import DriverStatement, flush_pending, session_connection
 from db.models import (
     AllocationSource,
     Bill,
@@ -172,7 +174,7 @@ async def lock_payable_bills(
 ) -> list[PayableBill]:
     """The unpaid bills of `unit_ids`, and those of their bills `bill_ids` names even when paid (for the
     caller to refuse), oldest first and locked until commit, in one statement for any number of units."""
-    connection = await session.connection()
+    connection = await session_connection(session)
     units = sorted(set(unit_ids))
     if bill_ids:
         rows = await _UNPAID_AND_NAMED_BILLS.rows(connection, {"unit_ids": units, "bill_ids": sorted(set(bill_ids))})
@@ -314,27 +316,32 @@ async def book_payments(
     zone: ZoneInfo,
     user_id: int | None,
     issues_invoices: bool | None = None,
+    entry_ids: Sequence[int] = (),
 ) -> list[BookedPayment]:
     """Book stored payments of one project on their bills (see the module docstring), in the caller's
     transaction: allocations, the bills' new figures, journal entries and one numbered, signed receipt
     each. Answers what was written for each booking, in order. `issues_invoices` is whether the project
-    issues invoices by itself, when the caller read it already (None: `invoicing.automatic` reads it)."""
+    issues invoices by itself, when the caller read it already (None: `invoicing.automatic` reads it).
+    `entry_ids` are journal entry ids the caller reserved already: when there are enough for the entries
+    drafted, the journal is written with the bills, before the receipt counter (the rest stay unused)."""
     if not bookings:
         return []
     project_id = bookings[0].payment.project_id
     if any(booking.payment.project_id != project_id for booking in bookings):
         raise ValueError("a booking covers the payments of one project")
     # What the caller changed through the session is written before the plain statements below read.
-    await session.flush()
+    await flush_pending(session)
     policy = await _late_fee_policy(session, project_id, bookings, zone)
     booked = [_allocate(booking.payment, booking.bills, policy, zone) for booking in bookings]
     writer = await bulk_connection(session)
     created_at = utcnow()
     entry_count = sum(len(result.drafts) for result in booked)
+    journal_first = entry_count <= len(entry_ids)
     payments = [booking.payment for booking in bookings]
     count = len(bookings)
     # The reports' facts of the bills reached are written with the booking, from the figures it leaves
-    # them with (a late fee charged moves a bill's balance: its allocation names the bill too).
+    # them with (a late fee charged moves a bill's balance: its allocation names the bill too): the bills'
+    # own with the bills, the running sums after the counter.
     facts = await bill_changes(
         session,
         zone=zone,
@@ -345,20 +352,36 @@ async def book_payments(
         ],
         bills={bill.id: _bill_now(project_id, bill) for result in booked for bill in result.reached},
     )
-    await writer.write_together(_changes(bookings, booked, created_at=created_at))
+    journal = _journal(bookings, booked, entry_ids, project_id=project_id, user_id=user_id) if journal_first else []
+    await writer.write_together([*_changes(bookings, booked, created_at=created_at), *facts.of_bills, *journal])
     if issues_invoices is not False:
         # Invoicing reads what the payments paid, so it is asked after the rows are written.
         await queue_automatic_invoices(session, payments, now=bookings[0].booked_at)
+    # The answer's allocations are made ready here, so that after the counter only the receipts are.
+    allocations = [
+        [
+            BookedAllocation(booking.payment.id, part.bill_id, part.principal, part.late_fee, AllocationSource.PAYMENT, created_at)
+            for part in result.allocations
+        ]
+        for booking, result in zip(bookings, booked, strict=True)
+    ]
     # Last: every payment of the project waits for the counter's row lock until this transaction commits,
-    # so the counter is taken only when nothing but the receipts, the journal and the facts is left to
-    # write. The journal entries' ids come with the receipts' in the counter's statement (no round trip of
-    # their own), so the entries and their lines are written with the receipts. So are the facts: their
-    # collection flows are running sums that every payment of a day adds to (one row per project, period,
+    # so the counter is taken only when nothing but the receipts, the journal and the facts' running sums
+    # is left to write. Unless the caller reserved them, the journal entries' ids come with the receipts'
+    # in the counter's statement (no round trip of their own), and the entries and their lines are
+    # written with the receipts (reserved, they went with the bills, out of the queue). So are the
+    # collection flows, running sums that every payment of a day adds to (one row per project, period,
     # building, fee kind and day, and one per month), each locked until commit once written; written
     # after the counter, they are held as briefly as it is, rather than from the first write on. Every
-    # payment takes the counter before them, so payments wait for one another in one order.
+    # payment takes the counter before them, so payments wait for one another in one order. The bills'
+    # own facts (residuals, spans) went with the bills, before the counter: nobody else waits for them.
     last, ids = await next_counter_value_reserving(
-        session, writer, project_id, RECEIPT_COUNTER, count=count, ids={_RECEIPTS: count, _ENTRIES: entry_count}
+        session,
+        writer,
+        project_id,
+        RECEIPT_COUNTER,
+        count=count,
+        ids={_RECEIPTS: count, _ENTRIES: 0 if journal_first else entry_count},
     )
     numbers = range(last - count + 1, last + 1)
     receipts = [
@@ -368,23 +391,12 @@ async def book_payments(
     records = [(r.id, r.project_id, r.payment_id, r.number, r.content, r.signature, r.issued_at) for r in receipts]
     await writer.write_together(
         [
-            *_journal(bookings, booked, ids[_ENTRIES], project_id=project_id, user_id=user_id),
-            *facts,
+            *([] if journal_first else _journal(bookings, booked, ids[_ENTRIES], project_id=project_id, user_id=user_id)),
+            *facts.running_sums,
             TableRows(_RECEIPTS, _RECEIPT_COLUMNS, records),
         ]
     )
-    return [
-        BookedPayment(
-            receipt,
-            [
-                BookedAllocation(
-                    booking.payment.id, part.bill_id, part.principal, part.late_fee, AllocationSource.PAYMENT, created_at
-                )
-                for part in result.allocations
-            ],
-        )
-        for receipt, booking, result in zip(receipts, bookings, booked, strict=True)
-    ]
+    return [BookedPayment(receipt, written) for receipt, written in zip(receipts, allocations, strict=True)]
 
 
 async def _late_fee_policy(

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-from db.driver import notify_driver_statement
+from db.driver import driver_connection, notify_driver_statement, session_connection
 
 __all__ = ["BulkConnection", "IdPool", "TableRows", "bulk_connection", "dialect_insert"]
 
@@ -122,10 +122,12 @@ class PostgresBulk(BulkConnection):
         self._driver_connection: Any = None
 
     async def _driver(self) -> Any:
-        # The session keeps its connection until the transaction ends, and so does this writer.
+        # The session keeps its connection until the transaction ends, and so does this writer. The
+        # transaction is begun on the driver, if nothing has begun it yet, before the writer's statements.
         if self._driver_connection is None:
-            connection = await self.session.connection()
-            self._driver_connection = (await connection.get_raw_connection()).driver_connection
+            connection = await session_connection(self.session)
+            driver = await driver_connection(connection)
+            self._driver_connection = driver if driver is not None else (await connection.get_raw_connection()).driver_connection
         return self._driver_connection
 
     async def fetch(self, statement: Executable) -> Sequence[Sequence[Any]]:
@@ -403,7 +405,7 @@ def _storage_processor(column_type: Any, dialect: Any) -> Callable[[Any], Any] |
 
 
 async def bulk_connection(session: AsyncSession) -> BulkConnection:
-    connection = await session.connection()
+    connection = await session_connection(session)
     if connection.dialect.name == "postgresql":
         return PostgresBulk(session)
     if connection.dialect.name == "sqlite":

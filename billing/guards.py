@@ -4,7 +4,7 @@ NOT_FOUND when it does not exist for the caller, FORBIDDEN when it does but the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.policy import knows_project_records, knows_unit_account
 from billing.receipts import ReceiptPlace
-from db.driver import DriverStatement
+from db.driver import DriverStatement, session_connection
 from db.models import Bill, Building, FeeRule, InvoicingProfile, Payment, Project, Unit
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
@@ -30,6 +30,8 @@ __all__ = [
     "lock_payment",
     "queue_behind_bill_runs",
     "read_unit_accounts",
+    "unit_account_of",
+    "unit_accounts_select",
 ]
 
 Row = TypeVar("Row", Bill, FeeRule, Payment, Unit)
@@ -95,7 +97,9 @@ class UnitAccount:
     """Whether the project issues each payment's invoice by itself (`invoicing.automatic`)."""
 
 
-def _unit_accounts_statement() -> Select[Any]:
+def unit_accounts_select() -> Select[Any]:
+    """What `UnitAccount` holds of units, in the order `unit_account_of` takes it (for any units: the caller
+    says which)."""
     unit, building, project, invoicing = Unit.__table__, Building.__table__, Project.__table__, InvoicingProfile.__table__
     return (
         select(
@@ -104,21 +108,25 @@ def _unit_accounts_statement() -> Select[Any]:
         .join_from(unit, project, unit.c.project_id == project.c.id)
         .join(building, unit.c.building_id == building.c.id)
         .outerjoin(invoicing, invoicing.c.project_id == project.c.id)
-        .where(unit.c.id.in_(bindparam("unit_ids", expanding=True)))
     )
 
 
+def unit_account_of(row: Sequence[Any]) -> UnitAccount:
+    """The account of a row of `unit_accounts_select`."""
+    unit_id, project_id, timezone, project_name, building_name, number, auto_issue = row
+    return UnitAccount(unit_id, project_id, timezone, ReceiptPlace(project_name, building_name, number), bool(auto_issue))
+
+
 # Built once: building a statement costs more than running it (payments read their units on every call).
-_UNIT_ACCOUNTS = DriverStatement(_unit_accounts_statement(), expanding=["unit_ids"])
+_UNIT_ACCOUNTS = DriverStatement(
+    unit_accounts_select().where(Unit.__table__.c.id.in_(bindparam("unit_ids", expanding=True))), expanding=["unit_ids"]
+)
 
 
 async def read_unit_accounts(session: AsyncSession, unit_ids: Collection[int]) -> dict[int, UnitAccount]:
     """The accounts of the units that exist among `unit_ids`, in one statement (no permission asked)."""
-    rows = await _UNIT_ACCOUNTS.rows(await session.connection(), {"unit_ids": sorted(set(unit_ids))})
-    return {
-        unit_id: UnitAccount(unit_id, project_id, timezone, ReceiptPlace(project_name, building_name, number), bool(auto_issue))
-        for unit_id, project_id, timezone, project_name, building_name, number, auto_issue in rows
-    }
+    rows = await _UNIT_ACCOUNTS.rows(await session_connection(session), {"unit_ids": sorted(set(unit_ids))})
+    return {row[0]: unit_account_of(row) for row in rows}
 
 
 async def get_unit_account(

@@ -66,7 +66,7 @@ from billing.reports.collection_facts import (
     bill_history,
     changed_bill,
 )
-from db.driver import DriverStatement
+from db.driver import DriverStatement, session_connection
 from db.models import (
     OPEN_UNTIL_FURTHER_NOTICE,
     ArrearsSpan,
@@ -85,6 +85,7 @@ __all__ = [
     "AgeingBill",
     "BillMoved",
     "BillNow",
+    "FactChanges",
     "Facts",
     "add_bill_history",
     "arrears_spans",
@@ -214,7 +215,8 @@ async def record_bill_changes(session: AsyncSession, *, project_id: int, moved: 
     zone = ZoneInfo(await session.scalar(select(Project.timezone).where(Project.id == project_id)) or "UTC")
     bills = await _bills_now(session, sorted({movement.bill_id for movement in moved}))
     writer = await bulk_connection(session)
-    await writer.write_together(await bill_changes(session, zone=zone, moved=moved, bills=bills))
+    changes = await bill_changes(session, zone=zone, moved=moved, bills=bills)
+    await writer.write_together([*changes.of_bills, *changes.running_sums])
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,15 +233,26 @@ class BillNow:
     due: int
 
 
+@dataclass(frozen=True)
+class FactChanges:
+    """The facts' rows of some bills' changes, in two parts a writer may send apart: `of_bills`, the
+    bills' own rows (settled residuals, arrears spans), which only a writer holding the bills touches, and
+    `running_sums`, the collection flows' daily and monthly sums, rows every writer of a project's day
+    adds to (locked until commit once written)."""
+
+    of_bills: list[TableRows]
+    running_sums: list[TableRows]
+
+
 async def bill_changes(
     session: AsyncSession, *, zone: ZoneInfo, moved: Sequence[BillMoved], bills: Mapping[int, BillNow]
-) -> list[TableRows]:
+) -> FactChanges:
     """The facts' rows `record_bill_changes` writes, for a writer that holds the new figures of the bills
     `moved` names (`bills`) and writes the rows with its own (`BulkConnection.write_together`, which on
     PostgreSQL sends them in one statement). Reads the bills' charges and open facts in one statement;
     the session's changes must be flushed."""
     if not moved:
-        return []
+        return FactChanges([], [])
     bill_ids = sorted({movement.bill_id for movement in moved})
     charges, settled, open_spans = await _open_facts(session, bill_ids)
     changes: dict[int, list[BillChange]] = defaultdict(list)
@@ -275,8 +288,14 @@ async def bill_changes(
     # Rows rewritten in place are not deleted: one statement's parts must not touch the same row.
     residuals_ended -= {(record[0], record[1], record[2]) for record in residuals}
     spans_ended -= {(span[0], span[1]) for span in spans}
-    return [
-        *(
+    return FactChanges(
+        of_bills=[
+            TableRows(_RESIDUALS, _RESIDUAL_KEY, sorted(residuals_ended), delete=True),
+            TableRows(_RESIDUALS, _RESIDUAL_COLUMNS, residuals, on_conflict="replace"),
+            TableRows(_SPANS, _SPAN_KEY, sorted(spans_ended), delete=True),
+            TableRows(_SPANS, SPAN_COLUMNS, span_records, on_conflict="replace"),
+        ],
+        running_sums=[
             TableRows(
                 table,
                 columns,
@@ -284,12 +303,8 @@ async def bill_changes(
                 on_conflict="add",
             )
             for table, columns, sums in ((_FLOWS, _FLOW_COLUMNS, flows), (_MONTHS, _MONTH_COLUMNS, monthly(flows)))
-        ),
-        TableRows(_RESIDUALS, _RESIDUAL_KEY, sorted(residuals_ended), delete=True),
-        TableRows(_RESIDUALS, _RESIDUAL_COLUMNS, residuals, on_conflict="replace"),
-        TableRows(_SPANS, _SPAN_KEY, sorted(spans_ended), delete=True),
-        TableRows(_SPANS, SPAN_COLUMNS, span_records, on_conflict="replace"),
-    ]
+        ],
+    )
 
 
 _FLOW_COLUMNS = ("project_id", "period", "building_id", "issued_on", "fee_kind", "day", "receivable", "collected")
@@ -381,7 +396,7 @@ async def _open_facts(
 ) -> tuple[dict[int, list[tuple[str, int]]], dict[int, SettledSince], dict[int, tuple[dt.date, int]]]:
     """The bills' charges per fee kind (in the order their lines first name the kinds), open settled
     residuals and open arrears spans (since when, balance)."""
-    connection = await session.connection()
+    connection = await session_connection(session)
     charged: list[tuple[int, int, str, int]] = []
     open_since: dict[int, dt.date] = {}
     amounts: dict[int, dict[str, int]] = defaultdict(dict)

@@ -134,3 +134,30 @@ async def test_a_writer_that_waits_too_long_for_the_lock_answers_conflict_and_wr
     # then
     assert "try again" in raised.value.message
     assert await _organizations(state) == ["Held"]
+
+
+async def test_writers_of_one_process_take_turns_on_sqlite_without_sleeping_in_its_busy_handler(state: AppState) -> None:
+    # given SQLite connections that never wait for its write lock (a busy timeout of 0: a writer that
+    # finds the lock taken fails at once), and writers that each hold the lock for a while
+    if state.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has no database-wide write lock")
+
+    def impatient(dbapi_connection: Any, _record: object) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout = 0")
+
+    await state.engine.dispose()  # the writers' connections are opened anew, impatient
+    event.listen(state.engine.sync_engine, "connect", impatient)
+
+    async def writer(number: int) -> None:
+        async with unit_of_work(state.session_factory) as work:
+            work.session.add(Organization(name=f"Organization {number}"))
+            await work.session.flush()
+            await asyncio.sleep(0.01)
+
+    try:
+        # when five write at once
+        await asyncio.gather(*(writer(number) for number in range(5)))
+    finally:
+        event.remove(state.engine.sync_engine, "connect", impatient)
+    # then each waited for the one before it in the process, not on SQLite's lock: none failed
+    assert sorted(await _organizations(state)) == [f"Organization {number}" for number in range(5)]
