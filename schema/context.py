@@ -41,6 +41,8 @@ R = TypeVar("R")
 log = logging.getLogger("courtyard.auth")
 
 _operation_loaders: contextvars.ContextVar[Loaders | None] = contextvars.ContextVar("operation_loaders", default=None)
+# The clock as this operation's token checks last read it (None: not read yet in this operation).
+_operation_clock: contextvars.ContextVar[dt.datetime | None] = contextvars.ContextVar("operation_clock", default=None)
 
 
 @dataclass
@@ -94,8 +96,14 @@ class Context:
 
     def has_live_token(self) -> bool:
         """A genuine token that has not expired, nor been found revoked by the last check (this
-        context's, or the process's watch of the tokens that hold subscriptions open)."""
-        if self.token is None or self._token_revoked or self.token.expires_at <= self.now():
+        context's, or the process's watch of the tokens that hold subscriptions open). Reads the clock
+        every time: a websocket's context lives for hours, and its subscriptions ask before each event."""
+        moment = self.now()
+        _operation_clock.set(moment)
+        return self._live_at(moment)
+
+    def _live_at(self, moment: dt.datetime) -> bool:
+        if self.token is None or self._token_revoked or self.token.expires_at <= moment:
             return False
         return self.revocations is None or not self.revocations.is_revoked(self.token)
 
@@ -118,7 +126,11 @@ class Context:
         """`answer` for the caller: at once when the principal is already read (every list and node
         resolver reads it before its fields run), else an awaitable that reads it first. Lets a field
         that depends on who asks answer without a coroutine of its own (see `schema.batching.answer`)."""
-        live = self.has_live_token()
+        # A page asks once per row and field: its expiry is compared with the clock as this operation
+        # last read it (a subscription's check before each event reads it again), while revocation,
+        # which the watch may find at any moment, is asked every time.
+        moment = _operation_clock.get()
+        live = self.has_live_token() if moment is None else self._live_at(moment)
         if self._principal_loaded or not live:
             return answer(self._principal if live else None)
         return self._answer_after_reading(answer)
@@ -151,9 +163,10 @@ class Context:
         return loaders
 
     def start_operation(self) -> None:
-        """Fresh loaders for the operation running in this task (each operation runs in its own task,
-        so nothing needs resetting afterwards)."""
+        """Fresh loaders and no clock reading yet for the operation running in this task (each operation
+        runs in its own task, so nothing needs resetting afterwards)."""
         _operation_loaders.set(Loaders(self.session_factory))
+        _operation_clock.set(None)
 
     @staticmethod
     def release_operation_loaders() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -100,10 +101,31 @@ def connection_of(connection: type[Connection], page: KeysetPage[Any], size: int
     return connection(edges=edges, page_info=page_info, count=page.count)
 
 
+# What `selected_on_nodes` found, by the field's nodes in the parsed document: it depends on nothing
+# else (strawberry's selections keep @skip/@include as directives rather than applying them), and the
+# compiled plans keep a document's nodes for every request that sends it again. Keyed by the nodes'
+# ids, checked against weak references to them (graphql-core hashes a node by its whole subtree).
+_SELECTED_ON_NODES_KEPT = 256
+_selected_on_nodes: dict[tuple[int, ...], tuple[tuple[weakref.ref[Any], ...], dict[str, list[Selection]]]] = {}
+
+
 def selected_on_nodes(info: Any) -> dict[str, list[Selection]]:
     """The fields the operation selects on the nodes of the connection being resolved (`edges { node {
     … } }`), through fragments too, each with what it selects in turn: what a list may read for its
     whole page at once."""
+    nodes = info._raw_info.field_nodes
+    key = tuple(map(id, nodes))
+    known = _selected_on_nodes.get(key)
+    if known is not None and all(ref() is node for ref, node in zip(known[0], nodes, strict=True)):
+        return dict(known[1])
+    selected = _selected_on_nodes_of(info)
+    if len(_selected_on_nodes) >= _SELECTED_ON_NODES_KEPT:
+        _selected_on_nodes.clear()
+    _selected_on_nodes[key] = (tuple(map(weakref.ref, nodes)), selected)
+    return dict(selected)
+
+
+def _selected_on_nodes_of(info: Any) -> dict[str, list[Selection]]:
     selected: dict[str, list[Selection]] = {}
     for field in info.selected_fields:
         for edges in _fields(field.selections):

@@ -167,3 +167,27 @@ async def test_a_page_of_tickets_shows_each_viewer_its_share_of_the_assignee_in_
     assert (mine["allowedActions"], working["allowedActions"]) == (["CANCEL"], ["REJECT", "CHECK_IN"])
     # the caller's principal, the tickets, units with their buildings, technicians, their loads
     assert len(one) == len(three) == 5
+
+
+BOARD_WITHOUT_LOADS = """
+query ($first: Int) {
+  tickets(first: $first) { edges { node { ...Board } } }
+}
+fragment Board on Ticket { description assignee { name } }
+"""
+
+
+async def test_what_a_page_reads_ahead_follows_each_document_sent_again_and_again(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await build_dispatch_world(state)
+    leak, _, _ = await _three_tickets(client, world)
+    await transition(client, world.token("tech_a"), leak["id"], "ACCEPT")
+    runs: list[tuple[str, int, dict[str, Any]]] = []
+    for document in (BOARD_PAGE, BOARD_WITHOUT_LOADS, BOARD_PAGE, BOARD_WITHOUT_LOADS):
+        with statements_run(state.engine) as statements:
+            answer = await gql(client, document, {"first": 3}, token=world.token("dispatcher_a"))
+        assert "errors" not in answer, answer
+        runs.append((document, len(statements), answer["data"]["tickets"]["edges"][2]["node"]["assignee"]))
+    # the technicians' loads are read only for the document that asks for them, however often each is sent
+    assert [(count, assignee.get("currentLoad")) for _, count, assignee in runs] == [(5, 1), (3, None), (5, 1), (3, None)]
