@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Float, Numeric, TypeDecorator
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -111,6 +111,20 @@ def session_for_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncSessio
     return sessions(bind=autocommit)
 
 
+# PostgreSQL's type codes of the columns a numeric type creates: float8 for Float, numeric otherwise.
+_FLOAT8, _NUMERIC = 701, 1700
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The conversion SQLAlchemy would apply to a value of `type_` in a result row. The asyncpg dialect
+    picks a numeric type's by the column's type code, which only a run statement tells: it is the code of
+    the column the type creates (asyncpg gives float for float8, Decimal for numeric)."""
+    stored = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    if isinstance(stored, (Numeric, Float)):
+        return type_._cached_result_processor(dialect, _FLOAT8 if isinstance(stored, Float) else _NUMERIC)
+    return type_._cached_result_processor(dialect, None)
+
+
 class _Compiled:
     """A statement compiled for one dialect (and one length of each expanding IN list)."""
 
@@ -133,7 +147,7 @@ class _Compiled:
             processor = bind.type._cached_bind_processor(dialect)
             self.arguments.append((given, position, None if given else bind.effective_value, processor))
         self.results: list[Callable[[Any], Any] | None] = [
-            column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+            _result_processor(column[3], dialect) for column in compiled._result_columns
         ]
 
     def values(self, given: Mapping[str, Any]) -> list[Any]:
