@@ -128,7 +128,7 @@ def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | No
 class _Compiled:
     """A statement compiled for one dialect (and one length of each expanding IN list)."""
 
-    __slots__ = ("arguments", "results", "sql")
+    __slots__ = ("_converted", "arguments", "results", "sql")
 
     def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
         expanded = statement.params({name: [None] * length for name, length in lengths.items()}) if lengths else statement
@@ -149,6 +149,8 @@ class _Compiled:
         self.results: list[Callable[[Any], Any] | None] = [
             _result_processor(column[3], dialect) for column in compiled._result_columns
         ]
+        # Only the columns that convert: most of a row's values (ids, text, times) come as they are.
+        self._converted = [(place, process) for place, process in enumerate(self.results) if process is not None]
 
     def values(self, given: Mapping[str, Any]) -> list[Any]:
         arguments = []
@@ -158,10 +160,16 @@ class _Compiled:
         return arguments
 
     def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for value, process in zip(record, self.results, strict=True)
-        )
+        if len(record) != len(self.results):
+            raise ValueError(f"a row of {len(record)} columns for a statement of {len(self.results)}")
+        if not self._converted:
+            return tuple(record)
+        values = list(record)
+        for place, process in self._converted:
+            value = values[place]
+            if value is not None:
+                values[place] = process(value)
+        return tuple(values)
 
 
 class DriverStatement:

@@ -28,7 +28,8 @@ class Loaders(BatchLoaders):
     # Nearly every unit shown names its building: read both in one statement.
     unit = by_id(Unit, joined=(Unit.building,))
     party = by_id(Party)
-    technician = by_id(Technician)
+    # Plain rows: every reader (`TechnicianType`, the node lookup's permission check) reads columns only.
+    technician = by_id(Technician, plain=True)
     occupancy = by_id(Occupancy)
     occupancies_by_unit = grouped(Occupancy, Occupancy.unit_id, order_by=Occupancy.id)
     occupancies_by_party = grouped(Occupancy, Occupancy.party_id, order_by=Occupancy.id)
