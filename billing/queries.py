@@ -119,8 +119,8 @@ async def list_payments(
     limit: int,
     after_id: int | None,
 ) -> KeysetPage[Payment]:
-    """One page of the payments the caller may see, oldest first, each with its receipt, and how many
-    match in all."""
+    """One page of the payments the caller may see, oldest first, each with its receipt, as plain rows of
+    every column (the receipt's in the field `receipt`), and how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
     ]
@@ -128,8 +128,9 @@ async def list_payments(
         conditions.append(Payment.project_id == spec.project_id)
     if spec.unit_id is not None:
         conditions.append(Payment.unit_id == spec.unit_id)
+    # Plain rows: the list's readers (`PaymentType`, `ReceiptType`) read columns only.
     return await keyset_page(
-        session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=(Payment.receipt,)
+        session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=(Payment.receipt,), plain=True
     )
 
 

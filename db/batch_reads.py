@@ -4,7 +4,7 @@ batch does, by primary key or grouped by a foreign key."""
 from __future__ import annotations
 
 from collections import defaultdict, namedtuple
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.driver import DriverStatement, connection_for_reads, session_for_reads
 
-__all__ = ["every_column", "rows_by_id", "rows_grouped_by"]
+__all__ = ["every_column", "plain_reader", "plain_row_of", "rows_by_id", "rows_grouped_by"]
 
 M = TypeVar("M")
 
@@ -28,10 +28,50 @@ def every_column(model: type[Any]) -> Select[Any]:
 
 
 @cache
-def _plain_row(model: type[Any]) -> type[tuple[Any, ...]]:
+def _plain_row(model: type[Any], joined: tuple[str, ...]) -> type[tuple[Any, ...]]:
     """The row a plain read gives for `model`: a named tuple of its mapped columns, read by attribute
-    name like a Core row (and built for a fraction of its cost)."""
-    return namedtuple(f"{model.__name__}Row", [column.key for column in inspect(model).column_attrs])  # type: ignore[misc]  # noqa: PYI024
+    name like a Core row (and built for a fraction of its cost), then one field per `joined` relationship
+    holding the related row (or None)."""
+    names = [column.key for column in inspect(model).column_attrs]
+    return namedtuple(f"{model.__name__}Row", [*names, *joined])  # type: ignore[misc]  # noqa: PYI024
+
+
+@cache
+def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+    """A select of every column of `model` and of each row a `joined` relationship names (a many-to-one
+    or one-to-one, outer-joined), and the function that makes the flat row it reads a `_plain_row` with
+    the related rows in their fields."""
+    statement, width = every_column(model).select_from(model), len(inspect(model).column_attrs)
+    own = width
+    # Per relationship: its row's kind, where its columns start and end in the flat row, where its key is.
+    parts: list[tuple[type[tuple[Any, ...]], int, int, int]] = []
+    for name in joined:
+        relation = getattr(model, name)
+        target = inspect(relation.property.mapper.class_)
+        attributes = list(target.column_attrs)
+        key = [attribute.columns[0] for attribute in attributes].index(target.primary_key[0])
+        # Labelled by relationship: the related table's columns share names with the model's (its id).
+        statement = statement.add_columns(
+            *(attribute.class_attribute.label(f"{name}__{attribute.key}") for attribute in attributes)
+        ).outerjoin(relation)
+        parts.append((_plain_row(target.class_, ()), width, width + len(attributes), width + key))
+        width += len(attributes)
+    make = _plain_row(model, joined)._make
+    if not parts:
+        return statement, make
+
+    def read(flat: Sequence[Any]) -> Any:
+        # No key: the outer join found no related row.
+        related = [None if flat[key] is None else row._make(flat[start:end]) for row, start, end, key in parts]
+        return make([*flat[:own], *related])
+
+    return statement, read
+
+
+def plain_row_of(row: Any, relation: str) -> Any:
+    """The row `relation` names as it came with `row`: a plain row's field, or an ORM object's loaded
+    relationship; None when it did not come with it (an ORM relationship is never loaded here)."""
+    return getattr(row, relation) if isinstance(row, tuple) else row.__dict__.get(relation)
 
 
 def _among(dialect: str, column: Any) -> ColumnElement[bool]:
@@ -49,7 +89,7 @@ def _among(dialect: str, column: Any) -> ColumnElement[bool]:
 @cache
 def _by_id_statement(dialect: str, model: type[Any], joined: tuple[str, ...], plain: bool) -> Any:
     if plain:
-        return DriverStatement(every_column(model).where(_among(dialect, model.id)))
+        return DriverStatement(_plain_reader(model, joined)[0].where(_among(dialect, model.id)))
     relations = (joinedload(getattr(model, name)) for name in joined)
     return select(model).where(_among(dialect, model.id)).options(*relations)
 
@@ -75,12 +115,16 @@ async def _objects(session_factory: async_sessionmaker[AsyncSession], statement:
 
 
 async def _plain_rows(
-    session_factory: async_sessionmaker[AsyncSession], model: type[Any], statement: DriverStatement, keys: list[int]
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[Any],
+    statement: DriverStatement,
+    keys: list[int],
+    joined: tuple[str, ...] = (),
 ) -> list[Any]:
     """The statement's rows as `_plain_row`s, sent straight to PostgreSQL's driver (`db.driver`): a batch
     of a loader is one statement whose rows need no object, and SQLAlchemy's execution layers around it
     cost more than the statement itself."""
-    make = _plain_row(model)._make
+    make = _plain_reader(model, joined)[1]
     async with connection_for_reads(session_factory) as connection:
         return [make(row) for row in await statement.rows(connection, {"keys": keys})]
 
@@ -95,12 +139,12 @@ async def rows_by_id(
 ) -> list[Any]:
     """One `model` row per id, in the order asked (None for an id that does not exist), with the
     `joined` relationships loaded by the same statement; with `plain`, as plain rows of every column
-    (`every_column`)."""
-    if plain and joined:
-        raise ValueError("plain rows carry no relationships to join")
-    statement = _by_id_statement(_dialect(session_factory), model, tuple(relation.key for relation in joined), plain)
+    (`every_column`), each joined relationship's row in a field of its name (many-to-one and one-to-one
+    relationships only; `plain_row_of` reads it from either kind of row)."""
+    names = tuple(relation.key for relation in joined)
+    statement = _by_id_statement(_dialect(session_factory), model, names, plain)
     if plain:
-        rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, ids)
+        rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, ids, names)
     else:
         rows = await _objects(session_factory, statement, ids)
     found = {row.id: row for row in rows}
@@ -127,3 +171,9 @@ async def rows_grouped_by(
     for row in rows:
         groups[getattr(row, key_column.key)].append(row)
     return [groups.get(key, []) for key in keys]
+
+
+def plain_reader(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+    """A select of every column of `model` and of the rows its `joined` relationships name, and the
+    function that makes each row it reads a plain row (as `rows_by_id` gives them)."""
+    return _plain_reader(model, tuple(relation.key for relation in joined))

@@ -25,8 +25,9 @@ __all__ = ["Loaders"]
 class Loaders(BatchLoaders):
     project = by_id(Project)
     building = by_id(Building)
-    # Nearly every unit shown names its building: read both in one statement.
-    unit = by_id(Unit, joined=(Unit.building,))
+    # Nearly every unit shown names its building: read both in one statement. Plain rows: every reader
+    # (`UnitType`, the node lookups' permission checks, an occupancy's) reads columns and the building.
+    unit = by_id(Unit, joined=(Unit.building,), plain=True)
     party = by_id(Party)
     # Plain rows: every reader (`TechnicianType`, the node lookup's permission check) reads columns only.
     technician = by_id(Technician, plain=True)
