@@ -131,7 +131,12 @@ class _Compiled:
     __slots__ = ("_converted", "arguments", "results", "sql")
 
     def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
-        expanded = statement.params({name: [None] * length for name, length in lengths.items()}) if lengths else statement
+        expanded = statement
+        if lengths:
+            # Rendering the expanded lists asks every parameter for a value: the other named ones get a
+            # stand-in, which no run sends (their values are given under their names).
+            stand_ins = {name: None for name, bind in statement.compile(dialect=dialect).binds.items() if bind.required}
+            expanded = statement.params({**stand_ins, **{name: [None] * length for name, length in lengths.items()}})
         compiled = expanded.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql: str = compiled.string
         # Each positional argument: the name its value is given under (None: the statement's own value), its

@@ -25,7 +25,7 @@ from tests.integration.billing_world import (
     run_billing,
     standard_rules,
 )
-from tests.integration.world import build_world, error_codes, gql
+from tests.integration.world import build_world, error_codes, gql, statements_run
 
 BILLS = """
 query ($filter: BillFilter, $first: Int) {
@@ -42,6 +42,15 @@ query ($unitId: ID!) {
   unitStatement(unitId: $unitId) {
     amountOwed prepaidCredit balance
     entries { kind description amount balance }
+  }
+}"""
+
+STATEMENT_WITH_UNIT = """
+query ($unitId: ID!) {
+  unitStatement(unitId: $unitId) {
+    unit { number building { name } }
+    balance
+    entries { kind amount balance }
   }
 }"""
 
@@ -250,6 +259,37 @@ async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
     # and nobody else's statement is readable
     other = await gql(client, STATEMENT, {"unitId": world.gid("Unit:bob")}, token=world.token("alice"))
     assert other["data"]["unitStatement"] is None
+
+
+async def test_a_statement_reads_its_unit_and_its_entries_in_one_statement_each_however_long(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given one month billed, then two more months and a payment
+    world = await build_world(state)
+    await standard_rules(client, world)
+    variables = {"unitId": world.gid("Unit:alice")}
+    await run_billing(client, world, "2026-11")
+    with statements_run(state.engine) as short_run:
+        short = await gql(client, STATEMENT_WITH_UNIT, variables, token=world.token("alice"))
+    state.clock.advance(days=5)  # type: ignore[attr-defined]
+    await pay(client, world, "alice", "300.00", "alice-1")
+    state.clock.advance(days=30)  # type: ignore[attr-defined]
+    await run_billing(client, world, "2026-12")
+    state.clock.advance(days=30)  # type: ignore[attr-defined]
+    await run_billing(client, world, "2027-01")
+
+    # when alice reads her statement again (with a token of today: the first has expired)
+    with statements_run(state.engine) as long_run:
+        long = await gql(client, STATEMENT_WITH_UNIT, variables, token=world.token("alice"))
+
+    # then the heading names her unit and building, and the caller, the unit and its journal took one
+    # statement each, for one entry as for four
+    assert "errors" not in short and "errors" not in long, (short, long)
+    assert short["data"]["unitStatement"]["unit"] == long["data"]["unitStatement"]["unit"] == {
+        "number": "101", "building": {"name": "A1"},
+    }
+    assert [len(short["data"]["unitStatement"]["entries"]), len(long["data"]["unitStatement"]["entries"])] == [1, 4]
+    assert len(short_run) == len(long_run) == 3
 
 
 async def test_adjustments_correct_a_bill_without_changing_it(client: httpx.AsyncClient, state: AppState) -> None:
