@@ -87,9 +87,11 @@ async def list_bills(
     today: dt.date,
     limit: int,
     after_id: int | None,
+    with_units: bool = False,
 ) -> KeysetPage[Bill]:
-    """One page of the bills the caller may see, oldest first, as plain rows of every column, and how many
-    match in all."""
+    """One page of the bills the caller may see, oldest first, as plain rows of every column (with
+    `with_units`, each bill's unit and its building in the field `unit`, read by the same statement), and
+    how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
     ]
@@ -108,7 +110,8 @@ async def list_bills(
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
     # Plain rows: the list's readers (`BillType`, the bill loader they are primed into) read columns only.
-    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, plain=True)
+    joined = (Bill.unit, Unit.building) if with_units else ()
+    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, joined=joined, plain=True)
 
 
 async def list_payments(
@@ -118,9 +121,11 @@ async def list_payments(
     spec: PaymentFilterSpec,
     limit: int,
     after_id: int | None,
+    with_units: bool = False,
 ) -> KeysetPage[Payment]:
     """One page of the payments the caller may see, oldest first, each with its receipt, as plain rows of
-    every column (the receipt's in the field `receipt`), and how many match in all."""
+    every column (the receipt's in the field `receipt`; with `with_units`, the unit and its building in
+    `unit`), and how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
     ]
@@ -129,9 +134,8 @@ async def list_payments(
     if spec.unit_id is not None:
         conditions.append(Payment.unit_id == spec.unit_id)
     # Plain rows: the list's readers (`PaymentType`, `ReceiptType`) read columns only.
-    return await keyset_page(
-        session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=(Payment.receipt,), plain=True
-    )
+    joined = (Payment.receipt, *((Payment.unit, Unit.building) if with_units else ()))
+    return await keyset_page(session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=joined, plain=True)
 
 
 async def list_bill_runs(

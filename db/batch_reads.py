@@ -40,32 +40,36 @@ def _plain_row(model: type[Any], joined: tuple[str, ...]) -> type[tuple[Any, ...
 def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
     """A select of every column of `model` and of each row a `joined` relationship names (a many-to-one
     or one-to-one, outer-joined), and the function that makes the flat row it reads a `_plain_row` with
-    the related rows in their fields."""
+    the related rows in their fields. A path "a.b" joins the relationship b of the row joined as a, which
+    then comes in the field b of that row."""
     statement, width = every_column(model).select_from(model), len(inspect(model).column_attrs)
-    own = width
-    # Per relationship: its row's kind, where its columns start and end in the flat row, where its key is.
-    parts: list[tuple[type[tuple[Any, ...]], int, int, int]] = []
-    for name in joined:
-        relation = getattr(model, name)
+    # Per joined row: where its columns start and end in the flat row, where its key is, and its class.
+    spans: dict[str, tuple[int, int, int, type[Any]]] = {}
+    for path in joined:
+        parent, _, name = path.rpartition(".")
+        relation = getattr(spans[parent][3] if parent else model, name)
         target = inspect(relation.property.mapper.class_)
         attributes = list(target.column_attrs)
         key = [attribute.columns[0] for attribute in attributes].index(target.primary_key[0])
-        # Labelled by relationship: the related table's columns share names with the model's (its id).
+        # Labelled by path: the related tables' columns share names with the model's (their ids).
         statement = statement.add_columns(
-            *(attribute.class_attribute.label(f"{name}__{attribute.key}") for attribute in attributes)
+            *(attribute.class_attribute.label(f"{path.replace('.', '__')}__{attribute.key}") for attribute in attributes)
         ).outerjoin(relation)
-        parts.append((_plain_row(target.class_, ()), width, width + len(attributes), width + key))
+        spans[path] = (width, width + len(attributes), width + key, target.class_)
         width += len(attributes)
-    make = _plain_row(model, joined)._make
-    if not parts:
-        return statement, make
 
-    def read(flat: Sequence[Any]) -> Any:
+    def children(of: str) -> tuple[str, ...]:
+        return tuple(path for path in joined if path.rpartition(".")[0] == of)
+
+    def reader(path: str, kind: type[Any], start: int, end: int) -> Callable[[Sequence[Any]], Any]:
+        make = _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path)))._make
+        nested = [(spans[child][2], reader(child, spans[child][3], *spans[child][:2])) for child in children(path)]
+        if not nested:
+            return lambda flat: make(flat[start:end])
         # No key: the outer join found no related row.
-        related = [None if flat[key] is None else row._make(flat[start:end]) for row, start, end, key in parts]
-        return make([*flat[:own], *related])
+        return lambda flat: make([*flat[start:end], *(None if flat[key] is None else read(flat) for key, read in nested)])
 
-    return statement, read
+    return statement, reader("", model, 0, len(inspect(model).column_attrs))
 
 
 def plain_row_of(row: Any, relation: str) -> Any:
@@ -90,6 +94,8 @@ def _among(dialect: str, column: Any) -> ColumnElement[bool]:
 def _by_id_statement(dialect: str, model: type[Any], joined: tuple[str, ...], plain: bool) -> Any:
     if plain:
         return DriverStatement(_plain_reader(model, joined)[0].where(_among(dialect, model.id)))
+    if any("." in path for path in joined):
+        raise ValueError("rows joined onto joined rows are read as plain rows only")
     relations = (joinedload(getattr(model, name)) for name in joined)
     return select(model).where(_among(dialect, model.id)).options(*relations)
 
@@ -141,7 +147,7 @@ async def rows_by_id(
     `joined` relationships loaded by the same statement; with `plain`, as plain rows of every column
     (`every_column`), each joined relationship's row in a field of its name (many-to-one and one-to-one
     relationships only; `plain_row_of` reads it from either kind of row)."""
-    names = tuple(relation.key for relation in joined)
+    names = _paths(model, joined)
     statement = _by_id_statement(_dialect(session_factory), model, names, plain)
     if plain:
         rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, ids, names)
@@ -175,5 +181,19 @@ async def rows_grouped_by(
 
 def plain_reader(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
     """A select of every column of `model` and of the rows its `joined` relationships name, and the
-    function that makes each row it reads a plain row (as `rows_by_id` gives them)."""
-    return _plain_reader(model, tuple(relation.key for relation in joined))
+    function that makes each row it reads a plain row (as `rows_by_id` gives them). A relationship of a
+    row joined before it is joined onto that row: (Bill.unit, Unit.building) gives each bill its unit in
+    `unit`, and the unit its building in `building`, as the unit loader gives units."""
+    return _plain_reader(model, _paths(model, joined))
+
+
+def _paths(model: type[Any], joined: Sequence[Any]) -> tuple[str, ...]:
+    """Each relationship of `joined` as the path of rows it hangs from ("unit.building")."""
+    paths: list[str] = []
+    targets: dict[type[Any], str] = {model: ""}
+    for relation in joined:
+        parent = targets[relation.class_]
+        path = f"{parent}.{relation.key}" if parent else relation.key
+        paths.append(path)
+        targets.setdefault(relation.property.mapper.class_, path)
+    return tuple(paths)

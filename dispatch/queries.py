@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.driver import DriverStatement, connection_for_reads
-from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind
+from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind, Unit
 from db.pages import KeysetPage, keyset_page
 from dispatch.model import SlaState
 from dispatch.policy import (
@@ -101,13 +101,16 @@ async def list_tickets(
     spec: TicketFilterSpec,
     limit: int,
     before_id: int | None,
+    with_units: bool = False,
 ) -> KeysetPage[Ticket]:
     """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
-    newest first, below `before_id` when given, as plain rows of every column; and how many match in all."""
+    newest first, below `before_id` when given, as plain rows of every column (with `with_units`, the
+    unit and its building in the field `unit`, None for a common area); and how many match in all."""
     conditions = [visible_tickets(principal), *_conditions(spec, now)]
     # Plain rows: the list's readers (`TicketType`, the policy's predicates, the SLA state) read columns only.
     return await keyset_page(
-        session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True, plain=True
+        session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True,
+        joined=(Ticket.unit, Unit.building) if with_units else (), plain=True,
     )
 
 

@@ -18,9 +18,9 @@ from typing import Any, Generic, TypeVar, overload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import AbstractCache, DataLoader
 
-from db.batch_reads import rows_by_id, rows_grouped_by
+from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
 
-__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "read_into"]
+__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "prime_joined", "read_into"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -144,3 +144,9 @@ async def read_into(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
     missing = [key for key in dict.fromkeys(keys) if loader.cache_map.get(key) is None]
     if missing:
         loader.prime_many(dict(zip(missing, await loader.load_fn(missing), strict=True)))
+
+
+def prime_joined(loader: DataLoader[int, Any], rows: Iterable[Any], relation: str) -> None:
+    """Seed a by-id loader with the rows `relation` names as they came with `rows` (read by the list's
+    own statement), so that the fields then answer from it without a statement of their own."""
+    loader.prime_many({joined.id: joined for row in rows if (joined := plain_row_of(row, relation)) is not None})

@@ -23,7 +23,8 @@ __all__ = ["Loaders"]
 
 
 class Loaders(BatchLoaders):
-    project = by_id(Project)
+    # Plain rows: every reader (`ProjectType`, a bill's time zone and locale, a lookup's check) reads columns only.
+    project = by_id(Project, plain=True)
     building = by_id(Building)
     # Nearly every unit shown names its building: read both in one statement. Plain rows: every reader
     # (`UnitType`, the node lookups' permission checks, an occupancy's) reads columns and the building.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -58,6 +58,9 @@ __all__ = [
     "ReversalKind",
     "Waiver",
 ]
+
+if TYPE_CHECKING:
+    from db.models.property import Unit
 
 
 class PaymentChannel(str, enum.Enum):
@@ -313,6 +316,9 @@ class Bill(Base):
     late_fee_paid: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     created_at: Mapped[dt.datetime] = created_at_column()
 
+    # Read with the bill when a page of bills shows its unit (`db.batch_reads.plain_reader`); never lazily.
+    unit: Mapped[Unit] = relationship(lazy="raise", viewonly=True)
+
 
 class BillLine(Base):
     """One itemised amount of a bill; `unit_price` is empty when no single price produced the amount."""
@@ -397,6 +403,9 @@ class Payment(Base):
     created_at: Mapped[dt.datetime] = created_at_column()
     # Read with the payment when a page of payments wants it (one receipt at most per payment); never lazily.
     receipt: Mapped[Receipt | None] = relationship(lazy="raise", viewonly=True, uselist=False)
+
+    # Read with the payment when a page of payments shows its unit; never lazily.
+    unit: Mapped[Unit] = relationship(lazy="raise", viewonly=True)
 
 
 class PaymentAllocation(Base):

@@ -19,9 +19,26 @@ from db.models import (
     Receipt,
     Waiver,
 )
-from schema.batching import BatchLoaders, by_id, grouped
+from billing.rule_book import late_fee_policy_of
+from billing.rules import LateFeePolicies
+from db.batch_reads import rows_grouped_by
+from schema.batching import BatchLoaders, SessionFactory, batched, by_id, grouped
 
 __all__ = ["BillingLoaders"]
+
+
+async def _late_fee_policies(session_factory: SessionFactory, project_ids: list[int]) -> list[LateFeePolicies]:
+    """Each project's late-fee policy versions as the engine takes them, converted once per project:
+    every bill of a page computes its fee from them."""
+    versions = await rows_grouped_by(
+        session_factory,
+        LateFeePolicyVersion,
+        LateFeePolicyVersion.project_id,
+        project_ids,
+        order_by=LateFeePolicyVersion.effective_from,
+        plain=True,
+    )
+    return [tuple(late_fee_policy_of(version) for version in project) for project in versions]
 
 
 class BillingLoaders(BatchLoaders):
@@ -49,7 +66,4 @@ class BillingLoaders(BatchLoaders):
     adjustments_by_bill = grouped(Adjustment, Adjustment.bill_id, order_by=Adjustment.id)
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
-    # Plain rows: `late_fee_policy_of` reads columns only.
-    late_fee_versions_by_project = grouped(
-        LateFeePolicyVersion, LateFeePolicyVersion.project_id, order_by=LateFeePolicyVersion.effective_from, plain=True
-    )
+    late_fee_policies_by_project = batched(_late_fee_policies)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,10 +29,10 @@ from schema.billing.enums import (
     PaymentIntentStatusEnum,
     ReversalKindEnum,
 )
-from schema.batching import answer, read_into
+from schema.batching import answer, prime_joined, read_into
 from schema.context import Info
 from schema.ids import database_id
-from schema.pagination import selected_on_nodes, selected_under
+from schema.pagination import selected_under
 from schema.units.types import UnitType
 
 if TYPE_CHECKING:
@@ -127,16 +127,18 @@ class PaymentType(relay.Node):
         )
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Payment]) -> None:
-        """Read what the selected fields need for a whole page of payments at once (the statements the
-        fields would run anyway), so that each field then answers without waiting. The receipts came
-        with the payments."""
+    async def read_for_page(info: Info, rows: Sequence[Payment], selected: Mapping[str, Any]) -> None:
+        """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of payments at once
+        (the statements the fields would run anyway), so that each field then answers without waiting.
+        The receipts came with the payments, and the units too when they were asked for
+        (`list_payments(with_units=…)`)."""
         loaders = info.context.loaders
         for payment in rows:
             loaders.billing.receipts_by_payment.prime(payment.id, [payment.receipt] if payment.receipt else [])
-        selected, ids = selected_on_nodes(info), [payment.id for payment in rows]
+        ids = [payment.id for payment in rows]
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:
+            prime_joined(loaders.unit, rows, "unit")
             reads.append(read_into(loaders.unit, sorted({payment.unit_id for payment in rows})))
         if "refunds" in selected or "creditLeft" in selected:
             reads.append(read_into(loaders.billing.reversals_by_payment, ids))

@@ -37,6 +37,15 @@ query ($filter: BillFilter, $first: Int) {
   }
 }"""
 
+BILLS_PAGE = """
+query ($first: Int) {
+  bills(first: $first) {
+    edges { node { period amountDue isOverdue lateFee
+                   lines { ruleCode amount }
+                   unit { number building { name } } } }
+  }
+}"""
+
 STATEMENT = """
 query ($unitId: ID!) {
   unitStatement(unitId: $unitId) {
@@ -228,6 +237,33 @@ async def test_bills_filter_by_status_building_and_overdue_and_owners_see_only_t
     assert set(await _bills_by_unit(client, world.token("bob"), unitId=world.gid("Unit:alice"))) == set()
     assert set(await _bills_by_unit(client, world.token("admin_b"))) == set()
     assert error_codes(await gql(client, BILLS, {})) == ["UNAUTHENTICATED"]
+
+
+async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_five_statements_whatever_its_size(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given two months billed for every unit of Lakeside
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await run_billing(client, world, "2026-11")
+    await run_billing(client, world, "2026-12")
+    finance = world.token("finance_a")
+
+    # when finance reads a page of one bill and a page of five
+    with statements_run(state.engine) as one_run:
+        one = await gql(client, BILLS_PAGE, {"first": 1}, token=finance)
+    with statements_run(state.engine) as five_run:
+        five = await gql(client, BILLS_PAGE, {"first": 5}, token=finance)
+
+    # then each bill names its unit and building as the unit's own lookup does
+    assert "errors" not in one and "errors" not in five, (one, five)
+    bills = [edge["node"] for edge in five["data"]["bills"]["edges"]]
+    assert len(bills) == 5 and one["data"]["bills"]["edges"][0]["node"] == bills[0]
+    assert bills[0]["unit"] == {"number": "101", "building": {"name": "A1"}}
+    assert {bill["unit"]["building"]["name"] for bill in bills} == {"A1", "A2"}
+    # the caller's principal, the bills with their units and buildings, the project, its late-fee
+    # policy, the lines
+    assert len(one_run) == len(five_run) == 5
 
 
 async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(

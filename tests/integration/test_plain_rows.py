@@ -10,7 +10,7 @@ from sqlalchemy import delete, inspect
 from api.state import AppState
 from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
 from db.pages import keyset_page
-from db.models import Building, Occupancy, Payment, Receipt, Technician, Unit
+from db.models import Bill, Building, Occupancy, Payment, Receipt, Technician, Unit
 from schema.ids import decode_id
 from tests.integration.billing_world import pay, run_billing, standard_rules
 from tests.integration.world import build_world
@@ -92,3 +92,20 @@ async def test_a_plain_page_of_payments_holds_each_receipt_and_none_where_there_
     receipts = [plain_row_of(row, "receipt") for row in plain.rows]
     assert [receipt is None for receipt in receipts] == [False, True]
     assert _columns(Receipt, receipts[0]) == _columns(Receipt, plain_row_of(objects.rows[0], "receipt"))
+
+
+async def test_units_joined_onto_a_page_of_bills_are_the_rows_the_unit_loader_reads(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await run_billing(client, world, "2026-11")
+    conditions = [Bill.project_id == world.ids["Project:lakeside"]]
+    page = await keyset_page(
+        state.session_factory, Bill, conditions, limit=10, beyond_id=None, joined=(Bill.unit, Unit.building), plain=True
+    )
+    joined = [plain_row_of(bill, "unit") for bill in page.rows]
+    loaded = await rows_by_id(state.session_factory, Unit, [bill.unit_id for bill in page.rows], joined=(Unit.building,), plain=True)
+    assert len(joined) == 4 and joined == loaded
+    assert [type(unit) for unit in joined] == [type(unit) for unit in loaded]
+    assert [plain_row_of(unit, "building").name for unit in joined] == [plain_row_of(unit, "building").name for unit in loaded]
