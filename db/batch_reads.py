@@ -101,8 +101,8 @@ def _by_id_statement(dialect: str, model: type[Any], joined: tuple[str, ...], pl
 
 
 @cache
-def _grouped_statement(dialect: str, model: type[Any], key: str, order_by: str, plain: bool) -> Any:
-    selected = every_column(model) if plain else select(model)
+def _grouped_statement(dialect: str, model: type[Any], key: str, order_by: str, plain: bool, joined: tuple[str, ...]) -> Any:
+    selected = _plain_reader(model, joined)[0] if plain else select(model)
     # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
     statement = selected.where(_among(dialect, getattr(model, key))).order_by(
         getattr(model, order_by), *inspect(model).primary_key
@@ -165,12 +165,17 @@ async def rows_grouped_by(
     *,
     order_by: Any,
     plain: bool = False,
+    joined: Sequence[Any] = (),
 ) -> list[list[Any]]:
     """The `model` rows whose `key_column` equals each key, in the order of the column `order_by`; with
-    `plain`, as plain rows of every column (`every_column`)."""
-    statement = _grouped_statement(_dialect(session_factory), model, key_column.key, order_by.key, plain)
+    `plain`, as plain rows of every column (`every_column`), each `joined` relationship's row in a field
+    of its name (as `rows_by_id` joins them; plain rows only)."""
+    if joined and not plain:
+        raise ValueError("grouped rows join their relationships as plain rows only")
+    names = _paths(model, joined)
+    statement = _grouped_statement(_dialect(session_factory), model, key_column.key, order_by.key, plain, names)
     if plain:
-        rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, keys)
+        rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, keys, names)
     else:
         rows = await _objects(session_factory, statement, keys)
     groups: dict[int, list[Any]] = defaultdict(list)

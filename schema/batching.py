@@ -103,12 +103,17 @@ def by_id(model: type[M], *, joined: Sequence[Any] = (), plain: bool = False) ->
     return batched(load)
 
 
-def grouped(model: type[M], key_column: Any, *, order_by: Any, plain: bool = False) -> batched[int, list[M]]:
+def grouped(
+    model: type[M], key_column: Any, *, order_by: Any, plain: bool = False, joined: Sequence[Any] = ()
+) -> batched[int, list[M]]:
     """A loader of the `model` rows whose `key_column` equals each key, in `order_by` order; with
-    `plain`, as Core rows of the mapped columns, on the same terms as `by_id`'s."""
+    `plain`, as plain rows of the mapped columns (with their `joined` relationships' rows), on the same
+    terms as `by_id`'s."""
 
     async def load(session_factory: SessionFactory, keys: list[int]) -> list[list[M]]:
-        return await rows_grouped_by(session_factory, model, key_column, keys, order_by=order_by, plain=plain)
+        return await rows_grouped_by(
+            session_factory, model, key_column, keys, order_by=order_by, plain=plain, joined=joined
+        )
 
     return batched(load)
 

@@ -429,6 +429,9 @@ class PaymentAllocation(Base):
     source: Mapped[AllocationSource] = mapped_column(StrEnumColumn(AllocationSource, "allocation_source"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
+    # Read with the allocation when a page of payments shows the bills they settled; never lazily.
+    bill: Mapped[Bill] = relationship(lazy="raise", viewonly=True)
+
 
 class PaymentReversal(Base):
     __tablename__ = "payment_reversal"

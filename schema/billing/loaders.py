@@ -63,6 +63,15 @@ class BillingLoaders(BatchLoaders):
     allocations_by_payment = grouped(
         PaymentAllocation, PaymentAllocation.payment_id, order_by=PaymentAllocation.id, plain=True
     )
+    # The same, each with its bill in `bill`: what a page of payments that shows the bills reads, in one
+    # statement, to prime `allocations_by_payment` and `bill` with.
+    allocations_with_bills_by_payment = grouped(
+        PaymentAllocation,
+        PaymentAllocation.payment_id,
+        order_by=PaymentAllocation.id,
+        plain=True,
+        joined=(PaymentAllocation.bill,),
+    )
     adjustments_by_bill = grouped(Adjustment, Adjustment.bill_id, order_by=Adjustment.id)
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)

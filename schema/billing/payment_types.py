@@ -41,12 +41,15 @@ if TYPE_CHECKING:
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
 
-async def _allocations_then_bills(info: Info, payment_ids: list[int]) -> None:
+async def _allocations_with_bills(info: Info, payment_ids: list[int]) -> None:
+    """The page's allocations with their bills, read by one statement into the allocations' and the
+    bills' loaders."""
     loaders = info.context.loaders.billing
-    await read_into(loaders.allocations_by_payment, payment_ids)
-    allocations = loaders.allocations_by_payment.cache_map
-    bill_ids = {row.bill_id for payment_id in payment_ids for row in await allocations.get(payment_id)}
-    await read_into(loaders.bill, sorted(bill_ids))
+    await read_into(loaders.allocations_with_bills_by_payment, payment_ids)
+    read = loaders.allocations_with_bills_by_payment.cache_map
+    allocations = {payment_id: await read.get(payment_id) for payment_id in payment_ids}
+    loaders.allocations_by_payment.prime_many(allocations)
+    prime_joined(loaders.bill, (row for rows in allocations.values() for row in rows), "bill")
 
 
 @strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
@@ -144,7 +147,7 @@ class PaymentType(relay.Node):
             reads.append(read_into(loaders.billing.reversals_by_payment, ids))
         if "allocations" in selected or "creditLeft" in selected:
             if "bill" in selected_under(selected.get("allocations", [])):
-                reads.append(_allocations_then_bills(info, ids))
+                reads.append(_allocations_with_bills(info, ids))
             else:
                 reads.append(read_into(loaders.billing.allocations_by_payment, ids))
         await asyncio.gather(*reads)
