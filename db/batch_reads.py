@@ -1,5 +1,7 @@
-"""Reading the rows of many keys in one statement, in a short session of its own: what a dataloader's
-batch does, by primary key or grouped by a foreign key."""
+"""Reading the rows of many keys in one statement: what a dataloader's batch does, by primary key or
+grouped by a foreign key. ORM objects come from a short session of their own; plain rows (named tuples
+of the columns, for readers that read columns only) from a connection, on PostgreSQL straight through
+the driver (`db.driver`). Each statement is built once per shape and dialect."""
 
 from __future__ import annotations
 
