@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from db.models.property import Unit
+    from db.models.property import Project, Unit
 
 
 class PaymentChannel(str, enum.Enum):
@@ -213,6 +213,10 @@ class LateFeePolicyVersion(Base):
     cap_ratio: Mapped[Decimal | None] = mapped_column(Scaled(4))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
+
+    # Read with the versions when a page of bills computes late fees (its project's time zone and locale
+    # come with them); never lazily.
+    project: Mapped[Project] = relationship(lazy="raise", viewonly=True)
 
 
 class MeterReading(Base):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from db.models import (
     Adjustment,
     Bill,
@@ -24,7 +26,12 @@ from billing.rules import LateFeePolicies
 from db.batch_reads import rows_grouped_by
 from schema.batching import BatchLoaders, SessionFactory, batched, by_id, grouped
 
-__all__ = ["BillingLoaders"]
+__all__ = ["BillingLoaders", "late_fee_policies"]
+
+
+def late_fee_policies(versions: Iterable[LateFeePolicyVersion]) -> LateFeePolicies:
+    """A project's late-fee policy versions (oldest first) as the engine takes them."""
+    return tuple(late_fee_policy_of(version) for version in versions)
 
 
 async def _late_fee_policies(session_factory: SessionFactory, project_ids: list[int]) -> list[LateFeePolicies]:
@@ -38,7 +45,7 @@ async def _late_fee_policies(session_factory: SessionFactory, project_ids: list[
         order_by=LateFeePolicyVersion.effective_from,
         plain=True,
     )
-    return [tuple(late_fee_policy_of(version) for version in project) for project in versions]
+    return [late_fee_policies(project) for project in versions]
 
 
 class BillingLoaders(BatchLoaders):
@@ -76,3 +83,12 @@ class BillingLoaders(BatchLoaders):
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
     late_fee_policies_by_project = batched(_late_fee_policies)
+    # The versions, each with its project in `project`: what a page of bills with late fees reads, in one
+    # statement, to prime `late_fee_policies_by_project` and the project loader with.
+    late_fee_versions_with_project_by_project = grouped(
+        LateFeePolicyVersion,
+        LateFeePolicyVersion.project_id,
+        order_by=LateFeePolicyVersion.effective_from,
+        plain=True,
+        joined=(LateFeePolicyVersion.project,),
+    )

@@ -37,6 +37,11 @@ query ($filter: BillFilter, $first: Int) {
   }
 }"""
 
+SET_BILLING_POLICY = """
+mutation ($input: SetBillingPolicyInput!) {
+  setBillingPolicy(input: $input) { __typename ... on Error { code message field } }
+}"""
+
 BILLS_PAGE = """
 query ($first: Int) {
   bills(first: $first) {
@@ -239,31 +244,45 @@ async def test_bills_filter_by_status_building_and_overdue_and_owners_see_only_t
     assert error_codes(await gql(client, BILLS, {})) == ["UNAUTHENTICATED"]
 
 
-async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_five_statements_whatever_its_size(
+async def _bills_page_statements(client: httpx.AsyncClient, state: AppState, token: str, first: int) -> tuple[list, int]:
+    with statements_run(state.engine) as statements:
+        result = await gql(client, BILLS_PAGE, {"first": first}, token=token)
+    assert "errors" not in result, result
+    return [edge["node"] for edge in result["data"]["bills"]["edges"]], len(statements)
+
+
+async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_four_statements_whatever_its_size(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
-    # given two months billed for every unit of Lakeside
+    # given two months billed for every unit of Lakeside, which has no late-fee policy yet
     world = await build_world(state)
     await standard_rules(client, world)
     await run_billing(client, world, "2026-11")
     await run_billing(client, world, "2026-12")
     finance = world.token("finance_a")
 
-    # when finance reads a page of one bill and a page of five
-    with statements_run(state.engine) as one_run:
-        one = await gql(client, BILLS_PAGE, {"first": 1}, token=finance)
-    with statements_run(state.engine) as five_run:
-        five = await gql(client, BILLS_PAGE, {"first": 5}, token=finance)
+    # when finance reads a page of one bill and a page of five, before and after a late fee is set
+    one, one_count = await _bills_page_statements(client, state, finance, 1)
+    five, five_count = await _bills_page_statements(client, state, finance, 5)
+    policy = {"projectId": world.gid("Project:lakeside"), "dueDays": 15, "lateFeeDailyRate": "0.0005"}
+    set_policy = await gql(client, SET_BILLING_POLICY, {"input": policy}, token=finance)
+    assert set_policy["data"]["setBillingPolicy"]["__typename"] == "BillingPolicy", set_policy
+    state.clock.advance(days=90)  # type: ignore[attr-defined]
+    finance = world.token("finance_a")
+    late_one, late_one_count = await _bills_page_statements(client, state, finance, 1)
+    late_five, late_five_count = await _bills_page_statements(client, state, finance, 5)
 
-    # then each bill names its unit and building as the unit's own lookup does
-    assert "errors" not in one and "errors" not in five, (one, five)
-    bills = [edge["node"] for edge in five["data"]["bills"]["edges"]]
-    assert len(bills) == 5 and one["data"]["bills"]["edges"][0]["node"] == bills[0]
-    assert bills[0]["unit"] == {"number": "101", "building": {"name": "A1"}}
-    assert {bill["unit"]["building"]["name"] for bill in bills} == {"A1", "A2"}
-    # the caller's principal, the bills with their units and buildings, the project, its late-fee
-    # policy, the lines
-    assert len(one_run) == len(five_run) == 5
+    # then each bill names its unit and building as the unit's own lookup does, and owes a late fee
+    # only once the policy runs
+    assert len(five) == 5 and one[0] == five[0] and late_one[0] == late_five[0]
+    assert five[0]["unit"] == {"number": "101", "building": {"name": "A1"}}
+    assert {bill["unit"]["building"]["name"] for bill in five} == {"A1", "A2"}
+    assert {bill["lateFee"] for bill in five} == {"0.00"}
+    assert all(bill["isOverdue"] and Decimal(bill["lateFee"]) > 0 for bill in late_five)
+    # the caller's principal, the bills with their units and buildings, the project's late-fee policy
+    # with the project itself, the lines; a project without a policy is read on its own
+    assert late_one_count == late_five_count == 4
+    assert one_count == five_count == 5
 
 
 async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
