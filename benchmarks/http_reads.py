@@ -52,6 +52,7 @@ from billing.receipts import ReceiptSigner
 from billing.rule_admin import set_billing_policy
 from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
+from db.driver import listen_to_driver
 from db.migrate import upgrade_to_head
 from db.models import (
     Bill,
@@ -315,7 +316,9 @@ async def _statements_per_request(url: str, community: Community, tokens: dict[s
             for page in PAGES:
                 headers = {"Authorization": f"Bearer {tokens[page.login]}"}
                 await client.post("/graphql", json=_body(page, community), headers=headers)
-                with counted_statements() as statements:
+                # Through any engine, and past it to PostgreSQL's driver (`db.driver`: the principal, the
+                # plain loaders' batches): both are statements the page costs.
+                with counted_statements() as statements, listen_to_driver(statements.append):
                     await client.post("/graphql", json=_body(page, community), headers=headers)
                 counts[page.name] = len(statements)
     return counts

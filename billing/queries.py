@@ -8,11 +8,10 @@ import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import joinedload
 
 from billing import texts
 from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
@@ -23,7 +22,8 @@ from billing.policy import (
     may_see_unit_billing,
     visible_unit_billing,
 )
-from db.driver import session_for_reads
+from db.batch_reads import plain_reader
+from db.driver import DriverStatement, connection_for_reads
 from db.models import (
     Bill,
     BillRun,
@@ -87,9 +87,11 @@ async def list_bills(
     today: dt.date,
     limit: int,
     after_id: int | None,
+    with_units: bool = False,
 ) -> KeysetPage[Bill]:
-    """One page of the bills the caller may see, oldest first, as plain rows of every column, and how many
-    match in all."""
+    """One page of the bills the caller may see, oldest first, as plain rows of every column (with
+    `with_units`, each bill's unit and its building in the field `unit`, read by the same statement), and
+    how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
     ]
@@ -108,7 +110,8 @@ async def list_bills(
     elif spec.status is not None:
         conditions.append(Bill.status == BillStatus(spec.status.value))
     # Plain rows: the list's readers (`BillType`, the bill loader they are primed into) read columns only.
-    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, plain=True)
+    joined = (Bill.unit, Unit.building) if with_units else ()
+    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, joined=joined, plain=True)
 
 
 async def list_payments(
@@ -118,9 +121,11 @@ async def list_payments(
     spec: PaymentFilterSpec,
     limit: int,
     after_id: int | None,
+    with_units: bool = False,
 ) -> KeysetPage[Payment]:
-    """One page of the payments the caller may see, oldest first, each with its receipt, and how many
-    match in all."""
+    """One page of the payments the caller may see, oldest first, each with its receipt, as plain rows of
+    every column (the receipt's in the field `receipt`; with `with_units`, the unit and its building in
+    `unit`), and how many match in all."""
     conditions: list[ColumnElement[bool]] = [
         visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
     ]
@@ -128,9 +133,9 @@ async def list_payments(
         conditions.append(Payment.project_id == spec.project_id)
     if spec.unit_id is not None:
         conditions.append(Payment.unit_id == spec.unit_id)
-    return await keyset_page(
-        session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=(Payment.receipt,)
-    )
+    # Plain rows: the list's readers (`PaymentType`, `ReceiptType`) read columns only.
+    joined = (Payment.receipt, *((Payment.unit, Unit.building) if with_units else ()))
+    return await keyset_page(session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=joined, plain=True)
 
 
 async def list_bill_runs(
@@ -194,7 +199,7 @@ class StatementEntry:
 
 @dataclass(frozen=True)
 class UnitStatement:
-    unit: Unit
+    unit: Any  # a plain row of the unit's columns, its building in `building`
     entries: tuple[StatementEntry, ...]
     amount_owed: Decimal
     prepaid_credit: Decimal
@@ -232,44 +237,60 @@ class _OpenEntry:
         )
 
 
+_UNIT_AND_BUILDING, _unit_of = plain_reader(Unit, (Unit.building,))
+
+
+def _statement_unit_select() -> Select[Any]:
+    return (
+        _UNIT_AND_BUILDING.add_columns(Project.locale)
+        .join(Project, Unit.project_id == Project.id)
+        .where(Unit.id == bindparam("unit_id"))
+    )
+
+
+def _statement_lines_select() -> Select[Any]:
+    return (
+        select(
+            JournalEntry.id,
+            JournalEntry.occurred_at,
+            JournalEntry.kind,
+            JournalLine.account,
+            fen(JournalLine.debit),
+            fen(JournalLine.credit),
+            JournalLine.bill_id,
+            JournalLine.payment_id,
+            Bill.period,
+            Payment.channel,
+        )
+        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
+        .outerjoin(Bill, JournalLine.bill_id == Bill.id)
+        .outerjoin(Payment, JournalLine.payment_id == Payment.id)
+        .where(JournalLine.unit_id == bindparam("unit_id"), JournalLine.account.in_(bindparam("accounts", expanding=True)))
+        .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
+    )
+
+
+# Built once: a statement is read on every visit of a unit's account page, and building these two
+# selects cost more than running them.
+_STATEMENT_UNIT = DriverStatement(_statement_unit_select())
+_STATEMENT_LINES = DriverStatement(_statement_lines_select(), expanding=["accounts"])
+_STATEMENT_ACCOUNTS = [RECEIVABLE, PREPAID_CREDIT]
+
+
 async def get_unit_statement(
     session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, unit_id: int
 ) -> UnitStatement:
     """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
     reversal, in order, with the running balance (receivable minus prepaid credit), each described in the
-    project's language. The unit comes with its building (what a statement's heading shows). Its reads
-    need no transaction: each is one statement."""
-    async with session_for_reads(session_factory) as session:
-        found = (
-            await session.execute(
-                select(Unit, Project.locale)
-                .join(Project, Unit.project_id == Project.id)
-                .options(joinedload(Unit.building))
-                .where(Unit.id == unit_id)
-            )
-        ).first()
-        if found is None or not may_see_unit_billing(principal, project_id=found[0].project_id, unit_id=unit_id):
+    project's language. The unit comes as a plain row with its building (what a statement's heading
+    shows; `db.batch_reads.plain_row_of`). Its reads need no transaction: each is one statement."""
+    async with connection_for_reads(session_factory) as connection:
+        found = await _STATEMENT_UNIT.rows(connection, {"unit_id": unit_id})
+        unit = _unit_of(found[0][:-1]) if found else None
+        if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
             raise NotFound("No such unit.", field="unitId")
-        unit, locale = found
-        rows = await session.execute(
-            select(
-                JournalEntry.id,
-                JournalEntry.occurred_at,
-                JournalEntry.kind,
-                JournalLine.account,
-                fen(JournalLine.debit),
-                fen(JournalLine.credit),
-                JournalLine.bill_id,
-                JournalLine.payment_id,
-                Bill.period,
-                Payment.channel,
-            )
-            .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-            .outerjoin(Bill, JournalLine.bill_id == Bill.id)
-            .outerjoin(Payment, JournalLine.payment_id == Payment.id)
-            .where(JournalLine.unit_id == unit_id, JournalLine.account.in_([RECEIVABLE, PREPAID_CREDIT]))
-            .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
-        )
+        locale = found[0][-1]
+        rows = await _STATEMENT_LINES.rows(connection, {"unit_id": unit_id, "accounts": _STATEMENT_ACCOUNTS})
         entries: list[StatementEntry] = []
         owed = credit = 0
         current: _OpenEntry | None = None

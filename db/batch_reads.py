@@ -1,10 +1,13 @@
-"""Reading the rows of many keys in one statement, in a short session of its own: what a dataloader's
-batch does, by primary key or grouped by a foreign key."""
+"""Reading the rows of many keys in one statement: what a dataloader's batch does, by primary key or
+grouped by a foreign key. ORM objects come from a short session of their own; plain rows (named tuples
+of the columns, for readers that read columns only) from a connection, on PostgreSQL straight through
+the driver (`db.driver`). Each statement is built once per shape and dialect."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import defaultdict, namedtuple
+from collections.abc import Callable, Sequence
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, any_, bindparam, inspect, select
@@ -12,21 +15,11 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.driver import session_for_reads
+from db.driver import DriverStatement, connection_for_reads, session_for_reads
 
-__all__ = ["every_column", "rows_by_id", "rows_grouped_by"]
+__all__ = ["every_column", "plain_reader", "plain_row_of", "rows_by_id", "rows_grouped_by"]
 
 M = TypeVar("M")
-
-
-async def _rows(session_factory: async_sessionmaker[AsyncSession], statement: Select[Any]) -> Sequence[Any]:
-    async with session_for_reads(session_factory) as session:
-        return (await session.scalars(statement)).all()
-
-
-async def _plain_rows(session_factory: async_sessionmaker[AsyncSession], statement: Select[Any]) -> Sequence[Any]:
-    async with session_for_reads(session_factory) as session:
-        return (await session.execute(statement)).all()
 
 
 def every_column(model: type[Any]) -> Select[Any]:
@@ -36,14 +29,112 @@ def every_column(model: type[Any]) -> Select[Any]:
     return select(*(column.class_attribute for column in inspect(model).column_attrs))
 
 
-def _among(session_factory: async_sessionmaker[AsyncSession], column: Any, keys: list[int]) -> ColumnElement[bool]:
-    """`column IN keys`; on PostgreSQL `column = ANY(:keys)`, one array parameter: an IN list is rendered
-    again for every request (a bind and a cast per key, hundreds on a page) and is a new statement text,
-    which asyncpg prepares anew, for every number of keys."""
+@cache
+def _plain_row(model: type[Any], joined: tuple[str, ...]) -> type[tuple[Any, ...]]:
+    """The row a plain read gives for `model`: a named tuple of its mapped columns, read by attribute
+    name like a Core row (and built for a fraction of its cost), then one field per `joined` relationship
+    holding the related row (or None)."""
+    names = [column.key for column in inspect(model).column_attrs]
+    return namedtuple(f"{model.__name__}Row", [*names, *joined])  # type: ignore[misc]  # noqa: PYI024
+
+
+@cache
+def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+    """A select of every column of `model` and of each row a `joined` relationship names (a many-to-one
+    or one-to-one, outer-joined), and the function that makes the flat row it reads a `_plain_row` with
+    the related rows in their fields. A path "a.b" joins the relationship b of the row joined as a, which
+    then comes in the field b of that row."""
+    statement, width = every_column(model).select_from(model), len(inspect(model).column_attrs)
+    # Per joined row: where its columns start and end in the flat row, where its key is, and its class.
+    spans: dict[str, tuple[int, int, int, type[Any]]] = {}
+    for path in joined:
+        parent, _, name = path.rpartition(".")
+        relation = getattr(spans[parent][3] if parent else model, name)
+        target = inspect(relation.property.mapper.class_)
+        attributes = list(target.column_attrs)
+        key = [attribute.columns[0] for attribute in attributes].index(target.primary_key[0])
+        # Labelled by path: the related tables' columns share names with the model's (their ids).
+        statement = statement.add_columns(
+            *(attribute.class_attribute.label(f"{path.replace('.', '__')}__{attribute.key}") for attribute in attributes)
+        ).outerjoin(relation)
+        spans[path] = (width, width + len(attributes), width + key, target.class_)
+        width += len(attributes)
+
+    def children(of: str) -> tuple[str, ...]:
+        return tuple(path for path in joined if path.rpartition(".")[0] == of)
+
+    def reader(path: str, kind: type[Any], start: int, end: int) -> Callable[[Sequence[Any]], Any]:
+        make = _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path)))._make
+        nested = [(spans[child][2], reader(child, spans[child][3], *spans[child][:2])) for child in children(path)]
+        if not nested:
+            return lambda flat: make(flat[start:end])
+        # No key: the outer join found no related row.
+        return lambda flat: make([*flat[start:end], *(None if flat[key] is None else read(flat) for key, read in nested)])
+
+    return statement, reader("", model, 0, len(inspect(model).column_attrs))
+
+
+def plain_row_of(row: Any, relation: str) -> Any:
+    """The row `relation` names as it came with `row`: a plain row's field, or an ORM object's loaded
+    relationship; None when it did not come with it (an ORM relationship is never loaded here)."""
+    return getattr(row, relation) if isinstance(row, tuple) else row.__dict__.get(relation)
+
+
+def _among(dialect: str, column: Any) -> ColumnElement[bool]:
+    """`column` among the values of the parameter `keys`: on PostgreSQL `column = ANY(:keys)`, one array
+    parameter, so the statement's text is the same for every number of keys (an IN list is a new text,
+    which asyncpg prepares anew, for every length); elsewhere an expanding IN list."""
+    if dialect == "postgresql":
+        return column == any_(bindparam("keys", type_=ARRAY(column.type)))
+    return column.in_(bindparam("keys", expanding=True))  # type: ignore[no-any-return]
+
+
+# Built once per loader shape and dialect: building a statement (and SQLAlchemy compiling its cache key)
+# cost more than running it, once per batch of every loader of every request.
+# Keyed by attribute names, not attributes: an attribute's `==` builds SQL instead of comparing.
+@cache
+def _by_id_statement(dialect: str, model: type[Any], joined: tuple[str, ...], plain: bool) -> Any:
+    if plain:
+        return DriverStatement(_plain_reader(model, joined)[0].where(_among(dialect, model.id)))
+    if any("." in path for path in joined):
+        raise ValueError("rows joined onto joined rows are read as plain rows only")
+    relations = (joinedload(getattr(model, name)) for name in joined)
+    return select(model).where(_among(dialect, model.id)).options(*relations)
+
+
+@cache
+def _grouped_statement(dialect: str, model: type[Any], key: str, order_by: str, plain: bool, joined: tuple[str, ...]) -> Any:
+    selected = _plain_reader(model, joined)[0] if plain else select(model)
+    # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
+    statement = selected.where(_among(dialect, getattr(model, key))).order_by(
+        getattr(model, order_by), *inspect(model).primary_key
+    )
+    return DriverStatement(statement) if plain else statement
+
+
+def _dialect(session_factory: async_sessionmaker[AsyncSession]) -> str:
     bind = session_factory.kw.get("bind")
-    if bind is not None and bind.dialect.name == "postgresql":
-        return column == any_(bindparam(None, keys, type_=ARRAY(column.type)))
-    return column.in_(keys)  # type: ignore[no-any-return]
+    return bind.dialect.name if bind is not None else ""
+
+
+async def _objects(session_factory: async_sessionmaker[AsyncSession], statement: Select[Any], keys: list[int]) -> Sequence[Any]:
+    async with session_for_reads(session_factory) as session:
+        return (await session.scalars(statement, {"keys": keys})).all()
+
+
+async def _plain_rows(
+    session_factory: async_sessionmaker[AsyncSession],
+    model: type[Any],
+    statement: DriverStatement,
+    keys: list[int],
+    joined: tuple[str, ...] = (),
+) -> list[Any]:
+    """The statement's rows as `_plain_row`s, sent straight to PostgreSQL's driver (`db.driver`): a batch
+    of a loader is one statement whose rows need no object, and SQLAlchemy's execution layers around it
+    cost more than the statement itself."""
+    make = _plain_reader(model, joined)[1]
+    async with connection_for_reads(session_factory) as connection:
+        return [make(row) for row in await statement.rows(connection, {"keys": keys})]
 
 
 async def rows_by_id(
@@ -55,19 +146,15 @@ async def rows_by_id(
     plain: bool = False,
 ) -> list[Any]:
     """One `model` row per id, in the order asked (None for an id that does not exist), with the
-    `joined` relationships loaded by the same statement; with `plain`, as Core rows (`every_column`)."""
+    `joined` relationships loaded by the same statement; with `plain`, as plain rows of every column
+    (`every_column`), each joined relationship's row in a field of its name (many-to-one and one-to-one
+    relationships only; `plain_row_of` reads it from either kind of row)."""
+    names = _paths(model, joined)
+    statement = _by_id_statement(_dialect(session_factory), model, names, plain)
     if plain:
-        if joined:
-            raise ValueError("plain rows carry no relationships to join")
-        statement = every_column(model).where(_among(session_factory, model.id, ids))  # type: ignore[attr-defined]
-        rows = await _plain_rows(session_factory, statement)
+        rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, ids, names)
     else:
-        statement = (
-            select(model)
-            .where(_among(session_factory, model.id, ids))  # type: ignore[attr-defined]
-            .options(*(joinedload(relation) for relation in joined))
-        )
-        rows = await _rows(session_factory, statement)
+        rows = await _objects(session_factory, statement, ids)
     found = {row.id: row for row in rows}
     return [found.get(key) for key in ids]
 
@@ -80,16 +167,40 @@ async def rows_grouped_by(
     *,
     order_by: Any,
     plain: bool = False,
+    joined: Sequence[Any] = (),
 ) -> list[list[Any]]:
-    """The `model` rows whose `key_column` equals each key, in `order_by` order; with `plain`, as Core
-    rows (`every_column`)."""
-    selected = every_column(model) if plain else select(model)
-    # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
-    statement = selected.where(_among(session_factory, key_column, keys)).order_by(
-        order_by, *inspect(model).primary_key
-    )
-    rows = await (_plain_rows if plain else _rows)(session_factory, statement)
+    """The `model` rows whose `key_column` equals each key, in the order of the column `order_by`; with
+    `plain`, as plain rows of every column (`every_column`), each `joined` relationship's row in a field
+    of its name (as `rows_by_id` joins them; plain rows only)."""
+    if joined and not plain:
+        raise ValueError("grouped rows join their relationships as plain rows only")
+    names = _paths(model, joined)
+    statement = _grouped_statement(_dialect(session_factory), model, key_column.key, order_by.key, plain, names)
+    if plain:
+        rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, keys, names)
+    else:
+        rows = await _objects(session_factory, statement, keys)
     groups: dict[int, list[Any]] = defaultdict(list)
     for row in rows:
         groups[getattr(row, key_column.key)].append(row)
     return [groups.get(key, []) for key in keys]
+
+
+def plain_reader(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+    """A select of every column of `model` and of the rows its `joined` relationships name, and the
+    function that makes each row it reads a plain row (as `rows_by_id` gives them). A relationship of a
+    row joined before it is joined onto that row: (Bill.unit, Unit.building) gives each bill its unit in
+    `unit`, and the unit its building in `building`, as the unit loader gives units."""
+    return _plain_reader(model, _paths(model, joined))
+
+
+def _paths(model: type[Any], joined: Sequence[Any]) -> tuple[str, ...]:
+    """Each relationship of `joined` as the path of rows it hangs from ("unit.building")."""
+    paths: list[str] = []
+    targets: dict[type[Any], str] = {model: ""}
+    for relation in joined:
+        parent = targets[relation.class_]
+        path = f"{parent}.{relation.key}" if parent else relation.key
+        paths.append(path)
+        targets.setdefault(relation.property.mapper.class_, path)
+    return tuple(paths)

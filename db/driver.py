@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Float, Numeric, TypeDecorator
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -152,13 +152,32 @@ def session_for_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncSessio
     return sessions(bind=autocommit)
 
 
+# PostgreSQL's type codes of the columns a numeric type creates: float8 for Float, numeric otherwise.
+_FLOAT8, _NUMERIC = 701, 1700
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The conversion SQLAlchemy would apply to a value of `type_` in a result row. The asyncpg dialect
+    picks a numeric type's by the column's type code, which only a run statement tells: it is the code of
+    the column the type creates (asyncpg gives float for float8, Decimal for numeric)."""
+    stored = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
+    if isinstance(stored, (Numeric, Float)):
+        return type_._cached_result_processor(dialect, _FLOAT8 if isinstance(stored, Float) else _NUMERIC)
+    return type_._cached_result_processor(dialect, None)
+
+
 class _Compiled:
     """A statement compiled for one dialect (and one length of each expanding IN list)."""
 
-    __slots__ = ("arguments", "results", "sql")
+    __slots__ = ("_converted", "arguments", "results", "sql")
 
     def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
-        expanded = statement.params({name: [None] * length for name, length in lengths.items()}) if lengths else statement
+        expanded = statement
+        if lengths:
+            # Rendering the expanded lists asks every parameter for a value: the other named ones get a
+            # stand-in, which no run sends (their values are given under their names).
+            stand_ins = {name: None for name, bind in statement.compile(dialect=dialect).binds.items() if bind.required}
+            expanded = statement.params({**stand_ins, **{name: [None] * length for name, length in lengths.items()}})
         compiled = expanded.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql: str = compiled.string
         # Each positional argument: the name its value is given under (None: the statement's own value), its
@@ -174,8 +193,10 @@ class _Compiled:
             processor = bind.type._cached_bind_processor(dialect)
             self.arguments.append((given, position, None if given else bind.effective_value, processor))
         self.results: list[Callable[[Any], Any] | None] = [
-            column[3]._cached_result_processor(dialect, None) for column in compiled._result_columns
+            _result_processor(column[3], dialect) for column in compiled._result_columns
         ]
+        # Only the columns that convert: most of a row's values (ids, text, times) come as they are.
+        self._converted = [(place, process) for place, process in enumerate(self.results) if process is not None]
 
     def values(self, given: Mapping[str, Any]) -> list[Any]:
         arguments = []
@@ -185,10 +206,16 @@ class _Compiled:
         return arguments
 
     def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        return tuple(
-            value if process is None or value is None else process(value)
-            for value, process in zip(record, self.results, strict=True)
-        )
+        if len(record) != len(self.results):
+            raise ValueError(f"a row of {len(record)} columns for a statement of {len(self.results)}")
+        if not self._converted:
+            return tuple(record)
+        values = list(record)
+        for place, process in self._converted:
+            value = values[place]
+            if value is not None:
+                values[place] = process(value)
+        return tuple(values)
 
 
 class DriverStatement:

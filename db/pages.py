@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
-from db.batch_reads import every_column
+from db.batch_reads import plain_reader
 from db.driver import session_for_reads
 
 __all__ = ["KeysetPage", "keyset_page"]
@@ -41,22 +41,22 @@ async def keyset_page(
 ) -> KeysetPage[M]:
     """The rows of `model` matching `conditions` in id order (descending when `newest_first`), starting
     beyond `beyond_id` in that order, with the `joined` relationships loaded by the same statement; with
-    `plain`, as Core rows of every mapped column (`db.batch_reads.every_column`), for callers whose
-    readers read columns only: a page of objects costs each its state and identity-map entry."""
-    if plain and joined:
-        raise ValueError("plain rows carry no relationships to join")
+    `plain`, as plain rows of every mapped column (`db.batch_reads.rows_by_id`'s, each joined row in a
+    field of its relationship's name), for callers whose readers read columns only: a page of objects
+    costs each its state and identity-map entry."""
     key: Any = model.id  # type: ignore[attr-defined]
     page = list(conditions)
     if beyond_id is not None:
         page.append(key < beyond_id if newest_first else key > beyond_id)
     async with session_for_reads(session_factory) as session:
-        statement = (
-            (every_column(model) if plain else select(model).options(*(joinedload(relation) for relation in joined)))
-            .where(*page)
-            .order_by(key.desc() if newest_first else key)
-            .limit(limit + 1)
-        )
-        rows = (await session.execute(statement)).all() if plain else (await session.scalars(statement)).all()
+        selected, make = plain_reader(model, joined) if plain else (select(model), None)
+        if not plain:
+            selected = selected.options(*(joinedload(relation) for relation in joined))
+        statement = selected.where(*page).order_by(key.desc() if newest_first else key).limit(limit + 1)
+        if make is None:
+            rows: Sequence[Any] = (await session.scalars(statement)).all()
+        else:
+            rows = [make(row) for row in await session.execute(statement)]
 
     async def count() -> int:
         async with session_for_reads(session_factory) as session:

@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind
+from db.driver import DriverStatement, connection_for_reads
+from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind, Unit
 from db.pages import KeysetPage, keyset_page
 from dispatch.model import SlaState
 from dispatch.policy import (
@@ -100,13 +101,16 @@ async def list_tickets(
     spec: TicketFilterSpec,
     limit: int,
     before_id: int | None,
+    with_units: bool = False,
 ) -> KeysetPage[Ticket]:
     """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
-    newest first, below `before_id` when given, as plain rows of every column; and how many match in all."""
+    newest first, below `before_id` when given, as plain rows of every column (with `with_units`, the
+    unit and its building in the field `unit`, None for a common area); and how many match in all."""
     conditions = [visible_tickets(principal), *_conditions(spec, now)]
     # Plain rows: the list's readers (`TicketType`, the policy's predicates, the SLA state) read columns only.
     return await keyset_page(
-        session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True, plain=True
+        session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True,
+        joined=(Ticket.unit, Unit.building) if with_units else (), plain=True,
     )
 
 
@@ -140,18 +144,24 @@ async def list_equipment(
         ).all()
 
 
+# Built once: the board's list asks for its technicians' loads on every refresh.
+_TECHNICIAN_LOADS = DriverStatement(
+    select(Ticket.assignee_id, func.count())
+    .where(
+        Ticket.assignee_id.in_(bindparam("technician_ids", expanding=True)),
+        Ticket.status.in_(bindparam("statuses", expanding=True)),
+    )
+    .group_by(Ticket.assignee_id),
+    expanding=["technician_ids", "statuses"],
+)
+_LOAD_STATUSES = sorted(LOAD_STATUSES)
+
+
 async def technician_loads(session_factory: async_sessionmaker[AsyncSession], technician_ids: list[int]) -> list[int]:
-    """Open tickets each technician is working on (what counts against their capacity), in the order asked."""
-    async with session_factory() as session:
-        counts = dict(
-            (
-                await session.execute(
-                    select(Ticket.assignee_id, func.count())
-                    .where(Ticket.assignee_id.in_(technician_ids), Ticket.status.in_(sorted(LOAD_STATUSES)))
-                    .group_by(Ticket.assignee_id)
-                )
-            ).all()
-        )
+    """Open tickets each technician is working on (what counts against their capacity), in the order asked.
+    One statement, which needs no transaction around it."""
+    async with connection_for_reads(session_factory) as connection:
+        counts = dict(await _TECHNICIAN_LOADS.rows(connection, {"technician_ids": technician_ids, "statuses": _LOAD_STATUSES}))
     return [int(counts.get(technician_id, 0)) for technician_id in technician_ids]
 
 

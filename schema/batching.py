@@ -18,9 +18,9 @@ from typing import Any, Generic, TypeVar, overload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from strawberry.dataloader import AbstractCache, DataLoader
 
-from db.batch_reads import rows_by_id, rows_grouped_by
+from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
 
-__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "read_into"]
+__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "prime_joined", "read_into"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -103,12 +103,17 @@ def by_id(model: type[M], *, joined: Sequence[Any] = (), plain: bool = False) ->
     return batched(load)
 
 
-def grouped(model: type[M], key_column: Any, *, order_by: Any, plain: bool = False) -> batched[int, list[M]]:
+def grouped(
+    model: type[M], key_column: Any, *, order_by: Any, plain: bool = False, joined: Sequence[Any] = ()
+) -> batched[int, list[M]]:
     """A loader of the `model` rows whose `key_column` equals each key, in `order_by` order; with
-    `plain`, as Core rows of the mapped columns, on the same terms as `by_id`'s."""
+    `plain`, as plain rows of the mapped columns (with their `joined` relationships' rows), on the same
+    terms as `by_id`'s."""
 
     async def load(session_factory: SessionFactory, keys: list[int]) -> list[list[M]]:
-        return await rows_grouped_by(session_factory, model, key_column, keys, order_by=order_by, plain=plain)
+        return await rows_grouped_by(
+            session_factory, model, key_column, keys, order_by=order_by, plain=plain, joined=joined
+        )
 
     return batched(load)
 
@@ -144,3 +149,9 @@ async def read_into(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
     missing = [key for key in dict.fromkeys(keys) if loader.cache_map.get(key) is None]
     if missing:
         loader.prime_many(dict(zip(missing, await loader.load_fn(missing), strict=True)))
+
+
+def prime_joined(loader: DataLoader[int, Any], rows: Iterable[Any], relation: str) -> None:
+    """Seed a by-id loader with the rows `relation` names as they came with `rows` (read by the list's
+    own statement), so that the fields then answer from it without a statement of their own."""
+    loader.prime_many({joined.id: joined for row in rows if (joined := plain_row_of(row, relation)) is not None})

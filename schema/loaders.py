@@ -23,12 +23,15 @@ __all__ = ["Loaders"]
 
 
 class Loaders(BatchLoaders):
-    project = by_id(Project)
+    # Plain rows: every reader (`ProjectType`, a bill's time zone and locale, a lookup's check) reads columns only.
+    project = by_id(Project, plain=True)
     building = by_id(Building)
-    # Nearly every unit shown names its building: read both in one statement.
-    unit = by_id(Unit, joined=(Unit.building,))
+    # Nearly every unit shown names its building: read both in one statement. Plain rows: every reader
+    # (`UnitType`, the node lookups' permission checks, an occupancy's) reads columns and the building.
+    unit = by_id(Unit, joined=(Unit.building,), plain=True)
     party = by_id(Party)
-    technician = by_id(Technician)
+    # Plain rows: every reader (`TechnicianType`, the node lookup's permission check) reads columns only.
+    technician = by_id(Technician, plain=True)
     occupancy = by_id(Occupancy)
     occupancies_by_unit = grouped(Occupancy, Occupancy.unit_id, order_by=Occupancy.id)
     occupancies_by_party = grouped(Occupancy, Occupancy.party_id, order_by=Occupancy.id)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -58,6 +58,9 @@ __all__ = [
     "ReversalKind",
     "Waiver",
 ]
+
+if TYPE_CHECKING:
+    from db.models.property import Project, Unit
 
 
 class PaymentChannel(str, enum.Enum):
@@ -211,6 +214,10 @@ class LateFeePolicyVersion(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = created_at_column()
 
+    # Read with the versions when a page of bills computes late fees (its project's time zone and locale
+    # come with them); never lazily.
+    project: Mapped[Project] = relationship(lazy="raise", viewonly=True)
+
 
 class MeterReading(Base):
     """A meter reading and the usage since the previous reading of the same unit and meter type."""
@@ -313,6 +320,9 @@ class Bill(Base):
     late_fee_paid: Mapped[Decimal] = mapped_column(Fen(), default=Decimal(0))
     created_at: Mapped[dt.datetime] = created_at_column()
 
+    # Read with the bill when a page of bills shows its unit (`db.batch_reads.plain_reader`); never lazily.
+    unit: Mapped[Unit] = relationship(lazy="raise", viewonly=True)
+
 
 class BillLine(Base):
     """One itemised amount of a bill; `unit_price` is empty when no single price produced the amount."""
@@ -398,6 +408,9 @@ class Payment(Base):
     # Read with the payment when a page of payments wants it (one receipt at most per payment); never lazily.
     receipt: Mapped[Receipt | None] = relationship(lazy="raise", viewonly=True, uselist=False)
 
+    # Read with the payment when a page of payments shows its unit; never lazily.
+    unit: Mapped[Unit] = relationship(lazy="raise", viewonly=True)
+
 
 class PaymentAllocation(Base):
     """Part of a payment settling a bill's late fee and principal; reversals are negative rows."""
@@ -419,6 +432,9 @@ class PaymentAllocation(Base):
     late_fee: Mapped[Decimal] = mapped_column(Fen())
     source: Mapped[AllocationSource] = mapped_column(StrEnumColumn(AllocationSource, "allocation_source"))
     created_at: Mapped[dt.datetime] = created_at_column()
+
+    # Read with the allocation when a page of payments shows the bills they settled; never lazily.
+    bill: Mapped[Bill] = relationship(lazy="raise", viewonly=True)
 
 
 class PaymentReversal(Base):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, StrEnumColumn, UtcDateTime, created_at_column
 from kernel.vocabulary import (
@@ -50,6 +50,9 @@ __all__ = [
     "TicketSeqCounter",
     "VisitPin",
 ]
+
+if TYPE_CHECKING:
+    from db.models.property import Unit
 
 
 class LocationKind(str, enum.Enum):
@@ -186,6 +189,9 @@ class Ticket(Base):
     # The services bump `version` themselves, once per change, and SQLAlchemy adds `WHERE version = …`
     # to every UPDATE, so a concurrent writer that read the same version fails instead of overwriting.
     __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+
+    # Read with the ticket when a page of tickets shows its unit; never lazily.
+    unit: Mapped[Unit | None] = relationship(lazy="raise", viewonly=True)
 
 
 class TicketSeqCounter(Base):

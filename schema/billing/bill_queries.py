@@ -18,6 +18,7 @@ from schema.pagination import (
     connection_of,
     empty_connection,
     page_size,
+    selected_on_nodes,
 )
 from schema.permissions import IsAuthenticated, require_principal
 
@@ -65,6 +66,7 @@ class BillQueries:
             )
         except NotFound:
             return empty_connection(BillConnection)
+        selected = selected_on_nodes(info)
         page = await queries.list_bills(
             info.context.session_factory,
             principal,
@@ -72,6 +74,7 @@ class BillQueries:
             today=info.context.now().date(),
             limit=size,
             after_id=start_after,
+            with_units="unit" in selected,
         )
-        await BillType.read_for_page(info, page.rows)
+        await BillType.read_for_page(info, page.rows, selected)
         return connection_of(BillConnection, page, size, BillType.from_row)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -16,16 +16,15 @@ from billing import balance, texts
 from billing import model as engine
 from billing.allocation import late_fee_now, late_fee_now_explained
 from billing.policy import may_manage_charges
-from billing.rule_book import late_fee_policy_of
 from billing.rules import LateFeePolicies
-from db.models import Bill, LateFeePolicyVersion, Project
+from db.models import Bill, Project
 from kernel.vocabulary import BillLineKind, Locale
 from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
+from schema.billing.loaders import late_fee_policies
 from schema.billing.run_types import BillRunType
-from schema.batching import answer, read_into
+from schema.batching import answer, prime_joined, read_into
 from schema.context import Info
-from schema.pagination import selected_on_nodes
 from schema.units.types import BuildingType, PartyType, UnitType
 
 if TYPE_CHECKING:
@@ -37,6 +36,21 @@ __all__ = ["AdjustmentType", "BillLineType", "BillType"]
 def _today_in(info: Info, project: Project) -> dt.date:
     """Money is due by the project's own calendar: in Beijing, UTC is still yesterday until 08:00."""
     return info.context.now().astimezone(ZoneInfo(project.timezone)).date()
+
+
+async def _late_fee_policies_and_projects(info: Info, projects: list[int]) -> None:
+    """The projects' late-fee policies with the projects themselves (time zone, locale), read by one
+    statement into their loaders; a project without any policy version came with no row and is read
+    on its own."""
+    loaders = info.context.loaders
+    versions_with_project = loaders.billing.late_fee_versions_with_project_by_project
+    await read_into(versions_with_project, projects)
+    versions = {project: await versions_with_project.cache_map.get(project) for project in projects}
+    loaders.billing.late_fee_policies_by_project.prime_many(
+        {project: late_fee_policies(rows) for project, rows in versions.items()}
+    )
+    prime_joined(loaders.project, (rows[0] for rows in versions.values() if rows), "project")
+    await read_into(loaders.project, projects)
 
 
 @strawberry.type(name="BillLine", description="One line of a bill. Money is a decimal string in yuan.")
@@ -138,20 +152,22 @@ class BillType(relay.Node):
         return balance.amount_due(self)
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Bill]) -> None:
-        """Read what the selected fields need for a whole page of bills at once (the statements the fields
-        would run anyway), so that each field then answers without waiting."""
+    async def read_for_page(info: Info, rows: Sequence[Bill], selected: Mapping[str, Any]) -> None:
+        """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of bills at once
+        (the statements the fields would run anyway), so that each field then answers without waiting.
+        Units that came with the bills (`list_bills(with_units=…)`) are not read again."""
         loaders = info.context.loaders
         loaders.prime(loaders.billing.bill, rows)
-        selected, projects = selected_on_nodes(info), sorted({row.project_id for row in rows})
+        projects = sorted({row.project_id for row in rows})
         reads: list[Awaitable[Any]] = []
-        if selected.keys() & {"isOverdue", "lateFee", "lateFeeExplanation", "lines"}:
-            reads.append(read_into(loaders.project, projects))
         if selected.keys() & {"lateFee", "lateFeeExplanation"}:
-            reads.append(read_into(loaders.billing.late_fee_versions_by_project, projects))
+            reads.append(_late_fee_policies_and_projects(info, projects))
+        elif selected.keys() & {"isOverdue", "lines"}:
+            reads.append(read_into(loaders.project, projects))
         if "lines" in selected:
             reads.append(read_into(loaders.billing.lines_by_bill, [row.id for row in rows]))
         if "unit" in selected:
+            prime_joined(loaders.unit, rows, "unit")
             reads.append(read_into(loaders.unit, sorted({row.unit_id for row in rows})))
         await asyncio.gather(*reads)
 
@@ -198,13 +214,12 @@ class BillType(relay.Node):
     def _accrued_late_fee(
         self, info: Info, as_of: dt.date | None, compute: Callable[[BillType, LateFeePolicies, dt.date], Any]
     ) -> Any:
-        def accrued(versions: Sequence[LateFeePolicyVersion]) -> Any:
-            policy = tuple(late_fee_policy_of(version) for version in versions)
+        def accrued(policy: LateFeePolicies) -> Any:
             if as_of is not None:
                 return compute(self, policy, as_of)
             return self._in_project(info, lambda project: compute(self, policy, _today_in(info, project)))
 
-        return answer(info.context.loaders.billing.late_fee_versions_by_project, self.project_id, accrued)
+        return answer(info.context.loaders.billing.late_fee_policies_by_project, self.project_id, accrued)
 
     def _in_project(self, info: Info, shape: Callable[[Project], Any]) -> Any:
         return answer(info.context.loaders.project, self.project_id, shape)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from db.models import (
     Adjustment,
     Bill,
@@ -19,9 +21,31 @@ from db.models import (
     Receipt,
     Waiver,
 )
-from schema.batching import BatchLoaders, by_id, grouped
+from billing.rule_book import late_fee_policy_of
+from billing.rules import LateFeePolicies
+from db.batch_reads import rows_grouped_by
+from schema.batching import BatchLoaders, SessionFactory, batched, by_id, grouped
 
-__all__ = ["BillingLoaders"]
+__all__ = ["BillingLoaders", "late_fee_policies"]
+
+
+def late_fee_policies(versions: Iterable[LateFeePolicyVersion]) -> LateFeePolicies:
+    """A project's late-fee policy versions (oldest first) as the engine takes them."""
+    return tuple(late_fee_policy_of(version) for version in versions)
+
+
+async def _late_fee_policies(session_factory: SessionFactory, project_ids: list[int]) -> list[LateFeePolicies]:
+    """Each project's late-fee policy versions as the engine takes them, converted once per project:
+    every bill of a page computes its fee from them."""
+    versions = await rows_grouped_by(
+        session_factory,
+        LateFeePolicyVersion,
+        LateFeePolicyVersion.project_id,
+        project_ids,
+        order_by=LateFeePolicyVersion.effective_from,
+        plain=True,
+    )
+    return [late_fee_policies(project) for project in versions]
 
 
 class BillingLoaders(BatchLoaders):
@@ -46,10 +70,25 @@ class BillingLoaders(BatchLoaders):
     allocations_by_payment = grouped(
         PaymentAllocation, PaymentAllocation.payment_id, order_by=PaymentAllocation.id, plain=True
     )
+    # The same, each with its bill in `bill`: what a page of payments that shows the bills reads, in one
+    # statement, to prime `allocations_by_payment` and `bill` with.
+    allocations_with_bills_by_payment = grouped(
+        PaymentAllocation,
+        PaymentAllocation.payment_id,
+        order_by=PaymentAllocation.id,
+        plain=True,
+        joined=(PaymentAllocation.bill,),
+    )
     adjustments_by_bill = grouped(Adjustment, Adjustment.bill_id, order_by=Adjustment.id)
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
-    # Plain rows: `late_fee_policy_of` reads columns only.
-    late_fee_versions_by_project = grouped(
-        LateFeePolicyVersion, LateFeePolicyVersion.project_id, order_by=LateFeePolicyVersion.effective_from, plain=True
+    late_fee_policies_by_project = batched(_late_fee_policies)
+    # The versions, each with its project in `project`: what a page of bills with late fees reads, in one
+    # statement, to prime `late_fee_policies_by_project` and the project loader with.
+    late_fee_versions_with_project_by_project = grouped(
+        LateFeePolicyVersion,
+        LateFeePolicyVersion.project_id,
+        order_by=LateFeePolicyVersion.effective_from,
+        plain=True,
+        joined=(LateFeePolicyVersion.project,),
     )

@@ -18,6 +18,7 @@ from schema.pagination import (
     connection_of,
     empty_connection,
     page_size,
+    selected_on_nodes,
 )
 from schema.permissions import IsAuthenticated, require_principal
 
@@ -64,10 +65,12 @@ class PaymentQueries:
             )
         except NotFound:
             return empty_connection(PaymentConnection)
+        selected = selected_on_nodes(info)
         page = await queries.list_payments(
-            info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after
+            info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after,
+            with_units="unit" in selected,
         )
-        await PaymentType.read_for_page(info, page.rows)
+        await PaymentType.read_for_page(info, page.rows, selected)
         return connection_of(PaymentConnection, page, size, PaymentType.from_row)
 
     @strawberry.field(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,10 +29,10 @@ from schema.billing.enums import (
     PaymentIntentStatusEnum,
     ReversalKindEnum,
 )
-from schema.batching import answer, read_into
+from schema.batching import answer, prime_joined, read_into
 from schema.context import Info
 from schema.ids import database_id
-from schema.pagination import selected_on_nodes, selected_under
+from schema.pagination import selected_under
 from schema.units.types import UnitType
 
 if TYPE_CHECKING:
@@ -41,12 +41,15 @@ if TYPE_CHECKING:
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
 
-async def _allocations_then_bills(info: Info, payment_ids: list[int]) -> None:
+async def _allocations_with_bills(info: Info, payment_ids: list[int]) -> None:
+    """The page's allocations with their bills, read by one statement into the allocations' and the
+    bills' loaders."""
     loaders = info.context.loaders.billing
-    await read_into(loaders.allocations_by_payment, payment_ids)
-    allocations = loaders.allocations_by_payment.cache_map
-    bill_ids = {row.bill_id for payment_id in payment_ids for row in await allocations.get(payment_id)}
-    await read_into(loaders.bill, sorted(bill_ids))
+    await read_into(loaders.allocations_with_bills_by_payment, payment_ids)
+    read = loaders.allocations_with_bills_by_payment.cache_map
+    allocations = {payment_id: await read.get(payment_id) for payment_id in payment_ids}
+    loaders.allocations_by_payment.prime_many(allocations)
+    prime_joined(loaders.bill, (row for rows in allocations.values() for row in rows), "bill")
 
 
 @strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
@@ -127,22 +130,24 @@ class PaymentType(relay.Node):
         )
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Payment]) -> None:
-        """Read what the selected fields need for a whole page of payments at once (the statements the
-        fields would run anyway), so that each field then answers without waiting. The receipts came
-        with the payments."""
+    async def read_for_page(info: Info, rows: Sequence[Payment], selected: Mapping[str, Any]) -> None:
+        """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of payments at once
+        (the statements the fields would run anyway), so that each field then answers without waiting.
+        The receipts came with the payments, and the units too when they were asked for
+        (`list_payments(with_units=…)`)."""
         loaders = info.context.loaders
         for payment in rows:
             loaders.billing.receipts_by_payment.prime(payment.id, [payment.receipt] if payment.receipt else [])
-        selected, ids = selected_on_nodes(info), [payment.id for payment in rows]
+        ids = [payment.id for payment in rows]
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:
+            prime_joined(loaders.unit, rows, "unit")
             reads.append(read_into(loaders.unit, sorted({payment.unit_id for payment in rows})))
         if "refunds" in selected or "creditLeft" in selected:
             reads.append(read_into(loaders.billing.reversals_by_payment, ids))
         if "allocations" in selected or "creditLeft" in selected:
             if "bill" in selected_under(selected.get("allocations", [])):
-                reads.append(_allocations_then_bills(info, ids))
+                reads.append(_allocations_with_bills(info, ids))
             else:
                 reads.append(read_into(loaders.billing.allocations_by_payment, ids))
         await asyncio.gather(*reads)

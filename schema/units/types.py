@@ -10,6 +10,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from db.batch_reads import plain_row_of
 from db.models import Building, Occupancy, Party, Project, Unit
 from db.personal_data import mask_national_id, mask_phone
 from register.policy import (
@@ -239,7 +240,7 @@ class UnitType(relay.Node):
             building_id=row.building_id,
             project_id=row.project_id,
             # Present when the unit was read with its building (the unit loader does): no second read.
-            building_row=row.__dict__.get("building"),
+            building_row=plain_row_of(row, "building"),
         )
 
     @strawberry.field(description="Its building.")

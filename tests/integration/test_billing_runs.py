@@ -25,7 +25,7 @@ from tests.integration.billing_world import (
     run_billing,
     standard_rules,
 )
-from tests.integration.world import build_world, error_codes, gql
+from tests.integration.world import build_world, error_codes, gql, statements_run
 
 BILLS = """
 query ($filter: BillFilter, $first: Int) {
@@ -37,11 +37,34 @@ query ($filter: BillFilter, $first: Int) {
   }
 }"""
 
+SET_BILLING_POLICY = """
+mutation ($input: SetBillingPolicyInput!) {
+  setBillingPolicy(input: $input) { __typename ... on Error { code message field } }
+}"""
+
+BILLS_PAGE = """
+query ($first: Int) {
+  bills(first: $first) {
+    edges { node { period amountDue isOverdue lateFee
+                   lines { ruleCode amount }
+                   unit { number building { name } } } }
+  }
+}"""
+
 STATEMENT = """
 query ($unitId: ID!) {
   unitStatement(unitId: $unitId) {
     amountOwed prepaidCredit balance
     entries { kind description amount balance }
+  }
+}"""
+
+STATEMENT_WITH_UNIT = """
+query ($unitId: ID!) {
+  unitStatement(unitId: $unitId) {
+    unit { number building { name } }
+    balance
+    entries { kind amount balance }
   }
 }"""
 
@@ -221,6 +244,47 @@ async def test_bills_filter_by_status_building_and_overdue_and_owners_see_only_t
     assert error_codes(await gql(client, BILLS, {})) == ["UNAUTHENTICATED"]
 
 
+async def _bills_page_statements(client: httpx.AsyncClient, state: AppState, token: str, first: int) -> tuple[list, int]:
+    with statements_run(state.engine) as statements:
+        result = await gql(client, BILLS_PAGE, {"first": first}, token=token)
+    assert "errors" not in result, result
+    return [edge["node"] for edge in result["data"]["bills"]["edges"]], len(statements)
+
+
+async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_four_statements_whatever_its_size(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given two months billed for every unit of Lakeside, which has no late-fee policy yet
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await run_billing(client, world, "2026-11")
+    await run_billing(client, world, "2026-12")
+    finance = world.token("finance_a")
+
+    # when finance reads a page of one bill and a page of five, before and after a late fee is set
+    one, one_count = await _bills_page_statements(client, state, finance, 1)
+    five, five_count = await _bills_page_statements(client, state, finance, 5)
+    policy = {"projectId": world.gid("Project:lakeside"), "dueDays": 15, "lateFeeDailyRate": "0.0005"}
+    set_policy = await gql(client, SET_BILLING_POLICY, {"input": policy}, token=finance)
+    assert set_policy["data"]["setBillingPolicy"]["__typename"] == "BillingPolicy", set_policy
+    state.clock.advance(days=90)  # type: ignore[attr-defined]
+    finance = world.token("finance_a")
+    late_one, late_one_count = await _bills_page_statements(client, state, finance, 1)
+    late_five, late_five_count = await _bills_page_statements(client, state, finance, 5)
+
+    # then each bill names its unit and building as the unit's own lookup does, and owes a late fee
+    # only once the policy runs
+    assert len(five) == 5 and one[0] == five[0] and late_one[0] == late_five[0]
+    assert five[0]["unit"] == {"number": "101", "building": {"name": "A1"}}
+    assert {bill["unit"]["building"]["name"] for bill in five} == {"A1", "A2"}
+    assert {bill["lateFee"] for bill in five} == {"0.00"}
+    assert all(bill["isOverdue"] and Decimal(bill["lateFee"]) > 0 for bill in late_five)
+    # the caller's principal, the bills with their units and buildings, the project's late-fee policy
+    # with the project itself, the lines; a project without a policy is read on its own
+    assert late_one_count == late_five_count == 4
+    assert one_count == five_count == 5
+
+
 async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
@@ -250,6 +314,37 @@ async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
     # and nobody else's statement is readable
     other = await gql(client, STATEMENT, {"unitId": world.gid("Unit:bob")}, token=world.token("alice"))
     assert other["data"]["unitStatement"] is None
+
+
+async def test_a_statement_reads_its_unit_and_its_entries_in_one_statement_each_however_long(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given one month billed, then two more months and a payment
+    world = await build_world(state)
+    await standard_rules(client, world)
+    variables = {"unitId": world.gid("Unit:alice")}
+    await run_billing(client, world, "2026-11")
+    with statements_run(state.engine) as short_run:
+        short = await gql(client, STATEMENT_WITH_UNIT, variables, token=world.token("alice"))
+    state.clock.advance(days=5)  # type: ignore[attr-defined]
+    await pay(client, world, "alice", "300.00", "alice-1")
+    state.clock.advance(days=30)  # type: ignore[attr-defined]
+    await run_billing(client, world, "2026-12")
+    state.clock.advance(days=30)  # type: ignore[attr-defined]
+    await run_billing(client, world, "2027-01")
+
+    # when alice reads her statement again (with a token of today: the first has expired)
+    with statements_run(state.engine) as long_run:
+        long = await gql(client, STATEMENT_WITH_UNIT, variables, token=world.token("alice"))
+
+    # then the heading names her unit and building, and the caller, the unit and its journal took one
+    # statement each, for one entry as for four
+    assert "errors" not in short and "errors" not in long, (short, long)
+    assert short["data"]["unitStatement"]["unit"] == long["data"]["unitStatement"]["unit"] == {
+        "number": "101", "building": {"name": "A1"},
+    }
+    assert [len(short["data"]["unitStatement"]["entries"]), len(long["data"]["unitStatement"]["entries"])] == [1, 4]
+    assert len(short_run) == len(long_run) == 3
 
 
 async def test_adjustments_correct_a_bill_without_changing_it(client: httpx.AsyncClient, state: AppState) -> None:

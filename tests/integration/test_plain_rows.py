@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import inspect
+import httpx
+from sqlalchemy import delete, inspect
 
 from api.state import AppState
-from db.batch_reads import rows_by_id, rows_grouped_by
+from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
 from db.pages import keyset_page
-from db.models import Occupancy, Technician, Unit
+from db.models import Bill, Building, Occupancy, Payment, Receipt, Technician, Unit
+from schema.ids import decode_id
+from tests.integration.billing_world import pay, run_billing, standard_rules
 from tests.integration.world import build_world
 
 
@@ -51,3 +54,58 @@ async def test_a_plain_keyset_page_holds_the_same_rows_as_the_objects(state: App
         assert len(plain.rows) == 3
         assert [_columns(Unit, row) for row in plain.rows] == [_columns(Unit, row) for row in objects.rows]
         assert await plain.count() == await objects.count()
+
+
+async def test_a_plain_unit_comes_with_its_building_as_the_object_does(state: AppState) -> None:
+    world = await build_world(state)
+    ids = [world.ids[name] for name in ("Unit:alice", "Unit:shop", "Unit:carol")] + [0]
+    objects = await rows_by_id(state.session_factory, Unit, ids, joined=(Unit.building,))
+    plain = await rows_by_id(state.session_factory, Unit, ids, joined=(Unit.building,), plain=True)
+    assert plain[-1] is None
+    assert [_columns(Unit, row) for row in plain[:-1]] == [_columns(Unit, row) for row in objects[:-1]]
+    buildings = [plain_row_of(row, "building") for row in plain[:-1]]
+    assert [_columns(Building, row) for row in buildings] == [
+        _columns(Building, plain_row_of(row, "building")) for row in objects[:-1]
+    ]
+    assert [building.id for building in buildings] == [row.building_id for row in objects[:-1]]
+
+
+async def test_a_plain_page_of_payments_holds_each_receipt_and_none_where_there_is_none(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given two payments, the second's receipt removed (the outer join then finds no receipt row)
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await run_billing(client, world, "2026-11")
+    await pay(client, world, "alice", "100.00", "a1")
+    second = await pay(client, world, "bob", "50.00", "b1")
+    async with state.session_factory() as session, session.begin():
+        await session.execute(delete(Receipt).where(Receipt.payment_id == decode_id(second["id"], "Payment", field="id")))
+    conditions = [Payment.project_id == world.ids["Project:lakeside"]]
+    # when
+    objects = await keyset_page(state.session_factory, Payment, conditions, limit=5, beyond_id=None, joined=(Payment.receipt,))
+    plain = await keyset_page(
+        state.session_factory, Payment, conditions, limit=5, beyond_id=None, joined=(Payment.receipt,), plain=True
+    )
+    # then
+    assert [_columns(Payment, row) for row in plain.rows] == [_columns(Payment, row) for row in objects.rows]
+    receipts = [plain_row_of(row, "receipt") for row in plain.rows]
+    assert [receipt is None for receipt in receipts] == [False, True]
+    assert _columns(Receipt, receipts[0]) == _columns(Receipt, plain_row_of(objects.rows[0], "receipt"))
+
+
+async def test_units_joined_onto_a_page_of_bills_are_the_rows_the_unit_loader_reads(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    world = await build_world(state)
+    await standard_rules(client, world)
+    await run_billing(client, world, "2026-11")
+    conditions = [Bill.project_id == world.ids["Project:lakeside"]]
+    page = await keyset_page(
+        state.session_factory, Bill, conditions, limit=10, beyond_id=None, joined=(Bill.unit, Unit.building), plain=True
+    )
+    joined = [plain_row_of(bill, "unit") for bill in page.rows]
+    loaded = await rows_by_id(state.session_factory, Unit, [bill.unit_id for bill in page.rows], joined=(Unit.building,), plain=True)
+    assert len(joined) == 4 and joined == loaded
+    assert [type(unit) for unit in joined] == [type(unit) for unit in loaded]
+    assert [plain_row_of(unit, "building").name for unit in joined] == [plain_row_of(unit, "building").name for unit in loaded]

@@ -26,6 +26,7 @@ from schema.pagination import (
     connection_of,
     empty_connection,
     page_size,
+    selected_on_nodes,
 )
 from schema.permissions import IsAuthenticated, require_principal
 from schema.scalars import CategoryEnum
@@ -91,8 +92,10 @@ class TicketQueries:
             spec = filter.spec() if filter is not None else TicketFilterSpec()
         except NotFound:
             return empty_connection(TicketConnection)
+        selected = selected_on_nodes(info)
         page = await list_tickets(
-            info.context.session_factory, principal, now=info.context.now(), spec=spec, limit=size, before_id=before_id
+            info.context.session_factory, principal, now=info.context.now(), spec=spec, limit=size, before_id=before_id,
+            with_units="unit" in selected,
         )
-        await TicketType.read_for_page(info, page.rows)
+        await TicketType.read_for_page(info, page.rows, selected)
         return connection_of(TicketConnection, page, size, TicketType.from_row)

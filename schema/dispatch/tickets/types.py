@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -18,7 +18,7 @@ from dispatch.policy import actor_for, follows_assignments, may_see_ticket
 from dispatch.ticket_state import facts_of, sla_state_at
 from kernel.errors import AccessDenied, NotFound
 from kernel.principal import Principal
-from schema.batching import answer, read_into
+from schema.batching import answer, prime_joined, read_into
 from schema.context import Info
 from schema.dispatch.enums import (
     ActorRoleEnum,
@@ -36,7 +36,7 @@ from schema.dispatch.technicians.types import TechnicianType
 from schema.dispatch.tickets.payloads import TicketEventPayload, payload_of
 from schema.ids import encode_id
 from schema.nodes import resolve_visible_nodes
-from schema.pagination import selected_on_nodes, selected_under
+from schema.pagination import selected_under
 from schema.scalars import CategoryEnum
 from schema.units.types import BuildingType, PartyType, ProjectType, UnitType
 
@@ -256,14 +256,15 @@ class TicketType(relay.Node):
         )
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Ticket]) -> None:
-        """Read what the selected fields need for a whole page of tickets at once (the statements the
-        fields would run anyway), so that each field then answers without waiting."""
+    async def read_for_page(info: Info, rows: Sequence[Ticket], selected: Mapping[str, Any]) -> None:
+        """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of tickets at once
+        (the statements the fields would run anyway), so that each field then answers without waiting.
+        Units that came with the tickets (`list_tickets(with_units=…)`) are not read again."""
         loaders = info.context.loaders
         loaders.dispatch.ticket.prime_many({row.id: row for row in rows})
-        selected = selected_on_nodes(info)
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:
+            prime_joined(loaders.unit, rows, "unit")
             reads.append(read_into(loaders.unit, sorted({row.unit_id for row in rows if row.unit_id is not None})))
         if "assignee" in selected:
             assignees = sorted({row.assignee_id for row in rows if row.assignee_id is not None})
