@@ -67,18 +67,21 @@ async def driver_connection(connection: AsyncConnection) -> Any | None:
     otherwise: send the statement through SQLAlchemy."""
     if connection.dialect.name != "postgresql":
         return None
-    established = connection.sync_connection
-    if established is not None and not established.invalidated:
-        # Reading the pooled connection of an established one does no I/O: no greenlet hop needed.
-        pooled = established.connection
-    else:
-        pooled = await connection.get_raw_connection()
+    pooled = await _pooled_connection(connection)
     driver = pooled.driver_connection
     if connection.in_transaction() and not driver.is_in_transaction():
         await _begin_on_driver(pooled.dbapi_connection)
         if not driver.is_in_transaction():
             return None
     return driver
+
+
+async def _pooled_connection(connection: AsyncConnection) -> Any:
+    established = connection.sync_connection
+    if established is not None and not established.invalidated:
+        # Reading the pooled connection of an established one does no I/O: no greenlet hop needed.
+        return established.connection
+    return await connection.get_raw_connection()
 
 
 async def _begin_on_driver(adapted: Any) -> None:
@@ -169,7 +172,7 @@ def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | No
 class _Compiled:
     """A statement compiled for one dialect (and one length of each expanding IN list)."""
 
-    __slots__ = ("_converted", "arguments", "results", "sql")
+    __slots__ = ("_converted", "arguments", "results", "sql", "writes")
 
     def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
         expanded = statement
@@ -180,6 +183,7 @@ class _Compiled:
             expanded = statement.params({**stand_ins, **{name: [None] * length for name, length in lengths.items()}})
         compiled = expanded.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql: str = compiled.string
+        self.writes = compiled.isinsert or compiled.isupdate or compiled.isdelete
         # Each positional argument: the name its value is given under (None: the statement's own value), its
         # position in an expanded list (or None), the statement's own value, and its type's bind processor.
         self.arguments: list[tuple[str | None, int | None, Any, Callable[[Any], Any] | None]] = []
@@ -218,6 +222,33 @@ class _Compiled:
         return tuple(values)
 
 
+async def _rows_on_aiosqlite(connection: AsyncConnection, compiled: _Compiled, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """`compiled`'s rows from SQLite's driver in one trip to its thread, on the connection's own driver
+    connection: inside SQLAlchemy's transaction (a unit of work's `BEGIN IMMEDIATE`) the statement runs in
+    it, as a Core statement would. A failure is the error a Core execution raises."""
+    pooled = await _pooled_connection(connection)
+    adapted = pooled.dbapi_connection
+    arguments = compiled.values(values)
+    notify_driver_statement(compiled.sql)
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    try:
+        try:
+            # The adapter's own cursors hold this lock from execute to fetch: no statement runs between.
+            async with adapted._execute_mutex:
+                records = await pooled.driver_connection.execute_fetchall(compiled.sql, arguments)
+        except Exception as error:
+            adapted._handle_exception(error)  # as the adapter raises it (a closed connection: OperationalError)
+    except dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, pooled, None)
+        if invalidated:
+            await connection.invalidate()
+        raise DBAPIError.instance(
+            compiled.sql, arguments, error, dbapi.Error, connection_invalidated=invalidated, dialect=dialect
+        ) from error
+    return [compiled.row(record) for record in records]
+
+
 class DriverStatement:
     """A Core statement run on the driver where it can be (see the module docstring). Its expanding IN
     lists are compiled once per length, the most recent few dozen lengths kept."""
@@ -232,11 +263,19 @@ class DriverStatement:
 
     async def rows(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows (model values, as a Core execution gives them)."""
+        dialect = connection.dialect
+        if dialect.name == "sqlite":
+            compiled = self._compiled(dialect, tuple((name, len(values[name])) for name in self._expanding))
+            # Outside SQLAlchemy's transaction only a statement that writes nothing: one that writes has
+            # SQLite's driver begin a transaction that SQLAlchemy, which began none, would never commit.
+            if compiled.writes and not connection.in_transaction():
+                return await self._rows_on_core(connection, values)
+            return await _rows_on_aiosqlite(connection, compiled, values)
         driver = await driver_connection(connection)
         if driver is None:
-            return [tuple(row) for row in await connection.execute(self.statement, dict(values))]
+            return await self._rows_on_core(connection, values)
         lengths = tuple((name, len(values[name])) for name in self._expanding)
-        compiled = self._compiled(connection.dialect, lengths)
+        compiled = self._compiled(dialect, lengths)
         notify_driver_statement(compiled.sql)
         try:
             records = await driver.fetch(compiled.sql, *compiled.values(values))
@@ -248,6 +287,9 @@ class DriverStatement:
             await connection.invalidate()
             raise DBAPIError(compiled.sql, None, error, connection_invalidated=True) from error
         return [compiled.row(record) for record in records]
+
+    async def _rows_on_core(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in await connection.execute(self.statement, dict(values))]
 
     async def scalar(self, connection: AsyncConnection, values: Mapping[str, Any]) -> Any:
         """The first column of the first row, None without rows."""
