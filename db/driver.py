@@ -32,8 +32,9 @@ from sqlalchemy import Executable, Float, Numeric, TypeDecorator
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
-from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.concurrency import greenlet_spawn
+
+from db.session import returns_without_io
 
 __all__ = [
     "DriverStatement",
@@ -130,35 +131,29 @@ async def connection_for_reads(sessions: async_sessionmaker[AsyncSession]) -> As
     reads a consistent snapshot by itself): on PostgreSQL a `DriverStatement` on it sends no BEGIN and
     no ROLLBACK, only itself. A factory bound to something other than an engine gives a session's."""
     bind = sessions.kw.get("bind")
-    if isinstance(bind, AsyncEngine) and bind.dialect.name == "postgresql":
+    if isinstance(bind, AsyncEngine):
         connection = await bind.connect()
         try:
             yield connection
         finally:
             await _close_read_connection(connection)
         return
-    if isinstance(bind, AsyncEngine):
-        async with bind.connect() as connection:
-            yield connection
-        return
     async with sessions() as session:
         yield await session.connection()
 
 
 async def _close_read_connection(connection: AsyncConnection) -> None:
-    """Return a PostgreSQL connection of `connection_for_reads` to its pool. Closing as its context does
-    runs the close in a task of its own, so that a cancellation cannot stop it halfway through its I/O:
-    that task costs ~20 µs of CPU, half of a read's connection. A connection that took no transaction
-    and goes back into a pool with room for it closes without I/O (asyncpg's adapter rolls back only a
-    transaction it began), which nothing can interrupt: it closes in place."""
+    """Return a connection of `connection_for_reads` to its pool. Closing as its context does runs the
+    close in a task of its own, so that a cancellation cannot stop it halfway through its I/O: that task
+    costs ~20 µs of CPU, half of a read's connection on PostgreSQL. A connection that took no
+    transaction and goes back to its pool without I/O (`db.session.returns_without_io`) has nothing to
+    interrupt: it closes in place."""
     established = connection.sync_connection
-    pool = connection.sync_engine.pool
     if (
         established is None
         or established.invalidated
         or established.in_transaction()
-        or not isinstance(pool, QueuePool)
-        or pool.checkedin() >= pool.size()
+        or not returns_without_io(connection.engine, established.connection)
     ):
         await connection.__aexit__(None, None, None)
         return

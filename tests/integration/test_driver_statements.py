@@ -157,3 +157,22 @@ async def test_read_connections_go_back_to_the_pool_after_reads_errors_and_cance
     assert pool.checkedout() == 0
     async with connection_for_reads(state.session_factory) as connection:
         assert await _BY_NAMES.rows(connection, {"names": ["Lakeside"]}) == []
+
+
+async def test_a_connection_returned_with_a_transaction_open_on_the_driver_is_rolled_back(state: AppState) -> None:
+    if state.engine.dialect.name != "sqlite":
+        pytest.skip("SQLAlchemy's asyncpg adapter rolls back only a transaction it began itself")
+    # given a connection whose driver holds a transaction SQLAlchemy knows nothing of, and with it
+    # the database's write lock, given back to the pool
+    async with state.engine.connect() as connection:
+        driver = (await connection.get_raw_connection()).driver_connection
+        await driver.execute("BEGIN IMMEDIATE")
+        await driver.execute("INSERT INTO organization (name, created_at) VALUES ('Abandoned', CURRENT_TIMESTAMP)")
+    # when the next writer comes
+    async with asyncio.timeout(10):
+        async with unit_of_work(state.session_factory) as work:
+            work.session.add(Organization(name="Lakeside"))
+    # then it wrote, and nothing of the abandoned transaction stayed
+    async with connection_for_reads(state.session_factory) as reader:
+        rows = await _BY_NAMES.rows(reader, {"names": ["Abandoned", "Lakeside"]})
+    assert [row[1] for row in rows] == ["Lakeside"]
