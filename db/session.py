@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import PoolResetState, QueuePool
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState, QueuePool
 
 __all__ = ["async_url", "create_engine", "create_session_factory", "is_sqlite", "returns_without_io"]
 
@@ -49,8 +49,17 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def _roll_back_an_open_transaction(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
     # As the pool's own reset: nothing where the connection cannot be reached from the event loop.
-    if state.asyncio_safe and (record is None or record.driver_connection.in_transaction):
+    if state.asyncio_safe and (record is None or _transaction_open(record.driver_connection)):
         dbapi_connection.rollback()
+
+
+def _transaction_open(driver: Any) -> bool:
+    """Whether SQLite's driver connection (aiosqlite's) has a transaction open: none once it is closed,
+    as SQLAlchemy's adapter rolls back none then."""
+    try:
+        return bool(driver.in_transaction)
+    except ValueError:  # aiosqlite's "no active connection"
+        return False
 
 
 def returns_without_io(engine: AsyncEngine, connection: Any) -> bool:
@@ -65,7 +74,7 @@ def returns_without_io(engine: AsyncEngine, connection: Any) -> bool:
         return True
     return (
         event.contains(engine.sync_engine, "reset", _roll_back_an_open_transaction)
-        and not connection.driver_connection.in_transaction
+        and not _transaction_open(connection.driver_connection)
     )
 
 
