@@ -134,7 +134,7 @@ async def _plain_rows(
     keys: list[int],
     joined: tuple[str, ...] = (),
 ) -> list[Any]:
-    """The statement's rows as `_plain_row`s, sent straight to PostgreSQL's driver (`db.driver`): a batch
+    """The statement's rows as `_plain_row`s, sent straight to the driver (`db.driver`): a batch
     of a loader is one statement whose rows need no object, and SQLAlchemy's execution layers around it
     cost more than the statement itself."""
     make = _plain_reader(model, joined)[1]
