@@ -316,7 +316,7 @@ async def _statements_per_request(url: str, community: Community, tokens: dict[s
             for page in PAGES:
                 headers = {"Authorization": f"Bearer {tokens[page.login]}"}
                 await client.post("/graphql", json=_body(page, community), headers=headers)
-                # Through any engine, and past it to PostgreSQL's driver (`db.driver`: the principal, the
+                # Through any engine, and past it to the driver (`db.driver`: the principal, the
                 # plain loaders' batches): both are statements the page costs.
                 with counted_statements() as statements, listen_to_driver(statements.append):
                     await client.post("/graphql", json=_body(page, community), headers=headers)

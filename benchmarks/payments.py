@@ -5,8 +5,8 @@ billed flats and a finance login, then measures three things:
 
 - in-process (the app behind httpx's ASGI transport, one request at a time): the SQL statements one
   recordPayment and one 500-item recordBatchPayment send, and the CPU each costs (`time.process_time`
-  over many requests, the client's share included). Statements are counted through the engine and, on
-  PostgreSQL, those sent to the driver past it (`db.driver.listen_to_driver`); BEGIN and COMMIT are not
+  over many requests, the client's share included). Statements are counted through the engine and
+  those sent to the driver past it (`db.driver.listen_to_driver`); BEGIN and COMMIT are not
   counted. These two figures hardly move when other work shares the machine;
 - served (`courtyard serve`, one process, production mode): recordPayment from concurrent clients
   (16 on PostgreSQL, 4 on SQLite), each payment for another flat, allocated automatically, with a
@@ -151,7 +151,7 @@ def _answered(response: httpx.Response, field: str, typename: str) -> bool:
 @contextmanager
 def counted_sql() -> Iterator[list[str]]:
     """Every statement this process sends while the block is open: through any engine, and those sent to
-    PostgreSQL's driver past the engine (`db.driver`: the principal, a payment's booking, the bulk
+    the driver past the engine (`db.driver`: the principal, a payment's booking, the bulk
     writer's COPY, inserts and id reservations)."""
     with counted_statements() as statements, listen_to_driver(statements.append):
         yield statements

@@ -89,13 +89,18 @@ def _among(dialect: str, column: Any) -> ColumnElement[bool]:
     return column.in_(bindparam("keys", expanding=True))  # type: ignore[no-any-return]
 
 
+def _expanding_keys(dialect: str) -> list[str]:
+    """The expanding lists of `_among`'s condition, for a `DriverStatement` that sends it to the driver."""
+    return [] if dialect == "postgresql" else ["keys"]
+
+
 # Built once per loader shape and dialect: building a statement (and SQLAlchemy compiling its cache key)
 # cost more than running it, once per batch of every loader of every request.
 # Keyed by attribute names, not attributes: an attribute's `==` builds SQL instead of comparing.
 @cache
 def _by_id_statement(dialect: str, model: type[Any], joined: tuple[str, ...], plain: bool) -> Any:
     if plain:
-        return DriverStatement(_plain_reader(model, joined)[0].where(_among(dialect, model.id)))
+        return DriverStatement(_plain_reader(model, joined)[0].where(_among(dialect, model.id)), expanding=_expanding_keys(dialect))
     if any("." in path for path in joined):
         raise ValueError("rows joined onto joined rows are read as plain rows only")
     relations = (joinedload(getattr(model, name)) for name in joined)
@@ -109,7 +114,7 @@ def _grouped_statement(dialect: str, model: type[Any], key: str, order_by: str, 
     statement = selected.where(_among(dialect, getattr(model, key))).order_by(
         getattr(model, order_by), *inspect(model).primary_key
     )
-    return DriverStatement(statement) if plain else statement
+    return DriverStatement(statement, expanding=_expanding_keys(dialect)) if plain else statement
 
 
 def _dialect(session_factory: async_sessionmaker[AsyncSession]) -> str:
@@ -129,7 +134,7 @@ async def _plain_rows(
     keys: list[int],
     joined: tuple[str, ...] = (),
 ) -> list[Any]:
-    """The statement's rows as `_plain_row`s, sent straight to PostgreSQL's driver (`db.driver`): a batch
+    """The statement's rows as `_plain_row`s, sent straight to the driver (`db.driver`): a batch
     of a loader is one statement whose rows need no object, and SQLAlchemy's execution layers around it
     cost more than the statement itself."""
     make = _plain_reader(model, joined)[1]

@@ -1,4 +1,4 @@
-"""Statements sent straight to PostgreSQL's driver (asyncpg), past SQLAlchemy's execution layers.
+"""Statements sent straight to the database's driver (asyncpg, aiosqlite), past SQLAlchemy's execution layers.
 
 SQLAlchemy spends two to three times the CPU of the statement itself around each one it runs (cache
 key, execution context, cursor adapter, result object, a greenlet hop): about 150 µs a statement on the
@@ -7,14 +7,16 @@ payment's booking) send theirs to the driver instead, as a `DriverStatement`: a 
 once per dialect, its values converted by the column types' own bind processors and its rows by their
 result processors, so callers get the values a Core execution would give.
 
-Only PostgreSQL takes the short path; SQLite's driver runs in a thread of its own anyway, and runs the
-Core statement on the engine as usual. SQLAlchemy's asyncpg adapter sends BEGIN with the first
-statement of a transaction, and commits only a transaction it began: a transaction's first statement
-has the adapter begin it (`_begin_on_driver`), then goes to the driver like the others.
+On PostgreSQL, SQLAlchemy's asyncpg adapter sends BEGIN with the first statement of a transaction, and
+commits only a transaction it began: a transaction's first statement has the adapter begin it
+(`_begin_on_driver`), then goes to the driver like the others. On SQLite a Core statement costs about
+five trips to the thread aiosqlite runs the driver in; the short path sends it with one
+(`_rows_on_aiosqlite`), on the same driver connection, so it runs in whatever transaction that
+connection is in, and SQLite's driver begins none for a statement that only reads.
 
 The engine's `before_cursor_execute` event does not see what goes to the driver; `listen_to_driver`
 does (tests and benchmarks count statements with both). Errors arrive as the driver raises them, with
-the SQLSTATE in `sqlstate` (`db.unit_of_work` reads it).
+the SQLSTATE in `sqlstate` (`db.unit_of_work` reads it); SQLite's, as a Core execution raises them.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from sqlalchemy import Executable, Float, Numeric, TypeDecorator
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.util.concurrency import greenlet_spawn
+
+from db.session import returns_without_io
 
 __all__ = [
     "DriverStatement",
@@ -67,18 +72,21 @@ async def driver_connection(connection: AsyncConnection) -> Any | None:
     otherwise: send the statement through SQLAlchemy."""
     if connection.dialect.name != "postgresql":
         return None
-    established = connection.sync_connection
-    if established is not None and not established.invalidated:
-        # Reading the pooled connection of an established one does no I/O: no greenlet hop needed.
-        pooled = established.connection
-    else:
-        pooled = await connection.get_raw_connection()
+    pooled = await _pooled_connection(connection)
     driver = pooled.driver_connection
     if connection.in_transaction() and not driver.is_in_transaction():
         await _begin_on_driver(pooled.dbapi_connection)
         if not driver.is_in_transaction():
             return None
     return driver
+
+
+async def _pooled_connection(connection: AsyncConnection) -> Any:
+    established = connection.sync_connection
+    if established is not None and not established.invalidated:
+        # Reading the pooled connection of an established one does no I/O: no greenlet hop needed.
+        return established.connection
+    return await connection.get_raw_connection()
 
 
 async def _begin_on_driver(adapted: Any) -> None:
@@ -124,11 +132,32 @@ async def connection_for_reads(sessions: async_sessionmaker[AsyncSession]) -> As
     no ROLLBACK, only itself. A factory bound to something other than an engine gives a session's."""
     bind = sessions.kw.get("bind")
     if isinstance(bind, AsyncEngine):
-        async with bind.connect() as connection:
+        connection = await bind.connect()
+        try:
             yield connection
+        finally:
+            await _close_read_connection(connection)
         return
     async with sessions() as session:
         yield await session.connection()
+
+
+async def _close_read_connection(connection: AsyncConnection) -> None:
+    """Return a connection of `connection_for_reads` to its pool. Closing as its context does runs the
+    close in a task of its own, so that a cancellation cannot stop it halfway through its I/O: that task
+    costs ~20 µs of CPU, half of a read's connection on PostgreSQL. A connection that took no
+    transaction and goes back to its pool without I/O (`db.session.returns_without_io`) has nothing to
+    interrupt: it closes in place."""
+    established = connection.sync_connection
+    if (
+        established is None
+        or established.invalidated
+        or established.in_transaction()
+        or not returns_without_io(connection.engine, established.connection)
+    ):
+        await connection.__aexit__(None, None, None)
+        return
+    await greenlet_spawn(established.close)
 
 
 # Keyed by the engine a factory is bound to; the value refers to the sync engine under it, not to the key.
@@ -169,7 +198,7 @@ def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | No
 class _Compiled:
     """A statement compiled for one dialect (and one length of each expanding IN list)."""
 
-    __slots__ = ("_converted", "arguments", "results", "sql")
+    __slots__ = ("_converted", "arguments", "results", "sql", "writes")
 
     def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
         expanded = statement
@@ -180,6 +209,7 @@ class _Compiled:
             expanded = statement.params({**stand_ins, **{name: [None] * length for name, length in lengths.items()}})
         compiled = expanded.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
         self.sql: str = compiled.string
+        self.writes = compiled.isinsert or compiled.isupdate or compiled.isdelete
         # Each positional argument: the name its value is given under (None: the statement's own value), its
         # position in an expanded list (or None), the statement's own value, and its type's bind processor.
         self.arguments: list[tuple[str | None, int | None, Any, Callable[[Any], Any] | None]] = []
@@ -218,6 +248,33 @@ class _Compiled:
         return tuple(values)
 
 
+async def _rows_on_aiosqlite(connection: AsyncConnection, compiled: _Compiled, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    """`compiled`'s rows from SQLite's driver in one trip to its thread, on the connection's own driver
+    connection: inside SQLAlchemy's transaction (a unit of work's `BEGIN IMMEDIATE`) the statement runs in
+    it, as a Core statement would. A failure is the error a Core execution raises."""
+    pooled = await _pooled_connection(connection)
+    adapted = pooled.dbapi_connection
+    arguments = compiled.values(values)
+    notify_driver_statement(compiled.sql)
+    dialect = connection.dialect
+    dbapi = dialect.loaded_dbapi
+    try:
+        try:
+            # The adapter's own cursors hold this lock from execute to fetch: no statement runs between.
+            async with adapted._execute_mutex:
+                records = await pooled.driver_connection.execute_fetchall(compiled.sql, arguments)
+        except Exception as error:
+            adapted._handle_exception(error)  # as the adapter raises it (a closed connection: OperationalError)
+    except dbapi.Error as error:
+        invalidated = dialect.is_disconnect(error, pooled, None)
+        if invalidated:
+            await connection.invalidate()
+        raise DBAPIError.instance(
+            compiled.sql, arguments, error, dbapi.Error, connection_invalidated=invalidated, dialect=dialect
+        ) from error
+    return [compiled.row(record) for record in records]
+
+
 class DriverStatement:
     """A Core statement run on the driver where it can be (see the module docstring). Its expanding IN
     lists are compiled once per length, the most recent few dozen lengths kept."""
@@ -232,11 +289,19 @@ class DriverStatement:
 
     async def rows(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows (model values, as a Core execution gives them)."""
+        dialect = connection.dialect
+        if dialect.name == "sqlite":
+            compiled = self._compiled(dialect, tuple((name, len(values[name])) for name in self._expanding))
+            # Outside SQLAlchemy's transaction only a statement that writes nothing: one that writes has
+            # SQLite's driver begin a transaction that SQLAlchemy, which began none, would never commit.
+            if compiled.writes and not connection.in_transaction():
+                return await self._rows_on_core(connection, values)
+            return await _rows_on_aiosqlite(connection, compiled, values)
         driver = await driver_connection(connection)
         if driver is None:
-            return [tuple(row) for row in await connection.execute(self.statement, dict(values))]
+            return await self._rows_on_core(connection, values)
         lengths = tuple((name, len(values[name])) for name in self._expanding)
-        compiled = self._compiled(connection.dialect, lengths)
+        compiled = self._compiled(dialect, lengths)
         notify_driver_statement(compiled.sql)
         try:
             records = await driver.fetch(compiled.sql, *compiled.values(values))
@@ -248,6 +313,9 @@ class DriverStatement:
             await connection.invalidate()
             raise DBAPIError(compiled.sql, None, error, connection_invalidated=True) from error
         return [compiled.row(record) for record in records]
+
+    async def _rows_on_core(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in await connection.execute(self.statement, dict(values))]
 
     async def scalar(self, connection: AsyncConnection, values: Mapping[str, Any]) -> Any:
         """The first column of the first row, None without rows."""

@@ -183,7 +183,7 @@ async def count_rows(session: AsyncSession, model: type) -> int:
 
 @contextlib.contextmanager
 def statements_run(engine: AsyncEngine) -> Iterator[list[str]]:
-    """Collect the SQL the engine sends while the block runs, and what goes to PostgreSQL's driver past it
+    """Collect the SQL the engine sends while the block runs, and what goes to the driver past it
     (`db.driver`), whitespace collapsed, in order."""
     statements: list[str] = []
 
