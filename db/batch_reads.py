@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect, select
@@ -64,12 +64,24 @@ def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any
         return tuple(path for path in joined if path.rpartition(".")[0] == of)
 
     def reader(path: str, kind: type[Any], start: int, end: int) -> Callable[[Sequence[Any]], Any]:
-        make = _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path)))._make
+        # The named tuple made straight from its values: `_make` checks their number, which is right by
+        # construction, in a Python call per row (a page of payments makes four rows of each of its rows).
+        make = partial(tuple.__new__, _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path))))
         nested = [(spans[child][2], reader(child, spans[child][3], *spans[child][:2])) for child in children(path)]
         if not nested:
-            return lambda flat: make(flat[start:end])
-        # No key: the outer join found no related row.
-        return lambda flat: make([*flat[start:end], *(None if flat[key] is None else read(flat) for key, read in nested)])
+            return make if start == 0 and end == width else lambda flat: make(flat[start:end])
+        if len(nested) == 1:
+            ((key, read),) = nested
+            # No key: the outer join found no related row.
+            return lambda flat: make((*flat[start:end], None if flat[key] is None else read(flat)))
+
+        def with_related(flat: Sequence[Any]) -> Any:
+            values = list(flat[start:end])
+            for key, read in nested:
+                values.append(None if flat[key] is None else read(flat))
+            return make(values)
+
+        return with_related
 
     return statement, reader("", model, 0, len(inspect(model).column_attrs))
 
