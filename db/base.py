@@ -39,7 +39,7 @@ def _in_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None:
         return None
     zone = value.tzinfo
-    # asyncpg gives timestamptz values in UTC already: kept as they are, as `astimezone` would keep them.
+    # Already in UTC: kept as it is, as `astimezone` would keep it.
     if zone is dt.UTC:
         return value
     return value.replace(tzinfo=dt.UTC) if zone is None else value.astimezone(dt.UTC)
@@ -70,7 +70,12 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         return _in_utc(value)
 
-    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], dt.datetime | None]:
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], dt.datetime | None] | None:
+        if dialect.name == "postgresql" and dialect.driver == "asyncpg":
+            # asyncpg decodes every timestamptz in UTC (the wire format is UTC microseconds, whatever the
+            # session's time zone): nothing to convert, on values that pages read by the hundred. (Only
+            # PostgreSQL's 'infinity', which Courtyard never writes, would come naive.)
+            return None
         return _converting(self.impl_instance.result_processor(dialect, coltype), _in_utc)
 
 

@@ -38,15 +38,21 @@ def test_scaled_round_trips_through_its_bind_conversion(dialect) -> None:
     assert str(read(bind(Decimal("7")))) == "7.00"
 
 
-def test_utc_datetime_keeps_utc_values_and_converts_others_on_postgresql() -> None:
-    process = UtcDateTime()._cached_result_processor(postgresql.asyncpg.dialect(), None)
+def test_utc_datetime_takes_asyncpg_values_as_they_come() -> None:
+    # asyncpg gives timestamptz in UTC (tests/integration/test_plain_rows.py reads them back from PostgreSQL)
+    assert UtcDateTime()._cached_result_processor(postgresql.asyncpg.dialect(), None) is None
+
+
+def test_utc_datetime_keeps_utc_values_and_converts_others_elsewhere() -> None:
+    process = UtcDateTime().process_result_value
     utc = dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.UTC)
     shanghai = dt.datetime(2026, 3, 1, 16, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
-    assert process(utc) is utc
-    assert process(shanghai) == utc and process(shanghai).tzinfo is dt.UTC
-    assert process(dt.datetime(2026, 3, 1, 8, 30)) == utc
-    assert process(None) is None
+    assert process(utc, postgresql.psycopg.dialect()) is utc
+    assert process(shanghai, postgresql.psycopg.dialect()) == utc
+    assert process(shanghai, postgresql.psycopg.dialect()).tzinfo is dt.UTC
+    assert process(dt.datetime(2026, 3, 1, 8, 30), postgresql.psycopg.dialect()) == utc
+    assert process(None, postgresql.psycopg.dialect()) is None
 
 
 def test_utc_datetime_reads_sqlite_text_as_utc() -> None:
