@@ -68,9 +68,10 @@ class _Futures(AbstractCache[K, V]):
         self.futures[key] = value
 
     def delete(self, key: K) -> None:
-        if self.futures.pop(key, _ABSENT) is _ABSENT and self.values.pop(key, _ABSENT) is _ABSENT:
+        had_future = self.futures.pop(key, _ABSENT) is not _ABSENT
+        had_value = self.values.pop(key, _ABSENT) is not _ABSENT
+        if not (had_future or had_value):
             raise KeyError(key)
-        self.values.pop(key, None)
 
     def clear(self) -> None:
         self.futures.clear()
