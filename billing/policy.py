@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, or_
 
-from db.conditions import among, among_parameter
+from db.conditions import among_parameter
 from kernel.principal import Principal, Role
 
 __all__ = [
@@ -32,7 +32,6 @@ __all__ = [
     "pays_online",
     "unit_billing_viewer",
     "visible_unit_billing",
-    "visible_unit_billing_parametrized",
 ]
 
 FINANCE_ROLES = (Role.ADMIN, Role.FINANCE)
@@ -119,17 +118,10 @@ def may_see_unit_billing(principal: Principal, *, project_id: int, unit_id: int)
 
 
 
-def visible_unit_billing(principal: Principal, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
-    """The SQL twin of `may_see_unit_billing`, over a table's project and unit columns."""
-    return or_(
-        among(project_column, principal.projects_with(*FINANCE_ROLES)),
-        and_(among(unit_column, principal.unit_ids), among(project_column, principal.projects_with(Role.OWNER))),
-    )
-
-
-def visible_unit_billing_parametrized(dialect: str, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
-    """`visible_unit_billing` with the caller's ids as bound parameters (`unit_billing_viewer` gives their
-    values): the same SQL for every caller, so a list's statement is built once, not per request."""
+def visible_unit_billing(dialect: str, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
+    """The SQL twin of `may_see_unit_billing`, over a table's project and unit columns, with the caller's
+    ids as bound parameters (`unit_billing_viewer` gives their values): the same SQL for every caller,
+    so a list's statement is built once, not per request."""
     return or_(
         among_parameter(dialect, project_column, "viewer_finance_projects"),
         and_(
@@ -140,7 +132,7 @@ def visible_unit_billing_parametrized(dialect: str, *, project_column: object, u
 
 
 def unit_billing_viewer(principal: Principal) -> dict[str, list[int]]:
-    """The values of `visible_unit_billing_parametrized`'s parameters for `principal`."""
+    """The values of `visible_unit_billing`'s parameters for `principal`."""
     return {
         "viewer_finance_projects": sorted(principal.projects_with(*FINANCE_ROLES)),
         "viewer_units": sorted(principal.unit_ids),

@@ -21,7 +21,7 @@ from billing.policy import (
     may_manage_charges,
     may_see_unit_billing,
     unit_billing_viewer,
-    visible_unit_billing_parametrized,
+    visible_unit_billing,
 )
 from db.batch_reads import plain_reader
 from db.driver import DriverStatement, connection_for_reads
@@ -112,7 +112,7 @@ async def list_bills(
         Bill,
         shape=tuple(given),
         conditions=lambda dialect: [
-            visible_unit_billing_parametrized(dialect, project_column=Bill.project_id, unit_column=Bill.unit_id),
+            visible_unit_billing(dialect, project_column=Bill.project_id, unit_column=Bill.unit_id),
             *(_BILL_FILTERS[name]() for name in given),
         ],
         values={**unit_billing_viewer(principal), **given},
@@ -155,7 +155,7 @@ async def list_payments(
         Payment,
         shape=tuple(given),
         conditions=lambda dialect: [
-            visible_unit_billing_parametrized(dialect, project_column=Payment.project_id, unit_column=Payment.unit_id),
+            visible_unit_billing(dialect, project_column=Payment.project_id, unit_column=Payment.unit_id),
             *(_PAYMENT_FILTERS[name]() for name in given),
         ],
         values={**unit_billing_viewer(principal), **given},

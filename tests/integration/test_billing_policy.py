@@ -1,6 +1,6 @@
-"""Who sees a unit's billing is one rule: `may_see_unit_billing` in Python and its SQL twins
-`visible_unit_billing` and `visible_unit_billing_parametrized` (what the lists of bills and payments run)
-pick the same bills for every kind of caller, on both databases."""
+"""Who sees a unit's billing is one rule: `may_see_unit_billing` in Python and its SQL twin
+`visible_unit_billing` (what the lists of bills and payments run) pick the same bills for every kind of
+caller, on both databases."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from api.state import AppState
-from billing.policy import may_see_unit_billing, visible_unit_billing
+from billing.policy import may_see_unit_billing, unit_billing_viewer, visible_unit_billing
 from billing.queries import BillFilterSpec, BillStatusFilter, list_bills
+from db.batch_reads import dialect_of
 from db.models import Bill, BillRun
 from kernel.principal import Principal, Role
 from tests.integration.world import World, build_world
@@ -92,8 +93,11 @@ async def test_the_sql_twin_picks_the_bills_the_predicate_lets_the_caller_see(
         in_sql = set(
             await session.scalars(
                 select(Bill.id).where(
-                    visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
-                )
+                    visible_unit_billing(
+                        dialect_of(state.session_factory), project_column=Bill.project_id, unit_column=Bill.unit_id
+                    )
+                ),
+                unit_billing_viewer(principal),
             )
         )
     in_python = {
