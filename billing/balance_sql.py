@@ -35,6 +35,6 @@ def amount_due_fen() -> ColumnElement[int]:
     return amount_billed_fen() - amount_paid_fen()
 
 
-def is_overdue_sql(today: dt.date) -> ColumnElement[bool]:
-    """`balance.is_overdue` on `today`."""
+def is_overdue_sql(today: dt.date | ColumnElement[dt.date]) -> ColumnElement[bool]:
+    """`balance.is_overdue` on `today` (a date, or a parameter that gives it)."""
     return and_(Bill.status != BillStatus.PAID, Bill.due_date < today)

@@ -161,7 +161,7 @@ def payable_bills_select(*, named: bool) -> Select[Any]:
 
 
 def _payable_bills_statement(*, named: bool) -> DriverStatement:
-    return DriverStatement(payable_bills_select(named=named), expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
+    return DriverStatement(payable_bills_select(named=named))
 
 
 # Built once: building a statement costs more than running it.

@@ -119,7 +119,7 @@ def unit_account_of(row: Sequence[Any]) -> UnitAccount:
 
 # Built once: building a statement costs more than running it (payments read their units on every call).
 _UNIT_ACCOUNTS = DriverStatement(
-    unit_accounts_select().where(Unit.__table__.c.id.in_(bindparam("unit_ids", expanding=True))), expanding=["unit_ids"]
+    unit_accounts_select().where(Unit.__table__.c.id.in_(bindparam("unit_ids", expanding=True)))
 )
 
 

@@ -201,7 +201,7 @@ def _claim_and_lock_statement(*, named: bool) -> DriverStatement:
         .select_from(head.outerjoin(bills, true()))
         .order_by(bills.c.bill_period_start, bills.c.id)
     )
-    return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
+    return DriverStatement(statement)
 
 
 _ACCOUNT_COLUMNS = len(unit_accounts_select().selected_columns)
@@ -252,7 +252,7 @@ def _claim_with_account_statement(*, named: bool) -> DriverStatement:
         .select_from(head.outerjoin(bills, true()))
         .order_by(bills.c.bill_period_start, bills.c.id)
     )
-    return DriverStatement(statement, expanding=["unit_ids", "bill_ids"] if named else ["unit_ids"])
+    return DriverStatement(statement)
 
 
 def _claim_values(row: Payment | PaymentBatch) -> dict[str, object]:

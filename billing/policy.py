@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, or_
 
-from db.conditions import among
+from db.conditions import among_parameter
 from kernel.principal import Principal, Role
 
 __all__ = [
@@ -30,6 +30,7 @@ __all__ = [
     "may_see_unit_billing",
     "may_take_payments",
     "pays_online",
+    "unit_billing_viewer",
     "visible_unit_billing",
 ]
 
@@ -117,12 +118,26 @@ def may_see_unit_billing(principal: Principal, *, project_id: int, unit_id: int)
 
 
 
-def visible_unit_billing(principal: Principal, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
-    """The SQL twin of `may_see_unit_billing`, over a table's project and unit columns."""
+def visible_unit_billing(dialect: str, *, project_column: object, unit_column: object) -> ColumnElement[bool]:
+    """The SQL twin of `may_see_unit_billing`, over a table's project and unit columns, with the caller's
+    ids as bound parameters (`unit_billing_viewer` gives their values): the same SQL for every caller,
+    so a list's statement is built once, not per request."""
     return or_(
-        among(project_column, principal.projects_with(*FINANCE_ROLES)),
-        and_(among(unit_column, principal.unit_ids), among(project_column, principal.projects_with(Role.OWNER))),
+        among_parameter(dialect, project_column, "viewer_finance_projects"),
+        and_(
+            among_parameter(dialect, unit_column, "viewer_units"),
+            among_parameter(dialect, project_column, "viewer_owner_projects"),
+        ),
     )
+
+
+def unit_billing_viewer(principal: Principal) -> dict[str, list[int]]:
+    """The values of `visible_unit_billing`'s parameters for `principal`."""
+    return {
+        "viewer_finance_projects": sorted(principal.projects_with(*FINANCE_ROLES)),
+        "viewer_units": sorted(principal.unit_ids),
+        "viewer_owner_projects": sorted(principal.projects_with(Role.OWNER)),
+    }
 
 
 # --- whether an object exists for the caller (NOT_FOUND) before whether they may act (FORBIDDEN) ---

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from billing.ledger import PREPAID_CREDIT, RECEIVABLE
 from billing.policy import (
     may_manage_charges,
     may_see_unit_billing,
+    unit_billing_viewer,
     visible_unit_billing,
 )
 from db.batch_reads import plain_reader
@@ -34,7 +35,7 @@ from db.models import (
     Project,
     Unit,
 )
-from db.pages import KeysetPage, keyset_page
+from db.pages import KeysetPage, parametrized_keyset_page
 from kernel.errors import NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import Locale
@@ -92,26 +93,45 @@ async def list_bills(
     """One page of the bills the caller may see, oldest first, as plain rows of every column (with
     `with_units`, each bill's unit and its building in the field `unit`, read by the same statement), and
     how many match in all."""
-    conditions: list[ColumnElement[bool]] = [
-        visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
-    ]
-    if spec.project_id is not None:
-        conditions.append(Bill.project_id == spec.project_id)
-    if spec.period is not None:
-        conditions.append(Bill.period == spec.period)
-    if spec.unit_id is not None:
-        conditions.append(Bill.unit_id == spec.unit_id)
-    if spec.party_id is not None:
-        conditions.append(Bill.party_id == spec.party_id)
-    if spec.building_id is not None:
-        conditions.append(Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == spec.building_id)))
+    filters: dict[str, Any] = {
+        "project_id": spec.project_id,
+        "period": spec.period,
+        "unit_id": spec.unit_id,
+        "party_id": spec.party_id,
+        "building_id": spec.building_id,
+    }
     if spec.status == BillStatusFilter.OVERDUE:
-        conditions.append(is_overdue_sql(today))
+        filters["today"] = today
     elif spec.status is not None:
-        conditions.append(Bill.status == BillStatus(spec.status.value))
+        filters["status"] = BillStatus(spec.status.value)
+    given = {name: value for name, value in filters.items() if value is not None}
     # Plain rows: the list's readers (`BillType`, the bill loader they are primed into) read columns only.
     joined = (Bill.unit, Unit.building) if with_units else ()
-    return await keyset_page(session_factory, Bill, conditions, limit=limit, beyond_id=after_id, joined=joined, plain=True)
+    return await parametrized_keyset_page(
+        session_factory,
+        Bill,
+        shape=tuple(given),
+        conditions=lambda dialect: [
+            visible_unit_billing(dialect, project_column=Bill.project_id, unit_column=Bill.unit_id),
+            *(_BILL_FILTERS[name]() for name in given),
+        ],
+        values={**unit_billing_viewer(principal), **given},
+        limit=limit,
+        beyond_id=after_id,
+        joined=joined,
+    )
+
+
+# Each filter of a list of bills, its value a parameter of its name.
+_BILL_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "project_id": lambda: Bill.project_id == bindparam("project_id"),
+    "period": lambda: Bill.period == bindparam("period"),
+    "unit_id": lambda: Bill.unit_id == bindparam("unit_id"),
+    "party_id": lambda: Bill.party_id == bindparam("party_id"),
+    "building_id": lambda: Bill.unit_id.in_(select(Unit.id).where(Unit.building_id == bindparam("building_id"))),
+    "today": lambda: is_overdue_sql(bindparam("today")),
+    "status": lambda: Bill.status == bindparam("status"),
+}
 
 
 async def list_payments(
@@ -126,16 +146,29 @@ async def list_payments(
     """One page of the payments the caller may see, oldest first, each with its receipt, as plain rows of
     every column (the receipt's in the field `receipt`; with `with_units`, the unit and its building in
     `unit`), and how many match in all."""
-    conditions: list[ColumnElement[bool]] = [
-        visible_unit_billing(principal, project_column=Payment.project_id, unit_column=Payment.unit_id)
-    ]
-    if spec.project_id is not None:
-        conditions.append(Payment.project_id == spec.project_id)
-    if spec.unit_id is not None:
-        conditions.append(Payment.unit_id == spec.unit_id)
+    filters = {"project_id": spec.project_id, "unit_id": spec.unit_id}
+    given = {name: value for name, value in filters.items() if value is not None}
     # Plain rows: the list's readers (`PaymentType`, `ReceiptType`) read columns only.
     joined = (Payment.receipt, *((Payment.unit, Unit.building) if with_units else ()))
-    return await keyset_page(session_factory, Payment, conditions, limit=limit, beyond_id=after_id, joined=joined, plain=True)
+    return await parametrized_keyset_page(
+        session_factory,
+        Payment,
+        shape=tuple(given),
+        conditions=lambda dialect: [
+            visible_unit_billing(dialect, project_column=Payment.project_id, unit_column=Payment.unit_id),
+            *(_PAYMENT_FILTERS[name]() for name in given),
+        ],
+        values={**unit_billing_viewer(principal), **given},
+        limit=limit,
+        beyond_id=after_id,
+        joined=joined,
+    )
+
+
+_PAYMENT_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
+    "project_id": lambda: Payment.project_id == bindparam("project_id"),
+    "unit_id": lambda: Payment.unit_id == bindparam("unit_id"),
+}
 
 
 async def list_bill_runs(
@@ -273,7 +306,7 @@ def _statement_lines_select() -> Select[Any]:
 # Built once: a statement is read on every visit of a unit's account page, and building these two
 # selects cost more than running them.
 _STATEMENT_UNIT = DriverStatement(_statement_unit_select())
-_STATEMENT_LINES = DriverStatement(_statement_lines_select(), expanding=["accounts"])
+_STATEMENT_LINES = DriverStatement(_statement_lines_select())
 _STATEMENT_ACCOUNTS = [RECEIVABLE, PREPAID_CREDIT]
 
 

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, partial
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, any_, bindparam, inspect, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Select, inspect, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.conditions import among_parameter
 from db.driver import DriverStatement, connection_for_reads, session_for_reads
 
-__all__ = ["every_column", "plain_reader", "plain_row_of", "rows_by_id", "rows_grouped_by"]
+__all__ = ["dialect_of", "every_column", "plain_reader", "plain_row_of", "rows_by_id", "rows_grouped_by"]
 
 M = TypeVar("M")
 
@@ -64,12 +64,24 @@ def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any
         return tuple(path for path in joined if path.rpartition(".")[0] == of)
 
     def reader(path: str, kind: type[Any], start: int, end: int) -> Callable[[Sequence[Any]], Any]:
-        make = _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path)))._make
+        # The named tuple made straight from its values: `_make` checks their number, which is right by
+        # construction, in a Python call per row (a page of payments makes four rows of each of its rows).
+        make = partial(tuple.__new__, _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path))))
         nested = [(spans[child][2], reader(child, spans[child][3], *spans[child][:2])) for child in children(path)]
         if not nested:
-            return lambda flat: make(flat[start:end])
-        # No key: the outer join found no related row.
-        return lambda flat: make([*flat[start:end], *(None if flat[key] is None else read(flat) for key, read in nested)])
+            return make if start == 0 and end == width else lambda flat: make(flat[start:end])
+        if len(nested) == 1:
+            ((key, read),) = nested
+            # No key: the outer join found no related row.
+            return lambda flat: make((*flat[start:end], None if flat[key] is None else read(flat)))
+
+        def with_related(flat: Sequence[Any]) -> Any:
+            values = list(flat[start:end])
+            for key, read in nested:
+                values.append(None if flat[key] is None else read(flat))
+            return make(values)
+
+        return with_related
 
     return statement, reader("", model, 0, len(inspect(model).column_attrs))
 
@@ -80,44 +92,31 @@ def plain_row_of(row: Any, relation: str) -> Any:
     return getattr(row, relation) if isinstance(row, tuple) else row.__dict__.get(relation)
 
 
-def _among(dialect: str, column: Any) -> ColumnElement[bool]:
-    """`column` among the values of the parameter `keys`: on PostgreSQL `column = ANY(:keys)`, one array
-    parameter, so the statement's text is the same for every number of keys (an IN list is a new text,
-    which asyncpg prepares anew, for every length); elsewhere an expanding IN list."""
-    if dialect == "postgresql":
-        return column == any_(bindparam("keys", type_=ARRAY(column.type)))
-    return column.in_(bindparam("keys", expanding=True))  # type: ignore[no-any-return]
-
-
-def _expanding_keys(dialect: str) -> list[str]:
-    """The expanding lists of `_among`'s condition, for a `DriverStatement` that sends it to the driver."""
-    return [] if dialect == "postgresql" else ["keys"]
-
-
 # Built once per loader shape and dialect: building a statement (and SQLAlchemy compiling its cache key)
 # cost more than running it, once per batch of every loader of every request.
 # Keyed by attribute names, not attributes: an attribute's `==` builds SQL instead of comparing.
 @cache
 def _by_id_statement(dialect: str, model: type[Any], joined: tuple[str, ...], plain: bool) -> Any:
     if plain:
-        return DriverStatement(_plain_reader(model, joined)[0].where(_among(dialect, model.id)), expanding=_expanding_keys(dialect))
+        return DriverStatement(_plain_reader(model, joined)[0].where(among_parameter(dialect, model.id, "keys")))
     if any("." in path for path in joined):
         raise ValueError("rows joined onto joined rows are read as plain rows only")
     relations = (joinedload(getattr(model, name)) for name in joined)
-    return select(model).where(_among(dialect, model.id)).options(*relations)
+    return select(model).where(among_parameter(dialect, model.id, "keys")).options(*relations)
 
 
 @cache
 def _grouped_statement(dialect: str, model: type[Any], key: str, order_by: str, plain: bool, joined: tuple[str, ...]) -> Any:
     selected = _plain_reader(model, joined)[0] if plain else select(model)
     # The primary key breaks ties, so rows sharing an `order_by` value come in a stable order.
-    statement = selected.where(_among(dialect, getattr(model, key))).order_by(
+    statement = selected.where(among_parameter(dialect, getattr(model, key), "keys")).order_by(
         getattr(model, order_by), *inspect(model).primary_key
     )
-    return DriverStatement(statement, expanding=_expanding_keys(dialect)) if plain else statement
+    return DriverStatement(statement) if plain else statement
 
 
-def _dialect(session_factory: async_sessionmaker[AsyncSession]) -> str:
+def dialect_of(session_factory: async_sessionmaker[AsyncSession]) -> str:
+    """The name of the dialect `session_factory`'s sessions speak ("" when it is bound to nothing)."""
     bind = session_factory.kw.get("bind")
     return bind.dialect.name if bind is not None else ""
 
@@ -155,7 +154,7 @@ async def rows_by_id(
     (`every_column`), each joined relationship's row in a field of its name (many-to-one and one-to-one
     relationships only; `plain_row_of` reads it from either kind of row)."""
     names = _paths(model, joined)
-    statement = _by_id_statement(_dialect(session_factory), model, names, plain)
+    statement = _by_id_statement(dialect_of(session_factory), model, names, plain)
     if plain:
         rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, ids, names)
     else:
@@ -180,7 +179,7 @@ async def rows_grouped_by(
     if joined and not plain:
         raise ValueError("grouped rows join their relationships as plain rows only")
     names = _paths(model, joined)
-    statement = _grouped_statement(_dialect(session_factory), model, key_column.key, order_by.key, plain, names)
+    statement = _grouped_statement(dialect_of(session_factory), model, key_column.key, order_by.key, plain, names)
     if plain:
         rows: Sequence[Any] = await _plain_rows(session_factory, model, statement, keys, names)
     else:

@@ -277,21 +277,31 @@ async def _rows_on_aiosqlite(connection: AsyncConnection, compiled: _Compiled, v
 
 class DriverStatement:
     """A Core statement run on the driver where it can be (see the module docstring). Its expanding IN
-    lists are compiled once per length, the most recent few dozen lengths kept."""
+    lists (found in the statement, per dialect) are compiled once per length, the most recent few dozen
+    lengths kept."""
 
-    def __init__(self, statement: Executable, *, expanding: Sequence[str] = ()) -> None:
+    def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._expanding = tuple(expanding)
         self._compiled = lru_cache(maxsize=64)(self._compile)
+        self._expanding_by_dialect: dict[str, tuple[str, ...]] = {}
 
     def _compile(self, dialect: Dialect, lengths: tuple[tuple[str, int], ...]) -> _Compiled:
         return _Compiled(self.statement, dialect, dict(lengths))
+
+    def _lengths(self, dialect: Dialect, values: Mapping[str, Any]) -> tuple[tuple[str, int], ...]:
+        expanding = self._expanding_by_dialect.get(dialect.name)
+        if expanding is None:
+            # A dialect may render one condition as an expanding list and another as an array parameter
+            # (`db.conditions.among_parameter`), so which lists expand is read from each dialect's compilation.
+            binds = self.statement.compile(dialect=dialect).binds
+            expanding = self._expanding_by_dialect[dialect.name] = tuple(name for name, bind in binds.items() if bind.expanding)
+        return tuple((name, len(values[name])) for name in expanding)
 
     async def rows(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         """The statement's rows (model values, as a Core execution gives them)."""
         dialect = connection.dialect
         if dialect.name == "sqlite":
-            compiled = self._compiled(dialect, tuple((name, len(values[name])) for name in self._expanding))
+            compiled = self._compiled(dialect, self._lengths(dialect, values))
             # Outside SQLAlchemy's transaction only a statement that writes nothing: one that writes has
             # SQLite's driver begin a transaction that SQLAlchemy, which began none, would never commit.
             if compiled.writes and not connection.in_transaction():
@@ -300,8 +310,7 @@ class DriverStatement:
         driver = await driver_connection(connection)
         if driver is None:
             return await self._rows_on_core(connection, values)
-        lengths = tuple((name, len(values[name])) for name in self._expanding)
-        compiled = self._compiled(dialect, lengths)
+        compiled = self._compiled(dialect, self._lengths(dialect, values))
         notify_driver_statement(compiled.sql)
         try:
             records = await driver.fetch(compiled.sql, *compiled.values(values))

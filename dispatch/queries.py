@@ -152,7 +152,6 @@ _TECHNICIAN_LOADS = DriverStatement(
         Ticket.status.in_(bindparam("statuses", expanding=True)),
     )
     .group_by(Ticket.assignee_id),
-    expanding=["technician_ids", "statuses"],
 )
 _LOAD_STATUSES = sorted(LOAD_STATUSES)
 

@@ -11,8 +11,8 @@ short session of its own, which keeps loaders usable from subscriptions and conc
 from __future__ import annotations
 
 import inspect
-from asyncio import Future
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from asyncio import Future, get_running_loop
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,7 +20,7 @@ from strawberry.dataloader import AbstractCache, DataLoader
 
 from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
 
-__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "prime_joined", "read_into"]
+__all__ = ["BatchLoaders", "SessionFactory", "answer", "batched", "by_id", "grouped", "prime_joined", "read_into", "read_value"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -37,25 +37,66 @@ class BatchLoaders:
         self._session_factory = session_factory
 
 
+_ABSENT: Any = object()
+
+
 class _Futures(AbstractCache[K, V]):
     """strawberry's default cache without its key function (our keys are their own cache keys), with the
     futures in a dict of its own that `answer` reads directly: on a page of a hundred rows the two calls
-    per look-up through `get` and the key function were thousands of calls a request."""
+    per look-up through `get` and the key function were thousands of calls a request.
+
+    Primed values (what a page's statements read for its fields) are kept as they are in `values`, and
+    get a future only when a `load` asks for one: a page primes hundreds of values, each of which cost a
+    future, and its fields read them through `answer`, which needs none."""
 
     def __init__(self) -> None:
         self.futures: dict[K, Future[V]] = {}
+        self.values: dict[K, V] = {}
+
+    def holds(self, key: K) -> bool:
+        return key in self.values or key in self.futures
 
     def get(self, key: K) -> Future[V] | None:
-        return self.futures.get(key)
+        future = self.futures.get(key)
+        if future is None and key in self.values:
+            future = self.futures[key] = get_running_loop().create_future()
+            future.set_result(self.values[key])
+        return future
 
     def set(self, key: K, value: Future[V]) -> None:
+        self.values.pop(key, None)
         self.futures[key] = value
 
     def delete(self, key: K) -> None:
-        del self.futures[key]
+        had_future = self.futures.pop(key, _ABSENT) is not _ABSENT
+        had_value = self.values.pop(key, _ABSENT) is not _ABSENT
+        if not (had_future or had_value):
+            raise KeyError(key)
 
     def clear(self) -> None:
         self.futures.clear()
+        self.values.clear()
+
+
+class _Loader(DataLoader[K, V]):
+    """A `DataLoader` whose primed values go into its cache's `values` (see `_Futures`)."""
+
+    cache_map: _Futures[K, V]
+
+    def prime_many(self, data: Mapping[K, V], force: bool = False) -> None:
+        if self.batch is not None and not self.batch.dispatched and self.batch.tasks:
+            # Loads waiting for the batch a primed value answers: strawberry settles them with it.
+            super().prime_many(data, force)
+            return
+        values, futures = self.cache_map.values, self.cache_map.futures
+        if force:
+            for key in data:
+                futures.pop(key, None)
+            values.update(data)
+            return
+        for key, value in data.items():
+            if key not in values and key not in futures:
+                values[key] = value
 
 
 class batched(Generic[K, V]):  # noqa: N801 - used like a decorator, as `functools.cached_property` is
@@ -86,7 +127,7 @@ class batched(Generic[K, V]):  # noqa: N801 - used like a decorator, as `functoo
         async def load_batch(keys: list[K]) -> list[V]:
             return await load(session_factory, keys)
 
-        loader: DataLoader[K, V] = DataLoader(load_fn=load_batch, cache_map=_Futures())
+        loader: DataLoader[K, V] = _Loader(load_fn=load_batch, cache_map=_Futures())
         instance.__dict__[self._name] = loader
         return loader
 
@@ -127,7 +168,13 @@ def answer(loader: DataLoader[K, V], key: K, shape: Callable[[V], R]) -> R | Awa
     field that answers through here pays it only when it really waits for the database.
     """
     cache = loader.cache_map if loader.cache else None
-    future = cache.futures.get(key) if isinstance(cache, _Futures) else cache.get(key) if cache is not None else None
+    if isinstance(cache, _Futures):
+        value = cache.values.get(key, _ABSENT)
+        if value is not _ABSENT:
+            return shape(value)
+        future = cache.futures.get(key)
+    else:
+        future = cache.get(key) if cache is not None else None
     if future is not None and future.done() and not future.cancelled() and future.exception() is None:
         return shape(future.result())
     return _shaped(loader.load(key), shape)
@@ -146,9 +193,24 @@ async def read_into(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
     `load_many` makes a future per key, batches them and gathers them: on a page of a hundred rows that
     is hundreds of futures, done callbacks and turns of the event loop for what one statement returns.
     """
-    missing = [key for key in dict.fromkeys(keys) if loader.cache_map.get(key) is None]
+    cache = loader.cache_map
+    missing = [key for key in dict.fromkeys(keys) if not (cache.holds(key) if isinstance(cache, _Futures) else cache.get(key))]
     if missing:
         loader.prime_many(dict(zip(missing, await loader.load_fn(missing), strict=True)))
+
+
+def read_value(loader: DataLoader[K, V], key: K) -> V:
+    """The value `read_into` read (or a prime put) into `loader` for `key`, without waiting: the key must
+    be held and settled."""
+    cache = loader.cache_map
+    if isinstance(cache, _Futures):
+        value = cache.values.get(key, _ABSENT)
+        if value is not _ABSENT:
+            return value  # type: ignore[no-any-return]
+    future = cache.get(key)
+    if future is None or not future.done():
+        raise LookupError(f"{key!r} is not read into the loader yet")
+    return future.result()
 
 
 def prime_joined(loader: DataLoader[int, Any], rows: Iterable[Any], relation: str) -> None:

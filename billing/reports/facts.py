@@ -337,7 +337,6 @@ def _bills_statement(dialect: str) -> DriverStatement:
         )
         .join(unit, unit.c.id == bill.c.unit_id)
         .where(_among_bills(bill.c.id, dialect)),
-        expanding=[] if dialect == "postgresql" else ["bill_ids"],
     )
 
 
@@ -384,7 +383,6 @@ def _open_facts_statement(dialect: str) -> DriverStatement:
                 no_position,
             ).where(_among_bills(spans.c.bill_id, dialect), spans.c.open_until == open_until),
         ),
-        expanding=[] if dialect == "postgresql" else ["bill_ids"],
     )
 
 

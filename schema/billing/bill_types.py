@@ -23,7 +23,7 @@ from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
 from schema.billing.loaders import late_fee_policies
 from schema.billing.run_types import BillRunType
-from schema.batching import answer, prime_joined, read_into
+from schema.batching import answer, prime_joined, read_into, read_value
 from schema.context import Info
 from schema.units.types import BuildingType, PartyType, UnitType
 
@@ -45,7 +45,7 @@ async def _late_fee_policies_and_projects(info: Info, projects: list[int]) -> No
     loaders = info.context.loaders
     versions_with_project = loaders.billing.late_fee_versions_with_project_by_project
     await read_into(versions_with_project, projects)
-    versions = {project: await versions_with_project.cache_map.get(project) for project in projects}
+    versions = {project: read_value(versions_with_project, project) for project in projects}
     loaders.billing.late_fee_policies_by_project.prime_many(
         {project: late_fee_policies(rows) for project, rows in versions.items()}
     )

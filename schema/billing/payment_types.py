@@ -29,7 +29,7 @@ from schema.billing.enums import (
     PaymentIntentStatusEnum,
     ReversalKindEnum,
 )
-from schema.batching import answer, prime_joined, read_into
+from schema.batching import answer, prime_joined, read_into, read_value
 from schema.context import Info
 from schema.ids import database_id
 from schema.pagination import selected_under
@@ -46,8 +46,7 @@ async def _allocations_with_bills(info: Info, payment_ids: list[int]) -> None:
     bills' loaders."""
     loaders = info.context.loaders.billing
     await read_into(loaders.allocations_with_bills_by_payment, payment_ids)
-    read = loaders.allocations_with_bills_by_payment.cache_map
-    allocations = {payment_id: await read.get(payment_id) for payment_id in payment_ids}
+    allocations = {payment_id: read_value(loaders.allocations_with_bills_by_payment, payment_id) for payment_id in payment_ids}
     loaders.allocations_by_payment.prime_many(allocations)
     prime_joined(loaders.bill, (row for rows in allocations.values() for row in rows), "bill")
 
@@ -136,8 +135,9 @@ class PaymentType(relay.Node):
         The receipts came with the payments, and the units too when they were asked for
         (`list_payments(with_units=…)`)."""
         loaders = info.context.loaders
-        for payment in rows:
-            loaders.billing.receipts_by_payment.prime(payment.id, [payment.receipt] if payment.receipt else [])
+        loaders.billing.receipts_by_payment.prime_many(
+            {payment.id: [payment.receipt] if payment.receipt else [] for payment in rows}
+        )
         ids = [payment.id for payment in rows]
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:

@@ -1,5 +1,6 @@
 """Who sees a unit's billing is one rule: `may_see_unit_billing` in Python and its SQL twin
-`visible_unit_billing` pick the same bills for every kind of caller, on both databases."""
+`visible_unit_billing` (what the lists of bills and payments run) pick the same bills for every kind of
+caller, on both databases."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from api.state import AppState
-from billing.policy import may_see_unit_billing, visible_unit_billing
+from billing.policy import may_see_unit_billing, unit_billing_viewer, visible_unit_billing
+from billing.queries import BillFilterSpec, BillStatusFilter, list_bills
+from db.batch_reads import dialect_of
 from db.models import Bill, BillRun
 from kernel.principal import Principal, Role
 from tests.integration.world import World, build_world
@@ -90,8 +93,11 @@ async def test_the_sql_twin_picks_the_bills_the_predicate_lets_the_caller_see(
         in_sql = set(
             await session.scalars(
                 select(Bill.id).where(
-                    visible_unit_billing(principal, project_column=Bill.project_id, unit_column=Bill.unit_id)
-                )
+                    visible_unit_billing(
+                        dialect_of(state.session_factory), project_column=Bill.project_id, unit_column=Bill.unit_id
+                    )
+                ),
+                unit_billing_viewer(principal),
             )
         )
     in_python = {
@@ -101,3 +107,53 @@ async def test_the_sql_twin_picks_the_bills_the_predicate_lets_the_caller_see(
     # then both pick the same bills: the project's for its finance staff, an OWNER's own flat's
     assert in_sql == in_python
     assert len(in_sql) == bills_seen
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [
+        "finance of Lakeside",
+        "admin of Hillside",
+        "dispatcher of Lakeside",
+        "owner of alice's flat",
+        "occupant of alice's flat without the owner role",
+        "owner in Lakeside occupying a Hillside flat",
+        "finance of Lakeside, owner in Hillside",
+        "nobody",
+    ],
+)
+async def test_a_page_of_bills_holds_the_bills_the_predicate_lets_the_caller_see_under_every_filter(
+    state: AppState, caller: str
+) -> None:
+    # given a bill for every unit of both projects, all open and due on 16 December
+    world = await build_world(state)
+    await _one_bill_per_unit(state, world)
+    principal = _callers(world)[caller]
+    async with state.session_factory() as session:
+        every_bill = (await session.scalars(select(Bill).order_by(Bill.id))).all()
+    visible = [bill for bill in every_bill if may_see_unit_billing(principal, project_id=bill.project_id, unit_id=bill.unit_id)]
+    lakeside, alice = world.ids["Project:lakeside"], world.ids["Unit:alice"]
+    before_due, after_due = dt.date(2026, 12, 1), dt.date(2027, 1, 1)
+    expected = {
+        (BillFilterSpec(), before_due): visible,
+        (BillFilterSpec(project_id=lakeside, period="2026-11"), before_due): [b for b in visible if b.project_id == lakeside],
+        (BillFilterSpec(period="2026-10"), before_due): [],
+        (BillFilterSpec(unit_id=alice), before_due): [b for b in visible if b.unit_id == alice],
+        (BillFilterSpec(building_id=world.ids["Building:a1"]), before_due): [
+            b for b in visible if b.unit_id in {world.ids["Unit:alice"], world.ids["Unit:bob"]}
+        ],
+        (BillFilterSpec(status=BillStatusFilter.OVERDUE), before_due): [],
+        (BillFilterSpec(status=BillStatusFilter.OVERDUE), after_due): visible,
+        (BillFilterSpec(status=BillStatusFilter.OPEN), before_due): visible,
+        (BillFilterSpec(status=BillStatusFilter.PAID), after_due): [],
+    }
+    for (spec, today), bills in expected.items():
+        # when the list is read a page at a time
+        first = await list_bills(state.session_factory, principal, spec=spec, today=today, limit=2, after_id=None)
+        read = [row.id for row in first.rows[:2]]
+        if len(first.rows) > 2:  # the extra row: another page follows
+            rest = await list_bills(state.session_factory, principal, spec=spec, today=today, limit=100, after_id=read[-1])
+            read += [row.id for row in rest.rows]
+        # then the pages hold those bills in id order, and the count counts them all
+        assert read == [b.id for b in bills], (spec, today)
+        assert await first.count() == len(bills), (spec, today)

@@ -22,7 +22,6 @@ _BY_NAMES = DriverStatement(
     select(Organization.id, Organization.name, Organization.created_at)
     .where(Organization.name.in_(bindparam("names", expanding=True)))
     .order_by(Organization.id),
-    expanding=["names"],
 )
 # A Core insert compiles the column's Python default as a parameter: the caller gives it.
 _INSERT = DriverStatement(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, inspect
+from sqlalchemy import delete, inspect, update
 
 from api.state import AppState
 from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
@@ -109,3 +110,16 @@ async def test_units_joined_onto_a_page_of_bills_are_the_rows_the_unit_loader_re
     assert len(joined) == 4 and joined == loaded
     assert [type(unit) for unit in joined] == [type(unit) for unit in loaded]
     assert [plain_row_of(unit, "building").name for unit in joined] == [plain_row_of(unit, "building").name for unit in loaded]
+
+
+async def test_times_come_back_in_utc_from_plain_rows_and_objects_alike(state: AppState) -> None:
+    world = await build_world(state)
+    shanghai_morning = dt.datetime(2026, 3, 1, 8, 30, 15, 250, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    async with state.session_factory() as session, session.begin():
+        await session.execute(update(Unit).where(Unit.id == world.ids["Unit:alice"]).values(created_at=shanghai_morning))
+    ids = [world.ids["Unit:alice"]]
+    (plain,) = await rows_by_id(state.session_factory, Unit, ids, plain=True)
+    (loaded,) = await rows_by_id(state.session_factory, Unit, ids)
+    for read in (plain.created_at, loaded.created_at):
+        assert read == shanghai_morning
+        assert read.tzinfo is dt.UTC and read.hour == 0
