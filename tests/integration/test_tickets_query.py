@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
 
 from api.state import AppState
 from tests.conftest import Clock
@@ -96,6 +98,38 @@ async def test_filters_narrow_the_list(client: httpx.AsyncClient, state: AppStat
     assert await _descriptions(client, token, {"slaState": "OK"}) == ["空调不制冷"]
     unknown = await _descriptions(client, token, {"buildingId": world.gid("Unit:alice")})
     assert unknown == []
+
+
+SLA_STATES = "query ($filter: TicketFilter) { tickets(filter: $filter) { edges { node { description slaState } } } }"
+
+
+async def test_a_page_shows_the_sla_state_its_filter_chose_even_as_the_clock_moves_under_the_request(
+    client: httpx.AsyncClient, state: AppState, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_dispatch_world(state)
+    await _three_tickets(client, world)
+    token = world.token("dispatcher_a")
+    start = clock.now
+
+    def ticking(self: Clock) -> dt.datetime:
+        # Every reading of the service's clock is a minute after the one before it.
+        moment = self.now
+        self.now += dt.timedelta(minutes=1)
+        return moment
+
+    monkeypatch.setattr(Clock, "__call__", ticking)
+    shown: set[tuple[str, str]] = set()
+    # From before the urgent lift's warning (8 minutes) to past its breach (10 minutes), half a minute
+    # apart: some request filters just before a state changes and reads the rows' states just after.
+    for offset in range(0, 30):
+        for wanted in ("OK", "WARNING", "BREACHED"):
+            clock.now = start + dt.timedelta(minutes=offset / 2)
+            result = await gql(client, SLA_STATES, {"filter": {"slaState": wanted}}, token=token)
+            assert "errors" not in result, result
+            for edge in result["data"]["tickets"]["edges"]:
+                assert edge["node"]["slaState"] == wanted, (offset, edge)
+                shown.add((edge["node"]["description"], wanted))
+    assert {("电梯困人了！", "OK"), ("电梯困人了！", "WARNING"), ("电梯困人了！", "BREACHED")} <= shown
 
 
 async def test_pages_follow_the_cursor(client: httpx.AsyncClient, state: AppState) -> None:

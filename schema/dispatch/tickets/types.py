@@ -218,9 +218,12 @@ class TicketType(relay.Node):
     rating: int | None = strawberry.field(description="The owner's rating, 1 to 5, once closed.")
     rating_comment: str | None = strawberry.field(description="The owner's comment with the rating.")
     row: strawberry.Private[Ticket]
+    # The moment a list read its page as of (None: read the clock when asked): a page's SLA states then
+    # agree with the `slaState` filter that chose its rows.
+    as_of: strawberry.Private[dt.datetime | None] = None
 
     @classmethod
-    def from_row(cls, row: Ticket) -> TicketType:
+    def from_row(cls, row: Ticket, *, as_of: dt.datetime | None = None) -> TicketType:
         return cls(
             id=row.id,
             kind=row.kind,
@@ -251,6 +254,7 @@ class TicketType(relay.Node):
             rating=row.rating,
             rating_comment=row.rating_comment,
             row=row,
+            as_of=as_of,
         )
 
     @staticmethod
@@ -273,7 +277,7 @@ class TicketType(relay.Node):
 
     @strawberry.field(description="OK, WARNING (80% of a promise's time used) or BREACHED, right now.")
     def sla_state(self, info: Info) -> SlaStateEnum:
-        return sla_state_at(self.row, info.context.now())
+        return sla_state_at(self.row, self.as_of if self.as_of is not None else info.context.now())
 
     @strawberry.field(description="The actions you may take on this ticket now.")
     def allowed_actions(self, info: Info) -> list[TicketActionEnum]:
