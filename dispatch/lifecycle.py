@@ -61,6 +61,7 @@ __all__ = [
     "TicketFacts",
     "Transition",
     "TransitionRefused",
+    "actions_in_status",
     "allowed_actions",
     "allowed_dispatch_actions",
     "board_column",
@@ -364,7 +365,13 @@ def _actions_permitted(
 
 def allowed_actions(facts: TicketFacts, actor: Actor) -> tuple[TicketAction, ...]:
     """The public actions this actor may take on the ticket now, in `TicketAction` order."""
-    return _actions_permitted(TicketAction, facts.status, _capacities(actor))  # type: ignore[return-value]
+    return actions_in_status(facts.status, actor)
+
+
+def actions_in_status(status: TicketStatus, actor: Actor) -> tuple[TicketAction, ...]:
+    """`allowed_actions` of a ticket in `status`: which public actions an actor may take depends on the
+    status alone, so a reader that has no `TicketFacts` at hand (a page of rows) need not build them."""
+    return _actions_permitted(TicketAction, status, _capacities(actor))  # type: ignore[return-value]
 
 
 def allowed_dispatch_actions(facts: TicketFacts, actor: Actor) -> tuple[DispatchAction, ...]:

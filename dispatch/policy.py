@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Hashable
+from functools import cache
 from typing import Protocol
 
 from sqlalchemy import ColumnElement, and_, or_
 
 from db.conditions import among
 from db.models import Technician, Ticket, TicketEvent
-from dispatch.lifecycle import Actor
+from dispatch.lifecycle import Actor, actions_in_status
+from dispatch.model import TicketAction
 from kernel.errors import AccessDenied
 from kernel.principal import STAFF_ROLES, Principal, Role
-from kernel.vocabulary import ActorRole, TicketEventType
+from kernel.vocabulary import ActorRole, TicketEventType, TicketStatus
 
 __all__ = [
     "DISPATCH_ADMINS_ONLY",
@@ -32,7 +34,9 @@ __all__ = [
     "may_set_days_off",
     "sets_availability",
     "TechnicianView",
+    "TicketWithStatus",
     "TicketParties",
+    "actions_on_ticket",
     "actor_for",
     "acts_on_tickets",
     "configures_dispatch",
@@ -87,6 +91,12 @@ class TicketParties(Protocol):
     @property
     def unit_id(self) -> int | None: ...
 
+
+class TicketWithStatus(TicketParties, Protocol):
+    """A ticket's parties and where it stands: what decides the actions a caller may take on it."""
+
+    @property
+    def status(self) -> TicketStatus: ...
 
 
 # --- operation gates: may the caller use the operation at all -------------------------------------
@@ -279,20 +289,59 @@ def may_follow_ticket(principal: Principal, ticket: TicketParties) -> bool:
 def actor_for(principal: Principal, ticket: TicketParties) -> Actor:
     """The capacity in which the caller acts on a ticket they can see; staff rank first. Which actions
     that capacity allows in which status is the state machine's business (`dispatch.lifecycle`)."""
-    project = ticket.project_id
-    if principal.has_role(project, Role.ADMIN):
-        return Actor(ActorRole.ADMIN, principal.user_id)
-    if principal.has_role(project, Role.DISPATCHER):
-        return Actor(ActorRole.DISPATCHER, principal.user_id)
-    if principal.has_role(project, Role.TECHNICIAN) and _is_assignee(principal, ticket):
-        return Actor(ActorRole.TECHNICIAN, principal.user_id, is_assignee=True)
-    if principal.has_role(project, Role.OWNER):
-        return Actor(
-            ActorRole.OWNER, principal.user_id, is_reporter_or_occupant=_is_reporter_or_occupant(principal, ticket)
-        )
-    if principal.has_role(project, Role.TECHNICIAN):
-        return Actor(ActorRole.TECHNICIAN, principal.user_id)
-    raise AccessDenied("Your role may not act on tickets.")
+    capacity = _capacity(
+        principal.roles.get(ticket.project_id, _NO_ROLES),
+        _is_assignee(principal, ticket),
+        _is_reporter_or_occupant(principal, ticket),
+    )
+    if capacity is None:
+        raise AccessDenied("Your role may not act on tickets.")
+    return Actor(
+        capacity.role,
+        principal.user_id,
+        is_assignee=capacity.is_assignee,
+        is_reporter_or_occupant=capacity.is_reporter_or_occupant,
+    )
+
+
+def actions_on_ticket(principal: Principal, ticket: TicketWithStatus) -> tuple[TicketAction, ...]:
+    """The public actions the caller may take on the ticket now (`lifecycle.allowed_actions` in the
+    capacity `actor_for` gives them); none when their role may not act on tickets."""
+    return _actions_on(
+        principal.roles.get(ticket.project_id, _NO_ROLES),
+        _is_assignee(principal, ticket),
+        _is_reporter_or_occupant(principal, ticket),
+        ticket.status,
+    )
+
+
+_NO_ROLES: frozenset[Role] = frozenset()
+
+
+@cache
+def _capacity(held: frozenset[Role], is_assignee: bool, is_reporter_or_occupant: bool) -> Actor | None:
+    """`actor_for`'s answer (without the user) from the roles held in the ticket's project and how the
+    caller stands to the ticket; None when none of those roles acts on tickets. A handful of inputs, so
+    each answer is worked out once: a board of fifty tickets asks the same few questions fifty times."""
+    if Role.ADMIN in held:
+        return Actor(ActorRole.ADMIN)
+    if Role.DISPATCHER in held:
+        return Actor(ActorRole.DISPATCHER)
+    if Role.TECHNICIAN in held and is_assignee:
+        return Actor(ActorRole.TECHNICIAN, is_assignee=True)
+    if Role.OWNER in held:
+        return Actor(ActorRole.OWNER, is_reporter_or_occupant=is_reporter_or_occupant)
+    if Role.TECHNICIAN in held:
+        return Actor(ActorRole.TECHNICIAN)
+    return None
+
+
+@cache
+def _actions_on(
+    held: frozenset[Role], is_assignee: bool, is_reporter_or_occupant: bool, status: TicketStatus
+) -> tuple[TicketAction, ...]:
+    actor = _capacity(held, is_assignee, is_reporter_or_occupant)
+    return () if actor is None else actions_in_status(TicketStatus(status), actor)
 
 
 def staff_actor(principal: Principal, ticket: TicketParties) -> Actor:

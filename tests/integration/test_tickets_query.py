@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
+import pytest
+
+from sqlalchemy import select
 
 from api.state import AppState
-from tests.conftest import Clock
+from db.models import Ticket, TicketKind
+from dispatch.model import SlaState
+from dispatch.policy import may_see_ticket
+from dispatch.queries import TicketFilterSpec, list_tickets
+from dispatch.ticket_state import sla_state_at
+from kernel.vocabulary import Category, Priority, TicketStatus
+from register.accounts import load_principal
+from tests.conftest import START, Clock
 from tests.integration.dispatch_world import build_dispatch_world, submit, transition
 from tests.integration.world import World, error_codes, gql, statements_run
 
@@ -96,6 +107,38 @@ async def test_filters_narrow_the_list(client: httpx.AsyncClient, state: AppStat
     assert await _descriptions(client, token, {"slaState": "OK"}) == ["空调不制冷"]
     unknown = await _descriptions(client, token, {"buildingId": world.gid("Unit:alice")})
     assert unknown == []
+
+
+SLA_STATES = "query ($filter: TicketFilter) { tickets(filter: $filter) { edges { node { description slaState } } } }"
+
+
+async def test_a_page_shows_the_sla_state_its_filter_chose_even_as_the_clock_moves_under_the_request(
+    client: httpx.AsyncClient, state: AppState, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_dispatch_world(state)
+    await _three_tickets(client, world)
+    token = world.token("dispatcher_a")
+    start = clock.now
+
+    def ticking(self: Clock) -> dt.datetime:
+        # Every reading of the service's clock is a minute after the one before it.
+        moment = self.now
+        self.now += dt.timedelta(minutes=1)
+        return moment
+
+    monkeypatch.setattr(Clock, "__call__", ticking)
+    shown: set[tuple[str, str]] = set()
+    # From before the urgent lift's warning (8 minutes) to past its breach (10 minutes), half a minute
+    # apart: some request filters just before a state changes and reads the rows' states just after.
+    for offset in range(0, 30):
+        for wanted in ("OK", "WARNING", "BREACHED"):
+            clock.now = start + dt.timedelta(minutes=offset / 2)
+            result = await gql(client, SLA_STATES, {"filter": {"slaState": wanted}}, token=token)
+            assert "errors" not in result, result
+            for edge in result["data"]["tickets"]["edges"]:
+                assert edge["node"]["slaState"] == wanted, (offset, edge)
+                shown.add((edge["node"]["description"], wanted))
+    assert {("电梯困人了！", "OK"), ("电梯困人了！", "WARNING"), ("电梯困人了！", "BREACHED")} <= shown
 
 
 async def test_pages_follow_the_cursor(client: httpx.AsyncClient, state: AppState) -> None:
@@ -191,3 +234,56 @@ async def test_what_a_page_reads_ahead_follows_each_document_sent_again_and_agai
         runs.append((document, len(statements), answer["data"]["tickets"]["edges"][2]["node"]["assignee"]))
     # the technicians' loads are read only for the document that asks for them, however often each is sent
     assert [(count, assignee.get("currentLoad")) for _, count, assignee in runs] == [(4, 1), (3, None), (4, 1), (3, None)]
+
+
+async def test_a_page_of_tickets_holds_the_tickets_the_predicate_lets_each_caller_see_under_every_filter(
+    client: httpx.AsyncClient, state: AppState, clock: Clock
+) -> None:
+    # given the three tickets, one accepted, and every kind of caller (the list's statement is built once
+    # per shape of filters, with the caller's ids as parameters)
+    world = await build_dispatch_world(state)
+    leak, aircon, lift = await _three_tickets(client, world)
+    await transition(client, world.token("tech_hvac"), aircon["id"], "ACCEPT")
+    # one its unit's occupants did not report: the dispatcher files it
+    await submit(client, world.token("dispatcher_a"), unitId=world.gid("Unit:alice"), description="门锁坏了")
+    clock.advance(minutes=9)
+    now = clock.now
+    async with state.session_factory() as session:
+        every_ticket = (await session.scalars(select(Ticket).order_by(Ticket.id.desc()))).all()
+    lakeside, a2 = world.ids["Project:lakeside"], world.ids["Building:a2"]
+    hvac = world.ids["Technician:hvac"]
+    for user in world.users:
+        async with state.session_factory() as session:
+            principal = await load_principal(session, world.users[user], today=now.date())
+        if principal is None:
+            continue
+        visible = [ticket for ticket in every_ticket if may_see_ticket(principal, ticket)]
+        expected = [
+            (TicketFilterSpec(), visible),
+            (TicketFilterSpec(project_id=lakeside, statuses=[TicketStatus.NEW, TicketStatus.ASSIGNED]), [
+                t for t in visible if t.project_id == lakeside and t.status in {TicketStatus.NEW, TicketStatus.ASSIGNED}
+            ]),
+            (TicketFilterSpec(statuses=[]), []),
+            (TicketFilterSpec(categories=[Category.HVAC], priorities=[Priority.NORMAL, Priority.HIGH]), [
+                t for t in visible if t.category is Category.HVAC and t.priority in {Priority.NORMAL, Priority.HIGH}
+            ]),
+            (TicketFilterSpec(building_id=a2, kind=TicketKind.REPAIR), [t for t in visible if t.building_id == a2]),
+            (TicketFilterSpec(technician_id=hvac), [t for t in visible if t.assignee_id == hvac]),
+            (TicketFilterSpec(sla_state=SlaState.WARNING), [t for t in visible if sla_state_at(t, now) is SlaState.WARNING]),
+            (TicketFilterSpec(sla_state=SlaState.OK, created_after=START), [
+                t for t in visible if sla_state_at(t, now) is SlaState.OK and t.created_at >= START
+            ]),
+            (TicketFilterSpec(created_before=START), []),
+        ]
+        for spec, tickets in expected:
+            # when the list is read a page at a time
+            first = await list_tickets(state.session_factory, principal, now=now, spec=spec, limit=2, before_id=None)
+            read = [row.id for row in first.rows[:2]]
+            if len(first.rows) > 2:  # the extra row: another page follows
+                rest = await list_tickets(
+                    state.session_factory, principal, now=now, spec=spec, limit=100, before_id=read[-1]
+                )
+                read += [row.id for row in rest.rows]
+            # then the pages hold those tickets, newest first, and the count counts them all
+            assert read == [t.id for t in tickets], (user, spec)
+            assert await first.count() == len(tickets), (user, spec)

@@ -92,10 +92,10 @@ class TicketQueries:
             spec = filter.spec() if filter is not None else TicketFilterSpec()
         except NotFound:
             return empty_connection(TicketConnection)
-        selected = selected_on_nodes(info)
+        selected, now = selected_on_nodes(info), info.context.now()
         page = await list_tickets(
-            info.context.session_factory, principal, now=info.context.now(), spec=spec, limit=size, before_id=before_id,
+            info.context.session_factory, principal, now=now, spec=spec, limit=size, before_id=before_id,
             with_units="unit" in selected,
         )
         await TicketType.read_for_page(info, page.rows, selected)
-        return connection_of(TicketConnection, page, size, TicketType.from_row)
+        return connection_of(TicketConnection, page, size, lambda row: TicketType.from_row(row, as_of=now))

@@ -12,12 +12,10 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from db.models import OwnerAvailability, Ticket, TicketAttachment, TicketEvent
-from dispatch.lifecycle import allowed_actions
 from dispatch.day_routes import plan_my_route
-from dispatch.policy import actor_for, follows_assignments, may_see_ticket
-from dispatch.ticket_state import facts_of, sla_state_at
+from dispatch.policy import actions_on_ticket, follows_assignments, may_see_ticket
+from dispatch.ticket_state import sla_state_at
 from kernel.errors import AccessDenied, NotFound
-from kernel.principal import Principal
 from schema.batching import answer, prime_joined, read_into
 from schema.context import Info
 from schema.dispatch.enums import (
@@ -220,9 +218,12 @@ class TicketType(relay.Node):
     rating: int | None = strawberry.field(description="The owner's rating, 1 to 5, once closed.")
     rating_comment: str | None = strawberry.field(description="The owner's comment with the rating.")
     row: strawberry.Private[Ticket]
+    # The moment a list read its page as of (None: read the clock when asked): a page's SLA states then
+    # agree with the `slaState` filter that chose its rows.
+    as_of: strawberry.Private[dt.datetime | None] = None
 
     @classmethod
-    def from_row(cls, row: Ticket) -> TicketType:
+    def from_row(cls, row: Ticket, *, as_of: dt.datetime | None = None) -> TicketType:
         return cls(
             id=row.id,
             kind=row.kind,
@@ -253,6 +254,7 @@ class TicketType(relay.Node):
             rating=row.rating,
             rating_comment=row.rating_comment,
             row=row,
+            as_of=as_of,
         )
 
     @staticmethod
@@ -275,20 +277,14 @@ class TicketType(relay.Node):
 
     @strawberry.field(description="OK, WARNING (80% of a promise's time used) or BREACHED, right now.")
     def sla_state(self, info: Info) -> SlaStateEnum:
-        return sla_state_at(self.row, info.context.now())
+        return sla_state_at(self.row, self.as_of if self.as_of is not None else info.context.now())
 
     @strawberry.field(description="The actions you may take on this ticket now.")
     def allowed_actions(self, info: Info) -> list[TicketActionEnum]:
-        def yours(principal: Principal | None) -> list[TicketActionEnum]:
-            if principal is None:
-                return []
-            try:
-                actor = actor_for(principal, self.row)
-            except AccessDenied:
-                return []
-            return list(allowed_actions(facts_of(self.row), actor))
-
-        return info.context.with_principal(yours)  # type: ignore[return-value]
+        row = self.row
+        return info.context.with_principal(  # type: ignore[return-value]
+            lambda principal: [] if principal is None else list(actions_on_ticket(principal, row))
+        )
 
     @strawberry.field(description="Its project.")
     async def project(self, info: Info) -> ProjectType:
