@@ -2,7 +2,7 @@
 
 Use cases, GraphQL types, subscriptions and routes all ask these named predicates over the caller's
 `Principal` and plain facts of the object; a list that is filtered in SQL has the predicate's twin here
-too (`visible_tickets`, `visible_technicians`), so the two cannot drift apart. Operation gates
+too (`visible_tickets_parametrized`, `visible_technicians`), so the two cannot drift apart. Operation gates
 (`reports_faults`, `dispatches`, …) answer "may this caller use the operation at all"; the GraphQL
 permission classes are built from them.
 """
@@ -12,11 +12,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Hashable
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
 
-from db.conditions import among
+from db.conditions import among, among_parameter
 from db.models import Technician, Ticket, TicketEvent
 from dispatch.lifecycle import Actor, actions_in_status
 from dispatch.model import TicketAction
@@ -59,9 +59,10 @@ __all__ = [
     "staff_actor",
     "staff_view",
     "technician_view",
+    "ticket_viewer",
     "updates_technicians",
     "visible_technicians",
-    "visible_tickets",
+    "visible_tickets_parametrized",
 ]
 
 # Who runs the queue: assigns, triages and re-plans tickets, keeps the technician roster and the
@@ -249,23 +250,37 @@ def may_see_ticket(principal: Principal, ticket: TicketParties) -> bool:
     return principal.has_role(project, Role.OWNER) and _is_reporter_or_occupant(principal, ticket)
 
 
-def visible_tickets(principal: Principal) -> ColumnElement[bool]:
-    """`may_see_ticket` as a SQL condition on `Ticket`."""
-    conditions = [among(Ticket.project_id, principal.staff_project_ids)]
-    technician_projects = principal.projects_with(Role.TECHNICIAN)
-    if principal.technician_id is not None and technician_projects:
-        conditions.append(
-            and_(Ticket.assignee_id == principal.technician_id, among(Ticket.project_id, technician_projects))
-        )
-    owner_projects = principal.projects_with(Role.OWNER)
-    own = []
-    if principal.party_id is not None:
-        own.append(Ticket.reporter_party_id == principal.party_id)
-    if principal.unit_ids:
-        own.append(among(Ticket.unit_id, principal.unit_ids))
-    if owner_projects and own:
-        conditions.append(and_(among(Ticket.project_id, owner_projects), or_(*own)))
-    return or_(*conditions)
+def visible_tickets_parametrized(dialect: str) -> ColumnElement[bool]:
+    """`may_see_ticket` as a SQL condition on `Ticket`, with the caller's ids as bound parameters
+    (`ticket_viewer` gives their values): the same SQL for every caller, so the list's statement is built
+    once, not per request. A parameter
+    that is null (no technician, no party) compares unknown: that branch lets no ticket through."""
+    return or_(
+        among_parameter(dialect, Ticket.project_id, "viewer_staff_projects"),
+        and_(
+            Ticket.assignee_id == bindparam("viewer_technician"),
+            among_parameter(dialect, Ticket.project_id, "viewer_technician_projects"),
+        ),
+        and_(
+            among_parameter(dialect, Ticket.project_id, "viewer_owner_projects"),
+            or_(
+                Ticket.reporter_party_id == bindparam("viewer_party"),
+                among_parameter(dialect, Ticket.unit_id, "viewer_units"),
+            ),
+        ),
+    )
+
+
+def ticket_viewer(principal: Principal) -> dict[str, Any]:
+    """The values of `visible_tickets_parametrized`'s parameters for `principal`."""
+    return {
+        "viewer_staff_projects": sorted(principal.staff_project_ids),
+        "viewer_technician": principal.technician_id,
+        "viewer_technician_projects": sorted(principal.projects_with(Role.TECHNICIAN)),
+        "viewer_owner_projects": sorted(principal.projects_with(Role.OWNER)),
+        "viewer_party": principal.party_id,
+        "viewer_units": sorted(principal.unit_ids),
+    }
 
 
 def may_set_availability(principal: Principal, ticket: TicketParties) -> bool:

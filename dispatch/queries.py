@@ -4,23 +4,26 @@ technicians' loads, a ticket's attachment; each limited to what the caller may s
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.driver import DriverStatement, connection_for_reads
 from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind, Unit
-from db.pages import KeysetPage, keyset_page
+from db.conditions import among_parameter
+from db.pages import KeysetPage, parametrized_keyset_page
 from dispatch.model import SlaState
 from dispatch.policy import (
     follows_assignments_in,
     may_follow_ticket,
     may_see_equipment,
     may_see_ticket,
+    ticket_viewer,
     visible_technicians,
-    visible_tickets,
+    visible_tickets_parametrized,
 )
 from dispatch.ticket_state import LOAD_STATUSES
 from kernel.errors import NotFound
@@ -57,7 +60,7 @@ class TicketFilterSpec:
     created_before: dt.datetime | None = None
 
 
-def sla_state_condition(state: SlaState, now: dt.datetime) -> ColumnElement[bool]:
+def sla_state_condition(state: SlaState, now: dt.datetime | ColumnElement[dt.datetime]) -> ColumnElement[bool]:
     """The SQL form of `ticket_state.sla_state_at`."""
     breached = or_(Ticket.sla_breached, and_(Ticket.sla_breach_at.is_not(None), Ticket.sla_breach_at <= now))
     warning = and_(Ticket.sla_warning_at.is_not(None), Ticket.sla_warning_at <= now)
@@ -68,29 +71,18 @@ def sla_state_condition(state: SlaState, now: dt.datetime) -> ColumnElement[bool
     return and_(not_(breached), not_(warning))
 
 
-def _conditions(spec: TicketFilterSpec, now: dt.datetime) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if spec.project_id is not None:
-        conditions.append(Ticket.project_id == spec.project_id)
-    if spec.statuses is not None:
-        conditions.append(Ticket.status.in_(spec.statuses) if spec.statuses else false())
-    if spec.categories is not None:
-        conditions.append(Ticket.category.in_(spec.categories) if spec.categories else false())
-    if spec.priorities is not None:
-        conditions.append(Ticket.priority.in_(spec.priorities) if spec.priorities else false())
-    if spec.kind is not None:
-        conditions.append(Ticket.kind == spec.kind)
-    if spec.building_id is not None:
-        conditions.append(Ticket.building_id == spec.building_id)
-    if spec.technician_id is not None:
-        conditions.append(Ticket.assignee_id == spec.technician_id)
-    if spec.sla_state is not None:
-        conditions.append(sla_state_condition(spec.sla_state, now))
-    if spec.created_after is not None:
-        conditions.append(Ticket.created_at >= spec.created_after)
-    if spec.created_before is not None:
-        conditions.append(Ticket.created_at < spec.created_before)
-    return conditions
+# Each filter of the list, its value a parameter of its name (a list's among the values of one).
+_TICKET_FILTERS: dict[str, Callable[[str], ColumnElement[bool]]] = {
+    "project_id": lambda dialect: Ticket.project_id == bindparam("project_id"),
+    "statuses": lambda dialect: among_parameter(dialect, Ticket.status, "statuses"),
+    "categories": lambda dialect: among_parameter(dialect, Ticket.category, "categories"),
+    "priorities": lambda dialect: among_parameter(dialect, Ticket.priority, "priorities"),
+    "kind": lambda dialect: Ticket.kind == bindparam("kind"),
+    "building_id": lambda dialect: Ticket.building_id == bindparam("building_id"),
+    "technician_id": lambda dialect: Ticket.assignee_id == bindparam("technician_id"),
+    "created_after": lambda dialect: Ticket.created_at >= bindparam("created_after"),
+    "created_before": lambda dialect: Ticket.created_at < bindparam("created_before"),
+}
 
 
 async def list_tickets(
@@ -106,11 +98,38 @@ async def list_tickets(
     """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
     newest first, below `before_id` when given, as plain rows of every column (with `with_units`, the
     unit and its building in the field `unit`, None for a common area); and how many match in all."""
-    conditions = [visible_tickets(principal), *_conditions(spec, now)]
+    filters: dict[str, Any] = {
+        "project_id": spec.project_id,
+        "statuses": None if spec.statuses is None else sorted(spec.statuses),
+        "categories": None if spec.categories is None else sorted(spec.categories),
+        "priorities": None if spec.priorities is None else sorted(spec.priorities),
+        "kind": spec.kind,
+        "building_id": spec.building_id,
+        "technician_id": spec.technician_id,
+        "created_after": spec.created_after,
+        "created_before": spec.created_before,
+    }
+    given = {name: value for name, value in filters.items() if value is not None}
+    sla_state = spec.sla_state
+
+    def conditions(dialect: str) -> list[ColumnElement[bool]]:
+        return [
+            visible_tickets_parametrized(dialect),
+            *(_TICKET_FILTERS[name](dialect) for name in given),
+            *((sla_state_condition(sla_state, bindparam("now", type_=Ticket.created_at.type)),) if sla_state else ()),
+        ]
+
     # Plain rows: the list's readers (`TicketType`, the policy's predicates, the SLA state) read columns only.
-    return await keyset_page(
-        session_factory, Ticket, conditions, limit=limit, beyond_id=before_id, newest_first=True,
-        joined=(Ticket.unit, Unit.building) if with_units else (), plain=True,
+    return await parametrized_keyset_page(
+        session_factory,
+        Ticket,
+        shape=(*given, sla_state),
+        conditions=conditions,
+        values={**ticket_viewer(principal), **given, **({"now": now} if sla_state else {})},
+        limit=limit,
+        beyond_id=before_id,
+        newest_first=True,
+        joined=(Ticket.unit, Unit.building) if with_units else (),
     )
 
 
