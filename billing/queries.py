@@ -104,22 +104,9 @@ async def list_bills(
         filters["today"] = today
     elif spec.status is not None:
         filters["status"] = BillStatus(spec.status.value)
-    given = {name: value for name, value in filters.items() if value is not None}
     # Plain rows: the list's readers (`BillType`, the bill loader they are primed into) read columns only.
     joined = (Bill.unit, Unit.building) if with_units else ()
-    return await parametrized_keyset_page(
-        session_factory,
-        Bill,
-        shape=tuple(given),
-        conditions=lambda dialect: [
-            visible_unit_billing(dialect, project_column=Bill.project_id, unit_column=Bill.unit_id),
-            *(_BILL_FILTERS[name]() for name in given),
-        ],
-        values={**unit_billing_viewer(principal), **given},
-        limit=limit,
-        beyond_id=after_id,
-        joined=joined,
-    )
+    return await _visible_page(session_factory, principal, Bill, _BILL_FILTERS, filters, limit=limit, after_id=after_id, joined=joined)
 
 
 # Each filter of a list of bills, its value a parameter of its name.
@@ -147,21 +134,10 @@ async def list_payments(
     every column (the receipt's in the field `receipt`; with `with_units`, the unit and its building in
     `unit`), and how many match in all."""
     filters = {"project_id": spec.project_id, "unit_id": spec.unit_id}
-    given = {name: value for name, value in filters.items() if value is not None}
     # Plain rows: the list's readers (`PaymentType`, `ReceiptType`) read columns only.
     joined = (Payment.receipt, *((Payment.unit, Unit.building) if with_units else ()))
-    return await parametrized_keyset_page(
-        session_factory,
-        Payment,
-        shape=tuple(given),
-        conditions=lambda dialect: [
-            visible_unit_billing(dialect, project_column=Payment.project_id, unit_column=Payment.unit_id),
-            *(_PAYMENT_FILTERS[name]() for name in given),
-        ],
-        values={**unit_billing_viewer(principal), **given},
-        limit=limit,
-        beyond_id=after_id,
-        joined=joined,
+    return await _visible_page(
+        session_factory, principal, Payment, _PAYMENT_FILTERS, filters, limit=limit, after_id=after_id, joined=joined
     )
 
 
@@ -169,6 +145,36 @@ _PAYMENT_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
     "project_id": lambda: Payment.project_id == bindparam("project_id"),
     "unit_id": lambda: Payment.unit_id == bindparam("unit_id"),
 }
+
+
+async def _visible_page(
+    session_factory: async_sessionmaker[AsyncSession],
+    principal: Principal,
+    model: Any,
+    conditions_by_filter: dict[str, Callable[[], ColumnElement[bool]]],
+    filters: dict[str, Any],
+    *,
+    limit: int,
+    after_id: int | None,
+    joined: tuple[Any, ...],
+) -> KeysetPage[Any]:
+    """One page of `model`'s rows (a bill or a payment: a project's and a unit's) that the caller may see
+    under `visible_unit_billing` and the filters given a value, oldest first. The statement is the same
+    for every caller and every value: one per set of filters given, built once."""
+    given = {name: value for name, value in filters.items() if value is not None}
+    return await parametrized_keyset_page(
+        session_factory,
+        model,
+        shape=tuple(given),
+        conditions=lambda dialect: [
+            visible_unit_billing(dialect, project_column=model.project_id, unit_column=model.unit_id),
+            *(conditions_by_filter[name]() for name in given),
+        ],
+        values={**unit_billing_viewer(principal), **given},
+        limit=limit,
+        beyond_id=after_id,
+        joined=joined,
+    )
 
 
 async def list_bill_runs(
