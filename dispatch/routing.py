@@ -373,8 +373,8 @@ class _Model:
         for v, technician in enumerate(technicians):
             intervals = [
                 solver.FixedDurationIntervalVar(
-                    max(rule.starts_within.start, now),
-                    max(rule.starts_within.end, now),
+                    rule.starts_within.start,
+                    rule.starts_within.end,
                     rule.minutes,
                     False,
                     f"break {technician.technician_id} {number}",
@@ -504,8 +504,18 @@ class _Model:
         return solution
 
     def _breaks_ahead(self, technician: TechnicianDay) -> tuple[BreakRule, ...]:
-        """The technician's breaks less those already over."""
-        return tuple(rule for rule in technician.breaks if rule.starts_within.end + rule.minutes > self.now)
+        """The technician's breaks less those already over, each to start no earlier than the technician is
+        free: now, or once the visit under way is finished. A break whose window passes during that visit
+        is taken as soon as it ends; kept to its window, it could go neither before the visit (it started
+        now) nor after it, and no plan at all was possible (the board's routes failed at lunchtime)."""
+        free = max(self.now, technician.shift.start)
+        if technician.started_visit is not None:
+            free += self.visits[self.node_of[technician.started_visit]].minutes
+        return tuple(
+            BreakRule(Window(max(rule.starts_within.start, free), max(rule.starts_within.end, free)), rule.minutes)
+            for rule in technician.breaks
+            if rule.starts_within.end + rule.minutes > self.now
+        )
 
     def _greedy_routes(self) -> list[list[int]]:
         """Routes built by cheapest insertion, most urgent and earliest due first, then room made for each
@@ -668,7 +678,7 @@ class _Model:
         # to open is time no visit gets); one this visit would push past that is taken first, between visits.
         taken = list(end.taken)
         for rule in list(breaks):
-            opens, closes = max(rule.starts_within.start, self.now), max(rule.starts_within.end, self.now)
+            opens, closes = rule.starts_within.start, rule.starts_within.end
             if starts + visit.minutes > closes:
                 at = max(clock, opens)
                 if at > closes:
@@ -687,7 +697,7 @@ class _Model:
             return None
         # A break that could no longer be taken after this visit makes the visit impossible here.
         for rule in breaks:
-            if starts + visit.minutes > max(rule.starts_within.end, self.now):
+            if starts + visit.minutes > rule.starts_within.end:
                 return None
         return after
 
@@ -767,7 +777,7 @@ class _Model:
             times.append((after.arrived, after.clock - self.visits[node].minutes))
             end = after
         # Breaks still due after the last visit are taken as soon as they may be.
-        later = [PlannedBreak(max(end.clock, max(rule.starts_within.start, self.now)), rule.minutes) for rule in end.breaks]
+        later = [PlannedBreak(max(end.clock, rule.starts_within.start), rule.minutes) for rule in end.breaks]
         return times, [*end.taken, *later]
 
     def _reasons(

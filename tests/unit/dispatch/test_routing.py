@@ -165,6 +165,28 @@ def test_a_break_already_over_is_not_planned() -> None:
     assert order(plan, 1) == [10]
 
 
+@pytest.mark.parametrize(
+    ("now", "minutes_to_go"),
+    [
+        (13 * 60 + 45, 30),  # the window closed before now, the break not yet over
+        (13 * 60, 60),  # the window closes while the visit under way goes on
+    ],
+)
+def test_a_break_whose_window_passes_during_the_visit_under_way_is_taken_when_that_visit_ends(
+    now: int, minutes_to_go: int
+) -> None:
+    lunch = BreakRule(Window(12 * 60, 13 * 60 + 30), 60)
+    on_site, waiting = visit(10, minutes=minutes_to_go), visit(11, minutes=30)
+
+    plan = plan_day([on_site, waiting], [tech(1, shift=Window(0, 23 * 60 + 59), breaks=(lunch,), started=10)], now=now, settings=QUICK)
+
+    assert order(plan, 1) == [10, 11]
+    assert stop_of(plan, 10).starts == now
+    (taken,) = plan.route_of(1).breaks  # type: ignore[union-attr]
+    assert (taken.starts, taken.minutes) == (now + minutes_to_go, 60)
+    assert stop_of(plan, 11).starts >= taken.starts + taken.minutes
+
+
 # --- skills and the SLA ----------------------------------------------------------------------------
 
 
