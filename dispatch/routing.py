@@ -370,6 +370,9 @@ class _Model:
         visit_transits = [0] * routing.Size()
         for node, visit in enumerate(visits):
             visit_transits[self.manager.NodeToIndex(node)] = visit.minutes
+        # Each technician's breaks still to take, by vehicle: read by the model and by every route the
+        # construction tries.
+        self.breaks_ahead = [self._breaks_ahead(technician) for technician in technicians]
         for v, technician in enumerate(technicians):
             intervals = [
                 solver.FixedDurationIntervalVar(
@@ -379,7 +382,7 @@ class _Model:
                     False,
                     f"break {technician.technician_id} {number}",
                 )
-                for number, rule in enumerate(self._breaks_ahead(technician))
+                for number, rule in enumerate(self.breaks_ahead[v])
             ]
             if intervals:
                 time.SetBreakIntervalsOfVehicle(intervals, v, visit_transits)
@@ -531,7 +534,7 @@ class _Model:
         placed: set[int] = set()
         for technician in self.technicians:
             begins = max(self.now, technician.shift.start)
-            end = _RouteEnd(self.visit_count + len(routes), begins, self._breaks_ahead(technician))
+            end = _RouteEnd(self.visit_count + len(routes), begins, self.breaks_ahead[len(routes)])
             route: list[int] = []
             for ticket_id in (technician.started_visit, technician.next_visit):
                 if ticket_id is None:
@@ -640,7 +643,7 @@ class _Model:
     def _states(self, vehicle: int, route: list[int]) -> list[tuple[_RouteEnd, int]] | None:
         """The route's end and price after each of its first k visits (k = 0 … all), or None if infeasible."""
         technician = self.technicians[vehicle]
-        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self._breaks_ahead(technician))
+        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self.breaks_ahead[vehicle])
         states = [(end, 0)]
         for node in route:
             extended = self._extend(vehicle, states[-1][0], states[-1][1], [node])
@@ -767,7 +770,7 @@ class _Model:
         """(arrives, starts) of each visit in this order and the breaks, as early as they go; None when the
         construction's timing finds the order infeasible (it is stricter than the solver about breaks)."""
         technician = self.technicians[vehicle]
-        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self._breaks_ahead(technician))
+        end = _RouteEnd(self.visit_count + vehicle, max(self.now, technician.shift.start), self.breaks_ahead[vehicle])
         under_way = {technician.started_visit, technician.next_visit}
         times: list[tuple[int, int]] = []
         for node in nodes:
