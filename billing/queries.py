@@ -24,6 +24,7 @@ from billing.policy import (
     visible_unit_billing,
 )
 from db.batch_reads import plain_reader
+from db.conditions import given_values
 from db.driver import DriverStatement, connection_for_reads
 from db.models import (
     Bill,
@@ -160,17 +161,19 @@ async def _visible_page(
 ) -> KeysetPage[Any]:
     """One page of `model`'s rows (a bill or a payment: a project's and a unit's) that the caller may see
     under `visible_unit_billing` and the filters given a value, oldest first. The statement is the same
-    for every caller and every value: one per set of filters given, built once."""
+    for every value: one per set of filters given and of the caller's ids that hold any, built once."""
     given = {name: value for name, value in filters.items() if value is not None}
+    viewer = unit_billing_viewer(principal)
+    viewer_given = given_values(viewer)
     return await parametrized_keyset_page(
         session_factory,
         model,
-        shape=tuple(given),
+        shape=(tuple(given), viewer_given),
         conditions=lambda dialect: [
-            visible_unit_billing(dialect, project_column=model.project_id, unit_column=model.unit_id),
+            visible_unit_billing(dialect, viewer_given, project_column=model.project_id, unit_column=model.unit_id),
             *(conditions_by_filter[name]() for name in given),
         ],
-        values={**unit_billing_viewer(principal), **given},
+        values={**viewer, **given},
         limit=limit,
         beyond_id=after_id,
         joined=joined,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, false
+from sqlalchemy import ColumnElement, any_, bindparam, false, or_
 from sqlalchemy.dialects.postgresql import ARRAY
 
-__all__ = ["among", "among_parameter"]
+__all__ = ["among", "among_parameter", "any_of", "given_values"]
 
 
 def among(column: object, ids: Collection[int]) -> ColumnElement[bool]:
@@ -23,3 +24,15 @@ def among_parameter(dialect: str, column: object, name: str) -> ColumnElement[bo
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=ARRAY(column.type)))  # type: ignore[attr-defined, no-any-return]
     return column.in_(bindparam(name, expanding=True))  # type: ignore[attr-defined, no-any-return]
+
+
+def given_values(values: Mapping[str, Any]) -> frozenset[str]:
+    """The names of `values` that hold something: an id, or a list with at least one. A policy's SQL twin
+    writes only the branches these open, so a statement built once serves every caller with the same
+    names given (its cache key)."""
+    return frozenset(name for name, value in values.items() if value is not None and value != [])
+
+
+def any_of(branches: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """`OR` of `branches`; a plain false for none (a caller with nothing to see)."""
+    return or_(*branches) if branches else false()

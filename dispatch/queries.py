@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.driver import DriverStatement, connection_for_reads
 from db.models import Equipment, Technician, Ticket, TicketAttachment, TicketKind, Unit
-from db.conditions import among_parameter
+from db.conditions import among_parameter, given_values
 from db.pages import KeysetPage, parametrized_keyset_page
 from dispatch.model import SlaState
 from dispatch.policy import (
@@ -111,10 +111,12 @@ async def list_tickets(
     }
     given = {name: value for name, value in filters.items() if value is not None}
     sla_state = spec.sla_state
+    viewer = ticket_viewer(principal)
+    viewer_given = given_values(viewer)
 
     def conditions(dialect: str) -> list[ColumnElement[bool]]:
         return [
-            visible_tickets_parametrized(dialect),
+            visible_tickets_parametrized(dialect, viewer_given),
             *(_TICKET_FILTERS[name](dialect) for name in given),
             *((sla_state_condition(sla_state, bindparam("now", type_=Ticket.created_at.type)),) if sla_state else ()),
         ]
@@ -123,9 +125,9 @@ async def list_tickets(
     return await parametrized_keyset_page(
         session_factory,
         Ticket,
-        shape=(*given, sla_state),
+        shape=(*given, sla_state, viewer_given),
         conditions=conditions,
-        values={**ticket_viewer(principal), **given, **({"now": now} if sla_state else {})},
+        values={**viewer, **given, **({"now": now} if sla_state else {})},
         limit=limit,
         beyond_id=before_id,
         newest_first=True,
