@@ -34,7 +34,7 @@ from api.state import AppState, build_services, utc_now
 from api.notification_channels import build_channels, sms_gateways
 from api.notification_routes import notification_routes
 from api.workers import SEND_CHECKS, AnnouncementReminders, DispatchWorker, DunningWorker, InProcessWorker, OutboxRelay
-from db.migrate import upgrade_to_head
+from db.migrate import refresh_planner_statistics, upgrade_to_head
 from db.personal_data import PersonalDataCipher
 from db.session import create_engine, create_session_factory, is_sqlite
 from dispatch.live import LiveFeed
@@ -118,6 +118,7 @@ def create_app(
         engine = create_engine(settings.database_url, **_engine_options(settings))
         if should_migrate:
             await upgrade_to_head(engine)
+            await refresh_planner_statistics(engine)
         event_bus = EventBus(settings.broadcast_url)
         await event_bus.start()
         session_factory = create_session_factory(engine)

@@ -30,12 +30,13 @@ def _print(line: str) -> None:
 
 
 async def _migrate(settings: Settings) -> None:
-    from db.migrate import upgrade_to_head
+    from db.migrate import refresh_planner_statistics, upgrade_to_head
     from db.session import create_engine
 
     engine = create_engine(settings.database_url)
     try:
         await upgrade_to_head(engine)
+        await refresh_planner_statistics(engine)
     finally:
         await engine.dispose()
 

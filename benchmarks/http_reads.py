@@ -40,7 +40,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.engine import Engine
 from strawberry import relay
 
@@ -238,6 +238,12 @@ async def _build(url: str) -> Community:
                               period=start.strftime("%Y-%m"), dry_run=False)
         await _pay(session_factory, finance, unit_ids)
         await _file_tickets(session_factory, user_ids, unit_ids, technician_ids, project.id, now, today)
+        if engine.dialect.name == "postgresql":
+            # A live database has the statistics autovacuum gathers (this server runs without it); the served
+            # SQLite file gathers its own when the server starts (`db.migrate.refresh_planner_statistics`).
+            async with engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("VACUUM ANALYZE"))
         return Community(users=user_ids, owner_unit=unit_ids[0])
     finally:
         await engine.dispose()

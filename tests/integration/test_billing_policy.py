@@ -14,8 +14,11 @@ from api.state import AppState
 from billing.policy import may_see_unit_billing, unit_billing_viewer, visible_unit_billing
 from billing.queries import BillFilterSpec, BillStatusFilter, list_bills
 from db.batch_reads import dialect_of
-from db.models import Bill, BillRun
+from db.conditions import given_values
+from db.migrate import refresh_planner_statistics
+from db.models import Bill, BillRun, Unit
 from kernel.principal import Principal, Role
+from kernel.vocabulary import UnitKind
 from tests.integration.world import World, build_world
 
 UNITS = ("alice", "bob", "vacant", "shop", "carol")
@@ -90,14 +93,18 @@ async def test_the_sql_twin_picks_the_bills_the_predicate_lets_the_caller_see(
     # when the bills are filtered in SQL and by the predicate
     async with state.session_factory() as session:
         every_bill = (await session.scalars(select(Bill))).all()
+        viewer = unit_billing_viewer(principal)
         in_sql = set(
             await session.scalars(
                 select(Bill.id).where(
                     visible_unit_billing(
-                        dialect_of(state.session_factory), project_column=Bill.project_id, unit_column=Bill.unit_id
+                        dialect_of(state.session_factory),
+                        given_values(viewer),
+                        project_column=Bill.project_id,
+                        unit_column=Bill.unit_id,
                     )
                 ),
-                unit_billing_viewer(principal),
+                viewer,
             )
         )
     in_python = {
@@ -157,3 +164,60 @@ async def test_a_page_of_bills_holds_the_bills_the_predicate_lets_the_caller_see
         # then the pages hold those bills in id order, and the count counts them all
         assert read == [b.id for b in bills], (spec, today)
         assert await first.count() == len(bills), (spec, today)
+
+
+async def _a_year_of_bills_for_a_building(state: AppState, world: World) -> None:
+    """Alice's flat and 40 neighbours in Lakeside, a bill each a month: the owner's are a few of many."""
+    async with state.session_factory() as session, session.begin():
+        neighbours = [
+            Unit(project_id=world.ids["Project:lakeside"], building_id=world.ids["Building:a1"], number=f"{floor}0{door}",
+                 floor=floor, floor_area=Decimal("90.00"), kind=UnitKind.APARTMENT)
+            for floor in range(2, 12) for door in range(1, 5)
+        ]
+        session.add_all(neighbours)
+        await session.flush()
+        unit_ids = [world.ids["Unit:alice"], *(unit.id for unit in neighbours)]
+        for month in range(1, 13):
+            start = dt.date(2025, month, 1)
+            run = BillRun(project_id=world.ids["Project:lakeside"], period=f"2025-{month:02}", period_start=start,
+                          period_end=start + dt.timedelta(days=27))
+            session.add(run)
+            await session.flush()
+            session.add_all(
+                Bill(
+                    project_id=run.project_id, run_id=run.id, unit_id=unit_id, period=run.period, period_start=run.period_start,
+                    period_end=run.period_end, issued_on=run.period_end, due_date=run.period_end + dt.timedelta(days=15),
+                    total_amount=Decimal("100.00"),
+                )
+                for unit_id in unit_ids
+            )
+
+
+async def test_sqlite_plans_an_owners_bills_by_their_unit_once_it_has_statistics(state: AppState) -> None:
+    if state.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's autovacuum keeps its statistics; refresh_planner_statistics leaves it alone")
+    # given a year of bills for a building, and the statement an owner's list of bills runs
+    world = await build_world(state)
+    await _a_year_of_bills_for_a_building(state, world)
+    viewer = unit_billing_viewer(_callers(world)["owner of alice's flat"])
+    owners_bills = (
+        select(Bill.id)
+        .where(visible_unit_billing("sqlite", given_values(viewer), project_column=Bill.project_id, unit_column=Bill.unit_id))
+        .order_by(Bill.id)
+        .limit(13)
+        .params(viewer)
+    )
+    sql = str(owners_bills.compile(dialect=state.engine.dialect, compile_kwargs={"literal_binds": True}))
+
+    async def plan() -> str:
+        async with state.engine.connect() as connection:
+            return " / ".join(row[-1] for row in await connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}"))
+
+    # when SQLite is given statistics of the tables
+    without_statistics = await plan()
+    await refresh_planner_statistics(state.engine)
+    with_statistics = await plan()
+
+    # then it reads the owner's bills by the unit's index instead of every bill of the project
+    assert "ix_bill_project_id_period" in without_statistics
+    assert "sqlite_autoindex_bill_1 (unit_id=?)" in with_statistics
