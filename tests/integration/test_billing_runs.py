@@ -251,7 +251,7 @@ async def _bills_page_statements(client: httpx.AsyncClient, state: AppState, tok
     return [edge["node"] for edge in result["data"]["bills"]["edges"]], len(statements)
 
 
-async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_four_statements_whatever_its_size(
+async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_three_statements_whatever_its_size(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     # given two months billed for every unit of Lakeside, which has no late-fee policy yet
@@ -279,10 +279,9 @@ async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_four_state
     assert {bill["unit"]["building"]["name"] for bill in five} == {"A1", "A2"}
     assert {bill["lateFee"] for bill in five} == {"0.00"}
     assert all(bill["isOverdue"] and Decimal(bill["lateFee"]) > 0 for bill in late_five)
-    # the caller's principal, the bills with their units and buildings, the project's late-fee policy
-    # with the project itself, the lines; a project without a policy is read on its own
-    assert late_one_count == late_five_count == 4
-    assert one_count == five_count == 5
+    # the caller's principal, the bills with their units and buildings, and the lines with the project's
+    # time zone, language and late-fee policy (`billing.bill_details`), with a policy or without
+    assert one_count == five_count == late_one_count == late_five_count == 3
 
 
 async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
