@@ -23,7 +23,7 @@ from kernel.vocabulary import BillLineKind, Locale
 from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
 from schema.billing.run_types import BillRunType
-from schema.batching import answer, prime_joined, read_into
+from schema.batching import answer, prime_joined, read_into, read_value
 from schema.context import Info
 from schema.units.types import BuildingType, PartyType, UnitType
 
@@ -40,19 +40,20 @@ def _today_in(info: Info, project: Project) -> dt.date:
 
 @dataclass(frozen=True, slots=True)
 class BillPage:
-    """What a page of bills read for its fields at once (`BillType.read_for_page`): each project's day
-    today, language and late-fee policies, and each bill's lines when they are selected (else None)."""
+    """What a page of bills read for its fields at once (`BillType.read_for_page`), each part None when
+    no selected field needs it: each project's day today and terms (time zone, language, late-fee
+    policies), each bill's lines, each unit of the page (one object per unit, however many of its bills
+    the page shows)."""
 
-    today_by_project: dict[int, dt.date]
-    terms_by_project: dict[int, ProjectTerms]
+    today_by_project: dict[int, dt.date] | None
+    terms_by_project: dict[int, ProjectTerms] | None
     lines_by_bill: dict[int, list[BillLineType]] | None
+    units_by_id: dict[int, UnitType] | None
 
     def present(self, row: Bill) -> BillType:
-        """The page's bill `row`, answering from the page what the page read for it (when it read its
-        projects' terms, it read them for every bill of the page)."""
+        """The page's bill `row`, answering from the page what the page read for it."""
         bill = BillType.from_row(row)
-        if self.terms_by_project:
-            bill.page = self
+        bill.page = self
         return bill
 
 
@@ -164,13 +165,15 @@ class BillType(relay.Node):
         bills (`list_bills(with_units=…)`) are not read again."""
         loaders = info.context.loaders
         loaders.prime(loaders.billing.bill, rows)
+        units = None
         if "unit" in selected:
             # The units came with the bills: no statement is left to read.
             prime_joined(loaders.unit, rows, "unit")
             await read_into(loaders.unit, sorted({row.unit_id for row in rows}))
+            units = {unit: UnitType.from_row(read_value(loaders.unit, unit)) for unit in {row.unit_id for row in rows}}
         with_lines = "lines" in selected
         if not (with_lines or selected.keys() & {"isOverdue", "lateFee", "lateFeeExplanation"}):
-            return BillPage({}, {}, None)
+            return BillPage(None, None, None, units)
         details = await read_bill_details(
             info.context.session_factory,
             bill_ids=[row.id for row in rows] if with_lines else [],
@@ -185,11 +188,11 @@ class BillType(relay.Node):
                 row.id: [BillLineType.from_row(line, terms[row.project_id].locale) for line in details.lines_by_bill[row.id]]
                 for row in rows
             }
-        return BillPage(today, terms, lines)
+        return BillPage(today, terms, lines, units)
 
     @strawberry.field(description="Unpaid and past its due date, as of today in the project's time zone.")
     def is_overdue(self, info: Info) -> bool:
-        if self.page is not None:
+        if self.page is not None and self.page.today_by_project is not None:
             return balance.is_overdue(self.status, self.due_date, self.page.today_by_project[self.project_id])
         return self._in_project(  # type: ignore[return-value]
             info, lambda project: balance.is_overdue(self.status, self.due_date, _today_in(info, project))
@@ -225,7 +228,7 @@ class BillType(relay.Node):
     ) -> str:
         def explained(bill: BillType, policy: LateFeePolicies, day: dt.date) -> Any:
             accrued = late_fee_now_explained(bill, policy, day)
-            if self.page is not None:
+            if self.page is not None and self.page.terms_by_project is not None:
                 return texts.render(accrued.explanation, self.page.terms_by_project[self.project_id].locale)
             return self._in_project(info, lambda project: texts.render(accrued.explanation, project.locale))
 
@@ -234,9 +237,10 @@ class BillType(relay.Node):
     def _accrued_late_fee(
         self, info: Info, as_of: dt.date | None, compute: Callable[[BillType, LateFeePolicies, dt.date], Any]
     ) -> Any:
-        if self.page is not None:
-            policies = self.page.terms_by_project[self.project_id].late_fee_policies
-            return compute(self, policies, self.page.today_by_project[self.project_id] if as_of is None else as_of)
+        page = self.page
+        if page is not None and page.terms_by_project is not None and page.today_by_project is not None:
+            policies = page.terms_by_project[self.project_id].late_fee_policies
+            return compute(self, policies, page.today_by_project[self.project_id] if as_of is None else as_of)
 
         def accrued(policy: LateFeePolicies) -> Any:
             if as_of is not None:
@@ -260,6 +264,8 @@ class BillType(relay.Node):
 
     @strawberry.field(description="The unit billed.")
     def unit(self, info: Info) -> UnitType:
+        if self.page is not None and self.page.units_by_id is not None:
+            return self.page.units_by_id[self.unit_id]
         return answer(info.context.loaders.unit, self.unit_id, UnitType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The unit's building.")
