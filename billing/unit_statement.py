@@ -4,12 +4,12 @@ balance, described in the project's language."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, String, bindparam, select, type_coerce
+from sqlalchemy import CompoundSelect, String, bindparam, literal, null, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing import texts
@@ -110,42 +110,58 @@ def statement_entries(lines: Iterable[StatementLine], locale: Locale) -> tuple[l
 _UNIT_AND_BUILDING, _unit_of = plain_reader(Unit, (Unit.building,))
 
 
-def _statement_unit_select() -> Select[Any]:
-    return (
-        _UNIT_AND_BUILDING.add_columns(Project.locale)
+def _journal_lines() -> list[Any]:
+    """The columns of a `StatementLine`. The bill's period and the payment's channel come by their primary
+    keys, one look-up per line that has one: as outer joins, PostgreSQL hashed every bill and payment of
+    the database for a unit's sixty lines."""
+    period = select(Bill.period).where(Bill.id == JournalLine.bill_id).scalar_subquery()
+    channel = select(type_coerce(Payment.channel, String)).where(Payment.id == JournalLine.payment_id).scalar_subquery()
+    return [
+        JournalEntry.id.label("entry_id"),
+        JournalEntry.occurred_at.label("occurred_at"),
+        JournalEntry.kind.label("entry_kind"),
+        JournalLine.account.label("account"),
+        fen(JournalLine.debit).label("debit"),
+        fen(JournalLine.credit).label("credit"),
+        JournalLine.bill_id.label("bill_id"),
+        JournalLine.payment_id.label("payment_id"),
+        period.label("period"),
+        channel.label("channel"),
+        JournalLine.line_no.label("line_no"),
+    ]
+
+
+def _nulls_like(columns: list[Any]) -> list[Any]:
+    return [type_coerce(null(), column.type).label(column.name) for column in columns]
+
+
+def _statement_select() -> CompoundSelect:
+    """Part 0: the unit with its building and its project's language; part 1: its journal lines on the
+    receivable and prepaid-credit accounts, in journal order. One statement: a round trip and a pooled
+    connection fewer than two."""
+    unit_columns = [*_UNIT_AND_BUILDING.selected_columns, Project.locale.label("locale")]
+    line_columns = _journal_lines()
+    unit = (
+        _UNIT_AND_BUILDING.add_columns(Project.locale.label("locale"), *_nulls_like(line_columns))
+        .add_columns(literal(0).label("part"))
         .join(Project, Unit.project_id == Project.id)
         .where(Unit.id == bindparam("unit_id"))
     )
-
-
-def _statement_lines_select() -> Select[Any]:
-    # The bill's period and the payment's channel by their primary keys, one look-up per line that has
-    # one: as outer joins, PostgreSQL hashed every bill and payment of the database for a unit's sixty lines.
-    period = select(Bill.period).where(Bill.id == JournalLine.bill_id).scalar_subquery()
-    channel = select(type_coerce(Payment.channel, String)).where(Payment.id == JournalLine.payment_id).scalar_subquery()
-    return (
-        select(
-            JournalEntry.id,
-            JournalEntry.occurred_at,
-            JournalEntry.kind,
-            JournalLine.account,
-            fen(JournalLine.debit),
-            fen(JournalLine.credit),
-            JournalLine.bill_id,
-            JournalLine.payment_id,
-            period,
-            channel,
-        )
+    lines = (
+        select(*_nulls_like(unit_columns), *line_columns, literal(1).label("part"))
+        .select_from(JournalLine)
         .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
         .where(JournalLine.unit_id == bindparam("unit_id"), JournalLine.account.in_(bindparam("accounts", expanding=True)))
-        .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
     )
+    union = union_all(unit, lines)
+    columns = union.selected_columns
+    return union.order_by(columns.part, columns.occurred_at, columns.entry_id, columns.line_no)
 
 
-# Built once: a statement is read on every visit of a unit's account page, and building these two
-# selects cost more than running them.
-_STATEMENT_UNIT = DriverStatement(_statement_unit_select())
-_STATEMENT_LINES = DriverStatement(_statement_lines_select())
+# Built once: a statement is read on every visit of a unit's account page, and building it cost more
+# than running it.
+_STATEMENT = DriverStatement(_statement_select())
+_UNIT_WIDTH = len(_UNIT_AND_BUILDING.selected_columns)
 _STATEMENT_ACCOUNTS = [RECEIVABLE, PREPAID_CREDIT]
 
 
@@ -157,12 +173,13 @@ async def get_unit_statement(
     project's language. The unit comes as a plain row with its building (what a statement's heading
     shows; `db.batch_reads.plain_row_of`). Its reads need no transaction: each is one statement."""
     async with connection_for_reads(session_factory) as connection:
-        found = await _STATEMENT_UNIT.rows(connection, {"unit_id": unit_id})
-        unit = _unit_of(found[0][:-1]) if found else None
-        if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
-            raise NotFound("No such unit.", field="unitId")
-        lines: Sequence[Any] = await _STATEMENT_LINES.rows(connection, {"unit_id": unit_id, "accounts": _STATEMENT_ACCOUNTS})
-    entries, owed, credit = statement_entries(lines, found[0][-1])
+        rows = await _STATEMENT.rows(connection, {"unit_id": unit_id, "accounts": _STATEMENT_ACCOUNTS})
+    # The unit's row comes first when there is one; a unit the caller may not see gives away nothing.
+    unit = _unit_of(rows[0][:_UNIT_WIDTH]) if rows and rows[0][-1] == 0 else None
+    if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
+        raise NotFound("No such unit.", field="unitId")
+    lines = [row[_UNIT_WIDTH + 1 : -2] for row in rows[1:]]
+    entries, owed, credit = statement_entries(lines, rows[0][_UNIT_WIDTH])
     return UnitStatement(
         unit=unit,
         entries=tuple(entries),
