@@ -1,54 +1,41 @@
-"""Read-side use cases of billing: bills and payments with filters, runs with their totals, a unit's
-statement, the late fee a bill would be charged today."""
+"""Read-side use cases of billing: bills and payments with filters, runs with their totals (a unit's
+statement is `billing.unit_statement`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Select, bindparam, func, select, type_coerce
+from sqlalchemy import BigInteger, ColumnElement, bindparam, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from billing import texts
-from billing.balance_sql import amount_billed_fen, amount_paid_fen, fen, is_overdue_sql
+from billing.balance_sql import amount_billed_fen, amount_paid_fen, is_overdue_sql
 from billing.guards import get_project
-from billing.ledger import PREPAID_CREDIT, RECEIVABLE
 from billing.policy import (
     may_manage_charges,
-    may_see_unit_billing,
     unit_billing_viewer,
     visible_unit_billing,
 )
-from db.batch_reads import plain_reader
 from db.conditions import given_values
-from db.driver import DriverStatement, connection_for_reads
 from db.models import (
     Bill,
     BillRun,
     BillStatus,
-    JournalEntry,
-    JournalLine,
     Payment,
-    Project,
     Unit,
 )
 from db.pages import KeysetPage, parametrized_keyset_page
-from kernel.errors import NotFound
 from kernel.principal import Principal
-from kernel.vocabulary import Locale
 
 __all__ = [
     "BillFilterSpec",
     "BillStatusFilter",
     "PaymentFilterSpec",
-    "StatementEntry",
-    "UnitStatement",
     "get_run_summary",
-    "get_unit_statement",
     "list_bill_runs",
     "list_bills",
     "list_payments",
@@ -224,140 +211,3 @@ async def get_run_summary(
             "amount_paid": Decimal(paid_fen).scaleb(-2),
             "amount_outstanding": Decimal(billed_fen - paid_fen).scaleb(-2),
         }
-
-
-@dataclass(frozen=True)
-class StatementEntry:
-    """One event that changed what a unit owes; `amount` > 0 raises the balance, < 0 lowers it."""
-
-    occurred_at: dt.datetime
-    kind: str
-    description: str
-    amount: Decimal
-    balance: Decimal
-    bill_ids: tuple[int, ...]
-    payment_ids: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class UnitStatement:
-    unit: Any  # a plain row of the unit's columns, its building in `building`
-    entries: tuple[StatementEntry, ...]
-    amount_owed: Decimal
-    prepaid_credit: Decimal
-
-    @property
-    def balance(self) -> Decimal:
-        """What the unit owes net of its prepaid credit (negative: the unit is in credit)."""
-        return self.amount_owed - self.prepaid_credit
-
-
-@dataclass
-class _OpenEntry:
-    """A journal entry being summed up while its lines are read."""
-
-    entry_id: int
-    occurred_at: dt.datetime
-    kind: str
-    net: int = 0
-    bills: set[int] = field(default_factory=set)
-    payments: set[int] = field(default_factory=set)
-    periods: set[str] = field(default_factory=set)
-    channels: set[str] = field(default_factory=set)
-
-    def close(self, balance_fen: int, locale: Locale) -> StatementEntry:
-        return StatementEntry(
-            occurred_at=self.occurred_at,
-            kind=self.kind,
-            description=texts.statement_entry(
-                self.kind, raises_balance=self.net > 0, periods=self.periods, channels=self.channels, locale=locale
-            ),
-            amount=Decimal(self.net).scaleb(-2),
-            balance=Decimal(balance_fen).scaleb(-2),
-            bill_ids=tuple(sorted(self.bills)),
-            payment_ids=tuple(sorted(self.payments)),
-        )
-
-
-_UNIT_AND_BUILDING, _unit_of = plain_reader(Unit, (Unit.building,))
-
-
-def _statement_unit_select() -> Select[Any]:
-    return (
-        _UNIT_AND_BUILDING.add_columns(Project.locale)
-        .join(Project, Unit.project_id == Project.id)
-        .where(Unit.id == bindparam("unit_id"))
-    )
-
-
-def _statement_lines_select() -> Select[Any]:
-    return (
-        select(
-            JournalEntry.id,
-            JournalEntry.occurred_at,
-            JournalEntry.kind,
-            JournalLine.account,
-            fen(JournalLine.debit),
-            fen(JournalLine.credit),
-            JournalLine.bill_id,
-            JournalLine.payment_id,
-            Bill.period,
-            Payment.channel,
-        )
-        .join(JournalEntry, JournalLine.entry_id == JournalEntry.id)
-        .outerjoin(Bill, JournalLine.bill_id == Bill.id)
-        .outerjoin(Payment, JournalLine.payment_id == Payment.id)
-        .where(JournalLine.unit_id == bindparam("unit_id"), JournalLine.account.in_(bindparam("accounts", expanding=True)))
-        .order_by(JournalEntry.occurred_at, JournalEntry.id, JournalLine.line_no)
-    )
-
-
-# Built once: a statement is read on every visit of a unit's account page, and building these two
-# selects cost more than running them.
-_STATEMENT_UNIT = DriverStatement(_statement_unit_select())
-_STATEMENT_LINES = DriverStatement(_statement_lines_select())
-_STATEMENT_ACCOUNTS = [RECEIVABLE, PREPAID_CREDIT]
-
-
-async def get_unit_statement(
-    session_factory: async_sessionmaker[AsyncSession], principal: Principal, *, unit_id: int
-) -> UnitStatement:
-    """The unit's account from the journal: every bill, late fee, adjustment, payment, refund and
-    reversal, in order, with the running balance (receivable minus prepaid credit), each described in the
-    project's language. The unit comes as a plain row with its building (what a statement's heading
-    shows; `db.batch_reads.plain_row_of`). Its reads need no transaction: each is one statement."""
-    async with connection_for_reads(session_factory) as connection:
-        found = await _STATEMENT_UNIT.rows(connection, {"unit_id": unit_id})
-        unit = _unit_of(found[0][:-1]) if found else None
-        if unit is None or not may_see_unit_billing(principal, project_id=unit.project_id, unit_id=unit_id):
-            raise NotFound("No such unit.", field="unitId")
-        locale = found[0][-1]
-        rows = await _STATEMENT_LINES.rows(connection, {"unit_id": unit_id, "accounts": _STATEMENT_ACCOUNTS})
-        entries: list[StatementEntry] = []
-        owed = credit = 0
-        current: _OpenEntry | None = None
-        for entry_id, at, kind, account, debit, credit_side, bill_id, payment_id, period, channel in rows:
-            if current is None or current.entry_id != entry_id:
-                if current is not None and current.net:
-                    entries.append(current.close(owed - credit, locale))
-                current = _OpenEntry(entry_id, at, kind)
-            change = int(debit) - int(credit_side)
-            if account == RECEIVABLE:
-                owed += change
-            else:
-                credit -= change
-            current.net += change
-            if bill_id is not None:
-                current.bills.add(bill_id)
-                current.periods.add(period)
-            if payment_id is not None:
-                current.payments.add(payment_id)
-                current.channels.add(channel.value)
-        if current is not None and current.net:
-            entries.append(current.close(owed - credit, locale))
-        return UnitStatement(
-            unit=unit,
-            entries=tuple(entries),
-            amount_owed=Decimal(owed).scaleb(-2),
-            prepaid_credit=Decimal(credit).scaleb(-2),
-        )

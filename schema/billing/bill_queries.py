@@ -76,5 +76,5 @@ class BillQueries:
             after_id=start_after,
             with_units="unit" in selected,
         )
-        await BillType.read_for_page(info, page.rows, selected)
-        return connection_of(BillConnection, page, size, BillType.from_row)
+        bills = await BillType.read_for_page(info, page.rows, selected)
+        return connection_of(BillConnection, page, size, bills.present)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -15,13 +15,13 @@ from strawberry import relay
 from billing import balance, texts
 from billing import model as engine
 from billing.allocation import late_fee_now, late_fee_now_explained
+from billing.bill_details import ProjectTerms, read_bill_details
 from billing.policy import may_manage_charges
 from billing.rules import LateFeePolicies
 from db.models import Bill, Project
 from kernel.vocabulary import BillLineKind, Locale
 from schema.billing.common import nodes_of_unit_billing
 from schema.billing.enums import AdjustmentKindEnum, BillLineKindEnum, BillStatusEnum
-from schema.billing.loaders import late_fee_policies
 from schema.billing.run_types import BillRunType
 from schema.batching import answer, prime_joined, read_into, read_value
 from schema.context import Info
@@ -38,19 +38,23 @@ def _today_in(info: Info, project: Project) -> dt.date:
     return info.context.now().astimezone(ZoneInfo(project.timezone)).date()
 
 
-async def _late_fee_policies_and_projects(info: Info, projects: list[int]) -> None:
-    """The projects' late-fee policies with the projects themselves (time zone, locale), read by one
-    statement into their loaders; a project without any policy version came with no row and is read
-    on its own."""
-    loaders = info.context.loaders
-    versions_with_project = loaders.billing.late_fee_versions_with_project_by_project
-    await read_into(versions_with_project, projects)
-    versions = {project: read_value(versions_with_project, project) for project in projects}
-    loaders.billing.late_fee_policies_by_project.prime_many(
-        {project: late_fee_policies(rows) for project, rows in versions.items()}
-    )
-    prime_joined(loaders.project, (rows[0] for rows in versions.values() if rows), "project")
-    await read_into(loaders.project, projects)
+@dataclass(frozen=True, slots=True)
+class BillPage:
+    """What a page of bills read for its fields at once (`BillType.read_for_page`), each part None when
+    no selected field needs it: each project's day today and terms (time zone, language, late-fee
+    policies), each bill's lines, each unit of the page (one object per unit, however many of its bills
+    the page shows)."""
+
+    today_by_project: dict[int, dt.date] | None
+    terms_by_project: dict[int, ProjectTerms] | None
+    lines_by_bill: dict[int, list[BillLineType]] | None
+    units_by_id: dict[int, UnitType] | None
+
+    def present(self, row: Bill) -> BillType:
+        """The page's bill `row`, answering from the page what the page read for it."""
+        bill = BillType.from_row(row)
+        bill.page = self
+        return bill
 
 
 @strawberry.type(name="BillLine", description="One line of a bill. Money is a decimal string in yuan.")
@@ -120,6 +124,8 @@ class BillType(relay.Node):
     party_id: strawberry.Private[int | None]
     project_id: strawberry.Private[int]
     run_id: strawberry.Private[int]
+    # Set on the bills of a list (`BillPage.present`): their fields answer from what the page read.
+    page: strawberry.Private[BillPage | None] = None
 
     @classmethod
     def from_row(cls, row: Bill) -> BillType:
@@ -152,27 +158,42 @@ class BillType(relay.Node):
         return balance.amount_due(self)
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Bill], selected: Mapping[str, Any]) -> None:
-        """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of bills at once
-        (the statements the fields would run anyway), so that each field then answers without waiting.
-        Units that came with the bills (`list_bills(with_units=…)`) are not read again."""
+    async def read_for_page(info: Info, rows: Sequence[Bill], selected: Mapping[str, Any]) -> BillPage:
+        """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of bills at once, so
+        that each field then answers without waiting: the lines and the projects' terms (time zone,
+        language, late-fee policies) in one statement (`billing.bill_details`). Units that came with the
+        bills (`list_bills(with_units=…)`) are not read again."""
         loaders = info.context.loaders
         loaders.prime(loaders.billing.bill, rows)
-        projects = sorted({row.project_id for row in rows})
-        reads: list[Awaitable[Any]] = []
-        if selected.keys() & {"lateFee", "lateFeeExplanation"}:
-            reads.append(_late_fee_policies_and_projects(info, projects))
-        elif selected.keys() & {"isOverdue", "lines"}:
-            reads.append(read_into(loaders.project, projects))
-        if "lines" in selected:
-            reads.append(read_into(loaders.billing.lines_by_bill, [row.id for row in rows]))
+        units = None
         if "unit" in selected:
+            # The units came with the bills: no statement is left to read.
             prime_joined(loaders.unit, rows, "unit")
-            reads.append(read_into(loaders.unit, sorted({row.unit_id for row in rows})))
-        await asyncio.gather(*reads)
+            await read_into(loaders.unit, sorted({row.unit_id for row in rows}))
+            units = {unit: UnitType.from_row(read_value(loaders.unit, unit)) for unit in {row.unit_id for row in rows}}
+        with_lines = "lines" in selected
+        if not (with_lines or selected.keys() & {"isOverdue", "lateFee", "lateFeeExplanation"}):
+            return BillPage(None, None, None, units)
+        details = await read_bill_details(
+            info.context.session_factory,
+            bill_ids=[row.id for row in rows] if with_lines else [],
+            project_ids=sorted({row.project_id for row in rows}),
+        )
+        terms = details.terms_by_project
+        now = info.context.now()
+        today = {project: now.astimezone(ZoneInfo(of.timezone)).date() for project, of in terms.items()}
+        lines = None
+        if with_lines:
+            lines = {
+                row.id: [BillLineType.from_row(line, terms[row.project_id].locale) for line in details.lines_by_bill[row.id]]
+                for row in rows
+            }
+        return BillPage(today, terms, lines, units)
 
     @strawberry.field(description="Unpaid and past its due date, as of today in the project's time zone.")
     def is_overdue(self, info: Info) -> bool:
+        if self.page is not None and self.page.today_by_project is not None:
+            return balance.is_overdue(self.status, self.due_date, self.page.today_by_project[self.project_id])
         return self._in_project(  # type: ignore[return-value]
             info, lambda project: balance.is_overdue(self.status, self.due_date, _today_in(info, project))
         )
@@ -207,6 +228,8 @@ class BillType(relay.Node):
     ) -> str:
         def explained(bill: BillType, policy: LateFeePolicies, day: dt.date) -> Any:
             accrued = late_fee_now_explained(bill, policy, day)
+            if self.page is not None and self.page.terms_by_project is not None:
+                return texts.render(accrued.explanation, self.page.terms_by_project[self.project_id].locale)
             return self._in_project(info, lambda project: texts.render(accrued.explanation, project.locale))
 
         return self._accrued_late_fee(info, as_of, explained)  # type: ignore[return-value]
@@ -214,6 +237,11 @@ class BillType(relay.Node):
     def _accrued_late_fee(
         self, info: Info, as_of: dt.date | None, compute: Callable[[BillType, LateFeePolicies, dt.date], Any]
     ) -> Any:
+        page = self.page
+        if page is not None and page.terms_by_project is not None and page.today_by_project is not None:
+            policies = page.terms_by_project[self.project_id].late_fee_policies
+            return compute(self, policies, page.today_by_project[self.project_id] if as_of is None else as_of)
+
         def accrued(policy: LateFeePolicies) -> Any:
             if as_of is not None:
                 return compute(self, policy, as_of)
@@ -226,6 +254,8 @@ class BillType(relay.Node):
 
     @strawberry.field(description="The charges, discounts and waivers, in order.")
     def lines(self, info: Info) -> list[BillLineType]:
+        if self.page is not None and self.page.lines_by_bill is not None:
+            return self.page.lines_by_bill[self.id]
         return answer(  # type: ignore[return-value]
             info.context.loaders.billing.lines_by_bill,
             self.id,
@@ -234,6 +264,8 @@ class BillType(relay.Node):
 
     @strawberry.field(description="The unit billed.")
     def unit(self, info: Info) -> UnitType:
+        if self.page is not None and self.page.units_by_id is not None:
+            return self.page.units_by_id[self.unit_id]
         return answer(info.context.loaders.unit, self.unit_id, UnitType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The unit's building.")

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import strawberry
 
-from billing import queries
 from billing.ledger_check import ledger_check
+from billing.unit_statement import get_unit_statement
 from kernel.errors import NotFound
 from schema.billing.common import FINANCE_ONLY, gid, read_of_project
 from schema.context import Info
@@ -83,7 +83,7 @@ class LedgerQueries:
     ) -> UnitStatementType | None:
         principal = await require_principal(info)
         try:
-            statement = await queries.get_unit_statement(
+            statement = await get_unit_statement(
                 info.context.session_factory, principal, unit_id=decode_id(unit_id, "Unit", field="unitId")
             )
         except NotFound:
@@ -92,15 +92,15 @@ class LedgerQueries:
             unit=UnitType.from_row(statement.unit),
             entries=[
                 StatementEntryType(
-                    occurred_at=entry.occurred_at,
-                    kind=entry.kind,
-                    description=entry.description,
-                    amount=entry.amount,
-                    balance=entry.balance,
-                    bill_ids=[gid("Bill", pk) for pk in entry.bill_ids],
-                    payment_ids=[gid("Payment", pk) for pk in entry.payment_ids],
+                    occurred_at=at,
+                    kind=kind,
+                    description=description,
+                    amount=amount,
+                    balance=balance,
+                    bill_ids=[gid("Bill", pk) for pk in bill_ids],
+                    payment_ids=[gid("Payment", pk) for pk in payment_ids],
                 )
-                for entry in statement.entries
+                for at, kind, description, amount, balance, bill_ids, payment_ids in statement.entries
             ],
             amount_owed=statement.amount_owed,
             prepaid_credit=statement.prepaid_credit,

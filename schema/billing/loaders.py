@@ -83,12 +83,3 @@ class BillingLoaders(BatchLoaders):
     reversals_by_payment = grouped(PaymentReversal, PaymentReversal.payment_id, order_by=PaymentReversal.id, plain=True)
     receipts_by_payment = grouped(Receipt, Receipt.payment_id, order_by=Receipt.id)
     late_fee_policies_by_project = batched(_late_fee_policies)
-    # The versions, each with its project in `project`: what a page of bills with late fees reads, in one
-    # statement, to prime `late_fee_policies_by_project` and the project loader with.
-    late_fee_versions_with_project_by_project = grouped(
-        LateFeePolicyVersion,
-        LateFeePolicyVersion.project_id,
-        order_by=LateFeePolicyVersion.effective_from,
-        plain=True,
-        joined=(LateFeePolicyVersion.project,),
-    )

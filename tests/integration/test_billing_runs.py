@@ -251,7 +251,7 @@ async def _bills_page_statements(client: httpx.AsyncClient, state: AppState, tok
     return [edge["node"] for edge in result["data"]["bills"]["edges"]], len(statements)
 
 
-async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_four_statements_whatever_its_size(
+async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_three_statements_whatever_its_size(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     # given two months billed for every unit of Lakeside, which has no late-fee policy yet
@@ -279,10 +279,9 @@ async def test_a_page_of_bills_reads_its_units_lines_and_late_fees_in_four_state
     assert {bill["unit"]["building"]["name"] for bill in five} == {"A1", "A2"}
     assert {bill["lateFee"] for bill in five} == {"0.00"}
     assert all(bill["isOverdue"] and Decimal(bill["lateFee"]) > 0 for bill in late_five)
-    # the caller's principal, the bills with their units and buildings, the project's late-fee policy
-    # with the project itself, the lines; a project without a policy is read on its own
-    assert late_one_count == late_five_count == 4
-    assert one_count == five_count == 5
+    # the caller's principal, the bills with their units and buildings, and the lines with the project's
+    # time zone, language and late-fee policy (`billing.bill_details`), with a policy or without
+    assert one_count == five_count == late_one_count == late_five_count == 3
 
 
 async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
@@ -316,7 +315,7 @@ async def test_a_statement_runs_the_balance_through_bills_payments_and_credit(
     assert other["data"]["unitStatement"] is None
 
 
-async def test_a_statement_reads_its_unit_and_its_entries_in_one_statement_each_however_long(
+async def test_a_statement_reads_its_unit_and_its_entries_in_one_statement_however_long(
     client: httpx.AsyncClient, state: AppState
 ) -> None:
     # given one month billed, then two more months and a payment
@@ -337,14 +336,14 @@ async def test_a_statement_reads_its_unit_and_its_entries_in_one_statement_each_
     with statements_run(state.engine) as long_run:
         long = await gql(client, STATEMENT_WITH_UNIT, variables, token=world.token("alice"))
 
-    # then the heading names her unit and building, and the caller, the unit and its journal took one
-    # statement each, for one entry as for four
+    # then the heading names her unit and building, and the caller took one statement and the unit with
+    # its journal one more, for one entry as for four
     assert "errors" not in short and "errors" not in long, (short, long)
     assert short["data"]["unitStatement"]["unit"] == long["data"]["unitStatement"]["unit"] == {
         "number": "101", "building": {"name": "A1"},
     }
     assert [len(short["data"]["unitStatement"]["entries"]), len(long["data"]["unitStatement"]["entries"])] == [1, 4]
-    assert len(short_run) == len(long_run) == 3
+    assert len(short_run) == len(long_run) == 2
 
 
 async def test_adjustments_correct_a_bill_without_changing_it(client: httpx.AsyncClient, state: AppState) -> None:
