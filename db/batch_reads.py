@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict, namedtuple
 from collections.abc import Callable, Sequence
-from functools import cache, partial
+from functools import cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, inspect, select
@@ -15,9 +15,9 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.conditions import among_parameter
-from db.driver import DriverStatement, connection_for_reads, session_for_reads
+from db.driver import DriverStatement, RowShape, connection_for_reads, session_for_reads
 
-__all__ = ["dialect_of", "every_column", "plain_reader", "plain_row_of", "rows_by_id", "rows_grouped_by"]
+__all__ = ["dialect_of", "every_column", "plain_reader", "plain_row_of", "plain_shape", "rows_by_id", "rows_grouped_by"]
 
 M = TypeVar("M")
 
@@ -39,9 +39,9 @@ def _plain_row(model: type[Any], joined: tuple[str, ...]) -> type[tuple[Any, ...
 
 
 @cache
-def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any], RowShape]:
     """A select of every column of `model` and of each row a `joined` relationship names (a many-to-one
-    or one-to-one, outer-joined), and the function that makes the flat row it reads a `_plain_row` with
+    or one-to-one, outer-joined), and the shape that makes the flat row it reads a `_plain_row` with
     the related rows in their fields. A path "a.b" joins the relationship b of the row joined as a, which
     then comes in the field b of that row."""
     statement, width = every_column(model).select_from(model), len(inspect(model).column_attrs)
@@ -60,30 +60,16 @@ def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any
         spans[path] = (width, width + len(attributes), width + key, target.class_)
         width += len(attributes)
 
-    def children(of: str) -> tuple[str, ...]:
-        return tuple(path for path in joined if path.rpartition(".")[0] == of)
-
-    def reader(path: str, kind: type[Any], start: int, end: int) -> Callable[[Sequence[Any]], Any]:
-        # The named tuple made straight from its values: `_make` checks their number, which is right by
-        # construction, in a Python call per row (a page of payments makes four rows of each of its rows).
-        make = partial(tuple.__new__, _plain_row(kind, tuple(child.rpartition(".")[2] for child in children(path))))
-        nested = [(spans[child][2], reader(child, spans[child][3], *spans[child][:2])) for child in children(path)]
-        if not nested:
-            return make if start == 0 and end == width else lambda flat: make(flat[start:end])
-        if len(nested) == 1:
-            ((key, read),) = nested
+    def shape(path: str, kind: type[Any], start: int, end: int) -> RowShape:
+        children = [child for child in joined if child.rpartition(".")[0] == path]
+        return RowShape(
+            _plain_row(kind, tuple(child.rpartition(".")[2] for child in children)),
+            tuple(range(start, end)),
             # No key: the outer join found no related row.
-            return lambda flat: make((*flat[start:end], None if flat[key] is None else read(flat)))
+            tuple((spans[child][2], shape(child, spans[child][3], *spans[child][:2])) for child in children),
+        )
 
-        def with_related(flat: Sequence[Any]) -> Any:
-            values = list(flat[start:end])
-            for key, read in nested:
-                values.append(None if flat[key] is None else read(flat))
-            return make(values)
-
-        return with_related
-
-    return statement, reader("", model, 0, len(inspect(model).column_attrs))
+    return statement, shape("", model, 0, len(inspect(model).column_attrs))
 
 
 def plain_row_of(row: Any, relation: str) -> Any:
@@ -136,9 +122,9 @@ async def _plain_rows(
     """The statement's rows as `_plain_row`s, sent straight to the driver (`db.driver`): a batch
     of a loader is one statement whose rows need no object, and SQLAlchemy's execution layers around it
     cost more than the statement itself."""
-    make = _plain_reader(model, joined)[1]
+    shape = _plain_reader(model, joined)[1]
     async with connection_for_reads(session_factory) as connection:
-        return [make(row) for row in await statement.rows(connection, {"keys": keys})]
+        return await statement.rows(connection, {"keys": keys}, shape)
 
 
 async def rows_by_id(
@@ -195,6 +181,13 @@ def plain_reader(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], 
     function that makes each row it reads a plain row (as `rows_by_id` gives them). A relationship of a
     row joined before it is joined onto that row: (Bill.unit, Unit.building) gives each bill its unit in
     `unit`, and the unit its building in `building`, as the unit loader gives units."""
+    statement, shape = plain_shape(model, joined)
+    return statement, shape.make
+
+
+def plain_shape(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], RowShape]:
+    """`plain_reader`'s select, and the shape that makes its rows plain rows: given to
+    `DriverStatement.rows`, the driver's records become plain rows in one step each."""
     return _plain_reader(model, _paths(model, joined))
 
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import asyncpg
-from sqlalchemy import Executable, Float, Numeric, TypeDecorator
+from sqlalchemy import Enum, Executable, Float, Numeric, TypeDecorator
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
@@ -38,6 +39,7 @@ from db.session import returns_without_io
 
 __all__ = [
     "DriverStatement",
+    "RowShape",
     "connection_for_reads",
     "driver_connection",
     "flush_pending",
@@ -185,20 +187,98 @@ def session_for_reads(sessions: async_sessionmaker[AsyncSession]) -> AsyncSessio
 _FLOAT8, _NUMERIC = 701, 1700
 
 
-def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | None:
+class _EnumMembers(dict[Any, Any]):
+    """An enum column's stored values and the members they stand for, read with `[]` (one dict look-up
+    per value instead of SQLAlchemy's two calls); a value not among them goes to SQLAlchemy's own
+    conversion, which raises the error it always has."""
+
+    def __init__(self, members: Mapping[Any, Any], convert: Callable[[Any], Any]) -> None:
+        super().__init__(members)
+        self._convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        return self._convert(value)
+
+
+def _result_processor(type_: Any, dialect: Dialect) -> Callable[[Any], Any] | _EnumMembers | None:
     """The conversion SQLAlchemy would apply to a value of `type_` in a result row. The asyncpg dialect
     picks a numeric type's by the column's type code, which only a run statement tells: it is the code of
-    the column the type creates (asyncpg gives float for float8, Decimal for numeric)."""
+    the column the type creates (asyncpg gives float for float8, Decimal for numeric). An enum's is its
+    table of members, where that table gives every stored value the member SQLAlchemy's gives it."""
     stored = type_.impl_instance if isinstance(type_, TypeDecorator) else type_
     if isinstance(stored, (Numeric, Float)):
-        return type_._cached_result_processor(dialect, _FLOAT8 if isinstance(stored, Float) else _NUMERIC)
-    return type_._cached_result_processor(dialect, None)
+        return type_._cached_result_processor(dialect, _FLOAT8 if isinstance(stored, Float) else _NUMERIC)  # type: ignore[no-any-return]
+    convert = type_._cached_result_processor(dialect, None)
+    if isinstance(type_, Enum) and convert is not None:
+        lookup = getattr(type_, "_object_lookup", None) or {}
+        members = {value: member for value, member in lookup.items() if value is not None}
+        if members and all(convert(value) is member for value, member in members.items()):
+            return _EnumMembers(members, convert)
+    return convert  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, eq=False)
+class RowShape:
+    """What a statement's flat row is made into: `kind` (a named tuple, or tuple) of the values at the
+    positions `columns`, then one value per `joined` row: None where the value at its key's position is
+    None (an outer join that found no row), else that row made by its own shape. Compared by identity:
+    a shape is built once, and the code that reads it is kept per shape (`_Compiled.reader`)."""
+
+    kind: type[tuple[Any, ...]]
+    columns: tuple[int, ...]
+    joined: tuple[tuple[int, RowShape], ...] = ()
+
+    def make(self, flat: Sequence[Any]) -> Any:
+        """The row made of `flat`'s values as they are (a Core row's, already converted)."""
+        make = _plain_makers.get(self)
+        if make is None:
+            make = _plain_makers[self] = _row_reader(self, _width(self), [])
+        return make(flat)
+
+
+_plain_makers: weakref.WeakKeyDictionary[RowShape, Callable[[Sequence[Any]], Any]] = weakref.WeakKeyDictionary()
+
+
+def _width(shape: RowShape) -> int:
+    return max([*shape.columns, *(max(key, _width(inner) - 1) for key, inner in shape.joined)]) + 1
+
+
+def _row_reader(shape: RowShape | None, width: int, converters: Sequence[Any]) -> Callable[[Sequence[Any]], Any]:
+    """A function from a driver's record of `width` values to the row `shape` makes of them (a plain
+    tuple without a shape), each value converted by its column's converter (none: as it is; None stays
+    None). Written out as Python once per statement and shape: one step per row, the record unpacked into
+    locals and each value converted in place, where a loop over the converters, a list, a tuple and the
+    named tuples built from slices of it cost a Python call or more per value."""
+    if shape is None and not any(converter is not None for converter in converters):
+        return tuple
+    names: dict[str, Any] = {"_new": tuple.__new__}
+
+    def value(place: int) -> str:
+        converter = converters[place] if place < len(converters) else None
+        if converter is None:
+            return f"c{place}"
+        name = f"p{place}"
+        names[name] = converter
+        call = f"{name}[c{place}]" if isinstance(converter, _EnumMembers) else f"{name}(c{place})"
+        return f"(None if c{place} is None else {call})"
+
+    def build(part: RowShape) -> str:
+        values = [value(place) for place in part.columns]
+        values += [f"(None if c{key} is None else {build(inner)})" for key, inner in part.joined]
+        kind = f"k{len(names)}"
+        names[kind] = part.kind
+        return f"_new({kind}, ({', '.join(values)},))"
+
+    made = build(shape) if shape is not None else f"({', '.join(value(place) for place in range(width))},)"
+    source = f"def read(record):\n    {', '.join(f'c{place}' for place in range(width))}, = record\n    return {made}\n"
+    exec(compile(source, "<row reader>", "exec"), names)  # noqa: S102
+    return names["read"]  # type: ignore[no-any-return]
 
 
 class _Compiled:
     """A statement compiled for one dialect (and one length of each expanding IN list)."""
 
-    __slots__ = ("_converted", "arguments", "results", "sql", "writes")
+    __slots__ = ("_readers", "arguments", "results", "row", "sql", "writes")
 
     def __init__(self, statement: Executable, dialect: Dialect, lengths: Mapping[str, int]) -> None:
         expanded = statement
@@ -222,11 +302,11 @@ class _Compiled:
             given = name if bind.key == name else None  # anonymous: a value written into the statement
             processor = bind.type._cached_bind_processor(dialect)
             self.arguments.append((given, position, None if given else bind.effective_value, processor))
-        self.results: list[Callable[[Any], Any] | None] = [
-            _result_processor(column[3], dialect) for column in compiled._result_columns
-        ]
-        # Only the columns that convert: most of a row's values (ids, text, times) come as they are.
-        self._converted = [(place, process) for place, process in enumerate(self.results) if process is not None]
+        # Each column's converter: None for most of a row's values (ids, text, times come as they are).
+        self.results: list[Any] = [_result_processor(column[3], dialect) for column in compiled._result_columns]
+        self._readers: dict[RowShape, Callable[[Sequence[Any]], Any]] = {}
+        # A driver's record as the tuple of its converted values.
+        self.row: Callable[[Sequence[Any]], tuple[Any, ...]] = _row_reader(None, len(self.results), self.results)
 
     def values(self, given: Mapping[str, Any]) -> list[Any]:
         arguments = []
@@ -235,20 +315,19 @@ class _Compiled:
             arguments.append(value if process is None or value is None else process(value))
         return arguments
 
-    def row(self, record: Sequence[Any]) -> tuple[Any, ...]:
-        if len(record) != len(self.results):
-            raise ValueError(f"a row of {len(record)} columns for a statement of {len(self.results)}")
-        if not self._converted:
-            return tuple(record)
-        values = list(record)
-        for place, process in self._converted:
-            value = values[place]
-            if value is not None:
-                values[place] = process(value)
-        return tuple(values)
+    def reader(self, shape: RowShape | None) -> Callable[[Sequence[Any]], Any]:
+        """A driver's record, converted, as `shape` makes it (as `row` without a shape)."""
+        if shape is None:
+            return self.row
+        read = self._readers.get(shape)
+        if read is None:
+            read = self._readers[shape] = _row_reader(shape, len(self.results), self.results)
+        return read
 
 
-async def _rows_on_aiosqlite(connection: AsyncConnection, compiled: _Compiled, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+async def _rows_on_aiosqlite(
+    connection: AsyncConnection, compiled: _Compiled, values: Mapping[str, Any], shape: RowShape | None
+) -> list[Any]:
     """`compiled`'s rows from SQLite's driver in one trip to its thread, on the connection's own driver
     connection: inside SQLAlchemy's transaction (a unit of work's `BEGIN IMMEDIATE`) the statement runs in
     it, as a Core statement would. A failure is the error a Core execution raises."""
@@ -272,7 +351,8 @@ async def _rows_on_aiosqlite(connection: AsyncConnection, compiled: _Compiled, v
         raise DBAPIError.instance(
             compiled.sql, arguments, error, dbapi.Error, connection_invalidated=invalidated, dialect=dialect
         ) from error
-    return [compiled.row(record) for record in records]
+    read = compiled.reader(shape)
+    return [read(record) for record in records]
 
 
 class DriverStatement:
@@ -297,19 +377,20 @@ class DriverStatement:
             expanding = self._expanding_by_dialect[dialect.name] = tuple(name for name, bind in binds.items() if bind.expanding)
         return tuple((name, len(values[name])) for name in expanding)
 
-    async def rows(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        """The statement's rows (model values, as a Core execution gives them)."""
+    async def rows(self, connection: AsyncConnection, values: Mapping[str, Any], shape: RowShape | None = None) -> list[Any]:
+        """The statement's rows (model values, as a Core execution gives them), as tuples or, given a
+        `shape`, as the rows it makes of them."""
         dialect = connection.dialect
         if dialect.name == "sqlite":
             compiled = self._compiled(dialect, self._lengths(dialect, values))
             # Outside SQLAlchemy's transaction only a statement that writes nothing: one that writes has
             # SQLite's driver begin a transaction that SQLAlchemy, which began none, would never commit.
             if compiled.writes and not connection.in_transaction():
-                return await self._rows_on_core(connection, values)
-            return await _rows_on_aiosqlite(connection, compiled, values)
+                return await self._rows_on_core(connection, values, shape)
+            return await _rows_on_aiosqlite(connection, compiled, values, shape)
         driver = await driver_connection(connection)
         if driver is None:
-            return await self._rows_on_core(connection, values)
+            return await self._rows_on_core(connection, values, shape)
         compiled = self._compiled(dialect, self._lengths(dialect, values))
         notify_driver_statement(compiled.sql)
         try:
@@ -321,10 +402,12 @@ class DriverStatement:
             # error says so (`schema.faults.database_unavailable` answers SERVICE_UNAVAILABLE for it).
             await connection.invalidate()
             raise DBAPIError(compiled.sql, None, error, connection_invalidated=True) from error
-        return [compiled.row(record) for record in records]
+        read = compiled.reader(shape)
+        return [read(record) for record in records]
 
-    async def _rows_on_core(self, connection: AsyncConnection, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in await connection.execute(self.statement, dict(values))]
+    async def _rows_on_core(self, connection: AsyncConnection, values: Mapping[str, Any], shape: RowShape | None) -> list[Any]:
+        make = tuple if shape is None else shape.make
+        return [make(row) for row in await connection.execute(self.statement, dict(values))]
 
     async def scalar(self, connection: AsyncConnection, values: Mapping[str, Any]) -> Any:
         """The first column of the first row, None without rows."""

@@ -12,8 +12,8 @@ from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import joinedload
 
-from db.batch_reads import dialect_of, plain_reader
-from db.driver import DriverStatement, connection_for_reads, session_for_reads
+from db.batch_reads import dialect_of, plain_reader, plain_shape
+from db.driver import DriverStatement, RowShape, connection_for_reads, session_for_reads
 
 __all__ = ["KeysetPage", "keyset_page", "parametrized_keyset_page"]
 
@@ -68,7 +68,7 @@ async def keyset_page(
 @dataclass(frozen=True)
 class _PageStatements:
     rows: DriverStatement
-    make: Callable[[Sequence[Any]], Any]
+    shape: RowShape
     count: Select[Any]
 
 
@@ -106,7 +106,7 @@ async def parametrized_keyset_page(
         )
     given = {**values, "page_limit": limit + 1, "page_beyond": beyond_id}
     async with connection_for_reads(session_factory) as connection:
-        rows = [statements.make(row) for row in await statements.rows.rows(connection, given)]
+        rows = await statements.rows.rows(connection, given, statements.shape)
 
     async def count() -> int:
         async with session_for_reads(session_factory) as session:
@@ -123,11 +123,11 @@ def _build_page_statements(
     if beyond:
         after = bindparam("page_beyond", type_=key.type)
         page.append(key < after if newest_first else key > after)
-    selected, make = plain_reader(model, joined)
+    selected, shape = plain_shape(model, joined)
     statement = (
         selected.where(*page)
         .order_by(key.desc() if newest_first else key)
         .limit(bindparam("page_limit", type_=Integer()))
     )
-    return _PageStatements(DriverStatement(statement), make, select(func.count()).select_from(model).where(*conditions))
+    return _PageStatements(DriverStatement(statement), shape, select(func.count()).select_from(model).where(*conditions))
 

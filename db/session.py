@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState, QueuePool
 
+from db.base import loads_json
+
 __all__ = ["async_url", "create_engine", "create_session_factory", "is_sqlite", "returns_without_io"]
 
 
@@ -39,6 +41,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     reset_open_only = is_sqlite(url) and "pool_reset_on_return" not in kwargs
     if reset_open_only:
         kwargs["pool_reset_on_return"] = None
+    # JSON columns read by orjson where it reads what `json.loads` would (pages read one in every row).
+    kwargs.setdefault("json_deserializer", loads_json)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _configure_sqlite_connection)

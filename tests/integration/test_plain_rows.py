@@ -11,9 +11,10 @@ from sqlalchemy import delete, inspect, update
 from api.state import AppState
 from db.batch_reads import plain_row_of, rows_by_id, rows_grouped_by
 from db.pages import keyset_page
-from db.models import Bill, Building, Occupancy, Payment, Receipt, Technician, Unit
+from db.models import Bill, Building, Occupancy, Payment, Receipt, Technician, Ticket, Unit
 from schema.ids import decode_id
 from tests.integration.billing_world import pay, run_billing, standard_rules
+from tests.integration.dispatch_world import build_dispatch_world, submit
 from tests.integration.world import build_world
 
 
@@ -123,3 +124,39 @@ async def test_times_come_back_in_utc_from_plain_rows_and_objects_alike(state: A
     for read in (plain.created_at, loaded.created_at):
         assert read == shanghai_morning
         assert read.tzinfo is dt.UTC and read.hour == 0
+
+
+async def test_a_plain_page_of_tickets_holds_what_the_objects_hold_evidence_enums_and_units_alike(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given tickets with the classifier's evidence (JSON lists), enums, and one in a common area (no unit)
+    world = await build_dispatch_world(state)
+    await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水，水管爆了")
+    await submit(
+        client,
+        world.token("bob"),
+        projectId=world.gid("Project:lakeside"),
+        locationKind="LIFT",
+        buildingId=world.gid("Building:a2"),
+        description="电梯困人了！",
+    )
+    conditions = [Ticket.project_id == world.ids["Project:lakeside"]]
+    # when
+    objects = await keyset_page(
+        state.session_factory, Ticket, conditions, limit=5, beyond_id=None, newest_first=True, joined=(Ticket.unit,)
+    )
+    plain = await keyset_page(
+        state.session_factory, Ticket, conditions, limit=5, beyond_id=None, newest_first=True,
+        joined=(Ticket.unit, Unit.building), plain=True,
+    )
+    by_id = await rows_by_id(state.session_factory, Ticket, [row.id for row in objects.rows], plain=True)
+    # then
+    assert len(plain.rows) == 2
+    assert any(row.classifier_evidence for row in plain.rows)
+    for rows in (plain.rows, by_id):
+        assert [_columns(Ticket, row) for row in rows] == [_columns(Ticket, row) for row in objects.rows]
+    units = [plain_row_of(row, "unit") for row in plain.rows]
+    assert [unit is None for unit in units] == [True, False]
+    assert _columns(Unit, units[1]) == _columns(Unit, objects.rows[1].unit)
+    (building,) = await rows_by_id(state.session_factory, Building, [units[1].building_id])
+    assert _columns(Building, plain_row_of(units[1], "building")) == _columns(Building, building)

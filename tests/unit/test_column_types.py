@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from db.base import Scaled, UtcDateTime
+from db.base import Scaled, UtcDateTime, loads_json
 
 DIALECTS = [postgresql.asyncpg.dialect(), sqlite.aiosqlite.dialect()]
 
@@ -62,3 +63,52 @@ def test_utc_datetime_reads_sqlite_text_as_utc() -> None:
 
     assert read == dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.UTC) and read.tzinfo is dt.UTC
     assert process(None) is None
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-03-01 08:30:00.000000",
+        "2026-03-01 08:30:00",
+        "2026-03-01 08:30",
+        "2026-03-01",
+        "2026-03-01 16:30:00+08:00",
+        "2026-03-01T08:30:00Z",
+        "2026-03-01 08:30:00.123456-05:30",
+    ],
+)
+def test_utc_datetime_reads_sqlite_text_as_parsing_it_and_taking_it_to_utc_would(stored: str) -> None:
+    process = UtcDateTime()._cached_result_processor(sqlite.aiosqlite.dialect(), None)
+    parsed = dt.datetime.fromisoformat(stored)
+    expected = parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+
+    read = process(stored)
+
+    assert read == expected and read.tzinfo is dt.UTC and repr(read) == repr(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '["漏水", "水管"]',
+        '{"a": 1, "a": 2, "b": [true, false, null]}',
+        "[0.1, -0.0, 1E2, 5e-324, 1.7976931348623157e308, 3.141592653589793238462643383279]",
+        "[9223372036854775807, -9223372036854775808, 18446744073709551615]",
+        "[18446744073709551616, -9223372036854775809, 123456789012345678901234567890]",
+        "[NaN, Infinity, -Infinity, 1e400]",
+        '"\\ud800"',
+        '{"nested": {"list": [1, "two", {"three": 3.0}]}}',
+    ],
+)
+def test_json_columns_read_the_values_the_standard_library_reads(text: str) -> None:
+    expected = json.loads(text)
+
+    read = loads_json(text)
+
+    assert repr(read) == repr(expected)
+    assert repr(loads_json(text.encode("utf-8", "surrogatepass"))) == repr(json.loads(text.encode("utf-8", "surrogatepass")))
+
+
+def test_json_columns_that_are_not_json_fail_as_the_standard_library_fails() -> None:
+    with pytest.raises(json.JSONDecodeError):
+        loads_json("[1,")
