@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from strawberry.dataloader import DataLoader
 
 from db.models import (
     Equipment,
     MaintenanceRecord,
     OwnerAvailability,
+    Technician,
     TechnicianDayOff,
     TechnicianShift,
     Ticket,
@@ -18,10 +19,7 @@ from db.models import (
 from dispatch.queries import technician_loads, technicians_with_loads
 from schema.batching import BatchLoaders, batched, by_id, grouped
 
-if TYPE_CHECKING:
-    from schema.loaders import Loaders
-
-__all__ = ["DispatchLoaders", "read_technicians_with_loads"]
+__all__ = ["DispatchLoaders"]
 
 
 class DispatchLoaders(BatchLoaders):
@@ -38,15 +36,16 @@ class DispatchLoaders(BatchLoaders):
     days_off_by_technician = grouped(TechnicianDayOff, TechnicianDayOff.technician_id, order_by=TechnicianDayOff.on_date)
     availability_by_ticket = grouped(OwnerAvailability, OwnerAvailability.ticket_id, order_by=OwnerAvailability.ticket_id)
 
-
-async def read_technicians_with_loads(loaders: Loaders, technician_ids: list[int]) -> None:
-    """Read the technicians and their loads into the technician and load loaders with one statement
-    (`technicians_with_loads`) for those either loader does not hold yet: what a page of tickets showing
-    its assignees' loads reads for them."""
-    technicians, loads = loaders.technician, loaders.dispatch.technician_load
-    missing = [key for key in technician_ids if not (technicians.cache_map.holds(key) and loads.cache_map.holds(key))]
-    if not missing:
-        return
-    read = await technicians_with_loads(loaders._session_factory, missing)
-    technicians.prime_many({key: technician for key, (technician, _) in zip(missing, read, strict=True)})
-    loads.prime_many({key: load for key, (_, load) in zip(missing, read, strict=True)})
+    async def read_technicians_with_loads(
+        self, technicians: DataLoader[int, Technician | None], technician_ids: list[int]
+    ) -> None:
+        """Read the technicians into `technicians` (the technician loader) and their loads into
+        `technician_load` with one statement (`technicians_with_loads`), for those either loader does not
+        hold yet: what a page of tickets showing its assignees' loads reads for them."""
+        loads = self.technician_load
+        missing = [key for key in technician_ids if not (technicians.cache_map.holds(key) and loads.cache_map.holds(key))]
+        if not missing:
+            return
+        read = await technicians_with_loads(self._session_factory, missing)
+        technicians.prime_many({key: technician for key, (technician, _) in zip(missing, read, strict=True)})
+        loads.prime_many({key: load for key, (_, load) in zip(missing, read, strict=True)})

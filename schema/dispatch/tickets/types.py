@@ -31,7 +31,6 @@ from schema.dispatch.enums import (
     TicketStatusEnum,
 )
 from schema.dispatch.equipment.types import EquipmentType
-from schema.dispatch.loaders import read_technicians_with_loads
 from schema.dispatch.technicians.types import TechnicianType
 from schema.dispatch.tickets.payloads import TicketEventPayload, payload_of
 from schema.ids import encode_id
@@ -306,7 +305,7 @@ class TicketType(relay.Node):
         if "assignee" in selected:
             assignees = sorted({row.assignee_id for row in rows if row.assignee_id is not None})
             if "currentLoad" in selected_under(selected["assignee"]):
-                reads.append(read_technicians_with_loads(loaders, assignees))
+                reads.append(loaders.dispatch.read_technicians_with_loads(loaders.technician, assignees))
             else:
                 reads.append(read_into(loaders.technician, assignees))
         await asyncio.gather(*reads)
