@@ -110,6 +110,11 @@ class TechnicianType(relay.Node):
     id: relay.NodeID[int]
     name: str = strawberry.field(description="Name as owners see it (e.g. 陈师傅).")
     row: strawberry.Private[Technician]
+    # Their open tickets, when the list that shows them read it for its whole page (None: ask the loader).
+    load: strawberry.Private[int | None] = None
+    # The last viewer asked about and what they may see: a page shows one technician on many tickets, and
+    # each of their fields asks again for the caller of the moment (None when the token no longer counts).
+    seen_by: strawberry.Private[tuple[Principal, TechnicianView] | None] = None
 
     @classmethod
     def from_row(cls, row: Technician) -> TechnicianType:
@@ -118,7 +123,12 @@ class TechnicianType(relay.Node):
     def _view(self, principal: Principal | None) -> TechnicianView:
         if principal is None:
             return TechnicianView.CONTACT
-        return technician_view(principal, project_id=self.row.project_id, technician_id=self.row.id)
+        seen = self.seen_by
+        if seen is not None and seen[0] is principal:
+            return seen[1]
+        view = technician_view(principal, project_id=self.row.project_id, technician_id=self.row.id)
+        self.seen_by = (principal, view)
+        return view
 
     def _at_work(self, info: Info, answer: Callable[[Technician | None], R]) -> R:
         """`answer` of the row when the viewer may see how the technician works, of None when they may not."""
@@ -198,10 +208,15 @@ class TechnicianType(relay.Node):
         description="Open tickets the technician is working on now (assigned, accepted, on site, in progress or paused)."
     )
     def current_load(self, info: Info) -> int | None:
+        if self.load is not None:
+            return info.context.with_principal(self._load_for)  # type: ignore[return-value]
         return self._at_work(  # type: ignore[return-value]
             info,
             lambda row: None if row is None else answer(info.context.loaders.dispatch.technician_load, self.id, lambda load: load),
         )
+
+    def _load_for(self, principal: Principal | None) -> int | None:
+        return None if self._view(principal) is TechnicianView.CONTACT else self.load
 
     @strawberry.field(description="Masked except for project admins and dispatchers.")
     def phone(self, info: Info) -> str | None:

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import strawberry
 
+from db.models import Ticket
 from dispatch.model import SlaState
 from dispatch.queries import TicketFilterSpec, list_tickets
 from kernel.errors import NotFound
@@ -18,7 +19,7 @@ from schema.dispatch.enums import (
     TicketKindEnum,
     TicketStatusEnum,
 )
-from schema.dispatch.tickets.types import TicketType
+from schema.dispatch.tickets.types import TicketPageShares, TicketType
 from schema.ids import decode_optional_id
 from schema.pagination import (
     CountedConnection,
@@ -98,4 +99,11 @@ class TicketQueries:
             with_units="unit" in selected,
         )
         await TicketType.read_for_page(info, page.rows, selected)
-        return connection_of(TicketConnection, page, size, lambda row: TicketType.from_row(row, as_of=now))
+        shares = TicketPageShares.of(info, page.rows, selected)
+
+        def ticket_of(row: Ticket) -> TicketType:
+            ticket = TicketType.from_row(row, as_of=now)
+            ticket.shares = shares
+            return ticket
+
+        return connection_of(TicketConnection, page, size, ticket_of)

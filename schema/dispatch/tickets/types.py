@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -16,7 +17,7 @@ from dispatch.day_routes import plan_my_route
 from dispatch.policy import actions_on_ticket, follows_assignments, may_see_ticket
 from dispatch.ticket_state import sla_state_at
 from kernel.errors import AccessDenied, NotFound
-from schema.batching import answer, prime_joined, read_into
+from schema.batching import answer, prime_joined, read_into, read_value
 from schema.context import Info
 from schema.dispatch.enums import (
     ActorRoleEnum,
@@ -41,7 +42,7 @@ from schema.units.types import BuildingType, PartyType, ProjectType, UnitType
 if TYPE_CHECKING:
     from schema.dispatch.routes.types import TechnicianRouteType
 
-__all__ = ["AttachmentType", "OwnerAvailabilityType", "TicketEventType", "TicketType"]
+__all__ = ["AttachmentType", "OwnerAvailabilityType", "TicketEventType", "TicketPageShares", "TicketType"]
 
 ATTACHMENT_LINK_LIFETIME = dt.timedelta(hours=1)
 
@@ -176,6 +177,37 @@ class OwnerAvailabilityType:
         return cls(available_from=row.available_from, available_until=row.available_until)
 
 
+@dataclass(frozen=True, slots=True)
+class TicketPageShares:
+    """Each unit and each assignee a page of tickets shows, made once for the page from what
+    `TicketType.read_for_page` read: fifty tickets name a few technicians, and each ticket's `unit` and
+    `assignee` then answer with the object at hand instead of shaping a loader's value again. The
+    assignees carry their loads when the page shows them."""
+
+    units: Mapping[int, UnitType]
+    assignees: Mapping[int, TechnicianType]
+
+    @classmethod
+    def of(cls, info: Info, rows: Sequence[Ticket], selected: Mapping[str, Any]) -> TicketPageShares:
+        loaders = info.context.loaders
+        units: dict[int, UnitType] = {}
+        if "unit" in selected:
+            for unit_id in {row.unit_id for row in rows if row.unit_id is not None}:
+                unit = read_value(loaders.unit, unit_id)
+                if unit is not None:
+                    units[unit_id] = UnitType.from_row(unit)
+        assignees: dict[int, TechnicianType] = {}
+        if "assignee" in selected:
+            with_loads = "currentLoad" in selected_under(selected["assignee"])
+            for technician_id in {row.assignee_id for row in rows if row.assignee_id is not None}:
+                technician = read_value(loaders.technician, technician_id)
+                if technician is not None:
+                    assignee = assignees[technician_id] = TechnicianType.from_row(technician)
+                    if with_loads:
+                        assignee.load = read_value(loaders.dispatch.technician_load, technician_id)
+        return cls(units, assignees)
+
+
 @strawberry.type(name="Ticket", description="A repair or maintenance job and where it stands.")
 class TicketType(relay.Node):
     id: relay.NodeID[int]
@@ -221,6 +253,8 @@ class TicketType(relay.Node):
     # The moment a list read its page as of (None: read the clock when asked): a page's SLA states then
     # agree with the `slaState` filter that chose its rows.
     as_of: strawberry.Private[dt.datetime | None] = None
+    # What the page the ticket came in shows of its unit and assignee (None: ask the loaders).
+    shares: strawberry.Private[TicketPageShares | None] = None
 
     @classmethod
     def from_row(cls, row: Ticket, *, as_of: dt.datetime | None = None) -> TicketType:
@@ -270,9 +304,10 @@ class TicketType(relay.Node):
             reads.append(read_into(loaders.unit, sorted({row.unit_id for row in rows if row.unit_id is not None})))
         if "assignee" in selected:
             assignees = sorted({row.assignee_id for row in rows if row.assignee_id is not None})
-            reads.append(read_into(loaders.technician, assignees))
             if "currentLoad" in selected_under(selected["assignee"]):
-                reads.append(read_into(loaders.dispatch.technician_load, assignees))
+                reads.append(loaders.dispatch.read_technicians_with_loads(loaders.technician, assignees))
+            else:
+                reads.append(read_into(loaders.technician, assignees))
         await asyncio.gather(*reads)
 
     @strawberry.field(description="OK, WARNING (80% of a promise's time used) or BREACHED, right now.")
@@ -292,9 +327,13 @@ class TicketType(relay.Node):
 
     @strawberry.field(description="The unit at fault; null for a common area.")
     def unit(self, info: Info) -> UnitType | None:
-        if self.row.unit_id is None:
+        unit_id = self.row.unit_id
+        if unit_id is None:
             return None
-        return answer(info.context.loaders.unit, self.row.unit_id, UnitType.from_row)  # type: ignore[return-value]
+        shares = self.shares
+        if shares is not None and (unit := shares.units.get(unit_id)) is not None:
+            return unit
+        return answer(info.context.loaders.unit, unit_id, UnitType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The building, when known.")
     async def building(self, info: Info) -> BuildingType | None:
@@ -310,9 +349,13 @@ class TicketType(relay.Node):
 
     @strawberry.field(description="The technician working on it (kept on record once closed or cancelled).")
     def assignee(self, info: Info) -> TechnicianType | None:
-        if self.row.assignee_id is None:
+        assignee_id = self.row.assignee_id
+        if assignee_id is None:
             return None
-        return answer(info.context.loaders.technician, self.row.assignee_id, TechnicianType.from_row)  # type: ignore[return-value]
+        shares = self.shares
+        if shares is not None and (assignee := shares.assignees.get(assignee_id)) is not None:
+            return assignee
+        return answer(info.context.loaders.technician, assignee_id, TechnicianType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(
         description="When the owner is home for the visit (the day's routes plan it inside); null when not said."
