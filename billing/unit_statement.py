@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -76,7 +77,7 @@ def statement_entries(lines: Iterable[StatementLine], locale: Locale) -> tuple[l
             StatementEntry(
                 at,  # type: ignore[arg-type]
                 kind,
-                texts.statement_entry(kind, raises_balance=net > 0, periods=periods, channels=channels, locale=locale),  # type: ignore[arg-type]
+                _description(kind, net > 0, tuple(sorted(set(periods))), tuple(sorted(set(channels))), locale),  # type: ignore[arg-type]
                 Decimal(net).scaleb(-2),
                 Decimal(owed - credit).scaleb(-2),
                 tuple(sorted(set(bills))),
@@ -105,6 +106,13 @@ def statement_entries(lines: Iterable[StatementLine], locale: Locale) -> tuple[l
     if net:
         close()
     return entries, owed, credit
+
+
+@lru_cache(maxsize=4096)
+def _description(kind: str, raises_balance: bool, periods: tuple[str, ...], channels: tuple[str, ...], locale: Locale) -> str:
+    """`texts.statement_entry`, kept once worked out: it depends on nothing else, and a unit's
+    statement repeats a few kinds of entries (every payment on a channel reads alike)."""
+    return texts.statement_entry(kind, raises_balance=raises_balance, periods=periods, channels=channels, locale=locale)
 
 
 _UNIT_AND_BUILDING, _unit_of = plain_reader(Unit, (Unit.building,))
