@@ -70,8 +70,8 @@ class PaymentQueries:
             info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after,
             with_units="unit" in selected,
         )
-        await PaymentType.read_for_page(info, page.rows, selected)
-        return connection_of(PaymentConnection, page, size, PaymentType.from_row)
+        present = await PaymentType.read_for_page(info, page.rows, selected)
+        return connection_of(PaymentConnection, page, size, present)
 
     @strawberry.field(
         permission_classes=[IsAuthenticated],
