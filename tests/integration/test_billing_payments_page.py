@@ -19,7 +19,7 @@ from tests.integration.billing_world import (
     run_billing,
     standard_rules,
 )
-from tests.integration.world import World, build_world, gql
+from tests.integration.world import World, build_world, gql, statements_run
 
 REFUND = """
 mutation ($input: RefundPaymentInput!) {
@@ -31,10 +31,16 @@ mutation ($input: ReversePaymentInput!) {
   reversePayment(input: $input) { __typename ... on Refund { amount } ... on Error { code message } }
 }"""
 
-# What the finance desk's page shows, what a list of credit alone reads (allocations without their
-# bills), and allocations without bills: each a different set of reads for the page.
+# What the finance desk's page shows (its credit left read with the allocations), the same with the
+# refunds (read with their loader), credit alone, and allocations without bills: each a different set of
+# reads for the page.
 SELECTIONS = {
     "desk": """
+      id channel amount paidAt payerName creditLeft
+      unit { id number }
+      allocations { principal lateFee amount bill { id period } }
+      receipt { number }""",
+    "desk with refunds": """
       id channel amount paidAt payerName creditLeft
       unit { id number building { name } }
       allocations { principal lateFee amount source bill { id period status } }
@@ -55,7 +61,8 @@ def _node_query(selection: str) -> str:
 
 async def _payments(client: httpx.AsyncClient, world: World) -> dict[str, dict[str, Any]]:
     """Alice pays part of her bill, then the rest and more, and has part of that refunded; bob pays his
-    bill and more, which is then reversed. The payments by name."""
+    bill and more, which is then reversed; alice pays once more with nothing left to pay, and has part
+    of it refunded. The payments by name."""
     await standard_rules(client, world)
     await run_billing(client, world, "2026-11")
     token = world.token("finance_a")
@@ -63,10 +70,16 @@ async def _payments(client: httpx.AsyncClient, world: World) -> dict[str, dict[s
         "alice part": await pay(client, world, "alice", "100.00", "k1"),
         "alice rest": await pay(client, world, "alice", "300.00", "k2"),
         "bob": await pay(client, world, "bob", "400.00", "k3"),
+        "alice credit": await pay(client, world, "alice", "50.00", "k4"),
     }
-    refund = await gql(client, REFUND, {"input": {"paymentId": payments["alice rest"]["id"], "amount": "11.80", "reason": "多付"}}, token=token)
+    refunds = [
+        await gql(client, REFUND, {"input": {"paymentId": payments[name]["id"], "amount": amount, "reason": "多付"}}, token=token)
+        for name, amount in (("alice rest", "11.80"), ("alice credit", "20.00"))
+    ]
     reversal = await gql(client, REVERSE, {"input": {"paymentId": payments["bob"]["id"], "reason": "退票"}}, token=token)
-    assert refund["data"]["refundPayment"] == {"__typename": "Refund", "amount": "11.80"}
+    assert [refund["data"]["refundPayment"] for refund in refunds] == [
+        {"__typename": "Refund", "amount": "11.80"}, {"__typename": "Refund", "amount": "20.00"}
+    ]
     assert reversal["data"]["reversePayment"] == {"__typename": "Refund", "amount": "400.00"}
     return payments
 
@@ -91,8 +104,8 @@ async def test_a_page_answers_each_payment_as_the_payment_read_on_its_own(
     listed = [edge["node"] for edge in page["data"]["payments"]["edges"]]
     assert listed == [answer["data"]["node"] for answer in one_by_one]
     # 100.00 all on the bill; 300.00 less the bill's other 168.20 and the refund of 11.80; 400.00 less
-    # 363.67 allocated and reversed, and the 400.00 given back.
-    assert [payment["creditLeft"] for payment in listed] == ["0.00", "120.00", "0.00"]
+    # 363.67 allocated and reversed, and the 400.00 given back; 50.00 on no bill, less 20.00 refunded.
+    assert [payment.get("creditLeft") for payment in listed] == ["0.00", "120.00", "0.00", "30.00"]
 
 
 async def test_the_desk_page_shows_partial_allocations_and_the_reversal_to_the_fen(client: httpx.AsyncClient, state: AppState) -> None:
@@ -101,10 +114,10 @@ async def test_the_desk_page_shows_partial_allocations_and_the_reversal_to_the_f
     await _payments(client, world)
 
     # when
-    page = await gql(client, _page_query(SELECTIONS["desk"]), token=world.token("finance_a"))
+    page = await gql(client, _page_query(SELECTIONS["desk with refunds"]), token=world.token("finance_a"))
 
     # then
-    alice_part, alice_rest, bob = (edge["node"] for edge in page["data"]["payments"]["edges"])
+    alice_part, alice_rest, bob, alice_credit = (edge["node"] for edge in page["data"]["payments"]["edges"])
     assert [(a["principal"], a["lateFee"], a["amount"], a["source"]) for a in alice_part["allocations"]] == [
         ("100.00", "0.00", "100.00", "PAYMENT")
     ]
@@ -115,7 +128,27 @@ async def test_the_desk_page_shows_partial_allocations_and_the_reversal_to_the_f
     # every allocation names the same bill of its unit, read once for the page
     assert alice_part["allocations"][0]["bill"] == alice_rest["allocations"][0]["bill"]
     assert alice_part["unit"] == alice_rest["unit"] != bob["unit"]
-    assert len({alice_part["receipt"]["number"], alice_rest["receipt"]["number"], bob["receipt"]["number"]}) == 3
+    assert (alice_credit["allocations"], alice_credit["refunds"]) == ([], [{"kind": "REFUND", "amount": "20.00"}])
+    assert len({payment["receipt"]["number"] for payment in (alice_part, alice_rest, bob, alice_credit)}) == 4
+
+
+async def test_the_desk_page_reads_the_credit_left_with_the_allocations(client: httpx.AsyncClient, state: AppState) -> None:
+    # given
+    world = await build_world(state)
+    await _payments(client, world)
+    token = world.token("finance_a")
+
+    # when
+    with statements_run(state.engine) as allocated:
+        three = await gql(client, _page_query(SELECTIONS["desk"]).replace("first: 100", "first: 3"), token=token)
+    with statements_run(state.engine) as one_unallocated:
+        four = await gql(client, _page_query(SELECTIONS["desk"]), token=token)
+
+    # then
+    assert [edge["node"] for edge in three["data"]["payments"]["edges"]] == [edge["node"] for edge in four["data"]["payments"]["edges"]][:3]
+    # the caller's principal, the payments with their receipts and units, the allocations with their
+    # bills and what was given back; then what was given back from a payment that has no allocation
+    assert (len(allocated), len(one_unallocated)) == (3, 4)
 
 
 async def test_an_owner_s_page_shows_only_their_own_payments_with_the_same_answers(
@@ -131,5 +164,6 @@ async def test_an_owner_s_page_shows_only_their_own_payments_with_the_same_answe
 
     # then
     alices = [edge["node"] for edge in as_alice["data"]["payments"]["edges"]]
-    assert [payment["id"] for payment in alices] == [payments["alice part"]["id"], payments["alice rest"]["id"]]
-    assert alices == [edge["node"] for edge in as_finance["data"]["payments"]["edges"]][:2]
+    finance_sees = {edge["node"]["id"]: edge["node"] for edge in as_finance["data"]["payments"]["edges"]}
+    assert [payment["id"] for payment in alices] == [payments[name]["id"] for name in ("alice part", "alice rest", "alice credit")]
+    assert alices == [finance_sees[payment["id"]] for payment in alices]
