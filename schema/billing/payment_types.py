@@ -16,7 +16,6 @@ from billing import balance
 from billing.credit import allocated_and_given_back
 from billing.policy import may_see_unit_billing
 from billing.receipts import receipt_number
-from db.batch_reads import plain_row_of
 from db.models import (
     Payment,
     PaymentAllocation,
@@ -335,14 +334,16 @@ class _PaymentPage:
         self.credit_left = credit_left
 
     def present(self, row: Payment) -> PaymentType:
+        # The rows are plain rows (`list_payments`', the allocations' and their bills'): their joined rows
+        # are fields of theirs.
         payment = PaymentType.from_row(row)
-        if self.units is not None and (unit_row := plain_row_of(row, "unit")) is not None:
+        if self.units is not None and (unit_row := row.unit) is not None:
             unit = self.units.get(unit_row.id)
             if unit is None:
                 unit = self.units[unit_row.id] = UnitType.from_row(unit_row)
             payment.unit_on_page = unit
         if self.receipts:
-            receipt_row = plain_row_of(row, "receipt")
+            receipt_row = row.receipt
             payment.receipts_on_page = [ReceiptType.from_row(receipt_row)] if receipt_row is not None else []
         if self.allocations is not None:
             payment.allocations_on_page = [self._allocation(allocation) for allocation in self.allocations(row.id)]
@@ -352,7 +353,7 @@ class _PaymentPage:
 
     def _allocation(self, row: PaymentAllocation) -> AllocationType:
         allocation = AllocationType.from_row(row)
-        if self.bills is not None and (bill_row := plain_row_of(row, "bill")) is not None:
+        if self.bills is not None and (bill_row := row.bill) is not None:
             bill = self.bills.get(bill_row.id)
             if bill is None:
                 bill = self.bills[bill_row.id] = BillType.from_row(bill_row)
