@@ -83,7 +83,7 @@ class AllocatedAndGivenBack:
     allocations: dict[int, list[Any]]
     given_back: dict[int, Decimal]
 
-    def credit_left(self, payment: Payment) -> Decimal:
+    def credit_left_of(self, payment: Payment) -> Decimal:
         """`credit_left` of one of the payments (a row with its `id` and `amount`)."""
         allocated = _ZERO
         for allocation in self.allocations[payment.id]:

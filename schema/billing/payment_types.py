@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
 from billing import balance
 from billing.credit import allocated_and_given_back
@@ -148,7 +149,7 @@ class PaymentType(relay.Node):
         if "creditLeft" in selected and "refunds" not in selected:
             # What was given back comes with the allocations: one statement instead of two.
             money = await allocated_and_given_back(info.context.session_factory, ids, with_bills=with_bills)
-            allocations, credit_left = money.allocations.__getitem__, money.credit_left
+            allocations, credit_left = money.allocations.__getitem__, money.credit_left_of
         else:
             allocations, credit_left = await _read_into_loaders(info, ids, selected, with_bills=with_bills)
         return _PaymentPage(
@@ -285,7 +286,7 @@ def _credit_left(amount: Decimal, allocations: Iterable[PaymentAllocation], refu
 
 async def _read_into_loaders(
     info: Info, ids: list[int], selected: Mapping[str, Any], *, with_bills: bool
-) -> tuple[Callable[[int], list[PaymentAllocation]], Callable[[Payment], Decimal] | None]:
+) -> tuple[Callable[[int], list[PaymentAllocation] | None], Callable[[Payment], Decimal | None] | None]:
     """Read the allocations (with their bills when `with_bills`) and the refunds of the payments `ids`
     into their loaders, each when a `selected` field wants it; answer each payment's allocations, and its
     credit left when it is selected, from what was read."""
@@ -298,14 +299,24 @@ async def _read_into_loaders(
     if "refunds" in selected or "creditLeft" in selected:
         reads.append(read_into(reversals, ids))
     await asyncio.gather(*reads)
-    allocations = partial(read_value, allocation_loader)
+    allocations = partial(_settled, allocation_loader)
     if "creditLeft" not in selected:
         return allocations, None
 
-    def credit_left(row: Payment) -> Decimal:
-        return _credit_left(row.amount, allocations(row.id), read_value(reversals, row.id))
+    def credit_left(row: Payment) -> Decimal | None:
+        allocated, refunds = allocations(row.id), _settled(reversals, row.id)
+        return None if allocated is None or refunds is None else _credit_left(row.amount, allocated, refunds)
 
     return allocations, credit_left
+
+
+def _settled(loader: DataLoader[int, list[Any]], key: int) -> list[Any] | None:
+    """The loader's rows for `key`, or None while another field of the operation is still loading them
+    (`read_into` leaves a key it finds under way to that load): the field then answers through the loader."""
+    try:
+        return read_value(loader, key)
+    except LookupError:
+        return None
 
 
 def _first_receipt(rows: Sequence[Receipt]) -> ReceiptType | None:
@@ -321,13 +332,13 @@ class _PaymentPage:
         self,
         selected: Mapping[str, Any],
         *,
-        allocations: Callable[[int], list[PaymentAllocation]] | None,
+        allocations: Callable[[int], list[PaymentAllocation] | None] | None,
         with_bills: bool,
-        credit_left: Callable[[Payment], Decimal] | None,
+        credit_left: Callable[[Payment], Decimal | None] | None,
     ) -> None:
         self.units: dict[int, UnitType] | None = {} if "unit" in selected else None
         self.receipts = "receipt" in selected
-        # Each payment's allocation rows, when the page shows them.
+        # Each payment's allocation rows, when the page shows them (None: the field reads them itself).
         self.allocations = allocations
         # Each of the allocations' bills, when they were read with them.
         self.bills: dict[int, BillType] | None = {} if with_bills else None
@@ -345,8 +356,8 @@ class _PaymentPage:
         if self.receipts:
             receipt_row = row.receipt
             payment.receipts_on_page = [ReceiptType.from_row(receipt_row)] if receipt_row is not None else []
-        if self.allocations is not None:
-            payment.allocations_on_page = [self._allocation(allocation) for allocation in self.allocations(row.id)]
+        if self.allocations is not None and (allocations := self.allocations(row.id)) is not None:
+            payment.allocations_on_page = [self._allocation(allocation) for allocation in allocations]
         if self.credit_left is not None:
             payment.credit_left_on_page = self.credit_left(row)
         return payment

@@ -167,3 +167,27 @@ async def test_an_owner_s_page_shows_only_their_own_payments_with_the_same_answe
     finance_sees = {edge["node"]["id"]: edge["node"] for edge in as_finance["data"]["payments"]["edges"]}
     assert [payment["id"] for payment in alices] == [payments[name]["id"] for name in ("alice part", "alice rest", "alice credit")]
     assert alices == [finance_sees[payment["id"]] for payment in alices]
+
+
+async def test_a_page_and_a_look_up_of_its_payments_in_one_operation_answer_alike(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given
+    world = await build_world(state)
+    payments = await _payments(client, world)
+    shown = SELECTIONS["desk with refunds"]
+    query = f"""
+      query ($id: ID!) {{
+        alone: node(id: $id) {{ ...Shown }}
+        payments(first: 100) {{ edges {{ node {{ ...Shown }} }} }}
+      }}
+      fragment Shown on Payment {{ {shown} }}"""
+
+    # when
+    both = await gql(client, query, {"id": payments["alice rest"]["id"]}, token=world.token("finance_a"))
+
+    # then
+    assert "errors" not in both, both
+    listed = {edge["node"]["id"]: edge["node"] for edge in both["data"]["payments"]["edges"]}
+    assert both["data"]["alone"] == listed[payments["alice rest"]["id"]]
+    assert both["data"]["alone"]["creditLeft"] == "120.00"
