@@ -4,11 +4,15 @@ payments hold it, and applying it to the bills a run issues."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from billing.balance import credit_left
 from billing.balance_sql import fen
@@ -16,6 +20,9 @@ from billing.journal import posted_balance_fen, sum_fen, write_journal
 from billing.ledger import PREPAID_CREDIT, AllocationPart, post_allocations
 from billing.money import from_fen
 from billing.reports.facts import BillMoved, record_bill_changes
+from db.batch_reads import dialect_of, plain_reader
+from db.conditions import among_parameter
+from db.driver import DriverStatement, connection_for_reads
 from db.models import (
     AllocationSource,
     JournalLine,
@@ -24,7 +31,7 @@ from db.models import (
     PaymentReversal,
 )
 
-__all__ = ["apply_credits", "credit_balances", "unapplied_credit_by_payment"]
+__all__ = ["AllocatedAndGivenBack", "allocated_and_given_back", "apply_credits", "credit_balances", "unapplied_credit_by_payment"]
 
 _ZERO = Decimal("0.00")
 
@@ -66,6 +73,77 @@ async def unapplied_credit_by_payment(session: AsyncSession, unit_id: int) -> li
         if left > 0:
             result.append((payment, left))
     return result
+
+
+@dataclass(frozen=True)
+class AllocatedAndGivenBack:
+    """What became of each of some payments: its allocations (plain rows of every column, oldest first,
+    with their bills in `bill` when asked for) and what refunds and reversals gave back from it."""
+
+    allocations: dict[int, list[Any]]
+    given_back: dict[int, Decimal]
+
+    def credit_left_of(self, payment: Payment) -> Decimal:
+        """`credit_left` of one of the payments (a row with its `id` and `amount`)."""
+        allocated = _ZERO
+        for allocation in self.allocations[payment.id]:
+            allocated += allocation.principal + allocation.late_fee
+        return credit_left(amount=payment.amount, allocated=allocated, given_back=self.given_back[payment.id])
+
+
+def _given_back_fen(payment_id: Any) -> Any:
+    return (
+        select(sum_fen(fen(PaymentReversal.amount))).where(PaymentReversal.payment_id == payment_id).scalar_subquery()
+    )
+
+
+# Built once per dialect and shape: a page of payments reads them on every request.
+@cache
+def _allocations_with_given_back(dialect: str, with_bills: bool) -> tuple[DriverStatement, Callable[[Sequence[Any]], Any]]:
+    """Every allocation of the payments among the parameter `keys`, as `plain_reader` reads it, with what
+    was given back from its payment in one more column (the last)."""
+    selected, make = plain_reader(PaymentAllocation, (PaymentAllocation.bill,) if with_bills else ())
+    statement = (
+        selected.add_columns(_given_back_fen(PaymentAllocation.payment_id))
+        .where(among_parameter(dialect, PaymentAllocation.payment_id, "keys"))
+        .order_by(PaymentAllocation.id)
+    )
+    return DriverStatement(statement), make
+
+
+@cache
+def _given_back(dialect: str) -> DriverStatement:
+    """What was given back from each payment among the parameter `keys` that gave any back."""
+    return DriverStatement(
+        select(PaymentReversal.payment_id, sum_fen(fen(PaymentReversal.amount)))
+        .where(among_parameter(dialect, PaymentReversal.payment_id, "keys"))
+        .group_by(PaymentReversal.payment_id)
+    )
+
+
+async def allocated_and_given_back(
+    session_factory: async_sessionmaker[AsyncSession], payment_ids: Sequence[int], *, with_bills: bool
+) -> AllocatedAndGivenBack:
+    """The allocations of each payment (with their bills, when `with_bills`) and what was given back from
+    it, read together: one statement when every payment has an allocation (what a page of payments
+    showing their credit left reads), and a second one for what was given back from those that have
+    none. The caller may see the payments: their allocations and bills are theirs."""
+    dialect = dialect_of(session_factory)
+    statement, make = _allocations_with_given_back(dialect, with_bills)
+    allocations: dict[int, list[Any]] = defaultdict(list)
+    given_back: dict[int, Decimal] = {}
+    async with connection_for_reads(session_factory) as connection:
+        for row in await statement.rows(connection, {"keys": list(payment_ids)}):
+            allocation = make(row[:-1])
+            allocations[allocation.payment_id].append(allocation)
+            given_back[allocation.payment_id] = from_fen(row[-1])
+        unallocated = [payment_id for payment_id in payment_ids if payment_id not in given_back]
+        if unallocated:
+            refunded = dict(await _given_back(dialect).rows(connection, {"keys": unallocated}))
+            for payment_id in unallocated:
+                allocations[payment_id] = []
+                given_back[payment_id] = from_fen(refunded.get(payment_id, 0))
+    return AllocatedAndGivenBack(dict(allocations), given_back)
 
 
 async def apply_credits(

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
+from functools import partial
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
 from billing import balance
+from billing.credit import allocated_and_given_back
 from billing.policy import may_see_unit_billing
 from billing.receipts import receipt_number
 from db.models import (
@@ -29,7 +32,7 @@ from schema.billing.enums import (
     PaymentIntentStatusEnum,
     ReversalKindEnum,
 )
-from schema.batching import answer, prime_joined, read_into, read_value
+from schema.batching import answer, read_into, read_value
 from schema.context import Info
 from schema.ids import database_id
 from schema.pagination import selected_under
@@ -41,16 +44,6 @@ if TYPE_CHECKING:
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
 
-async def _allocations_with_bills(info: Info, payment_ids: list[int]) -> None:
-    """The page's allocations with their bills, read by one statement into the allocations' and the
-    bills' loaders."""
-    loaders = info.context.loaders.billing
-    await read_into(loaders.allocations_with_bills_by_payment, payment_ids)
-    allocations = {payment_id: read_value(loaders.allocations_with_bills_by_payment, payment_id) for payment_id in payment_ids}
-    loaders.allocations_by_payment.prime_many(allocations)
-    prime_joined(loaders.bill, (row for rows in allocations.values() for row in rows), "bill")
-
-
 @strawberry.type(name="Allocation", description="Part of a payment settling one bill: late fee first, then principal.")
 class AllocationType:
     principal: Decimal = strawberry.field(description="Yuan towards the bill's lines.")
@@ -59,6 +52,9 @@ class AllocationType:
     created_at: dt.datetime = strawberry.field(description="When (UTC).")
     bill_id: strawberry.Private[int]
     payment_id: strawberry.Private[int]
+    # The bill as the page of payments read it with the allocation (`PaymentType.read_for_page`); None
+    # elsewhere, where the field answers through the bill loader.
+    bill_on_page: strawberry.Private[BillType | None] = None
 
     @classmethod
     def from_row(cls, row: PaymentAllocation) -> AllocationType:
@@ -77,6 +73,8 @@ class AllocationType:
 
     @strawberry.field(description="The bill.")
     def bill(self, info: Info) -> BillType:
+        if self.bill_on_page is not None:
+            return self.bill_on_page
         return answer(info.context.loaders.billing.bill, self.bill_id, BillType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The payment.")
@@ -114,6 +112,14 @@ class PaymentType(relay.Node):
     paid_at: dt.datetime = strawberry.field(description="When it was paid (UTC).")
     unit_id: strawberry.Private[int]
     project_id: strawberry.Private[int]
+    # What the page the payment came in read for the fields it selects (`read_for_page`), made ready in
+    # one pass over the page; None elsewhere (a payment a mutation or a node look-up answers), where the
+    # field answers through the operation's loaders.
+    unit_on_page: strawberry.Private[UnitType | None] = None
+    allocations_on_page: strawberry.Private[list[AllocationType] | None] = None
+    credit_left_on_page: strawberry.Private[Decimal | None] = None
+    # The receipt the page read with the payment as the receipts loader holds it: a list of one, or empty.
+    receipts_on_page: strawberry.Private[list[ReceiptType] | None] = None
 
     @classmethod
     def from_row(cls, row: Payment) -> PaymentType:
@@ -129,35 +135,37 @@ class PaymentType(relay.Node):
         )
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Payment], selected: Mapping[str, Any]) -> None:
+    async def read_for_page(
+        info: Info, rows: Sequence[Payment], selected: Mapping[str, Any]
+    ) -> Callable[[Payment], PaymentType]:
         """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of payments at once
-        (the statements the fields would run anyway), so that each field then answers without waiting.
+        (the statements the fields would run anyway), and answer how a row of the page is presented: as a
+        `PaymentType` holding those fields' values, so that each field answers with an attribute read.
         The receipts came with the payments, and the units too when they were asked for
-        (`list_payments(with_units=…)`)."""
-        loaders = info.context.loaders
-        loaders.billing.receipts_by_payment.prime_many(
-            {payment.id: [payment.receipt] if payment.receipt else [] for payment in rows}
-        )
+        (`list_payments(with_units=…)`); every row joined to a payment is the payment's own, which the
+        caller may see with it."""
         ids = [payment.id for payment in rows]
-        reads: list[Awaitable[Any]] = []
-        if "unit" in selected:
-            prime_joined(loaders.unit, rows, "unit")
-            reads.append(read_into(loaders.unit, sorted({payment.unit_id for payment in rows})))
-        if "refunds" in selected or "creditLeft" in selected:
-            reads.append(read_into(loaders.billing.reversals_by_payment, ids))
-        if "allocations" in selected or "creditLeft" in selected:
-            if "bill" in selected_under(selected.get("allocations", [])):
-                reads.append(_allocations_with_bills(info, ids))
-            else:
-                reads.append(read_into(loaders.billing.allocations_by_payment, ids))
-        await asyncio.gather(*reads)
+        with_bills = "bill" in selected_under(selected.get("allocations", []))
+        if "creditLeft" in selected and "refunds" not in selected:
+            # What was given back comes with the allocations: one statement instead of two.
+            money = await allocated_and_given_back(info.context.session_factory, ids, with_bills=with_bills)
+            allocations, credit_left = money.allocations.__getitem__, money.credit_left_of
+        else:
+            allocations, credit_left = await _read_into_loaders(info, ids, selected, with_bills=with_bills)
+        return _PaymentPage(
+            selected, allocations=allocations if "allocations" in selected else None, with_bills=with_bills, credit_left=credit_left
+        ).present
 
     @strawberry.field(description="The unit it was for.")
     def unit(self, info: Info) -> UnitType:
+        if self.unit_on_page is not None:
+            return self.unit_on_page
         return answer(info.context.loaders.unit, self.unit_id, UnitType.from_row)  # type: ignore[return-value]
 
     @strawberry.field(description="The bills it settled.")
     def allocations(self, info: Info) -> list[AllocationType]:
+        if self.allocations_on_page is not None:
+            return self.allocations_on_page
         return answer(  # type: ignore[return-value]
             info.context.loaders.billing.allocations_by_payment,
             self.id,
@@ -174,19 +182,15 @@ class PaymentType(relay.Node):
 
     @strawberry.field(description="What no bill has taken and nothing gave back: the unit's prepaid credit from it.")
     def credit_left(self, info: Info) -> Decimal:
+        if self.credit_left_on_page is not None:
+            return self.credit_left_on_page
         loaders = info.context.loaders.billing
-
-        def left(allocations: Sequence[PaymentAllocation], refunds: Sequence[PaymentReversal]) -> Decimal:
-            return balance.credit_left(
-                amount=self.amount,
-                allocated=sum((a.principal + a.late_fee for a in allocations), Decimal("0.00")),
-                given_back=sum((r.amount for r in refunds), Decimal("0.00")),
-            )
-
         return answer(  # type: ignore[return-value]
             loaders.allocations_by_payment,
             self.id,
-            lambda allocations: answer(loaders.reversals_by_payment, self.id, lambda refunds: left(allocations, refunds)),
+            lambda allocations: answer(
+                loaders.reversals_by_payment, self.id, lambda refunds: _credit_left(self.amount, allocations, refunds)
+            ),
         )
 
     @strawberry.field(description="Its invoice (发票), once one was asked for or issued by itself; null if none or not yours to see.")
@@ -202,11 +206,12 @@ class PaymentType(relay.Node):
 
     @strawberry.field(description="Its receipt.")
     def receipt(self, info: Info) -> ReceiptType | None:
-        return answer(  # type: ignore[return-value]
-            info.context.loaders.billing.receipts_by_payment,
-            self.id,
-            lambda rows: ReceiptType.from_row(rows[0]) if rows else None,
-        )
+        receipts = self.receipts_on_page
+        if receipts is None:
+            return answer(  # type: ignore[return-value]
+                info.context.loaders.billing.receipts_by_payment, self.id, _first_receipt
+            )
+        return receipts[0] if receipts else None
 
     resolve_nodes = nodes_of_unit_billing(lambda info: info.context.loaders.billing.payment)
 
@@ -266,6 +271,105 @@ class ReceiptType(relay.Node):
             )
             result.append(cls.from_row(receipt) if visible and receipt is not None else None)
         return result
+
+
+_ZERO = Decimal("0.00")
+
+
+def _credit_left(amount: Decimal, allocations: Iterable[PaymentAllocation], refunds: Iterable[PaymentReversal]) -> Decimal:
+    return balance.credit_left(
+        amount=amount,
+        allocated=sum((a.principal + a.late_fee for a in allocations), _ZERO),
+        given_back=sum((r.amount for r in refunds), _ZERO),
+    )
+
+
+async def _read_into_loaders(
+    info: Info, ids: list[int], selected: Mapping[str, Any], *, with_bills: bool
+) -> tuple[Callable[[int], list[PaymentAllocation] | None], Callable[[Payment], Decimal | None] | None]:
+    """Read the allocations (with their bills when `with_bills`) and the refunds of the payments `ids`
+    into their loaders, each when a `selected` field wants it; answer each payment's allocations, and its
+    credit left when it is selected, from what was read."""
+    loaders = info.context.loaders.billing
+    allocation_loader = loaders.allocations_with_bills_by_payment if with_bills else loaders.allocations_by_payment
+    reversals = loaders.reversals_by_payment
+    reads = []
+    if "allocations" in selected or "creditLeft" in selected:
+        reads.append(read_into(allocation_loader, ids))
+    if "refunds" in selected or "creditLeft" in selected:
+        reads.append(read_into(reversals, ids))
+    await asyncio.gather(*reads)
+    allocations = partial(_settled, allocation_loader)
+    if "creditLeft" not in selected:
+        return allocations, None
+
+    def credit_left(row: Payment) -> Decimal | None:
+        allocated, refunds = allocations(row.id), _settled(reversals, row.id)
+        return None if allocated is None or refunds is None else _credit_left(row.amount, allocated, refunds)
+
+    return allocations, credit_left
+
+
+def _settled(loader: DataLoader[int, list[Any]], key: int) -> list[Any] | None:
+    """The loader's rows for `key`, or None while another field of the operation is still loading them
+    (`read_into` leaves a key it finds under way to that load): the field then answers through the loader."""
+    try:
+        return read_value(loader, key)
+    except LookupError:
+        return None
+
+
+def _first_receipt(rows: Sequence[Receipt]) -> ReceiptType | None:
+    return ReceiptType.from_row(rows[0]) if rows else None
+
+
+class _PaymentPage:
+    """How a page of payments presents each of its rows: a `PaymentType` holding the values of the fields
+    the page selects, made from what `PaymentType.read_for_page` read, in one pass per row. A unit or a
+    bill that several payments of the page name is made once."""
+
+    def __init__(
+        self,
+        selected: Mapping[str, Any],
+        *,
+        allocations: Callable[[int], list[PaymentAllocation] | None] | None,
+        with_bills: bool,
+        credit_left: Callable[[Payment], Decimal | None] | None,
+    ) -> None:
+        self.units: dict[int, UnitType] | None = {} if "unit" in selected else None
+        self.receipts = "receipt" in selected
+        # Each payment's allocation rows, when the page shows them (None: the field reads them itself).
+        self.allocations = allocations
+        # Each of the allocations' bills, when they were read with them.
+        self.bills: dict[int, BillType] | None = {} if with_bills else None
+        self.credit_left = credit_left
+
+    def present(self, row: Payment) -> PaymentType:
+        # The rows are plain rows (`list_payments`', the allocations' and their bills'): their joined rows
+        # are fields of theirs.
+        payment = PaymentType.from_row(row)
+        if self.units is not None and (unit_row := row.unit) is not None:
+            unit = self.units.get(unit_row.id)
+            if unit is None:
+                unit = self.units[unit_row.id] = UnitType.from_row(unit_row)
+            payment.unit_on_page = unit
+        if self.receipts:
+            receipt_row = row.receipt
+            payment.receipts_on_page = [ReceiptType.from_row(receipt_row)] if receipt_row is not None else []
+        if self.allocations is not None and (allocations := self.allocations(row.id)) is not None:
+            payment.allocations_on_page = [self._allocation(allocation) for allocation in allocations]
+        if self.credit_left is not None:
+            payment.credit_left_on_page = self.credit_left(row)
+        return payment
+
+    def _allocation(self, row: PaymentAllocation) -> AllocationType:
+        allocation = AllocationType.from_row(row)
+        if self.bills is not None and (bill_row := row.bill) is not None:
+            bill = self.bills.get(bill_row.id)
+            if bill is None:
+                bill = self.bills[bill_row.id] = BillType.from_row(bill_row)
+            allocation.bill_on_page = bill
+        return allocation
 
 
 @strawberry.type(name="PaymentIntent", description="An online order for a gateway: what to collect and how.")

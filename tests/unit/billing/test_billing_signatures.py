@@ -11,10 +11,17 @@ from billing.providers import (
     NotificationRejected,
     SandboxProvider,
 )
-from billing.receipts import ReceiptSigner
+from billing.receipts import ReceiptSigner, receipt_number
 from db.personal_data import PersonalDataCipher
 
 PAID_AT = dt.datetime(2026, 11, 3, 10, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("number", "printed"), [(1, "R-000001"), (42, "R-000042"), (999_999, "R-999999"), (1_234_567, "R-1234567")]
+)
+def test_a_receipt_number_is_printed_with_at_least_six_digits(number: int, printed: str) -> None:
+    assert receipt_number(number) == printed
 
 
 def test_a_receipt_signature_verifies_only_the_content_it_signed() -> None:
