@@ -11,7 +11,7 @@ short session of its own, which keeps loaders usable from subscriptions and conc
 from __future__ import annotations
 
 import inspect
-from asyncio import Future, get_running_loop
+from asyncio import Future, gather, get_running_loop
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar, overload
 
@@ -194,14 +194,21 @@ async def read_into(loader: DataLoader[K, V], keys: Iterable[K]) -> None:
     is hundreds of futures, done callbacks and turns of the event loop for what one statement returns.
     """
     cache = loader.cache_map
-    missing = [key for key in dict.fromkeys(keys) if not (cache.holds(key) if isinstance(cache, _Futures) else cache.get(key))]
+    wanted = list(dict.fromkeys(keys))
+    missing = [key for key in wanted if not (cache.holds(key) if isinstance(cache, _Futures) else cache.get(key))]
     if missing:
         loader.prime_many(dict(zip(missing, await loader.load_fn(missing), strict=True)))
+    # A key another field of the operation is loading at this moment (an aliased `node`, say) is left to
+    # that load and waited for, so that `read_value` answers every key once this returns.
+    futures = cache.futures if isinstance(cache, _Futures) else {key: cache.get(key) for key in wanted}
+    under_way = [future for key in wanted if (future := futures.get(key)) is not None and not future.done()]
+    if under_way:
+        await gather(*under_way)
 
 
 def read_value(loader: DataLoader[K, V], key: K) -> V:
     """The value `read_into` read (or a prime put) into `loader` for `key`, without waiting: the key must
-    be held and settled."""
+    be held and settled, as every key `read_into` was given is once it returns."""
     cache = loader.cache_map
     if isinstance(cache, _Futures):
         value = cache.values.get(key, _ABSENT)

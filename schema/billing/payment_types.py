@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
-from strawberry.dataloader import DataLoader
 
 from billing import balance
 from billing.credit import allocated_and_given_back
@@ -286,7 +285,7 @@ def _credit_left(amount: Decimal, allocations: Iterable[PaymentAllocation], refu
 
 async def _read_into_loaders(
     info: Info, ids: list[int], selected: Mapping[str, Any], *, with_bills: bool
-) -> tuple[Callable[[int], list[PaymentAllocation] | None], Callable[[Payment], Decimal | None] | None]:
+) -> tuple[Callable[[int], list[PaymentAllocation]], Callable[[Payment], Decimal] | None]:
     """Read the allocations (with their bills when `with_bills`) and the refunds of the payments `ids`
     into their loaders, each when a `selected` field wants it; answer each payment's allocations, and its
     credit left when it is selected, from what was read."""
@@ -299,24 +298,14 @@ async def _read_into_loaders(
     if "refunds" in selected or "creditLeft" in selected:
         reads.append(read_into(reversals, ids))
     await asyncio.gather(*reads)
-    allocations = partial(_settled, allocation_loader)
+    allocations = partial(read_value, allocation_loader)
     if "creditLeft" not in selected:
         return allocations, None
 
-    def credit_left(row: Payment) -> Decimal | None:
-        allocated, refunds = allocations(row.id), _settled(reversals, row.id)
-        return None if allocated is None or refunds is None else _credit_left(row.amount, allocated, refunds)
+    def credit_left(row: Payment) -> Decimal:
+        return _credit_left(row.amount, allocations(row.id), read_value(reversals, row.id))
 
     return allocations, credit_left
-
-
-def _settled(loader: DataLoader[int, list[Any]], key: int) -> list[Any] | None:
-    """The loader's rows for `key`, or None while another field of the operation is still loading them
-    (`read_into` leaves a key it finds under way to that load): the field then answers through the loader."""
-    try:
-        return read_value(loader, key)
-    except LookupError:
-        return None
 
 
 def _first_receipt(rows: Sequence[Receipt]) -> ReceiptType | None:
@@ -332,13 +321,13 @@ class _PaymentPage:
         self,
         selected: Mapping[str, Any],
         *,
-        allocations: Callable[[int], list[PaymentAllocation] | None] | None,
+        allocations: Callable[[int], list[PaymentAllocation]] | None,
         with_bills: bool,
-        credit_left: Callable[[Payment], Decimal | None] | None,
+        credit_left: Callable[[Payment], Decimal] | None,
     ) -> None:
         self.units: dict[int, UnitType] | None = {} if "unit" in selected else None
         self.receipts = "receipt" in selected
-        # Each payment's allocation rows, when the page shows them (None: the field reads them itself).
+        # Each payment's allocation rows, when the page shows them.
         self.allocations = allocations
         # Each of the allocations' bills, when they were read with them.
         self.bills: dict[int, BillType] | None = {} if with_bills else None
@@ -356,8 +345,8 @@ class _PaymentPage:
         if self.receipts:
             receipt_row = row.receipt
             payment.receipts_on_page = [ReceiptType.from_row(receipt_row)] if receipt_row is not None else []
-        if self.allocations is not None and (allocations := self.allocations(row.id)) is not None:
-            payment.allocations_on_page = [self._allocation(allocation) for allocation in allocations]
+        if self.allocations is not None:
+            payment.allocations_on_page = [self._allocation(allocation) for allocation in self.allocations(row.id)]
         if self.credit_left is not None:
             payment.credit_left_on_page = self.credit_left(row)
         return payment

@@ -117,3 +117,17 @@ async def test_read_into_reads_the_keys_not_held_in_one_batch_and_read_value_giv
     assert [read_value(numbers.square, key) for key in (2, 3, 4)] == [40, 9, 16]
     with pytest.raises(LookupError):
         read_value(numbers.square, 5)
+
+
+async def test_read_into_waits_for_a_key_another_field_is_loading_and_leaves_it_to_that_load() -> None:
+    # given a key another field of the operation is loading at that moment
+    numbers = _Counted()
+    under_way = numbers.square.load(3)
+
+    # when a page reads it with others
+    await read_into(numbers.square, [2, 3])
+
+    # then the page's own batch reads only the others, and every key is in hand once it returns
+    assert [read_value(numbers.square, key) for key in (2, 3)] == [4, 9]
+    assert sorted(numbers.batches) == [[2], [3]]
+    assert await under_way == 9
