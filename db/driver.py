@@ -25,7 +25,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import asyncpg
@@ -228,15 +228,10 @@ class RowShape:
     columns: tuple[int, ...]
     joined: tuple[tuple[int, RowShape], ...] = ()
 
-    def make(self, flat: Sequence[Any]) -> Any:
-        """The row made of `flat`'s values as they are (a Core row's, already converted)."""
-        make = _plain_makers.get(self)
-        if make is None:
-            make = _plain_makers[self] = _row_reader(self, _width(self), [])
-        return make(flat)
-
-
-_plain_makers: weakref.WeakKeyDictionary[RowShape, Callable[[Sequence[Any]], Any]] = weakref.WeakKeyDictionary()
+    @cached_property
+    def make(self) -> Callable[[Sequence[Any]], Any]:
+        """The function that makes the row of a flat row's values as they are (a Core row's, converted)."""
+        return _row_reader(self, _width(self), [])
 
 
 def _width(shape: RowShape) -> int:
