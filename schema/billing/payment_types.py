@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import strawberry
 from strawberry import relay
@@ -39,6 +39,8 @@ from schema.units.types import UnitType
 
 if TYPE_CHECKING:
     from schema.invoicing.types import InvoiceType
+
+T = TypeVar("T")
 
 __all__ = ["AllocationType", "PaymentIntentType", "PaymentType", "ReceiptType", "RefundType"]
 
@@ -338,10 +340,7 @@ class _PaymentPage:
         # are fields of theirs.
         payment = PaymentType.from_row(row)
         if self.units is not None and (unit_row := row.unit) is not None:
-            unit = self.units.get(unit_row.id)
-            if unit is None:
-                unit = self.units[unit_row.id] = UnitType.from_row(unit_row)
-            payment.unit_on_page = unit
+            payment.unit_on_page = _made_once(self.units, unit_row, UnitType.from_row)
         if self.receipts:
             receipt_row = row.receipt
             payment.receipts_on_page = [ReceiptType.from_row(receipt_row)] if receipt_row is not None else []
@@ -354,11 +353,16 @@ class _PaymentPage:
     def _allocation(self, row: PaymentAllocation) -> AllocationType:
         allocation = AllocationType.from_row(row)
         if self.bills is not None and (bill_row := row.bill) is not None:
-            bill = self.bills.get(bill_row.id)
-            if bill is None:
-                bill = self.bills[bill_row.id] = BillType.from_row(bill_row)
-            allocation.bill_on_page = bill
+            allocation.bill_on_page = _made_once(self.bills, bill_row, BillType.from_row)
         return allocation
+
+
+def _made_once(made: dict[int, T], row: Any, make: Callable[[Any], T]) -> T:
+    """What `make` makes of `row`, made once for all the page's rows that name it (kept in `made` by id)."""
+    found = made.get(row.id)
+    if found is None:
+        found = made[row.id] = make(row)
+    return found
 
 
 @strawberry.type(name="PaymentIntent", description="An online order for a gateway: what to collect and how.")
