@@ -1,14 +1,17 @@
-"""Schema extensions: per-operation dataloaders and the error policy (codes on every error, masking)."""
+"""The schema's one extension: what runs around every operation (caches, limits, the operation's name,
+fresh dataloaders) and the error policy (codes on every error, masking)."""
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from graphql import GraphQLError, OperationDefinitionNode
+from graphql import ASTValidationRule, GraphQLError, OperationDefinitionNode
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors
+from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.extensions.validation_cache import _get_validate_cache
 from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
@@ -22,7 +25,7 @@ from schema.faults import (
     text_not_storable,
 )
 
-__all__ = ["ErrorPolicy", "OperationNameRequired", "PerOperationLoaders"]
+__all__ = ["DOCUMENT_CACHE_SIZE", "ErrorPolicy", "OperationPolicy"]
 
 log = logging.getLogger("courtyard.graphql")
 
@@ -30,40 +33,11 @@ log = logging.getLogger("courtyard.graphql")
 # out for anyone probing it while introspection is off.
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
-
-class PerOperationLoaders(SchemaExtension):
-    """A fresh set of dataloaders for each operation, even when a websocket shares one context."""
-
-    def on_operation(self) -> Iterator[None]:
-        self.execution_context.context.start_operation()
-        yield
-
-
-class OperationNameRequired(SchemaExtension):
-    """GraphQL's GetOperation: a document with several operations runs only the one `operationName` names.
-
-    Strawberry falls back to the document's first operation instead, and ran it.
-    """
-
-    def on_operation(self) -> Iterator[None]:
-        # Before the document is parsed this is the name the request gave; afterwards strawberry answers
-        # the first operation's name when the request gave none.
-        self._requested_name = self.execution_context.operation_name
-        yield
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)] if document else []
-        # A document that fails validation (two anonymous operations do) is refused for that already.
-        if self._requested_name is None and len(operations) > 1 and not context.pre_execution_errors:
-            context.pre_execution_errors = [
-                GraphQLError(
-                    "The document has several operations: name the one to run in `operationName`.",
-                    extensions={"code": "BAD_REQUEST"},
-                )
-            ]
-        yield
+DOCUMENT_CACHE_SIZE = 256
+"""Documents parsed, and validated, kept per process: strawberry's LRU caches (those of its `ParserCache`
+and `ValidationCache`), shared by every operation."""
+_parse = _get_parse_cache(DOCUMENT_CACHE_SIZE)
+_validate = _get_validate_cache(DOCUMENT_CACHE_SIZE)
 
 
 class ErrorPolicy(MaskErrors):
@@ -144,3 +118,57 @@ def _with_code(error: GraphQLError, code: str, message: str, *, keep_original: b
         original_error=error.original_error if keep_original else None,
         extensions={**(error.extensions or {}), "code": code},
     )
+
+
+class OperationPolicy(ErrorPolicy):
+    """Everything the schema does around an operation, in one extension: strawberry enters every hook of
+    every extension through context managers built per operation, and with one extension per concern
+    (parser and validation caches, validation rules, token limit, operation name, loaders, errors) that
+    machinery cost more CPU than a small query's execution.
+
+    Around the operation: the token limit for parsing, the validation rules, fresh dataloaders
+    (`Context.start_operation`: an operation on a websocket shares the connection's context), then the
+    error policy on its result. Parsing and validation go through the process's caches. A document with
+    several operations runs only the one `operationName` names (GraphQL's GetOperation; strawberry would
+    run the first).
+    """
+
+    def __init__(
+        self, *, production: bool, validation_rules: Sequence[type[ASTValidationRule]], max_tokens: int
+    ) -> None:
+        super().__init__(production=production)
+        self._validation_rules = tuple(validation_rules)
+        self._max_tokens = max_tokens
+        self._requested_name: str | None = None
+
+    def on_operation(self) -> Iterator[None]:
+        context = self.execution_context
+        # Before the document is parsed this is the name the request gave; afterwards strawberry answers
+        # the first operation's name when the request gave none.
+        self._requested_name = context.operation_name
+        context.parse_options["max_tokens"] = self._max_tokens
+        context.validation_rules = context.validation_rules + self._validation_rules
+        context.context.start_operation()
+        yield from super().on_operation()
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        context.graphql_document = _parse(context.query, **context.parse_options)
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        errors = _validate(context.schema._schema, document, context.validation_rules)
+        if not errors and self._requested_name is None and document is not None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            # A document that fails validation (two anonymous operations do) is refused for that already.
+            if len(operations) > 1:
+                errors = [
+                    GraphQLError(
+                        "The document has several operations: name the one to run in `operationName`.",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ]
+        context.pre_execution_errors = errors
+        yield
