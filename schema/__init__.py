@@ -9,11 +9,12 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions.disable_introspection import NoSchemaIntrospectionCustomRule
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 
 from schema.compiled_queries import CompiledQueryExecutor
 from schema.depth_limit import MAX_QUERY_LEVELS, QueryLevelLimit
-from schema.extensions import OperationPolicy
+from schema.extensions import OperationPolicy, extensions_runner
 from schema.login_limit import OneLoginPerRequest
 from schema.root import Mutation, Query, Subscription
 from schema.scalars import scalar_overrides
@@ -28,6 +29,9 @@ _LIMIT_RULES = [QueryLevelLimit, aliases_rule(MAX_ALIASES), OneLoginPerRequest]
 class CourtyardSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Strawberry logs every error with a traceback; `ErrorPolicy` logs just the unexpected ones."""
+
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> SchemaExtensionsRunner:
+        return extensions_runner(execution_context, extensions)
 
 
 @cache

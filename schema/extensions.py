@@ -3,15 +3,19 @@ fresh dataloaders) and the error policy (codes on every error, masking)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-from graphql import ASTValidationRule, GraphQLError, OperationDefinitionNode
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
 from strawberry.exceptions import MissingQueryError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.extensions.validation_cache import _get_validate_cache
+from strawberry.types import ExecutionContext
 from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
     InvalidOperationTypeError,
@@ -25,7 +29,7 @@ from schema.faults import (
     text_not_storable,
 )
 
-__all__ = ["DOCUMENT_CACHE_SIZE", "ErrorPolicy", "OperationPolicy"]
+__all__ = ["DOCUMENT_CACHE_SIZE", "ErrorPolicy", "OperationPolicy", "OperationPolicyRunner", "extensions_runner"]
 
 log = logging.getLogger("courtyard.graphql")
 
@@ -139,36 +143,87 @@ class OperationPolicy(ErrorPolicy):
         super().__init__(production=production)
         self._validation_rules = tuple(validation_rules)
         self._max_tokens = max_tokens
-        self._requested_name: str | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
         # Before the document is parsed this is the name the request gave; afterwards strawberry answers
         # the first operation's name when the request gave none.
-        self._requested_name = context.operation_name
+        requested_name = context.operation_name
         context.parse_options["max_tokens"] = self._max_tokens
         context.validation_rules = context.validation_rules + self._validation_rules
+        if context.query:
+            # Parsed and validated here rather than in hooks of their own: strawberry parses no document
+            # that is there already and validates none whose errors are set, and each further hook costs a
+            # context manager per operation. A syntax error ends the operation as it would from strawberry's
+            # parsing; a request without a query is left to strawberry to refuse.
+            context.graphql_document = _parse(context.query, **context.parse_options)
+            context.pre_execution_errors = self._validation_errors(context.graphql_document, requested_name)
         context.context.start_operation()
         yield from super().on_operation()
 
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        context.graphql_document = _parse(context.query, **context.parse_options)
-        yield
+    def _validation_errors(self, document: DocumentNode, requested_name: str | None) -> list[GraphQLError]:
+        errors = _validate(self.execution_context.schema._schema, document, self.execution_context.validation_rules)
+        if errors or requested_name is not None:
+            return errors  # type: ignore[no-any-return]
+        # A document that fails validation (two anonymous operations do) is refused for that already.
+        if sum(isinstance(d, OperationDefinitionNode) for d in document.definitions) > 1:
+            return [
+                GraphQLError(
+                    "The document has several operations: name the one to run in `operationName`.",
+                    extensions={"code": "BAD_REQUEST"},
+                )
+            ]
+        return errors  # type: ignore[no-any-return]
 
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        document = context.graphql_document
-        errors = _validate(context.schema._schema, document, context.validation_rules)
-        if not errors and self._requested_name is None and document is not None:
-            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-            # A document that fails validation (two anonymous operations do) is refused for that already.
-            if len(operations) > 1:
-                errors = [
-                    GraphQLError(
-                        "The document has several operations: name the one to run in `operationName`.",
-                        extensions={"code": "BAD_REQUEST"},
-                    )
-                ]
-        context.pre_execution_errors = errors
-        yield
+
+class _OperationHook:
+    """`OperationPolicy.on_operation` entered as strawberry enters hooks (`async with` in async execution,
+    `with` in sync), without the exit stack and wrappers strawberry builds around each hook."""
+
+    __slots__ = ("_hook",)
+
+    def __init__(self, policy: OperationPolicy) -> None:
+        self._hook = contextlib.contextmanager(policy.on_operation)()
+
+    def __enter__(self) -> None:
+        self._hook.__enter__()
+
+    def __exit__(self, *error: Any) -> bool | None:
+        return self._hook.__exit__(*error)
+
+    async def __aenter__(self) -> None:
+        self._hook.__enter__()
+
+    async def __aexit__(self, *error: Any) -> bool | None:
+        return self._hook.__exit__(*error)
+
+
+_NO_HOOK = contextlib.nullcontext()
+
+
+class OperationPolicyRunner(SchemaExtensionsRunner):
+    """Runs an operation whose only extension is an `OperationPolicy`, which hooks nothing but the whole
+    operation (and, through strawberry's own runner, streamed results): parsing, validation and execution
+    enter no hook at all."""
+
+    def operation(self) -> Any:
+        return _OperationHook(self.extensions[0])  # type: ignore[arg-type]
+
+    def parsing(self) -> Any:
+        return _NO_HOOK
+
+    def validation(self) -> Any:
+        return _NO_HOOK
+
+    def executing(self) -> Any:
+        return _NO_HOOK
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        return dict(ctx.extensions_results)
+
+
+def extensions_runner(execution_context: ExecutionContext, extensions: list[SchemaExtension]) -> SchemaExtensionsRunner:
+    """The lean runner when the operation's extensions are exactly one `OperationPolicy`, else strawberry's."""
+    if len(extensions) == 1 and type(extensions[0]) is OperationPolicy:
+        return OperationPolicyRunner(execution_context, extensions)
+    return SchemaExtensionsRunner(execution_context, extensions)
