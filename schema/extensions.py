@@ -7,14 +7,15 @@ import contextlib
 import logging
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
-from graphql import ASTValidationRule, DocumentNode, GraphQLError, OperationDefinitionNode
+from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import MaskErrors, SchemaExtension
 from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.extensions.runner import SchemaExtensionsRunner
-from strawberry.extensions.validation_cache import _get_validate_cache
+from strawberry.schema.schema import validate_document
 from strawberry.types import ExecutionContext
 from strawberry.schema.exceptions import (
     CannotGetOperationTypeError,
@@ -29,7 +30,7 @@ from schema.faults import (
     text_not_storable,
 )
 
-__all__ = ["DOCUMENT_CACHE_SIZE", "ErrorPolicy", "OperationPolicy", "OperationPolicyRunner", "extensions_runner"]
+__all__ = ["DOCUMENT_CACHE_SIZE", "ErrorPolicy", "OperationPolicy", "OperationPolicyRunner", "extensions_runner", "validation_errors"]
 
 log = logging.getLogger("courtyard.graphql")
 
@@ -38,10 +39,18 @@ log = logging.getLogger("courtyard.graphql")
 _SUGGESTION = re.compile(r" ?Did you mean [^?]*\?")
 
 DOCUMENT_CACHE_SIZE = 256
-"""Documents parsed, and validated, kept per process: strawberry's LRU caches (those of its `ParserCache`
-and `ValidationCache`), shared by every operation."""
+"""Documents parsed, and their validation errors, kept per process and shared by every operation."""
 _parse = _get_parse_cache(DOCUMENT_CACHE_SIZE)
-_validate = _get_validate_cache(DOCUMENT_CACHE_SIZE)
+
+
+@lru_cache(maxsize=DOCUMENT_CACHE_SIZE)
+def validation_errors(
+    schema: GraphQLSchema, query: str, max_tokens: int, rules: tuple[type[ASTValidationRule], ...]
+) -> list[GraphQLError]:
+    """The errors validating `query` (parsed as `OperationPolicy` parses it) finds. Keyed by the query's
+    text: strawberry's `ValidationCache` keys by the parsed document, and hashing a document walks all of
+    its nodes, every request."""
+    return validate_document(schema, _parse(query, max_tokens=max_tokens), rules)  # type: ignore[no-any-return]
 
 
 class ErrorPolicy(MaskErrors):
@@ -166,7 +175,8 @@ class OperationPolicy(ErrorPolicy):
         yield from super().on_operation()
 
     def _validation_errors(self, document: DocumentNode, requested_name: str | None) -> list[GraphQLError]:
-        errors = _validate(self.execution_context.schema._schema, document, self.execution_context.validation_rules)
+        context = self.execution_context
+        errors = validation_errors(context.schema._schema, context.query, self._max_tokens, context.validation_rules)
         if errors or requested_name is not None:
             return errors  # type: ignore[no-any-return]
         # A document that fails validation (two anonymous operations do) is refused for that already.
