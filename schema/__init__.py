@@ -7,19 +7,14 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    DisableIntrospection,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
+from strawberry.extensions.disable_introspection import NoSchemaIntrospectionCustomRule
 from strawberry.extensions.max_aliases import create_validator as aliases_rule
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.schema.config import StrawberryConfig
 
 from schema.compiled_queries import CompiledQueryExecutor
 from schema.depth_limit import MAX_QUERY_LEVELS, QueryLevelLimit
-from schema.extensions import ErrorPolicy, OperationNameRequired, PerOperationLoaders
+from schema.extensions import OperationPolicy, extensions_runner
 from schema.login_limit import OneLoginPerRequest
 from schema.root import Mutation, Query, Subscription
 from schema.scalars import scalar_overrides
@@ -35,24 +30,19 @@ class CourtyardSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Strawberry logs every error with a traceback; `ErrorPolicy` logs just the unexpected ones."""
 
+    def create_extensions_runner(self, execution_context: Any, extensions: list[Any]) -> SchemaExtensionsRunner:
+        return extensions_runner(execution_context, extensions)
+
 
 @cache
 def build_schema(*, production: bool) -> strawberry.Schema:
-    # Factories, not instances: strawberry builds fresh extensions per operation (the two caches are
-    # module-level LRU caches shared across instances). The validation cache is keyed by the rule
-    # classes too, and MaxAliasesLimiter makes a new class per instance, so the rules are built once
-    # here: with per-operation limiters the cache never hit.
+    # A factory, not an instance: strawberry builds the extension afresh for each operation. The
+    # validation cache is keyed by the rule classes too, and `aliases_rule` makes a new class per call,
+    # so the rules are built once, here: with per-operation rules the cache never hit.
+    rules = [*_LIMIT_RULES, NoSchemaIntrospectionCustomRule] if production else _LIMIT_RULES
     extensions: list[Any] = [
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-        OperationNameRequired,  # after the validation cache: it leaves documents that failed validation alone
-        lambda: AddValidationRules(_LIMIT_RULES),
-        lambda: MaxTokensLimiter(max_token_count=MAX_QUERY_TOKENS),
-        PerOperationLoaders,
-        lambda: ErrorPolicy(production=production),
+        lambda: OperationPolicy(production=production, validation_rules=rules, max_tokens=MAX_QUERY_TOKENS)
     ]
-    if production:
-        extensions.append(DisableIntrospection)
     return CourtyardSchema(
         query=Query,
         mutation=Mutation,

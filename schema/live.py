@@ -250,7 +250,7 @@ def live_stream(
     if sink is None:
         return _yield_events(info, feed, follow, after_seq=after_seq, accept=accept)
     renderer = EventRenderer(info, audience, sink.variables)
-    # Every operation gets its own dataloaders (`PerOperationLoaders`); this one renders in tasks of its
+    # Every operation gets its own dataloaders (`OperationPolicy`); this one renders in tasks of its
     # own and never uses them again, yet they and the rows they cached while authorizing would live as
     # long as it does.
     Context.release_operation_loaders()

@@ -142,15 +142,15 @@ def test_production_refuses_the_default_secret() -> None:
 
 
 async def test_a_repeated_operation_is_validated_once(client: httpx.AsyncClient, state: AppState) -> None:
-    from strawberry.extensions.validation_cache import _get_validate_cache
+    from schema.extensions import validation_errors
 
     world = await build_world(state)
     token = world.token("alice")
     query = "{ viewer { email } } # validation-cache probe"
     await gql(client, query, token=token)
-    before = _get_validate_cache(256).cache_info()
+    before = validation_errors.cache_info()
     await gql(client, query, token=token)
-    after = _get_validate_cache(256).cache_info()
+    after = validation_errors.cache_info()
     assert (after.hits - before.hits, after.misses - before.misses) == (1, 0)
 
 
