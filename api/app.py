@@ -95,7 +95,10 @@ def _engine_options(settings: Settings) -> dict[str, object]:
     # its lock wait instead, and opening a file fails at once anyway.
     if is_sqlite(settings.database_url):
         return {}
-    return {"connect_args": {"timeout": settings.database_connect_timeout.total_seconds()}}
+    return {
+        "connect_args": {"timeout": settings.database_connect_timeout.total_seconds()},
+        "pool_size": settings.database_pool_size,
+    }
 
 
 def create_app(

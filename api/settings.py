@@ -40,6 +40,11 @@ class Settings:
     # reported unavailable immediately. Under a burst of new connections a healthy PostgreSQL on a busy
     # machine took over a second to accept (benchmarks/fanout.py), so a sub-second value failed requests.
     database_connect_timeout: dt.timedelta = dt.timedelta(seconds=5)
+    # PostgreSQL connections a server process keeps open between requests. Beyond them the pool opens up
+    # to ten more and closes each as it comes back, so concurrency above this size reconnects on every
+    # request: SQLAlchemy's default of 5 had a page under 32 concurrent requests open a new connection
+    # (TCP, the SSL offer, a PostgreSQL backend) again and again.
+    database_pool_size: int = 20
     # The sandbox gateway accepts any notification signed with its key: in production it would let
     # whoever holds that key mark bills paid. None: on in development, off in production.
     sandbox_payments: bool | None = None
@@ -79,6 +84,8 @@ class Settings:
                 raise SettingsError(f"COURTYARD_{name} must be a positive number of bytes")
         if self.database_connect_timeout <= dt.timedelta(0):
             raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a positive number of seconds")
+        if self.database_pool_size < 1:
+            raise SettingsError("COURTYARD_DATABASE_POOL_SIZE must be a positive whole number")
         if self.token_recheck_interval <= dt.timedelta(0):
             raise SettingsError("COURTYARD_TOKEN_RECHECK_SECONDS must be a positive number of seconds")
         self._check_payment_gateways()
@@ -165,6 +172,11 @@ class Settings:
                 kwargs["database_connect_timeout"] = dt.timedelta(seconds=float(timeout))
             except (ValueError, OverflowError) as error:
                 raise SettingsError("COURTYARD_DATABASE_CONNECT_TIMEOUT must be a number of seconds") from error
+        if (pool_size := get("DATABASE_POOL_SIZE")) is not None:
+            try:
+                kwargs["database_pool_size"] = int(pool_size)
+            except ValueError as error:
+                raise SettingsError("COURTYARD_DATABASE_POOL_SIZE must be a positive whole number") from error
         if (recheck := get("TOKEN_RECHECK_SECONDS")) is not None:
             try:
                 kwargs["token_recheck_interval"] = dt.timedelta(seconds=float(recheck))

@@ -44,6 +44,8 @@ def test_production_refuses_the_default_secret(tmp_path: Path) -> None:
         ({"COURTYARD_MAX_UPLOAD_BYTES": "0"}, "positive number of bytes"),
         ({"COURTYARD_DATABASE_CONNECT_TIMEOUT": "soon"}, "number of seconds"),
         ({"COURTYARD_DATABASE_CONNECT_TIMEOUT": "-1"}, "positive number of seconds"),
+        ({"COURTYARD_DATABASE_POOL_SIZE": "many"}, "positive whole number"),
+        ({"COURTYARD_DATABASE_POOL_SIZE": "0"}, "positive whole number"),
     ],
 )
 def test_bad_values_are_refused_with_a_reason(environ: dict[str, str], message: str) -> None:
@@ -57,12 +59,14 @@ def test_edge_limits_and_origins_come_from_the_environment() -> None:
             "COURTYARD_MAX_BODY_BYTES": "65536",
             "COURTYARD_MAX_UPLOAD_BYTES": "1048576",
             "COURTYARD_DATABASE_CONNECT_TIMEOUT": "0.25",
+            "COURTYARD_DATABASE_POOL_SIZE": "32",
             "COURTYARD_ALLOWED_ORIGINS": "http://localhost:5173/, https://app.example.com",
         },
         env_file=None,
     )
     assert (settings.max_body_bytes, settings.max_upload_bytes) == (65536, 1048576)
     assert settings.database_connect_timeout == dt.timedelta(milliseconds=250)
+    assert settings.database_pool_size == 32
     assert settings.allowed_origins == ("http://localhost:5173", "https://app.example.com")
 
 
