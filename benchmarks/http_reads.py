@@ -13,7 +13,9 @@ assigned tickets), serves it with one `courtyard serve` process in production mo
 - finance's `payments(first: 100)` with allocations and receipts.
 
 It prints requests/s, p50 and p99, the ratio to the baseline rate of the same run, and the SQL
-statements one request runs (counted in-process, once per page), each beside its goal. Every page is
+statements one request runs (counted in-process, once per page), each beside its goal, and the CPU one
+request costs the app in-process (the figure to compare between runs of different code: it hardly moves
+with the machine's load, the rates do). Every page is
 checked for errors before it is loaded.
 
     python -m benchmarks.http_reads [--seconds 20] [--connections 32] [--db postgresql|sqlite]
@@ -32,11 +34,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -53,7 +57,7 @@ from billing.rule_admin import set_billing_policy
 from billing.rule_book import RuleDefinition, insert_fee_rule
 from billing.runs import run_billing
 from db.driver import listen_to_driver
-from db.migrate import upgrade_to_head
+from db.migrate import refresh_planner_statistics, upgrade_to_head
 from db.models import (
     Bill,
     Building,
@@ -239,11 +243,13 @@ async def _build(url: str) -> Community:
         await _pay(session_factory, finance, unit_ids)
         await _file_tickets(session_factory, user_ids, unit_ids, technician_ids, project.id, now, today)
         if engine.dialect.name == "postgresql":
-            # A live database has the statistics autovacuum gathers (this server runs without it); the served
-            # SQLite file gathers its own when the server starts (`db.migrate.refresh_planner_statistics`).
+            # A live database has the statistics autovacuum gathers (this server runs without it).
             async with engine.connect() as connection:
                 autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 await autocommit.execute(text("VACUUM ANALYZE"))
+        else:
+            # What `courtyard serve` does when it starts on SQLite, done before the in-process probe too.
+            await refresh_planner_statistics(engine)
         return Community(users=user_ids, owner_unit=unit_ids[0])
     finally:
         await engine.dispose()
@@ -308,26 +314,68 @@ def _body(page: Page, community: Community) -> dict[str, object]:
     return {"query": page.query, "variables": variables}
 
 
-async def _statements_per_request(url: str, community: Community, tokens: dict[str, str]) -> dict[str, int]:
-    """Each page once against an in-process app (after one warm-up request), counting its SQL."""
+# In-process requests of each page whose CPU is averaged: enough for a steady figure in a few seconds.
+CPU_PROBE_REQUESTS = 200
+
+
+@dataclass(frozen=True)
+class InProcess:
+    """What one request of a page costs the app itself, measured without a socket or a load client."""
+
+    statements: int
+    cpu_ms: float
+
+
+async def _in_process(url: str, community: Community, tokens: dict[str, str]) -> dict[str, InProcess]:
+    """Each page against an in-process app (after one warm-up request): the SQL one request sends, and
+    the CPU one request costs, averaged over CPU_PROBE_REQUESTS sent one at a time (`time.process_time`,
+    the client's share included). Unlike the rates, the CPU figure hardly moves when other work shares
+    the machine: compare it between runs of different code."""
     from asgi_lifespan import LifespanManager
 
     from api.app import create_app
     from api.settings import Settings
 
-    counts: dict[str, int] = {}
+    figures: dict[str, InProcess] = {}
     with tempfile.TemporaryDirectory() as media:
         app = create_app(Settings(database_url=url, secret_key=SECRET, media_dir=Path(media)), migrate=False, background_jobs=False)
         async with LifespanManager(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as client:
             for page in PAGES:
                 headers = {"Authorization": f"Bearer {tokens[page.login]}"}
-                await client.post("/graphql", json=_body(page, community), headers=headers)
+                body = _body(page, community)
+                await client.post("/graphql", json=body, headers=headers)
                 # Through any engine, and past it to the driver (`db.driver`: the principal, the
                 # plain loaders' batches): both are statements the page costs.
                 with counted_statements() as statements, listen_to_driver(statements.append):
-                    await client.post("/graphql", json=_body(page, community), headers=headers)
-                counts[page.name] = len(statements)
-    return counts
+                    await client.post("/graphql", json=body, headers=headers)
+                cpu_ms = await _cpu_ms_per_request(app, body, headers)
+                figures[page.name] = InProcess(len(statements), cpu_ms)
+    return figures
+
+
+async def _cpu_ms_per_request(app: Any, body: dict[str, object], headers: dict[str, str]) -> float:
+    """The app's CPU for one POST of `body`, averaged over CPU_PROBE_REQUESTS sent straight to it as ASGI
+    calls: no HTTP client's work is counted."""
+    content = json.dumps(body).encode()
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "headers": [(b"host", b"bench"), (b"content-type", b"application/json"), (b"content-length", str(len(content)).encode()),
+                    *((name.lower().encode(), value.encode()) for name, value in headers.items())],
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": content, "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        if message["type"] == "http.response.start" and message["status"] != 200:
+            raise RuntimeError(f"the probe's request answered {message['status']}")
+
+    started = time.process_time()
+    for _ in range(CPU_PROBE_REQUESTS):
+        await app(scope, receive, send)
+    return (time.process_time() - started) * 1000 / CPU_PROBE_REQUESTS
 
 
 def _check(base_url: str, page: Page, community: Community, token: str) -> int:
@@ -379,7 +427,7 @@ def _measure(database: str, url: str, seconds: int, connections: int) -> list[di
     community = asyncio.run(_build(url))
     codec = TokenCodec(SECRET, dt.timedelta(hours=2))
     tokens = {name: codec.issue(user_id, now=dt.datetime.now(dt.UTC)) for name, user_id in community.users.items()}
-    statements = asyncio.run(_statements_per_request(url, community, tokens))
+    in_process = asyncio.run(_in_process(url, community, tokens))
     rows: list[dict[str, object]] = []
     with served(url, SECRET) as base_url:
         baseline = 0.0
@@ -400,8 +448,9 @@ def _measure(database: str, url: str, seconds: int, connections: int) -> list[di
                 "p99 goal": f"≤ {page.p99_goal_ms:g}" if page.p99_goal_ms and database == "postgresql" else "-",
                 "ratio to baseline": ratio,
                 "ratio goal": f"≥ {goal_ratio:.2f}" if goal_ratio else "-",
-                "SQL/request": statements[page.name],
+                "SQL/request": in_process[page.name].statements,
                 "SQL goal": f"≤ {page.statement_goal}" if page.statement_goal else "-",
+                "CPU ms/request (in-process)": in_process[page.name].cpu_ms,
                 "failed": figures["failed"] + figures["timeouts"],
             })
     return rows
