@@ -334,8 +334,10 @@ async def _in_process(url: str, community: Community, tokens: dict[str, str]) ->
     from asgi_lifespan import LifespanManager
 
     from api.app import create_app
+    from api.live import tune_gc_for_serving
     from api.settings import Settings
 
+    tune_gc_for_serving()  # as `courtyard serve` does: the collector's settings change a page's CPU
     figures: dict[str, InProcess] = {}
     with tempfile.TemporaryDirectory() as media:
         app = create_app(Settings(database_url=url, secret_key=SECRET, media_dir=Path(media)), migrate=False, background_jobs=False)
