@@ -34,6 +34,7 @@ from api.request_errors import (
 )
 from api.security_headers import page_policy
 from api.state import AppState
+from db.base import loads_json
 from schema.context import Context
 from schema.errors import unauthenticated
 from schema.faults import SERVICE_UNAVAILABLE
@@ -115,12 +116,8 @@ class CourtyardGraphQL(GraphQL[Context, None]):
 
     def decode_json(self, data: str | bytes) -> object:
         """Request bodies (and GET's variables) decoded by orjson, about five times faster than the standard
-        library; what orjson refuses (an int past 64 bits, NaN, a lone surrogate, UTF-16) is decoded by the
-        standard library, as strawberry does, so a body reads the same either way."""
-        try:
-            return orjson.loads(data)
-        except orjson.JSONDecodeError:
-            return super().decode_json(data)
+        library, and to the same values (`db.base.loads_json`: an integer past 64 bits stays an integer)."""
+        return loads_json(data)
 
     async def parse_http_body(self, request_adapter: Any) -> Any:
         if request_adapter.method != "POST":

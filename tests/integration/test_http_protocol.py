@@ -227,3 +227,16 @@ async def test_requests_refused_before_execution_answer_graphql_json(
     assert error["message"] and error["extensions"]["code"] == "BAD_REQUEST"
     if status == 405:
         assert response.headers["Allow"] in ("POST", "GET, POST")
+
+
+async def test_an_integer_past_64_bits_in_the_body_stays_an_integer(client: httpx.AsyncClient, state: AppState) -> None:
+    # given a variable no 64-bit integer holds, as a client sends it in the JSON body
+    world = await build_world(state)
+    huge = 123456789012345678901234567890
+
+    # when it reaches an Int argument
+    result = await gql(client, "query ($n: Int) { tickets(first: $n) { totalCount } }", {"n": huge}, token=world.token("alice"))
+
+    # then the refusal names the integer the client sent, not a float the decoder made of it
+    assert result["data"] is None
+    assert str(huge) in result["errors"][0]["message"]

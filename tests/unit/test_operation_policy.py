@@ -24,7 +24,7 @@ def test_the_policy_hooks_nothing_the_lean_runner_leaves_out() -> None:
 
 def test_the_lean_runner_runs_the_policy_alone_and_strawberrys_runs_anything_else() -> None:
     class Other(SchemaExtension):
-        pass
+        """Any extension besides the policy."""
 
     assert type(extensions_runner(NO_CONTEXT, [_policy()])) is OperationPolicyRunner
     assert type(extensions_runner(NO_CONTEXT, [_policy(), Other()])) is SchemaExtensionsRunner
