@@ -40,10 +40,9 @@ class Settings:
     # reported unavailable immediately. Under a burst of new connections a healthy PostgreSQL on a busy
     # machine took over a second to accept (benchmarks/fanout.py), so a sub-second value failed requests.
     database_connect_timeout: dt.timedelta = dt.timedelta(seconds=5)
-    # PostgreSQL connections a server process keeps open between requests. Beyond them the pool opens up
-    # to ten more and closes each as it comes back, so concurrency above this size reconnects on every
-    # request: SQLAlchemy's default of 5 had a page under 32 concurrent requests open a new connection
-    # (TCP, the SSL offer, a PostgreSQL backend) again and again.
+    # The PostgreSQL connections a server process opens, and keeps open between requests; a request that
+    # finds them all in use waits for one (`api.app`). SQLAlchemy's default of 5 had a page under 32
+    # concurrent requests open a new connection (TCP, the SSL offer, a PostgreSQL backend) again and again.
     database_pool_size: int = 20
     # The sandbox gateway accepts any notification signed with its key: in production it would let
     # whoever holds that key mark bills paid. None: on in development, off in production.
