@@ -90,11 +90,19 @@ _BACKGROUND_JOBS_ELSEWHERE = (
 )
 
 
+# A SQLite connection is a thread of aiosqlite's, and the threads contend for the interpreter with the
+# event loop: under 32 concurrent requests a page cost 1.5 to 2 times the CPU of the same page served one
+# at a time with SQLAlchemy's 5 (+ 10) connections, and 1.2 times with two (the writer, one at a time
+# under `db.unit_of_work`, and a reader, or two readers: WAL lets them all run at once). No request path
+# holds one connection while it waits for another, so a request beyond them waits its turn.
+SQLITE_CONNECTIONS = 2
+
+
 def _engine_options(settings: Settings) -> dict[str, object]:
     # asyncpg waits 60 s for a server that accepts the connection but never answers; SQLite's `timeout` is
     # its lock wait instead, and opening a file fails at once anyway.
     if is_sqlite(settings.database_url):
-        return {}
+        return {"pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
     # A fixed pool: SQLAlchemy's overflow connections are closed as they come back whenever the pool is
     # full, so a load that hovers around the pool's size (32 requests at once against 20 kept) opened a
     # connection, a PostgreSQL backend, for ~20 requests a second, and the bills page served a third fewer
