@@ -29,7 +29,7 @@ async def _read_at_once(state: AppState, reads: int) -> None:
 
 async def test_reads_beyond_the_pool_wait_for_its_connections_instead_of_opening_more(state: AppState, settings: Settings) -> None:
     if state.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite's file needs no connections kept open: its pool is set up in db/session.py")
+        pytest.skip("SQLite's two connections are the test below")
     opened: list[object] = []
     event.listen(state.engine.sync_engine, "connect", lambda connection, record: opened.append(connection))
     reads = settings.database_pool_size + BEYOND_THE_POOL
