@@ -36,6 +36,7 @@ from api.notification_routes import notification_routes
 from api.workers import SEND_CHECKS, AnnouncementReminders, DispatchWorker, DunningWorker, InProcessWorker, OutboxRelay
 from db.migrate import refresh_planner_statistics, upgrade_to_head
 from db.personal_data import PersonalDataCipher
+from db.pool import FairAsyncPool
 from db.session import create_engine, create_session_factory, is_sqlite
 from dispatch.live import LiveFeed
 from notifications.live import InboxFeed
@@ -102,7 +103,7 @@ def _engine_options(settings: Settings) -> dict[str, object]:
     # asyncpg waits 60 s for a server that accepts the connection but never answers; SQLite's `timeout` is
     # its lock wait instead, and opening a file fails at once anyway.
     if is_sqlite(settings.database_url):
-        return {"pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
+        return {"poolclass": FairAsyncPool, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
     # A fixed pool: SQLAlchemy's overflow connections are closed as they come back whenever the pool is
     # full, so a load that hovers around the pool's size (32 requests at once against 20 kept) opened a
     # connection, a PostgreSQL backend, for ~20 requests a second, and the bills page served a third fewer
@@ -110,6 +111,7 @@ def _engine_options(settings: Settings) -> dict[str, object]:
     # that waits out the pool's timeout answers SERVICE_UNAVAILABLE (`schema.faults`).
     return {
         "connect_args": {"timeout": settings.database_connect_timeout.total_seconds()},
+        "poolclass": FairAsyncPool,
         "pool_size": settings.database_pool_size,
         "max_overflow": 0,
     }
