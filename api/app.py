@@ -108,12 +108,16 @@ def _engine_options(settings: Settings) -> dict[str, object]:
     # full, so a load that hovers around the pool's size (32 requests at once against 20 kept) opened a
     # connection, a PostgreSQL backend, for ~20 requests a second, and the bills page served a third fewer
     # requests. A request that finds every connection in use waits for the next one to come back; one
-    # that waits out the pool's timeout answers SERVICE_UNAVAILABLE (`schema.faults`).
+    # that waits longer than it would for a new connection answers SERVICE_UNAVAILABLE (`schema.faults`):
+    # while PostgreSQL stalls, the pool's connections are all stuck connecting, and the requests queued
+    # behind them are told as soon as the first ones are, not after SQLAlchemy's 30 s.
+    connect_timeout = settings.database_connect_timeout.total_seconds()
     return {
-        "connect_args": {"timeout": settings.database_connect_timeout.total_seconds()},
+        "connect_args": {"timeout": connect_timeout},
         "poolclass": FairAsyncPool,
         "pool_size": settings.database_pool_size,
         "max_overflow": 0,
+        "pool_timeout": connect_timeout,
     }
 
 

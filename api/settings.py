@@ -39,6 +39,7 @@ class Settings:
     # Only a database host that never answers waits this long: a stopped server refuses at once and is
     # reported unavailable immediately. Under a burst of new connections a healthy PostgreSQL on a busy
     # machine took over a second to accept (benchmarks/fanout.py), so a sub-second value failed requests.
+    # A request waits as long for one of the pool's connections to come back.
     database_connect_timeout: dt.timedelta = dt.timedelta(seconds=5)
     # The PostgreSQL connections a server process opens, and keeps open between requests; a request that
     # finds them all in use waits for one (`api.app`). SQLAlchemy's default of 5 had a page under 32

@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -185,6 +185,26 @@ async def test_an_sqlite_file_that_cannot_be_opened_answers_service_unavailable(
         photo = await client.get("/attachments/1", headers={"Authorization": f"Bearer {token}"})
         assert photo.status_code == 503 and int(photo.headers["Retry-After"]) > 0
         assert photo.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert_no_bug_logged(caplog)
+
+
+async def test_a_request_that_finds_the_pool_held_by_others_is_told_after_the_connect_timeout(
+    postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a server of one PostgreSQL connection, held by another request
+    app = create_app(replace(short_connect_timeout(postgres_url, tmp_path), database_pool_size=1), clock=Clock(), migrate=False)
+    async with serving(app) as client:
+        world = await build_world(app.state.courtyard)
+        token = world.token("admin_a")
+        holder = await app.state.courtyard.engine.connect()
+        try:
+            # when a request needs the database, then it is told the database is busy, within the timeout
+            assert_unavailable(*await answer(client, VIEWER, token=token))
+        finally:
+            await holder.close()
+        # and once the connection is back, the same request is answered
+        _, served = await answer(client, VIEWER, token=token)
+        assert served.status_code == 200 and served.json()["data"]["viewer"]["email"] == "admin_a@example.test"
     assert_no_bug_logged(caplog)
 
 
