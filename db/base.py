@@ -123,6 +123,11 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return _converting(stored, _in_utc)
 
 
+# Per exponent of a `Scaled` column, the decimals its stored integers were read as (`Scaled.result_processor`).
+_decimals_by_exponent: dict[int, dict[Any, Decimal]] = {}
+_DECIMALS_KEPT = 65_536
+
+
 class Scaled(TypeDecorator[Decimal]):
     """A `Decimal` stored as an integer count of 10**-scale units.
 
@@ -152,11 +157,22 @@ class Scaled(TypeDecorator[Decimal]):
 
     def result_processor(self, dialect: Dialect, coltype: Any) -> Callable[[Any], Decimal | None]:
         exponent = self._exponent
+        # The decimals already made, by stored integer: a page reads hundreds of amounts, most of them
+        # repeated (fees, prices, zeros), and a look-up costs a third of making one. A Decimal is immutable,
+        # so one can stand for them all; the table is emptied when it grows past its bound.
+        made = _decimals_by_exponent.setdefault(exponent, {})
 
         def to_decimal(value: Any) -> Decimal | None:
-            # The integer's digits with the exponent of the scale: exactly the quotient by 10**scale quantized
-            # to the scale, without the division and the rounding.
-            return None if value is None else Decimal(int(value)).scaleb(exponent)
+            decimal = made.get(value)
+            if decimal is None:
+                if value is None:
+                    return None
+                if len(made) >= _DECIMALS_KEPT:
+                    made.clear()
+                # The integer's digits with the exponent of the scale: exactly the quotient by 10**scale
+                # quantized to the scale, without the division and the rounding.
+                decimal = made[value] = Decimal(int(value)).scaleb(exponent)
+            return decimal
 
         return _converting(self.impl_instance.result_processor(dialect, coltype), to_decimal)
 

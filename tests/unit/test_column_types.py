@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from db.base import Scaled, UtcDateTime, loads_json
+from db.base import _DECIMALS_KEPT, Scaled, UtcDateTime, loads_json
 
 DIALECTS = [postgresql.asyncpg.dialect(), sqlite.aiosqlite.dialect()]
 
@@ -27,6 +27,18 @@ def test_scaled_reads_the_stored_integer_as_the_quantized_quotient(dialect, scal
     assert str(read) == str(expected)
     assert read.as_tuple() == expected.as_tuple()
     assert process(None) is None
+
+
+def test_scaled_reads_every_value_right_again_after_more_values_than_it_keeps_made() -> None:
+    process = Scaled(2)._cached_result_processor(DIALECTS[0], None)
+    stored = range(-3, _DECIMALS_KEPT + 7)
+
+    first = [process(value) for value in stored]
+    again = [process(value) for value in reversed(stored)]
+
+    assert [str(read) for read in first] == [f"{value / 100:.2f}" for value in stored]
+    assert again[::-1] == first
+    assert [read.as_tuple().exponent for read in again] == [-2] * len(stored)
 
 
 @pytest.mark.parametrize("dialect", DIALECTS, ids=lambda dialect: dialect.name)
