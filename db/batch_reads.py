@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import Select, inspect, null, select, type_coerce
 from sqlalchemy.orm import joinedload
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,11 +22,22 @@ __all__ = ["dialect_of", "every_column", "plain_reader", "plain_row_of", "plain_
 M = TypeVar("M")
 
 
-def every_column(model: type[Any]) -> Select[Any]:
+def every_column(model: type[Any], left_out: frozenset[str] = frozenset()) -> Select[Any]:
     """A select of every mapped column of `model`, each under its attribute's name: Core rows the
     columns' types convert exactly as they would fill an object, without the object, its state and its
-    identity-map entry (`plain` below, for readers that read columns only)."""
-    return select(*(column.class_attribute for column in inspect(model).column_attrs))
+    identity-map entry (`plain` below, for readers that read columns only). A column named in
+    `left_out` is not read: a NULL of its type stands in its place."""
+    attributes = inspect(model).column_attrs
+    if unknown := left_out.difference(attribute.key for attribute in attributes):
+        raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
+    return select(
+        *(
+            type_coerce(null(), attribute.columns[0].type).label(attribute.key)
+            if attribute.key in left_out
+            else attribute.class_attribute
+            for attribute in attributes
+        )
+    )
 
 
 @cache
@@ -39,12 +50,14 @@ def _plain_row(model: type[Any], joined: tuple[str, ...]) -> type[tuple[Any, ...
 
 
 @cache
-def _plain_reader(model: type[Any], joined: tuple[str, ...]) -> tuple[Select[Any], RowShape]:
-    """A select of every column of `model` and of each row a `joined` relationship names (a many-to-one
-    or one-to-one, outer-joined), and the shape that makes the flat row it reads a `_plain_row` with
-    the related rows in their fields. A path "a.b" joins the relationship b of the row joined as a, which
-    then comes in the field b of that row."""
-    statement, width = every_column(model).select_from(model), len(inspect(model).column_attrs)
+def _plain_reader(
+    model: type[Any], joined: tuple[str, ...], left_out: frozenset[str] = frozenset()
+) -> tuple[Select[Any], RowShape]:
+    """A select of every column of `model` (but those `left_out`, read as NULLs) and of each row a
+    `joined` relationship names (a many-to-one or one-to-one, outer-joined), and the shape that makes
+    the flat row it reads a `_plain_row` with the related rows in their fields. A path "a.b" joins the
+    relationship b of the row joined as a, which then comes in the field b of that row."""
+    statement, width = every_column(model, left_out).select_from(model), len(inspect(model).column_attrs)
     # Per joined row: where its columns start and end in the flat row, where its key is, and its class.
     spans: dict[str, tuple[int, int, int, type[Any]]] = {}
     for path in joined:
@@ -185,10 +198,13 @@ def plain_reader(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], 
     return statement, shape.make
 
 
-def plain_shape(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], RowShape]:
+def plain_shape(
+    model: type[Any], joined: Sequence[Any], left_out: frozenset[str] = frozenset()
+) -> tuple[Select[Any], RowShape]:
     """`plain_reader`'s select, and the shape that makes its rows plain rows: given to
-    `DriverStatement.rows`, the driver's records become plain rows in one step each."""
-    return _plain_reader(model, _paths(model, joined))
+    `DriverStatement.rows`, the driver's records become plain rows in one step each. The columns named
+    in `left_out` are not read: their fields hold None."""
+    return _plain_reader(model, _paths(model, joined), left_out)
 
 
 def _paths(model: type[Any], joined: Sequence[Any]) -> tuple[str, ...]:

@@ -89,20 +89,24 @@ async def parametrized_keyset_page(
     beyond_id: int | None,
     newest_first: bool = False,
     joined: Sequence[Any] = (),
+    left_out: frozenset[str] = frozenset(),
 ) -> KeysetPage[M]:
     """`keyset_page(..., plain=True)` for conditions whose values are all parameters: `conditions(dialect)`
     builds them with a bound parameter for each value of `values` (`db.conditions.among_parameter` for a
     list), the same SQL for every request of the same `shape`. The statement is then built once and sent
     to the driver (`db.driver`): building a page's statement, SQLAlchemy's cache key of it and the ORM
-    execution around it cost more CPU than the rest of a small page."""
+    execution around it cost more CPU than the rest of a small page. The `model`'s columns named in
+    `left_out` are not read: their fields hold None, so such rows are for the page's own readers only,
+    never for a loader's cache."""
     dialect = dialect_of(session_factory)
     # Relationships by name: an attribute's `==` builds SQL instead of comparing.
     names = tuple(f"{relation.class_.__name__}.{relation.key}" for relation in joined)
-    key = (dialect, model, names, shape, newest_first, beyond_id is not None)
+    key = (dialect, model, names, shape, newest_first, beyond_id is not None, left_out)
     statements = _page_statements.get(key)
     if statements is None:
         statements = _page_statements[key] = _build_page_statements(
-            model, conditions(dialect), joined=joined, newest_first=newest_first, beyond=beyond_id is not None
+            model, conditions(dialect), joined=joined, newest_first=newest_first, beyond=beyond_id is not None,
+            left_out=left_out,
         )
     given = {**values, "page_limit": limit + 1, "page_beyond": beyond_id}
     async with connection_for_reads(session_factory) as connection:
@@ -116,14 +120,20 @@ async def parametrized_keyset_page(
 
 
 def _build_page_statements(
-    model: type[Any], conditions: Sequence[ColumnElement[bool]], *, joined: Sequence[Any], newest_first: bool, beyond: bool
+    model: type[Any],
+    conditions: Sequence[ColumnElement[bool]],
+    *,
+    joined: Sequence[Any],
+    newest_first: bool,
+    beyond: bool,
+    left_out: frozenset[str],
 ) -> _PageStatements:
     key: Any = model.id  # type: ignore[attr-defined]
     page = list(conditions)
     if beyond:
         after = bindparam("page_beyond", type_=key.type)
         page.append(key < after if newest_first else key > after)
-    selected, shape = plain_shape(model, joined)
+    selected, shape = plain_shape(model, joined, left_out)
     statement = (
         selected.where(*page)
         .order_by(key.desc() if newest_first else key)

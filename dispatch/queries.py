@@ -97,10 +97,13 @@ async def list_tickets(
     limit: int,
     before_id: int | None,
     with_units: bool = False,
+    with_classifier_evidence: bool = True,
 ) -> KeysetPage[Ticket]:
     """One page of the tickets the caller may see (at most `limit` + 1, to tell whether more follow),
     newest first, below `before_id` when given, as plain rows of every column (with `with_units`, the
-    unit and its building in the field `unit`, None for a common area); and how many match in all."""
+    unit and its building in the field `unit`, None for a common area; without
+    `with_classifier_evidence`, None for the classifier's two word lists, which a board does not show
+    and which cost a JSON decoding each per row); and how many match in all."""
     filters: dict[str, Any] = {
         "project_id": spec.project_id,
         "statuses": None if spec.statuses is None else sorted(spec.statuses),
@@ -135,7 +138,11 @@ async def list_tickets(
         beyond_id=before_id,
         newest_first=True,
         joined=(Ticket.unit, Unit.building) if with_units else (),
+        left_out=frozenset() if with_classifier_evidence else _CLASSIFIER_EVIDENCE,
     )
+
+
+_CLASSIFIER_EVIDENCE = frozenset({"classifier_evidence", "classifier_priority_evidence"})
 
 
 async def list_technicians(

@@ -11,6 +11,7 @@ import httpx
 
 from api.state import AppState
 from db.batch_reads import rows_by_id
+from db.driver import listen_to_driver
 from db.models import Technician
 from db.personal_data import mask_phone
 from dispatch.queries import technician_loads, technicians_with_loads
@@ -129,3 +130,37 @@ async def test_technicians_with_loads_reads_what_the_technician_and_load_loaders
     assert together == list(apart)
     assert [load for _, load in together] == [1, 2, 0, 0]
     assert together[-1] == (None, 0)
+
+
+EVIDENCE = "classifierEvidence classifierPriorityEvidence"
+
+
+async def test_a_board_that_shows_no_classifier_words_does_not_read_them_nor_hide_them_from_who_asks(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given tickets whose reports the classifier found words in
+    world = await build_dispatch_world(state)
+    await _board_with_two_tickets_for_chen(client, world)
+    token = world.token("dispatcher_a")
+    board = await gql(client, f"query {{ tickets(first: 50) {{ edges {{ node {{ id {EVIDENCE} }} }} }} }}", token=token)
+    words = {edge["node"]["id"]: edge["node"] for edge in board["data"]["tickets"]["edges"]}
+    assert any(ticket["classifierEvidence"] for ticket in words.values())
+    leak = next(ticket for ticket in words.values() if ticket["classifierEvidence"])
+
+    # when one operation reads the board without the words, and one of its tickets with them
+    sent: list[str] = []
+    with listen_to_driver(sent.append):
+        both = await gql(
+            client,
+            f"query ($id: ID!) {{ tickets(first: 50) {{ edges {{ node {{ id description }} }} }}"
+            f" node(id: $id) {{ ... on Ticket {{ id {EVIDENCE} }} }} }}",
+            {"id": leak["id"]},
+            token=token,
+        )
+
+    # then the board's statement left the words out, and the ticket asked for by id still shows them
+    assert "errors" not in both
+    board_statements = [sql for sql in sent if "ORDER BY ticket.id DESC" in sql]
+    assert board_statements and all("ticket.classifier_evidence" not in sql for sql in board_statements)
+    assert both["data"]["node"] == leak
+    assert {edge["node"]["id"] for edge in both["data"]["tickets"]["edges"]} == set(words)

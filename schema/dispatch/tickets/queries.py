@@ -94,11 +94,12 @@ class TicketQueries:
         except NotFound:
             return empty_connection(TicketConnection)
         selected, now = selected_on_nodes(info), info.context.now()
+        with_evidence = not selected.keys().isdisjoint(("classifierEvidence", "classifierPriorityEvidence"))
         page = await list_tickets(
             info.context.session_factory, principal, now=now, spec=spec, limit=size, before_id=before_id,
-            with_units="unit" in selected,
+            with_units="unit" in selected, with_classifier_evidence=with_evidence,
         )
-        await TicketType.read_for_page(info, page.rows, selected)
+        await TicketType.read_for_page(info, page.rows, selected, complete=with_evidence)
         shares = TicketPageShares.of(info, page.rows, selected)
 
         def ticket_of(row: Ticket) -> TicketType:

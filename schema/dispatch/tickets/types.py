@@ -292,12 +292,17 @@ class TicketType(relay.Node):
         )
 
     @staticmethod
-    async def read_for_page(info: Info, rows: Sequence[Ticket], selected: Mapping[str, Any]) -> None:
+    async def read_for_page(
+        info: Info, rows: Sequence[Ticket], selected: Mapping[str, Any], *, complete: bool = True
+    ) -> None:
         """Read what the `selected` fields (`selected_on_nodes`) need for a whole page of tickets at once
         (the statements the fields would run anyway), so that each field then answers without waiting.
-        Units that came with the tickets (`list_tickets(with_units=…)`) are not read again."""
+        Units that came with the tickets (`list_tickets(with_units=…)`) are not read again. Rows that
+        are not `complete` (columns the page left out) are not lent to the ticket loader, whose other
+        readers may ask for those columns."""
         loaders = info.context.loaders
-        loaders.dispatch.ticket.prime_many({row.id: row for row in rows})
+        if complete:
+            loaders.dispatch.ticket.prime_many({row.id: row for row in rows})
         reads: list[Awaitable[Any]] = []
         if "unit" in selected:
             prime_joined(loaders.unit, rows, "unit")
