@@ -130,6 +130,18 @@ async def submit(client: httpx.AsyncClient, token: str, **fields: Any) -> dict[s
     return result["data"]["submitTicket"]  # type: ignore[no-any-return]
 
 
+async def report_trapped_in_lift(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+    """Bob reports someone trapped in building A2's lift: a common-area ticket, with no unit."""
+    return await submit(
+        client,
+        world.token("bob"),
+        projectId=world.gid("Project:lakeside"),
+        locationKind="LIFT",
+        buildingId=world.gid("Building:a2"),
+        description="电梯困人了！",
+    )
+
+
 async def transition(
     client: httpx.AsyncClient,
     token: str,

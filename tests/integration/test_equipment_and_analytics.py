@@ -13,7 +13,7 @@ from api.state import AppState
 from api.workers import DispatchWorker
 from db.models import Equipment, MaintenanceRecord, Ticket
 from tests.conftest import Clock
-from tests.integration.dispatch_world import build_dispatch_world, submit, transition
+from tests.integration.dispatch_world import build_dispatch_world, report_trapped_in_lift, submit, transition
 from tests.integration.world import World, error_codes, gql
 
 CREATE = """
@@ -162,14 +162,7 @@ async def test_analytics_count_time_rate_and_rank(client: httpx.AsyncClient, sta
     world = await build_dispatch_world(state)
     leak = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水")
     aircon = await submit(client, world.token("bob"), unitId=world.gid("Unit:bob"), description="空调不制冷")
-    await submit(
-        client,
-        world.token("bob"),
-        projectId=world.gid("Project:lakeside"),
-        locationKind="LIFT",
-        buildingId=world.gid("Building:a2"),
-        description="电梯困人了！",
-    )
+    await report_trapped_in_lift(client, world)
     on_site = {"location": {"latitude": 30.27, "longitude": 120.15}}
     timeline = [
         (5, "tech_a", leak, "ACCEPT", None, None),

@@ -14,7 +14,7 @@ from db.pages import keyset_page
 from db.models import Bill, Building, Occupancy, Payment, Receipt, Technician, Ticket, Unit
 from schema.ids import decode_id
 from tests.integration.billing_world import pay, run_billing, standard_rules
-from tests.integration.dispatch_world import build_dispatch_world, submit
+from tests.integration.dispatch_world import build_dispatch_world, report_trapped_in_lift, submit
 from tests.integration.world import build_world
 
 
@@ -132,14 +132,7 @@ async def test_a_plain_page_of_tickets_holds_what_the_objects_hold_evidence_enum
     # given tickets with the classifier's evidence (JSON lists), enums, and one in a common area (no unit)
     world = await build_dispatch_world(state)
     await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水，水管爆了")
-    await submit(
-        client,
-        world.token("bob"),
-        projectId=world.gid("Project:lakeside"),
-        locationKind="LIFT",
-        buildingId=world.gid("Building:a2"),
-        description="电梯困人了！",
-    )
+    await report_trapped_in_lift(client, world)
     conditions = [Ticket.project_id == world.ids["Project:lakeside"]]
     # when
     objects = await keyset_page(

@@ -15,7 +15,7 @@ from db.driver import listen_to_driver
 from db.models import Technician
 from db.personal_data import mask_phone
 from dispatch.queries import technician_loads, technicians_with_loads
-from tests.integration.dispatch_world import build_dispatch_world, submit, transition
+from tests.integration.dispatch_world import build_dispatch_world, report_trapped_in_lift, submit, transition
 from tests.integration.world import World, gql
 
 TICKET = """
@@ -34,14 +34,7 @@ async def _board_with_two_tickets_for_chen(client: httpx.AsyncClient, world: Wor
     leak = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水")
     await submit(client, world.token("bob"), unitId=world.gid("Unit:bob"), description="空调不制冷")
     await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="厨房水龙头漏水")
-    await submit(
-        client,
-        world.token("bob"),
-        projectId=world.gid("Project:lakeside"),
-        locationKind="LIFT",
-        buildingId=world.gid("Building:a2"),
-        description="电梯困人了！",
-    )
+    await report_trapped_in_lift(client, world)
     await transition(client, world.token("tech_a"), leak["id"], "ACCEPT")
 
 

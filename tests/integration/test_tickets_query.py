@@ -19,7 +19,7 @@ from dispatch.ticket_state import sla_state_at
 from kernel.vocabulary import Category, Priority, TicketStatus
 from register.accounts import load_principal
 from tests.conftest import START, Clock
-from tests.integration.dispatch_world import build_dispatch_world, submit, transition
+from tests.integration.dispatch_world import build_dispatch_world, report_trapped_in_lift, submit, transition
 from tests.integration.world import World, error_codes, gql, statements_run
 
 TICKETS = """
@@ -44,14 +44,7 @@ async def _descriptions(client: httpx.AsyncClient, token: str, filter: dict[str,
 async def _three_tickets(client: httpx.AsyncClient, world: World) -> list[dict[str, Any]]:
     leak = await submit(client, world.token("alice"), unitId=world.gid("Unit:alice"), description="卫生间漏水")
     aircon = await submit(client, world.token("bob"), unitId=world.gid("Unit:bob"), description="空调不制冷")
-    lift = await submit(
-        client,
-        world.token("bob"),
-        projectId=world.gid("Project:lakeside"),
-        locationKind="LIFT",
-        buildingId=world.gid("Building:a2"),
-        description="电梯困人了！",
-    )
+    lift = await report_trapped_in_lift(client, world)
     return [leak, aircon, lift]
 
 
