@@ -100,11 +100,13 @@ SQLITE_CONNECTIONS = 2
 
 
 def _engine_options(settings: Settings) -> dict[str, object]:
+    # Both databases keep a fixed set of connections, handed out first come, first served.
+    fixed_pool: dict[str, object] = {"poolclass": FairAsyncPool, "max_overflow": 0}
     # asyncpg waits 60 s for a server that accepts the connection but never answers; SQLite's `timeout` is
     # its lock wait instead, and opening a file fails at once anyway.
     if is_sqlite(settings.database_url):
-        return {"poolclass": FairAsyncPool, "pool_size": SQLITE_CONNECTIONS, "max_overflow": 0}
-    # A fixed pool: SQLAlchemy's overflow connections are closed as they come back whenever the pool is
+        return {**fixed_pool, "pool_size": SQLITE_CONNECTIONS}
+    # On PostgreSQL, fixed: SQLAlchemy's overflow connections are closed as they come back whenever the pool is
     # full, so a load that hovers around the pool's size (32 requests at once against 20 kept) opened a
     # connection, a PostgreSQL backend, for ~20 requests a second, and the bills page served a third fewer
     # requests. A request that finds every connection in use waits for the next one to come back; one
@@ -113,10 +115,9 @@ def _engine_options(settings: Settings) -> dict[str, object]:
     # behind them are told as soon as the first ones are, not after SQLAlchemy's 30 s.
     connect_timeout = settings.database_connect_timeout.total_seconds()
     return {
+        **fixed_pool,
         "connect_args": {"timeout": connect_timeout},
-        "poolclass": FairAsyncPool,
         "pool_size": settings.database_pool_size,
-        "max_overflow": 0,
         "pool_timeout": connect_timeout,
     }
 
