@@ -41,6 +41,7 @@ from billing.policy import may_see_unit_billing
 from db.driver import DriverStatement
 from db.models import BillingCounter, Payment, Project, Receipt
 from db.personal_data import PersonalDataCipher
+from db.row_lock_line import in_line_for_row_lock
 from kernel.errors import NotFound
 from kernel.principal import Principal
 from kernel.vocabulary import Locale
@@ -117,8 +118,14 @@ async def next_counter_value(session: AsyncSession, project_id: int, name: str, 
 
     The counter row stays locked until commit, so numbers follow commit order and a rolled-back
     transaction gives its numbers back (no gaps). Every transaction of the project that takes a number
-    waits for that lock: take it as late as the transaction can.
+    waits for that lock (this process's in the order they asked: `db.row_lock_line`): take it as late
+    as the transaction can.
     """
+    async with in_line_for_row_lock(session, (_COUNTER.name, project_id, name)):
+        return await _count(session, project_id, name, count)
+
+
+async def _count(session: AsyncSession, project_id: int, name: str, count: int) -> int:
     increment = {"counter_project": project_id, "counter_name": name, "count": count}
     connection = await session.connection()
     value = await _INCREMENT.scalar(connection, increment)
@@ -138,9 +145,10 @@ async def next_counter_value_reserving(
 ) -> tuple[int, dict[Table, list[int]]]:
     """`next_counter_value`, and `writer.reserve_id_blocks(ids)` in the same statement where the database
     allows (one round trip instead of two, with the counter's row locked until commit either way)."""
-    value, blocks = await writer.count_and_reserve(_COUNTER, {"project_id": project_id, "name": name}, count, ids)
-    if value is None:
-        value = await next_counter_value(session, project_id, name, count=count)
+    async with in_line_for_row_lock(session, (_COUNTER.name, project_id, name)):
+        value, blocks = await writer.count_and_reserve(_COUNTER, {"project_id": project_id, "name": name}, count, ids)
+        if value is None:
+            value = await _count(session, project_id, name, count)
     return int(value), blocks
 
 
