@@ -97,12 +97,26 @@ def _given_back_fen(payment_id: Any) -> Any:
     )
 
 
+# A bill's columns but those that name it (id, project, unit, period and its days): a list of payments
+# that shows each allocation's bill by its period reads no more of it.
+_BILL_BEYOND_ITS_LABEL = frozenset(
+    f"bill.{column}"
+    for column in (
+        "run_id", "party_id", "issued_on", "due_date", "status", "total_amount", "adjustment_amount", "late_fee_amount",
+        "late_fee_through", "principal_paid", "late_fee_paid", "created_at",
+    )
+)
+
+
 # Built once per dialect and shape: a page of payments reads them on every request.
 @cache
-def _allocations_with_given_back(dialect: str, with_bills: bool) -> tuple[DriverStatement, Callable[[Sequence[Any]], Any]]:
+def _allocations_with_given_back(
+    dialect: str, with_bills: bool, bill_labels_only: bool
+) -> tuple[DriverStatement, Callable[[Sequence[Any]], Any]]:
     """Every allocation of the payments among the parameter `keys`, as `plain_reader` reads it, with what
     was given back from its payment in one more column (the last)."""
-    selected, make = plain_reader(PaymentAllocation, (PaymentAllocation.bill,) if with_bills else ())
+    left_out = _BILL_BEYOND_ITS_LABEL if with_bills and bill_labels_only else frozenset()
+    selected, make = plain_reader(PaymentAllocation, (PaymentAllocation.bill,) if with_bills else (), left_out)
     statement = (
         selected.add_columns(_given_back_fen(PaymentAllocation.payment_id))
         .where(among_parameter(dialect, PaymentAllocation.payment_id, "keys"))
@@ -122,14 +136,20 @@ def _given_back(dialect: str) -> DriverStatement:
 
 
 async def allocated_and_given_back(
-    session_factory: async_sessionmaker[AsyncSession], payment_ids: Sequence[int], *, with_bills: bool
+    session_factory: async_sessionmaker[AsyncSession],
+    payment_ids: Sequence[int],
+    *,
+    with_bills: bool,
+    bill_labels_only: bool = False,
 ) -> AllocatedAndGivenBack:
     """The allocations of each payment (with their bills, when `with_bills`) and what was given back from
     it, read together: one statement when every payment has an allocation (what a page of payments
     showing their credit left reads), and a second one for what was given back from those that have
-    none. The caller may see the payments: their allocations and bills are theirs."""
+    none. The caller may see the payments: their allocations and bills are theirs. With
+    `bill_labels_only` the bills' columns but their ids, project, unit, period and its first and last
+    days hold None: for a reader that names each bill and shows nothing else of it."""
     dialect = dialect_of(session_factory)
-    statement, make = _allocations_with_given_back(dialect, with_bills)
+    statement, make = _allocations_with_given_back(dialect, with_bills, bill_labels_only)
     allocations: dict[int, list[Any]] = defaultdict(list)
     given_back: dict[int, Decimal] = {}
     async with connection_for_reads(session_factory) as connection:

@@ -117,16 +117,22 @@ async def list_payments(
     limit: int,
     after_id: int | None,
     with_units: bool = False,
+    with_receipt_content: bool = True,
 ) -> KeysetPage[Payment]:
     """One page of the payments the caller may see, oldest first, each with its receipt, as plain rows of
     every column (the receipt's in the field `receipt`; with `with_units`, the unit and its building in
-    `unit`), and how many match in all."""
+    `unit`), and how many match in all. Without `with_receipt_content`, None for the receipts' signed
+    content and signature, which a list that shows receipts by their numbers does not read."""
     filters = {"project_id": spec.project_id, "unit_id": spec.unit_id}
     # Plain rows: the list's readers (`PaymentType`, `ReceiptType`) read columns only.
     joined = (Payment.receipt, *((Payment.unit, Unit.building) if with_units else ()))
     return await _visible_page(
-        session_factory, principal, Payment, _PAYMENT_FILTERS, filters, limit=limit, after_id=after_id, joined=joined
+        session_factory, principal, Payment, _PAYMENT_FILTERS, filters, limit=limit, after_id=after_id, joined=joined,
+        left_out=frozenset() if with_receipt_content else _RECEIPT_CONTENT,
     )
+
+
+_RECEIPT_CONTENT = frozenset({"receipt.content", "receipt.signature"})
 
 
 _PAYMENT_FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
@@ -145,10 +151,12 @@ async def _visible_page(
     limit: int,
     after_id: int | None,
     joined: tuple[Any, ...],
+    left_out: frozenset[str] = frozenset(),
 ) -> KeysetPage[Any]:
     """One page of `model`'s rows (a bill or a payment: a project's and a unit's) that the caller may see
     under `visible_unit_billing` and the filters given a value, oldest first. The statement is the same
-    for every value: one per set of filters given and of the caller's ids that hold any, built once."""
+    for every value: one per set of filters given and of the caller's ids that hold any, built once. The
+    columns named in `left_out` hold None (`db.pages.parametrized_keyset_page`)."""
     given = {name: value for name, value in filters.items() if value is not None}
     viewer = unit_billing_viewer(principal)
     viewer_given = given_values(viewer)
@@ -164,6 +172,7 @@ async def _visible_page(
         limit=limit,
         beyond_id=after_id,
         joined=joined,
+        left_out=left_out,
     )
 
 

@@ -27,17 +27,23 @@ def every_column(model: type[Any], left_out: frozenset[str] = frozenset()) -> Se
     columns' types convert exactly as they would fill an object, without the object, its state and its
     identity-map entry (`plain` below, for readers that read columns only). A column named in
     `left_out` is not read: a NULL of its type stands in its place."""
-    attributes = inspect(model).column_attrs
-    if unknown := left_out.difference(attribute.key for attribute in attributes):
+    return select(*_columns(model, left_out, lambda attribute: attribute.key))
+
+
+def _columns(model: type[Any], left_out: frozenset[str], label: Callable[[Any], str]) -> list[Any]:
+    """Every mapped column of `model` under `label(attribute)`, a NULL of its type for each of
+    `left_out` (never the key: a joined row's key tells whether the outer join found one)."""
+    mapper = inspect(model)
+    if unknown := left_out.difference(attribute.key for attribute in mapper.column_attrs):
         raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
-    return select(
-        *(
-            type_coerce(null(), attribute.columns[0].type).label(attribute.key)
-            if attribute.key in left_out
-            else attribute.class_attribute
-            for attribute in attributes
-        )
-    )
+    if keys := left_out.intersection(column.key for column in mapper.primary_key):
+        raise ValueError(f"{model.__name__}'s key {sorted(keys)} is always read")
+    return [
+        type_coerce(null(), attribute.columns[0].type).label(label(attribute))
+        if attribute.key in left_out
+        else attribute.class_attribute.label(label(attribute))
+        for attribute in mapper.column_attrs
+    ]
 
 
 @cache
@@ -53,11 +59,19 @@ def _plain_row(model: type[Any], joined: tuple[str, ...]) -> type[tuple[Any, ...
 def _plain_reader(
     model: type[Any], joined: tuple[str, ...], left_out: frozenset[str] = frozenset()
 ) -> tuple[Select[Any], RowShape]:
-    """A select of every column of `model` (but those `left_out`, read as NULLs) and of each row a
-    `joined` relationship names (a many-to-one or one-to-one, outer-joined), and the shape that makes
-    the flat row it reads a `_plain_row` with the related rows in their fields. A path "a.b" joins the
-    relationship b of the row joined as a, which then comes in the field b of that row."""
-    statement, width = every_column(model, left_out).select_from(model), len(inspect(model).column_attrs)
+    """A select of every column of `model` and of each row a `joined` relationship names (a many-to-one
+    or one-to-one, outer-joined), and the shape that makes the flat row it reads a `_plain_row` with the
+    related rows in their fields. A path "a.b" joins the relationship b of the row joined as a, which
+    then comes in the field b of that row. The columns named in `left_out` are read as NULLs: the
+    model's by their names, a joined row's as "path.column" ("bill.total_amount")."""
+    by_path: dict[str, set[str]] = defaultdict(set)
+    for name in left_out:
+        path, _, column = name.rpartition(".")
+        by_path[path].add(column)
+    if stray := set(by_path).difference(("", *joined)):
+        raise ValueError(f"{model.__name__} joins no rows {sorted(stray)}")
+    statement = every_column(model, frozenset(by_path[""])).select_from(model)
+    width = len(inspect(model).column_attrs)
     # Per joined row: where its columns start and end in the flat row, where its key is, and its class.
     spans: dict[str, tuple[int, int, int, type[Any]]] = {}
     for path in joined:
@@ -67,8 +81,9 @@ def _plain_reader(
         attributes = list(target.column_attrs)
         key = [attribute.columns[0] for attribute in attributes].index(target.primary_key[0])
         # Labelled by path: the related tables' columns share names with the model's (their ids).
+        prefix = path.replace(".", "__")
         statement = statement.add_columns(
-            *(attribute.class_attribute.label(f"{path.replace('.', '__')}__{attribute.key}") for attribute in attributes)
+            *_columns(target.class_, frozenset(by_path[path]), lambda attribute: f"{prefix}__{attribute.key}")
         ).outerjoin(relation)
         spans[path] = (width, width + len(attributes), width + key, target.class_)
         width += len(attributes)
@@ -189,12 +204,15 @@ async def rows_grouped_by(
     return [groups.get(key, []) for key in keys]
 
 
-def plain_reader(model: type[Any], joined: Sequence[Any]) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
+def plain_reader(
+    model: type[Any], joined: Sequence[Any], left_out: frozenset[str] = frozenset()
+) -> tuple[Select[Any], Callable[[Sequence[Any]], Any]]:
     """A select of every column of `model` and of the rows its `joined` relationships name, and the
     function that makes each row it reads a plain row (as `rows_by_id` gives them). A relationship of a
     row joined before it is joined onto that row: (Bill.unit, Unit.building) gives each bill its unit in
-    `unit`, and the unit its building in `building`, as the unit loader gives units."""
-    statement, shape = plain_shape(model, joined)
+    `unit`, and the unit its building in `building`, as the unit loader gives units. The columns named
+    in `left_out` are read as NULLs (`plain_shape`)."""
+    statement, shape = plain_shape(model, joined, left_out)
     return statement, shape.make
 
 
@@ -203,7 +221,8 @@ def plain_shape(
 ) -> tuple[Select[Any], RowShape]:
     """`plain_reader`'s select, and the shape that makes its rows plain rows: given to
     `DriverStatement.rows`, the driver's records become plain rows in one step each. The columns named
-    in `left_out` are not read: their fields hold None."""
+    in `left_out` are not read: their fields hold None (a joined row's named "path.column", as
+    `_plain_reader` says)."""
     return _plain_reader(model, _paths(model, joined), left_out)
 
 

@@ -95,9 +95,9 @@ async def parametrized_keyset_page(
     builds them with a bound parameter for each value of `values` (`db.conditions.among_parameter` for a
     list), the same SQL for every request of the same `shape`. The statement is then built once and sent
     to the driver (`db.driver`): building a page's statement, SQLAlchemy's cache key of it and the ORM
-    execution around it cost more CPU than the rest of a small page. The `model`'s columns named in
-    `left_out` are not read: their fields hold None, so such rows are for the page's own readers only,
-    never for a loader's cache."""
+    execution around it cost more CPU than the rest of a small page. The columns named in `left_out` (the
+    `model`'s by name, a joined row's as "path.column") are not read: their fields hold None, so such
+    rows are for the page's own readers only, never for a loader's cache."""
     dialect = dialect_of(session_factory)
     # Relationships by name: an attribute's `==` builds SQL instead of comparing.
     names = tuple(f"{relation.class_.__name__}.{relation.key}" for relation in joined)

@@ -19,6 +19,7 @@ from schema.pagination import (
     empty_connection,
     page_size,
     selected_on_nodes,
+    selected_under,
 )
 from schema.permissions import IsAuthenticated, require_principal
 
@@ -29,6 +30,10 @@ __all__ = ["PaymentConnection", "PaymentFilter", "PaymentQueries", "ReceiptVerif
 class PaymentFilter:
     project_id: strawberry.ID | None = strawberry.field(default=None, description="Only this project.")
     unit_id: strawberry.ID | None = strawberry.field(default=None, description="Only this unit.")
+
+
+# The receipt's fields that read its signed content; a page whose receipts show none reads it not.
+_RECEIPT_CONTENT_FIELDS = frozenset({"content", "signature"})
 
 
 @strawberry.type(name="PaymentConnection", description="A page of payments.")
@@ -69,6 +74,7 @@ class PaymentQueries:
         page = await queries.list_payments(
             info.context.session_factory, principal, spec=spec, limit=size, after_id=start_after,
             with_units="unit" in selected,
+            with_receipt_content=bool(selected_under(selected.get("receipt", [])).keys() & _RECEIPT_CONTENT_FIELDS),
         )
         # The row beyond the page only tells that another page follows: nothing is read for it.
         present = await PaymentType.read_for_page(info, page.rows[:size], selected)

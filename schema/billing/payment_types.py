@@ -146,10 +146,15 @@ class PaymentType(relay.Node):
         (`list_payments(with_units=…)`); every row joined to a payment is the payment's own, which the
         caller may see with it."""
         ids = [payment.id for payment in rows]
-        with_bills = "bill" in selected_under(selected.get("allocations", []))
+        bill_selected = selected_under(selected.get("allocations", [])).get("bill")
+        with_bills = bill_selected is not None
         if "creditLeft" in selected and "refunds" not in selected:
-            # What was given back comes with the allocations: one statement instead of two.
-            money = await allocated_and_given_back(info.context.session_factory, ids, with_bills=with_bills)
+            # What was given back comes with the allocations: one statement instead of two. A bill shown
+            # by its period is read no further.
+            money = await allocated_and_given_back(
+                info.context.session_factory, ids, with_bills=with_bills,
+                bill_labels_only=with_bills and selected_under(bill_selected or []).keys() <= _BILL_LABEL_FIELDS,
+            )
             allocations, credit_left = money.allocations.__getitem__, money.credit_left_of
         else:
             allocations, credit_left = await _read_into_loaders(info, ids, selected, with_bills=with_bills)
@@ -308,6 +313,10 @@ async def _read_into_loaders(
         return _credit_left(row.amount, allocations(row.id), read_value(reversals, row.id))
 
     return allocations, credit_left
+
+
+# The fields of a bill that `allocated_and_given_back(bill_labels_only=True)` reads enough for.
+_BILL_LABEL_FIELDS = frozenset({"__typename", "id", "period", "periodStart", "periodEnd"})
 
 
 def _first_receipt(rows: Sequence[Receipt]) -> ReceiptType | None:

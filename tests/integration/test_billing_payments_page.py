@@ -46,6 +46,10 @@ SELECTIONS = {
       allocations { principal lateFee amount source bill { id period status } }
       receipt { number }
       refunds { kind amount }""",
+    "desk with the bills' figures and the receipts' content": """
+      id amount creditLeft
+      allocations { amount bill { id period status totalAmount amountDue lateFeeCharged } }
+      receipt { number content signature }""",
     "credit only": "id amount creditLeft",
     "allocations without bills": "id creditLeft allocations { principal lateFee amount } receipt { number issuedAt }",
 }
@@ -191,3 +195,36 @@ async def test_a_page_and_a_look_up_of_its_payments_in_one_operation_answer_alik
     listed = {edge["node"]["id"]: edge["node"] for edge in both["data"]["payments"]["edges"]}
     assert both["data"]["alone"] == listed[payments["alice rest"]["id"]]
     assert both["data"]["alone"]["creditLeft"] == "120.00"
+
+
+async def test_the_desk_page_reads_of_its_bills_and_receipts_only_what_it_shows(
+    client: httpx.AsyncClient, state: AppState
+) -> None:
+    # given the desk page as it is shown, and alice's bill with its figures as read on its own
+    world = await build_world(state)
+    payments = await _payments(client, world)
+    token = world.token("finance_a")
+    desk = await gql(client, _page_query(SELECTIONS["desk"]), token=token)
+    bill_id = desk["data"]["payments"]["edges"][0]["node"]["allocations"][0]["bill"]["id"]
+    figures = "... on Bill { id period status totalAmount amountDue lateFeeCharged principalPaid }"
+    alone = await gql(client, f"query ($id: ID!) {{ node(id: $id) {{ {figures} }} }}", {"id": bill_id}, token=token)
+
+    # when one operation reads the desk page and the same bill's figures
+    with statements_run(state.engine) as sent:
+        both = await gql(
+            client,
+            f"query ($id: ID!) {{ bill: node(id: $id) {{ {figures} }} "
+            f"payments(first: 100) {{ edges {{ node {{ ...Shown }} }} }} }} fragment Shown on Payment {{ {SELECTIONS['desk']} }}",
+            {"id": bill_id},
+            token=token,
+        )
+
+    # then the page read its bills by their periods and its receipts by their numbers only, while the
+    # bill asked for by id shows its figures, to the fen, as it does alone
+    assert "errors" not in both, both
+    page_reads = [sql for sql in sent if "payment_allocation" in sql or "receipt" in sql]
+    assert page_reads and not [sql for sql in page_reads if "bill.total_amount" in sql or "receipt.content" in sql]
+    assert both["data"]["payments"] == desk["data"]["payments"]
+    assert both["data"]["bill"] == alone["data"]["node"]
+    assert alone["data"]["node"]["totalAmount"] == "268.20" and alone["data"]["node"]["principalPaid"] == "268.20"
+    assert {edge["node"]["id"] for edge in desk["data"]["payments"]["edges"]} == {payment["id"] for payment in payments.values()}
