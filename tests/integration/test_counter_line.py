@@ -37,10 +37,11 @@ async def _new_project(engine: AsyncEngine) -> int:
 
 
 @asynccontextmanager
-async def _engine(url: str) -> AsyncIterator[AsyncEngine]:
+async def _project(url: str) -> AsyncIterator[tuple[AsyncEngine, async_sessionmaker[AsyncSession], int]]:
+    """An engine with room for every transaction of a test, its session factory, and a new project's id."""
     engine = create_engine(url, pool_size=ASKERS + 3, max_overflow=0)
     try:
-        yield engine
+        yield engine, create_session_factory(engine), await _new_project(engine)
     finally:
         await engine.dispose()
 
@@ -99,9 +100,7 @@ async def _take_one(factory: async_sessionmaker[AsyncSession], project_id: int, 
 
 
 async def test_numbers_go_to_the_askers_in_the_order_they_asked(database_url: str) -> None:
-    async with _engine(database_url) as engine:
-        project_id = await _new_project(engine)
-        factory = create_session_factory(engine)
+    async with _project(database_url) as (engine, factory, project_id):
         holder = _Transaction(factory)
         assert await holder.take(project_id, "receipt") == 1
         taken: list[tuple[int, int]] = []
@@ -135,9 +134,7 @@ async def test_a_transaction_holding_a_counter_asks_the_database_at_once_so_a_de
 ) -> None:
     # A line that never gives up: the cycle below ends only if the database sees it whole.
     monkeypatch.setattr(db.row_lock_line, "LINE_WAIT_SECONDS", 60)
-    async with _engine(postgres_url) as engine:
-        project_id = await _new_project(engine)
-        factory = create_session_factory(engine)
+    async with _project(postgres_url) as (engine, factory, project_id):
         # given one transaction holding the order counter and another the receipt counter
         orders, receipts = _Transaction(factory), _Transaction(factory)
         tasks = [orders.task, receipts.task]
@@ -176,9 +173,7 @@ async def test_a_transaction_waits_in_line_no_longer_than_the_limit_then_asks_th
     postgres_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(db.row_lock_line, "LINE_WAIT_SECONDS", 0.2)
-    async with _engine(postgres_url) as engine:
-        project_id = await _new_project(engine)
-        factory = create_session_factory(engine)
+    async with _project(postgres_url) as (engine, factory, project_id):
         holder = _Transaction(factory)
         await holder.take(project_id, "receipt")
         # given one transaction waiting for the row in the database and a second in line behind it
