@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from api.state import AppState
 from billing.bulk import TableRows, bulk_connection
-from db.models import Building, CollectionFlow, Organization, Project
+from db.models import Building, CollectionFlow
+from tests.integration.world import add_project
 
 _FLOWS = CollectionFlow.__table__
 _COLUMNS = ("project_id", "period", "building_id", "issued_on", "fee_kind", "day", "receivable", "collected")
@@ -21,12 +22,7 @@ _ISSUED = dt.date(2026, 11, 1)
 async def test_one_write_adds_to_rewrites_and_deletes_stored_rows(state: AppState) -> None:
     # given three stored flows of November, for the 1st, 2nd and 3rd
     async with state.session_factory() as session, session.begin():
-        organization = Organization(name="物业公司")
-        session.add(organization)
-        await session.flush()
-        project = Project(organization_id=organization.id, name="小区", timezone="Asia/Shanghai", currency="CNY", settings={})
-        session.add(project)
-        await session.flush()
+        project = await add_project(session)
         building = Building(project_id=project.id, name="1栋")
         session.add(building)
         await session.flush()

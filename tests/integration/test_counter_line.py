@@ -17,23 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import db.row_lock_line
 from billing.receipts import next_counter_value
-from db.models import Organization, Project
 from db.session import create_engine, create_session_factory
 from db.unit_of_work import unit_of_work
 from kernel.errors import Conflict
+from tests.integration.world import add_project
 
 ASKERS = 5
 
 
 async def _new_project(engine: AsyncEngine) -> int:
     async with create_session_factory(engine)() as session, session.begin():
-        organization = Organization(name="物业公司")
-        session.add(organization)
-        await session.flush()
-        project = Project(organization_id=organization.id, name="小区", timezone="Asia/Shanghai", currency="CNY", settings={})
-        session.add(project)
-        await session.flush()
-        return project.id
+        return (await add_project(session)).id
 
 
 @asynccontextmanager

@@ -58,6 +58,18 @@ class World:
         return gid(type_name, self.ids[name])
 
 
+async def add_project(session: AsyncSession, organization: str = "物业公司", name: str = "小区") -> Project:
+    """A project of a new organization, flushed (its id known), in the caller's transaction: for tests that
+    need a project and nothing of `build_world`'s."""
+    owner = Organization(name=organization)
+    session.add(owner)
+    await session.flush()
+    project = Project(organization_id=owner.id, name=name, timezone="Asia/Shanghai", currency="CNY", settings={})
+    session.add(project)
+    await session.flush()
+    return project
+
+
 async def build_world(state: AppState) -> World:
     world = World(state)
     cipher = state.cipher
