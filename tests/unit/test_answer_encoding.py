@@ -32,3 +32,11 @@ def test_an_answer_is_the_same_json_with_its_chinese_written_as_utf_8(view: Cour
 @pytest.mark.parametrize("refused", [{"data": {"big": 2**70}}, {"data": {1: "a key that is no string"}}])
 def test_what_orjson_refuses_is_encoded_as_strawberry_encodes_it(view: CourtyardGraphQL, refused: object) -> None:
     assert view.encode_json(refused) == _strawberry(refused)
+
+
+@pytest.mark.parametrize("answer", [{"data": {"unit": {"number": "1号楼-101"}}}, {"data": {"big": 2**70}}])
+def test_an_http_answer_is_the_same_json_as_bytes(view: CourtyardGraphQL, answer: object) -> None:
+    encoded = view.encode_json_bytes(answer)
+    assert isinstance(encoded, bytes)  # the response sends them as they are
+    assert encoded.decode() == view.encode_json(answer)
+    assert json.loads(encoded) == answer
