@@ -77,11 +77,11 @@ def statement_entries(lines: Iterable[StatementLine], locale: Locale) -> tuple[l
             StatementEntry(
                 at,  # type: ignore[arg-type]
                 kind,
-                _description(kind, net > 0, tuple(sorted(set(periods))), tuple(sorted(set(channels))), locale),  # type: ignore[arg-type]
+                _description(kind, net > 0, _distinct(periods), _distinct(channels), locale),  # type: ignore[arg-type]
                 Decimal(net).scaleb(-2),
                 Decimal(owed - credit).scaleb(-2),
-                tuple(sorted(set(bills))),
-                tuple(sorted(set(payments))),
+                _distinct(bills),
+                _distinct(payments),
             )
         )
 
@@ -106,6 +106,12 @@ def statement_entries(lines: Iterable[StatementLine], locale: Locale) -> tuple[l
     if net:
         close()
     return entries, owed, credit
+
+
+def _distinct(values: list[Any]) -> tuple[Any, ...]:
+    """The values once each, in order. Most entries name one bill or payment, or none: those need no set
+    and no sort (a third of a statement's folding)."""
+    return tuple(values) if len(values) < 2 else tuple(sorted(set(values)))
 
 
 @lru_cache(maxsize=4096)

@@ -66,3 +66,21 @@ def test_an_entry_names_each_bill_and_payment_once_in_order_in_the_projects_lang
 
 def test_no_lines_make_an_empty_statement_owing_nothing() -> None:
     assert statement_entries([], Locale.ZH_CN) == ([], 0, 0)
+
+
+def test_two_lines_of_one_entry_name_their_bill_once_and_two_bills_in_order() -> None:
+    # given a bill's late fee booked in two lines, and an adjustment over two bills listed newest first
+    lines = [
+        (4, _at(40), "LATE_FEE", RECEIVABLE, 3, 0, 12, None, "2026-12", None),
+        (4, _at(40), "LATE_FEE", RECEIVABLE, 2, 0, 12, None, "2026-12", None),
+        (6, _at(42), "ADJUSTMENT", RECEIVABLE, 0, 100, 12, None, "2026-12", None),
+        (6, _at(42), "ADJUSTMENT", RECEIVABLE, 0, 100, 11, None, "2026-11", None),
+    ]
+
+    # when they are folded
+    entries, _, _ = statement_entries(lines, Locale.ZH_CN)
+
+    # then each entry names each bill and period once, in order
+    assert [(entry.amount, entry.bill_ids) for entry in entries] == [(Decimal("0.05"), (12,)), (Decimal("-2.00"), (11, 12))]
+    assert entries[0].description == "滞纳金（2026-12 账单）"
+    assert "2026-11、2026-12" in entries[1].description
