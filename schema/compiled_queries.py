@@ -93,6 +93,8 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
+from schema.ids import encode_id
+
 __all__ = ["CompiledQueryExecutor"]
 
 log = logging.getLogger("courtyard.graphql.compiled")
@@ -227,7 +229,7 @@ def _global_id(source: Any, type_name: str) -> str | None:
     node_id = getattr(source, attribute, None)
     if type(node_id) not in _ID_TYPES:
         return None
-    return binascii.b2a_base64(f"{type_name}:{node_id}".encode(), newline=False).decode()
+    return encode_id(type_name, node_id)
 
 
 class _ObjectPlan:
